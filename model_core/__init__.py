@@ -1,0 +1,7 @@
+"""SS-MAE with Mining Redundant Spectra masking, in pure torch and numpy.
+
+Importing the package imports nothing heavy: modules that need torch import it
+themselves, so that `model_core.errors` and `model_core.hooks` work without it.
+"""
+
+__version__ = "0.1.0"

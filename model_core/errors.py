@@ -1,0 +1,28 @@
+"""The errors the project raises on purpose.
+
+Every message is written for an analyst: what is wrong, naming the layer, file or
+parameter, and what to do about it. The Processing algorithms show it as it is.
+"""
+
+
+class MrsError(Exception):
+    """Base of every deliberate error of the project."""
+
+
+class InputError(MrsError):
+    """A layer, parameter or set of samples that cannot be used."""
+
+
+class ModelFileError(MrsError):
+    """A model file that cannot be used."""
+
+
+class DeviceError(MrsError):
+    """A compute device that is not available."""
+
+
+class Canceled(MrsError):
+    """The user canceled the run."""
+
+    def __init__(self, message: str = "Canceled by the user.") -> None:
+        super().__init__(message)

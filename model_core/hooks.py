@@ -1,0 +1,41 @@
+"""Callbacks through which long work reports progress and honours cancel."""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .errors import Canceled
+
+
+def _ignore(_value: object) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class Hooks:
+    """What a caller (QGIS, a benchmark, a test) plugs into long-running work.
+
+    `progress` takes the fraction done (0..1), `log` one line of text, and
+    `is_canceled` is polled at least once per batch or tile.
+    """
+
+    progress: Callable[[float], None] = field(default=_ignore)
+    log: Callable[[str], None] = field(default=_ignore)
+    is_canceled: Callable[[], bool] = field(default=_never)
+
+    def check_cancel(self) -> None:
+        if self.is_canceled():
+            raise Canceled()
+
+    def sub(self, start: float, stop: float) -> "Hooks":
+        """Hooks whose progress 0..1 maps onto [start, stop] of this one's."""
+        span = stop - start
+        parent = self.progress
+        return Hooks(
+            progress=lambda fraction: parent(start + span * min(max(fraction, 0.0), 1.0)),
+            log=self.log,
+            is_canceled=self.is_canceled,
+        )
