@@ -1,0 +1,65 @@
+"""Model configurations: the `paper` architecture and lighter presets for CPUs and tests.
+
+A preset is a named `ModelConfig`; the code that builds the model is the same for all.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Dict
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the SS-MAE encoder, its decoders and the classifier's CNN branch."""
+
+    dim: int = 256
+    depth: int = 2
+    heads: int = 8
+    mlp_ratio: float = 4.0
+    decoder_dim: int = 256
+    decoder_depth: int = 2
+    decoder_heads: int = 8
+    decoder_mlp_ratio: float = 4.0
+    patch: int = 7
+    pca_components: int = 30
+    cnn_channels: int = 8
+
+    def __post_init__(self) -> None:
+        if self.patch < 3 or self.patch % 2 == 0:
+            raise ValueError(f"The patch size must be an odd number of at least 3; got {self.patch}.")
+        for name in ("dim", "decoder_dim"):
+            width, heads = getattr(self, name), getattr(self, name.replace("dim", "heads"))
+            if width % heads:
+                raise ValueError(f"{name} ({width}) must be a multiple of its number of heads ({heads}).")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown model settings: {', '.join(unknown)}.")
+        return cls(**values)
+
+
+PRESETS: Dict[str, ModelConfig] = {
+    # SS-MAE as published: dim 256, depth 2, 8 heads, gated MLP ratio 4, patch 7,
+    # decoders of the same width and depth 2, PCA to 30 components for the CNN branch.
+    "paper": ModelConfig(),
+    # For CPUs: a narrower encoder and a one-block decoder.
+    "small": ModelConfig(dim=96, depth=2, heads=4, mlp_ratio=2.0, decoder_dim=64,
+                         decoder_depth=1, decoder_heads=4, decoder_mlp_ratio=2.0,
+                         pca_components=20, cnn_channels=4),
+    # For tests: seconds on a CPU.
+    "tiny": ModelConfig(dim=32, depth=1, heads=2, mlp_ratio=2.0, decoder_dim=32,
+                        decoder_depth=1, decoder_heads=2, decoder_mlp_ratio=2.0, patch=5,
+                        pca_components=6, cnn_channels=2),
+}
+
+
+def preset(name: str) -> ModelConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"Unknown preset '{name}'; choose one of {', '.join(PRESETS)}.") from None

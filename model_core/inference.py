@@ -1,0 +1,113 @@
+"""Classification of a whole tile, computing once per tile what neighbouring patches share.
+
+Per tile, once: normalisation, every pixel's spatial-branch token embedding, and the
+CNN branch (PCA and unpadded convolutions over the tile, which give each pixel the
+value its own patch would). Per batch of pixels: the patches are strided views of
+the tile, gathered, and only the two transformer branches run, with the last block
+computing the class token alone.
+"""
+
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+from .device import autocast, resolve_device, resolve_precision
+from .errors import InputError
+from .hooks import Hooks
+from .loading import Classifier, load_classifier
+from .model import SSMAEClassifier
+from .preprocessing import Normalizer
+
+DEFAULT_BATCH = 512
+CNN_STRIP_ROWS = 32
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+class TilePredictor:
+    """`predictor(tile, valid) -> (class index, confidence)` for the raster pipeline.
+
+    tile: raw values (C, H + 2h, W + 2h) with h = patch // 2, valid: (H + 2h, W + 2h).
+    Returns class indices (H, W) (-1 where the pixel is not valid) and the top softmax
+    probability (H, W) (NaN where not valid).
+    """
+
+    def __init__(self, model: SSMAEClassifier, normalizer: Normalizer, device: str = "auto",
+                 precision: str = "auto", batch_size: int = DEFAULT_BATCH,
+                 hooks: Optional[Hooks] = None) -> None:
+        if batch_size < 1:
+            raise InputError(f"BATCH_SIZE must be at least 1; got {batch_size}.")
+        self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device)
+        self.model = model.to(self.device).eval()
+        self.normalizer, self.batch_size = normalizer, batch_size
+        self.hooks = hooks or Hooks()
+        self.patch = model.config.patch
+        self.halo = self.patch // 2
+
+    @classmethod
+    def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":
+        return cls(classifier.model, classifier.normalizer, **options)
+
+    @classmethod
+    def from_file(cls, path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
+                  **options) -> "TilePredictor":
+        return cls.from_classifier(load_classifier(path, n_hsi, n_aux), **options)
+
+    def _cnn_map(self, tile: torch.Tensor) -> torch.Tensor:
+        """CNN features (dim, H, W) of the tile's core, strip by strip to bound memory."""
+        rows = tile.shape[2] - 2 * self.halo
+        strips = [self.model.cnn_features(tile[:, :, start:min(start + CNN_STRIP_ROWS, rows) + 2 * self.halo])
+                  for start in range(0, rows, CNN_STRIP_ROWS)]
+        return torch.cat(strips, dim=2)[0]
+
+    def _classify(self, windows: torch.Tensor, embedded: torch.Tensor, cnn: torch.Tensor,
+                  rows: torch.Tensor, cols: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        patches = windows[:, rows, cols].transpose(0, 1)
+        tokens = embedded[rows, cols].flatten(2).transpose(1, 2)
+        logits = self.model.classify(patches, tokens, cnn[:, rows, cols].T)
+        confidence, index = torch.softmax(logits.float(), dim=1).max(dim=1)
+        return index, confidence
+
+    def __call__(self, tile: np.ndarray, valid: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        halo, patch = self.halo, self.patch
+        height, width = tile.shape[1] - 2 * halo, tile.shape[2] - 2 * halo
+        index = np.full((height, width), -1, dtype=np.int64)
+        confidence = np.full((height, width), np.nan, dtype=np.float32)
+        core_rows, core_cols = np.nonzero(valid[halo:halo + height, halo:halo + width])
+        if len(core_rows) == 0:
+            return index, confidence
+        x = torch.from_numpy(self.normalizer.apply(tile, valid)).to(self.device)[None]
+        with torch.inference_mode(), autocast(self.device, self.dtype):
+            embedded = self.model.spatial_embedding(x)[0].unfold(0, patch, 1).unfold(1, patch, 1)
+            cnn = self._cnn_map(x)
+            windows = x[0].unfold(1, patch, 1).unfold(2, patch, 1)
+            rows_all = torch.from_numpy(core_rows).to(self.device)
+            cols_all = torch.from_numpy(core_cols).to(self.device)
+            start = 0
+            while start < len(core_rows):
+                self.hooks.check_cancel()
+                stop = min(start + self.batch_size, len(core_rows))
+                try:
+                    batch_index, batch_confidence = self._classify(
+                        windows, embedded, cnn, rows_all[start:stop], cols_all[start:stop])
+                except RuntimeError as error:
+                    if not _is_out_of_memory(error) or self.batch_size == 1:
+                        raise
+                    self._shrink_batch()
+                    continue
+                index[core_rows[start:stop], core_cols[start:stop]] = batch_index.cpu().numpy()
+                confidence[core_rows[start:stop], core_cols[start:stop]] = batch_confidence.cpu().numpy()
+                start = stop
+        return index, confidence
+
+    def _shrink_batch(self) -> None:
+        smaller = max(1, self.batch_size // 2)
+        self.hooks.log(f"Out of memory on {self.device} with batch size {self.batch_size}; "
+                       f"continuing with batch size {smaller}.")
+        self.batch_size = smaller
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()

@@ -1,0 +1,83 @@
+"""Accuracy figures of a classification against reference labels."""
+
+from dataclasses import dataclass
+from typing import Any, Dict, List
+
+import numpy as np
+
+
+def confusion_matrix(reference: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts (n_classes, n_classes): rows are reference classes, columns predicted ones."""
+    reference = np.asarray(reference, dtype=np.int64).ravel()
+    predicted = np.asarray(predicted, dtype=np.int64).ravel()
+    index = reference * n_classes + predicted
+    return np.bincount(index, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise ratio, NaN where the denominator is 0 (the figure is undefined)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    confusion: np.ndarray
+
+    @property
+    def total(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def overall(self) -> float:
+        return float(np.trace(self.confusion) / self.total) if self.total else float("nan")
+
+    @property
+    def producers(self) -> np.ndarray:
+        """Per reference class: the fraction of its pixels mapped to it (recall)."""
+        return _ratio(np.diag(self.confusion), self.confusion.sum(axis=1))
+
+    @property
+    def users(self) -> np.ndarray:
+        """Per mapped class: the fraction of its pixels that are right (precision)."""
+        return _ratio(np.diag(self.confusion), self.confusion.sum(axis=0))
+
+    @property
+    def f1(self) -> np.ndarray:
+        producers, users = self.producers, self.users
+        return _ratio(2 * producers * users, producers + users)
+
+    @property
+    def average(self) -> float:
+        """Mean producer's accuracy over the classes present in the reference."""
+        present = self.confusion.sum(axis=1) > 0
+        return float(self.producers[present].mean()) if present.any() else float("nan")
+
+    @property
+    def kappa(self) -> float:
+        if not self.total:
+            return float("nan")
+        expected = float((self.confusion.sum(axis=0) * self.confusion.sum(axis=1)).sum()) / self.total ** 2
+        return float((self.overall - expected) / (1.0 - expected)) if expected < 1.0 else 1.0
+
+    def to_dict(self, class_names: List[str]) -> Dict[str, Any]:
+        def clean(values: np.ndarray) -> List[Any]:
+            return [None if np.isnan(v) else float(v) for v in values]
+
+        return {
+            "pixels": self.total,
+            "overall_accuracy": self.overall,
+            "average_accuracy": self.average,
+            "kappa": self.kappa,
+            "classes": [
+                {"name": name, "reference_pixels": int(ref), "producers_accuracy": p,
+                 "users_accuracy": u, "f1": f}
+                for name, ref, p, u, f in zip(class_names, self.confusion.sum(axis=1),
+                                              clean(self.producers), clean(self.users), clean(self.f1))
+            ],
+            "confusion_matrix": self.confusion.tolist(),
+        }
+
+
+def accuracy(reference: np.ndarray, predicted: np.ndarray, n_classes: int) -> Accuracy:
+    return Accuracy(confusion_matrix(reference, predicted, n_classes))

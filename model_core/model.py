@@ -1,0 +1,248 @@
+"""SS-MAE: the dual-branch encoder, its pretraining decoders, and the classifier.
+
+The input of every module is a normalised multi-source patch x of shape
+(B, C, P, P): the HSI bands first, then the SAR/LiDAR bands (C = n_hsi + n_aux).
+
+- Spatial branch: every pixel of the patch is a token (its C values -> dim, a 1x1
+  convolution), with a fixed 2-D sin-cos position embedding and a class token.
+- Spectral branch: every band is a token (its P * P image -> dim), with a fixed 1-D
+  sin-cos position embedding over the band index and a class token.
+- Pretraining (`SSMAE`): each branch encodes only its visible tokens; a decoder per
+  branch puts mask tokens in the masked slots and reconstructs pixel by pixel
+  (spatial: C values per pixel token) and band by band (spectral: P * P values per
+  band token), in the input's own order. The loss is the mean squared error over
+  masked elements only, summed over the two branches.
+- Classification (`SSMAEClassifier`): the same encoder on the whole patch, plus a CNN
+  branch (PCA-reduced HSI through 3-D convolutions, SAR/LiDAR through 2-D ones); the
+  two class tokens and the CNN features are summed, normalised and classified.
+  The CNN uses unpadded 3x3 convolutions whose receptive field is exactly the patch,
+  so it can run once over a whole tile and give each pixel the value it would get
+  from its own patch (see `inference.py`).
+"""
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+from .transformer import Stack, init_weights, sincos_1d, sincos_2d, trunc_normal_
+
+
+class Branch(nn.Module):
+    """One encoder branch: token embedding, class token, fixed positions, transformer."""
+
+    def __init__(self, in_features: int, pos: torch.Tensor, config: ModelConfig) -> None:
+        super().__init__()
+        self.embed = nn.Linear(in_features, config.dim)
+        self.cls_token = nn.Parameter(trunc_normal_(torch.empty(1, 1, config.dim)))
+        self.register_buffer("pos", pos, persistent=False)
+        self.stack = Stack(config.dim, config.depth, config.heads, config.mlp_ratio, gated=True)
+
+    def encode(self, tokens: torch.Tensor, first_only: bool = False) -> torch.Tensor:
+        """Transformer over [class token; tokens] (tokens already embedded, with positions)."""
+        cls = self.cls_token.expand(tokens.shape[0], -1, -1).to(tokens.dtype)
+        return self.stack(torch.cat([cls, tokens], dim=1), first_only)
+
+
+def pixel_tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, P, P) -> (B, P * P, C): one token per pixel, row-major."""
+    return x.flatten(2).transpose(1, 2)
+
+
+def band_tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, P, P) -> (B, C, P * P): one token per band."""
+    return x.flatten(2)
+
+
+class SSEncoder(nn.Module):
+    """The two SS-MAE encoder branches; shared by pretraining and classification."""
+
+    def __init__(self, config: ModelConfig, n_bands: int) -> None:
+        super().__init__()
+        area = config.patch * config.patch
+        self.spatial = Branch(n_bands, sincos_2d(config.patch, config.dim), config)
+        self.spectral = Branch(area, sincos_1d(torch.arange(n_bands), config.dim), config)
+
+
+class Decoder(nn.Module):
+    """MAE decoder: visible tokens back in their slots, mask tokens elsewhere, a head."""
+
+    def __init__(self, config: ModelConfig, pos: torch.Tensor, out_features: int) -> None:
+        super().__init__()
+        self.embed = nn.Linear(config.dim, config.decoder_dim)
+        self.mask_token = nn.Parameter(trunc_normal_(torch.empty(1, 1, config.decoder_dim)))
+        self.register_buffer("pos", pos, persistent=False)
+        self.stack = Stack(config.decoder_dim, config.decoder_depth, config.decoder_heads,
+                           config.decoder_mlp_ratio, gated=False)
+        self.head = nn.Linear(config.decoder_dim, out_features)
+
+    def forward(self, encoded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """encoded: (B, 1 + visible, dim) with the class token first; mask: (B, N).
+
+        Returns the reconstruction (B, N, out_features), token order as in the input.
+        """
+        x = self.embed(encoded)
+        batch, tokens = mask.shape
+        full = x.new_empty(batch, tokens, x.shape[-1])
+        full[~mask] = x[:, 1:].reshape(-1, x.shape[-1])
+        full = torch.where(mask[..., None], self.mask_token.to(full.dtype), full) + self.pos
+        return self.head(self.stack(torch.cat([x[:, :1], full.to(x.dtype)], dim=1))[:, 1:])
+
+
+def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the masked tokens only; prediction, target: (B, N, D), mask (B, N)."""
+    per_token = (prediction.float() - target.float()).pow(2).mean(dim=-1)
+    weights = mask.float()
+    return (per_token * weights).sum() / weights.sum()
+
+
+def keep_visible(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The unmasked tokens of each sample, in order: (B, N, D) -> (B, N - k, D)."""
+    return tokens[~mask].view(tokens.shape[0], -1, tokens.shape[-1])
+
+
+class PretrainLoss(NamedTuple):
+    total: torch.Tensor
+    spatial: torch.Tensor
+    spectral: torch.Tensor
+
+
+class SSMAE(nn.Module):
+    """The pretraining model: SS-MAE encoder plus one decoder per branch."""
+
+    def __init__(self, config: ModelConfig, n_hsi: int, n_aux: int) -> None:
+        super().__init__()
+        self.config, self.n_hsi, self.n_aux = config, n_hsi, n_aux
+        n_bands, area = n_hsi + n_aux, config.patch * config.patch
+        self.encoder = SSEncoder(config, n_bands)
+        self.spatial_decoder = Decoder(config, sincos_2d(config.patch, config.decoder_dim), n_bands)
+        self.spectral_decoder = Decoder(
+            config, sincos_1d(torch.arange(n_bands), config.decoder_dim), area)
+        init_weights(self)
+
+    def encode_visible(self, x: torch.Tensor, spatial_mask: torch.Tensor,
+                       spectral_mask: torch.Tensor) -> tuple:
+        """Encoder outputs (class token first) of each branch, from visible tokens only."""
+        spatial, spectral = self.encoder.spatial, self.encoder.spectral
+        spatial_tokens = spatial.embed(pixel_tokens(x)) + spatial.pos
+        spectral_tokens = spectral.embed(band_tokens(x)) + spectral.pos
+        return (spatial.encode(keep_visible(spatial_tokens, spatial_mask)),
+                spectral.encode(keep_visible(spectral_tokens, spectral_mask)))
+
+    def forward(self, x: torch.Tensor, spatial_mask: torch.Tensor,
+                spectral_mask: torch.Tensor) -> PretrainLoss:
+        spatial_encoded, spectral_encoded = self.encode_visible(x, spatial_mask, spectral_mask)
+        spatial_loss = masked_mse(self.spatial_decoder(spatial_encoded, spatial_mask),
+                                  pixel_tokens(x), spatial_mask)
+        spectral_loss = masked_mse(self.spectral_decoder(spectral_encoded, spectral_mask),
+                                   band_tokens(x), spectral_mask)
+        return PretrainLoss(spatial_loss + spectral_loss, spatial_loss, spectral_loss)
+
+    def reconstruct(self, x: torch.Tensor, spatial_mask: torch.Tensor,
+                    spectral_mask: torch.Tensor) -> tuple:
+        """Reconstructions as patches (B, C, P, P): (spatial branch, spectral branch)."""
+        spatial_encoded, spectral_encoded = self.encode_visible(x, spatial_mask, spectral_mask)
+        spatial = self.spatial_decoder(spatial_encoded, spatial_mask).transpose(1, 2)
+        spectral = self.spectral_decoder(spectral_encoded, spectral_mask)
+        return spatial.reshape(x.shape), spectral.reshape(x.shape)
+
+
+def _valid_conv_layers(patch: int) -> int:
+    """Unpadded 3x3 layers whose stacked receptive field is exactly the patch."""
+    return patch // 2
+
+
+class HsiCnn(nn.Module):
+    """PCA-reduced HSI through unpadded 3-D convolutions: (B, 1, K, H, W) -> (B, dim, H', W')."""
+
+    def __init__(self, components: int, config: ModelConfig) -> None:
+        super().__init__()
+        layers, channels = [], 1
+        for index in range(_valid_conv_layers(config.patch)):
+            spectral_kernel = max(7 - 2 * index, 3)
+            out = config.cnn_channels * 2 ** index
+            layers += [nn.Conv3d(channels, out, (spectral_kernel, 3, 3),
+                                 padding=(spectral_kernel // 2, 0, 0)), nn.GELU()]
+            channels = out
+        self.convs = nn.Sequential(*layers)
+        self.project = nn.Conv2d(channels * components, config.dim, 1)
+
+    def forward(self, pca: torch.Tensor) -> torch.Tensor:
+        maps = self.convs(pca)
+        return self.project(maps.flatten(1, 2))
+
+
+class AuxCnn(nn.Module):
+    """SAR/LiDAR bands through unpadded 2-D convolutions: (B, n_aux, H, W) -> (B, dim, H', W')."""
+
+    def __init__(self, n_aux: int, config: ModelConfig) -> None:
+        super().__init__()
+        depth = _valid_conv_layers(config.patch)
+        widths = [max(config.dim // 2 ** (depth - 1 - index), 8) for index in range(depth)]
+        layers, channels = [], n_aux
+        for width in widths:
+            layers += [nn.Conv2d(channels, width, 3), nn.GELU()]
+            channels = width
+        self.convs = nn.Sequential(*layers[:-1])
+
+    def forward(self, aux: torch.Tensor) -> torch.Tensor:
+        return self.convs(aux)
+
+
+class SSMAEClassifier(nn.Module):
+    """SS-MAE encoder + CNN branch + linear classifier, for fine-tuning and prediction."""
+
+    def __init__(self, config: ModelConfig, n_hsi: int, n_aux: int, n_classes: int) -> None:
+        super().__init__()
+        if n_hsi < 3 or n_aux < 1 or n_classes < 2:
+            raise ValueError("The classifier needs at least 3 HSI bands, 1 auxiliary band "
+                             f"and 2 classes; got {n_hsi}, {n_aux} and {n_classes}.")
+        self.config, self.n_hsi, self.n_aux, self.n_classes = config, n_hsi, n_aux, n_classes
+        components = min(config.pca_components, n_hsi)
+        self.encoder = SSEncoder(config, n_hsi + n_aux)
+        self.register_buffer("pca_mean", torch.zeros(n_hsi))
+        self.register_buffer("pca_components", torch.eye(components, n_hsi))
+        self.hsi_cnn = HsiCnn(components, config)
+        self.aux_cnn = AuxCnn(n_aux, config)
+        self.head = nn.Sequential(nn.LayerNorm(config.dim), nn.Linear(config.dim, n_classes))
+        init_weights(self)
+
+    def set_pca(self, mean: torch.Tensor, components: torch.Tensor) -> None:
+        self.pca_mean.copy_(mean)
+        self.pca_components.copy_(components)
+
+    def spatial_embedding(self, x: torch.Tensor) -> torch.Tensor:
+        """Every pixel's spatial-branch token, without position: (B, C, H, W) -> (B, H, W, dim)."""
+        return self.encoder.spatial.embed(x.permute(0, 2, 3, 1))
+
+    def cnn_features(self, x: torch.Tensor) -> torch.Tensor:
+        """CNN branch over any (B, C, H, W) -> (B, dim, H - P + 1, W - P + 1)."""
+        hsi = x[:, :self.n_hsi].permute(0, 2, 3, 1) - self.pca_mean
+        pca = (hsi @ self.pca_components.T).permute(0, 3, 1, 2).unsqueeze(1)
+        return self.hsi_cnn(pca) + self.aux_cnn(x[:, self.n_hsi:])
+
+    def classify(self, windows: torch.Tensor, spatial_windows: torch.Tensor,
+                 cnn: torch.Tensor) -> torch.Tensor:
+        """Logits from each sample's patch (n, C, P, P), its embedded pixel tokens
+        (n, P * P, dim, no positions yet) and its CNN features (n, dim)."""
+        spatial, spectral = self.encoder.spatial, self.encoder.spectral
+        spatial_cls = spatial.encode(spatial_windows + spatial.pos, first_only=True)[:, 0]
+        spectral_tokens = spectral.embed(band_tokens(windows)) + spectral.pos
+        spectral_cls = spectral.encode(spectral_tokens, first_only=True)[:, 0]
+        return self.head(spatial_cls + spectral_cls + cnn)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, n_classes) for patches x (B, C, P, P)."""
+        embedded = self.spatial_embedding(x).flatten(1, 2)
+        return self.classify(x, embedded, self.cnn_features(x)[:, :, 0, 0])
+
+
+def load_pretrained_encoder(classifier: SSMAEClassifier, encoder_state: dict) -> None:
+    """Copy a pretraining run's encoder weights into a classifier (strict: every tensor)."""
+    classifier.encoder.load_state_dict(encoder_state, strict=True)
+
+
+def encoder_state(model: nn.Module) -> dict:
+    return {name: tensor for name, tensor in model.encoder.state_dict().items()}
+

@@ -1,0 +1,137 @@
+"""Model files: one safetensors file per model, self-described by JSON metadata.
+
+Reading never executes anything from the file: safetensors holds raw tensors and
+a JSON header, nothing else, and pickles (PyTorch's `.pt`/`.pth`) are recognised
+and refused before any parsing. Writing is atomic.
+
+The JSON document under the header key "mrs" always holds:
+- `format` ("mrs-ssmae"), `format_version`, `software_version`, `kind`
+  ("pretrained", "classifier" or "checkpoint"), `created` (UTC, ISO 8601);
+- `preset` and `config` (a `ModelConfig` as a dict), `patch`;
+- `n_hsi`, `n_aux`, `band_names`, `wavelengths` (nm or null), `hsi_layer`, `aux_layers`;
+- `normalization` (see `preprocessing.Normalizer.to_dict`);
+- `masking` (`strategy`, `spectral_ratio`, `spatial_ratio`) for pretraining;
+- `classes` (`value`, `name`, `color`) for classifiers;
+- `training` (settings, seed, per-epoch `history`, `best_epoch`, ...).
+A checkpoint also holds the optimizer, the schedule position and the RNG state.
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from typing import Any, Dict, Mapping, Sequence, Tuple
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from . import __version__
+from .atomic import atomic_output
+from .errors import ModelFileError
+
+FORMAT = "mrs-ssmae"
+FORMAT_VERSION = 1
+METADATA_KEY = "mrs"
+PRETRAINED, CLASSIFIER, CHECKPOINT = "pretrained", "classifier", "checkpoint"
+KIND_LABELS = {
+    PRETRAINED: "a pretraining model (made by mrs:pretrain)",
+    CLASSIFIER: "a trained classifier (made by mrs:finetune)",
+    CHECKPOINT: "a training checkpoint",
+}
+_KIND_ADVICE = {
+    PRETRAINED: "give it to mrs:finetune as PRETRAINED",
+    CLASSIFIER: "use it with mrs:classify",
+    CHECKPOINT: "give it as RESUME to the run that wrote it",
+}
+_PICKLE_SIGNATURES = (b"\x80", b"PK\x03\x04")
+
+
+def save(path: str, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]) -> None:
+    """Write tensors and metadata (which must name its `kind`) to `path` atomically."""
+    if metadata.get("kind") not in KIND_LABELS:
+        raise ValueError(f"A model file needs a kind among {sorted(KIND_LABELS)}.")
+    document = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                "software_version": __version__,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                **metadata}
+    payload = {name: tensor.detach().to("cpu").contiguous().clone()
+               for name, tensor in tensors.items()}
+    with atomic_output(path, ".safetensors") as temporary:
+        save_file(payload, temporary, metadata={METADATA_KEY: json.dumps(document)})
+
+
+def _describe(path: str, what: str) -> str:
+    return f"{what}: '{path}'"
+
+
+def _refuse_pickle(path: str, what: str) -> None:
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if start.startswith(_PICKLE_SIGNATURES):
+        raise ModelFileError(
+            f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "
+            "file. Such files can run code when opened, so it was not read. Use a .safetensors "
+            "file written by mrs:pretrain or mrs:finetune.")
+
+
+def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -> Dict[str, Any]:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{_describe(path, what)} is a safetensors file but not an MRS model file. "
+            "Use a file written by mrs:pretrain or mrs:finetune.")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{_describe(path, what)} has model file format version {version!r}; this plugin "
+            f"({__version__}) reads version {FORMAT_VERSION}. Re-create the model with this "
+            "version of the plugin, or use the plugin version that wrote it.")
+    kind = document.get("kind")
+    if kind not in kinds:
+        wanted = " or ".join(KIND_LABELS[k] for k in kinds)
+        found = KIND_LABELS.get(kind, f"of unknown kind {kind!r}")
+        advice = _KIND_ADVICE.get(kind, "use a file written by this plugin")
+        raise ModelFileError(
+            f"{_describe(path, what)} is {found}, but {wanted} is needed here; {advice}.")
+    return document
+
+
+def _open_checked(path: str, what: str, kinds: Sequence[str]):
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{_describe(path, what)} does not exist. Choose an existing model file.")
+    _refuse_pickle(path, what)
+    try:
+        handle = safe_open(path, framework="pt", device="cpu")
+        text = (handle.metadata() or {}).get(METADATA_KEY)
+        document = json.loads(text) if text is not None else None
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelFileError(
+            f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
+            f"damaged ({error}). Re-create it, or copy it again.") from None
+    return handle, _check_document(document, path, what, kinds)
+
+
+def read_metadata(path: str, kinds: Sequence[str], what: str = "MODEL") -> Dict[str, Any]:
+    """The metadata of a model file of one of `kinds`; `what` names the parameter in messages."""
+    return _open_checked(path, what, kinds)[1]
+
+
+def load(path: str, kinds: Sequence[str], what: str = "MODEL") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+    """Tensors (on the CPU) and metadata of a model file of one of `kinds`."""
+    handle, document = _open_checked(path, what, kinds)
+    try:
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelFileError(
+            f"{_describe(path, what)} is damaged: its tensors cannot be read ({error}). "
+            "Re-create it, or copy it again.") from None
+    return tensors, document
+
+
+def prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+    """The tensors whose names start with `prefix.`, with the prefix removed."""
+    start = prefix + "."
+    return {name[len(start):]: tensor for name, tensor in tensors.items() if name.startswith(start)}
+
+
+def with_prefix(tensors: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+    return {f"{prefix}.{name}": tensor for name, tensor in tensors.items()}

@@ -1,0 +1,78 @@
+"""Per-band normalisation and the PCA of the classifier's CNN branch, fitted on pixel samples.
+
+Normalisation is robust: each band is centred on its median and divided by the
+spread between its 2nd and 98th percentiles, then clipped. Robust statistics keep a
+few extreme values (LiDAR intensity spikes, specular roofs, deep shadow) from
+squashing a band, and the same rule suits reflectance, heights and backscatter, so
+HSI and SAR/LiDAR bands arrive at comparable scales. Missing pixels become 0, the
+band's median.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
+
+import numpy as np
+
+CLIP = 5.0
+METHOD = "median/p2-p98"
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    center: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, pixels: np.ndarray) -> "Normalizer":
+        """Fit on a sample of valid pixels, shape (m, C)."""
+        if pixels.ndim != 2 or pixels.shape[0] == 0:
+            raise ValueError("Normalisation needs a non-empty (pixels, bands) sample.")
+        values = pixels.astype(np.float64)
+        low, center, high = np.percentile(values, [2.0, 50.0, 98.0], axis=0)
+        scale = high - low
+        spread = values.std(axis=0)
+        scale = np.where(scale > 0, scale, spread)
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(center=center, scale=scale)
+
+    @property
+    def n_bands(self) -> int:
+        return int(self.center.shape[0])
+
+    def apply(self, raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Model input from raw values (..., C, H, W) and validity (..., H, W), float32."""
+        shape = (-1, 1, 1)
+        center = self.center.reshape(shape).astype(np.float32)
+        scale = self.scale.reshape(shape).astype(np.float32)
+        out = np.clip((raw - center) / scale, -CLIP, CLIP).astype(np.float32, copy=False)
+        return np.where(valid[..., None, :, :], out, np.float32(0.0))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"method": METHOD, "clip": CLIP, "center": self.center.tolist(),
+                "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "Normalizer":
+        if values.get("method") != METHOD:
+            raise ValueError(f"Unknown normalisation method {values.get('method')!r}.")
+        center = np.asarray(values["center"], dtype=np.float64)
+        scale = np.asarray(values["scale"], dtype=np.float64)
+        if center.shape != scale.shape or center.ndim != 1 or not np.all(scale > 0):
+            raise ValueError("The normalisation statistics are inconsistent.")
+        return cls(center=center, scale=scale)
+
+
+def fit_pca(pixels: np.ndarray, components: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Mean (n,) and the leading principal axes (components, n) of pixels (m, n).
+
+    Each axis is signed so that its largest loading is positive, which makes the
+    result reproducible whatever the eigen-solver returns.
+    """
+    values = pixels.astype(np.float64)
+    mean = values.mean(axis=0)
+    centred = values - mean
+    covariance = centred.T @ centred / max(len(values) - 1, 1)
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    axes = vectors[:, np.argsort(eigenvalues)[::-1][:components]].T
+    signs = np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])
+    return mean, axes * np.where(signs == 0, 1.0, signs)[:, None]

@@ -1,0 +1,485 @@
+"""One training loop for both phases: MRS/SS-MAE pretraining and fine-tuning.
+
+AdamW, a linear warm-up that ends exactly at the base learning rate, cosine decay,
+gradient clipping, random flips, bf16 autocast where the hardware runs it natively.
+Every random draw of an epoch (order, flips, masks) comes from a generator seeded
+by (seed, epoch), so a run is deterministic on the CPU and a checkpoint taken at
+any batch boundary resumes into exactly the run that was interrupted.
+"""
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import masking, model_file
+from .config import ModelConfig
+from .device import autocast, describe_device, resolve_device, resolve_precision
+from .errors import Canceled, InputError, ModelFileError
+from .hooks import Hooks
+from .metrics import accuracy
+from .model import SSMAE, SSMAEClassifier
+
+MASKING_STRATEGIES = {"mrs": masking.mrs_mask, "random": masking.random_spectral_mask}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-4
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.1
+    clip_norm: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    flips: bool = True
+    checkpoint_seconds: float = 300.0
+
+    def validate(self) -> None:
+        checks = [(self.epochs >= 1, f"The number of epochs must be at least 1; got {self.epochs}."),
+                  (self.batch_size >= 1, f"The batch size must be at least 1; got {self.batch_size}."),
+                  (self.lr > 0, f"The learning rate must be positive; got {self.lr}."),
+                  (0 <= self.warmup_fraction < 1, "The warm-up fraction must lie in [0, 1).")]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MaskingSettings:
+    strategy: str = "mrs"
+    spectral_ratio: float = 0.3
+    spatial_ratio: float = 0.3
+
+    def validate(self) -> None:
+        if self.strategy not in MASKING_STRATEGIES:
+            raise InputError(f"The masking strategy must be one of {', '.join(MASKING_STRATEGIES)}; "
+                             f"got '{self.strategy}'.")
+        for name, ratio in (("spectral", self.spectral_ratio), ("spatial", self.spatial_ratio)):
+            if not 0.0 < ratio < 1.0:
+                raise InputError(f"The {name} mask ratio must lie strictly between 0 and 1; got {ratio}.")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def learning_rate(step: int, total: int, base: float, warmup: int) -> float:
+    """Linear warm-up over `warmup` steps ending at `base`, then cosine decay towards 0."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(total - warmup, 1)
+    return base * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def random_flips(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip each patch left-right and/or up-down, independently, with probability 1/2."""
+    flips = (torch.rand(2, x.shape[0], generator=generator) < 0.5).to(x.device)[..., None, None, None]
+    x = torch.where(flips[0], x.flip(-1), x)
+    return torch.where(flips[1], x.flip(-2), x)
+
+
+def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
+    """AdamW without weight decay on biases, norms and tokens (as in MAE)."""
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            (decay if parameter.ndim >= 2 and parameter.shape[:2] != (1, 1) else no_decay).append(parameter)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=settings.lr, betas=(0.9, 0.95))
+
+
+def data_fingerprint(data: torch.Tensor, targets: Optional[torch.Tensor]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for tensor in (data, targets):
+        if tensor is not None:
+            digest.update(str(tuple(tensor.shape)).encode())
+            digest.update(tensor.contiguous().view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def checkpoint_path_for(output_path: str) -> str:
+    """Where a run writing `output_path` keeps its checkpoint."""
+    return os.path.splitext(output_path)[0] + ".checkpoint.safetensors"
+
+
+class Phase:
+    """What differs between pretraining and fine-tuning."""
+
+    name = ""
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
+        """Validation figures after an epoch, with a 'score' to maximise; None: no selection."""
+        return None
+
+
+@dataclass
+class LoopState:
+    """Where a run stands; all of it goes into a checkpoint."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0
+    samples: int = 0
+    history: List[Dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_score: Optional[float] = None
+
+
+@dataclass
+class TrainResult:
+    history: List[Dict[str, Any]]
+    best_epoch: int
+
+
+class _Checkpointer:
+    """Writes and reads the resumable state of one run."""
+
+    def __init__(self, path: Optional[str], phase: str, settings: TrainSettings, fingerprint: str,
+                 description: Mapping[str, Any]) -> None:
+        self.path, self.phase, self.settings = path, phase, settings
+        self.fingerprint, self.description = fingerprint, dict(description)
+        self.saved_at = time.monotonic()
+
+    def save(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState,
+             generator: Optional[torch.Generator], best: Optional[Dict[str, torch.Tensor]],
+             hooks: Hooks) -> None:
+        if self.path is None:
+            return
+        optimizer_state = optimizer.state_dict()
+        tensors = model_file.with_prefix(model.state_dict(), "model")
+        if best is not None:
+            tensors.update(model_file.with_prefix(best, "best"))
+        for index, values in optimizer_state["state"].items():
+            tensors.update({f"optimizer.{index}.{key}": value for key, value in values.items()})
+        if generator is not None:
+            tensors["rng.generator"] = generator.get_state()
+        meta = {**self.description, "kind": model_file.CHECKPOINT, "checkpoint": {
+            "phase": self.phase, "settings": self.settings.to_dict(), "fingerprint": self.fingerprint,
+            "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
+        model_file.save(self.path, tensors, meta)
+        self.saved_at = time.monotonic()
+        hooks.log(f"Checkpoint saved after epoch {state.epoch}, batch {state.batch}: {self.path}")
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.saved_at >= self.settings.checkpoint_seconds
+
+    def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
+                ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
+        tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], "RESUME")
+        info = meta.get("checkpoint", {})
+        problems = []
+        if info.get("phase") != self.phase:
+            problems.append(f"it belongs to {info.get('phase')!r}, not {self.phase}")
+        if info.get("settings") != self.settings.to_dict():
+            differing = sorted(k for k, v in self.settings.to_dict().items()
+                               if info.get("settings", {}).get(k) != v)
+            problems.append("its settings differ (" + ", ".join(differing) + ")")
+        if info.get("fingerprint") != self.fingerprint:
+            problems.append("its training samples differ from this run's (other layers, extent or seed)")
+        if problems:
+            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' does not continue this run: "
+                                 + "; ".join(problems) + ". Resume with the same layers and settings, "
+                                 "or start without RESUME.")
+        try:
+            model.load_state_dict(model_file.prefixed(tensors, "model"))
+            groups = info["param_groups"]
+            states: Dict[int, Dict[str, torch.Tensor]] = {}
+            for name, tensor in model_file.prefixed(tensors, "optimizer").items():
+                index, key = name.split(".", 1)
+                states.setdefault(int(index), {})[key] = tensor
+            optimizer.load_state_dict({"state": states, "param_groups": groups})
+            state = LoopState(**info["state"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' is incomplete or damaged "
+                                 f"({error}). Start without RESUME.") from None
+        best = model_file.prefixed(tensors, "best") or None
+        return state, tensors.get("rng.generator"), best
+
+
+def _place(data: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Keep the samples on the GPU when they fit comfortably, else on the CPU."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        if data.element_size() * data.numel() < 0.25 * free:
+            return data.to(device)
+    return data
+
+
+def _format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Optional[torch.Tensor],
+                 settings: TrainSettings, hooks: Hooks, description: Mapping[str, Any],
+                 checkpoint_path: Optional[str] = None, resume_path: Optional[str] = None) -> TrainResult:
+    """Train `model` in place; on return it holds the selected (or last) epoch's weights.
+
+    On cancel, a checkpoint of the last finished batch is written (when
+    `checkpoint_path` is given) and `Canceled` propagates.
+    """
+    settings.validate()
+    device = resolve_device(settings.device)
+    dtype = resolve_precision(settings.precision, device)
+    count = data.shape[0]
+    steps_per_epoch = math.ceil(count / settings.batch_size)
+    total_steps = settings.epochs * steps_per_epoch
+    warmup = max(1, round(settings.warmup_fraction * total_steps))
+    model.to(device)
+    optimizer = make_optimizer(model, settings)
+    checkpointer = _Checkpointer(checkpoint_path, phase.name, settings,
+                                 data_fingerprint(data, targets), description)
+    state, generator_state, best = LoopState(), None, None
+    if resume_path:
+        state, generator_state, best = checkpointer.restore(resume_path, model, optimizer)
+        hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
+                  f"batch {state.batch + 1}.")
+    hooks.log(f"{phase.name.capitalize()}: {count} samples, {settings.epochs} epochs of "
+              f"{steps_per_epoch} batches, on {describe_device(device)}, "
+              f"{'bf16 autocast' if dtype else 'float32'}.")
+    data, targets = _place(data, device), None if targets is None else _place(targets, device)
+    started = time.perf_counter()
+    while state.epoch < settings.epochs:
+        generator = epoch_generator(settings.seed, state.epoch)
+        order = torch.randperm(count, generator=generator)
+        if generator_state is not None:
+            generator.set_state(generator_state)
+            generator_state = None
+        epoch_started, epoch_samples = time.perf_counter(), 0
+        model.train()
+        for batch in range(state.batch, steps_per_epoch):
+            if hooks.is_canceled():
+                checkpointer.save(model, optimizer, state, generator, best, hooks)
+                raise Canceled()
+            index = order[batch * settings.batch_size:(batch + 1) * settings.batch_size]
+            x = data[index.to(data.device)].to(device, torch.float32, non_blocking=True)
+            y = None if targets is None else targets[index.to(targets.device)].to(device)
+            if settings.flips:
+                x = random_flips(x, generator)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(state.step, total_steps, settings.lr, warmup)
+            with autocast(device, dtype):
+                loss = phase.loss(model, x, y, generator)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if settings.clip_norm > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
+            optimizer.step()
+            state.loss_sum += float(loss.detach()) * len(index)
+            state.samples += len(index)
+            state.batch, state.step = batch + 1, state.step + 1
+            epoch_samples += len(index)
+            hooks.progress(state.step / total_steps)
+            if checkpointer.due() and state.batch < steps_per_epoch:
+                checkpointer.save(model, optimizer, state, generator, best, hooks)
+        seconds = time.perf_counter() - epoch_started
+        record: Dict[str, Any] = {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
+                                  "samples_per_second": epoch_samples / max(seconds, 1e-9),
+                                  "seconds": seconds}
+        figures = phase.validate(model)
+        if figures is not None:
+            record.update(figures)
+            if state.best_score is None or figures["score"] > state.best_score:
+                state.best_score, state.best_epoch = figures["score"], state.epoch + 1
+                best = {name: tensor.detach().to("cpu", copy=True)
+                        for name, tensor in model.state_dict().items()}
+        state.history.append(record)
+        state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
+        elapsed = time.perf_counter() - started
+        left = elapsed / max(state.step, 1) * (total_steps - state.step) if state.step else 0.0
+        hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
+        if state.epoch < settings.epochs:
+            checkpointer.save(model, optimizer, state, None, best, hooks)
+    if best is not None:
+        model.load_state_dict(best)
+    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs)
+
+
+def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) -> str:
+    parts = [f"{phase.capitalize()} epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}"]
+    if "val_accuracy" in record:
+        parts.append(f"validation accuracy {100 * record['val_accuracy']:.2f} %")
+    parts.append(f"{record['samples_per_second']:.0f} samples/s")
+    parts.append(f"{_format_seconds(left)} left")
+    return ", ".join(parts)
+
+
+class PretrainPhase(Phase):
+    name = "pretraining"
+
+    def __init__(self, settings: MaskingSettings) -> None:
+        self.settings = settings
+        self.spectral_mask: Callable = MASKING_STRATEGIES[settings.strategy]
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator) -> torch.Tensor:
+        spatial = masking.spatial_mask(x, self.settings.spatial_ratio, generator)
+        spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator)
+        return model(x, spatial, spectral).total
+
+
+def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int,
+                   device: torch.device, dtype: Optional[torch.dtype]) -> torch.Tensor:
+    """Logits (float32, on the CPU) for every patch in `data`; the model is put in eval mode."""
+    model.eval()
+    out = []
+    with torch.inference_mode(), autocast(device, dtype):
+        for start in range(0, data.shape[0], batch_size):
+            x = data[start:start + batch_size].to(device, torch.float32)
+            out.append(model(x).float().cpu())
+    return torch.cat(out) if out else torch.empty(0, model.n_classes)
+
+
+class FinetunePhase(Phase):
+    name = "fine-tuning"
+
+    def __init__(self, class_weights: Optional[torch.Tensor], validation: Optional[Tuple[torch.Tensor, torch.Tensor]],
+                 batch_size: int, device: torch.device, dtype: Optional[torch.dtype]) -> None:
+        self.class_weights = None if class_weights is None else class_weights.to(device)
+        self.validation, self.batch_size, self.device, self.dtype = validation, batch_size, device, dtype
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator) -> torch.Tensor:
+        return F.cross_entropy(model(x).float(), y, weight=self.class_weights)
+
+    def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
+        if self.validation is None:
+            return None
+        x, y = self.validation
+        logits = predict_logits(model, x, self.batch_size, self.device, self.dtype)
+        loss = float(F.cross_entropy(logits, y.cpu()))
+        figures = accuracy(y.cpu().numpy(), logits.argmax(1).numpy(), logits.shape[1])
+        # Ties in accuracy, common with few validation pixels, go to the lower loss.
+        return {"val_accuracy": figures.overall, "val_kappa": figures.kappa, "val_loss": loss,
+                "score": figures.overall - 1e-6 * min(loss, 1e5)}
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Weights n / (K * n_k), so that every class weighs the same in the loss."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _as_tensor(array: Any) -> torch.Tensor:
+    return array if isinstance(array, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(array))
+
+
+def _check_patches(patches: torch.Tensor, config: ModelConfig, n_bands: int, what: str) -> None:
+    expected = (n_bands, config.patch, config.patch)
+    if patches.ndim != 4 or tuple(patches.shape[1:]) != expected:
+        raise InputError(f"The {what} have shape {tuple(patches.shape)}; expected (N, "
+                         f"{expected[0]}, {expected[1]}, {expected[2]}).")
+    if patches.shape[0] == 0:
+        raise InputError(f"There are no {what}.")
+
+
+def _finish(model: nn.Module, kind: str, description: Mapping[str, Any], extra: Mapping[str, Any],
+            output_path: str, checkpoint_path: Optional[str]) -> Dict[str, Any]:
+    metadata = {**description, **extra, "kind": kind}
+    model_file.save(output_path, model.state_dict(), metadata)
+    if checkpoint_path and os.path.exists(checkpoint_path):
+        os.remove(checkpoint_path)
+    return metadata
+
+
+def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:
+    return {"config": config.to_dict(), "patch": config.patch, "n_hsi": n_hsi, "n_aux": n_aux}
+
+
+def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings: MaskingSettings,
+             settings: TrainSettings, description: Mapping[str, Any], output_path: str,
+             hooks: Optional[Hooks] = None, resume_path: Optional[str] = None,
+             keep_checkpoint: bool = True) -> Dict[str, Any]:
+    """Pretrain SS-MAE on normalised patches (N, C, P, P) and write the pretraining model file.
+
+    `description` carries what the caller knows about the data (preset, band names,
+    wavelengths, layer names, normalisation); the written metadata is returned.
+    """
+    hooks = hooks or Hooks()
+    masking_settings.validate()
+    data = _as_tensor(patches)
+    n_bands = data.shape[1] if data.ndim == 4 else 0
+    _check_patches(data, config, n_bands, "pretraining patches")
+    if n_bands - n_hsi < 1:
+        raise InputError("Pretraining needs at least one auxiliary band besides the HSI bands.")
+    torch.manual_seed(settings.seed)
+    model = SSMAE(config, n_hsi, n_bands - n_hsi)
+    meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
+            "masking": masking_settings.to_dict()}
+    checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
+    result = run_training(model, PretrainPhase(masking_settings), data, None, settings, hooks,
+                          meta, checkpoint, resume_path)
+    training = {"settings": settings.to_dict(), "samples": int(data.shape[0]),
+                "history": result.history, "final_loss": result.history[-1]["loss"]}
+    return _finish(model, model_file.PRETRAINED, meta, {"training": training}, output_path, checkpoint)
+
+
+def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,
+             n_hsi: int, config: ModelConfig, classes: Sequence[Mapping[str, Any]],
+             pca: Tuple[np.ndarray, np.ndarray], settings: TrainSettings, description: Mapping[str, Any],
+             output_path: str, class_weighting: bool = True,
+             pretrained_encoder: Optional[Mapping[str, torch.Tensor]] = None,
+             hooks: Optional[Hooks] = None, resume_path: Optional[str] = None,
+             keep_checkpoint: bool = True) -> Dict[str, Any]:
+    """Fine-tune a classifier on labelled patches and write the classifier model file.
+
+    Labels are class indices 0..K-1 into `classes`. The epoch kept is the one with the
+    best accuracy on the validation patches (ties: lower validation loss); without
+    validation patches, the last one.
+    """
+    hooks = hooks or Hooks()
+    data, labels = _as_tensor(train_patches), _as_tensor(train_labels).long()
+    n_bands = data.shape[1] if data.ndim == 4 else 0
+    _check_patches(data, config, n_bands, "training patches")
+    validation = None
+    if val_patches is not None and len(val_patches):
+        val_data = _as_tensor(val_patches)
+        _check_patches(val_data, config, n_bands, "validation patches")
+        validation = (val_data, _as_tensor(val_labels).long())
+    torch.manual_seed(settings.seed)
+    model = SSMAEClassifier(config, n_hsi, n_bands - n_hsi, len(classes))
+    model.set_pca(torch.as_tensor(pca[0], dtype=torch.float32), torch.as_tensor(pca[1], dtype=torch.float32))
+    if pretrained_encoder is not None:
+        model.encoder.load_state_dict(dict(pretrained_encoder), strict=True)
+        hooks.log("Encoder weights loaded from the pretraining model.")
+    device = resolve_device(settings.device)
+    dtype = resolve_precision(settings.precision, device)
+    weights = balanced_class_weights(labels.numpy(), len(classes)) if class_weighting else None
+    phase = FinetunePhase(weights, validation, max(settings.batch_size, 256), device, dtype)
+    meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
+    checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
+    result = run_training(model, phase, data, labels, settings, hooks, meta, checkpoint, resume_path)
+    best = result.history[result.best_epoch - 1]
+    training = {"settings": settings.to_dict(), "class_weighting": class_weighting,
+                "pretrained": pretrained_encoder is not None,
+                "train_samples": int(data.shape[0]),
+                "validation_samples": 0 if validation is None else int(validation[0].shape[0]),
+                "history": result.history, "best_epoch": result.best_epoch,
+                "val_accuracy": best.get("val_accuracy"), "val_kappa": best.get("val_kappa")}
+    hooks.log(f"Kept epoch {result.best_epoch}"
+              + (f" (validation accuracy {100 * best['val_accuracy']:.2f} %)." if validation else "."))
+    return _finish(model, model_file.CLASSIFIER, meta, {"training": training}, output_path, checkpoint)

@@ -1,0 +1,115 @@
+"""Pre-norm transformer blocks and fixed sin-cos position embeddings."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def sincos_1d(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sin-cos embedding (len(positions), dim) of 1-D positions; dim must be even."""
+    if dim % 2:
+        raise ValueError(f"A sin-cos embedding needs an even width; got {dim}.")
+    omega = 1.0 / 10000 ** (torch.arange(dim // 2, dtype=torch.float64) / (dim / 2))
+    angles = positions.double()[:, None] * omega[None, :]
+    return torch.cat([angles.sin(), angles.cos()], dim=1).float()
+
+
+def sincos_2d(size: int, dim: int) -> torch.Tensor:
+    """Sin-cos embedding (size * size, dim) of a size x size grid, rows then columns."""
+    if dim % 4:
+        raise ValueError(f"A 2-D sin-cos embedding needs a width divisible by 4; got {dim}.")
+    rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    return torch.cat([sincos_1d(rows.reshape(-1), dim // 2),
+                      sincos_1d(cols.reshape(-1), dim // 2)], dim=1)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        batch, tokens, width = x.shape
+        return x.view(batch, tokens, self.heads, width // self.heads).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
+        """Self-attention over x (B, N, dim); with first_only, only token 0 queries.
+
+        first_only gives exactly row 0 of the full result at a fraction of the cost:
+        a classifier that reads the class token needs nothing else from the last block.
+        """
+        dim = x.shape[-1]
+        if first_only:
+            q = F.linear(x[:, :1], self.qkv.weight[:dim], self.qkv.bias[:dim])
+            k, v = F.linear(x, self.qkv.weight[dim:], self.qkv.bias[dim:]).chunk(2, dim=-1)
+        else:
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+        out = F.scaled_dot_product_attention(self._split(q), self._split(k), self._split(v))
+        return self.proj(out.transpose(1, 2).reshape(x.shape[0], -1, dim))
+
+
+class Mlp(nn.Module):
+    """fc2(GELU(fc1 x)), or with gating fc2(GELU(fc1 x) * fc1b x) as in the SS-MAE encoder."""
+
+    def __init__(self, dim: int, ratio: float, gated: bool) -> None:
+        super().__init__()
+        hidden = int(dim * ratio)
+        self.gated = gated
+        self.fc1 = nn.Linear(dim, 2 * hidden if gated else hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.gated:
+            activation, gate = self.fc1(x).chunk(2, dim=-1)
+            return self.fc2(F.gelu(activation) * gate)
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, gated: bool) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, mlp_ratio, gated)
+
+    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
+        residual = x[:, :1] if first_only else x
+        x = residual + self.attn(self.norm1(x), first_only)
+        return x + self.mlp(self.norm2(x))
+
+
+class Stack(nn.Module):
+    """Blocks followed by a final LayerNorm."""
+
+    def __init__(self, dim: int, depth: int, heads: int, mlp_ratio: float, gated: bool) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, gated) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
+        last = len(self.blocks) - 1
+        for index, block in enumerate(self.blocks):
+            x = block(x, first_only and index == last)
+        return self.norm(x)
+
+
+def init_weights(module: nn.Module) -> None:
+    """MAE-style initialisation: Xavier-uniform linears with zero bias, unit LayerNorms."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.LayerNorm):
+            nn.init.ones_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
+def trunc_normal_(tensor: torch.Tensor, std: float = 0.02) -> torch.Tensor:
+    return nn.init.trunc_normal_(tensor, std=std, a=-2 * std, b=2 * std)
+

@@ -1,0 +1,190 @@
+import numpy as np
+import pytest
+import torch
+
+from model_core.config import PRESETS, ModelConfig, preset
+from model_core.errors import Canceled
+from model_core.hooks import Hooks
+from model_core.inference import TilePredictor
+from model_core.masking import mrs_mask, spatial_mask
+from model_core.model import SSMAE, SSMAEClassifier, masked_mse, pixel_tokens
+from model_core.preprocessing import Normalizer, fit_pca
+
+TINY = PRESETS["tiny"]
+
+
+def masks(x, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return spatial_mask(x, 0.3, g), mrs_mask(x, 0.3, g)
+
+
+def test_presets_are_named_configurations():
+    paper = preset("paper")
+    assert (paper.dim, paper.depth, paper.heads, paper.patch, paper.mlp_ratio) == (256, 2, 8, 7, 4.0)
+    assert (paper.decoder_dim, paper.decoder_depth) == (256, 2)
+    assert ModelConfig.from_dict(preset("small").to_dict()) == preset("small")
+    with pytest.raises(ValueError, match="Unknown preset"):
+        preset("huge")
+
+
+@pytest.mark.parametrize("n_hsi,n_aux", [(3, 1), (10, 2), (63, 2), (244, 4), (360, 1)])
+def test_models_take_any_band_counts(n_hsi, n_aux):
+    x = torch.randn(2, n_hsi + n_aux, TINY.patch, TINY.patch)
+    spatial, spectral = masks(x)
+    pretrain = SSMAE(TINY, n_hsi, n_aux)
+    loss = pretrain(x, spatial, spectral)
+    assert torch.isfinite(loss.total) and loss.total > 0
+    rec_spatial, rec_spectral = pretrain.reconstruct(x, spatial, spectral)
+    assert rec_spatial.shape == rec_spectral.shape == x.shape
+    classifier = SSMAEClassifier(TINY, n_hsi, n_aux, 5)
+    assert classifier(x).shape == (2, 5)
+
+
+def test_encoder_ignores_the_values_of_masked_tokens():
+    torch.manual_seed(0)
+    model = SSMAE(TINY, 12, 2).eval()
+    x = torch.randn(4, 14, TINY.patch, TINY.patch)
+    spatial, spectral = masks(x)
+    changed = x.clone()
+    changed[spectral[:, :, None, None].expand_as(x)] = 100.0
+    pixel_mask = spatial.view(4, 1, TINY.patch, TINY.patch).expand_as(x)
+    pixels_changed = x.clone()
+    pixels_changed[pixel_mask] = -50.0
+    with torch.no_grad():
+        spatial_ref, spectral_ref = model.encode_visible(x, spatial, spectral)
+        _, spectral_new = model.encode_visible(changed, spatial, spectral)
+        spatial_new, _ = model.encode_visible(pixels_changed, spatial, spectral)
+    assert torch.allclose(spectral_ref, spectral_new, atol=1e-6)
+    assert torch.allclose(spatial_ref, spatial_new, atol=1e-6)
+    visible_bands = 14 - int(spectral[0].sum())
+    assert spectral_ref.shape == (4, 1 + visible_bands, TINY.dim)
+
+
+def test_masked_mse_ignores_unmasked_positions_and_does_not_scale_with_the_ratio():
+    target = torch.zeros(3, 10, 4)
+    prediction = torch.ones(3, 10, 4)
+    few = torch.zeros(3, 10, dtype=torch.bool)
+    few[:, :2] = True
+    many = torch.zeros(3, 10, dtype=torch.bool)
+    many[:, :8] = True
+    assert masked_mse(prediction, target, few).item() == pytest.approx(1.0)
+    assert masked_mse(prediction, target, many).item() == pytest.approx(1.0)
+    prediction[:, 2:] = 1000.0
+    assert masked_mse(prediction, target, few).item() == pytest.approx(1.0)
+
+
+def test_reconstruction_lines_up_band_for_band_and_pixel_for_pixel():
+    # A perfect reconstruction of the input must cost nothing in both branches: the
+    # heads' outputs are compared with the input in its own band and pixel order.
+    torch.manual_seed(0)
+    model = SSMAE(TINY, 6, 1)
+    x = torch.randn(2, 7, TINY.patch, TINY.patch)
+    spatial, spectral = masks(x)
+    model.spatial_decoder.forward = lambda encoded, mask: pixel_tokens(x)
+    model.spectral_decoder.forward = lambda encoded, mask: x.flatten(2)
+    assert model(x, spatial, spectral).total.item() == 0.0
+    rec_spatial, rec_spectral = model.reconstruct(x, spatial, spectral)
+    assert torch.equal(rec_spatial, x) and torch.equal(rec_spectral, x)
+
+
+def test_pretraining_steps_lower_the_reconstruction_loss():
+    torch.manual_seed(0)
+    model = SSMAE(TINY, 12, 2)
+    abundances = torch.randn(16, 3, TINY.patch, TINY.patch)
+    x = torch.einsum("bkij,kc->bcij", abundances, torch.randn(3, 14)) / 3 ** 0.5
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for step in range(100):
+        spatial, spectral = masks(x, seed=step)
+        loss = model(x, spatial, spectral).total
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5])
+
+
+def test_class_token_only_last_block_matches_the_full_forward():
+    torch.manual_seed(0)
+    classifier = SSMAEClassifier(PRESETS["small"], 8, 2, 3).eval()
+    tokens = torch.randn(5, 11, PRESETS["small"].dim)
+    stack = classifier.encoder.spectral.stack
+    with torch.no_grad():
+        assert torch.allclose(stack(tokens)[:, 0], stack(tokens, first_only=True)[:, 0], atol=1e-5)
+
+
+def patches_of(tile: np.ndarray, patch: int) -> torch.Tensor:
+    t = torch.from_numpy(tile)
+    windows = t.unfold(1, patch, 1).unfold(2, patch, 1)
+    return windows.permute(1, 2, 0, 3, 4).reshape(-1, tile.shape[0], patch, patch)
+
+
+@pytest.mark.parametrize("name", ["tiny", "small"])
+def test_tile_prediction_equals_the_per_patch_forward(name):
+    config = PRESETS[name]
+    torch.manual_seed(1)
+    model = SSMAEClassifier(config, 10, 2, 4).eval()
+    mean, axes = fit_pca(np.random.default_rng(0).normal(size=(200, 10)), model.pca_components.shape[0])
+    model.set_pca(torch.tensor(mean, dtype=torch.float32), torch.tensor(axes, dtype=torch.float32))
+    halo, height, width = config.patch // 2, 19, 23
+    rng = np.random.default_rng(2)
+    tile = rng.normal(size=(12, height + 2 * halo, width + 2 * halo)).astype(np.float32)
+    valid = np.ones(tile.shape[1:], dtype=bool)
+    valid[halo + 2, halo + 4] = False
+    valid[0, :] = False
+    normalizer = Normalizer(center=np.full(12, 0.5), scale=np.full(12, 2.0))
+    index, confidence = TilePredictor(model, normalizer, device="cpu", precision="fp32",
+                                      batch_size=37)(tile, valid)
+    with torch.no_grad():
+        probabilities = torch.softmax(model(patches_of(normalizer.apply(tile, valid), config.patch)), 1)
+    expected_confidence, expected_index = (t.view(height, width).numpy() for t in probabilities.max(1))
+    core = valid[halo:halo + height, halo:halo + width]
+    assert np.array_equal(index[core], expected_index[core])
+    assert np.allclose(confidence[core], expected_confidence[core], atol=1e-5)
+    assert (index[~core] == -1).all() and np.isnan(confidence[~core]).all()
+
+
+def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
+    torch.manual_seed(0)
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    normalizer = Normalizer(center=np.zeros(6), scale=np.ones(6))
+    tile = np.random.default_rng(0).normal(size=(6, 20, 20)).astype(np.float32)
+    valid = np.ones((20, 20), dtype=bool)
+    expected = TilePredictor(model, normalizer, device="cpu", precision="fp32")(tile, valid)
+    real_classify = model.classify
+
+    def limited(windows, tokens, cnn):
+        if windows.shape[0] > 50:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+        return real_classify(windows, tokens, cnn)
+
+    model.classify = limited
+    lines = []
+    predictor = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=200,
+                              hooks=Hooks(log=lines.append))
+    index, confidence = predictor(tile, valid)
+    assert np.array_equal(index, expected[0])
+    assert np.allclose(confidence, expected[1], atol=1e-6)
+    assert predictor.batch_size == 50
+    assert lines[:2] == ["Out of memory on cpu with batch size 200; continuing with batch size 100.",
+                         "Out of memory on cpu with batch size 100; continuing with batch size 50."]
+
+
+def test_other_runtime_errors_are_not_taken_for_out_of_memory():
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    model.classify = lambda *args: (_ for _ in ()).throw(RuntimeError("shape mismatch"))
+    predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu")
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        predictor(np.zeros((6, 8, 8), np.float32), np.ones((8, 8), bool))
+
+
+def test_prediction_honours_cancel_between_batches():
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    calls = []
+    predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu", batch_size=10,
+                              hooks=Hooks(is_canceled=lambda: len(calls) >= 3))
+    real_classify = model.classify
+    model.classify = lambda *args: calls.append(1) or real_classify(*args)
+    with pytest.raises(Canceled):
+        predictor(np.zeros((6, 20, 20), np.float32), np.ones((20, 20), bool))
+    assert len(calls) == 3

@@ -1,0 +1,212 @@
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from model_core import model_file
+from model_core.config import PRESETS
+from model_core.errors import ModelFileError
+from model_core.loading import load_classifier, load_pretrained
+from model_core.model import SSMAE, SSMAEClassifier
+from model_core.preprocessing import Normalizer
+
+from conftest import ROOT
+
+TINY = PRESETS["tiny"]
+
+
+def description(n_hsi=6, n_aux=1):
+    normalizer = Normalizer(center=np.arange(n_hsi + n_aux, dtype=float), scale=np.full(n_hsi + n_aux, 2.0))
+    return {"preset": "tiny", "config": TINY.to_dict(), "patch": TINY.patch, "n_hsi": n_hsi,
+            "n_aux": n_aux, "band_names": [f"b{i}" for i in range(n_hsi + n_aux)],
+            "wavelengths": [400.0 + 10 * i for i in range(n_hsi)], "hsi_layer": "hsi",
+            "aux_layers": ["dsm"], "normalization": normalizer.to_dict()}
+
+
+@pytest.fixture
+def classifier_file(tmp_path):
+    torch.manual_seed(0)
+    model = SSMAEClassifier(TINY, 6, 1, 3)
+    path = str(tmp_path / "classifier.safetensors")
+    classes = [{"value": v, "name": n, "color": c}
+               for v, n, c in [(1, "water", "#0000ff"), (2, "trees", "#00ff00"), (5, "roads", "#808080")]]
+    model_file.save(path, model.state_dict(), {**description(), "kind": model_file.CLASSIFIER,
+                                               "classes": classes})
+    return path, model
+
+
+@pytest.fixture
+def pretrained_file(tmp_path):
+    torch.manual_seed(1)
+    model = SSMAE(TINY, 6, 1)
+    path = str(tmp_path / "pretrained.safetensors")
+    model_file.save(path, model.state_dict(), {**description(), "kind": model_file.PRETRAINED,
+                                               "masking": {"strategy": "mrs"}})
+    return path, model
+
+
+def test_a_saved_classifier_loads_back_tensor_for_tensor(classifier_file):
+    path, model = classifier_file
+    loaded = load_classifier(path, 6, 1)
+    original = model.state_dict()
+    restored = loaded.model.state_dict()
+    assert set(original) == set(restored)
+    for name, tensor in original.items():
+        assert torch.equal(tensor, restored[name]), name
+    assert [c["name"] for c in loaded.classes] == ["water", "trees", "roads"]
+    assert np.array_equal(loaded.normalizer.center, np.arange(7))
+    meta = loaded.metadata
+    assert meta["format"] == "mrs-ssmae" and meta["format_version"] == model_file.FORMAT_VERSION
+    assert meta["wavelengths"][:2] == [400.0, 410.0] and meta["preset"] == "tiny"
+    assert not loaded.model.training
+
+
+def test_a_pretraining_file_gives_its_encoder(pretrained_file):
+    path, model = pretrained_file
+    pretrained = load_pretrained(path, 6, 1)
+    for name, tensor in model.encoder.state_dict().items():
+        assert torch.equal(pretrained.encoder_state[name], tensor)
+    assert pretrained.config == TINY
+
+
+def test_kinds_are_not_interchangeable(classifier_file, pretrained_file):
+    with pytest.raises(ModelFileError, match=r"MODEL: .* is a pretraining model .* a trained classifier"
+                                             r" .* is needed here; give it to mrs:finetune as PRETRAINED"):
+        load_classifier(pretrained_file[0])
+    with pytest.raises(ModelFileError, match=r"PRETRAINED: .* is a trained classifier .* but a pretraining"
+                                             r" model .* is needed here; use it with mrs:classify"):
+        load_pretrained(classifier_file[0])
+
+
+def test_a_model_for_other_band_counts_is_refused_naming_both(classifier_file):
+    with pytest.raises(ModelFileError) as caught:
+        load_classifier(classifier_file[0], 63, 2)
+    message = str(caught.value)
+    assert "made for 6 HSI bands and 1 SAR/LiDAR band" in message
+    assert "the layers give 63 HSI bands and 2 SAR/LiDAR bands" in message
+    assert "HSI 'hsi'" in message and "'dsm'" in message
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path):
+    path = tmp_path / "notes.safetensors"
+    path.write_text("these are not tensors")
+    with pytest.raises(ModelFileError, match="not a readable MRS model file"):
+        load_classifier(str(path))
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(2)}, str(plain))
+    with pytest.raises(ModelFileError, match="a safetensors file but not an MRS model file"):
+        load_classifier(str(plain))
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_classifier(str(tmp_path / "missing.safetensors"))
+
+
+@pytest.mark.parametrize("keep", [0, 7, 100, -1])
+def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep):
+    data = open(classifier_file[0], "rb").read()
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(data[:keep] if keep >= 0 else data[:len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated or damaged"):
+        load_classifier(str(cut))
+
+
+def test_another_format_version_is_refused(classifier_file, tmp_path):
+    tensors, meta = model_file.load(classifier_file[0], [model_file.CLASSIFIER])
+    meta["format_version"] = 99
+    path = str(tmp_path / "future.safetensors")
+    save_file(tensors, path, metadata={"mrs": json.dumps(meta)})
+    with pytest.raises(ModelFileError, match="format version 99; this plugin .* reads version 1"):
+        load_classifier(path)
+
+
+def test_weights_that_do_not_match_the_description_are_refused(classifier_file, tmp_path):
+    tensors, meta = model_file.load(classifier_file[0], [model_file.CLASSIFIER])
+    tensors["head.1.weight"] = torch.zeros(9, 9)
+    path = str(tmp_path / "odd.safetensors")
+    save_file(tensors, path, metadata={"mrs": json.dumps(meta)})
+    with pytest.raises(ModelFileError, match="does not hold the weights its metadata describes"):
+        load_classifier(path)
+
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_crafted_to_run_code_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "code-ran"
+    for name, payload in [("evil.safetensors", pickle.dumps(_RunsCode(str(marker)))),
+                          ("evil.pt", None)]:
+        path = tmp_path / name
+        if payload is None:
+            torch.save({"x": _RunsCode(str(marker))}, str(path))
+        else:
+            path.write_bytes(payload)
+        with pytest.raises(ModelFileError, match="pickle or PyTorch archive.*it was not read"):
+            load_classifier(str(path))
+    assert not marker.exists()
+
+
+def test_saving_over_a_model_is_atomic(classifier_file):
+    path, _model = classifier_file
+    before = open(path, "rb").read()
+
+    class Boom(Exception):
+        pass
+
+    class Exploding(dict):
+        def items(self):
+            raise Boom()
+
+    with pytest.raises(Boom):
+        model_file.save(path, Exploding(), {"kind": model_file.CLASSIFIER})
+    assert open(path, "rb").read() == before
+    assert os.listdir(os.path.dirname(path)) == ["classifier.safetensors"]
+
+
+def test_a_process_killed_while_writing_leaves_the_old_model_or_the_new_one(tmp_path):
+    """SIGKILL a process that keeps rewriting a big model file; the file always loads."""
+    path = tmp_path / "model.safetensors"
+    script = textwrap.dedent(f"""
+        import sys, torch
+        sys.path.insert(0, {str(ROOT)!r})
+        from model_core import model_file
+        big = {{"w": torch.randn(4_000_000)}}
+        round = 0
+        while True:
+            big["w"][0] = round
+            model_file.save({str(path)!r}, big, {{"kind": "pretrained", "round": round}})
+            round += 1
+            print(round, flush=True)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(3):
+            process.stdout.readline()
+    finally:
+        process.kill()
+        process.wait()
+    tensors, meta = model_file.load(str(path), [model_file.PRETRAINED])
+    assert tensors["w"].shape == (4_000_000,)
+    assert tensors["w"][0].item() == meta["round"]
+    leftovers = [name for name in os.listdir(tmp_path) if name != "model.safetensors"]
+    assert all(name.startswith(".model.safetensors.") and ".partial" in name for name in leftovers)
+    model_file.save(str(path), tensors, {"kind": "pretrained", "round": -1})
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_the_header_length_prefix_cannot_make_the_reader_allocate_wildly(tmp_path):
+    path = tmp_path / "huge-header.safetensors"
+    path.write_bytes(struct.pack("<Q", 2 ** 62) + b"{}")
+    with pytest.raises(ModelFileError, match="truncated or damaged"):
+        load_classifier(str(path))

@@ -1,0 +1,187 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from model_core import model_file
+from model_core.config import PRESETS
+from model_core.device import resolve_device, resolve_precision
+from model_core.errors import Canceled, DeviceError, ModelFileError
+from model_core.hooks import Hooks
+from model_core.loading import load_classifier, load_pretrained
+from model_core.training import (MaskingSettings, TrainSettings, balanced_class_weights,
+                                 checkpoint_path_for, finetune, learning_rate, pretrain)
+
+TINY = PRESETS["tiny"]
+P = TINY.patch
+
+
+def toy_patches(count: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    abundances = rng.normal(size=(count, 3, P, P))
+    return np.einsum("nkij,kc->ncij", abundances, rng.normal(size=(3, 7))).astype(np.float16)
+
+
+def toy_classes(count: int, seed: int = 0):
+    """Three classes, each with its own band profile, plus noise: separable."""
+    profiles = np.random.default_rng(123).normal(size=(3, 7))
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 3
+    patches = profiles[labels][:, :, None, None] + 0.3 * rng.normal(size=(count, 7, P, P))
+    return patches.astype(np.float32), labels
+
+
+DESCRIPTION = {"preset": "tiny", "hsi_layer": "hsi", "aux_layers": ["dsm"],
+               "band_names": [f"b{i}" for i in range(7)], "wavelengths": None,
+               "normalization": {"method": "median/p2-p98", "clip": 5.0,
+                                 "center": [0.0] * 7, "scale": [1.0] * 7}}
+CLASSES = [{"value": v, "name": f"class {v}", "color": "#112233"} for v in (1, 2, 3)]
+PCA = (np.zeros(6), np.eye(6))
+
+
+def settings(**changes) -> TrainSettings:
+    values = dict(epochs=3, batch_size=16, lr=2e-3, seed=4, device="cpu", precision="fp32")
+    values.update(changes)
+    return TrainSettings(**values)
+
+
+def run_pretrain(path: str, hooks=None, resume=None, **changes) -> dict:
+    return pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                    settings=settings(**changes), description=DESCRIPTION, output_path=path,
+                    hooks=hooks, resume_path=resume)
+
+
+def weights(path: str, kind: str) -> dict:
+    return model_file.load(path, [kind])[0]
+
+
+def test_warm_up_ends_exactly_at_the_base_rate_and_never_overshoots():
+    rates = [learning_rate(step, 1000, 1e-4, 50) for step in range(1000)]
+    assert max(rates) == pytest.approx(1e-4)
+    assert rates[49] == pytest.approx(1e-4) and rates[50] == pytest.approx(1e-4)
+    assert rates[0] == pytest.approx(1e-4 / 50)
+    assert all(a <= b for a, b in zip(rates[:50], rates[1:50]))
+    assert all(a >= b for a, b in zip(rates[50:], rates[51:]))
+    assert rates[-1] < 1e-7
+
+
+def test_pretraining_is_deterministic_for_a_seed(tmp_path):
+    first = run_pretrain(str(tmp_path / "a.safetensors"))
+    run_pretrain(str(tmp_path / "b.safetensors"))
+    a, b = weights(str(tmp_path / "a.safetensors"), "pretrained"), weights(str(tmp_path / "b.safetensors"), "pretrained")
+    assert all(torch.equal(a[name], b[name]) for name in a)
+    run_pretrain(str(tmp_path / "c.safetensors"), seed=5)
+    c = weights(str(tmp_path / "c.safetensors"), "pretrained")
+    assert not all(torch.equal(a[name], c[name]) for name in a)
+    history = first["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert first["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3}
+    assert not os.path.exists(checkpoint_path_for(str(tmp_path / "a.safetensors")))
+
+
+def cancel_after(batches: int, progress_seen: list) -> Hooks:
+    return Hooks(progress=progress_seen.append, is_canceled=lambda: len(progress_seen) >= batches)
+
+
+@pytest.mark.parametrize("stop_after", [2, 4, 7])
+def test_a_canceled_pretraining_resumes_into_the_uninterrupted_run(tmp_path, stop_after):
+    reference = str(tmp_path / "reference.safetensors")
+    run_pretrain(reference)
+    output = str(tmp_path / "resumed.safetensors")
+    progress: list = []
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(stop_after, progress))
+    assert len(progress) == stop_after  # stopped before the next batch
+    assert not os.path.exists(output)
+    checkpoint = checkpoint_path_for(output)
+    state = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]
+    assert state["step"] == stop_after
+    run_pretrain(output, resume=checkpoint)
+    expected, resumed = weights(reference, "pretrained"), weights(output, "pretrained")
+    for name in expected:
+        assert torch.allclose(expected[name], resumed[name], atol=1e-6), name
+    assert not os.path.exists(checkpoint)
+
+
+def test_a_checkpoint_does_not_resume_another_run(tmp_path):
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(1, []))
+    with pytest.raises(ModelFileError, match=r"RESUME: .* does not continue this run: its settings differ \(batch_size\)"):
+        run_pretrain(output, resume=checkpoint_path_for(output), batch_size=8)
+
+
+def test_canceling_keeps_an_existing_output_intact(tmp_path):
+    output = str(tmp_path / "model.safetensors")
+    run_pretrain(output)
+    before = open(output, "rb").read()
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(3, []), seed=9)
+    assert open(output, "rb").read() == before
+
+
+def run_finetune(path, train, val, **options):
+    (x, y), (vx, vy) = train, val
+    return finetune(x, y, vx, vy, n_hsi=6, config=TINY, classes=CLASSES, pca=PCA,
+                    settings=settings(**options.pop("settings", {})), description=DESCRIPTION,
+                    output_path=path, **options)
+
+
+def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_epoch(tmp_path):
+    output = str(tmp_path / "classifier.safetensors")
+    meta = run_finetune(output, toy_classes(90), toy_classes(30, seed=1),
+                        settings={"epochs": 8, "lr": 3e-3})
+    training = meta["training"]
+    scores = [h["val_accuracy"] for h in training["history"]]
+    assert training["val_accuracy"] == max(scores) >= 0.95
+    assert scores[training["best_epoch"] - 1] == max(scores)
+    classifier = load_classifier(output, 6, 1)
+    test_x, test_y = toy_classes(60, seed=2)
+    with torch.no_grad():
+        predicted = classifier.model(torch.from_numpy(test_x)).argmax(1).numpy()
+    assert (predicted == test_y).mean() >= 0.95
+
+
+def test_fine_tuning_starts_from_the_pretrained_encoder(tmp_path):
+    pretrained_path = str(tmp_path / "pretrained.safetensors")
+    run_pretrain(pretrained_path)
+    pretrained = load_pretrained(pretrained_path, 6, 1)
+    output = str(tmp_path / "classifier.safetensors")
+    meta = run_finetune(output, toy_classes(30), toy_classes(9, seed=1),
+                        pretrained_encoder=pretrained.encoder_state,
+                        settings={"epochs": 1, "lr": 1e-12})
+    assert meta["training"]["pretrained"] is True
+    encoder = load_classifier(output).model.encoder.state_dict()
+    for name, tensor in pretrained.encoder_state.items():
+        assert torch.allclose(encoder[name], tensor, atol=1e-6), name
+    scratch = str(tmp_path / "scratch.safetensors")
+    run_finetune(scratch, toy_classes(30), toy_classes(9, seed=1), settings={"epochs": 1, "lr": 1e-12})
+    scratch_encoder = load_classifier(scratch).model.encoder.state_dict()
+    assert not torch.allclose(scratch_encoder["spatial.embed.weight"], pretrained.encoder_state["spatial.embed.weight"])
+
+
+def test_balanced_class_weights_equalise_the_classes():
+    weights = balanced_class_weights(np.array([0] * 8 + [1] * 2 + [2] * 2), 4)
+    assert weights.tolist() == pytest.approx([12 / 32, 12 / 8, 12 / 8, 0.0])
+    counts = np.array([8, 2, 2])
+    assert (weights[:3].numpy() * counts) == pytest.approx([3.0, 3.0, 3.0])
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto").type == "cpu"
+    for name in ("cuda", "cuda:1"):
+        with pytest.raises(DeviceError, match=f"DEVICE is '{name}', but this PyTorch .* sees no CUDA GPU"):
+            resolve_device(name)
+    with pytest.raises(DeviceError, match="DEVICE 'tpu' is not known"):
+        resolve_device("tpu")
+
+
+def test_precision_choices():
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) is None
+    assert resolve_precision("bf16", cpu) is torch.bfloat16
+    with pytest.raises(DeviceError, match="Precision 'fp16' is not known"):
+        resolve_precision("fp16", cpu)
