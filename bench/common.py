@@ -1,0 +1,94 @@
+"""What every benchmark shares: machine description, matmul peaks, reference figures, output."""
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402  (after the path set-up above)
+
+# The public SS-MAE code, `paper` configuration, on trento_sim, on the project's
+# 2-core reference machine (torch 2.13, CPU): the figures the project must beat.
+REFERENCE = {
+    "pretrain_samples_per_s": 60.0,
+    "finetune_samples_per_s": 71.0,
+    "classify_pixels_per_s": 217.0,
+    "peak_memory_gb": 2.5,
+    "fp32_matmul_gflops": 112.0,
+    "bf16_matmul_gflops": 395.0,
+    "mflop_per_pixel": 565.0,
+}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(device: torch.device) -> Dict[str, Any]:
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version(), "device": str(device)}
+    if device.type == "cuda":
+        properties = torch.cuda.get_device_properties(device)
+        info["gpu"] = properties.name
+        info["gpu_memory_gb"] = round(properties.total_memory / 2 ** 30, 1)
+    return info
+
+
+def timed_rate(work: Callable[[], None], units: float, seconds: float = 2.0, device=None) -> float:
+    """Units per second of `work`, after one warm-up call, over at least `seconds`."""
+    def sync():
+        if device is not None and device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    work()
+    sync()
+    start, calls = time.perf_counter(), 0
+    while True:
+        work()
+        calls += 1
+        sync()
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return units * calls / elapsed
+
+
+def matmul_peak(device: torch.device, dtype: torch.dtype, size: int = 2048) -> float:
+    """GFLOP/s of a square matrix product, best of three timings."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    flops = 2.0 * size ** 3
+    return max(timed_rate(lambda: a @ b, flops, 1.0, device) for _ in range(3)) / 1e9
+
+
+def peaks(device: torch.device) -> Dict[str, float]:
+    return {"fp32_matmul_gflops": round(matmul_peak(device, torch.float32), 1),
+            "bf16_matmul_gflops": round(matmul_peak(device, torch.bfloat16), 1)}
+
+
+def peak_rss_mb() -> float:
+    """The process' peak resident memory so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def write_json(name: str, document: Dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(document, indent=2))
+    print(json.dumps(document, indent=2))
+    return path

@@ -1,0 +1,88 @@
+"""Cutting P x P patches around many pixels at once, one read per block of the scene."""
+
+from typing import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from .sources import TILE_SIZE, Scene, Window
+
+
+def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: int = TILE_SIZE) -> list[tuple[Window, np.ndarray]]:
+    """For each block of the scene that holds positions: the smallest window around them and their indices.
+
+    Positions outside the grid are a programming error (ValueError).
+    """
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    if len(rows) and (rows.min() < 0 or cols.min() < 0 or rows.max() >= scene.height or cols.max() >= scene.width):
+        raise ValueError("positions outside the grid")
+    tiles_across = -(-scene.width // tile_size)
+    keys = (rows // tile_size) * tiles_across + cols // tile_size
+    order = np.argsort(keys, kind="stable")
+    starts = np.flatnonzero(np.diff(keys[order], prepend=-1))
+    groups = []
+    for indices in np.split(order, starts[1:]) if len(order) else []:
+        row0, col0 = rows[indices].min(), cols[indices].min()
+        window = Window(int(col0), int(row0), int(cols[indices].max() - col0 + 1), int(rows[indices].max() - row0 + 1))
+        groups.append((window, indices))
+    return groups
+
+
+def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> np.ndarray:
+    """Whether each position is a valid pixel of the scene (bool, input order)."""
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    valid = np.zeros(len(rows), bool)
+    groups = group_by_tile(scene, rows, cols, tile_size)
+    for done, (window, indices) in enumerate(groups, start=1):
+        hooks.check_cancel()
+        _data, tile_valid = scene.read(*window)
+        valid[indices] = tile_valid[rows[indices] - window.row, cols[indices] - window.col]
+        hooks.progress(done / len(groups))
+    return valid
+
+
+def check_patch_size(scene: Scene, patch: int, parameter: str = "patch size") -> None:
+    if patch < 1 or patch > min(scene.width, scene.height):
+        raise InputError(
+            f"The {parameter} {patch} does not fit the hyperspectral layer '{scene.hsi_name}' "
+            f"({scene.width} x {scene.height} pixels). Choose a patch size from 1 to {min(scene.width, scene.height)}."
+        )
+
+
+def cut_patches(
+    scene: Scene,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    patch: int,
+    transform: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    hooks: Hooks | None = None,
+    tile_size: int = TILE_SIZE,
+) -> np.ndarray:
+    """transform(raw (k, C, P, P) float32, valid (k, P, P) bool) of the patch around each position, in input order.
+
+    The patch around (row, col) covers rows row - P//2 .. row - P//2 + P - 1 (likewise
+    columns), reflection-padded beyond the image border. Each block holding positions
+    is read once, and all its patches are cut in one indexing operation.
+    """
+    hooks = hooks or Hooks()
+    check_patch_size(scene, patch)
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    halo = patch // 2
+    if len(rows) == 0:
+        return transform(np.empty((0, scene.n_bands, patch, patch), np.float32), np.empty((0, patch, patch), bool))
+    out = None
+    groups = group_by_tile(scene, rows, cols, tile_size)
+    for done, (window, indices) in enumerate(groups, start=1):
+        hooks.check_cancel()
+        data, valid = scene.read(*window, halo=halo)
+        local_rows, local_cols = rows[indices] - window.row, cols[indices] - window.col
+        data_windows = sliding_window_view(np.moveaxis(data, 0, -1), (patch, patch), axis=(0, 1))
+        valid_windows = sliding_window_view(valid, (patch, patch))
+        result = transform(data_windows[local_rows, local_cols], valid_windows[local_rows, local_cols])
+        if out is None:
+            out = np.empty((len(rows), *result.shape[1:]), result.dtype)
+        out[indices] = result
+        hooks.progress(done / len(groups))
+    return out

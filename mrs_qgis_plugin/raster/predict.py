@@ -1,0 +1,125 @@
+"""Prediction over a whole scene, tile by tile, into a class map and a confidence raster."""
+
+import numbers
+import os
+from contextlib import ExitStack
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from .samples import ClassInfo
+from .sources import TILE_SIZE, Scene, Window, tiles
+from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster
+
+# (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo)) -> (class index (h, w), -1 = no data; confidence (h, w))
+Predictor = Callable[[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]
+
+
+def check_tile_size(tile_size: int, param: str = "TILE_SIZE") -> int:
+    if isinstance(tile_size, bool) or not isinstance(tile_size, numbers.Integral) or tile_size <= 0:
+        raise InputError(
+            f"{param}: the tile size must be a positive number of pixels, not {tile_size!r}; use for example {TILE_SIZE}."
+        )
+    return int(tile_size)
+
+
+def check_window(scene: Scene, window: Optional[Tuple[int, int, int, int]], param: str) -> Window:
+    """The window as a Window, the whole scene when None; it must lie inside the scene."""
+    if window is None:
+        return Window(0, 0, scene.width, scene.height)
+    col, row, width, height = (int(value) for value in window)
+    if width <= 0 or height <= 0 or col < 0 or row < 0 or col + width > scene.width or row + height > scene.height:
+        raise InputError(
+            f"{param}: the pixel window (col {col}, row {row}, {width} x {height}) is not inside the scene of "
+            f"{scene.width} x {scene.height} pixels; choose an extent within the hyperspectral layer."
+        )
+    return Window(col, row, width, height)
+
+
+def window_geotransform(geotransform: Tuple[float, ...], col: int, row: int) -> Tuple[float, ...]:
+    """The geotransform of a grid whose pixel (0, 0) is pixel (col, row) of `geotransform`'s."""
+    x0, dx_col, dx_row, y0, dy_col, dy_row = geotransform
+    return (x0 + col * dx_col + row * dx_row, dx_col, dx_row, y0 + col * dy_col + row * dy_row, dy_col, dy_row)
+
+
+def _check_outputs(out_class: str, out_conf: Optional[str], class_param: str, conf_param: str) -> Tuple[str, Optional[str]]:
+    class_path = check_output_path(out_class, class_param)
+    if not out_conf:
+        return class_path, None
+    conf_path = check_output_path(out_conf, conf_param)
+    if os.path.splitext(conf_path)[0] == os.path.splitext(class_path)[0]:
+        raise InputError(
+            f"{conf_param}: {conf_path} would take the place of the class map {class_path} or of its style; "
+            "choose another name."
+        )
+    return class_path, conf_path
+
+
+def predict_scene(
+    scene: Scene,
+    predictor: Predictor,
+    halo: int,
+    classes: Sequence[ClassInfo],
+    out_class: str,
+    out_conf: Optional[str],
+    tile_size: int = TILE_SIZE,
+    hooks: Optional[Hooks] = None,
+    window: Optional[Tuple[int, int, int, int]] = None,
+    *,
+    class_param: str = "OUTPUT",
+    conf_param: str = "OUTPUT_CONFIDENCE",
+    window_param: str = "EXTENT",
+) -> Dict[str, object]:
+    """Classify `window` of `scene` (all of it by default) into a class map and,
+    when `out_conf` is given, a confidence raster covering just that window.
+
+    Each tile is read with `halo` pixels around it, the predictor classifies its core,
+    and the core is written at once, so memory depends on `tile_size`, not on the
+    scene. Pixels invalid in the scene are no data in both outputs. Cancel is checked
+    before every tile (the predictor checks it between its batches), progress is
+    reported after every tile. Outputs are published only when complete; on any
+    error or cancel the temporary files are removed and existing outputs stay as
+    they were. `*_param` are the parameter names the error messages cite.
+    """
+    hooks = hooks or Hooks()
+    tile_size = check_tile_size(tile_size)
+    window = check_window(scene, window, window_param)
+    class_path, conf_path = _check_outputs(out_class, out_conf, class_param, conf_param)
+    col0, row0, width, height = window
+    geotransform = window_geotransform(scene.geotransform, col0, row0)
+    # Index -1 (no data) and 0..K-1 shifted by one into class values.
+    values = np.array([CLASS_NODATA] + [info.value for info in classes], dtype=np.uint32)
+    counts = np.zeros(len(values), dtype=np.int64)
+    n_tiles = -(-width // tile_size) * -(-height // tile_size)
+    hooks.log(f"Predicting {width} x {height} pixels in {n_tiles} tiles of up to {tile_size} x {tile_size}.")
+    with ExitStack() as stack:
+        outputs = [stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes))]
+        if conf_path:
+            outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
+        for done, (col, row, tile_width, tile_height) in enumerate(tiles(window, tile_size), start=1):
+            hooks.check_cancel()
+            data, valid = scene.read(col, row, tile_width, tile_height, halo)
+            index, confidence = predictor(data, valid)
+            core_valid = valid[halo : halo + tile_height, halo : halo + tile_width]
+            index = np.where(core_valid, index, -1) + 1
+            counts += np.bincount(index.ravel(), minlength=len(values))
+            outputs[0].write(values[index], col - col0, row - row0)
+            if conf_path:
+                outputs[1].write(np.where(index > 0, confidence, CONFIDENCE_NODATA).astype(np.float32), col - col0, row - row0)
+            hooks.progress(done / n_tiles)
+        for out in outputs:
+            out.close()
+        for out in outputs:
+            out.publish()
+    summary = {
+        "tiles": n_tiles,
+        "classified_pixels": int(counts[1:].sum()),
+        "nodata_pixels": int(counts[0]),
+        "class_counts": {info.value: int(count) for info, count in zip(classes, counts[1:])},
+        "class_path": class_path,
+        "confidence_path": conf_path,
+    }
+    hooks.log(f"Wrote {class_path}: {summary['classified_pixels']} pixels classified, {summary['nodata_pixels']} no data.")
+    return summary

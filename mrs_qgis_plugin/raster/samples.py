@@ -1,0 +1,494 @@
+"""Labelled pixels from a vector layer or a label raster, their split, and unlabelled positions."""
+
+import colorsys
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from .patches import cut_patches, valid_at
+from .sources import TILE_SIZE, Grid, Scene, Window, align, crs_label, gdal_call, open_raster, srs_from_wkt, tiles
+from .stats import RandomSubset, no_valid_pixel_error
+
+__all__ = [
+    "ClassInfo",
+    "LabelledPixels",
+    "default_colors",
+    "labels_from_vector",
+    "labels_from_raster",
+    "stratified_split",
+    "random_valid_positions",
+    "cut_patches",
+]
+
+_PALETTE = [
+    "#2e9e44", "#d8412f", "#3465c9", "#e8b321", "#8b45b8", "#2bb0b5",
+    "#e57a2a", "#8a5a2e", "#dd5fa6", "#6e6e6e", "#9fd040", "#1d3c7a",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    value: int
+    name: str
+    color: str
+
+
+@dataclass
+class LabelledPixels:
+    """Labelled pixels of the HSI grid, sorted row-major, and their classes sorted by value."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    classes: list[ClassInfo]
+
+    def counts(self) -> dict[int, int]:
+        """Samples per class value, for every class (0 where a class has none here)."""
+        present, counts = np.unique(self.values, return_counts=True)
+        found = dict(zip(present.tolist(), counts.tolist()))
+        return {info.value: found.get(info.value, 0) for info in self.classes}
+
+    def take(self, indices: np.ndarray) -> "LabelledPixels":
+        """The pixels at the given (sorted) indices, with the same classes."""
+        return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes)
+
+
+def default_colors(n: int) -> list[str]:
+    """n distinct colours '#rrggbb': a fixed palette, then hues spaced by the golden angle."""
+    colors = _PALETTE[:n]
+    for index in range(len(colors), n):
+        hue = (index * 0.381966) % 1.0
+        red, green, blue = colorsys.hsv_to_rgb(hue, 0.75 if index % 2 else 0.55, 0.85 if index % 3 else 0.65)
+        colors.append("#{:02x}{:02x}{:02x}".format(round(red * 255), round(green * 255), round(blue * 255)))
+    return colors
+
+
+def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
+    """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x'."""
+    path, *options = path.split("|")
+    for option in options:
+        key, _, value = option.partition("=")
+        if key.strip() == "layername" and layer is None:
+            layer = value.strip()
+    dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    if dataset is None:
+        raise InputError(
+            f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
+            "Choose a point or polygon layer that GDAL/OGR can read."
+        )
+    found = dataset.GetLayerByName(layer) if layer else dataset.GetLayer(0)
+    if found is None:
+        raise InputError(f"The vector source of '{layer_name}' has no layer named '{layer}'. Choose one of its layers.")
+    return dataset, found
+
+
+def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name: str, hooks: Hooks) -> osr.CoordinateTransformation | None:
+    """The transformation from the layer's CRS to the grid's, or None when they are the same."""
+    layer_srs = layer.GetSpatialRef()
+    target = srs_from_wkt(grid.crs_wkt)
+    if layer_srs is None or target is None:
+        if layer_srs is None:
+            hooks.log(f"'{layer_name}' has no CRS; its coordinates are taken to be in the CRS of '{grid_name}'.")
+        return None
+    source = srs_from_wkt(layer_srs.ExportToWkt())
+    if source.IsSame(target):
+        return None
+    hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
+    return osr.CoordinateTransformation(source, target)
+
+
+class _Rasterizer:
+    """Burns geometries (in the grid's CRS) onto windows of a grid.
+
+    Polygons take the pixels whose centre is inside; lines every pixel they cross.
+    """
+
+    def __init__(self, grid: Grid) -> None:
+        self._grid = grid
+        self._srs = srs_from_wkt(grid.crs_wkt)
+        self._source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        self.clear()
+
+    def add(self, geometry: ogr.Geometry) -> None:
+        feature = ogr.Feature(self._layer.GetLayerDefn())
+        feature.SetGeometry(geometry)
+        self._layer.CreateFeature(feature)
+        self.count += 1
+
+    def clear(self) -> None:
+        if self._source.GetLayerCount():
+            self._source.DeleteLayer(0)
+        self._layer = self._source.CreateLayer("burn", self._srs, ogr.wkbUnknown)
+        self.count = 0
+
+    def burn(self, window: Window) -> np.ndarray:
+        target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
+        x0, y0 = gdal.ApplyGeoTransform(self._grid.geotransform, window.col, window.row)
+        gt = self._grid.geotransform
+        target.SetGeoTransform((x0, gt[1], gt[2], y0, gt[4], gt[5]))
+        if self._srs is not None:
+            target.SetProjection(self._srs.ExportToWkt())
+        error, message = gdal_call(gdal.RasterizeLayer, target, [1], self._layer, burn_values=[1])
+        if error != gdal.CE_None:
+            raise InputError(f"Rasterising polygons onto the hyperspectral grid failed ({message}). Check that their geometries are valid.")
+        return target.ReadAsArray().astype(bool)
+
+    def pixels(self, geometry: ogr.Geometry, tile_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the grid pixels a single polygon or line covers."""
+        xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+        window = self._grid.pixel_bounds((xmin, ymin, xmax, ymax))
+        if window is None:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        self.clear()
+        self.add(geometry)
+        found = []
+        for tile in tiles(window, tile_size):
+            local_rows, local_cols = np.nonzero(self.burn(tile))
+            found.append((local_rows + tile.row, local_cols + tile.col))
+        return np.concatenate([r for r, _ in found]).astype(np.int64), np.concatenate([c for _, c in found]).astype(np.int64)
+
+
+def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the grid pixels that the point(s) fall in."""
+    parts = [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())] or [geometry]
+    xs, ys = np.array([part.GetPoint_2D() for part in parts]).T
+    inverse = gdal.InvGeoTransform(grid.geotransform)
+    cols = np.floor(inverse[0] + inverse[1] * xs + inverse[2] * ys).astype(np.int64)
+    rows = np.floor(inverse[3] + inverse[4] * xs + inverse[5] * ys).astype(np.int64)
+    inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
+    return rows[inside], cols[inside]
+
+
+def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
+    """Each text as an integer when every one of them is a whole number ('3', '-1'), else None."""
+    try:
+        return {text: int(text) for text in texts}
+    except ValueError:
+        return None
+
+
+def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: str) -> dict:
+    """The class value (>= 1) of each field value.
+
+    Numbers (and texts that are all whole numbers) keep their value; other texts get
+    1..K in sorted order.
+    """
+    numbers = {item: item for item in field_values} if integer else _whole_numbers(field_values)
+    if numbers is None:
+        return {name: value for value, name in enumerate(sorted(field_values), start=1)}
+    if any(number != round(number) for number in numbers.values()):
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' holds decimal numbers. "
+            "Class values must be whole numbers or text; recode the field."
+        )
+    lowest = min(numbers.values())
+    if lowest < 1:
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' holds the value {lowest:.0f}; class values "
+            "must be 1 or more, because 0 is reserved for unlabelled pixels and nodata. Recode the classes from 1."
+        )
+    return {item: int(number) for item, number in numbers.items()}
+
+
+def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
+    """The index of each named field ({role: field name}); roles whose field is None are left out."""
+    definition = vector.GetLayerDefn()
+    indices = {role: definition.GetFieldIndex(field) for role, field in fields.items() if field is not None}
+    for role, index in indices.items():
+        if index < 0:
+            names = ", ".join(definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount()))
+            raise InputError(
+                f"The {role} field '{fields[role]}' is not a field of '{layer_name}' (its fields: {names or 'none'}). "
+                f"Choose one of its fields as the {role} field."
+            )
+    return indices
+
+
+def _feature_pixels(
+    geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, rasterizer: "_Rasterizer", grid: Grid, tile_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the grid pixels a feature's geometry covers (empty when outside)."""
+    geometry = geometry.Clone()
+    if transform is not None:
+        geometry.Transform(transform)
+    if geometry.GetDimension() == 0:
+        return _point_pixels(geometry, grid)
+    return rasterizer.pixels(geometry, tile_size)
+
+
+def labels_from_vector(
+    scene: Scene,
+    path: str,
+    layer: str | None,
+    class_field: str,
+    name_field: str | None,
+    layer_name: str,
+    hooks: Hooks | None = None,
+    tile_size: int = TILE_SIZE,
+) -> LabelledPixels:
+    """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside)."""
+    hooks = hooks or Hooks()
+    _dataset, vector = _open_vector_layer(path, layer, layer_name)
+    indices = _field_indices(vector, {"class": class_field, "name": name_field}, layer_name)
+    field = indices["class"]
+    integer = vector.GetLayerDefn().GetFieldDefn(field).GetType() in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
+    transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
+    rasterizer = _Rasterizer(scene.grid)
+    classes, names, rows, cols, owners = [], {}, [], [], []
+    features = unset = outside = 0
+    for feature in vector:
+        features += 1
+        value = feature.GetField(field) if integer else feature.GetFieldAsString(field).strip()
+        if not feature.IsFieldSetAndNotNull(field) or value == "":
+            unset += 1
+            continue
+        if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
+            names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
+        classes.append(value)
+        geometry = feature.GetGeometryRef()
+        if geometry is None or geometry.IsEmpty():
+            outside += 1
+            continue
+        feature_rows, feature_cols = _feature_pixels(geometry, transform, rasterizer, scene.grid, tile_size)
+        outside += len(feature_rows) == 0
+        rows.append(feature_rows)
+        cols.append(feature_cols)
+        owners.append(np.full(len(feature_rows), len(classes) - 1, np.int64))
+    if features == 0:
+        raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
+    if unset == features:
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
+            "Fill in the classes or choose the field that holds them."
+        )
+    for count, what in ((unset, "have no class"), (outside, "have no geometry inside the hyperspectral layer")):
+        if count:
+            hooks.log(f"{count} of the {features} features of '{layer_name}' {what}; they are left out.")
+    if outside == len(classes):
+        raise InputError(
+            f"None of the samples of '{layer_name}' falls inside the hyperspectral layer '{scene.hsi_name}'. "
+            "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
+        )
+    ids = _class_ids(set(classes), integer, class_field, layer_name)
+    class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
+    class_names.update({ids[item]: name for item, name in names.items() if name})
+    feature_values = np.array([ids[item] for item in classes], np.int64)
+    return _labelled_pixels(
+        scene,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        feature_values[np.concatenate(owners)],
+        class_names,
+        {},
+        layer_name,
+        hooks,
+        tile_size,
+    )
+
+
+def _raster_class_names(band: gdal.Band) -> dict[int, str]:
+    """Class names from the band's category names, else from its attribute table."""
+    categories = band.GetCategoryNames() or []
+    names = {value: name.strip() for value, name in enumerate(categories) if name and name.strip()}
+    table = band.GetDefaultRAT()
+    if names or table is None or table.GetRowCount() == 0:
+        return names
+    columns = range(table.GetColumnCount())
+    name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name), None)
+    if name_column is None:
+        name_column = next((c for c in columns if table.GetTypeOfCol(c) == gdal.GFT_String), None)
+    value_column = next(
+        (c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min) or table.GetNameOfCol(c).lower() == "value"),
+        None,
+    )
+    if name_column is None:
+        return names
+    for row in range(table.GetRowCount()):
+        value = table.GetValueAsInt(row, value_column) if value_column is not None else row
+        names[value] = table.GetValueAsString(row, name_column).strip()
+    return {value: name for value, name in names.items() if name}
+
+
+def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
+    table = band.GetColorTable()
+    if table is None:
+        return {}
+    return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
+
+
+def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None, tile_size: int = TILE_SIZE) -> LabelledPixels:
+    """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
+    hooks = hooks or Hooks()
+    dataset = open_raster(path, f"The label layer '{layer_name}'")
+    aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
+    band = aligned.GetRasterBand(1)
+    nodata = band.GetNoDataValue()
+    rows, cols, values = [], [], []
+    for tile in tiles(scene.window, tile_size):
+        hooks.check_cancel()
+        block, message = gdal_call(band.ReadAsArray, *tile)
+        if block is None:
+            raise InputError(f"Reading the label layer '{layer_name}' failed ({message}). Check that the file is complete and readable.")
+        labelled = block != 0
+        if nodata is not None:
+            labelled &= block != nodata
+        if block.dtype.kind == "f":
+            labelled &= np.isfinite(block)
+        found = block[labelled]
+        if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
+            raise InputError(
+                f"The label layer '{layer_name}' holds values that are negative or not whole numbers. "
+                "Class values must be whole numbers from 1 (0 or nodata = unlabelled); recode the raster."
+            )
+        local_rows, local_cols = np.nonzero(labelled)
+        rows.append(local_rows + tile.row)
+        cols.append(local_cols + tile.col)
+        values.append(found.astype(np.int64))
+    if not sum(len(v) for v in values):
+        raise InputError(
+            f"The label layer '{layer_name}' has no labelled pixel over the hyperspectral layer '{scene.hsi_name}' "
+            "(all are 0 or nodata). Choose a label raster with class values from 1."
+        )
+    original = dataset.GetRasterBand(1)
+    return _labelled_pixels(
+        scene,
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(cols).astype(np.int64),
+        np.concatenate(values),
+        _raster_class_names(original),
+        _raster_class_colors(original),
+        layer_name,
+        hooks,
+        tile_size,
+    )
+
+
+def _labelled_pixels(
+    scene: Scene,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    names: dict[int, str],
+    colors: dict[int, str],
+    layer_name: str,
+    hooks: Hooks,
+    tile_size: int,
+) -> LabelledPixels:
+    """Merges duplicate pixels, drops invalid ones, checks the classes and names them."""
+    keys = rows * scene.width + cols
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=-1))
+    agree = np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+    if not agree.all():
+        hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; they are left out.")
+    keys, values = keys[starts[agree]], values[starts[agree]]
+    rows, cols = keys // scene.width, keys % scene.width
+    valid = valid_at(scene, rows, cols, hooks, tile_size)
+    if not valid.any():
+        raise InputError(
+            f"All {len(keys)} sample pixels of '{layer_name}' are nodata in at least one of {scene.layer_names}. "
+            "Check the nodata values of the rasters, or place the samples on pixels with data."
+        )
+    if not valid.all():
+        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in the rasters; they are left out.")
+    rows, cols, values = rows[valid], cols[valid], values[valid]
+    present = np.unique(values).tolist()
+    palette = default_colors(len(present))
+    classes = [
+        ClassInfo(value, names.get(value) or str(value), colors.get(value) or palette[index])
+        for index, value in enumerate(present)
+    ]
+    if len(classes) < 2:
+        raise InputError(
+            f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class ('{classes[0].name}'); "
+            "at least two classes are needed. Add samples of other classes, or choose the field that holds the classes."
+        )
+    hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
+    return LabelledPixels(rows, cols, values, classes)
+
+
+def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:
+    """Training and validation pixels: per class round(count x val_fraction), at least 1 of each."""
+    hooks = hooks or Hooks()
+    if not 0.0 <= val_fraction < 1.0:
+        raise InputError(f"The validation fraction {val_fraction} is not in [0, 1). Choose a fraction such as 0.2, or 0 for none.")
+    rng = np.random.default_rng(seed)
+    validation = []
+    for info in labels.classes:
+        members = np.flatnonzero(labels.values == info.value)
+        count = len(members)
+        if val_fraction == 0:
+            hooks.log(f"Class '{info.name}' ({info.value}): {count} training pixels.")
+            continue
+        if count < 2:
+            raise InputError(
+                f"The class '{info.name}' (value {info.value}) has {count} sample{'s' if count != 1 else ''}; the "
+                "validation split needs at least 2 per class (1 for training, 1 for validation). "
+                "Add samples of this class, or set the validation fraction to 0."
+            )
+        n_validation = min(max(round(count * val_fraction), 1), count - 1)
+        validation.append(rng.choice(members, n_validation, replace=False))
+        hooks.log(f"Class '{info.name}' ({info.value}): {count - n_validation} training, {n_validation} validation pixels.")
+    chosen = np.zeros(len(labels.values), bool)
+    if validation:
+        chosen[np.concatenate(validation)] = True
+    return labels.take(np.flatnonzero(~chosen)), labels.take(np.flatnonzero(chosen))
+
+
+def _mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
+    _dataset, vector = _open_vector_layer(path, None, mask_name)
+    transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks)
+    rasterizer = _Rasterizer(grid)
+    for feature in vector:
+        geometry = feature.GetGeometryRef()
+        if geometry is None or geometry.IsEmpty() or geometry.GetDimension() != 2:
+            continue
+        geometry = geometry.Clone()
+        if transform is not None:
+            geometry.Transform(transform)
+        rasterizer.add(geometry)
+    if rasterizer.count == 0:
+        raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
+    return rasterizer
+
+
+def random_valid_positions(
+    scene: Scene,
+    n: int,
+    seed: int,
+    hooks: Hooks | None = None,
+    window: Window | None = None,
+    mask_path: str | None = None,
+    mask_name: str = "",
+    tile_size: int = TILE_SIZE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of up to n valid pixels drawn uniformly without replacement, in random order.
+
+    Limited to the window and to the polygons of the mask layer when given; one
+    streaming pass over the blocks.
+    """
+    hooks = hooks or Hooks()
+    rng = np.random.default_rng(seed)
+    mask = _mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
+    subset = RandomSubset(n, rng)
+    blocks = list(tiles(window or scene.window, tile_size))
+    for done, block in enumerate(blocks, start=1):
+        hooks.check_cancel()
+        _data, valid = scene.read(*block)
+        if mask is not None:
+            valid &= mask.burn(block)
+        flat = np.flatnonzero(valid)
+        subset.add(len(flat), lambda chosen: (flat[chosen] // block.width + block.row, flat[chosen] % block.width + block.col))
+        hooks.progress(done / len(blocks))
+    if subset.seen == 0:
+        where = " of the extent" if window is not None else ""
+        where += f" inside the mask '{mask_name or mask_path}'" if mask is not None else ""
+        raise no_valid_pixel_error(scene, where)
+    if subset.seen <= n:
+        hooks.log(f"Only {subset.seen} valid pixels are available for {n} requested positions; all of them are used.")
+    rows, cols = subset.result()
+    return rows.astype(np.int64), cols.astype(np.int64)

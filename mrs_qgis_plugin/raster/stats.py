@@ -1,0 +1,97 @@
+"""A streaming random sample of valid pixels, from which model_core fits its normalisation."""
+
+from typing import Callable
+
+import numpy as np
+
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from .sources import TILE_SIZE, Scene, Window, tiles
+
+OVERSAMPLING = 10
+"""Blocks are read until this many times n valid pixels have been seen ..."""
+MIN_BLOCKS = 32
+"""... and at least this many blocks (or all of them) have been read."""
+
+
+class RandomSubset:
+    """A uniform random subset, without replacement, of at most n items of a stream.
+
+    Every item gets a random key and the n items with the smallest keys are kept, so
+    memory stays bounded by n plus one batch whatever the length of the stream.
+    """
+
+    def __init__(self, n: int, rng: np.random.Generator) -> None:
+        if n < 1:
+            raise ValueError(f"a sample needs at least one item, not {n}")
+        self._n = n
+        self._rng = rng
+        self._keys = np.empty(0)
+        self._columns: tuple[np.ndarray, ...] = ()
+        self.seen = 0
+
+    def add(self, count: int, gather: Callable[[np.ndarray], tuple[np.ndarray, ...]]) -> None:
+        """Offers `count` new items; gather(indices) returns the columns of the chosen ones."""
+        self.seen += count
+        keys = self._rng.random(count)
+        chosen = np.arange(count)
+        if len(self._keys) >= self._n:
+            chosen = np.flatnonzero(keys < self._keys.max())
+        if len(chosen) == 0:
+            return
+        columns = gather(chosen)
+        keys = np.concatenate([self._keys, keys[chosen]])
+        if self._columns:
+            columns = tuple(np.concatenate([old, new]) for old, new in zip(self._columns, columns))
+        if len(keys) > self._n:
+            keep = np.argpartition(keys, self._n - 1)[: self._n]
+            keys = keys[keep]
+            columns = tuple(column[keep] for column in columns)
+        self._keys, self._columns = keys, columns
+
+    def result(self) -> tuple[np.ndarray, ...]:
+        """The kept columns, in random order (any prefix is itself a uniform sample)."""
+        order = np.argsort(self._keys, kind="stable")
+        return tuple(column[order] for column in self._columns)
+
+
+def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
+    return InputError(
+        f"No pixel{where} has valid values in every layer ({scene.layer_names}): each is nodata, NaN or "
+        "infinite in at least one of them, or lies outside one of them. Check the nodata values of the "
+        "layers and that they cover the same area."
+    )
+
+
+def sample_valid_pixels(
+    scene: Scene,
+    n: int,
+    seed: int,
+    hooks: Hooks | None = None,
+    window: Window | None = None,
+    tile_size: int = TILE_SIZE,
+) -> np.ndarray:
+    """Values (m, bands) float32, m <= n, of valid pixels drawn at random from blocks read in random order.
+
+    Blocks are read one at a time in a random order until enough valid pixels have
+    been seen (see OVERSAMPLING, MIN_BLOCKS), so a large raster is never read whole.
+    """
+    hooks = hooks or Hooks()
+    rng = np.random.default_rng(seed)
+    blocks = list(tiles(window or scene.window, tile_size))
+    order = rng.permutation(len(blocks))
+    subset = RandomSubset(n, rng)
+    for done, index in enumerate(order, start=1):
+        hooks.check_cancel()
+        data, valid = scene.read(*blocks[index])
+        flat_valid = np.flatnonzero(valid)
+        pixels = data.reshape(scene.n_bands, -1)
+        subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
+        hooks.progress(max(done / len(blocks), min(subset.seen / (OVERSAMPLING * n), done / MIN_BLOCKS)))
+        if subset.seen >= OVERSAMPLING * n and done >= MIN_BLOCKS:
+            break
+    if subset.seen == 0:
+        raise no_valid_pixel_error(scene, "" if window is None else " of the extent")
+    (values,) = subset.result()
+    hooks.log(f"Statistics sample: {len(values)} valid pixels from {done} of {len(blocks)} blocks.")
+    return np.ascontiguousarray(values, dtype=np.float32)

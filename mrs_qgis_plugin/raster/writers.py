@@ -1,0 +1,331 @@
+"""The map outputs: tiled, compressed GeoTIFFs with their QGIS styles, written so that
+no half-written map ever carries the output's name.
+
+A map is a set of files: `map.tif` (values, colour table, nodata, georeference),
+`map.tif.aux.xml` (GDAL keeps a GeoTIFF's category names there) and `map.qml` (the
+style QGIS loads with the layer). Each is first written under a hidden temporary
+name in the output's folder (`.map.tif.<random>.partial` and its side files) and
+renamed into place only once complete. Publishing first removes the old map's side
+files, then renames the new GeoTIFF over the old one (one atomic step), then its side
+files: a run stopped at any moment leaves the old map or the new one, each either
+with its own side files or none, never one map with the other's.
+"""
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+from osgeo import gdal
+
+from ...model_core.atomic import atomic_output, fsync_file
+from ...model_core.errors import InputError
+from .samples import ClassInfo
+from .sources import open_raster
+
+CLASS_NODATA = 0
+# Confidences lie in [0, 1]; -1 marks pixels that were not classified.
+CONFIDENCE_NODATA = -1.0
+BLOCK_SIZE = 256
+GEOTIFF_EXTENSIONS = (".tif", ".tiff")
+# Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
+# would be stale for the new one (category names, statistics, overviews, masks).
+RASTER_SIDECARS = (".aux.xml", ".ovr", ".msk")
+_CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
+_QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+
+
+def qml_path(raster_path: str) -> str:
+    """Where QGIS looks for a raster's default style: the same name with `.qml`."""
+    return os.path.splitext(raster_path)[0] + ".qml"
+
+
+def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
+    """The absolute path of an output file, after checking that it can be written.
+
+    The name must end in one of `extensions`: a map is always a GeoTIFF, and silently
+    adding an extension would put it somewhere the caller does not look."""
+    if not path:
+        raise InputError(f"{param}: no output file was given; choose a file name ending in {extensions[0]}.")
+    path = os.path.abspath(os.path.expanduser(path))
+    folder = os.path.dirname(path)
+    if not path.lower().endswith(tuple(extensions)):
+        raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
+    if not os.path.isdir(folder):
+        raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
+    if os.path.isdir(path):
+        raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
+        ) from error
+    return path
+
+
+def class_data_type(classes: Sequence[ClassInfo]) -> int:
+    """The smallest unsigned GDAL type that holds every class value."""
+    largest = max(info.value for info in classes)
+    for data_type, limit in ((gdal.GDT_Byte, 0xFF), (gdal.GDT_UInt16, 0xFFFF), (gdal.GDT_UInt32, 0xFFFFFFFF)):
+        if largest <= limit:
+            return data_type
+    raise InputError(f"The class value {largest} is larger than {0xFFFFFFFF}; renumber the classes.")
+
+
+@contextmanager
+def _gdal_errors(param: str, path: str) -> Iterator[None]:
+    """GDAL failures inside the block as an InputError naming the output, without
+    changing GDAL's exception mode for the rest of the process (QGIS and other
+    plugins rely on it)."""
+    previous = gdal.GetUseExceptions()
+    gdal.UseExceptions()
+    try:
+        yield
+    except RuntimeError as error:
+        raise InputError(
+            f"{param}: could not write {path} ({error}); check the folder's free space and permissions."
+        ) from error
+    finally:
+        if not previous:
+            gdal.DontUseExceptions()
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(text)
+
+
+class AtomicGeoTiff:
+    """A single-band, tiled, compressed GeoTIFF built under a temporary name and
+    published over `path` with its `.qml` style. Used as a context manager, whatever
+    has not been published when the block ends is removed."""
+
+    def __init__(
+        self,
+        path: str,
+        param: str,
+        size: Tuple[int, int],
+        data_type: int,
+        geotransform: Tuple[float, ...],
+        crs_wkt: str,
+        nodata: float,
+        style: str,
+        description: str,
+        compress_predictor: int,
+    ) -> None:
+        self.path = path
+        self.param = param
+        self._style = style
+        folder, name = os.path.split(path)
+        fd, self._partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+        os.close(fd)
+        self._partial_style = self._partial + ".qml"
+        self._partial_files = (self._partial, self._partial + ".aux.xml", self._partial_style)
+        options = [
+            "TILED=YES",
+            f"BLOCKXSIZE={BLOCK_SIZE}",
+            f"BLOCKYSIZE={BLOCK_SIZE}",
+            "COMPRESS=DEFLATE",
+            f"PREDICTOR={compress_predictor}",
+            "BIGTIFF=IF_SAFER",
+        ]
+        try:
+            with _gdal_errors(param, path):
+                width, height = size
+                self._ds = gdal.GetDriverByName("GTiff").Create(self._partial, width, height, 1, data_type, options)
+                self._ds.SetGeoTransform(geotransform)
+                if crs_wkt:
+                    self._ds.SetProjection(crs_wkt)
+                self.band = self._ds.GetRasterBand(1)
+                self.band.SetNoDataValue(nodata)
+                self.band.SetDescription(description)
+        except BaseException:
+            self.discard()
+            raise
+
+    def __enter__(self) -> "AtomicGeoTiff":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.discard()
+
+    def write(self, array: np.ndarray, col: int, row: int) -> None:
+        with _gdal_errors(self.param, self.path):
+            self.band.WriteArray(array, col, row)
+
+    def close(self) -> None:
+        """Flush and close the temporary GeoTIFF and write its temporary style."""
+        with _gdal_errors(self.param, self.path):
+            self._ds.FlushCache()
+            self.band = None
+            gdal.ErrorReset()
+            self._ds = None
+            if gdal.GetLastErrorType() >= gdal.CE_Failure:
+                raise RuntimeError(gdal.GetLastErrorMsg())
+        _write_text(self._partial_style, self._style)
+        for path in self._partial_files:
+            if os.path.exists(path):
+                fsync_file(path)
+
+    def publish(self) -> None:
+        """Move the closed GeoTIFF and its side files over the output's names."""
+        try:
+            for suffix in RASTER_SIDECARS:
+                _remove(self.path + suffix)
+            _remove(qml_path(self.path))
+            os.replace(self._partial, self.path)
+            if os.path.exists(self._partial + ".aux.xml"):
+                os.replace(self._partial + ".aux.xml", self.path + ".aux.xml")
+            os.replace(self._partial_style, qml_path(self.path))
+        except OSError as error:
+            raise InputError(
+                f"{self.param}: could not replace {self.path} ({error.strerror}); close it in other programs and run again."
+            ) from error
+
+    def discard(self) -> None:
+        """Remove every temporary file that has not been published (safe to repeat)."""
+        self.band = None
+        self._ds = None
+        for path in self._partial_files:
+            _remove(path)
+
+
+def _rgb(color: str) -> Tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _qml(renderer: ET.Element) -> str:
+    root = ET.Element("qgis", version="3.22.0", styleCategories="Symbology")
+    ET.SubElement(root, "pipe").append(renderer)
+    return _QML_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def class_qml(classes: Sequence[ClassInfo]) -> str:
+    """A QGIS style for a class map: the paletted renderer with each class's value,
+    colour and name (QGIS 3.22 does not show GDAL category names by itself)."""
+    renderer = ET.Element("rasterrenderer", type="paletted", band="1", opacity="1", alphaBand="-1", nodataColor="")
+    palette = ET.SubElement(renderer, "colorPalette")
+    for info in sorted(classes, key=lambda item: item.value):
+        ET.SubElement(palette, "paletteEntry", value=str(info.value), color=info.color.lower(), alpha="255", label=info.name)
+    return _qml(renderer)
+
+
+def confidence_qml() -> str:
+    """A QGIS style for a confidence raster: a colour ramp over 0..1."""
+    renderer = ET.Element(
+        "rasterrenderer",
+        type="singlebandpseudocolor",
+        band="1",
+        opacity="1",
+        alphaBand="-1",
+        nodataColor="",
+        classificationMin="0",
+        classificationMax="1",
+    )
+    shader = ET.SubElement(
+        ET.SubElement(renderer, "rastershader"),
+        "colorrampshader",
+        colorRampType="INTERPOLATED",
+        classificationMode="1",
+        clip="0",
+        minimumValue="0",
+        maximumValue="1",
+    )
+    for value, color in _CONFIDENCE_RAMP:
+        ET.SubElement(shader, "item", value=f"{value:g}", color=color, alpha="255", label=f"{value:g}")
+    return _qml(renderer)
+
+
+def write_class_qml(path: str, classes: Sequence[ClassInfo]) -> None:
+    """Write (atomically) the class-map style to `path`, a `.qml` file."""
+    with atomic_output(path, ".qml") as partial:
+        _write_text(partial, class_qml(classes))
+
+
+def class_raster(
+    path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str, classes: Sequence[ClassInfo]
+) -> AtomicGeoTiff:
+    """A class map of the smallest type that holds the class values, nodata 0, with a
+    colour table (0 transparent) and category names (empty for unused values).
+
+    GeoTIFF holds colour tables only for Byte and UInt16, so a map with class values
+    above 65535 carries its names and colours in the `.qml` style alone."""
+    data_type = class_data_type(classes)
+    # No compression predictor: differencing breaks up the runs of a class map (files grow by ~10 %).
+    out = AtomicGeoTiff(path, param, size, data_type, geotransform, crs_wkt, CLASS_NODATA, class_qml(classes), "class", 1)
+    if data_type == gdal.GDT_UInt32:
+        return out
+    largest = max(info.value for info in classes)
+    names = [""] * (largest + 1)
+    table = gdal.ColorTable()
+    for value in range(largest + 1):
+        table.SetColorEntry(value, (0, 0, 0, 0))
+    for info in classes:
+        names[info.value] = info.name
+        table.SetColorEntry(info.value, (*_rgb(info.color), 255))
+    try:
+        with _gdal_errors(param, path):
+            out.band.SetRasterColorTable(table)
+            out.band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+            out.band.SetCategoryNames(names)
+    except BaseException:
+        out.discard()
+        raise
+    return out
+
+
+def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str) -> AtomicGeoTiff:
+    """A Float32 raster of the top softmax probability, nodata CONFIDENCE_NODATA,
+    compressed with the floating-point predictor."""
+    return AtomicGeoTiff(
+        path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), "confidence", 3
+    )
+
+
+def read_classes(path: str, param: str) -> List[ClassInfo]:
+    """The classes of a class map: values with a category name, their colour from the
+    colour table; for a map without category names, the classes of its `.qml` style."""
+    dataset = open_raster(path, f"{param}: {path}")
+    band = dataset.GetRasterBand(1)
+    names = band.GetCategoryNames() or []
+    table = band.GetRasterColorTable()
+    if any(names):
+        return [
+            ClassInfo(value, name, _hex(table.GetColorEntry(value)) if table and value < table.GetCount() else "#808080")
+            for value, name in enumerate(names)
+            if value != CLASS_NODATA and name
+        ]
+    classes = _classes_from_qml(qml_path(path))
+    if not classes:
+        raise InputError(
+            f"{param}: {path} carries no class names (no category names and no paletted .qml style next to it); "
+            "choose a class map written by this plugin."
+        )
+    return classes
+
+
+def _hex(entry: Sequence[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*entry[:3])
+
+
+def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    return [
+        ClassInfo(int(entry.get("value")), entry.get("label", ""), entry.get("color", "#808080"))
+        for entry in root.iter("paletteEntry")
+        if int(entry.get("value")) != CLASS_NODATA
+    ]

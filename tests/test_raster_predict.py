@@ -1,0 +1,280 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from mrs.model_core.errors import Canceled, InputError
+from mrs.model_core.hooks import Hooks
+from mrs.mrs_qgis_plugin.raster.predict import predict_scene
+from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
+from mrs.mrs_qgis_plugin.raster.writers import CONFIDENCE_NODATA
+from test_raster_writers import read_raster
+
+HALO = 2
+WIDTH, HEIGHT, BANDS = 23, 17, 3
+GEOTRANSFORM = (600000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0)
+CLASSES = [ClassInfo(2, "Water", "#0000ff"), ClassInfo(5, "Trees", "#00ff00"), ClassInfo(9, "Roads", "#808080"), ClassInfo(300, "Roofs", "#ff0000")]
+
+
+NODATA = -9999.0
+
+
+def make_scene(folder: Path, seed: int = 0) -> Scene:
+    """A hyperspectral GeoTIFF of random bands with an invalid block wider than a
+    patch, scattered invalid pixels and an invalid edge pixel, opened as a Scene."""
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=(BANDS, HEIGHT, WIDTH)).astype(np.float32)
+    valid = rng.random((HEIGHT, WIDTH)) > 0.05
+    valid[3:10, 12:19] = False
+    valid[HEIGHT - 1, 0] = False
+    data[:, ~valid] = NODATA
+    path = str(folder / f"hsi-{seed}.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(path, WIDTH, HEIGHT, BANDS, gdal.GDT_Float32)
+    ds.SetGeoTransform(GEOTRANSFORM)
+    srs = gdal.osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    ds.SetProjection(srs.ExportToWkt())
+    for number in range(1, BANDS + 1):
+        ds.GetRasterBand(number).SetNoDataValue(NODATA)
+    ds.WriteArray(data)
+    ds = None
+    return Scene.open(RasterInput(path, "hsi"), [])
+
+
+class WindowModel:
+    """A fixed classifier that depends on each pixel's (2 halo + 1)^2 neighbourhood:
+    argmax over classes of a linear map of the valid window mean and the centre
+    pixel; confidence is the top softmax probability; -1 where the window holds no
+    valid pixel. Sums run in a fixed order so that results do not depend on the
+    tile's size."""
+
+    def __init__(self, seed: int = 1) -> None:
+        rng = np.random.default_rng(seed)
+        self.mean_weights = rng.normal(size=(len(CLASSES), BANDS))
+        self.centre_weights = rng.normal(size=(len(CLASSES), BANDS)) * 0.1
+        self.calls = 0
+
+    def __call__(self, tile, valid):
+        self.calls += 1
+        height, width = tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO
+        total = np.zeros((BANDS, height, width))
+        count = np.zeros((height, width))
+        for dy in range(2 * HALO + 1):
+            for dx in range(2 * HALO + 1):
+                inside = valid[dy : dy + height, dx : dx + width]
+                total += np.where(inside, tile[:, dy : dy + height, dx : dx + width], 0.0)
+                count += inside
+        mean = total / np.maximum(count, 1)
+        centre = tile[:, HALO : HALO + height, HALO : HALO + width].astype(np.float64)
+        scores = np.zeros((len(CLASSES), height, width))
+        for k in range(len(CLASSES)):
+            for c in range(BANDS):
+                scores[k] += self.mean_weights[k, c] * mean[c] + self.centre_weights[k, c] * centre[c]
+        index = scores.argmax(axis=0)
+        confidence = (1.0 / np.exp(scores - scores.max(axis=0)).sum(axis=0)).astype(np.float32)
+        index[count == 0] = -1
+        return index, confidence
+
+
+def expected_maps(scene, model):
+    """The prediction in one piece, without the driver."""
+    data, valid = scene.read(0, 0, scene.width, scene.height, HALO)
+    index, confidence = model(data, valid)
+    classified = valid[HALO:-HALO, HALO:-HALO] & (index >= 0)
+    values = np.array([info.value for info in CLASSES])
+    return np.where(classified, values[index], 0), np.where(classified, confidence, CONFIDENCE_NODATA).astype(np.float32)
+
+
+def folder_state(folder):
+    return {name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))}
+
+
+@pytest.fixture
+def scene(tmp_path):
+    (tmp_path / "in").mkdir()
+    with make_scene(tmp_path / "in") as opened:
+        yield opened
+
+
+@pytest.fixture
+def out(tmp_path):
+    (tmp_path / "out").mkdir()
+    return tmp_path / "out"
+
+
+@pytest.mark.parametrize("tile_size", [1, 5, 7, 64])
+def test_tiled_prediction_equals_the_prediction_in_one_piece(scene, out, tile_size):
+    model = WindowModel()
+    expected_class, expected_conf = expected_maps(scene, WindowModel())
+    progress = []
+
+    summary = predict_scene(
+        scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), tile_size, Hooks(progress=progress.append)
+    )
+
+    class_map = read_raster(out / "map.tif")
+    np.testing.assert_array_equal(class_map.values, expected_class)
+    assert class_map.data_type == gdal.GDT_UInt16
+    np.testing.assert_array_equal(read_raster(out / "conf.tif").values, expected_conf)
+    n_tiles = -(-WIDTH // tile_size) * -(-HEIGHT // tile_size)
+    assert model.calls == n_tiles == summary["tiles"]
+    assert progress == pytest.approx([(i + 1) / n_tiles for i in range(n_tiles)])
+    assert summary["nodata_pixels"] == (expected_class == 0).sum() > 49
+    assert summary["classified_pixels"] == WIDTH * HEIGHT - summary["nodata_pixels"]
+    assert summary["class_counts"] == {info.value: (expected_class == info.value).sum() for info in CLASSES}
+    assert all(summary["class_counts"].values())
+    assert (summary["class_path"], summary["confidence_path"]) == (str(out / "map.tif"), str(out / "conf.tif"))
+    assert sorted(os.listdir(out)) == ["conf.qml", "conf.tif", "map.qml", "map.tif", "map.tif.aux.xml"]
+
+
+def test_invalid_pixels_are_nodata_whatever_the_predictor_says(scene, out, tmp_path):
+    def always_first_class(tile, valid):
+        shape = (tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO)
+        return np.zeros(shape, dtype=np.int64), np.full(shape, 0.75, dtype=np.float32)
+
+    predict_scene(scene, always_first_class, HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 6)
+
+    valid = read_raster(tmp_path / "in" / "hsi-0.tif").values != NODATA
+    assert 0 < (~valid).sum() < valid.sum()
+    np.testing.assert_array_equal(read_raster(out / "map.tif").values, np.where(valid, 2, 0))
+    np.testing.assert_array_equal(read_raster(out / "conf.tif").values, np.where(valid, 0.75, CONFIDENCE_NODATA))
+
+
+def test_window_output_covers_the_window_with_its_georeference(scene, out):
+    expected_class, _ = expected_maps(scene, WindowModel())
+    col, row, width, height = 3, 4, 11, 9
+
+    predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 4, window=(col, row, width, height))
+
+    class_map = read_raster(out / "map.tif")
+    np.testing.assert_array_equal(class_map.values, expected_class[row : row + height, col : col + width])
+    assert class_map.geotransform == (600030.0, 10.0, 0.0, 5099960.0, 0.0, -10.0)
+    assert class_map.epsg == "32632"
+    assert class_map.nodata == 0
+    assert class_map.names[300] == "Roofs"
+    assert class_map.colors[5] == (0, 255, 0, 255)
+    assert sorted(os.listdir(out)) == ["map.qml", "map.tif", "map.tif.aux.xml"]
+
+
+@pytest.mark.parametrize("window", [(0, 0, 0, 5), (20, 0, 4, 5), (-1, 0, 3, 3), (0, 10, 5, 8)])
+def test_a_window_outside_the_scene_is_refused(scene, out, window):
+    with pytest.raises(InputError, match=r"^EXTENT: the pixel window .* is not inside the scene of 23 x 17 pixels"):
+        predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 8, window=window)
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("tile_size", [0, -3])
+def test_tile_size_must_be_positive(scene, out, tile_size):
+    model = WindowModel()
+    with pytest.raises(InputError, match=r"^TILE_SIZE: the tile size must be a positive number"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), None, tile_size)
+    assert model.calls == 0
+    assert os.listdir(out) == []
+
+
+def test_bad_output_paths_are_refused_before_any_work(scene, out):
+    model = WindowModel()
+    with pytest.raises(InputError, match=rf"^OUTPUT: the folder {out / 'nowhere'} does not exist"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "nowhere" / "map.tif"), None)
+    with pytest.raises(InputError, match=r"^CONFIDENCE: the folder .* does not exist"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "no" / "c.tif"), conf_param="CONFIDENCE")
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*map\.tiff would take the place of the class map"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "map.tiff"))
+    assert model.calls == 0
+    assert os.listdir(out) == []
+
+
+def _cancel_after_three_tiles(progress):
+    return Hooks(progress=progress.append, is_canceled=lambda: len(progress) >= 3)
+
+
+def _raising_on_fourth_tile(model, error):
+    def predictor(tile, valid):
+        if model.calls == 3:
+            raise error
+        return model(tile, valid)
+
+    return predictor
+
+
+@pytest.mark.parametrize(
+    "make_predictor, make_hooks, error",
+    [
+        (lambda model: model, _cancel_after_three_tiles, Canceled),
+        (lambda model: _raising_on_fourth_tile(model, Canceled()), lambda progress: Hooks(progress=progress.append), Canceled),
+        (lambda model: _raising_on_fourth_tile(model, RuntimeError("failed")), lambda progress: Hooks(progress=progress.append), RuntimeError),
+    ],
+    ids=["cancel between tiles", "cancel inside the predictor", "predictor error"],
+)
+def test_an_interrupted_run_leaves_no_output_and_no_temporary_files(scene, out, make_predictor, make_hooks, error):
+    model, progress = WindowModel(), []
+    with pytest.raises(error):
+        predict_scene(scene, make_predictor(model), HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 5, make_hooks(progress))
+    assert model.calls == 3
+    assert len(progress) == 3
+    assert os.listdir(out) == []
+
+
+def test_a_canceled_run_leaves_the_previous_outputs_intact(scene, out):
+    predict_scene(scene, WindowModel(seed=7), HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 8)
+    before = folder_state(out)
+    progress = []
+
+    with pytest.raises(Canceled):
+        predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 5, _cancel_after_three_tiles(progress))
+
+    assert folder_state(out) == before
+    assert len(before) == 5
+
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+sys.path[:0] = json.loads(sys.argv[1])
+from test_raster_predict import CLASSES, HALO, WindowModel, make_scene
+from mrs.mrs_qgis_plugin.raster.predict import predict_scene
+
+model, marker = WindowModel(), Path(sys.argv[4])
+
+def stalling(tile, valid):
+    if model.calls == 4:
+        marker.write_text("writing")
+        time.sleep(120)
+    return model(tile, valid)
+
+predict_scene(make_scene(Path(sys.argv[2]), seed=1), stalling, HALO, CLASSES, sys.argv[3], None, 5)
+"""
+
+
+def test_a_killed_run_leaves_the_old_map_intact(scene, out, tmp_path):
+    target = out / "map.tif"
+    predict_scene(scene, WindowModel(seed=7), HALO, CLASSES, str(target), None, 8)
+    before = folder_state(out)
+    marker = tmp_path / "marker"
+    paths = [str(Path(__file__).parent)] + sys.path
+
+    child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(paths), str(tmp_path / "in"), str(target), str(marker)])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the child never reached its fifth tile"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+
+    assert child.returncode == -signal.SIGKILL
+    leftovers = sorted(set(os.listdir(out)) - set(before))
+    assert leftovers, "the child was killed while writing, so its temporary map remains"
+    assert all(name.startswith(".map.tif.") and ".partial" in name for name in leftovers)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    np.testing.assert_array_equal(read_raster(target).values, expected_maps(scene, WindowModel(seed=7))[0])

@@ -1,0 +1,318 @@
+import numpy as np
+import pytest
+from osgeo import ogr
+from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, transform_points, write_raster, write_vector
+
+from mrs.model_core.errors import InputError
+from mrs.model_core.hooks import Hooks
+from mrs.mrs_qgis_plugin.raster import samples
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene, Window
+
+HEIGHT, WIDTH = 12, 16
+INT_FIELDS = {"class": ogr.OFTInteger, "label": ogr.OFTString}
+
+
+@pytest.fixture
+def scene(tmp_path):
+    """A 3-band HSI whose band 0 holds the flat pixel index; pixel (row 11, col 15) is nodata."""
+    index = np.arange(HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH)
+    data = np.stack([index, index + 0.5, -index])
+    data[:, 11, 15] = -9999
+    hsi = write_raster(tmp_path / "hsi.tif", data, nodata=-9999)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as opened:
+        yield opened
+
+
+def _logger():
+    lines = []
+    return lines, Hooks(log=lines.append)
+
+
+def _points(tmp_path, cells_and_classes, fields=INT_FIELDS, crs=UTM32, name="points.gpkg", jitter=(0.3, -0.2)):
+    coordinates = [pixel_centre(row + jitter[1], col + jitter[0]) for (row, col), _ in cells_and_classes]
+    if crs != UTM32:
+        coordinates = transform_points(coordinates, UTM32, crs)
+    features = [(point_wkt(x, y), attributes) for (x, y), (_, attributes) in zip(coordinates, cells_and_classes)]
+    return write_vector(tmp_path / name, features, fields, crs=crs)
+
+
+def _pixels(labels):
+    return list(zip(labels.rows.tolist(), labels.cols.tolist(), labels.values.tolist()))
+
+
+POINTS = [((1, 2), {"class": 2}), ((0, 5), {"class": 1}), ((7, 3), {"class": 2}), ((4, 9), {"class": 1})]
+
+
+def test_points_take_the_pixel_they_fall_in_sorted_row_major(tmp_path, scene):
+    path = _points(tmp_path, POINTS)
+    labels = samples.labels_from_vector(scene, path, None, "class", None, "points")
+    assert _pixels(labels) == [(0, 5, 1), (1, 2, 2), (4, 9, 1), (7, 3, 2)]
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "1"), (2, "2")]
+    assert labels.counts() == {1: 2, 2: 2}
+    assert all(c.color.startswith("#") and len(c.color) == 7 for c in labels.classes)
+    assert labels.rows.dtype == labels.cols.dtype == labels.values.dtype == np.int64
+
+
+def test_points_in_another_crs_are_reprojected(tmp_path, scene):
+    path = _points(tmp_path, POINTS, crs="EPSG:4326")
+    lines, hooks = _logger()
+    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(0, 5, 1), (1, 2, 2), (4, 9, 1), (7, 3, 2)]
+    assert any("reprojected from EPSG:4326 to EPSG:32632" in line for line in lines)
+
+
+def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
+    features = [
+        (box_wkt(ORIGIN_X + 2.2, ORIGIN_Y - 4.9, ORIGIN_X + 5.8, ORIGIN_Y - 1.6), {"class": 3}),
+        (f"POLYGON (({ORIGIN_X + 8} {ORIGIN_Y - 6}, {ORIGIN_X + 14.25} {ORIGIN_Y - 6}, {ORIGIN_X + 8} {ORIGIN_Y - 12.25}, {ORIGIN_X + 8} {ORIGIN_Y - 6}))", {"class": 5}),
+    ]
+    path = write_vector(tmp_path / "polygons.gpkg", features, INT_FIELDS)
+    expected = {(r, c, 3) for r in (2, 3, 4) for c in (2, 3, 4, 5)}
+    expected |= {(r, c, 5) for r in range(6, 12) for c in range(8, 14) if (c + 0.5 - 8) + (r + 0.5 - 6) < 6.25}
+    for tile_size in (256, 4):
+        labels = samples.labels_from_vector(scene, path, None, "class", None, "polygons", tile_size=tile_size)
+        assert set(_pixels(labels)) == expected
+        assert _pixels(labels) == sorted(expected)
+
+
+def test_text_classes_get_ids_in_sorted_order_and_keep_their_names(tmp_path, scene):
+    cells = [((0, 0), "water"), ((1, 1), "forest"), ((2, 2), "urban"), ((3, 3), "forest"), ((4, 4), "")]
+    path = _points(tmp_path, [(cell, {"label": name}) for cell, name in cells])
+    lines, hooks = _logger()
+    labels = samples.labels_from_vector(scene, path, None, "label", None, "points", hooks)
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "forest"), (2, "urban"), (3, "water")]
+    assert _pixels(labels) == [(0, 0, 3), (1, 1, 1), (2, 2, 2), (3, 3, 1)]
+    assert any("1 of the 5 features of 'points' have no class" in line for line in lines)
+    assert len({c.color for c in labels.classes}) == 3
+
+
+def test_text_classes_that_are_all_whole_numbers_keep_their_values(tmp_path, scene):
+    path = _points(tmp_path, [((0, 0), {"label": "10"}), ((1, 1), {"label": " 2"}), ((2, 2), {"label": "10"})])
+    labels = samples.labels_from_vector(scene, path, None, "label", None, "points")
+    assert _pixels(labels) == [(0, 0, 10), (1, 1, 2), (2, 2, 10)]
+    assert [(c.value, c.name) for c in labels.classes] == [(2, "2"), (10, "10")]
+
+
+def test_names_come_from_the_name_field(tmp_path, scene):
+    path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 7, "label": "Roads"}), ((2, 0), {"class": 4, "label": "Other"})])
+    labels = samples.labels_from_vector(scene, path, None, "class", "label", "points")
+    assert [(c.value, c.name) for c in labels.classes] == [(4, "Woods"), (7, "Roads")]
+
+
+def test_duplicate_pixels_merge_when_they_agree_and_are_dropped_when_they_conflict(tmp_path, scene):
+    cells = [((1, 1), 1), ((1, 1), 1), ((2, 2), 1), ((2, 2), 2), ((3, 3), 2), ((5, 5), 2)]
+    path = _points(tmp_path, [(cell, {"class": value}) for cell, value in cells])
+    lines, hooks = _logger()
+    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(1, 1, 1), (3, 3, 2), (5, 5, 2)]
+    assert any("1 pixels of 'points' hold samples of different classes" in line for line in lines)
+
+
+def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(tmp_path, scene):
+    cells = [((0, 0), {"class": 1}), ((11, 15), {"class": 1}), ((3, 3), {"class": 2}), ((40, 3), {"class": 2})]
+    path = _points(tmp_path, cells)
+    lines, hooks = _logger()
+    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
+    assert any("1 sample pixels of 'points' are nodata" in line for line in lines)
+    assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
+
+
+def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
+    path = _points(tmp_path, POINTS)
+    labels = samples.labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")
+    assert len(labels.values) == 4
+
+
+@pytest.mark.parametrize(
+    "features, field, message",
+    [
+        ([((0, 0), {"class": 1}), ((1, 1), {"class": 2})], "kind", r"The class field 'kind' is not a field of 'pts' \(its fields: class, label\)"),
+        ([((0, 0), {}), ((1, 1), {})], "class", r"The class field 'class' of 'pts' is empty"),
+        ([((0, 0), {"class": 3}), ((1, 1), {"class": 3})], "class", r"The samples of 'pts' .* hold only one class \('3'\); at least two"),
+        ([((0, 0), {"class": 0}), ((1, 1), {"class": 2})], "class", r"holds the value 0; class values must be 1 or more, because 0 is reserved"),
+        ([((50, 0), {"class": 1}), ((1, 90), {"class": 2})], "class", r"None of the samples of 'pts' falls inside the hyperspectral layer 'hsi'"),
+        ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"All 1 sample pixels of 'pts' are nodata"),
+    ],
+)
+def test_bad_samples_are_errors_that_name_the_layer(tmp_path, scene, features, field, message):
+    path = _points(tmp_path, features)
+    with pytest.raises(InputError, match=message):
+        samples.labels_from_vector(scene, path, None, field, None, "pts")
+
+
+def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
+    labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
+    labels_array[2, 3] = labels_array[2, 4] = 1
+    labels_array[5, 0] = 3
+    labels_array[11, 15] = 3
+    labels_array[9, 9] = 255
+    path = write_raster(
+        tmp_path / "labels.tif",
+        labels_array,
+        nodata=255,
+        color_table={1: (255, 0, 0), 3: (0, 128, 255)},
+        category_names=["", "Crops", "", "Water"],
+    )
+    labels = samples.labels_from_raster(scene, path, "labels")
+    assert _pixels(labels) == [(2, 3, 1), (2, 4, 1), (5, 0, 3)]
+    assert labels.classes == [samples.ClassInfo(1, "Crops", "#ff0000"), samples.ClassInfo(3, "Water", "#0080ff")]
+
+
+def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_path, scene):
+    coarse = np.zeros((4, 5), np.uint8)
+    coarse[0, 1] = 2
+    coarse[1, 0] = 5
+    coarse[3, 4] = 2
+    coarse_gt = (ORIGIN_X - 1, 3.0, 0.0, ORIGIN_Y + 1, 0.0, -3.0)
+    path = write_raster(tmp_path / "labels.tif", coarse, coarse_gt)
+    labels = samples.labels_from_raster(scene, path, "labels")
+    rows, cols = np.mgrid[0:HEIGHT, 0:WIDTH]
+    coarse_rows, coarse_cols = (rows + 1) // 3, (cols + 1) // 3
+    inside = (coarse_rows < 4) & (coarse_cols < 5)
+    expected = np.zeros((HEIGHT, WIDTH), int)
+    expected[inside] = coarse[coarse_rows[inside], coarse_cols[inside]]
+    assert _pixels(labels) == [(r, c, expected[r, c]) for r, c in zip(*np.nonzero(expected))]
+    assert set(labels.values.tolist()) == {2, 5}
+
+
+def test_label_raster_without_labels_is_an_error(tmp_path, scene):
+    path = write_raster(tmp_path / "labels.tif", np.zeros((HEIGHT, WIDTH), np.uint8))
+    with pytest.raises(InputError, match=r"The label layer 'empty' has no labelled pixel"):
+        samples.labels_from_raster(scene, path, "empty")
+
+
+def _labels(counts):
+    values = np.concatenate([np.full(n, value) for value, n in counts.items()]).astype(np.int64)
+    positions = np.arange(len(values), dtype=np.int64)
+    classes = [samples.ClassInfo(v, f"class {v}", c) for v, c in zip(counts, samples.default_colors(len(counts)))]
+    return samples.LabelledPixels(positions // WIDTH, positions % WIDTH, values, classes)
+
+
+def test_stratified_split_keeps_at_least_one_per_class_on_each_side():
+    labels = _labels({1: 40, 2: 3, 3: 2, 4: 11})
+    lines, hooks = _logger()
+    train, val = samples.stratified_split(labels, 0.25, seed=7, hooks=hooks)
+    assert val.counts() == {1: 10, 2: 1, 3: 1, 4: 3}
+    assert train.counts() == {1: 30, 2: 2, 3: 1, 4: 8}
+    flat = lambda part: set((part.rows * WIDTH + part.cols).tolist())  # noqa: E731
+    assert flat(train).isdisjoint(flat(val)) and flat(train) | flat(val) == set(range(56))
+    assert np.all(np.diff(train.rows * WIDTH + train.cols) > 0)
+    assert "Class 'class 4' (4): 8 training, 3 validation pixels." in lines
+    again_train, _ = samples.stratified_split(labels, 0.25, seed=7)
+    other_train, _ = samples.stratified_split(labels, 0.25, seed=8)
+    np.testing.assert_array_equal(train.cols, again_train.cols)
+    assert not np.array_equal(train.cols, other_train.cols)
+
+
+def test_stratified_split_keeps_at_least_one_training_pixel_per_class():
+    train, val = samples.stratified_split(_labels({1: 2, 2: 10}), 0.8, seed=0)
+    assert train.counts() == {1: 1, 2: 2} and val.counts() == {1: 1, 2: 8}
+
+
+def test_stratified_split_with_no_validation_keeps_everything_for_training():
+    labels = _labels({1: 1, 2: 4})
+    train, val = samples.stratified_split(labels, 0.0, seed=0)
+    assert train.counts() == {1: 1, 2: 4} and len(val.values) == 0
+
+
+def test_a_class_with_too_few_samples_for_the_split_is_an_error_naming_it():
+    with pytest.raises(InputError, match=r"The class 'class 2' \(value 2\) has 1 sample; the validation split needs at least 2"):
+        samples.stratified_split(_labels({1: 5, 2: 1}), 0.2, seed=0)
+
+
+def test_random_valid_positions_are_distinct_valid_and_reproducible(scene):
+    rows, cols = samples.random_valid_positions(scene, 50, seed=1, tile_size=5)
+    again = samples.random_valid_positions(scene, 50, seed=1, tile_size=5)
+    assert len(rows) == 50 and len(set(zip(rows.tolist(), cols.tolist()))) == 50
+    assert (11, 15) not in set(zip(rows.tolist(), cols.tolist()))
+    np.testing.assert_array_equal(rows, again[0])
+    np.testing.assert_array_equal(cols, again[1])
+
+
+def test_random_valid_positions_take_every_valid_pixel_when_too_few(scene):
+    lines, hooks = _logger()
+    rows, cols = samples.random_valid_positions(scene, 1000, seed=0, hooks=hooks, window=Window(12, 8, 4, 4))
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in range(8, 12) for c in range(12, 16) if (r, c) != (11, 15)]
+    assert any("Only 15 valid pixels" in line for line in lines)
+
+
+def test_random_valid_positions_are_uniform_over_the_scene(scene):
+    counts = np.zeros((HEIGHT, WIDTH))
+    for seed in range(200):
+        rows, cols = samples.random_valid_positions(scene, 20, seed=seed, tile_size=5)
+        np.add.at(counts, (rows, cols), 1)
+    assert counts[11, 15] == 0
+    others = np.delete(counts.ravel(), 11 * WIDTH + 15)
+    assert others.sum() == 4000
+    assert abs(counts[:6].sum() - counts[6:].sum()) < 0.1 * 4000
+    assert abs(counts[:, :5].sum() / 5 - counts[:, 5:].sum() / 11) < 0.1 * 4000 / 16
+
+
+def test_random_valid_positions_stay_inside_the_mask_polygons_reprojected(tmp_path, scene):
+    corners = [(ORIGIN_X + 1, ORIGIN_Y - 3), (ORIGIN_X + 4, ORIGIN_Y - 3), (ORIGIN_X + 4, ORIGIN_Y - 1), (ORIGIN_X + 1, ORIGIN_Y - 1)]
+    ring = transform_points(corners + corners[:1], UTM32, "EPSG:3857")
+    polygon = "POLYGON ((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
+    mask = write_vector(tmp_path / "mask.gpkg", [(polygon, {}), (None, {})], {}, crs="EPSG:3857")
+    rows, cols = samples.random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="mask", tile_size=4)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2, 3)]
+
+
+def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):
+    mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X + 15, ORIGIN_Y - 12, ORIGIN_X + 16, ORIGIN_Y - 11), {})], {})
+    with pytest.raises(InputError, match=r"No pixel inside the mask 'zone' has valid values in every layer \('hsi'\)"):
+        samples.random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
+
+
+def _band0_patches(rows, cols, patch):
+    """Odd patches of band 0 (the pixel index, 0 on the nodata pixel), reflection-padded."""
+    index = np.arange(HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH)
+    index[11, 15] = 0
+    padded = np.pad(index, patch // 2, mode="reflect")
+    return np.stack([padded[r : r + patch, c : c + patch] for r, c in zip(rows, cols)])
+
+
+@pytest.mark.parametrize("patch", [1, 5, 4])
+def test_cut_patches_gives_reflection_padded_windows_in_input_order(scene, patch):
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, HEIGHT, 60)
+    cols = rng.integers(0, WIDTH, 60)
+    reads = []
+    read = scene.read
+    scene.read = lambda *window, **kw: reads.append(window) or read(*window, **kw)
+    seen = []
+
+    def transform(raw, valid):
+        seen.append(raw.shape)
+        return np.concatenate([raw[:, :1], valid[:, None].astype(np.float32)], axis=1).astype(np.float64)
+
+    patches = samples.cut_patches(scene, rows, cols, patch, transform, Hooks(), tile_size=5)
+    assert patches.shape == (60, 2, patch, patch) and patches.dtype == np.float64
+    if patch % 2:
+        np.testing.assert_array_equal(patches[:, 0], _band0_patches(rows, cols, patch))
+    half = patch // 2
+    np.testing.assert_array_equal(patches[:, 0, half, half], np.where((rows == 11) & (cols == 15), 0, rows * WIDTH + cols))
+    centre_valid = patches[:, 1, half, half] == 1
+    np.testing.assert_array_equal(centre_valid, ~((rows == 11) & (cols == 15)))
+    blocks = {(r // 5, c // 5) for r, c in zip(rows, cols)}
+    assert len(reads) == len(blocks) == len(seen)
+    assert all(shape[1:] == (3, patch, patch) for shape in seen)
+
+
+def test_cut_patches_for_an_even_patch_starts_half_a_patch_up_and_left(scene):
+    patches = samples.cut_patches(scene, [5], [6], 4, lambda raw, valid: raw, tile_size=5)
+    index = np.arange(HEIGHT * WIDTH).reshape(HEIGHT, WIDTH)
+    np.testing.assert_array_equal(patches[0, 0], index[3:7, 4:8])
+
+
+def test_patch_larger_than_the_raster_is_an_error(scene):
+    with pytest.raises(InputError, match=r"The patch size 13 does not fit the hyperspectral layer 'hsi' \(16 x 12 pixels\)"):
+        samples.cut_patches(scene, [0], [0], 13, lambda raw, valid: raw)
+
+
+def test_default_colours_are_distinct_and_stable():
+    colours = samples.default_colors(30)
+    assert len(set(colours)) == 30
+    assert colours[:5] == samples.default_colors(5)
+    assert all(len(c) == 7 and c[0] == "#" and int(c[1:], 16) >= 0 for c in colours)
+

@@ -1,0 +1,264 @@
+import numpy as np
+import pytest
+from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster
+
+from mrs.model_core.errors import InputError
+from mrs.model_core.hooks import Hooks
+from mrs.mrs_qgis_plugin.raster import stats
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene, Window, tiles, window_from_extent
+
+SHIFTED_UTM32 = "+proj=tmerc +lat_0=0 +lon_0=9 +k=0.9996 +x_0=400000 +y_0=-1000 +datum=WGS84 +units=m +no_defs"
+"""UTM 32N with false easting and northing moved: x' = x - 100000, y' = y - 1000."""
+
+
+def _hsi(tmp_path, bands=4, height=20, width=30, **kwargs):
+    data = np.arange(bands * height * width, dtype=np.float32).reshape(bands, height, width)
+    return data, write_raster(tmp_path / "hsi.tif", data, **kwargs)
+
+
+def _logger():
+    lines = []
+    return lines, Hooks(log=lines.append)
+
+
+def test_band_names_and_wavelengths_come_from_band_descriptions_and_metadata(tmp_path):
+    _data, hsi = _hsi(
+        tmp_path,
+        descriptions=["blue", "green", "red", ""],
+        band_metadata=[{"wavelength": str(w), "wavelength_units": "Nanometers"} for w in (450, 550, 650, 850)],
+    )
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((20, 30), np.float32))
+    with Scene.open(RasterInput(hsi, "my hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        assert (scene.n_hsi, scene.n_aux, scene.n_bands) == (4, 1, 5)
+        assert scene.band_names == ["blue", "green", "red", "my hsi band 4", "dsm band 1"]
+        assert scene.wavelengths == [450.0, 550.0, 650.0, 850.0]
+        assert (scene.hsi_name, scene.aux_names) == ("my hsi", ["dsm"])
+        assert (scene.width, scene.height, scene.geotransform) == (30, 20, GEOTRANSFORM)
+
+
+def test_envi_wavelength_list_in_micrometres_is_converted_to_nm(tmp_path):
+    _data, hsi = _hsi(tmp_path, metadata={"wavelength": "{0.45, 0.55,0.65 , 0.85}", "wavelength_units": "Micrometers"})
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
+
+
+def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
+    _data, hsi = _hsi(tmp_path)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.wavelengths is None
+    _data, hsi = _hsi(tmp_path, metadata={"wavelength": "{450, 550}"})
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "hsi"), [], hooks) as scene:
+        assert scene.wavelengths is None
+    assert any("2 wavelengths for 4 bands" in line for line in lines)
+
+
+def test_read_gives_values_and_marks_nodata_nan_and_inf_invalid_with_zero_data(tmp_path):
+    data = np.arange(3 * 6 * 8, dtype=np.int16).reshape(3, 6, 8) + 1
+    data[1, 2, 3] = -9999
+    hsi = write_raster(tmp_path / "hsi.tif", data, nodata=-9999, scale=0.5)
+    aux = np.full((6, 8), 7.0, np.float32)
+    aux[0, 0], aux[5, 7] = np.nan, np.inf
+    dsm = write_raster(tmp_path / "dsm.tif", aux)
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        values, valid = scene.read(0, 0, 8, 6)
+    expected_valid = np.ones((6, 8), bool)
+    expected_valid[2, 3] = expected_valid[0, 0] = expected_valid[5, 7] = False
+    np.testing.assert_array_equal(valid, expected_valid)
+    assert values.dtype == np.float32 and values.shape == (4, 6, 8)
+    assert np.isfinite(values).all()
+    assert (values[:, ~expected_valid] == 0).all()
+    np.testing.assert_array_equal(values[:3, expected_valid], data[:, expected_valid] * 0.5)
+    assert (values[3, expected_valid] == 7.0).all()
+
+
+def test_read_with_halo_is_reflection_padded_at_the_border(tmp_path):
+    data, hsi = _hsi(tmp_path, bands=3, height=9, width=11)
+    padded = np.pad(data, ((0, 0), (2, 2), (2, 2)), mode="reflect")
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        corner, corner_valid = scene.read(0, 0, 4, 3, halo=2)
+        inner, _ = scene.read(3, 2, 5, 4, halo=2)
+        whole, _ = scene.read(0, 0, 11, 9, halo=2)
+        with pytest.raises(ValueError):
+            scene.read(-1, 0, 4, 3, halo=2)
+    np.testing.assert_array_equal(corner, padded[:, 0:7, 0:8])
+    assert corner_valid.shape == (7, 8) and corner_valid.all()
+    np.testing.assert_array_equal(inner, data[:, 0:8, 1:10])
+    np.testing.assert_array_equal(whole, padded)
+
+
+def test_aux_raster_in_another_crs_and_pixel_size_is_warped_onto_the_hsi_grid(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=3, height=20, width=30)
+    # 2 m pixels, value 3*col + 7*row at aux pixel centres: bilinear warping reproduces it exactly.
+    aux_rows, aux_cols = np.mgrid[0:12, 0:20]
+    aux_values = (3.0 * aux_cols + 7.0 * aux_rows).astype(np.float32)
+    aux_x0, aux_y0 = ORIGIN_X - 100000 - 10, ORIGIN_Y - 1000 + 10
+    dsm = write_raster(tmp_path / "dsm.tif", aux_values, (aux_x0, 2.0, 0.0, aux_y0, 0.0, -2.0), crs=SHIFTED_UTM32)
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")], hooks) as scene:
+        values, valid = scene.read(0, 0, 30, 20)
+    rows, cols = np.mgrid[0:20, 0:30]
+    x, y = pixel_centre(rows, cols)
+    aux_col = (x - 100000 - aux_x0) / 2.0 - 0.5
+    aux_row = (aux_y0 - (y - 1000)) / 2.0 - 0.5
+    interior = (aux_row <= 11) & (aux_col <= 19)
+    np.testing.assert_allclose(values[3][interior], (3.0 * aux_col + 7.0 * aux_row)[interior], atol=1e-3)
+    assert valid[interior].all()
+    assert values[3, 0, 0] == pytest.approx(3 * 4.75 + 7 * 4.75, abs=1e-3)
+    assert not valid[14:].any()
+    assert (values[:, 14:] == 0).all()
+    assert any("'dsm'" in line and "warped" in line for line in lines)
+    assert any("covers only part" in line for line in lines)
+
+
+@pytest.mark.parametrize("crs", [UTM32, None])
+def test_aux_raster_with_another_extent_lands_shifted_with_exact_values(tmp_path, crs):
+    _data, hsi = _hsi(tmp_path, bands=3, height=6, width=8, crs=crs)
+    aux = np.arange(48, dtype=np.float32).reshape(6, 8) + 100
+    shifted = (ORIGIN_X + 2, 1.0, 0.0, ORIGIN_Y - 1, 0.0, -1.0)
+    dsm = write_raster(tmp_path / "dsm.tif", aux, shifted, crs=crs)
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        values, valid = scene.read(0, 0, 8, 6)
+    expected_valid = np.zeros((6, 8), bool)
+    expected_valid[1:, 2:] = True
+    np.testing.assert_array_equal(valid, expected_valid)
+    np.testing.assert_allclose(values[3, 1:, 2:], aux[:5, :6], atol=1e-4)
+
+
+def test_aux_raster_in_geographic_coordinates_lands_at_the_right_place(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=3, height=40, width=60)
+    (lon0, lat1), (lon1, lat0) = transform_points([(ORIGIN_X - 5, ORIGIN_Y + 5), (ORIGIN_X + 65, ORIGIN_Y - 45)], UTM32, "EPSG:4326")
+    size = 1e-5
+    width, height = int((lon1 - lon0) / size) + 1, int((lat1 - lat0) / size) + 1
+    split_col, split_row = width // 3, height // 2
+    quadrants = np.ones((height, width), np.float32)
+    quadrants[:, split_col:] += 1
+    quadrants[split_row:] += 2
+    dsm = write_raster(tmp_path / "dsm.tif", quadrants, (lon0, size, 0.0, lat1, 0.0, -size), crs="EPSG:4326")
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        values, valid = scene.read(0, 0, 60, 40)
+    centres = [pixel_centre(r, c) for r in range(40) for c in range(60)]
+    lonlat = np.array(transform_points(centres, UTM32, "EPSG:4326")).reshape(40, 60, 2)
+    aux_col = (lonlat[..., 0] - lon0) / size
+    aux_row = (lat1 - lonlat[..., 1]) / size
+    expected = 1.0 + (aux_col >= split_col) + 2.0 * (aux_row >= split_row)
+    away = (np.abs(aux_col - split_col) > 1.5) & (np.abs(aux_row - split_row) > 1.5)
+    assert valid.all()
+    assert away.sum() > 2000 and (expected[~away] > 0).all()
+    np.testing.assert_array_equal(values[3][away], expected[away])
+    assert set(np.unique(expected[away])) == {1.0, 2.0, 3.0, 4.0}
+
+
+def test_sources_that_do_not_overlap_are_an_error_naming_both_layers(tmp_path):
+    _data, hsi = _hsi(tmp_path)
+    far = (ORIGIN_X + 5000, 1.0, 0.0, ORIGIN_Y, 0.0, -1.0)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((20, 30), np.float32), far)
+    with pytest.raises(InputError, match=r"The layers 'my hsi' and 'my dsm' do not overlap"):
+        Scene.open(RasterInput(hsi, "my hsi"), [RasterInput(dsm, "my dsm")])
+
+
+def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=2)
+    with pytest.raises(InputError, match=r"The hyperspectral layer 'two' has 2 bands; at least 3 are needed"):
+        Scene.open(RasterInput(hsi, "two"), [])
+
+
+def test_a_raster_gdal_cannot_open_is_an_error_naming_the_layer(tmp_path):
+    junk = tmp_path / "junk.tif"
+    junk.write_text("not a raster")
+    with pytest.raises(InputError, match=r"The hyperspectral layer 'junk' cannot be opened as a raster"):
+        Scene.open(RasterInput(str(junk), "junk"), [])
+    _data, hsi = _hsi(tmp_path)
+    with pytest.raises(InputError, match=r"The auxiliary layer 'lidar' cannot be opened as a raster"):
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "missing.tif"), "lidar")])
+
+
+def test_an_aux_raster_without_crs_on_the_same_grid_is_read_as_it_is(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=3, height=5, width=6)
+    aux = np.arange(30, dtype=np.float32).reshape(5, 6)
+    dsm = write_raster(tmp_path / "dsm.tif", aux, crs=None)
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        values, valid = scene.read(0, 0, 6, 5)
+    np.testing.assert_array_equal(values[3], aux)
+    assert valid.all()
+
+
+def test_window_from_extent_takes_the_touched_pixels_and_rejects_an_extent_outside(tmp_path):
+    _data, hsi = _hsi(tmp_path)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert window_from_extent(scene, (ORIGIN_X + 2, ORIGIN_Y - 7, ORIGIN_X + 10, ORIGIN_Y - 3)) == Window(2, 3, 8, 4)
+        assert window_from_extent(scene, (ORIGIN_X - 50, ORIGIN_Y - 7.5, ORIGIN_X + 2.5, ORIGIN_Y + 50)) == Window(0, 0, 3, 8)
+        with pytest.raises(InputError, match=r"The extent EXTENT .* does not overlap the hyperspectral layer 'hsi'"):
+            window_from_extent(scene, (ORIGIN_X + 100, ORIGIN_Y - 7, ORIGIN_X + 110, ORIGIN_Y - 3))
+
+
+def test_tiles_cover_the_window_exactly_once():
+    covered = np.zeros((30, 40), int)
+    for tile in tiles(Window(3, 2, 25, 19), 8):
+        assert tile.width <= 8 and tile.height <= 8
+        covered[tile.row : tile.row + tile.height, tile.col : tile.col + tile.width] += 1
+    expected = np.zeros((30, 40), int)
+    expected[2:21, 3:28] = 1
+    np.testing.assert_array_equal(covered, expected)
+
+
+def _indexed_hsi(tmp_path, height, width, nodata_mask=None):
+    index = np.arange(height * width, dtype=np.float32).reshape(height, width)
+    data = np.stack([index, index * 2, index * 3])
+    if nodata_mask is not None:
+        data[:, nodata_mask] = -1
+    return write_raster(tmp_path / "hsi.tif", data, nodata=-1)
+
+
+def test_statistics_sample_holds_distinct_valid_pixels_and_reads_block_by_block(tmp_path):
+    invalid = np.zeros((40, 48), bool)
+    invalid[:, :10] = True
+    hsi = _indexed_hsi(tmp_path, 40, 48, invalid)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        reads = []
+        read = scene.read
+        scene.read = lambda *window, **kw: reads.append(window) or read(*window, **kw)
+        sample = stats.sample_valid_pixels(scene, 100, seed=3, tile_size=8)
+        again = stats.sample_valid_pixels(scene, 100, seed=3, tile_size=8)
+        everything = stats.sample_valid_pixels(scene, 10000, seed=3, tile_size=8)
+    assert sample.dtype == np.float32 and sample.shape == (100, 3)
+    np.testing.assert_array_equal(sample, again)
+    index = sample[:, 0].astype(int)
+    assert len(np.unique(index)) == 100
+    assert (index % 48 >= 10).all()
+    np.testing.assert_array_equal(sample[:, 2], sample[:, 0] * 3)
+    assert all(w[2] <= 8 and w[3] <= 8 for w in reads)
+    assert everything.shape == (40 * 38, 3)
+    assert sorted(everything[:, 0].astype(int)) == sorted(np.flatnonzero(~invalid))
+
+
+def test_statistics_sample_stops_reading_once_it_has_enough_pixels(tmp_path, monkeypatch):
+    hsi = _indexed_hsi(tmp_path, 80, 80)
+    monkeypatch.setattr(stats, "MIN_BLOCKS", 10)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        reads = []
+        read = scene.read
+        scene.read = lambda *window, **kw: reads.append(window) or read(*window, **kw)
+        sample = stats.sample_valid_pixels(scene, 20, seed=0, tile_size=8)
+    assert len(reads) == 10
+    assert len(sample) == 20
+
+
+def test_all_nodata_input_is_an_error_naming_the_layers(tmp_path):
+    hsi = _indexed_hsi(tmp_path, 10, 12, np.ones((10, 12), bool))
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((10, 12), np.float32))
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        with pytest.raises(InputError, match=r"No pixel has valid values in every layer \('hsi', 'dsm'\)"):
+            stats.sample_valid_pixels(scene, 50, seed=0)
+
+
+def test_nan_and_inf_everywhere_count_as_nodata(tmp_path):
+    data = np.full((3, 4, 5), np.nan, np.float32)
+    data[1] = np.inf
+    hsi = write_raster(tmp_path / "hsi.tif", data)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        values, valid = scene.read(0, 0, 5, 4)
+        assert not valid.any() and (values == 0).all()
+        with pytest.raises(InputError, match=r"No pixel has valid values"):
+            stats.sample_valid_pixels(scene, 5, seed=0)
+

@@ -1,0 +1,228 @@
+import os
+import xml.etree.ElementTree as ET
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import QgsRasterLayer
+
+from mrs.model_core.errors import InputError
+from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
+from mrs.mrs_qgis_plugin.raster.writers import (
+    CLASS_NODATA,
+    CONFIDENCE_NODATA,
+    check_output_path,
+    class_data_type,
+    class_qml,
+    class_raster,
+    confidence_qml,
+    confidence_raster,
+    qml_path,
+    read_classes,
+    write_class_qml,
+)
+
+CLASSES = [ClassInfo(1, "Water & <river>", "#1f78b4"), ClassInfo(3, "Forêt", "#33A02C"), ClassInfo(4, "Urban", "#e31a1c")]
+GEOTRANSFORM = (600000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0)
+
+
+def _crs_wkt() -> str:
+    srs = gdal.osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    return srs.ExportToWkt()
+
+
+def _as_tuples(classes):
+    return [(info.value, info.name, info.color.lower()) for info in classes]
+
+
+def read_raster(path) -> SimpleNamespace:
+    """What the tests check of a single-band raster, as plain values: no GDAL object
+    may outlive the call, or a failing test's traceback would keep it alive past
+    QGIS's exit (which unloads GDAL) and crash the session."""
+    ds = gdal.Open(str(path))
+    band = ds.GetRasterBand(1)
+    table = band.GetRasterColorTable()
+    srs = ds.GetSpatialRef()
+    return SimpleNamespace(
+        values=band.ReadAsArray(),
+        data_type=band.DataType,
+        nodata=band.GetNoDataValue(),
+        geotransform=ds.GetGeoTransform(),
+        epsg=srs.GetAuthorityCode(None) if srs else None,
+        names=band.GetCategoryNames(),
+        colors=[table.GetColorEntry(value) for value in range(min(table.GetCount(), 512))] if table else None,
+        interpretation=band.GetRasterColorInterpretation(),
+        compression=ds.GetMetadata("IMAGE_STRUCTURE").get("COMPRESSION"),
+        block=band.GetBlockSize(),
+    )
+
+
+def qgis_style(path) -> SimpleNamespace:
+    """The renderer QGIS gives the raster when it loads it, as plain values."""
+    layer = QgsRasterLayer(str(path), "layer")
+    renderer = layer.renderer()
+    style = SimpleNamespace(valid=layer.isValid(), type=renderer.type())
+    if style.type == "paletted":
+        style.classes = [(c.value, c.label, c.color.name()) for c in renderer.classes()]
+    elif style.type == "singlebandpseudocolor":
+        style.range = (renderer.classificationMin(), renderer.classificationMax())
+        style.ramp = [item.value for item in renderer.shader().rasterShaderFunction().colorRampItemList()]
+    return style
+
+
+def _write_map(path, classes, values):
+    """Publish a class map of `values` (rows x cols) through the writer."""
+    with class_raster(str(path), "OUTPUT", values.shape[::-1], GEOTRANSFORM, _crs_wkt(), classes) as out:
+        out.write(values, 0, 0)
+        out.close()
+        out.publish()
+
+
+@pytest.mark.parametrize(
+    "largest, expected",
+    [(1, gdal.GDT_Byte), (255, gdal.GDT_Byte), (256, gdal.GDT_UInt16), (65535, gdal.GDT_UInt16), (65536, gdal.GDT_UInt32)],
+)
+def test_class_type_is_the_smallest_that_holds_the_largest_value(largest, expected):
+    assert class_data_type([ClassInfo(1, "a", "#000000"), ClassInfo(largest, "b", "#ffffff")]) == expected
+
+
+def test_class_map_carries_colours_names_nodata_and_georeference(tmp_path):
+    path = tmp_path / "map.tif"
+    values = np.array([[0, 1, 3], [4, 4, 1]], dtype=np.uint8)
+    _write_map(path, CLASSES, values)
+
+    raster = read_raster(path)
+    assert raster.data_type == gdal.GDT_Byte
+    assert raster.nodata == CLASS_NODATA
+    assert raster.geotransform == GEOTRANSFORM
+    assert raster.epsg == "32632"
+    np.testing.assert_array_equal(raster.values, values)
+    assert raster.names == ["", "Water & <river>", "", "Forêt", "Urban"]
+    assert raster.colors[0] == (0, 0, 0, 0)
+    assert raster.colors[2][:3] == (0, 0, 0)
+    assert raster.colors[1] == (0x1F, 0x78, 0xB4, 255)
+    assert raster.colors[3] == (0x33, 0xA0, 0x2C, 255)
+    assert raster.interpretation == gdal.GCI_PaletteIndex
+    assert raster.compression == "DEFLATE"
+    assert raster.block == [256, 256]
+    assert _as_tuples(read_classes(str(path), "MAP")) == _as_tuples(CLASSES)
+    assert sorted(os.listdir(tmp_path)) == ["map.qml", "map.tif", "map.tif.aux.xml"]
+
+
+def test_qgis_loads_the_class_style_with_names_and_colours(tmp_path):
+    path = tmp_path / "map.tif"
+    _write_map(path, CLASSES, np.array([[1, 3], [4, 0]], dtype=np.uint8))
+
+    style = qgis_style(path)
+    assert (style.valid, style.type) == (True, "paletted")
+    assert style.classes == _as_tuples(CLASSES)
+
+
+def test_class_qml_lists_every_class_value_name_and_colour():
+    root = ET.fromstring(class_qml(CLASSES).split("\n", 1)[1])
+    renderer = root.find("pipe/rasterrenderer")
+    assert renderer.get("type") == "paletted"
+    entries = [(int(e.get("value")), e.get("label"), e.get("color")) for e in renderer.iter("paletteEntry")]
+    assert entries == _as_tuples(CLASSES)
+
+
+def test_write_class_qml_styles_a_map_without_colour_table(tmp_path):
+    path = tmp_path / "plain.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 2, 2, 1, gdal.GDT_Byte)
+    ds.GetRasterBand(1).WriteArray(np.array([[1, 3], [4, 1]], dtype=np.uint8))
+    ds = None
+    write_class_qml(qml_path(str(path)), CLASSES)
+
+    assert sorted(os.listdir(tmp_path)) == ["plain.qml", "plain.tif"]
+    assert qgis_style(path).classes == _as_tuples(CLASSES)
+
+
+def test_class_values_beyond_uint16_are_named_by_the_style(tmp_path):
+    classes = [ClassInfo(2, "Low", "#000080"), ClassInfo(70000, "High", "#ff8000")]
+    path = tmp_path / "wide.tif"
+    _write_map(path, classes, np.array([[2, 70000]], dtype=np.uint32))
+
+    raster = read_raster(path)
+    assert (raster.data_type, raster.colors, raster.names) == (gdal.GDT_UInt32, None, None)
+    np.testing.assert_array_equal(raster.values, [[2, 70000]])
+    assert _as_tuples(read_classes(str(path), "MAP")) == _as_tuples(classes)
+
+
+def test_read_classes_names_the_parameter_for_a_raster_without_classes(tmp_path):
+    path = tmp_path / "plain.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 2, 2, 1, gdal.GDT_Byte)
+    ds = None
+    with pytest.raises(InputError, match=r"^MAP: .*plain\.tif carries no class names"):
+        read_classes(str(path), "MAP")
+
+
+def test_confidence_raster_is_float32_with_nodata_and_a_ramp_style(tmp_path):
+    path = tmp_path / "conf.tif"
+    values = np.array([[0.25, CONFIDENCE_NODATA], [1.0, 0.5]], dtype=np.float32)
+    with confidence_raster(str(path), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt()) as out:
+        out.write(values, 0, 0)
+        out.close()
+        out.publish()
+
+    raster = read_raster(path)
+    assert (raster.data_type, raster.nodata, raster.compression) == (gdal.GDT_Float32, CONFIDENCE_NODATA, "DEFLATE")
+    np.testing.assert_array_equal(raster.values, values)
+    style = qgis_style(path)
+    assert style.type == "singlebandpseudocolor"
+    assert style.range == (0.0, 1.0)
+    assert style.ramp == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert ET.fromstring(confidence_qml().split("\n", 1)[1]).find("pipe/rasterrenderer").get("classificationMax") == "1"
+
+
+def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path):
+    path = tmp_path / "map.tif"
+    _write_map(path, CLASSES, np.array([[1, 1]], dtype=np.uint8))
+    (tmp_path / "map.tif.ovr").write_bytes(b"old overviews")
+
+    new_classes = [ClassInfo(1, "Grass", "#00ff00")]
+    with confidence_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, "") as out:
+        out.write(np.array([[0.5, 0.75]], dtype=np.float32), 0, 0)
+        out.close()
+        out.publish()
+
+    assert sorted(os.listdir(tmp_path)) == ["map.qml", "map.tif"]
+    assert read_raster(path).data_type == gdal.GDT_Float32
+    _write_map(path, new_classes, np.array([[1, 0]], dtype=np.uint8))
+    assert _as_tuples(read_classes(str(path), "MAP")) == _as_tuples(new_classes)
+
+
+def test_a_discarded_map_leaves_nothing_behind(tmp_path):
+    with class_raster(str(tmp_path / "map.tif"), "OUTPUT", (300, 300), GEOTRANSFORM, "", CLASSES) as out:
+        out.write(np.ones((300, 300), dtype=np.uint8), 0, 0)
+        assert len(os.listdir(tmp_path)) == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_output_path_checks_name_the_parameter(tmp_path):
+    missing = tmp_path / "missing" / "map.tif"
+    with pytest.raises(InputError, match=rf"^OUTPUT: the folder {missing.parent} does not exist; choose an existing folder"):
+        check_output_path(str(missing), "OUTPUT")
+    with pytest.raises(InputError, match=r"^OUTPUT: .*map\.img does not end in \.tif or \.tiff; give a name ending in \.tif"):
+        check_output_path(str(tmp_path / "map.img"), "OUTPUT")
+    with pytest.raises(InputError, match=r"^REPORT: .*map\.tif does not end in \.html"):
+        check_output_path(str(tmp_path / "map.tif"), "REPORT", (".html",))
+    with pytest.raises(InputError, match=r"^OUTPUT: .* is a folder"):
+        (tmp_path / "dir.tif").mkdir()
+        check_output_path(str(tmp_path / "dir.tif"), "OUTPUT")
+    with pytest.raises(InputError, match=r"^OUTPUT: no output file"):
+        check_output_path("", "OUTPUT")
+    assert check_output_path(str(tmp_path / "a" / ".." / "map.TIF"), "OUTPUT") == str(tmp_path / "map.TIF")
+    assert check_output_path(str(tmp_path / "report.html"), "REPORT", (".html",)) == str(tmp_path / "report.html")
+
+
+def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):
+        # Permissions do not bind this user (root): use a folder the kernel refuses.
+        folder = "/sys"
+    with pytest.raises(InputError, match=rf"^CONFIDENCE: the folder {folder} cannot be written .*choose a folder you can write to"):
+        check_output_path(os.path.join(folder, "conf.tif"), "CONFIDENCE")

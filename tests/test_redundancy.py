@@ -1,0 +1,40 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from model_core.redundancy import band_similarity, leakage, redundant_groups
+
+
+def grouped_pixels() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    signals = rng.normal(size=(5000, 3))
+    bands = np.repeat(signals, [3, 2, 4], axis=1) + 0.01 * rng.normal(size=(5000, 9))
+    return bands
+
+
+def test_similarity_is_the_cosine_between_bands():
+    pixels = grouped_pixels()
+    similarity = band_similarity(pixels)
+    a, b = pixels[:, 0], pixels[:, 5]
+    assert similarity[0, 5] == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    assert np.allclose(similarity, similarity.T) and np.allclose(np.diag(similarity), 1.0)
+
+
+def test_groups_gather_near_identical_bands():
+    groups = redundant_groups(band_similarity(grouped_pixels()), 0.99)
+    assert groups == [[0, 1, 2], [3, 4], [5, 6, 7, 8]]
+    assert redundant_groups(band_similarity(grouped_pixels()), 1.01) == [[i] for i in range(9)]
+
+
+def test_leakage_matches_a_count_over_every_random_mask():
+    similarity = band_similarity(grouped_pixels())
+    n, k = 9, 3
+    close = similarity >= 0.99
+    leaked = masked = 0
+    for chosen in itertools.combinations(range(n), k):
+        for band in chosen:
+            others = np.flatnonzero(close[band])
+            masked += 1
+            leaked += any(o not in chosen for o in others if o != band)
+    assert leakage(similarity, k / n, 0.99) == pytest.approx(leaked / masked)
