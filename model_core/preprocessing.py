@@ -39,13 +39,18 @@ class Normalizer:
     def n_bands(self) -> int:
         return int(self.center.shape[0])
 
+    def _normalise(self, raw: np.ndarray, band_shape: Tuple[int, ...]) -> np.ndarray:
+        center = self.center.reshape(band_shape).astype(np.float32)
+        scale = self.scale.reshape(band_shape).astype(np.float32)
+        return np.clip((raw - center) / scale, -CLIP, CLIP).astype(np.float32, copy=False)
+
     def apply(self, raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Model input from raw values (..., C, H, W) and validity (..., H, W), float32."""
-        shape = (-1, 1, 1)
-        center = self.center.reshape(shape).astype(np.float32)
-        scale = self.scale.reshape(shape).astype(np.float32)
-        out = np.clip((raw - center) / scale, -CLIP, CLIP).astype(np.float32, copy=False)
-        return np.where(valid[..., None, :, :], out, np.float32(0.0))
+        return np.where(valid[..., None, :, :], self._normalise(raw, (-1, 1, 1)), np.float32(0.0))
+
+    def apply_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """Normalised values of valid pixels (m, C), float32."""
+        return self._normalise(pixels, (1, -1))
 
     def to_dict(self) -> Dict[str, Any]:
         return {"method": METHOD, "clip": CLIP, "center": self.center.tolist(),

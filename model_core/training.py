@@ -42,7 +42,7 @@ class TrainSettings:
     device: str = "auto"
     precision: str = "auto"
     flips: bool = True
-    checkpoint_seconds: float = 300.0
+    checkpoint_seconds: float = 120.0
 
     def validate(self) -> None:
         checks = [(self.epochs >= 1, f"The number of epochs must be at least 1; got {self.epochs}."),
@@ -163,8 +163,7 @@ class _Checkpointer:
         self.saved_at = time.monotonic()
 
     def save(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState,
-             generator: Optional[torch.Generator], best: Optional[Dict[str, torch.Tensor]],
-             hooks: Hooks) -> None:
+             generator: Optional[torch.Generator], best: Optional[Dict[str, torch.Tensor]]) -> None:
         if self.path is None:
             return
         optimizer_state = optimizer.state_dict()
@@ -180,7 +179,6 @@ class _Checkpointer:
             "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
         model_file.save(self.path, tensors, meta)
         self.saved_at = time.monotonic()
-        hooks.log(f"Checkpoint saved after epoch {state.epoch}, batch {state.batch}: {self.path}")
 
     def due(self) -> bool:
         return self.path is not None and time.monotonic() - self.saved_at >= self.settings.checkpoint_seconds
@@ -196,6 +194,8 @@ class _Checkpointer:
             differing = sorted(k for k, v in self.settings.to_dict().items()
                                if info.get("settings", {}).get(k) != v)
             problems.append("its settings differ (" + ", ".join(differing) + ")")
+        if meta.get("config") != self.description.get("config"):
+            problems.append(f"its model differs (preset {meta.get('preset')!r})")
         if info.get("fingerprint") != self.fingerprint:
             problems.append("its training samples differ from this run's (other layers, extent or seed)")
         if problems:
@@ -272,7 +272,10 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
         model.train()
         for batch in range(state.batch, steps_per_epoch):
             if hooks.is_canceled():
-                checkpointer.save(model, optimizer, state, generator, best, hooks)
+                checkpointer.save(model, optimizer, state, generator, best)
+                if checkpoint_path:
+                    hooks.log(f"Canceled after {state.step} of {total_steps} batches; the checkpoint "
+                              f"'{checkpoint_path}' resumes the run (RESUME).")
                 raise Canceled()
             index = order[batch * settings.batch_size:(batch + 1) * settings.batch_size]
             x = data[index.to(data.device)].to(device, torch.float32, non_blocking=True)
@@ -294,7 +297,7 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
             epoch_samples += len(index)
             hooks.progress(state.step / total_steps)
             if checkpointer.due() and state.batch < steps_per_epoch:
-                checkpointer.save(model, optimizer, state, generator, best, hooks)
+                checkpointer.save(model, optimizer, state, generator, best)
         seconds = time.perf_counter() - epoch_started
         record: Dict[str, Any] = {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
                                   "samples_per_second": epoch_samples / max(seconds, 1e-9),
@@ -311,8 +314,8 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
         elapsed = time.perf_counter() - started
         left = elapsed / max(state.step, 1) * (total_steps - state.step) if state.step else 0.0
         hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
-        if state.epoch < settings.epochs:
-            checkpointer.save(model, optimizer, state, None, best, hooks)
+        if state.epoch < settings.epochs and checkpointer.due():
+            checkpointer.save(model, optimizer, state, None, best)
     if best is not None:
         model.load_state_dict(best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs)

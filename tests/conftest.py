@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,3 +23,20 @@ sys.path[:0] = [str(_IMPORT_DIR), str(ROOT)]
 
 def pytest_unconfigure(config) -> None:
     shutil.rmtree(_IMPORT_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def provider(qgis_processing):
+    """The MRS provider, registered in Processing for one test and removed afterwards.
+
+    With it, `processing.run("mrs:<algorithm>", {...})` runs the plugin's code.
+    """
+    from qgis.core import QgsApplication
+
+    from mrs.mrs_qgis_plugin.provider import MrsProvider
+
+    registry = QgsApplication.processingRegistry()
+    mrs_provider = MrsProvider()
+    assert registry.addProvider(mrs_provider)
+    yield mrs_provider
+    registry.removeProvider(mrs_provider)

@@ -30,17 +30,25 @@ def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: i
     return groups
 
 
-def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> np.ndarray:
-    """Whether each position is a valid pixel of the scene (bool, input order)."""
+def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Values (k, bands) and validity (k,) of the scene at each position, in input order."""
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    values = np.zeros((len(rows), scene.n_bands), np.float32)
     valid = np.zeros(len(rows), bool)
     groups = group_by_tile(scene, rows, cols, tile_size)
     for done, (window, indices) in enumerate(groups, start=1):
         hooks.check_cancel()
-        _data, tile_valid = scene.read(*window)
-        valid[indices] = tile_valid[rows[indices] - window.row, cols[indices] - window.col]
+        tile, tile_valid = scene.read(*window)
+        local_rows, local_cols = rows[indices] - window.row, cols[indices] - window.col
+        values[indices] = tile[:, local_rows, local_cols].T
+        valid[indices] = tile_valid[local_rows, local_cols]
         hooks.progress(done / len(groups))
-    return valid
+    return values, valid
+
+
+def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> np.ndarray:
+    """Whether each position is a valid pixel of the scene (bool, input order)."""
+    return pixels_at(scene, rows, cols, hooks, tile_size)[1]
 
 
 def check_patch_size(scene: Scene, patch: int, parameter: str = "patch size") -> None:

@@ -374,6 +374,12 @@ class Scene:
         )
         return scene
 
+    @classmethod
+    def single(cls, raster: RasterInput) -> "Scene":
+        """One raster on its own grid (a class map, say), read like a scene: nodata is invalid."""
+        dataset = open_raster(raster.path, f"The layer '{raster.name}'")
+        return cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None)
+
     @property
     def window(self) -> Window:
         """The whole grid."""

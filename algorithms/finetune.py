@@ -1,0 +1,72 @@
+"""Train a land-cover classifier from labelled samples, starting from a pretrained model or from scratch."""
+
+from qgis.core import QgsProcessingOutputNumber, QgsProcessingParameterBoolean
+
+from .base import MrsAlgorithm
+
+
+class FinetuneAlgorithm(MrsAlgorithm):
+    ALGORITHM_ID = "finetune"
+    DISPLAY_NAME = "Train classifier (fine-tune)"
+    GROUP_ID = "training"
+    DESCRIPTION = (
+        "Trains an SS-MAE land-cover classifier from labelled samples: points, polygons or a label "
+        "raster. Starting from a model made by 'Pretrain SS-MAE (MRS)' on the same kind of rasters "
+        "needs far fewer samples than training from scratch.\n"
+        "Part of the samples of each class is held out for validation; the epoch with the best "
+        "validation accuracy is kept.\n"
+        "The result is a classifier model file for 'Classify'."
+    )
+
+    SAMPLES = "SAMPLES"
+    CLASS_FIELD = "CLASS_FIELD"
+    NAME_FIELD = "NAME_FIELD"
+    LABELS = "LABELS"
+    LABELLED_PIXELS = (SAMPLES, CLASS_FIELD, LABELS)
+    PRETRAINED = "PRETRAINED"
+    VALIDATION_FRACTION = "VALIDATION_FRACTION"
+    CLASS_WEIGHTING = "CLASS_WEIGHTING"
+    VALIDATION_ACCURACY = "VALIDATION_ACCURACY"
+    VALIDATION_KAPPA = "VALIDATION_KAPPA"
+    BEST_EPOCH = "BEST_EPOCH"
+
+    def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
+        self.add_hsi_parameter()
+        self.add_aux_parameter()
+        self.add_labelled_pixels_parameters("Training samples", "the hyperspectral grid", self.NAME_FIELD)
+        self.add_model_file_parameter(
+            self.PRETRAINED,
+            "Pretrained model",
+            "Optional: a model file from 'Pretrain SS-MAE (MRS)', pretrained on the same kind of "
+            "rasters. Without it, the classifier is trained from scratch.",
+            optional=True,
+        )
+        self.add_preset_parameter("Used only without a pretrained model, which has its own size.")
+        self.add_number_parameter(
+            self.VALIDATION_FRACTION,
+            "Validation fraction",
+            "Fraction of the samples of each class held out to choose the best epoch and to report "
+            "validation accuracy, between 0 and 0.9; with 0 all samples train and the last epoch is kept.",
+            0.2,
+            minimum=0.0,
+            maximum=0.9,
+            integer=False,
+        )
+        self.add_training_parameters(epochs=50, batch_size=64, learning_rate=1e-4)
+        self.add_with_help(
+            QgsProcessingParameterBoolean(self.CLASS_WEIGHTING, "Weight classes by rarity", defaultValue=True),
+            "Weights each class's samples by the inverse of its share of the samples, so that rare "
+            "classes count as much as common ones.",
+            advanced=True,
+        )
+        self.add_device_parameter()
+        self.add_seed_parameter("validation split, batch order, initial weights")
+        self.add_resume_parameter()
+        self.add_model_destination(
+            "Classifier model",
+            "The classifier model file (.safetensors): weights, classes with their names and colours, "
+            "band list and normalisation statistics. Give it to 'Classify' as MODEL.",
+        )
+        self.addOutput(QgsProcessingOutputNumber(self.VALIDATION_ACCURACY, "Validation overall accuracy (0..1)"))
+        self.addOutput(QgsProcessingOutputNumber(self.VALIDATION_KAPPA, "Validation kappa"))
+        self.addOutput(QgsProcessingOutputNumber(self.BEST_EPOCH, "Epoch kept (best validation accuracy)"))

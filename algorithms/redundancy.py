@@ -1,0 +1,58 @@
+"""How similar the bands of a scene are: the redundancy that MRS masking works around."""
+
+from qgis.core import QgsProcessingOutputNumber, QgsProcessingOutputString
+
+from .base import MrsAlgorithm
+
+
+class RedundancyAlgorithm(MrsAlgorithm):
+    ALGORITHM_ID = "redundancy"
+    DISPLAY_NAME = "Spectral band redundancy"
+    GROUP_ID = "analysis"
+    DESCRIPTION = (
+        "Measures how similar the bands of a scene are to each other (cosine similarity over a "
+        "random sample of pixels) and groups the bands that are nearly copies of each other.\n"
+        "Many such groups mean that random spectral masking leaks: a hidden band can be copied from "
+        "its neighbours. This is what Mining Redundant Spectra (MRS) masking avoids."
+    )
+
+    THRESHOLD = "THRESHOLD"
+    SAMPLE_SIZE = "SAMPLE_SIZE"
+    OUTPUT_PNG = "OUTPUT_PNG"
+    GROUPS = "GROUPS"
+    GROUP_COUNT = "GROUP_COUNT"
+
+    def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
+        self.add_hsi_parameter()
+        self.add_aux_parameter(optional=True)
+        self.add_number_parameter(
+            self.THRESHOLD,
+            "Similarity threshold",
+            "Bands whose cosine similarity is at least this value are put in the same group, between 0 and 1.",
+            0.95,
+            minimum=0.0,
+            maximum=1.0,
+            integer=False,
+        )
+        self.add_number_parameter(
+            self.SAMPLE_SIZE,
+            "Sample size",
+            "Number of random valid pixels the similarities are computed on.",
+            20000,
+            minimum=100,
+        )
+        self.add_seed_parameter("pixel sample")
+        self.add_file_destination(
+            self.OUTPUT_PNG,
+            "Similarity heat map",
+            "PNG files (*.png)",
+            "The band-by-band similarity matrix as a heat map image.",
+        )
+        self.add_file_destination(
+            self.OUTPUT_CSV,
+            "Similarity matrix (CSV)",
+            "CSV files (*.csv)",
+            "The band-by-band similarity matrix as CSV, with band names as row and column headers.",
+        )
+        self.addOutput(QgsProcessingOutputString(self.GROUPS, "Groups of similar bands"))
+        self.addOutput(QgsProcessingOutputNumber(self.GROUP_COUNT, "Number of groups"))

@@ -1,0 +1,268 @@
+"""What each Processing algorithm does, as plain functions with no QGIS in them.
+
+layers -> aligned scene -> patches -> model_core -> tiled writer. The Processing
+algorithms call these with what they read from their parameters; the demo and the
+benchmarks call the very same functions, so what is measured is what users run.
+Every function takes a `Hooks` for progress, log lines and cancel.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..model_core import model_file
+from ..model_core.config import preset as preset_config
+from ..model_core.errors import InputError
+from ..model_core.hooks import Hooks
+from ..model_core.inference import TilePredictor
+from ..model_core.loading import check_bands, load_classifier, load_pretrained
+from ..model_core.metrics import accuracy as accuracy_of
+from ..model_core.preprocessing import Normalizer, fit_pca
+from ..model_core.redundancy import band_similarity, leakage, redundant_groups
+from ..model_core.training import MaskingSettings, TrainSettings, finetune, pretrain
+from . import reports
+from .raster.patches import check_patch_size, cut_patches, pixels_at
+from .raster.predict import predict_scene
+from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labels_from_vector,
+                             random_valid_positions, stratified_split)
+from .raster.sources import RasterInput, Scene, Window, window_from_extent
+from .raster.stats import sample_valid_pixels
+from .raster.writers import check_output_path, read_classes
+
+STATISTICS_SAMPLE = 50_000
+MODEL_EXTENSIONS = (".safetensors",)
+Extent = Tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Layers:
+    hsi: RasterInput
+    aux: Sequence[RasterInput]
+
+    def open(self, hooks: Hooks) -> Scene:
+        return Scene.open(self.hsi, list(self.aux), hooks)
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Reference or training labels: a vector layer and its class field, or a label raster."""
+
+    name: str
+    vector_path: Optional[str] = None
+    class_field: Optional[str] = None
+    name_field: Optional[str] = None
+    raster_path: Optional[str] = None
+
+    def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
+        if self.raster_path:
+            return labels_from_raster(scene, self.raster_path, self.name, hooks)
+        if not self.class_field:
+            raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
+                             "Choose the field that holds the classes.")
+        return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
+                                  self.name, hooks)
+
+
+def _window(scene: Scene, extent: Optional[Extent]) -> Optional[Window]:
+    return window_from_extent(scene, extent) if extent else None
+
+
+def _pixel_sample(scene: Scene, seed: int, hooks: Hooks, window: Optional[Window] = None) -> np.ndarray:
+    sample = sample_valid_pixels(scene, STATISTICS_SAMPLE, seed, hooks, window)
+    hooks.log(f"Normalisation statistics from {len(sample)} valid pixels.")
+    return sample
+
+
+def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str, Any]:
+    return {"preset": preset, "band_names": scene.band_names, "wavelengths": scene.wavelengths,
+            "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names,
+            "normalization": normalizer.to_dict()}
+
+
+def _patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int, normalizer: Normalizer,
+             hooks: Hooks) -> np.ndarray:
+    """Normalised patches, stored as float16 (the model's input never needs more)."""
+    return cut_patches(scene, rows, cols, patch,
+                       lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks)
+
+
+def _require_aux(scene: Scene) -> None:
+    if scene.n_aux < 1:
+        raise InputError("INPUT_AUX: no SAR or LiDAR layer is given. Add at least one auxiliary raster.")
+
+
+def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, samples: int,
+                 settings: TrainSettings, output: str, hooks: Hooks, extent: Optional[Extent] = None,
+                 mask_path: Optional[str] = None, mask_name: str = "", resume: Optional[str] = None
+                 ) -> Dict[str, Any]:
+    """Pretrain on `samples` random valid pixels and write the pretraining model file."""
+    output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
+    masking.validate()
+    settings.validate()
+    if samples < 1:
+        raise InputError(f"SAMPLES must be at least 1; got {samples}.")
+    config = preset_config(preset)
+    with layers.open(hooks) as scene:
+        _require_aux(scene)
+        check_patch_size(scene, config.patch)
+        window = _window(scene, extent)
+        normalizer = Normalizer.fit(_pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03), window))
+        rows, cols = random_valid_positions(scene, samples, settings.seed, hooks.sub(0.03, 0.06), window,
+                                            mask_path, mask_name)
+        patches = _patches(scene, rows, cols, config.patch, normalizer, hooks.sub(0.06, 0.1))
+        description = _description(scene, normalizer, preset)
+        n_hsi = scene.n_hsi
+    return pretrain(patches, n_hsi=n_hsi, config=config, masking_settings=masking, settings=settings,
+                    description=description, output_path=output, hooks=hooks.sub(0.1, 1.0),
+                    resume_path=resume)
+
+
+def _class_indices(labels: LabelledPixels) -> np.ndarray:
+    values = np.array([info.value for info in labels.classes])
+    return np.searchsorted(values, labels.values)
+
+
+def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
+    return [{"value": info.value, "name": info.name, "color": info.color} for info in classes]
+
+
+def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
+                 val_fraction: float, settings: TrainSettings, class_weighting: bool, output: str,
+                 hooks: Hooks, resume: Optional[str] = None) -> Dict[str, Any]:
+    """Fine-tune a classifier (from a pretraining file, or from scratch) and write it."""
+    output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
+    settings.validate()
+    with layers.open(hooks) as scene:
+        _require_aux(scene)
+        start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux) if pretrained else None
+        config = start.config if start else preset_config(preset)
+        check_patch_size(scene, config.patch)
+        sample = _pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03))
+        normalizer = start.normalizer if start else Normalizer.fit(sample)
+        labelled = labels.read(scene, hooks.sub(0.03, 0.05))
+        train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
+        train_patches = _patches(scene, train.rows, train.cols, config.patch, normalizer, hooks.sub(0.05, 0.08))
+        val_patches = _patches(scene, validation.rows, validation.cols, config.patch, normalizer,
+                               hooks.sub(0.08, 0.1))
+        description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
+        if start:
+            description["pretrained_from"] = {"file": os.path.basename(pretrained),
+                                              "masking": start.metadata.get("masking"),
+                                              "created": start.metadata.get("created")}
+        n_hsi = scene.n_hsi
+    pca = fit_pca(normalizer.apply_pixels(sample)[:, :n_hsi], min(config.pca_components, n_hsi))
+    return finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),
+                    n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
+                    settings=settings, description=description, output_path=output,
+                    class_weighting=class_weighting,
+                    pretrained_encoder=start.encoder_state if start else None,
+                    hooks=hooks.sub(0.1, 1.0), resume_path=resume)
+
+
+def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,
+                 batch_size: int, device: str, hooks: Hooks, extent: Optional[Extent] = None,
+                 precision: str = "auto") -> Dict[str, Any]:
+    """Classify the layers with a classifier file into a class map (and a confidence raster)."""
+    check_output_path(output, "OUTPUT")
+    if confidence:
+        check_output_path(confidence, "OUTPUT_CONFIDENCE")
+    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
+    with layers.open(hooks) as scene:
+        check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
+        classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
+        check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
+        window = _window(scene, extent)
+        predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
+                                                  batch_size=batch_size, hooks=hooks)
+        hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
+                  f"{len(classifier.classes)} classes) on {predictor.device}.")
+        classes = [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
+        return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
+                             window and tuple(window))
+
+
+def _matching(reference: Sequence[ClassInfo], mapped: Dict[int, ClassInfo]) -> Dict[int, int]:
+    """Reference class value -> map class value: by name when every reference class
+    has a name the map uses (text classes get arbitrary ids), else by value."""
+    by_name = {info.name.casefold(): value for value, info in mapped.items()}
+    if reference and all(info.name.casefold() in by_name for info in reference):
+        return {info.value: by_name[info.name.casefold()] for info in reference}
+    return {info.value: info.value for info in reference}
+
+
+def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_html: Optional[str] = None,
+                 out_json: Optional[str] = None, out_csv: Optional[str] = None,
+                 hooks: Optional[Hooks] = None) -> Dict[str, Any]:
+    """Accuracy of a class map against reference labels; writes the reports asked for."""
+    hooks = hooks or Hooks()
+    outputs = {"OUTPUT_HTML": (out_html, ".html"), "OUTPUT_JSON": (out_json, ".json"),
+               "OUTPUT_CSV": (out_csv, ".csv")}
+    paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in outputs.items() if path}
+    with Scene.single(RasterInput(class_map, map_name)) as grid:
+        labelled = reference.read(grid, hooks.sub(0.0, 0.5))
+        mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0))
+    try:
+        map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
+    except InputError:
+        map_classes = {}
+    matching = _matching(labelled.classes, map_classes)
+    if any(key != value for key, value in matching.items()):
+        hooks.log("The reference classes were matched to the map's classes by their names.")
+    reference_names = {matching[info.value]: info.name for info in labelled.classes}
+    truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
+    predicted = mapped[:, 0].astype(np.int64)
+    values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
+    names = [map_classes[v].name if v in map_classes else reference_names.get(v, str(v)) for v in values]
+    figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
+    report = {"class_map": class_map, "reference": reference.name, "class_values": values,
+              **figures.to_dict(names)}
+    hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
+              f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
+    writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
+               "OUTPUT_CSV": reports.write_csv}
+    for key, path in paths.items():
+        writers[key](path, report)
+    return {**report, "paths": paths}
+
+
+def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
+    first, last = group[0], group[-1]
+    contiguous = last - first == len(group) - 1
+    numbers = f"{first + 1}-{last + 1}" if contiguous and len(group) > 1 else ",".join(str(b + 1) for b in group)
+    span = f" ({labels[first]} - {labels[last]})" if contiguous and len(group) > 1 else ""
+    return numbers + span
+
+
+def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
+                   out_csv: str, hooks: Hooks, mask_ratio: float = 0.3) -> Dict[str, Any]:
+    """Band-to-band similarity of the scene, its groups of redundant bands, and the leak
+    that random spectral masking leaves at `mask_ratio`."""
+    png = check_output_path(out_png, "OUTPUT_PNG", (".png",))
+    table = check_output_path(out_csv, "OUTPUT_CSV", (".csv",))
+    if not 0.0 < threshold <= 1.0:
+        raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
+    if not 0.0 < mask_ratio < 1.0:
+        raise InputError(f"MASK_RATIO must lie strictly between 0 and 1; got {mask_ratio}.")
+    if sample_size < 2:
+        raise InputError(f"SAMPLE_SIZE must be at least 2 pixels; got {sample_size}.")
+    with layers.open(hooks) as scene:
+        sample = sample_valid_pixels(scene, sample_size, seed, hooks.sub(0.0, 0.8))
+        labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
+        title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
+    similarity = band_similarity(Normalizer.fit(sample).apply_pixels(sample))
+    groups = redundant_groups(similarity, threshold)
+    leaked = leakage(similarity, mask_ratio, threshold)
+    reports.write_similarity_csv(table, similarity, labels)
+    reports.write_heatmap(png, similarity, labels, groups, title)
+    hooks.progress(1.0)
+    largest = max(len(group) for group in groups)
+    hooks.log(f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "
+              f"the largest has {largest} bands.")
+    hooks.log(f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
+              f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
+              "the information leak MRS masking avoids.")
+    return {"groups": [_band_range(group, labels) for group in groups], "group_count": len(groups),
+            "largest_group": largest, "leakage": leaked, "similarity": similarity,
+            "png": png, "csv": table}

@@ -1,0 +1,39 @@
+"""The Processing provider `mrs`: what the Toolbox, the modeler and qgis_process list."""
+
+from typing import List
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from ..algorithms import ALGORITHMS
+from ..algorithms.base import ICON_PATH
+from ..model_core import __version__
+
+
+class MrsProvider(QgsProcessingProvider):
+    """Offers the MRS algorithms under the id `mrs` (as in `mrs:classify`)."""
+
+    def id(self) -> str:
+        return "mrs"
+
+    def name(self) -> str:
+        return "MRS land cover (SS-MAE)"
+
+    def longName(self) -> str:  # noqa: N802 - QGIS API name
+        return f"MRS land cover (SS-MAE) {__version__}"
+
+    def versionInfo(self) -> str:  # noqa: N802 - QGIS API name
+        return __version__
+
+    def icon(self) -> QIcon:
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
+        return ICON_PATH
+
+    def supportedOutputRasterLayerExtensions(self) -> List[str]:  # noqa: N802 - QGIS API name
+        return ["tif"]
+
+    def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
+        for algorithm in ALGORITHMS:
+            self.addAlgorithm(algorithm())

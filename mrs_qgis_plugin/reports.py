@@ -1,0 +1,122 @@
+"""Report files: the accuracy report (HTML, JSON, CSV) and the band-redundancy outputs.
+
+Every file is written atomically, so a failed run never leaves half a report.
+"""
+
+import csv
+import html
+import json
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..model_core.atomic import atomic_output
+
+
+def _percent(value: Optional[float]) -> str:
+    return "" if value is None else f"{100 * value:.2f}"
+
+
+def write_json(path: str, report: Dict[str, Any]) -> None:
+    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+
+
+def write_csv(path: str, report: Dict[str, Any]) -> None:
+    """Per-class figures, the summary, then the confusion matrix, in one CSV."""
+    with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"])
+        for value, item in zip(report["class_values"], report["classes"]):
+            out.writerow([value, item["name"], item["reference_pixels"], item["producers_accuracy"],
+                          item["users_accuracy"], item["f1"]])
+        out.writerow([])
+        for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa"):
+            out.writerow([key, report[key]])
+        out.writerow([])
+        out.writerow(["reference \\ map"] + [item["name"] for item in report["classes"]])
+        for item, row in zip(report["classes"], report["confusion_matrix"]):
+            out.writerow([item["name"]] + row)
+
+
+_STYLE = ("body{font-family:sans-serif;margin:1em}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
+          "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eee}"
+          "td.name,th.name{text-align:left}td.diagonal{background:#dff0d8;font-weight:bold}")
+
+
+def _row(cells: Sequence[str], header: bool = False, classes: Sequence[str] = ()) -> str:
+    tag = "th" if header else "td"
+    return "<tr>" + "".join(
+        f"<{tag}{f' class={css!r}' if css else ''}>{cell}</{tag}>"
+        for cell, css in zip(cells, list(classes) + [""] * len(cells))) + "</tr>"
+
+
+def write_html(path: str, report: Dict[str, Any]) -> None:
+    """A self-contained page, readable in the Processing results viewer."""
+    names = [html.escape(item["name"]) for item in report["classes"]]
+    summary = [("Overall accuracy", _percent(report["overall_accuracy"]) + " %"),
+               ("Average accuracy", _percent(report["average_accuracy"]) + " %"),
+               ("Cohen's kappa", f"{report['kappa']:.4f}"),
+               ("Reference pixels", str(report["pixels"]))]
+    parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
+             "<h2>Accuracy assessment</h2>",
+             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
+             "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
+             "<h3>Per class</h3><table>",
+             _row(["Class", "Value", "Reference pixels", "Producer's accuracy %", "User's accuracy %", "F1 %"],
+                  header=True, classes=["name"])]
+    for name, value, item in zip(names, report["class_values"], report["classes"]):
+        parts.append(_row([name, str(value), str(item["reference_pixels"]), _percent(item["producers_accuracy"]),
+                           _percent(item["users_accuracy"]), _percent(item["f1"])], classes=["name"]))
+    parts += ["</table><h3>Confusion matrix (rows: reference, columns: map)</h3><table>",
+              _row(["", *names, "Total"], header=True, classes=["name"])]
+    matrix = np.asarray(report["confusion_matrix"], dtype=np.int64)
+    for index, (name, row) in enumerate(zip(names, matrix)):
+        cells = [name, *map(str, row), str(row.sum())]
+        parts.append(_row(cells, classes=["name"] + ["diagonal" if i == index else "" for i in range(len(row))]))
+    parts.append(_row(["Total", *map(str, matrix.sum(axis=0)), str(matrix.sum())], classes=["name"]))
+    parts.append("</table></body></html>")
+    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(parts))
+
+
+def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_hsi: int) -> List[str]:
+    """A short label per band: its wavelength for HSI bands when known, else its name."""
+    return [f"{wavelengths[i]:.1f} nm" if wavelengths and i < n_hsi else names[i] for i in range(len(names))]
+
+
+def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:
+    with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["band"] + list(labels))
+        for label, row in zip(labels, similarity):
+            out.writerow([label] + [f"{value:.6f}" for value in row])
+
+
+def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]],
+                  title: str) -> None:
+    """PNG heat map of the similarity matrix, band labels on both axes, groups outlined."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib import pyplot
+    from matplotlib.patches import Rectangle
+
+    count = len(labels)
+    figure, axes = pyplot.subplots(figsize=(8, 7), dpi=110)
+    image = axes.imshow(similarity, cmap="viridis", vmin=min(0.0, float(similarity.min())), vmax=1.0,
+                        interpolation="nearest")
+    ticks = np.unique(np.linspace(0, count - 1, min(count, 12)).round().astype(int))
+    axes.set_xticks(ticks)
+    axes.set_xticklabels([labels[i] for i in ticks], rotation=60, ha="right", fontsize=8)
+    axes.set_yticks(ticks)
+    axes.set_yticklabels([labels[i] for i in ticks], fontsize=8)
+    for group in groups:
+        if len(group) > 1 and group[-1] - group[0] == len(group) - 1:
+            axes.add_patch(Rectangle((group[0] - 0.5, group[0] - 0.5), len(group), len(group),
+                                     fill=False, edgecolor="white", linewidth=0.8))
+    figure.colorbar(image, ax=axes, label="cosine similarity of normalised bands")
+    axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    with atomic_output(path, ".png") as temporary:
+        figure.savefig(temporary, format="png")
+    pyplot.close(figure)

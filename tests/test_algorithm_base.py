@@ -1,0 +1,140 @@
+"""The shared run-time steps of the algorithms' base class."""
+
+import pytest
+import torch
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
+
+from mrs.algorithms.base import MrsAlgorithm, available_cores, cpu_threads, hooks_from_feedback
+from mrs.algorithms.pretrain import PretrainAlgorithm
+from mrs.model_core.errors import Canceled, InputError
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.infos = []
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+        self.infos.append(info)
+
+
+class ScriptedAlgorithm(MrsAlgorithm):
+    """An algorithm whose work is given by the test."""
+
+    ALGORITHM_ID = "scripted"
+    DISPLAY_NAME = "Scripted"
+    GROUP_ID = "analysis"
+    DESCRIPTION = "For tests."
+
+    def __init__(self, work=None) -> None:
+        super().__init__()
+        self.work = work
+
+    def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
+        self.add_device_parameter()
+
+    def execute(self, parameters, context, feedback, hooks):
+        return self.work(parameters, context, hooks)
+
+
+def scripted(work) -> ScriptedAlgorithm:
+    algorithm = ScriptedAlgorithm(work)
+    algorithm.initAlgorithm()
+    return algorithm
+
+
+def test_hooks_report_progress_in_percent_log_lines_and_cancel():
+    feedback = RecordingFeedback()
+    hooks = hooks_from_feedback(feedback)
+    hooks.sub(0.5, 1.0).progress(0.5)
+    assert feedback.progress() == pytest.approx(75.0)
+    hooks.log("one line")
+    assert feedback.infos == ["one line"]
+    hooks.check_cancel()
+    feedback.cancel()
+    with pytest.raises(Canceled):
+        hooks.check_cancel()
+
+
+def test_desktop_keeps_one_core_free_and_qgis_process_uses_all():
+    assert cpu_threads("desktop", 8) == 7
+    assert cpu_threads("desktop", 1) == 1
+    assert cpu_threads("qgis_process", 8) == 8
+    assert cpu_threads("external", 2) == 2
+
+
+def test_the_run_sets_torch_threads_and_hands_over_hooks_tied_to_the_feedback():
+    seen = {}
+
+    def work(parameters, context, hooks):
+        seen["threads"] = torch.get_num_threads()
+        hooks.progress(0.25)
+        return {"DONE": True}
+
+    feedback = RecordingFeedback()
+    before = torch.get_num_threads()
+    try:
+        result = scripted(work).processAlgorithm({}, QgsProcessingContext(), feedback)
+    finally:
+        torch.set_num_threads(before)
+    cores = available_cores()
+    expected = cpu_threads(QgsApplication.platform(), cores)
+    assert result == {"DONE": True}
+    assert seen["threads"] == expected
+    assert feedback.progress() == pytest.approx(25.0)
+    assert f"CPU threads: {expected} of {cores} cores." in feedback.infos
+
+
+def test_project_errors_become_processing_errors_with_the_same_message():
+    message = "INPUT_HSI 'scene' has no valid pixel; choose another raster."
+
+    def work(parameters, context, hooks):
+        raise InputError(message)
+
+    with pytest.raises(QgsProcessingException) as raised:
+        scripted(work).processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
+    assert str(raised.value) == message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_other_errors_are_not_disguised():
+    def work(parameters, context, hooks):
+        raise ZeroDivisionError("a bug")
+
+    with pytest.raises(ZeroDivisionError):
+        scripted(work).processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
+
+
+def test_an_algorithm_without_its_work_says_so_in_a_sentence():
+    algorithm = PretrainAlgorithm()
+    algorithm.initAlgorithm()
+    with pytest.raises(NotImplementedError, match="The algorithm pretrain does no work yet"):
+        algorithm.execute({}, QgsProcessingContext(), QgsProcessingFeedback(), hooks_from_feedback(None))
+
+
+def test_the_device_choice_is_logged():
+    def work(parameters, context, hooks):
+        return {"DEVICE": str(algorithm.device(parameters, context, hooks))}
+
+    algorithm = scripted(work)
+    feedback = RecordingFeedback()
+    result = algorithm.processAlgorithm({"DEVICE": "cpu"}, QgsProcessingContext(), feedback)
+    assert result == {"DEVICE": "cpu"}
+    assert f"Device: cpu ({torch.get_num_threads()} threads)." in feedback.infos
+
+    feedback = RecordingFeedback()
+    result = algorithm.processAlgorithm({"DEVICE": "auto"}, QgsProcessingContext(), feedback)
+    if torch.cuda.is_available():
+        assert result == {"DEVICE": "cuda"}
+    else:
+        assert result == {"DEVICE": "cpu"}
+        assert any(line.startswith("Device auto: the CPU, because") for line in feedback.infos)
+
+
+def test_a_missing_gpu_is_a_processing_error_naming_the_device():
+    def work(parameters, context, hooks):
+        return {"DEVICE": str(algorithm.device(parameters, context, hooks))}
+
+    algorithm = scripted(work)
+    with pytest.raises(QgsProcessingException, match="cuda:99"):
+        algorithm.processAlgorithm({"DEVICE": "cuda:99"}, QgsProcessingContext(), QgsProcessingFeedback())

@@ -1,0 +1,101 @@
+"""Without torch the plugin loads, and each algorithm says how to install it."""
+
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
+
+from mrs.algorithms import ALGORITHMS
+from mrs.mrs_qgis_plugin import dependencies
+
+ROOT = Path(__file__).resolve().parents[1]
+TORCH_PIN = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch=="))
+
+
+def test_requirements_are_read_from_the_plugins_requirements_file():
+    assert dependencies.pinned_requirements() == ["torch==2.13.0", "safetensors==0.8.0"]
+    assert dependencies.module_name("safetensors==0.8.0") == "safetensors"
+    assert dependencies.module_name("Some-Package>=1.0 ; python_version>'3'") == "some_package"
+
+
+def test_nothing_is_missing_where_torch_is_installed():
+    assert dependencies.missing_dependencies_message() is None
+
+
+def test_the_install_command_suits_the_python_that_runs(monkeypatch):
+    python = dependencies.python_executable()
+    assert Path(python).is_file() and os.path.samefile(python, sys.executable)
+    assert dependencies.pip_install_command(["torch==2.13.0"]) == f"{python} -m pip install torch==2.13.0"
+
+    monkeypatch.setattr(sys, "base_prefix", sys.prefix)  # as if outside a virtual environment
+    managed = Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").is_file()
+    expected = f"{python} -m pip install --user{' --break-system-packages' if managed else ''} torch==2.13.0"
+    assert dependencies.pip_install_command(["torch==2.13.0"]) == expected
+
+
+@pytest.fixture
+def torch_hidden(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+
+
+def test_the_message_names_the_missing_package_and_the_command(torch_hidden):
+    message = dependencies.missing_dependencies_message()
+    command = dependencies.pip_install_command([TORCH_PIN])
+    assert message == (
+        f"The MRS algorithms need the Python package torch, which the Python that runs QGIS cannot import; "
+        f"install it with: {command} and restart QGIS."
+    )
+
+
+@pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
+def test_every_algorithm_stops_with_the_message_before_any_work(provider, torch_hidden, algorithm_class):
+    algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{algorithm_class.ALGORITHM_ID}")
+    with pytest.raises(QgsProcessingException) as raised:
+        algorithm.processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
+    assert str(raised.value) == dependencies.missing_dependencies_message()
+
+
+def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_command(tmp_path):
+    from osgeo import gdal
+
+    hsi = str(tmp_path / "hsi.tif")
+    gdal.GetDriverByName("GTiff").Create(hsi, 4, 3, 2, gdal.GDT_Float32).SetGeoTransform(
+        (500000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0)
+    )
+    # QGIS' Python sees neither the project's .venv nor any torch installed elsewhere.
+    blocker = tmp_path / "blocker" / "torch"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'torch\'", name="torch")\n')
+    env = {**os.environ, "MRS_VENV": str(tmp_path / "no-venv"), "PYTHONPATH": str(blocker.parent)}
+
+    def qgis_process(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ROOT / "bin" / "qgis_process"), *arguments],
+            capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
+        )
+
+    listing = qgis_process("list")
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert "\tmrs:classify\tClassify" in listing.stdout.splitlines()
+
+    run = qgis_process(
+        "run", "mrs:redundancy", f"--INPUT_HSI={hsi}",
+        f"--OUTPUT_PNG={tmp_path / 'similarity.png'}", f"--OUTPUT_CSV={tmp_path / 'similarity.csv'}",
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "Traceback" not in output
+    match = re.search(
+        r"The MRS algorithms need the Python packages? (.+?), which .*?install (?:it|them) with: (.+?) and restart QGIS\.",
+        output,
+    )
+    assert match, output
+    assert "torch" in match.group(1)
+    python, _, rest = match.group(2).partition(" -m pip install ")
+    assert os.access(python, os.X_OK) and TORCH_PIN in rest.split()
+    assert not (tmp_path / "similarity.csv").exists()

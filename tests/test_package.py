@@ -1,0 +1,89 @@
+"""The plugin as QGIS' plugin repository and 'Install from ZIP' see it."""
+
+import configparser
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import mrs.model_core
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED_METADATA = (
+    "name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
+    "tracker", "repository", "tags", "icon", "experimental", "hasProcessingProvider",
+)
+
+
+def metadata() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "metadata.txt", encoding="utf-8")
+    return parser["general"]
+
+
+def test_metadata_has_every_field_the_plugin_repository_requires():
+    general = metadata()
+    assert [key for key in REQUIRED_METADATA if not general.get(key, "").strip()] == []
+    assert general["qgisMinimumVersion"] == "3.22"
+    assert general["hasProcessingProvider"] == "yes"
+    assert general["version"] == mrs.model_core.__version__
+    assert (ROOT / general["icon"]).is_file()
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "package", f"DIST={dist}"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    path = dist / f"mrs-{metadata()['version']}.zip"
+    assert result.stdout.strip() == str(path)
+    assert sorted(p.name for p in dist.iterdir()) == [path.name]
+    return path
+
+
+def test_the_zip_holds_the_plugin_folder_mrs_without_tests_or_caches(package):
+    names = zipfile.ZipFile(package).namelist()
+    for needed in (
+        "mrs/metadata.txt", "mrs/__init__.py", "mrs/LICENSE", "mrs/README.md", "mrs/requirements.txt",
+        "mrs/mrs_qgis_plugin/provider.py", "mrs/algorithms/base.py", "mrs/model_core/errors.py",
+        "mrs/resources/icons/mrs.svg",
+    ):
+        assert needed in names
+    assert all(name.startswith("mrs/") for name in names)
+    unwanted = ("tests", "bench", "__pycache__", ".venv", ".qgis-profile", ".qgis-settings", ".stamps", "dist",
+                ".git", ".ci", "bin", ".pytest_cache", ".hypothesis")
+    assert [name for name in names if set(name.split("/")) & set(unwanted) or name.endswith(".pyc")] == []
+
+
+def test_the_unzipped_plugin_loads_its_provider_on_its_own(package, tmp_path):
+    zipfile.ZipFile(package).extractall(tmp_path)
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from qgis.core import QgsApplication\n"
+        "app = QgsApplication([], False); app.initQgis()\n"
+        "import mrs\n"
+        "assert mrs.__file__.startswith(sys.argv[1]), mrs.__file__\n"
+        "plugin = mrs.classFactory(None); plugin.initProcessing()\n"
+        "provider = QgsApplication.processingRegistry().providerById('mrs')\n"
+        "print(' '.join(sorted(a.id() for a in provider.algorithms())))\n"
+        "plugin.unload()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "settings"),
+            "XDG_CONFIG_HOME": str(tmp_path / "settings"),
+            "XDG_CACHE_HOME": str(tmp_path / "settings"),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["mrs:accuracy", "mrs:classify", "mrs:finetune", "mrs:pretrain", "mrs:redundancy"]

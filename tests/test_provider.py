@@ -1,0 +1,210 @@
+"""The provider and the algorithms' declarations, inside QGIS (pytest-qgis)."""
+
+import re
+
+import pytest
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingParameterDefinition
+
+import mrs
+from mrs.algorithms import ALGORITHMS
+from mrs.algorithms.base import GROUPS
+
+ALGORITHM_IDS = ["mrs:accuracy", "mrs:classify", "mrs:finetune", "mrs:pretrain", "mrs:redundancy"]
+
+# The parameter and output ids are the command-line interface: scripts depend on them.
+PARAMETERS = {
+    "pretrain": [
+        "INPUT_HSI", "INPUT_AUX", "EXTENT", "MASK", "PRESET", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
+        "SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "DEVICE", "SEED", "RESUME", "OUTPUT",
+    ],
+    "finetune": [
+        "INPUT_HSI", "INPUT_AUX", "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "LABELS", "PRETRAINED", "PRESET",
+        "VALIDATION_FRACTION", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "CLASS_WEIGHTING", "DEVICE", "SEED",
+        "RESUME", "OUTPUT",
+    ],
+    "classify": [
+        "MODEL", "INPUT_HSI", "INPUT_AUX", "EXTENT", "TILE_SIZE", "BATCH_SIZE", "DEVICE", "OUTPUT",
+        "OUTPUT_CONFIDENCE",
+    ],
+    "accuracy": [
+        "INPUT", "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV",
+    ],
+    "redundancy": ["INPUT_HSI", "INPUT_AUX", "THRESHOLD", "SAMPLE_SIZE", "SEED", "OUTPUT_PNG", "OUTPUT_CSV"],
+}
+OUTPUTS = {
+    "pretrain": ["OUTPUT", "FINAL_LOSS"],
+    "finetune": ["OUTPUT", "VALIDATION_ACCURACY", "VALIDATION_KAPPA", "BEST_EPOCH"],
+    "classify": ["OUTPUT", "OUTPUT_CONFIDENCE"],
+    "accuracy": ["OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV", "OVERALL_ACCURACY", "AVERAGE_ACCURACY", "KAPPA"],
+    "redundancy": ["OUTPUT_PNG", "OUTPUT_CSV", "GROUPS", "GROUP_COUNT"],
+}
+
+
+def registered_ids(provider_id: str) -> list:
+    provider = QgsApplication.processingRegistry().providerById(provider_id)
+    return sorted(algorithm.id() for algorithm in provider.algorithms())
+
+
+def test_the_provider_lists_the_five_algorithms_with_stable_lowercase_ids(provider):
+    assert provider.id() == "mrs"
+    assert QgsApplication.processingRegistry().providerById("mrs") is provider
+    assert registered_ids("mrs") == ALGORITHM_IDS
+    for algorithm in provider.algorithms():
+        assert re.fullmatch(r"[a-z]+", algorithm.name())
+        assert algorithm.groupId() in GROUPS
+        assert algorithm.displayName()
+    assert not provider.icon().isNull()
+
+
+def test_the_plugin_registers_the_provider_in_initprocessing_and_removes_it_on_unload(qgis_processing):
+    registry = QgsApplication.processingRegistry()
+    plugin = mrs.classFactory(None)
+    plugin.initProcessing()
+    plugin.initGui()  # QGIS desktop calls both; the provider is registered once
+    assert [p.id() for p in registry.providers()].count("mrs") == 1
+    assert registered_ids("mrs") == ALGORITHM_IDS
+    plugin.unload()
+    assert registry.providerById("mrs") is None
+    assert registry.algorithmById("mrs:classify") is None
+
+
+@pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
+def test_every_parameter_and_output_is_declared_with_help(provider, algorithm_class):
+    algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{algorithm_class.ALGORITHM_ID}")
+    parameters = algorithm.parameterDefinitions()
+    assert [p.name() for p in parameters] == PARAMETERS[algorithm.name()]
+    assert sorted(o.name() for o in algorithm.outputDefinitions()) == sorted(OUTPUTS[algorithm.name()])
+    help_string = algorithm.shortHelpString()
+    assert help_string.startswith(algorithm_class.DESCRIPTION.strip())
+    for parameter in parameters:
+        assert len(parameter.help()) > 20, parameter.name()
+        assert f"{parameter.description()} ({parameter.name()}): {parameter.help()}" in help_string
+
+
+def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
+    def optional(algorithm_id: str) -> set:
+        algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
+        return {
+            p.name()
+            for p in algorithm.parameterDefinitions()
+            if p.flags() & QgsProcessingParameterDefinition.FlagOptional
+        }
+
+    assert optional("mrs:pretrain") == {"EXTENT", "MASK", "RESUME"}
+    assert optional("mrs:finetune") == {"SAMPLES", "CLASS_FIELD", "NAME_FIELD", "LABELS", "PRETRAINED", "RESUME"}
+    assert optional("mrs:classify") == {"EXTENT", "OUTPUT_CONFIDENCE"}
+    assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_JSON", "OUTPUT_CSV"}
+    assert optional("mrs:redundancy") == {"INPUT_AUX"}
+
+
+def test_choices_are_typed_by_name_not_by_position(provider):
+    from model_core.config import PRESETS
+    from model_core.training import MASKING_STRATEGIES
+
+    pretrain = QgsApplication.processingRegistry().algorithmById("mrs:pretrain")
+    preset = pretrain.parameterDefinition("PRESET")
+    masking = pretrain.parameterDefinition("MASKING")
+    assert preset.options() == list(PRESETS)
+    assert masking.options() == list(MASKING_STRATEGIES)
+    assert (preset.defaultValue(), masking.defaultValue()) == ("small", "mrs")
+    assert preset.checkValueIsAcceptable("tiny")
+    assert not preset.checkValueIsAcceptable("1")
+    assert not preset.checkValueIsAcceptable("huge")
+
+
+@pytest.fixture
+def tiny_rasters(tmp_path):
+    import numpy as np
+    from osgeo import gdal
+
+    paths = []
+    for name, bands in (("hsi.tif", 4), ("aux.tif", 1)):
+        path = str(tmp_path / name)
+        dataset = gdal.GetDriverByName("GTiff").Create(path, 4, 3, bands, gdal.GDT_Float32)
+        dataset.SetGeoTransform((500000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0))
+        dataset.WriteArray(np.arange(bands * 12, dtype=np.float32).reshape(bands, 3, 4))
+        dataset = None
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize(
+    "device, problem",
+    [("auto", None), ("CPU", None), ("cuda", None), ("cuda:1", None), ("gpu", "DEVICE is 'gpu'"), ("cuda:x", "DEVICE")],
+)
+def test_the_device_is_checked_before_the_run(provider, tiny_rasters, tmp_path, device, problem):
+    hsi, aux = tiny_rasters
+    classify = QgsApplication.processingRegistry().algorithmById("mrs:classify")
+    parameters = {
+        "MODEL": str(tmp_path / "model.safetensors"),
+        "INPUT_HSI": hsi,
+        "INPUT_AUX": [aux],
+        "DEVICE": device,
+        "OUTPUT": str(tmp_path / "map.tif"),
+    }
+    ok, message = classify.checkParameterValues(parameters, QgsProcessingContext())
+    assert ok is (problem is None)
+    if problem:
+        assert message.startswith(problem) and "cuda:N" in message
+
+
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        ({"LABELS": "labels"}, None),
+        ({"SAMPLES": "points", "CLASS_FIELD": "class_id"}, None),
+        ({}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+        (
+            {"SAMPLES": "points", "CLASS_FIELD": "class_id", "LABELS": "labels"},
+            "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both.",
+        ),
+        (
+            {"SAMPLES": "points"},
+            "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature.",
+        ),
+    ],
+)
+def test_finetune_takes_exactly_one_source_of_labels(provider, tiny_rasters, tmp_path, given, problem):
+    from osgeo import gdal, ogr, osr
+
+    hsi, aux = tiny_rasters
+    points = str(tmp_path / "points.gpkg")
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(points)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    layer = source.CreateLayer("points", srs, ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("class_id", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("class_id", 1)
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (500015 5099985)"))
+    layer.CreateFeature(feature)
+    source = None
+    labels = str(tmp_path / "labels.tif")
+    gdal.GetDriverByName("GTiff").Create(labels, 4, 3, 1, gdal.GDT_Byte).SetGeoTransform(
+        (500000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0)
+    )
+    values = {"points": points, "labels": labels, "class_id": "class_id"}
+    parameters = {"INPUT_HSI": hsi, "INPUT_AUX": [aux], "OUTPUT": str(tmp_path / "model.safetensors")}
+    parameters.update({name: values[value] for name, value in given.items()})
+    finetune = QgsApplication.processingRegistry().algorithmById("mrs:finetune")
+    ok, message = finetune.checkParameterValues(parameters, QgsProcessingContext())
+    assert (ok, message if problem else "") == (problem is None, problem or "")
+
+
+def test_accuracy_takes_exactly_one_reference(provider, tiny_rasters, tmp_path):
+    hsi, _ = tiny_rasters
+    accuracy = QgsApplication.processingRegistry().algorithmById("mrs:accuracy")
+    ok, message = accuracy.checkParameterValues({"INPUT": hsi}, QgsProcessingContext())
+    assert (ok, message) == (False, "Give either REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS, not neither.")
+    parameters = {"INPUT": hsi, "REFERENCE_LABELS": hsi, "OUTPUT_HTML": str(tmp_path / "report.html")}
+    ok, message = accuracy.checkParameterValues(parameters, QgsProcessingContext())
+    assert (ok, message) == (True, "")
+
+
+def test_reports_open_as_html_and_maps_load_as_rasters(provider):
+    registry = QgsApplication.processingRegistry()
+    accuracy, classify = registry.algorithmById("mrs:accuracy"), registry.algorithmById("mrs:classify")
+    assert accuracy.outputDefinition("OUTPUT_HTML").type() == "outputHtml"
+    assert [classify.outputDefinition(name).type() for name in ("OUTPUT", "OUTPUT_CONFIDENCE")] == ["outputRaster"] * 2
+    model = classify.parameterDefinition("MODEL")
+    assert model.checkValueIsAcceptable("classifier.safetensors") and not model.checkValueIsAcceptable("classifier.pt")

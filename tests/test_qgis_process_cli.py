@@ -1,0 +1,68 @@
+"""The plugin as analysts script it: QGIS' qgis_process, through bin/qgis_process.
+
+These tests need the isolated profile with the plugin enabled (`make env`).
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mrs.algorithms import ALGORITHMS
+
+ROOT = Path(__file__).resolve().parents[1]
+QGIS_PROCESS = ROOT / "bin" / "qgis_process"
+
+
+def qgis_process(*arguments: str, env: dict = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(QGIS_PROCESS), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def listing(tmp_path_factory):
+    """`list` output, run with an empty home folder to see what it writes there
+    (QGIS puts its default profile in ~/.local/share/QGIS)."""
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("XDG_DATA_HOME", None)
+    env.pop("XDG_CONFIG_HOME", None)
+    return qgis_process("list", env=env), home
+
+
+def test_list_shows_the_mrs_algorithms(listing):
+    result, _ = listing
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert "MRS land cover (SS-MAE)" in lines, "Is the plugin enabled in .qgis-profile? Run make env."
+    for algorithm in ALGORITHMS:
+        assert f"\tmrs:{algorithm.ALGORITHM_ID}\t{algorithm.DISPLAY_NAME}" in lines
+
+
+def test_qgis_process_writes_nothing_in_the_users_home(listing):
+    _, home = listing
+    assert list(home.iterdir()) == []
+    assert (ROOT / ".qgis-profile" / "profiles" / "default" / "QGIS" / "QGIS3.ini").is_file()
+
+
+@pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
+def test_help_prints_each_parameters_help(algorithm_class):
+    algorithm = algorithm_class()
+    algorithm.initAlgorithm()
+    result = qgis_process("help", f"mrs:{algorithm.name()}")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert f"{algorithm.displayName()} (mrs:{algorithm.name()})" in text
+    assert algorithm.DESCRIPTION.splitlines()[0] in text
+    for parameter in algorithm.parameterDefinitions():
+        assert f"\n{parameter.name()}: {parameter.description()}\n\t{parameter.help()}\n" in text
+    for output in algorithm.outputDefinitions():
+        assert f"\n{output.name()}: <" in text
