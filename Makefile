@@ -27,7 +27,7 @@ PACKAGE_FILES := metadata.txt __init__.py LICENSE README.md requirements.txt \
 .PHONY: help env system profile test demo install package
 
 help:
-	@echo "make demo     set up (make env), then run the demonstration"
+	@echo "make demo     set up (make env), then run the demonstration (demo-output/)"
 	@echo "make test     set up (make env), then run the whole test suite"
 	@echo "make env      install what is missing: Debian packages, .venv, isolated QGIS profile"
 	@echo "make install  link and enable the plugin in your own QGIS desktop profile"
@@ -84,9 +84,7 @@ test: env
 	  $(PYTHON) -m pytest
 
 demo: env
-	@listing=$$($(QGIS_PROCESS) list | sed -n '/^MRS land cover/,/^$$/p'); \
-	  if [ -z "$$listing" ]; then echo "make demo: qgis_process does not list the MRS provider." >&2; exit 1; fi; \
-	  echo "Algorithms of the MRS provider, through bin/qgis_process:"; echo "$$listing"
+	@cd $(ROOT) && $(PYTHON) bin/demo
 
 install: system
 	@MRS_QGIS_CONFIG="$(USER_QGIS_CONFIG)" $(QGIS_PROCESS) plugins enable mrs >/dev/null

@@ -37,6 +37,10 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
         """Self-attention over x (B, N, dim); with first_only, only token 0 queries.
 
+        Written out as two matrix products: for sequences of a few dozen tokens this is
+        as fast as the fused kernels forward, and several times faster backward on CPUs
+        in bfloat16.
+
         first_only gives exactly row 0 of the full result at a fraction of the cost:
         a classifier that reads the class token needs nothing else from the last block.
         """
@@ -46,8 +50,9 @@ class Attention(nn.Module):
             k, v = F.linear(x, self.qkv.weight[dim:], self.qkv.bias[dim:]).chunk(2, dim=-1)
         else:
             q, k, v = self.qkv(x).chunk(3, dim=-1)
-        out = F.scaled_dot_product_attention(self._split(q), self._split(k), self._split(v))
-        return self.proj(out.transpose(1, 2).reshape(x.shape[0], -1, dim))
+        q, k, v = self._split(q), self._split(k), self._split(v)
+        weights = torch.softmax((q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1), dim=-1)
+        return self.proj((weights @ v).transpose(1, 2).reshape(x.shape[0], -1, dim))
 
 
 class Mlp(nn.Module):

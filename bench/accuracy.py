@@ -1,0 +1,268 @@
+"""Accuracy benchmark: no pretraining, SS-MAE random spectral pretraining, MRS pretraining.
+
+On each benchmark scene of ../shared/data (hsi.tif, aux.tif, train.tif, test.tif,
+classes.csv), with the protocol of its README: label budgets of 5 and 20 pixels per
+class drawn from train.tif with numpy's default_rng(seed), and all of train.tif;
+pretraining on the whole scene without labels, shared by every budget of one seed;
+identical fine-tuning for the three arms; the epoch kept is chosen on a validation
+split of the training pixels; test.tif is used only to score the finished map.
+Everything runs through the plugin's own jobs (the code the Processing algorithms
+call): pretrain, fine-tune, classify the whole scene, assess accuracy.
+
+    python bench/accuracy.py [--scenes trento_sim] [--seeds 0,1,2] [--preset small]
+
+Each finished run is appended to bench/results/accuracy_runs.jsonl and skipped when
+the benchmark is started again with the same settings, so a long run can be resumed.
+Prints JSON and writes bench/results/accuracy.md.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from common import RESULTS, SHARED_DATA, machine, write_json
+
+from osgeo import gdal  # noqa: E402
+
+from model_core.device import resolve_device  # noqa: E402
+from model_core.hooks import Hooks  # noqa: E402
+from model_core.training import MaskingSettings, TrainSettings  # noqa: E402
+
+ARMS = ("none", "random", "mrs")
+RUNS = RESULTS / "accuracy_runs.jsonl"
+
+
+def plugin():
+    """The plugin's jobs module, imported as the package `mrs` (as QGIS does)."""
+    import importlib
+    import os
+    import sys
+
+    folder = Path(tempfile.gettempdir()) / "mrs-bench-import"
+    folder.mkdir(exist_ok=True)
+    link = folder / "mrs"
+    if not link.exists():
+        os.symlink(Path(__file__).resolve().parents[1], link)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return importlib.import_module("mrs.mrs_qgis_plugin.jobs")
+
+
+def read_classes(scene: Path) -> List[Dict[str, str]]:
+    with open(scene / "classes.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def protocol_pixels(train: np.ndarray, per_class: Optional[int], seed: int) -> np.ndarray:
+    """Flat indices of the training pixels of a label budget, drawn as the data README says."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for value in sorted(v for v in np.unique(train) if v != 0):
+        indices = np.flatnonzero(train.ravel() == value)
+        chosen.append(indices if per_class is None else rng.choice(indices, size=per_class, replace=False))
+    return np.concatenate(chosen)
+
+
+def write_labels(path: Path, like: Path, values: np.ndarray, pixels: np.ndarray,
+                 classes: List[Dict[str, str]]) -> None:
+    """A label raster on the grid of `like` holding `values` at `pixels` only, with class names."""
+    source = gdal.Open(str(like))
+    labels = np.zeros(source.RasterYSize * source.RasterXSize, np.uint8)
+    labels[pixels] = values.ravel()[pixels]
+    target = gdal.GetDriverByName("GTiff").Create(str(path), source.RasterXSize, source.RasterYSize, 1, gdal.GDT_Byte)
+    target.SetGeoTransform(source.GetGeoTransform())
+    target.SetProjection(source.GetProjection())
+    band = target.GetRasterBand(1)
+    band.WriteArray(labels.reshape(source.RasterYSize, source.RasterXSize))
+    band.SetNoDataValue(0)
+    names = [""] * (max(int(c["value"]) for c in classes) + 1)
+    table = gdal.ColorTable()
+    for item in classes:
+        names[int(item["value"])] = item["name"]
+        color = item["color"].lstrip("#")
+        table.SetColorEntry(int(item["value"]), tuple(int(color[i:i + 2], 16) for i in (0, 2, 4)) + (255,))
+    band.SetCategoryNames(names)
+    band.SetColorTable(table)
+    target = None
+
+
+def run_key(settings: Dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_runs() -> Dict[str, Dict[str, Any]]:
+    if not RUNS.exists():
+        return {}
+    return {record["key"]: record for record in map(json.loads, RUNS.read_text().splitlines()) if record}
+
+
+def save_run(record: Dict[str, Any]) -> None:
+    RUNS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RUNS, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def budget_label(per_class: Optional[int]) -> str:
+    return "all" if per_class is None else str(per_class)
+
+
+def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+
+    layers = jobs.Layers(RasterInput(str(scene / "hsi.tif"), "hsi"), [RasterInput(str(scene / "aux.tif"), "aux")])
+    classes = read_classes(scene)
+    train = gdal.Open(str(scene / "train.tif")).ReadAsArray()
+    records = []
+    work = Path(tempfile.mkdtemp(prefix=f"mrs-accuracy-{scene.name}-"))
+    for seed in args.seeds:
+        pretrained: Dict[str, str] = {}
+        for arm in ARMS[1:]:
+            common_settings = {"scene": scene.name, "preset": args.preset, "seed": seed, "arm": arm,
+                               "samples": args.pretrain_samples, "epochs": args.pretrain_epochs,
+                               "ratio": args.mask_ratio, "lr": args.pretrain_lr}
+            path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{seed}-{run_key(common_settings)}.safetensors"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                started = time.perf_counter()
+                jobs.pretrain_job(layers, preset=args.preset, samples=args.pretrain_samples,
+                                  masking=MaskingSettings(arm, args.mask_ratio, args.mask_ratio),
+                                  settings=TrainSettings(epochs=args.pretrain_epochs, batch_size=args.pretrain_batch,
+                                                         lr=args.pretrain_lr, seed=seed, device=args.device),
+                                  output=str(path), hooks=log)
+                print(f"{scene.name} seed {seed}: {arm} pretraining took {time.perf_counter() - started:.0f} s",
+                      flush=True)
+            pretrained[arm] = str(path)
+        for per_class in args.budgets:
+            pixels = protocol_pixels(train, per_class, seed)
+            labels = work / f"labels-{budget_label(per_class)}-{seed}.tif"
+            write_labels(labels, scene / "train.tif", train, pixels, classes)
+            for arm in ARMS:
+                settings = {"scene": scene.name, "preset": args.preset, "seed": seed, "budget": budget_label(per_class),
+                            "arm": arm, "pretrained": None if arm == "none" else Path(pretrained[arm]).name,
+                            "epochs": args.finetune_epochs[budget_label(per_class)], "lr": args.finetune_lr,
+                            "batch": args.finetune_batch, "val_fraction": args.val_fraction}
+                key = run_key(settings)
+                if key in done:
+                    records.append(done[key])
+                    continue
+                started = time.perf_counter()
+                model = work / f"classifier-{key}.safetensors"
+                meta = jobs.finetune_job(
+                    layers, jobs.LabelSource(labels.name, raster_path=str(labels)),
+                    pretrained=None if arm == "none" else pretrained[arm], preset=args.preset,
+                    val_fraction=args.val_fraction, class_weighting=True, output=str(model), hooks=log,
+                    settings=TrainSettings(epochs=settings["epochs"], batch_size=args.finetune_batch,
+                                           lr=args.finetune_lr, seed=seed, device=args.device))
+                trained = time.perf_counter()
+                class_map = work / f"map-{key}.tif"
+                jobs.classify_job(str(model), layers, output=str(class_map), confidence=None, tile_size=256,
+                                  batch_size=512, device=args.device, hooks=log)
+                report = jobs.accuracy_job(str(class_map), "map", jobs.LabelSource("test", raster_path=str(scene / "test.tif")),
+                                           hooks=log)
+                record = {"key": key, **settings, "oa": report["overall_accuracy"], "aa": report["average_accuracy"],
+                          "kappa": report["kappa"],
+                          "per_class": {c["name"]: c["producers_accuracy"] for c in report["classes"]},
+                          "best_epoch": meta["training"]["best_epoch"], "val_accuracy": meta["training"]["val_accuracy"],
+                          "finetune_seconds": trained - started, "classify_seconds": time.perf_counter() - trained}
+                save_run(record)
+                records.append(record)
+                print(f"{scene.name} seed {seed} budget {budget_label(per_class)} {arm}: OA {100 * record['oa']:.2f} %, "
+                      f"kappa {record['kappa']:.4f} (epoch {record['best_epoch']}, {record['finetune_seconds']:.0f} s)",
+                      flush=True)
+    return records
+
+
+def summarise(records: List[Dict[str, Any]]) -> Dict[str, Any]:
+    summary: Dict[str, Any] = {}
+    for record in records:
+        group = summary.setdefault(record["scene"], {}).setdefault(record["budget"], {}).setdefault(record["arm"], [])
+        group.append(record)
+    out: Dict[str, Any] = {}
+    for scene, budgets in summary.items():
+        for budget, arms in budgets.items():
+            for arm, runs in arms.items():
+                entry = {"seeds": [r["seed"] for r in runs]}
+                for metric in ("oa", "aa", "kappa"):
+                    values = [100 * r[metric] if metric != "kappa" else r[metric] for r in runs]
+                    entry[metric] = {"mean": statistics.mean(values),
+                                     "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+                entry["per_class"] = {name: statistics.mean(100 * r["per_class"][name] for r in runs)
+                                      for name in runs[0]["per_class"]}
+                entry["finetune_seconds"] = statistics.mean(r["finetune_seconds"] for r in runs)
+                out.setdefault(scene, {}).setdefault(budget, {})[arm] = entry
+    return out
+
+
+def markdown(summary: Dict[str, Any], args) -> str:
+    lines = [f"Preset `{args.preset}`; pretraining {args.pretrain_samples} samples x {args.pretrain_epochs} epochs "
+             f"(mask ratio {args.mask_ratio}); fine-tuning epochs {args.finetune_epochs}, lr {args.finetune_lr}; "
+             f"seeds {','.join(map(str, args.seeds))}.", ""]
+    for scene, budgets in summary.items():
+        lines += [f"**{scene}**", "", "| labels per class | arm | OA % | AA % | kappa |", "|---|---|---|---|---|"]
+        for budget, arms in budgets.items():
+            for arm in ARMS:
+                if arm in arms:
+                    e = arms[arm]
+                    lines.append(f"| {budget} | {arm} | {e['oa']['mean']:.2f} ± {e['oa']['std']:.2f} | "
+                                 f"{e['aa']['mean']:.2f} ± {e['aa']['std']:.2f} | "
+                                 f"{e['kappa']['mean']:.4f} ± {e['kappa']['std']:.4f} |")
+        names = next(iter(next(iter(budgets.values())).values()))["per_class"]
+        lines += ["", "Per-class accuracy (%), mean over seeds:", "",
+                  "| labels per class | arm | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        for budget, arms in budgets.items():
+            for arm in ARMS:
+                if arm in arms:
+                    lines.append(f"| {budget} | {arm} | " + " | ".join(f"{arms[arm]['per_class'][n]:.1f}" for n in names) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list] = None) -> Dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", default="trento_sim")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--budgets", default="5,20,all")
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--pretrain-samples", type=int, default=20000)
+    parser.add_argument("--pretrain-epochs", type=int, default=20)
+    parser.add_argument("--pretrain-batch", type=int, default=128)
+    parser.add_argument("--pretrain-lr", type=float, default=1e-3)
+    parser.add_argument("--mask-ratio", type=float, default=0.3)
+    parser.add_argument("--finetune-epochs", default="5:200,20:100,all:40",
+                        help="epochs per label budget")
+    parser.add_argument("--finetune-lr", type=float, default=5e-4)
+    parser.add_argument("--finetune-batch", type=int, default=64)
+    parser.add_argument("--val-fraction", type=float, default=0.2)
+    args = parser.parse_args(argv)
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.budgets = [None if b == "all" else int(b) for b in args.budgets.split(",")]
+    args.finetune_epochs = dict((k, int(v)) for k, v in (item.split(":") for item in args.finetune_epochs.split(",")))
+    jobs = plugin()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log_file = open(RESULTS / "accuracy.log", "a")
+    log = Hooks(log=lambda line: print(line, file=log_file, flush=True))
+    done = load_runs()
+    started = time.perf_counter()
+    records = []
+    for name in args.scenes.split(","):
+        records += benchmark_scene(jobs, SHARED_DATA / name, args, log, done)
+    summary = summarise(records)
+    report = {"benchmark": "accuracy", "machine": machine(resolve_device(args.device)),
+              "settings": {k: v for k, v in vars(args).items()}, "wall_seconds": time.perf_counter() - started,
+              "results": summary}
+    (RESULTS / "accuracy.md").write_text(markdown(summary, args))
+    write_json("accuracy", report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
