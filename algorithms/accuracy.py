@@ -1,7 +1,15 @@
 """Score a land-cover map against reference samples: confusion matrix, OA, AA, kappa."""
 
-from qgis.core import QgsProcessingOutputNumber, QgsProcessingParameterRasterLayer
+from typing import Any, Dict
 
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..model_core.hooks import Hooks
 from .base import MrsAlgorithm
 
 
@@ -55,3 +63,25 @@ class AccuracyAlgorithm(MrsAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.OVERALL_ACCURACY, "Overall accuracy (0..1)"))
         self.addOutput(QgsProcessingOutputNumber(self.AVERAGE_ACCURACY, "Average accuracy (0..1)"))
         self.addOutput(QgsProcessingOutputNumber(self.KAPPA, "Kappa"))
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+                hooks: Hooks) -> Dict[str, Any]:
+        from ..mrs_qgis_plugin.jobs import accuracy_job
+
+        class_map = self.raster_input(parameters, self.INPUT, context)
+        report = accuracy_job(
+            class_map.path,
+            class_map.name,
+            self.label_source(parameters, context, feedback),
+            out_html=self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context),
+            out_json=self.optional_output(parameters, self.OUTPUT_JSON, context),
+            out_csv=self.optional_output(parameters, self.OUTPUT_CSV, context),
+            hooks=hooks,
+        )
+        paths = report["paths"]
+        return {
+            **{name: paths.get(name) for name in (self.OUTPUT_HTML, self.OUTPUT_JSON, self.OUTPUT_CSV)},
+            self.OVERALL_ACCURACY: report["overall_accuracy"],
+            self.AVERAGE_ACCURACY: report["average_accuracy"],
+            self.KAPPA: report["kappa"],
+        }

@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsApplication,
+    QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -35,11 +36,14 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProcessingUtils,
+    QgsRasterLayer,
+    QgsVectorFileWriter,
 )
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.config import PRESETS
-from ..model_core.errors import MrsError
+from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 
@@ -48,6 +52,8 @@ ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "m
 # Group id -> name shown in the Toolbox; every algorithm belongs to one of them.
 GROUPS = {"training": "Training", "mapping": "Mapping", "analysis": "Analysis"}
 
+# The numeric precisions model_core.device knows (that module imports torch, so it is not imported here).
+PRECISIONS = ("auto", "fp32", "bf16")
 MODEL_FILE_EXTENSION = "safetensors"
 MODEL_FILE_FILTER = "SS-MAE model files (*.safetensors)"
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
@@ -76,6 +82,12 @@ def cpu_threads(platform: str, cores: int) -> int:
     return max(1, cores - 1) if platform == "desktop" else cores
 
 
+def requested_threads() -> Optional[int]:
+    """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def is_given(parameters: Dict[str, Any], name: str) -> bool:
     """Whether a parameter has a value (an optional one left empty has None or "")."""
     return parameters.get(name) not in (None, "")
@@ -89,6 +101,78 @@ def labelled_pixels_problem(parameters: Dict[str, Any], vector: str, field: str,
     if has_vector and not is_given(parameters, field):
         return f"{field} is empty: choose the field of {vector} that holds the class of each feature."
     return None
+
+
+def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext) -> Optional[str]:
+    """Why a layer value cannot be loaded (missing file, unreadable file), or None when it can."""
+    if isinstance(value, QgsMapLayer) or not isinstance(value, str):
+        return None
+    if QgsProcessingUtils.mapLayerFromString(value, context) is not None:
+        return None
+    path = value.split("|")[0]
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
+        return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
+                f"Choose a {kind} layer or file.")
+    return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
+
+
+def _bounds(definition: QgsProcessingParameterNumber) -> str:
+    integer = definition.dataType() == QgsProcessingParameterNumber.Integer
+    low, high = definition.minimum(), definition.maximum()
+    number = "a whole number" if integer else "a number"
+    low_text, high_text = (f"{value:g}" for value in (low, high))
+    if low > -1e300 and high < 1e300:
+        return f"{number} from {low_text} to {high_text}"
+    if low > -1e300:
+        return f"{number} of at least {low_text}"
+    return f"{number} of at most {high_text}" if high < 1e300 else number
+
+
+def refused_value_message(
+    definition: QgsProcessingParameterDefinition, value: Any, context: QgsProcessingContext
+) -> str:
+    """A sentence saying why Processing refuses `value` for `definition` and what to give instead,
+    in place of Processing's own "Incorrect parameter value for X"."""
+    name = definition.name()
+    if value in (None, "") or value == []:
+        if isinstance(definition, QgsProcessingParameterMultipleLayers):
+            return (f"{name} ({definition.description()}) needs at least {definition.minimumNumberInputs()} layer; "
+                    f"add one (on the command line: --{name}=file.tif).")
+        return f"{name} ({definition.description()}) has no value; give one."
+    if isinstance(definition, QgsProcessingParameterNumber):
+        return f"{name} is {value!r}; it must be {_bounds(definition)}."
+    if isinstance(definition, QgsProcessingParameterEnum):
+        return f"{name} is {value!r}; use one of: {', '.join(definition.options())}."
+    if isinstance(definition, QgsProcessingParameterFile) and definition.extension():
+        return (f"{name} ({definition.description()}): '{value}' is not a .{definition.extension()} file. "
+                f"Choose a .{definition.extension()} file written by this plugin.")
+    kinds = {QgsProcessingParameterRasterLayer: "raster", QgsProcessingParameterMultipleLayers: "raster",
+             QgsProcessingParameterFeatureSource: "vector"}
+    kind = next((text for cls, text in kinds.items() if isinstance(definition, cls)), None)
+    if kind:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        problems = (_unreadable_layer(name, item, kind, context) for item in values)
+        problem = next((text for text in problems if text), None)
+        if problem:
+            return problem
+    return f"{name} ({definition.description()}): the value {value!r} is not accepted; see the parameter's help."
+
+
+def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
+    """A raster layer as the pipeline's `RasterInput`; only layers of QGIS' GDAL provider have
+    a source that GDAL itself opens."""
+    from ..mrs_qgis_plugin.raster.sources import RasterInput
+
+    if layer is None or not layer.isValid():
+        raise InputError(f"{parameter}: the layer cannot be opened as a raster. Choose a raster layer or file.")
+    if not isinstance(layer, QgsRasterLayer):
+        raise InputError(f"{parameter}: '{layer.name()}' is not a raster layer. Choose a raster layer.")
+    if layer.providerType() != "gdal":
+        raise InputError(
+            f"{parameter}: the layer '{layer.name()}' comes from QGIS' '{layer.providerType()}' data provider, "
+            "which the MRS algorithms cannot read. Save it as a GeoTIFF (Export > Save As...) and choose that file."
+        )
+    return RasterInput(layer.source(), layer.name())
 
 
 class MrsAlgorithm(QgsProcessingAlgorithm):
@@ -105,6 +189,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     LEARNING_RATE = "LEARNING_RATE"
     DEVICE = "DEVICE"
     SEED = "SEED"
+    PRECISION = "PRECISION"
     RESUME = "RESUME"
     OUTPUT = "OUTPUT"
     OUTPUT_CSV = "OUTPUT_CSV"
@@ -300,6 +385,18 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             advanced=True,
         )
 
+    def add_precision_parameter(self) -> None:
+        self.add_choice_parameter(
+            self.PRECISION,
+            "Numeric precision",
+            PRECISIONS,
+            "auto",
+            "Precision of the model's arithmetic: auto (bfloat16 where the device computes it natively: "
+            "recent NVIDIA GPUs, CPUs with AVX-512 BF16 or AMX; float32 elsewhere), fp32 (always float32) "
+            "or bf16 (always bfloat16). The log says which was used.",
+            advanced=True,
+        )
+
     def add_seed_parameter(self, what: str) -> None:
         self.add_number_parameter(
             self.SEED,
@@ -357,6 +454,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             problem = labelled_pixels_problem(parameters, *self.LABELLED_PIXELS)
             if problem:
                 return False, problem
+        for definition in self.parameterDefinitions():
+            value = parameters.get(definition.name())
+            if not definition.checkValueIsAcceptable(value, context):
+                return False, refused_value_message(definition, value, context)
         return super().checkParameterValues(parameters, context)
 
     def device_name(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
@@ -376,6 +477,91 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         hooks.log(f"Device: {describe_device(device)}.")
         return device
 
+    # Parameters read at run time, as the jobs take them ------------------------
+
+    def raster_input(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Any:
+        """A raster parameter as the pipeline's `RasterInput` (the layer's file and name)."""
+        return raster_input_of(self.parameterAsRasterLayer(parameters, name, context), name)
+
+    def layers(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Any:
+        """INPUT_HSI and INPUT_AUX as the jobs' `Layers`."""
+        from ..mrs_qgis_plugin.jobs import Layers
+
+        aux = self.parameterAsLayerList(parameters, self.INPUT_AUX, context)
+        return Layers(
+            self.raster_input(parameters, self.INPUT_HSI, context),
+            [raster_input_of(layer, self.INPUT_AUX) for layer in aux],
+        )
+
+    def extent(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[Tuple[float, ...]]:
+        """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax), or None when not given."""
+        if not is_given(parameters, self.EXTENT):
+            return None
+        crs = self.parameterAsRasterLayer(parameters, self.INPUT_HSI, context).crs()
+        rectangle = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        return (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
+
+    def vector_source(
+        self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> Tuple[str, str]:
+        """A vector parameter as a source OGR opens ('file.gpkg|layername=x') and the layer's name.
+
+        A layer OGR cannot read as it is (a memory layer, a selection, a filtered
+        layer, a web service) is first copied into a temporary GeoPackage.
+        """
+        layer = self.parameterAsVectorLayer(parameters, name, context)
+        if layer is None or not layer.isValid():
+            raise InputError(f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon layer.")
+        path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
+            parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
+        )
+        return (f"{path}|layername={layer_name}" if layer_name else path), layer.name()
+
+    def label_source(
+        self,
+        parameters: Dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+        name_field: Optional[str] = None,
+    ) -> Any:
+        """The LABELLED_PIXELS parameters as the jobs' `LabelSource`."""
+        from ..mrs_qgis_plugin.jobs import LabelSource
+
+        vector, field, raster = self.LABELLED_PIXELS
+        if is_given(parameters, raster):
+            labels = self.raster_input(parameters, raster, context)
+            return LabelSource(labels.name, raster_path=labels.path)
+        path, layer_name = self.vector_source(parameters, vector, context, feedback)
+        names = self.parameterAsString(parameters, name_field, context) if name_field else ""
+        return LabelSource(
+            layer_name,
+            vector_path=path,
+            class_field=self.parameterAsString(parameters, field, context),
+            name_field=names or None,
+        )
+
+    def optional_file(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Optional[str]:
+        return self.parameterAsFile(parameters, name, context) or None
+
+    def optional_output(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Optional[str]:
+        return self.parameterAsFileOutput(parameters, name, context) or None
+
+    def precision(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        return self.parameterAsEnumString(parameters, self.PRECISION, context)
+
+    def train_settings(self, parameters: Dict[str, Any], context: QgsProcessingContext, hooks: Hooks) -> Any:
+        """EPOCHS, BATCH_SIZE, LEARNING_RATE, SEED, DEVICE and PRECISION as model_core's `TrainSettings`."""
+        from ..model_core.training import TrainSettings
+
+        return TrainSettings(
+            epochs=self.parameterAsInt(parameters, self.EPOCHS, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            lr=self.parameterAsDouble(parameters, self.LEARNING_RATE, context),
+            seed=self.parameterAsInt(parameters, self.SEED, context),
+            device=str(self.device(parameters, context, hooks)),
+            precision=self.precision(parameters, context),
+        )
+
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
@@ -386,7 +572,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         import torch
 
         cores = available_cores()
-        threads = cpu_threads(QgsApplication.platform(), cores)
+        threads = requested_threads() or cpu_threads(QgsApplication.platform(), cores)
         torch.set_num_threads(threads)
         hooks.log(f"CPU threads: {threads} of {cores} cores.")
         try:

@@ -1,7 +1,10 @@
 """Apply a classifier model to a scene, tile by tile, into a styled land-cover GeoTIFF."""
 
-from qgis.core import QgsProcessingParameterRasterDestination
+from typing import Any, Dict
 
+from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
+
+from ..model_core.hooks import Hooks
 from .base import MrsAlgorithm
 
 
@@ -47,6 +50,7 @@ class ClassifyAlgorithm(MrsAlgorithm):
             advanced=True,
         )
         self.add_device_parameter()
+        self.add_precision_parameter()
         self.add_with_help(
             QgsProcessingParameterRasterDestination(self.OUTPUT, "Land-cover map"),
             "The land-cover GeoTIFF: class values (0 = no data) with the model's class names and "
@@ -58,3 +62,28 @@ class ClassifyAlgorithm(MrsAlgorithm):
             ),
             "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose.",
         )
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+                hooks: Hooks) -> Dict[str, Any]:
+        from ..mrs_qgis_plugin.jobs import classify_job
+        from ..mrs_qgis_plugin.styling import style_when_loaded
+
+        # Processing loads an output into the project under the path it was given here.
+        outputs = [
+            self.parameterAsOutputLayer(parameters, name, context) for name in (self.OUTPUT, self.OUTPUT_CONFIDENCE)
+        ]
+        summary = classify_job(
+            self.parameterAsFile(parameters, self.MODEL, context),
+            self.layers(parameters, context),
+            output=outputs[0],
+            confidence=outputs[1] or None,
+            tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            device=str(self.device(parameters, context, hooks)),
+            precision=self.precision(parameters, context),
+            hooks=hooks,
+            extent=self.extent(parameters, context),
+        )
+        for path in outputs:
+            style_when_loaded(context, path)
+        return {self.OUTPUT: summary["class_path"], self.OUTPUT_CONFIDENCE: summary["confidence_path"]}

@@ -1,7 +1,15 @@
 """Train a land-cover classifier from labelled samples, starting from a pretrained model or from scratch."""
 
-from qgis.core import QgsProcessingOutputNumber, QgsProcessingParameterBoolean
+from typing import Any, Dict
 
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+)
+
+from ..model_core.hooks import Hooks
 from .base import MrsAlgorithm
 
 
@@ -60,6 +68,7 @@ class FinetuneAlgorithm(MrsAlgorithm):
             advanced=True,
         )
         self.add_device_parameter()
+        self.add_precision_parameter()
         self.add_seed_parameter("validation split, batch order, initial weights")
         self.add_resume_parameter()
         self.add_model_destination(
@@ -70,3 +79,27 @@ class FinetuneAlgorithm(MrsAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.VALIDATION_ACCURACY, "Validation overall accuracy (0..1)"))
         self.addOutput(QgsProcessingOutputNumber(self.VALIDATION_KAPPA, "Validation kappa"))
         self.addOutput(QgsProcessingOutputNumber(self.BEST_EPOCH, "Epoch kept (best validation accuracy)"))
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+                hooks: Hooks) -> Dict[str, Any]:
+        from ..mrs_qgis_plugin.jobs import finetune_job
+
+        result = finetune_job(
+            self.layers(parameters, context),
+            self.label_source(parameters, context, feedback, self.NAME_FIELD),
+            pretrained=self.optional_file(parameters, self.PRETRAINED, context),
+            preset=self.parameterAsEnumString(parameters, self.PRESET, context),
+            val_fraction=self.parameterAsDouble(parameters, self.VALIDATION_FRACTION, context),
+            settings=self.train_settings(parameters, context, hooks),
+            class_weighting=self.parameterAsBool(parameters, self.CLASS_WEIGHTING, context),
+            output=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+            hooks=hooks,
+            resume=self.optional_file(parameters, self.RESUME, context),
+        )
+        training = result["training"]
+        return {
+            self.OUTPUT: result["path"],
+            self.VALIDATION_ACCURACY: training["val_accuracy"],
+            self.VALIDATION_KAPPA: training["val_kappa"],
+            self.BEST_EPOCH: training["best_epoch"],
+        }

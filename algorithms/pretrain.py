@@ -1,8 +1,17 @@
 """Pretrain SS-MAE on an unlabelled scene with MRS (or random spectral) masking."""
 
-from qgis.core import QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterFeatureSource
+from typing import Any, Dict
 
-from .base import MrsAlgorithm
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFeatureSource,
+)
+
+from ..model_core.hooks import Hooks
+from .base import MrsAlgorithm, is_given
 
 
 class PretrainAlgorithm(MrsAlgorithm):
@@ -77,6 +86,7 @@ class PretrainAlgorithm(MrsAlgorithm):
         )
         self.add_training_parameters(epochs=10, batch_size=128, learning_rate=1e-4)
         self.add_device_parameter()
+        self.add_precision_parameter()
         self.add_seed_parameter("sample positions, masks, initial weights")
         self.add_resume_parameter()
         self.add_model_destination(
@@ -85,3 +95,30 @@ class PretrainAlgorithm(MrsAlgorithm):
             "normalisation statistics. Give it to 'Train classifier (fine-tune)' as PRETRAINED.",
         )
         self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, "Reconstruction loss of the last epoch"))
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+                hooks: Hooks) -> Dict[str, Any]:
+        from ..model_core.training import MaskingSettings
+        from ..mrs_qgis_plugin.jobs import pretrain_job
+
+        mask_path, mask_name = None, ""
+        if is_given(parameters, self.MASK):
+            mask_path, mask_name = self.vector_source(parameters, self.MASK, context, feedback)
+        result = pretrain_job(
+            self.layers(parameters, context),
+            preset=self.parameterAsEnumString(parameters, self.PRESET, context),
+            masking=MaskingSettings(
+                strategy=self.parameterAsEnumString(parameters, self.MASKING, context),
+                spectral_ratio=self.parameterAsDouble(parameters, self.SPECTRAL_RATIO, context),
+                spatial_ratio=self.parameterAsDouble(parameters, self.SPATIAL_RATIO, context),
+            ),
+            samples=self.parameterAsInt(parameters, self.SAMPLES, context),
+            settings=self.train_settings(parameters, context, hooks),
+            output=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+            hooks=hooks,
+            extent=self.extent(parameters, context),
+            mask_path=mask_path,
+            mask_name=mask_name,
+            resume=self.optional_file(parameters, self.RESUME, context),
+        )
+        return {self.OUTPUT: result["path"], self.FINAL_LOSS: result["training"]["final_loss"]}

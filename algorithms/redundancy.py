@@ -1,7 +1,10 @@
 """How similar the bands of a scene are: the redundancy that MRS masking works around."""
 
-from qgis.core import QgsProcessingOutputNumber, QgsProcessingOutputString
+from typing import Any, Dict
 
+from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingOutputNumber, QgsProcessingOutputString
+
+from ..model_core.hooks import Hooks
 from .base import MrsAlgorithm
 
 
@@ -17,10 +20,12 @@ class RedundancyAlgorithm(MrsAlgorithm):
     )
 
     THRESHOLD = "THRESHOLD"
+    MASK_RATIO = "MASK_RATIO"
     SAMPLE_SIZE = "SAMPLE_SIZE"
     OUTPUT_PNG = "OUTPUT_PNG"
     GROUPS = "GROUPS"
     GROUP_COUNT = "GROUP_COUNT"
+    LEAKAGE = "LEAKAGE"
 
     def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
         self.add_hsi_parameter()
@@ -32,6 +37,17 @@ class RedundancyAlgorithm(MrsAlgorithm):
             0.95,
             minimum=0.0,
             maximum=1.0,
+            integer=False,
+        )
+        self.add_number_parameter(
+            self.MASK_RATIO,
+            "Spectral mask ratio to assess",
+            "A fraction of the bands, between 0.01 and 0.99, as pretraining would hide at random: the log "
+            "and LEAKAGE say how many hidden bands keep a visible band at least THRESHOLD-similar, from "
+            "which they could be copied. Try the ratio you mean to pretrain with.",
+            0.3,
+            minimum=0.01,
+            maximum=0.99,
             integer=False,
         )
         self.add_number_parameter(
@@ -56,3 +72,30 @@ class RedundancyAlgorithm(MrsAlgorithm):
         )
         self.addOutput(QgsProcessingOutputString(self.GROUPS, "Groups of similar bands"))
         self.addOutput(QgsProcessingOutputNumber(self.GROUP_COUNT, "Number of groups"))
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.LEAKAGE, "Share of randomly masked bands with a similar visible band (0..1)"
+            )
+        )
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback,
+                hooks: Hooks) -> Dict[str, Any]:
+        from ..mrs_qgis_plugin.jobs import redundancy_job
+
+        result = redundancy_job(
+            self.layers(parameters, context),
+            threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
+            sample_size=self.parameterAsInt(parameters, self.SAMPLE_SIZE, context),
+            seed=self.parameterAsInt(parameters, self.SEED, context),
+            out_png=self.parameterAsFileOutput(parameters, self.OUTPUT_PNG, context),
+            out_csv=self.parameterAsFileOutput(parameters, self.OUTPUT_CSV, context),
+            hooks=hooks,
+            mask_ratio=self.parameterAsDouble(parameters, self.MASK_RATIO, context),
+        )
+        return {
+            self.OUTPUT_PNG: result["png"],
+            self.OUTPUT_CSV: result["csv"],
+            self.GROUPS: "; ".join(result["groups"]),
+            self.GROUP_COUNT: result["group_count"],
+            self.LEAKAGE: result["leakage"],
+        }

@@ -29,7 +29,7 @@ from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labe
                              random_valid_positions, stratified_split)
 from .raster.sources import RasterInput, Scene, Window, window_from_extent
 from .raster.stats import sample_valid_pixels
-from .raster.writers import check_output_path, read_classes
+from .raster.writers import CLASS_NODATA, check_output_path, read_classes
 
 STATISTICS_SAMPLE = 50_000
 MODEL_EXTENSIONS = (".safetensors",)
@@ -97,7 +97,9 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                  settings: TrainSettings, output: str, hooks: Hooks, extent: Optional[Extent] = None,
                  mask_path: Optional[str] = None, mask_name: str = "", resume: Optional[str] = None
                  ) -> Dict[str, Any]:
-    """Pretrain on `samples` random valid pixels and write the pretraining model file."""
+    """Pretrain on `samples` random valid pixels and write the pretraining model file.
+
+    Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     masking.validate()
     settings.validate()
@@ -114,9 +116,10 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         patches = _patches(scene, rows, cols, config.patch, normalizer, hooks.sub(0.06, 0.1))
         description = _description(scene, normalizer, preset)
         n_hsi = scene.n_hsi
-    return pretrain(patches, n_hsi=n_hsi, config=config, masking_settings=masking, settings=settings,
-                    description=description, output_path=output, hooks=hooks.sub(0.1, 1.0),
-                    resume_path=resume)
+    metadata = pretrain(patches, n_hsi=n_hsi, config=config, masking_settings=masking, settings=settings,
+                        description=description, output_path=output, hooks=hooks.sub(0.1, 1.0),
+                        resume_path=resume)
+    return {**metadata, "path": output}
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:
@@ -131,7 +134,9 @@ def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
                  val_fraction: float, settings: TrainSettings, class_weighting: bool, output: str,
                  hooks: Hooks, resume: Optional[str] = None) -> Dict[str, Any]:
-    """Fine-tune a classifier (from a pretraining file, or from scratch) and write it."""
+    """Fine-tune a classifier (from a pretraining file, or from scratch) and write it.
+
+    Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     settings.validate()
     with layers.open(hooks) as scene:
@@ -153,12 +158,13 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
                                               "created": start.metadata.get("created")}
         n_hsi = scene.n_hsi
     pca = fit_pca(normalizer.apply_pixels(sample)[:, :n_hsi], min(config.pca_components, n_hsi))
-    return finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),
-                    n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
-                    settings=settings, description=description, output_path=output,
-                    class_weighting=class_weighting,
-                    pretrained_encoder=start.encoder_state if start else None,
-                    hooks=hooks.sub(0.1, 1.0), resume_path=resume)
+    metadata = finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),
+                        n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
+                        settings=settings, description=description, output_path=output,
+                        class_weighting=class_weighting,
+                        pretrained_encoder=start.encoder_state if start else None,
+                        hooks=hooks.sub(0.1, 1.0), resume_path=resume)
+    return {**metadata, "path": output}
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,
@@ -177,7 +183,8 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
                                                   batch_size=batch_size, hooks=hooks)
         hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
-                  f"{len(classifier.classes)} classes) on {predictor.device}.")
+                  f"{len(classifier.classes)} classes) on {predictor.device}, "
+                  f"{'bf16 autocast' if predictor.dtype else 'float32'}.")
         classes = [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
                              window and tuple(window))
@@ -214,7 +221,9 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
     predicted = mapped[:, 0].astype(np.int64)
     values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
-    names = [map_classes[v].name if v in map_classes else reference_names.get(v, str(v)) for v in values]
+    unnamed = {CLASS_NODATA: "No data"}
+    names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
+             for v in values]
     figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
     report = {"class_map": class_map, "reference": reference.name, "class_values": values,
               **figures.to_dict(names)}

@@ -95,14 +95,18 @@ def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str
 
 def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]],
                   title: str) -> None:
-    """PNG heat map of the similarity matrix, band labels on both axes, groups outlined."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib import pyplot
+    """PNG heat map of the similarity matrix, band labels on both axes, groups outlined.
+
+    Drawn on an Agg canvas of its own, not through pyplot, whose GUI backend (QGIS
+    desktop may have one set) must not be touched from Processing's worker thread."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     count = len(labels)
-    figure, axes = pyplot.subplots(figsize=(8, 7), dpi=110)
+    figure = Figure(figsize=(8, 7), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
     image = axes.imshow(similarity, cmap="viridis", vmin=min(0.0, float(similarity.min())), vmax=1.0,
                         interpolation="nearest")
     ticks = np.unique(np.linspace(0, count - 1, min(count, 12)).round().astype(int))
@@ -119,4 +123,3 @@ def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], grou
     figure.tight_layout()
     with atomic_output(path, ".png") as temporary:
         figure.savefig(temporary, format="png")
-    pyplot.close(figure)

@@ -1,0 +1,104 @@
+"""What the tests that run the MRS algorithms through Processing share: a small
+synthetic scene, quick training settings, the provider for a whole module, and
+feedback objects that record the log or cancel part-way."""
+
+import contextlib
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+import numpy as np
+import pytest
+import torch
+from qgis.core import QgsApplication, QgsProcessingFeedback
+
+from mrs.mrs_qgis_plugin.synthetic_scene import ScenePaths, write_scene
+
+# 48 x 48 pixels, 20 HSI bands, a 2-band LiDAR raster, 8 training pixels per class (7 classes).
+SCENE = dict(width=48, height=48, n_bands=20, seed=1, train_per_class=8)
+N_HSI, N_AUX = 20, 2
+# Seconds on a CPU; a fine-tuning learning rate high enough to learn something in a few epochs.
+QUICK_PRETRAIN = {"PRESET": "tiny", "SAMPLES": 300, "EPOCHS": 2, "BATCH_SIZE": 32, "LEARNING_RATE": 0.001}
+QUICK_FINETUNE = {"PRESET": "tiny", "EPOCHS": 8, "BATCH_SIZE": 32, "LEARNING_RATE": 0.003}
+
+
+def write_test_scene(folder: Path) -> ScenePaths:
+    return write_scene(folder, **SCENE)
+
+
+def scene_layers(scene: ScenePaths) -> Dict[str, Any]:
+    return {"INPUT_HSI": str(scene.hsi), "INPUT_AUX": [str(scene.lidar)]}
+
+
+# One torch thread: on a busy machine (CI, other jobs) threads that wait for each
+# other's cores make these small runs many times slower.
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def algorithms_ready() -> Iterator[None]:
+    """The MRS provider in the Processing registry and one torch thread while the block runs
+    (for module fixtures; the `provider` fixture of conftest registers it for one test)."""
+    from mrs.mrs_qgis_plugin.provider import MrsProvider
+
+    registry = QgsApplication.processingRegistry()
+    provider = MrsProvider()
+    assert registry.addProvider(provider)
+    threads = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ONE_THREAD.items():
+            patch.setenv(name, value)
+        try:
+            yield
+        finally:
+            registry.removeProvider(provider)
+            torch.set_num_threads(threads)
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps the log lines and error messages an algorithm reports."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.infos = []
+        self.errors = []
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+        self.infos.append(info)
+
+    def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802 - QGIS API name
+        self.errors.append(error)
+
+    def log_with(self, start: str) -> list:
+        return [line for line in self.infos if line.startswith(start)]
+
+
+class CancelingFeedback(RecordingFeedback):
+    """Is canceled as soon as the progress reaches `at` percent, as if the user pressed Cancel then."""
+
+    def __init__(self, at: float) -> None:
+        super().__init__()
+        self.at = at
+
+    def setProgress(self, progress: float) -> None:  # noqa: N802 - QGIS API name
+        super().setProgress(progress)
+        if progress >= self.at:
+            self.cancel()
+
+
+def run(algorithm: Any, parameters: Dict[str, Any], feedback: Optional[QgsProcessingFeedback] = None) -> Dict[str, Any]:
+    import processing
+
+    return processing.run(algorithm, parameters, feedback=feedback or RecordingFeedback())
+
+
+def run_and_load(algorithm: Any, parameters: Dict[str, Any], feedback: Optional[QgsProcessingFeedback] = None):
+    """Run as the Toolbox does with "Open output file after running": outputs are loaded into the project."""
+    import processing
+
+    return processing.runAndLoadResults(algorithm, parameters, feedback=feedback or RecordingFeedback())
+
+
+def overall_accuracy(class_map: np.ndarray, reference: np.ndarray) -> float:
+    """Share of the labelled reference pixels (> 0) that the map gives the same class."""
+    labelled = reference > 0
+    return float(np.mean(class_map[labelled] == reference[labelled]))

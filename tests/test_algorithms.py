@@ -1,0 +1,380 @@
+"""The five algorithms doing their work through processing.run, on a small synthetic scene.
+
+One scene, one pretraining run and one fine-tuning run serve the whole module.
+"""
+
+import csv
+import json
+import math
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import QgsApplication, QgsProcessingException, QgsProject
+
+from mrs.algorithms.base import requested_threads
+from mrs.model_core import model_file
+from mrs.model_core.device import PRECISIONS, describe_device, resolve_device
+from mrs.model_core.redundancy import redundant_groups
+from mrs.model_core.training import checkpoint_path_for
+from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, ORIGIN
+from processing_helpers import (
+    N_AUX,
+    N_HSI,
+    QUICK_FINETUNE,
+    QUICK_PRETRAIN,
+    CancelingFeedback,
+    RecordingFeedback,
+    overall_accuracy,
+    algorithms_ready,
+    run,
+    run_and_load,
+    scene_layers,
+    write_test_scene,
+)
+from rasters import box_wkt, transform_points, write_vector
+from test_raster_writers import read_raster
+
+CLASS_NAMES = [item.name for item in CLASSES]
+
+
+@pytest.fixture(scope="module")
+def mrs(qgis_processing):
+    with algorithms_ready():
+        yield
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    return write_test_scene(tmp_path_factory.mktemp("scene"))
+
+
+@pytest.fixture(scope="module")
+def pretrained(mrs, scene, tmp_path_factory):
+    output = tmp_path_factory.mktemp("pretrain") / "pretrained.safetensors"
+    feedback = RecordingFeedback()
+    results = run("mrs:pretrain", {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": str(output)}, feedback)
+    return SimpleNamespace(results=results, log=feedback, path=str(output))
+
+
+@pytest.fixture(scope="module")
+def classifier(mrs, scene, pretrained, tmp_path_factory):
+    output = tmp_path_factory.mktemp("finetune") / "classifier.safetensors"
+    parameters = {
+        **scene_layers(scene),
+        **QUICK_FINETUNE,
+        "SAMPLES": str(scene.train_points),
+        "CLASS_FIELD": "class_id",
+        "NAME_FIELD": "class_name",
+        "PRETRAINED": pretrained.path,
+        "VALIDATION_FRACTION": 0.25,
+        "OUTPUT": str(output),
+    }
+    feedback = RecordingFeedback()
+    results = run("mrs:finetune", parameters, feedback)
+    return SimpleNamespace(results=results, log=feedback, path=str(output))
+
+
+def paletted_classes(layer) -> list:
+    renderer = layer.renderer()
+    return [(int(item.value), item.label, item.color.name()) for item in renderer.classes()]
+
+
+@pytest.fixture(scope="module")
+def classified(mrs, scene, classifier, tmp_path_factory):
+    """Classified as the Toolbox does with "Open output file": the outputs are loaded into the project.
+    What the tests check of the loaded layers is read here, and the layers removed again."""
+    folder = tmp_path_factory.mktemp("classify")
+    parameters = {
+        "MODEL": classifier.path,
+        **scene_layers(scene),
+        "OUTPUT": str(folder / "landcover.tif"),
+        "OUTPUT_CONFIDENCE": str(folder / "confidence.tif"),
+    }
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    feedback = RecordingFeedback()
+    results = run_and_load("mrs:classify", parameters, feedback)
+    loaded = {}
+    for layer in project.mapLayers().values():
+        renderer = layer.renderer()
+        shader = renderer.shader().rasterShaderFunction() if renderer.type() == "singlebandpseudocolor" else None
+        loaded[layer.name()] = SimpleNamespace(
+            source=layer.source(),
+            renderer=renderer.type(),
+            classes=paletted_classes(layer) if renderer.type() == "paletted" else None,
+            ramp=(shader.minimumValue(), shader.maximumValue()) if shader else None,
+        )
+    project.removeAllMapLayers()
+    return SimpleNamespace(results=results, log=feedback, loaded=loaded, folder=folder)
+
+
+def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
+    metadata = model_file.read_metadata(pretrained.results["OUTPUT"], [model_file.PRETRAINED])
+    assert pretrained.results["OUTPUT"] == pretrained.path
+    assert (metadata["preset"], metadata["n_hsi"], metadata["n_aux"]) == ("tiny", N_HSI, N_AUX)
+    assert (metadata["hsi_layer"], metadata["aux_layers"]) == ("hsi", ["lidar"])
+    assert metadata["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3}
+    training = metadata["training"]
+    assert training["samples"] == QUICK_PRETRAIN["SAMPLES"]
+    settings = training["settings"]
+    assert (settings["epochs"], settings["batch_size"], settings["lr"]) == (2, 32, 0.001)
+    assert math.isfinite(pretrained.results["FINAL_LOSS"])
+    assert pretrained.results["FINAL_LOSS"] == pytest.approx(training["history"][-1]["loss"])
+    epochs = pretrained.log.log_with("Pretraining epoch")
+    assert len(epochs) == 2
+    assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+m\d\ds left", epochs[-1])
+    assert f"Device: {describe_device(resolve_device('auto'))}." in pretrained.log.infos
+    assert not os.path.exists(checkpoint_path_for(pretrained.path))
+
+
+def test_pretrain_draws_its_samples_from_the_extent_or_the_mask_only(mrs, scene, tmp_path):
+    x0, y0 = ORIGIN
+    # Pixels of columns 10-19 and rows 5-14: 100 valid pixels, fewer than the samples asked for.
+    extent = f"{x0 + 10},{x0 + 20},{y0 - 15},{y0 - 5} [EPSG:32632]"
+    parameters = {**scene_layers(scene), **QUICK_PRETRAIN, "EPOCHS": 1, "SAMPLES": 1000, "MASKING": "random"}
+    results = run("mrs:pretrain", {**parameters, "EXTENT": extent, "OUTPUT": str(tmp_path / "extent.safetensors")})
+    metadata = model_file.read_metadata(results["OUTPUT"], [model_file.PRETRAINED])
+    assert metadata["training"]["samples"] == 100
+    assert metadata["masking"]["strategy"] == "random"
+
+    # A polygon in geographic coordinates around the centres of columns 30-35 and rows 20-24: 30 pixels.
+    corners = transform_points([(x0 + 30.2, y0 - 24.8), (x0 + 35.8, y0 - 20.2)], "EPSG:32632", "EPSG:4326")
+    (xmin, ymin), (xmax, ymax) = corners
+    mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(xmin, ymin, xmax, ymax), {})], {}, crs="EPSG:4326")
+    feedback = RecordingFeedback()
+    masked = {**parameters, "MASK": mask, "PRECISION": "fp32", "OUTPUT": str(tmp_path / "mask.safetensors")}
+    results = run("mrs:pretrain", masked, feedback)
+    assert model_file.read_metadata(results["OUTPUT"], [model_file.PRETRAINED])["training"]["samples"] == 30
+    assert feedback.log_with("Pretraining: 30 samples")[0].endswith(", float32.")
+    assert "'mask' is reprojected from EPSG:4326 to EPSG:32632." in feedback.infos
+
+
+def test_finetune_from_the_pretrained_model_keeps_the_best_epoch_and_the_class_names(classifier, pretrained):
+    metadata = model_file.read_metadata(classifier.results["OUTPUT"], [model_file.CLASSIFIER])
+    pretraining = model_file.read_metadata(pretrained.path, [model_file.PRETRAINED])
+    assert [item["name"] for item in metadata["classes"]] == CLASS_NAMES
+    assert [item["value"] for item in metadata["classes"]] == list(range(1, 8))
+    assert metadata["config"] == pretraining["config"]
+    assert metadata["pretrained_from"]["file"] == "pretrained.safetensors"
+    training = metadata["training"]
+    assert training["pretrained"] is True
+    assert (training["train_samples"], training["validation_samples"]) == (7 * 6, 7 * 2)
+    history = [epoch["val_accuracy"] for epoch in training["history"]]
+    assert len(history) == QUICK_FINETUNE["EPOCHS"]
+    results = classifier.results
+    assert results["BEST_EPOCH"] == training["best_epoch"]
+    assert results["VALIDATION_ACCURACY"] == pytest.approx(history[results["BEST_EPOCH"] - 1])
+    assert results["VALIDATION_ACCURACY"] == pytest.approx(max(history))
+    assert results["VALIDATION_KAPPA"] == pytest.approx(training["val_kappa"])
+    assert len(classifier.log.log_with("Fine-tuning epoch")) == QUICK_FINETUNE["EPOCHS"]
+
+
+def test_finetune_from_scratch_on_a_label_raster_without_validation_keeps_the_last_epoch(mrs, scene, tmp_path):
+    parameters = {
+        **scene_layers(scene),
+        **QUICK_FINETUNE,
+        "EPOCHS": 2,
+        "LABELS": str(scene.train),
+        "VALIDATION_FRACTION": 0.0,
+        "OUTPUT": str(tmp_path / "scratch.safetensors"),
+    }
+    results = run("mrs:finetune", parameters)
+    assert (results["VALIDATION_ACCURACY"], results["VALIDATION_KAPPA"], results["BEST_EPOCH"]) == (None, None, 2)
+    metadata = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])
+    assert metadata["training"]["pretrained"] is False and "pretrained_from" not in metadata
+    assert metadata["training"]["train_samples"] == 56
+    # Class names and colours come from the label raster's category names and colour table.
+    assert [(item["name"], item["color"]) for item in metadata["classes"]] == [(c.name, c.color) for c in CLASSES]
+
+
+def test_classify_writes_a_land_cover_map_on_the_hsi_grid_that_matches_the_reference(classified, scene, classifier):
+    landcover, confidence = (read_raster(classified.results[name]) for name in ("OUTPUT", "OUTPUT_CONFIDENCE"))
+    hsi = read_raster(scene.hsi)
+    for raster in (landcover, confidence):
+        assert raster.geotransform == hsi.geotransform and raster.epsg == "32632"
+        assert raster.values.shape == hsi.values.shape
+    assert (landcover.data_type, landcover.nodata) == (gdal.GDT_Byte, 0)
+    assert set(np.unique(landcover.values)) <= set(range(1, 8))
+    classes = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["classes"]
+    assert landcover.names[1:8] == CLASS_NAMES
+    assert ["#{:02x}{:02x}{:02x}".format(*landcover.colors[c["value"]][:3]) for c in classes] == [
+        c["color"] for c in classes
+    ]
+    assert confidence.nodata == -1.0
+    assert confidence.values.min() > 0.0 and confidence.values.max() <= 1.0
+    # Seven classes: chance is about 0.14; the scene's classes are learnt from 42 pixels.
+    assert overall_accuracy(landcover.values, read_raster(scene.test).values) > 0.5
+    assert os.path.isfile(classified.folder / "landcover.qml")
+
+
+def test_the_outputs_are_loaded_with_the_models_class_names_and_colours_and_a_colour_ramp(classified, classifier):
+    assert set(classified.loaded) == {"Land-cover map", "Confidence"}
+    landcover = classified.loaded["Land-cover map"]
+    assert landcover.source == classified.results["OUTPUT"]
+    assert landcover.renderer == "paletted"
+    classes = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["classes"]
+    assert landcover.classes == [(c["value"], c["name"], c["color"]) for c in classes]
+    assert [name for _, name, _ in landcover.classes] == CLASS_NAMES
+    confidence = classified.loaded["Confidence"]
+    assert (confidence.renderer, confidence.ramp) == ("singlebandpseudocolor", (0.0, 1.0))
+
+
+def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, classifier, classified, tmp_path):
+    x0, y0 = ORIGIN
+    extent = f"{x0 + 8},{x0 + 24},{y0 - 40},{y0 - 16} [EPSG:32632]"
+    parameters = {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": extent, "PRECISION": "fp32",
+                  "OUTPUT": str(tmp_path / "part.tif")}
+    feedback = RecordingFeedback()
+    part = read_raster(run("mrs:classify", parameters, feedback)["OUTPUT"])
+    device = resolve_device("auto")
+    assert f"Classifying with 'classifier.safetensors' (tiny preset, 7 classes) on {device}, float32." in feedback.infos
+    whole = read_raster(classified.results["OUTPUT"])
+    assert part.values.shape == (24, 16)
+    assert part.geotransform == (x0 + 8, 1.0, 0.0, y0 - 16, 0.0, -1.0)
+    # The same pixels with the same neighbourhoods: the same classes (bar rounding ties).
+    assert np.mean(part.values == whole.values[16:40, 8:24]) > 0.99
+
+
+def confusion(reference: np.ndarray, mapped: np.ndarray, classes: int) -> np.ndarray:
+    labelled = reference > 0
+    matrix = np.zeros((classes, classes), np.int64)
+    np.add.at(matrix, (reference[labelled] - 1, mapped[labelled] - 1), 1)
+    return matrix
+
+
+def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scene, classified, tmp_path):
+    outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}")
+               for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
+    parameters = {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(scene.test), **outputs}
+    results = run("mrs:accuracy", parameters)
+    matrix = confusion(read_raster(scene.test).values, read_raster(classified.results["OUTPUT"]).values, 7)
+    total = matrix.sum()
+    overall = np.trace(matrix) / total
+    producers = np.diag(matrix) / matrix.sum(axis=1)
+    users = np.diag(matrix) / np.maximum(matrix.sum(axis=0), 1)
+    chance = (matrix.sum(axis=0) * matrix.sum(axis=1)).sum() / total**2
+    assert results["OVERALL_ACCURACY"] == pytest.approx(overall)
+    assert results["AVERAGE_ACCURACY"] == pytest.approx(producers.mean())
+    assert results["KAPPA"] == pytest.approx((overall - chance) / (1 - chance))
+    assert {name: results[name] for name in outputs} == outputs
+
+    report = json.loads(Path(outputs["OUTPUT_JSON"]).read_text())
+    assert report["confusion_matrix"] == matrix.tolist()
+    assert [item["name"] for item in report["classes"]] == CLASS_NAMES
+    assert [item["producers_accuracy"] for item in report["classes"]] == pytest.approx(producers.tolist())
+    mapped = matrix.sum(axis=0) > 0
+    assert [item["users_accuracy"] for item in report["classes"] if item["users_accuracy"] is not None] == (
+        pytest.approx(users[mapped].tolist())
+    )
+
+    page = Path(outputs["OUTPUT_HTML"]).read_text()
+    assert f"<td class='name'>Overall accuracy</td><td>{100 * overall:.2f} %</td>" in page
+    assert all(name in page for name in CLASS_NAMES)
+
+    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    assert rows[0][:2] == ["class_value", "class_name"]
+    assert [row[1] for row in rows[1:8]] == CLASS_NAMES
+    assert [[int(cell) for cell in row[1:]] for row in rows[-7:]] == matrix.tolist()
+
+
+def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classified, tmp_path):
+    # The training points' class_name field holds text: classes are matched to the map's by name.
+    parameters = {
+        "INPUT": classified.results["OUTPUT"],
+        "REFERENCE": str(scene.train_points),
+        "REFERENCE_FIELD": "class_name",
+        "OUTPUT_HTML": str(tmp_path / "report.html"),
+    }
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", parameters, feedback)
+    expected = overall_accuracy(read_raster(classified.results["OUTPUT"]).values, read_raster(scene.train).values)
+    assert results["OVERALL_ACCURACY"] == pytest.approx(expected)
+    assert "The reference classes were matched to the map's classes by their names." in feedback.infos
+    assert (results["OUTPUT_JSON"], results["OUTPUT_CSV"]) == (None, None)
+
+
+def read_similarity(path: str):
+    rows = list(csv.reader(Path(path).read_text().splitlines()))
+    return rows[0][1:], np.array([[float(cell) for cell in row[1:]] for row in rows[1:]])
+
+
+def test_redundancy_maps_band_similarity_and_the_leak_of_random_masking(mrs, scene, tmp_path):
+    def redundancy(ratio: float, name: str) -> dict:
+        return run("mrs:redundancy", {
+            **scene_layers(scene), "THRESHOLD": 0.95, "MASK_RATIO": ratio, "SAMPLE_SIZE": 1000,
+            "OUTPUT_PNG": str(tmp_path / f"{name}.png"), "OUTPUT_CSV": str(tmp_path / f"{name}.csv"),
+        })
+
+    results = redundancy(0.1, "low")
+    assert Path(results["OUTPUT_PNG"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    labels, similarity = read_similarity(results["OUTPUT_CSV"])
+    assert labels[0] == "415.0 nm" and labels[N_HSI - 1] == "985.0 nm"
+    assert labels[N_HSI:] == ["nDSM height above ground (m)", "LiDAR return intensity (relative, 0-100)"]
+    assert similarity.shape == (N_HSI + N_AUX,) * 2
+    assert np.allclose(similarity, similarity.T) and np.allclose(np.diag(similarity), 1.0)
+    groups = results["GROUPS"].split("; ")
+    assert len(groups) == results["GROUP_COUNT"] == len(redundant_groups(similarity, 0.95))
+    assert groups[0].startswith("1-") and groups[0].endswith("nm)")
+    assert 0.0 < results["LEAKAGE"] <= 1.0
+    # Hiding most bands at random leaves fewer hidden bands with a visible near-copy.
+    assert redundancy(0.9, "high")["LEAKAGE"] < results["LEAKAGE"]
+
+
+def test_canceled_pretraining_keeps_a_checkpoint_that_resumes_into_the_same_model(mrs, scene, pretrained, tmp_path):
+    output = str(tmp_path / "pretrained.safetensors")
+    parameters = {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": output}
+    feedback = CancelingFeedback(at=50.0)
+    with pytest.raises(QgsProcessingException, match="Canceled by the user."):
+        run("mrs:pretrain", parameters, feedback)
+    checkpoint = checkpoint_path_for(output)
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(checkpoint)]
+    state = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]
+    assert 0 < state["step"] < 20
+    assert f"Canceled after {state['step']} of 20 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in (
+        feedback.infos
+    )
+
+    feedback = RecordingFeedback()
+    results = run("mrs:pretrain", {**parameters, "RESUME": checkpoint}, feedback)
+    assert feedback.log_with("Resuming pretraining from")
+    assert results["FINAL_LOSS"] == pytest.approx(pretrained.results["FINAL_LOSS"], rel=1e-4)
+    assert sorted(os.listdir(tmp_path)) == ["pretrained.safetensors"]
+
+
+def test_canceled_fine_tuning_keeps_its_checkpoint(mrs, scene, tmp_path):
+    output = str(tmp_path / "classifier.safetensors")
+    parameters = {**scene_layers(scene), **QUICK_FINETUNE, "LABELS": str(scene.train), "OUTPUT": output}
+    with pytest.raises(QgsProcessingException, match="Canceled by the user."):
+        run("mrs:finetune", parameters, CancelingFeedback(at=60.0))
+    assert os.listdir(tmp_path) == [os.path.basename(checkpoint_path_for(output))]
+    metadata = model_file.read_metadata(checkpoint_path_for(output), [model_file.CHECKPOINT])
+    assert metadata["checkpoint"]["phase"] == "fine-tuning"
+
+
+def test_canceled_classification_leaves_no_file_behind(mrs, scene, classifier, tmp_path):
+    parameters = {
+        "MODEL": classifier.path, **scene_layers(scene), "TILE_SIZE": 16,
+        "OUTPUT": str(tmp_path / "landcover.tif"), "OUTPUT_CONFIDENCE": str(tmp_path / "confidence.tif"),
+    }
+    feedback = CancelingFeedback(at=30.0)
+    with pytest.raises(QgsProcessingException, match="Canceled by the user."):
+        run("mrs:classify", parameters, feedback)
+    assert 0 < feedback.progress() < 100
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_precision_choices_are_those_model_core_knows(mrs):
+    for name in ("pretrain", "finetune", "classify"):
+        algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{name}")
+        assert algorithm.parameterDefinition("PRECISION").options() == list(PRECISIONS)
+
+
+@pytest.mark.parametrize("value, threads", [("3", 3), ("1", 1), ("", None), ("0", None), ("two", None)])
+def test_omp_num_threads_when_set_chooses_the_torch_threads(monkeypatch, value, threads):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert requested_threads() == threads

@@ -1,0 +1,161 @@
+"""Every algorithm, and the workflow model, run as analysts script them:
+`bin/qgis_process --json run mrs:<id> --PARAM=value` with the isolated profile (`make env`).
+
+pretrain -> finetune -> classify -> accuracy run one after the other on a small
+synthetic scene, each step on the files the previous one wrote.
+"""
+
+import csv
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mrs.model_core import model_file
+from processing_helpers import ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, overall_accuracy, write_test_scene
+from test_raster_writers import read_raster
+
+ROOT = Path(__file__).resolve().parents[1]
+QGIS_PROCESS = ROOT / "bin" / "qgis_process"
+
+
+def qgis_process(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(QGIS_PROCESS), "--json", "run", *arguments],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, env={**os.environ, **ONE_THREAD},
+    )
+
+
+def run_json(algorithm: str, **parameters) -> dict:
+    """The JSON document qgis_process prints for a successful run; lists repeat the argument."""
+    arguments = [
+        f"--{name}={item}"
+        for name, value in parameters.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    result = qgis_process(algorithm, *arguments)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    return write_test_scene(tmp_path_factory.mktemp("scene"))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("chain")
+
+
+@pytest.fixture(scope="module")
+def pretrained(scene, folder):
+    return run_json("mrs:pretrain", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar], **QUICK_PRETRAIN,
+                    OUTPUT=folder / "pretrained.safetensors")
+
+
+@pytest.fixture(scope="module")
+def finetuned(scene, folder, pretrained):
+    return run_json("mrs:finetune", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar], SAMPLES=scene.train_points,
+                    CLASS_FIELD="class_id", NAME_FIELD="class_name", PRETRAINED=pretrained["results"]["OUTPUT"],
+                    **QUICK_FINETUNE, VALIDATION_FRACTION=0.25, OUTPUT=folder / "classifier.safetensors")
+
+
+@pytest.fixture(scope="module")
+def classified(scene, folder, finetuned):
+    return run_json("mrs:classify", MODEL=finetuned["results"]["OUTPUT"], INPUT_HSI=scene.hsi,
+                    INPUT_AUX=[scene.lidar], OUTPUT=folder / "landcover.tif",
+                    OUTPUT_CONFIDENCE=folder / "confidence.tif")
+
+
+@pytest.fixture(scope="module")
+def assessed(scene, folder, classified):
+    return run_json("mrs:accuracy", INPUT=classified["results"]["OUTPUT"], REFERENCE_LABELS=scene.test,
+                    OUTPUT_HTML=folder / "accuracy.html", OUTPUT_JSON=folder / "accuracy.json")
+
+
+def test_pretrain_on_the_command_line(pretrained, folder):
+    results = pretrained["results"]
+    assert results["OUTPUT"] == str(folder / "pretrained.safetensors")
+    metadata = model_file.read_metadata(results["OUTPUT"], [model_file.PRETRAINED])
+    assert metadata["preset"] == "tiny" and metadata["training"]["samples"] == QUICK_PRETRAIN["SAMPLES"]
+    assert math.isfinite(results["FINAL_LOSS"])
+    assert results["FINAL_LOSS"] == pytest.approx(metadata["training"]["final_loss"])
+    assert any(line.startswith("Pretraining epoch 2/2: loss ") for line in pretrained["log"]["info"])
+    assert "CPU threads: 1 of" in pretrained["log"]["info"][0]
+
+
+def test_finetune_on_the_command_line(finetuned):
+    results = finetuned["results"]
+    training = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])["training"]
+    assert training["pretrained"] is True
+    assert results["BEST_EPOCH"] == training["best_epoch"]
+    assert 1 <= results["BEST_EPOCH"] <= QUICK_FINETUNE["EPOCHS"]
+    assert results["VALIDATION_ACCURACY"] == pytest.approx(training["val_accuracy"])
+    assert results["VALIDATION_KAPPA"] == pytest.approx(training["val_kappa"])
+    assert 0.0 <= results["VALIDATION_ACCURACY"] <= 1.0
+
+
+def test_classify_on_the_command_line(classified, scene, folder):
+    results = classified["results"]
+    assert (results["OUTPUT"], results["OUTPUT_CONFIDENCE"]) == (
+        str(folder / "landcover.tif"), str(folder / "confidence.tif"))
+    landcover = read_raster(results["OUTPUT"])
+    assert landcover.geotransform == read_raster(scene.hsi).geotransform
+    assert set(landcover.values.ravel()) <= set(range(1, 8))
+    assert (folder / "landcover.qml").is_file()
+    assert 0.0 < read_raster(results["OUTPUT_CONFIDENCE"]).values.min()
+
+
+def test_accuracy_on_the_command_line(assessed, classified, scene, folder):
+    results = assessed["results"]
+    expected = overall_accuracy(read_raster(classified["results"]["OUTPUT"]).values, read_raster(scene.test).values)
+    assert results["OVERALL_ACCURACY"] == pytest.approx(expected)
+    assert expected > 0.5
+    figures = json.loads((folder / "accuracy.json").read_text())
+    assert (figures["overall_accuracy"], figures["average_accuracy"], figures["kappa"]) == pytest.approx(
+        (results["OVERALL_ACCURACY"], results["AVERAGE_ACCURACY"], results["KAPPA"])
+    )
+    assert results["OUTPUT_HTML"] == str(folder / "accuracy.html")
+
+
+def test_redundancy_on_the_command_line(scene, tmp_path):
+    output = run_json("mrs:redundancy", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar, scene.lidar], SAMPLE_SIZE=500,
+                      MASK_RATIO=0.5, OUTPUT_PNG=tmp_path / "similarity.png", OUTPUT_CSV=tmp_path / "similarity.csv")
+    results = output["results"]
+    # The LiDAR raster given twice: its two bands twice, each identical to its copy.
+    header = next(csv.reader((tmp_path / "similarity.csv").read_text().splitlines()))
+    assert len(header) == 1 + 20 + 4 and header[21:] == header[23:] + header[21:23]
+    groups = results["GROUPS"].split("; ")
+    assert len(groups) == results["GROUP_COUNT"]
+    assert "21,23" in groups, groups
+    assert 0.0 <= results["LEAKAGE"] <= 1.0
+
+
+def test_a_bad_input_prints_the_sentence_and_no_traceback(scene, tmp_path):
+    result = qgis_process("mrs:classify", f"--MODEL={tmp_path / 'missing.safetensors'}", f"--INPUT_HSI={scene.hsi}",
+                          f"--INPUT_AUX={scene.lidar}", f"--OUTPUT={tmp_path / 'map.tif'}")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"MODEL: '{tmp_path / 'missing.safetensors'}' does not exist. Choose an existing model file." in output
+    assert "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_workflow_model_runs_on_the_command_line(scene, tmp_path):
+    output = run_json(
+        str(ROOT / "resources" / "models" / "mrs_workflow.model3"),
+        INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar], LABELS=scene.train, REFERENCE_LABELS=scene.test, PRESET="tiny",
+        PRETRAIN_SAMPLES=200, PRETRAIN_EPOCHS=1, FINETUNE_EPOCHS=2,
+        **{"pretrain:PRETRAINED": "TEMPORARY_OUTPUT", "finetune:CLASSIFIER": tmp_path / "classifier.safetensors",
+           "classify:LANDCOVER": tmp_path / "landcover.tif", "accuracy:REPORT": tmp_path / "accuracy.html",
+           "accuracy:FIGURES": tmp_path / "accuracy.json"},
+    )
+    assert output["results"]["classify:LANDCOVER"] == str(tmp_path / "landcover.tif")
+    figures = json.loads((tmp_path / "accuracy.json").read_text())
+    expected = overall_accuracy(read_raster(tmp_path / "landcover.tif").values, read_raster(scene.test).values)
+    assert figures["overall_accuracy"] == pytest.approx(expected)

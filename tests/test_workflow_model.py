@@ -1,0 +1,117 @@
+"""The graphical-modeler workflow shipped with the plugin: pretrain -> finetune -> classify -> accuracy."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
+
+from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
+from processing_helpers import (
+    RecordingFeedback,
+    algorithms_ready,
+    overall_accuracy,
+    run_and_load,
+    scene_layers,
+    write_test_scene,
+)
+from test_raster_writers import read_raster
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / "resources" / "models" / "mrs_workflow.model3"
+OUTPUTS = {
+    "pretrain:PRETRAINED": ("pretrain", "OUTPUT"),
+    "finetune:CLASSIFIER": ("finetune", "OUTPUT"),
+    "classify:LANDCOVER": ("classify", "OUTPUT"),
+    "accuracy:REPORT": ("accuracy", "OUTPUT_HTML"),
+    "accuracy:FIGURES": ("accuracy", "OUTPUT_JSON"),
+}
+
+
+@pytest.fixture(scope="module")
+def workflow(qgis_processing):
+    with algorithms_ready():
+        model = QgsProcessingModelAlgorithm()
+        assert model.fromFile(str(WORKFLOW))
+        yield model
+
+
+def source_of(model: QgsProcessingModelAlgorithm, child: str, parameter: str) -> tuple:
+    [source] = model.childAlgorithm(child).parameterSources()[parameter]
+    if source.source() == QgsProcessingModelChildParameterSource.ChildOutput:
+        return ("output", source.outputChildId(), source.outputName())
+    if source.source() == QgsProcessingModelChildParameterSource.ModelParameter:
+        return ("parameter", source.parameterName())
+    return ("value", source.staticValue())
+
+
+def test_the_workflow_chains_the_four_algorithms_each_on_the_previous_ones_output(workflow):
+    children = workflow.childAlgorithms()
+    assert {child: children[child].algorithmId() for child in children} == {
+        name: f"mrs:{name}" for name in ("pretrain", "finetune", "classify", "accuracy")
+    }
+    assert source_of(workflow, "finetune", "PRETRAINED") == ("output", "pretrain", "OUTPUT")
+    assert source_of(workflow, "classify", "MODEL") == ("output", "finetune", "OUTPUT")
+    assert source_of(workflow, "accuracy", "INPUT") == ("output", "classify", "OUTPUT")
+    for child in ("pretrain", "finetune", "classify"):
+        assert source_of(workflow, child, "INPUT_HSI") == ("parameter", "INPUT_HSI")
+        assert source_of(workflow, child, "INPUT_AUX") == ("parameter", "INPUT_AUX")
+    assert source_of(workflow, "finetune", "PRESET") == ("parameter", "PRESET")
+    assert workflow.validate() == (True, [])
+    destinations = {p.name() for p in workflow.destinationParameterDefinitions()}
+    assert destinations == set(OUTPUTS)
+    for name, (child, output) in OUTPUTS.items():
+        model_output = workflow.childAlgorithm(child).modelOutput(name.split(":")[1])
+        assert model_output.childOutputName() == output
+
+
+def test_every_workflow_parameter_has_help(workflow):
+    help_content = workflow.helpContent()
+    assert "pretrains SS-MAE" in help_content["ALG_DESC"]
+    inputs = [p for p in workflow.parameterDefinitions() if not p.isDestination()]
+    assert len(inputs) == 15
+    for parameter in inputs:
+        assert len(parameter.help()) > 20, parameter.name()
+        assert help_content[parameter.name()] == parameter.help()
+
+
+def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_path):
+    scene = write_test_scene(tmp_path / "scene")
+    parameters = {
+        **scene_layers(scene),
+        "SAMPLES": str(scene.train_points),
+        "CLASS_FIELD": "class_id",
+        "NAME_FIELD": "class_name",
+        "REFERENCE_LABELS": str(scene.test),
+        "PRESET": "tiny",
+        "PRETRAIN_SAMPLES": 200,
+        "PRETRAIN_EPOCHS": 1,
+        "FINETUNE_EPOCHS": 2,
+        "pretrain:PRETRAINED": str(tmp_path / "pretrained.safetensors"),
+        "finetune:CLASSIFIER": str(tmp_path / "classifier.safetensors"),
+        "classify:LANDCOVER": str(tmp_path / "landcover.tif"),
+        "accuracy:REPORT": str(tmp_path / "accuracy.html"),
+        "accuracy:FIGURES": str(tmp_path / "accuracy.json"),
+    }
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    feedback = RecordingFeedback()
+    results = run_and_load(workflow, dict(parameters), feedback)
+    loaded = {
+        layer.name(): [(int(c.value), c.label) for c in layer.renderer().classes()]
+        for layer in project.mapLayers().values()
+    }
+    project.removeAllMapLayers()
+
+    assert all(results[name] == parameters[name] for name in OUTPUTS)
+    assert all(Path(parameters[name]).is_file() for name in OUTPUTS)
+    assert len(feedback.log_with("Pretraining epoch")) == 1 and len(feedback.log_with("Fine-tuning epoch")) == 2
+    landcover = read_raster(parameters["classify:LANDCOVER"])
+    figures = json.loads(Path(parameters["accuracy:FIGURES"]).read_text())
+    expected = overall_accuracy(landcover.values, read_raster(scene.test).values)
+    assert figures["overall_accuracy"] == pytest.approx(expected)
+    assert results["CHILD_RESULTS"]["accuracy"]["OVERALL_ACCURACY"] == pytest.approx(expected)
+    assert np.sum(figures["confusion_matrix"]) == np.count_nonzero(read_raster(scene.test).values)
+    assert "Overall accuracy" in Path(parameters["accuracy:REPORT"]).read_text()
+    assert [name for _, name in loaded["LANDCOVER"]] == [item.name for item in CLASSES]
