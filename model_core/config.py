@@ -6,6 +6,20 @@ A preset is a named `ModelConfig`; the code that builds the model is the same fo
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict
 
+_LIMITS = {
+    "dim": (4, 4096), "depth": (1, 64), "heads": (1, 256), "mlp_ratio": (0.25, 64.0),
+    "decoder_dim": (4, 4096), "decoder_depth": (1, 64), "decoder_heads": (1, 256),
+    "decoder_mlp_ratio": (0.25, 64.0), "patch": (3, 31), "pca_components": (1, 1024), "cnn_channels": (1, 256),
+}
+"""Bounds of each setting: far beyond any model worth training, close enough that a damaged
+or hostile model file cannot make the model builder loop or allocate for ever."""
+
+
+def _number_within(value: Any, kind: type, low: float, high: float) -> bool:
+    """Whether value is a number of the kind (an int passes for a float, a bool for neither) in [low, high]."""
+    kinds = (int, float) if kind is float else (int,)
+    return not isinstance(value, bool) and isinstance(value, kinds) and low <= value <= high
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -24,10 +38,18 @@ class ModelConfig:
     cnn_channels: int = 8
 
     def __post_init__(self) -> None:
-        if self.patch < 3 or self.patch % 2 == 0:
+        for name, (low, high) in _LIMITS.items():
+            value = getattr(self, name)
+            kind = float if name.endswith("ratio") else int
+            if not _number_within(value, kind, low, high):
+                what = "a number" if kind is float else "a whole number"
+                raise ValueError(f"{name} must be {what} from {low} to {high}; got {value!r:.30}.")
+        if self.patch % 2 == 0:
             raise ValueError(f"The patch size must be an odd number of at least 3; got {self.patch}.")
         for name in ("dim", "decoder_dim"):
             width, heads = getattr(self, name), getattr(self, name.replace("dim", "heads"))
+            if width % 4:
+                raise ValueError(f"{name} ({width}) must be a multiple of 4, as its position embedding needs.")
             if width % heads:
                 raise ValueError(f"{name} ({width}) must be a multiple of its number of heads ({heads}).")
 
@@ -35,11 +57,17 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
+    def from_dict(cls, values: Any) -> "ModelConfig":
+        """The configuration a dict gives, every setting named; ValueError when it is not one."""
+        if not isinstance(values, dict):
+            raise ValueError("The model settings are not a set of named values.")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"Unknown model settings: {', '.join(unknown)}.")
+            raise ValueError(f"Unknown model settings: {', '.join(unknown)[:200]}.")
+        missing = [name for name in known if name not in values]
+        if missing:
+            raise ValueError(f"Missing model settings: {', '.join(missing)}.")
         return cls(**values)
 
 

@@ -1,46 +1,176 @@
-"""Models rebuilt from model files, checked against the layers they are used with."""
+"""Models rebuilt from model files, checked against the layers they are used with.
 
+Nothing in a file is trusted: its metadata is checked field by field; the model is
+built only from a configuration within `ModelConfig`'s bounds and within an allocation
+budget set by the weights the file really holds, so a file that describes a huge model
+is refused before anything is allocated; and the weights must match that model tensor
+for tensor (names, shapes, a floating-point type, finite values).
+"""
+
+import math
+import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from . import model_file
 from .config import ModelConfig
 from .errors import ModelFileError
-from .model import SSMAEClassifier
+from .model import SSEncoder, SSMAEClassifier
 from .preprocessing import Normalizer
+
+MAX_BANDS = 2048
+"""The most bands (HSI and SAR/LiDAR together) a model file may describe."""
+MAX_CLASS_VALUE = 0xFFFFFFFF
+"""The largest class value a class raster can hold (UInt32)."""
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_WEIGHT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_BUDGET_SLACK = 1 << 20
+"""Elements a model may allocate beyond twice the weights its file holds (buffers, rounding)."""
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _whole(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def band_counts(metadata: Mapping[str, Any], path: str, what: str) -> Tuple[int, int]:
+    """The HSI and SAR/LiDAR band counts a model was made for; refuses counts that are not valid."""
+    n_hsi, n_aux = metadata.get("n_hsi"), metadata.get("n_aux")
+    if not (_whole(n_hsi, 3) and _whole(n_aux, 1) and n_hsi + n_aux <= MAX_BANDS):
+        raise ModelFileError(
+            f"{what}: '{path}' does not say for how many bands it was made (n_hsi {n_hsi!r:.20}, n_aux "
+            f"{n_aux!r:.20}; a model needs at least 3 HSI bands and 1 SAR/LiDAR band, at most {MAX_BANDS} in "
+            "all). Re-create the model with this plugin.")
+    return n_hsi, n_aux
+
+
+def _layer_names(metadata: Mapping[str, Any]) -> Tuple[str, str]:
+    """The HSI and SAR/LiDAR layer names the metadata gives, for messages ('?' when it gives none)."""
+    hsi, aux = metadata.get("hsi_layer"), metadata.get("aux_layers")
+    aux_names = aux if isinstance(aux, list) and all(isinstance(name, str) for name in aux) else []
+    return (hsi if isinstance(hsi, str) else "?"), (", ".join(repr(name) for name in aux_names) or "?")
+
+
 def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, what: str) -> None:
     """Refuse a model made for other band counts than the layers give, naming both."""
-    expected = (metadata.get("n_hsi"), metadata.get("n_aux"))
+    expected = band_counts(metadata, path, what)
     if expected == (n_hsi, n_aux):
         return
-    hsi_layer, aux_layers = metadata.get("hsi_layer", "?"), metadata.get("aux_layers", [])
+    hsi_layer, aux_layers = _layer_names(metadata)
     raise ModelFileError(
         f"{what}: '{path}' was made for {_plural(expected[0], 'HSI band')} and "
         f"{_plural(expected[1], 'SAR/LiDAR band')}, but the layers give {_plural(n_hsi, 'HSI band')} and "
         f"{_plural(n_aux, 'SAR/LiDAR band')}. Use the layers it was made with (HSI '{hsi_layer}', "
-        f"SAR/LiDAR {', '.join(repr(name) for name in aux_layers) or '?'}), in the same order.")
+        f"SAR/LiDAR {aux_layers}), in the same order.")
 
 
-def _parse(metadata: Mapping[str, Any], path: str, what: str):
+def _parse(metadata: Mapping[str, Any], path: str, what: str, layer_hsi: Optional[int], layer_aux: Optional[int]):
+    """Configuration, normaliser and band counts of a model, checked against the layers' band counts if given."""
+    n_hsi, n_aux = band_counts(metadata, path, what)
+    if layer_hsi is not None:
+        check_bands(metadata, layer_hsi, layer_aux, path, what)
     try:
-        config = ModelConfig.from_dict(dict(metadata["config"]))
-        normalizer = Normalizer.from_dict(metadata["normalization"])
-        n_hsi, n_aux = int(metadata["n_hsi"]), int(metadata["n_aux"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{what}: '{path}' has incomplete or invalid metadata ({error}). "
+        config = ModelConfig.from_dict(metadata.get("config"))
+        normalizer = Normalizer.from_dict(metadata.get("normalization"))
+    except ValueError as error:
+        raise ModelFileError(f"{what}: '{path}' has incomplete or invalid metadata ({str(error).rstrip('.')}). "
                              "Re-create the model with this plugin.") from None
     if normalizer.n_bands != n_hsi + n_aux:
         raise ModelFileError(f"{what}: '{path}' has normalisation statistics for {normalizer.n_bands} "
                              f"bands but describes {n_hsi + n_aux}. Re-create the model.")
     return config, normalizer, n_hsi, n_aux
+
+
+def _is_class(item: Any) -> bool:
+    return (isinstance(item, dict) and _whole(item.get("value"), 1) and item["value"] <= MAX_CLASS_VALUE
+            and isinstance(item.get("name"), str) and isinstance(item.get("color"), str)
+            and _COLOR.fullmatch(item["color"]) is not None)
+
+
+def _classes(metadata: Mapping[str, Any], path: str, what: str) -> List[Dict[str, Any]]:
+    classes = metadata.get("classes")
+    if (not isinstance(classes, list) or len(classes) < 2 or not all(_is_class(item) for item in classes)
+            or len({item["value"] for item in classes}) != len(classes)):
+        raise ModelFileError(
+            f"{what}: '{path}' does not list its classes (at least two, each with its own whole value from 1 to "
+            f"{MAX_CLASS_VALUE}, a name and a colour '#rrggbb'). Re-create it with mrs:finetune.")
+    return classes
+
+
+def _check_weights(tensors: Mapping[str, torch.Tensor], path: str, what: str) -> None:
+    for name, tensor in tensors.items():
+        if tensor.dtype not in _WEIGHT_TYPES:
+            raise ModelFileError(f"{what}: '{path}' holds {name!r:.80} as {tensor.dtype}, which is not a type of "
+                                 "model weights. Re-create the model.")
+        if not torch.isfinite(tensor).all():
+            raise ModelFileError(f"{what}: '{path}' holds weights that are not finite numbers (NaN or infinite, in "
+                                 f"{name!r:.80}); its training may have diverged. Re-create the model, with a lower "
+                                 "learning rate if its training diverged.")
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _requested_elements(func: Callable, args: tuple, kwargs: dict) -> int:
+    """How many elements a call of a tensor factory (torch.empty, torch.eye, ...) allocates."""
+    if func is torch.eye:
+        rows = args[0] if args else kwargs["n"]
+        return rows * (args[1] if len(args) > 1 else kwargs.get("m", rows))
+    if "size" in kwargs:
+        shape = kwargs["size"]
+    elif args and (func is torch.full or not isinstance(args[0], int)):
+        shape = args[0]
+    else:
+        shape = args
+    return math.prod(shape)
+
+
+class _AllocationBudget(TorchFunctionMode):
+    """Refuses, before they happen, tensor allocations beyond a number of elements in all.
+
+    Every parameter and buffer of a torch module is allocated by one of these factories.
+    """
+
+    _FACTORIES = frozenset({torch.empty, torch.zeros, torch.ones, torch.full, torch.eye, torch.rand, torch.randn})
+
+    def __init__(self, elements: int) -> None:
+        super().__init__()
+        self.left = elements
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in self._FACTORIES:
+            self.left -= _requested_elements(func, args, kwargs)
+            if self.left < 0:
+                raise _OverBudget()
+        return func(*args, **kwargs)
+
+
+def _build(make: Callable[[], nn.Module], tensors: Mapping[str, torch.Tensor], path: str, what: str) -> nn.Module:
+    """The module make() builds, holding exactly the tensors (same names and shapes).
+
+    The building may allocate little more than the tensors themselves, so the metadata of
+    a file cannot make it allocate more than the file holds.
+    """
+    held = sum(tensor.numel() for tensor in tensors.values())
+    try:
+        with _AllocationBudget(2 * held + _BUDGET_SLACK):
+            module = make()
+        module.load_state_dict(tensors, strict=True)
+    except (_OverBudget, ValueError, RuntimeError) as error:
+        detail = ("it describes a model far larger than the weights it holds" if isinstance(error, _OverBudget)
+                  else " ".join(str(error).split())[:300].rstrip("."))
+        raise ModelFileError(f"{what}: '{path}' does not hold the weights its metadata describes ({detail}). "
+                             "Re-create the model.") from None
+    return module
 
 
 @dataclass
@@ -53,13 +183,14 @@ class Pretrained:
 
 def load_pretrained(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
                     what: str = "PRETRAINED") -> Pretrained:
+    """The encoder weights of a pretraining model file, checked to fit its configuration and bands."""
     tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what)
-    config, normalizer, file_hsi, file_aux = _parse(metadata, path, what)
-    if n_hsi is not None:
-        check_bands(metadata, n_hsi, n_aux, path, what)
+    config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
     encoder = model_file.prefixed(tensors, "encoder")
     if not encoder:
         raise ModelFileError(f"{what}: '{path}' holds no encoder weights. Re-create it with mrs:pretrain.")
+    _check_weights(encoder, path, what)
+    _build(lambda: SSEncoder(config, file_hsi + file_aux), encoder, path, what)
     return Pretrained(config, normalizer, encoder, metadata)
 
 
@@ -75,16 +206,8 @@ def load_classifier(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int]
                     what: str = "MODEL") -> Classifier:
     """The classifier in eval mode on the CPU, its normaliser and classes."""
     tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what)
-    config, normalizer, file_hsi, file_aux = _parse(metadata, path, what)
-    if n_hsi is not None:
-        check_bands(metadata, n_hsi, n_aux, path, what)
-    classes = metadata.get("classes")
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ModelFileError(f"{what}: '{path}' lists no classes. Re-create it with mrs:finetune.")
-    model = SSMAEClassifier(config, file_hsi, file_aux, len(classes))
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:
-        raise ModelFileError(f"{what}: '{path}' does not hold the weights its metadata describes "
-                             f"({str(error).splitlines()[0]}). Re-create the model.") from None
+    config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
+    classes = _classes(metadata, path, what)
+    _check_weights(tensors, path, what)
+    model = _build(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)), tensors, path, what)
     return Classifier(model.eval(), normalizer, classes, metadata)

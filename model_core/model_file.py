@@ -44,6 +44,7 @@ _KIND_ADVICE = {
     CHECKPOINT: "give it as RESUME to the run that wrote it",
 }
 _PICKLE_SIGNATURES = (b"\x80", b"PK\x03\x04")
+_HEADER_START = 8
 
 
 def save(path: str, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]) -> None:
@@ -65,9 +66,14 @@ def _describe(path: str, what: str) -> str:
 
 
 def _refuse_pickle(path: str, what: str) -> None:
+    """Refuse a pickle or zip archive by its signature.
+
+    A safetensors file starts with its header's length, whose first byte may be a pickle's
+    0x80, then its JSON header, whose '{' no pickle or zip archive has at that place.
+    """
     with open(path, "rb") as handle:
-        start = handle.read(4)
-    if start.startswith(_PICKLE_SIGNATURES):
+        start = handle.read(_HEADER_START + 1)
+    if start.startswith(_PICKLE_SIGNATURES) and start[_HEADER_START:] != b"{":
         raise ModelFileError(
             f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "
             "file. Such files can run code when opened, so it was not read. Use a .safetensors "
@@ -80,16 +86,17 @@ def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -
             f"{_describe(path, what)} is a safetensors file but not an MRS model file. "
             "Use a file written by mrs:pretrain or mrs:finetune.")
     version = document.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise ModelFileError(
-            f"{_describe(path, what)} has model file format version {version!r}; this plugin "
+            f"{_describe(path, what)} has model file format version {version!r:.20}; this plugin "
             f"({__version__}) reads version {FORMAT_VERSION}. Re-create the model with this "
             "version of the plugin, or use the plugin version that wrote it.")
     kind = document.get("kind")
     if kind not in kinds:
         wanted = " or ".join(KIND_LABELS[k] for k in kinds)
-        found = KIND_LABELS.get(kind, f"of unknown kind {kind!r}")
-        advice = _KIND_ADVICE.get(kind, "use a file written by this plugin")
+        known = isinstance(kind, str) and kind in KIND_LABELS
+        found = KIND_LABELS[kind] if known else f"of unknown kind {kind!r:.40}"
+        advice = _KIND_ADVICE[kind] if known else "use a file written by this plugin"
         raise ModelFileError(
             f"{_describe(path, what)} is {found}, but {wanted} is needed here; {advice}.")
     return document
@@ -98,12 +105,12 @@ def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -
 def _open_checked(path: str, what: str, kinds: Sequence[str]):
     if not os.path.isfile(path):
         raise ModelFileError(f"{_describe(path, what)} does not exist. Choose an existing model file.")
-    _refuse_pickle(path, what)
     try:
+        _refuse_pickle(path, what)
         handle = safe_open(path, framework="pt", device="cpu")
         text = (handle.metadata() or {}).get(METADATA_KEY)
         document = json.loads(text) if text is not None else None
-    except (SafetensorError, OSError, ValueError) as error:
+    except (SafetensorError, OSError, ValueError, RecursionError) as error:
         raise ModelFileError(
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None

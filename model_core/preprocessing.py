@@ -57,12 +57,18 @@ class Normalizer:
                 "scale": self.scale.tolist()}
 
     @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> "Normalizer":
-        if values.get("method") != METHOD:
-            raise ValueError(f"Unknown normalisation method {values.get('method')!r}.")
-        center = np.asarray(values["center"], dtype=np.float64)
-        scale = np.asarray(values["scale"], dtype=np.float64)
-        if center.shape != scale.shape or center.ndim != 1 or not np.all(scale > 0):
+    def from_dict(cls, values: Any) -> "Normalizer":
+        """The normaliser a dict written by `to_dict` describes; ValueError when it is not one."""
+        if not isinstance(values, dict) or values.get("method") != METHOD:
+            method = values.get("method") if isinstance(values, dict) else None
+            raise ValueError(f"Unknown normalisation method {method!r:.40}.")
+        try:
+            center = np.asarray(values.get("center"), dtype=np.float64)
+            scale = np.asarray(values.get("scale"), dtype=np.float64)
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            raise ValueError("The normalisation statistics are not lists of numbers.") from None
+        if (center.ndim != 1 or center.shape != scale.shape or not np.all(np.isfinite(center))
+                or not np.all(np.isfinite(scale) & (scale > 0))):
             raise ValueError("The normalisation statistics are inconsistent.")
         return cls(center=center, scale=scale)
 

@@ -1,6 +1,7 @@
 """Labelled pixels from a vector layer or a label raster, their split, and unlabelled positions."""
 
 import colorsys
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,9 @@ __all__ = [
     "random_valid_positions",
     "cut_patches",
 ]
+
+MAX_CLASS_VALUE = 0xFFFFFFFF
+"""The largest class value a class raster can hold (UInt32)."""
 
 _PALETTE = [
     "#2e9e44", "#d8412f", "#3465c9", "#e8b321", "#8b45b8", "#2bb0b5",
@@ -100,6 +104,29 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
     return osr.CoordinateTransformation(source, target)
 
 
+def _finite(geometry: ogr.Geometry) -> bool:
+    """Whether every coordinate of the geometry is a finite number."""
+    if geometry.GetGeometryCount():
+        return all(_finite(geometry.GetGeometryRef(i)) for i in range(geometry.GetGeometryCount()))
+    return bool(np.isfinite(np.array(geometry.GetPoints() or [], np.float64)).all())
+
+
+def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Geometry]:
+    """The simple parts of a geometry that have finite coordinates, lines cut to the grid's bounds.
+
+    GDAL burns a line by stepping along its whole length pixel by pixel, inside the
+    raster or not, so a line reaching far beyond the grid (or to a NaN) would take for ever.
+    """
+    if ogr.GT_IsSubClassOf(geometry.GetGeometryType(), ogr.wkbGeometryCollection):
+        return [part for i in range(geometry.GetGeometryCount()) for part in _burnable_parts(geometry.GetGeometryRef(i), bounds)]
+    if not _finite(geometry):
+        return []
+    if geometry.GetDimension() != 1:
+        return [geometry]
+    clipped, _message = gdal_call(geometry.Intersection, bounds)
+    return [] if clipped is None or clipped.IsEmpty() else [clipped]
+
+
 class _Rasterizer:
     """Burns geometries (in the grid's CRS) onto windows of a grid.
 
@@ -110,12 +137,19 @@ class _Rasterizer:
         self._grid = grid
         self._srs = srs_from_wkt(grid.crs_wkt)
         self._source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        xmin, ymin, xmax, ymax = grid.bounds()
+        ring = ogr.Geometry(ogr.wkbLinearRing)
+        for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):
+            ring.AddPoint_2D(x, y)
+        self._bounds = ogr.Geometry(ogr.wkbPolygon)
+        self._bounds.AddGeometry(ring)
         self.clear()
 
     def add(self, geometry: ogr.Geometry) -> None:
-        feature = ogr.Feature(self._layer.GetLayerDefn())
-        feature.SetGeometry(geometry)
-        self._layer.CreateFeature(feature)
+        for part in _burnable_parts(geometry, self._bounds):
+            feature = ogr.Feature(self._layer.GetLayerDefn())
+            feature.SetGeometry(part)
+            self._layer.CreateFeature(feature)
         self.count += 1
 
     def clear(self) -> None:
@@ -151,15 +185,22 @@ class _Rasterizer:
         return np.concatenate([r for r, _ in found]).astype(np.int64), np.concatenate([c for _, c in found]).astype(np.int64)
 
 
+def _point_coordinates(geometry: ogr.Geometry) -> list[tuple[float, float]]:
+    """x, y of every non-empty point of a point, multipoint or (nested) collection of points."""
+    if geometry.GetGeometryCount():
+        return [xy for i in range(geometry.GetGeometryCount()) for xy in _point_coordinates(geometry.GetGeometryRef(i))]
+    return [] if geometry.IsEmpty() else [geometry.GetPoint_2D()]
+
+
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the grid pixels that the point(s) fall in."""
-    parts = [geometry.GetGeometryRef(i) for i in range(geometry.GetGeometryCount())] or [geometry]
-    xs, ys = np.array([part.GetPoint_2D() for part in parts]).T
+    xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
     inverse = gdal.InvGeoTransform(grid.geotransform)
-    cols = np.floor(inverse[0] + inverse[1] * xs + inverse[2] * ys).astype(np.int64)
-    rows = np.floor(inverse[3] + inverse[4] * xs + inverse[5] * ys).astype(np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cols = np.floor(inverse[0] + inverse[1] * xs + inverse[2] * ys)
+        rows = np.floor(inverse[3] + inverse[4] * xs + inverse[5] * ys)
     inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
-    return rows[inside], cols[inside]
+    return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
 
 
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
@@ -171,7 +212,7 @@ def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
 
 
 def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: str) -> dict:
-    """The class value (>= 1) of each field value.
+    """The class value (1 to MAX_CLASS_VALUE) of each field value.
 
     Numbers (and texts that are all whole numbers) keep their value; other texts get
     1..K in sorted order.
@@ -179,18 +220,28 @@ def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: s
     numbers = {item: item for item in field_values} if integer else _whole_numbers(field_values)
     if numbers is None:
         return {name: value for value, name in enumerate(sorted(field_values), start=1)}
-    if any(number != round(number) for number in numbers.values()):
+    odd = [number for number in numbers.values() if not math.isfinite(number) or number != math.floor(number)]
+    if odd:
         raise InputError(
-            f"The class field '{class_field}' of '{layer_name}' holds decimal numbers. "
+            f"The class field '{class_field}' of '{layer_name}' holds decimal or non-finite numbers ({odd[0]!r:.20}). "
             "Class values must be whole numbers or text; recode the field."
         )
-    lowest = min(numbers.values())
+    lowest, highest = min(numbers.values()), max(numbers.values())
     if lowest < 1:
         raise InputError(
             f"The class field '{class_field}' of '{layer_name}' holds the value {lowest:.0f}; class values "
             "must be 1 or more, because 0 is reserved for unlabelled pixels and nodata. Recode the classes from 1."
         )
+    if highest > MAX_CLASS_VALUE:
+        raise InputError(_too_large_message(f"The class field '{class_field}' of '{layer_name}'", highest))
     return {item: int(number) for item, number in numbers.items()}
+
+
+def _too_large_message(what: str, value: float) -> str:
+    return (
+        f"{what} holds the value {value:.15g}; class values must be at most {MAX_CLASS_VALUE}, "
+        "the largest a class raster can hold. Recode the classes with smaller values."
+    )
 
 
 def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
@@ -213,7 +264,9 @@ def _feature_pixels(
     """Rows and columns of the grid pixels a feature's geometry covers (empty when outside)."""
     geometry = geometry.Clone()
     if transform is not None:
-        geometry.Transform(transform)
+        error, _message = gdal_call(geometry.Transform, transform)
+        if error != ogr.OGRERR_NONE:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
     if geometry.GetDimension() == 0:
         return _point_pixels(geometry, grid)
     return rasterizer.pixels(geometry, tile_size)
@@ -323,6 +376,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
     hooks = hooks or Hooks()
     dataset = open_raster(path, f"The label layer '{layer_name}'")
+    if dataset.RasterCount == 0 or gdal.DataTypeIsComplex(dataset.GetRasterBand(1).DataType):
+        raise InputError(
+            f"The label layer '{layer_name}' holds no band of real numbers. Choose a label raster whose first band "
+            "holds whole class values from 1 (0 or nodata = unlabelled)."
+        )
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
     nodata = band.GetNoDataValue()
@@ -343,6 +401,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
                 f"The label layer '{layer_name}' holds values that are negative or not whole numbers. "
                 "Class values must be whole numbers from 1 (0 or nodata = unlabelled); recode the raster."
             )
+        if len(found) and found.max() > MAX_CLASS_VALUE:
+            raise InputError(_too_large_message(f"The label layer '{layer_name}'", found.max()))
         local_rows, local_cols = np.nonzero(labelled)
         rows.append(local_rows + tile.row)
         cols.append(local_cols + tile.col)

@@ -130,6 +130,8 @@ class Grid:
         inverse = gdal.InvGeoTransform(self.geotransform)
         xmin, ymin, xmax, ymax = bounds
         cols, rows = zip(*(gdal.ApplyGeoTransform(inverse, x, y) for x in (xmin, xmax) for y in (ymin, ymax)))
+        if not all(math.isfinite(value) for value in cols + rows):
+            return None
         col0, row0 = max(math.floor(min(cols) + _EDGE), 0), max(math.floor(min(rows) + _EDGE), 0)
         col1, row1 = min(math.ceil(max(cols) - _EDGE), self.width), min(math.ceil(max(rows) - _EDGE), self.height)
         if col1 <= col0 or row1 <= row0:
@@ -278,10 +280,11 @@ class _Source:
             band = out[index]
             if nodata is not None:
                 valid &= band != np.float32(nodata)
-            if scale != 1.0:
-                band *= np.float32(scale)
-            if offset != 0.0:
-                band += np.float32(offset)
+            with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
+                if scale != 1.0:
+                    band *= np.float32(scale)
+                if offset != 0.0:
+                    band += np.float32(offset)
         if self._dataset_mask:
             mask = self._dataset.GetRasterBand(self.bands[0]).GetMaskBand().ReadAsArray(*window)
             valid &= mask > 0
@@ -316,6 +319,9 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
         return None
     if len(values) != len(bands):
         hooks.log(f"'{name}' lists {len(values)} wavelengths for {len(bands)} bands; the wavelengths are ignored.")
+        return None
+    if not all(math.isfinite(value) and value > 0 for value in values):
+        hooks.log(f"'{name}' lists wavelengths that are not positive numbers; the wavelengths are ignored.")
         return None
     unit = (units or "").strip().lower()
     if unit in _UM_UNITS or (not unit and max(values) < _MICROMETRE_GUESS_LIMIT):
