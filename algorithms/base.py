@@ -343,9 +343,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         maximum: Optional[float] = None,
         integer: bool = True,
         advanced: bool = False,
+        optional: bool = False,
     ) -> None:
         kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
-        parameter = QgsProcessingParameterNumber(name, description, kind, default)
+        parameter = QgsProcessingParameterNumber(name, description, kind, default, optional)
         if minimum is not None:
             parameter.setMinimum(minimum)
         if maximum is not None:

@@ -5,7 +5,7 @@ from typing import Any, Dict
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
 
 from ..model_core.hooks import Hooks
-from .base import MrsAlgorithm
+from .base import MrsAlgorithm, is_given
 
 
 class ClassifyAlgorithm(MrsAlgorithm):
@@ -44,10 +44,13 @@ class ClassifyAlgorithm(MrsAlgorithm):
         self.add_number_parameter(
             self.BATCH_SIZE,
             "Batch size",
-            "Pixels classified per model call. Lower it if the device runs out of memory.",
-            512,
+            "Pixels classified per model call. Default (empty): chosen from the model's size and band count "
+            "to keep the work in the processor's caches. On a GPU that runs out of memory the batch is "
+            "halved automatically.",
+            None,
             minimum=1,
             advanced=True,
+            optional=True,
         )
         self.add_device_parameter()
         self.add_precision_parameter()
@@ -78,7 +81,7 @@ class ClassifyAlgorithm(MrsAlgorithm):
             output=outputs[0],
             confidence=outputs[1] or None,
             tile_size=self.parameterAsInt(parameters, self.TILE_SIZE, context),
-            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
+            batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context) if is_given(parameters, self.BATCH_SIZE) else None,
             device=str(self.device(parameters, context, hooks)),
             precision=self.precision(parameters, context),
             hooks=hooks,

@@ -164,7 +164,7 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                 trained = time.perf_counter()
                 class_map = work / f"map-{key}.tif"
                 jobs.classify_job(str(model), layers, output=str(class_map), confidence=None, tile_size=256,
-                                  batch_size=512, device=args.device, hooks=log)
+                                  batch_size=None, device=args.device, hooks=log)
                 report = jobs.accuracy_job(str(class_map), "map", jobs.LabelSource("test", raster_path=str(scene / "test.tif")),
                                            hooks=log)
                 record = {"key": key, **settings, "oa": report["overall_accuracy"], "aa": report["average_accuracy"],

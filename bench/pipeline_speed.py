@@ -109,7 +109,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--presets", default="paper,small,tiny")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--tile-size", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: chosen from the model")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "SCENE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -126,8 +126,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
         runs = {}
         for side in sides:
             command = [sys.executable, __file__, "--worker", str(prepared["models"][preset]),
-                       str(prepared["scenes"][side]), "--device", args.device, "--tile-size", str(args.tile_size),
-                       "--batch-size", str(args.batch_size)]
+                       str(prepared["scenes"][side]), "--device", args.device, "--tile-size", str(args.tile_size)]
+            if args.batch_size:
+                command += ["--batch-size", str(args.batch_size)]
             result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
             runs[f"{side}x{side}"] = {"megapixels": round(side * side / 1e6, 2), **result}
             print(f"{preset} {side}x{side}: {result}", flush=True)

@@ -9,18 +9,29 @@ computing the class token alone.
 
 from typing import Optional, Tuple
 
+import copy
+
 import numpy as np
 import torch
 
-from .device import autocast, resolve_device, resolve_precision
+from .device import resolve_device, resolve_precision
 from .errors import InputError
 from .hooks import Hooks
 from .loading import Classifier, load_classifier
 from .model import SSMAEClassifier
 from .preprocessing import Normalizer
 
-DEFAULT_BATCH = 512
 CNN_STRIP_ROWS = 32
+# Elements of the widest activation (the encoder's MLP) per batch: about 32 MB in bf16,
+# so that a batch's work stays close to the processor's caches.
+ACTIVATION_BUDGET = 2 ** 24
+
+
+def default_batch_size(model: SSMAEClassifier) -> int:
+    """Pixels per batch for a model: fewer for wide models and many bands."""
+    tokens = (model.n_hsi + model.n_aux + 1) + (model.config.patch ** 2 + 1)
+    width = model.encoder.spatial.stack.blocks[0].mlp.fc1.out_features
+    return int(min(512, max(16, ACTIVATION_BUDGET // (tokens * width))))
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
@@ -36,14 +47,16 @@ class TilePredictor:
     """
 
     def __init__(self, model: SSMAEClassifier, normalizer: Normalizer, device: str = "auto",
-                 precision: str = "auto", batch_size: int = DEFAULT_BATCH,
+                 precision: str = "auto", batch_size: Optional[int] = None,
                  hooks: Optional[Hooks] = None) -> None:
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise InputError(f"BATCH_SIZE must be at least 1; got {batch_size}.")
         self.device = resolve_device(device)
-        self.dtype = resolve_precision(precision, self.device)
-        self.model = model.to(self.device).eval()
-        self.normalizer, self.batch_size = normalizer, batch_size
+        self.dtype = resolve_precision(precision, self.device) or torch.float32
+        # A bfloat16 copy of the weights: no casts per product, activations stay bf16.
+        self.model = copy.deepcopy(model).to(self.device, self.dtype).eval()
+        self.normalizer = normalizer
+        self.batch_size = batch_size or default_batch_size(model)
         self.hooks = hooks or Hooks()
         self.patch = model.config.patch
         self.halo = self.patch // 2
@@ -80,8 +93,8 @@ class TilePredictor:
         core_rows, core_cols = np.nonzero(valid[halo:halo + height, halo:halo + width])
         if len(core_rows) == 0:
             return index, confidence
-        x = torch.from_numpy(self.normalizer.apply(tile, valid)).to(self.device)[None]
-        with torch.inference_mode(), autocast(self.device, self.dtype):
+        x = torch.from_numpy(self.normalizer.apply(tile, valid)).to(self.device, self.dtype)[None]
+        with torch.inference_mode():
             embedded = self.model.spatial_embedding(x)[0].unfold(0, patch, 1).unfold(1, patch, 1)
             cnn = self._cnn_map(x)
             windows = x[0].unfold(1, patch, 1).unfold(2, patch, 1)

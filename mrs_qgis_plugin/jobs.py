@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 
 from ..model_core import model_file
 from ..model_core.config import preset as preset_config
@@ -168,7 +169,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,
-                 batch_size: int, device: str, hooks: Hooks, extent: Optional[Extent] = None,
+                 batch_size: Optional[int], device: str, hooks: Hooks, extent: Optional[Extent] = None,
                  precision: str = "auto") -> Dict[str, Any]:
     """Classify the layers with a classifier file into a class map (and a confidence raster)."""
     check_output_path(output, "OUTPUT")
@@ -184,7 +185,8 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
                                                   batch_size=batch_size, hooks=hooks)
         hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
                   f"{len(classifier.classes)} classes) on {predictor.device}, "
-                  f"{'bf16 autocast' if predictor.dtype else 'float32'}.")
+                  f"{'bfloat16' if predictor.dtype == torch.bfloat16 else 'float32'}, "
+                  f"batches of {predictor.batch_size} pixels.")
         classes = [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
                              window and tuple(window))

@@ -151,17 +151,17 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
     tile = np.random.default_rng(0).normal(size=(6, 20, 20)).astype(np.float32)
     valid = np.ones((20, 20), dtype=bool)
     expected = TilePredictor(model, normalizer, device="cpu", precision="fp32")(tile, valid)
-    real_classify = model.classify
+    lines = []
+    predictor = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=200,
+                              hooks=Hooks(log=lines.append))
+    real_classify = predictor.model.classify
 
     def limited(windows, tokens, cnn):
         if windows.shape[0] > 50:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
         return real_classify(windows, tokens, cnn)
 
-    model.classify = limited
-    lines = []
-    predictor = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=200,
-                              hooks=Hooks(log=lines.append))
+    predictor.model.classify = limited
     index, confidence = predictor(tile, valid)
     assert np.array_equal(index, expected[0])
     assert np.allclose(confidence, expected[1], atol=1e-6)
@@ -172,8 +172,8 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
 
 def test_other_runtime_errors_are_not_taken_for_out_of_memory():
     model = SSMAEClassifier(TINY, 5, 1, 3).eval()
-    model.classify = lambda *args: (_ for _ in ()).throw(RuntimeError("shape mismatch"))
     predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu")
+    predictor.model.classify = lambda *args: (_ for _ in ()).throw(RuntimeError("shape mismatch"))
     with pytest.raises(RuntimeError, match="shape mismatch"):
         predictor(np.zeros((6, 8, 8), np.float32), np.ones((8, 8), bool))
 
@@ -183,8 +183,8 @@ def test_prediction_honours_cancel_between_batches():
     calls = []
     predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu", batch_size=10,
                               hooks=Hooks(is_canceled=lambda: len(calls) >= 3))
-    real_classify = model.classify
-    model.classify = lambda *args: calls.append(1) or real_classify(*args)
+    real_classify = predictor.model.classify
+    predictor.model.classify = lambda *args: calls.append(1) or real_classify(*args)
     with pytest.raises(Canceled):
         predictor(np.zeros((6, 20, 20), np.float32), np.ones((20, 20), bool))
     assert len(calls) == 3
