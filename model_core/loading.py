@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from . import model_file
+from . import MAX_CLASS_VALUE, model_file
 from .config import ModelConfig
 from .errors import ModelFileError
 from .model import SSEncoder, SSMAEClassifier
@@ -24,8 +24,6 @@ from .preprocessing import Normalizer
 
 MAX_BANDS = 2048
 """The most bands (HSI and SAR/LiDAR together) a model file may describe."""
-MAX_CLASS_VALUE = 0xFFFFFFFF
-"""The largest class value a class raster can hold (UInt32)."""
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _WEIGHT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _BUDGET_SLACK = 1 << 20

@@ -185,17 +185,19 @@ class _Checkpointer:
 
     def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
                 ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
+        """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
         tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], "RESUME")
-        info = meta.get("checkpoint", {})
+        info = meta.get("checkpoint")
+        info = info if isinstance(info, dict) else {}
+        saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
         problems = []
         if info.get("phase") != self.phase:
-            problems.append(f"it belongs to {info.get('phase')!r}, not {self.phase}")
-        if info.get("settings") != self.settings.to_dict():
-            differing = sorted(k for k, v in self.settings.to_dict().items()
-                               if info.get("settings", {}).get(k) != v)
-            problems.append("its settings differ (" + ", ".join(differing) + ")")
+            problems.append(f"it belongs to {str(info.get('phase'))[:40]!r}, not {self.phase}")
+        if saved_settings != self.settings.to_dict():
+            differing = sorted(k for k, v in self.settings.to_dict().items() if saved_settings.get(k) != v)
+            problems.append("its settings differ (" + ", ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
-            problems.append(f"its model differs (preset {meta.get('preset')!r})")
+            problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
         if info.get("fingerprint") != self.fingerprint:
             problems.append("its training samples differ from this run's (other layers, extent or seed)")
         if problems:
@@ -203,19 +205,37 @@ class _Checkpointer:
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
                                  "or start without RESUME.")
         try:
+            state = _loop_state(info["state"])
+            generator = tensors.get("rng.generator")
+            if generator is not None:
+                torch.Generator().set_state(generator)
+            best = model_file.prefixed(tensors, "best") or None
+            if best is not None:
+                model.load_state_dict(best)
             model.load_state_dict(model_file.prefixed(tensors, "model"))
-            groups = info["param_groups"]
             states: Dict[int, Dict[str, torch.Tensor]] = {}
             for name, tensor in model_file.prefixed(tensors, "optimizer").items():
                 index, key = name.split(".", 1)
                 states.setdefault(int(index), {})[key] = tensor
-            optimizer.load_state_dict({"state": states, "param_groups": groups})
-            state = LoopState(**info["state"])
+            optimizer.load_state_dict({"state": states, "param_groups": info["param_groups"]})
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' is incomplete or damaged "
-                                 f"({error}). Start without RESUME.") from None
-        best = model_file.prefixed(tensors, "best") or None
-        return state, tensors.get("rng.generator"), best
+                                 f"({' '.join(str(error).split())[:200]}). Start without RESUME.") from None
+        return state, generator, best
+
+
+def _loop_state(values: Any) -> LoopState:
+    """A LoopState from a checkpoint's JSON, every field of the right type."""
+    if not isinstance(values, dict):
+        raise TypeError("no training state")
+    state = LoopState(**values)
+    counters = (state.epoch, state.batch, state.step, state.samples, state.best_epoch)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters):
+        raise ValueError("invalid position in the run")
+    if not isinstance(state.loss_sum, (int, float)) or not isinstance(state.history, list) or not (
+            state.best_score is None or isinstance(state.best_score, (int, float))):
+        raise ValueError("invalid training history")
+    return state
 
 
 def _place(data: torch.Tensor, device: torch.device) -> torch.Tensor:

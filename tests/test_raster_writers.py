@@ -152,8 +152,7 @@ def test_class_values_beyond_uint16_are_named_by_the_style(tmp_path):
 
 def test_read_classes_names_the_parameter_for_a_raster_without_classes(tmp_path):
     path = tmp_path / "plain.tif"
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), 2, 2, 1, gdal.GDT_Byte)
-    ds = None
+    gdal.GetDriverByName("GTiff").Create(str(path), 2, 2, 1, gdal.GDT_Byte).FlushCache()
     with pytest.raises(InputError, match=r"^MAP: .*plain\.tif carries no class names"):
         read_classes(str(path), "MAP")
 

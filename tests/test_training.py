@@ -185,3 +185,25 @@ def test_precision_choices():
     assert resolve_precision("bf16", cpu) is torch.bfloat16
     with pytest.raises(DeviceError, match="Precision 'fp16' is not known"):
         resolve_precision("fp16", cpu)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda tensors, meta: meta.update(checkpoint=5),
+    lambda tensors, meta: meta["checkpoint"].update(settings=[1, 2]),
+    lambda tensors, meta: meta["checkpoint"].update(state="epoch 3"),
+    lambda tensors, meta: meta["checkpoint"]["state"].update(step=-4),
+    lambda tensors, meta: meta["checkpoint"]["state"].update(history=None),
+    lambda tensors, meta: meta["checkpoint"].pop("param_groups"),
+    lambda tensors, meta: tensors.update({"rng.generator": torch.zeros(3, dtype=torch.uint8)}),
+    lambda tensors, meta: tensors.update({"best.head.weight": torch.zeros(2)}),
+])
+def test_a_damaged_checkpoint_is_refused_clearly(tmp_path, damage):
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(2, []))
+    checkpoint = checkpoint_path_for(output)
+    tensors, meta = model_file.load(checkpoint, [model_file.CHECKPOINT])
+    damage(tensors, meta)
+    model_file.save(checkpoint, tensors, meta)
+    with pytest.raises(ModelFileError, match="RESUME: the checkpoint .* (does not continue this run|is incomplete or damaged)"):
+        run_pretrain(output, resume=checkpoint)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .patches import cut_patches, valid_at
@@ -23,9 +24,6 @@ __all__ = [
     "random_valid_positions",
     "cut_patches",
 ]
-
-MAX_CLASS_VALUE = 0xFFFFFFFF
-"""The largest class value a class raster can hold (UInt32)."""
 
 _PALETTE = [
     "#2e9e44", "#d8412f", "#3465c9", "#e8b321", "#8b45b8", "#2bb0b5",

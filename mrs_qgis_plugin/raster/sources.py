@@ -159,8 +159,13 @@ def _bounds_in(source: Grid, target: Grid) -> tuple[float, float, float, float]:
     return tuple(transform.TransformBounds(*source.bounds(), 21))
 
 
+def _coordinate(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def _format_bounds(bounds: tuple[float, float, float, float]) -> str:
-    return "x {:.6g}..{:.6g}, y {:.6g}..{:.6g}".format(bounds[0], bounds[2], bounds[1], bounds[3])
+    xmin, ymin, xmax, ymax = map(_coordinate, bounds)
+    return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
 
 
 def align(

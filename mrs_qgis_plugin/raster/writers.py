@@ -20,6 +20,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
+from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import atomic_output, fsync_file
 from ...model_core.errors import InputError
 from .samples import ClassInfo
@@ -70,10 +71,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
 def class_data_type(classes: Sequence[ClassInfo]) -> int:
     """The smallest unsigned GDAL type that holds every class value."""
     largest = max(info.value for info in classes)
-    for data_type, limit in ((gdal.GDT_Byte, 0xFF), (gdal.GDT_UInt16, 0xFFFF), (gdal.GDT_UInt32, 0xFFFFFFFF)):
+    for data_type, limit in ((gdal.GDT_Byte, 0xFF), (gdal.GDT_UInt16, 0xFFFF), (gdal.GDT_UInt32, MAX_CLASS_VALUE)):
         if largest <= limit:
             return data_type
-    raise InputError(f"The class value {largest} is larger than {0xFFFFFFFF}; renumber the classes.")
+    raise InputError(f"The class value {largest} is larger than {MAX_CLASS_VALUE}; renumber the classes.")
 
 
 @contextmanager
