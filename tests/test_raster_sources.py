@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+from osgeo import gdal
 from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster import stats
-from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene, Window, tiles, window_from_extent
+from mrs.mrs_qgis_plugin.raster.sources import BLOCK_CACHE_BYTES, RasterInput, Scene, Window, tiles, window_from_extent
 
 SHIFTED_UTM32 = "+proj=tmerc +lat_0=0 +lon_0=9 +k=0.9996 +x_0=400000 +y_0=-1000 +datum=WGS84 +units=m +no_defs"
 """UTM 32N with false easting and northing moved: x' = x - 100000, y' = y - 1000."""
@@ -262,3 +263,16 @@ def test_nan_and_inf_everywhere_count_as_nodata(tmp_path):
         with pytest.raises(InputError, match=r"No pixel has valid values"):
             stats.sample_valid_pixels(scene, 5, seed=0)
 
+
+
+def test_an_open_scene_bounds_the_gdal_block_cache_and_restores_it(tmp_path):
+    before = gdal.GetCacheMax()
+    gdal.SetCacheMax(1 << 30)
+    try:
+        path = write_raster(tmp_path / "hsi.tif", np.ones((3, 4, 4), np.float32))
+        scene = Scene.open(RasterInput(str(path), "hsi"), [])
+        assert gdal.GetCacheMax() == BLOCK_CACHE_BYTES
+        scene.close()
+        assert gdal.GetCacheMax() == 1 << 30
+    finally:
+        gdal.SetCacheMax(before)

@@ -21,6 +21,11 @@ TILE_SIZE = 256
 
 MIN_HSI_BANDS = 3
 
+BLOCK_CACHE_BYTES = 64 * 2**20
+"""GDAL's block cache while a scene is open. Every block is read about once, so a small
+cache loses little, and it keeps memory flat whatever the raster size (GDAL's default,
+5 % of the RAM, would fill up with blocks that are never read again)."""
+
 _NM_UNITS = {"nanometers", "nanometer", "nanometres", "nanometre", "nm"}
 _UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm"}
 _MICROMETRE_GUESS_LIMIT = 30.0
@@ -357,6 +362,8 @@ class Scene:
         ]
         self.wavelengths = wavelengths
         self._sources = sources
+        self._cache_before = gdal.GetCacheMax()
+        gdal.SetCacheMax(min(self._cache_before, BLOCK_CACHE_BYTES))
 
     @classmethod
     def open(cls, hsi: RasterInput, aux: Sequence[RasterInput], hooks: Hooks | None = None) -> "Scene":
@@ -429,6 +436,8 @@ class Scene:
     def close(self) -> None:
         for source in self._sources:
             source.close()
+        if self._sources:
+            gdal.SetCacheMax(self._cache_before)
         self._sources = []
 
     def __enter__(self) -> "Scene":
