@@ -37,6 +37,7 @@ class TrainSettings:
     lr: float = 1e-4
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
+    encoder_lr_scale: float = 1.0
     clip_norm: float = 1.0
     seed: int = 0
     device: str = "auto"
@@ -95,14 +96,18 @@ def random_flips(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
-    """AdamW without weight decay on biases, norms and tokens (as in MAE)."""
-    decay, no_decay = [], []
-    for parameter in model.parameters():
+    """AdamW without weight decay on biases, norms and tokens (as in MAE); the encoder's
+    learning rate is `encoder_lr_scale` times the others'."""
+    groups: Dict[Tuple[bool, bool], List[nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
         if parameter.requires_grad:
-            (decay if parameter.ndim >= 2 and parameter.shape[:2] != (1, 1) else no_decay).append(parameter)
-    return torch.optim.AdamW([{"params": decay, "weight_decay": settings.weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}],
-                             lr=settings.lr, betas=(0.9, 0.95))
+            decays = parameter.ndim >= 2 and parameter.shape[:2] != (1, 1)
+            groups.setdefault((name.startswith("encoder."), decays), []).append(parameter)
+    return torch.optim.AdamW(
+        [{"params": params, "weight_decay": settings.weight_decay if decays else 0.0,
+          "lr_scale": settings.encoder_lr_scale if encoder else 1.0}
+         for (encoder, decays), params in sorted(groups.items())],
+        lr=settings.lr, betas=(0.9, 0.95))
 
 
 def data_fingerprint(data: torch.Tensor, targets: Optional[torch.Tensor]) -> str:
@@ -303,7 +308,7 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
             if settings.flips:
                 x = random_flips(x, generator)
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(state.step, total_steps, settings.lr, warmup)
+                group["lr"] = group["lr_scale"] * learning_rate(state.step, total_steps, settings.lr, warmup)
             with autocast(device, dtype):
                 loss = phase.loss(model, x, y, generator)
             optimizer.zero_grad(set_to_none=True)
@@ -325,7 +330,7 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
         figures = phase.validate(model)
         if figures is not None:
             record.update(figures)
-            if state.best_score is None or figures["score"] > state.best_score:
+            if state.best_score is None or figures["score"] >= state.best_score:
                 state.best_score, state.best_epoch = figures["score"], state.epoch + 1
                 best = {name: tensor.detach().to("cpu", copy=True)
                         for name, tensor in model.state_dict().items()}
@@ -395,9 +400,10 @@ class FinetunePhase(Phase):
         logits = predict_logits(model, x, self.batch_size, self.device, self.dtype)
         loss = float(F.cross_entropy(logits, y.cpu()))
         figures = accuracy(y.cpu().numpy(), logits.argmax(1).numpy(), logits.shape[1])
-        # Ties in accuracy, common with few validation pixels, go to the lower loss.
+        # Ties, common with few validation pixels, go to the later epoch: the validation
+        # loss would favour the first, least trained, epochs to reach the best accuracy.
         return {"val_accuracy": figures.overall, "val_kappa": figures.kappa, "val_loss": loss,
-                "score": figures.overall - 1e-6 * min(loss, 1e5)}
+                "score": figures.overall}
 
 
 def balanced_class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -471,7 +477,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     """Fine-tune a classifier on labelled patches and write the classifier model file.
 
     Labels are class indices 0..K-1 into `classes`. The epoch kept is the one with the
-    best accuracy on the validation patches (ties: lower validation loss); without
+    best accuracy on the validation patches (ties: the later epoch); without
     validation patches, the last one.
     """
     hooks = hooks or Hooks()

@@ -137,6 +137,7 @@ def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_ep
     scores = [h["val_accuracy"] for h in training["history"]]
     assert training["val_accuracy"] == max(scores) >= 0.95
     assert scores[training["best_epoch"] - 1] == max(scores)
+    assert training["best_epoch"] == max(i + 1 for i, score in enumerate(scores) if score == max(scores))
     classifier = load_classifier(output, 6, 1)
     test_x, test_y = toy_classes(60, seed=2)
     with torch.no_grad():
