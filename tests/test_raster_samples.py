@@ -118,6 +118,21 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
 
 
+def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_path):
+    """PROJ never returns when asked to turn x = -4.7e30 in Web Mercator into a longitude."""
+    lonlat = write_raster(tmp_path / "lonlat.tif", np.ones((3, 4, 4), np.float32), (9.0, 1e-4, 0.0, 46.0, 0.0, -1e-4),
+                          crs="EPSG:4326")
+    centres = [(9.0 + (col + 0.5) * 1e-4, 46.0 - (row + 0.5) * 1e-4) for row, col in ((1, 2), (3, 0))]
+    mercator = transform_points(centres, "EPSG:4326", "EPSG:3857") + [(-4.7e30, 2.7e16)]
+    features = [(point_wkt(x, y), {"class": value}) for (x, y), value in zip(mercator, (1, 2, 2))]
+    path = write_vector(tmp_path / "points.gpkg", features, INT_FIELDS, crs="EPSG:3857")
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(lonlat, "lonlat"), []) as scene:
+        labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(1, 2, 1), (3, 0, 2)]
+    assert any("1 of the 3 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
+
+
 def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
     path = _points(tmp_path, POINTS)
     labels = samples.labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")

@@ -158,6 +158,16 @@ def test_sources_that_do_not_overlap_are_an_error_naming_both_layers(tmp_path):
         Scene.open(RasterInput(hsi, "my hsi"), [RasterInput(dsm, "my dsm")])
 
 
+def test_an_aux_raster_at_absurd_coordinates_in_another_crs_is_an_error_not_a_hang(tmp_path):
+    """PROJ never returns when asked to turn x = -4.7e30 in Web Mercator into a longitude."""
+    _data, hsi = _hsi(tmp_path, crs="EPSG:4326", geotransform=(9.0, 1e-4, 0.0, 46.0, 0.0, -1e-4))
+    absurd = (-4.7e30, 1.0, 0.0, 2.7e16, 0.0, -1.0)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((20, 30), np.float32), absurd, crs="EPSG:3857")
+    with pytest.raises(InputError, match=r"The layer 'my dsm' lies at x -4.7e\+30\.\.-4.7e\+30, y .* in EPSG:3857, "
+                                         r"far outside the area of that CRS"):
+        Scene.open(RasterInput(hsi, "my hsi"), [RasterInput(dsm, "my dsm")])
+
+
 def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=2)
     with pytest.raises(InputError, match=r"The hyperspectral layer 'two' has 2 bands; at least 3 are needed"):

@@ -11,7 +11,9 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .patches import cut_patches, valid_at
-from .sources import TILE_SIZE, Grid, Scene, Window, align, crs_label, gdal_call, open_raster, srs_from_wkt, tiles
+from .sources import (
+    TILE_SIZE, Grid, Scene, Window, align, crs_label, gdal_call, open_raster, reprojectable, srs_from_wkt, tiles
+)
 from .stats import RandomSubset, no_valid_pixel_error
 
 __all__ = [
@@ -262,7 +264,9 @@ def _feature_pixels(
     """Rows and columns of the grid pixels a feature's geometry covers (empty when outside)."""
     geometry = geometry.Clone()
     if transform is not None:
-        error, _message = gdal_call(geometry.Transform, transform)
+        error = ogr.OGRERR_FAILURE
+        if reprojectable(geometry.GetEnvelope()):
+            error, _message = gdal_call(geometry.Transform, transform)
         if error != ogr.OGRERR_NONE:
             return np.empty(0, np.int64), np.empty(0, np.int64)
     if geometry.GetDimension() == 0:
@@ -507,6 +511,8 @@ def _mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hook
             continue
         geometry = geometry.Clone()
         if transform is not None:
+            if not reprojectable(geometry.GetEnvelope()):
+                continue
             geometry.Transform(transform)
         rasterizer.add(geometry)
     if rasterizer.count == 0:

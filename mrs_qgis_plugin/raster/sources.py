@@ -32,6 +32,10 @@ _MICROMETRE_GUESS_LIMIT = 30.0
 """Wavelengths without units and all below this are taken as micrometres."""
 _EDGE = 1e-6
 """Pixel fraction by which a rectangle may cross a pixel edge without touching that pixel."""
+MAX_COORDINATE = 1e9
+"""Largest coordinate that is reprojected. No CRS on Earth reaches it (in metres, feet or
+degrees), and PROJ never returns on some coordinates beyond it (a longitude of 1e30
+radians is wrapped into -pi..pi one turn at a time)."""
 
 
 @dataclass(frozen=True)
@@ -157,15 +161,25 @@ class Grid:
         return close and self.same_crs(other)
 
 
-def _bounds_in(source: Grid, target: Grid) -> tuple[float, float, float, float]:
+def reprojectable(bounds: tuple[float, ...]) -> bool:
+    """Whether coordinates within these bounds can be handed to PROJ (see MAX_COORDINATE)."""
+    return all(abs(value) <= MAX_COORDINATE for value in bounds)
+
+
+def _bounds_in(source: Grid, target: Grid, name: str) -> tuple[float, float, float, float]:
     if source.same_crs(target):
         return source.bounds()
+    if not reprojectable(source.bounds()):
+        raise InputError(
+            f"The layer '{name}' lies at {_format_bounds(source.bounds())} in {crs_label(source.crs_wkt)}, far "
+            "outside the area of that CRS, so it cannot be reprojected. Check its georeferencing (geotransform and CRS)."
+        )
     transform = osr.CoordinateTransformation(srs_from_wkt(source.crs_wkt), srs_from_wkt(target.crs_wkt))
     return tuple(transform.TransformBounds(*source.bounds(), 21))
 
 
 def _coordinate(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".")
+    return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1e12 else f"{value:.6g}"
 
 
 def _format_bounds(bounds: tuple[float, float, float, float]) -> str:
@@ -203,7 +217,7 @@ def align(
             f"The layer '{grid_name}' has a rotated grid, onto which '{name}' cannot be warped. "
             f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
         )
-    source_bounds = _bounds_in(source, grid)
+    source_bounds = _bounds_in(source, grid, name)
     target_bounds = grid.bounds()
     if (
         source_bounds[0] >= target_bounds[2]
