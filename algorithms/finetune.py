@@ -1,5 +1,6 @@
 """Train a land-cover classifier from labelled samples, starting from a pretrained model or from scratch."""
 
+import dataclasses
 from typing import Any, Dict
 
 from qgis.core import (
@@ -34,6 +35,7 @@ class FinetuneAlgorithm(MrsAlgorithm):
     PRETRAINED = "PRETRAINED"
     VALIDATION_FRACTION = "VALIDATION_FRACTION"
     CLASS_WEIGHTING = "CLASS_WEIGHTING"
+    ENCODER_LR_FACTOR = "ENCODER_LR_FACTOR"
     VALIDATION_ACCURACY = "VALIDATION_ACCURACY"
     VALIDATION_KAPPA = "VALIDATION_KAPPA"
     BEST_EPOCH = "BEST_EPOCH"
@@ -60,7 +62,19 @@ class FinetuneAlgorithm(MrsAlgorithm):
             maximum=0.9,
             integer=False,
         )
-        self.add_training_parameters(epochs=50, batch_size=64, learning_rate=1e-4)
+        self.add_training_parameters(epochs=100, batch_size=64, learning_rate=5e-4)
+        self.add_number_parameter(
+            self.ENCODER_LR_FACTOR,
+            "Encoder learning-rate factor",
+            "The transformer encoder learns at this fraction of the learning rate, the CNN branch and the "
+            "classifier head at the full rate, so that a few labels adjust pretrained features rather than "
+            "overwrite them. 1 trains every part at the same rate.",
+            0.2,
+            minimum=0.01,
+            maximum=1.0,
+            integer=False,
+            advanced=True,
+        )
         self.add_with_help(
             QgsProcessingParameterBoolean(self.CLASS_WEIGHTING, "Weight classes by rarity", defaultValue=True),
             "Weights each class's samples by the inverse of its share of the samples, so that rare "
@@ -90,7 +104,10 @@ class FinetuneAlgorithm(MrsAlgorithm):
             pretrained=self.optional_file(parameters, self.PRETRAINED, context),
             preset=self.parameterAsEnumString(parameters, self.PRESET, context),
             val_fraction=self.parameterAsDouble(parameters, self.VALIDATION_FRACTION, context),
-            settings=self.train_settings(parameters, context, hooks),
+            settings=dataclasses.replace(
+                self.train_settings(parameters, context, hooks),
+                encoder_lr_scale=self.parameterAsDouble(parameters, self.ENCODER_LR_FACTOR, context),
+            ),
             class_weighting=self.parameterAsBool(parameters, self.CLASS_WEIGHTING, context),
             output=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
             hooks=hooks,

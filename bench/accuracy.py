@@ -3,7 +3,8 @@
 On each benchmark scene of ../shared/data (hsi.tif, aux.tif, train.tif, test.tif,
 classes.csv), with the protocol of its README: label budgets of 5 and 20 pixels per
 class drawn from train.tif with numpy's default_rng(seed), and all of train.tif;
-pretraining on the whole scene without labels, shared by every budget of one seed;
+pretraining on the whole scene without labels, shared by every budget of one seed (or,
+with --pretrain-seed, one pretraining shared by every seed);
 identical fine-tuning for the three arms; the epoch kept is chosen on a validation
 split of the training pixels; test.tif is used only to score the finished map.
 Everything runs through the plugin's own jobs (the code the Processing algorithms
@@ -124,20 +125,22 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
     work = Path(tempfile.mkdtemp(prefix=f"mrs-accuracy-{scene.name}-"))
     for seed in args.seeds:
         pretrained: Dict[str, str] = {}
+        pretrain_seed = args.pretrain_seed if args.pretrain_seed is not None else seed
         for arm in ARMS[1:]:
-            common_settings = {"scene": scene.name, "preset": args.preset, "seed": seed, "arm": arm,
+            common_settings = {"scene": scene.name, "preset": args.preset, "seed": pretrain_seed, "arm": arm,
                                "samples": args.pretrain_samples, "epochs": args.pretrain_epochs,
                                "ratio": args.mask_ratio, "lr": args.pretrain_lr}
-            path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{seed}-{run_key(common_settings)}.safetensors"
+            path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{pretrain_seed}-{run_key(common_settings)}.safetensors"
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 started = time.perf_counter()
                 jobs.pretrain_job(layers, preset=args.preset, samples=args.pretrain_samples,
                                   masking=MaskingSettings(arm, args.mask_ratio, args.mask_ratio),
                                   settings=TrainSettings(epochs=args.pretrain_epochs, batch_size=args.pretrain_batch,
-                                                         lr=args.pretrain_lr, seed=seed, device=args.device),
+                                                         lr=args.pretrain_lr, seed=pretrain_seed,
+                                                         device=args.device),
                                   output=str(path), hooks=log)
-                print(f"{scene.name} seed {seed}: {arm} pretraining took {time.perf_counter() - started:.0f} s",
+                print(f"{scene.name} seed {pretrain_seed}: {arm} pretraining took {time.perf_counter() - started:.0f} s",
                       flush=True)
             pretrained[arm] = str(path)
         for per_class in args.budgets:
@@ -148,6 +151,7 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                 settings = {"scene": scene.name, "preset": args.preset, "seed": seed, "budget": budget_label(per_class),
                             "arm": arm, "pretrained": None if arm == "none" else Path(pretrained[arm]).name,
                             "epochs": args.finetune_epochs[budget_label(per_class)], "lr": args.finetune_lr,
+                            "encoder_lr_scale": args.encoder_lr_scale,
                             "batch": args.finetune_batch, "val_fraction": args.val_fraction}
                 key = run_key(settings)
                 if key in done:
@@ -160,7 +164,8 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                     pretrained=None if arm == "none" else pretrained[arm], preset=args.preset,
                     val_fraction=args.val_fraction, class_weighting=True, output=str(model), hooks=log,
                     settings=TrainSettings(epochs=settings["epochs"], batch_size=args.finetune_batch,
-                                           lr=args.finetune_lr, seed=seed, device=args.device))
+                                           lr=args.finetune_lr, encoder_lr_scale=args.encoder_lr_scale, seed=seed,
+                                           device=args.device))
                 trained = time.perf_counter()
                 class_map = work / f"map-{key}.tif"
                 jobs.classify_job(str(model), layers, output=str(class_map), confidence=None, tile_size=256,
@@ -203,7 +208,8 @@ def summarise(records: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def markdown(summary: Dict[str, Any], args) -> str:
     lines = [f"Preset `{args.preset}`; pretraining {args.pretrain_samples} samples x {args.pretrain_epochs} epochs "
-             f"(mask ratio {args.mask_ratio}); fine-tuning epochs {args.finetune_epochs}, lr {args.finetune_lr}; "
+             f"(mask ratio {args.mask_ratio}, seed {'as fine-tuning' if args.pretrain_seed is None else args.pretrain_seed}); "
+             f"fine-tuning epochs {args.finetune_epochs}, lr {args.finetune_lr}, encoder factor {args.encoder_lr_scale}; "
              f"seeds {','.join(map(str, args.seeds))}.", ""]
     for scene, budgets in summary.items():
         lines += [f"**{scene}**", "", "| labels per class | arm | OA % | AA % | kappa |", "|---|---|---|---|---|"]
@@ -237,9 +243,14 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--pretrain-batch", type=int, default=128)
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--mask-ratio", type=float, default=0.3)
+    parser.add_argument("--pretrain-seed", type=int, default=None,
+                        help="one pretraining (per arm) with this seed, shared by every fine-tuning seed; "
+                             "by default each seed pretrains its own")
     parser.add_argument("--finetune-epochs", default="5:200,20:100,all:40",
                         help="epochs per label budget")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
+    parser.add_argument("--encoder-lr-scale", type=float, default=0.2,
+                        help="the encoder's fraction of the fine-tuning learning rate (ENCODER_LR_FACTOR)")
     parser.add_argument("--finetune-batch", type=int, default=64)
     parser.add_argument("--val-fraction", type=float, default=0.2)
     args = parser.parse_args(argv)

@@ -49,7 +49,9 @@ class TrainSettings:
         checks = [(self.epochs >= 1, f"The number of epochs must be at least 1; got {self.epochs}."),
                   (self.batch_size >= 1, f"The batch size must be at least 1; got {self.batch_size}."),
                   (self.lr > 0, f"The learning rate must be positive; got {self.lr}."),
-                  (0 <= self.warmup_fraction < 1, "The warm-up fraction must lie in [0, 1).")]
+                  (0 <= self.warmup_fraction < 1, "The warm-up fraction must lie in [0, 1)."),
+                  (0 < self.encoder_lr_scale <= 1,
+                   f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}.")]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)

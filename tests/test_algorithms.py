@@ -163,6 +163,7 @@ def test_finetune_from_the_pretrained_model_keeps_the_best_epoch_and_the_class_n
     assert metadata["pretrained_from"]["file"] == "pretrained.safetensors"
     training = metadata["training"]
     assert training["pretrained"] is True
+    assert training["settings"]["encoder_lr_scale"] == 0.2
     assert (training["train_samples"], training["validation_samples"]) == (7 * 6, 7 * 2)
     history = [epoch["val_accuracy"] for epoch in training["history"]]
     assert len(history) == QUICK_FINETUNE["EPOCHS"]
@@ -227,17 +228,16 @@ def test_the_outputs_are_loaded_with_the_models_class_names_and_colours_and_a_co
 def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, classifier, classified, tmp_path):
     x0, y0 = ORIGIN
     extent = f"{x0 + 8},{x0 + 24},{y0 - 40},{y0 - 16} [EPSG:32632]"
-    parameters = {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": extent, "PRECISION": "fp32",
-                  "OUTPUT": str(tmp_path / "part.tif")}
+    parameters = {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": extent, "OUTPUT": str(tmp_path / "part.tif")}
     feedback = RecordingFeedback()
     part = read_raster(run("mrs:classify", parameters, feedback)["OUTPUT"])
     device = resolve_device("auto")
-    start = f"Classifying with 'classifier.safetensors' (tiny preset, 7 classes) on {device}, float32, batches of "
+    start = f"Classifying with 'classifier.safetensors' (tiny preset, 7 classes) on {device}, "
     assert any(line.startswith(start) for line in feedback.infos)
     whole = read_raster(classified.results["OUTPUT"])
     assert part.values.shape == (24, 16)
     assert part.geotransform == (x0 + 8, 1.0, 0.0, y0 - 16, 0.0, -1.0)
-    # The same pixels with the same neighbourhoods: the same classes (bar rounding ties).
+    # The same pixels with the same neighbourhoods and precision: the same classes (bar rounding ties).
     assert np.mean(part.values == whole.values[16:40, 8:24]) > 0.99
 
 

@@ -7,7 +7,7 @@ import torch
 from model_core import model_file
 from model_core.config import PRESETS
 from model_core.device import resolve_device, resolve_precision
-from model_core.errors import Canceled, DeviceError, ModelFileError
+from model_core.errors import Canceled, DeviceError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
 from model_core.training import (MaskingSettings, TrainSettings, balanced_class_weights,
@@ -161,6 +161,35 @@ def test_fine_tuning_starts_from_the_pretrained_encoder(tmp_path):
     run_finetune(scratch, toy_classes(30), toy_classes(9, seed=1), settings={"epochs": 1, "lr": 1e-12})
     scratch_encoder = load_classifier(scratch).model.encoder.state_dict()
     assert not torch.allclose(scratch_encoder["spatial.embed.weight"], pretrained.encoder_state["spatial.embed.weight"])
+
+
+def test_the_encoder_learns_at_its_fraction_of_the_rate_and_the_rest_at_the_full_rate(tmp_path):
+    pretrained_path = str(tmp_path / "pretrained.safetensors")
+    run_pretrain(pretrained_path)
+    pretrained = load_pretrained(pretrained_path, 6, 1)
+
+    def trained(lr: float, scale: float) -> dict:
+        output = str(tmp_path / f"classifier-{lr}-{scale}.safetensors")
+        run_finetune(output, toy_classes(30), toy_classes(9, seed=1), pretrained_encoder=pretrained.encoder_state,
+                     settings={"epochs": 2, "lr": lr, "encoder_lr_scale": scale})
+        return load_classifier(output).model.state_dict()
+
+    def largest_change(state: dict, start: dict, names) -> float:
+        return max((state[name] - start[name]).abs().max().item() for name in names)
+
+    untrained, slow_encoder, same_rate = trained(1e-12, 1.0), trained(1e-3, 1e-6), trained(1e-3, 1.0)
+    encoder = [name for name in untrained if name.startswith("encoder.")]
+    others = [name for name in untrained if not name.startswith("encoder.") and untrained[name].is_floating_point()]
+    assert largest_change(slow_encoder, untrained, encoder) < 1e-5 < largest_change(same_rate, untrained, encoder)
+    assert largest_change(slow_encoder, untrained, others) > 1e-4
+    assert largest_change(slow_encoder, untrained, others) == pytest.approx(largest_change(same_rate, untrained, others),
+                                                                            rel=0.5)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, 1.5])
+def test_an_encoder_learning_rate_factor_outside_0_1_is_refused(scale):
+    with pytest.raises(InputError, match="encoder learning-rate factor"):
+        settings(encoder_lr_scale=scale).validate()
 
 
 def test_balanced_class_weights_equalise_the_classes():
