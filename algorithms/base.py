@@ -594,4 +594,4 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         parameterAs* methods only, and start no processes (no multiprocessing,
         DataLoader with num_workers=0).
         """
-        raise NotImplementedError(f"The algorithm {self.ALGORITHM_ID} does no work yet in this version of the plugin.")
+        raise NotImplementedError(f"{type(self).__name__} must define execute().")

@@ -82,7 +82,16 @@ def peaks(device: torch.device) -> Dict[str, float]:
 
 
 def peak_rss_mb() -> float:
-    """The process' peak resident memory so far, in MiB (Linux reports KiB)."""
+    """The process' peak resident memory so far, in MiB.
+
+    Linux's VmHWM starts afresh when a program is executed; getrusage's ru_maxrss does
+    not: a worker started from a big process inherits that process' peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

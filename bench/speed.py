@@ -24,16 +24,21 @@ def summary_lines(model: Dict[str, Any], memory: Dict[str, Any], throughput: Dic
              f"{model['machine']['torch']}, {model['machine']['device']}. Matmul peak measured in this run: "
              f"fp32 {peaks['fp32_matmul_gflops']} GFLOP/s, bf16 {peaks['bf16_matmul_gflops']} GFLOP/s "
              f"(reference machine: {REFERENCE['fp32_matmul_gflops']} / {REFERENCE['bf16_matmul_gflops']}).", "",
-             "| preset | precision | pretrain samples/s | fine-tune samples/s | classify px/s (forward) | "
-             "classify fraction of peak | classify vs reference | pretrain vs reference |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Each figure: measured; fraction of this run's matmul peak of that precision; ratio to the reference "
+             "code's figure; that ratio on a machine of the reference's fp32 peak (normalised).", "",
+             "| preset | precision | pretrain samples/s | fine-tune samples/s | classify px/s (forward) |",
+             "|---|---|---|---|---|"]
     for name, entry in model["presets"].items():
         for precision in ("fp32", "bf16"):
             if precision in entry:
                 f = entry[precision]
-                lines.append(f"| {name} | {precision} | {f['pretrain_samples_per_s']} | {f['finetune_samples_per_s']} | "
-                             f"{f['classify_pixels_per_s']} | {f['classify_pixels_fraction_of_peak']} | "
-                             f"{f['classify_pixels_vs_reference']}x | {f['pretrain_samples_vs_reference']}x |")
+                pretrain, finetune, classify = (
+                    f"{f[key + '_per_s']} ({fraction}{f[key + '_vs_reference']}x; "
+                    f"{f[key + '_vs_reference_peak_normalised']}x)"
+                    for key, fraction in (("pretrain_samples", f"{f['pretrain_samples_fraction_of_peak']}; "),
+                                          ("finetune_samples", ""),
+                                          ("classify_pixels", f"{f['classify_pixels_fraction_of_peak']}; ")))
+                lines.append(f"| {name} | {precision} | {pretrain} | {finetune} | {classify} |")
     lines += ["", "Whole pipeline (read, predict, write class map and confidence):", "",
               "| preset | scene | pixels/s | peak memory MiB |", "|---|---|---|---|"]
     for report in (throughput, memory):
