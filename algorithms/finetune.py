@@ -56,7 +56,9 @@ class FinetuneAlgorithm(MrsAlgorithm):
             self.VALIDATION_FRACTION,
             "Validation fraction",
             "Fraction of the samples of each class held out to choose the best epoch and to report "
-            "validation accuracy, between 0 and 0.9; with 0 all samples train and the last epoch is kept.",
+            "validation accuracy, between 0 and 0.9; with 0 all samples train and the last epoch is kept. "
+            "With few samples per class (under about 20) choose 0: a validation set of one or two pixels per "
+            "class picks epochs by chance, and the held-out samples are missed in training.",
             0.2,
             minimum=0.0,
             maximum=0.9,
