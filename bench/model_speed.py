@@ -135,11 +135,8 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
             figures = measure(name, precision, str(device), args.seconds, args.steps)
             peak = measured_peaks["bf16_matmul_gflops" if precision == "bf16" else "fp32_matmul_gflops"]
             entry[precision] = {**{k: round(v, 1) for k, v in figures.items()},
-                                **derived(figures, work, peak)}
+                                **derived(figures, work, peak), **peak_normalised(figures, measured_peaks)}
         report["presets"][name] = entry
-    for entry in report["presets"].values():
-        for precision in args.precisions.split(","):
-            entry[precision].update(peak_normalised(entry[precision], measured_peaks))
     write_json("model_speed", report)
     return report
 

@@ -258,17 +258,24 @@ def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name:
     return indices
 
 
+def _on_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None) -> ogr.Geometry | None:
+    """A copy of the geometry in the grid's CRS, or None when it cannot be reprojected."""
+    geometry = geometry.Clone()
+    if transform is None:
+        return geometry
+    if not reprojectable(geometry.GetEnvelope()):
+        return None
+    error, _message = gdal_call(geometry.Transform, transform)
+    return geometry if error == ogr.OGRERR_NONE else None
+
+
 def _feature_pixels(
     geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, rasterizer: "_Rasterizer", grid: Grid, tile_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the grid pixels a feature's geometry covers (empty when outside)."""
-    geometry = geometry.Clone()
-    if transform is not None:
-        error = ogr.OGRERR_FAILURE
-        if reprojectable(geometry.GetEnvelope()):
-            error, _message = gdal_call(geometry.Transform, transform)
-        if error != ogr.OGRERR_NONE:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+    geometry = _on_grid(geometry, transform)
+    if geometry is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     if geometry.GetDimension() == 0:
         return _point_pixels(geometry, grid)
     return rasterizer.pixels(geometry, tile_size)
@@ -509,12 +516,9 @@ def _mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hook
         geometry = feature.GetGeometryRef()
         if geometry is None or geometry.IsEmpty() or geometry.GetDimension() != 2:
             continue
-        geometry = geometry.Clone()
-        if transform is not None:
-            if not reprojectable(geometry.GetEnvelope()):
-                continue
-            geometry.Transform(transform)
-        rasterizer.add(geometry)
+        geometry = _on_grid(geometry, transform)
+        if geometry is not None:
+            rasterizer.add(geometry)
     if rasterizer.count == 0:
         raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
     return rasterizer

@@ -167,15 +167,16 @@ def reprojectable(bounds: tuple[float, ...]) -> bool:
 
 
 def _bounds_in(source: Grid, target: Grid, name: str) -> tuple[float, float, float, float]:
+    bounds = source.bounds()
     if source.same_crs(target):
-        return source.bounds()
-    if not reprojectable(source.bounds()):
+        return bounds
+    if not reprojectable(bounds):
         raise InputError(
-            f"The layer '{name}' lies at {_format_bounds(source.bounds())} in {crs_label(source.crs_wkt)}, far "
+            f"The layer '{name}' lies at {_format_bounds(bounds)} in {crs_label(source.crs_wkt)}, far "
             "outside the area of that CRS, so it cannot be reprojected. Check its georeferencing (geotransform and CRS)."
         )
     transform = osr.CoordinateTransformation(srs_from_wkt(source.crs_wkt), srs_from_wkt(target.crs_wkt))
-    return tuple(transform.TransformBounds(*source.bounds(), 21))
+    return tuple(transform.TransformBounds(*bounds, 21))
 
 
 def _coordinate(value: float) -> str:
