@@ -26,7 +26,7 @@ from model_core.masking import mrs_mask, spatial_mask  # noqa: E402
 from model_core.model import SSMAE, SSMAEClassifier  # noqa: E402
 from model_core.preprocessing import Normalizer  # noqa: E402
 from model_core.training import (FinetunePhase, MaskingSettings, PretrainPhase, TrainSettings,  # noqa: E402
-                                 run_training)
+                                 TensorSamples, run_training)
 
 N_HSI, N_AUX, N_CLASSES = 63, 2, 6
 BATCH = 128
@@ -73,7 +73,7 @@ def training_rate(config, precision: str, device: str, phase_name: str, batch: i
         model = SSMAEClassifier(config, N_HSI, N_AUX, N_CLASSES)
         targets = torch.arange(data.shape[0]) % N_CLASSES
         phase = FinetunePhase(None, None, batch, resolve_device(device), None)
-    result = run_training(model, phase, data, targets, settings, Hooks(), {})
+    result = run_training(model, phase, TensorSamples(data, targets), settings, Hooks(), {})
     return result.history[-1]["samples_per_second"]
 
 

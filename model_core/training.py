@@ -245,6 +245,53 @@ def _loop_state(values: Any) -> LoopState:
     return state
 
 
+def _format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+class Samples:
+    """The samples of a run, fetched batch by batch by their indices 0..len-1."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """What identifies these samples, so that a checkpoint resumes only its own run."""
+        raise NotImplementedError
+
+    def to(self, device: torch.device) -> "Samples":
+        """These samples, kept where `device` reads them fastest."""
+        return self
+
+    def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Patches (k, C, P, P) float32 and targets (k,) or None, on `device`, in the order of `index`."""
+        raise NotImplementedError
+
+
+class TensorSamples(Samples):
+    """Samples held in memory: patches (N, C, P, P) and, for fine-tuning, targets (N,)."""
+
+    def __init__(self, data: torch.Tensor, targets: Optional[torch.Tensor] = None) -> None:
+        self.data, self.targets = data, targets
+
+    def __len__(self) -> int:
+        return self.data.shape[0]
+
+    def fingerprint(self) -> str:
+        return data_fingerprint(self.data, self.targets)
+
+    def to(self, device: torch.device) -> "TensorSamples":
+        return TensorSamples(_place(self.data, device),
+                             None if self.targets is None else _place(self.targets, device))
+
+    def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        x = self.data[index.to(self.data.device)].to(device, torch.float32, non_blocking=True)
+        y = None if self.targets is None else self.targets[index.to(self.targets.device)].to(device)
+        return x, y
+
+
 def _place(data: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Keep the samples on the GPU when they fit comfortably, else on the CPU."""
     if device.type == "cuda":
@@ -254,15 +301,128 @@ def _place(data: torch.Tensor, device: torch.device) -> torch.Tensor:
     return data
 
 
-def _format_seconds(seconds: float) -> str:
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+@dataclass(frozen=True)
+class Schedule:
+    """Batches per epoch, and the learning rate of every step of the run."""
+
+    steps_per_epoch: int
+    total_steps: int
+    warmup: int
+    base: float
+
+    @classmethod
+    def for_run(cls, count: int, settings: TrainSettings) -> "Schedule":
+        steps = math.ceil(count / settings.batch_size)
+        total = settings.epochs * steps
+        return cls(steps, total, max(1, round(settings.warmup_fraction * total)), settings.lr)
+
+    def rate(self, step: int) -> float:
+        return learning_rate(step, self.total_steps, self.base, self.warmup)
 
 
-def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Optional[torch.Tensor],
-                 settings: TrainSettings, hooks: Hooks, description: Mapping[str, Any],
-                 checkpoint_path: Optional[str] = None, resume_path: Optional[str] = None) -> TrainResult:
+@dataclass
+class Run:
+    """Everything the steps of one run share; `best` holds the selected epoch's weights."""
+
+    model: nn.Module
+    phase: Phase
+    samples: Samples
+    optimizer: torch.optim.Optimizer
+    settings: TrainSettings
+    schedule: Schedule
+    device: torch.device
+    dtype: Optional[torch.dtype]
+    checkpointer: "_Checkpointer"
+    hooks: Hooks
+    best: Optional[Dict[str, torch.Tensor]] = None
+
+    def save(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
+        self.checkpointer.save(self.model, self.optimizer, state, generator, self.best)
+
+
+def epoch_order(seed: int, epoch: int, count: int, generator_state: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Generator, torch.Tensor]:
+    """The epoch's generator and sample order; `generator_state` (from a checkpoint taken
+    inside the epoch) puts the generator back where the interrupted run had it."""
+    generator = epoch_generator(seed, epoch)
+    order = torch.randperm(count, generator=generator)
+    if generator_state is not None:
+        generator.set_state(generator_state)
+    return generator, order
+
+
+def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: torch.Generator,
+               step: int) -> float:
+    """One optimiser step on a batch at the learning rate of `step`; returns the batch loss."""
+    if run.settings.flips:
+        x = random_flips(x, generator)
+    for group in run.optimizer.param_groups:
+        group["lr"] = group["lr_scale"] * run.schedule.rate(step)
+    with autocast(run.device, run.dtype):
+        loss = run.phase.loss(run.model, x, y, generator)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if run.settings.clip_norm > 0:
+        nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.clip_norm)
+    run.optimizer.step()
+    return float(loss.detach())
+
+
+def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
+    """Cancel: checkpoint the last finished batch, say how to resume, raise Canceled."""
+    run.save(state, generator)
+    if run.checkpointer.path:
+        run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
+                      f"'{run.checkpointer.path}' resumes the run (RESUME).")
+    raise Canceled()
+
+
+def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, order: torch.Tensor
+                    ) -> Dict[str, Any]:
+    """Train from batch `state.batch` to the end of epoch `state.epoch`, advancing `state`.
+
+    Returns the epoch's figures: epoch number, mean loss, samples per second, seconds.
+    """
+    started, seen, size = time.perf_counter(), 0, run.settings.batch_size
+    steps = run.schedule.steps_per_epoch
+    run.model.train()
+    for batch in range(state.batch, steps):
+        if run.hooks.is_canceled():
+            _stop(run, state, generator)
+        index = order[batch * size:(batch + 1) * size]
+        x, y = run.samples.fetch(index, run.device)
+        loss = train_step(run, x, y, generator, state.step)
+        state.loss_sum += loss * len(index)
+        state.samples += len(index)
+        state.batch, state.step = batch + 1, state.step + 1
+        seen += len(index)
+        run.hooks.progress(state.step / run.schedule.total_steps)
+        if run.checkpointer.due() and state.batch < steps:
+            run.save(state, generator)
+    seconds = time.perf_counter() - started
+    return {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
+            "samples_per_second": seen / max(seconds, 1e-9), "seconds": seconds}
+
+
+def _keep_if_best(run: Run, state: LoopState, record: Dict[str, Any]) -> None:
+    """Add the validation figures to the epoch's record and keep the weights of the best epoch."""
+    figures = run.phase.validate(run.model)
+    if figures is None:
+        return
+    record.update(figures)
+    if state.best_score is None or figures["score"] >= state.best_score:
+        state.best_score, state.best_epoch = figures["score"], state.epoch + 1
+        run.best = {name: tensor.detach().to("cpu", copy=True) for name, tensor in run.model.state_dict().items()}
+
+
+def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
+    state.history.append(record)
+    state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
+
+
+def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,
+                 description: Mapping[str, Any], checkpoint_path: Optional[str] = None,
+                 resume_path: Optional[str] = None) -> TrainResult:
     """Train `model` in place; on return it holds the selected (or last) epoch's weights.
 
     On cancel, a checkpoint of the last finished batch is written (when
@@ -271,80 +431,33 @@ def run_training(model: nn.Module, phase: Phase, data: torch.Tensor, targets: Op
     settings.validate()
     device = resolve_device(settings.device)
     dtype = resolve_precision(settings.precision, device)
-    count = data.shape[0]
-    steps_per_epoch = math.ceil(count / settings.batch_size)
-    total_steps = settings.epochs * steps_per_epoch
-    warmup = max(1, round(settings.warmup_fraction * total_steps))
+    schedule = Schedule.for_run(len(samples), settings)
     model.to(device)
     optimizer = make_optimizer(model, settings)
-    checkpointer = _Checkpointer(checkpoint_path, phase.name, settings,
-                                 data_fingerprint(data, targets), description)
-    state, generator_state, best = LoopState(), None, None
+    checkpointer = _Checkpointer(checkpoint_path, phase.name, settings, samples.fingerprint(), description)
+    run = Run(model, phase, samples.to(device), optimizer, settings, schedule, device, dtype, checkpointer, hooks)
+    state, generator_state = LoopState(), None
     if resume_path:
-        state, generator_state, best = checkpointer.restore(resume_path, model, optimizer)
+        state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
         hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
                   f"batch {state.batch + 1}.")
-    hooks.log(f"{phase.name.capitalize()}: {count} samples, {settings.epochs} epochs of "
-              f"{steps_per_epoch} batches, on {describe_device(device)}, "
+    hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
+              f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
-    data, targets = _place(data, device), None if targets is None else _place(targets, device)
     started = time.perf_counter()
     while state.epoch < settings.epochs:
-        generator = epoch_generator(settings.seed, state.epoch)
-        order = torch.randperm(count, generator=generator)
-        if generator_state is not None:
-            generator.set_state(generator_state)
-            generator_state = None
-        epoch_started, epoch_samples = time.perf_counter(), 0
-        model.train()
-        for batch in range(state.batch, steps_per_epoch):
-            if hooks.is_canceled():
-                checkpointer.save(model, optimizer, state, generator, best)
-                if checkpoint_path:
-                    hooks.log(f"Canceled after {state.step} of {total_steps} batches; the checkpoint "
-                              f"'{checkpoint_path}' resumes the run (RESUME).")
-                raise Canceled()
-            index = order[batch * settings.batch_size:(batch + 1) * settings.batch_size]
-            x = data[index.to(data.device)].to(device, torch.float32, non_blocking=True)
-            y = None if targets is None else targets[index.to(targets.device)].to(device)
-            if settings.flips:
-                x = random_flips(x, generator)
-            for group in optimizer.param_groups:
-                group["lr"] = group["lr_scale"] * learning_rate(state.step, total_steps, settings.lr, warmup)
-            with autocast(device, dtype):
-                loss = phase.loss(model, x, y, generator)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if settings.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), settings.clip_norm)
-            optimizer.step()
-            state.loss_sum += float(loss.detach()) * len(index)
-            state.samples += len(index)
-            state.batch, state.step = batch + 1, state.step + 1
-            epoch_samples += len(index)
-            hooks.progress(state.step / total_steps)
-            if checkpointer.due() and state.batch < steps_per_epoch:
-                checkpointer.save(model, optimizer, state, generator, best)
-        seconds = time.perf_counter() - epoch_started
-        record: Dict[str, Any] = {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
-                                  "samples_per_second": epoch_samples / max(seconds, 1e-9),
-                                  "seconds": seconds}
-        figures = phase.validate(model)
-        if figures is not None:
-            record.update(figures)
-            if state.best_score is None or figures["score"] >= state.best_score:
-                state.best_score, state.best_epoch = figures["score"], state.epoch + 1
-                best = {name: tensor.detach().to("cpu", copy=True)
-                        for name, tensor in model.state_dict().items()}
-        state.history.append(record)
-        state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
+        generator, order = epoch_order(settings.seed, state.epoch, len(samples), generator_state)
+        generator_state = None
+        record = train_one_epoch(run, state, generator, order)
+        _keep_if_best(run, state, record)
+        _next_epoch(state, record)
         elapsed = time.perf_counter() - started
-        left = elapsed / max(state.step, 1) * (total_steps - state.step) if state.step else 0.0
+        left = elapsed / max(state.step, 1) * (schedule.total_steps - state.step) if state.step else 0.0
         hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
         if state.epoch < settings.epochs and checkpointer.due():
-            checkpointer.save(model, optimizer, state, None, best)
-    if best is not None:
-        model.load_state_dict(best)
+            run.save(state, None)
+    if run.best is not None:
+        model.load_state_dict(run.best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs)
 
 
@@ -462,7 +575,7 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
             "masking": masking_settings.to_dict()}
     checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
-    result = run_training(model, PretrainPhase(masking_settings), data, None, settings, hooks,
+    result = run_training(model, PretrainPhase(masking_settings), TensorSamples(data), settings, hooks,
                           meta, checkpoint, resume_path)
     training = {"settings": settings.to_dict(), "samples": int(data.shape[0]),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
@@ -503,7 +616,8 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     phase = FinetunePhase(weights, validation, max(settings.batch_size, 256), device, dtype)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
     checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
-    result = run_training(model, phase, data, labels, settings, hooks, meta, checkpoint, resume_path)
+    result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint,
+                          resume_path)
     best = result.history[result.best_epoch - 1]
     training = {"settings": settings.to_dict(), "class_weighting": class_weighting,
                 "pretrained": pretrained_encoder is not None,
