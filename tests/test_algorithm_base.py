@@ -4,8 +4,10 @@ import pytest
 import torch
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
 
-from mrs.algorithms.base import MrsAlgorithm, available_cores, cpu_threads, hooks_from_feedback
+from mrs.algorithms.base import MrsAlgorithm, hooks_from_feedback
 from mrs.model_core.errors import Canceled, InputError
+from mrs.mrs_qgis_plugin.parameters import CLASSIFY, Job
+from mrs.mrs_qgis_plugin.runs import available_cores, choose_device, cpu_threads
 
 
 class RecordingFeedback(QgsProcessingFeedback):
@@ -20,17 +22,11 @@ class RecordingFeedback(QgsProcessingFeedback):
 class ScriptedAlgorithm(MrsAlgorithm):
     """An algorithm whose work is given by the test."""
 
-    ALGORITHM_ID = "scripted"
-    DISPLAY_NAME = "Scripted"
-    GROUP_ID = "analysis"
-    DESCRIPTION = "For tests."
+    JOB = Job("scripted", "Scripted", "analysis", "For tests.", (CLASSIFY.parameter("DEVICE"),))
 
     def __init__(self, work=None) -> None:
         super().__init__()
         self.work = work
-
-    def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
-        self.add_device_parameter()
 
     def execute(self, parameters, context, feedback, hooks):
         return self.work(parameters, context, hooks)
@@ -40,6 +36,12 @@ def scripted(work) -> ScriptedAlgorithm:
     algorithm = ScriptedAlgorithm(work)
     algorithm.initAlgorithm()
     return algorithm
+
+
+def device_work(parameters, context, hooks):
+    """The device the DEVICE value chooses, as a run reads and logs it."""
+    device = ScriptedAlgorithm().value(ScriptedAlgorithm.JOB.parameter("DEVICE"), parameters, context, None)
+    return {"DEVICE": str(choose_device(device, hooks))}
 
 
 def test_hooks_report_progress_in_percent_log_lines_and_cancel():
@@ -106,10 +108,7 @@ def test_other_errors_are_not_disguised():
 
 
 def test_the_device_choice_is_logged():
-    def work(parameters, context, hooks):
-        return {"DEVICE": str(algorithm.device(parameters, context, hooks))}
-
-    algorithm = scripted(work)
+    algorithm = scripted(device_work)
     feedback = RecordingFeedback()
     result = algorithm.processAlgorithm({"DEVICE": "cpu"}, QgsProcessingContext(), feedback)
     assert result == {"DEVICE": "cpu"}
@@ -125,9 +124,6 @@ def test_the_device_choice_is_logged():
 
 
 def test_a_missing_gpu_is_a_processing_error_naming_the_device():
-    def work(parameters, context, hooks):
-        return {"DEVICE": str(algorithm.device(parameters, context, hooks))}
-
-    algorithm = scripted(work)
+    algorithm = scripted(device_work)
     with pytest.raises(QgsProcessingException, match="cuda:99"):
         algorithm.processAlgorithm({"DEVICE": "cuda:99"}, QgsProcessingContext(), QgsProcessingFeedback())

@@ -16,11 +16,11 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException, QgsProject
 
-from mrs.algorithms.base import requested_threads
 from mrs.model_core import model_file
 from mrs.model_core.device import PRECISIONS, describe_device, resolve_device
 from mrs.model_core.redundancy import redundant_groups
 from mrs.model_core.training import checkpoint_path_for
+from mrs.mrs_qgis_plugin.runs import requested_threads
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, ORIGIN
 from processing_helpers import (
     N_AUX,

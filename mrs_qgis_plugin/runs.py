@@ -1,0 +1,203 @@
+"""A job run from its parameter values, for every front end (Processing, `bin/mrs`).
+
+A front end reads the values of a job's parameters (mrs_qgis_plugin.parameters)
+its own way: layers as `RasterInput`/`VectorInput`, the extent as
+(xmin, ymin, xmax, ymax) in the CRS of INPUT_HSI, plain values through
+`parameters.read`. `run` hands them to the job function of `jobs` and returns
+the results by output name. What every run shares, the CPU threads and the
+device choice with their log lines, is here too. torch is imported inside the
+functions only.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from ..model_core.hooks import Hooks
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class VectorInput:
+    """A vector source OGR opens ('file.gpkg' or 'file.gpkg|layername=x') and the layer name for messages."""
+
+    path: str
+    name: str
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (fewer than the machine's in a container or under taskset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def cpu_threads(platform: str, cores: int) -> int:
+    """Threads for torch: all cores but one in QGIS desktop, so that its window stays responsive."""
+    return max(1, cores - 1) if platform == "desktop" else cores
+
+
+def requested_threads() -> Optional[int]:
+    """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def use_cpu_threads(platform: str, hooks: Hooks) -> int:
+    """Sets torch's CPU threads for a run on `platform` (QGIS' name: desktop, qgis_process, ...) and logs them."""
+    import torch
+
+    cores = available_cores()
+    threads = requested_threads() or cpu_threads(platform, cores)
+    torch.set_num_threads(threads)
+    hooks.log(f"CPU threads: {threads} of {cores} cores.")
+    return threads
+
+
+def choose_device(name: str, hooks: Hooks) -> Any:
+    """The torch device DEVICE names, logged with the reason for an automatic CPU choice;
+    raises DeviceError when it is not there."""
+    import torch
+
+    from ..model_core.device import describe_device, resolve_device
+
+    device = resolve_device(name)
+    if name == "auto" and device.type == "cpu":
+        why = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
+        hooks.log(f"Device auto: the CPU, because {why} (torch {torch.__version__}).")
+    hooks.log(f"Device: {describe_device(device)}.")
+    return device
+
+
+def _layers(values: Values) -> Any:
+    from .jobs import Layers
+
+    return Layers(values["INPUT_HSI"], list(values.get("INPUT_AUX") or []))
+
+
+def _labels(values: Values, vector: str, field: str, raster: str, name_field: Optional[str] = None) -> Any:
+    """The labelled-pixel parameters as the jobs' `LabelSource` (the raster when given, else the vector)."""
+    from .jobs import LabelSource
+
+    if values.get(raster) is not None:
+        return LabelSource(values[raster].name, raster_path=values[raster].path)
+    samples = values[vector]
+    return LabelSource(samples.name, vector_path=samples.path, class_field=values.get(field),
+                       name_field=values.get(name_field) if name_field else None)
+
+
+def _train_settings(values: Values, hooks: Hooks, **extra: Any) -> Any:
+    """EPOCHS, BATCH_SIZE, LEARNING_RATE, SEED, DEVICE and PRECISION as model_core's `TrainSettings`."""
+    from ..model_core.training import TrainSettings
+
+    return TrainSettings(epochs=values["EPOCHS"], batch_size=values["BATCH_SIZE"], lr=values["LEARNING_RATE"],
+                         seed=values["SEED"], device=str(choose_device(values["DEVICE"], hooks)),
+                         precision=values["PRECISION"], **extra)
+
+
+def _pretrain(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from ..model_core.training import MaskingSettings
+    from .jobs import pretrain_job
+
+    mask = values.get("MASK")
+    result = pretrain_job(
+        _layers(values),
+        preset=values["PRESET"],
+        masking=MaskingSettings(strategy=values["MASKING"], spectral_ratio=values["SPECTRAL_RATIO"],
+                                spatial_ratio=values["SPATIAL_RATIO"]),
+        samples=values["SAMPLES"],
+        settings=_train_settings(values, hooks),
+        output=values["OUTPUT"],
+        hooks=hooks,
+        extent=values.get("EXTENT"),
+        mask_path=mask.path if mask else None,
+        mask_name=mask.name if mask else "",
+        resume=values.get("RESUME"),
+    )
+    return {"OUTPUT": result["path"], "FINAL_LOSS": result["training"]["final_loss"]}
+
+
+def _finetune(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .jobs import finetune_job
+
+    result = finetune_job(
+        _layers(values),
+        _labels(values, "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD"),
+        pretrained=values.get("PRETRAINED"),
+        preset=values["PRESET"],
+        val_fraction=values["VALIDATION_FRACTION"],
+        settings=_train_settings(values, hooks, encoder_lr_scale=values["ENCODER_LR_FACTOR"]),
+        class_weighting=values["CLASS_WEIGHTING"],
+        output=values["OUTPUT"],
+        hooks=hooks,
+        resume=values.get("RESUME"),
+    )
+    training = result["training"]
+    return {"OUTPUT": result["path"], "VALIDATION_ACCURACY": training["val_accuracy"],
+            "VALIDATION_KAPPA": training["val_kappa"], "BEST_EPOCH": training["best_epoch"]}
+
+
+def _classify(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .jobs import classify_job
+
+    summary = classify_job(
+        values["MODEL"],
+        _layers(values),
+        output=values["OUTPUT"],
+        confidence=values.get("OUTPUT_CONFIDENCE"),
+        tile_size=values["TILE_SIZE"],
+        batch_size=values.get("BATCH_SIZE"),
+        device=str(choose_device(values["DEVICE"], hooks)),
+        precision=values["PRECISION"],
+        hooks=hooks,
+        extent=values.get("EXTENT"),
+    )
+    return {"OUTPUT": summary["class_path"], "OUTPUT_CONFIDENCE": summary["confidence_path"]}
+
+
+def _accuracy(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .jobs import accuracy_job
+
+    class_map = values["INPUT"]
+    report = accuracy_job(
+        class_map.path,
+        class_map.name,
+        _labels(values, "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
+        out_html=values["OUTPUT_HTML"],
+        out_json=values.get("OUTPUT_JSON"),
+        out_csv=values.get("OUTPUT_CSV"),
+        hooks=hooks,
+    )
+    paths = report["paths"]
+    return {**{name: paths.get(name) for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")},
+            "OVERALL_ACCURACY": report["overall_accuracy"], "AVERAGE_ACCURACY": report["average_accuracy"],
+            "KAPPA": report["kappa"]}
+
+
+def _redundancy(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .jobs import redundancy_job
+
+    result = redundancy_job(
+        _layers(values),
+        threshold=values["THRESHOLD"],
+        sample_size=values["SAMPLE_SIZE"],
+        seed=values["SEED"],
+        out_png=values["OUTPUT_PNG"],
+        out_csv=values["OUTPUT_CSV"],
+        hooks=hooks,
+        mask_ratio=values["MASK_RATIO"],
+    )
+    return {"OUTPUT_PNG": result["png"], "OUTPUT_CSV": result["csv"], "GROUPS": "; ".join(result["groups"]),
+            "GROUP_COUNT": result["group_count"], "LEAKAGE": result["leakage"]}
+
+
+RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
+    "pretrain": _pretrain, "finetune": _finetune, "classify": _classify, "accuracy": _accuracy,
+    "redundancy": _redundancy,
+}
+
+
+def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
+    """Runs the job `job` (an id of parameters.JOBS) on `values`; returns its results by output name."""
+    return RUNNERS[job](values, hooks)

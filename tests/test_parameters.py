@@ -1,0 +1,91 @@
+"""The jobs' parameter declarations and the checks of plain values, shared by the
+Processing algorithms and bin/mrs: whole numbers are whole and exact, bounds are named."""
+
+import pytest
+from qgis.core import QgsProcessingContext, QgsProcessingException
+
+from mrs.model_core import model_file
+from mrs.model_core.errors import InputError
+from mrs.mrs_qgis_plugin import parameters as spec
+from processing_helpers import QUICK_FINETUNE, algorithms_ready, run, scene_layers, write_test_scene
+
+EPOCHS = spec.PRETRAIN.parameter("EPOCHS")
+BATCH_SIZE = spec.FINETUNE.parameter("BATCH_SIZE")
+SEED = spec.FINETUNE.parameter("SEED")
+
+REFUSED = [
+    (EPOCHS, 2.5, "EPOCHS is 2.5, not a whole number; it must be a whole number of at least 1."),
+    (EPOCHS, "2.5", "EPOCHS is 2.5, not a whole number; it must be a whole number of at least 1."),
+    (EPOCHS, 3_000_000_000, "EPOCHS is 3000000000; it must be a whole number from 1 to 2147483647."),
+    (BATCH_SIZE, str(2 ** 31), "BATCH_SIZE is 2147483648; it must be a whole number from 1 to 2147483647."),
+    (BATCH_SIZE, 0, "BATCH_SIZE is 0; it must be a whole number of at least 1."),
+    (SEED, 2 ** 32, "SEED is 4294967296; it must be a whole number from 0 to 4294967295."),
+    (SEED, "1e30", "SEED is 1000000000000000019884624838656; it must be a whole number from 0 to 4294967295."),
+    (EPOCHS, "ten", "EPOCHS is 'ten'; it must be a whole number of at least 1."),
+    (EPOCHS, "nan", "EPOCHS is 'nan'; it must be a whole number of at least 1."),
+    (spec.PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
+    (spec.PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
+    (spec.FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),
+    (spec.CLASSIFY.parameter("DEVICE"), "GPU", "DEVICE is 'gpu'; use auto, cpu, cuda or cuda:N (N the GPU number, from 0)."),
+]
+
+
+@pytest.mark.parametrize("parameter, value, message", REFUSED, ids=lambda v: str(v)[:30])
+def test_a_refused_value_is_named_with_the_bound_it_breaks(parameter, value, message):
+    with pytest.raises(InputError) as raised:
+        spec.read(parameter, value)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    "parameter, value, expected",
+    [(SEED, "4294967295", 4294967295), (SEED, 3_000_000_000.0, 3_000_000_000), (EPOCHS, "3.0", 3),
+     (EPOCHS, None, 10), (BATCH_SIZE, "", 64), (spec.CLASSIFY.parameter("BATCH_SIZE"), None, None),
+     (spec.FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (spec.CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
+     (spec.FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
+)
+def test_accepted_values_are_read_exactly_with_the_declared_defaults(parameter, value, expected):
+    read = spec.read(parameter, value)
+    assert read == expected and type(read) is type(expected)
+
+
+def test_every_job_has_distinct_parameter_names_with_help_and_a_valid_default():
+    assert list(spec.JOBS) == ["pretrain", "finetune", "classify", "accuracy", "redundancy"]
+    for job in spec.JOBS.values():
+        names = [p.name for p in job.parameters]
+        assert len(names) == len(set(names)), job.name
+        for parameter in job.parameters:
+            assert len(parameter.help) > 20, parameter.name
+            if parameter.default is not None:
+                assert spec.problem(parameter, parameter.default) is None, parameter.name
+        help_text = job.help()
+        assert help_text.startswith(job.description)
+
+
+@pytest.fixture(scope="module")
+def scene(qgis_processing, tmp_path_factory):
+    with algorithms_ready():
+        yield write_test_scene(tmp_path_factory.mktemp("scene"))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"EPOCHS": 2.5}, "EPOCHS is 2.5, not a whole number"),
+     ({"EPOCHS": "2147483648"}, "EPOCHS is 2147483648; it must be a whole number from 1 to 2147483647."),
+     ({"BATCH_SIZE": 3_000_000_000}, "BATCH_SIZE is 3000000000; it must be a whole number from 1 to 2147483647."),
+     ({"SEED": 2 ** 32 + 5}, "SEED is 4294967301; it must be a whole number from 0 to 4294967295.")],
+)
+def test_the_algorithms_refuse_what_they_cannot_take_exactly(scene, tmp_path, changes, message):
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), **QUICK_FINETUNE,
+                  "OUTPUT": str(tmp_path / "model.safetensors"), **changes}
+    with pytest.raises(QgsProcessingException) as raised:
+        run("mrs:finetune", parameters)
+    assert message in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_seed_above_two_to_the_31_is_kept_exactly(scene, tmp_path):
+    output = str(tmp_path / "model.safetensors")
+    run("mrs:finetune", {**scene_layers(scene), "LABELS": str(scene.train), **QUICK_FINETUNE, "EPOCHS": 1,
+                         "VALIDATION_FRACTION": 0, "SEED": 3_000_000_001, "OUTPUT": output})
+    assert model_file.read_metadata(output, [model_file.CLASSIFIER])["training"]["settings"]["seed"] == 3_000_000_001
