@@ -1,0 +1,240 @@
+"""`bin/mrs`: the jobs of the Processing algorithms on a machine without QGIS.
+
+    bin/mrs pretrain --INPUT_HSI=hsi.tif --INPUT_AUX=dsm.tif --OUTPUT=pretrained.safetensors
+
+The parameters, their defaults, checks and help are those of the algorithms
+(mrs_qgis_plugin.parameters); layers are files (rasters GDAL opens, vectors OGR
+opens, 'file.gpkg|layername=x' for one layer of several), and the run is the
+engine's `runs.run`, as in QGIS. Log lines and progress go to stderr, the
+results (NAME:<tab>value, as qgis_process prints them) to stdout. Exit codes:
+0 done, 1 refused input or failed run (one sentence on stderr), 2 a command
+line that names no job or an unknown parameter, 130 canceled (Ctrl-C, SIGTERM).
+Imports numpy, GDAL's bindings, torch and safetensors only, and torch only for a run.
+"""
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+
+from ..model_core.errors import Canceled, InputError, MrsError
+from . import parameters as spec
+from .terminal import TerminalReport, is_first_process, rank
+
+PROGRAM = "bin/mrs"
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
+NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+EXTENT_PATTERN = re.compile(rf"{NUMBER},{NUMBER},{NUMBER},{NUMBER}(?:\[\s*(.+?)\s*\])?\s*")
+VALUE_HINTS = {
+    spec.RASTER: "FILE", spec.RASTERS: "FILE (repeat for more)", spec.VECTOR: "FILE[|layername=NAME]",
+    spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]", spec.INTEGER: "N", spec.NUMBER: "X",
+    spec.BOOLEAN: "true|false", spec.DEVICE: "auto|cpu|cuda|cuda:N", spec.MODEL_FILE: "FILE.safetensors",
+    spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif",
+}
+
+
+class UsageError(Exception):
+    """A command line that names no job, or a parameter the job does not have."""
+
+
+def layer_name(path: str) -> str:
+    """The name QGIS gives a layer loaded from a file: the file name without its extension."""
+    return Path(path.split("|")[0]).stem or path
+
+
+def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
+    """--NAME=value or --NAME value pairs as {NAME: text}; a raster list collects every repetition."""
+    known = {p.name: p for p in job.parameters}
+    given: Dict[str, Any] = {}
+    items = list(arguments)
+    while items:
+        item = items.pop(0)
+        if not item.startswith("--"):
+            raise UsageError(f"'{item}' is not a parameter; give each one as --NAME=value "
+                             f"(see {PROGRAM} {job.name} --help).")
+        name, has_value, value = item[2:].partition("=")
+        if name not in known:
+            raise UsageError(f"{job.name} has no parameter {name}; see {PROGRAM} {job.name} --help for its parameters.")
+        if not has_value:
+            if not items or items[0].startswith("--"):
+                raise UsageError(f"--{name} has no value; write --{name}=value.")
+            value = items.pop(0)
+        if known[name].kind == spec.RASTERS:
+            given.setdefault(name, []).append(value)
+        elif name in given:
+            raise UsageError(f"--{name} is given twice; give it once.")
+        else:
+            given[name] = value
+    return given
+
+
+def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
+    """EXTENT as QGIS writes it on the command line, 'xmin,xmax,ymin,ymax [EPSG:32632]', as
+    (xmin, ymin, xmax, ymax) in the CRS of the hyperspectral raster (the bounds of the extent
+    reprojected, when a CRS is given)."""
+    from osgeo import osr
+
+    from .raster.sources import open_raster, srs_from_wkt
+
+    match = EXTENT_PATTERN.fullmatch(text)
+    if not match:
+        raise InputError(f"EXTENT is '{text}'; write it as xmin,xmax,ymin,ymax in the CRS of INPUT_HSI, "
+                         "or add the CRS of the numbers: xmin,xmax,ymin,ymax [EPSG:32632].")
+    xmin, xmax, ymin, ymax = (float(number) for number in match.groups()[:4])
+    if match.group(5) is None:
+        return xmin, ymin, xmax, ymax
+    source = osr.SpatialReference()
+    if source.SetFromUserInput(match.group(5)) != 0:
+        raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
+    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{layer_name(hsi_path)}'").GetProjection())
+    if target is None or source.IsSame(target):
+        return xmin, ymin, xmax, ymax
+    return tuple(osr.CoordinateTransformation(source, target).TransformBounds(xmin, ymin, xmax, ymax, 21))
+
+
+def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
+    """The values `runs.run` takes, from the texts of the command line; raises InputError with
+    the sentence the algorithm would give for a refused one."""
+    from .raster.sources import RasterInput
+    from .runs import VectorInput
+
+    problem = spec.labelled_pixels_problem(job, given) or next(
+        filter(None, (spec.problem(p, given.get(p.name), destinations_required=True) for p in job.parameters)), None)
+    if problem:
+        raise InputError(problem)
+    values: Dict[str, Any] = {}
+    for parameter in job.parameters:
+        text = given.get(parameter.name)
+        if parameter.kind in spec.PLAIN_KINDS:
+            values[parameter.name] = spec.read(parameter, text)
+        elif text is None:
+            values[parameter.name] = None
+        elif parameter.kind == spec.RASTER:
+            values[parameter.name] = RasterInput(text, layer_name(text))
+        elif parameter.kind == spec.RASTERS:
+            values[parameter.name] = [RasterInput(path, layer_name(path)) for path in text]
+        elif parameter.kind == spec.VECTOR:
+            values[parameter.name] = VectorInput(text, layer_name(text))
+        elif parameter.kind == spec.EXTENT:
+            values[parameter.name] = extent_of(text, given["INPUT_HSI"])
+        else:
+            values[parameter.name] = text
+    return values
+
+
+# Help ---------------------------------------------------------------------------
+
+
+def _argument_line(parameter: spec.Parameter) -> str:
+    hint = "|".join(parameter.choices) if parameter.kind == spec.CHOICE else VALUE_HINTS[parameter.kind]
+    if parameter.default is not None:
+        default = str(parameter.default).lower() if parameter.kind == spec.BOOLEAN else parameter.default
+        note = f"default {default}"
+    else:
+        note = "optional" if parameter.optional else "required"
+    return f"  --{parameter.name}={hint}  ({note}{', advanced' if parameter.advanced else ''})"
+
+
+def job_help(job: spec.Job) -> str:
+    """The algorithm's help as the Toolbox shows it, then how each parameter is written here."""
+    return "\n".join([
+        f"usage: {PROGRAM} {job.name} --NAME=value ...",
+        "",
+        f"{job.display_name} (mrs:{job.name} in QGIS)",
+        "",
+        job.help(),
+        "",
+        "On the command line",
+        *(_argument_line(p) for p in job.parameters),
+        "Results are printed as NAME:<tab>value lines; log and progress go to standard error.",
+    ])
+
+
+def main_help() -> str:
+    """The jobs as the Toolbox lists them, by group, each with its description."""
+    lines = [f"usage: {PROGRAM} JOB --NAME=value ...   ({PROGRAM} JOB --help shows a job's parameters)", "",
+             "The MRS land-cover jobs without QGIS: the parameters, defaults, model files and messages "
+             "of the Processing algorithms mrs:JOB.", ""]
+    for group, title in spec.GROUPS.items():
+        jobs = [job for job in spec.JOBS.values() if job.group == group]
+        if jobs:
+            lines.append(title)
+        for job in jobs:
+            lines.append(f"  {job.name:<12}{job.display_name}")
+            lines.extend(f"              {paragraph}" for paragraph in job.description.splitlines())
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# Running --------------------------------------------------------------------------
+
+
+def _missing_packages() -> Optional[str]:
+    """A sentence naming the packages this Python cannot import, with the command that installs them."""
+    from .dependencies import import_failures, module_name, pinned_requirements, pip_install_command
+
+    failures = import_failures(pinned_requirements())
+    problems = []
+    if failures:
+        problems.append(f"{' and '.join(map(module_name, failures))} (install with: "
+                        f"{pip_install_command(list(failures))})")
+    try:
+        from osgeo import gdal  # noqa: F401
+    except ImportError:
+        problems.append("GDAL's Python bindings (on Debian or Ubuntu: apt install python3-gdal, then a virtual "
+                        "environment made with --system-site-packages)")
+    if not problems:
+        return None
+    return f"{PROGRAM} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."
+
+
+def _print_results(results: Dict[str, Any], out: TextIO) -> None:
+    for name, value in results.items():
+        if value is not None:
+            out.write(f"{name}:\t{value}\n")
+    out.flush()
+
+
+def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
+    """Runs one job from the command line's texts; returns the exit code."""
+    missing = _missing_packages()
+    if missing:
+        raise MrsError(missing)
+    values = job_values(job, given)
+    from .runs import run, use_cpu_threads
+
+    hooks = report.hooks()
+    use_cpu_threads("command line", hooks)
+    results = run(job.name, values, hooks)
+    report.finish()
+    if is_first_process():
+        _print_results(results, out)
+    return 0
+
+
+def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """bin/mrs with these arguments; returns the exit code."""
+    arguments = list(arguments)
+    if not arguments or arguments[0] in ("-h", "--help"):
+        out.write(main_help() + "\n")
+        return 0 if arguments else EXIT_USAGE
+    name, rest = arguments[0], arguments[1:]
+    job = spec.JOBS.get(name)
+    if job is None:
+        err.write(f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(spec.JOBS)} ({PROGRAM} --help).\n")
+        return EXIT_USAGE
+    if "-h" in rest or "--help" in rest:
+        out.write(job_help(job) + "\n")
+        return 0
+    report = TerminalReport(err)
+    report.cancel_on_signals()
+    try:
+        return run_job(job, parse_arguments(job, rest), report, out)
+    except UsageError as error:
+        err.write(f"{PROGRAM}: {error}\n")
+        return EXIT_USAGE
+    except MrsError as error:
+        report.finish()
+        err.write(f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
+        return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED

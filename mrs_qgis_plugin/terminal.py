@@ -1,0 +1,127 @@
+"""Progress, log lines and cancel of a job run from a terminal (`bin/mrs`).
+
+On a terminal the progress is a bar with the time left, redrawn in place under
+the log lines; elsewhere (a file, a pipe, a batch system's log) each log line is
+printed as it comes and the progress as one line every tenth. Under torchrun
+only the process of rank 0 prints, so that N processes do not print N copies.
+Ctrl-C (SIGINT) and SIGTERM cancel the run as the Cancel button does in QGIS:
+the job stops at its next check and leaves no half-written output.
+"""
+
+import os
+import signal
+import sys
+import time
+from typing import Callable, List, Optional, TextIO
+
+from ..model_core.hooks import Hooks
+
+BAR_WIDTH = 30
+REDRAW_SECONDS = 0.2
+
+
+def rank() -> str:
+    """This process's rank in a torchrun group ("0" when alone)."""
+    return os.environ.get("RANK", "").strip() or "0"
+
+
+def is_first_process() -> bool:
+    """Whether this process prints: the only one, or rank 0 of a torchrun group."""
+    return rank() == "0"
+
+
+def duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '2 h 07 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+
+
+def time_left(fraction: float, elapsed: float) -> Optional[float]:
+    """Seconds left at this pace, once enough is done to tell."""
+    if fraction < 0.01 or elapsed < 1.0:
+        return None
+    return elapsed * (1.0 - fraction) / fraction
+
+
+class TerminalReport:
+    """Hooks for a terminal run, writing to `stream` (stderr; results go to stdout)."""
+
+    def __init__(self, stream: TextIO = sys.stderr, interactive: Optional[bool] = None,
+                 clock: Callable[[], float] = time.monotonic, enabled: Optional[bool] = None) -> None:
+        self.stream = stream
+        self.interactive = stream.isatty() if interactive is None else interactive
+        self.enabled = is_first_process() if enabled is None else enabled
+        self.clock = clock
+        self.started = clock()
+        self.fraction = 0.0
+        self.bar_shown = False
+        self.last_drawn = float("-inf")
+        self.last_tenth = 0
+        self.canceled: List[str] = []
+
+    def hooks(self) -> Hooks:
+        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: bool(self.canceled))
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def _bar(self) -> str:
+        done = int(BAR_WIDTH * self.fraction)
+        left = time_left(self.fraction, self.clock() - self.started)
+        eta = f", {duration(left)} left" if left is not None else ""
+        return f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %{eta}\x1b[K"
+
+    def _clear_bar(self) -> None:
+        if self.bar_shown:
+            self._write("\r\x1b[K")
+            self.bar_shown = False
+
+    def log(self, line: str) -> None:
+        if not self.enabled:
+            return
+        self._clear_bar()
+        self._write(line + "\n")
+        if self.interactive and self.fraction > 0:
+            self._write(self._bar())
+            self.bar_shown = True
+
+    def progress(self, fraction: float) -> None:
+        self.fraction = min(max(fraction, 0.0), 1.0)
+        if not self.enabled:
+            return
+        now = self.clock()
+        if self.interactive:
+            if now - self.last_drawn >= REDRAW_SECONDS or self.fraction >= 1.0:
+                self._write(self._bar())
+                self.bar_shown = True
+                self.last_drawn = now
+            return
+        tenth = int(self.fraction * 10)
+        if tenth > self.last_tenth:
+            self.last_tenth = tenth
+            left = time_left(self.fraction, now - self.started)
+            eta = f", about {duration(left)} left" if left is not None and self.fraction < 1.0 else ""
+            self._write(f"Progress: {10 * tenth} % ({duration(now - self.started)} so far{eta}).\n")
+
+    def finish(self) -> None:
+        """Ends the bar's line so that what follows starts on a line of its own."""
+        if self.bar_shown:
+            self._write("\n")
+            self.bar_shown = False
+
+    def cancel_on_signals(self) -> None:
+        """SIGINT and SIGTERM ask the run to stop; a second SIGINT interrupts at once."""
+
+        def on_signal(number: int, _frame: object) -> None:
+            self.canceled.append(signal.Signals(number).name)
+            if number == signal.SIGINT and len(self.canceled) > 1:
+                raise KeyboardInterrupt
+            self.log(f"{signal.Signals(number).name}: stopping at the next safe point (Ctrl-C again to stop now).")
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, on_signal)

@@ -1,0 +1,196 @@
+"""bin/mrs, the jobs without QGIS: the whole method run with `qgis` unimportable, the
+files it writes taken by the Processing algorithms, the same help and the same messages."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qgis.core import QgsApplication
+
+from mrs.model_core import model_file
+from mrs.mrs_qgis_plugin import parameters as spec
+from mrs.mrs_qgis_plugin.cli import job_help, main_help
+from mrs.mrs_qgis_plugin.terminal import TerminalReport
+from processing_helpers import (ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, algorithms_ready, overall_accuracy, run,
+                                scene_layers, write_test_scene)
+from test_raster_writers import read_raster
+
+ROOT = Path(__file__).resolve().parents[1]
+MRS = ROOT / "bin" / "mrs"
+
+
+@pytest.fixture(scope="module")
+def no_qgis(tmp_path_factory):
+    """An environment in which `import qgis` fails, as on a GPU server without QGIS."""
+    shim = tmp_path_factory.mktemp("no-qgis")
+    (shim / "qgis").mkdir()
+    (shim / "qgis" / "__init__.py").write_text('raise ImportError("qgis is not installed here")\n')
+    return {**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}
+
+
+def mrs(env, *arguments, python=sys.executable) -> subprocess.CompletedProcess:
+    command = ([python] if python else []) + [str(MRS), *map(str, arguments)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, env=env)
+
+
+def results_of(done: subprocess.CompletedProcess) -> dict:
+    """The NAME:<tab>value lines of a successful run."""
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return dict(line.split(":\t", 1) for line in done.stdout.splitlines())
+
+
+def arguments(**parameters) -> list:
+    return [f"--{name}={item}" for name, value in parameters.items()
+            for item in (value if isinstance(value, list) else [value])]
+
+
+def test_qgis_cannot_be_imported_in_that_environment(no_qgis):
+    done = subprocess.run([sys.executable, "-c", "import qgis"], capture_output=True, text=True, env=no_qgis)
+    assert done.returncode != 0 and "qgis is not installed here" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def chain(no_qgis, tmp_path_factory):
+    """pretrain -> finetune -> classify -> accuracy with bin/mrs, each on the previous one's file."""
+    scene = write_test_scene(tmp_path_factory.mktemp("scene"))
+    out = tmp_path_factory.mktemp("cli")
+    layers = scene_layers(scene)
+    pretrained = results_of(mrs(no_qgis, "pretrain", *arguments(**layers, **QUICK_PRETRAIN,
+                                                                 OUTPUT=out / "pretrained.safetensors")))
+    finetuned = results_of(mrs(no_qgis, "finetune", *arguments(
+        **layers, SAMPLES=scene.train_points, CLASS_FIELD="class_id", NAME_FIELD="class_name",
+        PRETRAINED=pretrained["OUTPUT"], **{**QUICK_FINETUNE, "EPOCHS": 4}, VALIDATION_FRACTION=0.25,
+        OUTPUT=out / "classifier.safetensors")))
+    classified = mrs(no_qgis, "classify", *arguments(MODEL=finetuned["OUTPUT"], **layers, OUTPUT=out / "map.tif",
+                                                      OUTPUT_CONFIDENCE=out / "confidence.tif"))
+    assessed = results_of(mrs(no_qgis, "accuracy", *arguments(INPUT=out / "map.tif", REFERENCE_LABELS=scene.test,
+                                                              OUTPUT_HTML=out / "accuracy.html")))
+    return scene, out, pretrained, finetuned, classified, assessed
+
+
+def test_the_whole_method_runs_without_qgis_and_writes_the_model_files(chain):
+    scene, out, pretrained, finetuned, classified, assessed = chain
+    assert pretrained["OUTPUT"] == str(out / "pretrained.safetensors")
+    metadata = model_file.read_metadata(pretrained["OUTPUT"], [model_file.PRETRAINED])
+    assert metadata["preset"] == "tiny" and metadata["training"]["samples"] == QUICK_PRETRAIN["SAMPLES"]
+    assert float(pretrained["FINAL_LOSS"]) == pytest.approx(metadata["training"]["final_loss"])
+    training = model_file.read_metadata(finetuned["OUTPUT"], [model_file.CLASSIFIER])["training"]
+    assert training["pretrained"] is True and int(finetuned["BEST_EPOCH"]) == training["best_epoch"]
+    assert results_of(classified) == {"OUTPUT": str(out / "map.tif"), "OUTPUT_CONFIDENCE": str(out / "confidence.tif")}
+    assert (out / "map.qml").is_file()
+    expected = overall_accuracy(read_raster(out / "map.tif").values, read_raster(scene.test).values)
+    assert float(assessed["OVERALL_ACCURACY"]) == pytest.approx(expected) and expected > 0.3
+
+
+def test_the_log_goes_to_standard_error_line_by_line_when_not_a_terminal(chain):
+    log = chain[4].stderr.splitlines()
+    assert log[0].startswith("CPU threads: 1 of ")
+    assert any(line.startswith("Classifying with 'classifier.safetensors'") for line in log)
+    assert "Progress: 100 % (" in chain[4].stderr and "\r" not in chain[4].stderr
+
+
+def test_a_model_from_bin_mrs_makes_the_same_map_in_qgis(chain, qgis_processing, tmp_path):
+    scene, out, _pretrained, finetuned, _classified, _assessed = chain
+    with algorithms_ready():
+        run("mrs:classify", {"MODEL": finetuned["OUTPUT"], **scene_layers(scene), "OUTPUT": str(tmp_path / "map.tif"),
+                             "OUTPUT_CONFIDENCE": str(tmp_path / "confidence.tif")})
+    for name in ("map.tif", "confidence.tif"):
+        ours, theirs = read_raster(out / name), read_raster(tmp_path / name)
+        np.testing.assert_array_equal(ours.values, theirs.values)
+        assert (ours.geotransform, ours.epsg, ours.names) == (theirs.geotransform, theirs.epsg, theirs.names)
+
+
+def test_redundancy_without_qgis(no_qgis, chain, tmp_path):
+    scene = chain[0]
+    results = results_of(mrs(no_qgis, "redundancy", *arguments(
+        INPUT_HSI=scene.hsi, SAMPLE_SIZE=500, OUTPUT_PNG=tmp_path / "s.png", OUTPUT_CSV=tmp_path / "s.csv")))
+    assert len(results["GROUPS"].split("; ")) == int(results["GROUP_COUNT"]) >= 1
+    assert 0.0 <= float(results["LEAKAGE"]) <= 1.0 and (tmp_path / "s.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("job", list(spec.JOBS))
+def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, job):
+    with algorithms_ready():
+        algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{job}")
+        toolbox = algorithm.shortHelpString()
+        names = [parameter.name() for parameter in algorithm.parameterDefinitions()]
+    done = mrs(no_qgis, job, "--help", python=None)
+    assert done.returncode == 0, done.stderr
+    assert toolbox in done.stdout and done.stdout == job_help(spec.JOBS[job]) + "\n"
+    for name in names:
+        assert f"\n  --{name}=" in done.stdout
+
+
+def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
+    done = mrs(no_qgis, "--help", python=None)
+    assert done.returncode == 0 and done.stdout == main_help() + "\n"
+    for job in spec.JOBS.values():
+        assert f"  {job.name:<12}{job.display_name}\n" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "job, changes, code, message",
+    [("pretrain", {"EPOCHS": "2.5"}, 1, "EPOCHS is 2.5, not a whole number; it must be a whole number of at least 1."),
+     ("pretrain", {"BATCH_SIZE": str(2 ** 31)}, 1,
+      "BATCH_SIZE is 2147483648; it must be a whole number from 1 to 2147483647."),
+     ("pretrain", {"SEED": str(2 ** 32)}, 1, "SEED is 4294967296; it must be a whole number from 0 to 4294967295."),
+     ("pretrain", {"INPUT_AUX": []}, 1,
+      "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
+     ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH; see bin/mrs pretrain --help for its "
+                                     "parameters."),
+     ("finetune", {}, 1, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+     ("pretrain", {"INPUT_HSI": "missing.tif"}, 1, "The hyperspectral layer 'missing' cannot be opened as a raster")],
+)
+def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis, chain, tmp_path, job, changes,
+                                                                          code, message):
+    parameters = {**scene_layers(chain[0]), **QUICK_PRETRAIN, "OUTPUT": tmp_path / "model.safetensors", **changes}
+    if job == "finetune":
+        parameters = {**scene_layers(chain[0]), "OUTPUT": tmp_path / "model.safetensors"}
+    done = mrs(no_qgis, job, *arguments(**parameters))
+    assert done.returncode == code
+    assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_on_a_terminal_the_progress_is_a_bar_with_the_time_left_under_the_log():
+    stream, clock = io.StringIO(), Clock()
+    report = TerminalReport(stream, interactive=True, clock=clock, enabled=True)
+    hooks = report.hooks()
+    clock.now += 30.0
+    hooks.sub(0.0, 0.5).progress(0.5)
+    assert stream.getvalue().endswith("\r[#######.......................]  25 %, 1 min 30 s left\x1b[K")
+    hooks.log("Pretraining epoch 1/2: loss 0.5")
+    assert stream.getvalue().endswith("\r\x1b[KPretraining epoch 1/2: loss 0.5\n\r[#######.......................]"
+                                      "  25 %, 1 min 30 s left\x1b[K")
+    report.finish()
+    assert stream.getvalue().endswith("\n")
+
+
+def test_off_a_terminal_the_progress_is_a_line_every_tenth_and_other_ranks_are_silent(monkeypatch):
+    stream, clock = io.StringIO(), Clock()
+    hooks = TerminalReport(stream, interactive=False, clock=clock).hooks()
+    for step in range(1, 21):
+        clock.now += 1.0
+        hooks.progress(step / 20)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 10 and lines[0] == "Progress: 10 % (2 s so far, about 18 s left)."
+    assert lines[-1] == "Progress: 100 % (20 s so far)."
+    monkeypatch.setenv("RANK", "1")
+    quiet = io.StringIO()
+    hooks = TerminalReport(quiet, interactive=True).hooks()
+    hooks.log("a line")
+    hooks.progress(0.5)
+    assert quiet.getvalue() == ""
