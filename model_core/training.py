@@ -255,6 +255,11 @@ class Samples:
     """The samples of a run, fetched batch by batch by their indices 0..len-1."""
 
     def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """(N, C, P, P): how many samples, and the shape of one patch."""
         raise NotImplementedError
 
     def fingerprint(self) -> str:
@@ -276,8 +281,9 @@ class TensorSamples(Samples):
     def __init__(self, data: torch.Tensor, targets: Optional[torch.Tensor] = None) -> None:
         self.data, self.targets = data, targets
 
-    def __len__(self) -> int:
-        return self.data.shape[0]
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        return tuple(self.data.shape)
 
     def fingerprint(self) -> str:
         return data_fingerprint(self.data, self.targets)
@@ -532,12 +538,16 @@ def _as_tensor(array: Any) -> torch.Tensor:
     return array if isinstance(array, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(array))
 
 
-def _check_patches(patches: torch.Tensor, config: ModelConfig, n_bands: int, what: str) -> None:
+def _as_samples(patches: Any) -> Samples:
+    return patches if isinstance(patches, Samples) else TensorSamples(_as_tensor(patches))
+
+
+def _check_patches(shape: Tuple[int, ...], config: ModelConfig, n_bands: int, what: str) -> None:
     expected = (n_bands, config.patch, config.patch)
-    if patches.ndim != 4 or tuple(patches.shape[1:]) != expected:
-        raise InputError(f"The {what} have shape {tuple(patches.shape)}; expected (N, "
+    if len(shape) != 4 or tuple(shape[1:]) != expected:
+        raise InputError(f"The {what} have shape {tuple(shape)}; expected (N, "
                          f"{expected[0]}, {expected[1]}, {expected[2]}).")
-    if patches.shape[0] == 0:
+    if shape[0] == 0:
         raise InputError(f"There are no {what}.")
 
 
@@ -558,16 +568,17 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
              settings: TrainSettings, description: Mapping[str, Any], output_path: str,
              hooks: Optional[Hooks] = None, resume_path: Optional[str] = None,
              keep_checkpoint: bool = True) -> Dict[str, Any]:
-    """Pretrain SS-MAE on normalised patches (N, C, P, P) and write the pretraining model file.
+    """Pretrain SS-MAE on normalised patches (N, C, P, P), an array or `Samples` read batch
+    by batch, and write the pretraining model file.
 
     `description` carries what the caller knows about the data (preset, band names,
     wavelengths, layer names, normalisation); the written metadata is returned.
     """
     hooks = hooks or Hooks()
     masking_settings.validate()
-    data = _as_tensor(patches)
-    n_bands = data.shape[1] if data.ndim == 4 else 0
-    _check_patches(data, config, n_bands, "pretraining patches")
+    samples = _as_samples(patches)
+    n_bands = samples.shape[1] if len(samples.shape) == 4 else 0
+    _check_patches(samples.shape, config, n_bands, "pretraining patches")
     if n_bands - n_hsi < 1:
         raise InputError("Pretraining needs at least one auxiliary band besides the HSI bands.")
     torch.manual_seed(settings.seed)
@@ -575,9 +586,9 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
             "masking": masking_settings.to_dict()}
     checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
-    result = run_training(model, PretrainPhase(masking_settings), TensorSamples(data), settings, hooks,
+    result = run_training(model, PretrainPhase(masking_settings), samples, settings, hooks,
                           meta, checkpoint, resume_path)
-    training = {"settings": settings.to_dict(), "samples": int(data.shape[0]),
+    training = {"settings": settings.to_dict(), "samples": len(samples),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
     return _finish(model, model_file.PRETRAINED, meta, {"training": training}, output_path, checkpoint)
 
@@ -598,11 +609,11 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     hooks = hooks or Hooks()
     data, labels = _as_tensor(train_patches), _as_tensor(train_labels).long()
     n_bands = data.shape[1] if data.ndim == 4 else 0
-    _check_patches(data, config, n_bands, "training patches")
+    _check_patches(tuple(data.shape), config, n_bands, "training patches")
     validation = None
     if val_patches is not None and len(val_patches):
         val_data = _as_tensor(val_patches)
-        _check_patches(val_data, config, n_bands, "validation patches")
+        _check_patches(tuple(val_data.shape), config, n_bands, "validation patches")
         validation = (val_data, _as_tensor(val_labels).long())
     torch.manual_seed(settings.seed)
     model = SSMAEClassifier(config, n_hsi, n_bands - n_hsi, len(classes))

@@ -24,13 +24,14 @@ from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from ..model_core.training import MaskingSettings, TrainSettings, finetune, pretrain
 from . import reports
-from .raster.patches import check_patch_size, cut_patches, pixels_at
+from .raster.patches import check_patch_size, pixels_at
 from .raster.predict import predict_scene
 from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labels_from_vector,
                              random_valid_positions, stratified_split)
 from .raster.sources import RasterInput, Scene, Window, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.writers import CLASS_NODATA, check_output_path, read_classes
+from .streaming import ScenePatches, capped_positions, normalised_patches
 
 STATISTICS_SAMPLE = 50_000
 MODEL_EXTENSIONS = (".safetensors",)
@@ -82,13 +83,6 @@ def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str,
             "normalization": normalizer.to_dict()}
 
 
-def _patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int, normalizer: Normalizer,
-             hooks: Hooks) -> np.ndarray:
-    """Normalised patches, stored as float16 (the model's input never needs more)."""
-    return cut_patches(scene, rows, cols, patch,
-                       lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks)
-
-
 def _require_aux(scene: Scene) -> None:
     if scene.n_aux < 1:
         raise InputError("INPUT_AUX: no SAR or LiDAR layer is given. Add at least one auxiliary raster.")
@@ -100,7 +94,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                  ) -> Dict[str, Any]:
     """Pretrain on `samples` random valid pixels and write the pretraining model file.
 
-    Returns the model file's metadata and its absolute `path`."""
+    The patches are read from the scene batch by batch, so memory does not grow with
+    `samples`. Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     masking.validate()
     settings.validate()
@@ -112,14 +107,13 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         check_patch_size(scene, config.patch)
         window = _window(scene, extent)
         normalizer = Normalizer.fit(_pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03), window))
-        rows, cols = random_valid_positions(scene, samples, settings.seed, hooks.sub(0.03, 0.06), window,
-                                            mask_path, mask_name)
-        patches = _patches(scene, rows, cols, config.patch, normalizer, hooks.sub(0.06, 0.1))
+        rows, cols = random_valid_positions(scene, capped_positions(samples, hooks), settings.seed,
+                                            hooks.sub(0.03, 0.06), window, mask_path, mask_name)
         description = _description(scene, normalizer, preset)
-        n_hsi = scene.n_hsi
-    metadata = pretrain(patches, n_hsi=n_hsi, config=config, masking_settings=masking, settings=settings,
-                        description=description, output_path=output, hooks=hooks.sub(0.1, 1.0),
-                        resume_path=resume)
+        patches = ScenePatches(scene, rows, cols, config.patch, normalizer, description)
+        metadata = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
+                            settings=settings, description=description, output_path=output,
+                            hooks=hooks.sub(0.06, 1.0), resume_path=resume)
     return {**metadata, "path": output}
 
 
@@ -149,9 +143,10 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
-        train_patches = _patches(scene, train.rows, train.cols, config.patch, normalizer, hooks.sub(0.05, 0.08))
-        val_patches = _patches(scene, validation.rows, validation.cols, config.patch, normalizer,
-                               hooks.sub(0.08, 0.1))
+        train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,
+                                           hooks.sub(0.05, 0.08))
+        val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
+                                         hooks.sub(0.08, 0.1))
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
         if start:
             description["pretrained_from"] = {"file": os.path.basename(pretrained),

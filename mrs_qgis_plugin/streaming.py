@@ -1,0 +1,120 @@
+"""Normalised patches cut from the scene: all at once for the few labelled pixels of
+fine-tuning, batch by batch for pretraining, so that memory does not grow with SAMPLES."""
+
+import hashlib
+import json
+from collections import OrderedDict
+from typing import Any, Mapping, Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..model_core.hooks import Hooks
+from ..model_core.preprocessing import Normalizer
+from ..model_core.training import Samples
+from .raster.patches import cut_patches
+from .raster.sources import TILE_SIZE, Scene
+
+MAX_POSITIONS = 2_000_000
+"""Most positions one pretraining draws: ten times the paper's 200,000. Drawing them
+holds about 50 bytes per position (100 MB), and an epoch of them takes half an hour or
+more on a GPU with the paper preset; longer training comes from more epochs."""
+
+BLOCK = 128
+"""Side of the blocks in which the scene is read, normalised and kept."""
+
+CACHE_BYTES = 256 * 2 ** 20
+"""Most memory the normalised blocks take: a scene of up to about 1.3 megapixels of 100
+bands is read from disk once, a larger one block by block as batches need it."""
+
+
+def normalised_patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int, normalizer: Normalizer,
+                       hooks: Optional[Hooks] = None, tile_size: int = TILE_SIZE) -> np.ndarray:
+    """Normalised patches (k, C, P, P) around the positions, stored as float16 (the model's
+    input never needs more)."""
+    return cut_patches(scene, rows, cols, patch,
+                       lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks, tile_size)
+
+
+def capped_positions(samples: int, hooks: Hooks) -> int:
+    """How many positions a pretraining asking for `samples` draws; says so when it is fewer."""
+    if samples > MAX_POSITIONS:
+        hooks.log(f"SAMPLES is {samples:,}; pretraining draws at most {MAX_POSITIONS:,} positions so that "
+                  "memory stays bounded. To train longer, raise EPOCHS.")
+    return min(samples, MAX_POSITIONS)
+
+
+class NormalisedBlocks:
+    """The scene, normalised, as float16 blocks with the patch halo, kept while they fit in
+    `budget` bytes (the least recently used go first).
+
+    Reading a window of a few pixels from a band-interleaved, compressed raster of a
+    hundred bands costs milliseconds however small it is; a batch of random patches makes
+    dozens of such reads. Kept blocks serve them from memory. It stands in for the scene
+    in `cut_patches`, whose every window lies inside one block.
+    """
+
+    def __init__(self, scene: Scene, normalizer: Normalizer, halo: int, block: int = BLOCK,
+                 budget: int = CACHE_BYTES) -> None:
+        self.scene, self.normalizer, self.halo, self.block, self.budget = scene, normalizer, halo, block, budget
+        self.width, self.height, self.n_bands, self.hsi_name = scene.width, scene.height, scene.n_bands, scene.hsi_name
+        self._kept: "OrderedDict[Tuple[int, int], Tuple[np.ndarray, np.ndarray]]" = OrderedDict()
+        self._bytes = 0
+
+    def _normalised_block(self, key: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        row, col = key[0] * self.block, key[1] * self.block
+        raw, valid = self.scene.read(col, row, min(self.block, self.width - col), min(self.block, self.height - row),
+                                     self.halo)
+        entry = (self.normalizer.apply(raw, valid).astype(np.float16), valid)
+        self._kept[key] = entry
+        self._bytes += entry[0].nbytes + entry[1].nbytes
+        while self._bytes > self.budget and len(self._kept) > 1:
+            _key, (data, old_valid) = self._kept.popitem(last=False)
+            self._bytes -= data.nbytes + old_valid.nbytes
+        return entry
+
+    def read(self, col: int, row: int, width: int, height: int, halo: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+        """Normalised data (C, h + 2 halo, w + 2 halo) float16 and validity of a window inside one block."""
+        key = (row // self.block, col // self.block)
+        if halo > self.halo or (row + height - 1) // self.block != key[0] or (col + width - 1) // self.block != key[1]:
+            raise ValueError("the window does not lie inside one block")
+        data, valid = self._normalised_block(key)
+        top, left = row - key[0] * self.block + self.halo - halo, col - key[1] * self.block + self.halo - halo
+        rows, cols = slice(top, top + height + 2 * halo), slice(left, left + width + 2 * halo)
+        return data[:, rows, cols], valid[rows, cols]
+
+
+class ScenePatches(Samples):
+    """Pretraining samples read from the open scene batch by batch.
+
+    Memory holds the positions (two int64 per sample) and at most `CACHE_BYTES` of
+    normalised blocks; `fetch` groups a batch's positions by block and cuts their
+    patches, exactly those `normalised_patches` would have cut all at once.
+    """
+
+    def __init__(self, scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int,
+                 normalizer: Normalizer, identity: Mapping[str, Any], budget: int = CACHE_BYTES) -> None:
+        self.scene, self.rows, self.cols = scene, np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        self.patch, self.normalizer, self.identity = patch, normalizer, dict(identity)
+        self.blocks = NormalisedBlocks(scene, normalizer, patch // 2, budget=budget)
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        return (len(self.rows), self.scene.n_bands, self.patch, self.patch)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(json.dumps({**self.identity, "patch": self.patch, "normalization": self.normalizer.to_dict(),
+                                  "grid": [self.scene.width, self.scene.height]}, sort_keys=True).encode())
+        digest.update(self.rows.tobytes())
+        digest.update(self.cols.tobytes())
+        return digest.hexdigest()
+
+    def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        chosen = index.cpu().numpy()
+        patches = cut_patches(self.blocks, self.rows[chosen], self.cols[chosen], self.patch,  # type: ignore[arg-type]
+                              lambda data, _valid: data, tile_size=self.blocks.block)
+        return torch.from_numpy(np.ascontiguousarray(patches)).to(device, torch.float32, non_blocking=True), None

@@ -1,0 +1,86 @@
+"""Pretraining patches read from the rasters batch by batch: the same training as with
+every patch in memory, and memory that does not grow with SAMPLES."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+from rasters import write_raster
+
+from mrs.model_core import model_file
+from mrs.model_core.config import PRESETS
+from mrs.model_core.errors import Canceled
+from mrs.model_core.hooks import Hooks
+from mrs.model_core.preprocessing import Normalizer
+from mrs.model_core.training import MaskingSettings, TrainSettings, pretrain
+from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
+from mrs.mrs_qgis_plugin.streaming import MAX_POSITIONS, ScenePatches, normalised_patches
+
+TINY = PRESETS["tiny"]
+
+
+def scene_layers(tmp_path, size: int, n_hsi: int = 6) -> jobs.Layers:
+    rng = np.random.default_rng(0)
+    hsi = write_raster(tmp_path / "hsi.tif", rng.normal(size=(n_hsi, size, size)).astype(np.float32))
+    aux = write_raster(tmp_path / "aux.tif", rng.normal(size=(1, size, size)).astype(np.float32))
+    return jobs.Layers(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")])
+
+
+def test_streamed_pretraining_equals_pretraining_on_patches_held_in_memory(tmp_path):
+    settings = TrainSettings(epochs=2, batch_size=40, lr=2e-3, seed=3, device="cpu", precision="fp32")
+    with scene_layers(tmp_path, 100).open(Hooks()) as scene:
+        normalizer = Normalizer.fit(sample_valid_pixels(scene, 2000, 0))
+        rows, cols = random_valid_positions(scene, 120, 0)
+        streamed = ScenePatches(scene, rows, cols, TINY.patch, normalizer, {})
+        held = normalised_patches(scene, rows, cols, TINY.patch, normalizer)
+        assert streamed.shape == held.shape == (120, 7, TINY.patch, TINY.patch)
+        order = torch.randperm(120, generator=torch.Generator().manual_seed(1))
+        fetched, targets = streamed.fetch(order, torch.device("cpu"))
+        assert targets is None
+        np.testing.assert_array_equal(fetched.numpy(), held[order.numpy()].astype(np.float32))
+        one_block = ScenePatches(scene, rows, cols, TINY.patch, normalizer, {}, budget=1)
+        np.testing.assert_array_equal(one_block.fetch(order, torch.device("cpu"))[0].numpy(), fetched.numpy())
+        assert len(one_block.blocks._kept) == 1
+        models = {}
+        for name, patches in (("streamed", streamed), ("held", held)):
+            path = str(tmp_path / f"{name}.safetensors")
+            meta = pretrain(patches, n_hsi=6, config=TINY, masking_settings=MaskingSettings(), settings=settings,
+                            description={}, output_path=path)
+            assert meta["training"]["samples"] == 120
+            models[name] = model_file.load(path, [model_file.PRETRAINED])[0]
+    assert all(torch.equal(models["streamed"][key], models["held"][key]) for key in models["held"])
+
+
+def test_the_fingerprint_follows_the_positions(tmp_path):
+    with scene_layers(tmp_path, 40).open(Hooks()) as scene:
+        normalizer = Normalizer.fit(sample_valid_pixels(scene, 500, 0))
+        rows, cols = random_valid_positions(scene, 50, 0)
+        same = [ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint() for _ in range(2)]
+        moved = ScenePatches(scene, rows, (cols + 1) % 40, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint()
+    assert same[0] == same[1] != moved
+
+
+def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_training(tmp_path):
+    """200 x 200 pixels of 9 bands: holding every 5 x 5 patch would take 18 MB; the streamed
+    run stays far below, and its first batch trains at once."""
+    layers = scene_layers(tmp_path, 200, n_hsi=8)
+    lines, progress = [], []
+    hooks = Hooks(progress=progress.append, log=lines.append, is_canceled=lambda: bool(progress) and progress[-1] > 0.06)
+    tracemalloc.start()
+    try:
+        with pytest.raises(Canceled):
+            jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=10 ** 9,
+                              settings=TrainSettings(epochs=1, batch_size=64, device="cpu", precision="fp32"),
+                              output=str(tmp_path / "model.safetensors"), hooks=hooks)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, f"peak {peak / 1e6:.1f} MB"
+    assert f"SAMPLES is 1,000,000,000; pretraining draws at most {MAX_POSITIONS:,} positions" in " ".join(lines)
+    assert any(line.startswith("Pretraining: 40000 samples, 1 epochs of 625 batches") for line in lines)
+    checkpoint = model_file.read_metadata(str(tmp_path / "model.checkpoint.safetensors"), [model_file.CHECKPOINT])
+    assert checkpoint["checkpoint"]["state"]["step"] == 1
