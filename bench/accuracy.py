@@ -47,11 +47,13 @@ def plugin():
     import os
     import sys
 
-    folder = Path(tempfile.gettempdir()) / "mrs-bench-import"
+    root = Path(__file__).resolve().parents[1]
+    # One folder per checkout, so that two checkouts never import each other's code.
+    folder = Path(tempfile.gettempdir()) / f"mrs-bench-import-{hashlib.sha1(str(root).encode()).hexdigest()[:8]}"
     folder.mkdir(exist_ok=True)
     link = folder / "mrs"
     if not link.exists():
-        os.symlink(Path(__file__).resolve().parents[1], link)
+        os.symlink(root, link)
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return importlib.import_module("mrs.mrs_qgis_plugin.jobs")

@@ -15,6 +15,11 @@ _LIMITS = {
 or hostile model file cannot make the model builder loop or allocate for ever."""
 
 
+FUSIONS = ("sum", "no_cnn")
+"""How the classifier combines its branches: "sum" (the paper's: spatial and spectral class
+tokens plus the CNN features) or "no_cnn" (the two class tokens only, no CNN branch)."""
+
+
 def _number_within(value: Any, kind: type, low: float, high: float) -> bool:
     """Whether value is a number of the kind (an int passes for a float, a bool for neither) in [low, high]."""
     kinds = (int, float) if kind is float else (int,)
@@ -36,8 +41,11 @@ class ModelConfig:
     patch: int = 7
     pca_components: int = 30
     cnn_channels: int = 8
+    fusion: str = "sum"
 
     def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}; got {self.fusion!r:.40}.")
         for name, (low, high) in _LIMITS.items():
             value = getattr(self, name)
             kind = float if name.endswith("ratio") else int
@@ -58,18 +66,23 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: Any) -> "ModelConfig":
-        """The configuration a dict gives, every setting named; ValueError when it is not one."""
+        """The configuration a dict gives, every setting named; ValueError when it is not one.
+
+        Settings added after the first model files (OPTIONAL) take their default when absent."""
         if not isinstance(values, dict):
             raise ValueError("The model settings are not a set of named values.")
         known = [f.name for f in fields(cls)]
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"Unknown model settings: {', '.join(unknown)[:200]}.")
-        missing = [name for name in known if name not in values]
+        missing = [name for name in known if name not in values and name not in OPTIONAL]
         if missing:
             raise ValueError(f"Missing model settings: {', '.join(missing)}.")
         return cls(**values)
 
+
+OPTIONAL = ("fusion",)
+"""Settings an older model file may lack."""
 
 PRESETS: Dict[str, ModelConfig] = {
     # SS-MAE as published: dim 256, depth 2, 8 heads, gated MLP ratio 4, patch 7,

@@ -14,7 +14,8 @@ The input of every module is a normalised multi-source patch x of shape
   masked elements only, summed over the two branches.
 - Classification (`SSMAEClassifier`): the same encoder on the whole patch, plus a CNN
   branch (PCA-reduced HSI through 3-D convolutions, SAR/LiDAR through 2-D ones); the
-  two class tokens and the CNN features are summed, normalised and classified.
+  two class tokens and the CNN features are summed, normalised and classified
+  (ModelConfig.fusion "no_cnn": the class tokens only, no CNN branch).
   The CNN uses unpadded 3x3 convolutions whose receptive field is exactly the patch,
   so it can run once over a whole tile and give each pixel the value it would get
   from its own patch (see `inference.py`).
@@ -64,6 +65,17 @@ class SSEncoder(nn.Module):
         self.spatial = Branch(n_bands, sincos_2d(config.patch, config.dim), config)
         self.spectral = Branch(area, sincos_1d(torch.arange(n_bands), config.dim), config)
 
+    def class_tokens(self, windows: torch.Tensor, spatial_windows: torch.Tensor) -> tuple:
+        """Each branch's class token (n, dim) over whole patches (n, C, P, P), given their
+        embedded pixel tokens (n, P * P, dim, no positions yet)."""
+        spatial_cls = self.spatial.encode(spatial_windows + self.spatial.pos, first_only=True)[:, 0]
+        spectral_tokens = self.spectral.embed(band_tokens(windows)) + self.spectral.pos
+        return spatial_cls, self.spectral.encode(spectral_tokens, first_only=True)[:, 0]
+
+    def forward(self, x: torch.Tensor) -> tuple:
+        """(spatial, spectral) class tokens (B, dim) of whole patches x (B, C, P, P)."""
+        return self.class_tokens(x, self.spatial.embed(pixel_tokens(x)))
+
 
 class Decoder(nn.Module):
     """MAE decoder: visible tokens back in their slots, mask tokens elsewhere, a head."""
@@ -90,6 +102,14 @@ class Decoder(nn.Module):
         return self.head(self.stack(torch.cat([x[:, :1], full.to(x.dtype)], dim=1))[:, 1:])
 
 
+def normalized_tokens(tokens: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Each token centred and scaled to unit variance over its own values (MAE's norm_pix_loss
+    target): the reconstruction must get the token's shape, not its level or contrast."""
+    tokens = tokens.float()
+    mean, var = tokens.mean(dim=-1, keepdim=True), tokens.var(dim=-1, keepdim=True, unbiased=False)
+    return (tokens - mean) / (var + eps).sqrt()
+
+
 def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean squared error over the masked tokens only; prediction, target: (B, N, D), mask (B, N)."""
     per_token = (prediction.float() - target.float()).pow(2).mean(dim=-1)
@@ -111,9 +131,10 @@ class PretrainLoss(NamedTuple):
 class SSMAE(nn.Module):
     """The pretraining model: SS-MAE encoder plus one decoder per branch."""
 
-    def __init__(self, config: ModelConfig, n_hsi: int, n_aux: int) -> None:
+    def __init__(self, config: ModelConfig, n_hsi: int, n_aux: int, normalized_targets: bool = False) -> None:
         super().__init__()
         self.config, self.n_hsi, self.n_aux = config, n_hsi, n_aux
+        self.normalized_targets = normalized_targets
         n_bands, area = n_hsi + n_aux, config.patch * config.patch
         self.encoder = SSEncoder(config, n_bands)
         self.spatial_decoder = Decoder(config, sincos_2d(config.patch, config.decoder_dim), n_bands)
@@ -130,18 +151,28 @@ class SSMAE(nn.Module):
         return (spatial.encode(keep_visible(spatial_tokens, spatial_mask)),
                 spectral.encode(keep_visible(spectral_tokens, spectral_mask)))
 
+    def targets(self, x: torch.Tensor) -> tuple:
+        """What each decoder reconstructs: (pixel tokens, band tokens), normalised per token
+        when `normalized_targets` is set."""
+        spatial, spectral = pixel_tokens(x), band_tokens(x)
+        if self.normalized_targets:
+            return normalized_tokens(spatial), normalized_tokens(spectral)
+        return spatial, spectral
+
     def forward(self, x: torch.Tensor, spatial_mask: torch.Tensor,
                 spectral_mask: torch.Tensor) -> PretrainLoss:
         spatial_encoded, spectral_encoded = self.encode_visible(x, spatial_mask, spectral_mask)
+        spatial_target, spectral_target = self.targets(x)
         spatial_loss = masked_mse(self.spatial_decoder(spatial_encoded, spatial_mask),
-                                  pixel_tokens(x), spatial_mask)
+                                  spatial_target, spatial_mask)
         spectral_loss = masked_mse(self.spectral_decoder(spectral_encoded, spectral_mask),
-                                   band_tokens(x), spectral_mask)
+                                   spectral_target, spectral_mask)
         return PretrainLoss(spatial_loss + spectral_loss, spatial_loss, spectral_loss)
 
     def reconstruct(self, x: torch.Tensor, spatial_mask: torch.Tensor,
                     spectral_mask: torch.Tensor) -> tuple:
-        """Reconstructions as patches (B, C, P, P): (spatial branch, spectral branch)."""
+        """Reconstructions as patches (B, C, P, P): (spatial branch, spectral branch), in the
+        units of `targets` (normalised per token when the model was trained so)."""
         spatial_encoded, spectral_encoded = self.encode_visible(x, spatial_mask, spectral_mask)
         spatial = self.spatial_decoder(spatial_encoded, spatial_mask).transpose(1, 2)
         spectral = self.spectral_decoder(spectral_encoded, spectral_mask)
@@ -203,8 +234,10 @@ class SSMAEClassifier(nn.Module):
         self.encoder = SSEncoder(config, n_hsi + n_aux)
         self.register_buffer("pca_mean", torch.zeros(n_hsi))
         self.register_buffer("pca_components", torch.eye(components, n_hsi))
-        self.hsi_cnn = HsiCnn(components, config)
-        self.aux_cnn = AuxCnn(n_aux, config)
+        self.cnn = config.fusion == "sum"
+        if self.cnn:
+            self.hsi_cnn = HsiCnn(components, config)
+            self.aux_cnn = AuxCnn(n_aux, config)
         self.head = nn.Sequential(nn.LayerNorm(config.dim), nn.Linear(config.dim, n_classes))
         init_weights(self)
 
@@ -217,7 +250,10 @@ class SSMAEClassifier(nn.Module):
         return self.encoder.spatial.embed(x.permute(0, 2, 3, 1))
 
     def cnn_features(self, x: torch.Tensor) -> torch.Tensor:
-        """CNN branch over any (B, C, H, W) -> (B, dim, H - P + 1, W - P + 1)."""
+        """CNN branch over any (B, C, H, W) -> (B, dim, H - P + 1, W - P + 1); zeros without one."""
+        if not self.cnn:
+            margin = self.config.patch - 1
+            return x.new_zeros(x.shape[0], self.config.dim, x.shape[2] - margin, x.shape[3] - margin)
         hsi = x[:, :self.n_hsi].permute(0, 2, 3, 1) - self.pca_mean
         pca = (hsi @ self.pca_components.T).permute(0, 3, 1, 2).unsqueeze(1)
         return self.hsi_cnn(pca) + self.aux_cnn(x[:, self.n_hsi:])
@@ -226,10 +262,7 @@ class SSMAEClassifier(nn.Module):
                  cnn: torch.Tensor) -> torch.Tensor:
         """Logits from each sample's patch (n, C, P, P), its embedded pixel tokens
         (n, P * P, dim, no positions yet) and its CNN features (n, dim)."""
-        spatial, spectral = self.encoder.spatial, self.encoder.spectral
-        spatial_cls = spatial.encode(spatial_windows + spatial.pos, first_only=True)[:, 0]
-        spectral_tokens = spectral.embed(band_tokens(windows)) + spectral.pos
-        spectral_cls = spectral.encode(spectral_tokens, first_only=True)[:, 0]
+        spatial_cls, spectral_cls = self.encoder.class_tokens(windows, spatial_windows)
         return self.head(spatial_cls + spectral_cls + cnn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

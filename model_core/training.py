@@ -38,6 +38,7 @@ class TrainSettings:
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
     encoder_lr_scale: float = 1.0
+    freeze_encoder_epochs: int = 0
     clip_norm: float = 1.0
     seed: int = 0
     device: str = "auto"
@@ -51,7 +52,10 @@ class TrainSettings:
                   (self.lr > 0, f"The learning rate must be positive; got {self.lr}."),
                   (0 <= self.warmup_fraction < 1, "The warm-up fraction must lie in [0, 1)."),
                   (0 < self.encoder_lr_scale <= 1,
-                   f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}.")]
+                   f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}."),
+                  (0 <= self.freeze_encoder_epochs < self.epochs,
+                   f"The encoder can stay frozen for 0 to {self.epochs - 1} of the {self.epochs} epochs; "
+                   f"got {self.freeze_encoder_epochs}.")]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
@@ -62,14 +66,23 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class MaskingSettings:
+    """The pretext task. `similarity` is how MRS ranks bands (masking.SIMILARITIES);
+    `normalized_targets` reconstructs every token normalised over its own values
+    (MAE's norm_pix_loss). Both are options beyond the paper; the defaults are the paper's."""
+
     strategy: str = "mrs"
     spectral_ratio: float = 0.3
     spatial_ratio: float = 0.3
+    similarity: str = "cosine"
+    normalized_targets: bool = False
 
     def validate(self) -> None:
         if self.strategy not in MASKING_STRATEGIES:
             raise InputError(f"The masking strategy must be one of {', '.join(MASKING_STRATEGIES)}; "
                              f"got '{self.strategy}'.")
+        if self.similarity not in masking.SIMILARITIES:
+            raise InputError(f"The band similarity must be one of {', '.join(masking.SIMILARITIES)}; "
+                             f"got '{self.similarity}'.")
         for name, ratio in (("spectral", self.spectral_ratio), ("spatial", self.spatial_ratio)):
             if not 0.0 < ratio < 1.0:
                 raise InputError(f"The {name} mask ratio must lie strictly between 0 and 1; got {ratio}.")
@@ -99,7 +112,7 @@ def random_flips(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
     """AdamW without weight decay on biases, norms and tokens (as in MAE); the encoder's
-    learning rate is `encoder_lr_scale` times the others'."""
+    learning rate is `encoder_lr_scale` times the others' (its groups are marked "encoder")."""
     groups: Dict[Tuple[bool, bool], List[nn.Parameter]] = {}
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
@@ -107,7 +120,7 @@ def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Ada
             groups.setdefault((name.startswith("encoder."), decays), []).append(parameter)
     return torch.optim.AdamW(
         [{"params": params, "weight_decay": settings.weight_decay if decays else 0.0,
-          "lr_scale": settings.encoder_lr_scale if encoder else 1.0}
+          "lr_scale": settings.encoder_lr_scale if encoder else 1.0, "encoder": encoder}
          for (encoder, decays), params in sorted(groups.items())],
         lr=settings.lr, betas=(0.9, 0.95))
 
@@ -362,8 +375,10 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
     """One optimiser step on a batch at the learning rate of `step`; returns the batch loss."""
     if run.settings.flips:
         x = random_flips(x, generator)
+    rate = run.schedule.rate(step)
+    frozen = step < run.settings.freeze_encoder_epochs * run.schedule.steps_per_epoch
     for group in run.optimizer.param_groups:
-        group["lr"] = group["lr_scale"] * run.schedule.rate(step)
+        group["lr"] = 0.0 if frozen and group["encoder"] else group["lr_scale"] * rate
     with autocast(run.device, run.dtype):
         loss = run.phase.loss(run.model, x, y, generator)
     run.optimizer.zero_grad(set_to_none=True)
@@ -482,11 +497,12 @@ class PretrainPhase(Phase):
     def __init__(self, settings: MaskingSettings) -> None:
         self.settings = settings
         self.spectral_mask: Callable = MASKING_STRATEGIES[settings.strategy]
+        self.options = {"similarity": settings.similarity} if settings.strategy == "mrs" else {}
 
     def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
              generator: torch.Generator) -> torch.Tensor:
         spatial = masking.spatial_mask(x, self.settings.spatial_ratio, generator)
-        spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator)
+        spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator, **self.options)
         return model(x, spatial, spectral).total
 
 
@@ -582,7 +598,7 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     if n_bands - n_hsi < 1:
         raise InputError("Pretraining needs at least one auxiliary band besides the HSI bands.")
     torch.manual_seed(settings.seed)
-    model = SSMAE(config, n_hsi, n_bands - n_hsi)
+    model = SSMAE(config, n_hsi, n_bands - n_hsi, masking_settings.normalized_targets)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
             "masking": masking_settings.to_dict()}
     checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -119,9 +121,9 @@ def patches_of(tile: np.ndarray, patch: int) -> torch.Tensor:
     return windows.permute(1, 2, 0, 3, 4).reshape(-1, tile.shape[0], patch, patch)
 
 
-@pytest.mark.parametrize("name", ["tiny", "small"])
-def test_tile_prediction_equals_the_per_patch_forward(name):
-    config = PRESETS[name]
+@pytest.mark.parametrize("name,fusion", [("tiny", "sum"), ("small", "sum"), ("tiny", "no_cnn")])
+def test_tile_prediction_equals_the_per_patch_forward(name, fusion):
+    config = replace(PRESETS[name], fusion=fusion)
     torch.manual_seed(1)
     model = SSMAEClassifier(config, 10, 2, 4).eval()
     mean, axes = fit_pca(np.random.default_rng(0).normal(size=(200, 10)), model.pca_components.shape[0])

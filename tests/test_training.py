@@ -77,7 +77,8 @@ def test_pretraining_is_deterministic_for_a_seed(tmp_path):
     history = first["training"]["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert history[-1]["loss"] < history[0]["loss"]
-    assert first["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3}
+    assert first["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3,
+                                "similarity": "cosine", "normalized_targets": False}
     assert not os.path.exists(checkpoint_path_for(str(tmp_path / "a.safetensors")))
 
 
