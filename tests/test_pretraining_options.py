@@ -146,8 +146,8 @@ def test_a_frozen_encoder_stays_put_for_its_epochs_while_the_rest_learns():
     model = SSMAEClassifier(TINY, 6, 1, 3)
     start = {k: v.detach().clone() for k, v in model.state_dict().items()}
     phase = Snapshots()
-    run_training(model, phase, TensorSamples(x, y), TrainSettings(epochs=3, batch_size=8, lr=3e-3, freeze_encoder_epochs=2,
-                                                   device="cpu", precision="fp32"), Hooks(), {})
+    settings = TrainSettings(epochs=3, batch_size=8, lr=3e-3, freeze_encoder_epochs=2, device="cpu", precision="fp32")
+    run_training(model, phase, TensorSamples(x, y), settings, Hooks(), {})
     encoder = [k for k in start if k.startswith("encoder.") and start[k].is_floating_point()]
     for state in phase.states[:2]:
         assert all(torch.equal(state[k], start[k]) for k in encoder)
