@@ -264,15 +264,23 @@ def finetune_accuracy(data: SceneData, encoder_state: Optional[dict], fusion: st
     return 100 * float((logits.argmax(1) == data.labels[test]).float().mean())
 
 
-def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict]], args, log: Hooks) -> Dict[str, Any]:
+PARTIAL: Dict[str, Any] = {}
+"""Every scene's figures so far, written after each step, so that a run stopped by its time limit keeps them."""
+
+
+def save_partial() -> None:
+    (RESULTS / "pretrain_diagnostics.partial.json").write_text(json.dumps(PARTIAL, indent=1))
+
+
+def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict]], args, log: Hooks,
+                  tuned: Dict[str, Any]) -> None:
     """OA % of every (budget, fusion, encoder) over the fine-tuning seeds; each run is kept in
     finetune_runs.jsonl and reused, so an interrupted grid resumes."""
     runs_file = WORK / "finetune_runs.jsonl"
     done = {}
     if runs_file.exists():
         done = {r["key"]: r["oa"] for r in map(json.loads, runs_file.read_text().splitlines()) if r}
-    tuned: Dict[str, Any] = {}
-    for per_class in args.budgets:
+    for per_class in args.finetune_budgets:
         for fusion in args.fusions:
             for arm, state in encoders.items():
                 scores = []
@@ -283,23 +291,29 @@ def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict
                         done[key] = finetune_accuracy(data, state, fusion, per_class, seed, args, log)
                         with open(runs_file, "a") as handle:
                             handle.write(json.dumps({"key": key, "oa": done[key]}) + "\n")
+                        print(f"{scene} fine-tune {arm} {fusion} {per_class}/class seed {seed}: {done[key]:.2f}",
+                              flush=True)
                     scores.append(done[key])
                 tuned[f"{arm}/{fusion}/{per_class}"] = summary(scores)
+                save_partial()
                 print(f"{scene} fine-tune {arm} {fusion} {per_class}/class: {tuned[f'{arm}/{fusion}/{per_class}']}",
                       flush=True)
-    return tuned
 
 
-def run_scene(scene: str, args, log: Hooks) -> Dict[str, Any]:
+def run_scene(scene: str, args, log: Hooks, result: Dict[str, Any]) -> Dict[str, Any]:
+    """Fill `result` section by section (a part of PARTIAL)."""
     config = preset(args.preset)
     data = SceneData(scene, config.patch, args.samples, args.holdout, log)
-    result: Dict[str, Any] = {"pretraining_samples": args.samples, "labelled_pixels": len(data.labels)}
+    result.update({"pretraining_samples": args.samples, "labelled_pixels": len(data.labels)})
     probes = {"raw": probe_all(centre_pixels(data.labelled), data, args.budgets, args.probe_seeds)}
     torch.manual_seed(args.pretrain_seed)
     random_init = SSMAE(config, data.n_hsi, data.labelled.shape[1] - data.n_hsi)
     probes["init"] = probe_all(encoder_features(random_init.encoder, data.labelled), data, args.budgets, args.probe_seeds)
     encoders: Dict[str, Optional[dict]] = {"none": None}
-    curves, leaks, times = {}, {}, {}
+    curves: Dict[str, Any] = {}
+    leaks: Dict[str, Any] = {}
+    times: Dict[str, float] = {}
+    result.update({"probes": probes, "curves": curves, "leak": leaks, "pretraining_seconds": times})
     for variant in args.variants:
         for strategy in args.strategies:
             arm = f"{variant}/{strategy}"
@@ -311,9 +325,10 @@ def run_scene(scene: str, args, log: Hooks) -> Dict[str, Any]:
                                      else VARIANTS[variant]["spectral_ratio"], args.threshold,
                                      info["settings"].get("similarity", "cosine"))
             encoders[arm] = {k: v for k, v in model.encoder.state_dict().items()}
-    result.update({"probes": probes, "curves": curves, "leak": leaks, "pretraining_seconds": times})
+            save_partial()
     if args.finetune:
-        result["finetune"] = finetune_grid(data, scene, encoders, args, log)
+        result["finetune"] = {}
+        finetune_grid(data, scene, encoders, args, log, result["finetune"])
     return result
 
 
@@ -363,6 +378,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--probe-seeds", default="0,1,2")
     parser.add_argument("--finetune", action="store_true", help="also fine-tune every encoder")
     parser.add_argument("--fusions", default="sum,no_cnn")
+    parser.add_argument("--finetune-budgets", default="5,20")
     parser.add_argument("--finetune-seeds", default="0,1,2")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
     parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
@@ -371,13 +387,16 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     args.variants, args.strategies = args.variants.split(","), args.strategies.split(",")
     args.fusions = args.fusions.split(",")
     args.budgets = [int(b) for b in args.budgets.split(",")]
+    args.finetune_budgets = [int(b) for b in args.finetune_budgets.split(",")]
     args.probe_seeds = [int(s) for s in args.probe_seeds.split(",")]
     args.finetune_seeds = [int(s) for s in args.finetune_seeds.split(",")]
     WORK.mkdir(parents=True, exist_ok=True)
     log_file = open(RESULTS / "pretrain_diagnostics.log", "a")
     log = Hooks(log=lambda line: print(line, file=log_file, flush=True))
     started = time.perf_counter()
-    results = {scene: run_scene(scene, args, log) for scene in args.scenes.split(",")}
+    results = PARTIAL
+    for scene in args.scenes.split(","):
+        run_scene(scene, args, log, results.setdefault(scene, {}))
     report = {"benchmark": "pretrain_diagnostics", "machine": machine(resolve_device(args.device)),
               "settings": {k: v for k, v in vars(args).items()}, "wall_seconds": time.perf_counter() - started,
               "results": results}
