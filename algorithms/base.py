@@ -50,6 +50,7 @@ from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
+from ..mrs_qgis_plugin.destinations import default_output_path
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 GROUPS = spec.GROUPS
@@ -87,6 +88,14 @@ def _layers_parameter(parameter: spec.Parameter) -> QgsProcessingParameterMultip
     return definition
 
 
+def model_file_default(parameter: spec.Parameter) -> Optional[str]:
+    """In the desktop, a model-file output defaults to a new file named after it ('Pretrained model'
+    -> pretrained_model.safetensors) that outlives QGIS; other outputs have no default."""
+    if parameter.file_filter != spec.MODEL_FILE_FILTER:
+        return None
+    return default_output_path(parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION)
+
+
 def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDefinition:
     """The Processing parameter of a declaration, without its help."""
     name, description, optional = parameter.name, parameter.description, parameter.optional
@@ -107,7 +116,8 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
             name, description, QgsProcessingParameterFile.File, extension=parameter.extension, optional=optional),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
-            name, description, parameter.file_filter, optional=optional, createByDefault=not optional),
+            name, description, parameter.file_filter, defaultValue=model_file_default(parameter),
+            optional=optional, createByDefault=not optional),
         spec.RASTER_OUT: lambda: QgsProcessingParameterRasterDestination(
             name, description, optional=optional, createByDefault=not optional),
     }

@@ -1,0 +1,45 @@
+"""Where a model file goes when the analyst does not choose: a folder that outlives QGIS.
+
+A required file output of QGIS 3.22 without a default value is shown as
+"[Save to temporary file]", and that file is deleted when QGIS closes: hours of
+pretraining lost by a user who only pressed Run. So in the desktop each dialog
+opens with a path as the default: next to the project when the project is saved,
+otherwise in Processing's output folder (Settings > Options > Processing >
+General > Output folder, the folder QGIS itself uses for a file name without a
+folder), under a name no earlier run has taken. qgis_process and scripts keep
+QGIS' behaviour (a temporary file, whose path qgis_process prints).
+"""
+
+import os
+from typing import Optional
+
+from qgis.core import QgsApplication, QgsProject, QgsSettings
+
+OUTPUTS_FOLDER_SETTING = "Processing/Configuration/OUTPUTS_FOLDER"
+
+
+def unused_path(folder: str, stem: str, extension: str) -> str:
+    """`folder/stem.extension`, or `folder/stem_2.extension`, `_3`... the first that does not exist."""
+    candidate = os.path.join(folder, f"{stem}.{extension}")
+    number = 2
+    while os.path.exists(candidate):
+        candidate = os.path.join(folder, f"{stem}_{number}.{extension}")
+        number += 1
+    return candidate
+
+
+def persistent_folder(project_folder: str, outputs_folder: str) -> str:
+    """The saved project's folder, else Processing's output folder, else the home folder."""
+    for folder in (project_folder, outputs_folder):
+        if folder and os.path.isdir(folder):
+            return folder
+    return os.path.expanduser("~")
+
+
+def default_output_path(stem: str, extension: str) -> Optional[str]:
+    """The default of a model-file output in the desktop's dialogs; None elsewhere (qgis_process, scripts)."""
+    if QgsApplication.platform() != "desktop":
+        return None
+    folder = persistent_folder(QgsProject.instance().absolutePath(),
+                               str(QgsSettings().value(OUTPUTS_FOLDER_SETTING, "") or ""))
+    return unused_path(folder, stem, extension)
