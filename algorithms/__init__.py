@@ -2,8 +2,11 @@
 
 from .accuracy import AccuracyAlgorithm
 from .classify import ClassifyAlgorithm
+from .demo_scene import DemoSceneAlgorithm
 from .finetune import FinetuneAlgorithm
 from .pretrain import PretrainAlgorithm
 from .redundancy import RedundancyAlgorithm
 
-ALGORITHMS = (PretrainAlgorithm, FinetuneAlgorithm, ClassifyAlgorithm, AccuracyAlgorithm, RedundancyAlgorithm)
+ALGORITHMS = (
+    DemoSceneAlgorithm, PretrainAlgorithm, FinetuneAlgorithm, ClassifyAlgorithm, AccuracyAlgorithm, RedundancyAlgorithm,
+)

@@ -25,7 +25,9 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingOutputRasterLayer,
     QgsProcessingOutputString,
+    QgsProcessingOutputVectorLayer,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -34,6 +36,7 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -119,6 +122,8 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
             name, description, parameter.file_filter, defaultValue=model_file_default(parameter),
             optional=optional, createByDefault=not optional),
         spec.RASTER_OUT: lambda: QgsProcessingParameterRasterDestination(
+            name, description, optional=optional, createByDefault=not optional),
+        spec.FOLDER_OUT: lambda: QgsProcessingParameterFolderDestination(
             name, description, optional=optional, createByDefault=not optional),
     }
     return builders[parameter.kind]()
@@ -214,7 +219,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
-        outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString}
+        outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
+                   "raster": QgsProcessingOutputRasterLayer, "vector": QgsProcessingOutputVectorLayer}
         for output in self.JOB.outputs:
             self.addOutput(outputs[output.kind](output.name, output.description))
 
@@ -246,13 +252,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        message = missing_dependencies_message()
-        if message:
-            raise QgsProcessingException(message)
-        from ..mrs_qgis_plugin.runs import use_cpu_threads
-
         hooks = hooks_from_feedback(feedback)
-        use_cpu_threads(QgsApplication.platform(), hooks)
+        if self.JOB.needs_torch:
+            message = missing_dependencies_message()
+            if message:
+                raise QgsProcessingException(message)
+            from ..mrs_qgis_plugin.runs import use_cpu_threads
+
+            use_cpu_threads(QgsApplication.platform(), hooks)
         try:
             return self.execute(parameters, context, feedback, hooks)
         except MrsError as error:

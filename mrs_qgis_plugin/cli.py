@@ -29,7 +29,7 @@ VALUE_HINTS = {
     spec.RASTER: "FILE", spec.RASTERS: "FILE (repeat for more)", spec.VECTOR: "FILE[|layername=NAME]",
     spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]", spec.INTEGER: "N", spec.NUMBER: "X",
     spec.BOOLEAN: "true|false", spec.DEVICE: "auto|cpu|cuda|cuda:N", spec.MODEL_FILE: "FILE.safetensors",
-    spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif",
+    spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif", spec.FOLDER_OUT: "FOLDER",
 }
 
 
@@ -198,14 +198,15 @@ def _print_results(results: Dict[str, Any], out: TextIO) -> None:
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
     """Runs one job from the command line's texts; returns the exit code."""
-    missing = _missing_packages()
+    missing = _missing_packages() if job.needs_torch else None
     if missing:
         raise MrsError(missing)
     values = job_values(job, given)
     from .runs import run, use_cpu_threads
 
     hooks = report.hooks()
-    use_cpu_threads("command line", hooks)
+    if job.needs_torch:
+        use_cpu_threads("command line", hooks)
     results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():

@@ -25,6 +25,7 @@ EXTENT = "extent"
 MODEL_FILE = "model file"
 FILE_OUT = "file destination"
 RASTER_OUT = "raster destination"
+FOLDER_OUT = "folder destination"
 FIELD = "field"
 CHOICE = "choice"
 INTEGER = "integer"
@@ -32,7 +33,7 @@ NUMBER = "number"
 BOOLEAN = "boolean"
 DEVICE = "device"
 PLAIN_KINDS = (FIELD, CHOICE, INTEGER, NUMBER, BOOLEAN, DEVICE)
-DESTINATIONS = (FILE_OUT, RASTER_OUT)
+DESTINATIONS = (FILE_OUT, RASTER_OUT, FOLDER_OUT)
 
 INTEGER_LIMIT = 2 ** 31 - 1
 """Largest whole number a parameter takes unless it declares another maximum
@@ -40,7 +41,7 @@ INTEGER_LIMIT = 2 ** 31 - 1
 SEED_LIMIT = 2 ** 32 - 1
 
 # Group id -> name shown in the Toolbox; every job belongs to one of them.
-GROUPS = {"training": "Training", "mapping": "Mapping", "analysis": "Analysis"}
+GROUPS = {"workflow": "Workflow", "training": "Training", "mapping": "Mapping", "analysis": "Analysis"}
 # The numeric precisions model_core.device knows (that module imports torch, so it is not imported here).
 PRECISIONS = ("auto", "fp32", "bf16")
 MASKING_CHOICES = ("mrs", "random")
@@ -77,7 +78,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Output:
-    """A figure a job returns besides its files (kind "number" or "string")."""
+    """A result a job returns besides its destinations: a figure (kind "number" or "string")
+    or a layer it writes under a name of its own (kind "raster" or "vector")."""
 
     name: str
     description: str
@@ -96,6 +98,7 @@ class Job:
     outputs: Tuple[Output, ...] = ()
     # (vector, class field, label raster) ids of labelled pixels, of which exactly one source is needed.
     labelled_pixels: Optional[Tuple[str, str, str]] = None
+    needs_torch: bool = True  # False for work done with numpy and GDAL alone, which runs before torch is installed
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)
@@ -588,5 +591,44 @@ REDUNDANCY = Job(
     ),
 )
 
-JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, CLASSIFY, ACCURACY, REDUNDANCY)}
+# Output id -> (file of the demo scene, layer name in the project).
+DEMO_SCENE_LAYERS = {
+    "HSI": ("hsi.tif", "Demo hyperspectral"),
+    "LIDAR": ("lidar.tif", "Demo LiDAR"),
+    "SAR": ("sar.tif", "Demo SAR"),
+    "TRAIN_POINTS": ("train_points.gpkg", "Demo training points"),
+    "TRAIN_LABELS": ("train.tif", "Demo training labels"),
+    "TEST_LABELS": ("test.tif", "Demo test labels"),
+}
+
+DEMO_SCENE = Job(
+    "demoscene", "Create demo scene", "workflow",
+    "Writes a small simulated landscape into a folder (and, in QGIS, adds it to the project), so that the "
+    "algorithms can be tried without data of one's own: a hyperspectral raster (400-1000 nm, wavelengths in "
+    "its metadata), a LiDAR raster (height above ground and intensity), optionally a SAR raster, training "
+    "points with class_id and class_name fields, and training and test label rasters of seven classes "
+    "(crop, grassland, bare soil, trees, buildings, roads, water).\n"
+    "Trees and grassland, buildings and roads look alike in the hyperspectral bands; the LiDAR (or SAR) "
+    "tells them apart, as on real data.\n"
+    "Then run 'Workflow: pretrain, train, classify, assess' with the hyperspectral raster, the LiDAR raster, "
+    "the training points (class field class_id, name field class_name) and the test labels as reference.",
+    (
+        Parameter("SIZE", "Size (pixels)", INTEGER, "Width and height of the scene in pixels of 1 m, from 48 to 1024.",
+                  default=192, minimum=48, maximum=1024),
+        Parameter("BANDS", "Hyperspectral bands", INTEGER,
+                  "Number of bands evenly spaced over 400-1000 nm, from 3 to 400.", default=100, minimum=3,
+                  maximum=400),
+        Parameter("WITH_SAR", "Also write a SAR raster", BOOLEAN,
+                  "Also writes sar.tif: C-band-like VV and VH backscatter with speckle, to try the method with "
+                  "SAR in place of (or next to) the LiDAR.", default=False),
+        _seed("layout and simulation"),
+        Parameter("OUTPUT", "Scene folder", FOLDER_OUT,
+                  "A new or empty folder for the scene's files (it must not hold an earlier scene)."),
+    ),
+    tuple(Output(name, layer, "vector" if file.endswith(".gpkg") else "raster")
+          for name, (file, layer) in DEMO_SCENE_LAYERS.items()),
+    needs_torch=False,
+)
+
+JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, CLASSIFY, ACCURACY, REDUNDANCY, DEMO_SCENE)}
 """The jobs in Toolbox order, by id."""

@@ -7,6 +7,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms import ALGORITHMS
 from ..algorithms.base import ICON_PATH
+from ..algorithms.workflow import WorkflowAlgorithm
 from ..model_core import __version__
 
 
@@ -35,5 +36,5 @@ class MrsProvider(QgsProcessingProvider):
         return ["tif"]
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
-        for algorithm in ALGORITHMS:
+        for algorithm in (WorkflowAlgorithm, *ALGORITHMS):
             self.addAlgorithm(algorithm())

@@ -192,9 +192,20 @@ def _redundancy(values: Values, hooks: Hooks) -> Dict[str, Any]:
             "GROUP_COUNT": result["group_count"], "LEAKAGE": result["leakage"]}
 
 
+def _demo_scene(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .parameters import DEMO_SCENE_LAYERS
+    from .demo_scene import write_new_scene
+
+    paths = write_new_scene(values["OUTPUT"], size=values["SIZE"], n_bands=values["BANDS"], seed=values["SEED"],
+                            sar=values["WITH_SAR"], hooks=hooks)
+    files = {os.path.basename(path): path for path in paths}
+    return {"OUTPUT": os.path.dirname(paths[0]),
+            **{name: files.get(file) for name, (file, _) in DEMO_SCENE_LAYERS.items()}}
+
+
 RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
     "pretrain": _pretrain, "finetune": _finetune, "classify": _classify, "accuracy": _accuracy,
-    "redundancy": _redundancy,
+    "redundancy": _redundancy, "demoscene": _demo_scene,
 }
 
 

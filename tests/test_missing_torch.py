@@ -52,12 +52,19 @@ def test_the_message_names_the_missing_package_and_the_command(torch_hidden):
     )
 
 
-@pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
+@pytest.mark.parametrize("algorithm_class", [a for a in ALGORITHMS if a.JOB.needs_torch], ids=lambda c: c.ALGORITHM_ID)
 def test_every_algorithm_stops_with_the_message_before_any_work(provider, torch_hidden, algorithm_class):
     algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{algorithm_class.ALGORITHM_ID}")
     with pytest.raises(QgsProcessingException) as raised:
         algorithm.processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
     assert str(raised.value) == dependencies.missing_dependencies_message()
+
+
+def test_the_demo_scene_needs_no_torch(provider, torch_hidden, tmp_path):
+    import processing
+
+    results = processing.run("mrs:demoscene", {"SIZE": 48, "BANDS": 6, "OUTPUT": str(tmp_path / "scene")})
+    assert Path(results["HSI"]).is_file() and Path(results["TRAIN_POINTS"]).is_file()
 
 
 def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_command(tmp_path):

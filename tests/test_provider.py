@@ -9,10 +9,13 @@ import mrs
 from mrs.algorithms import ALGORITHMS
 from mrs.algorithms.base import GROUPS
 
-ALGORITHM_IDS = ["mrs:accuracy", "mrs:classify", "mrs:finetune", "mrs:pretrain", "mrs:redundancy"]
+ALGORITHM_IDS = [
+    "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:workflow",
+]
 
 # The parameter and output ids are the command-line interface: scripts depend on them.
 PARAMETERS = {
+    "demoscene": ["SIZE", "BANDS", "WITH_SAR", "SEED", "OUTPUT"],
     "pretrain": [
         "INPUT_HSI", "INPUT_AUX", "EXTENT", "MASK", "PRESET", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
         "SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "DEVICE", "PRECISION", "SEED", "RESUME", "OUTPUT",
@@ -32,6 +35,7 @@ PARAMETERS = {
     "redundancy": ["INPUT_HSI", "INPUT_AUX", "THRESHOLD", "MASK_RATIO", "SAMPLE_SIZE", "SEED", "OUTPUT_PNG", "OUTPUT_CSV"],
 }
 OUTPUTS = {
+    "demoscene": ["OUTPUT", "HSI", "LIDAR", "SAR", "TRAIN_POINTS", "TRAIN_LABELS", "TEST_LABELS"],
     "pretrain": ["OUTPUT", "FINAL_LOSS"],
     "finetune": ["OUTPUT", "VALIDATION_ACCURACY", "VALIDATION_KAPPA", "BEST_EPOCH"],
     "classify": ["OUTPUT", "OUTPUT_CONFIDENCE"],
@@ -45,7 +49,7 @@ def registered_ids(provider_id: str) -> list:
     return sorted(algorithm.id() for algorithm in provider.algorithms())
 
 
-def test_the_provider_lists_the_five_algorithms_with_stable_lowercase_ids(provider):
+def test_the_provider_lists_the_algorithms_and_the_workflow_with_stable_lowercase_ids(provider):
     assert provider.id() == "mrs"
     assert QgsApplication.processingRegistry().providerById("mrs") is provider
     assert registered_ids("mrs") == ALGORITHM_IDS
@@ -95,6 +99,7 @@ def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
     assert optional("mrs:classify") == {"EXTENT", "BATCH_SIZE", "OUTPUT_CONFIDENCE"}
     assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_JSON", "OUTPUT_CSV"}
     assert optional("mrs:redundancy") == {"INPUT_AUX"}
+    assert optional("mrs:demoscene") == set()
 
 
 def test_choices_are_typed_by_name_not_by_position(provider):

@@ -146,9 +146,9 @@ def test_a_bad_input_prints_the_sentence_and_no_traceback(scene, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_workflow_model_runs_on_the_command_line(scene, tmp_path):
+def test_the_workflow_runs_on_the_command_line(scene, tmp_path):
     output = run_json(
-        str(ROOT / "resources" / "models" / "mrs_workflow.model3"),
+        "mrs:workflow",
         INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar], LABELS=scene.train, REFERENCE_LABELS=scene.test, PRESET="tiny",
         PRETRAIN_SAMPLES=200, PRETRAIN_EPOCHS=1, FINETUNE_EPOCHS=2,
         **{"pretrain:PRETRAINED": "TEMPORARY_OUTPUT", "finetune:CLASSIFIER": tmp_path / "classifier.safetensors",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
+from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
 
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 from processing_helpers import (
@@ -115,3 +115,10 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert np.sum(figures["confusion_matrix"]) == np.count_nonzero(read_raster(scene.test).values)
     assert "Overall accuracy" in Path(parameters["accuracy:REPORT"]).read_text()
     assert [name for _, name in loaded["LANDCOVER"]] == [item.name for item in CLASSES]
+
+
+def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
+    toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
+    assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
+    assert toolbox.sourceFilePath() == str(WORKFLOW)
+    assert toolbox.toVariant() == workflow.toVariant()

@@ -1,0 +1,22 @@
+"""Write the plugin's synthetic scene and add it to the project, so that every algorithm can be tried
+without data of one's own."""
+
+import os
+from typing import Any, Dict
+
+from qgis.core import QgsProcessingContext
+
+from ..mrs_qgis_plugin.parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
+from .base import MrsAlgorithm
+
+
+class DemoSceneAlgorithm(MrsAlgorithm):
+    JOB = DEMO_SCENE
+
+    def finish(self, values: Dict[str, Any], context: QgsProcessingContext) -> None:
+        """Have the scene's layers loaded into the project when the run is done."""
+        for name, (file_name, layer_name) in DEMO_SCENE_LAYERS.items():
+            path = os.path.join(os.path.abspath(values["OUTPUT"]), file_name)
+            if os.path.exists(path):
+                context.addLayerToLoadOnCompletion(
+                    path, QgsProcessingContext.LayerDetails(layer_name, context.project(), name))

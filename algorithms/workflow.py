@@ -1,0 +1,59 @@
+"""The shipped graphical-modeler workflow as an algorithm of the provider, so that it is in the Toolbox.
+
+It is `resources/models/mrs_workflow.model3` as it is (pretrain -> fine-tune ->
+classify -> accuracy): opening that file in the modeler and running
+`mrs:workflow` do the same. Only its id, name and group are the provider's, and in
+the desktop its model files default to files that outlive QGIS, as the single
+algorithms' do.
+"""
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingModelAlgorithm
+from qgis.PyQt.QtGui import QIcon
+
+from ..mrs_qgis_plugin.destinations import default_output_path
+from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
+from .base import GROUPS, ICON_PATH
+
+WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
+# Model outputs of the workflow that are model files, and the file name each defaults to.
+MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER": "classifier_model"}
+
+
+class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
+    """`mrs:workflow`: the four steps in one run, from the model file shipped with the plugin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.fromFile(str(WORKFLOW_FILE)):
+            raise RuntimeError(f"The workflow {WORKFLOW_FILE} cannot be read; reinstall the plugin.")
+        self.setSourceFilePath(str(WORKFLOW_FILE))
+        # The instance the provider creates while it loads cannot yet find its steps
+        # (mrs:pretrain... are registered with the provider) and has no outputs; every
+        # instance made to run (the dialog's, qgis_process', processing.run's) has them.
+        for name, stem in MODEL_OUTPUTS.items():
+            definition = self.parameterDefinition(name)
+            if definition is not None:
+                definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+
+    def name(self) -> str:
+        return "workflow"
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return "Workflow: pretrain, train, classify, assess"
+
+    def group(self) -> str:
+        return GROUPS["workflow"]
+
+    def groupId(self) -> str:  # noqa: N802 - QGIS API name
+        return "workflow"
+
+    def icon(self) -> QIcon:
+        return QIcon(ICON_PATH)
+
+    def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
+        return ICON_PATH
+
+    def createInstance(self) -> "WorkflowAlgorithm":  # noqa: N802 - QGIS API name
+        return WorkflowAlgorithm()

@@ -1,0 +1,43 @@
+"""The synthetic scene written for an analyst who has no data yet (`mrs:demoscene`, `bin/mrs demoscene`).
+
+Written as outputs are: refused where an earlier scene would be overwritten,
+written beside its place and moved in only when complete. No torch is needed.
+"""
+
+import os
+import shutil
+import tempfile
+from typing import List, Optional
+
+from ..model_core.errors import InputError
+from ..model_core.hooks import Hooks
+from .synthetic_scene import write_scene
+
+SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "train_points.gpkg", "classes.csv")
+
+
+def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: bool,
+                    hooks: Optional[Hooks] = None) -> List[str]:
+    """Write the size x size scene into `folder` (created if needed); returns the paths of its files."""
+    hooks = hooks or Hooks()
+    folder = os.path.abspath(folder)
+    taken = [name for name in SCENE_FILES if os.path.exists(os.path.join(folder, name))]
+    if taken:
+        raise InputError(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "
+                         "choose a new or empty folder.")
+    os.makedirs(folder, exist_ok=True)
+    hooks.log(f"Simulating a {size} x {size} pixel scene with {n_bands} bands into {folder}.")
+    partial = tempfile.mkdtemp(prefix=".demo-scene-", dir=folder)
+    try:
+        try:
+            write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar)
+        except ValueError as error:
+            raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
+        hooks.check_cancel()
+        names = sorted(os.listdir(partial))
+        for name in names:
+            os.replace(os.path.join(partial, name), os.path.join(folder, name))
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    hooks.progress(1.0)
+    return [os.path.join(folder, name) for name in names]

@@ -1,0 +1,67 @@
+"""'Create demo scene': the synthetic scene from the Toolbox, loaded into the project, without torch."""
+
+import os
+from pathlib import Path
+
+import pytest
+from qgis.core import QgsProcessingException, QgsProject
+
+from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, write_scene
+from processing_helpers import run, run_and_load
+from test_raster_writers import read_raster
+
+
+def scene_files(folder: Path) -> list:
+    """The files of a scene folder, without the .aux.xml that QGIS writes beside the rasters it displays."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.endswith(".aux.xml"))
+
+
+def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_path):
+    folder = tmp_path / "scene"
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    results = run_and_load("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "SEED": 3, "OUTPUT": str(folder)})
+    loaded = {layer.name(): layer for layer in project.mapLayers().values()}
+    names = {name: layer.source().split("|")[0] for name, layer in loaded.items()}
+    points = loaded["Demo training points"].featureCount()
+    bands = loaded["Demo hyperspectral"].bandCount()
+    project.removeAllMapLayers()
+
+    assert names == {
+        "Demo hyperspectral": str(folder / "hsi.tif"),
+        "Demo LiDAR": str(folder / "lidar.tif"),
+        "Demo training points": str(folder / "train_points.gpkg"),
+        "Demo training labels": str(folder / "train.tif"),
+        "Demo test labels": str(folder / "test.tif"),
+    }
+    assert results["HSI"] == str(folder / "hsi.tif") and results["SAR"] is None
+    assert bands == 12 and points == 30 * len(CLASSES)
+    # The same scene as the generator writes for the same options: the algorithm adds nothing of its own.
+    reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
+    assert (read_raster(folder / "test.tif").values == read_raster(reference.test).values).all()
+    assert scene_files(folder) == scene_files(reference.directory)
+
+
+def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    (folder / "hsi.tif").write_bytes(b"an analyst's file")
+    with pytest.raises(QgsProcessingException, match="already holds hsi.tif; choose a new or empty folder"):
+        run("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "OUTPUT": str(folder)})
+    assert (folder / "hsi.tif").read_bytes() == b"an analyst's file"
+    assert [path.name for path in folder.iterdir()] == ["hsi.tif"]
+
+
+def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
+    from test_cli import mrs, results_of
+
+    shim = tmp_path / "shim"
+    for package in ("qgis", "torch"):
+        (shim / package).mkdir(parents=True)
+        (shim / package / "__init__.py").write_text(f'raise ImportError("{package} is not installed here")\n')
+    env = {**os.environ, "PYTHONPATH": str(shim)}
+    results = results_of(mrs(env, "demoscene", "--SIZE=48", "--BANDS=12", "--SEED=3", f"--OUTPUT={tmp_path / 'scene'}"))
+    assert results["HSI"] == str(tmp_path / "scene" / "hsi.tif") and "SAR" not in results
+    reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
+    assert (read_raster(results["TEST_LABELS"]).values == read_raster(reference.test).values).all()
+    assert scene_files(tmp_path / "scene") == scene_files(reference.directory)
