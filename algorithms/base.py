@@ -62,13 +62,15 @@ LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vect
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
-    """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info."""
+    """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, status as
+    the text above the progress bar."""
     if feedback is None:
         return Hooks()
     return Hooks(
         progress=lambda fraction: feedback.setProgress(100.0 * fraction),
         log=feedback.pushInfo,
         is_canceled=feedback.isCanceled,
+        status=feedback.setProgressText,
     )
 
 

@@ -19,12 +19,15 @@ class Hooks:
     """What a caller (QGIS, a benchmark, a test) plugs into long-running work.
 
     `progress` takes the fraction done (0..1), `log` one line of text, and
-    `is_canceled` is polled at least once per batch or tile.
+    `is_canceled` is polled at least once per batch or tile. `status` takes a
+    short text on what is being done now (QGIS shows it above the progress bar,
+    and in the log too, so it is set once per step such as an epoch, not per batch).
     """
 
     progress: Callable[[float], None] = field(default=_ignore)
     log: Callable[[str], None] = field(default=_ignore)
     is_canceled: Callable[[], bool] = field(default=_never)
+    status: Callable[[str], None] = field(default=_ignore)
 
     def check_cancel(self) -> None:
         if self.is_canceled():
@@ -38,4 +41,5 @@ class Hooks:
             progress=lambda fraction: parent(start + span * min(max(fraction, 0.0), 1.0)),
             log=self.log,
             is_canceled=self.is_canceled,
+            status=self.status,
         )

@@ -85,7 +85,11 @@ class TilePredictor:
         confidence, index = torch.softmax(logits.float(), dim=1).max(dim=1)
         return index, confidence
 
-    def __call__(self, tile: np.ndarray, valid: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def __call__(self, tile: np.ndarray, valid: np.ndarray,
+                 hooks: Optional[Hooks] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Classify the tile's core; `hooks` (default: the predictor's own) get the progress
+        within the tile, batch by batch, and are asked about cancel before each batch."""
+        hooks = hooks or self.hooks
         halo, patch = self.halo, self.patch
         height, width = tile.shape[1] - 2 * halo, tile.shape[2] - 2 * halo
         index = np.full((height, width), -1, dtype=np.int64)
@@ -102,7 +106,7 @@ class TilePredictor:
             cols_all = torch.from_numpy(core_cols).to(self.device)
             start = 0
             while start < len(core_rows):
-                self.hooks.check_cancel()
+                hooks.check_cancel()
                 stop = min(start + self.batch_size, len(core_rows))
                 try:
                     batch_index, batch_confidence = self._classify(
@@ -115,6 +119,7 @@ class TilePredictor:
                 index[core_rows[start:stop], core_cols[start:stop]] = batch_index.cpu().numpy()
                 confidence[core_rows[start:stop], core_cols[start:stop]] = batch_confidence.cpu().numpy()
                 start = stop
+                hooks.progress(stop / len(core_rows))
         return index, confidence
 
     def _shrink_batch(self) -> None:

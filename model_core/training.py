@@ -465,8 +465,10 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
               f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
-    started = time.perf_counter()
+    started, first_step = time.perf_counter(), state.step
     while state.epoch < settings.epochs:
+        hooks.status(_status_line(phase.name, state.epoch + 1, settings.epochs, time.perf_counter() - started,
+                                  state.step - first_step, schedule.total_steps - state.step))
         generator, order = epoch_order(settings.seed, state.epoch, len(samples), generator_state)
         generator_state = None
         record = train_one_epoch(run, state, generator, order)
@@ -480,6 +482,12 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     if run.best is not None:
         model.load_state_dict(run.best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs)
+
+
+def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done: int, steps_left: int) -> str:
+    """'Pretraining epoch 3/10, about 1m20s left' (no estimate before the first epoch of a run is done)."""
+    line = f"{phase.capitalize()} epoch {epoch}/{epochs}"
+    return f"{line}, about {_format_seconds(elapsed / steps_done * steps_left)} left" if steps_done else line
 
 
 def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) -> str:

@@ -55,12 +55,21 @@ def algorithms_ready() -> Iterator[None]:
 
 
 class RecordingFeedback(QgsProcessingFeedback):
-    """Keeps the log lines and error messages an algorithm reports."""
+    """Keeps the log lines, error messages, progress texts and progress values an algorithm reports."""
 
     def __init__(self) -> None:
         super().__init__()
         self.infos = []
         self.errors = []
+        self.texts = []
+        self.percents = []
+
+    def setProgressText(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.texts.append(text)
+
+    def setProgress(self, progress: float) -> None:  # noqa: N802 - QGIS API name
+        super().setProgress(progress)
+        self.percents.append(progress)
 
     def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
         self.infos.append(info)

@@ -129,6 +129,10 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     epochs = pretrained.log.log_with("Pretraining epoch")
     assert len(epochs) == 2
     assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+m\d\ds left", epochs[-1])
+    # Above the progress bar: the epoch under way and, from the second on, the time left.
+    assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
+    assert re.fullmatch(r"Pretraining epoch 2/2, about \d+m\d\ds left", pretrained.log.texts[1])
+    assert len(pretrained.log.texts) == 2
     assert f"Device: {describe_device(resolve_device('auto'))}." in pretrained.log.infos
     assert not os.path.exists(checkpoint_path_for(pretrained.path))
 
@@ -356,6 +360,18 @@ def test_canceled_fine_tuning_keeps_its_checkpoint(mrs, scene, tmp_path):
     assert os.listdir(tmp_path) == [os.path.basename(checkpoint_path_for(output))]
     metadata = model_file.read_metadata(checkpoint_path_for(output), [model_file.CHECKPOINT])
     assert metadata["checkpoint"]["phase"] == "fine-tuning"
+
+
+def test_the_bar_moves_batch_by_batch_on_a_scene_of_one_tile(mrs, scene, classifier, tmp_path):
+    parameters = {"MODEL": classifier.path, **scene_layers(scene), "BATCH_SIZE": 128,
+                  "OUTPUT": str(tmp_path / "landcover.tif")}
+    feedback = RecordingFeedback()
+    run("mrs:classify", parameters, feedback)
+    assert "in 1 tiles of up to 256 x 256" in " ".join(feedback.infos)
+    # 48 x 48 pixels in batches of 128: 18 batches, each 1/18 of the bar, in order.
+    moving = [value for value in feedback.percents if 0 < value < 100]
+    assert moving == sorted(moving) and sorted(set(moving)) == pytest.approx([100 * k / 18 for k in range(1, 18)])
+    assert feedback.percents[-1] == 100
 
 
 def test_canceled_classification_leaves_no_file_behind(mrs, scene, classifier, tmp_path):

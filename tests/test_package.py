@@ -86,4 +86,6 @@ def test_the_unzipped_plugin_loads_its_provider_on_its_own(package, tmp_path):
         },
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["mrs:accuracy", "mrs:classify", "mrs:finetune", "mrs:pretrain", "mrs:redundancy"]
+    assert result.stdout.split() == [
+        "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:workflow",
+    ]

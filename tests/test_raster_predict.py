@@ -62,7 +62,7 @@ class WindowModel:
         self.centre_weights = rng.normal(size=(len(CLASSES), BANDS)) * 0.1
         self.calls = 0
 
-    def __call__(self, tile, valid):
+    def __call__(self, tile, valid, hooks=None):
         self.calls += 1
         height, width = tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO
         total = np.zeros((BANDS, height, width))
@@ -136,7 +136,7 @@ def test_tiled_prediction_equals_the_prediction_in_one_piece(scene, out, tile_si
 
 
 def test_invalid_pixels_are_nodata_whatever_the_predictor_says(scene, out, tmp_path):
-    def always_first_class(tile, valid):
+    def always_first_class(tile, valid, hooks):
         shape = (tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO)
         return np.zeros(shape, dtype=np.int64), np.full(shape, 0.75, dtype=np.float32)
 
@@ -197,7 +197,7 @@ def _cancel_after_three_tiles(progress):
 
 
 def _raising_on_fourth_tile(model, error):
-    def predictor(tile, valid):
+    def predictor(tile, valid, hooks):
         if model.calls == 3:
             raise error
         return model(tile, valid)
@@ -244,7 +244,7 @@ from mrs.mrs_qgis_plugin.raster.predict import predict_scene
 
 model, marker = WindowModel(), Path(sys.argv[4])
 
-def stalling(tile, valid):
+def stalling(tile, valid, hooks):
     if model.calls == 4:
         marker.write_text("writing")
         time.sleep(120)

@@ -13,8 +13,9 @@ from .samples import ClassInfo
 from .sources import TILE_SIZE, Scene, Window, tiles
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster
 
-# (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo)) -> (class index (h, w), -1 = no data; confidence (h, w))
-Predictor = Callable[[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]
+# (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
+#   -> (class index (h, w), -1 = no data; confidence (h, w))
+Predictor = Callable[[np.ndarray, np.ndarray, Hooks], Tuple[np.ndarray, np.ndarray]]
 
 
 def check_tile_size(tile_size: int, param: str = "TILE_SIZE") -> int:
@@ -79,9 +80,10 @@ def predict_scene(
     and the core is written at once, so memory depends on `tile_size`, not on the
     scene. Pixels invalid in the scene are no data in both outputs. Cancel is checked
     before every tile (the predictor checks it between its batches), progress is
-    reported after every tile. Outputs are published only when complete; on any
-    error or cancel the temporary files are removed and existing outputs stay as
-    they were. `*_param` are the parameter names the error messages cite.
+    reported within each tile by the predictor and after every tile. Outputs are
+    published only when complete; on any error or cancel the temporary files are
+    removed and existing outputs stay as they were. `*_param` are the parameter
+    names the error messages cite.
     """
     hooks = hooks or Hooks()
     tile_size = check_tile_size(tile_size)
@@ -101,7 +103,7 @@ def predict_scene(
         for done, (col, row, tile_width, tile_height) in enumerate(tiles(window, tile_size), start=1):
             hooks.check_cancel()
             data, valid = scene.read(col, row, tile_width, tile_height, halo)
-            index, confidence = predictor(data, valid)
+            index, confidence = predictor(data, valid, hooks.sub((done - 1) / n_tiles, done / n_tiles))
             core_valid = valid[halo : halo + tile_height, halo : halo + tile_width]
             index = np.where(core_valid, index, -1) + 1
             counts += np.bincount(index.ravel(), minlength=len(values))
