@@ -12,6 +12,7 @@ import pytest
 from qgis.core import QgsApplication
 
 from mrs.model_core import model_file
+from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin import parameters as spec
 from mrs.mrs_qgis_plugin.cli import job_help, main_help
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
@@ -194,3 +195,24 @@ def test_off_a_terminal_the_progress_is_a_line_every_tenth_and_other_ranks_are_s
     hooks.log("a line")
     hooks.progress(0.5)
     assert quiet.getvalue() == ""
+
+
+def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectral_grid(chain):
+    from osgeo import osr
+
+    from mrs.mrs_qgis_plugin.cli import extent_of
+
+    hsi = str(chain[0].hsi)
+    assert extent_of("661010,661030,5100960,5100990", hsi) == (661010, 5100960, 661030, 5100990)
+    assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi) == (661010, 5100960, 661030, 5100990)
+    wgs84, utm = osr.SpatialReference(), osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    utm.ImportFromEPSG(32632)
+    for srs in (wgs84, utm):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    west, south = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661010, 5100960)[:2]
+    east, north = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661030, 5100990)[:2]
+    xmin, ymin, xmax, ymax = extent_of(f"{west},{east},{south},{north} [EPSG:4326]", hsi)
+    assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
+    with pytest.raises(InputError, match=r"^EXTENT is 'a,b'; write it as xmin,xmax,ymin,ymax"):
+        extent_of("a,b", hsi)
