@@ -9,7 +9,8 @@ engine's `runs.run`, as in QGIS. Log lines and progress go to stderr, the
 results (NAME:<tab>value, as qgis_process prints them) to stdout. Exit codes:
 0 done, 1 refused input or failed run (one sentence on stderr), 2 a command
 line that names no job or an unknown parameter, 130 canceled (Ctrl-C, SIGTERM).
-Imports numpy, GDAL's bindings, torch and safetensors only, and torch only for a run.
+Imports numpy, GDAL's bindings, torch and safetensors only (and matplotlib for the
+heat map of redundancy), and torch only for a run.
 """
 
 import re
@@ -170,23 +171,36 @@ def main_help() -> str:
 # Running --------------------------------------------------------------------------
 
 
-def _missing_packages() -> Optional[str]:
-    """A sentence naming the packages this Python cannot import, with the command that installs them."""
+# Python packages a job needs beyond numpy, GDAL, torch and safetensors: job -> (module, what for, how to install).
+EXTRA_PACKAGES = {"redundancy": ("matplotlib", "matplotlib, to draw OUTPUT_PNG",
+                                 "apt install python3-matplotlib, or pip install matplotlib")}
+GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt install python3-gdal, then a "
+                                                      "virtual environment made with --system-site-packages")
+
+
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def _missing_packages(job: spec.Job) -> Optional[str]:
+    """A sentence naming the packages this Python cannot import for `job`, with how to install them."""
     from .dependencies import import_failures, module_name, pinned_requirements, pip_install_command
 
-    failures = import_failures(pinned_requirements())
+    failures = import_failures(pinned_requirements()) if job.needs_torch else {}
     problems = []
     if failures:
         problems.append(f"{' and '.join(map(module_name, failures))} (install with: "
                         f"{pip_install_command(list(failures))})")
-    try:
-        from osgeo import gdal  # noqa: F401
-    except ImportError:
-        problems.append("GDAL's Python bindings (on Debian or Ubuntu: apt install python3-gdal, then a virtual "
-                        "environment made with --system-site-packages)")
+    for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
+        if not _importable(module):
+            problems.append(f"{what} ({how})")
     if not problems:
         return None
-    return f"{PROGRAM} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."
+    return f"{PROGRAM} {job.name} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."
 
 
 def _print_results(results: Dict[str, Any], out: TextIO) -> None:
@@ -198,7 +212,7 @@ def _print_results(results: Dict[str, Any], out: TextIO) -> None:
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
     """Runs one job from the command line's texts; returns the exit code."""
-    missing = _missing_packages() if job.needs_torch else None
+    missing = _missing_packages(job)
     if missing:
         raise MrsError(missing)
     values = job_values(job, given)

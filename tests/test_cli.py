@@ -24,13 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 MRS = ROOT / "bin" / "mrs"
 
 
+def blocking(folder: Path, *modules: str) -> dict:
+    """The environment with these modules unimportable (`import qgis` raises ImportError)."""
+    for module in modules:
+        (folder / module).mkdir(parents=True)
+        (folder / module / "__init__.py").write_text(f'raise ImportError("{module} is not installed here")\n')
+    return {**os.environ, **ONE_THREAD, "PYTHONPATH": str(folder)}
+
+
 @pytest.fixture(scope="module")
 def no_qgis(tmp_path_factory):
-    """An environment in which `import qgis` fails, as on a GPU server without QGIS."""
-    shim = tmp_path_factory.mktemp("no-qgis")
-    (shim / "qgis").mkdir()
-    (shim / "qgis" / "__init__.py").write_text('raise ImportError("qgis is not installed here")\n')
-    return {**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}
+    """A GPU server without QGIS: also without the packages the jobs but redundancy's picture do not need."""
+    return blocking(tmp_path_factory.mktemp("no-qgis"), "qgis", "matplotlib", "PIL", "scipy")
 
 
 def mrs(env, *arguments, python=sys.executable) -> subprocess.CompletedProcess:
@@ -53,6 +58,8 @@ def arguments(**parameters) -> list:
 def test_qgis_cannot_be_imported_in_that_environment(no_qgis):
     done = subprocess.run([sys.executable, "-c", "import qgis"], capture_output=True, text=True, env=no_qgis)
     assert done.returncode != 0 and "qgis is not installed here" in done.stderr
+    done = subprocess.run([sys.executable, "-c", "import torch, osgeo.gdal, safetensors, numpy"], env=no_qgis)
+    assert done.returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +113,18 @@ def test_a_model_from_bin_mrs_makes_the_same_map_in_qgis(chain, qgis_processing,
         assert (ours.geotransform, ours.epsg, ours.names) == (theirs.geotransform, theirs.epsg, theirs.names)
 
 
-def test_redundancy_without_qgis(no_qgis, chain, tmp_path):
+def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_needs_it(chain, tmp_path):
     scene = chain[0]
-    results = results_of(mrs(no_qgis, "redundancy", *arguments(
-        INPUT_HSI=scene.hsi, SAMPLE_SIZE=500, OUTPUT_PNG=tmp_path / "s.png", OUTPUT_CSV=tmp_path / "s.csv")))
+    parameters = arguments(INPUT_HSI=scene.hsi, SAMPLE_SIZE=500, OUTPUT_PNG=tmp_path / "s.png",
+                           OUTPUT_CSV=tmp_path / "s.csv")
+    results = results_of(mrs(blocking(tmp_path / "only-qgis", "qgis"), "redundancy", *parameters))
     assert len(results["GROUPS"].split("; ")) == int(results["GROUP_COUNT"]) >= 1
     assert 0.0 <= float(results["LEAKAGE"]) <= 1.0 and (tmp_path / "s.png").stat().st_size > 0
+    (tmp_path / "s.png").unlink()
+    (tmp_path / "s.csv").unlink()
+    done = mrs(blocking(tmp_path / "no-matplotlib", "qgis", "matplotlib"), "redundancy", *parameters)
+    assert done.returncode == 1 and done.stderr.startswith("bin/mrs redundancy needs matplotlib, to draw OUTPUT_PNG")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
 @pytest.mark.parametrize("job", list(spec.JOBS))
