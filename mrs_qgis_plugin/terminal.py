@@ -9,6 +9,7 @@ the job stops at its next check and leaves no half-written output.
 """
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -61,10 +62,12 @@ class TerminalReport:
         self.bar_shown = False
         self.last_drawn = float("-inf")
         self.last_tenth = 0
+        self.status_text = ""
         self.canceled: List[str] = []
 
     def hooks(self) -> Hooks:
-        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: bool(self.canceled))
+        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: bool(self.canceled),
+                     status=self.status)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -74,7 +77,10 @@ class TerminalReport:
         done = int(BAR_WIDTH * self.fraction)
         left = time_left(self.fraction, self.clock() - self.started)
         eta = f", {duration(left)} left" if left is not None else ""
-        return f"\r[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %{eta}\x1b[K"
+        line = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %{eta}"
+        if self.status_text:
+            line = f"{line}  {self.status_text}"[:shutil.get_terminal_size().columns - 1]
+        return f"\r{line}\x1b[K"
 
     def _clear_bar(self) -> None:
         if self.bar_shown:
@@ -107,6 +113,14 @@ class TerminalReport:
             left = time_left(self.fraction, now - self.started)
             eta = f", about {duration(left)} left" if left is not None and self.fraction < 1.0 else ""
             self._write(f"Progress: {10 * tenth} % ({duration(now - self.started)} so far{eta}).\n")
+
+    def status(self, text: str) -> None:
+        """What is being done now (an epoch): shown after the bar on a terminal; elsewhere the
+        log lines say it."""
+        self.status_text = text
+        if self.enabled and self.interactive and self.fraction > 0:
+            self._write(self._bar())
+            self.bar_shown = True
 
     def finish(self) -> None:
         """Ends the bar's line so that what follows starts on a line of its own."""
