@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import masking, model_file
+from . import distributed, masking, model_file
 from .config import ModelConfig
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled, InputError, ModelFileError
@@ -145,7 +145,12 @@ class Phase:
     name = ""
 
     def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator) -> torch.Tensor:
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+        """The share's part of the batch's mean loss (the mean itself for the whole batch).
+
+        Random draws (masks) are made for the whole batch `x`, so that they do not depend
+        on how the batch is shared among processes; the model sees only `x[share]`.
+        """
         raise NotImplementedError
 
     def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
@@ -171,6 +176,13 @@ class LoopState:
 class TrainResult:
     history: List[Dict[str, Any]]
     best_epoch: int
+    context: distributed.Context = field(default_factory=distributed.Context)
+
+
+def _no_share(model: nn.Module) -> torch.Tensor:
+    """A zero loss through every parameter, for a process with no sample in a batch
+    (DistributedDataParallel still needs its gradients)."""
+    return sum(parameter.sum() for parameter in model.parameters()) * 0.0
 
 
 class _Checkpointer:
@@ -341,9 +353,12 @@ class Schedule:
 
 @dataclass
 class Run:
-    """Everything the steps of one run share; `best` holds the selected epoch's weights."""
+    """Everything the steps of one run share; `net` is the model as the steps call it
+    (DistributedDataParallel under torchrun), `best` the selected epoch's weights."""
 
     model: nn.Module
+    net: nn.Module
+    context: distributed.Context
     phase: Phase
     samples: Samples
     optimizer: torch.optim.Optimizer
@@ -371,8 +386,12 @@ def epoch_order(seed: int, epoch: int, count: int, generator_state: Optional[tor
 
 
 def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: torch.Generator,
-               step: int) -> float:
-    """One optimiser step on a batch at the learning rate of `step`; returns the batch loss."""
+               step: int, share: slice = slice(None)) -> float:
+    """One optimiser step on a batch at the learning rate of `step`; returns the batch loss.
+
+    This process trains on `x[share]`; DistributedDataParallel averages the gradients
+    over the processes, hence the factor `world`, which makes them the whole batch's.
+    """
     if run.settings.flips:
         x = random_flips(x, generator)
     rate = run.schedule.rate(step)
@@ -380,13 +399,13 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
     for group in run.optimizer.param_groups:
         group["lr"] = 0.0 if frozen and group["encoder"] else group["lr_scale"] * rate
     with autocast(run.device, run.dtype):
-        loss = run.phase.loss(run.model, x, y, generator)
+        loss = run.phase.loss(run.net, x, y, generator, share) * run.context.world
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if run.settings.clip_norm > 0:
         nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.clip_norm)
     run.optimizer.step()
-    return float(loss.detach())
+    return run.context.total(float(loss.detach()) / run.context.world, run.device)
 
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
@@ -405,14 +424,16 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
     Returns the epoch's figures: epoch number, mean loss, samples per second, seconds.
     """
     started, seen, size = time.perf_counter(), 0, run.settings.batch_size
-    steps = run.schedule.steps_per_epoch
-    run.model.train()
+    steps, context = run.schedule.steps_per_epoch, run.context
+    run.net.train()
     for batch in range(state.batch, steps):
-        if run.hooks.is_canceled():
+        if context.any(run.hooks.is_canceled(), run.device):
             _stop(run, state, generator)
         index = order[batch * size:(batch + 1) * size]
-        x, y = run.samples.fetch(index, run.device)
-        loss = train_step(run, x, y, generator, state.step)
+        share = context.share(len(index))
+        x, y = run.samples.fetch(index[share], run.device)
+        x, y = context.gather(x, len(index)), None if y is None else context.gather(y, len(index))
+        loss = train_step(run, x, y, generator, state.step, share)
         state.loss_sum += loss * len(index)
         state.samples += len(index)
         state.batch, state.step = batch + 1, state.step + 1
@@ -447,16 +468,23 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     """Train `model` in place; on return it holds the selected (or last) epoch's weights.
 
     On cancel, a checkpoint of the last finished batch is written (when
-    `checkpoint_path` is given) and `Canceled` propagates.
+    `checkpoint_path` is given) and `Canceled` propagates. Under torchrun, every
+    process calls this with the same arguments (see `distributed`); rank 0 alone
+    writes checkpoints.
     """
     settings.validate()
     device = resolve_device(settings.device)
+    context = distributed.start(device)
+    device = context.device(device)
     dtype = resolve_precision(settings.precision, device)
     schedule = Schedule.for_run(len(samples), settings)
     model.to(device)
+    net = context.wrap(model, device)
     optimizer = make_optimizer(model, settings)
-    checkpointer = _Checkpointer(checkpoint_path, phase.name, settings, samples.fingerprint(), description)
-    run = Run(model, phase, samples.to(device), optimizer, settings, schedule, device, dtype, checkpointer, hooks)
+    checkpointer = _Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
+                                 samples.fingerprint(), description)
+    run = Run(model, net, context, phase, samples.to(device), optimizer, settings, schedule, device, dtype,
+              checkpointer, hooks)
     state, generator_state = LoopState(), None
     if resume_path:
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
@@ -465,6 +493,10 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
               f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
+    if context.active:
+        low, high = min(b - a for a, b in context.shares(settings.batch_size)), -(-settings.batch_size // context.world)
+        hooks.log(f"{distributed.devices_line(context, describe_device(device))}; batches of "
+                  f"{settings.batch_size} samples, {low if low == high else f'{low} or {high}'} per process.")
     started, first_step = time.perf_counter(), state.step
     while state.epoch < settings.epochs:
         hooks.status(_status_line(phase.name, state.epoch + 1, settings.epochs, time.perf_counter() - started,
@@ -481,7 +513,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
             run.save(state, None)
     if run.best is not None:
         model.load_state_dict(run.best)
-    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs)
+    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context)
 
 
 def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done: int, steps_left: int) -> str:
@@ -508,10 +540,14 @@ class PretrainPhase(Phase):
         self.options = {"similarity": settings.similarity} if settings.strategy == "mrs" else {}
 
     def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator) -> torch.Tensor:
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
         spatial = masking.spatial_mask(x, self.settings.spatial_ratio, generator)
         spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator, **self.options)
-        return model(x, spatial, spectral).total
+        part = x[share]
+        if part.shape[0] == 0:
+            return _no_share(model)
+        # Every sample masks as many tokens, so the mean over the batch is the mean of the shares'.
+        return model(part, spatial[share], spectral[share]).total * (part.shape[0] / x.shape[0])
 
 
 def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int,
@@ -535,8 +571,16 @@ class FinetunePhase(Phase):
         self.validation, self.batch_size, self.device, self.dtype = validation, batch_size, device, dtype
 
     def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator) -> torch.Tensor:
-        return F.cross_entropy(model(x).float(), y, weight=self.class_weights)
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+        part = y[share]
+        if part.shape[0] == 0:
+            return _no_share(model)
+        loss = F.cross_entropy(model(x[share]).float(), part, weight=self.class_weights)
+        return loss * (self._weight(part) / self._weight(y))
+
+    def _weight(self, labels: torch.Tensor) -> Any:
+        """What the weighted mean of the loss divides by: the samples' summed class weights."""
+        return labels.shape[0] if self.class_weights is None else self.class_weights[labels].sum()
 
     def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
         if self.validation is None:
@@ -576,11 +620,14 @@ def _check_patches(shape: Tuple[int, ...], config: ModelConfig, n_bands: int, wh
 
 
 def _finish(model: nn.Module, kind: str, description: Mapping[str, Any], extra: Mapping[str, Any],
-            output_path: str, checkpoint_path: Optional[str]) -> Dict[str, Any]:
+            output_path: str, checkpoint_path: Optional[str], context: distributed.Context) -> Dict[str, Any]:
+    """Write the model file (rank 0 alone; the other processes wait until it exists)."""
     metadata = {**description, **extra, "kind": kind}
-    model_file.save(output_path, model.state_dict(), metadata)
-    if checkpoint_path and os.path.exists(checkpoint_path):
-        os.remove(checkpoint_path)
+    if context.writes:
+        model_file.save(output_path, model.state_dict(), metadata)
+        if checkpoint_path and os.path.exists(checkpoint_path):
+            os.remove(checkpoint_path)
+    context.barrier()
     return metadata
 
 
@@ -614,7 +661,8 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
                           meta, checkpoint, resume_path)
     training = {"settings": settings.to_dict(), "samples": len(samples),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
-    return _finish(model, model_file.PRETRAINED, meta, {"training": training}, output_path, checkpoint)
+    return _finish(model, model_file.PRETRAINED, meta, {"training": training}, output_path, checkpoint,
+                   result.context)
 
 
 def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,
@@ -662,4 +710,5 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
                 "val_accuracy": best.get("val_accuracy"), "val_kappa": best.get("val_kappa")}
     hooks.log(f"Kept epoch {result.best_epoch}"
               + (f" (validation accuracy {100 * best['val_accuracy']:.2f} %)." if validation else "."))
-    return _finish(model, model_file.CLASSIFIER, meta, {"training": training}, output_path, checkpoint)
+    return _finish(model, model_file.CLASSIFIER, meta, {"training": training}, output_path, checkpoint,
+                   result.context)

@@ -13,8 +13,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ..model_core import model_file
+from ..model_core import distributed, model_file
 from ..model_core.config import preset as preset_config
+from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks
 from ..model_core.inference import TilePredictor
@@ -166,7 +167,9 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,
                  batch_size: Optional[int], device: str, hooks: Hooks, extent: Optional[Extent] = None,
                  precision: str = "auto") -> Dict[str, Any]:
-    """Classify the layers with a classifier file into a class map (and a confidence raster)."""
+    """Classify the layers with a classifier file into a class map (and a confidence raster).
+
+    Under torchrun the processes share the tiles (each on its own GPU) and rank 0 writes."""
     check_output_path(output, "OUTPUT")
     if confidence:
         check_output_path(confidence, "OUTPUT_CONFIDENCE")
@@ -176,15 +179,19 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
         check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
         window = _window(scene, extent)
+        context = distributed.start(resolve_device(device))
+        device = str(context.device(resolve_device(device)))
         predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
                                                   batch_size=batch_size, hooks=hooks)
+        if context.active:
+            hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
         hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
                   f"{len(classifier.classes)} classes) on {predictor.device}, "
                   f"{'bfloat16' if predictor.dtype == torch.bfloat16 else 'float32'}, "
                   f"batches of {predictor.batch_size} pixels.")
         classes = [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             window and tuple(window))
+                             window and tuple(window), ranks=context)
 
 
 def _matching(reference: Sequence[ClassInfo], mapped: Dict[int, ClassInfo]) -> Dict[int, int]:

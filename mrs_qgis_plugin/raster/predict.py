@@ -3,11 +3,11 @@
 import numbers
 import os
 from contextlib import ExitStack
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...model_core.errors import InputError
+from ...model_core.errors import Canceled, InputError
 from ...model_core.hooks import Hooks
 from .samples import ClassInfo
 from .sources import TILE_SIZE, Scene, Window, tiles
@@ -16,6 +16,20 @@ from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_r
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
 #   -> (class index (h, w), -1 = no data; confidence (h, w))
 Predictor = Callable[[np.ndarray, np.ndarray, Hooks], Tuple[np.ndarray, np.ndarray]]
+
+
+class OneProcess:
+    """The processes that share a prediction (see `model_core.distributed.Context`): here one."""
+
+    rank, world = 0, 1
+
+    def exchange(self, item: Any) -> Optional[List[Any]]:
+        """Every rank's `item`, in rank order, on rank 0; None on the others."""
+        return [item]
+
+    def broadcast(self, item: Any) -> Any:
+        """Rank 0's `item`, on every rank."""
+        return item
 
 
 def check_tile_size(tile_size: int, param: str = "TILE_SIZE") -> int:
@@ -58,6 +72,17 @@ def _check_outputs(out_class: str, out_conf: Optional[str], class_param: str, co
     return class_path, conf_path
 
 
+def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
+                   confidence_too: bool, hooks: Hooks) -> Tuple[np.ndarray, Optional[np.ndarray], np.ndarray]:
+    """Class values, confidence (or None) and the count of each value of one tile's core."""
+    data, valid = scene.read(*tile, halo)
+    index, confidence = predictor(data, valid, hooks)
+    core_valid = valid[halo : halo + tile.height, halo : halo + tile.width]
+    index = np.where(core_valid, index, -1) + 1
+    confidences = np.where(index > 0, confidence, CONFIDENCE_NODATA).astype(np.float32) if confidence_too else None
+    return values[index], confidences, np.bincount(index.ravel(), minlength=len(values))
+
+
 def predict_scene(
     scene: Scene,
     predictor: Predictor,
@@ -72,6 +97,7 @@ def predict_scene(
     class_param: str = "OUTPUT",
     conf_param: str = "OUTPUT_CONFIDENCE",
     window_param: str = "EXTENT",
+    ranks: Any = None,
 ) -> Dict[str, object]:
     """Classify `window` of `scene` (all of it by default) into a class map and,
     when `out_conf` is given, a confidence raster covering just that window.
@@ -84,8 +110,13 @@ def predict_scene(
     published only when complete; on any error or cancel the temporary files are
     removed and existing outputs stay as they were. `*_param` are the parameter
     names the error messages cite.
+
+    With several processes (`ranks`, under torchrun), the tiles are dealt out in turn:
+    in each round every rank classifies one tile, rank 0 gathers them and alone writes
+    the outputs, in the order one process would; the map is the same.
     """
     hooks = hooks or Hooks()
+    ranks = ranks or OneProcess()
     tile_size = check_tile_size(tile_size)
     window = check_window(scene, window, window_param)
     class_path, conf_path = _check_outputs(out_class, out_conf, class_param, conf_param)
@@ -96,25 +127,32 @@ def predict_scene(
     counts = np.zeros(len(values), dtype=np.int64)
     n_tiles = -(-width // tile_size) * -(-height // tile_size)
     hooks.log(f"Predicting {width} x {height} pixels in {n_tiles} tiles of up to {tile_size} x {tile_size}.")
+    blocks = list(tiles(window, tile_size))
     with ExitStack() as stack:
-        outputs = [stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes))]
-        if conf_path:
-            outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
-        for done, (col, row, tile_width, tile_height) in enumerate(tiles(window, tile_size), start=1):
-            hooks.check_cancel()
-            data, valid = scene.read(col, row, tile_width, tile_height, halo)
-            index, confidence = predictor(data, valid, hooks.sub((done - 1) / n_tiles, done / n_tiles))
-            core_valid = valid[halo : halo + tile_height, halo : halo + tile_width]
-            index = np.where(core_valid, index, -1) + 1
-            counts += np.bincount(index.ravel(), minlength=len(values))
-            outputs[0].write(values[index], col - col0, row - row0)
+        outputs = []
+        if ranks.rank == 0:
+            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes)))
             if conf_path:
-                outputs[1].write(np.where(index > 0, confidence, CONFIDENCE_NODATA).astype(np.float32), col - col0, row - row0)
-            hooks.progress(done / n_tiles)
+                outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
+        for first in range(0, n_tiles, ranks.world):
+            mine, canceled = first + ranks.rank, hooks.is_canceled()
+            result = None if canceled or mine >= n_tiles else _classify_tile(
+                scene, predictor, halo, blocks[mine], values, bool(conf_path), hooks.sub(mine / n_tiles, (mine + 1) / n_tiles)
+            )
+            results = ranks.exchange((canceled, result))
+            if ranks.broadcast(results is not None and any(stop for stop, _result in results)):
+                raise Canceled()
+            for tile, (_stop, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
+                counts += tile_counts
+                outputs[0].write(classified, tile.col - col0, tile.row - row0)
+                if conf_path:
+                    outputs[1].write(confidence, tile.col - col0, tile.row - row0)
+            hooks.progress(min(first + ranks.world, n_tiles) / n_tiles)
         for out in outputs:
             out.close()
         for out in outputs:
             out.publish()
+    counts = ranks.broadcast(counts)
     summary = {
         "tiles": n_tiles,
         "classified_pixels": int(counts[1:].sum()),

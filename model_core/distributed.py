@@ -1,0 +1,143 @@
+"""Several processes, one training: PyTorch's torchrun and DistributedDataParallel.
+
+Launched by torchrun (RANK, WORLD_SIZE and LOCAL_RANK in the environment), every
+process runs the same job. The process group uses NCCL when the processes train on
+GPUs (one GPU per process: cuda:LOCAL_RANK) and gloo on CPUs. Every rank draws the
+same epoch order and the same random masks and flips from the seeded generators; each
+global batch is cut into one contiguous share per rank (sizes differ by at most one
+when the batch does not divide), each rank reads only its own share's patches, and
+the shares are gathered so that the masks and flips, drawn for the whole batch, are
+those of a single-process run. Gradients are summed over the shares, so the global
+batch and the learning-rate schedule are those of one process with the same
+settings. Rank 0 alone writes model files and checkpoints.
+"""
+
+import atexit
+import os
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .errors import DeviceError
+
+ENVIRONMENT = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
+
+
+def launched() -> bool:
+    """Whether this process was started by torchrun (or another launcher setting its variables)."""
+    return all(name in os.environ for name in ENVIRONMENT)
+
+
+@dataclass(frozen=True)
+class Context:
+    """This process' place among the processes of a run; one process when not launched."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    active: bool = False
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes the outputs (rank 0)."""
+        return self.rank == 0
+
+    def device(self, device: torch.device) -> torch.device:
+        """The device of this process: its own GPU (cuda:LOCAL_RANK) when training on GPUs."""
+        if not self.active or device.type != "cuda":
+            return device
+        if self.local_rank >= torch.cuda.device_count():
+            raise DeviceError(f"torchrun started process {self.local_rank} of this machine, but PyTorch sees "
+                              f"{torch.cuda.device_count()} GPUs. Start at most one process per GPU "
+                              "(--nproc-per-node), or choose DEVICE cpu.")
+        return torch.device("cuda", self.local_rank)
+
+    def shares(self, count: int) -> List[Tuple[int, int]]:
+        """(start, stop) of every rank's share of a batch of `count` samples."""
+        base, extra = divmod(count, self.world)
+        bounds = [rank * base + min(rank, extra) for rank in range(self.world + 1)]
+        return list(zip(bounds[:-1], bounds[1:]))
+
+    def share(self, count: int) -> slice:
+        """This rank's share of a batch of `count` samples."""
+        return slice(*self.shares(count)[self.rank])
+
+    def gather(self, part: torch.Tensor, count: int) -> torch.Tensor:
+        """The whole batch of `count` samples from every rank's share, in rank order."""
+        if not self.active:
+            return part
+        shares = self.shares(count)
+        longest = max(stop - start for start, stop in shares)
+        padded = part.new_zeros((longest, *part.shape[1:]))
+        padded[:part.shape[0]] = part
+        parts = [torch.empty_like(padded) for _ in range(self.world)]
+        dist.all_gather(parts, padded)
+        return torch.cat([piece[:stop - start] for piece, (start, stop) in zip(parts, shares)])
+
+    def total(self, value: float, device: torch.device) -> float:
+        """The sum of `value` over the ranks."""
+        if not self.active:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64, device=device)
+        dist.all_reduce(tensor)
+        return float(tensor.item())
+
+    def any(self, flag: bool, device: torch.device) -> bool:
+        """Whether `flag` holds on any rank (a cancel on one rank stops them all together)."""
+        return self.total(float(flag), device) > 0 if self.active else flag
+
+    def exchange(self, item: Any) -> Optional[List[Any]]:
+        """Every rank's `item` (any picklable object), in rank order, on rank 0; None on the others."""
+        if not self.active:
+            return [item]
+        items: List[Any] = [None] * self.world
+        dist.all_gather_object(items, item)  # gather_object is not available with NCCL
+        return items if self.rank == 0 else None
+
+    def broadcast(self, item: Any) -> Any:
+        """Rank 0's `item`, on every rank."""
+        if not self.active:
+            return item
+        box = [item]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def barrier(self) -> None:
+        if self.active:
+            dist.barrier()
+
+    def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
+        """The model as the training steps call it: DistributedDataParallel across the ranks."""
+        if not self.active:
+            return model
+        return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def start(device: torch.device) -> Context:
+    """This process' context; joins the process group (NCCL on GPUs, gloo on CPUs) when
+    launched by torchrun and not yet joined."""
+    if not launched():
+        return Context()
+    rank, world, local_rank = (int(os.environ[name]) for name in ENVIRONMENT)
+    context = Context(rank, world, local_rank, True)
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(context.device(device))
+        dist.init_process_group(backend)
+        # Left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
+        atexit.register(dist.destroy_process_group)
+    return context
+
+
+def devices_line(context: Context, device: str) -> str:
+    """The processes and every rank's device, for the log (every rank must call it)."""
+    if not context.active:
+        return f"1 process on {device}"
+    names: List[Optional[str]] = [None] * context.world
+    dist.all_gather_object(names, device)
+    return f"{context.world} processes ({dist.get_backend()}): " + "; ".join(
+        f"rank {rank} on {name}" for rank, name in enumerate(names))

@@ -1,0 +1,166 @@
+"""torchrun with two processes (gloo, CPU) trains the model one process trains and
+makes the map one process makes.
+
+Every test launches `torchrun --standalone --nproc-per-node 2 bin/mrs JOB ...` and
+compares with the same job in one process, with the same settings, seed and global
+batch. The processes share each batch (25 samples: 13 + 12, so the uneven split is
+exercised), gather it, and sum their gradients: the models agree up to the order of
+floating-point sums. TOLERANCE bounds every weight's difference; the steps of the run
+move the weights far more, so the comparison can fail.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mrs.model_core import model_file
+from mrs.model_core.errors import Canceled
+from mrs.model_core.hooks import Hooks
+from mrs.model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for
+from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+from mrs.mrs_qgis_plugin.synthetic_scene import write_scene
+from processing_helpers import scene_layers
+from test_cli import arguments
+from test_raster_writers import read_raster
+
+ROOT = Path(__file__).resolve().parents[1]
+TORCHRUN = Path(sys.executable).parent / "torchrun"
+TOLERANCE = 1e-2
+"""Largest relative difference allowed between what two processes and one process
+change in the weights: |w2 - w1| / |w1 - w0| over all weights (w0 the starting weights)."""
+
+TRAINING = {"PRESET": "tiny", "EPOCHS": 2, "BATCH_SIZE": 25, "LEARNING_RATE": 0.001, "SEED": 3,
+            "DEVICE": "cpu", "PRECISION": "fp32"}
+PRETRAIN = {**TRAINING, "SAMPLES": 120}
+FINETUNE = {**TRAINING, "VALIDATION_FRACTION": 0.25, "CLASS_WEIGHTING": True, "ENCODER_LR_FACTOR": 0.5}
+
+
+def settings(**changes) -> TrainSettings:
+    values = dict(epochs=TRAINING["EPOCHS"], batch_size=TRAINING["BATCH_SIZE"], lr=TRAINING["LEARNING_RATE"],
+                  seed=TRAINING["SEED"], device="cpu", precision="fp32")
+    return TrainSettings(**{**values, **changes})
+
+
+def torchrun(job: str, **parameters) -> subprocess.CompletedProcess:
+    command = [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(ROOT / "bin" / "mrs"), job,
+               *arguments(**parameters)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def flat(weights: dict) -> torch.Tensor:
+    return torch.cat([weights[name].float().flatten() for name in sorted(weights)])
+
+
+def weights_of(path, kind: str) -> torch.Tensor:
+    return flat(model_file.load(str(path), [kind])[0])
+
+
+def relative_difference(trained: torch.Tensor, reference: torch.Tensor, start: torch.Tensor) -> float:
+    return float((trained - reference).norm() / (reference - start).norm())
+
+
+def cancel_after(batches: int, phase: str) -> Hooks:
+    """Hooks that cancel a job after `batches` training batches of `phase` (0: before the first)."""
+    seen = []
+    return Hooks(log=lambda line: seen.append("start") if line.startswith(phase) else None,
+                 progress=lambda _fraction: seen and seen.append("batch"),
+                 is_canceled=lambda: bool(seen) and seen.count("batch") == batches)
+
+
+def checkpointed_weights(output) -> torch.Tensor:
+    return flat(model_file.prefixed(model_file.load(checkpoint_path_for(str(output)), [model_file.CHECKPOINT])[0],
+                                    "model"))
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scene")
+    paths = write_scene(folder, width=48, height=48, n_bands=8, seed=2, train_per_class=6)
+    layers = jobs.Layers(RasterInput(str(paths.hsi), "hsi"), [RasterInput(str(paths.lidar), "lidar")])
+    return paths, layers, folder
+
+
+@pytest.fixture(scope="module")
+def pretrained(scene):
+    """One process: the reference pretraining, and the checkpoint of the same run canceled after 3 batches."""
+    _paths, layers, folder = scene
+    reference = folder / "reference.safetensors"
+    jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=PRETRAIN["SAMPLES"],
+                      settings=settings(), output=str(reference), hooks=Hooks())
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=PRETRAIN["SAMPLES"],
+                          settings=settings(), output=str(folder / "resumed.safetensors"),
+                          hooks=cancel_after(3, "Pretraining:"))
+    return reference, folder / "resumed.safetensors"
+
+
+def test_two_processes_resume_a_one_process_pretraining_into_the_same_model(scene, pretrained):
+    paths = scene[0]
+    reference, resumed = pretrained
+    checkpoint = checkpoint_path_for(str(resumed))
+    assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
+    start = checkpointed_weights(resumed)
+    done = torchrun("pretrain", **scene_layers(paths), **PRETRAIN, RESUME=checkpoint, OUTPUT=resumed)
+    assert "2 processes (gloo): rank 0 on cpu" in done.stderr and "; rank 1 on cpu" in done.stderr
+    assert "batches of 25 samples, 12 or 13 per process" in done.stderr
+    assert relative_difference(weights_of(resumed, model_file.PRETRAINED), weights_of(reference, model_file.PRETRAINED),
+                               start) < TOLERANCE
+    assert not os.path.exists(checkpoint)
+
+
+def finetune_one_process(scene, pretrained, output, hooks: Hooks) -> None:
+    paths, layers, _folder = scene
+    jobs.finetune_job(layers, jobs.LabelSource("train", raster_path=str(paths.train)), pretrained=str(pretrained[0]),
+                      preset="tiny", val_fraction=FINETUNE["VALIDATION_FRACTION"], class_weighting=True,
+                      settings=settings(encoder_lr_scale=FINETUNE["ENCODER_LR_FACTOR"]), output=str(output),
+                      hooks=hooks)
+
+
+@pytest.fixture(scope="module")
+def classifier(scene, pretrained):
+    """One process: the reference fine-tuning."""
+    reference = scene[2] / "classifier.safetensors"
+    finetune_one_process(scene, pretrained, reference, Hooks())
+    return reference
+
+
+def test_two_processes_fine_tune_the_model_one_process_fine_tunes(scene, pretrained, classifier, tmp_path):
+    paths = scene[0]
+    reference = classifier
+    with pytest.raises(Canceled):
+        finetune_one_process(scene, pretrained, tmp_path / "start.safetensors", cancel_after(0, "Fine-tuning:"))
+    start = checkpointed_weights(tmp_path / "start.safetensors")
+    two = tmp_path / "two.safetensors"
+    torchrun("finetune", **scene_layers(paths), **FINETUNE, LABELS=paths.train, PRETRAINED=pretrained[0], OUTPUT=two)
+    assert relative_difference(weights_of(two, model_file.CLASSIFIER), weights_of(reference, model_file.CLASSIFIER),
+                               start) < TOLERANCE
+    ours, theirs = (model_file.read_metadata(str(path), [model_file.CLASSIFIER])["training"] for path in (reference, two))
+    assert ours["best_epoch"] == theirs["best_epoch"]
+    assert [h["loss"] for h in ours["history"]] == pytest.approx([h["loss"] for h in theirs["history"]], rel=1e-4)
+
+
+def test_two_processes_classify_the_scene_into_the_map_one_process_makes(scene, classifier, tmp_path):
+    """Nine tiles of 16 x 16 pixels: the second process has none in the last round."""
+    paths, layers, _folder = scene
+    jobs.classify_job(str(classifier), layers, output=str(tmp_path / "one.tif"), confidence=str(tmp_path / "one-c.tif"),
+                      tile_size=16, batch_size=None, device="cpu", hooks=Hooks())
+    done = torchrun("classify", MODEL=classifier, **scene_layers(paths), TILE_SIZE=16, DEVICE="cpu",
+                    OUTPUT=tmp_path / "two.tif", OUTPUT_CONFIDENCE=tmp_path / "two-c.tif")
+    assert "2 processes (gloo): rank 0 on cpu" in done.stderr
+    for one, two in (("one.tif", "two.tif"), ("one-c.tif", "two-c.tif")):
+        ours, theirs = read_raster(tmp_path / one), read_raster(tmp_path / two)
+        np.testing.assert_array_equal(ours.values, theirs.values)
+        assert (ours.geotransform, ours.names) == (theirs.geotransform, theirs.names)
+    assert len(np.unique(read_raster(tmp_path / "two.tif").values)) >= 2
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {name.replace("one", "two") for name in names if name.startswith("one")} == names - {
+        name for name in names if name.startswith("one")}
