@@ -25,7 +25,7 @@ from mrs.model_core.training import MaskingSettings, TrainSettings, checkpoint_p
 from mrs.mrs_qgis_plugin import jobs
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 from mrs.mrs_qgis_plugin.synthetic_scene import write_scene
-from processing_helpers import scene_layers
+from processing_helpers import QUICK_FINETUNE, algorithms_ready, run, scene_layers
 from test_cli import arguments
 from test_raster_writers import read_raster
 
@@ -103,18 +103,24 @@ def pretrained(scene):
     return reference, folder / "resumed.safetensors"
 
 
-def test_two_processes_resume_a_one_process_pretraining_into_the_same_model(scene, pretrained):
-    paths = scene[0]
-    reference, resumed = pretrained
-    checkpoint = checkpoint_path_for(str(resumed))
+@pytest.fixture(scope="module")
+def resumed_on_two(scene, pretrained):
+    """Two processes resume the canceled run: their log and the weights they resumed from."""
+    checkpoint = checkpoint_path_for(str(pretrained[1]))
     assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
-    start = checkpointed_weights(resumed)
-    done = torchrun("pretrain", **scene_layers(paths), **PRETRAIN, RESUME=checkpoint, OUTPUT=resumed)
+    start = checkpointed_weights(pretrained[1])
+    done = torchrun("pretrain", **scene_layers(scene[0]), **PRETRAIN, RESUME=checkpoint, OUTPUT=pretrained[1])
+    return done, start
+
+
+def test_two_processes_resume_a_one_process_pretraining_into_the_same_model(pretrained, resumed_on_two):
+    reference, resumed = pretrained
+    done, start = resumed_on_two
     assert "2 processes (gloo): rank 0 on cpu" in done.stderr and "; rank 1 on cpu" in done.stderr
     assert "batches of 25 samples, 12 or 13 per process" in done.stderr
     assert relative_difference(weights_of(resumed, model_file.PRETRAINED), weights_of(reference, model_file.PRETRAINED),
                                start) < TOLERANCE
-    assert not os.path.exists(checkpoint)
+    assert not os.path.exists(checkpoint_path_for(str(resumed)))
 
 
 def finetune_one_process(scene, pretrained, output, hooks: Hooks) -> None:
@@ -133,14 +139,20 @@ def classifier(scene, pretrained):
     return reference
 
 
-def test_two_processes_fine_tune_the_model_one_process_fine_tunes(scene, pretrained, classifier, tmp_path):
-    paths = scene[0]
-    reference = classifier
+@pytest.fixture(scope="module")
+def classifier_on_two(scene, pretrained):
+    two = scene[2] / "classifier-two.safetensors"
+    torchrun("finetune", **scene_layers(scene[0]), **FINETUNE, LABELS=scene[0].train, PRETRAINED=pretrained[0],
+             OUTPUT=two)
+    return two
+
+
+def test_two_processes_fine_tune_the_model_one_process_fine_tunes(scene, pretrained, classifier, classifier_on_two,
+                                                                  tmp_path):
+    reference, two = classifier, classifier_on_two
     with pytest.raises(Canceled):
         finetune_one_process(scene, pretrained, tmp_path / "start.safetensors", cancel_after(0, "Fine-tuning:"))
     start = checkpointed_weights(tmp_path / "start.safetensors")
-    two = tmp_path / "two.safetensors"
-    torchrun("finetune", **scene_layers(paths), **FINETUNE, LABELS=paths.train, PRETRAINED=pretrained[0], OUTPUT=two)
     assert relative_difference(weights_of(two, model_file.CLASSIFIER), weights_of(reference, model_file.CLASSIFIER),
                                start) < TOLERANCE
     ours, theirs = (model_file.read_metadata(str(path), [model_file.CLASSIFIER])["training"] for path in (reference, two))
@@ -164,3 +176,17 @@ def test_two_processes_classify_the_scene_into_the_map_one_process_makes(scene, 
     names = {path.name for path in tmp_path.iterdir()}
     assert {name.replace("one", "two") for name in names if name.startswith("one")} == names - {
         name for name in names if name.startswith("one")}
+
+
+def test_the_algorithms_take_the_models_two_processes_trained(qgis_processing, scene, pretrained, resumed_on_two,
+                                                              classifier_on_two, tmp_path):
+    paths = scene[0]
+    with algorithms_ready():
+        tuned = run("mrs:finetune", {**scene_layers(paths), **QUICK_FINETUNE, "EPOCHS": 1, "LABELS": str(paths.train),
+                                     "PRETRAINED": str(pretrained[1]), "OUTPUT": str(tmp_path / "tuned.safetensors")})
+        mapped = run("mrs:classify", {**scene_layers(paths), "MODEL": str(classifier_on_two),
+                                      "OUTPUT": str(tmp_path / "map.tif")})
+    assert model_file.read_metadata(tuned["OUTPUT"], [model_file.CLASSIFIER])["training"]["pretrained"] is True
+    classes = {info["value"] for info in model_file.read_metadata(str(classifier_on_two),
+                                                                  [model_file.CLASSIFIER])["classes"]}
+    assert set(np.unique(read_raster(mapped["OUTPUT"]).values)) <= classes
