@@ -4,9 +4,17 @@ The pins come from the plugin's `requirements.txt`, so the command in the messag
 installs exactly what the project tests with. This module imports nothing from
 QGIS or the plugin, so that `python3 mrs_qgis_plugin/dependencies.py` can run it
 outside QGIS (`make install` does).
+
+The installer of the desktop (`installer.py`) puts the packages into a folder of
+the plugin's own in the user's QGIS profile, never into the system's Python:
+`<profile>/python/mrs-packages/python3.X`, one per Python version. The plugin
+puts that folder at the front of `sys.path` when it loads (desktop and
+qgis_process alike), so that the versions torch needs win over older copies
+the system may have (typing_extensions, sympy...).
 """
 
 import importlib
+import importlib.util
 import re
 import shlex
 import subprocess
@@ -16,6 +24,11 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parents[1] / "requirements.txt"
+PACKAGES_FOLDER = "mrs-packages"
+PYPI = "https://pypi.org/simple"
+# Where pip finds each build of torch; the other packages come from PyPI. On macOS
+# PyPI's torch is the only build (CPU and Apple's GPU), so no index is named there.
+TORCH_INDEXES = {"cpu": "https://download.pytorch.org/whl/cpu", "cuda": "https://download.pytorch.org/whl/cu128"}
 
 
 def pinned_requirements(path: Path = REQUIREMENTS_FILE) -> List[str]:
@@ -42,6 +55,24 @@ def import_failures(requirements: List[str]) -> Dict[str, str]:
     return failures
 
 
+def not_found(requirements: List[str]) -> List[str]:
+    """The requirements whose module Python cannot find, without importing any (torch takes seconds)."""
+    return [requirement for requirement in requirements if importlib.util.find_spec(module_name(requirement)) is None]
+
+
+def python_candidates(exec_prefix: Path, executable: Path, version: str) -> List[Path]:
+    """Where the interpreter of a Python embedded in QGIS may lie, most likely first.
+
+    Linux: `<prefix>/bin/python3.X` (/usr/bin/python3.11). Windows, OSGeo4W and the
+    standalone installer: `<prefix>/python.exe` (C:\\OSGeo4W\\apps\\Python312), else
+    python3.exe beside qgis-bin.exe. macOS, QGIS.app: `Contents/MacOS/bin/python3`
+    beside the QGIS program, or in the framework's prefix.
+    """
+    return [exec_prefix / "bin" / f"python{version}", exec_prefix / "bin" / "python3",
+            exec_prefix / "python.exe", executable.parent / "python3.exe",
+            executable.parent / "bin" / f"python{version}", executable.parent / "bin" / "python3"]
+
+
 def python_executable() -> str:
     """The interpreter of the running Python, also when it is embedded in QGIS.
 
@@ -49,12 +80,56 @@ def python_executable() -> str:
     program (Windows, macOS) or the first `python3` on PATH, which may be another
     Python altogether. The interpreter of the running one lies in its prefix.
     """
-    prefix = Path(sys.exec_prefix)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for candidate in (prefix / "bin" / f"python{version}", prefix / "python.exe"):
+    for candidate in python_candidates(Path(sys.exec_prefix), Path(sys.executable or "python3"), version):
         if candidate.is_file():
             return str(candidate)
     return sys.executable or "python3"
+
+
+def packages_folder(settings_dir: str) -> Path:
+    """The plugin's own folder for Python packages in a QGIS profile (`QgsApplication.qgisSettingsDirPath()`)."""
+    return Path(settings_dir) / "python" / PACKAGES_FOLDER / f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def use_packages_folder(folder: Path) -> bool:
+    """Put `folder` at the front of `sys.path` when it exists (once); whether it is there now."""
+    if not folder.is_dir():
+        return False
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+        importlib.invalidate_caches()
+    return True
+
+
+def nvidia_gpus() -> List[str]:
+    """'NVIDIA RTX A4000, 16376 MiB' for each NVIDIA GPU that nvidia-smi reports; none without a driver."""
+    try:
+        result = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                                capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
+
+
+def pip_target_command(requirements: List[str], folder: Path, build: str,
+                       wheel_folder: Optional[Path] = None) -> List[str]:
+    """pip of QGIS' own Python installing `requirements` into `folder`; torch of `build` ('cpu' or 'cuda').
+
+    With `wheel_folder`, pip takes the wheels there and nothing from the network.
+    """
+    command = [python_executable(), "-m", "pip", "install", "--target", str(folder), "--upgrade",
+               "--no-input", "--disable-pip-version-check"]
+    if wheel_folder is not None:
+        command += ["--no-index", "--find-links", str(wheel_folder)]
+    elif sys.platform != "darwin":
+        command += ["--index-url", TORCH_INDEXES[build], "--extra-index-url", PYPI]
+    return command + list(requirements)
+
+
+def command_line(arguments: List[str]) -> str:
+    """A command as one would type it in the platform's shell."""
+    return subprocess.list2cmdline(arguments) if sys.platform == "win32" else shlex.join(arguments)
 
 
 def pip_install_command(requirements: List[str]) -> str:
@@ -70,9 +145,7 @@ def pip_install_command(requirements: List[str]) -> str:
         if Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").is_file():
             arguments.append("--break-system-packages")
     arguments.extend(requirements)
-    if sys.platform == "win32":
-        return subprocess.list2cmdline(arguments)
-    return shlex.join(arguments)
+    return command_line(arguments)
 
 
 def missing_dependencies_message() -> Optional[str]:
@@ -88,8 +161,8 @@ def missing_dependencies_message() -> Optional[str]:
     return (
         f"The MRS algorithms need the Python package{'s' if plural else ''} {names}, "
         f"which the Python that runs QGIS cannot import{f' ({reasons})' if reasons else ''}; "
-        f"install {'them' if plural else 'it'} with: {pip_install_command(list(failures))} "
-        "and restart QGIS."
+        f"install {'them' if plural else 'it'} with Plugins > MRS land cover > Install Python packages, "
+        f"or with: {pip_install_command(list(failures))} and restart QGIS."
     )
 
 

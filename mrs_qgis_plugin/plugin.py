@@ -1,21 +1,38 @@
-"""The plugin object QGIS creates: it registers the Processing provider."""
+"""The plugin object QGIS creates: it registers the Processing provider and, in the desktop,
+its menu and the offer to install the Python packages the algorithms need."""
 
-from typing import Optional
+from typing import List, Optional
 
-from qgis.core import QgsApplication
+from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction, QPushButton
 
+from .dependencies import not_found, packages_folder, pinned_requirements, use_packages_folder
 from .provider import MrsProvider
+
+MENU = "&MRS land cover"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MrsPlugin", text)
 
 
 class MrsPlugin:
     """Adds the MRS algorithms to Processing and removes them on unload.
 
-    QGIS desktop calls `initGui`; qgis_process calls only `initProcessing`.
+    QGIS desktop calls `initGui`; qgis_process calls only `initProcessing`. Both
+    see the packages that the installer put into the plugin's folder of the profile.
     """
 
     def __init__(self, iface) -> None:
         self.iface = iface
         self.provider: Optional[MrsProvider] = None
+        self.actions: List[QAction] = []
+        self.missing_message = None
+        self.installer = None
+        self.packages = packages_folder(QgsApplication.qgisSettingsDirPath())
+        use_packages_folder(self.packages)
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS API name
         if self.provider is None:
@@ -24,8 +41,50 @@ class MrsPlugin:
 
     def initGui(self) -> None:  # noqa: N802 - QGIS API name
         self.initProcessing()
+        self.add_action(tr("Install Python packages…"), self.show_installer)
+        missing = not_found(pinned_requirements())
+        if missing:
+            self.offer_installation(missing)
+
+    def add_action(self, text: str, slot) -> QAction:
+        from ..algorithms.base import ICON_PATH
+
+        action = QAction(QIcon(ICON_PATH), text, self.iface.mainWindow())
+        action.triggered.connect(slot)
+        self.iface.addPluginToMenu(MENU, action)
+        self.actions.append(action)
+        return action
+
+    def offer_installation(self, missing: List[str]) -> None:
+        """A message bar that names what is missing, with a button that opens the installer."""
+        names = " and ".join(requirement.split("=")[0] for requirement in missing)
+        bar = self.iface.messageBar()
+        message = bar.createMessage(
+            tr("MRS land cover"),
+            tr("The algorithms need {}, which the Python of QGIS cannot import.").format(names),
+        )
+        button = QPushButton(tr("Install…"), message)
+        button.clicked.connect(self.show_installer)
+        message.layout().addWidget(button)
+        self.missing_message = bar.pushWidget(message, Qgis.Warning)
+
+    def show_installer(self) -> None:
+        from .installer_dialog import InstallerDialog
+
+        self.installer = InstallerDialog(self.packages, self.iface.mainWindow())
+        self.installer.installed.connect(self.installation_done)
+        self.installer.show()
+
+    def installation_done(self) -> None:
+        """The packages import now: the message bar's offer goes away."""
+        if self.missing_message is not None:
+            self.iface.messageBar().popWidget(self.missing_message)
+            self.missing_message = None
 
     def unload(self) -> None:
+        for action in self.actions:
+            self.iface.removePluginMenu(MENU, action)
+        self.actions = []
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

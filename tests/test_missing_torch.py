@@ -48,7 +48,7 @@ def test_the_message_names_the_missing_package_and_the_command(torch_hidden):
     command = dependencies.pip_install_command([TORCH_PIN])
     assert message == (
         f"The MRS algorithms need the Python package torch, which the Python that runs QGIS cannot import; "
-        f"install it with: {command} and restart QGIS."
+        f"install it with Plugins > MRS land cover > Install Python packages, or with: {command} and restart QGIS."
     )
 
 
@@ -98,7 +98,8 @@ def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_comm
     assert run.returncode != 0
     assert "Traceback" not in output
     match = re.search(
-        r"The MRS algorithms need the Python packages? (.+?), which .*?install (?:it|them) with: (.+?) and restart QGIS\.",
+        r"The MRS algorithms need the Python packages? (.+?), which .*?install (?:it|them) with Plugins > MRS land "
+        r"cover > Install Python packages, or with: (.+?) and restart QGIS\.",
         output,
     )
     assert match, output

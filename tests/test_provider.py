@@ -60,9 +60,9 @@ def test_the_provider_lists_the_algorithms_and_the_workflow_with_stable_lowercas
     assert not provider.icon().isNull()
 
 
-def test_the_plugin_registers_the_provider_in_initprocessing_and_removes_it_on_unload(qgis_processing):
+def test_the_plugin_registers_the_provider_in_initprocessing_and_removes_it_on_unload(qgis_processing, qgis_iface):
     registry = QgsApplication.processingRegistry()
-    plugin = mrs.classFactory(None)
+    plugin = mrs.classFactory(qgis_iface)
     plugin.initProcessing()
     plugin.initGui()  # QGIS desktop calls both; the provider is registered once
     assert [p.id() for p in registry.providers()].count("mrs") == 1

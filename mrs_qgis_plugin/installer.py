@@ -1,0 +1,127 @@
+"""Installing torch and safetensors from inside QGIS: pip of QGIS' own Python in a background task.
+
+The packages go into the plugin's folder in the user's profile (see `dependencies`),
+never into the system's Python; once pip has finished, the folder is put on
+`sys.path`, so that the algorithms run without restarting QGIS (unless an older
+torch was already imported in this session, which Python cannot unload).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from qgis.core import Qgis, QgsMessageLog, QgsTask
+from qgis.PyQt.QtCore import pyqtSignal
+
+from .dependencies import command_line, pip_target_command, use_packages_folder
+
+LOG_TAG = "MRS land cover"
+# pip prints no overall progress; these lines mark its stages: what share of the bar each reaches.
+# "Processing" is what pip prints for a wheel of a local folder in place of "Collecting".
+STAGES = (("Collecting", 0.05, 0.4), ("Processing", 0.05, 0.4), ("Downloading", 0.4, 0.75),
+          ("Installing collected packages", 0.8, 0.8), ("Successfully installed", 1.0, 1.0))
+
+
+def progress_after(line: str, fraction: float) -> float:
+    """The installation's progress (0..1) after pip printed `line`, when it was at `fraction`.
+
+    Each "Collecting", "Processing" or "Downloading" line moves on by 5 % within its stage."""
+    text = line.strip()
+    for start, low, high in STAGES:
+        if text.startswith(start):
+            return max(fraction, min(high, max(low, fraction + 0.05)))
+    return fraction
+
+
+def staging_folder(folder: Path) -> Path:
+    """Where pip installs first; it takes the folder's place only when pip has succeeded."""
+    return folder.with_name(folder.name + ".partial")
+
+
+def install_command(requirements: List[str], folder: Path, build: str, wheel_folder: Optional[Path] = None
+                    ) -> List[str]:
+    return pip_target_command(requirements, staging_folder(folder), build, wheel_folder)
+
+
+def failure_message(tail: List[str]) -> str:
+    """What went wrong, from the last lines pip printed, with what to do where that is known."""
+    text = " / ".join(line for line in tail if line)
+    if "No module named pip" in text:
+        return ("QGIS' Python has no pip. On Debian or Ubuntu install the package python3-pip "
+                "(sudo apt install python3-pip); with OSGeo4W, add the package python3-pip in its installer. "
+                "Then install again.")
+    return f"pip failed: {text}"
+
+
+class InstallTask(QgsTask):
+    """Runs pip; `line` carries each line it prints (to the main thread), `done` the outcome.
+
+    pip installs into a staging folder, which replaces the packages folder only
+    when pip has succeeded: a canceled or failed run leaves the earlier packages
+    (if any) as they were, and nothing half-installed is ever put on sys.path.
+    """
+
+    line = pyqtSignal(str)
+    done = pyqtSignal(bool, str)
+
+    def __init__(self, requirements: List[str], folder: Path, build: str, wheel_folder: Optional[Path] = None,
+                 env: Optional[dict] = None) -> None:
+        super().__init__("Installing torch and safetensors for the MRS plugin", QgsTask.CanCancel)
+        self.command = install_command(requirements, folder, build, wheel_folder)
+        self.folder = folder
+        self.env = env
+        self.process: Optional[subprocess.Popen] = None
+        self.tail: List[str] = []
+
+    def _say(self, text: str) -> None:
+        self.tail = (self.tail + [text])[-5:]
+        QgsMessageLog.logMessage(text, LOG_TAG, Qgis.Info)
+        self.line.emit(text)
+
+    def run(self) -> bool:
+        staging = staging_folder(self.folder)
+        shutil.rmtree(staging, ignore_errors=True)
+        self._say(f"Running: {command_line(self.command)}")
+        flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
+        try:
+            self.process = subprocess.Popen(
+                self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                env=self.env if self.env is not None else os.environ.copy(), creationflags=flags,
+            )
+        except OSError as error:
+            self._say(f"{self.command[0]} could not be started: {error}")
+            return False
+        fraction = 0.0
+        for text in self.process.stdout:
+            self._say(text.rstrip())
+            fraction = progress_after(text, fraction)
+            self.setProgress(100.0 * fraction)
+        if self.process.wait() != 0 or self.isCanceled():
+            shutil.rmtree(staging, ignore_errors=True)
+            return False
+        try:
+            if self.folder.exists():
+                shutil.rmtree(self.folder)
+            os.replace(staging, self.folder)
+        except OSError as error:
+            self._say(f"The earlier packages in {self.folder} are in use ({error}); restart QGIS and install again.")
+            return False
+        return True
+
+    def cancel(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        super().cancel()
+
+    def finished(self, result: bool) -> None:
+        """In the main thread, after `run`: the folder goes on sys.path, and `done` says how it went."""
+        if result:
+            use_packages_folder(self.folder)
+            self.done.emit(True, f"Installed into {self.folder}.")
+        elif self.isCanceled():
+            self.done.emit(False, "Canceled; the packages installed before (if any) are unchanged.")
+        else:
+            self.done.emit(False, failure_message(self.tail))
