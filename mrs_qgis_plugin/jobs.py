@@ -57,6 +57,7 @@ class LabelSource:
     class_field: Optional[str] = None
     name_field: Optional[str] = None
     raster_path: Optional[str] = None
+    color_field: Optional[str] = None
 
     def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
         if self.raster_path:
@@ -65,7 +66,7 @@ class LabelSource:
             raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
                              "Choose the field that holds the classes.")
         return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
-                                  self.name, hooks)
+                                  self.name, hooks, color_field=self.color_field)
 
 
 def _window(scene: Scene, extent: Optional[Extent]) -> Optional[Window]:

@@ -300,9 +300,10 @@ def _extent(help_text: str) -> Parameter:
     return Parameter("EXTENT", "Extent", EXTENT, help_text, optional=True)
 
 
-def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str,
-                     name_field: Optional[str] = None) -> Tuple[Parameter, ...]:
-    """Points or polygons with a class field, or a label raster (exactly one of them)."""
+def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_field: Optional[str] = None,
+                     color_field: Optional[str] = None) -> Tuple[Parameter, ...]:
+    """Points or polygons with a class field (and optional name and colour fields), or a label raster
+    (exactly one of them)."""
     vector, field, raster = names
     parameters = [
         Parameter(
@@ -323,6 +324,16 @@ def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str,
             name_field, "Class name field", FIELD,
             f"Optional: field of {vector} with the name of each class, shown in the map legend "
             f"when {field} holds numbers.",
+            optional=True, parent=vector,
+        ))
+    if color_field is not None:
+        parameters.append(Parameter(
+            color_field, "Class colour field", FIELD,
+            f"Optional: field of {vector} with the colour of each class in the map, written #rrggbb "
+            "(#2b7bba). Without it, a label raster's colour table gives the colours, or the class names "
+            "where they say what the class is (water blue, trees dark green, grass light green, crops "
+            "yellow, bare soil brown, buildings red, roads grey; in several languages); other classes get "
+            "colours that are easy to tell apart.",
             optional=True, parent=vector,
         ))
     parameters.append(Parameter(
@@ -466,7 +477,7 @@ FINETUNE = Job(
         _hsi(),
         _aux(),
         *_labelled_pixels(("SAMPLES", "CLASS_FIELD", "LABELS"), "Training samples", "the hyperspectral grid",
-                          "NAME_FIELD"),
+                          "NAME_FIELD", "COLOR_FIELD"),
         _model_file("PRETRAINED", "Pretrained model",
                     "Optional: a model file from 'Pretrain SS-MAE (MRS)', pretrained on the same kind of "
                     "rasters. Without it, the classifier is trained from scratch.",

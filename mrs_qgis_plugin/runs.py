@@ -76,7 +76,8 @@ def _layers(values: Values) -> Any:
     return Layers(values["INPUT_HSI"], list(values.get("INPUT_AUX") or []))
 
 
-def _labels(values: Values, vector: str, field: str, raster: str, name_field: Optional[str] = None) -> Any:
+def _labels(values: Values, vector: str, field: str, raster: str, name_field: Optional[str] = None,
+            color_field: Optional[str] = None) -> Any:
     """The labelled-pixel parameters as the jobs' `LabelSource` (the raster when given, else the vector)."""
     from .jobs import LabelSource
 
@@ -84,7 +85,8 @@ def _labels(values: Values, vector: str, field: str, raster: str, name_field: Op
         return LabelSource(values[raster].name, raster_path=values[raster].path)
     samples = values[vector]
     return LabelSource(samples.name, vector_path=samples.path, class_field=values.get(field),
-                       name_field=values.get(name_field) if name_field else None)
+                       name_field=values.get(name_field) if name_field else None,
+                       color_field=values.get(color_field) if color_field else None)
 
 
 def _train_settings(values: Values, hooks: Hooks, **extra: Any) -> Any:
@@ -123,7 +125,7 @@ def _finetune(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
     result = finetune_job(
         _layers(values),
-        _labels(values, "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD"),
+        _labels(values, "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD", "COLOR_FIELD"),
         pretrained=values.get("PRETRAINED"),
         preset=values["PRESET"],
         val_fraction=values["VALIDATION_FRACTION"],

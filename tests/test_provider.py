@@ -21,7 +21,7 @@ PARAMETERS = {
         "SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "DEVICE", "PRECISION", "SEED", "RESUME", "OUTPUT",
     ],
     "finetune": [
-        "INPUT_HSI", "INPUT_AUX", "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "LABELS", "PRETRAINED", "PRESET",
+        "INPUT_HSI", "INPUT_AUX", "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "COLOR_FIELD", "LABELS", "PRETRAINED", "PRESET",
         "VALIDATION_FRACTION", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "ENCODER_LR_FACTOR", "CLASS_WEIGHTING", "DEVICE", "PRECISION", "SEED",
         "RESUME", "OUTPUT",
     ],
@@ -95,7 +95,8 @@ def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
         }
 
     assert optional("mrs:pretrain") == {"EXTENT", "MASK", "RESUME"}
-    assert optional("mrs:finetune") == {"SAMPLES", "CLASS_FIELD", "NAME_FIELD", "LABELS", "PRETRAINED", "RESUME"}
+    assert optional("mrs:finetune") == {
+        "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "COLOR_FIELD", "LABELS", "PRETRAINED", "RESUME"}
     assert optional("mrs:classify") == {"EXTENT", "BATCH_SIZE", "OUTPUT_CONFIDENCE"}
     assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_JSON", "OUTPUT_CSV"}
     assert optional("mrs:redundancy") == {"INPUT_AUX"}

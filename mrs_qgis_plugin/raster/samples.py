@@ -1,7 +1,7 @@
 """Labelled pixels from a vector layer or a label raster, their split, and unlabelled positions."""
 
-import colorsys
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +10,7 @@ from osgeo import gdal, ogr, osr
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from .colours import class_colours, default_colors
 from .patches import cut_patches, valid_at
 from .sources import (
     TILE_SIZE, Grid, Scene, Window, align, crs_label, gdal_call, open_raster, reprojectable, srs_from_wkt, tiles
@@ -26,11 +27,6 @@ __all__ = [
     "random_valid_positions",
     "cut_patches",
 ]
-
-_PALETTE = [
-    "#2e9e44", "#d8412f", "#3465c9", "#e8b321", "#8b45b8", "#2bb0b5",
-    "#e57a2a", "#8a5a2e", "#dd5fa6", "#6e6e6e", "#9fd040", "#1d3c7a",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,16 +54,6 @@ class LabelledPixels:
     def take(self, indices: np.ndarray) -> "LabelledPixels":
         """The pixels at the given (sorted) indices, with the same classes."""
         return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes)
-
-
-def default_colors(n: int) -> list[str]:
-    """n distinct colours '#rrggbb': a fixed palette, then hues spaced by the golden angle."""
-    colors = _PALETTE[:n]
-    for index in range(len(colors), n):
-        hue = (index * 0.381966) % 1.0
-        red, green, blue = colorsys.hsv_to_rgb(hue, 0.75 if index % 2 else 0.55, 0.85 if index % 3 else 0.65)
-        colors.append("#{:02x}{:02x}{:02x}".format(round(red * 255), round(green * 255), round(blue * 255)))
-    return colors
 
 
 def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
@@ -244,6 +230,19 @@ def _too_large_message(what: str, value: float) -> str:
     )
 
 
+def _color(text: str, field: str, layer_name: str) -> str | None:
+    """A colour '#rrggbb' of the colour field (lower case), None when empty; refused when it is not one."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        raise InputError(
+            f"The colour field '{field}' of '{layer_name}' holds '{text}', which is not a colour written "
+            "#rrggbb (such as #2b7bba). Correct it, or choose no colour field."
+        )
+    return text.lower()
+
+
 def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
     """The index of each named field ({role: field name}); roles whose field is None are left out."""
     definition = vector.GetLayerDefn()
@@ -290,16 +289,19 @@ def labels_from_vector(
     layer_name: str,
     hooks: Hooks | None = None,
     tile_size: int = TILE_SIZE,
+    *,
+    color_field: str | None = None,
 ) -> LabelledPixels:
-    """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside)."""
+    """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
+    class names and colours ('#rrggbb') from their fields when given."""
     hooks = hooks or Hooks()
     _dataset, vector = _open_vector_layer(path, layer, layer_name)
-    indices = _field_indices(vector, {"class": class_field, "name": name_field}, layer_name)
+    indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
     field = indices["class"]
     integer = vector.GetLayerDefn().GetFieldDefn(field).GetType() in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
     transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
     rasterizer = _Rasterizer(scene.grid)
-    classes, names, rows, cols, owners = [], {}, [], [], []
+    classes, names, colors, rows, cols, owners = [], {}, {}, [], [], []
     features = unset = outside = 0
     for feature in vector:
         features += 1
@@ -309,6 +311,8 @@ def labels_from_vector(
             continue
         if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
             names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
+        if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
+            colors.setdefault(value, _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
         classes.append(value)
         geometry = feature.GetGeometryRef()
         if geometry is None or geometry.IsEmpty():
@@ -344,7 +348,7 @@ def labels_from_vector(
         np.concatenate(cols),
         feature_values[np.concatenate(owners)],
         class_names,
-        {},
+        {ids[item]: color for item, color in colors.items() if color},
         layer_name,
         hooks,
         tile_size,
@@ -466,11 +470,9 @@ def _labelled_pixels(
         hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in the rasters; they are left out.")
     rows, cols, values = rows[valid], cols[valid], values[valid]
     present = np.unique(values).tolist()
-    palette = default_colors(len(present))
-    classes = [
-        ClassInfo(value, names.get(value) or str(value), colors.get(value) or palette[index])
-        for index, value in enumerate(present)
-    ]
+    class_names = [names.get(value) or str(value) for value in present]
+    chosen = class_colours(class_names, [colors.get(value) for value in present])
+    classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
     if len(classes) < 2:
         raise InputError(
             f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class ('{classes[0].name}'); "

@@ -1,0 +1,75 @@
+"""Class colours an analyst expects: given colours kept, names in several languages, distinct others."""
+
+import itertools
+
+import pytest
+from osgeo import ogr
+from test_raster_samples import _points, scene  # noqa: F401 - the fixture
+
+from mrs.model_core.errors import InputError
+from mrs.mrs_qgis_plugin.raster import samples
+from mrs.mrs_qgis_plugin.raster.colours import NAMED_COLOURS, class_colours, colour_from_name, default_colors, distance
+from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
+
+BLUE, DARK_GREEN, LIGHT_GREEN, YELLOW, BROWN, RED, GREY = (colour for colour, _ in NAMED_COLOURS)
+
+
+@pytest.mark.parametrize("names, colour", [
+    (["Water", "Wasserfläche", "eau", "Eaux de surface", "Lago", "River"], BLUE),
+    (["Trees", "Forest", "Wood", "Laubwald", "Laubwälder", "Forêt de conifères", "Bosque", "Arbres"], DARK_GREEN),
+    (["Grassland", "Meadow", "Wiese", "Prairie", "Pré", "Grünland", "Rasen"], LIGHT_GREEN),
+    (["Crop", "Field", "Ackerland", "Cultures", "Champ de blé", "Cultivos"], YELLOW),
+    (["Bare soil", "Soil", "Offener Boden", "Sol nu", "Suelo desnudo"], BROWN),
+    (["Buildings", "Roof", "Gebäude", "Dächer", "Bâtiments", "Toits", "Edificios"], RED),
+    (["Roads", "Asphalt", "Straße", "Route", "Carretera", "Street"], GREY),
+])
+def test_the_name_says_the_colour_in_several_languages(names, colour):
+    assert {name: colour_from_name(name) for name in names} == {name: colour for name in names}
+
+
+@pytest.mark.parametrize("name", ["Shadow", "Class 7", "Clouds", "Solar panels", "Seasonal", "Unknown"])
+def test_names_that_say_no_colour_choose_none(name):
+    assert colour_from_name(name) is None
+
+
+def test_the_demo_classes_get_the_colours_an_analyst_expects():
+    assert class_colours([c.name for c in CLASSES], [None] * len(CLASSES)) == [
+        YELLOW, LIGHT_GREEN, BROWN, DARK_GREEN, RED, GREY, BLUE]
+
+
+def test_given_colours_win_and_classes_named_alike_get_shades_of_their_colour():
+    colours = class_colours(["Water", "Deciduous forest", "Coniferous forest", "Mixed forest"],
+                            ["#FF0000", None, None, None])
+    assert colours[:2] == ["#ff0000", DARK_GREEN]
+    assert len(set(colours)) == 4
+    assert all(distance(colours[1], other) > 60 for other in colours[2:])
+
+
+def test_other_classes_get_colours_far_from_each_other_and_from_the_named():
+    names = ["Water", "Trees", "A", "B", "C", "D", "E", "F", "G", "H"]
+    colours = class_colours(names, [None] * len(names))
+    assert colours[:2] == [BLUE, DARK_GREEN] and len(set(colours)) == len(names)
+    nearest = min(distance(a, b) for a, b in itertools.combinations(colours, 2))
+    # The palette in its order after the two named colours would leave two only 52 apart (blue and
+    # #3465c9); chosen far from the colours taken, the closest pair is 141 apart.
+    in_order = [BLUE, DARK_GREEN] + default_colors(8)
+    assert min(distance(a, b) for a, b in itertools.combinations(in_order, 2)) < 60
+    assert nearest > 130, nearest
+
+
+def test_the_colour_field_of_the_samples_gives_the_class_colours(tmp_path, scene):  # noqa: F811
+    fields = {"class": ogr.OFTInteger, "label": ogr.OFTString, "colour": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods", "colour": "#00AA00"}),
+                              ((1, 0), {"class": 7, "label": "Water", "colour": ""}),
+                              ((2, 0), {"class": 9, "label": "Other"})], fields=fields)
+    labels = samples.labels_from_vector(scene, path, None, "class", "label", "points", color_field="colour")
+    assert [(c.name, c.color) for c in labels.classes][:2] == [("Woods", "#00aa00"), ("Water", BLUE)]
+
+
+def test_a_colour_that_is_not_rrggbb_is_refused_naming_the_field_and_layer(tmp_path, scene):  # noqa: F811
+    fields = {"class": ogr.OFTInteger, "colour": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 4, "colour": "green"}), ((1, 0), {"class": 7})], fields=fields)
+    with pytest.raises(InputError) as raised:
+        samples.labels_from_vector(scene, path, None, "class", None, "points", color_field="colour")
+    assert str(raised.value) == ("The colour field 'colour' of 'points' holds 'green', which is not a colour written "
+                                 "#rrggbb (such as #2b7bba). Correct it, or choose no colour field.")
