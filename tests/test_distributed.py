@@ -10,6 +10,8 @@ move the weights far more, so the comparison can fail.
 """
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,11 +49,17 @@ def settings(**changes) -> TrainSettings:
     return TrainSettings(**{**values, **changes})
 
 
+def torchrun_command(job: str, **parameters) -> list:
+    return [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(ROOT / "bin" / "mrs"), job,
+            *arguments(**parameters)]
+
+
+ENVIRONMENT = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
 def torchrun(job: str, **parameters) -> subprocess.CompletedProcess:
-    command = [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(ROOT / "bin" / "mrs"), job,
-               *arguments(**parameters)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(torchrun_command(job, **parameters), capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -190,3 +198,30 @@ def test_the_algorithms_take_the_models_two_processes_trained(qgis_processing, s
     classes = {info["value"] for info in model_file.read_metadata(str(classifier_on_two),
                                                                   [model_file.CLASSIFIER])["classes"]}
     assert set(np.unique(read_raster(mapped["OUTPUT"]).values)) <= classes
+
+
+def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_0s_checkpoint(scene, tmp_path):
+    paths, layers, _folder = scene
+    longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
+    output = tmp_path / "model.safetensors"
+    process = subprocess.Popen(torchrun_command("pretrain", **scene_layers(paths), **longer, OUTPUT=output),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               env=ENVIRONMENT)
+    for line in process.stderr:
+        if line.startswith("Pretraining epoch 1/3"):
+            process.send_signal(signal.SIGTERM)  # torchrun passes it on to both processes
+            break
+    log = process.stderr.read()
+    process.wait(timeout=120)
+    stopped = re.search(r"Canceled after (\d+) of 18 batches", log)
+    assert stopped and "(rank 1) Canceled by the user." in log, log
+    assert not output.exists()
+    checkpoint = checkpoint_path_for(str(output))
+    assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == int(
+        stopped.group(1))
+    start = checkpointed_weights(output)
+    for path, resume in ((output, checkpoint), (tmp_path / "reference.safetensors", None)):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=longer["SAMPLES"],
+                          settings=settings(epochs=longer["EPOCHS"]), output=str(path), hooks=Hooks(), resume=resume)
+    assert relative_difference(weights_of(output, model_file.PRETRAINED),
+                               weights_of(tmp_path / "reference.safetensors", model_file.PRETRAINED), start) < TOLERANCE
