@@ -47,6 +47,7 @@ from qgis.core import (
     QgsRasterLayer,
     QgsVectorFileWriter,
 )
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -56,6 +57,7 @@ from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
+HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
 GROUPS = spec.GROUPS
 GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "polygon": QgsProcessing.TypeVectorPolygon}
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
@@ -101,9 +103,17 @@ def model_file_default(parameter: spec.Parameter) -> Optional[str]:
     return default_output_path(parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION)
 
 
+def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
+    """DEVICE: a text (auto, cpu, cuda:N) that the dialogs show as a list of the devices there are."""
+    definition = QgsProcessingParameterString(name, description, defaultValue=default)
+    package = __name__.rsplit(".", 2)[0]  # the plugin's package name ("mrs" when installed)
+    definition.setMetadata({"widget_wrapper": {"class": f"{package}.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}})
+    return definition
+
+
 def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDefinition:
     """The Processing parameter of a declaration, without its help."""
-    name, description, optional = parameter.name, parameter.description, parameter.optional
+    name, description, optional = parameter.name, tr(parameter.description), parameter.optional
     builders = {
         spec.RASTER: lambda: QgsProcessingParameterRasterLayer(name, description, optional=optional),
         spec.RASTERS: lambda: _layers_parameter(parameter),
@@ -117,7 +127,7 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.INTEGER: lambda: _number_parameter(parameter),
         spec.NUMBER: lambda: _number_parameter(parameter),
         spec.BOOLEAN: lambda: QgsProcessingParameterBoolean(name, description, defaultValue=parameter.default),
-        spec.DEVICE: lambda: QgsProcessingParameterString(name, description, defaultValue=parameter.default),
+        spec.DEVICE: lambda: _device_parameter(name, description, parameter.default),
         spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
             name, description, QgsProcessingParameterFile.File, extension=parameter.extension, optional=optional),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
@@ -131,10 +141,25 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
     return builders[parameter.kind]()
 
 
+def tr(text: str) -> str:
+    """A user-visible text in the language of QGIS, where the plugin has a translation."""
+    return QCoreApplication.translate("mrs", text)
+
+
+def on_command_line() -> bool:
+    """Whether the help is read in qgis_process, whose users need to know how to write some values."""
+    return QgsApplication.platform() == "qgis_process"
+
+
+def help_url(anchor: str) -> str:
+    """The bundled help page at an algorithm's section (the dialog's Help button opens it)."""
+    return QUrl.fromLocalFile(HELP_PAGE).toString() + f"#{anchor}"
+
+
 def processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDefinition:
     """The Processing parameter of a declaration, with its help and flags."""
     definition = _processing_parameter(parameter)
-    definition.setHelp(parameter.help)
+    definition.setHelp(parameter.full_help(on_command_line()))
     if parameter.advanced:
         definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
     return definition
@@ -197,10 +222,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         return self.JOB.name
 
     def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return self.JOB.display_name
+        return tr(self.JOB.display_name)
 
     def group(self) -> str:
-        return GROUPS[self.JOB.group]
+        return tr(GROUPS[self.JOB.group])
 
     def groupId(self) -> str:  # noqa: N802 - QGIS API name
         return self.JOB.group
@@ -216,7 +241,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
         """The job's help: the Toolbox shows each line as a paragraph; qgis_process prints it as it is."""
-        return self.JOB.help()
+        return self.JOB.help(on_command_line())
+
+    def helpUrl(self) -> str:  # noqa: N802 - QGIS API name
+        return help_url(self.JOB.name)
 
     def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
         for parameter in self.JOB.parameters:

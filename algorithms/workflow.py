@@ -14,7 +14,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
-from .base import GROUPS, ICON_PATH
+from .base import GROUPS, ICON_PATH, help_url, tr
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -41,10 +41,13 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return "workflow"
 
     def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Workflow: pretrain, train, classify, assess"
+        return tr("Workflow: pretrain, train, classify, assess")
 
     def group(self) -> str:
-        return GROUPS["workflow"]
+        return tr(GROUPS["workflow"])
+
+    def helpUrl(self) -> str:  # noqa: N802 - QGIS API name
+        return help_url("workflow")
 
     def groupId(self) -> str:  # noqa: N802 - QGIS API name
         return "workflow"

@@ -69,6 +69,14 @@ class Parameter:
     parent: Optional[str] = None  # of a FIELD: its VECTOR parameter
     extension: Optional[str] = None  # of a MODEL_FILE
     file_filter: Optional[str] = None  # of a FILE_OUT
+    command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious
+
+    def full_help(self, command_line: bool = False) -> str:
+        """The help; with `command_line`, followed by how to write the value on qgis_process' command line
+        (a dialog's help has no place for that)."""
+        if command_line and self.command_line:
+            return f"{self.help} On the command line, {self.command_line}"
+        return self.help
 
     @property
     def upper(self) -> Optional[float]:
@@ -111,11 +119,11 @@ class Job:
         for output in self.outputs:
             yield output.name, output.description
 
-    def help(self) -> str:
+    def help(self, command_line: bool = False) -> str:
         """The description, then one line per parameter and result: the help the Toolbox,
-        `qgis_process help` and `bin/mrs JOB --help` show."""
+        `qgis_process help` (with `command_line`) and `bin/mrs JOB --help` show."""
         lines = [self.description.strip(), "", "Parameters"]
-        lines += [f"{p.description} ({p.name}): {p.help}" for p in self.parameters]
+        lines += [f"{p.description} ({p.name}): {p.full_help(command_line)}" for p in self.parameters]
         lines += ["", "Outputs"]
         lines += [f"{description} ({name})" for name, description in self.output_lines()]
         return "\n".join(lines)
@@ -266,10 +274,9 @@ def _choice(name: str, description: str, options: Sequence[str], default: str, h
     model built in the modeler stores the name, not a position.
     """
     return Parameter(
-        name, description, CHOICE,
-        f"{help_text} One of: {', '.join(options)}; default {default}. On the command line, "
-        f"type the name (--{name}={default}), not the number qgis_process lists.",
+        name, description, CHOICE, f"{help_text} One of: {', '.join(options)}; default {default}.",
         default=default, choices=tuple(options), advanced=advanced,
+        command_line=f"type the name (--{name}={default}), not the number qgis_process lists.",
     )
 
 
@@ -286,13 +293,12 @@ def _aux(optional: bool = False) -> Parameter:
     same_as_training = "A model must be given the same kind of rasters, in the same order, as it was trained on. "
     return Parameter(
         "INPUT_AUX", "SAR or LiDAR rasters", RASTERS,
-        ("Optional: one" if optional else "One")
-        + " or more SAR or LiDAR rasters; all their bands are used, in the order given. "
-        "They may have another CRS, extent or pixel size: they are resampled onto the "
-        "hyperspectral grid on the fly (bilinear). "
-        + ("" if optional else same_as_training)
-        + "On the command line, repeat the argument: --INPUT_AUX=sar.tif --INPUT_AUX=dsm.tif.",
-        optional=optional,
+        (("Optional: one" if optional else "One")
+         + " or more SAR or LiDAR rasters; all their bands are used, in the order given. "
+         "They may have another CRS, extent or pixel size: they are resampled onto the "
+         "hyperspectral grid on the fly (bilinear). "
+         + ("" if optional else same_as_training)).rstrip(),
+        optional=optional, command_line="repeat the argument: --INPUT_AUX=sar.tif --INPUT_AUX=dsm.tif.",
     )
 
 

@@ -4,9 +4,9 @@ its menu and the offer to install the Python packages the algorithms need."""
 from typing import List, Optional
 
 from qgis.core import Qgis, QgsApplication
-from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QPushButton
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
+from qgis.PyQt.QtGui import QDesktopServices, QIcon
+from qgis.PyQt.QtWidgets import QAction, QMessageBox, QPushButton
 
 from .dependencies import not_found, packages_folder, pinned_requirements, use_packages_folder
 from .provider import MrsProvider
@@ -42,6 +42,8 @@ class MrsPlugin:
     def initGui(self) -> None:  # noqa: N802 - QGIS API name
         self.initProcessing()
         self.add_action(tr("Install Python packages…"), self.show_installer)
+        self.add_action(tr("Help"), self.show_help)
+        self.add_action(tr("About…"), self.show_about)
         missing = not_found(pinned_requirements())
         if missing:
             self.offer_installation(missing)
@@ -74,6 +76,21 @@ class MrsPlugin:
         self.installer = InstallerDialog(self.packages, self.iface.mainWindow())
         self.installer.installed.connect(self.installation_done)
         self.installer.show()
+
+    def show_help(self) -> None:
+        from ..algorithms.base import HELP_PAGE
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(HELP_PAGE))
+
+    def show_about(self) -> None:
+        from ..model_core import __version__
+
+        QMessageBox.about(self.iface.mainWindow(), tr("About MRS land cover"), tr(
+            "<h3>MRS land cover (SS-MAE) {}</h3>"
+            "<p>Land-cover maps from hyperspectral plus SAR or LiDAR rasters: a spatial-spectral masked "
+            "autoencoder pretrained with Mining Redundant Spectra masking, fine-tuned on a few labels.</p>"
+            "<p>Python packages: {}.</p><p>Licence: GNU General Public License, version 2 (the LICENSE file of the plugin).</p>"
+        ).format(__version__, self.packages))
 
     def installation_done(self) -> None:
         """The packages import now: the message bar's offer goes away."""

@@ -63,6 +63,10 @@ def test_help_prints_each_parameters_help(algorithm_class):
     assert f"{algorithm.displayName()} (mrs:{algorithm.name()})" in text
     assert algorithm.DESCRIPTION.splitlines()[0] in text
     for parameter in algorithm.parameterDefinitions():
-        assert f"\n{parameter.name()}: {parameter.description()}\n\t{parameter.help()}\n" in text
+        # qgis_process adds how to write a value where that is not obvious; the dialogs do not.
+        help_text = algorithm.JOB.parameter(parameter.name()).full_help(command_line=True)
+        assert help_text.startswith(parameter.help())
+        assert f"\n{parameter.name()}: {parameter.description()}\n\t{help_text}\n" in text
+    assert "On the command line" not in algorithm.shortHelpString()
     for output in algorithm.outputDefinitions():
         assert f"\n{output.name()}: <" in text

@@ -1,0 +1,53 @@
+"""DEVICE in the dialogs: a list of the devices there are, by name and memory, in place of a text box.
+
+The value stays the text qgis_process and bin/mrs take (auto, cpu, cuda:N), so a
+model built in the modeler runs anywhere. The NVIDIA GPUs come from nvidia-smi,
+which QGIS can ask without importing torch; the list keeps the text editable for a
+device it does not show.
+"""
+
+from typing import List, Optional, Tuple
+
+from processing.gui.wrappers import WidgetWrapper
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtWidgets import QComboBox
+
+from .dependencies import nvidia_gpus
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DeviceWidget", text)
+
+
+def device_choices(gpus: List[str]) -> List[Tuple[str, str]]:
+    """(value, label) of each device to offer: auto, cpu, and cuda:N for each NVIDIA GPU ('name, memory').
+
+    nvidia-smi lists the GPUs in the order of their PCI bus, as CUDA numbers them
+    when CUDA_DEVICE_ORDER=PCI_BUS_ID (on one GPU, always)."""
+    auto = tr("auto: cuda:0 if torch was built with CUDA, else the CPU") if gpus else tr(
+        "auto: the CPU (no NVIDIA GPU found)")
+    choices = [("auto", auto), ("cpu", tr("cpu: the processor"))]
+    return choices + [(f"cuda:{index}", f"cuda:{index}: {gpu}") for index, gpu in enumerate(gpus)]
+
+
+class DeviceWidgetWrapper(WidgetWrapper):
+    """An editable drop-down list of the devices, whose value is the device's text."""
+
+    def createWidget(self, gpus: Optional[List[str]] = None) -> QComboBox:  # noqa: N802 - QGIS API name
+        combo = QComboBox()
+        combo.setEditable(True)
+        for value, label in device_choices(nvidia_gpus() if gpus is None else gpus):
+            combo.addItem(label, value)
+        combo.setToolTip(self.parameterDefinition().help())
+        return combo
+
+    def setValue(self, value) -> None:  # noqa: N802 - QGIS API name
+        index = self.widget.findData(str(value or "auto"))
+        if index >= 0:
+            self.widget.setCurrentIndex(index)
+        else:
+            self.widget.setEditText(str(value))
+
+    def value(self) -> str:
+        index = self.widget.findText(self.widget.currentText())
+        return self.widget.itemData(index) if index >= 0 else self.widget.currentText().strip()

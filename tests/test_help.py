@@ -1,0 +1,59 @@
+"""Help that belongs in a dialog: a bundled help page per algorithm, the plugin menu, no command-line notes."""
+
+import re
+from pathlib import Path
+
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QUrl
+
+import mrs
+from mrs.mrs_qgis_plugin import parameters as spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_algorithm_has_a_help_button_to_its_section_of_the_bundled_page(provider):
+    page = ROOT / "resources" / "help" / "index.html"
+    anchors = set(re.findall(r'id="([a-z-]+)"', page.read_text(encoding="utf-8")))
+    for algorithm in provider.algorithms():
+        url = QUrl(algorithm.helpUrl())
+        assert Path(url.toLocalFile()) == page and url.fragment() in anchors, algorithm.id()
+        assert url.fragment() == algorithm.name()
+
+
+def test_the_dialogs_help_has_no_command_line_notes_and_qgis_process_keeps_them(provider):
+    for algorithm in provider.algorithms():
+        assert "On the command line" not in algorithm.shortHelpString(), algorithm.id()
+        assert all("--" not in p.help() for p in algorithm.parameterDefinitions()), algorithm.id()
+    preset = spec.PRETRAIN.parameter("PRESET")
+    assert preset.full_help(command_line=True) == (
+        preset.help + " On the command line, type the name (--PRESET=small), not the number qgis_process lists.")
+
+
+def test_the_plugin_menu_offers_the_installer_the_help_and_about(qgis_processing, qgis_iface):
+    plugin = mrs.classFactory(qgis_iface)
+    plugin.initGui()
+    try:
+        assert [action.text() for action in plugin.actions] == ["Install Python packages…", "Help", "About…"]
+    finally:
+        plugin.unload()
+    assert plugin.actions == [] and QgsApplication.processingRegistry().providerById("mrs") is None
+
+
+def test_the_device_is_chosen_from_a_list_of_the_devices_there_are(provider):
+    from processing.gui.wrappers import WidgetWrapperFactory
+    from qgis.PyQt.QtWidgets import QWidget
+
+    from mrs.mrs_qgis_plugin.device_widget import DeviceWidgetWrapper, device_choices
+
+    assert device_choices(["NVIDIA RTX A4000, 16376 MiB", "NVIDIA A100, 81920 MiB"]) == [
+        ("auto", "auto: cuda:0 if torch was built with CUDA, else the CPU"), ("cpu", "cpu: the processor"),
+        ("cuda:0", "cuda:0: NVIDIA RTX A4000, 16376 MiB"), ("cuda:1", "cuda:1: NVIDIA A100, 81920 MiB")]
+    assert device_choices([])[0] == ("auto", "auto: the CPU (no NVIDIA GPU found)")
+    parameter = provider.algorithm("classify").parameterDefinition("DEVICE")
+    wrapper = WidgetWrapperFactory.create_wrapper(parameter, QWidget())
+    assert isinstance(wrapper, DeviceWidgetWrapper) and wrapper.value() == "auto"
+    wrapper.setValue("cpu")
+    assert wrapper.value() == "cpu" and wrapper.widget.currentText() == "cpu: the processor"
+    wrapper.setValue("cuda:3")
+    assert wrapper.value() == "cuda:3"
