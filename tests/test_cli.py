@@ -3,6 +3,7 @@ files it writes taken by the Processing algorithms, the same help and the same m
 
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from qgis.core import QgsApplication
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
+from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin import parameters as spec
 from mrs.mrs_qgis_plugin.cli import job_help, main_help
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
@@ -235,3 +237,23 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
     assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
     with pytest.raises(InputError, match=r"^EXTENT is 'a,b'; write it as xmin,xmax,ymin,ymax"):
         extent_of("a,b", hsi)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, chain, tmp_path, signal_number):
+    output = tmp_path / "pretrained.safetensors"
+    command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,
+                                                                   OUTPUT=output)]
+    command[command.index(f"--EPOCHS={QUICK_PRETRAIN['EPOCHS']}")] = "--EPOCHS=1000"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=no_qgis,
+                               stdin=subprocess.DEVNULL)
+    log = []
+    for line in process.stderr:
+        log.append(line)
+        if line.startswith("Pretraining epoch 1/1000: loss "):
+            break
+    process.send_signal(signal_number)
+    out, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, "".join(log) + rest
+    assert rest.splitlines()[-1] == "Canceled by the user." and out == ""
+    assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
