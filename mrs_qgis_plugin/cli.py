@@ -16,7 +16,7 @@ heat map of redundancy), and torch only for a run.
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
 from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec

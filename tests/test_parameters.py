@@ -2,7 +2,7 @@
 Processing algorithms and bin/mrs: whole numbers are whole and exact, bounds are named."""
 
 import pytest
-from qgis.core import QgsProcessingContext, QgsProcessingException
+from qgis.core import QgsProcessingException
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
