@@ -42,12 +42,11 @@ import torch.nn.functional as F  # noqa: E402
 from osgeo import gdal  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
-from model_core import masking  # noqa: E402
+from model_core import masking, model_file  # noqa: E402
 from model_core.config import preset  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
-from model_core.loading import load_classifier  # noqa: E402
-from model_core.model import SSMAE, SSEncoder, band_tokens  # noqa: E402
+from model_core.model import SSMAE, SSEncoder, SSMAEClassifier, band_tokens  # noqa: E402
 from model_core.preprocessing import Normalizer, fit_pca  # noqa: E402
 from model_core.training import (MaskingSettings, PretrainPhase, TensorSamples, TrainSettings,  # noqa: E402
                                  finetune, predict_logits, run_training)
@@ -71,6 +70,7 @@ class SceneData:
         jobs = plugin()
         from mrs.mrs_qgis_plugin.raster.samples import labels_from_raster, random_valid_positions
         from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+        from mrs.mrs_qgis_plugin.streaming import normalised_patches
 
         folder = SHARED_DATA / name
         cache = WORK / f"{name}-p{patch}-{samples}-{holdout}.npz"
@@ -85,8 +85,8 @@ class SceneData:
                 pretraining, labelled_patches = stored["pretraining"], stored["labelled"]
             else:
                 rows, cols = random_valid_positions(scene, samples + holdout, 0, log)
-                pretraining = jobs._patches(scene, rows, cols, patch, normalizer, log)
-                labelled_patches = jobs._patches(scene, labelled.rows, labelled.cols, patch, normalizer, log)
+                pretraining = normalised_patches(scene, rows, cols, patch, normalizer, log)
+                labelled_patches = normalised_patches(scene, labelled.rows, labelled.cols, patch, normalizer, log)
                 WORK.mkdir(parents=True, exist_ok=True)
                 np.savez(cache, pretraining=pretraining, labelled=labelled_patches)
             width = scene.grid.width
@@ -256,10 +256,12 @@ def finetune_accuracy(data: SceneData, encoder_state: Optional[dict], fusion: st
                              encoder_lr_scale=args.encoder_lr_scale if pretrained else 1.0,
                              freeze_encoder_epochs=args.freeze_epochs if pretrained else 0)
     with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "model.safetensors")
         finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
                  classes=data.classes, pca=pca, settings=settings, description={}, keep_checkpoint=False,
-                 output_path=str(Path(folder) / "model.safetensors"), pretrained_encoder=encoder_state, hooks=log)
-        model = load_classifier(str(Path(folder) / "model.safetensors")).model
+                 output_path=path, pretrained_encoder=encoder_state, hooks=log)
+        model = SSMAEClassifier(config, data.n_hsi, data.labelled.shape[1] - data.n_hsi, len(data.classes))
+        model.load_state_dict(model_file.load(path, [model_file.CLASSIFIER])[0])
     logits = predict_logits(model, data.labelled[test], 512, torch.device("cpu"), None)
     return 100 * float((logits.argmax(1) == data.labels[test]).float().mean())
 
@@ -268,8 +270,11 @@ PARTIAL: Dict[str, Any] = {}
 """Every scene's figures so far, written after each step, so that a run stopped by its time limit keeps them."""
 
 
+OUTPUT = {"name": "pretrain_diagnostics"}
+
+
 def save_partial() -> None:
-    (RESULTS / "pretrain_diagnostics.partial.json").write_text(json.dumps(PARTIAL, indent=1))
+    (RESULTS / f"{OUTPUT['name']}.partial.json").write_text(json.dumps(PARTIAL, indent=1))
 
 
 def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict]], args, log: Hooks,
@@ -380,6 +385,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--fusions", default="sum,no_cnn")
     parser.add_argument("--finetune-budgets", default="5,20")
     parser.add_argument("--finetune-seeds", default="0,1,2")
+    parser.add_argument("--name", default="pretrain_diagnostics", help="report file name under bench/results")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
     parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
     parser.add_argument("--freeze-epochs", type=int, default=0, help="epochs a pretrained encoder stays frozen")
@@ -391,7 +397,8 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     args.probe_seeds = [int(s) for s in args.probe_seeds.split(",")]
     args.finetune_seeds = [int(s) for s in args.finetune_seeds.split(",")]
     WORK.mkdir(parents=True, exist_ok=True)
-    log_file = open(RESULTS / "pretrain_diagnostics.log", "a")
+    OUTPUT["name"] = args.name
+    log_file = open(RESULTS / f"{args.name}.log", "a")
     log = Hooks(log=lambda line: print(line, file=log_file, flush=True))
     started = time.perf_counter()
     results = PARTIAL
@@ -400,8 +407,8 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     report = {"benchmark": "pretrain_diagnostics", "machine": machine(resolve_device(args.device)),
               "settings": {k: v for k, v in vars(args).items()}, "wall_seconds": time.perf_counter() - started,
               "results": results}
-    (RESULTS / "pretrain_diagnostics.md").write_text(markdown(report))
-    write_json("pretrain_diagnostics", report)
+    (RESULTS / f"{args.name}.md").write_text(markdown(report))
+    write_json(args.name, report)
     return report
 
 
