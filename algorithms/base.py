@@ -266,6 +266,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext
     ):
+        from ..mrs_qgis_plugin.raster.sources import inputs_left_untouched
+
+        with inputs_left_untouched():  # checking a layer parameter loads the layer
+            return self._check_parameter_values(parameters, context)
+
+    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = spec.labelled_pixels_problem(self.JOB, parameters)
         if problem:
             return False, problem
@@ -282,6 +288,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
+        from ..mrs_qgis_plugin.raster.sources import inputs_left_untouched
+
         hooks = hooks_from_feedback(feedback)
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
@@ -291,7 +299,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
             use_cpu_threads(QgsApplication.platform(), hooks)
         try:
-            return self.execute(parameters, context, feedback, hooks)
+            with inputs_left_untouched():
+                return self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None
 

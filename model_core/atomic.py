@@ -1,15 +1,70 @@
 """Atomic file replacement: a file is either the old one, the complete new one, or absent."""
 
 import contextlib
-import glob
+import errno
 import os
+import re
+import stat
 import tempfile
-from typing import Iterator
+from typing import Iterator, Optional
+
+from .errors import WriteError
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def write_error(path: str, error: OSError) -> WriteError:
+    """One sentence for a failed write of `path`: which file, why, and that nothing was replaced."""
+    why = "the disk is full" if error.errno in _DISK_FULL else error.strerror or str(error)
+    return WriteError(f"Could not write {path}: {why}. Nothing was replaced (an earlier {os.path.basename(path)} "
+                      "is unchanged); free some space or choose another folder, and run again.")
 
 
 def fsync_file(path: str) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
+
+
+def temporary_names(path: str) -> "re.Pattern[str]":
+    """The names of the temporary files written for `path`: `.<name>.<8 random characters>.partial`
+    (mkstemp's), followed by a side file's suffix or nothing."""
+    return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[a-z0-9_]{{8}}\.partial(\.[A-Za-z0-9.]+)?")
+
+
+def remove_stale_temporaries(path: str) -> None:
+    """Remove the temporary files that a killed run left for `path` (and no other file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = temporary_names(path)
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(folder):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
+def _umask() -> int:
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status", encoding="ascii") as status:
+            return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(path: str) -> int:
+    """The permissions for a file written at `path`: those of the file it replaces, else those
+    a new file gets under the umask (mkstemp makes its temporary files 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def publish(temporary: str, path: str, mode: Optional[int] = None) -> None:
+    """Give a complete temporary file the output's permissions (`mode`, by default
+    `output_mode(path)`) and rename it over `path`."""
+    os.chmod(temporary, output_mode(path) if mode is None else mode)
+    os.replace(temporary, path)
 
 
 @contextlib.contextmanager
@@ -18,20 +73,24 @@ def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
 
     The temporary name starts with a dot and ends in '.partial' plus `suffix`, in the
     same folder so the rename is atomic. On any exception (cancel included) the
-    temporary file is removed and `path` is left as it was. Temporary files that a
-    killed process left for the same path are removed first.
+    temporary file is removed and `path` is left as it was; a failed write (disk
+    full) becomes a WriteError naming the file. Temporary files that a killed
+    process left for the same path are removed first.
     """
     folder, name = os.path.split(os.path.abspath(path))
-    for stale in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*.partial{suffix}")):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(stale)
-    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=f".partial{suffix}", dir=folder)
+    remove_stale_temporaries(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=f".partial{suffix}", dir=folder)
+    except OSError as error:
+        raise write_error(path, error) from error
     os.close(handle)
     try:
         yield temporary
         fsync_file(temporary)
-        os.replace(temporary, path)
-    except BaseException:
+        publish(temporary, path)
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise write_error(path, error) from error
         raise

@@ -17,6 +17,10 @@ class ModelFileError(MrsError):
     """A model file that cannot be used."""
 
 
+class WriteError(MrsError):
+    """An output that could not be written (disk full, no permission); the file it would replace is unchanged."""
+
+
 class DeviceError(MrsError):
     """A compute device that is not available."""
 

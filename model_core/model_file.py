@@ -23,7 +23,7 @@ from typing import Any, Dict, Mapping, Sequence, Tuple
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as serialize
 
 from . import __version__
 from .atomic import atomic_output
@@ -57,8 +57,11 @@ def save(path: str, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, 
                 **metadata}
     payload = {name: tensor.detach().to("cpu").contiguous().clone()
                for name, tensor in tensors.items()}
-    with atomic_output(path, ".safetensors") as temporary:
-        save_file(payload, temporary, metadata={METADATA_KEY: json.dumps(document)})
+    # Serialised here and written by Python, so that a failed write (disk full) is an OSError
+    # that atomic_output reports in one sentence.
+    data = serialize(payload, metadata={METADATA_KEY: json.dumps(document)})
+    with atomic_output(path, ".safetensors") as temporary, open(temporary, "wb") as handle:
+        handle.write(data)
 
 
 def _describe(path: str, what: str) -> str:

@@ -31,7 +31,7 @@ from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labe
                              random_valid_positions, stratified_split)
 from .raster.sources import RasterInput, Scene, Window, window_from_extent
 from .raster.stats import sample_valid_pixels
-from .raster.writers import CLASS_NODATA, check_output_path, read_classes
+from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
 from .streaming import ScenePatches, capped_positions, normalised_patches
 
 STATISTICS_SAMPLE = 50_000
@@ -47,6 +47,10 @@ class Layers:
     def open(self, hooks: Hooks) -> Scene:
         return Scene.open(self.hsi, list(self.aux), hooks)
 
+    def inputs(self) -> Dict[str, List[str]]:
+        """The files of the layers by parameter, for `claim_outputs`."""
+        return {"INPUT_HSI": [self.hsi.path], "INPUT_AUX": [item.path for item in self.aux]}
+
 
 @dataclass(frozen=True)
 class LabelSource:
@@ -58,6 +62,10 @@ class LabelSource:
     name_field: Optional[str] = None
     raster_path: Optional[str] = None
     color_field: Optional[str] = None
+
+    def inputs(self, vector_param: str, raster_param: str) -> Dict[str, List[Optional[str]]]:
+        """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
+        return {raster_param: [self.raster_path]} if self.raster_path else {vector_param: [self.vector_path]}
 
     def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
         if self.raster_path:
@@ -99,6 +107,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     The patches are read from the scene batch by batch, so memory does not grow with
     `samples`. Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path], "RESUME": [resume]})
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -135,6 +144,8 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
 
     Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS"),
+                                       "PRETRAINED": [pretrained], "RESUME": [resume]})
     settings.validate()
     with layers.open(hooks) as scene:
         _require_aux(scene)
@@ -171,9 +182,10 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     """Classify the layers with a classifier file into a class map (and a confidence raster).
 
     Under torchrun the processes share the tiles (each on its own GPU) and rank 0 writes."""
-    check_output_path(output, "OUTPUT")
+    outputs = {"OUTPUT": check_output_path(output, "OUTPUT")}
     if confidence:
-        check_output_path(confidence, "OUTPUT_CONFIDENCE")
+        outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
+    claim_outputs(outputs, {"MODEL": [model], **layers.inputs()})
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
     with layers.open(hooks) as scene:
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
@@ -195,13 +207,50 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
                              window and tuple(window), ranks=context)
 
 
-def _matching(reference: Sequence[ClassInfo], mapped: Dict[int, ClassInfo]) -> Dict[int, int]:
+def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,
+              hooks: Hooks) -> Dict[int, int]:
     """Reference class value -> map class value: by name when every reference class
-    has a name the map uses (text classes get arbitrary ids), else by value."""
+    has a name the map uses, else by value. Classes given as text have arbitrary
+    values, so they are matched by name or not at all."""
     by_name = {info.name.casefold(): value for value, info in mapped.items()}
-    if reference and all(info.name.casefold() in by_name for info in reference):
-        return {info.value: by_name[info.name.casefold()] for info in reference}
-    return {info.value: info.value for info in reference}
+    classes = reference.classes
+    if classes and all(info.name.casefold() in by_name for info in classes):
+        if any(by_name[info.name.casefold()] != info.value for info in classes):
+            hooks.log("The reference classes were matched to the map's classes by their names.")
+        return {info.value: by_name[info.name.casefold()] for info in classes}
+    if reference.named_by_text:
+        missing = ", ".join(f"'{info.name}'" for info in classes if info.name.casefold() not in by_name)
+        held = (f"its classes are {', '.join(repr(info.name) for info in mapped.values())}" if mapped
+                else "its class names cannot be read (no category names, and no .qml style beside it)")
+        raise InputError(
+            f"The reference classes of '{reference_name}' are names, and {missing} cannot be found in the map "
+            f"'{map_name}': {held}. Use the class names of the map, or give the reference classes as class values "
+            "(a field of whole numbers, or a label raster)."
+        )
+    renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
+               for info in classes if info.value in mapped and info.name != str(info.value)
+               and info.name.casefold() != mapped[info.value].name.casefold()]
+    if renamed:
+        hooks.log(f"Matched by value, though some names differ: class {'; '.join(renamed)}.")
+    return {info.value: info.value for info in classes}
+
+
+def _check_class_map(grid: Scene, map_name: str) -> None:
+    if grid.n_bands != 1:
+        raise InputError(
+            f"INPUT: '{map_name}' has {grid.n_bands} bands, but a land-cover map has one band of class values. "
+            "Choose the map made by 'Classify' (or another one-band class map)."
+        )
+
+
+def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
+    odd = predicted[(predicted < 0) | (predicted != np.round(predicted))]
+    if len(odd):
+        raise InputError(
+            f"INPUT: '{map_name}' holds values that are not class values (such as {odd[0]:g}): a land-cover map "
+            "holds whole numbers from 1 (0 = no data). Choose the map made by 'Classify', not a reflectance or "
+            "confidence raster."
+        )
 
 
 def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_html: Optional[str] = None,
@@ -212,16 +261,17 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     outputs = {"OUTPUT_HTML": (out_html, ".html"), "OUTPUT_JSON": (out_json, ".json"),
                "OUTPUT_CSV": (out_csv, ".csv")}
     paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in outputs.items() if path}
+    claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
     with Scene.single(RasterInput(class_map, map_name)) as grid:
+        _check_class_map(grid, map_name)
         labelled = reference.read(grid, hooks.sub(0.0, 0.5))
         mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0))
+    _check_class_values(mapped[:, 0], map_name)
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
         map_classes = {}
-    matching = _matching(labelled.classes, map_classes)
-    if any(key != value for key, value in matching.items()):
-        hooks.log("The reference classes were matched to the map's classes by their names.")
+    matching = _matching(labelled, reference.name, map_classes, map_name, hooks)
     reference_names = {matching[info.value]: info.name for info in labelled.classes}
     truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
     predicted = mapped[:, 0].astype(np.int64)
@@ -255,6 +305,7 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     that random spectral masking leaves at `mask_ratio`."""
     png = check_output_path(out_png, "OUTPUT_PNG", (".png",))
     table = check_output_path(out_csv, "OUTPUT_CSV", (".csv",))
+    claim_outputs({"OUTPUT_PNG": png, "OUTPUT_CSV": table}, layers.inputs())
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
     if not 0.0 < mask_ratio < 1.0:

@@ -2,7 +2,7 @@
 
 from typing import List
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms import ALGORITHMS
@@ -34,6 +34,13 @@ class MrsProvider(QgsProcessingProvider):
 
     def supportedOutputRasterLayerExtensions(self) -> List[str]:  # noqa: N802 - QGIS API name
         return ["tif"]
+
+    def load(self) -> bool:
+        if QgsApplication.platform() == "qgis_process":
+            from .raster.sources import leave_inputs_untouched_in_this_process
+
+            leave_inputs_untouched_in_this_process()
+        return super().load()
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
         for algorithm in (WorkflowAlgorithm, *ALGORITHMS):

@@ -17,6 +17,13 @@ def _percent(value: Optional[float]) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
+def _cell(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: one starting like a formula ('=', '+',
+    '-', '@', a tab or a carriage return) gets a leading apostrophe, so that opening the
+    CSV runs nothing (CSV formula injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_json(path: str, report: Dict[str, Any]) -> None:
     with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
@@ -28,15 +35,15 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
         out = csv.writer(handle)
         out.writerow(["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"])
         for value, item in zip(report["class_values"], report["classes"]):
-            out.writerow([value, item["name"], item["reference_pixels"], item["producers_accuracy"],
+            out.writerow([value, _cell(item["name"]), item["reference_pixels"], item["producers_accuracy"],
                           item["users_accuracy"], item["f1"]])
         out.writerow([])
         for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa"):
             out.writerow([key, report[key]])
         out.writerow([])
-        out.writerow(["reference \\ map"] + [item["name"] for item in report["classes"]])
+        out.writerow(["reference \\ map"] + [_cell(item["name"]) for item in report["classes"]])
         for item, row in zip(report["classes"], report["confusion_matrix"]):
-            out.writerow([item["name"]] + row)
+            out.writerow([_cell(item["name"])] + row)
 
 
 _STYLE = ("body{font-family:sans-serif;margin:1em}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
@@ -88,9 +95,9 @@ def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_
 def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:
     with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["band"] + list(labels))
+        out.writerow(["band"] + [_cell(label) for label in labels])
         for label, row in zip(labels, similarity):
-            out.writerow([label] + [f"{value:.6f}" for value in row])
+            out.writerow([_cell(label)] + [f"{value:.6f}" for value in row])
 
 
 def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]],

@@ -3,6 +3,7 @@ QgsProcessingException whose sentence names the layer or parameter and says what
 do, and leaves no file behind. Awkward inputs that must work are at the end."""
 
 import csv
+import errno
 import json
 import os
 import struct
@@ -119,6 +120,7 @@ def bad(mrs, tmp_path_factory):
     # Class 2 keeps a single sample: too few to hold one out for validation.
     keep = (classes != 2) | (np.cumsum(classes == 2) == 1)
     b.few = points(folder / "few.gpkg", labelled[keep], classes[keep])
+    b.one_pixel = points(folder / "one_pixel.gpkg", [(5, 5)] * 3, [1, 2, 3])
 
     pretraining = {**scene_layers(scene), **QUICK, "OUTPUT": str(folder / "pre.safetensors")}
     b.pretrained = run("mrs:pretrain", pretraining)["OUTPUT"]
@@ -132,6 +134,8 @@ def bad(mrs, tmp_path_factory):
     b.pickle = str(folder / "pickle.safetensors")
     torch.save({"weights": torch.zeros(3)}, b.pickle)
     b.version99 = resave_with_metadata(b.classifier, str(folder / "version99.safetensors"), format_version=99)
+    b.classified = run("mrs:classify", {"MODEL": b.classifier, **scene_layers(scene),
+                                        "OUTPUT": str(folder / "classified.tif")})["OUTPUT"]
     return b
 
 
@@ -149,6 +153,11 @@ def finetune(b, out, **changes) -> dict:
 
 def points_finetune(b, out, samples: str, **changes) -> dict:
     return finetune(b, out, **{"SAMPLES": samples, "CLASS_FIELD": "class_id", **changes})
+
+
+def accuracy(b, out, **changes) -> dict:
+    return {"INPUT": b.classified, "REFERENCE_LABELS": str(b.scene.test), "OUTPUT_HTML": str(out / "r.html"),
+            **changes}
 
 
 def redundancy(b, out, **changes) -> dict:
@@ -253,6 +262,32 @@ BAD_INPUTS = {
     "extent_outside": ("classify", lambda b, o: classify(b, o, EXTENT="0,10,0,10 [EPSG:32632]"),
                        "The extent EXTENT (x 0..10, y 0..10) does not overlap the hyperspectral layer 'hsi'"),
     "gpu_not_there": ("classify", lambda b, o: classify(b, o, DEVICE="cuda:99"), "DEVICE is 'cuda:99', but "),
+    "output_is_the_hsi": ("classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi)),
+                          "OUTPUT: {scene.hsi} is the input INPUT_HSI ({scene.hsi}); writing it would destroy that "
+                          "input. Choose another output file name."),
+    "confidence_is_the_lidar_by_a_relative_path": (
+        "classify", lambda b, o: classify(b, o, OUTPUT_CONFIDENCE=os.path.relpath(b.scene.lidar)),
+        "OUTPUT_CONFIDENCE: {scene.lidar} is the input INPUT_AUX ({scene.lidar})"),
+    "output_style_is_the_style_of_the_hsi": (
+        "classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi.with_suffix(".tiff"))),
+        "OUTPUT: {scene.directory}/hsi.tiff would replace {scene.directory}/hsi.qml, which belongs to the input "
+        "INPUT_HSI ({scene.directory}/hsi.qml)"),
+    "finetune_output_is_the_pretrained_model": (
+        "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained,
+                                          OUTPUT=b.pretrained),
+        "OUTPUT: {pretrained} is the input PRETRAINED ({pretrained}); writing it would destroy that input."),
+    "pretrain_output_is_the_label_raster_model": (
+        "pretrain", lambda b, o: pretrain(b, o, OUTPUT=b.classifier, RESUME=b.classifier),
+        "OUTPUT: {classifier} is the input RESUME ({classifier})"),
+    "accuracy_of_a_reflectance_raster": ("accuracy", lambda b, o: accuracy(b, o, INPUT=str(b.scene.hsi)),
+                                         "INPUT: 'hsi' has 20 bands, but a land-cover map has one band of class "
+                                         "values."),
+    "accuracy_of_a_one_band_measurement": ("accuracy", lambda b, o: accuracy(b, o, INPUT=b.lidar1),
+                                           "INPUT: 'lidar1' holds values that are not class values (such as "),
+    "samples_all_in_one_pixel_with_different_classes": (
+        "finetune", lambda b, o: points_finetune(b, o, b.one_pixel),
+        "Every sample pixel of 'one_pixel' holds samples of different classes (the samples fall on 1 pixel of the "
+        "hyperspectral grid, each with more than one class), so no sample is left."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
@@ -262,6 +297,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
 def test_a_bad_input_stops_with_a_sentence_that_names_it_and_leaves_nothing_behind(bad, tmp_path, case):
     algorithm, parameters, message = BAD_INPUTS[case]
+    inputs = {path: Path(path).read_bytes() for path in bad.folder.rglob("*") if path.is_file()}
     expected = message.format(out=tmp_path, **vars(bad))
     feedback = RecordingFeedback()
     with pytest.raises(QgsProcessingException) as raised:
@@ -269,6 +305,7 @@ def test_a_bad_input_stops_with_a_sentence_that_names_it_and_leaves_nothing_behi
     assert expected in str(raised.value)
     assert "Traceback" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
+    assert {path: Path(path).read_bytes() for path in bad.folder.rglob("*") if path.is_file()} == inputs
 
 
 def test_a_raster_from_another_data_provider_is_refused_with_what_to_do(bad, tmp_path):
@@ -344,3 +381,144 @@ def test_a_constant_band_trains_and_measures_without_dividing_by_zero(bad, tmp_p
     rows = list(csv.reader(Path(results["OUTPUT_CSV"]).read_text().splitlines()))[1:]
     similarity = np.array([[float(cell) for cell in row[1:]] for row in rows])
     assert np.isfinite(similarity).all() and similarity.shape == (N_HSI + 2, N_HSI + 2)
+
+
+# Inputs are never written, outputs are whole or absent ------------------------------------------------
+
+
+def folder_state(folder: Path) -> dict:
+    """Every file under a folder (hidden ones too) with its size, time and mode."""
+    return {str(path): (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_mode)
+            for path in folder.rglob("*")}
+
+
+def test_no_algorithm_writes_anything_beside_its_inputs(mrs, tmp_path):
+    scene = write_test_scene(tmp_path / "inputs")
+    before = folder_state(scene.directory)
+    out = tmp_path / "out"
+    out.mkdir()
+    layers = scene_layers(scene)
+    pretrained = run("mrs:pretrain", {**layers, **QUICK, "OUTPUT": str(out / "pre.safetensors")})["OUTPUT"]
+    classifier = run("mrs:finetune", {**layers, **QUICK_FINETUNE, "EPOCHS": 1, "PRETRAINED": pretrained,
+                                      "LABELS": str(scene.train), "OUTPUT": str(out / "c.safetensors")})["OUTPUT"]
+    run("mrs:finetune", {**layers, **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": str(scene.train_points),
+                         "CLASS_FIELD": "class_id", "OUTPUT": str(out / "c2.safetensors")})
+    class_map = run("mrs:classify", {"MODEL": classifier, **layers, "OUTPUT": str(out / "map.tif")})["OUTPUT"]
+    run("mrs:redundancy", {**layers, "SAMPLE_SIZE": 200, "OUTPUT_PNG": str(out / "s.png"),
+                           "OUTPUT_CSV": str(out / "s.csv")})
+    maps = folder_state(out)
+    run("mrs:accuracy", {"INPUT": class_map, "REFERENCE_LABELS": str(scene.test), "OUTPUT_HTML": str(tmp_path / "r.html")})
+    assert folder_state(scene.directory) == before
+    assert folder_state(out) == maps
+
+
+def test_an_output_that_is_an_input_through_a_link_is_refused_before_any_work(bad, tmp_path):
+    link = tmp_path / "link.tif"
+    link.symlink_to(bad.scene.hsi)
+    hsi = bad.scene.hsi.read_bytes()
+    with pytest.raises(QgsProcessingException) as raised:
+        run("mrs:classify", classify(bad, tmp_path, OUTPUT=str(link)))
+    assert str(raised.value).startswith(f"OUTPUT: {link} is the input INPUT_HSI ({bad.scene.hsi}); writing it would "
+                                        "destroy that input.")
+    assert bad.scene.hsi.read_bytes() == hsi and sorted(tmp_path.iterdir()) == [link]
+
+
+def test_an_algorithm_removes_the_temporary_files_a_killed_run_left_for_its_outputs_and_no_others(bad, tmp_path):
+    stale = [".map.tif.ab12cd_9.partial", ".map.tif.ab12cd_9.partial.aux.xml", ".map.tif.ab12cd_9.partial.qml",
+             ".map.qml.zz99yy00.partial.qml"]
+    others = [".map.tif.notes", ".other.tif.ab12cd_9.partial", "map.tif.ab12cd_9.partial", ".map.tif.toolong99.partial"]
+    for name in stale + others:
+        (tmp_path / name).write_text("left")
+    run("mrs:classify", classify(bad, tmp_path))
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(others + ["map.qml", "map.tif", "map.tif.aux.xml"])
+
+
+def test_outputs_get_the_permissions_of_a_normal_file_and_keep_those_of_the_file_they_replace(bad, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(tmp_path / "conf.tif")))
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)))
+        run("mrs:accuracy", accuracy(bad, tmp_path, OUTPUT_CSV=str(tmp_path / "r.csv"),
+                                     OUTPUT_JSON=str(tmp_path / "r.json")))
+        modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+        assert modes == dict.fromkeys(["map.tif", "map.tif.aux.xml", "map.qml", "conf.tif", "conf.qml",
+                                       "cls.safetensors", "r.html", "r.csv", "r.json"], 0o644)
+        for name in ("map.tif", "map.qml", "cls.safetensors", "r.html"):
+            (tmp_path / name).chmod(0o640)
+        run("mrs:classify", classify(bad, tmp_path))
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)))
+        run("mrs:accuracy", accuracy(bad, tmp_path))
+    finally:
+        os.umask(previous)
+    assert {name: (tmp_path / name).stat().st_mode & 0o777 for name in ("map.tif", "map.qml", "cls.safetensors",
+                                                                       "r.html", "map.tif.aux.xml")} == {
+        "map.tif": 0o640, "map.qml": 0o640, "cls.safetensors": 0o640, "r.html": 0o640, "map.tif.aux.xml": 0o644}
+
+
+DISK_FULL_CASES = {
+    "model file": ("finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train)), "cls.safetensors"),
+    "report": ("accuracy", lambda b, o: accuracy(b, o), "r.html"),
+    "map and style": ("classify", lambda b, o: classify(b, o), "map.tif"),
+}
+
+
+@pytest.mark.parametrize("case", DISK_FULL_CASES)
+def test_a_full_disk_stops_with_one_sentence_and_keeps_the_earlier_output(bad, tmp_path, monkeypatch, case):
+    algorithm, parameters, name = DISK_FULL_CASES[case]
+    run(f"mrs:{algorithm}", parameters(bad, tmp_path))
+    earlier = folder_state(tmp_path)
+    contents = {path: Path(path).read_bytes() for path in earlier}
+
+    def disk_full(_descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(QgsProcessingException) as raised:
+        run(f"mrs:{algorithm}", parameters(bad, tmp_path))
+    assert str(raised.value) == (
+        f"Could not write {tmp_path / name}: the disk is full. Nothing was replaced (an earlier {name} is "
+        "unchanged); free some space or choose another folder, and run again.")
+    assert folder_state(tmp_path) == earlier
+    assert {path: Path(path).read_bytes() for path in earlier} == contents
+
+
+# Figures are right or absent ---------------------------------------------------------------------------
+
+
+def test_accuracy_is_the_same_with_or_without_the_maps_style_and_stops_when_names_cannot_be_matched(bad, tmp_path):
+    reference = {"REFERENCE": str(bad.scene.train_points), "REFERENCE_FIELD": "class_name", "REFERENCE_LABELS": None}
+    beside = run("mrs:accuracy", accuracy(bad, tmp_path, **reference))
+    copied = tmp_path / "copy"
+    copied.mkdir()
+    for suffix in (".tif", ".tif.aux.xml"):
+        (copied / f"map{suffix}").write_bytes(Path(bad.classified[:-4] + suffix).read_bytes())
+    alone = run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=str(copied / "map.tif"), **reference))
+    by_value = run("mrs:accuracy", accuracy(bad, tmp_path, **{**reference, "REFERENCE_FIELD": "class_id"}))
+    assert alone["OVERALL_ACCURACY"] == beside["OVERALL_ACCURACY"] == by_value["OVERALL_ACCURACY"]
+
+    (copied / "map.tif.aux.xml").unlink()
+    with pytest.raises(QgsProcessingException) as raised:
+        run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=str(copied / "map.tif"), **reference))
+    assert str(raised.value).startswith(
+        "The reference classes of 'train_points' are names, and 'Bare soil', 'Buildings', 'Crop', 'Grassland', "
+        "'Roads', 'Trees', 'Water' cannot be found in the map 'map': its class names cannot be read")
+
+
+def test_class_names_with_control_characters_or_formulas_make_well_formed_styles_and_inert_reports(bad, tmp_path):
+    labelled = np.argwhere(read_raster(bad.scene.train).values > 0)
+    classes = read_raster(bad.scene.train).values[tuple(labelled.T)]
+    names = {1: "Crop\x07", 2: "=HYPERLINK(\"http://x\")", 3: "@SUM(A1)", 4: "Trees\r\nand <shrubs> & co"}
+    x0, y0 = ORIGIN
+    samples = write_vector(tmp_path / "named.gpkg", [
+        (f"POINT ({x0 + col + 0.5} {y0 - row - 0.5})", {"class_id": int(value), "name": names.get(int(value), "x")})
+        for (row, col), value in zip(labelled, classes)], {"class_id": ogr.OFTInteger, "name": ogr.OFTString})
+    model = run("mrs:finetune", points_finetune(bad, tmp_path, samples, NAME_FIELD="name"))["OUTPUT"]
+    class_map = run("mrs:classify", classify(bad, tmp_path, MODEL=model))["OUTPUT"]
+    import xml.etree.ElementTree as ET
+
+    labels = [entry.get("label") for entry in ET.parse(tmp_path / "map.qml").getroot().iter("paletteEntry")]
+    assert labels[:4] == ["Crop", "=HYPERLINK(\"http://x\")", "@SUM(A1)", "Trees and <shrubs> & co"]
+    run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=class_map, OUTPUT_CSV=str(tmp_path / "r.csv")))
+    rows = list(csv.reader((tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()))
+    assert [row[1] for row in rows[1:5]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "Trees and <shrubs> & co"]
+    assert "Trees and &lt;shrubs&gt; &amp; co" in (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ from ...model_core.hooks import Hooks
 from .colours import class_colours, default_colors
 from .patches import cut_patches, valid_at
 from .sources import (
-    TILE_SIZE, Grid, Scene, Window, align, crs_label, gdal_call, open_raster, reprojectable, srs_from_wkt, tiles
+    TILE_SIZE, Grid, Scene, Window, align, category_names, crs_label, gdal_call, open_raster, reprojectable, srs_from_wkt, tiles
 )
 from .stats import RandomSubset, no_valid_pixel_error
 
@@ -29,11 +30,26 @@ __all__ = [
 ]
 
 
+def plain_text(text: str) -> str:
+    """`text` without control characters and other characters XML cannot hold (each becomes
+    a space), runs of white space as one space, trimmed: a class name that every file
+    format carries (the .qml style is XML, in which one control character makes the
+    whole file unreadable)."""
+    kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
+                   for char in str(text))
+    return " ".join(kept.split())
+
+
 @dataclass(frozen=True)
 class ClassInfo:
+    """A class: its value (1 or more), its name (plain text, see `plain_text`) and colour."""
+
     value: int
     name: str
     color: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", plain_text(self.name))
 
 
 @dataclass
@@ -44,6 +60,9 @@ class LabelledPixels:
     cols: np.ndarray
     values: np.ndarray
     classes: list[ClassInfo]
+    named_by_text: bool = False
+    """Whether the classes were given as text (their values are then just their rank in
+    sorted order, and only their names identify them)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""
@@ -53,7 +72,8 @@ class LabelledPixels:
 
     def take(self, indices: np.ndarray) -> "LabelledPixels":
         """The pixels at the given (sorted) indices, with the same classes."""
-        return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes)
+        return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes,
+                              self.named_by_text)
 
 
 def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
@@ -339,6 +359,7 @@ def labels_from_vector(
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
         )
     ids = _class_ids(set(classes), integer, class_field, layer_name)
+    named_by_text = not integer and _whole_numbers(set(classes)) is None
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in names.items() if name})
     feature_values = np.array([ids[item] for item in classes], np.int64)
@@ -352,12 +373,13 @@ def labels_from_vector(
         layer_name,
         hooks,
         tile_size,
+        named_by_text,
     )
 
 
 def _raster_class_names(band: gdal.Band) -> dict[int, str]:
     """Class names from the band's category names, else from its attribute table."""
-    categories = band.GetCategoryNames() or []
+    categories = category_names(band)
     names = {value: name.strip() for value, name in enumerate(categories) if name and name.strip()}
     table = band.GetDefaultRAT()
     if names or table is None or table.GetRowCount() == 0:
@@ -449,6 +471,7 @@ def _labelled_pixels(
     layer_name: str,
     hooks: Hooks,
     tile_size: int,
+    named_by_text: bool = False,
 ) -> LabelledPixels:
     """Merges duplicate pixels, drops invalid ones, checks the classes and names them."""
     keys = rows * scene.width + cols
@@ -459,6 +482,12 @@ def _labelled_pixels(
     if not agree.all():
         hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; they are left out.")
     keys, values = keys[starts[agree]], values[starts[agree]]
+    if len(keys) == 0:
+        raise InputError(
+            f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
+            f"{len(agree)} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than one "
+            "class), so no sample is left. Place samples of different classes on different pixels."
+        )
     rows, cols = keys // scene.width, keys % scene.width
     valid = valid_at(scene, rows, cols, hooks, tile_size)
     if not valid.any():
@@ -479,7 +508,7 @@ def _labelled_pixels(
             "at least two classes are needed. Add samples of other classes, or choose the field that holds the classes."
         )
     hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
-    return LabelledPixels(rows, cols, values, classes)
+    return LabelledPixels(rows, cols, values, classes, named_by_text)
 
 
 def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:

@@ -7,8 +7,9 @@ in full; every read is a window.
 
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 from osgeo import gdal, osr
@@ -74,15 +75,63 @@ def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
         gdal.PopErrorHandler()
 
 
+@contextmanager
+def gdal_pam(enabled: Optional[str]) -> Iterator[None]:
+    """GDAL_PAM_ENABLED for the datasets this thread opens inside the block (None: the
+    process-wide setting). GDAL reads the setting when it opens a dataset, and a dataset
+    opened without it never writes an .aux.xml file."""
+    previous = gdal.GetThreadLocalConfigOption("GDAL_PAM_ENABLED", None)
+    gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", enabled)
+    try:
+        yield
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", previous)
+
+
+@contextmanager
+def inputs_left_untouched() -> Iterator[None]:
+    """While the block runs, no raster this thread opens gets an .aux.xml file beside it.
+
+    QGIS computes statistics and histograms of every raster layer it loads (for its
+    rendering), and GDAL saves them in `<raster>.aux.xml` beside the input (GDAL's
+    persistent auxiliary metadata, PAM): a file the user never asked for, in a folder
+    that may be shared or version-controlled. Front ends wrap their layer handling in
+    this block. The pipeline's own reads (`open_raster`) still read such files (category
+    names, nodata), and never change a dataset, so they write none.
+    """
+    with gdal_pam("NO"):
+        yield
+
+
+def leave_inputs_untouched_in_this_process() -> None:
+    """`inputs_left_untouched` for the whole of a process that only runs algorithms
+    (qgis_process loads the layers of the command line before any algorithm code runs).
+    The pipeline's own datasets still use PAM (`gdal_pam("YES")`)."""
+    gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
-    """Opens a raster; `what` names it in the error ("The hyperspectral layer 'x'")."""
-    dataset, message = gdal_call(gdal.Open, path)
+    """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
+    with gdal_pam("YES"):
+        dataset, message = gdal_call(gdal.Open, path)
+        if dataset is not None:
+            dataset.GetGeoTransform()  # a GeoTIFF reads its .aux.xml on such a first request, not on opening
     if dataset is None:
         raise InputError(
             f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
             "Choose a raster layer or file that GDAL can read."
         )
     return dataset
+
+
+def category_names(band: gdal.Band) -> list[str]:
+    """The band's category names ([] when it has none).
+
+    GDAL 3.6 answers None when GetCategoryNames() is the first thing asked of a GeoTIFF
+    band: the band's .aux.xml, where a GeoTIFF keeps them, is read on the first other
+    request. Asking for the description first makes it read that file."""
+    band.GetDescription()
+    return list(band.GetCategoryNames() or [])
 
 
 def srs_from_wkt(wkt: str) -> osr.SpatialReference | None:

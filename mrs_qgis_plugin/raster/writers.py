@@ -15,16 +15,16 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import atomic_output, fsync_file
+from ...model_core.atomic import atomic_output, fsync_file, output_mode, publish, remove_stale_temporaries, write_error
 from ...model_core.errors import InputError
 from .samples import ClassInfo
-from .sources import open_raster
+from .sources import category_names, gdal_pam, open_raster
 
 CLASS_NODATA = 0
 # Confidences lie in [0, 1]; -1 marks pixels that were not classified.
@@ -66,6 +66,56 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
             f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
         ) from error
     return path
+
+
+def files_written(path: str) -> List[str]:
+    """The files an output at `path` replaces: a GeoTIFF's side files (which an old map's
+    would leave stale) and its style belong to it."""
+    if not path.lower().endswith(GEOTIFF_EXTENSIONS):
+        return [path]
+    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)]
+
+
+def _input_files(source: str) -> List[str]:
+    """The file of an input (a layer source such as 'file.gpkg|layername=x' included) and
+    the side files GDAL and QGIS keep for it (.aux.xml, .ovr, .msk, .qml)."""
+    path = source.split("|")[0]
+    if not path or path.startswith("/vsi") or "://" in path:
+        return []
+    path = os.path.abspath(os.path.expanduser(path))
+    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)]
+
+
+def _same_file(first: str, second: str) -> bool:
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def claim_outputs(outputs: Mapping[str, str], inputs: Mapping[str, Iterable[Optional[str]]]) -> None:
+    """Before any work: refuse an output that would replace an input or one of its side
+    files (through a link or another spelling of the path too), naming both parameters;
+    then remove the temporary files that a killed run left for these outputs.
+
+    `outputs` maps parameter names to checked output paths, `inputs` parameter names to
+    the paths or layer sources they give (None for an empty optional parameter)."""
+    for output_param, output in outputs.items():
+        for written in files_written(output):
+            for input_param, sources in inputs.items():
+                for source in filter(None, sources):
+                    clash = next((item for item in _input_files(source) if _same_file(written, item)), None)
+                    if clash is None:
+                        continue
+                    what = "is" if written == output else f"would replace {written}, which belongs to"
+                    raise InputError(
+                        f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
+                        "destroy that input. Choose another output file name.")
+    for output in outputs.values():
+        for written in files_written(output):
+            remove_stale_temporaries(written)
 
 
 def class_data_type(classes: Sequence[ClassInfo]) -> int:
@@ -129,7 +179,10 @@ class AtomicGeoTiff:
         self.param = param
         self._style = style
         folder, name = os.path.split(path)
-        fd, self._partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+        try:
+            fd, self._partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+        except OSError as error:
+            raise write_error(path, error) from error
         os.close(fd)
         self._partial_style = self._partial + ".qml"
         self._partial_files = (self._partial, self._partial + ".aux.xml", self._partial_style)
@@ -142,7 +195,7 @@ class AtomicGeoTiff:
             "BIGTIFF=IF_SAFER",
         ]
         try:
-            with _gdal_errors(param, path):
+            with _gdal_errors(param, path), gdal_pam("YES"):  # category names go to the map's .aux.xml
                 width, height = size
                 self._ds = gdal.GetDriverByName("GTiff").Create(self._partial, width, height, 1, data_type, options)
                 self._ds.SetGeoTransform(geotransform)
@@ -174,21 +227,25 @@ class AtomicGeoTiff:
             self._ds = None
             if gdal.GetLastErrorType() >= gdal.CE_Failure:
                 raise RuntimeError(gdal.GetLastErrorMsg())
-        _write_text(self._partial_style, self._style)
-        for path in self._partial_files:
-            if os.path.exists(path):
-                fsync_file(path)
+        try:
+            _write_text(self._partial_style, self._style)
+            for path in self._partial_files:
+                if os.path.exists(path):
+                    fsync_file(path)
+        except OSError as error:
+            raise write_error(self.path, error) from error
 
     def publish(self) -> None:
         """Move the closed GeoTIFF and its side files over the output's names."""
         try:
+            modes = {path: output_mode(path) for path in files_written(self.path)}
             for suffix in RASTER_SIDECARS:
                 _remove(self.path + suffix)
             _remove(qml_path(self.path))
-            os.replace(self._partial, self.path)
+            publish(self._partial, self.path, modes[self.path])
             if os.path.exists(self._partial + ".aux.xml"):
-                os.replace(self._partial + ".aux.xml", self.path + ".aux.xml")
-            os.replace(self._partial_style, qml_path(self.path))
+                publish(self._partial + ".aux.xml", self.path + ".aux.xml", modes[self.path + ".aux.xml"])
+            publish(self._partial_style, qml_path(self.path), modes[qml_path(self.path)])
         except OSError as error:
             raise InputError(
                 f"{self.param}: could not replace {self.path} ({error.strerror}); close it in other programs and run again."
@@ -299,7 +356,7 @@ def read_classes(path: str, param: str) -> List[ClassInfo]:
     colour table; for a map without category names, the classes of its `.qml` style."""
     dataset = open_raster(path, f"{param}: {path}")
     band = dataset.GetRasterBand(1)
-    names = band.GetCategoryNames() or []
+    names = category_names(band)
     table = band.GetRasterColorTable()
     if any(names):
         return [
