@@ -169,9 +169,15 @@ def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCo
     """Why a layer value cannot be loaded (missing file, unreadable file), or None when it can."""
     if isinstance(value, QgsMapLayer) or not isinstance(value, str):
         return None
+    path = value.split("|")[0]
+    if kind == "raster":
+        from ..mrs_qgis_plugin.raster.sources import variables_problem
+
+        problem = variables_problem(path, f"{name}: '{value}'")
+        if problem:
+            return problem
     if QgsProcessingUtils.mapLayerFromString(value, context) is not None:
         return None
-    path = value.split("|")[0]
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")
@@ -199,7 +205,10 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
     if layer is None or not layer.isValid():
         raise InputError(f"{parameter}: the layer cannot be opened as a raster. Choose a raster layer or file.")
     if not isinstance(layer, QgsRasterLayer):
-        raise InputError(f"{parameter}: '{layer.name()}' is not a raster layer. Choose a raster layer.")
+        from ..mrs_qgis_plugin.raster.sources import variables_problem
+
+        raise InputError(variables_problem(layer.source().split("|")[0], f"{parameter}: '{layer.name()}'")
+                         or f"{parameter}: '{layer.name()}' is not a raster layer. Choose a raster layer.")
     if layer.providerType() != "gdal":
         raise InputError(
             f"{parameter}: the layer '{layer.name()}' comes from QGIS' '{layer.providerType()}' data provider, "
@@ -288,6 +297,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
+        from ..model_core.hooks import cancel_on_sigterm
         from ..mrs_qgis_plugin.raster.sources import inputs_left_untouched
 
         hooks = hooks_from_feedback(feedback)
@@ -299,7 +309,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
             use_cpu_threads(QgsApplication.platform(), hooks)
         try:
-            with inputs_left_untouched():
+            with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks:
                 return self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None

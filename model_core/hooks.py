@@ -1,7 +1,11 @@
 """Callbacks through which long work reports progress and honours cancel."""
 
+import contextlib
+import os
+import signal
+import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import Canceled
 
@@ -43,3 +47,30 @@ class Hooks:
             is_canceled=self.is_canceled,
             status=self.status,
         )
+
+
+@contextlib.contextmanager
+def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
+    """Hooks that also report cancel once the process gets SIGTERM (what `kill`, a batch
+    scheduler or a container stop send), so the work stops as on Cancel: training writes
+    its checkpoint and no half-written output is published. A second SIGTERM ends the
+    process at once. Only the main thread receives signals; elsewhere (QGIS desktop runs
+    algorithms in a worker thread) `hooks` is yielded unchanged."""
+    if threading.current_thread() is not threading.main_thread():
+        yield hooks
+        return
+    received = threading.Event()
+
+    def on_sigterm(_signal: int, _frame: object) -> None:
+        if received.is_set():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        received.set()
+        hooks.log("SIGTERM received: stopping as on Cancel (send it again to stop at once).")
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield Hooks(progress=hooks.progress, log=hooks.log,
+                    is_canceled=lambda: received.is_set() or hooks.is_canceled())
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

@@ -69,6 +69,27 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         f"SAR/LiDAR {aux_layers}), in the same order.")
 
 
+def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
+                      what: str) -> None:
+    """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both
+    are known): the band counts may agree while the bands measure other light."""
+    trained = metadata.get("wavelengths")
+    if not wavelengths or not isinstance(trained, list) or len(trained) != len(wavelengths):
+        return
+    if not all(isinstance(value, (int, float)) and math.isfinite(value) for value in trained):
+        return
+    spacing = [abs(b - a) for a, b in zip(trained, trained[1:])]
+    tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
+    band, (model_nm, layer_nm) = max(enumerate(zip(trained, wavelengths), start=1),
+                                     key=lambda item: abs(item[1][0] - item[1][1]))
+    if abs(model_nm - layer_nm) <= tolerance:
+        return
+    raise ModelFileError(
+        f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral layer "
+        f"'{layer}' has its bands at {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm (band {band}: {model_nm:.1f} nm "
+        f"against {layer_nm:.1f} nm). Use a raster of the sensor and bands the model was trained on.")
+
+
 def _parse(metadata: Mapping[str, Any], path: str, what: str, layer_hsi: Optional[int], layer_aux: Optional[int]):
     """Configuration, normaliser and band counts of a model, checked against the layers' band counts if given."""
     n_hsi, n_aux = band_counts(metadata, path, what)

@@ -18,8 +18,9 @@ A checkpoint also holds the optimizer, the schedule position and the RNG state.
 
 import json
 import os
+import stat
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -105,9 +106,24 @@ def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -
     return document
 
 
+def _not_a_file(path: str) -> Optional[str]:
+    """Why `path` is not a regular file one can read (a folder, a FIFO, which would block
+    the reader forever, a device...), or None when it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+    return next((f"is {name}, not a file" for test, name in kinds if test(mode)), None)
+
+
 def _open_checked(path: str, what: str, kinds: Sequence[str]):
-    if not os.path.isfile(path):
-        raise ModelFileError(f"{_describe(path, what)} does not exist. Choose an existing model file.")
+    problem = _not_a_file(path)
+    if problem:
+        raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")
     try:
         _refuse_pickle(path, what)
         handle = safe_open(path, framework="pt", device="cpu")

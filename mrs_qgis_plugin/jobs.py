@@ -19,7 +19,7 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks
 from ..model_core.inference import TilePredictor
-from ..model_core.loading import check_bands, load_classifier, load_pretrained
+from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
@@ -150,6 +150,8 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     with layers.open(hooks) as scene:
         _require_aux(scene)
         start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux) if pretrained else None
+        if start:
+            check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED")
         config = start.config if start else preset_config(preset)
         check_patch_size(scene, config.patch)
         sample = _pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03))
@@ -189,6 +191,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
     with layers.open(hooks) as scene:
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
+        check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
         classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
         check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
         window = _window(scene, extent)

@@ -79,6 +79,17 @@ def resave_with_metadata(source: str, target: str, **changes) -> str:
     return target
 
 
+def netcdf_of_variables(path: Path, bands: np.ndarray) -> str:
+    """A NetCDF file with one variable per band (GDAL sees subdatasets, QGIS a mesh)."""
+    dataset = gdal.GetDriverByName("netCDF").CreateMultiDimensional(str(path))
+    root = dataset.GetRootGroup()
+    dimensions = [root.CreateDimension(name, None, None, size) for name, size in zip("yx", bands.shape[1:])]
+    for index, band in enumerate(bands):
+        root.CreateMDArray(f"band{index}", dimensions, gdal.ExtendedDataType.Create(gdal.GDT_Float32)).Write(band)
+    dataset = None
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def bad(mrs, tmp_path_factory):
     """The scene, models made from it, and bad or awkward copies of its layers and models."""
@@ -121,6 +132,20 @@ def bad(mrs, tmp_path_factory):
     keep = (classes != 2) | (np.cumsum(classes == 2) == 1)
     b.few = points(folder / "few.gpkg", labelled[keep], classes[keep])
     b.one_pixel = points(folder / "one_pixel.gpkg", [(5, 5)] * 3, [1, 2, 3])
+    b.no_crs = write_raster(folder / "no_crs.tif", hsi, geotransform, crs=None)
+    swir = np.linspace(1000.0, 2485.0, N_HSI)
+    b.swir = write_raster(folder / "swir.tif", hsi, geotransform, crs="EPSG:32632",
+                          band_metadata=[{"wavelength": f"{nm:.1f}", "wavelength_units": "nm"} for nm in swir])
+    complex_sar = gdal.GetDriverByName("GTiff").Create(str(folder / "slc.tif"), 48, 48, 1, gdal.GDT_CFloat32)
+    complex_sar.SetGeoTransform(geotransform)
+    complex_sar.SetProjection(projection)
+    complex_sar.GetRasterBand(1).WriteArray((lidar[0] + 1j * lidar[1]).astype(np.complex64))
+    complex_sar = None
+    b.slc = str(folder / "slc.tif")
+    b.netcdf = netcdf_of_variables(folder / "variables.nc", hsi[:4])
+    (folder / "folder.safetensors").mkdir()
+    os.mkfifo(folder / "fifo.safetensors")
+    (folder / "device.safetensors").symlink_to("/dev/zero")
 
     pretraining = {**scene_layers(scene), **QUICK, "OUTPUT": str(folder / "pre.safetensors")}
     b.pretrained = run("mrs:pretrain", pretraining)["OUTPUT"]
@@ -288,6 +313,33 @@ BAD_INPUTS = {
         "finetune", lambda b, o: points_finetune(b, o, b.one_pixel),
         "Every sample pixel of 'one_pixel' holds samples of different classes (the samples fall on 1 pixel of the "
         "hyperspectral grid, each with more than one class), so no sample is left."),
+    "complex_sar": ("classify", lambda b, o: classify(b, o, INPUT_AUX=[b.slc, b.lidar1]),
+                    "The auxiliary layer 'slc' holds complex numbers (band 1 is CFloat32), of which only the real "
+                    "part would be read. Convert it to amplitude or intensity first"),
+    "hsi_without_crs_next_to_lidar_with_one": (
+        "pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.no_crs),
+        "The hyperspectral layer 'no_crs' has no CRS, but 'lidar' has one (EPSG:32632); the hyperspectral grid is "
+        "the grid of every result, so it must say where it lies."),
+    "wavelengths_unlike_the_models": (
+        "classify", lambda b, o: classify(b, o, INPUT_HSI=b.swir),
+        "MODEL: '{classifier}' was trained on bands at 415-985 nm, but the hyperspectral layer 'swir' has its bands "
+        "at 1000-2485 nm (band "),
+    "pretrained_wavelengths_unlike_the_layers": (
+        "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained, INPUT_HSI=b.swir),
+        "PRETRAINED: '{pretrained}' was trained on bands at 415-985 nm, but the hyperspectral layer 'swir' has"),
+    "model_is_a_folder": ("classify", lambda b, o: classify(b, o, MODEL=str(b.folder / "folder.safetensors")),
+                          "MODEL: '{folder}/folder.safetensors' is a folder, not a file. Choose a model file "
+                          "(.safetensors) made by this plugin."),
+    "model_is_a_fifo": ("classify", lambda b, o: classify(b, o, MODEL=str(b.folder / "fifo.safetensors")),
+                        "MODEL: '{folder}/fifo.safetensors' is a named pipe (FIFO), not a file."),
+    "model_is_a_device": ("classify", lambda b, o: classify(b, o, MODEL=str(b.folder / "device.safetensors")),
+                          "MODEL: '{folder}/device.safetensors' is a device, not a file."),
+    "hsi_netcdf_of_variables": (
+        "redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.netcdf),
+        "INPUT_HSI: '{netcdf}' holds 4 variables (subdatasets, such as NETCDF:\"{netcdf}\":band0) and no bands of its "
+        "own. Stack the variables into one multi-band raster first"),
+    "aux_netcdf_of_variables": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[b.netcdf]),
+                                "INPUT_AUX: 'variables' holds 4 variables (subdatasets"),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
@@ -522,3 +574,18 @@ def test_class_names_with_control_characters_or_formulas_make_well_formed_styles
     rows = list(csv.reader((tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()))
     assert [row[1] for row in rows[1:5]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "Trees and <shrubs> & co"]
     assert "Trees and &lt;shrubs&gt; &amp; co" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+# Memory and time bounded whatever the raster ------------------------------------------------------------
+
+
+def test_the_statistics_pass_on_a_huge_sparse_raster_reads_only_the_blocks_with_data(bad, tmp_path):
+    """A 50,000 x 50,000 pixel VRT whose only data is the 48 x 48 scene in its corner: the
+    pass reads the one block with data and skips the others without reading them."""
+    vrt = str(tmp_path / "huge.vrt")
+    x0, y0 = ORIGIN
+    gdal.BuildVRT(vrt, [str(bad.scene.hsi)], outputBounds=(x0, y0 - 50000, x0 + 50000, y0), VRTNodata=-9999)
+    feedback = RecordingFeedback()
+    run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_HSI=vrt, INPUT_AUX=[], SAMPLE_SIZE=100), feedback)
+    assert feedback.log_with("Statistics sample:") == [
+        "Statistics sample: 100 valid pixels from 1 of 38416 blocks (38415 without data skipped)."]

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def test_a_bad_input_prints_the_sentence_and_no_traceback(scene, tmp_path):
                           f"--INPUT_AUX={scene.lidar}", f"--OUTPUT={tmp_path / 'map.tif'}")
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert f"MODEL: '{tmp_path / 'missing.safetensors'}' does not exist. Choose an existing model file." in output
+    assert f"MODEL: '{tmp_path / 'missing.safetensors'}' does not exist. Choose a model file (.safetensors) made by this plugin." in output
     assert "Traceback" not in output
     assert list(tmp_path.iterdir()) == []
 
@@ -159,3 +160,35 @@ def test_the_workflow_runs_on_the_command_line(scene, tmp_path):
     figures = json.loads((tmp_path / "accuracy.json").read_text())
     expected = overall_accuracy(read_raster(tmp_path / "landcover.tif").values, read_raster(scene.test).values)
     assert figures["overall_accuracy"] == pytest.approx(expected)
+
+
+def test_the_command_line_writes_nothing_beside_the_inputs(assessed, scene, tmp_path):
+    """qgis_process loads the layers itself, before any plugin code runs; still no .aux.xml appears."""
+    fresh = write_test_scene(tmp_path)
+    assert sorted(path.name for path in scene.directory.iterdir()) == sorted(
+        path.name for path in fresh.directory.iterdir())
+
+
+def test_sigterm_during_training_writes_the_checkpoint_as_cancel_does(scene, tmp_path):
+    output = tmp_path / "pre.safetensors"
+    arguments = [f"--INPUT_HSI={scene.hsi}", f"--INPUT_AUX={scene.lidar}", "--PRESET=tiny", "--SAMPLES=200",
+                 "--EPOCHS=100000", "--BATCH_SIZE=50", f"--OUTPUT={output}"]
+    process = subprocess.Popen([str(QGIS_PROCESS), "run", "mrs:pretrain", *arguments], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+                               env={**os.environ, **ONE_THREAD})
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Pretraining epoch 1/"):
+                process.send_signal(signal.SIGTERM)
+                break
+        log = "".join(lines) + process.communicate(timeout=120)[0]
+    finally:
+        process.kill()
+    checkpoint = tmp_path / "pre.checkpoint.safetensors"
+    assert process.returncode != 0
+    assert "SIGTERM received: stopping as on Cancel" in log and "Traceback" not in log
+    assert f"the checkpoint '{checkpoint}' resumes the run (RESUME)" in log
+    assert model_file.read_metadata(str(checkpoint), [model_file.CHECKPOINT])["checkpoint"]["state"]["epoch"] >= 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [checkpoint.name]

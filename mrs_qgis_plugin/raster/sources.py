@@ -110,6 +110,29 @@ def leave_inputs_untouched_in_this_process() -> None:
     gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")
 
 
+def _subdatasets(dataset: gdal.Dataset) -> list[str]:
+    items = dataset.GetMetadata("SUBDATASETS") or {}
+    numbered = [(int(re.sub(r"\D", "", key) or 0), value) for key, value in items.items() if key.endswith("_NAME")]
+    return [name for _number, name in sorted(numbered)]
+
+
+def _variables_message(what: str, names: list[str]) -> str:
+    return (
+        f"{what} holds {len(names)} variables (subdatasets, such as {names[0]}) and no bands of its own. Stack the "
+        f"variables into one multi-band raster first (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) "
+        "and choose that, or choose one variable by its subdataset name."
+    )
+
+
+def variables_problem(path: str, what: str) -> Optional[str]:
+    """Why a file of several variables (a NetCDF or HDF file with one variable per band, which
+    QGIS opens as a mesh or not at all) is not a raster layer, or None when it is not one."""
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, path)
+    names = _subdatasets(dataset) if dataset is not None and dataset.RasterCount == 0 else []
+    return _variables_message(what, names) if names else None
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
     with gdal_pam("YES"):
@@ -121,6 +144,8 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
             f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
             "Choose a raster layer or file that GDAL can read."
         )
+    if dataset.RasterCount == 0 and _subdatasets(dataset):
+        raise InputError(_variables_message(what, _subdatasets(dataset)))
     return dataset
 
 
@@ -329,6 +354,19 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
+def check_real(dataset: gdal.Dataset, bands: list[int], what: str) -> None:
+    """Refuse complex-valued bands (SAR in single-look complex form): read as real numbers,
+    they would silently lose their imaginary part."""
+    complex_band = next((n for n in bands if gdal.DataTypeIsComplex(dataset.GetRasterBand(n).DataType)), None)
+    if complex_band is not None:
+        type_name = gdal.GetDataTypeName(dataset.GetRasterBand(complex_band).DataType)
+        raise InputError(
+            f"{what} holds complex numbers (band {complex_band} is {type_name}), of which only the real part would "
+            "be read. Convert it to amplitude or intensity first (for example abs() in the Raster Calculator, or "
+            "gdal_calc.py), and choose that raster."
+        )
+
+
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
@@ -362,6 +400,11 @@ class _Source:
         if self._dataset_mask:
             mask = self._dataset.GetRasterBand(self.bands[0]).GetMaskBand().ReadAsArray(*window)
             valid &= mask > 0
+
+    def coverage(self, window: Window) -> tuple[int, float]:
+        """GDAL's data coverage status flags of the window in the first data band, and the
+        percentage it knows to hold data."""
+        return self._dataset.GetRasterBand(self.bands[0]).GetDataCoverageStatus(*window)
 
     def close(self) -> None:
         self._dataset = self._original = None
@@ -406,6 +449,18 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
     return None
 
 
+def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: str) -> None:
+    """Refuse a hyperspectral layer without a CRS next to an auxiliary layer with one: the
+    results would have no CRS, and the auxiliary layer would be placed by guesswork."""
+    crs = dataset.GetProjection()
+    if not grid.crs_wkt and crs:
+        raise InputError(
+            f"The hyperspectral layer '{grid_name}' has no CRS, but '{name}' has one ({crs_label(crs)}); the "
+            f"hyperspectral grid is the grid of every result, so it must say where it lies. Assign '{grid_name}' its "
+            "CRS (Layer Properties > Source, or gdal_edit.py -a_srs) and run again."
+        )
+
+
 class Scene:
     """The HSI raster and its auxiliary rasters, read together on the HSI grid."""
 
@@ -439,12 +494,15 @@ class Scene:
                 f"The hyperspectral layer '{hsi.name}' has {len(bands)} band{'s' if len(bands) != 1 else ''}; "
                 f"at least {MIN_HSI_BANDS} are needed. Choose the hyperspectral raster as the hyperspectral input."
             )
+        check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
         sources = [_Source(reference, reference, hsi.name)]
         for item in aux:
             dataset = open_raster(item.path, f"The auxiliary layer '{item.name}'")
             if not data_bands(dataset):
                 raise InputError(f"The auxiliary layer '{item.name}' has no data band. Choose a SAR or LiDAR raster.")
+            check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
+            _check_crs_given(grid, hsi.name, dataset, item.name)
             sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name))
         wavelengths = read_wavelengths(reference, bands, hsi.name, hooks)
         scene = cls(hsi, sources, grid, wavelengths)
@@ -471,6 +529,13 @@ class Scene:
     def layer_names(self) -> str:
         """The input layers for messages: 'hsi', 'dsm'."""
         return ", ".join(f"'{name}'" for name in [self.hsi_name, *self.aux_names])
+
+    def holds_data(self, window: Window) -> bool:
+        """False when GDAL knows, without reading, that the hyperspectral layer has no data
+        in the window (a part of a sparse VRT or GeoTIFF where nothing was ever written);
+        True when it may have some."""
+        status, _percent = self._sources[0].coverage(window)
+        return not (status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY and not status & gdal.GDAL_DATA_COVERAGE_STATUS_DATA)
 
     def read(self, col: int, row: int, width: int, height: int, halo: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Data (bands, h + 2 halo, w + 2 halo) float32 and valid (h + 2 halo, w + 2 halo) bool.

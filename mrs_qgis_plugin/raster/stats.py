@@ -74,24 +74,32 @@ def sample_valid_pixels(
     """Values (m, bands) float32, m <= n, of valid pixels drawn at random from blocks read in random order.
 
     Blocks are read one at a time in a random order until enough valid pixels have
-    been seen (see OVERSAMPLING, MIN_BLOCKS), so a large raster is never read whole.
+    been seen (see OVERSAMPLING, MIN_BLOCKS), so a large raster is never read whole;
+    blocks that GDAL knows to hold no data (the empty parts of a sparse VRT) are
+    skipped without being read.
     """
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
     blocks = list(tiles(window or scene.window, tile_size))
     order = rng.permutation(len(blocks))
     subset = RandomSubset(n, rng)
+    read = 0
     for done, index in enumerate(order, start=1):
         hooks.check_cancel()
+        if not scene.holds_data(blocks[index]):
+            hooks.progress(done / len(blocks))
+            continue
+        read += 1
         data, valid = scene.read(*blocks[index])
         flat_valid = np.flatnonzero(valid)
         pixels = data.reshape(scene.n_bands, -1)
         subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
-        hooks.progress(max(done / len(blocks), min(subset.seen / (OVERSAMPLING * n), done / MIN_BLOCKS)))
-        if subset.seen >= OVERSAMPLING * n and done >= MIN_BLOCKS:
+        hooks.progress(max(done / len(blocks), min(subset.seen / (OVERSAMPLING * n), read / MIN_BLOCKS)))
+        if subset.seen >= OVERSAMPLING * n and read >= MIN_BLOCKS:
             break
     if subset.seen == 0:
         raise no_valid_pixel_error(scene, "" if window is None else " of the extent")
     (values,) = subset.result()
-    hooks.log(f"Statistics sample: {len(values)} valid pixels from {done} of {len(blocks)} blocks.")
+    skipped = f" ({done - read} without data skipped)" if done > read else ""
+    hooks.log(f"Statistics sample: {len(values)} valid pixels from {read} of {len(blocks)} blocks{skipped}.")
     return np.ascontiguousarray(values, dtype=np.float32)
