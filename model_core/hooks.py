@@ -1,6 +1,7 @@
 """Callbacks through which long work reports progress and honours cancel."""
 
 import contextlib
+import dataclasses
 import os
 import signal
 import threading
@@ -70,7 +71,6 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        yield Hooks(progress=hooks.progress, log=hooks.log,
-                    is_canceled=lambda: received.is_set() or hooks.is_canceled())
+        yield dataclasses.replace(hooks, is_canceled=lambda: received.is_set() or hooks.is_canceled())
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

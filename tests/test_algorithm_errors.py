@@ -143,6 +143,9 @@ def bad(mrs, tmp_path_factory):
     complex_sar = None
     b.slc = str(folder / "slc.tif")
     b.netcdf = netcdf_of_variables(folder / "variables.nc", hsi[:4])
+    b.missing_source = str(folder / "missing_source.vrt")
+    gdal.BuildVRT(b.missing_source, [b.hsi19])
+    Path(b.missing_source).write_text(Path(b.missing_source).read_text().replace("hsi19.tif", "gone.tif"))
     (folder / "folder.safetensors").mkdir()
     os.mkfifo(folder / "fifo.safetensors")
     (folder / "device.safetensors").symlink_to("/dev/zero")
@@ -340,6 +343,10 @@ BAD_INPUTS = {
         "own. Stack the variables into one multi-band raster first"),
     "aux_netcdf_of_variables": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[b.netcdf]),
                                 "INPUT_AUX: 'variables' holds 4 variables (subdatasets"),
+    "label_raster_is_an_image": ("finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.hsi)),
+                                 "The label layer 'hsi' has 20 bands, but a label raster has one band of class values"),
+    "vrt_source_missing": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.missing_source, INPUT_AUX=[]),
+                           "Reading the layer 'missing_source' failed ({folder}/gone.tif: No such file or directory)."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),

@@ -14,7 +14,8 @@ from ...model_core.hooks import Hooks
 from .colours import class_colours, default_colors
 from .patches import cut_patches, valid_at
 from .sources import (
-    TILE_SIZE, Grid, Scene, Window, align, category_names, crs_label, gdal_call, open_raster, reprojectable, srs_from_wkt, tiles
+    TILE_SIZE, Grid, Scene, Window, align, category_names, crs_label, data_bands, gdal_call, open_raster, read_call,
+    reprojectable, srs_from_wkt, tiles
 )
 from .stats import RandomSubset, no_valid_pixel_error
 
@@ -416,13 +417,18 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             f"The label layer '{layer_name}' holds no band of real numbers. Choose a label raster whose first band "
             "holds whole class values from 1 (0 or nodata = unlabelled)."
         )
+    if len(data_bands(dataset)) > 1:
+        raise InputError(
+            f"The label layer '{layer_name}' has {len(data_bands(dataset))} bands, but a label raster has one band of "
+            "class values (0 or nodata = unlabelled). Choose the label raster, not an image."
+        )
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
     nodata = band.GetNoDataValue()
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
-        block, message = gdal_call(band.ReadAsArray, *tile)
+        block, message = read_call(band.ReadAsArray, *tile)
         if block is None:
             raise InputError(f"Reading the label layer '{layer_name}' failed ({message}). Check that the file is complete and readable.")
         labelled = block != 0

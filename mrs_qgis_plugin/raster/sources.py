@@ -133,6 +133,13 @@ def variables_problem(path: str, what: str) -> Optional[str]:
     return _variables_message(what, names) if names else None
 
 
+def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
+    """`gdal_call` for a read, which fails (None) also when GDAL reports a failure but still
+    returns an array: a VRT whose source file is missing gives one full of nodata."""
+    result, message = gdal_call(read, *args, **kwargs)
+    return (None if gdal.GetLastErrorType() >= gdal.CE_Failure else result), message
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
     with gdal_pam("YES"):
@@ -385,7 +392,7 @@ class _Source:
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
-        result, message = gdal_call(self._dataset.ReadAsArray, *window, buf_obj=out, band_list=self.bands)
+        result, message = read_call(self._dataset.ReadAsArray, *window, buf_obj=out, band_list=self.bands)
         if result is None:
             raise InputError(f"Reading the layer '{self.name}' failed ({message}). Check that the file is complete and readable.")
         for index, (nodata, scale, offset) in enumerate(zip(self._nodata, self._scale, self._offset)):
@@ -403,8 +410,10 @@ class _Source:
 
     def coverage(self, window: Window) -> tuple[int, float]:
         """GDAL's data coverage status flags of the window in the first data band, and the
-        percentage it knows to hold data."""
-        return self._dataset.GetRasterBand(self.bands[0]).GetDataCoverageStatus(*window)
+        percentage it knows to hold data; "may hold data" when GDAL cannot tell (a VRT whose
+        source is missing), so that reading it reports the cause."""
+        status, _message = read_call(self._dataset.GetRasterBand(self.bands[0]).GetDataCoverageStatus, *window)
+        return status or (gdal.GDAL_DATA_COVERAGE_STATUS_DATA, 100.0)
 
     def close(self) -> None:
         self._dataset = self._original = None

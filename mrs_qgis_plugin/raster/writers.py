@@ -11,6 +11,7 @@ files: a run stopped at any moment leaves the old map or the new one, each eithe
 with its own side files or none, never one map with the other's.
 """
 
+import errno
 import os
 import tempfile
 import xml.etree.ElementTree as ET
@@ -134,15 +135,27 @@ def _gdal_errors(param: str, path: str) -> Iterator[None]:
     plugins rely on it)."""
     previous = gdal.GetUseExceptions()
     gdal.UseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # the sentence below says it; GDAL's lines would repeat it
     try:
         yield
     except RuntimeError as error:
+        if _disk_full(path):
+            raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from error
         raise InputError(
             f"{param}: could not write {path} ({error}); check the folder's free space and permissions."
         ) from error
     finally:
+        gdal.PopErrorHandler()
         if not previous:
             gdal.DontUseExceptions()
+
+
+def _disk_full(path: str) -> bool:
+    """Whether the file system of `path` has no block left (GDAL's own message names no cause)."""
+    try:
+        return os.statvfs(os.path.dirname(path)).f_bavail == 0
+    except OSError:
+        return False
 
 
 def _remove(path: str) -> None:
