@@ -107,7 +107,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     The patches are read from the scene batch by batch, so memory does not grow with
     `samples`. Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
-    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path], "RESUME": [resume]})
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"RESUME": resume})
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -144,8 +144,8 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
 
     Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
-    claim_outputs({"OUTPUT": output}, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS"),
-                                       "PRETRAINED": [pretrained], "RESUME": [resume]})
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")},
+                  {"PRETRAINED": pretrained, "RESUME": resume})
     settings.validate()
     with layers.open(hooks) as scene:
         _require_aux(scene)
@@ -187,7 +187,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     outputs = {"OUTPUT": check_output_path(output, "OUTPUT")}
     if confidence:
         outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
-    claim_outputs(outputs, {"MODEL": [model], **layers.inputs()})
+    claim_outputs(outputs, layers.inputs(), {"MODEL": model})
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
     with layers.open(hooks) as scene:
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")

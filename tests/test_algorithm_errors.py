@@ -482,6 +482,15 @@ def test_an_output_that_is_an_input_through_a_link_is_refused_before_any_work(ba
     assert bad.scene.hsi.read_bytes() == hsi and sorted(tmp_path.iterdir()) == [link]
 
 
+def test_a_map_may_share_its_name_with_its_model(bad, tmp_path):
+    """A model file has no side files: 'forest.tif' beside 'forest.safetensors' takes nothing of the model's."""
+    model = tmp_path / "forest.safetensors"
+    model.write_bytes(Path(bad.classifier).read_bytes())
+    run("mrs:classify", classify(bad, tmp_path, MODEL=str(model), OUTPUT=str(tmp_path / "forest.tif")))
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "forest.qml", "forest.safetensors", "forest.tif", "forest.tif.aux.xml"]
+
+
 def test_an_algorithm_removes_the_temporary_files_a_killed_run_left_for_its_outputs_and_no_others(bad, tmp_path):
     stale = [".map.tif.ab12cd_9.partial", ".map.tif.ab12cd_9.partial.aux.xml", ".map.tif.ab12cd_9.partial.qml",
              ".map.qml.zz99yy00.partial.qml"]

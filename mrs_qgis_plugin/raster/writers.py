@@ -77,14 +77,14 @@ def files_written(path: str) -> List[str]:
     return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)]
 
 
-def _input_files(source: str) -> List[str]:
-    """The file of an input (a layer source such as 'file.gpkg|layername=x' included) and
-    the side files GDAL and QGIS keep for it (.aux.xml, .ovr, .msk, .qml)."""
+def _input_files(source: str, layer: bool) -> List[str]:
+    """The file of an input (a layer source such as 'file.gpkg|layername=x' included) and,
+    for a layer, the side files GDAL and QGIS keep for it (.aux.xml, .ovr, .msk, .qml)."""
     path = source.split("|")[0]
     if not path or path.startswith("/vsi") or "://" in path:
         return []
     path = os.path.abspath(os.path.expanduser(path))
-    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)]
+    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)] if layer else [path]
 
 
 def _same_file(first: str, second: str) -> bool:
@@ -96,24 +96,28 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
-def claim_outputs(outputs: Mapping[str, str], inputs: Mapping[str, Iterable[Optional[str]]]) -> None:
+def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
+                  files: Optional[Mapping[str, Optional[str]]] = None) -> None:
     """Before any work: refuse an output that would replace an input or one of its side
     files (through a link or another spelling of the path too), naming both parameters;
     then remove the temporary files that a killed run left for these outputs.
 
-    `outputs` maps parameter names to checked output paths, `inputs` parameter names to
-    the paths or layer sources they give (None for an empty optional parameter)."""
+    `outputs` maps parameter names to checked output paths; `layers` parameter names to
+    the paths or layer sources of layers (None for an empty optional parameter), which
+    have side files; `files` parameter names to other input files (model files), which
+    have none."""
+    inputs = [(param, source, True) for param, sources in layers.items() for source in sources]
+    inputs += [(param, source, False) for param, source in (files or {}).items()]
     for output_param, output in outputs.items():
         for written in files_written(output):
-            for input_param, sources in inputs.items():
-                for source in filter(None, sources):
-                    clash = next((item for item in _input_files(source) if _same_file(written, item)), None)
-                    if clash is None:
-                        continue
-                    what = "is" if written == output else f"would replace {written}, which belongs to"
-                    raise InputError(
-                        f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
-                        "destroy that input. Choose another output file name.")
+            for input_param, source, layer in inputs:
+                clash = next((item for item in _input_files(source or "", layer) if _same_file(written, item)), None)
+                if clash is None:
+                    continue
+                what = "is" if written == output else f"would replace {written}, which belongs to"
+                raise InputError(
+                    f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
+                    "destroy that input. Choose another output file name.")
     for output in outputs.values():
         for written in files_written(output):
             remove_stale_temporaries(written)
