@@ -118,6 +118,8 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                 raise InputError(
                     f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
                     "destroy that input. Choose another output file name.")
+    if os.environ.get("RANK", "0").strip() not in ("", "0"):
+        return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
     for output in outputs.values():
         for written in files_written(output):
             remove_stale_temporaries(written)
