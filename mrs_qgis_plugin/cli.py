@@ -94,10 +94,20 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     return tuple(osr.CoordinateTransformation(source, target).TransformBounds(xmin, ymin, xmax, ymax, 21))
 
 
+def raster_input(parameter: str, path: str) -> Any:
+    """A raster file as the pipeline's `RasterInput`, refused as the algorithms refuse it when it
+    is a file of variables rather than of bands."""
+    from .raster.sources import RasterInput, variables_problem
+
+    problem = variables_problem(path, f"{parameter}: '{path}'")
+    if problem:
+        raise InputError(problem)
+    return RasterInput(path, layer_name(path))
+
+
 def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
     """The values `runs.run` takes, from the texts of the command line; raises InputError with
     the sentence the algorithm would give for a refused one."""
-    from .raster.sources import RasterInput
     from .runs import VectorInput
 
     problem = spec.labelled_pixels_problem(job, given) or next(
@@ -112,9 +122,9 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
         elif text is None:
             values[parameter.name] = None
         elif parameter.kind == spec.RASTER:
-            values[parameter.name] = RasterInput(text, layer_name(text))
+            values[parameter.name] = raster_input(parameter.name, text)
         elif parameter.kind == spec.RASTERS:
-            values[parameter.name] = [RasterInput(path, layer_name(path)) for path in text]
+            values[parameter.name] = [raster_input(parameter.name, path) for path in text]
         elif parameter.kind == spec.VECTOR:
             values[parameter.name] = VectorInput(text, layer_name(text))
         elif parameter.kind == spec.EXTENT:
@@ -216,12 +226,13 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     if missing:
         raise MrsError(missing)
     values = job_values(job, given)
+    from ..model_core.hooks import cancel_on_sigterm
     from .runs import run, use_cpu_threads
 
-    hooks = report.hooks()
-    if job.needs_torch:
-        use_cpu_threads("command line", hooks)
-    results = run(job.name, values, hooks)
+    with cancel_on_sigterm(report.hooks()) as hooks:
+        if job.needs_torch:
+            use_cpu_threads("command line", hooks)
+        results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():
         _print_results(results, out)
@@ -243,7 +254,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         out.write(job_help(job) + "\n")
         return 0
     report = TerminalReport(err)
-    report.cancel_on_signals()
+    report.cancel_on_interrupt()
     try:
         return run_job(job, parse_arguments(job, rest), report, out)
     except UsageError as error:

@@ -4,8 +4,9 @@ On a terminal the progress is a bar with the time left, redrawn in place under
 the log lines; elsewhere (a file, a pipe, a batch system's log) each log line is
 printed as it comes and the progress as one line every tenth. Under torchrun
 only the process of rank 0 prints, so that N processes do not print N copies.
-Ctrl-C (SIGINT) and SIGTERM cancel the run as the Cancel button does in QGIS:
-the job stops at its next check and leaves no half-written output.
+Ctrl-C (SIGINT) cancels the run as the Cancel button does in QGIS (SIGTERM too,
+through the engine's handler): the job stops at its next check and leaves no
+half-written output.
 """
 
 import os
@@ -13,7 +14,7 @@ import shutil
 import signal
 import sys
 import time
-from typing import Callable, List, Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 from ..model_core.hooks import Hooks
 
@@ -63,10 +64,10 @@ class TerminalReport:
         self.last_drawn = float("-inf")
         self.last_tenth = 0
         self.status_text = ""
-        self.canceled: List[str] = []
+        self.interrupts = 0
 
     def hooks(self) -> Hooks:
-        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: bool(self.canceled),
+        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: self.interrupts > 0,
                      status=self.status)
 
     def _write(self, text: str) -> None:
@@ -128,14 +129,14 @@ class TerminalReport:
             self._write("\n")
             self.bar_shown = False
 
-    def cancel_on_signals(self) -> None:
-        """SIGINT and SIGTERM ask the run to stop; a second SIGINT interrupts at once."""
+    def cancel_on_interrupt(self) -> None:
+        """Ctrl-C (SIGINT) asks the run to stop at its next check; a second one interrupts at once.
+        (SIGTERM is the engine's: model_core.hooks.cancel_on_sigterm.)"""
 
-        def on_signal(number: int, _frame: object) -> None:
-            self.canceled.append(signal.Signals(number).name)
-            if number == signal.SIGINT and len(self.canceled) > 1:
+        def on_interrupt(_number: int, _frame: object) -> None:
+            self.interrupts += 1
+            if self.interrupts > 1:
                 raise KeyboardInterrupt
-            self.log(f"{signal.Signals(number).name}: stopping at the next safe point (Ctrl-C again to stop now).")
+            self.log("Ctrl-C: stopping as on Cancel (Ctrl-C again to stop at once).")
 
-        for number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(number, on_signal)
+        signal.signal(signal.SIGINT, on_interrupt)

@@ -257,3 +257,14 @@ def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, cha
     assert process.returncode == 130, "".join(log) + rest
     assert rest.splitlines()[-1] == "Canceled by the user." and out == ""
     assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
+
+
+def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, chain, tmp_path):
+    from test_algorithm_errors import netcdf_of_variables
+
+    netcdf = netcdf_of_variables(tmp_path / "variables.nc", np.ones((4, 6, 5), np.float32))
+    done = mrs(no_qgis, "pretrain", *arguments(INPUT_HSI=chain[0].hsi, INPUT_AUX=netcdf,
+                                                OUTPUT=tmp_path / "model.safetensors"))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"INPUT_AUX: '{netcdf}' holds 4 variables (subdatasets, such as NETCDF:")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["variables.nc"]
