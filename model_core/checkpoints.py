@@ -1,0 +1,116 @@
+"""Checkpoints: the resumable state of one run, written atomically and read back only into that run."""
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import torch
+from torch import nn
+
+from . import model_file
+from .errors import ModelFileError
+from .settings import TrainSettings
+
+def checkpoint_path_for(output_path: str) -> str:
+    """Where a run writing `output_path` keeps its checkpoint."""
+    return os.path.splitext(output_path)[0] + ".checkpoint.safetensors"
+
+
+@dataclass
+class LoopState:
+    """Where a run stands; all of it goes into a checkpoint."""
+
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0
+    samples: int = 0
+    history: List[Dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_score: Optional[float] = None
+
+
+class Checkpointer:
+    """Writes and reads the resumable state of one run."""
+
+    def __init__(self, path: Optional[str], phase: str, settings: TrainSettings, fingerprint: str,
+                 description: Mapping[str, Any]) -> None:
+        self.path, self.phase, self.settings = path, phase, settings
+        self.fingerprint, self.description = fingerprint, dict(description)
+        self.saved_at = time.monotonic()
+
+    def save(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState,
+             generator: Optional[torch.Generator], best: Optional[Dict[str, torch.Tensor]]) -> None:
+        if self.path is None:
+            return
+        optimizer_state = optimizer.state_dict()
+        tensors = model_file.with_prefix(model.state_dict(), "model")
+        if best is not None:
+            tensors.update(model_file.with_prefix(best, "best"))
+        for index, values in optimizer_state["state"].items():
+            tensors.update({f"optimizer.{index}.{key}": value for key, value in values.items()})
+        if generator is not None:
+            tensors["rng.generator"] = generator.get_state()
+        meta = {**self.description, "kind": model_file.CHECKPOINT, "checkpoint": {
+            "phase": self.phase, "settings": self.settings.to_dict(), "fingerprint": self.fingerprint,
+            "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
+        model_file.save(self.path, tensors, meta)
+        self.saved_at = time.monotonic()
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.saved_at >= self.settings.checkpoint_seconds
+
+    def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
+                ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
+        """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
+        tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], "RESUME")
+        info = meta.get("checkpoint")
+        info = info if isinstance(info, dict) else {}
+        saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
+        problems = []
+        if info.get("phase") != self.phase:
+            problems.append(f"it belongs to {str(info.get('phase'))[:40]!r}, not {self.phase}")
+        if saved_settings != self.settings.to_dict():
+            differing = sorted(k for k, v in self.settings.to_dict().items() if saved_settings.get(k) != v)
+            problems.append("its settings differ (" + ", ".join(differing or ["unknown"]) + ")")
+        if meta.get("config") != self.description.get("config"):
+            problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
+        if info.get("fingerprint") != self.fingerprint:
+            problems.append("its training samples differ from this run's (other layers, extent or seed)")
+        if problems:
+            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' does not continue this run: "
+                                 + "; ".join(problems) + ". Resume with the same layers and settings, "
+                                 "or start without RESUME.")
+        try:
+            state = _loop_state(info["state"])
+            generator = tensors.get("rng.generator")
+            if generator is not None:
+                torch.Generator().set_state(generator)
+            best = model_file.prefixed(tensors, "best") or None
+            if best is not None:
+                model.load_state_dict(best)
+            model.load_state_dict(model_file.prefixed(tensors, "model"))
+            states: Dict[int, Dict[str, torch.Tensor]] = {}
+            for name, tensor in model_file.prefixed(tensors, "optimizer").items():
+                index, key = name.split(".", 1)
+                states.setdefault(int(index), {})[key] = tensor
+            optimizer.load_state_dict({"state": states, "param_groups": info["param_groups"]})
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' is incomplete or damaged "
+                                 f"({' '.join(str(error).split())[:200]}). Start without RESUME.") from None
+        return state, generator, best
+
+
+def _loop_state(values: Any) -> LoopState:
+    """A LoopState from a checkpoint's JSON, every field of the right type."""
+    if not isinstance(values, dict):
+        raise TypeError("no training state")
+    state = LoopState(**values)
+    counters = (state.epoch, state.batch, state.step, state.samples, state.best_epoch)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters):
+        raise ValueError("invalid position in the run")
+    if not isinstance(state.loss_sum, (int, float)) or not isinstance(state.history, list) or not (
+            state.best_score is None or isinstance(state.best_score, (int, float))):
+        raise ValueError("invalid training history")
+    return state

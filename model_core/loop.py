@@ -1,0 +1,221 @@
+"""The training loop, MAE-style: `run_training` walks the epochs, `train_one_epoch` the
+batches of one epoch (returning its figures), `train_step` makes one optimiser step;
+best-epoch selection, checkpoints and cancel are small pieces they call.
+A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+import torch
+from torch import nn
+
+from . import distributed
+from .checkpoints import Checkpointer, LoopState
+from .device import autocast, describe_device, resolve_device, resolve_precision
+from .errors import Canceled
+from .hooks import Hooks
+from .schedule import Schedule, epoch_order, make_optimizer, random_flips
+from .settings import TrainSettings
+from .train_data import Samples
+
+class Phase:
+    """What differs between pretraining and fine-tuning."""
+
+    name = ""
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+        """The share's part of the batch's mean loss (the mean itself for the whole batch).
+
+        Random draws (masks) are made for the whole batch `x`, so that they do not depend
+        on how the batch is shared among processes; the model sees only `x[share]`.
+        """
+        raise NotImplementedError
+
+    def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
+        """Validation figures after an epoch, with a 'score' to maximise; None: no selection."""
+        return None
+
+
+@dataclass
+class TrainResult:
+    history: List[Dict[str, Any]]
+    best_epoch: int
+    context: distributed.Context = field(default_factory=distributed.Context)
+
+
+def _format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+@dataclass
+class Run:
+    """Everything the steps of one run share; `net` is the model as the steps call it
+    (DistributedDataParallel under torchrun), `best` the selected epoch's weights."""
+
+    model: nn.Module
+    net: nn.Module
+    context: distributed.Context
+    phase: Phase
+    samples: Samples
+    optimizer: torch.optim.Optimizer
+    settings: TrainSettings
+    schedule: Schedule
+    device: torch.device
+    dtype: Optional[torch.dtype]
+    checkpointer: "Checkpointer"
+    hooks: Hooks
+    best: Optional[Dict[str, torch.Tensor]] = None
+
+    def save(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
+        self.checkpointer.save(self.model, self.optimizer, state, generator, self.best)
+
+
+def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: torch.Generator,
+               step: int, share: slice = slice(None)) -> float:
+    """One optimiser step on a batch at the learning rate of `step`; returns the batch loss.
+
+    This process trains on `x[share]`; DistributedDataParallel averages the gradients
+    over the processes, hence the factor `world`, which makes them the whole batch's.
+    """
+    if run.settings.flips:
+        x = random_flips(x, generator)
+    rate = run.schedule.rate(step)
+    frozen = step < run.settings.freeze_encoder_epochs * run.schedule.steps_per_epoch
+    for group in run.optimizer.param_groups:
+        group["lr"] = 0.0 if frozen and group["encoder"] else group["lr_scale"] * rate
+    with autocast(run.device, run.dtype):
+        loss = run.phase.loss(run.net, x, y, generator, share) * run.context.world
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if run.settings.clip_norm > 0:
+        nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.clip_norm)
+    run.optimizer.step()
+    return run.context.total(float(loss.detach()) / run.context.world, run.device)
+
+
+def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
+    """Cancel: checkpoint the last finished batch, say how to resume, raise Canceled."""
+    run.save(state, generator)
+    if run.checkpointer.path:
+        run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
+                      f"'{run.checkpointer.path}' resumes the run (RESUME).")
+    raise Canceled()
+
+
+def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, order: torch.Tensor
+                    ) -> Dict[str, Any]:
+    """Train from batch `state.batch` to the end of epoch `state.epoch`, advancing `state`.
+
+    Returns the epoch's figures: epoch number, mean loss, samples per second, seconds.
+    """
+    started, seen, size = time.perf_counter(), 0, run.settings.batch_size
+    steps, context = run.schedule.steps_per_epoch, run.context
+    run.net.train()
+    for batch in range(state.batch, steps):
+        if context.any(run.hooks.is_canceled(), run.device):
+            _stop(run, state, generator)
+        index = order[batch * size:(batch + 1) * size]
+        share = context.share(len(index))
+        x, y = run.samples.fetch(index[share], run.device)
+        x, y = context.gather(x, len(index)), None if y is None else context.gather(y, len(index))
+        loss = train_step(run, x, y, generator, state.step, share)
+        state.loss_sum += loss * len(index)
+        state.samples += len(index)
+        state.batch, state.step = batch + 1, state.step + 1
+        seen += len(index)
+        run.hooks.progress(state.step / run.schedule.total_steps)
+        if run.checkpointer.due() and state.batch < steps:
+            run.save(state, generator)
+    seconds = time.perf_counter() - started
+    return {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
+            "samples_per_second": seen / max(seconds, 1e-9), "seconds": seconds}
+
+
+def _keep_if_best(run: Run, state: LoopState, record: Dict[str, Any]) -> None:
+    """Add the validation figures to the epoch's record and keep the weights of the best epoch."""
+    figures = run.phase.validate(run.model)
+    if figures is None:
+        return
+    record.update(figures)
+    if state.best_score is None or figures["score"] >= state.best_score:
+        state.best_score, state.best_epoch = figures["score"], state.epoch + 1
+        run.best = {name: tensor.detach().to("cpu", copy=True) for name, tensor in run.model.state_dict().items()}
+
+
+def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
+    state.history.append(record)
+    state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
+
+
+def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,
+                 description: Mapping[str, Any], checkpoint_path: Optional[str] = None,
+                 resume_path: Optional[str] = None) -> TrainResult:
+    """Train `model` in place; on return it holds the selected (or last) epoch's weights.
+
+    On cancel, a checkpoint of the last finished batch is written (when
+    `checkpoint_path` is given) and `Canceled` propagates. Under torchrun, every
+    process calls this with the same arguments (see `distributed`); rank 0 alone
+    writes checkpoints.
+    """
+    settings.validate()
+    device = resolve_device(settings.device)
+    context = distributed.start(device)
+    device = context.device(device)
+    dtype = resolve_precision(settings.precision, device)
+    schedule = Schedule.for_run(len(samples), settings)
+    model.to(device)
+    net = context.wrap(model, device)
+    optimizer = make_optimizer(model, settings)
+    checkpointer = Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
+                                 samples.fingerprint(), description)
+    run = Run(model, net, context, phase, samples.to(device), optimizer, settings, schedule, device, dtype,
+              checkpointer, hooks)
+    state, generator_state = LoopState(), None
+    if resume_path:
+        state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
+        hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
+                  f"batch {state.batch + 1}.")
+    hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
+              f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
+              f"{'bf16 autocast' if dtype else 'float32'}.")
+    if context.active:
+        low, high = min(b - a for a, b in context.shares(settings.batch_size)), -(-settings.batch_size // context.world)
+        hooks.log(f"{distributed.devices_line(context, describe_device(device))}; batches of "
+                  f"{settings.batch_size} samples, {low if low == high else f'{low} or {high}'} per process.")
+    started, first_step = time.perf_counter(), state.step
+    while state.epoch < settings.epochs:
+        hooks.status(_status_line(phase.name, state.epoch + 1, settings.epochs, time.perf_counter() - started,
+                                  state.step - first_step, schedule.total_steps - state.step))
+        generator, order = epoch_order(settings.seed, state.epoch, len(samples), generator_state)
+        generator_state = None
+        record = train_one_epoch(run, state, generator, order)
+        _keep_if_best(run, state, record)
+        _next_epoch(state, record)
+        elapsed = time.perf_counter() - started
+        left = elapsed / max(state.step, 1) * (schedule.total_steps - state.step) if state.step else 0.0
+        hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
+        if state.epoch < settings.epochs and checkpointer.due():
+            run.save(state, None)
+    if run.best is not None:
+        model.load_state_dict(run.best)
+    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context)
+
+
+def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done: int, steps_left: int) -> str:
+    """'Pretraining epoch 3/10, about 1m20s left' (no estimate before the first epoch of a run is done)."""
+    line = f"{phase.capitalize()} epoch {epoch}/{epochs}"
+    return f"{line}, about {_format_seconds(elapsed / steps_done * steps_left)} left" if steps_done else line
+
+
+def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) -> str:
+    parts = [f"{phase.capitalize()} epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}"]
+    if "val_accuracy" in record:
+        parts.append(f"validation accuracy {100 * record['val_accuracy']:.2f} %")
+    parts.append(f"{record['samples_per_second']:.0f} samples/s")
+    parts.append(f"{_format_seconds(left)} left")
+    return ", ".join(parts)

@@ -1,0 +1,92 @@
+"""The two phases of training: MRS/SS-MAE pretraining (masked reconstruction) and fine-tuning
+(cross-entropy with validation-based epoch selection)."""
+
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import masking
+from .device import autocast
+from .loop import Phase
+from .metrics import accuracy
+from .model import SSMAEClassifier
+from .settings import MASKING_STRATEGIES, MaskingSettings
+
+def _no_share(model: nn.Module) -> torch.Tensor:
+    """A zero loss through every parameter, for a process with no sample in a batch
+    (DistributedDataParallel still needs its gradients)."""
+    return sum(parameter.sum() for parameter in model.parameters()) * 0.0
+
+
+class PretrainPhase(Phase):
+    name = "pretraining"
+
+    def __init__(self, settings: MaskingSettings) -> None:
+        self.settings = settings
+        self.spectral_mask: Callable = MASKING_STRATEGIES[settings.strategy]
+        self.options = {"similarity": settings.similarity} if settings.strategy == "mrs" else {}
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+        spatial = masking.spatial_mask(x, self.settings.spatial_ratio, generator)
+        spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator, **self.options)
+        part = x[share]
+        if part.shape[0] == 0:
+            return _no_share(model)
+        # Every sample masks as many tokens, so the mean over the batch is the mean of the shares'.
+        return model(part, spatial[share], spectral[share]).total * (part.shape[0] / x.shape[0])
+
+
+def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int,
+                   device: torch.device, dtype: Optional[torch.dtype]) -> torch.Tensor:
+    """Logits (float32, on the CPU) for every patch in `data`; the model is put in eval mode."""
+    model.eval()
+    out = []
+    with torch.inference_mode(), autocast(device, dtype):
+        for start in range(0, data.shape[0], batch_size):
+            x = data[start:start + batch_size].to(device, torch.float32)
+            out.append(model(x).float().cpu())
+    return torch.cat(out) if out else torch.empty(0, model.n_classes)
+
+
+class FinetunePhase(Phase):
+    name = "fine-tuning"
+
+    def __init__(self, class_weights: Optional[torch.Tensor], validation: Optional[Tuple[torch.Tensor, torch.Tensor]],
+                 batch_size: int, device: torch.device, dtype: Optional[torch.dtype]) -> None:
+        self.class_weights = None if class_weights is None else class_weights.to(device)
+        self.validation, self.batch_size, self.device, self.dtype = validation, batch_size, device, dtype
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
+             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+        part = y[share]
+        if part.shape[0] == 0:
+            return _no_share(model)
+        loss = F.cross_entropy(model(x[share]).float(), part, weight=self.class_weights)
+        return loss * (self._weight(part) / self._weight(y))
+
+    def _weight(self, labels: torch.Tensor) -> Any:
+        """What the weighted mean of the loss divides by: the samples' summed class weights."""
+        return labels.shape[0] if self.class_weights is None else self.class_weights[labels].sum()
+
+    def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
+        if self.validation is None:
+            return None
+        x, y = self.validation
+        logits = predict_logits(model, x, self.batch_size, self.device, self.dtype)
+        loss = float(F.cross_entropy(logits, y.cpu()))
+        figures = accuracy(y.cpu().numpy(), logits.argmax(1).numpy(), logits.shape[1])
+        # Ties, common with few validation pixels, go to the later epoch: the validation
+        # loss would favour the first, least trained, epochs to reach the best accuracy.
+        return {"val_accuracy": figures.overall, "val_kappa": figures.kappa, "val_loss": loss,
+                "score": figures.overall}
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Weights n / (K * n_k), so that every class weighs the same in the loss."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
