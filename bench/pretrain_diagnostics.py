@@ -26,10 +26,8 @@ models and patches are kept under bench/results/diagnostics/ and reused.
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -42,11 +40,11 @@ import torch.nn.functional as F  # noqa: E402
 from osgeo import gdal  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
-from model_core import masking, model_file  # noqa: E402
+from model_core import masking  # noqa: E402
 from model_core.config import preset  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
-from model_core.model import SSMAE, SSEncoder, SSMAEClassifier, band_tokens  # noqa: E402
+from model_core.model import SSMAE, SSEncoder, band_tokens  # noqa: E402
 from model_core.preprocessing import Normalizer, fit_pca  # noqa: E402
 from model_core.training import (MaskingSettings, PretrainPhase, TensorSamples, TrainSettings,  # noqa: E402
                                  finetune, predict_logits, run_training)
@@ -255,13 +253,9 @@ def finetune_accuracy(data: SceneData, encoder_state: Optional[dict], fusion: st
     settings = TrainSettings(epochs=epochs, batch_size=64, lr=args.finetune_lr, seed=seed, device=args.device,
                              encoder_lr_scale=args.encoder_lr_scale if pretrained else 1.0,
                              freeze_encoder_epochs=args.freeze_epochs if pretrained else 0)
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "model.safetensors")
-        finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
-                 classes=data.classes, pca=pca, settings=settings, description={}, keep_checkpoint=False,
-                 output_path=path, pretrained_encoder=encoder_state, hooks=log)
-        model = SSMAEClassifier(config, data.n_hsi, data.labelled.shape[1] - data.n_hsi, len(data.classes))
-        model.load_state_dict(model_file.load(path, [model_file.CLASSIFIER])[0])
+    model = finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
+                     classes=data.classes, pca=pca, settings=settings, description={},
+                     pretrained_encoder=encoder_state, hooks=log).model
     logits = predict_logits(model, data.labelled[test], 512, torch.device("cpu"), None)
     return 100 * float((logits.argmax(1) == data.labels[test]).float().mean())
 

@@ -5,6 +5,7 @@ are re-exported here for callers that want them together.
 """
 
 import os
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -25,7 +26,7 @@ from .settings import MASKING_STRATEGIES, MaskingSettings, TrainSettings
 from .train_data import Samples, TensorSamples
 
 __all__ = ["MASKING_STRATEGIES", "FinetunePhase", "MaskingSettings", "Phase", "PretrainPhase", "Samples",
-           "Schedule", "TensorSamples", "TrainResult", "TrainSettings", "balanced_class_weights",
+           "Schedule", "TensorSamples", "TrainResult", "TrainSettings", "Trained", "balanced_class_weights",
            "checkpoint_path_for", "finetune", "learning_rate", "predict_logits", "pretrain", "run_training",
            "train_one_epoch"]
 
@@ -46,16 +47,22 @@ def _check_patches(shape: Tuple[int, ...], config: ModelConfig, n_bands: int, wh
         raise InputError(f"There are no {what}.")
 
 
-def _finish(model: nn.Module, kind: str, description: Mapping[str, Any], extra: Mapping[str, Any],
-            output_path: str, checkpoint_path: Optional[str], context: distributed.Context) -> Dict[str, Any]:
-    """Write the model file (rank 0 alone; the other processes wait until it exists)."""
-    metadata = {**description, **extra, "kind": kind}
-    if context.writes:
-        model_file.save(output_path, model.state_dict(), metadata)
-        if checkpoint_path and os.path.exists(checkpoint_path):
-            os.remove(checkpoint_path)
-    context.barrier()
-    return metadata
+@dataclass
+class Trained:
+    """A trained model and the metadata of its file; the caller decides where it goes (`write`)."""
+
+    model: nn.Module
+    metadata: Dict[str, Any]
+    context: distributed.Context
+
+    def write(self, path: str, checkpoint_path: Optional[str] = None) -> None:
+        """Write the model file and remove the run's now obsolete checkpoint; under torchrun
+        rank 0 alone writes and the other processes wait until the file exists."""
+        if self.context.writes:
+            model_file.save(path, self.model.state_dict(), self.metadata)
+            if checkpoint_path and os.path.exists(checkpoint_path):
+                os.remove(checkpoint_path)
+        self.context.barrier()
 
 
 def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:
@@ -63,14 +70,14 @@ def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, An
 
 
 def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings: MaskingSettings,
-             settings: TrainSettings, description: Mapping[str, Any], output_path: str,
-             hooks: Optional[Hooks] = None, resume_path: Optional[str] = None,
-             keep_checkpoint: bool = True) -> Dict[str, Any]:
+             settings: TrainSettings, description: Mapping[str, Any], hooks: Optional[Hooks] = None,
+             checkpoint_path: Optional[str] = None, resume_path: Optional[str] = None) -> Trained:
     """Pretrain SS-MAE on normalised patches (N, C, P, P), an array or `Samples` read batch
-    by batch, and write the pretraining model file.
+    by batch; returns the model and the metadata of its file.
 
     `description` carries what the caller knows about the data (preset, band names,
-    wavelengths, layer names, normalisation); the written metadata is returned.
+    wavelengths, layer names, normalisation). With `checkpoint_path` the run keeps a
+    checkpoint there (see `checkpoints`) that `resume_path` continues.
     """
     hooks = hooks or Hooks()
     masking_settings.validate()
@@ -83,23 +90,21 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     model = SSMAE(config, n_hsi, n_bands - n_hsi, masking_settings.normalized_targets)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
             "masking": masking_settings.to_dict()}
-    checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
     result = run_training(model, PretrainPhase(masking_settings), samples, settings, hooks,
-                          meta, checkpoint, resume_path)
+                          meta, checkpoint_path, resume_path)
     training = {"settings": settings.to_dict(), "samples": len(samples),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
-    return _finish(model, model_file.PRETRAINED, meta, {"training": training}, output_path, checkpoint,
-                   result.context)
+    return Trained(model, {**meta, "training": training, "kind": model_file.PRETRAINED}, result.context)
 
 
 def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,
              n_hsi: int, config: ModelConfig, classes: Sequence[Mapping[str, Any]],
              pca: Tuple[np.ndarray, np.ndarray], settings: TrainSettings, description: Mapping[str, Any],
-             output_path: str, class_weighting: bool = True,
-             pretrained_encoder: Optional[Mapping[str, torch.Tensor]] = None,
-             hooks: Optional[Hooks] = None, resume_path: Optional[str] = None,
-             keep_checkpoint: bool = True) -> Dict[str, Any]:
-    """Fine-tune a classifier on labelled patches and write the classifier model file.
+             class_weighting: bool = True, pretrained_encoder: Optional[Mapping[str, torch.Tensor]] = None,
+             hooks: Optional[Hooks] = None, checkpoint_path: Optional[str] = None,
+             resume_path: Optional[str] = None) -> Trained:
+    """Fine-tune a classifier on labelled patches; returns it and the metadata of its file
+    (checkpoints as for `pretrain`).
 
     Labels are class indices 0..K-1 into `classes`. The epoch kept is the one with the
     best accuracy on the validation patches (ties: the later epoch); without
@@ -125,8 +130,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     weights = balanced_class_weights(labels.numpy(), len(classes)) if class_weighting else None
     phase = FinetunePhase(weights, validation, max(settings.batch_size, 256), device, dtype)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
-    checkpoint = checkpoint_path_for(output_path) if keep_checkpoint else None
-    result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint,
+    result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,
                           resume_path)
     best = result.history[result.best_epoch - 1]
     training = {"settings": settings.to_dict(), "class_weighting": class_weighting,
@@ -137,5 +141,4 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
                 "val_accuracy": best.get("val_accuracy"), "val_kappa": best.get("val_kappa")}
     hooks.log(f"Kept epoch {result.best_epoch}"
               + (f" (validation accuracy {100 * best['val_accuracy']:.2f} %)." if validation else "."))
-    return _finish(model, model_file.CLASSIFIER, meta, {"training": training}, output_path, checkpoint,
-                   result.context)
+    return Trained(model, {**meta, "training": training, "kind": model_file.CLASSIFIER}, result.context)

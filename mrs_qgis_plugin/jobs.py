@@ -23,7 +23,7 @@ from ..model_core.loading import check_bands, check_wavelengths, load_classifier
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
-from ..model_core.training import MaskingSettings, TrainSettings, finetune, pretrain
+from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import reports
 from .raster.patches import check_patch_size, pixels_at
 from .raster.predict import predict_scene
@@ -122,10 +122,11 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                                             hooks.sub(0.03, 0.06), window, mask_path, mask_name)
         description = _description(scene, normalizer, preset)
         patches = ScenePatches(scene, rows, cols, config.patch, normalizer, description)
-        metadata = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
-                            settings=settings, description=description, output_path=output,
-                            hooks=hooks.sub(0.06, 1.0), resume_path=resume)
-    return {**metadata, "path": output}
+        trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
+                           settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
+                           checkpoint_path=checkpoint_path_for(output), resume_path=resume)
+    trained.write(output, checkpoint_path_for(output))
+    return {**trained.metadata, "path": output}
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:
@@ -169,13 +170,13 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
                                               "created": start.metadata.get("created")}
         n_hsi = scene.n_hsi
     pca = fit_pca(normalizer.apply_pixels(sample)[:, :n_hsi], min(config.pca_components, n_hsi))
-    metadata = finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),
-                        n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
-                        settings=settings, description=description, output_path=output,
-                        class_weighting=class_weighting,
-                        pretrained_encoder=start.encoder_state if start else None,
-                        hooks=hooks.sub(0.1, 1.0), resume_path=resume)
-    return {**metadata, "path": output}
+    trained = finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),
+                       n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
+                       settings=settings, description=description, class_weighting=class_weighting,
+                       pretrained_encoder=start.encoder_state if start else None, hooks=hooks.sub(0.1, 1.0),
+                       checkpoint_path=checkpoint_path_for(output), resume_path=resume)
+    trained.write(output, checkpoint_path_for(output))
+    return {**trained.metadata, "path": output}
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,

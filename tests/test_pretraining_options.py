@@ -119,8 +119,8 @@ def test_a_model_without_the_cnn_branch_trains_saves_and_loads(tmp_path):
     x, y = toy_classes(60)
     output = str(tmp_path / "classifier.safetensors")
     finetune(x, y, None, None, n_hsi=6, config=replace(TINY, fusion="no_cnn"), classes=CLASSES,
-             pca=(np.zeros(6), np.eye(6)), description=DESCRIPTION, output_path=output,
-             settings=TrainSettings(epochs=6, batch_size=16, lr=3e-3, device="cpu", precision="fp32"))
+             pca=(np.zeros(6), np.eye(6)), description=DESCRIPTION,
+             settings=TrainSettings(epochs=6, batch_size=16, lr=3e-3, device="cpu", precision="fp32")).write(output)
     loaded = load_classifier(output, 6, 1)
     assert loaded.model.config.fusion == "no_cnn"
     test_x, test_y = toy_classes(30, seed=1)

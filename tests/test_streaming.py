@@ -48,9 +48,10 @@ def test_streamed_pretraining_equals_pretraining_on_patches_held_in_memory(tmp_p
         models = {}
         for name, patches in (("streamed", streamed), ("held", held)):
             path = str(tmp_path / f"{name}.safetensors")
-            meta = pretrain(patches, n_hsi=6, config=TINY, masking_settings=MaskingSettings(), settings=settings,
-                            description={}, output_path=path)
-            assert meta["training"]["samples"] == 120
+            trained = pretrain(patches, n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                               settings=settings, description={})
+            assert trained.metadata["training"]["samples"] == 120
+            trained.write(path)
             models[name] = model_file.load(path, [model_file.PRETRAINED])[0]
     assert all(torch.equal(models["streamed"][key], models["held"][key]) for key in models["held"])
 

@@ -10,7 +10,7 @@ from model_core.device import resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
-from model_core.training import (MaskingSettings, TrainSettings, balanced_class_weights,
+from model_core.training import (MaskingSettings, Trained, TrainSettings, balanced_class_weights,
                                  checkpoint_path_for, finetune, learning_rate, pretrain)
 
 TINY = PRESETS["tiny"]
@@ -46,10 +46,16 @@ def settings(**changes) -> TrainSettings:
     return TrainSettings(**values)
 
 
+def written(trained: Trained, path: str) -> dict:
+    """What the engine does with a trained model: write it where the checkpoint was kept."""
+    trained.write(path, checkpoint_path_for(path))
+    return trained.metadata
+
+
 def run_pretrain(path: str, hooks=None, resume=None, **changes) -> dict:
-    return pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
-                    settings=settings(**changes), description=DESCRIPTION, output_path=path,
-                    hooks=hooks, resume_path=resume)
+    return written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                            settings=settings(**changes), description=DESCRIPTION, hooks=hooks,
+                            checkpoint_path=checkpoint_path_for(path), resume_path=resume), path)
 
 
 def weights(path: str, kind: str) -> dict:
@@ -125,9 +131,9 @@ def test_canceling_keeps_an_existing_output_intact(tmp_path):
 
 def run_finetune(path, train, val, **options):
     (x, y), (vx, vy) = train, val
-    return finetune(x, y, vx, vy, n_hsi=6, config=TINY, classes=CLASSES, pca=PCA,
-                    settings=settings(**options.pop("settings", {})), description=DESCRIPTION,
-                    output_path=path, **options)
+    return written(finetune(x, y, vx, vy, n_hsi=6, config=TINY, classes=CLASSES, pca=PCA,
+                            settings=settings(**options.pop("settings", {})), description=DESCRIPTION,
+                            checkpoint_path=checkpoint_path_for(path), **options), path)
 
 
 def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_epoch(tmp_path):
