@@ -6,7 +6,9 @@ from .demo_scene import DemoSceneAlgorithm
 from .finetune import FinetuneAlgorithm
 from .pretrain import PretrainAlgorithm
 from .redundancy import RedundancyAlgorithm
+from .suggest import SuggestAlgorithm
 
 ALGORITHMS = (
-    DemoSceneAlgorithm, PretrainAlgorithm, FinetuneAlgorithm, ClassifyAlgorithm, AccuracyAlgorithm, RedundancyAlgorithm,
+    DemoSceneAlgorithm, PretrainAlgorithm, FinetuneAlgorithm, SuggestAlgorithm, ClassifyAlgorithm, AccuracyAlgorithm,
+    RedundancyAlgorithm,
 )

@@ -42,6 +42,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
     QgsProperty,
     QgsRasterLayer,
@@ -135,6 +136,8 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
             optional=optional, createByDefault=not optional),
         spec.RASTER_OUT: lambda: QgsProcessingParameterRasterDestination(
             name, description, optional=optional, createByDefault=not optional),
+        spec.VECTOR_OUT: lambda: QgsProcessingParameterVectorDestination(
+            name, description, QgsProcessing.TypeVectorPoint, optional=optional, createByDefault=not optional),
         spec.FOLDER_OUT: lambda: QgsProcessingParameterFolderDestination(
             name, description, optional=optional, createByDefault=not optional),
     }
@@ -347,7 +350,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if parameter.kind in spec.PLAIN_KINDS:
             return spec.read(parameter, self.plain_value(parameters, name, context))
         if parameter.kind in spec.DESTINATIONS:
-            output = (self.parameterAsOutputLayer if parameter.kind == spec.RASTER_OUT
+            output = (self.parameterAsOutputLayer if parameter.kind in (spec.RASTER_OUT, spec.VECTOR_OUT)
                       else self.parameterAsFileOutput)(parameters, name, context)
             return output or None
         if not spec.is_given(parameters.get(name)):

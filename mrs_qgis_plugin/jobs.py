@@ -26,16 +26,18 @@ from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import reports
 from .raster.patches import check_patch_size, pixels_at
-from .raster.predict import predict_scene
-from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labels_from_vector,
+from .raster.predict import predict_scene, predicted_tiles
+from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labels_from_vector, mask_rasterizer,
                              random_valid_positions, stratified_split)
-from .raster.sources import RasterInput, Scene, Window, window_from_extent
+from .raster.sources import TILE_SIZE, RasterInput, Scene, Window, window_from_extent
+from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.stats import sample_valid_pixels
 from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
 from .streaming import ScenePatches, capped_positions, normalised_patches
 
 STATISTICS_SAMPLE = 50_000
 MODEL_EXTENSIONS = (".safetensors",)
+DEFAULT_CLASS_FIELD = "class_id"
 Extent = Tuple[float, float, float, float]
 
 
@@ -164,6 +166,8 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
                                          hooks.sub(0.08, 0.1))
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
+        if labels.class_field:
+            description["class_field"] = {"name": labels.class_field, "text": labelled.named_by_text}
         if start:
             description["pretrained_from"] = {"file": os.path.basename(pretrained),
                                               "masking": start.metadata.get("masking"),
@@ -191,24 +195,75 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     claim_outputs(outputs, layers.inputs(), {"MODEL": model})
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
     with layers.open(hooks) as scene:
-        check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
-        check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
-        classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
-        check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
-        window = _window(scene, extent)
         context = distributed.start(resolve_device(device))
         device = str(context.device(resolve_device(device)))
-        predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
-                                                  batch_size=batch_size, hooks=hooks)
+        predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
-        hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
-                  f"{len(classifier.classes)} classes) on {predictor.device}, "
-                  f"{'bfloat16' if predictor.dtype == torch.bfloat16 else 'float32'}, "
-                  f"batches of {predictor.batch_size} pixels.")
-        classes = [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             window and tuple(window), ranks=context)
+                             _tuple(_window(scene, extent)), ranks=context)
+
+
+def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,
+                   batch_size: Optional[int], hooks: Hooks) -> Tuple[TilePredictor, List[ClassInfo]]:
+    """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
+    check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
+    check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
+    classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
+    check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
+    predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
+                                              batch_size=batch_size, hooks=hooks)
+    hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
+              f"{len(classifier.classes)} classes) on {predictor.device}, "
+              f"{'bfloat16' if predictor.dtype == torch.bfloat16 else 'float32'}, "
+              f"batches of {predictor.batch_size} pixels.")
+    return predictor, [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
+
+
+def _tuple(window: Optional[Window]) -> Optional[Tuple[int, int, int, int]]:
+    return tuple(window) if window else None
+
+
+def _class_field(metadata: Dict[str, Any]) -> ClassField:
+    """The class field of the samples a classifier was trained on, as its file records it; a whole-number
+    field named 'class_id' for a classifier trained on a label raster (or made before files recorded it)."""
+    recorded = metadata.get("class_field")
+    if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) and recorded["name"].strip():
+        return ClassField(recorded["name"], recorded.get("text") is True)
+    return ClassField(DEFAULT_CLASS_FIELD, False)
+
+
+def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, output: str, hooks: Hooks,
+                seed: int = 0, extent: Optional[Extent] = None, mask_path: Optional[str] = None,
+                mask_name: str = "", tile_size: int = TILE_SIZE, batch_size: Optional[int] = None,
+                device: str = "auto", precision: str = "auto") -> Dict[str, Any]:
+    """Writes the `count` pixels an analyst should label next (see raster.suggestions) as points
+    in a GeoPackage, within the extent and the mask's polygons when given."""
+    output = check_output_path(output, "OUTPUT", (".gpkg",))
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"MODEL": model})
+    pool = SuggestionPool(count, min_distance, seed)
+    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
+    with layers.open(hooks) as scene:
+        predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
+        area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
+        for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
+                                                       _tuple(_window(scene, extent))):
+            pool.add(tile, index, confidence, area.burn(tile) if area else None)
+        chosen = pool.choose()
+        if len(chosen) == 0:
+            where = " in the extent" if extent else ""
+            where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
+            raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
+                             "Choose an extent or area where the layers have data.")
+        write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
+    if len(chosen) < count:
+        hooks.log(f"Only {len(chosen)} pixels at least {min_distance:g} pixels apart could be found for the "
+                  f"{count} asked for; lower MIN_DISTANCE for more.")
+    hooks.log(f"Wrote {len(chosen)} suggested points to {output}: confidence from {chosen.confidence.min():.3f} "
+              f"to {chosen.confidence.max():.3f}. Fill in their '{_class_field(metadata).name}' field and add them "
+              "to the training samples.")
+    return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,
+            "confidence": chosen.confidence, "index": chosen.index}
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,

@@ -25,6 +25,7 @@ EXTENT = "extent"
 MODEL_FILE = "model file"
 FILE_OUT = "file destination"
 RASTER_OUT = "raster destination"
+VECTOR_OUT = "vector destination"
 FOLDER_OUT = "folder destination"
 FIELD = "field"
 CHOICE = "choice"
@@ -33,7 +34,7 @@ NUMBER = "number"
 BOOLEAN = "boolean"
 DEVICE = "device"
 PLAIN_KINDS = (FIELD, CHOICE, INTEGER, NUMBER, BOOLEAN, DEVICE)
-DESTINATIONS = (FILE_OUT, RASTER_OUT, FOLDER_OUT)
+DESTINATIONS = (FILE_OUT, RASTER_OUT, VECTOR_OUT, FOLDER_OUT)
 
 INTEGER_LIMIT = 2 ** 31 - 1
 """Largest whole number a parameter takes unless it declares another maximum
@@ -423,6 +424,32 @@ def _model_out(description: str, help_text: str) -> Parameter:
                      "(or, while the project is not saved, in Processing's output folder), never to a temporary file.")
 
 
+def _classifier_and_scene(extent_use: str) -> Tuple[Parameter, ...]:
+    """MODEL, INPUT_HSI, INPUT_AUX and EXTENT of the jobs that apply a classifier to a scene."""
+    return (
+        _model_file("MODEL", "Classifier model", "A classifier model file from 'Train classifier (fine-tune)'."),
+        _hsi(),
+        _aux(),
+        _extent(f"Optional: {extent_use}. Default: the whole hyperspectral raster."),
+    )
+
+
+def _prediction() -> Tuple[Parameter, ...]:
+    """TILE_SIZE, BATCH_SIZE, DEVICE and PRECISION of the jobs that apply a classifier to a scene."""
+    return (
+        Parameter("TILE_SIZE", "Tile size", INTEGER,
+                  "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it.",
+                  default=256, minimum=16, maximum=8192, advanced=True),
+        Parameter("BATCH_SIZE", "Batch size", INTEGER,
+                  "Pixels classified per model call. Default (empty): chosen from the model's size and band count "
+                  "to keep the work in the processor's caches. On a GPU that runs out of memory the batch is "
+                  "halved automatically.",
+                  minimum=1, advanced=True, optional=True),
+        _device(),
+        _precision(),
+    )
+
+
 def _ratio(name: str, description: str, help_text: str, default: float) -> Parameter:
     return Parameter(name, description, NUMBER, help_text, default=default, minimum=0.01, maximum=0.99)
 
@@ -532,20 +559,8 @@ CLASSIFY = Job(
     "The map is a GeoTIFF on the grid of the hyperspectral raster, with the model's class names "
     "and colours; pixels that are nodata in any input are 0 (no data).",
     (
-        _model_file("MODEL", "Classifier model", "A classifier model file from 'Train classifier (fine-tune)'."),
-        _hsi(),
-        _aux(),
-        _extent("Optional: classify only this part of the scene. Default: the whole hyperspectral raster."),
-        Parameter("TILE_SIZE", "Tile size", INTEGER,
-                  "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it.",
-                  default=256, minimum=16, maximum=8192, advanced=True),
-        Parameter("BATCH_SIZE", "Batch size", INTEGER,
-                  "Pixels classified per model call. Default (empty): chosen from the model's size and band count "
-                  "to keep the work in the processor's caches. On a GPU that runs out of memory the batch is "
-                  "halved automatically.",
-                  minimum=1, advanced=True, optional=True),
-        _device(),
-        _precision(),
+        *_classifier_and_scene("classify only this part of the scene"),
+        *_prediction(),
         Parameter("OUTPUT", "Land-cover map", RASTER_OUT,
                   "The land-cover GeoTIFF: class values (0 = no data) with the model's class names and "
                   "colours, and a .qml style beside it."),
@@ -553,6 +568,36 @@ CLASSIFY = Job(
                   "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose.",
                   optional=True),
     ),
+)
+
+SUGGEST = Job(
+    "suggest", "Where to label next", "training",
+    "Suggests the pixels worth labelling next: a classifier from 'Train classifier (fine-tune)' classifies "
+    "the scene (tile by tile, as 'Classify' does), and the pixels it is least sure of, at least a minimum "
+    "distance apart so that each point asks a new question, are written as points.\n"
+    "Each point carries the predicted class, the classifier's confidence and its rank (1 = least confident), "
+    "and an empty class field named and typed as in the classifier's training samples. Visit or inspect the "
+    "points, fill in the class field, add them to the training samples and train again: labels placed where "
+    "the classifier hesitates teach it more than labels placed at random.",
+    (
+        *_classifier_and_scene("suggest pixels in this part of the scene only"),
+        Parameter("MASK", "Suggestion area", VECTOR,
+                  "Optional: polygons; only pixels whose centre lies inside them are suggested (for example the "
+                  "places an analyst can visit or see in an aerial photograph).",
+                  optional=True, geometries=("polygon",)),
+        Parameter("POINTS", "Number of points", INTEGER, "How many pixels to suggest.",
+                  default=20, minimum=1, maximum=100000),
+        Parameter("MIN_DISTANCE", "Minimum distance (pixels)", NUMBER,
+                  "Suggested pixels lie at least this many pixels apart (between pixel centres), so that they "
+                  "are spread over the uncertain places rather than heaped on one. 0 gives the least confident "
+                  "pixels wherever they are.",
+                  default=10.0, minimum=0.0, maximum=100000.0),
+        *_prediction(),
+        _seed("order of pixels of equal confidence"),
+        Parameter("OUTPUT", "Suggested points", VECTOR_OUT,
+                  "A GeoPackage of points at the centres of the suggested pixels, least confident first."),
+    ),
+    (Output("COUNT", "Number of points written"),),
 )
 
 ACCURACY = Job(
@@ -651,5 +696,6 @@ DEMO_SCENE = Job(
     needs_torch=False,
 )
 
-JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, CLASSIFY, ACCURACY, REDUNDANCY, DEMO_SCENE)}
+JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, SUGGEST, CLASSIFY, ACCURACY, REDUNDANCY,
+                                                   DEMO_SCENE)}
 """The jobs in Toolbox order, by id."""

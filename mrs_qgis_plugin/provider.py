@@ -35,6 +35,9 @@ class MrsProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> List[str]:  # noqa: N802 - QGIS API name
         return ["tif"]
 
+    def supportedOutputVectorLayerExtensions(self) -> List[str]:  # noqa: N802 - QGIS API name
+        return ["gpkg"]
+
     def load(self) -> bool:
         if QgsApplication.platform() == "qgis_process":
             from .raster.sources import leave_inputs_untouched_in_this_process

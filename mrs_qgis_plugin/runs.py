@@ -158,6 +158,29 @@ def _classify(values: Values, hooks: Hooks) -> Dict[str, Any]:
     return {"OUTPUT": summary["class_path"], "OUTPUT_CONFIDENCE": summary["confidence_path"]}
 
 
+def _suggest(values: Values, hooks: Hooks) -> Dict[str, Any]:
+    from .jobs import suggest_job
+
+    mask = values.get("MASK")
+    result = suggest_job(
+        values["MODEL"],
+        _layers(values),
+        count=values["POINTS"],
+        min_distance=values["MIN_DISTANCE"],
+        output=values["OUTPUT"],
+        hooks=hooks,
+        seed=values["SEED"],
+        extent=values.get("EXTENT"),
+        mask_path=mask.path if mask else None,
+        mask_name=mask.name if mask else "",
+        tile_size=values["TILE_SIZE"],
+        batch_size=values.get("BATCH_SIZE"),
+        device=str(choose_device(values["DEVICE"], hooks)),
+        precision=values["PRECISION"],
+    )
+    return {"OUTPUT": result["path"], "COUNT": result["count"]}
+
+
 def _accuracy(values: Values, hooks: Hooks) -> Dict[str, Any]:
     from .jobs import accuracy_job
 
@@ -206,7 +229,7 @@ def _demo_scene(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
 
 RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
-    "pretrain": _pretrain, "finetune": _finetune, "classify": _classify, "accuracy": _accuracy,
+    "pretrain": _pretrain, "finetune": _finetune, "suggest": _suggest, "classify": _classify, "accuracy": _accuracy,
     "redundancy": _redundancy, "demoscene": _demo_scene,
 }
 

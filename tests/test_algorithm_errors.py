@@ -171,6 +171,10 @@ def classify(b, out, **changes) -> dict:
     return {"MODEL": b.classifier, **scene_layers(b.scene), "OUTPUT": str(out / "map.tif"), **changes}
 
 
+def suggest(b, out, **changes) -> dict:
+    return {"MODEL": b.classifier, **scene_layers(b.scene), "OUTPUT": str(out / "next.gpkg"), **changes}
+
+
 def pretrain(b, out, **changes) -> dict:
     return {**scene_layers(b.scene), **QUICK, "OUTPUT": str(out / "pre.safetensors"), **changes}
 
@@ -279,6 +283,17 @@ BAD_INPUTS = {
                                                                    PRETRAINED=b.classifier),
                                  "PRETRAINED: '{classifier}' is a trained classifier (made by mrs:finetune), but a "
                                  "pretraining model (made by mrs:pretrain) is needed here; use it with mrs:classify."),
+    "suggest_model_is_pretrained": ("suggest", lambda b, o: suggest(b, o, MODEL=b.pretrained),
+                                    "MODEL: '{pretrained}' is a pretraining model (made by mrs:pretrain), but a "
+                                    "trained classifier (made by mrs:finetune) is needed here"),
+    "suggest_output_not_a_geopackage": ("suggest", lambda b, o: suggest(b, o, OUTPUT=str(o / "next.shp")),
+                                        "OUTPUT: {out}/next.shp does not end in .gpkg; give a name ending in .gpkg."),
+    "suggest_no_points": ("suggest", lambda b, o: suggest(b, o, POINTS=0),
+                          "POINTS is 0; it must be a whole number from 1 to 100000."),
+    "suggest_nothing_valid": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.nodata),
+                              "No pixel is valid in every input layer, so none can be suggested."),
+    "suggest_band_counts": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.hsi19),
+                            "MODEL: '{classifier}' was made for 20 HSI bands and 2 SAR/LiDAR bands"),
     "model_wrong_extension": ("classify", lambda b, o: classify(b, o, MODEL=str(o / "model.pt")),
                               "MODEL (Classifier model): '{out}/model.pt' is not a .safetensors file."),
     "output_folder_missing": ("classify", lambda b, o: classify(b, o, OUTPUT=str(o / "maps" / "map.tif")),
@@ -463,6 +478,7 @@ def test_no_algorithm_writes_anything_beside_its_inputs(mrs, tmp_path):
     run("mrs:finetune", {**layers, **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": str(scene.train_points),
                          "CLASS_FIELD": "class_id", "OUTPUT": str(out / "c2.safetensors")})
     class_map = run("mrs:classify", {"MODEL": classifier, **layers, "OUTPUT": str(out / "map.tif")})["OUTPUT"]
+    run("mrs:suggest", {"MODEL": classifier, **layers, "POINTS": 3, "OUTPUT": str(out / "next.gpkg")})
     run("mrs:redundancy", {**layers, "SAMPLE_SIZE": 200, "OUTPUT_PNG": str(out / "s.png"),
                            "OUTPUT_CSV": str(out / "s.csv")})
     maps = folder_state(out)

@@ -115,6 +115,20 @@ def test_a_model_from_bin_mrs_makes_the_same_map_in_qgis(chain, qgis_processing,
         assert (ours.geotransform, ours.epsg, ours.names) == (theirs.geotransform, theirs.epsg, theirs.names)
 
 
+def test_bin_mrs_suggests_the_points_qgis_suggests(chain, no_qgis, qgis_processing, tmp_path):
+    from test_suggest import read_points
+
+    scene, out, _pretrained, finetuned, _classified, _assessed = chain
+    values = {"MODEL": finetuned["OUTPUT"], **scene_layers(scene), "POINTS": 7, "MIN_DISTANCE": 4, "SEED": 3}
+    ours = results_of(mrs(no_qgis, "suggest", *arguments(**values, OUTPUT=tmp_path / "cli.gpkg")))
+    assert ours == {"OUTPUT": str(tmp_path / "cli.gpkg"), "COUNT": "7"}
+    with algorithms_ready():
+        run("mrs:suggest", {**values, "OUTPUT": str(tmp_path / "qgis.gpkg")})
+    cli, qgis = read_points(ours["OUTPUT"]), read_points(str(tmp_path / "qgis.gpkg"))
+    assert (cli.rows.tolist(), cli.cols.tolist(), cli.records) == (qgis.rows.tolist(), qgis.cols.tolist(), qgis.records)
+    assert len({(row, col) for row, col in zip(cli.rows, cli.cols)}) == 7
+
+
 def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_needs_it(chain, tmp_path):
     scene = chain[0]
     parameters = arguments(INPUT_HSI=scene.hsi, SAMPLE_SIZE=500, OUTPUT_PNG=tmp_path / "s.png",

@@ -87,5 +87,6 @@ def test_the_unzipped_plugin_loads_its_provider_on_its_own(package, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:workflow",
+        "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:suggest",
+        "mrs:workflow",
     ]

@@ -50,7 +50,7 @@ def test_accepted_values_are_read_exactly_with_the_declared_defaults(parameter, 
 
 
 def test_every_job_has_distinct_parameter_names_with_help_and_a_valid_default():
-    assert list(spec.JOBS) == ["pretrain", "finetune", "classify", "accuracy", "redundancy", "demoscene"]
+    assert list(spec.JOBS) == ["pretrain", "finetune", "suggest", "classify", "accuracy", "redundancy", "demoscene"]
     for job in spec.JOBS.values():
         names = [p.name for p in job.parameters]
         assert len(names) == len(set(names)), job.name

@@ -10,7 +10,8 @@ from mrs.algorithms import ALGORITHMS
 from mrs.algorithms.base import GROUPS
 
 ALGORITHM_IDS = [
-    "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:workflow",
+    "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:suggest",
+    "mrs:workflow",
 ]
 
 # The parameter and output ids are the command-line interface: scripts depend on them.
@@ -29,6 +30,10 @@ PARAMETERS = {
         "MODEL", "INPUT_HSI", "INPUT_AUX", "EXTENT", "TILE_SIZE", "BATCH_SIZE", "DEVICE", "PRECISION", "OUTPUT",
         "OUTPUT_CONFIDENCE",
     ],
+    "suggest": [
+        "MODEL", "INPUT_HSI", "INPUT_AUX", "EXTENT", "MASK", "POINTS", "MIN_DISTANCE", "TILE_SIZE", "BATCH_SIZE",
+        "DEVICE", "PRECISION", "SEED", "OUTPUT",
+    ],
     "accuracy": [
         "INPUT", "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV",
     ],
@@ -39,6 +44,7 @@ OUTPUTS = {
     "pretrain": ["OUTPUT", "FINAL_LOSS"],
     "finetune": ["OUTPUT", "VALIDATION_ACCURACY", "VALIDATION_KAPPA", "BEST_EPOCH"],
     "classify": ["OUTPUT", "OUTPUT_CONFIDENCE"],
+    "suggest": ["OUTPUT", "COUNT"],
     "accuracy": ["OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV", "OVERALL_ACCURACY", "AVERAGE_ACCURACY", "KAPPA"],
     "redundancy": ["OUTPUT_PNG", "OUTPUT_CSV", "GROUPS", "GROUP_COUNT", "LEAKAGE"],
 }

@@ -3,7 +3,7 @@
 import numbers
 import os
 from contextlib import ExitStack
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -72,13 +72,46 @@ def _check_outputs(out_class: str, out_conf: Optional[str], class_param: str, co
     return class_path, conf_path
 
 
-def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
-                   confidence_too: bool, hooks: Hooks) -> Tuple[np.ndarray, Optional[np.ndarray], np.ndarray]:
-    """Class values, confidence (or None) and the count of each value of one tile's core."""
+def predict_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window,
+                 hooks: Hooks) -> Tuple[np.ndarray, np.ndarray]:
+    """Class index (-1 where a pixel is invalid in the scene, whatever the predictor says) and
+    confidence of one tile's core."""
     data, valid = scene.read(*tile, halo)
     index, confidence = predictor(data, valid, hooks)
     core_valid = valid[halo : halo + tile.height, halo : halo + tile.width]
-    index = np.where(core_valid, index, -1) + 1
+    return np.where(core_valid, index, -1), confidence
+
+
+def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_size: int, window_param: str,
+               hooks: Hooks) -> Tuple[Window, List[Window]]:
+    """The checked window (the whole scene by default) and its tiles, in the order they are predicted."""
+    tile_size = check_tile_size(tile_size)
+    window = check_window(scene, window, window_param)
+    blocks = list(tiles(window, tile_size))
+    hooks.log(f"Predicting {window.width} x {window.height} pixels in {len(blocks)} tiles of up to "
+              f"{tile_size} x {tile_size}.")
+    return window, blocks
+
+
+def predicted_tiles(scene: Scene, predictor: Predictor, halo: int, tile_size: int = TILE_SIZE,
+                    hooks: Optional[Hooks] = None, window: Optional[Tuple[int, int, int, int]] = None,
+                    window_param: str = "EXTENT") -> Iterator[Tuple[Window, np.ndarray, np.ndarray]]:
+    """(tile, class index, confidence) of each tile of `window` in turn, for work that needs the
+    predictions but no map; cancel is checked before every tile, progress reported within each."""
+    hooks = hooks or Hooks()
+    _window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
+    for number, tile in enumerate(blocks):
+        hooks.check_cancel()
+        yield (tile, *predict_tile(scene, predictor, halo, tile,
+                                   hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
+    hooks.progress(1.0)
+
+
+def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
+                   confidence_too: bool, hooks: Hooks) -> Tuple[np.ndarray, Optional[np.ndarray], np.ndarray]:
+    """Class values, confidence (or None) and the count of each value of one tile's core."""
+    index, confidence = predict_tile(scene, predictor, halo, tile, hooks)
+    index = index + 1
     confidences = np.where(index > 0, confidence, CONFIDENCE_NODATA).astype(np.float32) if confidence_too else None
     return values[index], confidences, np.bincount(index.ravel(), minlength=len(values))
 
@@ -117,17 +150,14 @@ def predict_scene(
     """
     hooks = hooks or Hooks()
     ranks = ranks or OneProcess()
-    tile_size = check_tile_size(tile_size)
-    window = check_window(scene, window, window_param)
+    window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
     class_path, conf_path = _check_outputs(out_class, out_conf, class_param, conf_param)
     col0, row0, width, height = window
     geotransform = window_geotransform(scene.geotransform, col0, row0)
     # Index -1 (no data) and 0..K-1 shifted by one into class values.
     values = np.array([CLASS_NODATA] + [info.value for info in classes], dtype=np.uint32)
     counts = np.zeros(len(values), dtype=np.int64)
-    n_tiles = -(-width // tile_size) * -(-height // tile_size)
-    hooks.log(f"Predicting {width} x {height} pixels in {n_tiles} tiles of up to {tile_size} x {tile_size}.")
-    blocks = list(tiles(window, tile_size))
+    n_tiles = len(blocks)
     with ExitStack() as stack:
         outputs = []
         if ranks.rank == 0:

@@ -545,7 +545,8 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
     return labels.take(np.flatnonzero(~chosen)), labels.take(np.flatnonzero(chosen))
 
 
-def _mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
+def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
+    """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
     _dataset, vector = _open_vector_layer(path, None, mask_name)
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks)
     rasterizer = _Rasterizer(grid)
@@ -578,7 +579,7 @@ def random_valid_positions(
     """
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
-    mask = _mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
+    mask = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
     blocks = list(tiles(window or scene.window, tile_size))
     for done, block in enumerate(blocks, start=1):

@@ -1,0 +1,160 @@
+"""Where to label next: the pixels a classifier is least sure of, spread over the scene.
+
+Uncertainty is the classifier's confidence, the softmax probability of the class it
+chose (lowest first: "least confidence" sampling). Among the uncertain pixels, those
+close together are nearly the same question to an analyst, so the choice is greedy:
+walk the pixels from the least confident up and keep one when it lies at least
+`min_distance` pixels from every pixel kept so far, until `count` are kept.
+
+The scene is seen tile by tile and never held whole: each tile keeps its own greedy
+choice of up to `count` pixels (its least confident pixel always among them), and the
+same greedy walk over those candidates gives the result. Ties of confidence are broken
+by random keys drawn from `seed`, so a seed gives the same points on the same device.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+from osgeo import ogr
+
+from ...model_core.atomic import atomic_output
+from ...model_core.errors import InputError
+from .samples import ClassInfo
+from .sources import Window, gdal_call, srs_from_wkt
+
+LAYER_NAME = "suggestions"
+# The fields of a suggestion besides the class field to fill in: name -> OGR type.
+INFO_FIELDS = {"rank": ogr.OFTInteger, "predicted": ogr.OFTString, "predicted_value": ogr.OFTInteger,
+               "confidence": ogr.OFTReal}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Pixels of the scene (rows, cols) with the class index predicted there, its confidence and a
+    random key that breaks ties of confidence."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    index: np.ndarray
+    confidence: np.ndarray
+    key: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, positions: np.ndarray) -> "Candidates":
+        return Candidates(self.rows[positions], self.cols[positions], self.index[positions],
+                          self.confidence[positions], self.key[positions])
+
+    @staticmethod
+    def join(parts: Sequence["Candidates"]) -> "Candidates":
+        empty = np.empty(0, np.int64)
+        if not parts:
+            return Candidates(empty, empty, empty, np.empty(0, np.float32), np.empty(0, np.float64))
+        return Candidates(*(np.concatenate([getattr(part, name) for part in parts])
+                            for name in ("rows", "cols", "index", "confidence", "key")))
+
+
+def spread_least_confident(candidates: Candidates, count: int, min_distance: float) -> np.ndarray:
+    """Positions in `candidates` of up to `count` pixels, least confident first, each at least
+    `min_distance` pixels (Euclidean, between pixel centres) from those before it."""
+    order = np.lexsort((candidates.key, candidates.confidence))
+    rows, cols = candidates.rows[order], candidates.cols[order]
+    open_ = np.ones(len(order), bool)
+    limit = float(min_distance) ** 2
+    kept: List[int] = []
+    start = 0
+    while len(kept) < count and start < len(order):
+        position = start + int(np.argmax(open_[start:]))
+        if not open_[position]:
+            break
+        kept.append(position)
+        if limit > 0:
+            open_[position:] &= (rows[position:] - rows[position]) ** 2 + (cols[position:] - cols[position]) ** 2 >= limit
+        start = position + 1
+    return order[np.array(kept, np.int64)]
+
+
+class SuggestionPool:
+    """Collects each tile's candidates, then chooses among them (see the module's docstring)."""
+
+    def __init__(self, count: int, min_distance: float, seed: int) -> None:
+        if count < 1:
+            raise InputError(f"POINTS must be at least 1; got {count}.")
+        if not min_distance >= 0:
+            raise InputError(f"MIN_DISTANCE must be 0 or more pixels; got {min_distance}.")
+        self.count, self.min_distance = count, min_distance
+        self._rng = np.random.default_rng(seed)
+        self._parts: List[Candidates] = []
+
+    def add(self, tile: Window, index: np.ndarray, confidence: np.ndarray,
+            allowed: Optional[np.ndarray] = None) -> None:
+        """A tile's predictions (class index, -1 = no data; confidence); `allowed` limits the pixels
+        that may be suggested."""
+        usable = index >= 0 if allowed is None else (index >= 0) & allowed
+        rows, cols = np.nonzero(usable)
+        tile_candidates = Candidates(rows.astype(np.int64) + tile.row, cols.astype(np.int64) + tile.col,
+                                     index[rows, cols].astype(np.int64), confidence[rows, cols].astype(np.float32),
+                                     self._rng.random(len(rows)))
+        self._parts.append(tile_candidates.take(spread_least_confident(tile_candidates, self.count, self.min_distance)))
+
+    def choose(self) -> Candidates:
+        """The chosen pixels, least confident first."""
+        pool = Candidates.join(self._parts)
+        return pool.take(spread_least_confident(pool, self.count, self.min_distance))
+
+
+@dataclass(frozen=True)
+class ClassField:
+    """The field analysts fill in: named and typed as the classifier's training samples had it."""
+
+    name: str
+    text: bool  # the classes were given by name (a text field), not by value
+
+    def definition(self) -> ogr.FieldDefn:
+        return ogr.FieldDefn(self.name, ogr.OFTString if self.text else ogr.OFTInteger)
+
+
+def info_field_names(class_field: ClassField) -> dict:
+    """The names of the informative fields, each made different from the class field when they clash."""
+    taken = class_field.name.casefold()
+    return {name: f"mrs_{name}" if name.casefold() == taken else name for name in INFO_FIELDS}
+
+
+def pixel_centres(geotransform: Tuple[float, ...], rows: np.ndarray, cols: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    x0, dx_col, dx_row, y0, dy_col, dy_row = geotransform
+    cols, rows = cols + 0.5, rows + 0.5
+    return x0 + cols * dx_col + rows * dx_row, y0 + cols * dy_col + rows * dy_row
+
+
+def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
+                 geotransform: Tuple[float, ...], crs_wkt: str) -> None:
+    """The chosen pixels as points at their centres in a new GeoPackage `path` (one layer,
+    'suggestions'), published whole or not at all; the class field is left empty."""
+    names = info_field_names(class_field)
+    xs, ys = pixel_centres(geotransform, chosen.rows, chosen.cols)
+    with atomic_output(path, ".gpkg") as temporary:
+        os.unlink(temporary)  # the GeoPackage driver creates its file itself
+        dataset, message = gdal_call(ogr.GetDriverByName("GPKG").CreateDataSource, temporary)
+        if dataset is None:
+            raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message}); choose another file.")
+        layer = dataset.CreateLayer(LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint)
+        layer.CreateField(class_field.definition())
+        for name, kind in INFO_FIELDS.items():
+            layer.CreateField(ogr.FieldDefn(names[name], kind))
+        dataset.StartTransaction()
+        for rank, (x, y, index, confidence) in enumerate(zip(xs, ys, chosen.index, chosen.confidence), start=1):
+            feature = ogr.Feature(layer.GetLayerDefn())
+            info = classes[int(index)]
+            values = {"rank": rank, "predicted": info.name, "predicted_value": info.value,
+                      "confidence": round(float(confidence), 6)}
+            for name, value in values.items():
+                feature.SetField(names[name], value)
+            point = ogr.Geometry(ogr.wkbPoint)
+            point.AddPoint_2D(float(x), float(y))
+            feature.SetGeometry(point)
+            layer.CreateFeature(feature)
+        dataset.CommitTransaction()
+        dataset = None

@@ -1,0 +1,215 @@
+"""mrs:suggest, where to label next: the choice of pixels on known confidences, then the algorithm
+through Processing on a small scene, checked against the classifier's own confidence map."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+
+from mrs.model_core import model_file
+from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
+from mrs.mrs_qgis_plugin.raster.sources import Window
+from mrs.mrs_qgis_plugin.raster.suggestions import ClassField, SuggestionPool, info_field_names
+from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
+from processing_helpers import QUICK_FINETUNE, RecordingFeedback, algorithms_ready, run, scene_layers, write_test_scene
+from rasters import box_wkt, write_vector
+from test_raster_writers import read_raster
+
+FIELDS = ["class_id", "rank", "predicted", "predicted_value", "confidence"]
+
+
+def choose(confidence: np.ndarray, count: int, min_distance: float, seed: int = 0, tile: int = 1000,
+           allowed: np.ndarray = None) -> list:
+    """(row, col) of the pixels the pool chooses from a confidence map seen in tiles of `tile` pixels."""
+    pool = SuggestionPool(count, min_distance, seed)
+    height, width = confidence.shape
+    for row in range(0, height, tile):
+        for col in range(0, width, tile):
+            part = confidence[row:row + tile, col:col + tile]
+            index = np.where(np.isnan(part), -1, 0)
+            pool.add(Window(col, row, part.shape[1], part.shape[0]), index, part,
+                     None if allowed is None else allowed[row:row + tile, col:col + tile])
+    chosen = pool.choose()
+    return list(zip(chosen.rows.tolist(), chosen.cols.tolist()))
+
+
+def test_without_a_distance_the_points_are_the_least_confident_pixels_in_order():
+    confidence = np.random.default_rng(3).uniform(0.3, 1.0, (20, 30)).astype(np.float32)
+    confidence[0, 0] = np.nan  # no data: never suggested
+    expected = np.argsort(np.nan_to_num(confidence, nan=2.0), axis=None)[:7]
+    assert choose(confidence, 7, 0.0) == [divmod(int(i), 30) for i in expected]
+
+
+def test_each_point_is_the_least_confident_pixel_far_enough_from_those_before_it():
+    confidence = np.full((30, 30), 0.9, np.float32)
+    confidence[10:13, 10:13] = [[0.40, 0.41, 0.42], [0.43, 0.44, 0.45], [0.46, 0.47, 0.48]]  # one hesitant patch
+    confidence[25, 3] = 0.60
+    confidence[2, 27] = 0.70
+    # The patch gives one point; the next are the next least confident pixels at least 5 pixels away.
+    assert choose(confidence, 3, 5.0) == [(10, 10), (25, 3), (2, 27)]
+    # With 2 pixels, (10, 12) and (12, 10) are exactly 2 away from (10, 10); (12, 12) is then 2 from both.
+    assert choose(confidence, 4, 2.0) == [(10, 10), (10, 12), (12, 10), (12, 12)]
+
+
+def test_over_tiles_the_count_and_distance_are_kept_and_without_a_distance_the_choice_is_the_whole_scenes():
+    rng = np.random.default_rng(5)
+    confidence = rng.uniform(0.2, 1.0, (64, 64)).astype(np.float32)
+    tiled = choose(confidence, 12, 6.0, tile=16)
+    assert len(tiled) == 12 and tiled[0] == np.unravel_index(np.argmin(confidence), confidence.shape)
+    points = np.array(tiled)
+    distances = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    assert distances[~np.eye(12, dtype=bool)].min() >= 6.0
+    assert choose(confidence, 40, 0.0, tile=16) == choose(confidence, 40, 0.0)
+
+
+def test_the_allowed_pixels_limit_the_points_and_too_few_far_apart_pixels_give_fewer_points():
+    confidence = np.random.default_rng(1).uniform(0.2, 0.8, (40, 40)).astype(np.float32)
+    allowed = np.zeros((40, 40), bool)
+    allowed[30:33, 5:8] = True
+    confidence[30:33, 5:8] = 0.9
+    confidence[31, 6] = 0.85  # the centre of the allowed block: every other allowed pixel is within 1.5 of it
+    assert choose(confidence, 5, 1.5, allowed=allowed, tile=16) == [(31, 6)]
+    assert choose(confidence, 5, 2.0, allowed=allowed, tile=16) == [(31, 6)]
+    nearby = choose(confidence, 5, 0.0, allowed=allowed, tile=16)
+    assert nearby[0] == (31, 6) and len(nearby) == 5 and all(allowed[point] for point in nearby)
+
+
+def test_equal_confidences_are_ordered_by_the_seed_the_same_way_each_time():
+    confidence = np.full((30, 30), 0.5, np.float32)
+    first, again, other = (choose(confidence, 6, 4.0, seed=seed) for seed in (0, 0, 1))
+    assert first == again and first != other
+
+
+@pytest.mark.parametrize("bad, message", [(dict(count=0), "POINTS must be at least 1; got 0."),
+                                          (dict(min_distance=-1.0), "MIN_DISTANCE must be 0 or more pixels; got -1.0.")])
+def test_a_count_or_distance_out_of_range_is_refused_in_one_sentence(bad, message):
+    from mrs.model_core.errors import InputError
+
+    with pytest.raises(InputError, match=message.replace(".", r"\.")):
+        SuggestionPool(**{"count": 3, "min_distance": 1.0, "seed": 0, **bad})
+
+
+def test_an_informative_field_named_like_the_class_field_gets_a_prefix():
+    names = info_field_names(ClassField("Confidence", True))
+    assert names == {"rank": "rank", "predicted": "predicted", "predicted_value": "predicted_value",
+                     "confidence": "mrs_confidence"}
+
+
+# Through Processing ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mrs(qgis_processing):
+    with algorithms_ready():
+        yield
+
+
+@pytest.fixture(scope="module")
+def trained(mrs, tmp_path_factory):
+    """A classifier trained from scratch on the scene's points, and its confidence map."""
+    scene = write_test_scene(tmp_path_factory.mktemp("scene"))
+    out = tmp_path_factory.mktemp("trained")
+    run("mrs:finetune", {**scene_layers(scene), **QUICK_FINETUNE, "SAMPLES": str(scene.train_points),
+                         "CLASS_FIELD": "class_id", "NAME_FIELD": "class_name", "VALIDATION_FRACTION": 0,
+                         "OUTPUT": str(out / "classifier.safetensors")})
+    run("mrs:classify", {"MODEL": str(out / "classifier.safetensors"), **scene_layers(scene),
+                         "OUTPUT": str(out / "map.tif"), "OUTPUT_CONFIDENCE": str(out / "confidence.tif")})
+    return SimpleNamespace(scene=scene, model=str(out / "classifier.safetensors"),
+                           map=read_raster(out / "map.tif"), confidence=read_raster(out / "confidence.tif"))
+
+
+def read_points(path: str) -> SimpleNamespace:
+    """The points of a suggestion GeoPackage: their pixels on the scene's grid, fields and types."""
+    dataset = ogr.Open(path)
+    assert dataset.GetLayerCount() == 1
+    layer = dataset.GetLayer(0)
+    definition = layer.GetLayerDefn()
+    fields = {definition.GetFieldDefn(i).GetName(): definition.GetFieldDefn(i).GetTypeName()
+              for i in range(definition.GetFieldCount())}
+    x0, y0 = ORIGIN
+    rows, cols, records = [], [], []
+    for feature in layer:
+        point = feature.GetGeometryRef()
+        cols.append(int(np.floor(point.GetX() - x0)))
+        rows.append(int(np.floor(y0 - point.GetY())))
+        records.append({name: feature.GetField(name) for name in fields})
+    epsg = layer.GetSpatialRef().GetAuthorityCode(None)
+    return SimpleNamespace(rows=np.array(rows), cols=np.array(cols), records=records, fields=fields, epsg=epsg)
+
+
+def suggest(trained, folder: Path, **parameters) -> SimpleNamespace:
+    feedback = RecordingFeedback()
+    output = str(folder / f"suggestions{len(list(folder.iterdir()))}.gpkg")
+    results = run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "OUTPUT": output,
+                                  **parameters}, feedback)
+    assert results["OUTPUT"] == output
+    return SimpleNamespace(results=results, log=feedback.infos, points=read_points(output))
+
+
+def test_the_points_are_the_least_confident_pixels_spread_apart_with_the_fields_to_fill_in(trained, tmp_path):
+    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=5)
+    points, confidence = done.points, trained.confidence.values
+    assert done.results["COUNT"] == 6 and len(points.records) == 6 and points.epsg == "32632"
+    assert points.fields == {"class_id": "Integer", "rank": "Integer", "predicted": "String",
+                             "predicted_value": "Integer", "confidence": "Real"}
+    classes = {c["value"]: c["name"] for c in model_file.read_metadata(trained.model, [model_file.CLASSIFIER])["classes"]}
+    at = confidence[points.rows, points.cols]
+    for rank, (record, value, mapped) in enumerate(zip(points.records, at, trained.map.values[points.rows, points.cols]), 1):
+        assert record["class_id"] is None and record["rank"] == rank
+        assert record["confidence"] == pytest.approx(value, abs=1e-6)
+        assert (record["predicted_value"], record["predicted"]) == (mapped, classes[mapped])
+    assert at[0] == confidence.min()
+    # Each point is the least confident pixel at least 5 pixels from the points before it.
+    rows, cols = np.indices(confidence.shape)
+    for k in range(1, 6):
+        near = np.zeros(confidence.shape, bool)
+        for row, col in zip(points.rows[:k], points.cols[:k]):
+            near |= np.hypot(rows - row, cols - col) < 5
+        assert at[k] == confidence[~near].min()
+    assert any(line.startswith("Wrote 6 suggested points to ") for line in done.log)
+
+
+def test_within_an_extent_and_an_area_the_count_is_kept_and_a_seed_gives_the_same_points(trained, tmp_path):
+    x0, y0 = ORIGIN
+    area = write_vector(tmp_path / "area.gpkg", [(box_wkt(x0 + 20, y0 - 44, x0 + 40, y0 - 24), {})], {})
+    parameters = {"EXTENT": f"{x0 + 4},{x0 + 36},{y0 - 44},{y0 - 4} [EPSG:32632]", "MASK": str(area),
+                  "POINTS": 5, "MIN_DISTANCE": 3, "SEED": 7}
+    first, again = suggest(trained, tmp_path, **parameters), suggest(trained, tmp_path, **parameters)
+    assert len(first.points.records) == 5
+    inside_both_rows, inside_both_cols = (24, 44), (20, 36)
+    assert ((first.points.rows >= inside_both_rows[0]) & (first.points.rows < inside_both_rows[1])).all()
+    assert ((first.points.cols >= inside_both_cols[0]) & (first.points.cols < inside_both_cols[1])).all()
+    assert (first.points.rows.tolist(), first.points.cols.tolist(), first.points.records) == (
+        again.points.rows.tolist(), again.points.cols.tolist(), again.points.records)
+
+
+def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(trained, tmp_path):
+    done = suggest(trained, tmp_path, POINTS=8, MIN_DISTANCE=4)
+    path = done.results["OUTPUT"]
+    dataset = ogr.Open(path, 1)
+    layer = dataset.GetLayer(0)
+    for feature in layer:  # the analyst decides the first four points and leaves the others
+        if feature.GetField("rank") <= 4:
+            feature.SetField("class_id", 1 + feature.GetField("rank") % 2)
+            layer.SetFeature(feature)
+    dataset = None
+    feedback = RecordingFeedback()
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": path,
+                         "CLASS_FIELD": "class_id", "VALIDATION_FRACTION": 0,
+                         "OUTPUT": str(tmp_path / "again.safetensors")}, feedback)
+    assert any(line.startswith("4 of the 8 features of ") and line.endswith(" have no class; they are left out.")
+               for line in feedback.infos)
+    metadata = model_file.read_metadata(str(tmp_path / "again.safetensors"), [model_file.CLASSIFIER])
+    assert metadata["training"]["train_samples"] == 4 and [c["value"] for c in metadata["classes"]] == [1, 2]
+
+
+def test_a_classifier_trained_on_class_names_gets_a_text_class_field(trained, tmp_path):
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                         "SAMPLES": str(trained.scene.train_points), "CLASS_FIELD": "class_name",
+                         "VALIDATION_FRACTION": 0, "OUTPUT": str(tmp_path / "named.safetensors")})
+    output = str(tmp_path / "named.gpkg")
+    run("mrs:suggest", {"MODEL": str(tmp_path / "named.safetensors"), **scene_layers(trained.scene), "POINTS": 2,
+                        "OUTPUT": output})
+    assert read_points(output).fields["class_name"] == "String"
