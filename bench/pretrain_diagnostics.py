@@ -44,7 +44,7 @@ from model_core import masking  # noqa: E402
 from model_core.config import preset  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
-from model_core.model import SSMAE, SSEncoder, band_tokens  # noqa: E402
+from model_core.model import SSMAE, SSEncoder, SSMAEClassifier, band_tokens  # noqa: E402
 from model_core.preprocessing import Normalizer, fit_pca  # noqa: E402
 from model_core.training import (MaskingSettings, PretrainPhase, TensorSamples, TrainSettings,  # noqa: E402
                                  finetune, predict_logits, run_training)
@@ -242,22 +242,41 @@ def leak_errors(model: SSMAE, patches: torch.Tensor, ratio: float, threshold: fl
     return out
 
 
+FINETUNE_EPOCHS = {5: 200, 20: 100, None: 40}
+"""Fine-tuning epochs per label budget, as the accuracy benchmark runs them."""
+
+
+def finetuned_classifier(data: SceneData, encoder_state: Optional[dict], per_class: Optional[int], seed: int, args,
+                         log: Hooks, fusion: str = "sum", encoder_lr_scale: Optional[float] = None,
+                         freeze_fraction: Optional[float] = None) -> SSMAEClassifier:
+    """A classifier fine-tuned on one budget's draw (every label trains, the last epoch is kept);
+    the encoder factor and the frozen share of the epochs default to args' and apply to a
+    pretrained encoder only."""
+    config = replace(preset(args.preset), fusion=fusion)
+    train, _held_out = data.split(per_class, seed)
+    pca = fit_pca(data.pca_pixels, min(config.pca_components, data.n_hsi))
+    epochs = FINETUNE_EPOCHS[per_class]
+    pretrained = encoder_state is not None
+    scale = args.encoder_lr_scale if encoder_lr_scale is None else encoder_lr_scale
+    frozen = round(epochs * (args.freeze_fraction if freeze_fraction is None else freeze_fraction))
+    settings = TrainSettings(epochs=epochs, batch_size=64, lr=args.finetune_lr, seed=seed, device=args.device,
+                             encoder_lr_scale=scale if pretrained else 1.0,
+                             freeze_encoder_epochs=frozen if pretrained else 0)
+    return finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
+                    classes=data.classes, pca=pca, settings=settings, description={},
+                    pretrained_encoder=encoder_state, hooks=log).model
+
+
+def predicted(model: SSMAEClassifier, patches: torch.Tensor) -> torch.Tensor:
+    return predict_logits(model, patches, 512, torch.device("cpu"), None).argmax(1)
+
+
 def finetune_accuracy(data: SceneData, encoder_state: Optional[dict], fusion: str, per_class: int, seed: int,
                       args, log: Hooks) -> float:
     """Fine-tune on one budget's draw and score on every other train.tif pixel (OA %)."""
-    config = replace(preset(args.preset), fusion=fusion)
-    train, test = data.split(per_class, seed)
-    pca = fit_pca(data.pca_pixels, min(config.pca_components, data.n_hsi))
-    epochs = {5: 200, 20: 100}[per_class]
-    pretrained = encoder_state is not None
-    settings = TrainSettings(epochs=epochs, batch_size=64, lr=args.finetune_lr, seed=seed, device=args.device,
-                             encoder_lr_scale=args.encoder_lr_scale if pretrained else 1.0,
-                             freeze_encoder_epochs=args.freeze_epochs if pretrained else 0)
-    model = finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
-                     classes=data.classes, pca=pca, settings=settings, description={},
-                     pretrained_encoder=encoder_state, hooks=log).model
-    logits = predict_logits(model, data.labelled[test], 512, torch.device("cpu"), None)
-    return 100 * float((logits.argmax(1) == data.labels[test]).float().mean())
+    model = finetuned_classifier(data, encoder_state, per_class, seed, args, log, fusion)
+    _train, held_out = data.split(per_class, seed)
+    return 100 * float((predicted(model, data.labelled[held_out]) == data.labels[held_out]).float().mean())
 
 
 PARTIAL: Dict[str, Any] = {}
@@ -285,7 +304,7 @@ def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict
                 scores = []
                 for seed in args.finetune_seeds:
                     key = json.dumps([scene, args.preset, arm, args.samples, args.epochs, args.lr, fusion, per_class,
-                                      seed, args.finetune_lr, args.encoder_lr_scale, args.freeze_epochs])
+                                      seed, args.finetune_lr, args.encoder_lr_scale, args.freeze_fraction])
                     if key not in done:
                         done[key] = finetune_accuracy(data, state, fusion, per_class, seed, args, log)
                         with open(runs_file, "a") as handle:
@@ -382,7 +401,8 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--name", default="pretrain_diagnostics", help="report file name under bench/results")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
     parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
-    parser.add_argument("--freeze-epochs", type=int, default=0, help="epochs a pretrained encoder stays frozen")
+    parser.add_argument("--freeze-fraction", type=float, default=0.0,
+                        help="share of the fine-tuning epochs a pretrained encoder stays frozen")
     args = parser.parse_args(argv)
     args.variants, args.strategies = args.variants.split(","), args.strategies.split(",")
     args.fusions = args.fusions.split(",")
