@@ -36,6 +36,8 @@ from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read
 from .streaming import ScenePatches, capped_positions, normalised_patches
 
 STATISTICS_SAMPLE = 50_000
+PAPER_CPU_SAMPLES_PER_S = 80
+"""Pretraining speed of the `paper` model on the project's idle 2-core CPU (README, Speed)."""
 MODEL_EXTENSIONS = (".safetensors",)
 DEFAULT_CLASS_FIELD = "class_id"
 Extent = Tuple[float, float, float, float]
@@ -115,6 +117,10 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     if samples < 1:
         raise InputError(f"SAMPLES must be at least 1; got {samples}.")
     config = preset_config(preset)
+    if preset == "paper" and resolve_device(settings.device).type == "cpu":
+        minutes = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S / 60
+        hooks.log(f"The paper model is meant for a GPU: on a 2-core CPU these {samples} samples x {settings.epochs} "
+                  f"epochs take about {minutes:.0f} minutes; the small model learns the same recipe about 8 times faster.")
     with layers.open(hooks) as scene:
         _require_aux(scene)
         check_patch_size(scene, config.patch)

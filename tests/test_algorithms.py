@@ -119,7 +119,7 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert (metadata["preset"], metadata["n_hsi"], metadata["n_aux"]) == ("tiny", N_HSI, N_AUX)
     assert (metadata["hsi_layer"], metadata["aux_layers"]) == ("hsi", ["lidar"])
     assert metadata["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3,
-                                   "similarity": "cosine", "normalized_targets": False}
+                                   "similarity": "cosine", "normalized_targets": True}
     training = metadata["training"]
     assert training["samples"] == QUICK_PRETRAIN["SAMPLES"]
     settings = training["settings"]

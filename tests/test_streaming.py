@@ -85,3 +85,16 @@ def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_traini
     assert any(line.startswith("Pretraining: 40000 samples, 1 epochs of 625 batches") for line in lines)
     checkpoint = model_file.read_metadata(str(tmp_path / "model.checkpoint.safetensors"), [model_file.CHECKPOINT])
     assert checkpoint["checkpoint"]["state"]["step"] == 1
+
+
+@pytest.mark.parametrize("preset,expected", [("paper", 1), ("small", 0)])
+def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, preset, expected):
+    lines = []
+    hooks = Hooks(log=lines.append, is_canceled=lambda: True)
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(scene_layers(tmp_path, 20), preset=preset, masking=MaskingSettings(), samples=9600,
+                          settings=TrainSettings(epochs=5, device="cpu"), output=str(tmp_path / "m.safetensors"),
+                          hooks=hooks)
+    said = [line for line in lines if "meant for a GPU" in line]
+    assert len(said) == expected
+    assert not said or "9600 samples x 5 epochs take about 10 minutes" in said[0]

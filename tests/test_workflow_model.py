@@ -66,6 +66,20 @@ def test_the_workflow_chains_the_four_algorithms_each_on_the_previous_ones_outpu
         assert model_output.childOutputName() == output
 
 
+def test_the_workflow_pretrains_with_the_pretraining_algorithms_defaults(workflow):
+    """An analyst who keeps the workflow's defaults gets the recipe mrs:pretrain defaults to."""
+    from mrs.mrs_qgis_plugin.parameters import PRETRAIN
+
+    defaults = {p.name(): p.defaultValue() for p in workflow.parameterDefinitions()}
+    for name in PRETRAIN_STEP:
+        source = source_of(workflow, "pretrain", name)
+        value = defaults[source[1]] if source[0] == "parameter" else source[1]
+        assert value == PRETRAIN.parameter(name).default, name
+
+
+PRETRAIN_STEP = ("SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO")
+
+
 def test_every_workflow_parameter_has_help(workflow):
     help_content = workflow.helpContent()
     assert "pretrains SS-MAE" in help_content["ALG_DESC"]
