@@ -131,13 +131,15 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
         for arm in ARMS[1:]:
             common_settings = {"scene": scene.name, "preset": args.preset, "seed": pretrain_seed, "arm": arm,
                                "samples": args.pretrain_samples, "epochs": args.pretrain_epochs,
-                               "ratio": args.mask_ratio, "lr": args.pretrain_lr}
+                               "ratio": args.mask_ratio, "lr": args.pretrain_lr,
+                               "normalized_targets": args.normalized_targets}
             path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{pretrain_seed}-{run_key(common_settings)}.safetensors"
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 started = time.perf_counter()
                 jobs.pretrain_job(layers, preset=args.preset, samples=args.pretrain_samples,
-                                  masking=MaskingSettings(arm, args.mask_ratio, args.mask_ratio),
+                                  masking=MaskingSettings(arm, args.mask_ratio, args.mask_ratio,
+                                                          normalized_targets=args.normalized_targets),
                                   settings=TrainSettings(epochs=args.pretrain_epochs, batch_size=args.pretrain_batch,
                                                          lr=args.pretrain_lr, seed=pretrain_seed,
                                                          device=args.device),
@@ -210,7 +212,7 @@ def summarise(records: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def markdown(summary: Dict[str, Any], args) -> str:
     lines = [f"Preset `{args.preset}`; pretraining {args.pretrain_samples} samples x {args.pretrain_epochs} epochs "
-             f"(mask ratio {args.mask_ratio}, seed {'as fine-tuning' if args.pretrain_seed is None else args.pretrain_seed}); "
+             f"(mask ratio {args.mask_ratio}, normalised targets {args.normalized_targets}, seed {'as fine-tuning' if args.pretrain_seed is None else args.pretrain_seed}); "
              f"fine-tuning epochs {args.finetune_epochs}, lr {args.finetune_lr}, encoder factor {args.encoder_lr_scale}; "
              f"seeds {','.join(map(str, args.seeds))}.", ""]
     for scene, budgets in summary.items():
@@ -240,11 +242,13 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--budgets", default="5,20,all")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--pretrain-samples", type=int, default=20000)
-    parser.add_argument("--pretrain-epochs", type=int, default=20)
+    parser.add_argument("--pretrain-samples", type=int, default=10000)
+    parser.add_argument("--pretrain-epochs", type=int, default=6)
     parser.add_argument("--pretrain-batch", type=int, default=128)
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--mask-ratio", type=float, default=0.3)
+    parser.add_argument("--normalized-targets", action=argparse.BooleanOptionalAction, default=True,
+                        help="normalised reconstruction targets (mrs:pretrain's NORMALIZED_TARGETS)")
     parser.add_argument("--pretrain-seed", type=int, default=None,
                         help="one pretraining (per arm) with this seed, shared by every fine-tuning seed; "
                              "by default each seed pretrains its own")

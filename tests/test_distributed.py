@@ -40,6 +40,8 @@ change in the weights: |w2 - w1| / |w1 - w0| over all weights (w0 the starting w
 TRAINING = {"PRESET": "tiny", "EPOCHS": 2, "BATCH_SIZE": 25, "LEARNING_RATE": 0.001, "SEED": 3,
             "DEVICE": "cpu", "PRECISION": "fp32"}
 PRETRAIN = {**TRAINING, "SAMPLES": 120}
+MASKING = MaskingSettings(normalized_targets=True)
+"""mrs:pretrain's default pretext task, which the command-line runs here use."""
 FINETUNE = {**TRAINING, "VALIDATION_FRACTION": 0.25, "CLASS_WEIGHTING": True, "ENCODER_LR_FACTOR": 0.5}
 
 
@@ -102,10 +104,10 @@ def pretrained(scene):
     """One process: the reference pretraining, and the checkpoint of the same run canceled after 3 batches."""
     _paths, layers, folder = scene
     reference = folder / "reference.safetensors"
-    jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=PRETRAIN["SAMPLES"],
+    jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=PRETRAIN["SAMPLES"],
                       settings=settings(), output=str(reference), hooks=Hooks())
     with pytest.raises(Canceled):
-        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=PRETRAIN["SAMPLES"],
+        jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=PRETRAIN["SAMPLES"],
                           settings=settings(), output=str(folder / "resumed.safetensors"),
                           hooks=cancel_after(3, "Pretraining:"))
     return reference, folder / "resumed.safetensors"
@@ -221,7 +223,7 @@ def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_
         stopped.group(1))
     start = checkpointed_weights(output)
     for path, resume in ((output, checkpoint), (tmp_path / "reference.safetensors", None)):
-        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=longer["SAMPLES"],
+        jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=longer["SAMPLES"],
                           settings=settings(epochs=longer["EPOCHS"]), output=str(path), hooks=Hooks(), resume=resume)
     assert relative_difference(weights_of(output, model_file.PRETRAINED),
                                weights_of(tmp_path / "reference.safetensors", model_file.PRETRAINED), start) < TOLERANCE
