@@ -77,7 +77,8 @@ def test_the_workflow_pretrains_with_the_pretraining_algorithms_defaults(workflo
         assert value == PRETRAIN.parameter(name).default, name
 
 
-PRETRAIN_STEP = ("SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO")
+PRETRAIN_STEP = ("SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
+                 "NORMALIZED_TARGETS")
 
 
 def test_every_workflow_parameter_has_help(workflow):
