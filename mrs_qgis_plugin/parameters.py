@@ -469,7 +469,9 @@ PRETRAIN = Job(
     "The defaults (10,000 samples, 6 epochs, learning rate 0.001, normalised targets, the small model) "
     "are the recipe chosen by the project's accuracy benchmark; with the small model they take about "
     "4 minutes on one core of a 2-core CPU. The paper model needs about 12 minutes on 2 cores for the "
-    "same samples and is meant for a GPU. The log gives the time left after every epoch.",
+    "same samples and is meant for a GPU. The log gives the time left after every epoch.\n"
+    "On the project's benchmark scenes this pretraining raised the accuracy with about 5 labelled pixels "
+    "per class by about 1 point and made it steadier, and did not raise it with 20 per class.",
     (
         _hsi(),
         _aux(),
