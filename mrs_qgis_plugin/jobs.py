@@ -252,9 +252,20 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     with layers.open(hooks) as scene:
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
+        allowed: Dict[Window, np.ndarray] = {}
+
+        def in_area(tile: Window) -> bool:
+            """Whether the tile has pixels in the area (its pixels are kept for `pool.add`); other tiles
+            are not predicted."""
+            burnt = area.burn(tile)
+            if burnt.any():
+                allowed[tile] = burnt
+            return tile in allowed
+
         for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
-                                                       _tuple(_window(scene, extent))):
-            pool.add(tile, index, confidence, area.burn(tile) if area else None)
+                                                       _tuple(_window(scene, extent)),
+                                                       needed=in_area if area else None):
+            pool.add(tile, index, confidence, allowed.pop(tile, None))
         chosen = pool.choose()
         if len(chosen) == 0:
             where = " in the extent" if extent else ""

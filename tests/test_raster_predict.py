@@ -12,7 +12,7 @@ from osgeo import gdal
 
 from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
-from mrs.mrs_qgis_plugin.raster.predict import predict_scene
+from mrs.mrs_qgis_plugin.raster.predict import predict_scene, predicted_tiles
 from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 from mrs.mrs_qgis_plugin.raster.writers import CONFIDENCE_NODATA
@@ -240,7 +240,7 @@ import json, sys, time
 from pathlib import Path
 sys.path[:0] = json.loads(sys.argv[1])
 from test_raster_predict import CLASSES, HALO, WindowModel, make_scene
-from mrs.mrs_qgis_plugin.raster.predict import predict_scene
+from mrs.mrs_qgis_plugin.raster.predict import predict_scene, predicted_tiles
 
 model, marker = WindowModel(), Path(sys.argv[4])
 
@@ -278,3 +278,18 @@ def test_a_killed_run_leaves_the_old_map_intact(scene, out, tmp_path):
     assert all(name.startswith(".map.tif.") and ".partial" in name for name in leftovers)
     assert {name: (out / name).read_bytes() for name in before} == before
     np.testing.assert_array_equal(read_raster(target).values, expected_maps(scene, WindowModel(seed=7))[0])
+
+
+def test_predicted_tiles_give_the_maps_values_tile_by_tile_and_skip_the_tiles_not_needed(scene):
+    model = WindowModel()
+    expected_classes, expected_confidence = expected_maps(scene, model)
+    values = np.array([info.value for info in CLASSES])
+    model.calls = 0
+    seen = []
+    for tile, index, confidence in predicted_tiles(scene, model, HALO, 8, needed=lambda tile: tile.col == 8):
+        seen.append(tile)
+        rows, cols = slice(tile.row, tile.row + tile.height), slice(tile.col, tile.col + tile.width)
+        np.testing.assert_array_equal(np.where(index >= 0, values[index], 0), expected_classes[rows, cols])
+        np.testing.assert_array_equal(confidence[index >= 0], expected_confidence[rows, cols][index >= 0])
+    assert [(tile.col, tile.row) for tile in seen] == [(8, 0), (8, 8), (8, 16)]
+    assert model.calls == 3

@@ -95,16 +95,19 @@ def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_s
 
 def predicted_tiles(scene: Scene, predictor: Predictor, halo: int, tile_size: int = TILE_SIZE,
                     hooks: Optional[Hooks] = None, window: Optional[Tuple[int, int, int, int]] = None,
-                    window_param: str = "EXTENT") -> Iterator[Tuple[Window, np.ndarray, np.ndarray]]:
+                    window_param: str = "EXTENT", needed: Optional[Callable[[Window], bool]] = None
+                    ) -> Iterator[Tuple[Window, np.ndarray, np.ndarray]]:
     """(tile, class index, confidence) of each tile of `window` in turn, for work that needs the
-    predictions but no map; cancel is checked before every tile, progress reported within each."""
+    predictions but no map; tiles for which `needed(tile)` is False are neither predicted nor yielded.
+    Cancel is checked before every tile, progress reported within each."""
     hooks = hooks or Hooks()
     _window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
     for number, tile in enumerate(blocks):
         hooks.check_cancel()
-        yield (tile, *predict_tile(scene, predictor, halo, tile,
-                                   hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
-    hooks.progress(1.0)
+        if needed is None or needed(tile):
+            yield (tile, *predict_tile(scene, predictor, halo, tile,
+                                       hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
+        hooks.progress((number + 1) / len(blocks))
 
 
 def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
