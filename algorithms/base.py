@@ -308,11 +308,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             message = missing_dependencies_message()
             if message:
                 raise QgsProcessingException(message)
-            from ..mrs_qgis_plugin.runs import use_cpu_threads
-
-            use_cpu_threads(QgsApplication.platform(), hooks)
         try:
             with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks:
+                if self.JOB.needs_torch:
+                    from ..mrs_qgis_plugin.runs import start_torch
+
+                    start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 return self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None
@@ -336,6 +337,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)
         return results
+
+    def device_name(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """The DEVICE value (auto, cpu, cuda:N), or None for a job without one."""
+        if not any(parameter.name == "DEVICE" for parameter in self.JOB.parameters):
+            return None
+        return spec.read(self.JOB.parameter("DEVICE"), self.plain_value(parameters, "DEVICE", context))
 
     def finish(self, values: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Steps after a successful run that only Processing has (none unless a subclass adds them)."""

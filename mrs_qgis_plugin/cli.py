@@ -228,11 +228,11 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
         raise MrsError(missing)
     values = job_values(job, given)
     from ..model_core.hooks import cancel_on_sigterm
-    from .runs import run, use_cpu_threads
+    from .runs import run, start_torch
 
     with cancel_on_sigterm(report.hooks()) as hooks:
         if job.needs_torch:
-            use_cpu_threads("command line", hooks)
+            start_torch("command line", values.get("DEVICE"), hooks)
         results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():

@@ -44,30 +44,47 @@ def requested_threads() -> Optional[int]:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def use_cpu_threads(platform: str, hooks: Hooks) -> int:
-    """Sets torch's CPU threads for a run on `platform` (QGIS' name: desktop, qgis_process, ...) and logs them."""
+def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
+    """What a run of a job that needs torch does before its work: sets torch's CPU threads for
+    `platform` (QGIS' name: desktop, qgis_process, ...), logs the device DEVICE names and why
+    (the log's first line; `device` None for a job without DEVICE), then the threads.
+    Returns the threads; raises DeviceError when the device is not there."""
     import torch
 
     cores = available_cores()
     threads = requested_threads() or cpu_threads(platform, cores)
     torch.set_num_threads(threads)
+    if device is not None:
+        choose_device(device, hooks)
     hooks.log(f"CPU threads: {threads} of {cores} cores.")
     return threads
 
 
 def choose_device(name: str, hooks: Hooks) -> Any:
-    """The torch device DEVICE names, logged with the reason for an automatic CPU choice;
+    """The torch device DEVICE names, logged in one line with why it was chosen;
     raises DeviceError when it is not there."""
     import torch
 
     from ..model_core.device import describe_device, resolve_device
 
     device = resolve_device(name)
-    if name == "auto" and device.type == "cpu":
-        why = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
-        hooks.log(f"Device auto: the CPU, because {why} (torch {torch.__version__}).")
-    hooks.log(f"Device: {describe_device(device)}.")
+    if name != "auto":
+        why = "as DEVICE asks"
+    elif device.type == "cuda":
+        count = torch.cuda.device_count()
+        why = f"chosen by DEVICE auto: the first of the {count} CUDA GPU{'s' if count > 1 else ''} torch sees"
+    else:
+        missing = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
+        why = f"chosen by DEVICE auto because {missing} (torch {torch.__version__})"
+    hooks.log(f"Device: {describe_device(device)}, {why}.")
     return device
+
+
+def _device(values: Values) -> str:
+    """DEVICE as a torch device name ("cpu", "cuda:0"): the device `start_torch` logged."""
+    from ..model_core.device import resolve_device
+
+    return str(resolve_device(values["DEVICE"]))
 
 
 def _layers(values: Values) -> Any:
@@ -94,7 +111,7 @@ def _train_settings(values: Values, hooks: Hooks, **extra: Any) -> Any:
     from ..model_core.training import TrainSettings
 
     return TrainSettings(epochs=values["EPOCHS"], batch_size=values["BATCH_SIZE"], lr=values["LEARNING_RATE"],
-                         seed=values["SEED"], device=str(choose_device(values["DEVICE"], hooks)),
+                         seed=values["SEED"], device=_device(values),
                          precision=values["PRECISION"], **extra)
 
 
@@ -151,7 +168,7 @@ def _classify(values: Values, hooks: Hooks) -> Dict[str, Any]:
         confidence=values.get("OUTPUT_CONFIDENCE"),
         tile_size=values["TILE_SIZE"],
         batch_size=values.get("BATCH_SIZE"),
-        device=str(choose_device(values["DEVICE"], hooks)),
+        device=_device(values),
         precision=values["PRECISION"],
         hooks=hooks,
         extent=values.get("EXTENT"),
@@ -176,7 +193,7 @@ def _suggest(values: Values, hooks: Hooks) -> Dict[str, Any]:
         mask_name=mask.name if mask else "",
         tile_size=values["TILE_SIZE"],
         batch_size=values.get("BATCH_SIZE"),
-        device=str(choose_device(values["DEVICE"], hooks)),
+        device=_device(values),
         precision=values["PRECISION"],
     )
     return {"OUTPUT": result["path"], "COUNT": result["count"]}

@@ -7,7 +7,8 @@ from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingExcepti
 from mrs.algorithms.base import MrsAlgorithm, hooks_from_feedback
 from mrs.model_core.errors import Canceled, InputError
 from mrs.mrs_qgis_plugin.parameters import CLASSIFY, Job
-from mrs.mrs_qgis_plugin.runs import available_cores, choose_device, cpu_threads
+from mrs.model_core.device import resolve_device
+from mrs.mrs_qgis_plugin.runs import available_cores, cpu_threads
 
 
 class RecordingFeedback(QgsProcessingFeedback):
@@ -39,9 +40,9 @@ def scripted(work) -> ScriptedAlgorithm:
 
 
 def device_work(parameters, context, hooks):
-    """The device the DEVICE value chooses, as a run reads and logs it."""
+    """The device the DEVICE value chooses, as a run reads it."""
     device = ScriptedAlgorithm().value(ScriptedAlgorithm.JOB.parameter("DEVICE"), parameters, context, None)
-    return {"DEVICE": str(choose_device(device, hooks))}
+    return {"DEVICE": str(resolve_device(device))}
 
 
 def test_hooks_report_progress_in_percent_log_lines_and_cancel():
@@ -107,20 +108,24 @@ def test_other_errors_are_not_disguised():
         scripted(work).processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
 
 
-def test_the_device_choice_is_logged():
+def test_the_logs_first_line_says_which_device_is_used_and_why():
     algorithm = scripted(device_work)
     feedback = RecordingFeedback()
     result = algorithm.processAlgorithm({"DEVICE": "cpu"}, QgsProcessingContext(), feedback)
     assert result == {"DEVICE": "cpu"}
-    assert f"Device: cpu ({torch.get_num_threads()} threads)." in feedback.infos
+    assert feedback.infos[0] == f"Device: cpu ({torch.get_num_threads()} threads), as DEVICE asks."
+    assert feedback.infos[1].startswith("CPU threads: ")
 
     feedback = RecordingFeedback()
     result = algorithm.processAlgorithm({"DEVICE": "auto"}, QgsProcessingContext(), feedback)
     if torch.cuda.is_available():
         assert result == {"DEVICE": "cuda"}
+        assert feedback.infos[0].startswith("Device: cuda (") and ", chosen by DEVICE auto: the first of the " in feedback.infos[0]
     else:
         assert result == {"DEVICE": "cpu"}
-        assert any(line.startswith("Device auto: the CPU, because") for line in feedback.infos)
+        why = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
+        assert feedback.infos[0] == (f"Device: cpu ({torch.get_num_threads()} threads), chosen by DEVICE auto "
+                                     f"because {why} (torch {torch.__version__}).")
 
 
 def test_a_missing_gpu_is_a_processing_error_naming_the_device():

@@ -133,7 +133,7 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
     assert re.fullmatch(r"Pretraining epoch 2/2, about \d+m\d\ds left", pretrained.log.texts[1])
     assert len(pretrained.log.texts) == 2
-    assert f"Device: {describe_device(resolve_device('auto'))}." in pretrained.log.infos
+    assert pretrained.log.infos[0].startswith(f"Device: {describe_device(resolve_device('auto'))}, chosen by DEVICE auto")
     assert not os.path.exists(checkpoint_path_for(pretrained.path))
 
 

@@ -87,7 +87,8 @@ def test_pretrain_on_the_command_line(pretrained, folder):
     assert math.isfinite(results["FINAL_LOSS"])
     assert results["FINAL_LOSS"] == pytest.approx(metadata["training"]["final_loss"])
     assert any(line.startswith("Pretraining epoch 2/2: loss ") for line in pretrained["log"]["info"])
-    assert "CPU threads: 1 of" in pretrained["log"]["info"][0]
+    assert pretrained["log"]["info"][0].startswith("Device: ")
+    assert "CPU threads: 1 of" in pretrained["log"]["info"][1]
 
 
 def test_finetune_on_the_command_line(finetuned):
