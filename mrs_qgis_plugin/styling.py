@@ -1,54 +1,99 @@
-"""Styling the rasters an algorithm writes when Processing loads them into a project.
+"""Styling the layers an algorithm writes when Processing loads them into a project.
 
 The raster writers put a `.qml` style beside every map they write (a paletted
 renderer with the class names and colours for a class map, a colour ramp for a
-confidence raster). Processing loads an output into the project only after the
-algorithm has finished (Toolbox with "Open output file", `runAndLoadResults`,
-a model run from its dialog), and calls the post-processor registered for it
-then, in the main thread; the post-processor applies that style.
+confidence raster); the points of 'Where to label next' get a style made here.
+Processing loads an output into the project only after the algorithm has finished
+(Toolbox with "Open output file", `runAndLoadResults`, a model run from its
+dialog), and calls the post-processor registered for it then, in the main thread;
+the post-processor applies the style.
 """
 
-from typing import List
+from typing import Callable, List, Optional
 
 from qgis.core import (
     QgsMapLayer,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsSingleSymbolRenderer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsVectorLayerSimpleLabeling,
 )
+from qgis.PyQt.QtGui import QColor
 
 from .raster.writers import qml_path
 
+# Magenta: no class colour of the plugin's palettes, visible on every one of them.
+SUGGESTION_COLOR = "#e6007e"
+# Applies a style to a layer; returns why it could not, or "".
+Styler = Callable[[QgsMapLayer], str]
 
-class StyleFromSidecar(QgsProcessingLayerPostProcessorInterface):
-    """Applies a raster's `.qml` sidecar to the layer Processing has just loaded."""
 
-    def __init__(self, style_path: str) -> None:
+class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Styles the layer Processing has just loaded."""
+
+    def __init__(self, styler: Styler) -> None:
         super().__init__()
-        self.style_path = style_path
+        self.styler = styler
 
     def postProcessLayer(  # noqa: N802 - QGIS API name
         self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> None:
         _PENDING.remove(self)
-        message, loaded = layer.loadNamedStyle(self.style_path)
-        if not loaded:
-            feedback.reportError(f"The style {self.style_path} could not be applied to '{layer.name()}': {message}")
+        problem = self.styler(layer)
+        if problem:
+            feedback.reportError(problem)
             return
         layer.triggerRepaint()
 
 
 # Processing holds a post-processor by a C++ pointer only: Python keeps each one
 # alive here until it has run.
-_PENDING: List[StyleFromSidecar] = []
+_PENDING: List[StyleOnLoad] = []
 
 
-def style_when_loaded(context: QgsProcessingContext, raster_path: str) -> bool:
-    """Have the raster at `raster_path` styled by its `.qml` sidecar when Processing loads it;
-    False when Processing will not load it (a plain file output, qgis_process)."""
-    if not raster_path or not context.willLoadLayerOnCompletion(raster_path):
+def sidecar_style(raster_path: str) -> Styler:
+    """The raster's `.qml` sidecar, written beside it by the raster writers."""
+    style_path = qml_path(raster_path)
+
+    def apply(layer: QgsMapLayer) -> str:
+        message, loaded = layer.loadNamedStyle(style_path)
+        return "" if loaded else f"The style {style_path} could not be applied to '{layer.name()}': {message}"
+
+    return apply
+
+
+def suggestion_style(layer: QgsMapLayer) -> str:
+    """Suggested points: open magenta circles, so that the map shows through, labelled with their rank."""
+    symbol = QgsMarkerSymbol.createSimple({"name": "circle", "color": "255,255,255,0", "outline_color": SUGGESTION_COLOR,
+                                           "outline_width": "0.8", "size": "4"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    labels = QgsPalLayerSettings()
+    labels.fieldName = "mrs_rank" if layer.fields().indexOf("mrs_rank") >= 0 else "rank"
+    labels.placement = QgsPalLayerSettings.AroundPoint
+    text = QgsTextFormat()
+    text.setSize(9)
+    text.setColor(QColor(SUGGESTION_COLOR))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setColor(QColor("white"))
+    text.setBuffer(buffer)
+    labels.setFormat(text)
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(labels))
+    layer.setLabelsEnabled(True)
+    return ""
+
+
+def style_when_loaded(context: QgsProcessingContext, path: str, styler: Optional[Styler] = None) -> bool:
+    """Have the layer at `path` styled by `styler` (by default a raster's `.qml` sidecar) when Processing
+    loads it; False when Processing will not load it (a plain file output, qgis_process)."""
+    if not path or not context.willLoadLayerOnCompletion(path):
         return False
-    processor = StyleFromSidecar(qml_path(raster_path))
+    processor = StyleOnLoad(styler or sidecar_style(path))
     _PENDING.append(processor)
-    context.layerToLoadOnCompletionDetails(raster_path).setPostProcessor(processor)
+    context.layerToLoadOnCompletionDetails(path).setPostProcessor(processor)
     return True

@@ -213,3 +213,21 @@ def test_a_classifier_trained_on_class_names_gets_a_text_class_field(trained, tm
     run("mrs:suggest", {"MODEL": str(tmp_path / "named.safetensors"), **scene_layers(trained.scene), "POINTS": 2,
                         "OUTPUT": output})
     assert read_points(output).fields["class_name"] == "String"
+
+
+def test_the_points_are_loaded_as_magenta_rings_labelled_with_their_rank(trained, tmp_path):
+    from qgis.core import QgsProject
+
+    from mrs.mrs_qgis_plugin.styling import SUGGESTION_COLOR
+    from processing_helpers import run_and_load
+
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    run_and_load("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "POINTS": 3,
+                                 "OUTPUT": str(tmp_path / "next.gpkg")})
+    (layer,) = project.mapLayers().values()
+    symbol = layer.renderer().symbol()
+    assert layer.name() == "Suggested points" and layer.featureCount() == 3
+    assert symbol.symbolLayer(0).strokeColor().name() == SUGGESTION_COLOR and symbol.color().alpha() == 0
+    assert layer.labelsEnabled() and layer.labeling().settings().fieldName == "rank"
+    project.removeAllMapLayers()
