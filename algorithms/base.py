@@ -96,12 +96,17 @@ def _layers_parameter(parameter: spec.Parameter) -> QgsProcessingParameterMultip
     return definition
 
 
-def model_file_default(parameter: spec.Parameter) -> Optional[str]:
-    """In the desktop, a model-file output defaults to a new file named after it ('Pretrained model'
-    -> pretrained_model.safetensors) that outlives QGIS; other outputs have no default."""
-    if parameter.file_filter != spec.MODEL_FILE_FILTER:
+def lasting_default(parameter: spec.Parameter) -> Optional[str]:
+    """In the desktop, an output that holds work (a model file; points an analyst fills in) defaults to a
+    new file named after it ('Pretrained model' -> pretrained_model.safetensors) that outlives QGIS;
+    other outputs have no default."""
+    if parameter.file_filter == spec.MODEL_FILE_FILTER:
+        extension = spec.MODEL_FILE_EXTENSION
+    elif parameter.kind == spec.VECTOR_OUT:
+        extension = "gpkg"
+    else:
         return None
-    return default_output_path(parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION)
+    return default_output_path(parameter.description.lower().replace(" ", "_"), extension)
 
 
 def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
@@ -132,12 +137,13 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
             name, description, QgsProcessingParameterFile.File, extension=parameter.extension, optional=optional),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
-            name, description, parameter.file_filter, defaultValue=model_file_default(parameter),
+            name, description, parameter.file_filter, defaultValue=lasting_default(parameter),
             optional=optional, createByDefault=not optional),
         spec.RASTER_OUT: lambda: QgsProcessingParameterRasterDestination(
             name, description, optional=optional, createByDefault=not optional),
         spec.VECTOR_OUT: lambda: QgsProcessingParameterVectorDestination(
-            name, description, QgsProcessing.TypeVectorPoint, optional=optional, createByDefault=not optional),
+            name, description, QgsProcessing.TypeVectorPoint, defaultValue=lasting_default(parameter),
+            optional=optional, createByDefault=not optional),
         spec.FOLDER_OUT: lambda: QgsProcessingParameterFolderDestination(
             name, description, optional=optional, createByDefault=not optional),
     }

@@ -602,7 +602,10 @@ SUGGEST = Job(
         *_prediction(),
         _seed("order of pixels of equal confidence"),
         Parameter("OUTPUT", "Suggested points", VECTOR_OUT,
-                  "A GeoPackage of points at the centres of the suggested pixels, least confident first."),
+                  "A GeoPackage of points at the centres of the suggested pixels, least confident first. In "
+                  "QGIS' dialogs it is saved by default as a new file next to the project (or, while the project "
+                  "is not saved, in Processing's output folder), never to a temporary file, so that the classes "
+                  "filled in are kept."),
     ),
     (Output("COUNT", "Number of points written"),),
 )

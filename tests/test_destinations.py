@@ -1,7 +1,8 @@
-"""Where model files go by default: never a temporary file in the desktop."""
+"""Where model files and suggested points go by default: never a temporary file in the desktop."""
 
 from mrs.algorithms.finetune import FinetuneAlgorithm
 from mrs.algorithms.pretrain import PretrainAlgorithm
+from mrs.algorithms.suggest import SuggestAlgorithm
 from mrs.mrs_qgis_plugin import destinations
 from mrs.mrs_qgis_plugin.destinations import persistent_folder, unused_path
 
@@ -30,14 +31,16 @@ def test_model_outputs_default_to_a_new_file_in_the_desktop_and_stay_temporary_e
     monkeypatch.setattr(destinations, "persistent_folder", lambda *_: str(tmp_path))
     (tmp_path / "classifier_model.safetensors").write_bytes(b"")
     defaults = {}
-    for algorithm_class in (PretrainAlgorithm, FinetuneAlgorithm):
+    for algorithm_class in (PretrainAlgorithm, FinetuneAlgorithm, SuggestAlgorithm):
         algorithm = algorithm_class()
         algorithm.initAlgorithm()
         defaults[algorithm.id()] = algorithm.parameterDefinition("OUTPUT").defaultValue()
         assert "never to a temporary file" in algorithm.parameterDefinition("OUTPUT").help()
     assert defaults == {"pretrain": str(tmp_path / "pretrained_model.safetensors"),
-                        "finetune": str(tmp_path / "classifier_model_2.safetensors")}
+                        "finetune": str(tmp_path / "classifier_model_2.safetensors"),
+                        "suggest": str(tmp_path / "suggested_points.gpkg")}
     monkeypatch.undo()
-    algorithm = PretrainAlgorithm()
-    algorithm.initAlgorithm()
-    assert algorithm.parameterDefinition("OUTPUT").defaultValue() is None
+    for algorithm_class in (PretrainAlgorithm, SuggestAlgorithm):
+        algorithm = algorithm_class()
+        algorithm.initAlgorithm()
+        assert algorithm.parameterDefinition("OUTPUT").defaultValue() is None
