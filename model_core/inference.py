@@ -17,7 +17,7 @@ import torch
 from .device import resolve_device, resolve_precision
 from .errors import InputError
 from .hooks import Hooks
-from .loading import Classifier, load_classifier
+from .loading import Classifier
 from .model import SSMAEClassifier
 from .preprocessing import Normalizer
 
@@ -64,11 +64,6 @@ class TilePredictor:
     @classmethod
     def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":
         return cls(classifier.model, classifier.normalizer, **options)
-
-    @classmethod
-    def from_file(cls, path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
-                  **options) -> "TilePredictor":
-        return cls.from_classifier(load_classifier(path, n_hsi, n_aux), **options)
 
     def _cnn_map(self, tile: torch.Tensor) -> torch.Tensor:
         """CNN features (dim, H, W) of the tile's core, strip by strip to bound memory."""

@@ -270,12 +270,3 @@ class SSMAEClassifier(nn.Module):
         embedded = self.spatial_embedding(x).flatten(1, 2)
         return self.classify(x, embedded, self.cnn_features(x)[:, :, 0, 0])
 
-
-def load_pretrained_encoder(classifier: SSMAEClassifier, encoder_state: dict) -> None:
-    """Copy a pretraining run's encoder weights into a classifier (strict: every tensor)."""
-    classifier.encoder.load_state_dict(encoder_state, strict=True)
-
-
-def encoder_state(model: nn.Module) -> dict:
-    return {name: tensor for name, tensor in model.encoder.state_dict().items()}
-

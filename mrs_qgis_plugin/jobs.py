@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 
 from ..model_core import distributed, model_file
 from ..model_core.config import preset as preset_config
@@ -221,7 +220,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
                                               batch_size=batch_size, hooks=hooks)
     hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
               f"{len(classifier.classes)} classes) on {predictor.device}, "
-              f"{'bfloat16' if predictor.dtype == torch.bfloat16 else 'float32'}, "
+              f"{str(predictor.dtype).replace('torch.', '')}, "
               f"batches of {predictor.batch_size} pixels.")
     return predictor, [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
 

@@ -1,5 +1,6 @@
 import os
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,7 +21,6 @@ from mrs.mrs_qgis_plugin.raster.writers import (
     confidence_raster,
     qml_path,
     read_classes,
-    write_class_qml,
 )
 
 CLASSES = [ClassInfo(1, "Water & <river>", "#1f78b4"), ClassInfo(3, "Forêt", "#33A02C"), ClassInfo(4, "Urban", "#e31a1c")]
@@ -128,12 +128,12 @@ def test_class_qml_lists_every_class_value_name_and_colour():
     assert entries == _as_tuples(CLASSES)
 
 
-def test_write_class_qml_styles_a_map_without_colour_table(tmp_path):
+def test_the_class_style_alone_styles_a_map_without_colour_table(tmp_path):
     path = tmp_path / "plain.tif"
     ds = gdal.GetDriverByName("GTiff").Create(str(path), 2, 2, 1, gdal.GDT_Byte)
     ds.GetRasterBand(1).WriteArray(np.array([[1, 3], [4, 1]], dtype=np.uint8))
     ds = None
-    write_class_qml(qml_path(str(path)), CLASSES)
+    Path(qml_path(str(path))).write_text(class_qml(CLASSES), encoding="utf-8")
 
     assert sorted(os.listdir(tmp_path)) == ["plain.qml", "plain.tif"]
     assert qgis_style(path).classes == _as_tuples(CLASSES)

@@ -22,7 +22,7 @@ import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import atomic_output, fsync_file, output_mode, publish, remove_stale_temporaries, write_error
+from ...model_core.atomic import fsync_file, output_mode, publish, remove_stale_temporaries, write_error
 from ...model_core.errors import InputError
 from .samples import ClassInfo
 from .sources import category_names, gdal_pam, open_raster
@@ -322,12 +322,6 @@ def confidence_qml() -> str:
     for value, color in _CONFIDENCE_RAMP:
         ET.SubElement(shader, "item", value=f"{value:g}", color=color, alpha="255", label=f"{value:g}")
     return _qml(renderer)
-
-
-def write_class_qml(path: str, classes: Sequence[ClassInfo]) -> None:
-    """Write (atomically) the class-map style to `path`, a `.qml` file."""
-    with atomic_output(path, ".qml") as partial:
-        _write_text(partial, class_qml(classes))
 
 
 def class_raster(
