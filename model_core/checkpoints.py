@@ -10,6 +10,7 @@ from torch import nn
 
 from . import model_file
 from .errors import ModelFileError
+from .names import Names
 from .settings import TrainSettings
 
 def checkpoint_path_for(output_path: str) -> str:
@@ -35,8 +36,8 @@ class Checkpointer:
     """Writes and reads the resumable state of one run."""
 
     def __init__(self, path: Optional[str], phase: str, settings: TrainSettings, fingerprint: str,
-                 description: Mapping[str, Any]) -> None:
-        self.path, self.phase, self.settings = path, phase, settings
+                 description: Mapping[str, Any], names: Names = Names()) -> None:
+        self.path, self.phase, self.settings, self.names = path, phase, settings, names
         self.fingerprint, self.description = fingerprint, dict(description)
         self.saved_at = time.monotonic()
 
@@ -64,7 +65,8 @@ class Checkpointer:
     def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
                 ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
         """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
-        tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], "RESUME")
+        what = self.names.resume
+        tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names)
         info = meta.get("checkpoint")
         info = info if isinstance(info, dict) else {}
         saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
@@ -79,9 +81,9 @@ class Checkpointer:
         if info.get("fingerprint") != self.fingerprint:
             problems.append("its training samples differ from this run's (other layers, extent or seed)")
         if problems:
-            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' does not continue this run: "
+            raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
-                                 "or start without RESUME.")
+                                 f"or start without {what}.")
         try:
             state = _loop_state(info["state"])
             generator = tensors.get("rng.generator")
@@ -97,8 +99,8 @@ class Checkpointer:
                 states.setdefault(int(index), {})[key] = tensor
             optimizer.load_state_dict({"state": states, "param_groups": info["param_groups"]})
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise ModelFileError(f"RESUME: the checkpoint '{resume_path}' is incomplete or damaged "
-                                 f"({' '.join(str(error).split())[:200]}). Start without RESUME.") from None
+            raise ModelFileError(f"{what}: the checkpoint '{resume_path}' is incomplete or damaged "
+                                 f"({' '.join(str(error).split())[:200]}). Start without {what}.") from None
         return state, generator, best
 
 

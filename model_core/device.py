@@ -5,12 +5,13 @@ from typing import Optional
 import torch
 
 from .errors import DeviceError
+from .names import Names
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'."""
+def resolve_device(name: str = "auto", what: str = Names.device) -> torch.device:
+    """'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'; `what` names the setting in messages."""
     text = (name or "auto").strip().lower()
     if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -19,15 +20,15 @@ def resolve_device(name: str = "auto") -> torch.device:
     if text == "cuda" or text.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise DeviceError(
-                f"DEVICE is '{name}', but this PyTorch ({torch.__version__}) sees no CUDA GPU. "
+                f"{what} is '{name}', but this PyTorch ({torch.__version__}) sees no CUDA GPU. "
                 "Choose 'cpu' or 'auto', or install a CUDA build of PyTorch and a GPU driver.")
         index = text.partition(":")[2]
         if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
             raise DeviceError(
-                f"DEVICE is '{name}', but the GPUs are numbered 0 to "
+                f"{what} is '{name}', but the GPUs are numbered 0 to "
                 f"{torch.cuda.device_count() - 1}. Choose one of them, or 'cuda'.")
         return torch.device(text)
-    raise DeviceError(f"DEVICE '{name}' is not known; use auto, cpu, cuda or cuda:N.")
+    raise DeviceError(f"{what} '{name}' is not known; use auto, cpu, cuda or cuda:N.")
 
 
 def describe_device(device: torch.device) -> str:

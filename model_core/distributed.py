@@ -52,7 +52,7 @@ class Context:
         if self.local_rank >= torch.cuda.device_count():
             raise DeviceError(f"torchrun started process {self.local_rank} of this machine, but PyTorch sees "
                               f"{torch.cuda.device_count()} GPUs. Start at most one process per GPU "
-                              "(--nproc-per-node), or choose DEVICE cpu.")
+                              "(--nproc-per-node), or train on the CPU.")
         return torch.device("cuda", self.local_rank)
 
     def shares(self, count: int) -> List[Tuple[int, int]]:

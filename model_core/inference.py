@@ -50,7 +50,7 @@ class TilePredictor:
                  precision: str = "auto", batch_size: Optional[int] = None,
                  hooks: Optional[Hooks] = None) -> None:
         if batch_size is not None and batch_size < 1:
-            raise InputError(f"BATCH_SIZE must be at least 1; got {batch_size}.")
+            raise InputError(f"The batch size must be at least 1; got {batch_size}.")
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device) or torch.float32
         # A bfloat16 copy of the weights: no casts per product, activations stay bf16.

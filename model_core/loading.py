@@ -20,6 +20,7 @@ from . import MAX_CLASS_VALUE, model_file
 from .config import ModelConfig
 from .errors import ModelFileError
 from .model import SSEncoder, SSMAEClassifier
+from .names import Names
 from .preprocessing import Normalizer
 
 MAX_BANDS = 2048
@@ -113,13 +114,13 @@ def _is_class(item: Any) -> bool:
             and _COLOR.fullmatch(item["color"]) is not None)
 
 
-def _classes(metadata: Mapping[str, Any], path: str, what: str) -> List[Dict[str, Any]]:
+def _classes(metadata: Mapping[str, Any], path: str, what: str, names: Names) -> List[Dict[str, Any]]:
     classes = metadata.get("classes")
     if (not isinstance(classes, list) or len(classes) < 2 or not all(_is_class(item) for item in classes)
             or len({item["value"] for item in classes}) != len(classes)):
         raise ModelFileError(
             f"{what}: '{path}' does not list its classes (at least two, each with its own whole value from 1 to "
-            f"{MAX_CLASS_VALUE}, a name and a colour '#rrggbb'). Re-create it with mrs:finetune.")
+            f"{MAX_CLASS_VALUE}, a name and a colour '#rrggbb'). Re-create it with {names.finetune}.")
     return classes
 
 
@@ -201,13 +202,13 @@ class Pretrained:
 
 
 def load_pretrained(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
-                    what: str = "PRETRAINED") -> Pretrained:
+                    what: str = "The pretrained model", names: Names = Names()) -> Pretrained:
     """The encoder weights of a pretraining model file, checked to fit its configuration and bands."""
-    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what)
+    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
     encoder = model_file.prefixed(tensors, "encoder")
     if not encoder:
-        raise ModelFileError(f"{what}: '{path}' holds no encoder weights. Re-create it with mrs:pretrain.")
+        raise ModelFileError(f"{what}: '{path}' holds no encoder weights. Re-create it with {names.pretrain}.")
     _check_weights(encoder, path, what)
     _build(lambda: SSEncoder(config, file_hsi + file_aux), encoder, path, what)
     return Pretrained(config, normalizer, encoder, metadata)
@@ -222,11 +223,11 @@ class Classifier:
 
 
 def load_classifier(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
-                    what: str = "MODEL") -> Classifier:
+                    what: str = "The model file", names: Names = Names()) -> Classifier:
     """The classifier in eval mode on the CPU, its normaliser and classes."""
-    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what)
+    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
-    classes = _classes(metadata, path, what)
+    classes = _classes(metadata, path, what, names)
     _check_weights(tensors, path, what)
     model = _build(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)), tensors, path, what)
     return Classifier(model.eval(), normalizer, classes, metadata)

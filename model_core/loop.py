@@ -16,6 +16,7 @@ from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled
 from .hooks import Hooks
+from .names import Names
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
 from .train_data import Samples
@@ -103,7 +104,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     run.save(state, generator)
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
-                      f"'{run.checkpointer.path}' resumes the run (RESUME).")
+                      f"'{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume}).")
     raise Canceled()
 
 
@@ -154,7 +155,7 @@ def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
 
 def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,
                  description: Mapping[str, Any], checkpoint_path: Optional[str] = None,
-                 resume_path: Optional[str] = None) -> TrainResult:
+                 resume_path: Optional[str] = None, names: Names = Names()) -> TrainResult:
     """Train `model` in place; on return it holds the selected (or last) epoch's weights.
 
     On cancel, a checkpoint of the last finished batch is written (when
@@ -172,7 +173,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     net = context.wrap(model, device)
     optimizer = make_optimizer(model, settings)
     checkpointer = Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
-                                 samples.fingerprint(), description)
+                                 samples.fingerprint(), description, names)
     run = Run(model, net, context, phase, samples.to(device), optimizer, settings, schedule, device, dtype,
               checkpointer, hooks)
     state, generator_state = LoopState(), None

@@ -29,29 +29,33 @@ from safetensors.torch import save as serialize
 from . import __version__
 from .atomic import atomic_output
 from .errors import ModelFileError
+from .names import Names
 
 FORMAT = "mrs-ssmae"
 FORMAT_VERSION = 1
 METADATA_KEY = "mrs"
 PRETRAINED, CLASSIFIER, CHECKPOINT = "pretrained", "classifier", "checkpoint"
-KIND_LABELS = {
-    PRETRAINED: "a pretraining model (made by mrs:pretrain)",
-    CLASSIFIER: "a trained classifier (made by mrs:finetune)",
-    CHECKPOINT: "a training checkpoint",
-}
-_KIND_ADVICE = {
-    PRETRAINED: "give it to mrs:finetune as PRETRAINED",
-    CLASSIFIER: "use it with mrs:classify",
-    CHECKPOINT: "give it as RESUME to the run that wrote it",
-}
+KINDS = (PRETRAINED, CLASSIFIER, CHECKPOINT)
+
+
+def kind_label(kind: str, names: Names) -> str:
+    return {PRETRAINED: f"a pretraining model (made by {names.pretrain})",
+            CLASSIFIER: f"a trained classifier (made by {names.finetune})",
+            CHECKPOINT: "a training checkpoint"}[kind]
+
+
+def _kind_advice(kind: str, names: Names) -> str:
+    return {PRETRAINED: f"give it to {names.finetune} as {names.pretrained}",
+            CLASSIFIER: f"use it with {names.classify}",
+            CHECKPOINT: f"give it as {names.resume} to the run that wrote it"}[kind]
 _PICKLE_SIGNATURES = (b"\x80", b"PK\x03\x04")
 _HEADER_START = 8
 
 
 def save(path: str, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]) -> None:
     """Write tensors and metadata (which must name its `kind`) to `path` atomically."""
-    if metadata.get("kind") not in KIND_LABELS:
-        raise ValueError(f"A model file needs a kind among {sorted(KIND_LABELS)}.")
+    if metadata.get("kind") not in KINDS:
+        raise ValueError(f"A model file needs a kind among {sorted(KINDS)}.")
     document = {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "software_version": __version__,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -69,7 +73,7 @@ def _describe(path: str, what: str) -> str:
     return f"{what}: '{path}'"
 
 
-def _refuse_pickle(path: str, what: str) -> None:
+def _refuse_pickle(path: str, what: str, names: Names) -> None:
     """Refuse a pickle or zip archive by its signature.
 
     A safetensors file starts with its header's length, whose first byte may be a pickle's
@@ -81,14 +85,14 @@ def _refuse_pickle(path: str, what: str) -> None:
         raise ModelFileError(
             f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "
             "file. Such files can run code when opened, so it was not read. Use a .safetensors "
-            "file written by mrs:pretrain or mrs:finetune.")
+            f"file written by {names.pretrain} or {names.finetune}.")
 
 
-def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -> Dict[str, Any]:
+def _check_document(document: Any, path: str, what: str, kinds: Sequence[str], names: Names) -> Dict[str, Any]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(
             f"{_describe(path, what)} is a safetensors file but not an MRS model file. "
-            "Use a file written by mrs:pretrain or mrs:finetune.")
+            f"Use a file written by {names.pretrain} or {names.finetune}.")
     version = document.get("format_version")
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise ModelFileError(
@@ -97,10 +101,10 @@ def _check_document(document: Any, path: str, what: str, kinds: Sequence[str]) -
             "version of the plugin, or use the plugin version that wrote it.")
     kind = document.get("kind")
     if kind not in kinds:
-        wanted = " or ".join(KIND_LABELS[k] for k in kinds)
-        known = isinstance(kind, str) and kind in KIND_LABELS
-        found = KIND_LABELS[kind] if known else f"of unknown kind {kind!r:.40}"
-        advice = _KIND_ADVICE[kind] if known else "use a file written by this plugin"
+        wanted = " or ".join(kind_label(k, names) for k in kinds)
+        known = isinstance(kind, str) and kind in KINDS
+        found = kind_label(kind, names) if known else f"of unknown kind {kind!r:.40}"
+        advice = _kind_advice(kind, names) if known else "use a file written by this plugin"
         raise ModelFileError(
             f"{_describe(path, what)} is {found}, but {wanted} is needed here; {advice}.")
     return document
@@ -120,12 +124,12 @@ def _not_a_file(path: str) -> Optional[str]:
     return next((f"is {name}, not a file" for test, name in kinds if test(mode)), None)
 
 
-def _open_checked(path: str, what: str, kinds: Sequence[str]):
+def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     problem = _not_a_file(path)
     if problem:
         raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")
     try:
-        _refuse_pickle(path, what)
+        _refuse_pickle(path, what, names)
         handle = safe_open(path, framework="pt", device="cpu")
         text = (handle.metadata() or {}).get(METADATA_KEY)
         document = json.loads(text) if text is not None else None
@@ -133,17 +137,20 @@ def _open_checked(path: str, what: str, kinds: Sequence[str]):
         raise ModelFileError(
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None
-    return handle, _check_document(document, path, what, kinds)
+    return handle, _check_document(document, path, what, kinds, names)
 
 
-def read_metadata(path: str, kinds: Sequence[str], what: str = "MODEL") -> Dict[str, Any]:
-    """The metadata of a model file of one of `kinds`; `what` names the parameter in messages."""
-    return _open_checked(path, what, kinds)[1]
+def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",
+                  names: Names = Names()) -> Dict[str, Any]:
+    """The metadata of a model file of one of `kinds`; `what` names the parameter in messages,
+    `names` the steps and parameters they mention."""
+    return _open_checked(path, what, kinds, names)[1]
 
 
-def load(path: str, kinds: Sequence[str], what: str = "MODEL") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+def load(path: str, kinds: Sequence[str], what: str = "The model file",
+         names: Names = Names()) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
     """Tensors (on the CPU) and metadata of a model file of one of `kinds`."""
-    handle, document = _open_checked(path, what, kinds)
+    handle, document = _open_checked(path, what, kinds, names)
     try:
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}
     except (SafetensorError, OSError, ValueError) as error:

@@ -20,6 +20,7 @@ from .errors import InputError
 from .hooks import Hooks
 from .loop import Phase, TrainResult, run_training, train_one_epoch
 from .model import SSMAE, SSMAEClassifier
+from .names import Names
 from .phases import FinetunePhase, PretrainPhase, balanced_class_weights, predict_logits
 from .schedule import Schedule, learning_rate
 from .settings import MASKING_STRATEGIES, MaskingSettings, TrainSettings
@@ -71,13 +72,15 @@ def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, An
 
 def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings: MaskingSettings,
              settings: TrainSettings, description: Mapping[str, Any], hooks: Optional[Hooks] = None,
-             checkpoint_path: Optional[str] = None, resume_path: Optional[str] = None) -> Trained:
+             checkpoint_path: Optional[str] = None, resume_path: Optional[str] = None,
+             names: Names = Names()) -> Trained:
     """Pretrain SS-MAE on normalised patches (N, C, P, P), an array or `Samples` read batch
     by batch; returns the model and the metadata of its file.
 
     `description` carries what the caller knows about the data (preset, band names,
     wavelengths, layer names, normalisation). With `checkpoint_path` the run keeps a
-    checkpoint there (see `checkpoints`) that `resume_path` continues.
+    checkpoint there (see `checkpoints`) that `resume_path` continues; `names` are the
+    caller's names in messages.
     """
     hooks = hooks or Hooks()
     masking_settings.validate()
@@ -91,7 +94,7 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi),
             "masking": masking_settings.to_dict()}
     result = run_training(model, PretrainPhase(masking_settings), samples, settings, hooks,
-                          meta, checkpoint_path, resume_path)
+                          meta, checkpoint_path, resume_path, names)
     training = {"settings": settings.to_dict(), "samples": len(samples),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
     return Trained(model, {**meta, "training": training, "kind": model_file.PRETRAINED}, result.context)
@@ -102,9 +105,9 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
              pca: Tuple[np.ndarray, np.ndarray], settings: TrainSettings, description: Mapping[str, Any],
              class_weighting: bool = True, pretrained_encoder: Optional[Mapping[str, torch.Tensor]] = None,
              hooks: Optional[Hooks] = None, checkpoint_path: Optional[str] = None,
-             resume_path: Optional[str] = None) -> Trained:
+             resume_path: Optional[str] = None, names: Names = Names()) -> Trained:
     """Fine-tune a classifier on labelled patches; returns it and the metadata of its file
-    (checkpoints as for `pretrain`).
+    (checkpoints and names as for `pretrain`).
 
     Labels are class indices 0..K-1 into `classes`. The epoch kept is the one with the
     best accuracy on the validation patches (ties: the later epoch); without
@@ -131,7 +134,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     phase = FinetunePhase(weights, validation, max(settings.batch_size, 256), device, dtype)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
     result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,
-                          resume_path)
+                          resume_path, names)
     best = result.history[result.best_epoch - 1]
     training = {"settings": settings.to_dict(), "class_weighting": class_weighting,
                 "pretrained": pretrained_encoder is not None,

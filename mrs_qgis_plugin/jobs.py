@@ -20,6 +20,7 @@ from ..model_core.hooks import Hooks
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.metrics import accuracy as accuracy_of
+from ..model_core.names import Names
 from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
@@ -34,6 +35,9 @@ from .raster.stats import sample_valid_pixels
 from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
 from .streaming import ScenePatches, capped_positions, normalised_patches
 
+FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
+                  pretrained="PRETRAINED", resume="RESUME", device="DEVICE")
+"""What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
 STATISTICS_SAMPLE = 50_000
 PAPER_CPU_SAMPLES_PER_S = 80
 """Pretraining speed of the `paper` model on the project's idle 2-core CPU (README, Speed)."""
@@ -131,7 +135,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         patches = ScenePatches(scene, rows, cols, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
-                           checkpoint_path=checkpoint_path_for(output), resume_path=resume)
+                           checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
     trained.write(output, checkpoint_path_for(output))
     return {**trained.metadata, "path": output}
 
@@ -157,7 +161,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     settings.validate()
     with layers.open(hooks) as scene:
         _require_aux(scene)
-        start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux) if pretrained else None
+        start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
             check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED")
         config = start.config if start else preset_config(preset)
@@ -183,7 +187,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
                        n_hsi=n_hsi, config=config, classes=_classes(labelled.classes), pca=pca,
                        settings=settings, description=description, class_weighting=class_weighting,
                        pretrained_encoder=start.encoder_state if start else None, hooks=hooks.sub(0.1, 1.0),
-                       checkpoint_path=checkpoint_path_for(output), resume_path=resume)
+                       checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
     trained.write(output, checkpoint_path_for(output))
     return {**trained.metadata, "path": output}
 
@@ -198,10 +202,10 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     if confidence:
         outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
     claim_outputs(outputs, layers.inputs(), {"MODEL": model})
-    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
+    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
     with layers.open(hooks) as scene:
-        context = distributed.start(resolve_device(device))
-        device = str(context.device(resolve_device(device)))
+        context = distributed.start(resolve_device(device, FRONT_END.device))
+        device = str(context.device(resolve_device(device, FRONT_END.device)))
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
@@ -214,7 +218,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
     check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
-    classifier = load_classifier(model, scene.n_hsi, scene.n_aux)
+    classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
                                               batch_size=batch_size, hooks=hooks)
@@ -247,7 +251,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     output = check_output_path(output, "OUTPUT", (".gpkg",))
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"MODEL": model})
     pool = SuggestionPool(count, min_distance, seed)
-    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL")
+    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
     with layers.open(hooks) as scene:
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None

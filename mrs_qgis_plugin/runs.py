@@ -66,8 +66,9 @@ def choose_device(name: str, hooks: Hooks) -> Any:
     import torch
 
     from ..model_core.device import describe_device, resolve_device
+    from .jobs import FRONT_END
 
-    device = resolve_device(name)
+    device = resolve_device(name, FRONT_END.device)
     if name != "auto":
         why = "as DEVICE asks"
     elif device.type == "cuda":
@@ -83,8 +84,9 @@ def choose_device(name: str, hooks: Hooks) -> Any:
 def _device(values: Values) -> str:
     """DEVICE as a torch device name ("cpu", "cuda:0"): the device `start_torch` logged."""
     from ..model_core.device import resolve_device
+    from .jobs import FRONT_END
 
-    return str(resolve_device(values["DEVICE"]))
+    return str(resolve_device(values["DEVICE"], FRONT_END.device))
 
 
 def _layers(values: Values) -> Any:

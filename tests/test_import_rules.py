@@ -2,6 +2,7 @@
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,16 @@ def test_plugin_code_imports_itself_relatively(folder):
                 for line, name, relative in imports(path)
                 if name in {"model_core", "mrs_qgis_plugin", "algorithms", "mrs"} and not relative]
     assert absolute == []
+
+
+def test_model_core_messages_name_no_algorithm_or_parameter_of_its_front_ends():
+    """The caller names them (model_core.names.Names, the `what=` arguments)."""
+    from mrs.mrs_qgis_plugin.parameters import JOBS
+
+    front_end = {f"mrs:{name}" for name in JOBS} | {p.name for job in JOBS.values() for p in job.parameters}
+    found = [f"{path.relative_to(ROOT)}:{node.lineno} {word}"
+             for path in python_files("model_core")
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             for word in re.findall(r"mrs:\w+|\b[A-Z][A-Z_]{2,}\b", node.value) if word in front_end]
+    assert found == []

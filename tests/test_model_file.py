@@ -16,6 +16,7 @@ from model_core.config import PRESETS
 from model_core.errors import ModelFileError
 from model_core.loading import load_classifier, load_pretrained
 from model_core.model import SSMAE, SSMAEClassifier
+from model_core.names import Names
 from model_core.preprocessing import Normalizer
 
 from conftest import ROOT
@@ -77,13 +78,18 @@ def test_a_pretraining_file_gives_its_encoder(pretrained_file):
     assert pretrained.config == TINY
 
 
-def test_kinds_are_not_interchangeable(classifier_file, pretrained_file):
-    with pytest.raises(ModelFileError, match=r"MODEL: .* is a pretraining model .* a trained classifier"
-                                             r" .* is needed here; give it to mrs:finetune as PRETRAINED"):
+def test_kinds_are_not_interchangeable_and_the_caller_names_the_steps(classifier_file, pretrained_file):
+    with pytest.raises(ModelFileError, match=r"^The model file: .* is a pretraining model \(made by pretraining\), "
+                                             r"but a trained classifier .* is needed here; give it to fine-tuning "
+                                             r"as the pretrained model\.$"):
         load_classifier(pretrained_file[0])
-    with pytest.raises(ModelFileError, match=r"PRETRAINED: .* is a trained classifier .* but a pretraining"
-                                             r" model .* is needed here; use it with mrs:classify"):
-        load_pretrained(classifier_file[0])
+    names = Names(finetune="mrs:finetune", classify="mrs:classify", pretrained="PRETRAINED")
+    with pytest.raises(ModelFileError, match=r"^MODEL: .* is a pretraining model .* a trained classifier"
+                                             r" .* is needed here; give it to mrs:finetune as PRETRAINED\.$"):
+        load_classifier(pretrained_file[0], what="MODEL", names=names)
+    with pytest.raises(ModelFileError, match=r"^PRETRAINED: .* is a trained classifier .* but a pretraining"
+                                             r" model .* is needed here; use it with mrs:classify\.$"):
+        load_pretrained(classifier_file[0], what="PRETRAINED", names=names)
 
 
 def test_a_model_for_other_band_counts_is_refused_naming_both(classifier_file):

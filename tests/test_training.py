@@ -116,7 +116,7 @@ def test_a_checkpoint_does_not_resume_another_run(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):
         run_pretrain(output, hooks=cancel_after(1, []))
-    with pytest.raises(ModelFileError, match=r"RESUME: .* does not continue this run: its settings differ \(batch_size\)"):
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its settings differ \(batch_size\)"):
         run_pretrain(output, resume=checkpoint_path_for(output), batch_size=8)
 
 
@@ -210,10 +210,10 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto").type == "cpu"
     for name in ("cuda", "cuda:1"):
-        with pytest.raises(DeviceError, match=f"DEVICE is '{name}', but this PyTorch .* sees no CUDA GPU"):
+        with pytest.raises(DeviceError, match=f"^The device is '{name}', but this PyTorch .* sees no CUDA GPU"):
             resolve_device(name)
-    with pytest.raises(DeviceError, match="DEVICE 'tpu' is not known"):
-        resolve_device("tpu")
+    with pytest.raises(DeviceError, match="^DEVICE 'tpu' is not known"):
+        resolve_device("tpu", "DEVICE")
 
 
 def test_precision_choices():
@@ -242,5 +242,5 @@ def test_a_damaged_checkpoint_is_refused_clearly(tmp_path, damage):
     tensors, meta = model_file.load(checkpoint, [model_file.CHECKPOINT])
     damage(tensors, meta)
     model_file.save(checkpoint, tensors, meta)
-    with pytest.raises(ModelFileError, match="RESUME: the checkpoint .* (does not continue this run|is incomplete or damaged)"):
+    with pytest.raises(ModelFileError, match="^resume_path: the checkpoint .* (does not continue this run|is incomplete or damaged)"):
         run_pretrain(output, resume=checkpoint)
