@@ -4,7 +4,7 @@ feedback objects that record the log or cancel part-way."""
 
 import contextlib
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -111,3 +111,21 @@ def overall_accuracy(class_map: np.ndarray, reference: np.ndarray) -> float:
     """Share of the labelled reference pixels (> 0) that the map gives the same class."""
     labelled = reference > 0
     return float(np.mean(class_map[labelled] == reference[labelled]))
+
+
+def accuracy_by_offset(class_map: np.ndarray, reference: np.ndarray, reach: int) -> Dict[Tuple[int, int], float]:
+    """Overall accuracy of the map moved by (rows, cols) pixels, for every offset within `reach`,
+    each on the same reference pixels (a border of `reach` left out)."""
+    height, width = reference.shape
+    core = reference[reach:height - reach, reach:width - reach]
+    return {(dy, dx): overall_accuracy(class_map[reach + dy:height - reach + dy, reach + dx:width - reach + dx], core)
+            for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1)}
+
+
+def swapped_pairs(class_map: np.ndarray, reference: np.ndarray) -> List[Tuple[int, int]]:
+    """The class pairs (a, b) whose producer's accuracies would rise if the map swapped them:
+    the reference's a-pixels mapped as b plus its b-pixels mapped as a outweigh each class's own."""
+    classes = [int(value) for value in np.unique(reference) if value > 0]
+    recall = {(a, b): float(np.mean(class_map[reference == a] == b)) for a in classes for b in classes}
+    return [(a, b) for a in classes for b in classes if a < b
+            and recall[a, b] + recall[b, a] >= recall[a, a] + recall[b, b]]

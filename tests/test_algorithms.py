@@ -29,11 +29,13 @@ from processing_helpers import (
     QUICK_PRETRAIN,
     CancelingFeedback,
     RecordingFeedback,
-    overall_accuracy,
+    accuracy_by_offset,
     algorithms_ready,
+    overall_accuracy,
     run,
     run_and_load,
     scene_layers,
+    swapped_pairs,
     write_test_scene,
 )
 from rasters import box_wkt, transform_points, write_vector
@@ -214,7 +216,14 @@ def test_classify_writes_a_land_cover_map_on_the_hsi_grid_that_matches_the_refer
     assert confidence.nodata == -1.0
     assert confidence.values.min() > 0.0 and confidence.values.max() <= 1.0
     # Seven classes: chance is about 0.14; the scene's classes are learnt from 42 pixels.
-    assert overall_accuracy(landcover.values, read_raster(scene.test).values) > 0.5
+    reference = read_raster(scene.test).values
+    assert overall_accuracy(landcover.values, reference) > 0.5
+    # A map moved by a few pixels, or with two classes' values exchanged, fails these (the quick
+    # classifier is too coarse at class borders to tell a one-pixel offset).
+    by_offset = accuracy_by_offset(landcover.values, reference, reach=4)
+    moved = max(value for offset, value in by_offset.items() if max(map(abs, offset)) == 4)
+    assert by_offset[0, 0] > moved + 0.05, by_offset
+    assert swapped_pairs(landcover.values, reference) == []
     assert os.path.isfile(classified.folder / "landcover.qml")
 
 
