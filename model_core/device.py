@@ -4,10 +4,11 @@ from typing import Optional
 
 import torch
 
+from . import choices
 from .errors import DeviceError
 from .names import Names
 
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = choices.PRECISIONS
 
 
 def resolve_device(name: str = "auto", what: str = Names.device) -> torch.device:

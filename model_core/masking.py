@@ -11,6 +11,8 @@ from typing import Optional
 
 import torch
 
+from . import choices
+
 
 def mask_count(n: int, ratio: float) -> int:
     """How many of `n` tokens a ratio masks: round(ratio * n), at least 1 and at most n - 1."""
@@ -57,7 +59,7 @@ def spatial_mask(x: torch.Tensor, ratio: float,
     return _random_mask(x.shape[0], x.shape[2] * x.shape[3], ratio, generator, x.device)
 
 
-SIMILARITIES = ("cosine", "correlation")
+SIMILARITIES = choices.SIMILARITIES
 """How MRS ranks bands against the anchor: the paper's cosine over the raw patch, or the
 cosine after centring each band over the patch's pixels (Pearson correlation), which
 compares the bands' spatial patterns and ignores their level in this patch."""
@@ -99,3 +101,7 @@ def mrs_mask(x: torch.Tensor, ratio: float, generator: Optional[torch.Generator]
     scores = band_cosine_similarity(x, anchor, similarity)
     scores[torch.arange(batch, device=x.device), anchor] = float("inf")
     return _top_k_mask(scores, k)
+
+
+SPECTRAL_MASKS = {"mrs": mrs_mask, "random": random_spectral_mask}
+"""The spectral mask of each of `choices.MASKING_STRATEGIES`."""

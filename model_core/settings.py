@@ -3,10 +3,10 @@
 from dataclasses import asdict, dataclass
 from typing import Any, Dict
 
-from . import masking
+from . import choices, masking
 from .errors import InputError
 
-MASKING_STRATEGIES = {"mrs": masking.mrs_mask, "random": masking.random_spectral_mask}
+MASKING_STRATEGIES = masking.SPECTRAL_MASKS
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ class MaskingSettings:
     (MAE's norm_pix_loss). Both are options beyond the paper; the defaults are the paper's."""
 
     strategy: str = "mrs"
-    spectral_ratio: float = 0.3
-    spatial_ratio: float = 0.3
+    spectral_ratio: float = choices.MASK_RATIO
+    spatial_ratio: float = choices.MASK_RATIO
     similarity: str = "cosine"
     normalized_targets: bool = False
 

@@ -31,6 +31,9 @@ __all__ = ["MASKING_STRATEGIES", "FinetunePhase", "MaskingSettings", "Phase", "P
            "checkpoint_path_for", "finetune", "learning_rate", "predict_logits", "pretrain", "run_training",
            "train_one_epoch"]
 
+VALIDATION_BATCH = 256
+"""Validation patches per model call at least: validation is inference, which takes larger batches."""
+
 def _as_tensor(array: Any) -> torch.Tensor:
     return array if isinstance(array, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(array))
 
@@ -131,7 +134,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     device = resolve_device(settings.device)
     dtype = resolve_precision(settings.precision, device)
     weights = balanced_class_weights(labels.numpy(), len(classes)) if class_weighting else None
-    phase = FinetunePhase(weights, validation, max(settings.batch_size, 256), device, dtype)
+    phase = FinetunePhase(weights, validation, max(settings.batch_size, VALIDATION_BATCH), device, dtype)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
     result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,
                           resume_path, names)

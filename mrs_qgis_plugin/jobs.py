@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model_core import distributed, model_file
+from ..model_core import choices, distributed, model_file
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
@@ -379,7 +379,7 @@ def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
 
 
 def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
-                   out_csv: str, hooks: Hooks, mask_ratio: float = 0.3) -> Dict[str, Any]:
+                   out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO) -> Dict[str, Any]:
     """Band-to-band similarity of the scene, its groups of redundant bands, and the leak
     that random spectral masking leaves at `mask_ratio`."""
     png = check_output_path(out_png, "OUTPUT_PNG", (".png",))

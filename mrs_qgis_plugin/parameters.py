@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
+from ..model_core import choices
 from ..model_core.config import PRESETS
 from ..model_core.errors import InputError
+from .raster.sources import TILE_SIZE
 
 # Kinds of parameter. The first six are read by each front end in its own way
 # (a QGIS layer or a file path); the others are plain values read here.
@@ -44,8 +46,6 @@ SEED_LIMIT = 2 ** 32 - 1
 # Group id -> name shown in the Toolbox; every job belongs to one of them.
 GROUPS = {"workflow": "Workflow", "training": "Training", "mapping": "Mapping", "analysis": "Analysis"}
 # The numeric precisions model_core.device knows (that module imports torch, so it is not imported here).
-PRECISIONS = ("auto", "fp32", "bf16")
-MASKING_CHOICES = ("mrs", "random")
 MODEL_FILE_EXTENSION = "safetensors"
 MODEL_FILE_FILTER = "SS-MAE model files (*.safetensors)"
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
@@ -385,7 +385,7 @@ def _device() -> Parameter:
 
 def _precision() -> Parameter:
     return _choice(
-        "PRECISION", "Numeric precision", PRECISIONS, "auto",
+        "PRECISION", "Numeric precision", choices.PRECISIONS, "auto",
         "Precision of the model's arithmetic: auto (bfloat16 where the device computes it natively: "
         "recent NVIDIA GPUs, CPUs with AVX-512 BF16 or AMX; float32 elsewhere), fp32 (always float32) "
         "or bf16 (always bfloat16). The log says which was used.",
@@ -439,7 +439,7 @@ def _prediction() -> Tuple[Parameter, ...]:
     return (
         Parameter("TILE_SIZE", "Tile size", INTEGER,
                   "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it.",
-                  default=256, minimum=16, maximum=8192, advanced=True),
+                  default=TILE_SIZE, minimum=16, maximum=8192, advanced=True),
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
                   "Pixels classified per model call. Default (empty): chosen from the model's size and band count "
                   "to keep the work in the processor's caches. On a GPU that runs out of memory the batch is "
@@ -480,14 +480,14 @@ PRETRAIN = Job(
                   "Optional: polygons; samples are drawn only from pixels whose centre lies inside them.",
                   optional=True, geometries=("polygon",)),
         _preset("The classifier fine-tuned from this model has the same size."),
-        _choice("MASKING", "Spectral masking", MASKING_CHOICES, "mrs",
+        _choice("MASKING", "Spectral masking", choices.MASKING_STRATEGIES, "mrs",
                 "How the hidden bands are chosen: mrs (Mining Redundant Spectra: a random band and the "
                 "bands most similar to it, the method of the MRS paper) or random (random bands, as in "
                 "the original SS-MAE)."),
         _ratio("SPECTRAL_RATIO", "Spectral mask ratio",
-               "Fraction of the bands hidden in each sample, between 0.01 and 0.99.", 0.3),
+               "Fraction of the bands hidden in each sample, between 0.01 and 0.99.", choices.MASK_RATIO),
         _ratio("SPATIAL_RATIO", "Spatial mask ratio",
-               "Fraction of the pixels of each sample's neighbourhood hidden, between 0.01 and 0.99.", 0.3),
+               "Fraction of the pixels of each sample's neighbourhood hidden, between 0.01 and 0.99.", choices.MASK_RATIO),
         Parameter("NORMALIZED_TARGETS", "Normalised reconstruction targets", BOOLEAN,
                   "Reconstruct each hidden pixel and band normalised over its own values (its shape, not its "
                   "level; MAE's norm_pix_loss), an option beyond the paper: on the benchmark scenes it gave the "
@@ -651,7 +651,7 @@ REDUNDANCY = Job(
         _ratio("MASK_RATIO", "Spectral mask ratio to assess",
                "A fraction of the bands, between 0.01 and 0.99, as pretraining would hide at random: the log "
                "and LEAKAGE say how many hidden bands keep a visible band at least THRESHOLD-similar, from "
-               "which they could be copied. Try the ratio you mean to pretrain with.", 0.3),
+               "which they could be copied. Try the ratio you mean to pretrain with.", choices.MASK_RATIO),
         Parameter("SAMPLE_SIZE", "Sample size", INTEGER,
                   "Number of random valid pixels the similarities are computed on.", default=20000, minimum=100),
         _seed("pixel sample"),
