@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 from ..model_core import choices
 from ..model_core.config import PRESETS
 from ..model_core.errors import InputError
-from .raster.sources import TILE_SIZE
+from .raster import TILE_SIZE
 
 # Kinds of parameter. The first six are read by each front end in its own way
 # (a QGIS layer or a file path); the others are plain values read here.

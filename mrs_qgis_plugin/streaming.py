@@ -13,7 +13,8 @@ from ..model_core.hooks import Hooks
 from ..model_core.preprocessing import Normalizer
 from ..model_core.training import Samples
 from .raster.patches import cut_patches
-from .raster.sources import TILE_SIZE, Scene
+from .raster import TILE_SIZE
+from .raster.sources import Scene
 
 MAX_POSITIONS = 2_000_000
 """Most positions one pretraining draws: ten times the paper's 200,000. Drawing them

@@ -16,9 +16,8 @@ from osgeo import gdal, osr
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from . import TILE_SIZE
 
-TILE_SIZE = 256
-"""Side in pixels of the blocks every streaming pass of the pipeline reads."""
 
 MIN_HSI_BANDS = 3
 
