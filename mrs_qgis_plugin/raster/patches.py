@@ -1,13 +1,14 @@
 """Cutting P x P patches around many pixels at once, one read per block of the scene."""
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
-from .sources import TILE_SIZE, Scene, Window
+from . import TILE_SIZE
+from .sources import Scene, Window
 
 
 def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: int = TILE_SIZE) -> list[tuple[Window, np.ndarray]]:
@@ -30,19 +31,29 @@ def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: i
     return groups
 
 
+def blocks_at(
+    scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE, halo: int = 0
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The grid sampler: reads each block of the scene that holds positions once (with `halo`
+    pixels around it, see `Scene.read`) and yields (indices of its positions, their rows and
+    columns in the block's core, data, valid); cancel is checked before each read and the
+    progress reported after each block."""
+    groups = group_by_tile(scene, rows, cols, tile_size)
+    for done, (window, indices) in enumerate(groups, start=1):
+        hooks.check_cancel()
+        data, valid = scene.read(*window, halo=halo)
+        yield indices, rows[indices] - window.row, cols[indices] - window.col, data, valid
+        hooks.progress(done / len(groups))
+
+
 def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """Values (k, bands) and validity (k,) of the scene at each position, in input order."""
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
     values = np.zeros((len(rows), scene.n_bands), np.float32)
     valid = np.zeros(len(rows), bool)
-    groups = group_by_tile(scene, rows, cols, tile_size)
-    for done, (window, indices) in enumerate(groups, start=1):
-        hooks.check_cancel()
-        tile, tile_valid = scene.read(*window)
-        local_rows, local_cols = rows[indices] - window.row, cols[indices] - window.col
+    for indices, local_rows, local_cols, tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size):
         values[indices] = tile[:, local_rows, local_cols].T
         valid[indices] = tile_valid[local_rows, local_cols]
-        hooks.progress(done / len(groups))
     return values, valid
 
 
@@ -81,16 +92,11 @@ def cut_patches(
     if len(rows) == 0:
         return transform(np.empty((0, scene.n_bands, patch, patch), np.float32), np.empty((0, patch, patch), bool))
     out = None
-    groups = group_by_tile(scene, rows, cols, tile_size)
-    for done, (window, indices) in enumerate(groups, start=1):
-        hooks.check_cancel()
-        data, valid = scene.read(*window, halo=halo)
-        local_rows, local_cols = rows[indices] - window.row, cols[indices] - window.col
+    for indices, local_rows, local_cols, data, valid in blocks_at(scene, rows, cols, hooks, tile_size, halo):
         data_windows = sliding_window_view(np.moveaxis(data, 0, -1), (patch, patch), axis=(0, 1))
         valid_windows = sliding_window_view(valid, (patch, patch))
         result = transform(data_windows[local_rows, local_cols], valid_windows[local_rows, local_cols])
         if out is None:
             out = np.empty((len(rows), *result.shape[1:]), result.dtype)
         out[indices] = result
-        hooks.progress(done / len(groups))
     return out

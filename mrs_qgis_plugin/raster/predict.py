@@ -10,7 +10,8 @@ import numpy as np
 from ...model_core.errors import Canceled, InputError
 from ...model_core.hooks import Hooks
 from .samples import ClassInfo
-from .sources import TILE_SIZE, Scene, Window, tiles
+from . import TILE_SIZE
+from .sources import Scene, Window, tiles
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)

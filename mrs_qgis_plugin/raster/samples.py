@@ -13,11 +13,12 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .colours import class_colours, default_colors
 from .patches import cut_patches, valid_at
+from . import TILE_SIZE
 from .sources import (
-    TILE_SIZE, Grid, Scene, Window, align, category_names, crs_label, data_bands, gdal_call, open_raster, read_call,
+    Grid, Scene, Window, align, category_names, crs_label, data_bands, gdal_call, open_raster, read_call,
     reprojectable, srs_from_wkt, tiles
 )
-from .stats import RandomSubset, no_valid_pixel_error
+from .stats import BlockWalker, RandomSubset, no_valid_pixel_error
 
 __all__ = [
     "ClassInfo",
@@ -581,15 +582,10 @@ def random_valid_positions(
     rng = np.random.default_rng(seed)
     mask = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
-    blocks = list(tiles(window or scene.window, tile_size))
-    for done, block in enumerate(blocks, start=1):
-        hooks.check_cancel()
-        _data, valid = scene.read(*block)
-        if mask is not None:
-            valid &= mask.burn(block)
-        flat = np.flatnonzero(valid)
+    walker = BlockWalker(scene, list(tiles(window or scene.window, tile_size)), hooks, mask=mask)
+    for block, _data, flat in walker:
         subset.add(len(flat), lambda chosen: (flat[chosen] // block.width + block.row, flat[chosen] % block.width + block.col))
-        hooks.progress(done / len(blocks))
+        hooks.progress(walker.fraction())
     if subset.seen == 0:
         where = " of the extent" if window is not None else ""
         where += f" inside the mask '{mask_name or mask_path}'" if mask is not None else ""

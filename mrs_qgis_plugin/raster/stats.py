@@ -1,12 +1,13 @@
 """A streaming random sample of valid pixels, from which model_core fits its normalisation."""
 
-from typing import Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
-from .sources import TILE_SIZE, Scene, Window, tiles
+from . import TILE_SIZE
+from .sources import Scene, Window, tiles
 
 OVERSAMPLING = 10
 """Blocks are read until this many times n valid pixels have been seen ..."""
@@ -55,6 +56,38 @@ class RandomSubset:
         return tuple(column[order] for column in self._columns)
 
 
+class BlockWalker:
+    """The block walker of the streaming passes: reads the blocks in the order given and
+    yields (block, data, flat indices of its valid pixels), checking cancel before each.
+
+    With `skip_empty`, blocks GDAL knows to hold no data (the empty parts of a sparse VRT)
+    are passed over without being read; `mask` (with a `burn(window)` giving a boolean
+    array) limits the valid pixels. `done` and `read` count the blocks passed and read.
+    """
+
+    def __init__(self, scene: Scene, blocks: Sequence[Window], hooks: Hooks, skip_empty: bool = False,
+                 mask: Any = None) -> None:
+        self.scene, self.blocks, self.hooks = scene, blocks, hooks
+        self.skip_empty, self.mask = skip_empty, mask
+        self.done = self.read = 0
+
+    def __iter__(self) -> Iterator[tuple[Window, np.ndarray, np.ndarray]]:
+        for block in self.blocks:
+            self.hooks.check_cancel()
+            self.done += 1
+            if self.skip_empty and not self.scene.holds_data(block):
+                continue
+            self.read += 1
+            data, valid = self.scene.read(*block)
+            if self.mask is not None:
+                valid &= self.mask.burn(block)
+            yield block, data, np.flatnonzero(valid)
+
+    def fraction(self) -> float:
+        """The share of the blocks passed."""
+        return self.done / len(self.blocks)
+
+
 def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
     return InputError(
         f"No pixel{where} has valid values in every layer ({scene.layer_names}): each is nodata, NaN or "
@@ -81,25 +114,17 @@ def sample_valid_pixels(
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
     blocks = list(tiles(window or scene.window, tile_size))
-    order = rng.permutation(len(blocks))
+    walker = BlockWalker(scene, [blocks[index] for index in rng.permutation(len(blocks))], hooks, skip_empty=True)
     subset = RandomSubset(n, rng)
-    read = 0
-    for done, index in enumerate(order, start=1):
-        hooks.check_cancel()
-        if not scene.holds_data(blocks[index]):
-            hooks.progress(done / len(blocks))
-            continue
-        read += 1
-        data, valid = scene.read(*blocks[index])
-        flat_valid = np.flatnonzero(valid)
+    for _block, data, flat_valid in walker:
         pixels = data.reshape(scene.n_bands, -1)
         subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
-        hooks.progress(max(done / len(blocks), min(subset.seen / (OVERSAMPLING * n), read / MIN_BLOCKS)))
-        if subset.seen >= OVERSAMPLING * n and read >= MIN_BLOCKS:
+        hooks.progress(max(walker.fraction(), min(subset.seen / (OVERSAMPLING * n), walker.read / MIN_BLOCKS)))
+        if subset.seen >= OVERSAMPLING * n and walker.read >= MIN_BLOCKS:
             break
     if subset.seen == 0:
         raise no_valid_pixel_error(scene, "" if window is None else " of the extent")
     (values,) = subset.result()
-    skipped = f" ({done - read} without data skipped)" if done > read else ""
-    hooks.log(f"Statistics sample: {len(values)} valid pixels from {read} of {len(blocks)} blocks{skipped}.")
+    skipped = f" ({walker.done - walker.read} without data skipped)" if walker.done > walker.read else ""
+    hooks.log(f"Statistics sample: {len(values)} valid pixels from {walker.read} of {len(blocks)} blocks{skipped}.")
     return np.ascontiguousarray(values, dtype=np.float32)
