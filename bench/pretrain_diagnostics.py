@@ -66,7 +66,8 @@ class SceneData:
 
     def __init__(self, name: str, patch: int, samples: int, holdout: int, log: Hooks) -> None:
         jobs = plugin()
-        from mrs.mrs_qgis_plugin.raster.samples import labels_from_raster, random_valid_positions
+        from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
+        from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
         from mrs.mrs_qgis_plugin.raster.sources import RasterInput
         from mrs.mrs_qgis_plugin.streaming import normalised_patches
 

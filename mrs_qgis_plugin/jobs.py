@@ -25,13 +25,17 @@ from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import reports
+from .raster import TILE_SIZE
+from .raster.classes import ClassInfo
+from .raster.label_raster import labels_from_raster
+from .raster.labels import LabelledPixels, stratified_split
 from .raster.patches import check_patch_size, pixels_at
 from .raster.predict import predict_scene, predicted_tiles
-from .raster.samples import (ClassInfo, LabelledPixels, labels_from_raster, labels_from_vector, mask_rasterizer,
-                             random_valid_positions, stratified_split)
-from .raster.sources import TILE_SIZE, RasterInput, Scene, Window, window_from_extent
-from .raster.suggestions import ClassField, SuggestionPool, write_points
+from .raster.samples import random_valid_positions
+from .raster.sources import RasterInput, Scene, Window, window_from_extent
 from .raster.stats import sample_valid_pixels
+from .raster.suggestions import ClassField, SuggestionPool, write_points
+from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
 from .streaming import ScenePatches, capped_positions, normalised_patches
 

@@ -7,8 +7,8 @@ from osgeo import ogr
 from test_raster_samples import _points, scene  # noqa: F401 - the fixture
 
 from mrs.model_core.errors import InputError
-from mrs.mrs_qgis_plugin.raster import samples
 from mrs.mrs_qgis_plugin.raster.colours import NAMED_COLOURS, class_colours, colour_from_name, default_colors, distance
+from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 
 BLUE, DARK_GREEN, LIGHT_GREEN, YELLOW, BROWN, RED, GREY = (colour for colour, _ in NAMED_COLOURS)
@@ -62,7 +62,7 @@ def test_the_colour_field_of_the_samples_gives_the_class_colours(tmp_path, scene
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods", "colour": "#00AA00"}),
                               ((1, 0), {"class": 7, "label": "Water", "colour": ""}),
                               ((2, 0), {"class": 9, "label": "Other"})], fields=fields)
-    labels = samples.labels_from_vector(scene, path, None, "class", "label", "points", color_field="colour")
+    labels = labels_from_vector(scene, path, None, "class", "label", "points", color_field="colour")
     assert [(c.name, c.color) for c in labels.classes][:2] == [("Woods", "#00aa00"), ("Water", BLUE)]
 
 
@@ -70,6 +70,6 @@ def test_a_colour_that_is_not_rrggbb_is_refused_naming_the_field_and_layer(tmp_p
     fields = {"class": ogr.OFTInteger, "colour": ogr.OFTString}
     path = _points(tmp_path, [((0, 0), {"class": 4, "colour": "green"}), ((1, 0), {"class": 7})], fields=fields)
     with pytest.raises(InputError) as raised:
-        samples.labels_from_vector(scene, path, None, "class", None, "points", color_field="colour")
+        labels_from_vector(scene, path, None, "class", None, "points", color_field="colour")
     assert str(raised.value) == ("The colour field 'colour' of 'points' holds 'green', which is not a colour written "
                                  "#rrggbb (such as #2b7bba). Correct it, or choose no colour field.")

@@ -26,9 +26,12 @@ from osgeo import gdal, ogr
 from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, write_raster, write_vector
 
 from fuzzing import FUZZ, result_or_refusal
+from mrs.model_core import MAX_CLASS_VALUE
 from mrs.model_core.errors import InputError
-from mrs.mrs_qgis_plugin.raster import samples
+from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
+from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
+from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -104,7 +107,7 @@ def writing():
         gdal.PopErrorHandler()
 
 
-def check_labels(labels: samples.LabelledPixels) -> None:
+def check_labels(labels: LabelledPixels) -> None:
     keys = labels.rows * SIZE + labels.cols
     assert labels.rows.dtype == labels.cols.dtype == labels.values.dtype == np.int64
     assert len(keys) == len(labels.values) > 0 and np.all(np.diff(keys) > 0)
@@ -112,21 +115,21 @@ def check_labels(labels: samples.LabelledPixels) -> None:
     assert HSI_NODATA[0] * SIZE + HSI_NODATA[1] not in keys and AUX_NODATA[0] * SIZE + AUX_NODATA[1] not in keys
     values = [info.value for info in labels.classes]
     assert len(values) >= 2 and values == sorted(set(values)) == sorted(set(labels.values.tolist()))
-    assert 1 <= values[0] and values[-1] <= samples.MAX_CLASS_VALUE
+    assert 1 <= values[0] and values[-1] <= MAX_CLASS_VALUE
     assert all(isinstance(info.name, str) and info.name for info in labels.classes)
     assert all(len(info.color) == 7 and int(info.color[1:], 16) >= 0 for info in labels.classes)
 
 
 def read_vector(scene, path, class_field="class", name_field=None, layer=None):
     labels = result_or_refusal(
-        lambda: samples.labels_from_vector(scene, path, layer, class_field, name_field, LAYER), InputError, LAYER)
+        lambda: labels_from_vector(scene, path, layer, class_field, name_field, LAYER), InputError, LAYER)
     if labels is not None:
         check_labels(labels)
     return labels
 
 
 def read_label_raster(scene, path):
-    labels = result_or_refusal(lambda: samples.labels_from_raster(scene, path, LAYER), InputError, LAYER)
+    labels = result_or_refusal(lambda: labels_from_raster(scene, path, LAYER), InputError, LAYER)
     if labels is not None:
         check_labels(labels)
     return labels

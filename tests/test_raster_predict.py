@@ -12,8 +12,8 @@ from osgeo import gdal
 
 from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
+from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.predict import predict_scene, predicted_tiles
-from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 from mrs.mrs_qgis_plugin.raster.writers import CONFIDENCE_NODATA
 from test_raster_writers import read_raster

@@ -5,8 +5,14 @@ from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt,
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
-from mrs.mrs_qgis_plugin.raster import samples
+from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+from mrs.mrs_qgis_plugin.raster.colours import default_colors
+from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
+from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, stratified_split
+from mrs.mrs_qgis_plugin.raster.patches import cut_patches
+from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene, Window
+from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 
 HEIGHT, WIDTH = 12, 16
 INT_FIELDS = {"class": ogr.OFTInteger, "label": ogr.OFTString}
@@ -45,7 +51,7 @@ POINTS = [((1, 2), {"class": 2}), ((0, 5), {"class": 1}), ((7, 3), {"class": 2})
 
 def test_points_take_the_pixel_they_fall_in_sorted_row_major(tmp_path, scene):
     path = _points(tmp_path, POINTS)
-    labels = samples.labels_from_vector(scene, path, None, "class", None, "points")
+    labels = labels_from_vector(scene, path, None, "class", None, "points")
     assert _pixels(labels) == [(0, 5, 1), (1, 2, 2), (4, 9, 1), (7, 3, 2)]
     assert [(c.value, c.name) for c in labels.classes] == [(1, "1"), (2, "2")]
     assert labels.counts() == {1: 2, 2: 2}
@@ -56,7 +62,7 @@ def test_points_take_the_pixel_they_fall_in_sorted_row_major(tmp_path, scene):
 def test_points_in_another_crs_are_reprojected(tmp_path, scene):
     path = _points(tmp_path, POINTS, crs="EPSG:4326")
     lines, hooks = _logger()
-    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 5, 1), (1, 2, 2), (4, 9, 1), (7, 3, 2)]
     assert any("reprojected from EPSG:4326 to EPSG:32632" in line for line in lines)
 
@@ -70,7 +76,7 @@ def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
     expected = {(r, c, 3) for r in (2, 3, 4) for c in (2, 3, 4, 5)}
     expected |= {(r, c, 5) for r in range(6, 12) for c in range(8, 14) if (c + 0.5 - 8) + (r + 0.5 - 6) < 6.25}
     for tile_size in (256, 4):
-        labels = samples.labels_from_vector(scene, path, None, "class", None, "polygons", tile_size=tile_size)
+        labels = labels_from_vector(scene, path, None, "class", None, "polygons", tile_size=tile_size)
         assert set(_pixels(labels)) == expected
         assert _pixels(labels) == sorted(expected)
 
@@ -79,7 +85,7 @@ def test_text_classes_get_ids_in_sorted_order_and_keep_their_names(tmp_path, sce
     cells = [((0, 0), "water"), ((1, 1), "forest"), ((2, 2), "urban"), ((3, 3), "forest"), ((4, 4), "")]
     path = _points(tmp_path, [(cell, {"label": name}) for cell, name in cells])
     lines, hooks = _logger()
-    labels = samples.labels_from_vector(scene, path, None, "label", None, "points", hooks)
+    labels = labels_from_vector(scene, path, None, "label", None, "points", hooks)
     assert [(c.value, c.name) for c in labels.classes] == [(1, "forest"), (2, "urban"), (3, "water")]
     assert _pixels(labels) == [(0, 0, 3), (1, 1, 1), (2, 2, 2), (3, 3, 1)]
     assert any("1 of the 5 features of 'points' have no class" in line for line in lines)
@@ -88,14 +94,14 @@ def test_text_classes_get_ids_in_sorted_order_and_keep_their_names(tmp_path, sce
 
 def test_text_classes_that_are_all_whole_numbers_keep_their_values(tmp_path, scene):
     path = _points(tmp_path, [((0, 0), {"label": "10"}), ((1, 1), {"label": " 2"}), ((2, 2), {"label": "10"})])
-    labels = samples.labels_from_vector(scene, path, None, "label", None, "points")
+    labels = labels_from_vector(scene, path, None, "label", None, "points")
     assert _pixels(labels) == [(0, 0, 10), (1, 1, 2), (2, 2, 10)]
     assert [(c.value, c.name) for c in labels.classes] == [(2, "2"), (10, "10")]
 
 
 def test_names_come_from_the_name_field(tmp_path, scene):
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 7, "label": "Roads"}), ((2, 0), {"class": 4, "label": "Other"})])
-    labels = samples.labels_from_vector(scene, path, None, "class", "label", "points")
+    labels = labels_from_vector(scene, path, None, "class", "label", "points")
     assert [(c.value, c.name) for c in labels.classes] == [(4, "Woods"), (7, "Roads")]
 
 
@@ -103,7 +109,7 @@ def test_duplicate_pixels_merge_when_they_agree_and_are_dropped_when_they_confli
     cells = [((1, 1), 1), ((1, 1), 1), ((2, 2), 1), ((2, 2), 2), ((3, 3), 2), ((5, 5), 2)]
     path = _points(tmp_path, [(cell, {"class": value}) for cell, value in cells])
     lines, hooks = _logger()
-    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(1, 1, 1), (3, 3, 2), (5, 5, 2)]
     assert any("1 pixels of 'points' hold samples of different classes" in line for line in lines)
 
@@ -112,7 +118,7 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     cells = [((0, 0), {"class": 1}), ((11, 15), {"class": 1}), ((3, 3), {"class": 2}), ((40, 3), {"class": 2})]
     path = _points(tmp_path, cells)
     lines, hooks = _logger()
-    labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
     assert any("1 sample pixels of 'points' are nodata" in line for line in lines)
     assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
@@ -128,14 +134,14 @@ def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_
     path = write_vector(tmp_path / "points.gpkg", features, INT_FIELDS, crs="EPSG:3857")
     lines, hooks = _logger()
     with Scene.open(RasterInput(lonlat, "lonlat"), []) as scene:
-        labels = samples.labels_from_vector(scene, path, None, "class", None, "points", hooks)
+        labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(1, 2, 1), (3, 0, 2)]
     assert any("1 of the 3 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
 
 
 def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
     path = _points(tmp_path, POINTS)
-    labels = samples.labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")
+    labels = labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")
     assert len(labels.values) == 4
 
 
@@ -153,7 +159,7 @@ def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
 def test_bad_samples_are_errors_that_name_the_layer(tmp_path, scene, features, field, message):
     path = _points(tmp_path, features)
     with pytest.raises(InputError, match=message):
-        samples.labels_from_vector(scene, path, None, field, None, "pts")
+        labels_from_vector(scene, path, None, field, None, "pts")
 
 
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
@@ -169,9 +175,9 @@ def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
         color_table={1: (255, 0, 0), 3: (0, 128, 255)},
         category_names=["", "Crops", "", "Water"],
     )
-    labels = samples.labels_from_raster(scene, path, "labels")
+    labels = labels_from_raster(scene, path, "labels")
     assert _pixels(labels) == [(2, 3, 1), (2, 4, 1), (5, 0, 3)]
-    assert labels.classes == [samples.ClassInfo(1, "Crops", "#ff0000"), samples.ClassInfo(3, "Water", "#0080ff")]
+    assert labels.classes == [ClassInfo(1, "Crops", "#ff0000"), ClassInfo(3, "Water", "#0080ff")]
 
 
 def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_path, scene):
@@ -181,7 +187,7 @@ def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_p
     coarse[3, 4] = 2
     coarse_gt = (ORIGIN_X - 1, 3.0, 0.0, ORIGIN_Y + 1, 0.0, -3.0)
     path = write_raster(tmp_path / "labels.tif", coarse, coarse_gt)
-    labels = samples.labels_from_raster(scene, path, "labels")
+    labels = labels_from_raster(scene, path, "labels")
     rows, cols = np.mgrid[0:HEIGHT, 0:WIDTH]
     coarse_rows, coarse_cols = (rows + 1) // 3, (cols + 1) // 3
     inside = (coarse_rows < 4) & (coarse_cols < 5)
@@ -194,51 +200,51 @@ def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_p
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):
     path = write_raster(tmp_path / "labels.tif", np.zeros((HEIGHT, WIDTH), np.uint8))
     with pytest.raises(InputError, match=r"The label layer 'empty' has no labelled pixel"):
-        samples.labels_from_raster(scene, path, "empty")
+        labels_from_raster(scene, path, "empty")
 
 
 def _labels(counts):
     values = np.concatenate([np.full(n, value) for value, n in counts.items()]).astype(np.int64)
     positions = np.arange(len(values), dtype=np.int64)
-    classes = [samples.ClassInfo(v, f"class {v}", c) for v, c in zip(counts, samples.default_colors(len(counts)))]
-    return samples.LabelledPixels(positions // WIDTH, positions % WIDTH, values, classes)
+    classes = [ClassInfo(v, f"class {v}", c) for v, c in zip(counts, default_colors(len(counts)))]
+    return LabelledPixels(positions // WIDTH, positions % WIDTH, values, classes)
 
 
 def test_stratified_split_keeps_at_least_one_per_class_on_each_side():
     labels = _labels({1: 40, 2: 3, 3: 2, 4: 11})
     lines, hooks = _logger()
-    train, val = samples.stratified_split(labels, 0.25, seed=7, hooks=hooks)
+    train, val = stratified_split(labels, 0.25, seed=7, hooks=hooks)
     assert val.counts() == {1: 10, 2: 1, 3: 1, 4: 3}
     assert train.counts() == {1: 30, 2: 2, 3: 1, 4: 8}
     flat = lambda part: set((part.rows * WIDTH + part.cols).tolist())  # noqa: E731
     assert flat(train).isdisjoint(flat(val)) and flat(train) | flat(val) == set(range(56))
     assert np.all(np.diff(train.rows * WIDTH + train.cols) > 0)
     assert "Class 'class 4' (4): 8 training, 3 validation pixels." in lines
-    again_train, _ = samples.stratified_split(labels, 0.25, seed=7)
-    other_train, _ = samples.stratified_split(labels, 0.25, seed=8)
+    again_train, _ = stratified_split(labels, 0.25, seed=7)
+    other_train, _ = stratified_split(labels, 0.25, seed=8)
     np.testing.assert_array_equal(train.cols, again_train.cols)
     assert not np.array_equal(train.cols, other_train.cols)
 
 
 def test_stratified_split_keeps_at_least_one_training_pixel_per_class():
-    train, val = samples.stratified_split(_labels({1: 2, 2: 10}), 0.8, seed=0)
+    train, val = stratified_split(_labels({1: 2, 2: 10}), 0.8, seed=0)
     assert train.counts() == {1: 1, 2: 2} and val.counts() == {1: 1, 2: 8}
 
 
 def test_stratified_split_with_no_validation_keeps_everything_for_training():
     labels = _labels({1: 1, 2: 4})
-    train, val = samples.stratified_split(labels, 0.0, seed=0)
+    train, val = stratified_split(labels, 0.0, seed=0)
     assert train.counts() == {1: 1, 2: 4} and len(val.values) == 0
 
 
 def test_a_class_with_too_few_samples_for_the_split_is_an_error_naming_it():
     with pytest.raises(InputError, match=r"The class 'class 2' \(value 2\) has 1 sample; the validation split needs at least 2"):
-        samples.stratified_split(_labels({1: 5, 2: 1}), 0.2, seed=0)
+        stratified_split(_labels({1: 5, 2: 1}), 0.2, seed=0)
 
 
 def test_random_valid_positions_are_distinct_valid_and_reproducible(scene):
-    rows, cols = samples.random_valid_positions(scene, 50, seed=1, tile_size=5)
-    again = samples.random_valid_positions(scene, 50, seed=1, tile_size=5)
+    rows, cols = random_valid_positions(scene, 50, seed=1, tile_size=5)
+    again = random_valid_positions(scene, 50, seed=1, tile_size=5)
     assert len(rows) == 50 and len(set(zip(rows.tolist(), cols.tolist()))) == 50
     assert (11, 15) not in set(zip(rows.tolist(), cols.tolist()))
     np.testing.assert_array_equal(rows, again[0])
@@ -247,7 +253,7 @@ def test_random_valid_positions_are_distinct_valid_and_reproducible(scene):
 
 def test_random_valid_positions_take_every_valid_pixel_when_too_few(scene):
     lines, hooks = _logger()
-    rows, cols = samples.random_valid_positions(scene, 1000, seed=0, hooks=hooks, window=Window(12, 8, 4, 4))
+    rows, cols = random_valid_positions(scene, 1000, seed=0, hooks=hooks, window=Window(12, 8, 4, 4))
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in range(8, 12) for c in range(12, 16) if (r, c) != (11, 15)]
     assert any("Only 15 valid pixels" in line for line in lines)
 
@@ -255,7 +261,7 @@ def test_random_valid_positions_take_every_valid_pixel_when_too_few(scene):
 def test_random_valid_positions_are_uniform_over_the_scene(scene):
     counts = np.zeros((HEIGHT, WIDTH))
     for seed in range(200):
-        rows, cols = samples.random_valid_positions(scene, 20, seed=seed, tile_size=5)
+        rows, cols = random_valid_positions(scene, 20, seed=seed, tile_size=5)
         np.add.at(counts, (rows, cols), 1)
     assert counts[11, 15] == 0
     others = np.delete(counts.ravel(), 11 * WIDTH + 15)
@@ -269,14 +275,14 @@ def test_random_valid_positions_stay_inside_the_mask_polygons_reprojected(tmp_pa
     ring = transform_points(corners + corners[:1], UTM32, "EPSG:3857")
     polygon = "POLYGON ((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
     mask = write_vector(tmp_path / "mask.gpkg", [(polygon, {}), (None, {})], {}, crs="EPSG:3857")
-    rows, cols = samples.random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="mask", tile_size=4)
+    rows, cols = random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="mask", tile_size=4)
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2, 3)]
 
 
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):
     mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X + 15, ORIGIN_Y - 12, ORIGIN_X + 16, ORIGIN_Y - 11), {})], {})
     with pytest.raises(InputError, match=r"No pixel inside the mask 'zone' has valid values in every layer \('hsi'\)"):
-        samples.random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
+        random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
 
 
 def _band0_patches(rows, cols, patch):
@@ -301,7 +307,7 @@ def test_cut_patches_gives_reflection_padded_windows_in_input_order(scene, patch
         seen.append(raw.shape)
         return np.concatenate([raw[:, :1], valid[:, None].astype(np.float32)], axis=1).astype(np.float64)
 
-    patches = samples.cut_patches(scene, rows, cols, patch, transform, Hooks(), tile_size=5)
+    patches = cut_patches(scene, rows, cols, patch, transform, Hooks(), tile_size=5)
     assert patches.shape == (60, 2, patch, patch) and patches.dtype == np.float64
     if patch % 2:
         np.testing.assert_array_equal(patches[:, 0], _band0_patches(rows, cols, patch))
@@ -315,19 +321,19 @@ def test_cut_patches_gives_reflection_padded_windows_in_input_order(scene, patch
 
 
 def test_cut_patches_for_an_even_patch_starts_half_a_patch_up_and_left(scene):
-    patches = samples.cut_patches(scene, [5], [6], 4, lambda raw, valid: raw, tile_size=5)
+    patches = cut_patches(scene, [5], [6], 4, lambda raw, valid: raw, tile_size=5)
     index = np.arange(HEIGHT * WIDTH).reshape(HEIGHT, WIDTH)
     np.testing.assert_array_equal(patches[0, 0], index[3:7, 4:8])
 
 
 def test_patch_larger_than_the_raster_is_an_error(scene):
     with pytest.raises(InputError, match=r"The patch size 13 does not fit the hyperspectral layer 'hsi' \(16 x 12 pixels\)"):
-        samples.cut_patches(scene, [0], [0], 13, lambda raw, valid: raw)
+        cut_patches(scene, [0], [0], 13, lambda raw, valid: raw)
 
 
 def test_default_colours_are_distinct_and_stable():
-    colours = samples.default_colors(30)
+    colours = default_colors(30)
     assert len(set(colours)) == 30
-    assert colours[:5] == samples.default_colors(5)
+    assert colours[:5] == default_colors(5)
     assert all(len(c) == 7 and c[0] == "#" and int(c[1:], 16) >= 0 for c in colours)
 

@@ -9,7 +9,7 @@ from osgeo import gdal
 from qgis.core import QgsRasterLayer
 
 from mrs.model_core.errors import InputError
-from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
+from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.writers import (
     CLASS_NODATA,
     CONFIDENCE_NODATA,

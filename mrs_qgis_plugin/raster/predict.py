@@ -9,7 +9,7 @@ import numpy as np
 
 from ...model_core.errors import Canceled, InputError
 from ...model_core.hooks import Hooks
-from .samples import ClassInfo
+from .classes import ClassInfo
 from . import TILE_SIZE
 from .sources import Scene, Window, tiles
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster

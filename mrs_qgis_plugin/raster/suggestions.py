@@ -21,7 +21,7 @@ from osgeo import ogr
 
 from ...model_core.atomic import atomic_output
 from ...model_core.errors import InputError
-from .samples import ClassInfo
+from .classes import ClassInfo
 from .sources import Window, gdal_call, srs_from_wkt
 
 LAYER_NAME = "suggestions"

@@ -24,7 +24,7 @@ from osgeo import gdal
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import fsync_file, output_mode, publish, remove_stale_temporaries, write_error
 from ...model_core.errors import InputError
-from .samples import ClassInfo
+from .classes import ClassInfo
 from .sources import category_names, gdal_pam, open_raster
 
 CLASS_NODATA = 0

@@ -1,0 +1,26 @@
+"""A class of a land-cover map: its value, name and colour."""
+
+import unicodedata
+from dataclasses import dataclass
+
+
+def plain_text(text: str) -> str:
+    """`text` without control characters and other characters XML cannot hold (each becomes
+    a space), runs of white space as one space, trimmed: a class name that every file
+    format carries (the .qml style is XML, in which one control character makes the
+    whole file unreadable)."""
+    kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
+                   for char in str(text))
+    return " ".join(kept.split())
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """A class: its value (1 or more), its name (plain text, see `plain_text`) and colour."""
+
+    value: int
+    name: str
+    color: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", plain_text(self.name))

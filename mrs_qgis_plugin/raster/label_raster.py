@@ -1,0 +1,100 @@
+"""Labelled pixels from a label raster (0 or nodata = unlabelled), with its category names and colours."""
+
+import numpy as np
+from osgeo import gdal
+
+from ...model_core import MAX_CLASS_VALUE
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from . import TILE_SIZE
+from .labels import LabelledPixels, labelled_pixels, too_large_message
+from .sources import Scene, align, category_names, data_bands, open_raster, read_call, tiles
+
+
+def _raster_class_names(band: gdal.Band) -> dict[int, str]:
+    """Class names from the band's category names, else from its attribute table."""
+    categories = category_names(band)
+    names = {value: name.strip() for value, name in enumerate(categories) if name and name.strip()}
+    table = band.GetDefaultRAT()
+    if names or table is None or table.GetRowCount() == 0:
+        return names
+    columns = range(table.GetColumnCount())
+    name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name), None)
+    if name_column is None:
+        name_column = next((c for c in columns if table.GetTypeOfCol(c) == gdal.GFT_String), None)
+    value_column = next(
+        (c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min) or table.GetNameOfCol(c).lower() == "value"),
+        None,
+    )
+    if name_column is None:
+        return names
+    for row in range(table.GetRowCount()):
+        value = table.GetValueAsInt(row, value_column) if value_column is not None else row
+        names[value] = table.GetValueAsString(row, name_column).strip()
+    return {value: name for value, name in names.items() if name}
+
+
+def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
+    table = band.GetColorTable()
+    if table is None:
+        return {}
+    return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
+
+
+def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None, tile_size: int = TILE_SIZE) -> LabelledPixels:
+    """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
+    hooks = hooks or Hooks()
+    dataset = open_raster(path, f"The label layer '{layer_name}'")
+    if dataset.RasterCount == 0 or gdal.DataTypeIsComplex(dataset.GetRasterBand(1).DataType):
+        raise InputError(
+            f"The label layer '{layer_name}' holds no band of real numbers. Choose a label raster whose first band "
+            "holds whole class values from 1 (0 or nodata = unlabelled)."
+        )
+    if len(data_bands(dataset)) > 1:
+        raise InputError(
+            f"The label layer '{layer_name}' has {len(data_bands(dataset))} bands, but a label raster has one band of "
+            "class values (0 or nodata = unlabelled). Choose the label raster, not an image."
+        )
+    aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
+    band = aligned.GetRasterBand(1)
+    nodata = band.GetNoDataValue()
+    rows, cols, values = [], [], []
+    for tile in tiles(scene.window, tile_size):
+        hooks.check_cancel()
+        block, message = read_call(band.ReadAsArray, *tile)
+        if block is None:
+            raise InputError(f"Reading the label layer '{layer_name}' failed ({message}). Check that the file is complete and readable.")
+        labelled = block != 0
+        if nodata is not None:
+            labelled &= block != nodata
+        if block.dtype.kind == "f":
+            labelled &= np.isfinite(block)
+        found = block[labelled]
+        if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
+            raise InputError(
+                f"The label layer '{layer_name}' holds values that are negative or not whole numbers. "
+                "Class values must be whole numbers from 1 (0 or nodata = unlabelled); recode the raster."
+            )
+        if len(found) and found.max() > MAX_CLASS_VALUE:
+            raise InputError(too_large_message(f"The label layer '{layer_name}'", found.max()))
+        local_rows, local_cols = np.nonzero(labelled)
+        rows.append(local_rows + tile.row)
+        cols.append(local_cols + tile.col)
+        values.append(found.astype(np.int64))
+    if not sum(len(v) for v in values):
+        raise InputError(
+            f"The label layer '{layer_name}' has no labelled pixel over the hyperspectral layer '{scene.hsi_name}' "
+            "(all are 0 or nodata). Choose a label raster with class values from 1."
+        )
+    original = dataset.GetRasterBand(1)
+    return labelled_pixels(
+        scene,
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(cols).astype(np.int64),
+        np.concatenate(values),
+        _raster_class_names(original),
+        _raster_class_colors(original),
+        layer_name,
+        hooks,
+        tile_size,
+    )

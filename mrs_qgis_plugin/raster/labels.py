@@ -1,0 +1,122 @@
+"""Labelled pixels of the HSI grid, as the vector and raster readers give them, and their split."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...model_core import MAX_CLASS_VALUE
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from .classes import ClassInfo
+from .colours import class_colours
+from .patches import valid_at
+from .sources import Scene
+
+
+@dataclass
+class LabelledPixels:
+    """Labelled pixels of the HSI grid, sorted row-major, and their classes sorted by value."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    classes: list[ClassInfo]
+    named_by_text: bool = False
+    """Whether the classes were given as text (their values are then just their rank in
+    sorted order, and only their names identify them)."""
+
+    def counts(self) -> dict[int, int]:
+        """Samples per class value, for every class (0 where a class has none here)."""
+        present, counts = np.unique(self.values, return_counts=True)
+        found = dict(zip(present.tolist(), counts.tolist()))
+        return {info.value: found.get(info.value, 0) for info in self.classes}
+
+    def take(self, indices: np.ndarray) -> "LabelledPixels":
+        """The pixels at the given (sorted) indices, with the same classes."""
+        return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes,
+                              self.named_by_text)
+
+
+def too_large_message(what: str, value: float) -> str:
+    return (
+        f"{what} holds the value {value:.15g}; class values must be at most {MAX_CLASS_VALUE}, "
+        "the largest a class raster can hold. Recode the classes with smaller values."
+    )
+
+
+def labelled_pixels(
+    scene: Scene,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    names: dict[int, str],
+    colors: dict[int, str],
+    layer_name: str,
+    hooks: Hooks,
+    tile_size: int,
+    named_by_text: bool = False,
+) -> LabelledPixels:
+    """Merges duplicate pixels, drops invalid ones, checks the classes and names them."""
+    keys = rows * scene.width + cols
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=-1))
+    agree = np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+    if not agree.all():
+        hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; they are left out.")
+    keys, values = keys[starts[agree]], values[starts[agree]]
+    if len(keys) == 0:
+        raise InputError(
+            f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
+            f"{len(agree)} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than one "
+            "class), so no sample is left. Place samples of different classes on different pixels."
+        )
+    rows, cols = keys // scene.width, keys % scene.width
+    valid = valid_at(scene, rows, cols, hooks, tile_size)
+    if not valid.any():
+        raise InputError(
+            f"All {len(keys)} sample pixels of '{layer_name}' are nodata in at least one of {scene.layer_names}. "
+            "Check the nodata values of the rasters, or place the samples on pixels with data."
+        )
+    if not valid.all():
+        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in the rasters; they are left out.")
+    rows, cols, values = rows[valid], cols[valid], values[valid]
+    present = np.unique(values).tolist()
+    class_names = [names.get(value) or str(value) for value in present]
+    chosen = class_colours(class_names, [colors.get(value) for value in present])
+    classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
+    if len(classes) < 2:
+        raise InputError(
+            f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class ('{classes[0].name}'); "
+            "at least two classes are needed. Add samples of other classes, or choose the field that holds the classes."
+        )
+    hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
+    return LabelledPixels(rows, cols, values, classes, named_by_text)
+
+
+def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:
+    """Training and validation pixels: per class round(count x val_fraction), at least 1 of each."""
+    hooks = hooks or Hooks()
+    if not 0.0 <= val_fraction < 1.0:
+        raise InputError(f"The validation fraction {val_fraction} is not in [0, 1). Choose a fraction such as 0.2, or 0 for none.")
+    rng = np.random.default_rng(seed)
+    validation = []
+    for info in labels.classes:
+        members = np.flatnonzero(labels.values == info.value)
+        count = len(members)
+        if val_fraction == 0:
+            hooks.log(f"Class '{info.name}' ({info.value}): {count} training pixels.")
+            continue
+        if count < 2:
+            raise InputError(
+                f"The class '{info.name}' (value {info.value}) has {count} sample{'s' if count != 1 else ''}; the "
+                "validation split needs at least 2 per class (1 for training, 1 for validation). "
+                "Add samples of this class, or set the validation fraction to 0."
+            )
+        n_validation = min(max(round(count * val_fraction), 1), count - 1)
+        validation.append(rng.choice(members, n_validation, replace=False))
+        hooks.log(f"Class '{info.name}' ({info.value}): {count - n_validation} training, {n_validation} validation pixels.")
+    chosen = np.zeros(len(labels.values), bool)
+    if validation:
+        chosen[np.concatenate(validation)] = True
+    return labels.take(np.flatnonzero(~chosen)), labels.take(np.flatnonzero(chosen))

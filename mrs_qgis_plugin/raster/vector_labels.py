@@ -1,0 +1,325 @@
+"""Labelled pixels from a vector layer (points or polygons), and polygon masks on the HSI grid."""
+
+import math
+import re
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from ...model_core import MAX_CLASS_VALUE
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from . import TILE_SIZE
+from .labels import LabelledPixels, labelled_pixels, too_large_message
+from .sources import Grid, Scene, Window, crs_label, gdal_call, reprojectable, srs_from_wkt, tiles
+
+
+def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
+    """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x'."""
+    path, *options = path.split("|")
+    for option in options:
+        key, _, value = option.partition("=")
+        if key.strip() == "layername" and layer is None:
+            layer = value.strip()
+    dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    if dataset is None:
+        raise InputError(
+            f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
+            "Choose a point or polygon layer that GDAL/OGR can read."
+        )
+    found = dataset.GetLayerByName(layer) if layer else dataset.GetLayer(0)
+    if found is None:
+        raise InputError(f"The vector source of '{layer_name}' has no layer named '{layer}'. Choose one of its layers.")
+    return dataset, found
+
+
+def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name: str, hooks: Hooks) -> osr.CoordinateTransformation | None:
+    """The transformation from the layer's CRS to the grid's, or None when they are the same."""
+    layer_srs = layer.GetSpatialRef()
+    target = srs_from_wkt(grid.crs_wkt)
+    if layer_srs is None or target is None:
+        if layer_srs is None:
+            hooks.log(f"'{layer_name}' has no CRS; its coordinates are taken to be in the CRS of '{grid_name}'.")
+        return None
+    source = srs_from_wkt(layer_srs.ExportToWkt())
+    if source.IsSame(target):
+        return None
+    hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
+    return osr.CoordinateTransformation(source, target)
+
+
+def _finite(geometry: ogr.Geometry) -> bool:
+    """Whether every coordinate of the geometry is a finite number."""
+    if geometry.GetGeometryCount():
+        return all(_finite(geometry.GetGeometryRef(i)) for i in range(geometry.GetGeometryCount()))
+    return bool(np.isfinite(np.array(geometry.GetPoints() or [], np.float64)).all())
+
+
+def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Geometry]:
+    """The simple parts of a geometry that have finite coordinates, lines cut to the grid's bounds.
+
+    GDAL burns a line by stepping along its whole length pixel by pixel, inside the
+    raster or not, so a line reaching far beyond the grid (or to a NaN) would take for ever.
+    """
+    if ogr.GT_IsSubClassOf(geometry.GetGeometryType(), ogr.wkbGeometryCollection):
+        return [part for i in range(geometry.GetGeometryCount()) for part in _burnable_parts(geometry.GetGeometryRef(i), bounds)]
+    if not _finite(geometry):
+        return []
+    if geometry.GetDimension() != 1:
+        return [geometry]
+    clipped, _message = gdal_call(geometry.Intersection, bounds)
+    return [] if clipped is None or clipped.IsEmpty() else [clipped]
+
+
+class _Rasterizer:
+    """Burns geometries (in the grid's CRS) onto windows of a grid.
+
+    Polygons take the pixels whose centre is inside; lines every pixel they cross.
+    """
+
+    def __init__(self, grid: Grid) -> None:
+        self._grid = grid
+        self._srs = srs_from_wkt(grid.crs_wkt)
+        self._source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        xmin, ymin, xmax, ymax = grid.bounds()
+        ring = ogr.Geometry(ogr.wkbLinearRing)
+        for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):
+            ring.AddPoint_2D(x, y)
+        self._bounds = ogr.Geometry(ogr.wkbPolygon)
+        self._bounds.AddGeometry(ring)
+        self.clear()
+
+    def add(self, geometry: ogr.Geometry) -> None:
+        for part in _burnable_parts(geometry, self._bounds):
+            feature = ogr.Feature(self._layer.GetLayerDefn())
+            feature.SetGeometry(part)
+            self._layer.CreateFeature(feature)
+        self.count += 1
+
+    def clear(self) -> None:
+        if self._source.GetLayerCount():
+            self._source.DeleteLayer(0)
+        self._layer = self._source.CreateLayer("burn", self._srs, ogr.wkbUnknown)
+        self.count = 0
+
+    def burn(self, window: Window) -> np.ndarray:
+        target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
+        x0, y0 = gdal.ApplyGeoTransform(self._grid.geotransform, window.col, window.row)
+        gt = self._grid.geotransform
+        target.SetGeoTransform((x0, gt[1], gt[2], y0, gt[4], gt[5]))
+        if self._srs is not None:
+            target.SetProjection(self._srs.ExportToWkt())
+        error, message = gdal_call(gdal.RasterizeLayer, target, [1], self._layer, burn_values=[1])
+        if error != gdal.CE_None:
+            raise InputError(f"Rasterising polygons onto the hyperspectral grid failed ({message}). Check that their geometries are valid.")
+        return target.ReadAsArray().astype(bool)
+
+    def pixels(self, geometry: ogr.Geometry, tile_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the grid pixels a single polygon or line covers."""
+        xmin, xmax, ymin, ymax = geometry.GetEnvelope()
+        window = self._grid.pixel_bounds((xmin, ymin, xmax, ymax))
+        if window is None:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        self.clear()
+        self.add(geometry)
+        found = []
+        for tile in tiles(window, tile_size):
+            local_rows, local_cols = np.nonzero(self.burn(tile))
+            found.append((local_rows + tile.row, local_cols + tile.col))
+        return np.concatenate([r for r, _ in found]).astype(np.int64), np.concatenate([c for _, c in found]).astype(np.int64)
+
+
+def _point_coordinates(geometry: ogr.Geometry) -> list[tuple[float, float]]:
+    """x, y of every non-empty point of a point, multipoint or (nested) collection of points."""
+    if geometry.GetGeometryCount():
+        return [xy for i in range(geometry.GetGeometryCount()) for xy in _point_coordinates(geometry.GetGeometryRef(i))]
+    return [] if geometry.IsEmpty() else [geometry.GetPoint_2D()]
+
+
+def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the grid pixels that the point(s) fall in."""
+    xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
+    inverse = gdal.InvGeoTransform(grid.geotransform)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cols = np.floor(inverse[0] + inverse[1] * xs + inverse[2] * ys)
+        rows = np.floor(inverse[3] + inverse[4] * xs + inverse[5] * ys)
+    inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
+    return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
+
+
+def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
+    """Each text as an integer when every one of them is a whole number ('3', '-1'), else None."""
+    try:
+        return {text: int(text) for text in texts}
+    except ValueError:
+        return None
+
+
+def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: str) -> dict:
+    """The class value (1 to MAX_CLASS_VALUE) of each field value.
+
+    Numbers (and texts that are all whole numbers) keep their value; other texts get
+    1..K in sorted order.
+    """
+    numbers = {item: item for item in field_values} if integer else _whole_numbers(field_values)
+    if numbers is None:
+        return {name: value for value, name in enumerate(sorted(field_values), start=1)}
+    odd = [number for number in numbers.values() if not math.isfinite(number) or number != math.floor(number)]
+    if odd:
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' holds decimal or non-finite numbers ({odd[0]!r:.20}). "
+            "Class values must be whole numbers or text; recode the field."
+        )
+    lowest, highest = min(numbers.values()), max(numbers.values())
+    if lowest < 1:
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' holds the value {lowest:.0f}; class values "
+            "must be 1 or more, because 0 is reserved for unlabelled pixels and nodata. Recode the classes from 1."
+        )
+    if highest > MAX_CLASS_VALUE:
+        raise InputError(too_large_message(f"The class field '{class_field}' of '{layer_name}'", highest))
+    return {item: int(number) for item, number in numbers.items()}
+
+
+def _color(text: str, field: str, layer_name: str) -> str | None:
+    """A colour '#rrggbb' of the colour field (lower case), None when empty; refused when it is not one."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        raise InputError(
+            f"The colour field '{field}' of '{layer_name}' holds '{text}', which is not a colour written "
+            "#rrggbb (such as #2b7bba). Correct it, or choose no colour field."
+        )
+    return text.lower()
+
+
+def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
+    """The index of each named field ({role: field name}); roles whose field is None are left out."""
+    definition = vector.GetLayerDefn()
+    indices = {role: definition.GetFieldIndex(field) for role, field in fields.items() if field is not None}
+    for role, index in indices.items():
+        if index < 0:
+            names = ", ".join(definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount()))
+            raise InputError(
+                f"The {role} field '{fields[role]}' is not a field of '{layer_name}' (its fields: {names or 'none'}). "
+                f"Choose one of its fields as the {role} field."
+            )
+    return indices
+
+
+def _on_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None) -> ogr.Geometry | None:
+    """A copy of the geometry in the grid's CRS, or None when it cannot be reprojected."""
+    geometry = geometry.Clone()
+    if transform is None:
+        return geometry
+    if not reprojectable(geometry.GetEnvelope()):
+        return None
+    error, _message = gdal_call(geometry.Transform, transform)
+    return geometry if error == ogr.OGRERR_NONE else None
+
+
+def _feature_pixels(
+    geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, rasterizer: "_Rasterizer", grid: Grid, tile_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the grid pixels a feature's geometry covers (empty when outside)."""
+    geometry = _on_grid(geometry, transform)
+    if geometry is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if geometry.GetDimension() == 0:
+        return _point_pixels(geometry, grid)
+    return rasterizer.pixels(geometry, tile_size)
+
+
+def labels_from_vector(
+    scene: Scene,
+    path: str,
+    layer: str | None,
+    class_field: str,
+    name_field: str | None,
+    layer_name: str,
+    hooks: Hooks | None = None,
+    tile_size: int = TILE_SIZE,
+    *,
+    color_field: str | None = None,
+) -> LabelledPixels:
+    """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
+    class names and colours ('#rrggbb') from their fields when given."""
+    hooks = hooks or Hooks()
+    _dataset, vector = _open_vector_layer(path, layer, layer_name)
+    indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
+    field = indices["class"]
+    integer = vector.GetLayerDefn().GetFieldDefn(field).GetType() in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
+    transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
+    rasterizer = _Rasterizer(scene.grid)
+    classes, names, colors, rows, cols, owners = [], {}, {}, [], [], []
+    features = unset = outside = 0
+    for feature in vector:
+        features += 1
+        value = feature.GetField(field) if integer else feature.GetFieldAsString(field).strip()
+        if not feature.IsFieldSetAndNotNull(field) or value == "":
+            unset += 1
+            continue
+        if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
+            names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
+        if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
+            colors.setdefault(value, _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
+        classes.append(value)
+        geometry = feature.GetGeometryRef()
+        if geometry is None or geometry.IsEmpty():
+            outside += 1
+            continue
+        feature_rows, feature_cols = _feature_pixels(geometry, transform, rasterizer, scene.grid, tile_size)
+        outside += len(feature_rows) == 0
+        rows.append(feature_rows)
+        cols.append(feature_cols)
+        owners.append(np.full(len(feature_rows), len(classes) - 1, np.int64))
+    if features == 0:
+        raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
+    if unset == features:
+        raise InputError(
+            f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
+            "Fill in the classes or choose the field that holds them."
+        )
+    for count, what in ((unset, "have no class"), (outside, "have no geometry inside the hyperspectral layer")):
+        if count:
+            hooks.log(f"{count} of the {features} features of '{layer_name}' {what}; they are left out.")
+    if outside == len(classes):
+        raise InputError(
+            f"None of the samples of '{layer_name}' falls inside the hyperspectral layer '{scene.hsi_name}'. "
+            "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
+        )
+    ids = _class_ids(set(classes), integer, class_field, layer_name)
+    named_by_text = not integer and _whole_numbers(set(classes)) is None
+    class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
+    class_names.update({ids[item]: name for item, name in names.items() if name})
+    feature_values = np.array([ids[item] for item in classes], np.int64)
+    return labelled_pixels(
+        scene,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        feature_values[np.concatenate(owners)],
+        class_names,
+        {ids[item]: color for item, color in colors.items() if color},
+        layer_name,
+        hooks,
+        tile_size,
+        named_by_text,
+    )
+
+
+def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
+    """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
+    _dataset, vector = _open_vector_layer(path, None, mask_name)
+    transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks)
+    rasterizer = _Rasterizer(grid)
+    for feature in vector:
+        geometry = feature.GetGeometryRef()
+        if geometry is None or geometry.IsEmpty() or geometry.GetDimension() != 2:
+            continue
+        geometry = _on_grid(geometry, transform)
+        if geometry is not None:
+            rasterizer.add(geometry)
+    if rasterizer.count == 0:
+        raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
+    return rasterizer
