@@ -180,7 +180,7 @@ def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCo
         return None
     path = value.split("|")[0]
     if kind == "raster":
-        from ..mrs_qgis_plugin.raster.sources import variables_problem
+        from ..mrs_qgis_plugin.raster.gdal_io import variables_problem
 
         problem = variables_problem(path, f"{name}: '{value}'")
         if problem:
@@ -214,7 +214,7 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
     if layer is None or not layer.isValid():
         raise InputError(f"{parameter}: the layer cannot be opened as a raster. Choose a raster layer or file.")
     if not isinstance(layer, QgsRasterLayer):
-        from ..mrs_qgis_plugin.raster.sources import variables_problem
+        from ..mrs_qgis_plugin.raster.gdal_io import variables_problem
 
         raise InputError(variables_problem(layer.source().split("|")[0], f"{parameter}: '{layer.name()}'")
                          or f"{parameter}: '{layer.name()}' is not a raster layer. Choose a raster layer.")
@@ -284,7 +284,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext
     ):
-        from ..mrs_qgis_plugin.raster.sources import inputs_left_untouched
+        from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         with inputs_left_untouched():  # checking a layer parameter loads the layer
             return self._check_parameter_values(parameters, context)
@@ -307,7 +307,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
         from ..model_core.hooks import cancel_on_sigterm
-        from ..mrs_qgis_plugin.raster.sources import inputs_left_untouched
+        from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         hooks = hooks_from_feedback(feedback)
         if self.JOB.needs_torch:

@@ -76,7 +76,8 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     reprojected, when a CRS is given)."""
     from osgeo import osr
 
-    from .raster.sources import open_raster, srs_from_wkt
+    from .raster.gdal_io import open_raster
+    from .raster.grid import srs_from_wkt
 
     match = EXTENT_PATTERN.fullmatch(text)
     if not match:
@@ -98,7 +99,8 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
 def raster_input(parameter: str, path: str) -> Any:
     """A raster file as the pipeline's `RasterInput`, refused as the algorithms refuse it when it
     is a file of variables rather than of bands."""
-    from .raster.sources import RasterInput, variables_problem
+    from .raster.gdal_io import variables_problem
+    from .raster.sources import RasterInput
 
     problem = variables_problem(path, f"{parameter}: '{path}'")
     if problem:

@@ -27,12 +27,13 @@ from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_pat
 from . import reports
 from .raster import TILE_SIZE
 from .raster.classes import ClassInfo
+from .raster.grid import Window
 from .raster.label_raster import labels_from_raster
 from .raster.labels import LabelledPixels, stratified_split
 from .raster.patches import check_patch_size, pixels_at
 from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import random_valid_positions
-from .raster.sources import RasterInput, Scene, Window, window_from_extent
+from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer

@@ -40,7 +40,7 @@ class MrsProvider(QgsProcessingProvider):
 
     def load(self) -> bool:
         if QgsApplication.platform() == "qgis_process":
-            from .raster.sources import leave_inputs_untouched_in_this_process
+            from .raster.gdal_io import leave_inputs_untouched_in_this_process
 
             leave_inputs_untouched_in_this_process()
         return super().load()

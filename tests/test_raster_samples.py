@@ -11,7 +11,8 @@ from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
 from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, stratified_split
 from mrs.mrs_qgis_plugin.raster.patches import cut_patches
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
-from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene, Window
+from mrs.mrs_qgis_plugin.raster.grid import Window
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 
 HEIGHT, WIDTH = 12, 16

@@ -6,7 +6,8 @@ from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, trans
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster import stats
-from mrs.mrs_qgis_plugin.raster.sources import BLOCK_CACHE_BYTES, RasterInput, Scene, Window, tiles, window_from_extent
+from mrs.mrs_qgis_plugin.raster.grid import Window, tiles
+from mrs.mrs_qgis_plugin.raster.sources import BLOCK_CACHE_BYTES, RasterInput, Scene, window_from_extent
 
 SHIFTED_UTM32 = "+proj=tmerc +lat_0=0 +lon_0=9 +k=0.9996 +x_0=400000 +y_0=-1000 +datum=WGS84 +units=m +no_defs"
 """UTM 32N with false easting and northing moved: x' = x - 100000, y' = y - 1000."""

@@ -9,8 +9,7 @@ import pytest
 from osgeo import gdal, ogr
 
 from mrs.model_core import model_file
-from mrs.mrs_qgis_plugin.raster.samples import ClassInfo
-from mrs.mrs_qgis_plugin.raster.sources import Window
+from mrs.mrs_qgis_plugin.raster.grid import Window
 from mrs.mrs_qgis_plugin.raster.suggestions import ClassField, SuggestionPool, info_field_names
 from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
 from processing_helpers import QUICK_FINETUNE, RecordingFeedback, algorithms_ready, run, scene_layers, write_test_scene

@@ -8,7 +8,9 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .sources import Scene, align, category_names, data_bands, open_raster, read_call, tiles
+from .gdal_io import category_names, data_bands, open_raster, read_call
+from .grid import align, tiles
+from .sources import Scene
 
 
 def _raster_class_names(band: gdal.Band) -> dict[int, str]:

@@ -8,7 +8,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .sources import Scene, Window
+from .grid import Window
+from .sources import Scene
 
 
 def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: int = TILE_SIZE) -> list[tuple[Window, np.ndarray]]:

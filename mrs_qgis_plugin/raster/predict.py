@@ -11,7 +11,8 @@ from ...model_core.errors import Canceled, InputError
 from ...model_core.hooks import Hooks
 from .classes import ClassInfo
 from . import TILE_SIZE
-from .sources import Scene, Window, tiles
+from .grid import Window, tiles
+from .sources import Scene
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)

@@ -4,7 +4,8 @@ import numpy as np
 
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .sources import Scene, Window, tiles
+from .grid import Window, tiles
+from .sources import Scene
 from .stats import BlockWalker, RandomSubset, no_valid_pixel_error
 from .vector_labels import mask_rasterizer
 

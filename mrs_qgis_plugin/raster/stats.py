@@ -7,7 +7,8 @@ import numpy as np
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .sources import Scene, Window, tiles
+from .grid import Window, tiles
+from .sources import Scene
 
 OVERSAMPLING = 10
 """Blocks are read until this many times n valid pixels have been seen ..."""

@@ -22,7 +22,8 @@ from osgeo import ogr
 from ...model_core.atomic import atomic_output
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .sources import Window, gdal_call, srs_from_wkt
+from .gdal_io import gdal_call
+from .grid import Window, srs_from_wkt
 
 LAYER_NAME = "suggestions"
 # The fields of a suggestion besides the class field to fill in: name -> OGR type.

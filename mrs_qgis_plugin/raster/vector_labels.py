@@ -11,7 +11,9 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .sources import Grid, Scene, Window, crs_label, gdal_call, reprojectable, srs_from_wkt, tiles
+from .gdal_io import gdal_call
+from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
+from .sources import Scene
 
 
 def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:

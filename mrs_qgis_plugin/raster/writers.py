@@ -25,7 +25,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import fsync_file, output_mode, publish, remove_stale_temporaries, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .sources import category_names, gdal_pam, open_raster
+from .gdal_io import category_names, gdal_pam, open_raster
 
 CLASS_NODATA = 0
 # Confidences lie in [0, 1]; -1 marks pixels that were not classified.

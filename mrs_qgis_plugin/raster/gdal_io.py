@@ -1,0 +1,137 @@
+"""Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
+
+import re
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+from osgeo import gdal
+
+from ...model_core.errors import InputError
+
+
+def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
+    """Runs a GDAL function quietly, whether or not GDAL exceptions are enabled.
+
+    Returns the result (None on failure) and GDAL's last error message.
+    """
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    gdal.ErrorReset()
+    try:
+        return function(*args, **kwargs), gdal.GetLastErrorMsg()
+    except RuntimeError as error:
+        return None, str(error)
+    finally:
+        gdal.PopErrorHandler()
+
+
+@contextmanager
+def gdal_pam(enabled: Optional[str]) -> Iterator[None]:
+    """GDAL_PAM_ENABLED for the datasets this thread opens inside the block (None: the
+    process-wide setting). GDAL reads the setting when it opens a dataset, and a dataset
+    opened without it never writes an .aux.xml file."""
+    previous = gdal.GetThreadLocalConfigOption("GDAL_PAM_ENABLED", None)
+    gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", enabled)
+    try:
+        yield
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", previous)
+
+
+@contextmanager
+def inputs_left_untouched() -> Iterator[None]:
+    """While the block runs, no raster this thread opens gets an .aux.xml file beside it.
+
+    QGIS computes statistics and histograms of every raster layer it loads (for its
+    rendering), and GDAL saves them in `<raster>.aux.xml` beside the input (GDAL's
+    persistent auxiliary metadata, PAM): a file the user never asked for, in a folder
+    that may be shared or version-controlled. Front ends wrap their layer handling in
+    this block. The pipeline's own reads (`open_raster`) still read such files (category
+    names, nodata), and never change a dataset, so they write none.
+    """
+    with gdal_pam("NO"):
+        yield
+
+
+def leave_inputs_untouched_in_this_process() -> None:
+    """`inputs_left_untouched` for the whole of a process that only runs algorithms
+    (qgis_process loads the layers of the command line before any algorithm code runs).
+    The pipeline's own datasets still use PAM (`gdal_pam("YES")`)."""
+    gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")
+
+
+def _subdatasets(dataset: gdal.Dataset) -> list[str]:
+    items = dataset.GetMetadata("SUBDATASETS") or {}
+    numbered = [(int(re.sub(r"\D", "", key) or 0), value) for key, value in items.items() if key.endswith("_NAME")]
+    return [name for _number, name in sorted(numbered)]
+
+
+def _variables_message(what: str, names: list[str]) -> str:
+    return (
+        f"{what} holds {len(names)} variables (subdatasets, such as {names[0]}) and no bands of its own. Stack the "
+        f"variables into one multi-band raster first (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) "
+        "and choose that, or choose one variable by its subdataset name."
+    )
+
+
+def variables_problem(path: str, what: str) -> Optional[str]:
+    """Why a file of several variables (a NetCDF or HDF file with one variable per band, which
+    QGIS opens as a mesh or not at all) is not a raster layer, or None when it is not one."""
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, path)
+    names = _subdatasets(dataset) if dataset is not None and dataset.RasterCount == 0 else []
+    return _variables_message(what, names) if names else None
+
+
+def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
+    """`gdal_call` for a read, which fails (None) also when GDAL reports a failure but still
+    returns an array: a VRT whose source file is missing gives one full of nodata."""
+    result, message = gdal_call(read, *args, **kwargs)
+    return (None if gdal.GetLastErrorType() >= gdal.CE_Failure else result), message
+
+
+def open_raster(path: str, what: str) -> gdal.Dataset:
+    """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
+    with gdal_pam("YES"):
+        dataset, message = gdal_call(gdal.Open, path)
+        if dataset is not None:
+            dataset.GetGeoTransform()  # a GeoTIFF reads its .aux.xml on such a first request, not on opening
+    if dataset is None:
+        raise InputError(
+            f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
+            "Choose a raster layer or file that GDAL can read."
+        )
+    if dataset.RasterCount == 0 and _subdatasets(dataset):
+        raise InputError(_variables_message(what, _subdatasets(dataset)))
+    return dataset
+
+
+def category_names(band: gdal.Band) -> list[str]:
+    """The band's category names ([] when it has none).
+
+    GDAL 3.6 answers None when GetCategoryNames() is the first thing asked of a GeoTIFF
+    band: the band's .aux.xml, where a GeoTIFF keeps them, is read on the first other
+    request. Asking for the description first makes it read that file."""
+    band.GetDescription()
+    return list(band.GetCategoryNames() or [])
+
+
+def data_bands(dataset: gdal.Dataset) -> list[int]:
+    """1-based numbers of the bands that hold data (alpha bands are masks, not data)."""
+    return [
+        number
+        for number in range(1, dataset.RasterCount + 1)
+        if dataset.GetRasterBand(number).GetColorInterpretation() != gdal.GCI_AlphaBand
+    ]
+
+
+def check_real(dataset: gdal.Dataset, bands: list[int], what: str) -> None:
+    """Refuse complex-valued bands (SAR in single-look complex form): read as real numbers,
+    they would silently lose their imaginary part."""
+    complex_band = next((n for n in bands if gdal.DataTypeIsComplex(dataset.GetRasterBand(n).DataType)), None)
+    if complex_band is not None:
+        type_name = gdal.GetDataTypeName(dataset.GetRasterBand(complex_band).DataType)
+        raise InputError(
+            f"{what} holds complex numbers (band {complex_band} is {type_name}), of which only the real part would "
+            "be read. Convert it to amplitude or intensity first (for example abs() in the Raster Calculator, or "
+            "gdal_calc.py), and choose that raster."
+        )

@@ -1,0 +1,221 @@
+"""Grids (CRS, geotransform, size), windows and blocks on them, and the alignment of a raster
+onto the reference grid."""
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple
+
+from osgeo import gdal, osr
+
+from ...model_core.errors import InputError
+from ...model_core.hooks import Hooks
+from . import TILE_SIZE
+from .gdal_io import gdal_call
+
+class Window(NamedTuple):
+    col: int
+    row: int
+    width: int
+    height: int
+
+
+def tiles(window: Window, size: int = TILE_SIZE) -> Iterator[Window]:
+    """The window cut into blocks of at most size x size pixels, row by row."""
+    for row in range(window.row, window.row + window.height, size):
+        height = min(size, window.row + window.height - row)
+        for col in range(window.col, window.col + window.width, size):
+            yield Window(col, row, min(size, window.col + window.width - col), height)
+
+
+_EDGE = 1e-6
+"""Pixel fraction by which a rectangle may cross a pixel edge without touching that pixel."""
+MAX_COORDINATE = 1e9
+"""Largest coordinate that is reprojected. No CRS on Earth reaches it (in metres, feet or
+degrees), and PROJ never returns on some coordinates beyond it (a longitude of 1e30
+radians is wrapped into -pi..pi one turn at a time)."""
+
+
+def srs_from_wkt(wkt: str) -> osr.SpatialReference | None:
+    """A spatial reference with x = easting/longitude axis order, or None when wkt is empty."""
+    if not wkt:
+        return None
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def crs_label(wkt: str) -> str:
+    srs = srs_from_wkt(wkt)
+    if srs is None:
+        return "no CRS"
+    code = srs.GetAuthorityCode(None)
+    authority = srs.GetAuthorityName(None)
+    return f"{authority}:{code}" if authority and code else (srs.GetName() or "custom CRS")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: size, geotransform and CRS (WKT, empty when unknown)."""
+
+    width: int
+    height: int
+    geotransform: tuple[float, ...]
+    crs_wkt: str
+    georeferenced: bool = True
+
+    @classmethod
+    def of(cls, dataset: gdal.Dataset) -> "Grid":
+        geotransform = dataset.GetGeoTransform(can_return_null=True)
+        return cls(
+            dataset.RasterXSize,
+            dataset.RasterYSize,
+            tuple(geotransform or (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)),
+            dataset.GetProjection() or "",
+            geotransform is not None,
+        )
+
+    @property
+    def north_up(self) -> bool:
+        return self.geotransform[2] == 0 and self.geotransform[4] == 0
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """xmin, ymin, xmax, ymax of the grid's corners."""
+        xs, ys = zip(*(gdal.ApplyGeoTransform(self.geotransform, c, r) for c in (0, self.width) for r in (0, self.height)))
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def pixel_bounds(self, bounds: tuple[float, float, float, float]) -> Window | None:
+        """The pixels that a georeferenced rectangle touches, clipped to the grid; None when none."""
+        inverse = gdal.InvGeoTransform(self.geotransform)
+        xmin, ymin, xmax, ymax = bounds
+        cols, rows = zip(*(gdal.ApplyGeoTransform(inverse, x, y) for x in (xmin, xmax) for y in (ymin, ymax)))
+        if not all(math.isfinite(value) for value in cols + rows):
+            return None
+        col0, row0 = max(math.floor(min(cols) + _EDGE), 0), max(math.floor(min(rows) + _EDGE), 0)
+        col1, row1 = min(math.ceil(max(cols) - _EDGE), self.width), min(math.ceil(max(rows) - _EDGE), self.height)
+        if col1 <= col0 or row1 <= row0:
+            return None
+        return Window(col0, row0, col1 - col0, row1 - row0)
+
+    def same_crs(self, other: "Grid") -> bool:
+        mine, theirs = srs_from_wkt(self.crs_wkt), srs_from_wkt(other.crs_wkt)
+        return mine is None or theirs is None or bool(mine.IsSame(theirs))
+
+    def matches(self, other: "Grid") -> bool:
+        if (self.width, self.height) != (other.width, other.height):
+            return False
+        if not (self.georeferenced and other.georeferenced):
+            return True
+        tolerance = 1e-6 * max(abs(v) for v in self.geotransform[1:3] + self.geotransform[4:6])
+        close = all(abs(a - b) <= tolerance for a, b in zip(self.geotransform, other.geotransform))
+        return close and self.same_crs(other)
+
+
+def reprojectable(bounds: tuple[float, ...]) -> bool:
+    """Whether coordinates within these bounds can be handed to PROJ (see MAX_COORDINATE)."""
+    return all(abs(value) <= MAX_COORDINATE for value in bounds)
+
+
+def _bounds_in(source: Grid, target: Grid, name: str) -> tuple[float, float, float, float]:
+    bounds = source.bounds()
+    if source.same_crs(target):
+        return bounds
+    if not reprojectable(bounds):
+        raise InputError(
+            f"The layer '{name}' lies at {format_bounds(bounds)} in {crs_label(source.crs_wkt)}, far "
+            "outside the area of that CRS, so it cannot be reprojected. Check its georeferencing (geotransform and CRS)."
+        )
+    transform = osr.CoordinateTransformation(srs_from_wkt(source.crs_wkt), srs_from_wkt(target.crs_wkt))
+    return tuple(transform.TransformBounds(*bounds, 21))
+
+
+def _coordinate(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1e12 else f"{value:.6g}"
+
+
+def format_bounds(bounds: tuple[float, float, float, float]) -> str:
+    xmin, ymin, xmax, ymax = map(_coordinate, bounds)
+    return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
+
+
+def align(
+    dataset: gdal.Dataset,
+    name: str,
+    grid: Grid,
+    grid_name: str,
+    hooks: Hooks,
+    categorical: bool = False,
+) -> gdal.Dataset:
+    """The dataset itself when it lies on `grid`, else a warped VRT of it on that grid.
+
+    Continuous data are resampled bilinearly into Float32 with NaN outside the source
+    and on its nodata; categorical data (labels) with the nearest neighbour, keeping
+    their data type, with 0 outside the source and on its nodata.
+    """
+    source = Grid.of(dataset)
+    if source.matches(grid):
+        return dataset
+    if not (source.georeferenced and grid.georeferenced):
+        missing = name if not source.georeferenced else grid_name
+        raise InputError(
+            f"The layer '{missing}' has no georeferencing and its size differs from the other layer "
+            f"('{grid_name}' {grid.width} x {grid.height}, '{name}' {source.width} x {source.height} pixels), "
+            "so they cannot be aligned. Georeference it or resample it onto the grid of "
+            f"'{grid_name}'."
+        )
+    if not grid.north_up:
+        raise InputError(
+            f"The layer '{grid_name}' has a rotated grid, onto which '{name}' cannot be warped. "
+            f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
+        )
+    source_bounds = _bounds_in(source, grid, name)
+    target_bounds = grid.bounds()
+    if (
+        source_bounds[0] >= target_bounds[2]
+        or source_bounds[2] <= target_bounds[0]
+        or source_bounds[1] >= target_bounds[3]
+        or source_bounds[3] <= target_bounds[1]
+    ):
+        raise InputError(
+            f"The layers '{grid_name}' and '{name}' do not overlap: '{grid_name}' covers "
+            f"{format_bounds(target_bounds)} and '{name}' covers {format_bounds(source_bounds)} "
+            f"(in the CRS of '{grid_name}', {crs_label(grid.crs_wkt)}). "
+            "Choose layers of the same area, and check that each has the right CRS."
+        )
+    crs = grid.crs_wkt or source.crs_wkt
+    options = dict(
+        format="VRT",
+        outputBounds=target_bounds,
+        width=grid.width,
+        height=grid.height,
+        resampleAlg="near" if categorical else "bilinear",
+        dstNodata=0 if categorical else "nan",
+        warpOptions=["UNIFIED_SRC_NODATA=NO"],
+    )
+    if crs:
+        options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)
+    if not categorical:
+        options["outputType"] = gdal.GDT_Float32
+    warped, message = gdal_call(gdal.Warp, "", dataset, **options)
+    if warped is None:
+        raise InputError(
+            f"The layer '{name}' cannot be warped onto the grid of '{grid_name}' ({message}). "
+            "Check its CRS, or resample it onto that grid first."
+        )
+    resampling = "nearest neighbour" if categorical else "bilinear"
+    hooks.log(
+        f"'{name}' ({crs_label(source.crs_wkt)}, {source.width} x {source.height} pixels) is warped on the fly "
+        f"onto the grid of '{grid_name}' ({crs_label(grid.crs_wkt)}, {grid.width} x {grid.height} pixels), "
+        f"{resampling} resampling."
+    )
+    if not source.crs_wkt or not grid.crs_wkt:
+        hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")
+    covered = (
+        source_bounds[0] <= target_bounds[0]
+        and source_bounds[1] <= target_bounds[1]
+        and source_bounds[2] >= target_bounds[2]
+        and source_bounds[3] >= target_bounds[3]
+    )
+    if not covered:
+        hooks.log(f"'{name}' covers only part of '{grid_name}'; the pixels outside it are nodata.")
+    return warped
