@@ -138,23 +138,10 @@ def format_bounds(bounds: tuple[float, float, float, float]) -> str:
     return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
 
 
-def align(
-    dataset: gdal.Dataset,
-    name: str,
-    grid: Grid,
-    grid_name: str,
-    hooks: Hooks,
-    categorical: bool = False,
-) -> gdal.Dataset:
-    """The dataset itself when it lies on `grid`, else a warped VRT of it on that grid.
-
-    Continuous data are resampled bilinearly into Float32 with NaN outside the source
-    and on its nodata; categorical data (labels) with the nearest neighbour, keeping
-    their data type, with 0 outside the source and on its nodata.
-    """
-    source = Grid.of(dataset)
-    if source.matches(grid):
-        return dataset
+def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
+                        ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """The bounds of `source` (in the grid's CRS) and of `grid`; refuses a raster that cannot be
+    warped onto the grid (no georeferencing, a rotated grid, no overlap) in one sentence."""
     if not (source.georeferenced and grid.georeferenced):
         missing = name if not source.georeferenced else grid_name
         raise InputError(
@@ -182,6 +169,27 @@ def align(
             f"(in the CRS of '{grid_name}', {crs_label(grid.crs_wkt)}). "
             "Choose layers of the same area, and check that each has the right CRS."
         )
+    return source_bounds, target_bounds
+
+
+def align(
+    dataset: gdal.Dataset,
+    name: str,
+    grid: Grid,
+    grid_name: str,
+    hooks: Hooks,
+    categorical: bool = False,
+) -> gdal.Dataset:
+    """The dataset itself when it lies on `grid`, else a warped VRT of it on that grid.
+
+    Continuous data are resampled bilinearly into Float32 with NaN outside the source
+    and on its nodata; categorical data (labels) with the nearest neighbour, keeping
+    their data type, with 0 outside the source and on its nodata.
+    """
+    source = Grid.of(dataset)
+    if source.matches(grid):
+        return dataset
+    source_bounds, target_bounds = _overlapping_bounds(source, grid, name, grid_name)
     crs = grid.crs_wkt or source.crs_wkt
     options = dict(
         format="VRT",

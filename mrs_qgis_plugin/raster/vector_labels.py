@@ -2,6 +2,7 @@
 
 import math
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 from osgeo import gdal, ogr, osr
@@ -233,6 +234,49 @@ def _feature_pixels(
     return rasterizer.pixels(geometry, tile_size)
 
 
+@dataclass
+class _Features:
+    """What the features of a sample layer give: each labelled feature's class (in feature
+    order), the first name and colour given per class, the pixels of each feature (`owners`:
+    the index of the feature's class entry for each pixel), and the counts of features read,
+    without class and outside the grid."""
+
+    classes: list = field(default_factory=list)
+    names: dict = field(default_factory=dict)
+    colors: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list)
+    cols: list = field(default_factory=list)
+    owners: list = field(default_factory=list)
+    features: int = 0
+    unset: int = 0
+    outside: int = 0
+
+    def read(self, vector: ogr.Layer, indices: dict[str, int], integer: bool, placing: tuple,
+             color_field: str | None, layer_name: str) -> None:
+        """`placing` is (transform to the grid, rasterizer, grid, tile size) for `_feature_pixels`."""
+        field_index = indices["class"]
+        for feature in vector:
+            self.features += 1
+            value = feature.GetField(field_index) if integer else feature.GetFieldAsString(field_index).strip()
+            if not feature.IsFieldSetAndNotNull(field_index) or value == "":
+                self.unset += 1
+                continue
+            if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
+                self.names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
+            if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
+                self.colors.setdefault(value, _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
+            self.classes.append(value)
+            geometry = feature.GetGeometryRef()
+            if geometry is None or geometry.IsEmpty():
+                self.outside += 1
+                continue
+            feature_rows, feature_cols = _feature_pixels(geometry, *placing)
+            self.outside += len(feature_rows) == 0
+            self.rows.append(feature_rows)
+            self.cols.append(feature_cols)
+            self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
+
+
 def labels_from_vector(
     scene: Scene,
     path: str,
@@ -250,59 +294,39 @@ def labels_from_vector(
     hooks = hooks or Hooks()
     _dataset, vector = _open_vector_layer(path, layer, layer_name)
     indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
-    field = indices["class"]
-    integer = vector.GetLayerDefn().GetFieldDefn(field).GetType() in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
+    integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (ogr.OFTInteger, ogr.OFTInteger64,
+                                                                                 ogr.OFTReal)
     transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
-    rasterizer = _Rasterizer(scene.grid)
-    classes, names, colors, rows, cols, owners = [], {}, {}, [], [], []
-    features = unset = outside = 0
-    for feature in vector:
-        features += 1
-        value = feature.GetField(field) if integer else feature.GetFieldAsString(field).strip()
-        if not feature.IsFieldSetAndNotNull(field) or value == "":
-            unset += 1
-            continue
-        if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
-            names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
-        if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
-            colors.setdefault(value, _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
-        classes.append(value)
-        geometry = feature.GetGeometryRef()
-        if geometry is None or geometry.IsEmpty():
-            outside += 1
-            continue
-        feature_rows, feature_cols = _feature_pixels(geometry, transform, rasterizer, scene.grid, tile_size)
-        outside += len(feature_rows) == 0
-        rows.append(feature_rows)
-        cols.append(feature_cols)
-        owners.append(np.full(len(feature_rows), len(classes) - 1, np.int64))
-    if features == 0:
+    found = _Features()
+    found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
+               color_field, layer_name)
+    if found.features == 0:
         raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
-    if unset == features:
+    if found.unset == found.features:
         raise InputError(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
             "Fill in the classes or choose the field that holds them."
         )
-    for count, what in ((unset, "have no class"), (outside, "have no geometry inside the hyperspectral layer")):
+    for count, what in ((found.unset, "have no class"), (found.outside, "have no geometry inside the hyperspectral layer")):
         if count:
-            hooks.log(f"{count} of the {features} features of '{layer_name}' {what}; they are left out.")
-    if outside == len(classes):
+            hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
+    if found.outside == len(found.classes):
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside the hyperspectral layer '{scene.hsi_name}'. "
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
         )
-    ids = _class_ids(set(classes), integer, class_field, layer_name)
-    named_by_text = not integer and _whole_numbers(set(classes)) is None
+    ids = _class_ids(set(found.classes), integer, class_field, layer_name)
+    named_by_text = not integer and _whole_numbers(set(found.classes)) is None
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
-    class_names.update({ids[item]: name for item, name in names.items() if name})
-    feature_values = np.array([ids[item] for item in classes], np.int64)
+    class_names.update({ids[item]: name for item, name in found.names.items() if name})
+    feature_values = np.array([ids[item] for item in found.classes], np.int64)
     return labelled_pixels(
         scene,
-        np.concatenate(rows),
-        np.concatenate(cols),
-        feature_values[np.concatenate(owners)],
+        np.concatenate(found.rows),
+        np.concatenate(found.cols),
+        feature_values[np.concatenate(found.owners)],
         class_names,
-        {ids[item]: color for item, color in colors.items() if color},
+        {ids[item]: color for item, color in found.colors.items() if color},
         layer_name,
         hooks,
         tile_size,
