@@ -43,7 +43,7 @@ from model_core.preprocessing import Normalizer  # noqa: E402
 def test_pixels(scene: str, data: "diagnostics.SceneData", log: Hooks) -> tuple:
     """Normalised patches of every labelled test.tif pixel (cached) and their class indices."""
     jobs = plugin()
-    from mrs.mrs_qgis_plugin.raster.samples import labels_from_raster
+    from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
     from mrs.mrs_qgis_plugin.raster.sources import RasterInput
     from mrs.mrs_qgis_plugin.streaming import normalised_patches
 
