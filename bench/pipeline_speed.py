@@ -6,7 +6,11 @@ classifies each scene with each preset in a fresh process (classify_job: aligned
 reading, tile by tile prediction, GeoTIFF writing) and records that process' pixels
 per second and peak resident memory. Prints JSON.
 
-    python bench/pipeline_speed.py [--sides 512,1024,2048] [--presets small,tiny]
+With --scene (a benchmark scene folder of ../shared/data: hsi.tif, aux.tif, train.tif),
+that scene is classified instead, with classifiers trained briefly on its train.tif.
+Rates are per CPU-second of the worker process (per second on a GPU).
+
+    python bench/pipeline_speed.py [--sides 512,1024,2048] [--presets small,tiny] [--scene DIR]
 """
 
 import argparse
@@ -17,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from common import RESULTS, REFERENCE, machine, peak_rss_mb, peaks, write_json
+from common import RESULTS, REFERENCE, clock, machine, peak_rss_mb, peaks, write_json
 
 from osgeo import gdal  # noqa: E402
 
@@ -54,15 +58,21 @@ def tiled_copy(source: Path, target: Path, side: int) -> None:
     out = None
 
 
-def prepare(presets: list, sides: list, device: str) -> Dict[str, Any]:
-    """Scenes and one classifier per preset (trained briefly: speed does not depend on the weights)."""
+def layers_of(folder: Path):
+    """The scene's HSI and its auxiliary raster (lidar.tif in the synthetic scenes, aux.tif in benchmark ones)."""
     jobs = plugin()
     from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+
+    aux = folder / "lidar.tif" if (folder / "lidar.tif").exists() else folder / "aux.tif"
+    return jobs.Layers(RasterInput(str(folder / "hsi.tif"), "hsi"), [RasterInput(str(aux), "aux")])
+
+
+def synthetic_scenes(sides: list) -> Dict[Any, Path]:
+    """Synthetic scenes of side x side pixels (100 bands + LiDAR), tiled from one; the first key, "base", has labels."""
     from mrs.mrs_qgis_plugin.synthetic_scene import write_scene
 
-    WORK.mkdir(parents=True, exist_ok=True)
     base = write_scene(WORK / "base", width=BASE_SIDE, height=BASE_SIDE, n_bands=100, seed=0, train_per_class=20)
-    scenes = {}
+    scenes: Dict[Any, Path] = {"base": base.directory}
     for side in sides:
         folder = WORK / f"scene-{side}"
         folder.mkdir(exist_ok=True)
@@ -70,12 +80,21 @@ def prepare(presets: list, sides: list, device: str) -> Dict[str, Any]:
             if not (folder / f"{name}.tif").exists():
                 tiled_copy(Path(getattr(base, name)), folder / f"{name}.tif", side)
         scenes[side] = folder
+    return scenes
+
+
+def prepare(presets: list, sides: list, device: str, scene: Optional[Path]) -> Dict[str, Any]:
+    """Scenes and one classifier per preset (trained briefly: speed does not depend on the weights)."""
+    jobs = plugin()
+    WORK.mkdir(parents=True, exist_ok=True)
+    scenes = {"base": scene, scene.name: scene} if scene else synthetic_scenes(sides)
+    base = scenes.pop("base")
     models = {}
-    layers = jobs.Layers(RasterInput(str(base.hsi), "hsi"), [RasterInput(str(base.lidar), "lidar")])
     for preset in presets:
-        path = WORK / f"classifier-{preset}.safetensors"
+        path = WORK / f"classifier-{base.name}-{preset}.safetensors"
         if not path.exists():
-            jobs.finetune_job(layers, jobs.LabelSource("train", raster_path=str(base.train)), pretrained=None,
+            jobs.finetune_job(layers_of(base), jobs.LabelSource("train", raster_path=str(base / "train.tif")),
+                              pretrained=None,
                               preset=preset, val_fraction=0.0, class_weighting=True, output=str(path), hooks=Hooks(),
                               settings=TrainSettings(epochs=1, batch_size=64, seed=0, device=device))
         models[preset] = path
@@ -83,23 +102,22 @@ def prepare(presets: list, sides: list, device: str) -> Dict[str, Any]:
 
 
 def bands(folder: Path) -> int:
-    return sum(gdal.Open(str(folder / f"{name}.tif")).RasterCount for name in ("hsi", "lidar"))
+    return sum(gdal.Open(str(source.path)).RasterCount for source in (layers_of(folder).hsi, *layers_of(folder).aux))
 
 
 def worker(model: str, scene: str, device: str, tile_size: int, batch_size: int) -> Dict[str, Any]:
     """One classification in this process: its speed and this process' peak memory."""
     jobs = plugin()
-    from mrs.mrs_qgis_plugin.raster.sources import RasterInput
-
-    folder = Path(scene)
-    layers = jobs.Layers(RasterInput(str(folder / "hsi.tif"), "hsi"), [RasterInput(str(folder / "lidar.tif"), "lidar")])
-    output = folder / f"map-{Path(model).stem}.tif"
-    started = time.perf_counter()
-    summary = jobs.classify_job(model, layers, output=str(output), confidence=str(output.with_name(output.stem + "-conf.tif")),
+    output = WORK / f"map-{Path(scene).name}-{Path(model).stem}.tif"
+    now = clock(resolve_device(device))
+    started, wall = now(), time.perf_counter()
+    summary = jobs.classify_job(model, layers_of(Path(scene)), output=str(output),
+                                confidence=str(output.with_name(output.stem + "-conf.tif")),
                                 tile_size=tile_size, batch_size=batch_size, device=device, hooks=Hooks())
-    seconds = time.perf_counter() - started
+    seconds, wall = now() - started, time.perf_counter() - wall
     pixels = summary["classified_pixels"] + summary["nodata_pixels"]
-    return {"pixels": pixels, "seconds": round(seconds, 2), "pixels_per_s": round(pixels / seconds, 1),
+    return {"pixels": pixels, "seconds": round(seconds, 2), "wall_seconds": round(wall, 2),
+            "pixels_per_s": round(pixels / seconds, 1),
             "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
@@ -110,6 +128,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--tile-size", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=None, help="default: chosen from the model")
+    parser.add_argument("--scene", default=None, help="a benchmark scene folder instead of the synthetic scenes")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "SCENE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -118,7 +137,8 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     sides = [int(s) for s in args.sides.split(",")]
     presets = args.presets.split(",")
     device = resolve_device(args.device)
-    prepared = prepare(presets, sides, str(device))
+    prepared = prepare(presets, sides, str(device), Path(args.scene).resolve() if args.scene else None)
+    sides = list(prepared["scenes"])
     report: Dict[str, Any] = {"benchmark": "pipeline_speed", "machine": machine(device), "peaks": peaks(device),
                               "reference": REFERENCE, "bands": bands(prepared["scenes"][sides[0]]), "tile_size": args.tile_size,
                               "batch_size": args.batch_size, "presets": {}}
@@ -130,8 +150,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
             if args.batch_size:
                 command += ["--batch-size", str(args.batch_size)]
             result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-            runs[f"{side}x{side}"] = {"megapixels": round(side * side / 1e6, 2), **result}
-            print(f"{preset} {side}x{side}: {result}", flush=True)
+            name = f"{side}x{side}" if isinstance(side, int) else side
+            runs[name] = {"megapixels": round(result["pixels"] / 1e6, 2), **result}
+            print(f"{preset} {name}: {result}", flush=True)
         memories = [run["peak_rss_mb"] for run in runs.values()]
         report["presets"][preset] = {"runs": runs,
                                      "peak_memory_growth_smallest_to_largest": round(memories[-1] / memories[0] - 1, 3)}
