@@ -136,6 +136,8 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.DEVICE: lambda: _device_parameter(name, description, parameter.default),
         spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
             name, description, QgsProcessingParameterFile.File, extension=parameter.extension, optional=optional),
+        spec.FILE_IN: lambda: QgsProcessingParameterFile(
+            name, description, QgsProcessingParameterFile.File, optional=optional, fileFilter=parameter.file_filter),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
             name, description, parameter.file_filter, defaultValue=lasting_default(parameter),
             optional=optional, createByDefault=not optional),
@@ -375,6 +377,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             spec.VECTOR: lambda: self.vector_source(parameters, name, context, feedback),
             spec.EXTENT: lambda: self.extent(parameters, context),
             spec.MODEL_FILE: lambda: self.parameterAsFile(parameters, name, context) or None,
+            spec.FILE_IN: lambda: self.parameterAsFile(parameters, name, context) or None,
         }
         return readers[parameter.kind]()
 

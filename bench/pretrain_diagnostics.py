@@ -76,7 +76,7 @@ class SceneData:
         layers = jobs.Layers(RasterInput(str(folder / "hsi.tif"), "hsi"), [RasterInput(str(folder / "aux.tif"), "aux")])
         with layers.open(log) as scene:
             self.n_hsi = scene.n_hsi
-            sample = jobs._pixel_sample(scene, 0, log)
+            sample = jobs._pixel_sample([scene], 0, log)
             normalizer = Normalizer.fit(sample)
             labelled = labels_from_raster(scene, str(folder / "train.tif"), "train", log)
             if cache.exists():

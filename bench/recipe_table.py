@@ -55,7 +55,7 @@ def test_pixels(scene: str, data: "diagnostics.SceneData", log: Hooks) -> tuple:
         if cache.exists():
             patches = np.load(cache)["patches"]
         else:
-            normalizer = Normalizer.fit(jobs._pixel_sample(opened, 0, log))
+            normalizer = Normalizer.fit(jobs._pixel_sample([opened], 0, log))
             patches = normalised_patches(opened, labelled.rows, labelled.cols, data.labelled.shape[-1], normalizer, log)
             np.savez(cache, patches=patches)
     values = np.array([c["value"] for c in data.classes])

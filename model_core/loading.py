@@ -70,21 +70,30 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         f"SAR/LiDAR {aux_layers}), in the same order.")
 
 
+def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) -> Optional[Tuple[int, float, float]]:
+    """The band (from 1) whose wavelength differs most between two band lists, with its two
+    wavelengths, when both are known, equally long and differ by more than the tolerance
+    (half the median band spacing, at least 2 nm); otherwise None."""
+    if not wavelengths or not isinstance(reference, list) or len(reference) != len(wavelengths):
+        return None
+    if not all(isinstance(value, (int, float)) and math.isfinite(value) for value in reference):
+        return None
+    spacing = [abs(b - a) for a, b in zip(reference, reference[1:])]
+    tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
+    band, (reference_nm, layer_nm) = max(enumerate(zip(reference, wavelengths), start=1),
+                                         key=lambda item: abs(item[1][0] - item[1][1]))
+    return None if abs(reference_nm - layer_nm) <= tolerance else (band, reference_nm, layer_nm)
+
+
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
                       what: str) -> None:
     """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both
     are known): the band counts may agree while the bands measure other light."""
     trained = metadata.get("wavelengths")
-    if not wavelengths or not isinstance(trained, list) or len(trained) != len(wavelengths):
+    difference = wavelength_difference(trained, wavelengths)
+    if difference is None:
         return
-    if not all(isinstance(value, (int, float)) and math.isfinite(value) for value in trained):
-        return
-    spacing = [abs(b - a) for a, b in zip(trained, trained[1:])]
-    tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
-    band, (model_nm, layer_nm) = max(enumerate(zip(trained, wavelengths), start=1),
-                                     key=lambda item: abs(item[1][0] - item[1][1]))
-    if abs(model_nm - layer_nm) <= tolerance:
-        return
+    band, model_nm, layer_nm = difference
     raise ModelFileError(
         f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral layer "
         f"'{layer}' has its bands at {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm (band {band}: {model_nm:.1f} nm "

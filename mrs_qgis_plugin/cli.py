@@ -30,7 +30,7 @@ VALUE_HINTS = {
     spec.RASTER: "FILE", spec.RASTERS: "FILE (repeat for more)", spec.VECTOR: "FILE[|layername=NAME]",
     spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]", spec.INTEGER: "N", spec.NUMBER: "X",
     spec.BOOLEAN: "true|false", spec.DEVICE: "auto|cpu|cuda|cuda:N", spec.MODEL_FILE: "FILE.safetensors",
-    spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif",
+    spec.FILE_IN: "FILE", spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif",
     spec.VECTOR_OUT: "FILE.gpkg", spec.FOLDER_OUT: "FOLDER",
 }
 

@@ -6,6 +6,7 @@ benchmarks call the very same functions, so what is measured is what users run.
 Every function takes a `Hooks` for progress, log lines and cancel.
 """
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -32,13 +33,14 @@ from .raster.label_raster import labels_from_raster
 from .raster.labels import LabelledPixels, stratified_split
 from .raster.patches import check_patch_size, pixels_at
 from .raster.predict import predict_scene, predicted_tiles
-from .raster.samples import random_valid_positions
+from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
-from .streaming import ScenePatches, capped_positions, normalised_patches
+from .scene_list import check_same_bands, read_scene_list
+from .streaming import capped_positions, normalised_patches, pretraining_samples
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
                   pretrained="PRETRAINED", resume="RESUME", device="DEVICE")
@@ -93,9 +95,18 @@ def _window(scene: Scene, extent: Optional[Extent]) -> Optional[Window]:
     return window_from_extent(scene, extent) if extent else None
 
 
-def _pixel_sample(scene: Scene, seed: int, hooks: Hooks, window: Optional[Window] = None) -> np.ndarray:
-    sample = sample_valid_pixels(scene, STATISTICS_SAMPLE, seed, hooks, window)
-    hooks.log(f"Normalisation statistics from {len(sample)} valid pixels.")
+def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Optional[Window] = None,
+                  valid_counts: Sequence[int] = (1,)) -> np.ndarray:
+    """STATISTICS_SAMPLE valid pixels, from each scene in proportion to its valid pixels (scene i
+    drawn with seed + i); the window limits the first scene."""
+    total = sum(valid_counts)
+    parts = [sample_valid_pixels(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
+                                 hooks.sub(number / len(scenes), (number + 1) / len(scenes)),
+                                 window if number == 0 else None)
+             for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
+    sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
+    hooks.log(f"Normalisation statistics from {len(sample)} valid pixels{scenes_text}.")
     return sample
 
 
@@ -110,16 +121,28 @@ def _require_aux(scene: Scene) -> None:
         raise InputError("INPUT_AUX: no SAR or LiDAR layer is given. Add at least one auxiliary raster.")
 
 
+def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[str, Any]]:
+    """What the model file records of each scene of a pretraining on several."""
+    drawn = np.bincount(positions.scenes, minlength=len(scenes)).tolist()
+    return [{"hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names, "valid_pixels": valid, "samples": count}
+            for scene, count, valid in zip(scenes, drawn, positions.valid_counts)]
+
+
 def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, samples: int,
                  settings: TrainSettings, output: str, hooks: Hooks, extent: Optional[Extent] = None,
-                 mask_path: Optional[str] = None, mask_name: str = "", resume: Optional[str] = None
-                 ) -> Dict[str, Any]:
+                 mask_path: Optional[str] = None, mask_name: str = "", resume: Optional[str] = None,
+                 more_scenes: Optional[str] = None) -> Dict[str, Any]:
     """Pretrain on `samples` random valid pixels and write the pretraining model file.
 
-    The patches are read from the scene batch by batch, so memory does not grow with
+    With `more_scenes` (a MORE_SCENES list file) the samples are drawn from those scenes
+    too, in proportion to their valid pixels, and so are the normalisation statistics.
+    The patches are read from the scenes batch by batch, so memory does not grow with
     `samples`. Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
-    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"RESUME": resume})
+    listed = read_scene_list(more_scenes, len(layers.aux)) if more_scenes else []
+    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path],
+                                       "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
+                  {"RESUME": resume})
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -129,15 +152,29 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         minutes = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S / 60
         hooks.log(f"The paper model is meant for a GPU: on a 2-core CPU these {samples} samples x {settings.epochs} "
                   f"epochs take about {minutes:.0f} minutes; the small model learns the same recipe about 8 times faster.")
-    with layers.open(hooks) as scene:
+    with contextlib.ExitStack() as stack:
+        scene = stack.enter_context(layers.open(hooks))
         _require_aux(scene)
         check_patch_size(scene, config.patch)
+        scenes = [scene]
+        for item in listed:
+            scenes.append(stack.enter_context(Layers(item.hsi, item.aux).open(hooks)))
+            check_same_bands(scene, scenes[-1], item.where)
+            check_patch_size(scenes[-1], config.patch)
         window = _window(scene, extent)
-        normalizer = Normalizer.fit(_pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03), window))
-        rows, cols = random_valid_positions(scene, capped_positions(samples, hooks), settings.seed,
-                                            hooks.sub(0.03, 0.06), window, mask_path, mask_name)
+        positions = random_positions_in_scenes(scenes, capped_positions(samples, hooks), settings.seed,
+                                               hooks.sub(0.0, 0.03), window, mask_path, mask_name)
+        records = _scene_records(scenes, positions)
+        if listed:
+            hooks.log(f"Samples from {len(scenes)} scenes: " + "; ".join(
+                f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"
+                for item in records) + ".")
+        normalizer = Normalizer.fit(_pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window,
+                                                  positions.valid_counts))
         description = _description(scene, normalizer, preset)
-        patches = ScenePatches(scene, rows, cols, config.patch, normalizer, description)
+        if listed:
+            description["scenes"] = records
+        patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                            checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
@@ -171,7 +208,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
             check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED")
         config = start.config if start else preset_config(preset)
         check_patch_size(scene, config.patch)
-        sample = _pixel_sample(scene, settings.seed, hooks.sub(0.0, 0.03))
+        sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)

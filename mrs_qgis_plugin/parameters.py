@@ -18,13 +18,14 @@ from ..model_core.config import PRESETS
 from ..model_core.errors import InputError
 from .raster import TILE_SIZE
 
-# Kinds of parameter. The first six are read by each front end in its own way
-# (a QGIS layer or a file path); the others are plain values read here.
+# Kinds of parameter. Layers, files, extents and destinations (up to FOLDER_OUT) are read by
+# each front end in its own way (a QGIS layer or a file path); the others are plain values read here.
 RASTER = "raster"
 RASTERS = "rasters"
 VECTOR = "vector"
 EXTENT = "extent"
 MODEL_FILE = "model file"
+FILE_IN = "file"
 FILE_OUT = "file destination"
 RASTER_OUT = "raster destination"
 VECTOR_OUT = "vector destination"
@@ -69,7 +70,7 @@ class Parameter:
     geometries: Tuple[str, ...] = ()  # of a VECTOR: "point", "polygon"
     parent: Optional[str] = None  # of a FIELD: its VECTOR parameter
     extension: Optional[str] = None  # of a MODEL_FILE
-    file_filter: Optional[str] = None  # of a FILE_OUT
+    file_filter: Optional[str] = None  # of a FILE_OUT or FILE_IN
     command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious
 
     def full_help(self, command_line: bool = False) -> str:
@@ -475,6 +476,15 @@ PRETRAIN = Job(
     (
         _hsi(),
         _aux(),
+        Parameter("MORE_SCENES", "More scenes (list file)", FILE_IN,
+                  "Optional: a text file listing further scenes with the same bands, so that one model learns "
+                  "from a whole archive. One scene per line: its hyperspectral raster, then its SAR or LiDAR "
+                  "rasters in the order of INPUT_AUX, separated by commas (paths relative to the file's folder, "
+                  "or absolute; empty lines and lines starting with # are skipped). Every scene must have the "
+                  "band counts of INPUT_HSI and INPUT_AUX, and the same wavelengths where known. The samples and "
+                  "the normalisation statistics are drawn from all the scenes, each in proportion to its valid "
+                  "pixels; EXTENT and MASK limit INPUT_HSI's scene only.",
+                  optional=True, file_filter="Scene lists (*.txt *.csv)"),
         _extent("Optional: draw samples from this part of the scene only. Default: the whole hyperspectral raster."),
         Parameter("MASK", "Sample area", VECTOR,
                   "Optional: polygons; samples are drawn only from pixels whose centre lies inside them.",

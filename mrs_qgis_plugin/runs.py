@@ -136,6 +136,7 @@ def _pretrain(values: Values, hooks: Hooks) -> Dict[str, Any]:
         mask_path=mask.path if mask else None,
         mask_name=mask.name if mask else "",
         resume=values.get("RESUME"),
+        more_scenes=values.get("MORE_SCENES"),
     )
     return {"OUTPUT": result["path"], "FINAL_LOSS": result["training"]["final_loss"]}
 

@@ -4,7 +4,7 @@ fine-tuning, batch by batch for pretraining, so that memory does not grow with S
 import hashlib
 import json
 from collections import OrderedDict
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Callable, Hashable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from ..model_core.preprocessing import Normalizer
 from ..model_core.training import Samples
 from .raster.patches import cut_patches
 from .raster import TILE_SIZE
+from .raster.samples import Positions
 from .raster.sources import Scene
 
 MAX_POSITIONS = 2_000_000
@@ -45,9 +46,34 @@ def capped_positions(samples: int, hooks: Hooks) -> int:
     return min(samples, MAX_POSITIONS)
 
 
+class BlockCache:
+    """Blocks of normalised data, kept while they fit in `budget` bytes (the least recently
+    used go first); one cache may serve the blocks of several scenes."""
+
+    def __init__(self, budget: int = CACHE_BYTES) -> None:
+        self.budget = budget
+        self._kept: "OrderedDict[Hashable, Tuple[np.ndarray, np.ndarray]]" = OrderedDict()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, key: Hashable, make: Callable[[], Tuple[np.ndarray, np.ndarray]]) -> Tuple[np.ndarray, np.ndarray]:
+        """The entry of `key`, made by `make` when it is not kept."""
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        entry = make()
+        self._kept[key] = entry
+        self._bytes += entry[0].nbytes + entry[1].nbytes
+        while self._bytes > self.budget and len(self._kept) > 1:
+            _key, (data, old_valid) = self._kept.popitem(last=False)
+            self._bytes -= data.nbytes + old_valid.nbytes
+        return entry
+
+
 class NormalisedBlocks:
-    """The scene, normalised, as float16 blocks with the patch halo, kept while they fit in
-    `budget` bytes (the least recently used go first).
+    """The scene, normalised, as float16 blocks with the patch halo, kept in a `BlockCache`.
 
     Reading a window of a few pixels from a band-interleaved, compressed raster of a
     hundred bands costs milliseconds however small it is; a batch of random patches makes
@@ -56,26 +82,20 @@ class NormalisedBlocks:
     """
 
     def __init__(self, scene: Scene, normalizer: Normalizer, halo: int, block: int = BLOCK,
-                 budget: int = CACHE_BYTES) -> None:
-        self.scene, self.normalizer, self.halo, self.block, self.budget = scene, normalizer, halo, block, budget
+                 cache: Optional[BlockCache] = None) -> None:
+        self.scene, self.normalizer, self.halo, self.block = scene, normalizer, halo, block
+        self.cache = cache if cache is not None else BlockCache()
         self.width, self.height, self.n_bands, self.hsi_name = scene.width, scene.height, scene.n_bands, scene.hsi_name
-        self._kept: "OrderedDict[Tuple[int, int], Tuple[np.ndarray, np.ndarray]]" = OrderedDict()
-        self._bytes = 0
 
     def _normalised_block(self, key: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
-        if key in self._kept:
-            self._kept.move_to_end(key)
-            return self._kept[key]
         row, col = key[0] * self.block, key[1] * self.block
-        raw, valid = self.scene.read(col, row, min(self.block, self.width - col), min(self.block, self.height - row),
-                                     self.halo)
-        entry = (self.normalizer.apply(raw, valid).astype(np.float16), valid)
-        self._kept[key] = entry
-        self._bytes += entry[0].nbytes + entry[1].nbytes
-        while self._bytes > self.budget and len(self._kept) > 1:
-            _key, (data, old_valid) = self._kept.popitem(last=False)
-            self._bytes -= data.nbytes + old_valid.nbytes
-        return entry
+
+        def make() -> Tuple[np.ndarray, np.ndarray]:
+            raw, valid = self.scene.read(col, row, min(self.block, self.width - col),
+                                         min(self.block, self.height - row), self.halo)
+            return self.normalizer.apply(raw, valid).astype(np.float16), valid
+
+        return self.cache.get((id(self), *key), make)
 
     def read(self, col: int, row: int, width: int, height: int, halo: int = 0) -> Tuple[np.ndarray, np.ndarray]:
         """Normalised data (C, h + 2 halo, w + 2 halo) float16 and validity of a window inside one block."""
@@ -97,10 +117,12 @@ class ScenePatches(Samples):
     """
 
     def __init__(self, scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int,
-                 normalizer: Normalizer, identity: Mapping[str, Any], budget: int = CACHE_BYTES) -> None:
+                 normalizer: Normalizer, identity: Mapping[str, Any], budget: int = CACHE_BYTES,
+                 cache: Optional[BlockCache] = None) -> None:
         self.scene, self.rows, self.cols = scene, np.asarray(rows, np.int64), np.asarray(cols, np.int64)
         self.patch, self.normalizer, self.identity = patch, normalizer, dict(identity)
-        self.blocks = NormalisedBlocks(scene, normalizer, patch // 2, budget=budget)
+        self.blocks = NormalisedBlocks(scene, normalizer, patch // 2, cache=cache if cache is not None
+                                       else BlockCache(budget))
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -114,8 +136,59 @@ class ScenePatches(Samples):
         digest.update(self.cols.tobytes())
         return digest.hexdigest()
 
+    def patches(self, chosen: np.ndarray) -> np.ndarray:
+        """The normalised patches (k, C, P, P) float16 of the samples `chosen`, in that order."""
+        return cut_patches(self.blocks, self.rows[chosen], self.cols[chosen], self.patch,  # type: ignore[arg-type]
+                           lambda data, _valid: data, tile_size=self.blocks.block)
+
+    def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        return _on_device(self.patches(index.cpu().numpy()), device)
+
+
+def _on_device(patches: np.ndarray, device: torch.device) -> Tuple[torch.Tensor, None]:
+    return torch.from_numpy(np.ascontiguousarray(patches)).to(device, torch.float32, non_blocking=True), None
+
+
+class ArchivePatches(Samples):
+    """Pretraining samples from several scenes with the same bands, read batch by batch.
+
+    Sample i is a position in scene `scenes[i]`; each scene's `ScenePatches` cuts its own
+    positions' patches, from blocks kept in one shared `BlockCache`."""
+
+    def __init__(self, parts: Sequence[ScenePatches], scenes: np.ndarray) -> None:
+        self.parts, self.scenes = list(parts), np.asarray(scenes, np.int32)
+        self.local = np.empty(len(self.scenes), np.int64)
+        for number in range(len(self.parts)):
+            members = self.scenes == number
+            self.local[members] = np.arange(int(members.sum()))
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        return (len(self.scenes), *self.parts[0].shape[1:])
+
+    def fingerprint(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for part in self.parts:
+            digest.update(part.fingerprint().encode())
+        digest.update(self.scenes.tobytes())
+        return digest.hexdigest()
+
     def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         chosen = index.cpu().numpy()
-        patches = cut_patches(self.blocks, self.rows[chosen], self.cols[chosen], self.patch,  # type: ignore[arg-type]
-                              lambda data, _valid: data, tile_size=self.blocks.block)
-        return torch.from_numpy(np.ascontiguousarray(patches)).to(device, torch.float32, non_blocking=True), None
+        patches = np.empty((len(chosen), *self.shape[1:]), np.float16)
+        for number, part in enumerate(self.parts):
+            members = np.flatnonzero(self.scenes[chosen] == number)
+            if len(members):
+                patches[members] = part.patches(self.local[chosen[members]])
+        return _on_device(patches, device)
+
+
+def pretraining_samples(scenes: Sequence[Scene], positions: Positions, patch: int, normalizer: Normalizer,
+                        identity: Mapping[str, Any]) -> Samples:
+    """The drawn positions as pretraining samples: `ScenePatches` for one scene, `ArchivePatches` for several."""
+    if len(scenes) == 1:
+        return ScenePatches(scenes[0], positions.rows, positions.cols, patch, normalizer, identity)
+    cache = BlockCache()
+    parts = [ScenePatches(scene, positions.rows[positions.scenes == number], positions.cols[positions.scenes == number],
+                          patch, normalizer, identity, cache=cache) for number, scene in enumerate(scenes)]
+    return ArchivePatches(parts, positions.scenes)

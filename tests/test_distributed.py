@@ -100,33 +100,48 @@ def scene(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pretrained(scene):
-    """One process: the reference pretraining, and the checkpoint of the same run canceled after 3 batches."""
+def more_scenes(scene):
+    """A MORE_SCENES list of a second scene with the same bands and a corner of nodata."""
+    second = write_scene(scene[2] / "second", width=48, height=48, n_bands=8, seed=5, train_per_class=2,
+                         nodata_corner=True)
+    listing = scene[2] / "more_scenes.txt"
+    listing.write_text(f"{second.hsi},{second.lidar}\n")
+    return str(listing)
+
+
+@pytest.fixture(scope="module")
+def pretrained(scene, more_scenes):
+    """One process: the reference pretraining on two scenes, and the checkpoint of the same run canceled
+    after 3 batches."""
     _paths, layers, folder = scene
     reference = folder / "reference.safetensors"
     jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=PRETRAIN["SAMPLES"],
-                      settings=settings(), output=str(reference), hooks=Hooks())
+                      settings=settings(), output=str(reference), hooks=Hooks(), more_scenes=more_scenes)
     with pytest.raises(Canceled):
         jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=PRETRAIN["SAMPLES"],
                           settings=settings(), output=str(folder / "resumed.safetensors"),
-                          hooks=cancel_after(3, "Pretraining:"))
+                          hooks=cancel_after(3, "Pretraining:"), more_scenes=more_scenes)
     return reference, folder / "resumed.safetensors"
 
 
 @pytest.fixture(scope="module")
-def resumed_on_two(scene, pretrained):
+def resumed_on_two(scene, more_scenes, pretrained):
     """Two processes resume the canceled run: their log and the weights they resumed from."""
     checkpoint = checkpoint_path_for(str(pretrained[1]))
     assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
     start = checkpointed_weights(pretrained[1])
-    done = torchrun("pretrain", **scene_layers(scene[0]), **PRETRAIN, RESUME=checkpoint, OUTPUT=pretrained[1])
+    done = torchrun("pretrain", **scene_layers(scene[0]), **PRETRAIN, MORE_SCENES=more_scenes, RESUME=checkpoint,
+                    OUTPUT=pretrained[1])
     return done, start
 
 
-def test_two_processes_resume_a_one_process_pretraining_into_the_same_model(pretrained, resumed_on_two):
+def test_two_processes_resume_a_one_process_pretraining_on_two_scenes_into_the_same_model(pretrained,
+                                                                                          resumed_on_two):
     reference, resumed = pretrained
     done, start = resumed_on_two
     assert "2 processes (gloo): rank 0 on cpu" in done.stderr and "; rank 1 on cpu" in done.stderr
+    assert re.search(r"Samples from 2 scenes: \d+ from 'hsi' \(2,304 valid pixels\); \d+ from '.*second/hsi.tif' "
+                     r"\([\d,]+ valid pixels\)", done.stderr)
     assert "batches of 25 samples, 12 or 13 per process" in done.stderr
     assert relative_difference(weights_of(resumed, model_file.PRETRAINED), weights_of(reference, model_file.PRETRAINED),
                                start) < TOLERANCE

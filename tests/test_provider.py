@@ -18,7 +18,8 @@ ALGORITHM_IDS = [
 PARAMETERS = {
     "demoscene": ["SIZE", "BANDS", "WITH_SAR", "SEED", "OUTPUT"],
     "pretrain": [
-        "INPUT_HSI", "INPUT_AUX", "EXTENT", "MASK", "PRESET", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO", "NORMALIZED_TARGETS",
+        "INPUT_HSI", "INPUT_AUX", "MORE_SCENES", "EXTENT", "MASK", "PRESET", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
+        "NORMALIZED_TARGETS",
         "SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "DEVICE", "PRECISION", "SEED", "RESUME", "OUTPUT",
     ],
     "finetune": [
@@ -100,7 +101,7 @@ def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
             if p.flags() & QgsProcessingParameterDefinition.FlagOptional
         }
 
-    assert optional("mrs:pretrain") == {"EXTENT", "MASK", "RESUME"}
+    assert optional("mrs:pretrain") == {"MORE_SCENES", "EXTENT", "MASK", "RESUME"}
     assert optional("mrs:finetune") == {
         "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "COLOR_FIELD", "LABELS", "PRETRAINED", "RESUME"}
     assert optional("mrs:classify") == {"EXTENT", "BATCH_SIZE", "OUTPUT_CONFIDENCE"}

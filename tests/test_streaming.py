@@ -44,7 +44,7 @@ def test_streamed_pretraining_equals_pretraining_on_patches_held_in_memory(tmp_p
         np.testing.assert_array_equal(fetched.numpy(), held[order.numpy()].astype(np.float32))
         one_block = ScenePatches(scene, rows, cols, TINY.patch, normalizer, {}, budget=1)
         np.testing.assert_array_equal(one_block.fetch(order, torch.device("cpu"))[0].numpy(), fetched.numpy())
-        assert len(one_block.blocks._kept) == 1
+        assert len(one_block.blocks.cache) == 1
         models = {}
         for name, patches in (("streamed", streamed), ("held", held)):
             path = str(tmp_path / f"{name}.safetensors")
@@ -80,7 +80,7 @@ def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_traini
         _now, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 8e6, f"peak {peak / 1e6:.1f} MB"
+    assert peak < 9e6, f"peak {peak / 1e6:.1f} MB"
     assert f"SAMPLES is 1,000,000,000; pretraining draws at most {MAX_POSITIONS:,} positions" in " ".join(lines)
     assert any(line.startswith("Pretraining: 40000 samples, 1 epochs of 625 batches") for line in lines)
     checkpoint = model_file.read_metadata(str(tmp_path / "model.checkpoint.safetensors"), [model_file.CHECKPOINT])

@@ -1,4 +1,8 @@
-"""Unlabelled positions for pretraining: valid pixels drawn at random, within an extent and a mask."""
+"""Unlabelled positions for pretraining: valid pixels drawn at random from one or more scenes,
+within an extent and a mask."""
+
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -8,6 +12,62 @@ from .grid import Window, tiles
 from .sources import Scene
 from .stats import BlockWalker, RandomSubset, no_valid_pixel_error
 from .vector_labels import mask_rasterizer
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Positions drawn from one or more scenes: rows, columns, each one's scene (its index in the
+    list of scenes) and, per scene, how many valid pixels there were to draw from."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    scenes: np.ndarray
+    valid_counts: tuple[int, ...]
+
+
+def random_positions_in_scenes(
+    scenes: Sequence[Scene],
+    n: int,
+    seed: int,
+    hooks: Hooks | None = None,
+    window: Window | None = None,
+    mask_path: str | None = None,
+    mask_name: str = "",
+    tile_size: int = TILE_SIZE,
+) -> Positions:
+    """Up to n valid pixels drawn uniformly without replacement from all the scenes together, in
+    random order: each scene gives positions in proportion to its valid pixels.
+
+    The window and the polygons of the mask layer limit the first scene only; one streaming
+    pass over the blocks of each scene. With one scene the positions are `random_valid_positions'`.
+    """
+    hooks = hooks or Hooks()
+    rng = np.random.default_rng(seed)
+    first = scenes[0]
+    mask = mask_rasterizer(mask_path, mask_name or mask_path, first.grid, first.hsi_name, hooks) if mask_path else None
+    subset = RandomSubset(n, rng)
+    counts = []
+    for number, scene in enumerate(scenes):
+        own = hooks.sub(number / len(scenes), (number + 1) / len(scenes))
+        walker = BlockWalker(scene, list(tiles((window if number == 0 else None) or scene.window, tile_size)), own,
+                             mask=mask if number == 0 else None)
+        tags = (number,) if len(scenes) > 1 else ()  # one scene needs no column of scene numbers
+        seen = subset.seen
+        for block, _data, flat in walker:
+            subset.add(len(flat), lambda chosen: (flat[chosen] // block.width + block.row,
+                                                  flat[chosen] % block.width + block.col,
+                                                  *(np.full(len(chosen), tag, np.int32) for tag in tags)))
+            own.progress(walker.fraction())
+        counts.append(subset.seen - seen)
+        if counts[-1] == 0:
+            where = " of the extent" if number == 0 and window is not None else ""
+            where += f" inside the mask '{mask_name or mask_path}'" if number == 0 and mask is not None else ""
+            raise no_valid_pixel_error(scene, where)
+    if subset.seen <= n:
+        hooks.log(f"Only {subset.seen} valid pixels are available for {n} requested positions; all of them are used.")
+    rows, cols, *numbers = subset.result()
+    return Positions(rows.astype(np.int64), cols.astype(np.int64),
+                     numbers[0] if numbers else np.zeros(len(rows), np.int32), tuple(counts))
 
 
 def random_valid_positions(
@@ -25,19 +85,5 @@ def random_valid_positions(
     Limited to the window and to the polygons of the mask layer when given; one
     streaming pass over the blocks.
     """
-    hooks = hooks or Hooks()
-    rng = np.random.default_rng(seed)
-    mask = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
-    subset = RandomSubset(n, rng)
-    walker = BlockWalker(scene, list(tiles(window or scene.window, tile_size)), hooks, mask=mask)
-    for block, _data, flat in walker:
-        subset.add(len(flat), lambda chosen: (flat[chosen] // block.width + block.row, flat[chosen] % block.width + block.col))
-        hooks.progress(walker.fraction())
-    if subset.seen == 0:
-        where = " of the extent" if window is not None else ""
-        where += f" inside the mask '{mask_name or mask_path}'" if mask is not None else ""
-        raise no_valid_pixel_error(scene, where)
-    if subset.seen <= n:
-        hooks.log(f"Only {subset.seen} valid pixels are available for {n} requested positions; all of them are used.")
-    rows, cols = subset.result()
-    return rows.astype(np.int64), cols.astype(np.int64)
+    positions = random_positions_in_scenes([scene], n, seed, hooks, window, mask_path, mask_name, tile_size)
+    return positions.rows, positions.cols

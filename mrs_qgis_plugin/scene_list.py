@@ -1,0 +1,96 @@
+"""MORE_SCENES: a text file listing further scenes for pretraining, one per line.
+
+    # hyperspectral raster, then its SAR/LiDAR rasters in the order of INPUT_AUX
+    flight02/hsi.tif, flight02/dsm.tif
+    /archive/flight03/hsi.tif, /archive/flight03/dsm.tif
+
+Fields are separated by commas (a path holding a comma is written in double quotes);
+relative paths are relative to the list's folder; empty lines and lines starting
+with # are skipped. The same file serves the Toolbox, the modeler, qgis_process and
+bin/mrs. Whether each scene has the bands of the first is checked once the scenes
+are open (`check_same_bands`).
+"""
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from ..model_core.errors import InputError
+from ..model_core.loading import wavelength_difference
+from .raster.gdal_io import variables_problem
+from .raster.sources import RasterInput, Scene
+
+PARAMETER = "MORE_SCENES"
+
+
+@dataclass(frozen=True)
+class ListedScene:
+    """One line of the list: its hyperspectral raster and SAR/LiDAR rasters, and where it was listed."""
+
+    hsi: RasterInput
+    aux: Sequence[RasterInput]
+    where: str  # "the scene on line 3 of 'archive.txt'"
+
+    def paths(self) -> List[str]:
+        return [self.hsi.path, *(item.path for item in self.aux)]
+
+
+def _raster(text: str, folder: Path, where: str) -> RasterInput:
+    path = text if os.path.isabs(text) or "://" in text else str(folder / text)
+    problem = variables_problem(path, f"{PARAMETER}: {where}, '{text}'")
+    if problem:
+        raise InputError(problem)
+    return RasterInput(path, text)
+
+
+def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
+    """The scenes the file lists; refuses, naming the line, one with another number of
+    SAR/LiDAR rasters than INPUT_AUX (`aux_count`), and a file that lists none."""
+    name = os.path.basename(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{PARAMETER}: '{path}' cannot be read as a list of scenes ({error}). Give a text file "
+                         "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None
+    folder = Path(path).resolve().parent
+    scenes = []
+    for number, fields in lines:
+        fields = [field.strip() for field in fields if field.strip()]
+        if not fields or fields[0].startswith("#"):
+            continue
+        where = f"the scene on line {number} of '{name}'"
+        if len(fields) - 1 != aux_count:
+            raise InputError(
+                f"{PARAMETER}: {where} lists {len(fields) - 1} SAR/LiDAR raster{'s' if len(fields) != 2 else ''}, "
+                f"but INPUT_AUX has {aux_count}. Write each scene as its hyperspectral raster, then its SAR/LiDAR "
+                "rasters in the order of INPUT_AUX, separated by commas.")
+        rasters = [_raster(field, folder, where) for field in fields]
+        scenes.append(ListedScene(rasters[0], rasters[1:], where))
+    if not scenes:
+        raise InputError(f"{PARAMETER}: '{path}' lists no scene. Write one scene per line (the hyperspectral raster, "
+                         "then its SAR/LiDAR rasters, separated by commas), or leave MORE_SCENES empty.")
+    return scenes
+
+
+def _bands(scene: Scene) -> str:
+    return f"{scene.n_hsi} hyperspectral and {scene.n_aux} SAR/LiDAR bands"
+
+
+def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
+    """Refuses a listed scene whose band counts, or wavelengths where both are known, differ from
+    the first scene's (INPUT_HSI and INPUT_AUX), in one sentence naming it."""
+    problem: Optional[str] = None
+    if (scene.n_hsi, scene.n_aux) != (first.n_hsi, first.n_aux):
+        problem = f"has {_bands(scene)}, but INPUT_HSI and INPUT_AUX ('{first.hsi_name}') have {_bands(first)}"
+    difference = None if problem else wavelength_difference(first.wavelengths, scene.wavelengths)
+    if difference:
+        band, first_nm, listed_nm = difference
+        problem = (f"has its bands at {scene.wavelengths[0]:.0f}-{scene.wavelengths[-1]:.0f} nm, but INPUT_HSI "
+                   f"'{first.hsi_name}' at {first.wavelengths[0]:.0f}-{first.wavelengths[-1]:.0f} nm (band {band}: "
+                   f"{listed_nm:.1f} nm against {first_nm:.1f} nm)")
+    if problem:
+        raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. List only scenes of the same sensor, "
+                         "bands and SAR/LiDAR rasters as INPUT_HSI and INPUT_AUX.")

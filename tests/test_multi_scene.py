@@ -1,0 +1,158 @@
+"""Pretraining on several scenes (MORE_SCENES): the samples come from every scene in
+proportion to its valid pixels, a scene with other bands is refused by name, and a run
+on one scene is the run it was before."""
+
+import numpy as np
+import pytest
+import torch
+from rasters import write_raster
+
+from mrs.model_core import model_file
+from mrs.model_core.errors import InputError
+from mrs.model_core.hooks import Hooks
+from mrs.model_core.preprocessing import Normalizer
+from mrs.model_core.training import MaskingSettings, TrainSettings
+from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin.raster.samples import random_positions_in_scenes, random_valid_positions
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
+from mrs.mrs_qgis_plugin.streaming import ArchivePatches, ScenePatches, normalised_patches, pretraining_samples
+from processing_helpers import algorithms_ready, run
+
+SIZE, BANDS, PATCH = 32, 6, 5
+NODATA = -9999.0
+SETTINGS = TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=4, device="cpu", precision="fp32")
+
+
+def write_scene_files(folder, name: str, offset: float, valid_rows: int = SIZE, bands: int = BANDS,
+                      wavelengths=None) -> tuple:
+    """An HSI of `bands` bands around `offset` (nodata below `valid_rows`) and a one-band aux raster."""
+    rng = np.random.default_rng(len(name))
+    hsi = (offset + rng.normal(size=(bands, SIZE, SIZE))).astype(np.float32)
+    hsi[:, valid_rows:] = NODATA
+    band_metadata = [{"wavelength": str(nm), "wavelength_units": "nm"} for nm in wavelengths] if wavelengths else None
+    folder.mkdir(exist_ok=True)
+    return (write_raster(folder / f"{name}.tif", hsi, nodata=NODATA, band_metadata=band_metadata),
+            write_raster(folder / f"{name}_aux.tif", rng.normal(size=(1, SIZE, SIZE)).astype(np.float32)))
+
+
+def layers_of(files) -> jobs.Layers:
+    return jobs.Layers(RasterInput(files[0], "first"), [RasterInput(files[1], "first_aux")])
+
+
+def scene_list(folder, *scenes) -> str:
+    """A MORE_SCENES file: paths relative to its folder, a comment and an empty line."""
+    path = folder / "scenes.txt"
+    lines = ["# hyperspectral, aux", ""] + [", ".join(str(p).replace(f"{folder}/", "") for p in files) for files in scenes]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """A whole first scene around +10 and a second around -10 whose lower three quarters are nodata."""
+    return write_scene_files(tmp_path, "first", 10.0), write_scene_files(tmp_path, "second", -10.0, SIZE // 4)
+
+
+def test_positions_come_from_every_scene_in_proportion_to_its_valid_pixels(archive):
+    first, second = (layers_of(files).open(Hooks()) for files in archive)
+    with first, second:
+        positions = random_positions_in_scenes([first, second], 500, 7)
+        drawn = np.bincount(positions.scenes, minlength=2)
+        assert positions.valid_counts == (SIZE * SIZE, SIZE * SIZE // 4)
+        assert drawn.sum() == 500 and abs(drawn[1] - 100) <= 30  # hypergeometric: 100 expected, sd about 8
+        assert positions.rows[positions.scenes == 1].max() < SIZE // 4
+        pooled = jobs._pixel_sample([first, second], 7, Hooks(), None, positions.valid_counts)
+        assert len(pooled) == SIZE * SIZE * 5 // 4 and (pooled[:, 0] < 0).sum() == SIZE * SIZE // 4
+        normalizer = Normalizer.fit(sample_valid_pixels(first, 1000, 0))
+        samples = pretraining_samples([first, second], positions, PATCH, normalizer, {})
+        assert isinstance(samples, ArchivePatches) and samples.shape == (500, BANDS + 1, PATCH, PATCH)
+        order = torch.randperm(500, generator=torch.Generator().manual_seed(0))
+        fetched = samples.fetch(order, torch.device("cpu"))[0].numpy()
+        chosen = order.numpy()
+        for number, scene in enumerate((first, second)):
+            members = np.flatnonzero(positions.scenes[chosen] == number)
+            expected = normalised_patches(scene, positions.rows[chosen[members]], positions.cols[chosen[members]],
+                                          PATCH, normalizer)
+            np.testing.assert_array_equal(fetched[members], expected.astype(np.float32))
+        centres = fetched[:, 0, PATCH // 2, PATCH // 2]
+        assert (centres[positions.scenes[chosen] == 0] > centres[positions.scenes[chosen] == 1].max()).all()
+
+
+def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records_them(archive, tmp_path):
+    lines = []
+    result = jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=200,
+                               settings=SETTINGS, output=str(tmp_path / "archive.safetensors"),
+                               hooks=Hooks(log=lines.append), more_scenes=scene_list(tmp_path, archive[1]))
+    scenes = result["scenes"]
+    assert [(s["hsi_layer"], s["aux_layers"], s["valid_pixels"]) for s in scenes] == [
+        ("first", ["first_aux"], SIZE * SIZE), ("second.tif", ["second_aux.tif"], SIZE * SIZE // 4)]
+    assert sum(s["samples"] for s in scenes) == 200 and min(s["samples"] for s in scenes) > 10
+    assert f"Samples from 2 scenes: {scenes[0]['samples']:,} from 'first'" in "\n".join(lines)
+    assert model_file.read_metadata(result["path"], [model_file.PRETRAINED])["scenes"] == scenes
+    # The statistics come from both scenes: a fifth of the pixels near -10 pull the first band's centre down.
+    centre = model_file.read_metadata(result["path"], [model_file.PRETRAINED])["normalization"]["center"][0]
+    alone = jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                              settings=SETTINGS, output=str(tmp_path / "alone.safetensors"), hooks=Hooks())
+    assert alone["normalization"]["center"][0] == pytest.approx(10.0, abs=0.2)
+    assert centre < alone["normalization"]["center"][0] - 0.2 and "scenes" not in alone
+
+
+@pytest.mark.parametrize("second, message", [
+    (dict(bands=BANDS - 1), "has 5 hyperspectral and 1 SAR/LiDAR bands, but INPUT_HSI and INPUT_AUX ('first') have "
+                            "6 hyperspectral and 1 SAR/LiDAR bands"),
+    (dict(wavelengths=[500, 600, 700, 800, 900, 1000]), "has its bands at 500-1000 nm, but INPUT_HSI 'first' at "
+                                                         "400-900 nm (band 1: 500.0 nm against 400.0 nm)"),
+])
+def test_a_scene_with_other_bands_is_refused_naming_it(tmp_path, second, message):
+    first = write_scene_files(tmp_path, "first", 0.0, wavelengths=[400, 500, 600, 700, 800, 900])
+    other = write_scene_files(tmp_path / "flight2", "hsi", 0.0, **second)
+    listing = scene_list(tmp_path, other)
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=listing)
+    assert str(refused.value).startswith(f"MORE_SCENES: the scene on line 3 of 'scenes.txt' ('flight2/hsi.tif') {message}.")
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(archive, tmp_path):
+    listing = tmp_path / "scenes.txt"
+    listing.write_text("second.tif\n")
+    with pytest.raises(InputError, match=r"^MORE_SCENES: the scene on line 1 of 'scenes.txt' lists 0 SAR/LiDAR "
+                                         r"rasters, but INPUT_AUX has 1\."):
+        jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                          settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                          more_scenes=str(listing))
+    listing.write_text("# nothing yet\n\n")
+    with pytest.raises(InputError, match="lists no scene"):
+        jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                          settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                          more_scenes=str(listing))
+
+
+def test_one_scene_draws_the_positions_statistics_and_patches_it_drew_before(archive):
+    """What one-scene pretraining trains on is what it trained on before MORE_SCENES: the positions of
+    `random_valid_positions`, the statistics of one `sample_valid_pixels` call with the seed, and
+    `ScenePatches` with the same fingerprint (so that earlier checkpoints still resume)."""
+    with layers_of(archive[1]).open(Hooks()) as scene:
+        positions = random_positions_in_scenes([scene], 300, 5)
+        rows, cols = random_valid_positions(scene, 300, 5)
+        np.testing.assert_array_equal(positions.rows, rows)
+        np.testing.assert_array_equal(positions.cols, cols)
+        np.testing.assert_array_equal(jobs._pixel_sample([scene], 5, Hooks(), None, positions.valid_counts),
+                                      sample_valid_pixels(scene, jobs.STATISTICS_SAMPLE, 5))
+        normalizer = Normalizer.fit(sample_valid_pixels(scene, 500, 5))
+        samples = pretraining_samples([scene], positions, PATCH, normalizer, {"hsi_layer": "first"})
+        assert isinstance(samples, ScenePatches)
+        assert samples.fingerprint() == ScenePatches(scene, rows, cols, PATCH, normalizer,
+                                                     {"hsi_layer": "first"}).fingerprint()
+
+
+def test_the_algorithm_takes_the_list_as_a_file_parameter(qgis_processing, archive, tmp_path):
+    with algorithms_ready():
+        results = run("mrs:pretrain", {"INPUT_HSI": archive[0][0], "INPUT_AUX": [archive[0][1]],
+                                       "MORE_SCENES": scene_list(tmp_path, archive[1]), "PRESET": "tiny",
+                                       "SAMPLES": 64, "EPOCHS": 1, "BATCH_SIZE": 32, "DEVICE": "cpu",
+                                       "OUTPUT": str(tmp_path / "model.safetensors")})
+    recorded = model_file.read_metadata(results["OUTPUT"], [model_file.PRETRAINED])["scenes"]
+    assert [item["hsi_layer"] for item in recorded] == ["first", "second.tif"]
