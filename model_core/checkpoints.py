@@ -78,6 +78,10 @@ class Checkpointer:
             problems.append("its settings differ (" + ", ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
             problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
+        if meta.get("masking") != self.description.get("masking"):
+            saved, wanted = meta.get("masking") or {}, self.description.get("masking") or {}
+            differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+            problems.append("its pretext task differs (" + ", ".join(differing or ["unknown"]) + ")")
         if info.get("fingerprint") != self.fingerprint:
             problems.append("its training samples differ from this run's (other layers, extent or seed)")
         if problems:

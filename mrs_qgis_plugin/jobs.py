@@ -142,7 +142,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     listed = read_scene_list(more_scenes, len(layers.aux)) if more_scenes else []
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path],
                                        "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
-                  {"RESUME": resume})
+                  {"RESUME": resume}, distinct={**layers.inputs(), "MASK": [mask_path],
+                                                "MORE_SCENES": [item.hsi.path for item in listed]})
     masking.validate()
     settings.validate()
     if samples < 1:

@@ -358,8 +358,12 @@ BAD_INPUTS = {
         "own. Stack the variables into one multi-band raster first"),
     "aux_netcdf_of_variables": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[b.netcdf]),
                                 "INPUT_AUX: 'variables' holds 4 variables (subdatasets"),
-    "label_raster_is_an_image": ("finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.hsi)),
-                                 "The label layer 'hsi' has 20 bands, but a label raster has one band of class values"),
+    "label_raster_is_an_image": ("finetune", lambda b, o: finetune(b, o, LABELS=b.hsi19),
+                                 "The label layer 'hsi19' has 19 bands, but a label raster has one band of class "
+                                 "values"),
+    "label_raster_is_the_hsi": ("finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.hsi)),
+                                "LABELS: {scene.hsi} is also the input INPUT_HSI; each input must be a different "
+                                "layer. Choose the right layer for LABELS."),
     "vrt_source_missing": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.missing_source, INPUT_AUX=[]),
                            "Reading the layer 'missing_source' failed ({folder}/gone.tif: No such file or directory)."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),

@@ -175,7 +175,8 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
      ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH; see bin/mrs pretrain --help for its "
                                      "parameters."),
      ("finetune", {}, 1, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
-     ("pretrain", {"INPUT_HSI": "missing.tif"}, 1, "The hyperspectral layer 'missing' cannot be opened as a raster")],
+     ("pretrain", {"INPUT_HSI": "missing.tif"}, 1,
+      "The hyperspectral layer 'missing': the file missing.tif does not exist. Check the path")],
 )
 def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis, chain, tmp_path, job, changes,
                                                                           code, message):
@@ -186,6 +187,38 @@ def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis
     assert done.returncode == code
     assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
     assert done.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def misnamed_inputs(chain, out) -> dict:
+    """Inputs that GDAL cannot open, or open as something else, or that repeat another input."""
+    scene, maps = chain[0], chain[1]
+    layers = {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": out / "model.safetensors"}
+    return {
+        "mask_missing": ("pretrain", {**layers, "MASK": out.parent / "nowhere.gpkg"},
+                         f"The vector layer 'nowhere': the file {out.parent / 'nowhere.gpkg'} does not exist."),
+        "mask_is_a_raster": ("pretrain", {**layers, "MASK": maps / "map.tif"},
+                             f"'map' ({maps / 'map.tif'}) is a raster, not a vector layer. Choose a layer of points or "
+                             "polygons here."),
+        "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
+                            "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
+                            "below its maximum x and y."),
+        "aux_twice": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.lidar]},
+                      f"INPUT_AUX: {scene.lidar} is given twice; each input must be a different layer."),
+        "reference_is_the_map": ("accuracy", {"INPUT": maps / "map.tif", "REFERENCE_LABELS": maps / "map.tif",
+                                              "OUTPUT_HTML": out / "accuracy.html"},
+                                 f"REFERENCE_LABELS: {maps / 'map.tif'} is also the input INPUT; each input must be a "
+                                 "different layer."),
+    }
+
+
+@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "aux_twice",
+                                  "reference_is_the_map"])
+def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
+    job, parameters, message = misnamed_inputs(chain, tmp_path)[case]
+    done = mrs(no_qgis, job, *arguments(**parameters))
+    assert done.returncode == 1
+    assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 class Clock:

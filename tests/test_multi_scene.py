@@ -130,6 +130,19 @@ def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(a
                           more_scenes=str(listing))
 
 
+def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path):
+    first, second = archive
+    with pytest.raises(InputError, match=r"^MORE_SCENES: .*first\.tif is also the input INPUT_HSI; each input must "
+                                         r"be a different layer\."):
+        jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                          more_scenes=scene_list(tmp_path, second, first))
+    result = jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50,
+                               settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                               more_scenes=scene_list(tmp_path, (second[0], first[1])))
+    assert [scene["aux_layers"] for scene in result["scenes"]] == [["first_aux"], ["first_aux.tif"]]
+
+
 def test_one_scene_draws_the_positions_statistics_and_patches_it_drew_before(archive):
     """What one-scene pretraining trains on is what it trained on before MORE_SCENES: the positions of
     `random_valid_positions`, the statistics of one `sample_valid_pixels` call with the seed, and

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -126,10 +127,11 @@ def test_accuracy_on_the_command_line(assessed, classified, scene, folder):
 
 
 def test_redundancy_on_the_command_line(scene, tmp_path):
-    output = run_json("mrs:redundancy", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar, scene.lidar], SAMPLE_SIZE=500,
+    copy = shutil.copy(scene.lidar, tmp_path / "lidar_copy.tif")
+    output = run_json("mrs:redundancy", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar, copy], SAMPLE_SIZE=500,
                       MASK_RATIO=0.5, OUTPUT_PNG=tmp_path / "similarity.png", OUTPUT_CSV=tmp_path / "similarity.csv")
     results = output["results"]
-    # The LiDAR raster given twice: its two bands twice, each identical to its copy.
+    # The LiDAR raster and a copy of it: its two bands twice, each identical to its copy.
     header = next(csv.reader((tmp_path / "similarity.csv").read_text().splitlines()))
     assert len(header) == 1 + 20 + 4 and header[21:] == header[23:] + header[21:23]
     groups = results["GROUPS"].split("; ")

@@ -175,13 +175,13 @@ def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
         Scene.open(RasterInput(hsi, "two"), [])
 
 
-def test_a_raster_gdal_cannot_open_is_an_error_naming_the_layer(tmp_path):
+def test_a_raster_gdal_cannot_open_or_that_does_not_exist_is_an_error_naming_the_layer(tmp_path):
     junk = tmp_path / "junk.tif"
     junk.write_text("not a raster")
     with pytest.raises(InputError, match=r"The hyperspectral layer 'junk' cannot be opened as a raster"):
         Scene.open(RasterInput(str(junk), "junk"), [])
     _data, hsi = _hsi(tmp_path)
-    with pytest.raises(InputError, match=r"The auxiliary layer 'lidar' cannot be opened as a raster"):
+    with pytest.raises(InputError, match=r"The auxiliary layer 'lidar': the file .*missing.tif does not exist"):
         Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "missing.tif"), "lidar")])
 
 

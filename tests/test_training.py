@@ -52,8 +52,8 @@ def written(trained: Trained, path: str) -> dict:
     return trained.metadata
 
 
-def run_pretrain(path: str, hooks=None, resume=None, **changes) -> dict:
-    return written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+def run_pretrain(path: str, hooks=None, resume=None, masking=MaskingSettings(), **changes) -> dict:
+    return written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=masking,
                             settings=settings(**changes), description=DESCRIPTION, hooks=hooks,
                             checkpoint_path=checkpoint_path_for(path), resume_path=resume), path)
 
@@ -118,6 +118,16 @@ def test_a_checkpoint_does_not_resume_another_run(tmp_path):
         run_pretrain(output, hooks=cancel_after(1, []))
     with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its settings differ \(batch_size\)"):
         run_pretrain(output, resume=checkpoint_path_for(output), batch_size=8)
+
+
+def test_a_checkpoint_does_not_resume_another_pretext_task(tmp_path):
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(1, []))
+    other = MaskingSettings(strategy="random", normalized_targets=True)
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its pretext task "
+                                             r"differs \(normalized_targets, strategy\)"):
+        run_pretrain(output, resume=checkpoint_path_for(output), masking=other)
 
 
 def test_canceling_keeps_an_existing_output_intact(tmp_path):

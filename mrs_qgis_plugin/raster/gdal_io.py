@@ -1,5 +1,6 @@
 """Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
 
+import os
 import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
@@ -82,6 +83,15 @@ def variables_problem(path: str, what: str) -> Optional[str]:
     return _variables_message(what, names) if names else None
 
 
+def missing_file_problem(path: str, what: str) -> Optional[str]:
+    """Why a plain file path cannot be opened when no file is there, or None (a file that
+    exists, a GDAL virtual path, a driver prefix such as NETCDF: or a connection string)."""
+    plain = not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
+    if not plain or os.path.exists(path):
+        return None
+    return f"{what}: the file {path} does not exist. Check the path, or choose the layer again."
+
+
 def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
     """`gdal_call` for a read, which fails (None) also when GDAL reports a failure but still
     returns an array: a VRT whose source file is missing gives one full of nodata."""
@@ -96,10 +106,9 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
         if dataset is not None:
             dataset.GetGeoTransform()  # a GeoTIFF reads its .aux.xml on such a first request, not on opening
     if dataset is None:
-        raise InputError(
-            f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
-            "Choose a raster layer or file that GDAL can read."
-        )
+        raise InputError(missing_file_problem(path, what)
+                         or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
+                            "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
         raise InputError(_variables_message(what, _subdatasets(dataset)))
     return dataset

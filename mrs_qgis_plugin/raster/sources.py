@@ -252,7 +252,12 @@ class Scene:
 def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], parameter: str = "EXTENT") -> Window:
     """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches."""
     xmin, ymin, xmax, ymax = extent
-    window = scene.grid.pixel_bounds(extent) if xmax > xmin and ymax > ymin else None
+    if not (xmax > xmin and ymax > ymin):
+        raise InputError(
+            f"The extent {parameter} ({format_bounds(extent)}) is empty or inverted: its minimum x and y must be "
+            "below its maximum x and y. Draw the extent again, or write it as xmin,xmax,ymin,ymax."
+        )
+    window = scene.grid.pixel_bounds(extent)
     if window is None:
         raise InputError(
             f"The extent {parameter} ({format_bounds(extent)}) does not overlap the hyperspectral layer "

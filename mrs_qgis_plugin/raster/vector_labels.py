@@ -12,7 +12,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import gdal_call
+from .gdal_io import gdal_call, gdal_pam, missing_file_problem
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
@@ -26,10 +26,14 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
             layer = value.strip()
     dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None:
-        raise InputError(
-            f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
-            "Choose a point or polygon layer that GDAL/OGR can read."
-        )
+        with gdal_pam("NO"):
+            raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
+        if raster is not None:
+            raise InputError(f"'{layer_name}' ({path}) is a raster, not a vector layer. "
+                             "Choose a layer of points or polygons here.")
+        raise InputError(missing_file_problem(path, f"The vector layer '{layer_name}'")
+                         or f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
+                            "Choose a point or polygon layer that GDAL/OGR can read.")
     found = dataset.GetLayerByName(layer) if layer else dataset.GetLayer(0)
     if found is None:
         raise InputError(f"The vector source of '{layer_name}' has no layer named '{layer}'. Choose one of its layers.")

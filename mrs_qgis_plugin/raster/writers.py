@@ -96,16 +96,39 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
+def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> None:
+    """Refuse a layer given twice (the same file and layer, however spelled): as an auxiliary
+    layer twice, as the map and its own reference, as a scene and a further scene."""
+    seen: List[tuple] = []
+    for param, sources in layers.items():
+        for source in sources:
+            files = _input_files(source or "", False)
+            if not files:
+                continue
+            options = "|".join(sorted(part.strip() for part in source.split("|")[1:]))
+            earlier = next((first for first, path, first_options in seen
+                            if first_options == options and _same_file(files[0], path)), None)
+            if earlier is not None:
+                where = "is given twice" if earlier == param else f"is also the input {earlier}"
+                raise InputError(f"{param}: {source} {where}; each input must be a different layer. "
+                                 f"Choose the right layer for {param}.")
+            seen.append((param, files[0], options))
+
+
 def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
-                  files: Optional[Mapping[str, Optional[str]]] = None) -> None:
-    """Before any work: refuse an output that would replace an input or one of its side
-    files (through a link or another spelling of the path too), naming both parameters;
-    then remove the temporary files that a killed run left for these outputs.
+                  files: Optional[Mapping[str, Optional[str]]] = None,
+                  distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
+    """Before any work: refuse a layer given twice, and an output that would replace an
+    input or one of its side files (through a link or another spelling of the path too),
+    naming both parameters; then remove the temporary files that a killed run left for
+    these outputs.
 
     `outputs` maps parameter names to checked output paths; `layers` parameter names to
     the paths or layer sources of layers (None for an empty optional parameter), which
     have side files; `files` parameter names to other input files (model files), which
-    have none."""
+    have none. `distinct` lists the layers that must differ from each other, when not
+    all of `layers` must (scenes of an archive may share one elevation raster)."""
+    _refuse_repeated_layers(layers if distinct is None else distinct)
     inputs = [(param, source, True) for param, sources in layers.items() for source in sources]
     inputs += [(param, source, False) for param, source in (files or {}).items()]
     for output_param, output in outputs.items():
