@@ -76,7 +76,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     reprojected, when a CRS is given)."""
     from osgeo import osr
 
-    from .raster.gdal_io import open_raster
+    from .raster.gdal_io import gdal_call, open_raster
     from .raster.grid import srs_from_wkt
 
     match = EXTENT_PATTERN.fullmatch(text)
@@ -87,7 +87,8 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     if match.group(5) is None:
         return xmin, ymin, xmax, ymax
     source = osr.SpatialReference()
-    if source.SetFromUserInput(match.group(5)) != 0:
+    known, _message = gdal_call(source.SetFromUserInput, match.group(5))  # quiet: the sentence below says it
+    if known != 0:
         raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
     source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{layer_name(hsi_path)}'").GetProjection())

@@ -39,7 +39,7 @@ from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
-from .scene_list import check_same_bands, read_scene_list
+from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
@@ -121,6 +121,14 @@ def _require_aux(scene: Scene) -> None:
         raise InputError("INPUT_AUX: no SAR or LiDAR layer is given. Add at least one auxiliary raster.")
 
 
+def _listed_scene(item: ListedScene, hooks: Hooks) -> Scene:
+    """A scene of MORE_SCENES, opened; a problem with its files names its line."""
+    try:
+        return Layers(item.hsi, item.aux).open(hooks)
+    except InputError as error:
+        raise InputError(f"MORE_SCENES ({item.where}): {error}") from None
+
+
 def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[str, Any]]:
     """What the model file records of each scene of a pretraining on several."""
     drawn = np.bincount(positions.scenes, minlength=len(scenes)).tolist()
@@ -159,7 +167,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         check_patch_size(scene, config.patch)
         scenes = [scene]
         for item in listed:
-            scenes.append(stack.enter_context(Layers(item.hsi, item.aux).open(hooks)))
+            scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             check_patch_size(scenes[-1], config.patch)
         window = _window(scene, extent)

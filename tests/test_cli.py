@@ -202,6 +202,8 @@ def misnamed_inputs(chain, out) -> dict:
         "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
                             "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
                             "below its maximum x and y."),
+        "extent_crs_unknown": ("pretrain", {**layers, "EXTENT": "0,1,0,1 [EPSG:999999]"},
+                               "EXTENT: the CRS 'EPSG:999999' is not known; write it as EPSG:code."),
         "aux_twice": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.lidar]},
                       f"INPUT_AUX: {scene.lidar} is given twice; each input must be a different layer."),
         "reference_is_the_map": ("accuracy", {"INPUT": maps / "map.tif", "REFERENCE_LABELS": maps / "map.tif",
@@ -211,13 +213,14 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "aux_twice",
-                                  "reference_is_the_map"])
+@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_crs_unknown",
+                                  "aux_twice", "reference_is_the_map"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     job, parameters, message = misnamed_inputs(chain, tmp_path)[case]
     done = mrs(no_qgis, job, *arguments(**parameters))
     assert done.returncode == 1
     assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
+    assert "ERROR" not in done.stderr  # no GDAL or PROJ line beside the sentence
     assert list(tmp_path.iterdir()) == []
 
 

@@ -130,6 +130,15 @@ def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(a
                           more_scenes=str(listing))
 
 
+def test_a_listed_file_that_does_not_exist_is_named_with_its_line(archive, tmp_path):
+    with pytest.raises(InputError, match=r"^MORE_SCENES \(the scene on line 3 of 'scenes.txt'\): The hyperspectral "
+                                         r"layer '.*nowhere.tif': the file .*nowhere.tif does not exist\."):
+        jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                          settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                          more_scenes=scene_list(tmp_path, (tmp_path / "nowhere.tif", archive[1][1])))
+    assert not (tmp_path / "model.safetensors").exists()
+
+
 def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path):
     first, second = archive
     with pytest.raises(InputError, match=r"^MORE_SCENES: .*first\.tif is also the input INPUT_HSI; each input must "
