@@ -51,7 +51,8 @@ def test_the_zip_holds_the_plugin_folder_mrs_without_tests_or_caches(package):
     names = zipfile.ZipFile(package).namelist()
     for needed in (
         "mrs/metadata.txt", "mrs/__init__.py", "mrs/LICENSE", "mrs/README.md", "mrs/requirements.txt",
-        "mrs/mrs_qgis_plugin/provider.py", "mrs/algorithms/base.py", "mrs/model_core/errors.py",
+        "mrs/mrs_qgis_plugin/provider.py", "mrs/mrs_qgis_plugin/synthetic_scene/layout.py",
+        "mrs/algorithms/base.py", "mrs/model_core/errors.py",
         "mrs/resources/icons/mrs.svg",
     ):
         assert needed in names

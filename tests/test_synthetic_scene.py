@@ -1,5 +1,6 @@
 import csv
 import itertools
+import os
 import subprocess
 import sys
 
@@ -242,7 +243,7 @@ def test_unusable_options_are_refused_with_a_message(tmp_path, options, words):
 
 
 def test_command_line_runs_as_a_standalone_script(tmp_path):
-    script = ss.__file__
+    script = os.path.dirname(ss.__file__)  # the package's folder, run by its __main__.py
     done = subprocess.run([sys.executable, script, str(tmp_path / "scene"), "--size", "48", "--bands", "6",
                            "--train-per-class", "4", "--no-intensity", "--seed", "5"],
                           capture_output=True, text=True, timeout=120)
