@@ -106,9 +106,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def write_json(name: str, document: Dict[str, Any]) -> Path:
+def write_json(name: str, document: Dict[str, Any], echo: bool = True) -> Path:
+    """bench/results/NAME.json; printed too with `echo`."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(document, indent=2))
-    print(json.dumps(document, indent=2))
+    if echo:
+        print(json.dumps(document, indent=2))
     return path

@@ -79,11 +79,13 @@ def training_rate(config, precision: str, device: str, phase_name: str, batch: i
     return batch * steps / (stamps[-1] - stamps[steps - 1])
 
 
-def classify_rate(config, precision: str, device: str, seconds: float, tile: int = 64) -> float:
+def classify_rate(config, precision: str, device: str, seconds: float, tile: int = 64,
+                  batch_size: Optional[int] = None) -> float:
+    """Pixels per (CPU-)second of TilePredictor on tile x tile tiles (batch_size None: the job's default)."""
     halo = config.patch // 2
     model = SSMAEClassifier(config, N_HSI, N_AUX, N_CLASSES)
     normalizer = Normalizer(center=np.zeros(N_HSI + N_AUX), scale=np.ones(N_HSI + N_AUX))
-    predictor = TilePredictor(model, normalizer, device=device, precision=precision)
+    predictor = TilePredictor(model, normalizer, device=device, precision=precision, batch_size=batch_size)
     data = random_patches(1, tile + 2 * halo)[0].astype(np.float32)
     valid = np.ones(data.shape[1:], dtype=bool)
     return timed_rate(lambda: predictor(data, valid), tile * tile, seconds, predictor.device)
