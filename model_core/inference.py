@@ -22,16 +22,20 @@ from .model import SSMAEClassifier
 from .preprocessing import Normalizer
 
 CNN_STRIP_ROWS = 32
-# Elements of the widest activation (the encoder's MLP) per batch: about 32 MB in bf16,
-# so that a batch's work stays close to the processor's caches.
-ACTIVATION_BUDGET = 2 ** 24
+# Elements of the widest activation (the encoder's MLP) per batch and the most pixels
+# per batch: on a CPU about 32 MB in bf16, so that a batch's work stays close to the
+# processor's caches; on a GPU about 2 GB, so that each call gives it enough work to
+# fill it (a GPU that runs out of memory halves the batch).
+ACTIVATION_BUDGET = {"cpu": 2 ** 24, "cuda": 2 ** 30}
+MOST_PIXELS = {"cpu": 512, "cuda": 8192}
 
 
-def default_batch_size(model: SSMAEClassifier) -> int:
-    """Pixels per batch for a model: fewer for wide models and many bands."""
+def default_batch_size(model: SSMAEClassifier, device: torch.device = torch.device("cpu")) -> int:
+    """Pixels per batch for a model on a device: fewer for wide models and many bands."""
+    kind = "cuda" if device.type == "cuda" else "cpu"
     tokens = (model.n_hsi + model.n_aux + 1) + (model.config.patch ** 2 + 1)
     width = model.encoder.spatial.stack.blocks[0].mlp.fc1.out_features
-    return int(min(512, max(16, ACTIVATION_BUDGET // (tokens * width))))
+    return int(min(MOST_PIXELS[kind], max(16, ACTIVATION_BUDGET[kind] // (tokens * width))))
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
@@ -56,7 +60,7 @@ class TilePredictor:
         # A bfloat16 copy of the weights: no casts per product, activations stay bf16.
         self.model = copy.deepcopy(model).to(self.device, self.dtype).eval()
         self.normalizer = normalizer
-        self.batch_size = batch_size or default_batch_size(model)
+        self.batch_size = batch_size or default_batch_size(model, self.device)
         self.hooks = hooks or Hooks()
         self.patch = model.config.patch
         self.halo = self.patch // 2

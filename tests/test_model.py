@@ -7,7 +7,7 @@ import torch
 from model_core.config import PRESETS, ModelConfig, preset
 from model_core.errors import Canceled
 from model_core.hooks import Hooks
-from model_core.inference import TilePredictor
+from model_core.inference import TilePredictor, default_batch_size
 from model_core.masking import mrs_mask, spatial_mask
 from model_core.model import SSMAE, SSMAEClassifier, masked_mse, pixel_tokens
 from model_core.preprocessing import Normalizer, fit_pca
@@ -144,6 +144,16 @@ def test_tile_prediction_equals_the_per_patch_forward(name, fusion):
     assert np.array_equal(index[core], expected_index[core])
     assert np.allclose(confidence[core], expected_confidence[core], atol=1e-5)
     assert (index[~core] == -1).all() and np.isnan(confidence[~core]).all()
+
+
+def test_the_default_batch_keeps_a_cpu_in_its_caches_and_gives_a_gpu_enough_work():
+    paper = SSMAEClassifier(preset("paper"), 50, 1, 6)
+    tiny = SSMAEClassifier(TINY, 5, 1, 3)
+    cpu, cuda = torch.device("cpu"), torch.device("cuda", 0)
+    # paper, 50 + 1 bands: 52 spectral + 50 spatial tokens through fc1, 2 x 1024 wide (the gated MLP).
+    assert default_batch_size(paper, cpu) == 2 ** 24 // (102 * 2048) == 80
+    assert default_batch_size(paper, cuda) == 2 ** 30 // (102 * 2048) == 5140
+    assert default_batch_size(tiny, cpu) == 512 and default_batch_size(tiny, cuda) == 8192
 
 
 def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
