@@ -1,6 +1,6 @@
 """The base class of every MRS Processing algorithm.
 
-An algorithm is a job of mrs_qgis_plugin.parameters seen through Processing:
+An algorithm is a job of mrs_qgis_plugin.job_parameters seen through Processing:
 its parameters are built from the job's declarations (the Toolbox, the modeler
 and `qgis_process help` show their help), its values are read the QGIS way
 (layers of the project, memory layers, extents in any CRS) and handed to the
@@ -229,7 +229,7 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
 
 
 class MrsAlgorithm(QgsProcessingAlgorithm):
-    """A job of mrs_qgis_plugin.parameters as a Processing algorithm; subclasses set JOB."""
+    """A job of mrs_qgis_plugin.job_parameters as a Processing algorithm; subclasses set JOB."""
 
     JOB: spec.Job
     ALGORITHM_ID = DISPLAY_NAME = DESCRIPTION = ""

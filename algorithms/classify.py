@@ -4,7 +4,7 @@ from typing import Any, Dict
 
 from qgis.core import QgsProcessingContext
 
-from ..mrs_qgis_plugin.parameters import CLASSIFY
+from ..mrs_qgis_plugin.job_parameters import CLASSIFY
 from .base import MrsAlgorithm
 
 

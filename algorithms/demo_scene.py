@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 from qgis.core import QgsProcessingContext
 
-from ..mrs_qgis_plugin.parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
+from ..mrs_qgis_plugin.job_parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
 from .base import MrsAlgorithm
 
 

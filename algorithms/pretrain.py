@@ -1,6 +1,6 @@
 """Pretrain SS-MAE on an unlabelled scene with MRS (or random spectral) masking."""
 
-from ..mrs_qgis_plugin.parameters import PRETRAIN
+from ..mrs_qgis_plugin.job_parameters import PRETRAIN
 from .base import MrsAlgorithm
 
 

@@ -1,6 +1,6 @@
 """How similar the bands of a scene are: the redundancy that MRS masking works around."""
 
-from ..mrs_qgis_plugin.parameters import REDUNDANCY
+from ..mrs_qgis_plugin.job_parameters import REDUNDANCY
 from .base import MrsAlgorithm
 
 

@@ -4,7 +4,7 @@ from typing import Any, Dict
 
 from qgis.core import QgsProcessingContext
 
-from ..mrs_qgis_plugin.parameters import SUGGEST
+from ..mrs_qgis_plugin.job_parameters import SUGGEST
 from .base import MrsAlgorithm
 
 

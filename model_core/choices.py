@@ -1,7 +1,7 @@
 """The choices a run offers and their defaults, each listed once.
 
 model_core checks its settings against these; the Processing options and bin/mrs are
-built from them (`mrs_qgis_plugin/parameters.py`). Nothing here imports torch, so the
+built from them (`mrs_qgis_plugin/shared_parameters.py`, `job_parameters.py`). Nothing here imports torch, so the
 parameter declarations can import it when the plugin loads.
 """
 

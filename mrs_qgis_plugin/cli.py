@@ -3,7 +3,7 @@
     bin/mrs pretrain --INPUT_HSI=hsi.tif --INPUT_AUX=dsm.tif --OUTPUT=pretrained.safetensors
 
 The parameters, their defaults, checks and help are those of the algorithms
-(mrs_qgis_plugin.parameters); layers are files (rasters GDAL opens, vectors OGR
+(mrs_qgis_plugin.job_parameters); layers are files (rasters GDAL opens, vectors OGR
 opens, 'file.gpkg|layername=x' for one layer of several), and the run is the
 engine's `runs.run`, as in QGIS. Log lines and progress go to stderr, the
 results (NAME:<tab>value, as qgis_process prints them) to stdout. Exit codes:
@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
 from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec
+from .job_parameters import JOBS
 from .terminal import TerminalReport, is_first_process, rank
 
 PROGRAM = "bin/mrs"
@@ -172,7 +173,7 @@ def main_help() -> str:
              "The MRS land-cover jobs without QGIS: the parameters, defaults, model files and messages "
              "of the Processing algorithms mrs:JOB.", ""]
     for group, title in spec.GROUPS.items():
-        jobs = [job for job in spec.JOBS.values() if job.group == group]
+        jobs = [job for job in JOBS.values() if job.group == group]
         if jobs:
             lines.append(title)
         for job in jobs:
@@ -250,9 +251,9 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         out.write(main_help() + "\n")
         return 0 if arguments else EXIT_USAGE
     name, rest = arguments[0], arguments[1:]
-    job = spec.JOBS.get(name)
+    job = JOBS.get(name)
     if job is None:
-        err.write(f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(spec.JOBS)} ({PROGRAM} --help).\n")
+        err.write(f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(JOBS)} ({PROGRAM} --help).\n")
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
         out.write(job_help(job) + "\n")

@@ -1,6 +1,6 @@
 """A job run from its parameter values, for every front end (Processing, `bin/mrs`).
 
-A front end reads the values of a job's parameters (mrs_qgis_plugin.parameters)
+A front end reads the values of a job's parameters (mrs_qgis_plugin.job_parameters)
 its own way: layers as `RasterInput`/`VectorInput`, the extent as
 (xmin, ymin, xmax, ymax) in the CRS of INPUT_HSI, plain values through
 `parameters.read`. `run` hands them to the job function of `jobs` and returns
@@ -239,7 +239,7 @@ def _redundancy(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
 
 def _demo_scene(values: Values, hooks: Hooks) -> Dict[str, Any]:
-    from .parameters import DEMO_SCENE_LAYERS
+    from .job_parameters import DEMO_SCENE_LAYERS
     from .demo_scene import write_new_scene
 
     paths = write_new_scene(values["OUTPUT"], size=values["SIZE"], n_bands=values["BANDS"], seed=values["SEED"],

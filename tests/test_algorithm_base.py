@@ -6,7 +6,8 @@ from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingExcepti
 
 from mrs.algorithms.base import MrsAlgorithm, hooks_from_feedback
 from mrs.model_core.errors import Canceled, InputError
-from mrs.mrs_qgis_plugin.parameters import CLASSIFY, Job
+from mrs.mrs_qgis_plugin.job_parameters import CLASSIFY
+from mrs.mrs_qgis_plugin.parameters import Job
 from mrs.model_core.device import resolve_device
 from mrs.mrs_qgis_plugin.runs import available_cores, cpu_threads
 

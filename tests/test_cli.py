@@ -15,7 +15,7 @@ from qgis.core import QgsApplication
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
 from mrs.model_core.training import checkpoint_path_for
-from mrs.mrs_qgis_plugin import parameters as spec
+from mrs.mrs_qgis_plugin.job_parameters import JOBS
 from mrs.mrs_qgis_plugin.cli import job_help, main_help
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
 from processing_helpers import (ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, algorithms_ready, overall_accuracy, run,
@@ -144,7 +144,7 @@ def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_ne
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
-@pytest.mark.parametrize("job", list(spec.JOBS))
+@pytest.mark.parametrize("job", list(JOBS))
 def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, job):
     with algorithms_ready():
         algorithm = QgsApplication.processingRegistry().algorithmById(f"mrs:{job}")
@@ -152,7 +152,7 @@ def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, 
         names = [parameter.name() for parameter in algorithm.parameterDefinitions()]
     done = mrs(no_qgis, job, "--help", python=None)
     assert done.returncode == 0, done.stderr
-    assert toolbox in done.stdout and done.stdout == job_help(spec.JOBS[job]) + "\n"
+    assert toolbox in done.stdout and done.stdout == job_help(JOBS[job]) + "\n"
     for name in names:
         assert f"\n  --{name}=" in done.stdout
 
@@ -160,7 +160,7 @@ def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, 
 def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
     done = mrs(no_qgis, "--help", python=None)
     assert done.returncode == 0 and done.stdout == main_help() + "\n"
-    for job in spec.JOBS.values():
+    for job in JOBS.values():
         assert f"  {job.name:<12}{job.display_name}\n" in done.stdout
 
 

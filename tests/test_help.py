@@ -7,7 +7,7 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QUrl
 
 import mrs
-from mrs.mrs_qgis_plugin import parameters as spec
+from mrs.mrs_qgis_plugin.job_parameters import PRETRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_the_dialogs_help_has_no_command_line_notes_and_qgis_process_keeps_them(
     for algorithm in provider.algorithms():
         assert "On the command line" not in algorithm.shortHelpString(), algorithm.id()
         assert all("--" not in p.help() for p in algorithm.parameterDefinitions()), algorithm.id()
-    preset = spec.PRETRAIN.parameter("PRESET")
+    preset = PRETRAIN.parameter("PRESET")
     assert preset.full_help(command_line=True) == (
         preset.help + " On the command line, type the name (--PRESET=small), not the number qgis_process lists.")
 

@@ -98,7 +98,7 @@ def test_plugin_code_imports_itself_relatively(folder):
 
 def test_model_core_messages_name_no_algorithm_or_parameter_of_its_front_ends():
     """The caller names them (model_core.names.Names, the `what=` arguments)."""
-    from mrs.mrs_qgis_plugin.parameters import JOBS
+    from mrs.mrs_qgis_plugin.job_parameters import JOBS
 
     front_end = {f"mrs:{name}" for name in JOBS} | {p.name for job in JOBS.values() for p in job.parameters}
     found = [f"{path.relative_to(ROOT)}:{node.lineno} {word}"

@@ -7,11 +7,12 @@ from qgis.core import QgsProcessingException
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin import parameters as spec
+from mrs.mrs_qgis_plugin.job_parameters import CLASSIFY, FINETUNE, JOBS, PRETRAIN
 from processing_helpers import QUICK_FINETUNE, algorithms_ready, run, scene_layers, write_test_scene
 
-EPOCHS = spec.PRETRAIN.parameter("EPOCHS")
-BATCH_SIZE = spec.FINETUNE.parameter("BATCH_SIZE")
-SEED = spec.FINETUNE.parameter("SEED")
+EPOCHS = PRETRAIN.parameter("EPOCHS")
+BATCH_SIZE = FINETUNE.parameter("BATCH_SIZE")
+SEED = FINETUNE.parameter("SEED")
 
 REFUSED = [
     (EPOCHS, 2.5, "EPOCHS is 2.5, not a whole number; it must be a whole number of at least 1."),
@@ -23,10 +24,10 @@ REFUSED = [
     (SEED, "1e30", "SEED is 1000000000000000019884624838656; it must be a whole number from 0 to 4294967295."),
     (EPOCHS, "ten", "EPOCHS is 'ten'; it must be a whole number of at least 1."),
     (EPOCHS, "nan", "EPOCHS is 'nan'; it must be a whole number of at least 1."),
-    (spec.PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
-    (spec.PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
-    (spec.FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),
-    (spec.CLASSIFY.parameter("DEVICE"), "GPU", "DEVICE is 'gpu'; use auto, cpu, cuda or cuda:N (N the GPU number, from 0)."),
+    (PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
+    (PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
+    (FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),
+    (CLASSIFY.parameter("DEVICE"), "GPU", "DEVICE is 'gpu'; use auto, cpu, cuda or cuda:N (N the GPU number, from 0)."),
 ]
 
 
@@ -40,9 +41,9 @@ def test_a_refused_value_is_named_with_the_bound_it_breaks(parameter, value, mes
 @pytest.mark.parametrize(
     "parameter, value, expected",
     [(SEED, "4294967295", 4294967295), (SEED, 3_000_000_000.0, 3_000_000_000), (EPOCHS, "3.0", 3),
-     (EPOCHS, None, 6), (BATCH_SIZE, "", 64), (spec.CLASSIFY.parameter("BATCH_SIZE"), None, None),
-     (spec.FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (spec.CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
-     (spec.FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
+     (EPOCHS, None, 6), (BATCH_SIZE, "", 64), (CLASSIFY.parameter("BATCH_SIZE"), None, None),
+     (FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
+     (FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
 )
 def test_accepted_values_are_read_exactly_with_the_declared_defaults(parameter, value, expected):
     read = spec.read(parameter, value)
@@ -50,8 +51,8 @@ def test_accepted_values_are_read_exactly_with_the_declared_defaults(parameter, 
 
 
 def test_every_job_has_distinct_parameter_names_with_help_and_a_valid_default():
-    assert list(spec.JOBS) == ["pretrain", "finetune", "suggest", "classify", "accuracy", "redundancy", "demoscene"]
-    for job in spec.JOBS.values():
+    assert list(JOBS) == ["pretrain", "finetune", "suggest", "classify", "accuracy", "redundancy", "demoscene"]
+    for job in JOBS.values():
         names = [p.name for p in job.parameters]
         assert len(names) == len(set(names)), job.name
         for parameter in job.parameters:

@@ -68,7 +68,7 @@ def test_the_workflow_chains_the_four_algorithms_each_on_the_previous_ones_outpu
 
 def test_the_workflow_pretrains_with_the_pretraining_algorithms_defaults(workflow):
     """An analyst who keeps the workflow's defaults gets the recipe mrs:pretrain defaults to."""
-    from mrs.mrs_qgis_plugin.parameters import PRETRAIN
+    from mrs.mrs_qgis_plugin.job_parameters import PRETRAIN
 
     defaults = {p.name(): p.defaultValue() for p in workflow.parameterDefinitions()}
     for name in PRETRAIN_STEP:

@@ -1,0 +1,273 @@
+"""Every job's parameters, declared once: what the Toolbox lists as algorithms and `bin/mrs` as commands."""
+
+from typing import Dict
+
+from ..model_core import choices
+from .parameters import (BOOLEAN, FILE_IN, FOLDER_OUT, INTEGER, NUMBER, RASTER, RASTER_OUT, VECTOR, VECTOR_OUT, Job,
+                         Output, Parameter)
+from .shared_parameters import (_aux, _choice, _classifier_and_scene, _device, _extent, _file_out, _hsi,
+                                _labelled_pixels, _model_file, _model_out, _precision, _prediction, _preset,
+                                _ratio, _resume, _seed, _training)
+
+PRETRAIN = Job(
+    "pretrain", "Pretrain SS-MAE (MRS)", "training",
+    "Teaches an SS-MAE spatial-spectral transformer the structure of a scene without any labels. "
+    "Random pixel positions are drawn from the scene; in the small neighbourhood of each "
+    "(7 x 7 pixels), part of the pixels and part of the bands are hidden, and the model "
+    "learns to reconstruct them.\n"
+    "With Mining Redundant Spectra (MRS) masking, the hidden bands are one random band and the "
+    "bands most similar to it, so that the model cannot copy them from near-duplicate bands.\n"
+    "The result is a model file for 'Train classifier (fine-tune)', which then needs far fewer "
+    "labelled samples.\n"
+    "The defaults (10,000 samples, 6 epochs, learning rate 0.001, normalised targets, the small model) "
+    "are the recipe chosen by the project's accuracy benchmark; with the small model they take about "
+    "4 minutes on one core of a 2-core CPU. The paper model needs about 12 minutes on 2 cores for the "
+    "same samples and is meant for a GPU. The log gives the time left after every epoch.\n"
+    "On the project's benchmark scenes this pretraining raised the accuracy with about 5 labelled pixels "
+    "per class by about 1 point and made it steadier, and did not raise it with 20 per class.",
+    (
+        _hsi(),
+        _aux(),
+        Parameter("MORE_SCENES", "More scenes (list file)", FILE_IN,
+                  "Optional: a text file listing further scenes with the same bands, so that one model learns "
+                  "from a whole archive. One scene per line: its hyperspectral raster, then its SAR or LiDAR "
+                  "rasters in the order of INPUT_AUX, separated by commas (paths relative to the file's folder, "
+                  "or absolute; empty lines and lines starting with # are skipped). Every scene must have the "
+                  "band counts of INPUT_HSI and INPUT_AUX, and the same wavelengths where known. The samples and "
+                  "the normalisation statistics are drawn from all the scenes, each in proportion to its valid "
+                  "pixels; EXTENT and MASK limit INPUT_HSI's scene only.",
+                  optional=True, file_filter="Scene lists (*.txt *.csv)"),
+        _extent("Optional: draw samples from this part of the scene only. Default: the whole hyperspectral raster."),
+        Parameter("MASK", "Sample area", VECTOR,
+                  "Optional: polygons; samples are drawn only from pixels whose centre lies inside them.",
+                  optional=True, geometries=("polygon",)),
+        _preset("The classifier fine-tuned from this model has the same size."),
+        _choice("MASKING", "Spectral masking", choices.MASKING_STRATEGIES, "mrs",
+                "How the hidden bands are chosen: mrs (Mining Redundant Spectra: a random band and the "
+                "bands most similar to it, the method of the MRS paper) or random (random bands, as in "
+                "the original SS-MAE)."),
+        _ratio("SPECTRAL_RATIO", "Spectral mask ratio",
+               "Fraction of the bands hidden in each sample, between 0.01 and 0.99.", choices.MASK_RATIO),
+        _ratio("SPATIAL_RATIO", "Spatial mask ratio",
+               "Fraction of the pixels of each sample's neighbourhood hidden, between 0.01 and 0.99.", choices.MASK_RATIO),
+        Parameter("NORMALIZED_TARGETS", "Normalised reconstruction targets", BOOLEAN,
+                  "Reconstruct each hidden pixel and band normalised over its own values (its shape, not its "
+                  "level; MAE's norm_pix_loss), an option beyond the paper: on the benchmark scenes it gave the "
+                  "pretrained features that classify best with few labels. No: the paper's raw values.",
+                  default=True, advanced=True),
+        Parameter("SAMPLES", "Number of samples", INTEGER,
+                  "Number of random pixel positions (with their neighbourhoods) to learn from; only pixels "
+                  "valid in every raster are drawn. The paper uses 200000.",
+                  default=10000, minimum=1),
+        *_training(epochs=6, batch_size=128, learning_rate=1e-3),
+        _device(),
+        _precision(),
+        _seed("sample positions, masks, initial weights"),
+        _resume(),
+        _model_out("Pretrained model",
+                   "The pretrained model file (.safetensors): weights, model size, band list and "
+                   "normalisation statistics. Give it to 'Train classifier (fine-tune)' as PRETRAINED."),
+    ),
+    (Output("FINAL_LOSS", "Reconstruction loss of the last epoch"),),
+)
+
+FINETUNE = Job(
+    "finetune", "Train classifier (fine-tune)", "training",
+    "Trains an SS-MAE land-cover classifier from labelled samples: points, polygons or a label "
+    "raster. Starting from a model made by 'Pretrain SS-MAE (MRS)' on the same kind of rasters "
+    "needs far fewer samples than training from scratch.\n"
+    "Part of the samples of each class is held out for validation; the epoch with the best "
+    "validation accuracy is kept.\n"
+    "The result is a classifier model file for 'Classify'.",
+    (
+        _hsi(),
+        _aux(),
+        *_labelled_pixels(("SAMPLES", "CLASS_FIELD", "LABELS"), "Training samples", "the hyperspectral grid",
+                          "NAME_FIELD", "COLOR_FIELD"),
+        _model_file("PRETRAINED", "Pretrained model",
+                    "Optional: a model file from 'Pretrain SS-MAE (MRS)', pretrained on the same kind of "
+                    "rasters. Without it, the classifier is trained from scratch.",
+                    optional=True),
+        _preset("Used only without a pretrained model, which has its own size."),
+        Parameter("VALIDATION_FRACTION", "Validation fraction", NUMBER,
+                  "Fraction of the samples of each class held out to choose the best epoch and to report "
+                  "validation accuracy, between 0 and 0.9; with 0 all samples train and the last epoch is kept. "
+                  "With few samples per class (under about 20) choose 0: a validation set of one or two pixels "
+                  "per class picks epochs by chance, and the held-out samples are missed in training.",
+                  default=0.2, minimum=0.0, maximum=0.9),
+        *_training(epochs=100, batch_size=64, learning_rate=5e-4),
+        Parameter("ENCODER_LR_FACTOR", "Encoder learning-rate factor", NUMBER,
+                  "The transformer encoder learns at this fraction of the learning rate, the CNN branch and the "
+                  "classifier head at the full rate, so that a few labels adjust pretrained features rather than "
+                  "overwrite them. 1 trains every part at the same rate.",
+                  default=0.2, minimum=0.01, maximum=1.0, advanced=True),
+        Parameter("CLASS_WEIGHTING", "Weight classes by rarity", BOOLEAN,
+                  "Weights each class's samples by the inverse of its share of the samples, so that rare "
+                  "classes count as much as common ones.",
+                  default=True, advanced=True),
+        _device(),
+        _precision(),
+        _seed("validation split, batch order, initial weights"),
+        _resume(),
+        _model_out("Classifier model",
+                   "The classifier model file (.safetensors): weights, classes with their names and colours, "
+                   "band list and normalisation statistics. Give it to 'Classify' as MODEL."),
+    ),
+    (
+        Output("VALIDATION_ACCURACY", "Validation overall accuracy (0..1)"),
+        Output("VALIDATION_KAPPA", "Validation kappa"),
+        Output("BEST_EPOCH", "Epoch kept (best validation accuracy)"),
+    ),
+    labelled_pixels=("SAMPLES", "CLASS_FIELD", "LABELS"),
+)
+
+CLASSIFY = Job(
+    "classify", "Classify", "mapping",
+    "Makes a land-cover map with a classifier model from 'Train classifier (fine-tune)'. "
+    "The scene is read and classified tile by tile, so rasters of any size fit in memory.\n"
+    "The map is a GeoTIFF on the grid of the hyperspectral raster, with the model's class names "
+    "and colours; pixels that are nodata in any input are 0 (no data).",
+    (
+        *_classifier_and_scene("classify only this part of the scene"),
+        *_prediction(),
+        Parameter("OUTPUT", "Land-cover map", RASTER_OUT,
+                  "The land-cover GeoTIFF: class values (0 = no data) with the model's class names and "
+                  "colours, and a .qml style beside it."),
+        Parameter("OUTPUT_CONFIDENCE", "Confidence", RASTER_OUT,
+                  "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose.",
+                  optional=True),
+    ),
+)
+
+SUGGEST = Job(
+    "suggest", "Where to label next", "training",
+    "Suggests the pixels worth labelling next: a classifier from 'Train classifier (fine-tune)' classifies "
+    "the scene (tile by tile, as 'Classify' does), and the pixels it is least sure of, at least a minimum "
+    "distance apart so that each point asks a new question, are written as points.\n"
+    "Each point carries the predicted class, the classifier's confidence and its rank (1 = least confident), "
+    "and an empty class field named and typed as in the classifier's training samples. Visit or inspect the "
+    "points, fill in the class field, add them to the training samples and train again: labels placed where "
+    "the classifier hesitates teach it more than labels placed at random.",
+    (
+        *_classifier_and_scene("suggest pixels in this part of the scene only"),
+        Parameter("MASK", "Suggestion area", VECTOR,
+                  "Optional: polygons; only pixels whose centre lies inside them are suggested (for example the "
+                  "places an analyst can visit or see in an aerial photograph).",
+                  optional=True, geometries=("polygon",)),
+        Parameter("POINTS", "Number of points", INTEGER, "How many pixels to suggest.",
+                  default=20, minimum=1, maximum=100000),
+        Parameter("MIN_DISTANCE", "Minimum distance (pixels)", NUMBER,
+                  "Suggested pixels lie at least this many pixels apart (between pixel centres), so that they "
+                  "are spread over the uncertain places rather than heaped on one. 0 gives the least confident "
+                  "pixels wherever they are.",
+                  default=10.0, minimum=0.0, maximum=100000.0),
+        *_prediction(),
+        _seed("order of pixels of equal confidence"),
+        Parameter("OUTPUT", "Suggested points", VECTOR_OUT,
+                  "A GeoPackage of points at the centres of the suggested pixels, least confident first. In "
+                  "QGIS' dialogs it is saved by default as a new file next to the project (or, while the project "
+                  "is not saved, in Processing's output folder), never to a temporary file, so that the classes "
+                  "filled in are kept."),
+    ),
+    (Output("COUNT", "Number of points written"),),
+)
+
+ACCURACY = Job(
+    "accuracy", "Accuracy assessment", "analysis",
+    "Compares a land-cover map with reference samples that were not used for training. "
+    "Reports the confusion matrix, overall accuracy, average accuracy, kappa, and each class's "
+    "producer's and user's accuracy and F1 score.",
+    (
+        Parameter("INPUT", "Land-cover map", RASTER,
+                  "The map to assess, for example from 'Classify': class values of 1 or more, 0 = no data."),
+        *_labelled_pixels(("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"), "Reference samples",
+                          "the map's grid"),
+        _file_out("OUTPUT_HTML", "Accuracy report", "HTML files (*.html)",
+                  "The report as a web page: summary figures, confusion matrix and per-class table."),
+        _file_out("OUTPUT_JSON", "Accuracy figures (JSON)", "JSON files (*.json)",
+                  "Optional: every figure of the report as JSON, for scripts.", optional=True),
+        _file_out("OUTPUT_CSV", "Confusion matrix (CSV)", "CSV files (*.csv)",
+                  "Optional: the confusion matrix as CSV, reference classes in rows, map classes in columns.",
+                  optional=True),
+    ),
+    (
+        Output("OVERALL_ACCURACY", "Overall accuracy (0..1)"),
+        Output("AVERAGE_ACCURACY", "Average accuracy (0..1)"),
+        Output("KAPPA", "Kappa"),
+    ),
+    labelled_pixels=("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
+)
+
+REDUNDANCY = Job(
+    "redundancy", "Spectral band redundancy", "analysis",
+    "Measures how similar the bands of a scene are to each other (cosine similarity over a "
+    "random sample of pixels) and groups the bands that are nearly copies of each other.\n"
+    "Many such groups mean that random spectral masking leaks: a hidden band can be copied from "
+    "its neighbours. This is what Mining Redundant Spectra (MRS) masking avoids.",
+    (
+        _hsi(),
+        _aux(optional=True),
+        Parameter("THRESHOLD", "Similarity threshold", NUMBER,
+                  "Bands whose cosine similarity is at least this value are put in the same group, between 0 and 1.",
+                  default=0.95, minimum=0.0, maximum=1.0),
+        _ratio("MASK_RATIO", "Spectral mask ratio to assess",
+               "A fraction of the bands, between 0.01 and 0.99, as pretraining would hide at random: the log "
+               "and LEAKAGE say how many hidden bands keep a visible band at least THRESHOLD-similar, from "
+               "which they could be copied. Try the ratio you mean to pretrain with.", choices.MASK_RATIO),
+        Parameter("SAMPLE_SIZE", "Sample size", INTEGER,
+                  "Number of random valid pixels the similarities are computed on.", default=20000, minimum=100),
+        _seed("pixel sample"),
+        _file_out("OUTPUT_PNG", "Similarity heat map", "PNG files (*.png)",
+                  "The band-by-band similarity matrix as a heat map image."),
+        _file_out("OUTPUT_CSV", "Similarity matrix (CSV)", "CSV files (*.csv)",
+                  "The band-by-band similarity matrix as CSV, with band names as row and column headers."),
+    ),
+    (
+        Output("GROUPS", "Groups of similar bands", "string"),
+        Output("GROUP_COUNT", "Number of groups"),
+        Output("LEAKAGE", "Share of randomly masked bands with a similar visible band (0..1)"),
+    ),
+)
+
+# Output id -> (file of the demo scene, layer name in the project).
+DEMO_SCENE_LAYERS = {
+    "HSI": ("hsi.tif", "Demo hyperspectral"),
+    "LIDAR": ("lidar.tif", "Demo LiDAR"),
+    "SAR": ("sar.tif", "Demo SAR"),
+    "TRAIN_POINTS": ("train_points.gpkg", "Demo training points"),
+    "TRAIN_LABELS": ("train.tif", "Demo training labels"),
+    "TEST_LABELS": ("test.tif", "Demo test labels"),
+}
+
+DEMO_SCENE = Job(
+    "demoscene", "Create demo scene", "workflow",
+    "Writes a small simulated landscape into a folder (and, in QGIS, adds it to the project), so that the "
+    "algorithms can be tried without data of one's own: a hyperspectral raster (400-1000 nm, wavelengths in "
+    "its metadata), a LiDAR raster (height above ground and intensity), optionally a SAR raster, training "
+    "points with class_id and class_name fields, and training and test label rasters of seven classes "
+    "(crop, grassland, bare soil, trees, buildings, roads, water).\n"
+    "Trees and grassland, buildings and roads look alike in the hyperspectral bands; the LiDAR (or SAR) "
+    "tells them apart, as on real data.\n"
+    "Then run 'Workflow: pretrain, train, classify, assess' with the hyperspectral raster, the LiDAR raster, "
+    "the training points (class field class_id, name field class_name) and the test labels as reference.",
+    (
+        Parameter("SIZE", "Size (pixels)", INTEGER, "Width and height of the scene in pixels of 1 m, from 48 to 1024.",
+                  default=192, minimum=48, maximum=1024),
+        Parameter("BANDS", "Hyperspectral bands", INTEGER,
+                  "Number of bands evenly spaced over 400-1000 nm, from 3 to 400.", default=100, minimum=3,
+                  maximum=400),
+        Parameter("WITH_SAR", "Also write a SAR raster", BOOLEAN,
+                  "Also writes sar.tif: C-band-like VV and VH backscatter with speckle, to try the method with "
+                  "SAR in place of (or next to) the LiDAR.", default=False),
+        _seed("layout and simulation"),
+        Parameter("OUTPUT", "Scene folder", FOLDER_OUT,
+                  "A new or empty folder for the scene's files (it must not hold an earlier scene)."),
+    ),
+    tuple(Output(name, layer, "vector" if file.endswith(".gpkg") else "raster")
+          for name, (file, layer) in DEMO_SCENE_LAYERS.items()),
+    needs_torch=False,
+)
+
+JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, SUGGEST, CLASSIFY, ACCURACY, REDUNDANCY,
+                                                   DEMO_SCENE)}
+"""The jobs in Toolbox order, by id."""
