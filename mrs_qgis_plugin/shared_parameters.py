@@ -183,9 +183,9 @@ def _prediction() -> Tuple[Parameter, ...]:
                   "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it.",
                   default=TILE_SIZE, minimum=16, maximum=8192, advanced=True),
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
-                  "Pixels classified per model call. Default (empty): chosen from the model's size and band count "
-                  "to keep the work in the processor's caches. On a GPU that runs out of memory the batch is "
-                  "halved automatically.",
+                  "Pixels classified per model call. Default (empty): chosen from the model's size and band count, "
+                  "on a CPU to keep the work in the processor's caches, on a GPU to give it enough work (up to "
+                  "8192 pixels). On a GPU that runs out of memory the batch is halved automatically.",
                   minimum=1, advanced=True, optional=True),
         _device(),
         _precision(),
