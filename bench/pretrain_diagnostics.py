@@ -249,11 +249,11 @@ FINETUNE_EPOCHS = {5: 200, 20: 100, None: 40}
 
 def finetuned_classifier(data: SceneData, encoder_state: Optional[dict], per_class: Optional[int], seed: int, args,
                          log: Hooks, fusion: str = "sum", encoder_lr_scale: Optional[float] = None,
-                         freeze_fraction: Optional[float] = None) -> SSMAEClassifier:
+                         freeze_fraction: Optional[float] = None, readout: str = "class_token") -> SSMAEClassifier:
     """A classifier fine-tuned on one budget's draw (every label trains, the last epoch is kept);
     the encoder factor and the frozen share of the epochs default to args' and apply to a
     pretrained encoder only."""
-    config = replace(preset(args.preset), fusion=fusion)
+    config = replace(preset(args.preset), fusion=fusion, readout=readout)
     train, _held_out = data.split(per_class, seed)
     pca = fit_pca(data.pca_pixels, min(config.pca_components, data.n_hsi))
     epochs = FINETUNE_EPOCHS[per_class]

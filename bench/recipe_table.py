@@ -33,7 +33,7 @@ from accuracy import ARMS, budget_label, plugin
 
 import torch  # noqa: E402
 
-from model_core.config import preset  # noqa: E402
+from model_core.config import READOUTS, preset  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
 from model_core.metrics import accuracy  # noqa: E402
@@ -75,7 +75,7 @@ def run_scene(scene: str, args, log: Hooks, done: Dict[str, Any], runs_file) -> 
     scoring = test_pixels(scene, data, log) if args.split == "test" else None
     encoders: Dict[str, Optional[dict]] = {"none": None}
     pretraining: Dict[str, float] = {"none": 0.0}
-    for arm in ARMS[1:]:
+    for arm in [arm for arm in args.arms if arm != "none"]:
         model, info = diagnostics.pretrained_model(data, scene, args.variant, arm, args, log)
         encoders[arm] = {k: v for k, v in model.encoder.state_dict().items()}
         pretraining[arm] = info["seconds"]
@@ -83,14 +83,14 @@ def run_scene(scene: str, args, log: Hooks, done: Dict[str, Any], runs_file) -> 
     for per_class in args.budgets:
         for seed in args.seeds:
             x, y = scored(data, scoring, per_class, seed)
-            for arm in ARMS:
+            for arm in args.arms:
                 settings = {"scene": scene, "split": args.split, "arm": arm, "budget": budget_label(per_class),
                             "seed": seed, **{k: getattr(args, k) for k in RECIPE}}
-                key = json.dumps(settings, sort_keys=True)
+                key = run_key(settings)
                 if key not in done:
                     started = time.perf_counter()
                     model = diagnostics.finetuned_classifier(data, encoders[arm], per_class, seed, args, log,
-                                                             args.fusion)
+                                                             args.fusion, readout=args.readout)
                     seconds = time.perf_counter() - started
                     figures = accuracy(y.numpy(), diagnostics.predicted(model, x).numpy(), len(data.classes))
                     done[key] = {"key": key, **settings, "oa": 100 * figures.overall,
@@ -105,8 +105,17 @@ def run_scene(scene: str, args, log: Hooks, done: Dict[str, Any], runs_file) -> 
 
 
 RECIPE = ("preset", "variant", "samples", "epochs", "lr", "mask_ratio", "pretrain_seed", "fusion",
-          "finetune_lr", "encoder_lr_scale", "freeze_fraction")
+          "finetune_lr", "encoder_lr_scale", "freeze_fraction", "readout")
 """The settings that make a run: a run with the same ones is reused."""
+
+ADDED = {"readout": "class_token"}
+"""Settings added to RECIPE later, with the value the runs recorded before them had."""
+
+
+def run_key(settings: Dict[str, Any]) -> str:
+    """The key of a run (its scene, split, arm, budget, seed and RECIPE settings)."""
+    names = ("scene", "split", "arm", "budget", "seed", *RECIPE)
+    return json.dumps({name: settings.get(name, ADDED.get(name)) for name in names}, sort_keys=True)
 
 
 def summary(records: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -133,7 +142,7 @@ def markdown(results: Dict[str, Any], args) -> str:
         lines += [f"**{scene}**", "", "| labels per class | arm | OA % | AA % | kappa | pretraining s | fine-tuning s |",
                   "|---|---|---|---|---|---|---|"]
         for budget, arms in budgets.items():
-            for arm in ARMS:
+            for arm in args.arms:
                 e = arms[arm]
                 lines.append(f"| {budget} | {arm} | {e['oa']['mean']:.2f} ± {e['oa']['sd']:.2f} | "
                              f"{e['aa']['mean']:.2f} ± {e['aa']['sd']:.2f} | "
@@ -160,6 +169,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--budgets", default="5,20")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--fusion", default="sum")
+    parser.add_argument("--readout", default="class_token", choices=READOUTS,
+                        help="what the classifier reads from the spatial branch (ModelConfig.readout)")
+    parser.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated, any of {', '.join(ARMS)}")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
     parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
     parser.add_argument("--freeze-fraction", type=float, default=0.0)
@@ -167,6 +179,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     args = parser.parse_args(argv)
     args.budgets = [None if b == "all" else int(b) for b in args.budgets.split(",")]
     args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.arms = [arm for arm in ARMS if arm in args.arms.split(",")]
     args.probe_seeds = [int(s) for s in args.probe_seeds.split(",")]
     diagnostics.WORK.mkdir(parents=True, exist_ok=True)
     log_file = open(RESULTS / f"{args.name}.log", "a")
@@ -174,7 +187,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     runs_file = RESULTS / f"{args.name}_runs.jsonl"
     done = {}
     if runs_file.exists():
-        done = {r["key"]: r for r in map(json.loads, runs_file.read_text().splitlines()) if r}
+        done = {run_key(r): r for r in map(json.loads, runs_file.read_text().splitlines()) if r}
     started = time.perf_counter()
     records = []
     for scene in args.scenes.split(","):

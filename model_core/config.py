@@ -19,6 +19,11 @@ FUSIONS = ("sum", "no_cnn")
 """How the classifier combines its branches: "sum" (the paper's: spatial and spectral class
 tokens plus the CNN features) or "no_cnn" (the two class tokens only, no CNN branch)."""
 
+READOUTS = ("class_token", "pixel_mean")
+"""What the classifier reads from the spatial branch: its class token (the paper's, and what lets
+the last block compute that token alone) or the mean of its pixel tokens after the last block.
+The spectral branch gives its class token either way."""
+
 
 def _number_within(value: Any, kind: type, low: float, high: float) -> bool:
     """Whether value is a number of the kind (an int passes for a float, a bool for neither) in [low, high]."""
@@ -42,10 +47,12 @@ class ModelConfig:
     pca_components: int = 30
     cnn_channels: int = 8
     fusion: str = "sum"
+    readout: str = "class_token"
 
     def __post_init__(self) -> None:
-        if self.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}; got {self.fusion!r:.40}.")
+        for name, allowed in (("fusion", FUSIONS), ("readout", READOUTS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r:.40}.")
         for name, (low, high) in _LIMITS.items():
             value = getattr(self, name)
             kind = float if name.endswith("ratio") else int
@@ -81,7 +88,7 @@ class ModelConfig:
         return cls(**values)
 
 
-OPTIONAL = ("fusion",)
+OPTIONAL = ("fusion", "readout")
 """Settings an older model file may lack."""
 
 PRESETS: Dict[str, ModelConfig] = {

@@ -4,7 +4,8 @@ Per tile, once: normalisation, every pixel's spatial-branch token embedding, and
 CNN branch (PCA and unpadded convolutions over the tile, which give each pixel the
 value its own patch would). Per batch of pixels: the patches are strided views of
 the tile, gathered, and only the two transformer branches run, with the last block
-computing the class token alone.
+computing the class token alone (the spatial branch computes every token when the
+classifier reads the mean of its pixel tokens, `ModelConfig.readout`).
 """
 
 from typing import Optional, Tuple

@@ -15,7 +15,8 @@ The input of every module is a normalised multi-source patch x of shape
 - Classification (`SSMAEClassifier`): the same encoder on the whole patch, plus a CNN
   branch (PCA-reduced HSI through 3-D convolutions, SAR/LiDAR through 2-D ones); the
   two class tokens and the CNN features are summed, normalised and classified
-  (ModelConfig.fusion "no_cnn": the class tokens only, no CNN branch).
+  (ModelConfig.fusion "no_cnn": the class tokens only, no CNN branch; ModelConfig.readout
+  "pixel_mean": the spatial branch gives the mean of its pixel tokens, not its class token).
   The CNN uses unpadded 3x3 convolutions whose receptive field is exactly the patch,
   so it can run once over a whole tile and give each pixel the value it would get
   from its own patch (see `inference.py`).
@@ -65,16 +66,21 @@ class SSEncoder(nn.Module):
         self.spatial = Branch(n_bands, sincos_2d(config.patch, config.dim), config)
         self.spectral = Branch(area, sincos_1d(torch.arange(n_bands), config.dim), config)
 
-    def class_tokens(self, windows: torch.Tensor, spatial_windows: torch.Tensor) -> tuple:
-        """Each branch's class token (n, dim) over whole patches (n, C, P, P), given their
-        embedded pixel tokens (n, P * P, dim, no positions yet)."""
-        spatial_cls = self.spatial.encode(spatial_windows + self.spatial.pos, first_only=True)[:, 0]
+    def features(self, windows: torch.Tensor, spatial_windows: torch.Tensor,
+                 readout: str = "class_token") -> tuple:
+        """Each branch's feature (n, dim) over whole patches (n, C, P, P), given their
+        embedded pixel tokens (n, P * P, dim, no positions yet): the class tokens, or with
+        readout "pixel_mean" the spatial branch's mean pixel token (its last block then
+        computes every token) and the spectral class token."""
+        pooled = readout == "pixel_mean"
+        spatial = self.spatial.encode(spatial_windows + self.spatial.pos, first_only=not pooled)
         spectral_tokens = self.spectral.embed(band_tokens(windows)) + self.spectral.pos
-        return spatial_cls, self.spectral.encode(spectral_tokens, first_only=True)[:, 0]
+        return (spatial[:, 1:].mean(dim=1) if pooled else spatial[:, 0],
+                self.spectral.encode(spectral_tokens, first_only=True)[:, 0])
 
-    def forward(self, x: torch.Tensor) -> tuple:
-        """(spatial, spectral) class tokens (B, dim) of whole patches x (B, C, P, P)."""
-        return self.class_tokens(x, self.spatial.embed(pixel_tokens(x)))
+    def forward(self, x: torch.Tensor, readout: str = "class_token") -> tuple:
+        """(spatial, spectral) features (B, dim) of whole patches x (B, C, P, P), as `features`."""
+        return self.features(x, self.spatial.embed(pixel_tokens(x)), readout)
 
 
 class Decoder(nn.Module):
@@ -262,8 +268,8 @@ class SSMAEClassifier(nn.Module):
                  cnn: torch.Tensor) -> torch.Tensor:
         """Logits from each sample's patch (n, C, P, P), its embedded pixel tokens
         (n, P * P, dim, no positions yet) and its CNN features (n, dim)."""
-        spatial_cls, spectral_cls = self.encoder.class_tokens(windows, spatial_windows)
-        return self.head(spatial_cls + spectral_cls + cnn)
+        spatial, spectral = self.encoder.features(windows, spatial_windows, self.config.readout)
+        return self.head(spatial + spectral + cnn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (B, n_classes) for patches x (B, C, P, P)."""

@@ -121,9 +121,11 @@ def patches_of(tile: np.ndarray, patch: int) -> torch.Tensor:
     return windows.permute(1, 2, 0, 3, 4).reshape(-1, tile.shape[0], patch, patch)
 
 
-@pytest.mark.parametrize("name,fusion", [("tiny", "sum"), ("small", "sum"), ("tiny", "no_cnn")])
-def test_tile_prediction_equals_the_per_patch_forward(name, fusion):
-    config = replace(PRESETS[name], fusion=fusion)
+@pytest.mark.parametrize("name,fusion,readout", [("tiny", "sum", "class_token"), ("small", "sum", "class_token"),
+                                                 ("tiny", "no_cnn", "class_token"), ("tiny", "sum", "pixel_mean"),
+                                                 ("small", "sum", "pixel_mean")])
+def test_tile_prediction_equals_the_per_patch_forward(name, fusion, readout):
+    config = replace(PRESETS[name], fusion=fusion, readout=readout)
     torch.manual_seed(1)
     model = SSMAEClassifier(config, 10, 2, 4).eval()
     mean, axes = fit_pca(np.random.default_rng(0).normal(size=(200, 10)), model.pca_components.shape[0])

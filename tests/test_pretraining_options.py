@@ -92,14 +92,33 @@ def test_a_classifier_without_the_cnn_branch_has_none_and_sums_the_class_tokens(
     assert any(name.startswith("hsi_cnn") for name in with_cnn.state_dict())
 
 
-def test_the_fusion_setting_is_checked_and_older_settings_without_it_mean_the_papers():
-    with pytest.raises(ValueError, match="fusion"):
-        replace(TINY, fusion="concat")
+@pytest.mark.parametrize("name,wrong,papers", [("fusion", "concat", "sum"), ("readout", "max", "class_token")])
+def test_the_fusion_and_readout_settings_are_checked_and_older_settings_without_them_mean_the_papers(
+        name, wrong, papers):
+    with pytest.raises(ValueError, match=f"{name} must be one of {papers}, "):
+        replace(TINY, **{name: wrong})
     older = TINY.to_dict()
-    del older["fusion"]
-    assert ModelConfig.from_dict(older).fusion == "sum"
+    del older[name]
+    assert getattr(ModelConfig.from_dict(older), name) == papers
     with pytest.raises(ValueError, match="Missing model settings: dim"):
         ModelConfig.from_dict({k: v for k, v in older.items() if k != "dim"})
+
+
+def test_the_pixel_mean_readout_classifies_the_mean_of_the_spatial_pixel_tokens():
+    config = replace(TINY, readout="pixel_mean")
+    torch.manual_seed(0)
+    model = SSMAEClassifier(config, 6, 1, 3).eval()
+    paper = SSMAEClassifier(TINY, 6, 1, 3).eval()
+    paper.load_state_dict(model.state_dict())
+    x = torch.randn(4, 7, config.patch, config.patch)
+    with torch.no_grad():
+        spatial = model.encoder.spatial
+        tokens = spatial.encode(spatial.embed(pixel_tokens(x)) + spatial.pos)
+        spectral_cls = model.encoder(x)[1]
+        cnn = model.cnn_features(x)[:, :, 0, 0]
+        assert torch.allclose(model(x), model.head(tokens[:, 1:].mean(1) + spectral_cls + cnn), atol=1e-5)
+        assert torch.allclose(paper(x), paper.head(tokens[:, 0] + spectral_cls + cnn), atol=1e-5)
+        assert not torch.allclose(model(x), paper(x), atol=1e-3)
 
 
 def toy_classes(count: int, seed: int = 0):
@@ -115,14 +134,15 @@ DESCRIPTION = {"preset": "tiny", "hsi_layer": "hsi", "aux_layers": ["dsm"],
 CLASSES = [{"value": v, "name": f"class {v}", "color": "#112233"} for v in (1, 2, 3)]
 
 
-def test_a_model_without_the_cnn_branch_trains_saves_and_loads(tmp_path):
+@pytest.mark.parametrize("fusion,readout", [("no_cnn", "class_token"), ("sum", "pixel_mean")])
+def test_a_model_without_the_cnn_branch_or_reading_the_pixel_mean_trains_saves_and_loads(tmp_path, fusion, readout):
     x, y = toy_classes(60)
     output = str(tmp_path / "classifier.safetensors")
-    finetune(x, y, None, None, n_hsi=6, config=replace(TINY, fusion="no_cnn"), classes=CLASSES,
+    finetune(x, y, None, None, n_hsi=6, config=replace(TINY, fusion=fusion, readout=readout), classes=CLASSES,
              pca=(np.zeros(6), np.eye(6)), description=DESCRIPTION,
              settings=TrainSettings(epochs=6, batch_size=16, lr=3e-3, device="cpu", precision="fp32")).write(output)
     loaded = load_classifier(output, 6, 1)
-    assert loaded.model.config.fusion == "no_cnn"
+    assert (loaded.model.config.fusion, loaded.model.config.readout) == (fusion, readout)
     test_x, test_y = toy_classes(30, seed=1)
     with torch.no_grad():
         assert (loaded.model(test_x).argmax(1) == test_y).float().mean() >= 0.9
