@@ -118,6 +118,7 @@ def budget_label(per_class: Optional[int]) -> str:
 
 
 def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    from mrs.mrs_qgis_plugin.analysis import accuracy_job
     from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 
     layers = jobs.Layers(RasterInput(str(scene / "hsi.tif"), "hsi"), [RasterInput(str(scene / "aux.tif"), "aux")])
@@ -174,8 +175,8 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                 class_map = work / f"map-{key}.tif"
                 jobs.classify_job(str(model), layers, output=str(class_map), confidence=None, tile_size=256,
                                   batch_size=None, device=args.device, hooks=log)
-                report = jobs.accuracy_job(str(class_map), "map", jobs.LabelSource("test", raster_path=str(scene / "test.tif")),
-                                           hooks=log)
+                report = accuracy_job(str(class_map), "map", jobs.LabelSource("test", raster_path=str(scene / "test.tif")),
+                                      hooks=log)
                 record = {"key": key, **settings, "oa": report["overall_accuracy"], "aa": report["average_accuracy"],
                           "kappa": report["kappa"],
                           "per_class": {c["name"]: c["producers_accuracy"] for c in report["classes"]},

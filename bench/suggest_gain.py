@@ -70,6 +70,8 @@ class SeedRun:
 
     def fit_and_score(self, name: str, pixels: np.ndarray) -> Dict[str, Any]:
         """Fine-tune on `pixels` (flat indices into train.tif) and score the map on test.tif."""
+        from mrs.mrs_qgis_plugin.analysis import accuracy_job
+
         labels = self.work / f"labels-{name}-{self.seed}.tif"
         write_labels(labels, self.scene / "train.tif", self.train, pixels, self.classes)
         model = self.work / f"{name}-{self.seed}.safetensors"
@@ -83,9 +85,9 @@ class SeedRun:
         class_map = self.work / f"map-{name}-{self.seed}.tif"
         self.jobs.classify_job(str(model), self.layers, output=str(class_map), confidence=None, tile_size=256,
                                batch_size=None, device=self.args.device, hooks=self.log)
-        report = self.jobs.accuracy_job(str(class_map), "map",
-                                        self.jobs.LabelSource("test", raster_path=str(self.scene / "test.tif")),
-                                        hooks=self.log)
+        report = accuracy_job(str(class_map), "map",
+                              self.jobs.LabelSource("test", raster_path=str(self.scene / "test.tif")),
+                              hooks=self.log)
         values = self.train.ravel()[pixels]
         return {"model": str(model), "labels": len(pixels),
                 "labels_per_class": {c["name"]: int(np.sum(values == int(c["value"]))) for c in self.classes},

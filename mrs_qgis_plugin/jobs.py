@@ -1,4 +1,5 @@
-"""What each Processing algorithm does, as plain functions with no QGIS in them.
+"""What each Processing algorithm does, as plain functions with no QGIS in them (the analysis
+jobs, accuracy and redundancy, are in `analysis`).
 
 layers -> aligned scene -> patches -> model_core -> tiled writer. The Processing
 algorithms call these with what they read from their parameters; the demo and the
@@ -13,32 +14,29 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model_core import choices, distributed, model_file
+from ..model_core import distributed, model_file
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
-from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.names import Names
 from ..model_core.preprocessing import Normalizer, fit_pca
-from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
-from . import reports
 from .raster import TILE_SIZE
 from .raster.classes import ClassInfo
 from .raster.grid import Window
 from .raster.label_raster import labels_from_raster
 from .raster.labels import LabelledPixels, stratified_split
-from .raster.patches import check_patch_size, pixels_at
+from .raster.patches import check_patch_size
 from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
-from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
+from .raster.writers import check_output_path, claim_outputs
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
@@ -335,129 +333,3 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
               "to the training samples.")
     return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,
             "confidence": chosen.confidence, "index": chosen.index}
-
-
-def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,
-              hooks: Hooks) -> Dict[int, int]:
-    """Reference class value -> map class value: by name when every reference class
-    has a name the map uses, else by value. Classes given as text have arbitrary
-    values, so they are matched by name or not at all."""
-    by_name = {info.name.casefold(): value for value, info in mapped.items()}
-    classes = reference.classes
-    if classes and all(info.name.casefold() in by_name for info in classes):
-        if any(by_name[info.name.casefold()] != info.value for info in classes):
-            hooks.log("The reference classes were matched to the map's classes by their names.")
-        return {info.value: by_name[info.name.casefold()] for info in classes}
-    if reference.named_by_text:
-        missing = ", ".join(f"'{info.name}'" for info in classes if info.name.casefold() not in by_name)
-        held = (f"its classes are {', '.join(repr(info.name) for info in mapped.values())}" if mapped
-                else "its class names cannot be read (no category names, and no .qml style beside it)")
-        raise InputError(
-            f"The reference classes of '{reference_name}' are names, and {missing} cannot be found in the map "
-            f"'{map_name}': {held}. Use the class names of the map, or give the reference classes as class values "
-            "(a field of whole numbers, or a label raster)."
-        )
-    renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
-               for info in classes if info.value in mapped and info.name != str(info.value)
-               and info.name.casefold() != mapped[info.value].name.casefold()]
-    if renamed:
-        hooks.log(f"Matched by value, though some names differ: class {'; '.join(renamed)}.")
-    return {info.value: info.value for info in classes}
-
-
-def _check_class_map(grid: Scene, map_name: str) -> None:
-    if grid.n_bands != 1:
-        raise InputError(
-            f"INPUT: '{map_name}' has {grid.n_bands} bands, but a land-cover map has one band of class values. "
-            "Choose the map made by 'Classify' (or another one-band class map)."
-        )
-
-
-def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
-    odd = predicted[(predicted < 0) | (predicted != np.round(predicted))]
-    if len(odd):
-        raise InputError(
-            f"INPUT: '{map_name}' holds values that are not class values (such as {odd[0]:g}): a land-cover map "
-            "holds whole numbers from 1 (0 = no data). Choose the map made by 'Classify', not a reflectance or "
-            "confidence raster."
-        )
-
-
-def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_html: Optional[str] = None,
-                 out_json: Optional[str] = None, out_csv: Optional[str] = None,
-                 hooks: Optional[Hooks] = None) -> Dict[str, Any]:
-    """Accuracy of a class map against reference labels; writes the reports asked for."""
-    hooks = hooks or Hooks()
-    outputs = {"OUTPUT_HTML": (out_html, ".html"), "OUTPUT_JSON": (out_json, ".json"),
-               "OUTPUT_CSV": (out_csv, ".csv")}
-    paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in outputs.items() if path}
-    claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
-    with Scene.single(RasterInput(class_map, map_name)) as grid:
-        _check_class_map(grid, map_name)
-        labelled = reference.read(grid, hooks.sub(0.0, 0.5))
-        mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0))
-    _check_class_values(mapped[:, 0], map_name)
-    try:
-        map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
-    except InputError:
-        map_classes = {}
-    matching = _matching(labelled, reference.name, map_classes, map_name, hooks)
-    reference_names = {matching[info.value]: info.name for info in labelled.classes}
-    truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
-    predicted = mapped[:, 0].astype(np.int64)
-    values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
-    unnamed = {CLASS_NODATA: "No data"}
-    names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
-             for v in values]
-    figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
-    report = {"class_map": class_map, "reference": reference.name, "class_values": values,
-              **figures.to_dict(names)}
-    hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
-              f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
-    writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
-               "OUTPUT_CSV": reports.write_csv}
-    for key, path in paths.items():
-        writers[key](path, report)
-    return {**report, "paths": paths}
-
-
-def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
-    first, last = group[0], group[-1]
-    contiguous = last - first == len(group) - 1
-    numbers = f"{first + 1}-{last + 1}" if contiguous and len(group) > 1 else ",".join(str(b + 1) for b in group)
-    span = f" ({labels[first]} - {labels[last]})" if contiguous and len(group) > 1 else ""
-    return numbers + span
-
-
-def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
-                   out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO) -> Dict[str, Any]:
-    """Band-to-band similarity of the scene, its groups of redundant bands, and the leak
-    that random spectral masking leaves at `mask_ratio`."""
-    png = check_output_path(out_png, "OUTPUT_PNG", (".png",))
-    table = check_output_path(out_csv, "OUTPUT_CSV", (".csv",))
-    claim_outputs({"OUTPUT_PNG": png, "OUTPUT_CSV": table}, layers.inputs())
-    if not 0.0 < threshold <= 1.0:
-        raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
-    if not 0.0 < mask_ratio < 1.0:
-        raise InputError(f"MASK_RATIO must lie strictly between 0 and 1; got {mask_ratio}.")
-    if sample_size < 2:
-        raise InputError(f"SAMPLE_SIZE must be at least 2 pixels; got {sample_size}.")
-    with layers.open(hooks) as scene:
-        sample = sample_valid_pixels(scene, sample_size, seed, hooks.sub(0.0, 0.8))
-        labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
-        title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
-    similarity = band_similarity(Normalizer.fit(sample).apply_pixels(sample))
-    groups = redundant_groups(similarity, threshold)
-    leaked = leakage(similarity, mask_ratio, threshold)
-    reports.write_similarity_csv(table, similarity, labels)
-    reports.write_heatmap(png, similarity, labels, groups, title)
-    hooks.progress(1.0)
-    largest = max(len(group) for group in groups)
-    hooks.log(f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "
-              f"the largest has {largest} bands.")
-    hooks.log(f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
-              f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
-              "the information leak MRS masking avoids.")
-    return {"groups": [_band_range(group, labels) for group in groups], "group_count": len(groups),
-            "largest_group": largest, "leakage": leaked, "similarity": similarity,
-            "png": png, "csv": table}

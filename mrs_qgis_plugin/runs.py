@@ -203,7 +203,7 @@ def _suggest(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
 
 def _accuracy(values: Values, hooks: Hooks) -> Dict[str, Any]:
-    from .jobs import accuracy_job
+    from .analysis import accuracy_job
 
     class_map = values["INPUT"]
     report = accuracy_job(
@@ -222,7 +222,7 @@ def _accuracy(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
 
 def _redundancy(values: Values, hooks: Hooks) -> Dict[str, Any]:
-    from .jobs import redundancy_job
+    from .analysis import redundancy_job
 
     result = redundancy_job(
         _layers(values),
