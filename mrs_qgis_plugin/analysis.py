@@ -21,7 +21,8 @@ from .raster.labels import LabelledPixels
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.stats import sample_valid_pixels
-from .raster.writers import CLASS_NODATA, check_output_path, claim_outputs, read_classes
+from .raster.outputs import check_output_path, claim_outputs
+from .raster.writers import CLASS_NODATA, read_classes
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,

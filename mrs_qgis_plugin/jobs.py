@@ -36,7 +36,7 @@ from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
-from .raster.writers import check_output_path, claim_outputs
+from .raster.outputs import check_output_path, claim_outputs
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 

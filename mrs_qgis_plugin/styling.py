@@ -25,7 +25,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
-from .raster.writers import qml_path
+from .raster.outputs import qml_path
 
 # Magenta: no class colour of the plugin's palettes, visible on every one of them.
 SUGGESTION_COLOR = "#e6007e"

@@ -10,16 +10,15 @@ from qgis.core import QgsRasterLayer
 
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+from mrs.mrs_qgis_plugin.raster.outputs import check_output_path, qml_path
 from mrs.mrs_qgis_plugin.raster.writers import (
     CLASS_NODATA,
     CONFIDENCE_NODATA,
-    check_output_path,
     class_data_type,
     class_qml,
     class_raster,
     confidence_qml,
     confidence_raster,
-    qml_path,
     read_classes,
 )
 

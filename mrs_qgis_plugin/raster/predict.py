@@ -12,8 +12,9 @@ from ...model_core.hooks import Hooks
 from .classes import ClassInfo
 from . import TILE_SIZE
 from .grid import Window, tiles
+from .outputs import check_output_path
 from .sources import Scene
-from .writers import CLASS_NODATA, CONFIDENCE_NODATA, check_output_path, class_raster, confidence_raster
+from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
 #   -> (class index (h, w), -1 = no data; confidence (h, w))

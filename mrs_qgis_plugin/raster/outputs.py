@@ -1,0 +1,127 @@
+"""Output files, checked before any work: a writable name with the right extension, and no
+output that would replace an input (or one of its side files) or a layer given twice.
+
+`files_written` says which files an output is (a GeoTIFF's side files and its style belong to
+it); `writers` publishes them, `claim_outputs` protects the inputs from them.
+"""
+
+import os
+import tempfile
+from typing import Iterable, List, Mapping, Optional, Sequence
+
+from ...model_core.atomic import remove_stale_temporaries
+from ...model_core.errors import InputError
+
+GEOTIFF_EXTENSIONS = (".tif", ".tiff")
+# Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
+# would be stale for the new one (category names, statistics, overviews, masks).
+RASTER_SIDECARS = (".aux.xml", ".ovr", ".msk")
+
+
+def qml_path(raster_path: str) -> str:
+    """Where QGIS looks for a raster's default style: the same name with `.qml`."""
+    return os.path.splitext(raster_path)[0] + ".qml"
+
+
+def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
+    """The absolute path of an output file, after checking that it can be written.
+
+    The name must end in one of `extensions`: a map is always a GeoTIFF, and silently
+    adding an extension would put it somewhere the caller does not look."""
+    if not path:
+        raise InputError(f"{param}: no output file was given; choose a file name ending in {extensions[0]}.")
+    path = os.path.abspath(os.path.expanduser(path))
+    folder = os.path.dirname(path)
+    if not path.lower().endswith(tuple(extensions)):
+        raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
+    if not os.path.isdir(folder):
+        raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
+    if os.path.isdir(path):
+        raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
+        ) from error
+    return path
+
+
+def files_written(path: str) -> List[str]:
+    """The files an output at `path` replaces: a GeoTIFF's side files (which an old map's
+    would leave stale) and its style belong to it."""
+    if not path.lower().endswith(GEOTIFF_EXTENSIONS):
+        return [path]
+    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)]
+
+
+def _input_files(source: str, layer: bool) -> List[str]:
+    """The file of an input (a layer source such as 'file.gpkg|layername=x' included) and,
+    for a layer, the side files GDAL and QGIS keep for it (.aux.xml, .ovr, .msk, .qml)."""
+    path = source.split("|")[0]
+    if not path or path.startswith("/vsi") or "://" in path:
+        return []
+    path = os.path.abspath(os.path.expanduser(path))
+    return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)] if layer else [path]
+
+
+def _same_file(first: str, second: str) -> bool:
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> None:
+    """Refuse a layer given twice (the same file and layer, however spelled): as an auxiliary
+    layer twice, as the map and its own reference, as a scene and a further scene."""
+    seen: List[tuple] = []
+    for param, sources in layers.items():
+        for source in sources:
+            files = _input_files(source or "", False)
+            if not files:
+                continue
+            options = "|".join(sorted(part.strip() for part in source.split("|")[1:]))
+            earlier = next((first for first, path, first_options in seen
+                            if first_options == options and _same_file(files[0], path)), None)
+            if earlier is not None:
+                where = "is given twice" if earlier == param else f"is also the input {earlier}"
+                raise InputError(f"{param}: {source} {where}; each input must be a different layer. "
+                                 f"Choose the right layer for {param}.")
+            seen.append((param, files[0], options))
+
+
+def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
+                  files: Optional[Mapping[str, Optional[str]]] = None,
+                  distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
+    """Before any work: refuse a layer given twice, and an output that would replace an
+    input or one of its side files (through a link or another spelling of the path too),
+    naming both parameters; then remove the temporary files that a killed run left for
+    these outputs.
+
+    `outputs` maps parameter names to checked output paths; `layers` parameter names to
+    the paths or layer sources of layers (None for an empty optional parameter), which
+    have side files; `files` parameter names to other input files (model files), which
+    have none. `distinct` lists the layers that must differ from each other, when not
+    all of `layers` must (scenes of an archive may share one elevation raster)."""
+    _refuse_repeated_layers(layers if distinct is None else distinct)
+    inputs = [(param, source, True) for param, sources in layers.items() for source in sources]
+    inputs += [(param, source, False) for param, source in (files or {}).items()]
+    for output_param, output in outputs.items():
+        for written in files_written(output):
+            for input_param, source, layer in inputs:
+                clash = next((item for item in _input_files(source or "", layer) if _same_file(written, item)), None)
+                if clash is None:
+                    continue
+                what = "is" if written == output else f"would replace {written}, which belongs to"
+                raise InputError(
+                    f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
+                    "destroy that input. Choose another output file name.")
+    if os.environ.get("RANK", "0").strip() not in ("", "0"):
+        return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
+    for output in outputs.values():
+        for written in files_written(output):
+            remove_stale_temporaries(written)
