@@ -3,8 +3,8 @@
 An algorithm is a job of mrs_qgis_plugin.job_parameters seen through Processing:
 its parameters are built from the job's declarations (the Toolbox, the modeler
 and `qgis_process help` show their help), its values are read the QGIS way
-(layers of the project, memory layers, extents in any CRS) and handed to the
-engine's `runs.run`, the same function `bin/mrs` calls. Around the work: the
+(layers of the project, memory layers, extents in any CRS; the layers through `layers`) and
+handed to the engine's `runs.run`, the same function `bin/mrs` calls. Around the work: the
 torch check, the CPU threads, the progress and cancel bridge, and the
 translation of the project's errors into Processing errors.
 
@@ -12,13 +12,11 @@ torch, the model and the raster pipeline are imported inside methods at run
 time only, so that QGIS starts fast and also without torch.
 """
 
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from qgis.core import (
     QgsApplication,
-    QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -43,9 +41,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
-    QgsProcessingUtils,
     QgsProperty,
-    QgsRasterLayer,
     QgsVectorFileWriter,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
@@ -56,12 +52,12 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
+from .layers import raster_input_of, refused_layer_message
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
 GROUPS = spec.GROUPS
 GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "polygon": QgsProcessing.TypeVectorPolygon}
-LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
@@ -174,58 +170,6 @@ def processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDef
     if parameter.advanced:
         definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
     return definition
-
-
-def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext) -> Optional[str]:
-    """Why a layer value cannot be loaded (missing file, unreadable file), or None when it can."""
-    if isinstance(value, QgsMapLayer) or not isinstance(value, str):
-        return None
-    path = value.split("|")[0]
-    if kind == "raster":
-        from ..mrs_qgis_plugin.raster.gdal_io import variables_problem
-
-        problem = variables_problem(path, f"{name}: '{value}'")
-        if problem:
-            return problem
-    if QgsProcessingUtils.mapLayerFromString(value, context) is not None:
-        return None
-    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
-        return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
-                f"Choose a {kind} layer or file.")
-    return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
-
-
-def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsProcessingContext) -> str:
-    """A sentence saying why Processing refuses a layer or file value and what to give instead,
-    in place of Processing's own "Incorrect parameter value for X"."""
-    kind = LAYER_KINDS.get(parameter.kind)
-    if kind:
-        values = value if isinstance(value, (list, tuple)) else [value]
-        problems = (_unreadable_layer(parameter.name, item, kind, context) for item in values)
-        problem = next((text for text in problems if text), None)
-        if problem:
-            return problem
-    return f"{parameter.name} ({parameter.description}): the value {value!r} is not accepted; see the parameter's help."
-
-
-def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
-    """A raster layer as the pipeline's `RasterInput`; only layers of QGIS' GDAL provider have
-    a source that GDAL itself opens."""
-    from ..mrs_qgis_plugin.raster.sources import RasterInput
-
-    if layer is None or not layer.isValid():
-        raise InputError(f"{parameter}: the layer cannot be opened as a raster. Choose a raster layer or file.")
-    if not isinstance(layer, QgsRasterLayer):
-        from ..mrs_qgis_plugin.raster.gdal_io import variables_problem
-
-        raise InputError(variables_problem(layer.source().split("|")[0], f"{parameter}: '{layer.name()}'")
-                         or f"{parameter}: '{layer.name()}' is not a raster layer. Choose a raster layer.")
-    if layer.providerType() != "gdal":
-        raise InputError(
-            f"{parameter}: the layer '{layer.name()}' comes from QGIS' '{layer.providerType()}' data provider, "
-            "which the MRS algorithms cannot read. Save it as a GeoTIFF (Export > Save As...) and choose that file."
-        )
-    return RasterInput(layer.source(), layer.name())
 
 
 class MrsAlgorithm(QgsProcessingAlgorithm):
