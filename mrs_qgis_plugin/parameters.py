@@ -44,7 +44,6 @@ SEED_LIMIT = 2 ** 32 - 1
 
 # Group id -> name shown in the Toolbox; every job belongs to one of them.
 GROUPS = {"workflow": "Workflow", "training": "Training", "mapping": "Mapping", "analysis": "Analysis"}
-# The numeric precisions model_core.device knows (that module imports torch, so it is not imported here).
 MODEL_FILE_EXTENSION = "safetensors"
 MODEL_FILE_FILTER = "SS-MAE model files (*.safetensors)"
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
