@@ -9,7 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
 from model_core import model_file
 from model_core.config import PRESETS
@@ -161,6 +162,32 @@ def test_a_pickle_crafted_to_run_code_is_refused_without_running_it(tmp_path):
         with pytest.raises(ModelFileError, match="pickle or PyTorch archive.*it was not read"):
             load_classifier(str(path))
     assert not marker.exists()
+
+
+def test_every_kind_of_tensor_is_written_as_safetensors_reads_it(tmp_path):
+    """The file is written tensor by tensor by our own code: safetensors must read back every
+    tensor bit for bit, whatever its type, shape (scalar, empty) or layout (a strided view)."""
+    torch.manual_seed(0)
+    matrix = torch.randn(6, 5)
+    tensors = {"f32": torch.randn(3, 4), "bf16": torch.randn(7).bfloat16(), "f16": torch.randn(2, 2).half(),
+               "f64": torch.randn(3).double(), "i64": torch.arange(5), "i32": torch.arange(4, dtype=torch.int32),
+               "u8": torch.arange(9, dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
+               "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 3), "view": matrix.t()[1:4],
+               "parameter": torch.nn.Parameter(torch.randn(2, 3))}
+    path = str(tmp_path / "all.safetensors")
+    model_file.save(path, tensors, {"kind": model_file.PRETRAINED, "note": "é"})
+    read = load_file(path)
+    assert sorted(read) == sorted(tensors)
+    for name, tensor in tensors.items():
+        assert read[name].dtype == tensor.dtype and read[name].shape == tensor.shape, name
+        assert torch.equal(read[name], tensor.detach()), name
+    with safe_open(path, framework="pt") as handle:
+        assert json.loads(handle.metadata()[model_file.METADATA_KEY])["note"] == "é"
+    with open(path, "rb") as handle:
+        assert struct.unpack("<Q", handle.read(8))[0] % 8 == 0
+    with pytest.raises(ValueError, match="cannot hold the tensor 'c' of type torch.complex64"):
+        model_file.save(path, {"c": torch.zeros(2, dtype=torch.complex64)}, {"kind": model_file.PRETRAINED})
+    assert torch.equal(load_file(path)["f32"], tensors["f32"])
 
 
 def test_saving_over_a_model_is_atomic(classifier_file):
