@@ -31,6 +31,13 @@ def launched() -> bool:
     return all(name in os.environ for name in ENVIRONMENT)
 
 
+def split(count: int, parts: int) -> List[Tuple[int, int]]:
+    """(start, stop) of `parts` contiguous pieces of `count` items, sizes differing by at most one."""
+    base, extra = divmod(count, parts)
+    bounds = [part * base + min(part, extra) for part in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 @dataclass(frozen=True)
 class Context:
     """This process' place among the processes of a run; one process when not launched."""
@@ -57,9 +64,7 @@ class Context:
 
     def shares(self, count: int) -> List[Tuple[int, int]]:
         """(start, stop) of every rank's share of a batch of `count` samples."""
-        base, extra = divmod(count, self.world)
-        bounds = [rank * base + min(rank, extra) for rank in range(self.world + 1)]
-        return list(zip(bounds[:-1], bounds[1:]))
+        return split(count, self.world)
 
     def share(self, count: int) -> slice:
         """This rank's share of a batch of `count` samples."""

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import torch
 from torch import nn
 
-from . import distributed
+from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled
@@ -26,13 +26,15 @@ class Phase:
 
     name = ""
 
-    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
-        """The share's part of the batch's mean loss (the mean itself for the whole batch).
+    def draw(self, x: torch.Tensor, generator: torch.Generator) -> Any:
+        """The random draws (masks) of the batch `x`, made for the whole batch so that they do
+        not depend on how it is shared among processes and micro-batches; None: none."""
+        return None
 
-        Random draws (masks) are made for the whole batch `x`, so that they do not depend
-        on how the batch is shared among processes; the model sees only `x[share]`.
-        """
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor], draws: Any,
+             share: slice = slice(None)) -> torch.Tensor:
+        """The share's part of the batch's mean loss (the mean itself for the whole batch):
+        the model sees only `x[share]`, and the parts of all shares add up to the mean."""
         raise NotImplementedError
 
     def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
@@ -56,7 +58,8 @@ def _format_seconds(seconds: float) -> str:
 @dataclass
 class Run:
     """Everything the steps of one run share; `net` is the model as the steps call it
-    (DistributedDataParallel under torchrun), `best` the selected epoch's weights."""
+    (DistributedDataParallel under torchrun), `micro_batch` the most samples one forward
+    and backward pass takes (see `accumulation`), `best` the selected epoch's weights."""
 
     model: nn.Module
     net: nn.Module
@@ -70,6 +73,7 @@ class Run:
     dtype: Optional[torch.dtype]
     checkpointer: "Checkpointer"
     hooks: Hooks
+    micro_batch: int
     best: Optional[Dict[str, torch.Tensor]] = None
 
     def save(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
@@ -77,26 +81,32 @@ class Run:
 
 
 def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: torch.Generator,
-               step: int, share: slice = slice(None)) -> float:
+               step: int, share: slice) -> float:
     """One optimiser step on a batch at the learning rate of `step`; returns the batch loss.
 
-    This process trains on `x[share]`; DistributedDataParallel averages the gradients
-    over the processes, hence the factor `world`, which makes them the whole batch's.
+    This process trains on `x[share]`, in micro-batches of at most `run.micro_batch`
+    samples whose gradients add up; DistributedDataParallel averages the gradients over
+    the processes, hence the factor `world`, which makes them the whole batch's.
     """
     if run.settings.flips:
         x = random_flips(x, generator)
+    draws = run.phase.draw(x, generator)
     rate = run.schedule.rate(step)
     frozen = step < run.settings.freeze_encoder_epochs * run.schedule.steps_per_epoch
     for group in run.optimizer.param_groups:
         group["lr"] = 0.0 if frozen and group["encoder"] else group["lr_scale"] * rate
-    with autocast(run.device, run.dtype):
-        loss = run.phase.loss(run.net, x, y, generator, share) * run.context.world
     run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    parts, loss = accumulation.micro_shares(share, run.micro_batch), 0.0
+    for index, part in enumerate(parts):
+        with accumulation.synchronised(run.net, index == len(parts) - 1):
+            with autocast(run.device, run.dtype):
+                part_loss = run.phase.loss(run.net, x, y, draws, part) * run.context.world
+            part_loss.backward()
+        loss += float(part_loss.detach())
     if run.settings.clip_norm > 0:
         nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.clip_norm)
     run.optimizer.step()
-    return run.context.total(float(loss.detach()) / run.context.world, run.device)
+    return run.context.total(loss / run.context.world, run.device)
 
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
@@ -174,8 +184,10 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     optimizer = make_optimizer(model, settings)
     checkpointer = Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
                                  samples.fingerprint(), description, names)
-    run = Run(model, net, context, phase, samples.to(device), optimizer, settings, schedule, device, dtype,
-              checkpointer, hooks)
+    samples, limit = samples.to(device), accumulation.budget(device)
+    micro_batch = _micro_batch(model, phase, samples, settings.batch_size, device, dtype, limit)
+    run = Run(model, net, context, phase, samples, optimizer, settings, schedule, device, dtype,
+              checkpointer, hooks, micro_batch)
     state, generator_state = LoopState(), None
     if resume_path:
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
@@ -184,6 +196,10 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
               f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
+    if micro_batch < -(-settings.batch_size // context.world):
+        hooks.log(f"Batches taken in micro-batches of at most {micro_batch} samples, their gradients summed into "
+                  f"one step: a whole batch's activations would exceed the {limit / 2 ** 20:.0f} "
+                  "MiB kept for them.")
     if context.active:
         low, high = min(b - a for a, b in context.shares(settings.batch_size)), -(-settings.batch_size // context.world)
         hooks.log(f"{distributed.devices_line(context, describe_device(device))}; batches of "
@@ -205,6 +221,23 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     if run.best is not None:
         model.load_state_dict(run.best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context)
+
+
+def _micro_batch(model: nn.Module, phase: Phase, samples: Samples, batch_size: int, device: torch.device,
+                 dtype: Optional[torch.dtype], limit: int) -> int:
+    """The most samples one forward and backward pass may take: as many as `limit` bytes
+    hold of the activations autograd saves, measured on the first two samples."""
+    if min(batch_size, len(samples)) < 2:
+        return batch_size
+    x, y = samples.fetch(torch.arange(2), device)
+    draws = phase.draw(x, torch.Generator().manual_seed(0))
+
+    def loss_of(count: int) -> torch.Tensor:
+        with autocast(device, dtype):
+            return phase.loss(model, x, y, draws, slice(0, count))
+
+    sample_bytes = accumulation.bytes_per_sample(loss_of)
+    return min(batch_size, accumulation.micro_batch_size(sample_bytes, limit))
 
 
 def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done: int, steps_left: int) -> str:

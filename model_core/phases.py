@@ -29,10 +29,14 @@ class PretrainPhase(Phase):
         self.spectral_mask: Callable = MASKING_STRATEGIES[settings.strategy]
         self.options = {"similarity": settings.similarity} if settings.strategy == "mrs" else {}
 
-    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+    def draw(self, x: torch.Tensor, generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The batch's (spatial, spectral) masks."""
         spatial = masking.spatial_mask(x, self.settings.spatial_ratio, generator)
-        spectral = self.spectral_mask(x, self.settings.spectral_ratio, generator, **self.options)
+        return spatial, self.spectral_mask(x, self.settings.spectral_ratio, generator, **self.options)
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor], draws: Any,
+             share: slice = slice(None)) -> torch.Tensor:
+        spatial, spectral = draws
         part = x[share]
         if part.shape[0] == 0:
             return _no_share(model)
@@ -60,8 +64,8 @@ class FinetunePhase(Phase):
         self.class_weights = None if class_weights is None else class_weights.to(device)
         self.validation, self.batch_size, self.device, self.dtype = validation, batch_size, device, dtype
 
-    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor],
-             generator: torch.Generator, share: slice = slice(None)) -> torch.Tensor:
+    def loss(self, model: nn.Module, x: torch.Tensor, y: Optional[torch.Tensor], draws: Any,
+             share: slice = slice(None)) -> torch.Tensor:
         part = y[share]
         if part.shape[0] == 0:
             return _no_share(model)

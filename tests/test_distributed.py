@@ -51,16 +51,15 @@ def settings(**changes) -> TrainSettings:
     return TrainSettings(**{**values, **changes})
 
 
-def torchrun_command(job: str, **parameters) -> list:
-    return [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(ROOT / "bin" / "mrs"), job,
-            *arguments(**parameters)]
+def torchrun_command(job: str, script: Path = ROOT / "bin" / "mrs", **parameters) -> list:
+    return [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", str(script), job, *arguments(**parameters)]
 
 
 ENVIRONMENT = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-def torchrun(job: str, **parameters) -> subprocess.CompletedProcess:
-    done = subprocess.run(torchrun_command(job, **parameters), capture_output=True, text=True, timeout=300,
+def torchrun(job: str, script: Path = ROOT / "bin" / "mrs", **parameters) -> subprocess.CompletedProcess:
+    done = subprocess.run(torchrun_command(job, script, **parameters), capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     assert done.returncode == 0, done.stderr
     return done
@@ -146,6 +145,34 @@ def test_two_processes_resume_a_one_process_pretraining_on_two_scenes_into_the_s
     assert relative_difference(weights_of(resumed, model_file.PRETRAINED), weights_of(reference, model_file.PRETRAINED),
                                start) < TOLERANCE
     assert not os.path.exists(checkpoint_path_for(str(resumed)))
+
+
+MICRO_BATCHES = """
+import runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.model_core import accumulation
+accumulation.CPU_BUDGET = 500_000
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs with a budget that cuts each process' share of 12 or 13 `tiny` samples (about 136 kB
+of activations each) into micro-batches of at most 3."""
+
+
+def test_two_processes_in_micro_batches_pretrain_the_model_one_process_pretrains_on_whole_batches(
+        scene, more_scenes, pretrained, tmp_path):
+    _paths, layers, _folder = scene
+    script = tmp_path / "mrs_in_micro_batches.py"
+    script.write_text(MICRO_BATCHES.format(mrs=str(ROOT / "bin" / "mrs")))
+    output = tmp_path / "micro.safetensors"
+    done = torchrun("pretrain", script, **scene_layers(scene[0]), **PRETRAIN, MORE_SCENES=more_scenes, OUTPUT=output)
+    assert "Batches taken in micro-batches of at most 3 samples" in done.stderr
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=PRETRAIN["SAMPLES"], settings=settings(),
+                          output=str(tmp_path / "start.safetensors"), hooks=cancel_after(0, "Pretraining:"),
+                          more_scenes=more_scenes)
+    assert relative_difference(weights_of(output, model_file.PRETRAINED), weights_of(pretrained[0], model_file.PRETRAINED),
+                               checkpointed_weights(tmp_path / "start.safetensors")) < TOLERANCE
 
 
 def finetune_one_process(scene, pretrained, output, hooks: Hooks) -> None:

@@ -52,8 +52,8 @@ def written(trained: Trained, path: str) -> dict:
     return trained.metadata
 
 
-def run_pretrain(path: str, hooks=None, resume=None, masking=MaskingSettings(), **changes) -> dict:
-    return written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=masking,
+def run_pretrain(path: str, hooks=None, resume=None, masking=MaskingSettings(), samples: int = 64, **changes) -> dict:
+    return written(pretrain(toy_patches(samples), n_hsi=6, config=TINY, masking_settings=masking,
                             settings=settings(**changes), description=DESCRIPTION, hooks=hooks,
                             checkpoint_path=checkpoint_path_for(path), resume_path=resume), path)
 
