@@ -41,6 +41,7 @@ from osgeo import gdal  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
 from model_core import masking  # noqa: E402
+from model_core.choices import MASK_RATIO  # noqa: E402
 from model_core.config import preset  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
@@ -58,6 +59,7 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "correlation": {"similarity": "correlation"},
     "ratio_0.5": {"spectral_ratio": 0.5},
     "norm_targets_ratio_0.5": {"normalized_targets": True, "spectral_ratio": 0.5},
+    "norm_targets_ratio_0.7": {"normalized_targets": True, "spectral_ratio": 0.7},
 }
 
 
@@ -197,7 +199,9 @@ def pretrained_model(data: SceneData, scene: str, variant: str, strategy: str, a
     """An SSMAE pretrained with one recipe (cached), and its history of loss and probes."""
     config = preset(args.preset)
     settings = variant_settings(variant, strategy, args.mask_ratio)
-    name = f"{scene}-{args.preset}-{variant}-{strategy}-{args.samples}x{args.epochs}-lr{args.lr}-seed{args.pretrain_seed}"
+    ratio = "" if args.mask_ratio == MASK_RATIO else f"-ratio{args.mask_ratio}"
+    name = (f"{scene}-{args.preset}-{variant}-{strategy}{ratio}-{args.samples}x{args.epochs}-lr{args.lr}"
+            f"-seed{args.pretrain_seed}")
     path = WORK / f"{name}.safetensors"
     model = SSMAE(config, data.n_hsi, data.pretraining.shape[1] - data.n_hsi, settings.normalized_targets)
     if path.exists():
@@ -219,16 +223,16 @@ def pretrained_model(data: SceneData, scene: str, variant: str, strategy: str, a
 
 
 @torch.no_grad()
-def leak_errors(model: SSMAE, patches: torch.Tensor, ratio: float, threshold: float,
-                similarity: str) -> Dict[str, Any]:
-    """Spectral-branch reconstruction error of masked bands, with and without a visible near-duplicate."""
+def leak_errors(model: SSMAE, patches: torch.Tensor, settings: Dict[str, Any], threshold: float) -> Dict[str, Any]:
+    """Spectral-branch reconstruction error of masked bands, with and without a visible near-duplicate,
+    under both maskings at the ratios of `settings` (MaskingSettings.to_dict of the model's pretraining)."""
     model.eval()
     out = {}
     for strategy, function in (("random", masking.random_spectral_mask), ("mrs", masking.mrs_mask)):
         generator = torch.Generator().manual_seed(1234)
-        spatial = masking.spatial_mask(patches, ratio, generator)
-        options = {"similarity": similarity} if strategy == "mrs" else {}
-        spectral = function(patches, ratio, generator, **options)
+        spatial = masking.spatial_mask(patches, settings["spatial_ratio"], generator)
+        options = {"similarity": settings.get("similarity", "cosine")} if strategy == "mrs" else {}
+        spectral = function(patches, settings["spectral_ratio"], generator, **options)
         _spatial, reconstruction = model.reconstruct(patches, spatial, spectral)
         target = model.targets(patches)[1]
         errors = (reconstruction.flatten(2).float() - target).pow(2).mean(-1)
@@ -340,9 +344,7 @@ def run_scene(scene: str, args, log: Hooks, result: Dict[str, Any]) -> Dict[str,
             curves[arm] = info["history"]
             times[arm] = info["seconds"]
             probes[arm] = probe_all(encoder_features(model.encoder, data.labelled), data, args.budgets, args.probe_seeds)
-            leaks[arm] = leak_errors(model, data.holdout, args.mask_ratio if "ratio" not in VARIANTS[variant]
-                                     else VARIANTS[variant]["spectral_ratio"], args.threshold,
-                                     info["settings"].get("similarity", "cosine"))
+            leaks[arm] = leak_errors(model, data.holdout, info["settings"], args.threshold)
             encoders[arm] = {k: v for k, v in model.encoder.state_dict().items()}
             save_partial()
     if args.finetune:
