@@ -146,10 +146,10 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     `samples`. Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     listed = read_scene_list(more_scenes, len(layers.aux)) if more_scenes else []
-    claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path],
-                                       "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
-                  {"RESUME": resume}, distinct={**layers.inputs(), "MASK": [mask_path],
-                                                "MORE_SCENES": [item.hsi.path for item in listed]})
+    inputs = {**layers.inputs(), "MASK": [mask_path]}
+    claim_outputs({"OUTPUT": output},
+                  {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
+                  {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
     masking.validate()
     settings.validate()
     if samples < 1:
