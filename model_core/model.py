@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .transformer import Stack, init_weights, sincos_1d, sincos_2d, trunc_normal_
+from .transformer import Stack, init_weights, rows_where, sincos_1d, sincos_2d, trunc_normal_
 
 
 class Branch(nn.Module):
@@ -44,7 +44,7 @@ class Branch(nn.Module):
     def encode(self, tokens: torch.Tensor, first_only: bool = False) -> torch.Tensor:
         """Transformer over [class token; tokens] (tokens already embedded, with positions)."""
         cls = self.cls_token.expand(tokens.shape[0], -1, -1).to(tokens.dtype)
-        return self.stack(torch.cat([cls, tokens], dim=1), first_only)
+        return self.stack(torch.cat([cls, tokens], dim=1), slice(0, 1) if first_only else None)
 
 
 def pixel_tokens(x: torch.Tensor) -> torch.Tensor:
@@ -95,17 +95,21 @@ class Decoder(nn.Module):
                            config.decoder_mlp_ratio, gated=False)
         self.head = nn.Linear(config.decoder_dim, out_features)
 
-    def forward(self, encoded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, encoded: torch.Tensor, mask: torch.Tensor, only_masked: bool = True) -> torch.Tensor:
         """encoded: (B, 1 + visible, dim) with the class token first; mask: (B, N).
 
-        Returns the reconstruction (B, N, out_features), token order as in the input.
+        Returns the reconstruction of the masked tokens (B, masked, out_features), or with
+        only_masked=False of every token (B, N, out_features), token order as in the input.
+        The loss reads the masked tokens only, so the last block computes only theirs.
         """
         x = self.embed(encoded)
         batch, tokens = mask.shape
         full = x.new_empty(batch, tokens, x.shape[-1])
         full[~mask] = x[:, 1:].reshape(-1, x.shape[-1])
         full = torch.where(mask[..., None], self.mask_token.to(full.dtype), full) + self.pos
-        return self.head(self.stack(torch.cat([x[:, :1], full.to(x.dtype)], dim=1))[:, 1:])
+        queries = torch.cat([mask.new_zeros(batch, 1), mask], dim=1) if only_masked else None
+        decoded = self.stack(torch.cat([x[:, :1], full.to(x.dtype)], dim=1), queries)
+        return self.head(decoded if only_masked else decoded[:, 1:])
 
 
 def normalized_tokens(tokens: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -117,15 +121,9 @@ def normalized_tokens(tokens: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
 
 
 def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the masked tokens only; prediction, target: (B, N, D), mask (B, N)."""
-    per_token = (prediction.float() - target.float()).pow(2).mean(dim=-1)
-    weights = mask.float()
-    return (per_token * weights).sum() / weights.sum()
-
-
-def keep_visible(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The unmasked tokens of each sample, in order: (B, N, D) -> (B, N - k, D)."""
-    return tokens[~mask].view(tokens.shape[0], -1, tokens.shape[-1])
+    """Mean squared error over the masked tokens only: prediction (B, k, D) of the masked tokens
+    in order, target (B, N, D) of every token, mask (B, N) with k set per sample."""
+    return (prediction.float() - rows_where(target, mask).float()).pow(2).mean()
 
 
 class PretrainLoss(NamedTuple):
@@ -154,8 +152,8 @@ class SSMAE(nn.Module):
         spatial, spectral = self.encoder.spatial, self.encoder.spectral
         spatial_tokens = spatial.embed(pixel_tokens(x)) + spatial.pos
         spectral_tokens = spectral.embed(band_tokens(x)) + spectral.pos
-        return (spatial.encode(keep_visible(spatial_tokens, spatial_mask)),
-                spectral.encode(keep_visible(spectral_tokens, spectral_mask)))
+        return (spatial.encode(rows_where(spatial_tokens, ~spatial_mask)),
+                spectral.encode(rows_where(spectral_tokens, ~spectral_mask)))
 
     def targets(self, x: torch.Tensor) -> tuple:
         """What each decoder reconstructs: (pixel tokens, band tokens), normalised per token
@@ -180,8 +178,8 @@ class SSMAE(nn.Module):
         """Reconstructions as patches (B, C, P, P): (spatial branch, spectral branch), in the
         units of `targets` (normalised per token when the model was trained so)."""
         spatial_encoded, spectral_encoded = self.encode_visible(x, spatial_mask, spectral_mask)
-        spatial = self.spatial_decoder(spatial_encoded, spatial_mask).transpose(1, 2)
-        spectral = self.spectral_decoder(spectral_encoded, spectral_mask)
+        spatial = self.spatial_decoder(spatial_encoded, spatial_mask, only_masked=False).transpose(1, 2)
+        spectral = self.spectral_decoder(spectral_encoded, spectral_mask, only_masked=False)
         return spatial.reshape(x.shape), spectral.reshape(x.shape)
 
 

@@ -1,8 +1,22 @@
 """Pre-norm transformer blocks and fixed sin-cos position embeddings."""
 
+from typing import Optional, Union
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+Rows = Union[torch.Tensor, slice]
+"""Some tokens of each sample: a slice of positions (the class token: slice(0, 1)), or a
+(B, N) boolean mask that sets as many per sample (a slice needs no device synchronisation)."""
+
+
+def rows_where(tokens: torch.Tensor, chosen: Rows) -> torch.Tensor:
+    """The chosen tokens of each sample, in order: (B, N, D) -> (B, k, D)."""
+    if isinstance(chosen, slice):
+        return tokens[:, chosen]
+    return tokens[chosen].view(tokens.shape[0], -1, tokens.shape[-1])
 
 
 def sincos_1d(positions: torch.Tensor, dim: int) -> torch.Tensor:
@@ -30,20 +44,22 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
-        """Self-attention over x (B, N, dim); with first_only, only token 0 queries.
+    def forward(self, x: torch.Tensor, queries: Optional[Rows] = None) -> torch.Tensor:
+        """Self-attention over x (B, N, dim); with queries (see Rows), only
+        those tokens query, and the result holds their rows only, in order.
 
-        first_only gives exactly row 0 of the full result at a fraction of the cost:
-        a classifier that reads the class token needs nothing else from the last block.
+        That gives exactly those rows of the full result at a fraction of the cost: a classifier
+        that reads the class token, or a decoder whose loss reads the masked tokens, needs
+        nothing else from the last block.
         When gradients are needed the attention is written out as two matrix products:
         the fused kernel's backward is several times slower on CPUs in bfloat16 for
         sequences of a few dozen tokens; without gradients the fused kernel is faster,
         as it reads the heads in place.
         """
         batch, tokens, dim = x.shape
-        if first_only:
-            q = F.linear(x[:, :1], self.qkv.weight[:dim], self.qkv.bias[:dim])
-            q = q.view(batch, 1, self.heads, -1).transpose(1, 2)
+        if queries is not None:
+            q = F.linear(rows_where(x, queries), self.qkv.weight[:dim], self.qkv.bias[:dim])
+            q = q.view(batch, -1, self.heads, dim // self.heads).transpose(1, 2)
             kv = F.linear(x, self.qkv.weight[dim:], self.qkv.bias[dim:])
             k, v = kv.view(batch, tokens, 2, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         else:
@@ -87,9 +103,10 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, mlp_ratio, gated)
 
-    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
-        residual = x[:, :1] if first_only else x
-        x = residual + self.attn(self.norm1(x), first_only)
+    def forward(self, x: torch.Tensor, queries: Optional[Rows] = None) -> torch.Tensor:
+        """The block over x (B, N, dim); with queries, only the rows of those tokens (see Attention)."""
+        residual = x if queries is None else rows_where(x, queries)
+        x = residual + self.attn(self.norm1(x), queries)
         return x + self.mlp(self.norm2(x))
 
 
@@ -101,10 +118,12 @@ class Stack(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, gated) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor, first_only: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, queries: Optional[Rows] = None) -> torch.Tensor:
+        """Every block over x (B, N, dim); with queries (see Rows), the last block computes only
+        those tokens' rows, and so does the result (B, chosen tokens, dim)."""
         last = len(self.blocks) - 1
         for index, block in enumerate(self.blocks):
-            x = block(x, first_only and index == last)
+            x = block(x, queries if index == last else None)
         return self.norm(x)
 
 

@@ -10,6 +10,7 @@ from model_core.hooks import Hooks
 from model_core.inference import TilePredictor, default_batch_size
 from model_core.masking import mrs_mask, spatial_mask
 from model_core.model import SSMAE, SSMAEClassifier, masked_mse, pixel_tokens
+from model_core.transformer import rows_where
 from model_core.preprocessing import Normalizer, fit_pca
 
 TINY = PRESETS["tiny"]
@@ -62,17 +63,41 @@ def test_encoder_ignores_the_values_of_masked_tokens():
     assert spectral_ref.shape == (4, 1 + visible_bands, TINY.dim)
 
 
-def test_masked_mse_ignores_unmasked_positions_and_does_not_scale_with_the_ratio():
+def test_masked_mse_reads_the_masked_targets_only_and_does_not_scale_with_the_ratio():
     target = torch.zeros(3, 10, 4)
-    prediction = torch.ones(3, 10, 4)
     few = torch.zeros(3, 10, dtype=torch.bool)
-    few[:, :2] = True
+    few[:, 7:9] = True
     many = torch.zeros(3, 10, dtype=torch.bool)
     many[:, :8] = True
-    assert masked_mse(prediction, target, few).item() == pytest.approx(1.0)
-    assert masked_mse(prediction, target, many).item() == pytest.approx(1.0)
-    prediction[:, 2:] = 1000.0
-    assert masked_mse(prediction, target, few).item() == pytest.approx(1.0)
+    assert masked_mse(torch.ones(3, 2, 4), target, few).item() == pytest.approx(1.0)
+    assert masked_mse(torch.ones(3, 8, 4), target, many).item() == pytest.approx(1.0)
+    target[:, :7] = 1000.0
+    target[:, 8] = 3.0
+    assert masked_mse(torch.ones(3, 2, 4), target, few).item() == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_decoder_computes_the_masked_rows_of_the_full_decoder_with_their_gradients(depth):
+    # The loss reads the masked tokens only, so the last decoder block computes only theirs:
+    # the same values, and the same gradients for every weight, as decoding every token.
+    torch.manual_seed(0)
+    config = replace(TINY, decoder_depth=depth)
+    model = SSMAE(config, 9, 2)
+    x = torch.randn(3, 11, config.patch, config.patch)
+    spatial, spectral = masks(x)
+    target = torch.randn(3, 11, config.patch * config.patch)
+    encoded = model.encode_visible(x, spatial, spectral)[1]
+    gradients = []
+    for only_masked in (True, False):
+        model.zero_grad()
+        decoded = model.spectral_decoder(encoded, spectral, only_masked=only_masked)
+        if not only_masked:
+            decoded = rows_where(decoded, spectral)
+        masked_mse(decoded, target, spectral).backward(retain_graph=True)
+        gradients.append({name: p.grad.clone() for name, p in model.spectral_decoder.named_parameters()})
+        assert decoded.shape == (3, int(spectral[0].sum()), config.patch * config.patch)
+    for name, gradient in gradients[0].items():
+        assert torch.allclose(gradient, gradients[1][name], atol=1e-6, rtol=1e-4), name
 
 
 def test_reconstruction_lines_up_band_for_band_and_pixel_for_pixel():
@@ -82,8 +107,11 @@ def test_reconstruction_lines_up_band_for_band_and_pixel_for_pixel():
     model = SSMAE(TINY, 6, 1)
     x = torch.randn(2, 7, TINY.patch, TINY.patch)
     spatial, spectral = masks(x)
-    model.spatial_decoder.forward = lambda encoded, mask: pixel_tokens(x)
-    model.spectral_decoder.forward = lambda encoded, mask: x.flatten(2)
+    def perfect(tokens):
+        return lambda encoded, mask, only_masked=True: rows_where(tokens, mask) if only_masked else tokens
+
+    model.spatial_decoder.forward = perfect(pixel_tokens(x))
+    model.spectral_decoder.forward = perfect(x.flatten(2))
     assert model(x, spatial, spectral).total.item() == 0.0
     rec_spatial, rec_spectral = model.reconstruct(x, spatial, spectral)
     assert torch.equal(rec_spatial, x) and torch.equal(rec_spectral, x)
@@ -112,7 +140,7 @@ def test_class_token_only_last_block_matches_the_full_forward():
     tokens = torch.randn(5, 11, PRESETS["small"].dim)
     stack = classifier.encoder.spectral.stack
     with torch.no_grad():
-        assert torch.allclose(stack(tokens)[:, 0], stack(tokens, first_only=True)[:, 0], atol=1e-5)
+        assert torch.allclose(stack(tokens)[:, 0], stack(tokens, slice(0, 1))[:, 0], atol=1e-5)
 
 
 def patches_of(tile: np.ndarray, patch: int) -> torch.Tensor:
