@@ -256,7 +256,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--finetune-epochs", default="5:200,20:100,all:40",
                         help="epochs per label budget")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
-    parser.add_argument("--encoder-lr-scale", type=float, default=0.2,
+    parser.add_argument("--encoder-lr-scale", type=float, default=1.0,
                         help="the encoder's fraction of the fine-tuning learning rate (ENCODER_LR_FACTOR)")
     parser.add_argument("--finetune-batch", type=int, default=64)
     parser.add_argument("--val-fraction", type=float, default=0.0,

@@ -405,7 +405,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--finetune-seeds", default="0,1,2")
     parser.add_argument("--name", default="pretrain_diagnostics", help="report file name under bench/results")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
-    parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
+    parser.add_argument("--encoder-lr-scale", type=float, default=1.0)
     parser.add_argument("--freeze-fraction", type=float, default=0.0,
                         help="share of the fine-tuning epochs a pretrained encoder stays frozen")
     args = parser.parse_args(argv)

@@ -173,7 +173,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
                         help="what the classifier reads from the spatial branch (ModelConfig.readout)")
     parser.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated, any of {', '.join(ARMS)}")
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
-    parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
+    parser.add_argument("--encoder-lr-scale", type=float, default=1.0)
     parser.add_argument("--freeze-fraction", type=float, default=0.0)
     parser.add_argument("--name", default="recipe_table")
     args = parser.parse_args(argv)

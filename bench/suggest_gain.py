@@ -148,7 +148,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--pretrained", default=None, help="a pretraining model file to start every arm from")
     parser.add_argument("--epochs", type=int, default=200, help="fine-tuning epochs, fixed (no validation split)")
     parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--encoder-lr-scale", type=float, default=0.2)
+    parser.add_argument("--encoder-lr-scale", type=float, default=1.0)
     parser.add_argument("--min-distance", type=float, default=10.0, help="MIN_DISTANCE of the suggestions, pixels")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)

@@ -99,9 +99,11 @@ FINETUNE = Job(
         *_training(epochs=100, batch_size=64, learning_rate=5e-4),
         Parameter("ENCODER_LR_FACTOR", "Encoder learning-rate factor", NUMBER,
                   "The transformer encoder learns at this fraction of the learning rate, the CNN branch and the "
-                  "classifier head at the full rate, so that a few labels adjust pretrained features rather than "
-                  "overwrite them. 1 trains every part at the same rate.",
-                  default=0.2, minimum=0.01, maximum=1.0, advanced=True),
+                  "classifier head at the full rate. 1, the default, trains every part at the same rate; a lower "
+                  "factor keeps a pretrained encoder closer to what pretraining learnt, which on the project's "
+                  "benchmark scenes never paid: 0.2 cost 0.4 to 3 points of accuracy with 5 to 80 labelled pixels "
+                  "per class.",
+                  default=1.0, minimum=0.01, maximum=1.0, advanced=True),
         Parameter("CLASS_WEIGHTING", "Weight classes by rarity", BOOLEAN,
                   "Weights each class's samples by the inverse of its share of the samples, so that rare "
                   "classes count as much as common ones.",

@@ -170,7 +170,7 @@ def test_finetune_from_the_pretrained_model_keeps_the_best_epoch_and_the_class_n
     assert metadata["pretrained_from"]["file"] == "pretrained.safetensors"
     training = metadata["training"]
     assert training["pretrained"] is True
-    assert training["settings"]["encoder_lr_scale"] == 0.2
+    assert training["settings"]["encoder_lr_scale"] == 1.0
     assert (training["train_samples"], training["validation_samples"]) == (7 * 6, 7 * 2)
     history = [epoch["val_accuracy"] for epoch in training["history"]]
     assert len(history) == QUICK_FINETUNE["EPOCHS"]
