@@ -60,7 +60,7 @@ PRETRAIN = Job(
                   "Number of random pixel positions (with their neighbourhoods) to learn from; only pixels "
                   "valid in every raster are drawn. The paper uses 200000.",
                   default=10000, minimum=1),
-        *_training(epochs=6, batch_size=128, learning_rate=1e-3),
+        *_training(epochs=30, batch_size=128, learning_rate=1e-3),
         _device(),
         _precision(),
         _seed("sample positions, masks, initial weights"),
