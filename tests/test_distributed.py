@@ -151,11 +151,11 @@ MICRO_BATCHES = """
 import runpy, sys
 runpy.run_path({mrs!r})["import_package"]()
 from mrs.model_core import accumulation
-accumulation.CPU_BUDGET = 500_000
+accumulation.CPU_BUDGET = 350_000
 from mrs.mrs_qgis_plugin.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-"""bin/mrs with a budget that cuts each process' share of 12 or 13 `tiny` samples (about 136 kB
+"""bin/mrs with a budget that cuts each process' share of 12 or 13 `tiny` samples (about 100 kB
 of activations each) into micro-batches of at most 3."""
 
 

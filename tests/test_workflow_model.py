@@ -66,19 +66,22 @@ def test_the_workflow_chains_the_four_algorithms_each_on_the_previous_ones_outpu
         assert model_output.childOutputName() == output
 
 
-def test_the_workflow_pretrains_with_the_pretraining_algorithms_defaults(workflow):
-    """An analyst who keeps the workflow's defaults gets the recipe mrs:pretrain defaults to."""
-    from mrs.mrs_qgis_plugin.job_parameters import PRETRAIN
+@pytest.mark.parametrize("child, names", [
+    ("pretrain", ("SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
+                  "NORMALIZED_TARGETS")),
+    ("finetune", ("EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "ENCODER_LR_FACTOR", "VALIDATION_FRACTION",
+                  "CLASS_WEIGHTING")),
+])
+def test_the_workflow_trains_with_the_training_algorithms_defaults(workflow, child, names):
+    """An analyst who keeps the workflow's defaults gets the recipe mrs:pretrain and mrs:finetune default to."""
+    from mrs.mrs_qgis_plugin import job_parameters
 
+    algorithm = getattr(job_parameters, child.upper())
     defaults = {p.name(): p.defaultValue() for p in workflow.parameterDefinitions()}
-    for name in PRETRAIN_STEP:
-        source = source_of(workflow, "pretrain", name)
+    for name in names:
+        source = source_of(workflow, child, name)
         value = defaults[source[1]] if source[0] == "parameter" else source[1]
-        assert value == PRETRAIN.parameter(name).default, name
-
-
-PRETRAIN_STEP = ("SAMPLES", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE", "MASKING", "SPECTRAL_RATIO", "SPATIAL_RATIO",
-                 "NORMALIZED_TARGETS")
+        assert value == algorithm.parameter(name).default, name
 
 
 def test_every_workflow_parameter_has_help(workflow):
