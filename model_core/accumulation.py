@@ -22,7 +22,7 @@ CPU_BUDGET = 96 * 2 ** 20
 """Bytes of saved activations per micro-batch on a CPU (or any device but a CUDA GPU): the
 step's memory shares the machine's RAM with QGIS and the scene's block cache. With it a
 `paper` pretraining peaks below 1 GB (README, "Pretraining memory"); the smaller products
-cost about a sixth of the speed on a CPU core."""
+cost about a fifth of the `paper` bf16 pretraining rate on a CPU core (README)."""
 
 GPU_SHARE = 0.5
 """Share of a CUDA GPU's free memory (at the start of the run) the saved activations may take."""
