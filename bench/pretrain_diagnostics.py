@@ -100,12 +100,21 @@ class SceneData:
         self.classes = [{"value": int(info.value), "name": info.name, "color": info.color} for info in labelled.classes]
         self.labels = torch.from_numpy(np.searchsorted(values, labelled.values)).long()
         self.flat = labelled.rows.astype(np.int64) * width + labelled.cols
+        self.pixels = labelled
         self.train = gdal.Open(str(folder / "train.tif")).ReadAsArray()
 
     def split(self, per_class: int, seed: int) -> tuple:
         """Indices into the labelled pixels: the protocol's draw, and every other train.tif pixel."""
         chosen = np.isin(self.flat, protocol_pixels(self.train, per_class, seed))
         return np.flatnonzero(chosen), np.flatnonzero(~chosen)
+
+    def validation_split(self, indices: np.ndarray, fraction: float, seed: int) -> tuple:
+        """Those labelled pixels split as `mrs:finetune` splits its samples with VALIDATION_FRACTION
+        `fraction` and SEED `seed`: (training indices, validation indices)."""
+        from mrs.mrs_qgis_plugin.raster.labels import stratified_split
+
+        fit, validation = stratified_split(replace(self.pixels.take(indices), rows=indices), fraction, seed)
+        return fit.rows, validation.rows
 
 
 def standardise(features: torch.Tensor, train: np.ndarray) -> torch.Tensor:
@@ -255,12 +264,14 @@ FINETUNE_EPOCHS = {5: 200, 20: 100, None: 40}
 
 def finetuned_classifier(data: SceneData, encoder_state: Optional[dict], per_class: Optional[int], seed: int, args,
                          log: Hooks, fusion: str = "sum", encoder_lr_scale: Optional[float] = None,
-                         freeze_fraction: Optional[float] = None, readout: str = "class_token") -> SSMAEClassifier:
-    """A classifier fine-tuned on one budget's draw (every label trains, the last epoch is kept);
-    the encoder factor and the frozen share of the epochs default to args' and apply to a
-    pretrained encoder only."""
+                         freeze_fraction: Optional[float] = None, readout: str = "class_token",
+                         val_fraction: float = 0.0) -> SSMAEClassifier:
+    """A classifier fine-tuned on one budget's draw (every label trains and the last epoch is kept;
+    with val_fraction, that share of each class validates and the best epoch is kept, as in
+    `mrs:finetune`); the encoder factor and the frozen share of the epochs default to args' and
+    apply to a pretrained encoder only."""
     config = replace(preset(args.preset), fusion=fusion, readout=readout)
-    train, _held_out = data.split(per_class, seed)
+    train, validation = data.validation_split(data.split(per_class, seed)[0], val_fraction, seed)
     pca = fit_pca(data.pca_pixels, min(config.pca_components, data.n_hsi))
     epochs = FINETUNE_EPOCHS.get(per_class, FINETUNE_EPOCHS[None])
     pretrained = encoder_state is not None
@@ -269,7 +280,8 @@ def finetuned_classifier(data: SceneData, encoder_state: Optional[dict], per_cla
     settings = TrainSettings(epochs=epochs, batch_size=64, lr=args.finetune_lr, seed=seed, device=args.device,
                              encoder_lr_scale=scale if pretrained else 1.0,
                              freeze_encoder_epochs=frozen if pretrained else 0)
-    return finetune(data.labelled[train], data.labels[train], None, None, n_hsi=data.n_hsi, config=config,
+    return finetune(data.labelled[train], data.labels[train], data.labelled[validation], data.labels[validation],
+                    n_hsi=data.n_hsi, config=config,
                     classes=data.classes, pca=pca, settings=settings, description={},
                     pretrained_encoder=encoder_state, hooks=log).model
 

@@ -90,7 +90,8 @@ def run_scene(scene: str, args, log: Hooks, done: Dict[str, Any], runs_file) -> 
                 if key not in done:
                     started = time.perf_counter()
                     model = diagnostics.finetuned_classifier(data, encoders[arm], per_class, seed, args, log,
-                                                             args.fusion, readout=args.readout)
+                                                             args.fusion, readout=args.readout,
+                                                             val_fraction=args.val_fraction)
                     seconds = time.perf_counter() - started
                     figures = accuracy(y.numpy(), diagnostics.predicted(model, x).numpy(), len(data.classes))
                     done[key] = {"key": key, **settings, "oa": 100 * figures.overall,
@@ -105,10 +106,10 @@ def run_scene(scene: str, args, log: Hooks, done: Dict[str, Any], runs_file) -> 
 
 
 RECIPE = ("preset", "variant", "samples", "epochs", "lr", "mask_ratio", "pretrain_seed", "fusion",
-          "finetune_lr", "encoder_lr_scale", "freeze_fraction", "readout")
+          "finetune_lr", "encoder_lr_scale", "freeze_fraction", "readout", "val_fraction")
 """The settings that make a run: a run with the same ones is reused."""
 
-ADDED = {"readout": "class_token"}
+ADDED = {"readout": "class_token", "val_fraction": 0.0}
 """Settings added to RECIPE later, with the value the runs recorded before them had."""
 
 
@@ -175,6 +176,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--finetune-lr", type=float, default=5e-4)
     parser.add_argument("--encoder-lr-scale", type=float, default=1.0)
     parser.add_argument("--freeze-fraction", type=float, default=0.0)
+    parser.add_argument("--val-fraction", type=float, default=0.0,
+                        help="validation share of each budget's labels, the best epoch kept (mrs:finetune's "
+                             "VALIDATION_FRACTION); 0: every label trains, the last epoch is kept")
     parser.add_argument("--name", default="recipe_table")
     args = parser.parse_args(argv)
     args.budgets = [None if b == "all" else int(b) for b in args.budgets.split(",")]
