@@ -77,8 +77,8 @@ FINETUNE = Job(
     "Trains an SS-MAE land-cover classifier from labelled samples: points, polygons or a label "
     "raster. Starting from a model made by 'Pretrain SS-MAE (MRS)' on the same kind of rasters "
     "needs far fewer samples than training from scratch.\n"
-    "Part of the samples of each class is held out for validation; the epoch with the best "
-    "validation accuracy is kept.\n"
+    "By default every sample trains and the last epoch is kept; with a validation fraction, part of "
+    "the samples of each class is held out and the epoch with the best validation accuracy is kept.\n"
     "The result is a classifier model file for 'Classify'.",
     (
         _hsi(),
@@ -92,10 +92,12 @@ FINETUNE = Job(
         _preset("Used only without a pretrained model, which has its own size."),
         Parameter("VALIDATION_FRACTION", "Validation fraction", NUMBER,
                   "Fraction of the samples of each class held out to choose the best epoch and to report "
-                  "validation accuracy, between 0 and 0.9; with 0 all samples train and the last epoch is kept. "
-                  "With few samples per class (under about 20) choose 0: a validation set of one or two pixels "
-                  "per class picks epochs by chance, and the held-out samples are missed in training.",
-                  default=0.2, minimum=0.0, maximum=0.9),
+                  "validation accuracy, between 0 and 0.9; with 0, the default, all samples train and the last "
+                  "epoch is kept. On the project's benchmark scenes 0 beat a fraction of 0.2 in 17 of 18 comparisons "
+                  "with 5, 20 and 80 samples per class (up to 6.5 points on held-out pixels): a small validation set picks "
+                  "epochs by chance, and the held-out samples are missed in training. Hold samples out when "
+                  "you have many per class and want a validation accuracy in the log.",
+                  default=0.0, minimum=0.0, maximum=0.9),
         *_training(epochs=100, batch_size=64, learning_rate=5e-4),
         Parameter("ENCODER_LR_FACTOR", "Encoder learning-rate factor", NUMBER,
                   "The transformer encoder learns at this fraction of the learning rate, the CNN branch and the "
@@ -117,9 +119,9 @@ FINETUNE = Job(
                    "band list and normalisation statistics. Give it to 'Classify' as MODEL."),
     ),
     (
-        Output("VALIDATION_ACCURACY", "Validation overall accuracy (0..1)"),
-        Output("VALIDATION_KAPPA", "Validation kappa"),
-        Output("BEST_EPOCH", "Epoch kept (best validation accuracy)"),
+        Output("VALIDATION_ACCURACY", "Validation overall accuracy (0..1; empty without a validation fraction)"),
+        Output("VALIDATION_KAPPA", "Validation kappa (empty without a validation fraction)"),
+        Output("BEST_EPOCH", "Epoch kept (best validation accuracy; the last without a validation fraction)"),
     ),
     labelled_pixels=("SAMPLES", "CLASS_FIELD", "LABELS"),
 )

@@ -125,6 +125,19 @@ def test_choices_are_typed_by_name_not_by_position(provider):
     assert not preset.checkValueIsAcceptable("huge")
 
 
+def test_training_defaults_are_the_recipe_the_benchmark_chose(provider):
+    """An analyst who keeps every default gets what won on held-out train.tif pixels (README, Accuracy)."""
+    registry = QgsApplication.processingRegistry()
+
+    def defaults(algorithm, names):
+        return {name: registry.algorithmById(algorithm).parameterDefinition(name).defaultValue() for name in names}
+
+    assert defaults("mrs:pretrain", ("SAMPLES", "EPOCHS", "LEARNING_RATE", "NORMALIZED_TARGETS")) == {
+        "SAMPLES": 10000, "EPOCHS": 30, "LEARNING_RATE": 1e-3, "NORMALIZED_TARGETS": True}
+    assert defaults("mrs:finetune", ("EPOCHS", "ENCODER_LR_FACTOR", "VALIDATION_FRACTION")) == {
+        "EPOCHS": 100, "ENCODER_LR_FACTOR": 1.0, "VALIDATION_FRACTION": 0.0}
+
+
 @pytest.fixture
 def tiny_rasters(tmp_path):
     import numpy as np
