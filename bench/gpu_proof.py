@@ -9,7 +9,8 @@ its one-line error, and the run goes on:
                  peaks (TF32 off), measured on large square products
   equivalence    forward and backward of the tiny and paper models, CPU fp32 against the
                  device in fp32 and bf16, on the same weights and input
-  pipeline       bin/mrs demoscene, pretrain, finetune, classify, accuracy (DEVICE=cuda,
+  pipeline       bin/mrs demoscene, pretrain, finetune (20 % held out, so that validation
+                 runs on the device too), classify, accuracy (DEVICE=cuda,
                  PRECISION=bf16), then torchrun with one process, whose model must load
   out_of_memory  classification with a batch of the whole scene, too large for the GPU:
                  the log must say the batch was halved, and the map must equal the
@@ -235,7 +236,7 @@ def pipeline(record: Dict[str, Any], device: torch.device, sizes: Sizes, work: P
                           "last_epoch": run.line(r"^Pretraining epoch \d+/\d+: ")}
     run = mrs("finetune", {**common, "SAMPLES": scene / "train_points.gpkg", "CLASS_FIELD": "class_id",
                            "PRETRAINED": work / "pretrained.safetensors", "EPOCHS": sizes.epochs[1],
-                           "OUTPUT": work / "classifier.safetensors"})
+                           "VALIDATION_FRACTION": 0.2, "OUTPUT": work / "classifier.safetensors"})
     record["finetune"] = {"wall_s": run.seconds, "validation_accuracy": float(run.results["VALIDATION_ACCURACY"])}
     run = mrs("classify", {**common, "MODEL": work / "classifier.safetensors", "OUTPUT": work / "map.tif"})
     record["classify"] = {"wall_s": run.seconds, "pixels": sizes.scene ** 2, "device_line": run.line(r"^Device:")}
