@@ -93,10 +93,11 @@ FINETUNE = Job(
         Parameter("VALIDATION_FRACTION", "Validation fraction", NUMBER,
                   "Fraction of the samples of each class held out to choose the best epoch and to report "
                   "validation accuracy, between 0 and 0.9; with 0, the default, all samples train and the last "
-                  "epoch is kept. On the project's benchmark scenes 0 beat a fraction of 0.2 in 17 of 18 comparisons "
-                  "with 5, 20 and 80 samples per class (up to 6.5 points on held-out pixels): a small validation set picks "
-                  "epochs by chance, and the held-out samples are missed in training. Hold samples out when "
-                  "you have many per class and want a validation accuracy in the log.",
+                  "epoch is kept. On the project's benchmark scenes 0 beat a fraction of 0.2 in 17 of 18 "
+                  "comparisons with 5, 20 and 80 samples per class (up to 6.5 points on held-out pixels): a "
+                  "small validation set picks epochs by chance, and the held-out samples are missed in "
+                  "training. Hold samples out when you have many per class and want a validation accuracy "
+                  "in the log.",
                   default=0.0, minimum=0.0, maximum=0.9),
         *_training(epochs=100, batch_size=64, learning_rate=5e-4),
         Parameter("ENCODER_LR_FACTOR", "Encoder learning-rate factor", NUMBER,
