@@ -110,7 +110,8 @@ class SceneData:
 
     def validation_split(self, indices: np.ndarray, fraction: float, seed: int) -> tuple:
         """Those labelled pixels split as `mrs:finetune` splits its samples with VALIDATION_FRACTION
-        `fraction` and SEED `seed`: (training indices, validation indices)."""
+        `fraction` and SEED `seed`: (training indices, validation indices). The pixels' rows carry
+        their indices through the split, which keeps rows, cols and values of each pixel together."""
         from mrs.mrs_qgis_plugin.raster.labels import stratified_split
 
         fit, validation = stratified_split(replace(self.pixels.take(indices), rows=indices), fraction, seed)
