@@ -244,7 +244,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--preset", default="small")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--pretrain-samples", type=int, default=10000)
-    parser.add_argument("--pretrain-epochs", type=int, default=30)
+    parser.add_argument("--pretrain-epochs", type=int, default=60)
     parser.add_argument("--pretrain-batch", type=int, default=128)
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--mask-ratio", type=float, default=0.3)

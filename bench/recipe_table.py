@@ -162,7 +162,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--variant", default="paper", help=f"pretraining recipe: {', '.join(diagnostics.VARIANTS)}")
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--holdout", type=int, default=512)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mask-ratio", type=float, default=0.3)
     parser.add_argument("--pretrain-seed", type=int, default=0)

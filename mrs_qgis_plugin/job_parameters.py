@@ -19,14 +19,14 @@ PRETRAIN = Job(
     "bands most similar to it, so that the model cannot copy them from near-duplicate bands.\n"
     "The result is a model file for 'Train classifier (fine-tune)', which then needs far fewer "
     "labelled samples.\n"
-    "The defaults (10,000 samples, 30 epochs, learning rate 0.001, normalised targets, the small model) "
+    "The defaults (10,000 samples, 60 epochs, learning rate 0.001, normalised targets, the small model) "
     "are the recipe chosen by the project's accuracy benchmark; with the small model they take about "
-    "10 minutes on one core of a 2-core CPU. The paper model needs about an hour on 2 cores for the "
+    "20 minutes on one core of a 2-core CPU. The paper model needs about two hours on 2 cores for the "
     "same samples and is meant for a GPU. The log gives the time left after every epoch.\n"
-    "On the project's benchmark scenes this pretraining raised the overall accuracy by about 2 to 3 "
-    "points with 5 labelled pixels per class, by 0.7 to 2 points with 20 and by about 1 point with "
-    "every label. Twice the epochs (60, about 20 minutes) gained a further 0.5 to 1.3 points with MRS "
-    "masking on held-out pixels of those scenes, with 5 to 80 labelled pixels per class.",
+    "On the project's benchmark scenes this pretraining raised the overall accuracy by about 1 to 3 "
+    "points with 5 labelled pixels per class, by 1.2 to 3 points with 20 and by 1.5 to 1.7 points with "
+    "every label. Half the epochs (30, about 10 minutes) scored 0.3 to 1 point lower in most of the "
+    "benchmark's cases.",
     (
         _hsi(),
         _aux(),
@@ -61,7 +61,7 @@ PRETRAIN = Job(
                   "Number of random pixel positions (with their neighbourhoods) to learn from; only pixels "
                   "valid in every raster are drawn. The paper uses 200000.",
                   default=10000, minimum=1),
-        *_training(epochs=30, batch_size=128, learning_rate=1e-3),
+        *_training(epochs=60, batch_size=128, learning_rate=1e-3),
         _device(),
         _precision(),
         _seed("sample positions, masks, initial weights"),

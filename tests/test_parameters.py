@@ -41,7 +41,7 @@ def test_a_refused_value_is_named_with_the_bound_it_breaks(parameter, value, mes
 @pytest.mark.parametrize(
     "parameter, value, expected",
     [(SEED, "4294967295", 4294967295), (SEED, 3_000_000_000.0, 3_000_000_000), (EPOCHS, "3.0", 3),
-     (EPOCHS, None, 30), (BATCH_SIZE, "", 64), (CLASSIFY.parameter("BATCH_SIZE"), None, None),
+     (EPOCHS, None, 60), (BATCH_SIZE, "", 64), (CLASSIFY.parameter("BATCH_SIZE"), None, None),
      (FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
      (FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
 )

@@ -133,7 +133,7 @@ def test_training_defaults_are_the_recipe_the_benchmark_chose(provider):
         return {name: registry.algorithmById(algorithm).parameterDefinition(name).defaultValue() for name in names}
 
     assert defaults("mrs:pretrain", ("SAMPLES", "EPOCHS", "LEARNING_RATE", "NORMALIZED_TARGETS")) == {
-        "SAMPLES": 10000, "EPOCHS": 30, "LEARNING_RATE": 1e-3, "NORMALIZED_TARGETS": True}
+        "SAMPLES": 10000, "EPOCHS": 60, "LEARNING_RATE": 1e-3, "NORMALIZED_TARGETS": True}
     assert defaults("mrs:finetune", ("EPOCHS", "ENCODER_LR_FACTOR", "VALIDATION_FRACTION")) == {
         "EPOCHS": 100, "ENCODER_LR_FACTOR": 1.0, "VALIDATION_FRACTION": 0.0}
 
