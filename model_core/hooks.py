@@ -74,3 +74,13 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
         yield dataclasses.replace(hooks, is_canceled=lambda: received.is_set() or hooks.is_canceled())
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def duration(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '2 h 07 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

@@ -18,7 +18,7 @@ from ..model_core import distributed, model_file
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
-from ..model_core.hooks import Hooks
+from ..model_core.hooks import Hooks, duration
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names
@@ -134,6 +134,14 @@ def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[s
             for scene, count, valid in zip(scenes, drawn, positions.valid_counts)]
 
 
+def _say_how_long_paper_takes_on_a_cpu(preset: str, settings: TrainSettings, samples: int, hooks: Hooks) -> None:
+    """Warn before a paper pretraining on a CPU, counting the samples actually drawn (a small scene has fewer)."""
+    if preset == "paper" and resolve_device(settings.device).type == "cpu":
+        seconds = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S
+        hooks.log(f"The paper model is meant for a GPU: on a 2-core CPU these {samples} samples x {settings.epochs} "
+                  f"epochs take about {duration(seconds)}; the small model learns the same recipe about 8 times faster.")
+
+
 def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, samples: int,
                  settings: TrainSettings, output: str, hooks: Hooks, extent: Optional[Extent] = None,
                  mask_path: Optional[str] = None, mask_name: str = "", resume: Optional[str] = None,
@@ -155,10 +163,6 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     if samples < 1:
         raise InputError(f"SAMPLES must be at least 1; got {samples}.")
     config = preset_config(preset)
-    if preset == "paper" and resolve_device(settings.device).type == "cpu":
-        minutes = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S / 60
-        hooks.log(f"The paper model is meant for a GPU: on a 2-core CPU these {samples} samples x {settings.epochs} "
-                  f"epochs take about {minutes:.0f} minutes; the small model learns the same recipe about 8 times faster.")
     with contextlib.ExitStack() as stack:
         scene = stack.enter_context(layers.open(hooks))
         _require_aux(scene)
@@ -172,6 +176,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         positions = random_positions_in_scenes(scenes, capped_positions(samples, hooks), settings.seed,
                                                hooks.sub(0.0, 0.03), window, mask_path, mask_name)
         records = _scene_records(scenes, positions)
+        _say_how_long_paper_takes_on_a_cpu(preset, settings, len(positions.rows), hooks)
         if listed:
             hooks.log(f"Samples from {len(scenes)} scenes: " + "; ".join(
                 f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Callable, Optional, TextIO
 
-from ..model_core.hooks import Hooks
+from ..model_core.hooks import Hooks, duration
 
 BAR_WIDTH = 30
 REDRAW_SECONDS = 0.2
@@ -30,16 +30,6 @@ def rank() -> str:
 def is_first_process() -> bool:
     """Whether this process prints: the only one, or rank 0 of a torchrun group."""
     return rank() == "0"
-
-
-def duration(seconds: float) -> str:
-    """'42 s', '3 min 05 s', '2 h 07 min'."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
 
 
 def time_left(fraction: float, elapsed: float) -> Optional[float]:
