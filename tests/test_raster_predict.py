@@ -164,6 +164,26 @@ def test_window_output_covers_the_window_with_its_georeference(scene, out):
     assert sorted(os.listdir(out)) == ["map.qml", "map.tif", "map.tif.aux.xml"]
 
 
+def test_a_map_without_a_valid_pixel_is_written_whole_and_said_to_hold_only_nodata(scene, out):
+    lines = []
+    inside_the_invalid_block = (13, 4, 5, 5)
+
+    summary = predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 4,
+                            Hooks(log=lines.append), window=inside_the_invalid_block)
+
+    assert (summary["classified_pixels"], summary["nodata_pixels"]) == (0, 25)
+    np.testing.assert_array_equal(read_raster(out / "map.tif").values, np.zeros((5, 5)))
+    assert lines[-1] == ("No pixel of the map has data in every one of 'hsi', so the map holds only nodata. "
+                         "Check the nodata values of the layers, and that the extent covers their data.")
+
+
+def test_a_map_with_valid_pixels_says_nothing_of_nodata_only(scene, out):
+    lines = []
+    predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 8, Hooks(log=lines.append))
+    assert lines[-1].startswith(f"Wrote {out / 'map.tif'}: ")
+    assert not any("holds only nodata" in line for line in lines)
+
+
 @pytest.mark.parametrize("window", [(0, 0, 0, 5), (20, 0, 4, 5), (-1, 0, 3, 3), (0, 10, 5, 8)])
 def test_a_window_outside_the_scene_is_refused(scene, out, window):
     with pytest.raises(InputError, match=r"^EXTENT: the pixel window .* is not inside the scene of 23 x 17 pixels"):

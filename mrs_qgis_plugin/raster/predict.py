@@ -200,4 +200,7 @@ def predict_scene(
         "confidence_path": conf_path,
     }
     hooks.log(f"Wrote {class_path}: {summary['classified_pixels']} pixels classified, {summary['nodata_pixels']} no data.")
+    if not summary["classified_pixels"]:
+        hooks.log(f"No pixel of the map has data in every one of {scene.layer_names}, so the map holds only "
+                  "nodata. Check the nodata values of the layers, and that the extent covers their data.")
     return summary
