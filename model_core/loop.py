@@ -15,7 +15,7 @@ from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled
-from .hooks import Hooks
+from .hooks import Hooks, duration
 from .names import Names
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
@@ -47,12 +47,6 @@ class TrainResult:
     history: List[Dict[str, Any]]
     best_epoch: int
     context: distributed.Context = field(default_factory=distributed.Context)
-
-
-def _format_seconds(seconds: float) -> str:
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
 @dataclass
@@ -241,9 +235,9 @@ def _micro_batch(model: nn.Module, phase: Phase, samples: Samples, batch_size: i
 
 
 def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done: int, steps_left: int) -> str:
-    """'Pretraining epoch 3/10, about 1m20s left' (no estimate before the first epoch of a run is done)."""
+    """'Pretraining epoch 3/10, about 1 min 20 s left' (no estimate before the first epoch of a run is done)."""
     line = f"{phase.capitalize()} epoch {epoch}/{epochs}"
-    return f"{line}, about {_format_seconds(elapsed / steps_done * steps_left)} left" if steps_done else line
+    return f"{line}, about {duration(elapsed / steps_done * steps_left)} left" if steps_done else line
 
 
 def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) -> str:
@@ -251,5 +245,5 @@ def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) ->
     if "val_accuracy" in record:
         parts.append(f"validation accuracy {100 * record['val_accuracy']:.2f} %")
     parts.append(f"{record['samples_per_second']:.0f} samples/s")
-    parts.append(f"{_format_seconds(left)} left")
+    parts.append(f"{duration(left)} left")
     return ", ".join(parts)

@@ -130,10 +130,10 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert pretrained.results["FINAL_LOSS"] == pytest.approx(training["history"][-1]["loss"])
     epochs = pretrained.log.log_with("Pretraining epoch")
     assert len(epochs) == 2
-    assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+m\d\ds left", epochs[-1])
+    assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+ (s|min \d\d s|h \d\d min) left", epochs[-1])
     # Above the progress bar: the epoch under way and, from the second on, the time left.
     assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
-    assert re.fullmatch(r"Pretraining epoch 2/2, about \d+m\d\ds left", pretrained.log.texts[1])
+    assert re.fullmatch(r"Pretraining epoch 2/2, about \d+ (s|min \d\d s|h \d\d min) left", pretrained.log.texts[1])
     assert len(pretrained.log.texts) == 2
     assert pretrained.log.infos[0].startswith(f"Device: {describe_device(resolve_device('auto'))}, chosen by DEVICE auto")
     assert not os.path.exists(checkpoint_path_for(pretrained.path))

@@ -243,10 +243,10 @@ def test_on_a_terminal_the_progress_is_a_bar_with_the_time_left_under_the_log(mo
     hooks.log("Pretraining epoch 1/2: loss 0.5")
     assert stream.getvalue().endswith("\r\x1b[KPretraining epoch 1/2: loss 0.5\n\r[#######.......................]"
                                       "  25 %, 1 min 30 s left\x1b[K")
-    hooks.status("Pretraining epoch 2/2, about 20s left")
-    assert stream.getvalue().endswith("  25 %, 1 min 30 s left  Pretraining epoch 2/2, about 20s left\x1b[K")
+    hooks.status("Pretraining epoch 2/2, about 20 s left")
+    assert stream.getvalue().endswith("  25 %, 1 min 30 s left  Pretraining epoch 2/2, about 20 s left\x1b[K")
     monkeypatch.setenv("COLUMNS", "60")
-    hooks.status("Pretraining epoch 2/2, about 20s left")
+    hooks.status("Pretraining epoch 2/2, about 20 s left")
     assert stream.getvalue().endswith("\r[#######.......................]  25 %, 1 min 30 s left  Pr\x1b[K")
     report.finish()
     assert stream.getvalue().endswith("\n")

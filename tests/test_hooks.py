@@ -1,7 +1,8 @@
 import pytest
 
+from model_core import loop
 from model_core.errors import Canceled
-from model_core.hooks import Hooks
+from model_core.hooks import Hooks, duration
 
 
 def test_sub_hooks_map_progress_into_the_parent_range():
@@ -21,3 +22,12 @@ def test_check_cancel_raises_only_once_canceled():
     state["canceled"] = True
     with pytest.raises(Canceled):
         hooks.sub(0.0, 0.5).check_cancel()
+
+
+def test_every_log_line_gives_durations_in_one_format():
+    assert [duration(s) for s in (0.4, 42, 59.6, 185, 3599, 3600, 7620)] == [
+        "0 s", "42 s", "1 min 00 s", "3 min 05 s", "59 min 59 s", "1 h 00 min", "2 h 07 min"]
+    assert loop._status_line("pretraining", 3, 10, 40.0, 2, 4) == "Pretraining epoch 3/10, about 1 min 20 s left"
+    record = {"epoch": 2, "loss": 0.25, "samples_per_second": 512.4}
+    assert loop._epoch_line("pretraining", record, 60, 7620) == (
+        "Pretraining epoch 2/60: loss 0.2500, 512 samples/s, 2 h 07 min left")
