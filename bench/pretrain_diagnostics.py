@@ -47,10 +47,15 @@ from model_core.device import resolve_device  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
 from model_core.model import SSMAE, SSEncoder, SSMAEClassifier, band_tokens  # noqa: E402
 from model_core.preprocessing import Normalizer, fit_pca  # noqa: E402
+from model_core.redundancy import band_similarity, group_mask_ratio  # noqa: E402
 from model_core.training import (MaskingSettings, PretrainPhase, TensorSamples, TrainSettings,  # noqa: E402
                                  finetune, predict_logits, run_training)
 
 WORK = RESULTS / "diagnostics"
+GROUP_RATIO = "groups"
+"""A variant's spectral ratio taken from each scene's band-redundancy groups (`group_mask_ratio`)."""
+GROUP_THRESHOLD = 0.95
+"""The similarity that puts two bands in one group: mrs:redundancy's default THRESHOLD."""
 FEATURES = ("spatial", "spectral", "both")
 VARIANTS: Dict[str, Dict[str, Any]] = {
     # The paper's pretext task: ratio 0.3, raw targets, cosine over the raw patch.
@@ -61,6 +66,7 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "ratio_0.5": {"spectral_ratio": 0.5},
     "norm_targets_ratio_0.5": {"normalized_targets": True, "spectral_ratio": 0.5},
     "norm_targets_ratio_0.7": {"normalized_targets": True, "spectral_ratio": 0.7},
+    "norm_targets_ratio_groups": {"normalized_targets": True, "spectral_ratio": GROUP_RATIO},
 }
 
 
@@ -92,7 +98,8 @@ class SceneData:
                 WORK.mkdir(parents=True, exist_ok=True)
                 np.savez(cache, pretraining=pretraining, labelled=labelled_patches)
             width = scene.grid.width
-        self.pca_pixels = normalizer.apply_pixels(sample)[:, :self.n_hsi]
+        self.band_pixels = normalizer.apply_pixels(sample)
+        self.pca_pixels = self.band_pixels[:, :self.n_hsi]
         self.pretraining = torch.from_numpy(pretraining[:samples])
         self.holdout = torch.from_numpy(pretraining[samples:]).float()
         self.labelled = torch.from_numpy(labelled_patches)
@@ -199,8 +206,10 @@ class ProbedPretraining(PretrainPhase):
         return {"score": 0.0, **{key: value["mean"] for key, value in figures.items()}}
 
 
-def variant_settings(variant: str, strategy: str, ratio: float) -> MaskingSettings:
+def variant_settings(variant: str, strategy: str, ratio: float, data: SceneData) -> MaskingSettings:
     options = {"spectral_ratio": ratio, "spatial_ratio": ratio, **VARIANTS[variant]}
+    if options["spectral_ratio"] == GROUP_RATIO:
+        options["spectral_ratio"] = round(group_mask_ratio(band_similarity(data.band_pixels), GROUP_THRESHOLD), 3)
     if strategy != "mrs":
         options.pop("similarity", None)
     return MaskingSettings(strategy=strategy, **options)
@@ -209,7 +218,7 @@ def variant_settings(variant: str, strategy: str, ratio: float) -> MaskingSettin
 def pretrained_model(data: SceneData, scene: str, variant: str, strategy: str, args, log: Hooks) -> tuple:
     """An SSMAE pretrained with one recipe (cached), and its history of loss and probes."""
     config = preset(args.preset)
-    settings = variant_settings(variant, strategy, args.mask_ratio)
+    settings = variant_settings(variant, strategy, args.mask_ratio, data)
     ratio = "" if args.mask_ratio == MASK_RATIO else f"-ratio{args.mask_ratio}"
     name = (f"{scene}-{args.preset}-{variant}-{strategy}{ratio}-{args.samples}x{args.epochs}-lr{args.lr}"
             f"-seed{args.pretrain_seed}")
@@ -409,7 +418,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mask-ratio", type=float, default=0.3)
     parser.add_argument("--pretrain-seed", type=int, default=0)
-    parser.add_argument("--threshold", type=float, default=0.95)
+    parser.add_argument("--threshold", type=float, default=GROUP_THRESHOLD)
     parser.add_argument("--budgets", default="5,20")
     parser.add_argument("--probe-seeds", default="0,1,2")
     parser.add_argument("--finetune", action="store_true", help="also fine-tune every encoder")

@@ -39,6 +39,14 @@ def redundant_groups(similarity: np.ndarray, threshold: float) -> List[List[int]
     return groups
 
 
+def group_mask_ratio(similarity: np.ndarray, threshold: float) -> float:
+    """The spectral mask ratio at which an MRS mask holds, on average, its anchor's whole
+    group of near-duplicates: the expected share of the bands that lie in the group
+    (`redundant_groups`) of a band drawn at random."""
+    groups = redundant_groups(similarity, threshold)
+    return sum(len(group) ** 2 for group in groups) / similarity.shape[0] ** 2
+
+
 def leakage(similarity: np.ndarray, ratio: float, threshold: float) -> float:
     """Fraction of masked bands that random spectral masking leaves with a visible
     band at least `threshold`-similar: the leak MRS is meant to close. Expected value

@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from model_core.redundancy import band_similarity, leakage, redundant_groups
+from model_core.redundancy import band_similarity, group_mask_ratio, leakage, redundant_groups
 
 
 def grouped_pixels() -> np.ndarray:
@@ -25,6 +25,14 @@ def test_groups_gather_near_identical_bands():
     groups = redundant_groups(band_similarity(grouped_pixels()), 0.99)
     assert groups == [[0, 1, 2], [3, 4], [5, 6, 7, 8]]
     assert redundant_groups(band_similarity(grouped_pixels()), 1.01) == [[i] for i in range(9)]
+
+
+def test_group_mask_ratio_is_the_share_of_a_random_band_s_group():
+    similarity = band_similarity(grouped_pixels())
+    # Groups of 3, 2 and 4 of 9 bands: a random band lies in a group of 3, 2 or 4 with
+    # chances 3/9, 2/9 and 4/9.
+    assert group_mask_ratio(similarity, 0.99) == pytest.approx((3 * 3 + 2 * 2 + 4 * 4) / 81)
+    assert group_mask_ratio(similarity, 1.01) == pytest.approx(1 / 9)
 
 
 def test_leakage_matches_a_count_over_every_random_mask():
