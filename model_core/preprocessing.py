@@ -15,6 +15,13 @@ import numpy as np
 
 CLIP = 5.0
 METHOD = "median/p2-p98"
+FAR_SHIFT = 3.0
+"""A band is far from a normaliser's statistics when its median lies more than this many of
+the normaliser's p2-p98 spreads from its centre..."""
+FAR_SPREAD = 10.0
+"""...or when its own spread is more than this many times wider or narrower: beyond what a
+scene of the same sensor, season or site gives, and what a wrong scale factor, unit or
+band order does."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,16 @@ class Normalizer:
     def apply_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """Normalised values of valid pixels (m, C), float32."""
         return self._normalise(pixels, (1, -1))
+
+    def far_bands(self, pixels: np.ndarray) -> np.ndarray:
+        """The indices of the bands of raw pixels (m, C) whose values lie far from those the
+        statistics were fitted on (FAR_SHIFT, FAR_SPREAD; a constant band only by its level)."""
+        values = pixels.astype(np.float64)
+        low, median, high = np.percentile(values, [2.0, 50.0, 98.0], axis=0)
+        shift = np.abs(median - self.center) / self.scale
+        spread = (high - low) / self.scale
+        factor = np.where(high > low, np.maximum(spread, 1.0 / np.maximum(spread, np.finfo(np.float64).tiny)), 1.0)
+        return np.flatnonzero((shift > FAR_SHIFT) | (factor > FAR_SPREAD))
 
     def to_dict(self) -> Dict[str, Any]:
         return {"method": METHOD, "clip": CLIP, "center": self.center.tolist(),

@@ -34,7 +34,7 @@ from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
-from .raster.suggestions import ClassField, SuggestionPool, write_points
+from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs
 from .scene_list import ListedScene, check_same_bands, read_scene_list
@@ -87,6 +87,10 @@ class LabelSource:
                              "Choose the field that holds the classes.")
         return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
                                   self.name, hooks, color_field=self.color_field)
+
+
+VALUE_CHECK_SAMPLE = 2000
+"""Pixels of the scene compared with a classifier's normalisation statistics before it runs."""
 
 
 def _window(scene: Scene, extent: Optional[Extent]) -> Optional[Window]:
@@ -274,6 +278,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
+    _check_values(classifier.normalizer, scene, hooks)
     predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
                                               batch_size=batch_size, hooks=hooks)
     hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
@@ -281,6 +286,22 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
               f"{str(predictor.dtype).replace('torch.', '')}, "
               f"batches of {predictor.batch_size} pixels.")
     return predictor, [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
+
+
+def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
+    """Says when bands of the scene hold values far from those the model was trained on
+    (`Normalizer.far_bands`): a scale factor left out, other units, another kind of auxiliary
+    raster, auxiliary rasters in another order. The model still runs: its map would be wrong."""
+    try:
+        sample = sample_valid_pixels(scene, VALUE_CHECK_SAMPLE, 0)
+    except InputError:
+        return  # no valid pixel: the map (or the suggestions) will say so in its own words
+    far = normalizer.far_bands(sample)
+    if len(far):
+        names = ", ".join(scene.band_names[index] for index in far[:5]) + (", ..." if len(far) > 5 else "")
+        hooks.log(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained on "
+                  f"({names}): check that the layers are the kinds of rasters it was trained on, in the same units, "
+                  "scale and order; else the map will be wrong.")
 
 
 def _tuple(window: Optional[Window]) -> Optional[Tuple[int, int, int, int]]:
@@ -303,6 +324,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     """Writes the `count` pixels an analyst should label next (see raster.suggestions) as points
     in a GeoPackage, within the extent and the mask's polygons when given."""
     output = check_output_path(output, "OUTPUT", (".gpkg",))
+    check_points_output(output, "OUTPUT")
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"MODEL": model})
     pool = SuggestionPool(count, min_distance, seed)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)

@@ -288,6 +288,10 @@ BAD_INPUTS = {
                                     "trained classifier (made by mrs:finetune) is needed here"),
     "suggest_output_not_a_geopackage": ("suggest", lambda b, o: suggest(b, o, OUTPUT=str(o / "next.shp")),
                                         "OUTPUT: {out}/next.shp does not end in .gpkg; give a name ending in .gpkg."),
+    "suggest_into_the_training_points": ("suggest", lambda b, o: suggest(b, o, OUTPUT=str(b.scene.train_points)),
+                                         "OUTPUT: {scene.train_points} already holds other layers ('train_points'), "
+                                         "which writing the suggestions would delete with the file; choose a new "
+                                         "file name."),
     "suggest_no_points": ("suggest", lambda b, o: suggest(b, o, POINTS=0),
                           "POINTS is 0; it must be a whole number from 1 to 100000."),
     "suggest_nothing_valid": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.nodata),

@@ -319,3 +319,25 @@ def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, cha
     assert done.returncode == 1
     assert done.stderr.startswith(f"INPUT_AUX: '{netcdf}' holds 4 variables (subdatasets, such as NETCDF:")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["variables.nc"]
+
+
+def test_a_scene_far_from_the_training_values_is_classified_with_a_warning_naming_the_bands(no_qgis, chain, tmp_path):
+    """A scale factor left out (reflectance x 10000) maps every pixel wrongly; the log says so."""
+    from osgeo import gdal
+
+    scene, _out, _pretrained, finetuned, classified, _assessed = chain
+    unscaled = gdal.Translate(str(tmp_path / "unscaled.tif"), str(scene.hsi), outputType=gdal.GDT_Float32)
+    for number in range(1, unscaled.RasterCount + 1):
+        band = unscaled.GetRasterBand(number)
+        band.WriteArray(band.ReadAsArray() * 10000)
+    names = [unscaled.GetRasterBand(number).GetDescription() or f"unscaled band {number}" for number in range(1, 6)]
+    unscaled = None
+    done = mrs(no_qgis, "classify", *arguments(MODEL=finetuned["OUTPUT"], INPUT_HSI=tmp_path / "unscaled.tif",
+                                               INPUT_AUX=scene.lidar, OUTPUT=tmp_path / "map.tif"))
+    assert done.returncode == 0, done.stderr
+    warning = [line for line in done.stderr.splitlines() if "far from those the model was trained on" in line]
+    count = gdal.Open(str(scene.hsi)).RasterCount
+    assert warning == [f"{count} of the {count + 2} bands hold values far from those the model was trained on "
+                       f"({', '.join(names)}, ...): check that the layers are the kinds of rasters it was trained "
+                       "on, in the same units, scale and order; else the map will be wrong."]
+    assert "far from those" not in classified.stderr

@@ -186,6 +186,21 @@ def test_the_default_batch_keeps_a_cpu_in_its_caches_and_gives_a_gpu_enough_work
     assert default_batch_size(tiny, cpu) == 512 and default_batch_size(tiny, cuda) == 8192
 
 
+def test_far_bands_are_those_shifted_or_stretched_beyond_what_another_scene_gives():
+    rng = np.random.default_rng(0)
+    trained = rng.normal(size=(4000, 6)) * [1, 1, 1, 1, 1, 0] + [100, 0.5, -3, 20, 7, 4]
+    normalizer = Normalizer.fit(trained)
+    # A spread 1.5 times wider and a level one spread higher: another season, not another sensor.
+    other_scene = normalizer.center + 1.5 * (trained - normalizer.center) + normalizer.scale
+    assert normalizer.far_bands(other_scene).tolist() == []
+    wrong = other_scene.copy()
+    wrong[:, 0] *= 10000  # a scale factor left out
+    wrong[:, 1] = trained[:, 3]  # another band in its place
+    wrong[:, 2] = trained[:, 2] / 20  # other units: a spread 20 times narrower
+    wrong[:, 5] = 4 + 3.5 * normalizer.scale[5]  # a constant band, far only by its level
+    assert normalizer.far_bands(wrong).tolist() == [0, 1, 2, 5]
+
+
 def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
     torch.manual_seed(0)
     model = SSMAEClassifier(TINY, 5, 1, 3).eval()

@@ -130,6 +130,20 @@ def pixel_centres(geotransform: Tuple[float, ...], rows: np.ndarray, cols: np.nd
     return x0 + cols * dx_col + rows * dx_row, y0 + cols * dy_col + rows * dy_row
 
 
+def check_points_output(path: str, param: str) -> None:
+    """Refuses a GeoPackage that exists and holds layers other than the suggestions': writing the
+    points replaces the whole file, and those layers (training samples, often) would be lost."""
+    if not os.path.exists(path):
+        return
+    dataset, _message = gdal_call(ogr.Open, path)
+    others = [] if dataset is None else [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
+    others = [name for name in others if name != LAYER_NAME]
+    if others:
+        listed = ", ".join(f"'{name}'" for name in others[:5]) + (", ..." if len(others) > 5 else "")
+        raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
+                         "would delete with the file; choose a new file name.")
+
+
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
                  geotransform: Tuple[float, ...], crs_wkt: str) -> None:
     """The chosen pixels as points at their centres in a new GeoPackage `path` (one layer,
