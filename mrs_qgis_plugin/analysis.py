@@ -15,14 +15,14 @@ from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports
-from .jobs import LabelSource, Layers
+from .jobs import TRAINED_ON_TAG, LabelSource, Layers, same_layer
 from .raster.classes import ClassInfo
 from .raster.labels import LabelledPixels
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.stats import sample_valid_pixels
 from .raster.outputs import check_output_path, claim_outputs
-from .raster.writers import CLASS_NODATA, read_classes
+from .raster.writers import CLASS_NODATA, read_classes, read_tag
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,
@@ -102,6 +102,10 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
               **figures.to_dict(names)}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
+    if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
+        hooks.log(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was trained on: "
+                  "these figures say how well it learned them, not how accurate the map is; assess the map on "
+                  "samples kept apart from training.")
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():

@@ -79,6 +79,12 @@ class LabelSource:
         """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
         return {raster_param: [self.raster_path]} if self.raster_path else {vector_param: [self.vector_path]}
 
+    def source(self) -> str:
+        """The labels' layer as one string: its file's absolute path (and, for a vector source
+        such as 'file.gpkg|layername=x', the layer), the same however the path was written."""
+        path, *layer = (self.raster_path or self.vector_path or "").split("|", 1)
+        return "|".join([os.path.abspath(os.path.expanduser(path)), *layer]) if path else ""
+
     def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
         if self.raster_path:
             return labels_from_raster(scene, self.raster_path, self.name, hooks)
@@ -87,6 +93,18 @@ class LabelSource:
                              "Choose the field that holds the classes.")
         return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
                                   self.name, hooks, color_field=self.color_field)
+
+
+TRAINED_ON_TAG = "MRS_TRAINED_ON"
+"""The class map's metadata item that names the labels its classifier was trained on
+(`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
+def same_layer(first: Optional[str], second: Optional[str]) -> bool:
+    """Whether two `LabelSource.source` strings name one layer: the same file, and the same layer
+    of it where both name one ('file.gpkg' is its only, or first, layer)."""
+    if not first or not second:
+        return False
+    (first_file, *first_layer), (second_file, *second_layer) = first.split("|", 1), second.split("|", 1)
+    return first_file == second_file and (not first_layer or not second_layer or first_layer == second_layer)
 
 
 VALUE_CHECK_SAMPLE = 2000
@@ -233,6 +251,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
                                          hooks.sub(0.08, 0.1))
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
+        description["trained_on"] = labels.source()
         if labels.class_field:
             description["class_field"] = {"name": labels.class_field, "text": labelled.named_by_text}
         if start:
@@ -267,8 +286,10 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
+        trained_on = metadata.get("trained_on")
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             _tuple(_window(scene, extent)), ranks=context)
+                             _tuple(_window(scene, extent)), ranks=context,
+                             tags={TRAINED_ON_TAG: trained_on} if isinstance(trained_on, str) and trained_on else None)
 
 
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,

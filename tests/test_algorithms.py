@@ -266,7 +266,9 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}")
                for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
     parameters = {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(scene.test), **outputs}
-    results = run("mrs:accuracy", parameters)
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", parameters, feedback)
+    assert not any("was trained on" in line for line in feedback.infos)
     matrix = confusion(read_raster(scene.test).values, read_raster(classified.results["OUTPUT"]).values, 7)
     total = matrix.sum()
     overall = np.trace(matrix) / total
@@ -311,6 +313,10 @@ def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, class
     assert results["OVERALL_ACCURACY"] == pytest.approx(expected)
     assert "The reference classes were matched to the map's classes by their names." in feedback.infos
     assert (results["OUTPUT_JSON"], results["OUTPUT_CSV"]) == (None, None)
+    # The map's classifier was trained on these points: the figures are said to be no assessment.
+    assert ("The reference 'train_points' holds the samples the classifier of 'landcover' was trained on: these "
+            "figures say how well it learned them, not how accurate the map is; assess the map on samples kept "
+            "apart from training.") in feedback.infos
 
 
 def read_similarity(path: str):

@@ -3,7 +3,7 @@
 import numbers
 import os
 from contextlib import ExitStack
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -137,6 +137,7 @@ def predict_scene(
     conf_param: str = "OUTPUT_CONFIDENCE",
     window_param: str = "EXTENT",
     ranks: Any = None,
+    tags: Optional[Mapping[str, str]] = None,
 ) -> Dict[str, object]:
     """Classify `window` of `scene` (all of it by default) into a class map and,
     when `out_conf` is given, a confidence raster covering just that window.
@@ -148,7 +149,7 @@ def predict_scene(
     reported within each tile by the predictor and after every tile. Outputs are
     published only when complete; on any error or cancel the temporary files are
     removed and existing outputs stay as they were. `*_param` are the parameter
-    names the error messages cite.
+    names the error messages cite; `tags` become metadata items of the class map.
 
     With several processes (`ranks`, under torchrun), the tiles are dealt out in turn:
     in each round every rank classifies one tile, rank 0 gathers them and alone writes
@@ -169,7 +170,8 @@ def predict_scene(
     with ExitStack() as stack:
         outputs = []
         if ranks.rank == 0:
-            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes)))
+            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes,
+                                                          tags)))
             if conf_path:
                 outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
         for first in range(0, n_tiles, ranks.world):

@@ -16,7 +16,7 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal
@@ -181,6 +181,11 @@ class AtomicGeoTiff:
                 f"{self.param}: could not replace {self.path} ({error.strerror}); close it in other programs and run again."
             ) from error
 
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Metadata items of the map's dataset (default domain)."""
+        for key, value in tags.items():
+            self._ds.SetMetadataItem(key, value)
+
     def discard(self) -> None:
         """Remove every temporary file that has not been published (safe to repeat)."""
         self.band = None
@@ -236,18 +241,32 @@ def confidence_qml() -> str:
 
 
 def class_raster(
-    path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str, classes: Sequence[ClassInfo]
+    path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str,
+    classes: Sequence[ClassInfo], tags: Optional[Mapping[str, str]] = None,
 ) -> AtomicGeoTiff:
     """A class map of the smallest type that holds the class values, nodata 0, with a
-    colour table (0 transparent) and category names (empty for unused values).
+    colour table (0 transparent), category names (empty for unused values) and `tags` as
+    the dataset's metadata items.
 
     GeoTIFF holds colour tables only for Byte and UInt16, so a map with class values
     above 65535 carries its names and colours in the `.qml` style alone."""
     data_type = class_data_type(classes)
     # No compression predictor: differencing breaks up the runs of a class map (files grow by ~10 %).
     out = AtomicGeoTiff(path, param, size, data_type, geotransform, crs_wkt, CLASS_NODATA, class_qml(classes), "class", 1)
-    if data_type == gdal.GDT_UInt32:
-        return out
+    try:
+        with _gdal_errors(param, path):
+            if tags:
+                out.set_tags(tags)
+            if data_type != gdal.GDT_UInt32:
+                _set_palette(out.band, classes)
+    except BaseException:
+        out.discard()
+        raise
+    return out
+
+
+def _set_palette(band: gdal.Band, classes: Sequence[ClassInfo]) -> None:
+    """The colour table (unused values transparent) and category names of a class band."""
     largest = max(info.value for info in classes)
     names = [""] * (largest + 1)
     table = gdal.ColorTable()
@@ -256,15 +275,9 @@ def class_raster(
     for info in classes:
         names[info.value] = info.name
         table.SetColorEntry(info.value, (*_rgb(info.color), 255))
-    try:
-        with _gdal_errors(param, path):
-            out.band.SetRasterColorTable(table)
-            out.band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
-            out.band.SetCategoryNames(names)
-    except BaseException:
-        out.discard()
-        raise
-    return out
+    band.SetRasterColorTable(table)
+    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    band.SetCategoryNames(names)
 
 
 def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str) -> AtomicGeoTiff:
@@ -273,6 +286,11 @@ def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform
     return AtomicGeoTiff(
         path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), "confidence", 3
     )
+
+
+def read_tag(path: str, param: str, key: str) -> Optional[str]:
+    """A metadata item of a raster's dataset (see `class_raster`'s tags); None when it has none."""
+    return open_raster(path, f"{param}: {path}").GetMetadataItem(key)
 
 
 def read_classes(path: str, param: str) -> List[ClassInfo]:

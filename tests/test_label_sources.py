@@ -1,0 +1,24 @@
+"""Which labels a classifier was trained on, as mrs:accuracy compares them with its reference."""
+
+import pytest
+
+from mrs.mrs_qgis_plugin.jobs import LabelSource, same_layer
+
+
+@pytest.mark.parametrize("first, second, same", [
+    ("/d/train.tif", "/d/train.tif", True),
+    ("/d/train.gpkg|layername=points", "/d/train.gpkg", True),
+    ("/d/train.gpkg|layername=points", "/d/train.gpkg|layername=points", True),
+    ("/d/train.gpkg|layername=points", "/d/train.gpkg|layername=test", False),
+    ("/d/train.tif", "/d/test.tif", False),
+    (None, "/d/train.tif", False),
+    ("", "", False),
+])
+def test_a_reference_is_the_training_layer_when_file_and_named_layers_agree(first, second, same):
+    assert same_layer(first, second) is same
+
+
+def test_a_label_source_is_named_by_its_absolute_path_and_layer(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert LabelSource("l", raster_path="labels.tif").source() == str(tmp_path / "labels.tif")
+    assert LabelSource("v", vector_path="points.gpkg|layername=a").source() == f"{tmp_path / 'points.gpkg'}|layername=a"
