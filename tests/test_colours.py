@@ -7,6 +7,7 @@ from osgeo import ogr
 from test_raster_samples import _points, scene  # noqa: F401 - the fixture
 
 from mrs.model_core.errors import InputError
+from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster.colours import NAMED_COLOURS, class_colours, colour_from_name, default_colors, distance
 from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
@@ -73,3 +74,33 @@ def test_a_colour_that_is_not_rrggbb_is_refused_naming_the_field_and_layer(tmp_p
         labels_from_vector(scene, path, None, "class", None, "points", color_field="colour")
     assert str(raised.value) == ("The colour field 'colour' of 'points' holds 'green', which is not a colour written "
                                  "#rrggbb (such as #2b7bba). Correct it, or choose no colour field.")
+
+
+def test_classes_given_several_names_or_colours_or_sharing_a_name_are_named_in_the_log(tmp_path, scene):  # noqa: F811
+    fields = {"class": ogr.OFTInteger, "label": ogr.OFTString, "colour": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods", "colour": "#00aa00"}),
+                              ((1, 0), {"class": 4, "label": "Water", "colour": "#0000ff"}),
+                              ((2, 0), {"class": 7, "label": "Water", "colour": "#0000ff"}),
+                              ((3, 0), {"class": 7, "label": "Water", "colour": "#0000FF"}),
+                              ((4, 0), {"class": 9, "label": "Water"})], fields=fields)
+    lines = []
+    labels = labels_from_vector(scene, path, None, "class", "label", "points", Hooks(log=lines.append),
+                                color_field="colour")
+    assert [(c.value, c.name, c.color) for c in labels.classes][:2] == [(4, "Woods", "#00aa00"), (7, "Water", "#0000ff")]
+    assert lines[:3] == [
+        "Classes of 'points' given more than one name by the field 'label' (4: 'Woods', 'Water'): the first of each "
+        "class is kept.",
+        "Classes of 'points' given more than one colour by the field 'colour' (4: '#00aa00', '#0000ff'): the first "
+        "of each class is kept.",
+        "Classes of 'points' share a name ('Water': classes 7, 9): the map's legend will not tell them apart; give "
+        "each class a name of its own.",
+    ]
+
+
+def test_one_name_and_colour_per_class_says_nothing_of_them(tmp_path, scene):  # noqa: F811
+    fields = {"class": ogr.OFTInteger, "label": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 4, "label": "Woods"}),
+                              ((2, 0), {"class": 7, "label": "Water"})], fields=fields)
+    lines = []
+    labels_from_vector(scene, path, None, "class", "label", "points", Hooks(log=lines.append))
+    assert not any("name" in line or "colour" in line for line in lines)

@@ -4,6 +4,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import numpy as np
 from osgeo import gdal, ogr, osr
 
@@ -241,13 +243,16 @@ def _feature_pixels(
 @dataclass
 class _Features:
     """What the features of a sample layer give: each labelled feature's class (in feature
-    order), the first name and colour given per class, the pixels of each feature (`owners`:
-    the index of the feature's class entry for each pixel), and the counts of features read,
-    without class and outside the grid."""
+    order), the first name and colour given per class (and every other one given, in
+    `other_names` and `other_colors`), the pixels of each feature (`owners`: the index of
+    the feature's class entry for each pixel), and the counts of features read, without
+    class and outside the grid."""
 
     classes: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
     colors: dict = field(default_factory=dict)
+    other_names: dict = field(default_factory=dict)
+    other_colors: dict = field(default_factory=dict)
     rows: list = field(default_factory=list)
     cols: list = field(default_factory=list)
     owners: list = field(default_factory=list)
@@ -266,9 +271,10 @@ class _Features:
                 self.unset += 1
                 continue
             if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
-                self.names.setdefault(value, feature.GetFieldAsString(indices["name"]).strip())
+                _keep_first(self.names, self.other_names, value, feature.GetFieldAsString(indices["name"]).strip())
             if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
-                self.colors.setdefault(value, _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
+                _keep_first(self.colors, self.other_colors, value,
+                            _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
             self.classes.append(value)
             geometry = feature.GetGeometryRef()
             if geometry is None or geometry.IsEmpty():
@@ -279,6 +285,34 @@ class _Features:
             self.rows.append(feature_rows)
             self.cols.append(feature_cols)
             self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
+
+
+def _keep_first(first: dict, others: dict, key: Any, item: Any) -> None:
+    """`first[key]` is the first item given for the key; any other item goes to `others[key]`."""
+    if first.setdefault(key, item) != item:
+        others.setdefault(key, []).append(item)
+
+
+def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None, layer_name: str,
+                   hooks: Hooks) -> None:
+    """Logs the classes given more than one name (or colour) by their features, and the one kept."""
+    if others:
+        listed = "; ".join(f"{key}: " + ", ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
+                           for key in list(others)[:5])
+        hooks.log(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' ({listed}): "
+                  "the first of each class is kept.")
+
+
+def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
+    """Logs the names given to more than one class, which the map's legend could not tell apart."""
+    values: dict = {}
+    for value, name in sorted(class_names.items()):
+        values.setdefault(name, []).append(value)
+    shared = [(name, found) for name, found in values.items() if len(found) > 1]
+    if shared:
+        listed = "; ".join(f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared[:5])
+        hooks.log(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them apart; "
+                  "give each class a name of its own.")
 
 
 def labels_from_vector(
@@ -311,6 +345,8 @@ def labels_from_vector(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
             "Fill in the classes or choose the field that holds them."
         )
+    _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
+    _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
     for count, what in ((found.unset, "have no class"), (found.outside, "have no geometry inside the hyperspectral layer")):
         if count:
             hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
@@ -323,6 +359,7 @@ def labels_from_vector(
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
+    _say_shared_names(class_names, layer_name, hooks)
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     return labelled_pixels(
         scene,
