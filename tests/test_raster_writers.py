@@ -211,6 +211,12 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         check_output_path(str(tmp_path / "dir.tif"), "OUTPUT")
     with pytest.raises(InputError, match=r"^OUTPUT: no output file"):
         check_output_path("", "OUTPUT")
+    with pytest.raises(InputError, match=r"^OUTPUT: '.*ma\\np\.tif' holds a control character \(such as a line break\)"):
+        check_output_path(str(tmp_path / "ma\np.tif"), "OUTPUT")
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX") - 32
+    with pytest.raises(InputError, match=rf"^OUTPUT: the file name a{{40}}\.\.\. is longer than the {longest} bytes"):
+        check_output_path(str(tmp_path / ("a" * (longest - 3) + ".tif")), "OUTPUT")
+    assert check_output_path(str(tmp_path / ("a" * (longest - 4) + ".tif")), "OUTPUT")
     assert check_output_path(str(tmp_path / "a" / ".." / "map.TIF"), "OUTPUT") == str(tmp_path / "map.TIF")
     assert check_output_path(str(tmp_path / "report.html"), "REPORT", (".html",)) == str(tmp_path / "report.html")
 

@@ -16,6 +16,8 @@ GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
 # would be stale for the new one (category names, statistics, overviews, masks).
 RASTER_SIDECARS = (".aux.xml", ".ovr", ".msk")
+TEMPORARY_NAME_MARGIN = 32
+"""Bytes the longest temporary file of an output adds to its name ('.map.tif.x1y2z3a4.partial.aux.xml')."""
 
 
 def qml_path(raster_path: str) -> str:
@@ -30,6 +32,9 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     adding an extension would put it somewhere the caller does not look."""
     if not path:
         raise InputError(f"{param}: no output file was given; choose a file name ending in {extensions[0]}.")
+    if any(ord(character) < 32 or ord(character) == 127 for character in path):
+        raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
+                         "without one.")
     path = os.path.abspath(os.path.expanduser(path))
     folder = os.path.dirname(path)
     if not path.lower().endswith(tuple(extensions)):
@@ -38,6 +43,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
     if os.path.isdir(path):
         raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    longest = os.pathconf(folder, "PC_NAME_MAX") - TEMPORARY_NAME_MARGIN
+    if len(os.fsencode(os.path.basename(path))) > longest:
+        raise InputError(f"{param}: the file name {os.path.basename(path)[:40]}... is longer than the {longest} bytes "
+                         "an output's name may have in this folder; choose a shorter name.")
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
