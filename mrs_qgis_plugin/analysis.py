@@ -139,6 +139,12 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
         title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
     similarity = band_similarity(Normalizer.fit(sample).apply_pixels(sample))
+    constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
+    if len(constant):
+        hooks.log(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "
+                  f"({', '.join(labels[index] for index in constant[:5])}{', ...' if len(constant) > 5 else ''}): "
+                  "they carry nothing to compare, so each stands alone in the groups with a similarity of 0 to "
+                  "every other band.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     reports.write_similarity_csv(table, similarity, labels)

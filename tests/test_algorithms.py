@@ -38,7 +38,7 @@ from processing_helpers import (
     swapped_pairs,
     write_test_scene,
 )
-from rasters import box_wkt, transform_points, write_vector
+from rasters import box_wkt, transform_points, write_raster, write_vector
 from test_raster_writers import read_raster
 
 CLASS_NAMES = [item.name for item in CLASSES]
@@ -344,6 +344,22 @@ def test_redundancy_maps_band_similarity_and_the_leak_of_random_masking(mrs, sce
     assert 0.0 < results["LEAKAGE"] <= 1.0
     # Hiding most bands at random leaves fewer hidden bands with a visible near-copy.
     assert redundancy(0.9, "high")["LEAKAGE"] < results["LEAKAGE"]
+
+
+def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene, tmp_path):
+    dataset = gdal.Open(str(scene.hsi))
+    hsi = dataset.ReadAsArray().astype(np.float32)
+    dataset = None
+    hsi[[2, 5]] = hsi[2, 0, 0]
+    flat = write_raster(tmp_path / "flat.tif", hsi, descriptions=[f"b{number}" for number in range(1, len(hsi) + 1)])
+    feedback = RecordingFeedback()
+    results = run("mrs:redundancy", {
+        "INPUT_HSI": flat, "SAMPLE_SIZE": 500,
+        "OUTPUT_PNG": str(tmp_path / "r.png"), "OUTPUT_CSV": str(tmp_path / "r.csv")}, feedback)
+    assert ("2 of the 20 bands hold one value in all 500 pixels (b3, b6): they carry nothing to compare, so each "
+            "stands alone in the groups with a similarity of 0 to every other band.") in feedback.infos
+    _labels, similarity = read_similarity(results["OUTPUT_CSV"])
+    assert np.all(similarity[2, np.arange(20) != 2] == 0.0)
 
 
 def test_canceled_pretraining_keeps_a_checkpoint_that_resumes_into_the_same_model(mrs, scene, pretrained, tmp_path):
