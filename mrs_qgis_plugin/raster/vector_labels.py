@@ -298,7 +298,7 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
     """Logs the classes given more than one name (or colour) by their features, and the one kept."""
     if others:
         listed = "; ".join(f"{key}: " + ", ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
-                           for key in list(others)[:5])
+                           for key in list(others)[:5]) + ("; ..." if len(others) > 5 else "")
         hooks.log(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' ({listed}): "
                   "the first of each class is kept.")
 
@@ -310,7 +310,8 @@ def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
         values.setdefault(name, []).append(value)
     shared = [(name, found) for name, found in values.items() if len(found) > 1]
     if shared:
-        listed = "; ".join(f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared[:5])
+        listed = "; ".join(f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared[:5]) + (
+            "; ..." if len(shared) > 5 else "")
         hooks.log(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them apart; "
                   "give each class a name of its own.")
 
