@@ -9,7 +9,7 @@ algorithms' do.
 
 from pathlib import Path
 
-from qgis.core import QgsProcessingModelAlgorithm
+from qgis.core import QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingParameterDefinition
 from qgis.PyQt.QtGui import QIcon
 
 from ..mrs_qgis_plugin.destinations import default_output_path
@@ -19,6 +19,7 @@ from .base import GROUPS, ICON_PATH, help_url, tr
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
 MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER": "classifier_model"}
+TEMPORARY_OUTPUT = QgsProcessing.TEMPORARY_OUTPUT
 
 
 class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
@@ -36,6 +37,22 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
+        """Runs the steps. An output the run needs but was not given (qgis_process and
+        processing.run have no default for a model's outputs, the dialog does) goes to a
+        temporary file, and the log says how to keep it."""
+        given = dict(parameters)
+        for definition in self.destinationParameterDefinitions():
+            name = definition.name()
+            if given.get(name) or definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
+                continue
+            stem = MODEL_OUTPUTS.get(name)
+            given[name] = (default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None) or TEMPORARY_OUTPUT
+            if given[name] == TEMPORARY_OUTPUT:
+                feedback.pushInfo(f"No file was given for {name}: it goes to a temporary file, deleted when this "
+                                  f"QGIS session ends; give {name}=FILE to keep it.")
+        return super().processAlgorithm(given, context, feedback)
 
     def name(self) -> str:
         return "workflow"

@@ -165,6 +165,19 @@ def test_the_workflow_runs_on_the_command_line(scene, tmp_path):
     assert figures["overall_accuracy"] == pytest.approx(expected)
 
 
+def test_the_workflow_runs_on_the_command_line_with_only_its_own_parameters(scene, tmp_path):
+    """Its outputs (the steps' files) have no default outside the desktop: they go to temporary files."""
+    result = qgis_process("mrs:workflow", f"--INPUT_HSI={scene.hsi}", f"--INPUT_AUX={scene.lidar}",
+                          f"--LABELS={scene.train}", f"--REFERENCE_LABELS={scene.test}", "--PRESET=tiny",
+                          "--PRETRAIN_SAMPLES=200", "--PRETRAIN_EPOCHS=1", "--FINETUNE_EPOCHS=2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    for name in ("pretrain:PRETRAINED", "finetune:CLASSIFIER", "classify:LANDCOVER", "accuracy:REPORT"):
+        assert (f"No file was given for {name}: it goes to a temporary file, deleted when this QGIS session ends; "
+                f"give {name}=FILE to keep it.") in output
+    assert "Overall accuracy " in output and "Traceback" not in output
+
+
 def test_the_command_line_writes_nothing_beside_the_inputs(assessed, scene, tmp_path):
     """qgis_process loads the layers itself, before any plugin code runs; still no .aux.xml appears."""
     fresh = write_test_scene(tmp_path)
