@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import Canceled
 
@@ -84,3 +84,9 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+
+
+def first_few(items: Iterable[str], separator: str = ", ", limit: int = 5) -> str:
+    """The first `limit` items of a log line's list, joined, and '...' when there are more."""
+    items = list(items)
+    return separator.join(items[:limit]) + (f"{separator}..." if len(items) > limit else "")

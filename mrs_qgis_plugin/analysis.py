@@ -10,7 +10,7 @@ import numpy as np
 
 from ..model_core import choices
 from ..model_core.errors import InputError
-from ..model_core.hooks import Hooks
+from ..model_core.hooks import Hooks, first_few
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
@@ -142,7 +142,7 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
         hooks.log(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "
-                  f"({', '.join(labels[index] for index in constant[:5])}{', ...' if len(constant) > 5 else ''}): "
+                  f"({first_few(labels[index] for index in constant)}): "
                   "they carry nothing to compare, so each stands alone in the groups with a similarity of 0 to "
                   "every other band.")
     groups = redundant_groups(similarity, threshold)

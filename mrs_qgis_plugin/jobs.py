@@ -18,7 +18,7 @@ from ..model_core import distributed, model_file
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
-from ..model_core.hooks import Hooks, duration
+from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names
@@ -98,9 +98,12 @@ class LabelSource:
 TRAINED_ON_TAG = "MRS_TRAINED_ON"
 """The class map's metadata item that names the labels its classifier was trained on
 (`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
+
+
 def same_layer(first: Optional[str], second: Optional[str]) -> bool:
     """Whether two `LabelSource.source` strings name one layer: the same file, and the same layer
-    of it where both name one ('file.gpkg' is its only, or first, layer)."""
+    of it where both name one. A source without a layer name ('file.gpkg', read as its first
+    layer) is taken to match any layer of its file: the warning it serves errs towards saying so."""
     if not first or not second:
         return False
     (first_file, *first_layer), (second_file, *second_layer) = first.split("|", 1), second.split("|", 1)
@@ -319,10 +322,9 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
         return  # no valid pixel: the map (or the suggestions) will say so in its own words
     far = normalizer.far_bands(sample)
     if len(far):
-        names = ", ".join(scene.band_names[index] for index in far[:5]) + (", ..." if len(far) > 5 else "")
         hooks.log(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained on "
-                  f"({names}): check that the layers are the kinds of rasters it was trained on, in the same units, "
-                  "scale and order; else the map will be wrong.")
+                  f"({first_few(scene.band_names[index] for index in far)}): check that the layers are the kinds of "
+                  "rasters it was trained on, in the same units, scale and order; else the map will be wrong.")
 
 
 def _tuple(window: Optional[Window]) -> Optional[Tuple[int, int, int, int]]:

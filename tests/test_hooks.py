@@ -2,7 +2,7 @@ import pytest
 
 from model_core import loop
 from model_core.errors import Canceled
-from model_core.hooks import Hooks, duration
+from model_core.hooks import Hooks, duration, first_few
 
 
 def test_sub_hooks_map_progress_into_the_parent_range():
@@ -31,3 +31,9 @@ def test_every_log_line_gives_durations_in_one_format():
     record = {"epoch": 2, "loss": 0.25, "samples_per_second": 512.4}
     assert loop._epoch_line("pretraining", record, 60, 7620) == (
         "Pretraining epoch 2/60: loss 0.2500, 512 samples/s, 2 h 07 min left")
+
+
+def test_first_few_lists_five_items_and_says_when_there_are_more():
+    assert first_few(["a", "b"]) == "a, b"
+    assert first_few(str(n) for n in range(5)) == "0, 1, 2, 3, 4"
+    assert first_few((str(n) for n in range(6)), "; ") == "0; 1; 2; 3; 4; ..."

@@ -170,8 +170,8 @@ def predict_scene(
     with ExitStack() as stack:
         outputs = []
         if ranks.rank == 0:
-            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform, scene.crs_wkt, classes,
-                                                          tags)))
+            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform,
+                                                            scene.crs_wkt, classes, tags)))
             if conf_path:
                 outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
         for first in range(0, n_tiles, ranks.world):

@@ -21,6 +21,7 @@ from osgeo import ogr
 
 from ...model_core.atomic import atomic_output
 from ...model_core.errors import InputError
+from ...model_core.hooks import first_few
 from .classes import ClassInfo
 from .gdal_io import gdal_call
 from .grid import Window, srs_from_wkt
@@ -139,7 +140,7 @@ def check_points_output(path: str, param: str) -> None:
     others = [] if dataset is None else [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
     others = [name for name in others if name != LAYER_NAME]
     if others:
-        listed = ", ".join(f"'{name}'" for name in others[:5]) + (", ..." if len(others) > 5 else "")
+        listed = first_few(f"'{name}'" for name in others)
         raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
                          "would delete with the file; choose a new file name.")
 

@@ -3,7 +3,6 @@
 import math
 import re
 from dataclasses import dataclass, field
-
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from osgeo import gdal, ogr, osr
 
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
-from ...model_core.hooks import Hooks
+from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import gdal_call, gdal_pam, missing_file_problem
@@ -297,8 +296,8 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
                    hooks: Hooks) -> None:
     """Logs the classes given more than one name (or colour) by their features, and the one kept."""
     if others:
-        listed = "; ".join(f"{key}: " + ", ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
-                           for key in list(others)[:5]) + ("; ..." if len(others) > 5 else "")
+        listed = first_few((f"{key}: " + ", ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
+                            for key in others), "; ")
         hooks.log(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' ({listed}): "
                   "the first of each class is kept.")
 
@@ -310,8 +309,7 @@ def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
         values.setdefault(name, []).append(value)
     shared = [(name, found) for name, found in values.items() if len(found) > 1]
     if shared:
-        listed = "; ".join(f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared[:5]) + (
-            "; ..." if len(shared) > 5 else "")
+        listed = first_few((f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared), "; ")
         hooks.log(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them apart; "
                   "give each class a name of its own.")
 
