@@ -246,6 +246,8 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         config = start.config if start else preset_config(preset)
         check_patch_size(scene, config.patch)
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
+        if start:
+            _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
@@ -313,13 +315,19 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
 
 
 def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
-    """Says when bands of the scene hold values far from those the model was trained on
-    (`Normalizer.far_bands`): a scale factor left out, other units, another kind of auxiliary
-    raster, auxiliary rasters in another order. The model still runs: its map would be wrong."""
+    """`_say_far_bands` of a sample of the scene's pixels, before a classifier runs."""
     try:
         sample = sample_valid_pixels(scene, VALUE_CHECK_SAMPLE, 0)
     except InputError:
         return  # no valid pixel: the map (or the suggestions) will say so in its own words
+    _say_far_bands(normalizer, sample, scene, hooks)
+
+
+def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
+    """Says when bands of the scene's pixels (a sample) hold values far from those the model
+    was trained on (`Normalizer.far_bands`): a scale factor left out, other units, another kind
+    of auxiliary raster, auxiliary rasters in another order. The model still runs: its map
+    would be wrong."""
     far = normalizer.far_bands(sample)
     if len(far):
         hooks.log(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained on "

@@ -321,11 +321,11 @@ def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == ["variables.nc"]
 
 
-def test_a_scene_far_from_the_training_values_is_classified_with_a_warning_naming_the_bands(no_qgis, chain, tmp_path):
+def test_a_scene_far_from_the_training_values_is_classified_and_fine_tuned_with_a_warning_naming_the_bands(no_qgis, chain, tmp_path):
     """A scale factor left out (reflectance x 10000) maps every pixel wrongly; the log says so."""
     from osgeo import gdal
 
-    scene, _out, _pretrained, finetuned, classified, _assessed = chain
+    scene, _out, pretrained, finetuned, classified, _assessed = chain
     unscaled = gdal.Translate(str(tmp_path / "unscaled.tif"), str(scene.hsi), outputType=gdal.GDT_Float32)
     for number in range(1, unscaled.RasterCount + 1):
         band = unscaled.GetRasterBand(number)
@@ -341,3 +341,9 @@ def test_a_scene_far_from_the_training_values_is_classified_with_a_warning_namin
                        f"({', '.join(names)}, ...): check that the layers are the kinds of rasters it was trained "
                        "on, in the same units, scale and order; else the map will be wrong."]
     assert "far from those" not in classified.stderr
+    # Fine-tuning a pretrained model on that raster says the same of the pretraining's values.
+    done = mrs(no_qgis, "finetune", *arguments(INPUT_HSI=tmp_path / "unscaled.tif", INPUT_AUX=scene.lidar,
+                                               LABELS=scene.train, PRETRAINED=pretrained["OUTPUT"], EPOCHS=1,
+                                               OUTPUT=tmp_path / "classifier.safetensors"))
+    assert done.returncode == 0, done.stderr
+    assert f"{count} of the {count + 2} bands hold values far from those the model was trained on " in done.stderr
