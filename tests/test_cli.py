@@ -321,7 +321,7 @@ def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == ["variables.nc"]
 
 
-def test_a_scene_far_from_the_training_values_is_classified_and_fine_tuned_with_a_warning_naming_the_bands(no_qgis, chain, tmp_path):
+def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no_qgis, chain, tmp_path):
     """A scale factor left out (reflectance x 10000) maps every pixel wrongly; the log says so."""
     from osgeo import gdal
 
