@@ -61,8 +61,8 @@ GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "polygon": QgsProcessing.T
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
-    """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, status as
-    the text above the progress bar."""
+    """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, warnings
+    as warnings, status as the text above the progress bar."""
     if feedback is None:
         return Hooks()
     return Hooks(
@@ -70,6 +70,7 @@ def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
         log=feedback.pushInfo,
         is_canceled=feedback.isCanceled,
         status=feedback.setProgressText,
+        warn=feedback.pushWarning,
     )
 
 

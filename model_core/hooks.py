@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Optional
 
 from .errors import Canceled
 
@@ -27,12 +27,19 @@ class Hooks:
     `is_canceled` is polled at least once per batch or tile. `status` takes a
     short text on what is being done now (QGIS shows it above the progress bar,
     and in the log too, so it is set once per step such as an epoch, not per batch).
+    `warn` takes a line that says a result may be wrong (QGIS shows it as a warning);
+    without it, `warning` gives such lines to `log`.
     """
 
     progress: Callable[[float], None] = field(default=_ignore)
     log: Callable[[str], None] = field(default=_ignore)
     is_canceled: Callable[[], bool] = field(default=_never)
     status: Callable[[str], None] = field(default=_ignore)
+    warn: Optional[Callable[[str], None]] = None
+
+    def warning(self, text: str) -> None:
+        """A line that says the result may be wrong, and why."""
+        (self.warn or self.log)(text)
 
     def check_cancel(self) -> None:
         if self.is_canceled():
@@ -47,6 +54,7 @@ class Hooks:
             log=self.log,
             is_canceled=self.is_canceled,
             status=self.status,
+            warn=self.warn,
         )
 
 

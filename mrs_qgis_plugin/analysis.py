@@ -103,9 +103,9 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
     if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
-        hooks.log(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was trained on: "
-                  "these figures say how well it learned them, not how accurate the map is; assess the map on "
-                  "samples kept apart from training.")
+        hooks.warning(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was "
+                      "trained on: these figures say how well it learned them, not how accurate the map is; assess "
+                      "the map on samples kept apart from training.")
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():
@@ -141,10 +141,10 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     similarity = band_similarity(Normalizer.fit(sample).apply_pixels(sample))
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
-        hooks.log(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "
-                  f"({first_few(labels[index] for index in constant)}): "
-                  "they carry nothing to compare, so each stands alone in the groups with a similarity of 0 to "
-                  "every other band.")
+        hooks.warning(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "
+                      f"({first_few(labels[index] for index in constant)}): "
+                      "they carry nothing to compare, so each stands alone in the groups with a similarity of 0 to "
+                      "every other band.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     reports.write_similarity_csv(table, similarity, labels)

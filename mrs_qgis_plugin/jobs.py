@@ -330,9 +330,10 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     would be wrong."""
     far = normalizer.far_bands(sample)
     if len(far):
-        hooks.log(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained on "
-                  f"({first_few(scene.band_names[index] for index in far)}): check that the layers are the kinds of "
-                  "rasters it was trained on, in the same units, scale and order; else the map will be wrong.")
+        hooks.warning(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained "
+                      f"on ({first_few(scene.band_names[index] for index in far)}): check that the layers are the "
+                      "kinds of rasters it was trained on, in the same units, scale and order; else the map will be "
+                      "wrong.")
 
 
 def _tuple(window: Optional[Window]) -> Optional[Tuple[int, int, int, int]]:

@@ -60,6 +60,7 @@ class RecordingFeedback(QgsProcessingFeedback):
     def __init__(self) -> None:
         super().__init__()
         self.infos = []
+        self.warnings = []
         self.errors = []
         self.texts = []
         self.percents = []
@@ -73,6 +74,9 @@ class RecordingFeedback(QgsProcessingFeedback):
 
     def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
         self.infos.append(info)
+
+    def pushWarning(self, warning: str) -> None:  # noqa: N802 - QGIS API name
+        self.warnings.append(warning)
 
     def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802 - QGIS API name
         self.errors.append(error)

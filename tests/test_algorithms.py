@@ -268,7 +268,7 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     parameters = {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(scene.test), **outputs}
     feedback = RecordingFeedback()
     results = run("mrs:accuracy", parameters, feedback)
-    assert not any("was trained on" in line for line in feedback.infos)
+    assert not any("was trained on" in line for line in feedback.warnings + feedback.infos)
     matrix = confusion(read_raster(scene.test).values, read_raster(classified.results["OUTPUT"]).values, 7)
     total = matrix.sum()
     overall = np.trace(matrix) / total
@@ -316,7 +316,7 @@ def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, class
     # The map's classifier was trained on these points: the figures are said to be no assessment.
     assert ("The reference 'train_points' holds the samples the classifier of 'landcover' was trained on: these "
             "figures say how well it learned them, not how accurate the map is; assess the map on samples kept "
-            "apart from training.") in feedback.infos
+            "apart from training.") in feedback.warnings
 
 
 def read_similarity(path: str):
@@ -357,7 +357,7 @@ def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene,
         "INPUT_HSI": flat, "SAMPLE_SIZE": 500,
         "OUTPUT_PNG": str(tmp_path / "r.png"), "OUTPUT_CSV": str(tmp_path / "r.csv")}, feedback)
     assert ("2 of the 20 bands hold one value in all 500 pixels (b3, b6): they carry nothing to compare, so each "
-            "stands alone in the groups with a similarity of 0 to every other band.") in feedback.infos
+            "stands alone in the groups with a similarity of 0 to every other band.") in feedback.warnings
     _labels, similarity = read_similarity(results["OUTPUT_CSV"])
     assert np.all(similarity[2, np.arange(20) != 2] == 0.0)
 

@@ -37,3 +37,10 @@ def test_first_few_lists_five_items_and_says_when_there_are_more():
     assert first_few(["a", "b"]) == "a, b"
     assert first_few(str(n) for n in range(5)) == "0, 1, 2, 3, 4"
     assert first_few((str(n) for n in range(6)), "; ") == "0; 1; 2; 3; 4; ..."
+
+
+def test_a_warning_goes_to_warn_and_without_it_to_the_log_also_from_a_part_of_the_work():
+    logged, warned = [], []
+    Hooks(log=logged.append).sub(0.2, 0.4).warning("a")
+    Hooks(log=logged.append, warn=warned.append).sub(0.2, 0.4).warning("b")
+    assert (logged, warned) == (["a"], ["b"])

@@ -203,6 +203,6 @@ def predict_scene(
     }
     hooks.log(f"Wrote {class_path}: {summary['classified_pixels']} pixels classified, {summary['nodata_pixels']} no data.")
     if not summary["classified_pixels"]:
-        hooks.log(f"No pixel of the map has data in every one of {scene.layer_names}, so the map holds only "
-                  "nodata. Check the nodata values of the layers, and that the extent covers their data.")
+        hooks.warning(f"No pixel of the map has data in every one of {scene.layer_names}, so the map holds "
+                      "only nodata. Check the nodata values of the layers, and that the extent covers their data.")
     return summary

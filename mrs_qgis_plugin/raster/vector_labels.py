@@ -298,8 +298,8 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
     if others:
         listed = first_few((f"{key}: " + ", ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
                             for key in others), "; ")
-        hooks.log(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' ({listed}): "
-                  "the first of each class is kept.")
+        hooks.warning(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' "
+                      f"({listed}): the first of each class is kept.")
 
 
 def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
@@ -310,8 +310,8 @@ def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
     shared = [(name, found) for name, found in values.items() if len(found) > 1]
     if shared:
         listed = first_few((f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared), "; ")
-        hooks.log(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them apart; "
-                  "give each class a name of its own.")
+        hooks.warning(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them "
+                      "apart; give each class a name of its own.")
 
 
 def labels_from_vector(
