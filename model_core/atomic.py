@@ -14,10 +14,14 @@ _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def write_error(path: str, error: OSError) -> WriteError:
-    """One sentence for a failed write of `path`: which file, why, and that nothing was replaced."""
-    why = "the disk is full" if error.errno in _DISK_FULL else error.strerror or str(error)
-    return WriteError(f"Could not write {path}: {why}. Nothing was replaced (an earlier {os.path.basename(path)} "
-                      "is unchanged); free some space or choose another folder, and run again.")
+    """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
+    written, where there was no earlier file) and what to do."""
+    full = error.errno in _DISK_FULL
+    why = "the disk is full" if full else error.strerror or str(error)
+    kept = (f"Nothing was replaced (an earlier {os.path.basename(path)} is unchanged)" if os.path.lexists(path)
+            else "Nothing was written")
+    advice = "free some space or choose another folder" if full else "choose another folder"
+    return WriteError(f"Could not write {path}: {why}. {kept}; {advice}, and run again.")
 
 
 def fsync_file(path: str) -> None:
