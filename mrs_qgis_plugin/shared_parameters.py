@@ -33,7 +33,8 @@ def _hsi() -> Parameter:
 
 def _aux(optional: bool = False) -> Parameter:
     """INPUT_AUX: required where a model uses it, optional for analyses."""
-    same_as_training = "A model must be given the same kind of rasters, in the same order, as it was trained on. "
+    same_as_training = ("A model must be given the same kind of rasters, in the same order, as it was trained on; "
+                        "the log warns when a band's values lie far from those it was trained on. ")
     return Parameter(
         "INPUT_AUX", "SAR or LiDAR rasters", RASTERS,
         (("Optional: one" if optional else "One")
