@@ -48,8 +48,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if given.get(name) or definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
                 continue
             stem = MODEL_OUTPUTS.get(name)
-            given[name] = (default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None) or TEMPORARY_OUTPUT
-            if given[name] == TEMPORARY_OUTPUT:
+            default = default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None
+            given[name] = default or TEMPORARY_OUTPUT
+            if not default:
                 feedback.pushInfo(f"No file was given for {name}: it goes to a temporary file, deleted when this "
                                   f"QGIS session ends; give {name}=FILE to keep it.")
         return super().processAlgorithm(given, context, feedback)
