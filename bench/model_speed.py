@@ -20,6 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from model_core.config import PRESETS  # noqa: E402
 from model_core.device import resolve_device  # noqa: E402
+from model_core.heap import reusing_freed_memory  # noqa: E402
 from model_core.hooks import Hooks  # noqa: E402
 from model_core.inference import TilePredictor  # noqa: E402
 from model_core.masking import mrs_mask, spatial_mask  # noqa: E402
@@ -88,7 +89,8 @@ def classify_rate(config, precision: str, device: str, seconds: float, tile: int
     predictor = TilePredictor(model, normalizer, device=device, precision=precision, batch_size=batch_size)
     data = random_patches(1, tile + 2 * halo)[0].astype(np.float32)
     valid = np.ones(data.shape[1:], dtype=bool)
-    return timed_rate(lambda: predictor(data, valid), tile * tile, seconds, predictor.device)
+    with reusing_freed_memory():  # as the classification job does
+        return timed_rate(lambda: predictor(data, valid), tile * tile, seconds, predictor.device)
 
 
 def measure(name: str, precision: str, device: str, seconds: float, steps: int) -> Dict[str, Any]:

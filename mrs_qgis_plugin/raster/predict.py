@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 import numpy as np
 
 from ...model_core.errors import Canceled, InputError
+from ...model_core.heap import reusing_freed_memory
 from ...model_core.hooks import Hooks
 from .classes import ClassInfo
 from . import TILE_SIZE
@@ -105,12 +106,13 @@ def predicted_tiles(scene: Scene, predictor: Predictor, halo: int, tile_size: in
     Cancel is checked before every tile, progress reported within each."""
     hooks = hooks or Hooks()
     _window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
-    for number, tile in enumerate(blocks):
-        hooks.check_cancel()
-        if needed is None or needed(tile):
-            yield (tile, *predict_tile(scene, predictor, halo, tile,
-                                       hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
-        hooks.progress((number + 1) / len(blocks))
+    with reusing_freed_memory():
+        for number, tile in enumerate(blocks):
+            hooks.check_cancel()
+            if needed is None or needed(tile):
+                yield (tile, *predict_tile(scene, predictor, halo, tile,
+                                           hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
+            hooks.progress((number + 1) / len(blocks))
 
 
 def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
@@ -168,6 +170,7 @@ def predict_scene(
     counts = np.zeros(len(values), dtype=np.int64)
     n_tiles = len(blocks)
     with ExitStack() as stack:
+        stack.enter_context(reusing_freed_memory())
         outputs = []
         if ranks.rank == 0:
             outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform,
