@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import fused
 
 Rows = Union[torch.Tensor, slice]
 """Some tokens of each sample: a slice of positions (the class token: slice(0, 1)), or a
@@ -57,19 +58,20 @@ class Attention(nn.Module):
         as it reads the heads in place.
         """
         batch, tokens, dim = x.shape
+        weight, bias = self.qkv.weight, self.qkv.bias
         if queries is not None:
-            q = F.linear(rows_where(x, queries), self.qkv.weight[:dim], self.qkv.bias[:dim])
+            q = fused.linear(rows_where(x, queries), weight[:dim], bias[:dim])
             q = q.view(batch, -1, self.heads, dim // self.heads).transpose(1, 2)
-            kv = F.linear(x, self.qkv.weight[dim:], self.qkv.bias[dim:])
+            kv = fused.linear(x, weight[dim:], bias[dim:])
             k, v = kv.view(batch, tokens, 2, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         else:
-            q, k, v = self.qkv(x).view(batch, tokens, 3, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+            q, k, v = fused.linear(x, weight, bias).view(batch, tokens, 3, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
         if torch.is_grad_enabled():
             weights = torch.softmax((q @ k.transpose(-2, -1)) * q.shape[-1] ** -0.5, dim=-1)
             out = weights @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(out.transpose(1, 2).reshape(batch, -1, dim))
+        return fused.linear(out.transpose(1, 2).reshape(batch, -1, dim), self.proj.weight, self.proj.bias)
 
 
 class Mlp(nn.Module):
@@ -88,9 +90,10 @@ class Mlp(nn.Module):
             # two: the halves come out contiguous, and GELU and the gating product run
             # about 2.5 times faster on contiguous tensors than on the strided halves.
             hidden, weight, bias = self.fc2.in_features, self.fc1.weight, self.fc1.bias
-            activation = F.linear(x, weight[:hidden], bias[:hidden])
-            return self.fc2(F.gelu(activation) * F.linear(x, weight[hidden:], bias[hidden:]))
-        return self.fc2(F.gelu(self.fc1(x)))
+            activation = fused.gelu_gated(x, weight[:hidden], bias[:hidden], weight[hidden:], bias[hidden:])
+        else:
+            activation = F.gelu(fused.linear(x, self.fc1.weight, self.fc1.bias))
+        return fused.linear(activation, self.fc2.weight, self.fc2.bias)
 
 
 class Block(nn.Module):

@@ -1,0 +1,69 @@
+"""oneDNN products with their bias, GELU and gating product fused: the same values as the plain operations."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from model_core import fused
+from model_core.config import PRESETS
+from model_core.inference import TilePredictor
+from model_core.model import SSMAEClassifier
+from model_core.preprocessing import Normalizer
+
+needs_onednn = pytest.mark.skipif(not fused.onednn_available(), reason="this PyTorch has no oneDNN linear with post-ops")
+
+
+def _operands(dtype=torch.bfloat16):
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(5, 11, 64, generator=generator)
+    weights = [torch.randn(96, 64, generator=generator) / 8 for _ in range(2)]
+    biases = [torch.randn(96, generator=generator) for _ in range(2)]
+    return [value.to(dtype) for value in (x, weights[0], biases[0], weights[1], biases[1])]
+
+
+def _gelu_gated(x, weight, bias, gate_weight, gate_bias):
+    return F.gelu(F.linear(x, weight, bias)) * F.linear(x, gate_weight, gate_bias)
+
+
+@needs_onednn
+def test_fused_products_give_the_plain_operations_values_within_bf16_rounding():
+    x, weight, bias, gate_weight, gate_bias = _operands()
+    exact = _gelu_gated(*(value.double() for value in _operands()))
+    with torch.no_grad():
+        linear = fused.linear(x, weight, bias)
+        gated = fused.gelu_gated(x, weight, bias, gate_weight, gate_bias)
+        plain = _gelu_gated(x, weight, bias, gate_weight, gate_bias)
+    assert torch.allclose(linear.double(), F.linear(x.double(), weight.double(), bias.double()), rtol=0.01, atol=0.05)
+    # One rounding instead of three: at least as close to the exact value as the plain operations.
+    assert (gated.double() - exact).abs().mean() <= (plain.double() - exact).abs().mean()
+    assert torch.allclose(gated.double(), exact, rtol=0.02, atol=0.1)
+
+
+def test_with_gradients_or_in_float32_they_are_the_plain_operations():
+    for dtype, grad in ((torch.bfloat16, True), (torch.float32, False)):
+        operands = _operands(dtype)
+        operands[1].requires_grad_(grad)
+        with torch.set_grad_enabled(grad):
+            assert torch.equal(fused.gelu_gated(*operands), _gelu_gated(*operands))
+            assert torch.equal(fused.linear(*operands[:3]), F.linear(*operands[:3]))
+    operands = _operands()
+    operands[1].requires_grad_(True)
+    fused.gelu_gated(*operands).sum().backward()
+    assert operands[1].grad is not None and torch.isfinite(operands[1].grad.float()).all()
+
+
+@needs_onednn
+def test_a_bf16_classification_with_fused_products_matches_the_plain_one(monkeypatch):
+    torch.manual_seed(0)
+    model = SSMAEClassifier(PRESETS["small"], 20, 1, 5).eval()
+    for parameter in model.parameters():  # trained-like weights, not the zero biases of the initialisation
+        parameter.data += 0.02 * torch.randn_like(parameter)
+    tile = np.random.default_rng(1).normal(size=(21, 22, 22)).astype(np.float32)
+    valid = np.ones((22, 22), dtype=bool)
+    predictor = TilePredictor(model, Normalizer(np.zeros(21), np.ones(21)), device="cpu", precision="bf16")
+    fused_index, fused_confidence = predictor(tile, valid)
+    monkeypatch.setattr(fused, "_fusable", lambda _x: False)
+    plain_index, plain_confidence = predictor(tile, valid)
+    assert (fused_index == plain_index).mean() >= 0.99
+    assert np.abs(fused_confidence - plain_confidence).max() < 0.03
