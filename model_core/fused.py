@@ -7,7 +7,8 @@ memory took about a third of a classification. oneDNN applies a bias, GELU or a 
 another tensor as it writes each block of a product's output (post-ops); PyTorch exposes that as
 `torch.ops.mkldnn._linear_pointwise`, the operation torch.compile itself emits on CPUs.
 
-`linear` and `gelu_gated` use it for bfloat16 CPU tensors when no gradient is recorded, and only
+`linear` and `gelu_gated` use it when the input and weights are bfloat16 CPU tensors (a predictor's
+bf16 copy of the model, not autocast's float32 weights) and no gradient is recorded, and only
 where a probe on first use gave the plain operations' results (an operation that is not public
 may change or vanish in another PyTorch); elsewhere they are the plain operations. The fused
 gating rounds once, not three times, so it is as close or closer to the exact value.
@@ -36,14 +37,15 @@ def onednn_available() -> bool:
         return False
 
 
-def _fusable(x: torch.Tensor) -> bool:
-    return (x.dtype == torch.bfloat16 and x.device.type == "cpu" and not torch.is_grad_enabled()
+def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """bf16 input and weights (not autocast's float32 weights) on a CPU, no gradient recorded."""
+    return (x.dtype == weight.dtype == torch.bfloat16 and x.device.type == "cpu" and not torch.is_grad_enabled()
             and onednn_available())
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """F.linear(x, weight, bias), with the bias added in the product's kernel where it can (see the module)."""
-    if _fusable(x):
+    if _fusable(x, weight):
         return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
     return F.linear(x, weight, bias)
 
@@ -51,7 +53,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
 def gelu_gated(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, gate_weight: torch.Tensor,
                gate_bias: torch.Tensor) -> torch.Tensor:
     """GELU(x weight^T + bias) * (x gate_weight^T + gate_bias), fused where it can (see the module)."""
-    if _fusable(x):
+    if _fusable(x, weight) and gate_weight.dtype == torch.bfloat16:
         operation = torch.ops.mkldnn._linear_pointwise
         return operation.binary(x, operation(x, weight, bias, "gelu", [], "none"), gate_weight, gate_bias, "mul")
     return F.gelu(F.linear(x, weight, bias)) * F.linear(x, gate_weight, gate_bias)

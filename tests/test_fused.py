@@ -40,6 +40,16 @@ def test_fused_products_give_the_plain_operations_values_within_bf16_rounding():
     assert torch.allclose(gated.double(), exact, rtol=0.02, atol=0.1)
 
 
+def test_under_autocast_with_float32_weights_they_are_the_plain_operations():
+    """As in fine-tuning's validation: bf16 activations meet the float32 weights autocast casts per call."""
+    x, weight, bias, gate_weight, gate_bias = _operands(torch.float32)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        activations = x.bfloat16()
+        assert torch.equal(fused.linear(activations, weight, bias), F.linear(activations, weight, bias))
+        assert torch.equal(fused.gelu_gated(activations, weight, bias, gate_weight, gate_bias),
+                           _gelu_gated(activations, weight, bias, gate_weight, gate_bias))
+
+
 def test_with_gradients_or_in_float32_they_are_the_plain_operations():
     for dtype, grad in ((torch.bfloat16, True), (torch.float32, False)):
         operands = _operands(dtype)
@@ -63,7 +73,7 @@ def test_a_bf16_classification_with_fused_products_matches_the_plain_one(monkeyp
     valid = np.ones((22, 22), dtype=bool)
     predictor = TilePredictor(model, Normalizer(np.zeros(21), np.ones(21)), device="cpu", precision="bf16")
     fused_index, fused_confidence = predictor(tile, valid)
-    monkeypatch.setattr(fused, "_fusable", lambda _x: False)
+    monkeypatch.setattr(fused, "_fusable", lambda _x, _weight: False)
     plain_index, plain_confidence = predictor(tile, valid)
     assert (fused_index == plain_index).mean() >= 0.99
     assert np.abs(fused_confidence - plain_confidence).max() < 0.03
