@@ -40,7 +40,9 @@ def default_batch_size(model: SSMAEClassifier, device: torch.device = torch.devi
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
-    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+    """A GPU out of memory, or the CPU allocator refusing a batch too large for the machine's memory."""
+    text = str(error).lower()
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 class TilePredictor:

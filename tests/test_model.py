@@ -201,7 +201,11 @@ def test_far_bands_are_those_shifted_or_stretched_beyond_what_another_scene_give
     assert normalizer.far_bands(wrong).tolist() == [0, 1, 2, 5]
 
 
-def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
+@pytest.mark.parametrize("error", [
+    torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB"),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you "
+                 "tried to allocate 40000000000000 bytes. Error code 12 (Cannot allocate memory)")])
+def test_out_of_memory_during_prediction_halves_the_batch_and_says_so(error):
     torch.manual_seed(0)
     model = SSMAEClassifier(TINY, 5, 1, 3).eval()
     normalizer = Normalizer(center=np.zeros(6), scale=np.ones(6))
@@ -215,7 +219,7 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so():
 
     def limited(windows, tokens, cnn):
         if windows.shape[0] > 50:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+            raise error
         return real_classify(windows, tokens, cnn)
 
     predictor.model.classify = limited
