@@ -25,6 +25,9 @@ class Phase:
     """What differs between pretraining and fine-tuning."""
 
     name = ""
+    whole_batches = False
+    """Whether every epoch takes whole batches only, leaving out the few samples of a last,
+    smaller batch (a different few each epoch, as the order is drawn anew)."""
 
     def draw(self, x: torch.Tensor, generator: torch.Generator) -> Any:
         """The random draws (masks) of the batch `x`, made for the whole batch so that they do
@@ -172,7 +175,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     context = distributed.start(device)
     device = context.device(device)
     dtype = resolve_precision(settings.precision, device)
-    schedule = Schedule.for_run(len(samples), settings)
+    schedule = Schedule.for_run(len(samples), settings, phase.whole_batches)
     model.to(device)
     net = context.wrap(model, device)
     optimizer = make_optimizer(model, settings)

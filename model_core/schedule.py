@@ -59,8 +59,9 @@ class Schedule:
     base: float
 
     @classmethod
-    def for_run(cls, count: int, settings: TrainSettings) -> "Schedule":
-        steps = math.ceil(count / settings.batch_size)
+    def for_run(cls, count: int, settings: TrainSettings, whole_batches: bool = False) -> "Schedule":
+        """With `whole_batches`, an epoch leaves out the samples of a last, smaller batch (one batch at least)."""
+        steps = max(1, count // settings.batch_size) if whole_batches else math.ceil(count / settings.batch_size)
         total = settings.epochs * steps
         return cls(steps, total, max(1, round(settings.warmup_fraction * total)), settings.lr)
 

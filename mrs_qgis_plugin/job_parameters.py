@@ -59,7 +59,8 @@ PRETRAIN = Job(
                   default=True, advanced=True),
         Parameter("SAMPLES", "Number of samples", INTEGER,
                   "Number of random pixel positions (with their neighbourhoods) to learn from; only pixels "
-                  "valid in every raster are drawn. The paper uses 200000.",
+                  "valid in every raster are drawn. The paper uses 200000. Each epoch takes them in whole "
+                  "batches, in a new order: the few left over (fewer than a batch) wait for a later epoch.",
                   default=10000, minimum=1),
         *_training(epochs=60, batch_size=128, learning_rate=1e-3),
         _device(),

@@ -371,8 +371,8 @@ def test_canceled_pretraining_keeps_a_checkpoint_that_resumes_into_the_same_mode
     checkpoint = checkpoint_path_for(output)
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(checkpoint)]
     state = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]
-    assert 0 < state["step"] < 20
-    assert f"Canceled after {state['step']} of 20 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in (
+    assert 0 < state["step"] < 18  # 2 epochs of the 9 whole batches of 32 in 300 samples
+    assert f"Canceled after {state['step']} of 18 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in (
         feedback.infos
     )
 

@@ -88,6 +88,21 @@ def test_pretraining_is_deterministic_for_a_seed(tmp_path):
     assert not os.path.exists(checkpoint_path_for(str(tmp_path / "a.safetensors")))
 
 
+def test_pretraining_takes_whole_batches_and_fine_tuning_every_sample(tmp_path):
+    """70 samples in batches of 16: pretraining takes 4 whole batches an epoch, as MAE does (a last batch
+    of another size would make oneDNN build and keep kernels for its shapes); fine-tuning takes all 5."""
+    progress: list = []
+    run_pretrain(str(tmp_path / "p.safetensors"), hooks=Hooks(progress=progress.append), samples=70)
+    assert len(progress) == 3 * 4
+    progress.clear()
+    run_finetune(str(tmp_path / "c.safetensors"), toy_classes(70), toy_classes(30, seed=1),
+                 hooks=Hooks(progress=progress.append))
+    assert len(progress) == 3 * 5
+    lines: list = []
+    run_pretrain(str(tmp_path / "few.safetensors"), hooks=Hooks(log=lines.append), samples=10)
+    assert any("10 samples, 3 epochs of 1 batches" in line for line in lines)
+
+
 def cancel_after(batches: int, progress_seen: list) -> Hooks:
     return Hooks(progress=progress_seen.append, is_canceled=lambda: len(progress_seen) >= batches)
 
