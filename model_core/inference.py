@@ -39,6 +39,11 @@ def default_batch_size(model: SSMAEClassifier, device: torch.device = torch.devi
     return int(min(MOST_PIXELS[kind], max(16, ACTIVATION_BUDGET[kind] // (tokens * width))))
 
 
+def _padded(indices: torch.Tensor, size: int) -> torch.Tensor:
+    """`indices` followed by copies of its last value, `size` in all."""
+    return torch.cat([indices, indices[-1:].expand(size - len(indices))])
+
+
 def _is_out_of_memory(error: BaseException) -> bool:
     """A GPU out of memory, or the CPU allocator refusing a batch too large for the machine's memory."""
     text = str(error).lower()
@@ -81,10 +86,20 @@ class TilePredictor:
 
     def _classify(self, windows: torch.Tensor, embedded: torch.Tensor, cnn: torch.Tensor,
                   rows: torch.Tensor, cols: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Class index and confidence of the pixels at (rows, cols).
+
+        A batch smaller than the batch size (a tile's last) goes through the model padded with
+        copies of its last pixel up to the next power of two: on a CPU, oneDNN builds and keeps
+        kernels for every shape it meets, and a scene's tiles end in batches of every size (the
+        valid pixels of each), so memory grew with each new size (a `paper` model: 326 -> 889 MiB
+        over 80 sizes in bf16); now a run meets at most log2(batch size) + 1 sizes."""
+        count = len(rows)
+        size = min(self.batch_size, 1 << (count - 1).bit_length())
+        rows, cols = _padded(rows, size), _padded(cols, size)
         patches = windows[:, rows, cols].transpose(0, 1)
         tokens = embedded[rows, cols].flatten(2).transpose(1, 2)
         logits = self.model.classify(patches, tokens, cnn[:, rows, cols].T)
-        confidence, index = torch.softmax(logits.float(), dim=1).max(dim=1)
+        confidence, index = torch.softmax(logits[:count].float(), dim=1).max(dim=1)
         return index, confidence
 
     def __call__(self, tile: np.ndarray, valid: np.ndarray,

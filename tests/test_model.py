@@ -231,6 +231,33 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so(error):
                          "Out of memory on cpu with batch size 100; continuing with batch size 50."]
 
 
+def test_a_tiles_last_smaller_batch_is_padded_to_a_power_of_two_without_changing_its_pixels():
+    """Every batch size is a new shape for oneDNN, which builds and keeps kernels for it: tiles
+    whose valid pixels leave last batches of every size made memory grow with each."""
+    torch.manual_seed(0)
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    normalizer = Normalizer(center=np.zeros(6), scale=np.ones(6))
+    tile = np.random.default_rng(0).normal(size=(6, 24, 24)).astype(np.float32)
+    predictor = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=24)
+    one_by_one = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=1)
+    sizes = set()
+    real_classify = predictor.model.classify
+
+    def recording(windows, tokens, cnn):
+        sizes.add(windows.shape[0])
+        return real_classify(windows, tokens, cnn)
+
+    predictor.model.classify = recording
+    for count in range(1, 60):
+        valid = np.zeros((24, 24), dtype=bool)
+        valid.flat[np.random.default_rng(count).choice(24 * 24, size=count, replace=False)] = True
+        index, confidence = predictor(tile, valid)
+        expected_index, expected_confidence = one_by_one(tile, valid)
+        assert np.array_equal(index, expected_index)
+        assert np.allclose(confidence, expected_confidence, atol=1e-5, equal_nan=True)
+    assert sizes == {1, 2, 4, 8, 16, 24}
+
+
 def test_other_runtime_errors_are_not_taken_for_out_of_memory():
     model = SSMAEClassifier(TINY, 5, 1, 3).eval()
     predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu")
