@@ -37,10 +37,10 @@ def onednn_available() -> bool:
         return False
 
 
-def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
+def _fusable(x: torch.Tensor, *weights: torch.Tensor) -> bool:
     """bf16 input and weights (not autocast's float32 weights) on a CPU, no gradient recorded."""
-    return (x.dtype == weight.dtype == torch.bfloat16 and x.device.type == "cpu" and not torch.is_grad_enabled()
-            and onednn_available())
+    return (x.dtype == torch.bfloat16 and all(weight.dtype == torch.bfloat16 for weight in weights)
+            and x.device.type == "cpu" and not torch.is_grad_enabled() and onednn_available())
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -53,7 +53,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
 def gelu_gated(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, gate_weight: torch.Tensor,
                gate_bias: torch.Tensor) -> torch.Tensor:
     """GELU(x weight^T + bias) * (x gate_weight^T + gate_bias), fused where it can (see the module)."""
-    if _fusable(x, weight) and gate_weight.dtype == torch.bfloat16:
+    if _fusable(x, weight, gate_weight):
         operation = torch.ops.mkldnn._linear_pointwise
         return operation.binary(x, operation(x, weight, bias, "gelu", [], "none"), gate_weight, gate_bias, "mul")
     return F.gelu(F.linear(x, weight, bias)) * F.linear(x, gate_weight, gate_bias)

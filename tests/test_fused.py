@@ -73,7 +73,7 @@ def test_a_bf16_classification_with_fused_products_matches_the_plain_one(monkeyp
     valid = np.ones((22, 22), dtype=bool)
     predictor = TilePredictor(model, Normalizer(np.zeros(21), np.ones(21)), device="cpu", precision="bf16")
     fused_index, fused_confidence = predictor(tile, valid)
-    monkeypatch.setattr(fused, "_fusable", lambda _x, _weight: False)
+    monkeypatch.setattr(fused, "_fusable", lambda _x, *_weights: False)
     plain_index, plain_confidence = predictor(tile, valid)
     assert (fused_index == plain_index).mean() >= 0.99
     assert np.abs(fused_confidence - plain_confidence).max() < 0.03
