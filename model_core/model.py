@@ -27,6 +27,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from . import fused
 from .config import ModelConfig
 from .transformer import Stack, init_weights, rows_where, sincos_1d, sincos_2d, trunc_normal_
 
@@ -183,6 +184,17 @@ class SSMAE(nn.Module):
         return spatial.reshape(x.shape), spectral.reshape(x.shape)
 
 
+def convolved(x: torch.Tensor, layers: nn.Sequential) -> torch.Tensor:
+    """`layers(x)` for a stack of convolutions, each followed by a GELU or not, every GELU
+    applied inside its convolution where `fused.convolution` can."""
+    modules = list(layers)
+    for index, module in enumerate(modules):
+        if not isinstance(module, nn.GELU):
+            gelu = index + 1 < len(modules) and isinstance(modules[index + 1], nn.GELU)
+            x = fused.convolution(x, module, gelu)
+    return x
+
+
 def _valid_conv_layers(patch: int) -> int:
     """Unpadded 3x3 layers whose stacked receptive field is exactly the patch."""
     return patch // 2
@@ -204,7 +216,7 @@ class HsiCnn(nn.Module):
         self.project = nn.Conv2d(channels * components, config.dim, 1)
 
     def forward(self, pca: torch.Tensor) -> torch.Tensor:
-        maps = self.convs(pca)
+        maps = convolved(pca, self.convs)
         return self.project(maps.flatten(1, 2))
 
 
@@ -222,7 +234,7 @@ class AuxCnn(nn.Module):
         self.convs = nn.Sequential(*layers[:-1])
 
     def forward(self, aux: torch.Tensor) -> torch.Tensor:
-        return self.convs(aux)
+        return convolved(aux, self.convs)
 
 
 class SSMAEClassifier(nn.Module):

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from model_core import fused
 from model_core.config import PRESETS
 from model_core.inference import TilePredictor
-from model_core.model import SSMAEClassifier
+from model_core.model import SSMAEClassifier, convolved
 from model_core.preprocessing import Normalizer
 
 needs_onednn = pytest.mark.skipif(not fused.onednn_available(), reason="this PyTorch has no oneDNN linear with post-ops")
@@ -77,3 +77,69 @@ def test_a_bf16_classification_with_fused_products_matches_the_plain_one(monkeyp
     plain_index, plain_confidence = predictor(tile, valid)
     assert (fused_index == plain_index).mean() >= 0.99
     assert np.abs(fused_confidence - plain_confidence).max() < 0.03
+
+
+needs_onednn_convolution = pytest.mark.skipif(
+    not (fused.convolution_available(torch.float32) and fused.convolution_available(torch.bfloat16)),
+    reason="this PyTorch has no oneDNN convolution with post-ops")
+
+
+def _cnn_stack():
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Conv3d(1, 8, (7, 3, 3), padding=(3, 0, 0)), torch.nn.GELU(),
+                               torch.nn.Conv3d(8, 16, (5, 3, 3), padding=(2, 0, 0)), torch.nn.GELU(),
+                               torch.nn.Conv3d(16, 4, (3, 3, 3), padding=(1, 0, 0)))
+
+
+@needs_onednn_convolution
+def test_fused_convolutions_give_the_plain_values_on_a_strip_of_a_tile():
+    """A strip is a non-contiguous view of the tile, as the predictor's CNN map takes it."""
+    layers = _cnn_stack()
+    tile = torch.randn(1, 1, 12, 40, 30)
+    strip = tile[:, :, :, 5:21]
+    with torch.no_grad():
+        exact = layers.double()(strip.double())
+        layers.float()
+        float32 = convolved(strip, layers)
+        assert float32.dtype == torch.float32 and float32.shape == exact.shape == (1, 4, 12, 10, 24)
+        assert torch.allclose(float32.double(), exact, rtol=1e-4, atol=1e-5)
+        plain_bf16 = layers.bfloat16()(strip.bfloat16())
+        fused_bf16 = convolved(strip.bfloat16(), layers)
+    assert fused_bf16.dtype == torch.bfloat16
+    # GELU applied to the convolution's float accumulator, not to its bf16 rounding: as close or closer.
+    assert (fused_bf16.double() - exact).abs().mean() <= (plain_bf16.double() - exact).abs().mean() * 1.05
+    assert torch.allclose(fused_bf16.double(), exact, rtol=0.05, atol=0.05)
+
+
+def test_convolutions_with_gradients_are_the_plain_ones():
+    layers = _cnn_stack()
+    x = torch.randn(2, 1, 9, 8, 8, requires_grad=True)
+    out = convolved(x, layers)
+    assert torch.equal(out, layers(x))
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_the_convolution_probe_leaves_the_random_state_alone():
+    fused.convolution_available.cache_clear()
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    fused.convolution_available(torch.float32)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@needs_onednn_convolution
+def test_a_float32_classification_with_fused_convolutions_matches_the_plain_one(monkeypatch):
+    torch.manual_seed(0)
+    model = SSMAEClassifier(PRESETS["small"], 20, 1, 5).eval()
+    for parameter in model.parameters():
+        parameter.data += 0.02 * torch.randn_like(parameter)
+    tile = np.random.default_rng(1).normal(size=(21, 40, 40)).astype(np.float32)
+    valid = np.ones((40, 40), dtype=bool)
+    predictor = TilePredictor(model, Normalizer(np.zeros(21), np.ones(21)), device="cpu", precision="fp32")
+    fused_index, fused_confidence = predictor(tile, valid)
+    monkeypatch.setattr(fused, "convolution_available", lambda _dtype: False)
+    plain_index, plain_confidence = predictor(tile, valid)
+    assert np.array_equal(fused_index, plain_index)
+    assert np.abs(fused_confidence - plain_confidence).max() < 1e-4
