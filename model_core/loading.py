@@ -20,7 +20,7 @@ from . import MAX_CLASS_VALUE, model_file
 from .config import ModelConfig
 from .errors import ModelFileError
 from .model import SSEncoder, SSMAEClassifier
-from .names import Names
+from .names import Names, plural
 from .preprocessing import Normalizer
 
 MAX_BANDS = 2048
@@ -29,10 +29,6 @@ _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _WEIGHT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _BUDGET_SLACK = 1 << 20
 """Elements a model may allocate beyond twice the weights its file holds (buffers, rounding)."""
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _whole(value: Any, low: int) -> bool:
@@ -64,9 +60,9 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         return
     hsi_layer, aux_layers = _layer_names(metadata)
     raise ModelFileError(
-        f"{what}: '{path}' was made for {_plural(expected[0], 'HSI band')} and "
-        f"{_plural(expected[1], 'SAR/LiDAR band')}, but the layers give {_plural(n_hsi, 'HSI band')} and "
-        f"{_plural(n_aux, 'SAR/LiDAR band')}. Use the layers it was made with (HSI '{hsi_layer}', "
+        f"{what}: '{path}' was made for {plural(expected[0], 'HSI band')} and "
+        f"{plural(expected[1], 'SAR/LiDAR band')}, but the layers give {plural(n_hsi, 'HSI band')} and "
+        f"{plural(n_aux, 'SAR/LiDAR band')}. Use the layers it was made with (HSI '{hsi_layer}', "
         f"SAR/LiDAR {aux_layers}), in the same order.")
 
 

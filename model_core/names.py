@@ -24,3 +24,8 @@ class Names:
     """Where a run takes the checkpoint it continues."""
     device: str = "The device"
     """The device setting, at the start of a sentence."""
+
+
+def plural(count: int, word: str) -> str:
+    """A count with its word for messages: plural(1, "tile") -> "1 tile", plural(3, "tile") -> "3 tiles"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -398,7 +398,7 @@ def test_the_bar_moves_batch_by_batch_on_a_scene_of_one_tile(mrs, scene, classif
                   "OUTPUT": str(tmp_path / "landcover.tif")}
     feedback = RecordingFeedback()
     run("mrs:classify", parameters, feedback)
-    assert "in 1 tiles of up to 256 x 256" in " ".join(feedback.infos)
+    assert "in 1 tile of up to 256 x 256" in " ".join(feedback.infos)
     # 48 x 48 pixels in batches of 128: 18 batches, each 1/18 of the bar, in order.
     moving = [value for value in feedback.percents if 0 < value < 100]
     assert moving == sorted(moving) and sorted(set(moving)) == pytest.approx([100 * k / 18 for k in range(1, 18)])

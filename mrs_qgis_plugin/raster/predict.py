@@ -10,6 +10,7 @@ import numpy as np
 from ...model_core.errors import Canceled, InputError
 from ...model_core.heap import reusing_freed_memory
 from ...model_core.hooks import Hooks
+from ...model_core.names import plural
 from .classes import ClassInfo
 from . import TILE_SIZE
 from .grid import Window, tiles
@@ -92,7 +93,7 @@ def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_s
     tile_size = check_tile_size(tile_size)
     window = check_window(scene, window, window_param)
     blocks = list(tiles(window, tile_size))
-    hooks.log(f"Predicting {window.width} x {window.height} pixels in {len(blocks)} tiles of up to "
+    hooks.log(f"Predicting {window.width} x {window.height} pixels in {plural(len(blocks), 'tile')} of up to "
               f"{tile_size} x {tile_size}.")
     return window, blocks
 
