@@ -109,8 +109,8 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor, queries: Optional[Rows] = None) -> torch.Tensor:
         """The block over x (B, N, dim); with queries, only the rows of those tokens (see Attention)."""
         residual = x if queries is None else rows_where(x, queries)
-        x = residual + self.attn(self.norm1(x), queries)
-        return x + self.mlp(self.norm2(x))
+        x = fused.add_to(self.attn(self.norm1(x), queries), residual)
+        return fused.add_to(self.mlp(self.norm2(x)), x)
 
 
 class Stack(nn.Module):

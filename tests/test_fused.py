@@ -143,3 +143,39 @@ def test_a_float32_classification_with_fused_convolutions_matches_the_plain_one(
     plain_index, plain_confidence = predictor(tile, valid)
     assert np.array_equal(fused_index, plain_index)
     assert np.abs(fused_confidence - plain_confidence).max() < 1e-4
+
+
+def test_add_to_writes_into_the_fresh_tensor_only_without_gradients():
+    fresh, other = torch.randn(4, 6), torch.randn(4, 6)
+    expected = fresh + other
+    with torch.no_grad():
+        result = fused.add_to(fresh.clone(), other)
+        kept = fresh.clone()
+        assert fused.add_to(kept, other).data_ptr() == kept.data_ptr()
+    assert torch.equal(result, expected) and torch.equal(kept, expected)
+    leaf = fresh.clone().requires_grad_(True)
+    total = fused.add_to(leaf * 1, other)
+    total.sum().backward()
+    assert torch.equal(leaf.grad, torch.ones(4, 6))
+
+
+def test_a_float32_block_without_gradients_gives_the_out_of_place_values_bit_for_bit():
+    """The in-place residual sums and gating product change no value: the same additions and products."""
+    from model_core.transformer import Block
+
+    torch.manual_seed(2)
+    block = Block(32, 4, 2.0, gated=True)
+    for parameter in block.parameters():
+        parameter.data += 0.05 * torch.randn_like(parameter)
+    x = torch.randn(3, 9, 32)
+    x_before = x.clone()
+    mlp, hidden = block.mlp, block.mlp.fc2.in_features
+    with torch.no_grad():
+        in_place = block(x)
+        h = x + block.attn(block.norm1(x))
+        n = block.norm2(h)
+        gated = (F.gelu(F.linear(n, mlp.fc1.weight[:hidden], mlp.fc1.bias[:hidden]))
+                 * F.linear(n, mlp.fc1.weight[hidden:], mlp.fc1.bias[hidden:]))
+        out_of_place = h + F.linear(gated, mlp.fc2.weight, mlp.fc2.bias)
+    assert torch.equal(in_place, out_of_place)
+    assert torch.equal(x, x_before)  # the block's input is read, never written
