@@ -67,6 +67,8 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     "norm_targets_ratio_0.5": {"normalized_targets": True, "spectral_ratio": 0.5},
     "norm_targets_ratio_0.7": {"normalized_targets": True, "spectral_ratio": 0.7},
     "norm_targets_ratio_groups": {"normalized_targets": True, "spectral_ratio": GROUP_RATIO},
+    "norm_targets_spatial_0.5": {"normalized_targets": True, "spatial_ratio": 0.5},
+    "norm_targets_spatial_0.75": {"normalized_targets": True, "spatial_ratio": 0.75},
 }
 
 
