@@ -49,10 +49,16 @@ def onednn_available() -> bool:
         return False
 
 
+def _cpu_inference(x: torch.Tensor, dtypes: tuple, *weights: torch.Tensor) -> bool:
+    """An input of one of `dtypes` with weights of its own dtype (not autocast's float32 weights
+    beside bf16 activations) on a CPU, no gradient recorded."""
+    return (x.dtype in dtypes and all(weight.dtype == x.dtype for weight in weights)
+            and x.device.type == "cpu" and not torch.is_grad_enabled())
+
+
 def _fusable(x: torch.Tensor, *weights: torch.Tensor) -> bool:
-    """bf16 input and weights (not autocast's float32 weights) on a CPU, no gradient recorded."""
-    return (x.dtype == torch.bfloat16 and all(weight.dtype == torch.bfloat16 for weight in weights)
-            and x.device.type == "cpu" and not torch.is_grad_enabled() and onednn_available())
+    """bf16 input and weights on a CPU, no gradient recorded, and a oneDNN linear that passed its probe."""
+    return _cpu_inference(x, (torch.bfloat16,), *weights) and onednn_available()
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -111,7 +117,7 @@ def convolution(x: torch.Tensor, layer: nn.Module, gelu: bool) -> torch.Tensor:
     """`layer(x)` for a zero-padded nn.Conv2d or nn.Conv3d, then GELU if `gelu`; in oneDNN's direct
     convolution with the GELU as its post-op for float32 or bf16 input and weights on a CPU without
     gradients, where the probe of this dtype passed (see the module); elsewhere the plain operations."""
-    if (x.dtype in (torch.float32, torch.bfloat16) and layer.weight.dtype == x.dtype and x.device.type == "cpu"
-            and layer.padding_mode == "zeros" and not torch.is_grad_enabled() and convolution_available(x.dtype)):
+    if (_cpu_inference(x, (torch.float32, torch.bfloat16), layer.weight) and layer.padding_mode == "zeros"
+            and convolution_available(x.dtype)):
         return _pointwise_convolution(x, layer, gelu)
     return _plain_convolution(x, layer, gelu)
