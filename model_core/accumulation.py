@@ -11,7 +11,7 @@ whatever the micro-batch size.
 """
 
 import contextlib
-from typing import Callable, ContextManager, List
+from typing import Callable, ContextManager, Iterator, List
 
 import torch
 from torch import nn
@@ -36,8 +36,27 @@ def budget(device: torch.device) -> int:
     return CPU_BUDGET
 
 
+@contextlib.contextmanager
+def without_onednn() -> Iterator[None]:
+    """PyTorch's own kernels instead of oneDNN's for the work inside (a process-wide switch).
+
+    oneDNN builds kernels for every shape of product it meets and keeps them, with their
+    scratch memory, for the rest of the process: in bf16 on a CPU with AMX about 50 MB for
+    the one- and two-sample shapes of a `paper` probe (`bench/pretrain_memory.py`, 945 -> 897
+    MB), shapes that training never meets again. Autograd saves the same tensors whichever
+    kernels compute them.
+    """
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled
+
+
 def saved_bytes(compute: Callable[[], object]) -> int:
-    """Bytes of the distinct storages autograd saves for the backward pass while `compute()` runs."""
+    """Bytes of the distinct storages autograd saves for the backward pass while `compute()` runs
+    (computed without oneDNN, which would keep kernels for these shapes: `without_onednn`)."""
     storages = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -45,7 +64,7 @@ def saved_bytes(compute: Callable[[], object]) -> int:
         storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+    with without_onednn(), torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         compute()
     return sum(storages.values())
 

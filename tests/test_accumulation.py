@@ -1,5 +1,6 @@
 """Gradient accumulation: a batch's step in micro-batches trains the model the whole batch trains."""
 
+import contextlib
 import os
 
 import pytest
@@ -9,6 +10,8 @@ from torch import nn
 from model_core import accumulation, model_file
 from model_core.errors import Canceled
 from model_core.hooks import Hooks
+from model_core.masking import mrs_mask, spatial_mask
+from model_core.model import SSMAE
 from model_core.training import MaskingSettings, checkpoint_path_for, pretrain
 
 from test_training import (DESCRIPTION, TINY, cancel_after, run_finetune, run_pretrain, settings, toy_classes,
@@ -46,6 +49,40 @@ def test_the_bytes_per_sample_are_those_autograd_saves_for_one_more_sample():
     # The product saves its input, a view of x whatever the count (x is there anyway), and
     # the square its own input: 10 float32 values per sample.
     assert accumulation.bytes_per_sample(lambda count: layer(x[:count]).pow(2).sum()) == 40
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_the_probe_counts_without_onednn_what_autograd_saves_with_it(monkeypatch, dtype):
+    """The probe's count without oneDNN (whose kernels for its shapes would stay in memory) is
+    the count of the same pretraining loss with it, in float32 and under bf16 autocast."""
+    model = SSMAE(TINY, 6, 1)
+    x = torch.from_numpy(toy_patches(2)).float()
+    generator = torch.Generator().manual_seed(0)
+    masks = spatial_mask(x, 0.3, generator), mrs_mask(x, 0.3, generator)
+
+    def loss_of(count: int) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+            return model(x[:count], masks[0][:count], masks[1][:count]).total
+
+    switches = []
+
+    def recorded(count: int) -> torch.Tensor:
+        switches.append(torch.backends.mkldnn.enabled)
+        return loss_of(count)
+
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)
+    without = accumulation.bytes_per_sample(recorded)
+    assert switches == [False, False] and torch.backends.mkldnn.enabled
+    monkeypatch.setattr(accumulation, "without_onednn", contextlib.nullcontext)
+    assert accumulation.bytes_per_sample(loss_of) == without > 10_000
+
+
+def test_the_switch_to_pytorch_s_kernels_is_undone_when_the_work_fails(monkeypatch):
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)
+    with pytest.raises(RuntimeError), accumulation.without_onednn():
+        assert not torch.backends.mkldnn.enabled
+        raise RuntimeError("failed")
+    assert torch.backends.mkldnn.enabled
 
 
 def cut_into_micro_batches(monkeypatch, phase: str = "pretraining") -> list:
