@@ -38,9 +38,9 @@ PLAIN_KINDS = (FIELD, CHOICE, INTEGER, NUMBER, BOOLEAN, DEVICE)
 DESTINATIONS = (FILE_OUT, RASTER_OUT, VECTOR_OUT, FOLDER_OUT)
 
 INTEGER_LIMIT = 2 ** 31 - 1
-"""Largest whole number a parameter takes unless it declares another maximum
-(what QGIS stores in an integer)."""
-SEED_LIMIT = 2 ** 32 - 1
+"""Largest whole number a parameter takes, and the largest maximum one may declare: what QGIS
+stores in an integer, and what the spin box of its dialogs holds (a larger maximum wraps round
+to a negative one there, and the dialog refuses every value)."""
 
 # Group id -> name shown in the Toolbox; every job belongs to one of them.
 GROUPS = {"workflow": "Workflow", "training": "Training", "mapping": "Mapping", "analysis": "Analysis"}

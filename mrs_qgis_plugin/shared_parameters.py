@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple
 from ..model_core import choices
 from ..model_core.config import PRESETS
 from .parameters import (CHOICE, DEVICE, EXTENT, FIELD, FILE_OUT, INTEGER, MODEL_FILE, MODEL_FILE_EXTENSION,
-                         MODEL_FILE_FILTER, NUMBER, RASTER, RASTERS, SEED_LIMIT, VECTOR, Parameter)
+                         MODEL_FILE_FILTER, NUMBER, RASTER, RASTERS, VECTOR, Parameter)
 from .raster import TILE_SIZE
 
 
@@ -111,8 +111,9 @@ def _training(epochs: int, batch_size: int, learning_rate: float) -> Tuple[Param
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
                   "Samples per optimisation step. Lower it if the device runs out of memory.",
                   default=batch_size, minimum=1, advanced=True),
-        Parameter("LEARNING_RATE", "Learning rate", NUMBER, "Base learning rate of the AdamW optimiser.",
-                  default=learning_rate, minimum=1e-8, maximum=1.0, advanced=True),
+        Parameter("LEARNING_RATE", "Learning rate", NUMBER,
+                  "Base learning rate of the AdamW optimiser, from 0.000001 (what the dialog's box shows) to 1.",
+                  default=learning_rate, minimum=1e-6, maximum=1.0, advanced=True),
     )
 
 
@@ -140,7 +141,7 @@ def _seed(what: str) -> Parameter:
     return Parameter(
         "SEED", "Random seed", INTEGER,
         f"Seed of the random generators ({what}); the same seed on the same device gives the same result.",
-        default=0, minimum=0, maximum=SEED_LIMIT, advanced=True,
+        default=0, minimum=0, advanced=True,
     )
 
 

@@ -169,7 +169,7 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
     [("pretrain", {"EPOCHS": "2.5"}, 1, "EPOCHS is 2.5, not a whole number; it must be a whole number of at least 1."),
      ("pretrain", {"BATCH_SIZE": str(2 ** 31)}, 1,
       "BATCH_SIZE is 2147483648; it must be a whole number from 1 to 2147483647."),
-     ("pretrain", {"SEED": str(2 ** 32)}, 1, "SEED is 4294967296; it must be a whole number from 0 to 4294967295."),
+     ("pretrain", {"SEED": str(2 ** 31)}, 1, "SEED is 2147483648; it must be a whole number from 0 to 2147483647."),
      ("pretrain", {"INPUT_AUX": []}, 1,
       "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
      ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH; see bin/mrs pretrain --help for its "

@@ -20,8 +20,8 @@ REFUSED = [
     (EPOCHS, 3_000_000_000, "EPOCHS is 3000000000; it must be a whole number from 1 to 2147483647."),
     (BATCH_SIZE, str(2 ** 31), "BATCH_SIZE is 2147483648; it must be a whole number from 1 to 2147483647."),
     (BATCH_SIZE, 0, "BATCH_SIZE is 0; it must be a whole number of at least 1."),
-    (SEED, 2 ** 32, "SEED is 4294967296; it must be a whole number from 0 to 4294967295."),
-    (SEED, "1e30", "SEED is 1000000000000000019884624838656; it must be a whole number from 0 to 4294967295."),
+    (SEED, 2 ** 31, "SEED is 2147483648; it must be a whole number from 0 to 2147483647."),
+    (SEED, "1e30", "SEED is 1000000000000000019884624838656; it must be a whole number from 0 to 2147483647."),
     (EPOCHS, "ten", "EPOCHS is 'ten'; it must be a whole number of at least 1."),
     (EPOCHS, "nan", "EPOCHS is 'nan'; it must be a whole number of at least 1."),
     (PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
@@ -40,7 +40,7 @@ def test_a_refused_value_is_named_with_the_bound_it_breaks(parameter, value, mes
 
 @pytest.mark.parametrize(
     "parameter, value, expected",
-    [(SEED, "4294967295", 4294967295), (SEED, 3_000_000_000.0, 3_000_000_000), (EPOCHS, "3.0", 3),
+    [(SEED, "2147483647", 2147483647), (SEED, 2_000_000_000.0, 2_000_000_000), (EPOCHS, "3.0", 3),
      (EPOCHS, None, 60), (BATCH_SIZE, "", 64), (CLASSIFY.parameter("BATCH_SIZE"), None, None),
      (FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
      (FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
@@ -74,7 +74,7 @@ def scene(qgis_processing, tmp_path_factory):
     [({"EPOCHS": 2.5}, "EPOCHS is 2.5, not a whole number"),
      ({"EPOCHS": "2147483648"}, "EPOCHS is 2147483648; it must be a whole number from 1 to 2147483647."),
      ({"BATCH_SIZE": 3_000_000_000}, "BATCH_SIZE is 3000000000; it must be a whole number from 1 to 2147483647."),
-     ({"SEED": 2 ** 32 + 5}, "SEED is 4294967301; it must be a whole number from 0 to 4294967295.")],
+     ({"SEED": 2 ** 31 + 5}, "SEED is 2147483653; it must be a whole number from 0 to 2147483647.")],
 )
 def test_the_algorithms_refuse_what_they_cannot_take_exactly(scene, tmp_path, changes, message):
     parameters = {**scene_layers(scene), "LABELS": str(scene.train), **QUICK_FINETUNE,
@@ -85,8 +85,8 @@ def test_the_algorithms_refuse_what_they_cannot_take_exactly(scene, tmp_path, ch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_seed_above_two_to_the_31_is_kept_exactly(scene, tmp_path):
+def test_the_largest_seed_a_dialog_holds_is_kept_exactly(scene, tmp_path):
     output = str(tmp_path / "model.safetensors")
     run("mrs:finetune", {**scene_layers(scene), "LABELS": str(scene.train), **QUICK_FINETUNE, "EPOCHS": 1,
-                         "VALIDATION_FRACTION": 0, "SEED": 3_000_000_001, "OUTPUT": output})
-    assert model_file.read_metadata(output, [model_file.CLASSIFIER])["training"]["settings"]["seed"] == 3_000_000_001
+                         "VALIDATION_FRACTION": 0, "SEED": 2 ** 31 - 1, "OUTPUT": output})
+    assert model_file.read_metadata(output, [model_file.CLASSIFIER])["training"]["settings"]["seed"] == 2 ** 31 - 1
