@@ -76,8 +76,14 @@ class Grid:
         )
 
     @property
+    def rotated(self) -> bool:
+        return self.geotransform[2] != 0 or self.geotransform[4] != 0
+
+    @property
     def north_up(self) -> bool:
-        return self.geotransform[2] == 0 and self.geotransform[4] == 0
+        """Not rotated, rows from north to south and columns from west to east: the only layout
+        GDAL's warp to a bounding box and a size lays its output out in."""
+        return not self.rotated and self.geotransform[1] > 0 and self.geotransform[5] < 0
 
     def bounds(self) -> tuple[float, float, float, float]:
         """xmin, ymin, xmax, ymax of the grid's corners."""
@@ -151,8 +157,11 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
             f"'{grid_name}'."
         )
     if not grid.north_up:
+        layout = ("a rotated grid" if grid.rotated else
+                  f"a flipped grid (pixel size {_coordinate(grid.geotransform[1])} x "
+                  f"{_coordinate(grid.geotransform[5])}: rows from south to north, or columns from east to west)")
         raise InputError(
-            f"The layer '{grid_name}' has a rotated grid, onto which '{name}' cannot be warped. "
+            f"The layer '{grid_name}' has {layout}, onto which '{name}' cannot be warped. "
             f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
         )
     source_bounds = _bounds_in(source, grid, name)
