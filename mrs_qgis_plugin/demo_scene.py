@@ -25,9 +25,18 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     if taken:
         raise InputError(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "
                          "choose a new or empty folder.")
-    os.makedirs(folder, exist_ok=True)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new or empty folder.")
+    created = not os.path.exists(folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        partial = tempfile.mkdtemp(prefix=".demo-scene-", dir=folder)
+    except OSError as error:
+        if created and os.path.isdir(folder):
+            os.rmdir(folder)
+        raise InputError(f"OUTPUT: the folder {folder} cannot be created or written ({error.strerror}); "
+                         "choose a folder you can write to.") from None
     hooks.log(f"Simulating a {size} x {size} pixel scene with {n_bands} bands into {folder}.")
-    partial = tempfile.mkdtemp(prefix=".demo-scene-", dir=folder)
     try:
         try:
             write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar)

@@ -52,6 +52,28 @@ def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
     assert [path.name for path in folder.iterdir()] == ["hsi.tif"]
 
 
+@pytest.mark.parametrize("where, message", [
+    ("a file", "OUTPUT: {folder} is a file, not a folder; choose a new or empty folder."),
+    ("under a file", "OUTPUT: the folder {folder} cannot be created or written (Not a directory); "
+                     "choose a folder you can write to."),
+    ("read-only", "OUTPUT: the folder {folder} cannot be created or written (Read-only file system); "
+                  "choose a folder you can write to."),
+])
+def test_a_folder_that_cannot_be_made_or_written_is_one_sentence(provider, tmp_path, monkeypatch, where, message):
+    (tmp_path / "notes.txt").write_text("an analyst's file")
+    folder = {"a file": tmp_path / "notes.txt", "under a file": tmp_path / "notes.txt" / "scene",
+              "read-only": tmp_path / "scene"}[where]
+    if where == "read-only":  # the tests run as root, whom permissions do not stop
+        def refused(*_args, **_kwargs):
+            raise OSError(30, "Read-only file system")
+        monkeypatch.setattr("mrs.mrs_qgis_plugin.demo_scene.tempfile.mkdtemp", refused)
+    with pytest.raises(QgsProcessingException) as raised:
+        run("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "OUTPUT": str(folder)})
+    assert str(raised.value).splitlines()[-1] == message.format(folder=folder)
+    assert (tmp_path / "notes.txt").read_text() == "an analyst's file"
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
     from test_cli import mrs, results_of
 
