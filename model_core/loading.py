@@ -19,6 +19,7 @@ from torch.overrides import TorchFunctionMode
 from . import MAX_CLASS_VALUE, model_file
 from .config import ModelConfig
 from .errors import ModelFileError
+from .hooks import Hooks
 from .model import SSEncoder, SSMAEClassifier
 from .names import Names, plural
 from .preprocessing import Normalizer
@@ -66,13 +67,17 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         f"SAR/LiDAR {aux_layers}), in the same order.")
 
 
+def _known(wavelengths: Any) -> bool:
+    """Whether a model file's wavelengths are a list of numbers (null when the layer had none)."""
+    return bool(wavelengths) and isinstance(wavelengths, list) and all(
+        isinstance(value, (int, float)) and math.isfinite(value) for value in wavelengths)
+
+
 def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) -> Optional[Tuple[int, float, float]]:
     """The band (from 1) whose wavelength differs most between two band lists, with its two
     wavelengths, when both are known, equally long and differ by more than the tolerance
     (half the median band spacing, at least 2 nm); otherwise None."""
-    if not wavelengths or not isinstance(reference, list) or len(reference) != len(wavelengths):
-        return None
-    if not all(isinstance(value, (int, float)) and math.isfinite(value) for value in reference):
+    if not wavelengths or not _known(reference) or len(reference) != len(wavelengths):
         return None
     spacing = [abs(b - a) for a, b in zip(reference, reference[1:])]
     tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
@@ -82,10 +87,18 @@ def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) ->
 
 
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
-                      what: str) -> None:
+                      what: str, hooks: Hooks) -> None:
     """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both
-    are known): the band counts may agree while the bands measure other light."""
+    are known): the band counts may agree while the bands measure other light. Warn when the
+    model knows its bands' wavelengths and the layer gives none: bands in another order (a
+    reversed band list) then go unnoticed, as their values lie in the same range."""
     trained = metadata.get("wavelengths")
+    if not wavelengths and _known(trained):
+        hooks.warning(
+            f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral "
+            f"layer '{layer}' gives no wavelengths, so whether its bands are those, in the same order, cannot be "
+            "checked: make sure they are (or add the wavelengths to its metadata).")
+        return
     difference = wavelength_difference(trained, wavelengths)
     if difference is None:
         return

@@ -242,7 +242,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         _require_aux(scene)
         start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
-            check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED")
+            check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED", hooks)
         config = start.config if start else preset_config(preset)
         check_patch_size(scene, config.patch)
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
@@ -301,7 +301,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
                    batch_size: Optional[int], hooks: Hooks) -> Tuple[TilePredictor, List[ClassInfo]]:
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
     check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
-    check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL")
+    check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(classifier.normalizer, scene, hooks)

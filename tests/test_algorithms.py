@@ -255,6 +255,34 @@ def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, class
     assert np.mean(part.values == whole.values[16:40, 8:24]) > 0.99
 
 
+def without_wavelengths(source: str, path: Path) -> str:
+    """A copy of a raster (values, scale, grid) without the wavelength items of its bands or of itself."""
+    gdal.Translate(str(path), source)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    dataset.SetMetadata({})
+    for number in range(1, dataset.RasterCount + 1):
+        dataset.GetRasterBand(number).SetMetadata({})
+    dataset = None
+    return str(path)
+
+
+def test_classify_warns_when_the_layer_gives_no_wavelengths_to_check_against_the_model_s(
+        mrs, scene, classifier, classified, tmp_path):
+    """A band list in another order (reversed, say) holds values of the same range: only the
+    wavelengths would tell (red team of 2026-12-04: a reversed scene without them mapped at
+    19 % OA without a word)."""
+    bare = without_wavelengths(str(scene.hsi), tmp_path / "bare.tif")
+    feedback = RecordingFeedback()
+    run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "INPUT_HSI": bare,
+                         "OUTPUT": str(tmp_path / "map.tif")}, feedback)
+    nm = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["wavelengths"]
+    warned = [line for line in feedback.warnings if "gives no wavelengths" in line]
+    assert warned == [f"MODEL: '{classifier.path}' was trained on bands at {nm[0]:.0f}-{nm[-1]:.0f} nm, but the "
+                      "hyperspectral layer 'bare' gives no wavelengths, so whether its bands are those, in the same "
+                      "order, cannot be checked: make sure they are (or add the wavelengths to its metadata)."]
+    assert not any("gives no wavelengths" in line for line in classified.log.warnings + classified.log.infos)
+
+
 def confusion(reference: np.ndarray, mapped: np.ndarray, classes: int) -> np.ndarray:
     labelled = reference > 0
     matrix = np.zeros((classes, classes), np.int64)
