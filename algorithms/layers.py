@@ -3,7 +3,7 @@
 import os
 from typing import Any, Optional
 
-from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsRasterLayer
+from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsRasterLayer, QgsVectorLayer
 
 from ..model_core.errors import InputError
 from ..mrs_qgis_plugin import parameters as spec
@@ -22,8 +22,12 @@ def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCo
         problem = variables_problem(path, f"{name}: '{value}'")
         if problem:
             return problem
-    if QgsProcessingUtils.mapLayerFromString(value, context) is not None:
-        return None
+    layer = QgsProcessingUtils.mapLayerFromString(value, context)
+    if layer is not None:
+        loaded = ("raster" if isinstance(layer, QgsRasterLayer) else
+                  "vector" if isinstance(layer, QgsVectorLayer) else kind)
+        return None if loaded == kind else (f"{name}: '{value}' is a {loaded} layer, not a {kind} layer. "
+                                            f"Choose a {kind} layer or file.")
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

@@ -214,6 +214,11 @@ BAD_INPUTS = {
     "hsi_gdal_cannot_open": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.garbage),
                              "INPUT_HSI: '{garbage}' cannot be opened as a raster layer. Choose a raster layer or "
                              "file that QGIS can read."),
+    "hsi_is_a_vector_file": ("classify", lambda b, o: classify(b, o, INPUT_HSI=str(b.scene.train_points)),
+                             "INPUT_HSI: '{scene.train_points}' is a vector layer, not a raster layer. Choose a "
+                             "raster layer or file."),
+    "label_raster_is_a_vector_file": ("finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train_points)),
+                                      "LABELS: '{scene.train_points}' is a vector layer, not a raster layer."),
     "aux_file_missing": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[str(o / "dsm.tif")]),
                          "INPUT_AUX: '{out}/dsm.tif' is neither a layer of the project nor an existing file."),
     "sources_do_not_overlap": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[b.far_lidar]),
