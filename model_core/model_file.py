@@ -11,7 +11,8 @@ The JSON document under the header key "mrs" always holds:
 - `n_hsi`, `n_aux`, `band_names`, `wavelengths` (nm or null), `hsi_layer`, `aux_layers`;
 - `normalization` (see `preprocessing.Normalizer.to_dict`);
 - `masking` (`strategy`, `spectral_ratio`, `spatial_ratio`) for pretraining;
-- `classes` (`value`, `name`, `color`) for classifiers;
+- `classes` (`value`, `name`, `color`) for classifiers, and what they were trained on: `trained_on`
+  (the labels' layer) and `trained_pixels` (see `mrs_qgis_plugin.training_pixels`);
 - `training` (settings, seed, per-epoch `history`, `best_epoch`, ...).
 A checkpoint also holds the optimizer, the schedule position and the RNG state.
 """

@@ -14,9 +14,10 @@ from ..model_core.hooks import Hooks, first_few
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
-from . import reports
+from . import reports, training_pixels
 from .jobs import TRAINED_ON_TAG, LabelSource, Layers, same_layer
 from .raster.classes import ClassInfo
+from .raster.grid import Grid
 from .raster.labels import LabelledPixels
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
@@ -102,15 +103,29 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
               **figures.to_dict(names)}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
-    if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
-        hooks.warning(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was "
-                      "trained on: these figures say how well it learned them, not how accurate the map is; assess "
-                      "the map on samples kept apart from training.")
+    _say_if_trained_on(class_map, map_name, reference, grid.grid, labelled, hooks)
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():
         writers[key](path, report)
     return {**report, "paths": paths}
+
+
+def _say_if_trained_on(class_map: str, map_name: str, reference: LabelSource, grid: Grid,
+                       labelled: LabelledPixels, hooks: Hooks) -> None:
+    """Warns when the reference is the layer the map's classifier was trained on, or when many
+    of its pixels were training pixels (a copy of that layer, the same samples in another format)."""
+    unlike = ("these figures say how well it learned them, not how accurate the map is; assess the map on samples "
+              "kept apart from training.")
+    if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
+        hooks.warning(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was "
+                      f"trained on: {unlike}")
+        return
+    share = training_pixels.trained_share(read_tag(class_map, "INPUT", training_pixels.TAG), grid,
+                                          labelled.rows, labelled.cols)
+    if share is not None and share >= training_pixels.WARN_SHARE:
+        hooks.warning(f"{100 * share:.0f} % of the pixels of the reference '{reference.name}' are pixels the "
+                      f"classifier of '{map_name}' was trained on: {unlike}")
 
 
 def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ Every function takes a `Hooks` for progress, log lines and cancel.
 """
 
 import contextlib
+import json
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -24,6 +25,7 @@ from ..model_core.loading import check_bands, check_wavelengths, load_classifier
 from ..model_core.names import Names
 from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
+from . import training_pixels
 from .raster import TILE_SIZE
 from .raster.classes import ClassInfo
 from .raster.grid import Window
@@ -257,6 +259,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
                                          hooks.sub(0.08, 0.1))
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
         description["trained_on"] = labels.source()
+        description["trained_pixels"] = training_pixels.record(scene.grid, train.rows, train.cols, settings.seed)
         if labels.class_field:
             description["class_field"] = {"name": labels.class_field, "text": labelled.named_by_text}
         if start:
@@ -291,10 +294,17 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
-        trained_on = metadata.get("trained_on")
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             _tuple(_window(scene, extent)), ranks=context,
-                             tags={TRAINED_ON_TAG: trained_on} if isinstance(trained_on, str) and trained_on else None)
+                             _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata) or None)
+
+
+def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
+    """The class map's tags that say what its classifier was trained on (for mrs:accuracy)."""
+    trained_on, pixels = metadata.get("trained_on"), metadata.get("trained_pixels")
+    tags = {TRAINED_ON_TAG: trained_on} if isinstance(trained_on, str) and trained_on else {}
+    if isinstance(pixels, dict):
+        tags[training_pixels.TAG] = json.dumps(pixels)
+    return tags
 
 
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,

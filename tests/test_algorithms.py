@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -345,6 +346,24 @@ def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, class
     assert ("The reference 'train_points' holds the samples the classifier of 'landcover' was trained on: these "
             "figures say how well it learned them, not how accurate the map is; assess the map on samples kept "
             "apart from training.") in feedback.warnings
+
+
+def test_accuracy_on_a_copy_of_the_training_samples_says_what_share_was_trained_on(mrs, scene, classifier,
+                                                                                  classified, tmp_path):
+    """The same samples under another name (red team of 2026-12-04: a copy of the training labels
+    scored as the map's accuracy without a word): found by their pixels, not their file."""
+    copy = tmp_path / "copy.gpkg"
+    shutil.copy(scene.train_points, copy)
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": classified.results["OUTPUT"], "REFERENCE": str(copy), "REFERENCE_FIELD": "class_id",
+                         "OUTPUT_HTML": str(tmp_path / "report.html")}, feedback)
+    total = int(re.search(r"on (\d+) reference pixels", " ".join(feedback.infos)).group(1))
+    trained = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["trained_pixels"]["count"]
+    assert 0 < trained < total  # a quarter of the samples validated the fine-tuning
+    assert [line for line in feedback.warnings if "trained on" in line] == [
+        f"{100 * trained / total:.0f} % of the pixels of the reference 'copy' are pixels the classifier of "
+        "'landcover' was trained on: these figures say how well it learned them, not how accurate the map is; "
+        "assess the map on samples kept apart from training."]
 
 
 def read_similarity(path: str):

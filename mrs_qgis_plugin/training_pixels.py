@@ -1,0 +1,64 @@
+"""Which pixels a classifier was trained on, carried from its model file to its maps, so that an
+accuracy assessment can tell a reference that holds them (a copy of the training labels, the same
+samples in another format) from samples kept apart from training.
+
+A record holds the training pixels as positions on the hyperspectral grid the classifier was
+trained on (its geotransform and width), at most SAMPLE of them drawn at random, and their count;
+a map's reference pixels are found on that grid through their centres' coordinates.
+"""
+
+import base64
+import json
+from typing import Any, Dict, Optional
+
+import numpy as np
+from osgeo import gdal
+
+from .raster.grid import Grid
+
+SAMPLE = 4096
+"""Training pixels a record keeps at most: a random sample estimates the share of a reference that
+was trained on (the warning needs the share, not the pixels), and keeps the map's tag small."""
+TAG = "MRS_TRAINED_PIXELS"
+"""The class map's metadata item that holds its classifier's record (JSON)."""
+WARN_SHARE = 0.05
+"""Share of a reference's pixels trained on from which mrs:accuracy says its figures are inflated."""
+
+
+def record(grid: Grid, rows: np.ndarray, cols: np.ndarray, seed: int) -> Dict[str, Any]:
+    """The record of training pixels at `rows`, `cols` of `grid`."""
+    keys = np.asarray(rows, np.int64) * grid.width + np.asarray(cols, np.int64)
+    if len(keys) > SAMPLE:
+        keys = np.random.default_rng(seed).choice(keys, SAMPLE, replace=False)
+    return {"geotransform": list(grid.geotransform), "width": grid.width, "count": int(len(rows)),
+            "keys": base64.b64encode(np.sort(keys).astype("<i8").tobytes()).decode("ascii")}
+
+
+def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
+    """A record from a map's tag; None when there is none or it is not one (a map of another tool)."""
+    try:
+        found = json.loads(text) if text else None
+        keys = np.frombuffer(base64.b64decode(found["keys"]), "<i8")
+        geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None
+    if inverse is None or not len(keys) or width <= 0 or count < len(keys):
+        return None
+    return {"inverse": inverse, "width": width, "count": count, "keys": keys}
+
+
+def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.ndarray) -> Optional[float]:
+    """The estimated share of the pixels at `rows`, `cols` of `grid` (a map's) that the record in
+    `text` (the map's tag) was trained on; None without a record or pixels."""
+    found = _parsed(text)
+    if found is None or not len(rows):
+        return None
+    gt, (a, b, c, d, e, f) = grid.geotransform, found["inverse"]
+    x = gt[0] + (cols + 0.5) * gt[1] + (rows + 0.5) * gt[2]
+    y = gt[3] + (cols + 0.5) * gt[4] + (rows + 0.5) * gt[5]
+    col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
+    inside = (col >= 0) & (col < found["width"]) & (row >= 0)
+    keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)
+    hits = int(np.isin(keys, found["keys"]).sum())
+    return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))

@@ -1,0 +1,40 @@
+"""The record of a classifier's training pixels, and the share of a map's reference that it trained on."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mrs.mrs_qgis_plugin import training_pixels
+from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+HSI = Grid(40, 30, (500000.0, 2.0, 0.0, 5000000.0, 0.0, -2.0), "")
+
+
+def tag(rows, cols, seed: int = 0) -> str:
+    return json.dumps(training_pixels.record(HSI, np.array(rows), np.array(cols), seed))
+
+
+def test_a_reference_on_a_window_of_the_grid_is_found_pixel_by_pixel():
+    # A map of the window from column 10, row 5 (an EXTENT): its pixel (r, c) is the HSI's (r + 5, c + 10).
+    window = Grid(20, 10, (500020.0, 2.0, 0.0, 4999990.0, 0.0, -2.0), "")
+    trained = tag([5, 6, 7, 8], [10, 11, 12, 13])
+    assert training_pixels.trained_share(trained, window, np.array([0, 1, 2, 3]), np.array([0, 1, 2, 3])) == 1.0
+    assert training_pixels.trained_share(trained, window, np.array([0, 1, 4, 4]), np.array([0, 1, 0, 1])) == 0.5
+    assert training_pixels.trained_share(trained, window, np.array([0, 0]), np.array([1, 2])) == 0.0
+
+
+def test_a_sample_of_many_training_pixels_estimates_the_share(monkeypatch):
+    monkeypatch.setattr(training_pixels, "SAMPLE", 300)
+    rows, cols = np.divmod(np.arange(1200), 40)  # the first 30 rows of the grid are trained on
+    trained = tag(rows, cols)
+    assert len(json.loads(trained)["keys"]) == 300 * 8 * 4 / 3  # 300 keys of 8 bytes, in base64
+    reference_rows, reference_cols = np.divmod(np.arange(0, 1200, 2), 40)  # every other pixel: all trained on
+    share = training_pixels.trained_share(trained, HSI, reference_rows, reference_cols)
+    assert share == pytest.approx(1.0, abs=0.15)
+
+
+@pytest.mark.parametrize("text", [None, "", "not json", '{"keys": "AAAA"}', json.dumps({
+    "geotransform": [0, 0, 0, 0, 0, 0], "width": 40, "count": 1, "keys": "AAAAAAAAAAA="})])
+def test_a_map_without_a_record_or_with_another_tool_s_gets_no_share(text):
+    assert training_pixels.trained_share(text, HSI, np.array([1]), np.array([1])) is None
