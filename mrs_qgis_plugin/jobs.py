@@ -295,7 +295,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
         return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata) or None)
+                             _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata))
 
 
 def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:

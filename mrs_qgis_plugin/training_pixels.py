@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 from osgeo import gdal
 
-from .raster.grid import Grid
+from .raster.grid import Grid, pixel_centres
 
 SAMPLE = 4096
 """Training pixels a record keeps at most: a random sample estimates the share of a reference that
@@ -54,9 +54,8 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     found = _parsed(text)
     if found is None or not len(rows):
         return None
-    gt, (a, b, c, d, e, f) = grid.geotransform, found["inverse"]
-    x = gt[0] + (cols + 0.5) * gt[1] + (rows + 0.5) * gt[2]
-    y = gt[3] + (cols + 0.5) * gt[4] + (rows + 0.5) * gt[5]
+    a, b, c, d, e, f = found["inverse"]
+    x, y = pixel_centres(grid.geotransform, rows, cols)
     col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
     inside = (col >= 0) & (col < found["width"]) & (row >= 0)
     keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
+import numpy as np
 from osgeo import gdal, osr
 
 from ...model_core.errors import InputError
@@ -115,6 +116,13 @@ class Grid:
         tolerance = 1e-6 * max(abs(v) for v in self.geotransform[1:3] + self.geotransform[4:6])
         close = all(abs(a - b) <= tolerance for a, b in zip(self.geotransform, other.geotransform))
         return close and self.same_crs(other)
+
+
+def pixel_centres(geotransform: tuple[float, ...], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates (x, y) of the centres of the pixels at `rows`, `cols` of a grid."""
+    x0, dx_col, dx_row, y0, dy_col, dy_row = geotransform
+    cols, rows = cols + 0.5, rows + 0.5
+    return x0 + cols * dx_col + rows * dx_row, y0 + cols * dy_col + rows * dy_row
 
 
 def reprojectable(bounds: tuple[float, ...]) -> bool:

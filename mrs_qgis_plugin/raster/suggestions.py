@@ -24,7 +24,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
 from .gdal_io import gdal_call
-from .grid import Window, srs_from_wkt
+from .grid import Window, pixel_centres, srs_from_wkt
 
 LAYER_NAME = "suggestions"
 # The fields of a suggestion besides the class field to fill in: name -> OGR type.
@@ -123,12 +123,6 @@ def info_field_names(class_field: ClassField) -> dict:
     """The names of the informative fields, each made different from the class field when they clash."""
     taken = class_field.name.casefold()
     return {name: f"mrs_{name}" if name.casefold() == taken else name for name in INFO_FIELDS}
-
-
-def pixel_centres(geotransform: Tuple[float, ...], rows: np.ndarray, cols: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    x0, dx_col, dx_row, y0, dy_col, dy_row = geotransform
-    cols, rows = cols + 0.5, rows + 0.5
-    return x0 + cols * dx_col + rows * dx_row, y0 + cols * dy_col + rows * dy_row
 
 
 def check_points_output(path: str, param: str) -> None:
