@@ -92,9 +92,12 @@ class TilePredictor:
         copies of its last pixel up to the next power of two: on a CPU, oneDNN builds and keeps
         kernels for every shape it meets, and a scene's tiles end in batches of every size (the
         valid pixels of each), so memory grew with each new size (a `paper` model: 326 -> 889 MiB
-        over 80 sizes in bf16); now a run meets at most log2(batch size) + 1 sizes."""
+        over 80 sizes in bf16); now a run meets at most log2(batch size) + 1 sizes. A single pixel
+        goes through as two rows, whatever the batch size: oneDNN computes a product of one row
+        with other kernels, which round bf16 otherwise, and a map's pixels would depend on the
+        batch size."""
         count = len(rows)
-        size = min(self.batch_size, 1 << (count - 1).bit_length())
+        size = max(2, min(self.batch_size, 1 << (count - 1).bit_length()))
         rows, cols = _padded(rows, size), _padded(cols, size)
         patches = windows[:, rows, cols].transpose(0, 1)
         tokens = embedded[rows, cols].flatten(2).transpose(1, 2)

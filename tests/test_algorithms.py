@@ -18,7 +18,7 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException, QgsProject
 
 from mrs.model_core import model_file
-from mrs.model_core.device import PRECISIONS, describe_device, resolve_device
+from mrs.model_core.device import PRECISIONS, cpu_supports_bf16, describe_device, resolve_device
 from mrs.model_core.redundancy import redundant_groups
 from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin.runs import requested_threads
@@ -282,6 +282,23 @@ def test_classify_warns_when_the_layer_gives_no_wavelengths_to_check_against_the
                       "hyperspectral layer 'bare' gives no wavelengths, so whether its bands are those, in the same "
                       "order, cannot be checked: make sure they are (or add the wavelengths to its metadata)."]
     assert not any("gives no wavelengths" in line for line in classified.log.warnings + classified.log.infos)
+
+
+@pytest.mark.skipif(not cpu_supports_bf16(), reason="bf16 arithmetic needs a CPU with AVX-512 BF16 or AMX")
+def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_included(mrs, scene, classifier, tmp_path):
+    """oneDNN computes a product of one row with other kernels than one of several, which round
+    bf16 otherwise (red team of 2026-12-04: BATCH_SIZE 1 changed 16 of 3,600 pixels' classes and
+    nearly every confidence); one pixel goes through the model as two rows."""
+    maps = {}
+    for batch_size in (1, 2, 64):
+        parameters = {"MODEL": classifier.path, **scene_layers(scene), "PRECISION": "bf16", "BATCH_SIZE": batch_size,
+                      "OUTPUT": str(tmp_path / f"map{batch_size}.tif"),
+                      "OUTPUT_CONFIDENCE": str(tmp_path / f"confidence{batch_size}.tif")}
+        outputs = run("mrs:classify", parameters, RecordingFeedback())
+        maps[batch_size] = (read_raster(outputs["OUTPUT"]).values, read_raster(outputs["OUTPUT_CONFIDENCE"]).values)
+    for batch_size in (1, 2):
+        assert np.array_equal(maps[batch_size][0], maps[64][0])
+        assert np.array_equal(maps[batch_size][1], maps[64][1], equal_nan=True)
 
 
 def confusion(reference: np.ndarray, mapped: np.ndarray, classes: int) -> np.ndarray:

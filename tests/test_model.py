@@ -255,7 +255,7 @@ def test_a_tiles_last_smaller_batch_is_padded_to_a_power_of_two_without_changing
         expected_index, expected_confidence = one_by_one(tile, valid)
         assert np.array_equal(index, expected_index)
         assert np.allclose(confidence, expected_confidence, atol=1e-5, equal_nan=True)
-    assert sizes == {1, 2, 4, 8, 16, 24}
+    assert sizes == {2, 4, 8, 16, 24}
 
 
 def test_other_runtime_errors_are_not_taken_for_out_of_memory():
