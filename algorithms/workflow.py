@@ -7,19 +7,38 @@ the desktop its model files default to files that outlive QGIS, as the single
 algorithms' do.
 """
 
+import os
 from pathlib import Path
+from typing import Any, Dict, List, Optional
 
-from qgis.core import QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingParameterDefinition
+from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
+                       QgsProcessingModelAlgorithm, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
+from ..model_core.errors import InputError
+from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
+from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
+from ..mrs_qgis_plugin.raster.outputs import claim_outputs
 from .base import GROUPS, ICON_PATH, help_url, tr
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
 MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER": "classifier_model"}
 TEMPORARY_OUTPUT = QgsProcessing.TEMPORARY_OUTPUT
+
+
+def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
+    """The source of a layer value: a layer's, a project layer's (by id or name), or the path given."""
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source.staticValue()
+    if isinstance(value, str) and value:
+        value = QgsProcessingUtils.mapLayerFromString(value, context, False) or value
+    if isinstance(value, QgsMapLayer):
+        value = value.source()
+    return value if isinstance(value, str) and value else None
 
 
 class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
@@ -37,6 +56,48 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+
+    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext):  # noqa: N802
+        """QGIS' checks, then what no single step can see before the first runs: a pair of
+        labelled-pixel parameters given twice or not at all (the steps that read them come last),
+        and an output of one step that is an input of the workflow (classify:LANDCOVER written
+        over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
+        checked = super().checkParameterValues(parameters, context)
+        if not checked[0]:
+            return checked
+        for job in (JOBS["finetune"], JOBS["accuracy"]):
+            problem = spec.labelled_pixels_problem(job, parameters)
+            if problem:
+                return False, problem
+        try:
+            claim_outputs(self._output_files(parameters, context), self._input_layers(parameters, context), distinct={})
+        except InputError as error:
+            return False, str(error)
+        return checked
+
+    def _output_files(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, str]:
+        """The steps' output files given (temporary outputs aside), by the workflow's parameter names."""
+        outputs = {}
+        # qgis_process checks the parameters on the instance the provider made while it loaded,
+        # which could not find its steps and so has no outputs: a new instance has them.
+        steps = self if self.destinationParameterDefinitions() else WorkflowAlgorithm()
+        for definition in steps.destinationParameterDefinitions():
+            value = parameters.get(definition.name())
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue()
+            if isinstance(value, str) and value and value != TEMPORARY_OUTPUT:
+                outputs[definition.name()] = os.path.abspath(os.path.expanduser(value))
+        return outputs
+
+    def _input_layers(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, List[str]]:
+        """The sources of the workflow's input layers, by parameter name."""
+        layers = {}
+        for definition in self.parameterDefinitions():
+            if not definition.isDestination():
+                values = parameters.get(definition.name())
+                sources = (_source(value, context) for value in (values if isinstance(values, list) else [values]))
+                layers[definition.name()] = [source for source in sources if source]
+        return layers
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
         """Runs the steps. An output the run needs but was not given (qgis_process and

@@ -178,6 +178,24 @@ def test_the_workflow_runs_on_the_command_line_with_only_its_own_parameters(scen
     assert "Overall accuracy " in output and "Traceback" not in output
 
 
+def test_the_workflow_on_the_command_line_refuses_a_map_written_over_its_reference_before_any_step(scene, tmp_path):
+    """qgis_process checks a model's parameters on the instance the provider made while it loaded,
+    which knows no steps and so no outputs (red team of 2026-12-04: the map replaced the reference)."""
+    reference = tmp_path / "test.tif"
+    shutil.copy(scene.test, reference)
+    before = reference.read_bytes()
+    result = qgis_process("mrs:workflow", f"--INPUT_HSI={scene.hsi}", f"--INPUT_AUX={scene.lidar}",
+                          f"--LABELS={scene.train}", f"--REFERENCE_LABELS={reference}", "--PRESET=tiny",
+                          "--PRETRAIN_SAMPLES=200", "--PRETRAIN_EPOCHS=1", "--FINETUNE_EPOCHS=1",
+                          f"--pretrain:PRETRAINED={tmp_path / 'pre.safetensors'}",
+                          f"--finetune:CLASSIFIER={tmp_path / 'classifier.safetensors'}",
+                          f"--classify:LANDCOVER={reference}", f"--accuracy:REPORT={tmp_path / 'report.html'}")
+    assert result.returncode != 0
+    assert (f"classify:LANDCOVER: {reference} is the input REFERENCE_LABELS ({reference}); writing it would destroy "
+            "that input. Choose another output file name.") in result.stdout + result.stderr
+    assert reference.read_bytes() == before and [path.name for path in tmp_path.iterdir()] == ["test.tif"]
+
+
 def test_the_command_line_writes_nothing_beside_the_inputs(assessed, scene, tmp_path):
     """qgis_process loads the layers itself, before any plugin code runs; still no .aux.xml appears."""
     fresh = write_test_scene(tmp_path)

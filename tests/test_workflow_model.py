@@ -140,3 +140,47 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
     assert toolbox.sourceFilePath() == str(WORKFLOW)
     assert toolbox.toVariant() == workflow.toVariant()
+
+
+def refused_workflow(tmp_path, **changes) -> str:
+    """The sentence with which mrs:workflow refuses `changes` to a quick run, before any step."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
+                  "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
+                  "pretrain:PRETRAINED": str(outputs / "pretrained.safetensors"),
+                  "finetune:CLASSIFIER": str(outputs / "classifier.safetensors"),
+                  "classify:LANDCOVER": str(outputs / "landcover.tif"), "accuracy:REPORT": str(outputs / "report.html")}
+    parameters.update({name: value(scene) if callable(value) else value for name, value in changes.items()})
+    before = {path: path.read_bytes() for path in scene.directory.iterdir()}
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:workflow", {name: value for name, value in parameters.items() if value is not None})
+    assert {path: path.read_bytes() for path in scene.directory.iterdir()} == before
+    assert list(outputs.iterdir()) == []
+    return str(refused.value).splitlines()[-1]
+
+
+def test_the_workflow_refuses_a_step_s_output_that_is_one_of_its_inputs_before_any_step(workflow, tmp_path):
+    """The map written over the reference labels, which only the accuracy step, run after the
+    classification, would have refused (red team of 2026-12-04: the reference was destroyed)."""
+    message = refused_workflow(tmp_path, **{"classify:LANDCOVER": lambda scene: str(scene.test)})
+    test = tmp_path / "scene" / "test.tif"
+    assert message == (f"classify:LANDCOVER: {test} is the input REFERENCE_LABELS ({test}); writing it would destroy "
+                       "that input. Choose another output file name.")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"REFERENCE_LABELS": None}, "Give either REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS, not neither."),
+    ({"LABELS": None}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+    ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
+     "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
+])
+def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_any_step(workflow, tmp_path, changes,
+                                                                                      message):
+    """Found after hours of pretraining, or not at all (SAMPLES ignored beside LABELS), before."""
+    assert refused_workflow(tmp_path, **changes) == message
