@@ -103,7 +103,10 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
               **figures.to_dict(names)}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
-    _say_if_trained_on(class_map, map_name, reference, grid.grid, labelled, hooks)
+    trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
+    if trained_on:
+        hooks.warning(trained_on)
+        report["warnings"] = [trained_on]
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():
@@ -111,21 +114,24 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     return {**report, "paths": paths}
 
 
-def _say_if_trained_on(class_map: str, map_name: str, reference: LabelSource, grid: Grid,
-                       labelled: LabelledPixels, hooks: Hooks) -> None:
-    """Warns when the reference is the layer the map's classifier was trained on, or when many
-    of its pixels were training pixels (a copy of that layer, the same samples in another format)."""
+def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, grid: Grid,
+                        labelled: LabelledPixels) -> Optional[str]:
+    """The warning for a reference that holds the samples the map's classifier was trained on,
+    or None. A map that carries its training pixels is judged by them (a copy of the labels, the
+    same samples as points, another layer of the same GeoPackage); an older map by the labels'
+    layer its classifier names."""
     unlike = ("these figures say how well it learned them, not how accurate the map is; assess the map on samples "
               "kept apart from training.")
-    if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
-        hooks.warning(f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was "
-                      f"trained on: {unlike}")
-        return
     share = training_pixels.trained_share(read_tag(class_map, "INPUT", training_pixels.TAG), grid,
                                           labelled.rows, labelled.cols)
-    if share is not None and share >= training_pixels.WARN_SHARE:
-        hooks.warning(f"{100 * share:.0f} % of the pixels of the reference '{reference.name}' are pixels the "
-                      f"classifier of '{map_name}' was trained on: {unlike}")
+    if share is not None:
+        return (f"{100 * share:.0f} % of the pixels of the reference '{reference.name}' lie on pixels the "
+                f"classifier of '{map_name}' was trained on: if they are its training samples, {unlike}"
+                ) if share >= training_pixels.WARN_SHARE else None
+    if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
+        return (f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was trained on: "
+                f"{unlike}")
+    return None
 
 
 def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:

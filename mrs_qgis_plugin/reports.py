@@ -40,6 +40,8 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
         out.writerow([])
         for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa"):
             out.writerow([key, report[key]])
+        for warning in report.get("warnings", []):
+            out.writerow(["warning", _cell(warning)])
         out.writerow([])
         out.writerow(["reference \\ map"] + [_cell(item["name"]) for item in report["classes"]])
         for item, row in zip(report["classes"], report["confusion_matrix"]):
@@ -48,7 +50,8 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
 
 _STYLE = ("body{font-family:sans-serif;margin:1em}table{border-collapse:collapse;margin:0.5em 0 1.5em}"
           "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eee}"
-          "td.name,th.name{text-align:left}td.diagonal{background:#dff0d8;font-weight:bold}")
+          "td.name,th.name{text-align:left}td.diagonal{background:#dff0d8;font-weight:bold}"
+          "p.warning{background:#fcf8e3;border:1px solid #e0c36b;padding:4px 8px}")
 
 
 def _row(cells: Sequence[str], header: bool = False, classes: Sequence[str] = ()) -> str:
@@ -68,6 +71,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
     parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
+             *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report.get("warnings", [])),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",
              _row(["Class", "Value", "Reference pixels", "Producer's accuracy %", "User's accuracy %", "F1 %"],

@@ -40,7 +40,7 @@ def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
         found = json.loads(text) if text else None
         keys = np.frombuffer(base64.b64decode(found["keys"]), "<i8")
         geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return None
     inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None
     if inverse is None or not len(keys) or width <= 0 or count < len(keys):
@@ -56,8 +56,9 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
         return None
     a, b, c, d, e, f = found["inverse"]
     x, y = pixel_centres(grid.geotransform, rows, cols)
-    col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
-    inside = (col >= 0) & (col < found["width"]) & (row >= 0)
+    with np.errstate(all="ignore"):  # a tag of another tool may hold absurd numbers
+        col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
+        inside = (col >= 0) & (col < found["width"]) & (row >= 0) & (row < 2 ** 62 / found["width"])
     keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)
     hits = int(np.isin(keys, found["keys"]).sum())
     return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))

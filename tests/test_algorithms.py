@@ -4,6 +4,7 @@ One scene, one pretraining run and one fine-tuning run serve the whole module.
 """
 
 import csv
+import html
 import json
 import math
 import os
@@ -345,7 +346,17 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert [[int(cell) for cell in row[1:]] for row in rows[-7:]] == matrix.tolist()
 
 
-def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classified, tmp_path):
+def trained_on_warning(feedback: RecordingFeedback, classifier, reference: str, map_name: str) -> str:
+    """The warning of an accuracy run whose reference holds every training pixel of `classifier`."""
+    total = int(re.search(r"on (\d+) reference pixels", " ".join(feedback.infos)).group(1))
+    trained = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["trained_pixels"]["count"]
+    assert 0 < trained < total  # a quarter of the samples validated the fine-tuning
+    return (f"{100 * trained / total:.0f} % of the pixels of the reference '{reference}' lie on pixels the classifier "
+            f"of '{map_name}' was trained on: if they are its training samples, these figures say how well it learned "
+            "them, not how accurate the map is; assess the map on samples kept apart from training.")
+
+
+def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {
         "INPUT": classified.results["OUTPUT"],
@@ -359,10 +370,9 @@ def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, class
     assert results["OVERALL_ACCURACY"] == pytest.approx(expected)
     assert "The reference classes were matched to the map's classes by their names." in feedback.infos
     assert (results["OUTPUT_JSON"], results["OUTPUT_CSV"]) == (None, None)
-    # The map's classifier was trained on these points: the figures are said to be no assessment.
-    assert ("The reference 'train_points' holds the samples the classifier of 'landcover' was trained on: these "
-            "figures say how well it learned them, not how accurate the map is; assess the map on samples kept "
-            "apart from training.") in feedback.warnings
+    # The map's classifier was trained on these points (bar a quarter that validated): said, with the share.
+    assert [line for line in feedback.warnings if "trained on" in line] == [trained_on_warning(
+        feedback, classifier, "train_points", "landcover")]
 
 
 def test_accuracy_on_a_copy_of_the_training_samples_says_what_share_was_trained_on(mrs, scene, classifier,
@@ -371,16 +381,32 @@ def test_accuracy_on_a_copy_of_the_training_samples_says_what_share_was_trained_
     scored as the map's accuracy without a word): found by their pixels, not their file."""
     copy = tmp_path / "copy.gpkg"
     shutil.copy(scene.train_points, copy)
+    reports = {name: tmp_path / f"report.{name[7:].lower()}" for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
     feedback = RecordingFeedback()
     run("mrs:accuracy", {"INPUT": classified.results["OUTPUT"], "REFERENCE": str(copy), "REFERENCE_FIELD": "class_id",
+                         **{name: str(path) for name, path in reports.items()}}, feedback)
+    warning = trained_on_warning(feedback, classifier, "copy", "landcover")
+    assert [line for line in feedback.warnings if "trained on" in line] == [warning]
+    # The reports say it too: they are what is passed on.
+    assert json.loads(reports["OUTPUT_JSON"].read_text())["warnings"] == [warning]
+    assert f"<p class='warning'>Warning: {html.escape(warning)}</p>" in reports["OUTPUT_HTML"].read_text()
+    assert ["warning", warning] in list(csv.reader(reports["OUTPUT_CSV"].read_text().splitlines()))
+
+
+def test_a_map_that_carries_its_training_pixels_is_judged_by_them_not_by_the_labels_layer_it_names(
+        mrs, scene, classified, tmp_path):
+    """A sample file named without a layer matches every layer of it by name (red team of
+    2026-12-04: the test points in another layer of the training GeoPackage were said to be the
+    training samples); the pixels tell them apart."""
+    named = tmp_path / "named.tif"
+    gdal.Translate(str(named), classified.results["OUTPUT"])
+    dataset = gdal.Open(str(named), gdal.GA_Update)
+    dataset.SetMetadataItem("MRS_TRAINED_ON", os.path.abspath(str(scene.test)))
+    dataset = None
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(named), "REFERENCE_LABELS": str(scene.test),
                          "OUTPUT_HTML": str(tmp_path / "report.html")}, feedback)
-    total = int(re.search(r"on (\d+) reference pixels", " ".join(feedback.infos)).group(1))
-    trained = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["trained_pixels"]["count"]
-    assert 0 < trained < total  # a quarter of the samples validated the fine-tuning
-    assert [line for line in feedback.warnings if "trained on" in line] == [
-        f"{100 * trained / total:.0f} % of the pixels of the reference 'copy' are pixels the classifier of "
-        "'landcover' was trained on: these figures say how well it learned them, not how accurate the map is; "
-        "assess the map on samples kept apart from training."]
+    assert not any("trained on" in line for line in feedback.warnings)
 
 
 def read_similarity(path: str):

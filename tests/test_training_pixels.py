@@ -35,6 +35,15 @@ def test_a_sample_of_many_training_pixels_estimates_the_share(monkeypatch):
 
 
 @pytest.mark.parametrize("text", [None, "", "not json", '{"keys": "AAAA"}', json.dumps({
-    "geotransform": [0, 0, 0, 0, 0, 0], "width": 40, "count": 1, "keys": "AAAAAAAAAAA="})])
+    "geotransform": [0, 0, 0, 0, 0, 0], "width": 40, "count": 1, "keys": "AAAAAAAAAAA="}),
+    '{"geotransform": [661000, 1, 0, 5101000, 0, -1], "width": Infinity, "count": 5, "keys": "AAAAAAAAAAA="}',
+    '{"geotransform": [661000, 1, 0, 5101000, 0, -1], "width": 40, "count": 1e999, "keys": "AAAAAAAAAAA="}'])
 def test_a_map_without_a_record_or_with_another_tool_s_gets_no_share(text):
     assert training_pixels.trained_share(text, HSI, np.array([1]), np.array([1])) is None
+
+
+def test_a_record_of_absurd_numbers_finds_nothing_and_says_nothing(recwarn):
+    absurd = json.dumps({"geotransform": [1e308, 1e-300, 0, -1e308, 0, 1e-300], "width": 40, "count": 1,
+                         "keys": "AAAAAAAAAAA="})
+    assert training_pixels.trained_share(absurd, HSI, np.array([1, 2]), np.array([1, 2])) == 0.0
+    assert len(recwarn) == 0
