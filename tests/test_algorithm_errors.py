@@ -243,8 +243,9 @@ BAD_INPUTS = {
                    "No pixel has valid values in every layer ('nodata', 'lidar')"),
     "patch_larger_than_raster": ("pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.small_hsi,
                                                                    INPUT_AUX=[b.small_lidar]),
-                                 "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels). "
-                                 "Choose a patch size from 1 to 4."),
+                                 "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels): "
+                                 "every pixel is read with its 5 x 5 neighbourhood. Choose a layer of at least 5 x 5 "
+                                 "pixels."),
     "tile_size_zero": ("classify", lambda b, o: classify(b, o, TILE_SIZE=0),
                        "TILE_SIZE is 0; it must be a whole number from 16 to 8192."),
     "batch_size_negative": ("pretrain", lambda b, o: pretrain(b, o, BATCH_SIZE=-4),

@@ -67,7 +67,8 @@ def check_patch_size(scene: Scene, patch: int, parameter: str = "patch size") ->
     if patch < 1 or patch > min(scene.width, scene.height):
         raise InputError(
             f"The {parameter} {patch} does not fit the hyperspectral layer '{scene.hsi_name}' "
-            f"({scene.width} x {scene.height} pixels). Choose a patch size from 1 to {min(scene.width, scene.height)}."
+            f"({scene.width} x {scene.height} pixels): every pixel is read with its {patch} x {patch} neighbourhood. "
+            f"Choose a layer of at least {patch} x {patch} pixels."
         )
 
 
