@@ -272,7 +272,8 @@ BAD_INPUTS = {
     "model_patch_larger_than_raster": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.small_hsi,
                                                                          INPUT_AUX=[b.small_lidar]),
                                        "The patch size of the model 5 does not fit the hyperspectral layer "
-                                       "'small_hsi' (4 x 4 pixels)."),
+                                       "'small_hsi' (4 x 4 pixels): every pixel is read with its 5 x 5 "
+                                       "neighbourhood. Choose a layer of at least 5 x 5 pixels."),
     "model_not_a_model": ("classify", lambda b, o: classify(b, o, MODEL=b.not_a_model),
                           "MODEL: '{not_a_model}' is not a readable MRS model file; it may be truncated or damaged"),
     "model_pickle": ("classify", lambda b, o: classify(b, o, MODEL=b.pickle),
