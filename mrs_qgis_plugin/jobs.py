@@ -374,6 +374,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
         allowed: Dict[Window, np.ndarray] = {}
+        covered = []
 
         def in_area(tile: Window) -> bool:
             """Whether the tile has pixels in the area (its pixels are kept for `pool.add`); other tiles
@@ -381,6 +382,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             burnt = area.burn(tile)
             if burnt.any():
                 allowed[tile] = burnt
+                covered.append(tile)
             return tile in allowed
 
         for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
@@ -388,6 +390,10 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                                                        needed=in_area if area else None):
             pool.add(tile, index, confidence, allowed.pop(tile, None))
         chosen = pool.choose()
+        if area and not covered:
+            raise InputError(f"MASK: the polygons of '{mask_name or mask_path}' cover no pixel of the hyperspectral "
+                             f"layer '{scene.hsi_name}'{' in the extent' if extent else ''}. Choose polygons over the "
+                             "scene (and check their CRS).")
         if len(chosen) == 0:
             where = " in the extent" if extent else ""
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""

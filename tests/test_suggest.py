@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from qgis.core import QgsProcessingException
 from osgeo import gdal, ogr
 
 from mrs.model_core import model_file
@@ -182,6 +183,19 @@ def test_within_an_extent_and_an_area_the_count_is_kept_and_a_seed_gives_the_sam
     assert ((first.points.cols >= inside_both_cols[0]) & (first.points.cols < inside_both_cols[1])).all()
     assert (first.points.rows.tolist(), first.points.cols.tolist(), first.points.records) == (
         again.points.rows.tolist(), again.points.cols.tolist(), again.points.records)
+
+
+def test_polygons_that_cover_no_pixel_of_the_scene_are_said_to_be_so(trained, tmp_path):
+    """Not "no pixel inside the polygons is valid", which points at the layers' nodata (red team)."""
+    x0, y0 = ORIGIN
+    area = write_vector(tmp_path / "elsewhere.gpkg", [(box_wkt(x0 + 500, y0 - 40, x0 + 520, y0 - 20), {})], {})
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "MASK": str(area),
+                            "OUTPUT": str(tmp_path / "points.gpkg")})
+    assert str(refused.value).splitlines()[-1] == (
+        "MASK: the polygons of 'elsewhere' cover no pixel of the hyperspectral layer 'hsi'. Choose polygons over the "
+        "scene (and check their CRS).")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["elsewhere.gpkg"]
 
 
 def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(trained, tmp_path):
