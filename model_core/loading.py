@@ -103,10 +103,13 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
     if difference is None:
         return
     band, model_nm, layer_nm = difference
+    advice = ("Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."
+              if wavelength_difference(trained, [value * 1000 for value in wavelengths]) is None else
+              "Use a raster of the sensor and bands the model was trained on.")
     raise ModelFileError(
         f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral layer "
         f"'{layer}' has its bands at {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm (band {band}: {model_nm:.1f} nm "
-        f"against {layer_nm:.1f} nm). Use a raster of the sensor and bands the model was trained on.")
+        f"against {layer_nm:.1f} nm). {advice}")
 
 
 def _parse(metadata: Mapping[str, Any], path: str, what: str, layer_hsi: Optional[int], layer_aux: Optional[int]):

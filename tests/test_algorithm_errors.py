@@ -136,6 +136,11 @@ def bad(mrs, tmp_path_factory):
     swir = np.linspace(1000.0, 2485.0, N_HSI)
     b.swir = write_raster(folder / "swir.tif", hsi, geotransform, crs="EPSG:32632",
                           band_metadata=[{"wavelength": f"{nm:.1f}", "wavelength_units": "nm"} for nm in swir])
+    scene_hsi = gdal.Open(str(scene.hsi))
+    trained_nm = [float(scene_hsi.GetRasterBand(i + 1).GetMetadataItem("wavelength")) for i in range(N_HSI)]
+    b.micrometres = write_raster(folder / "micrometres.tif", hsi, geotransform, crs="EPSG:32632",
+                                 band_metadata=[{"wavelength": f"{nm / 1000:.4f}", "wavelength_units": "nm"}
+                                                for nm in trained_nm])
     complex_sar = gdal.GetDriverByName("GTiff").Create(str(folder / "slc.tif"), 48, 48, 1, gdal.GDT_CFloat32)
     complex_sar.SetGeoTransform(geotransform)
     complex_sar.SetProjection(projection)
@@ -353,6 +358,9 @@ BAD_INPUTS = {
         "classify", lambda b, o: classify(b, o, INPUT_HSI=b.swir),
         "MODEL: '{classifier}' was trained on bands at 415-985 nm, but the hyperspectral layer 'swir' has its bands "
         "at 1000-2485 nm (band "),
+    "micrometres_said_to_be_nm": (
+        "classify", lambda b, o: classify(b, o, INPUT_HSI=b.micrometres),
+        "nm). Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."),
     "pretrained_wavelengths_unlike_the_layers": (
         "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained, INPUT_HSI=b.swir),
         "PRETRAINED: '{pretrained}' was trained on bands at 415-985 nm, but the hyperspectral layer 'swir' has"),

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException
 from osgeo import gdal, ogr
+from qgis.core import QgsProcessingException
 
 from mrs.model_core import model_file
 from mrs.mrs_qgis_plugin.raster.grid import Window
