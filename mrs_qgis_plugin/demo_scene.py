@@ -27,6 +27,9 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
                          "choose a new or empty folder.")
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new or empty folder.")
+    if os.path.islink(folder) and not os.path.exists(folder):
+        raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new or "
+                         "empty folder.")
     created = not os.path.exists(folder)
     try:
         os.makedirs(folder, exist_ok=True)

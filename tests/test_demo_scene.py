@@ -58,11 +58,15 @@ def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
                      "choose a folder you can write to."),
     ("read-only", "OUTPUT: the folder {folder} cannot be created or written (Read-only file system); "
                   "choose a folder you can write to."),
+    ("a dangling link", "OUTPUT: {folder} is a link to {folder}-gone, which does not exist; choose a new or empty "
+                        "folder."),
 ])
 def test_a_folder_that_cannot_be_made_or_written_is_one_sentence(provider, tmp_path, monkeypatch, where, message):
     (tmp_path / "notes.txt").write_text("an analyst's file")
     folder = {"a file": tmp_path / "notes.txt", "under a file": tmp_path / "notes.txt" / "scene",
-              "read-only": tmp_path / "scene"}[where]
+              "read-only": tmp_path / "scene", "a dangling link": tmp_path / "link"}[where]
+    if where == "a dangling link":
+        folder.symlink_to(f"{folder}-gone")
     if where == "read-only":  # the tests run as root, whom permissions do not stop
         def refused(*_args, **_kwargs):
             raise OSError(30, "Read-only file system")
@@ -71,7 +75,7 @@ def test_a_folder_that_cannot_be_made_or_written_is_one_sentence(provider, tmp_p
         run("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "OUTPUT": str(folder)})
     assert str(raised.value).splitlines()[-1] == message.format(folder=folder)
     assert (tmp_path / "notes.txt").read_text() == "an analyst's file"
-    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["notes.txt"] + (["link"] * folder.is_symlink()))
 
 
 def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
