@@ -28,6 +28,8 @@ WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "
 # Model outputs of the workflow that are model files, and the file name each defaults to.
 MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER": "classifier_model"}
 TEMPORARY_OUTPUT = QgsProcessing.TEMPORARY_OUTPUT
+LAYER_TYPES = ("raster", "multilayer", "source", "vector")
+"""Processing's type names of the workflow's layer parameters."""
 
 
 def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
@@ -93,7 +95,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """The sources of the workflow's input layers, by parameter name."""
         layers = {}
         for definition in self.parameterDefinitions():
-            if not definition.isDestination():
+            if definition.type() in LAYER_TYPES:
                 values = parameters.get(definition.name())
                 sources = (_source(value, context) for value in (values if isinstance(values, list) else [values]))
                 layers[definition.name()] = [source for source in sources if source]
