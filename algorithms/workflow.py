@@ -7,7 +7,6 @@ the desktop its model files default to files that outlive QGIS, as the single
 algorithms' do.
 """
 
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -21,7 +20,8 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
-from ..mrs_qgis_plugin.raster.outputs import claim_outputs
+from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
+                                              refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, help_url, tr
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -72,13 +72,16 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if problem:
                 return False, problem
         try:
-            claim_outputs(self._output_files(parameters, context), self._input_layers(parameters, context), distinct={})
+            outputs = self._output_files(parameters)
+            refuse_shared_outputs(outputs)
+            claim_outputs(outputs, self._input_layers(parameters, context), distinct={})
         except InputError as error:
             return False, str(error)
         return checked
 
-    def _output_files(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, str]:
-        """The steps' output files given (temporary outputs aside), by the workflow's parameter names."""
+    def _output_files(self, parameters: Dict[str, Any]) -> Dict[str, str]:
+        """The steps' output files given (temporary outputs aside), by the workflow's parameter
+        names, each checked as its step will check it (extension, folder), before the first step."""
         outputs = {}
         # qgis_process checks the parameters on the instance the provider made while it loaded,
         # which could not find its steps and so has no outputs: a new instance has them.
@@ -88,7 +91,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if isinstance(value, QgsProcessingOutputLayerDefinition):
                 value = value.sink.staticValue()
             if isinstance(value, str) and value and value != TEMPORARY_OUTPUT:
-                outputs[definition.name()] = os.path.abspath(os.path.expanduser(value))
+                extension = definition.defaultFileExtension()
+                extensions = GEOTIFF_EXTENSIONS if extension == "tif" else (f".{extension}",)
+                outputs[definition.name()] = check_output_path(value, definition.name(), extensions)
         return outputs
 
     def _input_layers(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, List[str]]:

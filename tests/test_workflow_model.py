@@ -174,6 +174,23 @@ def test_the_workflow_refuses_a_step_s_output_that_is_one_of_its_inputs_before_a
                        "that input. Choose another output file name.")
 
 
+@pytest.mark.parametrize("output, path, message", [
+    ("finetune:CLASSIFIER", "pretrained.safetensors",
+     "pretrain:PRETRAINED: {outputs}/pretrained.safetensors would take the place of finetune:CLASSIFIER "
+     "{outputs}/pretrained.safetensors or of its side files; choose another name."),
+    ("accuracy:REPORT", "missing/report.html",
+     "accuracy:REPORT: the folder {outputs}/missing does not exist; choose an existing folder."),
+    ("accuracy:REPORT", "report.json", "accuracy:REPORT: {outputs}/report.json does not end in .html; give a name "
+                                       "ending in .html."),
+])
+def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_one_file_before_any_step(
+        workflow, tmp_path, output, path, message):
+    """Found by the step that writes it, after the steps before it (red team of 2026-12-04: the
+    classifier written over the pretrained model, after the pretraining)."""
+    outputs = tmp_path / "outputs"
+    assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"REFERENCE_LABELS": None}, "Give either REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS, not neither."),
     ({"LABELS": None}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),

@@ -84,6 +84,19 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
+def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mapping[str, str]] = None) -> None:
+    """Refuse two outputs of one run that are one file, or one of which is the other's side file
+    (a GeoTIFF's style or statistics), naming both; `described` says what an output is, where its
+    parameter name alone would not."""
+    described = described or {}
+    named = list(outputs.items())
+    for index, (second, second_path) in enumerate(named):
+        for first, first_path in named[:index]:
+            if any(_same_file(one, other) for one in files_written(first_path) for other in files_written(second_path)):
+                raise InputError(f"{second}: {second_path} would take the place of {described.get(first, first)} "
+                                 f"{first_path} or of its side files; choose another name.")
+
+
 def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> None:
     """Refuse a layer given twice (the same file and layer, however spelled): as an auxiliary
     layer twice, as the map and its own reference, as a scene and a further scene."""

@@ -1,7 +1,6 @@
 """Prediction over a whole scene, tile by tile, into a class map and a confidence raster."""
 
 import numbers
-import os
 from contextlib import ExitStack
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -14,7 +13,7 @@ from ...model_core.names import plural
 from .classes import ClassInfo
 from . import TILE_SIZE
 from .grid import Window, tiles
-from .outputs import check_output_path
+from .outputs import check_output_path, refuse_shared_outputs
 from .sources import Scene
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster
 
@@ -69,11 +68,7 @@ def _check_outputs(out_class: str, out_conf: Optional[str], class_param: str, co
     if not out_conf:
         return class_path, None
     conf_path = check_output_path(out_conf, conf_param)
-    if os.path.splitext(conf_path)[0] == os.path.splitext(class_path)[0]:
-        raise InputError(
-            f"{conf_param}: {conf_path} would take the place of the class map {class_path} or of its style; "
-            "choose another name."
-        )
+    refuse_shared_outputs({class_param: class_path, conf_param: conf_path}, {class_param: "the class map"})
     return class_path, conf_path
 
 
