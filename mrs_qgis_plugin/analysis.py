@@ -104,9 +104,9 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
-    if trained_on:
-        hooks.warning(trained_on)
-        report["warnings"] = [trained_on]
+    report["warnings"] = [trained_on] if trained_on else []
+    for warning in report["warnings"]:
+        hooks.warning(warning)
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():

@@ -40,7 +40,7 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
         out.writerow([])
         for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa"):
             out.writerow([key, report[key]])
-        for warning in report.get("warnings", []):
+        for warning in report["warnings"]:
             out.writerow(["warning", _cell(warning)])
         out.writerow([])
         out.writerow(["reference \\ map"] + [_cell(item["name"]) for item in report["classes"]])
@@ -71,7 +71,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
     parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
-             *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report.get("warnings", [])),
+             *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",
              _row(["Class", "Value", "Reference pixels", "Producer's accuracy %", "User's accuracy %", "F1 %"],

@@ -328,6 +328,7 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert {name: results[name] for name in outputs} == outputs
 
     report = json.loads(Path(outputs["OUTPUT_JSON"]).read_text())
+    assert report["warnings"] == []  # the key is there for scripts, empty when nothing is to be said
     assert report["confusion_matrix"] == matrix.tolist()
     assert [item["name"] for item in report["classes"]] == CLASS_NAMES
     assert [item["producers_accuracy"] for item in report["classes"]] == pytest.approx(producers.tolist())
