@@ -256,7 +256,9 @@ def labelled_pixels_problem(job: Job, values: Mapping[str, Any]) -> Optional[str
     vector, field, raster = job.labelled_pixels
     has_vector, has_raster = is_given(values.get(vector)), is_given(values.get(raster))
     if has_vector == has_raster:
-        return f"Give either {vector} (with {field}) or {raster}, not {'both' if has_vector else 'neither'}."
+        if has_vector:
+            return f"Give either {vector} (with {field}) or {raster}, not both."
+        return f"Give {vector} (with {field}) or {raster}: neither is given."
     if has_vector and not is_given(values.get(field)):
         return f"{field} is empty: choose the field of {vector} that holds the class of each feature."
     return None

@@ -174,7 +174,7 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
       "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
      ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH; see bin/mrs pretrain --help for its "
                                      "parameters."),
-     ("finetune", {}, 1, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+     ("finetune", {}, 1, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
      ("pretrain", {"INPUT_HSI": "missing.tif"}, 1,
       "The hyperspectral layer 'missing': the file missing.tif does not exist. Check the path")],
 )

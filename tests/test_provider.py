@@ -179,7 +179,7 @@ def test_the_device_is_checked_before_the_run(provider, tiny_rasters, tmp_path, 
     [
         ({"LABELS": "labels"}, None),
         ({"SAMPLES": "points", "CLASS_FIELD": "class_id"}, None),
-        ({}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+        ({}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
         (
             {"SAMPLES": "points", "CLASS_FIELD": "class_id", "LABELS": "labels"},
             "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both.",
@@ -221,7 +221,7 @@ def test_accuracy_takes_exactly_one_reference(provider, tiny_rasters, tmp_path):
     hsi, _ = tiny_rasters
     accuracy = QgsApplication.processingRegistry().algorithmById("mrs:accuracy")
     ok, message = accuracy.checkParameterValues({"INPUT": hsi}, QgsProcessingContext())
-    assert (ok, message) == (False, "Give either REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS, not neither.")
+    assert (ok, message) == (False, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given.")
     parameters = {"INPUT": hsi, "REFERENCE_LABELS": hsi, "OUTPUT_HTML": str(tmp_path / "report.html")}
     ok, message = accuracy.checkParameterValues(parameters, QgsProcessingContext())
     assert (ok, message) == (True, "")

@@ -192,8 +192,8 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"REFERENCE_LABELS": None}, "Give either REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS, not neither."),
-    ({"LABELS": None}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not neither."),
+    ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
+    ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
      "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
 ])
