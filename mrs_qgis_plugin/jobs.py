@@ -22,7 +22,7 @@ from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
-from ..model_core.names import Names
+from ..model_core.names import Names, plural
 from ..model_core.preprocessing import Normalizer, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
@@ -401,10 +401,10 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                              "Choose an extent or area where the layers have data.")
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
     if len(chosen) < count:
-        hooks.log(f"Only {len(chosen)} pixels at least {min_distance:g} pixels apart could be found for the "
-                  f"{count} asked for; lower MIN_DISTANCE for more.")
-    hooks.log(f"Wrote {len(chosen)} suggested points to {output}: confidence from {chosen.confidence.min():.3f} "
-              f"to {chosen.confidence.max():.3f}. Fill in their '{_class_field(metadata).name}' field and add them "
-              "to the training samples.")
+        hooks.log(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be found "
+                  f"for the {count} asked for; lower MIN_DISTANCE for more.")
+    hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence from "
+              f"{chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}. Fill in their "
+              f"'{_class_field(metadata).name}' field and add them to the training samples.")
     return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,
             "confidence": chosen.confidence, "index": chosen.index}

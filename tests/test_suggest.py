@@ -185,6 +185,14 @@ def test_within_an_extent_and_an_area_the_count_is_kept_and_a_seed_gives_the_sam
         again.points.rows.tolist(), again.points.cols.tolist(), again.points.records)
 
 
+def test_a_distance_wider_than_the_scene_gives_one_point_and_says_so(trained, tmp_path):
+    done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000)
+    assert done.results["COUNT"] == 1
+    assert ("Only 1 pixel at least 1000 pixels apart could be found for the 5 asked for; lower MIN_DISTANCE for more."
+            in done.log)
+    assert any(line.startswith("Wrote 1 suggested point to ") for line in done.log)
+
+
 def test_polygons_that_cover_no_pixel_of_the_scene_are_said_to_be_so(trained, tmp_path):
     """Not "no pixel inside the polygons is valid", which points at the layers' nodata (red team)."""
     x0, y0 = ORIGIN
