@@ -209,8 +209,9 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
         if parameter.optional or parameter.default is not None:
             return None
         if parameter.kind in DESTINATIONS:
-            return (f"{parameter.name} ({parameter.description}) has no value; give the file to write "
-                    f"(--{parameter.name}=file).") if destinations_required else None
+            what = "folder" if parameter.kind == FOLDER_OUT else "file"
+            return (f"{parameter.name} ({parameter.description}) has no value; give the {what} to write "
+                    f"(--{parameter.name}={what}).") if destinations_required else None
         if parameter.kind == RASTERS:
             return (f"{parameter.name} ({parameter.description}) needs at least 1 layer; "
                     f"add one (on the command line: --{parameter.name}=file.tif).")

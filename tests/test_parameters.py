@@ -90,3 +90,11 @@ def test_the_largest_seed_a_dialog_holds_is_kept_exactly(scene, tmp_path):
     run("mrs:finetune", {**scene_layers(scene), "LABELS": str(scene.train), **QUICK_FINETUNE, "EPOCHS": 1,
                          "VALIDATION_FRACTION": 0, "SEED": 2 ** 31 - 1, "OUTPUT": output})
     assert model_file.read_metadata(output, [model_file.CLASSIFIER])["training"]["settings"]["seed"] == 2 ** 31 - 1
+
+
+@pytest.mark.parametrize("job, message", [
+    ("demoscene", "OUTPUT (Scene folder) has no value; give the folder to write (--OUTPUT=folder)."),
+    ("pretrain", "OUTPUT (Pretrained model) has no value; give the file to write (--OUTPUT=file)."),
+])
+def test_an_output_left_empty_on_the_command_line_is_asked_for_as_what_it_is(job, message):
+    assert spec.problem(JOBS[job].parameter("OUTPUT"), "", destinations_required=True) == message
