@@ -204,6 +204,35 @@ def test_label_raster_without_labels_is_an_error(tmp_path, scene):
         labels_from_raster(scene, path, "empty")
 
 
+def _warned(call):
+    warnings = []
+    call(Hooks(warn=warnings.append))
+    return warnings
+
+
+def test_an_image_given_as_labels_warns_that_every_value_became_a_class(tmp_path, scene):
+    intensities = (np.arange(HEIGHT * WIDTH) % 96 + 1).reshape(HEIGHT, WIDTH).astype(np.uint16)
+    path = write_raster(tmp_path / "intensity.tif", intensities)
+    warnings = _warned(lambda hooks: labels_from_raster(scene, path, "intensity", hooks))
+    assert warnings == ["'intensity' holds 96 classes, more than a land-cover legend has: every value is learnt "
+                        "as a class. If the values are identifiers or image values, choose the layer or field "
+                        "that holds the classes."]
+
+
+def test_a_field_of_feature_ids_warns_that_most_classes_have_one_pixel(tmp_path, scene):
+    path = _points(tmp_path, [((row, row), {"class": row + 1}) for row in range(10)])
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "points", hooks))
+    assert len(warnings) == 1 and warnings[0].startswith("'points' has a single labelled pixel in 10 of its 10 classes")
+
+
+@pytest.mark.parametrize("classes, per_class", [(50, 3), (12, 2), (9, 1)])
+def test_ordinary_labels_do_not_warn(tmp_path, scene, classes, per_class):
+    values = np.zeros(HEIGHT * WIDTH, np.uint8)
+    values[:classes * per_class] = np.repeat(np.arange(1, classes + 1), per_class)
+    path = write_raster(tmp_path / "labels.tif", values.reshape(HEIGHT, WIDTH))
+    assert _warned(lambda hooks: labels_from_raster(scene, path, "labels", hooks)) == []
+
+
 def _labels(counts):
     values = np.concatenate([np.full(n, value) for value, n in counts.items()]).astype(np.int64)
     positions = np.arange(len(values), dtype=np.int64)

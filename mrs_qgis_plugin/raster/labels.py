@@ -1,6 +1,7 @@
 """Labelled pixels of the HSI grid, as the vector and raster readers give them, and their split."""
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -35,6 +36,25 @@ class LabelledPixels:
         """The pixels at the given (sorted) indices, with the same classes."""
         return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes,
                               self.named_by_text)
+
+
+MANY_CLASSES = 50
+"""More classes than a land-cover legend has (CORINE's most detailed level has 44)."""
+
+
+def doubtful_classes(layer_name: str, counts: np.ndarray) -> Optional[str]:
+    """A warning when the samples' values look like identifiers or image values rather than
+    classes (a field of feature ids, an intensity raster): very many classes, or most of ten
+    or more classes with a single pixel; None otherwise."""
+    singles = int(np.count_nonzero(counts == 1))
+    if len(counts) > MANY_CLASSES:
+        what = f"holds {len(counts)} classes, more than a land-cover legend has"
+    elif len(counts) >= 10 and 2 * singles > len(counts):
+        what = f"has a single labelled pixel in {singles} of its {len(counts)} classes"
+    else:
+        return None
+    return (f"'{layer_name}' {what}: every value is learnt as a class. If the values are identifiers or "
+            "image values, choose the layer or field that holds the classes.")
 
 
 def too_large_message(what: str, value: float) -> str:
@@ -81,7 +101,8 @@ def labelled_pixels(
     if not valid.all():
         hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in the rasters; they are left out.")
     rows, cols, values = rows[valid], cols[valid], values[valid]
-    present = np.unique(values).tolist()
+    present, counts = np.unique(values, return_counts=True)
+    present = present.tolist()
     class_names = [names.get(value) or str(value) for value in present]
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
@@ -91,6 +112,9 @@ def labelled_pixels(
             "at least two classes are needed. Add samples of other classes, or choose the field that holds the classes."
         )
     hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
+    doubt = doubtful_classes(layer_name, counts)
+    if doubt:
+        hooks.warning(doubt)
     return LabelledPixels(rows, cols, values, classes, named_by_text)
 
 
