@@ -245,7 +245,8 @@ BAD_INPUTS = {
                                  "class (1 for training, 1 for validation). Add samples of this class, or set the "
                                  "validation fraction to 0."),
     "all_nodata": ("pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.nodata),
-                   "No pixel has valid values in every layer ('nodata', 'lidar')"),
+                   "No pixel has valid values in every layer, as there is no valid value (nodata, NaN or "
+                   "infinite at every pixel) in any band of 'nodata'."),
     "patch_larger_than_raster": ("pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.small_hsi,
                                                                    INPUT_AUX=[b.small_lidar]),
                                  "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels): "

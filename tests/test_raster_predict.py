@@ -173,8 +173,26 @@ def test_a_map_without_a_valid_pixel_is_written_whole_and_said_to_hold_only_noda
 
     assert (summary["classified_pixels"], summary["nodata_pixels"]) == (0, 25)
     np.testing.assert_array_equal(read_raster(out / "map.tif").values, np.zeros((5, 5)))
-    assert lines[-1] == ("No pixel of the map has data in every one of 'hsi', so the map holds only nodata. "
-                         "Check the nodata values of the layers, and that the extent covers their data.")
+    assert lines[-1] == ("The map holds only nodata: no pixel has valid values in every layer ('hsi'): each is "
+                         "nodata, NaN or infinite in at least one of them, or lies outside one of them. Check the "
+                         "nodata values of the layers and that the extent covers their data.")
+
+
+def test_a_map_without_a_valid_pixel_names_the_band_that_has_none(tmp_path, out):
+    data = np.ones((BANDS, HEIGHT, WIDTH), np.float32)
+    data[1] = np.nan
+    path = str(tmp_path / "hsi_nan_band.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(path, WIDTH, HEIGHT, BANDS, gdal.GDT_Float32)
+    ds.SetGeoTransform(GEOTRANSFORM)
+    ds.WriteArray(data)
+    ds = None
+    lines = []
+    with Scene.open(RasterInput(path, "hsi_nan_band"), []) as scene:
+        predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 8, Hooks(log=lines.append))
+    assert lines[-1] == ("The map holds only nodata: no pixel has valid values in every layer, as there is no valid "
+                         "value (nodata, NaN or infinite at every pixel) in band 2 of 'hsi_nan_band'. Repair the band: "
+                         "the classifier needs every band it was trained on.")
+    assert sorted(os.listdir(tmp_path)) == ["hsi_nan_band.tif", out.name]
 
 
 def test_a_map_with_valid_pixels_says_nothing_of_nodata_only(scene, out):

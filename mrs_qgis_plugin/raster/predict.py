@@ -15,6 +15,7 @@ from . import TILE_SIZE
 from .grid import Window, tiles
 from .outputs import check_output_path, refuse_shared_outputs
 from .sources import Scene
+from .stats import no_valid_pixel_message
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
@@ -202,6 +203,7 @@ def predict_scene(
     }
     hooks.log(f"Wrote {class_path}: {summary['classified_pixels']} pixels classified, {summary['nodata_pixels']} no data.")
     if not summary["classified_pixels"]:
-        hooks.warning(f"No pixel of the map has data in every one of {scene.layer_names}, so the map holds "
-                      "only nodata. Check the nodata values of the layers, and that the extent covers their data.")
+        hooks.warning(no_valid_pixel_message(
+            scene, "The map holds only nodata: no pixel has valid values in every layer",
+            "that the extent covers their data", "Repair the band: the classifier needs every band it was trained on"))
     return summary

@@ -72,6 +72,12 @@ class _Source:
             mask = self._dataset.GetRasterBand(self.bands[0]).GetMaskBand().ReadAsArray(*window)
             valid &= mask > 0
 
+    def empty_bands(self) -> list[int]:
+        """The numbers of the data bands without a single valid value (nodata, NaN or infinite
+        everywhere), by GDAL's exact minimum and maximum: it reads each band once and writes nothing."""
+        return [number for number in self.bands
+                if read_call(self._original.GetRasterBand(number).ComputeRasterMinMax, False)[0] is None]
+
     def coverage(self, window: Window) -> tuple[int, float]:
         """GDAL's data coverage status flags of the window in the first data band, and the
         percentage it knows to hold data; "may hold data" when GDAL cannot tell (a VRT whose
@@ -202,6 +208,19 @@ class Scene:
     def layer_names(self) -> str:
         """The input layers for messages: 'hsi', 'dsm'."""
         return ", ".join(f"'{name}'" for name in [self.hsi_name, *self.aux_names])
+
+    def empty_bands(self) -> tuple[list[str], list[str]]:
+        """The layers without a single valid value in any band (nodata, NaN or infinite
+        everywhere), and the bands without one in the other layers ("band 5 of 'hsi'").
+        Reads every band: for explaining an input without a valid pixel, not for every run."""
+        layers, bands = [], []
+        for source in self._sources:
+            numbers = source.empty_bands()
+            if len(numbers) == len(source.bands):
+                layers.append(f"'{source.name}'")
+            elif numbers:
+                bands.append(f"band{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} of '{source.name}'")
+        return layers, bands
 
     def holds_data(self, window: Window) -> bool:
         """False when GDAL knows, without reading, that the hyperspectral layer has no data

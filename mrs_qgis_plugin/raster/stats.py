@@ -90,11 +90,23 @@ class BlockWalker:
 
 
 def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
-    return InputError(
-        f"No pixel{where} has valid values in every layer ({scene.layer_names}): each is nodata, NaN or "
-        "infinite in at least one of them, or lies outside one of them. Check the nodata values of the "
-        "layers and that they cover the same area."
-    )
+    return InputError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"))
+
+
+def no_valid_pixel_message(scene: Scene, start: str, advice: str = "that they cover the same area",
+                           band_advice: str = "Repair the band, or leave it out of the layer") -> str:
+    """`start` (that no pixel has valid values in every layer) and why: the layers or bands
+    without a single valid value when there are some, else what usually causes it and the
+    `advice` to check."""
+    layers, bands = scene.empty_bands()
+    nowhere = "as there is no valid value (nodata, NaN or infinite at every pixel) in"
+    if layers:
+        return (f"{start}, {nowhere} any band of {' or '.join(layers)}. Check the nodata value of that layer, "
+                "or choose one with data.")
+    if bands:
+        return f"{start}, {nowhere} {' or '.join(bands)}. {band_advice}."
+    return (f"{start} ({scene.layer_names}): each is nodata, NaN or infinite in at least one of them, or lies "
+            f"outside one of them. Check the nodata values of the layers and {advice}.")
 
 
 def sample_valid_pixels(
