@@ -344,7 +344,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         A layer OGR cannot read as it is (a memory layer, a selection, a filtered
         layer, a web service) is first copied into a temporary GeoPackage.
         """
-        from ..mrs_qgis_plugin.runs import VectorInput
+        from ..mrs_qgis_plugin.runs import VectorInput, file_layer_name
 
         layer = self.parameterAsVectorLayer(parameters, name, context)
         if layer is None or not layer.isValid():
@@ -352,4 +352,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
-        return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, layer.name())
+        name = layer.name()
+        if name == Path(layer.source().split("|")[0]).stem:
+            name = file_layer_name(layer.source())  # qgis_process names 'multi.gpkg|layername=x' 'multi'
+        return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, name)

@@ -15,12 +15,12 @@ heat map of redundancy), and torch only for a run.
 
 import re
 import sys
-from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
 from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec
 from .job_parameters import JOBS
+from .runs import file_layer_name
 from .terminal import TerminalReport, is_first_process, rank
 
 PROGRAM = "bin/mrs"
@@ -38,11 +38,6 @@ VALUE_HINTS = {
 
 class UsageError(Exception):
     """A command line that names no job, or a parameter the job does not have."""
-
-
-def layer_name(path: str) -> str:
-    """The name QGIS gives a layer loaded from a file: the file name without its extension."""
-    return Path(path.split("|")[0]).stem or path
 
 
 def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
@@ -92,7 +87,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     if known != 0:
         raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
     source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{layer_name(hsi_path)}'").GetProjection())
+    target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{file_layer_name(hsi_path)}'").GetProjection())
     if target is None or source.IsSame(target):
         return xmin, ymin, xmax, ymax
     return tuple(osr.CoordinateTransformation(source, target).TransformBounds(xmin, ymin, xmax, ymax, 21))
@@ -107,7 +102,7 @@ def raster_input(parameter: str, path: str) -> Any:
     problem = variables_problem(path, f"{parameter}: '{path}'")
     if problem:
         raise InputError(problem)
-    return RasterInput(path, layer_name(path))
+    return RasterInput(path, file_layer_name(path))
 
 
 def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
@@ -131,7 +126,7 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
         elif parameter.kind == spec.RASTERS:
             values[parameter.name] = [raster_input(parameter.name, path) for path in text]
         elif parameter.kind == spec.VECTOR:
-            values[parameter.name] = VectorInput(text, layer_name(text))
+            values[parameter.name] = VectorInput(text, file_layer_name(text))
         elif parameter.kind == spec.EXTENT:
             values[parameter.name] = extent_of(text, given["INPUT_HSI"])
         else:

@@ -11,6 +11,7 @@ functions only.
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from ..model_core.hooks import Hooks
@@ -24,6 +25,15 @@ class VectorInput:
 
     path: str
     name: str
+
+
+def file_layer_name(source: str) -> str:
+    """The name of a layer loaded from a file: the layer a source names ('file.gpkg|layername=x'
+    gives 'x', as QGIS's browser shows one layer of a GeoPackage), else the file name without
+    its extension."""
+    path, *options = source.split("|")
+    named = [option.split("=", 1)[1] for option in options if option.startswith("layername=")]
+    return named[0] if named and named[0] else (Path(path).stem or source)
 
 
 def available_cores() -> int:

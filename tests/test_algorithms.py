@@ -394,6 +394,19 @@ def test_accuracy_on_a_copy_of_the_training_samples_says_what_share_was_trained_
     assert ["warning", warning] in list(csv.reader(reports["OUTPUT_CSV"].read_text().splitlines()))
 
 
+def test_a_reference_given_as_one_layer_of_a_geopackage_is_named_by_that_layer(mrs, scene, classifier, classified,
+                                                                              tmp_path):
+    """qgis_process names 'multi.gpkg|layername=decoy_train' after its file, 'multi' (red team of
+    2026-12-04): the messages name the layer, as the Browser does."""
+    multi = tmp_path / "multi.gpkg"
+    gdal.VectorTranslate(str(multi), str(scene.train_points), layerName="decoy_train")
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": classified.results["OUTPUT"], "REFERENCE": f"{multi}|layername=decoy_train",
+                         "REFERENCE_FIELD": "class_id", "OUTPUT_HTML": str(tmp_path / "report.html")}, feedback)
+    assert [line for line in feedback.warnings if "trained on" in line] == [trained_on_warning(
+        feedback, classifier, "decoy_train", "landcover")]
+
+
 def test_a_map_that_carries_its_training_pixels_is_judged_by_them_not_by_the_labels_layer_it_names(
         mrs, scene, classified, tmp_path):
     """A sample file named without a layer matches every layer of it by name (red team of

@@ -3,6 +3,7 @@
 import pytest
 
 from mrs.mrs_qgis_plugin.jobs import LabelSource, same_layer
+from mrs.mrs_qgis_plugin.runs import file_layer_name
 
 
 @pytest.mark.parametrize("first, second, same", [
@@ -22,3 +23,14 @@ def test_a_label_source_is_named_by_its_absolute_path_and_layer(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert LabelSource("l", raster_path="labels.tif").source() == str(tmp_path / "labels.tif")
     assert LabelSource("v", vector_path="points.gpkg|layername=a").source() == f"{tmp_path / 'points.gpkg'}|layername=a"
+
+
+@pytest.mark.parametrize("source, name", [
+    ("/d/train.gpkg|layername=decoy_train", "decoy_train"),
+    ("/d/train.gpkg|layerid=0|layername=points|subset=\"class\" > 1", "points"),
+    ("/d/train.gpkg", "train"),
+    ("/d/train.gpkg|layername=", "train"),
+    ("labels.tif", "labels"),
+])
+def test_a_layer_from_a_file_is_named_by_the_layer_it_names_else_by_the_file(source, name):
+    assert file_layer_name(source) == name
