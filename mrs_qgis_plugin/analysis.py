@@ -84,7 +84,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
         labelled = reference.read(grid, hooks.sub(0.0, 0.5))
-        mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0))
+        # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
+        mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}

@@ -45,7 +45,8 @@ def write_raster(
     if data.ndim == 2:
         data = data[None]
     gdal_type = gdal.GetDataTypeByName(
-        {"float32": "Float32", "float64": "Float64", "int16": "Int16", "uint8": "Byte", "int32": "Int32", "uint16": "UInt16"}[
+        {"float32": "Float32", "float64": "Float64", "int16": "Int16", "uint8": "Byte", "int32": "Int32", "uint16": "UInt16",
+         "uint32": "UInt32"}[
             data.dtype.name
         ]
     )

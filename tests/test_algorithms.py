@@ -357,6 +357,20 @@ def trained_on_warning(feedback: RecordingFeedback, classifier, reference: str, 
             "them, not how accurate the map is; assess the map on samples kept apart from training.")
 
 
+def test_accuracy_keeps_class_values_above_two_to_the_24_apart(mrs, tmp_path):
+    """float32 holds every integer only up to 2**24: the map's classes 16777216 and 16777217 were
+    read as one, and the report gave 54 % for a map that was right everywhere (red team of
+    2026-12-04)."""
+    values = np.where(np.arange(12 * 16).reshape(12, 16) % 2 == 0, 16777216, 16777217).astype(np.uint32)
+    write_raster(tmp_path / "map.tif", values, nodata=0)
+    write_raster(tmp_path / "reference.tif", values, nodata=0)
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_JSON": str(tmp_path / "report.json"),
+                                   "OUTPUT_HTML": str(tmp_path / "report.html")})
+    assert results["OVERALL_ACCURACY"] == 1.0
+    assert json.loads((tmp_path / "report.json").read_text())["class_values"] == [16777216, 16777217]
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {

@@ -1,6 +1,6 @@
 """Cutting P x P patches around many pixels at once, one read per block of the scene."""
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -33,26 +33,30 @@ def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: i
 
 
 def blocks_at(
-    scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE, halo: int = 0
+    scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE, halo: int = 0,
+    dtype: Optional[type] = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The grid sampler: reads each block of the scene that holds positions once (with `halo`
     pixels around it, see `Scene.read`) and yields (indices of its positions, their rows and
     columns in the block's core, data, valid); cancel is checked before each read and the
-    progress reported after each block."""
+    progress reported after each block. `dtype` is asked of `Scene.read` (None: the reader's own)."""
     groups = group_by_tile(scene, rows, cols, tile_size)
+    options = {} if dtype is None else {"dtype": dtype}
     for done, (window, indices) in enumerate(groups, start=1):
         hooks.check_cancel()
-        data, valid = scene.read(*window, halo=halo)
+        data, valid = scene.read(*window, halo=halo, **options)
         yield indices, rows[indices] - window.row, cols[indices] - window.col, data, valid
         hooks.progress(done / len(groups))
 
 
-def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Values (k, bands) and validity (k,) of the scene at each position, in input order."""
+def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE,
+              dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Values (k, bands) of `dtype` and validity (k,) of the scene at each position, in input order."""
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-    values = np.zeros((len(rows), scene.n_bands), np.float32)
+    values = np.zeros((len(rows), scene.n_bands), dtype)
     valid = np.zeros(len(rows), bool)
-    for indices, local_rows, local_cols, tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size):
+    for indices, local_rows, local_cols, tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size,
+                                                                       dtype=dtype):
         values[indices] = tile[:, local_rows, local_cols].T
         valid[indices] = tile_valid[local_rows, local_cols]
     return values, valid

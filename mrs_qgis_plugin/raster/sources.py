@@ -229,17 +229,19 @@ class Scene:
         status, _percent = self._sources[0].coverage(window)
         return not (status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY and not status & gdal.GDAL_DATA_COVERAGE_STATUS_DATA)
 
-    def read(self, col: int, row: int, width: int, height: int, halo: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Data (bands, h + 2 halo, w + 2 halo) float32 and valid (h + 2 halo, w + 2 halo) bool.
+    def read(self, col: int, row: int, width: int, height: int, halo: int = 0,
+             dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
+        """Data (bands, h + 2 halo, w + 2 halo) of `dtype` and valid (h + 2 halo, w + 2 halo) bool.
 
-        The halo is reflection-padded beyond the image border; invalid pixels hold 0.
+        The halo is reflection-padded beyond the image border; invalid pixels hold 0. float64
+        holds every 32-bit integer exactly (class values above 2**24 do not survive float32).
         """
         if width < 1 or height < 1 or col < 0 or row < 0 or col + width > self.width or row + height > self.height:
             raise ValueError(f"window {col, row, width, height} is not inside the {self.width} x {self.height} grid")
         col0, row0 = max(col - halo, 0), max(row - halo, 0)
         col1, row1 = min(col + width + halo, self.width), min(row + height + halo, self.height)
         window = Window(col0, row0, col1 - col0, row1 - row0)
-        data = np.empty((self.n_bands, window.height, window.width), np.float32)
+        data = np.empty((self.n_bands, window.height, window.width), dtype)
         valid = np.ones((window.height, window.width), bool)
         start = 0
         for source in self._sources:
