@@ -39,6 +39,7 @@ from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs
+from .raster.writers import check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
@@ -287,6 +288,8 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     if confidence:
         outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
     claim_outputs(outputs, layers.inputs(), {"MODEL": model})
+    for param, path in outputs.items():
+        check_replaceable(path, param)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
     with layers.open(hooks) as scene:
         context = distributed.start(resolve_device(device, FRONT_END.device))

@@ -16,6 +16,7 @@ from mrs.mrs_qgis_plugin.raster.writers import (
     CONFIDENCE_NODATA,
     class_data_type,
     class_qml,
+    check_replaceable,
     class_raster,
     confidence_qml,
     confidence_raster,
@@ -230,3 +231,21 @@ def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):
         folder = "/sys"
     with pytest.raises(InputError, match=rf"^CONFIDENCE: the folder {folder} cannot be written .*choose a folder you can write to"):
         check_output_path(os.path.join(folder, "conf.tif"), "CONFIDENCE")
+
+
+def test_an_output_replaces_only_a_raster_the_plugin_wrote(tmp_path):
+    check_replaceable(str(tmp_path / "new.tif"), "OUTPUT")
+    _write_map(tmp_path / "ours.tif", CLASSES, np.ones((4, 5), np.uint8))
+    check_replaceable(str(tmp_path / "ours.tif"), "OUTPUT")
+    foreign = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "labels.tif"), 5, 4, 1, gdal.GDT_Byte)
+    foreign = None
+    (tmp_path / "notes.tif").write_text("not a raster")
+    os.symlink(tmp_path / "missing.tif", tmp_path / "dangling.tif")
+    for name in ("labels.tif", "notes.tif", "dangling.tif"):
+        with pytest.raises(InputError) as refused:
+            check_replaceable(str(tmp_path / name), "OUTPUT")
+        assert str(refused.value) == (f"OUTPUT: {tmp_path / name} exists and is not a raster this plugin wrote (it may "
+                                      "be labels or an image that another step reads); choose a new file name, or "
+                                      "delete that file first.")
+    assert sorted(os.listdir(tmp_path)) == ["dangling.tif", "labels.tif", "notes.tif", "ours.qml", "ours.tif",
+                                            "ours.tif.aux.xml"]

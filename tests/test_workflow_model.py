@@ -174,6 +174,31 @@ def test_the_workflow_refuses_a_step_s_output_that_is_one_of_its_inputs_before_a
                        "that input. Choose another output file name.")
 
 
+def test_a_saved_copy_of_the_workflow_does_not_write_the_map_over_the_reference_labels(workflow, tmp_path):
+    """A copy of the model file (what the README suggests to change a step's settings) has none of
+    mrs:workflow's checks before the first step: mrs:classify itself replaces only rasters the
+    plugin wrote (red team of 2026-12-04: the copy wrote the map over REFERENCE_LABELS)."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    reference = scene.test.read_bytes()
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
+                  "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
+                  "pretrain:PRETRAINED": str(tmp_path / "pretrained.safetensors"),
+                  "finetune:CLASSIFIER": str(tmp_path / "classifier.safetensors"),
+                  "classify:LANDCOVER": str(scene.test), "accuracy:REPORT": str(tmp_path / "report.html")}
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException, match="^Error encountered while running Classify$"):
+        run(workflow, parameters, feedback)
+    assert feedback.errors[-1] == (
+        f"OUTPUT: {scene.test} exists and is not a raster this plugin wrote (it may be labels or an image that "
+        "another step reads); choose a new file name, or delete that file first.")
+    assert scene.test.read_bytes() == reference
+    assert not (tmp_path / "report.html").exists()
+
+
 @pytest.mark.parametrize("output, path, message", [
     ("finetune:CLASSIFIER", "pretrained.safetensors",
      "pretrain:PRETRAINED: {outputs}/pretrained.safetensors would take the place of finetune:CLASSIFIER "

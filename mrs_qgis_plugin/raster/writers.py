@@ -25,13 +25,17 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import fsync_file, output_mode, publish, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .gdal_io import category_names, gdal_pam, open_raster
+from .gdal_io import category_names, gdal_call, gdal_pam, open_raster
 from .outputs import RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
 # Confidences lie in [0, 1]; -1 marks pixels that were not classified.
 CONFIDENCE_NODATA = -1.0
 BLOCK_SIZE = 256
+WRITER_TAG = "MRS_WRITER"
+"""A metadata item of every raster the plugin writes: an existing raster without it is not
+replaced (`check_replaceable`)."""
+WRITER = "MRS land cover (SS-MAE)"
 _CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
 _QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
 
@@ -131,6 +135,7 @@ class AtomicGeoTiff:
                 self._ds.SetGeoTransform(geotransform)
                 if crs_wkt:
                     self._ds.SetProjection(crs_wkt)
+                self._ds.SetMetadataItem(WRITER_TAG, WRITER)
                 self.band = self._ds.GetRasterBand(1)
                 self.band.SetNoDataValue(nodata)
                 self.band.SetDescription(description)
@@ -286,6 +291,21 @@ def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform
     return AtomicGeoTiff(
         path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), "confidence", 3
     )
+
+
+def check_replaceable(path: str, param: str) -> None:
+    """Refuse an output raster over an existing file that is not a raster this plugin wrote.
+    In a chain of steps (a saved copy of the workflow model, a model of one's own) the file
+    may be the input of a later step, such as the reference labels, which no single step can
+    see: the map was written over them before the accuracy step refused (red team of 2026-12-04)."""
+    if not os.path.lexists(path):
+        return
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, path)
+        ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
+    if not ours:
+        raise InputError(f"{param}: {path} exists and is not a raster this plugin wrote (it may be labels or an image "
+                         "that another step reads); choose a new file name, or delete that file first.")
 
 
 def read_tag(path: str, param: str, key: str) -> Optional[str]:
