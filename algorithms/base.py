@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputRasterLayer,
@@ -346,13 +347,20 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         """
         from ..mrs_qgis_plugin.runs import VectorInput, file_layer_name
 
-        layer = self.parameterAsVectorLayer(parameters, name, context)
-        if layer is None or not layer.isValid():
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
             raise InputError(f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon layer.")
+        # A layer's "selected features only" or feature limit comes as a source definition, for
+        # which QGIS gives no layer; the source, and the file QGIS writes of it, honour both.
+        layer = self.parameterAsVectorLayer(parameters, name, context)
+        shown = layer.name() if layer is not None else source.sourceName()
+        if layer is not None and shown == Path(layer.source().split("|")[0]).stem:
+            shown = file_layer_name(layer.source())  # qgis_process names 'multi.gpkg|layername=x' 'multi'
+        value = parameters.get(name)
+        if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:
+            raise InputError(f"{name}: no feature of '{shown}' is selected (or the feature limit is 0); select the "
+                             "features to use, or untick 'Selected features only'.")
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
-        name = layer.name()
-        if name == Path(layer.source().split("|")[0]).stem:
-            name = file_layer_name(layer.source())  # qgis_process names 'multi.gpkg|layername=x' 'multi'
-        return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, name)
+        return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, shown)

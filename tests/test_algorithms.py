@@ -202,6 +202,34 @@ def test_finetune_from_scratch_on_a_label_raster_without_validation_keeps_the_la
     assert [(item["name"], item["color"]) for item in metadata["classes"]] == [(c.name, c.color) for c in CLASSES]
 
 
+def test_finetune_takes_only_the_selected_features_of_a_layer(mrs, scene, tmp_path):
+    """'Selected features only' (and a feature limit) reach an algorithm as a source definition,
+    for which QGIS gives no layer: every vector input was refused as 'cannot be opened' (red team
+    of 2026-12-04)."""
+    from qgis.core import QgsProcessingFeatureSourceDefinition, QgsVectorLayer
+
+    layer = QgsVectorLayer(str(scene.train_points), "my samples", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        chosen = [feature.id() for feature in layer.getFeatures() if feature["class_id"] in (1, 2, 3)]
+        layer.selectByIds(chosen)
+        parameters = {**scene_layers(scene), **QUICK_FINETUNE, "EPOCHS": 1, "CLASS_FIELD": "class_id",
+                      "VALIDATION_FRACTION": 0.0, "OUTPUT": str(tmp_path / "selected.safetensors"),
+                      "SAMPLES": QgsProcessingFeatureSourceDefinition(layer.id(), True)}
+        feedback = RecordingFeedback()
+        results = run("mrs:finetune", parameters, feedback)
+        metadata = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])
+        assert [item["value"] for item in metadata["classes"]] == [1, 2, 3]
+        assert metadata["training"]["train_samples"] == len(chosen)
+        assert feedback.log_with(f"'my samples': {len(chosen)} labelled pixels in 3 classes.")
+        layer.removeSelection()
+        with pytest.raises(QgsProcessingException, match="SAMPLES: no feature of 'my samples' is selected"):
+            run("mrs:finetune", {**parameters, "OUTPUT": str(tmp_path / "none.safetensors")})
+        assert not (tmp_path / "none.safetensors").exists()
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
+
+
 def test_classify_writes_a_land_cover_map_on_the_hsi_grid_that_matches_the_reference(classified, scene, classifier):
     landcover, confidence = (read_raster(classified.results[name]) for name in ("OUTPUT", "OUTPUT_CONFIDENCE"))
     hsi = read_raster(scene.hsi)
