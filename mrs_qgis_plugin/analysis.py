@@ -105,7 +105,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
-    report["warnings"] = [trained_on] if trained_on else []
+    disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
+    report["warnings"] = [warning for warning in (trained_on, disjoint) if warning]
     for warning in report["warnings"]:
         hooks.warning(warning)
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
@@ -113,6 +114,26 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     for key, path in paths.items():
         writers[key](path, report)
     return {**report, "paths": paths}
+
+
+def _values(values: np.ndarray) -> str:
+    """Class values for a message: '11, 12, 13' (the first ten, then how many more)."""
+    present = np.unique(values).tolist()
+    shown = ", ".join(map(str, present[:10]))
+    return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
+
+
+def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str,
+                              reference_name: str) -> Optional[str]:
+    """The warning for a map none of whose classes at the reference pixels is a reference class
+    (a map coded 11-17 against a reference coded 1-7: 0 % without a word, red team of
+    2026-12-04), or None."""
+    mapped = predicted[predicted != CLASS_NODATA]
+    if len(mapped) == 0 or np.isin(mapped, truth).any():
+        return None
+    return (f"None of the classes '{map_name}' gives the reference pixels ({_values(mapped)}) is a class of the "
+            f"reference '{reference_name}' ({_values(truth)}): the figures compare different class codes. If they "
+            "stand for the same classes, recode one layer to the other's values, or give both the same class names.")
 
 
 def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, grid: Grid,

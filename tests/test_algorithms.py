@@ -399,6 +399,29 @@ def test_accuracy_keeps_class_values_above_two_to_the_24_apart(mrs, tmp_path):
     assert json.loads((tmp_path / "report.json").read_text())["class_values"] == [16777216, 16777217]
 
 
+def test_accuracy_warns_when_the_map_and_the_reference_share_no_class_code(mrs, tmp_path):
+    """A map coded 11-13 against a reference coded 1-3 scored 0 % without a word (red team of
+    2026-12-04)."""
+    reference = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
+    write_raster(tmp_path / "map.tif", reference + 10, nodata=0)
+    write_raster(tmp_path / "reference.tif", reference, nodata=0)
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "report.html"),
+                                   "OUTPUT_JSON": str(tmp_path / "report.json")}, feedback)
+    warning = ("None of the classes 'map' gives the reference pixels (11, 12, 13) is a class of the reference "
+               "'reference' (1, 2, 3): the figures compare different class codes. If they stand for the same classes, "
+               "recode one layer to the other's values, or give both the same class names.")
+    assert results["OVERALL_ACCURACY"] == 0.0
+    assert feedback.warnings == [warning]
+    assert json.loads((tmp_path / "report.json").read_text())["warnings"] == [warning]
+    write_raster(tmp_path / "half.tif", np.where(reference == 1, 1, reference + 10).astype(np.uint8), nodata=0)
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "half.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "half.html")}, feedback)
+    assert feedback.warnings == []
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {
