@@ -6,9 +6,14 @@ import os
 import re
 import stat
 import tempfile
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional, Tuple
 
 from .errors import WriteError
+
+try:
+    import fcntl
+except ImportError:  # Windows, where a file another process holds open cannot be removed anyway
+    fcntl = None  # type: ignore[assignment]
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
@@ -35,15 +40,57 @@ def temporary_names(path: str) -> "re.Pattern[str]":
     return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[a-z0-9_]{{8}}\.partial(\.[A-Za-z0-9.]+)?")
 
 
-def remove_stale_temporaries(path: str) -> None:
-    """Remove the temporary files that a killed run left for `path` (and no other file)."""
+def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:
+    """A new temporary file for `path` (`.<name>.<random>.partial<suffix>` beside it) and its open
+    descriptor, which holds an exclusive lock on it until it is closed, so that another run takes
+    the file for one being written, not for one a killed run left (`remove_stale_temporaries`)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=f".partial{suffix}", dir=folder)
+    if fcntl is not None:
+        with contextlib.suppress(OSError):  # a file system without locks: the file is merely unmarked
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle, temporary
+
+
+def _being_written(path: str) -> bool:
+    """Whether a live run holds the lock of `make_temporary` on the file."""
+    if fcntl is None:
+        return False
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def remove_stale_temporaries(path: str) -> List[str]:
+    """Remove the temporary files that a killed run left for `path` (and no other file); returns
+    those a live run is writing (its temporary file and their side files are kept)."""
     folder = os.path.dirname(os.path.abspath(path))
     pattern = temporary_names(path)
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for entry in os.scandir(folder):
-            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
+        found = [entry.path for entry in os.scandir(folder)
+                 if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
+        live = [found_path for found_path in found if found_path.endswith(".partial") and _being_written(found_path)]
+        for found_path in found:
+            if any(found_path.startswith(written) for written in live):
+                continue
+            try:
+                os.unlink(found_path)
+            except FileNotFoundError:
+                pass
+            except PermissionError:  # Windows: open in a live run
+                live.append(found_path)
+        return live
+    return []
 
 
 def _umask() -> int:
@@ -79,15 +126,13 @@ def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
     same folder so the rename is atomic. On any exception (cancel included) the
     temporary file is removed and `path` is left as it was; a failed write (disk
     full) becomes a WriteError naming the file. Temporary files that a killed
-    process left for the same path are removed first.
+    process left for the same path are removed first (not those a live run writes).
     """
-    folder, name = os.path.split(os.path.abspath(path))
     remove_stale_temporaries(path)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=f".partial{suffix}", dir=folder)
+        handle, temporary = make_temporary(path, suffix)
     except OSError as error:
         raise write_error(path, error) from error
-    os.close(handle)
     try:
         yield temporary
         fsync_file(temporary)
@@ -98,3 +143,5 @@ def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
         if isinstance(error, OSError):
             raise write_error(path, error) from error
         raise
+    finally:
+        os.close(handle)

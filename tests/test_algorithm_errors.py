@@ -331,7 +331,7 @@ BAD_INPUTS = {
     "output_style_is_the_style_of_the_hsi": (
         "classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi.with_suffix(".tiff"))),
         "OUTPUT: {scene.directory}/hsi.tiff would replace {scene.directory}/hsi.qml, which belongs to the input "
-        "INPUT_HSI ({scene.directory}/hsi.qml)"),
+        "INPUT_HSI ({scene.hsi})"),
     "finetune_output_is_the_pretrained_model": (
         "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained,
                                           OUTPUT=b.pretrained),
@@ -539,6 +539,27 @@ def test_an_algorithm_removes_the_temporary_files_a_killed_run_left_for_its_outp
         (tmp_path / name).write_text("left")
     run("mrs:classify", classify(bad, tmp_path))
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(others + ["map.qml", "map.tif", "map.tif.aux.xml"])
+
+
+def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
+    """A run removed every temporary file of its output, also that of a run still writing it,
+    which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
+    from mrs.model_core.atomic import make_temporary
+
+    lock, partial = make_temporary(str(tmp_path / "map.tif"))
+    try:
+        Path(partial + ".aux.xml").write_text("side file")
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:classify", classify(bad, tmp_path))
+        assert str(refused.value).splitlines()[-1] == (
+            f"OUTPUT: {tmp_path / 'map.tif'} is being written by another run now; wait until it has ended, or "
+            "choose another output file name.")
+        assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+            [Path(partial).name, Path(partial).name + ".aux.xml"])
+    finally:
+        os.close(lock)
+    run("mrs:classify", classify(bad, tmp_path))  # the run ended (killed, say): its files are stale now
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["map.qml", "map.tif", "map.tif.aux.xml"]
 
 
 def test_outputs_get_the_permissions_of_a_normal_file_and_keep_those_of_the_file_they_replace(bad, tmp_path):

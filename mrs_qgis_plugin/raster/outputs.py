@@ -140,10 +140,12 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                     continue
                 what = "is" if written == output else f"would replace {written}, which belongs to"
                 raise InputError(
-                    f"{output_param}: {output} {what} the input {input_param} ({clash}); writing it would "
-                    "destroy that input. Choose another output file name.")
+                    f"{output_param}: {output} {what} the input {input_param} ({_input_files(source, layer)[0]}); "
+                    "writing it would destroy that input. Choose another output file name.")
     if os.environ.get("RANK", "0").strip() not in ("", "0"):
         return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
-    for output in outputs.values():
+    for output_param, output in outputs.items():
         for written in files_written(output):
-            remove_stale_temporaries(written)
+            if remove_stale_temporaries(written):
+                raise InputError(f"{output_param}: {output} is being written by another run now; wait until it has "
+                                 "ended, or choose another output file name.")

@@ -13,7 +13,6 @@ with its own side files or none, never one map with the other's.
 
 import errno
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -22,7 +21,7 @@ import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import fsync_file, output_mode, publish, write_error
+from ...model_core.atomic import fsync_file, make_temporary, output_mode, publish, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
 from .gdal_io import category_names, gdal_call, gdal_pam, open_raster
@@ -112,12 +111,10 @@ class AtomicGeoTiff:
         self.path = path
         self.param = param
         self._style = style
-        folder, name = os.path.split(path)
         try:
-            fd, self._partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+            self._lock, self._partial = make_temporary(path)
         except OSError as error:
             raise write_error(path, error) from error
-        os.close(fd)
         self._partial_style = self._partial + ".qml"
         self._partial_files = (self._partial, self._partial + ".aux.xml", self._partial_style)
         options = [
@@ -192,11 +189,15 @@ class AtomicGeoTiff:
             self._ds.SetMetadataItem(key, value)
 
     def discard(self) -> None:
-        """Remove every temporary file that has not been published (safe to repeat)."""
+        """Remove every temporary file that has not been published and release the temporary
+        file's lock (safe to repeat)."""
         self.band = None
         self._ds = None
         for path in self._partial_files:
             _remove(path)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
 
 def _rgb(color: str) -> Tuple[int, int, int]:
