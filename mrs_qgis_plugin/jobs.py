@@ -186,6 +186,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     claim_outputs({"OUTPUT": output},
                   {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
+    claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {})
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -231,6 +232,13 @@ def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
     return [{"value": info.value, "name": info.name, "color": info.color} for info in classes]
 
 
+def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]]) -> None:
+    """`claim_outputs` for the checkpoint a training run keeps beside OUTPUT: it must not be an
+    input either (red team of 2026-12-04: it replaced PRETRAINED), except RESUME, which a resumed
+    run goes on writing."""
+    claim_outputs({"OUTPUT's checkpoint": checkpoint_path_for(output)}, layers, files)
+
+
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
                  val_fraction: float, settings: TrainSettings, class_weighting: bool, output: str,
                  hooks: Hooks, resume: Optional[str] = None) -> Dict[str, Any]:
@@ -240,6 +248,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")},
                   {"PRETRAINED": pretrained, "RESUME": resume})
+    claim_checkpoint(output, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}, {"PRETRAINED": pretrained})
     settings.validate()
     with layers.open(hooks) as scene:
         _require_aux(scene)

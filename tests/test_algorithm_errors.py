@@ -541,6 +541,20 @@ def test_an_algorithm_removes_the_temporary_files_a_killed_run_left_for_its_outp
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(others + ["map.qml", "map.tif", "map.tif.aux.xml"])
 
 
+def test_the_checkpoint_of_a_training_run_may_not_be_one_of_its_inputs_but_may_be_what_it_resumes(bad, tmp_path):
+    """The checkpoint written every two minutes and on cancel replaced PRETRAINED when that was
+    named as OUTPUT's checkpoint (red team of 2026-12-04)."""
+    pretrained = tmp_path / "cls.checkpoint.safetensors"
+    pretrained.write_bytes(Path(bad.pretrained).read_bytes())
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train), PRETRAINED=str(pretrained)))
+    assert str(refused.value).splitlines()[-1] == (
+        f"OUTPUT's checkpoint: {pretrained} is the input PRETRAINED ({pretrained}); writing it would destroy that "
+        "input. Choose another output file name.")
+    assert pretrained.read_bytes() == Path(bad.pretrained).read_bytes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [pretrained.name]
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
