@@ -21,7 +21,7 @@ from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec
 from .job_parameters import JOBS
 from .runs import file_layer_name
-from .terminal import TerminalReport, is_first_process, rank
+from .terminal import TerminalReport, is_first_process, rank, written
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -213,11 +213,10 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
     return f"{PROGRAM} {job.name} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."
 
 
-def _print_results(results: Dict[str, Any], out: TextIO) -> None:
-    for name, value in results.items():
-        if value is not None:
-            out.write(f"{name}:\t{value}\n")
-    out.flush()
+def _print_results(results: Dict[str, Any], out: Optional[TextIO]) -> None:
+    """The results, as qgis_process prints them; none when standard output is closed (the outputs
+    are written all the same, so the run still succeeds)."""
+    written(out, "".join(f"{name}:\t{value}\n" for name, value in results.items() if value is not None))
 
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
@@ -243,24 +242,24 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     """bin/mrs with these arguments; returns the exit code."""
     arguments = list(arguments)
     if not arguments or arguments[0] in ("-h", "--help"):
-        out.write(main_help() + "\n")
+        written(out, main_help() + "\n")
         return 0 if arguments else EXIT_USAGE
     name, rest = arguments[0], arguments[1:]
     job = JOBS.get(name)
     if job is None:
-        err.write(f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(JOBS)} ({PROGRAM} --help).\n")
+        written(err, f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(JOBS)} ({PROGRAM} --help).\n")
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
-        out.write(job_help(job) + "\n")
+        written(out, job_help(job) + "\n")
         return 0
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:
         return run_job(job, parse_arguments(job, rest), report, out)
     except UsageError as error:
-        err.write(f"{PROGRAM}: {error}\n")
+        written(err, f"{PROGRAM}: {error}\n")
         return EXIT_USAGE
     except MrsError as error:
         report.finish()
-        err.write(f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
+        written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED

@@ -9,6 +9,7 @@ through the engine's handler): the job stops at its next check and leaves no
 half-written output.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -39,13 +40,31 @@ def time_left(fraction: float, elapsed: float) -> Optional[float]:
     return elapsed * (1.0 - fraction) / fraction
 
 
+def written(stream: Optional[TextIO], text: str) -> bool:
+    """Writes and flushes `text`; False when nobody reads the stream any more (a closed pipe:
+    `| head`, a pager quit early; a closed stream), which is then pointed at the null device so
+    that Python's own flush at exit does not fail too (it would end the process with status 120)."""
+    if stream is None:
+        return False
+    try:
+        stream.write(text)
+        stream.flush()
+        return True
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+        return False
+
+
 class TerminalReport:
     """Hooks for a terminal run, writing to `stream` (stderr; results go to stdout)."""
 
     def __init__(self, stream: TextIO = sys.stderr, interactive: Optional[bool] = None,
                  clock: Callable[[], float] = time.monotonic, enabled: Optional[bool] = None) -> None:
         self.stream = stream
-        self.interactive = stream.isatty() if interactive is None else interactive
+        self.interactive = (stream is not None and stream.isatty()) if interactive is None else interactive
         self.enabled = is_first_process() if enabled is None else enabled
         self.clock = clock
         self.started = clock()
@@ -61,8 +80,9 @@ class TerminalReport:
                      status=self.status)
 
     def _write(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
+        """Writes to the log; once nobody reads it, the run goes on without one."""
+        if self.stream is not None and not written(self.stream, text):
+            self.stream = None
 
     def _bar(self) -> str:
         done = int(BAR_WIDTH * self.fraction)

@@ -310,6 +310,23 @@ def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
 
 
+def test_a_run_whose_output_and_log_nobody_reads_any_more_goes_on_and_succeeds(no_qgis, chain, tmp_path):
+    """`bin/mrs ... | head`, or a pager quit early: the next log line raised BrokenPipeError, which
+    stopped a training without its checkpoint, and a classification that had written its map
+    exited 1 (red team of 2026-12-04)."""
+    output = tmp_path / "pretrained.safetensors"
+    command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,
+                                                                   OUTPUT=output)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=no_qgis,
+                               stdin=subprocess.DEVNULL)
+    process.stderr.readline()
+    process.stderr.close()
+    process.stdout.close()
+    assert process.wait(timeout=300) == 0
+    assert model_file.read_metadata(str(output), [model_file.PRETRAINED])["training"]["samples"] == \
+        QUICK_PRETRAIN["SAMPLES"]
+
+
 def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, chain, tmp_path):
     from test_algorithm_errors import netcdf_of_variables
 
