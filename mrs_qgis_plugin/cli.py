@@ -57,7 +57,14 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
             if not items or items[0].startswith("--"):
                 raise UsageError(f"--{name} has no value; write --{name}=value.")
             value = items.pop(0)
-        if known[name].kind == spec.RASTERS:
+        parameter = known[name]
+        if not value.strip() and parameter.kind not in spec.DESTINATIONS:  # the job asks for an output
+            # An empty shell variable (--EPOCHS=$E) would otherwise start a run with the default unsaid.
+            if parameter.optional or parameter.default is not None:
+                left_out = "none" if parameter.default is None else f"the default, {_shown(parameter)}"
+                raise UsageError(f"--{name} is empty; give a value, or leave --{name} out for {left_out}.")
+            raise UsageError(f"--{name} is empty; give a value.")
+        if parameter.kind == spec.RASTERS:
             given.setdefault(name, []).append(value)
         elif name in given:
             raise UsageError(f"--{name} is given twice; give it once.")
@@ -137,11 +144,15 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
 # Help ---------------------------------------------------------------------------
 
 
+def _shown(parameter: spec.Parameter) -> str:
+    """A parameter's default as the command line writes it."""
+    return str(parameter.default).lower() if parameter.kind == spec.BOOLEAN else str(parameter.default)
+
+
 def _argument_line(parameter: spec.Parameter) -> str:
     hint = "|".join(parameter.choices) if parameter.kind == spec.CHOICE else VALUE_HINTS[parameter.kind]
     if parameter.default is not None:
-        default = str(parameter.default).lower() if parameter.kind == spec.BOOLEAN else parameter.default
-        note = f"default {default}"
+        note = f"default {_shown(parameter)}"
     else:
         note = "optional" if parameter.optional else "required"
     return f"  --{parameter.name}={hint}  ({note}{', advanced' if parameter.advanced else ''})"

@@ -16,7 +16,7 @@ from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
 from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin.job_parameters import JOBS
-from mrs.mrs_qgis_plugin.cli import job_help, main_help
+from mrs.mrs_qgis_plugin.cli import UsageError, job_help, main_help, parse_arguments
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
 from processing_helpers import (ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, algorithms_ready, overall_accuracy, run,
                                 scene_layers, write_test_scene)
@@ -364,3 +364,22 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
                                                OUTPUT=tmp_path / "classifier.safetensors"))
     assert done.returncode == 0, done.stderr
     assert f"{count} of the {count + 2} bands hold values far from those the model was trained on " in done.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--EPOCHS="], "--EPOCHS is empty; give a value, or leave --EPOCHS out for the default, 60."),
+    (["--NORMALIZED_TARGETS", " "], "--NORMALIZED_TARGETS is empty; give a value, or leave --NORMALIZED_TARGETS out "
+                                    "for the default, true."),
+    (["--MASK="], "--MASK is empty; give a value, or leave --MASK out for none."),
+    (["--INPUT_AUX="], "--INPUT_AUX is empty; give a value."),
+])
+def test_an_empty_value_for_a_parameter_with_a_default_is_refused_not_taken_for_the_default(arguments, message):
+    """An empty shell variable (--EPOCHS=$E) started a run of the default length without a word
+    (red team of 2026-12-04)."""
+    with pytest.raises(UsageError) as refused:
+        parse_arguments(JOBS["pretrain"], arguments)
+    assert str(refused.value) == message
+
+
+def test_an_empty_required_value_is_left_to_the_job_which_asks_for_it():
+    assert parse_arguments(JOBS["pretrain"], ["--OUTPUT="]) == {"OUTPUT": ""}
