@@ -256,6 +256,9 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
         if start:
             check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED", hooks)
         config = start.config if start else preset_config(preset)
+        if start and start.metadata.get("preset", preset) != preset:
+            hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
+                      "used only without a pretrained model).")
         check_patch_size(scene, config.patch)
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
         if start:

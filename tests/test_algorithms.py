@@ -184,6 +184,19 @@ def test_finetune_from_the_pretrained_model_keeps_the_best_epoch_and_the_class_n
     assert len(classifier.log.log_with("Fine-tuning epoch")) == QUICK_FINETUNE["EPOCHS"]
 
 
+def test_finetune_from_a_pretrained_model_says_it_takes_that_model_s_size_over_preset(mrs, scene, pretrained,
+                                                                                     tmp_path):
+    """PRESET applies only without a pretrained model; given another one, the log never named the
+    size used (red team of 2026-12-04)."""
+    feedback = RecordingFeedback()
+    results = run("mrs:finetune", {**scene_layers(scene), **QUICK_FINETUNE, "PRESET": "paper", "EPOCHS": 1,
+                                   "LABELS": str(scene.train), "PRETRAINED": pretrained.path,
+                                   "OUTPUT": str(tmp_path / "sized.safetensors")}, feedback)
+    assert feedback.log_with("Model size: ") == [
+        "Model size: 'tiny', the pretrained model's (PRESET 'paper' is used only without a pretrained model)."]
+    assert model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])["preset"] == "tiny"
+
+
 def test_finetune_from_scratch_on_a_label_raster_without_validation_keeps_the_last_epoch(mrs, scene, tmp_path):
     parameters = {
         **scene_layers(scene),
