@@ -74,8 +74,9 @@ class Checkpointer:
         if info.get("phase") != self.phase:
             problems.append(f"it belongs to {str(info.get('phase'))[:40]!r}, not {self.phase}")
         if saved_settings != self.settings.to_dict():
-            differing = sorted(k for k, v in self.settings.to_dict().items() if saved_settings.get(k) != v)
-            problems.append("its settings differ (" + ", ".join(differing or ["unknown"]) + ")")
+            differing = [f"{key}: {str(saved_settings.get(key))[:40]} in the checkpoint, {str(value)[:40]} here"
+                         for key, value in sorted(self.settings.to_dict().items()) if saved_settings.get(key) != value]
+            problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
             problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
         if meta.get("masking") != self.description.get("masking"):

@@ -131,7 +131,8 @@ def test_a_checkpoint_does_not_resume_another_run(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):
         run_pretrain(output, hooks=cancel_after(1, []))
-    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its settings differ \(batch_size\)"):
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its settings differ "
+                                            r"\(batch_size: 16 in the checkpoint, 8 here\)"):
         run_pretrain(output, resume=checkpoint_path_for(output), batch_size=8)
 
 
