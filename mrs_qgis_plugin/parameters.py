@@ -155,15 +155,29 @@ def bounds_text(parameter: Parameter, value: Optional[float] = None) -> str:
     return f"{number} of at most {_number_text(high, integer)}" if high is not None else number
 
 
+NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A number as text: digits 0-9, a decimal point, an exponent."""
+
+
 def _as_number(value: Any) -> Optional[float]:
     """A finite number from a number or its text, else None; whole numbers stay exact ints."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    text = value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        # ASCII digits only, as QGIS reads them: Python's int() and float() also take '2_00' and
+        # other scripts' digits (red team of 2026-12-04).
+        text = value.strip()
+        if not NUMBER_TEXT.fullmatch(text):
+            return None
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            return int(text)
+        number = float(text)
+        mantissa = re.split(r"[eE]", text)[0]
+        return None if number == 0 and re.search(r"[1-9]", mantissa) else number  # '1e-400' is not 0
     try:
-        return int(text) if isinstance(text, str) and re.fullmatch(r"[+-]?\d+", text) else float(text)
+        return float(value)
     except (TypeError, ValueError, OverflowError):
         return None
 

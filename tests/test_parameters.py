@@ -24,6 +24,11 @@ REFUSED = [
     (SEED, "1e30", "SEED is 1000000000000000019884624838656; it must be a whole number from 0 to 2147483647."),
     (EPOCHS, "ten", "EPOCHS is 'ten'; it must be a whole number of at least 1."),
     (EPOCHS, "nan", "EPOCHS is 'nan'; it must be a whole number of at least 1."),
+    # Python's int() and float() take these; QGIS does not (red team of 2026-12-04).
+    (EPOCHS, "2_00", "EPOCHS is '2_00'; it must be a whole number of at least 1."),
+    (EPOCHS, "\u0662\u0660", "EPOCHS is '\u0662\u0660'; it must be a whole number of at least 1."),
+    (EPOCHS, "\uff12\uff10", "EPOCHS is '\uff12\uff10'; it must be a whole number of at least 1."),
+    (SEED, "1e-400", "SEED is '1e-400'; it must be a whole number of at least 0."),
     (PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
     (PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
     (FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),
@@ -41,6 +46,7 @@ def test_a_refused_value_is_named_with_the_bound_it_breaks(parameter, value, mes
 @pytest.mark.parametrize(
     "parameter, value, expected",
     [(SEED, "2147483647", 2147483647), (SEED, 2_000_000_000.0, 2_000_000_000), (EPOCHS, "3.0", 3),
+     (EPOCHS, "1e2", 100), (EPOCHS, " +7 ", 7), (PRETRAIN.parameter("SPECTRAL_RATIO"), ".5", 0.5),
      (EPOCHS, None, 60), (BATCH_SIZE, "", 64), (CLASSIFY.parameter("BATCH_SIZE"), None, None),
      (FINETUNE.parameter("CLASS_WEIGHTING"), "false", False), (CLASSIFY.parameter("DEVICE"), " CUDA:1", "cuda:1"),
      (FINETUNE.parameter("LEARNING_RATE"), "0.003", 0.003)],
