@@ -140,6 +140,22 @@ def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_
     assert any("1 of the 3 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
 
 
+def test_points_a_geopackage_records_without_a_crs_are_taken_in_the_rasters_crs(tmp_path, scene):
+    """QGIS writes a layer without a CRS (a memory layer) to a GeoPackage as 'Undefined geographic
+    SRS' (srs_id 0), which was taken for longitude and latitude: every sample fell outside (red
+    team of 2026-12-04)."""
+    import sqlite3
+
+    path = _points(tmp_path, POINTS)
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE gpkg_geometry_columns SET srs_id = 0")
+        database.execute("UPDATE gpkg_contents SET srs_id = 0")
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(0, 5, 1), (1, 2, 2), (4, 9, 1), (7, 3, 2)]
+    assert "'points' has no CRS; its coordinates are taken to be in the CRS of 'hsi'." in lines
+
+
 def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
     path = _points(tmp_path, POINTS)
     labels = labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")

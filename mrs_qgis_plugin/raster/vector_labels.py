@@ -41,9 +41,17 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
     return dataset, found
 
 
+UNDEFINED_SRS_NAMES = ("Undefined geographic SRS", "Undefined Cartesian SRS")
+"""The CRS a GeoPackage records for features without one (its srs_id 0 and -1): what QGIS writes
+for a layer without a CRS (a memory layer, say), which is no CRS, not longitude and latitude
+(red team of 2026-12-04: such samples fell outside the raster)."""
+
+
 def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name: str, hooks: Hooks) -> osr.CoordinateTransformation | None:
     """The transformation from the layer's CRS to the grid's, or None when they are the same."""
     layer_srs = layer.GetSpatialRef()
+    if layer_srs is not None and layer_srs.GetName() in UNDEFINED_SRS_NAMES:
+        layer_srs = None
     target = srs_from_wkt(grid.crs_wkt)
     if layer_srs is None or target is None:
         if layer_srs is None:
