@@ -235,6 +235,8 @@ def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):
 
 def test_an_output_replaces_only_a_raster_the_plugin_wrote(tmp_path):
     check_replaceable(str(tmp_path / "new.tif"), "OUTPUT")
+    (tmp_path / "empty.tif").write_bytes(b"")
+    check_replaceable(str(tmp_path / "empty.tif"), "OUTPUT")
     _write_map(tmp_path / "ours.tif", CLASSES, np.ones((4, 5), np.uint8))
     check_replaceable(str(tmp_path / "ours.tif"), "OUTPUT")
     foreign = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "labels.tif"), 5, 4, 1, gdal.GDT_Byte)
@@ -247,5 +249,5 @@ def test_an_output_replaces_only_a_raster_the_plugin_wrote(tmp_path):
         assert str(refused.value) == (f"OUTPUT: {tmp_path / name} exists and is not a raster this plugin wrote (it may "
                                       "be labels or an image that another step reads); choose a new file name, or "
                                       "delete that file first.")
-    assert sorted(os.listdir(tmp_path)) == ["dangling.tif", "labels.tif", "notes.tif", "ours.qml", "ours.tif",
-                                            "ours.tif.aux.xml"]
+    assert sorted(os.listdir(tmp_path)) == ["dangling.tif", "empty.tif", "labels.tif", "notes.tif", "ours.qml",
+                                            "ours.tif", "ours.tif.aux.xml"]

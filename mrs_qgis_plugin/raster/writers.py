@@ -299,8 +299,8 @@ def check_replaceable(path: str, param: str) -> None:
     In a chain of steps (a saved copy of the workflow model, a model of one's own) the file
     may be the input of a later step, such as the reference labels, which no single step can
     see: the map was written over them before the accuracy step refused (red team of 2026-12-04)."""
-    if not os.path.lexists(path):
-        return
+    if not os.path.lexists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
+        return  # nothing, or an empty file such as `mktemp --suffix=.tif` makes: nothing to lose
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, path)
         ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
