@@ -216,8 +216,9 @@ REDUNDANCY = Job(
         _hsi(),
         _aux(optional=True),
         Parameter("THRESHOLD", "Similarity threshold", NUMBER,
-                  "Bands whose cosine similarity is at least this value are put in the same group, between 0 and 1.",
-                  default=0.95, minimum=0.0, maximum=1.0),
+                  "Bands whose cosine similarity is at least this value are put in the same group, between 0.01 "
+                  "and 1.",
+                  default=0.95, minimum=0.01, maximum=1.0),
         _ratio("MASK_RATIO", "Spectral mask ratio to assess",
                "A fraction of the bands, between 0.01 and 0.99, as pretraining would hide at random: the log "
                "and LEAKAGE say how many hidden bands keep a visible band at least THRESHOLD-similar, from "

@@ -265,7 +265,7 @@ BAD_INPUTS = {
     "redundancy_mask_ratio": ("redundancy", lambda b, o: redundancy(b, o, MASK_RATIO=1.5),
                               "MASK_RATIO is 1.5; it must be a number from 0.01 to 0.99."),
     "threshold_zero": ("redundancy", lambda b, o: redundancy(b, o, THRESHOLD=0.0),
-                       "THRESHOLD must lie in (0, 1]; got 0.0. A typical value is 0.95."),
+                       "THRESHOLD is 0.0; it must be a number from 0.01 to 1."),
     "unknown_preset": ("pretrain", lambda b, o: pretrain(b, o, PRESET="huge"),
                        "PRESET is 'huge'; use one of: paper, small, tiny."),
     "model_band_counts": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.hsi19),
