@@ -243,7 +243,11 @@ def test_an_output_replaces_only_a_raster_the_plugin_wrote(tmp_path):
     foreign = None
     (tmp_path / "notes.tif").write_text("not a raster")
     os.symlink(tmp_path / "missing.tif", tmp_path / "dangling.tif")
-    for name in ("labels.tif", "notes.tif", "dangling.tif"):
+    with pytest.raises(InputError) as refused:
+        check_replaceable(str(tmp_path / "dangling.tif"), "OUTPUT")
+    assert str(refused.value) == (f"OUTPUT: {tmp_path / 'dangling.tif'} is a link to {tmp_path / 'missing.tif'}, "
+                                  "which does not exist; choose a new file name, or remove the link first.")
+    for name in ("labels.tif", "notes.tif"):
         with pytest.raises(InputError) as refused:
             check_replaceable(str(tmp_path / name), "OUTPUT")
         assert str(refused.value) == (f"OUTPUT: {tmp_path / name} exists and is not a raster this plugin wrote (it may "
