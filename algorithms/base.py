@@ -354,7 +354,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         # which QGIS gives no layer; the source, and the file QGIS writes of it, honour both.
         layer = self.parameterAsVectorLayer(parameters, name, context)
         shown = layer.name() if layer is not None else source.sourceName()
-        if layer is not None and shown == Path(layer.source().split("|")[0]).stem:
+        if layer is not None and shown == file_layer_name(layer.source().split("|")[0]):
             shown = file_layer_name(layer.source())  # qgis_process names 'multi.gpkg|layername=x' 'multi'
         value = parameters.get(name)
         if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:

@@ -246,9 +246,9 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
 
     Returns the model file's metadata and its absolute `path`."""
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
-    claim_outputs({"OUTPUT": output}, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")},
-                  {"PRETRAINED": pretrained, "RESUME": resume})
-    claim_checkpoint(output, {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}, {"PRETRAINED": pretrained})
+    inputs = {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}
+    claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
+    claim_checkpoint(output, inputs, {"PRETRAINED": pretrained})
     settings.validate()
     with layers.open(hooks) as scene:
         _require_aux(scene)

@@ -81,7 +81,7 @@ class TerminalReport:
 
     def _write(self, text: str) -> None:
         """Writes to the log; once nobody reads it, the run goes on without one."""
-        if self.stream is not None and not written(self.stream, text):
+        if not written(self.stream, text):
             self.stream = None
 
     def _bar(self) -> str:

@@ -301,12 +301,12 @@ def check_replaceable(path: str, param: str) -> None:
     see: the map was written over them before the accuracy step refused (red team of 2026-12-04)."""
     if not os.path.lexists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
         return  # nothing, or an empty file such as `mktemp --suffix=.tif` makes: nothing to lose
-    with gdal_pam("NO"):
-        dataset, _message = gdal_call(gdal.Open, path)
-        ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
     if os.path.islink(path) and not os.path.exists(path):
         raise InputError(f"{param}: {path} is a link to {os.readlink(path)}, which does not exist; choose a new file "
                          "name, or remove the link first.")
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, path)
+        ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
     if not ours:
         raise InputError(f"{param}: {path} exists and is not a raster this plugin wrote (it may be labels or an image "
                          "that another step reads); choose a new file name, or delete that file first.")
