@@ -16,8 +16,8 @@ def confusion_matrix(reference: np.ndarray, predicted: np.ndarray, n_classes: in
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Element-wise ratio, NaN where the denominator is 0 (the figure is undefined)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+    numerator, denominator = np.asarray(numerator, dtype=np.float64), np.asarray(denominator, dtype=np.float64)
+    return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ class Accuracy:
 
     @property
     def f1(self) -> np.ndarray:
-        producers, users = self.producers, self.users
-        return _ratio(2 * producers * users, producers + users)
+        """Per class: the harmonic mean of producer's and user's accuracy, from the counts
+        (2 x right / (reference + mapped pixels)), so 0 for a class never mapped or never right."""
+        return _ratio(2 * np.diag(self.confusion), self.confusion.sum(axis=1) + self.confusion.sum(axis=0))
 
     @property
     def average(self) -> float:

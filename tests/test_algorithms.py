@@ -377,6 +377,8 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert [item["users_accuracy"] for item in report["classes"] if item["users_accuracy"] is not None] == (
         pytest.approx(users[mapped].tolist())
     )
+    f1 = 2 * np.diag(matrix) / (matrix.sum(axis=0) + matrix.sum(axis=1))
+    assert [item["f1"] for item in report["classes"]] == pytest.approx(f1.tolist())
 
     page = Path(outputs["OUTPUT_HTML"]).read_text()
     assert f"<td class='name'>Overall accuracy</td><td>{100 * overall:.2f} %</td>" in page
