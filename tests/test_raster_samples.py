@@ -82,6 +82,28 @@ def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
         assert _pixels(labels) == sorted(expected)
 
 
+def _circle_wkt(centre_x, centre_y, radius):
+    """A full circle as a curved polygon: two half circles as arcs."""
+    left, right, top = (centre_x - radius, centre_y), (centre_x + radius, centre_y), (centre_x, centre_y + radius)
+    bottom = (centre_x, centre_y - radius)
+    arcs = ", ".join(f"{x} {y}" for x, y in (left, top, right, bottom, left))
+    return f"CURVEPOLYGON (CIRCULARSTRING ({arcs}))"
+
+
+def test_curved_polygons_take_the_pixels_whose_centre_is_inside_as_straight_ones_do(tmp_path, scene):
+    """Red team of 2026-12-04: QGIS's curve digitising writes CurvePolygons, which GDAL's
+    rasteriser burns nothing for: a class of the samples or the reference silently vanished."""
+    square = box_wkt(ORIGIN_X + 2.2, ORIGIN_Y - 4.9, ORIGIN_X + 5.8, ORIGIN_Y - 1.6).replace("POLYGON", "CURVEPOLYGON")
+    features = [(square, {"class": 3}), (_circle_wkt(ORIGIN_X + 11, ORIGIN_Y - 7, 3.2), {"class": 5})]
+    path = write_vector(tmp_path / "curves.gpkg", features, INT_FIELDS)
+    expected = {(r, c, 3) for r in (2, 3, 4) for c in (2, 3, 4, 5)}
+    expected |= {(r, c, 5) for r in range(HEIGHT) for c in range(WIDTH) if (c + 0.5 - 11) ** 2 + (r + 0.5 - 7) ** 2 < 3.2 ** 2}
+    labels = labels_from_vector(scene, path, None, "class", None, "curves")
+    assert _pixels(labels) == sorted(expected)
+    rows, cols = random_valid_positions(scene, 100, seed=0, mask_path=path, mask_name="curves", tile_size=4)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == sorted((r, c) for r, c, _ in expected)
+
+
 def test_text_classes_get_ids_in_sorted_order_and_keep_their_names(tmp_path, scene):
     cells = [((0, 0), "water"), ((1, 1), "forest"), ((2, 2), "urban"), ((3, 3), "forest"), ((4, 4), "")]
     path = _points(tmp_path, [(cell, {"label": name}) for cell, name in cells])

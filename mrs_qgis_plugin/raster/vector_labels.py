@@ -225,8 +225,11 @@ def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name:
 
 
 def _on_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None) -> ogr.Geometry | None:
-    """A copy of the geometry in the grid's CRS, or None when it cannot be reprojected."""
-    geometry = geometry.Clone()
+    """A copy of the geometry in the grid's CRS, or None when it cannot be reprojected.
+
+    Curves (QGIS's curve digitising, true curves) come back as straight segments: GDAL's
+    rasteriser burns nothing for a curved geometry."""
+    geometry = geometry.GetLinearGeometry() if geometry.HasCurveGeometry() else geometry.Clone()
     if transform is None:
         return geometry
     if not reprojectable(geometry.GetEnvelope()):
