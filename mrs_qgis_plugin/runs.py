@@ -51,7 +51,7 @@ def cpu_threads(platform: str, cores: int) -> int:
 def requested_threads() -> Optional[int]:
     """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
     value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:

@@ -122,6 +122,13 @@ def test_text_classes_that_are_all_whole_numbers_keep_their_values(tmp_path, sce
     assert [(c.value, c.name) for c in labels.classes] == [(2, "2"), (10, "10")]
 
 
+def test_texts_that_python_alone_reads_as_numbers_are_names_not_merged_classes(tmp_path, scene):
+    """Red team of 2026-12-04: int() read '1_0' as 10, merging it with the class '10'."""
+    path = _points(tmp_path, [((0, 0), {"label": "1_0"}), ((1, 1), {"label": "10"}), ((2, 2), {"label": "+2"})])
+    labels = labels_from_vector(scene, path, None, "label", None, "points")
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "+2"), (2, "10"), (3, "1_0")]
+
+
 def test_names_come_from_the_name_field(tmp_path, scene):
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 7, "label": "Roads"}), ((2, 0), {"class": 4, "label": "Other"})])
     labels = labels_from_vector(scene, path, None, "class", "label", "points")

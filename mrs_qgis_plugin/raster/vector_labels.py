@@ -164,11 +164,12 @@ def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.nd
 
 
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
-    """Each text as an integer when every one of them is a whole number ('3', '-1'), else None."""
-    try:
-        return {text: int(text) for text in texts}
-    except ValueError:
+    """Each text as an integer when every one of them is a whole number written in ASCII digits
+    ('3', '-1', '+2'), else None. Not Python's int(), which also reads '1_0' as 10 and other
+    scripts' digits, merging classes the analyst wrote apart."""
+    if not all(re.fullmatch(r"[+-]?[0-9]+", text) for text in texts):
         return None
+    return {text: int(text) for text in texts}
 
 
 def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: str) -> dict:
