@@ -11,7 +11,8 @@ from qgis.core import QgsProcessingException
 
 from mrs.model_core import model_file
 from mrs.mrs_qgis_plugin.raster.grid import Window
-from mrs.mrs_qgis_plugin.raster.suggestions import ClassField, SuggestionPool, info_field_names
+from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+from mrs.mrs_qgis_plugin.raster.suggestions import Candidates, ClassField, SuggestionPool, info_field_names, write_points
 from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
 from processing_helpers import QUICK_FINETUNE, RecordingFeedback, algorithms_ready, run, scene_layers, write_test_scene
 from rasters import box_wkt, write_vector
@@ -97,6 +98,25 @@ def test_an_informative_field_named_like_the_class_field_gets_a_prefix():
                      "confidence": "mrs_confidence"}
 
 
+@pytest.mark.parametrize("field_name", ["geom", "FID", "class_id"])
+def test_the_points_are_written_whatever_the_class_field_is_named_and_whatever_the_class_values(tmp_path, field_name):
+    """Red team of 2026-12-04: a class field named 'geom' clashed with the GeoPackage's geometry column
+    (an empty file, said to hold 5 points), one named 'fid' with its key (no class field); class values
+    above 2^31 - 1 were written 2147483647 in 32-bit fields."""
+    classes = [ClassInfo(3_000_000_001, "far", "#112233"), ClassInfo(2, "near", "#445566")]
+    one = np.array([0, 1], np.int64)
+    chosen = Candidates(one, one + 2, one, np.array([0.25, 0.5], np.float32), np.zeros(2))
+    output = str(tmp_path / "next.gpkg")
+    write_points(output, "OUTPUT", chosen, classes, ClassField(field_name, False), (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0),
+                 gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection())
+    points = read_points(output)
+    assert points.fields == {field_name: "Integer64", "rank": "Integer", "predicted": "String",
+                             "predicted_value": "Integer64", "confidence": "Real"}
+    assert [(r["rank"], r["predicted"], r["predicted_value"], r[field_name]) for r in points.records] == [
+        (1, "far", 3_000_000_001, None), (2, "near", 2, None)]
+    assert points.rows.tolist() == [0, 1] and points.cols.tolist() == [2, 3]
+
+
 # Through Processing ------------------------------------------------------------------------
 
 
@@ -152,8 +172,8 @@ def test_the_points_are_the_least_confident_pixels_spread_apart_with_the_fields_
     done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=5)
     points, confidence = done.points, trained.confidence.values
     assert done.results["COUNT"] == 6 and len(points.records) == 6 and points.epsg == "32632"
-    assert points.fields == {"class_id": "Integer", "rank": "Integer", "predicted": "String",
-                             "predicted_value": "Integer", "confidence": "Real"}
+    assert points.fields == {"class_id": "Integer64", "rank": "Integer", "predicted": "String",
+                             "predicted_value": "Integer64", "confidence": "Real"}
     classes = {c["value"]: c["name"] for c in model_file.read_metadata(trained.model, [model_file.CLASSIFIER])["classes"]}
     at = confidence[points.rows, points.cols]
     for rank, (record, value, mapped) in enumerate(zip(points.records, at, trained.map.values[points.rows, points.cols]), 1):

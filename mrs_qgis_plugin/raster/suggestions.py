@@ -14,7 +14,7 @@ by random keys drawn from `seed`, so a seed gives the same points on the same de
 
 import os
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import ogr
@@ -28,7 +28,8 @@ from .grid import Window, pixel_centres, srs_from_wkt
 
 LAYER_NAME = "suggestions"
 # The fields of a suggestion besides the class field to fill in: name -> OGR type.
-INFO_FIELDS = {"rank": ogr.OFTInteger, "predicted": ogr.OFTString, "predicted_value": ogr.OFTInteger,
+# Class values go up to 2^32 - 1 (UInt32 class rasters), beyond a 32-bit integer field.
+INFO_FIELDS = {"rank": ogr.OFTInteger, "predicted": ogr.OFTString, "predicted_value": ogr.OFTInteger64,
                "confidence": ogr.OFTReal}
 
 
@@ -116,13 +117,30 @@ class ClassField:
     text: bool  # the classes were given by name (a text field), not by value
 
     def definition(self) -> ogr.FieldDefn:
-        return ogr.FieldDefn(self.name, ogr.OFTString if self.text else ogr.OFTInteger)
+        return ogr.FieldDefn(self.name, ogr.OFTString if self.text else ogr.OFTInteger64)
 
 
 def info_field_names(class_field: ClassField) -> dict:
     """The names of the informative fields, each made different from the class field when they clash."""
     taken = class_field.name.casefold()
     return {name: f"mrs_{name}" if name.casefold() == taken else name for name in INFO_FIELDS}
+
+
+def _column_name(preferred: str, fields: Sequence[str]) -> str:
+    """`preferred`, or `mrs_<preferred>` when a field already has that name (GeoPackage names
+    are compared without case): the geometry column and the key must not take a field's name."""
+    taken = {name.casefold() for name in fields}
+    return f"mrs_{preferred}" if preferred.casefold() in taken else preferred
+
+
+def _ogr(path: str, param: str, function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """The result of an OGR call writing the points; refused when it failed (None, or an error
+    code other than 0), so that a file GDAL could not fill is never published as if it held them."""
+    result, message = gdal_call(function, *args, **kwargs)
+    if result is None or (isinstance(result, int) and result != ogr.OGRERR_NONE):
+        raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message or 'GDAL gave no reason'}); "
+                         "choose another file.")
+    return result
 
 
 def check_points_output(path: str, param: str) -> None:
@@ -150,10 +168,12 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
         dataset, message = gdal_call(ogr.GetDriverByName("GPKG").CreateDataSource, temporary)
         if dataset is None:
             raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message}); choose another file.")
-        layer = dataset.CreateLayer(LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint)
-        layer.CreateField(class_field.definition())
+        fields = [class_field.name, *names.values()]
+        options = [f"GEOMETRY_NAME={_column_name('geom', fields)}", f"FID={_column_name('fid', fields)}"]
+        layer = _ogr(path, param, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint, options=options)
+        _ogr(path, param, layer.CreateField, class_field.definition())
         for name, kind in INFO_FIELDS.items():
-            layer.CreateField(ogr.FieldDefn(names[name], kind))
+            _ogr(path, param, layer.CreateField, ogr.FieldDefn(names[name], kind))
         dataset.StartTransaction()
         for rank, (x, y, index, confidence) in enumerate(zip(xs, ys, chosen.index, chosen.confidence), start=1):
             feature = ogr.Feature(layer.GetLayerDefn())
@@ -165,6 +185,6 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
             point = ogr.Geometry(ogr.wkbPoint)
             point.AddPoint_2D(float(x), float(y))
             feature.SetGeometry(point)
-            layer.CreateFeature(feature)
-        dataset.CommitTransaction()
+            _ogr(path, param, layer.CreateFeature, feature)
+        _ogr(path, param, dataset.CommitTransaction)
         dataset = None
