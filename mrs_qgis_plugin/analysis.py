@@ -95,18 +95,26 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     reference_names = {matching[info.value]: info.name for info in labelled.classes}
     truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
     predicted = mapped[:, 0].astype(np.int64)
+    # 0 is no data in a class map, declared as its nodata value or not.
+    classed = predicted != CLASS_NODATA
+    unmapped = labelled.nodata_pixels + int(np.count_nonzero(~classed))
+    if not classed.any():
+        raise InputError(f"INPUT: '{map_name}' gives no class (only 0, no data) at the pixels of the reference "
+                         f"'{reference.name}'. Choose the map of the area the reference covers.")
+    truth, predicted = truth[classed], predicted[classed]
     values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
     unnamed = {CLASS_NODATA: "No data"}
     names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
              for v in values]
     figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
     report = {"class_map": class_map, "reference": reference.name, "class_values": values,
-              **figures.to_dict(names)}
+              **figures.to_dict(names), "unmapped_reference_pixels": unmapped}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {figures.kappa:.4f} on {figures.total} reference pixels.")
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
-    report["warnings"] = [warning for warning in (trained_on, disjoint) if warning]
+    uncovered = _unmapped_warning(unmapped, figures.total, map_name, reference.name)
+    report["warnings"] = [warning for warning in (uncovered, trained_on, disjoint) if warning]
     for warning in report["warnings"]:
         hooks.warning(warning)
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
@@ -121,6 +129,17 @@ def _values(values: np.ndarray) -> str:
     present = np.unique(values).tolist()
     shown = ", ".join(map(str, present[:10]))
     return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
+
+
+def _unmapped_warning(unmapped: int, assessed: int, map_name: str, reference_name: str) -> Optional[str]:
+    """The warning for reference pixels where the map has no class, or None: the figures leave
+    them out, so a map covering half the reference would otherwise look as good as a whole one."""
+    if not unmapped:
+        return None
+    total = unmapped + assessed
+    return (f"{unmapped} of the {total} reference pixels of '{reference_name}' ({100 * unmapped / total:.0f} %) lie "
+            f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "
+            "pixels only.")
 
 
 def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str,

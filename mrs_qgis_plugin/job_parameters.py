@@ -184,7 +184,8 @@ ACCURACY = Job(
     "accuracy", "Accuracy assessment", "analysis",
     "Compares a land-cover map with reference samples that were not used for training. "
     "Reports the confusion matrix, overall accuracy, average accuracy, kappa, and each class's "
-    "producer's and user's accuracy and F1 score.",
+    "producer's and user's accuracy and F1 score. Reference pixels where the map has no class "
+    "(nodata, or 0) are left out of the figures, counted apart and warned of.",
     (
         Parameter("INPUT", "Land-cover map", RASTER,
                   "The map to assess, for example from 'Classify': class values of 1 or more, 0 = no data."),

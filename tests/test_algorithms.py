@@ -390,6 +390,43 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert [[int(cell) for cell in row[1:]] for row in rows[-7:]] == matrix.tolist()
 
 
+@pytest.mark.parametrize("declared", [True, False])
+def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_said_in_every_report(
+        mrs, scene, classified, tmp_path, declared):
+    """Red team of 2026-12-04: a map covering 62 % of the reference scored as a whole one, the
+    left-out pixels said in a log line only; and an undeclared 0 counted them as errors instead."""
+    holed = tmp_path / "holed.tif"
+    copy = gdal.GetDriverByName("GTiff").CreateCopy(str(holed), gdal.Open(classified.results["OUTPUT"]))
+    band = copy.GetRasterBand(1)
+    values = band.ReadAsArray()
+    values[:10] = 0
+    band.WriteArray(values)
+    if not declared:
+        band.DeleteNoDataValue()
+    copy = None
+    outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}") for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(holed), "REFERENCE_LABELS": str(scene.test), **outputs}, feedback)
+    reference = read_raster(scene.test).values
+    unmapped = int(np.count_nonzero(reference[:10] > 0))
+    kept = reference.copy()
+    kept[:10] = 0
+    matrix = confusion(kept, values, 7)
+    assert unmapped > 0 and results["OVERALL_ACCURACY"] == pytest.approx(np.trace(matrix) / matrix.sum())
+    report = json.loads(Path(outputs["OUTPUT_JSON"]).read_text())
+    assert report["confusion_matrix"] == matrix.tolist() and report["pixels"] == matrix.sum()
+    assert report["unmapped_reference_pixels"] == unmapped
+    share = 100 * unmapped / (unmapped + matrix.sum())
+    warning = (f"{unmapped} of the {unmapped + matrix.sum()} reference pixels of 'test' ({share:.0f} %) lie where the map "
+               f"'holed' has no class (nodata); the figures leave them out and describe the mapped pixels only.")
+    assert report["warnings"] == [warning] and warning in feedback.warnings
+    assert html.escape(warning) in Path(outputs["OUTPUT_HTML"]).read_text()
+    assert f"<td class='name'>Reference pixels without a class in the map (left out)</td><td>{unmapped}</td>" in (
+        Path(outputs["OUTPUT_HTML"]).read_text())
+    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    assert ["unmapped_reference_pixels", str(unmapped)] in rows and ["warning", warning] in rows
+
+
 def trained_on_warning(feedback: RecordingFeedback, classifier, reference: str, map_name: str) -> str:
     """The warning of an accuracy run whose reference holds every training pixel of `classifier`."""
     total = int(re.search(r"on (\d+) reference pixels", " ".join(feedback.infos)).group(1))

@@ -25,6 +25,9 @@ class LabelledPixels:
     named_by_text: bool = False
     """Whether the classes were given as text (their values are then just their rank in
     sorted order, and only their names identify them)."""
+    nodata_pixels: int = 0
+    """Labelled pixels left out because a raster holds nodata there (for an accuracy assessment,
+    the reference pixels the map leaves without a class)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""
@@ -115,7 +118,7 @@ def labelled_pixels(
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
         hooks.warning(doubt)
-    return LabelledPixels(rows, cols, values, classes, named_by_text)
+    return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)))
 
 
 def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:
