@@ -2,7 +2,7 @@ import os
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, osr
 from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster
 
 from mrs.model_core.errors import InputError
@@ -74,6 +74,40 @@ def test_read_gives_values_and_marks_nodata_nan_and_inf_invalid_with_zero_data(t
     assert (values[:, ~expected_valid] == 0).all()
     np.testing.assert_array_equal(values[:3, expected_valid], data[:, expected_valid] * 0.5)
     assert (values[3, expected_valid] == 7.0).all()
+
+
+def _signed_bytes(path, values, geotransform=GEOTRANSFORM, nodata=-128):
+    """A one-band GeoTIFF of signed bytes as GDAL 3.6 writes them: Byte marked PIXELTYPE=SIGNEDBYTE."""
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), values.shape[1], values.shape[0], 1, gdal.GDT_Byte,
+                                                   options=["PIXELTYPE=SIGNEDBYTE"])
+    dataset.SetGeoTransform(geotransform)
+    crs = osr.SpatialReference()
+    crs.SetFromUserInput(UTM32)
+    dataset.SetProjection(crs.ExportToWkt())
+    dataset.GetRasterBand(1).WriteArray(values.astype(np.int8).view(np.uint8))
+    dataset.GetRasterBand(1).SetNoDataValue(nodata)
+    dataset = None
+    return str(path)
+
+
+def test_signed_bytes_are_read_as_signed_numbers_on_the_hsi_grid(tmp_path):
+    """Red team of 2026-12-04: a height of -3 m in a signed-byte LiDAR was read as 253 m."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    heights = np.arange(-10, 10, dtype=np.int16).reshape(4, 5)
+    heights[0, 0] = -128
+    dsm = _signed_bytes(tmp_path / "dsm.tif", heights)
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")]) as scene:
+        values, valid = scene.read(0, 0, 5, 4)
+    assert not valid[0, 0] and valid.sum() == 19
+    np.testing.assert_array_equal(values[3][valid], heights[valid])
+
+
+def test_signed_bytes_on_another_grid_are_refused_with_a_way_to_convert_them(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    dsm = _signed_bytes(tmp_path / "dsm.tif", np.zeros((2, 3)), (ORIGIN_X, 2.0, 0.0, ORIGIN_Y, 0.0, -2.0))
+    with pytest.raises(InputError, match=r"^The layer 'dsm' holds signed bytes \(PIXELTYPE=SIGNEDBYTE\), which GDAL "
+                                         r"would warp onto the hyperspectral grid as 0 to 255"):
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
 
 
 def test_read_with_halo_is_reflection_padded_at_the_border(tmp_path):

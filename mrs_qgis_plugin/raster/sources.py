@@ -50,6 +50,15 @@ class _Source:
         warped = aligned is not original
         self._nodata = [None if warped else band.GetNoDataValue() for band in bands]
         self._dataset_mask = not warped and bool(bands[0].GetMaskFlags() & gdal.GMF_PER_DATASET)
+        # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
+        # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04).
+        self._signed = [band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE" for band in bands]
+        if warped and any(self._signed):
+            raise InputError(
+                f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp onto the "
+                "hyperspectral grid as 0 to 255. Convert it to 16-bit integers first (gdal_calc.py -A FILE "
+                "--calc=A --type=Int16 --outfile=NEW.tif), or put it on the hyperspectral grid."
+            )
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [band.GetDescription().strip() for band in bands]
@@ -59,8 +68,10 @@ class _Source:
         result, message = read_call(self._dataset.ReadAsArray, *window, buf_obj=out, band_list=self.bands)
         if result is None:
             raise InputError(f"Reading the layer '{self.name}' failed ({message}). Check that the file is complete and readable.")
-        for index, (nodata, scale, offset) in enumerate(zip(self._nodata, self._scale, self._offset)):
+        for index, (nodata, scale, offset, signed) in enumerate(zip(self._nodata, self._scale, self._offset, self._signed)):
             band = out[index]
+            if signed:
+                band[band >= 128] -= 256
             if nodata is not None:
                 valid &= band != np.float32(nodata)
             with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
