@@ -24,6 +24,18 @@ scene of the same sensor, season or site gives, and what a wrong scale factor, u
 band order does."""
 
 
+FILL_MAGNITUDE = 1e30
+"""Values this far from zero are no measurement: they are fill codes (-3.4e38, the float32
+limit, or -1e38) that a layer does not declare as its nodata value, or declares a little
+differently (-3.4e38 against -3.4028235e38). Left in, they become a band's percentiles and
+squash its real values to one level."""
+
+
+def fill_value_bands(pixels: np.ndarray) -> np.ndarray:
+    """The indices of the bands of raw pixels (m, C) that hold values of FILL_MAGNITUDE or more."""
+    return np.flatnonzero((np.abs(pixels.astype(np.float64)) >= FILL_MAGNITUDE).any(axis=0))
+
+
 @dataclass(frozen=True)
 class Normalizer:
     center: np.ndarray

@@ -23,7 +23,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, plural
-from ..model_core.preprocessing import Normalizer, fit_pca
+from ..model_core.preprocessing import Normalizer, fill_value_bands, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
 from .raster import TILE_SIZE
@@ -210,8 +210,9 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             hooks.log(f"Samples from {len(scenes)} scenes: " + "; ".join(
                 f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"
                 for item in records) + ".")
-        normalizer = Normalizer.fit(_pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window,
-                                                  positions.valid_counts))
+        sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.valid_counts)
+        _say_fill_values(sample, scene, hooks)
+        normalizer = Normalizer.fit(sample)
         description = _description(scene, normalizer, preset)
         if listed:
             description["scenes"] = records
@@ -261,6 +262,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
                       "used only without a pretrained model).")
         check_patch_size(scene, config.patch)
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
+        _say_fill_values(sample, scene, hooks)
         if start:
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
@@ -345,7 +347,20 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
         sample = sample_valid_pixels(scene, VALUE_CHECK_SAMPLE, 0)
     except InputError:
         return  # no valid pixel: the map (or the suggestions) will say so in its own words
+    _say_fill_values(sample, scene, hooks)
     _say_far_bands(normalizer, sample, scene, hooks)
+
+
+def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
+    """Says when bands of the scene's pixels (a sample) hold fill codes as values
+    (`preprocessing.fill_value_bands`): a nodata value the layer does not declare."""
+    filled = fill_value_bands(sample)
+    if len(filled):
+        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands hold values of ±1e30 or more "
+                      f"({first_few(scene.band_names[index] for index in filled)}), which no measurement reaches: "
+                      "most likely a nodata value the layer does not declare, or declares a little differently "
+                      "(-3.4e38 for -3.4028235e38). Declare the layer's nodata value as its pixels hold it (Layer "
+                      "Properties > Transparency, or gdal_edit.py -a_nodata); else the band's real values are lost.")
 
 
 def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:

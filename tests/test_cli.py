@@ -366,6 +366,34 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
     assert f"{count} of the {count + 2} bands hold values far from those the model was trained on " in done.stderr
 
 
+def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_that_reads_values(no_qgis, chain, tmp_path):
+    """Red team of 2026-12-04: -3.4028235e38 pixels under a declared nodata of -3.4e38 made the
+    LiDAR's scale 3.4e38 in the pretrained model, the band flattened without a word."""
+    from osgeo import gdal
+
+    scene, _out, _pretrained, finetuned, _classified, _assessed = chain
+    filled = gdal.Translate(str(tmp_path / "filled.tif"), str(scene.lidar), outputType=gdal.GDT_Float32)
+    band = filled.GetRasterBand(1)
+    values = band.ReadAsArray()
+    values[::3] = -3.4028235e38
+    band.WriteArray(values)
+    band.SetNoDataValue(-3.4e38)
+    filled = None
+    reopened = gdal.Open(str(tmp_path / "filled.tif"))
+    name = reopened.GetRasterBand(1).GetDescription() or "filled band 1"
+    layers = {"INPUT_HSI": scene.hsi, "INPUT_AUX": tmp_path / "filled.tif"}
+    runs = {"pretrain": {**QUICK_PRETRAIN, "OUTPUT": tmp_path / "p.safetensors"},
+            "finetune": {"LABELS": scene.train, "EPOCHS": 1, "PRESET": "tiny", "OUTPUT": tmp_path / "c.safetensors"},
+            "classify": {"MODEL": finetuned["OUTPUT"], "OUTPUT": tmp_path / "map.tif"}}
+    count = gdal.Open(str(scene.hsi)).RasterCount + gdal.Open(str(scene.lidar)).RasterCount
+    for job, parameters in runs.items():
+        done = mrs(no_qgis, job, *arguments(**layers, **parameters))
+        assert done.returncode == 0, done.stderr
+        assert (f"1 of the {count} bands hold values of ±1e30 or more ({name}), which no measurement reaches: most "
+                "likely a nodata value the layer does not declare") in done.stderr, job
+    assert "±1e30" not in chain[4].stderr
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--EPOCHS="], "--EPOCHS is empty; give a value, or leave --EPOCHS out for the default, 60."),
     (["--NORMALIZED_TARGETS", " "], "--NORMALIZED_TARGETS is empty; give a value, or leave --NORMALIZED_TARGETS out "
