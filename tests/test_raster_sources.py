@@ -46,6 +46,16 @@ def test_envi_wavelength_list_in_micrometres_is_converted_to_nm(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+def test_each_bands_wavelength_is_read_in_its_own_units(tmp_path):
+    """Red team of 2026-12-04: only band 1's units were read, so bands given in µm became 0.7 nm."""
+    _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": "450", "wavelength_units": "Nanometers"},
+                                               {"wavelength": "550", "wavelength_units": "nm"},
+                                               {"wavelength": "0.65", "wavelength_units": "Micrometers"},
+                                               {"wavelength": "0.85", "wavelength_units": "micrometres"}])
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

@@ -109,17 +109,26 @@ def _parse_numbers(text: str | None) -> list[float] | None:
         return None
 
 
+def _in_nm(values: list[float], unit: str) -> list[float] | None:
+    """Wavelengths in nm from values in `unit` (no unit: micrometres when all are below
+    _MICROMETRE_GUESS_LIMIT, else nm); None for a unit that is neither."""
+    unit = unit.strip().lower()
+    if unit in _UM_UNITS or (not unit and max(values) < _MICROMETRE_GUESS_LIMIT):
+        return [value * 1000.0 for value in values]
+    return values if unit in _NM_UNITS or not unit else None
+
+
 def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: Hooks) -> list[float] | None:
-    """Band centres in nm from per-band `wavelength` items or an ENVI-style `wavelength` list."""
+    """Band centres in nm from per-band `wavelength` items (each in its band's
+    `wavelength_units`, else the dataset's) or an ENVI-style `wavelength` list."""
     items = [dataset.GetRasterBand(number).GetMetadataItem("wavelength") for number in bands]
     values = _parse_numbers(",".join(items)) if all(items) else None
-    units = dataset.GetRasterBand(bands[0]).GetMetadataItem("wavelength_units") or dataset.GetMetadataItem(
-        "wavelength_units"
-    )
+    dataset_units = dataset.GetMetadataItem("wavelength_units") or ""
+    units = [dataset.GetRasterBand(number).GetMetadataItem("wavelength_units") or dataset_units for number in bands]
     if values is None:
         for domain in ("", "ENVI"):
             values = _parse_numbers(dataset.GetMetadataItem("wavelength", domain))
-            units = dataset.GetMetadataItem("wavelength_units", domain)
+            units = [dataset.GetMetadataItem("wavelength_units", domain) or ""] * len(bands)
             if values is not None:
                 break
     if values is None:
@@ -130,13 +139,14 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
     if not all(math.isfinite(value) and value > 0 for value in values):
         hooks.log(f"'{name}' lists wavelengths that are not positive numbers; the wavelengths are ignored.")
         return None
-    unit = (units or "").strip().lower()
-    if unit in _UM_UNITS or (not unit and max(values) < _MICROMETRE_GUESS_LIMIT):
-        return [value * 1000.0 for value in values]
-    if unit in _NM_UNITS or not unit:
-        return values
-    hooks.log(f"'{name}' gives wavelengths in '{units}', which is not nm or µm; the wavelengths are ignored.")
-    return None
+    converted = {}
+    for unit in dict.fromkeys(units):
+        in_nm = _in_nm([value for value, its in zip(values, units) if its == unit], unit)
+        if in_nm is None:
+            hooks.log(f"'{name}' gives wavelengths in '{unit}', which is not nm or µm; the wavelengths are ignored.")
+            return None
+        converted[unit] = iter(in_nm)
+    return [next(converted[unit]) for unit in units]
 
 
 def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: str) -> None:
