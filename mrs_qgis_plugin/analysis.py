@@ -200,7 +200,9 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
         sample = sample_valid_pixels(scene, sample_size, seed, hooks.sub(0.0, 0.8))
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
         title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
+    hooks.check_cancel()
     similarity = band_similarity(Normalizer.fit(sample).apply_pixels(sample))
+    hooks.check_cancel()
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
         hooks.warning(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "

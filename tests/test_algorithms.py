@@ -567,6 +567,15 @@ def test_redundancy_maps_band_similarity_and_the_leak_of_random_masking(mrs, sce
     assert redundancy(0.9, "high")["LEAKAGE"] < results["LEAKAGE"]
 
 
+def test_redundancy_canceled_once_its_pixels_are_read_writes_nothing(mrs, scene, tmp_path):
+    """Red team of 2026-12-04: a Cancel after the pixel sample was acknowledged, then the outputs written."""
+    parameters = {**scene_layers(scene), "SAMPLE_SIZE": 1000, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                  "OUTPUT_CSV": str(tmp_path / "s.csv")}
+    with pytest.raises(QgsProcessingException, match="Canceled by the user."):
+        run("mrs:redundancy", parameters, CancelingFeedback(at=80.0))
+    assert os.listdir(tmp_path) == []
+
+
 def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene, tmp_path):
     dataset = gdal.Open(str(scene.hsi))
     hsi = dataset.ReadAsArray().astype(np.float32)
