@@ -129,6 +129,12 @@ def test_texts_that_python_alone_reads_as_numbers_are_names_not_merged_classes(t
     assert [(c.value, c.name) for c in labels.classes] == [(1, "+2"), (2, "10"), (3, "1_0")]
 
 
+def test_class_names_lose_the_characters_that_reorder_text(tmp_path, scene):
+    path = _points(tmp_path, [((0, 0), {"label": "Water\u202e\u00e9"}), ((1, 1), {"label": "\u2067Roads\u2069"})])
+    labels = labels_from_vector(scene, path, None, "label", None, "points")
+    assert [c.name for c in labels.classes] == ["Water\u00e9", "Roads"]
+
+
 def test_names_come_from_the_name_field(tmp_path, scene):
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 7, "label": "Roads"}), ((2, 0), {"class": 4, "label": "Other"})])
     labels = labels_from_vector(scene, path, None, "class", "label", "points")

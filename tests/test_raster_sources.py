@@ -46,6 +46,14 @@ def test_envi_wavelength_list_in_micrometres_is_converted_to_nm(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+def test_band_names_are_one_line_of_plain_text(tmp_path):
+    """Red team of 2026-12-04: a line break in a band description split the GROUPS result line
+    of bin/mrs redundancy in two; a right-to-left override turned the rest of a log line around."""
+    _data, hsi = _hsi(tmp_path, descriptions=["line\nbreak", "tab\there", "\u202eevil\u2066x\u2069", "ok"])
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.band_names == ["line break", "tab here", "evilx", "ok"]
+
+
 def test_each_bands_wavelength_is_read_in_its_own_units(tmp_path):
     """Red team of 2026-12-04: only band 1's units were read, so bands given in µm became 0.7 nm."""
     _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": "450", "wavelength_units": "Nanometers"},

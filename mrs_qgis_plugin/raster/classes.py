@@ -4,13 +4,19 @@ import unicodedata
 from dataclasses import dataclass
 
 
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The bidirectional embeddings, overrides and isolates: one reverses the display of everything after
+it on a log line or in a table cell. (Other format characters, such as the zero-width joiners some
+scripts and emoji need, are kept.)"""
+
+
 def plain_text(text: str) -> str:
     """`text` without control characters and other characters XML cannot hold (each becomes
-    a space), runs of white space as one space, trimmed: a class name that every file
+    a space), without the characters that reorder text (`_REORDERING`), runs of white space as one space, trimmed: a class name that every file
     format carries (the .qml style is XML, in which one control character makes the
     whole file unreadable)."""
     kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
-                   for char in str(text))
+                   for char in str(text) if char not in _REORDERING)
     return " ".join(kept.split())
 
 

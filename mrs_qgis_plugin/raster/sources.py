@@ -15,6 +15,7 @@ from osgeo import gdal
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from .classes import plain_text
 from .gdal_io import check_real, data_bands, open_raster, read_call
 from .grid import Grid, Window, align, crs_label, format_bounds
 
@@ -61,7 +62,7 @@ class _Source:
             )
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
-        self.descriptions = [band.GetDescription().strip() for band in bands]
+        self.descriptions = [plain_text(band.GetDescription()) for band in bands]
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
