@@ -261,6 +261,19 @@ def test_an_aux_raster_at_absurd_coordinates_in_another_crs_is_an_error_not_a_ha
         Scene.open(RasterInput(hsi, "my hsi"), [RasterInput(dsm, "my dsm")])
 
 
+def test_a_raster_placed_by_ground_control_points_only_is_refused_with_the_way_to_warp_it(tmp_path):
+    """Red team of 2026-12-04: the advice was to assign a CRS, which does not place such a raster."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    placed = gdal.Translate(str(tmp_path / "gcp.tif"), hsi, GCPs=[gdal.GCP(ORIGIN_X + x, ORIGIN_Y - y, 0, x, y)
+                                                                for x, y in ((0, 0), (5, 0), (0, 4))],
+                            outputSRS=UTM32)
+    assert placed.GetGeoTransform(can_return_null=True) is None and placed.GetGCPCount() == 3
+    placed = None
+    with pytest.raises(InputError, match=r"^The hyperspectral layer 'gcp' is georeferenced by 3 ground control points "
+                                         r"only, with no pixel grid"):
+        Scene.open(RasterInput(str(tmp_path / "gcp.tif"), "gcp"), [])
+
+
 def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=2)
     with pytest.raises(InputError, match=r"The hyperspectral layer 'two' has 2 bands; at least 3 are needed"):

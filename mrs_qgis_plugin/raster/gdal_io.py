@@ -111,6 +111,11 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
         raise InputError(_variables_message(what, _subdatasets(dataset)))
+    if dataset.GetGCPCount() and dataset.GetGeoTransform(can_return_null=True) is None:
+        raise InputError(
+            f"{what} is georeferenced by {dataset.GetGCPCount()} ground control points only, with no pixel grid, "
+            "which the plugin does not warp (assigning a CRS would not place it). Warp it first (Raster > "
+            "Projections > Warp (Reproject), or gdalwarp FILE NEW.tif) and choose the warped raster.")
     return dataset
 
 
