@@ -419,7 +419,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                                                        _tuple(_window(scene, extent)),
                                                        needed=in_area if area else None):
             pool.add(tile, index, confidence, allowed.pop(tile, None))
-        chosen = pool.choose()
+        choice = pool.choose()
+        chosen = choice.points
         if area and not covered:
             raise InputError(f"MASK: the polygons of '{mask_name or mask_path}' cover no pixel of the hyperspectral "
                              f"layer '{scene.hsi_name}'{' in the extent' if extent else ''}. Choose polygons over the "
@@ -431,7 +432,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                              "Choose an extent or area where the layers have data.")
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
     if len(chosen) < count:
-        hooks.log(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be found "
+        among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
+        hooks.log(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be found{among} "
                   f"for the {count} asked for; lower MIN_DISTANCE for more.")
     hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence from "
               f"{chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}. Fill in their "

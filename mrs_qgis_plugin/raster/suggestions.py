@@ -6,10 +6,13 @@ close together are nearly the same question to an analyst, so the choice is gree
 walk the pixels from the least confident up and keep one when it lies at least
 `min_distance` pixels from every pixel kept so far, until `count` are kept.
 
-The scene is seen tile by tile and never held whole: each tile keeps its own greedy
-choice of up to `count` pixels (its least confident pixel always among them), and the
-same greedy walk over those candidates gives the result. Ties of confidence are broken
-by random keys drawn from `seed`, so a seed gives the same points on the same device.
+The scene is seen tile by tile and never held whole: the pool keeps the POOL_PIXELS least
+confident pixels seen so far, and the greedy walk over them gives the result. The walk
+only ever looks at the least confident pixels, so the points are those of a walk over the
+whole scene, whatever the tile size, unless it runs out of pooled pixels before `count`
+points (then `Choice.complete` is False: more points might lie among the more confident
+pixels). Ties of confidence are broken by a key drawn from `seed` and the pixel's place,
+so a seed gives the same points on the same device whatever the tiles.
 """
 
 import os
@@ -55,15 +58,36 @@ class Candidates:
     def join(parts: Sequence["Candidates"]) -> "Candidates":
         empty = np.empty(0, np.int64)
         if not parts:
-            return Candidates(empty, empty, empty, np.empty(0, np.float32), np.empty(0, np.float64))
+            return Candidates(empty, empty, empty, np.empty(0, np.float32), np.empty(0, np.uint64))
         return Candidates(*(np.concatenate([getattr(part, name) for part in parts])
                             for name in ("rows", "cols", "index", "confidence", "key")))
 
 
-def spread_least_confident(candidates: Candidates, count: int, min_distance: float) -> np.ndarray:
+POOL_PIXELS = 1_000_000
+"""The least confident pixels the pool keeps (about 36 MB; twice that between two prunings)."""
+
+
+def tie_keys(rows: np.ndarray, cols: np.ndarray, seed: int) -> np.ndarray:
+    """A pseudo-random key per pixel from its place and the seed (SplitMix64's mixing), the
+    same whichever tile the pixel is seen in."""
+    with np.errstate(over="ignore"):
+        key = (rows.astype(np.uint64) << np.uint64(32)) ^ cols.astype(np.uint64)
+        key = key + np.uint64(seed % 2 ** 64) * np.uint64(0x9E3779B97F4A7C15)
+        key = (key ^ (key >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        key = (key ^ (key >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return key ^ (key >> np.uint64(31))
+
+
+def least_confident_first(candidates: Candidates) -> np.ndarray:
+    """Positions in `candidates`, least confident first, ties by their keys."""
+    return np.lexsort((candidates.key, candidates.confidence))
+
+
+def spread_least_confident(candidates: Candidates, count: int, min_distance: float) -> tuple:
     """Positions in `candidates` of up to `count` pixels, least confident first, each at least
-    `min_distance` pixels (Euclidean, between pixel centres) from those before it."""
-    order = np.lexsort((candidates.key, candidates.confidence))
+    `min_distance` pixels (Euclidean, between pixel centres) from those before it; and whether
+    the walk stopped at `count` (True) or ran out of candidates."""
+    order = least_confident_first(candidates)
     rows, cols = candidates.rows[order], candidates.cols[order]
     open_ = np.ones(len(order), bool)
     limit = float(min_distance) ** 2
@@ -77,20 +101,30 @@ def spread_least_confident(candidates: Candidates, count: int, min_distance: flo
         if limit > 0:
             open_[position:] &= (rows[position:] - rows[position]) ** 2 + (cols[position:] - cols[position]) ** 2 >= limit
         start = position + 1
-    return order[np.array(kept, np.int64)]
+    return order[np.array(kept, np.int64)], len(kept) == count
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen pixels, least confident first; `complete` is False when fewer than the count
+    asked for were found among a pool that had left out more confident pixels."""
+
+    points: Candidates
+    complete: bool
 
 
 class SuggestionPool:
-    """Collects each tile's candidates, then chooses among them (see the module's docstring)."""
+    """Collects the least confident pixels of each tile, then chooses among them (see the module's docstring)."""
 
-    def __init__(self, count: int, min_distance: float, seed: int) -> None:
+    def __init__(self, count: int, min_distance: float, seed: int, capacity: int = POOL_PIXELS) -> None:
         if count < 1:
             raise InputError(f"POINTS must be at least 1; got {count}.")
         if not min_distance >= 0:
             raise InputError(f"MIN_DISTANCE must be 0 or more pixels; got {min_distance}.")
-        self.count, self.min_distance = count, min_distance
-        self._rng = np.random.default_rng(seed)
+        self.count, self.min_distance, self.seed, self.capacity = count, min_distance, seed, capacity
         self._parts: List[Candidates] = []
+        self._held = 0
+        self._pruned = False
 
     def add(self, tile: Window, index: np.ndarray, confidence: np.ndarray,
             allowed: Optional[np.ndarray] = None) -> None:
@@ -98,15 +132,25 @@ class SuggestionPool:
         that may be suggested."""
         usable = index >= 0 if allowed is None else (index >= 0) & allowed
         rows, cols = np.nonzero(usable)
-        tile_candidates = Candidates(rows.astype(np.int64) + tile.row, cols.astype(np.int64) + tile.col,
-                                     index[rows, cols].astype(np.int64), confidence[rows, cols].astype(np.float32),
-                                     self._rng.random(len(rows)))
-        self._parts.append(tile_candidates.take(spread_least_confident(tile_candidates, self.count, self.min_distance)))
+        rows, cols = rows.astype(np.int64) + tile.row, cols.astype(np.int64) + tile.col
+        self._parts.append(Candidates(rows, cols, index[usable].astype(np.int64),
+                                      confidence[usable].astype(np.float32), tie_keys(rows, cols, self.seed)))
+        self._held += len(rows)
+        if self._held > 2 * self.capacity:
+            self._prune()
 
-    def choose(self) -> Candidates:
+    def _prune(self) -> None:
+        """Keeps the `capacity` least confident pixels held."""
+        pool = Candidates.join(self._parts)
+        self._parts = [pool.take(least_confident_first(pool)[:self.capacity])]
+        self._pruned = self._pruned or len(pool) > self.capacity
+        self._held = len(self._parts[0])
+
+    def choose(self) -> Choice:
         """The chosen pixels, least confident first."""
         pool = Candidates.join(self._parts)
-        return pool.take(spread_least_confident(pool, self.count, self.min_distance))
+        positions, filled = spread_least_confident(pool, self.count, self.min_distance)
+        return Choice(pool.take(positions), filled or not self._pruned)
 
 
 @dataclass(frozen=True)
