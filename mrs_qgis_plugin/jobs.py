@@ -30,7 +30,7 @@ from .raster import TILE_SIZE
 from .raster.classes import ClassInfo
 from .raster.grid import Window
 from .raster.label_raster import labels_from_raster
-from .raster.labels import LabelledPixels, stratified_split
+from .raster.labels import LabelledPixels, check_trainable, stratified_split
 from .raster.patches import check_patch_size
 from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
@@ -267,6 +267,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
+        check_trainable(labelled, labels.name)
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
         train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,
                                            hooks.sub(0.05, 0.08))

@@ -427,6 +427,24 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
     assert ["unmapped_reference_pixels", str(unmapped)] in rows and ["warning", warning] in rows
 
 
+def test_a_reference_of_one_class_gives_that_classes_producers_accuracy(mrs, scene, classified, tmp_path):
+    """Field points of one class ask how much of it the map found (red team of 2026-12-04: refused
+    as training samples of one class are)."""
+    reference = read_raster(scene.test).values
+    only = str(tmp_path / "water.tif")
+    copy = gdal.GetDriverByName("GTiff").CreateCopy(only, gdal.Open(str(scene.test)))
+    copy.GetRasterBand(1).WriteArray(np.where(reference == 1, 1, 0))
+    copy = None
+    output = str(tmp_path / "a.json")
+    run("mrs:accuracy", {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": only,
+                         "OUTPUT_HTML": str(tmp_path / "a.html"), "OUTPUT_JSON": output})
+    mapped = read_raster(classified.results["OUTPUT"]).values[reference == 1]
+    report = json.loads(Path(output).read_text())
+    assert report["overall_accuracy"] == pytest.approx(np.mean(mapped == 1))
+    first = report["classes"][report["class_values"].index(1)]
+    assert first["reference_pixels"] == len(mapped) and first["producers_accuracy"] == pytest.approx(np.mean(mapped == 1))
+
+
 def trained_on_warning(feedback: RecordingFeedback, classifier, reference: str, map_name: str) -> str:
     """The warning of an accuracy run whose reference holds every training pixel of `classifier`."""
     total = int(re.search(r"on (\d+) reference pixels", " ".join(feedback.infos)).group(1))

@@ -8,7 +8,7 @@ from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.colours import default_colors
 from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
-from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, stratified_split
+from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, check_trainable, stratified_split
 from mrs.mrs_qgis_plugin.raster.patches import cut_patches
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
 from mrs.mrs_qgis_plugin.raster.grid import Window
@@ -197,12 +197,22 @@ def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
     assert len(labels.values) == 4
 
 
+def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(tmp_path, scene):
+    """An accuracy assessment on reference samples of one class gives that class's producer's
+    accuracy (red team of 2026-12-04: refused as for training); training needs two classes."""
+    labels = labels_from_vector(scene, _points(tmp_path, [((0, 0), {"class": 3}), ((1, 1), {"class": 3})]),
+                                None, "class", None, "pts")
+    assert _pixels(labels) == [(0, 0, 3), (1, 1, 3)]
+    with pytest.raises(InputError, match=r"^The samples of 'pts' on valid pixels of the rasters hold only one class "
+                                         r"\('3'\); at least two classes are needed"):
+        check_trainable(labels, "pts")
+
+
 @pytest.mark.parametrize(
     "features, field, message",
     [
         ([((0, 0), {"class": 1}), ((1, 1), {"class": 2})], "kind", r"The class field 'kind' is not a field of 'pts' \(its fields: class, label\)"),
         ([((0, 0), {}), ((1, 1), {})], "class", r"The class field 'class' of 'pts' is empty"),
-        ([((0, 0), {"class": 3}), ((1, 1), {"class": 3})], "class", r"The samples of 'pts' .* hold only one class \('3'\); at least two"),
         ([((0, 0), {"class": 0}), ((1, 1), {"class": 2})], "class", r"holds the value 0; class values must be 1 or more, because 0 is reserved"),
         ([((50, 0), {"class": 1}), ((1, 90), {"class": 2})], "class", r"None of the samples of 'pts' falls inside the hyperspectral layer 'hsi'"),
         ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"All 1 sample pixels of 'pts' are nodata"),

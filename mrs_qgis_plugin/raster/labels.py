@@ -109,16 +109,21 @@ def labelled_pixels(
     class_names = [names.get(value) or str(value) for value in present]
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
-    if len(classes) < 2:
-        raise InputError(
-            f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class ('{classes[0].name}'); "
-            "at least two classes are needed. Add samples of other classes, or choose the field that holds the classes."
-        )
     hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
         hooks.warning(doubt)
     return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)))
+
+
+def check_trainable(labels: LabelledPixels, layer_name: str) -> None:
+    """Refuses training samples of a single class (a reference of one class can still assess a map)."""
+    if len(labels.classes) < 2:
+        raise InputError(
+            f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class "
+            f"('{labels.classes[0].name}'); at least two classes are needed. Add samples of other classes, or choose "
+            "the field that holds the classes."
+        )
 
 
 def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:
