@@ -432,7 +432,10 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
                              "Choose an extent or area where the layers have data.")
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
-    if len(chosen) < count:
+    if len(chosen) < count and min_distance == 0:
+        hooks.log(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the valid "
+                  "pixels there are.")
+    elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         hooks.log(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be found{among} "
                   f"for the {count} asked for; lower MIN_DISTANCE for more.")

@@ -232,6 +232,13 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_says_so(trained, tm
     assert any(line.startswith("Wrote 1 suggested point to ") for line in done.log)
 
 
+def test_more_points_than_valid_pixels_without_a_distance_gives_every_pixel_and_says_so(trained, tmp_path):
+    extent = f"{ORIGIN[0] + 2},{ORIGIN[0] + 5},{ORIGIN[1] - 4},{ORIGIN[1] - 2} [EPSG:32632]"
+    done = suggest(trained, tmp_path, POINTS=50, MIN_DISTANCE=0, EXTENT=extent)
+    assert done.results["COUNT"] == 6
+    assert "Only 6 pixels can be suggested for the 50 asked for: all the valid pixels there are." in done.log
+
+
 def test_polygons_that_cover_no_pixel_of_the_scene_are_said_to_be_so(trained, tmp_path):
     """Not "no pixel inside the polygons is valid", which points at the layers' nodata (red team)."""
     x0, y0 = ORIGIN
