@@ -16,7 +16,7 @@ from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled
 from .hooks import Hooks, duration
-from .names import Names
+from .names import Names, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
 from .train_data import Samples
@@ -190,8 +190,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
         hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
                   f"batch {state.batch + 1}.")
-    hooks.log(f"{phase.name.capitalize()}: {len(samples)} samples, {settings.epochs} epochs of "
-              f"{schedule.steps_per_epoch} batches, on {describe_device(device)}, "
+    hooks.log(f"{phase.name.capitalize()}: {plural(len(samples), 'sample')}, {plural(settings.epochs, 'epoch')} of "
+              f"{plural(schedule.steps_per_epoch, 'batch', 'batches')}, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
     if micro_batch < -(-settings.batch_size // context.world):
         hooks.log(f"Batches taken in micro-batches of at most {micro_batch} samples, their gradients summed into "

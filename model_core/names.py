@@ -26,6 +26,7 @@ class Names:
     """The device setting, at the start of a sentence."""
 
 
-def plural(count: int, word: str) -> str:
-    """A count with its word for messages: plural(1, "tile") -> "1 tile", plural(3, "tile") -> "3 tiles"."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, words: str = "") -> str:
+    """A count with its word for messages: plural(1, "tile") -> "1 tile", plural(3, "tile") -> "3 tiles";
+    `words` for a plural that is not the word and an s (plural(2, "batch", "batches"))."""
+    return f"{count} {word if count == 1 else words or word + 's'}"

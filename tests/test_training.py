@@ -100,7 +100,7 @@ def test_pretraining_takes_whole_batches_and_fine_tuning_every_sample(tmp_path):
     assert len(progress) == 3 * 5
     lines: list = []
     run_pretrain(str(tmp_path / "few.safetensors"), hooks=Hooks(log=lines.append), samples=10)
-    assert any("10 samples, 3 epochs of 1 batches" in line for line in lines)
+    assert any("10 samples, 3 epochs of 1 batch" in line for line in lines)
 
 
 def cancel_after(batches: int, progress_seen: list) -> Hooks:
