@@ -114,7 +114,7 @@ def check_labels(labels: LabelledPixels) -> None:
     assert labels.rows.min() >= 0 and labels.cols.min() >= 0 and labels.rows.max() < SIZE and labels.cols.max() < SIZE
     assert HSI_NODATA[0] * SIZE + HSI_NODATA[1] not in keys and AUX_NODATA[0] * SIZE + AUX_NODATA[1] not in keys
     values = [info.value for info in labels.classes]
-    assert len(values) >= 2 and values == sorted(set(values)) == sorted(set(labels.values.tolist()))
+    assert len(values) >= 1 and values == sorted(set(values)) == sorted(set(labels.values.tolist()))
     assert 1 <= values[0] and values[-1] <= MAX_CLASS_VALUE
     assert all(isinstance(info.name, str) and info.name for info in labels.classes)
     assert all(len(info.color) == 7 and int(info.color[1:], 16) >= 0 for info in labels.classes)
