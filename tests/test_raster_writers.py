@@ -8,9 +8,11 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsRasterLayer
 
+from mrs.model_core.atomic import make_temporary
+from mrs.model_core.checkpoints import checkpoint_path_for
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
-from mrs.mrs_qgis_plugin.raster.outputs import check_output_path, qml_path
+from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, qml_path
 from mrs.mrs_qgis_plugin.raster.writers import (
     CLASS_NODATA,
     CONFIDENCE_NODATA,
@@ -214,12 +216,22 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         check_output_path("", "OUTPUT")
     with pytest.raises(InputError, match=r"^OUTPUT: '.*ma\\np\.tif' holds a control character \(such as a line break\)"):
         check_output_path(str(tmp_path / "ma\np.tif"), "OUTPUT")
-    longest = os.pathconf(tmp_path, "PC_NAME_MAX") - 32
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX") - TEMPORARY_NAME_MARGIN
     with pytest.raises(InputError, match=rf"^OUTPUT: the file name a{{40}}\.\.\. is longer than the {longest} bytes"):
         check_output_path(str(tmp_path / ("a" * (longest - 3) + ".tif")), "OUTPUT")
     assert check_output_path(str(tmp_path / ("a" * (longest - 4) + ".tif")), "OUTPUT")
     assert check_output_path(str(tmp_path / "a" / ".." / "map.TIF"), "OUTPUT") == str(tmp_path / "map.TIF")
     assert check_output_path(str(tmp_path / "report.html"), "REPORT", (".html",)) == str(tmp_path / "report.html")
+
+
+def test_the_longest_model_name_accepted_leaves_room_for_its_checkpoints_temporary_file(tmp_path):
+    """Red team of 2026-12-04: names 9 bytes short of the limit passed, then every checkpoint failed
+    ('File name too long') after minutes of training."""
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX") - TEMPORARY_NAME_MARGIN
+    output = check_output_path(str(tmp_path / ("m" * (longest - 12) + ".safetensors")), "OUTPUT", (".safetensors",))
+    handle, temporary = make_temporary(checkpoint_path_for(output), ".safetensors")
+    os.close(handle)
+    assert len(os.path.basename(temporary)) == os.pathconf(tmp_path, "PC_NAME_MAX")
 
 
 def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):

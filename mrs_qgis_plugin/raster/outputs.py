@@ -16,8 +16,10 @@ GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
 # would be stale for the new one (category names, statistics, overviews, masks).
 RASTER_SIDECARS = (".aux.xml", ".ovr", ".msk")
-TEMPORARY_NAME_MARGIN = 32
-"""Bytes the longest temporary file of an output adds to its name ('.map.tif.x1y2z3a4.partial.aux.xml')."""
+TEMPORARY_NAME_MARGIN = 41
+"""Bytes the longest file written for an output adds to its name: the temporary file of a model's
+checkpoint ('m.safetensors' -> '.m.checkpoint.safetensors.x1y2z3a4.partial.safetensors'), longer
+than a map's ('.map.tif.x1y2z3a4.partial.aux.xml')."""
 
 
 def qml_path(raster_path: str) -> str:
