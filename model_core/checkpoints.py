@@ -83,8 +83,12 @@ class Checkpointer:
             saved, wanted = meta.get("masking") or {}, self.description.get("masking") or {}
             differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
             problems.append("its pretext task differs (" + ", ".join(differing or ["unknown"]) + ")")
+        if meta.get("class_weighting") != self.description.get("class_weighting"):
+            problems.append(f"its class weighting differs ({str(meta.get('class_weighting'))[:10]} in the checkpoint, "
+                            f"{self.description.get('class_weighting')} here)")
         if info.get("fingerprint") != self.fingerprint:
-            problems.append("its training samples differ from this run's (other layers, extent or seed)")
+            problems.append("its training samples differ from this run's (other layers, labels, extent or seed, or "
+                            "another pretrained model, whose statistics normalise them)")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "

@@ -135,11 +135,12 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     dtype = resolve_precision(settings.precision, device)
     weights = balanced_class_weights(labels.numpy(), len(classes)) if class_weighting else None
     phase = FinetunePhase(weights, validation, max(settings.batch_size, VALIDATION_BATCH), device, dtype)
-    meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes)}
+    meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes),
+            "class_weighting": class_weighting}
     result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,
                           resume_path, names)
     best = result.history[result.best_epoch - 1]
-    training = {"settings": settings.to_dict(), "class_weighting": class_weighting,
+    training = {"settings": settings.to_dict(),
                 "pretrained": pretrained_encoder is not None,
                 "train_samples": int(data.shape[0]),
                 "validation_samples": 0 if validation is None else int(validation[0].shape[0]),

@@ -162,6 +162,20 @@ def run_finetune(path, train, val, **options):
                             checkpoint_path=checkpoint_path_for(path), **options), path)
 
 
+def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(tmp_path):
+    """Red team of 2026-12-04: resumed unweighted, the first epochs' weighting was forgotten and the file said 'false'."""
+    output = str(tmp_path / "classifier.safetensors")
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []))
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its class weighting "
+                                             r"differs \(True in the checkpoint, False here\)\.") as refused:
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), class_weighting=False,
+                     resume_path=checkpoint_path_for(output))
+    assert "settings differ" not in str(refused.value) and "samples differ" not in str(refused.value)
+    resumed = run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint_path_for(output))
+    assert resumed["class_weighting"] is True
+
+
 def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_epoch(tmp_path):
     output = str(tmp_path / "classifier.safetensors")
     meta = run_finetune(output, toy_classes(90), toy_classes(30, seed=1),
