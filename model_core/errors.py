@@ -21,6 +21,10 @@ class WriteError(MrsError):
     """An output that could not be written (disk full, no permission); the file it would replace is unchanged."""
 
 
+class DivergedError(MrsError):
+    """A training whose loss stopped being a finite number: what it would write is no model."""
+
+
 class DeviceError(MrsError):
     """A compute device that is not available."""
 

@@ -4,6 +4,7 @@ best-epoch selection, checkpoints and cancel are small pieces they call.
 A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
@@ -14,7 +15,7 @@ from torch import nn
 from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
-from .errors import Canceled
+from .errors import Canceled, DivergedError
 from .hooks import Hooks, duration
 from .names import Names, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
@@ -115,6 +116,17 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     raise Canceled()
 
 
+def _diverged(run: Run, state: LoopState, loss: float) -> None:
+    """A loss that is no longer a finite number: its gradients have made the weights NaN, and
+    every later step would train on them, so the run stops and writes nothing (red team of
+    2026-12-04: fine-tuning wrote an all-NaN classifier after three epochs of 'loss nan')."""
+    names = run.checkpointer.names
+    raise DivergedError(
+        f"The {run.phase.name} loss became {loss} at epoch {state.epoch + 1}, batch {state.batch + 1}: the training "
+        f"diverged, and no model is written. Lower {names.learning_rate}, or, when fine-tuning, check that "
+        f"{names.pretrained} holds a sound model.")
+
+
 def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, order: torch.Tensor
                     ) -> Dict[str, Any]:
     """Train from batch `state.batch` to the end of epoch `state.epoch`, advancing `state`.
@@ -132,6 +144,8 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
         x, y = run.samples.fetch(index[share], run.device)
         x, y = context.gather(x, len(index)), None if y is None else context.gather(y, len(index))
         loss = train_step(run, x, y, generator, state.step, share)
+        if not math.isfinite(loss):
+            _diverged(run, state, loss)
         state.loss_sum += loss * len(index)
         state.samples += len(index)
         state.batch, state.step = batch + 1, state.step + 1

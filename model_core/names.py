@@ -24,6 +24,8 @@ class Names:
     """Where a run takes the checkpoint it continues."""
     device: str = "The device"
     """The device setting, at the start of a sentence."""
+    learning_rate: str = "the learning rate"
+    """The learning-rate setting."""
 
 
 def plural(count: int, word: str, words: str = "") -> str:

@@ -15,10 +15,12 @@ from .metrics import accuracy
 from .model import SSMAEClassifier
 from .settings import MASKING_STRATEGIES, MaskingSettings
 
-def _no_share(model: nn.Module) -> torch.Tensor:
-    """A zero loss through every parameter, for a process with no sample in a batch
-    (DistributedDataParallel still needs its gradients)."""
-    return sum(parameter.sum() for parameter in model.parameters()) * 0.0
+def _no_share(loss_of_first: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """A zero loss for a process with no sample in a batch: the model run on the batch's first
+    sample, times 0. DistributedDataParallel exchanges gradients only after its own forward
+    pass, so a process that skipped it would leave the others waiting for ever (red team of
+    2026-12-04: a last batch of one sample hung a two-process fine-tuning)."""
+    return loss_of_first() * 0.0
 
 
 class PretrainPhase(Phase):
@@ -43,7 +45,7 @@ class PretrainPhase(Phase):
         spatial, spectral = draws
         part = x[share]
         if part.shape[0] == 0:
-            return _no_share(model)
+            return _no_share(lambda: model(x[:1], spatial[:1], spectral[:1]).total)
         # Every sample masks as many tokens, so the mean over the batch is the mean of the shares'.
         return model(part, spatial[share], spectral[share]).total * (part.shape[0] / x.shape[0])
 
@@ -72,7 +74,7 @@ class FinetunePhase(Phase):
              share: slice = slice(None)) -> torch.Tensor:
         part = y[share]
         if part.shape[0] == 0:
-            return _no_share(model)
+            return _no_share(lambda: F.cross_entropy(model(x[:1]).float(), y[:1]))
         loss = F.cross_entropy(model(x[share]).float(), part, weight=self.class_weights)
         return loss * (self._weight(part) / self._weight(y))
 

@@ -44,7 +44,7 @@ from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
-                  pretrained="PRETRAINED", resume="RESUME", device="DEVICE")
+                  pretrained="PRETRAINED", resume="RESUME", device="DEVICE", learning_rate="LEARNING_RATE")
 """What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
 STATISTICS_SAMPLE = 50_000
 PAPER_CPU_SAMPLES_PER_S = 80

@@ -7,7 +7,7 @@ import torch
 from model_core import model_file
 from model_core.config import PRESETS
 from model_core.device import resolve_device, resolve_precision
-from model_core.errors import Canceled, DeviceError, InputError, ModelFileError
+from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
 from model_core.training import (MaskingSettings, Trained, TrainSettings, balanced_class_weights,
@@ -174,6 +174,20 @@ def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(t
     assert "settings differ" not in str(refused.value) and "samples differ" not in str(refused.value)
     resumed = run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint_path_for(output))
     assert resumed["class_weighting"] is True
+
+
+def test_a_loss_that_is_no_longer_a_number_stops_the_training_and_writes_nothing(tmp_path):
+    """Red team of 2026-12-04: an encoder with finite but huge weights trained three epochs of
+    'loss nan' and wrote an all-NaN classifier."""
+    from model_core.model import SSMAEClassifier
+
+    encoder = SSMAEClassifier(TINY, 6, 1, 3).encoder.state_dict()
+    encoder["spatial.embed.weight"] = torch.full_like(encoder["spatial.embed.weight"], 3e38)
+    output = str(tmp_path / "classifier.safetensors")
+    with pytest.raises(DivergedError, match=r"^The fine-tuning loss became nan at epoch 1, batch 1: the training "
+                                            r"diverged, and no model is written\. Lower the learning rate"):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), pretrained_encoder=encoder)
+    assert not os.path.exists(output)
 
 
 def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_epoch(tmp_path):
