@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .device import resolve_device, resolve_precision
-from .errors import InputError
+from .errors import InputError, ModelFileError
 from .hooks import Hooks
 from .loading import Classifier
 from .model import SSMAEClassifier
@@ -103,6 +103,11 @@ class TilePredictor:
         tokens = embedded[rows, cols].flatten(2).transpose(1, 2)
         logits = self.model.classify(patches, tokens, cnn[:, rows, cols].T)
         confidence, index = torch.softmax(logits[:count].float(), dim=1).max(dim=1)
+        if not torch.isfinite(confidence).all():
+            raise ModelFileError(
+                "The classifier gives class probabilities that are not numbers for some pixels: its weights, "
+                "finite as they are, overflow on them, so it cannot make a map. Train it again, or choose another "
+                "model file.")
         return index, confidence
 
     def __call__(self, tile: np.ndarray, valid: np.ndarray,

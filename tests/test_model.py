@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from model_core.config import PRESETS, ModelConfig, preset
-from model_core.errors import Canceled
+from model_core.errors import Canceled, ModelFileError
 from model_core.hooks import Hooks
 from model_core.inference import TilePredictor, default_batch_size
 from model_core.masking import mrs_mask, spatial_mask
@@ -264,6 +264,18 @@ def test_other_runtime_errors_are_not_taken_for_out_of_memory():
     predictor.model.classify = lambda *args: (_ for _ in ()).throw(RuntimeError("shape mismatch"))
     with pytest.raises(RuntimeError, match="shape mismatch"):
         predictor(np.zeros((6, 8, 8), np.float32), np.ones((8, 8), bool))
+
+
+def test_a_classifier_whose_finite_weights_overflow_is_refused_rather_than_mapping_nan():
+    """Red team of 2026-12-04: a model file with finite weights of 3e38 made a map of one class with
+    NaN confidences, said to be 3,600 pixels classified."""
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    with torch.no_grad():
+        model.head[1].weight.fill_(3e38)
+    predictor = TilePredictor(model, Normalizer(np.zeros(6), np.ones(6)), device="cpu", precision="fp32")
+    tile = np.random.default_rng(0).normal(size=(6, 8, 8)).astype(np.float32)
+    with pytest.raises(ModelFileError, match=r"^The classifier gives class probabilities that are not numbers"):
+        predictor(tile, np.ones((8, 8), bool))
 
 
 def test_prediction_honours_cancel_between_batches():
