@@ -212,6 +212,25 @@ def test_two_processes_fine_tune_the_model_one_process_fine_tunes(scene, pretrai
     assert [h["loss"] for h in ours["history"]] == pytest.approx([h["loss"] for h in theirs["history"]], rel=1e-4)
 
 
+def test_a_last_batch_smaller_than_the_processes_trains_as_one_process_does(scene, pretrained, classifier, tmp_path):
+    """Red team of 2026-12-04: with a last batch of one sample, the process left without a sample
+    never ran the model, so DistributedDataParallel's gradient exchange waited for ever."""
+    batch = model_file.read_metadata(str(classifier), [model_file.CLASSIFIER])["training"]["train_samples"] - 1
+    two = tmp_path / "two.safetensors"
+    done = subprocess.run(torchrun_command("finetune", **scene_layers(scene[0]), **{**FINETUNE, "BATCH_SIZE": batch},
+                                           LABELS=scene[0].train, PRETRAINED=pretrained[0], OUTPUT=two),
+                          capture_output=True, text=True, timeout=150, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert done.returncode == 0, done.stderr
+    one = tmp_path / "one.safetensors"
+    paths, layers, _folder = scene
+    jobs.finetune_job(layers, jobs.LabelSource("train", raster_path=str(paths.train)), pretrained=str(pretrained[0]),
+                      preset="tiny", val_fraction=FINETUNE["VALIDATION_FRACTION"], class_weighting=True,
+                      settings=settings(encoder_lr_scale=FINETUNE["ENCODER_LR_FACTOR"], batch_size=batch),
+                      output=str(one), hooks=Hooks())
+    ours, theirs = (model_file.read_metadata(str(path), [model_file.CLASSIFIER])["training"] for path in (one, two))
+    assert [h["loss"] for h in ours["history"]] == pytest.approx([h["loss"] for h in theirs["history"]], rel=1e-4)
+
+
 def test_two_processes_classify_the_scene_into_the_map_one_process_makes(scene, classifier, tmp_path):
     """Nine tiles of 16 x 16 pixels: the second process has none in the last round."""
     paths, layers, _folder = scene
