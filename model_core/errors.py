@@ -25,6 +25,10 @@ class DivergedError(MrsError):
     """A training whose loss stopped being a finite number: what it would write is no model."""
 
 
+class ProcessLostError(MrsError):
+    """Another process of a multi-process (torchrun) run stopped."""
+
+
 class DeviceError(MrsError):
     """A compute device that is not available."""
 

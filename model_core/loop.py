@@ -15,7 +15,7 @@ from torch import nn
 from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
-from .errors import Canceled, DivergedError
+from .errors import Canceled, DivergedError, ProcessLostError
 from .hooks import Hooks, duration
 from .names import Names, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
@@ -101,10 +101,11 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
                 part_loss = run.phase.loss(run.net, x, y, draws, part) * run.context.world
             part_loss.backward()
         loss += float(part_loss.detach())
+    loss = run.context.total(loss / run.context.world, run.device)  # before the step: see `_lost_a_process`
     if run.settings.clip_norm > 0:
         nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.clip_norm)
     run.optimizer.step()
-    return run.context.total(loss / run.context.world, run.device)
+    return loss
 
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
@@ -114,6 +115,21 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
                       f"'{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume}).")
     raise Canceled()
+
+
+def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, error: RuntimeError) -> None:
+    """A collective operation failed: another process of the run stopped (killed, out of memory,
+    its machine lost). No process has stepped the weights for this batch (the exchanges come
+    before the optimiser's step), so rank 0 checkpoints the batches done, with the random state
+    of the batch's start, and every process stops in one sentence instead of a traceback."""
+    run.save(state, generator)
+    kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume})"
+            if run.checkpointer.path else "")
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    raise ProcessLostError(
+        f"The exchange with the other processes of this {run.context.world}-process run failed during batch "
+        f"{state.batch + 1} of epoch {state.epoch + 1}, most likely because another process stopped ({first_line}), "
+        f"after {state.step} of {run.schedule.total_steps} batches{kept}.") from None
 
 
 def _diverged(run: Run, state: LoopState, loss: float) -> None:
@@ -137,13 +153,19 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
     steps, context = run.schedule.steps_per_epoch, run.context
     run.net.train()
     for batch in range(state.batch, steps):
-        if context.any(run.hooks.is_canceled(), run.device):
-            _stop(run, state, generator)
-        index = order[batch * size:(batch + 1) * size]
-        share = context.share(len(index))
-        x, y = run.samples.fetch(index[share], run.device)
-        x, y = context.gather(x, len(index)), None if y is None else context.gather(y, len(index))
-        loss = train_step(run, x, y, generator, state.step, share)
+        at_start = generator.get_state()
+        try:
+            if context.any(run.hooks.is_canceled(), run.device):
+                _stop(run, state, generator)
+            index = order[batch * size:(batch + 1) * size]
+            share = context.share(len(index))
+            x, y = run.samples.fetch(index[share], run.device)
+            x, y = context.gather(x, len(index)), None if y is None else context.gather(y, len(index))
+            loss = train_step(run, x, y, generator, state.step, share)
+        except RuntimeError as error:
+            if not context.active or isinstance(error, torch.OutOfMemoryError):
+                raise
+            _lost_a_process(run, state, generator.set_state(at_start), error)
         if not math.isfinite(loss):
             _diverged(run, state, loss)
         state.loss_sum += loss * len(index)

@@ -263,6 +263,41 @@ def test_the_algorithms_take_the_models_two_processes_trained(qgis_processing, s
     assert set(np.unique(read_raster(mapped["OUTPUT"]).values)) <= classes
 
 
+DYING = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.model_core import loop
+real = loop.train_step
+def dying(run, x, y, generator, step, share):
+    if os.environ["RANK"] == "1" and step == 3:
+        os._exit(1)
+    return real(run, x, y, generator, step, share)
+loop.train_step = dying
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs whose rank 1 dies at its fourth batch, as a process the system kills."""
+
+
+def test_when_a_process_dies_rank_0_says_so_and_keeps_a_checkpoint_of_the_batches_done(scene, tmp_path):
+    """Red team of 2026-12-04: rank 0 ended in a gloo traceback and the epochs done were lost."""
+    paths, layers, _folder = scene
+    script = tmp_path / "mrs_dying.py"
+    script.write_text(DYING.format(mrs=str(ROOT / "bin" / "mrs")))
+    longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
+    output = tmp_path / "model.safetensors"
+    done = subprocess.run(torchrun_command("pretrain", script, **scene_layers(paths), **longer, OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    checkpoint = checkpoint_path_for(str(output))
+    assert done.returncode != 0 and not output.exists()
+    assert ("most likely because another process stopped" in done.stderr
+            and f"after 3 of 18 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in done.stderr), done.stderr
+    assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
+    jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=longer["SAMPLES"],
+                      settings=settings(epochs=longer["EPOCHS"]), output=str(output), hooks=Hooks(), resume=checkpoint)
+    assert len(model_file.read_metadata(str(output), [model_file.PRETRAINED])["training"]["history"]) == 3
+
+
 def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_0s_checkpoint(scene, tmp_path):
     paths, layers, _folder = scene
     longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
