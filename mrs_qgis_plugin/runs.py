@@ -62,11 +62,13 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
     import torch
 
     cores = available_cores()
-    threads = requested_threads() or cpu_threads(platform, cores)
+    requested = requested_threads()
+    threads = min(requested, cores) if requested else cpu_threads(platform, cores)
     torch.set_num_threads(threads)
     if device is not None:
         choose_device(device, hooks)
-    hooks.log(f"CPU threads: {threads} of {cores} cores.")
+    beyond = f" (OMP_NUM_THREADS asks for {requested}, more than there are cores)" if requested and requested > cores else ""
+    hooks.log(f"CPU threads: {threads} of {cores} cores{beyond}.")
     return threads
 
 

@@ -20,9 +20,10 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProject
 
 from mrs.model_core import model_file
 from mrs.model_core.device import PRECISIONS, cpu_supports_bf16, describe_device, resolve_device
+from mrs.model_core.hooks import Hooks
 from mrs.model_core.redundancy import redundant_groups
 from mrs.model_core.training import checkpoint_path_for
-from mrs.mrs_qgis_plugin.runs import requested_threads
+from mrs.mrs_qgis_plugin.runs import available_cores, requested_threads, start_torch
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, ORIGIN
 from processing_helpers import (
     N_AUX,
@@ -675,3 +676,18 @@ def test_the_precision_choices_are_those_model_core_knows(mrs):
 def test_omp_num_threads_when_set_chooses_the_torch_threads(monkeypatch, value, threads):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert requested_threads() == threads
+
+
+def test_more_threads_than_cores_are_capped_at_the_cores_and_said(monkeypatch):
+    """Red team of 2026-12-04: OMP_NUM_THREADS=100000 logged '100000 of 2 cores', then a traceback."""
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+    before, lines = torch.get_num_threads(), []
+    try:
+        threads = start_torch("qgis_process", None, Hooks(log=lines.append))
+        assert threads == available_cores() == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert lines == [f"CPU threads: {threads} of {threads} cores (OMP_NUM_THREADS asks for 100000, more than there are "
+                     "cores)."]
