@@ -90,6 +90,18 @@ def test_class_type_is_the_smallest_that_holds_the_largest_value(largest, expect
     assert class_data_type([ClassInfo(1, "a", "#000000"), ClassInfo(largest, "b", "#ffffff")]) == expected
 
 
+def test_a_tag_that_is_no_valid_text_is_written_with_its_faults_replaced(tmp_path):
+    """Red team of 2026-12-04: a model file's trained_on holding a lone surrogate (valid JSON) made
+    classify end in a TypeError traceback."""
+    path = tmp_path / "map.tif"
+    with class_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, _crs_wkt(), CLASSES,
+                      tags={"MRS_TRAINED_ON": "/data/\udcffx.tif"}) as out:
+        out.write(np.ones((1, 2), np.uint8), 0, 0)
+        out.close()
+        out.publish()
+    assert gdal.Open(str(path)).GetMetadataItem("MRS_TRAINED_ON") == "/data/\ufffdx.tif"
+
+
 def test_class_map_carries_colours_names_nodata_and_georeference(tmp_path):
     path = tmp_path / "map.tif"
     values = np.array([[0, 1, 3], [4, 4, 1]], dtype=np.uint8)

@@ -13,6 +13,7 @@ with its own side files or none, never one map with the other's.
 
 import errno
 import os
+import re
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -184,9 +185,10 @@ class AtomicGeoTiff:
             ) from error
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
-        """Metadata items of the map's dataset (default domain)."""
+        """Metadata items of the map's dataset (default domain); what UTF-8 cannot encode (a lone
+        surrogate, from a damaged model file) becomes U+FFFD."""
         for key, value in tags.items():
-            self._ds.SetMetadataItem(key, value)
+            self._ds.SetMetadataItem(key, re.sub("[\ud800-\udfff]", "\ufffd", value))
 
     def discard(self) -> None:
         """Remove every temporary file that has not been published and release the temporary
