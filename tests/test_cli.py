@@ -327,6 +327,16 @@ def test_a_run_whose_output_and_log_nobody_reads_any_more_goes_on_and_succeeds(n
         QUICK_PRETRAIN["SAMPLES"]
 
 
+def test_a_deleted_current_folder_is_said_in_one_sentence(no_qgis, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    done = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "$0" "$1" classify', sys.executable,
+                           str(MRS)], capture_output=True, text=True, env=no_qgis, stdin=subprocess.DEVNULL, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("The current folder no longer exists (it was deleted or moved); change to an existing folder "
+                           "and run again.\n")
+
+
 def test_a_file_of_variables_is_refused_as_the_algorithms_refuse_it(no_qgis, chain, tmp_path):
     from test_algorithm_errors import netcdf_of_variables
 
