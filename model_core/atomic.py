@@ -15,17 +15,22 @@ try:
 except ImportError:  # Windows, where a file another process holds open cannot be removed anyway
     fcntl = None  # type: ignore[assignment]
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_WHY = {
+    errno.ENOSPC: ("the disk is full", "free some space or choose another folder"),
+    errno.EDQUOT: ("the disk is full", "free some space or choose another folder"),
+    errno.EFBIG: ("the file would be larger than this process may write (a file-size limit such as ulimit -f, or "
+                  "the file system's largest file)", "raise the limit or choose another folder"),
+}
+"""What a failed write's error number means to an analyst, and what to do; other errors give
+their own words, and 'choose another folder'."""
 
 
 def write_error(path: str, error: OSError) -> WriteError:
     """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
     written, where there was no earlier file) and what to do."""
-    full = error.errno in _DISK_FULL
-    why = "the disk is full" if full else error.strerror or str(error)
+    why, advice = _WHY.get(error.errno, (error.strerror or str(error), "choose another folder"))
     kept = (f"Nothing was replaced (an earlier {os.path.basename(path)} is unchanged)" if os.path.lexists(path)
             else "Nothing was written")
-    advice = "free some space or choose another folder" if full else "choose another folder"
     return WriteError(f"Could not write {path}: {why}. {kept}; {advice}, and run again.")
 
 

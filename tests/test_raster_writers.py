@@ -10,7 +10,7 @@ from qgis.core import QgsRasterLayer
 
 from mrs.model_core.atomic import make_temporary
 from mrs.model_core.checkpoints import checkpoint_path_for
-from mrs.model_core.errors import InputError
+from mrs.model_core.errors import InputError, WriteError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, qml_path
 from mrs.mrs_qgis_plugin.raster.writers import (
@@ -244,6 +244,25 @@ def test_the_longest_model_name_accepted_leaves_room_for_its_checkpoints_tempora
     handle, temporary = make_temporary(checkpoint_path_for(output), ".safetensors")
     os.close(handle)
     assert len(os.path.basename(temporary)) == os.pathconf(tmp_path, "PC_NAME_MAX")
+
+
+def test_a_file_size_limit_is_said_as_such_and_gdal_adds_no_lines_of_its_own(tmp_path, capfd):
+    """Red team of 2026-12-04: under `ulimit -f` the sentence blamed free space, after nine raw
+    'ERROR 1: ... File too large' lines GDAL printed when the failed file closed."""
+    import resource
+
+    noise = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, hard))  # Python ignores SIGXFSZ: writes fail with EFBIG
+    try:
+        with pytest.raises(WriteError, match=r"the file would be larger than this process may write"):
+            with confidence_raster(str(tmp_path / "c.tif"), "CONF", (1024, 1024), GEOTRANSFORM, _crs_wkt()) as out:
+                out.write(noise, 0, 0)
+                out.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert "ERROR" not in capfd.readouterr().err
+    assert os.listdir(tmp_path) == []
 
 
 def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):

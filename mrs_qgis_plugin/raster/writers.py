@@ -15,8 +15,7 @@ import errno
 import os
 import re
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
-from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal
@@ -49,26 +48,38 @@ def class_data_type(classes: Sequence[ClassInfo]) -> int:
     raise InputError(f"The class value {largest} is larger than {MAX_CLASS_VALUE}; renumber the classes.")
 
 
-@contextmanager
-def _gdal_errors(param: str, path: str) -> Iterator[None]:
+class _gdal_errors:  # noqa: N801 - used as a function: `with _gdal_errors(param, path):`
     """GDAL failures inside the block as an InputError naming the output, without
     changing GDAL's exception mode for the rest of the process (QGIS and other
-    plugins rely on it)."""
-    previous = gdal.GetUseExceptions()
-    gdal.UseExceptions()
-    gdal.PushErrorHandler("CPLQuietErrorHandler")  # the sentence below says it; GDAL's lines would repeat it
-    try:
-        yield
-    except RuntimeError as error:
-        if _disk_full(path):
-            raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from error
-        raise InputError(
-            f"{param}: could not write {path} ({error}); check the folder's free space and permissions."
-        ) from error
-    finally:
+    plugins rely on it), and GDAL's own lines kept quiet (the sentence says it).
+
+    The failure's traceback is let go before the sentence is raised: GDAL's frames in it hold
+    the band, and with it the dataset, which would otherwise be closed (and complain of the
+    failed file on standard error) only after the run's sentence, when the traceback goes."""
+
+    def __init__(self, param: str, path: str) -> None:
+        self.param, self.path = param, path
+
+    def __enter__(self) -> None:
+        self.previous, self.messages = gdal.GetUseExceptions(), []
+        gdal.UseExceptions()
+        gdal.PushErrorHandler(lambda _class, _number, message: self.messages.append(message))
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
         gdal.PopErrorHandler()
-        if not previous:
+        if not self.previous:
             gdal.DontUseExceptions()
+        if not isinstance(error, RuntimeError):
+            return False
+        del trace
+        error.__traceback__ = None
+        path = self.path
+        if _disk_full(path):
+            raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
+        if any("File too large" in message for message in [str(error), *self.messages]):
+            raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG))) from None
+        raise InputError(f"{self.param}: could not write {path} ({error}); check the folder's free space and "
+                         "permissions.") from None
 
 
 def _disk_full(path: str) -> bool:
@@ -192,9 +203,14 @@ class AtomicGeoTiff:
 
     def discard(self) -> None:
         """Remove every temporary file that has not been published and release the temporary
-        file's lock (safe to repeat)."""
-        self.band = None
-        self._ds = None
+        file's lock (safe to repeat). GDAL's complaints while closing a file it failed to write
+        (a full disk, a size limit) are kept quiet: the run's sentence has said what went wrong."""
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            self.band = None
+            self._ds = None
+        finally:
+            gdal.PopErrorHandler()
         for path in self._partial_files:
             _remove(path)
         if self._lock is not None:
