@@ -195,6 +195,13 @@ class _AllocationBudget(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def _shapes(make: Callable[[], nn.Module]) -> Dict[str, Tuple[int, ...]]:
+    """The names and shapes of the weights of the module make() builds, built on PyTorch's meta
+    device: nothing is allocated, whatever size the metadata describes."""
+    with torch.device("meta"):
+        return {name: tuple(tensor.shape) for name, tensor in make().state_dict().items()}
+
+
 def _build(make: Callable[[], nn.Module], tensors: Mapping[str, torch.Tensor], path: str, what: str) -> nn.Module:
     """The module make() builds, holding exactly the tensors (same names and shapes).
 
@@ -225,11 +232,11 @@ class Pretrained:
 def load_pretrained(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
                     what: str = "The pretrained model", names: Names = Names()) -> Pretrained:
     """The encoder weights of a pretraining model file, checked to fit its configuration and bands."""
-    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names)
+    metadata = model_file.read_metadata(path, [model_file.PRETRAINED], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
+    shapes = _shapes(lambda: SSEncoder(config, file_hsi + file_aux))
+    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names, shapes, within="encoder.")
     encoder = model_file.prefixed(tensors, "encoder")
-    if not encoder:
-        raise ModelFileError(f"{what}: '{path}' holds no encoder weights. Re-create it with {names.pretrain}.")
     _check_weights(encoder, path, what)
     _build(lambda: SSEncoder(config, file_hsi + file_aux), encoder, path, what)
     return Pretrained(config, normalizer, encoder, metadata)
@@ -246,9 +253,11 @@ class Classifier:
 def load_classifier(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
                     what: str = "The model file", names: Names = Names()) -> Classifier:
     """The classifier in eval mode on the CPU, its normaliser and classes."""
-    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names)
+    metadata = model_file.read_metadata(path, [model_file.CLASSIFIER], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
     classes = _classes(metadata, path, what, names)
+    shapes = _shapes(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)))
+    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names, shapes)
     _check_weights(tensors, path, what)
     model = _build(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)), tensors, path, what)
     return Classifier(model.eval(), normalizer, classes, metadata)

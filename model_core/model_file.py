@@ -170,17 +170,39 @@ def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",
     return _open_checked(path, what, kinds, names)[1]
 
 
-def load(path: str, kinds: Sequence[str], what: str = "The model file",
-         names: Names = Names()) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
-    """Tensors (on the CPU) and metadata of a model file of one of `kinds`."""
+def load(path: str, kinds: Sequence[str], what: str = "The model file", names: Names = Names(),
+         shapes: Optional[Mapping[str, Tuple[int, ...]]] = None,
+         within: str = "") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+    """Tensors (on the CPU) and metadata of a model file of one of `kinds`: those whose names
+    start with `within` (all by default). With `shapes`, the names (without `within`) and shapes
+    those tensors must have, checked on the file's header before any tensor is read: a file
+    with other or extra tensors (a sparse one of gigabytes, red team of 2026-12-04) is refused
+    without reading them."""
     handle, document = _open_checked(path, what, kinds, names)
+    chosen = [name for name in handle.keys() if name.startswith(within)]
+    if shapes is not None:
+        _check_shapes({name[len(within):]: tuple(handle.get_slice(name).get_shape()) for name in chosen},
+                      shapes, path, what)
     try:
-        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+        tensors = {name: handle.get_tensor(name) for name in chosen}
     except (SafetensorError, OSError, ValueError) as error:
         raise ModelFileError(
             f"{_describe(path, what)} is damaged: its tensors cannot be read ({error}). "
             "Re-create it, or copy it again.") from None
     return tensors, document
+
+
+def _check_shapes(found: Mapping[str, Tuple[int, ...]], wanted: Mapping[str, Tuple[int, ...]], path: str,
+                  what: str) -> None:
+    """Refuses tensors other than `wanted` (names and shapes), naming the first few differences."""
+    extra = sorted(set(found) - set(wanted))
+    missing = sorted(set(wanted) - set(found))
+    reshaped = sorted(name for name in set(found) & set(wanted) if tuple(found[name]) != tuple(wanted[name]))
+    problems = [f"{label} {', '.join(repr(name[:60]) for name in items[:3])}{' ...' if len(items) > 3 else ''}"
+                for label, items in (("unexpected", extra), ("missing", missing), ("other shapes of", reshaped)) if items]
+    if problems:
+        raise ModelFileError(f"{_describe(path, what)} does not hold the weights its metadata describes "
+                             f"({'; '.join(problems)}). Re-create the model.")
 
 
 def prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:

@@ -142,6 +142,45 @@ def test_weights_that_do_not_match_the_description_are_refused(classifier_file, 
         load_classifier(path)
 
 
+def with_a_sparse_extra_tensor(source: str, path: str, elements: int) -> str:
+    """`source` with one more float32 tensor of `elements` zeros, stored as a hole (sparse): gigabytes
+    the file system does not hold, which a reader would still have to allocate."""
+    with open(source, "rb") as handle:
+        length = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(length))
+        data = handle.read()
+    header["zzz_extra"] = {"dtype": "F32", "shape": [elements], "data_offsets": [len(data), len(data) + 4 * elements]}
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<Q", len(text)) + text + data)
+        handle.truncate(8 + len(text) + len(data) + 4 * elements)
+    return path
+
+
+def test_a_tensor_the_model_has_no_place_for_is_refused_before_any_tensor_is_read(classifier_file, pretrained_file,
+                                                                                 tmp_path, monkeypatch):
+    """Red team of 2026-12-04: a 1.6 GB sparse extra tensor was read whole (4.6 GB of memory) before
+    the file was refused."""
+    read = []
+    real = model_file.safe_open
+
+    def recording(*args, **kwargs):
+        handle = real(*args, **kwargs)
+        return type("Recording", (), {"__getattr__": lambda self, name: getattr(handle, name),
+                                      "get_tensor": lambda self, name: read.append(name) or handle.get_tensor(name)})()
+
+    monkeypatch.setattr(model_file, "safe_open", recording)
+    huge = with_a_sparse_extra_tensor(classifier_file[0], str(tmp_path / "extra.safetensors"), 400_000_000)
+    with pytest.raises(ModelFileError, match=r"does not hold the weights its metadata describes \(unexpected "
+                                             r"'zzz_extra'\)"):
+        load_classifier(huge)
+    assert read == []
+    pretrained = with_a_sparse_extra_tensor(pretrained_file[0], str(tmp_path / "pre.safetensors"), 400_000_000)
+    encoder = load_pretrained(pretrained).encoder_state  # a tensor outside the encoder is not read at all
+    assert "zzz_extra" not in read and set(encoder) == set(pretrained_file[1].encoder.state_dict())
+
+
 class _RunsCode:
     def __init__(self, marker):
         self.marker = marker
