@@ -157,7 +157,17 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
     assert any("1 sample pixels of 'points' are nodata" in line for line in lines)
-    assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
+    assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer 'hsi'" in line
+               for line in lines)
+
+
+def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path, scene):
+    """Red team of 2026-12-04: mrs:accuracy, which reads no hyperspectral layer, spoke of one."""
+    path = _points(tmp_path, [((0, 0), {"class": 1}), ((3, 3), {"class": 2}), ((40, 3), {"class": 2})])
+    lines, hooks = _logger()
+    with Scene.single(RasterInput(write_raster(tmp_path / "map.tif", np.ones((HEIGHT, WIDTH), np.uint8)), "map")) as grid:
+        labels_from_vector(grid, path, None, "class", None, "points", hooks)
+    assert "1 of the 3 features of 'points' have no geometry inside the layer 'map'; they are left out." in lines
 
 
 def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_path):

@@ -85,7 +85,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
         raise InputError(
-            f"The label layer '{layer_name}' has no labelled pixel over the hyperspectral layer '{scene.hsi_name}' "
+            f"The label layer '{layer_name}' has no labelled pixel over {scene.grid_label} "
             "(all are 0 or nodata). Choose a label raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)

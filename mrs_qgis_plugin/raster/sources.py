@@ -171,6 +171,8 @@ class Scene:
         self.geotransform = grid.geotransform
         self.crs_wkt = grid.crs_wkt
         self.hsi_name = hsi.name
+        self.grid_label = f"the hyperspectral layer '{hsi.name}'"
+        """The grid's layer in a message: the hyperspectral one, or (`single`) a map."""
         self.aux_names = [source.name for source in sources[1:]]
         self.n_hsi = len(sources[0].bands)
         self.n_bands = sum(len(source.bands) for source in sources)
@@ -219,7 +221,9 @@ class Scene:
     def single(cls, raster: RasterInput) -> "Scene":
         """One raster on its own grid (a class map, say), read like a scene: nodata is invalid."""
         dataset = open_raster(raster.path, f"The layer '{raster.name}'")
-        return cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None)
+        scene = cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None)
+        scene.grid_label = f"the layer '{raster.name}'"
+        return scene
 
     @property
     def window(self) -> Window:

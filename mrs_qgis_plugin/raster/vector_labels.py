@@ -358,12 +358,12 @@ def labels_from_vector(
         )
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
-    for count, what in ((found.unset, "have no class"), (found.outside, "have no geometry inside the hyperspectral layer")):
+    for count, what in ((found.unset, "have no class"), (found.outside, f"have no geometry inside {scene.grid_label}")):
         if count:
             hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
     if found.outside == len(found.classes):
         raise InputError(
-            f"None of the samples of '{layer_name}' falls inside the hyperspectral layer '{scene.hsi_name}'. "
+            f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
         )
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
