@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -272,6 +273,23 @@ def test_a_raster_placed_by_ground_control_points_only_is_refused_with_the_way_t
     with pytest.raises(InputError, match=r"^The hyperspectral layer 'gcp' is georeferenced by 3 ground control points "
                                          r"only, with no pixel grid"):
         Scene.open(RasterInput(str(tmp_path / "gcp.tif"), "gcp"), [])
+
+
+def test_a_file_name_that_is_not_utf8_is_said_to_be_so_for_inputs_and_outputs(tmp_path):
+    """Red team of 2026-12-04: a Latin-1 name ('tr\\xe4in.tif', from an old archive) 'cannot be opened
+    as a raster (not a string)', though the file is a sound GeoTIFF."""
+    from mrs.mrs_qgis_plugin.raster.outputs import check_output_path
+
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    latin = os.path.join(os.fsencode(str(tmp_path)), b"tr\xe4in.tif")
+    os.rename(hsi, latin)
+    name = os.fsdecode(latin)
+    shown = f"{tmp_path}/tr\\xe4in.tif"
+    with pytest.raises(InputError, match=rf"^The hyperspectral layer 'hsi': the file name {re.escape(shown)} is not "
+                                         r"valid UTF-8 text"):
+        Scene.open(RasterInput(name, "hsi"), [])
+    with pytest.raises(InputError, match=rf"^OUTPUT: the file name {re.escape(shown.replace('.tif', '2.tif'))} is not"):
+        check_output_path(name.replace(".tif", "2.tif"), "OUTPUT")
 
 
 def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
