@@ -47,6 +47,10 @@ def test_envi_wavelength_list_in_micrometres_is_converted_to_nm(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+def test_layer_names_are_one_line_of_plain_text():
+    assert RasterInput("/data/a\nb.tif", "a\nb\u202e").name == "a b"
+
+
 def test_band_names_are_one_line_of_plain_text(tmp_path):
     """Red team of 2026-12-04: a line break in a band description split the GROUPS result line
     of bin/mrs redundancy in two; a right-to-left override turned the rest of a log line around."""

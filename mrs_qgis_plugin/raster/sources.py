@@ -38,6 +38,11 @@ class RasterInput:
     path: str
     name: str
 
+    def __post_init__(self) -> None:
+        # The name goes into log lines and messages: one line of plain text (a file named with a
+        # line break split the 'Scene:' line, red team of 2026-12-04).
+        object.__setattr__(self, "name", plain_text(self.name))
+
 
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
