@@ -156,7 +156,7 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     lines, hooks = _logger()
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
-    assert any("1 sample pixels of 'points' are nodata" in line for line in lines)
+    assert "1 sample pixels of 'points' are nodata in 'hsi'; they are left out." in lines
     assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer 'hsi'" in line
                for line in lines)
 

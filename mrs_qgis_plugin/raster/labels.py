@@ -102,7 +102,8 @@ def labelled_pixels(
             "Check the nodata values of the rasters, or place the samples on pixels with data."
         )
     if not valid.all():
-        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in the rasters; they are left out.")
+        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in {scene.layer_names}; "
+                  "they are left out.")
     rows, cols, values = rows[valid], cols[valid], values[valid]
     present, counts = np.unique(values, return_counts=True)
     present = present.tolist()
