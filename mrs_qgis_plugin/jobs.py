@@ -432,7 +432,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
                              "Choose an extent or area where the layers have data.")
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
-    if len(chosen) < count and min_distance == 0:
+    if len(chosen) < count and len(chosen) == pool.seen:
         hooks.log(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the valid "
                   "pixels there are.")
     elif len(chosen) < count:

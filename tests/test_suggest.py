@@ -74,6 +74,23 @@ def test_the_points_are_the_same_whatever_the_tile_size(tile):
     assert choose(confidence, 60, 7.0, tile=tile) == whole and len(whole) > 30
 
 
+@pytest.mark.parametrize("tile", [16, 50])
+def test_a_pool_smaller_than_the_scene_gives_the_whole_scenes_points_when_it_says_it_is_complete(tile):
+    """Red team of 2026-12-04: the walk went on into the last tiles' pixels, kept after the last
+    pruning, where more confident pixels of earlier tiles had been dropped."""
+    rng = np.random.default_rng(1)
+    confidence = (rng.integers(0, 20, (200, 150)) / 20).astype(np.float32)
+    whole = choose(confidence, 480, 6.0, tile=1000)
+    pool = SuggestionPool(480, 6.0, 0, capacity=3000)
+    for row in range(0, 200, tile):
+        for col in range(0, 150, tile):
+            part = confidence[row:row + tile, col:col + tile]
+            pool.add(Window(col, row, part.shape[1], part.shape[0]), np.zeros(part.shape, np.int64), part)
+    choice = pool.choose()
+    chosen = list(zip(choice.points.rows.tolist(), choice.points.cols.tolist()))
+    assert chosen == whole[:len(chosen)] and (choice.complete == (chosen == whole))
+
+
 def test_a_pool_that_left_out_confident_pixels_says_its_choice_may_be_incomplete():
     confidence = np.linspace(0.1, 0.9, 100, dtype=np.float32).reshape(10, 10)
     pool = SuggestionPool(5, 3.0, 0, capacity=10)
@@ -232,9 +249,11 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_says_so(trained, tm
     assert any(line.startswith("Wrote 1 suggested point to ") for line in done.log)
 
 
-def test_more_points_than_valid_pixels_without_a_distance_gives_every_pixel_and_says_so(trained, tmp_path):
+@pytest.mark.parametrize("distance", [0, 1])
+def test_more_points_than_valid_pixels_gives_every_pixel_and_says_so(trained, tmp_path, distance):
+    """Red team of 2026-12-04: with every valid pixel given, the log still said to lower MIN_DISTANCE."""
     extent = f"{ORIGIN[0] + 2},{ORIGIN[0] + 5},{ORIGIN[1] - 4},{ORIGIN[1] - 2} [EPSG:32632]"
-    done = suggest(trained, tmp_path, POINTS=50, MIN_DISTANCE=0, EXTENT=extent)
+    done = suggest(trained, tmp_path, POINTS=50, MIN_DISTANCE=distance, EXTENT=extent)
     assert done.results["COUNT"] == 6
     assert "Only 6 pixels can be suggested for the 50 asked for: all the valid pixels there are." in done.log
 

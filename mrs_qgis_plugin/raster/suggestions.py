@@ -125,6 +125,8 @@ class SuggestionPool:
         self._parts: List[Candidates] = []
         self._held = 0
         self._pruned = False
+        self.seen = 0
+        """Pixels that might be suggested, over every tile."""
 
     def add(self, tile: Window, index: np.ndarray, confidence: np.ndarray,
             allowed: Optional[np.ndarray] = None) -> None:
@@ -136,6 +138,7 @@ class SuggestionPool:
         self._parts.append(Candidates(rows, cols, index[usable].astype(np.int64),
                                       confidence[usable].astype(np.float32), tie_keys(rows, cols, self.seed)))
         self._held += len(rows)
+        self.seen += len(rows)
         if self._held > 2 * self.capacity:
             self._prune()
 
@@ -148,6 +151,8 @@ class SuggestionPool:
 
     def choose(self) -> Choice:
         """The chosen pixels, least confident first."""
+        if self._held > self.capacity:  # the walk must not go past the pixels every tile is judged by
+            self._prune()
         pool = Candidates.join(self._parts)
         positions, filled = spread_least_confident(pool, self.count, self.min_distance)
         return Choice(pool.take(positions), filled or not self._pruned)
