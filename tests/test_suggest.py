@@ -80,12 +80,15 @@ def test_a_pool_smaller_than_the_scene_gives_the_whole_scenes_points_when_it_say
     pruning, where more confident pixels of earlier tiles had been dropped."""
     rng = np.random.default_rng(1)
     confidence = (rng.integers(0, 20, (200, 150)) / 20).astype(np.float32)
+    index = rng.integers(0, 4, (200, 150))
+    index[rng.random((200, 150)) < 0.1] = -1
+    confidence[index < 0] = np.nan
     whole = choose(confidence, 480, 6.0, tile=1000)
     pool = SuggestionPool(480, 6.0, 0, capacity=3000)
     for row in range(0, 200, tile):
         for col in range(0, 150, tile):
             part = confidence[row:row + tile, col:col + tile]
-            pool.add(Window(col, row, part.shape[1], part.shape[0]), np.zeros(part.shape, np.int64), part)
+            pool.add(Window(col, row, part.shape[1], part.shape[0]), index[row:row + tile, col:col + tile], part)
     choice = pool.choose()
     chosen = list(zip(choice.points.rows.tolist(), choice.points.cols.tolist()))
     assert chosen == whole[:len(chosen)] and (choice.complete == (chosen == whole))
