@@ -155,6 +155,21 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
+def signed_byte_source(dataset: gdal.Dataset) -> Optional[str]:
+    """The first source file of a virtual raster (VRT) that holds signed bytes, or None: a VRT
+    (QGIS's Build virtual raster, gdalbuildvrt) drops their PIXELTYPE=SIGNEDBYTE, so that
+    nothing in the VRT itself says its bytes are signed."""
+    if dataset.GetDriver().ShortName != "VRT":
+        return None
+    for path in (dataset.GetFileList() or [])[1:]:
+        with gdal_pam("NO"):
+            source, _message = gdal_call(gdal.Open, path)
+        if source is not None and any(source.GetRasterBand(number).GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE")
+                                      == "SIGNEDBYTE" for number in range(1, source.RasterCount + 1)):
+            return path
+    return None
+
+
 def check_real(dataset: gdal.Dataset, bands: list[int], what: str) -> None:
     """Refuse complex-valued bands (SAR in single-look complex form): read as real numbers,
     they would silently lose their imaginary part."""

@@ -16,7 +16,7 @@ from osgeo import gdal
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
-from .gdal_io import check_real, data_bands, open_raster, read_call
+from .gdal_io import check_real, data_bands, open_raster, read_call, signed_byte_source
 from .grid import Grid, Window, align, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
@@ -31,6 +31,12 @@ _UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns"
 _MICROMETRE_GUESS_LIMIT = 30.0
 """Wavelengths without units and all below this are taken as micrometres."""
 
+
+
+SIGNED_BYTE_ADVICE = ("Convert it to 16-bit integers first: gdal_calc.py -A FILE --allBands=A --type=Int16 "
+                      "--calc=\"numpy.where(A>127,A-256,A)\" --outfile=NEW.tif (gdal_translate -ot Int16 keeps "
+                      "0 to 255).")
+"""What works on GDAL 3.6, which has no signed byte type: computed values, whichever way GDAL reads them."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +66,12 @@ class _Source:
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04).
         self._signed = [band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE" for band in bands]
         if warped and any(self._signed):
-            raise InputError(
-                f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp onto the "
-                "hyperspectral grid as 0 to 255. Convert it to 16-bit integers first (gdal_calc.py -A FILE "
-                "--calc=A --type=Int16 --outfile=NEW.tif), or put it on the hyperspectral grid."
-            )
+            raise InputError(f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp "
+                             f"onto the hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")
+        hidden = signed_byte_source(original)
+        if hidden:
+            raise InputError(f"The layer '{name}' is a virtual raster of signed bytes ({hidden} is PIXELTYPE="
+                             f"SIGNEDBYTE), which GDAL reads through it as 0 to 255. {SIGNED_BYTE_ADVICE}")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [plain_text(band.GetDescription()) for band in bands]
