@@ -60,11 +60,14 @@ def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
                   "choose a folder you can write to."),
     ("a dangling link", "OUTPUT: {folder} is a link to {folder}-gone, which does not exist; choose a new or empty "
                         "folder."),
+    ("a Latin-1 name", "OUTPUT: the file name {shown} is not valid UTF-8 text (as names from old archives can be), "
+                       "which the plugin cannot open or write; rename the file (or folder) and run again."),
 ])
 def test_a_folder_that_cannot_be_made_or_written_is_one_sentence(provider, tmp_path, monkeypatch, where, message):
     (tmp_path / "notes.txt").write_text("an analyst's file")
     folder = {"a file": tmp_path / "notes.txt", "under a file": tmp_path / "notes.txt" / "scene",
-              "read-only": tmp_path / "scene", "a dangling link": tmp_path / "link"}[where]
+              "read-only": tmp_path / "scene", "a dangling link": tmp_path / "link",
+              "a Latin-1 name": Path(os.fsdecode(os.path.join(os.fsencode(str(tmp_path)), b"sc\xe8ne")))}[where]
     if where == "a dangling link":
         folder.symlink_to(f"{folder}-gone")
     if where == "read-only":  # the tests run as root, whom permissions do not stop
@@ -73,7 +76,8 @@ def test_a_folder_that_cannot_be_made_or_written_is_one_sentence(provider, tmp_p
         monkeypatch.setattr("mrs.mrs_qgis_plugin.demo_scene.tempfile.mkdtemp", refused)
     with pytest.raises(QgsProcessingException) as raised:
         run("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "OUTPUT": str(folder)})
-    assert str(raised.value).splitlines()[-1] == message.format(folder=folder)
+    shown = os.fsencode(str(folder)).decode("utf-8", "backslashreplace")
+    assert str(raised.value).splitlines()[-1] == message.format(folder=folder, shown=shown)
     assert (tmp_path / "notes.txt").read_text() == "an analyst's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["notes.txt"] + (["link"] * folder.is_symlink()))
 

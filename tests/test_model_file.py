@@ -181,6 +181,14 @@ def test_a_tensor_the_model_has_no_place_for_is_refused_before_any_tensor_is_rea
     assert "zzz_extra" not in read and set(encoder) == set(pretrained_file[1].encoder.state_dict())
 
 
+def test_a_model_file_name_that_is_not_utf8_is_said_to_be_so_not_damaged(classifier_file, tmp_path):
+    """Red team of 2026-12-04: an intact file with a Latin-1 name was 'truncated or damaged'."""
+    latin = os.path.join(os.fsencode(str(tmp_path)), b"mod\xe8le.safetensors")
+    os.link(classifier_file[0], latin)
+    with pytest.raises(ModelFileError, match=r"^MODEL: the file name .*mod\\xe8le.safetensors is not valid UTF-8 text"):
+        load_classifier(os.fsdecode(latin), what="MODEL")
+
+
 class _RunsCode:
     def __init__(self, marker):
         self.marker = marker

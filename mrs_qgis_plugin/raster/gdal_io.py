@@ -8,6 +8,7 @@ from typing import Callable, Iterator, Optional
 from osgeo import gdal
 
 from ...model_core.errors import InputError
+from ...model_core.paths import undecodable_name
 
 
 def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
@@ -83,21 +84,8 @@ def variables_problem(path: str, what: str) -> Optional[str]:
     return _variables_message(what, names) if names else None
 
 
-def undecodable_name(path: str, what: str) -> Optional[str]:
-    """Why GDAL cannot take a path whose bytes are not UTF-8 (a name from an old archive, in
-    Latin-1: Python holds its odd bytes as surrogates, which GDAL refuses as 'not a string'),
-    or None."""
-    try:
-        path.encode("utf-8")
-        return None
-    except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        return (f"{what}: the file name {shown} is not valid UTF-8 text (as names from old archives can be), which "
-                "GDAL cannot open or write; rename the file (or folder) and run again.")
-
-
 def missing_file_problem(path: str, what: str) -> Optional[str]:
-    """Why a plain file path cannot be opened: a name GDAL cannot take (`undecodable_name`), no
+    """Why a plain file path cannot be opened: a name that is not UTF-8 (`undecodable_name`), no
     file there; or None (a file that exists, a GDAL virtual path, a driver prefix such as NETCDF:
     or a connection string)."""
     undecodable = undecodable_name(path, what)

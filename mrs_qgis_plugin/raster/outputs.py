@@ -11,7 +11,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
-from .gdal_io import undecodable_name
+from ...model_core.paths import undecodable_name
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
