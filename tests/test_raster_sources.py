@@ -64,7 +64,7 @@ def test_each_bands_wavelength_is_read_in_its_own_units(tmp_path):
     _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": "450", "wavelength_units": "Nanometers"},
                                                {"wavelength": "550", "wavelength_units": "nm"},
                                                {"wavelength": "0.65", "wavelength_units": "Micrometers"},
-                                               {"wavelength": "0.85", "wavelength_units": "micrometres"}])
+                                               {"wavelength": "0.85", "wavelength_units": "\u03bcm"}])
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 

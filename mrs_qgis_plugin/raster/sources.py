@@ -27,7 +27,8 @@ cache loses little, and it keeps memory flat whatever the raster size (GDAL's de
 5 % of the RAM, would fill up with blocks that are never read again)."""
 
 _NM_UNITS = {"nanometers", "nanometer", "nanometres", "nanometre", "nm"}
-_UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm"}
+_UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm"}
+"""With the micro sign (U+00B5) or the Greek mu (U+03BC), which look alike."""
 _MICROMETRE_GUESS_LIMIT = 30.0
 """Wavelengths without units and all below this are taken as micrometres."""
 
