@@ -10,6 +10,7 @@ from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException
 
 from mrs.model_core import model_file
+from mrs.model_core.errors import WriteError
 from mrs.mrs_qgis_plugin.raster.grid import Window
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.suggestions import Candidates, ClassField, SuggestionPool, info_field_names, write_points
@@ -154,6 +155,29 @@ def test_the_points_are_written_whatever_the_class_field_is_named_and_whatever_t
     assert [(r["rank"], r["predicted"], r["predicted_value"], r[field_name]) for r in points.records] == [
         (1, "far", 3_000_000_001, None), (2, "near", 2, None)]
     assert points.rows.tolist() == [0, 1] and points.cols.tolist() == [2, 3]
+
+
+def test_a_file_size_limit_on_the_points_is_said_as_such_and_sqlite_adds_no_lines(tmp_path, capfd):
+    """Red team of 2026-12-04: under `ulimit -f`, 'disk I/O error' or 'no such table', and three raw
+    'ERROR 1: sqlite3_exec' lines after the sentence."""
+    import resource
+
+    classes = [ClassInfo(value, f"class {value}", "#112233") for value in range(1, 8)]
+    rows = np.arange(4000, dtype=np.int64)
+    chosen = Candidates(rows // 50, rows % 50, rows % 7, np.linspace(0, 1, 4000, dtype=np.float32), np.zeros(4000))
+    crs = gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection()
+    output = tmp_path / "out"
+    output.mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100 * 1024, hard))
+    try:
+        with pytest.raises(WriteError, match=r"the file would be larger than this process may write"):
+            write_points(str(output / "next.gpkg"), "OUTPUT", chosen, classes, ClassField("class_id", False),
+                         (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0), crs)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert "ERROR" not in capfd.readouterr().err
+    assert list(output.iterdir()) == []
 
 
 # Through Processing ------------------------------------------------------------------------

@@ -15,14 +15,20 @@ pixels). Ties of confidence are broken by a key drawn from `seed` and the pixel'
 so a seed gives the same points on the same device whatever the tiles.
 """
 
+import errno
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-import numpy as np
-from osgeo import ogr
+try:
+    import resource
+except ImportError:  # Windows: no file-size limits to look for
+    resource = None  # type: ignore[assignment]
 
-from ...model_core.atomic import atomic_output
+import numpy as np
+from osgeo import gdal, ogr
+
+from ...model_core.atomic import atomic_output, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
@@ -182,14 +188,29 @@ def _column_name(preferred: str, fields: Sequence[str]) -> str:
     return f"mrs_{preferred}" if preferred.casefold() in taken else preferred
 
 
-def _ogr(path: str, param: str, function: Callable, *args: Any, **kwargs: Any) -> Any:
-    """The result of an OGR call writing the points; refused when it failed (None, or an error
-    code other than 0), so that a file GDAL could not fill is never published as if it held them."""
+def _ogr(temporary: str, path: str, param: str, function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """The result of an OGR call writing the points into `temporary`; refused when it failed (None,
+    or an error code other than 0), so that a file GDAL could not fill is never published as if it
+    held them. SQLite names no cause for a file-size limit (ulimit -f), so that is looked for."""
     result, message = gdal_call(function, *args, **kwargs)
     if result is None or (isinstance(result, int) and result != ogr.OGRERR_NONE):
+        del function, args, kwargs  # the traceback must not keep the dataset open (see `write_points`)
+        if _at_size_limit(temporary):
+            raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG)))
         raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message or 'GDAL gave no reason'}); "
                          "choose another file.")
     return result
+
+
+def _at_size_limit(path: str) -> bool:
+    """Whether the file (or SQLite's journal beside it) has reached this process' file-size limit."""
+    if resource is None:
+        return False
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit == resource.RLIM_INFINITY:
+        return False
+    sizes = [os.path.getsize(name) for name in (path, path + "-journal", path + "-wal") if os.path.exists(name)]
+    return any(size > limit - 65536 for size in sizes)
 
 
 def check_points_output(path: str, param: str) -> None:
@@ -214,26 +235,31 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
     xs, ys = pixel_centres(geotransform, chosen.rows, chosen.cols)
     with atomic_output(path, ".gpkg") as temporary:
         os.unlink(temporary)  # the GeoPackage driver creates its file itself
-        dataset, message = gdal_call(ogr.GetDriverByName("GPKG").CreateDataSource, temporary)
-        if dataset is None:
-            raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message}); choose another file.")
-        fields = [class_field.name, *names.values()]
-        options = [f"GEOMETRY_NAME={_column_name('geom', fields)}", f"FID={_column_name('fid', fields)}"]
-        layer = _ogr(path, param, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint, options=options)
-        _ogr(path, param, layer.CreateField, class_field.definition())
-        for name, kind in INFO_FIELDS.items():
-            _ogr(path, param, layer.CreateField, ogr.FieldDefn(names[name], kind))
-        dataset.StartTransaction()
-        for rank, (x, y, index, confidence) in enumerate(zip(xs, ys, chosen.index, chosen.confidence), start=1):
-            feature = ogr.Feature(layer.GetLayerDefn())
-            info = classes[int(index)]
-            values = {"rank": rank, "predicted": info.name, "predicted_value": info.value,
-                      "confidence": round(float(confidence), 6)}
-            for name, value in values.items():
-                feature.SetField(names[name], value)
-            point = ogr.Geometry(ogr.wkbPoint)
-            point.AddPoint_2D(float(x), float(y))
-            feature.SetGeometry(point)
-            _ogr(path, param, layer.CreateFeature, feature)
-        _ogr(path, param, dataset.CommitTransaction)
-        dataset = None
+        where = (temporary, path, param)
+        dataset = _ogr(*where, ogr.GetDriverByName("GPKG").CreateDataSource, temporary)
+        try:
+            fields = [class_field.name, *names.values()]
+            options = [f"GEOMETRY_NAME={_column_name('geom', fields)}", f"FID={_column_name('fid', fields)}"]
+            layer = _ogr(*where, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint, options=options)
+            _ogr(*where, layer.CreateField, class_field.definition())
+            for name, kind in INFO_FIELDS.items():
+                _ogr(*where, layer.CreateField, ogr.FieldDefn(names[name], kind))
+            dataset.StartTransaction()
+            for rank, (x, y, index, confidence) in enumerate(zip(xs, ys, chosen.index, chosen.confidence), start=1):
+                feature = ogr.Feature(layer.GetLayerDefn())
+                info = classes[int(index)]
+                values = {"rank": rank, "predicted": info.name, "predicted_value": info.value,
+                          "confidence": round(float(confidence), 6)}
+                for name, value in values.items():
+                    feature.SetField(names[name], value)
+                point = ogr.Geometry(ogr.wkbPoint)
+                point.AddPoint_2D(float(x), float(y))
+                feature.SetGeometry(point)
+                _ogr(*where, layer.CreateFeature, feature)
+            _ogr(*where, dataset.CommitTransaction)
+        finally:
+            # Closed here, under GDAL's quiet handler: a file SQLite failed to write complains
+            # on closing, after the run's sentence otherwise.
+            gdal.PushErrorHandler("CPLQuietErrorHandler")
+            layer = feature = dataset = None
+            gdal.PopErrorHandler()
