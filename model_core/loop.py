@@ -5,6 +5,7 @@ A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
 """
 
 import math
+import textwrap
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
@@ -125,7 +126,8 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
     run.save(state, generator)
     kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume})"
             if run.checkpointer.path else "")
-    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    first_line = textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], 200,
+                                  placeholder=" ...")
     raise ProcessLostError(
         f"The exchange with the other processes of this {run.context.world}-process run failed during batch "
         f"{state.batch + 1} of epoch {state.epoch + 1}, most likely because another process stopped ({first_line}), "

@@ -185,8 +185,8 @@ def load(path: str, kinds: Sequence[str], what: str = "The model file", names: N
     handle, document = _open_checked(path, what, kinds, names)
     chosen = [name for name in handle.keys() if name.startswith(within)]
     if shapes is not None:
-        _check_shapes({name[len(within):]: tuple(handle.get_slice(name).get_shape()) for name in chosen},
-                      shapes, path, what)
+        _check_shapes({name: tuple(handle.get_slice(name).get_shape()) for name in chosen},
+                      {within + name: tuple(shape) for name, shape in shapes.items()}, path, what)
     try:
         tensors = {name: handle.get_tensor(name) for name in chosen}
     except (SafetensorError, OSError, ValueError) as error:

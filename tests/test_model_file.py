@@ -178,6 +178,11 @@ def test_a_tensor_the_model_has_no_place_for_is_refused_before_any_tensor_is_rea
     assert read == []
     pretrained = with_a_sparse_extra_tensor(pretrained_file[0], str(tmp_path / "pre.safetensors"), 400_000_000)
     encoder = load_pretrained(pretrained).encoder_state  # a tensor outside the encoder is not read at all
+    tensors, meta = model_file.load(pretrained_file[0], [model_file.PRETRAINED])
+    tensors["encoder.junk"] = torch.zeros(2)
+    save_file(tensors, str(tmp_path / "junk.safetensors"), metadata={"mrs": json.dumps(meta)})
+    with pytest.raises(ModelFileError, match=r"\(unexpected 'encoder.junk'\)"):
+        load_pretrained(str(tmp_path / "junk.safetensors"))
     assert "zzz_extra" not in read and set(encoder) == set(pretrained_file[1].encoder.state_dict())
 
 
