@@ -60,7 +60,7 @@ class TilePredictor:
 
     def __init__(self, model: SSMAEClassifier, normalizer: Normalizer, device: str = "auto",
                  precision: str = "auto", batch_size: Optional[int] = None,
-                 hooks: Optional[Hooks] = None) -> None:
+                 hooks: Optional[Hooks] = None, source: str = "The classifier") -> None:
         if batch_size is not None and batch_size < 1:
             raise InputError(f"The batch size must be at least 1; got {batch_size}.")
         self.device = resolve_device(device)
@@ -72,6 +72,8 @@ class TilePredictor:
         self.hooks = hooks or Hooks()
         self.patch = model.config.patch
         self.halo = self.patch // 2
+        self.source = source
+        """The model at the start of a sentence (a parameter and its file, in the jobs)."""
 
     @classmethod
     def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":
@@ -105,9 +107,8 @@ class TilePredictor:
         confidence, index = torch.softmax(logits[:count].float(), dim=1).max(dim=1)
         if not torch.isfinite(confidence).all():
             raise ModelFileError(
-                "The classifier gives class probabilities that are not numbers for some pixels: its weights, "
-                "finite as they are, overflow on them, so it cannot make a map. Train it again, or choose another "
-                "model file.")
+                f"{self.source} gives class probabilities that are not numbers for some pixels: its weights, finite "
+                "as they are, overflow on them, so it cannot make a map. Train it again, or choose another model file.")
         return index, confidence
 
     def __call__(self, tile: np.ndarray, valid: np.ndarray,

@@ -334,7 +334,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(classifier.normalizer, scene, hooks)
     predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
-                                              batch_size=batch_size, hooks=hooks)
+                                              batch_size=batch_size, hooks=hooks, source=f"MODEL: '{model}'")
     hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
               f"{len(classifier.classes)} classes) on {predictor.device}, "
               f"{str(predictor.dtype).replace('torch.', '')}, "

@@ -327,6 +327,24 @@ def test_a_run_whose_output_and_log_nobody_reads_any_more_goes_on_and_succeeds(n
         QUICK_PRETRAIN["SAMPLES"]
 
 
+def test_a_classifier_whose_weights_overflow_is_named_and_writes_no_map(no_qgis, chain, tmp_path):
+    import json
+
+    from safetensors.torch import save_file
+
+    scene, _out, _pretrained, finetuned, _classified, _assessed = chain
+    tensors, meta = model_file.load(finetuned["OUTPUT"], [model_file.CLASSIFIER])
+    tensors["head.1.weight"] = tensors["head.1.weight"].fill_(3e38)
+    model = tmp_path / "huge.safetensors"
+    save_file(tensors, str(model), metadata={"mrs": json.dumps(meta)})
+    done = mrs(no_qgis, "classify", *arguments(MODEL=model, **scene_layers(scene), OUTPUT=tmp_path / "map.tif"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"MODEL: '{model}' gives class probabilities that are not numbers for some pixels: its weights, finite as they "
+        "are, overflow on them, so it cannot make a map. Train it again, or choose another model file.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["huge.safetensors"]
+
+
 def test_a_deleted_current_folder_is_said_in_one_sentence(no_qgis, tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()
