@@ -29,7 +29,7 @@ from safetensors import SafetensorError, safe_open
 
 from . import __version__
 from .atomic import atomic_output
-from .paths import undecodable_name
+from .paths import check_decodable
 from .errors import ModelFileError
 from .names import Names
 
@@ -149,9 +149,7 @@ def _not_a_file(path: str) -> Optional[str]:
 
 
 def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
-    undecodable = undecodable_name(path, what)
-    if undecodable:
-        raise ModelFileError(undecodable)
+    check_decodable(path, what, ModelFileError)
     problem = _not_a_file(path)
     if problem:
         raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")

@@ -10,7 +10,7 @@ import tempfile
 from typing import List, Optional
 
 from ..model_core.errors import InputError
-from ..model_core.paths import undecodable_name
+from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .synthetic_scene import write_scene
 
@@ -22,9 +22,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     """Write the size x size scene into `folder` (created if needed); returns the paths of its files."""
     hooks = hooks or Hooks()
     folder = os.path.abspath(folder)
-    undecodable = undecodable_name(folder, "OUTPUT")
-    if undecodable:
-        raise InputError(undecodable)
+    check_decodable(folder, "OUTPUT")
     taken = [name for name in SCENE_FILES if os.path.exists(os.path.join(folder, name))]
     if taken:
         raise InputError(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "

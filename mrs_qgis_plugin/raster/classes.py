@@ -12,9 +12,9 @@ scripts and emoji need, are kept.)"""
 
 def plain_text(text: str) -> str:
     """`text` without control characters and other characters XML cannot hold (each becomes
-    a space), without the characters that reorder text (`_REORDERING`), runs of white space as one space, trimmed: a class name that every file
-    format carries (the .qml style is XML, in which one control character makes the
-    whole file unreadable)."""
+    a space), without the characters that reorder text (`_REORDERING`), runs of white space
+    as one space, trimmed: a class name that every file format carries (the .qml style is
+    XML, in which one control character makes the whole file unreadable)."""
     kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
                    for char in str(text) if char not in _REORDERING)
     return " ".join(kept.split())

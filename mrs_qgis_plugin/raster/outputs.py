@@ -11,7 +11,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
-from ...model_core.paths import undecodable_name
+from ...model_core.paths import check_decodable
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
@@ -39,9 +39,7 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
                          "without one.")
     path = os.path.abspath(os.path.expanduser(path))
-    undecodable = undecodable_name(path, param)
-    if undecodable:
-        raise InputError(undecodable)
+    check_decodable(path, param)
     folder = os.path.dirname(path)
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
