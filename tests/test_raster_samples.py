@@ -168,6 +168,10 @@ def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path
     with Scene.single(RasterInput(write_raster(tmp_path / "map.tif", np.ones((HEIGHT, WIDTH), np.uint8)), "map")) as grid:
         labels_from_vector(grid, path, None, "class", None, "points", hooks)
     assert "1 of the 3 features of 'points' have no geometry inside the layer 'map'; they are left out." in lines
+    empty = write_raster(tmp_path / "empty.tif", np.zeros((HEIGHT, WIDTH), np.uint8), nodata=0)
+    with Scene.single(RasterInput(empty, "empty")) as grid, pytest.raises(
+            InputError, match=r"^All 2 sample pixels of 'points' are nodata in 'empty'\. Check"):
+        labels_from_vector(grid, path, None, "class", None, "points")
 
 
 def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_path):

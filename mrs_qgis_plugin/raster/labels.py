@@ -98,8 +98,9 @@ def labelled_pixels(
     valid = valid_at(scene, rows, cols, hooks, tile_size)
     if not valid.any():
         raise InputError(
-            f"All {len(keys)} sample pixels of '{layer_name}' are nodata in at least one of {scene.layer_names}. "
-            "Check the nodata values of the rasters, or place the samples on pixels with data."
+            f"All {len(keys)} sample pixels of '{layer_name}' are nodata in "
+            f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}. Check the nodata values of the rasters, "
+            "or place the samples on pixels with data."
         )
     if not valid.all():
         hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in {scene.layer_names}; "
