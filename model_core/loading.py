@@ -234,11 +234,13 @@ def load_pretrained(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int]
     """The encoder weights of a pretraining model file, checked to fit its configuration and bands."""
     metadata = model_file.read_metadata(path, [model_file.PRETRAINED], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
-    shapes = _shapes(lambda: SSEncoder(config, file_hsi + file_aux))
-    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names, shapes, within="encoder.")
+    def make() -> nn.Module:
+        return SSEncoder(config, file_hsi + file_aux)
+
+    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names, _shapes(make), within="encoder.")
     encoder = model_file.prefixed(tensors, "encoder")
     _check_weights(encoder, path, what)
-    _build(lambda: SSEncoder(config, file_hsi + file_aux), encoder, path, what)
+    _build(make, encoder, path, what)
     return Pretrained(config, normalizer, encoder, metadata)
 
 
@@ -256,8 +258,10 @@ def load_classifier(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int]
     metadata = model_file.read_metadata(path, [model_file.CLASSIFIER], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
     classes = _classes(metadata, path, what, names)
-    shapes = _shapes(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)))
-    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names, shapes)
+    def make() -> nn.Module:
+        return SSMAEClassifier(config, file_hsi, file_aux, len(classes))
+
+    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names, _shapes(make))
     _check_weights(tensors, path, what)
-    model = _build(lambda: SSMAEClassifier(config, file_hsi, file_aux, len(classes)), tensors, path, what)
+    model = _build(make, tensors, path, what)
     return Classifier(model.eval(), normalizer, classes, metadata)

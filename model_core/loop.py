@@ -155,7 +155,7 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
     steps, context = run.schedule.steps_per_epoch, run.context
     run.net.train()
     for batch in range(state.batch, steps):
-        at_start = generator.get_state()
+        at_start = generator.get_state() if context.active else None  # for `_lost_a_process`
         try:
             if context.any(run.hooks.is_canceled(), run.device):
                 _stop(run, state, generator)

@@ -11,19 +11,28 @@ from ...model_core.errors import InputError
 from ...model_core.paths import undecodable_name
 
 
+@contextmanager
+def gdal_quiet() -> Iterator[None]:
+    """GDAL's error and warning lines inside the block kept off standard error (the caller says
+    what went wrong in its own sentence)."""
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
+
+
 def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
     """Runs a GDAL function quietly, whether or not GDAL exceptions are enabled.
 
     Returns the result (None on failure) and GDAL's last error message.
     """
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    gdal.ErrorReset()
-    try:
-        return function(*args, **kwargs), gdal.GetLastErrorMsg()
-    except RuntimeError as error:
-        return None, str(error)
-    finally:
-        gdal.PopErrorHandler()
+    with gdal_quiet():
+        gdal.ErrorReset()
+        try:
+            return function(*args, **kwargs), gdal.GetLastErrorMsg()
+        except RuntimeError as error:
+            return None, str(error)
 
 
 @contextmanager
@@ -147,8 +156,9 @@ def signed_byte_source(dataset: gdal.Dataset) -> Optional[str]:
     """The first source file of a virtual raster (VRT) that holds signed bytes, or None: a VRT
     (QGIS's Build virtual raster, gdalbuildvrt) drops their PIXELTYPE=SIGNEDBYTE, so that
     nothing in the VRT itself says its bytes are signed."""
-    if dataset.GetDriver().ShortName != "VRT":
-        return None
+    if dataset.GetDriver().ShortName != "VRT" or not any(
+            dataset.GetRasterBand(number).DataType == gdal.GDT_Byte for number in range(1, dataset.RasterCount + 1)):
+        return None  # only a Byte band can hold signed bytes: no source is opened for the others
     for path in (dataset.GetFileList() or [])[1:]:
         with gdal_pam("NO"):
             source, _message = gdal_call(gdal.Open, path)

@@ -26,13 +26,13 @@ except ImportError:  # Windows: no file-size limits to look for
     resource = None  # type: ignore[assignment]
 
 import numpy as np
-from osgeo import gdal, ogr
+from osgeo import ogr
 
 from ...model_core.atomic import atomic_output, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
-from .gdal_io import gdal_call
+from .gdal_io import gdal_call, gdal_quiet
 from .grid import Window, pixel_centres, srs_from_wkt
 
 LAYER_NAME = "suggestions"
@@ -260,6 +260,5 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
         finally:
             # Closed here, under GDAL's quiet handler: a file SQLite failed to write complains
             # on closing, after the run's sentence otherwise.
-            gdal.PushErrorHandler("CPLQuietErrorHandler")
-            layer = feature = dataset = None
-            gdal.PopErrorHandler()
+            with gdal_quiet():
+                layer = feature = dataset = None

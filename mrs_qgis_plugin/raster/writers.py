@@ -24,7 +24,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import fsync_file, make_temporary, output_mode, publish, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .gdal_io import category_names, gdal_call, gdal_pam, open_raster
+from .gdal_io import category_names, gdal_call, gdal_pam, gdal_quiet, open_raster
 from .outputs import RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
@@ -205,12 +205,9 @@ class AtomicGeoTiff:
         """Remove every temporary file that has not been published and release the temporary
         file's lock (safe to repeat). GDAL's complaints while closing a file it failed to write
         (a full disk, a size limit) are kept quiet: the run's sentence has said what went wrong."""
-        gdal.PushErrorHandler("CPLQuietErrorHandler")
-        try:
+        with gdal_quiet():
             self.band = None
             self._ds = None
-        finally:
-            gdal.PopErrorHandler()
         for path in self._partial_files:
             _remove(path)
         if self._lock is not None:
