@@ -8,6 +8,11 @@ from torch import nn
 
 from . import fused
 
+# Samples per call of the fused attention kernel: CUDA's kernels put the batch on a grid
+# dimension of at most 65,535 blocks, and cuDNN's failed on an H200 for a batch of a million
+# pixels ("mha_graph.execute ... is_good()") instead of running out of memory.
+FUSED_ATTENTION_SAMPLES = 2 ** 15
+
 Rows = Union[torch.Tensor, slice]
 """Some tokens of each sample: a slice of positions (the class token: slice(0, 1)), or a
 (B, N) boolean mask that sets as many per sample (a slice needs no device synchronisation)."""
@@ -36,6 +41,14 @@ def sincos_2d(size: int, dim: int) -> torch.Tensor:
     rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     return torch.cat([sincos_1d(rows.reshape(-1), dim // 2),
                       sincos_1d(cols.reshape(-1), dim // 2)], dim=1)
+
+
+def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v by the fused kernel, FUSED_ATTENTION_SAMPLES samples at a time."""
+    if len(q) <= FUSED_ATTENTION_SAMPLES:
+        return F.scaled_dot_product_attention(q, k, v)
+    return torch.cat([F.scaled_dot_product_attention(*(t[start:start + FUSED_ATTENTION_SAMPLES] for t in (q, k, v)))
+                      for start in range(0, len(q), FUSED_ATTENTION_SAMPLES)])
 
 
 class Attention(nn.Module):
@@ -70,7 +83,7 @@ class Attention(nn.Module):
             weights = torch.softmax((q @ k.transpose(-2, -1)) * q.shape[-1] ** -0.5, dim=-1)
             out = weights @ v
         else:
-            out = F.scaled_dot_product_attention(q, k, v)
+            out = fused_attention(q, k, v)
         return fused.linear(out.transpose(1, 2).reshape(batch, -1, dim), self.proj.weight, self.proj.bias)
 
 

@@ -10,6 +10,7 @@ from model_core.hooks import Hooks
 from model_core.inference import TilePredictor, default_batch_size
 from model_core.masking import mrs_mask, spatial_mask
 from model_core.model import SSMAE, SSMAEClassifier, masked_mse, pixel_tokens
+from model_core import transformer
 from model_core.transformer import rows_where
 from model_core.preprocessing import Normalizer, fit_pca
 
@@ -142,6 +143,23 @@ def test_class_token_only_last_block_matches_the_full_forward():
     with torch.no_grad():
         assert torch.allclose(stack(tokens)[:, 0], stack(tokens, slice(0, 1))[:, 0], atol=1e-5)
 
+
+
+def test_the_fused_attention_kernel_takes_a_bounded_number_of_samples_per_call(monkeypatch):
+    """An H200's cuDNN attention failed on a batch of a million pixels: the kernel gets at most
+    FUSED_ATTENTION_SAMPLES samples per call, and the pieces give the whole batch's result."""
+    torch.manual_seed(0)
+    attention = transformer.Attention(16, 4).eval()
+    x = torch.randn(10, 7, 16)
+    with torch.no_grad():
+        whole = attention(x)
+        calls, kernel = [], transformer.F.scaled_dot_product_attention
+        monkeypatch.setattr(transformer, "FUSED_ATTENTION_SAMPLES", 3)
+        monkeypatch.setattr(transformer.F, "scaled_dot_product_attention",
+                            lambda q, k, v: calls.append(len(q)) or kernel(q, k, v))
+        pieces = attention(x)
+    assert calls == [3, 3, 3, 1]
+    torch.testing.assert_close(pieces, whole, rtol=0, atol=1e-6)
 
 def patches_of(tile: np.ndarray, patch: int) -> torch.Tensor:
     t = torch.from_numpy(tile)
