@@ -235,6 +235,11 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     missing = _missing_packages(job)
     if missing:
         raise MrsError(missing)
+    from osgeo import gdal
+
+    # GDAL 3.9 and later print a FutureWarning until a program chooses whether GDAL raises
+    # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
+    gdal.DontUseExceptions()
     values = job_values(job, given)
     from ..model_core.hooks import cancel_on_sigterm
     from .runs import run, start_torch

@@ -118,7 +118,10 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
     with gdal_pam("YES"):
         dataset, message = gdal_call(gdal.Open, path)
         if dataset is not None:
-            dataset.GetGeoTransform()  # a GeoTIFF reads its .aux.xml on such a first request, not on opening
+            # A GeoTIFF reads its .aux.xml on such a first request, not on opening, and GDAL 3.12
+            # its geokeys: a damaged one raises there when GDAL exceptions are on.
+            if gdal_call(dataset.GetGeoTransform)[0] is None:
+                dataset, message = None, gdal.GetLastErrorMsg()
     if dataset is None:
         raise InputError(missing_file_problem(path, what)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "

@@ -201,7 +201,10 @@ def align(
 
     Continuous data are resampled bilinearly into Float32 with NaN outside the source
     and on its nodata; categorical data (labels) with the nearest neighbour, keeping
-    their data type, with 0 outside the source and on its nodata.
+    their data type, with 0 outside the source and on its nodata. Labels get no nodata
+    value but a destination filled with 0 beforehand: since GDAL 3.11 a destination
+    nodata of 0 turns the source's own 0 (unlabelled, when it declares no nodata or
+    another one) into 1, so that every unlabelled pixel became class 1.
     """
     source = Grid.of(dataset)
     if source.matches(grid):
@@ -214,8 +217,8 @@ def align(
         width=grid.width,
         height=grid.height,
         resampleAlg="near" if categorical else "bilinear",
-        dstNodata=0 if categorical else "nan",
-        warpOptions=["UNIFIED_SRC_NODATA=NO"],
+        dstNodata="None" if categorical else "nan",
+        warpOptions=["UNIFIED_SRC_NODATA=NO", *(["INIT_DEST=0"] if categorical else [])],
     )
     if crs:
         options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)

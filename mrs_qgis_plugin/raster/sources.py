@@ -35,9 +35,10 @@ _MICROMETRE_GUESS_LIMIT = 30.0
 
 
 SIGNED_BYTE_ADVICE = ("Convert it to 16-bit integers first: gdal_calc.py -A FILE --allBands=A --type=Int16 "
-                      "--calc=\"numpy.where(A>127,A-256,A)\" --outfile=NEW.tif (gdal_translate -ot Int16 keeps "
-                      "0 to 255).")
-"""What works on GDAL 3.6, which has no signed byte type: computed values, whichever way GDAL reads them."""
+                      "--calc=\"(A.astype(numpy.int16)+128)%256-128\" --outfile=NEW.tif (gdal_translate -ot Int16 "
+                      "keeps 0 to 255).")
+"""What works on GDAL 3.6, which has no signed byte type: computed values, whichever way GDAL reads
+them (0 to 255 there, -128 to 127 as GDAL 3.7's Int8; A-256 overflows an Int8 array in numpy 2)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class _Source:
         self._nodata = [None if warped else band.GetNoDataValue() for band in bands]
         self._dataset_mask = not warped and bool(bands[0].GetMaskFlags() & gdal.GMF_PER_DATASET)
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
-        # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04).
+        # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
+        # and later open them as Int8, read, warp and list through a VRT as signed numbers.
         self._signed = [band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE" for band in bands]
         if warped and any(self._signed):
             raise InputError(f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp "

@@ -96,7 +96,9 @@ class _Rasterizer:
     def __init__(self, grid: Grid) -> None:
         self._grid = grid
         self._srs = srs_from_wkt(grid.crs_wkt)
-        self._source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        # GDAL 3.11 deprecates the vector driver "Memory" (a warning on stderr) for "MEM",
+        # which GDAL 3.6 has for rasters only.
+        self._source = (ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")).CreateDataSource("")
         xmin, ymin, xmax, ymax = grid.bounds()
         ring = ogr.Geometry(ogr.wkbLinearRing)
         for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):

@@ -25,9 +25,12 @@ def _srs() -> osr.SpatialReference:
 
 
 def _create_geotiff(path: Path, data: np.ndarray, gdal_type: int, descriptions: list[str],
-                    nodata: float | None, metadata: dict[str, str]) -> gdal.Dataset:
+                    nodata: float | None, metadata: dict[str, str],
+                    palette: gdal.ColorTable | None = None) -> gdal.Dataset:
     """Write (bands, rows, cols) `data` to a tiled, compressed GeoTIFF on the scene grid.
 
+    A palette goes in before the data: GDAL 3.12 cannot change a GeoTIFF's photometric
+    interpretation once data are written (an ERROR line, and no palette interpretation).
     Returns the open dataset so that callers can add band metadata; drop it to close.
     """
     bands, rows, cols = data.shape
@@ -45,6 +48,9 @@ def _create_geotiff(path: Path, data: np.ndarray, gdal_type: int, descriptions: 
         band.SetDescription(description)
         if nodata is not None:
             band.SetNoDataValue(nodata)
+        if palette is not None:
+            band.SetRasterColorTable(palette)
+            band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
         band.WriteArray(plane)
     return ds
 
@@ -70,16 +76,13 @@ def _write_hsi(path: Path, cube: np.ndarray, metadata: dict[str, str]) -> None:
 
 
 def _write_labels(path: Path, labels: np.ndarray, description: str, metadata: dict[str, str]) -> None:
-    ds = _create_geotiff(path, labels[None], gdal.GDT_Byte, [description], 0, metadata)
-    band = ds.GetRasterBand(1)
     table = gdal.ColorTable()
     table.SetColorEntry(0, (0, 0, 0, 0))
     for scene_class in CLASSES:
         rgb = tuple(int(scene_class.color[i:i + 2], 16) for i in (1, 3, 5))
         table.SetColorEntry(scene_class.value, rgb + (255,))
-    band.SetRasterColorTable(table)
-    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
-    band.SetCategoryNames(["Unlabelled"] + [k.name for k in CLASSES])
+    ds = _create_geotiff(path, labels[None], gdal.GDT_Byte, [description], 0, metadata, table)
+    ds.GetRasterBand(1).SetCategoryNames(["Unlabelled"] + [k.name for k in CLASSES])
     ds = None
 
 
