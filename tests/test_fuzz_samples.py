@@ -84,13 +84,16 @@ def scene():
 
 @contextlib.contextmanager
 def gdal_exceptions(enabled: bool):
-    """GDAL's Python exception mode set for a block, and put back afterwards."""
-    previous = gdal.GetUseExceptions()
-    (gdal.UseExceptions if enabled else gdal.DontUseExceptions)()
+    """GDAL's and OGR's Python exception modes set for a block, and put back afterwards (GDAL
+    3.6 keeps them apart; GDAL 3.12's gdal.UseExceptions also makes OGR raise)."""
+    previous = [(module, module.GetUseExceptions()) for module in (gdal, ogr)]
+    for module, _previous in previous:
+        (module.UseExceptions if enabled else module.DontUseExceptions)()
     try:
         yield
     finally:
-        (gdal.UseExceptions if previous else gdal.DontUseExceptions)()
+        for module, was in reversed(previous):  # GDAL 3.6 keeps a stack of handlers: last set, first put back
+            (module.UseExceptions if was else module.DontUseExceptions)()
 
 
 @contextlib.contextmanager

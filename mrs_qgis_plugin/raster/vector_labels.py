@@ -344,13 +344,18 @@ def labels_from_vector(
     class names and colours ('#rrggbb') from their fields when given."""
     hooks = hooks or Hooks()
     _dataset, vector = _open_vector_layer(path, layer, layer_name)
-    indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
-    integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (ogr.OFTInteger, ogr.OFTInteger64,
-                                                                                 ogr.OFTReal)
-    transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
-    found = _Features()
-    found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
-               color_field, layer_name)
+    try:
+        indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
+        integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
+            ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
+        transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
+        found = _Features()
+        found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
+                   color_field, layer_name)
+    except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
+        message = str(error).strip()  # SQLite's quotes the whole query before the cause
+        raise InputError(f"Reading the sample layer '{layer_name}' failed ({message[-160:]}). Check that the "
+                         "file is complete and readable.") from None
     if found.features == 0:
         raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
     if found.unset == found.features:
