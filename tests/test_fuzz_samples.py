@@ -197,6 +197,19 @@ def _read_damaged(scene, suffix: str, data: bytes, exceptions: bool) -> None:
             read_label_raster(scene, path)
 
 
+def test_a_damaged_geopackage_read_with_ogr_exceptions_is_one_sentence_without_sqlites_query(scene):
+    """Red team of 2026-12-04: GDAL 3.12 raised a raw RuntimeError here, and SQLite's messages
+    quote the whole query before the cause."""
+    data = bytearray(valid_files()[".gpkg"])
+    start = int(0.75 * (len(data) - 4))
+    data[start:start + 4] = bytes(4)
+    path = write_bytes("zeroed.gpkg", bytes(data))
+    with gdal_exceptions(True), pytest.raises(InputError) as refused:
+        labels_from_vector(scene, path, None, "class", "name", LAYER)
+    assert str(refused.value) == (f"Reading the sample layer '{LAYER}' failed (database disk image is malformed). "
+                                  "Check that the file is complete and readable.")
+
+
 @GDAL_MODES
 @settings(FUZZ, max_examples=60)
 @given(suffix=st.sampled_from([".gpkg", ".tif"]), fraction=st.floats(0.0, 1.0))

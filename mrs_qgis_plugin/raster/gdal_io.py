@@ -22,17 +22,23 @@ def gdal_quiet() -> Iterator[None]:
         gdal.PopErrorHandler()
 
 
+def concise(message: str) -> str:
+    """GDAL's message without the SQL statement that SQLite's messages quote before their cause
+    ("sqlite3_prepare_v2(SELECT ... ) failed: database disk image is malformed")."""
+    return re.sub(r"^sqlite3_\w+\(.*\) failed: ", "", message.strip(), flags=re.DOTALL)
+
+
 def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
     """Runs a GDAL function quietly, whether or not GDAL exceptions are enabled.
 
-    Returns the result (None on failure) and GDAL's last error message.
+    Returns the result (None on failure) and GDAL's last error message, made concise.
     """
     with gdal_quiet():
         gdal.ErrorReset()
         try:
-            return function(*args, **kwargs), gdal.GetLastErrorMsg()
+            return function(*args, **kwargs), concise(gdal.GetLastErrorMsg())
         except RuntimeError as error:
-            return None, str(error)
+            return None, concise(str(error))
 
 
 @contextmanager
@@ -155,18 +161,25 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
+def marked_signed_bytes(band: gdal.Band) -> bool:
+    """Whether GDAL 3.6 reads the band as bytes 0 to 255 that are signed (PIXELTYPE=SIGNEDBYTE).
+    GDAL 3.7 and later read such bands as Int8, and print a warning when asked for PIXELTYPE."""
+    return (not hasattr(gdal, "GDT_Int8") and band.DataType == gdal.GDT_Byte
+            and band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE")
+
+
 def signed_byte_source(dataset: gdal.Dataset) -> Optional[str]:
     """The first source file of a virtual raster (VRT) that holds signed bytes, or None: a VRT
     (QGIS's Build virtual raster, gdalbuildvrt) drops their PIXELTYPE=SIGNEDBYTE, so that
     nothing in the VRT itself says its bytes are signed."""
-    if dataset.GetDriver().ShortName != "VRT" or not any(
+    if hasattr(gdal, "GDT_Int8") or dataset.GetDriver().ShortName != "VRT" or not any(
             dataset.GetRasterBand(number).DataType == gdal.GDT_Byte for number in range(1, dataset.RasterCount + 1)):
         return None  # only a Byte band can hold signed bytes: no source is opened for the others
     for path in (dataset.GetFileList() or [])[1:]:
         with gdal_pam("NO"):
             source, _message = gdal_call(gdal.Open, path)
-        if source is not None and any(source.GetRasterBand(number).GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE")
-                                      == "SIGNEDBYTE" for number in range(1, source.RasterCount + 1)):
+        if source is not None and any(marked_signed_bytes(source.GetRasterBand(number))
+                                      for number in range(1, source.RasterCount + 1)):
             return path
     return None
 

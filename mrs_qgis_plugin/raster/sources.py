@@ -16,7 +16,7 @@ from osgeo import gdal
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
-from .gdal_io import check_real, data_bands, open_raster, read_call, signed_byte_source
+from .gdal_io import check_real, data_bands, marked_signed_bytes, open_raster, read_call, signed_byte_source
 from .grid import Grid, Window, align, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
@@ -67,7 +67,7 @@ class _Source:
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
         # and later open them as Int8, read, warp and list through a VRT as signed numbers.
-        self._signed = [band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE" for band in bands]
+        self._signed = [marked_signed_bytes(band) for band in bands]
         if warped and any(self._signed):
             raise InputError(f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp "
                              f"onto the hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")

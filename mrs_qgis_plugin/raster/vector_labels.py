@@ -13,7 +13,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import gdal_call, gdal_pam, missing_file_problem
+from .gdal_io import concise, gdal_call, gdal_pam, missing_file_problem
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
@@ -353,8 +353,7 @@ def labels_from_vector(
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
-        message = str(error).strip()  # SQLite's quotes the whole query before the cause
-        raise InputError(f"Reading the sample layer '{layer_name}' failed ({message[-160:]}). Check that the "
+        raise InputError(f"Reading the sample layer '{layer_name}' failed ({concise(str(error))}). Check that the "
                          "file is complete and readable.") from None
     if found.features == 0:
         raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
