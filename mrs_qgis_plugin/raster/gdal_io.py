@@ -161,6 +161,11 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
+def signed_bytes(band: gdal.Band) -> bool:
+    """Whether the band holds signed bytes: Int8 (GDAL 3.7 and later), or marked (GDAL 3.6)."""
+    return band.DataType == getattr(gdal, "GDT_Int8", None) or marked_signed_bytes(band)
+
+
 def marked_signed_bytes(band: gdal.Band) -> bool:
     """Whether GDAL 3.6 reads the band as bytes 0 to 255 that are signed (PIXELTYPE=SIGNEDBYTE).
     GDAL 3.7 and later read such bands as Int8, and print a warning when asked for PIXELTYPE."""
@@ -169,16 +174,17 @@ def marked_signed_bytes(band: gdal.Band) -> bool:
 
 
 def signed_byte_source(dataset: gdal.Dataset) -> Optional[str]:
-    """The first source file of a virtual raster (VRT) that holds signed bytes, or None: a VRT
-    (QGIS's Build virtual raster, gdalbuildvrt) drops their PIXELTYPE=SIGNEDBYTE, so that
-    nothing in the VRT itself says its bytes are signed."""
-    if hasattr(gdal, "GDT_Int8") or dataset.GetDriver().ShortName != "VRT" or not any(
+    """The first source file of signed bytes behind a virtual raster's (VRT's) Byte band, or None.
+    A VRT made by GDAL 3.6 (QGIS's Build virtual raster, gdalbuildvrt) drops PIXELTYPE=SIGNEDBYTE:
+    GDAL 3.6 then reads -3 through it as 253, and GDAL 3.7 and later, whose sources are Int8,
+    read it as 0."""
+    if dataset.GetDriver().ShortName != "VRT" or not any(
             dataset.GetRasterBand(number).DataType == gdal.GDT_Byte for number in range(1, dataset.RasterCount + 1)):
-        return None  # only a Byte band can hold signed bytes: no source is opened for the others
+        return None  # only a Byte band can hide signed bytes: no source is opened for the others
     for path in (dataset.GetFileList() or [])[1:]:
         with gdal_pam("NO"):
             source, _message = gdal_call(gdal.Open, path)
-        if source is not None and any(marked_signed_bytes(source.GetRasterBand(number))
+        if source is not None and any(signed_bytes(source.GetRasterBand(number))
                                       for number in range(1, source.RasterCount + 1)):
             return path
     return None

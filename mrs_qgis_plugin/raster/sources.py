@@ -73,8 +73,9 @@ class _Source:
                              f"onto the hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")
         hidden = signed_byte_source(original)
         if hidden:
-            raise InputError(f"The layer '{name}' is a virtual raster of signed bytes ({hidden} is PIXELTYPE="
-                             f"SIGNEDBYTE), which GDAL reads through it as 0 to 255. {SIGNED_BYTE_ADVICE}")
+            raise InputError(f"The layer '{name}' is a virtual raster of unsigned bytes over signed ones ({hidden}), "
+                             f"which GDAL reads through it without their negative values. {SIGNED_BYTE_ADVICE} Then build the "
+                             "virtual raster again from the converted file.")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [plain_text(band.GetDescription()) for band in bands]
