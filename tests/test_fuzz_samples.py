@@ -339,6 +339,8 @@ def _two_classes_and(geometry, value=1, field_type=ogr.OFTInteger, crs=UTM32):
 @example(layer=_two_classes_and(("line", [pixel_centre(1, 1), (NAN, ORIGIN_Y - 3), pixel_centre(5, 5)])))
 @example(layer=_two_classes_and(("line", [pixel_centre(1, 1), (ORIGIN_X + 1e10, ORIGIN_Y - 3)])))
 @example(layer=_two_classes_and(("point", pixel_centre(3, 3)), crs="EPSG:4326"))
+@example(layer=_two_classes_and(("collection", [("point", [pixel_centre(0, 0)]),
+                                                ("polygon", [(663997.0, -2215097057.0)])])))  # GDAL 3.12: 5 s
 def test_vector_samples_with_random_attributes_and_geometries_give_labels_or_a_clear_error(scene, exceptions, layer):
     path = write_layer("samples.gpkg", *layer)
     with gdal_exceptions(exceptions):
