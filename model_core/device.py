@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 
 from . import choices
+from .digits import whole_number
 from .errors import DeviceError
 from .names import Names
 
@@ -24,7 +25,8 @@ def resolve_device(name: str = "auto", what: str = Names.device) -> torch.device
                 f"{what} is '{name}', but this PyTorch ({torch.__version__}) sees no CUDA GPU. "
                 "Choose 'cpu' or 'auto', or install a CUDA build of PyTorch and a GPU driver.")
         index = text.partition(":")[2]
-        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+        number = whole_number(index, signed=False)
+        if index and (number is None or number >= torch.cuda.device_count()):
             raise DeviceError(
                 f"{what} is '{name}', but the GPUs are numbered 0 to "
                 f"{torch.cuda.device_count() - 1}. Choose one of them, or 'cuda'.")

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Optional, Tuple
 
+from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 
 # Kinds of parameter. Layers, files, extents and destinations (up to FOLDER_OUT) are read by
@@ -171,8 +172,9 @@ def _as_number(value: Any) -> Optional[float]:
         text = value.strip()
         if not NUMBER_TEXT.fullmatch(text):
             return None
-        if re.fullmatch(r"[+-]?[0-9]+", text):
-            return int(text)
+        whole = whole_number(text)
+        if whole is not None:
+            return whole
         number = float(text)
         mantissa = re.split(r"[eE]", text)[0]
         return None if number == 0 and re.search(r"[1-9]", mantissa) else number  # '1e-400' is not 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from ..model_core.digits import whole_number
 from ..model_core.hooks import Hooks
 
 Values = Mapping[str, Any]
@@ -50,8 +51,8 @@ def cpu_threads(platform: str, cores: int) -> int:
 
 def requested_threads() -> Optional[int]:
     """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+    threads = whole_number(os.environ.get("OMP_NUM_THREADS", "").strip(), signed=False)
+    return threads if threads else None
 
 
 def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from ...model_core import MAX_CLASS_VALUE
+from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
@@ -172,12 +173,9 @@ def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.nd
 
 
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
-    """Each text as an integer when every one of them is a whole number written in ASCII digits
-    ('3', '-1', '+2'), else None. Not Python's int(), which also reads '1_0' as 10 and other
-    scripts' digits, merging classes the analyst wrote apart."""
-    if not all(re.fullmatch(r"[+-]?[0-9]+", text) for text in texts):
-        return None
-    return {text: int(text) for text in texts}
+    """Each text as an integer when every one of them is a whole number (`whole_number`), else None."""
+    numbers = {text: whole_number(text) for text in texts}
+    return None if None in numbers.values() else numbers
 
 
 def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: str) -> dict:
