@@ -66,7 +66,7 @@ class Checkpointer:
                 ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
         """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
         what = self.names.resume
-        tensors, meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names)
+        meta = model_file.read_metadata(resume_path, [model_file.CHECKPOINT], what, self.names)
         info = meta.get("checkpoint")
         info = info if isinstance(info, dict) else {}
         saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
@@ -93,6 +93,8 @@ class Checkpointer:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
                                  f"or start without {what}.")
+        tensors, _meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names,
+                                         *_checkpoint_shapes(model, optimizer), advice=f"Start without {what}.")
         try:
             state = _loop_state(info["state"])
             generator = tensors.get("rng.generator")
@@ -111,6 +113,21 @@ class Checkpointer:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' is incomplete or damaged "
                                  f"({' '.join(str(error).split())[:200]}). Start without {what}.") from None
         return state, generator, best
+
+
+def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
+                       ) -> Tuple[Dict[str, Tuple[int, ...]], str, Dict[str, Tuple[int, ...]]]:
+    """What `save` writes for this model and optimizer: the shapes it must hold (the model), the
+    prefix (none), and those it may hold (the best epoch's weights, the optimizer's state per
+    parameter, the generator), so that a checkpoint's header is checked before its tensors are read."""
+    weights = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    optional = {f"best.{name}": shape for name, shape in weights.items()}
+    parameters = [parameter for group in optimizer.param_groups for parameter in group["params"]]
+    for index, parameter in enumerate(parameters):
+        optional.update({f"optimizer.{index}.step": (), f"optimizer.{index}.exp_avg": tuple(parameter.shape),
+                         f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
+    optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
+    return {f"model.{name}": shape for name, shape in weights.items()}, "", optional
 
 
 def _loop_state(values: Any) -> LoopState:

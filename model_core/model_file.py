@@ -174,17 +174,19 @@ def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",
 
 def load(path: str, kinds: Sequence[str], what: str = "The model file", names: Names = Names(),
          shapes: Optional[Mapping[str, Tuple[int, ...]]] = None,
-         within: str = "") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+         within: str = "", optional: Mapping[str, Tuple[int, ...]] = {},
+         advice: str = "Re-create the model.") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
     """Tensors (on the CPU) and metadata of a model file of one of `kinds`: those whose names
     start with `within` (all by default). With `shapes`, the names (without `within`) and shapes
-    those tensors must have, checked on the file's header before any tensor is read: a file
-    with other or extra tensors (a sparse one of gigabytes, red team of 2026-12-04) is refused
-    without reading them."""
+    those tensors must have, and the `optional` ones they may have, checked on the file's header
+    before any tensor is read: a file with other or extra tensors (a sparse one of gigabytes, red
+    team of 2026-12-04) is refused without reading them; `advice` ends that sentence."""
     handle, document = _open_checked(path, what, kinds, names)
     chosen = [name for name in handle.keys() if name.startswith(within)]
     if shapes is not None:
         _check_shapes({name: tuple(handle.get_slice(name).get_shape()) for name in chosen},
-                      {within + name: tuple(shape) for name, shape in shapes.items()}, path, what)
+                      {within + name: tuple(shape) for name, shape in shapes.items()},
+                      {within + name: tuple(shape) for name, shape in optional.items()}, path, what, advice)
     try:
         tensors = {name: handle.get_tensor(name) for name in chosen}
     except (SafetensorError, OSError, ValueError) as error:
@@ -194,17 +196,19 @@ def load(path: str, kinds: Sequence[str], what: str = "The model file", names: N
     return tensors, document
 
 
-def _check_shapes(found: Mapping[str, Tuple[int, ...]], wanted: Mapping[str, Tuple[int, ...]], path: str,
-                  what: str) -> None:
-    """Refuses tensors other than `wanted` (names and shapes), naming the first few differences."""
-    extra = sorted(set(found) - set(wanted))
+def _check_shapes(found: Mapping[str, Tuple[int, ...]], wanted: Mapping[str, Tuple[int, ...]],
+                  optional: Mapping[str, Tuple[int, ...]], path: str, what: str, advice: str) -> None:
+    """Refuses tensors other than `wanted` and `optional` (names and shapes) and any missing from
+    `wanted`, naming the first few differences."""
+    allowed = {**optional, **wanted}
+    extra = sorted(set(found) - set(allowed))
     missing = sorted(set(wanted) - set(found))
-    reshaped = sorted(name for name in set(found) & set(wanted) if tuple(found[name]) != tuple(wanted[name]))
+    reshaped = sorted(name for name in set(found) & set(allowed) if tuple(found[name]) != tuple(allowed[name]))
     problems = [f"{label} {', '.join(repr(name[:60]) for name in items[:3])}{' ...' if len(items) > 3 else ''}"
                 for label, items in (("unexpected", extra), ("missing", missing), ("other shapes of", reshaped)) if items]
     if problems:
         raise ModelFileError(f"{_describe(path, what)} does not hold the weights its metadata describes "
-                             f"({'; '.join(problems)}). Re-create the model.")
+                             f"({'; '.join(problems)}). {advice}")
 
 
 def prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
