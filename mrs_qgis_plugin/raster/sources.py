@@ -181,13 +181,14 @@ def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: st
 class Scene:
     """The HSI raster and its auxiliary rasters, read together on the HSI grid."""
 
-    def __init__(self, hsi: RasterInput, sources: list[_Source], grid: Grid, wavelengths: list[float] | None) -> None:
+    def __init__(self, hsi: RasterInput, sources: list[_Source], grid: Grid, wavelengths: list[float] | None,
+                 grid_label: str | None = None) -> None:
         self.grid = grid
         self.width, self.height = grid.width, grid.height
         self.geotransform = grid.geotransform
         self.crs_wkt = grid.crs_wkt
         self.hsi_name = hsi.name
-        self.grid_label = f"the hyperspectral layer '{hsi.name}'"
+        self.grid_label = grid_label or f"the hyperspectral layer '{hsi.name}'"
         """The grid's layer in a message: the hyperspectral one, or (`single`) a map."""
         self.aux_names = [source.name for source in sources[1:]]
         self.n_hsi = len(sources[0].bands)
@@ -237,9 +238,8 @@ class Scene:
     def single(cls, raster: RasterInput) -> "Scene":
         """One raster on its own grid (a class map, say), read like a scene: nodata is invalid."""
         dataset = open_raster(raster.path, f"The layer '{raster.name}'")
-        scene = cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None)
-        scene.grid_label = f"the layer '{raster.name}'"
-        return scene
+        return cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None,
+                   f"the layer '{raster.name}'")
 
     @property
     def window(self) -> Window:
