@@ -184,6 +184,21 @@ def test_a_virtual_raster_of_int8_reads_signed_bytes(tmp_path):
     np.testing.assert_array_equal(values[3][valid], heights[valid])
 
 
+
+def test_a_virtual_raster_of_a_data_type_this_gdal_lacks_is_told_as_such(tmp_path):
+    """Red team of 2026-12-04: GDAL 3.6 opening a VRT of Int8 made by GDAL 3.12 was told to choose
+    a raster that GDAL can read (an unknown type here, that every GDAL refuses alike)."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    vrt = tmp_path / "dsm.vrt"
+    vrt.write_text(f'<VRTDataset rasterXSize="5" rasterYSize="4"><VRTRasterBand dataType="Int3" band="1">'
+                   f'<SimpleSource><SourceFilename>{hsi}</SourceFilename><SourceBand>1</SourceBand></SimpleSource>'
+                   f'</VRTRasterBand></VRTDataset>')
+    with pytest.raises(InputError, match=rf"^The auxiliary layer 'dsm' has bands of Int3, a data type that this GDAL "
+                                         rf"\({re.escape(gdal.__version__)}\) does not know: it was made by a newer "
+                                         r"GDAL. Convert it there \(gdal_translate -ot Int16, or -ot Float32\), or run "
+                                         r"the plugin with that GDAL.$"):
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(vrt), "dsm")])
+
 def test_read_with_halo_is_reflection_padded_at_the_border(tmp_path):
     data, hsi = _hsi(tmp_path, bands=3, height=9, width=11)
     padded = np.pad(data, ((0, 0), (2, 2), (2, 2)), mode="reflect")

@@ -119,6 +119,17 @@ def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
     return (None if gdal.GetLastErrorType() >= gdal.CE_Failure else result), message
 
 
+def _unknown_data_type(what: str, message: str) -> Optional[str]:
+    """The sentence for a virtual raster of a data type this GDAL lacks (Int8 from GDAL 3.7,
+    Float16 from 3.11, written by a newer GDAL): the file is sound, this GDAL too old for it."""
+    found = re.search(r"Invalid dataType = (\w+)", message or "")
+    if found is None:
+        return None
+    return (f"{what} has bands of {found.group(1)}, a data type that this GDAL ({gdal.__version__}) does not know: "
+            "it was made by a newer GDAL. Convert it there (gdal_translate -ot Int16, or -ot Float32), or run "
+            "the plugin with that GDAL.")
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
     with gdal_pam("YES"):
@@ -129,7 +140,7 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
             if gdal_call(dataset.GetGeoTransform)[0] is None:
                 dataset, message = None, gdal.GetLastErrorMsg()
     if dataset is None:
-        raise InputError(missing_file_problem(path, what)
+        raise InputError(missing_file_problem(path, what) or _unknown_data_type(what, message)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):

@@ -77,7 +77,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
                 f"The label layer '{layer_name}' holds values that are negative or not whole numbers. "
                 "Class values must be whole numbers from 1 (0 or nodata = unlabelled); recode the raster."
             )
-        if len(found) and found.max() > MAX_CLASS_VALUE:
+        if len(found) and float(found.max()) > MAX_CLASS_VALUE:  # numpy 2 casts the limit to float16 otherwise
             raise InputError(too_large_message(f"The label layer '{layer_name}'", found.max()))
         local_rows, local_cols = np.nonzero(labelled)
         rows.append(local_rows + tile.row)
