@@ -30,7 +30,7 @@ def resolve_device(name: str = "auto", what: str = Names.device) -> torch.device
             raise DeviceError(
                 f"{what} is '{name}', but the GPUs are numbered 0 to "
                 f"{torch.cuda.device_count() - 1}. Choose one of them, or 'cuda'.")
-        return torch.device(text)
+        return torch.device("cuda", number) if index else torch.device("cuda")
     raise DeviceError(f"{what} '{name}' is not known; use auto, cpu, cuda or cuda:N.")
 
 

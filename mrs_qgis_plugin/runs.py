@@ -51,8 +51,8 @@ def cpu_threads(platform: str, cores: int) -> int:
 
 def requested_threads() -> Optional[int]:
     """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
-    threads = whole_number(os.environ.get("OMP_NUM_THREADS", "").strip(), signed=False)
-    return threads if threads else None
+    threads = whole_number(os.environ.get("OMP_NUM_THREADS", "").strip())  # libgomp reads '+2' too
+    return threads if threads and threads > 0 else None
 
 
 def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:

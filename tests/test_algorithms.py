@@ -672,7 +672,8 @@ def test_the_precision_choices_are_those_model_core_knows(mrs):
         assert algorithm.parameterDefinition("PRECISION").options() == list(PRECISIONS)
 
 
-@pytest.mark.parametrize("value, threads", [("3", 3), ("1", 1), ("", None), ("0", None), ("two", None), ("\u00b2", None), ("\u0663", None)])
+@pytest.mark.parametrize("value, threads", [("3", 3), ("1", 1), ("+2", 2), ("", None), ("0", None), ("-1", None), ("two", None),
+                                           ("\u00b2", None), ("\u0663", None)])
 def test_omp_num_threads_when_set_chooses_the_torch_threads(monkeypatch, value, threads):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert requested_threads() == threads

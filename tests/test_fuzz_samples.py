@@ -211,6 +211,23 @@ def test_a_damaged_geopackage_read_with_ogr_exceptions_is_one_sentence_without_s
 
 
 @GDAL_MODES
+def test_a_geopackage_with_an_unreadable_page_of_features_is_refused_not_read_in_part(scene, exceptions):
+    """Red team of 2026-12-04: with OGR's exceptions off, a page of features that SQLite cannot read
+    was an ERROR line, the features behind it skipped, and a model trained on the rest."""
+    features = [(point_wkt(*pixel_centre(index % SIZE, index // SIZE % SIZE)), {"class": 1 + index % 3})
+                for index in range(3000)]
+    with writing():
+        path = write_vector(fresh("pages.gpkg"), features, {"class": ogr.OFTInteger})
+    data = bytearray(open(path, "rb").read())
+    page = len(data) // 4096 // 2 * 4096
+    data[page:page + 4096] = b"\xff" * 4096
+    damaged = write_bytes("pages-damaged.gpkg", bytes(data))
+    with gdal_exceptions(exceptions), pytest.raises(InputError, match=rf"^Reading the sample layer '{LAYER}' failed "
+                                                                        r"\(.*malformed.*\)\. Check that the file"):
+        labels_from_vector(scene, damaged, None, "class", None, LAYER)
+
+
+@GDAL_MODES
 @settings(FUZZ, max_examples=60)
 @given(suffix=st.sampled_from([".gpkg", ".tif"]), fraction=st.floats(0.0, 1.0))
 def test_truncated_sample_files_give_labels_or_a_clear_error(scene, exceptions, suffix, fraction):

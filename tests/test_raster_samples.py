@@ -82,6 +82,19 @@ def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
         assert _pixels(labels) == sorted(expected)
 
 
+
+def test_a_polygon_collapsed_onto_a_row_of_pixel_centres_keeps_them_and_one_onto_a_point_burns_none(tmp_path, scene):
+    """Red team of 2026-12-04: skipping every collapsed polygon (GDAL 3.12 took seconds for one
+    collapsed onto a far point) lost the row of pixels GDAL burns for the first kind."""
+    y = ORIGIN_Y - 10.5
+    features = [(f"POLYGON (({ORIGIN_X + 2} {y}, {ORIGIN_X + 8} {y}, {ORIGIN_X + 2} {y}))", {"class": 3}),
+                (f"POLYGON (({ORIGIN_X + 4.5} {ORIGIN_Y - 4.5}, {ORIGIN_X + 4.5} {ORIGIN_Y - 4.5}, "
+                 f"{ORIGIN_X + 4.5} {ORIGIN_Y - 4.5}))", {"class": 5}),
+                (point_wkt(*pixel_centre(0, 0)), {"class": 5})]
+    labels = labels_from_vector(scene, write_vector(tmp_path / "collapsed.gpkg", features, INT_FIELDS), None, "class",
+                                None, "collapsed")
+    assert _pixels(labels) == [(0, 0, 5)] + [(10, c, 3) for c in range(2, 8)]
+
 def _circle_wkt(centre_x, centre_y, radius):
     """A full circle as a curved polygon: two half circles as arcs."""
     left, right, top = (centre_x - radius, centre_y), (centre_x + radius, centre_y), (centre_x, centre_y + radius)

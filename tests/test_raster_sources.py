@@ -10,6 +10,7 @@ from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster import stats
 from mrs.mrs_qgis_plugin.raster.grid import Window, tiles
+from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
 from mrs.mrs_qgis_plugin.raster.sources import BLOCK_CACHE_BYTES, SIGNED_BYTE_ADVICE, RasterInput, Scene, window_from_extent
 
 SHIFTED_UTM32 = "+proj=tmerc +lat_0=0 +lon_0=9 +k=0.9996 +x_0=400000 +y_0=-1000 +datum=WGS84 +units=m +no_defs"
@@ -168,6 +169,20 @@ def test_signed_bytes_behind_a_virtual_raster_of_bytes_are_refused(tmp_path):
                                          r"values. Convert it .* Then build the virtual raster again from the converted "
                                          r"file.$"):
         Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "dsm.vrt"), "vrt")])
+
+
+def test_signed_bytes_behind_a_virtual_raster_of_a_virtual_raster_or_as_labels_are_refused(tmp_path):
+    """Red team of 2026-12-04: a VRT of a VRT hid the signed bytes again, and a label VRT read class -3 as 253."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    dsm = _signed_bytes(tmp_path / "dsm.tif", np.arange(-10, 10).reshape(4, 5))
+    gdal.Translate(str(tmp_path / "inner.vrt"), dsm, format="VRT", outputType=gdal.GDT_Byte).FlushCache()
+    gdal.Translate(str(tmp_path / "outer.vrt"), str(tmp_path / "inner.vrt"), format="VRT").FlushCache()
+    with pytest.raises(InputError, match=rf"^The layer 'outer' is a virtual raster of unsigned bytes over signed ones "
+                                         rf"\({re.escape(dsm)}\)"):
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "outer.vrt"), "outer")])
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene, pytest.raises(
+            InputError, match=r"^The label layer 'labels' is a virtual raster of unsigned bytes over signed ones"):
+        labels_from_raster(scene, str(tmp_path / "inner.vrt"), "labels")
 
 
 def test_a_virtual_raster_of_int8_reads_signed_bytes(tmp_path):

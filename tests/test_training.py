@@ -275,7 +275,7 @@ def test_a_gpu_number_is_written_in_ascii_digits(monkeypatch):
     """'²'.isdigit() is true but int('²') raises: DEVICE=cuda:² gave a ValueError traceback."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    assert resolve_device("cuda:0") == resolve_device("cuda:00") == torch.device("cuda:0")
     for name in ("cuda:\u00b2", "cuda:1", "cuda:-0", "cuda:\u0661"):
         with pytest.raises(DeviceError, match=f"^The device is '{name}', but the GPUs are numbered 0 to 0"):
             resolve_device(name)

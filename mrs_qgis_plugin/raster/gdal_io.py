@@ -184,20 +184,24 @@ def marked_signed_bytes(band: gdal.Band) -> bool:
             and band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE")
 
 
-def signed_byte_source(dataset: gdal.Dataset) -> Optional[str]:
-    """The first source file of signed bytes behind a virtual raster's (VRT's) Byte band, or None.
-    A VRT made by GDAL 3.6 (QGIS's Build virtual raster, gdalbuildvrt) drops PIXELTYPE=SIGNEDBYTE:
-    GDAL 3.6 then reads -3 through it as 253, and GDAL 3.7 and later, whose sources are Int8,
-    read it as 0."""
-    if dataset.GetDriver().ShortName != "VRT" or not any(
+def signed_byte_source(dataset: gdal.Dataset, depth: int = 8) -> Optional[str]:
+    """The first source file of signed bytes behind a virtual raster's (VRT's) Byte band, or None,
+    following VRTs of VRTs `depth` levels down. A VRT made by GDAL 3.6 (QGIS's Build virtual
+    raster, gdalbuildvrt) drops PIXELTYPE=SIGNEDBYTE: GDAL 3.6 then reads -3 through it as 253,
+    and GDAL 3.7 and later, whose sources are Int8, read it as 0."""
+    if depth == 0 or dataset.GetDriver().ShortName != "VRT" or not any(
             dataset.GetRasterBand(number).DataType == gdal.GDT_Byte for number in range(1, dataset.RasterCount + 1)):
         return None  # only a Byte band can hide signed bytes: no source is opened for the others
     for path in (dataset.GetFileList() or [])[1:]:
         with gdal_pam("NO"):
             source, _message = gdal_call(gdal.Open, path)
-        if source is not None and any(signed_bytes(source.GetRasterBand(number))
-                                      for number in range(1, source.RasterCount + 1)):
+        if source is None:
+            continue
+        if any(signed_bytes(source.GetRasterBand(number)) for number in range(1, source.RasterCount + 1)):
             return path
+        hidden = signed_byte_source(source, depth - 1)
+        if hidden:
+            return hidden
     return None
 
 

@@ -10,7 +10,7 @@ from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import category_names, data_bands, open_raster, read_call
 from .grid import align, tiles
-from .sources import Scene
+from .sources import Scene, refuse_hidden_signed_bytes
 
 
 def _raster_class_names(band: gdal.Band) -> dict[int, str]:
@@ -57,6 +57,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             f"The label layer '{layer_name}' has {len(data_bands(dataset))} bands, but a label raster has one band of "
             "class values (0 or nodata = unlabelled). Choose the label raster, not an image."
         )
+    refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
     nodata = band.GetNoDataValue()

@@ -41,6 +41,15 @@ SIGNED_BYTE_ADVICE = ("Convert it to 16-bit integers first: gdal_calc.py -A FILE
 them (0 to 255 there, -128 to 127 as GDAL 3.7's Int8; A-256 overflows an Int8 array in numpy 2)."""
 
 
+def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
+    """Refuses a virtual raster of Byte over signed bytes (`signed_byte_source`)."""
+    hidden = signed_byte_source(dataset)
+    if hidden:
+        raise InputError(f"{what} is a virtual raster of unsigned bytes over signed ones ({hidden}), which GDAL "
+                         f"reads through it without their negative values. {SIGNED_BYTE_ADVICE} Then build the "
+                         "virtual raster again from the converted file.")
+
+
 @dataclass(frozen=True)
 class RasterInput:
     path: str
@@ -71,11 +80,7 @@ class _Source:
         if warped and any(self._signed):
             raise InputError(f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp "
                              f"onto the hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")
-        hidden = signed_byte_source(original)
-        if hidden:
-            raise InputError(f"The layer '{name}' is a virtual raster of unsigned bytes over signed ones ({hidden}), "
-                             f"which GDAL reads through it without their negative values. {SIGNED_BYTE_ADVICE} Then build the "
-                             "virtual raster again from the converted file.")
+        refuse_hidden_signed_bytes(original, f"The layer '{name}'")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [plain_text(band.GetDescription()) for band in bands]
