@@ -292,6 +292,15 @@ def test_label_raster_without_labels_is_an_error(tmp_path, scene):
         labels_from_raster(scene, path, "empty")
 
 
+
+def test_class_texts_written_apart_that_give_one_number_are_warned_of(tmp_path, scene):
+    """Red team of 2026-12-04: '3', '03' and '+3' became one class without a word."""
+    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(["3", "03", "+3", "5"])]
+    path = write_vector(tmp_path / "texts.gpkg", features, {"class": ogr.OFTString})
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "texts", hooks))
+    assert warnings == ["The class field 'class' of 'texts' writes one class in several ways ('+3' and '03' and '3' "
+                        "are class 3); write each class one way if they are meant apart."]
+
 def _warned(call):
     warnings = []
     call(Hooks(warn=warnings.append))

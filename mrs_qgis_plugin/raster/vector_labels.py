@@ -321,6 +321,19 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
                       f"({listed}): the first of each class is kept.")
 
 
+def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks) -> None:
+    """Warns of texts written apart that give one class number ('3', '03' and '+3' are class 3)."""
+    texts: dict = {}
+    for item, value in sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))):
+        texts.setdefault(value, []).append(item)
+    merged = [(value, found) for value, found in texts.items() if len(found) > 1]
+    if merged:
+        listed = first_few((" and ".join(f"'{text}'" for text in found) + f" are class {value}"
+                            for value, found in merged), "; ")
+        hooks.warning(f"The class field '{class_field}' of '{layer_name}' writes one class in several ways "
+                      f"({listed}); write each class one way if they are meant apart.")
+
+
 def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
     """Logs the names given to more than one class, which the map's legend could not tell apart."""
     values: dict = {}
@@ -401,6 +414,7 @@ def labels_from_vector(
         )
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
+    _say_merged_texts(ids, class_field, layer_name, hooks)
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     _say_shared_names(class_names, layer_name, hooks)
