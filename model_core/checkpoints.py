@@ -93,8 +93,9 @@ class Checkpointer:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
                                  f"or start without {what}.")
-        tensors, _meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names,
-                                         *_checkpoint_shapes(model, optimizer), advice=f"Start without {what}.")
+        required, optional = _checkpoint_shapes(model, optimizer)
+        tensors, _meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names, required,
+                                         optional=optional, advice=f"Start without {what}.")
         try:
             state = _loop_state(info["state"])
             generator = tensors.get("rng.generator")
@@ -116,10 +117,10 @@ class Checkpointer:
 
 
 def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
-                       ) -> Tuple[Dict[str, Tuple[int, ...]], str, Dict[str, Tuple[int, ...]]]:
-    """What `save` writes for this model and optimizer: the shapes it must hold (the model), the
-    prefix (none), and those it may hold (the best epoch's weights, the optimizer's state per
-    parameter, the generator), so that a checkpoint's header is checked before its tensors are read."""
+                       ) -> Tuple[Dict[str, Tuple[int, ...]], Dict[str, Tuple[int, ...]]]:
+    """What `save` writes for this model and optimizer: the shapes it must hold (the model) and
+    those it may hold (the best epoch's weights, the optimizer's state per parameter, the
+    generator), so that a checkpoint's header is checked before its tensors are read."""
     weights = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     optional = {f"best.{name}": shape for name, shape in weights.items()}
     parameters = [parameter for group in optimizer.param_groups for parameter in group["params"]]
@@ -127,7 +128,7 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
         optional.update({f"optimizer.{index}.step": (), f"optimizer.{index}.exp_avg": tuple(parameter.shape),
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
-    return {f"model.{name}": shape for name, shape in weights.items()}, "", optional
+    return {f"model.{name}": shape for name, shape in weights.items()}, optional
 
 
 def _loop_state(values: Any) -> LoopState:

@@ -137,8 +137,8 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
         if dataset is not None:
             # A GeoTIFF reads its .aux.xml on such a first request, not on opening, and GDAL 3.12
             # its geokeys: a damaged one raises there when GDAL exceptions are on.
-            if gdal_call(dataset.GetGeoTransform)[0] is None:
-                dataset, message = None, gdal.GetLastErrorMsg()
+            geotransform, message = gdal_call(dataset.GetGeoTransform)
+            dataset = None if geotransform is None else dataset
     if dataset is None:
         raise InputError(missing_file_problem(path, what) or _unknown_data_type(what, message)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "

@@ -321,12 +321,17 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
                       f"({listed}): the first of each class is kept.")
 
 
+def _shared(pairs: list) -> list:
+    """(key, [items]) for each key that more than one of the (item, key) pairs has, in order."""
+    groups: dict = {}
+    for item, key in pairs:
+        groups.setdefault(key, []).append(item)
+    return [(key, items) for key, items in groups.items() if len(items) > 1]
+
+
 def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks) -> None:
     """Warns of texts written apart that give one class number ('3', '03' and '+3' are class 3)."""
-    texts: dict = {}
-    for item, value in sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))):
-        texts.setdefault(value, []).append(item)
-    merged = [(value, found) for value, found in texts.items() if len(found) > 1]
+    merged = _shared(sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))))
     if merged:
         listed = first_few((" and ".join(f"'{text}'" for text in found) + f" are class {value}"
                             for value, found in merged), "; ")
@@ -336,10 +341,7 @@ def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks
 
 def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
     """Logs the names given to more than one class, which the map's legend could not tell apart."""
-    values: dict = {}
-    for value, name in sorted(class_names.items()):
-        values.setdefault(name, []).append(value)
-    shared = [(name, found) for name, found in values.items() if len(found) > 1]
+    shared = _shared(sorted(class_names.items()))
     if shared:
         listed = first_few((f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared), "; ")
         hooks.warning(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them "
