@@ -12,6 +12,7 @@ in both modes.
 
 import contextlib
 import functools
+import json
 import math
 import os
 import re
@@ -209,6 +210,21 @@ def test_a_damaged_geopackage_read_with_ogr_exceptions_is_one_sentence_without_s
         labels_from_vector(scene, path, None, "class", "name", LAYER)
     assert str(refused.value) == (f"Reading the sample layer '{LAYER}' failed (database disk image is malformed). "
                                   "Check that the file is complete and readable.")
+
+
+def test_a_feature_whose_geometry_alone_cannot_be_read_is_left_out_and_the_others_kept(scene):
+    """Red team of 2026-12-04: refusing a layer on any failure while reading refused a CSV or GeoJSON
+    with one unreadable geometry, whose other features GDAL reads."""
+    points = [{"type": "Feature", "properties": {"class": value},
+               "geometry": {"type": "Point", "coordinates": list(pixel_centre(row, 1))}} for row, value in ((1, 1), (2, 2))]
+    broken = {"type": "Feature", "properties": {"class": 3}, "geometry": {"type": "Point"}}
+    path = fresh("one-broken.geojson")
+    with open(path, "w") as handle:
+        json.dump({"type": "FeatureCollection", "features": [points[0], broken, points[1]],
+                   "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32632"}}}, handle)
+    with gdal_exceptions(False):
+        labels = labels_from_vector(scene, path, None, "class", None, LAYER)
+    assert sorted(zip(labels.rows.tolist(), labels.values.tolist())) == [(1, 1), (2, 2)]
 
 
 @GDAL_MODES

@@ -185,6 +185,22 @@ def test_signed_bytes_behind_a_virtual_raster_of_a_virtual_raster_or_as_labels_a
         labels_from_raster(scene, str(tmp_path / "inner.vrt"), "labels")
 
 
+def test_signed_bytes_behind_a_virtual_raster_of_int16_are_refused_where_gdal_reads_them_unsigned(tmp_path):
+    """Red team of 2026-12-04: gdal_translate -of VRT -ot Int16 over signed bytes read -3 as 253 on GDAL 3.6."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    heights = np.arange(-10, 10).reshape(4, 5)
+    dsm = _signed_bytes(tmp_path / "dsm.tif", heights)
+    gdal.Translate(str(tmp_path / "dsm.vrt"), dsm, format="VRT", outputType=gdal.GDT_Int16).FlushCache()
+    layers = [RasterInput(str(tmp_path / "dsm.vrt"), "vrt")]
+    if not INT8:
+        with pytest.raises(InputError, match=r"^The layer 'vrt' is a virtual raster of unsigned bytes over signed ones"):
+            Scene.open(RasterInput(hsi, "hsi"), layers)
+        return
+    with Scene.open(RasterInput(hsi, "hsi"), layers) as scene:
+        values, valid = scene.read(0, 0, 5, 4)
+    np.testing.assert_array_equal(values[3][valid], heights[valid])
+
+
 def test_a_virtual_raster_of_int8_reads_signed_bytes(tmp_path):
     """GDAL 3.7 and later build a VRT of Int8 over Int8 sources; GDAL 3.6 one of Byte, refused above."""
     _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)

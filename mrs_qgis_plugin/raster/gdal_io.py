@@ -184,22 +184,34 @@ def marked_signed_bytes(band: gdal.Band) -> bool:
             and band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") == "SIGNEDBYTE")
 
 
-def signed_byte_source(dataset: gdal.Dataset, depth: int = 8) -> Optional[str]:
-    """The first source file of signed bytes behind a virtual raster's (VRT's) Byte band, or None,
-    following VRTs of VRTs `depth` levels down. A VRT made by GDAL 3.6 (QGIS's Build virtual
-    raster, gdalbuildvrt) drops PIXELTYPE=SIGNEDBYTE: GDAL 3.6 then reads -3 through it as 253,
-    and GDAL 3.7 and later, whose sources are Int8, read it as 0."""
-    if depth == 0 or dataset.GetDriver().ShortName != "VRT" or not any(
-            dataset.GetRasterBand(number).DataType == gdal.GDT_Byte for number in range(1, dataset.RasterCount + 1)):
-        return None  # only a Byte band can hide signed bytes: no source is opened for the others
+def _unsigned(band: gdal.Band) -> bool:
+    return band.DataType in (gdal.GDT_Byte, gdal.GDT_UInt16, gdal.GDT_UInt32, getattr(gdal, "GDT_UInt64", None))
+
+
+def signed_byte_source(dataset: gdal.Dataset, depth: int = 8, seen: Optional[set] = None,
+                       unsigned_above: bool = False) -> Optional[str]:
+    """The first source file of signed bytes that a virtual raster (VRT) reads wrongly, or None,
+    following VRTs of VRTs `depth` levels down, each file once (VRTs that name each other).
+    GDAL 3.6 has no signed type for them (PIXELTYPE=SIGNEDBYTE, which a VRT drops: -3 reads
+    as 253 through any VRT); GDAL 3.7 and later read them as Int8, rightly through a VRT of a
+    signed type and as 0 through one of an unsigned type (Byte, UInt16...)."""
+    if depth == 0 or dataset.GetDriver().ShortName != "VRT":
+        return None
+    unsigned = unsigned_above or any(_unsigned(dataset.GetRasterBand(n)) for n in range(1, dataset.RasterCount + 1))
+    if hasattr(gdal, "GDT_Int8") and not unsigned:
+        return None  # no source is opened where newer GDAL reads signed bytes rightly
+    seen = set() if seen is None else seen
     for path in (dataset.GetFileList() or [])[1:]:
+        if path in seen:
+            continue
+        seen.add(path)
         with gdal_pam("NO"):
             source, _message = gdal_call(gdal.Open, path)
         if source is None:
             continue
         if any(signed_bytes(source.GetRasterBand(number)) for number in range(1, source.RasterCount + 1)):
             return path
-        hidden = signed_byte_source(source, depth - 1)
+        hidden = signed_byte_source(source, depth - 1, seen, unsigned)
         if hidden:
             return hidden
     return None

@@ -349,24 +349,26 @@ def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
 
 
 def _unreadable(layer_name: str, message: str) -> InputError:
-    return InputError(f"Reading the sample layer '{layer_name}' failed ({concise(message)}). Check that the file is "
-                      "complete and readable.")
+    return InputError(f"Reading the sample layer '{layer_name}' failed ({concise(message) or 'GDAL gives no reason'}). "
+                      "Check that the file is complete and readable.")
 
 
 def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
     """The layer's features, refusing a damaged file: with OGR's exceptions off, a GeoPackage
     page that cannot be read is an ERROR line on standard error and the features behind it are
     skipped, so that a model was trained on a few of the samples without a word (red team of
-    2026-12-04)."""
+    2026-12-04). A feature whose geometry alone cannot be read (a CSV row of 'NULL') comes
+    with a failure too, and is kept, without geometry. With OGR's exceptions on, either
+    raises (see labels_from_vector)."""
     vector.ResetReading()
     while True:
         with gdal_quiet():
             gdal.ErrorReset()
-            feature = vector.GetNextFeature()  # with OGR's exceptions on, raises (see labels_from_vector)
+            feature = vector.GetNextFeature()
             failed, message = gdal.GetLastErrorType() >= gdal.CE_Failure, gdal.GetLastErrorMsg()
-        if failed:
-            raise _unreadable(layer_name, message)
         if feature is None:
+            if failed:
+                raise _unreadable(layer_name, message)
             return
         yield feature
 
