@@ -164,7 +164,7 @@ def test_signed_bytes_behind_a_virtual_raster_of_bytes_are_refused(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
     dsm = _signed_bytes(tmp_path / "dsm.tif", np.arange(-10, 10).reshape(4, 5))
     gdal.Translate(str(tmp_path / "dsm.vrt"), dsm, format="VRT", outputType=gdal.GDT_Byte).FlushCache()
-    with pytest.raises(InputError, match=rf"^The layer 'vrt' is a virtual raster of unsigned bytes over signed ones "
+    with pytest.raises(InputError, match=rf"^The layer 'vrt' is a virtual raster over signed bytes "
                                          rf"\({re.escape(dsm)}\), which GDAL reads through it without their negative "
                                          r"values. Convert it .* Then build the virtual raster again from the converted "
                                          r"file.$"):
@@ -177,11 +177,11 @@ def test_signed_bytes_behind_a_virtual_raster_of_a_virtual_raster_or_as_labels_a
     dsm = _signed_bytes(tmp_path / "dsm.tif", np.arange(-10, 10).reshape(4, 5))
     gdal.Translate(str(tmp_path / "inner.vrt"), dsm, format="VRT", outputType=gdal.GDT_Byte).FlushCache()
     gdal.Translate(str(tmp_path / "outer.vrt"), str(tmp_path / "inner.vrt"), format="VRT").FlushCache()
-    with pytest.raises(InputError, match=rf"^The layer 'outer' is a virtual raster of unsigned bytes over signed ones "
+    with pytest.raises(InputError, match=rf"^The layer 'outer' is a virtual raster over signed bytes "
                                          rf"\({re.escape(dsm)}\)"):
         Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "outer.vrt"), "outer")])
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene, pytest.raises(
-            InputError, match=r"^The label layer 'labels' is a virtual raster of unsigned bytes over signed ones"):
+            InputError, match=r"^The label layer 'labels' is a virtual raster over signed bytes"):
         labels_from_raster(scene, str(tmp_path / "inner.vrt"), "labels")
 
 
@@ -193,7 +193,7 @@ def test_signed_bytes_behind_a_virtual_raster_of_int16_are_refused_where_gdal_re
     gdal.Translate(str(tmp_path / "dsm.vrt"), dsm, format="VRT", outputType=gdal.GDT_Int16).FlushCache()
     layers = [RasterInput(str(tmp_path / "dsm.vrt"), "vrt")]
     if not INT8:
-        with pytest.raises(InputError, match=r"^The layer 'vrt' is a virtual raster of unsigned bytes over signed ones"):
+        with pytest.raises(InputError, match=r"^The layer 'vrt' is a virtual raster over signed bytes"):
             Scene.open(RasterInput(hsi, "hsi"), layers)
         return
     with Scene.open(RasterInput(hsi, "hsi"), layers) as scene:
@@ -207,7 +207,7 @@ def test_a_virtual_raster_of_int8_reads_signed_bytes(tmp_path):
     heights = np.arange(-10, 10).reshape(4, 5)
     gdal.BuildVRT(str(tmp_path / "dsm.vrt"), [_signed_bytes(tmp_path / "dsm.tif", heights)]).FlushCache()
     if not INT8:
-        with pytest.raises(InputError, match=r"^The layer 'vrt' is a virtual raster of unsigned bytes"):
+        with pytest.raises(InputError, match=r"^The layer 'vrt' is a virtual raster over signed bytes"):
             Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "dsm.vrt"), "vrt")])
         return
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "dsm.vrt"), "vrt")]) as scene:

@@ -45,7 +45,7 @@ def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
     """Refuses a virtual raster of Byte over signed bytes (`signed_byte_source`)."""
     hidden = signed_byte_source(dataset)
     if hidden:
-        raise InputError(f"{what} is a virtual raster of unsigned bytes over signed ones ({hidden}), which GDAL "
+        raise InputError(f"{what} is a virtual raster over signed bytes ({hidden}), which GDAL "
                          f"reads through it without their negative values. {SIGNED_BYTE_ADVICE} Then build the "
                          "virtual raster again from the converted file.")
 
