@@ -312,8 +312,12 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
-        return predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                             _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata))
+        results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
+                                _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata))
+        # The other processes wait until rank 0 has written, as training's do: one that tore its
+        # process group down while rank 0 still wrote the map once made rank 0 abort (SIGABRT).
+        context.barrier()
+        return results
 
 
 def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
