@@ -212,7 +212,24 @@ def test_a_damaged_geopackage_read_with_ogr_exceptions_is_one_sentence_without_s
                                   "Check that the file is complete and readable.")
 
 
-def test_a_feature_whose_geometry_alone_cannot_be_read_is_left_out_and_the_others_kept(scene):
+def test_reading_features_puts_back_exceptions_turned_on_ogr_first(scene):
+    """GDAL 3.6 refuses to turn off the exceptions turned on first while the others are on."""
+    path = fresh("points-ogr-first.gpkg")
+    with writing():
+        write_vector(path, [(point_wkt(*pixel_centre(1, 1)), {"class": 1})], {"class": ogr.OFTInteger})
+    ogr.UseExceptions()
+    gdal.UseExceptions()
+    try:
+        labels = labels_from_vector(scene, path, None, "class", None, LAYER)
+        assert (gdal.GetUseExceptions(), ogr.GetUseExceptions()) == (1, 1)
+    finally:
+        gdal.DontUseExceptions()
+        ogr.DontUseExceptions()
+    assert labels.values.tolist() == [1]
+
+
+@GDAL_MODES
+def test_a_feature_whose_geometry_alone_cannot_be_read_is_left_out_and_the_others_kept(scene, exceptions):
     """Red team of 2026-12-04: refusing a layer on any failure while reading refused a CSV or GeoJSON
     with one unreadable geometry, whose other features GDAL reads."""
     points = [{"type": "Feature", "properties": {"class": value},
@@ -222,8 +239,9 @@ def test_a_feature_whose_geometry_alone_cannot_be_read_is_left_out_and_the_other
     with open(path, "w") as handle:
         json.dump({"type": "FeatureCollection", "features": [points[0], broken, points[1]],
                    "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32632"}}}, handle)
-    with gdal_exceptions(False):
+    with gdal_exceptions(exceptions):
         labels = labels_from_vector(scene, path, None, "class", None, LAYER)
+        assert (gdal.GetUseExceptions(), ogr.GetUseExceptions()) == (exceptions, exceptions)
     assert sorted(zip(labels.rows.tolist(), labels.values.tolist())) == [(1, 1), (2, 2)]
 
 

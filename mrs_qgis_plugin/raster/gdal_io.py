@@ -5,7 +5,7 @@ import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
-from osgeo import gdal
+from osgeo import gdal, ogr
 
 from ...model_core.errors import InputError
 from ...model_core.paths import undecodable_name
@@ -20,6 +20,27 @@ def gdal_quiet() -> Iterator[None]:
         yield
     finally:
         gdal.PopErrorHandler()
+
+
+@contextmanager
+def exceptions_off() -> Iterator[None]:
+    """GDAL's and OGR's Python exceptions off inside the block, and put back afterwards, where the
+    caller (a QGIS console, another plugin) turned them on. GDAL 3.6 keeps their error handlers
+    on a stack, so the one turned on last goes off first: either order is tried."""
+    on = [module for module in (ogr, gdal) if module.GetUseExceptions()]
+    try:
+        for module in on:
+            module.DontUseExceptions()
+    except RuntimeError:
+        on.reverse()
+        for module in on:
+            if module.GetUseExceptions():
+                module.DontUseExceptions()
+    try:
+        yield
+    finally:
+        for module in reversed(on):
+            module.UseExceptions()
 
 
 def concise(message: str) -> str:

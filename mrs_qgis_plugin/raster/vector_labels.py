@@ -14,7 +14,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import concise, gdal_call, gdal_pam, gdal_quiet, missing_file_problem
+from .gdal_io import concise, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
@@ -358,11 +358,11 @@ def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
     page that cannot be read is an ERROR line on standard error and the features behind it are
     skipped, so that a model was trained on a few of the samples without a word (red team of
     2026-12-04). A feature whose geometry alone cannot be read (a CSV row of 'NULL') comes
-    with a failure too, and is kept, without geometry. With OGR's exceptions on, either
-    raises (see labels_from_vector)."""
+    with a failure too, and is kept, without geometry; so each is read with the exceptions
+    off, which would raise before the feature comes back."""
     vector.ResetReading()
     while True:
-        with gdal_quiet():
+        with exceptions_off(), gdal_quiet():
             gdal.ErrorReset()
             feature = vector.GetNextFeature()
             failed, message = gdal.GetLastErrorType() >= gdal.CE_Failure, gdal.GetLastErrorMsg()
