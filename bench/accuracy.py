@@ -13,8 +13,11 @@ call): pretrain, fine-tune, classify the whole scene, assess accuracy.
     python bench/accuracy.py [--scenes trento_sim] [--seeds 0,1,2] [--preset small]
 
 Each finished run is appended to bench/results/accuracy_runs.jsonl and skipped when
-the benchmark is started again with the same settings, so a long run can be resumed.
-Prints JSON and writes bench/results/accuracy.md.
+the benchmark is started again with the same settings, so a long run can be resumed, or
+split into processes that run side by side (--arms, --seeds) and then summed up by one
+with --report-only. Each pretraining's wall time is kept beside its model. Prints JSON
+and writes bench/results/accuracy.md. MRS_BENCH_DATA names the scenes' folder where
+../shared/data is not beside the checkout.
 """
 
 import argparse
@@ -97,6 +100,10 @@ def write_labels(path: Path, like: Path, values: np.ndarray, pixels: np.ndarray,
     target = None
 
 
+def pretrain_time_file(model: Path) -> Path:
+    return model.with_suffix(".seconds.json")
+
+
 def run_key(settings: Dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -128,14 +135,15 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
     work = Path(tempfile.mkdtemp(prefix=f"mrs-accuracy-{scene.name}-"))
     for seed in args.seeds:
         pretrained: Dict[str, str] = {}
+        pretrain_seconds: Dict[str, Optional[float]] = {}
         pretrain_seed = args.pretrain_seed if args.pretrain_seed is not None else seed
-        for arm in ARMS[1:]:
+        for arm in (arm for arm in args.arms if arm != "none"):
             common_settings = {"scene": scene.name, "preset": args.preset, "seed": pretrain_seed, "arm": arm,
                                "samples": args.pretrain_samples, "epochs": args.pretrain_epochs,
                                "ratio": args.mask_ratio, "lr": args.pretrain_lr,
                                "normalized_targets": args.normalized_targets}
             path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{pretrain_seed}-{run_key(common_settings)}.safetensors"
-            if not path.exists():
+            if not path.exists() and not args.report_only:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 started = time.perf_counter()
                 jobs.pretrain_job(layers, preset=args.preset, samples=args.pretrain_samples,
@@ -145,14 +153,17 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                                                          lr=args.pretrain_lr, seed=pretrain_seed,
                                                          device=args.device),
                                   output=str(path), hooks=log)
-                print(f"{scene.name} seed {pretrain_seed}: {arm} pretraining took {time.perf_counter() - started:.0f} s",
-                      flush=True)
+                seconds = time.perf_counter() - started
+                pretrain_time_file(path).write_text(json.dumps({"seconds": seconds}))
+                print(f"{scene.name} seed {pretrain_seed}: {arm} pretraining took {seconds:.0f} s", flush=True)
             pretrained[arm] = str(path)
+            timing = pretrain_time_file(path)
+            pretrain_seconds[arm] = json.loads(timing.read_text())["seconds"] if timing.exists() else None
         for per_class in args.budgets:
             pixels = protocol_pixels(train, per_class, seed)
             labels = work / f"labels-{budget_label(per_class)}-{seed}.tif"
             write_labels(labels, scene / "train.tif", train, pixels, classes)
-            for arm in ARMS:
+            for arm in args.arms:
                 settings = {"scene": scene.name, "preset": args.preset, "seed": seed, "budget": budget_label(per_class),
                             "arm": arm, "pretrained": None if arm == "none" else Path(pretrained[arm]).name,
                             "epochs": args.finetune_epochs[budget_label(per_class)], "lr": args.finetune_lr,
@@ -160,7 +171,9 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                             "batch": args.finetune_batch, "val_fraction": args.val_fraction}
                 key = run_key(settings)
                 if key in done:
-                    records.append(done[key])
+                    records.append({**done[key], "pretrain_seconds": pretrain_seconds.get(arm, 0.0)})
+                    continue
+                if args.report_only:
                     continue
                 started = time.perf_counter()
                 model = work / f"classifier-{key}.safetensors"
@@ -183,7 +196,7 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
                           "best_epoch": meta["training"]["best_epoch"], "val_accuracy": meta["training"]["val_accuracy"],
                           "finetune_seconds": trained - started, "classify_seconds": time.perf_counter() - trained}
                 save_run(record)
-                records.append(record)
+                records.append({**record, "pretrain_seconds": pretrain_seconds.get(arm, 0.0)})
                 print(f"{scene.name} seed {seed} budget {budget_label(per_class)} {arm}: OA {100 * record['oa']:.2f} %, "
                       f"kappa {record['kappa']:.4f} (epoch {record['best_epoch']}, {record['finetune_seconds']:.0f} s)",
                       flush=True)
@@ -199,7 +212,8 @@ def summarise(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     for scene, budgets in summary.items():
         for budget, arms in budgets.items():
             for arm, runs in arms.items():
-                entry = {"seeds": [r["seed"] for r in runs]}
+                runs = sorted(runs, key=lambda r: r["seed"])
+                entry = {"seeds": [r["seed"] for r in runs], "oa_per_seed": [r["oa"] for r in runs]}
                 for metric in ("oa", "aa", "kappa"):
                     values = [100 * r[metric] if metric != "kappa" else r[metric] for r in runs]
                     entry[metric] = {"mean": statistics.mean(values),
@@ -207,8 +221,14 @@ def summarise(records: List[Dict[str, Any]]) -> Dict[str, Any]:
                 entry["per_class"] = {name: statistics.mean(100 * r["per_class"][name] for r in runs)
                                       for name in runs[0]["per_class"]}
                 entry["finetune_seconds"] = statistics.mean(r["finetune_seconds"] for r in runs)
+                entry["pretrain_seconds"] = runs[0]["pretrain_seconds"] if len(
+                    {r["pretrain_seconds"] for r in runs}) == 1 else None
                 out.setdefault(scene, {}).setdefault(budget, {})[arm] = entry
     return out
+
+
+def budget_text(budget: str) -> str:
+    return "all labels" if budget == "all" else f"{budget} per class"
 
 
 def markdown(summary: Dict[str, Any], args) -> str:
@@ -217,14 +237,22 @@ def markdown(summary: Dict[str, Any], args) -> str:
              f"fine-tuning epochs {args.finetune_epochs}, lr {args.finetune_lr}, encoder factor {args.encoder_lr_scale}; "
              f"seeds {','.join(map(str, args.seeds))}.", ""]
     for scene, budgets in summary.items():
-        lines += [f"**{scene}**", "", "| labels per class | arm | OA % | AA % | kappa |", "|---|---|---|---|---|"]
+        lines += [f"**{scene}**", "", "| labels per class | arm | seeds | OA % | AA % | kappa | pretraining s | "
+                  "fine-tuning s (per run) |", "|---|---|---|---|---|---|---|---|"]
         for budget, arms in budgets.items():
             for arm in ARMS:
                 if arm in arms:
                     e = arms[arm]
-                    lines.append(f"| {budget} | {arm} | {e['oa']['mean']:.2f} ± {e['oa']['std']:.2f} | "
+                    pretraining = "?" if e["pretrain_seconds"] is None else f"{e['pretrain_seconds']:.0f}"
+                    lines.append(f"| {budget} | {arm} | {','.join(map(str, e['seeds']))} | "
+                                 f"{e['oa']['mean']:.2f} ± {e['oa']['std']:.2f} | "
                                  f"{e['aa']['mean']:.2f} ± {e['aa']['std']:.2f} | "
-                                 f"{e['kappa']['mean']:.4f} ± {e['kappa']['std']:.4f} |")
+                                 f"{e['kappa']['mean']:.4f} ± {e['kappa']['std']:.4f} | {pretraining} | "
+                                 f"{e['finetune_seconds']:.0f} |")
+        lines += ["", "OA % per seed:", ""]
+        for budget, arms in budgets.items():
+            lines.append(f"- {budget_text(budget)}: " + "; ".join(
+                f"{arm} " + ", ".join(f"{100 * oa:.2f}" for oa in arms[arm]["oa_per_seed"]) for arm in ARMS if arm in arms))
         names = next(iter(next(iter(budgets.values())).values()))["per_class"]
         lines += ["", "Per-class accuracy (%), mean over seeds:", "",
                   "| labels per class | arm | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
@@ -241,6 +269,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     parser.add_argument("--scenes", default="trento_sim")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budgets", default="5,20,all")
+    parser.add_argument("--arms", default=",".join(ARMS), help="arms to run, of none,random,mrs")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: sum up the runs already saved for these settings")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--pretrain-samples", type=int, default=10000)
@@ -264,7 +295,10 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
                              "(better at 5 and 20 labels per class on held-out train.tif pixels)")
     args = parser.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",")]
-    args.budgets = [None if b == "all" else int(b) for b in args.budgets.split(",")]
+    args.budgets = [None if b == "all" else int(b) for b in args.budgets.split(",") if b]
+    args.arms = args.arms.split(",")
+    if not set(args.arms) <= set(ARMS):
+        parser.error(f"--arms takes some of {','.join(ARMS)}")
     args.finetune_epochs = dict((k, int(v)) for k, v in (item.split(":") for item in args.finetune_epochs.split(",")))
     jobs = plugin()
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,9 @@ from typing import Any, Callable, Dict
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The benchmark scenes; MRS_BENCH_DATA names another folder of the same layout (on a
+# machine where ../shared/data is not beside the checkout).
+SHARED_DATA = Path(os.environ.get("MRS_BENCH_DATA") or ROOT.parent / "shared" / "data")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
