@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from osgeo import ogr
+from osgeo import gdal, ogr
 from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, transform_points, write_raster, write_vector
 
 from mrs.model_core.errors import InputError
@@ -284,6 +284,29 @@ def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_p
     expected[inside] = coarse[coarse_rows[inside], coarse_cols[inside]]
     assert _pixels(labels) == [(r, c, expected[r, c]) for r, c in zip(*np.nonzero(expected))]
     assert set(labels.values.tolist()) == {2, 5}
+
+
+def _with_internal_mask(path, hidden):
+    """Give the raster at `path` an internal (per-dataset) mask that hides the pixels `hidden`."""
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    dataset.CreateMaskBand(gdal.GMF_PER_DATASET)
+    mask = np.full((dataset.RasterYSize, dataset.RasterXSize), 255, np.uint8)
+    mask[hidden] = 0
+    dataset.GetRasterBand(1).GetMaskBand().WriteArray(mask)
+    dataset = None
+    return path
+
+
+@pytest.mark.parametrize("grid", ["the scene's", "another"])
+def test_label_pixels_an_internal_mask_hides_are_unlabelled_on_any_grid(tmp_path, scene, grid):
+    """A label raster's own mask (a per-dataset mask band) was honoured when the raster was
+    warped onto the scene, and ignored on the scene's grid, where a hidden pixel trained."""
+    down, right = (0, 0) if grid == "the scene's" else (1, 2)  # another: a larger raster, offset
+    labels_array = np.zeros((HEIGHT + down, WIDTH + right), np.uint8)
+    labels_array[2 + down, 3 + right] = labels_array[2 + down, 4 + right] = labels_array[5 + down, right] = 1
+    transform = (ORIGIN_X - right, 1.0, 0.0, ORIGIN_Y + down, 0.0, -1.0)
+    path = _with_internal_mask(write_raster(tmp_path / "labels.tif", labels_array, transform), (2 + down, 4 + right))
+    assert _pixels(labels_from_raster(scene, path, "labels")) == [(2, 3, 1), (5, 0, 1)]
 
 
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):

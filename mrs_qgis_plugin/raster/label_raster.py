@@ -43,6 +43,13 @@ def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
     return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
 
 
+def _read_tile(read, tile, what: str) -> np.ndarray:
+    block, message = read_call(read, *tile)
+    if block is None:
+        raise InputError(f"Reading {what} failed ({message}). Check that the file is complete and readable.")
+    return block
+
+
 def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None, tile_size: int = TILE_SIZE) -> LabelledPixels:
     """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
     hooks = hooks or Hooks()
@@ -61,13 +68,16 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
     nodata = band.GetNoDataValue()
+    # The raster's own mask (a mask band or an alpha band; a warp honours it already): the
+    # pixels it hides are unlabelled on the scene's grid too (red team of 2026-12-04).
+    masked = aligned is dataset and not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA)
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
-        block, message = read_call(band.ReadAsArray, *tile)
-        if block is None:
-            raise InputError(f"Reading the label layer '{layer_name}' failed ({message}). Check that the file is complete and readable.")
+        block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
         labelled = block != 0
+        if masked:
+            labelled &= _read_tile(band.GetMaskBand().ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
         if nodata is not None:
             labelled &= block != nodata
         if block.dtype.kind == "f":
