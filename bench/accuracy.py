@@ -125,6 +125,13 @@ def budget_label(per_class: Optional[int]) -> str:
 
 
 def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The scene's runs, with its label rasters, classifiers and maps in a folder removed after."""
+    with tempfile.TemporaryDirectory(prefix=f"mrs-accuracy-{scene.name}-") as work:
+        return scene_runs(jobs, scene, args, log, done, Path(work))
+
+
+def scene_runs(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[str, Any]], work: Path
+               ) -> List[Dict[str, Any]]:
     from mrs.mrs_qgis_plugin.analysis import accuracy_job
     from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 
@@ -132,7 +139,6 @@ def benchmark_scene(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[st
     classes = read_classes(scene)
     train = gdal.Open(str(scene / "train.tif")).ReadAsArray()
     records = []
-    work = Path(tempfile.mkdtemp(prefix=f"mrs-accuracy-{scene.name}-"))
     for seed in args.seeds:
         pretrained: Dict[str, str] = {}
         pretrain_seconds: Dict[str, Optional[float]] = {}
