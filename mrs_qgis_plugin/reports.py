@@ -38,7 +38,8 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
             out.writerow([value, _cell(item["name"]), item["reference_pixels"], item["producers_accuracy"],
                           item["users_accuracy"], item["f1"]])
         out.writerow([])
-        for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa", "unmapped_reference_pixels"):
+        for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa", "unmapped_reference_pixels",
+                    "outside_map", "outside_map_unit"):
             out.writerow([key, report[key]])
         for warning in report["warnings"]:
             out.writerow(["warning", _cell(warning)])
@@ -68,7 +69,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                ("Average accuracy", _percent(report["average_accuracy"]) + " %"),
                ("Cohen's kappa", f"{report['kappa']:.4f}"),
                ("Reference pixels", str(report["pixels"])),
-               ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"]))]
+               ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
+               (f"Reference {report['outside_map_unit']} outside the map (left out)", str(report["outside_map"]))]
     parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",

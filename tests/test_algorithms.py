@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, ogr
 from qgis.core import QgsApplication, QgsProcessingException, QgsProject
 
 from mrs.model_core import model_file
@@ -41,7 +41,7 @@ from processing_helpers import (
     swapped_pairs,
     write_test_scene,
 )
-from rasters import box_wkt, transform_points, write_raster, write_vector
+from rasters import box_wkt, point_wkt, transform_points, write_raster, write_vector
 from test_raster_writers import read_raster
 
 CLASS_NAMES = [item.name for item in CLASSES]
@@ -491,6 +491,66 @@ def test_accuracy_warns_when_the_map_and_the_reference_share_no_class_code(mrs, 
     run("mrs:accuracy", {"INPUT": str(tmp_path / "half.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
                          "OUTPUT_HTML": str(tmp_path / "half.html")}, feedback)
     assert feedback.warnings == []
+
+
+def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(mrs, tmp_path):
+    """A map of the west half of a reference scored on the other half's silence: its 'left out'
+    row said 0 and no warning came (red team of 2026-12-04)."""
+    reference = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
+    write_raster(tmp_path / "reference.tif", reference, nodata=0)
+    write_raster(tmp_path / "map.tif", reference[:, :6], nodata=0)
+    outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}") for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"),
+                                   "REFERENCE_LABELS": str(tmp_path / "reference.tif"), **outputs}, feedback)
+    warning = ("120 pixels of the reference 'reference' lie outside the map 'map'; the figures leave them out and "
+               "describe the area the map covers only.")
+    report = json.loads(Path(outputs["OUTPUT_JSON"]).read_text())
+    assert results["OVERALL_ACCURACY"] == 1.0 and report["pixels"] == 12 * 6
+    assert (report["outside_map"], report["outside_map_unit"]) == (120, "pixels")
+    assert feedback.warnings == [warning] and report["warnings"] == [warning]
+    page = Path(outputs["OUTPUT_HTML"]).read_text()
+    assert "<td class='name'>Reference pixels outside the map (left out)</td><td>120</td>" in page
+    assert html.escape(warning) in page
+    assert ["outside_map", "120"] in list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    points = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class_id": int(reference[row, col])})
+              for row, col in [(0, 0), (3, 2), (5, 5), (7, 9), (11, 15)]]
+    samples = write_vector(tmp_path / "points.gpkg", points, {"class_id": ogr.OFTInteger})
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE": samples, "REFERENCE_FIELD": "class_id",
+                         "OUTPUT_HTML": str(tmp_path / "points.html")}, feedback)
+    assert feedback.warnings == ["2 features of the reference 'points' lie outside the map 'map'; the figures leave "
+                                 "them out and describe the area the map covers only."]
+
+
+def test_a_reference_whose_names_stand_for_other_values_is_matched_by_name(mrs, tmp_path):
+    """The reference's 'Grassland' and 'Crop' are the map's 2 and 1, and its 'Marsh' no class of the
+    map: matched by value, a map right on 32 % of the pixels scored 88 %, the names' difference said
+    in a log line only (red team of 2026-12-04)."""
+    truth = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)  # 1 Grassland, 2 Crop, 3 Marsh
+    write_raster(tmp_path / "reference.tif", truth, nodata=0, category_names=["", "Grassland", "Crop", "Marsh"])
+    right = np.select([truth == 1, truth == 2], [2, 1], 3).astype(np.uint8)  # the map's codes, Marsh as bare soil
+    write_raster(tmp_path / "map.tif", right, nodata=0, category_names=["", "Crop", "Grassland", "Bare soil"])
+    feedback = RecordingFeedback()
+    output = str(tmp_path / "report.json")
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "report.html"), "OUTPUT_JSON": output}, feedback)
+    assert results["OVERALL_ACCURACY"] == pytest.approx(np.mean(truth != 3))
+    report = json.loads(Path(output).read_text())
+    assert [item["name"] for item in report["classes"]] == ["Crop", "Grassland", "Bare soil", "Marsh"]
+    assert feedback.warnings == report["warnings"] == [
+        "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
+        "differ: 'Grassland' (1 in the reference, 2 in the map); 'Crop' (2 in the reference, 1 in the map). The map "
+        "has no class named 'Marsh': its pixels count as errors."]
+    write_raster(tmp_path / "same.tif", truth, nodata=0, category_names=["", "Grassland", "Crop", "Bare soil"])
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "same.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "same.html")}, feedback)
+    assert results["OVERALL_ACCURACY"] == 1.0
+    assert feedback.warnings == [
+        "The classes of the reference 'reference' were matched to those of the map 'same' by value, though some names "
+        "differ: class 3 ('Marsh' in the reference, 'Bare soil' in the map). If they are different classes, recode one "
+        "layer to the other's values, or give both the same class names."]
 
 
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):

@@ -1,7 +1,7 @@
 """Labelled pixels from a label raster (0 or nodata = unlabelled), with its category names and colours."""
 
 import numpy as np
-from osgeo import gdal
+from osgeo import gdal, osr
 
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
@@ -9,7 +9,7 @@ from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import category_names, data_bands, open_raster, read_call
-from .grid import align, tiles
+from .grid import Grid, Window, align, pixel_centres, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
 
@@ -50,6 +50,48 @@ def _read_tile(read, tile, what: str) -> np.ndarray:
     return block
 
 
+def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str, masked: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The tile's values and where they are labels: not 0, not nodata, finite and, with
+    `masked`, not hidden by the raster's own mask (a mask band or an alpha band; a warp
+    honours it already, and on the scene's grid a hidden pixel trained: red team of 2026-12-04)."""
+    block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
+    labelled = block != 0
+    if masked and not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+        labelled &= _read_tile(band.GetMaskBand().ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
+    nodata = band.GetNoDataValue()
+    if nodata is not None:
+        labelled &= block != nodata
+    if block.dtype.kind == "f":
+        labelled &= np.isfinite(block)
+    return block, labelled
+
+
+def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks, tile_size: int) -> int:
+    """How many labelled pixels of a label raster warped onto the scene have their centre
+    outside the scene's window: an accuracy assessment leaves them out, and a map covering
+    half a reference scored as a whole one without a word (red team of 2026-12-04)."""
+    source = Grid.of(dataset)
+    band = dataset.GetRasterBand(1)
+    transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
+        srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt))
+    inverse = gdal.InvGeoTransform(scene.grid.geotransform)
+    window = scene.window
+    count = 0
+    for tile in tiles(Window(0, 0, source.width, source.height), tile_size):
+        hooks.check_cancel()
+        _block, labelled = _labelled_tile(band, tile, layer_name, masked=True)
+        rows, cols = np.nonzero(labelled)
+        x, y = pixel_centres(source.geotransform, rows + tile.row, cols + tile.col)
+        if transform is not None and len(x):
+            x, y = np.array(transform.TransformPoints(np.column_stack([x, y]).tolist()))[:, :2].T
+        col = inverse[0] + x * inverse[1] + y * inverse[2]
+        row = inverse[3] + x * inverse[4] + y * inverse[5]
+        inside = ((col >= window.col) & (col < window.col + window.width)
+                  & (row >= window.row) & (row < window.row + window.height))
+        count += int(np.count_nonzero(~inside))
+    return count
+
+
 def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None, tile_size: int = TILE_SIZE) -> LabelledPixels:
     """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
     hooks = hooks or Hooks()
@@ -67,21 +109,10 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
-    nodata = band.GetNoDataValue()
-    # The raster's own mask (a mask band or an alpha band; a warp honours it already): the
-    # pixels it hides are unlabelled on the scene's grid too (red team of 2026-12-04).
-    masked = aligned is dataset and not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA)
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
-        block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
-        labelled = block != 0
-        if masked:
-            labelled &= _read_tile(band.GetMaskBand().ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
-        if nodata is not None:
-            labelled &= block != nodata
-        if block.dtype.kind == "f":
-            labelled &= np.isfinite(block)
+        block, labelled = _labelled_tile(band, tile, layer_name, masked=aligned is dataset)
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
@@ -100,6 +131,9 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             "(all are 0 or nodata). Choose a label raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)
+    outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)
+    if outside:
+        hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
     return labelled_pixels(
         scene,
         np.concatenate(rows).astype(np.int64),
@@ -110,4 +144,5 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         layer_name,
         hooks,
         tile_size,
+        outside=(outside, "pixels"),
     )

@@ -28,6 +28,10 @@ class LabelledPixels:
     nodata_pixels: int = 0
     """Labelled pixels left out because a raster holds nodata there (for an accuracy assessment,
     the reference pixels the map leaves without a class)."""
+    outside: int = 0
+    """Samples left out because they lie outside the grid (for an accuracy assessment, outside
+    the map), counted in `outside_unit`: the pixels of a label raster, the features of a layer."""
+    outside_unit: str = "pixels"
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""
@@ -78,8 +82,10 @@ def labelled_pixels(
     hooks: Hooks,
     tile_size: int,
     named_by_text: bool = False,
+    outside: tuple[int, str] = (0, "pixels"),
 ) -> LabelledPixels:
-    """Merges duplicate pixels, drops invalid ones, checks the classes and names them."""
+    """Merges duplicate pixels, drops invalid ones, checks the classes and names them;
+    `outside` counts the samples the reader left out outside the grid, and says of what."""
     keys = rows * scene.width + cols
     order = np.lexsort((values, keys))
     keys, values = keys[order], values[order]
@@ -115,7 +121,7 @@ def labelled_pixels(
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
         hooks.warning(doubt)
-    return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)))
+    return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)), *outside)
 
 
 def check_trainable(labels: LabelledPixels, layer_name: str) -> None:

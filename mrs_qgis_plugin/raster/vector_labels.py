@@ -434,6 +434,7 @@ def labels_from_vector(
         hooks,
         tile_size,
         named_by_text,
+        (found.outside, "features"),
     )
 
 
