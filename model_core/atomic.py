@@ -124,6 +124,24 @@ def publish(temporary: str, path: str, mode: Optional[int] = None) -> None:
 
 
 @contextlib.contextmanager
+def held(path: str) -> Iterator[None]:
+    """Mark `path` as being written while the block runs: a locked, empty temporary file beside
+    it (`make_temporary`), removed after, for which `remove_stale_temporaries` reports a live run.
+    A training writes its model file at its end only, so a second run on the same output started
+    and wrote the first one's checkpoint (red team of 2026-12-04)."""
+    try:
+        handle, temporary = make_temporary(path)
+    except OSError as error:
+        raise write_error(path, error) from error
+    try:
+        yield
+    finally:
+        os.close(handle)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+@contextlib.contextmanager
 def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
 

@@ -11,11 +11,12 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..model_core import distributed, model_file
+from ..model_core.atomic import held
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
@@ -193,6 +194,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         raise InputError(f"SAMPLES must be at least 1; got {samples}.")
     config = preset_config(preset)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_held(output))
         scene = stack.enter_context(layers.open(hooks))
         _require_aux(scene)
         check_patch_size(scene, config.patch)
@@ -220,8 +222,14 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                            checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
-    trained.write(output, checkpoint_path_for(output))
+        trained.write(output, checkpoint_path_for(output))
     return {**trained.metadata, "path": output}
+
+
+def _held(output: str) -> ContextManager[None]:
+    """A training's hold on its OUTPUT for the whole run (`atomic.held`), so that a second run on
+    it is refused; none under torchrun, whose processes all claim the output before they start."""
+    return contextlib.nullcontext() if distributed.launched() else held(output)
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:
@@ -251,6 +259,14 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
     claim_checkpoint(output, inputs, {"PRETRAINED": pretrained})
     settings.validate()
+    with _held(output):
+        return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,
+                         settings=settings, class_weighting=class_weighting, output=output, hooks=hooks, resume=resume)
+
+
+def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str, val_fraction: float,
+              settings: TrainSettings, class_weighting: bool, output: str, hooks: Hooks,
+              resume: Optional[str]) -> Dict[str, Any]:
     with layers.open(hooks) as scene:
         _require_aux(scene)
         start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None

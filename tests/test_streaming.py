@@ -10,7 +10,7 @@ from rasters import write_raster
 
 from mrs.model_core import model_file
 from mrs.model_core.config import PRESETS
-from mrs.model_core.errors import Canceled
+from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
 from mrs.model_core.preprocessing import Normalizer
 from mrs.model_core.training import MaskingSettings, TrainSettings, pretrain
@@ -101,3 +101,34 @@ def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, p
                           hooks=hooks)
     said = [line.split("these ")[1].split(";")[0] for line in lines if "meant for a GPU" in line]
     assert said == expected
+
+
+@pytest.mark.parametrize("job", ["pretrain", "finetune"])
+def test_a_training_holds_its_output_so_that_a_second_run_on_it_is_refused(tmp_path, job):
+    """A training writes its model file at its end only: a second run on the same OUTPUT started
+    and wrote the first one's checkpoint, whose RESUME then refused the first run's settings or,
+    with the same settings, took the other run's state (red team of 2026-12-04)."""
+    from mrs.mrs_qgis_plugin.raster.outputs import claim_outputs
+
+    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
+    refusals = []
+
+    def second_run(_fraction):
+        with pytest.raises(InputError) as refused:
+            claim_outputs({"OUTPUT": output}, {})
+        refusals.append(str(refused.value))
+
+    hooks = Hooks(progress=second_run)
+    settings = TrainSettings(epochs=1, batch_size=16, device="cpu", precision="fp32")
+    if job == "pretrain":
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                          output=output, hooks=hooks)
+    else:
+        labels = write_raster(tmp_path / "labels.tif", (np.arange(24 * 24).reshape(1, 24, 24) % 2 + 1).astype(np.uint8))
+        jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
+                          val_fraction=0.0, settings=settings, class_weighting=False, output=output, hooks=hooks)
+    assert refusals and set(refusals) == {f"OUTPUT: {output} is being written by another run now; wait until it has "
+                                          "ended, or choose another output file name."}
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["hsi.tif", "aux.tif", "model.safetensors"] + (["labels.tif"] if job == "finetune" else []))
+    claim_outputs({"OUTPUT": output}, {})  # the run has ended: the output is free again
