@@ -4,7 +4,8 @@
 
 The parameters, their defaults, checks and help are those of the algorithms
 (mrs_qgis_plugin.job_parameters); layers are files (rasters GDAL opens, vectors OGR
-opens, 'file.gpkg|layername=x' for one layer of several), and the run is the
+opens, 'file.gpkg|layername=x' for one layer of several, with layerid=N and
+subset=<condition> as QGIS writes them), and the run is the
 engine's `runs.run`, as in QGIS. Log lines and progress go to stderr, the
 results (NAME:<tab>value, as qgis_process prints them) to stdout. Exit codes:
 0 done, 1 refused input or failed run (one sentence on stderr), 2 a command

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
@@ -222,6 +224,29 @@ def test_a_qgis_layer_source_with_layername_is_understood(tmp_path, scene):
     path = _points(tmp_path, POINTS)
     labels = labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points")
     assert len(labels.values) == 4
+
+
+def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
+    """bin/mrs read 'file.gpkg|layername=x|subset=...' as the whole layer: a model trained on the
+    samples the analyst had filtered out (red team of 2026-12-04)."""
+    path = _points(tmp_path, POINTS)
+    source = ogr.Open(path, 1)
+    more = source.CreateLayer("more", source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
+    more.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
+    feature = ogr.Feature(more.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(9, 9))))
+    feature.SetField("class", 3)
+    more.CreateFeature(feature)
+    source = more = feature = None
+    labels = labels_from_vector(scene, f'{path}|layername=samples|subset="class" > 1', None, "class", None, "points")
+    assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
+    assert _pixels(labels_from_vector(scene, f"{path}|layerid=1", None, "class", None, "points")) == [(9, 9, 3)]
+    with pytest.raises(InputError, match=re.escape("The vector source of 'points' has a subset that OGR cannot "
+                                                   "apply ('clas > 1'): ")):
+        labels_from_vector(scene, f'{path}|subset=clas > 1', None, "class", None, "points")
+    with pytest.raises(InputError, match=r"^The vector source of 'points' has the option 'geometrytype=Point', "
+                                         r"which is not understood here; .*layername, layerid and subset"):
+        labels_from_vector(scene, f"{path}|geometrytype=Point", None, "class", None, "points")
 
 
 def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(tmp_path, scene):

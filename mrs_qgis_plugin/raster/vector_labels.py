@@ -19,13 +19,32 @@ from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
 
-def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
-    """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x'."""
-    path, *options = path.split("|")
+SOURCE_OPTIONS = ("layername", "layerid", "subset")
+"""The options of a QGIS vector source ('file.gpkg|layername=x|subset="class" > 2') that are honoured."""
+
+
+def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
+    """{option: value} of a QGIS source's options; one it does not honour is refused, as reading
+    the layer without it would read other features (red team of 2026-12-04: bin/mrs trained on
+    the samples a subset had filtered out)."""
+    found = {}
     for option in options:
         key, _, value = option.partition("=")
-        if key.strip() == "layername" and layer is None:
-            layer = value.strip()
+        key = key.strip().lower()
+        if key not in SOURCE_OPTIONS:
+            raise InputError(f"The vector source of '{layer_name}' has the option '{option}', which is not understood "
+                             f"here; the options taken are {', '.join(SOURCE_OPTIONS[:-1])} and {SOURCE_OPTIONS[-1]}. "
+                             "Remove it, or save the layer as it should be read into a file of its own.")
+        found.setdefault(key, value.strip())
+    return found
+
+
+def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
+    """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
+    layer number (layerid=N) or a subset (subset=<SQL condition>) too."""
+    path, *parts = path.split("|")
+    options = _source_options(parts, layer_name)
+    layer = layer if layer is not None else options.get("layername")
     dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None:
         with gdal_pam("NO"):
@@ -36,9 +55,20 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
         raise InputError(missing_file_problem(path, f"The vector layer '{layer_name}'")
                          or f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
                             "Choose a point or polygon layer that GDAL/OGR can read.")
-    found = dataset.GetLayerByName(layer) if layer else dataset.GetLayer(0)
+    number = whole_number(options.get("layerid", "0"))
+    found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
     if found is None:
-        raise InputError(f"The vector source of '{layer_name}' has no layer named '{layer}'. Choose one of its layers.")
+        named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
+        raise InputError(f"The vector source of '{layer_name}' has no layer {named}. Choose one of its layers.")
+    if options.get("subset"):
+        applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
+        if applied == 0:  # a GeoPackage takes any condition, and fails when it is read
+            counted, problem = gdal_call(found.GetFeatureCount)
+            applied = 0 if counted is not None and counted >= 0 else -1
+        if applied != 0:
+            raise InputError(f"The vector source of '{layer_name}' has a subset that OGR cannot apply "
+                             f"({options['subset']!r}): {problem or 'not a condition on its fields'}. Correct the "
+                             "filter, or save the selected features into a file of their own.")
     return dataset, found
 
 
