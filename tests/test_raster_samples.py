@@ -349,6 +349,29 @@ def test_class_texts_written_apart_that_give_one_number_are_warned_of(tmp_path, 
     assert warnings == ["The class field 'class' of 'texts' writes one class in several ways ('+3' and '03' and '3' "
                         "are class 3); write each class one way if they are meant apart."]
 
+def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scene):
+    """Red team of 2026-12-04: with '1,0' beside '1', every class became a name numbered in sorted
+    order, and the class written '2' became value 3 of the map without a word."""
+    texts = ["1", "1,0", "2", "2,0"]
+    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
+    path = write_vector(tmp_path / "texts.gpkg", features, {"class": ogr.OFTString})
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "texts", hooks))
+    assert warnings == ["The class field 'class' of 'texts' holds whole numbers and other texts ('1,0', '2,0'), so "
+                        "every class is taken as a name and numbered in sorted order ('2' is 3 in the map); write every "
+                        "class as a whole number to keep its value."]
+
+
+def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene):
+    """Red team of 2026-12-04: 'Water' and 'Water' with a zero-width space were two classes of one
+    name in the map's legend without a word."""
+    texts = ["Water", "Water\u200b", "Soil"]
+    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
+    path = write_vector(tmp_path / "names.gpkg", features, {"class": ogr.OFTString})
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
+    assert warnings == ["Classes of 'names' share a name ('Water': classes 2, 3): the map's legend will not tell "
+                        "them apart; give each class a name of its own."]
+
+
 def _warned(call):
     warnings = []
     call(Hooks(warn=warnings.append))

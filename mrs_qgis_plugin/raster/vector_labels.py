@@ -2,6 +2,7 @@
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -15,6 +16,7 @@ from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import concise, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem
+from .classes import plain_text
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
@@ -369,9 +371,29 @@ def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks
                       f"({listed}); write each class one way if they are meant apart.")
 
 
+def _say_renumbered(ids: dict, class_field: str, layer_name: str, hooks: Hooks) -> None:
+    """Warns of whole numbers written as text that do not keep their value: one other text in the
+    field ('1,0', '2.5', 'Water') makes every class a name, numbered in sorted order, so that the
+    class written '2' became value 3 of the map without a word (red team of 2026-12-04)."""
+    moved = sorted((value, text) for text, value in ids.items() if isinstance(text, str)
+                   and whole_number(text) is not None and whole_number(text) != value)
+    if moved:
+        others = first_few((f"'{text}'" for text in sorted(ids) if whole_number(text) is None), ", ")
+        listed = first_few((f"'{text}' is {value}" for value, text in moved), ", ")
+        hooks.warning(f"The class field '{class_field}' of '{layer_name}' holds whole numbers and other texts "
+                      f"({others}), so every class is taken as a name and numbered in sorted order ({listed} in the "
+                      "map); write every class as a whole number to keep its value.")
+
+
+def _as_shown(name: str) -> str:
+    """A class name as a legend shows it: `plain_text`, without the invisible format characters."""
+    return "".join(char for char in plain_text(name) if unicodedata.category(char) != "Cf")
+
+
 def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
-    """Logs the names given to more than one class, which the map's legend could not tell apart."""
-    shared = _shared(sorted(class_names.items()))
+    """Logs the names given to more than one class, which the map's legend could not tell apart,
+    as the legend shows them (red team of 2026-12-04: 'Water' and 'Water' with a zero-width space)."""
+    shared = _shared(sorted((value, _as_shown(name)) for value, name in class_names.items()))
     if shared:
         listed = first_few((f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared), "; ")
         hooks.warning(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them "
@@ -449,6 +471,7 @@ def labels_from_vector(
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
     _say_merged_texts(ids, class_field, layer_name, hooks)
+    _say_renumbered(ids, class_field, layer_name, hooks)
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     _say_shared_names(class_names, layer_name, hooks)
