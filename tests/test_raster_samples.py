@@ -372,6 +372,31 @@ def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene):
                         "them apart; give each class a name of its own."]
 
 
+def test_texts_of_a_shapefile_that_does_not_say_its_encoding_are_read_as_windows_1252(tmp_path, scene):
+    """A Windows shapefile without a .cpg: 'Forêt' and 'Prés' became 'For t' and 'Pr s' in the
+    map's legend without a word (red team of 2026-12-04)."""
+    path = str(tmp_path / "legacy.shp")
+    source = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(path)
+    layer = source.CreateLayer("legacy", None, ogr.wkbPoint, options=["ENCODING=CP1252"])
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
+    for row, name in enumerate(["Forêt", "Prés", "Forêt"]):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(row, 2))))
+        feature.SetField("class", name)
+        layer.CreateFeature(feature)
+    source = layer = feature = None
+    (tmp_path / "legacy.cpg").unlink()
+    with open(tmp_path / "legacy.dbf", "r+b") as dbf:  # no language driver byte either
+        dbf.seek(29)
+        dbf.write(b"\0")
+    warnings = []
+    labels = labels_from_vector(scene, path, None, "class", None, "legacy", Hooks(warn=warnings.append))
+    assert [info.name for info in labels.classes] == ["Forêt", "Prés"]
+    assert warnings == ["Texts of 'legacy' are not UTF-8, and the file does not say how they are encoded: they are "
+                        "read as Windows-1252 ('Forêt', 'Prés'). If that is wrong, put a .cpg file naming the "
+                        "encoding beside the shapefile, or save the layer as a GeoPackage."]
+
+
 def _warned(call):
     warnings = []
     call(Hooks(warn=warnings.append))

@@ -309,6 +309,18 @@ class _Features:
     features: int = 0
     unset: int = 0
     outside: int = 0
+    recoded: dict = field(default_factory=dict)
+    """Texts that were not UTF-8, as read as Windows-1252 (`_text`)."""
+
+    def _text(self, feature: ogr.Feature, index: int) -> str:
+        """A field's text. OGR passes on the bytes of a file that does not say its encoding (a
+        shapefile without a .cpg), and the bindings escape those that are not UTF-8, which became
+        spaces: 'Forêt' and 'Prés' of a Windows shapefile gave 'For t' and 'Pr s' (red team of
+        2026-12-04). Such a text is read as Windows-1252, the usual encoding of those files."""
+        text = feature.GetFieldAsString(index)
+        if any("\udc80" <= char <= "\udcff" for char in text):
+            text = self.recoded.setdefault(text, text.encode("utf-8", "surrogateescape").decode("cp1252", "replace"))
+        return text
 
     def read(self, vector: ogr.Layer, indices: dict[str, int], integer: bool, placing: tuple,
              color_field: str | None, layer_name: str) -> None:
@@ -316,12 +328,12 @@ class _Features:
         field_index = indices["class"]
         for feature in _features(vector, layer_name):
             self.features += 1
-            value = feature.GetField(field_index) if integer else feature.GetFieldAsString(field_index).strip()
+            value = feature.GetField(field_index) if integer else self._text(feature, field_index).strip()
             if not feature.IsFieldSetAndNotNull(field_index) or value == "":
                 self.unset += 1
                 continue
             if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
-                _keep_first(self.names, self.other_names, value, feature.GetFieldAsString(indices["name"]).strip())
+                _keep_first(self.names, self.other_names, value, self._text(feature, indices["name"]).strip())
             if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
                 _keep_first(self.colors, self.other_colors, value,
                             _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
@@ -458,6 +470,11 @@ def labels_from_vector(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
             "Fill in the classes or choose the field that holds them."
         )
+    if found.recoded:
+        hooks.warning(f"Texts of '{layer_name}' are not UTF-8, and the file does not say how they are encoded: they "
+                      f"are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())}). If that "
+                      "is wrong, put a .cpg file naming the encoding beside the shapefile, or save the layer as a "
+                      "GeoPackage.")
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
     for count, what in ((found.unset, "have no class"), (found.outside, f"have no geometry inside {scene.grid_label}")):
