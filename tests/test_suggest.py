@@ -316,6 +316,14 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
                for line in feedback.infos)
     metadata = model_file.read_metadata(str(tmp_path / "again.safetensors"), [model_file.CLASSIFIER])
     assert metadata["training"]["train_samples"] == 4 and [c["value"] for c in metadata["classes"]] == [1, 2]
+    # A new run over the filled-in points would delete them (red team of 2026-12-04: it did, without a word).
+    before = Path(path).read_bytes()
+    with pytest.raises(QgsProcessingException) as refused:
+        suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
+    assert str(refused.value).splitlines()[-1] == (
+        f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
+        "suggestions would delete; train on them first, or choose a new file name.")
+    assert Path(path).read_bytes() == before
 
 
 def test_a_classifier_trained_on_class_names_gets_a_text_class_field(trained, tmp_path):

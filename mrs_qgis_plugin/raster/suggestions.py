@@ -32,7 +32,7 @@ from ...model_core.atomic import atomic_output, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
-from .gdal_io import gdal_call, gdal_quiet
+from .gdal_io import exceptions_off, gdal_call, gdal_quiet
 from .grid import Window, pixel_centres, srs_from_wkt
 
 LAYER_NAME = "suggestions"
@@ -225,6 +225,20 @@ def check_points_output(path: str, param: str) -> None:
         listed = first_few(f"'{name}'" for name in others)
         raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
                          "would delete with the file; choose a new file name.")
+    filled = _filled_in(dataset.GetLayerByName(LAYER_NAME)) if dataset is not None else 0
+    if filled:
+        raise InputError(f"{param}: {path} holds earlier suggestions, {filled} of them with their class filled in, "
+                         "which writing new suggestions would delete; train on them first, or choose a new file name.")
+
+
+def _filled_in(layer: Optional[ogr.Layer]) -> int:
+    """How many points of an earlier suggestions layer have their class field (its first, as
+    `write_points` makes it) filled in: an analyst's work, which a new run replaced without a
+    word (red team of 2026-12-04)."""
+    if layer is None or layer.GetLayerDefn().GetFieldCount() == 0:
+        return 0
+    with exceptions_off(), gdal_quiet():
+        return sum(1 for feature in layer if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip())
 
 
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
