@@ -39,7 +39,7 @@ from .raster.sources import RasterInput, Scene, window_from_extent
 from .raster.stats import sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
-from .raster.outputs import check_output_path, claim_outputs
+from .raster.outputs import check_output_path, claim_outputs, writes_outputs
 from .raster.writers import check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
@@ -228,8 +228,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
 
 def _held(output: str) -> ContextManager[None]:
     """A training's hold on its OUTPUT for the whole run (`atomic.held`), so that a second run on
-    it is refused; none under torchrun, whose processes all claim the output before they start."""
-    return contextlib.nullcontext() if distributed.launched() else held(output)
+    it is refused; under torchrun rank 0's, the process that writes it."""
+    return held(output) if writes_outputs() else contextlib.nullcontext()
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:

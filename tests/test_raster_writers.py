@@ -1,4 +1,5 @@
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
@@ -224,6 +225,12 @@ def test_output_path_checks_name_the_parameter(tmp_path):
     with pytest.raises(InputError, match=r"^OUTPUT: .* is a folder"):
         (tmp_path / "dir.tif").mkdir()
         check_output_path(str(tmp_path / "dir.tif"), "OUTPUT")
+    for side in ("map.qml", "map.tif.aux.xml"):  # found before the work, not when the map is put in place
+        (tmp_path / side).mkdir()
+        with pytest.raises(InputError, match=re.escape(f"OUTPUT: {tmp_path / side}, which belongs to the output "
+                                                       f"{tmp_path / 'map.tif'}, is a folder; move it away")):
+            check_output_path(str(tmp_path / "map.tif"), "OUTPUT")
+        (tmp_path / side).rmdir()
     with pytest.raises(InputError, match=r"^OUTPUT: no output file"):
         check_output_path("", "OUTPUT")
     with pytest.raises(InputError, match=r"^OUTPUT: '.*ma\\np\.tif' holds a control character \(such as a line break\)"):

@@ -47,6 +47,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
     if os.path.isdir(path):
         raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    side = next((written for written in files_written(path)[1:] if os.path.isdir(written)), None)
+    if side:  # found before the work, not when the finished map is put in place (red team of 2026-12-04)
+        raise InputError(f"{param}: {side}, which belongs to the output {path}, is a folder; move it away or give "
+                         "another file name.")
     longest = os.pathconf(folder, "PC_NAME_MAX") - TEMPORARY_NAME_MARGIN
     if len(os.fsencode(os.path.basename(path))) > longest:
         raise InputError(f"{param}: the file name {os.path.basename(path)[:40]}... is longer than the {longest} bytes "
@@ -120,6 +124,11 @@ def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> No
             seen.append((param, files[0], options))
 
 
+def writes_outputs() -> bool:
+    """Whether this process writes the outputs: under torchrun rank 0 alone does."""
+    return os.environ.get("RANK", "0").strip() in ("", "0")
+
+
 def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
                   files: Optional[Mapping[str, Optional[str]]] = None,
                   distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
@@ -146,7 +155,7 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                 raise InputError(
                     f"{output_param}: {output} {what} the input {input_param} ({_input_files(source, layer)[0]}); "
                     "writing it would destroy that input. Choose another output file name.")
-    if os.environ.get("RANK", "0").strip() not in ("", "0"):
+    if not writes_outputs():
         return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
     for output_param, output in outputs.items():
         for written in files_written(output):
