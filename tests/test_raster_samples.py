@@ -397,6 +397,16 @@ def test_texts_of_a_shapefile_that_does_not_say_its_encoding_are_read_as_windows
                         "encoding beside the shapefile, or save the layer as a GeoPackage."]
 
 
+def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):
+    """A CSV of X and Y columns was refused as samples outside the rasters, with advice on their
+    CRS (red team of 2026-12-04)."""
+    x, y = pixel_centre(2, 3)
+    (tmp_path / "points.csv").write_text(f"X,Y,class\n{x},{y},1\n{x + 1},{y},2\n")
+    with pytest.raises(InputError, match=r"^The features of 'points' have no geometry \(a table's rows, such as a CSV "
+                                         r"file's with coordinate columns\), so they lie nowhere on the rasters\."):
+        labels_from_vector(scene, str(tmp_path / "points.csv"), None, "class", None, "points")
+
+
 def _warned(call):
     warnings = []
     call(Hooks(warn=warnings.append))

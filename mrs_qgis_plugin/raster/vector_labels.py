@@ -309,6 +309,7 @@ class _Features:
     features: int = 0
     unset: int = 0
     outside: int = 0
+    without_geometry: int = 0
     recoded: dict = field(default_factory=dict)
     """Texts that were not UTF-8, as read as Windows-1252 (`_text`)."""
 
@@ -341,6 +342,7 @@ class _Features:
             geometry = feature.GetGeometryRef()
             if geometry is None or geometry.IsEmpty():
                 self.outside += 1
+                self.without_geometry += 1
                 continue
             feature_rows, feature_cols = _feature_pixels(geometry, *placing)
             self.outside += len(feature_rows) == 0
@@ -480,6 +482,12 @@ def labels_from_vector(
     for count, what in ((found.unset, "have no class"), (found.outside, f"have no geometry inside {scene.grid_label}")):
         if count:
             hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
+    if found.without_geometry == len(found.classes):
+        raise InputError(
+            f"The features of '{layer_name}' have no geometry (a table's rows, such as a CSV file's with coordinate "
+            "columns), so they lie nowhere on the rasters. Choose a point or polygon layer; in QGIS, load a table of "
+            "coordinates as delimited text with its X and Y fields, or save it as a GeoPackage."
+        )
     if found.outside == len(found.classes):
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
