@@ -372,29 +372,53 @@ def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene):
                         "them apart; give each class a name of its own."]
 
 
-def test_texts_of_a_shapefile_that_does_not_say_its_encoding_are_read_as_windows_1252(tmp_path, scene):
-    """A Windows shapefile without a .cpg: 'Forêt' and 'Prés' became 'For t' and 'Pr s' in the
-    map's legend without a word (red team of 2026-12-04)."""
+def _windows_shapefile(tmp_path, names, declared: bool) -> str:
+    """A point shapefile of class texts in Windows-1252, with a .cpg saying so or no word of it."""
     path = str(tmp_path / "legacy.shp")
-    source = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(path)
-    layer = source.CreateLayer("legacy", None, ogr.wkbPoint, options=["ENCODING=CP1252"])
-    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
-    for row, name in enumerate(["Forêt", "Prés", "Forêt"]):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(row, 2))))
-        feature.SetField("class", name)
-        layer.CreateFeature(feature)
-    source = layer = feature = None
-    (tmp_path / "legacy.cpg").unlink()
-    with open(tmp_path / "legacy.dbf", "r+b") as dbf:  # no language driver byte either
-        dbf.seek(29)
-        dbf.write(b"\0")
-    warnings = []
-    labels = labels_from_vector(scene, path, None, "class", None, "legacy", Hooks(warn=warnings.append))
+    previous = gdal.GetConfigOption("SHAPE_ENCODING")
+    gdal.SetConfigOption("SHAPE_ENCODING", None)  # OGR's own behaviour, whatever an earlier test set
+    try:
+        source = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(path)
+        layer = source.CreateLayer("legacy", None, ogr.wkbPoint, options=["ENCODING=CP1252"])
+        layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
+        for row, name in enumerate(names):
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(row, 2))))
+            feature.SetField("class", name)
+            layer.CreateFeature(feature)
+        source = layer = feature = None
+    finally:
+        gdal.SetConfigOption("SHAPE_ENCODING", previous)
+    if not declared:
+        (tmp_path / "legacy.cpg").unlink()
+        with open(tmp_path / "legacy.dbf", "r+b") as dbf:  # no language driver byte either
+            dbf.seek(29)
+            dbf.write(b"\0")
+    assert "Forêt".encode("cp1252") in (tmp_path / "legacy.dbf").read_bytes()
+    return path
+
+
+@pytest.mark.parametrize("qgis_setting", [None, ""])
+@pytest.mark.parametrize("declared", [True, False])
+def test_texts_of_a_windows_shapefile_are_read_in_its_encoding_or_as_windows_1252(tmp_path, scene, declared,
+                                                                                 qgis_setting):
+    """'Forêt' and 'Prés' became 'For t' and 'Pr s' in the map's legend without a word (red team of
+    2026-12-04): without a .cpg OGR passes the bytes on, and in QGIS (which sets SHAPE_ENCODING
+    empty, to decode itself) even with one."""
+    path = _windows_shapefile(tmp_path, ["Forêt", "Prés", "Forêt"], declared)
+    previous = gdal.GetConfigOption("SHAPE_ENCODING")
+    gdal.SetConfigOption("SHAPE_ENCODING", qgis_setting)
+    try:
+        warnings = []
+        labels = labels_from_vector(scene, path, None, "class", None, "legacy", Hooks(warn=warnings.append))
+    finally:
+        gdal.SetConfigOption("SHAPE_ENCODING", previous)
     assert [info.name for info in labels.classes] == ["Forêt", "Prés"]
-    assert warnings == ["Texts of 'legacy' are not UTF-8, and the file does not say how they are encoded: they are "
-                        "read as Windows-1252 ('Forêt', 'Prés'). If that is wrong, put a .cpg file naming the "
-                        "encoding beside the shapefile, or save the layer as a GeoPackage."]
+    assert warnings == ([] if declared else [
+        "Texts of 'legacy' are not UTF-8, and the file does not say how they are encoded: they are read as "
+        "Windows-1252 ('Forêt', 'Prés'). If that is wrong, put a .cpg file naming the encoding beside the "
+        "shapefile, or save the layer as a GeoPackage."])
+    assert gdal.GetConfigOption("SHAPE_ENCODING") == previous
 
 
 def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):

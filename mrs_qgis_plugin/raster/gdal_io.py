@@ -63,6 +63,20 @@ def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
 
 
 @contextmanager
+def declared_encodings() -> Iterator[None]:
+    """Vector files opened inside the block are read in the encoding they declare (a shapefile's
+    .cpg or its DBF's language byte). QGIS turns that off for its own reading (SHAPE_ENCODING set
+    empty: it decodes the bytes itself), which left the bytes of a Windows shapefile undecoded in
+    the plugin's (red team of 2026-12-04). The setting is process-wide, so it is put back at once."""
+    previous = gdal.GetConfigOption("SHAPE_ENCODING")
+    gdal.SetConfigOption("SHAPE_ENCODING", None)
+    try:
+        yield
+    finally:
+        gdal.SetConfigOption("SHAPE_ENCODING", previous)
+
+
+@contextmanager
 def gdal_pam(enabled: Optional[str]) -> Iterator[None]:
     """GDAL_PAM_ENABLED for the datasets this thread opens inside the block (None: the
     process-wide setting). GDAL reads the setting when it opens a dataset, and a dataset

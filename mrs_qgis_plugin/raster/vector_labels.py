@@ -15,7 +15,8 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import concise, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem
+from .gdal_io import (concise, declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet,
+                      missing_file_problem)
 from .classes import plain_text
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
@@ -47,7 +48,8 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
     path, *parts = path.split("|")
     options = _source_options(parts, layer_name)
     layer = layer if layer is not None else options.get("layername")
-    dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    with declared_encodings():
+        dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None:
         with gdal_pam("NO"):
             raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
