@@ -245,7 +245,11 @@ def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files:
     """`claim_outputs` for the checkpoint a training run keeps beside OUTPUT: it must not be an
     input either (red team of 2026-12-04: it replaced PRETRAINED), except RESUME, which a resumed
     run goes on writing."""
-    claim_outputs({"OUTPUT's checkpoint": checkpoint_path_for(output)}, layers, files)
+    checkpoint = checkpoint_path_for(output)
+    if os.path.isdir(checkpoint):  # found before the training, not when it ends (red team of 2026-12-04)
+        raise InputError(f"OUTPUT's checkpoint: {checkpoint}, which a training on {output} writes, is a folder; "
+                         "move it away or choose another output file name.")
+    claim_outputs({"OUTPUT's checkpoint": checkpoint}, layers, files)
 
 
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,

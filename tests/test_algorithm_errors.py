@@ -555,6 +555,17 @@ def test_the_checkpoint_of_a_training_run_may_not_be_one_of_its_inputs_but_may_b
     assert sorted(path.name for path in tmp_path.iterdir()) == [pretrained.name]
 
 
+def test_a_checkpoint_path_that_is_a_folder_is_refused_before_the_training(bad, tmp_path):
+    """The whole training ran, then its end raised IsADirectoryError (red team of 2026-12-04)."""
+    (tmp_path / "cls.checkpoint.safetensors").mkdir()
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)))
+    assert str(refused.value).splitlines()[-1] == (
+        f"OUTPUT's checkpoint: {tmp_path / 'cls.checkpoint.safetensors'}, which a training on "
+        f"{tmp_path / 'cls.safetensors'} writes, is a folder; move it away or choose another output file name.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cls.checkpoint.safetensors"]
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""

@@ -324,6 +324,11 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
         f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
         "suggestions would delete; train on them first, or choose a new file name.")
     assert Path(path).read_bytes() == before
+    dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # without its class field, no work is lost
+    dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN class_id")
+    dataset = None
+    run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "POINTS": 5, "OUTPUT": path})
+    assert len(read_points(path).records) == 5 and read_points(path).fields["class_id"] == "Integer64"
 
 
 def test_a_classifier_trained_on_class_names_gets_a_text_class_field(trained, tmp_path):

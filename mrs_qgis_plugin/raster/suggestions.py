@@ -232,13 +232,21 @@ def check_points_output(path: str, param: str) -> None:
 
 
 def _filled_in(layer: Optional[ogr.Layer]) -> int:
-    """How many points of an earlier suggestions layer have their class field (its first, as
-    `write_points` makes it) filled in: an analyst's work, which a new run replaced without a
-    word (red team of 2026-12-04)."""
-    if layer is None or layer.GetLayerDefn().GetFieldCount() == 0:
+    """How many points of an earlier suggestions layer have their class field filled in: an
+    analyst's work, which a new run replaced without a word (red team of 2026-12-04). The class
+    field is the one beside which the others are `write_points`' informative fields; a layer
+    without one (its class field deleted) holds no such work."""
+    if layer is None:
+        return 0
+    definition = layer.GetLayerDefn()
+    fields = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
+    index = next((index for index, name in enumerate(fields)
+                  if set(info_field_names(ClassField(name, False)).values()) == set(fields) - {name}), None)
+    if index is None:
         return 0
     with exceptions_off(), gdal_quiet():
-        return sum(1 for feature in layer if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip())
+        return sum(1 for feature in layer
+                   if feature.IsFieldSetAndNotNull(index) and feature.GetFieldAsString(index).strip())
 
 
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
