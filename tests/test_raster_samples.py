@@ -242,8 +242,15 @@ def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
     assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
     assert _pixels(labels_from_vector(scene, f"{path}|layerid=1", None, "class", None, "points")) == [(9, 9, 3)]
     with pytest.raises(InputError, match=re.escape("The vector source of 'points' has a subset that OGR cannot "
-                                                   "apply ('clas > 1'): ")):
+                                                   "apply (clas > 1): no such column: clas. Correct")):
         labels_from_vector(scene, f'{path}|subset=clas > 1', None, "class", None, "points")
+    # As QGIS reads a source, the subset is the rest of it, '|' in its condition included.
+    with pytest.raises(InputError, match=re.escape("The subset of 'points' (\"class\" = 5) selects none of its "
+                                                   "features. Correct the filter")):
+        labels_from_vector(scene, f'{path}|subset="class" = 5', None, "class", None, "points")
+    labels = labels_from_vector(scene, f'{path}|layername=samples|subset="class" = 2 or "class" = \'a|b\'', None,
+                                "class", None, "points")
+    assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
     with pytest.raises(InputError, match=r"^The vector source of 'points' has the option 'geometrytype=Point', "
                                          r"which is not understood here; .*layername, layerid and subset"):
         labels_from_vector(scene, f"{path}|geometrytype=Point", None, "class", None, "points")

@@ -26,6 +26,14 @@ SOURCE_OPTIONS = ("layername", "layerid", "subset")
 """The options of a QGIS vector source ('file.gpkg|layername=x|subset="class" > 2') that are honoured."""
 
 
+def split_source(source: str) -> tuple[str, list[str]]:
+    """A QGIS vector source's file and options ('file.gpkg|layername=x|subset=...'): as QGIS reads
+    it, the subset is the rest of the source, '|' in its condition included."""
+    head, marked, subset = source.partition("|subset=")
+    path, *options = head.split("|")
+    return path, options + ([f"subset={subset}"] if marked else [])
+
+
 def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     """{option: value} of a QGIS source's options; one it does not honour is refused, as reading
     the layer without it would read other features (red team of 2026-12-04: bin/mrs trained on
@@ -45,7 +53,7 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
 def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
     layer number (layerid=N) or a subset (subset=<SQL condition>) too."""
-    path, *parts = path.split("|")
+    path, parts = split_source(path)
     options = _source_options(parts, layer_name)
     layer = layer if layer is not None else options.get("layername")
     with declared_encodings():
@@ -66,13 +74,18 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
         raise InputError(f"The vector source of '{layer_name}' has no layer {named}. Choose one of its layers.")
     if options.get("subset"):
         applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
+        counted = None
         if applied == 0:  # a GeoPackage takes any condition, and fails when it is read
             counted, problem = gdal_call(found.GetFeatureCount)
             applied = 0 if counted is not None and counted >= 0 else -1
         if applied != 0:
             raise InputError(f"The vector source of '{layer_name}' has a subset that OGR cannot apply "
-                             f"({options['subset']!r}): {problem or 'not a condition on its fields'}. Correct the "
-                             "filter, or save the selected features into a file of their own.")
+                             f"({options['subset']}): {(problem or 'not a condition on its fields').rstrip('.')}. "
+                             "Correct the filter, or save the selected features into a file of their own.")
+        if counted == 0:
+            raise InputError(f"The subset of '{layer_name}' ({options['subset']}) selects none of its features. "
+                             "Correct the filter (a name in double quotes that is no field of the layer is read as "
+                             "text).")
     return dataset, found
 
 
