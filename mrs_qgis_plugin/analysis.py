@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from ..model_core import choices
+from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.metrics import accuracy as accuracy_of
@@ -65,24 +66,35 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
 
 
 def _named(info: ClassInfo) -> bool:
-    """Whether a class has a name of its own (a class without one is named by its value)."""
-    return info.name != str(info.value)
+    """Whether a class has a name of its own: one without is named by its value, or by a text of
+    that number ('01' for class 1, red team of 2026-12-04)."""
+    return whole_number(info.name) != info.value
 
 
 def _matching_by_name(classes: Sequence[ClassInfo], by_name: Dict[str, int], moved: Sequence[ClassInfo],
                       taken: Set[int], reference_name: str, map_name: str) -> Tuple[Dict[int, int], str]:
-    """Named reference classes by name (the map lacks those it has no name for: each gets a
-    value of its own), classes without a name by value."""
+    """Reference classes by name; those the map has no name for get a value of their own each,
+    classes without a name too, since the names show that the values do not match (red team of
+    2026-12-04: an unnamed class 2 was matched by value to the map's class 2, which the reference's
+    named class 1 had been matched to by name, and the two merged)."""
     free = (value for value in itertools.count(max(taken | {0}) + 1) if value not in taken)
-    absent = [info for info in classes if _named(info) and info.name.casefold() not in by_name]
-    matching = {info.value: by_name.get(info.name.casefold(), info.value) for info in classes}
+    absent = [info for info in classes if info.name.casefold() not in by_name]
+    matching = {info.value: by_name[info.name.casefold()] for info in classes if info not in absent}
     matching.update({info.value: next(free) for info in absent})
     shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {by_name[info.name.casefold()]} in the map)"
                       for info in moved)
-    lacking = (f" The map has no class named {', '.join(repr(info.name) for info in absent)}: "
-               f"{'its' if len(absent) == 1 else 'their'} pixels count as errors." if absent else "")
-    return matching, (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' "
-                      f"by name, as their values differ: {shown}.{lacking}")
+    lacking = [info for info in absent if _named(info)]
+    unnamed = [info for info in absent if not _named(info)]
+    parts = [f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
+             f"name, as their values differ: {shown}."]
+    if lacking:
+        parts.append(f"The map has no class named {', '.join(repr(info.name) for info in lacking)}: "
+                     f"{'its' if len(lacking) == 1 else 'their'} pixels count as errors.")
+    if unnamed:
+        parts.append(f"Class{'es' if len(unnamed) > 1 else ''} {', '.join(str(info.value) for info in unnamed)} of the "
+                     f"reference {'have' if len(unnamed) > 1 else 'has'} no name to match by: "
+                     f"{'its' if len(unnamed) == 1 else 'their'} pixels count as errors.")
+    return matching, " ".join(parts)
 
 
 def _check_class_map(grid: Scene, map_name: str) -> None:

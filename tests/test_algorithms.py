@@ -553,6 +553,33 @@ def test_a_reference_whose_names_stand_for_other_values_is_matched_by_name(mrs, 
         "layer to the other's values, or give both the same class names."]
 
 
+def test_a_reference_named_in_part_or_by_padded_numbers_is_matched_without_merging_classes(mrs, tmp_path):
+    """Red team of 2026-12-04: with only class 1 named ('Grassland', the map's 2), the unnamed class 2
+    was matched by value to the map's 2 as well, and the two merged; and classes written '01'..'03'
+    were said to be named otherwise than the map's."""
+    truth = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
+    write_raster(tmp_path / "map.tif", np.select([truth == 1, truth == 2], [2, 1], 3).astype(np.uint8), nodata=0,
+                 category_names=["", "Crop", "Grassland", "Water"])
+    write_raster(tmp_path / "reference.tif", truth, nodata=0, category_names=["", "Grassland"])
+    feedback = RecordingFeedback()
+    output = str(tmp_path / "report.json")
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "report.html"), "OUTPUT_JSON": output}, feedback)
+    assert results["OVERALL_ACCURACY"] == pytest.approx(np.mean(truth == 1))
+    assert feedback.warnings == [
+        "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
+        "differ: 'Grassland' (1 in the reference, 2 in the map). Classes 2, 3 of the reference have no name to match "
+        "by: their pixels count as errors."]
+    features = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class": f"0{truth[row, col]}"})
+                for row, col in [(0, 0), (0, 1), (0, 2), (5, 5)]]
+    samples = write_vector(tmp_path / "padded.gpkg", features, {"class": ogr.OFTString})
+    write_raster(tmp_path / "same.tif", truth, nodata=0, category_names=["", "Crop", "Grassland", "Water"])
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "same.tif"), "REFERENCE": samples, "REFERENCE_FIELD": "class",
+                                   "OUTPUT_HTML": str(tmp_path / "padded.html")}, feedback)
+    assert results["OVERALL_ACCURACY"] == 1.0 and feedback.warnings == []
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {
