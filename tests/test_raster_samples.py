@@ -172,8 +172,7 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
     assert "1 sample pixels of 'points' are nodata in 'hsi'; they are left out." in lines
-    assert any("1 of the 4 features of 'points' have no geometry inside the hyperspectral layer 'hsi'" in line
-               for line in lines)
+    assert any("1 of the 4 features of 'points' lie outside the hyperspectral layer 'hsi'" in line for line in lines)
 
 
 def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path, scene):
@@ -182,7 +181,7 @@ def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path
     lines, hooks = _logger()
     with Scene.single(RasterInput(write_raster(tmp_path / "map.tif", np.ones((HEIGHT, WIDTH), np.uint8)), "map")) as grid:
         labels_from_vector(grid, path, None, "class", None, "points", hooks)
-    assert "1 of the 3 features of 'points' have no geometry inside the layer 'map'; they are left out." in lines
+    assert "1 of the 3 features of 'points' lie outside the layer 'map'; they are left out." in lines
     empty = write_raster(tmp_path / "empty.tif", np.zeros((HEIGHT, WIDTH), np.uint8), nodata=0)
     with Scene.single(RasterInput(empty, "empty")) as grid, pytest.raises(
             InputError, match=r"^All 2 sample pixels of 'points' are nodata in 'empty'\. Check"):
@@ -201,7 +200,7 @@ def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_
     with Scene.open(RasterInput(lonlat, "lonlat"), []) as scene:
         labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(1, 2, 1), (3, 0, 2)]
-    assert any("1 of the 3 features of 'points' have no geometry inside the hyperspectral layer" in line for line in lines)
+    assert any("1 of the 3 features of 'points' lie outside the hyperspectral layer" in line for line in lines)
 
 
 def test_points_a_geopackage_records_without_a_crs_are_taken_in_the_rasters_crs(tmp_path, scene):
@@ -436,6 +435,26 @@ def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):
     with pytest.raises(InputError, match=r"^The features of 'points' have no geometry \(a table's rows, such as a CSV "
                                          r"file's with coordinate columns\), so they lie nowhere on the rasters\."):
         labels_from_vector(scene, str(tmp_path / "points.csv"), None, "class", None, "points")
+
+
+def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_outside(tmp_path, scene):
+    """A reference's polygon smaller than a pixel, and its rows without a geometry, were counted as
+    lying outside the map (red team of 2026-12-04)."""
+    x, y = pixel_centre(4, 4)
+    features = [(point_wkt(*pixel_centre(1, 1)), {"class": 1}), (None, {"class": 2}),
+                (box_wkt(x + 0.1, y + 0.1, x + 0.3, y + 0.3), {"class": 2}), (point_wkt(x + 100, y), {"class": 2})]
+    path = write_vector(tmp_path / "mixed.gpkg", features, INT_FIELDS)
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "mixed", hooks)
+    assert _pixels(labels) == [(1, 1, 1)] and (labels.outside, labels.outside_unit) == (1, "features")
+    grid = "the hyperspectral layer 'hsi'"
+    assert [line for line in lines if line.startswith("1 of the 4 features")] == [
+        "1 of the 4 features of 'mixed' have no geometry; they are left out.",
+        f"1 of the 4 features of 'mixed' lie outside {grid}; they are left out.",
+        f"1 of the 4 features of 'mixed' cover no pixel centre of {grid} (smaller than a pixel); they are left out."]
+    tiny = write_vector(tmp_path / "tiny.gpkg", features[2:3], INT_FIELDS)
+    with pytest.raises(InputError, match=rf"^No sample of 'tiny' covers a pixel centre of {grid}: 1 of them lie "):
+        labels_from_vector(scene, tiny, None, "class", None, "tiny")
 
 
 def _warned(call):

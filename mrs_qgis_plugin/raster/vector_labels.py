@@ -209,6 +209,16 @@ def _point_coordinates(geometry: ogr.Geometry) -> list[tuple[float, float]]:
     return [] if geometry.IsEmpty() else [geometry.GetPoint_2D()]
 
 
+def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, grid: Grid) -> bool:
+    """Whether a geometry's bounding box, in the grid's CRS, meets the grid's."""
+    on_grid = _on_grid(geometry, transform)
+    if on_grid is None:
+        return False
+    xmin, xmax, ymin, ymax = on_grid.GetEnvelope()
+    left, bottom, right, top = grid.bounds()
+    return xmin <= right and xmax >= left and ymin <= top and ymax >= bottom
+
+
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the grid pixels that the point(s) fall in."""
     xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
@@ -325,6 +335,9 @@ class _Features:
     unset: int = 0
     outside: int = 0
     without_geometry: int = 0
+    missed: int = 0
+    """Features within the grid's bounds that cover no pixel centre (smaller than a pixel): not
+    outside it (red team of 2026-12-04: a reference's were said to lie outside the map)."""
     recoded: dict = field(default_factory=dict)
     """Texts that were not UTF-8, as read as Windows-1252 (`_text`)."""
 
@@ -356,11 +369,14 @@ class _Features:
             self.classes.append(value)
             geometry = feature.GetGeometryRef()
             if geometry is None or geometry.IsEmpty():
-                self.outside += 1
                 self.without_geometry += 1
                 continue
             feature_rows, feature_cols = _feature_pixels(geometry, *placing)
-            self.outside += len(feature_rows) == 0
+            if len(feature_rows) == 0:
+                if _meets_grid(geometry, placing[0], placing[2]):
+                    self.missed += 1
+                else:
+                    self.outside += 1
             self.rows.append(feature_rows)
             self.cols.append(feature_cols)
             self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
@@ -494,7 +510,9 @@ def labels_from_vector(
                       "GeoPackage.")
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
-    for count, what in ((found.unset, "have no class"), (found.outside, f"have no geometry inside {scene.grid_label}")):
+    for count, what in ((found.unset, "have no class"), (found.without_geometry, "have no geometry"),
+                        (found.outside, f"lie outside {scene.grid_label}"),
+                        (found.missed, f"cover no pixel centre of {scene.grid_label} (smaller than a pixel)")):
         if count:
             hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
     if found.without_geometry == len(found.classes):
@@ -503,10 +521,16 @@ def labels_from_vector(
             "columns), so they lie nowhere on the rasters. Choose a point or polygon layer; in QGIS, load a table of "
             "coordinates as delimited text with its X and Y fields, or save it as a GeoPackage."
         )
-    if found.outside == len(found.classes):
+    if found.outside + found.without_geometry == len(found.classes):
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
+        )
+    if found.outside + found.without_geometry + found.missed == len(found.classes):
+        raise InputError(
+            f"No sample of '{layer_name}' covers a pixel centre of {scene.grid_label}: {found.missed} of them lie "
+            "between pixel centres (smaller than a pixel). Draw polygons that cover the centres of the pixels they "
+            "mean, or place points."
         )
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
