@@ -70,7 +70,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                ("Cohen's kappa", f"{report['kappa']:.4f}"),
                ("Reference pixels", str(report["pixels"])),
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
-               (f"Reference {report['outside_map_unit']} outside the map (left out)", str(report["outside_map"]))]
+               (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
+                str(report["outside_map"]))]
     parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",

@@ -510,7 +510,7 @@ def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(
     assert (report["outside_map"], report["outside_map_unit"]) == (120, "pixels")
     assert feedback.warnings == [warning] and report["warnings"] == [warning]
     page = Path(outputs["OUTPUT_HTML"]).read_text()
-    assert "<td class='name'>Reference pixels outside the map (left out)</td><td>120</td>" in page
+    assert "<td class='name'>Pixels of the reference outside the map (left out)</td><td>120</td>" in page
     assert html.escape(warning) in page
     assert ["outside_map", "120"] in list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
     points = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class_id": int(reference[row, col])})

@@ -328,16 +328,46 @@ def _with_internal_mask(path, hidden):
     return path
 
 
+def _with_alpha(path, hidden):
+    """The one-band raster at `path` with nodata 0 and an alpha band that hides the pixels `hidden`."""
+    source = gdal.Open(str(path))
+    alpha = np.full((source.RasterYSize, source.RasterXSize), 255, np.uint8)
+    alpha[hidden] = 0
+    copy = str(path).replace(".tif", "-alpha.tif")
+    write_raster(copy, np.stack([source.ReadAsArray(), alpha]), source.GetGeoTransform(), nodata=0)
+    target = gdal.Open(copy, gdal.GA_Update)
+    target.GetRasterBand(2).SetColorInterpretation(gdal.GCI_AlphaBand)
+    target = None
+    return copy
+
+
 @pytest.mark.parametrize("grid", ["the scene's", "another"])
-def test_label_pixels_an_internal_mask_hides_are_unlabelled_on_any_grid(tmp_path, scene, grid):
+@pytest.mark.parametrize("hide", [_with_internal_mask, _with_alpha])
+def test_label_pixels_a_mask_or_alpha_band_hides_are_unlabelled_on_any_grid(tmp_path, scene, grid, hide):
     """A label raster's own mask (a per-dataset mask band) was honoured when the raster was
-    warped onto the scene, and ignored on the scene's grid, where a hidden pixel trained."""
+    warped onto the scene, and ignored on the scene's grid, where a hidden pixel trained; an
+    alpha band too, where the band had a nodata value (red team of 2026-12-04)."""
     down, right = (0, 0) if grid == "the scene's" else (1, 2)  # another: a larger raster, offset
     labels_array = np.zeros((HEIGHT + down, WIDTH + right), np.uint8)
     labels_array[2 + down, 3 + right] = labels_array[2 + down, 4 + right] = labels_array[5 + down, right] = 1
+    labels_array[0, WIDTH + right - 1] = 1  # hidden, and outside the scene when the raster is larger
     transform = (ORIGIN_X - right, 1.0, 0.0, ORIGIN_Y + down, 0.0, -1.0)
-    path = _with_internal_mask(write_raster(tmp_path / "labels.tif", labels_array, transform), (2 + down, 4 + right))
-    assert _pixels(labels_from_raster(scene, path, "labels")) == [(2, 3, 1), (5, 0, 1)]
+    path = hide(write_raster(tmp_path / "labels.tif", labels_array, transform),
+                ([2 + down, 0], [4 + right, WIDTH + right - 1]))
+    labels = labels_from_raster(scene, path, "labels")
+    assert _pixels(labels) == [(2, 3, 1), (5, 0, 1)] and labels.outside == 0
+
+
+def test_label_pixels_outside_the_scene_are_counted_in_the_labels_own_pixels(tmp_path, scene):
+    """A coarser reference whose edge pixels reach into the map had them counted as outside it,
+    though the warp takes them (red team of 2026-12-04): only pixels beyond every centre count."""
+    coarse = np.ones((7, 12), np.uint8)  # 2 m pixels from 1.4 m west and north of the scene's corner
+    path = write_raster(tmp_path / "coarse.tif", coarse, (ORIGIN_X - 1.4, 2.0, 0.0, ORIGIN_Y + 1.4, 0.0, -2.0))
+    labels = labels_from_raster(scene, path, "coarse")
+    assert len(labels.values) == HEIGHT * WIDTH - 1  # the scene's nodata pixel aside
+    assert (labels.outside, labels.outside_unit) == (3 * 7, "pixels")  # the columns from 16.6 m east
+
+
 
 
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):

@@ -9,7 +9,7 @@ from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import category_names, data_bands, open_raster, read_call
-from .grid import Grid, Window, align, pixel_centres, srs_from_wkt, tiles
+from .grid import Grid, Window, align, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
 
@@ -50,14 +50,26 @@ def _read_tile(read, tile, what: str) -> np.ndarray:
     return block
 
 
-def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str, masked: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The tile's values and where they are labels: not 0, not nodata, finite and, with
-    `masked`, not hidden by the raster's own mask (a mask band or an alpha band; a warp
-    honours it already, and on the scene's grid a hidden pixel trained: red team of 2026-12-04)."""
+def _hiding_band(dataset: gdal.Dataset) -> gdal.Band | None:
+    """The band whose 0 hides a pixel of the label raster's first band, or None: its mask band
+    (a .msk or internal mask), or its alpha band, which GDAL gives as the mask only where the
+    band has no nodata value (red team of 2026-12-04: with one, the alpha band was ignored)."""
+    band = dataset.GetRasterBand(1)
+    if not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+        return band.GetMaskBand()
+    return next((dataset.GetRasterBand(number) for number in range(2, dataset.RasterCount + 1)
+                 if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand), None)
+
+
+def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
+                   hiding: gdal.Band | None) -> tuple[np.ndarray, np.ndarray]:
+    """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
+    `hiding` (`_hiding_band`; a warp honours the raster's mask already, and on the scene's grid a
+    hidden pixel trained: red team of 2026-12-04)."""
     block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
     labelled = block != 0
-    if masked and not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
-        labelled &= _read_tile(band.GetMaskBand().ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
+    if hiding is not None:
+        labelled &= _read_tile(hiding.ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
     nodata = band.GetNoDataValue()
     if nodata is not None:
         labelled &= block != nodata
@@ -67,28 +79,43 @@ def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str, masked: bool)
 
 
 def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks, tile_size: int) -> int:
-    """How many labelled pixels of a label raster warped onto the scene have their centre
-    outside the scene's window: an accuracy assessment leaves them out, and a map covering
-    half a reference scored as a whole one without a word (red team of 2026-12-04)."""
+    """How many labelled pixels of a label raster warped onto the scene lie outside the scene's
+    window: an accuracy assessment leaves them out, and a map covering half a reference scored as
+    a whole one without a word (red team of 2026-12-04). A pixel lies outside when it holds no
+    centre of the window's pixels and lies beyond them, so that the nearest-neighbour warp takes
+    nothing from it: a coarser reference's edge pixels that reach into the map are inside."""
     source = Grid.of(dataset)
-    band = dataset.GetRasterBand(1)
+    band, hiding = dataset.GetRasterBand(1), _hiding_band(dataset)
     transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
         srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt))
     inverse = gdal.InvGeoTransform(scene.grid.geotransform)
-    window = scene.window
+
+    def on_scene(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scene pixel coordinates (column, row) of points at source pixel coordinates."""
+        x = source.geotransform[0] + cols * source.geotransform[1] + rows * source.geotransform[2]
+        y = source.geotransform[3] + cols * source.geotransform[4] + rows * source.geotransform[5]
+        if transform is not None and len(x):
+            x, y = np.array(transform.TransformPoints(np.column_stack([x, y]).tolist()))[:, :2].T
+        return inverse[0] + x * inverse[1] + y * inverse[2], inverse[3] + x * inverse[4] + y * inverse[5]
+
+    first, last = np.array([scene.window.col, scene.window.row]) + 0.5, np.array(
+        [scene.window.col + scene.window.width, scene.window.row + scene.window.height]) - 0.5
     count = 0
     for tile in tiles(Window(0, 0, source.width, source.height), tile_size):
         hooks.check_cancel()
-        _block, labelled = _labelled_tile(band, tile, layer_name, masked=True)
+        _block, labelled = _labelled_tile(band, tile, layer_name, hiding)
         rows, cols = np.nonzero(labelled)
-        x, y = pixel_centres(source.geotransform, rows + tile.row, cols + tile.col)
-        if transform is not None and len(x):
-            x, y = np.array(transform.TransformPoints(np.column_stack([x, y]).tolist()))[:, :2].T
-        col = inverse[0] + x * inverse[1] + y * inverse[2]
-        row = inverse[3] + x * inverse[4] + y * inverse[5]
-        inside = ((col >= window.col) & (col < window.col + window.width)
-                  & (row >= window.row) & (row < window.row + window.height))
-        count += int(np.count_nonzero(~inside))
+        if not len(rows):
+            continue
+        middle = np.array([tile.row + tile.height / 2]), np.array([tile.col + tile.width / 2])
+        centre = np.array(on_scene(*middle))
+        across = np.abs(np.array(on_scene(middle[0], middle[1] + 1)) - centre)
+        down = np.abs(np.array(on_scene(middle[0] + 1, middle[1])) - centre)
+        half = (across + down)[:, 0] / 2  # a source pixel's half size in scene pixels (column, row)
+        col, row = on_scene(rows + tile.row + 0.5, cols + tile.col + 0.5)
+        beyond = ((col + half[0] < first[0]) | (col - half[0] > last[0])
+                  | (row + half[1] < first[1]) | (row - half[1] > last[1]))
+        count += int(np.count_nonzero(beyond | ~np.isfinite(col) | ~np.isfinite(row)))
     return count
 
 
@@ -109,10 +136,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
+    hiding = _hiding_band(dataset) if aligned is dataset else None
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
-        block, labelled = _labelled_tile(band, tile, layer_name, masked=aligned is dataset)
+        block, labelled = _labelled_tile(band, tile, layer_name, hiding)
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
