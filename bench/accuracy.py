@@ -305,6 +305,9 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     args.arms = args.arms.split(",")
     if not set(args.arms) <= set(ARMS):
         parser.error(f"--arms takes some of {','.join(ARMS)}")
+    missing = [name for name in args.scenes.split(",") if not (SHARED_DATA / name / "hsi.tif").is_file()]
+    if missing:
+        parser.error(f"no scene {', '.join(missing)} in {SHARED_DATA} (MRS_BENCH_DATA names another folder)")
     args.finetune_epochs = dict((k, int(v)) for k, v in (item.split(":") for item in args.finetune_epochs.split(",")))
     jobs = plugin()
     RESULTS.mkdir(parents=True, exist_ok=True)
