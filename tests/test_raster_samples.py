@@ -341,8 +341,14 @@ def _with_alpha(path, hidden):
     return copy
 
 
+def _with_alpha_and_mask(path, hidden):
+    """An alpha band that hides the first of the pixels `hidden`, and a mask band the other."""
+    (rows, cols) = hidden
+    return _with_internal_mask(_with_alpha(path, (rows[:1], cols[:1])), (rows[1:], cols[1:]))
+
+
 @pytest.mark.parametrize("grid", ["the scene's", "another"])
-@pytest.mark.parametrize("hide", [_with_internal_mask, _with_alpha])
+@pytest.mark.parametrize("hide", [_with_internal_mask, _with_alpha, _with_alpha_and_mask])
 def test_label_pixels_a_mask_or_alpha_band_hides_are_unlabelled_on_any_grid(tmp_path, scene, grid, hide):
     """A label raster's own mask (a per-dataset mask band) was honoured when the raster was
     warped onto the scene, and ignored on the scene's grid, where a hidden pixel trained; an
@@ -451,9 +457,9 @@ def test_texts_of_a_windows_shapefile_are_read_in_its_encoding_or_as_windows_125
         gdal.SetConfigOption("SHAPE_ENCODING", previous)
     assert [info.name for info in labels.classes] == ["Forêt", "Prés"]
     assert warnings == ([] if declared else [
-        "Texts of 'legacy' are not UTF-8, and the file does not say how they are encoded: they are read as "
-        "Windows-1252 ('Forêt', 'Prés'). If that is wrong, put a .cpg file naming the encoding beside the "
-        "shapefile, or save the layer as a GeoPackage."])
+        "Texts of 'legacy' are not valid in the encoding its file gives (UTF-8 where it names none): they are read "
+        "as Windows-1252 ('Forêt', 'Prés'). If that is wrong, save the layer in UTF-8 (as a GeoPackage, say), or "
+        "give a shapefile a .cpg file naming its encoding."])
     assert gdal.GetConfigOption("SHAPE_ENCODING") == previous
 
 
@@ -482,6 +488,14 @@ def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_
         "1 of the 4 features of 'mixed' have no geometry; they are left out.",
         f"1 of the 4 features of 'mixed' lie outside {grid}; they are left out.",
         f"1 of the 4 features of 'mixed' cover no pixel centre of {grid} (smaller than a pixel); they are left out."]
+    ring = (f"POLYGON (({x - 100} {y - 100}, {x + 100} {y - 100}, {x + 100} {y + 100}, {x - 100} {y + 100}, "
+            f"{x - 100} {y - 100}), ({x - 50} {y - 50}, {x + 50} {y - 50}, {x + 50} {y + 50}, {x - 50} {y + 50}, "
+            f"{x - 50} {y - 50}))")
+    # beside the grid's north-east corner, its bounding box over the grid's
+    beside = f"POLYGON (({x + 9.5} {y + 9.5}, {x + 25.5} {y + 9.5}, {x + 25.5} {y - 15.5}, {x + 9.5} {y + 9.5}))"
+    around = write_vector(tmp_path / "around.gpkg", [(ring, {"class": 1}), (beside, {"class": 2})], INT_FIELDS)
+    with pytest.raises(InputError, match=r"^None of the samples of 'around' falls inside"):
+        labels_from_vector(scene, around, None, "class", None, "around")
     tiny = write_vector(tmp_path / "tiny.gpkg", features[2:3], INT_FIELDS)
     with pytest.raises(InputError, match=rf"^No sample of 'tiny' covers a pixel centre of {grid}: 1 of them lie "):
         labels_from_vector(scene, tiny, None, "class", None, "tiny")

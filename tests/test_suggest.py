@@ -324,6 +324,12 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
         f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
         "suggestions would delete; train on them first, or choose a new file name.")
     assert Path(path).read_bytes() == before
+    dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # a field of the analyst's, one of ours dropped
+    dataset.ExecuteSQL("ALTER TABLE suggestions ADD COLUMN note TEXT")
+    dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN confidence")
+    dataset = None
+    with pytest.raises(QgsProcessingException, match="4 of them with their class filled in"):
+        suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
     dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # without its class field, no work is lost
     dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN class_id")
     dataset = None

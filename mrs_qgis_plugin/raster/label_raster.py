@@ -50,26 +50,26 @@ def _read_tile(read, tile, what: str) -> np.ndarray:
     return block
 
 
-def _hiding_band(dataset: gdal.Dataset) -> gdal.Band | None:
-    """The band whose 0 hides a pixel of the label raster's first band, or None: its mask band
-    (a .msk or internal mask), or its alpha band, which GDAL gives as the mask only where the
-    band has no nodata value (red team of 2026-12-04: with one, the alpha band was ignored)."""
+def _hiding_bands(dataset: gdal.Dataset) -> list[gdal.Band]:
+    """The bands whose 0 hides a pixel of the label raster's first band: its mask band (a .msk or
+    internal mask) and its alpha band, which GDAL gives as the mask only where the band has no
+    nodata value and no mask band (red team of 2026-12-04: the alpha band was then ignored)."""
     band = dataset.GetRasterBand(1)
-    if not band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
-        return band.GetMaskBand()
-    return next((dataset.GetRasterBand(number) for number in range(2, dataset.RasterCount + 1)
-                 if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand), None)
+    masks = [] if band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA) else [
+        band.GetMaskBand()]
+    return masks + [dataset.GetRasterBand(number) for number in range(2, dataset.RasterCount + 1)
+                    if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
 
 
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
-                   hiding: gdal.Band | None) -> tuple[np.ndarray, np.ndarray]:
+                   hiding: list[gdal.Band]) -> tuple[np.ndarray, np.ndarray]:
     """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
-    `hiding` (`_hiding_band`; a warp honours the raster's mask already, and on the scene's grid a
-    hidden pixel trained: red team of 2026-12-04)."""
+    one of `hiding` (`_hiding_bands`; a warp honours the raster's mask already, and on the scene's
+    grid a hidden pixel trained: red team of 2026-12-04)."""
     block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
     labelled = block != 0
-    if hiding is not None:
-        labelled &= _read_tile(hiding.ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
+    for mask in hiding:
+        labelled &= _read_tile(mask.ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
     nodata = band.GetNoDataValue()
     if nodata is not None:
         labelled &= block != nodata
@@ -85,7 +85,7 @@ def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
     centre of the window's pixels and lies beyond them, so that the nearest-neighbour warp takes
     nothing from it: a coarser reference's edge pixels that reach into the map are inside."""
     source = Grid.of(dataset)
-    band, hiding = dataset.GetRasterBand(1), _hiding_band(dataset)
+    band, hiding = dataset.GetRasterBand(1), _hiding_bands(dataset)
     transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
         srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt))
     inverse = gdal.InvGeoTransform(scene.grid.geotransform)
@@ -136,7 +136,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
-    hiding = _hiding_band(dataset) if aligned is dataset else None
+    hiding = _hiding_bands(dataset) if aligned is dataset else []
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
@@ -156,7 +156,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     if not sum(len(v) for v in values):
         raise InputError(
             f"The label layer '{layer_name}' has no labelled pixel over {scene.grid_label} "
-            "(all are 0 or nodata). Choose a label raster with class values from 1."
+            f"(all are 0{', nodata or hidden by its mask' if hiding else ' or nodata'}). Choose a label "
+            "raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)
     outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)

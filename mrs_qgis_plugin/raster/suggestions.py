@@ -234,19 +234,18 @@ def check_points_output(path: str, param: str) -> None:
 def _filled_in(layer: Optional[ogr.Layer]) -> int:
     """How many points of an earlier suggestions layer have their class field filled in: an
     analyst's work, which a new run replaced without a word (red team of 2026-12-04). The class
-    field is the one beside which the others are `write_points`' informative fields; a layer
-    without one (its class field deleted) holds no such work."""
+    field is the first, as `write_points` makes it, unless that is an informative field (the
+    class field deleted: no such work), fields the analyst added or removed aside."""
     if layer is None:
         return 0
     definition = layer.GetLayerDefn()
     fields = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
-    index = next((index for index, name in enumerate(fields)
-                  if set(info_field_names(ClassField(name, False)).values()) == set(fields) - {name}), None)
-    if index is None:
+    first = fields[0] if fields else None
+    if first is None or (first in INFO_FIELDS and f"mrs_{first}" not in fields) or first.removeprefix("mrs_") in (
+            set(INFO_FIELDS) - {first}):
         return 0
     with exceptions_off(), gdal_quiet():
-        return sum(1 for feature in layer
-                   if feature.IsFieldSetAndNotNull(index) and feature.GetFieldAsString(index).strip())
+        return sum(1 for feature in layer if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip())
 
 
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,

@@ -79,9 +79,10 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
             counted, problem = gdal_call(found.GetFeatureCount)
             applied = 0 if counted is not None and counted >= 0 else -1
         if applied != 0:
+            reason = (problem or "not a condition on its fields").splitlines()[0].split(" Occurred around")[0]
             raise InputError(f"The vector source of '{layer_name}' has a subset that OGR cannot apply "
-                             f"({options['subset']}): {(problem or 'not a condition on its fields').rstrip('.')}. "
-                             "Correct the filter, or save the selected features into a file of their own.")
+                             f"({options['subset']}): {reason.rstrip('. ')}. Correct the filter, or save the selected "
+                             "features into a file of their own.")
         if counted == 0:
             raise InputError(f"The subset of '{layer_name}' ({options['subset']}) selects none of its features. "
                              "Correct the filter (a name in double quotes that is no field of the layer is read as "
@@ -210,13 +211,15 @@ def _point_coordinates(geometry: ogr.Geometry) -> list[tuple[float, float]]:
 
 
 def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, grid: Grid) -> bool:
-    """Whether a geometry's bounding box, in the grid's CRS, meets the grid's."""
+    """Whether a geometry, in the grid's CRS, meets the grid's bounding box (not its own bounding
+    box: a ring around the grid, or a triangle beside it, lies outside; red team of 2026-12-04)."""
     on_grid = _on_grid(geometry, transform)
     if on_grid is None:
         return False
-    xmin, xmax, ymin, ymax = on_grid.GetEnvelope()
     left, bottom, right, top = grid.bounds()
-    return xmin <= right and xmax >= left and ymin <= top and ymax >= bottom
+    box = ogr.CreateGeometryFromWkt(f"POLYGON (({left} {bottom}, {right} {bottom}, {right} {top}, {left} {top}, "
+                                    f"{left} {bottom}))")
+    return bool(on_grid.Intersects(box))
 
 
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -504,10 +507,10 @@ def labels_from_vector(
             "Fill in the classes or choose the field that holds them."
         )
     if found.recoded:
-        hooks.warning(f"Texts of '{layer_name}' are not UTF-8, and the file does not say how they are encoded: they "
-                      f"are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())}). If that "
-                      "is wrong, put a .cpg file naming the encoding beside the shapefile, or save the layer as a "
-                      "GeoPackage.")
+        hooks.warning(f"Texts of '{layer_name}' are not valid in the encoding its file gives (UTF-8 where it names "
+                      f"none): they are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())})"
+                      ". If that is wrong, save the layer in UTF-8 (as a GeoPackage, say), or give a shapefile a .cpg "
+                      "file naming its encoding.")
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
     for count, what in ((found.unset, "have no class"), (found.without_geometry, "have no geometry"),
