@@ -240,6 +240,9 @@ def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
     labels = labels_from_vector(scene, f'{path}|layername=samples|subset="class" > 1', None, "class", None, "points")
     assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
     assert _pixels(labels_from_vector(scene, f"{path}|layerid=1", None, "class", None, "points")) == [(9, 9, 3)]
+    with pytest.raises(InputError, match=re.escape(f"The vector source of 'points' ({path}) has no layer numbered "
+                                                   "'2'; its layers: 'samples', 'more'. Choose one of them.")):
+        labels_from_vector(scene, f"{path}|layerid=2", None, "class", None, "points")
     with pytest.raises(InputError, match=re.escape("The vector source of 'points' has a subset that OGR cannot "
                                                    "apply (clas > 1): no such column: clas. Correct")):
         labels_from_vector(scene, f'{path}|subset=clas > 1', None, "class", None, "points")

@@ -71,7 +71,9 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
     found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
     if found is None:
         named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
-        raise InputError(f"The vector source of '{layer_name}' has no layer {named}. Choose one of its layers.")
+        layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
+        raise InputError(f"The vector source of '{layer_name}' ({path}) has no layer {named}; its layers: "
+                         f"{layers or 'none'}. Choose one of them.")
     if options.get("subset"):
         applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
         counted = None
