@@ -15,7 +15,11 @@
 # then "all" for SEEDS_ALL, "0 1 2", while time is left) choose the runs.
 set -u
 cd "$(dirname "$0")/.."
-seconds=$1
+seconds=${1:-}
+if [[ ! $seconds =~ ^[0-9]+$ ]]; then
+    echo "usage: bench/accuracy_side_by_side.sh SECONDS [accuracy.py options shared by every process]" >&2
+    exit 2
+fi
 shift
 options=("$@")
 deadline=$(($(date +%s) + seconds - 20))
