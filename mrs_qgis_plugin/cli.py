@@ -280,3 +280,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         report.finish()
         written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED
+    except KeyboardInterrupt:  # a second Ctrl-C: a traceback said nothing more (red team of 2026-12-04)
+        report.finish()
+        written(err, "Stopped at once by a second Ctrl-C: this run wrote no output and no new checkpoint.\n")
+        return EXIT_CANCELED

@@ -310,6 +310,22 @@ def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
 
 
+def test_a_second_ctrl_c_stops_at_once_in_one_sentence(monkeypatch):
+    """The second Ctrl-C (KeyboardInterrupt, from `TerminalReport.cancel_on_interrupt`) came out of
+    bin/mrs as a traceback (red team of 2026-12-04). Two signals sent at once merge into one, so
+    the run is interrupted here as the second Ctrl-C interrupts it."""
+    from mrs.mrs_qgis_plugin import cli
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_job", interrupted)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["demoscene", "--OUTPUT=/nonexistent/scene"], out, err) == 130
+    assert err.getvalue() == "Stopped at once by a second Ctrl-C: this run wrote no output and no new checkpoint.\n"
+    assert out.getvalue() == ""
+
+
 def test_a_run_whose_output_and_log_nobody_reads_any_more_goes_on_and_succeeds(no_qgis, chain, tmp_path):
     """`bin/mrs ... | head`, or a pager quit early: the next log line raised BrokenPipeError, which
     stopped a training without its checkpoint, and a classification that had written its map
