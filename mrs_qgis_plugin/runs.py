@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from ..model_core.digits import whole_number
 from ..model_core.hooks import Hooks
+from .raster import split_source
 
 Values = Mapping[str, Any]
 
@@ -32,7 +33,7 @@ def file_layer_name(source: str) -> str:
     """The name of a layer loaded from a file: the layer a source names ('file.gpkg|layername=x'
     gives 'x', as QGIS's browser shows one layer of a GeoPackage), else the file name without
     its extension."""
-    path, *options = source.partition("|subset=")[0].split("|")
+    path, options = split_source(source)
     named = [option.split("=", 1)[1] for option in options if option.startswith("layername=")]
     return named[0] if named and named[0] else (Path(path).stem or source)
 

@@ -4,3 +4,11 @@ declarations can read the pipeline's defaults without GDAL."""
 TILE_SIZE = 256
 """Side in pixels of the blocks every streaming pass of the pipeline reads, and of the tiles
 classified one at a time by default (TILE_SIZE of mrs:classify)."""
+
+
+def split_source(source: str) -> "tuple[str, list[str]]":
+    """A QGIS layer source's file and options ('file.gpkg|layername=x|subset=...'): as QGIS reads
+    it, the subset is the rest of the source, '|' in its condition included."""
+    head, marked, subset = source.partition("|subset=")
+    path, *options = head.split("|")
+    return path, options + ([f"subset={subset}"] if marked else [])

@@ -13,7 +13,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
-from . import TILE_SIZE
+from . import TILE_SIZE, split_source
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import (concise, declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet,
                       missing_file_problem)
@@ -24,14 +24,6 @@ from .sources import Scene
 
 SOURCE_OPTIONS = ("layername", "layerid", "subset")
 """The options of a QGIS vector source ('file.gpkg|layername=x|subset="class" > 2') that are honoured."""
-
-
-def split_source(source: str) -> tuple[str, list[str]]:
-    """A QGIS vector source's file and options ('file.gpkg|layername=x|subset=...'): as QGIS reads
-    it, the subset is the rest of the source, '|' in its condition included."""
-    head, marked, subset = source.partition("|subset=")
-    path, *options = head.split("|")
-    return path, options + ([f"subset={subset}"] if marked else [])
 
 
 def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
