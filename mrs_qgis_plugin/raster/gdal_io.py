@@ -154,6 +154,14 @@ def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
     return (None if gdal.GetLastErrorType() >= gdal.CE_Failure else result), message
 
 
+def read_or_refuse(read: Callable, what: str, *args, **kwargs):
+    """`read_call`'s result, or one sentence naming `what` ("the layer 'hsi'") when the read fails."""
+    result, message = read_call(read, *args, **kwargs)
+    if result is None:
+        raise InputError(f"Reading {what} failed ({message}). Check that the file is complete and readable.")
+    return result
+
+
 def _unknown_data_type(what: str, message: str) -> Optional[str]:
     """The sentence for a virtual raster of a data type this GDAL lacks (Int8 from GDAL 3.7,
     Float16 from 3.11, written by a newer GDAL): the file is sound, this GDAL too old for it."""

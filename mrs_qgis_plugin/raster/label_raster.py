@@ -8,7 +8,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import category_names, data_bands, open_raster, read_call
+from .gdal_io import category_names, data_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
@@ -43,13 +43,6 @@ def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
     return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
 
 
-def _read_tile(read, tile, what: str) -> np.ndarray:
-    block, message = read_call(read, *tile)
-    if block is None:
-        raise InputError(f"Reading {what} failed ({message}). Check that the file is complete and readable.")
-    return block
-
-
 def _hiding_bands(dataset: gdal.Dataset) -> list[gdal.Band]:
     """The bands whose 0 hides a pixel of the label raster's first band: its mask band (a .msk or
     internal mask) and its alpha band, which GDAL gives as the mask only where the band has no
@@ -66,10 +59,10 @@ def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
     """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
     one of `hiding` (`_hiding_bands`; a warp honours the raster's mask already, and on the scene's
     grid a hidden pixel trained: red team of 2026-12-04)."""
-    block = _read_tile(band.ReadAsArray, tile, f"the label layer '{layer_name}'")
+    block = read_or_refuse(band.ReadAsArray, f"the label layer '{layer_name}'", *tile)
     labelled = block != 0
     for mask in hiding:
-        labelled &= _read_tile(mask.ReadAsArray, tile, f"the mask of the label layer '{layer_name}'") > 0
+        labelled &= read_or_refuse(mask.ReadAsArray, f"the mask of the label layer '{layer_name}'", *tile) > 0
     nodata = band.GetNoDataValue()
     if nodata is not None:
         labelled &= block != nodata

@@ -16,7 +16,8 @@ from osgeo import gdal
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
-from .gdal_io import check_real, data_bands, marked_signed_bytes, open_raster, read_call, signed_byte_source
+from .gdal_io import (check_real, data_bands, marked_signed_bytes, open_raster, read_call, read_or_refuse,
+                      signed_byte_source)
 from .grid import Grid, Window, align, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
@@ -87,9 +88,8 @@ class _Source:
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
-        result, message = read_call(self._dataset.ReadAsArray, *window, buf_obj=out, band_list=self.bands)
-        if result is None:
-            raise InputError(f"Reading the layer '{self.name}' failed ({message}). Check that the file is complete and readable.")
+        read_or_refuse(self._dataset.ReadAsArray, f"the layer '{self.name}'", *window, buf_obj=out,
+                       band_list=self.bands)
         for index, (nodata, scale, offset, signed) in enumerate(zip(self._nodata, self._scale, self._offset, self._signed)):
             band = out[index]
             if signed:
