@@ -154,11 +154,17 @@ def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
     return (None if gdal.GetLastErrorType() >= gdal.CE_Failure else result), message
 
 
+def unreadable(what: str, message: str) -> InputError:
+    """The sentence for a read of `what` ("the layer 'hsi'") that failed with GDAL's `message`."""
+    return InputError(f"Reading {what} failed ({concise(message) or 'GDAL gives no reason'}). Check that the file "
+                      "is complete and readable.")
+
+
 def read_or_refuse(read: Callable, what: str, *args, **kwargs):
-    """`read_call`'s result, or one sentence naming `what` ("the layer 'hsi'") when the read fails."""
+    """`read_call`'s result, or `unreadable`'s sentence when the read fails."""
     result, message = read_call(read, *args, **kwargs)
     if result is None:
-        raise InputError(f"Reading {what} failed ({message}). Check that the file is complete and readable.")
+        raise unreadable(what, message)
     return result
 
 

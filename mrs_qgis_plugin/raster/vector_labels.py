@@ -15,8 +15,8 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE, split_source
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import (concise, declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet,
-                      missing_file_problem)
+from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
+                      unreadable)
 from .classes import plain_text
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
@@ -164,6 +164,10 @@ class _Rasterizer:
             self._layer.CreateFeature(feature)
         self.count += 1
 
+    def meets(self, geometry: ogr.Geometry) -> bool:
+        """Whether a geometry in the grid's CRS meets the grid's bounds."""
+        return bool(self._bounds.Intersects(geometry))
+
     def clear(self) -> None:
         if self._source.GetLayerCount():
             self._source.DeleteLayer(0)
@@ -204,16 +208,12 @@ def _point_coordinates(geometry: ogr.Geometry) -> list[tuple[float, float]]:
     return [] if geometry.IsEmpty() else [geometry.GetPoint_2D()]
 
 
-def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, grid: Grid) -> bool:
-    """Whether a geometry, in the grid's CRS, meets the grid's bounding box (not its own bounding
-    box: a ring around the grid, or a triangle beside it, lies outside; red team of 2026-12-04)."""
+def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None,
+                rasterizer: "_Rasterizer") -> bool:
+    """Whether a geometry, in the grid's CRS, meets the grid's bounds (not its own bounding box: a
+    ring around the grid, or a triangle beside it, lies outside; red team of 2026-12-04)."""
     on_grid = _on_grid(geometry, transform)
-    if on_grid is None:
-        return False
-    left, bottom, right, top = grid.bounds()
-    box = ogr.CreateGeometryFromWkt(f"POLYGON (({left} {bottom}, {right} {bottom}, {right} {top}, {left} {top}, "
-                                    f"{left} {bottom}))")
-    return bool(on_grid.Intersects(box))
+    return on_grid is not None and rasterizer.meets(on_grid)
 
 
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -370,7 +370,7 @@ class _Features:
                 continue
             feature_rows, feature_cols = _feature_pixels(geometry, *placing)
             if len(feature_rows) == 0:
-                if _meets_grid(geometry, placing[0], placing[2]):
+                if _meets_grid(geometry, placing[0], placing[1]):
                     self.missed += 1
                 else:
                     self.outside += 1
@@ -442,11 +442,6 @@ def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
                       "apart; give each class a name of its own.")
 
 
-def _unreadable(layer_name: str, message: str) -> InputError:
-    return InputError(f"Reading the sample layer '{layer_name}' failed ({concise(message) or 'GDAL gives no reason'}). "
-                      "Check that the file is complete and readable.")
-
-
 def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
     """The layer's features, refusing a damaged file: with OGR's exceptions off, a GeoPackage
     page that cannot be read is an ERROR line on standard error and the features behind it are
@@ -462,7 +457,7 @@ def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
             failed, message = gdal.GetLastErrorType() >= gdal.CE_Failure, gdal.GetLastErrorMsg()
         if feature is None:
             if failed:
-                raise _unreadable(layer_name, message)
+                raise unreadable(f"the sample layer '{layer_name}'", message)
             return
         yield feature
 
@@ -492,7 +487,7 @@ def labels_from_vector(
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
-        raise _unreadable(layer_name, str(error)) from None
+        raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
     if found.features == 0:
         raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
     if found.unset == found.features:
