@@ -100,6 +100,22 @@ def test_read_gives_values_and_marks_nodata_nan_and_inf_invalid_with_zero_data(t
     assert (values[3, expected_valid] == 7.0).all()
 
 
+def test_pixels_an_alpha_band_hides_are_invalid_also_where_the_bands_have_a_nodata_value(tmp_path):
+    """GDAL gives the alpha band as the mask only without a nodata value: with one, the pixels the
+    alpha band hides were read as valid (red team of 2026-12-04, seen on label rasters)."""
+    data = np.ones((4, 6, 8), np.float32)
+    data[3] = 255
+    data[3, 1, 2] = 0  # hidden by the alpha band
+    data[:3, 4, 4] = -9999  # nodata
+    hsi = write_raster(tmp_path / "hsi.tif", data, nodata=-9999)
+    dataset = gdal.Open(hsi, gdal.GA_Update)
+    dataset.GetRasterBand(4).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        _values, valid = scene.read(0, 0, 8, 6)
+    assert sorted(zip(*np.nonzero(~valid))) == [(1, 2), (4, 4)]
+
+
 INT8 = hasattr(gdal, "GDT_Int8")
 """GDAL 3.7 and later have a signed byte type: PIXELTYPE=SIGNEDBYTE makes Int8 bands, read as signed."""
 

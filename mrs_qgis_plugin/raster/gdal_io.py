@@ -221,6 +221,20 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
+def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
+    """The bands whose 0 hides a pixel of the data `bands`: the first band's mask band where it
+    holds for them all (a per-dataset mask, or a one-band raster's own), and the alpha band,
+    which GDAL gives as the mask only where the bands have no nodata value and no mask band
+    (red team of 2026-12-04: with a nodata value the alpha band was ignored)."""
+    first = dataset.GetRasterBand(bands[0])
+    flags = first.GetMaskFlags()
+    own = not flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA) and (
+        flags & gdal.GMF_PER_DATASET or len(bands) == 1)
+    return ([first.GetMaskBand()] if own else []) + [
+        dataset.GetRasterBand(number) for number in range(1, dataset.RasterCount + 1)
+        if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
+
+
 def signed_bytes(band: gdal.Band) -> bool:
     """Whether the band holds signed bytes: Int8 (GDAL 3.7 and later), or marked (GDAL 3.6)."""
     return band.DataType == getattr(gdal, "GDT_Int8", None) or marked_signed_bytes(band)

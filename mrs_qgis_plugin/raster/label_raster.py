@@ -8,7 +8,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .gdal_io import category_names, data_bands, open_raster, read_or_refuse
+from .gdal_io import category_names, data_bands, hiding_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
@@ -43,21 +43,10 @@ def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
     return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
 
 
-def _hiding_bands(dataset: gdal.Dataset) -> list[gdal.Band]:
-    """The bands whose 0 hides a pixel of the label raster's first band: its mask band (a .msk or
-    internal mask) and its alpha band, which GDAL gives as the mask only where the band has no
-    nodata value and no mask band (red team of 2026-12-04: the alpha band was then ignored)."""
-    band = dataset.GetRasterBand(1)
-    masks = [] if band.GetMaskFlags() & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA) else [
-        band.GetMaskBand()]
-    return masks + [dataset.GetRasterBand(number) for number in range(2, dataset.RasterCount + 1)
-                    if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
-
-
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
                    hiding: list[gdal.Band]) -> tuple[np.ndarray, np.ndarray]:
     """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
-    one of `hiding` (`_hiding_bands`; a warp honours the raster's mask already, and on the scene's
+    one of `hiding` (`hiding_bands`; a warp honours the raster's mask already, and on the scene's
     grid a hidden pixel trained: red team of 2026-12-04)."""
     block = read_or_refuse(band.ReadAsArray, f"the label layer '{layer_name}'", *tile)
     labelled = block != 0
@@ -78,7 +67,7 @@ def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
     centre of the window's pixels and lies beyond them, so that the nearest-neighbour warp takes
     nothing from it: a coarser reference's edge pixels that reach into the map are inside."""
     source = Grid.of(dataset)
-    band, hiding = dataset.GetRasterBand(1), _hiding_bands(dataset)
+    band, hiding = dataset.GetRasterBand(1), hiding_bands(dataset, [1])
     transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
         srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt))
     inverse = gdal.InvGeoTransform(scene.grid.geotransform)
@@ -129,7 +118,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
-    hiding = _hiding_bands(dataset) if aligned is dataset else []
+    hiding = hiding_bands(dataset, [1]) if aligned is dataset else []
     rows, cols, values = [], [], []
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()

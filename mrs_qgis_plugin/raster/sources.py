@@ -16,8 +16,8 @@ from osgeo import gdal
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
-from .gdal_io import (check_real, data_bands, marked_signed_bytes, open_raster, read_call, read_or_refuse,
-                      signed_byte_source)
+from .gdal_io import (check_real, data_bands, hiding_bands, marked_signed_bytes, open_raster, read_call,
+                      read_or_refuse, signed_byte_source)
 from .grid import Grid, Window, align, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
@@ -73,7 +73,7 @@ class _Source:
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = aligned is not original
         self._nodata = [None if warped else band.GetNoDataValue() for band in bands]
-        self._dataset_mask = not warped and bool(bands[0].GetMaskFlags() & gdal.GMF_PER_DATASET)
+        self._hiding = [] if warped else hiding_bands(original, self.bands)
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
         # and later open them as Int8, read, warp and list through a VRT as signed numbers.
@@ -101,9 +101,8 @@ class _Source:
                     band *= np.float32(scale)
                 if offset != 0.0:
                     band += np.float32(offset)
-        if self._dataset_mask:
-            mask = self._dataset.GetRasterBand(self.bands[0]).GetMaskBand().ReadAsArray(*window)
-            valid &= mask > 0
+        for mask in self._hiding:
+            valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
