@@ -97,6 +97,16 @@ def test_classes_given_several_names_or_colours_or_sharing_a_name_are_named_in_t
     ]
 
 
+def test_classes_given_one_colour_are_warned_of_whatever_its_case(tmp_path, scene):  # noqa: F811
+    fields = {"class": ogr.OFTInteger, "colour": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 4, "colour": "#00AA00"}), ((1, 0), {"class": 7, "colour": "#00aa00"}),
+                              ((2, 0), {"class": 9, "colour": "#0000ff"}), ((3, 0), {"class": 5})], fields=fields)
+    warnings = []
+    labels_from_vector(scene, path, None, "class", None, "points", Hooks(warn=warnings.append), color_field="colour")
+    assert warnings == ["Classes of 'points' share a colour ('#00aa00': classes 4, 7): the map will show them alike; "
+                        "give each class a colour of its own."]
+
+
 def test_one_name_and_colour_per_class_says_nothing_of_them(tmp_path, scene):  # noqa: F811
     fields = {"class": ogr.OFTInteger, "label": ogr.OFTString}
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 4, "label": "Woods"}),

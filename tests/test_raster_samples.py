@@ -303,6 +303,25 @@ def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     assert labels.classes == [ClassInfo(1, "Crops", "#ff0000"), ClassInfo(3, "Water", "#0080ff")]
 
 
+def test_label_raster_classes_sharing_a_colour_or_a_name_are_warned_of(tmp_path, scene):
+    """A colour table that gives two classes one colour made them look alike in the map without a word;
+    the names of a raster's categories are checked as a layer's are."""
+    labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
+    labels_array[0, :4] = [1, 2, 3, 4]
+    path = write_raster(tmp_path / "labels.tif", labels_array,
+                        color_table={1: (0, 0, 0), 2: (0, 0, 0), 3: (0, 0, 0), 4: (0, 128, 255)},
+                        category_names=["", "Crops", "Crops", "Woods", "Water"])
+    warnings = []
+    labels = labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
+    assert [info.color for info in labels.classes] == ["#000000"] * 3 + ["#0080ff"]
+    assert warnings == [
+        "Classes of 'labels' share a name ('Crops': classes 1, 2): the map's legend will not tell them apart; give "
+        "each class a name of its own.",
+        "Classes of 'labels' share a colour ('#000000': classes 1, 2, 3): the map will show them alike; give each "
+        "class a colour of its own.",
+    ]
+
+
 def test_label_raster_on_another_grid_is_warped_with_the_nearest_neighbour(tmp_path, scene):
     coarse = np.zeros((4, 5), np.uint8)
     coarse[0, 1] = 2

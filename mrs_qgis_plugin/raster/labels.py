@@ -1,5 +1,6 @@
 """Labelled pixels of the HSI grid, as the vector and raster readers give them, and their split."""
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
@@ -7,8 +8,8 @@ import numpy as np
 
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
-from ...model_core.hooks import Hooks
-from .classes import ClassInfo
+from ...model_core.hooks import Hooks, first_few
+from .classes import ClassInfo, plain_text
 from .colours import class_colours
 from .patches import valid_at
 from .sources import Scene
@@ -71,6 +72,30 @@ def too_large_message(what: str, value: float) -> str:
     )
 
 
+def shared(pairs: list) -> list:
+    """(key, [items]) for each key that more than one of the (item, key) pairs has, in order."""
+    groups: dict = {}
+    for item, key in pairs:
+        groups.setdefault(key, []).append(item)
+    return [(key, items) for key, items in groups.items() if len(items) > 1]
+
+
+def _as_shown(name: str) -> str:
+    """A class name as a legend shows it: `plain_text`, without the invisible format characters."""
+    return "".join(char for char in plain_text(name) if unicodedata.category(char) != "Cf")
+
+
+def _say_shared(given: dict[int, str], what: str, consequence: str, layer_name: str, hooks: Hooks) -> None:
+    """Warns of the names (or colours) given to more than one class (red team of 2026-12-04:
+    'Water' and 'Water' with a zero-width space; two classes of one colour looked alike in the
+    map without a word)."""
+    found = shared(sorted(given.items()))
+    if found:
+        listed = first_few((f"'{item}': classes {', '.join(map(str, values))}" for item, values in found), "; ")
+        hooks.warning(f"Classes of '{layer_name}' share a {what} ({listed}): {consequence}; give each class a "
+                      f"{what} of its own.")
+
+
 def labelled_pixels(
     scene: Scene,
     rows: np.ndarray,
@@ -117,6 +142,10 @@ def labelled_pixels(
     class_names = [names.get(value) or str(value) for value in present]
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
+    _say_shared({value: _as_shown(name) for value, name in zip(present, class_names)}, "name",
+                "the map's legend will not tell them apart", layer_name, hooks)
+    _say_shared({value: colors[value].lower() for value in present if colors.get(value)}, "colour",
+                "the map will show them alike", layer_name, hooks)
     hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
     doubt = doubtful_classes(layer_name, counts)
     if doubt:

@@ -2,7 +2,6 @@
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -14,10 +13,9 @@ from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE, split_source
-from .labels import LabelledPixels, labelled_pixels, too_large_message
+from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
-from .classes import plain_text
 from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
@@ -395,17 +393,9 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
                       f"({listed}): the first of each class is kept.")
 
 
-def _shared(pairs: list) -> list:
-    """(key, [items]) for each key that more than one of the (item, key) pairs has, in order."""
-    groups: dict = {}
-    for item, key in pairs:
-        groups.setdefault(key, []).append(item)
-    return [(key, items) for key, items in groups.items() if len(items) > 1]
-
-
 def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks) -> None:
     """Warns of texts written apart that give one class number ('3', '03' and '+3' are class 3)."""
-    merged = _shared(sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))))
+    merged = shared(sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))))
     if merged:
         listed = first_few((" and ".join(f"'{text}'" for text in found) + f" are class {value}"
                             for value, found in merged), "; ")
@@ -425,21 +415,6 @@ def _say_renumbered(ids: dict, class_field: str, layer_name: str, hooks: Hooks) 
         hooks.warning(f"The class field '{class_field}' of '{layer_name}' holds whole numbers and other texts "
                       f"({others}), so every class is taken as a name and numbered in sorted order ({listed} in the "
                       "map); write every class as a whole number to keep its value.")
-
-
-def _as_shown(name: str) -> str:
-    """A class name as a legend shows it: `plain_text`, without the invisible format characters."""
-    return "".join(char for char in plain_text(name) if unicodedata.category(char) != "Cf")
-
-
-def _say_shared_names(class_names: dict, layer_name: str, hooks: Hooks) -> None:
-    """Logs the names given to more than one class, which the map's legend could not tell apart,
-    as the legend shows them (red team of 2026-12-04: 'Water' and 'Water' with a zero-width space)."""
-    shared = _shared(sorted((value, _as_shown(name)) for value, name in class_names.items()))
-    if shared:
-        listed = first_few((f"'{name}': classes {', '.join(map(str, found))}" for name, found in shared), "; ")
-        hooks.warning(f"Classes of '{layer_name}' share a name ({listed}): the map's legend will not tell them "
-                      "apart; give each class a name of its own.")
 
 
 def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
@@ -530,7 +505,6 @@ def labels_from_vector(
     _say_renumbered(ids, class_field, layer_name, hooks)
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
-    _say_shared_names(class_names, layer_name, hooks)
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     return labelled_pixels(
         scene,
