@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from qgis.core import (
     QgsApplication,
+    QgsCoordinateReferenceSystem,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -53,7 +54,7 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import raster_input_of, refused_layer_message
+from .layers import differs_from_file, raster_input_of, refused_layer_message, written_as_shown
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -360,7 +361,17 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:
             raise InputError(f"{name}: no feature of '{shown}' is selected (or the feature limit is 0); select the "
                              "features to use, or untick 'Selected features only'.")
+        grid = self.grid_crs(parameters, context)
+        if differs_from_file(layer) or (grid.isValid() and source.sourceCrs().isValid() and source.sourceCrs() != grid):
+            return VectorInput(f"{written_as_shown(source, grid, shown, context, feedback)}|layername=features", shown)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
         return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, shown)
+
+    def grid_crs(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> QgsCoordinateReferenceSystem:
+        """The CRS of the grid vector layers go onto: the hyperspectral layer's, or the assessed map's."""
+        names = [definition.name() for definition in self.parameterDefinitions()]
+        grid = next((name for name in ("INPUT_HSI", "INPUT") if name in names), None)
+        layer = self.parameterAsRasterLayer(parameters, grid, context) if grid else None
+        return layer.crs() if layer is not None else QgsCoordinateReferenceSystem()

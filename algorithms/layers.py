@@ -3,7 +3,20 @@
 import os
 from typing import Any, Optional
 
-from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsRasterLayer, QgsVectorLayer
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeatureRequest,
+    QgsFeatureSource,
+    QgsFields,
+    QgsMapLayer,
+    QgsProcessingContext,
+    QgsProcessingFeatureSource,
+    QgsProcessingFeedback,
+    QgsProcessingUtils,
+    QgsRasterLayer,
+    QgsVectorFileWriter,
+    QgsVectorLayer,
+)
 
 from ..model_core.errors import InputError
 from ..mrs_qgis_plugin import parameters as spec
@@ -64,4 +77,88 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
             f"{parameter}: the layer '{layer.name()}' comes from QGIS' '{layer.providerType()}' data provider, "
             "which the MRS algorithms cannot read. Save it as a GeoTIFF (Export > Save As...) and choose that file."
         )
+    problem = _shown_otherwise(layer)
+    if problem:
+        raise InputError(f"{parameter}: the layer '{layer.name()}' {problem}")
     return RasterInput(layer.source(), layer.name())
+
+
+def _values(ranges: Any) -> str:
+    return ", ".join(f"{item.min():g}" if item.min() == item.max() else f"{item.min():g} to {item.max():g}"
+                     for item in ranges)
+
+
+def _shown_otherwise(layer: QgsRasterLayer) -> Optional[str]:
+    """How QGIS shows a raster layer otherwise than its file holds it (a CRS or no-data values set
+    in the layer's properties), which the algorithms, reading the file, would not see (red team of
+    2026-12-04: a label raster's 255 set as no-data in QGIS trained as a class); None when it does not."""
+    provider = layer.dataProvider()
+    if provider.crs().isValid() and layer.crs() != provider.crs():
+        return (f"is given the CRS {_label(layer.crs())} in QGIS, but its file holds {_label(provider.crs())}, and "
+                "the algorithms read the file. Set "
+                "the layer's CRS back to the file's, or write the CRS into a copy of the file (Raster > Projections "
+                "> Assign Projection) and choose that.")
+    for band in range(1, layer.bandCount() + 1):
+        if provider.userNoDataValues(band):
+            return (f"has no-data values set in QGIS (band {band}: {_values(provider.userNoDataValues(band))}) that "
+                    "its file does not hold, and the algorithms read the file. Write them into a copy of the file "
+                    "(Raster > Conversion > Translate, 'Assign a specified nodata value to output bands') and choose "
+                    "that, or clear them in the layer's properties (Transparency).")
+        if provider.sourceHasNoDataValue(band) and not provider.useSourceNoDataValue(band):
+            return (f"does not use its file's no-data value (band {band}: {provider.sourceNoDataValue(band):g}) in "
+                    "QGIS, and the algorithms read the file. Tick 'No data value' in the layer's properties "
+                    "(Transparency), or write a copy of the file without it (Raster > Conversion > Translate).")
+    return None
+
+
+def _label(crs: QgsCoordinateReferenceSystem) -> str:
+    return crs.authid() or crs.description()
+
+
+def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
+    """Whether QGIS shows a vector layer otherwise than its file holds it: unsaved edits, fields
+    QGIS adds (expressions, joins) or a CRS set in QGIS. Processing hands such a layer over as its
+    file (red team of 2026-12-04: classes changed in the edit buffer, and the samples a user had
+    just added, did not train)."""
+    if layer is None:
+        return False
+    fields = layer.fields()
+    return (layer.isModified() or layer.crs() != layer.dataProvider().crs()
+            or any(fields.fieldOrigin(index) != QgsFields.OriginProvider for index in range(fields.count())))
+
+
+def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, shown: str,
+                     context: QgsProcessingContext, feedback: Optional[QgsProcessingFeedback]) -> str:
+    """The features as QGIS gives them (edits, added fields, selection, filter, feature limit) in a
+    temporary GeoPackage, in `crs` when both CRSs are known: reprojected with the project's
+    transformations, those QGIS draws the layer with (GDAL may choose another datum shift: samples in
+    ED50 landed two pixels off, red team of 2026-12-04). Returns the file's path."""
+    from ..model_core.errors import Canceled, InputError
+
+    own = source.sourceCrs()
+    target = crs if crs.isValid() and own.isValid() else own
+    path = QgsProcessingUtils.generateTempFilename("layer.gpkg")
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName, options.layerName, options.fileEncoding = "GPKG", "features", "UTF-8"
+    options.layerOptions = ["FID=mrs_row"]  # a GeoPackage's own 'fid' field is kept as a field (new features have none)
+    writer = QgsVectorFileWriter.create(path, source.fields(), source.wkbType(), target, context.transformContext(),
+                                        options)
+    request = QgsFeatureRequest()
+    failed = []
+    if target != own:
+        if feedback is not None:
+            feedback.pushInfo(f"'{shown}' is reprojected from {_label(own)} to {_label(target)}.")
+        request.setDestinationCrs(target, context.transformContext())
+        request.setTransformErrorCallback(failed.append)
+    for feature in source.getFeatures(request, QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks):
+        if feedback is not None and feedback.isCanceled():
+            raise Canceled()
+        if not writer.addFeature(feature):
+            raise InputError(f"'{shown}' could not be copied for reading ({writer.errorMessage()}).")
+    if writer.hasError() != QgsVectorFileWriter.NoError:
+        raise InputError(f"'{shown}' could not be copied for reading ({writer.errorMessage()}).")
+    del writer
+    if failed and feedback is not None:
+        feedback.pushInfo(f"{len(failed)} features of '{shown}' could not be reprojected into "
+                          f"{_label(target)}; they are left out.")
+    return path

@@ -17,15 +17,18 @@ from osgeo import gdal, ogr
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
+    QgsField,
     QgsGeometry,
     QgsPointXY,
     QgsProcessingException,
     QgsProject,
     QgsRasterDataProvider,
     QgsRasterLayer,
+    QgsRasterRange,
     QgsRectangle,
     QgsVectorLayer,
 )
+from qgis.PyQt.QtCore import QVariant
 
 from mrs.model_core import __version__, model_file
 from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
@@ -455,6 +458,81 @@ def test_samples_in_a_memory_layer_are_read(bad, tmp_path):
     results = run("mrs:finetune", points_finetune(bad, tmp_path, layer), feedback)
     assert labelled_pixel_count(feedback) == "'drawn': 56 labelled pixels in 7 classes."
     assert os.path.isfile(results["OUTPUT"])
+
+
+def test_samples_are_read_as_qgis_shows_them_with_unsaved_edits_and_added_fields(bad, tmp_path):
+    """Processing hands a layer over as its file: classes changed in the edit buffer, the samples
+    just added and fields QGIS computes were not seen (red team of 2026-12-04)."""
+    layer = QgsVectorLayer(str(bad.scene.train_points), "edited", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        layer.addExpressionField('"class_id" + 10', QgsField("shifted", QVariant.Int))
+        assert layer.startEditing()
+        index = layer.fields().indexOf("class_id")
+        for number, feature in enumerate(layer.getFeatures()):
+            layer.changeAttributeValue(feature.id(), index, 1 + number % 2)
+        row, col = np.argwhere(read_raster(bad.scene.train).values == 0)[0]
+        added = QgsFeature(layer.fields())
+        added.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(ORIGIN[0] + col + 0.5, ORIGIN[1] - row - 0.5)))
+        added["class_id"] = 2
+        assert layer.addFeature(added)
+        for field, values in (("class_id", [1, 2]), ("shifted", [11, 12])):
+            feedback = RecordingFeedback()
+            results = run("mrs:finetune", points_finetune(bad, tmp_path, layer.id(), CLASS_FIELD=field,
+                                                          OUTPUT=str(tmp_path / f"{field}.safetensors")), feedback)
+            assert labelled_pixel_count(feedback) == "'edited': 57 labelled pixels in 2 classes."
+            metadata = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])
+            assert [item["value"] for item in metadata["classes"]] == values
+    finally:
+        layer.rollBack()
+        QgsProject.instance().removeAllMapLayers()
+
+
+def test_samples_reprojected_by_qgis_land_on_their_pixels_with_qgis_own_datum_shift(bad, tmp_path):
+    """Samples reprojected into ED50 with QGIS, read back with GDAL's choice of datum shift, lay
+    two pixels off (red team of 2026-12-04): QGIS reprojects them, as it draws them."""
+    import processing
+
+    ed50 = processing.run("native:reprojectlayer", {"INPUT": str(bad.scene.train_points),
+                                                    "TARGET_CRS": "EPSG:23032",
+                                                    "OUTPUT": str(tmp_path / "ed50.gpkg")})["OUTPUT"]
+    records = []
+    for name, samples in (("utm", str(bad.scene.train_points)), ("ed50", ed50)):
+        feedback = RecordingFeedback()
+        results = run("mrs:finetune", points_finetune(bad, tmp_path, samples, VALIDATION_FRACTION=0.0,
+                                                      OUTPUT=str(tmp_path / f"{name}.safetensors")), feedback)
+        records.append(model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])["trained_pixels"])
+    assert "'ed50' is reprojected from EPSG:23032 to EPSG:32632." in feedback.infos
+    assert labelled_pixel_count(feedback) == "'ed50': 56 labelled pixels in 7 classes."
+    assert records[0] == records[1]
+
+
+def test_a_crs_or_no_data_set_only_in_qgis_is_refused_with_what_to_do(bad, tmp_path):
+    """The algorithms read a raster's file: a label raster's 255 set as no-data in QGIS trained as a
+    class, and a CRS set in QGIS was not the map's (red team of 2026-12-04)."""
+    labels = QgsRasterLayer(str(bad.scene.train), "labels", "gdal")
+    labels.dataProvider().setUserNoDataValue(1, [QgsRasterRange(255, 255)])
+    hsi = QgsRasterLayer(str(bad.scene.hsi), "hsi", "gdal")
+    hsi.setCrs(QgsCoordinateReferenceSystem("EPSG:32633"))
+    try:
+        QgsProject.instance().addMapLayer(labels)
+        with pytest.raises(QgsProcessingException) as nodata:
+            run("mrs:finetune", finetune(bad, tmp_path, LABELS=labels.id()))
+        QgsProject.instance().addMapLayer(hsi)  # from now on the file's path means this layer
+        with pytest.raises(QgsProcessingException) as crs:
+            run("mrs:pretrain", pretrain(bad, tmp_path, INPUT_HSI=hsi.id()))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert str(nodata.value) == (
+        "LABELS: the layer 'labels' has no-data values set in QGIS (band 1: 255) that its file does not hold, and "
+        "the algorithms read the file. Write them into a copy of the file (Raster > Conversion > Translate, 'Assign "
+        "a specified nodata value to output bands') and choose that, or clear them in the layer's properties "
+        "(Transparency).")
+    assert str(crs.value) == (
+        "INPUT_HSI: the layer 'hsi' is given the CRS EPSG:32633 in QGIS, but its file holds EPSG:32632, and the "
+        "algorithms read the file. Set the layer's CRS back to the file's, or write the CRS into a copy of the file "
+        "(Raster > Projections > Assign Projection) and choose that.")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_nan_and_infinite_values_are_no_data_in_the_map(bad, tmp_path):

@@ -85,6 +85,31 @@ def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
 
 
 
+def test_tins_polyhedral_surfaces_and_triangles_take_the_pixels_of_their_faces(tmp_path, scene):
+    """OGR reads an ESRI MultiPatch (a building shell, say) as these surfaces, which GDAL does not
+    burn: they covered no pixel (red team of 2026-12-04)."""
+    def ring(xmin, ymin, xmax, ymax, z=""):
+        corners = [(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)]
+        return ", ".join(f"{ORIGIN_X + x} {ORIGIN_Y - y}{z}" for x, y in corners)
+
+    def triangles(xmin, ymin, xmax, ymax):
+        a, b, c, d = ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax))
+        return ", ".join("((" + ", ".join(f"{ORIGIN_X + x} {ORIGIN_Y - y} 0" for x, y in (*face, face[0])) + "))"
+                         for face in ((a, b, c), (a, c, d)))
+
+    features = [(f"TIN Z ({triangles(1, 1, 4, 3)})", {"class": 1}),
+                (f"POLYHEDRALSURFACE Z ((({ring(6, 1, 8, 3, ' 0')})))", {"class": 2}),
+                (f"GEOMETRYCOLLECTION Z (TIN Z ({triangles(1, 6, 3, 8)}))", {"class": 3}),
+                (f"TRIANGLE (({ORIGIN_X + 10} {ORIGIN_Y - 1}, {ORIGIN_X + 13.25} {ORIGIN_Y - 1}, "
+                 f"{ORIGIN_X + 10} {ORIGIN_Y - 4.25}, {ORIGIN_X + 10} {ORIGIN_Y - 1}))", {"class": 4})]
+    path = write_vector(tmp_path / "surfaces.gpkg", features, INT_FIELDS)
+    labels = labels_from_vector(scene, path, None, "class", None, "surfaces")
+    expected = {(r, c, 1) for r in (1, 2) for c in (1, 2, 3)} | {(r, c, 2) for r in (1, 2) for c in (6, 7)}
+    expected |= {(r, c, 3) for r in (6, 7) for c in (1, 2)}
+    expected |= {(r, c, 4) for r in (1, 2, 3) for c in (10, 11, 12) if (c + 0.5 - 10) + (r + 0.5 - 1) < 3.25}
+    assert set(_pixels(labels)) == expected
+
+
 def test_a_polygon_collapsed_onto_a_row_of_pixel_centres_keeps_them_and_one_onto_a_point_burns_none(tmp_path, scene):
     """Red team of 2026-12-04: skipping every collapsed polygon (GDAL 3.12 took seconds for one
     collapsed onto a far point) lost the row of pixels GDAL burns for the first kind."""

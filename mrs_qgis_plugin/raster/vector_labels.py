@@ -112,6 +112,11 @@ def _finite(geometry: ogr.Geometry) -> bool:
     return bool(np.isfinite(np.array(geometry.GetPoints() or [], np.float64)).all())
 
 
+SURFACES_OF_FACES = (ogr.wkbTIN, ogr.wkbPolyhedralSurface, ogr.wkbTriangle)
+"""Surfaces GDAL does not burn, read as the polygons of their faces (OGR reads an ESRI MultiPatch,
+such as a building shell, as these: red team of 2026-12-04, they burnt no pixel)."""
+
+
 def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Geometry]:
     """The simple parts of a geometry that have finite coordinates and may hold pixels, lines cut
     to the grid's bounds.
@@ -119,6 +124,10 @@ def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Ge
     GDAL burns a line by stepping along its whole length pixel by pixel, inside the
     raster or not, so a line reaching far beyond the grid (or to a NaN) would take for ever.
     """
+    if ogr.GT_Flatten(geometry.GetGeometryType()) in SURFACES_OF_FACES:  # faces cloned: they outlive `faces`
+        faces = ogr.ForceToMultiPolygon(geometry.Clone())
+        return [part for i in range(faces.GetGeometryCount())
+                for part in _burnable_parts(faces.GetGeometryRef(i).Clone(), bounds)]
     if ogr.GT_IsSubClassOf(geometry.GetGeometryType(), ogr.wkbGeometryCollection):
         return [part for i in range(geometry.GetGeometryCount()) for part in _burnable_parts(geometry.GetGeometryRef(i), bounds)]
     if not _finite(geometry):
