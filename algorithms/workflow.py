@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
-                       QgsProcessingModelAlgorithm, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingOutputLayerDefinition,
                        QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
@@ -48,12 +48,15 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
     def __init__(self) -> None:
         super().__init__()
+        self.load()
+
+    def load(self) -> None:
+        """Reads the model file. Its steps' outputs are found only when its steps can be: an
+        instance made while the provider loads (mrs:pretrain... come with the provider) loads
+        again once the provider is registered (`MrsProvider`)."""
         if not self.fromFile(str(WORKFLOW_FILE)):
             raise RuntimeError(f"The workflow {WORKFLOW_FILE} cannot be read; reinstall the plugin.")
         self.setSourceFilePath(str(WORKFLOW_FILE))
-        # The instance the provider creates while it loads cannot yet find its steps
-        # (mrs:pretrain... are registered with the provider) and has no outputs; every
-        # instance made to run (the dialog's, qgis_process', processing.run's) has them.
         for name, stem in MODEL_OUTPUTS.items():
             definition = self.parameterDefinition(name)
             if definition is not None:
@@ -64,7 +67,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         labelled-pixel parameters given twice or not at all (the steps that read them come last),
         and an output of one step that is an input of the workflow (classify:LANDCOVER written
         over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
-        checked = super().checkParameterValues(parameters, context)
+        checked = super().checkParameterValues(self._given(parameters), context)
         if not checked[0]:
             return checked
         for job in (JOBS["finetune"], JOBS["accuracy"]):
@@ -83,10 +86,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """The steps' output files given (temporary outputs aside), by the workflow's parameter
         names, each checked as its step will check it (extension, folder), before the first step."""
         outputs = {}
-        # qgis_process checks the parameters on the instance the provider made while it loaded,
-        # which could not find its steps and so has no outputs: a new instance has them.
-        steps = self if self.destinationParameterDefinitions() else WorkflowAlgorithm()
-        for definition in steps.destinationParameterDefinitions():
+        for definition in self.destinationParameterDefinitions():
             value = parameters.get(definition.name())
             if isinstance(value, QgsProcessingOutputLayerDefinition):
                 value = value.sink.staticValue()
@@ -106,10 +106,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 layers[definition.name()] = [source for source in sources if source]
         return layers
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
-        """Runs the steps. An output the run needs but was not given (qgis_process and
-        processing.run have no default for a model's outputs, the dialog does) goes to a
-        temporary file, and the log says how to keep it."""
+    def _given(self, parameters: Dict[str, Any], feedback: Optional[QgsProcessingFeedback] = None) -> Dict[str, Any]:
+        """`parameters` with a file for each output the run needs but was not given (qgis_process
+        and processing.run have no default for a model's outputs, the dialog does): the model
+        files' lasting defaults, else a temporary file, which the log says how to keep."""
         given = dict(parameters)
         for definition in self.destinationParameterDefinitions():
             name = definition.name()
@@ -118,10 +118,14 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             stem = MODEL_OUTPUTS.get(name)
             default = default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None
             given[name] = default or TEMPORARY_OUTPUT
-            if not default:
+            if not default and feedback is not None:
                 feedback.pushInfo(f"No file was given for {name}: it goes to a temporary file, deleted when this "
                                   f"QGIS session ends; give {name}=FILE to keep it.")
-        return super().processAlgorithm(given, context, feedback)
+        return given
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
+        """Runs the steps, each output not given going to `_given`'s file."""
+        return super().processAlgorithm(self._given(parameters, feedback), context, feedback)
 
     def name(self) -> str:
         return "workflow"

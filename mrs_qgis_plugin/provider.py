@@ -43,8 +43,17 @@ class MrsProvider(QgsProcessingProvider):
             from .raster.gdal_io import leave_inputs_untouched_in_this_process
 
             leave_inputs_untouched_in_this_process()
+        QgsApplication.processingRegistry().providerAdded.connect(self._registered)
         return super().load()
 
+    def _registered(self, provider_id: str) -> None:
+        """The workflow's steps are this provider's algorithms, which cannot be found while it
+        loads: the workflow then has no outputs (`qgis_process help mrs:workflow` listed none,
+        red team of 2026-12-04), so it loads its model again once the provider is registered."""
+        if provider_id == self.id():
+            QgsApplication.processingRegistry().providerAdded.disconnect(self._registered)
+            self.algorithm("workflow").load()
+
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
-        for algorithm in (WorkflowAlgorithm, *ALGORITHMS):
+        for algorithm in (*ALGORITHMS, WorkflowAlgorithm):
             self.addAlgorithm(algorithm())

@@ -142,6 +142,23 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     assert toolbox.toVariant() == workflow.toVariant()
 
 
+def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(workflow, tmp_path):
+    """The instance QGIS registers (what `qgis_process help` shows) was made before its steps could be
+    found and listed no output; processing.run without the outputs stopped on 'Incorrect parameter
+    value for accuracy:REPORT' (red team of 2026-12-04)."""
+    from processing_helpers import run
+
+    registered = QgsApplication.processingRegistry().algorithmById("mrs:workflow")
+    assert sorted(output.name() for output in registered.outputDefinitions()) == sorted(OUTPUTS)
+    scene = write_test_scene(tmp_path / "scene")
+    feedback = RecordingFeedback()
+    results = run("mrs:workflow", {**scene_layers(scene), "LABELS": str(scene.train),
+                                   "REFERENCE_LABELS": str(scene.test), "PRESET": "tiny", "PRETRAIN_SAMPLES": 200,
+                                   "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1}, feedback)
+    assert Path(results["classify:LANDCOVER"]).is_file() and Path(results["accuracy:REPORT"]).is_file()
+    assert feedback.log_with("No file was given for classify:LANDCOVER: it goes to a temporary file")
+
+
 def refused_workflow(tmp_path, **changes) -> str:
     """The sentence with which mrs:workflow refuses `changes` to a quick run, before any step."""
     from qgis.core import QgsProcessingException
