@@ -13,7 +13,7 @@ from mrs.model_core.atomic import make_temporary
 from mrs.model_core.checkpoints import checkpoint_path_for
 from mrs.model_core.errors import InputError, WriteError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
-from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, qml_path
+from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, claim_outputs, qml_path
 from mrs.mrs_qgis_plugin.raster.writers import (
     CLASS_NODATA,
     CONFIDENCE_NODATA,
@@ -214,6 +214,20 @@ def test_a_discarded_map_leaves_nothing_behind(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_map_beside_another_geotiff_of_its_name_is_refused_as_both_would_share_one_style(tmp_path):
+    """'map.tiff' beside 'map.tif': both take 'map.qml', so the new map's style relabelled the
+    older map's classes (red team of 2026-12-04). The map itself, or another name, is fine."""
+    (tmp_path / "map.tif").write_bytes(b"older map")
+    for name in ("map.tiff", "map.TIF"):
+        with pytest.raises(InputError) as refused:
+            claim_outputs({"OUTPUT": check_output_path(str(tmp_path / name), "OUTPUT")}, {})
+        assert str(refused.value) == (
+            f"OUTPUT: {tmp_path / name} would share its style file {tmp_path / 'map.qml'} with {tmp_path / 'map.tif'}, "
+            "which QGIS styles with it too; choose another name, or delete that file first.")
+    (tmp_path / "map.img").write_bytes(b"")
+    claim_outputs({"OUTPUT": str(tmp_path / "map.tif"), "OTHER": str(tmp_path / "map2.tiff")}, {})
+
+
 def test_output_path_checks_name_the_parameter(tmp_path):
     missing = tmp_path / "missing" / "map.tif"
     with pytest.raises(InputError, match=rf"^OUTPUT: the folder {missing.parent} does not exist; choose an existing folder"):
@@ -222,9 +236,10 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         check_output_path(str(tmp_path / "map.img"), "OUTPUT")
     with pytest.raises(InputError, match=r"^REPORT: .*map\.tif does not end in \.html"):
         check_output_path(str(tmp_path / "map.tif"), "REPORT", (".html",))
-    with pytest.raises(InputError, match=r"^OUTPUT: .* is a folder"):
-        (tmp_path / "dir.tif").mkdir()
-        check_output_path(str(tmp_path / "dir.tif"), "OUTPUT")
+    for folder in ("dir.tif", "results"):  # 'results' was said not to end in .tif
+        (tmp_path / folder).mkdir()
+        with pytest.raises(InputError, match=rf"^OUTPUT: {tmp_path / folder} is a folder; give a file name ending"):
+            check_output_path(str(tmp_path / folder), "OUTPUT")
     for side in ("map.qml", "map.tif.aux.xml"):  # found before the work, not when the map is put in place
         (tmp_path / side).mkdir()
         with pytest.raises(InputError, match=re.escape(f"OUTPUT: {tmp_path / side}, which belongs to the output "

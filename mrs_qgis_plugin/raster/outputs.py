@@ -41,12 +41,12 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     path = os.path.abspath(os.path.expanduser(path))
     check_decodable(path, param)
     folder = os.path.dirname(path)
+    if os.path.isdir(path):
+        raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
     if not os.path.isdir(folder):
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
-    if os.path.isdir(path):
-        raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
     side = next((written for written in files_written(path)[1:] if os.path.isdir(written)), None)
     if side:  # found before the work, not when the finished map is put in place (red team of 2026-12-04)
         raise InputError(f"{param}: {side}, which belongs to the output {path}, is a folder; move it away or give "
@@ -63,6 +63,19 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
             f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
         ) from error
     return path
+
+
+def _refuse_shared_style(path: str, param: str) -> None:
+    """Refuses a map beside another GeoTIFF of the same name but its extension ('map.tiff' beside
+    'map.tif'): both are styled by one `.qml`, so writing the map's restyled the other (its classes
+    shown as numbers, red team of 2026-12-04)."""
+    stem, folder = os.path.splitext(os.path.basename(path))[0], os.path.dirname(path)
+    for name in sorted(os.listdir(folder)):
+        other = os.path.join(folder, name)
+        if (os.path.splitext(name)[0] == stem and name.lower().endswith(GEOTIFF_EXTENSIONS)
+                and os.path.isfile(other) and not _same_file(other, path)):
+            raise InputError(f"{param}: {path} would share its style file {qml_path(path)} with {other}, which QGIS "
+                             "styles with it too; choose another name, or delete that file first.")
 
 
 def files_written(path: str) -> List[str]:
@@ -155,6 +168,9 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                 raise InputError(
                     f"{output_param}: {output} {what} the input {input_param} ({_input_files(source, layer)[0]}); "
                     "writing it would destroy that input. Choose another output file name.")
+    for output_param, output in outputs.items():
+        if output.lower().endswith(GEOTIFF_EXTENSIONS):
+            _refuse_shared_style(output, output_param)
     if not writes_outputs():
         return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
     for output_param, output in outputs.items():
