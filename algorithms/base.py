@@ -12,6 +12,7 @@ torch, the model and the raster pipeline are imported inside methods at run
 time only, so that QGIS starts fast and also without torch.
 """
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -264,10 +265,11 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if message:
                 raise QgsProcessingException(message)
         try:
-            with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks:
+            with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks, ExitStack() as torch_kept:
                 if self.JOB.needs_torch:
-                    from ..mrs_qgis_plugin.runs import start_torch
+                    from ..mrs_qgis_plugin.runs import start_torch, torch_state_kept
 
+                    torch_kept.enter_context(torch_state_kept())
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 return self.execute(parameters, context, feedback, hooks)
         except MrsError as error:

@@ -42,16 +42,25 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
         raise InputError(f"OUTPUT: the folder {folder} cannot be created or written ({error.strerror}); "
                          "choose a folder you can write to.") from None
     hooks.log(f"Simulating a {size} x {size} pixel scene with {n_bands} bands into {folder}.")
+
+    def step(fraction: float) -> None:
+        hooks.check_cancel()
+        hooks.progress(fraction)
+
     try:
         try:
-            write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar)
+            write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
         except ValueError as error:
             raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
         hooks.check_cancel()
         names = sorted(os.listdir(partial))
         for name in names:
             os.replace(os.path.join(partial, name), os.path.join(folder, name))
-    finally:
+    except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        if created:  # a folder made for this scene goes with it (a canceled run left it behind, empty)
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(partial, ignore_errors=True)
     hooks.progress(1.0)
     return [os.path.join(folder, name) for name in names]

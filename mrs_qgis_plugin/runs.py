@@ -10,9 +10,10 @@ functions only.
 """
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
 from ..model_core.hooks import Hooks
@@ -72,6 +73,21 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
     beyond = f" (OMP_NUM_THREADS asks for {requested}, more than there are cores)" if requested and requested > cores else ""
     hooks.log(f"CPU threads: {threads} of {cores} cores{beyond}.")
     return threads
+
+
+@contextmanager
+def torch_state_kept() -> Iterator[None]:
+    """Gives torch's CPU threads and global random state back as they were before the block: in
+    QGIS other plugins and the Python console share them (a run left 2 threads where the user had
+    set 1, and re-seeded the user's random sequence: red team of 2026-12-04)."""
+    import torch
+
+    threads, state = torch.get_num_threads(), torch.random.get_rng_state()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.random.set_rng_state(state)
 
 
 def choose_device(name: str, hooks: Hooks) -> Any:

@@ -779,3 +779,22 @@ def test_more_threads_than_cores_are_capped_at_the_cores_and_said(monkeypatch):
         torch.set_num_threads(before)
     assert lines == [f"CPU threads: {threads} of {threads} cores (OMP_NUM_THREADS asks for 100000, more than there are "
                      "cores)."]
+
+
+def test_a_run_gives_torch_s_threads_and_random_state_back(mrs, scene, tmp_path):
+    """In QGIS other plugins and the Python console share torch: a run left its own thread count
+    and re-seeded the global random generator (red team of 2026-12-04)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        torch.manual_seed(123)
+        expected = torch.rand(4)
+        torch.manual_seed(123)
+        run("mrs:finetune", {**scene_layers(scene), **QUICK_FINETUNE, "EPOCHS": 1, "LABELS": str(scene.train),
+                             "OUTPUT": str(tmp_path / "kept.safetensors")})
+        assert torch.get_num_threads() == 3
+        assert torch.equal(torch.rand(4), expected)
+    finally:
+        torch.set_num_threads(threads)

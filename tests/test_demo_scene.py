@@ -95,3 +95,18 @@ def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
     reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
     assert (read_raster(results["TEST_LABELS"]).values == read_raster(reference.test).values).all()
     assert scene_files(tmp_path / "scene") == scene_files(reference.directory)
+
+
+def test_cancel_stops_the_demo_scene_between_its_stages_and_leaves_no_folder(tmp_path):
+    """Cancel was honoured only once the whole scene was simulated and written (30 s for a large
+    one), and the folder made for it stayed behind, empty (red team of 2026-12-04)."""
+    from mrs.model_core.errors import Canceled
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    progress = []
+    hooks = Hooks(progress=progress.append, is_canceled=lambda: len(progress) >= 2)
+    with pytest.raises(Canceled):
+        write_new_scene(str(tmp_path / "scene"), size=64, n_bands=8, seed=0, sar=False, hooks=hooks)
+    assert progress == [0.1, 0.2]
+    assert list(tmp_path.iterdir()) == []

@@ -99,6 +99,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -165,9 +166,10 @@ def _split(rng: np.random.Generator, classes: np.ndarray, valid: np.ndarray,
 def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_bands: int = 100,
                 seed: int = 0, sar: bool = False, train_per_class: int = 30,
                 lidar_intensity: bool = True, nodata_corner: bool = False,
-                sar_looks: float = 4.0) -> ScenePaths:
+                sar_looks: float = 4.0, step: Callable[[float], None] = lambda fraction: None) -> ScenePaths:
     """Simulate the scene for `seed` and write it to `out_dir` (created if needed).
 
+    `step` is called with the fraction done after each stage (it may raise, to stop).
     Raises ValueError for a scene smaller than `MIN_SIZE`, fewer than 2 bands, a negative
     seed or training count, fewer than 1 look, or a class with too few pure pixels.
     """
@@ -185,8 +187,11 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
     layout_rng, hsi_rng, lidar_rng, sar_rng, split_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
     layout = _layout(layout_rng, height, width)
+    step(0.1)
     abundance = _abundances(hsi_rng, layout)
+    step(0.2)
     cube = _hsi_cube(hsi_rng, layout, abundance, n_bands)
+    step(0.6)
     valid = np.ones(layout.classes.shape, bool)
     if nodata_corner:
         valid = ~_nodata_corner(height, width)
@@ -199,6 +204,7 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
                        classes_csv=out / "classes.csv")
     common = {"generator": "mrs synthetic_scene", "seed": str(seed), "nominal_georeference": "yes"}
     _write_hsi(paths.hsi, cube, common)
+    step(0.8)
     lidar_bands = ["nDSM height above ground (m)", "LiDAR return intensity (relative, 0-100)"]
     lidar = _lidar(lidar_rng, layout, abundance, lidar_intensity)
     ds = _create_geotiff(paths.lidar, lidar, gdal.GDT_Float32, lidar_bands, LIDAR_NODATA, common)
@@ -210,6 +216,7 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
                         sensor_side="west (looking east)")
         _create_geotiff(paths.sar, _sar(sar_rng, layout, sar_looks), gdal.GDT_Float32,
                         sar_bands, None, sar_meta)
+    step(0.9)
     _write_labels(paths.train, train, "training labels (0 = unlabelled)", common)
     _write_labels(paths.test, test, "test labels (0 = unlabelled)", common)
     _write_points(paths.train_points, train)
