@@ -55,7 +55,7 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import differs_from_file, raster_input_of, refused_layer_message, written_as_shown
+from .layers import differs_from_file, qgis_operation, raster_input_of, refused_layer_message, written_as_shown
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -364,12 +364,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             raise InputError(f"{name}: no feature of '{shown}' is selected (or the feature limit is 0); select the "
                              "features to use, or untick 'Selected features only'.")
         grid = self.grid_crs(parameters, context)
-        if differs_from_file(layer) or (grid.isValid() and source.sourceCrs().isValid() and source.sourceCrs() != grid):
+        if differs_from_file(layer):
             return VectorInput(f"{written_as_shown(source, grid, shown, context, feedback)}|layername=features", shown)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
-        return VectorInput(f"{path}|layername={layer_name}" if layer_name else path, shown)
+        operation = qgis_operation(source, grid, context)
+        return VectorInput((f"{path}|layername={layer_name}" if layer_name else path)
+                           + (f"|operation={operation}" if operation else ""), shown)
 
     def grid_crs(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> QgsCoordinateReferenceSystem:
         """The CRS of the grid vector layers go onto: the hyperspectral layer's, or the assessed map's."""

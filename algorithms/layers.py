@@ -5,6 +5,8 @@ from typing import Any, Optional
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsCsException,
     QgsFeatureRequest,
     QgsFeatureSource,
     QgsFields,
@@ -125,6 +127,21 @@ def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     fields = layer.fields()
     return (layer.isModified() or layer.crs() != layer.dataProvider().crs()
             or any(fields.fieldOrigin(index) != QgsFields.OriginProvider for index in range(fields.count())))
+
+
+def qgis_operation(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, context: QgsProcessingContext) -> str:
+    """The coordinate operation (a PROJ pipeline, x = easting/longitude) with which QGIS takes the
+    features of `source` into `crs`, the one it draws them with; '' when there is none to take
+    (the same CRS, an unknown one) or QGIS cannot transform the layer's extent."""
+    own = source.sourceCrs()
+    if not (own.isValid() and crs.isValid()) or own == crs:
+        return ""
+    transform = QgsCoordinateTransform(own, crs, context.transformContext())
+    try:
+        transform.transform(source.sourceExtent().center())
+    except QgsCsException:
+        return ""
+    return transform.instantiatedCoordinateOperationDetails().proj
 
 
 def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, shown: str,

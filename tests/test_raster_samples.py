@@ -279,7 +279,7 @@ def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
                                 "class", None, "points")
     assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
     with pytest.raises(InputError, match=r"^The vector source of 'points' has the option 'geometrytype=Point', "
-                                         r"which is not understood here; .*layername, layerid and subset"):
+                                         r"which is not understood here; .*layername, layerid, operation and subset"):
         labels_from_vector(scene, f"{path}|geometrytype=Point", None, "class", None, "points")
 
 
@@ -308,6 +308,21 @@ def test_bad_samples_are_errors_that_name_the_layer(tmp_path, scene, features, f
     path = _points(tmp_path, features)
     with pytest.raises(InputError, match=message):
         labels_from_vector(scene, path, None, field, None, "pts")
+
+
+def test_a_source_s_coordinate_operation_takes_its_features_to_the_grid(tmp_path, scene):
+    """'|operation=<PROJ pipeline>' is how the algorithms hand over the datum shift QGIS draws a
+    layer with (GDAL may choose another: red team of 2026-12-04); a pure shift shows it is used."""
+    cells = [(1, 2), (4, 9), (7, 3)]
+    features = [(point_wkt(x - 3, y + 2), {"class": 1 + number % 2})
+                for number, (x, y) in enumerate(pixel_centre(row, col) for row, col in cells)]
+    path = write_vector(tmp_path / "ed50.gpkg", features, INT_FIELDS, crs="EPSG:23032")
+    source = f"{path}|layername=samples|operation=+proj=affine +xoff=3 +yoff=-2"
+    labels = labels_from_vector(scene, source, None, "class", None, "ed50")
+    assert _pixels(labels) == [(1, 2, 1), (4, 9, 2), (7, 3, 1)]
+    with pytest.raises(InputError) as refused:
+        labels_from_vector(scene, f"{path}|operation=+proj=nonsense", None, "class", None, "ed50")
+    assert str(refused.value).startswith("The coordinate operation given for 'ed50' cannot be used (")
 
 
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):

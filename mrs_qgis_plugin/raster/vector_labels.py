@@ -20,8 +20,10 @@ from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
 from .sources import Scene
 
 
-SOURCE_OPTIONS = ("layername", "layerid", "subset")
-"""The options of a QGIS vector source ('file.gpkg|layername=x|subset="class" > 2') that are honoured."""
+SOURCE_OPTIONS = ("layername", "layerid", "operation", "subset")
+"""The options of a QGIS vector source ('file.gpkg|layername=x|subset="class" > 2') that are honoured,
+and 'operation=<PROJ pipeline>': the coordinate operation that takes the layer's CRS to the grid's,
+in x = easting/longitude order (the algorithms pass the one QGIS draws the layer with)."""
 
 
 def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
@@ -40,9 +42,10 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     return found
 
 
-def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer]:
+def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
-    layer number (layerid=N) or a subset (subset=<SQL condition>) too."""
+    layer number (layerid=N) or a subset (subset=<SQL condition>) too. Returns the dataset, the
+    layer and the source's coordinate operation ('' for none)."""
     path, parts = split_source(path)
     options = _source_options(parts, layer_name)
     layer = layer if layer is not None else options.get("layername")
@@ -79,7 +82,7 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
             raise InputError(f"The subset of '{layer_name}' ({options['subset']}) selects none of its features. "
                              "Correct the filter (a name in double quotes that is no field of the layer is read as "
                              "text).")
-    return dataset, found
+    return dataset, found, options.get("operation", "")
 
 
 UNDEFINED_SRS_NAMES = ("Undefined geographic SRS", "Undefined Cartesian SRS")
@@ -88,8 +91,12 @@ for a layer without a CRS (a memory layer, say), which is no CRS, not longitude 
 (red team of 2026-12-04: such samples fell outside the raster)."""
 
 
-def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name: str, hooks: Hooks) -> osr.CoordinateTransformation | None:
-    """The transformation from the layer's CRS to the grid's, or None when they are the same."""
+def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name: str, hooks: Hooks,
+                       operation: str = "") -> osr.CoordinateTransformation | None:
+    """The transformation from the layer's CRS to the grid's, or None when they are the same;
+    through `operation` (a PROJ pipeline in x = easting/longitude order) when given, GDAL's choice
+    otherwise (which may be another datum shift than QGIS's: samples in ED50 landed two pixels off,
+    red team of 2026-12-04)."""
     layer_srs = layer.GetSpatialRef()
     if layer_srs is not None and layer_srs.GetName() in UNDEFINED_SRS_NAMES:
         layer_srs = None
@@ -102,7 +109,17 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
     if source.IsSame(target):
         return None
     hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
-    return osr.CoordinateTransformation(source, target)
+    if not operation:
+        return osr.CoordinateTransformation(source, target)
+    for srs in (source, target):  # the pipeline takes and gives x, y as they are: no axis swap around it
+        srs.SetAxisMappingStrategy(osr.OAMS_AUTHORITY_COMPLIANT)
+    options = osr.CoordinateTransformationOptions()
+    options.SetOperation(operation)
+    transform, problem = gdal_call(osr.CreateCoordinateTransformation, source, target, options)
+    if transform is None:
+        raise InputError(f"The coordinate operation given for '{layer_name}' cannot be used ({problem or operation}). "
+                         "Give a PROJ pipeline from its CRS to the grid's, or none.")
+    return transform
 
 
 def _finite(geometry: ogr.Geometry) -> bool:
@@ -461,12 +478,12 @@ def labels_from_vector(
     """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
     class names and colours ('#rrggbb') from their fields when given."""
     hooks = hooks or Hooks()
-    _dataset, vector = _open_vector_layer(path, layer, layer_name)
+    _dataset, vector, operation = _open_vector_layer(path, layer, layer_name)
     try:
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
             ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
-        transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks)
+        transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks, operation)
         found = _Features()
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name)
@@ -532,8 +549,8 @@ def labels_from_vector(
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
     """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
-    _dataset, vector = _open_vector_layer(path, None, mask_name)
-    transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks)
+    _dataset, vector, operation = _open_vector_layer(path, None, mask_name)
+    transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
     rasterizer = _Rasterizer(grid)
     for feature in vector:
         geometry = feature.GetGeometryRef()
