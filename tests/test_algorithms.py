@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from osgeo import gdal, ogr
 from qgis.core import QgsApplication, QgsProcessingException, QgsProject
 
@@ -138,7 +139,10 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
     assert re.fullmatch(r"Pretraining epoch 2/2, about \d+ (s|min \d\d s|h \d\d min) left", pretrained.log.texts[1])
     assert len(pretrained.log.texts) == 2
-    assert pretrained.log.infos[0].startswith(f"Device: {describe_device(resolve_device('auto'))}, chosen by DEVICE auto")
+    threads = re.fullmatch(r"CPU threads: (\d+) of \d+ cores\.", pretrained.log.log_with("CPU threads: ")[0])[1]
+    expected = describe_device(resolve_device("auto")).replace(f"({torch.get_num_threads()} threads)",
+                                                                f"({threads} threads)")
+    assert pretrained.log.infos[0].startswith(f"Device: {expected}, chosen by DEVICE auto")
     assert not os.path.exists(checkpoint_path_for(pretrained.path))
 
 
