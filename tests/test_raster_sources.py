@@ -100,6 +100,21 @@ def test_read_gives_values_and_marks_nodata_nan_and_inf_invalid_with_zero_data(t
     assert (values[3, expected_valid] == 7.0).all()
 
 
+def test_a_nodata_value_beyond_float32_marks_its_pixels_without_a_warning(tmp_path):
+    """A Float64 raster's nodata -1e300, read into float32 as GDAL clamps it, became -inf by numpy's
+    cast: a RuntimeWarning with a source line on standard error (red team of 2026-12-04)."""
+    import warnings
+
+    data = np.full((3, 6, 8), 0.25, np.float64)
+    data[:, 1, 2] = -1e300
+    hsi = write_raster(tmp_path / "hsi.tif", data, nodata=-1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+            _values, valid = scene.read(0, 0, 8, 6)
+    assert np.flatnonzero(~valid).tolist() == [1 * 8 + 2]
+
+
 def test_pixels_an_alpha_band_hides_are_invalid_also_where_the_bands_have_a_nodata_value(tmp_path):
     """GDAL gives the alpha band as the mask only without a nodata value: with one, the pixels the
     alpha band hides were read as valid (red team of 2026-12-04, seen on label rasters)."""

@@ -62,6 +62,16 @@ class RasterInput:
         object.__setattr__(self, "name", plain_text(self.name))
 
 
+def _as_read(nodata: float | None) -> np.float32 | None:
+    """A nodata value as the float32 reading of its band holds it: GDAL clamps what lies beyond
+    float32's range to its largest values (a Float64 raster's -1e300 is read as -3.4e38, where
+    numpy's cast gave -inf and a RuntimeWarning on standard error: red team of 2026-12-04)."""
+    if nodata is None:
+        return None
+    limit = float(np.finfo(np.float32).max)
+    return np.float32(min(max(nodata, -limit), limit)) if np.isfinite(nodata) else np.float32(nodata)
+
+
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
@@ -72,7 +82,7 @@ class _Source:
         self.bands = data_bands(original)
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = aligned is not original
-        self._nodata = [None if warped else band.GetNoDataValue() for band in bands]
+        self._nodata = [None if warped else _as_read(band.GetNoDataValue()) for band in bands]
         self._hiding = [] if warped else hiding_bands(original, self.bands)
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
@@ -95,7 +105,7 @@ class _Source:
             if signed:
                 band[band >= 128] -= 256
             if nodata is not None:
-                valid &= band != np.float32(nodata)
+                valid &= band != nodata
             with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
                 if scale != 1.0:
                     band *= np.float32(scale)
