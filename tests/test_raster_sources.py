@@ -70,6 +70,18 @@ def test_each_bands_wavelength_is_read_in_its_own_units(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+def test_gdal_s_central_wavelength_of_each_band_is_read(tmp_path):
+    """GDAL 3.10's standard item (domain IMAGERY), which the demo scene writes too, was not read:
+    such a raster was said to give no wavelengths (red team of 2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    dataset = gdal.Open(hsi, gdal.GA_Update)
+    for number, micrometres in enumerate(("0.45", "0.55", "0.65", "0.85"), start=1):
+        dataset.GetRasterBand(number).SetMetadata({"CENTRAL_WAVELENGTH_UM": micrometres, "FWHM_UM": "0.01"}, "IMAGERY")
+    dataset = None
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

@@ -151,11 +151,15 @@ def _in_nm(values: list[float], unit: str) -> list[float] | None:
 
 def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: Hooks) -> list[float] | None:
     """Band centres in nm from per-band `wavelength` items (each in its band's
-    `wavelength_units`, else the dataset's) or an ENVI-style `wavelength` list."""
+    `wavelength_units`, else the dataset's), GDAL's per-band `CENTRAL_WAVELENGTH_UM` (domain
+    IMAGERY, GDAL 3.10's standard item), or an ENVI-style `wavelength` list."""
     items = [dataset.GetRasterBand(number).GetMetadataItem("wavelength") for number in bands]
     values = _parse_numbers(",".join(items)) if all(items) else None
     dataset_units = dataset.GetMetadataItem("wavelength_units") or ""
     units = [dataset.GetRasterBand(number).GetMetadataItem("wavelength_units") or dataset_units for number in bands]
+    imagery = [dataset.GetRasterBand(number).GetMetadataItem("CENTRAL_WAVELENGTH_UM", "IMAGERY") for number in bands]
+    if values is None and all(imagery):
+        values, units = _parse_numbers(",".join(imagery)), ["um"] * len(bands)
     if values is None:
         for domain in ("", "ENVI"):
             values = _parse_numbers(dataset.GetMetadataItem("wavelength", domain))
