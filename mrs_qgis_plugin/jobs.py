@@ -24,7 +24,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, plural
-from ..model_core.preprocessing import Normalizer, fill_value_bands, fit_pca
+from ..model_core.preprocessing import Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
 from .raster import TILE_SIZE
@@ -378,14 +378,16 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     """Says when bands of the scene's pixels (a sample) hold fill codes as values
-    (`preprocessing.fill_value_bands`): a nodata value the layer does not declare."""
-    filled = fill_value_bands(sample)
-    if len(filled):
-        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands hold values of ±1e30 or more "
-                      f"({first_few(scene.band_names[index] for index in filled)}), which no measurement reaches: "
+    (`preprocessing.fill_values`): a nodata value the layer does not declare."""
+    filled = fill_values(sample)
+    if filled:
+        listed = first_few((f"'{scene.band_names[index]}': {value:.8g}" for index, value in filled.items()), "; ")
+        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands hold a value that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "
-                      "(-3.4e38 for -3.4028235e38). Declare the layer's nodata value as its pixels hold it (Layer "
-                      "Properties > Transparency, or gdal_edit.py -a_nodata); else the band's real values are lost.")
+                      "(-3.4e38 for -3.4028235e38). Write the nodata value into the layer's file as its pixels hold "
+                      "it (gdal_edit.py -a_nodata, or in QGIS Raster > Conversion > Translate, 'Assign a specified "
+                      "nodata value'); else those pixels are taken as measurements and the band's real values are "
+                      "lost.")
 
 
 def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:

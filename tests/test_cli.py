@@ -433,9 +433,9 @@ def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_
     for job, parameters in runs.items():
         done = mrs(no_qgis, job, *arguments(**layers, **parameters))
         assert done.returncode == 0, done.stderr
-        assert (f"1 of the {count} bands hold values of ±1e30 or more ({name}), which no measurement reaches: most "
+        assert (f"1 of the {count} bands hold a value that no measurement gives ('{name}': -3.4028235e+38): most "
                 "likely a nodata value the layer does not declare") in done.stderr, job
-    assert "±1e30" not in chain[4].stderr
+    assert "no measurement gives" not in chain[4].stderr
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -12,7 +12,7 @@ from model_core.masking import mrs_mask, spatial_mask
 from model_core.model import SSMAE, SSMAEClassifier, masked_mse, pixel_tokens
 from model_core import transformer
 from model_core.transformer import rows_where
-from model_core.preprocessing import Normalizer, fit_pca
+from model_core.preprocessing import Normalizer, fill_values, fit_pca
 
 TINY = PRESETS["tiny"]
 
@@ -217,6 +217,24 @@ def test_far_bands_are_those_shifted_or_stretched_beyond_what_another_scene_give
     wrong[:, 2] = trained[:, 2] / 20  # other units: a spread 20 times narrower
     wrong[:, 5] = 4 + 3.5 * normalizer.scale[5]  # a constant band, far only by its level
     assert normalizer.far_bands(wrong).tolist() == [0, 1, 2, 5]
+
+
+def test_fill_values_are_huge_values_or_one_value_far_outside_its_band_s_others():
+    """-9999 in a band of 0 to 3000 was no fill code for the check (only values of 1e30 or more
+    were), and squashed the band's real values without a word (red team of 2026-12-04)."""
+    rng = np.random.default_rng(0)
+    pixels = np.column_stack([rng.uniform(0, 3000, 2000), rng.uniform(0, 3000, 2000), rng.uniform(0.5, 30, 2000),
+                              rng.uniform(200, 4000, 2000), rng.uniform(0, 1, 2000), np.full(2000, 7.0)])
+    pixels[:200, 2] = 0.0  # the ground of a height model: many zeros next to heights from 0.5 m
+    pixels[:30, 3] = 0.0  # dark water in a near-infrared band
+    pixels[:300, 4] = np.round(pixels[:300, 4])  # a band of many repeated values
+    assert fill_values(pixels) == {}
+    pixels[:25, 0] = -9999.0  # 1.25 % of the pixels
+    pixels[7, 1] = -3.4028235e38  # one is enough at that size
+    pixels[:100, 5] = -9999.0  # a constant band gives no spread to judge by
+    assert fill_values(pixels) == {0: -9999.0, 1: -3.4028235e38}
+    pixels[:19, 0] = 1500.0  # fewer than 1 % left: a rare value, not a fill code
+    assert fill_values(pixels) == {1: -3.4028235e38}
 
 
 @pytest.mark.parametrize("error", [
