@@ -5,7 +5,8 @@ Like `jobs`, they take what the front ends read from their parameters and a `Hoo
 """
 
 import itertools
-from typing import Any, Dict, Optional, Sequence, Set, Tuple
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -126,7 +127,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
-        labelled = reference.read(grid, hooks.sub(0.0, 0.5))
+        read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
+        labelled = reference.read(grid, replace(hooks.sub(0.0, 0.5), warn=read_warnings.append))
         # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
         mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)
@@ -160,7 +162,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
     uncovered = _unmapped_warning(unmapped, figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
-    report["warnings"] = [warning for warning in (matched, beyond, uncovered, trained_on, disjoint) if warning]
+    report["warnings"] = [*read_warnings,
+                          *(warning for warning in (matched, beyond, uncovered, trained_on, disjoint) if warning)]
     for warning in report["warnings"]:
         hooks.warning(warning)
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,

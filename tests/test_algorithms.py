@@ -497,6 +497,27 @@ def test_accuracy_warns_when_the_map_and_the_reference_share_no_class_code(mrs, 
     assert feedback.warnings == []
 
 
+def test_a_reference_s_named_class_0_under_another_nodata_is_warned_of_in_the_report(mrs, tmp_path):
+    """A reference whose class 0 ('Crop') sat under a declared nodata of 255 lost that class
+    from the figures without a word, in the log or the report (red team of 2026-12-04)."""
+    reference = (np.arange(8 * 10).reshape(8, 10) % 3).astype(np.uint8)
+    write_raster(tmp_path / "reference.tif", reference, nodata=255, category_names=["Crop", "Water", "Trees"])
+    write_raster(tmp_path / "map.tif", np.where(reference == 0, 1, reference).astype(np.uint8), nodata=0)
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "r.html"), "OUTPUT_JSON": str(tmp_path / "r.json")}, feedback)
+    warning = ("The label layer 'reference' names its value 0 'Crop' and declares 255 as its nodata value, but 0 "
+               f"means unlabelled here: its {np.count_nonzero(reference == 0)} pixels of value 0 are left out. If 0 is "
+               "a class, recode the classes from 1.")
+    assert feedback.warnings == [warning]
+    assert json.loads((tmp_path / "r.json").read_text())["warnings"] == [warning]
+    write_raster(tmp_path / "unlabelled.tif", reference, nodata=255, category_names=["Unlabelled", "Water", "Trees"])
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "unlabelled.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "u.html")}, feedback)
+    assert feedback.warnings == []
+
+
 def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(mrs, tmp_path):
     """A map of the west half of a reference scored on the other half's silence: its 'left out'
     row said 0 and no warning came (red team of 2026-12-04)."""

@@ -43,6 +43,23 @@ def _raster_class_colors(band: gdal.Band) -> dict[int, str]:
     return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
 
 
+UNLABELLED_WORDS = ("unlabel", "no data", "nodata", "no_data", "background", "unclass", "none", "void", "empty",
+                    "not ", "null", "mask", "fill")
+"""Words of a name that calls value 0 what 0 is here: no class."""
+
+
+def _say_zero_class(band: gdal.Band, zeros: int, layer_name: str, hooks: Hooks) -> None:
+    """Warns when a label raster names its value 0 as a class and declares another nodata value,
+    while 0 counts as unlabelled here: a class 0 was left out of training and of the accuracy
+    figures without a word (red team of 2026-12-04)."""
+    name = _raster_class_names(band).get(0, "")
+    nodata = band.GetNoDataValue()
+    if zeros and name and nodata not in (None, 0) and not any(word in name.lower() for word in UNLABELLED_WORDS):
+        hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and declares {nodata:g} as its "
+                      f"nodata value, but 0 means unlabelled here: its {zeros} pixels of value 0 are left out. If 0 is "
+                      "a class, recode the classes from 1.")
+
+
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
                    hiding: list[gdal.Band]) -> tuple[np.ndarray, np.ndarray]:
     """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
@@ -120,9 +137,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     band = aligned.GetRasterBand(1)
     hiding = hiding_bands(dataset, [1]) if aligned is dataset else []
     rows, cols, values = [], [], []
+    zeros = 0
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
         block, labelled = _labelled_tile(band, tile, layer_name, hiding)
+        zeros += int(np.count_nonzero(block == 0))
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
@@ -142,6 +161,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             "raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)
+    _say_zero_class(original, zeros, layer_name, hooks)
     outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
