@@ -422,8 +422,16 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
     assert report["confusion_matrix"] == matrix.tolist() and report["pixels"] == matrix.sum()
     assert report["unmapped_reference_pixels"] == unmapped
     share = 100 * unmapped / (unmapped + matrix.sum())
+    # The classes it leaves out at least twice (and 20 %) as often as the whole are named.
+    lost = [(c.name, int(np.count_nonzero(reference[:10] == c.value)), int(np.count_nonzero(reference == c.value)))
+            for c in CLASSES]
+    uneven = "; ".join(f"'{name}' {out} of {count} ({100 * out / count:.0f} %)" for name, out, count in lost
+                       if out / count >= max(2 * share / 100, 0.2))
     warning = (f"{unmapped} of the {unmapped + matrix.sum()} reference pixels of 'test' ({share:.0f} %) lie where the map "
-               f"'holed' has no class (nodata); the figures leave them out and describe the mapped pixels only.")
+               f"'holed' has no class (nodata); the figures leave them out and describe the mapped pixels only."
+               + (f" It leaves out some classes far more than the others: {uneven}; their figures describe the rest "
+                  "of them only." if uneven else ""))
+    assert uneven
     assert report["warnings"] == [warning] and warning in feedback.warnings
     assert html.escape(warning) in Path(outputs["OUTPUT_HTML"]).read_text()
     assert f"<td class='name'>Reference pixels without a class in the map (left out)</td><td>{unmapped}</td>" in (
@@ -516,6 +524,27 @@ def test_a_reference_s_named_class_0_under_another_nodata_is_warned_of_in_the_re
     run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "unlabelled.tif"),
                          "OUTPUT_HTML": str(tmp_path / "u.html")}, feedback)
     assert feedback.warnings == []
+
+
+def test_a_class_the_map_leaves_out_far_more_than_the_others_is_named(mrs, tmp_path):
+    """60 % of a reference's water lay where a band's nodata 0 left the map without a class; the
+    warning gave 2 % of all its pixels, and the water's figures described the rest only (red team
+    of 2026-12-04)."""
+    reference = np.ones((10, 20), np.uint8)
+    reference[:, 10:] = 2
+    reference[:2, :5] = 3
+    write_raster(tmp_path / "reference.tif", reference, nodata=0, category_names=["", "Crop", "Trees", "Water"])
+    mapped = reference.copy()
+    mapped[:2, :3] = 0  # 6 of the 10 water pixels
+    mapped[9, 19] = 0  # one of the 100 trees
+    write_raster(tmp_path / "map.tif", mapped, nodata=0, category_names=["", "Crop", "Trees", "Water"])
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "r.html")}, feedback)
+    assert feedback.warnings == [
+        "7 of the 200 reference pixels of 'reference' (4 %) lie where the map 'map' has no class (nodata); the figures "
+        "leave them out and describe the mapped pixels only. It leaves out some classes far more than the others: "
+        "'Water' 6 of 10 (60 %); their figures describe the rest of them only."]
 
 
 def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(mrs, tmp_path):

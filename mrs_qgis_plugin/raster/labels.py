@@ -1,7 +1,7 @@
 """Labelled pixels of the HSI grid, as the vector and raster readers give them, and their split."""
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -29,6 +29,8 @@ class LabelledPixels:
     nodata_pixels: int = 0
     """Labelled pixels left out because a raster holds nodata there (for an accuracy assessment,
     the reference pixels the map leaves without a class)."""
+    nodata_by_class: dict[str, int] = field(default_factory=dict)
+    """`nodata_pixels` by the name of their class."""
     outside: int = 0
     """Samples left out because they lie outside the grid (for an accuracy assessment, outside
     the map), counted in `outside_unit`: the pixels of a label raster, the features of a layer."""
@@ -136,6 +138,8 @@ def labelled_pixels(
     if not valid.all():
         hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in {scene.layer_names}; "
                   "they are left out.")
+    dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
+    nodata_by_class = {names.get(value) or str(value): count for value, count in zip(dropped.tolist(), dropped_counts.tolist())}
     rows, cols, values = rows[valid], cols[valid], values[valid]
     present, counts = np.unique(values, return_counts=True)
     present = present.tolist()
@@ -150,7 +154,8 @@ def labelled_pixels(
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
         hooks.warning(doubt)
-    return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)), *outside)
+    return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)), nodata_by_class,
+                          *outside)
 
 
 def check_trainable(labels: LabelledPixels, layer_name: str) -> None:
