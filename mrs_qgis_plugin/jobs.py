@@ -134,7 +134,28 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
     hooks.log(f"Normalisation statistics from {len(sample)} valid pixels{scenes_text}.")
+    _say_far_scenes(scenes, parts, hooks)
     return sample
+
+
+SCENE_CHECK_PIXELS = 50
+"""Fewer pixels of a scene in the statistics sample than this do not tell its values apart."""
+
+
+def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks: Hooks) -> None:
+    """Says which scenes of an archive hold values far from the first scene's (`Normalizer.far_bands`):
+    pooled, a scene in other units flattens the others' bands, as a raw x 10,000 scene did to one
+    in reflectance (red team of 2026-12-04), said only later by the fine-tuning."""
+    if len(parts) < 2 or len(parts[0]) < SCENE_CHECK_PIXELS:
+        return
+    first = Normalizer.fit(parts[0])
+    far = [(scene, first.far_bands(part)) for scene, part in zip(scenes[1:], parts[1:]) if len(part) >= SCENE_CHECK_PIXELS]
+    listed = [f"'{scene.hsi_name}' ({len(bands)} of {scene.n_bands} bands, such as "
+              f"{first_few((scenes[0].band_names[index] for index in bands), limit=3)})" for scene, bands in far if len(bands)]
+    if listed:
+        hooks.warning(f"Scenes of MORE_SCENES hold values far from those of '{scenes[0].hsi_name}': "
+                      f"{first_few(listed, '; ')}. Check that every scene is in the same units, scale and band order "
+                      "(a scale factor left out, say); pooled, they flatten each other's bands.")
 
 
 def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str, Any]:

@@ -79,6 +79,24 @@ def test_positions_come_from_every_scene_in_proportion_to_its_valid_pixels(archi
         assert (centres[positions.scenes[chosen] == 0] > centres[positions.scenes[chosen] == 1].max()).all()
 
 
+def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archive, tmp_path):
+    """A scene in other units (raw x 10,000 beside reflectance) flattened the others' bands in the
+    pooled statistics, said only by a later fine-tuning (red team of 2026-12-04); a scene of the
+    same kind is not."""
+    similar = write_scene_files(tmp_path, "similar", 10.5)
+    for files, expected in ((archive[1], True), (similar, False)):
+        warnings = []
+        first, other = layers_of(archive[0]).open(Hooks()), jobs.Layers(RasterInput(files[0], "other"),
+                                                                           [RasterInput(files[1], "other_aux")]).open(Hooks())
+        with first, other:
+            jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), None, (SIZE * SIZE, SIZE * SIZE))
+        assert warnings == ([
+            "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as first band 1, first band 2, first band 3, "
+            "...). "
+            "Check that every scene is in the same units, scale and band order (a scale factor left out, say); "
+            "pooled, they flatten each other's bands."] if expected else [])
+
+
 def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records_them(archive, tmp_path):
     lines = []
     result = jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=200,
