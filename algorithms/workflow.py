@@ -50,10 +50,12 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         super().__init__()
         self.load()
 
-    def load(self) -> None:
+    def load(self, outputs_optional: bool = False) -> None:
         """Reads the model file. Its steps' outputs are found only when its steps can be: an
         instance made while the provider loads (mrs:pretrain... come with the provider) loads
-        again once the provider is registered (`MrsProvider`)."""
+        again once the provider is registered (`MrsProvider`), with `outputs_optional`: qgis_process
+        checks that instance's mandatory parameters before any run, and the outputs the steps need
+        get their files in the run (`_given`)."""
         if not self.fromFile(str(WORKFLOW_FILE)):
             raise RuntimeError(f"The workflow {WORKFLOW_FILE} cannot be read; reinstall the plugin.")
         self.setSourceFilePath(str(WORKFLOW_FILE))
@@ -61,6 +63,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+        self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
+                       if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
+        for name in self.needed if outputs_optional else ():
+            definition = self.parameterDefinition(name)
+            definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagOptional)
 
     def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext):  # noqa: N802
         """QGIS' checks, then what no single step can see before the first runs: a pair of
@@ -111,9 +118,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         and processing.run have no default for a model's outputs, the dialog does): the model
         files' lasting defaults, else a temporary file, which the log says how to keep."""
         given = dict(parameters)
-        for definition in self.destinationParameterDefinitions():
-            name = definition.name()
-            if given.get(name) or definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
+        for name in self.needed:
+            if given.get(name):
                 continue
             stem = MODEL_OUTPUTS.get(name)
             default = default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None

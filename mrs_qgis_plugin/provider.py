@@ -52,7 +52,7 @@ class MrsProvider(QgsProcessingProvider):
         red team of 2026-12-04), so it loads its model again once the provider is registered."""
         if provider_id == self.id():
             QgsApplication.processingRegistry().providerAdded.disconnect(self._registered)
-            self.algorithm("workflow").load()
+            self.algorithm("workflow").load(outputs_optional=True)
 
     def loadAlgorithms(self) -> None:  # noqa: N802 - QGIS API name
         for algorithm in (*ALGORITHMS, WorkflowAlgorithm):
