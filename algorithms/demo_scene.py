@@ -7,6 +7,8 @@ from typing import Any, Dict
 from qgis.core import QgsProcessingContext
 
 from ..mrs_qgis_plugin.job_parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
+from ..mrs_qgis_plugin.raster.outputs import qml_path
+from ..mrs_qgis_plugin.styling import style_when_loaded
 from .base import MrsAlgorithm
 
 
@@ -20,3 +22,5 @@ class DemoSceneAlgorithm(MrsAlgorithm):
             if os.path.exists(path):
                 context.addLayerToLoadOnCompletion(
                     path, QgsProcessingContext.LayerDetails(layer_name, context.project(), name))
+                if os.path.exists(qml_path(path)):
+                    style_when_loaded(context, path)

@@ -9,12 +9,21 @@ import shutil
 import tempfile
 from typing import List, Optional
 
+import numpy as np
+from osgeo import gdal
+
 from ..model_core.errors import InputError
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
-from .synthetic_scene import write_scene
+from .raster.classes import ClassInfo
+from .raster.sources import read_wavelengths
+from .raster.writers import class_qml, colour_composite_qml, grey_qml
+from .synthetic_scene import CLASSES, write_scene
 
-SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "train_points.gpkg", "classes.csv")
+SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "train_points.gpkg", "classes.csv",
+               "hsi.qml", "lidar.qml", "train.qml", "test.qml")
+TRUE_COLOUR_NM = (640.0, 550.0, 470.0)
+"""Red, green and blue: the bands nearest these show the hyperspectral raster in true colour."""
 
 
 def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: bool,
@@ -52,6 +61,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
             write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
         except ValueError as error:
             raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
+        _write_styles(partial)
         hooks.check_cancel()
         names = sorted(os.listdir(partial))
         for name in names:
@@ -64,3 +74,32 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     shutil.rmtree(partial, ignore_errors=True)
     hooks.progress(1.0)
     return [os.path.join(folder, name) for name in names]
+
+
+def _stretch_of(path: str, band: int) -> tuple[float, float]:
+    """The 2-98 % range of a band's valid values, as QGIS shows them (its scale applied)."""
+    dataset = gdal.Open(path)
+    raster = dataset.GetRasterBand(band)
+    values = raster.ReadAsArray().astype(np.float64)
+    nodata = raster.GetNoDataValue()
+    values = values[values != nodata] if nodata is not None else values.ravel()
+    low, high = np.percentile(values * (raster.GetScale() or 1.0) + (raster.GetOffset() or 0.0), [2.0, 98.0])
+    return float(low), float(high)
+
+
+def _write_styles(folder: str) -> None:
+    """The `.qml` styles QGIS applies to the scene's layers: the label rasters' classes with their
+    names and colours (QGIS showed 256 entries named 0 to 255), the hyperspectral raster in true
+    colour (it showed bands 1-3, all blue) and the LiDAR's height in grey (helpers' review of
+    2026-12-04)."""
+    hsi = os.path.join(folder, "hsi.tif")
+    dataset = gdal.Open(hsi)
+    centres = np.asarray(read_wavelengths(dataset, list(range(1, dataset.RasterCount + 1)), "hsi", Hooks()))
+    bands = [int(np.argmin(np.abs(centres - nm))) + 1 for nm in TRUE_COLOUR_NM]
+    styles = {"hsi.qml": colour_composite_qml(bands, [_stretch_of(hsi, band) for band in bands]),
+              "lidar.qml": grey_qml(1, *_stretch_of(os.path.join(folder, "lidar.tif"), 1))}
+    classes = [ClassInfo(item.value, item.name, item.color) for item in CLASSES]
+    styles.update({"train.qml": class_qml(classes), "test.qml": class_qml(classes)})
+    for name, text in styles.items():
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as file:
+            file.write(text)

@@ -3,12 +3,17 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsProject
 
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, write_scene
 from processing_helpers import run, run_and_load
 from test_raster_writers import read_raster
+
+
+STYLES = ["hsi.qml", "lidar.qml", "test.qml", "train.qml"]
+"""The styles QGIS applies to the layers of a demo scene, which the generator itself does not write."""
 
 
 def scene_files(folder: Path) -> list:
@@ -25,6 +30,17 @@ def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_pat
     names = {name: layer.source().split("|")[0] for name, layer in loaded.items()}
     points = loaded["Demo training points"].featureCount()
     bands = loaded["Demo hyperspectral"].bandCount()
+    # Styled as an analyst expects (helpers' review of 2026-12-04: the labels showed 256 entries
+    # named 0 to 255, the hyperspectral raster bands 1-3, all blue): the classes with their names and
+    # colours, true colour, the height in grey.
+    styles = {name: loaded[name].renderer() for name in ("Demo training labels", "Demo test labels",
+                                                         "Demo hyperspectral", "Demo LiDAR")}
+    labels = {name: [(int(c.value), c.label, c.color.name()) for c in styles[name].classes()]
+              for name in ("Demo training labels", "Demo test labels")}
+    composite = styles["Demo hyperspectral"]
+    rgb = (composite.type(), composite.redBand(), composite.greenBand(), composite.blueBand(),
+           composite.redContrastEnhancement().maximumValue())
+    grey = (styles["Demo LiDAR"].type(), styles["Demo LiDAR"].grayBand())
     project.removeAllMapLayers()
 
     assert names == {
@@ -36,10 +52,16 @@ def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_pat
     }
     assert results["HSI"] == str(folder / "hsi.tif") and results["SAR"] is None
     assert bands == 12 and points == 30 * len(CLASSES)
-    # The same scene as the generator writes for the same options: the algorithm adds nothing of its own.
+    expected = [(item.value, item.name, item.color) for item in CLASSES]
+    assert labels == {"Demo training labels": expected, "Demo test labels": expected}
+    centres = 400 + 50 * (np.arange(12) + 0.5)  # 12 bands over 400-1000 nm
+    assert rgb[:4] == ("multibandcolor", *(int(np.argmin(abs(centres - nm))) + 1 for nm in (640, 550, 470)))
+    assert 0 < rgb[4] < 1  # reflectance, as QGIS shows the band with its scale
+    assert grey == ("singlebandgray", 1)
+    # The same scene as the generator writes for the same options: the algorithm adds only the styles.
     reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
     assert (read_raster(folder / "test.tif").values == read_raster(reference.test).values).all()
-    assert scene_files(folder) == scene_files(reference.directory)
+    assert scene_files(folder) == sorted(scene_files(reference.directory) + STYLES)
 
 
 def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
@@ -94,7 +116,7 @@ def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
     assert results["HSI"] == str(tmp_path / "scene" / "hsi.tif") and "SAR" not in results
     reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
     assert (read_raster(results["TEST_LABELS"]).values == read_raster(reference.test).values).all()
-    assert scene_files(tmp_path / "scene") == scene_files(reference.directory)
+    assert scene_files(tmp_path / "scene") == sorted(scene_files(reference.directory) + STYLES)
 
 
 def test_cancel_stops_the_demo_scene_between_its_stages_and_leaves_no_folder(tmp_path):

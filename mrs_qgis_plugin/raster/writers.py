@@ -235,6 +235,30 @@ def class_qml(classes: Sequence[ClassInfo]) -> str:
     return _qml(renderer)
 
 
+def _stretch(parent: ET.Element, tag: str, low: float, high: float) -> None:
+    element = ET.SubElement(parent, tag)
+    ET.SubElement(element, "minValue").text = f"{low:.8g}"
+    ET.SubElement(element, "maxValue").text = f"{high:.8g}"
+    ET.SubElement(element, "algorithm").text = "StretchToMinimumMaximum"
+
+
+def colour_composite_qml(bands: Sequence[int], ranges: Sequence[Tuple[float, float]]) -> str:
+    """A QGIS style showing three bands (red, green, blue) stretched over their (low, high) ranges."""
+    renderer = ET.Element("rasterrenderer", type="multibandcolor", redBand=str(bands[0]), greenBand=str(bands[1]),
+                          blueBand=str(bands[2]), opacity="1", alphaBand="-1", nodataColor="")
+    for colour, (low, high) in zip(("red", "green", "blue"), ranges):
+        _stretch(renderer, f"{colour}ContrastEnhancement", low, high)
+    return _qml(renderer)
+
+
+def grey_qml(band: int, low: float, high: float) -> str:
+    """A QGIS style showing one band in grey, stretched over low..high."""
+    renderer = ET.Element("rasterrenderer", type="singlebandgray", grayBand=str(band), gradient="BlackToWhite",
+                          opacity="1", alphaBand="-1", nodataColor="")
+    _stretch(renderer, "contrastEnhancement", low, high)
+    return _qml(renderer)
+
+
 def confidence_qml() -> str:
     """A QGIS style for a confidence raster: a colour ramp over 0..1."""
     renderer = ET.Element(
