@@ -190,8 +190,7 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
     step(0.1)
     abundance = _abundances(hsi_rng, layout)
     step(0.2)
-    cube = _hsi_cube(hsi_rng, layout, abundance, n_bands)
-    step(0.6)
+    cube = _hsi_cube(hsi_rng, layout, abundance, n_bands, lambda fraction: step(0.2 + 0.4 * fraction))
     valid = np.ones(layout.classes.shape, bool)
     if nodata_corner:
         valid = ~_nodata_corner(height, width)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,21 +152,27 @@ def _illumination(layout: _Layout) -> np.ndarray:
     return incidence * ~_cast_shadow(layout.height, SUN_AZIMUTH, SUN_ELEVATION)
 
 
-def _hsi_cube(rng: np.random.Generator, layout: _Layout, abundance: np.ndarray, n_bands: int) -> np.ndarray:
-    """Int16 reflectance x 10000 (bands, rows, cols) as the sensor sees it."""
+def _hsi_cube(rng: np.random.Generator, layout: _Layout, abundance: np.ndarray, n_bands: int,
+              step: Callable[[float], None] = lambda fraction: None) -> np.ndarray:
+    """Int16 reflectance x 10000 (bands, rows, cols) as the sensor sees it; `step` is called with
+    the fraction done between its stages (a large cube takes tens of seconds)."""
     centres, fwhm = band_centres(n_bands)
     spectra = _endmember_spectra(centres, fwhm).astype(np.float32)
     cube = np.zeros((n_bands,) + layout.classes.shape, np.float32)
     for e in range(len(_ENDMEMBER_NAMES)):
         cube += spectra[e][:, None, None] * abundance[e].astype(np.float32)
+        step(0.5 * (e + 1) / len(_ENDMEMBER_NAMES))
     sky = (0.06 + 0.12 * (centres / 550.0) ** -2)[:, None, None]
     overall = 1.0 + 0.05 * _random_field(rng, layout.classes.shape, 50.0)
     cube *= ((sky + (1.0 - sky) * _illumination(layout)[None]) * overall).astype(np.float32)
     snr = 80.0 + 170.0 * np.exp(-((centres - 650.0) / 200.0) ** 2)
     noise_sd = (cube.mean(axis=(1, 2)) / snr).astype(np.float32)
-    cube += rng.standard_normal(cube.shape, dtype=np.float32) * noise_sd[:, None, None]
-    scaled = np.clip(np.round(cube * HSI_SCALE), HSI_NODATA + 1, np.iinfo(np.int16).max)
-    return scaled.astype(np.int16)
+    scaled = np.empty(cube.shape, np.int16)
+    for band in range(n_bands):  # band by band, the same draws as the whole cube at once
+        noisy = cube[band] + rng.standard_normal(cube.shape[1:], dtype=np.float32) * noise_sd[band]
+        scaled[band] = np.clip(np.round(noisy * HSI_SCALE), HSI_NODATA + 1, np.iinfo(np.int16).max)
+        step(0.5 + 0.5 * (band + 1) / n_bands)
+    return scaled
 
 
 def _nodata_corner(rows: int, cols: int) -> np.ndarray:
