@@ -175,7 +175,8 @@ SUGGEST = Job(
         Parameter("OUTPUT", "Suggested points", VECTOR_OUT,
                   "A GeoPackage of points at the centres of the suggested pixels, least confident first. In "
                   "QGIS' dialogs it is saved by default as a new file next to the project (or, while the project "
-                  "is not saved, in Processing's output folder), never to a temporary file, so that the classes "
+                  "is not saved, in the output folder set in Processing's options, else in the home folder), never "
+                  "to a temporary file, so that the classes "
                   "filled in are kept."),
     ),
     (Output("COUNT", "Number of points written"),),
