@@ -97,16 +97,18 @@ def _layers_parameter(parameter: spec.Parameter) -> QgsProcessingParameterMultip
 
 
 def lasting_default(parameter: spec.Parameter) -> Optional[str]:
-    """In the desktop, an output that holds work (a model file; points an analyst fills in) defaults to a
-    new file named after it ('Pretrained model' -> pretrained_model.safetensors) that outlives QGIS;
-    other outputs have no default."""
+    """In the desktop, an output that holds work (a model file; points an analyst fills in; the demo
+    scene, whose layers the project keeps) defaults to a new file or folder named after it ('Pretrained
+    model' -> pretrained_model.safetensors, demo_scene) that outlives QGIS; other outputs have no default."""
     if parameter.file_filter == spec.MODEL_FILE_FILTER:
-        extension = spec.MODEL_FILE_EXTENSION
+        stem, extension = parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION
     elif parameter.kind == spec.VECTOR_OUT:
-        extension = "gpkg"
+        stem, extension = parameter.description.lower().replace(" ", "_"), "gpkg"
+    elif parameter.kind == spec.FOLDER_OUT:
+        stem, extension = "demo_scene", ""
     else:
         return None
-    return default_output_path(parameter.description.lower().replace(" ", "_"), extension)
+    return default_output_path(stem, extension)
 
 
 def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
@@ -147,7 +149,8 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
             name, description, QgsProcessing.TypeVectorPoint, defaultValue=lasting_default(parameter),
             optional=optional, createByDefault=not optional),
         spec.FOLDER_OUT: lambda: QgsProcessingParameterFolderDestination(
-            name, description, optional=optional, createByDefault=not optional),
+            name, description, defaultValue=lasting_default(parameter), optional=optional,
+            createByDefault=not optional),
     }
     return builders[parameter.kind]()
 

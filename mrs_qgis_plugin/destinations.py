@@ -19,11 +19,13 @@ OUTPUTS_FOLDER_SETTING = "Processing/Configuration/OUTPUTS_FOLDER"
 
 
 def unused_path(folder: str, stem: str, extension: str) -> str:
-    """`folder/stem.extension`, or `folder/stem_2.extension`, `_3`... the first that does not exist."""
-    candidate = os.path.join(folder, f"{stem}.{extension}")
+    """`folder/stem.extension`, or `folder/stem_2.extension`, `_3`... the first that does not exist
+    (without an extension: a folder's name)."""
+    suffix = f".{extension}" if extension else ""
+    candidate = os.path.join(folder, f"{stem}{suffix}")
     number = 2
     while os.path.exists(candidate):
-        candidate = os.path.join(folder, f"{stem}_{number}.{extension}")
+        candidate = os.path.join(folder, f"{stem}_{number}{suffix}")
         number += 1
     return candidate
 

@@ -273,7 +273,10 @@ DEMO_SCENE = Job(
                   "SAR in place of (or next to) the LiDAR.", default=False),
         _seed("layout and simulation"),
         Parameter("OUTPUT", "Scene folder", FOLDER_OUT,
-                  "A new or empty folder for the scene's files (it must not hold an earlier scene)."),
+                  "A new or empty folder for the scene's files (it must not hold an earlier scene). In QGIS' "
+                  "dialogs it is by default a new folder next to the project (or, while the project is not saved, "
+                  "in the output folder set in Processing's options, else in the home folder), never a temporary "
+                  "one, so that the project's layers keep their files."),
     ),
     tuple(Output(name, layer, "vector" if file.endswith(".gpkg") else "raster")
           for name, (file, layer) in DEMO_SCENE_LAYERS.items()),

