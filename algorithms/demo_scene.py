@@ -8,7 +8,8 @@ from qgis.core import QgsProcessingContext
 
 from ..mrs_qgis_plugin.job_parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
 from ..mrs_qgis_plugin.raster.outputs import qml_path
-from ..mrs_qgis_plugin.styling import style_when_loaded
+from ..mrs_qgis_plugin.styling import class_points_style, style_when_loaded
+from ..mrs_qgis_plugin.synthetic_scene import CLASSES
 from .base import MrsAlgorithm
 
 
@@ -24,3 +25,5 @@ class DemoSceneAlgorithm(MrsAlgorithm):
                     path, QgsProcessingContext.LayerDetails(layer_name, context.project(), name))
                 if os.path.exists(qml_path(path)):
                     style_when_loaded(context, path)
+                elif name == "TRAIN_POINTS":
+                    style_when_loaded(context, path, class_points_style("class_id", CLASSES))

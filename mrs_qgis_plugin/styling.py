@@ -9,15 +9,17 @@ dialog), and calls the post-processor registered for it then, in the main thread
 the post-processor applies the style.
 """
 
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 from qgis.core import (
+    QgsCategorizedSymbolRenderer,
     QgsMapLayer,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsRendererCategory,
     QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
     QgsTextFormat,
@@ -86,6 +88,19 @@ def suggestion_style(layer: QgsMapLayer) -> str:
     layer.setLabeling(QgsVectorLayerSimpleLabeling(labels))
     layer.setLabelsEnabled(True)
     return ""
+
+
+def class_points_style(field: str, classes: Sequence[Any]) -> Styler:
+    """Points coloured by their class (`field`), with each class's name and colour (`value`, `name`,
+    `color` of `classes`), as a legend of the samples."""
+    def apply(layer: QgsMapLayer) -> str:
+        categories = [QgsRendererCategory(item.value, QgsMarkerSymbol.createSimple(
+            {"name": "circle", "color": item.color, "outline_color": "white", "outline_width": "0.3", "size": "2.4"}),
+            item.name) for item in classes]
+        layer.setRenderer(QgsCategorizedSymbolRenderer(field, categories))
+        return ""
+
+    return apply
 
 
 def style_when_loaded(context: QgsProcessingContext, path: str, styler: Optional[Styler] = None) -> bool:

@@ -41,6 +41,9 @@ def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_pat
     rgb = (composite.type(), composite.redBand(), composite.greenBand(), composite.blueBand(),
            composite.redContrastEnhancement().maximumValue())
     grey = (styles["Demo LiDAR"].type(), styles["Demo LiDAR"].grayBand())
+    by_class = loaded["Demo training points"].renderer()
+    point_classes = (by_class.type(), by_class.classAttribute(),
+                     [(int(c.value()), c.label(), c.symbol().color().name()) for c in by_class.categories()])
     project.removeAllMapLayers()
 
     assert names == {
@@ -58,6 +61,7 @@ def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_pat
     assert rgb[:4] == ("multibandcolor", *(int(np.argmin(abs(centres - nm))) + 1 for nm in (640, 550, 470)))
     assert 0 < rgb[4] < 1  # reflectance, as QGIS shows the band with its scale
     assert grey == ("singlebandgray", 1)
+    assert point_classes == ("categorizedSymbol", "class_id", expected)  # one yellow symbol for all, before
     # The same scene as the generator writes for the same options: the algorithm adds only the styles.
     reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
     assert (read_raster(folder / "test.tif").values == read_raster(reference.test).values).all()
