@@ -50,7 +50,8 @@ def fill_values(pixels: np.ndarray) -> Dict[int, float]:
             found[band] = float(huge[0])
             continue
         levels, counts = np.unique(column, return_counts=True)
-        far = [level for level in levels[counts >= max(FILL_SHARE * len(column), 2)] if _far_from_the_rest(column, level)]
+        common = levels[counts >= max(FILL_SHARE * len(column), 2)]
+        far = [level for level in common if _far_from_the_rest(column, level)]
         if far:
             found[band] = float(far[0])
     return found

@@ -6,8 +6,9 @@ pretraining lost by a user who only pressed Run. So in the desktop each dialog
 opens with a path as the default: next to the project when the project is saved,
 otherwise in Processing's output folder when one is set (Settings > Options >
 Processing > General > Output folder, the folder QGIS itself uses for a file name
-without a folder), else in the home folder, under a name no earlier run has taken. qgis_process and scripts keep
-QGIS' behaviour (a temporary file, whose path qgis_process prints).
+without a folder), else in the home folder, under a name no earlier run has taken.
+qgis_process and scripts keep QGIS' behaviour (a temporary file, whose path
+qgis_process prints).
 """
 
 import os

@@ -149,9 +149,11 @@ def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks:
     if len(parts) < 2 or len(parts[0]) < SCENE_CHECK_PIXELS:
         return
     first = Normalizer.fit(parts[0])
-    far = [(scene, first.far_bands(part)) for scene, part in zip(scenes[1:], parts[1:]) if len(part) >= SCENE_CHECK_PIXELS]
+    far = [(scene, first.far_bands(part)) for scene, part in zip(scenes[1:], parts[1:])
+           if len(part) >= SCENE_CHECK_PIXELS]
     listed = [f"'{scene.hsi_name}' ({len(bands)} of {scene.n_bands} bands, such as "
-              f"{first_few((scenes[0].band_names[index] for index in bands), limit=3)})" for scene, bands in far if len(bands)]
+              f"{first_few((scenes[0].band_names[index] for index in bands), limit=3)})"
+              for scene, bands in far if len(bands)]
     if listed:
         hooks.warning(f"Scenes of MORE_SCENES hold values far from those of '{scenes[0].hsi_name}': "
                       f"{first_few(listed, '; ')}. Check that every scene is in the same units, scale and band order "

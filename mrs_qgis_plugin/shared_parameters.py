@@ -165,8 +165,8 @@ def _file_out(name: str, description: str, file_filter: str, help_text: str, opt
 def _model_out(description: str, help_text: str) -> Parameter:
     return _file_out("OUTPUT", description, MODEL_FILE_FILTER,
                      f"{help_text} In QGIS' dialogs it is saved by default as a new file next to the project "
-                     "(or, while the project is not saved, in the output folder set in Processing's options, else in the home "
-                     "folder), never to a temporary file.")
+                     "(or, while the project is not saved, in the output folder set in Processing's options, else "
+                     "in the home folder), never to a temporary file.")
 
 
 def _classifier_and_scene(extent_use: str) -> Tuple[Parameter, ...]:

@@ -86,15 +86,14 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
     similar = write_scene_files(tmp_path, "similar", 10.5)
     for files, expected in ((archive[1], True), (similar, False)):
         warnings = []
-        first, other = layers_of(archive[0]).open(Hooks()), jobs.Layers(RasterInput(files[0], "other"),
-                                                                           [RasterInput(files[1], "other_aux")]).open(Hooks())
+        other_layers = jobs.Layers(RasterInput(files[0], "other"), [RasterInput(files[1], "other_aux")])
+        first, other = layers_of(archive[0]).open(Hooks()), other_layers.open(Hooks())
         with first, other:
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), None, (SIZE * SIZE, SIZE * SIZE))
         assert warnings == ([
-            "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as first band 1, first band 2, first band 3, "
-            "...). "
-            "Check that every scene is in the same units, scale and band order (a scale factor left out, say); "
-            "pooled, they flatten each other's bands."] if expected else [])
+            "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as first "
+            "band 1, first band 2, first band 3, ...). Check that every scene is in the same units, scale and band "
+            "order (a scale factor left out, say); pooled, they flatten each other's bands."] if expected else [])
 
 
 def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records_them(archive, tmp_path):
