@@ -9,6 +9,7 @@ import numpy as np
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
+from ...model_core.names import plural
 from .classes import ClassInfo, plain_text
 from .colours import class_colours
 from .patches import valid_at
@@ -151,7 +152,7 @@ def labelled_pixels(
                 "the map's legend will not tell them apart", layer_name, hooks)
     _say_shared({value: colors[value].lower() for value in present if colors.get(value)}, "colour",
                 "the map will show them alike", layer_name, hooks)
-    hooks.log(f"'{layer_name}': {len(values)} labelled pixels in {len(classes)} classes.")
+    hooks.log(f"'{layer_name}': {plural(len(values), 'labelled pixel')} in {plural(len(classes), 'class', 'classes')}.")
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
         hooks.warning(doubt)
