@@ -219,22 +219,26 @@ def test_far_bands_are_those_shifted_or_stretched_beyond_what_another_scene_give
     assert normalizer.far_bands(wrong).tolist() == [0, 1, 2, 5]
 
 
-def test_fill_values_are_huge_values_or_one_value_far_outside_its_band_s_others():
+def test_fill_values_are_huge_values_or_a_large_negative_value_far_below_its_band_s_others():
     """-9999 in a band of 0 to 3000 was no fill code for the check (only values of 1e30 or more
-    were), and squashed the band's real values without a word (red team of 2026-12-04)."""
+    were), and squashed the band's real values without a word (red team of 2026-12-04); zero and
+    positive repeated values are measurements (a canopy height model's 0 was called a fill code)."""
     rng = np.random.default_rng(0)
-    pixels = np.column_stack([rng.uniform(0, 3000, 2000), rng.uniform(0, 3000, 2000), rng.uniform(0.5, 30, 2000),
-                              rng.uniform(200, 4000, 2000), rng.uniform(0, 1, 2000), np.full(2000, 7.0)])
-    pixels[:200, 2] = 0.0  # the ground of a height model: many zeros next to heights from 0.5 m
-    pixels[:30, 3] = 0.0  # dark water in a near-infrared band
-    pixels[:300, 4] = np.round(pixels[:300, 4])  # a band of many repeated values
+    n = 2000
+    pixels = np.column_stack([rng.uniform(0, 3000, n), rng.uniform(0, 3000, n), rng.uniform(15, 25, n),
+                              rng.uniform(0, 3000, n), rng.uniform(-25, 0, n), rng.uniform(-2000, 10000, n),
+                              np.full(n, 7.0)])
+    pixels[:800, 2] = 0.0  # canopy heights: 40 % ground
+    pixels[:60, 3] = 65535.0  # saturated pixels
+    pixels[:40, 4] = -50.0  # a SAR band's floor, in dB
+    pixels[:100, 5] = -9999.0  # within a scaled index's own range
     assert fill_values(pixels) == {}
-    pixels[:25, 0] = -9999.0  # 1.25 % of the pixels
+    pixels[:10, 0] = -9999.0  # 0.5 % of the pixels
     pixels[7, 1] = -3.4028235e38  # one is enough at that size
-    pixels[:100, 5] = -9999.0  # a constant band gives no spread to judge by
-    assert fill_values(pixels) == {0: -9999.0, 1: -3.4028235e38}
-    pixels[:19, 0] = 1500.0  # fewer than 1 % left: a rare value, not a fill code
-    assert fill_values(pixels) == {1: -3.4028235e38}
+    pixels[:100, 6] = -32768.0  # below a constant band
+    assert fill_values(pixels) == {0: -9999.0, 1: -3.4028235e38, 6: -32768.0}
+    pixels[:7, 0] = 1500.0  # 3 left: fewer than 0.2 %, a rare value rather than a fill code
+    assert fill_values(pixels) == {1: -3.4028235e38, 6: -32768.0}
 
 
 @pytest.mark.parametrize("error", [
