@@ -11,6 +11,7 @@ from qgis.core import (
     QgsFeatureSource,
     QgsFields,
     QgsMapLayer,
+    QgsPointXY,
     QgsProcessingContext,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
@@ -95,6 +96,10 @@ def _shown_otherwise(layer: QgsRasterLayer) -> Optional[str]:
     in the layer's properties), which the algorithms, reading the file, would not see (red team of
     2026-12-04: a label raster's 255 set as no-data in QGIS trained as a class); None when it does not."""
     provider = layer.dataProvider()
+    if layer.crs().isValid() and not provider.crs().isValid():
+        return (f"is given the CRS {_label(layer.crs())} in QGIS, but its file holds none, and the algorithms read "
+                "the file. Write the CRS into a copy of the file (Raster > Projections > Assign Projection) and "
+                "choose that.")
     if provider.crs().isValid() and layer.crs() != provider.crs():
         return (f"is given the CRS {_label(layer.crs())} in QGIS, but its file holds {_label(provider.crs())}, and "
                 "the algorithms read the file. Set "
@@ -132,16 +137,22 @@ def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
 def qgis_operation(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, context: QgsProcessingContext) -> str:
     """The coordinate operation (a PROJ pipeline, x = easting/longitude) with which QGIS takes the
     features of `source` into `crs`, the one it draws them with; '' when there is none to take
-    (the same CRS, an unknown one) or QGIS cannot transform the layer's extent."""
+    (the same CRS, an unknown one), QGIS cannot transform the layer's extent, or QGIS falls back
+    from its operation to another there (a grid shift whose grid does not cover the layer: the
+    pipeline of the first gave no coordinates, helpers' review of 2026-12-04), where GDAL's own
+    choice, per point as QGIS's, is the one to take."""
     own = source.sourceCrs()
     if not (own.isValid() and crs.isValid()) or own == crs:
         return ""
     transform = QgsCoordinateTransform(own, crs, context.transformContext())
+    extent = source.sourceExtent()
     try:
-        transform.transform(source.sourceExtent().center())
+        for corner in (extent.center(), QgsPointXY(extent.xMinimum(), extent.yMinimum()),
+                       QgsPointXY(extent.xMaximum(), extent.yMaximum())):
+            transform.transform(corner)
     except QgsCsException:
         return ""
-    return transform.instantiatedCoordinateOperationDetails().proj
+    return "" if transform.fallbackOperationOccurred() else transform.instantiatedCoordinateOperationDetails().proj
 
 
 def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, shown: str,
@@ -157,7 +168,9 @@ def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem
     path = QgsProcessingUtils.generateTempFilename("layer.gpkg")
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName, options.layerName, options.fileEncoding = "GPKG", "features", "UTF-8"
-    options.layerOptions = ["FID=mrs_row"]  # a GeoPackage's own 'fid' field is kept as a field (new features have none)
+    names = set(source.fields().names())
+    row = next(name for name in (f"mrs_row{number or ''}" for number in range(len(names) + 1)) if name not in names)
+    options.layerOptions = [f"FID={row}"]  # a GeoPackage's own 'fid' field is kept as a field (new features have none)
     writer = QgsVectorFileWriter.create(path, source.fields(), source.wkbType(), target, context.transformContext(),
                                         options)
     request = QgsFeatureRequest()

@@ -521,6 +521,11 @@ def test_a_crs_or_no_data_set_only_in_qgis_is_refused_with_what_to_do(bad, tmp_p
         QgsProject.instance().addMapLayer(hsi)  # from now on the file's path means this layer
         with pytest.raises(QgsProcessingException) as crs:
             run("mrs:pretrain", pretrain(bad, tmp_path, INPUT_HSI=hsi.id()))
+        unplaced = QgsRasterLayer(bad.no_crs, "no crs", "gdal")
+        unplaced.setCrs(QgsCoordinateReferenceSystem("EPSG:32632"))  # what the file lacks, QGIS lends it
+        QgsProject.instance().addMapLayer(unplaced)
+        with pytest.raises(QgsProcessingException) as lent:
+            run("mrs:pretrain", pretrain(bad, tmp_path, INPUT_HSI=unplaced.id()))
     finally:
         QgsProject.instance().removeAllMapLayers()
     assert str(nodata.value) == (
@@ -532,6 +537,10 @@ def test_a_crs_or_no_data_set_only_in_qgis_is_refused_with_what_to_do(bad, tmp_p
         "INPUT_HSI: the layer 'hsi' is given the CRS EPSG:32633 in QGIS, but its file holds EPSG:32632, and the "
         "algorithms read the file. Set the layer's CRS back to the file's, or write the CRS into a copy of the file "
         "(Raster > Projections > Assign Projection) and choose that.")
+    assert str(lent.value) == (
+        "INPUT_HSI: the layer 'no crs' is given the CRS EPSG:32632 in QGIS, but its file holds none, and the algorithms "
+        "read the file. Write the CRS into a copy of the file (Raster > Projections > Assign Projection) and choose "
+        "that.")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -524,6 +524,13 @@ def test_a_reference_s_named_class_0_under_another_nodata_is_warned_of_in_the_re
     run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "unlabelled.tif"),
                          "OUTPUT_HTML": str(tmp_path / "u.html")}, feedback)
     assert feedback.warnings == []
+    # No nodata declared at all, and a class whose name holds 'fill' (helpers' review of 2026-12-04).
+    write_raster(tmp_path / "landfill.tif", reference, category_names=["Landfill", "Water", "Trees"])
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "landfill.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "l.html")}, feedback)
+    assert feedback.warnings == [warning.replace("'reference'", "'landfill'").replace("'Crop'", "'Landfill'").replace(
+        "declares 255 as its nodata value", "declares no nodata value")]
 
 
 def test_a_class_the_map_leaves_out_far_more_than_the_others_is_named(mrs, tmp_path):

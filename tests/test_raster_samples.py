@@ -325,6 +325,20 @@ def test_a_source_s_coordinate_operation_takes_its_features_to_the_grid(tmp_path
     assert str(refused.value).startswith("The coordinate operation given for 'ed50' cannot be used (")
 
 
+def test_samples_with_a_crs_on_a_raster_without_one_are_read_as_they_are_and_said_so(tmp_path):
+    """Samples in a CRS on a hyperspectral raster without one were taken as grid coordinates without
+    a word (helpers' review of 2026-12-04): ED50 against WGS 84 lies 200 m off."""
+    index = np.arange(HEIGHT * WIDTH, dtype=np.float32).reshape(HEIGHT, WIDTH)
+    hsi = write_raster(tmp_path / "hsi.tif", np.stack([index, index + 0.5, -index]), crs=None)
+    path = _points(tmp_path, [((1, 2), {"class": 2}), ((4, 9), {"class": 1})])
+    warnings = []
+    with Scene.open(RasterInput(hsi, "hsi"), []) as unplaced:
+        labels = labels_from_vector(unplaced, path, None, "class", None, "points", Hooks(warn=warnings.append))
+    assert _pixels(labels) == [(1, 2, 2), (4, 9, 1)]
+    assert warnings == ["'points' is in EPSG:32632, but 'hsi' has no CRS, so its coordinates are taken as they are. "
+                        "If they are not the raster's, give the raster its CRS."]
+
+
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[2, 3] = labels_array[2, 4] = 1

@@ -104,6 +104,10 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
     if layer_srs is None or target is None:
         if layer_srs is None:
             hooks.log(f"'{layer_name}' has no CRS; its coordinates are taken to be in the CRS of '{grid_name}'.")
+        else:  # read as they are, silently, until the helpers' review of 2026-12-04
+            hooks.warning(f"'{layer_name}' is in {crs_label(layer_srs.ExportToWkt())}, but '{grid_name}' has no CRS, "
+                          "so its coordinates are taken as they are. If they are not the raster's, give the raster "
+                          "its CRS.")
         return None
     source = srs_from_wkt(layer_srs.ExportToWkt())
     if source.IsSame(target):
