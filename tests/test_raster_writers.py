@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from osgeo import gdal
+from rasters import write_raster
 from qgis.core import QgsRasterLayer
 
 from mrs.model_core.atomic import make_temporary
@@ -217,14 +218,15 @@ def test_a_discarded_map_leaves_nothing_behind(tmp_path):
 def test_a_map_beside_another_geotiff_of_its_name_is_refused_as_both_would_share_one_style(tmp_path):
     """'map.tiff' beside 'map.tif': both take 'map.qml', so the new map's style relabelled the
     older map's classes (red team of 2026-12-04). The map itself, or another name, is fine."""
-    (tmp_path / "map.tif").write_bytes(b"older map")
-    for name in ("map.tiff", "map.TIF"):
+    write_raster(tmp_path / "map.tif", np.ones((4, 4), np.uint8))
+    gdal.BuildVRT(str(tmp_path / "lidar.vrt"), [str(tmp_path / "map.tif")])
+    for name, other in (("map.tiff", "map.tif"), ("map.TIF", "map.tif"), ("lidar.tif", "lidar.vrt")):
         with pytest.raises(InputError) as refused:
             claim_outputs({"OUTPUT": check_output_path(str(tmp_path / name), "OUTPUT")}, {})
         assert str(refused.value) == (
-            f"OUTPUT: {tmp_path / name} would share its style file {tmp_path / 'map.qml'} with {tmp_path / 'map.tif'}, "
-            "which QGIS styles with it too; choose another name, or delete that file first.")
-    (tmp_path / "map.img").write_bytes(b"")
+            f"OUTPUT: {tmp_path / name} would share its style file {qml_path(str(tmp_path / name))} with "
+            f"{tmp_path / other}, which QGIS styles with it too; choose another name, or delete that file first.")
+    (tmp_path / "map.txt").write_text("notes")  # not a raster
     claim_outputs({"OUTPUT": str(tmp_path / "map.tif"), "OTHER": str(tmp_path / "map2.tiff")}, {})
 
 

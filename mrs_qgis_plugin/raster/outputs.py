@@ -12,6 +12,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
 from ...model_core.paths import check_decodable
+from .gdal_io import gdal_quiet
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
@@ -66,16 +67,24 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
 
 
 def _refuse_shared_style(path: str, param: str) -> None:
-    """Refuses a map beside another GeoTIFF of the same name but its extension ('map.tiff' beside
-    'map.tif'): both are styled by one `.qml`, so writing the map's restyled the other (its classes
-    shown as numbers, red team of 2026-12-04)."""
+    """Refuses a map beside another raster of the same name but its extension ('map.tiff' beside
+    'map.tif', 'b.tif' beside 'b.vrt'): both are styled by one `.qml`, so writing the map's restyled
+    the other (its classes shown as numbers, red team of 2026-12-04)."""
     stem, folder = os.path.splitext(os.path.basename(path))[0], os.path.dirname(path)
     for name in sorted(os.listdir(folder)):
         other = os.path.join(folder, name)
-        if (os.path.splitext(name)[0] == stem and name.lower().endswith(GEOTIFF_EXTENSIONS)
-                and os.path.isfile(other) and not _same_file(other, path)):
+        if (os.path.splitext(name)[0] == stem and os.path.isfile(other) and not _same_file(other, path)
+                and other != qml_path(path) and _is_raster(other)):
             raise InputError(f"{param}: {path} would share its style file {qml_path(path)} with {other}, which QGIS "
                              "styles with it too; choose another name, or delete that file first.")
+
+
+def _is_raster(path: str) -> bool:
+    """Whether GDAL takes the file for a raster (by its name and first bytes; nothing is written)."""
+    from osgeo import gdal
+
+    with gdal_quiet():
+        return gdal.IdentifyDriverEx(path, gdal.OF_RASTER) is not None
 
 
 def files_written(path: str) -> List[str]:
