@@ -130,8 +130,18 @@ def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     if layer is None:
         return False
     fields = layer.fields()
-    return (layer.isModified() or layer.crs() != layer.dataProvider().crs()
+    return (layer.isModified() or layer.crs() != layer.dataProvider().crs() or _encoding_set_in_qgis(layer)
             or any(fields.fieldOrigin(index) != QgsFields.OriginProvider for index in range(fields.count())))
+
+
+def _encoding_set_in_qgis(layer: QgsVectorLayer) -> bool:
+    """Whether QGIS reads a shapefile that names no encoding (no .cpg) in one chosen in its
+    properties, which the plugin's own reading (UTF-8, else Windows-1252) would not know: a
+    Windows-1251 file's 'Вода' became 'Âîäà' (helpers' review of 2026-12-04)."""
+    if layer.storageType() != "ESRI Shapefile":
+        return False
+    declared = os.path.exists(os.path.splitext(layer.source().split("|")[0])[0] + ".cpg")
+    return not declared and layer.dataProvider().encoding().lower().replace("-", "") not in ("utf8", "system", "")
 
 
 def qgis_operation(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, context: QgsProcessingContext) -> str:

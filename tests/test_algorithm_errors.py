@@ -488,6 +488,39 @@ def test_samples_are_read_as_qgis_shows_them_with_unsaved_edits_and_added_fields
         QgsProject.instance().removeAllMapLayers()
 
 
+def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
+    """A Windows-1251 shapefile without a .cpg, whose encoding the analyst chose in the layer's
+    properties, trained 'Âîäà' where QGIS showed 'Вода' (helpers' review of 2026-12-04)."""
+    names = ["Поле", "Луг", "Почва", "Лес", "Дома", "Дороги", "Вода"]
+    points = ogr.Open(str(bad.scene.train_points))
+    samples = points.GetLayer(0)
+    encoding = gdal.GetConfigOption("SHAPE_ENCODING")
+    gdal.SetConfigOption("SHAPE_ENCODING", None)  # QGIS sets it empty, which writes the UTF-8 bytes as they are
+    shapefile = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(str(tmp_path / "cyrillic.shp"))
+    written = shapefile.CreateLayer("cyrillic", samples.GetSpatialRef(), ogr.wkbPoint, ["ENCODING=CP1251"])
+    written.CreateField(ogr.FieldDefn("class_id", ogr.OFTInteger))
+    written.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    for feature in samples:
+        copy = ogr.Feature(written.GetLayerDefn())
+        copy.SetField("class_id", feature.GetField("class_id"))
+        copy.SetField("name", names[feature.GetField("class_id") - 1])
+        copy.SetGeometry(feature.GetGeometryRef().Clone())
+        written.CreateFeature(copy)
+    shapefile = points = None
+    gdal.SetConfigOption("SHAPE_ENCODING", encoding)
+    (tmp_path / "cyrillic.cpg").unlink()
+    assert "Вода".encode("cp1251") in (tmp_path / "cyrillic.dbf").read_bytes()
+    layer = QgsVectorLayer(str(tmp_path / "cyrillic.shp"), "cyrillic", "ogr")
+    layer.setProviderEncoding("windows-1251")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        results = run("mrs:finetune", points_finetune(bad, tmp_path, layer.id(), NAME_FIELD="name"))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    metadata = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])
+    assert [item["name"] for item in metadata["classes"]] == names
+
+
 def test_samples_reprojected_by_qgis_land_on_their_pixels_with_qgis_own_datum_shift(bad, tmp_path):
     """Samples reprojected into ED50 with QGIS, read back with GDAL's choice of datum shift, lay
     two pixels off (red team of 2026-12-04): QGIS reprojects them, as it draws them."""
