@@ -134,7 +134,8 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
     hooks.log(f"Normalisation statistics from {len(sample)} valid pixels{scenes_text}.")
-    _say_far_scenes(scenes, parts, hooks)
+    if window is None:  # a window's pixels need not look like a whole scene's
+        _say_far_scenes(scenes, parts, hooks)
     return sample
 
 

@@ -13,6 +13,7 @@ from mrs.model_core.hooks import Hooks
 from mrs.model_core.preprocessing import Normalizer
 from mrs.model_core.training import MaskingSettings, TrainSettings
 from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin.raster.grid import Window
 from mrs.mrs_qgis_plugin.raster.samples import random_positions_in_scenes, random_valid_positions
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
@@ -90,6 +91,9 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
         first, other = layers_of(archive[0]).open(Hooks()), other_layers.open(Hooks())
         with first, other:
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), None, (SIZE * SIZE, SIZE * SIZE))
+            # An EXTENT's pixels of the first scene need not look like a whole scene's: not judged.
+            jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), Window(0, 0, 16, 16),
+                               (256, SIZE * SIZE))
         assert warnings == ([
             "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as first "
             "band 1, first band 2, first band 3, ...). Check that every scene is in the same units, scale and band "
