@@ -291,9 +291,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         parameterAs* methods only, and start no processes (no multiprocessing,
         DataLoader with num_workers=0).
         """
+        from ..mrs_qgis_plugin.raster.outputs import claim_outputs
         from ..mrs_qgis_plugin.runs import run
 
+        self.copied: Dict[str, list] = {}
         values = {p.name: self.value(p, parameters, context, feedback) for p in self.JOB.parameters}
+        outputs = {p.name: values[p.name] for p in self.JOB.parameters if p.kind in spec.DESTINATIONS and values[p.name]}
+        if self.copied and outputs:  # the engine sees the copies: the layers' own files are checked here
+            claim_outputs(outputs, self.copied)
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)
         return results
@@ -368,6 +373,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                              "features to use, or untick 'Selected features only'.")
         grid = self.grid_crs(parameters, context)
         if differs_from_file(layer):
+            self.copied[name] = [layer.source()]
             return VectorInput(f"{written_as_shown(source, grid, shown, context, feedback)}|layername=features", shown)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback

@@ -7,9 +7,6 @@ from typing import Any, Dict
 from qgis.core import QgsProcessingContext
 
 from ..mrs_qgis_plugin.job_parameters import DEMO_SCENE, DEMO_SCENE_LAYERS
-from ..mrs_qgis_plugin.raster.outputs import qml_path
-from ..mrs_qgis_plugin.styling import class_points_style, style_when_loaded
-from ..mrs_qgis_plugin.synthetic_scene import CLASSES
 from .base import MrsAlgorithm
 
 
@@ -17,7 +14,11 @@ class DemoSceneAlgorithm(MrsAlgorithm):
     JOB = DEMO_SCENE
 
     def finish(self, values: Dict[str, Any], context: QgsProcessingContext) -> None:
-        """Have the scene's layers loaded into the project when the run is done."""
+        """Have the scene's layers loaded into the project, styled, when the run is done."""
+        from ..mrs_qgis_plugin.raster.outputs import qml_path
+        from ..mrs_qgis_plugin.styling import class_points_style, style_when_loaded
+        from ..mrs_qgis_plugin.synthetic_scene import CLASSES
+
         for name, (file_name, layer_name) in DEMO_SCENE_LAYERS.items():
             path = os.path.join(os.path.abspath(values["OUTPUT"]), file_name)
             if os.path.exists(path):

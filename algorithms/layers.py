@@ -141,7 +141,7 @@ def _encoding_set_in_qgis(layer: QgsVectorLayer) -> bool:
     if layer.storageType() != "ESRI Shapefile":
         return False
     declared = os.path.exists(os.path.splitext(layer.source().split("|")[0])[0] + ".cpg")
-    return not declared and layer.dataProvider().encoding().lower().replace("-", "") not in ("utf8", "system", "")
+    return not declared and layer.dataProvider().encoding().lower().replace("-", "") not in ("utf8", "")
 
 
 def qgis_operation(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, context: QgsProcessingContext) -> str:

@@ -54,9 +54,8 @@ def fill_values(pixels: np.ndarray) -> Dict[int, float]:
             continue
         levels, counts = np.unique(column[column <= FILL_CODE_LIMIT], return_counts=True)
         common = levels[counts >= max(FILL_SHARE * len(column), 2)]
-        far = [level for level in common if _far_below_the_rest(column, level)]
-        if far:
-            found[band] = float(far[0])
+        if len(common) and _far_below_the_rest(column, common[0]):  # a fill code is the lowest of them
+            found[band] = float(common[0])
     return found
 
 

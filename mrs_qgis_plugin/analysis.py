@@ -128,7 +128,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
         read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
-        labelled = reference.read(grid, replace(hooks.sub(0.0, 0.5), warn=read_warnings.append))
+        labelled = reference.read(grid, replace(hooks.sub(0.0, 0.5), warn=lambda text: (
+            read_warnings.append(text), hooks.warning(text))))
         # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
         mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)
@@ -162,10 +163,10 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
     uncovered = _unmapped_warning(_unmapped_by_class(labelled, classed), figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
-    report["warnings"] = [*read_warnings,
-                          *(warning for warning in (matched, beyond, uncovered, trained_on, disjoint) if warning)]
-    for warning in report["warnings"]:
+    found = [warning for warning in (matched, beyond, uncovered, trained_on, disjoint) if warning]
+    for warning in found:
         hooks.warning(warning)
+    report["warnings"] = [*read_warnings, *found]
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
     for key, path in paths.items():

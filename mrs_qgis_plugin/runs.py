@@ -83,11 +83,14 @@ def torch_state_kept() -> Iterator[None]:
     import torch
 
     threads, state = torch.get_num_threads(), torch.random.get_rng_state()
+    gpus = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
     try:
         yield
     finally:
         torch.set_num_threads(threads)
         torch.random.set_rng_state(state)
+        if gpus is not None:  # training seeds every GPU's generator too
+            torch.cuda.set_rng_state_all(gpus)
 
 
 def choose_device(name: str, hooks: Hooks) -> Any:

@@ -521,6 +521,30 @@ def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
     assert [item["name"] for item in metadata["classes"]] == names
 
 
+def test_an_output_over_a_layer_read_through_a_copy_is_refused_as_over_its_file(bad, tmp_path):
+    """A layer with unsaved edits goes to the engine as a copy, so an OUTPUT written over its own
+    file was no longer found to be an input: the suggestions replaced the mask (helpers' review of
+    2026-12-04)."""
+    x0, y0 = ORIGIN
+    mask = write_vector(tmp_path / "area.gpkg", [(f"POLYGON (({x0} {y0}, {x0 + 40} {y0}, {x0 + 40} {y0 - 40}, "
+                                                   f"{x0} {y0 - 40}, {x0} {y0}))", {"name": "a"})],
+                        {"name": ogr.OFTString}, layer="area")
+    layer = QgsVectorLayer(f"{mask}|layername=area", "area", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        assert layer.startEditing() and layer.changeAttributeValue(next(layer.getFeatures()).id(), 1, "edited")
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:suggest", {"MODEL": bad.classifier, **scene_layers(bad.scene), "MASK": layer.id(), "POINTS": 3,
+                                "OUTPUT": mask})
+    finally:
+        layer.rollBack()
+        QgsProject.instance().removeAllMapLayers()
+    assert str(refused.value).startswith(f"OUTPUT: {mask} is the input MASK ({mask}")
+    written = ogr.Open(mask)  # QGIS's editing touches the file's header; its layers and features are as they were
+    assert [written.GetLayer(i).GetName() for i in range(written.GetLayerCount())] == ["area"]
+    assert [feature.GetField("name") for feature in written.GetLayer(0)] == ["a"]
+
+
 def test_samples_reprojected_by_qgis_land_on_their_pixels_with_qgis_own_datum_shift(bad, tmp_path):
     """Samples reprojected into ED50 with QGIS, read back with GDAL's choice of datum shift, lay
     two pixels off (red team of 2026-12-04): QGIS reprojects them, as it draws them."""

@@ -515,8 +515,8 @@ def test_a_reference_s_named_class_0_under_another_nodata_is_warned_of_in_the_re
     run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
                          "OUTPUT_HTML": str(tmp_path / "r.html"), "OUTPUT_JSON": str(tmp_path / "r.json")}, feedback)
     warning = ("The label layer 'reference' names its value 0 'Crop' and declares 255 as its nodata value, but 0 "
-               f"means unlabelled here: its {np.count_nonzero(reference == 0)} pixels of value 0 are left out. If 0 is "
-               "a class, recode the classes from 1.")
+               f"means unlabelled here, so its pixels of value 0 ({np.count_nonzero(reference == 0)}) are left out. If "
+               "0 is a class, recode the classes from 1.")
     assert feedback.warnings == [warning]
     assert json.loads((tmp_path / "r.json").read_text())["warnings"] == [warning]
     write_raster(tmp_path / "unlabelled.tif", reference, nodata=255, category_names=["Unlabelled", "Water", "Trees"])

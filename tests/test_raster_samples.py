@@ -339,6 +339,40 @@ def test_samples_with_a_crs_on_a_raster_without_one_are_read_as_they_are_and_sai
                         "If they are not the raster's, give the raster its CRS."]
 
 
+def test_labelled_pixels_on_nodata_are_counted_by_class_name_classes_sharing_one_adding_up(tmp_path):
+    """Two classes named 'Water' kept only the second one's count (helpers' review of 2026-12-04),
+    and the accuracy warning undercounted the pixels the map leaves out."""
+    data = np.ones((3, HEIGHT, WIDTH), np.float32)
+    data[:, 0, :3] = -9999
+    hsi = write_raster(tmp_path / "hsi.tif", data, nodata=-9999)
+    labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
+    labels_array[0, :3] = [1, 2, 2]
+    labels_array[5, 5:7] = [1, 2]
+    path = write_raster(tmp_path / "labels.tif", labels_array, category_names=["", "Water", "Water"])
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        labels = labels_from_raster(scene, path, "labels")
+    assert (labels.nodata_pixels, labels.nodata_by_class) == (3, {"Water": 3})
+
+
+def test_a_warped_label_raster_s_class_0_warning_counts_its_own_zeros_only(tmp_path, scene):
+    """A warp writes 0 where the label raster has no value (its nodata, beyond its extent): those were
+    said to be class-0 pixels left out (helpers' review of 2026-12-04)."""
+    coarse = np.full((4, 5), 255, np.uint8)
+    coarse[0, 1], coarse[1, 0] = 1, 2
+    path = write_raster(tmp_path / "labels.tif", coarse, (ORIGIN_X - 1, 3.0, 0.0, ORIGIN_Y + 1, 0.0, -3.0),
+                        nodata=255, category_names=["Other", "Crop", "Water"])
+    warnings = []
+    labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
+    assert warnings == []
+    coarse[3, 4] = 0
+    path = write_raster(tmp_path / "zero.tif", coarse, (ORIGIN_X - 1, 3.0, 0.0, ORIGIN_Y + 1, 0.0, -3.0),
+                        nodata=255, category_names=["Other", "Crop", "Water"])
+    labels_from_raster(scene, path, "zero", Hooks(warn=warnings.append))
+    assert warnings == ["The label layer 'zero' names its value 0 'Other' and declares 255 as its nodata value, but 0 "
+                        "means unlabelled here, so its pixels of value 0 (1) are left out. If 0 is a class, recode "
+                        "the classes from 1."]
+
+
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[2, 3] = labels_array[2, 4] = 1

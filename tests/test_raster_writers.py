@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from osgeo import gdal
+from osgeo import gdal, ogr
 from rasters import write_raster
 from qgis.core import QgsRasterLayer
 
@@ -227,7 +227,11 @@ def test_a_map_beside_another_geotiff_of_its_name_is_refused_as_both_would_share
             f"OUTPUT: {tmp_path / name} would share its style file {qml_path(str(tmp_path / name))} with "
             f"{tmp_path / other}, which QGIS styles with it too; choose another name, or delete that file first.")
     (tmp_path / "map.txt").write_text("notes")  # not a raster
-    claim_outputs({"OUTPUT": str(tmp_path / "map.tif"), "OTHER": str(tmp_path / "map2.tiff")}, {})
+    points = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "site.gpkg"))
+    points.CreateLayer("points", None, ogr.wkbPoint)
+    points = None  # a GeoPackage of points is no raster (taken for one by its name and first bytes)
+    claim_outputs({"OUTPUT": str(tmp_path / "map.tif"), "OTHER": str(tmp_path / "map2.tiff"),
+                   "SITE": str(tmp_path / "site.tif")}, {})
 
 
 def test_output_path_checks_name_the_parameter(tmp_path):

@@ -59,7 +59,7 @@ def _say_zero_class(band: gdal.Band, zeros: int, layer_name: str, hooks: Hooks) 
     if zeros and name and nodata != 0 and not UNLABELLED.search(name):
         declared = f"declares {nodata:g} as its nodata value" if nodata is not None else "declares no nodata value"
         hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and {declared}, but 0 means "
-                      f"unlabelled here: its {zeros} pixels of value 0 are left out. If 0 is a class, recode the "
+                      f"unlabelled here, so its pixels of value 0 ({zeros}) are left out. If 0 is a class, recode the "
                       "classes from 1.")
 
 
@@ -164,6 +164,10 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             "raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)
+    if aligned is not dataset:  # a warp writes 0 where the raster has none (its nodata, beyond it)
+        zeros = sum(int(np.count_nonzero(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'",
+                                                        *tile) == 0))
+                    for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), tile_size))
     _say_zero_class(original, zeros, layer_name, hooks)
     outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)
     if outside:

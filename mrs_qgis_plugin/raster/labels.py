@@ -140,8 +140,10 @@ def labelled_pixels(
         hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in {scene.layer_names}; "
                   "they are left out.")
     dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
-    nodata_by_class = {names.get(value) or str(value): count
-                       for value, count in zip(dropped.tolist(), dropped_counts.tolist())}
+    nodata_by_class: dict[str, int] = {}
+    for value, count in zip(dropped.tolist(), dropped_counts.tolist()):  # classes may share a name
+        name = names.get(value) or str(value)
+        nodata_by_class[name] = nodata_by_class.get(name, 0) + count
     rows, cols, values = rows[valid], cols[valid], values[valid]
     present, counts = np.unique(values, return_counts=True)
     present = present.tolist()

@@ -12,7 +12,6 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
 from ...model_core.paths import check_decodable
-from .gdal_io import gdal_quiet
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
@@ -80,11 +79,17 @@ def _refuse_shared_style(path: str, param: str) -> None:
 
 
 def _is_raster(path: str) -> bool:
-    """Whether GDAL takes the file for a raster (by its name and first bytes; nothing is written)."""
+    """Whether GDAL opens the file as a raster (nothing is written): identifying it by its name and
+    first bytes took a GeoPackage of points for one (helpers' review of 2026-12-04)."""
     from osgeo import gdal
 
-    with gdal_quiet():
-        return gdal.IdentifyDriverEx(path, gdal.OF_RASTER) is not None
+    from .gdal_io import gdal_pam, gdal_quiet  # GDAL is imported at run time only (the provider loads this module)
+
+    with gdal_quiet(), gdal_pam("NO"):
+        try:
+            return gdal.OpenEx(path, gdal.OF_RASTER) is not None
+        except RuntimeError:
+            return False
 
 
 def files_written(path: str) -> List[str]:
