@@ -172,6 +172,7 @@ def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem
     transformations, those QGIS draws the layer with (GDAL may choose another datum shift: samples in
     ED50 landed two pixels off, red team of 2026-12-04). Returns the file's path."""
     from ..model_core.errors import Canceled, InputError
+    from ..model_core.names import plural
 
     own = source.sourceCrs()
     target = crs if crs.isValid() and own.isValid() else own
@@ -183,22 +184,29 @@ def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem
     options.layerOptions = [f"FID={row}"]  # a GeoPackage's own 'fid' field is kept as a field (new features have none)
     writer = QgsVectorFileWriter.create(path, source.fields(), source.wkbType(), target, context.transformContext(),
                                         options)
-    request = QgsFeatureRequest()
-    failed = []
-    if target != own:
-        if feedback is not None:
-            feedback.pushInfo(f"'{shown}' is reprojected from {_label(own)} to {_label(target)}.")
-        request.setDestinationCrs(target, context.transformContext())
-        request.setTransformErrorCallback(failed.append)
-    for feature in source.getFeatures(request, QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks):
+    transform = QgsCoordinateTransform(own, target, context.transformContext()) if target != own else None
+    if transform is not None and feedback is not None:
+        feedback.pushInfo(f"'{shown}' is reprojected from {_label(own)} to {_label(target)}.")
+    failed = 0
+    for feature in source.getFeatures(QgsFeatureRequest(), QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks):
         if feedback is not None and feedback.isCanceled():
             raise Canceled()
+        if transform is not None and feature.hasGeometry():
+            geometry = feature.geometry()
+            try:
+                moved = geometry.transform(transform) == 0
+            except QgsCsException:
+                moved = False
+            if not moved:  # a request's own reprojection gave such features no geometry, said as such
+                failed += 1
+                continue
+            feature.setGeometry(geometry)
         if not writer.addFeature(feature):
             raise InputError(f"'{shown}' could not be copied for reading ({writer.errorMessage()}).")
     if writer.hasError() != QgsVectorFileWriter.NoError:
         raise InputError(f"'{shown}' could not be copied for reading ({writer.errorMessage()}).")
     del writer
     if failed and feedback is not None:
-        feedback.pushInfo(f"{len(failed)} features of '{shown}' could not be reprojected into "
-                          f"{_label(target)}; they are left out.")
+        feedback.pushInfo(f"{plural(failed, 'feature')} of '{shown}' could not be reprojected into {_label(target)}; "
+                          f"{'it is' if failed == 1 else 'they are'} left out.")
     return path

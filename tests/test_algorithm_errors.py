@@ -488,6 +488,27 @@ def test_samples_are_read_as_qgis_shows_them_with_unsaved_edits_and_added_fields
         QgsProject.instance().removeAllMapLayers()
 
 
+def test_an_edited_feature_qgis_cannot_reproject_is_said_as_such(bad, tmp_path):
+    """A feature added at longitude 200, latitude 95 was said to have no geometry (helpers' review of
+    2026-12-04): QGIS's own reprojection of a request leaves it without one."""
+    layer = QgsVectorLayer(bad.geographic, "geographic", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    feedback = RecordingFeedback()
+    try:
+        assert layer.startEditing()
+        beyond = QgsFeature(layer.fields())
+        beyond.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(200, 95)))
+        beyond["class_id"] = 1
+        assert layer.addFeature(beyond)
+        run("mrs:finetune", points_finetune(bad, tmp_path, layer.id()), feedback)
+    finally:
+        layer.rollBack()
+        QgsProject.instance().removeAllMapLayers()
+    assert "1 feature of 'geographic' could not be reprojected into EPSG:32632; it is left out." in feedback.infos
+    assert labelled_pixel_count(feedback) == "'geographic': 56 labelled pixels in 7 classes."
+    assert not any("have no geometry" in line for line in feedback.infos)
+
+
 def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
     """A Windows-1251 shapefile without a .cpg, whose encoding the analyst chose in the layer's
     properties, trained 'Âîäà' where QGIS showed 'Вода' (helpers' review of 2026-12-04)."""
