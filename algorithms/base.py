@@ -296,7 +296,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
         self.copied: Dict[str, list] = {}
         values = {p.name: self.value(p, parameters, context, feedback) for p in self.JOB.parameters}
-        outputs = {p.name: values[p.name] for p in self.JOB.parameters if p.kind in spec.DESTINATIONS and values[p.name]}
+        outputs = {p.name: values[p.name] for p in self.JOB.parameters
+                   if p.kind in spec.DESTINATIONS and values[p.name]}
         if self.copied and outputs:  # the engine sees the copies: the layers' own files are checked here
             claim_outputs(outputs, self.copied)
         results = run(self.JOB.name, values, hooks)
