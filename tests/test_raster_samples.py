@@ -373,6 +373,20 @@ def test_a_warped_label_raster_s_class_0_warning_counts_its_own_zeros_only(tmp_p
                         "the classes from 1."]
 
 
+def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_them(tmp_path):
+    """'are nodata in 'hsi', 'lidar'' read as nodata in both, where one layer's nodata drops a pixel
+    (helpers' review of 2026-12-04)."""
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, HEIGHT, WIDTH), np.float32))
+    lidar_values = np.ones((HEIGHT, WIDTH), np.float32)
+    lidar_values[1, 2] = -9999
+    lidar = write_raster(tmp_path / "lidar.tif", lidar_values, nodata=-9999)
+    path = _points(tmp_path, [((1, 2), {"class": 2}), ((4, 9), {"class": 1})])
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(lidar, "lidar")]) as scene:
+        labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert "1 sample pixels of 'points' are nodata in at least one of 'hsi', 'lidar'; they are left out." in lines
+
+
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[2, 3] = labels_array[2, 4] = 1

@@ -137,7 +137,8 @@ def labelled_pixels(
             "or place the samples on pixels with data."
         )
     if not valid.all():
-        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in {scene.layer_names}; "
+        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in "
+                  f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}; "
                   "they are left out.")
     dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
     nodata_by_class: dict[str, int] = {}
