@@ -86,7 +86,7 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
     return RasterInput(layer.source(), layer.name())
 
 
-def _values(ranges: Any) -> str:
+def _ranges_text(ranges: Any) -> str:
     return ", ".join(f"{item.min():g}" if item.min() == item.max() else f"{item.min():g} to {item.max():g}"
                      for item in ranges)
 
@@ -107,7 +107,7 @@ def _shown_otherwise(layer: QgsRasterLayer) -> Optional[str]:
                 "> Assign Projection) and choose that.")
     for band in range(1, layer.bandCount() + 1):
         if provider.userNoDataValues(band):
-            return (f"has no-data values set in QGIS (band {band}: {_values(provider.userNoDataValues(band))}) that "
+            return (f"has no-data values set in QGIS (band {band}: {_ranges_text(provider.userNoDataValues(band))}) that "
                     "its file does not hold, and the algorithms read the file. Write them into a copy of the file "
                     "(Raster > Conversion > Translate, 'Assign a specified nodata value to output bands') and choose "
                     "that, or clear them in the layer's properties (Transparency).")
@@ -124,7 +124,7 @@ def _label(crs: QgsCoordinateReferenceSystem) -> str:
 
 def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     """Whether QGIS shows a vector layer otherwise than its file holds it: unsaved edits, fields
-    QGIS adds (expressions, joins) or a CRS set in QGIS. Processing hands such a layer over as its
+    QGIS adds (expressions, joins), a CRS or a shapefile's encoding set in QGIS. Processing hands such a layer over as its
     file (red team of 2026-12-04: classes changed in the edit buffer, and the samples a user had
     just added, did not train)."""
     if layer is None:

@@ -1,6 +1,7 @@
 """Labelled pixels from a label raster (0 or nodata = unlabelled), with its category names and colours."""
 
 import re
+from typing import Callable
 
 import numpy as np
 from osgeo import gdal, osr
@@ -50,13 +51,17 @@ UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not
 """Words of a name that calls value 0 what 0 is here: no class ('Landfill' is a class)."""
 
 
-def _say_zero_class(band: gdal.Band, zeros: int, layer_name: str, hooks: Hooks) -> None:
+def _say_zero_class(band: gdal.Band, zeros: Callable[[], int], layer_name: str, hooks: Hooks) -> None:
     """Warns when a label raster names its value 0 as a class, with another nodata value or none,
     while 0 counts as unlabelled here: a class 0 was left out of training and of the accuracy
-    figures without a word (red team of 2026-12-04)."""
+    figures without a word (red team of 2026-12-04). `zeros` counts the pixels of value 0, asked
+    only when the names call for it."""
     name = _raster_class_names(band).get(0, "")
     nodata = band.GetNoDataValue()
-    if zeros and name and nodata != 0 and not UNLABELLED.search(name):
+    if not name or nodata == 0 or UNLABELLED.search(name):
+        return
+    zeros = zeros()
+    if zeros:
         declared = f"declares {nodata:g} as its nodata value" if nodata is not None else "declares no nodata value"
         hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and {declared}, but 0 means "
                       f"unlabelled here, so its pixels of value 0 ({zeros}) are left out. If 0 is a class, recode the "
@@ -140,11 +145,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     band = aligned.GetRasterBand(1)
     hiding = hiding_bands(dataset, [1]) if aligned is dataset else []
     rows, cols, values = [], [], []
-    zeros = 0
+    zeros = 0  # on the grid's tiles, when they are the raster's own pixels
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
         block, labelled = _labelled_tile(band, tile, layer_name, hiding)
-        zeros += int(np.count_nonzero(block == 0))
+        zeros += int(np.count_nonzero(block == 0)) if aligned is dataset else 0
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
@@ -164,11 +169,16 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             "raster with class values from 1."
         )
     original = dataset.GetRasterBand(1)
-    if aligned is not dataset:  # a warp writes 0 where the raster has none (its nodata, beyond it)
-        zeros = sum(int(np.count_nonzero(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'",
-                                                        *tile) == 0))
-                    for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), tile_size))
-    _say_zero_class(original, zeros, layer_name, hooks)
+
+    def own_zeros() -> int:
+        """The raster's own pixels of value 0: a warp writes 0 where it has no value (its nodata, beyond it)."""
+        if aligned is dataset:
+            return zeros
+        return sum(int(np.count_nonzero(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'",
+                                                       *tile) == 0))
+                   for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), tile_size))
+
+    _say_zero_class(original, own_zeros, layer_name, hooks)
     outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
