@@ -133,22 +133,26 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
         # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
         mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)
+    predicted = mapped[:, 0].astype(np.int64)
+    del mapped
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
         map_classes = {}
-    predicted = mapped[:, 0].astype(np.int64)
     taken = set(map_classes) | {info.value for info in labelled.classes} | set(np.unique(predicted).tolist())
     matching, matched = _matching(labelled, reference.name, map_classes, map_name, taken, hooks)
     reference_names = {matching[info.value]: info.name for info in labelled.classes}
-    truth = np.array([matching[value] for value in labelled.values.tolist()], dtype=np.int64)
+    known = np.array(sorted(matching), dtype=np.int64)
+    truth = np.array([matching[value] for value in known.tolist()], dtype=np.int64)[
+        np.searchsorted(known, labelled.values)]
     # 0 is no data in a class map, declared as its nodata value or not.
     classed = predicted != CLASS_NODATA
     unmapped = labelled.nodata_pixels + int(np.count_nonzero(~classed))
     if not classed.any():
         raise InputError(f"INPUT: '{map_name}' gives no class (only 0, no data) at the pixels of the reference "
                          f"'{reference.name}'. Choose the map of the area the reference covers.")
-    truth, predicted = truth[classed], predicted[classed]
+    if not classed.all():
+        truth, predicted = truth[classed], predicted[classed]
     values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
     unnamed = {CLASS_NODATA: "No data"}
     names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))

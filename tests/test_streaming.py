@@ -14,7 +14,8 @@ from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
 from mrs.model_core.preprocessing import Normalizer
 from mrs.model_core.training import MaskingSettings, TrainSettings, pretrain
-from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin import analysis, jobs
+from mrs.mrs_qgis_plugin.raster import TILE_SIZE
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
@@ -132,3 +133,46 @@ def test_a_training_holds_its_output_so_that_a_second_run_on_it_is_refused(tmp_p
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         ["hsi.tif", "aux.tif", "model.safetensors"] + (["labels.tif"] if job == "finetune" else []))
     claim_outputs({"OUTPUT": output}, {})  # the run has ended: the output is free again
+
+
+def traced_peak(work) -> int:
+    """Bytes of the largest Python and numpy allocation footprint while `work()` runs."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_accuracy_assessment_holds_a_few_arrays_of_the_reference_pixels(tmp_path):
+    """A reference of millions of labelled pixels is read whole; it held about 140 bytes per pixel
+    (1.3 GB of resident memory for 9 megapixels: the pixel positions twice, a sort of them with
+    their classes, a Python list of every class): now under 80."""
+    rng = np.random.default_rng(0)
+    truth = rng.integers(1, 8, (1, 600, 600)).astype(np.uint8)
+    mapped = np.where(rng.random(truth.shape) < 0.1, 1, truth).astype(np.uint8)
+    reference = write_raster(tmp_path / "reference.tif", truth, nodata=0)
+    class_map = write_raster(tmp_path / "map.tif", mapped, nodata=0)
+    figures = {}
+    peak = traced_peak(lambda: figures.update(analysis.accuracy_job(
+        class_map, "map", jobs.LabelSource("reference", raster_path=reference), out_json=str(tmp_path / "a.json"))))
+    assert figures["overall_accuracy"] == pytest.approx(np.mean(mapped == truth))
+    assert peak / truth.size < 80, f"{peak / truth.size:.0f} bytes per reference pixel"
+
+
+def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel(tmp_path):
+    """Which labelled pixels hold data was found by reading every band of every one of them into
+    one array: 240 bytes per pixel on 60 bands. Now the peak is one tile of the scene read (its
+    60 bands) and under 150 bytes per labelled pixel (about 90: the positions and classes as
+    read, sorted, and the result)."""
+    size, bands = 400, 60
+    layers = scene_layers(tmp_path, size, n_hsi=bands - 1)
+    labels = write_raster(tmp_path / "labels.tif",
+                          np.random.default_rng(1).integers(1, 5, (1, size, size)).astype(np.uint8))
+    with layers.open(Hooks()) as scene:
+        found = []
+        peak = traced_peak(lambda: found.append(jobs.LabelSource("labels", raster_path=labels).read(scene, Hooks())))
+    assert len(found[0].values) == size * size
+    one_tile = 1.3 * bands * TILE_SIZE ** 2 * 4
+    assert (peak - one_tile) / size ** 2 < 150, f"{(peak - one_tile) / size ** 2:.0f} bytes per labelled pixel"

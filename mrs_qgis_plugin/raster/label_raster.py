@@ -144,7 +144,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
     hiding = hiding_bands(dataset, [1]) if aligned is dataset else []
-    rows, cols, values = [], [], []
+    keys, values = [], []  # row * width + column, class
     zeros = 0  # on the grid's tiles, when they are the raster's own pixels
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
@@ -159,8 +159,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         if len(found) and float(found.max()) > MAX_CLASS_VALUE:  # numpy 2 casts the limit to float16 otherwise
             raise InputError(too_large_message(f"The label layer '{layer_name}'", found.max()))
         local_rows, local_cols = np.nonzero(labelled)
-        rows.append(local_rows + tile.row)
-        cols.append(local_cols + tile.col)
+        keys.append((local_rows + tile.row) * scene.width + (local_cols + tile.col))
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
         raise InputError(
@@ -182,11 +181,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     outside = 0 if aligned is dataset else _outside(dataset, scene, layer_name, hooks, tile_size)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
+    keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)
     return labelled_pixels(
         scene,
-        np.concatenate(rows).astype(np.int64),
-        np.concatenate(cols).astype(np.int64),
-        np.concatenate(values),
+        keys,
+        values,
         _raster_class_names(original),
         _raster_class_colors(original),
         layer_name,

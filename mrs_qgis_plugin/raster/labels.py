@@ -101,8 +101,7 @@ def _say_shared(given: dict[int, str], what: str, consequence: str, layer_name: 
 
 def labelled_pixels(
     scene: Scene,
-    rows: np.ndarray,
-    cols: np.ndarray,
+    keys: np.ndarray,
     values: np.ndarray,
     names: dict[int, str],
     colors: dict[int, str],
@@ -112,27 +111,34 @@ def labelled_pixels(
     named_by_text: bool = False,
     outside: tuple[int, str] = (0, "pixels"),
 ) -> LabelledPixels:
-    """Merges duplicate pixels, drops invalid ones, checks the classes and names them;
-    `outside` counts the samples the reader left out outside the grid, and says of what."""
-    keys = rows * scene.width + cols
-    order = np.lexsort((values, keys))
+    """Merges duplicate pixels, drops invalid ones, checks the classes and names them. `keys` are
+    the samples' pixels as row * width + column (int64), `values` their classes; `outside` counts
+    the samples the reader left out outside the grid, and says of what. Memory: a few arrays of the
+    samples' length at a time (a reference of millions of pixels is read whole)."""
+    order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
-    starts = np.flatnonzero(np.diff(keys, prepend=-1))
-    agree = np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
-    if not agree.all():
-        hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; they are left out.")
-    keys, values = keys[starts[agree]], values[starts[agree]]
-    if len(keys) == 0:
-        raise InputError(
-            f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
-            f"{len(agree)} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than one "
-            "class), so no sample is left. Place samples of different classes on different pixels."
-        )
-    rows, cols = keys // scene.width, keys % scene.width
+    del order
+    repeated = keys[1:] == keys[:-1]
+    if repeated.any():
+        starts = np.flatnonzero(np.concatenate([[True], ~repeated]))
+        agree = np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+        if not agree.all():
+            hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; "
+                      "they are left out.")
+        keys, values = keys[starts[agree]], values[starts[agree]]
+        if len(keys) == 0:
+            raise InputError(
+                f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
+                f"{len(agree)} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than "
+                "one class), so no sample is left. Place samples of different classes on different pixels."
+            )
+    del repeated
+    rows, cols = np.divmod(keys, scene.width)
+    del keys
     valid = valid_at(scene, rows, cols, hooks, tile_size)
     if not valid.any():
         raise InputError(
-            f"All {len(keys)} sample pixels of '{layer_name}' are nodata in "
+            f"All {len(valid)} sample pixels of '{layer_name}' are nodata in "
             f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}. Check the nodata values of the rasters, "
             "or place the samples on pixels with data."
         )
@@ -145,7 +151,8 @@ def labelled_pixels(
     for value, count in zip(dropped.tolist(), dropped_counts.tolist()):  # classes may share a name
         name = names.get(value) or str(value)
         nodata_by_class[name] = nodata_by_class.get(name, 0) + count
-    rows, cols, values = rows[valid], cols[valid], values[valid]
+    if not valid.all():
+        rows, cols, values = rows[valid], cols[valid], values[valid]
     present, counts = np.unique(values, return_counts=True)
     present = present.tolist()
     class_names = [names.get(value) or str(value) for value in present]

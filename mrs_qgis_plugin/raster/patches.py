@@ -21,11 +21,15 @@ def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: i
     if len(rows) and (rows.min() < 0 or cols.min() < 0 or rows.max() >= scene.height or cols.max() >= scene.width):
         raise ValueError("positions outside the grid")
     tiles_across = -(-scene.width // tile_size)
-    keys = (rows // tile_size) * tiles_across + cols // tile_size
+    keys = rows // tile_size
+    keys *= tiles_across
+    keys += cols // tile_size
     order = np.argsort(keys, kind="stable")
-    starts = np.flatnonzero(np.diff(keys[order], prepend=-1))
+    keys = keys[order]
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    del keys
     groups = []
-    for indices in np.split(order, starts[1:]) if len(order) else []:
+    for indices in np.split(order, starts) if len(order) else []:
         row0, col0 = rows[indices].min(), cols[indices].min()
         window = Window(int(col0), int(row0), int(cols[indices].max() - col0 + 1), int(rows[indices].max() - row0 + 1))
         groups.append((window, indices))
@@ -63,8 +67,12 @@ def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, ti
 
 
 def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> np.ndarray:
-    """Whether each position is a valid pixel of the scene (bool, input order)."""
-    return pixels_at(scene, rows, cols, hooks, tile_size)[1]
+    """Whether each position is a valid pixel of the scene (bool, input order); unlike `pixels_at`,
+    without holding the positions' values (a label raster of millions of pixels on 60 bands)."""
+    valid = np.zeros(len(rows), bool)
+    for indices, local_rows, local_cols, _tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size):
+        valid[indices] = tile_valid[local_rows, local_cols]
+    return valid
 
 
 def check_patch_size(scene: Scene, patch: int, parameter: str = "patch size") -> None:

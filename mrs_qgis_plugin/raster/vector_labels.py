@@ -538,8 +538,7 @@ def labels_from_vector(
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     return labelled_pixels(
         scene,
-        np.concatenate(found.rows),
-        np.concatenate(found.cols),
+        np.concatenate(found.rows).astype(np.int64) * scene.width + np.concatenate(found.cols),
         feature_values[np.concatenate(found.owners)],
         class_names,
         {ids[item]: color for item, color in found.colors.items() if color},
