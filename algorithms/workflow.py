@@ -130,8 +130,16 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return given
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
-        """Runs the steps, each output not given going to `_given`'s file."""
-        return super().processAlgorithm(self._given(parameters, feedback), context, feedback)
+        """Runs the steps, each output not given going to `_given`'s file; the layers loaded at
+        the end are named as the workflow's outputs are described ('Land-cover map'), not by their
+        names in the model ('LANDCOVER'), as the single algorithms' layers are."""
+        results = super().processAlgorithm(self._given(parameters, feedback), context, feedback)
+        described = {definition.name().split(":", 1)[-1]: definition.description()
+                     for definition in self.destinationParameterDefinitions()}
+        for layer in context.layersToLoadOnCompletion():
+            details = context.layerToLoadOnCompletionDetails(layer)
+            details.name = described.get(details.name, details.name)
+        return results
 
     def name(self) -> str:
         return "workflow"

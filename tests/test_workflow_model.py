@@ -115,7 +115,7 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     project = QgsProject.instance()
     project.removeAllMapLayers()
     feedback = RecordingFeedback()
-    results = run_and_load(workflow, dict(parameters), feedback)
+    results = run_and_load("mrs:workflow", dict(parameters), feedback)  # as the Toolbox runs it
     loaded = {
         layer.name(): [(int(c.value), c.label) for c in layer.renderer().classes()]
         for layer in project.mapLayers().values()
@@ -132,7 +132,8 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert results["CHILD_RESULTS"]["accuracy"]["OVERALL_ACCURACY"] == pytest.approx(expected)
     assert np.sum(figures["confusion_matrix"]) == np.count_nonzero(read_raster(scene.test).values)
     assert "Overall accuracy" in Path(parameters["accuracy:REPORT"]).read_text()
-    assert [name for _, name in loaded["LANDCOVER"]] == [item.name for item in CLASSES]
+    assert sorted(loaded) == ["Land-cover map"]  # as in the dialog and the Toolbox, not 'LANDCOVER'
+    assert [name for _, name in loaded["Land-cover map"]] == [item.name for item in CLASSES]
 
 
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
