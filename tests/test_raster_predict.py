@@ -136,16 +136,48 @@ def test_tiled_prediction_equals_the_prediction_in_one_piece(scene, out, tile_si
 
 
 def test_invalid_pixels_are_nodata_whatever_the_predictor_says(scene, out, tmp_path):
-    def always_first_class(tile, valid, hooks):
-        shape = (tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO)
-        return np.zeros(shape, dtype=np.int64), np.full(shape, 0.75, dtype=np.float32)
-
     predict_scene(scene, always_first_class, HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 6)
 
     valid = read_raster(tmp_path / "in" / "hsi-0.tif").values != NODATA
     assert 0 < (~valid).sum() < valid.sum()
     np.testing.assert_array_equal(read_raster(out / "map.tif").values, np.where(valid, 2, 0))
     np.testing.assert_array_equal(read_raster(out / "conf.tif").values, np.where(valid, 0.75, CONFIDENCE_NODATA))
+
+
+def always_first_class(tile, valid, hooks):
+    shape = (tile.shape[1] - 2 * HALO, tile.shape[2] - 2 * HALO)
+    return np.zeros(shape, dtype=np.int64), np.full(shape, 0.75, dtype=np.float32)
+
+
+@pytest.mark.parametrize("tile_size", [4, 64])
+def test_the_log_says_which_layer_leaves_the_map_s_nodata(tmp_path, out, tile_size):
+    """'N no data' did not say which input had left them: here the hyperspectral layer's scattered
+    nodata and an auxiliary layer's block of 12 pixels (6 of them nodata in both), counted once
+    each whatever the tiles and their halos."""
+    (tmp_path / "in").mkdir()
+    make_scene(tmp_path / "in").close()
+    hsi = str(tmp_path / "in" / "hsi-0.tif")
+    hsi_valid = read_raster(hsi).values != NODATA
+    height = np.ones((1, HEIGHT, WIDTH), np.float32)
+    height[0, 8:11, 8:12] = -1
+    aux = str(tmp_path / "in" / "height.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(aux, WIDTH, HEIGHT, 1, gdal.GDT_Float32)
+    dataset.SetGeoTransform(GEOTRANSFORM)
+    dataset.SetProjection(gdal.Open(hsi).GetProjection())
+    dataset.GetRasterBand(1).SetNoDataValue(-1)
+    dataset.WriteArray(height[0])
+    dataset = None
+    lines = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "height")]) as scene:
+        summary = predict_scene(scene, always_first_class, HALO, CLASSES, str(out / "map.tif"), None, tile_size,
+                                Hooks(log=lines.append))
+    in_both = int(np.count_nonzero(~hsi_valid[8:11, 8:12]))
+    assert 0 < in_both < 12
+    nodata = int(np.count_nonzero(~hsi_valid)) + 12 - in_both
+    assert summary["nodata_pixels"] == nodata == np.count_nonzero(read_raster(out / "map.tif").values == 0)
+    assert summary["nodata_by_layer"] == {"hsi": int(np.count_nonzero(~hsi_valid)), "height": 12}
+    assert lines[-1] == (f"Wrote {out / 'map.tif'}: {WIDTH * HEIGHT - nodata} pixels classified, {nodata} no data: "
+                         f"nodata in 'hsi' at {np.count_nonzero(~hsi_valid)} pixels, in 'height' at 12.")
 
 
 def test_window_output_covers_the_window_with_its_georeference(scene, out):

@@ -289,12 +289,19 @@ class Scene:
         status, _percent = self._sources[0].coverage(window)
         return not (status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY and not status & gdal.GDAL_DATA_COVERAGE_STATUS_DATA)
 
+    @property
+    def layers(self) -> list[str]:
+        """The layers' names, hyperspectral first, in the order `read` counts their invalid pixels."""
+        return [self.hsi_name, *self.aux_names]
+
     def read(self, col: int, row: int, width: int, height: int, halo: int = 0,
-             dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
+             dtype: type = np.float32, invalid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Data (bands, h + 2 halo, w + 2 halo) of `dtype` and valid (h + 2 halo, w + 2 halo) bool.
 
         The halo is reflection-padded beyond the image border; invalid pixels hold 0. float64
         holds every 32-bit integer exactly (class values above 2**24 do not survive float32).
+        `invalid` (int64, one per layer of `layers`) gets each layer's invalid pixels of the
+        window itself (nodata, hidden by a mask, not finite), halo aside, added to it.
         """
         if width < 1 or height < 1 or col < 0 or row < 0 or col + width > self.width or row + height > self.height:
             raise ValueError(f"window {col, row, width, height} is not inside the {self.width} x {self.height} grid")
@@ -304,11 +311,17 @@ class Scene:
         data = np.empty((self.n_bands, window.height, window.width), dtype)
         valid = np.ones((window.height, window.width), bool)
         start = 0
-        for source in self._sources:
+        core = np.s_[row - row0:row - row0 + height, col - col0:col - col0 + width]
+        for number, source in enumerate(self._sources):
             stop = start + len(source.bands)
-            source.read(window, data[start:stop], valid)
+            own = np.ones_like(valid)
+            source.read(window, data[start:stop], own)
+            for band in data[start:stop]:
+                own &= np.isfinite(band)
+            if invalid is not None:
+                invalid[number] += own[core].size - np.count_nonzero(own[core])
+            valid &= own
             start = stop
-        valid &= np.isfinite(data).all(axis=0)
         data[:, ~valid] = 0.0
         pad = ((row0 - (row - halo), row + height + halo - row1), (col0 - (col - halo), col + width + halo - col1))
         if any(any(side) for side in pad):
