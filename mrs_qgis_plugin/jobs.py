@@ -22,7 +22,7 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
-from ..model_core.loading import check_bands, check_wavelengths, load_classifier, load_pretrained
+from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, plural
 from ..model_core.preprocessing import Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
@@ -300,6 +300,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
             check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED", hooks)
+            check_aux_bands(start.metadata, scene.band_names[scene.n_hsi:], scene.aux_names, pretrained, "PRETRAINED",
+                            hooks)
         config = start.config if start else preset_config(preset)
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
@@ -378,6 +380,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
     check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL", hooks)
+    check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(classifier.normalizer, scene, hooks)

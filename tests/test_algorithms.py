@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -329,6 +330,53 @@ def test_classify_warns_when_the_layer_gives_no_wavelengths_to_check_against_the
                       "hyperspectral layer 'bare' gives no wavelengths, so whether its bands are those, in the same "
                       "order, cannot be checked: make sure they are (or add the wavelengths to its metadata)."]
     assert not any("gives no wavelengths" in line for line in classified.log.warnings + classified.log.infos)
+
+
+def auxiliary_copy(source: str, path: Path, bands: list, names: Optional[list]) -> str:
+    """A copy of the auxiliary raster with its bands in the order `bands`, described as `names`
+    (None: left without descriptions)."""
+    original = gdal.Open(source)
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), original.RasterXSize, original.RasterYSize, len(bands),
+                                                   original.GetRasterBand(1).DataType)
+    dataset.SetGeoTransform(original.GetGeoTransform())
+    dataset.SetProjection(original.GetProjection())
+    for number, band in enumerate(bands, start=1):
+        dataset.GetRasterBand(number).WriteArray(original.GetRasterBand(band).ReadAsArray())
+        if original.GetRasterBand(band).GetNoDataValue() is not None:
+            dataset.GetRasterBand(number).SetNoDataValue(original.GetRasterBand(band).GetNoDataValue())
+        if names:
+            dataset.GetRasterBand(number).SetDescription(names[number - 1])
+    dataset = None
+    return str(path)
+
+
+@pytest.mark.parametrize("bands,names,expected", [
+    ([2, 1], "own", "in another order than"),
+    ([1, 2], ["VV sigma0 (dB)", "VH sigma0 (dB)"], "not"),
+    ([2, 1], None, None),
+    ([1, 2], ["  NDSM height above GROUND (m) ", "lidar return intensity (relative, 0-100)"], None),
+])
+def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_model_s(
+        mrs, scene, classifier, classified, tmp_path, bands, names, expected):
+    """Height and intensity swapped lie within the value checks' limits: the map fell from 85 to
+    30 % OA without a word (red team of 2026-12-04), and a SAR raster given for the LiDAR one too.
+    Bands without descriptions, or described alike but for case and spaces, are not compared."""
+    trained = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["band_names"][-2:]
+    given = [trained[band - 1] for band in bands] if names == "own" else names
+    aux = auxiliary_copy(str(scene.lidar), tmp_path / "aux.tif", bands, given)
+    feedback = RecordingFeedback()
+    run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "INPUT_AUX": [aux],
+                         "OUTPUT": str(tmp_path / "map.tif")}, feedback)
+    warned = [line for line in feedback.warnings if "auxiliary bands" in line]
+    if expected is None:
+        assert warned == []
+        return
+    listed = ", ".join(f"auxiliary band {number} is '{name}' where the model had '{had}'"
+                       for number, (name, had) in enumerate(zip(given, trained), start=1))
+    assert warned == [f"MODEL: the auxiliary bands are {expected} those '{classifier.path}' was trained on, by their "
+                      f"names ({listed}). Give auxiliary layers of the kinds it was trained on, with their bands in "
+                      "the same order; else the map will be wrong."]
+    assert not any("auxiliary bands" in line for line in classified.log.warnings)
 
 
 @pytest.mark.skipif(not cpu_supports_bf16(), reason="bf16 arithmetic needs a CPU with AVX-512 BF16 or AMX")
