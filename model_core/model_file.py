@@ -40,10 +40,12 @@ PRETRAINED, CLASSIFIER, CHECKPOINT = "pretrained", "classifier", "checkpoint"
 KINDS = (PRETRAINED, CLASSIFIER, CHECKPOINT)
 
 
+_KIND_NAMES = {PRETRAINED: "a pretraining model", CLASSIFIER: "a trained classifier", CHECKPOINT: "a training checkpoint"}
+
+
 def kind_label(kind: str, names: Names) -> str:
-    return {PRETRAINED: f"a pretraining model (made by {names.pretrain})",
-            CLASSIFIER: f"a trained classifier (made by {names.finetune})",
-            CHECKPOINT: "a training checkpoint"}[kind]
+    made_by = {PRETRAINED: f" (made by {names.pretrain})", CLASSIFIER: f" (made by {names.finetune})"}
+    return _KIND_NAMES[kind] + made_by.get(kind, "")
 
 
 def _kind_advice(kind: str, names: Names) -> str:
@@ -148,9 +150,25 @@ def _not_a_file(path: str) -> Optional[str]:
     return next((f"is {name}, not a file" for test, name in kinds if test(mode)), None)
 
 
+def _not_safetensors(path: str) -> Optional[str]:
+    """What a file is when its start is no safetensors header (an empty file, a text file such as
+    a Git LFS pointer or a web page saved under the model's name), or None: the library's own words
+    ('header too large') told an analyst nothing (red team of 2026-12-04)."""
+    with open(path, "rb") as handle:
+        start = handle.read(256)
+        size = handle.seek(0, os.SEEK_END)
+    if not start:
+        return "is empty (0 bytes)"
+    if start.startswith(b"version https://git-lfs"):
+        return "is a Git LFS pointer, not the model file itself (fetch it with 'git lfs pull')"
+    if len(start) >= _HEADER_START and _HEADER_START + struct.unpack("<Q", start[:_HEADER_START])[0] <= size:
+        return None
+    return "is a text file, not a model file" if all(byte >= 32 or byte in b"\t\n\r" for byte in start) else None
+
+
 def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     check_decodable(path, what, ModelFileError)
-    problem = _not_a_file(path)
+    problem = _not_a_file(path) or _not_safetensors(path)
     if problem:
         raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")
     try:
@@ -163,6 +181,23 @@ def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None
     return handle, _check_document(document, path, what, kinds, names)
+
+
+def refuse_replacing(path: str, kind: str, what: str, names: Names = Names()) -> None:
+    """Refuse to write a model file of `kind` over an existing file of another kind, or over a file
+    that is no model file: a classifier, or another program's weights, was replaced by a
+    pretraining model without a word (red team of 2026-12-04)."""
+    if not os.path.exists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
+        return
+    try:
+        found = _open_checked(path, what, KINDS, names)[1]["kind"]
+    except ModelFileError:
+        raise ModelFileError(f"{_describe(path, what)} exists and is not an MRS model file; writing "
+                             f"{_KIND_NAMES[kind]} there would destroy it. Choose another file name, or delete that "
+                             "file first.") from None
+    if found != kind:
+        raise ModelFileError(f"{_describe(path, what)} is {kind_label(found, names)}; writing {_KIND_NAMES[kind]} "
+                             "there would destroy it. Choose another file name, or delete that file first.")
 
 
 def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",

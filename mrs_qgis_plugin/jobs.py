@@ -212,6 +212,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                   {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
     claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {})
+    model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -286,6 +287,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     inputs = {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
     claim_checkpoint(output, inputs, {"PRETRAINED": pretrained})
+    model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
     settings.validate()
     with _held(output):
         return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,

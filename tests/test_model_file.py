@@ -102,11 +102,22 @@ def test_a_model_for_other_band_counts_is_refused_naming_both(classifier_file):
     assert "HSI 'hsi'" in message and "'dsm'" in message
 
 
-def test_a_file_that_is_not_a_model_is_refused(tmp_path):
+@pytest.mark.parametrize("content,said", [
+    (b"these are not tensors", "is a text file, not a model file"),
+    (b"<!DOCTYPE html>\n<html><body>Sign in to download</body></html>\n", "is a text file, not a model file"),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n",
+     "is a Git LFS pointer, not the model file itself \\(fetch it with 'git lfs pull'\\)"),
+    (b"", "is empty \\(0 bytes\\)"),
+])
+def test_a_file_that_is_not_a_model_is_said_to_be_what_it_is(tmp_path, content, said):
+    """The library's 'header too large' told an analyst nothing (red team of 2026-12-04)."""
     path = tmp_path / "notes.safetensors"
-    path.write_text("these are not tensors")
-    with pytest.raises(ModelFileError, match="not a readable MRS model file"):
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=f"^The model file: '{path}' {said}. Choose a model file"):
         load_classifier(str(path))
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path):
     plain = tmp_path / "plain.safetensors"
     save_file({"w": torch.zeros(2)}, str(plain))
     with pytest.raises(ModelFileError, match="a safetensors file but not an MRS model file"):
@@ -115,7 +126,7 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
         load_classifier(str(tmp_path / "missing.safetensors"))
 
 
-@pytest.mark.parametrize("keep", [0, 7, 100, -1])
+@pytest.mark.parametrize("keep", [7, 100, -1])
 def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep):
     data = open(classifier_file[0], "rb").read()
     cut = tmp_path / "cut.safetensors"
@@ -295,3 +306,31 @@ def test_the_header_length_prefix_cannot_make_the_reader_allocate_wildly(tmp_pat
     path.write_bytes(struct.pack("<Q", 2 ** 62) + b"{}")
     with pytest.raises(ModelFileError, match="truncated or damaged"):
         load_classifier(str(path))
+
+
+@pytest.mark.parametrize("kind,existing,said", [
+    (model_file.PRETRAINED, "classifier", "is a trained classifier \\(made by mrs:finetune\\); writing a pretraining model"),
+    (model_file.CLASSIFIER, "pretrained", "is a pretraining model \\(made by mrs:pretrain\\); writing a trained classifier"),
+    (model_file.CLASSIFIER, "text", "exists and is not an MRS model file; writing a trained classifier"),
+    (model_file.PRETRAINED, "foreign", "exists and is not an MRS model file; writing a pretraining model"),
+])
+def test_a_model_file_is_not_written_over_a_file_of_another_kind(classifier_file, pretrained_file, tmp_path, kind,
+                                                                 existing, said):
+    """A trained classifier, or another program's weights, was replaced by a pretraining model
+    without a word (red team of 2026-12-04)."""
+    names = Names(pretrain="mrs:pretrain", finetune="mrs:finetune")
+    paths = {"classifier": classifier_file[0], "pretrained": pretrained_file[0],
+             "text": str(tmp_path / "notes.safetensors"), "foreign": str(tmp_path / "foreign.safetensors")}
+    (tmp_path / "notes.safetensors").write_text("my notes")
+    save_file({"w": torch.zeros(2)}, paths["foreign"])
+    before = open(paths[existing], "rb").read()
+    with pytest.raises(ModelFileError, match=f"^OUTPUT: '{paths[existing]}' {said} there would destroy it. Choose "
+                                             "another file name, or delete that file first.$"):
+        model_file.refuse_replacing(paths[existing], kind, "OUTPUT", names)
+    assert open(paths[existing], "rb").read() == before
+
+
+def test_a_model_file_may_replace_one_of_its_kind_an_empty_file_or_nothing(classifier_file, tmp_path):
+    (tmp_path / "empty.safetensors").write_bytes(b"")
+    for path in (classifier_file[0], str(tmp_path / "empty.safetensors"), str(tmp_path / "new.safetensors")):
+        model_file.refuse_replacing(path, model_file.CLASSIFIER, "OUTPUT")
