@@ -58,30 +58,39 @@ class Hooks:
         )
 
 
+CANCELLING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""What `kill`, a batch scheduler or a container stop send, and what a closed terminal or a
+dropped ssh connection sends (which ended a run at once, leaving its temporary files)."""
+
+
 @contextlib.contextmanager
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
-    """Hooks that also report cancel once the process gets SIGTERM (what `kill`, a batch
-    scheduler or a container stop send), so the work stops as on Cancel: training writes
-    its checkpoint and no half-written output is published. A second SIGTERM ends the
-    process at once. Only the main thread receives signals; elsewhere (QGIS desktop runs
-    algorithms in a worker thread) `hooks` is yielded unchanged."""
+    """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
+    so the work stops as on Cancel: training writes its checkpoint and no half-written output is
+    published. A second such signal ends the process at once. A signal ignored when the work starts
+    (`nohup` ignores SIGHUP) stays ignored. Only the main thread receives signals; elsewhere (QGIS
+    desktop runs algorithms in a worker thread) `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield hooks
         return
     received = threading.Event()
 
-    def on_sigterm(_signal: int, _frame: object) -> None:
+    def on_signal(number: int, _frame: object) -> None:
         if received.is_set():
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
         received.set()
-        hooks.log("SIGTERM received: stopping as on Cancel (send it again to stop at once).")
+        hooks.log(f"{signal.Signals(number).name} received: stopping as on Cancel (send it again to stop at once).")
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    previous = {number: signal.getsignal(number) for number in CANCELLING_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, on_signal)
     try:
         yield dataclasses.replace(hooks, is_canceled=lambda: received.is_set() or hooks.is_canceled())
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def duration(seconds: float) -> str:

@@ -19,7 +19,6 @@ A checkpoint also holds the optimizer, the schedule position and the RNG state.
 
 import json
 import os
-import stat
 import struct
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, Dict, Mapping, Optional, Sequence, Tuple
@@ -29,7 +28,7 @@ from safetensors import SafetensorError, safe_open
 
 from . import __version__
 from .atomic import atomic_output
-from .paths import check_decodable
+from .paths import check_decodable, not_a_readable_file
 from .errors import ModelFileError
 from .names import Names
 
@@ -136,27 +135,16 @@ def _check_document(document: Any, path: str, what: str, kinds: Sequence[str], n
     return document
 
 
-def _not_a_file(path: str) -> Optional[str]:
-    """Why `path` is not a regular file one can read (a folder, a FIFO, which would block
-    the reader forever, a device...), or None when it is one."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return "does not exist"
-    except OSError as error:
-        return f"cannot be read ({error.strerror})"
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
-             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
-    return next((f"is {name}, not a file" for test, name in kinds if test(mode)), None)
-
-
 def _not_safetensors(path: str) -> Optional[str]:
     """What a file is when its start is no safetensors header (an empty file, a text file such as
     a Git LFS pointer or a web page saved under the model's name), or None: the library's own words
     ('header too large') told an analyst nothing (red team of 2026-12-04)."""
-    with open(path, "rb") as handle:
-        start = handle.read(256)
-        size = handle.seek(0, os.SEEK_END)
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(256)
+            size = handle.seek(0, os.SEEK_END)
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
     if not start:
         return "is empty (0 bytes)"
     if start.startswith(b"version https://git-lfs"):
@@ -168,7 +156,7 @@ def _not_safetensors(path: str) -> Optional[str]:
 
 def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     check_decodable(path, what, ModelFileError)
-    problem = _not_a_file(path) or _not_safetensors(path)
+    problem = not_a_readable_file(path) or _not_safetensors(path)
     if problem:
         raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")
     try:

@@ -1,6 +1,7 @@
 """File names the readers and writers cannot take."""
 
 import os
+import stat
 from typing import Optional, Type
 
 from .errors import InputError, MrsError
@@ -24,3 +25,23 @@ def check_decodable(path: str, what: str, error: Type[MrsError] = InputError) ->
     problem = undecodable_name(path, what)
     if problem:
         raise error(problem)
+
+
+def not_a_readable_file(path: str, folders: bool = False) -> Optional[str]:
+    """Why `path` cannot be read as a file ('does not exist', 'is a named pipe (FIFO), not a
+    file', 'cannot be read (permission denied)'...), or None. A pipe or a device would block a
+    reader forever, and one without permission ended in a traceback (red team of 2026-12-04).
+    `folders`: a folder is readable too (some raster and vector formats are folders)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    kinds = (((stat.S_ISDIR, "a folder"),) if not folders else ()) + (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"))
+    found = next((f"is {name}, not a file" for test, name in kinds if test(mode)), None)
+    if found:
+        return found
+    return None if os.access(path, os.R_OK) else "cannot be read (permission denied)"

@@ -9,7 +9,7 @@ subset=<condition> as QGIS writes them), and the run is the
 engine's `runs.run`, as in QGIS. Log lines and progress go to stderr, the
 results (NAME:<tab>value, as qgis_process prints them) to stdout. Exit codes:
 0 done, 1 refused input or failed run (one sentence on stderr), 2 a command
-line that names no job or an unknown parameter, 130 canceled (Ctrl-C, SIGTERM).
+line that names no job or an unknown parameter, 130 canceled (Ctrl-C, SIGTERM, SIGHUP).
 Imports numpy, GDAL's bindings, torch and safetensors only (and matplotlib for the
 heat map of redundancy), and torch only for a run.
 """

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from ..model_core.errors import InputError
+from ..model_core.paths import not_a_readable_file
 from ..model_core.loading import wavelength_difference
 from .raster.gdal_io import variables_problem
 from .raster.sources import RasterInput, Scene
@@ -49,6 +50,10 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     """The scenes the file lists; refuses, naming the line, one with another number of
     SAR/LiDAR rasters than INPUT_AUX (`aux_count`), and a file that lists none."""
     name = os.path.basename(path)
+    problem = not_a_readable_file(path)
+    if problem:
+        raise InputError(f"{PARAMETER}: '{path}' {problem}. Give a text file with one scene per line: the "
+                         "hyperspectral raster, then its SAR/LiDAR rasters.")
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))

@@ -204,6 +204,13 @@ def misnamed_inputs(chain, out) -> dict:
                             "below its maximum x and y."),
         "extent_crs_unknown": ("pretrain", {**layers, "EXTENT": "0,1,0,1 [EPSG:999999]"},
                                "EXTENT: the CRS 'EPSG:999999' is not known; write it as EPSG:code."),
+        "hsi_is_a_pipe": ("pretrain", {**layers, "INPUT_HSI": out.parent / "pipe.tif"},
+                          f"The hyperspectral layer 'pipe': {out.parent / 'pipe.tif'} is a named pipe (FIFO), not a "
+                          "file. Choose a layer saved as a file that can be read."),
+        "mask_is_a_pipe": ("pretrain", {**layers, "MASK": out.parent / "pipe.tif"},
+                           f"The vector layer 'pipe': {out.parent / 'pipe.tif'} is a named pipe (FIFO), not a file."),
+        "scene_list_is_a_pipe": ("pretrain", {**layers, "MORE_SCENES": out.parent / "pipe.tif"},
+                                 f"MORE_SCENES: '{out.parent / 'pipe.tif'}' is a named pipe (FIFO), not a file."),
         "aux_twice": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.lidar]},
                       f"INPUT_AUX: {scene.lidar} is given twice; each input must be a different layer."),
         "reference_is_the_map": ("accuracy", {"INPUT": maps / "map.tif", "REFERENCE_LABELS": maps / "map.tif",
@@ -214,14 +221,19 @@ def misnamed_inputs(chain, out) -> dict:
 
 
 @pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_crs_unknown",
-                                  "aux_twice", "reference_is_the_map"])
+                                  "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
+                                  "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
-    job, parameters, message = misnamed_inputs(chain, tmp_path)[case]
+    """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(tmp_path / "pipe.tif")
+    job, parameters, message = misnamed_inputs(chain, out)[case]
     done = mrs(no_qgis, job, *arguments(**parameters))
     assert done.returncode == 1
     assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
     assert "ERROR" not in done.stderr  # no GDAL or PROJ line beside the sentence
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
 
 
 class Clock:
@@ -290,7 +302,8 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
         extent_of("a,b", hsi)
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+                         ids=["SIGTERM", "SIGINT", "SIGHUP"])
 def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, chain, tmp_path, signal_number):
     output = tmp_path / "pretrained.safetensors"
     command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,

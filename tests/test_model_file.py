@@ -117,6 +117,14 @@ def test_a_file_that_is_not_a_model_is_said_to_be_what_it_is(tmp_path, content, 
         load_classifier(str(path))
 
 
+def test_a_model_file_one_may_not_read_is_said_to_be_so(classifier_file, monkeypatch):
+    """It ended in a traceback (red team of 2026-12-04). The tests run as root, who may read any
+    file, so the permission is denied by `os.access`."""
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(ModelFileError, match=r"^The model file: '.*' cannot be read \(permission denied\)\. Choose"):
+        load_classifier(classifier_file[0])
+
+
 def test_a_file_that_is_not_a_model_is_refused(tmp_path):
     plain = tmp_path / "plain.safetensors"
     save_file({"w": torch.zeros(2)}, str(plain))

@@ -8,7 +8,7 @@ from typing import Callable, Iterator, Optional
 from osgeo import gdal, ogr
 
 from ...model_core.errors import InputError
-from ...model_core.paths import undecodable_name
+from ...model_core.paths import not_a_readable_file, undecodable_name
 
 
 @contextmanager
@@ -127,7 +127,10 @@ def _variables_message(what: str, names: list[str]) -> str:
 
 def variables_problem(path: str, what: str) -> Optional[str]:
     """Why a file of several variables (a NetCDF or HDF file with one variable per band, which
-    QGIS opens as a mesh or not at all) is not a raster layer, or None when it is not one."""
+    QGIS opens as a mesh or not at all) is not a raster layer, or None when it is not one (or
+    cannot be opened: `open_raster` says why)."""
+    if missing_file_problem(path, what):
+        return None
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, path)
     names = _subdatasets(dataset) if dataset is not None and dataset.RasterCount == 0 else []
@@ -136,15 +139,19 @@ def variables_problem(path: str, what: str) -> Optional[str]:
 
 def missing_file_problem(path: str, what: str) -> Optional[str]:
     """Why a plain file path cannot be opened: a name that is not UTF-8 (`undecodable_name`), no
-    file there; or None (a file that exists, a GDAL virtual path, a driver prefix such as NETCDF:
-    or a connection string)."""
+    file there, a pipe or device (which GDAL would wait on forever), no permission to read it; or
+    None (a file that can be read, a GDAL virtual path, a driver prefix such as NETCDF: or a
+    connection string)."""
     undecodable = undecodable_name(path, what)
     if undecodable:
         return undecodable
     plain = not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
-    if not plain or os.path.exists(path):
+    problem = not_a_readable_file(path, folders=True) if plain else None
+    if problem is None:
         return None
-    return f"{what}: the file {path} does not exist. Check the path, or choose the layer again."
+    if problem == "does not exist":
+        return f"{what}: the file {path} does not exist. Check the path, or choose the layer again."
+    return f"{what}: {path} {problem}. Choose a layer saved as a file that can be read."
 
 
 def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
@@ -181,6 +188,9 @@ def _unknown_data_type(what: str, message: str) -> Optional[str]:
 
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
+    problem = missing_file_problem(path, what)
+    if problem:
+        raise InputError(problem)
     with gdal_pam("YES"):
         dataset, message = gdal_call(gdal.Open, path)
         if dataset is not None:
@@ -189,7 +199,7 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
             geotransform, message = gdal_call(dataset.GetGeoTransform)
             dataset = None if geotransform is None else dataset
     if dataset is None:
-        raise InputError(missing_file_problem(path, what) or _unknown_data_type(what, message)
+        raise InputError(_unknown_data_type(what, message)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):

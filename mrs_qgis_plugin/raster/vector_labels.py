@@ -49,6 +49,9 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
     path, parts = split_source(path)
     options = _source_options(parts, layer_name)
     layer = layer if layer is not None else options.get("layername")
+    problem = missing_file_problem(path, f"The vector layer '{layer_name}'")
+    if problem:
+        raise InputError(problem)
     with declared_encodings():
         dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None:
@@ -57,9 +60,8 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
         if raster is not None:
             raise InputError(f"'{layer_name}' ({path}) is a raster, not a vector layer. "
                              "Choose a layer of points or polygons here.")
-        raise InputError(missing_file_problem(path, f"The vector layer '{layer_name}'")
-                         or f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
-                            "Choose a point or polygon layer that GDAL/OGR can read.")
+        raise InputError(f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
+                         "Choose a point or polygon layer that GDAL/OGR can read.")
     number = whole_number(options.get("layerid", "0"))
     found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
     if found is None:
