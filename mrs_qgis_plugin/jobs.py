@@ -118,8 +118,8 @@ VALUE_CHECK_SAMPLE = 2000
 """Pixels of the scene compared with a classifier's normalisation statistics before it runs."""
 
 
-def _window(scene: Scene, extent: Optional[Extent]) -> Optional[Window]:
-    return window_from_extent(scene, extent) if extent else None
+def _window(scene: Scene, extent: Optional[Extent], hooks: Hooks) -> Optional[Window]:
+    return window_from_extent(scene, extent, hooks=hooks) if extent else None
 
 
 def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Optional[Window] = None,
@@ -228,7 +228,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             check_patch_size(scenes[-1], config.patch)
-        window = _window(scene, extent)
+        window = _window(scene, extent, hooks)
         positions = random_positions_in_scenes(scenes, capped_positions(samples, hooks), settings.seed,
                                                hooks.sub(0.0, 0.03), window, mask_path, mask_name)
         records = _scene_records(scenes, positions)
@@ -361,7 +361,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
         results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
-                                _tuple(_window(scene, extent)), ranks=context, tags=_training_tags(metadata))
+                                _tuple(_window(scene, extent, hooks)), ranks=context, tags=_training_tags(metadata))
         # The other processes wait until rank 0 has written, as training's do: one that tore its
         # process group down while rank 0 still wrote the map once made rank 0 abort (SIGABRT).
         context.barrier()
@@ -472,7 +472,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             return tile in allowed
 
         for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
-                                                       _tuple(_window(scene, extent)),
+                                                       _tuple(_window(scene, extent, hooks)),
                                                        needed=in_area if area else None):
             pool.add(tile, index, confidence, allowed.pop(tile, None))
         choice = pool.choose()

@@ -9,7 +9,7 @@ from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, trans
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster import stats
-from mrs.mrs_qgis_plugin.raster.grid import Window, tiles
+from mrs.mrs_qgis_plugin.raster.grid import Window, format_bounds, tiles
 from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
 from mrs.mrs_qgis_plugin.raster.sources import BLOCK_CACHE_BYTES, SIGNED_BYTE_ADVICE, RasterInput, Scene, window_from_extent
 
@@ -469,6 +469,28 @@ def test_window_from_extent_takes_the_touched_pixels_and_rejects_an_extent_outsi
         assert window_from_extent(scene, (ORIGIN_X - 50, ORIGIN_Y - 7.5, ORIGIN_X + 2.5, ORIGIN_Y + 50)) == Window(0, 0, 3, 8)
         with pytest.raises(InputError, match=r"The extent EXTENT .* does not overlap the hyperspectral layer 'hsi'"):
             window_from_extent(scene, (ORIGIN_X + 100, ORIGIN_Y - 7, ORIGIN_X + 110, ORIGIN_Y - 3))
+
+
+def test_an_extent_reaching_beyond_the_layer_is_said_and_one_almost_wholly_outside_is_warned_of(tmp_path):
+    """xmin,ymin,xmax,ymax given for QGIS's xmin,xmax,ymin,ymax mapped 38 x 38 pixels for 30 x 30
+    without a word (red team of 2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    lines, warnings = [], []
+    hooks = Hooks(log=lines.append, warn=warnings.append)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        layer = format_bounds(scene.grid.bounds())
+        assert window_from_extent(scene, (ORIGIN_X + 2, ORIGIN_Y - 7, ORIGIN_X + 10, ORIGIN_Y - 3), hooks=hooks)
+        assert lines == warnings == []
+        wider = (ORIGIN_X - 50, ORIGIN_Y - 7.5, ORIGIN_X + 2.5, ORIGIN_Y + 50)
+        assert window_from_extent(scene, wider, hooks=hooks) == Window(0, 0, 3, 8)
+        assert lines == [f"The extent EXTENT ({format_bounds(wider)}) reaches beyond the hyperspectral layer 'hsi' "
+                         f"({layer}); its part within the layer is used (3 x 8 pixels)."] and warnings == []
+        swapped = (ORIGIN_X + 2, ORIGIN_X + 4, ORIGIN_Y - 7, ORIGIN_Y - 3)  # xmin,xmax,ymin,ymax read as bounds
+        window = window_from_extent(scene, swapped, hooks=hooks)
+        assert warnings == [f"The extent EXTENT ({format_bounds(swapped)}) reaches beyond the hyperspectral layer "
+                            f"'hsi' ({layer}); its part within the layer is used ({window.width} x {window.height} "
+                            "pixels), but over 99.99 % of it lies outside: check that it is the extent meant, in the "
+                            "layer's CRS or with its own, and on the command line in the order xmin,xmax,ymin,ymax."]
 
 
 def test_tiles_cover_the_window_exactly_once():

@@ -343,8 +343,37 @@ class Scene:
         self.close()
 
 
-def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], parameter: str = "EXTENT") -> Window:
-    """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches."""
+OUTSIDE_EXTENT = 0.9999
+"""An extent this much of whose area lies outside the hyperspectral layer is warned of: drawn
+larger than the layer it is taken as the layer's part, but so far beyond it, it was most likely
+written in another order (xmin,ymin,xmax,ymax for QGIS's xmin,xmax,ymin,ymax: red team of
+2026-12-04, which mapped 38 x 38 pixels for 30 x 30 without a word) or in another CRS."""
+
+
+def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window: Window, parameter: str,
+                 hooks: Hooks) -> None:
+    """Says when an extent reaches beyond the scene, which the window is cut to."""
+    xmin, ymin, xmax, ymax = extent
+    left, bottom, right, top = scene.grid.bounds()
+    if xmin >= left and xmax <= right and ymin >= bottom and ymax <= top:
+        return
+    inside = max(min(xmax, right) - max(xmin, left), 0.0) * max(min(ymax, top) - max(ymin, bottom), 0.0)
+    share = 1.0 - inside / ((xmax - xmin) * (ymax - ymin))
+    said = (f"The extent {parameter} ({format_bounds(extent)}) reaches beyond the hyperspectral layer "
+            f"'{scene.hsi_name}' ({format_bounds(scene.grid.bounds())}); its part within the layer is used "
+            f"({window.width} x {window.height} pixels).")
+    if share < OUTSIDE_EXTENT:
+        hooks.log(said)
+    else:
+        hooks.warning(f"{said[:-1]}, but over {100 * OUTSIDE_EXTENT:g} % of it lies outside: check that it is the "
+                      "extent meant, in the layer's CRS or with its own, and on the command line in the order "
+                      "xmin,xmax,ymin,ymax.")
+
+
+def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], parameter: str = "EXTENT",
+                       hooks: Hooks | None = None) -> Window:
+    """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches;
+    `hooks` hear when it reaches beyond the scene."""
     xmin, ymin, xmax, ymax = extent
     if not (xmax > xmin and ymax > ymin):
         raise InputError(
@@ -358,4 +387,5 @@ def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], 
             f"'{scene.hsi_name}' ({format_bounds(scene.grid.bounds())}). "
             "Choose an extent inside that layer, or leave it empty to use the whole layer."
         )
+    _say_clipped(scene, extent, window, parameter, hooks or Hooks())
     return window
