@@ -243,7 +243,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             return self._check_parameter_values(parameters, context)
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
-        problem = spec.labelled_pixels_problem(self.JOB, parameters)
+        problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
+                                                  self.id())
+                   or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:
             return False, problem
         for parameter in self.JOB.parameters:

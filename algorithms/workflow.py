@@ -74,6 +74,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         labelled-pixel parameters given twice or not at all (the steps that read them come last),
         and an output of one step that is an input of the workflow (classify:LANDCOVER written
         over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
+        unknown = spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
+                                                 "mrs:workflow")
+        if unknown:
+            return False, unknown
         checked = super().checkParameterValues(self._given(parameters), context)
         if not checked[0]:
             return checked

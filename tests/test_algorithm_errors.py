@@ -389,6 +389,11 @@ BAD_INPUTS = {
                                 "layer. Choose the right layer for LABELS."),
     "vrt_source_missing": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.missing_source, INPUT_AUX=[]),
                            "Reading the layer 'missing_source' failed ({folder}/gone.tif: No such file or directory)."),
+    "misspelt_parameter": ("classify", lambda b, o: classify(b, o, TILE_SIZ=64),
+                           "TILE_SIZ: mrs:classify has no parameter of that name (did you mean TILE_SIZE?); "
+                           "'qgis_process help mrs:classify' lists its parameters."),
+    "parameter_given_twice": ("classify", lambda b, o: classify(b, o, OUTPUT=[str(o / "a.tif"), str(o / "b.tif")]),
+                              "OUTPUT is given 2 times ('{out}/a.tif', '{out}/b.tif'); give it once."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),

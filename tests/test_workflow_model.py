@@ -239,8 +239,11 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
      "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
+    ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
+                            "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
 ])
 def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_any_step(workflow, tmp_path, changes,
                                                                                       message):
-    """Found after hours of pretraining, or not at all (SAMPLES ignored beside LABELS), before."""
+    """Found after hours of pretraining, or not at all (SAMPLES ignored beside LABELS; a misspelt
+    PRETRAIN_EPOCH, which left 60 epochs), before."""
     assert refused_workflow(tmp_path, **changes) == message
