@@ -125,6 +125,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
                "OUTPUT_CSV": (out_csv, ".csv")}
     paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in outputs.items() if path}
     claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
+    for key, path in paths.items():
+        reports.check_replaceable(path, key)
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
         read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
@@ -279,6 +281,8 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     png = check_output_path(out_png, "OUTPUT_PNG", (".png",))
     table = check_output_path(out_csv, "OUTPUT_CSV", (".csv",))
     claim_outputs({"OUTPUT_PNG": png, "OUTPUT_CSV": table}, layers.inputs())
+    reports.check_replaceable(png, "OUTPUT_PNG")
+    reports.check_replaceable(table, "OUTPUT_CSV")
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
     if not 0.0 < mask_ratio < 1.0:

@@ -6,11 +6,55 @@ Every file is written atomically, so a failed run never leaves half a report.
 import csv
 import html
 import json
+import os
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ..model_core.atomic import atomic_output
+from ..model_core.errors import InputError
+
+
+HTML_START = "<html><head><meta charset='utf-8'><title>Accuracy assessment</title>"
+CSV_HEADERS = ("class_value,class_name,reference_pixels,", "band,")
+PNG_SOFTWARE = "MRS land cover: band similarity"
+"""The heat map's PNG 'Software' text, by which a later run knows the file for one of ours."""
+
+
+def _ours(path: str) -> bool:
+    """Whether an existing report file is one this plugin writes: by its first bytes, its
+    keys or the PNG text it carries."""
+    extension = os.path.splitext(path)[1].lower()
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    if extension == ".png":
+        return PNG_SOFTWARE.encode() in start
+    text = start.decode("utf-8", "replace").lstrip("\ufeff")
+    if extension == ".html":
+        return text.startswith(HTML_START)
+    if extension == ".csv":
+        return text.startswith(CSV_HEADERS)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and {"class_map", "confusion_matrix"} <= set(document)
+
+
+def check_replaceable(path: str, param: str) -> None:
+    """Refuse a report over an existing file that is not a report of this plugin's: a list of
+    scenes or a class table (.csv), or another program's file, was replaced without a word
+    (red team of 2026-12-04), as no raster or model file is."""
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    try:
+        ours = _ours(path)
+    except OSError:
+        ours = False
+    if not ours:
+        raise InputError(f"{param}: {path} exists and is not a report this plugin wrote; choose a new file name, or "
+                         "delete that file first.")
 
 
 def _percent(value: Optional[float]) -> str:
@@ -72,7 +116,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
                 str(report["outside_map"]))]
-    parts = [f"<html><head><meta charset='utf-8'><title>Accuracy assessment</title><style>{_STYLE}</style></head><body>",
+    parts = [f"{HTML_START}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
              *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
@@ -137,4 +181,4 @@ def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], grou
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
     with atomic_output(path, ".png") as temporary:
-        figure.savefig(temporary, format="png")
+        figure.savefig(temporary, format="png", metadata={"Software": PNG_SOFTWARE})
