@@ -14,6 +14,7 @@ Imports numpy, GDAL's bindings, torch and safetensors only (and matplotlib for t
 heat map of redundancy), and torch only for a run.
 """
 
+import os
 import re
 import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
@@ -52,6 +53,9 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
             raise UsageError(f"'{item}' is not a parameter; give each one as --NAME=value "
                              f"(see {PROGRAM} {job.name} --help).")
         name, has_value, value = item[2:].partition("=")
+        if not name:
+            raise UsageError(f"'{item}' is not a parameter; give each one as --NAME=value (see {PROGRAM} {job.name} "
+                             "--help).")
         if name not in known:
             raise UsageError(f"{job.name} has no parameter {name}; see {PROGRAM} {job.name} --help for its parameters.")
         if not has_value:
@@ -59,6 +63,8 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
                 raise UsageError(f"--{name} has no value; write --{name}=value.")
             value = items.pop(0)
         parameter = known[name]
+        if parameter.kind not in spec.PLAIN_KINDS + (spec.EXTENT,):
+            value = os.path.expanduser(value)  # the shell leaves the ~ of --NAME=~/file alone
         if not value.strip() and parameter.kind not in spec.DESTINATIONS:  # the job asks for an output
             # An empty shell variable (--EPOCHS=$E) would otherwise start a run with the default unsaid.
             if parameter.optional or parameter.default is not None:
@@ -66,6 +72,10 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
                 raise UsageError(f"--{name} is empty; give a value, or leave --{name} out for {left_out}.")
             raise UsageError(f"--{name} is empty; give a value.")
         if parameter.kind == spec.RASTERS:
+            parts = value.split(",")
+            if len(parts) > 1 and not os.path.exists(value) and all(os.path.exists(part.strip()) for part in parts):
+                raise UsageError(f"--{name}={value} names several files in one value; give each as a --{name} of "
+                                 f"its own (--{name}={parts[0].strip()} --{name}={parts[1].strip()}).")
             given.setdefault(name, []).append(value)
         elif name in given:
             raise UsageError(f"--{name} is given twice; give it once.")
@@ -259,7 +269,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     """bin/mrs with these arguments; returns the exit code."""
     arguments = list(arguments)
     if not arguments or arguments[0] in ("-h", "--help"):
-        written(out, main_help() + "\n")
+        written(out if arguments else err, main_help() + "\n")  # with no job it is a usage error
         return 0 if arguments else EXIT_USAGE
     name, rest = arguments[0], arguments[1:]
     job = JOBS.get(name)

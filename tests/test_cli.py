@@ -16,7 +16,7 @@ from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
 from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin.job_parameters import JOBS
-from mrs.mrs_qgis_plugin.cli import UsageError, job_help, main_help, parse_arguments
+from mrs.mrs_qgis_plugin.cli import UsageError, job_help, main, main_help, parse_arguments
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
 from processing_helpers import (ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, algorithms_ready, overall_accuracy, run,
                                 scene_layers, write_test_scene)
@@ -468,3 +468,34 @@ def test_an_empty_value_for_a_parameter_with_a_default_is_refused_not_taken_for_
 
 def test_an_empty_required_value_is_left_to_the_job_which_asks_for_it():
     assert parse_arguments(JOBS["pretrain"], ["--OUTPUT="]) == {"OUTPUT": ""}
+
+
+def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypatch, tmp_path):
+    """The shell leaves the ~ of --MODEL=~/x alone: outputs took it for the home folder and inputs
+    were said not to exist (red team of 2026-12-04)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    given = parse_arguments(JOBS["classify"], ["--MODEL=~/clf.safetensors", "--INPUT_HSI=~/hsi.tif",
+                                               "--INPUT_AUX=~/lidar.tif", "--OUTPUT=~/map.tif", "--DEVICE=cpu"])
+    assert given == {"MODEL": f"{tmp_path}/clf.safetensors", "INPUT_HSI": f"{tmp_path}/hsi.tif",
+                     "INPUT_AUX": [f"{tmp_path}/lidar.tif"], "OUTPUT": f"{tmp_path}/map.tif", "DEVICE": "cpu"}
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--"], "'--' is not a parameter; give each one as --NAME=value (see bin/mrs classify --help)."),
+    (["--INPUT_AUX={a},{b}"], "--INPUT_AUX={a},{b} names several files in one value; give each as a --INPUT_AUX of "
+                              "its own (--INPUT_AUX={a} --INPUT_AUX={b})."),
+])
+def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as_such(tmp_path, arguments, message):
+    """'has no parameter ;' and 'the file a.tif,b.tif does not exist' said neither (red team of 2026-12-04)."""
+    a, b = tmp_path / "a.tif", tmp_path / "b.tif"
+    a.write_bytes(b"")
+    b.write_bytes(b"")
+    with pytest.raises(UsageError) as refused:
+        parse_arguments(JOBS["classify"], [argument.format(a=a, b=b) for argument in arguments])
+    assert str(refused.value) == message.format(a=a, b=b)
+
+
+def test_no_job_at_all_is_a_usage_error_on_standard_error():
+    out, err = io.StringIO(), io.StringIO()
+    assert main([], out, err) == 2
+    assert out.getvalue() == "" and err.getvalue() == main_help() + "\n"
