@@ -74,8 +74,10 @@ def points(path, rows_cols, values, crs="EPSG:32632", field_type=ogr.OFTInteger,
 
 
 def resave_with_metadata(source: str, target: str, **changes) -> str:
-    """A copy of a model file whose JSON metadata has some entries changed."""
+    """A copy of a model file whose JSON metadata has some entries changed (and no checksums, as
+    the files written before them, which are checked field by field as every file is)."""
     tensors, metadata = model_file.load(source, list(model_file.KINDS))
+    metadata.pop(model_file.CHECKSUMS)
     from safetensors.torch import save_file
 
     save_file(tensors, target, metadata={model_file.METADATA_KEY: json.dumps({**metadata, **changes})})
