@@ -421,6 +421,19 @@ def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_repla
         run(f"mrs:{algorithm}", {**parameters, output: ours})
 
 
+def test_a_heat_map_of_an_earlier_version_is_replaced(mrs, scene, tmp_path):
+    """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    figure.savefig(tmp_path / "similarity.png", format="png")
+    run("mrs:redundancy", {**scene_layers(scene), "OUTPUT_PNG": str(tmp_path / "similarity.png"),
+                           "OUTPUT_CSV": str(tmp_path / "similarity.csv")})
+    assert b"MRS land cover: band similarity" in (tmp_path / "similarity.png").read_bytes()[:4096]
+
+
 def confusion(reference: np.ndarray, mapped: np.ndarray, classes: int) -> np.ndarray:
     labelled = reference > 0
     matrix = np.zeros((classes, classes), np.int64)
