@@ -58,9 +58,10 @@ class Hooks:
         )
 
 
-CANCELLING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+CANCELLING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 """What `kill`, a batch scheduler or a container stop send, and what a closed terminal or a
-dropped ssh connection sends (which ended a run at once, leaving its temporary files)."""
+dropped ssh connection sends (which ended a run at once, leaving its temporary files); Windows
+has no SIGHUP."""
 
 
 @contextlib.contextmanager

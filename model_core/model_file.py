@@ -13,7 +13,8 @@ The JSON document under the header key "mrs" always holds:
 - `masking` (`strategy`, `spectral_ratio`, `spatial_ratio`) for pretraining;
 - `classes` (`value`, `name`, `color`) for classifiers, and what they were trained on: `trained_on`
   (the labels' layer) and `trained_pixels` (see `mrs_qgis_plugin.training_pixels`);
-- `training` (settings, seed, per-epoch `history`, `best_epoch`, ...).
+- `training` (settings, seed, per-epoch `history`, `best_epoch`, ...);
+- `checksums` (see `CHECKSUMS`; not in files written before them).
 A checkpoint also holds the optimizer, the schedule position and the RNG state.
 """
 
@@ -228,21 +229,37 @@ def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     return handle, document
 
 
+def _header_document(path: str) -> Any:
+    """The metadata document of a safetensors header read as it stands, without any check (a
+    damaged or newer model file still tells its kind); None when there is no such header."""
+    try:
+        with open(path, "rb") as handle:
+            length = struct.unpack("<Q", handle.read(_HEADER_START))[0]
+            if length > os.path.getsize(path):
+                return None
+            header = json.loads(handle.read(length))
+        return json.loads(header["__metadata__"][METADATA_KEY])
+    except (OSError, ValueError, struct.error, KeyError, TypeError, RecursionError):
+        return None
+
+
 def refuse_replacing(path: str, kind: str, what: str, names: Names = Names()) -> None:
     """Refuse to write a model file of `kind` over an existing file of another kind, or over a file
     that is no model file: a classifier, or another program's weights, was replaced by a
-    pretraining model without a word (red team of 2026-12-04)."""
+    pretraining model without a word (red team of 2026-12-04). A model file of `kind`, damaged or
+    of another format version as it may be, is replaced: re-creating it is what its readers advise."""
     if not os.path.exists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
         return
-    try:
-        found = _open_checked(path, what, KINDS, names)[1]["kind"]
-    except ModelFileError:
+    document = _header_document(path) if not not_a_readable_file(path) else None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{_describe(path, what)} exists and is not an MRS model file; writing "
                              f"{_KIND_NAMES[kind]} there would destroy it. Choose another file name, or delete that "
-                             "file first.") from None
+                             "file first.")
+    found = document.get("kind")
     if found != kind:
-        raise ModelFileError(f"{_describe(path, what)} is {kind_label(found, names)}; writing {_KIND_NAMES[kind]} "
-                             "there would destroy it. Choose another file name, or delete that file first.")
+        shown = kind_label(found, names) if found in KINDS else f"an MRS model file of kind {found!r:.40}"
+        raise ModelFileError(f"{_describe(path, what)} is {shown}; writing {_KIND_NAMES[kind]} there would destroy "
+                             "it. Choose another file name, or delete that file first.")
 
 
 def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",

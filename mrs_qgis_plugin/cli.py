@@ -72,10 +72,10 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
                 raise UsageError(f"--{name} is empty; give a value, or leave --{name} out for {left_out}.")
             raise UsageError(f"--{name} is empty; give a value.")
         if parameter.kind == spec.RASTERS:
-            parts = value.split(",")
-            if len(parts) > 1 and not os.path.exists(value) and all(os.path.exists(part.strip()) for part in parts):
+            parts = [os.path.expanduser(part.strip()) for part in value.split(",")]
+            if len(parts) > 1 and not os.path.exists(value) and all(os.path.exists(part) for part in parts):
                 raise UsageError(f"--{name}={value} names several files in one value; give each as a --{name} of "
-                                 f"its own (--{name}={parts[0].strip()} --{name}={parts[1].strip()}).")
+                                 f"its own (--{name}={parts[0]} --{name}={parts[1]}).")
             given.setdefault(name, []).append(value)
         elif name in given:
             raise UsageError(f"--{name} is given twice; give it once.")

@@ -234,6 +234,8 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
                     f"add one (on the command line: --{parameter.name}=file.tif).")
         return f"{parameter.name} ({parameter.description}) has no value; give one."
     if isinstance(value, (list, tuple)) and parameter.kind != RASTERS:  # qgis_process's NAME=a NAME=b
+        if len(value) == 1:
+            return f"{parameter.name} takes one value, not a list ([{str(value[0])!r}]); give the value itself."
         return (f"{parameter.name} is given {len(value)} times ({', '.join(repr(str(item)) for item in value)}); "
                 "give it once.")
     if parameter.kind in (INTEGER, NUMBER):

@@ -16,7 +16,8 @@ from ..model_core.errors import InputError
 
 
 HTML_START = "<html><head><meta charset='utf-8'><title>Accuracy assessment</title>"
-CSV_HEADERS = ("class_value,class_name,reference_pixels,", "band,")
+SIMILARITY_CORNER = "band"
+ACCURACY_CSV_HEADER = ["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"]
 PNG_SOFTWARE = "MRS land cover: band similarity"
 """The heat map's PNG 'Software' text, by which a later run knows the file for one of ours."""
 
@@ -33,7 +34,15 @@ def _ours(path: str) -> bool:
     if extension == ".html":
         return text.startswith(HTML_START)
     if extension == ".csv":
-        return text.startswith(CSV_HEADERS)
+        try:
+            with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+                rows = [row for _line, row in zip(range(2), csv.reader(handle))]
+        except csv.Error:  # a field beyond the csv module's limit: no table of ours
+            return False
+        accuracy = rows[:1] == [ACCURACY_CSV_HEADER]
+        similarity = (len(rows) == 2 and len(rows[0]) > 1 and rows[0][0] == SIMILARITY_CORNER
+                      and rows[1][:1] == rows[0][1:2])  # a similarity matrix names its first band atop and on the left
+        return accuracy or similarity
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
@@ -77,7 +86,7 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
     """Per-class figures, the summary, then the confusion matrix, in one CSV."""
     with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"])
+        out.writerow(ACCURACY_CSV_HEADER)
         for value, item in zip(report["class_values"], report["classes"]):
             out.writerow([value, _cell(item["name"]), item["reference_pixels"], item["producers_accuracy"],
                           item["users_accuracy"], item["f1"]])
@@ -147,7 +156,7 @@ def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_
 def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:
     with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["band"] + [_cell(label) for label in labels])
+        out.writerow([SIMILARITY_CORNER] + [_cell(label) for label in labels])
         for label, row in zip(labels, similarity):
             out.writerow([_cell(label)] + [f"{value:.6f}" for value in row])
 

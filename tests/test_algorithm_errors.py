@@ -396,6 +396,8 @@ BAD_INPUTS = {
                            "'qgis_process help mrs:classify' lists its parameters."),
     "parameter_given_twice": ("classify", lambda b, o: classify(b, o, OUTPUT=[str(o / "a.tif"), str(o / "b.tif")]),
                               "OUTPUT is given 2 times ('{out}/a.tif', '{out}/b.tif'); give it once."),
+    "single_value_as_a_list": ("classify", lambda b, o: classify(b, o, TILE_SIZE=[64]),
+                               "TILE_SIZE takes one value, not a list (['64']); give the value itself."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),

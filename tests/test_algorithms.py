@@ -399,7 +399,7 @@ def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_includ
 @pytest.mark.parametrize("algorithm,output,name", [
     ("accuracy", "OUTPUT_CSV", "classes.csv"), ("accuracy", "OUTPUT_HTML", "index.html"),
     ("accuracy", "OUTPUT_JSON", "settings.json"), ("redundancy", "OUTPUT_PNG", "photo.png"),
-    ("redundancy", "OUTPUT_CSV", "scenes.csv")])
+    ("redundancy", "OUTPUT_CSV", "scenes.csv"), ("redundancy", "OUTPUT_CSV", "bands.csv")])
 def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_replaces_its_own(
         mrs, scene, classified, tmp_path, algorithm, output, name):
     """A class table, a list of scenes or another program's file was replaced without a word
@@ -410,7 +410,8 @@ def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_repla
                   {**scene_layers(scene), "OUTPUT_PNG": str(tmp_path / "similarity.png"),
                    "OUTPUT_CSV": str(tmp_path / "similarity.csv")})
     foreign = tmp_path / name
-    foreign.write_bytes(b"\x89PNG\r\n\x1a\nnot ours" if extension == "png" else b"value,name\n1,water\n")
+    foreign.write_bytes(b"\x89PNG\r\n\x1a\nnot ours" if extension == "png" else
+                        b"band,wavelength_nm,fwhm\n1,water\n" if name == "bands.csv" else b"value,name\n1,water\n")
     with pytest.raises(QgsProcessingException, match=re.escape(
             f"{output}: {foreign} exists and is not a report this plugin wrote; choose a new file name, or delete "
             "that file first.")):

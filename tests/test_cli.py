@@ -485,9 +485,13 @@ def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypat
     (["--"], "'--' is not a parameter; give each one as --NAME=value (see bin/mrs classify --help)."),
     (["--INPUT_AUX={a},{b}"], "--INPUT_AUX={a},{b} names several files in one value; give each as a --INPUT_AUX of "
                               "its own (--INPUT_AUX={a} --INPUT_AUX={b})."),
+    (["--INPUT_AUX={a}, ~/b.tif"], "--INPUT_AUX={a}, ~/b.tif names several files in one value; give each as a "
+                                   "--INPUT_AUX of its own (--INPUT_AUX={a} --INPUT_AUX={b})."),
 ])
-def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as_such(tmp_path, arguments, message):
+def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as_such(tmp_path, monkeypatch,
+                                                                                      arguments, message):
     """'has no parameter ;' and 'the file a.tif,b.tif does not exist' said neither (red team of 2026-12-04)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
     a, b = tmp_path / "a.tif", tmp_path / "b.tif"
     a.write_bytes(b"")
     b.write_bytes(b"")

@@ -338,10 +338,22 @@ def test_a_model_file_is_not_written_over_a_file_of_another_kind(classifier_file
     assert open(paths[existing], "rb").read() == before
 
 
-def test_a_model_file_may_replace_one_of_its_kind_an_empty_file_or_nothing(classifier_file, tmp_path):
+def test_a_model_file_may_replace_one_of_its_kind_damaged_or_newer_an_empty_file_or_nothing(classifier_file,
+                                                                                           tmp_path):
+    """The readers advise re-creating a damaged or newer model file: writing it again is allowed."""
     (tmp_path / "empty.safetensors").write_bytes(b"")
-    for path in (classifier_file[0], str(tmp_path / "empty.safetensors"), str(tmp_path / "new.safetensors")):
-        model_file.refuse_replacing(path, model_file.CLASSIFIER, "OUTPUT")
+    data = open(classifier_file[0], "rb").read()
+    damaged = tmp_path / "damaged.safetensors"
+    damaged.write_bytes(data.replace(b'\\"center\\": [0.0, 1.0', b'\\"center\\": [0.0, 7.0', 1))
+    newer = tmp_path / "newer.safetensors"
+    newer.write_bytes(data.replace(b'\\"format_version\\": 1', b'\\"format_version\\": 9', 1))
+    for path in (damaged, newer):
+        with pytest.raises(ModelFileError):
+            load_classifier(str(path))
+    for path in (classifier_file[0], damaged, newer, tmp_path / "empty.safetensors", tmp_path / "new.safetensors"):
+        model_file.refuse_replacing(str(path), model_file.CLASSIFIER, "OUTPUT")
+    with pytest.raises(ModelFileError, match="is a trained classifier"):
+        model_file.refuse_replacing(str(newer), model_file.PRETRAINED, "OUTPUT")
 
 
 def test_a_changed_bit_in_a_weight_or_a_digit_edited_in_the_header_is_refused_as_damage(classifier_file, tmp_path):

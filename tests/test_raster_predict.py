@@ -175,7 +175,7 @@ def test_the_log_says_which_layer_leaves_the_map_s_nodata(tmp_path, out, tile_si
     assert 0 < in_both < 12
     nodata = int(np.count_nonzero(~hsi_valid)) + 12 - in_both
     assert summary["nodata_pixels"] == nodata == np.count_nonzero(read_raster(out / "map.tif").values == 0)
-    assert summary["nodata_by_layer"] == {"hsi": int(np.count_nonzero(~hsi_valid)), "height": 12}
+    assert summary["nodata_by_layer"] == [("hsi", int(np.count_nonzero(~hsi_valid))), ("height", 12)]
     assert lines[-1] == (f"Wrote {out / 'map.tif'}: {WIDTH * HEIGHT - nodata} pixels classified, {nodata} no data: "
                          f"nodata in 'hsi' at {np.count_nonzero(~hsi_valid)} pixels, in 'height' at 12.")
 

@@ -480,6 +480,8 @@ def test_an_extent_reaching_beyond_the_layer_is_said_and_one_almost_wholly_outsi
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
         layer = format_bounds(scene.grid.bounds())
         assert window_from_extent(scene, (ORIGIN_X + 2, ORIGIN_Y - 7, ORIGIN_X + 10, ORIGIN_Y - 3), hooks=hooks)
+        left, bottom, right, top = scene.grid.bounds()
+        assert window_from_extent(scene, (left - 0.3, bottom - 0.3, right + 0.3, top + 0.3), hooks=hooks)  # rounded
         assert lines == warnings == []
         wider = (ORIGIN_X - 50, ORIGIN_Y - 7.5, ORIGIN_X + 2.5, ORIGIN_Y + 50)
         assert window_from_extent(scene, wider, hooks=hooks) == Window(0, 0, 3, 8)

@@ -208,7 +208,7 @@ def predict_scene(
         "tiles": n_tiles,
         "classified_pixels": int(counts[1:].sum()),
         "nodata_pixels": int(counts[0]),
-        "nodata_by_layer": dict(zip(scene.layers, invalid.tolist())),
+        "nodata_by_layer": list(zip(scene.layers, invalid.tolist())),  # two layers may share a name
         "class_counts": {info.value: int(count) for info, count in zip(classes, counts[1:])},
         "class_path": class_path,
         "confidence_path": conf_path,

@@ -355,7 +355,8 @@ def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window
     """Says when an extent reaches beyond the scene, which the window is cut to."""
     xmin, ymin, xmax, ymax = extent
     left, bottom, right, top = scene.grid.bounds()
-    if xmin >= left and xmax <= right and ymin >= bottom and ymax <= top:
+    half = (abs(scene.geotransform[1]) + abs(scene.geotransform[2])) / 2  # rounded corners are not beyond
+    if xmin >= left - half and xmax <= right + half and ymin >= bottom - half and ymax <= top + half:
         return
     inside = max(min(xmax, right) - max(xmin, left), 0.0) * max(min(ymax, top) - max(ymin, bottom), 0.0)
     share = 1.0 - inside / ((xmax - xmin) * (ymax - ymin))
