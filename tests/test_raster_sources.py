@@ -495,6 +495,33 @@ def test_an_extent_reaching_beyond_the_layer_is_said_and_one_almost_wholly_outsi
                             "layer's CRS or with its own, and on the command line in the order xmin,xmax,ymin,ymax."]
 
 
+def test_a_pixel_a_band_s_own_mask_hides_is_invalid_on_every_band(tmp_path):
+    """Per-band masks (a .msk file with one mask per band) were ignored: only a per-dataset mask
+    or a one-band raster's own hid pixels, and the map classified what they hid (red team of
+    2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "NO")
+    try:
+        dataset = gdal.Open(hsi, gdal.GA_Update)
+        for number, hidden in ((2, np.s_[2:5, 3:9]), (4, np.s_[10:12, 0:2])):
+            band = dataset.GetRasterBand(number)
+            band.CreateMaskBand(0)
+            mask = np.full((20, 30), 255, np.uint8)
+            mask[hidden] = 0
+            band.GetMaskBand().WriteArray(mask)
+        dataset = None
+    finally:
+        gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
+    assert gdal.Open(hsi).GetRasterBand(2).GetMaskFlags() == 0  # a mask of its own
+    expected = np.ones((20, 30), bool)
+    expected[2:5, 3:9] = expected[10:12, 0:2] = False
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        invalid = np.zeros(1, np.int64)
+        _values, valid = scene.read(0, 0, 30, 20, invalid=invalid)
+    np.testing.assert_array_equal(valid, expected)
+    assert invalid.tolist() == [22]
+
+
 def test_tiles_cover_the_window_exactly_once():
     covered = np.zeros((30, 40), int)
     for tile in tiles(Window(3, 2, 25, 19), 8):

@@ -232,17 +232,20 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
 
 
 def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
-    """The bands whose 0 hides a pixel of the data `bands`: the first band's mask band where it
-    holds for them all (a per-dataset mask, or a one-band raster's own), and the alpha band,
-    which GDAL gives as the mask only where the bands have no nodata value and no mask band
-    (red team of 2026-12-04: with a nodata value the alpha band was ignored)."""
-    first = dataset.GetRasterBand(bands[0])
-    flags = first.GetMaskFlags()
-    own = not flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA) and (
-        flags & gdal.GMF_PER_DATASET or len(bands) == 1)
-    return ([first.GetMaskBand()] if own else []) + [
-        dataset.GetRasterBand(number) for number in range(1, dataset.RasterCount + 1)
-        if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
+    """The bands whose 0 hides a pixel of the data `bands`: each band's own mask band (a per-dataset
+    mask once, for them all; a per-band mask for its band's pixels, which hides the pixel as its
+    nodata would: red team of 2026-12-04), and the alpha band, which GDAL gives as the mask only
+    where the bands have no nodata value and no mask band (with a nodata value it was ignored)."""
+    masks = []
+    for number in bands:
+        flags = dataset.GetRasterBand(number).GetMaskFlags()
+        if flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA):
+            continue
+        masks.append(dataset.GetRasterBand(number).GetMaskBand())
+        if flags & gdal.GMF_PER_DATASET:
+            break
+    return masks + [dataset.GetRasterBand(number) for number in range(1, dataset.RasterCount + 1)
+                    if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
 
 
 def signed_bytes(band: gdal.Band) -> bool:
