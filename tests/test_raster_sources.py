@@ -522,6 +522,34 @@ def test_a_pixel_a_band_s_own_mask_hides_is_invalid_on_every_band(tmp_path):
     assert invalid.tolist() == [22]
 
 
+def test_the_gaps_of_a_vrt_mosaic_without_nodata_are_invalid(tmp_path):
+    """gdalbuildvrt of tiles with gaps between them, without -vrtnodata: the gaps read 0 in every
+    band, and a third of a map was classified from them (red team of 2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    left, right = str(tmp_path / "left.tif"), str(tmp_path / "right.tif")
+    gdal.Translate(left, hsi, srcWin=[0, 0, 12, 20])
+    gdal.Translate(right, hsi, srcWin=[20, 0, 10, 20])
+    mosaic = str(tmp_path / "mosaic.vrt")
+    gdal.BuildVRT(mosaic, [left, right])
+    expected = np.ones((20, 30), bool)
+    expected[:, 12:20] = False
+    lines, warnings = [], []
+    with Scene.open(RasterInput(mosaic, "mosaic"), []) as scene:
+        invalid = np.zeros(1, np.int64)
+        _values, valid = scene.read(0, 0, 30, 20, invalid=invalid)
+        np.testing.assert_array_equal(valid, expected)
+        assert invalid.tolist() == [160]
+    part = str(tmp_path / "part.tif")  # a grid of another size: the mosaic as its auxiliary layer is warped
+    gdal.Translate(part, hsi, srcWin=[0, 0, 25, 18])
+    with Scene.open(RasterInput(part, "part"), [RasterInput(mosaic, "mosaic")],
+                    Hooks(log=lines.append, warn=warnings.append)) as scene:
+        assert scene.read(0, 0, 25, 18)[1].all()  # the gaps cannot be told once warped, and are said to be so
+    assert warnings == ["The auxiliary layer 'mosaic' is a VRT without a nodata value, so it reads 0 wherever none "
+                        "of its sources lies; warped onto the hyperspectral grid, those 0s cannot be told from data. "
+                        "Give it a nodata value (gdalbuildvrt -vrtnodata, or in QGIS Raster > Miscellaneous > Build "
+                        "Virtual Raster, 'Nodata value')."]
+
+
 def test_tiles_cover_the_window_exactly_once():
     covered = np.zeros((30, 40), int)
     for tile in tiles(Window(3, 2, 25, 19), 8):

@@ -248,6 +248,27 @@ def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
                     if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
 
 
+_DST_RECT = re.compile(r'<DstRect xOff="([^"]+)" yOff="([^"]+)" xSize="([^"]+)" ySize="([^"]+)"')
+
+
+def vrt_footprint(dataset: gdal.Dataset, bands: list[int]) -> Optional[list[tuple[float, ...]]]:
+    """The rectangles (column, row, width, height) that the sources of a VRT without a nodata value
+    fill: it reads 0 everywhere else, which the plugin took for data (a mosaic built of tiles with
+    gaps between them classified a third of its pixels from nothing: red team of 2026-12-04). None
+    where every pixel may hold data: no VRT, a nodata value, a source without a placement, or no
+    list of sources (a warped VRT)."""
+    if dataset.GetDriver().ShortName != "VRT":
+        return None
+    band = dataset.GetRasterBand(bands[0])
+    sources = list((band.GetMetadata("vrt_sources") or {}).values())
+    if band.GetNoDataValue() is not None or not sources:
+        return None
+    placed = [_DST_RECT.search(source) for source in sources]
+    if not all(placed):
+        return None
+    return [tuple(float(number) for number in match.groups()) for match in placed]
+
+
 def signed_bytes(band: gdal.Band) -> bool:
     """Whether the band holds signed bytes: Int8 (GDAL 3.7 and later), or marked (GDAL 3.6)."""
     return band.DataType == getattr(gdal, "GDT_Int8", None) or marked_signed_bytes(band)

@@ -17,7 +17,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, hiding_bands, marked_signed_bytes, open_raster, read_call,
-                      read_or_refuse, signed_byte_source)
+                      read_or_refuse, signed_byte_source, vrt_footprint)
 from .grid import Grid, Window, align, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
@@ -72,6 +72,17 @@ def _as_read(nodata: float | None) -> np.float32 | None:
         return np.float32(nodata)
 
 
+def footprint_mask(footprint: list[tuple[float, ...]], window: Window) -> np.ndarray:
+    """Whether each pixel centre of the window lies inside one of `footprint`'s rectangles."""
+    columns = np.arange(window.col, window.col + window.width) + 0.5
+    rows = np.arange(window.row, window.row + window.height) + 0.5
+    inside = np.zeros((window.height, window.width), bool)
+    for col, row, width, height in footprint:
+        inside |= (((rows >= row) & (rows < row + height))[:, None]
+                   & ((columns >= col) & (columns < col + width))[None, :])
+    return inside
+
+
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
@@ -81,9 +92,11 @@ class _Source:
         self._dataset = aligned
         self.bands = data_bands(original)
         bands = [original.GetRasterBand(number) for number in self.bands]
-        warped = aligned is not original
+        warped = self.warped = aligned is not original
         self._nodata = [None if warped else _as_read(band.GetNoDataValue()) for band in bands]
         self._hiding = [] if warped else hiding_bands(original, self.bands)
+        self.footprint = vrt_footprint(original, self.bands)
+        """Where a VRT's sources put data (`vrt_footprint`); None: anywhere."""
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
         # and later open them as Int8, read, warp and list through a VRT as signed numbers.
@@ -113,6 +126,8 @@ class _Source:
                     band += np.float32(offset)
         for mask in self._hiding:
             valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
+        if self.footprint is not None and not self.warped:
+            valid &= footprint_mask(self.footprint, window)
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
@@ -242,6 +257,11 @@ class Scene:
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
             sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name))
+            if sources[-1].footprint is not None and sources[-1].warped:
+                hooks.warning(f"The auxiliary layer '{item.name}' is a VRT without a nodata value, so it reads 0 "
+                              "wherever none of its sources lies; warped onto the hyperspectral grid, those 0s cannot "
+                              "be told from data. Give it a nodata value (gdalbuildvrt -vrtnodata, or in QGIS Raster > "
+                              "Miscellaneous > Build Virtual Raster, 'Nodata value').")
         wavelengths = read_wavelengths(reference, bands, hsi.name, hooks)
         scene = cls(hsi, sources, grid, wavelengths)
         spectral = f", {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm" if wavelengths else ", no wavelengths"
