@@ -498,6 +498,16 @@ def test_label_pixels_outside_the_scene_are_counted_in_the_labels_own_pixels(tmp
     assert (labels.outside, labels.outside_unit) == (3 * 7, "pixels")  # the columns from 16.6 m east
 
 
+def test_a_finer_reference_of_the_map_s_very_extent_has_no_pixel_outside_it(tmp_path, scene):
+    """Its pixels between the map's edges and its first pixel centres were said to lie outside
+    (red team of 2026-12-04: 92 of them, in the log and in the accuracy report)."""
+    fine = np.ones((4 * HEIGHT, 4 * WIDTH), np.uint8)
+    path = write_raster(tmp_path / "fine.tif", fine, (ORIGIN_X, 0.25, 0.0, ORIGIN_Y, 0.0, -0.25))
+    labels = labels_from_raster(scene, path, "fine")
+    assert labels.outside == 0
+    assert len(labels.values) == HEIGHT * WIDTH - 1  # the scene's nodata pixel aside
+
+
 
 
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):

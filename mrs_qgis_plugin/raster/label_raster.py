@@ -90,7 +90,9 @@ def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
     window: an accuracy assessment leaves them out, and a map covering half a reference scored as
     a whole one without a word (red team of 2026-12-04). A pixel lies outside when it holds no
     centre of the window's pixels and lies beyond them, so that the nearest-neighbour warp takes
-    nothing from it: a coarser reference's edge pixels that reach into the map are inside."""
+    nothing from it, and its own centre lies beyond the window's edges: a coarser reference's edge
+    pixels that reach into the map are inside, and so are a finer one's between the map's edge and
+    its first pixel centres (92 pixels of a reference of the map's very extent were said outside)."""
     source = Grid.of(dataset)
     band, hiding = dataset.GetRasterBand(1), hiding_bands(dataset, [1])
     transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
@@ -105,8 +107,9 @@ def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
             x, y = np.array(transform.TransformPoints(np.column_stack([x, y]).tolist()))[:, :2].T
         return inverse[0] + x * inverse[1] + y * inverse[2], inverse[3] + x * inverse[4] + y * inverse[5]
 
-    first, last = np.array([scene.window.col, scene.window.row]) + 0.5, np.array(
-        [scene.window.col + scene.window.width, scene.window.row + scene.window.height]) - 0.5
+    edges = (np.array([scene.window.col, scene.window.row]),
+             np.array([scene.window.col + scene.window.width, scene.window.row + scene.window.height]))
+    first, last = edges[0] + 0.5, edges[1] - 0.5
     count = 0
     for tile in tiles(Window(0, 0, source.width, source.height), tile_size):
         hooks.check_cancel()
@@ -122,6 +125,7 @@ def _outside(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
         col, row = on_scene(rows + tile.row + 0.5, cols + tile.col + 0.5)
         beyond = ((col + half[0] < first[0]) | (col - half[0] > last[0])
                   | (row + half[1] < first[1]) | (row - half[1] > last[1]))
+        beyond &= (col < edges[0][0]) | (col > edges[1][0]) | (row < edges[0][1]) | (row > edges[1][1])
         count += int(np.count_nonzero(beyond | ~np.isfinite(col) | ~np.isfinite(row)))
     return count
 
