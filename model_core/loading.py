@@ -112,9 +112,17 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
         f"against {layer_nm:.1f} nm). {advice}")
 
 
+_DRIVER_NAMES = re.compile(r"(band[ _]?\d+|height)", re.IGNORECASE)
+"""Band descriptions drivers give bands of their own accord, describing nothing: ENVI's and
+netCDF's 'Band 1'/'Band1', the GeoPackage driver's 'Height' for any gridded coverage (red team of
+2026-12-04: a LiDAR band in a GeoPackage was warned of as another kind of band)."""
+
+
 def _named(name: str, layers: Sequence[str]) -> bool:
-    """Whether a band name is a description, not the '<layer> band <n>' a band without one is called."""
-    return not any(re.fullmatch(re.escape(layer) + r" band \d+", name) for layer in layers)
+    """Whether a band name is a description, not the '<layer> band <n>' a band without one is
+    called nor a name a driver gives (`_DRIVER_NAMES`)."""
+    return not (_DRIVER_NAMES.fullmatch(name.strip())
+                or any(re.fullmatch(re.escape(layer) + r" band \d+", name) for layer in layers))
 
 
 def _plain(name: str) -> str:
