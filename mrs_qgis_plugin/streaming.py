@@ -129,8 +129,12 @@ class ScenePatches(Samples):
         return (len(self.rows), self.scene.n_bands, self.patch, self.patch)
 
     def fingerprint(self) -> str:
+        """What a resumed run must share with the run that wrote the checkpoint: the samples and how
+        they are read, not the layers' names (a renamed copy, or a layer renamed in QGIS, was refused
+        as other samples, red team of 2026-12-04)."""
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(json.dumps({**self.identity, "patch": self.patch, "normalization": self.normalizer.to_dict(),
+        digest.update(json.dumps({**_nameless(self.identity), "patch": self.patch,
+                                  "normalization": self.normalizer.to_dict(),
                                   "grid": [self.scene.width, self.scene.height]}, sort_keys=True).encode())
         digest.update(self.rows.tobytes())
         digest.update(self.cols.tobytes())
@@ -143,6 +147,19 @@ class ScenePatches(Samples):
 
     def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         return _on_device(self.patches(index.cpu().numpy()), device)
+
+
+NAMES = ("hsi_layer", "aux_layers", "band_names")
+"""The entries of a model's description that name layers and bands ('hsi band 3' when undescribed)."""
+
+
+def _nameless(description: Mapping[str, Any]) -> Any:
+    """The description without the layers' and bands' names, in the scenes it lists too."""
+    if isinstance(description, Mapping):
+        return {key: _nameless(value) for key, value in description.items() if key not in NAMES}
+    if isinstance(description, list):
+        return [_nameless(item) for item in description]
+    return description
 
 
 def _on_device(patches: np.ndarray, device: torch.device) -> Tuple[torch.Tensor, None]:

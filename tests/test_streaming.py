@@ -63,7 +63,8 @@ def test_the_fingerprint_follows_the_positions(tmp_path):
         rows, cols = random_valid_positions(scene, 50, 0)
         same = [ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint() for _ in range(2)]
         moved = ScenePatches(scene, rows, (cols + 1) % 40, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint()
-    assert same[0] == same[1] != moved
+        renamed = ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi copy"}).fingerprint()
+    assert same[0] == same[1] == renamed != moved  # a renamed layer resumes (it was refused as other samples)
 
 
 def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_training(tmp_path):
