@@ -86,6 +86,8 @@ class Checkpointer:
         if meta.get("class_weighting") != self.description.get("class_weighting"):
             problems.append(f"its class weighting differs ({str(meta.get('class_weighting'))[:10]} in the checkpoint, "
                             f"{self.description.get('class_weighting')} here)")
+        if _pretrained_source(meta) != _pretrained_source(self.description):
+            problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint:
             problems.append("its training samples differ from this run's (other layers, labels, extent or seed, or "
                             "another pretrained model, whose statistics normalise them)")
@@ -129,6 +131,14 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
+
+
+def _pretrained_source(description: Mapping[str, Any]) -> Any:
+    """The pretrained model a fine-tuning started from, by what its file says of it (when it was made,
+    its pretext task), not by its file's name: a checkpoint resumed with another PRETRAINED of the
+    same statistics trained on as if from the first and recorded the second (red team of 2026-12-04)."""
+    source = description.get("pretrained_from")
+    return {key: value for key, value in source.items() if key != "file"} if isinstance(source, Mapping) else source
 
 
 def _loop_state(values: Any) -> LoopState:

@@ -158,7 +158,8 @@ def test_canceling_keeps_an_existing_output_intact(tmp_path):
 def run_finetune(path, train, val, **options):
     (x, y), (vx, vy) = train, val
     return written(finetune(x, y, vx, vy, n_hsi=6, config=TINY, classes=CLASSES, pca=PCA,
-                            settings=settings(**options.pop("settings", {})), description=DESCRIPTION,
+                            settings=settings(**options.pop("settings", {})),
+                            description=options.pop("description", DESCRIPTION),
                             checkpoint_path=checkpoint_path_for(path), **options), path)
 
 
@@ -174,6 +175,25 @@ def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(t
     assert "settings differ" not in str(refused.value) and "samples differ" not in str(refused.value)
     resumed = run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint_path_for(output))
     assert resumed["class_weighting"] is True
+
+
+def test_a_checkpoint_does_not_resume_a_fine_tuning_from_another_pretrained_model(tmp_path):
+    """Red team of 2026-12-04: resumed with another PRETRAINED of the same statistics, it trained on as
+    from the first and recorded the second; the same model under another file name resumes."""
+    output = str(tmp_path / "classifier.safetensors")
+    started = {**DESCRIPTION, "pretrained_from": {"file": "a.safetensors", "masking": {"strategy": "mrs"},
+                                                  "created": "2026-12-04T10:00:00+00:00", "metadata_sha256": "aa"}}
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []),
+                     description=started)
+    other = {**started, "pretrained_from": {**started["pretrained_from"], "metadata_sha256": "bb"}}
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: it started from another "
+                                             r"pretrained model than the pretrained model gives\."):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=other,
+                     resume_path=checkpoint_path_for(output))
+    renamed = {**started, "pretrained_from": {**started["pretrained_from"], "file": "copy of a.safetensors"}}
+    run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=renamed,
+                 resume_path=checkpoint_path_for(output))
 
 
 def test_a_loss_that_is_no_longer_a_number_stops_the_training_and_writes_nothing(tmp_path):
