@@ -798,3 +798,33 @@ def test_default_colours_are_distinct_and_stable():
     assert colours[:5] == default_colors(5)
     assert all(len(c) == 7 and c[0] == "#" and int(c[1:], 16) >= 0 for c in colours)
 
+
+
+def test_a_class_whose_every_sample_shares_its_pixel_with_another_class_is_warned_of(tmp_path, scene):
+    """A polygon of class 2 inside one of class 1 left class 2 out with an info line only (red team of
+    2026-12-04); here class 2's two points share their pixels with class 1's."""
+    features = [(point_wkt(*pixel_centre(2, 2)), {"class": 1}), (point_wkt(*pixel_centre(3, 3)), {"class": 1}),
+                (point_wkt(*pixel_centre(2, 2)), {"class": 2}), (point_wkt(*pixel_centre(3, 3)), {"class": 2}),
+                (point_wkt(*pixel_centre(5, 5)), {"class": 1})]
+    path = write_vector(tmp_path / "nested.gpkg", features, INT_FIELDS)
+    found = []
+    warnings = _warned(lambda hooks: found.append(labels_from_vector(scene, path, None, "class", None, "nested",
+                                                                      hooks)))
+    assert [info.value for info in found[0].classes] == [1]
+    assert warnings == ["1 class of 'nested' ('2') lost every sample: each of their pixels holds a sample of another "
+                        "class too (a polygon inside another, say), so they are left out. Place samples of different "
+                        "classes on different pixels."]
+
+
+def test_a_point_on_the_grid_s_far_edges_falls_in_the_pixel_it_bounds(tmp_path, scene):
+    """Such points were said to cover no pixel centre, as a polygon smaller than a pixel (red team of
+    2026-12-04)."""
+    east, _y = pixel_centre(2, WIDTH - 1)
+    _x, south = pixel_centre(HEIGHT - 1, 3)
+    features = [(point_wkt(east + 0.5, pixel_centre(2, 0)[1]), {"class": 1}),
+                (point_wkt(pixel_centre(0, 3)[0], south - 0.5), {"class": 2})]
+    path = write_vector(tmp_path / "edge.gpkg", features, INT_FIELDS)
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "edge", hooks)
+    assert _pixels(labels) == [(2, WIDTH - 1, 1), (HEIGHT - 1, 3, 2)]
+    assert labels.outside == 0 and not any("pixel centre" in line for line in lines)

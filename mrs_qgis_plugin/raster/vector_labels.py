@@ -247,12 +247,16 @@ def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation 
 
 
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the grid pixels that the point(s) fall in."""
+    """Rows and columns of the grid pixels that the point(s) fall in; a point on the grid's far edge
+    falls in the pixel it bounds (such points were said to cover no pixel centre, as polygons
+    smaller than a pixel are: red team of 2026-12-04)."""
     xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
     inverse = gdal.InvGeoTransform(grid.geotransform)
     with np.errstate(invalid="ignore", over="ignore"):
-        cols = np.floor(inverse[0] + inverse[1] * xs + inverse[2] * ys)
-        rows = np.floor(inverse[3] + inverse[4] * xs + inverse[5] * ys)
+        cols = inverse[0] + inverse[1] * xs + inverse[2] * ys
+        rows = inverse[3] + inverse[4] * xs + inverse[5] * ys
+        cols = np.where(cols == grid.width, grid.width - 1, np.floor(cols))
+        rows = np.where(rows == grid.height, grid.height - 1, np.floor(rows))
     inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
     return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
 
