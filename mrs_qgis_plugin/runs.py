@@ -128,12 +128,17 @@ def _layers(values: Values) -> Any:
     return Layers(values["INPUT_HSI"], list(values.get("INPUT_AUX") or []))
 
 
-def _labels(values: Values, vector: str, field: str, raster: str, name_field: Optional[str] = None,
+def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, name_field: Optional[str] = None,
             color_field: Optional[str] = None) -> Any:
-    """The labelled-pixel parameters as the jobs' `LabelSource` (the raster when given, else the vector)."""
+    """The labelled-pixel parameters as the jobs' `LabelSource` (the raster when given, else the
+    vector); the vector's fields given with a raster are said to go unused (they went unsaid)."""
     from .jobs import LabelSource
 
     if values.get(raster) is not None:
+        unused = [name for name in (field, name_field, color_field) if name and values.get(name)]
+        if unused:
+            hooks.log(f"{' and '.join(unused)} {'is a field' if len(unused) == 1 else 'are fields'} of {vector}, "
+                      f"not used with {raster}: the label raster gives the classes, with its own names and colours.")
         return LabelSource(values[raster].name, raster_path=values[raster].path)
     samples = values[vector]
     return LabelSource(samples.name, vector_path=samples.path, class_field=values.get(field),
@@ -179,7 +184,7 @@ def _finetune(values: Values, hooks: Hooks) -> Dict[str, Any]:
 
     result = finetune_job(
         _layers(values),
-        _labels(values, "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD", "COLOR_FIELD"),
+        _labels(values, hooks, "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD", "COLOR_FIELD"),
         pretrained=values.get("PRETRAINED"),
         preset=values["PRESET"],
         val_fraction=values["VALIDATION_FRACTION"],
@@ -242,7 +247,7 @@ def _accuracy(values: Values, hooks: Hooks) -> Dict[str, Any]:
     report = accuracy_job(
         class_map.path,
         class_map.name,
-        _labels(values, "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
+        _labels(values, hooks, "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
         out_html=values["OUTPUT_HTML"],
         out_json=values.get("OUTPUT_JSON"),
         out_csv=values.get("OUTPUT_CSV"),

@@ -2,8 +2,10 @@
 
 import pytest
 
+from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.jobs import LabelSource, same_layer
-from mrs.mrs_qgis_plugin.runs import file_layer_name
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+from mrs.mrs_qgis_plugin.runs import _labels, file_layer_name
 
 
 @pytest.mark.parametrize("first, second, same", [
@@ -34,3 +36,14 @@ def test_a_label_source_is_named_by_its_absolute_path_and_layer(tmp_path, monkey
 ])
 def test_a_layer_from_a_file_is_named_by_the_layer_it_names_else_by_the_file(source, name):
     assert file_layer_name(source) == name
+
+
+def test_a_vector_s_fields_given_with_a_label_raster_are_said_to_go_unused(tmp_path):
+    """NAME_FIELD beside LABELS was ignored without a word (red team of 2026-12-04)."""
+    lines = []
+    values = {"LABELS": RasterInput(str(tmp_path / "train.tif"), "train"), "SAMPLES": None, "CLASS_FIELD": None,
+              "NAME_FIELD": "class_name", "COLOR_FIELD": "colour"}
+    source = _labels(values, Hooks(log=lines.append), "SAMPLES", "CLASS_FIELD", "LABELS", "NAME_FIELD", "COLOR_FIELD")
+    assert source.raster_path == str(tmp_path / "train.tif") and source.name_field is None
+    assert lines == ["NAME_FIELD and COLOR_FIELD are fields of SAMPLES, not used with LABELS: the label raster gives "
+                     "the classes, with its own names and colours."]

@@ -197,7 +197,7 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
         members = np.flatnonzero(labels.values == info.value)
         count = len(members)
         if val_fraction == 0:
-            hooks.log(f"Class '{info.name}' ({info.value}): {count} training pixels.")
+            hooks.log(f"Class '{info.name}' ({info.value}): {plural(count, 'training pixel')}.")
             continue
         if count < 2:
             raise InputError(
