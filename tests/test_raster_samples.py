@@ -2,7 +2,7 @@ import re
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr
+from osgeo import gdal, ogr, osr
 from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, transform_points, write_raster, write_vector
 
 from mrs.model_core.errors import InputError
@@ -828,3 +828,34 @@ def test_a_point_on_the_grid_s_far_edges_falls_in_the_pixel_it_bounds(tmp_path, 
     labels = labels_from_vector(scene, path, None, "class", None, "edge", hooks)
     assert _pixels(labels) == [(2, WIDTH - 1, 1), (HEIGHT - 1, 3, 2)]
     assert labels.outside == 0 and not any("pixel centre" in line for line in lines)
+
+
+@pytest.mark.parametrize("field_type,value,kind", [(ogr.OFTDate, "2020/01/01", "a date field"),
+                                                   (ogr.OFTDateTime, "2020/01/01 10:00:00", "a date and time field")])
+def test_a_class_field_of_dates_is_refused(tmp_path, scene, field_type, value, kind):
+    """Classes named '2020/01/01' trained without a word (red team of 2026-12-04)."""
+    path = write_vector(tmp_path / "dates.gpkg", [(point_wkt(*pixel_centre(1, 1)), {"class": value})],
+                        {"class": field_type})
+    with pytest.raises(InputError, match=f"^The class field 'class' of 'dates' is {kind}, which holds no classes. "
+                                         r"Choose the field that holds each feature's class \(a whole number from 1, "
+                                         r"or a name\)\.$"):
+        labels_from_vector(scene, path, None, "class", None, "dates", Hooks())
+
+
+def test_a_yes_no_class_field_is_said_to_be_one(tmp_path, scene):
+    """It was refused for holding the value 0, without saying it is a yes/no field."""
+    path = str(tmp_path / "flags.gpkg")
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(UTM32)
+    layer = dataset.CreateLayer("flags", srs, ogr.wkbPoint)
+    definition = ogr.FieldDefn("flag", ogr.OFTInteger)
+    definition.SetSubType(ogr.OFSTBoolean)
+    layer.CreateField(definition)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("flag", 1)
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(1, 1))))
+    layer.CreateFeature(feature)
+    dataset = None
+    with pytest.raises(InputError, match="^The class field 'flag' of 'flags' is a yes/no \\(boolean\\) field"):
+        labels_from_vector(scene, path, None, "flag", None, "flags", Hooks())

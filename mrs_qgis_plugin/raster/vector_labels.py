@@ -413,6 +413,22 @@ class _Features:
             self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
 
 
+_NOT_CLASSES = {ogr.OFTDate: "a date field", ogr.OFTDateTime: "a date and time field", ogr.OFTTime: "a time field",
+                ogr.OFTBinary: "a field of binary data", ogr.OFTIntegerList: "a field of lists",
+                ogr.OFTInteger64List: "a field of lists", ogr.OFTRealList: "a field of lists",
+                ogr.OFTStringList: "a field of lists"}
+"""Field types that hold no classes (a date field trained classes named '2020/01/01' without a
+word: red team of 2026-12-04)."""
+
+
+def _check_class_field_type(definition: ogr.FieldDefn, class_field: str, layer_name: str) -> None:
+    kind = ("a yes/no (boolean) field" if definition.GetSubType() == ogr.OFSTBoolean
+            else _NOT_CLASSES.get(definition.GetType()))
+    if kind:
+        raise InputError(f"The class field '{class_field}' of '{layer_name}' is {kind}, which holds no classes. "
+                         "Choose the field that holds each feature's class (a whole number from 1, or a name).")
+
+
 def _keep_first(first: dict, others: dict, key: Any, item: Any) -> None:
     """`first[key]` is the first item given for the key; any other item goes to `others[key]`."""
     if first.setdefault(key, item) != item:
@@ -491,6 +507,7 @@ def labels_from_vector(
     _dataset, vector, operation = _open_vector_layer(path, layer, layer_name)
     try:
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
+        _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
         integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
             ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
         transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks, operation)
