@@ -550,6 +550,29 @@ def test_the_gaps_of_a_vrt_mosaic_without_nodata_are_invalid(tmp_path):
                         "Virtual Raster, 'Nodata value')."]
 
 
+def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):
+    """A GeoTIFF written with ALPHA=YES marks its second band as alpha: a reflectance band was taken
+    for the mask and every later band moved up one place without a word (red team of 2026-12-04)."""
+    path = str(tmp_path / "alpha.tif")
+    data = np.random.default_rng(0).random((5, 10, 10)).astype(np.float32)
+    dataset = gdal.GetDriverByName("GTiff").Create(path, 10, 10, 5, gdal.GDT_Float32, ["ALPHA=YES"])
+    dataset.SetGeoTransform(GEOTRANSFORM)
+    dataset.WriteArray(data)
+    dataset = None
+    assert gdal.Open(path).GetRasterBand(2).GetColorInterpretation() == gdal.GCI_AlphaBand
+    warnings = []
+    with Scene.open(RasterInput(path, "alpha"), [], Hooks(warn=warnings.append)) as scene:
+        assert scene.n_hsi == 4
+    assert warnings == ["Band 2 of 'alpha' is marked as an alpha band (a mask of the others), so it is read as a "
+                        "mask, not as data, and the bands after it move up one place. If it holds data, copy the "
+                        "raster with the band marked as data (gdal_translate -colorinterp_2 undefined), or move the "
+                        "mask to the last band."]
+    fixed = str(tmp_path / "fixed.tif")
+    gdal.Translate(fixed, path, options="-colorinterp_2 undefined")
+    with Scene.open(RasterInput(fixed, "fixed"), [], Hooks(warn=warnings.append)) as scene:
+        assert scene.n_hsi == 5 and len(warnings) == 1
+
+
 def test_tiles_cover_the_window_exactly_once():
     covered = np.zeros((30, 40), int)
     for tile in tiles(Window(3, 2, 25, 19), 8):

@@ -64,7 +64,7 @@ def doubtful_classes(layer_name: str, counts: np.ndarray) -> Optional[str]:
         what = f"has a single labelled pixel in {singles} of its {len(counts)} classes"
     else:
         return None
-    return (f"'{layer_name}' {what}: every value is learnt as a class. If the values are identifiers or "
+    return (f"'{layer_name}' {what}: every value is taken as a class. If the values are identifiers or "
             "image values, choose the layer or field that holds the classes.")
 
 

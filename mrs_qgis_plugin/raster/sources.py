@@ -83,6 +83,19 @@ def footprint_mask(footprint: list[tuple[float, ...]], window: Window) -> np.nda
     return inside
 
 
+def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
+    """Warns of an alpha band before a data band: read as a mask, it is no data band, and the bands
+    after it move up one place (a GeoTIFF written with ALPHA=YES marks its second band so: red team
+    of 2026-12-04, a reflectance band taken for the mask and the mask for the last band)."""
+    bands = data_bands(dataset)
+    inner = [number for number in range(1, dataset.RasterCount + 1) if number not in bands and number < max(bands)]
+    if inner:
+        hooks.warning(f"Band {inner[0]} of '{name}' is marked as an alpha band (a mask of the others), so it is read "
+                      "as a mask, not as data, and the bands after it move up one place. If it holds data, copy the "
+                      f"raster with the band marked as data (gdal_translate -colorinterp_{inner[0]} undefined), or "
+                      "move the mask to the last band.")
+
+
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
@@ -249,6 +262,7 @@ class Scene:
             )
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
+        _say_inner_alpha(reference, hsi.name, hooks)
         sources = [_Source(reference, reference, hsi.name)]
         for item in aux:
             dataset = open_raster(item.path, f"The auxiliary layer '{item.name}'")
@@ -256,6 +270,7 @@ class Scene:
                 raise InputError(f"The auxiliary layer '{item.name}' has no data band. Choose a SAR or LiDAR raster.")
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
+            _say_inner_alpha(dataset, item.name, hooks)
             sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name))
             if sources[-1].footprint is not None and sources[-1].warped:
                 hooks.warning(f"The auxiliary layer '{item.name}' is a VRT without a nodata value, so it reads 0 "
