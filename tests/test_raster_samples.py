@@ -645,7 +645,7 @@ def test_an_image_given_as_labels_warns_that_every_value_became_a_class(tmp_path
     intensities = (np.arange(HEIGHT * WIDTH) % 96 + 1).reshape(HEIGHT, WIDTH).astype(np.uint16)
     path = write_raster(tmp_path / "intensity.tif", intensities)
     warnings = _warned(lambda hooks: labels_from_raster(scene, path, "intensity", hooks))
-    assert warnings == ["'intensity' holds 96 classes, more than a land-cover legend has: every value is learnt "
+    assert warnings == ["'intensity' holds 96 classes, more than a land-cover legend has: every value is taken "
                         "as a class. If the values are identifiers or image values, choose the layer or field "
                         "that holds the classes."]
 
