@@ -74,14 +74,15 @@ class Checkpointer:
         if info.get("phase") != self.phase:
             problems.append(f"it belongs to {str(info.get('phase'))[:40]!r}, not {self.phase}")
         if saved_settings != self.settings.to_dict():
-            differing = [f"{key}: {str(saved_settings.get(key))[:40]} in the checkpoint, {str(value)[:40]} here"
+            differing = [f"{self.names.setting(key)}: {str(saved_settings.get(key))[:40]} in the checkpoint, "
+                         f"{str(value)[:40]} here"
                          for key, value in sorted(self.settings.to_dict().items()) if saved_settings.get(key) != value]
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
             problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
         if meta.get("masking") != self.description.get("masking"):
             saved, wanted = meta.get("masking") or {}, self.description.get("masking") or {}
-            differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+            differing = sorted(self.names.setting(k) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
             problems.append("its pretext task differs (" + ", ".join(differing or ["unknown"]) + ")")
         if meta.get("class_weighting") != self.description.get("class_weighting"):
             problems.append(f"its class weighting differs ({str(meta.get('class_weighting'))[:10]} in the checkpoint, "
@@ -89,8 +90,7 @@ class Checkpointer:
         if _pretrained_source(meta) != _pretrained_source(self.description):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint:
-            problems.append("its training samples differ from this run's (other layers, labels, extent or seed, or "
-                            "another pretrained model, whose statistics normalise them)")
+            problems.append(f"its training samples differ from this run's ({self.names.samples_set_by(self.phase)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "

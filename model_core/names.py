@@ -7,7 +7,8 @@ engine passes the names of the Processing algorithms and their parameters, which
 bin/mrs shares (`jobs.FRONT_END`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,21 @@ class Names:
     """The device setting, at the start of a sentence."""
     learning_rate: str = "the learning rate"
     """The learning-rate setting."""
+    settings: Mapping[str, str] = field(default_factory=dict)
+    """The caller's names of training and masking settings, by their names in `settings`
+    ({"lr": "LEARNING_RATE"}); a setting not in it is called by its own name."""
+
+    samples: Mapping[str, str] = field(default_factory=lambda: {
+        "pretraining": "other layers, mask, extent, number of samples or seed",
+        "fine-tuning": "other layers or labels, another validation fraction or seed, or another pretrained model, "
+                       "whose statistics normalise them"})
+    """What makes a training phase's samples ({phase name: words}), for a checkpoint of other samples."""
+
+    def setting(self, key: str) -> str:
+        return self.settings.get(key, key)
+
+    def samples_set_by(self, phase: str) -> str:
+        return self.samples.get(phase, "other layers, labels, extent or seed")
 
 
 def plural(count: int, word: str, words: str = "") -> str:

@@ -45,7 +45,14 @@ from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
-                  pretrained="PRETRAINED", resume="RESUME", device="DEVICE", learning_rate="LEARNING_RATE")
+                  pretrained="PRETRAINED", resume="RESUME", device="DEVICE", learning_rate="LEARNING_RATE",
+                  settings={"epochs": "EPOCHS", "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "seed": "SEED",
+                            "device": "DEVICE", "precision": "PRECISION", "encoder_lr_scale": "ENCODER_LR_FACTOR",
+                            "strategy": "MASKING", "spectral_ratio": "SPECTRAL_RATIO",
+                            "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS"},
+                  samples={"pretraining": "other layers, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES",
+                           "fine-tuning": "other layers or labels, another VALIDATION_FRACTION or SEED, or another "
+                                          "PRETRAINED, whose statistics normalise them"})
 """What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
 STATISTICS_SAMPLE = 50_000
 PAPER_CPU_SAMPLES_PER_S = 80

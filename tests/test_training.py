@@ -10,6 +10,7 @@ from model_core.device import resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
+from model_core.names import Names
 from model_core.training import (MaskingSettings, Trained, TrainSettings, balanced_class_weights,
                                  checkpoint_path_for, finetune, learning_rate, pretrain)
 
@@ -52,10 +53,11 @@ def written(trained: Trained, path: str) -> dict:
     return trained.metadata
 
 
-def run_pretrain(path: str, hooks=None, resume=None, masking=MaskingSettings(), samples: int = 64, **changes) -> dict:
+def run_pretrain(path: str, hooks=None, resume=None, masking=MaskingSettings(), samples: int = 64, names=Names(),
+                 **changes) -> dict:
     return written(pretrain(toy_patches(samples), n_hsi=6, config=TINY, masking_settings=masking,
                             settings=settings(**changes), description=DESCRIPTION, hooks=hooks,
-                            checkpoint_path=checkpoint_path_for(path), resume_path=resume), path)
+                            checkpoint_path=checkpoint_path_for(path), resume_path=resume, names=names), path)
 
 
 def weights(path: str, kind: str) -> dict:
@@ -144,6 +146,24 @@ def test_a_checkpoint_does_not_resume_another_pretext_task(tmp_path):
     with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its pretext task "
                                              r"differs \(normalized_targets, strategy\)"):
         run_pretrain(output, resume=checkpoint_path_for(output), masking=other)
+
+
+def test_a_refused_checkpoint_names_the_settings_and_samples_as_the_caller_calls_them(tmp_path):
+    """The refusal said 'lr', 'normalized_targets' and 'labels or pretrained model' for a pretraining
+    whose SAMPLES differed (red team of 2026-12-04)."""
+    names = Names(resume="RESUME", settings={"lr": "LEARNING_RATE", "normalized_targets": "NORMALIZED_TARGETS"},
+                  samples={"pretraining": "another SAMPLES or SEED"})
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(1, []), names=names)
+    with pytest.raises(ModelFileError) as refused:
+        run_pretrain(output, resume=checkpoint_path_for(output), lr=0.5, samples=40, names=names,
+                     masking=MaskingSettings(normalized_targets=True))
+    assert str(refused.value).startswith(
+        f"RESUME: the checkpoint '{checkpoint_path_for(output)}' does not continue this run: its settings differ "
+        "(LEARNING_RATE: ")
+    assert "its pretext task differs (NORMALIZED_TARGETS)" in str(refused.value)
+    assert "its training samples differ from this run's (another SAMPLES or SEED)" in str(refused.value)
 
 
 def test_canceling_keeps_an_existing_output_intact(tmp_path):
