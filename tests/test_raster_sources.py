@@ -573,6 +573,38 @@ def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):
         assert scene.n_hsi == 5 and len(warnings) == 1
 
 
+@pytest.mark.parametrize("hiding", ["mask", "float alpha last", "alpha first"])
+def test_a_warped_auxiliary_layer_hides_the_pixels_its_mask_or_alpha_band_hides(tmp_path, hiding):
+    """Warped onto the hyperspectral grid, a .msk mask and an alpha band before the data were
+    ignored, and a float alpha of 0 and 1 hid every pixel (gdalwarp weighs alpha as 0-255): red team
+    of 2026-12-04. The same pixels are hidden as on the layer's own grid."""
+    _data, hsi = _hsi(tmp_path)
+    hidden = np.zeros((24, 34), bool)
+    hidden[5:8, 6:10] = True
+    values = np.random.default_rng(0).random((24, 34)).astype(np.float32)
+    path = str(tmp_path / "aux.tif")
+    geotransform = (ORIGIN_X - 2, 1.0, 0.0, ORIGIN_Y + 2, 0.0, -1.0)  # two pixels wider each way: warped
+    if hiding == "mask":
+        write_raster(path, values[None], geotransform)
+        dataset = gdal.Open(path, gdal.GA_Update)
+        dataset.CreateMaskBand(gdal.GMF_PER_DATASET)
+        dataset.GetRasterBand(1).GetMaskBand().WriteArray(np.where(hidden, 0, 255).astype(np.uint8))
+    else:
+        alpha = np.where(hidden, 0, 1 if hiding == "float alpha last" else 255).astype(np.float32)
+        write_raster(path, np.stack([values, alpha] if hiding == "float alpha last" else [alpha, values]),
+                     geotransform)
+        dataset = gdal.Open(path, gdal.GA_Update)
+        dataset.GetRasterBand(2 if hiding == "float alpha last" else 1).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    expected = ~hidden[2:22, 2:32]
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(path, "aux")]) as scene:
+        assert scene.n_aux == 1
+        invalid = np.zeros(2, np.int64)
+        _values, valid = scene.read(0, 0, 30, 20, invalid=invalid)
+    np.testing.assert_array_equal(valid, expected)
+    assert invalid.tolist() == [0, 12]
+
+
 def test_tiles_cover_the_window_exactly_once():
     covered = np.zeros((30, 40), int)
     for tile in tiles(Window(3, 2, 25, 19), 8):

@@ -231,21 +231,33 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
-def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
-    """The bands whose 0 hides a pixel of the data `bands`: each band's own mask band (a per-dataset
-    mask once, for them all; a per-band mask for its band's pixels, which hides the pixel as its
-    nodata would: red team of 2026-12-04), and the alpha band, which GDAL gives as the mask only
-    where the bands have no nodata value and no mask band (with a nodata value it was ignored)."""
-    masks = []
+def hiding_selectors(dataset: gdal.Dataset, bands: list[int]) -> list[str]:
+    """The bands whose 0 hides a pixel of the data `bands`, as gdal_translate's -b selects them
+    ('mask,N' for band N's mask band, 'N' for an alpha band): each band's own mask band (a
+    per-dataset mask once, for them all; a per-band mask for its band's pixels, which hides the pixel
+    as its nodata would: red team of 2026-12-04), and the alpha band, which GDAL gives as the mask
+    only where the bands have no nodata value and no mask band (with a nodata value it was ignored)."""
+    selectors = []
     for number in bands:
         flags = dataset.GetRasterBand(number).GetMaskFlags()
         if flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA | gdal.GMF_ALPHA):
             continue
-        masks.append(dataset.GetRasterBand(number).GetMaskBand())
+        selectors.append(f"mask,{number}")
         if flags & gdal.GMF_PER_DATASET:
             break
-    return masks + [dataset.GetRasterBand(number) for number in range(1, dataset.RasterCount + 1)
-                    if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
+    return selectors + [str(number) for number in range(1, dataset.RasterCount + 1)
+                        if dataset.GetRasterBand(number).GetColorInterpretation() == gdal.GCI_AlphaBand]
+
+
+def selected_band(dataset: gdal.Dataset, selector: str) -> gdal.Band:
+    """The band a `hiding_selectors` selector names."""
+    number = int(selector.split(",")[-1])
+    return dataset.GetRasterBand(number).GetMaskBand() if selector.startswith("mask,") else dataset.GetRasterBand(number)
+
+
+def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
+    """The bands of `hiding_selectors`, to read on the dataset's own grid."""
+    return [selected_band(dataset, selector) for selector in hiding_selectors(dataset, bands)]
 
 
 _DST_RECT = re.compile(r'<DstRect xOff="([^"]+)" yOff="([^"]+)" xSize="([^"]+)" ySize="([^"]+)"')

@@ -11,7 +11,7 @@ from osgeo import gdal, osr
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .gdal_io import gdal_call
+from .gdal_io import gdal_call, hiding_selectors
 
 class Window(NamedTuple):
     col: int
@@ -224,7 +224,9 @@ def align(
         options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)
     if not categorical:
         options["outputType"] = gdal.GDT_Float32
-    warped, message = gdal_call(gdal.Warp, "", dataset, **options)
+    # The plugin reads masks and alpha bands itself (`aligned_masks`): gdalwarp's own use of an alpha
+    # band weighs it as 0-255, so a float alpha of 0 and 1 blanked the whole map (red team of 2026-12-04).
+    warped, message = gdal_call(gdal.Warp, "", dataset, options=["-nosrcalpha"], **options)
     if warped is None:
         raise InputError(
             f"The layer '{name}' cannot be warped onto the grid of '{grid_name}' ({message}). "
@@ -247,3 +249,20 @@ def align(
     if not covered:
         hooks.log(f"'{name}' covers only part of '{grid_name}'; the pixels outside it are nodata.")
     return warped
+
+
+def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid, grid_name: str
+                  ) -> list[gdal.Dataset]:
+    """The masks and alpha bands that hide pixels of the data `bands` (`hiding_selectors`) warped onto
+    `grid` with the nearest neighbour, 0 (hidden) outside the dataset: a warp of the data alone
+    ignored a .msk file and an alpha band that is not the last band, and the map classified what
+    they hid (red team of 2026-12-04)."""
+    masks = []
+    for selector in hiding_selectors(dataset, bands):
+        single, message = gdal_call(gdal.Translate, "", dataset, options=["-of", "VRT", "-b", selector,
+                                                                            "-colorinterp_1", "undefined"])
+        if single is None:
+            raise InputError(f"The mask of the layer '{name}' cannot be read ({message}). Check that its file is "
+                             "complete.")
+        masks.append(align(single, name, grid, grid_name, Hooks(), categorical=True))
+    return masks

@@ -12,7 +12,7 @@ from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import category_names, data_bands, hiding_bands, open_raster, read_or_refuse
-from .grid import Grid, Window, align, srs_from_wkt, tiles
+from .grid import Grid, Window, align, aligned_masks, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
 
@@ -71,7 +71,7 @@ def _say_zero_class(band: gdal.Band, zeros: Callable[[], int], layer_name: str, 
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
                    hiding: list[gdal.Band]) -> tuple[np.ndarray, np.ndarray]:
     """The tile's values and where they are labels: not 0, not nodata, finite and not hidden by
-    one of `hiding` (`hiding_bands`; a warp honours the raster's mask already, and on the scene's
+    one of `hiding` (`hiding_bands`, or `aligned_masks` warped with the raster; on the scene's
     grid a hidden pixel trained: red team of 2026-12-04)."""
     block = read_or_refuse(band.ReadAsArray, f"the label layer '{layer_name}'", *tile)
     labelled = block != 0
@@ -147,7 +147,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
-    hiding = hiding_bands(dataset, [1]) if aligned is dataset else []
+    masks = [] if aligned is dataset else aligned_masks(dataset, [1], layer_name, scene.grid, scene.hsi_name)
+    hiding = hiding_bands(dataset, [1]) if aligned is dataset else [mask.GetRasterBand(1) for mask in masks]
     keys, values = [], []  # row * width + column, class
     zeros = 0  # on the grid's tiles, when they are the raster's own pixels
     for tile in tiles(scene.window, tile_size):

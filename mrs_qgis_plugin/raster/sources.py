@@ -18,7 +18,7 @@ from ...model_core.hooks import Hooks
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, hiding_bands, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, vrt_footprint)
-from .grid import Grid, Window, align, crs_label, format_bounds
+from .grid import Grid, Window, align, aligned_masks, crs_label, format_bounds
 
 MIN_HSI_BANDS = 3
 
@@ -99,7 +99,9 @@ def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
-    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str) -> None:
+    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str,
+                 masks: Sequence[gdal.Dataset] = ()) -> None:
+        """`masks`: those of a warped dataset on the reference grid (`aligned_masks`)."""
         self.name = name
         self._original = original
         self._dataset = aligned
@@ -107,7 +109,9 @@ class _Source:
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = self.warped = aligned is not original
         self._nodata = [None if warped else _as_read(band.GetNoDataValue()) for band in bands]
-        self._hiding = [] if warped else hiding_bands(original, self.bands)
+        self._masks = list(masks)
+        self._hiding = ([mask.GetRasterBand(1) for mask in self._masks] if warped
+                        else hiding_bands(original, self.bands))
         self.footprint = vrt_footprint(original, self.bands)
         """Where a VRT's sources put data (`vrt_footprint`); None: anywhere."""
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
@@ -157,6 +161,7 @@ class _Source:
 
     def close(self) -> None:
         self._dataset = self._original = None
+        self._masks, self._hiding = [], []
 
 
 def _parse_numbers(text: str | None) -> list[float] | None:
@@ -271,7 +276,9 @@ class Scene:
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
             _say_inner_alpha(dataset, item.name, hooks)
-            sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name))
+            aligned = align(dataset, item.name, grid, hsi.name, hooks)
+            masks = aligned_masks(dataset, data_bands(dataset), item.name, grid, hsi.name) if aligned is not dataset else []
+            sources.append(_Source(dataset, aligned, item.name, masks))
             if sources[-1].footprint is not None and sources[-1].warped:
                 hooks.warning(f"The auxiliary layer '{item.name}' is a VRT without a nodata value, so it reads 0 "
                               "wherever none of its sources lies; warped onto the hyperspectral grid, those 0s cannot "
