@@ -135,7 +135,7 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
 
 def _pretrained_source(description: Mapping[str, Any]) -> Any:
     """The pretrained model a fine-tuning started from, by what its file says of it (when it was made,
-    its pretext task), not by its file's name: a checkpoint resumed with another PRETRAINED of the
+    its pretext task), not by its file's name: a checkpoint resumed with another pretrained model of the
     same statistics trained on as if from the first and recorded the second (red team of 2026-12-04)."""
     source = description.get("pretrained_from")
     return {key: value for key, value in source.items() if key != "file"} if isinstance(source, Mapping) else source

@@ -29,7 +29,7 @@ class Names:
     """The learning-rate setting."""
     settings: Mapping[str, str] = field(default_factory=dict)
     """The caller's names of training and masking settings, by their names in `settings`
-    ({"lr": "LEARNING_RATE"}); a setting not in it is called by its own name."""
+    ({"lr": "the learning rate"}); a setting not in it is called by its own name."""
 
     samples: Mapping[str, str] = field(default_factory=lambda: {
         "pretraining": "other layers, mask, extent, number of samples or seed",
