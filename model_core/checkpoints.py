@@ -87,7 +87,11 @@ class Checkpointer:
         if meta.get("class_weighting") != self.description.get("class_weighting"):
             problems.append(f"its class weighting differs ({str(meta.get('class_weighting'))[:10]} in the checkpoint, "
                             f"{self.description.get('class_weighting')} here)")
-        if _pretrained_source(meta) != _pretrained_source(self.description):
+        started, starting = _pretrained_source(meta), _pretrained_source(self.description)
+        if (started is None) != (starting is None):
+            problems.append(f"it started from {'no' if started is None else 'a'} pretrained model, this run from "
+                            f"{'none' if starting is None else 'one'} ({self.names.pretrained})")
+        elif started is not None and not _same_source(started, starting):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint:
             problems.append(f"its training samples differ from this run's ({self.names.samples_set_by(self.phase)})")
@@ -133,12 +137,21 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
 
 
-def _pretrained_source(description: Mapping[str, Any]) -> Any:
+def _pretrained_source(description: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     """The pretrained model a fine-tuning started from, by what its file says of it (when it was made,
-    its pretext task), not by its file's name: a checkpoint resumed with another pretrained model of the
-    same statistics trained on as if from the first and recorded the second (red team of 2026-12-04)."""
+    its pretext task, its metadata digest), not by its file's name: a checkpoint resumed with another
+    pretrained model of the same statistics trained on as if from the first and recorded the second
+    (red team of 2026-12-04). None: it started from none."""
     source = description.get("pretrained_from")
-    return {key: value for key, value in source.items() if key != "file"} if isinstance(source, Mapping) else source
+    return {key: value for key, value in source.items() if key != "file"} if isinstance(source, Mapping) else None
+
+
+def _same_source(first: Dict[str, Any], second: Dict[str, Any]) -> bool:
+    """Whether two `_pretrained_source`s are one model; a digest only one of them records (a
+    checkpoint written before there were any) is not compared."""
+    digests = first.get("metadata_sha256"), second.get("metadata_sha256")
+    keys = (set(first) | set(second)) - (set() if all(digests) else {"metadata_sha256"})
+    return all(first.get(key) == second.get(key) for key in keys)
 
 
 def _loop_state(values: Any) -> LoopState:

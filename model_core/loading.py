@@ -112,10 +112,9 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
         f"against {layer_nm:.1f} nm). {advice}")
 
 
-_DRIVER_NAMES = re.compile(r"(band[ _]?\d+|height)", re.IGNORECASE)
+_DRIVER_NAMES = re.compile(r"band[ _]?\d+", re.IGNORECASE)
 """Band descriptions drivers give bands of their own accord, describing nothing: ENVI's and
-netCDF's 'Band 1'/'Band1', the GeoPackage driver's 'Height' for any gridded coverage (red team of
-2026-12-04: a LiDAR band in a GeoPackage was warned of as another kind of band)."""
+netCDF's 'Band 1'/'Band1' (the GeoPackage driver's 'Height' is left out where it is read)."""
 
 
 def _named(name: str, layers: Sequence[str]) -> bool:

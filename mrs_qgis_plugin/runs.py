@@ -137,7 +137,8 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
     if values.get(raster) is not None:
         unused = [name for name in (field, name_field, color_field) if name and values.get(name)]
         if unused:
-            hooks.log(f"{' and '.join(unused)} {'is a field' if len(unused) == 1 else 'are fields'} of {vector}, "
+            named = ", ".join(unused[:-1]) + (" and " if len(unused) > 1 else "") + unused[-1]
+            hooks.log(f"{named} {'is a field' if len(unused) == 1 else 'are fields'} of {vector}, "
                       f"not used with {raster}: the label raster gives the classes, with its own names and colours.")
         return LabelSource(values[raster].name, raster_path=values[raster].path)
     samples = values[vector]

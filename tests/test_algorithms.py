@@ -355,7 +355,7 @@ def auxiliary_copy(source: str, path: Path, bands: list, names: Optional[list]) 
     ([1, 2], ["VV sigma0 (dB)", "VH sigma0 (dB)"], "not"),
     ([2, 1], None, None),
     ([1, 2], ["  NDSM height above GROUND (m) ", "lidar return intensity (relative, 0-100)"], None),
-    ([1, 2], ["Height", "Band 2"], None),  # names drivers give (GeoPackage, ENVI) describe nothing
+    ([1, 2], ["Band 1", "Band 2"], None),  # names drivers give (ENVI, netCDF) describe nothing
 ])
 def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_model_s(
         mrs, scene, classifier, classified, tmp_path, bands, names, expected):

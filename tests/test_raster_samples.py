@@ -811,8 +811,8 @@ def test_a_class_whose_every_sample_shares_its_pixel_with_another_class_is_warne
     warnings = _warned(lambda hooks: found.append(labels_from_vector(scene, path, None, "class", None, "nested",
                                                                       hooks)))
     assert [info.value for info in found[0].classes] == [1]
-    assert warnings == ["1 class of 'nested' ('2') lost every sample: each of their pixels holds a sample of another "
-                        "class too (a polygon inside another, say), so they are left out. Place samples of different "
+    assert warnings == ["1 class of 'nested' ('2') lost every sample: each of its pixels holds a sample of another "
+                        "class too (a polygon inside another, say), so it is left out. Place samples of different "
                         "classes on different pixels."]
 
 

@@ -548,6 +548,15 @@ def test_the_gaps_of_a_vrt_mosaic_without_nodata_are_invalid(tmp_path):
                         "of its sources lies; warped onto the hyperspectral grid, those 0s cannot be told from data. "
                         "Give it a nodata value (gdalbuildvrt -vrtnodata, or in QGIS Raster > Miscellaneous > Build "
                         "Virtual Raster, 'Nodata value')."]
+    whole = str(tmp_path / "whole.vrt")  # a VRT without gaps is said nothing of
+    gdal.Translate(whole, hsi, format="VRT")
+    with Scene.open(RasterInput(part, "part"), [RasterInput(whole, "whole")], Hooks(warn=warnings.append)):
+        assert len(warnings) == 1
+    stacked = str(tmp_path / "stacked.vrt")  # bands of sources of other extents: each band's gaps count
+    gdal.BuildVRT(stacked, [hsi, hsi, left], separate=True)
+    with Scene.open(RasterInput(stacked, "stacked"), []) as scene:
+        _values, valid = scene.read(0, 0, 30, 20)
+    np.testing.assert_array_equal(valid, np.arange(30)[None, :].repeat(20, axis=0) < 12)
 
 
 def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):
@@ -564,9 +573,9 @@ def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):
     with Scene.open(RasterInput(path, "alpha"), [], Hooks(warn=warnings.append)) as scene:
         assert scene.n_hsi == 4
     assert warnings == ["Band 2 of 'alpha' is marked as an alpha band (a mask of the others), so it is read as a "
-                        "mask, not as data, and the bands after it move up one place. If it holds data, copy the "
-                        "raster with the band marked as data (gdal_translate -colorinterp_2 undefined), or move the "
-                        "mask to the last band."]
+                        "mask, not as data, and the bands after it move up. If it holds data, copy the raster with the "
+                        "band marked as data (gdal_translate -colorinterp_2 undefined), or move the mask to the last "
+                        "band."]
     fixed = str(tmp_path / "fixed.tif")
     gdal.Translate(fixed, path, options="-colorinterp_2 undefined")
     with Scene.open(RasterInput(fixed, "fixed"), [], Hooks(warn=warnings.append)) as scene:
@@ -603,6 +612,19 @@ def test_a_warped_auxiliary_layer_hides_the_pixels_its_mask_or_alpha_band_hides(
         _values, valid = scene.read(0, 0, 30, 20, invalid=invalid)
     np.testing.assert_array_equal(valid, expected)
     assert invalid.tolist() == [0, 12]
+
+
+def test_a_geopackage_band_s_height_is_no_description(tmp_path):
+    """The GeoPackage driver calls every gridded-coverage band 'Height': compared with a model's
+    band descriptions, a LiDAR band in a GeoPackage was warned of as another kind (red team of
+    2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    elevation = write_raster(tmp_path / "dsm.tif", np.random.default_rng(0).random((1, 20, 30)).astype(np.float32))
+    packaged = str(tmp_path / "dsm.gpkg")
+    gdal.Translate(packaged, elevation, format="GPKG")
+    assert gdal.Open(packaged).GetRasterBand(1).GetDescription() == "Height"
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(packaged, "dsm")]) as scene:
+        assert scene.band_names[-1] == "dsm band 1"
 
 
 def test_tiles_cover_the_window_exactly_once():

@@ -211,9 +211,22 @@ def test_a_checkpoint_does_not_resume_a_fine_tuning_from_another_pretrained_mode
                                              r"pretrained model than the pretrained model gives\."):
         run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=other,
                      resume_path=checkpoint_path_for(output))
+    with pytest.raises(ModelFileError, match=r"it started from a pretrained model, this run from none \(the "
+                                             r"pretrained model\)\."):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint_path_for(output))
     renamed = {**started, "pretrained_from": {**started["pretrained_from"], "file": "copy of a.safetensors"}}
     run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=renamed,
                  resume_path=checkpoint_path_for(output))
+
+
+def test_a_checkpoint_written_before_pretrained_models_had_digests_resumes_from_the_same_model(tmp_path):
+    output = str(tmp_path / "classifier.safetensors")
+    older = {"file": "a.safetensors", "masking": {"strategy": "mrs"}, "created": "2026-12-04T10:00:00+00:00"}
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []),
+                     description={**DESCRIPTION, "pretrained_from": older})
+    run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint_path_for(output),
+                 description={**DESCRIPTION, "pretrained_from": {**older, "metadata_sha256": "aa"}})
 
 
 def test_a_loss_that_is_no_longer_a_number_stops_the_training_and_writes_nothing(tmp_path):

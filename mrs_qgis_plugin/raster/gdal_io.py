@@ -1,10 +1,10 @@
 """Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
 
-import os
 import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
+import numpy as np
 from osgeo import gdal, ogr
 
 from ...model_core.errors import InputError
@@ -263,22 +263,29 @@ def hiding_bands(dataset: gdal.Dataset, bands: list[int]) -> list[gdal.Band]:
 _DST_RECT = re.compile(r'<DstRect xOff="([^"]+)" yOff="([^"]+)" xSize="([^"]+)" ySize="([^"]+)"')
 
 
-def vrt_footprint(dataset: gdal.Dataset, bands: list[int]) -> Optional[list[tuple[float, ...]]]:
-    """The rectangles (column, row, width, height) that the sources of a VRT without a nodata value
-    fill: it reads 0 everywhere else, which the plugin took for data (a mosaic built of tiles with
-    gaps between them classified a third of its pixels from nothing: red team of 2026-12-04). None
-    where every pixel may hold data: no VRT, a nodata value, a source without a placement, or no
-    list of sources (a warped VRT)."""
+def vrt_footprints(dataset: gdal.Dataset, bands: list[int]) -> Optional[list[Optional[np.ndarray]]]:
+    """For each of `bands` of a VRT, the rectangles (n, 4: column, row, width, height) its sources
+    fill where GDAL finds gaps between them and the band has no nodata value: it reads 0 there,
+    which the plugin took for data (a mosaic built of tiles with gaps between them classified a
+    third of its pixels from nothing: red team of 2026-12-04); None for a band without such gaps.
+    None for a dataset none of whose bands has any (not a VRT, a warped VRT without a list of
+    sources, a source without a placement)."""
     if dataset.GetDriver().ShortName != "VRT":
         return None
-    band = dataset.GetRasterBand(bands[0])
+    footprints = [_band_footprint(dataset, number) for number in bands]
+    return footprints if any(footprint is not None for footprint in footprints) else None
+
+
+def _band_footprint(dataset: gdal.Dataset, number: int) -> Optional[np.ndarray]:
+    band = dataset.GetRasterBand(number)
     sources = list((band.GetMetadata("vrt_sources") or {}).values())
     if band.GetNoDataValue() is not None or not sources:
         return None
+    status, _percent = band.GetDataCoverageStatus(0, 0, dataset.RasterXSize, dataset.RasterYSize)
     placed = [_DST_RECT.search(source) for source in sources]
-    if not all(placed):
+    if not status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY or not all(placed):
         return None
-    return [tuple(float(number) for number in match.groups()) for match in placed]
+    return np.array([[float(number) for number in match.groups()] for match in placed])
 
 
 def signed_bytes(band: gdal.Band) -> bool:

@@ -11,7 +11,7 @@ from osgeo import gdal, osr
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .gdal_io import gdal_call, hiding_selectors
+from .gdal_io import gdal_call, hiding_bands, hiding_selectors
 
 class Window(NamedTuple):
     col: int
@@ -189,6 +189,17 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
     return source_bounds, target_bounds
 
 
+def _alpha_scale(dataset: gdal.Dataset) -> list[str]:
+    """The warp option that scales a last alpha band of another type than bytes by its own largest
+    value: gdalwarp, which leaves the pixels it hides out of the resampling, weighs alpha as 0-255,
+    so a float alpha of 0 and 1 blanked the whole map (red team of 2026-12-04)."""
+    last = dataset.GetRasterBand(dataset.RasterCount)
+    if last.GetColorInterpretation() != gdal.GCI_AlphaBand or last.DataType == gdal.GDT_Byte:
+        return []
+    extremes, _message = gdal_call(last.ComputeRasterMinMax, True)
+    return [f"SRC_ALPHA_MAX={extremes[1]:.17g}"] if extremes and extremes[1] > 0 else []
+
+
 def align(
     dataset: gdal.Dataset,
     name: str,
@@ -224,9 +235,8 @@ def align(
         options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)
     if not categorical:
         options["outputType"] = gdal.GDT_Float32
-    # The plugin reads masks and alpha bands itself (`aligned_masks`): gdalwarp's own use of an alpha
-    # band weighs it as 0-255, so a float alpha of 0 and 1 blanked the whole map (red team of 2026-12-04).
-    warped, message = gdal_call(gdal.Warp, "", dataset, options=["-nosrcalpha"], **options)
+    options["warpOptions"] += _alpha_scale(dataset)
+    warped, message = gdal_call(gdal.Warp, "", dataset, **options)
     if warped is None:
         raise InputError(
             f"The layer '{name}' cannot be warped onto the grid of '{grid_name}' ({message}). "
@@ -251,6 +261,16 @@ def align(
     return warped
 
 
+def hiding_on_grid(dataset: gdal.Dataset, aligned: gdal.Dataset, bands: list[int], name: str, grid: Grid,
+                   grid_name: str) -> list[tuple[gdal.Dataset, gdal.Band]]:
+    """The bands whose 0 hides a pixel of the data `bands` as `aligned` (`align`) reads them, each with
+    the dataset that holds it (to keep open while it is read): the dataset's own (`hiding_bands`) on
+    its own grid, else its masks warped with it (`aligned_masks`)."""
+    if aligned is dataset:
+        return [(dataset, band) for band in hiding_bands(dataset, bands)]
+    return [(mask, mask.GetRasterBand(1)) for mask in aligned_masks(dataset, bands, name, grid, grid_name)]
+
+
 def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid, grid_name: str
                   ) -> list[gdal.Dataset]:
     """The masks and alpha bands that hide pixels of the data `bands` (`hiding_selectors`) warped onto
@@ -260,7 +280,8 @@ def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid
     masks = []
     for selector in hiding_selectors(dataset, bands):
         single, message = gdal_call(gdal.Translate, "", dataset, options=["-of", "VRT", "-b", selector,
-                                                                            "-colorinterp_1", "undefined"])
+                                                                            "-colorinterp_1", "undefined",
+                                                                            "-a_nodata", "none"])
         if single is None:
             raise InputError(f"The mask of the layer '{name}' cannot be read ({message}). Check that its file is "
                              "complete.")

@@ -12,7 +12,7 @@ from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import category_names, data_bands, hiding_bands, open_raster, read_or_refuse
-from .grid import Grid, Window, align, aligned_masks, srs_from_wkt, tiles
+from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles
 from .sources import Scene, refuse_hidden_signed_bytes
 
 
@@ -147,8 +147,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
     band = aligned.GetRasterBand(1)
-    masks = [] if aligned is dataset else aligned_masks(dataset, [1], layer_name, scene.grid, scene.hsi_name)
-    hiding = hiding_bands(dataset, [1]) if aligned is dataset else [mask.GetRasterBand(1) for mask in masks]
+    held = hiding_on_grid(dataset, aligned, [1], layer_name, scene.grid, scene.hsi_name)
+    hiding = [band for _dataset, band in held]
     keys, values = [], []  # row * width + column, class
     zeros = 0  # on the grid's tiles, when they are the raster's own pixels
     for tile in tiles(scene.window, tile_size):

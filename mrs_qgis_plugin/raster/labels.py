@@ -129,9 +129,11 @@ def labelled_pixels(
         keys, values = keys[starts[agree]], values[starts[agree]]
         if len(lost) and len(keys):  # a class lost whole was said in the line above only (red team of 2026-12-04)
             listed = first_few(f"'{names.get(value) or value}'" for value in lost.tolist())
+            one = len(lost) == 1
             hooks.warning(f"{plural(len(lost), 'class', 'classes')} of '{layer_name}' ({listed}) lost every sample: "
-                          "each of their pixels holds a sample of another class too (a polygon inside another, say), "
-                          "so they are left out. Place samples of different classes on different pixels.")
+                          f"each of {'its' if one else 'their'} pixels holds a sample of another class too (a polygon "
+                          f"inside another, say), so {'it is' if one else 'they are'} left out. Place samples of "
+                          "different classes on different pixels.")
         if len(keys) == 0:
             raise InputError(
                 f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "

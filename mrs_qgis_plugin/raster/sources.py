@@ -16,9 +16,9 @@ from osgeo import gdal
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from .classes import plain_text
-from .gdal_io import (check_real, data_bands, hiding_bands, marked_signed_bytes, open_raster, read_call,
-                      read_or_refuse, signed_byte_source, vrt_footprint)
-from .grid import Grid, Window, align, aligned_masks, crs_label, format_bounds
+from .gdal_io import (check_real, data_bands, marked_signed_bytes, open_raster, read_call,
+                      read_or_refuse, signed_byte_source, vrt_footprints)
+from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid
 
 MIN_HSI_BANDS = 3
 
@@ -72,15 +72,26 @@ def _as_read(nodata: float | None) -> np.float32 | None:
         return np.float32(nodata)
 
 
-def footprint_mask(footprint: list[tuple[float, ...]], window: Window) -> np.ndarray:
-    """Whether each pixel centre of the window lies inside one of `footprint`'s rectangles."""
+def footprint_mask(footprint: np.ndarray, window: Window) -> np.ndarray:
+    """Whether each pixel centre of the window lies inside one of `footprint`'s rectangles (n, 4:
+    column, row, width, height), of which only those that meet the window are gone through."""
+    col, row, width, height = footprint.T
+    near = footprint[(col < window.col + window.width) & (col + width > window.col)
+                     & (row < window.row + window.height) & (row + height > window.row)]
     columns = np.arange(window.col, window.col + window.width) + 0.5
     rows = np.arange(window.row, window.row + window.height) + 0.5
     inside = np.zeros((window.height, window.width), bool)
-    for col, row, width, height in footprint:
-        inside |= (((rows >= row) & (rows < row + height))[:, None]
-                   & ((columns >= col) & (columns < col + width))[None, :])
+    for left, top, across, down in near:
+        inside |= ((rows >= top) & (rows < top + down))[:, None] & ((columns >= left) & (columns < left + across))
     return inside
+
+
+def _description(dataset: gdal.Dataset, band: gdal.Band) -> str:
+    """A band's description, '' where the driver gives one of its own accord: the GeoPackage driver
+    calls every gridded-coverage band 'Height' (red team of 2026-12-04: a LiDAR band in a GeoPackage
+    was warned of as another kind of band than the model's)."""
+    text = plain_text(band.GetDescription())
+    return "" if dataset.GetDriver().ShortName == "GPKG" and text == "Height" else text
 
 
 def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
@@ -90,18 +101,20 @@ def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     bands = data_bands(dataset)
     inner = [number for number in range(1, dataset.RasterCount + 1) if number not in bands and number < max(bands)]
     if inner:
-        hooks.warning(f"Band {inner[0]} of '{name}' is marked as an alpha band (a mask of the others), so it is read "
-                      "as a mask, not as data, and the bands after it move up one place. If it holds data, copy the "
-                      f"raster with the band marked as data (gdal_translate -colorinterp_{inner[0]} undefined), or "
-                      "move the mask to the last band.")
+        one = len(inner) == 1
+        hooks.warning(f"Band{'' if one else 's'} {', '.join(map(str, inner))} of '{name}' {'is' if one else 'are'} "
+                      f"marked as {'an alpha band' if one else 'alpha bands'} (a mask of the others), so "
+                      f"{'it is' if one else 'they are'} read as a mask, not as data, and the bands after "
+                      f"{'it' if one else 'them'} move up. If {'it holds' if one else 'they hold'} data, copy the "
+                      f"raster with {'the band' if one else 'those bands'} marked as data (gdal_translate "
+                      f"{' '.join(f'-colorinterp_{number} undefined' for number in inner)}), or move the mask to the "
+                      "last band.")
 
 
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
-    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str,
-                 masks: Sequence[gdal.Dataset] = ()) -> None:
-        """`masks`: those of a warped dataset on the reference grid (`aligned_masks`)."""
+    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str, grid: Grid, grid_name: str) -> None:
         self.name = name
         self._original = original
         self._dataset = aligned
@@ -109,11 +122,10 @@ class _Source:
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = self.warped = aligned is not original
         self._nodata = [None if warped else _as_read(band.GetNoDataValue()) for band in bands]
-        self._masks = list(masks)
-        self._hiding = ([mask.GetRasterBand(1) for mask in self._masks] if warped
-                        else hiding_bands(original, self.bands))
-        self.footprint = vrt_footprint(original, self.bands)
-        """Where a VRT's sources put data (`vrt_footprint`); None: anywhere."""
+        hiding = hiding_on_grid(original, aligned, self.bands, name, grid, grid_name)
+        self._masks, self._hiding = [dataset for dataset, _band in hiding], [band for _dataset, band in hiding]
+        self.footprints = vrt_footprints(original, self.bands)
+        """Where a VRT's sources put each band's data (`vrt_footprints`); None: anywhere."""
         # GDAL 3.6 has no signed byte type: such bands are Byte marked SIGNEDBYTE, and reading
         # them into floats gives 0 to 255 (-3 m read as 253 m, red team of 2026-12-04). GDAL 3.7
         # and later open them as Int8, read, warp and list through a VRT as signed numbers.
@@ -124,7 +136,7 @@ class _Source:
         refuse_hidden_signed_bytes(original, f"The layer '{name}'")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
-        self.descriptions = [plain_text(band.GetDescription()) for band in bands]
+        self.descriptions = [_description(original, band) for band in bands]
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
@@ -143,8 +155,9 @@ class _Source:
                     band += np.float32(offset)
         for mask in self._hiding:
             valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
-        if self.footprint is not None and not self.warped:
-            valid &= footprint_mask(self.footprint, window)
+        for footprint in self.footprints if self.footprints and not self.warped else ():
+            if footprint is not None:
+                valid &= footprint_mask(footprint, window)
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
@@ -268,7 +281,7 @@ class Scene:
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
         _say_inner_alpha(reference, hsi.name, hooks)
-        sources = [_Source(reference, reference, hsi.name)]
+        sources = [_Source(reference, reference, hsi.name, grid, hsi.name)]
         for item in aux:
             dataset = open_raster(item.path, f"The auxiliary layer '{item.name}'")
             if not data_bands(dataset):
@@ -276,10 +289,9 @@ class Scene:
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
             _say_inner_alpha(dataset, item.name, hooks)
-            aligned = align(dataset, item.name, grid, hsi.name, hooks)
-            masks = aligned_masks(dataset, data_bands(dataset), item.name, grid, hsi.name) if aligned is not dataset else []
-            sources.append(_Source(dataset, aligned, item.name, masks))
-            if sources[-1].footprint is not None and sources[-1].warped:
+            sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name, grid,
+                                   hsi.name))
+            if sources[-1].footprints is not None and sources[-1].warped:
                 hooks.warning(f"The auxiliary layer '{item.name}' is a VRT without a nodata value, so it reads 0 "
                               "wherever none of its sources lies; warped onto the hyperspectral grid, those 0s cannot "
                               "be told from data. Give it a nodata value (gdalbuildvrt -vrtnodata, or in QGIS Raster > "
@@ -298,7 +310,8 @@ class Scene:
     def single(cls, raster: RasterInput) -> "Scene":
         """One raster on its own grid (a class map, say), read like a scene: nodata is invalid."""
         dataset = open_raster(raster.path, f"The layer '{raster.name}'")
-        return cls(raster, [_Source(dataset, dataset, raster.name)], Grid.of(dataset), None,
+        grid = Grid.of(dataset)
+        return cls(raster, [_Source(dataset, dataset, raster.name, grid, raster.name)], grid, None,
                    f"the layer '{raster.name}'")
 
     @property

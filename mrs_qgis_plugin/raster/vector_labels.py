@@ -255,8 +255,8 @@ def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.nd
     with np.errstate(invalid="ignore", over="ignore"):
         cols = inverse[0] + inverse[1] * xs + inverse[2] * ys
         rows = inverse[3] + inverse[4] * xs + inverse[5] * ys
-        cols = np.where(cols == grid.width, grid.width - 1, np.floor(cols))
-        rows = np.where(rows == grid.height, grid.height - 1, np.floor(rows))
+        cols = np.where(np.isclose(cols, grid.width, rtol=0, atol=1e-6), grid.width - 1, np.floor(cols))
+        rows = np.where(np.isclose(rows, grid.height, rtol=0, atol=1e-6), grid.height - 1, np.floor(rows))
     inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
     return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
 
