@@ -322,7 +322,7 @@ class Scene:
     @property
     def layer_names(self) -> str:
         """The input layers for messages: 'hsi', 'dsm'."""
-        return ", ".join(f"'{name}'" for name in [self.hsi_name, *self.aux_names])
+        return ", ".join(f"'{name}'" for name in self.layers)
 
     def empty_bands(self) -> tuple[list[str], list[str]]:
         """The layers without a single valid value in any band (nodata, NaN or infinite
