@@ -627,6 +627,25 @@ def test_a_geopackage_band_s_height_is_no_description(tmp_path):
         assert scene.band_names[-1] == "dsm band 1"
 
 
+def test_a_warped_alpha_band_keeps_hidden_values_out_of_the_blend_and_ignores_the_raster_s_nodata(tmp_path):
+    """Two mends of this session's own first version (helpers' review of 2026-12-04): warped without
+    gdalwarp's own alpha rule, a hidden -9999 blended into its visible neighbours (-2424.75); and an
+    alpha band copied with the raster's nodata of 255 hid every pixel."""
+    _data, hsi = _hsi(tmp_path)
+    values = np.full((40, 60), 100.0, np.float32)
+    alpha = np.full((40, 60), 255.0, np.float32)
+    values[:, :30], alpha[:, :30] = -9999.0, 0.0
+    path = write_raster(tmp_path / "aux.tif", np.stack([values, alpha]), (ORIGIN_X + 0.25, 0.5, 0.0, ORIGIN_Y - 0.25,
+                                                                          0.0, -0.5), nodata=255)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(2).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(path, "aux")]) as scene:
+        data, valid = scene.read(0, 0, 30, 20)
+    assert 100 < valid.sum() < 600
+    assert set(np.unique(data[-1][valid]).tolist()) == {100.0}
+
+
 def test_tiles_cover_the_window_exactly_once():
     covered = np.zeros((30, 40), int)
     for tile in tiles(Window(3, 2, 25, 19), 8):
