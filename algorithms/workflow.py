@@ -16,10 +16,12 @@ from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProc
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError
+from ..model_core.hooks import first_few
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
+from ..mrs_qgis_plugin.raster.label_raster import open_label_raster
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, help_url, tr
@@ -85,13 +87,46 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             problem = spec.labelled_pixels_problem(job, parameters)
             if problem:
                 return False, problem
+        problem = self._fields_problem(parameters, context)
+        if problem:
+            return False, problem
         try:
+            self._check_label_rasters(parameters, context)
             outputs = self._output_files(parameters)
             refuse_shared_outputs(outputs)
             claim_outputs(outputs, self._input_layers(parameters, context), distinct={})
         except InputError as error:
             return False, str(error)
         return checked
+
+    def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """A field parameter naming no field of its layer, which the fine-tuning step found after
+        the pretraining, the accuracy step after everything else (red team of 2026-12-04)."""
+        for definition in self.parameterDefinitions():
+            given = parameters.get(definition.name())
+            if definition.type() != "field" or not given:
+                continue
+            source = self.parameterAsSource(parameters, definition.parentLayerParameterName(), context)
+            if source is None:
+                continue
+            names = source.fields().names()
+            missing = next((name for name in (given if isinstance(given, list) else [given]) if name not in names),
+                           None)
+            if missing is not None:
+                return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
+                        f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
+        return None
+
+    def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
+        """Refuses a label raster parameter that is no label raster (an image), as the step that
+        reads it would, after the pretraining (red team of 2026-12-04)."""
+        for name in ("LABELS", "REFERENCE_LABELS"):
+            layer = self.parameterAsRasterLayer(parameters, name, context) if parameters.get(name) else None
+            if layer is not None:
+                try:
+                    open_label_raster(layer.source(), layer.name())
+                except InputError as error:
+                    raise InputError(f"{name}: {error}") from None
 
     def _output_files(self, parameters: Dict[str, Any]) -> Dict[str, str]:
         """The steps' output files given (temporary outputs aside), by the workflow's parameter

@@ -56,10 +56,12 @@ class Accuracy:
 
     @property
     def kappa(self) -> float:
+        """Cohen's kappa; NaN when undefined: no pixel, or chance agreement of 1 (map and
+        reference of one class, 0 / 0), which was given as 1.0."""
         if not self.total:
             return float("nan")
         expected = float((self.confusion.sum(axis=0) * self.confusion.sum(axis=1)).sum()) / self.total ** 2
-        return float((self.overall - expected) / (1.0 - expected)) if expected < 1.0 else 1.0
+        return float((self.overall - expected) / (1.0 - expected)) if expected < 1.0 else float("nan")
 
     def to_dict(self, class_names: List[str]) -> Dict[str, Any]:
         def clean(values: np.ndarray) -> List[Any]:
@@ -69,7 +71,7 @@ class Accuracy:
             "pixels": self.total,
             "overall_accuracy": self.overall,
             "average_accuracy": self.average,
-            "kappa": self.kappa,
+            "kappa": None if np.isnan(self.kappa) else self.kappa,
             "classes": [
                 {"name": name, "reference_pixels": int(ref), "producers_accuracy": p,
                  "users_accuracy": u, "f1": f}

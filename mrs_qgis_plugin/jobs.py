@@ -497,12 +497,12 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                              "Choose an extent or area where the layers have data.")
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
     if len(chosen) < count and len(chosen) == pool.seen:
-        hooks.log(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the valid "
-                  "pixels there are.")
+        hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
+                      "valid pixels there are.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
-        hooks.log(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be found{among} "
-                  f"for the {count} asked for; lower MIN_DISTANCE for more.")
+        hooks.warning(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be "
+                      f"found{among} for the {count} asked for; lower MIN_DISTANCE for more.")
     hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence from "
               f"{chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}. Fill in their "
               f"'{_class_field(metadata).name}' field and add them to the training samples.")

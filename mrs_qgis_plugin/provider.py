@@ -32,6 +32,10 @@ class MrsProvider(QgsProcessingProvider):
     def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
         return ICON_PATH
 
+    def supportsNonFileBasedOutput(self) -> bool:  # noqa: N802 - QGIS API name
+        """Every output is a file that GDAL writes: no memory layer, no database table."""
+        return False
+
     def supportedOutputRasterLayerExtensions(self) -> List[str]:  # noqa: N802 - QGIS API name
         return ["tif"]
 

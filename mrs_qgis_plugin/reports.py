@@ -70,6 +70,10 @@ def _percent(value: Optional[float]) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
+def kappa_text(value: Optional[float]) -> str:
+    return "undefined (one class only)" if value is None else f"{value:.4f}"
+
+
 def _cell(text: str) -> str:
     """A text cell that a spreadsheet shows as text: one starting like a formula ('=', '+',
     '-', '@', a tab or a carriage return) gets a leading apostrophe, so that opening the
@@ -120,7 +124,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
     names = [html.escape(item["name"]) for item in report["classes"]]
     summary = [("Overall accuracy", _percent(report["overall_accuracy"]) + " %"),
                ("Average accuracy", _percent(report["average_accuracy"]) + " %"),
-               ("Cohen's kappa", f"{report['kappa']:.4f}"),
+               ("Cohen's kappa", kappa_text(report["kappa"])),
                ("Reference pixels", str(report["pixels"])),
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",

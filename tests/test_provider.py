@@ -234,3 +234,15 @@ def test_reports_open_as_html_and_maps_load_as_rasters(provider):
     assert [classify.outputDefinition(name).type() for name in ("OUTPUT", "OUTPUT_CONFIDENCE")] == ["outputRaster"] * 2
     model = classify.parameterDefinition("MODEL")
     assert model.checkValueIsAcceptable("classifier.safetensors") and not model.checkValueIsAcceptable("classifier.pt")
+
+
+def test_outputs_are_files_so_temporary_outputs_are_temporary_files(provider):
+    """Every output is written by GDAL to a file: the destinations offered memory layers
+    ('memory:', then refused as a file name ending in 'memory:', red team of 2026-12-04)."""
+    registry = QgsApplication.processingRegistry()
+    assert not provider.supportsNonFileBasedOutput()
+    destinations = [(algorithm.id(), definition.name(), definition.supportsNonFileBasedOutput())
+                    for algorithm in provider.algorithms() for definition in algorithm.destinationParameterDefinitions()]
+    assert len(destinations) >= 12 and not any(supported for _id, _name, supported in destinations)
+    assert registry.algorithmById("mrs:suggest").parameterDefinition("OUTPUT").generateTemporaryDestination().endswith(
+        ".gpkg")

@@ -200,6 +200,24 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     assert any("1 of the 4 features of 'points' lie outside the hyperspectral layer 'hsi'" in line for line in lines)
 
 
+def test_a_file_of_several_layers_given_without_a_layer_says_which_it_reads(tmp_path, scene):
+    """A GeoPackage of two tables, given by its path alone, trained on the first only without a word
+    (red team of 2026-12-04); with the layer named, nothing is said."""
+    path = _points(tmp_path, POINTS[:2])
+    dataset = ogr.Open(path, 1)
+    dataset.CreateLayer("more", dataset.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
+    dataset = None
+    warnings = []
+    hooks = Hooks(warn=warnings.append)
+    assert len(labels_from_vector(scene, path, None, "class", None, "points", hooks).values) == 2
+    assert warnings == [f"The vector source of 'points' ({path}) holds 2 layers and names none, so its first, "
+                        "'samples', is read (the others: 'more'). To read another, choose it in QGIS, or give "
+                        "it as FILE|layername=NAME."]
+    labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points", hooks)
+    labels_from_vector(scene, path, "samples", "class", None, "points", hooks)
+    assert len(warnings) == 1
+
+
 def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path, scene):
     """Red team of 2026-12-04: mrs:accuracy, which reads no hyperspectral layer, spoke of one."""
     path = _points(tmp_path, [((0, 0), {"class": 1}), ((3, 3), {"class": 2}), ((40, 3), {"class": 2})])

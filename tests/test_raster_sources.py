@@ -452,6 +452,17 @@ def test_a_raster_gdal_cannot_open_or_that_does_not_exist_is_an_error_naming_the
         Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "missing.tif"), "lidar")])
 
 
+def test_a_layer_opened_with_gdal_open_options_is_refused_as_such(tmp_path):
+    """QGIS keeps a raster's open options in its source ('hsi.tif|option:NUM_THREADS=1'): the
+    existing file was said not to exist (red team of 2026-12-04)."""
+    _data, hsi = _hsi(tmp_path)
+    with pytest.raises(InputError, match=r"^The hyperspectral layer 'hsi': its source .*hsi\.tif\|option:NUM_THREADS=1 "
+                                         r"opens .*hsi\.tif with GDAL open options \(NUM_THREADS=1\), which the MRS "
+                                         r"algorithms cannot pass on\. Choose the file itself, or save the layer as a "
+                                         r"GeoTIFF \(Export > Save As\.\.\.\) and choose that\.$"):
+        Scene.open(RasterInput(f"{hsi}|option:NUM_THREADS=1", "hsi"), [])
+
+
 def test_an_aux_raster_without_crs_on_the_same_grid_is_read_as_it_is(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=3, height=5, width=6)
     aux = np.arange(30, dtype=np.float32).reshape(5, 6)

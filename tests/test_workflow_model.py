@@ -241,9 +241,17 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
      "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
     ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
                             "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
+    ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "nope"},
+     "CLASS_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose one of them."),
+    ({"REFERENCE_LABELS": None, "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_FIELD": "nope"},
+     "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose one of them."),
+    ({"REFERENCE_LABELS": lambda scene: str(scene.hsi)},
+     "REFERENCE_LABELS: The label layer 'hsi' has 20 bands, but a label raster has one band of class values (0 or "
+     "nodata = unlabelled). Choose the label raster, not an image."),
 ])
 def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_any_step(workflow, tmp_path, changes,
                                                                                       message):
     """Found after hours of pretraining, or not at all (SAMPLES ignored beside LABELS; a misspelt
-    PRETRAIN_EPOCH, which left 60 epochs), before."""
+    PRETRAIN_EPOCH, which left 60 epochs; a misspelt field or an image as labels, which the step
+    reading them found after the pretraining, red team of 2026-12-04), before."""
     assert refused_workflow(tmp_path, **changes) == message

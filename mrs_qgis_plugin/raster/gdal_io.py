@@ -1,5 +1,6 @@
 """Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
 
+import os
 import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
@@ -145,6 +146,11 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     undecodable = undecodable_name(path, what)
     if undecodable:
         return undecodable
+    file, *options = path.split("|option:")
+    if options and not os.path.lexists(path) and os.path.isfile(file):
+        return (f"{what}: its source {path} opens {file} with GDAL open options ({', '.join(options)}), which the "
+                "MRS algorithms cannot pass on. Choose the file itself, or save the layer as a GeoTIFF (Export > "
+                "Save As...) and choose that.")
     plain = not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
     problem = not_a_readable_file(path, folders=True) if plain else None
     if problem is None:
@@ -220,6 +226,37 @@ def category_names(band: gdal.Band) -> list[str]:
     request. Asking for the description first makes it read that file."""
     band.GetDescription()
     return list(band.GetCategoryNames() or [])
+
+
+def class_names(band: gdal.Band) -> dict[int, str]:
+    """Class names from the band's category names, else from its attribute table."""
+    categories = category_names(band)
+    names = {value: name.strip() for value, name in enumerate(categories) if name and name.strip()}
+    table = band.GetDefaultRAT()
+    if names or table is None or table.GetRowCount() == 0:
+        return names
+    columns = range(table.GetColumnCount())
+    name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name), None)
+    if name_column is None:
+        name_column = next((c for c in columns if table.GetTypeOfCol(c) == gdal.GFT_String), None)
+    value_column = next(
+        (c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min) or table.GetNameOfCol(c).lower() == "value"),
+        None,
+    )
+    if name_column is None:
+        return names
+    for row in range(table.GetRowCount()):
+        value = table.GetValueAsInt(row, value_column) if value_column is not None else row
+        names[value] = table.GetValueAsString(row, name_column).strip()
+    return {value: name for value, name in names.items() if name}
+
+
+def class_colors(band: gdal.Band) -> dict[int, str]:
+    """Colours of the colour table's entries, '#rrggbb' by value."""
+    table = band.GetColorTable()
+    if table is None:
+        return {}
+    return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
 
 
 def data_bands(dataset: gdal.Dataset) -> list[int]:

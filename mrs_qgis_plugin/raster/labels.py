@@ -36,6 +36,11 @@ class LabelledPixels:
     """Samples left out because they lie outside the grid (for an accuracy assessment, outside
     the map), counted in `outside_unit`: the pixels of a label raster, the features of a layer."""
     outside_unit: str = "pixels"
+    merged: int = 0
+    """Samples counted once with another of their class on the same pixel (points closer than a
+    pixel, overlapping polygons)."""
+    conflicting: tuple[int, int] = (0, 0)
+    """Samples left out on pixels that hold samples of different classes, and those pixels."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""
@@ -119,9 +124,13 @@ def labelled_pixels(
     keys, values = keys[order], values[order]
     del order
     repeated = keys[1:] == keys[:-1]
+    merged, conflicting = 0, (0, 0)
     if repeated.any():
         starts = np.flatnonzero(np.concatenate([[True], ~repeated]))
         agree = np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+        sizes = np.diff(np.append(starts, len(keys)))
+        merged = int(sizes[agree].sum() - np.count_nonzero(agree))
+        conflicting = (int(sizes[~agree].sum()), int(np.count_nonzero(~agree)))
         if not agree.all():
             hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; "
                       "they are left out.")
@@ -175,7 +184,7 @@ def labelled_pixels(
     if doubt:
         hooks.warning(doubt)
     return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)), nodata_by_class,
-                          *outside)
+                          *outside, merged=merged, conflicting=conflicting)
 
 
 def check_trainable(labels: LabelledPixels, layer_name: str) -> None:

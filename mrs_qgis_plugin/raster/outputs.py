@@ -6,6 +6,7 @@ it); `writers` publishes them, `claim_outputs` protects the inputs from them.
 """
 
 import os
+import re
 import tempfile
 from typing import Iterable, List, Mapping, Optional, Sequence
 
@@ -28,6 +29,10 @@ def qml_path(raster_path: str) -> str:
     return os.path.splitext(raster_path)[0] + ".qml"
 
 
+NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|hana):", re.IGNORECASE)
+"""Destinations that Processing writes through a QGIS data provider, not to a file."""
+
+
 def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
     """The absolute path of an output file, after checking that it can be written.
 
@@ -35,6 +40,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     adding an extension would put it somewhere the caller does not look."""
     if not path:
         raise InputError(f"{param}: no output file was given; choose a file name ending in {extensions[0]}.")
+    scheme = NOT_FILES.match(path)
+    if scheme:
+        raise InputError(f"{param}: {path} is a layer of QGIS' {scheme.group(1)} provider, not a file; the MRS "
+                         f"algorithms write files: give a file name ending in {extensions[0]}.")
     if any(ord(character) < 32 or ord(character) == 127 for character in path):
         raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
                          "without one.")

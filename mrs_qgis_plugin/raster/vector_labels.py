@@ -42,7 +42,8 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     return found
 
 
-def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[gdal.Dataset, ogr.Layer, str]:
+def _open_vector_layer(path: str, layer: str | None, layer_name: str,
+                       hooks: Hooks) -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
     layer number (layerid=N) or a subset (subset=<SQL condition>) too. Returns the dataset, the
     layer and the source's coordinate operation ('' for none)."""
@@ -69,6 +70,11 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str) -> tuple[g
         layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
         raise InputError(f"The vector source of '{layer_name}' ({path}) has no layer {named}; its layers: "
                          f"{layers or 'none'}. Choose one of them.")
+    if not layer and "layerid" not in options and dataset.GetLayerCount() > 1:
+        others = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(1, dataset.GetLayerCount()))
+        hooks.warning(f"The vector source of '{layer_name}' ({path}) holds {dataset.GetLayerCount()} layers and names "
+                      f"none, so its first, '{found.GetName()}', is read (the others: {others}). To read another, "
+                      "choose it in QGIS, or give it as FILE|layername=NAME.")
     if options.get("subset"):
         applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
         counted = None
@@ -504,7 +510,7 @@ def labels_from_vector(
     """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
     class names and colours ('#rrggbb') from their fields when given."""
     hooks = hooks or Hooks()
-    _dataset, vector, operation = _open_vector_layer(path, layer, layer_name)
+    _dataset, vector, operation = _open_vector_layer(path, layer, layer_name, hooks)
     try:
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
@@ -575,7 +581,7 @@ def labels_from_vector(
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
     """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
-    _dataset, vector, operation = _open_vector_layer(path, None, mask_name)
+    _dataset, vector, operation = _open_vector_layer(path, None, mask_name, hooks)
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
     rasterizer = _Rasterizer(grid)
     for feature in vector:

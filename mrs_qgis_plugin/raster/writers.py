@@ -24,7 +24,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import fsync_file, make_temporary, output_mode, publish, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .gdal_io import category_names, gdal_call, gdal_pam, gdal_quiet, open_raster
+from .gdal_io import class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
 from .outputs import RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
@@ -357,29 +357,23 @@ def read_tag(path: str, param: str, key: str) -> Optional[str]:
 
 
 def read_classes(path: str, param: str) -> List[ClassInfo]:
-    """The classes of a class map: values with a category name, their colour from the
-    colour table; for a map without category names, the classes of its `.qml` style."""
+    """The classes of a class map: values with a category name or a name in its attribute table
+    (as NLCD and CORINE products have), their colour from the colour table; for a map without
+    class names, the classes of its `.qml` style."""
     dataset = open_raster(path, f"{param}: {path}")
     band = dataset.GetRasterBand(1)
-    names = category_names(band)
-    table = band.GetRasterColorTable()
-    if any(names):
-        return [
-            ClassInfo(value, name, _hex(table.GetColorEntry(value)) if table and value < table.GetCount() else "#808080")
-            for value, name in enumerate(names)
-            if value != CLASS_NODATA and name
-        ]
+    names = class_names(band)
+    if names:
+        colors = class_colors(band)
+        return [ClassInfo(value, name, colors.get(value, "#808080"))
+                for value, name in sorted(names.items()) if value != CLASS_NODATA]
     classes = _classes_from_qml(qml_path(path))
     if not classes:
         raise InputError(
-            f"{param}: {path} carries no class names (no category names and no paletted .qml style next to it); "
-            "choose a class map written by this plugin."
+            f"{param}: {path} carries no class names (no category names, no attribute table and no paletted .qml "
+            "style next to it); choose a class map written by this plugin."
         )
     return classes
-
-
-def _hex(entry: Sequence[int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*entry[:3])
 
 
 def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:

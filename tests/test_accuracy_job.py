@@ -1,0 +1,112 @@
+"""What an accuracy assessment counts, and says it counts, with crafted maps and references
+(red team of 2026-12-04): every figure worked out by hand."""
+
+import json
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+from rasters import pixel_centre, point_wkt, write_raster, write_vector
+
+from mrs.mrs_qgis_plugin import analysis, jobs
+
+
+def _name_classes(path: str, names: dict[int, str], attribute_table: bool) -> str:
+    """Names classes in category names, or in an attribute table as NLCD and CORINE products do."""
+    dataset = gdal.Open(path, gdal.GA_Update)
+    band = dataset.GetRasterBand(1)
+    if attribute_table:
+        table = gdal.RasterAttributeTable()
+        table.CreateColumn("Value", gdal.GFT_Integer, gdal.GFU_MinMax)
+        table.CreateColumn("Class", gdal.GFT_String, gdal.GFU_Name)
+        for row, (value, name) in enumerate(sorted(names.items())):
+            table.SetValueAsInt(row, 0, value)
+            table.SetValueAsString(row, 1, name)
+        band.SetDefaultRAT(table)
+    else:
+        band.SetCategoryNames([names.get(value, "") for value in range(max(names) + 1)])
+    band = dataset = None
+    return path
+
+
+def _assess(tmp_path, class_map: str, reference: jobs.LabelSource) -> dict:
+    report = analysis.accuracy_job(class_map, "map", reference, out_json=str(tmp_path / "a.json"),
+                                   out_html=str(tmp_path / "a.html"))
+    assert json.loads((tmp_path / "a.json").read_text())["warnings"] == report["warnings"]
+    return report
+
+
+def test_a_map_whose_classes_are_named_in_an_attribute_table_is_matched_by_name(tmp_path):
+    """The map's 11, 42, 90 are Water, Forest, Wetland in its attribute table, the reference's are
+    Forest, Water, Wetland: right everywhere by name, right on the 90s only by value (it scored 25 %
+    for a map 81 % right)."""
+    mapped = np.array([[[11, 42, 90, 11]] * 4], np.uint8)
+    truth = np.select([mapped == 11, mapped == 42], [42, 11], mapped).astype(np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {11: "Water", 42: "Forest", 90: "Wetland"},
+                              attribute_table=True)
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", truth),
+                              {11: "Forest", 42: "Water", 90: "Wetland"}, attribute_table=False)
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert (report["overall_accuracy"], report["pixels"]) == (1.0, 16)
+    assert [item["name"] for item in report["classes"]] == ["Water", "Forest", "Wetland"]
+
+
+def test_reference_samples_sharing_a_pixel_are_counted_in_the_reports(tmp_path):
+    """Three points of class 1 on one pixel count once, a pixel holding points of classes 1 and 2 is
+    left out: the report said 'on 2 reference pixels', left out none and warned of nothing, so 4
+    of the 6 samples were nowhere."""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
+    x, y = pixel_centre(0, 0)
+    points = [(point_wkt(x + offset, y), {"class_id": 1}) for offset in (-0.2, 0.0, 0.2)]
+    x, y = pixel_centre(1, 1)
+    points += [(point_wkt(x - 0.2, y), {"class_id": 1}), (point_wkt(x + 0.2, y), {"class_id": 2})]
+    points.append((point_wkt(*pixel_centre(2, 2)), {"class_id": 2}))
+    reference = write_vector(tmp_path / "points.gpkg", points, {"class_id": ogr.OFTInteger})
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=reference, class_field="class_id"))
+
+    assert (report["pixels"], report["overall_accuracy"]) == (2, 0.5)
+    assert ("6 reference samples of 'points' fall on 3 pixels of the layer 'map': 2 count once with another sample "
+            "of their class on the same pixel, and 2 on 1 pixel holding samples of different classes are left out. "
+            "The figures count pixels.") in report["warnings"]
+    assert "count once" in (tmp_path / "a.html").read_text()
+
+
+def test_a_reference_finer_than_the_map_says_how_many_of_its_pixels_are_compared(tmp_path):
+    """A 1 m reference over a 2 m map: each map pixel takes the reference class at its centre,
+    16 of the 64 labelled pixels, and the other 48 went unused without a word."""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8),
+                             geotransform=(664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0))
+    reference = write_raster(tmp_path / "reference.tif", np.ones((1, 8, 8), np.uint8))
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert report["pixels"] == 16
+    assert ("The label layer 'reference' is finer than the layer 'map': each pixel of that grid takes the label at "
+            "its centre, so 48 of the 64 labelled pixels of 'reference' over it are not used. To use them all, "
+            "resample 'reference' onto that grid first (by majority: gdalwarp -r mode).") \
+        in report["warnings"]
+
+
+def test_a_coarser_reference_is_not_warned_of(tmp_path):
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
+    reference = write_raster(tmp_path / "reference.tif", np.ones((1, 2, 2), np.uint8),
+                             geotransform=(664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0))
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert (report["pixels"], report["warnings"]) == (16, [])
+
+
+def test_kappa_is_absent_when_the_map_and_the_reference_hold_one_class(tmp_path):
+    """Chance agreement is then 1, and kappa 0 / 0: it was given as 1.0."""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
+    reference = write_raster(tmp_path / "reference.tif", np.ones((1, 4, 4), np.uint8))
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert (report["overall_accuracy"], report["kappa"]) == (1.0, None)
+    assert json.loads((tmp_path / "a.json").read_text())["kappa"] is None
+    assert "<td class='name'>Cohen's kappa</td><td>undefined (one class only)</td>" in (tmp_path / "a.html").read_text()
