@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional, Tuple
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
+    QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -332,7 +333,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             return None
         readers = {
             spec.RASTER: lambda: self.raster_input(parameters, name, context),
-            spec.RASTERS: lambda: [raster_input_of(layer, name)
+            spec.RASTERS: lambda: [self.on_grid(layer, name, parameters, context)
                                    for layer in self.parameterAsLayerList(parameters, name, context)],
             spec.VECTOR: lambda: self.vector_source(parameters, name, context, feedback),
             spec.EXTENT: lambda: self.extent(parameters, context),
@@ -343,7 +344,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def raster_input(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Any:
         """A raster parameter as the pipeline's `RasterInput` (the layer's file and name)."""
-        return raster_input_of(self.parameterAsRasterLayer(parameters, name, context), name)
+        return self.on_grid(self.parameterAsRasterLayer(parameters, name, context), name, parameters, context)
+
+    def on_grid(self, layer: Optional[QgsMapLayer], name: str, parameters: Dict[str, Any],
+                context: QgsProcessingContext) -> Any:
+        """A raster layer as a `RasterInput` taken to the grid's CRS as QGIS draws it there."""
+        operation = (qgis_operation(layer.crs(), layer.extent(), self.grid_crs(parameters, context), context)
+                     if layer is not None and layer.isValid() else "")
+        return raster_input_of(layer, name, operation)
 
     def extent(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[float, ...]:
         """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax)."""
@@ -381,7 +389,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
-        operation = qgis_operation(source, grid, context)
+        operation = qgis_operation(source.sourceCrs(), source.sourceExtent(), grid, context)
         return VectorInput((f"{path}|layername={layer_name}" if layer_name else path)
                            + (f"|operation={operation}" if operation else ""), shown)
 

@@ -17,6 +17,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingUtils,
     QgsRasterLayer,
+    QgsRectangle,
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
@@ -63,9 +64,9 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
     return f"{parameter.name} ({parameter.description}): the value {value!r} is not accepted; see the parameter's help."
 
 
-def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
-    """A raster layer as the pipeline's `RasterInput`; only layers of QGIS' GDAL provider have
-    a source that GDAL itself opens."""
+def raster_input_of(layer: Optional[QgsMapLayer], parameter: str, operation: str = "") -> Any:
+    """A raster layer as the pipeline's `RasterInput` (taken to the grid through `operation`,
+    `qgis_operation`); only layers of QGIS' GDAL provider have a source that GDAL itself opens."""
     from ..mrs_qgis_plugin.raster.sources import RasterInput
 
     if layer is None or not layer.isValid():
@@ -83,7 +84,7 @@ def raster_input_of(layer: Optional[QgsMapLayer], parameter: str) -> Any:
     problem = _shown_otherwise(layer)
     if problem:
         raise InputError(f"{parameter}: the layer '{layer.name()}' {problem}")
-    return RasterInput(layer.source(), layer.name())
+    return RasterInput(layer.source(), layer.name(), operation)
 
 
 def _ranges_text(ranges: Any) -> str:
@@ -144,18 +145,18 @@ def _encoding_set_in_qgis(layer: QgsVectorLayer) -> bool:
     return not declared and layer.dataProvider().encoding().lower().replace("-", "") not in ("utf8", "")
 
 
-def qgis_operation(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, context: QgsProcessingContext) -> str:
-    """The coordinate operation (a PROJ pipeline, x = easting/longitude) with which QGIS takes the
-    features of `source` into `crs`, the one it draws them with; '' when there is none to take
-    (the same CRS, an unknown one), QGIS cannot transform the layer's extent, or QGIS falls back
-    from its operation to another there (a grid shift whose grid does not cover the layer: the
-    pipeline of the first gave no coordinates, helpers' review of 2026-12-04), where GDAL's own
-    choice, per point as QGIS's, is the one to take."""
-    own = source.sourceCrs()
+def qgis_operation(own: QgsCoordinateReferenceSystem, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem,
+                   context: QgsProcessingContext) -> str:
+    """The coordinate operation (a PROJ pipeline, x = easting/longitude) with which QGIS takes a
+    layer in `own` CRS over `extent` into `crs`, the one it draws it with (features, or a raster
+    that GDAL warps: GDAL's own choice put an ED50 raster 2 m from where QGIS draws it, red team of
+    2026-12-04); '' when there is none to take (the same CRS, an unknown one), QGIS cannot
+    transform the layer's extent, or QGIS falls back from its operation to another there (a grid
+    shift whose grid does not cover the layer: the pipeline of the first gave no coordinates,
+    helpers' review of 2026-12-04), where GDAL's own choice, per point as QGIS's, is the one to take."""
     if not (own.isValid() and crs.isValid()) or own == crs:
         return ""
     transform = QgsCoordinateTransform(own, crs, context.transformContext())
-    extent = source.sourceExtent()
     try:
         for corner in (extent.center(), QgsPointXY(extent.xMinimum(), extent.yMinimum()),
                        QgsPointXY(extent.xMaximum(), extent.yMaximum())):

@@ -85,6 +85,8 @@ class LabelSource:
     name_field: Optional[str] = None
     raster_path: Optional[str] = None
     color_field: Optional[str] = None
+    raster_operation: str = ""
+    """The label raster's coordinate operation to the grid (`RasterInput.operation`)."""
 
     def inputs(self, vector_param: str, raster_param: str) -> Dict[str, List[Optional[str]]]:
         """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
@@ -98,7 +100,7 @@ class LabelSource:
 
     def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
         if self.raster_path:
-            return labels_from_raster(scene, self.raster_path, self.name, hooks)
+            return labels_from_raster(scene, self.raster_path, self.name, hooks, operation=self.raster_operation)
         if not self.class_field:
             raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
                              "Choose the field that holds the classes.")

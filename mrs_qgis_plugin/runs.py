@@ -140,7 +140,8 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
             named = ", ".join(unused[:-1]) + (" and " if len(unused) > 1 else "") + unused[-1]
             hooks.log(f"{named} {'is a field' if len(unused) == 1 else 'are fields'} of {vector}, "
                       f"not used with {raster}: the label raster gives the classes, with its own names and colours.")
-        return LabelSource(values[raster].name, raster_path=values[raster].path)
+        return LabelSource(values[raster].name, raster_path=values[raster].path,
+                           raster_operation=values[raster].operation)
     samples = values[vector]
     return LabelSource(samples.name, vector_path=samples.path, class_field=values.get(field),
                        name_field=values.get(name_field) if name_field else None,

@@ -594,6 +594,29 @@ def test_samples_reprojected_by_qgis_land_on_their_pixels_with_qgis_own_datum_sh
     assert records[0] == records[1]
 
 
+def test_rasters_in_another_crs_are_handed_over_with_the_coordinate_operation_qgis_draws_them_with(bad, tmp_path):
+    """As samples are: the engine warps them through it (red team of 2026-12-04: an ED50 raster was
+    warped with GDAL's choice of datum shift, 2 m from where QGIS draws it, and a project's own
+    operation was ignored for rasters only)."""
+    from qgis.core import QgsApplication, QgsCoordinateTransformContext, QgsProcessingContext, QgsProcessingFeedback
+
+    ed50 = str(tmp_path / "lidar_ed50.tif")
+    gdal.Warp(ed50, str(bad.scene.lidar), dstSRS="EPSG:23032")
+    shifted = ("+proj=pipeline +step +inv +proj=utm +zone=32 +ellps=intl +step +proj=utm +zone=32 +ellps=WGS84 "
+               "+step +proj=affine +xoff=2")
+    transforms = QgsCoordinateTransformContext()
+    assert transforms.addCoordinateOperation(QgsCoordinateReferenceSystem("EPSG:23032"),
+                                             QgsCoordinateReferenceSystem("EPSG:32632"), shifted)
+    context = QgsProcessingContext()
+    context.setTransformContext(transforms)
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("mrs:finetune")
+    parameters = finetune(bad, tmp_path, INPUT_AUX=[ed50, str(bad.scene.lidar)], LABELS=ed50)
+    read = {name: algorithm.value(algorithm.JOB.parameter(name), parameters, context, QgsProcessingFeedback())
+            for name in ("INPUT_HSI", "INPUT_AUX", "LABELS")}
+    assert [item.operation for item in read["INPUT_AUX"]] == [shifted, ""]
+    assert (read["LABELS"].operation, read["INPUT_HSI"].operation) == (shifted, "")
+
+
 def test_a_crs_or_no_data_set_only_in_qgis_is_refused_with_what_to_do(bad, tmp_path):
     """The algorithms read a raster's file: a label raster's 255 set as no-data in QGIS trained as a
     class, and a CRS set in QGIS was not the map's (red team of 2026-12-04)."""

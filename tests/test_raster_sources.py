@@ -463,6 +463,51 @@ def test_a_layer_opened_with_gdal_open_options_is_refused_as_such(tmp_path):
         Scene.open(RasterInput(f"{hsi}|option:NUM_THREADS=1", "hsi"), [])
 
 
+UTM32_FROM_LONLAT = ("+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+                     "+step +proj=utm +zone=32 +ellps=WGS84")
+"""QGIS's coordinate operation from EPSG:4326 to EPSG:32632, x = longitude (as QGIS gives it)."""
+
+
+def _in_lonlat(tmp_path, name: str, data: np.ndarray, categorical: bool) -> str:
+    """`data` on the default UTM grid, warped to longitude and latitude."""
+    utm = write_raster(tmp_path / f"{name}_utm.tif", data)
+    path = str(tmp_path / f"{name}.tif")
+    gdal.Warp(path, utm, dstSRS="EPSG:4326", resampleAlg="near" if categorical else "bilinear",
+              xRes=2e-6, yRes=2e-6)
+    return path
+
+
+def test_an_aux_raster_in_another_crs_is_warped_with_the_coordinate_operation_given(tmp_path):
+    """QGIS's operation (a PROJ pipeline, x = longitude) drives the warp: GDAL's own choice put an
+    ED50 raster 2 m from where QGIS draws it (red team of 2026-12-04). The operation here ends
+    with a 2 m shift to the east: the data move 2 columns; without it, they stay."""
+    _data, hsi = _hsi(tmp_path, bands=3)
+    columns = np.tile(np.arange(30, dtype=np.float32), (20, 1))
+    aux = _in_lonlat(tmp_path, "aux", columns, categorical=False)
+    read = {}
+    for shift in (0, 2):
+        operation = UTM32_FROM_LONLAT + (f" +step +proj=affine +xoff={shift}" if shift else "")
+        lines, hooks = _logger()
+        with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux", operation)], hooks) as scene:
+            values, valid = scene.read(0, 0, 30, 20)
+        read[shift] = values[3][5:15, 5:25]
+        assert any("with the coordinate operation QGIS uses" in line for line in lines)
+    np.testing.assert_allclose(read[0], columns[5:15, 5:25], atol=0.05)
+    np.testing.assert_allclose(read[2], columns[5:15, 3:23], atol=0.05)
+
+
+def test_a_label_raster_in_another_crs_is_warped_with_the_coordinate_operation_given(tmp_path):
+    _data, hsi = _hsi(tmp_path, bands=3)
+    labels = np.zeros((20, 30), np.uint8)
+    labels[10, 10] = 3
+    path = _in_lonlat(tmp_path, "labels", labels, categorical=True)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        plain = labels_from_raster(scene, path, "labels")
+        shifted = labels_from_raster(scene, path, "labels", operation=UTM32_FROM_LONLAT + " +step +proj=affine +xoff=2")
+    assert (plain.rows.tolist(), plain.cols.tolist(), plain.values.tolist()) == ([10], [10], [3])
+    assert (shifted.rows.tolist(), shifted.cols.tolist(), shifted.values.tolist()) == ([10], [12], [3])
+
+
 def test_an_aux_raster_without_crs_on_the_same_grid_is_read_as_it_is(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=3, height=5, width=6)
     aux = np.arange(30, dtype=np.float32).reshape(5, 6)

@@ -46,6 +46,38 @@ def srs_from_wkt(wkt: str) -> osr.SpatialReference | None:
     return srs
 
 
+def transformation(source: osr.SpatialReference, target: osr.SpatialReference,
+                   operation: str = "") -> tuple[osr.CoordinateTransformation | None, str]:
+    """From `source` to `target` (x = easting/longitude both sides): through `operation` (a PROJ
+    pipeline in that order, as QGIS gives it) when given, GDAL's own choice otherwise; and GDAL's
+    complaint when it cannot be made."""
+    if not operation:
+        return gdal_call(osr.CoordinateTransformation, source, target)
+    source, target = source.Clone(), target.Clone()
+    for srs in (source, target):  # the pipeline takes and gives x, y as they are: no axis swap around it
+        srs.SetAxisMappingStrategy(osr.OAMS_AUTHORITY_COMPLIANT)
+    options = osr.CoordinateTransformationOptions()
+    options.SetOperation(operation)
+    return gdal_call(osr.CreateCoordinateTransformation, source, target, options)
+
+
+def _latitude_first(wkt: str) -> bool:
+    """Whether a CRS's own axis order puts latitude (or northing) first, as EPSG:4326's does."""
+    srs = srs_from_wkt(wkt)
+    return srs is not None and srs.GetDataAxisToSRSAxisMapping()[:2] == [2, 1]
+
+
+def warp_operation(operation: str, source_wkt: str, target_wkt: str) -> str:
+    """`operation` (x = easting/longitude) as gdalwarp takes it: in each CRS's own axis order
+    (applied as it is, QGIS's pipeline for EPSG:4326 read latitudes as longitudes)."""
+    head, separator, steps = operation.partition(" +step ")
+    if not head.startswith("+proj=pipeline"):
+        head, separator, steps = "+proj=pipeline", " +step ", operation
+    swap = " +step +proj=axisswap +order=2,1"
+    return (head + (swap if _latitude_first(source_wkt) else "") + separator + steps
+            + (swap if _latitude_first(target_wkt) else ""))
+
+
 def crs_label(wkt: str) -> str:
     srs = srs_from_wkt(wkt)
     if srs is None:
@@ -207,8 +239,10 @@ def align(
     grid_name: str,
     hooks: Hooks,
     categorical: bool = False,
+    operation: str = "",
 ) -> gdal.Dataset:
-    """The dataset itself when it lies on `grid`, else a warped VRT of it on that grid.
+    """The dataset itself when it lies on `grid`, else a warped VRT of it on that grid, through
+    `operation` (a PROJ pipeline, x = easting: the one QGIS draws the layer with) when given.
 
     Continuous data are resampled bilinearly into Float32 with NaN outside the source
     and on its nodata; categorical data (labels) with the nearest neighbour, keeping
@@ -233,6 +267,8 @@ def align(
     )
     if crs:
         options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)
+    if operation and source.crs_wkt and grid.crs_wkt:
+        options["coordinateOperation"] = warp_operation(operation, source.crs_wkt, grid.crs_wkt)
     if not categorical:
         options["outputType"] = gdal.GDT_Float32
     options["warpOptions"] += _alpha_scale(dataset)
@@ -246,7 +282,7 @@ def align(
     hooks.log(
         f"'{name}' ({crs_label(source.crs_wkt)}, {source.width} x {source.height} pixels) is warped on the fly "
         f"onto the grid of '{grid_name}' ({crs_label(grid.crs_wkt)}, {grid.width} x {grid.height} pixels), "
-        f"{resampling} resampling."
+        f"{resampling} resampling{', with the coordinate operation QGIS uses' if 'coordinateOperation' in options else ''}."
     )
     if not source.crs_wkt or not grid.crs_wkt:
         hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")
@@ -262,17 +298,17 @@ def align(
 
 
 def hiding_on_grid(dataset: gdal.Dataset, aligned: gdal.Dataset, bands: list[int], name: str, grid: Grid,
-                   grid_name: str) -> list[tuple[gdal.Dataset, gdal.Band]]:
+                   grid_name: str, operation: str = "") -> list[tuple[gdal.Dataset, gdal.Band]]:
     """The bands whose 0 hides a pixel of the data `bands` as `aligned` (`align`) reads them, each with
     the dataset that holds it (to keep open while it is read): the dataset's own (`hiding_bands`) on
     its own grid, else its masks warped with it (`aligned_masks`)."""
     if aligned is dataset:
         return [(dataset, band) for band in hiding_bands(dataset, bands)]
-    return [(mask, mask.GetRasterBand(1)) for mask in aligned_masks(dataset, bands, name, grid, grid_name)]
+    return [(mask, mask.GetRasterBand(1)) for mask in aligned_masks(dataset, bands, name, grid, grid_name, operation)]
 
 
-def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid, grid_name: str
-                  ) -> list[gdal.Dataset]:
+def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid, grid_name: str,
+                  operation: str = "") -> list[gdal.Dataset]:
     """The masks and alpha bands that hide pixels of the data `bands` (`hiding_selectors`) warped onto
     `grid` with the nearest neighbour, 0 (hidden) outside the dataset: a warp of the data alone
     ignored a .msk file and an alpha band that is not the last band, and the map classified what
@@ -285,5 +321,5 @@ def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid
         if single is None:
             raise InputError(f"The mask of the layer '{name}' cannot be read ({message}). Check that its file is "
                              "complete.")
-        masks.append(align(single, name, grid, grid_name, Hooks(), categorical=True))
+        masks.append(align(single, name, grid, grid_name, Hooks(), categorical=True, operation=operation))
     return masks

@@ -4,7 +4,7 @@ import re
 from typing import Callable
 
 import numpy as np
-from osgeo import gdal, osr
+from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
@@ -12,7 +12,7 @@ from ...model_core.hooks import Hooks
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
-from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles
+from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .sources import Scene, refuse_hidden_signed_bytes
 
 
@@ -56,7 +56,7 @@ def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
 
 
 def _source_counts(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
-                   tile_size: int) -> tuple[int, int]:
+                   tile_size: int, operation: str) -> tuple[int, int]:
     """How many pixels of a label raster warped onto the scene are labelled, and how many of them
     lie outside the scene's window: an accuracy assessment leaves them out, and a map covering half a reference scored as
     a whole one without a word (red team of 2026-12-04). A pixel lies outside when it holds no
@@ -66,8 +66,8 @@ def _source_counts(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: 
     its first pixel centres (92 pixels of a reference of the map's very extent were said outside)."""
     source = Grid.of(dataset)
     band, hiding = dataset.GetRasterBand(1), hiding_bands(dataset, [1])
-    transform = None if source.same_crs(scene.grid) else osr.CoordinateTransformation(
-        srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt))
+    transform = None if source.same_crs(scene.grid) else transformation(
+        srs_from_wkt(source.crs_wkt), srs_from_wkt(scene.grid.crs_wkt), operation)[0]
     inverse = gdal.InvGeoTransform(scene.grid.geotransform)
 
     def on_scene(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,13 +132,15 @@ def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
     return dataset
 
 
-def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None, tile_size: int = TILE_SIZE) -> LabelledPixels:
-    """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest neighbour if needed."""
+def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None,
+                       tile_size: int = TILE_SIZE, operation: str = "") -> LabelledPixels:
+    """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest
+    neighbour if needed (through `operation`, as `align`)."""
     hooks = hooks or Hooks()
     dataset = open_label_raster(path, layer_name)
-    aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True)
+    aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True, operation=operation)
     band = aligned.GetRasterBand(1)
-    held = hiding_on_grid(dataset, aligned, [1], layer_name, scene.grid, scene.hsi_name)
+    held = hiding_on_grid(dataset, aligned, [1], layer_name, scene.grid, scene.hsi_name, operation)
     hiding = [band for _dataset, band in held]
     keys, values = [], []  # row * width + column, class
     zeros = 0  # on the grid's tiles, when they are the raster's own pixels
@@ -177,7 +179,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)
     outside = 0
     if aligned is not dataset:
-        labelled, outside = _source_counts(dataset, scene, layer_name, hooks, tile_size)
+        labelled, outside = _source_counts(dataset, scene, layer_name, hooks, tile_size, operation)
         _say_finer(labelled, outside, len(keys), scene, layer_name, hooks)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")

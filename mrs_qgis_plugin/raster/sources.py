@@ -55,6 +55,9 @@ def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
 class RasterInput:
     path: str
     name: str
+    operation: str = ""
+    """The coordinate operation (a PROJ pipeline, x = easting/longitude) from the layer's CRS to
+    the grid's that QGIS draws it with; '' for GDAL's own choice (outside QGIS, the same CRS)."""
 
     def __post_init__(self) -> None:
         # The name goes into log lines and messages: one line of plain text (a file named with a
@@ -114,7 +117,8 @@ def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
 class _Source:
     """The data bands of one input, on the reference grid, with their nodata rules."""
 
-    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str, grid: Grid, grid_name: str) -> None:
+    def __init__(self, original: gdal.Dataset, aligned: gdal.Dataset, name: str, grid: Grid, grid_name: str,
+                 operation: str = "") -> None:
         self.name = name
         self._original = original
         self._dataset = aligned
@@ -122,7 +126,7 @@ class _Source:
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = self.warped = aligned is not original
         self._nodata = [None if warped else _as_read(band.GetNoDataValue()) for band in bands]
-        hiding = hiding_on_grid(original, aligned, self.bands, name, grid, grid_name)
+        hiding = hiding_on_grid(original, aligned, self.bands, name, grid, grid_name, operation)
         self._masks, self._hiding = [dataset for dataset, _band in hiding], [band for _dataset, band in hiding]
         self.footprints = vrt_footprints(original, self.bands)
         """Where a VRT's sources put each band's data (`vrt_footprints`); None: anywhere."""
@@ -289,8 +293,8 @@ class Scene:
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
             _say_inner_alpha(dataset, item.name, hooks)
-            sources.append(_Source(dataset, align(dataset, item.name, grid, hsi.name, hooks), item.name, grid,
-                                   hsi.name))
+            aligned = align(dataset, item.name, grid, hsi.name, hooks, operation=item.operation)
+            sources.append(_Source(dataset, aligned, item.name, grid, hsi.name, item.operation))
             if sources[-1].footprints is not None and sources[-1].warped:
                 hooks.warning(f"The auxiliary layer '{item.name}' is a VRT without a nodata value, so it reads 0 "
                               "wherever none of its sources lies; warped onto the hyperspectral grid, those 0s cannot "

@@ -16,7 +16,7 @@ from . import TILE_SIZE, split_source
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
-from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles
+from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles, transformation
 from .sources import Scene
 
 
@@ -121,13 +121,10 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
     if source.IsSame(target):
         return None
     hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
-    if not operation:
-        return osr.CoordinateTransformation(source, target)
-    for srs in (source, target):  # the pipeline takes and gives x, y as they are: no axis swap around it
-        srs.SetAxisMappingStrategy(osr.OAMS_AUTHORITY_COMPLIANT)
-    options = osr.CoordinateTransformationOptions()
-    options.SetOperation(operation)
-    transform, problem = gdal_call(osr.CreateCoordinateTransformation, source, target, options)
+    transform, problem = transformation(source, target, operation)
+    if transform is None and not operation:
+        raise InputError(f"'{layer_name}' cannot be transformed from {crs_label(source.ExportToWkt())} to "
+                         f"{crs_label(grid.crs_wkt)} ({problem}). Reproject it to the grid's CRS first.")
     if transform is None:
         raise InputError(f"The coordinate operation given for '{layer_name}' cannot be used ({problem or operation}). "
                          "Give a PROJ pipeline from its CRS to the grid's, or none.")
