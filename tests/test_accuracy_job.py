@@ -8,6 +8,7 @@ import pytest
 from osgeo import gdal, ogr
 from rasters import pixel_centre, point_wkt, write_raster, write_vector
 
+from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin import analysis, jobs
 
 
@@ -90,14 +91,19 @@ def test_a_reference_finer_than_the_map_says_how_many_of_its_pixels_are_compared
         in report["warnings"]
 
 
-def test_a_coarser_reference_is_not_warned_of(tmp_path):
+def test_a_coarser_reference_is_not_warned_of_but_its_count_is_explained(tmp_path):
+    """4 labelled pixels were reported as 16 reference pixels without a word."""
     class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
     reference = write_raster(tmp_path / "reference.tif", np.ones((1, 2, 2), np.uint8),
                              geotransform=(664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0))
+    lines = []
 
-    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    report = analysis.accuracy_job(class_map, "map", jobs.LabelSource("reference", raster_path=reference),
+                                   hooks=Hooks(log=lines.append))
 
     assert (report["pixels"], report["warnings"]) == (16, [])
+    assert ("The 4 labelled pixels of 'reference' over the layer 'map' cover 16 of its pixels: each counts as the "
+            "pixels of that grid whose centres it holds.") in lines
 
 
 def test_kappa_is_absent_when_the_map_and_the_reference_hold_one_class(tmp_path):

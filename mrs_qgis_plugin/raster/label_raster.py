@@ -104,10 +104,13 @@ def _source_counts(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: 
 
 def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_name: str, hooks: Hooks) -> None:
     """Warns when the warp onto the scene's grid leaves many labelled pixels unused, as a finer
-    label raster's are: a 5 m reference over a 10 m map was scored on a quarter of its pixels
+    label raster's are (and logs how a coarser one's count several times): a 5 m reference over a 10 m map was scored on a quarter of its pixels
     without a word (red team of 2026-12-04). Nearest-neighbour warps of pixels of the grid's size
     skip a few and take a few twice: under 1 % unused is not said."""
     unused = labelled - outside - on_grid
+    if -unused > (labelled - outside) // 100:
+        hooks.log(f"The {labelled - outside} labelled pixels of '{layer_name}' over {scene.grid_label} cover "
+                  f"{on_grid} of its pixels: each counts as the pixels of that grid whose centres it holds.")
     if unused > (labelled - outside) // 100:
         hooks.warning(f"The label layer '{layer_name}' is finer than {scene.grid_label}: each pixel of that grid "
                       f"takes the label at its centre, so {unused} of the {labelled - outside} labelled pixels of "
