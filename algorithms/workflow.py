@@ -21,7 +21,6 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
-from ..mrs_qgis_plugin.raster.label_raster import open_label_raster
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, help_url, tr
@@ -120,6 +119,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Refuses a label raster parameter that is no label raster (an image), as the step that
         reads it would, after the pretraining (red team of 2026-12-04)."""
+        from ..mrs_qgis_plugin.raster.label_raster import open_label_raster  # GDAL: not at plugin load
+
         for name in ("LABELS", "REFERENCE_LABELS"):
             layer = self.parameterAsRasterLayer(parameters, name, context) if parameters.get(name) else None
             if layer is not None:
