@@ -15,7 +15,7 @@ from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProc
                        QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
-from ..model_core.errors import InputError
+from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
@@ -93,10 +93,39 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             self._check_label_rasters(parameters, context)
             outputs = self._output_files(parameters)
             refuse_shared_outputs(outputs)
+            refuse_shared_outputs({**self._checkpoints(outputs), **outputs})
             claim_outputs(outputs, self._input_layers(parameters, context), distinct={})
-        except InputError as error:
+            self._check_replaceable(outputs)
+        except MrsError as error:
             return False, str(error)
         return checked
+
+    @staticmethod
+    def _checkpoints(outputs: Dict[str, str]) -> Dict[str, str]:
+        """The checkpoints the training steps keep beside their model files, by a name for messages:
+        a classifier given the pretraining's checkpoint name was refused by the fine-tuning step,
+        after the pretraining (red team of 2026-12-04)."""
+        from ..model_core.checkpoints import checkpoint_path_for
+
+        return {f"{name}'s checkpoint": checkpoint_path_for(outputs[name]) for name in MODEL_OUTPUTS if name in outputs}
+
+    @staticmethod
+    def _check_replaceable(outputs: Dict[str, str]) -> None:
+        """Refuses an output over a file its step would refuse to replace (a raster or report not
+        of this plugin, a model file of another kind), before the first step: the map's and the
+        report's steps refused them after the training (red team of 2026-12-04)."""
+        from ..model_core import model_file
+        from ..mrs_qgis_plugin import reports
+        from ..mrs_qgis_plugin.raster import writers
+
+        kinds = {"pretrain:PRETRAINED": model_file.PRETRAINED, "finetune:CLASSIFIER": model_file.CLASSIFIER}
+        for name, path in outputs.items():
+            if name in kinds:
+                model_file.refuse_replacing(path, kinds[name], name)
+            elif path.lower().endswith(GEOTIFF_EXTENSIONS):
+                writers.check_replaceable(path, name)
+            else:
+                reports.check_replaceable(path, name)
 
     def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A field parameter naming no field of its layer, which the fine-tuning step found after

@@ -261,9 +261,15 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
 
 
 def _held(output: str) -> ContextManager[None]:
-    """A training's hold on its OUTPUT for the whole run (`atomic.held`), so that a second run on
-    it is refused; under torchrun rank 0's, the process that writes it."""
-    return held(output) if writes_outputs() else contextlib.nullcontext()
+    """A training's hold on its OUTPUT and its checkpoint for the whole run (`atomic.held`), so
+    that a second run on either is refused (one writing its model where this run's checkpoint
+    goes lost it to the checkpoint on cancel, red team of 2026-12-04); under torchrun rank 0's,
+    the process that writes them."""
+    stack = contextlib.ExitStack()
+    if writes_outputs():
+        stack.enter_context(held(output))
+        stack.enter_context(held(checkpoint_path_for(output)))
+    return stack
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:
@@ -284,6 +290,8 @@ def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files:
         raise InputError(f"OUTPUT's checkpoint: {checkpoint}, which a training on {output} writes, is a folder; "
                          "move it away or choose another output file name.")
     claim_outputs({"OUTPUT's checkpoint": checkpoint}, layers, files)
+    # A classifier or a text file there was deleted at the end of the run (red team of 2026-12-04).
+    model_file.refuse_replacing(checkpoint, model_file.CHECKPOINT, "OUTPUT's checkpoint", FRONT_END)
 
 
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,

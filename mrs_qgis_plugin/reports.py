@@ -28,8 +28,8 @@ def _ours(path: str) -> bool:
     extension = os.path.splitext(path)[1].lower()
     with open(path, "rb") as handle:
         start = handle.read(4096)
-    if extension == ".png":  # heat maps of earlier versions carry matplotlib's own text only
-        return PNG_SOFTWARE.encode() in start or (start.startswith(b"\x89PNG") and b"Matplotlib" in start)
+    if extension == ".png":  # any Matplotlib figure was taken for a heat map of ours (red team of 2026-12-04)
+        return start.startswith(b"\x89PNG") and PNG_SOFTWARE.encode() in start
     text = start.decode("utf-8", "replace").lstrip("\ufeff")
     if extension == ".html":
         return text.startswith(HTML_START)

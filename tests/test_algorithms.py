@@ -400,18 +400,21 @@ def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_includ
 @pytest.mark.parametrize("algorithm,output,name", [
     ("accuracy", "OUTPUT_CSV", "classes.csv"), ("accuracy", "OUTPUT_HTML", "index.html"),
     ("accuracy", "OUTPUT_JSON", "settings.json"), ("redundancy", "OUTPUT_PNG", "photo.png"),
-    ("redundancy", "OUTPUT_CSV", "scenes.csv"), ("redundancy", "OUTPUT_CSV", "bands.csv")])
+    ("redundancy", "OUTPUT_CSV", "scenes.csv"), ("redundancy", "OUTPUT_CSV", "bands.csv"),
+    ("redundancy", "OUTPUT_PNG", "figure.png")])
 def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_replaces_its_own(
         mrs, scene, classified, tmp_path, algorithm, output, name):
     """A class table, a list of scenes or another program's file was replaced without a word
-    (red team of 2026-12-04), where a raster or a model file is refused."""
+    (red team of 2026-12-04), where a raster or a model file is refused; so was any figure made
+    with Matplotlib, taken for a heat map of ours."""
     extension = name.rsplit(".", 1)[1]
     parameters = ({"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(scene.test),
                    "OUTPUT_HTML": str(tmp_path / "report.html")} if algorithm == "accuracy" else
                   {**scene_layers(scene), "OUTPUT_PNG": str(tmp_path / "similarity.png"),
                    "OUTPUT_CSV": str(tmp_path / "similarity.csv")})
     foreign = tmp_path / name
-    foreign.write_bytes(b"\x89PNG\r\n\x1a\nnot ours" if extension == "png" else
+    foreign.write_bytes(b"\x89PNG\r\n\x1a\ntEXtSoftware\x00Matplotlib version3.6.3not ours" if name == "figure.png" else
+                        b"\x89PNG\r\n\x1a\nnot ours" if extension == "png" else
                         b"band,wavelength_nm,fwhm\n1,water\n" if name == "bands.csv" else b"value,name\n1,water\n")
     with pytest.raises(QgsProcessingException, match=re.escape(
             f"{output}: {foreign} exists and is not a report this plugin wrote; choose a new file name, or delete "

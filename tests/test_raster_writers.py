@@ -357,3 +357,26 @@ def test_a_layer_that_is_not_a_file_is_refused_as_an_output(given):
     with pytest.raises(InputError, match=r"^OUTPUT: .* is a layer of QGIS' .* provider, not a file; the MRS "
                                          r"algorithms write files: give a file name ending in \.gpkg\.$"):
         check_output_path(given, "OUTPUT", (".gpkg",))
+
+
+def test_an_output_that_is_a_pipe_or_device_is_refused(tmp_path):
+    """GDAL waited on a FIFO for ever (suggest even through two SIGTERMs), and reports replaced one
+    (red team of 2026-12-04)."""
+    fifo = tmp_path / "map.tif"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"^OUTPUT: .*map\.tif is not a regular file \(a pipe, device or socket\); "
+                                         r"choose a new file name\.$"):
+        check_output_path(str(fifo), "OUTPUT")
+
+
+def test_a_style_file_of_another_layer_is_not_written_over(tmp_path):
+    """roads.shp with its hand-made roads.qml: a map written as roads.tif replaced that style with
+    its own (red team of 2026-12-04). A raster style, as the plugin writes, is replaced."""
+    (tmp_path / "roads.qml").write_text("<qgis><renderer-v2 type='singleSymbol'/></qgis>")
+    with pytest.raises(InputError, match=r"^OUTPUT: .*roads\.qml, the style file of .*roads\.tif, exists and is not "
+                                         r"a raster style \(it may style another layer of that name\); choose "
+                                         r"another name, or delete that file first\.$"):
+        claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "roads.tif"), "OUTPUT")}, {})
+    assert "renderer-v2" in (tmp_path / "roads.qml").read_text()
+    (tmp_path / "map.qml").write_text(class_qml(CLASSES))
+    claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "map.tif"), "OUTPUT")}, {})

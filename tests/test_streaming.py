@@ -1,6 +1,7 @@
 """Pretraining patches read from the rasters batch by batch: the same training as with
 every patch in memory, and memory that does not grow with SAMPLES."""
 
+import os
 import tracemalloc
 
 import numpy as np
@@ -10,10 +11,10 @@ from rasters import write_raster
 
 from mrs.model_core import model_file
 from mrs.model_core.config import PRESETS
-from mrs.model_core.errors import Canceled, InputError
+from mrs.model_core.errors import Canceled, InputError, ModelFileError
 from mrs.model_core.hooks import Hooks
 from mrs.model_core.preprocessing import Normalizer
-from mrs.model_core.training import MaskingSettings, TrainSettings, pretrain
+from mrs.model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, pretrain
 from mrs.mrs_qgis_plugin import analysis, jobs
 from mrs.mrs_qgis_plugin.raster import TILE_SIZE
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
@@ -116,9 +117,10 @@ def test_a_training_holds_its_output_so_that_a_second_run_on_it_is_refused(tmp_p
     refusals = []
 
     def second_run(_fraction):
-        with pytest.raises(InputError) as refused:
-            claim_outputs({"OUTPUT": output}, {})
-        refusals.append(str(refused.value))
+        for path in (output, checkpoint_path_for(output)):  # the checkpoint too (red team of 2026-12-04)
+            with pytest.raises(InputError) as refused:
+                claim_outputs({"OUTPUT": path}, {})
+            refusals.append(str(refused.value).replace(path, "PATH"))
 
     hooks = Hooks(progress=second_run)
     settings = TrainSettings(epochs=1, batch_size=16, device="cpu", precision="fp32")
@@ -129,7 +131,7 @@ def test_a_training_holds_its_output_so_that_a_second_run_on_it_is_refused(tmp_p
         labels = write_raster(tmp_path / "labels.tif", (np.arange(24 * 24).reshape(1, 24, 24) % 2 + 1).astype(np.uint8))
         jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
                           val_fraction=0.0, settings=settings, class_weighting=False, output=output, hooks=hooks)
-    assert refusals and set(refusals) == {f"OUTPUT: {output} is being written by another run now; wait until it has "
+    assert refusals and set(refusals) == {"OUTPUT: PATH is being written by another run now; wait until it has "
                                           "ended, or choose another output file name."}
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         ["hsi.tif", "aux.tif", "model.safetensors"] + (["labels.tif"] if job == "finetune" else []))
@@ -160,6 +162,26 @@ def test_an_accuracy_assessment_holds_a_few_arrays_of_the_reference_pixels(tmp_p
         class_map, "map", jobs.LabelSource("reference", raster_path=reference), out_json=str(tmp_path / "a.json"))))
     assert figures["overall_accuracy"] == pytest.approx(np.mean(mapped == truth))
     assert peak / truth.size < 80, f"{peak / truth.size:.0f} bytes per reference pixel"
+
+
+@pytest.mark.parametrize("job", ["pretrain", "finetune"])
+def test_a_file_where_the_checkpoint_goes_that_is_no_checkpoint_is_refused_before_the_training(tmp_path, job):
+    """A classifier or a text file named like OUTPUT's checkpoint was deleted at the end of the
+    run, or written over on cancel (red team of 2026-12-04); a checkpoint there is the run's own."""
+    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
+    checkpoint = tmp_path / "model.checkpoint.safetensors"
+    checkpoint.write_text("notes")
+    settings = TrainSettings(epochs=1, batch_size=16, device="cpu", precision="fp32")
+    with pytest.raises(ModelFileError, match=rf"^OUTPUT's checkpoint: '{checkpoint}' exists and is not an MRS model "
+                                             r"file; writing a training checkpoint there would destroy it\."):
+        if job == "pretrain":
+            jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                              output=output, hooks=Hooks())
+        else:
+            labels = write_raster(tmp_path / "labels.tif", np.ones((1, 24, 24), np.uint8))
+            jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
+                              val_fraction=0.0, settings=settings, class_weighting=False, output=output, hooks=Hooks())
+    assert checkpoint.read_text() == "notes" and not os.path.exists(output)
 
 
 def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel(tmp_path):

@@ -10,10 +10,11 @@ from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException
 
 from mrs.model_core import model_file
-from mrs.model_core.errors import WriteError
+from mrs.model_core.errors import InputError, WriteError
 from mrs.mrs_qgis_plugin.raster.grid import Window
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
-from mrs.mrs_qgis_plugin.raster.suggestions import Candidates, ClassField, SuggestionPool, info_field_names, write_points
+from mrs.mrs_qgis_plugin.raster.suggestions import (Candidates, ClassField, SuggestionPool, check_points_output,
+                                                    info_field_names, write_points)
 from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
 from processing_helpers import QUICK_FINETUNE, RecordingFeedback, algorithms_ready, run, scene_layers, write_test_scene
 from rasters import box_wkt, write_vector
@@ -364,3 +365,30 @@ def test_the_points_are_loaded_as_magenta_rings_labelled_with_their_rank(trained
     assert symbol.symbolLayer(0).strokeColor().name() == SUGGESTION_COLOR and symbol.color().alpha() == 0
     assert layer.labelsEnabled() and layer.labeling().settings().fieldName == "rank"
     project.removeAllMapLayers()
+
+
+def test_a_geopackage_that_holds_no_suggestions_or_is_open_elsewhere_is_not_written_over(tmp_path):
+    """Red team of 2026-12-04: a raster GeoPackage and a text file named .gpkg were replaced; a
+    GeoPackage open in another program (its write-ahead log beside it, as QGIS keeps one) was
+    replaced, and the next reader laid the old log over the new points."""
+    raster = tmp_path / "labels.gpkg"
+    gdal.GetDriverByName("GPKG").Create(str(raster), 4, 4, 1, gdal.GDT_Byte).FlushCache()
+    notes = tmp_path / "notes.gpkg"
+    notes.write_text("field notes")
+    with pytest.raises(InputError, match=rf"^OUTPUT: {notes} exists and is not a GeoPackage of suggestions; "
+                                         r"choose a new file name, or delete that file first\.$"):
+        check_points_output(str(notes), "OUTPUT")
+    with pytest.raises(InputError, match=rf"^OUTPUT: {raster} already holds other layers \('labels'\)"):
+        check_points_output(str(raster), "OUTPUT")
+    check_points_output(str(tmp_path / "new.gpkg"), "OUTPUT")
+    empty = tmp_path / "empty.gpkg"
+    empty.write_bytes(b"")
+    check_points_output(str(empty), "OUTPUT")
+    opened = tmp_path / "next.gpkg"
+    write_vector(opened, [], {"class_id": ogr.OFTInteger}, layer="suggestions")
+    check_points_output(str(opened), "OUTPUT")
+    (tmp_path / "next.gpkg-wal").write_bytes(b"\0" * 32)
+    with pytest.raises(InputError, match=rf"^OUTPUT: {opened} is open in another program \(its write-ahead log "
+                                         rf"{opened}-wal exists\), which would lay its own state over the new points; "
+                                         r"close it there \(in QGIS, remove the layer\), or choose a new file name\.$"):
+        check_points_output(str(opened), "OUTPUT")

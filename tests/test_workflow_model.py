@@ -16,6 +16,7 @@ from processing_helpers import (
     scene_layers,
     write_test_scene,
 )
+from rasters import write_raster
 from test_raster_writers import read_raster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,11 +226,22 @@ def test_a_saved_copy_of_the_workflow_does_not_write_the_map_over_the_reference_
      "accuracy:REPORT: the folder {outputs}/missing does not exist; choose an existing folder."),
     ("accuracy:REPORT", "report.json", "accuracy:REPORT: {outputs}/report.json does not end in .html; give a name "
                                        "ending in .html."),
+    ("finetune:CLASSIFIER", "pretrained.checkpoint.safetensors",
+     "finetune:CLASSIFIER: {outputs}/pretrained.checkpoint.safetensors would take the place of pretrain:PRETRAINED's "
+     "checkpoint {outputs}/pretrained.checkpoint.safetensors or of its side files; choose another name."),
+    ("classify:LANDCOVER", "../photo.tif", "classify:LANDCOVER: {outputs.parent}/photo.tif exists and is not a raster this "
+                                           "plugin wrote (it may be labels or an image that another step reads); choose "
+                                           "a new file name, or delete that file first."),
+    ("accuracy:REPORT", "../notes.html", "accuracy:REPORT: {outputs.parent}/notes.html exists and is not a report this "
+                                         "plugin wrote; choose a new file name, or delete that file first."),
 ])
 def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_one_file_before_any_step(
         workflow, tmp_path, output, path, message):
     """Found by the step that writes it, after the steps before it (red team of 2026-12-04: the
-    classifier written over the pretrained model, after the pretraining)."""
+    classifier written over the pretrained model, after the pretraining; a foreign map or report,
+    or the pretraining's checkpoint as the classifier, after the training)."""
+    write_raster(tmp_path / "photo.tif", np.ones((1, 2, 2), np.uint8))
+    (tmp_path / "notes.html").write_text("<p>field notes</p>")
     outputs = tmp_path / "outputs"
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
 

@@ -52,6 +52,8 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     folder = os.path.dirname(path)
     if os.path.isdir(path):
         raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise InputError(f"{param}: {path} is not a regular file (a pipe, device or socket); choose a new file name.")
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
     if not os.path.isdir(folder):
@@ -85,6 +87,22 @@ def _refuse_shared_style(path: str, param: str) -> None:
                 and other != qml_path(path) and _is_raster(other)):
             raise InputError(f"{param}: {path} would share its style file {qml_path(path)} with {other}, which QGIS "
                              "styles with it too; choose another name, or delete that file first.")
+
+
+def _refuse_foreign_style(path: str, param: str) -> None:
+    """Refuses a map whose style file exists and is no raster style: the hand-made style of a
+    vector layer of that name (roads.shp's roads.qml) was replaced (red team of 2026-12-04)."""
+    style = qml_path(path)
+    if not os.path.isfile(style):
+        return
+    try:
+        with open(style, "rb") as handle:
+            raster = b"<rasterrenderer" in handle.read(1 << 20)
+    except OSError:
+        raster = False
+    if not raster:
+        raise InputError(f"{param}: {style}, the style file of {path}, exists and is not a raster style (it may style "
+                         "another layer of that name); choose another name, or delete that file first.")
 
 
 def _is_raster(path: str) -> bool:
@@ -194,6 +212,7 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
     for output_param, output in outputs.items():
         if output.lower().endswith(GEOTIFF_EXTENSIONS):
             _refuse_shared_style(output, output_param)
+            _refuse_foreign_style(output, output_param)
     if not writes_outputs():
         return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
     for output_param, output in outputs.items():

@@ -214,18 +214,25 @@ def _at_size_limit(path: str) -> bool:
 
 
 def check_points_output(path: str, param: str) -> None:
-    """Refuses a GeoPackage that exists and holds layers other than the suggestions': writing the
-    points replaces the whole file, and those layers (training samples, often) would be lost."""
-    if not os.path.exists(path):
+    """Refuses a file that exists and is no GeoPackage of suggestions (another GeoPackage's layers,
+    training samples often, would be lost with it), or one open in another program."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
+    if os.path.exists(path + "-wal"):
+        raise InputError(f"{param}: {path} is open in another program (its write-ahead log {path}-wal exists), which "
+                         "would lay its own state over the new points; close it there (in QGIS, remove the layer), or "
+                         "choose a new file name.")
     dataset, _message = gdal_call(ogr.Open, path)
-    others = [] if dataset is None else [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
+    if dataset is None or dataset.GetLayerCount() == 0:
+        raise InputError(f"{param}: {path} exists and is not a GeoPackage of suggestions; choose a new file name, or "
+                         "delete that file first.")
+    others = [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
     others = [name for name in others if name != LAYER_NAME]
     if others:
         listed = first_few(f"'{name}'" for name in others)
         raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
                          "would delete with the file; choose a new file name.")
-    filled = _filled_in(dataset.GetLayerByName(LAYER_NAME)) if dataset is not None else 0
+    filled = _filled_in(dataset.GetLayerByName(LAYER_NAME))
     if filled:
         raise InputError(f"{param}: {path} holds earlier suggestions, {filled} of them with their class filled in, "
                          "which writing new suggestions would delete; train on them first, or choose a new file name.")
