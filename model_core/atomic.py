@@ -6,7 +6,7 @@ import os
 import re
 import stat
 import tempfile
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from .errors import WriteError
 
@@ -141,30 +141,96 @@ def held(path: str) -> Iterator[None]:
             os.unlink(temporary)
 
 
+class ReplaceError(OSError):
+    """A file of a set that could not be put in place (`replace_together`); none of the set was."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror)
+        self.path, self.cause = path, error
+
+
+def _set_aside(path: str) -> str:
+    """Moves an existing file to a temporary name beside it (`make_temporary`'s, so that a killed
+    run's leftover is removed by the next run), and returns that name."""
+    handle, aside = make_temporary(path, ".old")
+    os.close(handle)
+    try:
+        os.replace(path, aside)
+    except OSError:
+        os.unlink(aside)
+        raise
+    return aside
+
+
+def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
+    """Puts each complete temporary file in place of its path, and removes the paths given None
+    (stale side files), all or none: every existing path is first moved aside, and on any failure
+    what was put in place is removed and what was moved aside comes back. A map replaced while its
+    style could not be (a file held open elsewhere) lost its old side files and kept a new map
+    beside an old style (red team of 2026-12-04); the failing path is named in `ReplaceError`."""
+    modes = {path: output_mode(path) for _temporary, path in moves}
+    aside: List[Tuple[str, str]] = []
+    placed: List[str] = []
+    current = ""
+    try:
+        for _temporary, current in moves:
+            if os.path.lexists(current):
+                aside.append((_set_aside(current), current))
+        for temporary, current in moves:
+            if temporary is not None:
+                publish(temporary, current, modes[current])
+                placed.append(current)
+    except OSError as error:
+        for path in placed:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        for moved, path in reversed(aside):
+            with contextlib.suppress(OSError):
+                os.replace(moved, path)
+        raise ReplaceError(current, error) from error
+    for moved, _path in aside:
+        with contextlib.suppress(OSError):
+            os.unlink(moved)
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths: Sequence[Tuple[str, str]]) -> Iterator[List[str]]:
+    """Yield a temporary path beside each (path, suffix); on success they replace their paths
+    together (`replace_together`), on any exception (cancel included) they are removed and every
+    path is left as it was. The temporary names start with a dot and end in '.partial' plus the
+    suffix, in the outputs' folders so that each rename is atomic; a failed write (disk full)
+    becomes a WriteError naming the file. Temporary files that a killed process left for the
+    same paths are removed first (not those a live run writes)."""
+    opened: List[Tuple[int, str]] = []
+    try:
+        for path, suffix in paths:
+            remove_stale_temporaries(path)
+            try:
+                opened.append(make_temporary(path, suffix))
+            except OSError as error:
+                raise write_error(path, error) from error
+        temporaries = [temporary for _handle, temporary in opened]
+        current = paths[0][0] if paths else ""
+        try:
+            yield temporaries
+            for (current, _suffix), temporary in zip(paths, temporaries):
+                fsync_file(temporary)
+            replace_together([(temporary, path) for (path, _suffix), temporary in zip(paths, temporaries)])
+        except ReplaceError as error:
+            raise write_error(error.path, error.cause) from error
+        except OSError as error:  # a write into one of the temporary files names it, else the last fsync'd one
+            failed = dict(zip(temporaries, (path for path, _suffix in paths))).get(error.filename, current)
+            raise write_error(failed, error) from error
+    finally:
+        for handle, temporary in opened:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            os.close(handle)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str, suffix: str = "") -> Iterator[str]:
-    """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
-
-    The temporary name starts with a dot and ends in '.partial' plus `suffix`, in the
-    same folder so the rename is atomic. On any exception (cancel included) the
-    temporary file is removed and `path` is left as it was; a failed write (disk
-    full) becomes a WriteError naming the file. Temporary files that a killed
-    process left for the same path are removed first (not those a live run writes).
-    """
-    remove_stale_temporaries(path)
-    try:
-        handle, temporary = make_temporary(path, suffix)
-    except OSError as error:
-        raise write_error(path, error) from error
-    try:
-        yield temporary
-        fsync_file(temporary)
-        publish(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise write_error(path, error) from error
-        raise
-    finally:
-        os.close(handle)
+    """`atomic_outputs` of one file: yield a temporary path beside `path`, which replaces `path`
+    in one rename on success."""
+    with atomic_outputs([(path, suffix)]) as temporaries:
+        yield temporaries[0]

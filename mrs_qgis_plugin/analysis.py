@@ -177,8 +177,8 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     report["warnings"] = [*read_warnings, *found]
     writers = {"OUTPUT_HTML": reports.write_html, "OUTPUT_JSON": reports.write_json,
                "OUTPUT_CSV": reports.write_csv}
-    for key, path in paths.items():
-        writers[key](path, report)
+    reports.write_together([(path, lambda temporary, key=key: writers[key](temporary, report))
+                            for key, path in paths.items()])
     return {**report, "paths": paths}
 
 
@@ -322,8 +322,9 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
                       "every other band.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
-    reports.write_similarity_csv(table, similarity, labels)
-    reports.write_heatmap(png, similarity, labels, groups, title)
+    reports.write_together([(table, lambda temporary: reports.write_similarity_csv(temporary, similarity, labels)),
+                            (png, lambda temporary: reports.write_heatmap(temporary, similarity, labels, groups,
+                                                                          title))])
     hooks.progress(1.0)
     largest = max(len(group) for group in groups)
     hooks.log(f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "

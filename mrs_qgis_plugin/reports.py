@@ -1,17 +1,19 @@
 """Report files: the accuracy report (HTML, JSON, CSV) and the band-redundancy outputs.
 
-Every file is written atomically, so a failed run never leaves half a report.
+The writers write the file they are given; `write_together` gives them temporary files and puts
+a run's reports in place together, so a failed run never leaves half a report, nor one report
+new beside another old.
 """
 
 import csv
 import html
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model_core.atomic import atomic_output
+from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
 
 
@@ -22,14 +24,26 @@ PNG_SOFTWARE = "MRS land cover: band similarity"
 """The heat map's PNG 'Software' text, by which a later run knows the file for one of ours."""
 
 
+HEAT_MAP_SIZE = (880, 770)
+"""The heat map's size in pixels: 8 x 7 inches at 110 dpi."""
+
+
+def _earlier_heat_map(start: bytes) -> bool:
+    """Whether a PNG is a heat map of an earlier version, which carries Matplotlib's text only: one
+    of the heat map's size (any Matplotlib figure was taken for one and replaced, red team of
+    2026-12-04). The size is the first chunk's (IHDR) first two numbers."""
+    size = (int.from_bytes(start[16:20], "big"), int.from_bytes(start[20:24], "big"))
+    return start[12:16] == b"IHDR" and size == HEAT_MAP_SIZE and b"Matplotlib" in start
+
+
 def _ours(path: str) -> bool:
     """Whether an existing report file is one this plugin writes: by its first bytes, its
     keys or the PNG text it carries."""
     extension = os.path.splitext(path)[1].lower()
     with open(path, "rb") as handle:
         start = handle.read(4096)
-    if extension == ".png":  # any Matplotlib figure was taken for a heat map of ours (red team of 2026-12-04)
-        return start.startswith(b"\x89PNG") and PNG_SOFTWARE.encode() in start
+    if extension == ".png":
+        return start.startswith(b"\x89PNG") and (PNG_SOFTWARE.encode() in start or _earlier_heat_map(start))
     text = start.decode("utf-8", "replace").lstrip("\ufeff")
     if extension == ".html":
         return text.startswith(HTML_START)
@@ -66,6 +80,15 @@ def check_replaceable(path: str, param: str) -> None:
                          "delete that file first.")
 
 
+def write_together(writers: Sequence[Tuple[str, Callable[[str], None]]]) -> None:
+    """Each (path, writer): the writer writes a temporary file beside the path; then they all
+    replace their paths together, or none does (red team of 2026-12-04: a new HTML report stood
+    beside an old JSON one, and the run said nothing had been replaced)."""
+    with atomic_outputs([(path, os.path.splitext(path)[1]) for path, _writer in writers]) as temporaries:
+        for (_path, writer), temporary in zip(writers, temporaries):
+            writer(temporary)
+
+
 def _percent(value: Optional[float]) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
@@ -82,13 +105,13 @@ def _cell(text: str) -> str:
 
 
 def write_json(path: str, report: Dict[str, Any]) -> None:
-    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
 
 
 def write_csv(path: str, report: Dict[str, Any]) -> None:
     """Per-class figures, the summary, then the confusion matrix, in one CSV."""
-    with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(ACCURACY_CSV_HEADER)
         for value, item in zip(report["class_values"], report["classes"]):
@@ -148,7 +171,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
         parts.append(_row(cells, classes=["name"] + ["diagonal" if i == index else "" for i in range(len(row))]))
     parts.append(_row(["Total", *map(str, matrix.sum(axis=0)), str(matrix.sum())], classes=["name"]))
     parts.append("</table></body></html>")
-    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts))
 
 
@@ -158,7 +181,7 @@ def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_
 
 
 def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:
-    with atomic_output(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow([SIMILARITY_CORNER] + [_cell(label) for label in labels])
         for label, row in zip(labels, similarity):
@@ -176,7 +199,7 @@ def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], grou
     from matplotlib.patches import Rectangle
 
     count = len(labels)
-    figure = Figure(figsize=(8, 7), dpi=110)
+    figure = Figure(figsize=(HEAT_MAP_SIZE[0] / 110, HEAT_MAP_SIZE[1] / 110), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     image = axes.imshow(similarity, cmap="viridis", vmin=min(0.0, float(similarity.min())), vmax=1.0,
@@ -193,5 +216,4 @@ def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], grou
     figure.colorbar(image, ax=axes, label="cosine similarity of normalised bands")
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
-    with atomic_output(path, ".png") as temporary:
-        figure.savefig(temporary, format="png", metadata={"Software": PNG_SOFTWARE})
+    figure.savefig(path, format="png", metadata={"Software": PNG_SOFTWARE})

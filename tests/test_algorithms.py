@@ -427,11 +427,12 @@ def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_repla
 
 
 def test_a_heat_map_of_an_earlier_version_is_replaced(mrs, scene, tmp_path):
-    """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours."""
+    """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours:
+    they are known by their size (any other Matplotlib figure is refused, above)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure()
+    figure = Figure(figsize=(8, 7), dpi=110)
     FigureCanvasAgg(figure)
     figure.savefig(tmp_path / "similarity.png", format="png")
     run("mrs:redundancy", {**scene_layers(scene), "OUTPUT_PNG": str(tmp_path / "similarity.png"),

@@ -25,3 +25,67 @@ def test_a_file_larger_than_the_process_may_write_is_not_called_a_full_disk(tmp_
         f"Could not write {tmp_path / 'model.safetensors'}: the file would be larger than this process may write (a "
         "file-size limit such as ulimit -f, or the file system's largest file). Nothing was written; raise the limit "
         "or choose another folder, and run again.")
+
+
+def _files(folder) -> dict:
+    """The outputs in the folder (temporary files, named with a leading dot, aside)."""
+    return {path.name: path.read_text() for path in sorted(folder.iterdir())
+            if path.is_file() and not path.name.startswith(".")}
+
+
+def test_files_replaced_together_are_all_replaced_or_none(tmp_path, monkeypatch):
+    """A map published while its confidence's style could not be replaced kept the new map beside
+    the old style, and lost its old side files (red team of 2026-12-04)."""
+    import pytest
+
+    from mrs.model_core import atomic
+
+    for name in ("map.tif", "map.qml", "map.tif.ovr"):
+        (tmp_path / name).write_text(f"old {name}")
+    new = {}
+    for name in ("map.tif", "map.qml", "conf.tif"):
+        new[name] = tmp_path / f".{name}.new"
+        new[name].write_text(f"new {name}")
+    moves = [(str(new["map.tif"]), str(tmp_path / "map.tif")), (str(new["map.qml"]), str(tmp_path / "map.qml")),
+             (None, str(tmp_path / "map.tif.ovr")), (str(new["conf.tif"]), str(tmp_path / "conf.tif"))]
+    before = _files(tmp_path)
+    real = os.replace
+
+    def failing(source, target):
+        if str(target).endswith("conf.tif"):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        real(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(atomic.ReplaceError) as failed:
+        atomic.replace_together(moves)
+    assert failed.value.path == str(tmp_path / "conf.tif")
+    assert _files(tmp_path) == before and not list(tmp_path.glob("*.partial.old"))
+    monkeypatch.setattr(atomic.os, "replace", real)
+    (tmp_path / "conf.tif").mkdir()  # a folder cannot be moved aside onto a file: found before anything moves
+    with pytest.raises(atomic.ReplaceError):
+        atomic.replace_together(moves)
+    assert _files(tmp_path) == before
+    (tmp_path / "conf.tif").rmdir()
+    for name in ("map.tif", "map.qml"):  # the failed attempt removed what it had put in place
+        new[name].write_text(f"new {name}")
+    atomic.replace_together(moves)
+    assert _files(tmp_path) == {"conf.tif": "new conf.tif", "map.qml": "new map.qml", "map.tif": "new map.tif"}
+
+
+def test_reports_written_together_are_all_new_or_all_old(tmp_path):
+    """A new HTML report stood beside an old JSON one, and the run said nothing was replaced."""
+    import pytest
+
+    from mrs.mrs_qgis_plugin.reports import write_together
+
+    for name in ("r.html", "r.json"):
+        (tmp_path / name).write_text(f"old {name}")
+
+    def fails(_temporary):
+        raise OSError(errno.ENOSPC, "No space left on device", _temporary)
+
+    with pytest.raises(Exception, match=r"^Could not write .*r\.json: the disk is full\. Nothing was replaced"):
+        write_together([(str(tmp_path / "r.html"), lambda path: open(path, "w").write("new")),
+                        (str(tmp_path / "r.json"), fails)])
+    assert _files(tmp_path) == {"r.html": "old r.html", "r.json": "old r.json"}

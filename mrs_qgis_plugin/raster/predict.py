@@ -16,7 +16,7 @@ from .grid import Window, tiles
 from .outputs import check_output_path, refuse_shared_outputs
 from .sources import Scene
 from .stats import no_valid_pixel_message
-from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster
+from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster, publish_rasters
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
 #   -> (class index (h, w), -1 = no data; confidence (h, w))
@@ -200,8 +200,8 @@ def predict_scene(
             hooks.progress(min(first + ranks.world, n_tiles) / n_tiles)
         for out in outputs:
             out.close()
-        for out in outputs:
-            out.publish()
+        if outputs:
+            publish_rasters(outputs)
     counts = ranks.broadcast(counts)
     counts, invalid = counts[:len(values)], counts[len(values):]
     summary = {

@@ -21,7 +21,7 @@ import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import fsync_file, make_temporary, output_mode, publish, write_error
+from ...model_core.atomic import ReplaceError, fsync_file, make_temporary, replace_together, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
 from .gdal_io import class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
@@ -180,20 +180,16 @@ class AtomicGeoTiff:
             raise write_error(self.path, error) from error
 
     def publish(self) -> None:
-        """Move the closed GeoTIFF and its side files over the output's names."""
-        try:
-            modes = {path: output_mode(path) for path in files_written(self.path)}
-            for suffix in RASTER_SIDECARS:
-                _remove(self.path + suffix)
-            _remove(qml_path(self.path))
-            publish(self._partial, self.path, modes[self.path])
-            if os.path.exists(self._partial + ".aux.xml"):
-                publish(self._partial + ".aux.xml", self.path + ".aux.xml", modes[self.path + ".aux.xml"])
-            publish(self._partial_style, qml_path(self.path), modes[qml_path(self.path)])
-        except OSError as error:
-            raise InputError(
-                f"{self.param}: could not replace {self.path} ({error.strerror}); close it in other programs and run again."
-            ) from error
+        """Moves the closed GeoTIFF and its side files over the output's names (`publish_rasters`)."""
+        publish_rasters([self])
+
+    def moves(self) -> List[Tuple[Optional[str], str]]:
+        """Its closed temporary files with the names they take, and its output's other side
+        files, which an old map's would leave stale (None: removed), for `publish_rasters`."""
+        aux = self._partial + ".aux.xml"
+        return [(self._partial, self.path), (aux if os.path.exists(aux) else None, self.path + ".aux.xml"),
+                (self._partial_style, qml_path(self.path)),
+                *((None, self.path + suffix) for suffix in RASTER_SIDECARS if suffix != ".aux.xml")]
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         """Metadata items of the map's dataset (default domain); what UTF-8 cannot encode (a lone
@@ -213,6 +209,18 @@ class AtomicGeoTiff:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+
+
+def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
+    """Moves the closed rasters and their side files over their outputs' names, all or none: a
+    map published while its confidence could not be lost the confidence's style (red team of
+    2026-12-04)."""
+    try:
+        replace_together([move for raster in rasters for move in raster.moves()])
+    except ReplaceError as error:
+        owner = next((raster for raster in rasters if error.path in files_written(raster.path)), rasters[0])
+        raise InputError(f"{owner.param}: could not replace {error.path} ({error.strerror}); close it in other "
+                         "programs and run again. Nothing was replaced.") from error
 
 
 def _rgb(color: str) -> Tuple[int, int, int]:
