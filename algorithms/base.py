@@ -56,7 +56,8 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import differs_from_file, qgis_operation, raster_input_of, refused_layer_message, written_as_shown
+from .layers import (differs_from_file, hyperspectral_problem, qgis_operation, raster_input_of, refused_layer_message,
+                     written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -246,6 +247,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id())
+                   or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:
             return False, problem

@@ -1,7 +1,7 @@
 """QGIS layer values as the engine's inputs, and the sentence that says why one is refused."""
 
 import os
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -12,6 +12,7 @@ from qgis.core import (
     QgsFields,
     QgsMapLayer,
     QgsPointXY,
+    QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
@@ -62,6 +63,21 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
         if problem:
             return problem
     return f"{parameter.name} ({parameter.description}): the value {value!r} is not accepted; see the parameter's help."
+
+
+def hyperspectral_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
+                          context: QgsProcessingContext) -> Optional[str]:
+    """A hyperspectral layer (INPUT_HSI) of too few bands, for the dialog's check before the run:
+    the dialogs pick the active layer, often the map just made, which was refused in the log once
+    the run had started (desktop red team of 2026-12-04)."""
+    from ..mrs_qgis_plugin.raster.sources import MIN_HSI_BANDS, too_few_bands_message
+
+    if algorithm.parameterDefinition("INPUT_HSI") is None or not parameters.get("INPUT_HSI"):
+        return None
+    layer = algorithm.parameterAsRasterLayer(parameters, "INPUT_HSI", context)
+    if layer is None or not layer.isValid() or layer.bandCount() >= MIN_HSI_BANDS:
+        return None
+    return too_few_bands_message(layer.name(), layer.bandCount())
 
 
 def raster_input_of(layer: Optional[QgsMapLayer], parameter: str, operation: str = "") -> Any:

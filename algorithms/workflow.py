@@ -24,6 +24,7 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, help_url, tr
+from .layers import hyperspectral_problem
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -75,10 +76,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         labelled-pixel parameters given twice or not at all (the steps that read them come last),
         and an output of one step that is an input of the workflow (classify:LANDCOVER written
         over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
-        unknown = spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                 "mrs:workflow")
-        if unknown:
-            return False, unknown
+        problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
+                                                  "mrs:workflow")
+                   or hyperspectral_problem(self, parameters, context))
+        if problem:
+            return False, problem
         checked = super().checkParameterValues(self._given(parameters), context)
         if not checked[0]:
             return checked

@@ -18,7 +18,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from .dependencies import command_line, import_failures, nvidia_gpus, pinned_requirements, python_executable
+from .dependencies import (command_line, import_failures, not_found, nvidia_gpus, pinned_requirements,
+                           python_executable)
 from .installer import InstallTask, install_command
 
 
@@ -43,7 +44,11 @@ class InstallerDialog(QDialog):
         self.setWindowTitle(tr("MRS land cover: install Python packages"))
         self.setMinimumWidth(720)
 
-        intro = QLabel(tr(
+        found = not not_found(self.requirements)  # the menu opens the dialog when they are found too
+        intro = self.intro = QLabel(tr(
+            "The Python of QGIS already finds the packages the MRS algorithms need, so they can run. Installing "
+            "puts the versions below into a folder of the plugin in your QGIS profile, with pip of QGIS' own Python; "
+            "your system's Python is not changed. Removing that folder removes them.") if found else tr(
             "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet. "
             "They are installed with pip of QGIS' own Python into a folder of the plugin in your QGIS profile; "
             "your system's Python is not changed. Removing that folder removes them."))

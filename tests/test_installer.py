@@ -193,6 +193,16 @@ def test_the_dialog_shows_what_where_and_the_build_and_installs(
     assert not dialog.install_button.isEnabled() and installed == [True]
 
 
+def test_the_dialog_says_whether_the_packages_are_found_already(qgis_app, tmp_path):
+    """Opened from the menu with torch importable, it said that QGIS could not import the
+    packages yet (desktop red team of 2026-12-04)."""
+    folder = packages_folder(str(tmp_path / "profile"))
+    assert InstallerDialog(folder, requirements=["numpy==1"], gpus=[]).intro.text().startswith(
+        "The Python of QGIS already finds the packages the MRS algorithms need, so they can run.")
+    assert InstallerDialog(folder, requirements=[f"{DUMMY}==0.1"], gpus=[]).intro.text().startswith(
+        "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet.")
+
+
 def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, monkeypatch, tmp_path):
     import mrs
 

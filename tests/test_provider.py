@@ -227,6 +227,19 @@ def test_accuracy_takes_exactly_one_reference(provider, tiny_rasters, tmp_path):
     assert (ok, message) == (True, "")
 
 
+@pytest.mark.parametrize("algorithm", ["pretrain", "finetune", "classify", "suggest", "redundancy", "workflow"])
+def test_a_hyperspectral_layer_of_too_few_bands_is_refused_before_the_run(provider, tiny_rasters, tmp_path,
+                                                                          algorithm):
+    """The dialogs pick the active layer, often the land-cover map just made: a 1-band map as
+    INPUT_HSI was refused in the log once the run had started, not by the dialog's check
+    (desktop red team of 2026-12-04)."""
+    _hsi, aux = tiny_rasters
+    checked = QgsApplication.processingRegistry().algorithmById(f"mrs:{algorithm}")
+    ok, message = checked.checkParameterValues({"INPUT_HSI": aux}, QgsProcessingContext())
+    assert (ok, message) == (False, "The hyperspectral layer 'aux' has 1 band; at least 3 are needed. Choose the "
+                                    "hyperspectral raster as the hyperspectral input.")
+
+
 def test_reports_open_as_html_and_maps_load_as_rasters(provider):
     registry = QgsApplication.processingRegistry()
     accuracy, classify = registry.algorithmById("mrs:accuracy"), registry.algorithmById("mrs:classify")

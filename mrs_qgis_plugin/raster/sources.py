@@ -51,6 +51,11 @@ def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
                          "virtual raster again from the converted file.")
 
 
+def too_few_bands_message(name: str, count: int) -> str:
+    return (f"The hyperspectral layer '{name}' has {count} band{'s' if count != 1 else ''}; at least "
+            f"{MIN_HSI_BANDS} are needed. Choose the hyperspectral raster as the hyperspectral input.")
+
+
 @dataclass(frozen=True)
 class RasterInput:
     path: str
@@ -278,10 +283,7 @@ class Scene:
         reference = open_raster(hsi.path, f"The hyperspectral layer '{hsi.name}'")
         bands = data_bands(reference)
         if len(bands) < MIN_HSI_BANDS:
-            raise InputError(
-                f"The hyperspectral layer '{hsi.name}' has {len(bands)} band{'s' if len(bands) != 1 else ''}; "
-                f"at least {MIN_HSI_BANDS} are needed. Choose the hyperspectral raster as the hyperspectral input."
-            )
+            raise InputError(too_few_bands_message(hsi.name, len(bands)))
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
         _say_inner_alpha(reference, hsi.name, hooks)
