@@ -282,7 +282,10 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:
-        return run_job(job, parse_arguments(job, rest), report, out)
+        try:
+            return run_job(job, parse_arguments(job, rest), report, out)
+        finally:
+            report.run_over = True  # before the sentences below: a Ctrl-C now has nothing to stop
     except UsageError as error:
         written(err, f"{PROGRAM}: {error}\n")
         return EXIT_USAGE

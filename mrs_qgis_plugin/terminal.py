@@ -74,6 +74,7 @@ class TerminalReport:
         self.last_tenth = 0
         self.status_text = ""
         self.interrupts = 0
+        self.run_over = False
 
     def hooks(self) -> Hooks:
         return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: self.interrupts > 0,
@@ -144,6 +145,8 @@ class TerminalReport:
         (SIGTERM is the engine's: model_core.hooks.cancel_on_sigterm.)"""
 
         def on_interrupt(_number: int, _frame: object) -> None:
+            if self.run_over:  # one after the run raised in the interpreter's shutdown (red team of 2026-12-04)
+                return
             self.interrupts += 1
             if self.interrupts > 1:
                 raise KeyboardInterrupt

@@ -339,6 +339,32 @@ def test_a_second_ctrl_c_stops_at_once_in_one_sentence(monkeypatch):
     assert out.getvalue() == ""
 
 
+def test_ctrl_c_after_the_run_has_ended_is_ignored(monkeypatch):
+    """A second Ctrl-C just after 'Canceled by the user.' raised in the interpreter's shutdown and
+    printed 'Exception ignored' with a traceback (red team of 2026-12-04)."""
+    import signal
+
+    from mrs.mrs_qgis_plugin import cli
+
+    handlers = []
+
+    def canceled(*_args):
+        handlers.append(signal.getsignal(signal.SIGINT))
+        handlers[0](signal.SIGINT, None)  # the first Ctrl-C, during the run
+        raise cli.Canceled("Canceled by the user.")
+
+    monkeypatch.setattr(cli, "run_job", canceled)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["demoscene", "--OUTPUT=/nonexistent/scene"], io.StringIO(), io.StringIO()) == 130
+        try:
+            handlers[0](signal.SIGINT, None)  # the second, after the run
+        except KeyboardInterrupt:
+            pytest.fail("a Ctrl-C after the run raised KeyboardInterrupt")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_a_run_whose_output_and_log_nobody_reads_any_more_goes_on_and_succeeds(no_qgis, chain, tmp_path):
     """`bin/mrs ... | head`, or a pager quit early: the next log line raised BrokenPipeError, which
     stopped a training without its checkpoint, and a classification that had written its map

@@ -345,7 +345,7 @@ def test_a_killed_run_leaves_the_old_map_intact(scene, out, tmp_path):
     assert child.returncode == -signal.SIGKILL
     leftovers = sorted(set(os.listdir(out)) - set(before))
     assert leftovers, "the child was killed while writing, so its temporary map remains"
-    assert all(name.startswith(".map.tif.") and ".partial" in name for name in leftovers)
+    assert all(name.startswith((".map.tif.", ".map.qml.")) and ".partial" in name for name in leftovers)
     assert {name: (out / name).read_bytes() for name in before} == before
     np.testing.assert_array_equal(read_raster(target).values, expected_maps(scene, WindowModel(seed=7))[0])
 

@@ -211,7 +211,7 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
 def test_a_discarded_map_leaves_nothing_behind(tmp_path):
     with class_raster(str(tmp_path / "map.tif"), "OUTPUT", (300, 300), GEOTRANSFORM, "", CLASSES) as out:
         out.write(np.ones((300, 300), dtype=np.uint8), 0, 0)
-        assert len(os.listdir(tmp_path)) == 1
+        assert len(os.listdir(tmp_path)) == 2  # the map's temporary file, and the hold on its style's name
     assert os.listdir(tmp_path) == []
 
 
@@ -380,3 +380,13 @@ def test_a_style_file_of_another_layer_is_not_written_over(tmp_path):
     assert "renderer-v2" in (tmp_path / "roads.qml").read_text()
     (tmp_path / "map.qml").write_text(class_qml(CLASSES))
     claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "map.tif"), "OUTPUT")}, {})
+
+
+def test_a_map_being_written_holds_its_style_name_against_another_run(tmp_path):
+    """Two runs started together on k.tif and k.tiff both passed the shared-style check and shared
+    k.qml (red team of 2026-12-04): a map being written holds its style's name too."""
+    with class_raster(str(tmp_path / "k.tif"), "OUTPUT", (4, 4), GEOTRANSFORM, "", CLASSES):
+        with pytest.raises(InputError, match=r"^OUTPUT: .*k\.tiff is being written by another run now"):
+            claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "k.tiff"), "OUTPUT")}, {})
+    claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "k.tiff"), "OUTPUT")}, {})
+    assert os.listdir(tmp_path) == []

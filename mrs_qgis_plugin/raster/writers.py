@@ -123,12 +123,19 @@ class AtomicGeoTiff:
         self.path = path
         self.param = param
         self._style = style
+        self._lock: Optional[int] = None
+        self._style_hold: Optional[Tuple[int, str]] = None
+        self._partial_files: Tuple[str, ...] = ()
         try:
             self._lock, self._partial = make_temporary(path)
+            self._partial_style = self._partial + ".qml"
+            self._partial_files = (self._partial, self._partial + ".aux.xml", self._partial_style)
+            # Its style's name is held too: a run on 'k.tiff' started at the same time took 'k.qml'
+            # as well (red team of 2026-12-04).
+            self._style_hold = make_temporary(qml_path(path))
         except OSError as error:
+            self.discard()
             raise write_error(path, error) from error
-        self._partial_style = self._partial + ".qml"
-        self._partial_files = (self._partial, self._partial + ".aux.xml", self._partial_style)
         options = [
             "TILED=YES",
             f"BLOCKXSIZE={BLOCK_SIZE}",
@@ -199,7 +206,7 @@ class AtomicGeoTiff:
 
     def discard(self) -> None:
         """Remove every temporary file that has not been published and release the temporary
-        file's lock (safe to repeat). GDAL's complaints while closing a file it failed to write
+        files' locks (safe to repeat). GDAL's complaints while closing a file it failed to write
         (a full disk, a size limit) are kept quiet: the run's sentence has said what went wrong."""
         with gdal_quiet():
             self.band = None
@@ -209,6 +216,11 @@ class AtomicGeoTiff:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+        if self._style_hold is not None:
+            handle, hold = self._style_hold
+            os.close(handle)
+            _remove(hold)
+            self._style_hold = None
 
 
 def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
