@@ -93,7 +93,7 @@ def _refuse_foreign_style(path: str, param: str) -> None:
     """Refuses a map whose style file exists and is no raster style: the hand-made style of a
     vector layer of that name (roads.shp's roads.qml) was replaced (red team of 2026-12-04)."""
     style = qml_path(path)
-    if not os.path.isfile(style):
+    if not os.path.isfile(style) or os.path.getsize(style) == 0:
         return
     try:
         with open(style, "rb") as handle:
