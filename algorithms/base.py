@@ -144,7 +144,7 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
             name, description, QgsProcessingParameterFile.File, optional=optional, fileFilter=parameter.file_filter),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
             name, description, parameter.file_filter, defaultValue=lasting_default(parameter),
-            optional=optional, createByDefault=not optional),
+            optional=optional, createByDefault=parameter.created_by_default),
         spec.RASTER_OUT: lambda: QgsProcessingParameterRasterDestination(
             name, description, optional=optional, createByDefault=not optional),
         spec.VECTOR_OUT: lambda: QgsProcessingParameterVectorDestination(

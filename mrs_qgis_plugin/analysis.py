@@ -293,14 +293,16 @@ def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
 
 
 def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
-                   out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO) -> Dict[str, Any]:
+                   out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO,
+                   out_html: Optional[str] = None) -> Dict[str, Any]:
     """Band-to-band similarity of the scene, its groups of redundant bands, and the leak
     that random spectral masking leaves at `mask_ratio`."""
-    png = check_output_path(out_png, "OUTPUT_PNG", (".png",))
-    table = check_output_path(out_csv, "OUTPUT_CSV", (".csv",))
-    claim_outputs({"OUTPUT_PNG": png, "OUTPUT_CSV": table}, layers.inputs())
-    reports.check_replaceable(png, "OUTPUT_PNG")
-    reports.check_replaceable(table, "OUTPUT_CSV")
+    given = {"OUTPUT_PNG": (out_png, ".png"), "OUTPUT_CSV": (out_csv, ".csv"), "OUTPUT_HTML": (out_html, ".html")}
+    paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in given.items()
+             if path or key != "OUTPUT_HTML"}
+    claim_outputs(paths, layers.inputs())
+    for key, path in paths.items():
+        reports.check_replaceable(path, key)
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
     if not 0.0 < mask_ratio < 1.0:
@@ -322,16 +324,21 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
                       "every other band.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
-    reports.write_together([(table, lambda temporary: reports.write_similarity_csv(temporary, similarity, labels)),
-                            (png, lambda temporary: reports.write_heatmap(temporary, similarity, labels, groups,
-                                                                          title))])
-    hooks.progress(1.0)
     largest = max(len(group) for group in groups)
-    hooks.log(f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "
-              f"the largest has {largest} bands.")
-    hooks.log(f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
-              f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
-              "the information leak MRS masking avoids.")
-    return {"groups": [_band_range(group, labels) for group in groups], "group_count": len(groups),
-            "largest_group": largest, "leakage": leaked, "similarity": similarity,
-            "png": png, "csv": table}
+    found = (f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "
+             f"the largest has {largest} bands.")
+    leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
+            f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
+            "the information leak MRS masking avoids.")
+    ranges = [_band_range(group, labels) for group in groups]
+    image = reports.heatmap_png(similarity, labels, groups, title)
+    writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),
+               "OUTPUT_PNG": lambda temporary: reports.write_bytes(temporary, image),
+               "OUTPUT_HTML": lambda temporary: reports.write_redundancy_html(
+                   temporary, title, image, [("Groups", found), ("Leak of random masking", leak)], ranges)}
+    reports.write_together([(path, writers[key]) for key, path in paths.items()])
+    hooks.progress(1.0)
+    hooks.log(found)
+    hooks.log(leak)
+    return {"groups": ranges, "group_count": len(groups), "largest_group": largest, "leakage": leaked,
+            "similarity": similarity, "paths": paths}

@@ -233,6 +233,9 @@ REDUNDANCY = Job(
                   "The band-by-band similarity matrix as a heat map image."),
         _file_out("OUTPUT_CSV", "Similarity matrix (CSV)", "CSV files (*.csv)",
                   "The band-by-band similarity matrix as CSV, with band names as row and column headers."),
+        _file_out("OUTPUT_HTML", "Redundancy report", "HTML files (*.html)",
+                  "Optional: the heat map, the groups of similar bands and the leak of random masking on one web "
+                  "page, which QGIS shows in its Results Viewer after the run.", optional=True, created=True),
     ),
     (
         Output("GROUPS", "Groups of similar bands", "string"),

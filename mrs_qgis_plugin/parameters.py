@@ -71,6 +71,7 @@ class Parameter:
     extension: Optional[str] = None  # of a MODEL_FILE
     file_filter: Optional[str] = None  # of a FILE_OUT or FILE_IN
     command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious
+    created: Optional[bool] = None  # of an optional destination: whether dialogs create it by default (not optional)
 
     def full_help(self, command_line: bool = False) -> str:
         """The help; with `command_line`, followed by how to write the value on qgis_process' command line
@@ -78,6 +79,11 @@ class Parameter:
         if command_line and self.command_line:
             return f"{self.help} On the command line, {self.command_line}"
         return self.help
+
+    @property
+    def created_by_default(self) -> bool:
+        """Whether a destination's widget offers a file (a temporary one) rather than 'Skip output' at first."""
+        return not self.optional if self.created is None else self.created
 
     @property
     def upper(self) -> Optional[float]:

@@ -5,8 +5,10 @@ a run's reports in place together, so a failed run never leaves half a report, n
 new beside another old.
 """
 
+import base64
 import csv
 import html
+import io
 import json
 import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -17,7 +19,9 @@ from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
 
 
-HTML_START = "<html><head><meta charset='utf-8'><title>Accuracy assessment</title>"
+HTML_HEAD = "<html><head><meta charset='utf-8'><title>"
+ACCURACY_TITLE, REDUNDANCY_TITLE = "Accuracy assessment", "Band redundancy"
+HTML_START = f"{HTML_HEAD}{ACCURACY_TITLE}</title>"
 SIMILARITY_CORNER = "band"
 ACCURACY_CSV_HEADER = ["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"]
 PNG_SOFTWARE = "MRS land cover: band similarity"
@@ -46,7 +50,7 @@ def _ours(path: str) -> bool:
         return start.startswith(b"\x89PNG") and (PNG_SOFTWARE.encode() in start or _earlier_heat_map(start))
     text = start.decode("utf-8", "replace").lstrip("\ufeff")
     if extension == ".html":
-        return text.startswith(HTML_START)
+        return any(text.startswith(f"{HTML_HEAD}{title}</title>") for title in (ACCURACY_TITLE, REDUNDANCY_TITLE))
     if extension == ".csv":
         try:
             with open(path, newline="", encoding="utf-8", errors="replace") as handle:
@@ -188,8 +192,7 @@ def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str
             out.writerow([_cell(label)] + [f"{value:.6f}" for value in row])
 
 
-def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]],
-                  title: str) -> None:
+def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]], title: str) -> bytes:
     """PNG heat map of the similarity matrix, band labels on both axes, groups outlined.
 
     Drawn on an Agg canvas of its own, not through pyplot, whose GUI backend (QGIS
@@ -216,4 +219,29 @@ def write_heatmap(path: str, similarity: np.ndarray, labels: Sequence[str], grou
     figure.colorbar(image, ax=axes, label="cosine similarity of normalised bands")
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, format="png", metadata={"Software": PNG_SOFTWARE})
+    image = io.BytesIO()
+    figure.savefig(image, format="png", metadata={"Software": PNG_SOFTWARE})
+    return image.getvalue()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[Tuple[str, str]],
+                          groups: Sequence[str]) -> None:
+    """The heat map (embedded), the summary and the groups of bands on one page, which the Processing
+    results viewer shows: the heat map went to a file nobody opened (desktop red team of 2026-12-04)."""
+    image = base64.b64encode(png).decode("ascii")
+    parts = [f"{HTML_HEAD}{REDUNDANCY_TITLE}</title><style>{_STYLE}</style></head><body>",
+             f"<h2>{html.escape(title)}</h2>",
+             "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name"])
+                                 for key, value in summary) + "</table>",
+             f"<img alt='band similarity heat map' src='data:image/png;base64,{image}'>",
+             "<h3>Groups of similar bands</h3><table>", _row(["Group", "Bands"], header=True, classes=["name"]),
+             *(_row([str(number), html.escape(group)], classes=["name", "name"])
+               for number, group in enumerate(groups, start=1)),
+             "</table></body></html>"]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(parts))

@@ -273,9 +273,10 @@ def _redundancy(values: Values, hooks: Hooks) -> Dict[str, Any]:
         out_csv=values["OUTPUT_CSV"],
         hooks=hooks,
         mask_ratio=values["MASK_RATIO"],
+        out_html=values.get("OUTPUT_HTML"),
     )
-    return {"OUTPUT_PNG": result["png"], "OUTPUT_CSV": result["csv"], "GROUPS": "; ".join(result["groups"]),
-            "GROUP_COUNT": result["group_count"], "LEAKAGE": result["leakage"]}
+    return {**{name: result["paths"].get(name) for name in ("OUTPUT_PNG", "OUTPUT_CSV", "OUTPUT_HTML")},
+            "GROUPS": "; ".join(result["groups"]), "GROUP_COUNT": result["group_count"], "LEAKAGE": result["leakage"]}
 
 
 def _demo_scene(values: Values, hooks: Hooks) -> Dict[str, Any]:

@@ -158,8 +158,10 @@ def _resume() -> Parameter:
     )
 
 
-def _file_out(name: str, description: str, file_filter: str, help_text: str, optional: bool = False) -> Parameter:
-    return Parameter(name, description, FILE_OUT, help_text, optional=optional, file_filter=file_filter)
+def _file_out(name: str, description: str, file_filter: str, help_text: str, optional: bool = False,
+              created: Optional[bool] = None) -> Parameter:
+    return Parameter(name, description, FILE_OUT, help_text, optional=optional, file_filter=file_filter,
+                     created=created)
 
 
 def _model_out(description: str, help_text: str) -> Parameter:

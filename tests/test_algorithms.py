@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal, ogr
-from qgis.core import QgsApplication, QgsProcessingException, QgsProject
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingParameterDefinition, QgsProject
 
 from mrs.model_core import model_file
 from mrs.model_core.device import PRECISIONS, cpu_supports_bf16, describe_device, resolve_device
@@ -824,6 +824,27 @@ def test_redundancy_maps_band_similarity_and_the_leak_of_random_masking(mrs, sce
     assert 0.0 < results["LEAKAGE"] <= 1.0
     # Hiding most bands at random leaves fewer hidden bands with a visible near-copy.
     assert redundancy(0.9, "high")["LEAKAGE"] < results["LEAKAGE"]
+
+
+def test_redundancy_shows_its_heat_map_groups_and_leak_on_a_page_the_results_viewer_opens(mrs, scene, tmp_path):
+    """The heat map went to a file (by default a temporary one) that nothing opened (desktop red
+    team of 2026-12-04): the optional report, created by default in the dialog, embeds it."""
+    import base64
+
+    algorithm = QgsApplication.processingRegistry().algorithmById("mrs:redundancy")
+    report = algorithm.parameterDefinition("OUTPUT_HTML")
+    assert report.flags() & QgsProcessingParameterDefinition.FlagOptional and report.createByDefault()
+    assert algorithm.outputDefinition("OUTPUT_HTML").type() == "outputHtml"
+    results = run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 1000, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                                     "OUTPUT_CSV": str(tmp_path / "s.csv"), "OUTPUT_HTML": str(tmp_path / "s.html")})
+    page = Path(results["OUTPUT_HTML"]).read_text()
+    assert page.startswith("<html><head><meta charset='utf-8'><title>Band redundancy</title>")
+    embedded = page.split("src='data:image/png;base64,")[1].split("'")[0]
+    assert base64.b64decode(embedded) == (tmp_path / "s.png").read_bytes()
+    assert page.count("<tr><td class='name'>") == 2 + results["GROUP_COUNT"]  # the summary's two rows, each group
+    assert f"{100 * results['LEAKAGE']:.1f} % of the masked bands" in page
+    run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 1000, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                           "OUTPUT_CSV": str(tmp_path / "s.csv"), "OUTPUT_HTML": str(tmp_path / "s.html")})
 
 
 def test_redundancy_canceled_once_its_pixels_are_read_writes_nothing(mrs, scene, tmp_path):

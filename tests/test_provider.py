@@ -38,7 +38,8 @@ PARAMETERS = {
     "accuracy": [
         "INPUT", "REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV",
     ],
-    "redundancy": ["INPUT_HSI", "INPUT_AUX", "THRESHOLD", "MASK_RATIO", "SAMPLE_SIZE", "SEED", "OUTPUT_PNG", "OUTPUT_CSV"],
+    "redundancy": ["INPUT_HSI", "INPUT_AUX", "THRESHOLD", "MASK_RATIO", "SAMPLE_SIZE", "SEED", "OUTPUT_PNG", "OUTPUT_CSV",
+                   "OUTPUT_HTML"],
 }
 OUTPUTS = {
     "demoscene": ["OUTPUT", "HSI", "LIDAR", "SAR", "TRAIN_POINTS", "TRAIN_LABELS", "TEST_LABELS"],
@@ -47,7 +48,7 @@ OUTPUTS = {
     "classify": ["OUTPUT", "OUTPUT_CONFIDENCE"],
     "suggest": ["OUTPUT", "COUNT"],
     "accuracy": ["OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV", "OVERALL_ACCURACY", "AVERAGE_ACCURACY", "KAPPA"],
-    "redundancy": ["OUTPUT_PNG", "OUTPUT_CSV", "GROUPS", "GROUP_COUNT", "LEAKAGE"],
+    "redundancy": ["OUTPUT_PNG", "OUTPUT_CSV", "OUTPUT_HTML", "GROUPS", "GROUP_COUNT", "LEAKAGE"],
 }
 
 
@@ -106,7 +107,7 @@ def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
         "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "COLOR_FIELD", "LABELS", "PRETRAINED", "RESUME"}
     assert optional("mrs:classify") == {"EXTENT", "BATCH_SIZE", "OUTPUT_CONFIDENCE"}
     assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_JSON", "OUTPUT_CSV"}
-    assert optional("mrs:redundancy") == {"INPUT_AUX"}
+    assert optional("mrs:redundancy") == {"INPUT_AUX", "OUTPUT_HTML"}
     assert optional("mrs:demoscene") == set()
 
 
