@@ -114,13 +114,16 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     @staticmethod
     def _check_replaceable(outputs: Dict[str, str]) -> None:
         """Refuses an output over a file its step would refuse to replace (a raster or report not
-        of this plugin, a model file of another kind), before the first step: the map's and the
-        report's steps refused them after the training (red team of 2026-12-04)."""
+        of this plugin, a model file of another kind, a training's checkpoint name holding something
+        else), before the first step: the map's and the report's steps refused them after the
+        training (red team of 2026-12-04)."""
         from ..model_core import model_file
         from ..mrs_qgis_plugin import reports
         from ..mrs_qgis_plugin.raster import writers
 
-        kinds = {"pretrain:PRETRAINED": model_file.PRETRAINED, "finetune:CLASSIFIER": model_file.CLASSIFIER}
+        kinds = dict(zip(MODEL_OUTPUTS, (model_file.PRETRAINED, model_file.CLASSIFIER)))
+        for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
+            model_file.refuse_replacing(path, model_file.CHECKPOINT, name)
         for name, path in outputs.items():
             if name in kinds:
                 model_file.refuse_replacing(path, kinds[name], name)

@@ -1,6 +1,7 @@
 """The two phases of training: MRS/SS-MAE pretraining (masked reconstruction) and fine-tuning
 (cross-entropy with validation-based epoch selection)."""
 
+import math
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
@@ -91,7 +92,8 @@ class FinetunePhase(Phase):
         figures = accuracy(y.cpu().numpy(), logits.argmax(1).numpy(), logits.shape[1])
         # Ties, common with few validation pixels, go to the later epoch: the validation
         # loss would favour the first, least trained, epochs to reach the best accuracy.
-        return {"val_accuracy": figures.overall, "val_kappa": figures.kappa, "val_loss": loss,
+        kappa = figures.kappa  # undefined (NaN) for one class predicted and held: absent, not NaN in JSON
+        return {"val_accuracy": figures.overall, "val_kappa": None if math.isnan(kappa) else kappa, "val_loss": loss,
                 "score": figures.overall}
 
 

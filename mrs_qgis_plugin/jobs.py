@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, ContextManager, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -260,16 +260,17 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     return {**trained.metadata, "path": output}
 
 
-def _held(output: str) -> ContextManager[None]:
+@contextlib.contextmanager
+def _held(output: str) -> Iterator[None]:
     """A training's hold on its OUTPUT and its checkpoint for the whole run (`atomic.held`), so
     that a second run on either is refused (one writing its model where this run's checkpoint
     goes lost it to the checkpoint on cancel, red team of 2026-12-04); under torchrun rank 0's,
     the process that writes them."""
-    stack = contextlib.ExitStack()
-    if writes_outputs():
-        stack.enter_context(held(output))
-        stack.enter_context(held(checkpoint_path_for(output)))
-    return stack
+    if not writes_outputs():
+        yield
+        return
+    with held(output), held(checkpoint_path_for(output)):
+        yield
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:

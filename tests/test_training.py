@@ -367,3 +367,22 @@ def test_a_damaged_checkpoint_is_refused_clearly(tmp_path, damage):
                                              "damaged)|^resume_path: .* does not hold the weights its metadata describes "
                                              r"\(.*\)\. Start without resume_path\.$"):
         run_pretrain(output, resume=checkpoint)
+
+
+def test_a_validation_kappa_that_is_undefined_is_absent_not_nan():
+    """One class held and predicted makes kappa 0 / 0: NaN went into the model file's JSON (review
+    of 2026-12-04), where the accuracy report has no figure."""
+    from torch import nn
+
+    from model_core.phases import FinetunePhase
+
+    class Always(nn.Module):
+        n_classes = 2
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.tensor([[5.0, 0.0]]).repeat(x.shape[0], 1)
+
+    phase = FinetunePhase(None, (torch.zeros(4, 3, 5, 5), torch.zeros(4, dtype=torch.long)), 2,
+                          torch.device("cpu"), None)
+    figures = phase.validate(Always())
+    assert (figures["val_accuracy"], figures["val_kappa"]) == (1.0, None)

@@ -234,6 +234,10 @@ def test_a_saved_copy_of_the_workflow_does_not_write_the_map_over_the_reference_
                                            "a new file name, or delete that file first."),
     ("accuracy:REPORT", "../notes.html", "accuracy:REPORT: {outputs.parent}/notes.html exists and is not a report this "
                                          "plugin wrote; choose a new file name, or delete that file first."),
+    ("pretrain:PRETRAINED", "../notes/pretrained.safetensors",
+     "pretrain:PRETRAINED's checkpoint: '{outputs.parent}/notes/pretrained.checkpoint.safetensors' exists and is not "
+     "an MRS model file; writing a training checkpoint there would destroy it. Choose another file name, or delete "
+     "that file first."),
 ])
 def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_one_file_before_any_step(
         workflow, tmp_path, output, path, message):
@@ -242,6 +246,8 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     or the pretraining's checkpoint as the classifier, after the training)."""
     write_raster(tmp_path / "photo.tif", np.ones((1, 2, 2), np.uint8))
     (tmp_path / "notes.html").write_text("<p>field notes</p>")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "pretrained.checkpoint.safetensors").write_text("field notes")
     outputs = tmp_path / "outputs"
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
 
