@@ -236,7 +236,7 @@ def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[T
     image = base64.b64encode(png).decode("ascii")
     parts = [f"{HTML_HEAD}{REDUNDANCY_TITLE}</title><style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
-             "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name"])
+             "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",
              f"<img alt='band similarity heat map' src='data:image/png;base64,{image}'>",
              "<h3>Groups of similar bands</h3><table>", _row(["Group", "Bands"], header=True, classes=["name"]),
