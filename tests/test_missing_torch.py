@@ -71,7 +71,7 @@ def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_comm
     from osgeo import gdal
 
     hsi = str(tmp_path / "hsi.tif")
-    gdal.GetDriverByName("GTiff").Create(hsi, 4, 3, 2, gdal.GDT_Float32).SetGeoTransform(
+    gdal.GetDriverByName("GTiff").Create(hsi, 4, 3, 3, gdal.GDT_Float32).SetGeoTransform(
         (500000.0, 10.0, 0.0, 5100000.0, 0.0, -10.0)
     )
     # QGIS' Python sees neither the project's .venv nor any torch installed elsewhere.
