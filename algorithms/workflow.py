@@ -130,7 +130,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             elif path.lower().endswith(GEOTIFF_EXTENSIONS):
                 writers.check_replaceable(path, name)
             else:
-                reports.check_replaceable(path, name)
+                reports.check_replaceable(path, name, reports.ACCURACY)
 
     def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A field parameter naming no field of its layer, which the fine-tuning step found after
@@ -143,8 +143,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if source is None:
                 continue
             names = source.fields().names()
-            missing = next((name for name in (given if isinstance(given, list) else [given]) if name not in names),
-                           None)
+            known = {name.casefold() for name in names}  # as the steps read fields: CLASS_ID is class_id
+            missing = next((name for name in (given if isinstance(given, list) else [given])
+                            if name.casefold() not in known), None)
             if missing is not None:
                 return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
                         f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")

@@ -78,15 +78,23 @@ def _being_written(path: str) -> bool:
 
 def remove_stale_temporaries(path: str) -> List[str]:
     """Remove the temporary files that a killed run left for `path` (and no other file); returns
-    those a live run is writing (its temporary file and their side files are kept)."""
+    those a live run is writing (its temporary file and their side files are kept). An earlier
+    output that a run killed while publishing had moved aside (`replace_together`) comes back
+    when nothing took its place, and is kept while a run on `path` is live: it was deleted, and
+    with it the only copy of the earlier output (red team of 2026-12-04)."""
     folder = os.path.dirname(os.path.abspath(path))
     pattern = temporary_names(path)
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         found = [entry.path for entry in os.scandir(folder)
                  if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
         live = [found_path for found_path in found if found_path.endswith(".partial") and _being_written(found_path)]
+        aside = sorted((found_path for found_path in found if found_path.endswith(ASIDE)), key=os.path.getmtime)
+        restored = aside[-1] if aside and not live and not os.path.lexists(path) else None
+        if restored:
+            os.replace(restored, path)
         for found_path in found:
-            if any(found_path.startswith(written) for written in live):
+            if (found_path == restored or any(found_path.startswith(written) for written in live)
+                    or (live and found_path.endswith(ASIDE))):
                 continue
             try:
                 os.unlink(found_path)
@@ -149,9 +157,13 @@ class ReplaceError(OSError):
         self.path, self.cause = path, error
 
 
+ASIDE = ".partial.old"
+"""The end of the name an existing output is moved aside to while a run puts its files in place."""
+
+
 def _set_aside(path: str) -> str:
-    """Moves an existing file to a temporary name beside it (`make_temporary`'s, so that a killed
-    run's leftover is removed by the next run), and returns that name."""
+    """Moves an existing file to a temporary name beside it (`make_temporary`'s, so that the next
+    run finds a killed run's leftover: `remove_stale_temporaries`), and returns that name."""
     handle, aside = make_temporary(path, ".old")
     os.close(handle)
     try:

@@ -127,7 +127,7 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in outputs.items() if path}
     claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
     for key, path in paths.items():
-        reports.check_replaceable(path, key)
+        reports.check_replaceable(path, key, reports.ACCURACY)
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
         read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
@@ -302,7 +302,7 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
              if path or key != "OUTPUT_HTML"}
     claim_outputs(paths, layers.inputs())
     for key, path in paths.items():
-        reports.check_replaceable(path, key)
+        reports.check_replaceable(path, key, reports.REDUNDANCY)
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"THRESHOLD must lie in (0, 1]; got {threshold}. A typical value is 0.95.")
     if not 0.0 < mask_ratio < 1.0:

@@ -40,48 +40,57 @@ def _earlier_heat_map(start: bytes) -> bool:
     return start[12:16] == b"IHDR" and size == HEAT_MAP_SIZE and b"Matplotlib" in start
 
 
-def _ours(path: str) -> bool:
-    """Whether an existing report file is one this plugin writes: by its first bytes, its
-    keys or the PNG text it carries."""
+ACCURACY, REDUNDANCY = "accuracy", "redundancy"
+"""The kinds of report: an accuracy assessment's (HTML, JSON, CSV), a band redundancy's (PNG, CSV, HTML)."""
+_KIND_LABELS = {ACCURACY: "a report of mrs:accuracy", REDUNDANCY: "a report of mrs:redundancy"}
+
+
+def _kind(path: str) -> Optional[str]:
+    """Which kind of report this plugin wrote an existing file as (by its first bytes, its keys or
+    the PNG text it carries), or None for a file that is no report of ours."""
     extension = os.path.splitext(path)[1].lower()
     with open(path, "rb") as handle:
         start = handle.read(4096)
     if extension == ".png":
-        return start.startswith(b"\x89PNG") and (PNG_SOFTWARE.encode() in start or _earlier_heat_map(start))
+        ours = start.startswith(b"\x89PNG") and (PNG_SOFTWARE.encode() in start or _earlier_heat_map(start))
+        return REDUNDANCY if ours else None
     text = start.decode("utf-8", "replace").lstrip("\ufeff")
     if extension == ".html":
-        return any(text.startswith(f"{HTML_HEAD}{title}</title>") for title in (ACCURACY_TITLE, REDUNDANCY_TITLE))
+        return next((kind for kind, title in ((ACCURACY, ACCURACY_TITLE), (REDUNDANCY, REDUNDANCY_TITLE))
+                     if text.startswith(f"{HTML_HEAD}{title}</title>")), None)
     if extension == ".csv":
         try:
             with open(path, newline="", encoding="utf-8", errors="replace") as handle:
                 rows = [row for _line, row in zip(range(2), csv.reader(handle))]
         except csv.Error:  # a field beyond the csv module's limit: no table of ours
-            return False
-        accuracy = rows[:1] == [ACCURACY_CSV_HEADER]
+            return None
+        if rows[:1] == [ACCURACY_CSV_HEADER]:
+            return ACCURACY
         similarity = (len(rows) == 2 and len(rows[0]) > 1 and rows[0][0] == SIMILARITY_CORNER
                       and rows[1][:1] == rows[0][1:2])  # a similarity matrix names its first band atop and on the left
-        return accuracy or similarity
+        return REDUNDANCY if similarity else None
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and {"class_map", "confusion_matrix"} <= set(document)
+        return None
+    return ACCURACY if isinstance(document, dict) and {"class_map", "confusion_matrix"} <= set(document) else None
 
 
-def check_replaceable(path: str, param: str) -> None:
-    """Refuse a report over an existing file that is not a report of this plugin's: a list of
-    scenes or a class table (.csv), or another program's file, was replaced without a word
-    (red team of 2026-12-04), as no raster or model file is."""
+def check_replaceable(path: str, param: str, kind: str) -> None:
+    """Refuse a report of `kind` over an existing file that is not a report of that kind: a list of
+    scenes or a class table (.csv), or another program's file, was replaced without a word (red
+    team of 2026-12-04), as no raster or model file is; so was an accuracy report by a band
+    redundancy one, which left the accuracy's JSON and CSV beside it."""
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
     try:
-        ours = _ours(path)
+        found = _kind(path)
     except OSError:
-        ours = False
-    if not ours:
-        raise InputError(f"{param}: {path} exists and is not a report this plugin wrote; choose a new file name, or "
-                         "delete that file first.")
+        found = None
+    if found != kind:
+        what = "is not a report this plugin wrote" if found is None else f"is {_KIND_LABELS[found]}"
+        raise InputError(f"{param}: {path} exists and {what}; choose a new file name, or delete that file first.")
 
 
 def write_together(writers: Sequence[Tuple[str, Callable[[str], None]]]) -> None:

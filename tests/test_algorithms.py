@@ -426,6 +426,26 @@ def test_a_report_is_not_written_over_a_file_that_is_no_report_of_ours_but_repla
         run(f"mrs:{algorithm}", {**parameters, output: ours})
 
 
+def test_a_report_of_one_algorithm_is_not_written_over_by_the_other(mrs, scene, classified, tmp_path):
+    """A band redundancy report replaced an accuracy report, and the accuracy's JSON and CSV stood
+    beside it (red team of 2026-12-04)."""
+    accuracy = {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(scene.test),
+                "OUTPUT_HTML": str(tmp_path / "report.html"), "OUTPUT_CSV": str(tmp_path / "figures.csv")}
+    run("mrs:accuracy", accuracy)
+    before = (tmp_path / "report.html").read_text()
+    with pytest.raises(QgsProcessingException, match=re.escape(
+            f"OUTPUT_HTML: {tmp_path / 'report.html'} exists and is a report of mrs:accuracy; choose a new file "
+            "name, or delete that file first.")):
+        run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 500, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                               "OUTPUT_CSV": str(tmp_path / "s.csv"), "OUTPUT_HTML": str(tmp_path / "report.html")})
+    assert (tmp_path / "report.html").read_text() == before and not (tmp_path / "s.csv").exists()
+    run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 500, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                           "OUTPUT_CSV": str(tmp_path / "s.csv")})
+    with pytest.raises(QgsProcessingException, match=re.escape(
+            f"OUTPUT_CSV: {tmp_path / 's.csv'} exists and is a report of mrs:redundancy; choose")):
+        run("mrs:accuracy", {**accuracy, "OUTPUT_CSV": str(tmp_path / "s.csv")})
+
+
 def test_a_heat_map_of_an_earlier_version_is_replaced(mrs, scene, tmp_path):
     """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours:
     they are known by their size (any other Matplotlib figure is refused, above)."""

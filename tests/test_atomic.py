@@ -89,3 +89,29 @@ def test_reports_written_together_are_all_new_or_all_old(tmp_path):
         write_together([(str(tmp_path / "r.html"), lambda path: open(path, "w").write("new")),
                         (str(tmp_path / "r.json"), fails)])
     assert _files(tmp_path) == {"r.html": "old r.html", "r.json": "old r.json"}
+
+
+def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
+    """A run killed between moving the earlier output aside and putting its own in place left the
+    only copy under a temporary name, which the next run deleted (red team of 2026-12-04)."""
+    from mrs.model_core.atomic import make_temporary, remove_stale_temporaries
+
+    output = tmp_path / "map.tif"
+    handle, aside = make_temporary(str(output), ".old")
+    os.close(handle)
+    with open(aside, "w") as stream:
+        stream.write("earlier map")
+    assert remove_stale_temporaries(str(output)) == []
+    assert _files(tmp_path) == {"map.tif": "earlier map"} and os.listdir(tmp_path) == ["map.tif"]
+    handle, aside = make_temporary(str(output), ".old")  # one left beside an output in place is stale
+    os.close(handle)
+    remove_stale_temporaries(str(output))
+    assert os.listdir(tmp_path) == ["map.tif"]
+    live, partial = make_temporary(str(output))  # a live run's own is kept
+    handle, aside = make_temporary(str(output), ".old")
+    os.close(handle)
+    os.unlink(output)
+    try:
+        assert remove_stale_temporaries(str(output)) == [partial] and os.path.exists(aside)
+    finally:
+        os.close(live)

@@ -379,7 +379,7 @@ def test_a_style_file_of_another_layer_is_not_written_over(tmp_path):
         claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "roads.tif"), "OUTPUT")}, {})
     assert "renderer-v2" in (tmp_path / "roads.qml").read_text()
     (tmp_path / "map.qml").write_text(class_qml(CLASSES))
-    (tmp_path / "empty.qml").write_text("")
+    (tmp_path / "empty.qml").write_text(" \n")
     claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "map.tif"), "OUTPUT"),
                    "OTHER": check_output_path(str(tmp_path / "empty.tif"), "OTHER")}, {})
 

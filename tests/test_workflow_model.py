@@ -259,6 +259,10 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
      "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
     ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
                             "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
+    ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "CLASS_ID",
+      "REFERENCE_FIELD": "nope", "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_LABELS": None},
+     "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
+     "one of them."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "nope"},
      "CLASS_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose one of them."),
     ({"REFERENCE_LABELS": None, "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_FIELD": "nope"},

@@ -93,14 +93,14 @@ def _refuse_foreign_style(path: str, param: str) -> None:
     """Refuses a map whose style file exists and is no raster style: the hand-made style of a
     vector layer of that name (roads.shp's roads.qml) was replaced (red team of 2026-12-04)."""
     style = qml_path(path)
-    if not os.path.isfile(style) or os.path.getsize(style) == 0:
+    if not os.path.isfile(style):
         return
     try:
         with open(style, "rb") as handle:
-            raster = b"<rasterrenderer" in handle.read(1 << 20)
+            start = handle.read(1 << 20)
     except OSError:
-        raster = False
-    if not raster:
+        start = b"?"
+    if start.strip() and b"<rasterrenderer" not in start:  # an empty one styles nothing
         raise InputError(f"{param}: {style}, the style file of {path}, exists and is not a raster style (it may style "
                          "another layer of that name); choose another name, or delete that file first.")
 

@@ -218,7 +218,7 @@ def check_points_output(path: str, param: str) -> None:
     training samples often, would be lost with it), or one open in another program."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
-    if os.path.exists(path + "-wal"):
+    if os.path.exists(path + "-wal") and os.path.getsize(path + "-wal"):  # an empty log holds nothing to lay over
         raise InputError(f"{param}: {path} is open in another program (its write-ahead log {path}-wal exists), which "
                          "would lay its own state over the new points; close it there (in QGIS, remove the layer), or "
                          "choose a new file name.")
