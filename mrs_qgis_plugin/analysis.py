@@ -335,7 +335,8 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),
                "OUTPUT_PNG": lambda temporary: reports.write_bytes(temporary, image),
                "OUTPUT_HTML": lambda temporary: reports.write_redundancy_html(
-                   temporary, title, image, [("Groups", found), ("Leak of random masking", leak)], ranges)}
+                   temporary, title, image, [("Groups", found), ("Leak of random masking", leak)],
+                   [(text, ", ".join(labels[band] for band in group)) for text, group in zip(ranges, groups)])}
     reports.write_together([(path, writers[key]) for key, path in paths.items()])
     hooks.progress(1.0)
     hooks.log(found)

@@ -239,18 +239,20 @@ def write_bytes(path: str, data: bytes) -> None:
 
 
 def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[Tuple[str, str]],
-                          groups: Sequence[str]) -> None:
-    """The heat map (embedded), the summary and the groups of bands on one page, which the Processing
-    results viewer shows: the heat map went to a file nobody opened (desktop red team of 2026-12-04)."""
+                          groups: Sequence[Tuple[str, str]]) -> None:
+    """The heat map (embedded), the summary and the groups of bands (their numbers and their names)
+    on one page, which the Processing results viewer shows: the heat map went to a file nobody
+    opened (desktop red team of 2026-12-04)."""
     image = base64.b64encode(png).decode("ascii")
     parts = [f"{HTML_HEAD}{REDUNDANCY_TITLE}</title><style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
              "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",
              f"<img alt='band similarity heat map' src='data:image/png;base64,{image}'>",
-             "<h3>Groups of similar bands</h3><table>", _row(["Group", "Bands"], header=True, classes=["name"]),
-             *(_row([str(number), html.escape(group)], classes=["name", "name"])
-               for number, group in enumerate(groups, start=1)),
+             "<h3>Groups of similar bands</h3><table>",
+             _row(["Group", "Bands", "Names"], header=True, classes=["name", "name", "name"]),
+             *(_row([str(number), html.escape(bands), html.escape(names)], classes=["name", "name", "name"])
+               for number, (bands, names) in enumerate(groups, start=1)),
              "</table></body></html>"]
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts))
