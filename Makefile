@@ -95,7 +95,8 @@ install: system
 package:
 	@rm -rf $(DIST_DIR)/build && mkdir -p $(DIST_DIR)/build/mrs
 	@cd $(ROOT) && cp -RL $(PACKAGE_FILES) $(DIST_DIR)/build/mrs/
-	@find $(DIST_DIR)/build \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
+	@find $(DIST_DIR)/build \( -name __pycache__ -o -name '*.pyc' -o -name '.*' -o -name '*~' -o -name '*.orig' \
+	  -o -name '*.rej' -o -name '*.bak' -o -name '*.swp' \) -prune -exec rm -rf {} +
 	@rm -f $(DIST_DIR)/mrs-$(VERSION).zip
 	@cd $(DIST_DIR)/build && $(SYSTEM_PYTHON) -m zipfile -c $(DIST_DIR)/mrs-$(VERSION).zip mrs
 	@rm -rf $(DIST_DIR)/build

@@ -74,7 +74,7 @@ class MrsPlugin:
         from .installer_dialog import InstallerDialog
 
         self.installer = InstallerDialog(self.packages, self.iface.mainWindow())
-        self.installer.installed.connect(self.installation_done)
+        self.installer.installed.connect(self.withdraw_offer)
         self.installer.show()
 
     def show_help(self) -> None:
@@ -92,16 +92,26 @@ class MrsPlugin:
             "<p>Python packages: {}.</p><p>Licence: GNU General Public License, version 2 (the LICENSE file of the plugin).</p>"
         ).format(__version__, self.packages))
 
-    def installation_done(self) -> None:
-        """The packages import now: the message bar's offer goes away."""
+    def withdraw_offer(self) -> None:
+        """Removes the message bar's offer to install, if it is shown: the packages import now, or
+        the plugin unloads."""
         if self.missing_message is not None:
             self.iface.messageBar().popWidget(self.missing_message)
             self.missing_message = None
 
     def unload(self) -> None:
+        """Removes all the plugin added: its menu's actions (deleted, not left as hidden children of
+        the main window), the offer to install and the installer, and the provider. Each reload
+        without torch added another offer, whose button was dead once the plugin was gone
+        (packaging red team of 2026-12-04)."""
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
+            action.deleteLater()
         self.actions = []
+        self.withdraw_offer()
+        if self.installer is not None:
+            self.installer.close()
+            self.installer = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from qgis.core import QgsApplication
+from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QPushButton
 
 from mrs.mrs_qgis_plugin import dependencies, installer
@@ -224,3 +226,26 @@ def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, mon
     finally:
         qgis_iface.messageBar().clearWidgets()
         plugin.unload()
+
+
+def test_unloading_the_plugin_removes_its_offer_its_installer_and_its_actions(qgis_iface, monkeypatch, tmp_path):
+    """Each load without torch added a message bar that unloading left (five reloads, five bars, their
+    Install… buttons dead once the plugin was gone), and the menu's actions stayed alive (packaging
+    red team of 2026-12-04)."""
+    import mrs
+
+    from mrs.mrs_qgis_plugin import plugin as plugin_module
+
+    monkeypatch.setattr(plugin_module, "not_found", lambda requirements: ["torch==2.13.0"])
+    qgis_iface.messageBar().clearWidgets()
+    for _reload in range(3):
+        plugin = mrs.classFactory(qgis_iface)
+        plugin.packages = tmp_path / "packages"
+        plugin.initGui()
+        plugin.show_installer()
+        installer, actions = plugin.installer, list(plugin.actions)
+        assert qgis_iface.messageBar().currentItem() is not None
+        plugin.unload()
+        assert qgis_iface.messageBar().currentItem() is None and not installer.isVisible()
+        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+        assert actions and all(sip.isdeleted(action) for action in actions)

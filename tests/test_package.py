@@ -62,6 +62,28 @@ def test_the_zip_holds_the_plugin_folder_mrs_without_tests_or_caches(package):
     assert [name for name in names if set(name.split("/")) & set(unwanted) or name.endswith(".pyc")] == []
 
 
+def test_the_zip_leaves_out_what_editors_tools_and_systems_leave_in_the_folders(tmp_path):
+    """Hidden folders, backups and merge leftovers in a checkout went into the ZIP (packaging red
+    team of 2026-12-04)."""
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True)
+    copy = tmp_path / "checkout"
+    for name in tracked.stdout.splitlines():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ROOT / name).read_bytes())
+    strays = ["algorithms/.hypothesis/db", "model_core/training.py.orig", "resources/help/index.html~",
+              "mrs_qgis_plugin/.DS_Store", "mrs_qgis_plugin/.ipynb_checkpoints/x.py", "model_core/loop.py.rej",
+              "algorithms/.base.py.swp", "README.md.bak"]
+    for name in strays:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_text("stray")
+    result = subprocess.run(["make", "--no-print-directory", "-C", str(copy), "package", f"DIST={tmp_path / 'dist'}"],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    names = zipfile.ZipFile(result.stdout.strip()).namelist()
+    assert [name for name in names if name.removeprefix("mrs/") in strays or "/." in name] == []
+    assert "mrs/model_core/training.py" in names
+
+
 def test_the_unzipped_plugin_loads_its_provider_on_its_own(package, tmp_path):
     zipfile.ZipFile(package).extractall(tmp_path)
     script = (
