@@ -392,3 +392,24 @@ def test_a_map_being_written_holds_its_style_name_against_another_run(tmp_path):
             claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "k.tiff"), "OUTPUT")}, {})
     claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "k.tiff"), "OUTPUT")}, {})
     assert os.listdir(tmp_path) == []
+
+
+def test_another_users_file_in_a_sticky_folder_is_refused_before_the_work(tmp_path, monkeypatch):
+    """Replacing it failed after the work with 'Operation not permitted' (red team of 2026-12-04)."""
+    import stat as modes
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    (folder / "map.tif").write_bytes(b"someone's map")
+    user = os.stat(folder / "map.tif").st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: user + 4242)  # neither root nor the owner of the file or folder
+    with pytest.raises(InputError, match=r"^OUTPUT: .*map\.tif belongs to another user, in a folder where only a "
+                                         r"file's owner may replace it \(sticky, as /tmp is\); choose another file name\.$"):
+        check_output_path(str(folder / "map.tif"), "OUTPUT")
+    check_output_path(str(folder / "new.tif"), "OUTPUT")
+    (folder / "new.qml").write_text("<qgis><rasterrenderer/></qgis>")  # its side files too
+    with pytest.raises(InputError, match=r"^OUTPUT: .*new\.qml belongs to another user"):
+        check_output_path(str(folder / "new.tif"), "OUTPUT")
+    folder.chmod(modes.S_IRWXU)
+    check_output_path(str(folder / "map.tif"), "OUTPUT")

@@ -7,6 +7,7 @@ it); `writers` publishes them, `claim_outputs` protects the inputs from them.
 
 import os
 import re
+import stat
 import tempfile
 from typing import Iterable, List, Mapping, Optional, Sequence
 
@@ -58,6 +59,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
     if not os.path.isdir(folder):
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
+    protected = next((written for written in files_written(path) if _protected_in_folder(written, folder)), None)
+    if protected:
+        raise InputError(f"{param}: {protected} belongs to another user, in a folder where only a file's owner may "
+                         "replace it (sticky, as /tmp is); choose another file name.")
     side = next((written for written in files_written(path)[1:] if os.path.isdir(written)), None)
     if side:  # found before the work, not when the finished map is put in place (red team of 2026-12-04)
         raise InputError(f"{param}: {side}, which belongs to the output {path}, is a folder; move it away or give "
@@ -74,6 +79,17 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
             f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
         ) from error
     return path
+
+
+def _protected_in_folder(path: str, folder: str) -> bool:
+    """Whether a sticky folder keeps this process from replacing the existing file at `path`: it
+    is neither the file's owner nor the folder's (nor root). Found after the work, when the map
+    was put in place (red team of 2026-12-04)."""
+    if not hasattr(os, "geteuid") or not os.path.lexists(path):
+        return False
+    user = os.geteuid()
+    folder_status, file_status = os.stat(folder), os.lstat(path)
+    return (bool(folder_status.st_mode & stat.S_ISVTX) and user not in (0, file_status.st_uid, folder_status.st_uid))
 
 
 def _refuse_shared_style(path: str, param: str) -> None:
