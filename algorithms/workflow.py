@@ -78,6 +78,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   "mrs:workflow")
+                   or self._listed_problem(parameters)
                    or hyperspectral_problem(self, parameters, context))
         if problem:
             return False, problem
@@ -131,6 +132,14 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 writers.check_replaceable(path, name)
             else:
                 reports.check_replaceable(path, name, reports.ACCURACY)
+
+    def _listed_problem(self, parameters: Dict[str, Any]) -> Optional[str]:
+        """A list given to a parameter of one value, said as the single algorithms say it (QGIS's own
+        check gave 'Incorrect parameter value for CLASS_FIELD', red team of 2026-12-04)."""
+        single = [item.name() for item in self.parameterDefinitions()
+                  if item.type() not in ("multilayer",) and not getattr(item, "allowMultiple", lambda: False)()]
+        listed = next((name for name in single if isinstance(parameters.get(name), (list, tuple))), None)
+        return spec.listed_value_problem(listed, parameters[listed]) if listed else None
 
     def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A field parameter naming no field of its layer, which the fine-tuning step found after

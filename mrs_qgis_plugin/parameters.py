@@ -223,6 +223,14 @@ def device_name(value: Any) -> str:
     return str(value or "auto").strip().lower()
 
 
+def listed_value_problem(name: str, value: Sequence[Any]) -> str:
+    """Why a list is no value of a parameter of one value (qgis_process's NAME=a NAME=b, a list
+    in processing.run)."""
+    if len(value) == 1:
+        return f"{name} takes one value, not a list ([{str(value[0])!r}]); give the value itself."
+    return f"{name} is given {len(value)} times ({', '.join(repr(str(item)) for item in value)}); give it once."
+
+
 def problem(parameter: Parameter, value: Any, destinations_required: bool = False) -> Optional[str]:
     """Why `value` is refused for `parameter`, as one sentence saying what to give instead, or None.
 
@@ -239,11 +247,8 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
             return (f"{parameter.name} ({parameter.description}) needs at least 1 layer; "
                     f"add one (on the command line: --{parameter.name}=file.tif).")
         return f"{parameter.name} ({parameter.description}) has no value; give one."
-    if isinstance(value, (list, tuple)) and parameter.kind != RASTERS:  # qgis_process's NAME=a NAME=b
-        if len(value) == 1:
-            return f"{parameter.name} takes one value, not a list ([{str(value[0])!r}]); give the value itself."
-        return (f"{parameter.name} is given {len(value)} times ({', '.join(repr(str(item)) for item in value)}); "
-                "give it once.")
+    if isinstance(value, (list, tuple)) and parameter.kind != RASTERS:
+        return listed_value_problem(parameter.name, value)
     if parameter.kind in (INTEGER, NUMBER):
         return _number_problem(parameter, value)
     if parameter.kind == CHOICE and str(value) not in parameter.choices:

@@ -263,6 +263,8 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
       "REFERENCE_FIELD": "nope", "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_LABELS": None},
      "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
      "one of them."),
+    ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": ["class_id"]},
+     "CLASS_FIELD takes one value, not a list (['class_id']); give the value itself."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "nope"},
      "CLASS_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose one of them."),
     ({"REFERENCE_LABELS": None, "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_FIELD": "nope"},
