@@ -76,34 +76,52 @@ def _being_written(path: str) -> bool:
         os.close(handle)
 
 
-def remove_stale_temporaries(path: str) -> List[str]:
-    """Remove the temporary files that a killed run left for `path` (and no other file); returns
-    those a live run is writing (its temporary file and their side files are kept). An earlier
-    output that a run killed while publishing had moved aside (`replace_together`) comes back
-    when nothing took its place, and is kept while a run on `path` is live: it was deleted, and
-    with it the only copy of the earlier output (red team of 2026-12-04)."""
+def _leftovers(path: str) -> Tuple[List[str], List[str]]:
+    """The temporary files beside `path` written for it, and those of them a live run holds."""
     folder = os.path.dirname(os.path.abspath(path))
     pattern = temporary_names(path)
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+    try:
         found = [entry.path for entry in os.scandir(folder)
                  if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
-        live = [found_path for found_path in found if found_path.endswith(".partial") and _being_written(found_path)]
-        aside = sorted((found_path for found_path in found if found_path.endswith(ASIDE)), key=os.path.getmtime)
-        restored = aside[-1] if aside and not live and not os.path.lexists(path) else None
-        if restored:
-            os.replace(restored, path)
-        for found_path in found:
-            if (found_path == restored or any(found_path.startswith(written) for written in live)
-                    or (live and found_path.endswith(ASIDE))):
-                continue
-            try:
-                os.unlink(found_path)
-            except FileNotFoundError:
-                pass
-            except PermissionError:  # Windows: open in a live run
-                live.append(found_path)
-        return live
-    return []
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    return found, [found_path for found_path in found if found_path.endswith(".partial") and _being_written(found_path)]
+
+
+def recover_set_aside(path: str) -> bool:
+    """Brings back the file that a run killed while publishing had moved aside from `path`
+    (`replace_together`), when nothing took its place and no run on `path` is live; whether it
+    did. The output was hidden from every reader until a run wrote to that name again (RESUME
+    and PRETRAINED 'did not exist'), and then deleted with the leftovers (red team of 2026-12-04)."""
+    if os.path.lexists(path):
+        return False
+    found, live = _leftovers(path)
+    aside = sorted((found_path for found_path in found if found_path.endswith(ASIDE)), key=os.path.getmtime)
+    if live or not aside:
+        return False
+    try:
+        os.replace(aside[-1], path)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(path: str) -> List[str]:
+    """Remove the temporary files that a killed run left for `path` (and no other file), after
+    bringing back an earlier output one left aside (`recover_set_aside`); returns those a live run
+    is writing (its temporary file and their side files, and what it moved aside, are kept)."""
+    recover_set_aside(path)
+    found, live = _leftovers(path)
+    for found_path in found:
+        if any(found_path.startswith(written) for written in live) or (live and found_path.endswith(ASIDE)):
+            continue
+        try:
+            os.unlink(found_path)
+        except FileNotFoundError:
+            pass
+        except PermissionError:  # Windows: open in a live run
+            live.append(found_path)
+    return live
 
 
 def _umask() -> int:
@@ -192,14 +210,16 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
             if temporary is not None:
                 publish(temporary, current, modes[current])
                 placed.append(current)
-    except OSError as error:
+    except BaseException as error:  # a second Ctrl-C between the steps too: it left the earlier file aside
         for path in placed:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         for moved, path in reversed(aside):
             with contextlib.suppress(OSError):
                 os.replace(moved, path)
-        raise ReplaceError(current, error) from error
+        if isinstance(error, OSError):
+            raise ReplaceError(current, error) from error
+        raise
     for moved, _path in aside:
         with contextlib.suppress(OSError):
             os.unlink(moved)

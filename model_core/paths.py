@@ -4,6 +4,7 @@ import os
 import stat
 from typing import Optional, Type
 
+from .atomic import recover_set_aside
 from .errors import InputError, MrsError
 
 
@@ -35,7 +36,9 @@ def not_a_readable_file(path: str, folders: bool = False) -> Optional[str]:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return "does not exist"
+        if not recover_set_aside(path):  # an earlier output a killed run left aside comes back
+            return "does not exist"
+        mode = os.stat(path).st_mode
     except OSError as error:
         return f"cannot be read ({error.strerror})"
     kinds = (((stat.S_ISDIR, "a folder"),) if not folders else ()) + (

@@ -115,3 +115,40 @@ def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
         assert remove_stale_temporaries(str(output)) == [partial] and os.path.exists(aside)
     finally:
         os.close(live)
+
+
+def test_a_second_ctrl_c_while_files_are_put_in_place_brings_the_earlier_ones_back(tmp_path, monkeypatch):
+    """It came between moving the earlier checkpoint aside and putting the new one in place: the
+    run said it wrote no new checkpoint, and the earlier one was gone from its name (red team of
+    2026-12-04)."""
+    import pytest
+
+    from mrs.model_core import atomic
+
+    (tmp_path / "m.checkpoint.safetensors").write_text("earlier")
+    new = tmp_path / ".new"
+    new.write_text("new")
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "publish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.replace_together([(str(new), str(tmp_path / "m.checkpoint.safetensors"))])
+    assert _files(tmp_path) == {"m.checkpoint.safetensors": "earlier"}
+
+
+def test_an_input_a_killed_run_left_aside_is_found_again_when_read(tmp_path):
+    """RESUME and PRETRAINED 'did not exist' after a run was killed while publishing: the earlier
+    file sat under a temporary name until a run wrote that name again (red team of 2026-12-04)."""
+    from mrs.model_core.atomic import make_temporary
+    from mrs.model_core.paths import not_a_readable_file
+
+    model = tmp_path / "pretrained.safetensors"
+    handle, aside = make_temporary(str(model), ".old")
+    os.close(handle)
+    with open(aside, "w") as stream:
+        stream.write("earlier model")
+    assert not_a_readable_file(str(model)) is None
+    assert _files(tmp_path) == {"pretrained.safetensors": "earlier model"}
+    assert not_a_readable_file(str(tmp_path / "other.safetensors")) == "does not exist"
