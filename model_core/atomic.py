@@ -91,8 +91,9 @@ def _leftovers(path: str) -> Tuple[List[str], List[str]]:
 def recover_set_aside(path: str) -> bool:
     """Brings back the file that a run killed while publishing had moved aside from `path`
     (`replace_together`), when nothing took its place and no run on `path` is live; whether it
-    did. The output was hidden from every reader until a run wrote to that name again (RESUME
-    and PRETRAINED 'did not exist'), and then deleted with the leftovers (red team of 2026-12-04)."""
+    did. The output was hidden from every reader until a run wrote to that name again (a checkpoint
+    to resume from and a pretrained model 'did not exist'), and then deleted with the leftovers
+    (red team of 2026-12-04)."""
     if os.path.lexists(path):
         return False
     found, live = _leftovers(path)
