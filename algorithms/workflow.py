@@ -137,7 +137,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """A list given to a parameter of one value, said as the single algorithms say it (QGIS's own
         check gave 'Incorrect parameter value for CLASS_FIELD', red team of 2026-12-04)."""
         single = [item.name() for item in self.parameterDefinitions()
-                  if item.type() not in ("multilayer",) and not getattr(item, "allowMultiple", lambda: False)()]
+                  if item.type() != "multilayer" and not getattr(item, "allowMultiple", lambda: False)()]
         listed = next((name for name in single if isinstance(parameters.get(name), (list, tuple))), None)
         return spec.listed_value_problem(listed, parameters[listed]) if listed else None
 

@@ -19,9 +19,12 @@ from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
 
 
-HTML_HEAD = "<html><head><meta charset='utf-8'><title>"
 ACCURACY_TITLE, REDUNDANCY_TITLE = "Accuracy assessment", "Band redundancy"
-HTML_START = f"{HTML_HEAD}{ACCURACY_TITLE}</title>"
+
+
+def _html_start(title: str) -> str:
+    """How a report page of ours starts, by which a later run knows it for one (`_kind`)."""
+    return f"<html><head><meta charset='utf-8'><title>{title}</title>"
 SIMILARITY_CORNER = "band"
 ACCURACY_CSV_HEADER = ["class_value", "class_name", "reference_pixels", "producers_accuracy", "users_accuracy", "f1"]
 PNG_SOFTWARE = "MRS land cover: band similarity"
@@ -57,7 +60,7 @@ def _kind(path: str) -> Optional[str]:
     text = start.decode("utf-8", "replace").lstrip("\ufeff")
     if extension == ".html":
         return next((kind for kind, title in ((ACCURACY, ACCURACY_TITLE), (REDUNDANCY, REDUNDANCY_TITLE))
-                     if text.startswith(f"{HTML_HEAD}{title}</title>")), None)
+                     if text.startswith(_html_start(title))), None)
     if extension == ".csv":
         try:
             with open(path, newline="", encoding="utf-8", errors="replace") as handle:
@@ -165,7 +168,7 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
                 str(report["outside_map"]))]
-    parts = [f"{HTML_START}<style>{_STYLE}</style></head><body>",
+    parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
              *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
@@ -244,7 +247,7 @@ def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[T
     on one page, which the Processing results viewer shows: the heat map went to a file nobody
     opened (desktop red team of 2026-12-04)."""
     image = base64.b64encode(png).decode("ascii")
-    parts = [f"{HTML_HEAD}{REDUNDANCY_TITLE}</title><style>{_STYLE}</style></head><body>",
+    parts = [f"{_html_start(REDUNDANCY_TITLE)}<style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
              "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",

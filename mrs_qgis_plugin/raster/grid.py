@@ -279,10 +279,11 @@ def align(
             "Check its CRS, or resample it onto that grid first."
         )
     resampling = "nearest neighbour" if categorical else "bilinear"
+    through = ", with the coordinate operation QGIS uses" if "coordinateOperation" in options else ""
     hooks.log(
         f"'{name}' ({crs_label(source.crs_wkt)}, {source.width} x {source.height} pixels) is warped on the fly "
         f"onto the grid of '{grid_name}' ({crs_label(grid.crs_wkt)}, {grid.width} x {grid.height} pixels), "
-        f"{resampling} resampling{', with the coordinate operation QGIS uses' if 'coordinateOperation' in options else ''}."
+        f"{resampling} resampling{through}."
     )
     if not source.crs_wkt or not grid.crs_wkt:
         hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")

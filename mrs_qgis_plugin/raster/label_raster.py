@@ -58,8 +58,8 @@ def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
 def _source_counts(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: Hooks,
                    tile_size: int, operation: str) -> tuple[int, int]:
     """How many pixels of a label raster warped onto the scene are labelled, and how many of them
-    lie outside the scene's window: an accuracy assessment leaves them out, and a map covering half a reference scored as
-    a whole one without a word (red team of 2026-12-04). A pixel lies outside when it holds no
+    lie outside the scene's window: an accuracy assessment leaves them out, and a map covering half
+    a reference scored as a whole one without a word (red team of 2026-12-04). A pixel lies outside when it holds no
     centre of the window's pixels and lies beyond them, so that the nearest-neighbour warp takes
     nothing from it, and its own centre lies beyond the window's edges: a coarser reference's edge
     pixels that reach into the map are inside, and so are a finer one's between the map's edge and
