@@ -56,8 +56,8 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import (differs_from_file, hyperspectral_problem, qgis_operation, raster_input_of, refused_layer_message,
-                     written_as_shown)
+from .layers import (differs_from_file, features_crs, hyperspectral_problem, qgis_operation, raster_input_of,
+                     refused_layer_message, vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -369,7 +369,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         A layer OGR cannot read as it is (a memory layer, a selection, a filtered
         layer, a web service) is first copied into a temporary GeoPackage.
         """
-        from ..mrs_qgis_plugin.runs import VectorInput, file_layer_name
+        from ..mrs_qgis_plugin.runs import VectorInput
 
         source = self.parameterAsSource(parameters, name, context)
         if source is None:
@@ -377,21 +377,21 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         # A layer's "selected features only" or feature limit comes as a source definition, for
         # which QGIS gives no layer; the source, and the file QGIS writes of it, honour both.
         layer = self.parameterAsVectorLayer(parameters, name, context)
-        shown = layer.name() if layer is not None else source.sourceName()
-        if layer is not None and shown == file_layer_name(layer.source().split("|")[0]):
-            shown = file_layer_name(layer.source())  # qgis_process names 'multi.gpkg|layername=x' 'multi'
+        shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
         value = parameters.get(name)
         if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:
             raise InputError(f"{name}: no feature of '{shown}' is selected (or the feature limit is 0); select the "
                              "features to use, or untick 'Selected features only'.")
         grid = self.grid_crs(parameters, context)
+        own = features_crs(source, layer)
         if differs_from_file(layer):
             self.copied[name] = [layer.source()]
-            return VectorInput(f"{written_as_shown(source, grid, shown, context, feedback)}|layername=features", shown)
+            copy = written_as_shown(source, own, grid, shown, context, feedback)
+            return VectorInput(f"{copy}|layername=features", shown)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )
-        operation = qgis_operation(source.sourceCrs(), source.sourceExtent(), grid, context)
+        operation = qgis_operation(own, source.sourceExtent(), grid, context)
         return VectorInput((f"{path}|layername={layer_name}" if layer_name else path)
                            + (f"|operation={operation}" if operation else ""), shown)
 

@@ -17,6 +17,7 @@ from qgis.core import (
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
     QgsProcessingUtils,
+    QgsProviderRegistry,
     QgsRasterLayer,
     QgsRectangle,
     QgsVectorFileWriter,
@@ -143,12 +144,39 @@ def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     """Whether QGIS shows a vector layer otherwise than its file holds it: unsaved edits, fields
     QGIS adds (expressions, joins), a CRS or a shapefile's encoding set in QGIS. Processing hands such a layer over as its
     file (red team of 2026-12-04: classes changed in the edit buffer, and the samples a user had
-    just added, did not train)."""
+    just added, did not train). A layer without a CRS over a file with one is read as the file
+    (`features_crs`)."""
     if layer is None:
         return False
     fields = layer.fields()
-    return (layer.isModified() or layer.crs() != layer.dataProvider().crs() or _encoding_set_in_qgis(layer)
+    return (layer.isModified() or (layer.crs().isValid() and layer.crs() != layer.dataProvider().crs())
+            or _encoding_set_in_qgis(layer)
             or any(fields.fieldOrigin(index) != QgsFields.OriginProvider for index in range(fields.count())))
+
+
+def features_crs(source: QgsFeatureSource, layer: Optional[QgsVectorLayer]) -> QgsCoordinateReferenceSystem:
+    """The CRS of a source's features: the layer's, else its file's. QGIS 3.22 gives a layer of
+    geometry collections none, though its file has one (red team of 2026-12-04: such samples in
+    EPSG:4326 were taken to be in the grid's CRS and fell outside it)."""
+    crs = source.sourceCrs()
+    return crs if crs.isValid() or layer is None else layer.dataProvider().crs()
+
+
+def vector_layer_name(layer: QgsVectorLayer, parameter: str) -> str:
+    """The name messages and reports give a vector layer: its name in QGIS. A layer given as text
+    is named by QGIS after its file, 'multi.gpkg|layername=x' as 'multi' (here 'x'), and not at all
+    with a provider's prefix ('delimitedtext://file:///survey.csv?...' or 'virtual://?query=...',
+    red team of 2026-12-04: reports named the reference ''): then after its file, else after
+    its parameter and provider."""
+    from ..mrs_qgis_plugin.runs import file_layer_name
+
+    name = layer.name()
+    if name == file_layer_name(layer.source().split("|")[0]):
+        return file_layer_name(layer.source())
+    if name:
+        return name
+    path = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()).get("path")
+    return file_layer_name(path) if path else f"{parameter} ({layer.providerType()} layer)"
 
 
 def _encoding_set_in_qgis(layer: QgsVectorLayer) -> bool:
@@ -182,16 +210,15 @@ def qgis_operation(own: QgsCoordinateReferenceSystem, extent: QgsRectangle, crs:
     return "" if transform.fallbackOperationOccurred() else transform.instantiatedCoordinateOperationDetails().proj
 
 
-def written_as_shown(source: QgsFeatureSource, crs: QgsCoordinateReferenceSystem, shown: str,
-                     context: QgsProcessingContext, feedback: Optional[QgsProcessingFeedback]) -> str:
+def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem, crs: QgsCoordinateReferenceSystem,
+                     shown: str, context: QgsProcessingContext, feedback: Optional[QgsProcessingFeedback]) -> str:
     """The features as QGIS gives them (edits, added fields, selection, filter, feature limit) in a
-    temporary GeoPackage, in `crs` when both CRSs are known: reprojected with the project's
+    temporary GeoPackage, in `crs` when it and theirs (`own`, `features_crs`) are known: reprojected with the project's
     transformations, those QGIS draws the layer with (GDAL may choose another datum shift: samples in
     ED50 landed two pixels off, red team of 2026-12-04). Returns the file's path."""
     from ..model_core.errors import Canceled, InputError
     from ..model_core.names import plural
 
-    own = source.sourceCrs()
     target = crs if crs.isValid() and own.isValid() else own
     path = QgsProcessingUtils.generateTempFilename("layer.gpkg")
     options = QgsVectorFileWriter.SaveVectorOptions()

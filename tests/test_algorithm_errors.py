@@ -452,6 +452,35 @@ def test_samples_in_another_crs_are_reprojected(bad, tmp_path):
     assert labelled_pixel_count(feedback) == "'geographic': 56 labelled pixels in 7 classes."
 
 
+def test_samples_of_geometry_collections_keep_the_crs_of_their_file(bad, tmp_path):
+    """QGIS 3.22 gives a layer of geometry collections no CRS (its provider has the file's): such
+    samples in EPSG:4326 were copied without a CRS, taken to be in the grid's, and fell outside
+    it (red team of 2026-12-04)."""
+    collections = str(tmp_path / "collections.gpkg")
+    gdal.VectorTranslate(collections, bad.geographic, layerName="collections", geometryType="GEOMETRYCOLLECTION")
+    written = ogr.Open(collections)
+    assert written.GetLayer(0).GetNextFeature().GetGeometryRef().GetGeometryName() == "GEOMETRYCOLLECTION"
+    written = None
+    feedback = RecordingFeedback()
+    run("mrs:finetune", points_finetune(bad, tmp_path, collections), feedback)
+    assert labelled_pixel_count(feedback) == "'collections': 56 labelled pixels in 7 classes."
+    assert not any("has no CRS" in line for line in feedback.infos + feedback.warnings)
+
+
+def test_a_delimited_text_source_given_as_a_string_is_named_after_its_file(bad, tmp_path):
+    """A source with a provider's prefix ('delimitedtext://file:///...csv?...') makes a layer QGIS
+    names '': the log and the reports said "'': 56 labelled pixels" (red team of 2026-12-04)."""
+    source = ogr.Open(str(bad.scene.train_points))
+    rows = [(f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY(), f.GetField("class_id")) for f in source.GetLayer(0)]
+    source = None
+    table = tmp_path / "field survey.csv"
+    table.write_text("x;y;class_id\n" + "".join(f"{x!r};{y!r};{value}\n" for x, y, value in rows))
+    uri = f"delimitedtext://{table.as_uri()}?type=csv&delimiter=;&xField=x&yField=y&crs=EPSG:32632"
+    feedback = RecordingFeedback()
+    run("mrs:finetune", points_finetune(bad, tmp_path, uri), feedback)
+    assert labelled_pixel_count(feedback) == "'field survey': 56 labelled pixels in 7 classes."
+
+
 def test_samples_in_a_memory_layer_are_read(bad, tmp_path):
     layer = QgsVectorLayer("Point?crs=EPSG:32632&field=class_id:integer", "drawn", "memory")
     x0, y0 = ORIGIN

@@ -175,6 +175,15 @@ def test_class_names_lose_the_characters_that_reorder_text(tmp_path, scene):
     assert [c.name for c in labels.classes] == ["Water\u00e9", "Roads"]
 
 
+def test_class_names_written_in_either_unicode_form_are_one_class_in_the_composed_form(tmp_path, scene):
+    """Red team of 2026-12-04: 'Forêt' as e + combining circumflex (macOS's decomposed form) was
+    another class than the composed 'Forêt', and a reference so written matched no class of a map."""
+    path = _points(tmp_path, [((0, 0), {"label": "Fore\u0302t"}), ((1, 1), {"label": "For\u00eat"})])
+    labels = labels_from_vector(scene, path, None, "label", None, "points")
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "For\u00eat")]
+    assert ClassInfo(1, "Fore\u0302t", "#000000").name == "For\u00eat"  # a map's name, from its style or table
+
+
 def test_names_come_from_the_name_field(tmp_path, scene):
     path = _points(tmp_path, [((0, 0), {"class": 4, "label": "Woods"}), ((1, 0), {"class": 7, "label": "Roads"}), ((2, 0), {"class": 4, "label": "Other"})])
     labels = labels_from_vector(scene, path, None, "class", "label", "points")
@@ -320,6 +329,8 @@ def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(
         ([((0, 0), {"class": 0}), ((1, 1), {"class": 2})], "class", r"holds the value 0; class values must be 1 or more, because 0 is reserved"),
         ([((50, 0), {"class": 1}), ((1, 90), {"class": 2})], "class", r"None of the samples of 'pts' falls inside the hyperspectral layer 'hsi'"),
         ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"All 1 sample pixels of 'pts' are nodata"),
+        ([], "class", r"^The layer 'pts' has no features to read samples from\. Choose a layer that holds samples"),
+        ([((0, 0), {"label": "99999999999999999999999"})], "label", r"holds the value 99999999999999999999999; class"),
     ],
 )
 def test_bad_samples_are_errors_that_name_the_layer(tmp_path, scene, features, field, message):
@@ -756,6 +767,18 @@ def test_random_valid_positions_stay_inside_the_mask_polygons_reprojected(tmp_pa
     mask = write_vector(tmp_path / "mask.gpkg", [(polygon, {}), (None, {})], {}, crs="EPSG:3857")
     rows, cols = random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="mask", tile_size=4)
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2, 3)]
+
+
+def test_points_and_lines_in_a_mask_s_geometry_collection_hide_no_pixel(tmp_path, scene):
+    """Red team of 2026-12-04: the point and the line of a collection beside its polygon counted as
+    mask area (suggestions on them); a mask is its polygons' area only."""
+    polygon = box_wkt(ORIGIN_X + 1, ORIGIN_Y - 3, ORIGIN_X + 3, ORIGIN_Y - 1)[len("POLYGON "):]
+    x, y = pixel_centre(8, 8)
+    collection = (f"GEOMETRYCOLLECTION (POLYGON {polygon}, POINT ({x} {y}), "
+                  f"LINESTRING ({ORIGIN_X + 0.5} {ORIGIN_Y - 10.5}, {ORIGIN_X + 12.5} {ORIGIN_Y - 10.5}))")
+    mask = write_vector(tmp_path / "mask.gpkg", [(collection, {})], {})
+    rows, cols = random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="mask", tile_size=4)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2)]
 
 
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):

@@ -14,10 +14,11 @@ def plain_text(text: str) -> str:
     """`text` without control characters and other characters XML cannot hold (each becomes
     a space), without the characters that reorder text (`_REORDERING`), runs of white space
     as one space, trimmed: a class name that every file format carries (the .qml style is
-    XML, in which one control character makes the whole file unreadable)."""
+    XML, in which one control character makes the whole file unreadable). In Unicode's composed
+    form (NFC), so that a name written with combining accents is the name written without."""
     kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
                    for char in str(text) if char not in _REORDERING)
-    return " ".join(kept.split())
+    return unicodedata.normalize("NFC", " ".join(kept.split()))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Labelled pixels of the HSI grid, as the vector and raster readers give them, and their split."""
 
+import numbers
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
@@ -74,8 +75,9 @@ def doubtful_classes(layer_name: str, counts: np.ndarray) -> Optional[str]:
 
 
 def too_large_message(what: str, value: float) -> str:
+    shown = value if isinstance(value, numbers.Integral) else f"{value:.15g}"  # 10**23 as written, not 1e+23
     return (
-        f"{what} holds the value {value:.15g}; class values must be at most {MAX_CLASS_VALUE}, "
+        f"{what} holds the value {shown}; class values must be at most {MAX_CLASS_VALUE}, "
         "the largest a class raster can hold. Recode the classes with smaller values."
     )
 

@@ -2,6 +2,7 @@
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -190,8 +191,11 @@ class _Rasterizer:
         self._bounds.AddGeometry(ring)
         self.clear()
 
-    def add(self, geometry: ogr.Geometry) -> None:
+    def add(self, geometry: ogr.Geometry, areas_only: bool = False) -> None:
+        """Adds a geometry's parts, only its polygons' with `areas_only` (a mask's collection)."""
         for part in _burnable_parts(geometry, self._bounds):
+            if areas_only and part.GetDimension() != 2:
+                continue
             feature = ogr.Feature(self._layer.GetLayerDefn())
             feature.SetGeometry(part)
             self._layer.CreateFeature(feature)
@@ -379,11 +383,13 @@ class _Features:
         """A field's text. OGR passes on the bytes of a file that does not say its encoding (a
         shapefile without a .cpg), and the bindings escape those that are not UTF-8, which became
         spaces: 'Forêt' and 'Prés' of a Windows shapefile gave 'For t' and 'Pr s' (red team of
-        2026-12-04). Such a text is read as Windows-1252, the usual encoding of those files."""
+        2026-12-04). Such a text is read as Windows-1252, the usual encoding of those files. Texts
+        are taken in Unicode's composed form (NFC): 'Forêt' written with a combining accent, as
+        macOS writes names, was another class (red team of 2026-12-04)."""
         text = feature.GetFieldAsString(index)
         if any("\udc80" <= char <= "\udcff" for char in text):
             text = self.recoded.setdefault(text, text.encode("utf-8", "surrogateescape").decode("cp1252", "replace"))
-        return text
+        return unicodedata.normalize("NFC", text)
 
     def read(self, vector: ogr.Layer, indices: dict[str, int], integer: bool, placing: tuple,
              color_field: str | None, layer_name: str) -> None:
@@ -520,7 +526,8 @@ def labels_from_vector(
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
         raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
     if found.features == 0:
-        raise InputError(f"The sample layer '{layer_name}' has no features. Choose a layer with training samples.")
+        raise InputError(f"The layer '{layer_name}' has no features to read samples from. Choose a layer that holds "
+                         "samples, or a filter on it that selects some.")
     if found.unset == found.features:
         raise InputError(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
@@ -587,7 +594,7 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
             continue
         geometry = _on_grid(geometry, transform)
         if geometry is not None:
-            rasterizer.add(geometry)
+            rasterizer.add(geometry, areas_only=True)
     if rasterizer.count == 0:
         raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
     return rasterizer
