@@ -258,7 +258,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 return False, problem
             definition = self.parameterDefinition(parameter.name)
             if parameter.kind not in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
-                return False, refused_layer_message(parameter, value, context)
+                # an output processing.run is not given ('the value None is not accepted', red team of 2026-12-04)
+                return False, (spec.problem(parameter, value, destinations_required=True)
+                               or refused_layer_message(parameter, value, context))
         return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(  # noqa: N802 - QGIS API name

@@ -36,7 +36,7 @@ from .raster.patches import check_patch_size
 from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import RasterInput, Scene, window_from_extent
-from .raster.stats import sample_valid_pixels
+from .raster.stats import NoValidPixelError, sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, writes_outputs
@@ -142,7 +142,7 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
-    hooks.log(f"Normalisation statistics from {len(sample)} valid pixels{scenes_text}.")
+    hooks.log(f"Normalisation statistics from {plural(len(sample), 'valid pixel')}{scenes_text}.")
     if window is None:  # a window's pixels need not look like a whole scene's
         _say_far_scenes(scenes, parts, hooks)
     return sample
@@ -247,7 +247,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                 f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"
                 for item in records) + ".")
         sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.valid_counts)
-        _say_fill_values(sample, scene, hooks)
+        _check_sample(sample, scene, hooks, "learn", training=True)
         normalizer = Normalizer.fit(sample)
         description = _description(scene, normalizer, preset)
         if listed:
@@ -328,7 +328,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                       "used only without a pretrained model).")
         check_patch_size(scene, config.patch)
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
-        _say_fill_values(sample, scene, hooks)
+        _check_sample(sample, scene, hooks, "learn", training=True)
         if start:
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
@@ -416,19 +416,51 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
 
 
 def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
-    """`_say_far_bands` of a sample of the scene's pixels, before a classifier runs."""
+    """`_check_sample` and `_say_far_bands` of a sample of the scene's pixels, before a classifier
+    runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
+    missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04)."""
     try:
         sample = sample_valid_pixels(scene, VALUE_CHECK_SAMPLE, 0)
-    except InputError:
-        return  # no valid pixel: the map (or the suggestions) will say so in its own words
-    _say_fill_values(sample, scene, hooks)
+    except NoValidPixelError:
+        return  # the map (or the suggestions) will say so in its own words
+    _check_sample(sample, scene, hooks, "make a map of")
     _say_far_bands(normalizer, sample, scene, hooks)
+
+
+FEW_PIXELS = 100
+"""Fewer pixels with valid values in every layer than this are too few to learn or map a scene."""
+
+
+def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, training: bool = False) -> None:
+    """Says what a sample of the scene's valid pixels shows to be wrong with its layers: fill
+    codes held as values (`_say_fill_values`), too few valid pixels to `purpose` (red team of
+    2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel pretrained a model on it,
+    said in an info line), a hyperspectral layer of one value everywhere (a blank export trained
+    and mapped without a word), which a training refuses."""
+    _say_fill_values(sample, scene, hooks)
+    if len(sample) < FEW_PIXELS:
+        layers = ", ".join(f"'{name}'" for name in [scene.hsi_name, *scene.aux_names])
+        hooks.warning(f"Only {plural(len(sample), 'pixel')} of {scene.grid_label} {'has' if len(sample) == 1 else 'have'}"
+                      f" valid values in every layer ({layers}): too few to {purpose} the scene. Check that the "
+                      "layers cover the same area, and their nodata values.")
+        return
+    hsi = sample[:, :scene.n_hsi]
+    if np.all(hsi == hsi[0]):
+        message = (f"Every band of the hyperspectral layer '{scene.hsi_name}' holds one value in the {len(sample):,} "
+                   f"pixels sampled ({hsi[0, 0]:.8g} in its first): a blank image, too little to {purpose} the scene "
+                   "with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
+        if training:
+            raise InputError(message)
+        hooks.warning(message)
 
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     """Says when bands of the scene's pixels (a sample) hold fill codes as values
-    (`preprocessing.fill_values`): a nodata value the layer does not declare."""
-    filled = fill_values(sample)
+    (`preprocessing.fill_values`): a nodata value the layer does not declare. Judged on the
+    values as the files hold them: a reflectance product's -32768 scaled by 0.0001 was -3.28,
+    no fill code (red team of 2026-12-04)."""
+    scales, offsets = scene.band_scaling.T
+    filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
         listed = first_few((f"'{scene.band_names[index]}': {value:.8g}" for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands hold a value that no measurement gives ({listed}): "

@@ -257,6 +257,8 @@ BAD_INPUTS = {
                                  "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels): "
                                  "every pixel is read with its 5 x 5 neighbourhood. Choose a layer of at least 5 x 5 "
                                  "pixels."),
+    "heat_map_not_given": ("redundancy", lambda b, o: {k: v for k, v in redundancy(b, o).items() if k != "OUTPUT_PNG"},
+                           "OUTPUT_PNG (Similarity heat map) has no value; give the file to write"),
     "tile_size_zero": ("classify", lambda b, o: classify(b, o, TILE_SIZE=0),
                        "TILE_SIZE is 0; it must be a whole number from 16 to 8192."),
     "batch_size_negative": ("pretrain", lambda b, o: pretrain(b, o, BATCH_SIZE=-4),

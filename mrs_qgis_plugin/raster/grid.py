@@ -253,6 +253,10 @@ def align(
     """
     source = Grid.of(dataset)
     if source.matches(grid):
+        if source.georeferenced != grid.georeferenced:  # said as a missing CRS is (red team of 2026-12-04)
+            missing, other = (name, grid_name) if grid.georeferenced else (grid_name, name)
+            hooks.log(f"'{missing}' has no georeferencing (no pixel grid in its file); as it has the size of "
+                      f"'{other}' ({grid.width} x {grid.height} pixels), it is taken to lie on the same pixels.")
         return dataset
     source_bounds, target_bounds = _overlapping_bounds(source, grid, name, grid_name)
     crs = grid.crs_wkt or source.crs_wkt

@@ -146,6 +146,8 @@ class _Source:
         refuse_hidden_signed_bytes(original, f"The layer '{name}'")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
+        self.scaling = list(zip(self._scale, self._offset))
+        """(scale, offset) of each data band: values read are the file's times the scale plus the offset."""
         self.descriptions = [_description(original, band) for band in bands]
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
@@ -273,6 +275,8 @@ class Scene:
             for source in sources
             for number, description in zip(source.bands, source.descriptions)
         ]
+        self.band_scaling = np.array([pair for source in sources for pair in source.scaling], np.float64)
+        """(scale, offset) of each band, rows in band order: the values read are the files' scaled."""
         self.wavelengths = wavelengths
         self._sources = sources
         self._cache_before = gdal.GetCacheMax()

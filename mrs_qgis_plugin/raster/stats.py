@@ -89,8 +89,12 @@ class BlockWalker:
         return self.done / len(self.blocks)
 
 
+class NoValidPixelError(InputError):
+    """No pixel of the scene (or of its extent or mask) has valid values in every layer."""
+
+
 def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
-    return InputError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"))
+    return NoValidPixelError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"))
 
 
 def no_valid_pixel_message(scene: Scene, start: str, advice: str = "that they cover the same area",

@@ -1,0 +1,112 @@
+"""What the jobs find wrong with a scene's layers from a sample of its pixels, before the work."""
+
+import numpy as np
+import pytest
+from rasters import GEOTRANSFORM, write_raster
+
+from mrs.model_core.errors import InputError
+from mrs.model_core.hooks import Hooks
+from mrs.model_core.preprocessing import Normalizer
+from mrs.model_core.training import MaskingSettings, TrainSettings
+from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
+from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
+
+SIZE, BANDS = 32, 5
+
+
+def _reflectance(seed: int = 0) -> np.ndarray:
+    """Int16 codes of a reflectance product (0.0001 per code), 200 to 3,000."""
+    return np.random.default_rng(seed).integers(200, 3000, size=(BANDS, SIZE, SIZE)).astype(np.int16)
+
+
+def _check(hsi: str, aux: str, training: bool = False) -> list:
+    warnings = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
+        sample = sample_valid_pixels(scene, 2000, 0)
+        jobs._check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training)
+    return warnings
+
+
+@pytest.fixture
+def aux(tmp_path):
+    return write_raster(tmp_path / "aux.tif", np.random.default_rng(1).normal(size=(1, SIZE, SIZE)).astype(np.float32))
+
+
+def test_a_fill_code_of_a_scaled_band_is_judged_as_the_file_holds_it(tmp_path, aux):
+    """Red team of 2026-12-04: -32768 under a scale of 0.0001 was read as -3.28, no fill code,
+    and the fill pixels were classified without a word."""
+    codes = _reflectance()
+    codes[:, 4:10, 4:10] = -32768
+    warnings = _check(write_raster(tmp_path / "hsi.tif", codes, scale=0.0001), aux)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
+                                  "('hsi band 1': -32768; ")
+    assert _check(write_raster(tmp_path / "clean.tif", _reflectance(), scale=0.0001), aux) == []
+
+
+def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a_map(tmp_path, aux):
+    """Red team of 2026-12-04: an all-zero export pretrained, fine-tuned and mapped without a word."""
+    blank = write_raster(tmp_path / "blank.tif", np.full((BANDS, SIZE, SIZE), 0.25, np.float32))
+    message = (f"Every band of the hyperspectral layer 'hsi' holds one value in the {SIZE * SIZE:,} pixels sampled "
+               "(0.25 in its first): a blank image, too little to learn the scene with. Choose the scene's "
+               "hyperspectral image, or check the export that wrote this one.")
+    with pytest.raises(InputError) as refused:
+        _check(blank, aux, training=True)
+    assert str(refused.value) == message
+    assert _check(blank, aux) == [message]
+    one_band_varies = np.full((BANDS, SIZE, SIZE), 0.25, np.float32)
+    one_band_varies[2, 3, 3] = 0.5
+    assert _check(write_raster(tmp_path / "nearly.tif", one_band_varies), aux, training=True) == []
+
+
+def test_too_few_pixels_valid_in_every_layer_are_warned_of(tmp_path):
+    """Red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel pretrained
+    a model on that pixel, said in info lines only."""
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    x0, dx, _, y0, _, dy = GEOTRANSFORM
+    corner = write_raster(tmp_path / "corner.tif", np.ones((1, SIZE, SIZE), np.float32),
+                          (x0 + (SIZE - 1) * dx, dx, 0.0, y0 + (SIZE - 1) * dy, 0.0, dy))
+    assert _check(hsi, corner) == ["Only 1 pixel of the hyperspectral layer 'hsi' has valid values in every layer "
+                                   "('hsi', 'aux'): too few to learn the scene. Check that the layers cover the "
+                                   "same area, and their nodata values."]
+
+
+def test_a_pretraining_refuses_a_blank_hyperspectral_layer_before_training(tmp_path, aux):
+    blank = write_raster(tmp_path / "blank.tif", np.zeros((BANDS, SIZE, SIZE), np.float32))
+    with pytest.raises(InputError, match=r"^Every band of the hyperspectral layer 'blank' holds one value"):
+        jobs.pretrain_job(jobs.Layers(RasterInput(blank, "blank"), [RasterInput(aux, "aux")]), preset="tiny",
+                          masking=MaskingSettings(), samples=50, settings=TrainSettings(epochs=1, batch_size=16),
+                          output=str(tmp_path / "pre.safetensors"), hooks=Hooks())
+    assert not (tmp_path / "pre.safetensors").exists()
+
+
+def test_a_classification_names_the_missing_file_of_a_virtual_raster(tmp_path, aux):
+    """Red team of 2026-12-04: the check of values before a map swallowed GDAL's reason, and the
+    tiles' read then said 'GDAL gives no reason' (GDAL does not repeat it)."""
+    from osgeo import gdal
+
+    band = write_raster(tmp_path / "band.tif", _reflectance()[:1], scale=0.0001)
+    stack = str(tmp_path / "stack.vrt")
+    gdal.BuildVRT(stack, [band] * BANDS, separate=True)
+    (tmp_path / "band.tif").rename(tmp_path / "moved.tif")
+    with Scene.open(RasterInput(stack, "stack"), [RasterInput(aux, "aux")]) as scene:
+        normalizer = Normalizer(np.zeros(scene.n_bands), np.ones(scene.n_bands))
+        with pytest.raises(InputError, match=r"band\.tif: No such file or directory"):
+            jobs._check_values(normalizer, scene, Hooks())
+
+
+def test_an_auxiliary_raster_without_a_pixel_grid_is_said_to_be_taken_on_the_hyperspectral_one(tmp_path):
+    """Red team of 2026-12-04: one with a CRS but no geotransform was laid on the hyperspectral
+    grid without a word (one without a CRS is said to be taken in the same CRS)."""
+    from osgeo import gdal
+
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    aux = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "aux.tif"), SIZE, SIZE, 1, gdal.GDT_Float32)
+    aux.SetProjection(gdal.Open(hsi).GetProjection())
+    aux = None
+    lines = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "aux.tif"), "aux")], Hooks(log=lines.append)):
+        pass
+    assert (f"'aux' has no georeferencing (no pixel grid in its file); as it has the size of 'hsi' ({SIZE} x {SIZE} "
+            "pixels), it is taken to lie on the same pixels.") in lines
