@@ -181,6 +181,16 @@ def processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDef
     return definition
 
 
+def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessingParameterDefinition,
+                  context: QgsProcessingContext) -> Optional[str]:
+    """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
+    TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04)."""
+    if (isinstance(value, str) and not value.strip() and parameter.kind in spec.PLAIN_KINDS
+            and not definition.checkValueIsAcceptable(value, context)):
+        return spec.empty_value_problem(parameter, parameter.name)
+    return spec.problem(parameter, value)
+
+
 class MrsAlgorithm(QgsProcessingAlgorithm):
     """A job of mrs_qgis_plugin.job_parameters as a Processing algorithm; subclasses set JOB."""
 
@@ -253,10 +263,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             return False, problem
         for parameter in self.JOB.parameters:
             value = self.plain_value(parameters, parameter.name, context)
-            problem = spec.problem(parameter, value)
+            definition = self.parameterDefinition(parameter.name)
+            problem = value_problem(parameter, value, definition, context)
             if problem:
                 return False, problem
-            definition = self.parameterDefinition(parameter.name)
             if parameter.kind not in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
                 # an output processing.run is not given ('the value None is not accepted', red team of 2026-12-04)
                 return False, (spec.problem(parameter, value, destinations_required=True)

@@ -7,12 +7,13 @@ the desktop its model files default to files that outlive QGIS, as the single
 algorithms' do.
 """
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
-                       QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingParameterDefinition, QgsProcessingUtils)
+                       QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -23,7 +24,7 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import GROUPS, ICON_PATH, help_url, tr
+from .base import GROUPS, ICON_PATH, help_url, on_command_line, tr, value_problem
 from .layers import hyperspectral_problem
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -65,6 +66,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+        for definition in self.parameterDefinitions() if on_command_line() else ():
+            if definition.type() == "enum":  # as the single algorithms' help says (red team of 2026-12-04)
+                definition.setHelp(f"{definition.help()} On the command line, type the name ({definition.name()}="
+                                   f"{definition.defaultValue()}), not the number qgis_process lists.")
         self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
                        if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
         for name in self.needed if outputs_optional else ():
@@ -79,6 +84,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   "mrs:workflow")
                    or self._listed_problem(parameters)
+                   or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))
         if problem:
             return False, problem
@@ -140,6 +146,27 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                   if item.type() != "multilayer" and not getattr(item, "allowMultiple", lambda: False)()]
         listed = next((name for name in single if isinstance(parameters.get(name), (list, tuple))), None)
         return spec.listed_value_problem(listed, parameters[listed]) if listed else None
+
+    def _step_values_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """A value of the workflow that a step would refuse, said as the step would, under the
+        workflow's name: FINETUNE_EPOCHS=nan was refused by the fine-tuning after the whole
+        pretraining, as 'EPOCHS is nan', and SEED=-5 got QGIS's 'Incorrect parameter value for SEED'
+        (red team of 2026-12-04)."""
+        for child in self.childAlgorithms().values():
+            job = JOBS.get(child.algorithmId().split(":")[-1])
+            steps = {parameter.name: parameter for parameter in job.parameters} if job else {}
+            for name, sources in child.parameterSources().items():
+                for source in sources:
+                    own = self.parameterDefinition(source.parameterName())
+                    if (source.source() != QgsProcessingModelChildParameterSource.ModelParameter or name not in steps
+                            or steps[name].kind not in spec.PLAIN_KINDS or own is None):
+                        continue
+                    renamed = dataclasses.replace(steps[name], name=own.name(), description=own.description(),
+                                                  default=own.defaultValue())
+                    problem = value_problem(renamed, parameters.get(own.name()), own, context)
+                    if problem:
+                        return problem
+        return None
 
     def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A field parameter naming no field of its layer, which the fine-tuning step found after

@@ -66,11 +66,7 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
         if parameter.kind not in spec.PLAIN_KINDS + (spec.EXTENT,):
             value = os.path.expanduser(value)  # the shell leaves the ~ of --NAME=~/file alone
         if not value.strip() and parameter.kind not in spec.DESTINATIONS:  # the job asks for an output
-            # An empty shell variable (--EPOCHS=$E) would otherwise start a run with the default unsaid.
-            if parameter.optional or parameter.default is not None:
-                left_out = "none" if parameter.default is None else f"the default, {_shown(parameter)}"
-                raise UsageError(f"--{name} is empty; give a value, or leave --{name} out for {left_out}.")
-            raise UsageError(f"--{name} is empty; give a value.")
+            raise UsageError(spec.empty_value_problem(parameter, f"--{name}"))
         if parameter.kind == spec.RASTERS:
             parts = [os.path.expanduser(part.strip()) for part in value.split(",")]
             if len(parts) > 1 and not os.path.exists(value) and all(os.path.exists(part) for part in parts):
@@ -155,15 +151,10 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
 # Help ---------------------------------------------------------------------------
 
 
-def _shown(parameter: spec.Parameter) -> str:
-    """A parameter's default as the command line writes it."""
-    return str(parameter.default).lower() if parameter.kind == spec.BOOLEAN else str(parameter.default)
-
-
 def _argument_line(parameter: spec.Parameter) -> str:
     hint = "|".join(parameter.choices) if parameter.kind == spec.CHOICE else VALUE_HINTS[parameter.kind]
     if parameter.default is not None:
-        note = f"default {_shown(parameter)}"
+        note = f"default {spec.shown_default(parameter)}"
     else:
         note = "optional" if parameter.optional else "required"
     return f"  --{parameter.name}={hint}  ({note}{', advanced' if parameter.advanced else ''})"

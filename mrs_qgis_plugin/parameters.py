@@ -223,6 +223,21 @@ def device_name(value: Any) -> str:
     return str(value or "auto").strip().lower()
 
 
+def shown_default(parameter: Parameter) -> str:
+    """A parameter's default as the command line writes it."""
+    return str(parameter.default).lower() if parameter.kind == BOOLEAN else str(parameter.default)
+
+
+def empty_value_problem(parameter: Parameter, written: str) -> str:
+    """Why an empty text given for a parameter (`written` as the user wrote its name) is refused:
+    an empty shell variable (--EPOCHS=$E, qgis_process's EPOCHS=) would start a run with the
+    default unsaid."""
+    if parameter.optional or parameter.default is not None:
+        left_out = "none" if parameter.default is None else f"the default, {shown_default(parameter)}"
+        return f"{written} is empty; give a value, or leave {written} out for {left_out}."
+    return f"{written} is empty; give a value."
+
+
 def listed_value_problem(name: str, value: Sequence[Any]) -> str:
     """Why a list is no value of a parameter of one value (qgis_process's NAME=a NAME=b, a list
     in processing.run)."""

@@ -257,6 +257,10 @@ BAD_INPUTS = {
                                  "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels): "
                                  "every pixel is read with its 5 x 5 neighbourhood. Choose a layer of at least 5 x 5 "
                                  "pixels."),
+    "tile_size_empty": ("classify", lambda b, o: classify(b, o, TILE_SIZE=""),
+                        "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, 256."),
+    "precision_empty": ("classify", lambda b, o: classify(b, o, PRECISION=" "),
+                        "PRECISION is empty; give a value, or leave PRECISION out for the default, auto."),
     "heat_map_not_given": ("redundancy", lambda b, o: {k: v for k, v in redundancy(b, o).items() if k != "OUTPUT_PNG"},
                            "OUTPUT_PNG (Similarity heat map) has no value; give the file to write"),
     "tile_size_zero": ("classify", lambda b, o: classify(b, o, TILE_SIZE=0),

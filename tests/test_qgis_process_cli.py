@@ -53,6 +53,15 @@ def test_qgis_process_writes_nothing_in_the_users_home(listing):
     assert (ROOT / ".qgis-profile" / "profiles" / "default" / "QGIS" / "QGIS3.ini").is_file()
 
 
+def test_the_workflow_s_help_says_how_to_write_its_choices():
+    """As the single algorithms' help says it (red team of 2026-12-04: PRESET=1 was refused)."""
+    result = qgis_process("help", "mrs:workflow")
+    assert result.returncode == 0, result.stderr
+    assert ("One of: paper, small, tiny; default small. On the command line, type the name (PRESET=small), not the "
+            "number qgis_process lists.\n") in result.stdout
+    assert result.stdout.count("not the number qgis_process lists") == result.stdout.count("Argument type:\tenum")
+
+
 @pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
 def test_help_prints_each_parameters_help(algorithm_class):
     algorithm = algorithm_class()

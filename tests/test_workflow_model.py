@@ -263,6 +263,11 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
       "REFERENCE_FIELD": "nope", "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_LABELS": None},
      "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
      "one of them."),
+    ({"FINETUNE_EPOCHS": "nan"}, "FINETUNE_EPOCHS is 'nan'; it must be a whole number of at least 1."),
+    ({"FINETUNE_EPOCHS": 1.5}, "FINETUNE_EPOCHS is 1.5, not a whole number; it must be a whole number of at least 1."),
+    ({"SEED": -5}, "SEED is -5; it must be a whole number of at least 0."),
+    ({"FINETUNE_EPOCHS": ""}, "FINETUNE_EPOCHS is empty; give a value, or leave FINETUNE_EPOCHS out for the "
+                              "default, 100."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": ["class_id"]},
      "CLASS_FIELD takes one value, not a list (['class_id']); give the value itself."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "nope"},
