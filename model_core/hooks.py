@@ -28,7 +28,8 @@ class Hooks:
     short text on what is being done now (QGIS shows it above the progress bar,
     and in the log too, so it is set once per step such as an epoch, not per batch).
     `warn` takes a line that says a result may be wrong (QGIS shows it as a warning);
-    without it, `warning` gives such lines to `log`.
+    without it, `warning` gives such lines to `log`. `resumed` takes the fraction that an
+    earlier run did (a training resumed from its checkpoint), which this run's pace leaves out.
     """
 
     progress: Callable[[float], None] = field(default=_ignore)
@@ -36,6 +37,7 @@ class Hooks:
     is_canceled: Callable[[], bool] = field(default=_never)
     status: Callable[[str], None] = field(default=_ignore)
     warn: Optional[Callable[[str], None]] = None
+    resumed: Callable[[float], None] = field(default=_ignore)
 
     def warning(self, text: str) -> None:
         """A line that says the result may be wrong, and why."""
@@ -48,13 +50,14 @@ class Hooks:
     def sub(self, start: float, stop: float) -> "Hooks":
         """Hooks whose progress 0..1 maps onto [start, stop] of this one's."""
         span = stop - start
-        parent = self.progress
+        parent, parent_resumed = self.progress, self.resumed
         return Hooks(
             progress=lambda fraction: parent(start + span * min(max(fraction, 0.0), 1.0)),
             log=self.log,
             is_canceled=self.is_canceled,
             status=self.status,
             warn=self.warn,
+            resumed=lambda fraction: parent_resumed(start + span * min(max(fraction, 0.0), 1.0)),
         )
 
 

@@ -226,12 +226,13 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     state, generator_state = LoopState(), None
     if resume_path:
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
+        hooks.resumed(state.step / schedule.total_steps)
         hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
                   f"batch {state.batch + 1}.")
     hooks.log(f"{phase.name.capitalize()}: {plural(len(samples), 'sample')}, {plural(settings.epochs, 'epoch')} of "
               f"{plural(schedule.steps_per_epoch, 'batch', 'batches')}, on {describe_device(device)}, "
               f"{'bf16 autocast' if dtype else 'float32'}.")
-    if micro_batch < -(-settings.batch_size // context.world):
+    if micro_batch < -(-min(settings.batch_size, len(samples)) // context.world):  # a batch holds at most them all
         hooks.log(f"Batches taken in micro-batches of at most {micro_batch} samples, their gradients summed into "
                   f"one step: a whole batch's activations would exceed the {limit / 2 ** 20:.0f} "
                   "MiB kept for them.")
@@ -248,8 +249,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
         record = train_one_epoch(run, state, generator, order)
         _keep_if_best(run, state, record)
         _next_epoch(state, record)
-        elapsed = time.perf_counter() - started
-        left = elapsed / max(state.step, 1) * (schedule.total_steps - state.step) if state.step else 0.0
+        elapsed, done = time.perf_counter() - started, state.step - first_step  # this run's steps: not a resumed run's
+        left = elapsed / done * (schedule.total_steps - state.step) if done else 0.0
         hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
         if state.epoch < settings.epochs and checkpointer.due():
             run.save(state, None)

@@ -129,6 +129,19 @@ def one_step(hooks: Hooks = Hooks()) -> nn.Module:
                     settings=settings(epochs=1), description=DESCRIPTION, hooks=hooks).model
 
 
+def test_a_batch_size_above_the_samples_is_not_said_to_be_cut_when_all_samples_fit_one_micro_batch(monkeypatch):
+    """Red team of 2026-12-04: SAMPLES=100 with BATCH_SIZE=100000 was said to be taken in
+    micro-batches of 1,258 samples, though its one batch held 100."""
+    cuts = cut_into_micro_batches(monkeypatch)
+    one_step()
+    most = max(cuts[0])
+    lines = []
+    pretrain(toy_patches(most), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+             settings=settings(epochs=1, batch_size=1000), description=DESCRIPTION, hooks=Hooks(log=lines.append))
+    assert cuts[-1] == [most]
+    assert not any("micro-batches" in line for line in lines)
+
+
 def test_a_pretraining_step_in_micro_batches_has_the_whole_batch_s_gradient_and_weights(tmp_path, monkeypatch):
     whole = one_step()
     cuts = cut_into_micro_batches(monkeypatch)

@@ -281,6 +281,19 @@ def test_off_a_terminal_the_progress_is_a_line_every_tenth_and_other_ranks_are_s
     assert quiet.getvalue() == ""
 
 
+def test_the_time_left_of_a_resumed_run_counts_its_own_pace_only():
+    """Red team of 2026-12-04: resumed at 30 %, 10 s for the next 10 % said 7 s left, not 1 min."""
+    stream, clock = io.StringIO(), Clock()
+    hooks = TerminalReport(stream, interactive=False, clock=clock).hooks()
+    clock.now += 5.0
+    hooks.sub(0.2, 1.0).resumed(0.125)
+    hooks.progress(0.3)
+    clock.now += 10.0
+    hooks.progress(0.4)
+    assert stream.getvalue().splitlines() == ["Progress: 30 % (5 s so far).",
+                                              "Progress: 40 % (15 s so far, about 1 min 00 s left)."]
+
+
 def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectral_grid(chain):
     from osgeo import osr
 

@@ -129,6 +129,17 @@ def test_a_canceled_pretraining_resumes_into_the_uninterrupted_run(tmp_path, sto
     assert not os.path.exists(checkpoint)
 
 
+def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
+    """So that the time left counts this run's pace only (red team of 2026-12-04: resumed at epoch
+    8 of 30, the time left was the 22 epochs' at the pace of 30)."""
+    output = str(tmp_path / "resumed.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(5, []))
+    resumed: list = []
+    run_pretrain(output, hooks=Hooks(resumed=resumed.append).sub(0.5, 1.0), resume=checkpoint_path_for(output))
+    assert resumed == [pytest.approx(0.5 + 0.5 * 5 / 12)]
+
+
 def test_a_checkpoint_does_not_resume_another_run(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):
