@@ -53,6 +53,17 @@ def test_qgis_process_writes_nothing_in_the_users_home(listing):
     assert (ROOT / ".qgis-profile" / "profiles" / "default" / "QGIS" / "QGIS3.ini").is_file()
 
 
+def test_a_profile_folder_of_its_own_gets_the_plugin_enabled_on_its_first_run(tmp_path):
+    """Red team of 2026-12-04: MRS_QGIS_CONFIG, which the wrapper's header offers, pointing at a new
+    folder gave 'Algorithm mrs:classify not found!' (the plugin linked there, not enabled)."""
+    environment = {**os.environ, "MRS_QGIS_CONFIG": str(tmp_path / "profile")}
+    result = qgis_process("help", "mrs:classify", env=environment)
+    assert result.returncode == 0, result.stderr
+    assert "Classify (mrs:classify)" in result.stdout
+    settings = tmp_path / "profile" / "profiles" / "default" / "QGIS" / "QGIS3.ini"
+    assert "mrs=true" in settings.read_text().splitlines()
+
+
 def test_the_workflow_s_help_says_how_to_write_its_choices():
     """As the single algorithms' help says it (red team of 2026-12-04: PRESET=1 was refused)."""
     result = qgis_process("help", "mrs:workflow")
