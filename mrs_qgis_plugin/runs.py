@@ -52,8 +52,9 @@ def cpu_threads(platform: str, cores: int) -> int:
 
 
 def requested_threads() -> Optional[int]:
-    """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None."""
-    threads = whole_number(os.environ.get("OMP_NUM_THREADS", "").strip())  # libgomp reads '+2' too
+    """The thread count the user set in OMP_NUM_THREADS (as torch itself honours it), or None.
+    As libgomp reads it: '+2' is 2, and of a list ('4,2', threads per level of nesting) the first."""
+    threads = whole_number(os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip())
     return threads if threads and threads > 0 else None
 
 
@@ -72,6 +73,10 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
         choose_device(device, hooks)
     beyond = f" (OMP_NUM_THREADS asks for {requested}, more than there are cores)" if requested and requested > cores else ""
     hooks.log(f"CPU threads: {threads} of {cores} cores{beyond}.")
+    given = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if given and requested is None:  # libgomp says only 'Invalid value' on stderr (red team of 2026-12-04)
+        hooks.warning(f"OMP_NUM_THREADS is '{given}', not a number of threads (a whole number of at least 1), so it "
+                      f"is left out: {threads} threads are used. Set it to a number of threads, or unset it.")
     return threads
 
 

@@ -955,7 +955,7 @@ def test_the_precision_choices_are_those_model_core_knows(mrs):
 
 
 @pytest.mark.parametrize("value, threads", [("3", 3), ("1", 1), ("+2", 2), ("", None), ("0", None), ("-1", None), ("two", None),
-                                           ("\u00b2", None), ("\u0663", None)])
+                                           ("\u00b2", None), ("\u0663", None), ("4,2", 4), (" 1 , 2", 1)])
 def test_omp_num_threads_when_set_chooses_the_torch_threads(monkeypatch, value, threads):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert requested_threads() == threads
@@ -974,6 +974,22 @@ def test_more_threads_than_cores_are_capped_at_the_cores_and_said(monkeypatch):
         torch.set_num_threads(before)
     assert lines == [f"CPU threads: {threads} of {threads} cores (OMP_NUM_THREADS asks for 100000, more than there are "
                      "cores)."]
+
+
+@pytest.mark.parametrize("value", ["garbage", "0", "2.5"])
+def test_an_omp_num_threads_that_is_no_number_of_threads_is_said_to_be_left_out(monkeypatch, value):
+    """Red team of 2026-12-04: libgomp's 'Invalid value for environment variable' was the only sign."""
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    before, lines, warnings = torch.get_num_threads(), [], []
+    try:
+        threads = start_torch("qgis_process", None, Hooks(log=lines.append, warn=warnings.append))
+    finally:
+        torch.set_num_threads(before)
+    assert threads == available_cores()
+    assert warnings == [f"OMP_NUM_THREADS is '{value}', not a number of threads (a whole number of at least 1), so it "
+                        f"is left out: {threads} threads are used. Set it to a number of threads, or unset it."]
 
 
 def test_a_run_gives_torch_s_threads_and_random_state_back(mrs, scene, tmp_path):
