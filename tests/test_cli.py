@@ -202,6 +202,11 @@ def misnamed_inputs(chain, out) -> dict:
         "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
                             "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
                             "below its maximum x and y."),
+        "extent_overflows": ("pretrain", {**layers, "EXTENT": "1e309,1e310,0,1"},
+                             "The extent EXTENT (x inf..inf, y 0..1) is not four finite numbers in the layer's CRS"),
+        "extent_beyond_its_crs": ("pretrain", {**layers, "EXTENT": "661000,661020,5100960,5100990 [+proj=longlat]"},
+                                  "The extent EXTENT (x inf..inf, y inf..inf) is not four finite numbers in the "
+                                  "layer's CRS"),
         "extent_crs_unknown": ("pretrain", {**layers, "EXTENT": "0,1,0,1 [EPSG:999999]"},
                                "EXTENT: the CRS 'EPSG:999999' is not known; write it as EPSG:code."),
         "hsi_is_a_pipe": ("pretrain", {**layers, "INPUT_HSI": out.parent / "pipe.tif"},

@@ -442,6 +442,12 @@ def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], 
     """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches;
     `hooks` hear when it reaches beyond the scene."""
     xmin, ymin, xmax, ymax = extent
+    if not all(math.isfinite(value) for value in extent):  # was said to be empty or inverted (red team of 2026-12-04)
+        raise InputError(
+            f"The extent {parameter} ({format_bounds(extent)}) is not four finite numbers in the layer's CRS: a "
+            "number too large (1e309) or not a number, or coordinates that its own CRS cannot take into the layer's. "
+            "Write it as xmin,xmax,ymin,ymax in numbers, in the layer's CRS or in one that holds them."
+        )
     if not (xmax > xmin and ymax > ymin):
         raise InputError(
             f"The extent {parameter} ({format_bounds(extent)}) is empty or inverted: its minimum x and y must be "
