@@ -57,7 +57,8 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
             raise UsageError(f"'{item}' is not a parameter; give each one as --NAME=value (see {PROGRAM} {job.name} "
                              "--help).")
         if name not in known:
-            raise UsageError(f"{job.name} has no parameter {name}; see {PROGRAM} {job.name} --help for its parameters.")
+            raise UsageError(f"{job.name} has no parameter {name}{spec.meant_text(name, list(known))}; see {PROGRAM} "
+                             f"{job.name} --help for its parameters.")
         if not has_value:
             if not items or items[0].startswith("--"):
                 raise UsageError(f"--{name} has no value; write --{name}=value.")
@@ -265,7 +266,8 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     name, rest = arguments[0], arguments[1:]
     job = JOBS.get(name)
     if job is None:
-        written(err, f"{PROGRAM}: '{name}' is not a job; use one of: {', '.join(JOBS)} ({PROGRAM} --help).\n")
+        written(err, f"{PROGRAM}: '{name}' is not a job{spec.meant_text(name, list(JOBS))}; use one of: "
+                     f"{', '.join(JOBS)} ({PROGRAM} --help).\n")
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
         written(out, job_help(job) + "\n")
@@ -278,7 +280,8 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         finally:
             report.run_over = True  # before the sentences below: a Ctrl-C now has nothing to stop
     except UsageError as error:
-        written(err, f"{PROGRAM}: {error}\n")
+        if is_first_process():  # under torchrun every process parses the same arguments
+            written(err, f"{PROGRAM}: {error}\n")
         return EXIT_USAGE
     except MrsError as error:
         report.finish()

@@ -285,10 +285,15 @@ def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algori
     unknown = [name for name in given if name not in known]
     if not unknown:
         return None
-    close = difflib.get_close_matches(unknown[0].upper(), [name.upper() for name in known], n=1, cutoff=0.6)
-    meant = next((name for name in known if close and name.upper() == close[0]), None)
-    return (f"{unknown[0]}: {algorithm} has no parameter of that name{f' (did you mean {meant}?)' if meant else ''}; "
+    return (f"{unknown[0]}: {algorithm} has no parameter of that name{meant_text(unknown[0], known)}; "
             f"'qgis_process help {algorithm}' lists its parameters.")
+
+
+def meant_text(name: str, known: Sequence[str]) -> str:
+    """' (did you mean X?)' for the known name closest to a misspelt one, whatever its case; '' when none is close."""
+    close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)
+    meant = next((item for item in known if close and item.upper() == close[0]), None)
+    return f" (did you mean {meant}?)" if meant else ""
 
 
 def read(parameter: Parameter, value: Any) -> Any:

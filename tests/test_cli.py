@@ -544,6 +544,29 @@ def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as
     assert str(refused.value) == message.format(a=a, b=b)
 
 
+def test_under_torchrun_a_usage_error_is_said_by_the_first_process_only(monkeypatch):
+    """Every process parses the same arguments: each printed the same sentence (red team of 2026-12-04)."""
+    said = {}
+    for number in ("0", "1"):
+        monkeypatch.setenv("RANK", number)
+        err = io.StringIO()
+        assert main(["classify", "--FOO=1"], io.StringIO(), err) == 2
+        said[number] = err.getvalue()
+    assert said["0"].startswith("bin/mrs: classify has no parameter FOO;") and said["1"] == ""
+
+
+@pytest.mark.parametrize("arguments, said", [
+    (["pretrain", "--EPOCH=1"], "bin/mrs: pretrain has no parameter EPOCH (did you mean EPOCHS?);"),
+    (["classify", "--tile_size=64"], "bin/mrs: classify has no parameter tile_size (did you mean TILE_SIZE?);"),
+    (["CLASSIFY"], "bin/mrs: 'CLASSIFY' is not a job (did you mean classify?); use one of:"),
+])
+def test_a_misspelt_name_is_answered_with_the_closest_one(arguments, said):
+    """As qgis_process answers it (red team of 2026-12-04)."""
+    err = io.StringIO()
+    assert main(arguments, io.StringIO(), err) == 2
+    assert err.getvalue().startswith(said)
+
+
 def test_no_job_at_all_is_a_usage_error_on_standard_error():
     out, err = io.StringIO(), io.StringIO()
     assert main([], out, err) == 2
