@@ -50,9 +50,12 @@ PRETRAIN = Job(
                 "bands most similar to it, the method of the MRS paper) or random (random bands, as in "
                 "the original SS-MAE)."),
         _ratio("SPECTRAL_RATIO", "Spectral mask ratio",
-               "Fraction of the bands hidden in each sample, between 0.01 and 0.99.", choices.MASK_RATIO),
+               "Fraction of the bands (the hyperspectral and SAR/LiDAR bands together) hidden in each sample, "
+               "between 0.01 and 0.99; at least one is hidden and one left, and the log says how many.",
+               choices.MASK_RATIO),
         _ratio("SPATIAL_RATIO", "Spatial mask ratio",
-               "Fraction of the pixels of each sample's neighbourhood hidden, between 0.01 and 0.99.", choices.MASK_RATIO),
+               "Fraction of the pixels of each sample's neighbourhood hidden, between 0.01 and 0.99; at least "
+               "one is hidden and one left, and the log says how many.", choices.MASK_RATIO),
         Parameter("NORMALIZED_TARGETS", "Normalised reconstruction targets", BOOLEAN,
                   "Reconstruct each hidden pixel and band normalised over its own values (its shape, not its "
                   "level; MAE's norm_pix_loss), an option beyond the paper: on the benchmark scenes it gave the "
@@ -95,7 +98,8 @@ FINETUNE = Job(
         _preset("Used only without a pretrained model, which has its own size."),
         Parameter("VALIDATION_FRACTION", "Validation fraction", NUMBER,
                   "Fraction of the samples of each class held out to choose the best epoch and to report "
-                  "validation accuracy, between 0 and 0.9; with 0, the default, all samples train and the last "
+                  "validation accuracy, between 0 and 0.9 (of each class at least one sample and at most all but "
+                  "one; a class of one sample is refused); with 0, the default, all samples train and the last "
                   "epoch is kept. On the project's benchmark scenes 0 beat a fraction of 0.2 in 17 of 18 "
                   "comparisons with 5, 20 and 80 samples per class (up to 6.5 points on held-out pixels): a "
                   "small validation set picks epochs by chance, and the held-out samples are missed in "

@@ -153,7 +153,8 @@ def _resume() -> Parameter:
     return _model_file(
         "RESUME", "Resume from checkpoint",
         "Optional: a checkpoint written by an earlier, interrupted run of this algorithm with "
-        "the same inputs; training goes on from its last finished epoch.",
+        "the same inputs and settings; training goes on from where it stopped (the batch it had finished "
+        "last), as if it had not been interrupted.",
         optional=True,
     )
 

@@ -247,8 +247,8 @@ BAD_INPUTS = {
                        "two classes are needed."),
     "class_too_small_to_split": ("finetune", lambda b, o: points_finetune(b, o, b.few, VALIDATION_FRACTION=0.2),
                                  "The class '2' (value 2) has 1 sample; the validation split needs at least 2 per "
-                                 "class (1 for training, 1 for validation). Add samples of this class, or set the "
-                                 "validation fraction to 0."),
+                                 "class (1 for training, 1 for validation). Add samples of this class, or set "
+                                 "VALIDATION_FRACTION to 0."),
     "all_nodata": ("pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.nodata),
                    "No pixel has valid values in every layer, as there is no valid value (nodata, NaN or "
                    "infinite at every pixel) in any band of 'nodata'."),

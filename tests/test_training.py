@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -192,6 +193,32 @@ def run_finetune(path, train, val, **options):
                             settings=settings(**options.pop("settings", {})),
                             description=options.pop("description", DESCRIPTION),
                             checkpoint_path=checkpoint_path_for(path), **options), path)
+
+
+def test_a_fine_tuning_that_learnt_nothing_is_warned_of_and_a_sound_one_is_not(tmp_path):
+    """Red team of 2026-12-04: a learning rate of 1 kept losses far above a blind guess's (clipping
+    kept them finite) and wrote its classifier without a word."""
+    said = {}
+    for name, rate in (("high", 1.0), ("sound", 2e-3)):
+        warnings: list = []
+        run_finetune(str(tmp_path / f"{name}.safetensors"), toy_classes(60), (None, None),
+                     settings={"lr": rate, "epochs": 2}, hooks=Hooks(warn=warnings.append),
+                     names=Names(learning_rate="LEARNING_RATE"))
+        said[name] = warnings
+    assert said["sound"] == []
+    [warning] = said["high"]
+    assert re.fullmatch(r"The kept epoch's training loss \([0-9.]+\) is above a blind guess's among 3 classes "
+                        r"\(1\.1\): the classifier has learnt next to nothing\. Lower LEARNING_RATE, or train for "
+                        r"more epochs, and train again\.", warning)
+
+
+def test_a_pretraining_says_how_many_bands_and_pixels_each_sample_hides(tmp_path):
+    """Red team of 2026-12-04: ratios of 0.01 and 0.17 both hid 1 of 5 bands, without a word."""
+    lines: list = []
+    run_pretrain(str(tmp_path / "p.safetensors"), hooks=Hooks(log=lines.append), epochs=1,
+                 masking=MaskingSettings(spectral_ratio=0.01, spatial_ratio=0.99))
+    assert "Each sample hides 1 of its 7 bands (the hyperspectral and auxiliary ones together) and 24 of its 25 " \
+           "pixels." in lines
 
 
 def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(tmp_path):

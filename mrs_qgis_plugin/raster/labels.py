@@ -216,7 +216,7 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
             raise InputError(
                 f"The class '{info.name}' (value {info.value}) has {count} sample{'s' if count != 1 else ''}; the "
                 "validation split needs at least 2 per class (1 for training, 1 for validation). "
-                "Add samples of this class, or set the validation fraction to 0."
+                "Add samples of this class, or set VALIDATION_FRACTION to 0."
             )
         n_validation = min(max(round(count * val_fraction), 1), count - 1)
         validation.append(rng.choice(members, n_validation, replace=False))
