@@ -8,9 +8,9 @@ computing the class token alone (the spatial branch computes every token when th
 classifier reads the mean of its pixel tokens, `ModelConfig.readout`).
 """
 
-from typing import Optional, Tuple
-
 import copy
+import os
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -37,6 +37,40 @@ def default_batch_size(model: SSMAEClassifier, device: torch.device = torch.devi
     tokens = (model.n_hsi + model.n_aux + 1) + (model.config.patch ** 2 + 1)
     width = model.encoder.spatial.stack.blocks[0].mlp.fc1.out_features
     return int(min(MOST_PIXELS[kind], max(16, ACTIVATION_BUDGET[kind] // (tokens * width))))
+
+
+MEMORY_SHARE = 0.25
+"""The share of the memory available when a run starts that a CPU batch's activations may take."""
+
+
+def available_memory() -> Optional[int]:
+    """Bytes of memory available now (Linux's MemAvailable, else the free pages), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_batch_limit(model: SSMAEClassifier, dtype: torch.dtype) -> Optional[int]:
+    """The most pixels per CPU batch whose widest activations (twice, for those alive beside them) fit
+    `MEMORY_SHARE` of the memory available; None where that is unknown. A CPU's allocator seldom
+    refuses a batch too large (Linux overcommits, and the kernel kills the process instead), so the
+    batch halving on 'out of memory' did not save a batch of 2 million pixels from taking 23 GB of
+    24 (red team of 2026-12-04)."""
+    available = available_memory()
+    if available is None:
+        return None
+    tokens = (model.n_hsi + model.n_aux + 1) + (model.config.patch ** 2 + 1)
+    width = model.encoder.spatial.stack.blocks[0].mlp.fc1.out_features
+    per_pixel = 2 * tokens * width * torch.finfo(dtype).bits // 8
+    return max(1, int(MEMORY_SHARE * available) // per_pixel)
 
 
 def _padded(indices: torch.Tensor, size: int) -> torch.Tensor:
@@ -68,8 +102,13 @@ class TilePredictor:
         # A bfloat16 copy of the weights: no casts per product, activations stay bf16.
         self.model = copy.deepcopy(model).to(self.device, self.dtype).eval()
         self.normalizer = normalizer
-        self.batch_size = batch_size or default_batch_size(model, self.device)
         self.hooks = hooks or Hooks()
+        self.batch_size = batch_size or default_batch_size(model, self.device)
+        limit = memory_batch_limit(model, self.dtype) if self.device.type == "cpu" else None
+        if limit is not None and self.batch_size > limit:
+            self.hooks.log(f"A batch of {self.batch_size:,} pixels would take more than {MEMORY_SHARE:.0%} of the "
+                           f"memory available now; batches of {limit:,} pixels are used (the map is the same).")
+            self.batch_size = limit
         self.patch = model.config.patch
         self.halo = self.patch // 2
         self.source = source

@@ -191,8 +191,9 @@ def _prediction() -> Tuple[Parameter, ...]:
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
                   "Pixels classified per model call. Default (empty): chosen from the model's size and band count, "
                   "on a CPU to keep the work in the processor's caches, on a GPU to give it enough work (up to "
-                  "8192 pixels). When a GPU runs out of memory, or the CPU's memory cannot hold a batch, the batch is "
-                  "halved automatically.",
+                  "8192 pixels). On a CPU a batch is held to a quarter of the memory available when the run starts "
+                  "(the log says so); when a GPU runs out of memory, or the CPU's memory cannot hold a batch, the "
+                  "batch is halved automatically. The map does not depend on the batch size.",
                   minimum=1, advanced=True, optional=True),
         _device(),
         _precision(),

@@ -271,6 +271,31 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so(error):
                          "Out of memory on cpu with batch size 100; continuing with batch size 50."]
 
 
+def test_a_cpu_batch_is_held_to_a_share_of_the_memory_available_with_the_same_map(monkeypatch):
+    """Red team of 2026-12-04: a batch of 2 million pixels took 23 GB of a 24 GB machine; Linux's
+    allocator does not refuse it, so halving on 'out of memory' never came."""
+    from model_core import inference
+
+    torch.manual_seed(0)
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    normalizer = Normalizer(center=np.zeros(6), scale=np.ones(6))
+    tile = np.random.default_rng(0).normal(size=(6, 20, 20)).astype(np.float32)
+    valid = np.ones((20, 20), dtype=bool)
+    expected = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=256)(tile, valid)
+    tokens, width = (5 + 1 + 1) + (TINY.patch ** 2 + 1), model.encoder.spatial.stack.blocks[0].mlp.fc1.out_features
+    monkeypatch.setattr(inference, "available_memory", lambda: 4 * 37 * 2 * tokens * width * 4)
+    lines = []
+    predictor = TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=1_000_000,
+                              hooks=Hooks(log=lines.append))
+    assert predictor.batch_size == 37
+    assert lines == ["A batch of 1,000,000 pixels would take more than 25% of the memory available now; batches of "
+                     "37 pixels are used (the map is the same)."]
+    index, confidence = predictor(tile, valid)
+    assert np.array_equal(index, expected[0]) and np.allclose(confidence, expected[1], atol=1e-5, equal_nan=True)
+    monkeypatch.setattr(inference, "available_memory", lambda: None)
+    assert TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=1_000_000).batch_size == 1_000_000
+
+
 def test_a_tiles_last_smaller_batch_is_padded_to_a_power_of_two_without_changing_its_pixels():
     """Every batch size is a new shape for oneDNN, which builds and keeps kernels for it: tiles
     whose valid pixels leave last batches of every size made memory grow with each."""

@@ -700,6 +700,14 @@ def _labels(counts):
     return LabelledPixels(positions // WIDTH, positions % WIDTH, values, classes)
 
 
+def test_the_split_counts_the_pixels_of_many_classes_together_after_the_first_thirty():
+    """Red team of 2026-12-04: an ID field taken for the classes logged 1,000 lines of class counts."""
+    lines, hooks = _logger()
+    stratified_split(_labels({value: 2 for value in range(1, 41)}), 0.0, seed=0, hooks=hooks)
+    assert lines[29] == "Class 'class 30' (30): 2 training pixels."
+    assert lines[30:] == ["... and 10 classes more: 80 training and 0 validation pixels in all 40 classes."]
+
+
 def test_stratified_split_keeps_at_least_one_per_class_on_each_side():
     labels = _labels({1: 40, 2: 3, 3: 2, 4: 11})
     lines, hooks = _logger()

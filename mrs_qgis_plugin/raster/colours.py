@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
+
 # A qualitative palette whose consecutive colours differ in hue and lightness.
 PALETTE = (
     "#2e9e44", "#d8412f", "#3465c9", "#e8b321", "#8b45b8", "#2bb0b5",
@@ -104,10 +106,24 @@ def class_colours(names: Sequence[str], given: Sequence[Optional[str]]) -> List[
             step = repeats[named] = repeats.get(named, -1) + 1
             chosen[index] = shade(named, step) if step else named
     candidates = default_colors(len(names) + len(PALETTE))
+    points = np.array([_rgb(colour) for colour in candidates], np.float64)
+    nearest = np.full(len(candidates), 1e9)  # each candidate's distance to the nearest colour taken
+    for colour in filter(None, chosen):
+        nearest = np.minimum(nearest, _distances(points, _rgb(colour)))
     for index in range(len(names)):
-        if chosen[index] is None:
-            taken = [colour for colour in chosen if colour]
-            best = max(candidates, key=lambda c: min((distance(c, t) for t in taken), default=1e9))
-            chosen[index] = best
-            candidates.remove(best)
+        if chosen[index] is None:  # the candidate farthest from every colour taken; one update per class
+            best = int(np.argmax(nearest))
+            chosen[index] = candidates[best]
+            nearest = np.minimum(nearest, _distances(points, points[best]))
+            nearest[best] = -np.inf
     return [colour for colour in chosen if colour]
+
+
+def _distances(points: np.ndarray, colour: Sequence[float]) -> np.ndarray:
+    """`distance` from each of the colours `points` (n, 3: red, green, blue) to one colour; one
+    class at a time over all candidates, the choice of 800 classes' colours took 76 s (red team of
+    2026-12-04), now well under a second."""
+    red, green, blue = colour
+    mean_red = (points[:, 0] + red) / 2
+    return np.sqrt((2 + mean_red / 256) * (points[:, 0] - red) ** 2 + 4 * (points[:, 1] - green) ** 2
+                   + (2 + (255 - mean_red) / 256) * (points[:, 2] - blue) ** 2)

@@ -205,12 +205,12 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
     if not 0.0 <= val_fraction < 1.0:
         raise InputError(f"The validation fraction {val_fraction} is not in [0, 1). Choose a fraction such as 0.2, or 0 for none.")
     rng = np.random.default_rng(seed)
-    validation = []
+    validation, lines = [], []
     for info in labels.classes:
         members = np.flatnonzero(labels.values == info.value)
         count = len(members)
         if val_fraction == 0:
-            hooks.log(f"Class '{info.name}' ({info.value}): {plural(count, 'training pixel')}.")
+            lines.append(f"Class '{info.name}' ({info.value}): {plural(count, 'training pixel')}.")
             continue
         if count < 2:
             raise InputError(
@@ -220,8 +220,18 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
             )
         n_validation = min(max(round(count * val_fraction), 1), count - 1)
         validation.append(rng.choice(members, n_validation, replace=False))
-        hooks.log(f"Class '{info.name}' ({info.value}): {count - n_validation} training, {n_validation} validation pixels.")
+        lines.append(f"Class '{info.name}' ({info.value}): {count - n_validation} training, {n_validation} validation "
+                     "pixels.")
     chosen = np.zeros(len(labels.values), bool)
     if validation:
         chosen[np.concatenate(validation)] = True
+    for line in lines[:CLASS_LINES]:
+        hooks.log(line)
+    if len(lines) > CLASS_LINES:  # an ID field taken for the classes logged a line per feature (red team of 2026-12-04)
+        hooks.log(f"... and {plural(len(lines) - CLASS_LINES, 'class', 'classes')} more: {int((~chosen).sum()):,} "
+                  f"training and {int(chosen.sum()):,} validation pixels in all {len(lines):,} classes.")
     return labels.take(np.flatnonzero(~chosen)), labels.take(np.flatnonzero(chosen))
+
+
+CLASS_LINES = 30
+"""Classes whose pixels the log counts one by one; the others are counted together."""
