@@ -325,8 +325,8 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     largest = max(len(group) for group in groups)
-    found = (f"{len(groups)} groups of bands with similarity >= {threshold} (from {len(sample)} pixels); "
-             f"the largest has {largest} bands.")
+    found = (f"{plural(len(groups), 'group')} of bands with similarity >= {threshold} (from {len(sample)} pixels); "
+             f"the largest has {plural(largest, 'band')}.")
     leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
             f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
             "the information leak MRS masking avoids.")

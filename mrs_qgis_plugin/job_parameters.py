@@ -215,16 +215,18 @@ ACCURACY = Job(
 
 REDUNDANCY = Job(
     "redundancy", "Spectral band redundancy", "analysis",
-    "Measures how similar the bands of a scene are to each other (cosine similarity over a "
-    "random sample of pixels) and groups the bands that are nearly copies of each other.\n"
+    "Measures how similar the bands of a scene are to each other (the cosine similarity of the bands "
+    "as the model sees them, each centred on its median and scaled by its 2-98 % range, over a random "
+    "sample of pixels) and groups the bands that are nearly copies of each other.\n"
     "Many such groups mean that random spectral masking leaks: a hidden band can be copied from "
     "its neighbours. This is what Mining Redundant Spectra (MRS) masking avoids.",
     (
         _hsi(),
         _aux(optional=True),
         Parameter("THRESHOLD", "Similarity threshold", NUMBER,
-                  "Bands whose cosine similarity is at least this value are put in the same group, between 0.01 "
-                  "and 1.",
+                  "Bands whose similarity is at least this value are put in the same group, and so are bands "
+                  "linked through such pairs: a band stands alone only when no other band is this similar to it. "
+                  "Between 0.01 and 1.",
                   default=0.95, minimum=0.01, maximum=1.0),
         _ratio("MASK_RATIO", "Spectral mask ratio to assess",
                "A fraction of the bands, between 0.01 and 0.99, as pretraining would hide at random: the log "
@@ -236,7 +238,8 @@ REDUNDANCY = Job(
         _file_out("OUTPUT_PNG", "Similarity heat map", "PNG files (*.png)",
                   "The band-by-band similarity matrix as a heat map image."),
         _file_out("OUTPUT_CSV", "Similarity matrix (CSV)", "CSV files (*.csv)",
-                  "The band-by-band similarity matrix as CSV, with band names as row and column headers."),
+                  "The band-by-band similarity matrix as CSV, with the bands' labels as row and column headers "
+                  "(their wavelengths where known, else their names)."),
         _file_out("OUTPUT_HTML", "Redundancy report", "HTML files (*.html)",
                   "Optional: the heat map, the groups of similar bands and the leak of random masking on one web "
                   "page, which QGIS shows in its Results Viewer after the run.", optional=True, created=True),

@@ -172,7 +172,7 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
      ("pretrain", {"SEED": str(2 ** 31)}, 1, "SEED is 2147483648; it must be a whole number from 0 to 2147483647."),
      ("pretrain", {"INPUT_AUX": []}, 1,
       "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
-     ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH; see bin/mrs pretrain --help for its "
+     ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH (did you mean EPOCHS?); see bin/mrs pretrain --help for its "
                                      "parameters."),
      ("finetune", {}, 1, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
      ("pretrain", {"INPUT_HSI": "missing.tif"}, 1,

@@ -27,6 +27,18 @@ def test_groups_gather_near_identical_bands():
     assert redundant_groups(band_similarity(grouped_pixels()), 1.01) == [[i] for i in range(9)]
 
 
+def test_every_pair_at_the_threshold_shares_a_group_whatever_the_band_order():
+    """Red team of 2026-12-04: groups taken by their first band's similarity left band 9 alone,
+    0.99-similar to band 8, and split pairs above the threshold by band order."""
+    similarity = np.eye(5)
+    for first, second in ((0, 1), (1, 3), (2, 4)):
+        similarity[first, second] = similarity[second, first] = 0.97
+    assert redundant_groups(similarity, 0.95) == [[0, 1, 3], [2, 4]]
+    order = [3, 1, 0, 4, 2]
+    shuffled = redundant_groups(similarity[np.ix_(order, order)], 0.95)
+    assert sorted(sorted(order[band] for band in group) for group in shuffled) == [[0, 1, 3], [2, 4]]
+
+
 def test_group_mask_ratio_is_the_share_of_a_random_band_s_group():
     similarity = band_similarity(grouped_pixels())
     # Groups of 3, 2 and 4 of 9 bands: a random band lies in a group of 3, 2 or 4 with
@@ -46,3 +58,11 @@ def test_leakage_matches_a_count_over_every_random_mask():
             masked += 1
             leaked += any(o not in chosen for o in others if o != band)
     assert leakage(similarity, k / n, 0.99) == pytest.approx(leaked / masked)
+
+
+def test_band_labels_that_two_bands_share_name_each_band():
+    from mrs.mrs_qgis_plugin.reports import band_labels
+
+    assert band_labels(["a", "b", "c", "dsm"], [595.0, 595.0, 600.0], 3) == [
+        "595.0 nm (band 1)", "595.0 nm (band 2)", "600.0 nm", "dsm"]
+

@@ -139,6 +139,30 @@ def test_an_informative_field_named_like_the_class_field_gets_a_prefix():
                      "confidence": "mrs_confidence"}
 
 
+@pytest.mark.parametrize("field_name", ["mrs_rank", "rank"])
+def test_earlier_suggestions_filled_in_are_kept_whatever_the_class_field_is_named(tmp_path, field_name):
+    """Red team of 2026-12-04: a class field named 'mrs_rank' was taken for the renamed 'rank' of
+    suggestions whose class field had been deleted, and the filled-in points were written over."""
+    classes = [ClassInfo(1, "one", "#112233")]
+    one = np.array([0, 1], np.int64)
+    output = str(tmp_path / "next.gpkg")
+    write_points(output, "OUTPUT", Candidates(one, one, one * 0, np.array([0.25, 0.5], np.float32), np.zeros(2)),
+                 classes, ClassField(field_name, False), (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0),
+                 gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection())
+    dataset = ogr.Open(output, 1)
+    layer = dataset.GetLayer(0)
+    feature = layer.GetNextFeature()
+    feature.SetField(field_name, 1)
+    layer.SetFeature(feature)
+    dataset = layer = feature = None
+    with pytest.raises(InputError, match="holds earlier suggestions, 1 of them with their class filled in"):
+        check_points_output(output, "OUTPUT")
+    dataset = gdal.OpenEx(output, gdal.OF_VECTOR | gdal.OF_UPDATE)  # without its class field, no work is lost
+    dataset.ExecuteSQL(f"ALTER TABLE suggestions DROP COLUMN {field_name}")
+    dataset = None
+    check_points_output(output, "OUTPUT")
+
+
 @pytest.mark.parametrize("field_name", ["geom", "FID", "class_id"])
 def test_the_points_are_written_whatever_the_class_field_is_named_and_whatever_the_class_values(tmp_path, field_name):
     """Red team of 2026-12-04: a class field named 'geom' clashed with the GeoPackage's geometry column

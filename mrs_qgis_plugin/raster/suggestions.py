@@ -248,8 +248,11 @@ def _filled_in(layer: Optional[ogr.Layer]) -> int:
     definition = layer.GetLayerDefn()
     fields = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
     first = fields[0] if fields else None
-    if first is None or (first in INFO_FIELDS and f"mrs_{first}" not in fields) or first.removeprefix("mrs_") in (
-            set(INFO_FIELDS) - {first}):
+    if first is None:
+        return 0
+    plain = first.removeprefix("mrs_")  # an informative field renamed beside a class field of its name ...
+    renamed = plain != first and plain in INFO_FIELDS and plain not in fields  # ... that is gone; not one named so
+    if (first in INFO_FIELDS and f"mrs_{first}" not in fields) or renamed:
         return 0
     with exceptions_off(), gdal_quiet():
         return sum(1 for feature in layer if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip())
