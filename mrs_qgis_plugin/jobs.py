@@ -109,6 +109,9 @@ class LabelSource:
 
 
 TRAINED_ON_TAG = "MRS_TRAINED_ON"
+NUMBERED_FROM_NAMES_TAG = "MRS_CLASSES_NUMBERED_FROM_NAMES"
+"""A class map's tag, 'yes' when its classifier numbered its classes from their names (a text class
+field), so that its values stand for nothing a reference's values could."""
 """The class map's metadata item that names the labels its classifier was trained on
 (`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
 
@@ -222,6 +225,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
     claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {})
     model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
+    _check_resume(resume)
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -282,6 +286,13 @@ def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
     return [{"value": info.value, "name": info.name, "color": info.color} for info in classes]
 
 
+def _check_resume(resume: Optional[str]) -> None:
+    """Refuses a RESUME that is no checkpoint (a finished model) before the scene is read: the
+    training found it after the scene's statistics (red team of 2026-12-04)."""
+    if resume:
+        model_file.read_metadata(resume, [model_file.CHECKPOINT], FRONT_END.resume, FRONT_END)
+
+
 def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]]) -> None:
     """`claim_outputs` for the checkpoint a training run keeps beside OUTPUT: it must not be an
     input either (red team of 2026-12-04: it replaced PRETRAINED), except RESUME, which a resumed
@@ -306,6 +317,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
     claim_checkpoint(output, inputs, {"PRETRAINED": pretrained})
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
+    _check_resume(resume)
     settings.validate()
     with _held(output):
         return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,
@@ -394,6 +406,8 @@ def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
     tags = {TRAINED_ON_TAG: trained_on} if isinstance(trained_on, str) and trained_on else {}
     if isinstance(pixels, dict):
         tags[training_pixels.TAG] = json.dumps(pixels)
+    if _class_field(metadata).text:
+        tags[NUMBERED_FROM_NAMES_TAG] = "yes"
     return tags
 
 

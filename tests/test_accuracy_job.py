@@ -54,6 +54,32 @@ def test_a_map_whose_classes_are_named_in_an_attribute_table_is_matched_by_name(
     assert [item["name"] for item in report["classes"]] == ["Water", "Forest", "Wetland"]
 
 
+def test_a_map_numbered_from_class_names_matched_by_value_to_a_reference_of_values_is_warned_of(tmp_path):
+    """Red team of 2026-12-04: a classifier trained on a text class field numbers its classes by
+    their names (1 'Bare soil' ...); against a reference coded by class_id the map scored 4 % for
+    a map 90 % right, without a word."""
+    assert jobs._training_tags({"class_field": {"name": "class_name", "text": True}}) == {
+        jobs.NUMBERED_FROM_NAMES_TAG: "yes"}
+    assert jobs._training_tags({"class_field": {"name": "class_id", "text": False}}) == {}
+    mapped = np.array([[[1, 2, 2, 1]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Bare soil", 2: "Water"},
+                              attribute_table=False)
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.SetMetadataItem(jobs.NUMBERED_FROM_NAMES_TAG, "yes")
+    dataset = None
+    values_only = write_raster(tmp_path / "values.tif", mapped)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("values", raster_path=values_only))
+    assert report["warnings"] == [
+        "The classes of the map 'map' were numbered from their names when its classifier was trained (1 'Bare "
+        "soil', 2 'Water'), but those of the reference 'values' have values only: they were matched by value, "
+        "which says nothing of the map unless the reference was numbered from the same names. Give the reference "
+        "its class names (a name field, or the raster's category names or .qml style), so that they are matched "
+        "by name."]
+    named = _name_classes(write_raster(tmp_path / "named.tif", mapped), {1: "Bare soil", 2: "Water"},
+                          attribute_table=True)
+    assert _assess(tmp_path, class_map, jobs.LabelSource("named", raster_path=named))["warnings"] == []
+
+
 def test_reference_samples_sharing_a_pixel_are_counted_in_the_reports(tmp_path):
     """Three points of class 1 on one pixel count once, a pixel holding points of classes 1 and 2 is
     left out: the report said 'on 2 reference pixels', left out none and warned of nothing, so 4

@@ -424,6 +424,18 @@ def test_a_bad_input_stops_with_a_sentence_that_names_it_and_leaves_nothing_behi
     assert {path: Path(path).read_bytes() for path in bad.folder.rglob("*") if path.is_file()} == inputs
 
 
+@pytest.mark.parametrize("algorithm", ["pretrain", "finetune"])
+def test_a_finished_model_given_as_resume_is_refused_before_the_scene_is_read(bad, tmp_path, algorithm):
+    """Red team of 2026-12-04: it was refused after the scene's statistics."""
+    parameters = (pretrain(bad, tmp_path, RESUME=bad.pretrained) if algorithm == "pretrain"
+                  else finetune(bad, tmp_path, LABELS=str(bad.scene.train), RESUME=bad.classifier))
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException) as refused:
+        run(f"mrs:{algorithm}", parameters, feedback)
+    assert str(refused.value).splitlines()[-1].startswith("RESUME: ")
+    assert not any("statistics" in line for line in feedback.infos)
+
+
 def test_a_raster_from_another_data_provider_is_refused_with_what_to_do(bad, tmp_path):
     grid = read_raster(bad.scene.hsi)
     parameters = QgsRasterDataProvider.VirtualRasterParameters()

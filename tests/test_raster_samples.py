@@ -416,6 +416,17 @@ def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_th
     assert "1 sample pixels of 'points' are nodata in at least one of 'hsi', 'lidar'; they are left out." in lines
 
 
+def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_path, scene):
+    """Red team of 2026-12-04: the sentence said 'recode the raster' of a map's confidence."""
+    confidence = write_raster(tmp_path / "confidence.tif", np.full((HEIGHT, WIDTH), 0.75, np.float32))
+    with pytest.raises(InputError) as refused:
+        labels_from_raster(scene, confidence, "confidence")
+    assert str(refused.value) == (
+        "The label layer 'confidence' holds values that are negative or not whole numbers, as a confidence, "
+        "reflectance or height raster does: a label raster holds class values, whole numbers from 1 (0 or nodata = "
+        "unlabelled). Choose a label raster or a map made by Classify, or recode this one.")
+
+
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[2, 3] = labels_array[2, 4] = 1

@@ -260,7 +260,7 @@ def test_the_points_are_the_least_confident_pixels_spread_apart_with_the_fields_
     done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=5)
     points, confidence = done.points, trained.confidence.values
     assert done.results["COUNT"] == 6 and len(points.records) == 6 and points.epsg == "32632"
-    assert points.fields == {"class_id": "Integer64", "rank": "Integer", "predicted": "String",
+    assert points.fields == {"class_id": "Integer", "rank": "Integer", "predicted": "String",
                              "predicted_value": "Integer64", "confidence": "Real"}
     classes = {c["value"]: c["name"] for c in model_file.read_metadata(trained.model, [model_file.CLASSIFIER])["classes"]}
     at = confidence[points.rows, points.cols]
@@ -360,7 +360,7 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
     dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN class_id")
     dataset = None
     run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "POINTS": 5, "OUTPUT": path})
-    assert len(read_points(path).records) == 5 and read_points(path).fields["class_id"] == "Integer64"
+    assert len(read_points(path).records) == 5 and read_points(path).fields["class_id"] == "Integer"
 
 
 def test_a_classifier_trained_on_class_names_gets_a_text_class_field(trained, tmp_path):

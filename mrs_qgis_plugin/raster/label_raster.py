@@ -156,8 +156,10 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
-                f"The label layer '{layer_name}' holds values that are negative or not whole numbers. "
-                "Class values must be whole numbers from 1 (0 or nodata = unlabelled); recode the raster."
+                f"The label layer '{layer_name}' holds values that are negative or not whole numbers, as a "
+                "confidence, reflectance or height raster does: a label raster holds class values, whole numbers "
+                "from 1 (0 or nodata = unlabelled). Choose a label raster or a map made by Classify, or recode this "
+                "one."
             )
         if len(found) and float(found.max()) > MAX_CLASS_VALUE:  # numpy 2 casts the limit to float16 otherwise
             raise InputError(too_large_message(f"The label layer '{layer_name}'", found.max()))

@@ -36,6 +36,7 @@ from .gdal_io import exceptions_off, gdal_call, gdal_quiet
 from .grid import Window, pixel_centres, srs_from_wkt
 
 LAYER_NAME = "suggestions"
+INT32_MAX = 2 ** 31 - 1
 # The fields of a suggestion besides the class field to fill in: name -> OGR type.
 # Class values go up to 2^32 - 1 (UInt32 class rasters), beyond a 32-bit integer field.
 INFO_FIELDS = {"rank": ogr.OFTInteger, "predicted": ogr.OFTString, "predicted_value": ogr.OFTInteger64,
@@ -171,8 +172,13 @@ class ClassField:
     name: str
     text: bool  # the classes were given by name (a text field), not by value
 
-    def definition(self) -> ogr.FieldDefn:
-        return ogr.FieldDefn(self.name, ogr.OFTString if self.text else ogr.OFTInteger64)
+    def definition(self, largest: int) -> ogr.FieldDefn:
+        """The field for classes up to `largest`: 32-bit whole numbers where they hold them, as sample
+        layers' class fields mostly are (QGIS's Merge Vector Layers turned a 32-bit and a 64-bit
+        class_id into text, red team of 2026-12-04), else 64-bit."""
+        if self.text:
+            return ogr.FieldDefn(self.name, ogr.OFTString)
+        return ogr.FieldDefn(self.name, ogr.OFTInteger if largest <= INT32_MAX else ogr.OFTInteger64)
 
 
 def info_field_names(class_field: ClassField) -> dict:
@@ -272,7 +278,7 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
             fields = [class_field.name, *names.values()]
             options = [f"GEOMETRY_NAME={_column_name('geom', fields)}", f"FID={_column_name('fid', fields)}"]
             layer = _ogr(*where, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint, options=options)
-            _ogr(*where, layer.CreateField, class_field.definition())
+            _ogr(*where, layer.CreateField, class_field.definition(max(info.value for info in classes)))
             for name, kind in INFO_FIELDS.items():
                 _ogr(*where, layer.CreateField, ogr.FieldDefn(names[name], kind))
             dataset.StartTransaction()
