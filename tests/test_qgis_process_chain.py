@@ -131,9 +131,13 @@ def test_redundancy_on_the_command_line(scene, tmp_path):
     output = run_json("mrs:redundancy", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar, copy], SAMPLE_SIZE=500,
                       MASK_RATIO=0.5, OUTPUT_PNG=tmp_path / "similarity.png", OUTPUT_CSV=tmp_path / "similarity.csv")
     results = output["results"]
-    # The LiDAR raster and a copy of it: its two bands twice, each identical to its copy.
+    # The LiDAR raster and a copy of it: its two bands twice, each identical to its copy, each
+    # header naming its own band.
     header = next(csv.reader((tmp_path / "similarity.csv").read_text().splitlines()))
-    assert len(header) == 1 + 20 + 4 and header[21:] == header[23:] + header[21:23]
+    assert len(header) == 1 + 20 + 4 and len(set(header)) == len(header)
+    names = [label.rsplit(" (band ", 1)[0] for label in header[21:]]
+    assert names == names[2:] + names[:2] and header[21:] == [f"{name} (band {number})"
+                                                              for number, name in zip(range(21, 25), names)]
     groups = results["GROUPS"].split("; ")
     assert len(groups) == results["GROUP_COUNT"]
     assert "21,23" in groups, groups
