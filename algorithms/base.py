@@ -57,7 +57,7 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
 from .layers import (differs_from_file, features_crs, hyperspectral_problem, qgis_operation, raster_input_of,
-                     refused_layer_message, vector_layer_name, written_as_shown)
+                     refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -384,8 +384,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         from ..mrs_qgis_plugin.runs import VectorInput
 
         source = self.parameterAsSource(parameters, name, context)
-        if source is None:
-            raise InputError(f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon layer.")
+        if source is None:  # a raster layer object given to processing.run, say
+            raise InputError(unreadable_layer(name, parameters.get(name), "vector", context)
+                             or f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon layer.")
         # A layer's "selected features only" or feature limit comes as a source definition, for
         # which QGIS gives no layer; the source, and the file QGIS writes of it, honour both.
         layer = self.parameterAsVectorLayer(parameters, name, context)

@@ -30,9 +30,12 @@ from ..mrs_qgis_plugin import parameters as spec
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
 
-def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext) -> Optional[str]:
-    """Why a layer value cannot be loaded (missing file, unreadable file), or None when it can."""
-    if isinstance(value, QgsMapLayer) or not isinstance(value, str):
+def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext) -> Optional[str]:
+    """Why a layer value cannot be loaded (missing file, unreadable file, a layer of the other kind),
+    or None when it can."""
+    if isinstance(value, QgsMapLayer):  # processing.run given a layer object ('<QgsVectorLayer: ...>' was said)
+        return _other_kind(name, value.name(), value, kind)
+    if not isinstance(value, str):
         return None
     path = value.split("|")[0]
     if kind == "raster":
@@ -43,14 +46,18 @@ def _unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCo
             return problem
     layer = QgsProcessingUtils.mapLayerFromString(value, context)
     if layer is not None:
-        loaded = ("raster" if isinstance(layer, QgsRasterLayer) else
-                  "vector" if isinstance(layer, QgsVectorLayer) else kind)
-        return None if loaded == kind else (f"{name}: '{value}' is a {loaded} layer, not a {kind} layer. "
-                                            f"Choose a {kind} layer or file.")
+        return _other_kind(name, value, layer, kind)
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
+
+
+def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str) -> Optional[str]:
+    """Why a layer of the other kind (a vector layer for a raster parameter) is refused, or None."""
+    loaded = "raster" if isinstance(layer, QgsRasterLayer) else "vector" if isinstance(layer, QgsVectorLayer) else kind
+    return None if loaded == kind else (f"{name}: '{shown}' is a {loaded} layer, not a {kind} layer. "
+                                        f"Choose a {kind} layer or file.")
 
 
 def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsProcessingContext) -> str:
@@ -59,7 +66,7 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
     kind = LAYER_KINDS.get(parameter.kind)
     if kind:
         values = value if isinstance(value, (list, tuple)) else [value]
-        problems = (_unreadable_layer(parameter.name, item, kind, context) for item in values)
+        problems = (unreadable_layer(parameter.name, item, kind, context) for item in values)
         problem = next((text for text in problems if text), None)
         if problem:
             return problem

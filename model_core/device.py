@@ -7,7 +7,7 @@ import torch
 from . import choices
 from .digits import whole_number
 from .errors import DeviceError
-from .names import Names
+from .names import Names, plural
 
 PRECISIONS = choices.PRECISIONS
 
@@ -40,7 +40,7 @@ def describe_device(device: torch.device) -> str:
         properties = torch.cuda.get_device_properties(device)
         return (f"{device} ({properties.name}, "
                 f"{properties.total_memory / 2 ** 30:.1f} GiB)")
-    return f"cpu ({torch.get_num_threads()} threads)"
+    return f"cpu ({plural(torch.get_num_threads(), 'thread')})"
 
 
 def cpu_supports_bf16() -> bool:

@@ -207,16 +207,24 @@ def _not_safetensors(path: str) -> Optional[str]:
         return "is a Git LFS pointer, not the model file itself (fetch it with 'git lfs pull')"
     if len(start) >= _HEADER_START and _HEADER_START + struct.unpack("<Q", start[:_HEADER_START])[0] <= size:
         return None
-    return "is a text file, not a model file" if all(byte >= 32 or byte in b"\t\n\r" for byte in start) else None
+    if all(byte >= 32 or byte in b"\t\n\r" for byte in start):
+        return "is a text file, not a model file"
+    if len(start) < _HEADER_START:
+        return f"is too short to be a model file ({size} bytes)"
+    if start[_HEADER_START:_HEADER_START + 1] == b"{":  # a header of its own, longer than the file
+        return "is truncated: shorter than its header says (a copy or download that stopped early)"
+    return "is no model file: it does not begin with a safetensors header (a raster or archive renamed?)"
 
 
 def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     check_decodable(path, what, ModelFileError)
-    problem = not_a_readable_file(path) or _not_safetensors(path)
+    problem = not_a_readable_file(path)
+    if not problem:
+        _refuse_pickle(path, what, names)  # said as such, before it is said to be no model file
+        problem = _not_safetensors(path)
     if problem:
         raise ModelFileError(f"{_describe(path, what)} {problem}. Choose a model file (.safetensors) made by this plugin.")
     try:
-        _refuse_pickle(path, what, names)
         handle = safe_open(path, framework="pt", device="cpu")
         text = (handle.metadata() or {}).get(METADATA_KEY)
         document = json.loads(text) if text is not None else None

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
 from ..model_core.hooks import Hooks
+from ..model_core.names import plural
 from .raster import split_source
 
 Values = Mapping[str, Any]
@@ -72,11 +73,12 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
     if device is not None:
         choose_device(device, hooks)
     beyond = f" (OMP_NUM_THREADS asks for {requested}, more than there are cores)" if requested and requested > cores else ""
-    hooks.log(f"CPU threads: {threads} of {cores} cores{beyond}.")
+    hooks.log(f"CPU threads: {threads} of {plural(cores, 'core')}{beyond}.")
     given = os.environ.get("OMP_NUM_THREADS", "").strip()
     if given and requested is None:  # libgomp says only 'Invalid value' on stderr (red team of 2026-12-04)
         hooks.warning(f"OMP_NUM_THREADS is '{given}', not a number of threads (a whole number of at least 1), so it "
-                      f"is left out: {threads} threads are used. Set it to a number of threads, or unset it.")
+                      f"is left out: {plural(threads, 'thread')} {'is' if threads == 1 else 'are'} used. Set it to a "
+                      "number of threads, or unset it.")
     return threads
 
 

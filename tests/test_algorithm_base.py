@@ -9,6 +9,7 @@ from mrs.model_core.errors import Canceled, InputError
 from mrs.mrs_qgis_plugin.job_parameters import CLASSIFY
 from mrs.mrs_qgis_plugin.parameters import Job
 from mrs.model_core.device import resolve_device
+from mrs.model_core.names import plural
 from mrs.mrs_qgis_plugin.runs import available_cores, cpu_threads
 
 
@@ -114,7 +115,7 @@ def test_the_logs_first_line_says_which_device_is_used_and_why():
     feedback = RecordingFeedback()
     result = algorithm.processAlgorithm({"DEVICE": "cpu"}, QgsProcessingContext(), feedback)
     assert result == {"DEVICE": "cpu"}
-    assert feedback.infos[0] == f"Device: cpu ({torch.get_num_threads()} threads), as DEVICE asks."
+    assert feedback.infos[0] == f"Device: cpu ({plural(torch.get_num_threads(), 'thread')}), as DEVICE asks."
     assert feedback.infos[1].startswith("CPU threads: ")
 
     feedback = RecordingFeedback()
@@ -125,7 +126,7 @@ def test_the_logs_first_line_says_which_device_is_used_and_why():
     else:
         assert result == {"DEVICE": "cpu"}
         why = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
-        assert feedback.infos[0] == (f"Device: cpu ({torch.get_num_threads()} threads), chosen by DEVICE auto "
+        assert feedback.infos[0] == (f"Device: cpu ({plural(torch.get_num_threads(), 'thread')}), chosen by DEVICE auto "
                                      f"because {why} (torch {torch.__version__}).")
 
 

@@ -224,6 +224,12 @@ BAD_INPUTS = {
     "hsi_gdal_cannot_open": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.garbage),
                              "INPUT_HSI: '{garbage}' cannot be opened as a raster layer. Choose a raster layer or "
                              "file that QGIS can read."),
+    "hsi_is_a_vector_layer_object": ("classify", lambda b, o: classify(
+        b, o, INPUT_HSI=QgsVectorLayer(str(b.scene.train_points), "pts", "ogr")),
+        "INPUT_HSI: 'pts' is a vector layer, not a raster layer. Choose a raster layer or file."),
+    "samples_a_raster_layer_object": ("finetune", lambda b, o: points_finetune(
+        b, o, QgsRasterLayer(str(b.scene.train), "tr", "gdal")),
+        "SAMPLES: 'tr' is a raster layer, not a vector layer. Choose a vector layer or file."),
     "hsi_is_a_vector_file": ("classify", lambda b, o: classify(b, o, INPUT_HSI=str(b.scene.train_points)),
                              "INPUT_HSI: '{scene.train_points}' is a vector layer, not a raster layer. Choose a "
                              "raster layer or file."),

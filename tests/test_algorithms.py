@@ -23,6 +23,7 @@ from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingParam
 from mrs.model_core import model_file
 from mrs.model_core.device import PRECISIONS, cpu_supports_bf16, describe_device, resolve_device
 from mrs.model_core.hooks import Hooks
+from mrs.model_core.names import plural
 from mrs.model_core.redundancy import redundant_groups
 from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin.runs import available_cores, requested_threads, start_torch
@@ -140,9 +141,9 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
     assert re.fullmatch(r"Pretraining epoch 2/2, about \d+ (s|min \d\d s|h \d\d min) left", pretrained.log.texts[1])
     assert len(pretrained.log.texts) == 2
-    threads = re.fullmatch(r"CPU threads: (\d+) of \d+ cores\.", pretrained.log.log_with("CPU threads: ")[0])[1]
-    expected = describe_device(resolve_device("auto")).replace(f"({torch.get_num_threads()} threads)",
-                                                                f"({threads} threads)")
+    threads = int(re.fullmatch(r"CPU threads: (\d+) of \d+ cores?\.", pretrained.log.log_with("CPU threads: ")[0])[1])
+    expected = describe_device(resolve_device("auto")).replace(f"({plural(torch.get_num_threads(), 'thread')})",
+                                                                f"({plural(threads, 'thread')})")
     assert pretrained.log.infos[0].startswith(f"Device: {expected}, chosen by DEVICE auto")
     assert not os.path.exists(checkpoint_path_for(pretrained.path))
 
@@ -972,8 +973,8 @@ def test_more_threads_than_cores_are_capped_at_the_cores_and_said(monkeypatch):
         assert threads == available_cores() == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
-    assert lines == [f"CPU threads: {threads} of {threads} cores (OMP_NUM_THREADS asks for 100000, more than there are "
-                     "cores)."]
+    assert lines == [f"CPU threads: {threads} of {plural(threads, 'core')} (OMP_NUM_THREADS asks for 100000, more than "
+                     "there are cores)."]
 
 
 @pytest.mark.parametrize("value", ["garbage", "0", "2.5"])
@@ -989,7 +990,8 @@ def test_an_omp_num_threads_that_is_no_number_of_threads_is_said_to_be_left_out(
         torch.set_num_threads(before)
     assert threads == available_cores()
     assert warnings == [f"OMP_NUM_THREADS is '{value}', not a number of threads (a whole number of at least 1), so it "
-                        f"is left out: {threads} threads are used. Set it to a number of threads, or unset it."]
+                        f"is left out: {plural(threads, 'thread')} {'is' if threads == 1 else 'are'} used. Set it to a "
+                        "number of threads, or unset it."]
 
 
 def test_a_run_gives_torch_s_threads_and_random_state_back(mrs, scene, tmp_path):

@@ -99,7 +99,7 @@ def test_the_whole_method_runs_without_qgis_and_writes_the_model_files(chain):
 
 def test_the_log_goes_to_standard_error_line_by_line_when_not_a_terminal(chain):
     log = chain[4].stderr.splitlines()
-    assert log[0].startswith("Device: cpu (1 threads), chosen by DEVICE auto because ") or log[0].startswith("Device: cuda")
+    assert log[0].startswith("Device: cpu (1 thread), chosen by DEVICE auto because ") or log[0].startswith("Device: cuda")
     assert log[1].startswith("CPU threads: 1 of ")
     assert any(line.startswith("Classifying with 'classifier.safetensors'") for line in log)
     assert "Progress: 100 % (" in chain[4].stderr and "\r" not in chain[4].stderr

@@ -52,7 +52,7 @@ def test_environment_and_equivalence_figures(dry_run):
 def test_pipeline_torchrun_and_batch_fallback(dry_run):
     pipeline, fallback = dry_run["steps"]["pipeline"], dry_run["steps"]["out_of_memory"]
     assert pipeline["pretrain"]["device_line"] == pipeline["classify"]["device_line"] == \
-        "Device: cpu (1 threads), as DEVICE asks."
+        "Device: cpu (1 thread), as DEVICE asks."
     assert pipeline["pretrain"]["last_epoch"].startswith("Pretraining epoch 1/1: loss ")
     assert 0 <= pipeline["finetune"]["validation_accuracy"] <= 1
     assert 0 < pipeline["accuracy"]["overall_accuracy"] <= 1

@@ -134,13 +134,23 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
         load_classifier(str(tmp_path / "missing.safetensors"))
 
 
-@pytest.mark.parametrize("keep", [7, 100, -1])
-def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep):
+@pytest.mark.parametrize("keep, said", [(7, r"is too short to be a model file \(7 bytes\)"),
+                                        (100, r"is truncated: shorter than its header says"),
+                                        (-1, r"truncated or damaged")])
+def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep, said):
+    """The library's own words ('invalid header length') told an analyst nothing (red team of 2026-12-04)."""
     data = open(classifier_file[0], "rb").read()
     cut = tmp_path / "cut.safetensors"
     cut.write_bytes(data[:keep] if keep >= 0 else data[:len(data) // 2])
-    with pytest.raises(ModelFileError, match="truncated or damaged"):
+    with pytest.raises(ModelFileError, match=said):
         load_classifier(str(cut))
+
+
+def test_a_raster_renamed_as_a_model_file_is_said_to_be_no_model_file(tmp_path):
+    renamed = tmp_path / "map.safetensors"
+    renamed.write_bytes(b"II*\x00" + bytes(range(256)) * 4)
+    with pytest.raises(ModelFileError, match=r"is no model file: it does not begin with a safetensors header"):
+        load_classifier(str(renamed))
 
 
 def test_another_format_version_is_refused(classifier_file, tmp_path):
@@ -312,7 +322,7 @@ def test_a_process_killed_while_writing_leaves_the_old_model_or_the_new_one(tmp_
 def test_the_header_length_prefix_cannot_make_the_reader_allocate_wildly(tmp_path):
     path = tmp_path / "huge-header.safetensors"
     path.write_bytes(struct.pack("<Q", 2 ** 62) + b"{}")
-    with pytest.raises(ModelFileError, match="truncated or damaged"):
+    with pytest.raises(ModelFileError, match="is truncated: shorter than its header says"):
         load_classifier(str(path))
 
 

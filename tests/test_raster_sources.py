@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 from osgeo import gdal, osr
-from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster
+from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster, write_vector
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
@@ -440,6 +440,19 @@ def test_hsi_with_fewer_than_three_bands_is_an_error(tmp_path):
     _data, hsi = _hsi(tmp_path, bands=2)
     with pytest.raises(InputError, match=r"The hyperspectral layer 'two' has 2 bands; at least 3 are needed"):
         Scene.open(RasterInput(hsi, "two"), [])
+
+
+def test_a_vector_file_or_a_folder_given_as_a_raster_is_said_to_be_one(tmp_path):
+    """Red team of 2026-12-04: GDAL's 'not recognized as a supported file format' was passed on."""
+    points = write_vector(tmp_path / "points.gpkg", [("POINT (1 2)", {})], {})
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(points, "points"), [])
+    assert str(refused.value) == (f"The hyperspectral layer 'points' is a vector layer ({points}), not a raster. "
+                                  "Choose a raster layer or file.")
+    (tmp_path / "scenes").mkdir()
+    with pytest.raises(InputError, match=r"^The hyperspectral layer 'scenes' is a folder \(.*scenes\), not a raster "
+                                         r"file\. Choose a raster file\.$"):
+        Scene.open(RasterInput(str(tmp_path / "scenes"), "scenes"), [])
 
 
 def test_a_raster_gdal_cannot_open_or_that_does_not_exist_is_an_error_naming_the_layer(tmp_path):

@@ -192,6 +192,19 @@ def _unknown_data_type(what: str, message: str) -> Optional[str]:
             "the plugin with that GDAL.")
 
 
+def _not_a_raster(path: str, what: str) -> Optional[str]:
+    """Why a file GDAL cannot open as a raster is refused, when it is a folder or a vector file (GDAL's
+    own words said the points of 'train_points.gpkg' were 'not recognized as a supported file format',
+    red team of 2026-12-04); None otherwise."""
+    if os.path.isdir(path):
+        return f"{what} is a folder ({path}), not a raster file. Choose a raster file."
+    with gdal_pam("NO"):
+        vector, _message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    if vector is not None and vector.GetLayerCount():
+        return f"{what} is a vector layer ({path}), not a raster. Choose a raster layer or file."
+    return None
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
     problem = missing_file_problem(path, what)
@@ -205,7 +218,7 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
             geotransform, message = gdal_call(dataset.GetGeoTransform)
             dataset = None if geotransform is None else dataset
     if dataset is None:
-        raise InputError(_unknown_data_type(what, message)
+        raise InputError(_unknown_data_type(what, message) or _not_a_raster(path, what)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):

@@ -127,7 +127,8 @@ def _nodata_text(nodata: int, layers: Sequence[str], invalid: np.ndarray) -> str
     """'1,240 no data: nodata in 'lidar' at 1,200 pixels, in 'hsi' at 40' (a pixel is no data in
     the map when it is in any layer), so that the map's holes can be traced to a layer."""
     where = [f"in '{name}' at {int(count):,}" for name, count in zip(layers, invalid) if count]
-    return f"{nodata:,} no data" + (f": nodata {where[0]} pixels{''.join(', ' + item for item in where[1:])}"
+    unit = "pixel" if where and int(invalid[invalid > 0][0]) == 1 else "pixels"
+    return f"{nodata:,} no data" + (f": nodata {where[0]} {unit}{''.join(', ' + item for item in where[1:])}"
                                     if where else "")
 
 
@@ -213,7 +214,8 @@ def predict_scene(
         "class_path": class_path,
         "confidence_path": conf_path,
     }
-    hooks.log(f"Wrote {class_path}: {summary['classified_pixels']:,} pixels classified, "
+    classified = summary["classified_pixels"]
+    hooks.log(f"Wrote {class_path}: {classified:,} pixel{'' if classified == 1 else 's'} classified, "
               f"{_nodata_text(summary['nodata_pixels'], scene.layers, invalid)}.")
     if not summary["classified_pixels"]:
         hooks.warning(no_valid_pixel_message(

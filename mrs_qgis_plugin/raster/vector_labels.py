@@ -62,7 +62,8 @@ def _open_vector_layer(path: str, layer: str | None, layer_name: str,
         if raster is not None:
             raise InputError(f"'{layer_name}' ({path}) is a raster, not a vector layer. "
                              "Choose a layer of points or polygons here.")
-        raise InputError(f"The vector layer '{layer_name}' cannot be opened ({message or 'unknown format'}). "
+        why = f" ({message})" if message else ": it is no vector file that GDAL/OGR can read"
+        raise InputError(f"The vector layer '{layer_name}' cannot be opened{why}. "
                          "Choose a point or polygon layer that GDAL/OGR can read.")
     number = whole_number(options.get("layerid", "0"))
     found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
