@@ -85,8 +85,9 @@ class Checkpointer:
             differing = sorted(self.names.setting(k) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
             problems.append("its pretext task differs (" + ", ".join(differing or ["unknown"]) + ")")
         if meta.get("class_weighting") != self.description.get("class_weighting"):
-            problems.append(f"its class weighting differs ({str(meta.get('class_weighting'))[:10]} in the checkpoint, "
-                            f"{self.description.get('class_weighting')} here)")
+            problems.append(f"{self.names.setting('class_weighting')} differs ("
+                            f"{_yes_no(meta.get('class_weighting'))} in the checkpoint, "
+                            f"{_yes_no(self.description.get('class_weighting'))} here)")
         started, starting = _pretrained_source(meta), _pretrained_source(self.description)
         if (started is None) != (starting is None):
             problems.append(f"it started from {'no' if started is None else 'a'} pretrained model, this run from "
@@ -135,6 +136,11 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
+
+
+def _yes_no(value: Any) -> str:
+    """A setting of yes or no as messages write it (Python's True/False were shown)."""
+    return {True: "true", False: "false"}.get(value, "unknown") if isinstance(value, bool) or value is None else "unknown"
 
 
 def _pretrained_source(description: Mapping[str, Any]) -> Optional[Dict[str, Any]]:

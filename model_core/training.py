@@ -118,7 +118,7 @@ def _say_if_nothing_learnt(loss: float, n_classes: int, names: Names, hooks: Hoo
     if loss > guess:
         hooks.warning(f"The kept epoch's training loss ({loss:.3g}) is above a blind guess's among {n_classes} "
                       f"classes ({guess:.3g}): the classifier has learnt next to nothing. Lower "
-                      f"{names.learning_rate}, or train for more epochs, and train again.")
+                      f"{names.learning_rate}, or raise {names.setting('epochs')}, and train again.")
 
 
 def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,

@@ -49,7 +49,8 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                   settings={"epochs": "EPOCHS", "batch_size": "BATCH_SIZE", "lr": "LEARNING_RATE", "seed": "SEED",
                             "device": "DEVICE", "precision": "PRECISION", "encoder_lr_scale": "ENCODER_LR_FACTOR",
                             "strategy": "MASKING", "spectral_ratio": "SPECTRAL_RATIO",
-                            "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS"},
+                            "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS",
+                            "class_weighting": "CLASS_WEIGHTING"},
                   samples={"pretraining": "other layers, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES",
                            "fine-tuning": "other layers or labels, another VALIDATION_FRACTION or SEED, or another "
                                           "PRETRAINED, whose statistics normalise them"})
@@ -555,7 +556,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform, scene.crs_wkt)
     if len(chosen) < count and len(chosen) == pool.seen:
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
-                      "valid pixels there are.")
+                      "valid pixels there are; widen EXTENT or MASK for more, or ask for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be "

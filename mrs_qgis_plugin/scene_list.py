@@ -57,7 +57,11 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
+        raise InputError(f"{PARAMETER}: '{path}' is not a text file in UTF-8 (a raster, or another binary file?). Give "
+                         "a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR "
+                         "rasters.") from None
+    except (OSError, csv.Error) as error:
         raise InputError(f"{PARAMETER}: '{path}' cannot be read as a list of scenes ({error}). Give a text file "
                          "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None
     folder = Path(path).resolve().parent

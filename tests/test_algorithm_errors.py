@@ -214,8 +214,8 @@ def no_aux(parameters: dict) -> dict:
 # (algorithm, parameters(b, out), what the message must say)
 BAD_INPUTS = {
     "hsi_with_two_bands": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.two_bands),
-                           "The hyperspectral layer 'two_bands' has 2 bands; at least 3 are needed. Choose the "
-                           "hyperspectral raster as the hyperspectral input."),
+                           "The hyperspectral layer 'two_bands' has 2 bands; at least 3 are needed. Give the "
+                           "hyperspectral raster as INPUT_HSI (and SAR or LiDAR rasters as INPUT_AUX)."),
     "pretrain_without_aux": ("pretrain", lambda b, o: no_aux(pretrain(b, o)),
                              "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: "
                              "--INPUT_AUX=file.tif)."),

@@ -88,9 +88,9 @@ def test_classes_given_several_names_or_colours_or_sharing_a_name_are_named_in_t
                                 color_field="colour")
     assert [(c.value, c.name, c.color) for c in labels.classes][:2] == [(4, "Woods", "#00aa00"), (7, "Water", "#0000ff")]
     assert lines[:3] == [
-        "Classes of 'points' given more than one name by the field 'label' (4: 'Woods', 'Water'): the first of each "
+        "Classes of 'points' given more than one name by the field 'label' (class 4: 'Woods' or 'Water'): the first of each "
         "class is kept.",
-        "Classes of 'points' given more than one colour by the field 'colour' (4: '#00aa00', '#0000ff'): the first "
+        "Classes of 'points' given more than one colour by the field 'colour' (class 4: '#00aa00' or '#0000ff'): the first "
         "of each class is kept.",
         "Classes of 'points' share a name ('Water': classes 7, 9): the map's legend will not tell them apart; give "
         "each class a name of its own.",

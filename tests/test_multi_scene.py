@@ -160,6 +160,17 @@ def test_a_listed_file_that_does_not_exist_is_named_with_its_line(archive, tmp_p
     assert not (tmp_path / "model.safetensors").exists()
 
 
+def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive, tmp_path):
+    """Red team of 2026-12-04: Python's "'utf-8' codec can't decode byte 0xfe" was shown."""
+    from mrs.mrs_qgis_plugin.scene_list import read_scene_list
+
+    with pytest.raises(InputError) as refused:
+        read_scene_list(archive[0][0], 1)
+    assert str(refused.value) == (
+        f"MORE_SCENES: '{archive[0][0]}' is not a text file in UTF-8 (a raster, or another binary file?). Give a text "
+        "file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
+
+
 def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path):
     first, second = archive
     with pytest.raises(InputError, match=r"^MORE_SCENES: .*first\.tif is also the input INPUT_HSI; each input must "

@@ -237,8 +237,8 @@ def test_a_hyperspectral_layer_of_too_few_bands_is_refused_before_the_run(provid
     _hsi, aux = tiny_rasters
     checked = QgsApplication.processingRegistry().algorithmById(f"mrs:{algorithm}")
     ok, message = checked.checkParameterValues({"INPUT_HSI": aux}, QgsProcessingContext())
-    assert (ok, message) == (False, "The hyperspectral layer 'aux' has 1 band; at least 3 are needed. Choose the "
-                                    "hyperspectral raster as the hyperspectral input.")
+    assert (ok, message) == (False, "The hyperspectral layer 'aux' has 1 band; at least 3 are needed. Give the "
+                                    "hyperspectral raster as INPUT_HSI (and SAR or LiDAR rasters as INPUT_AUX).")
 
 
 def test_reports_open_as_html_and_maps_load_as_rasters(provider):

@@ -308,7 +308,8 @@ def test_more_points_than_valid_pixels_gives_every_pixel_and_says_so(trained, tm
     extent = f"{ORIGIN[0] + 2},{ORIGIN[0] + 5},{ORIGIN[1] - 4},{ORIGIN[1] - 2} [EPSG:32632]"
     done = suggest(trained, tmp_path, POINTS=50, MIN_DISTANCE=distance, EXTENT=extent)
     assert done.results["COUNT"] == 6
-    assert done.warnings == ["Only 6 pixels can be suggested for the 50 asked for: all the valid pixels there are."]
+    assert done.warnings == ["Only 6 pixels can be suggested for the 50 asked for: all the valid pixels there are; widen "
+                             "EXTENT or MASK for more, or ask for fewer POINTS."]
 
 
 def test_polygons_that_cover_no_pixel_of_the_scene_are_said_to_be_so(trained, tmp_path):

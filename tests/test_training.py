@@ -203,13 +203,13 @@ def test_a_fine_tuning_that_learnt_nothing_is_warned_of_and_a_sound_one_is_not(t
         warnings: list = []
         run_finetune(str(tmp_path / f"{name}.safetensors"), toy_classes(60), (None, None),
                      settings={"lr": rate, "epochs": 2}, hooks=Hooks(warn=warnings.append),
-                     names=Names(learning_rate="LEARNING_RATE"))
+                     names=Names(learning_rate="LEARNING_RATE", settings={"epochs": "EPOCHS"}))
         said[name] = warnings
     assert said["sound"] == []
     [warning] = said["high"]
     assert re.fullmatch(r"The kept epoch's training loss \([0-9.]+\) is above a blind guess's among 3 classes "
-                        r"\(1\.1\): the classifier has learnt next to nothing\. Lower LEARNING_RATE, or train for "
-                        r"more epochs, and train again\.", warning)
+                        r"\(1\.1\): the classifier has learnt next to nothing\. Lower LEARNING_RATE, or raise "
+                        r"EPOCHS, and train again\.", warning)
 
 
 def test_a_pretraining_says_how_many_bands_and_pixels_each_sample_hides(tmp_path):
@@ -226,8 +226,8 @@ def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(t
     output = str(tmp_path / "classifier.safetensors")
     with pytest.raises(Canceled):
         run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []))
-    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: its class weighting "
-                                             r"differs \(True in the checkpoint, False here\)\.") as refused:
+    with pytest.raises(ModelFileError, match=r"^resume_path: .* does not continue this run: class_weighting "
+                                             r"differs \(true in the checkpoint, false here\)\.") as refused:
         run_finetune(output, toy_classes(90), toy_classes(30, seed=1), class_weighting=False,
                      resume_path=checkpoint_path_for(output))
     assert "settings differ" not in str(refused.value) and "samples differ" not in str(refused.value)

@@ -54,7 +54,8 @@ def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
 def too_few_bands_message(name: str, count: int) -> str:
     """Why a layer of `count` bands cannot be the hyperspectral one (the run's and the dialogs' check)."""
     return (f"The hyperspectral layer '{name}' has {count} band{'s' if count != 1 else ''}; at least "
-            f"{MIN_HSI_BANDS} are needed. Choose the hyperspectral raster as the hyperspectral input.")
+            f"{MIN_HSI_BANDS} are needed. Give the hyperspectral raster as INPUT_HSI (and SAR or LiDAR rasters as "
+            "INPUT_AUX).")
 
 
 @dataclass(frozen=True)
