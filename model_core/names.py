@@ -44,6 +44,11 @@ class Names:
         return self.samples.get(phase, "other layers, labels, extent or seed")
 
 
+def agreeing(count: int, singular: str, plural_form: str) -> str:
+    """The verb that agrees with a count: agreeing(1, "holds", "hold") -> "holds"."""
+    return singular if count == 1 else plural_form
+
+
 def plural(count: int, word: str, words: str = "") -> str:
     """A count with its word for messages: plural(1, "tile") -> "1 tile", plural(3, "tile") -> "3 tiles";
     `words` for a plural that is not the word and an s (plural(2, "batch", "batches"))."""

@@ -14,7 +14,7 @@ from ..model_core import choices
 from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
-from ..model_core.names import plural
+from ..model_core.names import agreeing, plural
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
@@ -334,10 +334,10 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     hooks.check_cancel()
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
-        hooks.warning(f"{len(constant)} of the {len(labels)} bands hold one value in all {len(sample)} pixels "
-                      f"({first_few(labels[index] for index in constant)}): "
-                      "they carry nothing to compare, so each stands alone in the groups with a similarity of 0 to "
-                      "every other band.")
+        hooks.warning(f"{len(constant)} of the {len(labels)} bands {agreeing(len(constant), 'holds', 'hold')} one "
+                      f"value in all {len(sample)} pixels ({first_few(labels[index] for index in constant)}): "
+                      f"{agreeing(len(constant), 'it carries', 'they carry')} nothing to compare, so each stands "
+                      "alone in the groups with a similarity of 0 to every other band.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     largest = max(len(group) for group in groups)

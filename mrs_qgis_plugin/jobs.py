@@ -23,7 +23,7 @@ from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
-from ..model_core.names import Names, plural
+from ..model_core.names import Names, agreeing, plural
 from ..model_core.preprocessing import Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
@@ -478,7 +478,8 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
         listed = first_few((f"'{scene.band_names[index]}': {value:.8g}" for index, value in filled.items()), "; ")
-        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands hold a value that no measurement gives ({listed}): "
+        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
+                      f"that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "
                       "(-3.4e38 for -3.4028235e38). Write the nodata value into the layer's file as its pixels hold "
                       "it (gdal_edit.py -a_nodata, or in QGIS Raster > Conversion > Translate, 'Assign a specified "
@@ -493,8 +494,9 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     would be wrong."""
     far = normalizer.far_bands(sample)
     if len(far):
-        hooks.warning(f"{len(far)} of the {scene.n_bands} bands hold values far from those the model was trained "
-                      f"on ({first_few(scene.band_names[index] for index in far)}): check that the layers are the "
+        hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from "
+                      f"those the model was trained on ({first_few(scene.band_names[index] for index in far)}): "
+                      "check that the layers are the "
                       "kinds of rasters it was trained on, in the same units, scale and order; else the map will be "
                       "wrong.")
 

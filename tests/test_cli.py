@@ -491,7 +491,7 @@ def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_
     for job, parameters in runs.items():
         done = mrs(no_qgis, job, *arguments(**layers, **parameters))
         assert done.returncode == 0, done.stderr
-        assert (f"1 of the {count} bands hold a value that no measurement gives ('{name}': -3.4028235e+38): most "
+        assert (f"1 of the {count} bands holds a value that no measurement gives ('{name}': -3.4028235e+38): most "
                 "likely a nodata value the layer does not declare") in done.stderr, job
     assert "no measurement gives" not in chain[4].stderr
 

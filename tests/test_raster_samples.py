@@ -196,7 +196,7 @@ def test_duplicate_pixels_merge_when_they_agree_and_are_dropped_when_they_confli
     lines, hooks = _logger()
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(1, 1, 1), (3, 3, 2), (5, 5, 2)]
-    assert any("1 pixels of 'points' hold samples of different classes" in line for line in lines)
+    assert any("1 pixel of 'points' holds samples of different classes; it is left out." in line for line in lines)
 
 
 def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(tmp_path, scene):
@@ -205,7 +205,7 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     lines, hooks = _logger()
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
-    assert "1 sample pixels of 'points' are nodata in 'hsi'; they are left out." in lines
+    assert "1 sample pixel of 'points' is nodata in 'hsi'; it is left out." in lines
     assert any("1 of the 4 features of 'points' lie outside the hyperspectral layer 'hsi'" in line for line in lines)
 
 
@@ -328,7 +328,7 @@ def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(
         ([((0, 0), {}), ((1, 1), {})], "class", r"The class field 'class' of 'pts' is empty"),
         ([((0, 0), {"class": 0}), ((1, 1), {"class": 2})], "class", r"holds the value 0; class values must be 1 or more, because 0 is reserved"),
         ([((50, 0), {"class": 1}), ((1, 90), {"class": 2})], "class", r"None of the samples of 'pts' falls inside the hyperspectral layer 'hsi'"),
-        ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"All 1 sample pixels of 'pts' are nodata"),
+        ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"The sample pixel of 'pts' is nodata"),
         ([], "class", r"^The layer 'pts' has no features to read samples from\. Choose a layer that holds samples"),
         ([((0, 0), {"label": "99999999999999999999999"})], "label", r"holds the value 99999999999999999999999; class"),
     ],
@@ -413,7 +413,7 @@ def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_th
     lines, hooks = _logger()
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(lidar, "lidar")]) as scene:
         labels_from_vector(scene, path, None, "class", None, "points", hooks)
-    assert "1 sample pixels of 'points' are nodata in at least one of 'hsi', 'lidar'; they are left out." in lines
+    assert "1 sample pixel of 'points' is nodata in at least one of 'hsi', 'lidar'; it is left out." in lines
 
 
 def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_path, scene):

@@ -10,7 +10,7 @@ import numpy as np
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
-from ...model_core.names import plural
+from ...model_core.names import agreeing, plural
 from .classes import ClassInfo, plain_text
 from .colours import class_colours
 from .patches import valid_at
@@ -134,8 +134,9 @@ def labelled_pixels(
         merged = int(sizes[agree].sum() - np.count_nonzero(agree))
         conflicting = (int(sizes[~agree].sum()), int(np.count_nonzero(~agree)))
         if not agree.all():
-            hooks.log(f"{np.count_nonzero(~agree)} pixels of '{layer_name}' hold samples of different classes; "
-                      "they are left out.")
+            count = int(np.count_nonzero(~agree))
+            hooks.log(f"{plural(count, 'pixel')} of '{layer_name}' {agreeing(count, 'holds', 'hold')} samples of "
+                      f"different classes; {agreeing(count, 'it is', 'they are')} left out.")
         lost = np.setdiff1d(values, values[starts[agree]])
         keys, values = keys[starts[agree]], values[starts[agree]]
         if len(lost) and len(keys):  # a class lost whole was said in the line above only (red team of 2026-12-04)
@@ -157,14 +158,16 @@ def labelled_pixels(
     valid = valid_at(scene, rows, cols, hooks, tile_size)
     if not valid.any():
         raise InputError(
-            f"All {len(valid)} sample pixels of '{layer_name}' are nodata in "
+            f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid)} sample pixels'} of '{layer_name}' "
+            f"{agreeing(len(valid), 'is', 'are')} nodata in "
             f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}. Check the nodata values of the rasters, "
             "or place the samples on pixels with data."
         )
     if not valid.all():
-        hooks.log(f"{np.count_nonzero(~valid)} sample pixels of '{layer_name}' are nodata in "
+        count = int(np.count_nonzero(~valid))
+        hooks.log(f"{plural(count, 'sample pixel')} of '{layer_name}' {agreeing(count, 'is', 'are')} nodata in "
                   f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}; "
-                  "they are left out.")
+                  f"{agreeing(count, 'it is', 'they are')} left out.")
     dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
     nodata_by_class: dict[str, int] = {}
     for value, count in zip(dropped.tolist(), dropped_counts.tolist()):  # classes may share a name
