@@ -12,6 +12,15 @@ import numpy as np
 from .masking import mask_count
 
 
+ROUNDING = 1e-9
+"""How far below the threshold a similarity may lie and count as reaching it: a band and its exact
+copy came out 0.9999999999999998 and stood apart at a threshold of 1 (red team of 2026-12-04)."""
+
+
+def _similar(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    return similarity >= threshold - ROUNDING
+
+
 def band_similarity(pixels: np.ndarray) -> np.ndarray:
     """Cosine similarity (C, C) between the bands of normalised pixels (m, C)."""
     values = pixels.astype(np.float64)
@@ -27,7 +36,7 @@ def redundant_groups(similarity: np.ndarray, threshold: float) -> List[List[int]
     it, whatever the band order. (Groups taken by their first band's similarity left a band
     alone beside its 0.99-similar neighbour, which the leak counted as copyable: red team of
     2026-12-04.) Groups in the order of their lowest band, members in band order."""
-    close = similarity >= threshold
+    close = _similar(similarity, threshold)
     unassigned = np.ones(similarity.shape[0], dtype=bool)
     groups = []
     for band in range(similarity.shape[0]):
@@ -59,7 +68,7 @@ def leakage(similarity: np.ndarray, ratio: float, threshold: float) -> float:
     over anchors, computed exactly from the similarity matrix."""
     n = similarity.shape[0]
     k = mask_count(n, ratio)
-    neighbours = (similarity >= threshold).sum(axis=1) - 1
+    neighbours = _similar(similarity, threshold).sum(axis=1) - 1
     # P(all of a band's similar neighbours are masked too), masking k of n at random.
     masked_too = np.ones(n)
     for step in range(int(neighbours.max(initial=0))):

@@ -66,3 +66,13 @@ def test_band_labels_that_two_bands_share_name_each_band():
     assert band_labels(["a", "b", "c", "dsm"], [595.0, 595.0, 600.0], 3) == [
         "595.0 nm (band 1)", "595.0 nm (band 2)", "600.0 nm", "dsm"]
 
+
+def test_a_band_and_its_exact_copy_share_a_group_at_a_threshold_of_one():
+    """Rounding made their similarity 0.9999999999999998: apart at 1 (red team of 2026-12-04)."""
+    pixels = np.random.default_rng(0).normal(size=(500, 3))
+    pixels = np.concatenate([pixels, pixels[:, 1:2]], axis=1)
+    similarity = band_similarity(pixels)
+    assert similarity[1, 3] < 1.0
+    assert redundant_groups(similarity, 1.0) == [[0], [1, 3], [2]]
+    assert leakage(similarity, 0.25, 1.0) == pytest.approx(1.0 / 2)
+
