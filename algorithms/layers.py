@@ -22,6 +22,7 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorFileWriter,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 
 from ..model_core.errors import InputError
@@ -151,22 +152,28 @@ def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     """Whether QGIS shows a vector layer otherwise than its file holds it: unsaved edits, fields
     QGIS adds (expressions, joins), a CRS or a shapefile's encoding set in QGIS. Processing hands such a layer over as its
     file (red team of 2026-12-04: classes changed in the edit buffer, and the samples a user had
-    just added, did not train). A layer without a CRS over a file with one is read as the file
-    (`features_crs`)."""
+    just added, did not train). A layer of geometry collections that QGIS gave no CRS is read as
+    its file (`features_crs`)."""
     if layer is None:
         return False
     fields = layer.fields()
-    return (layer.isModified() or (layer.crs().isValid() and layer.crs() != layer.dataProvider().crs())
+    return (layer.isModified() or (layer.crs() != layer.dataProvider().crs() and not _crs_lost(layer))
             or _encoding_set_in_qgis(layer)
             or any(fields.fieldOrigin(index) != QgsFields.OriginProvider for index in range(fields.count())))
 
 
 def features_crs(source: QgsFeatureSource, layer: Optional[QgsVectorLayer]) -> QgsCoordinateReferenceSystem:
-    """The CRS of a source's features: the layer's, else its file's. QGIS 3.22 gives a layer of
-    geometry collections none, though its file has one (red team of 2026-12-04: such samples in
-    EPSG:4326 were taken to be in the grid's CRS and fell outside it)."""
-    crs = source.sourceCrs()
-    return crs if crs.isValid() or layer is None else layer.dataProvider().crs()
+    """The CRS of a source's features: the layer's, or its file's where QGIS lost it (`_crs_lost`)."""
+    return layer.dataProvider().crs() if layer is not None and _crs_lost(layer) else source.sourceCrs()
+
+
+def _crs_lost(layer: QgsVectorLayer) -> bool:
+    """Whether QGIS gave a layer no CRS where its file has one because QGIS 3.22 takes a layer of
+    geometry collections (of no one geometry type) for no spatial layer (red team of 2026-12-04:
+    such samples in EPSG:4326 were taken to be in the grid's CRS and fell outside it); a CRS a user
+    took away from another layer stays taken away, as QGIS draws it."""
+    return (not layer.crs().isValid() and layer.dataProvider().crs().isValid()
+            and layer.geometryType() == QgsWkbTypes.UnknownGeometry)
 
 
 def vector_layer_name(layer: QgsVectorLayer, parameter: str) -> str:

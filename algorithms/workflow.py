@@ -13,7 +13,8 @@ from typing import Any, Dict, List, Optional
 
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils)
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
+                       QgsProperty)
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -163,7 +164,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                         continue
                     renamed = dataclasses.replace(steps[name], name=own.name(), description=own.description(),
                                                   default=own.defaultValue())
-                    problem = value_problem(renamed, parameters.get(own.name()), own, context)
+                    value = parameters.get(own.name())
+                    if isinstance(value, QgsProperty):  # a value or expression QGIS evaluates, as the steps do
+                        value = self.parameterAsString(parameters, own.name(), context)
+                    problem = value_problem(renamed, value, own, context)
                     if problem:
                         return problem
         return None

@@ -140,7 +140,7 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
 
 def _yes_no(value: Any) -> str:
     """A setting of yes or no as messages write it (Python's True/False were shown)."""
-    return {True: "true", False: "false"}.get(value, "unknown") if isinstance(value, bool) or value is None else "unknown"
+    return "true" if value is True else "false" if value is False else "unknown"
 
 
 def _pretrained_source(description: Mapping[str, Any]) -> Optional[Dict[str, Any]]:

@@ -44,18 +44,34 @@ MEMORY_SHARE = 0.25
 
 
 def available_memory() -> Optional[int]:
-    """Bytes of memory available now (Linux's MemAvailable, else the free pages), None where unknown."""
+    """Bytes of memory available now (Linux's MemAvailable, else the free pages), within the
+    container's limit where one is set (cgroup v2, else v1: MemAvailable is the host's); None where
+    unknown."""
+    machine = _number_in("/proc/meminfo", "MemAvailable:", 1024)
+    if machine is None:
+        try:
+            machine = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    for limit, used in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        most, now = _number_in(limit), _number_in(used)
+        if most is not None and now is not None:
+            return max(0, min(machine, most - now))
+    return machine
+
+
+def _number_in(path: str, key: str = "", unit: int = 1) -> Optional[int]:
+    """The number a file holds (after `key` at a line's start, when given) times `unit`; None when
+    the file, the key or a number is missing ('max', a cgroup without a limit)."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        with open(path, encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(key):
+                    return int(line[len(key):].split()[0]) * unit
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
+    return None
 
 
 def memory_batch_limit(model: SSMAEClassifier, dtype: torch.dtype) -> Optional[int]:

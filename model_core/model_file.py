@@ -132,8 +132,11 @@ def _refuse_pickle(path: str, what: str, names: Names) -> None:
     A safetensors file starts with its header's length, whose first byte may be a pickle's
     0x80, then its JSON header, whose '{' no pickle or zip archive has at that place.
     """
-    with open(path, "rb") as handle:
-        start = handle.read(_HEADER_START + 1)
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(_HEADER_START + 1)
+    except OSError:
+        return  # `_not_safetensors` says why it cannot be read
     if len(start) > _HEADER_START and start.startswith(_PICKLE_SIGNATURES) and start[_HEADER_START:] != b"{":
         raise ModelFileError(
             f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "

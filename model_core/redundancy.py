@@ -31,27 +31,33 @@ def band_similarity(pixels: np.ndarray) -> np.ndarray:
 
 
 def redundant_groups(similarity: np.ndarray, threshold: float) -> List[List[int]]:
-    """Groups of bands, each pair at least `threshold`-similar in one group, and so the bands
-    linked through such pairs: a band stands alone only when no other band is that similar to
-    it, whatever the band order. (Groups taken by their first band's similarity left a band
-    alone beside its 0.99-similar neighbour, which the leak counted as copyable: red team of
-    2026-12-04.) Groups in the order of their lowest band, members in band order."""
+    """Groups of bands at least `threshold`-similar to their group's first band.
+
+    Greedy, in band order: the lowest unassigned band opens a group and takes every
+    unassigned band similar enough to it, like an MRS anchor taking its neighbours. A band
+    left alone then joins the group of its most similar band when that is similar enough, so
+    that a band stands alone only when no other band is (one was left alone beside its
+    0.99-similar neighbour, which the leak counted as copyable: red team of 2026-12-04). Linking
+    every similar pair instead chained a scene's 20 bands into one group whose least similar
+    pair was 0.25 (helpers' review of 2026-12-04).
+    """
     close = _similar(similarity, threshold)
-    unassigned = np.ones(similarity.shape[0], dtype=bool)
-    groups = []
+    group_of = np.full(similarity.shape[0], -1)
+    groups: List[List[int]] = []
     for band in range(similarity.shape[0]):
-        if not unassigned[band]:
-            continue
-        members = np.zeros_like(unassigned)
-        members[band] = True
-        while True:  # every band close to a member joins, until none is left to join
-            grown = members | (close[members].any(axis=0) & unassigned)
-            if grown.sum() == members.sum():
-                break
-            members = grown
-        unassigned &= ~members
-        groups.append(np.flatnonzero(members).tolist())
-    return groups
+        if group_of[band] < 0:
+            members = np.flatnonzero(close[band] & (group_of < 0)).tolist()
+            group_of[[band, *members]] = len(groups)
+            groups.append(sorted({band, *members}))
+    for band in range(similarity.shape[0]):
+        if len(groups[group_of[band]]) == 1:
+            others = np.where(np.arange(similarity.shape[0]) == band, -np.inf, similarity[band])
+            nearest = int(np.argmax(others))
+            if close[band, nearest]:
+                groups[group_of[band]] = []
+                group_of[band] = group_of[nearest]
+                groups[group_of[band]] = sorted(groups[group_of[band]] + [band])
+    return sorted((group for group in groups if group), key=lambda group: group[0])
 
 
 def group_mask_ratio(similarity: np.ndarray, threshold: float) -> float:

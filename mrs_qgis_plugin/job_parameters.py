@@ -224,8 +224,9 @@ REDUNDANCY = Job(
         _hsi(),
         _aux(optional=True),
         Parameter("THRESHOLD", "Similarity threshold", NUMBER,
-                  "Bands whose similarity is at least this value are put in the same group, and so are bands "
-                  "linked through such pairs: a band stands alone only when no other band is this similar to it. "
+                  "Bands at least this similar to a group's first band are put in its group (in band order, as "
+                  "an MRS anchor takes the bands most like it); a band left alone joins the group of its most "
+                  "similar band when that is this similar, so a band stands alone only when no other band is. "
                   "Between 0.01 and 1.",
                   default=0.95, minimum=0.01, maximum=1.0),
         _ratio("MASK_RATIO", "Spectral mask ratio to assess",

@@ -110,11 +110,11 @@ class LabelSource:
 
 
 TRAINED_ON_TAG = "MRS_TRAINED_ON"
+"""The class map's metadata item that names the labels its classifier was trained on
+(`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
 NUMBERED_FROM_NAMES_TAG = "MRS_CLASSES_NUMBERED_FROM_NAMES"
 """A class map's tag, 'yes' when its classifier numbered its classes from their names (a text class
 field), so that its values stand for nothing a reference's values could."""
-"""The class map's metadata item that names the labels its classifier was trained on
-(`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
 
 
 def same_layer(first: Optional[str], second: Optional[str]) -> bool:
@@ -252,7 +252,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                 f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"
                 for item in records) + ".")
         sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.valid_counts)
-        _check_sample(sample, scene, hooks, "learn", training=True)
+        _check_sample(sample, scene, hooks, "learn", training=True, window=window)
         normalizer = Normalizer.fit(sample)
         description = _description(scene, normalizer, preset)
         if listed:
@@ -443,20 +443,25 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
 
 
 FEW_PIXELS = 100
-"""Fewer pixels with valid values in every layer than this are too few to learn or map a scene."""
+"""Fewer pixels with valid values in every layer than this, and than half of those looked at, are
+too few to learn or map a scene from: the layers hardly overlap, or their nodata values are wrong."""
 
 
-def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, training: bool = False) -> None:
-    """Says what a sample of the scene's valid pixels shows to be wrong with its layers: fill
-    codes held as values (`_say_fill_values`), too few valid pixels to `purpose` (red team of
-    2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel pretrained a model on it,
-    said in an info line), a hyperspectral layer of one value everywhere (a blank export trained
+def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, training: bool = False,
+                  window: Optional[Window] = None) -> None:
+    """Says what a sample of the valid pixels of the scene (or of its `window`, EXTENT) shows to be
+    wrong with its layers: fill codes held as values (`_say_fill_values`), too few valid pixels to
+    `purpose` (red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel
+    pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
+    valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
     and mapped without a word), which a training refuses."""
     _say_fill_values(sample, scene, hooks)
-    if len(sample) < FEW_PIXELS:
+    looked_at = window.width * window.height if window else scene.width * scene.height
+    if len(sample) < min(FEW_PIXELS, looked_at / 2):
         layers = ", ".join(f"'{name}'" for name in [scene.hsi_name, *scene.aux_names])
-        hooks.warning(f"Only {plural(len(sample), 'pixel')} of {scene.grid_label} {'has' if len(sample) == 1 else 'have'}"
-                      f" valid values in every layer ({layers}): too few to {purpose} the scene. Check that the "
+        within = f"of EXTENT in {scene.grid_label}" if window else f"of {scene.grid_label}"
+        hooks.warning(f"Only {len(sample)} of the {looked_at:,} pixels {within} {agreeing(len(sample), 'has', 'have')} "
+                      f"valid values in every layer ({layers}): too few to {purpose} the scene. Check that the "
                       "layers cover the same area, and their nodata values.")
         return
     hsi = sample[:, :scene.n_hsi]

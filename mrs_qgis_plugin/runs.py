@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
 from ..model_core.hooks import Hooks
-from ..model_core.names import plural
+from ..model_core.names import agreeing, plural
 from .raster import split_source
 
 Values = Mapping[str, Any]
@@ -77,7 +77,7 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
     given = os.environ.get("OMP_NUM_THREADS", "").strip()
     if given and requested is None:  # libgomp says only 'Invalid value' on stderr (red team of 2026-12-04)
         hooks.warning(f"OMP_NUM_THREADS is '{given}', not a number of threads (a whole number of at least 1), so it "
-                      f"is left out: {plural(threads, 'thread')} {'is' if threads == 1 else 'are'} used. Set it to a "
+                      f"is left out: {plural(threads, 'thread')} {agreeing(threads, 'is', 'are')} used. Set it to a "
                       "number of threads, or unset it.")
     return threads
 

@@ -296,6 +296,20 @@ def test_a_cpu_batch_is_held_to_a_share_of_the_memory_available_with_the_same_ma
     assert TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=1_000_000).batch_size == 1_000_000
 
 
+def test_the_memory_available_is_read_from_meminfo_and_a_container_s_limit(tmp_path):
+    """MemAvailable is the host's; a container's cgroup limit ('max' where none) bounds it
+    (helpers' review of 2026-12-04)."""
+    from model_core.inference import _number_in
+
+    (tmp_path / "meminfo").write_text("MemTotal:  100 kB\nMemAvailable:   2048 kB\n")
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "limit").write_text("1073741824\n")
+    assert _number_in(str(tmp_path / "meminfo"), "MemAvailable:", 1024) == 2048 * 1024
+    assert _number_in(str(tmp_path / "memory.max")) is None
+    assert _number_in(str(tmp_path / "limit")) == 2 ** 30
+    assert _number_in(str(tmp_path / "missing")) is None
+
+
 def test_a_tiles_last_smaller_batch_is_padded_to_a_power_of_two_without_changing_its_pixels():
     """Every batch size is a new shape for oneDNN, which builds and keeps kernels for it: tiles
     whose valid pixels leave last batches of every size made memory grow with each."""

@@ -27,16 +27,21 @@ def test_groups_gather_near_identical_bands():
     assert redundant_groups(band_similarity(grouped_pixels()), 1.01) == [[i] for i in range(9)]
 
 
-def test_every_pair_at_the_threshold_shares_a_group_whatever_the_band_order():
-    """Red team of 2026-12-04: groups taken by their first band's similarity left band 9 alone,
-    0.99-similar to band 8, and split pairs above the threshold by band order."""
-    similarity = np.eye(5)
-    for first, second in ((0, 1), (1, 3), (2, 4)):
+def test_a_band_stands_alone_only_when_no_other_band_is_similar_enough_and_groups_do_not_chain():
+    """Red team of 2026-12-04: band 9 stood alone beside its 0.99-similar neighbour 8, taken by the
+    group of band 7; linking every similar pair instead chained a scene's 20 bands into one group
+    whose least similar pair was 0.25 (helpers' review)."""
+    similarity = np.full((6, 6), 0.5)
+    np.fill_diagonal(similarity, 1.0)
+    for first, second in ((0, 1), (1, 2), (2, 3), (4, 5)):
         similarity[first, second] = similarity[second, first] = 0.97
-    assert redundant_groups(similarity, 0.95) == [[0, 1, 3], [2, 4]]
-    order = [3, 1, 0, 4, 2]
-    shuffled = redundant_groups(similarity[np.ix_(order, order)], 0.95)
-    assert sorted(sorted(order[band] for band in group) for group in shuffled) == [[0, 1, 3], [2, 4]]
+    assert redundant_groups(similarity, 0.95) == [[0, 1], [2, 3], [4, 5]]
+    similarity[3, 2] = similarity[2, 3] = 0.5  # band 3's only near-copy is band 2, in the group of band 1
+    similarity[1, 2] = similarity[2, 1] = 0.5
+    similarity[0, 2] = similarity[2, 0] = 0.97
+    assert redundant_groups(similarity, 0.95) == [[0, 1, 2], [3], [4, 5]]
+    similarity[3, 1] = similarity[1, 3] = 0.99
+    assert redundant_groups(similarity, 0.95) == [[0, 1, 2, 3], [4, 5]]
 
 
 def test_group_mask_ratio_is_the_share_of_a_random_band_s_group():

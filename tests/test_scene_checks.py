@@ -67,9 +67,11 @@ def test_too_few_pixels_valid_in_every_layer_are_warned_of(tmp_path):
     x0, dx, _, y0, _, dy = GEOTRANSFORM
     corner = write_raster(tmp_path / "corner.tif", np.ones((1, SIZE, SIZE), np.float32),
                           (x0 + (SIZE - 1) * dx, dx, 0.0, y0 + (SIZE - 1) * dy, 0.0, dy))
-    assert _check(hsi, corner) == ["Only 1 pixel of the hyperspectral layer 'hsi' has valid values in every layer "
-                                   "('hsi', 'aux'): too few to learn the scene. Check that the layers cover the "
-                                   "same area, and their nodata values."]
+    assert _check(hsi, corner) == [f"Only 1 of the {SIZE * SIZE:,} pixels of the hyperspectral layer 'hsi' has valid "
+                                   "values in every layer ('hsi', 'aux'): too few to learn the scene. Check that the "
+                                   "layers cover the same area, and their nodata values."]
+    small = write_raster(tmp_path / "small.tif", _reflectance()[:, :9, :9], scale=0.0001)  # all its 81 pixels valid
+    assert _check(small, write_raster(tmp_path / "small_aux.tif", np.ones((1, 9, 9), np.float32))) == []
 
 
 def test_a_pretraining_refuses_a_blank_hyperspectral_layer_before_training(tmp_path, aux):

@@ -207,9 +207,9 @@ def test_a_fine_tuning_that_learnt_nothing_is_warned_of_and_a_sound_one_is_not(t
         said[name] = warnings
     assert said["sound"] == []
     [warning] = said["high"]
-    assert re.fullmatch(r"The kept epoch's training loss \([0-9.]+\) is above a blind guess's among 3 classes "
-                        r"\(1\.1\): the classifier has learnt next to nothing\. Lower LEARNING_RATE, or raise "
-                        r"EPOCHS, and train again\.", warning)
+    assert re.fullmatch(r"The lowest training loss of the epochs \([0-9.]+\) is above a blind guess's among 3 "
+                        r"classes \(1\.1\): the classifier has learnt next to nothing\. Raise EPOCHS or lower "
+                        r"LEARNING_RATE, and train again\.", warning)
 
 
 def test_a_pretraining_says_how_many_bands_and_pixels_each_sample_hides(tmp_path):

@@ -252,6 +252,18 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
 
 
+def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow):
+    """A value given as a QgsProperty (a model's or a batch's) is judged as QGIS evaluates it: it was
+    refused as '<QgsProperty: static (2)>' (helpers' review of 2026-12-04)."""
+    from qgis.core import QgsProcessingContext, QgsProperty
+
+    algorithm = QgsApplication.processingRegistry().algorithmById("mrs:workflow")
+    context = QgsProcessingContext()
+    assert algorithm._step_values_problem({"FINETUNE_EPOCHS": QgsProperty.fromValue(2)}, context) is None
+    assert algorithm._step_values_problem({"FINETUNE_EPOCHS": QgsProperty.fromValue(0)}, context) == (
+        "FINETUNE_EPOCHS is 0; it must be a whole number of at least 1.")
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),

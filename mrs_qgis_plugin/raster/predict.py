@@ -9,7 +9,7 @@ import numpy as np
 from ...model_core.errors import Canceled, InputError
 from ...model_core.heap import reusing_freed_memory
 from ...model_core.hooks import Hooks
-from ...model_core.names import plural
+from ...model_core.names import agreeing, plural
 from .classes import ClassInfo
 from . import TILE_SIZE
 from .grid import Window, tiles
@@ -215,7 +215,7 @@ def predict_scene(
         "confidence_path": conf_path,
     }
     classified = summary["classified_pixels"]
-    hooks.log(f"Wrote {class_path}: {classified:,} pixel{'' if classified == 1 else 's'} classified, "
+    hooks.log(f"Wrote {class_path}: {classified:,} {agreeing(classified, 'pixel', 'pixels')} classified, "
               f"{_nodata_text(summary['nodata_pixels'], scene.layers, invalid)}.")
     if not summary["classified_pixels"]:
         hooks.warning(no_valid_pixel_message(
