@@ -386,7 +386,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         source = self.parameterAsSource(parameters, name, context)
         if source is None:  # a raster layer object given to processing.run, say
             raise InputError(unreadable_layer(name, parameters.get(name), "vector", context)
-                             or f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon layer.")
+                             or f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon "
+                                "layer.")
         # A layer's "selected features only" or feature limit comes as a source definition, for
         # which QGIS gives no layer; the source, and the file QGIS writes of it, honour both.
         layer = self.parameterAsVectorLayer(parameters, name, context)

@@ -177,6 +177,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         the pretraining, the accuracy step after everything else (red team of 2026-12-04)."""
         for definition in self.parameterDefinitions():
             given = parameters.get(definition.name())
+            if isinstance(given, QgsProperty):  # an expression, as the steps evaluate it (it raised AttributeError)
+                given = self.parameterAsString(parameters, definition.name(), context)
             if definition.type() != "field" or not given:
                 continue
             source = self.parameterAsSource(parameters, definition.parentLayerParameterName(), context)

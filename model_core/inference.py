@@ -53,11 +53,12 @@ def available_memory() -> Optional[int]:
             machine = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (AttributeError, ValueError, OSError):
             return None
-    for limit, used in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        most, now = _number_in(limit), _number_in(used)
-        if most is not None and now is not None:
-            return max(0, min(machine, most - now))
+    for folder, limit, used, cache in (("/sys/fs/cgroup", "memory.max", "memory.current", "inactive_file "),
+                                       ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+                                        "total_inactive_file ")):
+        most, now = _number_in(f"{folder}/{limit}"), _number_in(f"{folder}/{used}")
+        if most is not None and now is not None:  # the page cache it may drop counts as available
+            return max(0, min(machine, most - now + (_number_in(f"{folder}/memory.stat", cache) or 0)))
     return machine
 
 

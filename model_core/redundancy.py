@@ -31,7 +31,8 @@ def band_similarity(pixels: np.ndarray) -> np.ndarray:
 
 
 def redundant_groups(similarity: np.ndarray, threshold: float) -> List[List[int]]:
-    """Groups of bands at least `threshold`-similar to their group's first band.
+    """Groups of near-duplicate bands: those at least `threshold`-similar to their group's first
+    band, and bands that no group took, each with its most similar band when that is as similar.
 
     Greedy, in band order: the lowest unassigned band opens a group and takes every
     unassigned band similar enough to it, like an MRS anchor taking its neighbours. A band

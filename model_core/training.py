@@ -110,15 +110,16 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
 
 
 def _say_if_nothing_learnt(loss: float, n_classes: int, names: Names, hooks: Hooks) -> None:
-    """Warns when the lowest epoch's training loss is above a blind guess's (ln of the classes, with
-    or without class weights): the classifier has learnt next to nothing. Gradient clipping keeps
-    such a loss finite, so no divergence stops the run (red team of 2026-12-04: a learning rate of 1
-    wrote a classifier of losses 23 to 8 among 7 classes, 40 % right, without a word)."""
+    """Warns when the lowest training loss of the epochs after the first is above a blind guess's
+    (ln of the classes, with or without class weights): the classifier has learnt next to nothing.
+    Gradient clipping keeps such a loss finite, so no divergence stops the run (red team of
+    2026-12-04: a learning rate of 1 wrote a classifier of losses 23 to 8 among 7 classes, 40 %
+    right, without a word)."""
     guess = math.log(n_classes)
     if loss > guess:
-        hooks.warning(f"The lowest training loss of the epochs ({loss:.3g}) is above a blind guess's among "
-                      f"{n_classes} classes ({guess:.3g}): the classifier has learnt next to nothing. Raise "
-                      f"{names.setting('epochs')} or lower {names.learning_rate}, and train again.")
+        hooks.warning(f"The lowest training loss of the epochs after the first ({loss:.3g}) is above a blind "
+                      f"guess's among {n_classes} classes ({guess:.3g}): the classifier has learnt next to nothing. "
+                      f"Raise {names.setting('epochs')} or lower {names.learning_rate}, and train again.")
 
 
 def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,
@@ -166,5 +167,6 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
                 "val_accuracy": best.get("val_accuracy"), "val_kappa": best.get("val_kappa")}
     hooks.log(f"Kept epoch {result.best_epoch}"
               + (f" (validation accuracy {100 * best['val_accuracy']:.2f} %)." if validation else "."))
-    _say_if_nothing_learnt(min(record["loss"] for record in result.history), len(classes), names, hooks)
+    if len(result.history) > 1:  # one epoch's mean holds the first steps from random weights, far above a guess
+        _say_if_nothing_learnt(min(record["loss"] for record in result.history[1:]), len(classes), names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.CLASSIFIER}, result.context)

@@ -252,7 +252,7 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
 
 
-def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow):
+def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_path):
     """A value given as a QgsProperty (a model's or a batch's) is judged as QGIS evaluates it: it was
     refused as '<QgsProperty: static (2)>' (helpers' review of 2026-12-04)."""
     from qgis.core import QgsProcessingContext, QgsProperty
@@ -262,6 +262,12 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow):
     assert algorithm._step_values_problem({"FINETUNE_EPOCHS": QgsProperty.fromValue(2)}, context) is None
     assert algorithm._step_values_problem({"FINETUNE_EPOCHS": QgsProperty.fromValue(0)}, context) == (
         "FINETUNE_EPOCHS is 0; it must be a whole number of at least 1.")
+    scene = write_test_scene(tmp_path / "scene")
+    fields = {"SAMPLES": str(scene.train_points)}
+    assert algorithm._fields_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'class_id'")}, context) is None
+    assert algorithm._fields_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'kind'")}, context) == (
+        "CLASS_FIELD: 'kind' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
+        "one of them.")
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -449,7 +449,8 @@ def _say_conflicts(others: dict, first: dict, what: str, field_name: str | None,
                    hooks: Hooks) -> None:
     """Logs the classes given more than one name (or colour) by their features, and the one kept."""
     if others:
-        listed = first_few((f"class {key}: " + " or ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
+        listed = first_few((f"class {key}: "
+                            + " or ".join(f"'{item}'" for item in dict.fromkeys([first[key], *others[key]]))
                             for key in others), "; ")
         hooks.warning(f"Classes of '{layer_name}' given more than one {what} by the field '{field_name}' "
                       f"({listed}): the first of each class is kept.")
