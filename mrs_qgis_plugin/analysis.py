@@ -341,7 +341,9 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     largest = max(len(group) for group in groups)
-    found = (f"{plural(len(groups), 'group')} of bands with similarity >= {threshold} (from {len(sample)} pixels); "
+    found = (f"{plural(len(groups), 'group')} of near-duplicate bands at a similarity threshold of {threshold} (each "
+             f"band at least that similar to its group's first band or to its nearest band; from {len(sample)} "
+             "pixels); "
              f"the largest has {plural(largest, 'band')}.")
     leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
             f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
