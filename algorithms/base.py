@@ -181,6 +181,15 @@ def processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDef
     return definition
 
 
+def plain_value(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any], name: str,
+                context: QgsProcessingContext) -> Any:
+    """A parameter's value as given (a number, a text, a list), an expression evaluated to text."""
+    value = parameters.get(name)
+    if isinstance(value, QgsProperty):
+        return algorithm.parameterAsString(parameters, name, context)
+    return value
+
+
 def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessingParameterDefinition,
                   context: QgsProcessingContext) -> Optional[str]:
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
@@ -240,11 +249,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     # Run time ----------------------------------------------------------------
 
     def plain_value(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Any:
-        """A parameter's value as given (a number, a text, a list), an expression evaluated to text."""
-        value = parameters.get(name)
-        if isinstance(value, QgsProperty):
-            return self.parameterAsString(parameters, name, context)
-        return value
+        return plain_value(self, parameters, name, context)
 
     def checkParameterValues(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext

@@ -13,8 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
-                       QgsProperty)
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -25,7 +24,7 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import GROUPS, ICON_PATH, help_url, on_command_line, tr, value_problem
+from .base import GROUPS, ICON_PATH, help_url, on_command_line, plain_value, tr, value_problem
 from .layers import hyperspectral_problem
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -164,10 +163,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                         continue
                     renamed = dataclasses.replace(steps[name], name=own.name(), description=own.description(),
                                                   default=own.defaultValue())
-                    value = parameters.get(own.name())
-                    if isinstance(value, QgsProperty):  # a value or expression QGIS evaluates, as the steps do
-                        value = self.parameterAsString(parameters, own.name(), context)
-                    problem = value_problem(renamed, value, own, context)
+                    problem = value_problem(renamed, plain_value(self, parameters, own.name(), context), own, context)
                     if problem:
                         return problem
         return None
@@ -176,9 +172,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """A field parameter naming no field of its layer, which the fine-tuning step found after
         the pretraining, the accuracy step after everything else (red team of 2026-12-04)."""
         for definition in self.parameterDefinitions():
-            given = parameters.get(definition.name())
-            if isinstance(given, QgsProperty):  # an expression, as the steps evaluate it (it raised AttributeError)
-                given = self.parameterAsString(parameters, definition.name(), context)
+            given = plain_value(self, parameters, definition.name(), context)  # an expression raised AttributeError
             if definition.type() != "field" or not given:
                 continue
             source = self.parameterAsSource(parameters, definition.parentLayerParameterName(), context)

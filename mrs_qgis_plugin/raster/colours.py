@@ -76,9 +76,7 @@ def _hex(red: float, green: float, blue: float) -> str:
 
 def distance(first: str, second: str) -> float:
     """How different two colours look: the 'redmean' weighted RGB distance (0 to about 765)."""
-    (r1, g1, b1), (r2, g2, b2) = _rgb(first), _rgb(second)
-    mean_red = (r1 + r2) / 2
-    return ((2 + mean_red / 256) * (r1 - r2) ** 2 + 4 * (g1 - g2) ** 2 + (2 + (255 - mean_red) / 256) * (b1 - b2) ** 2) ** 0.5
+    return float(_distances(np.array([_rgb(first)], np.float64), _rgb(second))[0])
 
 
 def shade(colour: str, step: int) -> str:
@@ -120,9 +118,9 @@ def class_colours(names: Sequence[str], given: Sequence[Optional[str]]) -> List[
 
 
 def _distances(points: np.ndarray, colour: Sequence[float]) -> np.ndarray:
-    """`distance` from each of the colours `points` (n, 3: red, green, blue) to one colour; one
-    class at a time over all candidates, the choice of 800 classes' colours took 76 s (red team of
-    2026-12-04), now well under a second."""
+    """`distance` from each of the colours `points` (n, 3: red, green, blue) to one colour: the
+    choice of colours takes one class at a time over all candidates (one colour pair at a time,
+    800 classes' colours took 76 s: red team of 2026-12-04)."""
     red, green, blue = colour
     mean_red = (points[:, 0] + red) / 2
     return np.sqrt((2 + mean_red / 256) * (points[:, 0] - red) ** 2 + 4 * (points[:, 1] - green) ** 2

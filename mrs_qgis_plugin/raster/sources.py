@@ -147,9 +147,12 @@ class _Source:
         refuse_hidden_signed_bytes(original, f"The layer '{name}'")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
-        self.scaling = list(zip(self._scale, self._offset))
-        """(scale, offset) of each data band: values read are the file's times the scale plus the offset."""
         self.descriptions = [_description(original, band) for band in bands]
+
+    @property
+    def scaling(self) -> list[tuple[float, float]]:
+        """(scale, offset) of each data band: values read are the file's times the scale plus the offset."""
+        return list(zip(self._scale, self._offset))
 
     def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
