@@ -71,19 +71,21 @@ has no SIGHUP."""
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
     so the work stops as on Cancel: training writes its checkpoint and no half-written output is
-    published. A second such signal ends the process at once. A signal ignored when the work starts
+    published, and says which signal stopped it. A second such signal ends the process at once. A signal ignored when the work starts
     (`nohup` ignores SIGHUP) stays ignored. Only the main thread receives signals; elsewhere (QGIS
     desktop runs algorithms in a worker thread) `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield hooks
         return
     received = threading.Event()
+    names = []
 
     def on_signal(number: int, _frame: object) -> None:
         if received.is_set():
             signal.signal(number, signal.SIG_DFL)
             os.kill(os.getpid(), number)
         received.set()
+        names.append(signal.Signals(number).name)
         hooks.log(f"{signal.Signals(number).name} received: stopping as on Cancel (send it again to stop at once).")
 
     previous = {number: signal.getsignal(number) for number in CANCELLING_SIGNALS}
@@ -92,6 +94,10 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
             signal.signal(number, on_signal)
     try:
         yield dataclasses.replace(hooks, is_canceled=lambda: received.is_set() or hooks.is_canceled())
+    except Canceled:
+        if not names:
+            raise
+        raise Canceled(f"Stopped by {names[0]}, as on Cancel.") from None
     finally:
         for number, handler in previous.items():
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
