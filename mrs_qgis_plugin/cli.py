@@ -23,7 +23,7 @@ from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec
 from .job_parameters import JOBS
 from .runs import file_layer_name
-from .terminal import TerminalReport, is_first_process, rank, written
+from .terminal import TerminalReport, is_first_process, rank, write_error, written
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -228,9 +228,14 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
 
 
 def _print_results(results: Dict[str, Any], out: Optional[TextIO]) -> None:
-    """The results, as qgis_process prints them; none when standard output is closed (the outputs
-    are written all the same, so the run still succeeds)."""
-    written(out, "".join(f"{name}:\t{value}\n" for name, value in results.items() if value is not None))
+    """The results, as qgis_process prints them; none when nobody reads standard output any more
+    (the outputs are written all the same, so the run still succeeds). Standard output that cannot
+    take them (a full disk) fails the run, naming them, as a script that reads them would miss them."""
+    text = "".join(f"{name}:\t{value}\n" for name, value in results.items() if value is not None)
+    error = write_error(out, text)
+    if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+        raise MrsError(f"The results could not be written to standard output ({error.strerror or error}); "
+                       f"the outputs are written:\n{text.rstrip()}")
 
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:

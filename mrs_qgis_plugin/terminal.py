@@ -42,22 +42,28 @@ def time_left(fraction: float, elapsed: float, counted_from: float = 0.0) -> Opt
     return elapsed * (1.0 - fraction) / done
 
 
-def written(stream: Optional[TextIO], text: str) -> bool:
-    """Writes and flushes `text`; False when nobody reads the stream any more (a closed pipe:
-    `| head`, a pager quit early; a closed stream), which is then pointed at the null device so
-    that Python's own flush at exit does not fail too (it would end the process with status 120)."""
+def write_error(stream: Optional[TextIO], text: str) -> Optional[Exception]:
+    """Writes and flushes `text`; the error when it could not be written: a closed pipe (`| head`,
+    a pager quit early), a closed stream, a full disk. The stream is then pointed at the null
+    device, so that Python's own flush at exit does not fail too (it would end the process with
+    status 120)."""
     if stream is None:
-        return False
+        return ValueError("no stream")
     try:
         stream.write(text)
         stream.flush()
-        return True
-    except (OSError, ValueError):
+        return None
+    except (OSError, ValueError) as error:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, stream.fileno())
             os.close(null)
-        return False
+        return error
+
+
+def written(stream: Optional[TextIO], text: str) -> bool:
+    """Writes and flushes `text`; False when it could not be written (`write_error`)."""
+    return write_error(stream, text) is None
 
 
 class TerminalReport:

@@ -573,3 +573,28 @@ def test_no_job_at_all_is_a_usage_error_on_standard_error():
     out, err = io.StringIO(), io.StringIO()
     assert main([], out, err) == 2
     assert out.getvalue() == "" and err.getvalue() == main_help() + "\n"
+
+
+def test_results_that_standard_output_cannot_take_fail_the_run_and_are_named(no_qgis, tmp_path):
+    """`bin/mrs ... > results.txt` on a full disk exited 0 with the results lost (note 18); a
+    reader that went away (a closed pipe) still leaves the run a success."""
+    scene = tmp_path / "scene"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, str(MRS), "demoscene", f"--OUTPUT={scene}"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=no_qgis, stdin=subprocess.DEVNULL, timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    said = lines.index(
+        "The results could not be written to standard output (No space left on device); the outputs are written:")
+    assert f"OUTPUT:\t{scene}" in lines[said + 1:] and f"TRAIN_LABELS:\t{scene / 'train.tif'}" in lines[said + 1:]
+    assert (scene / "hsi.tif").is_file()
+
+
+def test_results_nobody_reads_any_more_leave_the_run_a_success():
+    from mrs.mrs_qgis_plugin import cli
+
+    class GoneReader(io.StringIO):
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    cli._print_results({"OUTPUT": "/x/map.tif"}, GoneReader())
