@@ -166,7 +166,7 @@ def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks:
     far = [(scene, first.far_bands(part)) for scene, part in zip(scenes[1:], parts[1:])
            if len(part) >= SCENE_CHECK_PIXELS]
     listed = [f"'{scene.hsi_name}' ({len(bands)} of {scene.n_bands} bands, such as "
-              f"{first_few((scenes[0].band_names[index] for index in bands), limit=3)})"
+              f"{first_few((scenes[0].band_label(index) for index in bands), limit=3)})"
               for scene, bands in far if len(bands)]
     if listed:
         hooks.warning(f"Scenes of MORE_SCENES hold values far from those of '{scenes[0].hsi_name}': "
@@ -482,7 +482,7 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scales, offsets = scene.band_scaling.T
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
-        listed = first_few((f"'{scene.band_names[index]}': {value:.8g}" for index, value in filled.items()), "; ")
+        listed = first_few((f"{scene.band_label(index)}: {value:.8g}" for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
                       f"that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "
@@ -500,7 +500,7 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     far = normalizer.far_bands(sample)
     if len(far):
         hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from "
-                      f"those the model was trained on ({first_few(scene.band_names[index] for index in far)}): "
+                      f"those the model was trained on ({first_few(scene.band_label(index) for index in far)}): "
                       "check that the layers are the "
                       "kinds of rasters it was trained on, in the same units, scale and order; else the map will be "
                       "wrong.")

@@ -451,7 +451,9 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
     for number in range(1, unscaled.RasterCount + 1):
         band = unscaled.GetRasterBand(number)
         band.WriteArray(band.ReadAsArray() * 10000)
-    names = [unscaled.GetRasterBand(number).GetDescription() or f"unscaled band {number}" for number in range(1, 6)]
+    names = [f"'{unscaled.GetRasterBand(number).GetDescription()}' (band {number} of 'unscaled')"
+             if unscaled.GetRasterBand(number).GetDescription() else f"band {number} of 'unscaled'"
+             for number in range(1, 6)]
     unscaled = None
     done = mrs(no_qgis, "classify", *arguments(MODEL=finetuned["OUTPUT"], INPUT_HSI=tmp_path / "unscaled.tif",
                                                INPUT_AUX=scene.lidar, OUTPUT=tmp_path / "map.tif"))
@@ -484,7 +486,8 @@ def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_
     band.SetNoDataValue(-3.4e38)
     filled = None
     reopened = gdal.Open(str(tmp_path / "filled.tif"))
-    name = reopened.GetRasterBand(1).GetDescription() or "filled band 1"
+    described = reopened.GetRasterBand(1).GetDescription()
+    name = f"'{described}' (band 1 of 'filled')" if described else "band 1 of 'filled'"
     layers = {"INPUT_HSI": scene.hsi, "INPUT_AUX": tmp_path / "filled.tif"}
     runs = {"pretrain": {**QUICK_PRETRAIN, "OUTPUT": tmp_path / "p.safetensors"},
             "finetune": {"LABELS": scene.train, "EPOCHS": 1, "PRESET": "tiny", "OUTPUT": tmp_path / "c.safetensors"},
@@ -493,7 +496,7 @@ def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_
     for job, parameters in runs.items():
         done = mrs(no_qgis, job, *arguments(**layers, **parameters))
         assert done.returncode == 0, done.stderr
-        assert (f"1 of the {count} bands holds a value that no measurement gives ('{name}': -3.4028235e+38): most "
+        assert (f"1 of the {count} bands holds a value that no measurement gives ({name}: -3.4028235e+38): most "
                 "likely a nodata value the layer does not declare") in done.stderr, job
     assert "no measurement gives" not in chain[4].stderr
 

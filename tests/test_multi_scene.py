@@ -95,8 +95,8 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), Window(0, 0, 16, 16),
                                (256, SIZE * SIZE))
         assert warnings == ([
-            "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as first "
-            "band 1, first band 2, first band 3, ...). Check that every scene is in the same units, scale and band "
+            "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as band 1 "
+            "of 'first', band 2 of 'first', band 3 of 'first', ...). Check that every scene is in the same units, scale and band "
             "order (a scale factor left out, say); pooled, they flatten each other's bands."] if expected else [])
 
 

@@ -41,7 +41,7 @@ def test_a_fill_code_of_a_scaled_band_is_judged_as_the_file_holds_it(tmp_path, a
     warnings = _check(write_raster(tmp_path / "hsi.tif", codes, scale=0.0001), aux)
     assert len(warnings) == 1
     assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
-                                  "('hsi band 1': -32768; ")
+                                  "(band 1 of 'hsi': -32768; ")
     assert _check(write_raster(tmp_path / "clean.tif", _reflectance(), scale=0.0001), aux) == []
 
 
@@ -112,3 +112,22 @@ def test_an_auxiliary_raster_without_a_pixel_grid_is_said_to_be_taken_on_the_hyp
         pass
     assert (f"'aux' has no georeferencing (no pixel grid in its file); as it has the size of 'hsi' ({SIZE} x {SIZE} "
             "pixels), it is taken to lie on the same pixels.") in lines
+
+
+def test_a_band_in_a_warning_is_named_with_its_layer(tmp_path):
+    """Note 18: bands were named by their descriptions alone, and two layers' bands are often
+    described alike ('Band 1'): which layer held the fill code was not said."""
+    from osgeo import gdal
+
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    heights = np.random.default_rng(2).normal(10, 3, size=(1, SIZE, SIZE)).astype(np.float32)
+    heights[0, :4] = -9999
+    aux = write_raster(tmp_path / "dsm.tif", heights)
+    for path in (hsi, aux):
+        dataset = gdal.Open(str(path), gdal.GA_Update)
+        dataset.GetRasterBand(1).SetDescription("Band 1")
+        dataset = None
+    warnings = _check(hsi, aux)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"1 of the {BANDS + 1} bands holds a value that no measurement gives "
+                                  "('Band 1' (band 1 of 'aux'): -9999): ")

@@ -274,17 +274,22 @@ class Scene:
         self.n_hsi = len(sources[0].bands)
         self.n_bands = sum(len(source.bands) for source in sources)
         self.n_aux = self.n_bands - self.n_hsi
-        self.band_names = [
-            description or f"{source.name} band {number}"
-            for source in sources
-            for number, description in zip(source.bands, source.descriptions)
-        ]
+        self._places = [(source.name, number, description)
+                        for source in sources for number, description in zip(source.bands, source.descriptions)]
+        self.band_names = [description or f"{name} band {number}" for name, number, description in self._places]
         self.band_scaling = np.array([pair for source in sources for pair in source.scaling], np.float64)
         """(scale, offset) of each band, rows in band order: the values read are the files' scaled."""
         self.wavelengths = wavelengths
         self._sources = sources
         self._cache_before = gdal.GetCacheMax()
         gdal.SetCacheMax(min(self._cache_before, BLOCK_CACHE_BYTES))
+
+    def band_label(self, index: int) -> str:
+        """Band `index` in a message: its description where it has one, and always its layer, as
+        two layers' bands may be described alike ('Band 1')."""
+        name, number, description = self._places[index]
+        place = f"band {number} of '{name}'"
+        return f"'{description}' ({place})" if description else place
 
     @classmethod
     def open(cls, hsi: RasterInput, aux: Sequence[RasterInput], hooks: Hooks | None = None) -> "Scene":
