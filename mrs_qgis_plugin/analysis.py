@@ -6,7 +6,7 @@ Like `jobs`, they take what the front ends read from their parameters and a `Hoo
 
 import itertools
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -39,15 +39,18 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     'Grassland' were the map's 2 and 1, with one class the map lacks, was matched by value and
     scored 88 % for a map that was 32 % right): then a named reference class the map lacks gets
     a value of its own, unclaimed in `taken`, and its pixels count as errors. Else by value.
-    Classes given as text have arbitrary values, so they are matched by name or not at all."""
-    by_name = {info.name.casefold(): value for value, info in mapped.items()}
+    Classes given as text have arbitrary values, so they are matched by name or not at all; a
+    class named by its value only is matched by value (red team of 2026-12-05: an unnamed class 3
+    went to the map's class named '3', value 4, and every other class became an error)."""
+    find = _finder(mapped)
     classes = reference.classes
-    if classes and all(info.name.casefold() in by_name for info in classes):
-        if any(by_name[info.name.casefold()] != info.value for info in classes):
+    named = [info for info in classes if reference.named_by_text or _named(info)]
+    if classes and len(named) == len(classes) and all(find(info.name) is not None for info in classes):
+        if any(find(info.name) != info.value for info in classes):
             hooks.log("The reference classes were matched to the map's classes by their names.")
-        return {info.value: by_name[info.name.casefold()] for info in classes}, None
+        return {info.value: find(info.name) for info in classes}, None
     if reference.named_by_text:
-        missing = ", ".join(f"'{info.name}'" for info in classes if info.name.casefold() not in by_name)
+        missing = ", ".join(f"'{info.name}'" for info in classes if find(info.name) is None)
         held = (f"its classes are {', '.join(repr(info.name) for info in mapped.values())}" if mapped
                 else "its class names cannot be read (no category names, and no .qml style beside it)")
         raise InputError(
@@ -55,16 +58,31 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
             f"'{map_name}': {held}. Use the class names of the map, or give the reference classes as class values "
             "(a field of whole numbers, or a label raster)."
         )
-    moved = [info for info in classes if by_name.get(info.name.casefold(), info.value) != info.value]
+    moved = [info for info in named if find(info.name) not in (None, info.value)]
     if moved:
-        return _matching_by_name(classes, by_name, moved, taken, reference_name, map_name)
+        return _matching_by_name(classes, named, find, moved, taken, reference_name, map_name)
     renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
-               for info in classes if info.value in mapped and _named(info)
-               and info.name.casefold() != mapped[info.value].name.casefold()]
+               for info in named if info.value in mapped and info.name.casefold() != mapped[info.value].name.casefold()]
     warning = (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
                f"value, though some names differ: class {'; '.join(renamed)}. If they are different classes, recode "
                "one layer to the other's values, or give both the same class names.") if renamed else None
     return {info.value: info.value for info in classes}, warning
+
+
+def _finder(mapped: Dict[int, ClassInfo]) -> Callable[[str], Optional[int]]:
+    """The map's class value of a name: the class of that very name, else the one class of that
+    name in any letter case (red team of 2026-12-05: a map's 'Forest' and 'forest', taken for one
+    name, merged)."""
+    exact = {info.name: value for value, info in mapped.items()}
+    folded: Dict[str, List[int]] = {}
+    for value, info in mapped.items():
+        folded.setdefault(info.name.casefold(), []).append(value)
+
+    def find(name: str) -> Optional[int]:
+        values = folded.get(name.casefold(), [])
+        return exact.get(name, values[0] if len(values) == 1 else None)
+
+    return find
 
 
 def _named(info: ClassInfo) -> bool:
@@ -73,20 +91,20 @@ def _named(info: ClassInfo) -> bool:
     return whole_number(info.name) != info.value
 
 
-def _matching_by_name(classes: Sequence[ClassInfo], by_name: Dict[str, int], moved: Sequence[ClassInfo],
-                      taken: Set[int], reference_name: str, map_name: str) -> Tuple[Dict[int, int], str]:
+def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo], find: Callable[[str], Optional[int]],
+                      moved: Sequence[ClassInfo], taken: Set[int], reference_name: str,
+                      map_name: str) -> Tuple[Dict[int, int], str]:
     """Reference classes by name; those the map has no name for get a value of their own each,
-    classes without a name too, since the names show that the values do not match (red team of
-    2026-12-04: an unnamed class 2 was matched by value to the map's class 2, which the reference's
-    named class 1 had been matched to by name, and the two merged)."""
+    classes without a name (not in `named`) too, since the names show that the values do not
+    match (red team of 2026-12-04: an unnamed class 2 was matched by value to the map's class 2,
+    which the reference's named class 1 had been matched to by name, and the two merged)."""
     free = (value for value in itertools.count(max(taken | {0}) + 1) if value not in taken)
-    absent = [info for info in classes if info.name.casefold() not in by_name]
-    matching = {info.value: by_name[info.name.casefold()] for info in classes if info not in absent}
-    matching.update({info.value: next(free) for info in absent})
-    shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {by_name[info.name.casefold()]} in the map)"
+    found = {info.value: find(info.name) for info in named if find(info.name) is not None}
+    matching = {info.value: found[info.value] if info.value in found else next(free) for info in classes}
+    shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {found[info.value]} in the map)"
                       for info in moved)
-    lacking = [info for info in absent if _named(info)]
-    unnamed = [info for info in absent if not _named(info)]
+    lacking = [info for info in named if info.value not in found]
+    unnamed = [info for info in classes if info not in named]
     parts = [f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
              f"name, as their values differ: {shown}."]
     if lacking:

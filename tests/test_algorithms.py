@@ -754,6 +754,26 @@ def test_a_reference_named_in_part_or_by_padded_numbers_is_matched_without_mergi
     assert results["OVERALL_ACCURACY"] == 1.0 and feedback.warnings == []
 
 
+def test_a_map_class_named_like_a_number_or_in_another_letter_case_is_not_matched_wrongly(mrs, tmp_path):
+    """Red team of 2026-12-05: a map class named '3' (value 4) drew the unnamed reference's class 3
+    to it, and every other class became an error (0 % for a map right everywhere); the map's
+    'Forest' and 'forest' merged into one, so a reference's 'Forest' was scored against 'forest'."""
+    truth = (np.arange(12 * 16).reshape(12, 16) % 4 + 1).astype(np.uint8)
+    write_raster(tmp_path / "reference.tif", truth, nodata=0)
+    write_raster(tmp_path / "numbered.tif", truth, nodata=0, category_names=["", "Crop", "Grassland", "Water", "3"])
+    write_raster(tmp_path / "cased.tif", truth, nodata=0, category_names=["", "Forest", "forest", "Water", "Soil"])
+    write_raster(tmp_path / "named.tif", truth, nodata=0, category_names=["", "Forest", "forest", "Water", "Soil"])
+    for class_map, reference in (("numbered", "reference"), ("cased", "named")):
+        feedback = RecordingFeedback()
+        results = run("mrs:accuracy", {"INPUT": str(tmp_path / f"{class_map}.tif"),
+                                       "REFERENCE_LABELS": str(tmp_path / f"{reference}.tif"),
+                                       "OUTPUT_HTML": str(tmp_path / f"{class_map}.html")}, feedback)
+        assert results["OVERALL_ACCURACY"] == 1.0, class_map
+        assert feedback.warnings == ([] if reference == "reference" else [
+            "Classes of 'named' share a name ('Forest' or 'forest': classes 1, 2): the map's legend will not tell them "
+            "apart; give each class a name of its own."])
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {

@@ -919,3 +919,14 @@ def test_a_yes_no_class_field_is_said_to_be_one(tmp_path, scene):
     dataset = None
     with pytest.raises(InputError, match="^The class field 'flag' of 'flags' is a yes/no \\(boolean\\) field"):
         labels_from_vector(scene, path, None, "flag", None, "flags", Hooks())
+
+
+def test_class_names_that_differ_in_letter_case_only_are_warned_of(tmp_path, scene):
+    """Red team of 2026-12-05: 'Forest' and 'forest' trained as two classes without a word, and an
+    assessment by name merged them."""
+    texts = ["Forest", "forest", "Soil"]
+    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
+    path = write_vector(tmp_path / "names.gpkg", features, {"class": ogr.OFTString})
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
+    assert warnings == ["Classes of 'names' share a name ('Forest' or 'forest': classes 1, 3): the map's legend will "
+                        "not tell them apart; give each class a name of its own."]

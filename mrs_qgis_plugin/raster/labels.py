@@ -96,12 +96,15 @@ def _as_shown(name: str) -> str:
 
 
 def _say_shared(given: dict[int, str], what: str, consequence: str, layer_name: str, hooks: Hooks) -> None:
-    """Warns of the names (or colours) given to more than one class (red team of 2026-12-04:
-    'Water' and 'Water' with a zero-width space; two classes of one colour looked alike in the
-    map without a word)."""
-    found = shared(sorted(given.items()))
+    """Warns of the names (or colours) given to more than one class, letter case aside (red team
+    of 2026-12-04: 'Water' and 'Water' with a zero-width space; two classes of one colour looked
+    alike in the map without a word; 'Forest' and 'forest' were two classes, which an assessment
+    by name cannot tell apart from a reference's 'FOREST')."""
+    found = shared([(value, text.casefold()) for value, text in sorted(given.items())])
     if found:
-        listed = first_few((f"'{item}': classes {', '.join(map(str, values))}" for item, values in found), "; ")
+        spellings = [" or ".join(dict.fromkeys(f"'{given[value]}'" for value in values)) for _key, values in found]
+        listed = first_few((f"{spelt}: classes {', '.join(map(str, values))}"
+                            for spelt, (_key, values) in zip(spellings, found)), "; ")
         hooks.warning(f"Classes of '{layer_name}' share a {what} ({listed}): {consequence}; give each class a "
                       f"{what} of its own.")
 
