@@ -211,8 +211,10 @@ def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str
 def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]], title: str) -> bytes:
     """PNG heat map of the similarity matrix, band labels on both axes, groups outlined.
 
-    Drawn on an Agg canvas of its own, not through pyplot, whose GUI backend (QGIS
-    desktop may have one set) must not be touched from Processing's worker thread."""
+    Names are drawn as written, a $ in them being no mathematics (red team of 2026-12-05: a band
+    described '$\\undefinedcmd$' stopped the job). Drawn on an Agg canvas of its own, not through
+    pyplot, whose GUI backend (QGIS desktop may have one set) must not be touched from Processing's
+    worker thread."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -225,15 +227,15 @@ def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[
                         interpolation="nearest")
     ticks = np.unique(np.linspace(0, count - 1, min(count, 12)).round().astype(int))
     axes.set_xticks(ticks)
-    axes.set_xticklabels([labels[i] for i in ticks], rotation=60, ha="right", fontsize=8)
+    axes.set_xticklabels([labels[i] for i in ticks], rotation=60, ha="right", fontsize=8, parse_math=False)
     axes.set_yticks(ticks)
-    axes.set_yticklabels([labels[i] for i in ticks], fontsize=8)
+    axes.set_yticklabels([labels[i] for i in ticks], fontsize=8, parse_math=False)
     for group in groups:
         if len(group) > 1 and group[-1] - group[0] == len(group) - 1:
             axes.add_patch(Rectangle((group[0] - 0.5, group[0] - 0.5), len(group), len(group),
                                      fill=False, edgecolor="white", linewidth=0.8))
     figure.colorbar(image, ax=axes, label="cosine similarity of normalised bands")
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title, fontsize=10, parse_math=False)
     figure.tight_layout()
     image = io.BytesIO()
     figure.savefig(image, format="png", metadata={"Software": PNG_SOFTWARE})

@@ -81,3 +81,13 @@ def test_a_band_and_its_exact_copy_share_a_group_at_a_threshold_of_one():
     assert redundant_groups(similarity, 1.0) == [[0], [1, 3], [2]]
     assert leakage(similarity, 0.25, 1.0) == pytest.approx(1.0 / 2)
 
+
+
+def test_the_heat_map_draws_dollar_signs_in_band_and_layer_names_as_written():
+    """Red team of 2026-12-05: a band described '$\\undefinedcmd$', or a layer 'flight_$1_$2', was
+    read as matplotlib's mathematics, and the redundancy stopped with its traceback."""
+    pytest.importorskip("matplotlib")
+    from mrs.mrs_qgis_plugin import reports
+
+    png = reports.heatmap_png(np.eye(3), ["$\\undefinedcmd$", "x$y$z", "plain"], [[0], [1], [2]], "flight_$1_$2")
+    assert png.startswith(b"\x89PNG")
