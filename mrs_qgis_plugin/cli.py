@@ -154,6 +154,9 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
 
 def _argument_line(parameter: spec.Parameter) -> str:
     hint = "|".join(parameter.choices) if parameter.kind == spec.CHOICE else VALUE_HINTS[parameter.kind]
+    extension = re.search(r"\*(\.\w+)", parameter.file_filter or "") if parameter.kind == spec.FILE_OUT else None
+    if extension:  # the one a file output must end with (red team of 2026-12-05: FILE said nothing of it)
+        hint += extension.group(1)
     if parameter.default is not None:
         note = f"default {spec.shown_default(parameter)}"
     else:

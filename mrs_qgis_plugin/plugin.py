@@ -89,7 +89,7 @@ class MrsPlugin:
             "<h3>MRS land cover (SS-MAE) {}</h3>"
             "<p>Land-cover maps from hyperspectral plus SAR or LiDAR rasters: a spatial-spectral masked "
             "autoencoder pretrained with Mining Redundant Spectra masking, fine-tuned on a few labels.</p>"
-            "<p>Python packages: {}.</p><p>Licence: GNU General Public License, version 2 (the LICENSE file of the plugin).</p>"
+            "<p>Python packages: {}.</p><p>Licence: GNU General Public License, version 2 or later (the LICENSE file of the plugin).</p>"
         ).format(__version__, self.packages))
 
     def withdraw_offer(self) -> None:

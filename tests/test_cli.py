@@ -157,6 +157,13 @@ def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, 
         assert f"\n  --{name}=" in done.stdout
 
 
+def test_a_file_output_s_help_line_shows_the_extension_it_must_have():
+    """Red team of 2026-12-05: --OUTPUT=FILE, and any name but a .safetensors one was refused."""
+    assert "\n  --OUTPUT=FILE.safetensors  (required)\n" in job_help(JOBS["pretrain"])
+    assert "\n  --OUTPUT_CSV=FILE.csv  (optional)\n" in job_help(JOBS["accuracy"])
+    assert "\n  --OUTPUT_PNG=FILE.png  (required)\n" in job_help(JOBS["redundancy"])
+
+
 def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
     done = mrs(no_qgis, "--help", python=None)
     assert done.returncode == 0 and done.stdout == main_help() + "\n"

@@ -1,4 +1,4 @@
-"""The dependency installer of the desktop: pip of QGIS' Python into the plugin's folder of the profile.
+"""The dependency installer of the desktop: pip of QGIS' Python into a folder of the profile (python/mrs-packages).
 
 No network: pip installs a tiny wheel built here from a local folder.
 """

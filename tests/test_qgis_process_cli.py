@@ -64,13 +64,16 @@ def test_a_profile_folder_of_its_own_gets_the_plugin_enabled_on_its_first_run(tm
     assert "mrs=true" in settings.read_text().splitlines()
 
 
-def test_the_workflow_s_help_says_how_to_write_its_choices():
-    """As the single algorithms' help says it (red team of 2026-12-04: PRESET=1 was refused)."""
+def test_the_workflow_s_help_says_how_to_write_its_choices_and_its_layers():
+    """As the single algorithms' help says it, in the same words (red team of 2026-12-04: PRESET=1 was
+    refused; of 2026-12-05: INPUT_AUX said nothing of repeating the argument, PRESET=small lacked its --)."""
     result = qgis_process("help", "mrs:workflow")
     assert result.returncode == 0, result.stderr
-    assert ("One of: paper, small, tiny; default small. On the command line, type the name (PRESET=small), not the "
-            "number qgis_process lists.\n") in result.stdout
+    assert ("One of: paper, small, tiny; default small. On the command line, type the name (--PRESET=small), not "
+            "the number qgis_process lists.\n") in result.stdout
     assert result.stdout.count("not the number qgis_process lists") == result.stdout.count("Argument type:\tenum")
+    assert ("as it was trained on. On the command line, repeat the argument: --INPUT_AUX=sar.tif "
+            "--INPUT_AUX=dsm.tif.\n") in result.stdout
 
 
 @pytest.mark.parametrize("algorithm_class", ALGORITHMS, ids=lambda c: c.ALGORITHM_ID)
