@@ -312,7 +312,7 @@ def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_
     log = process.stderr.read()
     process.wait(timeout=120)
     stopped = re.search(r"Canceled after (\d+) of 18 batches", log)
-    assert stopped and "(rank 1) Canceled by the user." in log, log
+    assert stopped and "(rank 1) Stopped by SIGTERM, as on Cancel." in log, log
     assert not output.exists()
     checkpoint = checkpoint_path_for(str(output))
     assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == int(
