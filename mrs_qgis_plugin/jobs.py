@@ -35,7 +35,7 @@ from .raster.labels import LabelledPixels, check_trainable, stratified_split
 from .raster.patches import check_patch_size
 from .raster.predict import predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
-from .raster.sources import RasterInput, Scene, window_from_extent
+from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
 from .raster.stats import NoValidPixelError, sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
@@ -189,6 +189,11 @@ def _listed_scene(item: ListedScene, hooks: Hooks) -> Scene:
     """A scene of MORE_SCENES, opened; a problem with its files names its line."""
     try:
         return Layers(item.hsi, item.aux).open(hooks)
+    except TooFewBandsError as error:  # whose advice names INPUT_HSI (note 18)
+        raise InputError(f"MORE_SCENES: {item.where} begins with '{error.name}', of {plural(error.count, 'band')}, "
+                         f"but a scene begins with its hyperspectral raster (at least {MIN_HSI_BANDS} bands). Write "
+                         "each scene as its hyperspectral raster, then its SAR/LiDAR rasters in the order of "
+                         "INPUT_AUX.") from None
     except InputError as error:
         raise InputError(f"MORE_SCENES ({item.where}): {error}") from None
 

@@ -160,6 +160,18 @@ def test_a_listed_file_that_does_not_exist_is_named_with_its_line(archive, tmp_p
     assert not (tmp_path / "model.safetensors").exists()
 
 
+def test_a_line_that_begins_with_no_hyperspectral_raster_says_how_to_write_the_line(archive, tmp_path):
+    """Note 18: the refusal advised giving the hyperspectral raster as INPUT_HSI, which was right."""
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                          settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
+                          more_scenes=scene_list(tmp_path, (archive[1][1], archive[1][1])))
+    assert str(refused.value) == (
+        "MORE_SCENES: the scene on line 3 of 'scenes.txt' begins with 'second_aux.tif', of 1 band, but a scene "
+        "begins with its hyperspectral raster (at least 3 bands). Write each scene as its hyperspectral raster, then "
+        "its SAR/LiDAR rasters in the order of INPUT_AUX.")
+
+
 def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive, tmp_path):
     """Red team of 2026-12-04: Python's "'utf-8' codec can't decode byte 0xfe" was shown."""
     from mrs.mrs_qgis_plugin.scene_list import read_scene_list

@@ -51,6 +51,14 @@ def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
                          "virtual raster again from the converted file.")
 
 
+class TooFewBandsError(InputError):
+    """A hyperspectral layer of fewer than `MIN_HSI_BANDS` bands."""
+
+    def __init__(self, name: str, count: int) -> None:
+        super().__init__(too_few_bands_message(name, count))
+        self.name, self.count = name, count
+
+
 def too_few_bands_message(name: str, count: int) -> str:
     """Why a layer of `count` bands cannot be the hyperspectral one (the run's and the dialogs' check)."""
     return (f"The hyperspectral layer '{name}' has {count} band{'s' if count != 1 else ''}; at least "
@@ -297,7 +305,7 @@ class Scene:
         reference = open_raster(hsi.path, f"The hyperspectral layer '{hsi.name}'")
         bands = data_bands(reference)
         if len(bands) < MIN_HSI_BANDS:
-            raise InputError(too_few_bands_message(hsi.name, len(bands)))
+            raise TooFewBandsError(hsi.name, len(bands))
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
         _say_inner_alpha(reference, hsi.name, hooks)
