@@ -131,3 +131,21 @@ def test_a_band_in_a_warning_is_named_with_its_layer(tmp_path):
     assert len(warnings) == 1
     assert warnings[0].startswith(f"1 of the {BANDS + 1} bands holds a value that no measurement gives "
                                   "('Band 1' (band 1 of 'aux'): -9999): ")
+
+
+def test_a_hyperspectral_layer_stored_south_up_is_warned_of(tmp_path):
+    """Red team of 2026-12-05: a south-up copy of a scene (its auxiliary raster on the same grid, so
+    nothing was warped) was mapped differently on 10 % of its pixels without a word: the model sees
+    the patches as the file lays them out, mirrored against the ground."""
+    x, _size, _turn, y, _turn2, _height = GEOTRANSFORM
+    south_up = (x, 1.0, 0.0, y - SIZE, 0.0, 1.0)
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance()[:, ::-1], south_up, scale=0.0001)
+    heights = np.random.default_rng(2).normal(10, 3, size=(1, SIZE, SIZE)).astype(np.float32)
+    warnings = _check(hsi, write_raster(tmp_path / "aux.tif", heights, south_up))
+    assert warnings == [
+        "The hyperspectral layer 'hsi' has a flipped grid (pixel size 1 x 1: rows from south to north, or columns "
+        "from east to west): the model sees its pixels' neighbourhoods mirrored or turned against the ground, so a "
+        "model trained on north-up scenes maps it otherwise than the same scene north-up, and a model trained on it "
+        "maps north-up scenes otherwise. Warp it to a north-up grid (Raster > Projections > Warp) for maps that agree."]
+    assert _check(write_raster(tmp_path / "north.tif", _reflectance(), scale=0.0001),
+                  write_raster(tmp_path / "aux_north.tif", heights)) == []

@@ -184,6 +184,13 @@ def format_bounds(bounds: tuple[float, float, float, float]) -> str:
     return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
 
 
+def layout_text(grid: Grid) -> str:
+    """How a grid that is not north-up lies: 'a rotated grid', 'a flipped grid (pixel size ...)'."""
+    return ("a rotated grid" if grid.rotated else
+            f"a flipped grid (pixel size {_coordinate(grid.geotransform[1])} x "
+            f"{_coordinate(grid.geotransform[5])}: rows from south to north, or columns from east to west)")
+
+
 def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
                         ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
     """The bounds of `source` (in the grid's CRS) and of `grid`; refuses a raster that cannot be
@@ -197,11 +204,8 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
             f"'{grid_name}'."
         )
     if not grid.north_up:
-        layout = ("a rotated grid" if grid.rotated else
-                  f"a flipped grid (pixel size {_coordinate(grid.geotransform[1])} x "
-                  f"{_coordinate(grid.geotransform[5])}: rows from south to north, or columns from east to west)")
         raise InputError(
-            f"The layer '{grid_name}' has {layout}, onto which '{name}' cannot be warped. "
+            f"The layer '{grid_name}' has {layout_text(grid)}, onto which '{name}' cannot be warped. "
             f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
         )
     source_bounds = _bounds_in(source, grid, name)
