@@ -234,6 +234,18 @@ def test_a_map_beside_another_geotiff_of_its_name_is_refused_as_both_would_share
                    "SITE": str(tmp_path / "site.tif")}, {})
 
 
+def test_an_output_that_is_the_file_of_an_input_given_with_its_driver_s_prefix_is_refused(tmp_path):
+    """Red team of 2026-12-05: 'GPKG:/path/data.gpkg:height' was taken for no file, so suggestions
+    written to data.gpkg deleted the LiDAR it had just read."""
+    data, cube = tmp_path / "data.gpkg", tmp_path / "cube.nc"
+    data.write_bytes(b"")
+    cube.write_bytes(b"")
+    for source, output in ((f"GPKG:{data}:height", data), (f'NETCDF:"{cube}":reflectance', cube)):
+        with pytest.raises(InputError, match=rf"^OUTPUT: {output} is the input INPUT_AUX \({output}\); writing it "
+                                             r"would destroy that input\."):
+            claim_outputs({"OUTPUT": str(output)}, {"INPUT_AUX": [source]})
+
+
 def test_output_path_checks_name_the_parameter(tmp_path):
     missing = tmp_path / "missing" / "map.tif"
     with pytest.raises(InputError, match=rf"^OUTPUT: the folder {missing.parent} does not exist; choose an existing folder"):

@@ -392,6 +392,19 @@ def test_the_points_are_loaded_as_magenta_rings_labelled_with_their_rank(trained
     project.removeAllMapLayers()
 
 
+def test_a_geopackage_of_suggestions_that_also_holds_a_raster_is_not_written_over(tmp_path):
+    """Red team of 2026-12-05: OGR lists a GeoPackage's vector layers only, so the LiDAR raster
+    tables beside earlier suggestions, read by the very run, were deleted with the file."""
+    shared = tmp_path / "data.gpkg"
+    write_vector(shared, [], {"class_id": ogr.OFTInteger}, layer="suggestions")
+    heights = gdal.GetDriverByName("MEM").Create("", 4, 4, 1, gdal.GDT_Float32)
+    heights.SetGeoTransform((0, 1, 0, 4, 0, -1))
+    gdal.Translate(str(shared), heights, format="GPKG", creationOptions=["APPEND_SUBDATASET=YES",
+                                                                       "RASTER_TABLE=height"])
+    with pytest.raises(InputError, match=rf"^OUTPUT: {shared} already holds other layers \('height'\)"):
+        check_points_output(str(shared), "OUTPUT")
+
+
 def test_a_geopackage_that_holds_no_suggestions_or_is_open_elsewhere_is_not_written_over(tmp_path):
     """Red team of 2026-12-04: a raster GeoPackage and a text file named .gpkg were replaced; a
     GeoPackage open in another program (its write-ahead log beside it, as QGIS keeps one) was

@@ -30,6 +30,9 @@ def qml_path(raster_path: str) -> str:
     return os.path.splitext(raster_path)[0] + ".qml"
 
 
+DRIVER_PREFIXED = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:"?(?P<path>[^"]+?)"?:[^:/\\]*$')
+"""A GDAL source that names its driver, its file, then a table or variable: GPKG:/data.gpkg:height,
+NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
 NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|hana):", re.IGNORECASE)
 """Destinations that Processing writes through a QGIS data provider, not to a file."""
 
@@ -147,6 +150,9 @@ def _input_files(source: str, layer: bool) -> List[str]:
     """The file of an input (a layer source such as 'file.gpkg|layername=x' included) and,
     for a layer, the side files GDAL and QGIS keep for it (.aux.xml, .ovr, .msk, .qml)."""
     path = source.split("|")[0]
+    prefixed = DRIVER_PREFIXED.match(path)  # GPKG:/data.gpkg:height (red team of 2026-12-05)
+    if prefixed and os.path.exists(prefixed.group("path")):
+        path = prefixed.group("path")
     if not path or path.startswith("/vsi") or "://" in path:
         return []
     path = os.path.abspath(os.path.expanduser(path))

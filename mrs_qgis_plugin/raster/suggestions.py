@@ -232,8 +232,7 @@ def check_points_output(path: str, param: str) -> None:
     if dataset is None or dataset.GetLayerCount() == 0:
         raise InputError(f"{param}: {path} exists and is not a GeoPackage of suggestions; choose a new file name, or "
                          "delete that file first.")
-    others = [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
-    others = [name for name in others if name != LAYER_NAME]
+    others = [name for name in _tables(dataset) if name != LAYER_NAME]
     if others:
         listed = first_few(f"'{name}'" for name in others)
         raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
@@ -242,6 +241,19 @@ def check_points_output(path: str, param: str) -> None:
     if filled:
         raise InputError(f"{param}: {path} holds earlier suggestions, {filled} of them with their class filled in, "
                          "which writing new suggestions would delete; train on them first, or choose a new file name.")
+
+
+def _tables(dataset: ogr.DataSource) -> List[str]:
+    """The GeoPackage's vector layers and its other registered tables: its rasters, which OGR's
+    layer list leaves out (red team of 2026-12-05: LiDAR raster tables beside earlier suggestions,
+    read by the very run, were deleted with the file)."""
+    names = [dataset.GetLayer(index).GetName() for index in range(dataset.GetLayerCount())]
+    with exceptions_off(), gdal_quiet():
+        registered = dataset.ExecuteSQL("SELECT table_name FROM gpkg_contents")
+    if registered is not None:
+        names += [feature.GetField(0) for feature in registered if feature.GetField(0) not in names]
+        dataset.ReleaseResultSet(registered)
+    return names
 
 
 def _filled_in(layer: Optional[ogr.Layer]) -> int:
