@@ -114,7 +114,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """The checkpoints the training steps keep beside their model files, by a name for messages:
         a classifier given the pretraining's checkpoint name was refused by the fine-tuning step,
         after the pretraining (red team of 2026-12-04)."""
-        from ..model_core.checkpoints import checkpoint_path_for
+        from ..model_core.paths import checkpoint_path_for
 
         return {f"{name}'s checkpoint": checkpoint_path_for(outputs[name]) for name in MODEL_OUTPUTS if name in outputs}
 

@@ -1,6 +1,5 @@
 """Checkpoints: the resumable state of one run, written atomically and read back only into that run."""
 
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -12,11 +11,6 @@ from . import model_file
 from .errors import ModelFileError
 from .names import Names
 from .settings import TrainSettings
-
-def checkpoint_path_for(output_path: str) -> str:
-    """Where a run writing `output_path` keeps its checkpoint."""
-    return os.path.splitext(output_path)[0] + ".checkpoint.safetensors"
-
 
 @dataclass
 class LoopState:

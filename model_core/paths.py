@@ -48,3 +48,8 @@ def not_a_readable_file(path: str, folders: bool = False) -> Optional[str]:
     if found:
         return found
     return None if os.access(path, os.R_OK) else "cannot be read (permission denied)"
+
+
+def checkpoint_path_for(output_path: str) -> str:
+    """Where a run writing `output_path` keeps its checkpoint."""
+    return os.path.splitext(output_path)[0] + ".checkpoint.safetensors"

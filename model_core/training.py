@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from . import distributed, model_file
-from .checkpoints import checkpoint_path_for
+from .paths import checkpoint_path_for
 from .config import ModelConfig
 from .device import resolve_device, resolve_precision
 from .errors import InputError

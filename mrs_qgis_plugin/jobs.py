@@ -19,7 +19,7 @@ from ..model_core import distributed, model_file
 from ..model_core.atomic import held
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
-from ..model_core.errors import InputError
+from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
@@ -229,7 +229,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     claim_outputs({"OUTPUT": output},
                   {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
-    claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {})
+    claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {}, resume)
     model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
     _check_resume(resume)
     masking.validate()
@@ -299,10 +299,12 @@ def _check_resume(resume: Optional[str]) -> None:
         model_file.read_metadata(resume, [model_file.CHECKPOINT], FRONT_END.resume, FRONT_END)
 
 
-def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]]) -> None:
+def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]],
+                     resume: Optional[str]) -> None:
     """`claim_outputs` for the checkpoint a training run keeps beside OUTPUT: it must not be an
     input either (red team of 2026-12-04: it replaced PRETRAINED), except RESUME, which a resumed
-    run goes on writing."""
+    run goes on writing; an earlier run's checkpoint there is kept unless it is resumed (red team
+    of 2026-12-05: a new run deleted a stopped run's progress without a word)."""
     checkpoint = checkpoint_path_for(output)
     if os.path.isdir(checkpoint):  # found before the training, not when it ends (red team of 2026-12-04)
         raise InputError(f"OUTPUT's checkpoint: {checkpoint}, which a training on {output} writes, is a folder; "
@@ -310,6 +312,21 @@ def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files:
     claim_outputs({"OUTPUT's checkpoint": checkpoint}, layers, files)
     # A classifier or a text file there was deleted at the end of the run (red team of 2026-12-04).
     model_file.refuse_replacing(checkpoint, model_file.CHECKPOINT, "OUTPUT's checkpoint", FRONT_END)
+    if os.path.isfile(checkpoint) and os.path.getsize(checkpoint) and not (
+            resume and os.path.isfile(resume) and os.path.samefile(resume, checkpoint)):
+        raise InputError(f"OUTPUT's checkpoint: {checkpoint} holds the progress of an earlier "
+                         f"{_progress(checkpoint)}, which this run would delete. Resume it ({FRONT_END.resume}: "
+                         f"{checkpoint}), delete it to start afresh, or choose another output file name.")
+
+
+def _progress(checkpoint: str) -> str:
+    """'pretraining (3 of its 60 epochs done)': what a checkpoint holds, as far as it says."""
+    try:
+        info = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
+        done, epochs = info["state"]["epoch"], info["settings"]["epochs"]
+        return f"{info['phase']} ({done} of its {epochs} epochs done)"
+    except (MrsError, KeyError, TypeError):  # a damaged checkpoint is progress all the same
+        return "training"
 
 
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
@@ -321,7 +338,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     inputs = {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
-    claim_checkpoint(output, inputs, {"PRETRAINED": pretrained})
+    claim_checkpoint(output, inputs, {"PRETRAINED": pretrained}, resume)
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
     _check_resume(resume)
     settings.validate()

@@ -154,7 +154,8 @@ def _resume() -> Parameter:
         "RESUME", "Resume from checkpoint",
         "Optional: a checkpoint written by an earlier, interrupted run of this algorithm with "
         "the same inputs and settings; training goes on from where it stopped (the batch it had finished "
-        "last), as if it had not been interrupted.",
+        "last), as if it had not been interrupted. While such a checkpoint lies beside OUTPUT, a run that does "
+        "not resume it is refused rather than deleting it.",
         optional=True,
     )
 

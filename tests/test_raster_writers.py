@@ -11,7 +11,7 @@ from rasters import write_raster
 from qgis.core import QgsRasterLayer
 
 from mrs.model_core.atomic import make_temporary
-from mrs.model_core.checkpoints import checkpoint_path_for
+from mrs.model_core.paths import checkpoint_path_for
 from mrs.model_core.errors import InputError, WriteError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, claim_outputs, qml_path

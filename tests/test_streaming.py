@@ -184,6 +184,38 @@ def test_a_file_where_the_checkpoint_goes_that_is_no_checkpoint_is_refused_befor
     assert checkpoint.read_text() == "notes" and not os.path.exists(output)
 
 
+def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
+    """Red team of 2026-12-05: a new training on the same OUTPUT (or a fine-tuning on the
+    pretraining's OUTPUT name) deleted a stopped run's checkpoint, its progress, without a word."""
+    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
+    settings = TrainSettings(epochs=3, batch_size=16, device="cpu", precision="fp32")
+    steps = []
+
+    def pretrain_job(hooks, resume=None):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                          output=output, hooks=hooks, resume=resume)
+
+    with pytest.raises(Canceled):
+        pretrain_job(Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 6))
+    checkpoint = checkpoint_path_for(output)
+    kept = open(checkpoint, "rb").read()
+    done = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["epoch"]
+    refusal = (f"OUTPUT's checkpoint: {checkpoint} holds the progress of an earlier pretraining ({done} of its 3 "
+               f"epochs done), which this run would delete. Resume it (RESUME: {checkpoint}), delete it to start "
+               "afresh, or choose another output file name.")
+    with pytest.raises(InputError) as refused:
+        pretrain_job(Hooks())
+    assert str(refused.value) == refusal
+    labels = write_raster(tmp_path / "labels.tif", (np.arange(24 * 24).reshape(1, 24, 24) % 2 + 1).astype(np.uint8))
+    with pytest.raises(InputError) as refused:
+        jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
+                          val_fraction=0.0, settings=settings, class_weighting=False, output=output, hooks=Hooks())
+    assert str(refused.value) == refusal
+    assert open(checkpoint, "rb").read() == kept and not os.path.exists(output)
+    pretrain_job(Hooks(), resume=checkpoint)
+    assert os.path.exists(output) and not os.path.exists(checkpoint)
+
+
 def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel(tmp_path):
     """Which labelled pixels hold data was found by reading every band of every one of them into
     one array: 240 bytes per pixel on 60 bands. Now the peak is one tile of the scene read (its
