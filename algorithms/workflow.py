@@ -80,7 +80,14 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """QGIS' checks, then what no single step can see before the first runs: a pair of
         labelled-pixel parameters given twice or not at all (the steps that read them come last),
         and an output of one step that is an input of the workflow (classify:LANDCOVER written
-        over REFERENCE_LABELS, which only the accuracy step, after it, would have refused)."""
+        over REFERENCE_LABELS, which only the accuracy step, after it, would have refused). The
+        layers they load write nothing beside their files (`inputs_left_untouched`)."""
+        from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
+
+        with inputs_left_untouched():
+            return self._check_parameter_values(parameters, context)
+
+    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   "mrs:workflow")
                    or self._listed_problem(parameters)
@@ -243,8 +250,13 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
         """Runs the steps, each output not given going to `_given`'s file; the layers loaded at
         the end are named as the workflow's outputs are described ('Land-cover map'), not by their
-        names in the model ('LANDCOVER'), as the single algorithms' layers are."""
-        results = super().processAlgorithm(self._given(parameters, feedback), context, feedback)
+        names in the model ('LANDCOVER'), as the single algorithms' layers are. The layers the model
+        loads to pass to its steps write nothing beside their files (red team of 2026-12-05: the
+        HSI's and the LiDAR's statistics were written beside them once the run's context closed)."""
+        from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
+
+        with inputs_left_untouched():
+            results = super().processAlgorithm(self._given(parameters, feedback), context, feedback)
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

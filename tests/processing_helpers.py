@@ -133,3 +133,9 @@ def swapped_pairs(class_map: np.ndarray, reference: np.ndarray) -> List[Tuple[in
     recall = {(a, b): float(np.mean(class_map[reference == a] == b)) for a in classes for b in classes}
     return [(a, b) for a in classes for b in classes if a < b
             and recall[a, b] + recall[b, a] >= recall[a, a] + recall[b, b]]
+
+
+def folder_state(folder: Path) -> dict:
+    """Every file under a folder (hidden ones too) with its size, time and mode."""
+    return {str(path): (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_mode)
+            for path in folder.rglob("*")}

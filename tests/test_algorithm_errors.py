@@ -37,6 +37,7 @@ from processing_helpers import (
     QUICK_FINETUNE,
     RecordingFeedback,
     algorithms_ready,
+    folder_state,
     run,
     scene_layers,
     write_test_scene,
@@ -732,12 +733,6 @@ def test_a_constant_band_trains_and_measures_without_dividing_by_zero(bad, tmp_p
 
 
 # Inputs are never written, outputs are whole or absent ------------------------------------------------
-
-
-def folder_state(folder: Path) -> dict:
-    """Every file under a folder (hidden ones too) with its size, time and mode."""
-    return {str(path): (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_mode)
-            for path in folder.rglob("*")}
 
 
 def test_no_algorithm_writes_anything_beside_its_inputs(mrs, tmp_path):

@@ -1,5 +1,6 @@
 """The graphical-modeler workflow shipped with the plugin: pretrain -> finetune -> classify -> accuracy."""
 
+import gc
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 from processing_helpers import (
     RecordingFeedback,
     algorithms_ready,
+    folder_state,
     overall_accuracy,
     run_and_load,
     scene_layers,
@@ -103,6 +105,7 @@ def test_every_workflow_parameter_has_help(workflow):
 
 def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_path):
     scene = write_test_scene(tmp_path / "scene")
+    before = folder_state(scene.directory)
     parameters = {
         **scene_layers(scene),
         "SAMPLES": str(scene.train_points),
@@ -128,6 +131,9 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
         for layer in project.mapLayers().values()
     }
     project.removeAllMapLayers()
+    gc.collect()  # the layers the run loaded are closed, and would write their statistics beside their files
+    # ... as the desktop's run did: the steps' layers were loaded outside any step (red team of 2026-12-05).
+    assert folder_state(scene.directory) == before
 
     assert all(results[name] == parameters[name] for name in OUTPUTS)
     assert all(Path(parameters[name]).is_file() for name in OUTPUTS)
