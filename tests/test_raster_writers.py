@@ -396,6 +396,25 @@ def test_a_style_file_of_another_layer_is_not_written_over(tmp_path):
                    "OTHER": check_output_path(str(tmp_path / "empty.tif"), "OTHER")}, {})
 
 
+def test_a_style_made_for_a_map_not_written_yet_is_not_written_over(tmp_path):
+    """Red team of 2026-12-05: new.qml, a paletted style of the analyst's own beside no new.tif,
+    was replaced by the map's; a style the plugin wrote, left by a map since deleted, is not theirs."""
+    from mrs.mrs_qgis_plugin.raster.outputs import PLUGIN_STYLE_START
+
+    own = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.16-Bia\u0142owie\u017ca\">" \
+          "<pipe><rasterrenderer type='paletted'/></pipe></qgis>"
+    (tmp_path / "new.qml").write_text(own)
+    with pytest.raises(InputError, match=r"^OUTPUT: .*new\.qml, the style file of .*new\.tif, exists without that map "
+                                         r"and was not written by this plugin \(a style made for the map\?\); writing "
+                                         r"the map would replace it\. Choose another name, or delete that file first\.$"):
+        claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "new.tif"), "OUTPUT")}, {})
+    assert (tmp_path / "new.qml").read_text() == own
+    assert class_qml(CLASSES).startswith(PLUGIN_STYLE_START)
+    write_raster(tmp_path / "old.tif", np.ones((1, 4, 4), np.uint8))
+    (tmp_path / "old.qml").write_text(own)  # the style of a map that exists goes with the map
+    claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "old.tif"), "OUTPUT")}, {})
+
+
 def test_a_map_being_written_holds_its_style_name_against_another_run(tmp_path):
     """Two runs started together on k.tif and k.tiff both passed the shared-style check and shared
     k.qml (red team of 2026-12-04): a map being written holds its style's name too."""

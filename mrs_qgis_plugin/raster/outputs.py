@@ -108,9 +108,16 @@ def _refuse_shared_style(path: str, param: str) -> None:
                              "styles with it too; choose another name, or delete that file first.")
 
 
+PLUGIN_STYLE_START = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+                      '<qgis version="3.22.0" styleCategories="Symbology">')
+"""How the styles the plugin writes begin (`writers.class_qml` and the others)."""
+
+
 def _refuse_foreign_style(path: str, param: str) -> None:
     """Refuses a map whose style file exists and is no raster style: the hand-made style of a
-    vector layer of that name (roads.shp's roads.qml) was replaced (red team of 2026-12-04)."""
+    vector layer of that name (roads.shp's roads.qml) was replaced (red team of 2026-12-04); and a
+    map not written yet whose style exists and is not one the plugin writes (red team of
+    2026-12-05: a paletted style made for the map to come was replaced)."""
     style = qml_path(path)
     if not os.path.isfile(style):
         return
@@ -122,6 +129,10 @@ def _refuse_foreign_style(path: str, param: str) -> None:
     if start.strip() and b"<rasterrenderer" not in start:  # an empty one styles nothing
         raise InputError(f"{param}: {style}, the style file of {path}, exists and is not a raster style (it may style "
                          "another layer of that name); choose another name, or delete that file first.")
+    if start.strip() and not os.path.lexists(path) and not start.startswith(PLUGIN_STYLE_START.encode()):
+        raise InputError(f"{param}: {style}, the style file of {path}, exists without that map and was not written by "
+                         "this plugin (a style made for the map?); writing the map would replace it. Choose another "
+                         "name, or delete that file first.")
 
 
 def _is_raster(path: str) -> bool:
