@@ -279,7 +279,8 @@ def load_pretrained(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int]
     def make() -> nn.Module:
         return SSEncoder(config, file_hsi + file_aux)
 
-    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names, _shapes(make), within="encoder.")
+    tensors, metadata = model_file.load(path, [model_file.PRETRAINED], what, names, _shapes(make), within="encoder.",
+                                        expected=metadata)
     encoder = model_file.prefixed(tensors, "encoder")
     _check_weights(encoder, path, what)
     _build(make, encoder, path, what)
@@ -295,15 +296,17 @@ class Classifier:
 
 
 def load_classifier(path: str, n_hsi: Optional[int] = None, n_aux: Optional[int] = None,
-                    what: str = "The model file", names: Names = Names()) -> Classifier:
-    """The classifier in eval mode on the CPU, its normaliser and classes."""
-    metadata = model_file.read_metadata(path, [model_file.CLASSIFIER], what, names)
+                    what: str = "The model file", names: Names = Names(),
+                    metadata: Optional[Dict[str, Any]] = None) -> Classifier:
+    """The classifier in eval mode on the CPU, its normaliser and classes; with `metadata`, the
+    file's as a caller read it earlier, which the file must still hold (`model_file.load`)."""
+    metadata = metadata or model_file.read_metadata(path, [model_file.CLASSIFIER], what, names)
     config, normalizer, file_hsi, file_aux = _parse(metadata, path, what, n_hsi, n_aux)
     classes = _classes(metadata, path, what, names)
     def make() -> nn.Module:
         return SSMAEClassifier(config, file_hsi, file_aux, len(classes))
 
-    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names, _shapes(make))
+    tensors, metadata = model_file.load(path, [model_file.CLASSIFIER], what, names, _shapes(make), expected=metadata)
     _check_weights(tensors, path, what)
     model = _build(make, tensors, path, what)
     return Classifier(model.eval(), normalizer, classes, metadata)

@@ -231,7 +231,7 @@ def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
         handle = safe_open(path, framework="pt", device="cpu")
         text = (handle.metadata() or {}).get(METADATA_KEY)
         document = json.loads(text) if text is not None else None
-    except (SafetensorError, OSError, ValueError, RecursionError) as error:
+    except (SafetensorError, OSError, ValueError, RecursionError, RuntimeError) as error:  # shrunk while opened
         raise ModelFileError(
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None
@@ -283,13 +283,20 @@ def read_metadata(path: str, kinds: Sequence[str], what: str = "The model file",
 def load(path: str, kinds: Sequence[str], what: str = "The model file", names: Names = Names(),
          shapes: Optional[Mapping[str, Tuple[int, ...]]] = None,
          within: str = "", optional: Mapping[str, Tuple[int, ...]] = {},
-         advice: str = "Re-create the model.") -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
+         advice: str = "Re-create the model.", expected: Optional[Mapping[str, Any]] = None,
+         ) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
     """Tensors (on the CPU) and metadata of a model file of one of `kinds`: those whose names
     start with `within` (all by default). With `shapes`, the names (without `within`) and shapes
     those tensors must have, and the `optional` ones they may have, checked on the file's header
     before any tensor is read: a file with other or extra tensors (a sparse one of gigabytes, red
-    team of 2026-12-04) is refused without reading them; `advice` ends that sentence."""
+    team of 2026-12-04) is refused without reading them; `advice` ends that sentence. With
+    `expected`, the metadata read from the file earlier (the shapes come from it), which the
+    file's must still be: another run writing the file in between (red team of 2026-12-05: a
+    classifier's statistics with another's weights mapped 35 % right without a word)."""
     handle, document = _open_checked(path, what, kinds, names)
+    if expected is not None and document != expected:
+        raise ModelFileError(f"{_describe(path, what)} changed while this run was reading it (another run wrote "
+                             "it?). Run again once it is written.")
     chosen = [name for name in handle.keys() if name.startswith(within)]
     if shapes is not None:
         _check_shapes({name: tuple(handle.get_slice(name).get_shape()) for name in chosen},
@@ -297,7 +304,7 @@ def load(path: str, kinds: Sequence[str], what: str = "The model file", names: N
                       {within + name: tuple(shape) for name, shape in optional.items()}, path, what, advice)
     try:
         tensors = {name: handle.get_tensor(name) for name in chosen}
-    except (SafetensorError, OSError, ValueError) as error:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:  # RuntimeError: shorter than mapped
         raise ModelFileError(
             f"{_describe(path, what)} is damaged: its tensors cannot be read ({error}). "
             "Re-create it, or copy it again.") from None

@@ -440,7 +440,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL", hooks)
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, model, "MODEL", hooks)
-    classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END)
+    classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END, metadata)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(classifier.normalizer, scene, hooks)
     predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,

@@ -55,6 +55,23 @@ def pretrained_file(tmp_path):
     return path, model
 
 
+def test_a_model_file_replaced_while_it_is_read_is_said_and_not_mixed(classifier_file, pretrained_file, tmp_path):
+    """Red team of 2026-12-05: a fine-tuning finishing on MODEL's name while a classification read
+    it gave the statistics and classes of one classifier with the weights of the other: a map 35 %
+    right, without a word."""
+    path, _model = classifier_file
+    first = model_file.read_metadata(path, [model_file.CLASSIFIER])
+    torch.manual_seed(7)
+    other = dict(first, classes=first["classes"][:2])  # another classifier of the same bands
+    model_file.save(str(tmp_path / "other.safetensors"), SSMAEClassifier(TINY, 6, 1, 2).state_dict(),
+                    {key: value for key, value in other.items() if key not in ("format", "format_version")})
+    os.replace(tmp_path / "other.safetensors", path)
+    with pytest.raises(ModelFileError, match=r"changed while this run was reading it \(another run wrote it\?\)\. "
+                                             r"Run again once it is written\.$"):
+        load_classifier(path, 6, 1, metadata=first)
+    assert len(load_classifier(path, 6, 1).classes) == 2
+
+
 def test_a_saved_classifier_loads_back_tensor_for_tensor(classifier_file):
     path, model = classifier_file
     loaded = load_classifier(path, 6, 1)
