@@ -16,12 +16,14 @@ from ..model_core.errors import InputError
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .raster.classes import ClassInfo
+from .raster.gdal_io import gdal_pam
+from .raster.outputs import refuse_virtual
 from .raster.sources import read_wavelengths
 from .raster.writers import class_qml, colour_composite_qml, grey_qml
 from .synthetic_scene import CLASSES, write_scene
 
 SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "train_points.gpkg", "classes.csv",
-               "hsi.qml", "lidar.qml", "train.qml", "test.qml")
+               "hsi.qml", "lidar.qml", "train.qml", "test.qml", "train.tif.aux.xml", "test.tif.aux.xml")
 TRUE_COLOUR_NM = (640.0, 550.0, 470.0)
 """Red, green and blue: the bands nearest these show the hyperspectral raster in true colour."""
 
@@ -30,6 +32,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
                     hooks: Optional[Hooks] = None) -> List[str]:
     """Write the size x size scene into `folder` (created if needed); returns the paths of its files."""
     hooks = hooks or Hooks()
+    refuse_virtual(folder, "OUTPUT", "folder")
     folder = os.path.abspath(folder)
     check_decodable(folder, "OUTPUT")
     taken = [name for name in SCENE_FILES if os.path.exists(os.path.join(folder, name))]
@@ -41,13 +44,13 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     if os.path.islink(folder) and not os.path.exists(folder):
         raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new or "
                          "empty folder.")
-    created = not os.path.exists(folder)
+    created = _first_missing(folder)  # with the folders made for it (a/b/c: a), removed with the scene on failure
     try:
         os.makedirs(folder, exist_ok=True)
         partial = tempfile.mkdtemp(prefix=".demo-scene-", dir=folder)
     except OSError as error:
-        if created and os.path.isdir(folder):
-            os.rmdir(folder)
+        if created:
+            shutil.rmtree(created, ignore_errors=True)
         raise InputError(f"OUTPUT: the folder {folder} cannot be created or written ({error.strerror}); "
                          "choose a folder you can write to.") from None
     hooks.log(f"Simulating a {size} x {size} pixel scene with {n_bands} bands into {folder}.")
@@ -57,10 +60,14 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
         hooks.progress(fraction)
 
     try:
-        try:
-            write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
-        except ValueError as error:
-            raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
+        # The class names and descriptions of the label rasters go into their .aux.xml files, which
+        # the front ends turn off for the layers they read (red team of 2026-12-05: the Toolbox's
+        # scene had none, bin/mrs's had them).
+        with gdal_pam("YES"):
+            try:
+                write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
+            except ValueError as error:
+                raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
         _write_styles(partial)
         hooks.check_cancel()
         names = sorted(os.listdir(partial))
@@ -68,12 +75,21 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
             os.replace(os.path.join(partial, name), os.path.join(folder, name))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
-        if created:  # a folder made for this scene goes with it (a canceled run left it behind, empty)
-            shutil.rmtree(folder, ignore_errors=True)
+        if created:  # the folders made for this scene go with it (a canceled run left them behind, empty)
+            shutil.rmtree(created, ignore_errors=True)
         raise
     shutil.rmtree(partial, ignore_errors=True)
     hooks.progress(1.0)
     return [os.path.join(folder, name) for name in names]
+
+
+def _first_missing(folder: str) -> Optional[str]:
+    """The outermost folder of `folder`'s path that does not exist yet (`folder` itself, or one
+    above it); None when it exists."""
+    missing = None
+    while not os.path.lexists(folder):
+        missing, folder = folder, os.path.dirname(folder)
+    return missing
 
 
 def _stretch_of(path: str, band: int) -> tuple[float, float]:

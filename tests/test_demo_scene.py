@@ -5,8 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProject
 
+from mrs.mrs_qgis_plugin.raster.gdal_io import category_names, gdal_pam
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, write_scene
 from processing_helpers import run, run_and_load
 from test_raster_writers import read_raster
@@ -66,6 +68,14 @@ def test_the_demo_scene_is_written_and_loaded_into_the_project(provider, tmp_pat
     reference = write_scene(tmp_path / "reference", width=48, height=48, n_bands=12, seed=3)
     assert (read_raster(folder / "test.tif").values == read_raster(reference.test).values).all()
     assert scene_files(folder) == sorted(scene_files(reference.directory) + STYLES)
+    # Class names and descriptions too, which GeoTIFF keeps in .aux.xml files: the Toolbox's scene
+    # had none, bin/mrs's had them (red team of 2026-12-05).
+    for labels in ("train.tif", "test.tif"):
+        with gdal_pam("YES"):  # as QGIS reads them (the tests run with it off, as qgis_process does)
+            written, generated = (gdal.Open(str(path)) for path in (folder / labels, reference.directory / labels))
+        band, expected_band = written.GetRasterBand(1), generated.GetRasterBand(1)
+        assert category_names(band) == category_names(expected_band) == ["Unlabelled", *[c.name for c in CLASSES]]
+        assert band.GetDescription() == expected_band.GetDescription()
 
 
 def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
@@ -136,3 +146,36 @@ def test_cancel_stops_the_demo_scene_between_its_stages_and_leaves_no_folder(tmp
         write_new_scene(str(tmp_path / "scene"), size=64, n_bands=8, seed=0, sar=False, hooks=hooks)
     assert progress == [0.1, 0.2]
     assert list(tmp_path.iterdir()) == []
+    progress.clear()  # the folders made above it go too (red team of 2026-12-05: a/ and a/b/ stayed)
+    with pytest.raises(Canceled):
+        write_new_scene(str(tmp_path / "a" / "b" / "scene"), size=64, n_bands=8, seed=0, sar=False, hooks=hooks)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("given", ["/vsimem/scene", "/vsizip/{tmp}/scene.zip/scene", "file://{tmp}/scene"])
+def test_a_scene_folder_that_is_no_folder_on_disk_is_refused(tmp_path, monkeypatch, given):
+    """Red team of 2026-12-05: /vsimem/ said success and lost the scene with the process, /vsizip/
+    ended in a traceback, file:// made a folder named 'file:' in the current one; each left
+    folders of those names on disk."""
+    from mrs.model_core.errors import InputError
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    monkeypatch.chdir(tmp_path)
+    given = given.format(tmp=tmp_path)
+    with pytest.raises(InputError) as refused:
+        write_new_scene(given, size=48, n_bands=4, seed=0, sar=False)
+    assert str(refused.value) == (f"OUTPUT: {given} is a GDAL virtual path or a URL, not a folder on disk; choose a "
+                                  "folder on disk (a plain path).")
+    assert list(tmp_path.iterdir()) == [] and not os.path.exists("/vsimem/scene")
+
+
+def test_a_folder_that_holds_label_statistics_of_the_analyst_is_not_written_into(tmp_path):
+    """Red team of 2026-12-05: bin/mrs replaced test.tif.aux.xml and train.tif.aux.xml in a folder
+    of the analyst's, which the scene's label rasters write."""
+    from mrs.model_core.errors import InputError
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    (tmp_path / "test.tif.aux.xml").write_text("<PAMDataset/>")
+    with pytest.raises(InputError, match=r"already holds test\.tif\.aux\.xml; choose a new or empty folder\.$"):
+        write_new_scene(str(tmp_path), size=48, n_bands=4, seed=0, sar=False)
+    assert (tmp_path / "test.tif.aux.xml").read_text() == "<PAMDataset/>"

@@ -37,6 +37,19 @@ NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|h
 """Destinations that Processing writes through a QGIS data provider, not to a file."""
 
 
+VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+"""A GDAL virtual file system path (/vsimem/, /vsizip/) or a URL (file://, s3://): not a file or folder
+of the file system, though a folder of its name can be made on disk."""
+
+
+def refuse_virtual(path: str, param: str, what: str) -> None:
+    """Refuses an output that is a GDAL virtual path or a URL: a demo scene written to /vsimem/ was
+    lost with the process after success was said (red team of 2026-12-05)."""
+    if VIRTUAL.match(path):
+        raise InputError(f"{param}: {path} is a GDAL virtual path or a URL, not a {what} on disk; choose a {what} on "
+                         "disk (a plain path).")
+
+
 def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
     """The absolute path of an output file, after checking that it can be written.
 
@@ -48,6 +61,7 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     if scheme:
         raise InputError(f"{param}: {path} is a layer of QGIS' {scheme.group(1)} provider, not a file; the MRS "
                          f"algorithms write files: give a file name ending in {extensions[0]}.")
+    refuse_virtual(path, param, "file")
     if any(ord(character) < 32 or ord(character) == 127 for character in path):
         raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
                          "without one.")
