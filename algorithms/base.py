@@ -12,6 +12,8 @@ torch, the model and the raster pipeline are imported inside methods at run
 time only, so that QGIS starts fast and also without torch.
 """
 
+import math
+import re
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
@@ -19,6 +21,8 @@ from typing import Any, Dict, Optional, Tuple
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsCsException,
     QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -373,9 +377,24 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         return raster_input_of(layer, name, operation)
 
     def extent(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[float, ...]:
-        """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax)."""
+        """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax). A CRS written
+        after the numbers that QGIS does not know is refused, and numbers it cannot take into the
+        layer's CRS are not numbers there (red team of 2026-12-05: QGIS took the numbers as they
+        stood in both cases, where bin/mrs refused them)."""
         crs = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context).crs()
-        rectangle = self.parameterAsExtent(parameters, "EXTENT", context, crs)
+        value = parameters.get("EXTENT")
+        written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) else None
+        own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
+        if written and not own.isValid():
+            raise InputError(f"EXTENT: the CRS '{written.group(1).strip()}' is not known; write it as EPSG:code.")
+        if written and own != crs:
+            try:
+                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
+                    self.parameterAsExtent(parameters, "EXTENT", context))
+            except QgsCsException:
+                return (math.nan,) * 4
+        else:
+            rectangle = self.parameterAsExtent(parameters, "EXTENT", context, crs)
         return (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
 
     def vector_source(

@@ -339,6 +339,12 @@ BAD_INPUTS = {
                               "OUTPUT_CSV: the folder {out}/no does not exist; choose an existing folder."),
     "extent_outside": ("classify", lambda b, o: classify(b, o, EXTENT="0,10,0,10 [EPSG:32632]"),
                        "The extent EXTENT (x 0..10, y 0..10) does not overlap the hyperspectral layer 'hsi'"),
+    # Red team of 2026-12-05: QGIS took these numbers as they stood, in the layer's CRS.
+    "extent_crs_unknown": ("classify", lambda b, o: classify(b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:99999]"),
+                           "EXTENT: the CRS 'EPSG:99999' is not known; write it as EPSG:code."),
+    "extent_crs_cannot_hold_it": ("classify", lambda b, o: classify(
+        b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:4326]"), "The extent EXTENT (x nan..nan, y nan..nan) is "
+        "not four finite numbers in the layer's CRS"),
     "gpu_not_there": ("classify", lambda b, o: classify(b, o, DEVICE="cuda:99"), "DEVICE is 'cuda:99', but "),
     "output_is_the_hsi": ("classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi)),
                           "OUTPUT: {scene.hsi} is the input INPUT_HSI ({scene.hsi}); writing it would destroy that "
