@@ -930,3 +930,22 @@ def test_class_names_that_differ_in_letter_case_only_are_warned_of(tmp_path, sce
     warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
     assert warnings == ["Classes of 'names' share a name ('Forest' or 'forest': classes 1, 3): the map's legend will "
                         "not tell them apart; give each class a name of its own."]
+
+
+def test_a_class_field_is_found_by_its_very_name_before_one_alike_in_letter_case(tmp_path, scene):
+    """Red team of 2026-12-05: OGR's look-up gave 'kind' for 'KIND' beside it (and under a Turkish
+    locale no 'class_id' for 'CLASS_ID'); a name in another case still finds the one field alike."""
+    import json
+
+    x, y = pixel_centre(1, 2)
+    features = [{"type": "Feature", "properties": {"kind": 1, "KIND": 2}, "geometry": {
+        "type": "Point", "coordinates": [x + 2 * dx, y]}} for dx in range(3)]
+    path = tmp_path / "both.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {
+        "name": "urn:ogc:def:crs:EPSG::32632"}}, "features": features}))
+    picked = {field: {info.value for info in labels_from_vector(scene, str(path), None, field, None, "both",
+                                                                  Hooks()).classes}
+              for field in ("KIND", "kind")}
+    assert picked == {"KIND": {2}, "kind": {1}}
+    one = write_vector(tmp_path / "one.gpkg", [(point_wkt(x, y), {"class_id": 4})], {"class_id": ogr.OFTInteger})
+    assert [info.value for info in labels_from_vector(scene, one, None, "CLASS_ID", None, "one", Hooks()).classes] == [4]

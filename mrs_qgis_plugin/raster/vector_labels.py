@@ -315,9 +315,20 @@ def _color(text: str, field: str, layer_name: str) -> str | None:
 
 
 def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
-    """The index of each named field ({role: field name}); roles whose field is None are left out."""
+    """The index of each named field ({role: field name}); roles whose field is None are left out.
+    The field of that very name, else the one field of that name in any letter case: OGR's own
+    look-up takes the first field alike in case, 'kind' for 'KIND' beside it, and under a Turkish
+    locale finds no 'class_id' for 'CLASS_ID' (red team of 2026-12-05)."""
     definition = vector.GetLayerDefn()
-    indices = {role: definition.GetFieldIndex(field) for role, field in fields.items() if field is not None}
+    existing = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
+
+    def index_of(field: str) -> int:
+        if field in existing:
+            return existing.index(field)
+        alike = [index for index, name in enumerate(existing) if name.casefold() == field.casefold()]
+        return alike[0] if len(alike) == 1 else -1
+
+    indices = {role: index_of(field) for role, field in fields.items() if field is not None}
     for role, index in indices.items():
         if index < 0:
             names = ", ".join(definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount()))
