@@ -64,6 +64,21 @@ def test_a_profile_folder_of_its_own_gets_the_plugin_enabled_on_its_first_run(tm
     assert "mrs=true" in settings.read_text().splitlines()
 
 
+def test_a_run_that_finds_the_plugin_enabled_by_a_run_started_with_it_goes_on(tmp_path):
+    """Red team of 2026-12-05: of four runs started together on a new profile, two stopped: each
+    enabled the plugin, and qgis_process answers a second enabling with 'Plugin is already enabled!'
+    and a failure. Here the program does just that, as another run would have enabled it first."""
+    program = tmp_path / "qgis_process"
+    program.write_text('#!/bin/sh\nif [ "$1" = plugins ]; then\n'
+                       '  mkdir -p "$QGIS_CUSTOM_CONFIG_PATH/profiles/default/QGIS"\n'
+                       '  echo mrs=true >> "$QGIS_CUSTOM_CONFIG_PATH/profiles/default/QGIS/QGIS3.ini"\n'
+                       '  echo "Plugin is already enabled!"; exit 1\nfi\necho "ran $*"\n')
+    program.chmod(0o755)
+    environment = {**os.environ, "MRS_QGIS_CONFIG": str(tmp_path / "profile"), "MRS_QGIS_PROCESS": str(program)}
+    result = qgis_process("help", "mrs:classify", env=environment)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ran help mrs:classify\n", "")
+
+
 def test_the_workflow_s_help_says_how_to_write_its_choices_and_its_layers():
     """As the single algorithms' help says it, in the same words (red team of 2026-12-04: PRESET=1 was
     refused; of 2026-12-05: INPUT_AUX said nothing of repeating the argument, PRESET=small lacked its --)."""
