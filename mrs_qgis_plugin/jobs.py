@@ -238,7 +238,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         raise InputError(f"SAMPLES must be at least 1; got {samples}.")
     config = preset_config(preset)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_held(output))
+        stack.enter_context(held_outputs(output, checkpoint_path_for(output)))
         scene = stack.enter_context(layers.open(hooks))
         _require_aux(scene)
         check_patch_size(scene, config.patch)
@@ -271,15 +271,18 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
 
 
 @contextlib.contextmanager
-def _held(output: str) -> Iterator[None]:
-    """A training's hold on its OUTPUT and its checkpoint for the whole run (`atomic.held`), so
-    that a second run on either is refused (one writing its model where this run's checkpoint
-    goes lost it to the checkpoint on cancel, red team of 2026-12-04); under torchrun rank 0's,
-    the process that writes them."""
+def held_outputs(*paths: str) -> Iterator[None]:
+    """A run's hold on its outputs for the whole run (`atomic.held`), so that a second run on any
+    of them is refused (one writing its model where a training's checkpoint goes lost it to the
+    checkpoint on cancel, red team of 2026-12-04; two classifications started within a second on
+    one map both ran, the map only held once written, red team of 2026-12-05); under torchrun
+    rank 0's, the process that writes them."""
     if not writes_outputs():
         yield
         return
-    with held(output), held(checkpoint_path_for(output)):
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            stack.enter_context(held(path))
         yield
 
 
@@ -342,7 +345,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
     _check_resume(resume)
     settings.validate()
-    with _held(output):
+    with held_outputs(output, checkpoint_path_for(output)):
         return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,
                          settings=settings, class_weighting=class_weighting, output=output, hooks=hooks, resume=resume)
 
@@ -409,7 +412,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     for param, path in outputs.items():
         check_replaceable(path, param)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
-    with layers.open(hooks) as scene:
+    with held_outputs(*outputs.values()), layers.open(hooks) as scene:
         context = distributed.start(resolve_device(device, FRONT_END.device))
         device = str(context.device(resolve_device(device, FRONT_END.device)))
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
@@ -565,7 +568,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"MODEL": model})
     pool = SuggestionPool(count, min_distance, seed)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
-    with layers.open(hooks) as scene:
+    with held_outputs(output), layers.open(hooks) as scene:
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
         allowed: Dict[Window, np.ndarray] = {}

@@ -817,6 +817,31 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_the_training(bad, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cls.checkpoint.safetensors"]
 
 
+@pytest.mark.parametrize("job", ["classify", "suggest"])
+def test_a_run_holds_its_map_from_its_start(bad, tmp_path, monkeypatch, job):
+    """Red team of 2026-12-05: two classifications started within a second on one map both ran (the
+    map was held only once its tiles were being written), and the later one replaced the other's."""
+    from mrs.model_core.errors import InputError
+    from mrs.mrs_qgis_plugin import jobs
+    from mrs.mrs_qgis_plugin.raster.outputs import claim_outputs
+
+    output = tmp_path / ("map.tif" if job == "classify" else "next.gpkg")
+    refusals = []
+    opened = jobs.Layers.open
+
+    def second_run_starts(layers, hooks):
+        try:
+            claim_outputs({"OUTPUT": str(output)}, {})
+        except InputError as error:
+            refusals.append(str(error))
+        return opened(layers, hooks)
+
+    monkeypatch.setattr(jobs.Layers, "open", second_run_starts)
+    run(f"mrs:{job}", classify(bad, tmp_path) if job == "classify" else suggest(bad, tmp_path))
+    assert refusals == [f"OUTPUT: {output} is being written by another run now; wait until it has ended, or choose "
+                        "another output file name."]
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
