@@ -180,16 +180,11 @@ ASIDE = ".partial.old"
 """The end of the name an existing output is moved aside to while a run puts its files in place."""
 
 
-def _set_aside(path: str) -> str:
-    """Moves an existing file to a temporary name beside it (`make_temporary`'s, so that the next
-    run finds a killed run's leftover: `remove_stale_temporaries`), and returns that name."""
+def _aside_name(path: str) -> str:
+    """A temporary name beside `path` to move it aside to (`make_temporary`'s, so that the next run
+    finds a killed run's leftover: `remove_stale_temporaries`); the name holds an empty file."""
     handle, aside = make_temporary(path, ".old")
     os.close(handle)
-    try:
-        os.replace(path, aside)
-    except OSError:
-        os.unlink(aside)
-        raise
     return aside
 
 
@@ -203,21 +198,25 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     aside: List[Tuple[str, str]] = []
     placed: List[str] = []
     current = ""
-    try:
+    try:  # each step is recorded before it is taken: a second Ctrl-C just after one is undone too
         for _temporary, current in moves:
             if os.path.lexists(current):
-                aside.append((_set_aside(current), current))
+                aside.append((_aside_name(current), current))
+                os.replace(current, aside[-1][0])
         for temporary, current in moves:
             if temporary is not None:
-                publish(temporary, current, modes[current])
                 placed.append(current)
+                publish(temporary, current, modes[current])
     except BaseException as error:  # a second Ctrl-C between the steps too: it left the earlier file aside
         for path in placed:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         for moved, path in reversed(aside):
             with contextlib.suppress(OSError):
-                os.replace(moved, path)
+                if os.path.lexists(path):  # not moved aside yet: it is where it was, the name it was to take goes
+                    os.unlink(moved)
+                else:
+                    os.replace(moved, path)
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise

@@ -3,6 +3,8 @@
 import errno
 import os
 
+import pytest
+
 from mrs.model_core.atomic import write_error
 
 
@@ -136,6 +138,34 @@ def test_a_second_ctrl_c_while_files_are_put_in_place_brings_the_earlier_ones_ba
     with pytest.raises(KeyboardInterrupt):
         atomic.replace_together([(str(new), str(tmp_path / "m.checkpoint.safetensors"))])
     assert _files(tmp_path) == {"m.checkpoint.safetensors": "earlier"}
+
+
+@pytest.mark.parametrize("interrupted_at", range(1, 6))
+def test_a_second_ctrl_c_just_after_a_file_is_moved_or_put_in_place_is_undone_too(tmp_path, monkeypatch,
+                                                                                   interrupted_at):
+    """Red team of 2026-12-05: a Ctrl-C just after a rename, before the rename was noted, left that
+    file hidden under its temporary name, where the run said it wrote no output."""
+    from mrs.model_core import atomic
+
+    for name in ("map.tif", "conf.tif"):
+        (tmp_path / name).write_text(f"old {name}")
+    moves = []
+    for name in ("map.tif", "map.qml", "conf.tif"):
+        (tmp_path / f".{name}.new").write_text(f"new {name}")
+        moves.append((str(tmp_path / f".{name}.new"), str(tmp_path / name)))
+    before = _files(tmp_path)
+    real, renames = os.replace, []
+
+    def interrupting(source, target):
+        real(source, target)
+        renames.append(target)
+        if len(renames) == interrupted_at:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "replace", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.replace_together(moves)
+    assert _files(tmp_path) == before and not list(tmp_path.glob("*.partial.old"))
 
 
 def test_an_input_a_killed_run_left_aside_is_found_again_when_read(tmp_path):
