@@ -29,6 +29,10 @@ REFUSED = [
     (EPOCHS, "\u0662\u0660", "EPOCHS is '\u0662\u0660'; it must be a whole number of at least 1."),
     (EPOCHS, "\uff12\uff10", "EPOCHS is '\uff12\uff10'; it must be a whole number of at least 1."),
     (SEED, "1e-400", "SEED is '1e-400'; it must be a whole number of at least 0."),
+    # A decimal comma is shown with its point; a whole number's comma stays unread (red team of 2026-12-05).
+    (FINETUNE.parameter("LEARNING_RATE"), "0,5", "LEARNING_RATE is '0,5'; it must be a number from 1e-06 to 1 "
+                                                 "(written with a decimal point: 0.5)."),
+    (EPOCHS, "1,000", "EPOCHS is '1,000'; it must be a whole number of at least 1."),
     (PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
     (PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
     (FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),

@@ -247,6 +247,16 @@ def test_an_output_that_is_the_file_of_an_input_given_with_its_driver_s_prefix_i
 
 
 def test_output_path_checks_name_the_parameter(tmp_path):
+    for spaced in (f"{tmp_path}/map.tif ", f"{tmp_path}/ map.tif"):  # red team of 2026-12-05
+        with pytest.raises(InputError) as refused:
+            check_output_path(spaced, "OUTPUT")
+        assert str(refused.value) == f"OUTPUT: '{spaced}' begins or ends with a space; remove it (spaces inside a name " \
+                                     "are fine)."
+    assert check_output_path(f"{tmp_path}/land cover.tif", "OUTPUT") == f"{tmp_path}/land cover.tif"
+    deep = f"{tmp_path}/{'/'.join(['x' * 200] * 25)}/map.tif"
+    with pytest.raises(InputError, match=r"^OUTPUT: the path /.{59}\.\.\. is longer than the 4,096 bytes a path "
+                                        r"may have here; choose a shorter one\.$"):
+        check_output_path(deep, "OUTPUT")
     missing = tmp_path / "missing" / "map.tif"
     with pytest.raises(InputError, match=rf"^OUTPUT: the folder {missing.parent} does not exist; choose an existing folder"):
         check_output_path(str(missing), "OUTPUT")

@@ -62,11 +62,18 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} is a layer of QGIS' {scheme.group(1)} provider, not a file; the MRS "
                          f"algorithms write files: give a file name ending in {extensions[0]}.")
     refuse_virtual(path, param, "file")
+    name = os.path.basename(path)
+    if name != name.strip():  # ' map.tif' was written so, 'map.tif ' said not to end in .tif (red team of 2026-12-05)
+        raise InputError(f"{param}: '{path}' begins or ends with a space; remove it (spaces inside a name are fine).")
     if any(ord(character) < 32 or ord(character) == 127 for character in path):
         raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
                          "without one.")
     path = os.path.abspath(os.path.expanduser(path))
     check_decodable(path, param)
+    longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
+    if len(os.fsencode(path)) >= longest:  # its folder was said not to exist (red team of 2026-12-05)
+        raise InputError(f"{param}: the path {path[:60]}... is longer than the {longest:,} bytes a path may have "
+                         "here; choose a shorter one.")
     folder = os.path.dirname(path)
     if os.path.isdir(path):
         raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
