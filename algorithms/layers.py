@@ -65,8 +65,11 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
     """A sentence saying why Processing refuses a layer or file value and what to give instead,
     in place of Processing's own "Incorrect parameter value for X"."""
     kind = LAYER_KINDS.get(parameter.kind)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(isinstance(item, os.PathLike) for item in values):  # pathlib's (red team of 2026-12-05)
+        return (f"{parameter.name} ({parameter.description}): {value!r} is a Python path object, which Processing "
+                "does not take; give the path as text, str(path).")
     if kind:
-        values = value if isinstance(value, (list, tuple)) else [value]
         problems = (unreadable_layer(parameter.name, item, kind, context) for item in values)
         problem = next((text for text in problems if text), None)
         if problem:

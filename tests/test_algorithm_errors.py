@@ -817,6 +817,15 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_the_training(bad, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cls.checkpoint.safetensors"]
 
 
+def test_a_path_object_given_to_processing_run_is_said_to_be_one(bad, tmp_path):
+    """Red team of 2026-12-05: pathlib's paths got 'the value PosixPath(...) is not accepted'."""
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, MODEL=Path(bad.classifier)))
+    assert str(refused.value).splitlines()[-1] == (
+        f"MODEL (Classifier model): {Path(bad.classifier)!r} is a Python path object, which Processing does not "
+        "take; give the path as text, str(path).")
+
+
 @pytest.mark.parametrize("job", ["classify", "suggest"])
 def test_a_run_holds_its_map_from_its_start(bad, tmp_path, monkeypatch, job):
     """Red team of 2026-12-05: two classifications started within a second on one map both ran (the
