@@ -120,11 +120,22 @@ def raster_input(parameter: str, path: str) -> Any:
     return RasterInput(path, file_layer_name(path))
 
 
+def vector_input(parameter: str, source: str) -> Any:
+    """A vector file (or 'file.gpkg|layername=x') as the pipeline's `VectorInput`; a file that
+    cannot be read is said under the parameter's name, as a raster's is (red team of 2026-12-05:
+    'The vector layer 'nonexist'' named no parameter)."""
+    from .raster.gdal_io import missing_file_problem
+    from .runs import VectorInput
+
+    problem = missing_file_problem(source.split("|")[0], parameter)
+    if problem:
+        raise InputError(problem)
+    return VectorInput(source, file_layer_name(source))
+
+
 def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
     """The values `runs.run` takes, from the texts of the command line; raises InputError with
     the sentence the algorithm would give for a refused one."""
-    from .runs import VectorInput
-
     problem = spec.labelled_pixels_problem(job, given) or next(
         filter(None, (spec.problem(p, given.get(p.name), destinations_required=True) for p in job.parameters)), None)
     if problem:
@@ -141,7 +152,7 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
         elif parameter.kind == spec.RASTERS:
             values[parameter.name] = [raster_input(parameter.name, path) for path in text]
         elif parameter.kind == spec.VECTOR:
-            values[parameter.name] = VectorInput(text, file_layer_name(text))
+            values[parameter.name] = vector_input(parameter.name, text)
         elif parameter.kind == spec.EXTENT:
             values[parameter.name] = extent_of(text, given["INPUT_HSI"])
         else:
