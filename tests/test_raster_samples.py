@@ -577,15 +577,19 @@ def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scen
                         "class as a whole number to keep its value."]
 
 
-def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene):
-    """Red team of 2026-12-04: 'Water' and 'Water' with a zero-width space were two classes of one
-    name in the map's legend without a word."""
-    texts = ["Water", "Water\u200b", "Soil"]
+@pytest.mark.parametrize("texts, shared", [
+    # Red team of 2026-12-04: 'Water' and 'Water' with a zero-width space were two classes of one
+    # name in the map's legend without a word.
+    (["Water", "Water\u200b", "Soil"], "'Water': classes 2, 3"),
+    # Red team of 2026-12-05: 'Forest' and 'forest' too, and an assessment by name merged them.
+    (["Forest", "forest", "Soil"], "'Forest' or 'forest': classes 1, 3"),
+])
+def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene, texts, shared):
     features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
     path = write_vector(tmp_path / "names.gpkg", features, {"class": ogr.OFTString})
     warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
-    assert warnings == ["Classes of 'names' share a name ('Water': classes 2, 3): the map's legend will not tell "
-                        "them apart; give each class a name of its own."]
+    assert warnings == [f"Classes of 'names' share a name ({shared}): the map's legend will not tell them apart; "
+                        "give each class a name of its own."]
 
 
 def _windows_shapefile(tmp_path, names, declared: bool) -> str:
@@ -920,16 +924,6 @@ def test_a_yes_no_class_field_is_said_to_be_one(tmp_path, scene):
     with pytest.raises(InputError, match="^The class field 'flag' of 'flags' is a yes/no \\(boolean\\) field"):
         labels_from_vector(scene, path, None, "flag", None, "flags", Hooks())
 
-
-def test_class_names_that_differ_in_letter_case_only_are_warned_of(tmp_path, scene):
-    """Red team of 2026-12-05: 'Forest' and 'forest' trained as two classes without a word, and an
-    assessment by name merged them."""
-    texts = ["Forest", "forest", "Soil"]
-    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
-    path = write_vector(tmp_path / "names.gpkg", features, {"class": ogr.OFTString})
-    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
-    assert warnings == ["Classes of 'names' share a name ('Forest' or 'forest': classes 1, 3): the map's legend will "
-                        "not tell them apart; give each class a name of its own."]
 
 
 def test_a_class_field_is_found_by_its_very_name_before_one_alike_in_letter_case(tmp_path, scene):
