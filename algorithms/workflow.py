@@ -135,9 +135,12 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         from ..mrs_qgis_plugin import reports
         from ..mrs_qgis_plugin.raster import writers
 
+        from ..mrs_qgis_plugin.jobs import refuse_earlier_progress
+
         kinds = dict(zip(MODEL_OUTPUTS, (model_file.PRETRAINED, model_file.CLASSIFIER)))
         for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
             model_file.refuse_replacing(path, model_file.CHECKPOINT, name)
+            refuse_earlier_progress(path, name, None)  # the fine-tuning step refused it after the pretraining
         for name, path in outputs.items():
             if name in kinds:
                 model_file.refuse_replacing(path, kinds[name], name)

@@ -16,16 +16,19 @@ from typing import Optional
 
 from qgis.core import QgsApplication, QgsProject, QgsSettings
 
+from ..model_core.paths import checkpoint_path_for
+
 OUTPUTS_FOLDER_SETTING = "Processing/Configuration/OUTPUTS_FOLDER"
 
 
 def unused_path(folder: str, stem: str, extension: str) -> str:
     """`folder/stem.extension`, or `folder/stem_2.extension`, `_3`... the first that does not exist
-    (without an extension: a folder's name)."""
+    and has no training's checkpoint beside it (a stopped run's, which a training on that name is
+    refused not to delete: red team of 2026-12-05); without an extension, a folder's name."""
     suffix = f".{extension}" if extension else ""
     candidate = os.path.join(folder, f"{stem}{suffix}")
     number = 2
-    while os.path.exists(candidate):
+    while os.path.exists(candidate) or os.path.exists(checkpoint_path_for(candidate)):
         candidate = os.path.join(folder, f"{stem}_{number}{suffix}")
         number += 1
     return candidate

@@ -24,6 +24,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, agreeing, plural
+from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
@@ -229,7 +230,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     claim_outputs({"OUTPUT": output},
                   {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
-    claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {}, resume)
+    claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {}, resume, PretrainPhase.name)
     model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
     _check_resume(resume)
     masking.validate()
@@ -303,11 +304,11 @@ def _check_resume(resume: Optional[str]) -> None:
 
 
 def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]],
-                     resume: Optional[str]) -> None:
+                     resume: Optional[str], phase: str) -> None:
     """`claim_outputs` for the checkpoint a training run keeps beside OUTPUT: it must not be an
     input either (red team of 2026-12-04: it replaced PRETRAINED), except RESUME, which a resumed
-    run goes on writing; an earlier run's checkpoint there is kept unless it is resumed (red team
-    of 2026-12-05: a new run deleted a stopped run's progress without a word)."""
+    run goes on writing; an earlier run's checkpoint there is kept unless it is resumed
+    (`refuse_earlier_progress`; `phase` is this run's training)."""
     checkpoint = checkpoint_path_for(output)
     if os.path.isdir(checkpoint):  # found before the training, not when it ends (red team of 2026-12-04)
         raise InputError(f"OUTPUT's checkpoint: {checkpoint}, which a training on {output} writes, is a folder; "
@@ -315,21 +316,35 @@ def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files:
     claim_outputs({"OUTPUT's checkpoint": checkpoint}, layers, files)
     # A classifier or a text file there was deleted at the end of the run (red team of 2026-12-04).
     model_file.refuse_replacing(checkpoint, model_file.CHECKPOINT, "OUTPUT's checkpoint", FRONT_END)
-    if os.path.isfile(checkpoint) and os.path.getsize(checkpoint) and not (
-            resume and os.path.isfile(resume) and os.path.samefile(resume, checkpoint)):
-        raise InputError(f"OUTPUT's checkpoint: {checkpoint} holds the progress of an earlier "
-                         f"{_progress(checkpoint)}, which this run would delete. Resume it ({FRONT_END.resume}: "
-                         f"{checkpoint}), delete it to start afresh, or choose another output file name.")
+    if not (resume and os.path.isfile(resume) and os.path.samefile(resume, checkpoint)):
+        refuse_earlier_progress(checkpoint, "OUTPUT's checkpoint", phase)
 
 
-def _progress(checkpoint: str) -> str:
-    """'pretraining (3 of its 60 epochs done)': what a checkpoint holds, as far as it says."""
+def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) -> None:
+    """Refuses a run that would delete the checkpoint an earlier, stopped run left at `checkpoint`
+    (`name` in messages), which is its progress (red team of 2026-12-05: a new run on the same
+    OUTPUT deleted it without a word). `phase`: the training this run is, which resumes a
+    checkpoint of its own phase through RESUME; None for a run without RESUME (the workflow)."""
+    if not (os.path.isfile(checkpoint) and os.path.getsize(checkpoint)):
+        return
+    held, progress = _progress(checkpoint)
+    if phase is not None and held == phase:
+        resume = f"Resume it ({FRONT_END.resume}: {checkpoint})"
+    else:
+        resume = f"Resume it with the {held} that wrote it (its {FRONT_END.resume})"
+    raise InputError(f"{name}: {checkpoint} holds the progress of an earlier {progress}, which this run would "
+                     f"delete. {resume}, delete it to start afresh, or choose another output file name.")
+
+
+def _progress(checkpoint: str) -> Tuple[str, str]:
+    """The training a checkpoint belongs to and what it holds ('pretraining', 'pretraining (3 of
+    its 60 epochs done)'), as far as it says."""
     try:
         info = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
-        done, epochs = info["state"]["epoch"], info["settings"]["epochs"]
-        return f"{info['phase']} ({done} of its {epochs} epochs done)"
+        done, epochs, phase = info["state"]["epoch"], info["settings"]["epochs"], str(info["phase"])
+        return phase, f"{phase} ({done} of its {epochs} epochs done)"
     except (MrsError, KeyError, TypeError):  # a damaged checkpoint is progress all the same
-        return "training"
+        return "training", "training"
 
 
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
@@ -341,7 +356,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     inputs = {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
-    claim_checkpoint(output, inputs, {"PRETRAINED": pretrained}, resume)
+    claim_checkpoint(output, inputs, {"PRETRAINED": pretrained}, resume, FinetunePhase.name)
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
     _check_resume(resume)
     settings.validate()

@@ -13,6 +13,9 @@ def test_an_unused_path_never_names_an_existing_file(tmp_path):
     (tmp_path / "pretrained.safetensors").write_bytes(b"")
     (tmp_path / "pretrained_2.safetensors").write_bytes(b"")
     assert unused_path(str(tmp_path), "pretrained", "safetensors") == str(tmp_path / "pretrained_3.safetensors")
+    # Nor one beside a stopped run's checkpoint, which a training there is refused not to delete.
+    (tmp_path / "pretrained_3.checkpoint.safetensors").write_bytes(b"progress")
+    assert unused_path(str(tmp_path), "pretrained", "safetensors") == str(tmp_path / "pretrained_4.safetensors")
 
 
 def test_the_folder_is_the_saved_projects_then_processings_output_folder_then_home(tmp_path, monkeypatch):

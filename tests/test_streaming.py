@@ -201,16 +201,16 @@ def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
     kept = open(checkpoint, "rb").read()
     done = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["epoch"]
     refusal = (f"OUTPUT's checkpoint: {checkpoint} holds the progress of an earlier pretraining ({done} of its 3 "
-               f"epochs done), which this run would delete. Resume it (RESUME: {checkpoint}), delete it to start "
-               "afresh, or choose another output file name.")
+               "epochs done), which this run would delete. {}, delete it to start afresh, or choose another output "
+               "file name.")
     with pytest.raises(InputError) as refused:
         pretrain_job(Hooks())
-    assert str(refused.value) == refusal
+    assert str(refused.value) == refusal.format(f"Resume it (RESUME: {checkpoint})")
     labels = write_raster(tmp_path / "labels.tif", (np.arange(24 * 24).reshape(1, 24, 24) % 2 + 1).astype(np.uint8))
     with pytest.raises(InputError) as refused:
         jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
                           val_fraction=0.0, settings=settings, class_weighting=False, output=output, hooks=Hooks())
-    assert str(refused.value) == refusal
+    assert str(refused.value) == refusal.format("Resume it with the pretraining that wrote it (its RESUME)")
     assert open(checkpoint, "rb").read() == kept and not os.path.exists(output)
     pretrain_job(Hooks(), resume=checkpoint)
     assert os.path.exists(output) and not os.path.exists(checkpoint)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
 
+from mrs.model_core import model_file
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 from processing_helpers import (
     RecordingFeedback,
@@ -250,6 +252,11 @@ def test_a_saved_copy_of_the_workflow_does_not_write_the_map_over_the_reference_
      "pretrain:PRETRAINED's checkpoint: '{outputs.parent}/notes/pretrained.checkpoint.safetensors' exists and is not "
      "an MRS model file; writing a training checkpoint there would destroy it. Choose another file name, or delete "
      "that file first."),
+    # Red team of 2026-12-05: refused by the fine-tuning step, after the pretraining.
+    ("finetune:CLASSIFIER", "../stopped/classifier.safetensors",
+     "finetune:CLASSIFIER's checkpoint: {outputs.parent}/stopped/classifier.checkpoint.safetensors holds the progress of "
+     "an earlier fine-tuning (2 of its 9 epochs done), which this run would delete. Resume it with the fine-tuning "
+     "that wrote it (its RESUME), delete it to start afresh, or choose another output file name."),
 ])
 def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_one_file_before_any_step(
         workflow, tmp_path, output, path, message):
@@ -260,6 +267,10 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     (tmp_path / "notes.html").write_text("<p>field notes</p>")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "pretrained.checkpoint.safetensors").write_text("field notes")
+    (tmp_path / "stopped").mkdir()
+    model_file.save(str(tmp_path / "stopped" / "classifier.checkpoint.safetensors"), {"x": torch.zeros(1)},
+                    {"kind": model_file.CHECKPOINT, "checkpoint": {"phase": "fine-tuning", "state": {"epoch": 2},
+                                                                   "settings": {"epochs": 9}}})
     outputs = tmp_path / "outputs"
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
 
