@@ -149,3 +149,7 @@ def test_a_hyperspectral_layer_stored_south_up_is_warned_of(tmp_path):
         "maps north-up scenes otherwise. Warp it to a north-up grid (Raster > Projections > Warp) for maps that agree."]
     assert _check(write_raster(tmp_path / "north.tif", _reflectance(), scale=0.0001),
                   write_raster(tmp_path / "aux_north.tif", heights)) == []
+    # A raster without georeferencing (GDAL's pixel space, rows downwards) is not flipped (review of 2026-12-05).
+    pixels = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    assert _check(write_raster(tmp_path / "plain.tif", _reflectance(), pixels, crs=None, scale=0.0001),
+                  write_raster(tmp_path / "aux_plain.tif", heights, pixels, crs=None)) == []

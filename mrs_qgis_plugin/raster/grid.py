@@ -87,6 +87,10 @@ def crs_label(wkt: str) -> str:
     return f"{authority}:{code}" if authority and code else (srs.GetName() or "custom CRS")
 
 
+PIXEL_SPACE = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+"""The geotransform GDAL gives a raster that has none: pixel coordinates, rows downwards."""
+
+
 @dataclass(frozen=True)
 class Grid:
     """A raster grid: size, geotransform and CRS (WKT, empty when unknown)."""
@@ -103,7 +107,7 @@ class Grid:
         return cls(
             dataset.RasterXSize,
             dataset.RasterYSize,
-            tuple(geotransform or (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)),
+            tuple(geotransform or PIXEL_SPACE),
             dataset.GetProjection() or "",
             geotransform is not None,
         )
