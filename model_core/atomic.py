@@ -6,7 +6,7 @@ import os
 import re
 import stat
 import tempfile
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Set, Tuple
 
 from .errors import WriteError
 
@@ -196,6 +196,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     beside an old style (red team of 2026-12-04); the failing path is named in `ReplaceError`."""
     modes = {path: output_mode(path) for _temporary, path in moves}
     aside: List[Tuple[str, str]] = []
+    moved: Set[str] = set()
     placed: List[str] = []
     current = ""
     try:  # each step is recorded before it is taken: a second Ctrl-C just after one is undone too
@@ -203,6 +204,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
             if os.path.lexists(current):
                 aside.append((_aside_name(current), current))
                 os.replace(current, aside[-1][0])
+                moved.add(current)
         for temporary, current in moves:
             if temporary is not None:
                 placed.append(current)
@@ -211,18 +213,20 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
         for path in placed:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        for moved, path in reversed(aside):
+        for name, path in reversed(aside):
             with contextlib.suppress(OSError):
-                if os.path.lexists(path):  # not moved aside yet: it is where it was, the name it was to take goes
-                    os.unlink(moved)
+                # Known moved, or gone from its place: it comes back (over a new file that could not be
+                # removed too); else it was not moved yet, and the name it was to take goes.
+                if path in moved or not os.path.lexists(path):
+                    os.replace(name, path)
                 else:
-                    os.replace(moved, path)
+                    os.unlink(name)
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise
-    for moved, _path in aside:
+    for name, _path in aside:
         with contextlib.suppress(OSError):
-            os.unlink(moved)
+            os.unlink(name)
 
 
 @contextlib.contextmanager

@@ -168,6 +168,36 @@ def test_a_second_ctrl_c_just_after_a_file_is_moved_or_put_in_place_is_undone_to
     assert _files(tmp_path) == before and not list(tmp_path.glob("*.partial.old"))
 
 
+def test_an_earlier_file_comes_back_over_a_new_one_that_could_not_be_removed(tmp_path, monkeypatch):
+    """Review of 2026-12-05: a new map that could not be removed on rollback (held open, as on
+    Windows) made the rollback take its place for one never moved, and the earlier map was lost."""
+    from mrs.model_core import atomic
+
+    for name in ("map.tif", "conf.tif"):
+        (tmp_path / name).write_text(f"old {name}")
+    moves = []
+    for name in ("map.tif", "conf.tif"):
+        (tmp_path / f".{name}.new").write_text(f"new {name}")
+        moves.append((str(tmp_path / f".{name}.new"), str(tmp_path / name)))
+    real_replace, real_unlink = os.replace, os.unlink
+
+    def replace(source, target):
+        if str(source).endswith(".conf.tif.new"):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        real_replace(source, target)
+
+    def unlink(path):
+        if str(path) == str(tmp_path / "map.tif"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real_unlink(path)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    monkeypatch.setattr(atomic.os, "unlink", unlink)
+    with pytest.raises(atomic.ReplaceError):
+        atomic.replace_together(moves)
+    assert _files(tmp_path) == {"conf.tif": "old conf.tif", "map.tif": "old map.tif"}
+
+
 def test_an_input_a_killed_run_left_aside_is_found_again_when_read(tmp_path):
     """RESUME and PRETRAINED 'did not exist' after a run was killed while publishing: the earlier
     file sat under a temporary name until a run wrote that name again (red team of 2026-12-04)."""
