@@ -42,7 +42,7 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     Classes given as text have arbitrary values, so they are matched by name or not at all; a
     class named by its value only is matched by value (red team of 2026-12-05: an unnamed class 3
     went to the map's class named '3', value 4, and every other class became an error)."""
-    find = _finder(mapped)
+    find, alike = _finder(mapped)
     classes = reference.classes
     named = [info for info in classes if reference.named_by_text or _named(info)]
     if classes and len(named) == len(classes) and all(find(info.name) is not None for info in classes):
@@ -50,17 +50,20 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
             hooks.log("The reference classes were matched to the map's classes by their names.")
         return {info.value: find(info.name) for info in classes}, None
     if reference.named_by_text:
-        missing = ", ".join(f"'{info.name}'" for info in classes if find(info.name) is None)
+        missing = [f"'{info.name}'" for info in classes if find(info.name) is None and not alike(info.name)]
+        doubtful = [f"'{info.name}'" for info in classes if alike(info.name)]
         held = (f"its classes are {', '.join(repr(info.name) for info in mapped.values())}" if mapped
                 else "its class names cannot be read (no category names, and no .qml style beside it)")
+        problems = ([f"{', '.join(missing)} cannot be found in the map '{map_name}'"] * bool(missing)
+                    + [f"{', '.join(doubtful)} could be more than one class of the map '{map_name}'"] * bool(doubtful))
         raise InputError(
-            f"The reference classes of '{reference_name}' are names, and {missing} cannot be found in the map "
-            f"'{map_name}': {held}. Use the class names of the map, or give the reference classes as class values "
-            "(a field of whole numbers, or a label raster)."
+            f"The reference classes of '{reference_name}' are names, and {' and '.join(problems)}: {held}. Use the "
+            "class names of the map, or give the reference classes as class values (a field of whole numbers, or a "
+            "label raster)."
         )
     moved = [info for info in named if find(info.name) not in (None, info.value)]
     if moved:
-        return _matching_by_name(classes, named, find, moved, taken, reference_name, map_name)
+        return _matching_by_name(classes, named, (find, alike), moved, taken, reference_name, map_name)
     renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
                for info in named if info.value in mapped and info.name.casefold() != mapped[info.value].name.casefold()]
     warning = (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
@@ -69,20 +72,30 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     return {info.value: info.value for info in classes}, warning
 
 
-def _finder(mapped: Dict[int, ClassInfo]) -> Callable[[str], Optional[int]]:
-    """The map's class value of a name: the class of that very name, else the one class of that
-    name in any letter case (red team of 2026-12-05: a map's 'Forest' and 'forest', taken for one
-    name, merged)."""
-    exact = {info.name: value for value, info in mapped.items()}
+def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]], Callable[[str], List[int]]]:
+    """Two look-ups of a name in the map's classes: `find`, the value of the one class of that very
+    name, else of the one class of that name in any letter case, else None; `alike`, the values of
+    the classes the name could mean when it could mean more than one (red team of 2026-12-05: a
+    map's 'Forest' and 'forest', taken for one name, merged; of two classes named alike the last
+    was taken)."""
+    exact: Dict[str, List[int]] = {}
     folded: Dict[str, List[int]] = {}
     for value, info in mapped.items():
+        exact.setdefault(info.name, []).append(value)
         folded.setdefault(info.name.casefold(), []).append(value)
 
-    def find(name: str) -> Optional[int]:
-        values = folded.get(name.casefold(), [])
-        return exact.get(name, values[0] if len(values) == 1 else None)
+    def candidates(name: str) -> List[int]:
+        return exact.get(name) or folded.get(name.casefold(), [])
 
-    return find
+    def find(name: str) -> Optional[int]:
+        values = candidates(name)
+        return values[0] if len(values) == 1 else None
+
+    def alike(name: str) -> List[int]:
+        values = candidates(name)
+        return values if len(values) > 1 else []
+
+    return find, alike
 
 
 def _named(info: ClassInfo) -> bool:
@@ -91,25 +104,31 @@ def _named(info: ClassInfo) -> bool:
     return whole_number(info.name) != info.value
 
 
-def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo], find: Callable[[str], Optional[int]],
+def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
+                      look_ups: Tuple[Callable[[str], Optional[int]], Callable[[str], List[int]]],
                       moved: Sequence[ClassInfo], taken: Set[int], reference_name: str,
                       map_name: str) -> Tuple[Dict[int, int], str]:
     """Reference classes by name; those the map has no name for get a value of their own each,
     classes without a name (not in `named`) too, since the names show that the values do not
     match (red team of 2026-12-04: an unnamed class 2 was matched by value to the map's class 2,
     which the reference's named class 1 had been matched to by name, and the two merged)."""
+    find, alike = look_ups
     free = (value for value in itertools.count(max(taken | {0}) + 1) if value not in taken)
     found = {info.value: find(info.name) for info in named if find(info.name) is not None}
     matching = {info.value: found[info.value] if info.value in found else next(free) for info in classes}
     shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {found[info.value]} in the map)"
                       for info in moved)
-    lacking = [info for info in named if info.value not in found]
+    lacking = [info for info in named if info.value not in found and not alike(info.name)]
+    doubtful = [info for info in named if alike(info.name)]
     unnamed = [info for info in classes if info not in named]
     parts = [f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
              f"name, as their values differ: {shown}."]
     if lacking:
         parts.append(f"The map has no class named {', '.join(repr(info.name) for info in lacking)}: "
                      f"{'its' if len(lacking) == 1 else 'their'} pixels count as errors.")
+    for info in doubtful:
+        parts.append(f"The map has more than one class named '{info.name}' (values "
+                     f"{', '.join(map(str, alike(info.name)))}): its pixels count as errors.")
     if unnamed:
         parts.append(f"Class{'es' if len(unnamed) > 1 else ''} {', '.join(str(info.value) for info in unnamed)} of the "
                      f"reference {'have' if len(unnamed) > 1 else 'has'} no name to match by: "

@@ -774,6 +774,32 @@ def test_a_map_class_named_like_a_number_or_in_another_letter_case_is_not_matche
             "apart; give each class a name of its own."])
 
 
+def test_a_name_that_could_be_more_than_one_class_of_the_map_is_not_matched_by_it(mrs, tmp_path):
+    """Review of 2026-12-05: of two map classes named 'Forest' the last was taken, and a reference's
+    'FOREST' beside the map's 'Forest' and 'forest' was said to be no class of the map, its pixels
+    errors, where the values agree; now such a name matches nothing, and the values decide."""
+    truth = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
+    write_raster(tmp_path / "twice.tif", truth, nodata=0, category_names=["", "Forest", "Water", "Forest"])
+    write_raster(tmp_path / "cased.tif", truth, nodata=0, category_names=["", "Forest", "forest", "Water"])
+    write_raster(tmp_path / "forest.tif", truth, nodata=0, category_names=["", "Forest", "Water", "Soil"])
+    write_raster(tmp_path / "upper.tif", truth, nodata=0, category_names=["", "FOREST", "forest", "Water"])
+    for class_map, reference in (("twice", "forest"), ("cased", "upper")):
+        feedback = RecordingFeedback()
+        results = run("mrs:accuracy", {"INPUT": str(tmp_path / f"{class_map}.tif"),
+                                       "REFERENCE_LABELS": str(tmp_path / f"{reference}.tif"),
+                                       "OUTPUT_HTML": str(tmp_path / f"{class_map}.html")}, feedback)
+        assert results["OVERALL_ACCURACY"] == 1.0, class_map
+    points = write_vector(tmp_path / "named.gpkg", [(point_wkt(664000.5, 5102000 - 0.5), {"class": "FOREST"})],
+                          {"class": ogr.OFTString})
+    with pytest.raises(QgsProcessingException) as refused:  # names, which have no values to fall back on
+        run("mrs:accuracy", {"INPUT": str(tmp_path / "cased.tif"), "REFERENCE": points, "REFERENCE_FIELD": "class",
+                             "OUTPUT_HTML": str(tmp_path / "named.html")})
+    assert str(refused.value).splitlines()[-1] == (
+        "The reference classes of 'named' are names, and 'FOREST' could be more than one class of the map 'cased': "
+        "its classes are 'Forest', 'forest', 'Water'. Use the class names of the map, or give the reference classes "
+        "as class values (a field of whole numbers, or a label raster).")
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {
