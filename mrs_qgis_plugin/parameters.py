@@ -202,9 +202,10 @@ def _number_problem(parameter: Parameter, value: Any) -> Optional[str]:
     number = _as_number(value)
     integer = parameter.kind == INTEGER
     if number is None or not math.isfinite(number):
-        comma = isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]*,[0-9]+\s*", value)
-        point = (f" (written with a decimal point: {value.strip().replace(',', '.')})"  # a German or French 0,5
-                 if comma and not integer else "")
+        # A German or French 0,5; not 1,500, which may mean fifteen hundred (review of 2026-12-05).
+        comma = isinstance(value, str) and re.fullmatch(r"\s*[+-]?([0-9]*),([0-9]+)\s*", value)
+        decimal = comma and (len(comma.group(2)) != 3 or comma.group(1).strip("0") == "")
+        point = f" (written with a decimal point: {value.strip().replace(',', '.')})" if decimal and not integer else ""
         return f"{parameter.name} is {value!r}; it must be {bounds_text(parameter)}{point}."
     shown = _shown(number, integer)
     if integer and not float(number).is_integer():

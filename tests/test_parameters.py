@@ -33,6 +33,9 @@ REFUSED = [
     (FINETUNE.parameter("LEARNING_RATE"), "0,5", "LEARNING_RATE is '0,5'; it must be a number from 1e-06 to 1 "
                                                  "(written with a decimal point: 0.5)."),
     (EPOCHS, "1,000", "EPOCHS is '1,000'; it must be a whole number of at least 1."),
+    (FINETUNE.parameter("LEARNING_RATE"), "1,500", "LEARNING_RATE is '1,500'; it must be a number from 1e-06 to 1."),
+    (FINETUNE.parameter("LEARNING_RATE"), "0,125", "LEARNING_RATE is '0,125'; it must be a number from 1e-06 to 1 "
+                                                   "(written with a decimal point: 0.125)."),
     (PRETRAIN.parameter("SPECTRAL_RATIO"), "1", "SPECTRAL_RATIO is 1.0; it must be a number from 0.01 to 0.99."),
     (PRETRAIN.parameter("PRESET"), "huge", "PRESET is 'huge'; use one of: paper, small, tiny."),
     (FINETUNE.parameter("CLASS_WEIGHTING"), "maybe", "CLASS_WEIGHTING is 'maybe'; use true or false."),

@@ -14,7 +14,8 @@ from mrs.model_core.atomic import make_temporary
 from mrs.model_core.paths import checkpoint_path_for
 from mrs.model_core.errors import InputError, WriteError
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
-from mrs.mrs_qgis_plugin.raster.outputs import TEMPORARY_NAME_MARGIN, check_output_path, claim_outputs, qml_path
+from mrs.mrs_qgis_plugin.raster.outputs import (TEMPORARY_NAME_MARGIN, check_output_path, claim_outputs, qml_path,
+                                                refuse_virtual)
 from mrs.mrs_qgis_plugin.raster.writers import (
     CLASS_NODATA,
     CONFIDENCE_NODATA,
@@ -253,6 +254,9 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         assert str(refused.value) == f"OUTPUT: '{spaced}' begins or ends with a space; remove it (spaces inside a name " \
                                      "are fine)."
     assert check_output_path(f"{tmp_path}/land cover.tif", "OUTPUT") == f"{tmp_path}/land cover.tif"
+    with pytest.raises(InputError, match=r"holds a control character \(such as a line break\)"):
+        check_output_path(f"{tmp_path}/map.tif\n", "OUTPUT")  # a line break is no space (review of 2026-12-05)
+    refuse_virtual("C://data/map.tif", "OUTPUT", "file")  # a drive letter is no URL scheme
     deep = f"{tmp_path}/{'/'.join(['x' * 200] * 25)}/map.tif"
     with pytest.raises(InputError, match=r"^OUTPUT: the path /.{59}\.\.\. is longer than the 4,096 bytes a path "
                                         r"may have here; choose a shorter one\.$"):

@@ -37,7 +37,7 @@ NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|h
 """Destinations that Processing writes through a QGIS data provider, not to a file."""
 
 
-VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]+://)", re.IGNORECASE)  # C:// is a drive
 """A GDAL virtual file system path (/vsimem/, /vsizip/) or a URL (file://, s3://): not a file or folder
 of the file system, though a folder of its name can be made on disk."""
 
@@ -62,12 +62,12 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} is a layer of QGIS' {scheme.group(1)} provider, not a file; the MRS "
                          f"algorithms write files: give a file name ending in {extensions[0]}.")
     refuse_virtual(path, param, "file")
-    name = os.path.basename(path)
-    if name != name.strip():  # ' map.tif' was written so, 'map.tif ' said not to end in .tif (red team of 2026-12-05)
-        raise InputError(f"{param}: '{path}' begins or ends with a space; remove it (spaces inside a name are fine).")
     if any(ord(character) < 32 or ord(character) == 127 for character in path):
         raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
                          "without one.")
+    name = os.path.basename(path)
+    if name != name.strip():  # ' map.tif' was written so, 'map.tif ' said not to end in .tif (red team of 2026-12-05)
+        raise InputError(f"{param}: '{path}' begins or ends with a space; remove it (spaces inside a name are fine).")
     path = os.path.abspath(os.path.expanduser(path))
     check_decodable(path, param)
     longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
