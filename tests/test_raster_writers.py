@@ -424,6 +424,8 @@ def test_a_style_made_for_a_map_not_written_yet_is_not_written_over(tmp_path):
         claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "new.tif"), "OUTPUT")}, {})
     assert (tmp_path / "new.qml").read_text() == own
     assert class_qml(CLASSES).startswith(PLUGIN_STYLE_START)
+    (tmp_path / "windows.qml").write_bytes(class_qml(CLASSES).replace("\n", "\r\n").encode())  # as Windows writes it
+    claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "windows.tif"), "OUTPUT")}, {})
     write_raster(tmp_path / "old.tif", np.ones((1, 4, 4), np.uint8))
     (tmp_path / "old.qml").write_text(own)  # the style of a map that exists goes with the map
     claim_outputs({"OUTPUT": check_output_path(str(tmp_path / "old.tif"), "OUTPUT")}, {})

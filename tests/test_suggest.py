@@ -431,3 +431,17 @@ def test_a_geopackage_that_holds_no_suggestions_or_is_open_elsewhere_is_not_writ
                                          rf"{opened}-wal exists\), which would lay its own state over the new points; "
                                          r"close it there \(in QGIS, remove the layer\), or choose a new file name\.$"):
         check_points_output(str(opened), "OUTPUT")
+
+
+def test_under_torchrun_only_rank_0_writes_the_points(trained, tmp_path, monkeypatch):
+    """Red team of 2026-12-05: every process of `torchrun bin/mrs suggest` wrote the same points, and
+    one failed now and then on another's temporary file (old code too)."""
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin import jobs
+    from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+
+    layers = jobs.Layers(RasterInput(str(trained.scene.hsi), "hsi"), [RasterInput(str(trained.scene.lidar), "lidar")])
+    monkeypatch.setenv("RANK", "1")
+    found = jobs.suggest_job(trained.model, layers, count=4, min_distance=2, output=str(tmp_path / "next.gpkg"),
+                             hooks=Hooks())
+    assert found["count"] == 4 and list(tmp_path.iterdir()) == []

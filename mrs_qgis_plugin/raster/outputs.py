@@ -150,7 +150,8 @@ def _refuse_foreign_style(path: str, param: str) -> None:
     if start.strip() and b"<rasterrenderer" not in start:  # an empty one styles nothing
         raise InputError(f"{param}: {style}, the style file of {path}, exists and is not a raster style (it may style "
                          "another layer of that name); choose another name, or delete that file first.")
-    if start.strip() and not os.path.lexists(path) and not start.startswith(PLUGIN_STYLE_START.encode()):
+    written_here = start.replace(b"\r\n", b"\n").startswith(PLUGIN_STYLE_START.encode())  # Windows writes \r\n
+    if start.strip() and not os.path.lexists(path) and not written_here:
         raise InputError(f"{param}: {style}, the style file of {path}, exists without that map and was not written by "
                          "this plugin (a style made for the map?); writing the map would replace it. Choose another "
                          "name, or delete that file first.")
