@@ -131,7 +131,8 @@ def _refuse_shared_style(path: str, param: str) -> None:
 
 PLUGIN_STYLE_START = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
                       '<qgis version="3.22.0" styleCategories="Symbology">')
-"""How the styles the plugin writes begin (`writers.class_qml` and the others)."""
+"""How the styles the plugin writes begin (`writers._qml`): a style beside no map that begins so
+is one of a map since deleted, which a new map may replace."""
 
 
 def _refuse_foreign_style(path: str, param: str) -> None:

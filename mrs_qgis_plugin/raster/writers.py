@@ -25,7 +25,7 @@ from ...model_core.atomic import ReplaceError, fsync_file, make_temporary, repla
 from ...model_core.errors import InputError
 from .classes import ClassInfo
 from .gdal_io import class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
-from .outputs import RASTER_SIDECARS, files_written, qml_path
+from .outputs import PLUGIN_STYLE_START, RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
 # Confidences lie in [0, 1]; -1 marks pixels that were not classified.
@@ -36,7 +36,6 @@ WRITER_TAG = "MRS_WRITER"
 replaced (`check_replaceable`)."""
 WRITER = "MRS land cover (SS-MAE)"
 _CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
-_QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
 
 
 def class_data_type(classes: Sequence[ClassInfo]) -> int:
@@ -240,9 +239,10 @@ def _rgb(color: str) -> Tuple[int, int, int]:
 
 
 def _qml(renderer: ET.Element) -> str:
-    root = ET.Element("qgis", version="3.22.0", styleCategories="Symbology")
-    ET.SubElement(root, "pipe").append(renderer)
-    return _QML_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+    """A style file of the renderer, beginning as every style the plugin writes (`PLUGIN_STYLE_START`)."""
+    pipe = ET.Element("pipe")
+    pipe.append(renderer)
+    return PLUGIN_STYLE_START + ET.tostring(pipe, encoding="unicode") + "</qgis>\n"
 
 
 def class_qml(classes: Sequence[ClassInfo]) -> str:
