@@ -66,10 +66,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
-        written = {parameter.name: parameter.command_line for job in JOBS.values() for parameter in job.parameters}
+        notes = {parameter.name: parameter.command_line_note() for job in JOBS.values() for parameter in job.parameters}
         for definition in self.parameterDefinitions() if on_command_line() else ():
-            if written.get(definition.name()):  # as the steps' help says (red team of 2026-12-04 and 05)
-                definition.setHelp(f"{definition.help()} On the command line, {written[definition.name()]}")
+            # as the steps' help says it (red team of 2026-12-04 and 05)
+            definition.setHelp(definition.help() + notes.get(definition.name(), ""))
         self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
                        if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
         for name in self.needed if outputs_optional else ():

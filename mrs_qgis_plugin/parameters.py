@@ -76,9 +76,11 @@ class Parameter:
     def full_help(self, command_line: bool = False) -> str:
         """The help; with `command_line`, followed by how to write the value on qgis_process' command line
         (a dialog's help has no place for that)."""
-        if command_line and self.command_line:
-            return f"{self.help} On the command line, {self.command_line}"
-        return self.help
+        return self.help + (self.command_line_note() if command_line else "")
+
+    def command_line_note(self) -> str:
+        """' On the command line, ...' where writing the value there is not obvious, else ''."""
+        return f" On the command line, {self.command_line}" if self.command_line else ""
 
     @property
     def created_by_default(self) -> bool:
