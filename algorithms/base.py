@@ -385,7 +385,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         value = parameters.get("EXTENT")
         written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) else None
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
-        if written and not own.isValid():
+        # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged.
+        if written and not QgsCoordinateReferenceSystem(written.group(1).strip()).isValid():
             raise InputError(f"EXTENT: the CRS '{written.group(1).strip()}' is not known; write it as EPSG:code.")
         if written and own != crs:
             try:

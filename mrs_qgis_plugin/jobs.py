@@ -316,7 +316,7 @@ def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files:
     claim_outputs({"OUTPUT's checkpoint": checkpoint}, layers, files)
     # A classifier or a text file there was deleted at the end of the run (red team of 2026-12-04).
     model_file.refuse_replacing(checkpoint, model_file.CHECKPOINT, "OUTPUT's checkpoint", FRONT_END)
-    if not (resume and os.path.isfile(resume) and os.path.samefile(resume, checkpoint)):
+    if os.path.isfile(checkpoint) and not (resume and os.path.isfile(resume) and os.path.samefile(resume, checkpoint)):
         refuse_earlier_progress(checkpoint, "OUTPUT's checkpoint", phase)
 
 

@@ -817,6 +817,22 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_the_training(bad, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cls.checkpoint.safetensors"]
 
 
+def test_an_extent_s_unknown_crs_is_refused_whatever_the_project_s_crs(bad, tmp_path):
+    """Desktop helper of 2026-12-05: QGIS gives the project's CRS for one it does not know, so in a
+    project of the data's CRS the numbers were taken as they stood."""
+    from qgis.core import QgsCoordinateReferenceSystem, QgsProject
+
+    project = QgsProject.instance()
+    project.setCrs(QgsCoordinateReferenceSystem("EPSG:32632"))
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:classify", classify(bad, tmp_path, EXTENT="661010,661030,5100960,5100980 [EPSG:99999]"))
+    finally:
+        project.setCrs(QgsCoordinateReferenceSystem())
+    assert str(refused.value).splitlines()[-1] == "EXTENT: the CRS 'EPSG:99999' is not known; write it as EPSG:code."
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_path_object_given_to_processing_run_is_said_to_be_one(bad, tmp_path):
     """Red team of 2026-12-05: pathlib's paths got 'the value PosixPath(...) is not accepted'."""
     with pytest.raises(QgsProcessingException) as refused:

@@ -204,7 +204,7 @@ def misnamed_inputs(chain, out) -> dict:
     layers = {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": out / "model.safetensors"}
     return {
         "mask_missing": ("pretrain", {**layers, "MASK": out.parent / "nowhere.gpkg"},
-                         f"The vector layer 'nowhere': the file {out.parent / 'nowhere.gpkg'} does not exist."),
+                         f"MASK: the file {out.parent / 'nowhere.gpkg'} does not exist."),
         "mask_is_a_raster": ("pretrain", {**layers, "MASK": maps / "map.tif"},
                              f"'map' ({maps / 'map.tif'}) is a raster, not a vector layer. Choose a layer of points or "
                              "polygons here."),
@@ -222,7 +222,7 @@ def misnamed_inputs(chain, out) -> dict:
                           f"The hyperspectral layer 'pipe': {out.parent / 'pipe.tif'} is a named pipe (FIFO), not a "
                           "file. Choose a layer saved as a file that can be read."),
         "mask_is_a_pipe": ("pretrain", {**layers, "MASK": out.parent / "pipe.tif"},
-                           f"The vector layer 'pipe': {out.parent / 'pipe.tif'} is a named pipe (FIFO), not a file."),
+                           f"MASK: {out.parent / 'pipe.tif'} is a named pipe (FIFO), not a file."),
         "scene_list_is_a_pipe": ("pretrain", {**layers, "MORE_SCENES": out.parent / "pipe.tif"},
                                  f"MORE_SCENES: '{out.parent / 'pipe.tif'}' is a named pipe (FIFO), not a file."),
         "aux_twice": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.lidar]},
