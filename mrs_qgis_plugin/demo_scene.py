@@ -23,7 +23,9 @@ from .raster.writers import class_qml, colour_composite_qml, grey_qml
 from .synthetic_scene import CLASSES, write_scene
 
 SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "train_points.gpkg", "classes.csv",
-               "hsi.qml", "lidar.qml", "train.qml", "test.qml", "train.tif.aux.xml", "test.tif.aux.xml")
+               "hsi.qml", "lidar.qml", "sar.qml", "train.qml", "test.qml", "train.tif.aux.xml", "test.tif.aux.xml")
+SAR_VV_DB_BAND = 3
+"""The band of sar.tif its style shows: VV backscatter in dB (the synthetic scene's SAR bands)."""
 TRUE_COLOUR_NM = (640.0, 550.0, 470.0)
 """Red, green and blue: the bands nearest these show the hyperspectral raster in true colour."""
 
@@ -106,14 +108,18 @@ def _stretch_of(path: str, band: int) -> tuple[float, float]:
 def _write_styles(folder: str) -> None:
     """The `.qml` styles QGIS applies to the scene's layers: the label rasters' classes with their
     names and colours (QGIS showed 256 entries named 0 to 255), the hyperspectral raster in true
-    colour (it showed bands 1-3, all blue) and the LiDAR's height in grey (helpers' review of
-    2026-12-04)."""
+    colour (it showed bands 1-3, all blue), the LiDAR's height in grey (helpers' review of
+    2026-12-04) and the SAR's VV backscatter in dB in grey (it had no style: desktop helper of
+    2026-12-05)."""
     hsi = os.path.join(folder, "hsi.tif")
     dataset = gdal.Open(hsi)
     centres = np.asarray(read_wavelengths(dataset, list(range(1, dataset.RasterCount + 1)), "hsi", Hooks()))
     bands = [int(np.argmin(np.abs(centres - nm))) + 1 for nm in TRUE_COLOUR_NM]
     styles = {"hsi.qml": colour_composite_qml(bands, [_stretch_of(hsi, band) for band in bands]),
               "lidar.qml": grey_qml(1, *_stretch_of(os.path.join(folder, "lidar.tif"), 1))}
+    sar = os.path.join(folder, "sar.tif")
+    if os.path.exists(sar):
+        styles["sar.qml"] = grey_qml(SAR_VV_DB_BAND, *_stretch_of(sar, SAR_VV_DB_BAND))
     classes = [ClassInfo(item.value, item.name, item.color) for item in CLASSES]
     styles.update({"train.qml": class_qml(classes), "test.qml": class_qml(classes)})
     for name, text in styles.items():

@@ -1,6 +1,7 @@
 """'Create demo scene': the synthetic scene from the Toolbox, loaded into the project, without torch."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,17 @@ def test_a_folder_that_holds_label_statistics_of_the_analyst_is_not_written_into
     with pytest.raises(InputError, match=r"already holds test\.tif\.aux\.xml; choose a new or empty folder\.$"):
         write_new_scene(str(tmp_path), size=48, n_bands=4, seed=0, sar=False)
     assert (tmp_path / "test.tif.aux.xml").read_text() == "<PAMDataset/>"
+
+
+def test_the_sar_raster_of_a_demo_scene_is_styled_as_vv_backscatter_in_db(tmp_path):
+    """Desktop helper of 2026-12-05: sar.tif had no style, where every other layer had one."""
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    written = write_new_scene(str(tmp_path / "scene"), size=48, n_bands=4, seed=0, sar=True)
+    assert str(tmp_path / "scene" / "sar.qml") in written
+    style = (tmp_path / "scene" / "sar.qml").read_text()
+    assert 'type="singlebandgray" grayBand="3"' in style
+    sar = gdal.Open(str(tmp_path / "scene" / "sar.tif"))
+    band = sar.GetRasterBand(3).ReadAsArray()
+    low, high = (float(text) for text in re.findall(r"<(?:min|max)Value>([-0-9.e]+)<", style))
+    assert low < high and band.min() <= low and high <= band.max()
