@@ -327,13 +327,13 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     checkpoint of its own phase through RESUME; None for a run without RESUME (the workflow)."""
     if not (os.path.isfile(checkpoint) and os.path.getsize(checkpoint)):
         return
-    held, progress = _progress(checkpoint)
-    if phase is not None and held == phase:
-        resume = f"Resume it ({FRONT_END.resume}: {checkpoint})"
+    writer, progress = _progress(checkpoint)
+    if phase is not None and writer == phase:
+        how = f"Resume it ({FRONT_END.resume}: {checkpoint})"
     else:
-        resume = f"Resume it with the {held} that wrote it (its {FRONT_END.resume})"
+        how = f"Resume it with the {writer} that wrote it (its {FRONT_END.resume})"
     raise InputError(f"{name}: {checkpoint} holds the progress of an earlier {progress}, which this run would "
-                     f"delete. {resume}, delete it to start afresh, or choose another output file name.")
+                     f"delete. {how}, delete it to start afresh, or choose another output file name.")
 
 
 def _progress(checkpoint: str) -> Tuple[str, str]:
