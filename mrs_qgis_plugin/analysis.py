@@ -40,11 +40,14 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     scored 88 % for a map that was 32 % right): then a named reference class the map lacks gets
     a value of its own, unclaimed in `taken`, and its pixels count as errors. Else by value.
     Classes given as text have arbitrary values, so they are matched by name or not at all; a
-    class named by its value only is matched by value (red team of 2026-12-05: an unnamed class 3
-    went to the map's class named '3', value 4, and every other class became an error)."""
+    class named by its value only is matched by value where the map has that value (red team of
+    2026-12-05: an unnamed class 3 went to the map's class named '3', value 4, and every other
+    class became an error), else by that name (a map whose classes were numbered from names such
+    as '10' and 'Water')."""
     find, alike = _finder(mapped)
     classes = reference.classes
-    named = [info for info in classes if reference.named_by_text or _named(info)]
+    named = [info for info in classes if reference.named_by_text or _named(info)
+             or (info.value not in mapped and find(info.name) is not None)]
     if classes and len(named) == len(classes) and all(find(info.name) is not None for info in classes):
         if any(find(info.name) != info.value for info in classes):
             hooks.log("The reference classes were matched to the map's classes by their names.")

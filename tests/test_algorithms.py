@@ -787,6 +787,19 @@ def test_class_names_like_numbers_or_alike_but_for_case_are_not_matched_wrongly(
     assert feedback.warnings == ([warned] if warned else [])
 
 
+def test_a_reference_value_the_map_lacks_is_matched_to_the_map_class_of_its_name(mrs, tmp_path):
+    """A classifier trained on names such as '10', '20' and 'Water' maps them as 1, 2, 3; a reference
+    of 10, 20 and 'Water' 30 is matched by those names (review of 2026-12-05: 10 and 20 became errors
+    once a class named by its value only was matched by value alone)."""
+    codes = (np.arange(12 * 16).reshape(12, 16) % 3).astype(np.uint8)
+    write_raster(tmp_path / "map.tif", codes + 1, nodata=0, category_names=["", "10", "20", "Water"])
+    write_raster(tmp_path / "reference.tif", (codes + 1) * 10, nodata=0,
+                 category_names=[""] * 30 + ["Water"])
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "report.html")})
+    assert results["OVERALL_ACCURACY"] == 1.0
+
+
 def test_a_reference_name_that_could_be_more_than_one_class_of_the_map_is_said(mrs, tmp_path):
     """A reference of names has no values to fall back on (review of 2026-12-05)."""
     truth = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
