@@ -22,6 +22,7 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
+from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, help_url, on_command_line, plain_value, tr, value_problem
@@ -189,9 +190,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if source is None:
                 continue
             names = source.fields().names()
-            known = {name.casefold() for name in names}  # as the steps read fields: CLASS_ID is class_id
             missing = next((name for name in (given if isinstance(given, list) else [given])
-                            if name.casefold() not in known), None)
+                            if len(spelt_as(names, name)) != 1), None)  # as the steps read fields: CLASS_ID is class_id
             if missing is not None:
                 return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
                         f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")

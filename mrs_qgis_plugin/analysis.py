@@ -20,7 +20,7 @@ from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
 from .jobs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, same_layer
-from .raster.classes import ClassInfo
+from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels
 from .raster.patches import pixels_at
@@ -81,14 +81,11 @@ def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]
     the classes the name could mean when it could mean more than one (red team of 2026-12-05: a
     map's 'Forest' and 'forest', taken for one name, merged; of two classes named alike the last
     was taken)."""
-    exact: Dict[str, List[int]] = {}
-    folded: Dict[str, List[int]] = {}
-    for value, info in mapped.items():
-        exact.setdefault(info.name, []).append(value)
-        folded.setdefault(info.name.casefold(), []).append(value)
+    values = list(mapped)
+    names = [mapped[value].name for value in values]
 
     def candidates(name: str) -> List[int]:
-        return exact.get(name) or folded.get(name.casefold(), [])
+        return [values[index] for index in spelt_as(names, name)]
 
     def find(name: str) -> Optional[int]:
         values = candidates(name)

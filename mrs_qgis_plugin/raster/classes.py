@@ -2,6 +2,7 @@
 
 import unicodedata
 from dataclasses import dataclass
+from typing import List, Sequence
 
 
 _REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -19,6 +20,14 @@ def plain_text(text: str) -> str:
     kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
                    for char in str(text) if char not in _REORDERING)
     return unicodedata.normalize("NFC", " ".join(kept.split()))
+
+
+def spelt_as(names: Sequence[str], wanted: str) -> List[int]:
+    """The positions of the names that may be `wanted`: those of that very spelling, else those
+    alike but for letter case (a class field 'CLASS_ID' for 'class_id'; one name is meant only
+    where exactly one position comes back)."""
+    exact = [index for index, name in enumerate(names) if name == wanted]
+    return exact or [index for index, name in enumerate(names) if name.casefold() == wanted.casefold()]
 
 
 @dataclass(frozen=True)

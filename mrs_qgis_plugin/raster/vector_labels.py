@@ -14,6 +14,7 @@ from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from . import TILE_SIZE, split_source
+from .classes import spelt_as
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
@@ -321,17 +322,11 @@ def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name:
     locale finds no 'class_id' for 'CLASS_ID' (red team of 2026-12-05)."""
     definition = vector.GetLayerDefn()
     existing = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
-
-    def index_of(field: str) -> int:
-        if field in existing:
-            return existing.index(field)
-        alike = [index for index, name in enumerate(existing) if name.casefold() == field.casefold()]
-        return alike[0] if len(alike) == 1 else -1
-
-    indices = {role: index_of(field) for role, field in fields.items() if field is not None}
+    found = {role: spelt_as(existing, field) for role, field in fields.items() if field is not None}
+    indices = {role: positions[0] if len(positions) == 1 else -1 for role, positions in found.items()}
     for role, index in indices.items():
         if index < 0:
-            names = ", ".join(definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount()))
+            names = ", ".join(existing)
             raise InputError(
                 f"The {role} field '{fields[role]}' is not a field of '{layer_name}' (its fields: {names or 'none'}). "
                 f"Choose one of its fields as the {role} field."
