@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, List, Optional
 
 from .errors import Canceled
 
@@ -71,29 +71,28 @@ has no SIGHUP."""
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
     so the work stops as on Cancel: training writes its checkpoint and no half-written output is
-    published, and says which signal stopped it. A second such signal ends the process at once. A signal ignored when the work starts
-    (`nohup` ignores SIGHUP) stays ignored. Only the main thread receives signals; elsewhere (QGIS
-    desktop runs algorithms in a worker thread) `hooks` is yielded unchanged."""
+    published, and the run says which signal stopped it. A second such signal ends the process at
+    once. A signal ignored when the work starts (`nohup` ignores SIGHUP) stays ignored. Only the
+    main thread receives signals; elsewhere (QGIS desktop runs algorithms in a worker thread)
+    `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield hooks
         return
-    received = threading.Event()
-    names = []
+    names: List[str] = []  # the signals received, in order
 
     def on_signal(number: int, _frame: object) -> None:
-        if received.is_set():
+        if names:
             signal.signal(number, signal.SIG_DFL)
             os.kill(os.getpid(), number)
-        received.set()
         names.append(signal.Signals(number).name)
-        hooks.log(f"{signal.Signals(number).name} received: stopping as on Cancel (send it again to stop at once).")
+        hooks.log(f"{names[-1]} received: stopping as on Cancel (send it again to stop at once).")
 
     previous = {number: signal.getsignal(number) for number in CANCELLING_SIGNALS}
     for number, handler in previous.items():
         if handler is not signal.SIG_IGN:
             signal.signal(number, on_signal)
     try:
-        yield dataclasses.replace(hooks, is_canceled=lambda: received.is_set() or hooks.is_canceled())
+        yield dataclasses.replace(hooks, is_canceled=lambda: bool(names) or hooks.is_canceled())
     except Canceled:
         if not names:
             raise
