@@ -19,7 +19,7 @@ from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
-from .jobs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, same_layer
+from .jobs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, held_outputs, same_layer
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels
@@ -165,6 +165,12 @@ def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_h
     claim_outputs(paths, {"INPUT": [class_map], **reference.inputs("REFERENCE", "REFERENCE_LABELS")})
     for key, path in paths.items():
         reports.check_replaceable(path, key, reports.ACCURACY)
+    with held_outputs(*paths.values()):
+        return _accuracy(class_map, map_name, reference, paths, hooks)
+
+
+def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict[str, str],
+              hooks: Hooks) -> Dict[str, Any]:
     with Scene.single(RasterInput(class_map, map_name)) as grid:
         _check_class_map(grid, map_name)
         read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
@@ -362,6 +368,12 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
         raise InputError(f"MASK_RATIO must lie strictly between 0 and 1; got {mask_ratio}.")
     if sample_size < 2:
         raise InputError(f"SAMPLE_SIZE must be at least 2 pixels; got {sample_size}.")
+    with held_outputs(*paths.values()):
+        return _redundancy(layers, threshold, sample_size, seed, mask_ratio, paths, hooks)
+
+
+def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, mask_ratio: float,
+                paths: Dict[str, str], hooks: Hooks) -> Dict[str, Any]:
     with layers.open(hooks) as scene:
         sample = sample_valid_pixels(scene, sample_size, seed, hooks.sub(0.0, 0.8))
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)

@@ -276,8 +276,8 @@ def held_outputs(*paths: str) -> Iterator[None]:
     """A run's hold on its outputs for the whole run (`atomic.held`), so that a second run on any
     of them is refused (one writing its model where a training's checkpoint goes lost it to the
     checkpoint on cancel, red team of 2026-12-04; two classifications started within a second on
-    one map both ran, the map only held once written, red team of 2026-12-05); under torchrun
-    rank 0's, the process that writes them."""
+    one map both ran, the map only held once written, red team of 2026-12-05; reports too); under
+    torchrun rank 0's, the process that writes them."""
     if not writes_outputs():
         yield
         return

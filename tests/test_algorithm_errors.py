@@ -867,6 +867,32 @@ def test_a_run_holds_its_map_from_its_start(bad, tmp_path, monkeypatch, job):
                         "another output file name."]
 
 
+@pytest.mark.parametrize("job", ["accuracy", "redundancy"])
+def test_a_report_is_held_from_its_start(bad, tmp_path, job):
+    """Two accuracy (or redundancy) runs on one report at once both ran and the last one's files won
+    (closing note of 2026-12-05): a report is held from the run's start, as maps are."""
+    from mrs.model_core.errors import InputError
+    from mrs.mrs_qgis_plugin.raster.outputs import claim_outputs
+
+    parameters = accuracy(bad, tmp_path) if job == "accuracy" else redundancy(bad, tmp_path)
+    report = parameters["OUTPUT_HTML" if job == "accuracy" else "OUTPUT_CSV"]
+    refusals = []
+
+    class SecondRunStarts(RecordingFeedback):
+        def setProgress(self, progress: float) -> None:  # noqa: N802 - QGIS API name
+            super().setProgress(progress)
+            if not refusals and 0 < progress < 100:
+                try:
+                    claim_outputs({"OUTPUT": report}, {})
+                    refusals.append("claimed")
+                except InputError as error:
+                    refusals.append(str(error))
+
+    run(f"mrs:{job}", parameters, SecondRunStarts())
+    assert refusals == [f"OUTPUT: {report} is being written by another run now; wait until it has ended, or choose "
+                        "another output file name."]
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
