@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 from ..model_core.errors import Canceled, InputError, MrsError
 from . import parameters as spec
 from .job_parameters import JOBS
+from .raster import split_source
 from .runs import file_layer_name
 from .terminal import TerminalReport, is_first_process, rank, write_error, written
 
@@ -31,7 +32,7 @@ NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
 EXTENT_PATTERN = re.compile(rf"{NUMBER},{NUMBER},{NUMBER},{NUMBER}(?:\[\s*(.+?)\s*\])?\s*")
 VALUE_HINTS = {
     spec.RASTER: "FILE", spec.RASTERS: "FILE (repeat for more)", spec.VECTOR: "FILE[|layername=NAME]",
-    spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]", spec.INTEGER: "N", spec.NUMBER: "X",
+    spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]|LAYER_FILE", spec.INTEGER: "N", spec.NUMBER: "X",
     spec.BOOLEAN: "true|false", spec.DEVICE: "auto|cpu|cuda|cuda:N", spec.MODEL_FILE: "FILE.safetensors",
     spec.FILE_IN: "FILE", spec.FILE_OUT: "FILE", spec.RASTER_OUT: "FILE.tif",
     spec.VECTOR_OUT: "FILE.gpkg", spec.FOLDER_OUT: "FOLDER",
@@ -82,30 +83,66 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
 
 
 def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
-    """EXTENT as QGIS writes it on the command line, 'xmin,xmax,ymin,ymax [EPSG:32632]', as
-    (xmin, ymin, xmax, ymax) in the CRS of the hyperspectral raster (the bounds of the extent
-    reprojected, when a CRS is given)."""
+    """EXTENT as qgis_process takes it, 'xmin,xmax,ymin,ymax [EPSG:32632]' or a layer's file
+    ('area.gpkg', 'area.gpkg|layername=x', 'scene.tif': that layer's extent), as (xmin, ymin,
+    xmax, ymax) in the CRS of the hyperspectral raster (the bounds of the extent reprojected,
+    when its CRS is known and another)."""
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
     from .raster.grid import srs_from_wkt
 
     match = EXTENT_PATTERN.fullmatch(text)
-    if not match:
+    if match:
+        bounds = tuple(float(match.group(index)) for index in (1, 3, 2, 4))
+        source = None
+        if match.group(5) is not None:
+            source = osr.SpatialReference()
+            known, _message = gdal_call(source.SetFromUserInput, match.group(5))  # quiet: the sentence below says it
+            if known != 0:
+                raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
+            source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    elif os.path.exists(split_source(text)[0]):
+        bounds, source = _layer_extent(text)
+    else:
         raise InputError(f"EXTENT is '{text}'; write it as xmin,xmax,ymin,ymax in the CRS of INPUT_HSI, "
-                         "or add the CRS of the numbers: xmin,xmax,ymin,ymax [EPSG:32632].")
-    xmin, xmax, ymin, ymax = (float(number) for number in match.groups()[:4])
-    if match.group(5) is None:
-        return xmin, ymin, xmax, ymax
-    source = osr.SpatialReference()
-    known, _message = gdal_call(source.SetFromUserInput, match.group(5))  # quiet: the sentence below says it
-    if known != 0:
-        raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
-    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+                         "or add the CRS of the numbers: xmin,xmax,ymin,ymax [EPSG:32632], or give a layer's file.")
+    if source is None:
+        return bounds
     target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{file_layer_name(hsi_path)}'").GetProjection())
     if target is None or source.IsSame(target):
-        return xmin, ymin, xmax, ymax
-    return tuple(osr.CoordinateTransformation(source, target).TransformBounds(xmin, ymin, xmax, ymax, 21))
+        return bounds
+    return tuple(osr.CoordinateTransformation(source, target).TransformBounds(*bounds, 21))
+
+
+def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
+    """The bounds (xmin, ymin, xmax, ymax) of a raster's or a vector layer's file given as EXTENT,
+    and its spatial reference (None when it has none)."""
+    from osgeo import gdal, osr
+
+    from ..model_core.hooks import Hooks
+    from .raster.gdal_io import gdal_call, gdal_pam
+    from .raster.grid import Grid, srs_from_wkt
+    from .raster.vector_labels import UNDEFINED_SRS_NAMES, open_vector_layer
+
+    path = split_source(source)[0]
+    with gdal_pam("NO"):
+        raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
+    if raster is not None and source == path:
+        return Grid.of(raster).bounds(), srs_from_wkt(raster.GetProjection())
+    try:
+        _dataset, layer, _operation = open_vector_layer(source, None, file_layer_name(source), Hooks())
+    except InputError as error:
+        raise InputError(f"EXTENT: {error}") from None
+    if not layer.GetFeatureCount():
+        raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no features, so no extent; "
+                         "give another layer, or xmin,xmax,ymin,ymax.")
+    xmin, xmax, ymin, ymax = layer.GetExtent()
+    srs = layer.GetSpatialRef()
+    if srs is None or srs.GetName() in UNDEFINED_SRS_NAMES:
+        return (xmin, ymin, xmax, ymax), None
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return (xmin, ymin, xmax, ymax), srs
 
 
 def raster_input(parameter: str, path: str) -> Any:

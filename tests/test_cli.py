@@ -20,6 +20,7 @@ from mrs.mrs_qgis_plugin.cli import UsageError, job_help, main, main_help, parse
 from mrs.mrs_qgis_plugin.terminal import TerminalReport
 from processing_helpers import (ONE_THREAD, QUICK_FINETUNE, QUICK_PRETRAIN, algorithms_ready, overall_accuracy, run,
                                 scene_layers, write_test_scene)
+from rasters import write_raster, write_vector
 from test_raster_writers import read_raster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,6 +328,38 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
     assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
     with pytest.raises(InputError, match=r"^EXTENT is 'a,b'; write it as xmin,xmax,ymin,ymax"):
         extent_of("a,b", hsi)
+
+
+def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
+    """qgis_process takes a layer's file as EXTENT (its extent, in its CRS); bin/mrs said 'write it
+    as xmin,xmax,ymin,ymax' (closing note of 2026-12-05)."""
+    from osgeo import ogr, osr
+
+    from mrs.mrs_qgis_plugin.cli import extent_of
+
+    hsi = str(chain[0].hsi)
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromEPSG(32632)
+    wgs84.ImportFromEPSG(4326)
+    for srs in (wgs84, utm):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    west, south = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661010, 5100960)[:2]
+    east, north = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661030, 5100990)[:2]
+    area = tmp_path / "area.gpkg"
+    write_vector(area, [("POLYGON((661010 5100960,661030 5100960,661030 5100990,661010 5100960))", {})], {})
+    source = ogr.Open(str(area), 1)
+    layer = source.CreateLayer("in4326", wgs84, ogr.wkbPolygon)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(
+        f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {south}))"))
+    layer.CreateFeature(feature)
+    source = layer = feature = None
+    write_raster(tmp_path / "area.tif", np.zeros((1, 30, 20), np.uint8), (661010, 1.0, 0, 5100990, 0, -1.0))
+    assert extent_of(str(area), hsi) == (661010, 5100960, 661030, 5100990)
+    assert extent_of(f"{area}|layername=in4326", hsi) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
+    assert extent_of(str(tmp_path / "area.tif"), hsi) == (661010, 5100960, 661030, 5100990)
+    with pytest.raises(InputError, match=r"^EXTENT: .*area.gpkg\) has no layer named 'nothing'"):
+        extent_of(f"{area}|layername=nothing", hsi)
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],

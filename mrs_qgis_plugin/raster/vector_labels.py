@@ -44,7 +44,7 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     return found
 
 
-def _open_vector_layer(path: str, layer: str | None, layer_name: str,
+def open_vector_layer(path: str, layer: str | None, layer_name: str,
                        hooks: Hooks) -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
     layer number (layerid=N) or a subset (subset=<SQL condition>) too. Returns the dataset, the
@@ -521,7 +521,7 @@ def labels_from_vector(
     """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
     class names and colours ('#rrggbb') from their fields when given."""
     hooks = hooks or Hooks()
-    _dataset, vector, operation = _open_vector_layer(path, layer, layer_name, hooks)
+    _dataset, vector, operation = open_vector_layer(path, layer, layer_name, hooks)
     try:
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
@@ -593,7 +593,7 @@ def labels_from_vector(
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
     """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
-    _dataset, vector, operation = _open_vector_layer(path, None, mask_name, hooks)
+    _dataset, vector, operation = open_vector_layer(path, None, mask_name, hooks)
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
     rasterizer = _Rasterizer(grid)
     for feature in vector:
