@@ -209,6 +209,25 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
     assert _as_tuples(read_classes(str(path), "MAP")) == _as_tuples(new_classes)
 
 
+@pytest.mark.parametrize("data_type", ["Byte", "UInt32"])
+def test_a_map_keeps_its_class_names_whatever_an_earlier_maps_layer_writes_beside_it(tmp_path, data_type):
+    """Red team of 2026-12-05: an earlier map at that name, open in QGIS with its histogram
+    computed, wrote its .aux.xml (its class names) over the new map's when its layer closed, and
+    the new map was read with the earlier model's names. The names are kept in the map's file too."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import class_names
+
+    path = tmp_path / "map.tif"
+    classes = [ClassInfo(1, "Grass", "#00ff00"), ClassInfo(70000 if data_type == "UInt32" else 3, "Wat,er", "#0000ff")]
+    _write_map(path, classes, np.array([[1, 0]], dtype=np.uint32 if data_type == "UInt32" else np.uint8))
+    (tmp_path / "map.tif.aux.xml").write_text(
+        '<PAMDataset><PAMRasterBand band="1"><CategoryNames><Category></Category><Category>Crop</Category>'
+        '<Category></Category><Category>Road</Category></CategoryNames></PAMRasterBand></PAMDataset>')
+    (tmp_path / "map.qml").unlink()
+    assert _as_tuples(read_classes(str(path), "MAP"))[:2] == _as_tuples(classes)[:2]
+    dataset = gdal.Open(str(path))
+    assert class_names(dataset.GetRasterBand(1)) == {1: "Grass", classes[1].value: "Wat,er"}
+
+
 def test_a_discarded_map_leaves_nothing_behind(tmp_path):
     with class_raster(str(tmp_path / "map.tif"), "OUTPUT", (300, 300), GEOTRANSFORM, "", CLASSES) as out:
         out.write(np.ones((300, 300), dtype=np.uint8), 0, 0)

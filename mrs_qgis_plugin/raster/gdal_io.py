@@ -1,5 +1,6 @@
 """Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
 
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -241,8 +242,28 @@ def category_names(band: gdal.Band) -> list[str]:
     return list(band.GetCategoryNames() or [])
 
 
+CLASS_TABLE_ITEM = "MRS_CLASSES"
+"""The band metadata item in which a class map of the plugin keeps its classes, as JSON
+[[value, name, colour], ...], inside the GeoTIFF: its category names are in its .aux.xml, which
+a layer of an earlier map at that name, open in QGIS with its histogram computed, writes back when
+it closes (red team of 2026-12-05: the new map was read with the earlier model's names)."""
+
+
+def written_classes(band: gdal.Band) -> dict[int, tuple[str, str]]:
+    """{value: (name, colour)} of the classes a map of the plugin keeps in its file ({} for others)."""
+    try:
+        return {int(value): (str(name), str(color))
+                for value, name, color in json.loads(band.GetMetadataItem(CLASS_TABLE_ITEM) or "[]")}
+    except (ValueError, TypeError):  # edited by hand: the other records of the names are read
+        return {}
+
+
 def class_names(band: gdal.Band) -> dict[int, str]:
-    """Class names from the band's category names, else from its attribute table."""
+    """Class names that the plugin's map keeps in its file, else the band's category names, else
+    those of its attribute table."""
+    written = written_classes(band)
+    if written:
+        return {value: name.strip() for value, (name, _color) in written.items() if name.strip()}
     categories = category_names(band)
     names = {value: name.strip() for value, name in enumerate(categories) if name and name.strip()}
     table = band.GetDefaultRAT()
@@ -265,7 +286,11 @@ def class_names(band: gdal.Band) -> dict[int, str]:
 
 
 def class_colors(band: gdal.Band) -> dict[int, str]:
-    """Colours of the colour table's entries, '#rrggbb' by value."""
+    """Colours of the classes a map of the plugin keeps in its file, else of the colour table's
+    entries, '#rrggbb' by value."""
+    written = written_classes(band)
+    if written:
+        return {value: color for value, (_name, color) in written.items()}
     table = band.GetColorTable()
     if table is None:
         return {}

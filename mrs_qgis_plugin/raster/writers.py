@@ -12,6 +12,7 @@ with its own side files or none, never one map with the other's.
 """
 
 import errno
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -24,7 +25,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import ReplaceError, fsync_file, make_temporary, replace_together, write_error
 from ...model_core.errors import InputError
 from .classes import ClassInfo
-from .gdal_io import class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
+from .gdal_io import CLASS_TABLE_ITEM, class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
 from .outputs import PLUGIN_STYLE_START, RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
@@ -322,6 +323,8 @@ def class_raster(
         with _gdal_errors(param, path):
             if tags:
                 out.set_tags(tags)
+            out.band.SetMetadataItem(CLASS_TABLE_ITEM, json.dumps(
+                [[info.value, info.name, info.color] for info in classes], ensure_ascii=False))
             if data_type != gdal.GDT_UInt32:
                 _set_palette(out.band, classes)
     except BaseException:
