@@ -146,7 +146,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if name in kinds:
                 model_file.refuse_replacing(path, kinds[name], name)
             elif path.lower().endswith(GEOTIFF_EXTENSIONS):
-                writers.check_replaceable(path, name)
+                writers.check_replaceable(path, name, writers.CLASS_MAP)
             else:
                 reports.check_replaceable(path, name, reports.ACCURACY)
 

@@ -41,7 +41,7 @@ from .raster.stats import NoValidPixelError, sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, writes_outputs
-from .raster.writers import check_replaceable
+from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
@@ -425,7 +425,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
     claim_outputs(outputs, layers.inputs(), {"MODEL": model})
     for param, path in outputs.items():
-        check_replaceable(path, param)
+        check_replaceable(path, param, CONFIDENCE if param == "OUTPUT_CONFIDENCE" else CLASS_MAP)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
     with held_outputs(*outputs.values()), layers.open(hooks) as scene:
         context = distributed.start(resolve_device(device, FRONT_END.device))

@@ -893,6 +893,17 @@ def test_a_report_is_held_from_its_start(bad, tmp_path, job):
                         "another output file name."]
 
 
+def test_a_confidence_raster_is_not_written_over_an_earlier_map(bad, tmp_path):
+    """Red team of 2026-12-05: a batch's second row wrote its confidence over the first row's map."""
+    run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(tmp_path / "conf.tif")))
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, OUTPUT=str(tmp_path / "map2.tif"),
+                                     OUTPUT_CONFIDENCE=str(tmp_path / "map.tif")))
+    assert str(refused.value).splitlines()[-1] == (
+        f"OUTPUT_CONFIDENCE: {tmp_path / 'map.tif'} is a land-cover map this plugin wrote, not a confidence raster; "
+        "choose a new file name, or delete that file first.")
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
@@ -977,12 +988,16 @@ def test_accuracy_is_the_same_with_or_without_the_maps_style_and_stops_when_name
     by_value = run("mrs:accuracy", accuracy(bad, tmp_path, **{**reference, "REFERENCE_FIELD": "class_id"}))
     assert alone["OVERALL_ACCURACY"] == beside["OVERALL_ACCURACY"] == by_value["OVERALL_ACCURACY"]
 
-    (copied / "map.tif.aux.xml").unlink()
+    (copied / "map.tif.aux.xml").unlink()  # the map keeps its classes in its GeoTIFF too
+    assert run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=str(copied / "map.tif"), **reference))[
+        "OVERALL_ACCURACY"] == beside["OVERALL_ACCURACY"]
+    mapped = read_raster(copied / "map.tif")
+    write_raster(copied / "bare.tif", mapped.values[None], mapped.geotransform, nodata=0)
     with pytest.raises(QgsProcessingException) as raised:
-        run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=str(copied / "map.tif"), **reference))
+        run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=str(copied / "bare.tif"), **reference))
     assert str(raised.value).startswith(
         "The reference classes of 'train_points' are names, and 'Bare soil', 'Buildings', 'Crop', 'Grassland', "
-        "'Roads', 'Trees', 'Water' cannot be found in the map 'map': its class names cannot be read")
+        "'Roads', 'Trees', 'Water' cannot be found in the map 'bare': its class names cannot be read")
 
 
 def test_class_names_with_control_characters_or_formulas_make_well_formed_styles_and_inert_reports(bad, tmp_path):

@@ -17,7 +17,9 @@ from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.outputs import (TEMPORARY_NAME_MARGIN, check_output_path, claim_outputs, qml_path,
                                                 refuse_virtual)
 from mrs.mrs_qgis_plugin.raster.writers import (
+    CLASS_MAP,
     CLASS_NODATA,
+    CONFIDENCE,
     CONFIDENCE_NODATA,
     class_data_type,
     class_qml,
@@ -350,27 +352,47 @@ def test_output_in_a_folder_that_cannot_be_written_is_refused(tmp_path):
 
 
 def test_an_output_replaces_only_a_raster_the_plugin_wrote(tmp_path):
-    check_replaceable(str(tmp_path / "new.tif"), "OUTPUT")
+    check_replaceable(str(tmp_path / "new.tif"), "OUTPUT", CLASS_MAP)
     (tmp_path / "empty.tif").write_bytes(b"")
-    check_replaceable(str(tmp_path / "empty.tif"), "OUTPUT")
+    check_replaceable(str(tmp_path / "empty.tif"), "OUTPUT", CLASS_MAP)
     _write_map(tmp_path / "ours.tif", CLASSES, np.ones((4, 5), np.uint8))
-    check_replaceable(str(tmp_path / "ours.tif"), "OUTPUT")
+    check_replaceable(str(tmp_path / "ours.tif"), "OUTPUT", CLASS_MAP)
     foreign = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "labels.tif"), 5, 4, 1, gdal.GDT_Byte)
     foreign = None
     (tmp_path / "notes.tif").write_text("not a raster")
     os.symlink(tmp_path / "missing.tif", tmp_path / "dangling.tif")
     with pytest.raises(InputError) as refused:
-        check_replaceable(str(tmp_path / "dangling.tif"), "OUTPUT")
+        check_replaceable(str(tmp_path / "dangling.tif"), "OUTPUT", CLASS_MAP)
     assert str(refused.value) == (f"OUTPUT: {tmp_path / 'dangling.tif'} is a link to {tmp_path / 'missing.tif'}, "
                                   "which does not exist; choose a new file name, or remove the link first.")
     for name in ("labels.tif", "notes.tif"):
         with pytest.raises(InputError) as refused:
-            check_replaceable(str(tmp_path / name), "OUTPUT")
+            check_replaceable(str(tmp_path / name), "OUTPUT", CLASS_MAP)
         assert str(refused.value) == (f"OUTPUT: {tmp_path / name} exists and is not a raster this plugin wrote (it may "
                                       "be labels or an image that another step reads); choose a new file name, or "
                                       "delete that file first.")
     assert sorted(os.listdir(tmp_path)) == ["dangling.tif", "empty.tif", "labels.tif", "notes.tif", "ours.qml",
                                             "ours.tif", "ours.tif.aux.xml"]
+
+
+def test_a_class_map_and_a_confidence_raster_replace_only_their_own_kind(tmp_path):
+    """Red team of 2026-12-05: in a batch, a confidence raster was written over an earlier
+    land-cover map (its class names deleted), and a map over a confidence raster, without a word."""
+    _write_map(tmp_path / "map.tif", CLASSES, np.ones((2, 2), np.uint8))
+    with confidence_raster(str(tmp_path / "conf.tif"), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt()) as out:
+        out.write(np.ones((2, 2), np.float32), 0, 0)
+        out.close()
+        out.publish()
+    check_replaceable(str(tmp_path / "map.tif"), "OUTPUT", CLASS_MAP)
+    check_replaceable(str(tmp_path / "conf.tif"), "OUTPUT_CONFIDENCE", CONFIDENCE)
+    with pytest.raises(InputError) as refused:
+        check_replaceable(str(tmp_path / "map.tif"), "OUTPUT_CONFIDENCE", CONFIDENCE)
+    assert str(refused.value) == (f"OUTPUT_CONFIDENCE: {tmp_path / 'map.tif'} is a land-cover map this plugin wrote, "
+                                  "not a confidence raster; choose a new file name, or delete that file first.")
+    with pytest.raises(InputError) as refused:
+        check_replaceable(str(tmp_path / "conf.tif"), "OUTPUT", CLASS_MAP)
+    assert str(refused.value) == (f"OUTPUT: {tmp_path / 'conf.tif'} is a confidence raster this plugin wrote, not a "
+                                  "land-cover map; choose a new file name, or delete that file first.")
 
 
 def test_read_classes_takes_the_names_of_a_raster_attribute_table(tmp_path):

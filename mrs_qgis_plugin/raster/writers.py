@@ -36,6 +36,9 @@ WRITER_TAG = "MRS_WRITER"
 """A metadata item of every raster the plugin writes: an existing raster without it is not
 replaced (`check_replaceable`)."""
 WRITER = "MRS land cover (SS-MAE)"
+CLASS_MAP, CONFIDENCE = "class", "confidence"
+"""The kinds of raster the plugin writes, as the description of their band."""
+KIND_NAMES = {CLASS_MAP: "land-cover map", CONFIDENCE: "confidence raster"}
 _CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
 
 
@@ -318,7 +321,7 @@ def class_raster(
     above 65535 carries its names and colours in the `.qml` style alone."""
     data_type = class_data_type(classes)
     # No compression predictor: differencing breaks up the runs of a class map (files grow by ~10 %).
-    out = AtomicGeoTiff(path, param, size, data_type, geotransform, crs_wkt, CLASS_NODATA, class_qml(classes), "class", 1)
+    out = AtomicGeoTiff(path, param, size, data_type, geotransform, crs_wkt, CLASS_NODATA, class_qml(classes), CLASS_MAP, 1)
     try:
         with _gdal_errors(param, path):
             if tags:
@@ -352,15 +355,16 @@ def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform
     """A Float32 raster of the top softmax probability, nodata CONFIDENCE_NODATA,
     compressed with the floating-point predictor."""
     return AtomicGeoTiff(
-        path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), "confidence", 3
+        path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), CONFIDENCE, 3
     )
 
 
-def check_replaceable(path: str, param: str) -> None:
-    """Refuse an output raster over an existing file that is not a raster this plugin wrote.
-    In a chain of steps (a saved copy of the workflow model, a model of one's own) the file
-    may be the input of a later step, such as the reference labels, which no single step can
-    see: the map was written over them before the accuracy step refused (red team of 2026-12-04)."""
+def check_replaceable(path: str, param: str, kind: str) -> None:
+    """Refuse an output raster of `kind` (CLASS_MAP, CONFIDENCE) over an existing file that is not
+    a raster of that kind this plugin wrote. In a chain of steps (a saved copy of the workflow
+    model, a model of one's own) the file may be the input of a later step, such as the reference
+    labels, which no single step can see: the map was written over them before the accuracy step
+    refused (red team of 2026-12-04); in a batch a confidence raster replaced a map (2026-12-05)."""
     if not os.path.lexists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
         return  # nothing, or an empty file such as `mktemp --suffix=.tif` makes: nothing to lose
     if os.path.islink(path) and not os.path.exists(path):
@@ -369,9 +373,13 @@ def check_replaceable(path: str, param: str) -> None:
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, path)
         ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
+        written = dataset.GetRasterBand(1).GetDescription() if ours and dataset.RasterCount else None
     if not ours:
         raise InputError(f"{param}: {path} exists and is not a raster this plugin wrote (it may be labels or an image "
                          "that another step reads); choose a new file name, or delete that file first.")
+    if written in KIND_NAMES and written != kind:
+        raise InputError(f"{param}: {path} is a {KIND_NAMES[written]} this plugin wrote, not a {KIND_NAMES[kind]}; "
+                         "choose a new file name, or delete that file first.")
 
 
 def read_tag(path: str, param: str, key: str) -> Optional[str]:
