@@ -402,6 +402,40 @@ def test_a_warped_label_raster_s_class_0_warning_counts_its_own_zeros_only(tmp_p
                         "the classes from 1."]
 
 
+def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_when_0_is_unnamed(tmp_path, scene):
+    """Red team of 2026-12-05: classes 0-6 with 255 as nodata (the usual 'ignore' value of
+    segmentation labels) lost class 0 without a word, as 0 was named by no category."""
+    values = np.full((HEIGHT, WIDTH), 255, np.uint8)
+    values[0, :3], values[1, :2] = 0, 1
+    warnings = []
+    labels = labels_from_raster(scene, write_raster(tmp_path / "zero_based.tif", values, nodata=255), "zero_based",
+                                Hooks(warn=warnings.append))
+    assert len(labels.values) == 2
+    assert warnings == ["The label layer 'zero_based' declares 255 as its nodata value and holds 3 pixels of value 0, "
+                        "which mean unlabelled here too, so they are left out. If 0 is a class, recode the classes "
+                        "from 1."]
+    warnings.clear()
+    for name, nodata in (("plain", None), ("zero_nodata", 0), ("nan_nodata", float("nan"))):
+        labels_from_raster(scene, write_raster(tmp_path / f"{name}.tif", values.astype(np.float32), nodata=nodata),
+                           name, Hooks(warn=warnings.append))
+    assert warnings == []
+
+
+def test_a_label_raster_with_a_scale_or_offset_is_refused(tmp_path, scene):
+    """Red team of 2026-12-05: class values stored minus one with an offset of 1 were read as
+    stored (class 0 left out, OA 2 %), while the same raster as the map was read with its offset."""
+    values = np.zeros((HEIGHT, WIDTH), np.int16)
+    path = write_raster(tmp_path / "offset.tif", values, nodata=-1)
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetOffset(1.0)
+    dataset = None
+    with pytest.raises(InputError) as refused:
+        labels_from_raster(scene, path, "offset")
+    assert str(refused.value) == (
+        "The label layer 'offset' declares a scale of 1 and an offset of 1 for its values, which class values cannot "
+        "have. Write its classes as whole numbers from 1 without them (gdal_translate -unscale), then choose it again.")
+
+
 def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_them(tmp_path):
     """'are nodata in 'hsi', 'lidar'' read as nodata in both, where one layer's nodata drops a pixel
     (helpers' review of 2026-12-04)."""

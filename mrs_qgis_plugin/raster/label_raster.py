@@ -9,6 +9,7 @@ from osgeo import gdal
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from ...model_core.names import plural
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
@@ -28,14 +29,20 @@ def _say_zero_class(band: gdal.Band, zeros: Callable[[], int], layer_name: str, 
     only when the names call for it."""
     name = class_names(band).get(0, "")
     nodata = band.GetNoDataValue()
-    if not name or nodata == 0 or UNLABELLED.search(name):
+    if nodata == 0 or UNLABELLED.search(name) or not (name or (nodata is not None and np.isfinite(nodata))):
         return
     zeros = zeros()
-    if zeros:
+    if not zeros:
+        return
+    if name:
         declared = f"declares {nodata:g} as its nodata value" if nodata is not None else "declares no nodata value"
         hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and {declared}, but 0 means "
                       f"unlabelled here, so its pixels of value 0 ({zeros}) are left out. If 0 is a class, recode the "
                       "classes from 1.")
+    else:  # classes 0-6 and 255 as nodata, segmentation's 'ignore' value (red team of 2026-12-05)
+        hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value and holds "
+                      f"{plural(zeros, 'pixel')} of value 0, which mean unlabelled here too, so they are left out. If 0 "
+                      "is a class, recode the classes from 1.")
 
 
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
@@ -134,6 +141,14 @@ def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
             "class values (0 or nodata = unlabelled). Choose the label raster, not an image."
         )
     refuse_hidden_signed_bytes(dataset, f"The label layer '{layer_name}'")
+    band = dataset.GetRasterBand(1)
+    scale, offset = band.GetScale(), band.GetOffset()
+    if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):  # red team of 2026-12-05: read as stored
+        raise InputError(
+            f"The label layer '{layer_name}' declares a scale of {1.0 if scale is None else scale:g} and an offset of "
+            f"{0.0 if offset is None else offset:g} for its values, which class values cannot have. Write its classes "
+            "as whole numbers from 1 without them (gdal_translate -unscale), then choose it again."
+        )
     return dataset
 
 
