@@ -479,21 +479,47 @@ def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     assert labels.classes == [ClassInfo(1, "Crops", "#ff0000"), ClassInfo(3, "Water", "#0080ff")]
 
 
+def test_label_raster_classes_left_out_of_its_colour_table_get_colours_of_their_own(tmp_path, scene):
+    """Red team of 2026-12-05: a colour table with entries for classes 1 and 3 only made classes 2
+    and 4 black (a GeoTIFF's table colours every value, black where none was set), said to 'share
+    a colour'; a transparent entry (a VRT's gap) is no colour either."""
+    labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
+    labels_array[0, :4] = [1, 2, 3, 4]
+    path = write_raster(tmp_path / "labels.tif", labels_array, color_table={1: (255, 0, 0), 3: (0, 128, 255)})
+    warnings, lines = [], []
+    labels = labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append, log=lines.append))
+    colors = [info.color for info in labels.classes]
+    assert colors[0] == "#ff0000" and colors[2] == "#0080ff"
+    assert len(set(colors)) == 4 and "#000000" not in colors
+    assert warnings == []
+    assert ("Classes 2, 4 of 'labels' are black in its colour table, as a GeoTIFF colours the values it was given no "
+            "colour for; they get colours of their own.") in lines
+    table = gdal.ColorTable()
+    table.SetColorEntry(1, (255, 0, 0, 255))
+    table.SetColorEntry(2, (0, 0, 0, 0))
+    vrt = gdal.Translate(str(tmp_path / "labels.vrt"), path, format="VRT")
+    vrt.GetRasterBand(1).SetRasterColorTable(table)
+    vrt = None
+    labels = labels_from_raster(scene, str(tmp_path / "labels.vrt"), "vrt")
+    assert [info.color for info in labels.classes][0] == "#ff0000"
+    assert "#000000" not in [info.color for info in labels.classes]
+
+
 def test_label_raster_classes_sharing_a_colour_or_a_name_are_warned_of(tmp_path, scene):
     """A colour table that gives two classes one colour made them look alike in the map without a word;
     the names of a raster's categories are checked as a layer's are."""
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[0, :4] = [1, 2, 3, 4]
     path = write_raster(tmp_path / "labels.tif", labels_array,
-                        color_table={1: (0, 0, 0), 2: (0, 0, 0), 3: (0, 0, 0), 4: (0, 128, 255)},
+                        color_table={1: (40, 40, 40), 2: (40, 40, 40), 3: (40, 40, 40), 4: (0, 128, 255)},
                         category_names=["", "Crops", "Crops", "Woods", "Water"])
     warnings = []
     labels = labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
-    assert [info.color for info in labels.classes] == ["#000000"] * 3 + ["#0080ff"]
+    assert [info.color for info in labels.classes] == ["#282828"] * 3 + ["#0080ff"]
     assert warnings == [
         "Classes of 'labels' share a name ('Crops': classes 1, 2): the map's legend will not tell them apart; give "
         "each class a name of its own.",
-        "Classes of 'labels' share a colour ('#000000': classes 1, 2, 3): the map will show them alike; give each "
+        "Classes of 'labels' share a colour ('#282828': classes 1, 2, 3): the map will show them alike; give each "
         "class a colour of its own.",
     ]
 

@@ -294,7 +294,11 @@ def class_colors(band: gdal.Band) -> dict[int, str]:
     table = band.GetColorTable()
     if table is None:
         return {}
-    return {value: "#{:02x}{:02x}{:02x}".format(*table.GetColorEntry(value)[:3]) for value in range(table.GetCount())}
+    entries = (table.GetColorEntry(value) for value in range(table.GetCount()))
+    # A fully transparent entry is no colour: the gaps of a table with entries for some classes only
+    # (red team of 2026-12-05: they became opaque black classes, said to 'share a colour').
+    return {value: "#{:02x}{:02x}{:02x}".format(*entry[:3]) for value, entry in enumerate(entries)
+            if len(entry) < 4 or entry[3] > 0}
 
 
 def data_bands(dataset: gdal.Dataset) -> list[int]:

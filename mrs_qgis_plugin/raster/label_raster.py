@@ -127,6 +127,19 @@ def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_na
                       "first (by majority: gdalwarp -r mode).")
 
 
+def _table_colors(band: gdal.Band, values: np.ndarray, layer_name: str, hooks: Hooks) -> dict[int, str]:
+    """The colours of a label raster's classes, but for black given to two or more of them: a
+    GeoTIFF's table colours every value, black where it was given none (red team of 2026-12-05: a
+    table for classes 1 and 3 made 2, 4, 5 and 6 black classes, said to 'share a colour')."""
+    colors = class_colors(band)
+    black = [value for value in np.unique(values).tolist() if colors.get(value) == "#000000"]
+    if len(black) < 2:
+        return colors
+    hooks.log(f"Classes {', '.join(map(str, black))} of '{layer_name}' are black in its colour table, as a GeoTIFF "
+              "colours the values it was given no colour for; they get colours of their own.")
+    return {value: color for value, color in colors.items() if value not in black}
+
+
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
     """Opens a label raster, refusing one that cannot be one: no band of real numbers, an image."""
     dataset = open_raster(path, f"The label layer '{layer_name}'")
@@ -210,7 +223,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         keys,
         values,
         class_names(original),
-        class_colors(original),
+        _table_colors(original, values, layer_name, hooks),
         layer_name,
         hooks,
         tile_size,
