@@ -90,9 +90,10 @@ class Normalizer:
         return int(self.center.shape[0])
 
     def _normalise(self, raw: np.ndarray, band_shape: Tuple[int, ...]) -> np.ndarray:
-        center = self.center.reshape(band_shape).astype(np.float32)
-        scale = self.scale.reshape(band_shape).astype(np.float32)
-        return np.clip((raw - center) / scale, -CLIP, CLIP).astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # values near the float32 limit: infinite, then clipped
+            center = self.center.reshape(band_shape).astype(np.float32)
+            scale = self.scale.reshape(band_shape).astype(np.float32)
+            return np.clip((raw - center) / scale, -CLIP, CLIP).astype(np.float32, copy=False)
 
     def apply(self, raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Model input from raw values (..., C, H, W) and validity (..., H, W), float32."""

@@ -367,3 +367,16 @@ def test_prediction_honours_cancel_between_batches():
     with pytest.raises(Canceled):
         predictor(np.zeros((6, 20, 20), np.float32), np.ones((20, 20), bool))
     assert len(calls) == 3
+
+
+def test_normalising_values_near_the_float32_limit_clips_them_without_a_numpy_warning():
+    """Red team of 2026-12-05: a band of +-3e38 printed numpy's 'overflow encountered in divide'
+    on standard error (the values were clipped right)."""
+    import warnings
+
+    pixels = np.array([[3e38, 1.0], [-3e38, 2.0], [0.0, 3.0]], np.float32)
+    normalizer = Normalizer.fit(pixels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normalised = normalizer.apply_pixels(pixels)
+    assert np.isfinite(normalised).all() and np.abs(normalised).max() <= 5
