@@ -49,9 +49,12 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     named = [info for info in classes if reference.named_by_text or _named(info)
              or (info.value not in mapped and find(info.name) is not None)]
     if classes and len(named) == len(classes) and all(find(info.name) is not None for info in classes):
-        if any(find(info.name) != info.value for info in classes):
+        moved = [info for info in classes if find(info.name) != info.value]
+        if moved and reference.named_by_text:  # values of text classes are their order, not the map's
             hooks.log("The reference classes were matched to the map's classes by their names.")
-        return {info.value: find(info.name) for info in classes}, None
+        # Names that say otherwise than values were matched with an info line only (red team of 2026-12-05).
+        warning = _by_name_text(moved, find, reference_name, map_name) if moved and not reference.named_by_text else None
+        return {info.value: find(info.name) for info in classes}, warning
     if reference.named_by_text:
         missing = [f"'{info.name}'" for info in classes if find(info.name) is None and not alike(info.name)]
         doubtful = [f"'{info.name}'" for info in classes if alike(info.name)]
@@ -116,13 +119,10 @@ def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
     free = (value for value in itertools.count(max(taken | {0}) + 1) if value not in taken)
     found = {info.value: find(info.name) for info in named if find(info.name) is not None}
     matching = {info.value: found[info.value] if info.value in found else next(free) for info in classes}
-    shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {found[info.value]} in the map)"
-                      for info in moved)
     lacking = [info for info in named if info.value not in found and not alike(info.name)]
     doubtful = [info for info in named if alike(info.name)]
     unnamed = [info for info in classes if info not in named]
-    parts = [f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
-             f"name, as their values differ: {shown}."]
+    parts = [_by_name_text(moved, find, reference_name, map_name)]
     if lacking:
         parts.append(f"The map has no class named {', '.join(repr(info.name) for info in lacking)}: "
                      f"{'its' if len(lacking) == 1 else 'their'} pixels count as errors.")
@@ -134,6 +134,14 @@ def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
                      f"reference {'have' if len(unnamed) > 1 else 'has'} no name to match by: "
                      f"{'its' if len(unnamed) == 1 else 'their'} pixels count as errors.")
     return matching, " ".join(parts)
+
+
+def _by_name_text(moved: Sequence[ClassInfo], find: Callable[[str], Optional[int]], reference_name: str,
+                  map_name: str) -> str:
+    """The sentence that says which reference classes went to a map class of another value by name."""
+    shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {find(info.name)} in the map)" for info in moved)
+    return (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by name, "
+            f"as their values differ: {shown}.")
 
 
 def _check_class_map(grid: Scene, map_name: str) -> None:

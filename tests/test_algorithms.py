@@ -815,6 +815,26 @@ def test_a_reference_name_that_could_be_more_than_one_class_of_the_map_is_said(m
         "as class values (a field of whole numbers, or a label raster).")
 
 
+def test_a_reference_of_values_matched_by_names_that_say_otherwise_is_warned_of(mrs, scene, classified, tmp_path):
+    """Red team of 2026-12-05: a reference raster whose names of classes 1 and 2 were swapped was
+    matched by name (OA 85 -> 41 %) with an info line only, and its reports said nothing."""
+    reference = read_raster(scene.test)
+    names = ["", *(info.name for info in CLASSES)]
+    names[1], names[2] = names[2], names[1]
+    write_raster(tmp_path / "swapped.tif", reference.values, reference.geotransform, nodata=0, category_names=names)
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": classified.results["OUTPUT"], "REFERENCE_LABELS": str(tmp_path / "swapped.tif"),
+                                   "OUTPUT_HTML": str(tmp_path / "r.html"), "OUTPUT_JSON": str(tmp_path / "r.json")},
+                  feedback)
+    warning = (f"The classes of the reference 'swapped' were matched to those of the map 'landcover' by name, as their "
+               f"values differ: '{names[1]}' (1 in the reference, 2 in the map); '{names[2]}' (2 in the reference, 1 "
+               "in the map).")
+    assert warning in feedback.warnings
+    assert warning in json.loads((tmp_path / "r.json").read_text())["warnings"]
+    assert results["OVERALL_ACCURACY"] < 0.9 * overall_accuracy(read_raster(classified.results["OUTPUT"]).values,
+                                                                 reference.values)
+
+
 def test_accuracy_matches_reference_classes_to_the_map_by_name(mrs, scene, classifier, classified, tmp_path):
     # The training points' class_name field holds text: classes are matched to the map's by name.
     parameters = {
