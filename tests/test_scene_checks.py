@@ -153,3 +153,42 @@ def test_a_hyperspectral_layer_stored_south_up_is_warned_of(tmp_path):
     pixels = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
     assert _check(write_raster(tmp_path / "plain.tif", _reflectance(), pixels, crs=None, scale=0.0001),
                   write_raster(tmp_path / "aux_plain.tif", heights, pixels, crs=None)) == []
+
+
+def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of(tmp_path):
+    """Red team of 2026-12-05: a LiDAR declaring 0 as nodata, its height above ground 0 on the
+    ground, lost 32 % of the map and of the training samples (OA 85 -> 60 %) with an info line."""
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    values = np.random.default_rng(2).uniform(1, 20, size=(2, SIZE, SIZE)).astype(np.float32)
+    values[0, :8, :] = 0.0  # ground
+    lidar = write_raster(tmp_path / "lidar.tif", values, nodata=0, descriptions=["nDSM", "intensity"])
+    assert _check(hsi, lidar) == [
+        "'aux' declares 0 as its nodata value, and 25.0 % of its pixels hold it in some bands ('nDSM' (band 1 of "
+        "'aux')) but data in others: those pixels are left out. If 0 is a true value there (a height above ground "
+        "on the ground, say), untick the layer's source nodata value (Transparency in its properties; "
+        "gdal_edit.py -unsetnodata for bin/mrs)."]
+    values[0, :8, :] = 5.0
+    values[:, :1, :1] = 0.0  # nodata in every band: no data, nothing to say
+    assert _check(hsi, write_raster(tmp_path / "clean.tif", values, nodata=0)) == []
+    values[0, 1, 1] = 0.0  # one pixel in 1,024: too few to say
+    assert _check(hsi, write_raster(tmp_path / "one.tif", values, nodata=0)) == []
+
+
+def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
+    """Red team of 2026-12-05: a LiDAR's nodata 0 on the ground took 19 of the 30 samples of the
+    roads, said in an info line of the whole count."""
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+    from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels
+
+    classes = [ClassInfo(1, "Roads", "#000001"), ClassInfo(2, "Trees", "#000002")]
+    values = np.array([1] * 11 + [2] * 40)
+    rows = np.arange(len(values))
+    labelled = LabelledPixels(rows, rows, values, classes, nodata_pixels=20, nodata_by_class={"Roads": 19, "Trees": 1})
+    warnings = []
+    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    assert warnings == ["Nodata in 'lidar' leaves out samples of 'points': 19 of the 30 of 'Roads' (63 %). Check the "
+                        "layers' nodata values, or place samples on pixels with data."]
+    warnings.clear()
+    labelled.nodata_by_class = {"Trees": 4}
+    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    assert warnings == []  # 4 of 44: under a tenth
