@@ -21,7 +21,12 @@ the normaliser's p2-p98 spreads from its centre..."""
 FAR_SPREAD = 10.0
 """...or when its own spread is more than this many times wider or narrower: beyond what a
 scene of the same sensor, season or site gives, and what a wrong scale factor, unit or
-band order does."""
+band order does..."""
+FAR_FACTOR = 2.0
+"""...or when its values are those of the statistics times this factor or more: a spread as
+many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE of its spread),
+a scale or unit (a LiDAR intensity of 0-255 for 0-100, heights in feet), not another scene."""
+FAR_FACTOR_TOLERANCE = 0.05
 
 
 FILL_MAGNITUDE = 1e30
@@ -111,7 +116,11 @@ class Normalizer:
         shift = np.abs(median - self.center) / self.scale
         spread = (high - low) / self.scale
         factor = np.where(high > low, np.maximum(spread, 1.0 / np.maximum(spread, np.finfo(np.float64).tiny)), 1.0)
-        return np.flatnonzero((shift > FAR_SHIFT) | (factor > FAR_SPREAD))
+        # Scaled: median / spread as the statistics' (red team of 2026-12-05: x 2.55 halved the OA unwarned).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = (spread >= FAR_FACTOR) & (np.abs(median / (high - low) - self.center / self.scale)
+                                               <= FAR_FACTOR_TOLERANCE)
+        return np.flatnonzero((shift > FAR_SHIFT) | (factor > FAR_SPREAD) | scaled)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"method": METHOD, "clip": CLIP, "center": self.center.tolist(),
