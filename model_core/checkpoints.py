@@ -147,10 +147,15 @@ def _pretrained_source(description: Mapping[str, Any]) -> Optional[Dict[str, Any
 
 
 def _same_source(first: Dict[str, Any], second: Dict[str, Any]) -> bool:
-    """Whether two `_pretrained_source`s are one model; a digest only one of them records (a
-    checkpoint written before there were any) is not compared."""
+    """Whether two `_pretrained_source`s are one model: by the digest of its weights and statistics
+    where both record it (a pretraining run again into the same weights is the same model: red team
+    of 2026-12-05), else by what both record; a digest only one of them records (a checkpoint
+    written before there were any) is not compared."""
+    weights = first.get("weights_sha256"), second.get("weights_sha256")
+    if all(weights):
+        return weights[0] == weights[1]
     digests = first.get("metadata_sha256"), second.get("metadata_sha256")
-    keys = (set(first) | set(second)) - (set() if all(digests) else {"metadata_sha256"})
+    keys = (set(first) | set(second)) - {"weights_sha256"} - (set() if all(digests) else {"metadata_sha256"})
     return all(first.get(key) == second.get(key) for key in keys)
 
 

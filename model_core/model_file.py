@@ -77,6 +77,17 @@ def _tensor_bytes(tensor: torch.Tensor) -> memoryview:
     return tensor.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().data
 
 
+def weights_digest(metadata: Dict[str, Any]) -> Optional[str]:
+    """A digest of a model file's weights (its tensors' digests) and the statistics its inputs
+    are normalised with: the same for a training run again into the same model, whenever it was
+    made. None for a file written before tensor digests."""
+    tensors = (metadata.get(CHECKSUMS) or {}).get("tensors_sha256")
+    if not isinstance(tensors, dict):
+        return None
+    identity = {"tensors": tensors, "normalization": metadata.get("normalization")}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def _tensor_digest(tensor: torch.Tensor) -> str:
     return hashlib.sha256(_tensor_bytes(tensor)).hexdigest()
 

@@ -404,7 +404,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                                               "masking": start.metadata.get("masking"),
                                               "created": start.metadata.get("created"),
                                               "metadata_sha256": (start.metadata.get(model_file.CHECKSUMS)
-                                                                  or {}).get("metadata_sha256")}
+                                                                  or {}).get("metadata_sha256"),
+                                              "weights_sha256": model_file.weights_digest(start.metadata)}
         n_hsi = scene.n_hsi
     pca = fit_pca(normalizer.apply_pixels(sample)[:, :n_hsi], min(config.pca_components, n_hsi))
     trained = finetune(train_patches, _class_indices(train), val_patches, _class_indices(validation),

@@ -409,3 +409,18 @@ def test_a_file_written_before_checksums_is_read_as_it_is(classifier_file, tmp_p
     path = str(tmp_path / "older.safetensors")
     save_file(tensors, path, metadata={"mrs": json.dumps(meta)})
     assert [item["name"] for item in load_classifier(path).classes] == ["water", "trees", "roads"]
+
+
+def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_they_were_written(tmp_path):
+    """A pretraining run again into the same weights is the same model for a resumed fine-tuning
+    (red team of 2026-12-05); other weights or other statistics are not."""
+    tensors = {"w": torch.arange(6.0).reshape(2, 3)}
+    normalization = {"method": "x", "center": [0.0], "scale": [1.0]}
+    digests = []
+    for created, weights, center in (("a", 0.0, 0.0), ("b", 0.0, 0.0), ("a", 1.0, 0.0), ("a", 0.0, 2.0)):
+        path = str(tmp_path / f"{len(digests)}.safetensors")
+        model_file.save(path, {"w": tensors["w"] + weights}, {
+            "kind": model_file.PRETRAINED, "created": created, "normalization": {**normalization, "center": [center]}})
+        digests.append(model_file.weights_digest(model_file.read_metadata(path, [model_file.PRETRAINED])))
+    assert digests[0] == digests[1] and len(set(digests)) == 3
+    assert model_file.weights_digest({"kind": model_file.PRETRAINED}) is None

@@ -261,6 +261,27 @@ def test_a_checkpoint_does_not_resume_a_fine_tuning_from_another_pretrained_mode
                  resume_path=checkpoint_path_for(output))
 
 
+def test_a_checkpoint_resumes_a_fine_tuning_from_a_pretrained_model_trained_again_into_the_same_weights(tmp_path):
+    """Red team of 2026-12-05: a modeler model canceled in its fine-tuning pretrained again when run
+    again, into the very weights (training is deterministic), and RESUME was then refused: the new
+    file was made at another time. Weights and statistics make the model; other weights do not resume."""
+    output = str(tmp_path / "classifier.safetensors")
+    started = {**DESCRIPTION, "pretrained_from": {"file": "a.safetensors", "masking": {"strategy": "mrs"},
+                                                  "created": "2026-12-04T10:00:00+00:00", "metadata_sha256": "aa",
+                                                  "weights_sha256": "11"}}
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []),
+                     description=started)
+    other_weights = {**started, "pretrained_from": {**started["pretrained_from"], "weights_sha256": "22"}}
+    with pytest.raises(ModelFileError, match=r"it started from another pretrained model than the pretrained model"):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=other_weights,
+                     resume_path=checkpoint_path_for(output))
+    again = {**started, "pretrained_from": {**started["pretrained_from"], "created": "2026-12-05T10:00:00+00:00",
+                                            "metadata_sha256": "bb"}}
+    run_finetune(output, toy_classes(90), toy_classes(30, seed=1), description=again,
+                 resume_path=checkpoint_path_for(output))
+
+
 def test_a_checkpoint_written_before_pretrained_models_had_digests_resumes_from_the_same_model(tmp_path):
     output = str(tmp_path / "classifier.safetensors")
     older = {"file": "a.safetensors", "masking": {"strategy": "mrs"}, "created": "2026-12-04T10:00:00+00:00"}
