@@ -13,6 +13,7 @@ time only, so that QGIS starts fast and also without torch.
 """
 
 import math
+import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
@@ -49,6 +50,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
+    QgsProcessingUtils,
     QgsProperty,
     QgsVectorFileWriter,
 )
@@ -102,10 +104,16 @@ def _layers_parameter(parameter: spec.Parameter) -> QgsProcessingParameterMultip
     return definition
 
 
+def holds_work(parameter: spec.Parameter) -> bool:
+    """An output that holds work: a model file, points an analyst fills in, the demo scene, whose
+    layers the project keeps."""
+    return parameter.file_filter == spec.MODEL_FILE_FILTER or parameter.kind in (spec.VECTOR_OUT, spec.FOLDER_OUT)
+
+
 def lasting_default(parameter: spec.Parameter) -> Optional[str]:
-    """In the desktop, an output that holds work (a model file; points an analyst fills in; the demo
-    scene, whose layers the project keeps) defaults to a new file or folder named after it ('Pretrained
-    model' -> pretrained_model.safetensors, demo_scene) that outlives QGIS; other outputs have no default."""
+    """In the desktop, an output that `holds_work` defaults to a new file or folder named after it
+    ('Pretrained model' -> pretrained_model.safetensors, demo_scene) that outlives QGIS; other
+    outputs have no default."""
     if parameter.file_filter == spec.MODEL_FILE_FILTER:
         stem, extension = parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION
     elif parameter.kind == spec.VECTOR_OUT:
@@ -326,9 +334,21 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                    if p.kind in spec.DESTINATIONS and values[p.name]}
         if self.copied and outputs:  # the engine sees the copies: the layers' own files are checked here
             claim_outputs(outputs, self.copied)
+        self._say_temporary(outputs, hooks)
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)
         return results
+
+    def _say_temporary(self, outputs: Dict[str, str], hooks: Hooks) -> None:
+        """Warns of an output that holds work going to QGIS's temporary folder, deleted when QGIS
+        closes (red team of 2026-12-05: a classifier given TEMPORARY_OUTPUT, as a modeler model's
+        output left temporary is, was lost without a word)."""
+        temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
+        for parameter in self.JOB.parameters:
+            path = outputs.get(parameter.name)
+            if path and holds_work(parameter) and os.path.realpath(path).startswith(temporary + os.sep):
+                hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which QGIS deletes when it "
+                              f"closes; save the {parameter.description.lower()} to a file of your own to keep it.")
 
     def device_name(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """The DEVICE value (auto, cpu, cuda:N), or None for a job without one."""

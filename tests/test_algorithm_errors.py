@@ -893,6 +893,20 @@ def test_a_report_is_held_from_its_start(bad, tmp_path, job):
                         "another output file name."]
 
 
+def test_a_model_file_going_to_qgis_temporary_folder_is_warned_of(bad, tmp_path):
+    """Red team of 2026-12-05: a classifier given TEMPORARY_OUTPUT (a modeler model's output left
+    temporary, processing.run) went to QGIS's temporary folder, deleted when QGIS closes, without a word."""
+    feedback = RecordingFeedback()
+    results = run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train), OUTPUT="TEMPORARY_OUTPUT"),
+                  feedback)
+    assert feedback.warnings == [
+        f"OUTPUT: {results['OUTPUT']} is in QGIS's temporary folder, which QGIS deletes when it closes; save the "
+        "classifier model to a file of your own to keep it."]
+    feedback = RecordingFeedback()
+    run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)), feedback)
+    assert feedback.warnings == []
+
+
 def test_a_confidence_raster_is_not_written_over_an_earlier_map(bad, tmp_path):
     """Red team of 2026-12-05: a batch's second row wrote its confidence over the first row's map."""
     run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(tmp_path / "conf.tif")))
