@@ -300,12 +300,21 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
     gdal.DontUseExceptions()
     values = job_values(job, given)
+    from ..model_core.distributed import launched
     from ..model_core.hooks import cancel_on_sigterm
     from .runs import run, start_torch
+    from .same_inputs import check_same_inputs
 
+    if launched() and not job.shares_processes and not is_first_process():
+        # demoscene, redundancy and the others raced to write the same files (red team of 2026-12-05)
+        written(report.stream, f"(rank {rank()}) {job.name} runs in one process, rank 0's; this process has nothing "
+                               "to do.\n")
+        return 0
     with cancel_on_sigterm(report.hooks()) as hooks:
         if job.needs_torch:
             start_torch("command line", values.get("DEVICE"), hooks)
+        if launched() and job.shares_processes:
+            check_same_inputs(job, values, values.get("DEVICE") or "auto")
         results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():

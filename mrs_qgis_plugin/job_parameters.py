@@ -76,6 +76,7 @@ PRETRAIN = Job(
                    "normalisation statistics. Give it to 'Train classifier (fine-tune)' as PRETRAINED."),
     ),
     (Output("FINAL_LOSS", "Reconstruction loss of the last epoch"),),
+    shares_processes=True,
 )
 
 FINETUNE = Job(
@@ -132,6 +133,7 @@ FINETUNE = Job(
         Output("BEST_EPOCH", "Epoch kept (best validation accuracy; the last without a validation fraction)"),
     ),
     labelled_pixels=("SAMPLES", "CLASS_FIELD", "LABELS"),
+    shares_processes=True,
 )
 
 CLASSIFY = Job(
@@ -150,6 +152,7 @@ CLASSIFY = Job(
                   "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose.",
                   optional=True),
     ),
+    shares_processes=True,
 )
 
 SUGGEST = Job(

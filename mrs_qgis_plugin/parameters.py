@@ -116,6 +116,7 @@ class Job:
     # (vector, class field, label raster) ids of labelled pixels, of which exactly one source is needed.
     labelled_pixels: Optional[Tuple[str, str, str]] = None
     needs_torch: bool = True  # False for work done with numpy and GDAL alone, which runs before torch is installed
+    shares_processes: bool = False  # True for work torchrun's processes share (training, mapping)
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)

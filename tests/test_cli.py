@@ -643,3 +643,20 @@ def test_results_nobody_reads_any_more_leave_the_run_a_success():
             raise BrokenPipeError(32, "Broken pipe")
 
     cli._print_results({"OUTPUT": "/x/map.tif"}, GoneReader())
+
+
+def test_torchrun_variables_left_in_the_environment_without_torchrun_are_said(no_qgis, chain, tmp_path):
+    """Red team of 2026-12-05: RANK, WORLD_SIZE and LOCAL_RANK left set (a shell of an earlier job)
+    ended in a traceback of torch ('MASTER_ADDR expected, but not set'); with RANK=1 a job of one
+    process would have done nothing and said nothing."""
+    for rank, job in (("0", "classify"), ("1", "demoscene")):
+        parameters = ({"MODEL": chain[3]["OUTPUT"], **scene_layers(chain[0]), "OUTPUT": tmp_path / "map.tif"}
+                      if job == "classify" else {"SIZE": 48, "BANDS": 8, "OUTPUT": tmp_path / "demo"})
+        done = subprocess.run([sys.executable, str(MRS), job, *arguments(**parameters)],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env={**no_qgis, "RANK": rank, "WORLD_SIZE": "2", "LOCAL_RANK": rank})
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.splitlines()[-1].endswith(
+            "RANK, WORLD_SIZE and LOCAL_RANK are set, as torchrun sets them, but MASTER_ADDR is not: start the run "
+            "with torchrun, or unset those variables.")
+    assert list(tmp_path.iterdir()) == []

@@ -323,3 +323,43 @@ def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_
                           settings=settings(epochs=longer["EPOCHS"]), output=str(path), hooks=Hooks(), resume=resume)
     assert relative_difference(weights_of(output, model_file.PRETRAINED),
                                weights_of(tmp_path / "reference.safetensors", model_file.PRETRAINED), start) < TOLERANCE
+
+
+OTHER_ON_RANK_1 = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main([argument.replace({mine!r}, {other!r}) if os.environ["RANK"] == "1" else argument
+               for argument in sys.argv[1:]]))
+"""
+"""bin/mrs whose rank 1 is given another file than rank 0 (a stale copy on one machine)."""
+
+
+def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(scene, classifier, classifier_on_two,
+                                                                              tmp_path):
+    """Red team of 2026-12-05: a stale classifier on one machine mixed two models in one map (exit 0),
+    other SAMPLES ended in a gloo crash, another HSI in a DistributedDataParallel traceback."""
+    paths, _layers, _folder = scene
+    script = tmp_path / "mrs_other.py"
+    script.write_text(OTHER_ON_RANK_1.format(mine=str(classifier), other=str(classifier_on_two),
+                                             mrs=str(ROOT / "bin" / "mrs")))
+    output = tmp_path / "mixed.tif"
+    done = subprocess.run(torchrun_command("classify", script, MODEL=classifier, **scene_layers(paths), DEVICE="cpu",
+                                           OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert done.returncode != 0 and not output.exists()
+    assert ("Under torchrun every process must be given the same inputs, but process 1 was given another MODEL "
+            "than process 0 (another file, or a copy that differs); give every process the same files and values."
+            ) in done.stderr.splitlines(), done.stderr
+    assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours (torchrun prints its own on a failure)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_other.py"]
+
+
+def test_a_job_that_runs_in_one_process_runs_on_rank_0_alone_under_torchrun(scene, tmp_path):
+    """Red team of 2026-12-05: redundancy and the demo scene ran on every process, which raced to
+    write the same files (one failed now and then, exit 1)."""
+    paths, _layers, _folder = scene
+    done = torchrun("redundancy", **scene_layers(paths), OUTPUT_PNG=tmp_path / "r.png", OUTPUT_CSV=tmp_path / "r.csv")
+    assert "(rank 1) redundancy runs in one process, rank 0's; this process has nothing to do." in done.stderr
+    assert done.stdout.count("OUTPUT_CSV:") == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["r.csv", "r.png"]

@@ -1,0 +1,73 @@
+"""Under torchrun every process runs the job on the files it is given, on its own machine: the
+check that every process was given the same inputs, before any work.
+
+Nothing else compares them: a stale copy of the classifier on one machine mixed two models in
+one map without a word, other SAMPLES ended in a crash of gloo, another hyperspectral raster in
+a DistributedDataParallel traceback (red team of 2026-12-05). Files are compared by their size
+and the bytes of their start and end, not by their paths, which differ between machines."""
+
+import hashlib
+import os
+from typing import Any, Dict, Hashable
+
+from ..model_core.errors import InputError
+from . import parameters as spec
+from .raster import split_source
+
+SAMPLED_BYTES = 1 << 20
+"""How much of a file's start, and of its end, goes into its fingerprint."""
+
+
+def file_fingerprint(path: str) -> Hashable:
+    """The size and a digest of the first and last SAMPLED_BYTES of a file, the same for a copy of
+    it on another machine; a source that is no file (a GDAL path such as GPKG:f.gpkg:table) as written."""
+    file_path = split_source(path)[0]
+    try:
+        size = os.path.getsize(file_path)
+        with open(file_path, "rb") as handle:
+            digest = hashlib.sha256(handle.read(SAMPLED_BYTES))
+            if size > SAMPLED_BYTES:
+                handle.seek(max(SAMPLED_BYTES, size - SAMPLED_BYTES))
+                digest.update(handle.read())
+    except OSError:
+        return path
+    return size, digest.hexdigest(), tuple(split_source(path)[1])
+
+
+def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
+    """What a parameter's value is, whatever the machine: a file's fingerprint, a layer's file's
+    (its name aside), a plain value as read."""
+    if value is None:
+        return None
+    if parameter.kind == spec.RASTERS:
+        return tuple(file_fingerprint(item.path) for item in value)
+    if parameter.kind in (spec.RASTER, spec.VECTOR):
+        return file_fingerprint(value.path)
+    if parameter.kind in (spec.MODEL_FILE, spec.FILE_IN):
+        return file_fingerprint(value)
+    if parameter.kind == spec.EXTENT:
+        return tuple(value)
+    return repr(value)
+
+
+def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> None:
+    """Joins the processes of a torchrun run and refuses, on every process, inputs that differ
+    from rank 0's (its outputs aside: rank 0 alone writes them)."""
+    from ..model_core import distributed
+    from ..model_core.device import resolve_device
+
+    context = distributed.start(resolve_device(device))
+    mine = {parameter.name: _fingerprint(parameter, values.get(parameter.name)) for parameter in job.parameters
+            if parameter.kind not in spec.DESTINATIONS}
+    every = context.exchange(mine)
+    problem = None
+    for rank, theirs in enumerate(every[1:] if every else (), 1):
+        differing = [name for name in mine if theirs.get(name) != mine[name]]
+        if differing:
+            problem = (f"Under torchrun every process must be given the same inputs, but process {rank} was given "
+                       f"another {' and '.join(differing)} than process 0 (another file, or a copy that differs); give "
+                       "every process the same files and values.")
+            break
+    problem = context.broadcast(problem)
+    if problem:
+        raise InputError(problem)
