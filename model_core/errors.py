@@ -4,6 +4,8 @@ Every message is written for an analyst: what is wrong, naming the layer, file o
 parameter, and what to do about it. The Processing algorithms show it as it is.
 """
 
+import textwrap
+
 
 class MrsError(Exception):
     """Base of every deliberate error of the project."""
@@ -38,3 +40,9 @@ class Canceled(MrsError):
 
     def __init__(self, message: str = "Canceled by the user.") -> None:
         super().__init__(message)
+
+
+def first_line(error: BaseException, width: int = 200) -> str:
+    """The first line of an error's text (its type's name when it has none), shortened to `width`:
+    what a sentence quotes of a library's error."""
+    return textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], width, placeholder=" ...")

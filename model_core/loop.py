@@ -5,7 +5,6 @@ A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
 """
 
 import math
-import textwrap
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
@@ -16,7 +15,7 @@ from torch import nn
 from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
-from .errors import Canceled, DivergedError, ProcessLostError
+from .errors import Canceled, DivergedError, ProcessLostError, first_line
 from .hooks import Hooks, duration
 from .names import Names, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
@@ -126,11 +125,10 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
     run.save(state, generator)
     kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume})"
             if run.checkpointer.path else "")
-    first_line = textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], 200,
-                                  placeholder=" ...")
     raise ProcessLostError(
         f"The exchange with the other processes of this {run.context.world}-process run failed during batch "
-        f"{state.batch + 1} of epoch {state.epoch + 1}, most likely because another process stopped ({first_line}), "
+        f"{state.batch + 1} of epoch {state.epoch + 1}, most likely because another process stopped "
+        f"({first_line(error)}), "
         f"after {state.step} of {run.schedule.total_steps} batches{kept}.") from None
 
 

@@ -363,3 +363,37 @@ def test_a_job_that_runs_in_one_process_runs_on_rank_0_alone_under_torchrun(scen
     assert "(rank 1) redundancy runs in one process, rank 0's; this process has nothing to do." in done.stderr
     assert done.stdout.count("OUTPUT_CSV:") == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["r.csv", "r.png"]
+
+
+DYING_IN_A_MAP = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.mrs_qgis_plugin.raster import predict
+real, done = predict._classify_tile, []
+def dying(*arguments):
+    done.append(1)
+    if os.environ["RANK"] == "1" and len(done) == 2:
+        os._exit(1)
+    return real(*arguments)
+predict._classify_tile = dying
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs whose rank 1 dies in its second tile, as a process the system kills."""
+
+
+def test_when_a_process_dies_in_a_classification_rank_0_says_so_in_one_sentence(scene, classifier, tmp_path):
+    """Red team of 2026-12-05: rank 0 ended in gloo's traceback ('Connection reset by peer')."""
+    paths, _layers, _folder = scene
+    script = tmp_path / "mrs_dying.py"
+    script.write_text(DYING_IN_A_MAP.format(mrs=str(ROOT / "bin" / "mrs")))
+    output = tmp_path / "map.tif"
+    done = subprocess.run(torchrun_command("classify", script, MODEL=classifier, **scene_layers(paths), TILE_SIZE=16,
+                                           DEVICE="cpu", OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert done.returncode != 0 and not output.exists()
+    assert any(line.startswith("The exchange with the other processes of this 2-process classification failed, most "
+                               "likely because another process stopped (") and line.endswith("); no map was written.")
+               for line in done.stderr.splitlines()), done.stderr
+    assert "mrs_qgis_plugin" not in done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_dying.py"]
