@@ -15,7 +15,7 @@ from torch import nn
 from . import accumulation, distributed
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
-from .errors import Canceled, DivergedError, ProcessLostError, first_line
+from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
 from .hooks import Hooks, duration
 from .names import Names, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
@@ -73,9 +73,24 @@ class Run:
     hooks: Hooks
     micro_batch: int
     best: Optional[Dict[str, torch.Tensor]] = None
+    unsaved: bool = False
+    """Whether a checkpoint due could not be written (warned of once)."""
 
     def save(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
         self.checkpointer.save(self.model, self.optimizer, state, generator, self.best)
+
+    def save_now_and_then(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
+        """The checkpoint due every few minutes; one that cannot be written (a full disk) is warned
+        of, once, and the training goes on, as its model may well fit (red team of 2026-12-05: the
+        run ended at epoch 1581 of 2000, every epoch lost)."""
+        try:
+            self.save(state, generator)
+        except WriteError as error:
+            self.checkpointer.saved_at = time.monotonic()  # tried again at the next interval
+            if not self.unsaved:
+                self.hooks.warning(f"The checkpoint of this run could not be written ({error}); the training goes "
+                                   "on, but a stop before its end would lose its progress.")
+            self.unsaved = True
 
 
 def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: torch.Generator,
@@ -109,8 +124,14 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
 
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
-    """Cancel: checkpoint the last finished batch, say how to resume, raise Canceled."""
-    run.save(state, generator)
+    """Cancel: checkpoint the last finished batch, say how to resume (or that the checkpoint could
+    not be written), raise Canceled."""
+    try:
+        run.save(state, generator)
+    except WriteError as error:
+        run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint could not be "
+                      f"written ({error}), so the run's progress is lost.")
+        raise Canceled() from None
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
                       f"'{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume}).")
@@ -174,7 +195,7 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
         seen += len(index)
         run.hooks.progress(state.step / run.schedule.total_steps)
         if run.checkpointer.due() and state.batch < steps:
-            run.save(state, generator)
+            run.save_now_and_then(state, generator)
     seconds = time.perf_counter() - started
     return {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
             "samples_per_second": seen / max(seconds, 1e-9), "seconds": seconds}
@@ -251,7 +272,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
         left = elapsed / done * (schedule.total_steps - state.step) if done else 0.0
         hooks.log(_epoch_line(phase.name, record, settings.epochs, left))
         if state.epoch < settings.epochs and checkpointer.due():
-            run.save(state, None)
+            run.save_now_and_then(state, None)
     if run.best is not None:
         model.load_state_dict(run.best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context)

@@ -449,3 +449,34 @@ def test_a_validation_kappa_that_is_undefined_is_absent_not_nan():
                           torch.device("cpu"), None)
     figures = phase.validate(Always())
     assert (figures["val_accuracy"], figures["val_kappa"]) == (1.0, None)
+
+
+def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_training_goes_on(tmp_path, monkeypatch):
+    """Red team of 2026-12-05: a disk too full for the two-minute checkpoint ended a pretraining at
+    epoch 1581 of 2000 with every epoch lost, though its model would have fitted; a cancel then
+    said only that the file could not be written."""
+    from model_core import checkpoints
+    from model_core.errors import WriteError
+
+    real = checkpoints.model_file.save
+
+    def full_disk(path, tensors, meta):
+        if path.endswith(".checkpoint.safetensors"):
+            raise WriteError(f"Could not write {path}: the disk is full.")
+        return real(path, tensors, meta)
+
+    monkeypatch.setattr(checkpoints.model_file, "save", full_disk)
+    output = str(tmp_path / "pretrained.safetensors")
+    warnings: list = []
+    run_pretrain(output, hooks=Hooks(warn=warnings.append), checkpoint_seconds=0.0)
+    assert os.path.exists(output)
+    assert warnings == [f"The checkpoint of this run could not be written (Could not write {checkpoint_path_for(output)}"
+                        ": the disk is full.); the training goes on, but a stop before its end would lose its "
+                        "progress."]
+    lines, progress = [], []
+    with pytest.raises(Canceled):
+        run_pretrain(str(tmp_path / "stopped.safetensors"), hooks=Hooks(
+            progress=progress.append, is_canceled=lambda: len(progress) >= 2, log=lines.append, warn=lines.append))
+    assert lines[-1] == (f"Canceled after 2 of 12 batches; the checkpoint could not be written (Could not write "
+                         f"{checkpoint_path_for(str(tmp_path / 'stopped.safetensors'))}: the disk is full.), so the "
+                         "run's progress is lost.")
