@@ -300,7 +300,7 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
     gdal.DontUseExceptions()
     values = job_values(job, given)
-    from ..model_core.distributed import launched
+    from ..model_core.launcher import launched
     from ..model_core.hooks import cancel_on_sigterm
     from .runs import run, start_torch
     from .same_inputs import check_same_inputs

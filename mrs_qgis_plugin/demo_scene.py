@@ -7,16 +7,16 @@ written beside its place and moved in only when complete. No torch is needed.
 import os
 import shutil
 import tempfile
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 from osgeo import gdal
 
-from ..model_core.errors import InputError
+from ..model_core.errors import InputError, WriteError, first_line
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .raster.classes import ClassInfo
-from .raster.gdal_io import gdal_pam
+from .raster.gdal_io import concise, failures_recorded, gdal_pam
 from .raster.outputs import refuse_virtual
 from .raster.sources import read_wavelengths
 from .raster.writers import class_qml, colour_composite_qml, grey_qml
@@ -65,12 +65,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
         # The class names and descriptions of the label rasters go into their .aux.xml files, which
         # the front ends turn off for the layers they read (red team of 2026-12-05: the Toolbox's
         # scene had none, bin/mrs's had them).
-        with gdal_pam("YES"):
-            try:
-                write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
-            except ValueError as error:
-                raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
-        _write_styles(partial)
+        _write_files(partial, folder, size=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
         hooks.check_cancel()
         names = sorted(os.listdir(partial))
         for name in names:
@@ -83,6 +78,27 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     shutil.rmtree(partial, ignore_errors=True)
     hooks.progress(1.0)
     return [os.path.join(folder, name) for name in names]
+
+
+def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: int, sar: bool,
+                 step: Callable[[float], None]) -> None:
+    """The scene's files and styles into `partial`; a failure to write them (a full disk) in one
+    sentence (red team of 2026-12-05: GDAL's 'No space left on device' dozens of times, then a
+    traceback quoting an SQL statement). The class names and descriptions of the label rasters go
+    into their .aux.xml files, which the front ends turn off for the layers they read (red team of
+    2026-12-05: the Toolbox's scene had none, bin/mrs's had them)."""
+    with gdal_pam("YES"), failures_recorded() as failures:
+        try:
+            write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
+            _write_styles(partial)
+        except ValueError as error:
+            raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
+        except (OSError, RuntimeError) as error:
+            failures.append(concise(str(error)))
+    if failures:
+        raise WriteError(f"OUTPUT: the demo scene could not be written into {folder} ({first_line(failures[0])}); "
+                         "nothing was written. Free some space (the disk may be full) or choose another folder, and "
+                         "run again.")
 
 
 def _first_missing(folder: str) -> Optional[str]:

@@ -194,3 +194,32 @@ def test_the_sar_raster_of_a_demo_scene_is_styled_as_vv_backscatter_in_db(tmp_pa
     band = sar.GetRasterBand(3).ReadAsArray()
     low, high = (float(text) for text in re.findall(r"<(?:min|max)Value>([-0-9.e]+)<", style))
     assert low < high and band.min() <= low and high <= band.max()
+
+
+@pytest.mark.parametrize("failing", ["gdal", "file"])
+def test_a_demo_scene_that_cannot_be_written_whole_is_one_sentence_and_leaves_nothing(tmp_path, monkeypatch, capfd,
+                                                                                       failing):
+    """Red team of 2026-12-05: on a full disk the scene printed GDAL's 'No space left on device'
+    dozens of times and ended in a traceback quoting an SQL statement."""
+    from mrs.model_core.errors import WriteError
+    from mrs.mrs_qgis_plugin import demo_scene
+
+    real = demo_scene.write_scene
+
+    def full_disk(folder, **options):
+        real(folder, **options)
+        if failing == "gdal":  # a GeoTIFF's write fails as GDAL says it, and the file is left short
+            gdal.GetDriverByName("GTiff").Create("/nonexistent/x.tif", 1, 1)
+        else:
+            raise OSError(f"Cannot create {folder}/train_points.gpkg: sqlite3_exec(CREATE TABLE x) failed: "
+                          "database or disk is full")
+
+    monkeypatch.setattr(demo_scene, "write_scene", full_disk)
+    with pytest.raises(WriteError) as refused:
+        demo_scene.write_new_scene(str(tmp_path / "scene"), size=48, n_bands=8, seed=0, sar=False)
+    assert re.fullmatch(rf"OUTPUT: the demo scene could not be written into {tmp_path / 'scene'} \(.+\); nothing was "
+                        r"written\. Free some space \(the disk may be full\) or choose another folder, and run again\.",
+                        str(refused.value)), str(refused.value)
+    assert "CREATE TABLE" not in str(refused.value)
+    assert "ERROR" not in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []

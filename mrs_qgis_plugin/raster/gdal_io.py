@@ -25,6 +25,23 @@ def gdal_quiet() -> Iterator[None]:
 
 
 @contextmanager
+def failures_recorded() -> Iterator[list[str]]:
+    """GDAL's failures inside the block kept off standard error and listed (made `concise`), for
+    work whose calls do not all say when they fail (a GeoTIFF's write on a full disk)."""
+    failures: list[str] = []
+
+    def record(kind: int, _number: int, message: str) -> None:
+        if kind >= gdal.CE_Failure:
+            failures.append(concise(message))
+
+    gdal.PushErrorHandler(record)
+    try:
+        yield failures
+    finally:
+        gdal.PopErrorHandler()
+
+
+@contextmanager
 def exceptions_off() -> Iterator[None]:
     """GDAL's and OGR's Python exceptions off inside the block, and put back afterwards, where the
     caller (a QGIS console, another plugin) turned them on. GDAL 3.6 keeps their error handlers
@@ -47,8 +64,9 @@ def exceptions_off() -> Iterator[None]:
 
 def concise(message: str) -> str:
     """GDAL's message without the SQL statement that SQLite's messages quote before their cause
-    ("sqlite3_prepare_v2(SELECT ... ) failed: database disk image is malformed")."""
-    return re.sub(r"^sqlite3_\w+\(.*\) failed: ", "", message.strip(), flags=re.DOTALL)
+    ("sqlite3_prepare_v2(SELECT ... ) failed: database disk image is malformed"), wherever it lies
+    in the message ("Cannot create x.gpkg: sqlite3_exec(CREATE TABLE ...) failed: ...")."""
+    return re.sub(r"sqlite3_\w+\(.*\) failed: ", "", message.strip(), flags=re.DOTALL)
 
 
 def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
