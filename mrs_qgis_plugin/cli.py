@@ -284,6 +284,10 @@ def _print_results(results: Dict[str, Any], out: Optional[TextIO]) -> None:
     take them (a full disk) fails the run, naming them, as a script that reads them would miss them."""
     text = "".join(f"{name}:\t{value}\n" for name, value in results.items() if value is not None)
     error = write_error(out, text)
+    if isinstance(error, UnicodeEncodeError):  # it was taken for nobody reading (red team of 2026-12-05)
+        raise MrsError(f"The results could not be written to standard output, whose encoding ({error.encoding}) "
+                       "cannot hold them: run with a UTF-8 locale or PYTHONIOENCODING=utf-8; the outputs are "
+                       f"written:\n{text.rstrip()}")
     if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
         raise MrsError(f"The results could not be written to standard output ({error.strerror or error}); "
                        f"the outputs are written:\n{text.rstrip()}")

@@ -660,3 +660,17 @@ def test_torchrun_variables_left_in_the_environment_without_torchrun_are_said(no
             "RANK, WORLD_SIZE and LOCAL_RANK are set, as torchrun sets them, but MASTER_ADDR is not: start the run "
             "with torchrun, or unset those variables.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_results_that_standard_output_cannot_encode_fail_the_run_in_one_sentence(no_qgis, tmp_path):
+    """Red team of 2026-12-05: with PYTHONIOENCODING=ascii an output path holding 'é' left standard
+    output empty and the run said success, as if nobody read it."""
+    output = tmp_path / "scène"
+    done = subprocess.run([sys.executable, str(MRS), "demoscene", "--SIZE=48", "--BANDS=8", f"--OUTPUT={output}"],
+                          capture_output=True, stdin=subprocess.DEVNULL,
+                          env={**no_qgis, "PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 1 and done.stdout == b""
+    lines = done.stderr.decode("ascii").splitlines()
+    assert ("The results could not be written to standard output, whose encoding (ascii) cannot hold them: run with a "
+            "UTF-8 locale or PYTHONIOENCODING=utf-8; the outputs are written:") in lines
+    assert f"OUTPUT:\t{str(output).encode('ascii', 'backslashreplace').decode('ascii')}" in lines
