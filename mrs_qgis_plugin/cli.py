@@ -67,7 +67,8 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
         parameter = known[name]
         if parameter.kind not in spec.PLAIN_KINDS + (spec.EXTENT,):
             value = os.path.expanduser(value)  # the shell leaves the ~ of --NAME=~/file alone
-        if not value.strip() and parameter.kind not in spec.DESTINATIONS:  # the job asks for an output
+        # The job asks for an output it needs; an optional one left empty was taken for none (red team of 2026-12-05).
+        if not value.strip() and (parameter.kind not in spec.DESTINATIONS or parameter.optional):
             raise UsageError(spec.empty_value_problem(parameter, f"--{name}"))
         if parameter.kind == spec.RASTERS:
             parts = [os.path.expanduser(part.strip()) for part in value.split(",")]

@@ -562,6 +562,14 @@ def test_an_empty_required_value_is_left_to_the_job_which_asks_for_it():
     assert parse_arguments(JOBS["pretrain"], ["--OUTPUT="]) == {"OUTPUT": ""}
 
 
+def test_an_empty_optional_output_is_refused_not_taken_for_none():
+    """Red team of 2026-12-05: --OUTPUT_CONFIDENCE=$C with C unset made no confidence raster without a word."""
+    with pytest.raises(UsageError) as refused:
+        parse_arguments(JOBS["classify"], ["--OUTPUT_CONFIDENCE="])
+    assert str(refused.value) == ("--OUTPUT_CONFIDENCE is empty; give a value, or leave --OUTPUT_CONFIDENCE out for "
+                                  "none.")
+
+
 def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypatch, tmp_path):
     """The shell leaves the ~ of --MODEL=~/x alone: outputs took it for the home folder and inputs
     were said not to exist (red team of 2026-12-04)."""
