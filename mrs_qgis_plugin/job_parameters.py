@@ -276,7 +276,8 @@ DEMO_SCENE = Job(
     "(crop, grassland, bare soil, trees, buildings, roads, water).\n"
     "Trees and grassland, buildings and roads look alike in the hyperspectral bands; the LiDAR (or SAR) "
     "tells them apart, as on real data.\n"
-    "Then run 'Workflow: pretrain, train, classify, assess' with the hyperspectral raster, the LiDAR raster, "
+    "Then run 'Workflow: pretrain, train, classify, assess' (in QGIS; with bin/mrs: pretrain, finetune, classify "
+    "and accuracy in turn) with the hyperspectral raster, the LiDAR raster, "
     "the training points (class field class_id, name field class_name) and the test labels as reference.",
     (
         Parameter("SIZE", "Size (pixels)", INTEGER, "Width and height of the scene in pixels of 1 m, from 48 to 1024.",
