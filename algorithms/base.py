@@ -150,8 +150,11 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.NUMBER: lambda: _number_parameter(parameter),
         spec.BOOLEAN: lambda: QgsProcessingParameterBoolean(name, description, defaultValue=parameter.default),
         spec.DEVICE: lambda: _device_parameter(name, description, parameter.default),
+        # A filter, not an extension, which QGIS would enforce: a model file is known by what it holds
+        # (red team of 2026-12-05: a classifier renamed .pt was refused, a pickle .pt not said to be one).
         spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
-            name, description, QgsProcessingParameterFile.File, extension=parameter.extension, optional=optional),
+            name, description, QgsProcessingParameterFile.File, optional=optional,
+            fileFilter=f"{spec.MODEL_FILE_FILTER};;All files (*)"),
         spec.FILE_IN: lambda: QgsProcessingParameterFile(
             name, description, QgsProcessingParameterFile.File, optional=optional, fileFilter=parameter.file_filter),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(

@@ -68,7 +68,6 @@ class Parameter:
     choices: Tuple[str, ...] = ()
     geometries: Tuple[str, ...] = ()  # of a VECTOR: "point", "polygon"
     parent: Optional[str] = None  # of a FIELD: its VECTOR parameter
-    extension: Optional[str] = None  # of a MODEL_FILE
     file_filter: Optional[str] = None  # of a FILE_OUT or FILE_IN
     command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious
     created: Optional[bool] = None  # of an optional destination: whether dialogs create it by default (not optional)
@@ -279,9 +278,6 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
         return f"{parameter.name} is {value!r}; use true or false."
     if parameter.kind == DEVICE and not DEVICE_PATTERN.fullmatch(device_name(value)):
         return f"{parameter.name} is {device_name(value)!r}; use auto, cpu, cuda or cuda:N (N the GPU number, from 0)."
-    if parameter.kind == MODEL_FILE and not str(value).lower().endswith(f".{parameter.extension}"):
-        return (f"{parameter.name} ({parameter.description}): '{value}' is not a .{parameter.extension} file. "
-                f"Choose a .{parameter.extension} file written by this plugin.")
     return None
 
 

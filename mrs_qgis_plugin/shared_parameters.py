@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Tuple
 
 from ..model_core import choices
 from ..model_core.config import PRESETS
-from .parameters import (CHOICE, DEVICE, EXTENT, FIELD, FILE_OUT, INTEGER, MODEL_FILE, MODEL_FILE_EXTENSION,
+from .parameters import (CHOICE, DEVICE, EXTENT, FIELD, FILE_OUT, INTEGER, MODEL_FILE,
                          MODEL_FILE_FILTER, NUMBER, RASTER, RASTERS, VECTOR, Parameter)
 from .raster import TILE_SIZE
 
@@ -146,7 +146,7 @@ def _seed(what: str) -> Parameter:
 
 
 def _model_file(name: str, description: str, help_text: str, optional: bool = False) -> Parameter:
-    return Parameter(name, description, MODEL_FILE, help_text, optional=optional, extension=MODEL_FILE_EXTENSION)
+    return Parameter(name, description, MODEL_FILE, help_text, optional=optional)
 
 
 def _resume() -> Parameter:

@@ -329,8 +329,6 @@ BAD_INPUTS = {
                               "No pixel is valid in every input layer, so none can be suggested."),
     "suggest_band_counts": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.hsi19),
                             "MODEL: '{classifier}' was made for 20 HSI bands and 2 SAR/LiDAR bands"),
-    "model_wrong_extension": ("classify", lambda b, o: classify(b, o, MODEL=str(o / "model.pt")),
-                              "MODEL (Classifier model): '{out}/model.pt' is not a .safetensors file."),
     "output_folder_missing": ("classify", lambda b, o: classify(b, o, OUTPUT=str(o / "maps" / "map.tif")),
                               "OUTPUT: the folder {out}/maps does not exist; choose an existing folder."),
     "output_folder_not_writable": ("pretrain", lambda b, o: pretrain(b, o, OUTPUT="/proc/pre.safetensors"),
@@ -905,6 +903,20 @@ def test_a_model_file_going_to_qgis_temporary_folder_is_warned_of(bad, tmp_path)
     feedback = RecordingFeedback()
     run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)), feedback)
     assert feedback.warnings == []
+
+
+def test_a_model_file_is_known_by_what_it_holds_not_by_its_extension(bad, tmp_path):
+    """Red team of 2026-12-05: a classifier renamed .pt was refused as 'not a .safetensors file', and
+    so was a real pickle named .pt, which did not get the sentence of a pickle."""
+    import pickle
+    import shutil
+
+    shutil.copy(bad.classifier, tmp_path / "classifier.pt")
+    assert run("mrs:classify", classify(bad, tmp_path, MODEL=str(tmp_path / "classifier.pt")))["OUTPUT"]
+    (tmp_path / "pickled.pt").write_bytes(pickle.dumps({"weights": [1.0]}))
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, MODEL=str(tmp_path / "pickled.pt"), OUTPUT=str(tmp_path / "m.tif")))
+    assert "is a Python pickle or PyTorch archive, not an MRS model file" in str(refused.value)
 
 
 def test_a_confidence_raster_is_not_written_over_an_earlier_map(bad, tmp_path):
