@@ -160,8 +160,11 @@ class TerminalReport:
             self.bar_shown = False
 
     def cancel_on_interrupt(self) -> None:
-        """Ctrl-C (SIGINT) asks the run to stop at its next check; a second one interrupts at once.
-        (SIGTERM is the engine's: model_core.hooks.cancel_on_sigterm.)"""
+        """Ctrl-C (SIGINT) asks the run to stop at its next check; a second one interrupts at once;
+        unless the process was started with it ignored (a shell script's `bin/mrs ... &`, as nohup
+        ignores SIGHUP: red team of 2026-12-05). (SIGTERM is the engine's: model_core.hooks.cancel_on_sigterm.)"""
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return
 
         def on_interrupt(_number: int, _frame: object) -> None:
             if self.run_over:  # one after the run raised in the interpreter's shutdown (red team of 2026-12-04)

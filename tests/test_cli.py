@@ -385,6 +385,26 @@ def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
 
 
+def test_a_run_started_with_ctrl_c_ignored_goes_on_through_it(no_qgis, chain, tmp_path):
+    """Red team of 2026-12-05: a shell script's `bin/mrs ... &` ignores Ctrl-C (SIGINT), as nohup
+    ignores SIGHUP, which was honoured; bin/mrs took Ctrl-C all the same and canceled the run."""
+    output = tmp_path / "pretrained.safetensors"
+    command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,
+                                                                   OUTPUT=output)]
+    command[command.index(f"--EPOCHS={QUICK_PRETRAIN['EPOCHS']}")] = "--EPOCHS=3"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=no_qgis,
+                               stdin=subprocess.DEVNULL,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    for line in process.stderr:
+        if line.startswith("Pretraining epoch 1/3: loss "):
+            break
+    process.send_signal(signal.SIGINT)
+    out, rest = process.communicate(timeout=120)
+    assert process.returncode == 0, rest
+    assert "Pretraining epoch 3/3: loss " in rest and "Ctrl-C" not in rest
+    assert out.startswith(f"OUTPUT:\t{output}\n")
+
+
 def test_a_second_ctrl_c_stops_at_once_in_one_sentence(monkeypatch):
     """The second Ctrl-C (KeyboardInterrupt, from `TerminalReport.cancel_on_interrupt`) came out of
     bin/mrs as a traceback (red team of 2026-12-04). Two signals sent at once merge into one, so
