@@ -360,6 +360,10 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     assert extent_of(str(tmp_path / "area.tif"), hsi) == (661010, 5100960, 661030, 5100990)
     with pytest.raises(InputError, match=r"^EXTENT: .*area.gpkg\) has no layer named 'nothing'"):
         extent_of(f"{area}|layername=nothing", hsi)
+    two = tmp_path / "two.gpkg"
+    write_vector(two, [("POINT(661010 5100960)", {"kind": 1}), ("POINT(661040 5100990)", {"kind": 2})],
+                 {"kind": ogr.OFTInteger})
+    assert extent_of(f'{two}|subset="kind" = 2', hsi) == (661040, 5100990, 661040, 5100990)  # the subset's features'
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
