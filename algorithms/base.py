@@ -104,25 +104,24 @@ def _layers_parameter(parameter: spec.Parameter) -> QgsProcessingParameterMultip
     return definition
 
 
-def holds_work(parameter: spec.Parameter) -> bool:
-    """An output that holds work: a model file, points an analyst fills in, the demo scene, whose
-    layers the project keeps."""
-    return parameter.file_filter == spec.MODEL_FILE_FILTER or parameter.kind in (spec.VECTOR_OUT, spec.FOLDER_OUT)
+def lasting_name(parameter: spec.Parameter) -> Optional[Tuple[str, str]]:
+    """The stem and extension an output that holds work (a model file; points an analyst fills in;
+    the demo scene, whose layers the project keeps) is named after ('Pretrained model' ->
+    pretrained_model, safetensors); None for other outputs."""
+    if parameter.file_filter == spec.MODEL_FILE_FILTER:
+        return parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION
+    if parameter.kind == spec.VECTOR_OUT:
+        return parameter.description.lower().replace(" ", "_"), "gpkg"
+    if parameter.kind == spec.FOLDER_OUT:
+        return "demo_scene", ""
+    return None
 
 
 def lasting_default(parameter: spec.Parameter) -> Optional[str]:
-    """In the desktop, an output that `holds_work` defaults to a new file or folder named after it
-    ('Pretrained model' -> pretrained_model.safetensors, demo_scene) that outlives QGIS; other
-    outputs have no default."""
-    if parameter.file_filter == spec.MODEL_FILE_FILTER:
-        stem, extension = parameter.description.lower().replace(" ", "_"), spec.MODEL_FILE_EXTENSION
-    elif parameter.kind == spec.VECTOR_OUT:
-        stem, extension = parameter.description.lower().replace(" ", "_"), "gpkg"
-    elif parameter.kind == spec.FOLDER_OUT:
-        stem, extension = "demo_scene", ""
-    else:
-        return None
-    return default_output_path(stem, extension)
+    """In the desktop, an output that holds work (`lasting_name`) defaults to a new file or folder
+    named after it that outlives QGIS; other outputs have no default."""
+    name = lasting_name(parameter)
+    return default_output_path(*name) if name else None
 
 
 def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
@@ -349,9 +348,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
         for parameter in self.JOB.parameters:
             path = outputs.get(parameter.name)
-            if path and holds_work(parameter) and os.path.realpath(path).startswith(temporary + os.sep):
+            if path and lasting_name(parameter) and os.path.realpath(path).startswith(temporary + os.sep):
+                kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
                 hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which QGIS deletes when it "
-                              f"closes; save the {parameter.description.lower()} to a file of your own to keep it.")
+                              f"closes; save the {parameter.description.lower()} to a {kind} of your own to keep it.")
 
     def device_name(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """The DEVICE value (auto, cpu, cuda:N), or None for a job without one."""

@@ -24,6 +24,7 @@ from torch import nn
 from .errors import DeviceError
 from .launcher import ENVIRONMENT, launched
 
+
 def split(count: int, parts: int) -> List[Tuple[int, int]]:
     """(start, stop) of `parts` contiguous pieces of `count` items, sizes differing by at most one."""
     base, extra = divmod(count, parts)

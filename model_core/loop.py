@@ -88,8 +88,9 @@ class Run:
         except WriteError as error:
             self.checkpointer.saved_at = time.monotonic()  # tried again at the next interval
             if not self.unsaved:
-                self.hooks.warning(f"The checkpoint of this run could not be written ({error}); the training goes "
-                                   "on, but a stop before its end would lose its progress.")
+                self.hooks.warning(f"The checkpoint of this run could not be written to {self.checkpointer.path} "
+                                   f"({_cause(error)}); the training goes on, but a stop before its end would lose "
+                                   "its progress, and its model needs room too: free some space before it ends.")
             self.unsaved = True
 
 
@@ -123,6 +124,12 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
     return loss
 
 
+def _cause(error: WriteError) -> str:
+    """Why a file could not be written, without the advice of its whole sentence ('No space left on device')."""
+    cause = error.__cause__
+    return cause.strerror if isinstance(cause, OSError) and cause.strerror else first_line(error)
+
+
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     """Cancel: checkpoint the last finished batch, say how to resume (or that the checkpoint could
     not be written), raise Canceled."""
@@ -130,7 +137,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         run.save(state, generator)
     except WriteError as error:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint could not be "
-                      f"written ({error}), so the run's progress is lost.")
+                      f"written to {run.checkpointer.path} ({_cause(error)}), so the run's progress is lost.")
         raise Canceled() from None
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "

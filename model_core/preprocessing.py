@@ -27,6 +27,10 @@ FAR_FACTOR = 2.0
 many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE of its spread),
 a scale or unit (a LiDAR intensity of 0-255 for 0-100, heights in feet), not another scene."""
 FAR_FACTOR_TOLERANCE = 0.05
+FAR_FACTOR_LEVEL = 0.3
+"""...for a band whose median lies this many spreads or more from 0: one near 0 (heights above
+ground, counts) keeps its median / spread under a wider spread too, so a scene with taller
+objects would look scaled."""
 
 
 FILL_MAGNITUDE = 1e30
@@ -118,8 +122,9 @@ class Normalizer:
         factor = np.where(high > low, np.maximum(spread, 1.0 / np.maximum(spread, np.finfo(np.float64).tiny)), 1.0)
         # Scaled: median / spread as the statistics' (red team of 2026-12-05: x 2.55 halved the OA unwarned).
         with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = (spread >= FAR_FACTOR) & (np.abs(median / (high - low) - self.center / self.scale)
-                                               <= FAR_FACTOR_TOLERANCE)
+            level = self.center / self.scale
+            scaled = ((spread >= FAR_FACTOR) & (np.abs(level) >= FAR_FACTOR_LEVEL)
+                      & (np.abs(median / (high - low) - level) <= FAR_FACTOR_TOLERANCE))
         return np.flatnonzero((shift > FAR_SHIFT) | (factor > FAR_SPREAD) | scaled)
 
     def to_dict(self) -> Dict[str, Any]:

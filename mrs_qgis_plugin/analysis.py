@@ -19,7 +19,8 @@ from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
-from .jobs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, held_outputs, same_layer
+from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, held_outputs,
+                   same_layer)
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels
@@ -141,7 +142,7 @@ def _by_name_text(moved: Sequence[ClassInfo], find: Callable[[str], Optional[int
     """The sentence that says which reference classes went to a map class of another value by name."""
     shown = "; ".join(f"'{info.name}' ({info.value} in the reference, {find(info.name)} in the map)" for info in moved)
     return (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by name, "
-            f"as their values differ: {shown}.")
+            f"as their values differ: {shown}. If a name is wrong, correct it in the reference.")
 
 
 def _check_class_map(grid: Scene, map_name: str) -> None:
@@ -251,9 +252,6 @@ def _unmapped_by_class(labelled: LabelledPixels, classed: np.ndarray) -> Dict[st
     return {name: (lost, total) for name, (lost, total) in found.items()}
 
 
-UNEVEN_LOSS = 2.0
-"""A class the map leaves without a class this many times more often than the reference as a whole
-(and for at least a fifth of its pixels) is named: its figures describe the rest of it only."""
 
 
 def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_name: str,

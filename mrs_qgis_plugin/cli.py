@@ -130,7 +130,11 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     with gdal_pam("NO"):
         raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
     if raster is not None and source == path:
-        return Grid.of(raster).bounds(), srs_from_wkt(raster.GetProjection())
+        grid = Grid.of(raster)
+        if not grid.georeferenced:  # its pixel numbers are no coordinates (review of 2026-12-05)
+            raise InputError(f"EXTENT: the raster '{file_layer_name(source)}' ({path}) has no georeference, so no "
+                             "extent; give another layer, or xmin,xmax,ymin,ymax.")
+        return grid.bounds(), srs_from_wkt(raster.GetProjection())
     try:
         _dataset, layer, _operation = open_vector_layer(source, None, file_layer_name(source), Hooks())
     except InputError as error:
@@ -138,8 +142,8 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     # The features' own envelopes: a GeoPackage's stored extent ignores a subset (own bad input of 2026-12-05).
     envelopes = [feature.GetGeometryRef().GetEnvelope() for feature in layer if feature.GetGeometryRef() is not None]
     if not envelopes:
-        raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no features, so no extent; "
-                         "give another layer, or xmin,xmax,ymin,ymax.")
+        raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no feature with a geometry, so "
+                         "no extent; give another layer, or xmin,xmax,ymin,ymax.")
     xmin, xmax = min(item[0] for item in envelopes), max(item[1] for item in envelopes)
     ymin, ymax = min(item[2] for item in envelopes), max(item[3] for item in envelopes)
     srs = layer.GetSpatialRef()

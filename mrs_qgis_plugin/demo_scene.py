@@ -62,9 +62,6 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
         hooks.progress(fraction)
 
     try:
-        # The class names and descriptions of the label rasters go into their .aux.xml files, which
-        # the front ends turn off for the layers they read (red team of 2026-12-05: the Toolbox's
-        # scene had none, bin/mrs's had them).
         _write_files(partial, folder, size=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
         hooks.check_cancel()
         names = sorted(os.listdir(partial))
@@ -93,7 +90,7 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
             _write_styles(partial)
         except ValueError as error:
             raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
-        except (OSError, RuntimeError) as error:
+        except OSError as error:
             failures.append(concise(str(error)))
     if failures:
         raise WriteError(f"OUTPUT: the demo scene could not be written into {folder} ({first_line(failures[0])}); "

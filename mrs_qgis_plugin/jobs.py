@@ -25,7 +25,7 @@ from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
-from ..model_core.preprocessing import Normalizer, fill_values, fit_pca
+from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
 from .raster import TILE_SIZE
@@ -519,26 +519,34 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
         hooks.warning(message)
 
 
+UNEVEN_LOSS = 2.0
+"""A class that nodata (in training) or the map (in an assessment) leaves out this many times more
+often than the samples as a whole is named: a class the map leaves without a class (for at least a
+fifth of its pixels) has figures of the rest of it only."""
 LOST_SAMPLES_SHARE = 0.1
-"""The share of a class's samples that nodata may leave out before it is warned of."""
+"""The share of a class's samples that nodata may leave out before it is warned of, when that is
+UNEVEN_LOSS times the share of all the samples or more."""
 
 
 def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, layers: str, hooks: Hooks) -> None:
-    """Warns of the classes that nodata in the layers takes a tenth or more of the samples of
-    (red team of 2026-12-05: 19 of the 30 samples of the roads, said as an info line of the
-    whole count)."""
+    """Warns of the classes that nodata in the layers takes a tenth or more of the samples of, and
+    twice the share of all the samples or more (red team of 2026-12-05: 19 of the 30 samples of the
+    roads, said as an info line of the whole count; the corners of a tilted flight line take the same
+    share of every class, which the info line says)."""
     kept: Dict[str, int] = {}
     for info, count in zip(labelled.classes, np.bincount(_class_indices(labelled), minlength=len(labelled.classes))):
         kept[info.name] = kept.get(info.name, 0) + int(count)
+    overall = labelled.nodata_pixels / max(labelled.nodata_pixels + len(labelled.values), 1)
     lost = [(name, count, count + kept.get(name, 0)) for name, count in labelled.nodata_by_class.items()
-            if count >= LOST_SAMPLES_SHARE * (count + kept.get(name, 0))]
+            if count >= max(LOST_SAMPLES_SHARE, UNEVEN_LOSS * overall) * (count + kept.get(name, 0))]
     if lost:
-        hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}': " + "; ".join(
-            f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %)" for name, count, total in lost)
-            + ". Check the layers' nodata values, or place samples on pixels with data.")
+        hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}', some classes far more than the "
+                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %)"
+                                             for name, count, total in lost)
+                      + ". Check the layers' nodata values, or place samples on pixels with data.")
 
 
-NODATA_AMONG_DATA_SHARE = 0.01
+NODATA_AMONG_DATA_SHARE = 0.05
 """The share of a layer's pixels read above which a nodata value held by some bands where others
 hold data is warned of (`_say_nodata_among_data`): a true value declared nodata, most likely."""
 
@@ -549,12 +557,14 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     ground, and 32 % of the map and of the samples were left out with an info line (red team of
     2026-12-05)."""
     for name, share, bands, nodata in scene.nodata_among_data():
-        if share >= NODATA_AMONG_DATA_SHARE:
+        fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
+        if share >= NODATA_AMONG_DATA_SHARE and not fill_code:  # a fill code is no measurement (-9999 on an edge)
             hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {100 * share:.1f} % of its pixels "
                           f"hold it in some bands ({first_few(bands)}) but data in others: those pixels are left out. "
-                          f"If {nodata:g} is a true value there (a height above ground on the ground, say), untick the "
-                          "layer's source nodata value (Transparency in its properties; gdal_edit.py -unsetnodata for "
-                          "bin/mrs).")
+                          f"If {nodata:g} is a true value there (a height above ground on the ground, say), use a copy "
+                          "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
+                          "with -a_nodata none as an additional command-line parameter); if its bands cover "
+                          "different areas (dates, swaths), this is what they hold.")
 
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:

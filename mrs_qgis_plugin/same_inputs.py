@@ -16,22 +16,36 @@ from .raster import split_source
 
 SAMPLED_BYTES = 1 << 20
 """How much of a file's start, and of its end, goes into its fingerprint."""
+SIDE_FILES = (".dbf", ".shx", ".prj", ".cpg", ".aux.xml")
+"""Files beside a file that are part of what it holds (a shapefile's attributes, GDAL's side file)."""
 
 
-def file_fingerprint(path: str) -> Hashable:
-    """The size and a digest of the first and last SAMPLED_BYTES of a file, the same for a copy of
-    it on another machine; a source that is no file (a GDAL path such as GPKG:f.gpkg:table) as written."""
-    file_path = split_source(path)[0]
+def _bytes_fingerprint(path: str) -> Hashable:
+    """The size and a digest of the first and last SAMPLED_BYTES of a file (None: no such file)."""
     try:
-        size = os.path.getsize(file_path)
-        with open(file_path, "rb") as handle:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
             digest = hashlib.sha256(handle.read(SAMPLED_BYTES))
             if size > SAMPLED_BYTES:
                 handle.seek(max(SAMPLED_BYTES, size - SAMPLED_BYTES))
                 digest.update(handle.read())
     except OSError:
+        return None
+    return size, digest.hexdigest()
+
+
+def file_fingerprint(path: str) -> Hashable:
+    """A file's `_bytes_fingerprint` and its side files' (`SIDE_FILES`), the same for a copy of it on
+    another machine, with the source's options ('|layername=x'); a source that is no file (a GDAL
+    path such as GPKG:f.gpkg:table) as written."""
+    file_path, options = split_source(path)
+    own = _bytes_fingerprint(file_path)
+    if own is None:
         return path
-    return size, digest.hexdigest(), tuple(split_source(path)[1])
+    stem = os.path.splitext(file_path)[0]
+    sides = tuple(_bytes_fingerprint(stem + ending if ending != ".aux.xml" else file_path + ending)
+                  for ending in SIDE_FILES)
+    return own, sides, tuple(options)
 
 
 def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
@@ -45,8 +59,8 @@ def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
         return file_fingerprint(value.path)
     if parameter.kind in (spec.MODEL_FILE, spec.FILE_IN):
         return file_fingerprint(value)
-    if parameter.kind == spec.EXTENT:
-        return tuple(value)
+    if parameter.kind == spec.EXTENT:  # reprojected by each machine's PROJ: the same to 9 digits
+        return tuple(float(f"{number:.9g}") for number in value)
     return repr(value)
 
 

@@ -714,8 +714,8 @@ def test_a_reference_whose_names_stand_for_other_values_is_matched_by_name(mrs, 
     assert [item["name"] for item in report["classes"]] == ["Crop", "Grassland", "Bare soil", "Marsh"]
     assert feedback.warnings == report["warnings"] == [
         "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
-        "differ: 'Grassland' (1 in the reference, 2 in the map); 'Crop' (2 in the reference, 1 in the map). The map "
-        "has no class named 'Marsh': its pixels count as errors."]
+        "differ: 'Grassland' (1 in the reference, 2 in the map); 'Crop' (2 in the reference, 1 in the map). If a name "
+        "is wrong, correct it in the reference. The map has no class named 'Marsh': its pixels count as errors."]
     write_raster(tmp_path / "same.tif", truth, nodata=0, category_names=["", "Grassland", "Crop", "Bare soil"])
     feedback = RecordingFeedback()
     results = run("mrs:accuracy", {"INPUT": str(tmp_path / "same.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
@@ -742,8 +742,8 @@ def test_a_reference_named_in_part_or_by_padded_numbers_is_matched_without_mergi
     assert results["OVERALL_ACCURACY"] == pytest.approx(np.mean(truth == 1))
     assert feedback.warnings == [
         "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
-        "differ: 'Grassland' (1 in the reference, 2 in the map). Classes 2, 3 of the reference have no name to match "
-        "by: their pixels count as errors."]
+        "differ: 'Grassland' (1 in the reference, 2 in the map). If a name is wrong, correct it in the reference. "
+        "Classes 2, 3 of the reference have no name to match by: their pixels count as errors."]
     features = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class": f"0{truth[row, col]}"})
                 for row, col in [(0, 0), (0, 1), (0, 2), (5, 5)]]
     samples = write_vector(tmp_path / "padded.gpkg", features, {"class": ogr.OFTString})
@@ -828,7 +828,7 @@ def test_a_reference_of_values_matched_by_names_that_say_otherwise_is_warned_of(
                   feedback)
     warning = (f"The classes of the reference 'swapped' were matched to those of the map 'landcover' by name, as their "
                f"values differ: '{names[1]}' (1 in the reference, 2 in the map); '{names[2]}' (2 in the reference, 1 "
-               "in the map).")
+               "in the map). If a name is wrong, correct it in the reference.")
     assert warning in feedback.warnings
     assert warning in json.loads((tmp_path / "r.json").read_text())["warnings"]
     assert results["OVERALL_ACCURACY"] < 0.9 * overall_accuracy(read_raster(classified.results["OUTPUT"]).values,

@@ -333,7 +333,7 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
 def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     """qgis_process takes a layer's file as EXTENT (its extent, in its CRS); bin/mrs said 'write it
     as xmin,xmax,ymin,ymax' (closing note of 2026-12-05)."""
-    from osgeo import ogr, osr
+    from osgeo import gdal, ogr, osr
 
     from mrs.mrs_qgis_plugin.cli import extent_of
 
@@ -364,6 +364,12 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     write_vector(two, [("POINT(661010 5100960)", {"kind": 1}), ("POINT(661040 5100990)", {"kind": 2})],
                  {"kind": ogr.OFTInteger})
     assert extent_of(f'{two}|subset="kind" = 2', hsi) == (661040, 5100990, 661040, 5100990)  # the subset's features'
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    pixels = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "pixels.tif"), 3, 3)  # no geotransform
+    pixels = None
+    for name, problem in (("table.csv", "has no feature with a geometry"), ("pixels.tif", "has no georeference")):
+        with pytest.raises(InputError, match=rf"^EXTENT: the (layer|raster) '\w+' \(.*{name}\) {problem}, so no extent"):
+            extent_of(str(tmp_path / name), hsi)
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],

@@ -415,6 +415,10 @@ def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_
                         "which mean unlabelled here too, so they are left out. If 0 is a class, recode the classes "
                         "from 1."]
     warnings.clear()
+    background = np.zeros((HEIGHT, WIDTH), np.uint8)  # 0 unlabelled, the most of it; 255 beyond the footprint
+    background[:, -3:], background[1, :2] = 255, 1
+    labels_from_raster(scene, write_raster(tmp_path / "footprint.tif", background, nodata=255), "footprint",
+                       Hooks(warn=warnings.append))
     for name, nodata in (("plain", None), ("zero_nodata", 0), ("nan_nodata", float("nan"))):
         labels_from_raster(scene, write_raster(tmp_path / f"{name}.tif", values.astype(np.float32), nodata=nodata),
                            name, Hooks(warn=warnings.append))

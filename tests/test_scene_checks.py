@@ -165,13 +165,21 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     assert _check(hsi, lidar) == [
         "'aux' declares 0 as its nodata value, and 25.0 % of its pixels hold it in some bands ('nDSM' (band 1 of "
         "'aux')) but data in others: those pixels are left out. If 0 is a true value there (a height above ground "
-        "on the ground, say), untick the layer's source nodata value (Transparency in its properties; "
-        "gdal_edit.py -unsetnodata for bin/mrs)."]
+        "on the ground, say), use a copy of the layer without a nodata value (gdal_translate -a_nodata none; in "
+        "QGIS, Translate with -a_nodata none as an additional command-line parameter); if its bands cover "
+        "different areas (dates, swaths), this is what they hold."]
     values[0, :8, :] = 5.0
     values[:, :1, :1] = 0.0  # nodata in every band: no data, nothing to say
     assert _check(hsi, write_raster(tmp_path / "clean.tif", values, nodata=0)) == []
-    values[0, 1, 1] = 0.0  # one pixel in 1,024: too few to say
-    assert _check(hsi, write_raster(tmp_path / "one.tif", values, nodata=0)) == []
+    values[0, 1:3, :10] = 0.0  # 20 pixels in 1,024, a band's edge misregistered: too few to say
+    assert _check(hsi, write_raster(tmp_path / "edge.tif", values, nodata=0)) == []
+    warped = write_raster(tmp_path / "warped.tif", values * 0 + 5.0, nodata=0)  # the same on another grid: warped
+    values[0, :8, :] = 0.0
+    shifted = write_raster(tmp_path / "shifted.tif", values, (GEOTRANSFORM[0] + 0.5, *GEOTRANSFORM[1:]), nodata=0)
+    assert _check(hsi, warped) == []
+    assert len(_check(hsi, shifted)) == 1
+    values[0, :8, :] = -9999.0  # a fill code on a band's edge strip: no measurement, nothing to say
+    assert _check(hsi, write_raster(tmp_path / "filled.tif", values, nodata=-9999)) == []
 
 
 def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
@@ -186,9 +194,13 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
     labelled = LabelledPixels(rows, rows, values, classes, nodata_pixels=20, nodata_by_class={"Roads": 19, "Trees": 1})
     warnings = []
     jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
-    assert warnings == ["Nodata in 'lidar' leaves out samples of 'points': 19 of the 30 of 'Roads' (63 %). Check the "
-                        "layers' nodata values, or place samples on pixels with data."]
+    assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 19 "
+                        "of the 30 of 'Roads' (63 %). Check the layers' nodata values, or place samples on pixels "
+                        "with data."]
     warnings.clear()
-    labelled.nodata_by_class = {"Trees": 4}
+    labelled.nodata_pixels, labelled.nodata_by_class = 4, {"Trees": 4}
     jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
     assert warnings == []  # 4 of 44: under a tenth
+    labelled.nodata_pixels, labelled.nodata_by_class = 24, {"Roads": 5, "Trees": 19}  # a tilted flight line's corners
+    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    assert warnings == []  # 5 of 16 and 19 of 59: a third of each

@@ -66,7 +66,7 @@ def concise(message: str) -> str:
     """GDAL's message without the SQL statement that SQLite's messages quote before their cause
     ("sqlite3_prepare_v2(SELECT ... ) failed: database disk image is malformed"), wherever it lies
     in the message ("Cannot create x.gpkg: sqlite3_exec(CREATE TABLE ...) failed: ...")."""
-    return re.sub(r"sqlite3_\w+\(.*\) failed: ", "", message.strip(), flags=re.DOTALL)
+    return re.sub(r"sqlite3_\w+\(.*?\) failed: ", "", message.strip(), flags=re.DOTALL)
 
 
 def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:

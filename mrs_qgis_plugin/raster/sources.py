@@ -7,8 +7,9 @@ in full; every read is a window.
 
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -156,10 +157,13 @@ class _Source:
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [_description(original, band) for band in bands]
-        self.pixels_read = 0
-        self.nodata_among_data = np.zeros(len(bands), np.int64)
-        """Per band, the pixels read where it holds its nodata value while another band of the
-        layer holds data (`nodata_among_data_share`)."""
+        self._declared = [band.GetNoDataValue() for band in bands]
+        """The nodata values the file declares (a warped layer's are NaN once read)."""
+        self.counting = False
+        """Whether reads count nodata among data (`nodata_among_data`): only those of the statistics
+        sample, as the count costs about as much as the nodata test itself."""
+        self.pixels_read = self.among_pixels = 0
+        self.among_by_band = np.zeros(len(bands), np.int64)
 
     @property
     def scaling(self) -> list[tuple[float, float]]:
@@ -170,20 +174,22 @@ class _Source:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
         read_or_refuse(self._dataset.ReadAsArray, f"the layer '{self.name}'", *window, buf_obj=out,
                        band_list=self.bands)
-        held = []  # (band index, where it holds its nodata value)
+        held = []  # (band index, where it holds its nodata value), while counting
         for index, (nodata, scale, offset, signed) in enumerate(zip(self._nodata, self._scale, self._offset, self._signed)):
             band = out[index]
             if signed:
                 band[band >= 128] -= 256
             if nodata is not None:
-                held.append((index, band == nodata))
-                valid &= ~held[-1][1]
+                valid &= band != nodata
+            if self.counting and self._declared[index] is not None:
+                held.append((index, band == nodata if nodata is not None else ~np.isfinite(band)))
             with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
                 if scale != 1.0:
                     band *= np.float32(scale)
                 if offset != 0.0:
                     band += np.float32(offset)
-        self._count_nodata_among_data(held, window)
+        if self.counting:
+            self._count_nodata_among_data(held, window)
         for mask in self._hiding:
             valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
         for footprint in self.footprints if self.footprints and not self.warped else ():
@@ -191,26 +197,28 @@ class _Source:
                 valid &= footprint_mask(footprint, window)
 
     def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]], window: Window) -> None:
-        """Counts the pixels of `window` where bands hold their nodata value and others do not (red
-        team of 2026-12-05: a LiDAR's nodata 0 was its height above ground on the ground)."""
+        """Counts the pixels of `window` where some bands that declare a nodata value hold it and
+        others do not (red team of 2026-12-05: a LiDAR's nodata 0 was its height above ground on the
+        ground); bands that declare none do not count."""
         self.pixels_read += window.width * window.height
-        if not held or len(self.bands) < 2:
+        if len(held) < 2:
             return
         count = np.zeros(held[0][1].shape, np.int32)
         for _index, where in held:
             count += where
-        among = (count > 0) & (count < len(self.bands))
-        if among.any():
+        among = (count > 0) & (count < len(held))
+        self.among_pixels += int(np.count_nonzero(among))
+        if self.among_pixels:
             for index, where in held:
-                self.nodata_among_data[index] += np.count_nonzero(where & among)
+                self.among_by_band[index] += np.count_nonzero(where & among)
 
-    def nodata_among_data_share(self) -> tuple[float, list[int], float | None]:
-        """The share of the pixels read that a band's nodata value left out while another band
-        held data, the indices of those bands in the layer, and the first one's nodata value."""
-        bands = np.flatnonzero(self.nodata_among_data).tolist()
+    def nodata_among_data(self) -> tuple[float, list[int], float | None]:
+        """The share of the pixels counted where bands held their nodata value while others held
+        data, the indices of those bands in the layer, and the first one's declared nodata value."""
+        bands = np.flatnonzero(self.among_by_band).tolist()
         if not bands or not self.pixels_read:
             return 0.0, [], None
-        return float(self.nodata_among_data.max()) / self.pixels_read, bands, self._nodata[bands[0]]
+        return self.among_pixels / self.pixels_read, bands, self._declared[bands[0]]
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
@@ -381,12 +389,24 @@ class Scene:
         """The input layers for messages: 'hsi', 'dsm'."""
         return ", ".join(f"'{name}'" for name in self.layers)
 
+    @contextmanager
+    def nodata_counted(self) -> Iterator[None]:
+        """Reads inside the block count nodata among data (`nodata_among_data`)."""
+        for source in self._sources:
+            source.counting = True
+        try:
+            yield
+        finally:
+            for source in self._sources:
+                source.counting = False
+
     def nodata_among_data(self) -> list[tuple[str, float, list[str], float]]:
-        """(layer, share of its pixels read, bands in messages, nodata value) of each layer whose
-        nodata value some bands hold where others hold data, in the pixels read so far."""
+        """(layer, share of its pixels counted, bands in messages, declared nodata value) of each
+        layer whose nodata value some bands hold where others hold data, in the reads counted
+        (`nodata_counted`: the statistics sample's)."""
         found, start = [], 0
         for source in self._sources:
-            share, bands, nodata = source.nodata_among_data_share()
+            share, bands, nodata = source.nodata_among_data()
             if bands:
                 found.append((source.name, share, [self.band_label(start + index) for index in bands], nodata))
             start += len(source.bands)

@@ -318,7 +318,8 @@ def class_raster(
     the dataset's metadata items.
 
     GeoTIFF holds colour tables only for Byte and UInt16, so a map with class values
-    above 65535 carries its names and colours in the `.qml` style alone."""
+    above 65535 carries its colours in the `.qml` style and in its class table
+    (`gdal_io.CLASS_TABLE_ITEM`, which every class map carries) alone."""
     data_type = class_data_type(classes)
     # No compression predictor: differencing breaks up the runs of a class map (files grow by ~10 %).
     out = AtomicGeoTiff(path, param, size, data_type, geotransform, crs_wkt, CLASS_NODATA, class_qml(classes), CLASS_MAP, 1)
