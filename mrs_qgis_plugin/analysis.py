@@ -28,7 +28,7 @@ from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.stats import sample_valid_pixels
 from .raster.outputs import check_output_path, claim_outputs
-from .raster.writers import CLASS_NODATA, read_classes, read_tag
+from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,
@@ -224,7 +224,9 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     beyond = _outside_warning(labelled, map_name, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
     numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
-    found = [warning for warning in (numbered, matched, shared, beyond, uncovered, trained_on, disjoint) if warning]
+    beside = names_beside(class_map, map_name)
+    found = [warning for warning in (beside, numbered, matched, shared, beyond, uncovered, trained_on, disjoint)
+             if warning]
     for warning in found:
         hooks.warning(warning)
     report["warnings"] = [*read_warnings, *found]

@@ -24,8 +24,10 @@ from osgeo import gdal
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.atomic import ReplaceError, fsync_file, make_temporary, replace_together, write_error
 from ...model_core.errors import InputError
+from ...model_core.hooks import first_few
 from .classes import ClassInfo
-from .gdal_io import CLASS_TABLE_ITEM, class_colors, class_names, gdal_call, gdal_pam, gdal_quiet, open_raster
+from .gdal_io import (CLASS_TABLE_ITEM, category_names, class_colors, class_names, gdal_call, gdal_pam, gdal_quiet,
+                      open_raster, written_classes)
 from .outputs import PLUGIN_STYLE_START, RASTER_SIDECARS, files_written, qml_path
 
 CLASS_NODATA = 0
@@ -406,6 +408,23 @@ def read_classes(path: str, param: str) -> List[ClassInfo]:
             "style next to it); choose a class map written by this plugin."
         )
     return classes
+
+
+def names_beside(path: str, map_name: str) -> Optional[str]:
+    """A warning when a class map of the plugin holds other class names in its `.aux.xml` than in its
+    own class table, which is read: a layer of an earlier map of that name, open in QGIS, wrote its
+    names back there, or the names were edited by hand (red team of 2026-12-05); None otherwise."""
+    dataset = open_raster(path, f"INPUT: {path}")  # kept while its band is read (GDAL 3.6)
+    band = dataset.GetRasterBand(1)
+    written = written_classes(band)
+    beside = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
+    differing = [f"'{beside[value]}' for '{name}'" for value, (name, _color) in sorted(written.items())
+                 if value in beside and beside[value] != name.strip()]
+    if not written or not differing:
+        return None
+    return (f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds itself "
+            f"({first_few(differing)}); the map's own are used. An earlier map of that name, open in QGIS, writes its "
+            "names there when its layer closes; names edited by hand belong in the reference.")
 
 
 def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:
