@@ -309,14 +309,10 @@ def test_the_time_left_of_a_resumed_run_counts_its_own_pace_only():
                                               "Progress: 40 % (15 s so far, about 1 min 00 s left)."]
 
 
-def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectral_grid(chain):
+def area_in_wgs84() -> tuple:
+    """west, south, east, north of the UTM 32N area x 661010..661030, y 5100960..5100990, in longitude and latitude."""
     from osgeo import osr
 
-    from mrs.mrs_qgis_plugin.cli import extent_of
-
-    hsi = str(chain[0].hsi)
-    assert extent_of("661010,661030,5100960,5100990", hsi) == (661010, 5100960, 661030, 5100990)
-    assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi) == (661010, 5100960, 661030, 5100990)
     wgs84, utm = osr.SpatialReference(), osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
     utm.ImportFromEPSG(32632)
@@ -324,6 +320,16 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     west, south = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661010, 5100960)[:2]
     east, north = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661030, 5100990)[:2]
+    return west, south, east, north
+
+
+def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectral_grid(chain):
+    from mrs.mrs_qgis_plugin.cli import extent_of
+
+    hsi = str(chain[0].hsi)
+    assert extent_of("661010,661030,5100960,5100990", hsi) == (661010, 5100960, 661030, 5100990)
+    assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi) == (661010, 5100960, 661030, 5100990)
+    west, south, east, north = area_in_wgs84()
     xmin, ymin, xmax, ymax = extent_of(f"{west},{east},{south},{north} [EPSG:4326]", hsi)
     assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
     with pytest.raises(InputError, match=r"^EXTENT is 'a,b'; write it as xmin,xmax,ymin,ymax"):
@@ -338,13 +344,9 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     from mrs.mrs_qgis_plugin.cli import extent_of
 
     hsi = str(chain[0].hsi)
-    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
-    utm.ImportFromEPSG(32632)
+    west, south, east, north = area_in_wgs84()
+    wgs84 = osr.SpatialReference()
     wgs84.ImportFromEPSG(4326)
-    for srs in (wgs84, utm):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    west, south = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661010, 5100960)[:2]
-    east, north = osr.CoordinateTransformation(utm, wgs84).TransformPoint(661030, 5100990)[:2]
     area = tmp_path / "area.gpkg"
     write_vector(area, [("POLYGON((661010 5100960,661030 5100960,661030 5100990,661010 5100960))", {})], {})
     source = ogr.Open(str(area), 1)
