@@ -31,6 +31,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputRasterLayer,
     QgsProcessingOutputString,
@@ -51,10 +52,11 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
+    QgsProject,
     QgsProperty,
     QgsVectorFileWriter,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QUrl
+from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -291,6 +293,28 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 return False, (spec.problem(parameter, value, destinations_required=True)
                                or refused_layer_message(parameter, value, context))
         return super().checkParameterValues(parameters, context)
+
+    def prepareAlgorithm(  # noqa: N802 - QGIS API name
+        self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> bool:
+        """Layers of the project that show an output file about to be written over read it anew, in
+        the main thread, before it is: a layer with its histogram computed (Symbology's Classify)
+        wrote the earlier map's .aux.xml, class names included, over the new one's when it closed
+        (desktop helper of 2026-12-05). Layers loaded afterwards read the new file (`StyleOnLoad`)."""
+        from ..mrs_qgis_plugin.raster import split_source
+        from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
+
+        if QThread.currentThread() is not QCoreApplication.instance().thread():
+            return True  # a step of a model, in Processing's worker thread: the project is not ours to touch
+        for parameter in self.JOB.parameters:
+            value = parameters.get(parameter.name) if parameter.kind in (spec.RASTER_OUT, spec.VECTOR_OUT) else None
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue()
+            if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
+                for layer in QgsProject.instance().mapLayers().values():
+                    if same_file(split_source(layer.source())[0], value):
+                        layer.reload()
+        return True
 
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

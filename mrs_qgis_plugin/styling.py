@@ -46,6 +46,9 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         self, layer: QgsMapLayer, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> None:
         _PENDING.remove(self)
+        # Processing reuses a loaded layer of a file written over, which went on reading the earlier
+        # file (its histogram, Identify, the .aux.xml its closing wrote back: desktop helper of 2026-12-05).
+        layer.reload()
         problem = self.styler(layer)
         if problem:
             feedback.reportError(problem)

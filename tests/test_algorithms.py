@@ -26,6 +26,7 @@ from mrs.model_core.hooks import Hooks
 from mrs.model_core.names import plural
 from mrs.model_core.redundancy import redundant_groups
 from mrs.model_core.training import checkpoint_path_for
+from mrs.mrs_qgis_plugin.raster.gdal_io import category_names, gdal_pam
 from mrs.mrs_qgis_plugin.runs import available_cores, requested_threads, start_torch
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES, ORIGIN
 from processing_helpers import (
@@ -287,6 +288,33 @@ def test_the_outputs_are_loaded_with_the_models_class_names_and_colours_and_a_co
     assert [name for _, name, _ in landcover.classes] == CLASS_NAMES
     confidence = classified.loaded["Confidence"]
     assert (confidence.renderer, confidence.ramp) == ("singlebandpseudocolor", (0.0, 1.0))
+
+
+def test_a_map_written_over_one_loaded_in_the_project_is_read_anew(mrs, scene, classifier, tmp_path):
+    """Desktop helper of 2026-12-05: Processing reused the loaded layer of a map written over, which
+    went on reading the earlier file (its histogram, the pixels Identify gives, and the .aux.xml its
+    closing wrote back)."""
+    x0, y0 = ORIGIN
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    parameters = {"MODEL": classifier.path, **scene_layers(scene), "OUTPUT": str(tmp_path / "map.tif")}
+    run_and_load("mrs:classify", parameters)
+    run_and_load("mrs:classify", {**parameters, "EXTENT": f"{x0 + 8},{x0 + 24},{y0 - 40},{y0 - 16} [EPSG:32632]"})
+    layers = [layer for layer in project.mapLayers().values() if layer.source() == str(tmp_path / "map.tif")]
+    try:
+        assert layers and all((layer.width(), layer.height()) == (16, 24) for layer in layers)
+        # Its histogram computed, as Symbology's Classify does, the earlier map's layer wrote its
+        # class names over the new map's .aux.xml once closed.
+        layers[0].dataProvider().histogram(1)
+        numbered = run("mrs:finetune", {**scene_layers(scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                                        "SAMPLES": str(scene.train_points), "CLASS_FIELD": "class_id",
+                                        "OUTPUT": str(tmp_path / "numbered.safetensors")})["OUTPUT"]
+        run_and_load("mrs:classify", {**parameters, "MODEL": numbered})
+    finally:
+        project.removeAllMapLayers()
+    with gdal_pam("YES"):
+        dataset = gdal.Open(str(tmp_path / "map.tif"))
+        assert category_names(dataset.GetRasterBand(1))[1:] == [str(value) for value in range(1, len(CLASSES) + 1)]
 
 
 def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, classifier, classified, tmp_path):

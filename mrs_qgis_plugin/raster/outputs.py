@@ -123,7 +123,7 @@ def _refuse_shared_style(path: str, param: str) -> None:
     stem, folder = os.path.splitext(os.path.basename(path))[0], os.path.dirname(path)
     for name in sorted(os.listdir(folder)):
         other = os.path.join(folder, name)
-        if (os.path.splitext(name)[0] == stem and os.path.isfile(other) and not _same_file(other, path)
+        if (os.path.splitext(name)[0] == stem and os.path.isfile(other) and not same_file(other, path)
                 and other != qml_path(path) and _is_raster(other)):
             raise InputError(f"{param}: {path} would share its style file {qml_path(path)} with {other}, which QGIS "
                              "styles with it too; choose another name, or delete that file first.")
@@ -193,7 +193,8 @@ def _input_files(source: str, layer: bool) -> List[str]:
     return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)] if layer else [path]
 
 
-def _same_file(first: str, second: str) -> bool:
+def same_file(first: str, second: str) -> bool:
+    """Whether two paths are one file (through links too)."""
     if os.path.realpath(first) == os.path.realpath(second):
         return True
     try:
@@ -210,7 +211,7 @@ def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mappin
     named = list(outputs.items())
     for index, (second, second_path) in enumerate(named):
         for first, first_path in named[:index]:
-            if any(_same_file(one, other) for one in files_written(first_path) for other in files_written(second_path)):
+            if any(same_file(one, other) for one in files_written(first_path) for other in files_written(second_path)):
                 raise InputError(f"{second}: {second_path} would take the place of {described.get(first, first)} "
                                  f"{first_path} or of its side files; choose another name.")
 
@@ -226,7 +227,7 @@ def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> No
                 continue
             options = "|".join(sorted(part.strip() for part in source.split("|")[1:]))
             earlier = next((first for first, path, first_options in seen
-                            if first_options == options and _same_file(files[0], path)), None)
+                            if first_options == options and same_file(files[0], path)), None)
             if earlier is not None:
                 where = "is given twice" if earlier == param else f"is also the input {earlier}"
                 raise InputError(f"{param}: {source} {where}; each input must be a different layer. "
@@ -258,7 +259,7 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
     for output_param, output in outputs.items():
         for written in files_written(output):
             for input_param, source, layer in inputs:
-                clash = next((item for item in _input_files(source or "", layer) if _same_file(written, item)), None)
+                clash = next((item for item in _input_files(source or "", layer) if same_file(written, item)), None)
                 if clash is None:
                     continue
                 what = "is" if written == output else f"would replace {written}, which belongs to"
