@@ -25,10 +25,15 @@ _WHY = {
 their own words, and 'choose another folder'."""
 
 
+def why_and_advice(error: OSError) -> Tuple[str, str]:
+    """Why a write failed, in an analyst's words, and what to do (`_WHY`)."""
+    return _WHY.get(error.errno, (error.strerror or str(error), "choose another folder"))
+
+
 def write_error(path: str, error: OSError) -> WriteError:
     """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
     written, where there was no earlier file) and what to do."""
-    why, advice = _WHY.get(error.errno, (error.strerror or str(error), "choose another folder"))
+    why, advice = why_and_advice(error)
     kept = (f"Nothing was replaced (an earlier {os.path.basename(path)} is unchanged)" if os.path.lexists(path)
             else "Nothing was written")
     return WriteError(f"Could not write {path}: {why}. {kept}; {advice}, and run again.")

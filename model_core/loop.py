@@ -7,12 +7,13 @@ A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import nn
 
 from . import accumulation, distributed
+from .atomic import why_and_advice
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
@@ -88,9 +89,10 @@ class Run:
         except WriteError as error:
             self.checkpointer.saved_at = time.monotonic()  # tried again at the next interval
             if not self.unsaved:
+                why, advice = _cause(error)
                 self.hooks.warning(f"The checkpoint of this run could not be written to {self.checkpointer.path} "
-                                   f"({_cause(error)}); the training goes on, but a stop before its end would lose "
-                                   "its progress, and its model needs room too: free some space before it ends.")
+                                   f"({why}); the training goes on, but a stop before its end would lose its "
+                                   f"progress, and its model may not be written either: {advice} before it ends.")
             self.unsaved = True
 
 
@@ -124,10 +126,12 @@ def train_step(run: Run, x: torch.Tensor, y: Optional[torch.Tensor], generator: 
     return loss
 
 
-def _cause(error: WriteError) -> str:
-    """Why a file could not be written, without the advice of its whole sentence ('No space left on device')."""
-    cause = error.__cause__
-    return cause.strerror if isinstance(cause, OSError) and cause.strerror else first_line(error)
+def _cause(error: WriteError) -> Tuple[str, str]:
+    """Why a file could not be written and what to do (`atomic.why_and_advice`), apart from the
+    sentence that says it of the whole run."""
+    if isinstance(error.__cause__, OSError):
+        return why_and_advice(error.__cause__)
+    return first_line(error), "choose another folder"
 
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
@@ -137,7 +141,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         run.save(state, generator)
     except WriteError as error:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint could not be "
-                      f"written to {run.checkpointer.path} ({_cause(error)}), so the run's progress is lost.")
+                      f"written to {run.checkpointer.path} ({_cause(error)[0]}), so the run's progress is lost.")
         raise Canceled() from None
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "

@@ -28,9 +28,9 @@ many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE 
 a scale or unit (a LiDAR intensity of 0-255 for 0-100, heights in feet), not another scene."""
 FAR_FACTOR_TOLERANCE = 0.05
 FAR_FACTOR_LEVEL = 0.3
-"""...for a band whose median lies this many spreads or more from 0: one near 0 (heights above
-ground, counts) keeps its median / spread under a wider spread too, so a scene with taller
-objects would look scaled."""
+"""The FAR_FACTOR test is made of bands whose median lies this many spreads or more from 0 only: one
+near 0 (heights above ground, counts) keeps its median / spread under a wider spread too, so a
+scene of taller objects would look scaled."""
 
 
 FILL_MAGNITUDE = 1e30

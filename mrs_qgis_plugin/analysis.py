@@ -254,8 +254,6 @@ def _unmapped_by_class(labelled: LabelledPixels, classed: np.ndarray) -> Dict[st
     return {name: (lost, total) for name, (lost, total) in found.items()}
 
 
-
-
 def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_name: str,
                       reference_name: str) -> Optional[str]:
     """The warning for reference pixels where the map has no class, or None: the figures leave

@@ -14,6 +14,7 @@ Imports numpy, GDAL's bindings, torch and safetensors only (and matplotlib for t
 heat map of redundancy), and torch only for a run.
 """
 
+import math
 import os
 import re
 import sys
@@ -140,12 +141,16 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     except InputError as error:
         raise InputError(f"EXTENT: {error}") from None
     # The features' own envelopes: a GeoPackage's stored extent ignores a subset (own bad input of 2026-12-05).
-    envelopes = [feature.GetGeometryRef().GetEnvelope() for feature in layer if feature.GetGeometryRef() is not None]
-    if not envelopes:
+    xmin = ymin = math.inf
+    xmax = ymax = -math.inf
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        if geometry is not None and not geometry.IsEmpty():  # an empty one's envelope is 0s or NaN
+            west, east, south, north = geometry.GetEnvelope()
+            xmin, xmax, ymin, ymax = min(xmin, west), max(xmax, east), min(ymin, south), max(ymax, north)
+    if xmin > xmax:
         raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no feature with a geometry, so "
                          "no extent; give another layer, or xmin,xmax,ymin,ymax.")
-    xmin, xmax = min(item[0] for item in envelopes), max(item[1] for item in envelopes)
-    ymin, ymax = min(item[2] for item in envelopes), max(item[3] for item in envelopes)
     srs = layer.GetSpatialRef()
     if srs is None or srs.GetName() in UNDEFINED_SRS_NAMES:
         return (xmin, ymin, xmax, ymax), None

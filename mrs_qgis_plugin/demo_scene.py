@@ -16,7 +16,7 @@ from ..model_core.errors import InputError, WriteError, first_line
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .raster.classes import ClassInfo
-from .raster.gdal_io import concise, failures_recorded, gdal_pam
+from .raster.gdal_io import concise, exceptions_off, failures_recorded, gdal_pam
 from .raster.outputs import refuse_virtual
 from .raster.sources import read_wavelengths
 from .raster.writers import class_qml, colour_composite_qml, grey_qml
@@ -84,7 +84,7 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
     traceback quoting an SQL statement). The class names and descriptions of the label rasters go
     into their .aux.xml files, which the front ends turn off for the layers they read (red team of
     2026-12-05: the Toolbox's scene had none, bin/mrs's had them)."""
-    with gdal_pam("YES"), failures_recorded() as failures:
+    with gdal_pam("YES"), exceptions_off(), failures_recorded() as failures:  # GDAL's exceptions: a QGIS console's
         try:
             write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
             _write_styles(partial)

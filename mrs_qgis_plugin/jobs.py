@@ -141,16 +141,23 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     """STATISTICS_SAMPLE valid pixels, from each scene in proportion to its valid pixels (scene i
     drawn with seed + i); the window limits the first scene."""
     total = sum(valid_counts)
-    parts = [sample_valid_pixels(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
-                                 hooks.sub(number / len(scenes), (number + 1) / len(scenes)),
-                                 window if number == 0 else None)
+    parts = [_counted_sample(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
+                             hooks.sub(number / len(scenes), (number + 1) / len(scenes)), window if number == 0 else None)
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
+    for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
+        _say_nodata_among_data(scene, hooks)
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
     hooks.log(f"Normalisation statistics from {plural(len(sample), 'valid pixel')}{scenes_text}.")
     if window is None:  # a window's pixels need not look like a whole scene's
         _say_far_scenes(scenes, parts, hooks)
     return sample
+
+
+def _counted_sample(scene: Scene, size: int, seed: int, hooks: Hooks, window: Optional[Window]) -> np.ndarray:
+    """`sample_valid_pixels`, counting the nodata among data of its reads (`_say_nodata_among_data`)."""
+    with scene.nodata_counted():
+        return sample_valid_pixels(scene, size, seed, hooks, window)
 
 
 SCENE_CHECK_PIXELS = 50
@@ -478,7 +485,7 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
     runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
     missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04)."""
     try:
-        sample = sample_valid_pixels(scene, VALUE_CHECK_SAMPLE, 0)
+        sample = _counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(), None)
     except NoValidPixelError:
         return  # the map (or the suggestions) will say so in its own words
     _check_sample(sample, scene, hooks, "make a map of")
@@ -520,28 +527,32 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
 
 
 UNEVEN_LOSS = 2.0
-"""A class that nodata (in training) or the map (in an assessment) leaves out this many times more
-often than the samples as a whole is named: a class the map leaves without a class (for at least a
-fifth of its pixels) has figures of the rest of it only."""
+"""A class left out this many times more often than the samples as a whole is named: in training,
+the samples nodata takes (`_say_samples_lost_to_nodata`); in an assessment, the reference pixels
+the map leaves without a class (`analysis._unmapped_warning`)."""
 LOST_SAMPLES_SHARE = 0.1
-"""The share of a class's samples that nodata may leave out before it is warned of, when that is
-UNEVEN_LOSS times the share of all the samples or more."""
+"""The least share of a class's samples that nodata takes for it to be named (UNEVEN_LOSS times
+the share of all the samples, up to LOST_SAMPLES_CAP, when that is more)."""
+LOST_SAMPLES_CAP = 0.9
 
 
 def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, layers: str, hooks: Hooks) -> None:
     """Warns of the classes that nodata in the layers takes a tenth or more of the samples of, and
-    twice the share of all the samples or more (red team of 2026-12-05: 19 of the 30 samples of the
-    roads, said as an info line of the whole count; the corners of a tilted flight line take the same
-    share of every class, which the info line says)."""
+    twice the share of all the samples or more, or all of them (red team of 2026-12-05: 19 of the 30
+    samples of the roads, said as an info line of the whole count; the corners of a tilted flight
+    line take the same share of every class, which the info line says; a class sampled only outside
+    a LiDAR of half the scene was left out of the model: review of 2026-12-05)."""
     kept: Dict[str, int] = {}
     for info, count in zip(labelled.classes, np.bincount(_class_indices(labelled), minlength=len(labelled.classes))):
         kept[info.name] = kept.get(info.name, 0) + int(count)
     overall = labelled.nodata_pixels / max(labelled.nodata_pixels + len(labelled.values), 1)
+    least = min(max(LOST_SAMPLES_SHARE, UNEVEN_LOSS * overall), LOST_SAMPLES_CAP)
     lost = [(name, count, count + kept.get(name, 0)) for name, count in labelled.nodata_by_class.items()
-            if count >= max(LOST_SAMPLES_SHARE, UNEVEN_LOSS * overall) * (count + kept.get(name, 0))]
+            if count >= least * (count + kept.get(name, 0))]
     if lost:
         hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}', some classes far more than the "
-                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %)"
+                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %"
+                                             f"{', so it is left out of the model' if count == total else ''})"
                                              for name, count, total in lost)
                       + ". Check the layers' nodata values, or place samples on pixels with data.")
 

@@ -16,8 +16,11 @@ from .raster import split_source
 
 SAMPLED_BYTES = 1 << 20
 """How much of a file's start, and of its end, goes into its fingerprint."""
-SIDE_FILES = (".dbf", ".shx", ".prj", ".cpg", ".aux.xml")
-"""Files beside a file that are part of what it holds (a shapefile's attributes, GDAL's side file)."""
+SIDE_FILES = (".dbf", ".shx", ".prj", ".cpg", ".hdr", ".tfw", ".wld")
+"""Files named as a file is, another extension in place of its own, that are part of what it holds (a
+shapefile's attributes, an ENVI raster's header with its wavelengths and nodata, a world file)."""
+ADDED_SIDE_FILES = (".aux.xml", ".msk", ".hdr")
+"""Files named as a file is with an extension added: GDAL's side file (its class names), a mask, a header."""
 
 
 def _bytes_fingerprint(path: str) -> Hashable:
@@ -43,8 +46,8 @@ def file_fingerprint(path: str) -> Hashable:
     if own is None:
         return path
     stem = os.path.splitext(file_path)[0]
-    sides = tuple(_bytes_fingerprint(stem + ending if ending != ".aux.xml" else file_path + ending)
-                  for ending in SIDE_FILES)
+    sides = tuple(_bytes_fingerprint(stem + ending) for ending in SIDE_FILES) + tuple(
+        _bytes_fingerprint(file_path + ending) for ending in ADDED_SIDE_FILES)
     return own, sides, tuple(options)
 
 
@@ -79,8 +82,8 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
         differing = [name for name in mine if theirs.get(name) != mine[name]]
         if differing:
             problem = (f"Under torchrun every process must be given the same inputs, but process {rank} was given "
-                       f"another {' and '.join(differing)} than process 0 (another file, or a copy that differs); give "
-                       "every process the same files and values.")
+                       f"another {' and '.join(differing)} than process 0 (another file, or a copy that differs, side "
+                       "files such as .aux.xml or .dbf included); give every process the same files and values.")
             break
     problem = context.broadcast(problem)
     if problem:

@@ -363,8 +363,8 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     with pytest.raises(InputError, match=r"^EXTENT: .*area.gpkg\) has no layer named 'nothing'"):
         extent_of(f"{area}|layername=nothing", hsi)
     two = tmp_path / "two.gpkg"
-    write_vector(two, [("POINT(661010 5100960)", {"kind": 1}), ("POINT(661040 5100990)", {"kind": 2})],
-                 {"kind": ogr.OFTInteger})
+    write_vector(two, [("POINT EMPTY", {"kind": 2}), ("POINT(661010 5100960)", {"kind": 1}),
+                       ("POINT(661040 5100990)", {"kind": 2})], {"kind": ogr.OFTInteger})
     assert extent_of(f'{two}|subset="kind" = 2', hsi) == (661040, 5100990, 661040, 5100990)  # the subset's features'
     (tmp_path / "table.csv").write_text("a,b\n1,2\n")
     pixels = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "pixels.tif"), 3, 3)  # no geotransform

@@ -349,7 +349,8 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
                           capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     assert done.returncode != 0 and not output.exists()
     assert ("Under torchrun every process must be given the same inputs, but process 1 was given another MODEL "
-            "than process 0 (another file, or a copy that differs); give every process the same files and values."
+            "than process 0 (another file, or a copy that differs, side files such as .aux.xml or .dbf included); "
+            "give every process the same files and values."
             ) in done.stderr.splitlines(), done.stderr
     assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours (torchrun prints its own on a failure)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_other.py"]

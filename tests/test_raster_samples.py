@@ -419,6 +419,13 @@ def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_
     background[:, -3:], background[1, :2] = 255, 1
     labels_from_raster(scene, write_raster(tmp_path / "footprint.tif", background, nodata=255), "footprint",
                        Hooks(warn=warnings.append))
+    assert warnings == []
+    dense = (np.arange(HEIGHT * WIDTH).reshape(HEIGHT, WIDTH) % 7).astype(np.uint8)  # classes 0-6 everywhere
+    dense[0, :5] = 255  # a few boundary pixels 'ignored' (review of 2026-12-05: 0 outnumbered 255, unsaid)
+    dense[5, :] = 3
+    labels_from_raster(scene, write_raster(tmp_path / "dense.tif", dense, nodata=255), "dense",
+                       Hooks(warn=warnings.append))
+    assert len(warnings) == 1 and warnings.pop().startswith("The label layer 'dense' declares 255 as its nodata value")
     for name, nodata in (("plain", None), ("zero_nodata", 0), ("nan_nodata", float("nan"))):
         labels_from_raster(scene, write_raster(tmp_path / f"{name}.tif", values.astype(np.float32), nodata=nodata),
                            name, Hooks(warn=warnings.append))

@@ -230,10 +230,10 @@ def test_a_map_keeps_its_class_names_whatever_an_earlier_maps_layer_writes_besid
     dataset = gdal.Open(str(path))
     assert class_names(dataset.GetRasterBand(1)) == {1: "Grass", classes[1].value: "Wat,er"}
     assert names_beside(str(path), "map") == (
-        "The class names of 'map' in its .aux.xml side file differ from those the map holds itself ('Crop' for "
-        f"'Grass'{', ' + repr('Road') + ' for ' + repr('Wat,er') if data_type == 'Byte' else ''}); the map's own are "
-        "used. An earlier map of that name, open in QGIS, writes its names there when its layer closes; names edited "
-        "by hand belong in the reference.")
+        "The class names of 'map' in its .aux.xml side file differ from those the map holds itself, which are used "
+        f"('Crop' for 'Grass'{', ' + repr('Road') + ' for ' + repr('Wat,er') if data_type == 'Byte' else ''}): delete "
+        f"{path}.aux.xml, after removing any layer of an earlier map of that name from QGIS, which writes its names "
+        "there when it closes.")
     _write_map(path, classes, np.array([[1, 0]], dtype=np.uint32 if data_type == "UInt32" else np.uint8))
     assert names_beside(str(path), "map") is None
 

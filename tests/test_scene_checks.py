@@ -10,7 +10,6 @@ from mrs.model_core.preprocessing import Normalizer
 from mrs.model_core.training import MaskingSettings, TrainSettings
 from mrs.mrs_qgis_plugin import jobs
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
-from mrs.mrs_qgis_plugin.raster.stats import sample_valid_pixels
 
 SIZE, BANDS = 32, 5
 
@@ -23,7 +22,7 @@ def _reflectance(seed: int = 0) -> np.ndarray:
 def _check(hsi: str, aux: str, training: bool = False) -> list:
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        sample = sample_valid_pixels(scene, 2000, 0)
+        sample = jobs._counted_sample(scene, 2000, 0, Hooks(), None)
         jobs._check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training)
     return warnings
 
@@ -204,3 +203,8 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
     labelled.nodata_pixels, labelled.nodata_by_class = 24, {"Roads": 5, "Trees": 19}  # a tilted flight line's corners
     jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
     assert warnings == []  # 5 of 16 and 19 of 59: a third of each
+    labelled.nodata_pixels, labelled.nodata_by_class = 60, {"Roads": 20, "Trees": 30, "Water": 10}  # half, and all
+    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 10 "
+                        "of the 10 of 'Water' (100 %, so it is left out of the model). Check the layers' nodata "
+                        "values, or place samples on pixels with data."]

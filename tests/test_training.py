@@ -1,3 +1,4 @@
+import errno
 import os
 import re
 
@@ -463,7 +464,7 @@ def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_train
     def full_disk(path, tensors, meta):
         if path.endswith(".checkpoint.safetensors"):
             raise WriteError(f"Could not write {path}: the disk is full. Free some space, and run again.") from \
-                OSError(28, "No space left on device")
+                OSError(errno.ENOSPC, "No space left on device")
         return real(path, tensors, meta)
 
     monkeypatch.setattr(checkpoints.model_file, "save", full_disk)
@@ -471,13 +472,14 @@ def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_train
     warnings: list = []
     run_pretrain(output, hooks=Hooks(warn=warnings.append), checkpoint_seconds=0.0)
     assert os.path.exists(output)
-    assert warnings == [f"The checkpoint of this run could not be written to {checkpoint_path_for(output)} (No space "
-                        "left on device); the training goes on, but a stop before its end would lose its progress, and "
-                        "its model needs room too: free some space before it ends."]
+    assert warnings == [f"The checkpoint of this run could not be written to {checkpoint_path_for(output)} (the disk "
+                        "is full); the training goes on, but a stop before its end would lose its progress, and "
+                        "its model may not be written either: free some space or choose another folder before it "
+                        "ends."]
     lines, progress = [], []
     with pytest.raises(Canceled):
         run_pretrain(str(tmp_path / "stopped.safetensors"), hooks=Hooks(
             progress=progress.append, is_canceled=lambda: len(progress) >= 2, log=lines.append, warn=lines.append))
     assert lines[-1] == (f"Canceled after 2 of 12 batches; the checkpoint could not be written to "
-                         f"{checkpoint_path_for(str(tmp_path / 'stopped.safetensors'))} (No space left on device), so "
-                         "the run's progress is lost.")
+                         f"{checkpoint_path_for(str(tmp_path / 'stopped.safetensors'))} (the disk is full), so the run's "
+                         "progress is lost.")

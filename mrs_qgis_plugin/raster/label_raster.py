@@ -22,19 +22,20 @@ UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not
 """Words of a name that calls value 0 what 0 is here: no class ('Landfill' is a class)."""
 
 
-def _say_zero_class(band: gdal.Band, counts: Callable[[], tuple[int, int]], layer_name: str, hooks: Hooks) -> None:
+def _say_zero_class(band: gdal.Band, counts: Callable[[], dict], layer_name: str, hooks: Hooks) -> None:
     """Warns when a label raster holds 0, which means unlabelled here, while it names 0 as a class
     with another nodata value or none (red team of 2026-12-04: a class 0 was left out of training
-    and of the accuracy figures without a word), or declares another nodata value that fewer of its
-    pixels hold than 0 (red team of 2026-12-05: classes 0-6 with 255, segmentation's 'ignore'
-    value, as nodata lost class 0; 0 as the unlabelled background, the most of its pixels, with 255
-    beyond its footprint is no such case). `counts` gives its pixels of value 0 and of its nodata
-    value, asked only when the names or the nodata value call for it."""
+    and of the accuracy figures without a word), or declares another nodata value and 0 is not the
+    most common of its values, as an unlabelled background is (red team of 2026-12-05: classes 0-6
+    with 255, segmentation's 'ignore' value, as nodata lost class 0; 0 as the background with 255
+    beyond the footprint is no such case). `counts` gives its pixels of each value, asked only when
+    the names or the nodata value call for it."""
     name = class_names(band).get(0, "")
     nodata = band.GetNoDataValue()
     if nodata == 0 or UNLABELLED.search(name) or not (name or (nodata is not None and np.isfinite(nodata))):
         return
-    zeros, at_nodata = counts()
+    pixels = counts()
+    zeros = pixels.get(0, 0)
     if not zeros:
         return
     if name:
@@ -42,10 +43,17 @@ def _say_zero_class(band: gdal.Band, counts: Callable[[], tuple[int, int]], laye
         hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and {declared}, but 0 means "
                       f"unlabelled here, so its pixels of value 0 ({zeros}) are left out. If 0 is a class, recode the "
                       "classes from 1.")
-    elif zeros < at_nodata:
+    elif zeros < max(pixels.values()):
         hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value and holds "
                       f"{plural(zeros, 'pixel')} of value 0, which mean unlabelled here too, so they are left out. If 0 "
                       "is a class, recode the classes from 1.")
+
+
+def _count_values(block: np.ndarray, counts: dict) -> None:
+    """Adds the pixels of each value of `block` (NaN aside) to `counts`."""
+    found, numbers = np.unique(block[np.isfinite(block)] if block.dtype.kind == "f" else block, return_counts=True)
+    for value, number in zip(found.tolist(), numbers.tolist()):
+        counts[value] = counts.get(value, 0) + number
 
 
 def _labelled_tile(band: gdal.Band, tile: Window, layer_name: str,
@@ -179,9 +187,12 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     held = hiding_on_grid(dataset, aligned, [1], layer_name, scene.grid, scene.hsi_name, operation)
     hiding = [band for _dataset, band in held]
     keys, values = [], []  # row * width + column, class
+    counts: dict = {}  # of each value, on the grid's tiles when they are the raster's own pixels
     for tile in tiles(scene.window, tile_size):
         hooks.check_cancel()
         block, labelled = _labelled_tile(band, tile, layer_name, hiding)
+        if aligned is dataset:
+            _count_values(block, counts)
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             raise InputError(
@@ -203,17 +214,14 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         )
     original = dataset.GetRasterBand(1)
 
-    def own_counts() -> tuple[int, int]:
-        """The raster's own pixels of value 0 and of its nodata value (on another grid, a warp
-        writes 0 where it has none)."""
-        zeros = at_nodata = 0
-        nodata = original.GetNoDataValue()
+    def own_counts() -> dict:
+        """The raster's own pixels of each value (on another grid, a warp writes 0 where it has none)."""
+        if aligned is dataset:
+            return counts
         for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), tile_size):
             hooks.check_cancel()
-            block = read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'", *tile)
-            zeros += int(np.count_nonzero(block == 0))
-            at_nodata += int(np.count_nonzero(block == nodata)) if nodata is not None else 0
-        return zeros, at_nodata
+            _count_values(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'", *tile), counts)
+        return counts
 
     _say_zero_class(original, own_counts, layer_name, hooks)
     keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)

@@ -162,8 +162,10 @@ class _Source:
         self.counting = False
         """Whether reads count nodata among data (`nodata_among_data`): only those of the statistics
         sample, as the count costs about as much as the nodata test itself."""
-        self.pixels_read = self.among_pixels = 0
+        self.pixels_with_data = self.among_pixels = 0
+        """Pixels counted where a counted band holds data, and those where another holds its nodata value."""
         self.among_by_band = np.zeros(len(bands), np.int64)
+        """Of `among_pixels`, those where each band holds its nodata value."""
 
     @property
     def scaling(self) -> list[tuple[float, float]]:
@@ -189,36 +191,36 @@ class _Source:
                 if offset != 0.0:
                     band += np.float32(offset)
         if self.counting:
-            self._count_nodata_among_data(held, window)
+            self._count_nodata_among_data(held)
         for mask in self._hiding:
             valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
         for footprint in self.footprints if self.footprints and not self.warped else ():
             if footprint is not None:
                 valid &= footprint_mask(footprint, window)
 
-    def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]], window: Window) -> None:
+    def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]]) -> None:
         """Counts the pixels of `window` where some bands that declare a nodata value hold it and
         others do not (red team of 2026-12-05: a LiDAR's nodata 0 was its height above ground on the
         ground); bands that declare none do not count."""
-        self.pixels_read += window.width * window.height
         if len(held) < 2:
             return
         count = np.zeros(held[0][1].shape, np.int32)
         for _index, where in held:
             count += where
         among = (count > 0) & (count < len(held))
+        self.pixels_with_data += int(np.count_nonzero(count < len(held)))  # the layer's own coverage
         self.among_pixels += int(np.count_nonzero(among))
-        if self.among_pixels:
+        if among.any():
             for index, where in held:
                 self.among_by_band[index] += np.count_nonzero(where & among)
 
     def nodata_among_data(self) -> tuple[float, list[int], float | None]:
-        """The share of the pixels counted where bands held their nodata value while others held
-        data, the indices of those bands in the layer, and the first one's declared nodata value."""
+        """The share of the pixels counted with data where bands held their nodata value while others
+        held data, the indices of those bands in the layer, and the first one's declared nodata value."""
         bands = np.flatnonzero(self.among_by_band).tolist()
-        if not bands or not self.pixels_read:
+        if not bands:
             return 0.0, [], None
-        return self.among_pixels / self.pixels_read, bands, self._declared[bands[0]]
+        return self.among_pixels / self.pixels_with_data, bands, self._declared[bands[0]]
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite

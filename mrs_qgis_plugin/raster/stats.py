@@ -133,13 +133,12 @@ def sample_valid_pixels(
     blocks = list(tiles(window or scene.window, tile_size))
     walker = BlockWalker(scene, [blocks[index] for index in rng.permutation(len(blocks))], hooks, skip_empty=True)
     subset = RandomSubset(n, rng)
-    with scene.nodata_counted():
-        for _block, data, flat_valid in walker:
-            pixels = data.reshape(scene.n_bands, -1)
-            subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
-            hooks.progress(max(walker.fraction(), min(subset.seen / (OVERSAMPLING * n), walker.read / MIN_BLOCKS)))
-            if subset.seen >= OVERSAMPLING * n and walker.read >= MIN_BLOCKS:
-                break
+    for _block, data, flat_valid in walker:
+        pixels = data.reshape(scene.n_bands, -1)
+        subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
+        hooks.progress(max(walker.fraction(), min(subset.seen / (OVERSAMPLING * n), walker.read / MIN_BLOCKS)))
+        if subset.seen >= OVERSAMPLING * n and walker.read >= MIN_BLOCKS:
+            break
     if subset.seen == 0:
         raise no_valid_pixel_error(scene, "" if window is None else " of the extent")
     (values,) = subset.result()

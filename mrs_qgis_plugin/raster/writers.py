@@ -417,14 +417,14 @@ def names_beside(path: str, map_name: str) -> Optional[str]:
     dataset = open_raster(path, f"INPUT: {path}")  # kept while its band is read (GDAL 3.6)
     band = dataset.GetRasterBand(1)
     written = written_classes(band)
+    if not written:
+        return None
     beside = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
     differing = [f"'{beside[value]}' for '{name}'" for value, (name, _color) in sorted(written.items())
                  if value in beside and beside[value] != name.strip()]
-    if not written or not differing:
-        return None
-    return (f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds itself "
-            f"({first_few(differing)}); the map's own are used. An earlier map of that name, open in QGIS, writes its "
-            "names there when its layer closes; names edited by hand belong in the reference.")
+    return (f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds itself, which "
+            f"are used ({first_few(differing)}): delete {path}.aux.xml, after removing any layer of an earlier map of "
+            "that name from QGIS, which writes its names there when it closes.") if differing else None
 
 
 def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:
