@@ -170,7 +170,8 @@ def _model_out(description: str, help_text: str) -> Parameter:
     return _file_out("OUTPUT", description, MODEL_FILE_FILTER,
                      f"{help_text} In QGIS' dialogs it is saved by default as a new file next to the project "
                      "(or, while the project is not saved, in the output folder set in Processing's options, else "
-                     "in the home folder), never to a temporary file.")
+                     "in the home folder), never to a temporary file (one chosen all the same is warned of in the "
+                     "log: QGIS deletes it when it closes).")
 
 
 def _classifier_and_scene(extent_use: str) -> Tuple[Parameter, ...]:
