@@ -393,8 +393,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
-        _say_samples_lost_to_nodata(labelled, labels.name,
-                                    f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}", hooks)
+        _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
         check_trainable(labelled, labels.name)
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
         train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,

@@ -162,15 +162,13 @@ def labelled_pixels(
     if not valid.any():
         raise InputError(
             f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid)} sample pixels'} of '{layer_name}' "
-            f"{agreeing(len(valid), 'is', 'are')} nodata in "
-            f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}. Check the nodata values of the rasters, "
+            f"{agreeing(len(valid), 'is', 'are')} nodata in {scene.any_layer}. Check the nodata values of the rasters, "
             "or place the samples on pixels with data."
         )
     if not valid.all():
         count = int(np.count_nonzero(~valid))
         hooks.log(f"{plural(count, 'sample pixel')} of '{layer_name}' {agreeing(count, 'is', 'are')} nodata in "
-                  f"{'at least one of ' if scene.n_aux else ''}{scene.layer_names}; "
-                  f"{agreeing(count, 'it is', 'they are')} left out.")
+                  f"{scene.any_layer}; {agreeing(count, 'it is', 'they are')} left out.")
     dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
     nodata_by_class: dict[str, int] = {}
     for value, count in zip(dropped.tolist(), dropped_counts.tolist()):  # classes may share a name

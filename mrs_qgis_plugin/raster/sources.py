@@ -391,6 +391,11 @@ class Scene:
         """The input layers for messages: 'hsi', 'dsm'."""
         return ", ".join(f"'{name}'" for name in self.layers)
 
+    @property
+    def any_layer(self) -> str:
+        """Where a pixel is nodata, for messages: "at least one of 'hsi', 'dsm'", or "'hsi'" alone."""
+        return f"{'at least one of ' if self.n_aux else ''}{self.layer_names}"
+
     @contextmanager
     def nodata_counted(self) -> Iterator[None]:
         """Reads inside the block count nodata among data (`nodata_among_data`)."""
