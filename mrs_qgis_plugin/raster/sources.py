@@ -199,7 +199,7 @@ class _Source:
                 valid &= footprint_mask(footprint, window)
 
     def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]]) -> None:
-        """Counts the pixels of `window` where some bands that declare a nodata value hold it and
+        """Counts, in a read, the pixels where some bands that declare a nodata value hold it and
         others do not (red team of 2026-12-05: a LiDAR's nodata 0 was its height above ground on the
         ground); bands that declare none do not count."""
         if len(held) < 2:
