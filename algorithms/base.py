@@ -55,6 +55,7 @@ from qgis.core import (
     QgsProject,
     QgsProperty,
     QgsVectorFileWriter,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl
 from qgis.PyQt.QtGui import QIcon
@@ -124,6 +125,16 @@ def lasting_default(parameter: spec.Parameter) -> Optional[str]:
     named after it that outlives QGIS; other outputs have no default."""
     name = lasting_name(parameter)
     return default_output_path(*name) if name else None
+
+
+def _release(layer: QgsMapLayer, name: str, path: str) -> None:
+    """Makes a project layer of an output file about to be written over read it anew; refuses one
+    with edits not saved, which would be lost, or saved onto other features (red team of 2026-12-05:
+    classes typed into the loaded suggestions)."""
+    if isinstance(layer, QgsVectorLayer) and layer.isEditable() and layer.isModified():
+        raise QgsProcessingException(f"{name}: {path} is open in QGIS as the layer '{layer.name()}' with edits not "
+                                     "saved; save or discard them first, or choose another file name.")
+    layer.reload()
 
 
 def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
@@ -297,8 +308,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def prepareAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> bool:
-        """Layers of the project that show an output file about to be written over read it anew, in
-        the main thread, before it is: a layer with its histogram computed (Symbology's Classify)
+        """Layers of the project that show an output file about to be written over read it anew
+        (`_release`), in the main thread, before it is: a layer with its histogram computed (Symbology's Classify)
         wrote the earlier map's .aux.xml, class names included, over the new one's when it closed
         (desktop helper of 2026-12-05). Layers loaded afterwards read the new file (`StyleOnLoad`)."""
         from ..mrs_qgis_plugin.raster import split_source
@@ -313,7 +324,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
                 for layer in QgsProject.instance().mapLayers().values():
                     if same_file(split_source(layer.source())[0], value):
-                        layer.reload()
+                        _release(layer, parameter.name, value)
         return True
 
     def processAlgorithm(  # noqa: N802 - QGIS API name

@@ -445,3 +445,32 @@ def test_under_torchrun_only_rank_0_writes_the_points(trained, tmp_path, monkeyp
     found = jobs.suggest_job(trained.model, layers, count=4, min_distance=2, output=str(tmp_path / "next.gpkg"),
                              hooks=Hooks())
     assert found["count"] == 4 and list(tmp_path.iterdir()) == []
+
+
+def test_suggestions_with_unsaved_edits_in_qgis_are_not_written_over(trained, tmp_path):
+    """Red team of 2026-12-05: classes typed into the loaded suggestions, not yet saved, were lost when
+    suggest ran again into that file (the edit buffer is no file to check), or saved onto other points."""
+    from qgis.core import QgsProject
+
+    from processing_helpers import run_and_load
+
+    output = str(tmp_path / "next.gpkg")
+    parameters = {"MODEL": trained.model, **scene_layers(trained.scene), "OUTPUT": output, "POINTS": 5}
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    run_and_load("mrs:suggest", parameters)
+    try:
+        layer = next(iter(project.mapLayers().values()))
+        layer.startEditing()
+        layer.changeAttributeValue(next(layer.getFeatures()).id(), layer.fields().indexOf("class_id"), 4)
+        feedback = RecordingFeedback()
+        with pytest.raises(QgsProcessingException):  # its sentence goes to the log, as the dialog shows it
+            run_and_load("mrs:suggest", parameters, feedback)
+        assert feedback.errors[0] == (
+            f"OUTPUT: {output} is open in QGIS as the layer '{layer.name()}' with edits not saved; save or discard "
+            "them first, or choose another file name.")
+        assert layer.isModified() and layer.commitChanges()
+    finally:
+        project.removeAllMapLayers()
+    dataset = ogr.Open(output)
+    assert [feature.GetField("class_id") for feature in dataset.GetLayer(0)].count(4) == 1
