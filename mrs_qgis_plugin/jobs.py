@@ -335,8 +335,11 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     if not (os.path.isfile(checkpoint) and os.path.getsize(checkpoint)):
         return
     writer, progress = _progress(checkpoint)
+    algorithm = {PretrainPhase.name: FRONT_END.pretrain, FinetunePhase.name: FRONT_END.finetune}.get(writer)
     if phase is not None and writer == phase:
         how = f"Resume it ({FRONT_END.resume}: {checkpoint})"
+    elif phase is None and algorithm:  # the workflow, which has no RESUME (red team of 2026-12-05)
+        how = f"Resume it with {algorithm} alone (its {FRONT_END.resume}; the workflow does not resume)"
     else:
         how = f"Resume it with the {writer} that wrote it (its {FRONT_END.resume})"
     raise InputError(f"{name}: {checkpoint} holds the progress of an earlier {progress}, which this run would "

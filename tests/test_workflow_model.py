@@ -255,8 +255,8 @@ def test_a_saved_copy_of_the_workflow_does_not_write_the_map_over_the_reference_
     # Red team of 2026-12-05: refused by the fine-tuning step, after the pretraining.
     ("finetune:CLASSIFIER", "../stopped/classifier.safetensors",
      "finetune:CLASSIFIER's checkpoint: {outputs.parent}/stopped/classifier.checkpoint.safetensors holds the progress of "
-     "an earlier fine-tuning (2 of its 9 epochs done), which this run would delete. Resume it with the fine-tuning "
-     "that wrote it (its RESUME), delete it to start afresh, or choose another output file name."),
+     "an earlier fine-tuning (2 of its 9 epochs done), which this run would delete. Resume it with mrs:finetune alone "
+     "(its RESUME; the workflow does not resume), delete it to start afresh, or choose another output file name."),
 ])
 def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_one_file_before_any_step(
         workflow, tmp_path, output, path, message):
