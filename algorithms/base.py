@@ -127,6 +127,20 @@ def lasting_default(parameter: spec.Parameter) -> Optional[str]:
     return default_output_path(*name) if name else None
 
 
+def _input_values(parameters: Dict[str, Any], job: spec.Job) -> set:
+    """The texts of the run's layer inputs as given (layer ids, sources), and the ids of layers given."""
+    found = set()
+    for parameter in job.parameters:
+        if parameter.kind in spec.DESTINATIONS:
+            continue
+        values = parameters.get(parameter.name)
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            if isinstance(value, QgsProcessingFeatureSourceDefinition):
+                value = value.source.staticValue()
+            found.add(value.id() if isinstance(value, QgsMapLayer) else value if isinstance(value, str) else None)
+    return found
+
+
 def _release(layer: QgsMapLayer, name: str, path: str) -> None:
     """Makes a project layer of an output file about to be written over read it anew; refuses one
     with edits not saved, which would be lost, or saved onto other features (red team of 2026-12-05:
@@ -322,8 +336,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if isinstance(value, QgsProcessingOutputLayerDefinition):
                 value = value.sink.staticValue()
             if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
+                inputs = _input_values(parameters, self.JOB)
                 for layer in QgsProject.instance().mapLayers().values():
-                    if same_file(split_source(layer.source())[0], value):
+                    # an input given as the output is refused by the run, in its own words
+                    if same_file(split_source(layer.source())[0], value) and layer.id() not in inputs:
                         _release(layer, parameter.name, value)
         return True
 
