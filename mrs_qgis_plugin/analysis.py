@@ -220,7 +220,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
-    uncovered = _unmapped_warning(_unmapped_by_class(labelled, classed), figures.total, map_name, reference.name)
+    uncovered = _unmapped_warning(labelled.left_out_by_class(~classed), figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
     numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
@@ -242,16 +242,6 @@ def _values(values: np.ndarray) -> str:
     present = np.unique(values).tolist()
     shown = ", ".join(map(str, present[:10]))
     return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
-
-
-def _unmapped_by_class(labelled: LabelledPixels, classed: np.ndarray) -> Dict[str, Tuple[int, int]]:
-    """{class name: (reference pixels the map leaves without a class, all its reference pixels)}."""
-    names = {info.value: info.name for info in labelled.classes}
-    found = {name: [count, count] for name, count in labelled.nodata_by_class.items()}
-    for values, column in ((labelled.values[~classed], 0), (labelled.values, 1)):
-        for value, count in zip(*(part.tolist() for part in np.unique(values, return_counts=True))):
-            found.setdefault(names[value], [0, 0])[column] += count
-    return {name: (lost, total) for name, (lost, total) in found.items()}
 
 
 def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_name: str,

@@ -544,13 +544,10 @@ def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, laye
     samples of the roads, said as an info line of the whole count; the corners of a tilted flight
     line take the same share of every class, which the info line says; a class sampled only outside
     a LiDAR of half the scene was left out of the model: review of 2026-12-05)."""
-    kept: Dict[str, int] = {}
-    for info, count in zip(labelled.classes, np.bincount(_class_indices(labelled), minlength=len(labelled.classes))):
-        kept[info.name] = kept.get(info.name, 0) + int(count)
     overall = labelled.nodata_pixels / max(labelled.nodata_pixels + len(labelled.values), 1)
     least = min(max(LOST_SAMPLES_SHARE, UNEVEN_LOSS * overall), LOST_SAMPLES_CAP)
-    lost = [(name, count, count + kept.get(name, 0)) for name, count in labelled.nodata_by_class.items()
-            if count >= least * (count + kept.get(name, 0))]
+    lost = [(name, count, total) for name, (count, total) in labelled.left_out_by_class().items()
+            if count and count >= least * total]
     if lost:
         hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}', some classes far more than the "
                       "others: " + "; ".join(f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %"

@@ -49,6 +49,17 @@ class LabelledPixels:
         found = dict(zip(present.tolist(), counts.tolist()))
         return {info.value: found.get(info.value, 0) for info in self.classes}
 
+    def left_out_by_class(self, also: np.ndarray | None = None) -> dict[str, tuple[int, int]]:
+        """{class name: (its pixels left out, all its pixels)}: those a raster's nodata left out,
+        and those of `values` where the mask `also` holds (the pixels a map leaves without a class)."""
+        names = {info.value: info.name for info in self.classes}
+        found = {name: [count, count] for name, count in self.nodata_by_class.items()}
+        left = self.values[also] if also is not None else self.values[:0]
+        for values, column in ((left, 0), (self.values, 1)):
+            for value, count in zip(*(part.tolist() for part in np.unique(values, return_counts=True))):
+                found.setdefault(names[value], [0, 0])[column] += count
+        return {name: (lost, total) for name, (lost, total) in found.items()}
+
     def take(self, indices: np.ndarray) -> "LabelledPixels":
         """The pixels at the given (sorted) indices, with the same classes."""
         return LabelledPixels(self.rows[indices], self.cols[indices], self.values[indices], self.classes,
