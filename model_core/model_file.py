@@ -68,8 +68,12 @@ neither read nor hashed. Files written before there were any are read as they ar
 def _metadata_digest(document: Mapping[str, Any]) -> str:
     """SHA-256 of the metadata but its checksums, as canonical JSON of what reading it gives back
     (whole-number keys become text, tuples lists), so that the writer and a reader agree."""
-    plain = json.loads(json.dumps({key: value for key, value in document.items() if key != CHECKSUMS}))
-    return hashlib.sha256(json.dumps(plain, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return _json_digest(json.loads(json.dumps({key: value for key, value in document.items() if key != CHECKSUMS})))
+
+
+def _json_digest(value: Any) -> str:
+    """SHA-256 of `value` as canonical JSON."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _tensor_bytes(tensor: torch.Tensor) -> memoryview:
@@ -84,8 +88,7 @@ def weights_digest(metadata: Dict[str, Any]) -> Optional[str]:
     tensors = (metadata.get(CHECKSUMS) or {}).get("tensors_sha256")
     if not isinstance(tensors, dict):
         return None
-    identity = {"tensors": tensors, "normalization": metadata.get("normalization")}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return _json_digest({"tensors": tensors, "normalization": metadata.get("normalization")})
 
 
 def _tensor_digest(tensor: torch.Tensor) -> str:

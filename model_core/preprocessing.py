@@ -25,7 +25,7 @@ band order does..."""
 FAR_FACTOR = 2.0
 """...or when its values are those of the statistics times this factor or more: a spread as
 many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE of its spread),
-a scale or unit (a LiDAR intensity of 0-255 for 0-100, heights in feet), not another scene."""
+a scale or unit (a LiDAR intensity of 0-255 for 0-100), not another scene."""
 FAR_FACTOR_TOLERANCE = 0.05
 FAR_FACTOR_LEVEL = 0.3
 """The FAR_FACTOR test is made of bands whose median lies this many spreads or more from 0 only: one
