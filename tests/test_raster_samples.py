@@ -654,13 +654,16 @@ def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scen
     (["Water", "Water\u200b", "Soil"], "'Water': classes 2, 3"),
     # Red team of 2026-12-05: 'Forest' and 'forest' too, and an assessment by name merged them.
     (["Forest", "forest", "Soil"], "'Forest' or 'forest': classes 1, 3"),
+    # Session of 2026-12-05: 'Apple trees' typed once with two spaces, shown as one name.
+    (["Apple trees", "Apple  trees", "Soil"], "'Apple trees': classes 1, 2"),
 ])
 def test_class_names_that_look_alike_in_a_legend_are_warned_of(tmp_path, scene, texts, shared):
     features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
     path = write_vector(tmp_path / "names.gpkg", features, {"class": ogr.OFTString})
     warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "names", hooks))
-    assert warnings == [f"Classes of 'names' share a name ({shared}): the map's legend will not tell them apart; "
-                        "give each class a name of its own."]
+    assert warnings == [f"Classes of 'names' share a name ({shared}): they are learnt as different classes, which "
+                        "the map's legend will not tell apart; if they are one class, write its name alike in every "
+                        "feature, else give each class a name of its own."]
 
 
 def _windows_shapefile(tmp_path, names, declared: bool) -> str:

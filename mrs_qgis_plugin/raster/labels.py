@@ -110,13 +110,14 @@ def _say_shared(given: dict[int, str], what: str, consequence: str, layer_name: 
     """Warns of the names (or colours) given to more than one class, letter case aside (red team
     of 2026-12-04: 'Water' and 'Water' with a zero-width space; two classes of one colour looked
     alike in the map without a word; 'Forest' and 'forest' were two classes, which an assessment
-    by name cannot tell apart from a reference's 'FOREST')."""
+    by name cannot tell apart from a reference's 'FOREST'). `consequence` ends with what to do
+    where the classes may be one, before the advice to name them apart."""
     found = shared([(value, text.casefold()) for value, text in sorted(given.items())])
     if found:
         spellings = [" or ".join(dict.fromkeys(f"'{given[value]}'" for value in values)) for _key, values in found]
         listed = first_few((f"{spelt}: classes {', '.join(map(str, values))}"
                             for spelt, (_key, values) in zip(spellings, found)), "; ")
-        hooks.warning(f"Classes of '{layer_name}' share a {what} ({listed}): {consequence}; give each class a "
+        hooks.warning(f"Classes of '{layer_name}' share a {what} ({listed}): {consequence}give each class a "
                       f"{what} of its own.")
 
 
@@ -193,9 +194,11 @@ def labelled_pixels(
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
     _say_shared({value: _as_shown(name) for value, name in zip(present, class_names)}, "name",
-                "the map's legend will not tell them apart", layer_name, hooks)
+                "they are learnt as different classes, which the map's legend will not tell apart; if they are one "
+                "class, write its name alike in every feature, else " if named_by_text
+                else "the map's legend will not tell them apart; ", layer_name, hooks)
     _say_shared({value: colors[value].lower() for value in present if colors.get(value)}, "colour",
-                "the map will show them alike", layer_name, hooks)
+                "the map will show them alike; ", layer_name, hooks)
     hooks.log(f"'{layer_name}': {plural(len(values), 'labelled pixel')} in {plural(len(classes), 'class', 'classes')}.")
     doubt = doubtful_classes(layer_name, counts)
     if doubt:
