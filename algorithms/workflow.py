@@ -8,8 +8,9 @@ algorithms' do.
 """
 
 import dataclasses
+import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
@@ -32,6 +33,8 @@ WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "
 # Model outputs of the workflow that are model files, and the file name each defaults to.
 MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER": "classifier_model"}
 TEMPORARY_OUTPUT = QgsProcessing.TEMPORARY_OUTPUT
+STEPS = ("pretrain", "finetune", "classify", "accuracy")
+"""The workflow's steps (its child algorithms' ids) in the order they run."""
 LAYER_TYPES = ("raster", "multilayer", "source", "vector")
 """Processing's type names of the workflow's layer parameters."""
 
@@ -45,6 +48,30 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     if isinstance(value, QgsMapLayer):
         value = value.source()
     return value if isinstance(value, str) and value else None
+
+
+def _file_state(path: str) -> Optional[Tuple[int, int, int]]:
+    """What tells a file apart from the one written in its place: inode, size, time; None if none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
+                         feedback: QgsProcessingFeedback) -> None:
+    """Warns of the outputs that a run stopped before writing (canceled, or a step failed) whose files
+    hold an earlier run's results (session of 2026-12-05: a run canceled in its classification left
+    the earlier run's map and report beside its new classifier, without a word)."""
+    stale = sorted((name for name, state in earlier.items() if state is not None and _file_state(outputs[name]) == state),
+                   key=lambda name: (STEPS.index(name.split(":")[0]), name))
+    if stale:
+        names = stale[0] if len(stale) == 1 else f"{', '.join(stale[:-1])} and {stale[-1]}"
+        feedback.pushWarning(f"The workflow stopped before it wrote {names}: "
+                             f"{'its file' if len(stale) == 1 else 'their files'} "
+                             f"({', '.join(outputs[name] for name in stale)}) still hold"
+                             f"{'s' if len(stale) == 1 else ''} an earlier run's results, not this run's.")
 
 
 class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
@@ -258,8 +285,13 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         HSI's and the LiDAR's statistics were written beside them once the run's context closed)."""
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
-        with inputs_left_untouched():
-            results = super().processAlgorithm(self._given(parameters, feedback), context, feedback)
+        given = self._given(parameters, feedback)
+        earlier = {name: _file_state(path) for name, path in self._output_files(given).items()}
+        try:
+            with inputs_left_untouched():
+                results = super().processAlgorithm(given, context, feedback)
+        finally:
+            _say_earlier_results(earlier, self._output_files(given), feedback)
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

@@ -151,6 +151,38 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert [name for _, name in loaded["Land-cover map"]] == [item.name for item in CLASSES]
 
 
+class CancelingWhenClassifying(RecordingFeedback):
+    """Cancels the run when its classification step starts to classify, as a user pressing Cancel then."""
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+        super().pushInfo(info)
+        if info.startswith("Classifying with"):
+            self.cancel()
+
+
+def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlier_run_s_results(workflow, tmp_path):
+    """Session of 2026-12-05: a second run canceled in its classification left the first run's map
+    and report beside the new classifier without a word, as if they were this run's."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
+                  "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
+                  **{name: str(tmp_path / f"{name.split(':')[1].lower()}.{extension}") for name, extension in (
+                      ("pretrain:PRETRAINED", "safetensors"), ("finetune:CLASSIFIER", "safetensors"),
+                      ("classify:LANDCOVER", "tif"), ("accuracy:REPORT", "html"), ("accuracy:FIGURES", "json"))}}
+    run("mrs:workflow", parameters)
+    feedback = CancelingWhenClassifying()
+    with pytest.raises(QgsProcessingException):
+        run("mrs:workflow", {**parameters, "SEED": 7}, feedback)
+    stale = ", ".join(str(tmp_path / name) for name in ("landcover.tif", "figures.json", "report.html"))
+    assert feedback.warnings[-1] == (
+        "The workflow stopped before it wrote classify:LANDCOVER, accuracy:FIGURES and accuracy:REPORT: their files "
+        f"({stale}) still hold an earlier run's results, not this run's.")
+
+
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
     assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
