@@ -40,7 +40,7 @@ from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError,
 from .raster.stats import NoValidPixelError, sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
 from .raster.vector_labels import labels_from_vector, mask_rasterizer
-from .raster.outputs import check_output_path, claim_outputs, writes_outputs
+from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list
 from .streaming import capped_positions, normalised_patches, pretraining_samples
@@ -435,6 +435,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     outputs = {"OUTPUT": check_output_path(output, "OUTPUT")}
     if confidence:
         outputs["OUTPUT_CONFIDENCE"] = check_output_path(confidence, "OUTPUT_CONFIDENCE")
+    refuse_shared_outputs(outputs, {"OUTPUT": "the class map"})  # before the scene is read, not once it was sampled
     claim_outputs(outputs, layers.inputs(), {"MODEL": model})
     for param, path in outputs.items():
         check_replaceable(path, param, CONFIDENCE if param == "OUTPUT_CONFIDENCE" else CLASS_MAP)

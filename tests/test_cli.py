@@ -251,6 +251,17 @@ def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_suc
     assert list(out.iterdir()) == []
 
 
+def test_a_confidence_raster_given_the_map_s_file_is_refused_before_the_scene_is_read(no_qgis, chain, tmp_path):
+    """Session of 2026-12-05: the refusal came once the classifier was loaded and the scene sampled."""
+    scene, out, _pretrained, finetuned = chain[:4]
+    done = mrs(no_qgis, "classify", *arguments(MODEL=finetuned["OUTPUT"], **scene_layers(scene),
+                                               OUTPUT=tmp_path / "map.tif", OUTPUT_CONFIDENCE=tmp_path / "map.tif"))
+    assert done.returncode == 1 and done.stderr.splitlines()[-1] == (
+        f"OUTPUT_CONFIDENCE: {tmp_path / 'map.tif'} would take the place of the class map {tmp_path / 'map.tif'} or "
+        "of its side files; choose another name.")
+    assert "Scene:" not in done.stderr and "Classifying" not in done.stderr and list(tmp_path.iterdir()) == []
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
