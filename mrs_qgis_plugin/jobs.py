@@ -39,7 +39,7 @@ from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
 from .raster.stats import NoValidPixelError, sample_valid_pixels
 from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
-from .raster.vector_labels import labels_from_vector, mask_rasterizer
+from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list
@@ -668,9 +668,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         choice = pool.choose()
         chosen = choice.points
         if area and not covered:
-            raise InputError(f"MASK: the polygons of '{mask_name or mask_path}' cover no pixel of the hyperspectral "
-                             f"layer '{scene.hsi_name}'{' in the extent' if extent else ''}. Choose polygons over the "
-                             "scene (and check their CRS).")
+            raise mask_covers_nothing(mask_name or mask_path, scene.hsi_name, " in the extent" if extent else "")
         if len(chosen) == 0:
             where = " in the extent" if extent else ""
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""

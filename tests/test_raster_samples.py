@@ -878,6 +878,17 @@ def test_points_and_lines_in_a_mask_s_geometry_collection_hide_no_pixel(tmp_path
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2)]
 
 
+def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, scene):
+    """Session of 2026-12-05: pretraining said no pixel inside the mask had valid values in every
+    layer, which points at the layers' nodata, for polygons a kilometre away."""
+    mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X + 1000, ORIGIN_Y - 12, ORIGIN_X + 1016, ORIGIN_Y), {})],
+                        {})
+    with pytest.raises(InputError) as refused:
+        random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
+    assert str(refused.value) == ("MASK: the polygons of 'zone' cover no pixel of the hyperspectral layer 'hsi'. Choose "
+                                  "polygons over the scene (and check their CRS).")
+
+
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):
     mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X + 15, ORIGIN_Y - 12, ORIGIN_X + 16, ORIGIN_Y - 11), {})], {})
     with pytest.raises(InputError, match=r"No pixel inside the mask 'zone' has valid values in every layer \('hsi'\)"):

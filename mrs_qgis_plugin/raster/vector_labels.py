@@ -595,7 +595,7 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
     """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
     _dataset, vector, operation = open_vector_layer(path, None, mask_name, hooks)
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
-    rasterizer = _Rasterizer(grid)
+    rasterizer, meets = _Rasterizer(grid), False
     for feature in vector:
         geometry = feature.GetGeometryRef()
         if geometry is None or geometry.IsEmpty() or geometry.GetDimension() != 2:
@@ -603,6 +603,15 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
         geometry = _on_grid(geometry, transform)
         if geometry is not None:
             rasterizer.add(geometry, areas_only=True)
+            meets = meets or rasterizer.meets(geometry)
     if rasterizer.count == 0:
         raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
+    if not meets:  # pretraining said that no pixel inside them had valid values (session of 2026-12-05)
+        raise mask_covers_nothing(mask_name, grid_name)
     return rasterizer
+
+
+def mask_covers_nothing(mask_name: str, grid_name: str, where: str = "") -> InputError:
+    """The error for a mask whose polygons cover no pixel of the grid (`where`: ' in the extent')."""
+    return InputError(f"MASK: the polygons of '{mask_name}' cover no pixel of the hyperspectral layer '{grid_name}'"
+                      f"{where}. Choose polygons over the scene (and check their CRS).")
