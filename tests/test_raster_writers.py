@@ -229,13 +229,29 @@ def test_a_map_keeps_its_class_names_whatever_an_earlier_maps_layer_writes_besid
     assert _as_tuples(read_classes(str(path), "MAP"))[:2] == _as_tuples(classes)[:2]
     dataset = gdal.Open(str(path))
     assert class_names(dataset.GetRasterBand(1)) == {1: "Grass", classes[1].value: "Wat,er"}
-    assert names_beside(str(path), "map") == (
+    assert names_beside(str(path), "map") == [
         "The class names of 'map' in its .aux.xml side file differ from those the map holds itself, which are used "
         f"('Crop' for 'Grass'{', ' + repr('Road') + ' for ' + repr('Wat,er') if data_type == 'Byte' else ''}): delete "
         f"{path}.aux.xml, after removing any layer of an earlier map of that name from QGIS, which writes its names "
-        "there when it closes.")
+        "there when it closes."]
     _write_map(path, classes, np.array([[1, 0]], dtype=np.uint32 if data_type == "UInt32" else np.uint8))
-    assert names_beside(str(path), "map") is None
+    assert names_beside(str(path), "map") == []
+
+
+def test_a_style_beside_a_map_that_names_its_classes_otherwise_is_warned_of(tmp_path):
+    """Review of 2026-12-05: a style whose labels of classes 1 and 7 were swapped, saved as the
+    layer's default, showed a legend the accuracy report (the map's own names) contradicted unsaid."""
+    path = tmp_path / "map.tif"
+    classes = [ClassInfo(1, "Crop", "#ffff00"), ClassInfo(7, "Water", "#0000ff")]
+    _write_map(path, classes, np.array([[1, 7]], dtype=np.uint8))
+    assert names_beside(str(path), "map") == []
+    style = tmp_path / "map.qml"
+    style.write_text(style.read_text().replace('label="Crop"', 'label="@"').replace('label="Water"', 'label="Crop"')
+                     .replace('label="@"', 'label="Water"'))
+    assert names_beside(str(path), "map") == [
+        f"The class names of 'map' in its style {style} differ from those the map holds itself, which are used ('Water' "
+        "for 'Crop', 'Crop' for 'Water'): QGIS's legend names those classes otherwise. Delete the style and load the "
+        "map again to see the names it holds."]
 
 
 def test_a_discarded_map_leaves_nothing_behind(tmp_path):

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal
@@ -410,21 +410,37 @@ def read_classes(path: str, param: str) -> List[ClassInfo]:
     return classes
 
 
-def names_beside(path: str, map_name: str) -> Optional[str]:
-    """A warning when a class map of the plugin holds other class names in its `.aux.xml` than in its
-    own class table, which is read: a layer of an earlier map of that name, open in QGIS, wrote its
-    names back there, or the names were edited by hand (red team of 2026-12-05); None otherwise."""
+def names_beside(path: str, map_name: str) -> List[str]:
+    """Warnings for a class map of the plugin whose side files name its classes otherwise than its
+    own class table, which is read: its `.aux.xml` (a layer of an earlier map of that name, open in
+    QGIS, wrote its names back there, or the names were edited by hand: red team of 2026-12-05), and
+    its `.qml` style, whose names QGIS's legend shows (a style edited and saved as the layer's
+    default: review of 2026-12-05)."""
     dataset = open_raster(path, f"INPUT: {path}")  # kept while its band is read (GDAL 3.6)
     band = dataset.GetRasterBand(1)
-    written = written_classes(band)
+    written = {value: name.strip() for value, (name, _color) in written_classes(band).items()}
     if not written:
-        return None
-    beside = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
-    differing = [f"'{beside[value]}' for '{name}'" for value, (name, _color) in sorted(written.items())
-                 if value in beside and beside[value] != name.strip()]
-    return (f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds itself, which "
-            f"are used ({first_few(differing)}): delete {path}.aux.xml, after removing any layer of an earlier map of "
-            "that name from QGIS, which writes its names there when it closes.") if differing else None
+        return []
+    aux = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
+    style = {info.value: info.name.strip() for info in _classes_from_qml(qml_path(path)) or []}
+    warnings = []
+    differing = _names_differing(written, aux)
+    if differing:
+        warnings.append(f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds "
+                        f"itself, which are used ({differing}): delete {path}.aux.xml, after removing any layer of an "
+                        "earlier map of that name from QGIS, which writes its names there when it closes.")
+    differing = _names_differing(written, style)
+    if differing:
+        warnings.append(f"The class names of '{map_name}' in its style {qml_path(path)} differ from those the map "
+                        f"holds itself, which are used ({differing}): QGIS's legend names those classes otherwise. "
+                        "Delete the style and load the map again to see the names it holds.")
+    return warnings
+
+
+def _names_differing(written: Dict[int, str], beside: Dict[int, str]) -> str:
+    """"'Crop' for 'Grass', ..." for the classes that `beside` names otherwise than `written`."""
+    return first_few(f"'{beside[value]}' for '{name}'" for value, name in sorted(written.items())
+                     if value in beside and beside[value] != name)
 
 
 def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:
