@@ -213,7 +213,10 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
              for v in values]
     figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
-    report = {"class_map": class_map, "reference": reference.name, "class_values": values,
+    # A reference class the map lacks is counted under a value of neither layer, which the reports do not show
+    # (review of 2026-12-05: 'Wetland' was listed as class 6 of a map of classes 1 to 3).
+    shown = [value if value in taken else None for value in values]
+    report = {"class_map": class_map, "reference": reference.name, "class_values": shown,
               **figures.to_dict(names), "unmapped_reference_pixels": unmapped,
               "outside_map": labelled.outside, "outside_map_unit": labelled.outside_unit}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "

@@ -740,6 +740,10 @@ def test_a_reference_whose_names_stand_for_other_values_is_matched_by_name(mrs, 
     assert results["OVERALL_ACCURACY"] == pytest.approx(np.mean(truth != 3))
     report = json.loads(Path(output).read_text())
     assert [item["name"] for item in report["classes"]] == ["Crop", "Grassland", "Bare soil", "Marsh"]
+    # Marsh, no class of the map, has no value in it: the report showed 4, a value of neither layer (review of
+    # 2026-12-05).
+    assert report["class_values"] == [1, 2, 3, None]
+    assert "<tr><td class='name'>Marsh</td><td>none in the map</td>" in (tmp_path / "report.html").read_text()
     assert feedback.warnings == report["warnings"] == [
         "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
         "differ: 'Grassland' (1 in the reference, 2 in the map); 'Crop' (2 in the reference, 1 in the map). If a name "
