@@ -136,12 +136,7 @@ def _cause(error: WriteError) -> Tuple[str, str]:
 
 def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     """Cancel: checkpoint the last finished batch, say how to resume (or that the checkpoint could
-    not be written), raise Canceled. Before any batch there is nothing to resume, and no checkpoint
-    (one of no batch made a new run on the same output refuse to start: session of 2026-12-05)."""
-    if state.step == 0:
-        run.hooks.log("Canceled before the first batch ended: there is no progress to keep, so no checkpoint is "
-                      "written.")
-        raise Canceled()
+    not be written), raise Canceled."""
     try:
         run.save(state, generator)
     except WriteError as error:

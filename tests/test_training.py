@@ -142,16 +142,6 @@ def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
     assert resumed == [pytest.approx(0.5 + 0.5 * 5 / 12)]
 
 
-def test_a_cancel_before_the_first_batch_keeps_no_checkpoint(tmp_path):
-    """Session of 2026-12-05: a pretraining canceled at once left a checkpoint of no batch, which a
-    new run on the same OUTPUT then refused as the progress of an earlier run."""
-    output, lines = str(tmp_path / "run.safetensors"), []
-    with pytest.raises(Canceled):
-        run_pretrain(output, hooks=Hooks(is_canceled=lambda: True, log=lines.append))
-    assert not os.path.exists(checkpoint_path_for(output)) and not os.path.exists(output)
-    assert lines[-1] == "Canceled before the first batch ended: there is no progress to keep, so no checkpoint is written."
-
-
 def test_a_checkpoint_does_not_resume_another_run(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):
