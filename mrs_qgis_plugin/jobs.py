@@ -335,6 +335,8 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     if not (os.path.isfile(checkpoint) and os.path.getsize(checkpoint)):
         return
     writer, progress = _progress(checkpoint)
+    if progress is None:  # canceled before its first batch (session of 2026-12-05: it was refused as progress)
+        return
     algorithm = {PretrainPhase.name: FRONT_END.pretrain, FinetunePhase.name: FRONT_END.finetune}.get(writer)
     if phase is not None and writer == phase:
         how = f"Resume it ({FRONT_END.resume}: {checkpoint})"
@@ -346,13 +348,13 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
                      f"delete. {how}, delete it to start afresh, or choose another output file name.")
 
 
-def _progress(checkpoint: str) -> Tuple[str, str]:
+def _progress(checkpoint: str) -> Tuple[str, Optional[str]]:
     """The training a checkpoint belongs to and what it holds ('pretraining', 'pretraining (3 of
-    its 60 epochs done)'), as far as it says."""
+    its 60 epochs done)'), as far as it says; None for what it holds when no batch was done."""
     try:
         info = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
         done, epochs, phase = info["state"]["epoch"], info["settings"]["epochs"], str(info["phase"])
-        return phase, f"{phase} ({done} of its {epochs} epochs done)"
+        return phase, f"{phase} ({done} of its {epochs} epochs done)" if info["state"]["step"] else None
     except (MrsError, KeyError, TypeError):  # a damaged checkpoint is progress all the same
         return "training", "training"
 

@@ -216,6 +216,25 @@ def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
     assert os.path.exists(output) and not os.path.exists(checkpoint)
 
 
+def test_a_checkpoint_of_no_batch_is_no_progress_to_keep(tmp_path):
+    """Session of 2026-12-05: a pretraining canceled at once left a checkpoint of no batch, which a
+    new run on the same OUTPUT then refused as the progress of an earlier run."""
+    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
+    settings = TrainSettings(epochs=1, batch_size=16, device="cpu", precision="fp32")
+
+    def pretrain_job(hooks):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=32, settings=settings,
+                          output=output, hooks=hooks)
+
+    lines: list = []  # canceled once the training starts, before its first batch
+    with pytest.raises(Canceled):
+        pretrain_job(Hooks(log=lines.append, is_canceled=lambda: any(line.startswith("Pretraining:") for line in lines)))
+    assert model_file.read_metadata(checkpoint_path_for(output), [model_file.CHECKPOINT])["checkpoint"]["state"][
+        "step"] == 0
+    pretrain_job(Hooks())
+    assert os.path.exists(output) and not os.path.exists(checkpoint_path_for(output))
+
+
 def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel(tmp_path):
     """Which labelled pixels hold data was found by reading every band of every one of them into
     one array: 240 bytes per pixel on 60 bands. Now the peak is one tile of the scene read (its

@@ -301,7 +301,7 @@ def test_the_workflow_refuses_an_output_its_step_would_refuse_or_two_outputs_in_
     (tmp_path / "notes" / "pretrained.checkpoint.safetensors").write_text("field notes")
     (tmp_path / "stopped").mkdir()
     model_file.save(str(tmp_path / "stopped" / "classifier.checkpoint.safetensors"), {"x": torch.zeros(1)},
-                    {"kind": model_file.CHECKPOINT, "checkpoint": {"phase": "fine-tuning", "state": {"epoch": 2},
+                    {"kind": model_file.CHECKPOINT, "checkpoint": {"phase": "fine-tuning", "state": {"epoch": 2, "step": 20},
                                                                    "settings": {"epochs": 9}}})
     outputs = tmp_path / "outputs"
     assert refused_workflow(tmp_path, **{output: str(outputs / path)}) == message.format(outputs=outputs)
