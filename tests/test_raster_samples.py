@@ -878,6 +878,30 @@ def test_points_and_lines_in_a_mask_s_geometry_collection_hide_no_pixel(tmp_path
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2)]
 
 
+def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path):
+    """Red team of 2026-12-05: QGIS lays a raster without georeferencing at x = column, y = -row;
+    the plugin read it at y = +row, so points digitised on the scene in QGIS fell outside it, and
+    its map lay mirrored beside it."""
+    from mrs.mrs_qgis_plugin.raster.predict import predict_scene
+
+    hsi = str(tmp_path / "hsi.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(hsi, 8, 6, 4, gdal.GDT_Float32)
+    dataset.WriteArray(np.random.default_rng(0).uniform(0.1, 0.5, (4, 6, 8)).astype(np.float32))
+    dataset = None
+    assert gdal.Open(hsi).GetGeoTransform(can_return_null=True) is None
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(3.5, -2.5), {"class": 1}), (point_wkt(6.5, -5.5),
+                                                                                          {"class": 2})],
+                          {"class": ogr.OFTInteger}, crs=None)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.geotransform == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+        labels = labels_from_vector(scene, points, None, "class", None, "points", Hooks())
+        assert sorted(zip(labels.rows.tolist(), labels.cols.tolist(), labels.values.tolist())) == [(2, 3, 1), (5, 6, 2)]
+        predict_scene(scene, lambda tile, valid, hooks=None: (np.zeros(valid.shape, np.int64)[1:-1, 1:-1],
+                                                              np.ones(valid.shape, np.float32)[1:-1, 1:-1]),
+                      1, [ClassInfo(1, "One", "#ff0000")], str(tmp_path / "map.tif"), None)
+    assert gdal.Open(str(tmp_path / "map.tif")).GetGeoTransform() == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+
+
 def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, scene):
     """Session of 2026-12-05: pretraining said no pixel inside the mask had valid values in every
     layer, which points at the layers' nodata, for polygons a kilometre away."""

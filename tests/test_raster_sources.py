@@ -419,6 +419,53 @@ def test_a_raster_placed_by_ground_control_points_only_is_refused_with_the_way_t
         Scene.open(RasterInput(str(tmp_path / "gcp.tif"), "gcp"), [])
 
 
+def _without_pixel_grid(tmp_path, name: str, crs: bool) -> str:
+    """A copy of a small hyperspectral raster with no geotransform (and its CRS, or none)."""
+    path = str(tmp_path / name)
+    dataset = gdal.GetDriverByName("GTiff").Create(path, 5, 4, 3, gdal.GDT_Float32)
+    dataset.WriteArray(np.arange(60, dtype=np.float32).reshape(3, 4, 5))
+    if crs:
+        srs = osr.SpatialReference()
+        srs.SetFromUserInput(UTM32)
+        dataset.SetProjection(srs.ExportToWkt())
+    dataset = None
+    return path
+
+
+@pytest.mark.parametrize("crs", [False, True])
+def test_a_hyperspectral_raster_without_a_pixel_grid_beside_a_georeferenced_layer_is_refused(tmp_path, crs):
+    """Red team of 2026-12-05: without either, it was said to lack a CRS only, and once given one it
+    was mapped at 0, 0 of that CRS (the LiDAR beside it taken to lie on its pixels), with an info line."""
+    hsi = _without_pixel_grid(tmp_path, "hsi.tif", crs)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((4, 5), np.float32))
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
+    assert str(refused.value) == (
+        "The hyperspectral layer 'hsi' has no georeferencing (no pixel grid in its file), but 'dsm' has; the "
+        "hyperspectral grid is the grid of every result, so it must say where it lies. Georeference 'hsi' (Raster > "
+        "Georeferencer, or gdal_translate -a_ullr and -a_srs) and run again.")
+    Scene.open(RasterInput(hsi, "hsi"), [RasterInput(_without_pixel_grid(tmp_path, "dsm2.tif", False), "dsm")]).close()
+
+
+def test_a_raster_placed_by_rational_polynomial_coefficients_only_is_refused_with_the_way_to_warp_it(tmp_path):
+    """Red team of 2026-12-05: QGIS shows such a raster on the ground through its RPCs; the plugin
+    mapped it in pixel space at 0, 0 without a word."""
+    hsi = _without_pixel_grid(tmp_path, "rpc.tif", False)
+    dataset = gdal.Open(hsi, gdal.GA_Update)
+    dataset.SetMetadata({"LINE_OFF": "2", "SAMP_OFF": "2", "LAT_OFF": "46", "LONG_OFF": "11", "HEIGHT_OFF": "0",
+                         "LINE_SCALE": "2", "SAMP_SCALE": "2", "LAT_SCALE": "0.001", "LONG_SCALE": "0.001",
+                         "HEIGHT_SCALE": "1", "LINE_NUM_COEFF": "0 0 -1" + " 0" * 17,
+                         "LINE_DEN_COEFF": "1" + " 0" * 19, "SAMP_NUM_COEFF": "0 1" + " 0" * 18,
+                         "SAMP_DEN_COEFF": "1" + " 0" * 19}, "RPC")
+    dataset = None
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(hsi, "rpc"), [])
+    assert str(refused.value) == (
+        "The hyperspectral layer 'rpc' is georeferenced by rational polynomial coefficients (RPCs) only, with no "
+        "pixel grid, which the plugin does not apply (assigning a CRS would not place it). Orthorectify it first "
+        "(gdalwarp -rpc FILE NEW.tif, or Raster > Projections > Warp (Reproject)) and choose the warped raster.")
+
+
 def test_a_file_name_that_is_not_utf8_is_said_to_be_so_for_inputs_and_outputs(tmp_path):
     """Red team of 2026-12-04: a Latin-1 name ('tr\\xe4in.tif', from an old archive) 'cannot be opened
     as a raster (not a string)', though the file is a sound GeoTIFF."""

@@ -242,11 +242,17 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
         raise InputError(_variables_message(what, _subdatasets(dataset)))
-    if dataset.GetGCPCount() and dataset.GetGeoTransform(can_return_null=True) is None:
-        raise InputError(
-            f"{what} is georeferenced by {dataset.GetGCPCount()} ground control points only, with no pixel grid, "
-            "which the plugin does not warp (assigning a CRS would not place it). Warp it first (Raster > "
-            "Projections > Warp (Reproject), or gdalwarp FILE NEW.tif) and choose the warped raster.")
+    if dataset.GetGeoTransform(can_return_null=True) is None:
+        if dataset.GetGCPCount():
+            raise InputError(
+                f"{what} is georeferenced by {dataset.GetGCPCount()} ground control points only, with no pixel grid, "
+                "which the plugin does not warp (assigning a CRS would not place it). Warp it first (Raster > "
+                "Projections > Warp (Reproject), or gdalwarp FILE NEW.tif) and choose the warped raster.")
+        if dataset.GetMetadata("RPC"):  # QGIS shows it on the ground; it was mapped at 0, 0 (red team of 2026-12-05)
+            raise InputError(
+                f"{what} is georeferenced by rational polynomial coefficients (RPCs) only, with no pixel grid, which "
+                "the plugin does not apply (assigning a CRS would not place it). Orthorectify it first (gdalwarp -rpc "
+                "FILE NEW.tif, or Raster > Projections > Warp (Reproject)) and choose the warped raster.")
     return dataset
 
 

@@ -89,6 +89,11 @@ def crs_label(wkt: str) -> str:
 
 PIXEL_SPACE = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 """The geotransform GDAL gives a raster that has none: pixel coordinates, rows downwards."""
+UNGEOREFERENCED = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+"""Where a raster without georeferencing lies: where QGIS lays it, x the column and y minus the row
+(its GDAL provider turns GDAL's pixel space upside down), so that a map of it lies on it in QGIS, and
+extents and points drawn over it there are where the plugin reads them (red team of 2026-12-05: the
+map lay mirrored beside the scene, and points digitised on the scene fell outside it)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class Grid:
         return cls(
             dataset.RasterXSize,
             dataset.RasterYSize,
-            tuple(geotransform or PIXEL_SPACE),
+            tuple(geotransform or UNGEOREFERENCED),
             dataset.GetProjection() or "",
             geotransform is not None,
         )
