@@ -398,6 +398,10 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
+        if labelled.merged:  # said of a reference by mrs:accuracy, of training samples not (red team of 2026-12-05)
+            hooks.log(f"{plural(labelled.merged, 'sample')} of '{labels.name}' "
+                      f"{agreeing(labelled.merged, 'falls', 'fall')} on a pixel that another sample of "
+                      f"{agreeing(labelled.merged, 'its', 'their')} class holds: each such pixel is trained on once.")
         _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
         check_trainable(labelled, labels.name)
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)

@@ -235,6 +235,24 @@ def test_a_checkpoint_of_no_batch_is_no_progress_to_keep(tmp_path):
     assert os.path.exists(output) and not os.path.exists(checkpoint_path_for(output))
 
 
+def test_samples_of_one_class_on_one_pixel_are_said_to_count_once_in_training(tmp_path):
+    """Red team of 2026-12-05: 420 points, each given twice 0.3 m apart, trained 210 pixels, and the
+    log said 210 labelled pixels without a word of the others (mrs:accuracy says so of a reference)."""
+    from rasters import pixel_centre, point_wkt, write_vector
+    from osgeo import ogr
+
+    layers = scene_layers(tmp_path, 24)
+    features = [(point_wkt(x + shift, y), {"class": 1 + row % 2}) for row in range(8)
+                for x, y in [pixel_centre(row, 3)] for shift in (0.0, 0.3)]
+    points = write_vector(tmp_path / "points.gpkg", features, {"class": ogr.OFTInteger})
+    lines: list = []
+    jobs.finetune_job(layers, jobs.LabelSource("points", vector_path=points, class_field="class"), pretrained=None,
+                      preset="tiny", val_fraction=0.0, settings=TrainSettings(epochs=1, batch_size=8, device="cpu"),
+                      class_weighting=False, output=str(tmp_path / "model.safetensors"), hooks=Hooks(log=lines.append))
+    assert "8 samples of 'points' fall on a pixel that another sample of their class holds: each such pixel is " \
+           "trained on once." in lines
+
+
 def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel(tmp_path):
     """Which labelled pixels hold data was found by reading every band of every one of them into
     one array: 240 bytes per pixel on 60 bands. Now the peak is one tile of the scene read (its
