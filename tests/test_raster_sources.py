@@ -82,6 +82,23 @@ def test_gdal_s_central_wavelength_of_each_band_is_read(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+@pytest.mark.parametrize("dimension, units, values, expected", [
+    ("wavelength", "nm", ("450", "550", "650", "850"), [450.0, 550.0, 650.0, 850.0]),
+    ("wavelengths", "micrometers", ("0.45", "0.55", "0.65", "0.85"), [450.0, 550.0, 650.0, 850.0]),
+    ("wavelength", None, ("450", "550", "650", "850"), [450.0, 550.0, 650.0, 850.0]),
+])
+def test_a_netcdf_cube_s_wavelength_dimension_gives_the_wavelengths(tmp_path, dimension, units, values, expected):
+    """Red team of 2026-12-05: a cube whose bands are a wavelength dimension (GDAL's NETCDF_DIM_
+    items) was said to give no wavelengths."""
+    _data, hsi = _hsi(tmp_path, metadata={f"{dimension}#units": units} if units else None)
+    dataset = gdal.Open(hsi, gdal.GA_Update)
+    for number, value in enumerate(values, start=1):
+        dataset.GetRasterBand(number).SetMetadataItem(f"NETCDF_DIM_{dimension}", value)
+    dataset = None
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.wavelengths == pytest.approx(expected)
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

@@ -258,10 +258,16 @@ def _in_nm(values: list[float], unit: str) -> list[float] | None:
     return values if unit in _NM_UNITS or not unit else None
 
 
+_NETCDF_WAVELENGTHS = ("wavelength", "wavelengths")
+"""Names of a NetCDF cube's wavelength dimension, whose value GDAL gives each band as an item
+NETCDF_DIM_<name>, its unit as the dataset's <name>#units."""
+
+
 def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: Hooks) -> list[float] | None:
     """Band centres in nm from per-band `wavelength` items (each in its band's
     `wavelength_units`, else the dataset's), GDAL's per-band `CENTRAL_WAVELENGTH_UM` (domain
-    IMAGERY, GDAL 3.10's standard item), or an ENVI-style `wavelength` list."""
+    IMAGERY, GDAL 3.10's standard item), a NetCDF cube's wavelength dimension, or an ENVI-style
+    `wavelength` list."""
     items = [dataset.GetRasterBand(number).GetMetadataItem("wavelength") for number in bands]
     values = _parse_numbers(",".join(items)) if all(items) else None
     dataset_units = dataset.GetMetadataItem("wavelength_units") or ""
@@ -269,6 +275,12 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
     imagery = [dataset.GetRasterBand(number).GetMetadataItem("CENTRAL_WAVELENGTH_UM", "IMAGERY") for number in bands]
     if values is None and all(imagery):
         values, units = _parse_numbers(",".join(imagery)), ["um"] * len(bands)
+    for dimension in () if values is not None else _NETCDF_WAVELENGTHS:
+        along = [dataset.GetRasterBand(number).GetMetadataItem(f"NETCDF_DIM_{dimension}") for number in bands]
+        if all(along):
+            values = _parse_numbers(",".join(along))
+            units = [dataset.GetMetadataItem(f"{dimension}#units") or ""] * len(bands)
+            break
     if values is None:
         for domain in ("", "ENVI"):
             values = _parse_numbers(dataset.GetMetadataItem("wavelength", domain))
