@@ -902,6 +902,20 @@ def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path):
     assert gdal.Open(str(tmp_path / "map.tif")).GetGeoTransform() == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 
 
+def test_features_that_reach_beyond_the_grid_are_said_to_be_counted_in_part(tmp_path, scene):
+    """Review of 2026-12-05: a reference polygon two thirds outside the map was counted for the third
+    inside it without a word, where a label raster's pixels outside are counted and said."""
+    features = [(box_wkt(ORIGIN_X - 4, ORIGIN_Y - 3, ORIGIN_X + 2, ORIGIN_Y - 1), {"class": 1}),
+                (box_wkt(ORIGIN_X + 4, ORIGIN_Y - 3, ORIGIN_X + 6, ORIGIN_Y - 1), {"class": 2}),
+                (point_wkt(ORIGIN_X + 0.5, ORIGIN_Y - 0.5), {"class": 2})]
+    path = write_vector(tmp_path / "zones.gpkg", features, {"class": ogr.OFTInteger})
+    lines: list = []
+    labels = labels_from_vector(scene, path, None, "class", None, "zones", Hooks(log=lines.append))
+    assert len(labels.values) == 4 + 4 + 1
+    assert "1 of the 3 features of 'zones' reach beyond the hyperspectral layer 'hsi'; their parts outside it are " \
+           "left out." in lines
+
+
 def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, scene):
     """Session of 2026-12-05: pretraining said no pixel inside the mask had valid values in every
     layer, which points at the layers' nodata, for polygons a kilometre away."""
