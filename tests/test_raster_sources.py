@@ -99,6 +99,34 @@ def test_a_netcdf_cube_s_wavelength_dimension_gives_the_wavelengths(tmp_path, di
         assert scene.wavelengths == pytest.approx(expected)
 
 
+def _envi(tmp_path, name: str, data: np.ndarray, header: str) -> str:
+    """An ENVI raster of `data` (bands, rows, cols) whose header gets the lines `header` too."""
+    path = str(tmp_path / f"{name}.img")
+    dataset = gdal.GetDriverByName("ENVI").Create(path, data.shape[2], data.shape[1], data.shape[0], gdal.GDT_Float32)
+    dataset.SetGeoTransform(GEOTRANSFORM)
+    dataset.WriteArray(data)
+    dataset = None
+    with open(str(tmp_path / f"{name}.hdr"), "a") as file:
+        file.write(header)
+    return path
+
+
+def test_bands_an_envi_header_marks_bad_are_left_out_and_said(tmp_path):
+    """Red team of 2026-12-05: an AVIRIS-NG-style header's bad-band list (bbl) was not read: its
+    water-absorption bands, NaN over water, trained as data, and the water class was lost whole."""
+    data = np.random.default_rng(0).uniform(0.1, 0.5, (8, 20, 30)).astype(np.float32)
+    data[[3, 4, 6]] = np.nan
+    hsi = _envi(tmp_path, "rfl", data, "wavelength units = Nanometers\n"
+                "wavelength = {400, 500, 600, 1400, 1450, 1600, 1900, 2100}\nbbl = {1, 1, 1, 0, 0, 1, 0, 1}\n")
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "rfl"), [], hooks) as scene:
+        assert scene.n_hsi == 5 and scene.wavelengths == pytest.approx([400, 500, 600, 1600, 2100])
+        block, valid = scene.read(0, 0, 30, 20)
+        assert valid.all() and block[:, 0, 0] == pytest.approx(data[[0, 1, 2, 5, 7], 0, 0])
+    assert lines[0] == "'rfl': 3 bands its ENVI header marks bad (bbl: bands 4, 5, 7) are left out."
+    assert lines[1] == "Scene: 30 x 20 pixels, 5 bands from 'rfl', 400-2100 nm."
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

@@ -16,8 +16,9 @@ from osgeo import gdal
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from ...model_core.names import agreeing, plural
 from .classes import plain_text
-from .gdal_io import (check_real, data_bands, marked_signed_bytes, open_raster, read_call,
+from .gdal_io import (check_real, data_bands, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, vrt_footprints)
 from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid
 
@@ -113,12 +114,20 @@ def _description(dataset: gdal.Dataset, band: gdal.Band) -> str:
     return "" if dataset.GetDriver().ShortName == "GPKG" and text == "Height" else text
 
 
+def _say_bad_bands(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
+    """Says which bands are left out as the layer's ENVI header marks them bad (`marked_bad`)."""
+    bad = marked_bad(dataset)
+    if bad:
+        hooks.log(f"'{name}': {plural(len(bad), 'band')} its ENVI header marks bad (bbl: band{'s' * (len(bad) > 1)} "
+                  f"{', '.join(map(str, bad))}) {agreeing(len(bad), 'is', 'are')} left out.")
+
+
 def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     """Warns of an alpha band before a data band: read as a mask, it is no data band, and the bands
     after it move up one place (a GeoTIFF written with ALPHA=YES marks its second band so: red team
     of 2026-12-04, a reflectance band taken for the mask and the mask for the last band)."""
     bands = data_bands(dataset)
-    inner = [number for number in range(1, dataset.RasterCount + 1) if number not in bands and number < max(bands)]
+    inner = [number for number in range(1, max(bands)) if number not in bands and number not in marked_bad(dataset)]
     if inner:
         one = len(inner) == 1
         hooks.warning(f"Band{'' if one else 's'} {', '.join(map(str, inner))} of '{name}' {'is' if one else 'are'} "
@@ -285,6 +294,8 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
         for domain in ("", "ENVI"):
             values = _parse_numbers(dataset.GetMetadataItem("wavelength", domain))
             units = [dataset.GetMetadataItem("wavelength_units", domain) or ""] * len(bands)
+            if values is not None and len(values) == dataset.RasterCount:  # one per band, bad ones too
+                values = [values[number - 1] for number in bands]
             if values is not None:
                 break
     if values is None:
@@ -366,6 +377,7 @@ class Scene:
             raise TooFewBandsError(hsi.name, len(bands))
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
+        _say_bad_bands(reference, hsi.name, hooks)
         _say_inner_alpha(reference, hsi.name, hooks)
         sources = [_Source(reference, reference, hsi.name, grid, hsi.name)]
         for item in aux:
@@ -374,6 +386,7 @@ class Scene:
                 raise InputError(f"The auxiliary layer '{item.name}' has no data band. Choose a SAR or LiDAR raster.")
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
+            _say_bad_bands(dataset, item.name, hooks)
             _say_inner_alpha(dataset, item.name, hooks)
             aligned = align(dataset, item.name, grid, hsi.name, hooks, operation=item.operation)
             sources.append(_Source(dataset, aligned, item.name, grid, hsi.name, item.operation))
