@@ -14,6 +14,7 @@ settings. Rank 0 alone writes model files and checkpoints.
 
 import atexit
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
@@ -109,9 +110,14 @@ class Context:
             dist.barrier()
 
     def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
-        """The model as the training steps call it: DistributedDataParallel across the ranks."""
+        """The model as the training steps call it: DistributedDataParallel across the ranks.
+
+        A process without a sample in a batch (its last, smaller than the processes) has gradients
+        of zeros laid out otherwise than the parameters, of which DistributedDataParallel warns once
+        per process as a possible slowdown: each printed torch's lines of it (review of 2026-12-05)."""
         if not self.active:
             return model
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
