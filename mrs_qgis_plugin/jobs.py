@@ -582,6 +582,11 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
                           "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
                           "with -a_nodata none as an additional command-line parameter); if its bands cover "
                           "different areas (dates, swaths), this is what they hold.")
+    for name, share, bands in scene.infinite_values():  # red team of 2026-12-05: a VH band in dB, -inf on calm water
+        hooks.warning(f"'{name}' holds infinite values, which no measurement gives, at {100 * share:.1f} % of its "
+                      f"pixels ({first_few(bands)}): those pixels are left out. If they stand for a value (the "
+                      "decibels of 0, say), replace them with it (in QGIS, Raster Calculator); else declare them the "
+                      "layer's nodata value.")
 
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:

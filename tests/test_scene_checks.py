@@ -154,6 +154,21 @@ def test_a_hyperspectral_layer_stored_south_up_is_warned_of(tmp_path):
                   write_raster(tmp_path / "aux_plain.tif", heights, pixels, crs=None)) == []
 
 
+def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
+    """Red team of 2026-12-05: a Sentinel-1 VH band in decibels, -inf over calm water (the decibels
+    of 0), lost two thirds of the water samples and most of the water in the map, and no sentence
+    said why (the layer declares no nodata value)."""
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    decibels = np.random.default_rng(2).uniform(-25, -5, size=(2, SIZE, SIZE)).astype(np.float32)
+    decibels[1, :2, :] = -np.inf  # 2 rows of 32: 6.25 % of the pixels
+    assert _check(hsi, write_raster(tmp_path / "s1.tif", decibels, descriptions=["VV", "VH"])) == [
+        "'aux' holds infinite values, which no measurement gives, at 6.2 % of its pixels ('VH' (band 2 of 'aux')): "
+        "those pixels are left out. If they stand for a value (the decibels of 0, say), replace them with it "
+        "(in QGIS, Raster Calculator); else declare them the layer's nodata value."]
+    decibels[1, :2, :] = -25.0
+    assert _check(hsi, write_raster(tmp_path / "clean.tif", decibels)) == []
+
+
 def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of(tmp_path):
     """Red team of 2026-12-05: a LiDAR declaring 0 as nodata, its height above ground 0 on the
     ground, lost 32 % of the map and of the training samples (OA 85 -> 60 %) with an info line."""

@@ -175,6 +175,9 @@ class _Source:
         """Pixels counted where a counted band holds data, and those where another holds its nodata value."""
         self.among_by_band = np.zeros(len(bands), np.int64)
         """Of `among_pixels`, those where each band holds its nodata value."""
+        self.pixels_counted = 0
+        self.infinite_by_band = np.zeros(len(bands), np.int64)
+        """Pixels counted where each band holds an infinite value it does not declare as nodata."""
 
     @property
     def scaling(self) -> list[tuple[float, float]]:
@@ -194,12 +197,15 @@ class _Source:
                 valid &= band != nodata
             if self.counting and self._declared[index] is not None:
                 held.append((index, band == nodata if nodata is not None else ~np.isfinite(band)))
+            if self.counting and not (self._declared[index] is not None and math.isinf(self._declared[index])):
+                self.infinite_by_band[index] += np.count_nonzero(np.isinf(band))
             with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
                 if scale != 1.0:
                     band *= np.float32(scale)
                 if offset != 0.0:
                     band += np.float32(offset)
         if self.counting:
+            self.pixels_counted += window.width * window.height
             self._count_nodata_among_data(held)
         for mask in self._hiding:
             valid &= read_or_refuse(mask.ReadAsArray, f"the mask of the layer '{self.name}'", *window) > 0
@@ -230,6 +236,12 @@ class _Source:
         if not bands:
             return 0.0, [], None
         return self.among_pixels / self.pixels_with_data, bands, self._declared[bands[0]]
+
+    def infinite_values(self) -> tuple[float, list[int]]:
+        """The share of the pixels counted where a band holds an infinite value (no nodata value
+        declared so), and the indices of those bands in the layer."""
+        bands = np.flatnonzero(self.infinite_by_band).tolist()
+        return (float(self.infinite_by_band.max()) / self.pixels_counted if bands else 0.0), bands
 
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
@@ -448,6 +460,17 @@ class Scene:
             share, bands, nodata = source.nodata_among_data()
             if bands:
                 found.append((source.name, share, [self.band_label(start + index) for index in bands], nodata))
+            start += len(source.bands)
+        return found
+
+    def infinite_values(self) -> list[tuple[str, float, list[str]]]:
+        """(layer, largest share of its pixels counted that a band holds, bands in messages) of each
+        layer with infinite values it does not declare as nodata, in the reads counted."""
+        found, start = [], 0
+        for source in self._sources:
+            share, bands = source.infinite_values()
+            if bands:
+                found.append((source.name, share, [self.band_label(start + index) for index in bands]))
             start += len(source.bands)
         return found
 
