@@ -23,6 +23,7 @@ from .hooks import Hooks, first_few
 from .model import SSEncoder, SSMAEClassifier
 from .names import Names, plural
 from .preprocessing import Normalizer
+from .wavelengths import known_wavelengths, spectral_span, wavelength_difference
 
 MAX_BANDS = 2048
 """The most bands (HSI and SAR/LiDAR together) a model file may describe."""
@@ -67,25 +68,6 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         f"SAR/LiDAR {aux_layers}), in the same order.")
 
 
-def _known(wavelengths: Any) -> bool:
-    """Whether a model file's wavelengths are a list of numbers (null when the layer had none)."""
-    return bool(wavelengths) and isinstance(wavelengths, list) and all(
-        isinstance(value, (int, float)) and math.isfinite(value) for value in wavelengths)
-
-
-def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) -> Optional[Tuple[int, float, float]]:
-    """The band (from 1) whose wavelength differs most between two band lists, with its two
-    wavelengths, when both are known, equally long and differ by more than the tolerance
-    (half the median band spacing, at least 2 nm); otherwise None."""
-    if not wavelengths or not _known(reference) or len(reference) != len(wavelengths):
-        return None
-    spacing = [abs(b - a) for a, b in zip(reference, reference[1:])]
-    tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
-    band, (reference_nm, layer_nm) = max(enumerate(zip(reference, wavelengths), start=1),
-                                         key=lambda item: abs(item[1][0] - item[1][1]))
-    return None if abs(reference_nm - layer_nm) <= tolerance else (band, reference_nm, layer_nm)
-
-
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
                       what: str, hooks: Hooks) -> None:
     """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both
@@ -93,9 +75,9 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
     model knows its bands' wavelengths and the layer gives none: bands in another order (a
     reversed band list) then go unnoticed, as their values lie in the same range."""
     trained = metadata.get("wavelengths")
-    if not wavelengths and _known(trained):
+    if not wavelengths and known_wavelengths(trained):
         hooks.warning(
-            f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral "
+            f"{what}: '{path}' was trained on bands at {spectral_span(trained)}, but the hyperspectral "
             f"layer '{layer}' gives no wavelengths, so whether its bands are those, in the same order, cannot be "
             "checked: make sure they are (or add the wavelengths to its metadata).")
         return
@@ -103,13 +85,25 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
     if difference is None:
         return
     band, model_nm, layer_nm = difference
-    advice = ("Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."
-              if wavelength_difference(trained, [value * 1000 for value in wavelengths]) is None else
-              "Use a raster of the sensor and bands the model was trained on.")
     raise ModelFileError(
-        f"{what}: '{path}' was trained on bands at {trained[0]:.0f}-{trained[-1]:.0f} nm, but the hyperspectral layer "
-        f"'{layer}' has its bands at {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm (band {band}: {model_nm:.1f} nm "
-        f"against {layer_nm:.1f} nm). {advice}")
+        f"{what}: '{path}' was trained on bands at {spectral_span(trained)}, but the hyperspectral layer '{layer}' has "
+        f"its bands at {spectral_span(wavelengths)} (band {band}: {model_nm:.1f} nm against {layer_nm:.1f} nm). "
+        f"{_wavelength_advice(trained, wavelengths)}")
+
+
+def _wavelength_advice(trained: List[float], wavelengths: List[float]) -> str:
+    """What to change of a layer whose wavelengths differ from the model's: their unit, their
+    order (red team of 2026-12-05: a cube in descending order was told to use another sensor), or
+    the layer."""
+    if wavelength_difference(trained, [value * 1000 for value in wavelengths]) is None:
+        return "Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."
+    if wavelength_difference(trained, [value / 1000 for value in wavelengths]) is None:
+        return ("Its wavelengths are the model's in nanometres, read as micrometres: set the layer's wavelength_units "
+                "to nanometers.")
+    if wavelength_difference(trained, wavelengths[::-1]) is None:
+        return (f"Its bands are the model's in reverse order: reverse them (gdal_translate -b {len(wavelengths)} "
+                f"-b {len(wavelengths) - 1} ... -b 1).")
+    return "Use a raster of the sensor and bands the model was trained on."
 
 
 _DRIVER_NAMES = re.compile(r"band[ _]?\d+", re.IGNORECASE)

@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence
 
 from ..model_core.errors import InputError
 from ..model_core.paths import not_a_readable_file
-from ..model_core.loading import wavelength_difference
+from ..model_core.wavelengths import spectral_span, wavelength_difference
 from .raster.gdal_io import variables_problem
 from .raster.sources import RasterInput, Scene
 
@@ -97,9 +97,8 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
     difference = None if problem else wavelength_difference(first.wavelengths, scene.wavelengths)
     if difference:
         band, first_nm, listed_nm = difference
-        problem = (f"has its bands at {scene.wavelengths[0]:.0f}-{scene.wavelengths[-1]:.0f} nm, but INPUT_HSI "
-                   f"'{first.hsi_name}' at {first.wavelengths[0]:.0f}-{first.wavelengths[-1]:.0f} nm (band {band}: "
-                   f"{listed_nm:.1f} nm against {first_nm:.1f} nm)")
+        problem = (f"has its bands at {spectral_span(scene.wavelengths)}, but INPUT_HSI '{first.hsi_name}' at "
+                   f"{spectral_span(first.wavelengths)} (band {band}: {listed_nm:.1f} nm against {first_nm:.1f} nm)")
     if problem:
         raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. List only scenes of the same sensor, "
                          "bands and SAR/LiDAR rasters as INPUT_HSI and INPUT_AUX.")

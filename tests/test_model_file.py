@@ -424,3 +424,25 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
         digests.append(model_file.weights_digest(model_file.read_metadata(path, [model_file.PRETRAINED])))
     assert digests[0] == digests[1] and len(set(digests)) == 3
     assert model_file.weights_digest({"kind": model_file.PRETRAINED}) is None
+
+
+@pytest.mark.parametrize("given, span, advice", [
+    # Red team of 2026-12-05: a PRISMA-style cube in descending order was told to use another sensor.
+    ([985.0 - 30 * i for i in range(20)], "415-985 nm (descending)",
+     "Its bands are the model's in reverse order: reverse them (gdal_translate -b 20 -b 19 ... -b 1)."),
+    ([0.415 + 0.03 * i for i in range(20)], "0-1 nm",
+     "Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."),
+    ([415000.0 + 30000 * i for i in range(20)], "415000-985000 nm",
+     "Its wavelengths are the model's in nanometres, read as micrometres: set the layer's wavelength_units to "
+     "nanometers."),
+])
+def test_wavelengths_unlike_the_model_s_say_the_range_and_what_to_change(given, span, advice):
+    from model_core.hooks import Hooks
+    from model_core.loading import check_wavelengths
+
+    trained = [415.0 + 30 * i for i in range(20)]
+    with pytest.raises(ModelFileError) as refused:
+        check_wavelengths({"wavelengths": trained}, given, "hsi", "model.safetensors", "MODEL", Hooks())
+    assert str(refused.value).startswith("MODEL: 'model.safetensors' was trained on bands at 415-985 nm, but the "
+                                         f"hyperspectral layer 'hsi' has its bands at {span} (band ")
+    assert str(refused.value).endswith(advice)

@@ -127,6 +127,22 @@ def test_bands_an_envi_header_marks_bad_are_left_out_and_said(tmp_path):
     assert lines[1] == "Scene: 30 x 20 pixels, 5 bands from 'rfl', 400-2100 nm."
 
 
+@pytest.mark.parametrize("values, units, span", [
+    (("450", "550", "650", "850"), "Micrometers", "450000-850000 nm"),
+    (("0.45", "0.55", "0.65", "0.85"), "Nanometers", "0-1 nm"),
+])
+def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_unit(tmp_path, values, units, span):
+    """Red team of 2026-12-05: nanometres labelled micrometres (and the reverse) trained a model on
+    bands said to lie at 450000 nm without a word."""
+    _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": value, "wavelength_units": units} for value in values])
+    warnings = []
+    with Scene.open(RasterInput(hsi, "hsi"), [], Hooks(warn=warnings.append)):
+        pass
+    assert warnings == [f"'hsi' gives wavelengths that read as {span} in its unit ('{units}'), where no imaging "
+                        "spectrometer measures (about 350-2500 nm, thermal bands to 14000 nm): its wavelength unit is "
+                        "most likely wrong. Set the layer's wavelength_units to the unit its values are in."]
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

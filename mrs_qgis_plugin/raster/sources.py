@@ -16,6 +16,7 @@ from osgeo import gdal
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from ...model_core.wavelengths import spectral_span
 from ...model_core.names import agreeing, plural
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, marked_bad, marked_signed_bytes, open_raster, read_call,
@@ -279,6 +280,8 @@ def _in_nm(values: list[float], unit: str) -> list[float] | None:
     return values if unit in _NM_UNITS or not unit else None
 
 
+PLAUSIBLE_NM = (100.0, 20000.0)
+"""Wavelengths (nm) beyond which no imaging spectrometer measures: a unit that says otherwise is wrong."""
 _NETCDF_WAVELENGTHS = ("wavelength", "wavelengths")
 """Names of a NetCDF cube's wavelength dimension, whose value GDAL gives each band as an item
 NETCDF_DIM_<name>, its unit as the dataset's <name>#units."""
@@ -325,7 +328,13 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
             hooks.log(f"'{name}' gives wavelengths in '{unit}', which is not nm or µm; the wavelengths are ignored.")
             return None
         converted[unit] = iter(in_nm)
-    return [next(converted[unit]) for unit in units]
+    in_nm = [next(converted[unit]) for unit in units]
+    if min(in_nm) < PLAUSIBLE_NM[0] or max(in_nm) > PLAUSIBLE_NM[1]:  # red team of 2026-12-05
+        hooks.warning(f"'{name}' gives wavelengths that read as {spectral_span(in_nm)} in its unit "
+                      f"('{'/'.join(dict.fromkeys(units))}'), where no imaging spectrometer measures (about 350-2500 nm, "
+                      "thermal bands to 14000 nm): its wavelength unit is most likely wrong. Set the layer's "
+                      "wavelength_units to the unit its values are in.")
+    return in_nm
 
 
 def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: str) -> None:
@@ -409,7 +418,7 @@ class Scene:
                               "Miscellaneous > Build Virtual Raster, 'Nodata value').")
         wavelengths = read_wavelengths(reference, bands, hsi.name, hooks)
         scene = cls(hsi, sources, grid, wavelengths)
-        spectral = f", {wavelengths[0]:.0f}-{wavelengths[-1]:.0f} nm" if wavelengths else ", no wavelengths"
+        spectral = f", {spectral_span(wavelengths)}" if wavelengths else ", no wavelengths"
         hooks.log(
             f"Scene: {scene.width} x {scene.height} pixels, {scene.n_hsi} bands from '{hsi.name}'{spectral}"
             + "".join(f", {len(s.bands)} from '{s.name}'" for s in sources[1:])

@@ -1,0 +1,34 @@
+"""Band wavelengths as model files and layers give them: whether they are known, where two band
+lists differ, and how a list is said in messages. Free of torch, for the raster engine."""
+
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+
+def known_wavelengths(wavelengths: Any) -> bool:
+    """Whether a model file's wavelengths are a list of numbers (null when the layer had none)."""
+    return bool(wavelengths) and isinstance(wavelengths, list) and all(
+        isinstance(value, (int, float)) and math.isfinite(value) for value in wavelengths)
+
+
+def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) -> Optional[Tuple[int, float, float]]:
+    """The band (from 1) whose wavelength differs most between two band lists, with its two
+    wavelengths, when both are known, equally long and differ by more than the tolerance
+    (half the median band spacing, at least 2 nm); otherwise None."""
+    if not wavelengths or not known_wavelengths(reference) or len(reference) != len(wavelengths):
+        return None
+    spacing = [abs(b - a) for a, b in zip(reference, reference[1:])]
+    tolerance = max(2.0, 0.5 * sorted(spacing)[len(spacing) // 2]) if spacing else 2.0
+    band, (reference_nm, layer_nm) = max(enumerate(zip(reference, wavelengths), start=1),
+                                         key=lambda item: abs(item[1][0] - item[1][1]))
+    return None if abs(reference_nm - layer_nm) <= tolerance else (band, reference_nm, layer_nm)
+
+
+def spectral_span(wavelengths: Sequence[float]) -> str:
+    """'415-985 nm', with '(descending)' or '(in no one order)' where the bands are not in
+    ascending order: the first and last band's were given as the range (red team of 2026-12-05:
+    '842-768 nm' for a stack of two descending cubes of 408-992 nm)."""
+    pairs = list(zip(wavelengths, wavelengths[1:]))
+    order = ("" if all(a < b for a, b in pairs) else " (descending)" if all(a > b for a, b in pairs)
+             else " (in no one order)")
+    return f"{min(wavelengths):.0f}-{max(wavelengths):.0f} nm{order}"
