@@ -143,6 +143,19 @@ def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_u
                         "most likely wrong. Set the layer's wavelength_units to the unit its values are in."]
 
 
+def test_an_envi_reflectance_scale_factor_is_said_to_be_left_unapplied(tmp_path):
+    """Red team of 2026-12-05: reflectance stored as 0-10000 with the header's 'reflectance scale
+    factor = 10000', given to a model trained on 0-1 reflectance, was warned of as far values only."""
+    data = np.random.default_rng(0).uniform(1000, 5000, (4, 20, 30)).astype(np.float32)
+    hsi = _envi(tmp_path, "rfl", data, "reflectance scale factor = 10000\n")
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "rfl"), [], hooks) as scene:
+        block, _valid = scene.read(0, 0, 30, 20)
+        assert block[:, 0, 0] == pytest.approx(data[:, 0, 0])
+    assert lines[0] == ("'rfl': its ENVI header gives a reflectance scale factor of 10000, which is not applied (nor "
+                        "does QGIS apply it): the values are read as the file stores them.")
+
+
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:

@@ -115,12 +115,18 @@ def _description(dataset: gdal.Dataset, band: gdal.Band) -> str:
     return "" if dataset.GetDriver().ShortName == "GPKG" and text == "Height" else text
 
 
-def _say_bad_bands(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
-    """Says which bands are left out as the layer's ENVI header marks them bad (`marked_bad`)."""
+def _say_envi_header(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
+    """Says which bands are left out as the layer's ENVI header marks them bad (`marked_bad`), and
+    that its reflectance scale factor is not applied (red team of 2026-12-05: reflectance stored as
+    0-10000 given to a model of 0-1 was warned of as far values, the header's factor unsaid)."""
     bad = marked_bad(dataset)
     if bad:
         hooks.log(f"'{name}': {plural(len(bad), 'band')} its ENVI header marks bad (bbl: band{'s' * (len(bad) > 1)} "
                   f"{', '.join(map(str, bad))}) {agreeing(len(bad), 'is', 'are')} left out.")
+    factor = dataset.GetMetadataItem("reflectance_scale_factor", "ENVI")
+    if factor and factor.strip() not in ("1", "1.0"):
+        hooks.log(f"'{name}': its ENVI header gives a reflectance scale factor of {factor.strip()}, which is not "
+                  "applied (nor does QGIS apply it): the values are read as the file stores them.")
 
 
 def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
@@ -398,7 +404,7 @@ class Scene:
             raise TooFewBandsError(hsi.name, len(bands))
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
-        _say_bad_bands(reference, hsi.name, hooks)
+        _say_envi_header(reference, hsi.name, hooks)
         _say_inner_alpha(reference, hsi.name, hooks)
         sources = [_Source(reference, reference, hsi.name, grid, hsi.name)]
         for item in aux:
@@ -407,7 +413,7 @@ class Scene:
                 raise InputError(f"The auxiliary layer '{item.name}' has no data band. Choose a SAR or LiDAR raster.")
             check_real(dataset, data_bands(dataset), f"The auxiliary layer '{item.name}'")
             _check_crs_given(grid, hsi.name, dataset, item.name)
-            _say_bad_bands(dataset, item.name, hooks)
+            _say_envi_header(dataset, item.name, hooks)
             _say_inner_alpha(dataset, item.name, hooks)
             aligned = align(dataset, item.name, grid, hsi.name, hooks, operation=item.operation)
             sources.append(_Source(dataset, aligned, item.name, grid, hsi.name, item.operation))
