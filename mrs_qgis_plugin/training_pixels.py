@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 from osgeo import gdal
 
-from .raster.grid import Grid, pixel_centres
+from .raster.grid import PIXEL_SPACE, UNGEOREFERENCED, Grid, pixel_centres
 
 SAMPLE = 4096
 """Training pixels a record keeps at most: a random sample estimates the share of a reference that
@@ -42,6 +42,8 @@ def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
         geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return None
+    if tuple(geotransform) == PIXEL_SPACE:  # an ungeoreferenced scene's, as recorded before (review of 2026-12-05)
+        geotransform = list(UNGEOREFERENCED)
     inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None
     if inverse is None or not len(keys) or width <= 0 or count < len(keys):
         return None

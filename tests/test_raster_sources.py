@@ -519,6 +519,13 @@ def test_a_hyperspectral_raster_without_a_pixel_grid_beside_a_georeferenced_laye
         "hyperspectral grid is the grid of every result, so it must say where it lies. Georeference 'hsi' (Raster > "
         "Georeferencer, or gdal_translate -a_ullr and -a_srs) and run again.")
     Scene.open(RasterInput(hsi, "hsi"), [RasterInput(_without_pixel_grid(tmp_path, "dsm2.tif", False), "dsm")]).close()
+    # Review of 2026-12-05: nor is a layer in pixel space written as a geotransform, as the plugin's maps of such
+    # scenes and other tools' outputs are (GDAL's rows downwards, QGIS's upwards).
+    for number, pixels in enumerate([(0.0, 1.0, 0.0, 0.0, 0.0, 1.0), (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)]):
+        written = write_raster(tmp_path / f"pixels{number}.tif", np.ones((4, 5), np.float32), pixels, crs=None)
+        if not crs:
+            with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(written, "dsm")]) as scene:
+                assert scene.geotransform == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0) and not scene.grid.georeferenced
 
 
 def test_a_raster_placed_by_rational_polynomial_coefficients_only_is_refused_with_the_way_to_warp_it(tmp_path):

@@ -24,6 +24,16 @@ def test_a_reference_on_a_window_of_the_grid_is_found_pixel_by_pixel():
     assert training_pixels.trained_share(trained, window, np.array([0, 0]), np.array([1, 2])) == 0.0
 
 
+def test_a_record_of_an_ungeoreferenced_scene_made_before_it_lay_where_qgis_lays_it_still_finds_its_pixels():
+    """Review of 2026-12-05: classifiers trained before then recorded such a scene's pixels in
+    GDAL's pixel space (y = +row); its maps now lie at y = -row, and no training pixel was found."""
+    from mrs.mrs_qgis_plugin.raster.grid import PIXEL_SPACE, UNGEOREFERENCED
+
+    earlier = json.dumps(training_pixels.record(Grid(40, 30, PIXEL_SPACE, ""), np.array([3, 4]), np.array([5, 6]), 0))
+    now = Grid(40, 30, UNGEOREFERENCED, "", georeferenced=False)
+    assert training_pixels.trained_share(earlier, now, np.array([3, 4]), np.array([5, 6])) == 1.0
+
+
 def test_a_sample_of_many_training_pixels_estimates_the_share(monkeypatch):
     monkeypatch.setattr(training_pixels, "SAMPLE", 300)
     rows, cols = np.divmod(np.arange(1200), 40)  # the first 30 rows of the grid are trained on

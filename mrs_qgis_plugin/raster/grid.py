@@ -108,14 +108,14 @@ class Grid:
 
     @classmethod
     def of(cls, dataset: gdal.Dataset) -> "Grid":
+        """A raster's grid; one in pixel space (no geotransform, or GDAL's or QGIS's pixel space
+        written as one, without a CRS) is not georeferenced and lies where QGIS lays it: maps of
+        such scenes were written at PIXEL_SPACE before (review of 2026-12-05)."""
         geotransform = dataset.GetGeoTransform(can_return_null=True)
-        return cls(
-            dataset.RasterXSize,
-            dataset.RasterYSize,
-            tuple(geotransform or UNGEOREFERENCED),
-            dataset.GetProjection() or "",
-            geotransform is not None,
-        )
+        crs = dataset.GetProjection() or ""
+        pixel_space = geotransform is None or (not crs and tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED))
+        return cls(dataset.RasterXSize, dataset.RasterYSize,
+                   UNGEOREFERENCED if pixel_space else tuple(geotransform), crs, not pixel_space)
 
     @property
     def rotated(self) -> bool:

@@ -365,7 +365,7 @@ def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: st
     """Refuse a hyperspectral layer without a pixel grid, or without a CRS, next to an auxiliary
     layer with one: the results would lie nowhere (or at 0, 0 of the CRS: red team of 2026-12-05),
     and the auxiliary layer would be placed by guesswork."""
-    if not grid.georeferenced and dataset.GetGeoTransform(can_return_null=True) is not None:
+    if not grid.georeferenced and Grid.of(dataset).georeferenced:
         raise InputError(
             f"The hyperspectral layer '{grid_name}' has no georeferencing (no pixel grid in its file), but '{name}' "
             "has; the hyperspectral grid is the grid of every result, so it must say where it lies. Georeference "
