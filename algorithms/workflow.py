@@ -65,13 +65,21 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
     hold an earlier run's results (session of 2026-12-05: a run canceled in its classification left
     the earlier run's map and report beside its new classifier, without a word)."""
     stale = sorted((name for name, state in earlier.items() if state is not None and _file_state(outputs[name]) == state),
-                   key=lambda name: (STEPS.index(name.split(":")[0]), name))
+                   key=lambda name: (_step_order(name), name))
     if stale:
         names = stale[0] if len(stale) == 1 else f"{', '.join(stale[:-1])} and {stale[-1]}"
         feedback.pushWarning(f"The workflow stopped before it wrote {names}: "
                              f"{'its file' if len(stale) == 1 else 'their files'} "
                              f"({', '.join(outputs[name] for name in stale)}) still hold"
-                             f"{'s' if len(stale) == 1 else ''} an earlier run's results, not this run's.")
+                             f"{'s' if len(stale) == 1 else ''} an earlier run's results, not this run's: run it "
+                             "again to replace them, or delete them.")
+
+
+def _step_order(output: str) -> int:
+    """Where the step that writes an output ('classify:LANDCOVER') runs in the workflow; last for
+    an output named otherwise (a copy of the model's), as this runs while an error is on its way."""
+    step = output.split(":")[0]
+    return STEPS.index(step) if step in STEPS else len(STEPS)
 
 
 class WorkflowAlgorithm(QgsProcessingModelAlgorithm):

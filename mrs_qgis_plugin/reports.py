@@ -177,7 +177,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
              _row(["Class", "Value", "Reference pixels", "Producer's accuracy %", "User's accuracy %", "F1 %"],
                   header=True, classes=["name"])]
     for name, value, item in zip(names, report["class_values"], report["classes"]):
-        parts.append(_row([name, "none in the map" if value is None else str(value), str(item["reference_pixels"]), _percent(item["producers_accuracy"]),
+        shown = "none in the map" if value is None else str(value)
+        parts.append(_row([name, shown, str(item["reference_pixels"]), _percent(item["producers_accuracy"]),
                            _percent(item["users_accuracy"]), _percent(item["f1"])], classes=["name"]))
     parts += ["</table><h3>Confusion matrix (rows: reference, columns: map)</h3><table>",
               _row(["", *names, "Total"], header=True, classes=["name"])]

@@ -428,7 +428,7 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
 
 @pytest.mark.parametrize("given, span, advice", [
     # Red team of 2026-12-05: a PRISMA-style cube in descending order was told to use another sensor.
-    ([985.0 - 30 * i for i in range(20)], "415-985 nm (descending)",
+    ([985.0 - 30 * i for i in range(20)], "415-985 nm, descending",
      "Its bands are the model's in reverse order: reverse them (gdal_translate -b 20 -b 19 ... -b 1)."),
     ([0.415 + 0.03 * i for i in range(20)], "0-1 nm",
      "Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."),

@@ -127,33 +127,49 @@ def test_bands_an_envi_header_marks_bad_are_left_out_and_said(tmp_path):
     assert lines[1] == "Scene: 30 x 20 pixels, 5 bands from 'rfl', 400-2100 nm."
 
 
-@pytest.mark.parametrize("values, units, span", [
-    (("450", "550", "650", "850"), "Micrometers", "450000-850000 nm"),
-    (("0.45", "0.55", "0.65", "0.85"), "Nanometers", "0-1 nm"),
+@pytest.mark.parametrize("values, units, read", [
+    (("450", "550", "650", "850"), "Micrometers", "450000-850000 nm in its unit ('Micrometers')"),
+    (("0.45", "0.55", "0.65", "0.85"), "Nanometers", "0-1 nm in its unit ('Nanometers')"),
+    (("40", "90", "140", "240"), None, "40-240 nm without a unit (taken as nm)"),
 ])
-def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_unit(tmp_path, values, units, span):
+def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_unit(tmp_path, values, units, read):
     """Red team of 2026-12-05: nanometres labelled micrometres (and the reverse) trained a model on
     bands said to lie at 450000 nm without a word."""
-    _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": value, "wavelength_units": units} for value in values])
+    _data, hsi = _hsi(tmp_path, band_metadata=[{"wavelength": value, **({"wavelength_units": units} if units else {})}
+                                               for value in values])
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [], Hooks(warn=warnings.append)):
         pass
-    assert warnings == [f"'hsi' gives wavelengths that read as {span} in its unit ('{units}'), where no imaging "
-                        "spectrometer measures (about 350-2500 nm, thermal bands to 14000 nm): its wavelength unit is "
-                        "most likely wrong. Set the layer's wavelength_units to the unit its values are in."]
+    assert warnings == [f"'hsi' gives wavelengths that read as {read}, where no imaging spectrometer measures (about "
+                        "350-2500 nm, thermal bands to 14000 nm): its wavelength unit is most likely wrong. Set the "
+                        "layer's wavelength_units to the unit its values are in."]
+
+
+def test_a_list_of_wavelengths_for_every_band_gives_the_data_bands_theirs(tmp_path):
+    """Review of 2026-12-05: a dataset-level list of one wavelength per band, an alpha band among
+    them, was ignored (4 data bands, 5 wavelengths); the data bands take theirs."""
+    data = np.random.default_rng(0).uniform(0.1, 0.5, (5, 20, 30)).astype(np.float32)
+    hsi = write_raster(tmp_path / "hsi.tif", data, metadata={"wavelength": "{450, 550, 650, 850, 0}",
+                                                              "wavelength_units": "nm"})
+    dataset = gdal.Open(hsi, gdal.GA_Update)
+    dataset.GetRasterBand(5).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        assert scene.n_hsi == 4 and scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
 def test_an_envi_reflectance_scale_factor_is_said_to_be_left_unapplied(tmp_path):
     """Red team of 2026-12-05: reflectance stored as 0-10000 with the header's 'reflectance scale
     factor = 10000', given to a model trained on 0-1 reflectance, was warned of as far values only."""
     data = np.random.default_rng(0).uniform(1000, 5000, (4, 20, 30)).astype(np.float32)
-    hsi = _envi(tmp_path, "rfl", data, "reflectance scale factor = 10000\n")
+    hsi = _envi(tmp_path, "rfl", data, "reflectance scale factor = 10000.00\n")
     lines, hooks = _logger()
     with Scene.open(RasterInput(hsi, "rfl"), [], hooks) as scene:
         block, _valid = scene.read(0, 0, 30, 20)
         assert block[:, 0, 0] == pytest.approx(data[:, 0, 0])
     assert lines[0] == ("'rfl': its ENVI header gives a reflectance scale factor of 10000, which is not applied (nor "
-                        "does QGIS apply it): the values are read as the file stores them.")
+                        "does QGIS apply it): the values are read as the file stores them. For reflectance, use a copy "
+                        "with that scale (gdal_translate -a_scale 0.0001).")
 
 
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):

@@ -165,6 +165,18 @@ def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
         "'aux' holds infinite values, which no measurement gives, at 6.2 % of its pixels ('VH' (band 2 of 'aux')): "
         "those pixels are left out. If they stand for a value (the decibels of 0, say), replace them with it "
         "(in QGIS, Raster Calculator); else declare them the layer's nodata value."]
+    # Review of 2026-12-05: nor where an alpha band hides them (outside the swath), as no data.
+    from osgeo import gdal
+
+    masked = write_raster(tmp_path / "masked.tif", np.concatenate([decibels, np.full((1, SIZE, SIZE), 255.0,
+                                                                                    np.float32)]))
+    dataset = gdal.Open(masked, gdal.GA_Update)
+    dataset.GetRasterBand(3).SetColorInterpretation(gdal.GCI_AlphaBand)
+    alpha = np.full((SIZE, SIZE), 255.0, np.float32)
+    alpha[:2, :] = 0
+    dataset.GetRasterBand(3).WriteArray(alpha)
+    dataset = None
+    assert _check(hsi, masked) == []
     decibels[1, :2, :] = -25.0
     assert _check(hsi, write_raster(tmp_path / "clean.tif", decibels)) == []
 

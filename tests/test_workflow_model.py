@@ -180,7 +180,8 @@ def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlie
     stale = ", ".join(str(tmp_path / name) for name in ("landcover.tif", "figures.json", "report.html"))
     assert feedback.warnings[-1] == (
         "The workflow stopped before it wrote classify:LANDCOVER, accuracy:FIGURES and accuracy:REPORT: their files "
-        f"({stale}) still hold an earlier run's results, not this run's.")
+        f"({stale}) still hold an earlier run's results, not this run's: run it again to replace them, or delete "
+        "them.")
 
 
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):

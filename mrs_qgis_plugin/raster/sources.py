@@ -123,10 +123,11 @@ def _say_envi_header(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     if bad:
         hooks.log(f"'{name}': {plural(len(bad), 'band')} its ENVI header marks bad (bbl: band{'s' * (len(bad) > 1)} "
                   f"{', '.join(map(str, bad))}) {agreeing(len(bad), 'is', 'are')} left out.")
-    factor = dataset.GetMetadataItem("reflectance_scale_factor", "ENVI")
-    if factor and factor.strip() not in ("1", "1.0"):
-        hooks.log(f"'{name}': its ENVI header gives a reflectance scale factor of {factor.strip()}, which is not "
-                  "applied (nor does QGIS apply it): the values are read as the file stores them.")
+    factor = _parse_numbers(dataset.GetMetadataItem("reflectance_scale_factor", "ENVI"))
+    if factor and len(factor) == 1 and factor[0] not in (0.0, 1.0):
+        hooks.log(f"'{name}': its ENVI header gives a reflectance scale factor of {factor[0]:g}, which is not applied "
+                  "(nor does QGIS apply it): the values are read as the file stores them. For reflectance, use a copy "
+                  f"with that scale (gdal_translate -a_scale {1 / factor[0]:g}).")
 
 
 def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
@@ -203,6 +204,7 @@ class _Source:
             self.zero_in_all += int(np.count_nonzero(zeros == len(self.bands)))
             self.zero_in_some += int(np.count_nonzero((zeros > 0) & (zeros < len(self.bands))))
         held = []  # (band index, where it holds its nodata value), while counting
+        infinite = []  # (band index, where it holds an infinite value not declared nodata), while counting
         for index, (nodata, scale, offset, signed) in enumerate(zip(self._nodata, self._scale, self._offset, self._signed)):
             band = out[index]
             if signed:
@@ -212,7 +214,7 @@ class _Source:
             if self.counting and self._declared[index] is not None:
                 held.append((index, band == nodata if nodata is not None else ~np.isfinite(band)))
             if self.counting and not (self._declared[index] is not None and math.isinf(self._declared[index])):
-                self.infinite_by_band[index] += np.count_nonzero(np.isinf(band))
+                infinite.append((index, np.isinf(band)))
             with np.errstate(over="ignore", invalid="ignore"):  # what overflows is not finite: invalid
                 if scale != 1.0:
                     band *= np.float32(scale)
@@ -226,6 +228,8 @@ class _Source:
         for footprint in self.footprints if self.footprints and not self.warped else ():
             if footprint is not None:
                 valid &= footprint_mask(footprint, window)
+        for index, where in infinite:  # where no mask or nodata hides the pixel (review of 2026-12-05)
+            self.infinite_by_band[index] += np.count_nonzero(where & valid)
 
     def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]]) -> None:
         """Counts, in a read, the pixels where some bands that declare a nodata value hold it and
@@ -354,10 +358,11 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
         converted[unit] = iter(in_nm)
     in_nm = [next(converted[unit]) for unit in units]
     if min(in_nm) < PLAUSIBLE_NM[0] or max(in_nm) > PLAUSIBLE_NM[1]:  # red team of 2026-12-05
-        hooks.warning(f"'{name}' gives wavelengths that read as {spectral_span(in_nm)} in its unit "
-                      f"('{'/'.join(dict.fromkeys(units))}'), where no imaging spectrometer measures (about 350-2500 nm, "
-                      "thermal bands to 14000 nm): its wavelength unit is most likely wrong. Set the layer's "
-                      "wavelength_units to the unit its values are in.")
+        given = "/".join(unit for unit in dict.fromkeys(units) if unit.strip())
+        hooks.warning(f"'{name}' gives wavelengths that read as {spectral_span(in_nm)} "
+                      f"{f'in its unit ({given!r})' if given else 'without a unit (taken as nm)'}, where no imaging "
+                      "spectrometer measures (about 350-2500 nm, thermal bands to 14000 nm): its wavelength unit is "
+                      "most likely wrong. Set the layer's wavelength_units to the unit its values are in.")
     return in_nm
 
 

@@ -350,15 +350,17 @@ def _on_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation | N
 
 def _feature_pixels(
     geometry: ogr.Geometry, transform: osr.CoordinateTransformation | None, rasterizer: "_Rasterizer", grid: Grid, tile_size: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Rows and columns of the grid pixels a feature's geometry covers (empty when outside), and
-    whether part of it lies beyond the grid's bounds."""
+    whether part of it lies beyond the grid's bounds (by more than a millionth of a pixel: a
+    polygon reprojected onto the grid's very edge is not beyond it)."""
     geometry = _on_grid(geometry, transform)
     if geometry is None:
         return np.empty(0, np.int64), np.empty(0, np.int64), True
     xmin, xmax, ymin, ymax = geometry.GetEnvelope()
     left, bottom, right, top = grid.bounds()
-    beyond = xmin < left or xmax > right or ymin < bottom or ymax > top
+    margin = 1e-6 * max(abs(value) for value in grid.geotransform[1:3] + grid.geotransform[4:6])
+    beyond = xmin < left - margin or xmax > right + margin or ymin < bottom - margin or ymax > top + margin
     if geometry.GetDimension() == 0:
         return (*_point_pixels(geometry, grid), beyond)
     return (*rasterizer.pixels(geometry, tile_size), beyond)
@@ -385,8 +387,9 @@ class _Features:
     outside: int = 0
     without_geometry: int = 0
     partly_outside: int = 0
-    """Features with pixels on the grid and parts beyond it, which are not counted (review of
-    2026-12-05: a reference polygon two thirds outside the map was counted for its third unsaid)."""
+    """Features with pixels on the grid and parts beyond it, whose parts beyond it are not counted
+    (review of 2026-12-05: a reference polygon two thirds outside the map was counted for its third
+    unsaid)."""
     missed: int = 0
     """Features within the grid's bounds that cover no pixel centre (smaller than a pixel): not
     outside it (red team of 2026-12-04: a reference's were said to lie outside the map)."""
