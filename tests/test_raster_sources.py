@@ -145,6 +145,16 @@ def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_u
                         "layer's wavelength_units to the unit its values are in."]
 
 
+def test_a_refusal_for_too_few_bands_follows_the_line_of_the_bands_an_envi_header_marks_bad(tmp_path):
+    """Session of 2026-12-05: 'has 1 band; at least 3 are needed' for a file of 4 bands, 3 marked
+    bad, came without the line that says so."""
+    hsi = _envi(tmp_path, "b", np.ones((4, 5, 6), np.float32), "bbl = {1, 0, 0, 0}\n")
+    lines, hooks = _logger()
+    with pytest.raises(InputError, match="^The hyperspectral layer 'b' has 1 band; at least 3 are needed"):
+        Scene.open(RasterInput(hsi, "b"), [], hooks)
+    assert lines == ["'b': 3 bands its ENVI header marks bad (bbl: bands 2, 3, 4) are left out."]
+
+
 def test_a_list_of_wavelengths_for_every_band_gives_the_data_bands_theirs(tmp_path):
     """Review of 2026-12-05: a dataset-level list of one wavelength per band, an alpha band among
     them, was ignored (4 data bands, 5 wavelengths); the data bands take theirs."""

@@ -422,12 +422,12 @@ class Scene:
     def open(cls, hsi: RasterInput, aux: Sequence[RasterInput], hooks: Hooks | None = None) -> "Scene":
         hooks = hooks or Hooks()
         reference = open_raster(hsi.path, f"The hyperspectral layer '{hsi.name}'")
+        _say_envi_header(reference, hsi.name, hooks)  # before a refusal for too few bands, which it may explain
         bands = data_bands(reference)
         if len(bands) < MIN_HSI_BANDS:
             raise TooFewBandsError(hsi.name, len(bands))
         check_real(reference, bands, f"The hyperspectral layer '{hsi.name}'")
         grid = Grid.of(reference)
-        _say_envi_header(reference, hsi.name, hooks)
         _say_inner_alpha(reference, hsi.name, hooks)
         sources = [_Source(reference, reference, hsi.name, grid, hsi.name)]
         for item in aux:
