@@ -656,6 +656,24 @@ def _class_field(metadata: Dict[str, Any]) -> ClassField:
     return ClassField(DEFAULT_CLASS_FIELD, False)
 
 
+def _without_trained(tile: Window, allowed: Optional[np.ndarray], trained: Optional[Tuple[np.ndarray, np.ndarray]],
+                     left_out: List[int]) -> Optional[np.ndarray]:
+    """The tile's pixels that may be suggested (`allowed`, all by default) less those the classifier
+    was trained on, whose count is appended to `left_out`: a training pixel the classifier is unsure
+    of was suggested for labelling again (session of 2026-12-05)."""
+    if trained is None:
+        return allowed
+    rows, cols = trained
+    inside = (rows >= tile.row) & (rows < tile.row + tile.height) & (cols >= tile.col) & (cols < tile.col + tile.width)
+    if not inside.any():
+        return allowed
+    kept = np.ones((tile.height, tile.width), bool) if allowed is None else allowed.copy()
+    at = rows[inside] - tile.row, cols[inside] - tile.col
+    left_out.append(int(np.count_nonzero(kept[at])))
+    kept[at] = False
+    return kept
+
+
 def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, output: str, hooks: Hooks,
                 seed: int = 0, extent: Optional[Extent] = None, mask_path: Optional[str] = None,
                 mask_name: str = "", tile_size: int = TILE_SIZE, batch_size: Optional[int] = None,
@@ -670,8 +688,9 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     with held_outputs(output), layers.open(hooks) as scene:
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
+        trained = training_pixels.trained_positions(metadata.get("trained_pixels"), scene.grid)
         allowed: Dict[Window, np.ndarray] = {}
-        covered = []
+        covered, left_out = [], []
 
         def in_area(tile: Window) -> bool:
             """Whether the tile has pixels in the area (its pixels are kept for `pool.add`); other tiles
@@ -685,7 +704,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
                                                        _tuple(_window(scene, extent, hooks)),
                                                        needed=in_area if area else None):
-            pool.add(tile, index, confidence, allowed.pop(tile, None))
+            pool.add(tile, index, confidence, _without_trained(tile, allowed.pop(tile, None), trained, left_out))
         choice = pool.choose()
         chosen = choice.points
         if area and not covered:
@@ -699,6 +718,9 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             # one failed now and then on another's temporary file (red team of 2026-12-05)
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
+    if left_out:
+        hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was trained on {agreeing(sum(left_out), 'is', 'are')} "
+                  "not suggested.")
     if len(chosen) < count and len(chosen) == pool.seen:
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
                       "valid pixels there are; widen EXTENT or MASK for more, or ask for fewer POINTS.")

@@ -9,7 +9,7 @@ a map's reference pixels are found on that grid through their centres' coordinat
 
 import base64
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 from osgeo import gdal
@@ -47,7 +47,7 @@ def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
     inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None
     if inverse is None or not len(keys) or width <= 0 or count < len(keys):
         return None
-    return {"inverse": inverse, "width": width, "count": count, "keys": keys}
+    return {"geotransform": geotransform, "inverse": inverse, "width": width, "count": count, "keys": keys}
 
 
 def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.ndarray) -> Optional[float]:
@@ -64,3 +64,19 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)
     hits = int(np.isin(keys, found["keys"]).sum())
     return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))
+
+
+def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """Rows and columns of the pixels of `grid` that a classifier was trained on, from its model
+    file's record (`trained_pixels`), when the record holds every one of them (not a sample of
+    them); None otherwise."""
+    found = _parsed(json.dumps(recorded)) if isinstance(recorded, dict) else None
+    if found is None or found["count"] != len(found["keys"]):
+        return None
+    rows, cols = np.divmod(found["keys"], found["width"])
+    x, y = pixel_centres(tuple(found["geotransform"]), rows, cols)
+    a, b, c, d, e, f = gdal.InvGeoTransform(grid.geotransform)
+    with np.errstate(all="ignore"):
+        col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
+    inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
+    return row[inside].astype(np.int64), col[inside].astype(np.int64)

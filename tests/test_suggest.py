@@ -293,6 +293,24 @@ def test_within_an_extent_and_an_area_the_count_is_kept_and_a_seed_gives_the_sam
         again.points.rows.tolist(), again.points.cols.tolist(), again.points.records)
 
 
+def test_the_pixels_the_classifier_was_trained_on_are_not_suggested(trained, tmp_path):
+    """Session of 2026-12-05: a training pixel the classifier was unsure of was suggested for
+    labelling again; the model file records every training pixel (up to 4,096)."""
+    from mrs.mrs_qgis_plugin import training_pixels
+    from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+    recorded = model_file.read_metadata(trained.model, [model_file.CLASSIFIER])["trained_pixels"]
+    grid = Grid(trained.confidence.values.shape[1], trained.confidence.values.shape[0],
+                tuple(recorded["geotransform"]), "")
+    rows, cols = training_pixels.trained_positions(recorded, grid)
+    assert len(rows) == recorded["count"] > 0
+    valid = int(np.count_nonzero(trained.map.values))
+    done = suggest(trained, tmp_path, POINTS=valid, MIN_DISTANCE=0)
+    assert done.results["COUNT"] == valid - len(rows)
+    assert not set(zip(rows.tolist(), cols.tolist())) & set(zip(done.points.rows.tolist(), done.points.cols.tolist()))
+    assert f"{len(rows)} pixels the classifier was trained on are not suggested." in done.log
+
+
 def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_path):
     """Fewer points than asked for is a warning, not a line of the log (red team of 2026-12-04)."""
     done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000)
