@@ -563,9 +563,6 @@ def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, laye
                       + ". Check the layers' nodata values, or place samples on pixels with data.")
 
 
-ZERO_FILL_SHARE = 0.01
-"""The share of a layer's pixels read from which 0 held in all its bands, and hardly elsewhere, is
-warned of as an undeclared fill value (`Scene.undeclared_zero_fills`)."""
 NODATA_AMONG_DATA_SHARE = 0.05
 """The share of a layer's pixels read above which a nodata value held by some bands where others
 hold data is warned of (`_say_nodata_among_data`): a true value declared nodata, most likely."""
@@ -585,13 +582,6 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
                           "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
                           "with -a_nodata none as an additional command-line parameter); if its bands cover "
                           "different areas (dates, swaths), this is what they hold.")
-    for name, share in scene.undeclared_zero_fills():
-        if share >= ZERO_FILL_SHARE:
-            hooks.warning(f"'{name}' holds 0 in every band at {100 * share:.1f} % of its pixels, and in some of its "
-                          "bands almost nowhere else: most likely a fill value (a swath's edge, say) that it does not "
-                          "declare as nodata, so those pixels are taken as measured. If 0 fills it there, declare 0 its "
-                          "nodata value (gdal_edit.py -a_nodata 0, or in QGIS Raster > Conversion > Translate, 'Assign "
-                          "a specified nodata value').")
     for name, share, bands in scene.infinite_values():  # red team of 2026-12-05: a VH band in dB, -inf on calm water
         hooks.warning(f"'{name}' holds infinite values, which no measurement gives, at {100 * share:.1f} % of its "
                       f"pixels ({first_few(bands)}): those pixels are left out. If they stand for a value (the "

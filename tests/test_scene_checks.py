@@ -181,23 +181,6 @@ def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
     assert _check(hsi, write_raster(tmp_path / "clean.tif", decibels)) == []
 
 
-def test_zeros_in_every_band_of_a_layer_and_nowhere_else_are_warned_of_as_an_undeclared_fill_value(tmp_path):
-    """Red team of 2026-12-05: a Sentinel-1 VV/VH pair whose swath edges are 0 in both bands, no
-    nodata declared, was mapped there as if measured (44 of 384 edge pixels changed class)."""
-    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
-    sigma0 = np.random.default_rng(2).uniform(0.001, 0.3, size=(2, SIZE, SIZE)).astype(np.float32)
-    sigma0[:, :, :3] = 0.0  # 3 columns of 32: 9.4 % of the pixels
-    assert _check(hsi, write_raster(tmp_path / "s1.tif", sigma0)) == [
-        "'aux' holds 0 in every band at 9.4 % of its pixels, and in some of its bands almost nowhere else: most "
-        "likely a fill value (a swath's edge, say) that it does not declare as nodata, so those pixels are taken as "
-        "measured. If 0 fills it there, declare 0 its nodata value (gdal_edit.py -a_nodata 0, or in QGIS Raster > "
-        "Conversion > Translate, 'Assign a specified nodata value')."]
-    heights = sigma0.copy()
-    heights[0, 10:20, :] = 0.0  # a height of 0 on the ground, beside intensities: measurements
-    assert _check(hsi, write_raster(tmp_path / "lidar.tif", heights)) == []
-    assert _check(hsi, write_raster(tmp_path / "declared.tif", sigma0, nodata=0)) == []
-
-
 def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of(tmp_path):
     """Red team of 2026-12-05: a LiDAR declaring 0 as nodata, its height above ground 0 on the
     ground, lost 32 % of the map and of the training samples (OA 85 -> 60 %) with an info line."""

@@ -186,9 +186,6 @@ class _Source:
         self.pixels_counted = 0
         self.infinite_by_band = np.zeros(len(bands), np.int64)
         """Pixels counted where each band holds an infinite value it does not declare as nodata."""
-        self.zero_in_all = self.zero_in_some = 0
-        """Pixels counted where every band, or some bands but not all, hold 0 (stored), in a layer of
-        two bands or more that declares no nodata value (`undeclared_zero_fill`)."""
 
     @property
     def scaling(self) -> list[tuple[float, float]]:
@@ -199,10 +196,6 @@ class _Source:
         """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
         read_or_refuse(self._dataset.ReadAsArray, f"the layer '{self.name}'", *window, buf_obj=out,
                        band_list=self.bands)
-        if self.counting and len(self.bands) > 1 and all(value is None for value in self._declared):
-            zeros = np.count_nonzero(out == 0, axis=0)
-            self.zero_in_all += int(np.count_nonzero(zeros == len(self.bands)))
-            self.zero_in_some += int(np.count_nonzero((zeros > 0) & (zeros < len(self.bands))))
         held = []  # (band index, where it holds its nodata value), while counting
         infinite = []  # (band index, where it holds an infinite value not declared nodata), while counting
         for index, (nodata, scale, offset, signed) in enumerate(zip(self._nodata, self._scale, self._offset, self._signed)):
@@ -261,13 +254,6 @@ class _Source:
         bands = np.flatnonzero(self.infinite_by_band).tolist()
         return (float(self.infinite_by_band.max()) / self.pixels_counted if bands else 0.0), bands
 
-    def undeclared_zero_fill(self) -> float:
-        """The share of the pixels counted that hold 0 in every band, where 0 is held almost nowhere
-        else (ZERO_FILL_PURITY), as a fill value the layer does not declare; else 0."""
-        if not self.pixels_counted or self.zero_in_some * ZERO_FILL_PURITY > self.zero_in_all:
-            return 0.0
-        return self.zero_in_all / self.pixels_counted
-
     def empty_bands(self) -> list[int]:
         """The numbers of the data bands without a single valid value (nodata, NaN or infinite
         everywhere), by GDAL's exact minimum and maximum: it reads each band once and writes nothing."""
@@ -304,10 +290,6 @@ def _in_nm(values: list[float], unit: str) -> list[float] | None:
     return values if unit in _NM_UNITS or not unit else None
 
 
-ZERO_FILL_PURITY = 20
-"""A layer whose bands all hold 0 at some pixels holds a fill value there when, at 20 times fewer
-pixels or fewer, only some of its bands hold 0: a height of 0 on the ground beside intensities is
-a measurement; 0 in both bands of a SAR pair at a swath's edge is none (red team of 2026-12-05)."""
 PLAUSIBLE_NM = (100.0, 20000.0)
 """Wavelengths (nm) beyond which no imaging spectrometer measures: a unit that says otherwise is wrong."""
 _NETCDF_WAVELENGTHS = ("wavelength", "wavelengths")
@@ -511,11 +493,6 @@ class Scene:
                 found.append((source.name, share, [self.band_label(start + index) for index in bands]))
             start += len(source.bands)
         return found
-
-    def undeclared_zero_fills(self) -> list[tuple[str, float]]:
-        """(layer, share of its pixels counted) of each layer whose bands all hold 0 where it holds
-        0 at all (`_Source.undeclared_zero_fill`), in the reads counted."""
-        return [(source.name, share) for source in self._sources if (share := source.undeclared_zero_fill())]
 
     def empty_bands(self) -> tuple[list[str], list[str]]:
         """The layers without a single valid value in any band (nodata, NaN or infinite
