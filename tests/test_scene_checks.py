@@ -177,6 +177,12 @@ def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
     dataset.GetRasterBand(3).WriteArray(alpha)
     dataset = None
     assert _check(hsi, masked) == []
+    # Nor where another layer's nodata leaves the pixels out anyway (false-alarm hunt of 2026-12-05: -inf in dB
+    # beyond the swath, where the hyperspectral layer is nodata too).
+    reflectance = _reflectance()
+    reflectance[:, :2, :] = -9999
+    swath = write_raster(tmp_path / "swath.tif", reflectance, nodata=-9999, scale=0.0001)
+    assert _check(swath, write_raster(tmp_path / "beyond.tif", np.where(np.isinf(decibels), -np.inf, decibels))) == []
     decibels[1, :2, :] = -25.0
     assert _check(hsi, write_raster(tmp_path / "clean.tif", decibels)) == []
 

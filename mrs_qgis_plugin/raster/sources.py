@@ -192,8 +192,10 @@ class _Source:
         """(scale, offset) of each data band: values read are the file's times the scale plus the offset."""
         return list(zip(self._scale, self._offset))
 
-    def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> None:
-        """Reads the window into out (bands, h, w) and clears valid where a band is nodata."""
+    def read(self, window: Window, out: np.ndarray, valid: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Reads the window into out (bands, h, w) and clears valid where a band is nodata. While
+        counting, returns where each band holds an infinite value it does not declare nodata (by
+        band index), for `count_infinite` once every layer's nodata is known; else []."""
         read_or_refuse(self._dataset.ReadAsArray, f"the layer '{self.name}'", *window, buf_obj=out,
                        band_list=self.bands)
         held = []  # (band index, where it holds its nodata value), while counting
@@ -221,8 +223,14 @@ class _Source:
         for footprint in self.footprints if self.footprints and not self.warped else ():
             if footprint is not None:
                 valid &= footprint_mask(footprint, window)
-        for index, where in infinite:  # where no mask or nodata hides the pixel (review of 2026-12-05)
-            self.infinite_by_band[index] += np.count_nonzero(where & valid)
+        return infinite
+
+    def count_infinite(self, infinite: list[tuple[int, np.ndarray]], data_pixels: np.ndarray) -> None:
+        """Counts the infinite values `read` found where no layer's nodata or mask hides the pixel
+        (`data_pixels`): those beyond a swath that the other layers leave out too, or that a mask
+        hides, were warned of (review and false-alarm hunt of 2026-12-05)."""
+        for index, where in infinite:
+            self.infinite_by_band[index] += np.count_nonzero(where & data_pixels)
 
     def _count_nodata_among_data(self, held: list[tuple[int, np.ndarray]]) -> None:
         """Counts, in a read, the pixels where some bands that declare a nodata value hold it and
@@ -537,16 +545,21 @@ class Scene:
         valid = np.ones((window.height, window.width), bool)
         start = 0
         core = np.s_[row - row0:row - row0 + height, col - col0:col - col0 + width]
+        hidden = np.zeros_like(valid)  # by a layer's nodata or mask, non-finite values aside
+        infinite = []
         for number, source in enumerate(self._sources):
             stop = start + len(source.bands)
             own = np.ones_like(valid)
-            source.read(window, data[start:stop], own)
+            infinite.append(source.read(window, data[start:stop], own))
+            hidden |= ~own
             for band in data[start:stop]:
                 own &= np.isfinite(band)
             if invalid is not None:
                 invalid[number] += own[core].size - np.count_nonzero(own[core])
             valid &= own
             start = stop
+        for source, found in zip(self._sources, infinite):
+            source.count_infinite(found, ~hidden)
         data[:, ~valid] = 0.0
         pad = ((row0 - (row - halo), row + height + halo - row1), (col0 - (col - halo), col + width + halo - col1))
         if any(any(side) for side in pad):
