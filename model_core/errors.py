@@ -19,6 +19,10 @@ class ModelFileError(MrsError):
     """A model file that cannot be used."""
 
 
+class BandCountError(ModelFileError):
+    """A model made for other band counts than the layers give."""
+
+
 class WriteError(MrsError):
     """An output that could not be written (disk full, no permission); the file it would replace is unchanged."""
 

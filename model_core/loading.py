@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 
 from . import MAX_CLASS_VALUE, model_file
 from .config import ModelConfig
-from .errors import ModelFileError
+from .errors import BandCountError, ModelFileError
 from .hooks import Hooks, first_few
 from .model import SSEncoder, SSMAEClassifier
 from .names import Names, plural
@@ -56,16 +56,18 @@ def _layer_names(metadata: Mapping[str, Any]) -> Tuple[str, str]:
 
 
 def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, what: str) -> None:
-    """Refuse a model made for other band counts than the layers give, naming both."""
+    """Refuse a model made for other band counts than the layers give, naming both (its layers'
+    names are those it was made with, which may be the names of these: a model of another scene
+    was told to use 'hsi', the name of the layer given, review of 2026-12-05)."""
     expected = band_counts(metadata, path, what)
     if expected == (n_hsi, n_aux):
         return
     hsi_layer, aux_layers = _layer_names(metadata)
-    raise ModelFileError(
+    raise BandCountError(
         f"{what}: '{path}' was made for {plural(expected[0], 'HSI band')} and "
-        f"{plural(expected[1], 'SAR/LiDAR band')}, but the layers give {plural(n_hsi, 'HSI band')} and "
-        f"{plural(n_aux, 'SAR/LiDAR band')}. Use the layers it was made with (HSI '{hsi_layer}', "
-        f"SAR/LiDAR {aux_layers}), in the same order.")
+        f"{plural(expected[1], 'SAR/LiDAR band')} (HSI '{hsi_layer}', SAR/LiDAR {aux_layers}), but the layers give "
+        f"{plural(n_hsi, 'HSI band')} and {plural(n_aux, 'SAR/LiDAR band')}. Give rasters of the bands it was made "
+        "for, in the same order, or train a model on these rasters.")
 
 
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,

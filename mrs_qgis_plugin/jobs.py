@@ -19,7 +19,7 @@ from ..model_core import distributed, model_file
 from ..model_core.atomic import held
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
-from ..model_core.errors import InputError, MrsError
+from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
@@ -382,7 +382,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
               resume: Optional[str]) -> Dict[str, Any]:
     with layers.open(hooks) as scene:
         _require_aux(scene)
-        start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
+        with bands_explained(scene):
+            start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
             check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED", hooks)
             check_aux_bands(start.metadata, scene.band_names[scene.n_hsi:], scene.aux_names, pretrained, "PRETRAINED",
@@ -460,6 +461,23 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         return results
 
 
+@contextlib.contextmanager
+def bands_explained(scene: Scene) -> Iterator[None]:
+    """A model's refusal for its band count, with the bands the layers' ENVI headers leave out
+    when they leave some out (false-alarm hunt of 2026-12-05: a model trained with them, before
+    they were left out or on a GeoTIFF copy, was told to use the very layer it was given)."""
+    try:
+        yield
+    except BandCountError as error:
+        marked = scene.marked_bad
+        if not marked:
+            raise
+        listed = "; ".join(f"'{name}': bands {', '.join(map(str, bands))}" for name, bands in marked.items())
+        raise BandCountError(f"{error} Of these layers' bands, those their ENVI header's bad-band list (bbl) marks "
+                             f"are left out ({listed}); for a model trained with them, give a GeoTIFF copy of the "
+                             "layer, which has no such list (gdal_translate -of GTiff).") from None
+
+
 def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
     """The class map's tags that say what its classifier was trained on (for mrs:accuracy)."""
     trained_on, pixels = metadata.get("trained_on"), metadata.get("trained_pixels")
@@ -474,7 +492,8 @@ def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,
                    batch_size: Optional[int], hooks: Hooks) -> Tuple[TilePredictor, List[ClassInfo]]:
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
-    check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
+    with bands_explained(scene):
+        check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL", hooks)
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END, metadata)

@@ -287,12 +287,12 @@ BAD_INPUTS = {
     "unknown_preset": ("pretrain", lambda b, o: pretrain(b, o, PRESET="huge"),
                        "PRESET is 'huge'; use one of: paper, small, tiny."),
     "model_band_counts": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.hsi19),
-                          "MODEL: '{classifier}' was made for 20 HSI bands and 2 SAR/LiDAR bands, but the layers "
-                          "give 19 HSI bands and 2 SAR/LiDAR bands. Use the layers it was made with (HSI 'hsi', "
-                          "SAR/LiDAR 'lidar'), in the same order."),
+                          "MODEL: '{classifier}' was made for 20 HSI bands and 2 SAR/LiDAR bands (HSI 'hsi', "
+                          "SAR/LiDAR 'lidar'), but the layers give 19 HSI bands and 2 SAR/LiDAR bands. Give rasters "
+                          "of the bands it was made for, in the same order, or train a model on these rasters."),
     "model_modality_split": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.hsi21, INPUT_AUX=[b.lidar1]),
-                             "was made for 20 HSI bands and 2 SAR/LiDAR bands, but the layers give 21 HSI bands and "
-                             "1 SAR/LiDAR band."),
+                             "was made for 20 HSI bands and 2 SAR/LiDAR bands (HSI 'hsi', SAR/LiDAR 'lidar'), but the "
+                             "layers give 21 HSI bands and 1 SAR/LiDAR band."),
     "model_patch_larger_than_raster": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.small_hsi,
                                                                          INPUT_AUX=[b.small_lidar]),
                                        "The patch size of the model 5 does not fit the hyperspectral layer "

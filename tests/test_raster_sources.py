@@ -155,6 +155,27 @@ def test_a_refusal_for_too_few_bands_follows_the_line_of_the_bands_an_envi_heade
     assert lines == ["'b': 3 bands its ENVI header marks bad (bbl: bands 2, 3, 4) are left out."]
 
 
+def test_a_model_refused_for_its_band_count_is_told_of_the_bands_an_envi_header_leaves_out(tmp_path):
+    """False-alarm hunt of 2026-12-05: a model trained on all 8 bands (before bbl was read, or on a
+    GeoTIFF copy) was told to use the layers it was made with, the very layer it was given."""
+    from mrs.model_core.errors import BandCountError
+    from mrs.model_core.loading import check_bands
+    from mrs.mrs_qgis_plugin.jobs import bands_explained
+
+    hsi = _envi(tmp_path, "rfl", np.ones((8, 5, 6), np.float32), "bbl = {1, 1, 1, 0, 0, 1, 0, 1}\n")
+    with Scene.open(RasterInput(hsi, "rfl"), []) as scene:
+        with pytest.raises(BandCountError) as refused:
+            with bands_explained(scene):
+                check_bands({"n_hsi": 8, "n_aux": 1, "hsi_layer": "rfl", "aux_layers": ["dsm"]}, scene.n_hsi, 1,
+                            "m.safetensors", "MODEL")
+    assert str(refused.value) == (
+        "MODEL: 'm.safetensors' was made for 8 HSI bands and 1 SAR/LiDAR band (HSI 'rfl', SAR/LiDAR 'dsm'), but the "
+        "layers give 5 HSI bands and 1 SAR/LiDAR band. Give rasters of the bands it was made for, in the same order, "
+        "or train a model on these rasters. Of these layers' bands, those their ENVI header's bad-band list (bbl) "
+        "marks are left out ('rfl': bands 4, 5, 7); for a model trained with them, give a GeoTIFF copy of the layer, "
+        "which has no such list (gdal_translate -of GTiff).")
+
+
 def test_a_list_of_wavelengths_for_every_band_gives_the_data_bands_theirs(tmp_path):
     """Review of 2026-12-05: a dataset-level list of one wavelength per band, an alpha band among
     them, was ignored (4 data bands, 5 wavelengths); the data bands take theirs."""

@@ -268,6 +268,10 @@ class _Source:
         return [number for number in self.bands
                 if read_call(self._original.GetRasterBand(number).ComputeRasterMinMax, False)[0] is None]
 
+    def marked_bad(self) -> list[int]:
+        """The bands of the layer its ENVI header marks bad, which are left out (`marked_bad`)."""
+        return marked_bad(self._original)
+
     def coverage(self, window: Window) -> tuple[int, float]:
         """GDAL's data coverage status flags of the window in the first data band, and the
         percentage it knows to hold data; "may hold data" when GDAL cannot tell (a VRT whose
@@ -490,6 +494,11 @@ class Scene:
                 found.append((source.name, share, [self.band_label(start + index) for index in bands], nodata))
             start += len(source.bands)
         return found
+
+    @property
+    def marked_bad(self) -> dict[str, list[int]]:
+        """The band numbers each layer's ENVI header marks bad (left out), for the layers with any."""
+        return {source.name: bad for source in self._sources if (bad := source.marked_bad())}
 
     def infinite_values(self) -> list[tuple[str, float, list[str]]]:
         """(layer, largest share of its pixels counted that a band holds, bands in messages) of each
