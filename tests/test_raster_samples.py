@@ -896,6 +896,11 @@ def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path):
         assert scene.geotransform == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
         labels = labels_from_vector(scene, points, None, "class", None, "points", Hooks())
         assert sorted(zip(labels.rows.tolist(), labels.cols.tolist(), labels.values.tolist())) == [(2, 3, 1), (5, 6, 2)]
+        # Points made for y = +row (this plugin's suggestions before then) are said to lie mirrored.
+        mirrored = write_vector(tmp_path / "mirrored.gpkg", [(point_wkt(3.5, 2.5), {"class": 1})],
+                                {"class": ogr.OFTInteger}, crs=None)
+        with pytest.raises(InputError, match=r"QGIS lays row r at y = -r: samples placed at y = \+r .* lie mirrored"):
+            labels_from_vector(scene, mirrored, None, "class", None, "mirrored", Hooks())
         predict_scene(scene, lambda tile, valid, hooks=None: (np.zeros(valid.shape, np.int64)[1:-1, 1:-1],
                                                               np.ones(valid.shape, np.float32)[1:-1, 1:-1]),
                       1, [ClassInfo(1, "One", "#ff0000")], str(tmp_path / "map.tif"), None)

@@ -448,6 +448,13 @@ _NOT_CLASSES = {ogr.OFTDate: "a date field", ogr.OFTDateTime: "a date and time f
 word: red team of 2026-12-04)."""
 
 
+MIRRORED_SAMPLES = (
+    " On a raster without georeferencing, QGIS lays row r at y = -r: samples placed at y = +r (rows counted "
+    "downwards, as this plugin's suggestions of such rasters were before 2026-12-05) lie mirrored beside it; flip "
+    "them (Processing Toolbox > Affine transform, scale factor (y-axis) -1).")
+"""What a sample layer that misses an ungeoreferenced raster most likely is (false-alarm hunt of 2026-12-05)."""
+
+
 def _check_class_field_type(definition: ogr.FieldDefn, class_field: str, layer_name: str) -> None:
     kind = ("a yes/no (boolean) field" if definition.GetSubType() == ogr.OFSTBoolean
             else _NOT_CLASSES.get(definition.GetType()))
@@ -577,6 +584,7 @@ def labels_from_vector(
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
+            + ("" if scene.grid.georeferenced else MIRRORED_SAMPLES)
         )
     if found.outside + found.without_geometry + found.missed == len(found.classes):
         raise InputError(
