@@ -127,8 +127,8 @@ def _plain(name: str) -> str:
 def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: Sequence[str], path: str, what: str,
                     hooks: Hooks) -> None:
     """Warn when the auxiliary bands (`names`, of the layers `layers`) are described otherwise than
-    those the model was trained on: a SAR raster where it had LiDAR, or the LiDAR's bands in another
-    order. Their values alone do not tell (red team of 2026-12-04: intensity and height swapped lay
+    those the model was trained on (a SAR raster where it had LiDAR); refuse them when they are its
+    own bands in another order (the LiDAR's bands, or two layers, swapped). Their values alone do not tell (red team of 2026-12-04: intensity and height swapped lay
     within `Normalizer.far_bands`' limits, and the map fell from 85 to 30 % OA without a word).
     Bands that either side leaves without a description are not compared."""
     trained, trained_layers = metadata.get("band_names"), metadata.get("aux_layers")
@@ -141,13 +141,19 @@ def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: S
     if not pairs:
         return
     described = [(_plain(had), _plain(given)) for _number, had, given in pairs]
-    reordered = sorted(had for had, _given in described) == sorted(given for _had, given in described)
     listed = first_few(f"auxiliary band {number} is '{given}' where the model had '{had}'"
                        for number, had, given in pairs)
+    if sorted(had for had, _given in described) == sorted(given for _had, given in described):
+        # The same bands in another order: the map was written, 5 % right (review of 2026-12-05).
+        order = ", ".join(f"'{name}'" for name in trained[-n_aux:])
+        raise ModelFileError(
+            f"{what}: the auxiliary bands are in another order than those '{path}' was trained on, by their names "
+            f"({listed}), so its map would be wrong. Give the auxiliary layers, and their bands, in the order it was "
+            f"trained on: {order} (layers {', '.join(repr(name) for name in trained_layers)}).")
     hooks.warning(
-        f"{what}: the auxiliary bands are {'in another order than' if reordered else 'not'} those '{path}' was "
-        f"trained on, by their names ({listed}). Give auxiliary layers of the kinds it was trained on, with their "
-        "bands in the same order; else the map will be wrong.")
+        f"{what}: the auxiliary bands are not those '{path}' was trained on, by their names ({listed}). Give "
+        "auxiliary layers of the kinds it was trained on, with their bands in the same order; else the map will be "
+        "wrong.")
 
 
 def _parse(metadata: Mapping[str, Any], path: str, what: str, layer_hsi: Optional[int], layer_aux: Optional[int]):
