@@ -87,8 +87,13 @@ class TerminalReport:
         self.run_over = False
 
     def hooks(self) -> Hooks:
-        return Hooks(progress=self.progress, log=self.log, is_canceled=lambda: self.interrupts > 0,
+        return Hooks(progress=self.progress, log=self.log, warn=self.warn, is_canceled=lambda: self.interrupts > 0,
                      status=self.status, resumed=self.resumed)
+
+    def warn(self, line: str) -> None:
+        """A line that says a result may be wrong, marked as qgis_process marks it (review of
+        2026-12-05: bin/mrs printed warnings as plain log lines)."""
+        self.log(f"Warning: {line}")
 
     def resumed(self, fraction: float) -> None:
         """Up to `fraction`, the work was done by an earlier run: the time left counts this run's

@@ -545,7 +545,7 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
     assert done.returncode == 0, done.stderr
     warning = [line for line in done.stderr.splitlines() if "far from those the model was trained on" in line]
     count = gdal.Open(str(scene.hsi)).RasterCount
-    assert warning == [f"{count} of the {count + 2} bands hold values far from those the model was trained on "
+    assert warning == [f"Warning: {count} of the {count + 2} bands hold values far from those the model was trained on "
                        f"({', '.join(names)}, ...): check that the layers are the kinds of rasters it was trained "
                        "on, in the same units, scale and order; else the map will be wrong."]
     assert "far from those" not in classified.stderr
