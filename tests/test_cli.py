@@ -178,6 +178,11 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
      ("pretrain", {"BATCH_SIZE": str(2 ** 31)}, 1,
       "BATCH_SIZE is 2147483648; it must be a whole number from 1 to 2147483647."),
      ("pretrain", {"SEED": str(2 ** 31)}, 1, "SEED is 2147483648; it must be a whole number from 0 to 2147483647."),
+     # Review of 2026-12-05: the training points given to pretraining's SAMPLES, a number there.
+     ("pretrain", {"SAMPLES": "train_points.gpkg"}, 1,
+      "SAMPLES is 'train_points.gpkg'; it must be a whole number of at least 1. Pretraining needs no labels: SAMPLES "
+      "is how many random pixels it learns from; labelled samples go to 'Train classifier (fine-tune)' "
+      "(mrs:finetune)."),
      ("pretrain", {"INPUT_AUX": []}, 1,
       "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
      ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH (did you mean EPOCHS?); see bin/mrs pretrain --help for its "
