@@ -316,7 +316,7 @@ def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name
     mapped = predicted[predicted != CLASS_NODATA]
     if len(mapped) == 0 or np.isin(mapped, truth).any():
         return None
-    return (f"None of the classes '{map_name}' gives the reference pixels ({_values(mapped)}) is a class of the "
+    return (f"None of the classes the map '{map_name}' gives the reference pixels ({_values(mapped)}) is a class of the "
             f"reference '{reference_name}' ({_values(truth)}): the figures compare different class codes. If they "
             "stand for the same classes, recode one layer to the other's values, or give both the same class names.")
 

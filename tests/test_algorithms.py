@@ -643,7 +643,7 @@ def test_accuracy_warns_when_the_map_and_the_reference_share_no_class_code(mrs, 
     results = run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
                                    "OUTPUT_HTML": str(tmp_path / "report.html"),
                                    "OUTPUT_JSON": str(tmp_path / "report.json")}, feedback)
-    warning = ("None of the classes 'map' gives the reference pixels (11, 12, 13) is a class of the reference "
+    warning = ("None of the classes the map 'map' gives the reference pixels (11, 12, 13) is a class of the reference "
                "'reference' (1, 2, 3): the figures compare different class codes. If they stand for the same classes, "
                "recode one layer to the other's values, or give both the same class names.")
     assert results["OVERALL_ACCURACY"] == 0.0
