@@ -145,6 +145,17 @@ def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_u
                         "layer's wavelength_units to the unit its values are in."]
 
 
+@pytest.mark.parametrize("bbl", ["{1, 0, 1}", "{1, 0, 2, 1}", "{0, 0, 0, 0}"])
+def test_a_bad_band_list_that_is_no_flag_per_band_is_said_to_be_ignored(tmp_path, bbl):
+    """False-alarm hunt of 2026-12-05: a list of the wrong length was ignored without a word."""
+    hsi = _envi(tmp_path, "b", np.ones((4, 5, 6), np.float32), f"bbl = {bbl}\n")
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "b"), [], hooks) as scene:
+        assert scene.n_hsi == 4
+    assert lines[0] == ("'b': its ENVI header's bad-band list (bbl) is not one 0 or 1 for each of its 4 bands, or "
+                        "marks every band bad, so it is ignored and every band is read.")
+
+
 def test_a_refusal_for_too_few_bands_follows_the_line_of_the_bands_an_envi_header_marks_bad(tmp_path):
     """Session of 2026-12-05: 'has 1 band; at least 3 are needed' for a file of 4 bands, 3 marked
     bad, came without the line that says so."""

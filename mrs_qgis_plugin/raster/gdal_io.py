@@ -328,7 +328,7 @@ def class_colors(band: gdal.Band) -> dict[int, str]:
 def data_bands(dataset: gdal.Dataset) -> list[int]:
     """1-based numbers of the bands that hold data: alpha bands are masks, not data, and the bands
     an ENVI header marks bad (`marked_bad`) hold none worth reading."""
-    bad = marked_bad(dataset)
+    bad = marked_bad(dataset) or []
     return [
         number
         for number in range(1, dataset.RasterCount + 1)
@@ -336,18 +336,21 @@ def data_bands(dataset: gdal.Dataset) -> list[int]:
     ]
 
 
-def marked_bad(dataset: gdal.Dataset) -> list[int]:
+def marked_bad(dataset: gdal.Dataset) -> Optional[list[int]]:
     """1-based numbers of the bands that an ENVI header's bad-band list (`bbl`, 0 for a bad band)
     marks bad, as AVIRIS, AVIRIS-NG and HySpex products mark their water-absorption bands, whose
     values are noise, zeros or NaN (red team of 2026-12-05: trained as data, they took a whole class
-    away). None for a list that is not one flag per band, or that marks every band bad."""
+    away); [] without a list; None for a list that is not one flag per band, or that marks every
+    band bad, which is ignored."""
     text = dataset.GetMetadataItem("bbl", "ENVI")
+    if not text:
+        return []
     try:
-        flags = [float(item) for item in re.split(r"[,\s]+", text.strip().strip("{}").strip()) if item] if text else []
+        flags = [float(item) for item in re.split(r"[,\s]+", text.strip().strip("{}").strip()) if item]
     except ValueError:
-        return []
+        return None
     if len(flags) != dataset.RasterCount or not set(flags) <= {0.0, 1.0} or 1.0 not in flags:
-        return []
+        return None
     return [number for number, flag in enumerate(flags, start=1) if flag == 0.0]
 
 

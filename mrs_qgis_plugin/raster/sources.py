@@ -123,6 +123,9 @@ def _say_envi_header(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     if bad:
         hooks.log(f"'{name}': {plural(len(bad), 'band')} its ENVI header marks bad (bbl: band{'s' * (len(bad) > 1)} "
                   f"{', '.join(map(str, bad))}) {agreeing(len(bad), 'is', 'are')} left out.")
+    elif bad is None:  # ignored without a word before (false-alarm hunt of 2026-12-05)
+        hooks.log(f"'{name}': its ENVI header's bad-band list (bbl) is not one 0 or 1 for each of its "
+                  f"{dataset.RasterCount} bands, or marks every band bad, so it is ignored and every band is read.")
     factor = _parse_numbers(dataset.GetMetadataItem("reflectance_scale_factor", "ENVI"))
     if factor and len(factor) == 1 and factor[0] not in (0.0, 1.0):
         hooks.log(f"'{name}': its ENVI header gives a reflectance scale factor of {factor[0]:g}, which is not applied "
@@ -135,7 +138,7 @@ def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     after it move up one place (a GeoTIFF written with ALPHA=YES marks its second band so: red team
     of 2026-12-04, a reflectance band taken for the mask and the mask for the last band)."""
     bands = data_bands(dataset)
-    inner = [number for number in range(1, max(bands)) if number not in bands and number not in marked_bad(dataset)]
+    inner = [number for number in range(1, max(bands)) if number not in bands and number not in (marked_bad(dataset) or [])]
     if inner:
         one = len(inner) == 1
         hooks.warning(f"Band{'' if one else 's'} {', '.join(map(str, inner))} of '{name}' {'is' if one else 'are'} "
@@ -270,7 +273,7 @@ class _Source:
 
     def marked_bad(self) -> list[int]:
         """The bands of the layer its ENVI header marks bad, which are left out (`marked_bad`)."""
-        return marked_bad(self._original)
+        return marked_bad(self._original) or []
 
     def coverage(self, window: Window) -> tuple[int, float]:
         """GDAL's data coverage status flags of the window in the first data band, and the
