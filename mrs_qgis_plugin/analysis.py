@@ -388,10 +388,11 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     largest = max(len(group) for group in groups)
-    found = (f"{plural(len(groups), 'group')} of near-duplicate bands at a similarity threshold of {threshold} (each "
-             f"band at least that similar to its group's first band or to its nearest band; from {len(sample)} "
-             "pixels); "
-             f"the largest has {plural(largest, 'band')}.")
+    alone = sum(1 for group in groups if len(group) == 1)  # counted as groups of near-duplicates (review of 12-05)
+    found = (f"{plural(len(groups), 'group')} of bands at a similarity threshold of {threshold} (each band at least "
+             f"that similar to its group's first band or to its nearest band; from {len(sample)} pixels): the largest "
+             f"has {plural(largest, 'band')}"
+             + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
     leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
             f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
             "the information leak MRS masking avoids.")

@@ -485,6 +485,19 @@ def test_a_report_of_one_algorithm_is_not_written_over_by_the_other(mrs, scene, 
         run("mrs:accuracy", {**accuracy, "OUTPUT_CSV": str(tmp_path / "s.csv")})
 
 
+def test_the_groups_line_says_how_many_bands_stand_alone(mrs, scene, tmp_path):
+    """Review of 2026-12-05: '12 groups of near-duplicate bands' counted six SAR/LiDAR bands that
+    are like no other band as groups of near-duplicates."""
+    feedback = RecordingFeedback()
+    results = run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 500, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                                     "OUTPUT_CSV": str(tmp_path / "s.csv")}, feedback)
+    groups = [group.split(" ")[0] for group in results["GROUPS"].split("; ")]
+    alone = sum(1 for group in groups if "-" not in group and "," not in group)
+    [line] = [line for line in feedback.infos if "similarity threshold" in line]
+    assert alone > 0 and line.startswith(f"{results['GROUP_COUNT']} groups of bands at a similarity threshold of 0.95")
+    assert f"; {alone} band{'s are' if alone > 1 else ' is'} like no other" in line
+
+
 def test_a_heat_map_of_an_earlier_version_is_replaced(mrs, scene, tmp_path):
     """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours:
     they are known by their size (any other Matplotlib figure is refused, above)."""
