@@ -9,7 +9,7 @@ import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -138,7 +138,8 @@ def _say_inner_alpha(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
     after it move up one place (a GeoTIFF written with ALPHA=YES marks its second band so: red team
     of 2026-12-04, a reflectance band taken for the mask and the mask for the last band)."""
     bands = data_bands(dataset)
-    inner = [number for number in range(1, max(bands)) if number not in bands and number not in (marked_bad(dataset) or [])]
+    bad = marked_bad(dataset) or []
+    inner = [number for number in range(1, max(bands)) if number not in bands and number not in bad]
     if inner:
         one = len(inner) == 1
         hooks.warning(f"Band{'' if one else 's'} {', '.join(map(str, inner))} of '{name}' {'is' if one else 'are'} "
@@ -490,13 +491,18 @@ class Scene:
         """(layer, share of its pixels counted, bands in messages, declared nodata value) of each
         layer whose nodata value some bands hold where others hold data, in the reads counted
         (`nodata_counted`: the statistics sample's)."""
-        found, start = [], 0
+        return self._found_in_bands(lambda source: source.nodata_among_data())
+
+    def _found_in_bands(self, found: Callable[[_Source], tuple]) -> list[tuple]:
+        """(layer, share, bands in messages, *rest) of each layer for which `found` gives (share,
+        indices of bands in the layer, *rest) with some bands."""
+        listed, start = [], 0
         for source in self._sources:
-            share, bands, nodata = source.nodata_among_data()
+            share, bands, *rest = found(source)
             if bands:
-                found.append((source.name, share, [self.band_label(start + index) for index in bands], nodata))
+                listed.append((source.name, share, [self.band_label(start + index) for index in bands], *rest))
             start += len(source.bands)
-        return found
+        return listed
 
     @property
     def marked_bad(self) -> dict[str, list[int]]:
@@ -506,13 +512,7 @@ class Scene:
     def infinite_values(self) -> list[tuple[str, float, list[str]]]:
         """(layer, largest share of its pixels counted that a band holds, bands in messages) of each
         layer with infinite values it does not declare as nodata, in the reads counted."""
-        found, start = [], 0
-        for source in self._sources:
-            share, bands = source.infinite_values()
-            if bands:
-                found.append((source.name, share, [self.band_label(start + index) for index in bands]))
-            start += len(source.bands)
-        return found
+        return self._found_in_bands(lambda source: source.infinite_values())
 
     def empty_bands(self) -> tuple[list[str], list[str]]:
         """The layers without a single valid value in any band (nodata, NaN or infinite
