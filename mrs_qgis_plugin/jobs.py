@@ -727,7 +727,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             # one failed now and then on another's temporary file (red team of 2026-12-05)
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
-    if left_out:
+    if sum(left_out):
         hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was trained on {agreeing(sum(left_out), 'is', 'are')} "
                   "not suggested.")
     if len(chosen) < count and len(chosen) == pool.seen:
