@@ -128,9 +128,10 @@ def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: S
                     hooks: Hooks) -> None:
     """Warn when the auxiliary bands (`names`, of the layers `layers`) are described otherwise than
     those the model was trained on (a SAR raster where it had LiDAR); refuse them when they are its
-    own bands in another order (the LiDAR's bands, or two layers, swapped). Their values alone do not tell (red team of 2026-12-04: intensity and height swapped lay
-    within `Normalizer.far_bands`' limits, and the map fell from 85 to 30 % OA without a word).
-    Bands that either side leaves without a description are not compared."""
+    own bands in another order (the LiDAR's bands, or two layers, swapped). Their values alone do
+    not tell (red team of 2026-12-04: intensity and height swapped lay within `Normalizer.far_bands`'
+    limits, and the map fell from 85 to 30 % OA without a word). Bands that either side leaves
+    without a description are not compared."""
     trained, trained_layers = metadata.get("band_names"), metadata.get("aux_layers")
     n_aux = metadata.get("n_aux")
     if not (isinstance(trained, list) and isinstance(trained_layers, list) and isinstance(n_aux, int)
