@@ -20,7 +20,12 @@ class ModelFileError(MrsError):
 
 
 class BandCountError(ModelFileError):
-    """A model made for other band counts than the layers give."""
+    """A model made for other band counts than the layers give: `expected` and `given` are the
+    (HSI, SAR/LiDAR) band counts of the model and of the layers."""
+
+    def __init__(self, message: str, expected: tuple = (), given: tuple = ()) -> None:
+        super().__init__(message)
+        self.expected, self.given = tuple(expected), tuple(given)
 
 
 class WriteError(MrsError):

@@ -67,7 +67,7 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         f"{what}: '{path}' was made for {plural(expected[0], 'HSI band')} and "
         f"{plural(expected[1], 'SAR/LiDAR band')} (HSI '{hsi_layer}', SAR/LiDAR {aux_layers}), but the layers give "
         f"{plural(n_hsi, 'HSI band')} and {plural(n_aux, 'SAR/LiDAR band')}. Give rasters of the bands it was made "
-        "for, in the same order, or train a model on these rasters.")
+        "for, in the same order, or train a model on these rasters.", expected, (n_hsi, n_aux))
 
 
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
@@ -108,9 +108,10 @@ def _wavelength_advice(trained: List[float], wavelengths: List[float]) -> str:
     return "Use a raster of the sensor and bands the model was trained on."
 
 
-_DRIVER_NAMES = re.compile(r"band[ _]?\d+", re.IGNORECASE)
+_DRIVER_NAMES = re.compile(r"(band|layer)[ _]?\d+", re.IGNORECASE)
 """Band descriptions drivers give bands of their own accord, describing nothing: ENVI's and
-netCDF's 'Band 1'/'Band1' (the GeoPackage driver's 'Height' is left out where it is read)."""
+netCDF's 'Band 1'/'Band1', ERDAS IMAGINE's 'Layer_1' (the GeoPackage driver's 'Height' is left out
+where it is read)."""
 
 
 def _named(name: str, layers: Sequence[str]) -> bool:
@@ -149,8 +150,9 @@ def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: S
         order = ", ".join(f"'{name}'" for name in trained[-n_aux:])
         raise ModelFileError(
             f"{what}: the auxiliary bands are in another order than those '{path}' was trained on, by their names "
-            f"({listed}), so its map would be wrong. Give the auxiliary layers, and their bands, in the order it was "
-            f"trained on: {order} (layers {', '.join(repr(name) for name in trained_layers)}).")
+            f"({listed}), so each would be taken for another. Give the auxiliary layers, and their bands, in the order "
+            f"it was trained on: {order} (layers {', '.join(repr(name) for name in trained_layers)}); if their "
+            "descriptions are wrong, correct or clear them.")
     hooks.warning(
         f"{what}: the auxiliary bands are not those '{path}' was trained on, by their names ({listed}). Give "
         "auxiliary layers of the kinds it was trained on, with their bands in the same order; else the map will be "

@@ -470,12 +470,15 @@ def bands_explained(scene: Scene) -> Iterator[None]:
         yield
     except BandCountError as error:
         marked = scene.marked_bad
-        if not marked:
-            raise
+        left_out = (len(marked.get(scene.hsi_name, [])), sum(len(bands) for name, bands in marked.items()
+                                                             if name != scene.hsi_name))
+        if not marked or error.expected != tuple(given + out for given, out in zip(error.given, left_out)):
+            raise  # the bands left out do not explain it (review of 2026-12-05)
         listed = "; ".join(f"'{name}': bands {', '.join(map(str, bands))}" for name, bands in marked.items())
         raise BandCountError(f"{error} Of these layers' bands, those their ENVI header's bad-band list (bbl) marks "
                              f"are left out ({listed}); for a model trained with them, give a GeoTIFF copy of the "
-                             "layer, which has no such list (gdal_translate -of GTiff).") from None
+                             "layer, which has no such list (gdal_translate -of GTiff).", error.expected,
+                             error.given) from None
 
 
 def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
@@ -665,14 +668,15 @@ def _class_field(metadata: Dict[str, Any]) -> ClassField:
     return ClassField(DEFAULT_CLASS_FIELD, False)
 
 
-def _without_trained(tile: Window, allowed: Optional[np.ndarray], trained: Optional[Tuple[np.ndarray, np.ndarray]],
-                     left_out: List[int]) -> Optional[np.ndarray]:
+def _without_trained(tile: Window, allowed: Optional[np.ndarray],
+                     trained: Optional[Tuple[np.ndarray, np.ndarray, bool]], left_out: List[int]) -> Optional[np.ndarray]:
     """The tile's pixels that may be suggested (`allowed`, all by default) less those the classifier
-    was trained on, whose count is appended to `left_out`: a training pixel the classifier is unsure
-    of was suggested for labelling again (session of 2026-12-05)."""
+    was trained on (`training_pixels.trained_positions`), whose count is appended to `left_out`: a
+    training pixel the classifier is unsure of was suggested for labelling again (session of
+    2026-12-05)."""
     if trained is None:
         return allowed
-    rows, cols = trained
+    rows, cols, _all = trained
     inside = (rows >= tile.row) & (rows < tile.row + tile.height) & (cols >= tile.col) & (cols < tile.col + tile.width)
     if not inside.any():
         return allowed
@@ -728,8 +732,10 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
     if sum(left_out):
+        recorded = "" if trained[2] else (" (those its model file records; of more than "
+                                          f"{training_pixels.SAMPLE:,} it records a sample, so others may be)")
         hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was trained on {agreeing(sum(left_out), 'is', 'are')} "
-                  "not suggested.")
+                  f"not suggested{recorded}.")
     if len(chosen) < count and len(chosen) == pool.seen:
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
                       "valid pixels there are; widen EXTENT or MASK for more, or ask for fewer POINTS.")

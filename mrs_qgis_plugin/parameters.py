@@ -71,7 +71,7 @@ class Parameter:
     file_filter: Optional[str] = None  # of a FILE_OUT or FILE_IN
     command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious
     created: Optional[bool] = None  # of an optional destination: whether dialogs create it by default (not optional)
-    meant: str = ""  # of a number: what a text that is no number, given here, was most likely meant for
+    meant: str = ""  # of a number: what a file name given here was most likely meant for
 
     def full_help(self, command_line: bool = False) -> str:
         """The help; with `command_line`, followed by how to write the value on qgis_process' command line
@@ -209,7 +209,9 @@ def _number_problem(parameter: Parameter, value: Any) -> Optional[str]:
         comma = isinstance(value, str) and re.fullmatch(r"\s*[+-]?([0-9]*),([0-9]+)\s*", value)
         decimal = comma and (len(comma.group(2)) != 3 or comma.group(1).strip("0") == "")
         point = f" (written with a decimal point: {value.strip().replace(',', '.')})" if decimal and not integer else ""
-        meant = f" {parameter.meant}" if parameter.meant and isinstance(value, str) and not comma else ""
+        # A file's name, not '200 000' or '10k' (review of 2026-12-05).
+        path = isinstance(value, str) and re.search(r"[./\\|]", value) and not re.fullmatch(r"[\s\d.,+-]*", value)
+        meant = f" {parameter.meant}" if parameter.meant and path else ""
         return f"{parameter.name} is {value!r}; it must be {bounds_text(parameter)}{point}.{meant}"
     shown = _shown(number, integer)
     if integer and not float(number).is_integer():

@@ -66,12 +66,12 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))
 
 
-def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray, bool]]:
     """Rows and columns of the pixels of `grid` that a classifier was trained on, from its model
-    file's record (`trained_pixels`), when the record holds every one of them (not a sample of
-    them); None otherwise."""
+    file's record (`trained_pixels`), each once (several fall on one pixel of a coarser grid), and
+    whether the record holds every one of them (not a sample of them); None without a record."""
     found = _parsed(json.dumps(recorded)) if isinstance(recorded, dict) else None
-    if found is None or found["count"] != len(found["keys"]):
+    if found is None:
         return None
     rows, cols = np.divmod(found["keys"], found["width"])
     x, y = pixel_centres(tuple(found["geotransform"]), rows, cols)
@@ -79,4 +79,6 @@ def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, n
     with np.errstate(all="ignore"):
         col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
     inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
-    return row[inside].astype(np.int64), col[inside].astype(np.int64)
+    row, col = np.divmod(np.unique(row[inside].astype(np.int64) * grid.width + col[inside].astype(np.int64)),
+                         grid.width)
+    return row, col, found["count"] == len(found["keys"])

@@ -385,6 +385,7 @@ def auxiliary_copy(source: str, path: Path, bands: list, names: Optional[list]) 
     ([2, 1], None, None),
     ([1, 2], ["  NDSM height above GROUND (m) ", "lidar return intensity (relative, 0-100)"], None),
     ([1, 2], ["Band 1", "Band 2"], None),  # names drivers give (ENVI, netCDF) describe nothing
+    ([2, 1], ["Layer_2", "Layer_1"], None),  # nor do ERDAS IMAGINE's (review of 2026-12-05: they were refused)
 ])
 def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_model_s(
         mrs, scene, classifier, classified, tmp_path, bands, names, expected):
@@ -403,8 +404,9 @@ def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_mo
                                  "OUTPUT": str(tmp_path / "map.tif")}, feedback)
         assert str(refused.value).splitlines()[-1] == (
             f"MODEL: the auxiliary bands are in another order than those '{classifier.path}' was trained on, by their "
-            f"names ({listed}), so its map would be wrong. Give the auxiliary layers, and their bands, in the order it "
-            f"was trained on: '{trained[0]}', '{trained[1]}' (layers 'lidar').")
+            f"names ({listed}), so each would be taken for another. Give the auxiliary layers, and their bands, in the "
+            f"order it was trained on: '{trained[0]}', '{trained[1]}' (layers 'lidar'); if their descriptions are "
+            "wrong, correct or clear them.")
         assert not (tmp_path / "map.tif").exists()
         return
     run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "INPUT_AUX": [aux],

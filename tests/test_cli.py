@@ -183,6 +183,7 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
       "SAMPLES is 'train_points.gpkg'; it must be a whole number of at least 1. Pretraining needs no labels: SAMPLES "
       "is how many random pixels it learns from; labelled samples go to 'Train classifier (fine-tune)' "
       "(mrs:finetune)."),
+     ("pretrain", {"SAMPLES": "10k"}, 1, "SAMPLES is '10k'; it must be a whole number of at least 1."),
      ("pretrain", {"INPUT_AUX": []}, 1,
       "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: --INPUT_AUX=file.tif)."),
      ("pretrain", {"EPOCH": "3"}, 2, "bin/mrs: pretrain has no parameter EPOCH (did you mean EPOCHS?); see bin/mrs pretrain --help for its "

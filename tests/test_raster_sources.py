@@ -185,6 +185,13 @@ def test_a_model_refused_for_its_band_count_is_told_of_the_bands_an_envi_header_
         "or train a model on these rasters. Of these layers' bands, those their ENVI header's bad-band list (bbl) "
         "marks are left out ('rfl': bands 4, 5, 7); for a model trained with them, give a GeoTIFF copy of the layer, "
         "which has no such list (gdal_translate -of GTiff).")
+    # Review of 2026-12-05: nor is it said where those bands do not make up the difference.
+    with Scene.open(RasterInput(hsi, "rfl"), []) as scene:
+        with pytest.raises(BandCountError) as refused:
+            with bands_explained(scene):
+                check_bands({"n_hsi": 9, "n_aux": 1, "hsi_layer": "rfl", "aux_layers": ["dsm"]}, scene.n_hsi, 1,
+                            "m.safetensors", "MODEL")
+    assert "bbl" not in str(refused.value)
 
 
 def test_a_list_of_wavelengths_for_every_band_gives_the_data_bands_theirs(tmp_path):

@@ -183,6 +183,15 @@ def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
     reflectance[:, :2, :] = -9999
     swath = write_raster(tmp_path / "swath.tif", reflectance, nodata=-9999, scale=0.0001)
     assert _check(swath, write_raster(tmp_path / "beyond.tif", np.where(np.isinf(decibels), -np.inf, decibels))) == []
+    # ... nor where a layer warped onto the grid (on 2 m pixels) is nodata, which arrives as NaN (review of
+    # 2026-12-05).
+    coarse = np.random.default_rng(3).uniform(1, 20, size=(1, SIZE // 2, SIZE // 2)).astype(np.float32)
+    coarse[0, :1, :] = -9999
+    lidar = write_raster(tmp_path / "coarse.tif", coarse, (GEOTRANSFORM[0], 2.0, 0.0, GEOTRANSFORM[3], 0.0, -2.0),
+                         nodata=-9999)
+    reflectance = _reflectance().astype(np.float32)
+    reflectance[0, :2, :] = -np.inf
+    assert _check(write_raster(tmp_path / "hsi_inf.tif", reflectance), lidar) == []
     decibels[1, :2, :] = -25.0
     assert _check(hsi, write_raster(tmp_path / "clean.tif", decibels)) == []
 

@@ -302,8 +302,8 @@ def test_the_pixels_the_classifier_was_trained_on_are_not_suggested(trained, tmp
     recorded = model_file.read_metadata(trained.model, [model_file.CLASSIFIER])["trained_pixels"]
     grid = Grid(trained.confidence.values.shape[1], trained.confidence.values.shape[0],
                 tuple(recorded["geotransform"]), "")
-    rows, cols = training_pixels.trained_positions(recorded, grid)
-    assert len(rows) == recorded["count"] > 0
+    rows, cols, every_one = training_pixels.trained_positions(recorded, grid)
+    assert len(rows) == recorded["count"] > 0 and every_one
     valid = int(np.count_nonzero(trained.map.values))
     done = suggest(trained, tmp_path, POINTS=valid, MIN_DISTANCE=0)
     assert done.results["COUNT"] == valid - len(rows)

@@ -34,6 +34,14 @@ def test_a_record_of_an_ungeoreferenced_scene_made_before_it_lay_where_qgis_lays
     assert training_pixels.trained_share(earlier, now, np.array([3, 4]), np.array([5, 6])) == 1.0
 
 
+def test_training_pixels_on_a_coarser_grid_are_each_pixel_once():
+    """Review of 2026-12-05: on a grid of twice the pixel size, four training pixels on one pixel were
+    counted four times as left out of the suggestions."""
+    coarse = Grid(20, 15, (500000.0, 4.0, 0.0, 5000000.0, 0.0, -4.0), "")
+    rows, cols, every_one = training_pixels.trained_positions(json.loads(tag([0, 0, 1, 1], [0, 1, 0, 1])), coarse)
+    assert (rows.tolist(), cols.tolist(), every_one) == ([0], [0], True)
+
+
 def test_a_sample_of_many_training_pixels_estimates_the_share(monkeypatch):
     monkeypatch.setattr(training_pixels, "SAMPLE", 300)
     rows, cols = np.divmod(np.arange(1200), 40)  # the first 30 rows of the grid are trained on

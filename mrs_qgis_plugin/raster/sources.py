@@ -557,7 +557,7 @@ class Scene:
         valid = np.ones((window.height, window.width), bool)
         start = 0
         core = np.s_[row - row0:row - row0 + height, col - col0:col - col0 + width]
-        hidden = np.zeros_like(valid)  # by a layer's nodata or mask, non-finite values aside
+        hidden = np.zeros_like(valid)  # by a layer's nodata or mask, not-a-number and infinite values aside
         infinite = []
         for number, source in enumerate(self._sources):
             stop = start + len(source.bands)
@@ -570,8 +570,10 @@ class Scene:
                 invalid[number] += own[core].size - np.count_nonzero(own[core])
             valid &= own
             start = stop
-        for source, found in zip(self._sources, infinite):
-            source.count_infinite(found, ~hidden)
+        if any(infinite):  # while counting; a warped layer's nodata arrives as NaN (review of 2026-12-05)
+            data_pixels = ~(hidden | np.isnan(data).any(axis=0))
+            for source, found in zip(self._sources, infinite):
+                source.count_infinite(found, data_pixels)
         data[:, ~valid] = 0.0
         pad = ((row0 - (row - halo), row + height + halo - row1), (col0 - (col - halo), col + width + halo - col1))
         if any(any(side) for side in pad):
