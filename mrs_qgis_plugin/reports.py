@@ -158,6 +158,24 @@ def _row(cells: Sequence[str], header: bool = False, classes: Sequence[str] = ()
         for cell, css in zip(cells, list(classes) + [""] * len(cells))) + "</tr>"
 
 
+FIGURES = (
+    ("Overall accuracy", "The share of the reference pixels the map gives their reference class."),
+    ("Average accuracy", "The mean of the classes' producer's accuracies: each class counts alike, however many "
+                         "pixels it has."),
+    ("Cohen's kappa", "How much better than chance the map agrees with the reference: 1 is full agreement, 0 what "
+                      "maps of the same class shares placed at random would reach."),
+    ("Producer's accuracy", "Of the reference pixels of a class, the share the map gives that class (how much of "
+                            "the class the map finds)."),
+    ("User's accuracy", "Of the pixels the map gives a class, at the reference pixels, the share that are that class "
+                        "(how far a user can trust the map's class)."),
+    ("F1", "The harmonic mean of a class's producer's and user's accuracies."),
+    ("Confusion matrix", "Reference pixels by their reference class (rows) and the class the map gives them "
+                         "(columns); the diagonal holds those the map gets right."),
+)
+"""The accuracy page's figures and what each is (readability review of 2026-12-05: the page did
+not say, for an analyst reading it on its own)."""
+
+
 def write_html(path: str, report: Dict[str, Any]) -> None:
     """A self-contained page, readable in the Processing results viewer."""
     names = [html.escape(item["name"]) for item in report["classes"]]
@@ -187,7 +205,10 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
         cells = [name, *map(str, row), str(row.sum())]
         parts.append(_row(cells, classes=["name"] + ["diagonal" if i == index else "" for i in range(len(row))]))
     parts.append(_row(["Total", *map(str, matrix.sum(axis=0)), str(matrix.sum())], classes=["name"]))
-    parts.append("</table></body></html>")
+    parts.append("</table><h3>What the figures are</h3><dl>"
+                 + "".join(f"<dt>{html.escape(term, quote=False)}</dt><dd>{html.escape(meaning, quote=False)}</dd>"
+                           for term, meaning in FIGURES)
+                 + "</dl></body></html>")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts))
 

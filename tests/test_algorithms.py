@@ -554,6 +554,8 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     page = Path(outputs["OUTPUT_HTML"]).read_text()
     assert f"<td class='name'>Overall accuracy</td><td>{100 * overall:.2f} %</td>" in page
     assert all(name in page for name in CLASS_NAMES)
+    # The page says what each figure is (readability review of 2026-12-05: it did not stand on its own).
+    assert "<dt>Producer's accuracy</dt><dd>Of the reference pixels of a class, the share the map gives that class" in page
 
     rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
     assert rows[0][:2] == ["class_value", "class_name"]
