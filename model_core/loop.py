@@ -145,7 +145,8 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         raise Canceled() from None
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
-                      f"'{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume}).")
+                      f"'{run.checkpointer.path}' resumes the run: run it again with the same parameters and "
+                      f"{run.checkpointer.names.resume} set to that file.")
     raise Canceled()
 
 
@@ -155,7 +156,8 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
     before the optimiser's step), so rank 0 checkpoints the batches done, with the random state
     of the batch's start, and every process stops in one sentence instead of a traceback."""
     run.save(state, generator)
-    kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run ({run.checkpointer.names.resume})"
+    kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run: run it again with the same parameters "
+            f"and {run.checkpointer.names.resume} set to that file"
             if run.checkpointer.path else "")
     raise ProcessLostError(
         f"The exchange with the other processes of this {run.context.world}-process run failed during batch "

@@ -1044,7 +1044,8 @@ def test_canceled_pretraining_keeps_a_checkpoint_that_resumes_into_the_same_mode
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(checkpoint)]
     state = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]
     assert 0 < state["step"] < 18  # 2 epochs of the 9 whole batches of 32 in 300 samples
-    assert f"Canceled after {state['step']} of 18 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in (
+    assert (f"Canceled after {state['step']} of 18 batches; the checkpoint '{checkpoint}' resumes the run: run it "
+            "again with the same parameters and RESUME set to that file.") in (
         feedback.infos
     )
 

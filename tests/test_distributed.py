@@ -293,7 +293,8 @@ def test_when_a_process_dies_rank_0_says_so_and_keeps_a_checkpoint_of_the_batche
     checkpoint = checkpoint_path_for(str(output))
     assert done.returncode != 0 and not output.exists()
     assert ("most likely because another process stopped" in done.stderr
-            and f"after 3 of 18 batches; the checkpoint '{checkpoint}' resumes the run (RESUME)." in done.stderr), done.stderr
+            and (f"after 3 of 18 batches; the checkpoint '{checkpoint}' resumes the run: run it again with the same "
+                 "parameters and RESUME set to that file.") in done.stderr), done.stderr
     assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
     jobs.pretrain_job(layers, preset="tiny", masking=MASKING, samples=longer["SAMPLES"],
                       settings=settings(epochs=longer["EPOCHS"]), output=str(output), hooks=Hooks(), resume=checkpoint)

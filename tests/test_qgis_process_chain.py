@@ -227,6 +227,7 @@ def test_sigterm_during_training_writes_the_checkpoint_as_cancel_does(scene, tmp
     checkpoint = tmp_path / "pre.checkpoint.safetensors"
     assert process.returncode != 0
     assert "SIGTERM received: stopping as on Cancel" in log and "Traceback" not in log
-    assert f"the checkpoint '{checkpoint}' resumes the run (RESUME)" in log
+    assert (f"the checkpoint '{checkpoint}' resumes the run: run it again with the same parameters and RESUME set "
+            "to that file") in log
     assert model_file.read_metadata(str(checkpoint), [model_file.CHECKPOINT])["checkpoint"]["state"]["epoch"] >= 1
     assert sorted(path.name for path in tmp_path.iterdir()) == [checkpoint.name]
