@@ -294,12 +294,13 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         given = self._given(parameters, feedback)
-        earlier = {name: _file_state(path) for name, path in self._output_files(given).items()}
+        outputs = self._output_files(given)
+        earlier = {name: _file_state(path) for name, path in outputs.items()}
         try:
             with inputs_left_untouched():
                 results = super().processAlgorithm(given, context, feedback)
         finally:
-            _say_earlier_results(earlier, self._output_files(given), feedback)
+            _say_earlier_results(earlier, outputs, feedback)
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

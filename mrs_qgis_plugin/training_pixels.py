@@ -38,6 +38,15 @@ def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
     """A record from a map's tag; None when there is none or it is not one (a map of another tool)."""
     try:
         found = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return _checked(found)
+
+
+def _checked(found: Any) -> Optional[Dict[str, Any]]:
+    """A record as `record` writes it (a model file's, or a map tag's read), ready for use; None
+    when it is not one."""
+    try:
         keys = np.frombuffer(base64.b64decode(found["keys"]), "<i8")
         geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
@@ -56,10 +65,8 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     found = _parsed(text)
     if found is None or not len(rows):
         return None
-    a, b, c, d, e, f = found["inverse"]
-    x, y = pixel_centres(grid.geotransform, rows, cols)
+    col, row = _pixels_at(found["inverse"], *pixel_centres(grid.geotransform, rows, cols))
     with np.errstate(all="ignore"):  # a tag of another tool may hold absurd numbers
-        col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
         inside = (col >= 0) & (col < found["width"]) & (row >= 0) & (row < 2 ** 62 / found["width"])
     keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)
     hits = int(np.isin(keys, found["keys"]).sum())
@@ -70,15 +77,20 @@ def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, n
     """Rows and columns of the pixels of `grid` that a classifier was trained on, from its model
     file's record (`trained_pixels`), each once (several fall on one pixel of a coarser grid), and
     whether the record holds every one of them (not a sample of them); None without a record."""
-    found = _parsed(json.dumps(recorded)) if isinstance(recorded, dict) else None
+    found = _checked(recorded)
     if found is None:
         return None
     rows, cols = np.divmod(found["keys"], found["width"])
-    x, y = pixel_centres(tuple(found["geotransform"]), rows, cols)
-    a, b, c, d, e, f = gdal.InvGeoTransform(grid.geotransform)
-    with np.errstate(all="ignore"):
-        col, row = np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)
+    col, row = _pixels_at(gdal.InvGeoTransform(grid.geotransform),
+                          *pixel_centres(tuple(found["geotransform"]), rows, cols))
     inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
     row, col = np.divmod(np.unique(row[inside].astype(np.int64) * grid.width + col[inside].astype(np.int64)),
                          grid.width)
     return row, col, found["count"] == len(found["keys"])
+
+
+def _pixels_at(inverse: tuple, x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Column and row (floats, floored) of the points x, y on the grid of inverse geotransform `inverse`."""
+    a, b, c, d, e, f = inverse
+    with np.errstate(all="ignore"):  # a record of another tool may hold absurd numbers
+        return np.floor(a + b * x + c * y), np.floor(d + e * x + f * y)

@@ -557,13 +557,15 @@ class Scene:
         valid = np.ones((window.height, window.width), bool)
         start = 0
         core = np.s_[row - row0:row - row0 + height, col - col0:col - col0 + width]
-        hidden = np.zeros_like(valid)  # by a layer's nodata or mask, not-a-number and infinite values aside
+        # Hidden by a layer's nodata or mask, not-a-number and infinite values aside: while counting only.
+        hidden = np.zeros_like(valid) if any(source.counting for source in self._sources) else None
         infinite = []
         for number, source in enumerate(self._sources):
             stop = start + len(source.bands)
             own = np.ones_like(valid)
             infinite.append(source.read(window, data[start:stop], own))
-            hidden |= ~own
+            if hidden is not None:
+                hidden |= ~own
             for band in data[start:stop]:
                 own &= np.isfinite(band)
             if invalid is not None:
