@@ -92,7 +92,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
-    from .raster.grid import srs_from_wkt
+    from .raster.grid import NO_TRANSFORMATION, crs_label, srs_from_wkt, transformation
 
     match = EXTENT_PATTERN.fullmatch(text)
     if match:
@@ -111,10 +111,16 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
                          "or add the CRS of the numbers: xmin,xmax,ymin,ymax [EPSG:32632], or give a layer's file.")
     if source is None:
         return bounds
-    target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{file_layer_name(hsi_path)}'").GetProjection())
+    name = file_layer_name(hsi_path)
+    target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{name}'").GetProjection())
     if target is None or source.IsSame(target):
         return bounds
-    return tuple(osr.CoordinateTransformation(source, target).TransformBounds(*bounds, 21))
+    transform, _problem = transformation(source, target)
+    if transform is None:
+        raise InputError(f"EXTENT: its CRS ({crs_label(source.ExportToWkt())}) cannot be transformed into that of the "
+                         f"hyperspectral layer '{name}' ({crs_label(target.ExportToWkt())}): {NO_TRANSFORMATION}. "
+                         "Write the extent in the layer's own coordinates, without a CRS.")
+    return tuple(transform.TransformBounds(*bounds, 21))
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:

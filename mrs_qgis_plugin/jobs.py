@@ -469,14 +469,10 @@ def bands_explained(scene: Scene) -> Iterator[None]:
     try:
         yield
     except BandCountError as error:
-        marked = scene.marked_bad
-        left_out = (len(marked.get(scene.hsi_name, [])), sum(len(bands) for name, bands in marked.items()
-                                                             if name != scene.hsi_name))
-        if not marked or error.expected != tuple(given + out for given, out in zip(error.given, left_out)):
+        if not scene.marked_bad or error.expected != scene.counts_with_marked_bad:
             raise  # the bands left out do not explain it (review of 2026-12-05)
-        listed = "; ".join(f"'{name}': bands {', '.join(map(str, bands))}" for name, bands in marked.items())
         raise BandCountError(f"{error} Of these layers' bands, those their ENVI header's bad-band list (bbl) marks "
-                             f"are left out ({listed}); for a model trained with them, give a GeoTIFF copy of the "
+                             f"are left out ({scene.marked_bad_listed}); for a model trained with them, give a GeoTIFF copy of the "
                              "layer, which has no such list (gdal_translate -of GTiff).", error.expected,
                              error.given) from None
 

@@ -94,6 +94,11 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
     problem: Optional[str] = None
     if (scene.n_hsi, scene.n_aux) != (first.n_hsi, first.n_aux):
         problem = f"has {_bands(scene)}, but INPUT_HSI and INPUT_AUX ('{first.hsi_name}') have {_bands(first)}"
+        if (first.marked_bad or scene.marked_bad) and first.counts_with_marked_bad == scene.counts_with_marked_bad:
+            listed = "; ".join(filter(None, (first.marked_bad_listed, scene.marked_bad_listed)))
+            raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. The bands an ENVI header's "
+                             f"bad-band list (bbl) leaves out make the difference ({listed}): give the scenes the same "
+                             "list, or GeoTIFF copies, which keep every band (gdal_translate -of GTiff).")
     difference = None if problem else wavelength_difference(first.wavelengths, scene.wavelengths)
     if difference:
         band, first_nm, listed_nm = difference

@@ -353,6 +353,21 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
         extent_of("a,b", hsi)
 
 
+def test_an_extent_in_a_crs_that_cannot_be_transformed_into_the_hyperspectral_one_is_refused(tmp_path):
+    """Found 2026-12-05: an EXTENT in EPSG:4326 on a hyperspectral raster in a local CRS (an ENVI
+    header's map info 'Arbitrary') ended in GDAL's TypeError."""
+    from mrs.mrs_qgis_plugin.cli import extent_of
+
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, 5, 6), np.float32), crs=(
+        'LOCAL_CS["Arbitrary",UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'))
+    with pytest.raises(InputError) as refused:
+        extent_of("11,11.1,46,46.1 [EPSG:4326]", hsi)
+    assert str(refused.value) == (
+        "EXTENT: its CRS (EPSG:4326) cannot be transformed into that of the hyperspectral layer 'hsi' (Arbitrary): no "
+        "transformation between them is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies "
+        "nowhere on Earth. Write the extent in the layer's own coordinates, without a CRS.")
+
+
 def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     """qgis_process takes a layer's file as EXTENT (its extent, in its CRS); bin/mrs said 'write it
     as xmin,xmax,ymin,ymax' (closing note of 2026-12-05)."""

@@ -136,6 +136,29 @@ def test_a_scene_with_other_bands_is_refused_naming_it(tmp_path, second, message
     assert not (tmp_path / "model.safetensors").exists()
 
 
+def test_a_scene_whose_envi_header_leaves_bands_out_is_refused_naming_them(tmp_path):
+    """Note of 2026-12-05: a listed ENVI scene whose bad-band list (bbl) left bands out was refused
+    for its band count without a word of the list that made the difference."""
+    from osgeo import gdal
+
+    first = write_scene_files(tmp_path, "first", 0.0)
+    (tmp_path / "flight2").mkdir()
+    envi = str(tmp_path / "flight2" / "hsi.img")
+    dataset = gdal.Translate(envi, first[0], format="ENVI")
+    dataset = None
+    with open(str(tmp_path / "flight2" / "hsi.hdr"), "a") as header:
+        header.write("bbl = {1, 1, 0, 1, 0, 1}\n")
+    listing = scene_list(tmp_path, (envi, first[1]))
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=listing)
+    assert str(refused.value) == (
+        "MORE_SCENES: the scene on line 3 of 'scenes.txt' ('flight2/hsi.img') has 4 hyperspectral and 1 SAR/LiDAR "
+        "bands, but INPUT_HSI and INPUT_AUX ('first') have 6 hyperspectral and 1 SAR/LiDAR bands. The bands an ENVI "
+        "header's bad-band list (bbl) leaves out make the difference ('flight2/hsi.img': bands 3, 5): give the "
+        "scenes the same list, or GeoTIFF copies, which keep every band (gdal_translate -of GTiff).")
+
+
 def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(archive, tmp_path):
     listing = tmp_path / "scenes.txt"
     listing.write_text("second.tif\n")

@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal, ogr, osr
 from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, UTM32, pixel_centre, transform_points, write_raster, write_vector
 
 from mrs.model_core.errors import InputError
@@ -174,7 +174,8 @@ def test_a_model_refused_for_its_band_count_is_told_of_the_bands_an_envi_header_
     from mrs.mrs_qgis_plugin.jobs import bands_explained
 
     hsi = _envi(tmp_path, "rfl", np.ones((8, 5, 6), np.float32), "bbl = {1, 1, 1, 0, 0, 1, 0, 1}\n")
-    with Scene.open(RasterInput(hsi, "rfl"), []) as scene:
+    aux = [RasterInput(write_raster(tmp_path / "dsm.tif", np.ones((1, 5, 6), np.float32), crs=None), "dsm")]
+    with Scene.open(RasterInput(hsi, "rfl"), aux) as scene:
         with pytest.raises(BandCountError) as refused:
             with bands_explained(scene):
                 check_bands({"n_hsi": 8, "n_aux": 1, "hsi_layer": "rfl", "aux_layers": ["dsm"]}, scene.n_hsi, 1,
@@ -186,7 +187,7 @@ def test_a_model_refused_for_its_band_count_is_told_of_the_bands_an_envi_header_
         "marks are left out ('rfl': bands 4, 5, 7); for a model trained with them, give a GeoTIFF copy of the layer, "
         "which has no such list (gdal_translate -of GTiff).")
     # Review of 2026-12-05: nor is it said where those bands do not make up the difference.
-    with Scene.open(RasterInput(hsi, "rfl"), []) as scene:
+    with Scene.open(RasterInput(hsi, "rfl"), aux) as scene:
         with pytest.raises(BandCountError) as refused:
             with bands_explained(scene):
                 check_bands({"n_hsi": 9, "n_aux": 1, "hsi_layer": "rfl", "aux_layers": ["dsm"]}, scene.n_hsi, 1,
@@ -1021,3 +1022,35 @@ def test_an_open_scene_bounds_the_gdal_block_cache_and_restores_it(tmp_path):
         assert gdal.GetCacheMax() == 1 << 30
     finally:
         gdal.SetCacheMax(before)
+
+
+LOCAL_CRS = ('LOCAL_CS["Arbitrary",UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],'
+             'AXIS["Northing",NORTH]]')
+"""The CRS GDAL reads from an ENVI header's map info 'Arbitrary': a local engineering CRS, placed nowhere on Earth."""
+
+
+def test_layers_between_whose_crss_no_transformation_is_known_are_refused_naming_both(tmp_path):
+    """Found 2026-12-05: a hyperspectral raster in a local CRS (an ENVI header's map info
+    'Arbitrary') beside a LiDAR, a label raster or samples in UTM ended in GDAL's TypeError."""
+    from rasters import point_wkt
+
+    from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
+    from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
+
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, 5, 6), np.float32), crs=LOCAL_CRS)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((1, 5, 6), np.float32))
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
+    assert str(refused.value) == (
+        "The layer 'dsm' (EPSG:32632) cannot be placed on the grid of 'hsi' (Arbitrary): no transformation between "
+        "their CRSs is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies nowhere on Earth. Give "
+        "each layer the CRS it is in (Layer Properties > Source, or gdal_edit -a_srs).")
+    labels = write_raster(tmp_path / "labels.tif", np.ones((1, 5, 6), np.uint8))
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(*pixel_centre(1, 1)), {"class": 1})],
+                          {"class": ogr.OFTInteger})
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        with pytest.raises(InputError, match=r"^The layer 'labels' \(EPSG:32632\) cannot be placed on the grid of "):
+            labels_from_raster(scene, labels, "labels")
+        with pytest.raises(InputError, match=r"^'points' cannot be transformed from EPSG:32632 to Arbitrary "
+                                             r"\(.*\)\. Reproject it to the grid's CRS first\.$"):
+            labels_from_vector(scene, points, None, "class", None, "points")

@@ -51,8 +51,8 @@ def transformation(source: osr.SpatialReference, target: osr.SpatialReference,
     """From `source` to `target` (x = easting/longitude both sides): through `operation` (a PROJ
     pipeline in that order, as QGIS gives it) when given, GDAL's own choice otherwise; and GDAL's
     complaint when it cannot be made."""
-    if not operation:
-        return gdal_call(osr.CoordinateTransformation, source, target)
+    if not operation:  # not osr.CoordinateTransformation, whose failure is an object that fails when used
+        return gdal_call(osr.CreateCoordinateTransformation, source, target)
     source, target = source.Clone(), target.Clone()
     for srs in (source, target):  # the pipeline takes and gives x, y as they are: no axis swap around it
         srs.SetAxisMappingStrategy(osr.OAMS_AUTHORITY_COMPLIANT)
@@ -171,7 +171,20 @@ def reprojectable(bounds: tuple[float, ...]) -> bool:
     return all(abs(value) <= MAX_COORDINATE for value in bounds)
 
 
-def _bounds_in(source: Grid, target: Grid, name: str) -> tuple[float, float, float, float]:
+NO_TRANSFORMATION = ("no transformation between them is known, as a local CRS (an ENVI header's map info "
+                     "'Arbitrary', say) lies nowhere on Earth")
+"""Why a CRS cannot be transformed into another, said where GDAL gives none."""
+
+
+def no_transformation(name: str, source_wkt: str, grid_name: str, grid_wkt: str) -> InputError:
+    """The refusal of a layer whose CRS cannot be transformed into the grid's (a local CRS)."""
+    return InputError(
+        f"The layer '{name}' ({crs_label(source_wkt)}) cannot be placed on the grid of '{grid_name}' "
+        f"({crs_label(grid_wkt)}): {NO_TRANSFORMATION.replace('them', 'their CRSs')}. Give each layer the CRS it is "
+        "in (Layer Properties > Source, or gdal_edit -a_srs).")
+
+
+def _bounds_in(source: Grid, target: Grid, name: str, grid_name: str) -> tuple[float, float, float, float]:
     bounds = source.bounds()
     if source.same_crs(target):
         return bounds
@@ -180,7 +193,9 @@ def _bounds_in(source: Grid, target: Grid, name: str) -> tuple[float, float, flo
             f"The layer '{name}' lies at {format_bounds(bounds)} in {crs_label(source.crs_wkt)}, far "
             "outside the area of that CRS, so it cannot be reprojected. Check its georeferencing (geotransform and CRS)."
         )
-    transform = osr.CoordinateTransformation(srs_from_wkt(source.crs_wkt), srs_from_wkt(target.crs_wkt))
+    transform, _problem = transformation(srs_from_wkt(source.crs_wkt), srs_from_wkt(target.crs_wkt))
+    if transform is None:
+        raise no_transformation(name, source.crs_wkt, grid_name, target.crs_wkt)
     return tuple(transform.TransformBounds(*bounds, 21))
 
 
@@ -217,7 +232,7 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
             f"The layer '{grid_name}' has {layout_text(grid)}, onto which '{name}' cannot be warped. "
             f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
         )
-    source_bounds = _bounds_in(source, grid, name)
+    source_bounds = _bounds_in(source, grid, name, grid_name)
     target_bounds = grid.bounds()
     if (
         source_bounds[0] >= target_bounds[2]

@@ -509,6 +509,18 @@ class Scene:
         """The band numbers each layer's ENVI header marks bad (left out), for the layers with any."""
         return {source.name: bad for source in self._sources if (bad := source.marked_bad())}
 
+    @property
+    def counts_with_marked_bad(self) -> tuple[int, int]:
+        """(HSI, auxiliary) band counts with the bands ENVI headers mark bad counted back in."""
+        marked = self.marked_bad
+        return (self.n_hsi + len(marked.get(self.hsi_name, [])),
+                self.n_aux + sum(len(bands) for name, bands in marked.items() if name != self.hsi_name))
+
+    @property
+    def marked_bad_listed(self) -> str:
+        """The bands ENVI headers mark bad, in a message: "'rfl': bands 4, 5, 7"."""
+        return "; ".join(f"'{name}': bands {', '.join(map(str, bands))}" for name, bands in self.marked_bad.items())
+
     def infinite_values(self) -> list[tuple[str, float, list[str]]]:
         """(layer, largest share of its pixels counted that a band holds, bands in messages) of each
         layer with infinite values it does not declare as nodata, in the reads counted."""
