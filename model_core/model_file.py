@@ -8,7 +8,8 @@ The JSON document under the header key "mrs" always holds:
 - `format` ("mrs-ssmae"), `format_version`, `software_version`, `kind`
   ("pretrained", "classifier" or "checkpoint"), `created` (UTC, ISO 8601);
 - `preset` and `config` (a `ModelConfig` as a dict), `patch`;
-- `n_hsi`, `n_aux`, `band_names`, `wavelengths` (nm or null), `hsi_layer`, `aux_layers`;
+- `n_hsi`, `n_aux`, `band_names`, `band_units` (GDAL's unit types, '' where none; not in files written
+  before them), `wavelengths` (nm or null), `hsi_layer`, `aux_layers`;
 - `normalization` (see `preprocessing.Normalizer.to_dict`);
 - `masking` (`strategy`, `spectral_ratio`, `spatial_ratio`) for pretraining;
 - `classes` (`value`, `name`, `color`) for classifiers, and what they were trained on: `trained_on`

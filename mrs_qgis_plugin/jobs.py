@@ -17,6 +17,7 @@ import numpy as np
 
 from ..model_core import distributed, model_file
 from ..model_core.atomic import held
+from ..model_core.band_units import check_band_units
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
@@ -183,7 +184,8 @@ def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks:
 
 
 def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str, Any]:
-    return {"preset": preset, "band_names": scene.band_names, "wavelengths": scene.wavelengths,
+    return {"preset": preset, "band_names": scene.band_names, "band_units": scene.band_units,
+            "wavelengths": scene.wavelengths,
             "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names,
             "normalization": normalizer.to_dict()}
 
@@ -385,9 +387,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         with bands_explained(scene):
             start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
-            check_wavelengths(start.metadata, scene.wavelengths, scene.hsi_name, pretrained, "PRETRAINED", hooks)
-            check_aux_bands(start.metadata, scene.band_names[scene.n_hsi:], scene.aux_names, pretrained, "PRETRAINED",
-                            hooks)
+            _check_bands_alike(start.metadata, scene, pretrained, "PRETRAINED", hooks)
         config = start.config if start else preset_config(preset)
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
@@ -488,13 +488,21 @@ def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
     return tags
 
 
+def _check_bands_alike(metadata: Dict[str, Any], scene: Scene, path: str, what: str, hooks: Hooks) -> None:
+    """Whether the layers' bands are those a model was trained on, by their wavelengths, the
+    auxiliary bands' names and every band's unit (their counts are checked before)."""
+    check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, path, what, hooks)
+    check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks)
+    check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
+                     what, hooks)
+
+
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,
                    batch_size: Optional[int], hooks: Hooks) -> Tuple[TilePredictor, List[ClassInfo]]:
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
     with bands_explained(scene):
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
-    check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, model, "MODEL", hooks)
-    check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, model, "MODEL", hooks)
+    _check_bands_alike(metadata, scene, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END, metadata)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(classifier.normalizer, scene, hooks)

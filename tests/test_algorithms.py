@@ -422,6 +422,27 @@ def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_mo
 
 
 @pytest.mark.skipif(not cpu_supports_bf16(), reason="bf16 arithmetic needs a CPU with AVX-512 BF16 or AMX")
+def test_classify_warns_when_a_band_is_in_another_unit_than_the_model_s(mrs, scene, classifier, tmp_path):
+    """A helper's red team of 2026-12-05: the LiDAR height in US survey feet (its values x 3.28)
+    was mapped without a word, its values within the value checks' limits."""
+    from osgeo import gdal
+
+    assert model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["band_units"][-2:] == ["m", ""]
+    aux = auxiliary_copy(str(scene.lidar), tmp_path / "feet.tif", [1, 2], None)
+    dataset = gdal.Open(aux, gdal.GA_Update)
+    band = dataset.GetRasterBand(1)
+    band.WriteArray(band.ReadAsArray() * 3937 / 1200)
+    band.SetUnitType("US survey foot")
+    dataset = band = None
+    feedback = RecordingFeedback()
+    run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "INPUT_AUX": [aux],
+                         "OUTPUT": str(tmp_path / "map.tif")}, feedback)
+    assert [line for line in feedback.warnings if "unit" in line] == [
+        f"MODEL: bands are in other units than those '{classifier.path}' was trained on, by their unit types: band 1 "
+        "of 'feet' is in 'US survey foot' where the model had 'm' (multiply it by 0.3048006). Convert them into the "
+        "model's units (Raster Calculator), else the map will be wrong."]
+
+
 def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_included(mrs, scene, classifier, tmp_path):
     """oneDNN computes a product of one row with other kernels than one of several, which round
     bf16 otherwise (red team of 2026-12-04: BATCH_SIZE 1 changed 16 of 3,600 pixels' classes and

@@ -178,6 +178,7 @@ class _Source:
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
         self.descriptions = [_description(original, band) for band in bands]
+        self.units = [band.GetUnitType() or "" for band in bands]
         self._declared = [band.GetNoDataValue() for band in bands]
         """The nodata values the file declares (a warped layer's are NaN once read)."""
         self.counting = False
@@ -402,6 +403,8 @@ class Scene:
         self._places = [(source.name, number, description)
                         for source in sources for number, description in zip(source.bands, source.descriptions)]
         self.band_names = [description or f"{name} band {number}" for name, number, description in self._places]
+        self.band_units = [unit for source in sources for unit in source.units]
+        """Each band's unit as its file gives it (GDAL's unit type: 'm', 'US survey foot'), '' where none."""
         self.band_scaling = np.array([pair for source in sources for pair in source.scaling], np.float64)
         """(scale, offset) of each band, rows in band order: the values read are the files' scaled."""
         self.wavelengths = wavelengths

@@ -1,0 +1,53 @@
+"""Band units as model files and layers give them (GDAL's unit type of each band): a band in
+another unit than the model's was trained in is read in the model's unit. Free of torch, for
+the raster engine."""
+
+from typing import Any, Mapping, Optional, Sequence
+
+from .hooks import Hooks, first_few
+
+METRES = {
+    **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), 1.0),
+    **dict.fromkeys(("cm", "centimetre", "centimetres", "centimeter", "centimeters"), 0.01),
+    **dict.fromkeys(("mm", "millimetre", "millimetres", "millimeter", "millimeters"), 0.001),
+    **dict.fromkeys(("km", "kilometre", "kilometres", "kilometer", "kilometers"), 1000.0),
+    **dict.fromkeys(("ft", "foot", "feet", "international foot"), 0.3048),
+    **dict.fromkeys(("us survey foot", "us survey feet", "us-ft", "ftus", "us_survey_foot"), 1200 / 3937),
+}
+"""Metres per unit of the length units GDAL's drivers and PROJ write as a band's unit type."""
+
+
+def _plain(unit: str) -> str:
+    return " ".join(unit.casefold().split())
+
+
+def _factor(given: str, had: str) -> Optional[float]:
+    """What a value in `given` is multiplied by to be in `had`, where both are lengths."""
+    if _plain(given) in METRES and _plain(had) in METRES:
+        return METRES[_plain(given)] / METRES[_plain(had)]
+    return None
+
+
+def _alike(given: str, had: str) -> bool:
+    factor = _factor(given, had)
+    return _plain(given) == _plain(had) if factor is None else abs(factor - 1.0) < 1e-9
+
+
+def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: Sequence[str], path: str, what: str,
+                     hooks: Hooks) -> None:
+    """Warn of the bands whose unit (`units`, '' where a layer says none; `labels` name them)
+    differs from the one the model's file records for that band. Their values may lie within
+    `Normalizer.far_bands`' limits: heights near 0 keep their median over spread in feet (a
+    helper's red team of 2026-12-05 mapped a LiDAR in US survey feet without a word)."""
+    trained = metadata.get("band_units")
+    if not (isinstance(trained, list) and len(trained) == len(units) and all(isinstance(unit, str) for unit in trained)):
+        return
+    differing = [(label, had, given) for label, had, given in zip(labels, trained, units)
+                 if had.strip() and given.strip() and not _alike(given, had)]
+    if not differing:
+        return
+    listed = first_few((f"{label} is in '{given.strip()}' where the model had '{had.strip()}'"
+                        + (f" (multiply it by {factor:.7g})" if (factor := _factor(given, had)) is not None else "")
+                        for label, had, given in differing), "; ")
+    hooks.warning(f"{what}: bands are in other units than those '{path}' was trained on, by their unit types: "
+                  f"{listed}. Convert them into the model's units (Raster Calculator), else the map will be wrong.")
