@@ -296,6 +296,7 @@ def align(
         resampleAlg="near" if categorical else "bilinear",
         dstNodata="None" if categorical else "nan",
         warpOptions=["UNIFIED_SRC_NODATA=NO", *(["INIT_DEST=0"] if categorical else [])],
+        overviewLevel="NONE",  # a finer source's own pixels: GDAL reads its pyramids, stale or not, by default
     )
     if crs:
         options.update(srcSRS=source.crs_wkt or crs, dstSRS=crs)
