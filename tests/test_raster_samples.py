@@ -432,6 +432,37 @@ def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_
     assert warnings == []
 
 
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_a_label_raster_whose_most_common_value_is_its_type_s_largest_unnamed_and_undeclared_is_warned_of(
+        tmp_path, scene, dtype, top):
+    """A helper's red team of 2026-12-05: 255 as the unlabelled background without a nodata value
+    was trained as an eighth class '255' (half the map) and scored as one (OA 43.8 %) unsaid."""
+    values = np.full((HEIGHT, WIDTH), top, dtype)
+    values[0, :3], values[1, :2] = 1, 2
+    warnings = []
+    labels = labels_from_raster(scene, write_raster(tmp_path / "background.tif", values), "background",
+                                Hooks(warn=warnings.append))
+    assert len(labels.values) == HEIGHT * WIDTH - 1  # the scene's nodata pixel aside
+    assert warnings == [
+        f"The label layer 'background' declares no nodata value, and its most common value, {top} (the largest its "
+        f"data type holds, named by no class), is taken as a class: {HEIGHT * WIDTH - 5} of its "
+        f"{HEIGHT * WIDTH} labelled pixels. If {top} marks unlabelled pixels, declare it the layer's nodata value "
+        f"(gdal_edit -a_nodata {top}, or in QGIS Raster > Conversion > Translate, 'Assign a specified nodata value to output bands')."]
+    warnings.clear()
+    for name, nodata, names in (("declared", top, None), ("named", None, {top: "Cloud"}), ("few", None, None)):
+        if name == "few":
+            values[2:, :] = 1
+        labels_from_raster(scene, write_raster(tmp_path / f"{name}.tif", values, nodata=nodata,
+                                               category_names=[names.get(v, "") for v in range(top + 1)]
+                                               if names else None), name, Hooks(warn=warnings.append))
+    assert warnings == []
+    values[2:, :] = top
+    labels_from_raster(scene, write_raster(tmp_path / "zero_nodata.tif", values, nodata=0), "zero_nodata",
+                       Hooks(warn=warnings.append))
+    assert len(warnings) == 1 and warnings[0].startswith(
+        f"The label layer 'zero_nodata' declares 0, not {top}, as its nodata value, and its most common value, {top} ")
+
+
 def test_a_label_raster_with_a_scale_or_offset_is_refused(tmp_path, scene):
     """Red team of 2026-12-05: class values stored minus one with an offset of 1 were read as
     stored (class 0 left out, OA 2 %), while the same raster as the map was read with its offset."""
