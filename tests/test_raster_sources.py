@@ -220,6 +220,15 @@ def test_an_envi_reflectance_scale_factor_is_said_to_be_left_unapplied(tmp_path)
     assert lines[0] == ("'rfl': its ENVI header gives a reflectance scale factor of 10000, which is not applied (nor "
                         "does QGIS apply it): the values are read as the file stores them. For reflectance, use a copy "
                         "with that scale (gdal_translate -a_scale 0.0001).")
+    # A helper's red team of 2026-12-05: where the header's data gains scale the values already, as
+    # GDAL reads them, the copy advised would scale them twice; nothing is said.
+    hsi = _envi(tmp_path, "gained", data, "reflectance scale factor = 10000.00\n"
+                "data gain values = {0.0001, 0.0001, 0.0001, 0.0001}\n")
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "gained"), [], hooks) as scene:
+        block, _valid = scene.read(0, 0, 30, 20)
+        assert block[:, 0, 0] == pytest.approx(data[:, 0, 0] / 10000)
+    assert not any("scale factor" in line for line in lines)
 
 
 def test_wavelengths_are_none_without_metadata_or_with_the_wrong_count(tmp_path):

@@ -127,7 +127,10 @@ def _say_envi_header(dataset: gdal.Dataset, name: str, hooks: Hooks) -> None:
         hooks.log(f"'{name}': its ENVI header's bad-band list (bbl) is not one 0 or 1 for each of its "
                   f"{dataset.RasterCount} bands, or marks every band bad, so it is ignored and every band is read.")
     factor = _parse_numbers(dataset.GetMetadataItem("reflectance_scale_factor", "ENVI"))
-    if factor and len(factor) == 1 and factor[0] not in (0.0, 1.0):
+    gains = [dataset.GetRasterBand(number).GetScale() or 1.0 for number in data_bands(dataset)]
+    # Where the header's data gains apply the factor already, the copy advised would scale twice (helper, 2026-12-05).
+    if factor and len(factor) == 1 and factor[0] not in (0.0, 1.0) and not all(
+            math.isclose(gain * factor[0], 1.0, rel_tol=1e-6) for gain in gains):
         hooks.log(f"'{name}': its ENVI header gives a reflectance scale factor of {factor[0]:g}, which is not applied "
                   "(nor does QGIS apply it): the values are read as the file stores them. For reflectance, use a copy "
                   f"with that scale (gdal_translate -a_scale {1 / factor[0]:g}).")
