@@ -443,6 +443,32 @@ def test_classify_warns_when_a_band_is_in_another_unit_than_the_model_s(mrs, sce
         "model's units (Raster Calculator), else the map will be wrong."]
 
 
+def test_a_classifier_is_checked_against_the_values_it_was_fine_tuned_on_not_its_pretraining_s(
+        mrs, scene, tmp_path):
+    """A helper's red team of 2026-12-05: pretrained on a copy without its scale factor, fine-tuned
+    on the scaled raster (warned of, rightly) and 98.6 % right, the classifier was said at every map
+    to meet values 'far from those the model was trained on': those of its pretraining."""
+    from osgeo import gdal
+
+    unscaled = str(tmp_path / "unscaled.tif")
+    dataset = gdal.Translate(unscaled, str(scene.hsi))
+    for number in range(1, dataset.RasterCount + 1):
+        dataset.GetRasterBand(number).SetScale(1.0)
+    dataset = None
+    layers = scene_layers(scene)
+    run("mrs:pretrain", {**layers, "INPUT_HSI": unscaled, **QUICK_PRETRAIN, "OUTPUT": str(tmp_path / "p.safetensors")})
+    feedback = RecordingFeedback()
+    run("mrs:finetune", {**layers, **QUICK_FINETUNE, "SAMPLES": str(scene.train_points), "CLASS_FIELD": "class_id",
+                         "PRETRAINED": str(tmp_path / "p.safetensors"), "OUTPUT": str(tmp_path / "c.safetensors")},
+        feedback)
+    assert [line for line in feedback.warnings if "values far from" in line]
+    for hsi, far in ((str(scene.hsi), False), (unscaled, True)):
+        feedback = RecordingFeedback()
+        run("mrs:classify", {"MODEL": str(tmp_path / "c.safetensors"), **layers, "INPUT_HSI": hsi,
+                             "OUTPUT": str(tmp_path / "map.tif")}, feedback)
+        assert bool([line for line in feedback.warnings if "values far from" in line]) == far
+
+
 def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_included(mrs, scene, classifier, tmp_path):
     """oneDNN computes a product of one row with other kernels than one of several, which round
     bf16 otherwise (red team of 2026-12-04: BATCH_SIZE 1 changed 16 of 3,600 pixels' classes and
