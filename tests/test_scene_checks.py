@@ -59,6 +59,33 @@ def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a
     assert _check(write_raster(tmp_path / "nearly.tif", one_band_varies), aux, training=True) == []
 
 
+def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
+    warnings = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
+        jobs._check_values(normalizer, scene, Hooks(warn=warnings.append))
+    return warnings
+
+
+def test_a_hyperspectral_band_of_one_value_where_the_model_s_varied_is_warned_of(tmp_path, aux):
+    """A helper's red team of 2026-12-05: a band of 1234 everywhere (a dead detector, a band filled
+    by an export) lay within the value checks' limits, which judge a constant band by its level
+    only, and the map fell from 97.7 to 84.6 % OA without a word."""
+    clean = write_raster(tmp_path / "clean.tif", _reflectance())
+    with Scene.open(RasterInput(clean, "hsi"), [RasterInput(aux, "aux")]) as scene:
+        trained = Normalizer.fit(jobs._counted_sample(scene, 2000, 0, Hooks(), None))
+    dead = _reflectance()
+    dead[2] = 1234
+    assert _map_warnings(write_raster(tmp_path / "dead.tif", dead), aux, trained) == [
+        f"1 of the {BANDS} hyperspectral bands holds one value in every pixel sampled (band 3 of 'hsi': 1234), where "
+        "the model was trained on values that vary: a dead detector, or a band an export filled. The map will be "
+        "wrong where that band matters; give the raster the model was trained on, or train one without it."]
+    # A band as constant when the model was trained: no news.
+    with Scene.open(RasterInput(write_raster(tmp_path / "t.tif", dead), "hsi"), [RasterInput(aux, "aux")]) as scene:
+        constant = Normalizer.fit(jobs._counted_sample(scene, 2000, 0, Hooks(), None))
+    assert _map_warnings(write_raster(tmp_path / "again.tif", dead), aux, constant) == []
+    assert _map_warnings(clean, aux, trained) == []
+
+
 def test_too_few_pixels_valid_in_every_layer_are_warned_of(tmp_path):
     """Red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel pretrained
     a model on that pixel, said in info lines only."""
