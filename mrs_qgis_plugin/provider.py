@@ -11,6 +11,24 @@ from ..algorithms.workflow import WorkflowAlgorithm
 from ..model_core import __version__
 
 
+def runs_own_algorithm(arguments: List[str], provider_id: str) -> bool:
+    """Whether a qgis_process command line runs an algorithm of this provider, or a model file that
+    names one. Only such a process leaves GDAL's .aux.xml files off for the whole run (`load`):
+    with them off, other providers' algorithms read a PNG georeferenced by its .aux.xml at 0, 0
+    without a CRS (a helper's red team of 2026-12-05)."""
+    words = [word for word in arguments[1:] if not word.startswith("-")]
+    if len(words) < 2 or words[0] != "run":
+        return False
+    algorithm = words[1]
+    if algorithm.startswith(f"{provider_id}:"):
+        return True
+    try:
+        with open(algorithm, encoding="utf-8", errors="replace") as model:
+            return f'"{provider_id}:' in model.read()
+    except OSError:
+        return False
+
+
 class MrsProvider(QgsProcessingProvider):
     """Offers the MRS algorithms under the id `mrs` (as in `mrs:classify`)."""
 
@@ -43,7 +61,7 @@ class MrsProvider(QgsProcessingProvider):
         return ["gpkg"]
 
     def load(self) -> bool:
-        if QgsApplication.platform() == "qgis_process":
+        if QgsApplication.platform() == "qgis_process" and runs_own_algorithm(QgsApplication.arguments(), self.id()):
             from .raster.gdal_io import leave_inputs_untouched_in_this_process
 
             leave_inputs_untouched_in_this_process()

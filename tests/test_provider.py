@@ -262,3 +262,24 @@ def test_outputs_are_files_so_temporary_outputs_are_temporary_files(provider):
     assert len(destinations) >= 12 and not any(supported for _id, _name, supported in destinations)
     assert registry.algorithmById("mrs:suggest").parameterDefinition("OUTPUT").generateTemporaryDestination().endswith(
         ".gpkg")
+
+
+@pytest.mark.parametrize("words, runs", [
+    (["run", "mrs:classify", "--", "INPUT_HSI=a.tif"], True),
+    (["--json", "run", "mrs:pretrain", "--INPUT_HSI=a.tif"], True),
+    (["run", "native:rasterlayerproperties", "--", "INPUT=mrs:x.png"], False),
+    (["help", "mrs:classify"], False),
+    (["list"], False),
+    (["run", "{folder}/ours.model3"], True),
+    (["run", "{folder}/native.model3"], False),
+    (["run", "{folder}/missing.model3"], False),
+])
+def test_only_a_run_of_this_provider_s_algorithms_leaves_gdal_s_aux_xml_files_off(tmp_path, words, runs):
+    """A helper's red team of 2026-12-05: other providers' algorithms lost a PNG's georeferencing,
+    held in its .aux.xml, when the plugin was enabled (see test_qgis_process_cli)."""
+    from mrs.mrs_qgis_plugin.provider import runs_own_algorithm
+
+    (tmp_path / "ours.model3").write_text('<Option value="mrs:classify" name="alg_id" type="QString"/>')
+    (tmp_path / "native.model3").write_text('<Option value="native:buffer" name="alg_id" type="QString"/>')
+    arguments = ["/usr/bin/qgis_process.bin", *(word.format(folder=tmp_path) for word in words)]
+    assert runs_own_algorithm(arguments, "mrs") is runs

@@ -108,3 +108,20 @@ def test_help_prints_each_parameters_help(algorithm_class):
     assert "On the command line" not in algorithm.shortHelpString()
     for output in algorithm.outputDefinitions():
         assert f"\n{output.name()}: <" in text
+
+
+def test_other_providers_algorithms_read_the_aux_xml_files_beside_their_inputs(tmp_path):
+    """A helper's red team of 2026-12-05: with the plugin enabled, qgis_process ran every algorithm
+    of every provider with GDAL's .aux.xml files off, so a PNG georeferenced by its .aux.xml lost
+    its CRS and place in native:rasterlayerproperties, and native:roundrastervalues wrote it at 0, 0
+    without a CRS. They are off for this plugin's own algorithms only."""
+    import numpy as np
+    from osgeo import gdal
+    from rasters import write_raster
+
+    tif = write_raster(tmp_path / "labels.tif", np.ones((1, 4, 5), np.uint8))
+    gdal.Translate(str(tmp_path / "labels.png"), tif, format="PNG")
+    assert (tmp_path / "labels.png.aux.xml").exists()
+    result = qgis_process("run", "native:rasterlayerproperties", "--", f"INPUT={tmp_path / 'labels.png'}")
+    assert result.returncode == 0, result.stderr
+    assert "CRS_AUTHID:\tEPSG:32632" in result.stdout
