@@ -48,6 +48,12 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     layer = QgsProcessingUtils.mapLayerFromString(value, context)
     if layer is not None:
         return _other_kind(name, value, layer, kind)
+    if kind == "raster":
+        from ..mrs_qgis_plugin.raster.gdal_io import subdataset_name_problem
+
+        problem = subdataset_name_problem(value, f"{name}: '{value}'")
+        if problem:
+            return problem
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

@@ -154,6 +154,10 @@ def bad(mrs, tmp_path_factory):
     complex_sar = None
     b.slc = str(folder / "slc.tif")
     b.netcdf = netcdf_of_variables(folder / "variables.nc", hsi[:4])
+    b.tables = str(folder / "tables.gpkg")
+    for table in ("test_labels", "train_labels"):
+        gdal.Translate(b.tables, str(scene.test), format="GPKG",
+                       creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES"])
     b.missing_source = str(folder / "missing_source.vrt")
     gdal.BuildVRT(b.missing_source, [b.hsi19])
     Path(b.missing_source).write_text(Path(b.missing_source).read_text().replace("hsi19.tif", "gone.tif"))
@@ -397,7 +401,20 @@ BAD_INPUTS = {
     "hsi_netcdf_of_variables": (
         "redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.netcdf),
         "INPUT_HSI: '{netcdf}' holds 4 variables (subdatasets, such as NETCDF:\"{netcdf}\":band0) and no bands of its "
-        "own. Stack the variables into one multi-band raster first"),
+        "own. Stack them into one multi-band raster (gdalbuildvrt -separate stack.vrt NETCDF:\"{netcdf}\":band0 "
+        "NETCDF:\"{netcdf}\":band1 ...) or copy the one you want to a file of its own (gdal_translate "
+        "NETCDF:\"{netcdf}\":band0 band0.tif) and choose that, or, in QGIS, add it to the project (Layer > Add Raster "
+        "Layer lists them) and choose the layer."),
+    "labels_geopackage_of_raster_tables": (
+        "finetune", lambda b, o: finetune(b, o, LABELS=b.tables),
+        "LABELS: '{tables}' holds 2 raster tables (test_labels, train_labels) and no raster of its own. Copy the one "
+        "you want to a file of its own (gdal_translate GPKG:{tables}:test_labels test_labels.tif) and choose that, or, "
+        "in QGIS, add it to the project (Layer > Add Raster Layer lists them) and choose the layer."),
+    "labels_subdataset_name": (  # helper's red team of 2026-12-05: told it was no existing file
+        "finetune", lambda b, o: finetune(b, o, LABELS=f"GPKG:{b.tables}:train_labels"),
+        "LABELS: 'GPKG:{tables}:train_labels' is a GDAL subdataset name, which QGIS's Processing does not take as a "
+        "layer. Copy it to a file of its own (gdal_translate GPKG:{tables}:train_labels train_labels.tif) and choose "
+        "that, or, in QGIS, add it to the project (Layer > Add Raster Layer) and choose the layer."),
     "aux_netcdf_of_variables": ("pretrain", lambda b, o: pretrain(b, o, INPUT_AUX=[b.netcdf]),
                                 "INPUT_AUX: 'variables' holds 4 variables (subdatasets"),
     "label_raster_is_an_image": ("finetune", lambda b, o: finetune(b, o, LABELS=b.hsi19),

@@ -10,6 +10,7 @@ import numpy as np
 from osgeo import gdal, ogr
 
 from ...model_core.errors import InputError
+from ...model_core.hooks import first_few
 from ...model_core.paths import not_a_readable_file, undecodable_name
 
 
@@ -137,12 +138,41 @@ def _subdatasets(dataset: gdal.Dataset) -> list[str]:
     return [name for _number, name in sorted(numbered)]
 
 
-def _variables_message(what: str, names: list[str]) -> str:
-    return (
-        f"{what} holds {len(names)} variables (subdatasets, such as {names[0]}) and no bands of its own. Stack the "
-        f"variables into one multi-band raster first (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) "
-        "and choose that, or choose one variable by its subdataset name."
-    )
+def _last_part(name: str) -> str:
+    """A subdataset's own name: the table of 'GPKG:f.gpkg:table', the variable of 'NETCDF:"f.nc":var'."""
+    return re.split(r"[:/]", name)[-1].strip('"') or "subdataset"
+
+
+IN_QGIS = "or, in QGIS, add it to the project (Layer > Add Raster Layer{lists}) and choose the layer"
+"""Processing takes a subdataset as a project layer, not by its name (QGIS 3.22: a helper's red team
+of 2026-12-05 was told to choose one by its name, which Processing then said was no file)."""
+
+
+def _own_file(name: str) -> str:
+    return f"to a file of its own (gdal_translate {name} {_last_part(name)}.tif)"
+
+
+def _variables_message(what: str, names: list[str], driver: str) -> str:
+    own, in_qgis = _own_file(names[0]), IN_QGIS.format(lists=" lists them")
+    if driver == "GPKG":
+        return (f"{what} holds {len(names)} raster tables ({first_few(map(_last_part, names))}) and no raster of its "
+                f"own. Copy the one you want {own} and choose that, {in_qgis}.")
+    return (f"{what} holds {len(names)} variables (subdatasets, such as {names[0]}) and no bands of its own. Stack "
+            f"them into one multi-band raster (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) or copy the one you want {own} "
+            f"and choose that, {in_qgis}.")
+
+
+def subdataset_name_problem(value: str, what: str) -> Optional[str]:
+    """Why a GDAL subdataset name ('GPKG:f.gpkg:table', 'NETCDF:"f.nc":var') is no layer to QGIS's
+    Processing, which does not load one from its name; None for anything else."""
+    if not re.match(r"[A-Za-z0-9_]{2,}:", value) or os.path.exists(value):
+        return None
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, value)
+    if dataset is None:
+        return None
+    return (f"{what} is a GDAL subdataset name, which QGIS's Processing does not take as a layer. "
+            f"Copy it {_own_file(value)} and choose that, {IN_QGIS.format(lists='')}.")
 
 
 def variables_problem(path: str, what: str) -> Optional[str]:
@@ -154,7 +184,7 @@ def variables_problem(path: str, what: str) -> Optional[str]:
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, path)
     names = _subdatasets(dataset) if dataset is not None and dataset.RasterCount == 0 else []
-    return _variables_message(what, names) if names else None
+    return _variables_message(what, names, dataset.GetDriver().ShortName) if names else None
 
 
 def missing_file_problem(path: str, what: str) -> Optional[str]:
@@ -241,7 +271,7 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
-        raise InputError(_variables_message(what, _subdatasets(dataset)))
+        raise InputError(_variables_message(what, _subdatasets(dataset), dataset.GetDriver().ShortName))
     if dataset.GetGeoTransform(can_return_null=True) is None:
         if dataset.GetGCPCount():
             raise InputError(
