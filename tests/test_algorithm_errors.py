@@ -356,8 +356,9 @@ BAD_INPUTS = {
         "OUTPUT_CONFIDENCE: {scene.lidar} is the input INPUT_AUX ({scene.lidar})"),
     "output_style_is_the_style_of_the_hsi": (
         "classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi.with_suffix(".tiff"))),
-        "OUTPUT: {scene.directory}/hsi.tiff would replace {scene.directory}/hsi.qml, which belongs to the input "
-        "INPUT_HSI ({scene.hsi})"),
+        "OUTPUT: {scene.directory}/hsi.tiff would write {scene.directory}/hsi.qml, which QGIS and GDAL would then "
+        "read as part of the input INPUT_HSI ({scene.hsi}): its style, overviews, mask or metadata. Choose another "
+        "output file name."),
     "finetune_output_is_the_pretrained_model": (
         "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained,
                                           OUTPUT=b.pretrained),

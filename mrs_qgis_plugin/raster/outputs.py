@@ -262,10 +262,14 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                 clash = next((item for item in _input_files(source or "", layer) if same_file(written, item)), None)
                 if clash is None:
                     continue
+                named = f"the input {input_param} ({_input_files(source, layer)[0]})"
+                if written != output and not os.path.lexists(written):  # 'would replace' none (helper, 2026-12-05)
+                    raise InputError(
+                        f"{output_param}: {output} would write {written}, which QGIS and GDAL would then read as part "
+                        f"of {named}: its style, overviews, mask or metadata. Choose another output file name.")
                 what = "is" if written == output else f"would replace {written}, which belongs to"
-                raise InputError(
-                    f"{output_param}: {output} {what} the input {input_param} ({_input_files(source, layer)[0]}); "
-                    "writing it would destroy that input. Choose another output file name.")
+                raise InputError(f"{output_param}: {output} {what} {named}; writing it would destroy that input. "
+                                 "Choose another output file name.")
     for output_param, output in outputs.items():
         if output.lower().endswith(GEOTIFF_EXTENSIONS):
             _refuse_shared_style(output, output_param)
