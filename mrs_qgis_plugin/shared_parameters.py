@@ -140,7 +140,8 @@ def _precision() -> Parameter:
 def _seed(what: str) -> Parameter:
     return Parameter(
         "SEED", "Random seed", INTEGER,
-        f"Seed of the random generators ({what}); the same seed on the same device gives the same result.",
+        f"Seed of the random generators ({what}); the same seed on the same device, with the same number of CPU "
+        "threads, gives the same result (a sum split among more threads is added up in another order).",
         default=0, minimum=0, advanced=True,
     )
 
