@@ -87,7 +87,8 @@ FINETUNE = Job(
     "raster. Starting from a model made by 'Pretrain SS-MAE (MRS)' on the same kind of rasters "
     "needs far fewer samples than training from scratch.\n"
     "By default every sample trains and the last epoch is kept; with a validation fraction, part of "
-    "the samples of each class is held out and the epoch with the best validation accuracy is kept.\n"
+    "the samples of each class is held out and the epoch with the best validation accuracy is kept (the "
+    "latest, where several are equally good).\n"
     "The result is a classifier model file for 'Classify'.",
     (
         _hsi(),

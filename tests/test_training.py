@@ -316,6 +316,16 @@ def test_fine_tuning_learns_a_separable_problem_and_keeps_the_best_validation_ep
     assert training["val_accuracy"] == max(scores) >= 0.95
     assert scores[training["best_epoch"] - 1] == max(scores)
     assert training["best_epoch"] == max(i + 1 for i, score in enumerate(scores) if score == max(scores))
+    lines: list = []
+    run_finetune(str(tmp_path / "again.safetensors"), toy_classes(90), toy_classes(30, seed=1),
+                 settings={"epochs": 8, "lr": 3e-3}, hooks=Hooks(log=lines.append))
+    first = min(i + 1 for i, score in enumerate(scores) if score == max(scores))
+    kept = f"Kept epoch {training['best_epoch']} (validation accuracy {100 * max(scores):.2f} %"
+    # The tie rule said where it decides (a readability review of 2026-12-05: 'Kept epoch 100' where 100 % came at 36).
+    assert [line for line in lines if line.startswith("Kept epoch")] == [
+        kept + (")." if first == training["best_epoch"] else
+                f", first reached at epoch {first}: of equally good epochs the latest is kept).")]
+    assert first != training["best_epoch"]  # the toy problem reaches its best early
     classifier = load_classifier(output, 6, 1)
     test_x, test_y = toy_classes(60, seed=2)
     with torch.no_grad():
