@@ -148,8 +148,8 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
         _say_nodata_among_data(scene, hooks)
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    scenes_text = f" of {len(scenes)} scenes" if len(scenes) > 1 else ""
-    hooks.log(f"Normalisation statistics from {plural(len(sample), 'valid pixel')}{scenes_text}.")
+    if len(scenes) > 1:  # each scene's sample is said by itself
+        hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
     if window is None:  # a window's pixels need not look like a whole scene's
         _say_far_scenes(scenes, parts, hooks)
     return sample
@@ -396,6 +396,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
         _check_sample(sample, scene, hooks, "learn", training=True)
         if start:
+            hooks.log("Normalisation: the pretrained model's statistics, as it was pretrained with them.")
             _say_far_bands(start.normalizer, sample, scene, hooks)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))

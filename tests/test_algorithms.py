@@ -190,6 +190,10 @@ def test_finetune_from_the_pretrained_model_keeps_the_best_epoch_and_the_class_n
     assert results["VALIDATION_ACCURACY"] == pytest.approx(max(history))
     assert results["VALIDATION_KAPPA"] == pytest.approx(training["val_kappa"])
     assert len(classifier.log.log_with("Fine-tuning epoch")) == QUICK_FINETUNE["EPOCHS"]
+    # Its normalisation is the pretrained model's: the log said it was made from this scene's sample
+    # (a readability review of 2026-12-05, which also read the sample's size twice).
+    assert classifier.log.log_with("Normalisation") == [
+        "Normalisation: the pretrained model's statistics, as it was pretrained with them."]
 
 
 def test_finetune_from_a_pretrained_model_says_it_takes_that_model_s_size_over_preset(mrs, scene, pretrained,
