@@ -11,10 +11,12 @@ import html
 import io
 import json
 import os
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..model_core import __version__
 from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
 
@@ -176,6 +178,11 @@ FIGURES = (
 not say, for an analyst reading it on its own)."""
 
 
+def _made(created: str) -> str:
+    """'2026-12-05 08:40' of an ISO 8601 time in UTC."""
+    return datetime.fromisoformat(created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 def write_html(path: str, report: Dict[str, Any]) -> None:
     """A self-contained page, readable in the Processing results viewer."""
     names = [html.escape(item["name"]) for item in report["classes"]]
@@ -188,7 +195,9 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                 str(report["outside_map"]))]
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
-             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))}</p>",
+             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))} "
+             f"({html.escape(str(report['reference_file']))})<br>Made: {_made(report['created'])} UTC by the MRS plugin "
+             f"{__version__}</p>",
              *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",

@@ -10,6 +10,7 @@ import math
 import os
 import re
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Optional
@@ -20,6 +21,7 @@ import torch
 from osgeo import gdal, ogr
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingParameterDefinition, QgsProject
 
+from mrs.model_core import __version__ as mrs_version
 from mrs.model_core import model_file
 from mrs.model_core.device import PRECISIONS, cpu_supports_bf16, describe_device, resolve_device
 from mrs.model_core.hooks import Hooks
@@ -607,6 +609,12 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert all(name in page for name in CLASS_NAMES)
     # The page says what each figure is (readability review of 2026-12-05: it did not stand on its own).
     assert "<dt>Producer's accuracy</dt><dd>Of the reference pixels of a class, the share the map gives that class" in page
+    # Which files, and when (a readability review of 2026-12-05: a page kept apart from its map said neither).
+    assert report["reference_file"] == str(scene.test) and report["class_map"] == classified.results["OUTPUT"]
+    made = datetime.fromisoformat(report["created"])
+    assert made.tzinfo is not None and abs(datetime.now(timezone.utc) - made).total_seconds() < 600
+    assert (f"<p>Class map: {classified.results['OUTPUT']}<br>Reference: test ({scene.test})<br>Made: "
+            f"{made.strftime('%Y-%m-%d %H:%M')} UTC by the MRS plugin {mrs_version}</p>") in page
 
     rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
     assert rows[0][:2] == ["class_value", "class_name"]
