@@ -22,6 +22,13 @@ def _hsi(tmp_path, bands=4, height=20, width=30, **kwargs):
     return data, write_raster(tmp_path / "hsi.tif", data, **kwargs)
 
 
+def _refusal(hsi: str, dsm: str) -> str:
+    """Why Scene.open refuses the rasters 'hsi' and 'dsm'."""
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
+    return str(refused.value)
+
+
 def _logger():
     lines = []
     return lines, Hooks(log=lines.append)
@@ -587,9 +594,7 @@ def test_a_hyperspectral_raster_without_a_pixel_grid_beside_a_georeferenced_laye
     was mapped at 0, 0 of that CRS (the LiDAR beside it taken to lie on its pixels), with an info line."""
     hsi = _without_pixel_grid(tmp_path, "hsi.tif", crs)
     dsm = write_raster(tmp_path / "dsm.tif", np.ones((4, 5), np.float32))
-    with pytest.raises(InputError) as refused:
-        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
-    assert str(refused.value) == (
+    assert _refusal(hsi, dsm) == (
         "The hyperspectral layer 'hsi' has no georeferencing (no pixel grid in its file), but 'dsm' has; the "
         "hyperspectral grid is the grid of every result, so it must say where it lies. Georeference 'hsi' (Raster > "
         "Georeferencer, or gdal_translate -a_ullr and -a_srs) and run again.")
@@ -1048,9 +1053,7 @@ def test_layers_between_whose_crss_no_transformation_is_known_are_refused_naming
 
     hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, 5, 6), np.float32), crs=LOCAL_CRS)
     dsm = write_raster(tmp_path / "dsm.tif", np.ones((1, 5, 6), np.float32))
-    with pytest.raises(InputError) as refused:
-        Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
-    assert str(refused.value) == (
+    assert _refusal(hsi, dsm) == (
         "The layer 'dsm' (EPSG:32632) cannot be placed on the grid of 'hsi' (Arbitrary): no transformation between "
         "their CRSs is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies nowhere on Earth. Give "
         "each layer the CRS it is in (Layer Properties > Source, or gdal_edit -a_srs).")
