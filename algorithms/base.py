@@ -454,8 +454,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax). A CRS written
         after the numbers that QGIS does not know is refused, and numbers it cannot take into the
         layer's CRS are not numbers there (red team of 2026-12-05: QGIS took the numbers as they
-        stood in both cases, where bin/mrs refused them)."""
-        crs = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context).crs()
+        stood in both cases, where bin/mrs refused them), nor are those of a CRS that no transformation
+        joins to the layer's (a local one: QGIS took them as they stood, false-alarm hunt of 2026-12-05)."""
+        layer = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context)
+        crs = layer.crs()
         value = parameters.get("EXTENT")
         written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) else None
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
@@ -463,6 +465,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if written and not QgsCoordinateReferenceSystem(written.group(1).strip()).isValid():
             raise InputError(f"EXTENT: the CRS '{written.group(1).strip()}' is not known; write it as EPSG:code.")
         if written and own != crs:
+            from ..mrs_qgis_plugin.raster.grid import extent_not_transformable
+
+            refusal = extent_not_transformable(own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
+                                               crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
+            if refusal:
+                raise refusal
             try:
                 rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
                     self.parameterAsExtent(parameters, "EXTENT", context))

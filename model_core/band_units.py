@@ -1,6 +1,6 @@
 """Band units as model files and layers give them (GDAL's unit type of each band): a band in
-another unit than the model's was trained in is read in the model's unit. Free of torch, for
-the raster engine."""
+another unit of length than the model's was trained in is read in the model's unit. Free of
+torch, for the raster engine."""
 
 from typing import Any, Mapping, Optional, Sequence
 
@@ -28,26 +28,26 @@ def _factor(given: str, had: str) -> Optional[float]:
     return None
 
 
-def _alike(given: str, had: str) -> bool:
-    factor = _factor(given, had)
-    return _plain(given) == _plain(had) if factor is None else abs(factor - 1.0) < 1e-9
+LENGTH_TOLERANCE = 1e-4
+"""Lengths whose ratio is within this of 1 are alike: the US survey foot is 2 ppm longer than the foot."""
 
 
 def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: Sequence[str], path: str, what: str,
                      hooks: Hooks) -> None:
-    """Warn of the bands whose unit (`units`, '' where a layer says none; `labels` name them)
-    differs from the one the model's file records for that band. Their values may lie within
-    `Normalizer.far_bands`' limits: heights near 0 keep their median over spread in feet (a
-    helper's red team of 2026-12-05 mapped a LiDAR in US survey feet without a word)."""
+    """Warn of the bands whose unit of length (`units`, '' where a layer says none; `labels` name
+    them) differs from the one the model's file records for that band. Their values may lie within
+    `Normalizer.far_bands`' limits: heights near 0 keep their median over spread in feet (a helper's
+    red team of 2026-12-05 mapped a LiDAR in US survey feet without a word). Other units are not
+    compared: their spellings vary beyond a table ('dB' and 'decibel', 'm2/m2' and 'm^2/m^2':
+    false-alarm hunt of 2026-12-05)."""
     trained = metadata.get("band_units")
     if not (isinstance(trained, list) and len(trained) == len(units) and all(isinstance(unit, str) for unit in trained)):
         return
-    differing = [(label, had, given) for label, had, given in zip(labels, trained, units)
-                 if had.strip() and given.strip() and not _alike(given, had)]
+    differing = [(label, had, given, factor) for label, had, given in zip(labels, trained, units)
+                 if (factor := _factor(given, had)) is not None and abs(factor - 1.0) > LENGTH_TOLERANCE]
     if not differing:
         return
-    listed = first_few((f"{label} is in '{given.strip()}' where the model had '{had.strip()}'"
-                        + (f" (multiply it by {factor:.7g})" if (factor := _factor(given, had)) is not None else "")
-                        for label, had, given in differing), "; ")
+    listed = first_few((f"{label} is in '{given.strip()}' where the model had '{had.strip()}' (multiply it by "
+                        f"{factor:.7g})" for label, had, given, factor in differing), "; ")
     hooks.warning(f"{what}: bands are in other units than those '{path}' was trained on, by their unit types: "
                   f"{listed}. Convert them into the model's units (Raster Calculator), else the map will be wrong.")

@@ -92,7 +92,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
-    from .raster.grid import NO_TRANSFORMATION, crs_label, srs_from_wkt, transformation
+    from .raster.grid import extent_not_transformable, srs_from_wkt, transformation
 
     match = EXTENT_PATTERN.fullmatch(text)
     if match:
@@ -115,12 +115,10 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{name}'").GetProjection())
     if target is None or source.IsSame(target):
         return bounds
-    transform, _problem = transformation(source, target)
-    if transform is None:
-        raise InputError(f"EXTENT: its CRS ({crs_label(source.ExportToWkt())}) cannot be transformed into that of the "
-                         f"hyperspectral layer '{name}' ({crs_label(target.ExportToWkt())}): {NO_TRANSFORMATION}. "
-                         "Write the extent in the layer's own coordinates, without a CRS.")
-    return tuple(transform.TransformBounds(*bounds, 21))
+    refusal = extent_not_transformable(source.ExportToWkt(), name, target.ExportToWkt())
+    if refusal:
+        raise refusal
+    return tuple(transformation(source, target)[0].TransformBounds(*bounds, 21))
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:

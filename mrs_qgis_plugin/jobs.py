@@ -662,30 +662,24 @@ def _say_layout(scene: Scene, hooks: Hooks) -> None:
                       "agree.")
 
 
-CONSTANT_CHECK_PIXELS = 1000
-"""Hyperspectral bands of one value in this many pixels sampled are said to be constant: fewer are
-too few to tell a band of one value from a small, uniform extent."""
+CONSTANT_CHECK_PIXELS = 100_000
+"""Hyperspectral bands of one value are looked for in scenes of this many pixels or more only: a
+small clip may hold one land cover whose bands are constant (water, its negatives clipped to 0:
+false-alarm hunt of 2026-12-05)."""
 
 
-def _say_constant_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
-    """Says which hyperspectral bands hold one value in every pixel sampled where the model's
-    statistics had them vary (a band constant then too has the scale 1 at that value), as
-    `Normalizer.far_bands` judges such a band by its level only (a helper's red team of
-    2026-12-05: a band of 1234 everywhere lowered a map from 97.7 to 84.6 % OA unsaid). Some
-    other band must vary: a blank image is said otherwise (`_check_sample`)."""
-    if len(sample) < CONSTANT_CHECK_PIXELS:
-        return
-    hsi = sample[:, :scene.n_hsi]
+def _constant_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene) -> np.ndarray:
+    """The hyperspectral bands that hold one value in every pixel sampled, other than the centre of
+    the model's statistics for them, as `Normalizer.far_bands` judges such a band by its level only
+    (a helper's red team of 2026-12-05: a band of 1234 everywhere lowered a map from 97.7 to 84.6 %
+    OA unsaid). A band the model met at that one value (saturated, or 0 but for a few pixels) is
+    none; nor are they all: a blank image is said otherwise (`_check_sample`)."""
+    if scene.width * scene.height < CONSTANT_CHECK_PIXELS or not len(sample):
+        return np.array([], np.int64)
+    hsi = sample[:, :scene.n_hsi].astype(np.float64)
     constant = np.flatnonzero((hsi.min(axis=0) == hsi.max(axis=0))
-                              & ~((normalizer.scale[:scene.n_hsi] == 1.0) & (normalizer.center[:scene.n_hsi] == hsi[0])))
-    if not len(constant) or len(constant) == scene.n_hsi:
-        return
-    listed = first_few(f"{scene.band_label(index)}: {hsi[0, index]:.8g}" for index in constant)
-    hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands {agreeing(len(constant), 'holds', 'hold')} "
-                  f"one value in every pixel sampled ({listed}), where the model was trained on values that vary: a "
-                  f"dead detector, or a band an export filled. The map will be wrong where "
-                  f"{agreeing(len(constant), 'that band matters', 'those bands matter')}; give the raster the model "
-                  f"was trained on, or train one without {agreeing(len(constant), 'it', 'them')}.")
+                              & ~np.isclose(hsi[0], normalizer.center[:scene.n_hsi], rtol=1e-6, atol=0.0))
+    return constant if len(constant) < scene.n_hsi else np.array([], np.int64)
 
 
 def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
@@ -693,8 +687,16 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     was trained on (`Normalizer.far_bands`): a scale factor left out, other units, another kind
     of auxiliary raster, auxiliary rasters in another order. The model still runs: its map
     would be wrong."""
-    _say_constant_bands(normalizer, sample, scene, hooks)
-    far = normalizer.far_bands(sample)
+    constant = _constant_bands(normalizer, sample, scene)
+    if len(constant):
+        listed = first_few(f"{scene.band_label(index)}: {sample[0, index]:.8g}" for index in constant)
+        hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
+                      f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where the "
+                      "model was trained on values that vary: a dead detector, or a band an export filled. The map will "
+                      f"be wrong where {agreeing(len(constant), 'that band matters', 'those bands matter')}; give the "
+                      "raster the model was trained on, or train one without "
+                      f"{agreeing(len(constant), 'it', 'them')}.")
+    far = np.setdiff1d(normalizer.far_bands(sample), constant)  # a band said once
     if len(far):
         hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from "
                       f"those the model was trained on ({first_few(scene.band_label(index) for index in far)}): "

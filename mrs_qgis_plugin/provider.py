@@ -1,6 +1,9 @@
 """The Processing provider `mrs`: what the Toolbox, the modeler and qgis_process list."""
 
-from typing import List
+import html
+import os
+from pathlib import Path
+from typing import List, Union
 
 from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
@@ -11,22 +14,30 @@ from ..algorithms.workflow import WorkflowAlgorithm
 from ..model_core import __version__
 
 
-def runs_own_algorithm(arguments: List[str], provider_id: str) -> bool:
-    """Whether a qgis_process command line runs an algorithm of this provider, or a model file that
-    names one. Only such a process leaves GDAL's .aux.xml files off for the whole run (`load`):
-    with them off, other providers' algorithms read a PNG georeferenced by its .aux.xml at 0, 0
-    without a CRS (a helper's red team of 2026-12-05)."""
+def _text(path: Union[str, Path]) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def runs_own_algorithm(arguments: List[str], provider_id: str, models_folder: str = "") -> bool:
+    """Whether a qgis_process command line runs an algorithm of this provider, or a model that
+    names one: a model file, or a model of the profile's `models_folder` by its id ('model:name').
+    Only such a process leaves GDAL's .aux.xml files off for the whole run (`load`): with them off,
+    other providers' algorithms read a PNG georeferenced by its .aux.xml at 0, 0 without a CRS (a
+    helper's red team of 2026-12-05)."""
     words = [word for word in arguments[1:] if not word.startswith("-")]
     if len(words) < 2 or words[0] != "run":
         return False
-    algorithm = words[1]
+    algorithm, step = words[1], f'"{provider_id}:'
     if algorithm.startswith(f"{provider_id}:"):
         return True
-    try:
-        with open(algorithm, encoding="utf-8", errors="replace") as model:
-            return f'"{provider_id}:' in model.read()
-    except OSError:
-        return False
+    if algorithm.startswith("model:") and models_folder:
+        named = f'value="{html.escape(algorithm[len("model:"):])}" name="model_name"'
+        return any(named in text and step in text for text in map(_text, Path(models_folder).glob("*.model3")))
+    return step in _text(algorithm)
 
 
 class MrsProvider(QgsProcessingProvider):
@@ -61,7 +72,9 @@ class MrsProvider(QgsProcessingProvider):
         return ["gpkg"]
 
     def load(self) -> bool:
-        if QgsApplication.platform() == "qgis_process" and runs_own_algorithm(QgsApplication.arguments(), self.id()):
+        models = os.path.join(QgsApplication.qgisSettingsDirPath(), "processing", "models")
+        if QgsApplication.platform() == "qgis_process" and runs_own_algorithm(QgsApplication.arguments(), self.id(),
+                                                                               models):
             from .raster.gdal_io import leave_inputs_untouched_in_this_process
 
             leave_inputs_untouched_in_this_process()

@@ -357,8 +357,7 @@ BAD_INPUTS = {
     "output_style_is_the_style_of_the_hsi": (
         "classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi.with_suffix(".tiff"))),
         "OUTPUT: {scene.directory}/hsi.tiff would write {scene.directory}/hsi.qml, which QGIS and GDAL would then "
-        "read as part of the input INPUT_HSI ({scene.hsi}): its style, overviews, mask or metadata. Choose another "
-        "output file name."),
+        "read as the style of the input INPUT_HSI ({scene.hsi}). Choose another output file name."),
     "finetune_output_is_the_pretrained_model": (
         "finetune", lambda b, o: finetune(b, o, LABELS=str(b.scene.train), PRETRAINED=b.pretrained,
                                           OUTPUT=b.pretrained),
@@ -847,6 +846,26 @@ def test_an_extent_s_unknown_crs_is_refused_whatever_the_project_s_crs(bad, tmp_
         project.setCrs(QgsCoordinateReferenceSystem())
     assert str(refused.value).splitlines()[-1] == "EXTENT: the CRS 'EPSG:99999' is not known; write it as EPSG:code."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_extent_in_a_crs_that_cannot_be_transformed_into_the_hyperspectral_one_is_refused(bad, tmp_path):
+    """False-alarm hunt of 2026-12-05: on a hyperspectral layer in a local CRS (an ENVI header's map
+    info 'Arbitrary'), QGIS took an extent in EPSG:32632 as the numbers stood, where bin/mrs refused it."""
+    local = 'LOCAL_CS["Arbitrary",UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+    copies = {}
+    for name in ("hsi", "lidar"):
+        copies[name] = str(tmp_path / f"{name}.tif")
+        dataset = gdal.Translate(copies[name], str(getattr(bad.scene, name)))
+        dataset.SetProjection(local)
+        dataset = None
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:pretrain", pretrain(bad, tmp_path, INPUT_HSI=copies["hsi"], INPUT_AUX=[copies["lidar"]],
+                                     EXTENT="661010,661030,5100960,5100980 [EPSG:32632]"))
+    assert str(refused.value).splitlines()[-1] == (
+        "EXTENT: its CRS (EPSG:32632) cannot be transformed into that of the hyperspectral layer 'hsi' (Arbitrary): no "
+        "transformation between them is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies "
+        "nowhere on Earth. Write the extent in the layer's own coordinates, without a CRS.")
+    assert not (tmp_path / "pre.safetensors").exists()
 
 
 def test_a_path_object_given_to_processing_run_is_said_to_be_one(bad, tmp_path):

@@ -1056,16 +1056,21 @@ def test_layers_between_whose_crss_no_transformation_is_known_are_refused_naming
     assert _refusal(hsi, dsm) == (
         "The layer 'dsm' (EPSG:32632) cannot be placed on the grid of 'hsi' (Arbitrary): no transformation between "
         "their CRSs is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies nowhere on Earth. Give "
-        "each layer the CRS it is in (Layer Properties > Source, or gdal_edit -a_srs).")
+        "each layer the CRS it is in (in QGIS, Layer Properties > Source; for a raster file, gdal_edit -a_srs).")
     labels = write_raster(tmp_path / "labels.tif", np.ones((1, 5, 6), np.uint8))
     points = write_vector(tmp_path / "points.gpkg", [(point_wkt(*pixel_centre(1, 1)), {"class": 1})],
                           {"class": ogr.OFTInteger})
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
         with pytest.raises(InputError, match=r"^The layer 'labels' \(EPSG:32632\) cannot be placed on the grid of "):
             labels_from_raster(scene, labels, "labels")
-        with pytest.raises(InputError, match=r"^'points' cannot be transformed from EPSG:32632 to Arbitrary "
-                                             r"\(.*\)\. Reproject it to the grid's CRS first\.$"):
+        with pytest.raises(InputError, match=r"^The layer 'points' \(EPSG:32632\) cannot be placed on the grid of "
+                                             r"'hsi' \(Arbitrary\): no transformation"):
             labels_from_vector(scene, points, None, "class", None, "points")
+    # Two local CRSs alike but for their units are told apart (false-alarm hunt of 2026-12-05).
+    feet = write_raster(tmp_path / "feet.tif", np.ones((1, 5, 6), np.float32), crs=LOCAL_CRS.replace(
+        'UNIT["metre",1,AUTHORITY["EPSG","9001"]]', 'UNIT["US survey foot",0.304800609601219]'))
+    assert _refusal(hsi, feet).startswith("The layer 'dsm' (Arbitrary, in US survey foot) cannot be placed on the "
+                                          "grid of 'hsi' (Arbitrary, in metre): ")
 
 
 def test_a_finer_raster_is_warped_from_its_own_pixels_not_its_overviews(tmp_path):
@@ -1089,3 +1094,20 @@ def test_a_finer_raster_is_warped_from_its_own_pixels_not_its_overviews(tmp_path
         labelled = labels_from_raster(scene, labels, "labels")
     assert valid.all() and (values[3] == 5.0).all()
     assert set(labelled.values.tolist()) == {2}
+
+
+def test_a_subdataset_name_is_told_apart_from_a_web_address(tmp_path):
+    """False-alarm hunt of 2026-12-05: a GeoTIFF served over http was called a GDAL subdataset
+    name, its copy advised as 'tile_aux.tif.tif'."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import subdataset_name_problem
+
+    tables = str(tmp_path / "tables.gpkg")
+    for table in ("first", "second"):
+        gdal.Translate(tables, write_raster(tmp_path / f"{table}.tif", np.ones((1, 4, 5), np.uint8)), format="GPKG",
+                       creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES"])
+    assert subdataset_name_problem(f"GPKG:{tables}:second", "LABELS") == (
+        f"LABELS is a GDAL subdataset name, which QGIS's Processing does not take as a layer. Copy it to a file of its "
+        f"own (gdal_translate GPKG:{tables}:second second.tif) and choose that, or, in QGIS, add it to the project "
+        "(Layer > Add Raster Layer) and choose the layer.")
+    assert subdataset_name_problem("http://127.0.0.1:9/tile_aux.tif", "INPUT_AUX") is None
+    assert subdataset_name_problem(str(tmp_path / "first.tif"), "INPUT_AUX") is None

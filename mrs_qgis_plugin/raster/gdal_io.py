@@ -140,7 +140,7 @@ def _subdatasets(dataset: gdal.Dataset) -> list[str]:
 
 def _last_part(name: str) -> str:
     """A subdataset's own name: the table of 'GPKG:f.gpkg:table', the variable of 'NETCDF:"f.nc":var'."""
-    return re.split(r"[:/]", name)[-1].strip('"') or "subdataset"
+    return os.path.splitext(re.split(r"[:/]", name)[-1].strip('"'))[0] or "subdataset"
 
 
 IN_QGIS = "or, in QGIS, add it to the project (Layer > Add Raster Layer{lists}) and choose the layer"
@@ -165,7 +165,7 @@ def _variables_message(what: str, names: list[str], driver: str) -> str:
 def subdataset_name_problem(value: str, what: str) -> Optional[str]:
     """Why a GDAL subdataset name ('GPKG:f.gpkg:table', 'NETCDF:"f.nc":var') is no layer to QGIS's
     Processing, which does not load one from its name; None for anything else."""
-    if not re.match(r"[A-Za-z0-9_]{2,}:", value) or os.path.exists(value):
+    if not re.match(r"[A-Za-z0-9_]{2,}:", value) or "://" in value or os.path.exists(value):  # no web address
         return None
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, value)

@@ -176,12 +176,34 @@ NO_TRANSFORMATION = ("no transformation between them is known, as a local CRS (a
 """Why a CRS cannot be transformed into another, said where GDAL gives none."""
 
 
+def extent_not_transformable(extent_wkt: str, layer_name: str, layer_wkt: str) -> InputError | None:
+    """The refusal of an EXTENT written in a CRS that cannot be transformed into the hyperspectral
+    layer's (a local one), or None: QGIS takes its numbers as they stand (false-alarm hunt of 2026-12-05)."""
+    if transformation(srs_from_wkt(extent_wkt), srs_from_wkt(layer_wkt))[0] is not None:
+        return None
+    extent, layer = _told_apart(extent_wkt, layer_wkt)
+    return InputError(f"EXTENT: its CRS ({extent}) cannot be transformed into that of the hyperspectral layer "
+                      f"'{layer_name}' ({layer}): {NO_TRANSFORMATION}. Write the extent in the layer's own "
+                      "coordinates, without a CRS.")
+
+
+def _told_apart(first_wkt: str, second_wkt: str) -> tuple[str, str]:
+    """The two CRSs' labels, with their units where the labels alone are alike (two local CRSs
+    'Arbitrary', one in metres and one in feet: false-alarm hunt of 2026-12-05)."""
+    first, second = crs_label(first_wkt), crs_label(second_wkt)
+    if first != second:
+        return first, second
+    units = [srs.GetLinearUnitsName() if (srs := srs_from_wkt(wkt)) is not None else "" for wkt in (first_wkt, second_wkt)]
+    return f"{first}, in {units[0]}", f"{second}, in {units[1]}"
+
+
 def no_transformation(name: str, source_wkt: str, grid_name: str, grid_wkt: str) -> InputError:
     """The refusal of a layer whose CRS cannot be transformed into the grid's (a local CRS)."""
+    source, grid = _told_apart(source_wkt, grid_wkt)
     return InputError(
-        f"The layer '{name}' ({crs_label(source_wkt)}) cannot be placed on the grid of '{grid_name}' "
-        f"({crs_label(grid_wkt)}): {NO_TRANSFORMATION.replace('them', 'their CRSs')}. Give each layer the CRS it is "
-        "in (Layer Properties > Source, or gdal_edit -a_srs).")
+        f"The layer '{name}' ({source}) cannot be placed on the grid of '{grid_name}' ({grid}): "
+        f"{NO_TRANSFORMATION.replace('them', 'their CRSs')}. Give each layer the CRS it is in (in QGIS, Layer "
+        "Properties > Source; for a raster file, gdal_edit -a_srs).")
 
 
 def _bounds_in(source: Grid, target: Grid, name: str, grid_name: str) -> tuple[float, float, float, float]:

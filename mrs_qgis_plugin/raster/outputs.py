@@ -240,6 +240,15 @@ def writes_outputs() -> bool:
     return os.environ.get("RANK", "0").strip() in ("", "0")
 
 
+SIDE_FILE_ROLES = {".qml": "the style", ".aux.xml": "the metadata (statistics, nodata, class names)",
+                   ".ovr": "the overviews", ".msk": "the mask"}
+
+
+def _side_file_role(path: str) -> str:
+    """What QGIS and GDAL read a side file as, by its ending."""
+    return next((role for ending, role in SIDE_FILE_ROLES.items() if path.lower().endswith(ending)), "a part")
+
+
 def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
                   files: Optional[Mapping[str, Optional[str]]] = None,
                   distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
@@ -265,8 +274,8 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
                 named = f"the input {input_param} ({_input_files(source, layer)[0]})"
                 if written != output and not os.path.lexists(written):  # 'would replace' none (helper, 2026-12-05)
                     raise InputError(
-                        f"{output_param}: {output} would write {written}, which QGIS and GDAL would then read as part "
-                        f"of {named}: its style, overviews, mask or metadata. Choose another output file name.")
+                        f"{output_param}: {output} would write {written}, which QGIS and GDAL would then read as "
+                        f"{_side_file_role(written)} of {named}. Choose another output file name.")
                 what = "is" if written == output else f"would replace {written}, which belongs to"
                 raise InputError(f"{output_param}: {output} {what} {named}; writing it would destroy that input. "
                                  "Choose another output file name.")

@@ -18,7 +18,7 @@ from .classes import spelt_as
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
-from .grid import Grid, Window, crs_label, reprojectable, srs_from_wkt, tiles, transformation
+from .grid import Grid, Window, crs_label, no_transformation, reprojectable, srs_from_wkt, tiles, transformation
 from .sources import Scene
 
 
@@ -123,14 +123,13 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
     source = srs_from_wkt(layer_srs.ExportToWkt())
     if source.IsSame(target):
         return None
-    hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
     transform, problem = transformation(source, target, operation)
-    if transform is None and not operation:
-        raise InputError(f"'{layer_name}' cannot be transformed from {crs_label(source.ExportToWkt())} to "
-                         f"{crs_label(grid.crs_wkt)} ({problem}). Reproject it to the grid's CRS first.")
+    if transform is None and not operation:  # PROJ's words were given (false-alarm hunt of 2026-12-05)
+        raise no_transformation(layer_name, source.ExportToWkt(), grid_name, grid.crs_wkt)
     if transform is None:
         raise InputError(f"The coordinate operation given for '{layer_name}' cannot be used ({problem or operation}). "
                          "Give a PROJ pipeline from its CRS to the grid's, or none.")
+    hooks.log(f"'{layer_name}' is reprojected from {crs_label(source.ExportToWkt())} to {crs_label(grid.crs_wkt)}.")
     return transform
 
 
