@@ -1111,3 +1111,16 @@ def test_a_subdataset_name_is_told_apart_from_a_web_address(tmp_path):
         "(Layer > Add Raster Layer) and choose the layer.")
     assert subdataset_name_problem("http://127.0.0.1:9/tile_aux.tif", "INPUT_AUX") is None
     assert subdataset_name_problem(str(tmp_path / "first.tif"), "INPUT_AUX") is None
+
+
+def test_a_subdataset_name_of_a_table_the_file_lacks_is_said_so(tmp_path):
+    """Own bad input of 2026-12-05: 'GPKG:both.gpkg:nosuch' was said to be a vector layer."""
+    tables = str(tmp_path / "tables.gpkg")
+    for table in ("first", "second"):
+        gdal.Translate(tables, write_raster(tmp_path / f"{table}.tif", np.ones((1, 4, 5), np.uint8)), format="GPKG",
+                       creationOptions=[f"RASTER_TABLE={table}", "APPEND_SUBDATASET=YES"])
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(f"GPKG:{tables}:nosuch", "hsi"), [])
+    assert str(refused.value) == (
+        f"The hyperspectral layer 'hsi' (GPKG:{tables}:nosuch) names no raster of '{tables}', whose rasters are "
+        f"GPKG:{tables}:first, GPKG:{tables}:second. Choose one of them.")

@@ -1,9 +1,15 @@
-"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing, so that the parameter
+"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `re`, so that the parameter
 declarations can read the pipeline's defaults without GDAL."""
+
+import re
 
 TILE_SIZE = 256
 """Side in pixels of the blocks every streaming pass of the pipeline reads, and of the tiles
 classified one at a time by default (TILE_SIZE of mrs:classify)."""
+
+DRIVER_PREFIXED = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:"?(?P<path>[^"]+?)"?:[^:/\\]*$')
+"""A GDAL source that names its driver, its file, then a table or variable: GPKG:/data.gpkg:height,
+NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
 
 
 def split_source(source: str) -> "tuple[str, list[str]]":

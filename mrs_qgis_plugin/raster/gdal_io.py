@@ -12,6 +12,7 @@ from osgeo import gdal, ogr
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from ...model_core.paths import not_a_readable_file, undecodable_name
+from . import DRIVER_PREFIXED
 
 
 @contextmanager
@@ -242,11 +243,19 @@ def _unknown_data_type(what: str, message: str) -> Optional[str]:
 
 
 def _not_a_raster(path: str, what: str) -> Optional[str]:
-    """Why a file GDAL cannot open as a raster is refused, when it is a folder or a vector file (GDAL's
+    """Why a file GDAL cannot open as a raster is refused, when it is a folder, a vector file (GDAL's
     own words said the points of 'train_points.gpkg' were 'not recognized as a supported file format',
-    red team of 2026-12-04); None otherwise."""
+    red team of 2026-12-04) or a table or variable a file does not hold; None otherwise."""
     if os.path.isdir(path):
         return f"{what} is a folder ({path}), not a raster file. Choose a raster file."
+    prefixed = DRIVER_PREFIXED.match(path)
+    if prefixed and os.path.isfile(prefixed.group("path")):  # it was said to be a vector layer (2026-12-05)
+        with gdal_pam("NO"):
+            whole, _message = gdal_call(gdal.Open, prefixed.group("path"))
+        names = _subdatasets(whole) if whole is not None else []
+        if names:
+            return (f"{what} ({path}) names no raster of '{prefixed.group('path')}', whose rasters are "
+                    f"{first_few(names)}. Choose one of them.")
     with gdal_pam("NO"):
         vector, _message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if vector is not None and vector.GetLayerCount():

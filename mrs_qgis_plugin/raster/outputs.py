@@ -14,6 +14,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
 from ...model_core.paths import check_decodable
+from . import DRIVER_PREFIXED
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
@@ -30,9 +31,6 @@ def qml_path(raster_path: str) -> str:
     return os.path.splitext(raster_path)[0] + ".qml"
 
 
-DRIVER_PREFIXED = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:"?(?P<path>[^"]+?)"?:[^:/\\]*$')
-"""A GDAL source that names its driver, its file, then a table or variable: GPKG:/data.gpkg:height,
-NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
 NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|hana):", re.IGNORECASE)
 """Destinations that Processing writes through a QGIS data provider, not to a file."""
 
