@@ -5,6 +5,7 @@ Like `jobs`, they take what the front ends read from their parameters and a `Hoo
 """
 
 import itertools
+import os
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -217,8 +218,9 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     # A reference class the map lacks is counted under a value of neither layer, which the reports do not show
     # (review of 2026-12-05: 'Wetland' was listed as class 6 of a map of classes 1 to 3).
     shown = [value if value in taken else None for value in values]
-    report = {"class_map": class_map, "reference": reference.name, "reference_file": reference.source(),
-              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "class_values": shown,
+    report = {"class_map": os.path.abspath(class_map), "reference": reference.name,
+              "reference_file": reference.source(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "class_values": shown,
               **figures.to_dict(names), "unmapped_reference_pixels": unmapped,
               "outside_map": labelled.outside, "outside_map_unit": labelled.outside_unit}
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
