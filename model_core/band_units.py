@@ -41,7 +41,8 @@ def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: 
     compared: their spellings vary beyond a table ('dB' and 'decibel', 'm2/m2' and 'm^2/m^2':
     false-alarm hunt of 2026-12-05)."""
     trained = metadata.get("band_units")
-    if not (isinstance(trained, list) and len(trained) == len(units) and all(isinstance(unit, str) for unit in trained)):
+    if not (isinstance(trained, list) and len(trained) == len(units)
+            and all(isinstance(unit, str) for unit in trained)):
         return
     differing = [(label, had, given, factor) for label, had, given in zip(labels, trained, units)
                  if (factor := _factor(given, had)) is not None and abs(factor - 1.0) > LENGTH_TOLERANCE]

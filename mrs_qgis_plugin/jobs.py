@@ -474,8 +474,8 @@ def bands_explained(scene: Scene) -> Iterator[None]:
         if not scene.marked_bad or error.expected != scene.counts_with_marked_bad:
             raise  # the bands left out do not explain it (review of 2026-12-05)
         raise BandCountError(f"{error} Of these layers' bands, those their ENVI header's bad-band list (bbl) marks "
-                             f"are left out ({scene.marked_bad_listed}); for a model trained with them, give a GeoTIFF copy of the "
-                             "layer, which has no such list (gdal_translate -of GTiff).", error.expected,
+                             f"are left out ({scene.marked_bad_listed}); for a model trained with them, give a GeoTIFF "
+                             "copy of the layer, which has no such list (gdal_translate -of GTiff).", error.expected,
                              error.given) from None
 
 
@@ -691,9 +691,9 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     if len(constant):
         listed = first_few(f"{scene.band_label(index)}: {sample[0, index]:.8g}" for index in constant)
         hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
-                      f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where the "
-                      "model was trained on values that vary: a dead detector, or a band an export filled. The map will "
-                      f"be wrong where {agreeing(len(constant), 'that band matters', 'those bands matter')}; give the "
+                      f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where "
+                      "the model was trained on values that vary: a dead detector, or a band an export filled. The map "
+                      f"will be wrong where {agreeing(len(constant), 'that band matters', 'those bands matter')}; give the "
                       "raster the model was trained on, or train one without "
                       f"{agreeing(len(constant), 'it', 'them')}.")
     far = np.setdiff1d(normalizer.far_bands(sample), constant)  # a band said once

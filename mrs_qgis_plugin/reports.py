@@ -195,9 +195,9 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                 str(report["outside_map"]))]
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
-             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: {html.escape(str(report['reference']))} "
-             f"({html.escape(str(report['reference_file']))})<br>Made: {_made(report['created'])} UTC by the MRS plugin "
-             f"{__version__}</p>",
+             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: "
+             f"{html.escape(str(report['reference']))} ({html.escape(str(report['reference_file']))})<br>Made: "
+             f"{_made(report['created'])} UTC by the MRS plugin {__version__}</p>",
              *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",

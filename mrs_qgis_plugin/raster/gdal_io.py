@@ -159,8 +159,8 @@ def _variables_message(what: str, names: list[str], driver: str) -> str:
         return (f"{what} holds {len(names)} raster tables ({first_few(map(_last_part, names))}) and no raster of its "
                 f"own. Copy the one you want {own} and choose that, {in_qgis}.")
     return (f"{what} holds {len(names)} variables (subdatasets, such as {names[0]}) and no bands of its own. Stack "
-            f"them into one multi-band raster (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) or copy the one you want {own} "
-            f"and choose that, {in_qgis}.")
+            f"them into one multi-band raster (gdalbuildvrt -separate stack.vrt {' '.join(names[:2])} ...) or copy "
+            f"the one you want {own} and choose that, {in_qgis}.")
 
 
 def subdataset_name_problem(value: str, what: str) -> Optional[str]:

@@ -193,8 +193,9 @@ def _told_apart(first_wkt: str, second_wkt: str) -> tuple[str, str]:
     first, second = crs_label(first_wkt), crs_label(second_wkt)
     if first != second:
         return first, second
-    units = [srs.GetLinearUnitsName() if (srs := srs_from_wkt(wkt)) is not None else "" for wkt in (first_wkt, second_wkt)]
-    return f"{first}, in {units[0]}", f"{second}, in {units[1]}"
+    first_units, second_units = (srs.GetLinearUnitsName() if (srs := srs_from_wkt(wkt)) is not None else ""
+                                 for wkt in (first_wkt, second_wkt))
+    return f"{first}, in {first_units}", f"{second}, in {second_units}"
 
 
 def no_transformation(name: str, source_wkt: str, grid_name: str, grid_wkt: str) -> InputError:
