@@ -175,7 +175,7 @@ def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks:
     far = [(scene, first.far_bands(part)) for scene, part in zip(scenes[1:], parts[1:])
            if len(part) >= SCENE_CHECK_PIXELS]
     listed = [f"'{scene.hsi_name}' ({len(bands)} of {scene.n_bands} bands, such as "
-              f"{first_few((scenes[0].band_label(index) for index in bands), limit=3)})"
+              f"{first_few((scene.band_label(index) for index in bands), limit=3)})"
               for scene, bands in far if len(bands)]
     if listed:
         hooks.warning(f"Scenes of MORE_SCENES hold values far from those of '{scenes[0].hsi_name}': "
@@ -397,7 +397,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         _check_sample(sample, scene, hooks, "learn", training=True)
         if start:
             hooks.log("Normalisation: the pretrained model's statistics, as it was pretrained with them.")
-            _say_far_bands(start.normalizer, sample, scene, hooks)
+            _say_far_bands(start.normalizer, sample, scene, hooks, pretraining=True)
         normalizer = start.normalizer if start else Normalizer.fit(sample)
         labelled = labels.read(scene, hooks.sub(0.03, 0.05))
         if labelled.merged:  # said of a reference by mrs:accuracy, of training samples not (red team of 2026-12-05)
@@ -682,27 +682,32 @@ def _constant_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene) ->
     return constant if len(constant) < scene.n_hsi else np.array([], np.int64)
 
 
-def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
+def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hooks: Hooks,
+                   pretraining: bool = False) -> None:
     """Says when bands of the scene's pixels (a sample) hold values far from those the model
     was trained on (`Normalizer.far_bands`): a scale factor left out, other units, another kind
     of auxiliary raster, auxiliary rasters in another order. The model still runs: its map
-    would be wrong."""
-    constant = _constant_bands(normalizer, sample, scene)
+    would be wrong. Said of a `pretraining` about to be fine-tuned, the classifier learns the new
+    values, and the pretraining helps it less (a helper's red team of 2026-12-05: 'the map will be
+    wrong' was said of a map 98.3 % right); a constant band is then no news either."""
+    constant = np.array([], np.int64) if pretraining else _constant_bands(normalizer, sample, scene)
     if len(constant):
         listed = first_few(f"{scene.band_label(index)}: {sample[0, index]:.8g}" for index in constant)
         hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
                       f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where "
                       "the model was trained on values that vary: a dead detector, or a band an export filled. The map "
-                      f"will be wrong where {agreeing(len(constant), 'that band matters', 'those bands matter')}; give the "
-                      "raster the model was trained on, or train one without "
+                      f"will be wrong where {agreeing(len(constant), 'that band matters', 'those bands matter')}; give "
+                      "the raster the model was trained on, or train one without "
                       f"{agreeing(len(constant), 'it', 'them')}.")
     far = np.setdiff1d(normalizer.far_bands(sample), constant)  # a band said once
-    if len(far):
-        hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from "
-                      f"those the model was trained on ({first_few(scene.band_label(index) for index in far)}): "
-                      "check that the layers are the "
-                      "kinds of rasters it was trained on, in the same units, scale and order; else the map will be "
-                      "wrong.")
+    if not len(far):
+        return
+    trained, outcome = (("pretrained", "its pretraining will help the classifier less") if pretraining
+                        else ("trained", "the map will be wrong"))
+    hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from those "
+                  f"the model was {trained} on ({first_few(scene.band_label(index) for index in far)}): check that the "
+                  f"layers are the kinds of rasters it was {trained} on, in the same units, scale and order; else "
+                  f"{outcome}.")
 
 
 def _tuple(window: Optional[Window]) -> Optional[Tuple[int, int, int, int]]:

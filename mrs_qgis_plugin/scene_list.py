@@ -39,7 +39,8 @@ class ListedScene:
 
 
 def _raster(text: str, folder: Path, where: str) -> RasterInput:
-    path = text if os.path.isabs(text) or "://" in text else str(folder / text)
+    # '../b/hsi.tif' from the list's (resolved) folder, without the '..' a refusal would show (helper, 2026-12-05)
+    path = text if os.path.isabs(text) or "://" in text else os.path.normpath(folder / text)
     problem = variables_problem(path, f"{PARAMETER}: {where}, '{text}'")
     if problem:
         raise InputError(problem)

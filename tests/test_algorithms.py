@@ -467,7 +467,11 @@ def test_a_classifier_is_checked_against_the_values_it_was_fine_tuned_on_not_its
     run("mrs:finetune", {**layers, **QUICK_FINETUNE, "SAMPLES": str(scene.train_points), "CLASS_FIELD": "class_id",
                          "PRETRAINED": str(tmp_path / "p.safetensors"), "OUTPUT": str(tmp_path / "c.safetensors")},
         feedback)
-    assert [line for line in feedback.warnings if "values far from" in line]
+    [warned] = [line for line in feedback.warnings if "values far from" in line]
+    # What follows for a fine-tuning (a helper's red team of 2026-12-05: 'the map will be wrong' of a right map).
+    assert "values far from those the model was pretrained on (" in warned
+    assert warned.endswith("check that the layers are the kinds of rasters it was pretrained on, in the same units, "
+                           "scale and order; else its pretraining will help the classifier less.")
     for hsi, far in ((str(scene.hsi), False), (unscaled, True)):
         feedback = RecordingFeedback()
         run("mrs:classify", {"MODEL": str(tmp_path / "c.safetensors"), **layers, "INPUT_HSI": hsi,

@@ -575,7 +575,7 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
                                                LABELS=scene.train, PRETRAINED=pretrained["OUTPUT"], EPOCHS=1,
                                                OUTPUT=tmp_path / "classifier.safetensors"))
     assert done.returncode == 0, done.stderr
-    assert f"{count} of the {count + 2} bands hold values far from those the model was trained on " in done.stderr
+    assert f"{count} of the {count + 2} bands hold values far from those the model was pretrained on " in done.stderr
 
 
 def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_that_reads_values(no_qgis, chain, tmp_path):

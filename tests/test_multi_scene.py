@@ -95,9 +95,11 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), Window(0, 0, 16, 16),
                                (256, SIZE * SIZE))
         assert warnings == ([
+            # Its own layers' bands (a helper's red team of 2026-12-05: the first scene's were named).
             "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as band 1 "
-            "of 'first', band 2 of 'first', band 3 of 'first', ...). Check that every scene is in the same units, scale and band "
-            "order (a scale factor left out, say); pooled, they flatten each other's bands."] if expected else [])
+            "of 'other', band 2 of 'other', band 3 of 'other', ...). Check that every scene is in the same units, "
+            "scale and band order (a scale factor left out, say); pooled, they flatten each other's bands."]
+            if expected else [])
 
 
 def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records_them(archive, tmp_path):
@@ -157,6 +159,18 @@ def test_a_scene_whose_envi_header_leaves_bands_out_is_refused_naming_them(tmp_p
         "bands, but INPUT_HSI and INPUT_AUX ('first') have 6 hyperspectral and 1 SAR/LiDAR bands. The bands an ENVI "
         "header's bad-band list (bbl) leaves out make the difference ('flight2/hsi.img': bands 3, 5): give the "
         "scenes the same list, or GeoTIFF copies, which keep every band (gdal_translate -of GTiff).")
+
+
+def test_a_listed_scene_that_is_an_input_is_refused_by_its_path_without_dots(tmp_path):
+    """A helper's red team of 2026-12-05: the refusal showed '/data/list/../a/hsi.tif'."""
+    first = write_scene_files(tmp_path / "a", "hsi", 0.0)
+    (tmp_path / "lists").mkdir()
+    listing = tmp_path / "lists" / "scenes.txt"
+    listing.write_text("../a/hsi.tif, ../a/hsi_aux.tif\n")
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=str(listing))
+    assert str(refused.value).startswith(f"MORE_SCENES: {tmp_path}/a/hsi.tif is also the input INPUT_HSI; ")
 
 
 def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(archive, tmp_path):
