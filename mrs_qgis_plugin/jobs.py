@@ -457,10 +457,36 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
         results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
                                 _tuple(_window(scene, extent, hooks)), ranks=context, tags=_training_tags(metadata))
+        _say_one_class(results, classes, hooks)
         # The other processes wait until rank 0 has written, as training's do: one that tore its
         # process group down while rank 0 still wrote the map once made rank 0 abort (SIGABRT).
         context.barrier()
         return results
+
+
+ONE_CLASS_SHARE = 0.995
+ONE_CLASS_PIXELS = 10_000
+"""A map of this many pixels or more that gives this share of them one class of a model of three or
+more is said: the sign of layers unlike the model's (a helper's red team of 2026-12-05: SAR bands
+given to a LiDAR model, without descriptions to compare, mapped every pixel as 'Water' with a
+confidence of 0.995); a smaller map may be of one land cover."""
+
+
+def _say_one_class(results: Dict[str, Any], classes: Sequence[ClassInfo], hooks: Hooks) -> None:
+    classified, counts = results["classified_pixels"], results["class_counts"]
+    if len(classes) < 3 or classified < ONE_CLASS_PIXELS:
+        return
+    value, most = max(counts.items(), key=lambda item: item[1])
+    if most < ONE_CLASS_SHARE * classified:
+        return
+    name = next(info.name for info in classes if info.value == value)
+    share = ("" if most == classified else
+             f" but {classified - most:,} ({100 * most / classified:.1f} % of {classified:,})")
+    whole = f" ({classified:,})" if most == classified else ""
+    hooks.warning(f"Every classified pixel{share}{whole} is '{name}', one of the model's {len(classes)} classes. "
+                  "Unless the area is of one land cover, the layers differ from those the model was trained on "
+                  "(another kind of raster, other units, another band order): check them against the rasters it was "
+                  "trained on.")
 
 
 @contextlib.contextmanager

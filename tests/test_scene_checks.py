@@ -290,3 +290,26 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
     assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 10 "
                         "of the 10 of 'Water' (100 %, so it is left out of the model). Check the layers' nodata "
                         "values, or place samples on pixels with data."]
+
+
+@pytest.mark.parametrize("counts, said", [
+    ({1: 16_384, 2: 0, 3: 0, 4: 0}, "Every classified pixel (16,384) is 'Water'"),
+    ({1: 16_370, 2: 14, 3: 0, 4: 0}, "Every classified pixel but 14 (99.9 % of 16,384) is 'Water'"),
+    ({1: 16_000, 2: 384, 3: 0, 4: 0}, None),  # 97.7 %: a map of one land cover and some more
+    ({1: 9_000, 2: 0, 3: 0, 4: 0}, None),  # a small map may be of one land cover
+    ({1: 16_384, 2: 0}, None),  # a model of two classes
+])
+def test_a_map_of_one_class_of_many_is_warned_of(counts, said):
+    """A helper's red team of 2026-12-05: SAR bands given to a LiDAR model, without descriptions to
+    compare, mapped all 16,384 pixels as 'Water' (3.6 % OA) with a confidence of 0.995 and no word."""
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+
+    classes = [ClassInfo(value, name, "#000000") for value, name in
+               zip(counts, ("Water", "Trees", "Crop", "Roads"))]
+    warnings = []
+    jobs._say_one_class({"class_counts": counts, "classified_pixels": sum(counts.values())}, classes,
+                        Hooks(warn=warnings.append))
+    assert warnings == ([] if said is None else [
+        f"{said}, one of the model's {len(counts)} classes. Unless the area is of one land cover, the layers differ "
+        "from those the model was trained on (another kind of raster, other units, another band order): check them "
+        "against the rasters it was trained on."])
