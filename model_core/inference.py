@@ -9,6 +9,7 @@ classifier reads the mean of its pixel tokens, `ModelConfig.readout`).
 """
 
 import copy
+import math
 import os
 from typing import Optional, Tuple
 
@@ -40,7 +41,9 @@ def default_batch_size(model: SSMAEClassifier, device: torch.device = torch.devi
 
 
 MEMORY_SHARE = 0.25
-"""The share of the memory available when a run starts that a CPU batch's activations may take."""
+"""The share of the memory available when a run starts that a CPU batch's activations, or a tile, may take."""
+MIN_TILE = 64
+"""The smallest tile side the memory may ask for: smaller, the halos are most of the work."""
 
 
 def available_memory() -> Optional[int]:
@@ -130,6 +133,31 @@ class TilePredictor:
         self.halo = self.patch // 2
         self.source = source
         """The model at the start of a sentence (a parameter and its file, in the jobs)."""
+
+    def bytes_per_pixel(self) -> int:
+        """Memory a tile takes per pixel while it is classified: its raw values, their normalised
+        float32 copy and that in the model's type, the spatial embedding and CNN features of every
+        pixel (their widths found on a tile of one patch), and the index, confidence and positions."""
+        n_bands, itemsize = self.model.n_hsi + self.model.n_aux, torch.finfo(self.dtype).bits // 8
+        probe = torch.zeros(1, n_bands, self.patch, self.patch, dtype=self.dtype, device=self.device)
+        with torch.inference_mode():
+            features = self.model.spatial_embedding(probe).shape[-1] + self.model.cnn_features(probe).shape[1]
+        return n_bands * (4 + 4 + itemsize) + features * itemsize + 64
+
+    def tile_size_within_memory(self, tile_size: int) -> int:
+        """The largest tile side up to `tile_size` whose tile, halo included, takes at most
+        `MEMORY_SHARE` of the memory available on a CPU (`tile_size` on a GPU and where unknown):
+        TILE_SIZE 8192 took 12 GB and rising before its first progress (a helper's red team of
+        2026-12-05). The map of smaller tiles is the same."""
+        available = available_memory() if self.device.type == "cpu" else None
+        if available is None:
+            return tile_size
+        side = max(MIN_TILE, math.isqrt(int(MEMORY_SHARE * available) // self.bytes_per_pixel()) - 2 * self.halo)
+        if tile_size <= side:
+            return tile_size
+        self.hooks.log(f"Tiles of {tile_size} x {tile_size} pixels would take more than {MEMORY_SHARE:.0%} of the "
+                       f"memory available now; tiles of up to {side} x {side} are used (the map is the same).")
+        return side
 
     @classmethod
     def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":

@@ -455,6 +455,9 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
+        # Under torchrun the ranks deal out the same tiles: the smallest memory's size serves all.
+        sizes = context.exchange(predictor.tile_size_within_memory(tile_size))
+        tile_size = context.broadcast(min(sizes) if sizes else tile_size)
         results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
                                 _tuple(_window(scene, extent, hooks)), ranks=context, tags=_training_tags(metadata))
         _say_one_class(results, classes, hooks)
@@ -795,7 +798,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                 covered.append(tile)
             return tile in allowed
 
-        for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo, tile_size, hooks,
+        for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo,
+                                                       predictor.tile_size_within_memory(tile_size), hooks,
                                                        _tuple(_window(scene, extent, hooks)),
                                                        needed=in_area if area else None):
             pool.add(tile, index, confidence, _without_trained(tile, allowed.pop(tile, None), trained, left_out))

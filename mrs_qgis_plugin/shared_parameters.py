@@ -189,7 +189,8 @@ def _prediction() -> Tuple[Parameter, ...]:
     """TILE_SIZE, BATCH_SIZE, DEVICE and PRECISION of the jobs that apply a classifier to a scene."""
     return (
         Parameter("TILE_SIZE", "Tile size", INTEGER,
-                  "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it.",
+                  "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it "
+                  "(on a CPU, tiles are held to a quarter of the memory available; the map is the same).",
                   default=TILE_SIZE, minimum=16, maximum=8192, advanced=True),
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
                   "Pixels classified per model call. Default (empty): chosen from the model's size and band count, "

@@ -314,6 +314,30 @@ def test_a_cpu_batch_is_held_to_a_share_of_the_memory_available_with_the_same_ma
     assert TilePredictor(model, normalizer, device="cpu", precision="fp32", batch_size=1_000_000).batch_size == 1_000_000
 
 
+def test_a_cpu_tile_is_held_to_a_share_of_the_memory_available(monkeypatch):
+    """A helper's red team of 2026-12-05: TILE_SIZE 8192, within the parameter's bounds, took 12 GB
+    and rising before its first progress (about 380 bytes a pixel: the tile, its normalised copy,
+    the embedding and CNN features of every pixel); the map of smaller tiles is the same."""
+    from model_core import inference
+
+    model = SSMAEClassifier(TINY, 5, 1, 3).eval()
+    predictor = TilePredictor(model, Normalizer(center=np.zeros(6), scale=np.ones(6)), device="cpu", precision="fp32")
+    per_pixel = predictor.bytes_per_pixel()
+    features = model.spatial_embedding(torch.zeros(1, 6, 5, 5)).shape[-1] + model.cnn_features(
+        torch.zeros(1, 6, 5, 5)).shape[1]
+    assert per_pixel >= 6 * (4 + 4 + 4) + 4 * features
+    halo = TINY.patch // 2
+    monkeypatch.setattr(inference, "available_memory", lambda: 4 * per_pixel * (1000 + 2 * halo) ** 2)
+    lines = []
+    predictor.hooks = Hooks(log=lines.append)
+    assert predictor.tile_size_within_memory(8192) == 1000
+    assert lines == ["Tiles of 8192 x 8192 pixels would take more than 25% of the memory available now; tiles of up "
+                     "to 1000 x 1000 are used (the map is the same)."]
+    assert predictor.tile_size_within_memory(512) == 512 and len(lines) == 1
+    monkeypatch.setattr(inference, "available_memory", lambda: None)
+    assert predictor.tile_size_within_memory(8192) == 8192
+
+
 def test_the_memory_available_is_read_from_meminfo_and_a_container_s_limit(tmp_path):
     """MemAvailable is the host's; a container's cgroup limit ('max' where none) bounds it
     (helpers' review of 2026-12-04)."""
