@@ -233,6 +233,21 @@ def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(arch
     assert [scene["aux_layers"] for scene in result["scenes"]] == [["first_aux"], ["first_aux.tif"]]
 
 
+def test_drawing_positions_from_many_blocks_says_it_reads_them_all(archive, monkeypatch):
+    """A helper's red team of 2026-12-05: on a mosaic of 20,160 x 20,160 pixels, pretraining read
+    every block to draw 200 positions, for about 2 hours, and the log said nothing after the scene."""
+    from mrs.mrs_qgis_plugin.raster import samples
+
+    monkeypatch.setattr(samples, "MANY_BLOCKS", 3)
+    for tile_size, said in ((16, True), (32, False)):
+        lines = []
+        with layers_of(archive[0]).open(Hooks()) as scene:
+            random_positions_in_scenes([scene], 50, 5, Hooks(log=lines.append), tile_size=tile_size)
+        blocks = (SIZE // tile_size) ** 2
+        assert (f"Sample positions are drawn from every valid pixel: all {blocks} blocks of {tile_size} x {tile_size} "
+                "pixels are read once, as the progress shows." in lines) == said
+
+
 def test_one_scene_draws_the_positions_statistics_and_patches_it_drew_before(archive):
     """What one-scene pretraining trains on is what it trained on before MORE_SCENES: the positions of
     `random_valid_positions`, the statistics of one `sample_valid_pixels` call with the seed, and

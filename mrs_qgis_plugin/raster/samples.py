@@ -26,6 +26,12 @@ class Positions:
     valid_counts: tuple[int, ...]
 
 
+MANY_BLOCKS = 1024
+"""Blocks to read before positions are drawn that make the log say so: a scene of 8,192 x 8,192
+pixels at TILE_SIZE, read in seconds as a GeoTIFF, in minutes or hours as a mosaic of VRTs (a
+helper's red team of 2026-12-05: 2 hours, unsaid, for 200 positions)."""
+
+
 def random_positions_in_scenes(
     scenes: Sequence[Scene],
     n: int,
@@ -45,13 +51,17 @@ def random_positions_in_scenes(
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
     first = scenes[0]
+    blocks = [list(tiles((window if number == 0 else None) or scene.window, tile_size))
+              for number, scene in enumerate(scenes)]
+    if sum(map(len, blocks)) > MANY_BLOCKS:
+        hooks.log(f"Sample positions are drawn from every valid pixel: all {sum(map(len, blocks)):,} blocks of "
+                  f"{tile_size} x {tile_size} pixels are read once, as the progress shows.")
     mask = mask_rasterizer(mask_path, mask_name or mask_path, first.grid, first.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
     counts = []
     for number, scene in enumerate(scenes):
         own = hooks.sub(number / len(scenes), (number + 1) / len(scenes))
-        walker = BlockWalker(scene, list(tiles((window if number == 0 else None) or scene.window, tile_size)), own,
-                             mask=mask if number == 0 else None)
+        walker = BlockWalker(scene, blocks[number], own, mask=mask if number == 0 else None)
         tags = (number,) if len(scenes) > 1 else ()  # one scene needs no column of scene numbers
         seen = subset.seen
         for block, _data, flat in walker:
