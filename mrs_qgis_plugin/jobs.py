@@ -58,8 +58,10 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                                           "PRETRAINED, whose statistics normalise them"})
 """What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
 STATISTICS_SAMPLE = 50_000
-PAPER_CPU_SAMPLES_PER_S = 80
-"""Pretraining speed of the `paper` model on the project's idle 2-core CPU (README, Speed)."""
+PAPER_CPU_SAMPLES_PER_S = {"pretraining": 80, "fine-tuning": 180}
+"""Training speed of the `paper` model on the project's idle 2-core CPU (README, Speed)..."""
+SMALL_SPEEDUP = {"pretraining": 8, "fine-tuning": 4}
+"""...and how many times faster the `small` model trains there."""
 MODEL_EXTENSIONS = (".safetensors",)
 DEFAULT_CLASS_FIELD = "class_id"
 Extent = Tuple[float, float, float, float]
@@ -215,12 +217,16 @@ def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[s
             for scene, count, valid in zip(scenes, drawn, positions.valid_counts)]
 
 
-def _say_how_long_paper_takes_on_a_cpu(preset: str, settings: TrainSettings, samples: int, hooks: Hooks) -> None:
-    """Warn before a paper pretraining on a CPU, counting the samples actually drawn (a small scene has fewer)."""
+def _say_how_long_paper_takes_on_a_cpu(preset: str, settings: TrainSettings, samples: int, hooks: Hooks,
+                                       training: str = "pretraining") -> None:
+    """Say before a paper training on a CPU how long it takes, counting the samples actually drawn
+    (a small scene has fewer); for a fine-tuning too (a helper's red team of 2026-12-05: 14 hours
+    gave no estimate until the first epoch ended, 9 minutes in)."""
     if preset == "paper" and resolve_device(settings.device).type == "cpu":
-        seconds = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S
+        seconds = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S[training]
         hooks.log(f"The paper model is meant for a GPU: on a 2-core CPU these {samples} samples x {settings.epochs} "
-                  f"epochs take about {duration(seconds)}; the small model learns the same recipe about 8 times faster.")
+                  f"epochs take about {duration(seconds)}; the small model learns the same recipe about "
+                  f"{SMALL_SPEEDUP[training]} times faster.")
 
 
 def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, samples: int,
@@ -407,6 +413,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
         check_trainable(labelled, labels.name)
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
+        _say_how_long_paper_takes_on_a_cpu(start.metadata.get("preset") if start else preset, settings,
+                                           len(train.rows), hooks, "fine-tuning")
         train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,
                                            hooks.sub(0.05, 0.08))
         val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
