@@ -135,6 +135,22 @@ def test_tiled_prediction_equals_the_prediction_in_one_piece(scene, out, tile_si
     assert sorted(os.listdir(out)) == ["conf.qml", "conf.tif", "map.qml", "map.tif", "map.tif.aux.xml"]
 
 
+def test_a_long_classification_says_once_how_long_the_rest_takes(scene, out, monkeypatch):
+    """A helper's red team of 2026-12-05: QGIS shows a bar, not a time, and a classification of
+    about 2 hours said nothing after its first line."""
+    from mrs.mrs_qgis_plugin.raster import predict
+
+    ticks = iter(range(0, 10_000, 20))  # each look at the clock 20 s later: the first tile took 20 s
+    monkeypatch.setattr(predict, "clock", lambda: next(ticks))
+    lines = []
+    summary = predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 7,
+                            Hooks(log=lines.append))
+    n_tiles = summary["tiles"]
+    assert [line for line in lines if "left at the pace" in line] == [
+        f"Classifying: about {predict.duration(40 * (n_tiles - 2) / 2)} left at the pace so far (2 of {n_tiles} tiles "
+        "in 40 s)."]
+
+
 def test_invalid_pixels_are_nodata_whatever_the_predictor_says(scene, out, tmp_path):
     predict_scene(scene, always_first_class, HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 6)
 
