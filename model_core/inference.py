@@ -147,7 +147,7 @@ class TilePredictor:
     def tile_size_within_memory(self, tile_size: int) -> int:
         """The largest tile side up to `tile_size` whose tile, halo included, takes at most
         `MEMORY_SHARE` of the memory available on a CPU (`tile_size` on a GPU and where unknown):
-        TILE_SIZE 8192 took 12 GB and rising before its first progress (a helper's red team of
+        tiles of 8192 x 8192 took 12 GB and rising before its first progress (a helper's red team of
         2026-12-05). The map of smaller tiles is the same."""
         available = available_memory() if self.device.type == "cpu" else None
         if available is None:
