@@ -1,9 +1,9 @@
 """The Processing provider `mrs`: what the Toolbox, the modeler and qgis_process list."""
 
-import html
 import os
 from pathlib import Path
-from typing import List, Union
+from typing import List, Tuple, Union
+from xml.etree import ElementTree
 
 from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
@@ -14,12 +14,17 @@ from ..algorithms.workflow import WorkflowAlgorithm
 from ..model_core import __version__
 
 
-def _text(path: Union[str, Path]) -> str:
+def _options(path: Union[str, Path]) -> List[Tuple[str, str]]:
+    """(name, value) of the Option elements of a model file (.model3, QGIS's XML), whatever the
+    order Qt wrote their attributes in; none where the file cannot be read."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            return file.read()
-    except OSError:
-        return ""
+        return [(item.get("name", ""), item.get("value", "")) for item in ElementTree.parse(path).iter("Option")]
+    except (OSError, ElementTree.ParseError):
+        return []
+
+
+def _names_own(options: List[Tuple[str, str]], provider_id: str) -> bool:
+    return any(name == "alg_id" and value.startswith(f"{provider_id}:") for name, value in options)
 
 
 def runs_own_algorithm(arguments: List[str], provider_id: str, models_folder: str = "") -> bool:
@@ -31,13 +36,14 @@ def runs_own_algorithm(arguments: List[str], provider_id: str, models_folder: st
     words = [word for word in arguments[1:] if not word.startswith("-")]
     if len(words) < 2 or words[0] != "run":
         return False
-    algorithm, step = words[1], f'"{provider_id}:'
+    algorithm = words[1]
     if algorithm.startswith(f"{provider_id}:"):
         return True
     if algorithm.startswith("model:") and models_folder:
-        named = f'value="{html.escape(algorithm[len("model:"):])}" name="model_name"'
-        return any(named in text and step in text for text in map(_text, Path(models_folder).glob("*.model3")))
-    return step in _text(algorithm)
+        named = ("model_name", algorithm[len("model:"):])
+        return any(named in options and _names_own(options, provider_id)
+                   for options in map(_options, Path(models_folder).glob("*.model3")))
+    return _names_own(_options(algorithm), provider_id)
 
 
 class MrsProvider(QgsProcessingProvider):

@@ -273,7 +273,7 @@ def test_outputs_are_files_so_temporary_outputs_are_temporary_files(provider):
     (["run", "{folder}/ours.model3"], True),
     (["run", "{folder}/native.model3"], False),
     (["run", "{folder}/missing.model3"], False),
-    (["run", "model:Land & cover"], True),  # a model of the profile's models folder, by its id
+    (["run", "model:Land & cover's >"], True),  # a model of the profile's models folder, by its id
     (["run", "model:buffers"], False),
 ])
 def test_only_a_run_of_this_provider_s_algorithms_leaves_gdal_s_aux_xml_files_off(tmp_path, words, runs):
@@ -281,10 +281,12 @@ def test_only_a_run_of_this_provider_s_algorithms_leaves_gdal_s_aux_xml_files_of
     held in its .aux.xml, when the plugin was enabled (see test_qgis_process_cli)."""
     from mrs.mrs_qgis_plugin.provider import runs_own_algorithm
 
-    (tmp_path / "ours.model3").write_text('<Option value="mrs:classify" name="alg_id" type="QString"/>')
-    (tmp_path / "native.model3").write_text('<Option value="native:buffer" name="alg_id" type="QString"/>'
-                                            '<Option value="buffers" name="model_name" type="QString"/>')
-    (tmp_path / "saved.model3").write_text('<Option value="mrs:classify" name="alg_id" type="QString"/>'
-                                           '<Option value="Land &amp; cover" name="model_name" type="QString"/>')
+    # Qt writes an element's attributes in any order, and ' and > as they are (review of 2026-12-05).
+    (tmp_path / "ours.model3").write_text('<Option><Option value="mrs:classify" name="alg_id" type="QString"/></Option>')
+    (tmp_path / "native.model3").write_text('<Option><Option type="QString" name="alg_id" value="native:buffer"/>'
+                                            '<Option value="buffers" type="QString" name="model_name"/></Option>')
+    (tmp_path / "saved.model3").write_text('<Option><Option type="QString" value="mrs:classify" name="alg_id"/>'
+                                           '<Option name="model_name" type="QString" value="Land &amp; cover\'s >"/>'
+                                           '</Option>')
     arguments = ["/usr/bin/qgis_process.bin", *(word.format(folder=tmp_path) for word in words)]
     assert runs_own_algorithm(arguments, "mrs", str(tmp_path)) is runs
