@@ -5,7 +5,6 @@ Like `jobs`, they take what the front ends read from their parameters and a `Hoo
 """
 
 import itertools
-import os
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -23,6 +22,7 @@ from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
 from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, held_outputs,
                    same_layer)
+from .raster import absolute
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels
@@ -218,7 +218,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     # A reference class the map lacks is counted under a value of neither layer, which the reports do not show
     # (review of 2026-12-05: 'Wetland' was listed as class 6 of a map of classes 1 to 3).
     shown = [value if value in taken else None for value in values]
-    report = {"class_map": os.path.abspath(class_map), "reference": reference.name,
+    report = {"class_map": absolute(class_map), "reference": reference.name,
               "reference_file": reference.source(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "class_values": shown,
               **figures.to_dict(names), "unmapped_reference_pixels": unmapped,

@@ -29,7 +29,7 @@ from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
-from .raster import TILE_SIZE
+from .raster import TILE_SIZE, absolute
 from .raster.classes import ClassInfo
 from .raster.grid import PIXEL_SPACE, Window, layout_text
 from .raster.label_raster import labels_from_raster
@@ -101,7 +101,7 @@ class LabelSource:
         """The labels' layer as one string: its file's absolute path (and, for a vector source
         such as 'file.gpkg|layername=x', the layer), the same however the path was written."""
         path, *layer = (self.raster_path or self.vector_path or "").split("|", 1)
-        return "|".join([os.path.abspath(os.path.expanduser(path)), *layer]) if path else ""
+        return "|".join([absolute(path), *layer]) if path else ""
 
     def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
         if self.raster_path:

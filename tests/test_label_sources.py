@@ -47,3 +47,13 @@ def test_a_vector_s_fields_given_with_a_label_raster_are_said_to_go_unused(tmp_p
     assert source.raster_path == str(tmp_path / "train.tif") and source.name_field is None
     assert lines == ["NAME_FIELD and COLOR_FIELD are fields of SAMPLES, not used with LABELS: the label raster gives "
                      "the classes, with its own names and colours."]
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("GPKG:/data/m.gpkg:labels", "GPKG:/data/m.gpkg:labels"),
+    ("https://example.org/labels.tif", "https://example.org/labels.tif"),
+    ("/vsizip/labels.zip/labels.tif", "/vsizip/labels.zip/labels.tif"),
+])
+def test_a_gdal_name_that_is_no_file_path_is_kept_as_it_is(given, expected):
+    """Review of 2026-12-05: '/cwd/GPKG:/data/m.gpkg:labels' was recorded and reported."""
+    assert LabelSource("labels", raster_path=given).source() == expected

@@ -1,6 +1,7 @@
-"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `re`, so that the parameter
+"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `os` and `re`, so that the parameter
 declarations can read the pipeline's defaults without GDAL."""
 
+import os
 import re
 
 TILE_SIZE = 256
@@ -10,6 +11,14 @@ classified one at a time by default (TILE_SIZE of mrs:classify)."""
 DRIVER_PREFIXED = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:"?(?P<path>[^"]+?)"?:[^:/\\]*$')
 """A GDAL source that names its driver, its file, then a table or variable: GPKG:/data.gpkg:height,
 NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
+
+
+def absolute(path: str) -> str:
+    """A file's path made absolute; a GDAL name that is no file's path ('GPKG:f.gpkg:table', a web
+    address, '/vsizip/...') as it is (review of 2026-12-05: '/cwd/GPKG:/data/m.gpkg:map')."""
+    if DRIVER_PREFIXED.match(path) or "://" in path or path.startswith("/vsi"):
+        return path
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def split_source(source: str) -> "tuple[str, list[str]]":
