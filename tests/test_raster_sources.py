@@ -1124,3 +1124,11 @@ def test_a_subdataset_name_of_a_table_the_file_lacks_is_said_so(tmp_path):
     assert str(refused.value) == (
         f"The hyperspectral layer 'hsi' (GPKG:{tables}:nosuch) names no raster of '{tables}', whose rasters are "
         f"GPKG:{tables}:first, GPKG:{tables}:second. Choose one of them.")
+    # Review of 2026-12-05: a file of one raster table, beside a vector layer, was still called a vector layer.
+    one = write_vector(tmp_path / "one.gpkg", [(f"POINT ({ORIGIN_X + 1} {ORIGIN_Y - 1})", {})], {}, layer="points")
+    gdal.Translate(one, str(tmp_path / "first.tif"), format="GPKG",
+                   creationOptions=["RASTER_TABLE=dsm", "APPEND_SUBDATASET=YES"])
+    with pytest.raises(InputError) as refused:
+        Scene.open(RasterInput(f"GPKG:{one}:nosuch", "hsi"), [])
+    assert str(refused.value) == (f"The hyperspectral layer 'hsi' (GPKG:{one}:nosuch) names no raster of '{one}', whose "
+                                  f"one raster is the file itself: choose '{one}'.")

@@ -252,10 +252,13 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
     if prefixed and os.path.isfile(prefixed.group("path")):  # it was said to be a vector layer (2026-12-05)
         with gdal_pam("NO"):
             whole, _message = gdal_call(gdal.Open, prefixed.group("path"))
+        file = prefixed.group("path")
+        lacking = f"{what} ({path}) names no raster of '{file}'"
+        if whole is not None and whole.RasterCount:  # a file of one raster is opened as that raster (review)
+            return f"{lacking}, whose one raster is the file itself: choose '{file}'."
         names = _subdatasets(whole) if whole is not None else []
         if names:
-            return (f"{what} ({path}) names no raster of '{prefixed.group('path')}', whose rasters are "
-                    f"{first_few(names)}. Choose one of them.")
+            return f"{lacking}, whose rasters are {first_few(names)}. Choose one of them."
     with gdal_pam("NO"):
         vector, _message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if vector is not None and vector.GetLayerCount():
