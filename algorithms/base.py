@@ -467,8 +467,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if written and own != crs:
             from ..mrs_qgis_plugin.raster.grid import extent_not_transformable
 
-            refusal = extent_not_transformable(own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
-                                               crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
+            refusal = crs.isValid() and extent_not_transformable(  # without a CRS, the numbers stand (review)
+                own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
+                crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
             if refusal:
                 raise refusal
             try:

@@ -866,6 +866,14 @@ def test_an_extent_in_a_crs_that_cannot_be_transformed_into_the_hyperspectral_on
         "transformation between them is known, as a local CRS (an ENVI header's map info 'Arbitrary', say) lies "
         "nowhere on Earth. Write the extent in the layer's own coordinates, without a CRS.")
     assert not (tmp_path / "pre.safetensors").exists()
+    # Review of 2026-12-05: a layer without a CRS takes the numbers as they stand, as bin/mrs does.
+    for name in ("hsi", "lidar"):
+        dataset = gdal.Open(copies[name], gdal.GA_Update)
+        dataset.SetProjection("")
+        dataset = None
+    run("mrs:pretrain", pretrain(bad, tmp_path, INPUT_HSI=copies["hsi"], INPUT_AUX=[copies["lidar"]],
+                                 EXTENT="661010,661030,5100960,5100980 [EPSG:32632]"))
+    assert (tmp_path / "pre.safetensors").exists()
 
 
 def test_a_path_object_given_to_processing_run_is_said_to_be_one(bad, tmp_path):
