@@ -9,6 +9,7 @@ Every function takes a `Hooks` for progress, log lines and cancel.
 
 import contextlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -491,10 +492,11 @@ def _say_one_class(results: Dict[str, Any], classes: Sequence[ClassInfo], hooks:
     if most < ONE_CLASS_SHARE * classified:
         return
     name = next(info.name for info in classes if info.value == value)
-    share = ("" if most == classified else
-             f" but {classified - most:,} ({100 * most / classified:.1f} % of {classified:,})")
-    whole = f" ({classified:,})" if most == classified else ""
-    hooks.warning(f"Every classified pixel{share}{whole} is '{name}', one of the model's {len(classes)} classes. "
+    # Rounded down: 'but 4 (100.0 %)' said (review of 2026-12-05).
+    said = (f"All {classified:,} classified pixels are" if most == classified else
+            f"{math.floor(10_000 * most / classified) / 100:.2f} % of the {classified:,} classified pixels are")
+    rest = "" if most == classified else f" (all but {classified - most:,})"
+    hooks.warning(f"{said} '{name}'{rest}, one of the model's {len(classes)} classes. "
                   "Unless the area is of one land cover, the layers differ from those the model was trained on "
                   "(another kind of raster, other units, another band order): check them against the rasters it was "
                   "trained on.")

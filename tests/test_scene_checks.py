@@ -293,8 +293,9 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
 
 
 @pytest.mark.parametrize("counts, said", [
-    ({1: 16_384, 2: 0, 3: 0, 4: 0}, "Every classified pixel (16,384) is 'Water'"),
-    ({1: 16_370, 2: 14, 3: 0, 4: 0}, "Every classified pixel but 14 (99.9 % of 16,384) is 'Water'"),
+    ({1: 16_384, 2: 0, 3: 0, 4: 0}, "All 16,384 classified pixels are 'Water'"),
+    ({1: 16_370, 2: 14, 3: 0, 4: 0}, "99.91 % of the 16,384 classified pixels are 'Water' (all but 14)"),
+    ({1: 99_996, 2: 4, 3: 0, 4: 0}, "99.99 % of the 100,000 classified pixels are 'Water' (all but 4)"),
     ({1: 16_000, 2: 384, 3: 0, 4: 0}, None),  # 97.7 %: a map of one land cover and some more
     ({1: 9_000, 2: 0, 3: 0, 4: 0}, None),  # a small map may be of one land cover
     ({1: 16_384, 2: 0}, None),  # a model of two classes
