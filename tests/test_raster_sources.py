@@ -1132,3 +1132,14 @@ def test_a_subdataset_name_of_a_table_the_file_lacks_is_said_so(tmp_path):
         Scene.open(RasterInput(f"GPKG:{one}:nosuch", "hsi"), [])
     assert str(refused.value) == (f"The hyperspectral layer 'hsi' (GPKG:{one}:nosuch) names no raster of '{one}', whose "
                                   f"one raster is the file itself: choose '{one}'.")
+
+
+@pytest.mark.parametrize("name, part", [
+    ("GPKG:/data/lidar.gpkg:dsm.2019", "dsm.2019"), ('NETCDF:"/data/cube.nc":reflectance', "reflectance"),
+    ("HDF5:/data/scene.h5", "scene"), ("GPKG:/data/x.gpkg:", "subdataset"),
+])
+def test_a_subdataset_s_own_name_keeps_a_table_s_dots(name, part):
+    """Review of 2026-12-05: tables 'dsm.2019' and 'dsm.2020' were listed as 'dsm, dsm'."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import _last_part
+
+    assert _last_part(name) == part

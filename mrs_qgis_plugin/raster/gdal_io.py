@@ -139,9 +139,16 @@ def _subdatasets(dataset: gdal.Dataset) -> list[str]:
     return [name for _number, name in sorted(numbered)]
 
 
+CONTAINER_EXTENSIONS = (".gpkg", ".nc", ".h5", ".hdf", ".hdf5", ".he5", ".tif", ".tiff")
+"""The endings of files a subdataset name may end in without a table or variable ('HDF5:f.h5')."""
+
+
 def _last_part(name: str) -> str:
-    """A subdataset's own name: the table of 'GPKG:f.gpkg:table', the variable of 'NETCDF:"f.nc":var'."""
-    return os.path.splitext(re.split(r"[:/]", name)[-1].strip('"'))[0] or "subdataset"
+    """A subdataset's own name: the table of 'GPKG:f.gpkg:table', the variable of 'NETCDF:"f.nc":var';
+    a table's dots kept ('dsm.2019': review of 2026-12-05), a file's ending not."""
+    part = re.split(r"[:/]", name)[-1].strip('"')
+    stem, ending = os.path.splitext(part)
+    return (stem if ending.lower() in CONTAINER_EXTENSIONS else part) or "subdataset"
 
 
 IN_QGIS = "or, in QGIS, add it to the project (Layer > Add Raster Layer{lists}) and choose the layer"
