@@ -133,7 +133,8 @@ def predicted_tiles(scene: Scene, predictor: Predictor, halo: int, tile_size: in
                 yield (tile, *predict_tile(scene, predictor, halo, tile,
                                            hooks.sub(number / len(blocks), (number + 1) / len(blocks))))
             hooks.progress((number + 1) / len(blocks))
-            pace.tick(number + 1, len(blocks), hooks)
+            if needed is None:  # tiles skipped take no time: the pace of the others is no pace (review)
+                pace.tick(number + 1, len(blocks), hooks)
 
 
 def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, values: np.ndarray,
