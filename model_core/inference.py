@@ -153,11 +153,7 @@ class TilePredictor:
         if available is None:
             return tile_size
         side = max(MIN_TILE, math.isqrt(int(MEMORY_SHARE * available) // self.bytes_per_pixel()) - 2 * self.halo)
-        if tile_size <= side:
-            return tile_size
-        self.hooks.log(f"Tiles of {tile_size} x {tile_size} pixels would take more than {MEMORY_SHARE:.0%} of the "
-                       f"memory available now; tiles of up to {side} x {side} are used (the map is the same).")
-        return side
+        return min(tile_size, side)
 
     @classmethod
     def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":

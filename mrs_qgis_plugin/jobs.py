@@ -23,7 +23,7 @@ from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
-from ..model_core.inference import TilePredictor
+from ..model_core.inference import MEMORY_SHARE, TilePredictor
 from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
@@ -36,7 +36,7 @@ from .raster.grid import PIXEL_SPACE, Window, layout_text
 from .raster.label_raster import labels_from_raster
 from .raster.labels import LabelledPixels, check_trainable, stratified_split
 from .raster.patches import check_patch_size
-from .raster.predict import predict_scene, predicted_tiles
+from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
 from .raster.stats import NoValidPixelError, sample_valid_pixels
@@ -466,16 +466,29 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
-        # Under torchrun the ranks deal out the same tiles: the smallest memory's size serves all.
-        sizes = context.exchange(predictor.tile_size_within_memory(tile_size))
-        tile_size = context.broadcast(min(sizes) if sizes else tile_size)
-        results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence, tile_size, hooks,
+        results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence,
+                                _tile_size(predictor, tile_size, hooks, context), hooks,
                                 _tuple(_window(scene, extent, hooks)), ranks=context, tags=_training_tags(metadata))
         _say_one_class(results, classes, hooks)
         # The other processes wait until rank 0 has written, as training's do: one that tore its
         # process group down while rank 0 still wrote the map once made rank 0 abort (SIGABRT).
         context.barrier()
         return results
+
+
+def _tile_size(predictor: TilePredictor, tile_size: int, hooks: Hooks,
+               context: Optional[distributed.Context] = None) -> int:
+    """TILE_SIZE checked, then held to the memory available (`TilePredictor.tile_size_within_memory`;
+    under torchrun the smallest of the ranks', as they deal out the same tiles), said once."""
+    tile_size = check_tile_size(tile_size)
+    held = predictor.tile_size_within_memory(tile_size)
+    if context is not None:
+        sizes = context.exchange(held)
+        held = context.broadcast(min(sizes) if sizes else held)
+    if held < tile_size:
+        hooks.log(f"Tiles of {tile_size} x {tile_size} pixels would take more than {MEMORY_SHARE:.0%} of the memory "
+                  f"available now; tiles of up to {held} x {held} are used (the map is the same).")
+    return held
 
 
 ONE_CLASS_SHARE = 0.995
@@ -811,7 +824,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             return tile in allowed
 
         for tile, index, confidence in predicted_tiles(scene, predictor, predictor.halo,
-                                                       predictor.tile_size_within_memory(tile_size), hooks,
+                                                       _tile_size(predictor, tile_size, hooks), hooks,
                                                        _tuple(_window(scene, extent, hooks)),
                                                        needed=in_area if area else None):
             pool.add(tile, index, confidence, _without_trained(tile, allowed.pop(tile, None), trained, left_out))

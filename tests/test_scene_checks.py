@@ -314,3 +314,20 @@ def test_a_map_of_one_class_of_many_is_warned_of(counts, said):
         f"{said}, one of the model's {len(counts)} classes. Unless the area is of one land cover, the layers differ "
         "from those the model was trained on (another kind of raster, other units, another band order): check them "
         "against the rasters it was trained on."])
+
+
+def test_a_tile_size_held_to_the_memory_is_said_once_and_a_bad_one_refused_first():
+    """Review of 2026-12-05: the memory was asked before TILE_SIZE was checked (a text raised a
+    TypeError), and under torchrun each rank said its own size."""
+    from types import SimpleNamespace
+
+    from mrs.model_core.errors import InputError as Refusal
+
+    lines = []
+    predictor = SimpleNamespace(tile_size_within_memory=lambda size: min(size, 1000))
+    assert jobs._tile_size(predictor, 8192, Hooks(log=lines.append)) == 1000
+    assert jobs._tile_size(predictor, 512, Hooks(log=lines.append)) == 512
+    assert lines == ["Tiles of 8192 x 8192 pixels would take more than 25% of the memory available now; tiles of up "
+                     "to 1000 x 1000 are used (the map is the same)."]
+    with pytest.raises(Refusal, match="^TILE_SIZE: the tile size must be a positive number of pixels, not 'big'"):
+        jobs._tile_size(predictor, "big", Hooks())
