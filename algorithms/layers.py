@@ -40,20 +40,14 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
         return None
     path = value.split("|")[0]
     if kind == "raster":
-        from ..mrs_qgis_plugin.raster.gdal_io import variables_problem
+        from ..mrs_qgis_plugin.raster.gdal_io import subdataset_name_problem, variables_problem
 
-        problem = variables_problem(path, f"{name}: '{value}'")
+        problem = variables_problem(path, f"{name}: '{value}'") or subdataset_name_problem(value, f"{name}: '{value}'")
         if problem:
             return problem
     layer = QgsProcessingUtils.mapLayerFromString(value, context)
     if layer is not None:
         return _other_kind(name, value, layer, kind)
-    if kind == "raster":
-        from ..mrs_qgis_plugin.raster.gdal_io import subdataset_name_problem
-
-        problem = subdataset_name_problem(value, f"{name}: '{value}'")
-        if problem:
-            return problem
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

@@ -59,6 +59,11 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                                           "PRETRAINED, whose statistics normalise them"})
 """What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
 STATISTICS_SAMPLE = 50_000
+FINETUNED_VALUES = "finetuned_values"
+"""The statistics of the pixels a classifier made from a pretrained model was fine-tuned on, whose
+normaliser is the pretraining's (a helper's red team of 2026-12-05: pretrained on a copy without
+its scale factor, fine-tuned on the scaled raster and 98.6 % right, the classifier was said at
+every map to meet values far from those it was trained on)."""
 PAPER_CPU_SAMPLES_PER_S = {"pretraining": 80, "fine-tuning": 180}
 """Training speed of the `paper` model on the project's idle 2-core CPU (README, Speed)..."""
 SMALL_SPEEDUP = {"pretraining": 8, "fine-tuning": 4}
@@ -571,13 +576,6 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     return predictor, [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
 
 
-FINETUNED_VALUES = "finetuned_values"
-"""The statistics of the pixels a classifier made from a pretrained model was fine-tuned on, whose
-normaliser is the pretraining's (a helper's red team of 2026-12-05: pretrained on a copy without
-its scale factor, fine-tuned on the scaled raster and 98.6 % right, the classifier was said at
-every map to meet values far from those it was trained on)."""
-
-
 def _finetuned_values(metadata: Dict[str, Any], n_bands: int) -> Optional[Normalizer]:
     try:
         values = Normalizer.from_dict(metadata.get(FINETUNED_VALUES))
@@ -728,7 +726,7 @@ def _constant_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene) ->
     (a helper's red team of 2026-12-05: a band of 1234 everywhere lowered a map from 97.7 to 84.6 %
     OA unsaid). A band the model met at that one value (saturated, or 0 but for a few pixels) is
     none; nor are they all: a blank image is said otherwise (`_check_sample`)."""
-    if scene.width * scene.height < CONSTANT_CHECK_PIXELS or not len(sample):
+    if scene.width * scene.height < CONSTANT_CHECK_PIXELS or len(sample) < FEW_PIXELS:  # few: rounded values (review)
         return np.array([], np.int64)
     hsi = sample[:, :scene.n_hsi].astype(np.float64)
     constant = np.flatnonzero((hsi.min(axis=0) == hsi.max(axis=0))

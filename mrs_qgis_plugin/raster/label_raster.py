@@ -67,8 +67,8 @@ def _say_background_class(band: gdal.Band, values: np.ndarray, layer_name: str, 
     nodata = band.GetNoDataValue()
     declared = "declares no nodata value" if nodata is None else f"declares {nodata:g}, not {top}, as its nodata value"
     hooks.warning(f"The label layer '{layer_name}' {declared}, and its most common value, {top} (the "
-                  f"largest its data type holds, named by no class), is taken as a class: {numbers.max()} of its "
-                  f"{len(values)} labelled pixels. If {top} marks unlabelled pixels, declare it the layer's nodata "
+                  f"largest its data type holds, named by no class), is taken as a class: {numbers.max():,} of its "
+                  f"{len(values):,} labelled pixels. If {top} marks unlabelled pixels, declare it the layer's nodata "
                   f"value (gdal_edit -a_nodata {top}, or in QGIS Raster > Conversion > Translate, 'Assign a specified "
                   "nodata value to output bands').")
 

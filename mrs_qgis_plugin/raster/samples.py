@@ -27,8 +27,8 @@ class Positions:
 
 
 MANY_BLOCKS = 1024
-"""Blocks to read before positions are drawn that make the log say so: a scene of 8,192 x 8,192
-pixels at TILE_SIZE, read in seconds as a GeoTIFF, in minutes or hours as a mosaic of VRTs (a
+"""More blocks to read before positions are drawn make the log say so: a scene larger than 8,192 x
+8,192 pixels at TILE_SIZE, read in seconds as a GeoTIFF, in minutes or hours as a mosaic of VRTs (a
 helper's red team of 2026-12-05: 2 hours, unsaid, for 200 positions)."""
 
 
