@@ -17,6 +17,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from . import MAX_CLASS_VALUE, model_file
+from .band_names import described_otherwise, reordered
 from .config import ModelConfig
 from .errors import BandCountError, ModelFileError
 from .hooks import Hooks, first_few
@@ -108,23 +109,6 @@ def _wavelength_advice(trained: List[float], wavelengths: List[float]) -> str:
     return "Use a raster of the sensor and bands the model was trained on."
 
 
-_DRIVER_NAMES = re.compile(r"(band|layer)[ _]?\d+", re.IGNORECASE)
-"""Band descriptions drivers give bands of their own accord, describing nothing: ENVI's and
-netCDF's 'Band 1'/'Band1', ERDAS IMAGINE's 'Layer_1' (the GeoPackage driver's 'Height' is left out
-where it is read)."""
-
-
-def _named(name: str, layers: Sequence[str]) -> bool:
-    """Whether a band name is a description, not the '<layer> band <n>' a band without one is
-    called nor a name a driver gives (`_DRIVER_NAMES`)."""
-    return not (_DRIVER_NAMES.fullmatch(name.strip())
-                or any(re.fullmatch(re.escape(layer) + r" band \d+", name) for layer in layers))
-
-
-def _plain(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: Sequence[str], path: str, what: str,
                     hooks: Hooks) -> None:
     """Warn when the auxiliary bands (`names`, of the layers `layers`) are described otherwise than
@@ -138,14 +122,12 @@ def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: S
     if not (isinstance(trained, list) and isinstance(trained_layers, list) and isinstance(n_aux, int)
             and 0 < n_aux == len(names) <= len(trained) and all(isinstance(item, str) for item in trained + trained_layers)):
         return
-    pairs = [(number, had, given) for number, (had, given) in enumerate(zip(trained[-n_aux:], names), start=1)
-             if _named(had, trained_layers) and _named(given, layers) and _plain(had) != _plain(given)]
+    pairs = described_otherwise(trained[-n_aux:], trained_layers, names, layers)
     if not pairs:
         return
-    described = [(_plain(had), _plain(given)) for _number, had, given in pairs]
     listed = first_few(f"auxiliary band {number} is '{given}' where the model had '{had}'"
                        for number, had, given in pairs)
-    if sorted(had for had, _given in described) == sorted(given for _had, given in described):
+    if reordered(pairs):
         # The same bands in another order: the map was written, 5 % right (review of 2026-12-05).
         order = ", ".join(f"'{name}'" for name in trained[-n_aux:])
         raise ModelFileError(

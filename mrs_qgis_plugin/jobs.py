@@ -44,7 +44,7 @@ from .raster.suggestions import ClassField, SuggestionPool, check_points_output,
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
-from .scene_list import ListedScene, check_same_bands, read_scene_list
+from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names
 from .streaming import capped_positions, normalised_patches, pretraining_samples
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
@@ -270,6 +270,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         for item in listed:
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
+            say_other_aux_names(scene, scenes[-1], item.where, hooks)
             check_patch_size(scenes[-1], config.patch)
         window = _window(scene, extent, hooks)
         positions = random_positions_in_scenes(scenes, capped_positions(samples, hooks), settings.seed,

@@ -5,6 +5,7 @@ on one scene is the run it was before."""
 import numpy as np
 import pytest
 import torch
+from osgeo import gdal
 from rasters import write_raster
 
 from mrs.model_core import model_file
@@ -141,8 +142,6 @@ def test_a_scene_with_other_bands_is_refused_naming_it(tmp_path, second, message
 def test_a_scene_whose_envi_header_leaves_bands_out_is_refused_naming_them(tmp_path):
     """Note of 2026-12-05: a listed ENVI scene whose bad-band list (bbl) left bands out was refused
     for its band count without a word of the list that made the difference."""
-    from osgeo import gdal
-
     first = write_scene_files(tmp_path, "first", 0.0)
     (tmp_path / "flight2").mkdir()
     envi = str(tmp_path / "flight2" / "hsi.img")
@@ -171,6 +170,27 @@ def test_a_listed_scene_that_is_an_input_is_refused_by_its_path_without_dots(tmp
         jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
                           output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=str(listing))
     assert str(refused.value).startswith(f"MORE_SCENES: {tmp_path}/a/hsi.tif is also the input INPUT_HSI; ")
+
+
+def test_a_scene_whose_auxiliary_bands_are_described_otherwise_is_warned_of(tmp_path):
+    """A helper's red team of 2026-12-05: a SAR raster, its bands named 'VV sigma0 (dB)', listed
+    where INPUT_AUX is a LiDAR, was pooled unsaid (the classifier made from it scored 0.899 on the
+    scene where the LiDAR's pretraining gave 0.968); classify compares such names, pretraining did not."""
+    first = write_scene_files(tmp_path, "first", 0.0)
+    other = write_scene_files(tmp_path / "flight2", "hsi", 0.0)
+    for path, name in ((first[1], "nDSM height (m)"), (other[1], "VV sigma0 (dB)")):
+        dataset = gdal.Open(path, gdal.GA_Update)
+        dataset.GetRasterBand(1).SetDescription(name)
+        dataset = None
+    warnings = []
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, other))
+    assert warnings == [
+        "MORE_SCENES: the auxiliary bands of the scene on line 3 of 'scenes.txt' ('flight2/hsi.tif') are not those of "
+        "INPUT_AUX, by their names (auxiliary band 1 is 'VV sigma0 (dB)' where INPUT_AUX has 'nDSM height (m)'). List "
+        "scenes with the same kinds of SAR/LiDAR rasters as INPUT_AUX, their bands in the same order: pooled, each "
+        "band would be learnt as another."]
 
 
 def test_a_list_line_with_another_number_of_aux_rasters_or_no_scene_is_refused(archive, tmp_path):
