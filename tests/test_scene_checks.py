@@ -331,3 +331,29 @@ def test_a_tile_size_held_to_the_memory_is_said_once_and_a_bad_one_refused_first
                      "to 1000 x 1000 are used (the map is the same)."]
     with pytest.raises(Refusal, match="^TILE_SIZE: the tile size must be a positive number of pixels, not 'big'"):
         jobs._tile_size(predictor, "big", Hooks())
+
+
+@pytest.mark.parametrize("counts, weighting, said", [
+    ({1: 1, 2: 73, 3: 499}, True, "Class 'Crop' (1) has 1 training pixel, where others have up to 499: the classifier "
+                                  "learns it from that pixel alone, weighted as 499 pixels of the largest class "
+                                  "(CLASS_WEIGHTING)."),
+    ({1: 2, 2: 73, 3: 499, 4: 1}, False, "Classes 'Crop' (1), 'Roads' (4) have 2 and 1 training pixels, where others "
+                                         "have up to 499: the classifier learns them from those pixels alone."),
+    ({1: 5, 2: 73, 3: 499}, True, None),  # the protocol's 5 per class
+    ({1: 1, 2: 3, 3: 2}, True, None),  # every class scarce: nothing stands out
+])
+def test_a_class_of_one_or_two_training_pixels_among_many_is_warned_of(counts, weighting, said):
+    """A helper's red team of 2026-12-05: one Crop pixel against 73 to 499 of the other classes was
+    only counted in the log, while CLASS_WEIGHTING weighed it as hundreds."""
+    from types import SimpleNamespace
+
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+
+    classes = [ClassInfo(value, name, "#000000") for value, name in zip(counts, ("Crop", "Trees", "Water", "Roads"))]
+    warnings = []
+    jobs._say_scarce_classes(SimpleNamespace(counts=lambda: counts, classes=classes), weighting,
+                             Hooks(warn=warnings.append))
+    one = said is not None and said.startswith("Class ")
+    assert warnings == ([] if said is None else [
+        said + f" Add samples of {'it' if one else 'them'} (the project's benchmarks label 5 or more per class), or "
+               f"merge {'it' if one else 'each'} into another class."])
