@@ -490,7 +490,7 @@ said: it is learnt from those pixels alone (a helper's red team of 2026-12-05: o
 73 to 499 of the others was only counted in the log, and CLASS_WEIGHTING weighed it as 499)."""
 
 
-def _say_scarce_classes(labelled: Any, class_weighting: bool, hooks: Hooks) -> None:
+def _say_scarce_classes(labelled: LabelledPixels, class_weighting: bool, hooks: Hooks) -> None:
     counts = labelled.counts()
     largest = max(counts.values())
     scarce = [(info, counts[info.value]) for info in labelled.classes
