@@ -95,21 +95,21 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
     """Refuses a listed scene whose band counts, or wavelengths where both are known, differ from
     the first scene's (INPUT_HSI and INPUT_AUX), in one sentence naming it."""
     problem: Optional[str] = None
+    advice = "List only scenes of the same sensor, bands and SAR/LiDAR rasters as INPUT_HSI and INPUT_AUX."
     if (scene.n_hsi, scene.n_aux) != (first.n_hsi, first.n_aux):
         problem = f"has {_bands(scene)}, but INPUT_HSI and INPUT_AUX ('{first.hsi_name}') have {_bands(first)}"
         if (first.marked_bad or scene.marked_bad) and first.counts_with_marked_bad == scene.counts_with_marked_bad:
             listed = "; ".join(filter(None, (first.marked_bad_listed, scene.marked_bad_listed)))
-            raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. The bands an ENVI header's "
-                             f"bad-band list (bbl) leaves out make the difference ({listed}): give the scenes the same "
-                             "list, or GeoTIFF copies, which keep every band (gdal_translate -of GTiff).")
+            advice = (f"The bands an ENVI header's bad-band list (bbl) leaves out make the difference ({listed}): "
+                      "give the scenes the same list, or GeoTIFF copies, which keep every band (gdal_translate -of "
+                      "GTiff).")
     difference = None if problem else wavelength_difference(first.wavelengths, scene.wavelengths)
     if difference:
         band, first_nm, listed_nm = difference
         problem = (f"has its bands at {spectral_span(scene.wavelengths)}, but INPUT_HSI '{first.hsi_name}' at "
                    f"{spectral_span(first.wavelengths)} (band {band}: {listed_nm:.1f} nm against {first_nm:.1f} nm)")
     if problem:
-        raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. List only scenes of the same sensor, "
-                         "bands and SAR/LiDAR rasters as INPUT_HSI and INPUT_AUX.")
+        raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. {advice}")
 
 
 def say_other_aux_names(first: Scene, scene: Scene, where: str, hooks: Hooks) -> None:

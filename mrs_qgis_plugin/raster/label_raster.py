@@ -58,13 +58,12 @@ def _say_background_class(band: gdal.Band, values: np.ndarray, layer_name: str, 
     data type, which it neither declares as nodata nor names as a class: an unlabelled background
     taken as a class (a helper's red team of 2026-12-05: 255 was trained as a class '255', half the
     map, and scored as one, OA 43.8 %, without a word)."""
-    top = TYPE_LARGEST.get(band.DataType)
-    if top is None or band.GetNoDataValue() == top or class_names(band).get(top):
+    top, nodata = TYPE_LARGEST.get(band.DataType), band.GetNoDataValue()
+    if top is None or nodata == top or class_names(band).get(top):
         return
     found, numbers = np.unique(values, return_counts=True)
     if not len(found) or found[numbers.argmax()] != top:
         return
-    nodata = band.GetNoDataValue()
     declared = "declares no nodata value" if nodata is None else f"declares {nodata:g}, not {top}, as its nodata value"
     hooks.warning(f"The label layer '{layer_name}' {declared}, and its most common value, {top} (the "
                   f"largest its data type holds, named by no class), is taken as a class: {numbers.max():,} of its "

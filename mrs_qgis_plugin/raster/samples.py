@@ -53,9 +53,10 @@ def random_positions_in_scenes(
     first = scenes[0]
     blocks = [list(tiles((window if number == 0 else None) or scene.window, tile_size))
               for number, scene in enumerate(scenes)]
-    if sum(map(len, blocks)) > MANY_BLOCKS:
-        hooks.log(f"Sample positions are drawn from every valid pixel: all {sum(map(len, blocks)):,} blocks of "
-                  f"{tile_size} x {tile_size} pixels are read once, as the progress shows.")
+    total = sum(map(len, blocks))
+    if total > MANY_BLOCKS:
+        hooks.log(f"Sample positions are drawn from every valid pixel: all {total:,} blocks of {tile_size} x "
+                  f"{tile_size} pixels are read once, as the progress shows.")
     mask = mask_rasterizer(mask_path, mask_name or mask_path, first.grid, first.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
     counts = []
