@@ -17,8 +17,9 @@ def _named(name: str, layers: Sequence[str]) -> bool:
                 or any(re.fullmatch(re.escape(layer) + r" band \d+", name) for layer in layers))
 
 
-def _plain(name: str) -> str:
-    return " ".join(name.casefold().split())
+def plain(text: str) -> str:
+    """A name or unit as compared: case and runs of spaces aside."""
+    return " ".join(text.casefold().split())
 
 
 def described_otherwise(had: Sequence[str], had_layers: Sequence[str], given: Sequence[str],
@@ -26,9 +27,9 @@ def described_otherwise(had: Sequence[str], had_layers: Sequence[str], given: Se
     """(number from 1, had, given) of the bands that both lists describe, otherwise but for case
     and spaces; a band either side leaves without a description is not compared."""
     return [(number, before, now) for number, (before, now) in enumerate(zip(had, given), start=1)
-            if _named(before, had_layers) and _named(now, given_layers) and _plain(before) != _plain(now)]
+            if _named(before, had_layers) and _named(now, given_layers) and plain(before) != plain(now)]
 
 
 def reordered(pairs: Sequence[Tuple[int, str, str]]) -> bool:
     """Whether bands described otherwise (`described_otherwise`) are the same bands in another order."""
-    return sorted(_plain(had) for _number, had, _given in pairs) == sorted(_plain(given) for *_rest, given in pairs)
+    return sorted(plain(had) for _number, had, _given in pairs) == sorted(plain(given) for *_rest, given in pairs)

@@ -4,6 +4,7 @@ torch, for the raster engine."""
 
 from typing import Any, Mapping, Optional, Sequence
 
+from .band_names import plain
 from .hooks import Hooks, first_few
 
 METRES = {
@@ -17,14 +18,10 @@ METRES = {
 """Metres per unit of the length units GDAL's drivers and PROJ write as a band's unit type."""
 
 
-def _plain(unit: str) -> str:
-    return " ".join(unit.casefold().split())
-
-
 def _factor(given: str, had: str) -> Optional[float]:
     """What a value in `given` is multiplied by to be in `had`, where both are lengths."""
-    if _plain(given) in METRES and _plain(had) in METRES:
-        return METRES[_plain(given)] / METRES[_plain(had)]
+    if plain(given) in METRES and plain(had) in METRES:
+        return METRES[plain(given)] / METRES[plain(had)]
     return None
 
 
