@@ -836,6 +836,37 @@ def test_the_gaps_of_a_vrt_mosaic_without_nodata_are_invalid(tmp_path):
     np.testing.assert_array_equal(valid, np.arange(30)[None, :].repeat(20, axis=0) < 12)
 
 
+def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
+    """Own bad input of 2026-12-05: a mosaic VRT missing one of its tiles opened, and its read failed
+    later, "GDAL gives no reason" (on a large mosaic, part way through a classification)."""
+    _data, hsi = _hsi(tmp_path)
+    os.mkdir(tmp_path / "tiles")
+    left, right = str(tmp_path / "tiles" / "left.tif"), str(tmp_path / "tiles" / "right.tif")
+    gdal.Translate(left, hsi, srcWin=[0, 0, 15, 20])
+    gdal.Translate(right, hsi, srcWin=[15, 0, 15, 20])
+    mosaic = str(tmp_path / "mosaic.vrt")
+    gdal.BuildVRT(mosaic, [left, right]).FlushCache()  # sources relative to the VRT
+    outer = str(tmp_path / "outer.vrt")
+    gdal.Translate(outer, mosaic, format="VRT").FlushCache()
+    with Scene.open(RasterInput(outer, "outer"), []) as scene:
+        assert scene.read(0, 0, 30, 20)[1].all()
+    os.remove(right)
+    expected = (r"The hyperspectral layer 'mosaic' is a virtual raster \(VRT\) whose source file "
+                rf"{re.escape(right)} does not exist, so its pixels cannot be read\. Put the file back where the VRT "
+                r"names it, or build the virtual raster again from the files there are\.$")
+    with pytest.raises(InputError, match="^" + expected):
+        Scene.open(RasterInput(mosaic, "mosaic"), [])
+    with pytest.raises(InputError, match=r"^The hyperspectral layer 'outer' is a virtual raster \(VRT\) whose "
+                                         rf"source file {re.escape(right)} does not exist"):
+        Scene.open(RasterInput(outer, "outer"), [])  # a VRT of a VRT
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene, pytest.raises(
+            InputError, match=r"^The label layer 'labels' is a virtual raster \(VRT\) whose source file"):
+        labels_from_raster(scene, mosaic, "labels")
+    os.remove(left)
+    with pytest.raises(InputError, match=rf"source file {re.escape(left)} \(and 1 more\) does not exist"):
+        Scene.open(RasterInput(mosaic, "mosaic"), [])
+
+
 def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):
     """A GeoTIFF written with ALPHA=YES marks its second band as alpha: a reflectance band was taken
     for the mask and every later band moved up one place without a word (red team of 2026-12-04)."""

@@ -5,6 +5,7 @@ import os
 import re
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
+from xml.etree import ElementTree
 
 import numpy as np
 from osgeo import gdal, ogr
@@ -195,6 +196,12 @@ def variables_problem(path: str, what: str) -> Optional[str]:
     return _variables_message(what, names, dataset.GetDriver().ShortName) if names else None
 
 
+def _plain(path: str) -> bool:
+    """Whether `path` names a file of the file system: not a GDAL virtual path, a web address, a
+    driver prefix such as NETCDF: or a connection string."""
+    return not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
+
+
 def missing_file_problem(path: str, what: str) -> Optional[str]:
     """Why a plain file path cannot be opened: a name that is not UTF-8 (`undecodable_name`), no
     file there, a pipe or device (which GDAL would wait on forever), no permission to read it; or
@@ -208,8 +215,7 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
         return (f"{what}: its source {path} opens {file} with GDAL open options ({', '.join(options)}), which the "
                 "MRS algorithms cannot pass on. Choose the file itself, or save the layer as a GeoTIFF (Export > "
                 "Save As...) and choose that.")
-    plain = not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
-    problem = not_a_readable_file(path, folders=True) if plain else None
+    problem = not_a_readable_file(path, folders=True) if _plain(path) else None
     if problem is None:
         return None
     if problem == "does not exist":
@@ -273,6 +279,48 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
     return None
 
 
+def _vrt_sources(dataset: gdal.Dataset) -> list[str]:
+    """The source files a virtual raster (VRT) names, each once, as paths on the file system (relative
+    ones joined to the VRT's folder). GDAL's file list leaves out the missing ones."""
+    text = (dataset.GetMetadata("xml:VRT") or [""])[0]
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return []
+    folder = os.path.dirname(dataset.GetDescription())
+    sources = []
+    for element in root.iter():
+        if element.tag not in ("SourceFilename", "SourceDataset") or not (element.text or "").strip():
+            continue
+        name = element.text.strip()
+        if element.get("relativeToVRT") == "1" and _plain(name):
+            name = os.path.join(folder, name)
+        if _plain(name) and name not in sources:
+            sources.append(name)
+    return sources
+
+
+def missing_vrt_source(dataset: gdal.Dataset, depth: int = 8, seen: Optional[set] = None) -> list[str]:
+    """The source files a virtual raster names that do not exist, following VRTs of VRTs `depth`
+    levels down, each file once. GDAL opens such a VRT and fails only on reading the missing part
+    (own bad input of 2026-12-05: a mosaic missing a tile failed part way, "GDAL gives no reason")."""
+    if depth == 0 or dataset.GetDriver().ShortName != "VRT":
+        return []
+    seen = set() if seen is None else seen
+    missing = []
+    for path in _vrt_sources(dataset):
+        if path in seen:
+            continue
+        seen.add(path)
+        if not os.path.lexists(path):
+            missing.append(path)
+        elif path.lower().endswith(".vrt"):
+            with gdal_pam("NO"):
+                source, _message = gdal_call(gdal.Open, path)
+            missing += missing_vrt_source(source, depth - 1, seen) if source is not None else []
+    return missing
+
+
 def open_raster(path: str, what: str) -> gdal.Dataset:
     """Opens a raster read-only; `what` names it in the error ("The hyperspectral layer 'x'")."""
     problem = missing_file_problem(path, what)
@@ -289,6 +337,12 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
         raise InputError(_unknown_data_type(what, message) or _not_a_raster(path, what)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
+    missing = missing_vrt_source(dataset)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"{what} is a virtual raster (VRT) whose source file {missing[0]}{more} does not exist, so its "
+                         "pixels cannot be read. Put the file back where the VRT names it, or build the virtual raster "
+                         "again from the files there are.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
         raise InputError(_variables_message(what, _subdatasets(dataset), dataset.GetDriver().ShortName))
     if dataset.GetGeoTransform(can_return_null=True) is None:
