@@ -25,9 +25,11 @@ def wavelength_difference(reference: Any, wavelengths: Optional[List[float]]) ->
 
 
 def spectral_span(wavelengths: Sequence[float]) -> str:
-    """'415-985 nm', with ', descending' or ', unordered' where the bands are not in ascending
-    order: the first and last band's were given as the range (red team of 2026-12-05: '842-768 nm'
-    for a stack of two descending cubes of 408-992 nm)."""
+    """'415-985 nm', with ', descending', ', with repeated wavelengths' or ', unordered' where the
+    bands are not in ascending order: the first and last band's were given as the range (red team
+    of 2026-12-05: '842-768 nm' for a stack of two descending cubes of 408-992 nm)."""
     pairs = list(zip(wavelengths, wavelengths[1:]))
-    order = "" if all(a < b for a, b in pairs) else ", descending" if all(a > b for a, b in pairs) else ", unordered"
-    return f"{min(wavelengths):.0f}-{max(wavelengths):.0f} nm{order}"
+    order = ("" if all(a < b for a, b in pairs) else ", descending" if all(a > b for a, b in pairs)
+             else ", with repeated wavelengths" if len(set(wavelengths)) < len(wavelengths) else ", unordered")
+    low, high = f"{min(wavelengths):.0f}", f"{max(wavelengths):.0f}"
+    return f"{low}{'-' + high if high != low else ''} nm{order}"

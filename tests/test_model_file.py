@@ -435,6 +435,11 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
     ([415000.0 + 30000 * i for i in range(20)], "415000-985000 nm",
      "Its wavelengths are the model's in nanometres, read as micrometres: set the layer's wavelength_units to "
      "nanometers."),
+    # Own bad inputs of 2026-12-05: a cube stacked twice, and every band given one wavelength, read as
+    # '415-955 nm, unordered' and '500-500 nm, unordered'.
+    ([415.0 + 60 * i for i in range(10)] * 2, "415-955 nm, with repeated wavelengths",
+     "Use a raster of the sensor and bands the model was trained on."),
+    ([500.0] * 20, "500 nm, with repeated wavelengths", "Use a raster of the sensor and bands the model was trained on."),
 ])
 def test_wavelengths_unlike_the_model_s_say_the_range_and_what_to_change(given, span, advice):
     from model_core.hooks import Hooks
