@@ -170,4 +170,6 @@ def _loop_state(values: Any) -> LoopState:
     if not isinstance(state.loss_sum, (int, float)) or not isinstance(state.history, list) or not (
             state.best_score is None or isinstance(state.best_score, (int, float))):
         raise ValueError("invalid training history")
+    if len(state.history) != state.epoch or state.best_epoch > state.epoch:  # one record per epoch done
+        raise ValueError("its epochs disagree with its history")
     return state

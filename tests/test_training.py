@@ -293,6 +293,22 @@ def test_a_checkpoint_written_before_pretrained_models_had_digests_resumes_from_
                  description={**DESCRIPTION, "pretrained_from": {**older, "metadata_sha256": "aa"}})
 
 
+@pytest.mark.parametrize("edit", [{"epoch": 5}, {"best_epoch": 4}])
+def test_a_checkpoint_whose_epochs_disagree_with_its_history_is_refused_as_damaged(tmp_path, edit):
+    """Red team of 2026-12-05: a checkpoint's epoch edited (its checksums written again) ended in an
+    IndexError once the resumed training finished."""
+    output = str(tmp_path / "classifier.safetensors")
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(7, []))
+    checkpoint = checkpoint_path_for(output)
+    tensors, metadata = model_file.load(checkpoint, [model_file.CHECKPOINT])
+    metadata["checkpoint"]["state"].update(edit)
+    model_file.save(checkpoint, tensors, metadata)
+    with pytest.raises(ModelFileError, match=r"^resume_path: the checkpoint '.*' is incomplete or damaged \(its "
+                                             r"epochs disagree with its history\)\. Start without resume_path\.$"):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint)
+
+
 def test_a_loss_that_is_no_longer_a_number_stops_the_training_and_writes_nothing(tmp_path):
     """Red team of 2026-12-04: an encoder with finite but huge weights trained three epochs of
     'loss nan' and wrote an all-NaN classifier."""
