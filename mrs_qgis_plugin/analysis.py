@@ -299,8 +299,8 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
     return (f"The classes of the map '{map_name}' were numbered from their names when its classifier was trained "
             f"({shown}), but those of the reference '{reference_name}' have values only: they were matched by "
             "value, which says nothing of the map unless the reference was numbered from the same names. Give the "
-            "reference its class names (a name field, or the raster's category names or .qml style), so that they "
-            "are matched by name.")
+            "reference its class names (a name field, the raster's category names, or a paletted style saved beside it "
+            "as a .qml file), so that they are matched by name.")
 
 
 def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: str) -> Optional[str]:

@@ -73,11 +73,18 @@ def test_a_map_numbered_from_class_names_matched_by_value_to_a_reference_of_valu
         "The classes of the map 'map' were numbered from their names when its classifier was trained (1 'Bare "
         "soil', 2 'Water'), but those of the reference 'values' have values only: they were matched by value, "
         "which says nothing of the map unless the reference was numbered from the same names. Give the reference "
-        "its class names (a name field, or the raster's category names or .qml style), so that they are matched "
-        "by name."]
+        "its class names (a name field, the raster's category names, or a paletted style saved beside it as a .qml "
+        "file), so that they are matched by name."]
     named = _name_classes(write_raster(tmp_path / "named.tif", mapped), {1: "Bare soil", 2: "Water"},
                           attribute_table=True)
     assert _assess(tmp_path, class_map, jobs.LabelSource("named", raster_path=named))["warnings"] == []
+    styled = write_raster(tmp_path / "styled.tif", 3 - mapped)  # red team of 2026-12-05: the advised style was unread
+    (tmp_path / "styled.qml").write_text("<qgis><paletteEntry value='1' label='Water' color='#0000ff'/><paletteEntry "
+                                         "value='2' label='Bare soil' color='#aa8800'/></qgis>", encoding="utf-8")
+    report = _assess(tmp_path, class_map, jobs.LabelSource("styled", raster_path=styled))
+    assert report["overall_accuracy"] == 1.0
+    assert [warning[:80] for warning in report["warnings"]] == [
+        "The classes of the reference 'styled' were matched to those of the map 'map' by "]
 
 
 def test_reference_samples_sharing_a_pixel_are_counted_in_the_reports(tmp_path):

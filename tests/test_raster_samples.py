@@ -521,6 +521,29 @@ def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     assert labels.classes == [ClassInfo(1, "Crops", "#ff0000"), ClassInfo(3, "Water", "#0080ff")]
 
 
+def test_a_label_raster_without_names_takes_those_of_its_paletted_qml_style(tmp_path, scene):
+    """Red team of 2026-12-05: a reference raster named only by its QGIS style (saved as its default
+    .qml) was matched by value to a map numbered from names (5.3 % OA), and the warning's advice to
+    give it a .qml style changed nothing; its entries hand-edited to '2.0' or without a value
+    raised a traceback where a map's style was read."""
+    labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
+    labels_array[0, :3] = [1, 2, 3]
+    path = write_raster(tmp_path / "labels.tif", labels_array)
+    (tmp_path / "labels.qml").write_text(
+        "<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
+        "<paletteEntry value='1' label='Crop' color='#ff0000' alpha='255'/>"
+        "<paletteEntry value='2.0' label='Water' color='#0000ff' alpha='255'/>"
+        "<paletteEntry label='No value' color='#00ff00' alpha='255'/>"
+        "<paletteEntry value='x' label='Text' color='#00ff00' alpha='255'/>"
+        "</colorPalette></rasterrenderer></pipe></qgis>", encoding="utf-8")
+    labels = labels_from_raster(scene, path, "labels")
+    assert labels.classes[:2] == [ClassInfo(1, "Crop", "#ff0000"), ClassInfo(2, "Water", "#0000ff")]
+    assert labels.classes[2].value == 3 and labels.classes[2].name == "3"
+    named = write_raster(tmp_path / "named.tif", labels_array, category_names=["", "Grass", "Lake", "Road"])
+    (tmp_path / "named.qml").write_text((tmp_path / "labels.qml").read_text(), encoding="utf-8")
+    assert [info.name for info in labels_from_raster(scene, named, "named").classes] == ["Grass", "Lake", "Road"]
+
+
 def test_label_raster_classes_left_out_of_its_colour_table_get_colours_of_their_own(tmp_path, scene):
     """Red team of 2026-12-05: a colour table with entries for classes 1 and 3 only made classes 2
     and 4 black (a GeoTIFF's table colours every value, black where none was set), said to 'share

@@ -14,7 +14,9 @@ from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
+from .outputs import qml_path
 from .sources import Scene, refuse_hidden_signed_bytes
+from .writers import style_classes
 
 
 UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not classified|none|void|empty|null|"
@@ -174,6 +176,21 @@ def _table_colors(band: gdal.Band, values: np.ndarray, layer_name: str, hooks: H
     return {value: color for value, color in colors.items() if value not in black}
 
 
+def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, layer_name: str,
+                            hooks: Hooks) -> tuple[dict, dict]:
+    """A label raster's class names and colours: its own, else those of its paletted `.qml` style,
+    which QGIS shows it with (red team of 2026-12-05: a reference named by its style alone was
+    matched by value to a map numbered from names, 5.3 % OA, and the advice to style it did nothing)."""
+    names = class_names(band)
+    if names:
+        return names, _table_colors(band, values, layer_name, hooks)
+    styled = [info for info in style_classes(qml_path(path)) if info.name.strip()]
+    if not styled:
+        return names, _table_colors(band, values, layer_name, hooks)
+    hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")
+    return {info.value: info.name for info in styled}, {info.value: info.color for info in styled}
+
+
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
     """Opens a label raster, refusing one that cannot be one: no band of real numbers, an image."""
     dataset = open_raster(path, f"The label layer '{layer_name}'")
@@ -255,12 +272,13 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         _say_finer(labelled, outside, len(keys), scene, layer_name, hooks)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
+    names, colors = _class_names_and_colors(original, path, values, layer_name, hooks)
     return labelled_pixels(
         scene,
         keys,
         values,
-        class_names(original),
-        _table_colors(original, values, layer_name, hooks),
+        names,
+        colors,
         layer_name,
         hooks,
         tile_size,

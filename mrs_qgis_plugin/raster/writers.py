@@ -401,7 +401,7 @@ def read_classes(path: str, param: str) -> List[ClassInfo]:
         colors = class_colors(band)
         return [ClassInfo(value, name, colors.get(value, "#808080"))
                 for value, name in sorted(names.items()) if value != CLASS_NODATA]
-    classes = _classes_from_qml(qml_path(path))
+    classes = style_classes(qml_path(path))
     if not classes:
         raise InputError(
             f"{param}: {path} carries no class names (no category names, no attribute table and no paletted .qml "
@@ -422,7 +422,7 @@ def names_beside(path: str, map_name: str) -> List[str]:
     if not written:
         return []
     aux = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
-    style = {info.value: info.name.strip() for info in _classes_from_qml(qml_path(path)) or []}
+    style = {info.value: info.name.strip() for info in style_classes(qml_path(path))}
     warnings = []
     differing = _names_differing(written, aux)
     if differing:
@@ -443,13 +443,20 @@ def _names_differing(written: Dict[int, str], beside: Dict[int, str]) -> str:
                      if value in beside and beside[value] != name)
 
 
-def _classes_from_qml(path: str) -> Optional[List[ClassInfo]]:
+def style_classes(path: str) -> List[ClassInfo]:
+    """The classes of the paletted `.qml` style at `path` ([] where there is none): the entries
+    whose value is a whole number other than 0, however written ('2.0'); an entry edited by hand
+    without one, or with text, is passed over (red team of 2026-12-05: a traceback)."""
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
-        return None
-    return [
-        ClassInfo(int(entry.get("value")), entry.get("label", ""), entry.get("color", "#808080"))
-        for entry in root.iter("paletteEntry")
-        if int(entry.get("value")) != CLASS_NODATA
-    ]
+        return []
+    classes = []
+    for entry in root.iter("paletteEntry"):
+        try:
+            value = float(entry.get("value", ""))
+        except ValueError:
+            continue
+        if value.is_integer() and value != CLASS_NODATA:
+            classes.append(ClassInfo(int(value), entry.get("label", ""), entry.get("color", "#808080")))
+    return classes
