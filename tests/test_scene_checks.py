@@ -122,18 +122,21 @@ def test_a_pretraining_refuses_a_blank_hyperspectral_layer_before_training(tmp_p
     assert not (tmp_path / "pre.safetensors").exists()
 
 
-def test_a_classification_names_the_missing_file_of_a_virtual_raster(tmp_path, aux):
+def test_a_classification_names_the_unreadable_file_of_a_virtual_raster(tmp_path, aux):
     """Red team of 2026-12-04: the check of values before a map swallowed GDAL's reason, and the
-    tiles' read then said 'GDAL gives no reason' (GDAL does not repeat it)."""
+    tiles' read then said 'GDAL gives no reason' (GDAL does not repeat it). A missing file is
+    refused on opening (own bad input of 2026-12-05); one that is there but unreadable is named
+    on reading."""
     from osgeo import gdal
 
     band = write_raster(tmp_path / "band.tif", _reflectance()[:1], scale=0.0001)
     stack = str(tmp_path / "stack.vrt")
     gdal.BuildVRT(stack, [band] * BANDS, separate=True)
-    (tmp_path / "band.tif").rename(tmp_path / "moved.tif")
+    with open(band, "r+b") as handle:
+        handle.truncate(300)
     with Scene.open(RasterInput(stack, "stack"), [RasterInput(aux, "aux")]) as scene:
         normalizer = Normalizer(np.zeros(scene.n_bands), np.ones(scene.n_bands))
-        with pytest.raises(InputError, match=r"band\.tif: No such file or directory"):
+        with pytest.raises(InputError, match=r"^Reading the layer 'stack' failed \(.*band\.tif"):
             jobs._check_values(normalizer, scene, Hooks())
 
 
