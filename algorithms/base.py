@@ -357,8 +357,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         try:
             with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks, ExitStack() as torch_kept:
                 if self.JOB.needs_torch:
-                    from ..mrs_qgis_plugin.runs import start_torch, torch_state_kept
+                    from ..mrs_qgis_plugin.runs import start_torch, torch_in_turn, torch_state_kept
 
+                    torch_kept.enter_context(torch_in_turn(hooks))
                     torch_kept.enter_context(torch_state_kept())
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 return self.execute(parameters, context, feedback, hooks)

@@ -10,6 +10,7 @@ functions only.
 """
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,29 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
                       f"is left out: {plural(threads, 'thread')} {agreeing(threads, 'is', 'are')} used. Set it to a "
                       "number of threads, or unset it.")
     return threads
+
+
+_TORCH_RUN = threading.RLock()
+"""Held by the run of a job that needs torch (a workflow's steps, in its thread, within it)."""
+
+WAIT_SECONDS = 0.2
+"""How often a run waiting for torch looks whether it was canceled."""
+
+
+@contextmanager
+def torch_in_turn(hooks: Hooks) -> Iterator[None]:
+    """One run of a job that needs torch at a time in this process, the others waiting (said once,
+    and canceled while they wait). Torch's random generator and thread count are global: two
+    fine-tunings of one SEED run at once as QGIS tasks gave two other models, and each gave the
+    other's random state back at its end (red team of 2026-12-05)."""
+    if not _TORCH_RUN.acquire(blocking=False):
+        hooks.log("Another run of this plugin is using torch in this QGIS; this one starts when it ends.")
+        while not _TORCH_RUN.acquire(timeout=WAIT_SECONDS):
+            hooks.check_cancel()
+    try:
+        yield
+    finally:
+        _TORCH_RUN.release()
 
 
 @contextmanager

@@ -90,6 +90,59 @@ def test_the_run_sets_torch_threads_and_hands_over_hooks_tied_to_the_feedback(mo
     assert f"CPU threads: {expected} of {cores} cores." in feedback.infos
 
 
+def test_runs_in_one_qgis_take_torch_in_turn_and_a_waiting_run_can_be_canceled(monkeypatch):
+    """Red team of 2026-12-05: two fine-tunings of one SEED run at once as QGIS tasks shared torch's
+    global random generator, and each gave another model (85.4 % of a map alike) without a word;
+    each also gave the other's random state and threads back at its end."""
+    import threading
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    started, release, order = threading.Event(), threading.Event(), []
+
+    def first(parameters, context, hooks):
+        order.append("first starts")
+        started.set()
+        release.wait(10)
+        order.append("first ends")
+        return {}
+
+    def second(parameters, context, hooks):
+        order.append("second starts")
+        return {}
+
+    waiting = RecordingFeedback()
+    before = torch.get_num_threads()
+    try:
+        thread = threading.Thread(target=lambda: scripted(first).processAlgorithm({}, QgsProcessingContext(),
+                                                                                  RecordingFeedback()))
+        thread.start()
+        assert started.wait(10)
+        other = threading.Thread(target=lambda: scripted(second).processAlgorithm({}, QgsProcessingContext(), waiting))
+        other.start()
+        other.join(1.0)
+        assert order == ["first starts"] and other.is_alive()
+        assert waiting.infos[-1] == ("Another run of this plugin is using torch in this QGIS; this one starts when it "
+                                     "ends.")
+        release.set()
+        thread.join(10), other.join(10)
+        assert order == ["first starts", "first ends", "second starts"]
+        release.clear(), started.clear()
+        thread = threading.Thread(target=lambda: scripted(first).processAlgorithm({}, QgsProcessingContext(),
+                                                                                  RecordingFeedback()))
+        thread.start()
+        assert started.wait(10)
+        canceled = RecordingFeedback()
+        canceled.cancel()
+        with pytest.raises(QgsProcessingException, match="^Canceled"):
+            scripted(second).processAlgorithm({}, QgsProcessingContext(), canceled)
+        release.set()
+        thread.join(10)
+    finally:
+        release.set()
+        torch.set_num_threads(before)
+    assert order[-1] == "first ends" and order.count("second starts") == 1
+
+
 def test_project_errors_become_processing_errors_with_the_same_message():
     message = "INPUT_HSI 'scene' has no valid pixel; choose another raster."
 
