@@ -53,6 +53,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
     QgsProject,
+    QgsExpression,
     QgsProperty,
     QgsVectorFileWriter,
     QgsVectorLayer,
@@ -231,6 +232,25 @@ def plain_value(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any], n
     return value
 
 
+def expression_problem(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+    """Why a value given as an expression (a data-defined value) has none: an expression that cannot
+    be read, or gives NULL (an unknown variable, 1/0), which QGIS takes as no value given, so the
+    parameter's default was used without a word (red team of 2026-12-05: EPOCHS trained 100 epochs)."""
+    for name, value in parameters.items():
+        if not isinstance(value, QgsProperty) or value.propertyType() != QgsProperty.ExpressionBasedProperty:
+            continue
+        expression = QgsExpression(value.expressionString())
+        if expression.hasParserError():
+            return (f"{name}: its expression {value.expressionString()} cannot be read "
+                    f"({' '.join(expression.parserErrorString().split())[:200]}); correct the expression, or give the value "
+                    "itself.")
+        if expression.evaluate(context.expressionContext()) is None:
+            error = expression.evalErrorString()
+            return (f"{name}: its expression {value.expressionString()} gives no value "
+                    f"({error or 'NULL'}); correct the expression, or give the value itself.")
+    return None
+
+
 def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessingParameterDefinition,
                   context: QgsProcessingContext) -> Optional[str]:
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
@@ -303,6 +323,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id())
+                   or expression_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:

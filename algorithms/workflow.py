@@ -26,7 +26,7 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import GROUPS, ICON_PATH, help_url, on_command_line, plain_value, tr, value_problem
+from .base import GROUPS, ICON_PATH, expression_problem, help_url, on_command_line, plain_value, tr, value_problem
 from .layers import hyperspectral_problem
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -126,6 +126,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   "mrs:workflow")
+                   or expression_problem(parameters, context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))

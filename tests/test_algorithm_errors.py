@@ -22,6 +22,7 @@ from qgis.core import (
     QgsPointXY,
     QgsProcessingException,
     QgsProject,
+    QgsProperty,
     QgsRasterDataProvider,
     QgsRasterLayer,
     QgsRasterRange,
@@ -435,6 +436,13 @@ BAD_INPUTS = {
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
+    # Red team of 2026-12-05: an expression that fails took the parameter's default (100 epochs; auto).
+    "expression_without_value": ("finetune", lambda b, o: finetune(b, o, EPOCHS=QgsProperty.fromExpression(
+        "@no_such_variable")), "EPOCHS: its expression @no_such_variable gives no value (NULL); correct the "
+                               "expression, or give the value itself."),
+    "expression_not_parsed": ("classify", lambda b, o: classify(b, o, DEVICE=QgsProperty.fromExpression(
+        "no_such_function()")), "DEVICE: its expression no_such_function() cannot be read (Function is not known); "
+                                "correct the expression, or give the value itself."),
 }
 
 
