@@ -58,7 +58,7 @@ from qgis.core import (
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl
+from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -254,9 +254,11 @@ def expression_problem(parameters: Dict[str, Any], context: QgsProcessingContext
 def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessingParameterDefinition,
                   context: QgsProcessingContext) -> Optional[str]:
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
-    TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04)."""
-    if (isinstance(value, str) and not value.strip() and parameter.kind in spec.PLAIN_KINDS
-            and not definition.checkValueIsAcceptable(value, context)):
+    TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04): qgis_process
+    gives it as a null QVariant (red team of 2026-12-05), processing.run as ''."""
+    empty = ((isinstance(value, QVariant) and value.isNull())
+             or (isinstance(value, str) and not value.strip() and not definition.checkValueIsAcceptable(value, context)))
+    if empty and parameter.kind in spec.PLAIN_KINDS:
         return spec.empty_value_problem(parameter, parameter.name)
     return spec.problem(parameter, value)
 

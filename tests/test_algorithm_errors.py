@@ -436,6 +436,12 @@ BAD_INPUTS = {
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
+    # Red team of 2026-12-05: qgis_process gives --TILE_SIZE= as a null QVariant, refused in QGIS's words.
+    "empty_number_on_the_command_line": ("classify", lambda b, o: classify(b, o, TILE_SIZE=QVariant()),
+                                         "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, "
+                                         "256."),
+    "empty_choice_on_the_command_line": ("classify", lambda b, o: classify(b, o, DEVICE=QVariant()),
+                                         "DEVICE is empty; give a value, or leave DEVICE out for the default, auto."),
     # Red team of 2026-12-05: an expression that fails took the parameter's default (100 epochs; auto).
     "expression_without_value": ("finetune", lambda b, o: finetune(b, o, EPOCHS=QgsProperty.fromExpression(
         "@no_such_variable")), "EPOCHS: its expression @no_such_variable gives no value (NULL); correct the "

@@ -152,6 +152,9 @@ def test_a_bad_input_prints_the_sentence_and_no_traceback(scene, tmp_path):
     assert f"MODEL: '{tmp_path / 'missing.safetensors'}' does not exist. Choose a model file (.safetensors) made by this plugin." in output
     assert "Traceback" not in output
     assert list(tmp_path.iterdir()) == []
+    result = qgis_process("mrs:classify", f"--MODEL={tmp_path / 'missing.safetensors'}", f"--INPUT_HSI={scene.hsi}",
+                          f"--INPUT_AUX={scene.lidar}", "--TILE_SIZE=", f"--OUTPUT={tmp_path / 'map.tif'}")
+    assert "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, 256." in result.stderr
 
 
 def test_the_workflow_runs_on_the_command_line(scene, tmp_path):
