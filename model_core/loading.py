@@ -71,6 +71,17 @@ def check_bands(metadata: Mapping[str, Any], n_hsi: int, n_aux: int, path: str, 
         "for, in the same order, or train a model on these rasters.", expected, (n_hsi, n_aux))
 
 
+def say_unchecked(metadata: Mapping[str, Any], path: str, what: str, hooks: Hooks) -> None:
+    """Warn of a model file without checksums (`model_file.CHECKSUMS`), which is read as it stands:
+    one written before there were any, or one whose checksums were deleted to pass an edit by hand
+    (red team of 2026-12-05: its classes reordered changed 82 % of a map, its attention heads 5 %,
+    which no tensor's shape tells)."""
+    if model_file.CHECKSUMS not in metadata:
+        hooks.warning(f"{what}: '{path}' carries no checksums (written before 2026-12-04, or edited by hand), so a "
+                      "change to its classes, settings or weights since it was written cannot be told. Re-create it "
+                      "with this plugin to be sure.")
+
+
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,
                       what: str, hooks: Hooks) -> None:
     """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both

@@ -24,7 +24,8 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor
-from ..model_core.loading import check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained
+from ..model_core.loading import (check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained,
+                                   say_unchecked)
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -402,7 +403,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         with bands_explained(scene):
             start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
-            _check_bands_alike(start.metadata, scene, pretrained, "PRETRAINED", hooks)
+            _check_model_file(start.metadata, scene, pretrained, "PRETRAINED", hooks)
         config = start.config if start else preset_config(preset)
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
@@ -578,9 +579,11 @@ def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
     return tags
 
 
-def _check_bands_alike(metadata: Dict[str, Any], scene: Scene, path: str, what: str, hooks: Hooks) -> None:
-    """Whether the layers' bands are those a model was trained on, by their wavelengths, the
-    auxiliary bands' names and every band's unit (their counts are checked before)."""
+def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: str, hooks: Hooks) -> None:
+    """Whether a model file met by a scene can be trusted (`say_unchecked`) and the layers' bands are
+    those it was trained on, by their wavelengths, the auxiliary bands' names and every band's unit
+    (their counts are checked before)."""
+    say_unchecked(metadata, path, what, hooks)
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, path, what, hooks)
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks)
     check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
@@ -592,7 +595,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     """The tile predictor of a classifier file checked against the scene's layers, and its classes."""
     with bands_explained(scene):
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
-    _check_bands_alike(metadata, scene, model, "MODEL", hooks)
+    _check_model_file(metadata, scene, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END, metadata)
     check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
     _check_values(_finetuned_values(metadata, scene.n_bands) or classifier.normalizer, scene, hooks)

@@ -360,3 +360,22 @@ def test_a_class_of_one_or_two_training_pixels_among_many_is_warned_of(counts, w
     assert warnings == ([] if said is None else [
         said + f" Add samples of {'it' if one else 'them'} (the project's benchmarks label 5 or more per class), or "
                f"merge {'it' if one else 'each'} into another class."])
+
+
+def test_a_model_file_without_checksums_is_warned_of_when_it_meets_a_scene(tmp_path, aux):
+    """Red team of 2026-12-05: a classifier whose checksums were deleted to pass an edit by hand read
+    without a word, its classes reordered (82 % of a map changed) or its attention heads changed
+    (5 % changed), which no tensor's shape tells."""
+    from mrs.model_core import model_file
+
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    metadata = {"n_hsi": BANDS, "n_aux": 1}
+    warnings = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
+        jobs._check_model_file(metadata, scene, "m.safetensors", "MODEL", Hooks(warn=warnings.append))
+        assert warnings == ["MODEL: 'm.safetensors' carries no checksums (written before 2026-12-04, or edited by "
+                            "hand), so a change to its classes, settings or weights since it was written cannot be "
+                            "told. Re-create it with this plugin to be sure."]
+        jobs._check_model_file({**metadata, model_file.CHECKSUMS: {}}, scene, "m.safetensors", "MODEL",
+                               Hooks(warn=warnings.append))
+    assert len(warnings) == 1
