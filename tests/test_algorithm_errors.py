@@ -425,7 +425,8 @@ BAD_INPUTS = {
                                 "LABELS: {scene.hsi} is also the input INPUT_HSI; each input must be a different "
                                 "layer. Choose the right layer for LABELS."),
     "vrt_source_missing": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.missing_source, INPUT_AUX=[]),
-                           "Reading the layer 'missing_source' failed ({folder}/gone.tif: No such file or directory)."),
+                           "The hyperspectral layer 'missing_source' is a virtual raster (VRT) whose source file "
+                           "{folder}/gone.tif does not exist, so its pixels cannot be read."),
     "misspelt_parameter": ("classify", lambda b, o: classify(b, o, TILE_SIZ=64),
                            "TILE_SIZ: mrs:classify has no parameter of that name (did you mean TILE_SIZE?); "
                            "'qgis_process help mrs:classify' lists its parameters."),
