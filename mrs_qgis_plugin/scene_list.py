@@ -11,7 +11,9 @@ bin/mrs. Whether each scene has the bands of the first is checked once the scene
 are open (`check_same_bands`).
 """
 
+import codecs
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,22 @@ def _raster(text: str, folder: Path, where: str) -> RasterInput:
     return RasterInput(path, text)
 
 
+def _text(path: str) -> str:
+    """The list's text: UTF-8 (with or without a byte-order mark), or UTF-16 with its mark, as
+    Windows Notepad saves 'Unicode' (red team of 2026-12-05: it was called no text file)."""
+    with open(path, "rb") as file:
+        data = file.read()
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return data.decode("utf-16" if utf16 else "utf-8-sig")
+
+
+def _other_separator(fields: List[str]) -> str:
+    """'; it separates its rasters by semicolons' for a line of one field holding semicolons or
+    tabs, as spreadsheets write them (red team of 2026-12-05); '' otherwise."""
+    found = [name for mark, name in ((";", "semicolons"), ("\t", "tabs")) if len(fields) == 1 and mark in fields[0]]
+    return f"; it separates its rasters by {found[0]}" if found else ""
+
+
 def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     """The scenes the file lists; refuses, naming the line, one with another number of
     SAR/LiDAR rasters than INPUT_AUX (`aux_count`), and a file that lists none."""
@@ -58,8 +76,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         raise InputError(f"{PARAMETER}: '{path}' {problem}. Give a text file with one scene per line: the "
                          "hyperspectral raster, then its SAR/LiDAR rasters.")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
+        lines = list(enumerate(csv.reader(io.StringIO(_text(path), newline=""), skipinitialspace=True), start=1))
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
         raise InputError(f"{PARAMETER}: '{path}' is not a text file in UTF-8 (a raster, or another binary file?). Give "
                          "a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR "
@@ -77,7 +94,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         if len(fields) - 1 != aux_count:
             raise InputError(
                 f"{PARAMETER}: {where} lists {len(fields) - 1} SAR/LiDAR raster{'s' if len(fields) != 2 else ''}, "
-                f"but INPUT_AUX has {aux_count}. Write each scene as its hyperspectral raster, then its SAR/LiDAR "
+                f"but INPUT_AUX has {aux_count}{_other_separator(fields)}. Write each scene as its hyperspectral raster, then its SAR/LiDAR "
                 "rasters in the order of INPUT_AUX, separated by commas.")
         rasters = [_raster(field, folder, where) for field in fields]
         scenes.append(ListedScene(rasters[0], rasters[1:], where))

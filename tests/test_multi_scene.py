@@ -240,6 +240,25 @@ def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive
         "file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
 
 
+def test_a_list_saved_as_utf_16_is_read_and_one_of_other_separators_is_told_to_use_commas(archive, tmp_path):
+    """Red team of 2026-12-05: Windows Notepad's 'Unicode' (UTF-16) was called no text file, and a
+    line separated by semicolons or tabs was said to list 0 SAR/LiDAR rasters, nothing more."""
+    from mrs.mrs_qgis_plugin.scene_list import read_scene_list
+
+    second = archive[1]
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(f"{second[0]}, {second[1]}\r\n", encoding="utf-16")
+    assert [scene.hsi.path for scene in read_scene_list(str(listing), 1)] == [str(second[0])]
+    for separator, said in ((";", "semicolons"), ("\t", "tabs")):
+        listing.write_text(f"{second[0]}{separator}{second[1]}\n", encoding="utf-8")
+        with pytest.raises(InputError) as refused:
+            read_scene_list(str(listing), 1)
+        assert str(refused.value) == (
+            f"MORE_SCENES: the scene on line 1 of 'scenes.txt' lists 0 SAR/LiDAR rasters, but INPUT_AUX has 1; it "
+            f"separates its rasters by {said}. Write each scene as its hyperspectral raster, then its SAR/LiDAR "
+            "rasters in the order of INPUT_AUX, separated by commas.")
+
+
 def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path):
     first, second = archive
     with pytest.raises(InputError, match=r"^MORE_SCENES: .*first\.tif is also the input INPUT_HSI; each input must "
