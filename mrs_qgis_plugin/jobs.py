@@ -502,7 +502,8 @@ def _say_scarce_classes(labelled: LabelledPixels, class_weighting: bool, hooks: 
     names = ", ".join(f"'{info.name}' ({info.value})" for info, _count in scarce)
     pixels = (plural(scarce[0][1], "training pixel") if one
               else " and ".join(str(count) for _info, count in scarce) + " training pixels")
-    weighted = (f", weighted as {largest // scarce[0][1]} pixels of the largest class (CLASS_WEIGHTING)"
+    each = "" if scarce[0][1] == 1 else "each "
+    weighted = (f", {each}weighted as {largest // scarce[0][1]} pixels of the largest class (CLASS_WEIGHTING)"
                 if one and class_weighting else "")
     hooks.warning(f"{'Class' if one else 'Classes'} {names} {agreeing(len(scarce), 'has', 'have')} {pixels}, where "
                   f"others have up to {largest}: the classifier learns {'it' if one else 'them'} from "

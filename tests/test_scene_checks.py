@@ -342,6 +342,9 @@ def test_a_tile_size_held_to_the_memory_is_said_once_and_a_bad_one_refused_first
                                   "(CLASS_WEIGHTING)."),
     ({1: 2, 2: 73, 3: 499, 4: 1}, False, "Classes 'Crop' (1), 'Roads' (4) have 2 and 1 training pixels, where others "
                                          "have up to 499: the classifier learns them from those pixels alone."),
+    ({1: 2, 2: 30, 3: 30}, True, "Class 'Crop' (1) has 2 training pixels, where others have up to 30: the classifier "
+                                 "learns it from those pixels alone, each weighted as 15 pixels of the largest class "
+                                 "(CLASS_WEIGHTING)."),  # a desktop helper of 2026-12-05 read 15 as the whole class's
     ({1: 5, 2: 73, 3: 499}, True, None),  # the protocol's 5 per class
     ({1: 1, 2: 3, 3: 2}, True, None),  # every class scarce: nothing stands out
 ])
