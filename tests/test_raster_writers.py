@@ -299,6 +299,19 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         assert str(refused.value) == f"OUTPUT: '{spaced}' begins or ends with a space; remove it (spaces inside a name " \
                                      "are fine)."
     assert check_output_path(f"{tmp_path}/land cover.tif", "OUTPUT") == f"{tmp_path}/land cover.tif"
+    # Red team of 2026-12-05: qgis_process's "--OUTPUT='o7/q.tif'" and a GeoPackage layer option were
+    # said not to end in .tif and .gpkg.
+    for quoted in ("'o7/q.tif'", '"map.tif"'):
+        with pytest.raises(InputError) as refused:
+            check_output_path(quoted, "OUTPUT")
+        assert str(refused.value) == (f"OUTPUT: {quoted} is written within quotes, which would be part of the file "
+                                      "name; remove them (on a command line, quote the whole argument).")
+    with pytest.raises(InputError) as refused:
+        check_output_path(f"{tmp_path}/next.gpkg|layername=second", "OUTPUT", (".gpkg",))
+    assert str(refused.value) == (f"OUTPUT: {tmp_path}/next.gpkg|layername=second names a layer of a file "
+                                  "(|layername=), which an output cannot take: it is a file of its own. Give the file "
+                                  "name alone, ending in .gpkg.")
+    assert check_output_path(f"{tmp_path}/it's.tif", "OUTPUT") == f"{tmp_path}/it's.tif"
     with pytest.raises(InputError, match=r"holds a control character \(such as a line break\)"):
         check_output_path(f"{tmp_path}/map.tif\n", "OUTPUT")  # a line break is no space (review of 2026-12-05)
     refuse_virtual("C://data/map.tif", "OUTPUT", "file")  # a drive letter is no URL scheme

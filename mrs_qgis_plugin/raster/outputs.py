@@ -35,6 +35,9 @@ NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|h
 """Destinations that Processing writes through a QGIS data provider, not to a file."""
 
 
+LAYER_OPTION = re.compile(r"\|[a-z_]+=", re.IGNORECASE)
+"""QGIS's layer options after a file name ('|layername=', '|subset=')."""
+
 VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]+://)", re.IGNORECASE)  # C:// is a drive
 """A GDAL virtual file system path (/vsimem/, /vsizip/) or a URL (file://, s3://): not a file or folder
 of the file system, though a folder of its name can be made on disk."""
@@ -66,6 +69,13 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     name = os.path.basename(path)
     if name != name.strip():  # ' map.tif' was written so, 'map.tif ' said not to end in .tif (red team of 2026-12-05)
         raise InputError(f"{param}: '{path}' begins or ends with a space; remove it (spaces inside a name are fine).")
+    if path[:1] in "'\"" and path[-1:] == path[:1]:
+        raise InputError(f"{param}: {path} is written within quotes, which would be part of the file name; remove them "
+                         "(on a command line, quote the whole argument).")
+    option = LAYER_OPTION.search(path)
+    if option:
+        raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot take: it "
+                         f"is a file of its own. Give the file name alone, ending in {extensions[0]}.")
     path = os.path.abspath(os.path.expanduser(path))
     check_decodable(path, param)
     longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
