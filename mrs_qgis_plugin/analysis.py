@@ -406,7 +406,9 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
                "OUTPUT_PNG": lambda temporary: reports.write_bytes(temporary, image),
                "OUTPUT_HTML": lambda temporary: reports.write_redundancy_html(
                    temporary, title, image, [("Groups", found), ("Leak of random masking", leak)],
-                   [(text, ", ".join(labels[band] for band in group)) for text, group in zip(ranges, groups)])}
+                   [(text, ", ".join(labels[band] for band in group)) for text, group in zip(ranges, groups)],
+                   (absolute(layers.hsi.path), [absolute(item.path) for item in layers.aux]),
+                   datetime.now(timezone.utc).isoformat(timespec="seconds"))}
     reports.write_together([(path, writers[key]) for key, path in paths.items()])
     hooks.progress(1.0)
     hooks.log(found)

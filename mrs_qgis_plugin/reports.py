@@ -279,13 +279,17 @@ def write_bytes(path: str, data: bytes) -> None:
 
 
 def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[Tuple[str, str]],
-                          groups: Sequence[Tuple[str, str]]) -> None:
+                          groups: Sequence[Tuple[str, str]], layers: Tuple[str, Sequence[str]], created: str) -> None:
     """The heat map (embedded), the summary and the groups of bands (their numbers and their names)
     on one page, which the Processing results viewer shows: the heat map went to a file nobody
-    opened (desktop red team of 2026-12-04)."""
+    opened (desktop red team of 2026-12-04). It names its `layers` (the hyperspectral file, the
+    SAR/LiDAR ones) and when and by which version it was `created`, as the accuracy page does."""
     image = base64.b64encode(png).decode("ascii")
+    hsi, aux = layers
     parts = [f"{_html_start(REDUNDANCY_TITLE)}<style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
+             f"<p>Hyperspectral layer: {html.escape(hsi)}<br>SAR/LiDAR layers: {html.escape(', '.join(aux) or 'none')}"
+             f"<br>Made: {_made(created)} UTC by the MRS plugin {__version__}</p>",
              "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",
              f"<img alt='band similarity heat map' src='data:image/png;base64,{image}'>",

@@ -557,6 +557,22 @@ def test_the_groups_line_says_how_many_bands_stand_alone(mrs, scene, tmp_path):
     assert f"; {alone} band{'s are' if alone > 1 else ' is'} like no other" in line
 
 
+def test_the_redundancy_page_names_its_layers_and_when_and_by_which_version_it_was_made(mrs, scene, tmp_path):
+    """A desktop helper of 2026-12-05: the accuracy page said which files it compared, when and by
+    which version; the redundancy page said none of it."""
+    from mrs.model_core import __version__
+
+    run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 500, "OUTPUT_PNG": str(tmp_path / "s.png"),
+                           "OUTPUT_CSV": str(tmp_path / "s.csv"), "OUTPUT_HTML": str(tmp_path / "s.html")})
+    page = (tmp_path / "s.html").read_text()
+    layers = scene_layers(scene)
+    expected = (f"<p>Hyperspectral layer: {html.escape(str(layers['INPUT_HSI']))}<br>SAR/LiDAR layers: "
+                f"{html.escape(', '.join(map(str, layers['INPUT_AUX'])))}<br>Made: ")
+    assert expected in page
+    assert re.search(r"<br>Made: \d{4}-\d\d-\d\d \d\d:\d\d UTC by the MRS plugin " + re.escape(__version__) + "</p>",
+                     page)
+
+
 def test_a_heat_map_of_an_earlier_version_is_replaced(mrs, scene, tmp_path):
     """Earlier heat maps carry matplotlib's PNG text only, not the one that now says they are ours:
     they are known by their size (any other Matplotlib figure is refused, above)."""
