@@ -232,22 +232,32 @@ def plain_value(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any], n
     return value
 
 
-def expression_problem(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+def _null(value: Any) -> bool:
+    """Whether a value QGIS gives is NULL: None, or a typed NULL (a field's, red team of 2026-12-05)."""
+    return value is None or (isinstance(value, QVariant) and value.isNull())
+
+
+def expression_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
+                       context: QgsProcessingContext) -> Optional[str]:
     """Why a value given as an expression (a data-defined value) has none: an expression that cannot
-    be read, or gives NULL (an unknown variable, 1/0), which QGIS takes as no value given, so the
-    parameter's default was used without a word (red team of 2026-12-05: EPOCHS trained 100 epochs)."""
+    be read, or gives NULL (an unknown variable, 1/0, a field's NULL) for a parameter that must
+    have a value, which QGIS takes as no value given, so the parameter's default was used without a
+    word (red team of 2026-12-05: EPOCHS trained 100 epochs). NULL leaves an optional one out."""
     for name, value in parameters.items():
-        if not isinstance(value, QgsProperty) or value.propertyType() != QgsProperty.ExpressionBasedProperty:
+        if (not isinstance(value, QgsProperty) or not value.isActive()
+                or value.propertyType() != QgsProperty.ExpressionBasedProperty):
             continue
-        expression = QgsExpression(value.expressionString())
+        written = value.expressionString()
+        expression = QgsExpression(written)
         if expression.hasParserError():
-            return (f"{name}: its expression {value.expressionString()} cannot be read "
-                    f"({' '.join(expression.parserErrorString().split())[:200]}); correct the expression, or give the value "
-                    "itself.")
-        if expression.evaluate(context.expressionContext()) is None:
-            error = expression.evalErrorString()
-            return (f"{name}: its expression {value.expressionString()} gives no value "
-                    f"({error or 'NULL'}); correct the expression, or give the value itself.")
+            return (f"{name}: its expression '{written}' cannot be read "
+                    f"({' '.join(expression.parserErrorString().split())[:200]}); correct the expression, or give "
+                    "the value itself.")
+        definition = algorithm.parameterDefinition(name)
+        optional = definition is not None and definition.flags() & QgsProcessingParameterDefinition.FlagOptional
+        if _null(expression.evaluate(context.expressionContext())) and not optional:
+            return (f"{name}: its expression '{written}' gives no value ({expression.evalErrorString() or 'NULL'}); "
+                    "correct the expression, or give the value itself.")
     return None
 
 
@@ -256,7 +266,7 @@ def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessi
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
     TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04): qgis_process
     gives it as a null QVariant (red team of 2026-12-05), processing.run as ''."""
-    empty = ((isinstance(value, QVariant) and value.isNull())
+    empty = ((isinstance(value, QVariant) and _null(value))
              or (isinstance(value, str) and not value.strip() and not definition.checkValueIsAcceptable(value, context)))
     if empty and parameter.kind in spec.PLAIN_KINDS:
         return spec.empty_value_problem(parameter, parameter.name)
@@ -325,7 +335,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id())
-                   or expression_problem(parameters, context)
+                   or expression_problem(self, parameters, context)
                    or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:

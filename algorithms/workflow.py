@@ -126,7 +126,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   "mrs:workflow")
-                   or expression_problem(parameters, context)
+                   or expression_problem(self, parameters, context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))

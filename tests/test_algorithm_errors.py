@@ -445,10 +445,10 @@ BAD_INPUTS = {
                                          "DEVICE is empty; give a value, or leave DEVICE out for the default, auto."),
     # Red team of 2026-12-05: an expression that fails took the parameter's default (100 epochs; auto).
     "expression_without_value": ("finetune", lambda b, o: finetune(b, o, EPOCHS=QgsProperty.fromExpression(
-        "@no_such_variable")), "EPOCHS: its expression @no_such_variable gives no value (NULL); correct the "
+        "@no_such_variable")), "EPOCHS: its expression '@no_such_variable' gives no value (NULL); correct the "
                                "expression, or give the value itself."),
     "expression_not_parsed": ("classify", lambda b, o: classify(b, o, DEVICE=QgsProperty.fromExpression(
-        "no_such_function()")), "DEVICE: its expression no_such_function() cannot be read (Function is not known); "
+        "no_such_function()")), "DEVICE: its expression 'no_such_function()' cannot be read (Function is not known); "
                                 "correct the expression, or give the value itself."),
 }
 
@@ -465,6 +465,26 @@ def test_a_bad_input_stops_with_a_sentence_that_names_it_and_leaves_nothing_behi
     assert "Traceback" not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
     assert {path: Path(path).read_bytes() for path in bad.folder.rglob("*") if path.is_file()} == inputs
+
+
+def test_an_expression_giving_a_field_s_null_is_refused_and_null_leaves_an_optional_parameter_out(bad, tmp_path):
+    """A review of 2026-12-05: a field's NULL is a typed NULL, which passed the check and trained the
+    default 100 epochs; NULL is QGIS's way of leaving an optional parameter out."""
+    layer = QgsVectorLayer("Point?crs=epsg:32632&field=id:integer&field=epochs:integer", "settings", "memory")
+    feature = QgsFeature(layer.fields())
+    feature.setAttributes([1, None])
+    layer.dataProvider().addFeatures([feature])
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        with pytest.raises(QgsProcessingException, match=r"EPOCHS: its expression 'attribute\(get_feature\('settings', "
+                                                         r"'id', 1\), 'epochs'\)' gives no value \(NULL\)"):
+            run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train), EPOCHS=QgsProperty.fromExpression(
+                "attribute(get_feature('settings', 'id', 1), 'epochs')")))
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
+    result = run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train),
+                                          PRETRAINED=QgsProperty.fromExpression("if(false, 'a', NULL)")))
+    assert model_file.read_metadata(result["OUTPUT"], [model_file.CLASSIFIER])["training"]["pretrained"] is False
 
 
 @pytest.mark.parametrize("algorithm", ["pretrain", "finetune"])

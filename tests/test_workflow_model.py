@@ -325,8 +325,8 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
         "CLASS_FIELD: 'kind' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
         "one of them.")
     assert algorithm.checkParameterValues({"FINETUNE_EPOCHS": QgsProperty.fromExpression("1/0")}, context) == (
-        False, "FINETUNE_EPOCHS: its expression 1/0 gives no value (NULL); correct the expression, or give the value "
-               "itself.")  # red team of 2026-12-05: the step's default was used
+        False, "FINETUNE_EPOCHS: its expression '1/0' gives no value (NULL); correct the expression, or give the "
+               "value itself.")  # red team of 2026-12-05: the step's default was used
 
 
 @pytest.mark.parametrize("changes, message", [
