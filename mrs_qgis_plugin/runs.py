@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
+from ..model_core.errors import MrsError
 from ..model_core.hooks import Hooks
 from ..model_core.names import agreeing, plural
 from .raster import split_source
@@ -83,8 +84,8 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
     return threads
 
 
-_TORCH_RUN = threading.RLock()
-"""Held by the run of a job that needs torch (a workflow's steps, in its thread, within it)."""
+_TORCH_RUN = threading.Lock()
+"""Held by the run of a job that needs torch (each step of a workflow or model takes it in turn)."""
 
 WAIT_SECONDS = 0.2
 """How often a run waiting for torch looks whether it was canceled."""
@@ -95,8 +96,14 @@ def torch_in_turn(hooks: Hooks) -> Iterator[None]:
     """One run of a job that needs torch at a time in this process, the others waiting (said once,
     and canceled while they wait). Torch's random generator and thread count are global: two
     fine-tunings of one SEED run at once as QGIS tasks gave two other models, and each gave the
-    other's random state back at its end (red team of 2026-12-05)."""
+    other's random state back at its end (red team of 2026-12-05). A run in the main thread (QGIS's
+    Python console, a batch) is refused instead: waiting there would hold QGIS up, Cancel too, and
+    one started while another runs in that thread would wait for itself (review of 2026-12-05)."""
     if not _TORCH_RUN.acquire(blocking=False):
+        if threading.current_thread() is threading.main_thread():
+            raise MrsError("Another run of this plugin is using torch in this QGIS; this one, in QGIS's main thread "
+                           "(the Python console, a batch), cannot wait for it without holding QGIS up: run it when "
+                           "the other ends.")
         hooks.log("Another run of this plugin is using torch in this QGIS; this one starts when it ends.")
         while not _TORCH_RUN.acquire(timeout=WAIT_SECONDS):
             hooks.check_cancel()
