@@ -245,19 +245,21 @@ def expression_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, 
     word (red team of 2026-12-05: EPOCHS trained 100 epochs). NULL leaves an optional one out."""
     for name, value in parameters.items():
         if (not isinstance(value, QgsProperty) or not value.isActive()
-                or value.propertyType() != QgsProperty.ExpressionBasedProperty):
+                or value.propertyType() == QgsProperty.StaticProperty):
             continue
-        written = value.expressionString()
-        expression = QgsExpression(written)
+        by_field = value.propertyType() == QgsProperty.FieldBasedProperty
+        expression = QgsExpression(QgsExpression.quotedColumnRef(value.field()) if by_field
+                                   else value.expressionString())
+        given = f"field '{value.field()}'" if by_field else f"expression '{value.expressionString()}'"
         if expression.hasParserError():
-            return (f"{name}: its expression '{written}' cannot be read "
+            return (f"{name}: its {given} cannot be read "
                     f"({' '.join(expression.parserErrorString().split())[:200]}); correct the expression, or give "
                     "the value itself.")
         definition = algorithm.parameterDefinition(name)
         optional = definition is not None and definition.flags() & QgsProcessingParameterDefinition.FlagOptional
         if _null(expression.evaluate(context.expressionContext())) and not optional:
-            return (f"{name}: its expression '{written}' gives no value ({expression.evalErrorString() or 'NULL'}); "
-                    "correct the expression, or give the value itself.")
+            advice = "give the value itself" if by_field else "correct the expression, or give the value itself"
+            return f"{name}: its {given} gives no value ({expression.evalErrorString() or 'NULL'}); {advice}."
     return None
 
 
@@ -266,9 +268,8 @@ def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessi
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
     TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04): qgis_process
     gives it as a null QVariant (red team of 2026-12-05), processing.run as ''."""
-    empty = ((isinstance(value, QVariant) and _null(value))
-             or (isinstance(value, str) and not value.strip() and not definition.checkValueIsAcceptable(value, context)))
-    if empty and parameter.kind in spec.PLAIN_KINDS:
+    empty = _null(value) if isinstance(value, QVariant) else isinstance(value, str) and not value.strip()
+    if empty and parameter.kind in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
         return spec.empty_value_problem(parameter, parameter.name)
     return spec.problem(parameter, value)
 

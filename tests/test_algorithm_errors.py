@@ -15,11 +15,13 @@ import pytest
 import torch
 from osgeo import gdal, ogr
 from qgis.core import (
+    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsField,
     QgsGeometry,
     QgsPointXY,
+    QgsProcessingContext,
     QgsProcessingException,
     QgsProject,
     QgsProperty,
@@ -437,11 +439,11 @@ BAD_INPUTS = {
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
                               "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
-    # Red team of 2026-12-05: qgis_process gives --TILE_SIZE= as a null QVariant, refused in QGIS's words.
-    "empty_number_on_the_command_line": ("classify", lambda b, o: classify(b, o, TILE_SIZE=QVariant()),
+    # Red team of 2026-12-05: qgis_process gives --TILE_SIZE= as a null text QVariant, refused in QGIS's words.
+    "empty_number_on_the_command_line": ("classify", lambda b, o: classify(b, o, TILE_SIZE=QVariant(QVariant.String)),
                                          "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, "
                                          "256."),
-    "empty_choice_on_the_command_line": ("classify", lambda b, o: classify(b, o, DEVICE=QVariant()),
+    "empty_choice_on_the_command_line": ("classify", lambda b, o: classify(b, o, DEVICE=QVariant(QVariant.String)),
                                          "DEVICE is empty; give a value, or leave DEVICE out for the default, auto."),
     # Red team of 2026-12-05: an expression that fails took the parameter's default (100 epochs; auto).
     "expression_without_value": ("finetune", lambda b, o: finetune(b, o, EPOCHS=QgsProperty.fromExpression(
@@ -482,6 +484,14 @@ def test_an_expression_giving_a_field_s_null_is_refused_and_null_leaves_an_optio
                 "attribute(get_feature('settings', 'id', 1), 'epochs')")))
     finally:
         QgsProject.instance().removeMapLayer(layer.id())
+    algorithm = QgsApplication.processingRegistry().algorithmById("mrs:finetune")
+    context = QgsProcessingContext()
+    assert algorithm.checkParameterValues(finetune(bad, tmp_path, LABELS=str(bad.scene.train), EPOCHS=QgsProperty.fromField(
+        "class_id")), context) == (False, "EPOCHS: its field 'class_id' gives no value (Field 'class_id' not found); "
+                                          "give the value itself.")
+    # qgis_process's empty --NAME_FIELD= (a null QVariant) leaves an optional parameter out (red team of 2026-12-05)
+    assert algorithm.checkParameterValues(finetune(bad, tmp_path, LABELS=str(bad.scene.train),
+                                                   NAME_FIELD=QVariant(QVariant.String)), context) == (True, "")
     result = run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train),
                                           PRETRAINED=QgsProperty.fromExpression("if(false, 'a', NULL)")))
     assert model_file.read_metadata(result["OUTPUT"], [model_file.CLASSIFIER])["training"]["pretrained"] is False
