@@ -838,7 +838,8 @@ def test_the_gaps_of_a_vrt_mosaic_without_nodata_are_invalid(tmp_path):
 
 def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
     """Own bad input of 2026-12-05: a mosaic VRT missing one of its tiles opened, and its read failed
-    later, "GDAL gives no reason" (on a large mosaic, part way through a classification)."""
+    later, "GDAL gives no reason" (on a large mosaic, part way through a classification); a warped VRT
+    failed on opening in GDAL's words, and a tile that is a link to nothing on reading (review)."""
     _data, hsi = _hsi(tmp_path)
     os.mkdir(tmp_path / "tiles")
     left, right = str(tmp_path / "tiles" / "left.tif"), str(tmp_path / "tiles" / "right.tif")
@@ -848,23 +849,43 @@ def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
     gdal.BuildVRT(mosaic, [left, right]).FlushCache()  # sources relative to the VRT
     outer = str(tmp_path / "outer.vrt")
     gdal.Translate(outer, mosaic, format="VRT").FlushCache()
+    warped = str(tmp_path / "warped.vrt")
+    gdal.Warp(warped, right, format="VRT", dstSRS="EPSG:32632").FlushCache()
     with Scene.open(RasterInput(outer, "outer"), []) as scene:
         assert scene.read(0, 0, 30, 20)[1].all()
-    os.remove(right)
+    os.makedirs(tmp_path / "links" / "deep")  # relative sources are found from the folder of the VRT a link names
+    os.symlink(mosaic, tmp_path / "links" / "deep" / "mosaic.vrt")
+    with Scene.open(RasterInput(str(tmp_path / "links" / "deep" / "mosaic.vrt"), "linked"), []) as scene:
+        assert scene.read(0, 0, 30, 20)[1].all()
+    os.rename(right, right + ".moved")
     expected = (r"The hyperspectral layer 'mosaic' is a virtual raster \(VRT\) whose source file "
-                rf"{re.escape(right)} does not exist, so its pixels cannot be read\. Put the file back where the VRT "
-                r"names it, or build the virtual raster again from the files there are\.$")
+                rf"{re.escape(right)} does not exist, so its pixels cannot be read\. Put the files back where the VRT "
+                r"names them, or build the virtual raster again from the files there are\.$")
     with pytest.raises(InputError, match="^" + expected):
         Scene.open(RasterInput(mosaic, "mosaic"), [])
-    with pytest.raises(InputError, match=r"^The hyperspectral layer 'outer' is a virtual raster \(VRT\) whose "
-                                         rf"source file {re.escape(right)} does not exist"):
-        Scene.open(RasterInput(outer, "outer"), [])  # a VRT of a VRT
+    for name in ("outer", "warped"):  # a VRT of a VRT; a warped VRT
+        with pytest.raises(InputError, match=rf"^The hyperspectral layer '{name}' is a virtual raster \(VRT\) whose "
+                                             rf"source file {re.escape(right)} does not exist"):
+            Scene.open(RasterInput(str(tmp_path / f"{name}.vrt"), name), [])
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene, pytest.raises(
             InputError, match=r"^The label layer 'labels' is a virtual raster \(VRT\) whose source file"):
         labels_from_raster(scene, mosaic, "labels")
+    os.symlink(str(tmp_path / "nowhere.tif"), right)
     os.remove(left)
-    with pytest.raises(InputError, match=rf"source file {re.escape(left)} \(and 1 more\) does not exist"):
+    with pytest.raises(InputError, match=rf"source files {re.escape(left)} and 1 other do not exist"):
         Scene.open(RasterInput(mosaic, "mosaic"), [])
+
+
+def test_a_vrt_whose_overview_file_is_missing_opens(tmp_path):
+    """A VRT reads its full resolution without its overviews (review of 2026-12-05)."""
+    _data, hsi = _hsi(tmp_path)
+    mosaic = str(tmp_path / "mosaic.vrt")
+    gdal.BuildVRT(mosaic, [hsi]).FlushCache()
+    text = open(mosaic).read().replace("</VRTRasterBand>", "<Overview><SourceFilename relativeToVRT=\"1\">gone.tif"
+                                       "</SourceFilename><SourceBand>1</SourceBand></Overview></VRTRasterBand>", 1)
+    open(mosaic, "w").write(text)
+    with Scene.open(RasterInput(mosaic, "mosaic"), []) as scene:
+        assert scene.read(0, 0, 30, 20)[1].all()
 
 
 def test_an_alpha_band_before_data_bands_is_warned_of(tmp_path):

@@ -12,6 +12,7 @@ from osgeo import gdal, ogr
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
+from ...model_core.names import plural
 from ...model_core.paths import not_a_readable_file, undecodable_name
 from . import DRIVER_PREFIXED
 
@@ -279,46 +280,63 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
     return None
 
 
-def _vrt_sources(dataset: gdal.Dataset) -> list[str]:
-    """The source files a virtual raster (VRT) names, each once, as paths on the file system (relative
-    ones joined to the VRT's folder). GDAL's file list leaves out the missing ones."""
-    text = (dataset.GetMetadata("xml:VRT") or [""])[0]
+def _vrt_text(path: str) -> Optional[str]:
+    """The XML of a virtual raster (VRT) file, or None for a path that is no such file."""
+    if not _plain(path):
+        return None
     try:
-        root = ElementTree.fromstring(text)
+        with open(path, "rb") as handle:
+            if not handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<VRTDataset"):
+                return None
+            handle.seek(0)
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _source_elements(element: ElementTree.Element) -> Iterator[ElementTree.Element]:
+    """The elements of a VRT that name a source file, but those of its overviews (a VRT reads its
+    full resolution without them)."""
+    for child in element:
+        if child.tag in ("SourceFilename", "SourceDataset"):
+            yield child
+        elif child.tag != "Overview":
+            yield from _source_elements(child)
+
+
+def missing_vrt_sources(path: str, depth: int = 8, seen: Optional[set] = None) -> list[str]:
+    """The source files a virtual raster file names that do not exist (relative ones joined to its
+    folder), following VRTs of VRTs `depth` levels down, each file once. GDAL opens a mosaic missing
+    a tile and fails only on reading that part (own bad input of 2026-12-05: part way through a job,
+    "GDAL gives no reason"), and a warped VRT missing its source on opening, in its own words."""
+    text = _vrt_text(path) if depth else None
+    try:
+        root = ElementTree.fromstring(text) if text else None
     except ElementTree.ParseError:
-        return []
-    folder = os.path.dirname(dataset.GetDescription())
-    sources = []
-    for element in root.iter():
-        if element.tag not in ("SourceFilename", "SourceDataset") or not (element.text or "").strip():
-            continue
-        name = element.text.strip()
-        if element.get("relativeToVRT") == "1" and _plain(name):
-            name = os.path.join(folder, name)
-        if _plain(name) and name not in sources:
-            sources.append(name)
-    return sources
-
-
-def missing_vrt_source(dataset: gdal.Dataset, depth: int = 8, seen: Optional[set] = None) -> list[str]:
-    """The source files a virtual raster names that do not exist, following VRTs of VRTs `depth`
-    levels down, each file once. GDAL opens such a VRT and fails only on reading the missing part
-    (own bad input of 2026-12-05: a mosaic missing a tile failed part way, "GDAL gives no reason")."""
-    if depth == 0 or dataset.GetDriver().ShortName != "VRT":
+        root = None
+    if root is None:
         return []
     seen = set() if seen is None else seen
     missing = []
-    for path in _vrt_sources(dataset):
-        if path in seen:
+    for element in _source_elements(root):
+        name = (element.text or "").strip()
+        if name and element.get("relativeToVRT") == "1" and _plain(name):  # from the folder of the file a link names
+            name = os.path.join(os.path.dirname(os.path.realpath(path)), name)
+        if not name or not _plain(name) or name in seen:
             continue
-        seen.add(path)
-        if not os.path.lexists(path):
-            missing.append(path)
-        elif path.lower().endswith(".vrt"):
-            with gdal_pam("NO"):
-                source, _message = gdal_call(gdal.Open, path)
-            missing += missing_vrt_source(source, depth - 1, seen) if source is not None else []
+        seen.add(name)
+        if not os.path.exists(name):  # a link to nothing is missing too
+            missing.append(name)
+        elif name.lower().endswith(".vrt"):
+            missing += missing_vrt_sources(name, depth - 1, seen)
     return missing
+
+
+def _missing_sources_message(what: str, missing: list[str]) -> str:
+    named = (f"source file {missing[0]} does not exist" if len(missing) == 1 else
+             f"source files {missing[0]} and {plural(len(missing) - 1, 'other')} do not exist")
+    return (f"{what} is a virtual raster (VRT) whose {named}, so its pixels cannot be read. Put the files back where "
+            "the VRT names them, or build the virtual raster again from the files there are.")
 
 
 def open_raster(path: str, what: str) -> gdal.Dataset:
@@ -326,6 +344,9 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
     problem = missing_file_problem(path, what)
     if problem:
         raise InputError(problem)
+    missing = missing_vrt_sources(path)
+    if missing:
+        raise InputError(_missing_sources_message(what, missing))
     with gdal_pam("YES"):
         dataset, message = gdal_call(gdal.Open, path)
         if dataset is not None:
@@ -337,12 +358,6 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
         raise InputError(_unknown_data_type(what, message) or _not_a_raster(path, what)
                          or f"{what} cannot be opened as a raster ({message or 'unknown format'}). "
                             "Choose a raster layer or file that GDAL can read.")
-    missing = missing_vrt_source(dataset)
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise InputError(f"{what} is a virtual raster (VRT) whose source file {missing[0]}{more} does not exist, so its "
-                         "pixels cannot be read. Put the file back where the VRT names it, or build the virtual raster "
-                         "again from the files there are.")
     if dataset.RasterCount == 0 and _subdatasets(dataset):
         raise InputError(_variables_message(what, _subdatasets(dataset), dataset.GetDriver().ShortName))
     if dataset.GetGeoTransform(can_return_null=True) is None:
