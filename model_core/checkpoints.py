@@ -104,6 +104,8 @@ class Checkpointer:
             if generator is not None:
                 torch.Generator().set_state(generator)
             best = model_file.prefixed(tensors, "best") or None
+            if (best is None) != (state.best_epoch == 0):
+                raise ValueError("its best epoch's weights disagree with its history")
             if best is not None:
                 model.load_state_dict(best)
             model.load_state_dict(model_file.prefixed(tensors, "model"))
@@ -171,6 +173,7 @@ def _loop_state(values: Any) -> LoopState:
     if not isinstance(state.loss_sum, (int, float)) or not isinstance(state.history, list) or not (
             state.best_score is None or isinstance(state.best_score, (int, float))):
         raise ValueError("invalid training history")
-    if len(state.history) != state.epoch or state.best_epoch > state.epoch:  # one record per epoch done
+    if (len(state.history) != state.epoch or state.best_epoch > state.epoch  # one record per epoch done
+            or (state.best_score is None) != (state.best_epoch == 0)):  # the best epoch is kept with its score
         raise ValueError("its epochs disagree with its history")
     return state

@@ -310,7 +310,7 @@ def test_a_checkpoint_written_before_pretrained_models_had_digests_resumes_from_
                  description={**DESCRIPTION, "pretrained_from": {**older, "metadata_sha256": "aa"}})
 
 
-@pytest.mark.parametrize("edit", [{"epoch": 5}, {"best_epoch": 4}])
+@pytest.mark.parametrize("edit", [{"epoch": 5}, {"best_epoch": 4}, {"best_epoch": 0}, {"best_score": None}])
 def test_a_checkpoint_whose_epochs_disagree_with_its_history_is_refused_as_damaged(tmp_path, edit):
     """Red team of 2026-12-05: a checkpoint's epoch edited (its checksums written again) ended in an
     IndexError once the resumed training finished."""
@@ -323,6 +323,21 @@ def test_a_checkpoint_whose_epochs_disagree_with_its_history_is_refused_as_damag
     model_file.save(checkpoint, tensors, metadata)
     with pytest.raises(ModelFileError, match=r"^resume_path: the checkpoint '.*' is incomplete or damaged \(its "
                                              r"epochs disagree with its history\)\. Start without resume_path\.$"):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint)
+
+
+def test_a_checkpoint_without_its_best_epoch_s_weights_is_refused_as_damaged(tmp_path):
+    """Review of 2026-12-05: a kept epoch without its weights would have been said kept while the
+    last epoch's were written."""
+    output = str(tmp_path / "classifier.safetensors")
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(7, []))
+    checkpoint = checkpoint_path_for(output)
+    tensors, metadata = model_file.load(checkpoint, [model_file.CHECKPOINT])
+    model_file.save(checkpoint, {name: tensor for name, tensor in tensors.items() if not name.startswith("best.")},
+                    metadata)
+    with pytest.raises(ModelFileError, match=r"is incomplete or damaged \(its best epoch's weights disagree with its "
+                                             r"history\)"):
         run_finetune(output, toy_classes(90), toy_classes(30, seed=1), resume_path=checkpoint)
 
 
