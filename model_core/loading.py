@@ -77,9 +77,9 @@ def say_unchecked(metadata: Mapping[str, Any], path: str, what: str, hooks: Hook
     (red team of 2026-12-05: its classes reordered changed 82 % of a map, its attention heads 5 %,
     which no tensor's shape tells)."""
     if model_file.CHECKSUMS not in metadata:
-        hooks.warning(f"{what}: '{path}' carries no checksums (written before 2026-12-04, or edited by hand), so a "
-                      "change to its classes, settings or weights since it was written cannot be told. Re-create it "
-                      "with this plugin to be sure.")
+        hooks.warning(f"{what}: '{path}' carries no checksums (written by an early version of this plugin, or "
+                      "edited by hand), so a change to its classes, settings or weights since it was written cannot be "
+                      "told. Re-create it with this plugin to be sure.")
 
 
 def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[float]], layer: str, path: str,

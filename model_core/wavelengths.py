@@ -31,5 +31,6 @@ def spectral_span(wavelengths: Sequence[float]) -> str:
     pairs = list(zip(wavelengths, wavelengths[1:]))
     order = ("" if all(a < b for a, b in pairs) else ", descending" if all(a > b for a, b in pairs)
              else ", with repeated wavelengths" if len(set(wavelengths)) < len(wavelengths) else ", unordered")
-    low, high = f"{min(wavelengths):.0f}", f"{max(wavelengths):.0f}"
-    return f"{low}{'-' + high if high != low else ''} nm{order}"
+    low, high = min(wavelengths), max(wavelengths)
+    digits = 1 if high != low and round(high) == round(low) else 0  # 499.8-500.3, not '500'
+    return f"{low:.{digits}f}{f'-{high:.{digits}f}' if high != low else ''} nm{order}"

@@ -94,8 +94,8 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         if len(fields) - 1 != aux_count:
             raise InputError(
                 f"{PARAMETER}: {where} lists {len(fields) - 1} SAR/LiDAR raster{'s' if len(fields) != 2 else ''}, "
-                f"but INPUT_AUX has {aux_count}{_other_separator(fields)}. Write each scene as its hyperspectral raster, then its SAR/LiDAR "
-                "rasters in the order of INPUT_AUX, separated by commas.")
+                f"but INPUT_AUX has {aux_count}{_other_separator(fields)}. Write each scene as its hyperspectral "
+                "raster, then its SAR/LiDAR rasters in the order of INPUT_AUX, separated by commas.")
         rasters = [_raster(field, folder, where) for field in fields]
         scenes.append(ListedScene(rasters[0], rasters[1:], where))
     if not scenes:

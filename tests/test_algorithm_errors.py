@@ -486,9 +486,9 @@ def test_an_expression_giving_a_field_s_null_is_refused_and_null_leaves_an_optio
         QgsProject.instance().removeMapLayer(layer.id())
     algorithm = QgsApplication.processingRegistry().algorithmById("mrs:finetune")
     context = QgsProcessingContext()
-    assert algorithm.checkParameterValues(finetune(bad, tmp_path, LABELS=str(bad.scene.train), EPOCHS=QgsProperty.fromField(
-        "class_id")), context) == (False, "EPOCHS: its field 'class_id' gives no value (Field 'class_id' not found); "
-                                          "give the value itself.")
+    by_field = finetune(bad, tmp_path, LABELS=str(bad.scene.train), EPOCHS=QgsProperty.fromField("class_id"))
+    assert algorithm.checkParameterValues(by_field, context) == (
+        False, "EPOCHS: its field 'class_id' gives no value (Field 'class_id' not found); give the value itself.")
     # qgis_process's empty --NAME_FIELD= (a null QVariant) leaves an optional parameter out (red team of 2026-12-05)
     assert algorithm.checkParameterValues(finetune(bad, tmp_path, LABELS=str(bad.scene.train),
                                                    NAME_FIELD=QVariant(QVariant.String)), context) == (True, "")

@@ -439,7 +439,10 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
     # '415-955 nm, unordered' and '500-500 nm, unordered'.
     ([415.0 + 60 * i for i in range(10)] * 2, "415-955 nm, with repeated wavelengths",
      "Use a raster of the sensor and bands the model was trained on."),
-    ([500.0] * 20, "500 nm, with repeated wavelengths", "Use a raster of the sensor and bands the model was trained on."),
+    ([500.0] * 20, "500 nm, with repeated wavelengths",
+     "Use a raster of the sensor and bands the model was trained on."),
+    ([499.8 + 0.025 * i for i in range(20)], "499.8-500.3 nm",  # not '500 nm', as if all were one (review)
+     "Use a raster of the sensor and bands the model was trained on."),
 ])
 def test_wavelengths_unlike_the_model_s_say_the_range_and_what_to_change(given, span, advice):
     from model_core.hooks import Hooks

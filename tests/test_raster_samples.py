@@ -528,7 +528,7 @@ def test_a_label_raster_without_names_takes_those_of_its_paletted_qml_style(tmp_
     raised a traceback where a map's style was read."""
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[0, :3] = [1, 2, 3]
-    path = write_raster(tmp_path / "labels.tif", labels_array)
+    path = write_raster(tmp_path / "labels.tif", labels_array, color_table={1: (9, 9, 9), 3: (10, 20, 30)})
     (tmp_path / "labels.qml").write_text(
         "<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
         "<paletteEntry value='1' label='Crop' color='#ff0000' alpha='255'/>"
@@ -538,7 +538,7 @@ def test_a_label_raster_without_names_takes_those_of_its_paletted_qml_style(tmp_
         "</colorPalette></rasterrenderer></pipe></qgis>", encoding="utf-8")
     labels = labels_from_raster(scene, path, "labels")
     assert labels.classes[:2] == [ClassInfo(1, "Crop", "#ff0000"), ClassInfo(2, "Water", "#0000ff")]
-    assert labels.classes[2].value == 3 and labels.classes[2].name == "3"
+    assert (labels.classes[2].value, labels.classes[2].name, labels.classes[2].color) == (3, "3", "#0a141e")
     named = write_raster(tmp_path / "named.tif", labels_array, category_names=["", "Grass", "Lake", "Road"])
     (tmp_path / "named.qml").write_text((tmp_path / "labels.qml").read_text(), encoding="utf-8")
     assert [info.name for info in labels_from_raster(scene, named, "named").classes] == ["Grass", "Lake", "Road"]

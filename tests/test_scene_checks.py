@@ -376,9 +376,9 @@ def test_a_model_file_without_checksums_is_warned_of_when_it_meets_a_scene(tmp_p
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
         jobs._check_model_file(metadata, scene, "m.safetensors", "MODEL", Hooks(warn=warnings.append))
-        assert warnings == ["MODEL: 'm.safetensors' carries no checksums (written before 2026-12-04, or edited by "
-                            "hand), so a change to its classes, settings or weights since it was written cannot be "
-                            "told. Re-create it with this plugin to be sure."]
+        assert warnings == ["MODEL: 'm.safetensors' carries no checksums (written by an early version of this plugin, "
+                            "or edited by hand), so a change to its classes, settings or weights since it was written "
+                            "cannot be told. Re-create it with this plugin to be sure."]
         jobs._check_model_file({**metadata, model_file.CHECKSUMS: {}}, scene, "m.safetensors", "MODEL",
                                Hooks(warn=warnings.append))
     assert len(warnings) == 1

@@ -181,14 +181,13 @@ def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, laye
     """A label raster's class names and colours: its own, else those of its paletted `.qml` style,
     which QGIS shows it with (red team of 2026-12-05: a reference named by its style alone was
     matched by value to a map numbered from names, 5.3 % OA, and the advice to style it did nothing)."""
-    names = class_names(band)
-    if names:
-        return names, _table_colors(band, values, layer_name, hooks)
-    styled = [info for info in style_classes(qml_path(path)) if info.name.strip()]
-    if not styled:
-        return names, _table_colors(band, values, layer_name, hooks)
+    names, colors = class_names(band), _table_colors(band, values, layer_name, hooks)
+    styled = [] if names else style_classes(qml_path(path))
+    if not any(info.name.strip() for info in styled):
+        return names, colors
     hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")
-    return {info.value: info.name for info in styled}, {info.value: info.color for info in styled}
+    return ({info.value: info.name for info in styled if info.name.strip()},
+            {**colors, **{info.value: info.color for info in styled}})
 
 
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:

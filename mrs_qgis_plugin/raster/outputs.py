@@ -74,8 +74,8 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
                          "(on a command line, quote the whole argument).")
     option = LAYER_OPTION.search(path)
     if option:
-        raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot take: it "
-                         f"is a file of its own. Give the file name alone, ending in {extensions[0]}.")
+        raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot "
+                         f"take: it is a file of its own. Give the file name alone, ending in {extensions[0]}.")
     path = os.path.abspath(os.path.expanduser(path))
     check_decodable(path, param)
     longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
