@@ -786,10 +786,14 @@ def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_
     features = [(point_wkt(*pixel_centre(1, 1)), {"class": 1}), (None, {"class": 2}),
                 (box_wkt(x + 0.1, y + 0.1, x + 0.3, y + 0.3), {"class": 2}), (point_wkt(x + 100, y), {"class": 2})]
     path = write_vector(tmp_path / "mixed.gpkg", features, INT_FIELDS)
-    lines, hooks = _logger()
-    labels = labels_from_vector(scene, path, None, "class", None, "mixed", hooks)
+    lines, warnings = [], []
+    labels = labels_from_vector(scene, path, None, "class", None, "mixed", Hooks(log=lines.append, warn=warnings.append))
     assert _pixels(labels) == [(1, 1, 1)] and (labels.outside, labels.outside_unit) == (1, "features")
     grid = "the hyperspectral layer 'hsi'"
+    # A red team of 2026-12-05: a class whose every feature was left out went with these lines only.
+    assert warnings == [f"1 class of 'mixed' ('2') selects no pixel of {grid}: its features lie outside it, between "
+                        "pixel centres or nowhere (without a geometry), so it is left out. Place its samples over the "
+                        "pixels they mean."]
     assert [line for line in lines if line.startswith("1 of the 4 features")] == [
         "1 of the 4 features of 'mixed' have no geometry; they are left out.",
         f"1 of the 4 features of 'mixed' lie outside {grid}; they are left out.",

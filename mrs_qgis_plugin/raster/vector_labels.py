@@ -13,6 +13,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
+from ...model_core.names import agreeing, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
@@ -598,10 +599,13 @@ def labels_from_vector(
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
+    pixel_values = feature_values[np.concatenate(found.owners)]
+    _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
+                                scene.grid_label, hooks)
     return labelled_pixels(
         scene,
         np.concatenate(found.rows).astype(np.int64) * scene.width + np.concatenate(found.cols),
-        feature_values[np.concatenate(found.owners)],
+        pixel_values,
         class_names,
         {ids[item]: color for item, color in found.colors.items() if color},
         layer_name,
@@ -610,6 +614,21 @@ def labels_from_vector(
         named_by_text,
         (found.outside, "features"),
     )
+
+
+def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_label: str, hooks: Hooks) -> None:
+    """Warns of classes none of whose features selects a pixel: each was left out in a log line of its
+    own (outside, smaller than a pixel, without a geometry), and the class went unsaid from a
+    classifier or a report (red team of 2026-12-05)."""
+    if not lost:
+        return
+    one = len(lost) == 1
+    listed = first_few(f"'{names.get(value, value)}'" for value in sorted(lost))
+    hooks.warning(f"{plural(len(lost), 'class', 'classes')} of '{layer_name}' ({listed}) "
+                  f"{agreeing(len(lost), 'selects', 'select')} no pixel of {grid_label}: {'its' if one else 'their'} "
+                  "features lie outside it, between pixel centres or nowhere (without a geometry), so "
+                  f"{'it is' if one else 'they are'} left out. Place {'its' if one else 'their'} samples over the "
+                  "pixels they mean.")
 
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
