@@ -988,6 +988,12 @@ def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, 
         random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
     assert str(refused.value) == ("MASK: the polygons of 'zone' cover no pixel of the hyperspectral layer 'hsi'. Choose "
                                   "polygons over the scene (and check their CRS).")
+    # A red team of 2026-12-05: an extent beside the mask was said to hold no valid pixel (check the nodata).
+    mask = write_vector(tmp_path / "left.gpkg", [(box_wkt(ORIGIN_X, ORIGIN_Y - 12, ORIGIN_X + 4, ORIGIN_Y), {})], {})
+    with pytest.raises(InputError) as refused:
+        random_valid_positions(scene, 10, seed=0, window=Window(8, 0, 8, 12), mask_path=mask, mask_name="zone")
+    assert str(refused.value) == ("MASK: the polygons of 'zone' cover no pixel of the hyperspectral layer 'hsi' in the "
+                                  "extent. Choose polygons over the scene (and check their CRS).")
 
 
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):

@@ -12,7 +12,7 @@ from . import TILE_SIZE
 from .grid import Window, tiles
 from .sources import Scene
 from .stats import BlockWalker, RandomSubset, no_valid_pixel_error
-from .vector_labels import mask_rasterizer
+from .vector_labels import mask_covers_nothing, mask_rasterizer
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def random_positions_in_scenes(
                                                   *(np.full(len(chosen), tag, np.int32) for tag in tags)))
             own.progress(walker.fraction())
         counts.append(subset.seen - seen)
+        if counts[-1] == 0 and number == 0 and mask is not None and not walker.masked:
+            raise mask_covers_nothing(mask_name or mask_path, first.hsi_name, " in the extent" if window else "")
         if counts[-1] == 0:
             where = " of the extent" if number == 0 and window is not None else ""
             where += f" inside the mask '{mask_name or mask_path}'" if number == 0 and mask is not None else ""

@@ -63,7 +63,8 @@ class BlockWalker:
 
     With `skip_empty`, blocks GDAL knows to hold no data (the empty parts of a sparse VRT)
     are passed over without being read; `mask` (with a `burn(window)` giving a boolean
-    array) limits the valid pixels. `done` and `read` count the blocks passed and read.
+    array) limits the valid pixels. `done` and `read` count the blocks passed and read,
+    `masked` whether the mask covered any pixel of them.
     """
 
     def __init__(self, scene: Scene, blocks: Sequence[Window], hooks: Hooks, skip_empty: bool = False,
@@ -71,6 +72,7 @@ class BlockWalker:
         self.scene, self.blocks, self.hooks = scene, blocks, hooks
         self.skip_empty, self.mask = skip_empty, mask
         self.done = self.read = 0
+        self.masked = False
 
     def __iter__(self) -> Iterator[tuple[Window, np.ndarray, np.ndarray]]:
         for block in self.blocks:
@@ -81,7 +83,9 @@ class BlockWalker:
             self.read += 1
             data, valid = self.scene.read(*block)
             if self.mask is not None:
-                valid &= self.mask.burn(block)
+                inside = self.mask.burn(block)
+                self.masked = self.masked or bool(inside.any())
+                valid &= inside
             yield block, data, np.flatnonzero(valid)
 
     def fraction(self) -> float:
