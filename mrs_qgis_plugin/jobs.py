@@ -656,7 +656,7 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     hsi = sample[:, :scene.n_hsi]
     if np.all(hsi == hsi[0]):
         message = (f"Every band of the hyperspectral layer '{scene.hsi_name}' holds one value in the {len(sample):,} "
-                   f"pixels sampled ({hsi[0, 0]:.8g} in its first): a blank image, too little to {purpose} the scene "
+                   f"pixels sampled ({_shown(hsi[0, 0])} in its first): a blank image, too little to {purpose} the scene "
                    "with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
         if training:
             raise InputError(message)
@@ -717,6 +717,12 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
                       "layer's nodata value.")
 
 
+def _shown(value: float) -> str:
+    """A value read as float32 to the 7 digits float32 holds: 500 codes at a scale of 0.0001, read
+    as 0.049999997, are 0.05 (a desktop helper of 2026-12-05)."""
+    return f"{float(value):.7g}"
+
+
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     """Says when bands of the scene's pixels (a sample) hold fill codes as values
     (`preprocessing.fill_values`): a nodata value the layer does not declare. Judged on the
@@ -725,7 +731,7 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scales, offsets = scene.band_scaling.T
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
-        listed = first_few((f"{scene.band_label(index)}: {value:.8g}" for index, value in filled.items()), "; ")
+        listed = first_few((f"{scene.band_label(index)}: {_shown(value)}" for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
                       f"that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "
@@ -777,7 +783,7 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     wrong' was said of a map 98.3 % right); a constant band is then no news either."""
     constant = np.array([], np.int64) if pretraining else _constant_bands(normalizer, sample, scene)
     if len(constant):
-        listed = first_few(f"{scene.band_label(index)}: {sample[0, index]:.8g}" for index in constant)
+        listed = first_few(f"{scene.band_label(index)}: {_shown(sample[0, index])}" for index in constant)
         hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
                       f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where "
                       "the model was trained on values that vary: a dead detector, or a band an export filled. The map "

@@ -94,6 +94,11 @@ def test_a_hyperspectral_band_of_one_value_where_the_model_s_varied_is_warned_of
     assert _map_warnings(clean, aux, trained) == []
     assert _map_warnings(write_raster(tmp_path / "again.tif", dead), aux, _statistics(
         write_raster(tmp_path / "t.tif", dead), aux)) == []
+    # A desktop helper of 2026-12-05: 500 codes at a scale of 0.0001 were said as 0.049999997.
+    dead[2] = 500
+    scaled = _map_warnings(write_raster(tmp_path / "dead_scaled.tif", dead, scale=0.0001), aux,
+                           _statistics(write_raster(tmp_path / "clean_scaled.tif", reflectance, scale=0.0001), aux))
+    assert "(band 3 of 'hsi': 0.05)" in scaled[0]
     clip = dead[:, :SIZE, :SIZE]
     small_aux = write_raster(tmp_path / "small_aux.tif", np.ones((1, SIZE, SIZE), np.float32))
     assert _map_warnings(write_raster(tmp_path / "clip.tif", clip), small_aux, trained) == []
