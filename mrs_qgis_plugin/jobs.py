@@ -292,6 +292,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                            checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
+        for each in scenes:
+            each.check_unchanged()
         trained.write(output, checkpoint_path_for(output))
     return {**trained.metadata, "path": output}
 
@@ -430,6 +432,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                                            hooks.sub(0.05, 0.08))
         val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
                                          hooks.sub(0.08, 0.1))
+        scene.check_unchanged()  # the statistics and the patches of one file
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
         description["trained_on"] = labels.source()
         description["trained_pixels"] = training_pixels.record(scene.grid, train.rows, train.cols, settings.seed)
@@ -874,6 +877,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
                              "Choose an extent or area where the layers have data.")
+        scene.check_unchanged()
         if writes_outputs():  # under torchrun each process finds the same points; every one wrote them, and
             # one failed now and then on another's temporary file (red team of 2026-12-05)
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,

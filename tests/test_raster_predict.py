@@ -151,6 +151,21 @@ def test_a_long_classification_says_once_how_long_the_rest_takes(scene, out, mon
         "in 40 s)."]
 
 
+def test_a_map_of_a_layer_rewritten_while_it_is_read_is_not_written(scene, out, tmp_path):
+    """Red team of 2026-12-05: a raster rewritten in place at 30 % of a classification gave a map half
+    of the old scene and half of the new, without a word."""
+    hsi = tmp_path / "in" / "hsi-0.tif"
+
+    def rewrite(fraction):
+        if fraction < 1:
+            hsi.write_bytes(hsi.read_bytes())  # the same bytes, written again by another program
+            os.utime(hsi, ns=(0, 1_000_000_000))
+
+    with pytest.raises(InputError, match=r"^The layer '.*' changed while this run read it"):
+        predict_scene(scene, WindowModel(), HALO, CLASSES, str(out / "map.tif"), None, 7, Hooks(progress=rewrite))
+    assert os.listdir(out) == []
+
+
 def test_invalid_pixels_are_nodata_whatever_the_predictor_says(scene, out, tmp_path):
     predict_scene(scene, always_first_class, HALO, CLASSES, str(out / "map.tif"), str(out / "conf.tif"), 6)
 

@@ -876,6 +876,32 @@ def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
         Scene.open(RasterInput(mosaic, "mosaic"), [])
 
 
+def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have_changed(tmp_path):
+    """Red team of 2026-12-05: a raster rewritten in place at 30 % of a classification gave a map
+    half of the old scene and half of the new, and a VRT's tiles replaced (by mv) did the same,
+    without a word; a read that then failed was said to need a complete file."""
+    data, hsi = _hsi(tmp_path)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((20, 30), np.float32))
+    tile = str(tmp_path / "tile.tif")
+    gdal.Translate(tile, dsm).FlushCache()
+    mosaic = str(tmp_path / "mosaic.vrt")
+    gdal.BuildVRT(mosaic, [tile]).FlushCache()
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(mosaic, "mosaic")]) as scene:
+        scene.check_unchanged()
+        write_raster(tmp_path / "new.tif", data + 1)
+        os.replace(tmp_path / "new.tif", tile)
+        with pytest.raises(InputError) as refused:
+            scene.check_unchanged()
+    assert str(refused.value) == (f"The layer 'mosaic' changed while this run read it: another program wrote its file "
+                                  f"{tile}, so what was read may mix its old and new contents, and nothing was written. "
+                                  "Run again once the file is written.")
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        with open(hsi, "r+b") as handle:
+            handle.truncate(400)
+        with pytest.raises(InputError, match=r"^The layer 'hsi' changed while this run read it"):
+            scene.read(0, 0, 30, 20)
+
+
 def test_a_vrt_whose_overview_file_is_missing_opens(tmp_path):
     """A VRT reads its full resolution without its overviews (review of 2026-12-05)."""
     _data, hsi = _hsi(tmp_path)

@@ -304,11 +304,10 @@ def _source_elements(element: ElementTree.Element) -> Iterator[ElementTree.Eleme
             yield from _source_elements(child)
 
 
-def missing_vrt_sources(path: str, depth: int = 8, seen: Optional[set] = None) -> list[str]:
-    """The source files a virtual raster file names that do not exist (relative ones joined to its
-    folder), following VRTs of VRTs `depth` levels down, each file once. GDAL opens a mosaic missing
-    a tile and fails only on reading that part (own bad input of 2026-12-05: part way through a job,
-    "GDAL gives no reason"), and a warped VRT missing its source on opening, in its own words."""
+def vrt_source_files(path: str, depth: int = 8, seen: Optional[set] = None) -> list[str]:
+    """The source files a virtual raster file names, there or not (relative ones joined to its
+    folder), following VRTs of VRTs `depth` levels down, each file once; [] for a path that is no
+    VRT file."""
     text = _vrt_text(path) if depth else None
     try:
         root = ElementTree.fromstring(text) if text else None
@@ -317,7 +316,7 @@ def missing_vrt_sources(path: str, depth: int = 8, seen: Optional[set] = None) -
     if root is None:
         return []
     seen = set() if seen is None else seen
-    missing = []
+    files = []
     for element in _source_elements(root):
         name = (element.text or "").strip()
         if name and element.get("relativeToVRT") == "1" and _plain(name):  # from the folder of the file a link names
@@ -325,11 +324,32 @@ def missing_vrt_sources(path: str, depth: int = 8, seen: Optional[set] = None) -
         if not name or not _plain(name) or name in seen:
             continue
         seen.add(name)
-        if not os.path.exists(name):  # a link to nothing is missing too
-            missing.append(name)
-        elif name.lower().endswith(".vrt"):
-            missing += missing_vrt_sources(name, depth - 1, seen)
-    return missing
+        files.append(name)
+        if name.lower().endswith(".vrt") and os.path.exists(name):
+            files += vrt_source_files(name, depth - 1, seen)
+    return files
+
+
+def missing_vrt_sources(path: str) -> list[str]:
+    """The source files a virtual raster file names that do not exist (a link to nothing among
+    them). GDAL opens a mosaic missing a tile and fails only on reading that part (own bad input of
+    2026-12-05: part way through a job, "GDAL gives no reason"), and a warped VRT missing its
+    source on opening, in its own words."""
+    return [name for name in vrt_source_files(path) if not os.path.exists(name)]
+
+
+def file_stamps(path: str) -> dict[str, tuple]:
+    """The size, modification time and identity of a raster's file and of every source file it
+    names as a VRT, by path (none for a GDAL name that is no file's path), to tell whether another
+    program wrote them while a run read them."""
+    stamps = {}
+    for name in ([path] if _plain(path) else []) + vrt_source_files(path):
+        try:
+            found = os.stat(name)
+        except OSError:
+            continue
+        stamps[name] = (found.st_size, found.st_mtime_ns, found.st_ino, found.st_dev)
+    return stamps
 
 
 def _missing_sources_message(what: str, missing: list[str]) -> str:

@@ -239,6 +239,7 @@ def predict_scene(
             pace.tick(min(first + ranks.world, n_tiles), n_tiles, hooks)
         for out in outputs:
             out.close()
+        scene.check_unchanged()
         if outputs:
             publish_rasters(outputs)
     counts = _collective(ranks, ranks.broadcast, counts)
