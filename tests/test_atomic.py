@@ -212,3 +212,24 @@ def test_an_input_a_killed_run_left_aside_is_found_again_when_read(tmp_path):
     assert not_a_readable_file(str(model)) is None
     assert _files(tmp_path) == {"pretrained.safetensors": "earlier model"}
     assert not_a_readable_file(str(tmp_path / "other.safetensors")) == "does not exist"
+
+
+def test_temporary_files_that_cannot_be_removed_leave_the_run_s_own_error_as_it_is(tmp_path, monkeypatch):
+    """Red team of 2026-12-05: an output folder made read-only during a run could not have its
+    temporary files removed, and that PermissionError's traceback replaced the sentence that said
+    the output could not be written."""
+    from mrs.model_core.atomic import held
+    from mrs.mrs_qgis_plugin.raster import writers
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), path)
+
+    raised = RuntimeError("the run's own error")
+    with pytest.raises(RuntimeError) as seen:
+        with held(str(tmp_path / "model.safetensors")):
+            monkeypatch.setattr(os, "unlink", refuse)
+            raise raised
+    assert seen.value is raised
+    monkeypatch.undo()
+    monkeypatch.setattr(os, "remove", refuse)
+    writers._remove(str(tmp_path / "left.tif"))  # said nothing, raised nothing
