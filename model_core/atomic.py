@@ -34,6 +34,9 @@ def write_error(path: str, error: OSError) -> WriteError:
     """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
     written, where there was no earlier file) and what to do."""
     why, advice = why_and_advice(error)
+    folder = os.path.dirname(os.path.abspath(path))
+    if error.errno == errno.ENOENT and not os.path.isdir(folder):  # red team of 2026-12-05
+        why = f"its folder {folder} is gone (moved or deleted during the run)"
     kept = (f"Nothing was replaced (an earlier {os.path.basename(path)} is unchanged)" if os.path.lexists(path)
             else "Nothing was written")
     return WriteError(f"Could not write {path}: {why}. {kept}; {advice}, and run again.")

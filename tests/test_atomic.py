@@ -20,6 +20,15 @@ def test_a_failed_write_says_whether_an_earlier_file_was_kept_and_what_to_do(tmp
         "unchanged); choose another folder, and run again.")
 
 
+def test_a_folder_gone_during_a_run_is_said_to_be_gone(tmp_path):
+    """Red team of 2026-12-05: an output folder deleted or moved during a training was said as 'No such
+    file or directory' at its end."""
+    gone = OSError(errno.ENOENT, os.strerror(errno.ENOENT))
+    assert str(write_error(str(tmp_path / "moved" / "m.safetensors"), gone)) == (
+        f"Could not write {tmp_path / 'moved' / 'm.safetensors'}: its folder {tmp_path / 'moved'} is gone (moved or "
+        "deleted during the run). Nothing was written; choose another folder, and run again.")
+
+
 def test_a_file_larger_than_the_process_may_write_is_not_called_a_full_disk(tmp_path):
     """Red team of 2026-12-04: under `ulimit -f`, 'the disk is full' with 75 GB free."""
     too_large = OSError(errno.EFBIG, os.strerror(errno.EFBIG))
