@@ -721,8 +721,9 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
 
 
 def _shown(value: float) -> str:
-    """A value read as float32 to the 7 digits float32 holds: 500 codes at a scale of 0.0001, read
-    as 0.049999997, are 0.05 (a desktop helper of 2026-12-05)."""
+    """A scaled value read as float32 to the 7 digits float32 holds: 500 codes at a scale of 0.0001,
+    read as 0.049999997, are 0.05 (a desktop helper of 2026-12-05). Codes as stored (a fill value's
+    -3.4028235e+38) keep every digit float32 gives."""
     return f"{float(value):.7g}"
 
 
@@ -734,7 +735,7 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scales, offsets = scene.band_scaling.T
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
-        listed = first_few((f"{scene.band_label(index)}: {_shown(value)}" for index, value in filled.items()), "; ")
+        listed = first_few((f"{scene.band_label(index)}: {value:.8g}" for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
                       f"that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "
