@@ -28,8 +28,9 @@ class Hooks:
     short text on what is being done now (QGIS shows it above the progress bar,
     and in the log too, so it is set once per step such as an epoch, not per batch).
     `warn` takes a line that says a result may be wrong (QGIS shows it as a warning);
-    without it, `warning` gives such lines to `log`. `resumed` takes the fraction that an
-    earlier run did (a training resumed from its checkpoint), which this run's pace leaves out.
+    without it, `warning` gives such lines to `log`. `resumed` takes the fraction done before
+    this run's pace starts, which the time left leaves out: what an earlier run did (a training
+    resumed from its checkpoint), and the preparation before a training, at another pace.
     """
 
     progress: Callable[[float], None] = field(default=_ignore)

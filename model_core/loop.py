@@ -258,7 +258,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     state, generator_state = LoopState(), None
     if resume_path:
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
-        hooks.resumed(state.step / schedule.total_steps)
+    hooks.resumed(state.step / schedule.total_steps)  # the pace is the training's, not its preparation's
+    if resume_path:
         hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
                   f"batch {state.batch + 1}.")
     hooks.log(f"{phase.name.capitalize()}: {plural(len(samples), 'sample')}, {plural(settings.epochs, 'epoch')} of "

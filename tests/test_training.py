@@ -140,6 +140,10 @@ def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
     resumed: list = []
     run_pretrain(output, hooks=Hooks(resumed=resumed.append).sub(0.5, 1.0), resume=checkpoint_path_for(output))
     assert resumed == [pytest.approx(0.5 + 0.5 * 5 / 12)]
+    # A training's pace counts from its start, not from the preparation before it (red team of 2026-12-05:
+    # a fine-tuning's first figure, at 10 %, came from the loading of its samples, 3 to 10 times too low).
+    run_pretrain(str(tmp_path / "fresh.safetensors"), hooks=Hooks(resumed=resumed.append).sub(0.5, 1.0))
+    assert resumed[1:] == [0.5]
 
 
 def test_a_checkpoint_does_not_resume_another_run(tmp_path):
