@@ -60,6 +60,19 @@ def test_hooks_report_progress_in_percent_log_lines_and_cancel():
         hooks.check_cancel()
 
 
+def test_an_epoch_s_status_is_not_given_to_qgis_which_logs_it_beside_the_epoch_s_line():
+    """A desktop helper of 2026-12-05: QGIS 3.22's dialog logs every progress text, so each epoch
+    was said twice ('epoch 109/300, about 10 s left', then its line with the loss): 835 lines for 400."""
+    texts = []
+
+    class Feedback(RecordingFeedback):
+        def setProgressText(self, text: str) -> None:  # noqa: N802 - QGIS API name
+            texts.append(text)
+
+    hooks_from_feedback(Feedback()).status("Fine-tuning epoch 109/300, about 10 s left")
+    assert texts == []
+
+
 def test_desktop_keeps_one_core_free_and_qgis_process_uses_all():
     assert cpu_threads("desktop", 8) == 7
     assert cpu_threads("desktop", 1) == 1
