@@ -25,8 +25,8 @@ class Hooks:
 
     `progress` takes the fraction done (0..1), `log` one line of text, and
     `is_canceled` is polled at least once per batch or tile. `status` takes a
-    short text on what is being done now (QGIS shows it above the progress bar,
-    and in the log too, so it is set once per step such as an epoch, not per batch).
+    short text on what is being done now, set once per step such as an epoch
+    (bin/mrs shows it beside its bar; QGIS, which would log it too, is not given it).
     `warn` takes a line that says a result may be wrong (QGIS shows it as a warning);
     without it, `warning` gives such lines to `log`. `resumed` takes the fraction done before
     this run's pace starts, which the time left leaves out: what an earlier run did (a training
