@@ -8,7 +8,6 @@ algorithms' do.
 """
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -19,6 +18,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
+from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.destinations import default_output_path
 from ..mrs_qgis_plugin.job_parameters import JOBS
@@ -50,21 +50,12 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
-def _file_state(path: str) -> Optional[Tuple[int, int, int]]:
-    """What tells a file apart from the one written in its place: inode, size, time; None if none."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_ino, found.st_size, found.st_mtime_ns
-
-
 def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
                          feedback: QgsProcessingFeedback) -> None:
     """Warns of the outputs that a run stopped before writing (canceled, or a step failed) whose files
     hold an earlier run's results (session of 2026-12-05: a run canceled in its classification left
     the earlier run's map and report beside its new classifier, without a word)."""
-    stale = sorted((name for name, state in earlier.items() if state is not None and _file_state(outputs[name]) == state),
+    stale = sorted((name for name, state in earlier.items() if state is not None and file_state(outputs[name]) == state),
                    key=lambda name: (_step_order(name), name))
     if stale:
         names = stale[0] if len(stale) == 1 else f"{', '.join(stale[:-1])} and {stale[-1]}"
@@ -296,7 +287,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
         given = self._given(parameters, feedback)
         outputs = self._output_files(given)
-        earlier = {name: _file_state(path) for name, path in outputs.items()}
+        earlier = {name: file_state(path) for name, path in outputs.items()}
         try:
             with inputs_left_untouched():
                 results = super().processAlgorithm(given, context, feedback)

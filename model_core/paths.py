@@ -2,7 +2,7 @@
 
 import os
 import stat
-from typing import Optional, Type
+from typing import Optional, Tuple, Type
 
 from .atomic import recover_set_aside
 from .errors import InputError, MrsError
@@ -48,6 +48,16 @@ def not_a_readable_file(path: str, folders: bool = False) -> Optional[str]:
     if found:
         return found
     return None if os.access(path, os.R_OK) else "cannot be read (permission denied)"
+
+
+def file_state(path: str) -> Optional[Tuple[int, int, int]]:
+    """What tells a file apart from another written in its place: identity, size and time; None
+    where there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def checkpoint_path_for(output_path: str) -> str:

@@ -792,8 +792,7 @@ def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_
     grid = "the hyperspectral layer 'hsi'"
     # A red team of 2026-12-05: a class whose every feature was left out went with these lines only.
     assert warnings == [f"1 class of 'mixed' ('2') selects no pixel of {grid}: its features lie outside it, between "
-                        "pixel centres or nowhere (without a geometry), so it is left out. Place its samples over the "
-                        "pixels they mean."]
+                        "pixel centres or nowhere (without a geometry), so it is left out."]
     assert [line for line in lines if line.startswith("1 of the 4 features")] == [
         "1 of the 4 features of 'mixed' have no geometry; they are left out.",
         f"1 of the 4 features of 'mixed' lie outside {grid}; they are left out.",
@@ -993,7 +992,8 @@ def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, 
     with pytest.raises(InputError) as refused:
         random_valid_positions(scene, 10, seed=0, window=Window(8, 0, 8, 12), mask_path=mask, mask_name="zone")
     assert str(refused.value) == ("MASK: the polygons of 'zone' cover no pixel of the hyperspectral layer 'hsi' in the "
-                                  "extent. Choose polygons over the scene (and check their CRS).")
+                                  "extent. Choose polygons over the scene (and check their CRS), or an extent that "
+                                  "overlaps them.")
 
 
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):

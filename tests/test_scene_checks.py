@@ -387,3 +387,20 @@ def test_a_model_file_without_checksums_is_warned_of_when_it_meets_a_scene(tmp_p
         jobs._check_model_file({**metadata, model_file.CHECKSUMS: {}}, scene, "m.safetensors", "MODEL",
                                Hooks(warn=warnings.append))
     assert len(warnings) == 1
+
+
+def test_a_pretraining_whose_layer_changed_says_not_to_resume_its_checkpoint(tmp_path):
+    """Review of 2026-12-05: the refusal said nothing was written, but the checkpoint stood, and a
+    resumed run would go on from what was read of the old file."""
+    from types import SimpleNamespace
+
+    changed = SimpleNamespace(changed=lambda: "The layer 'hsi' changed while this run read it: ... be.")
+    checkpoint = tmp_path / "pre.checkpoint.safetensors"
+    with pytest.raises(InputError) as refused:
+        jobs._check_unchanged_for_training([changed], str(checkpoint))
+    assert str(refused.value) == "The layer 'hsi' changed while this run read it: ... be."
+    checkpoint.write_bytes(b"state")
+    with pytest.raises(InputError) as refused:
+        jobs._check_unchanged_for_training([SimpleNamespace(changed=lambda: None), changed], str(checkpoint))
+    assert str(refused.value).endswith(f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what "
+                                       "was read before (delete it).")

@@ -1,5 +1,6 @@
 """Opening and reading GDAL datasets, each failure told in one sentence naming the layer."""
 
+import hashlib
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from osgeo import gdal, ogr
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from ...model_core.names import plural
-from ...model_core.paths import not_a_readable_file, undecodable_name
+from ...model_core.paths import file_state, not_a_readable_file, undecodable_name
 from . import DRIVER_PREFIXED
 
 
@@ -338,18 +339,37 @@ def missing_vrt_sources(path: str) -> list[str]:
     return [name for name in vrt_source_files(path) if not os.path.exists(name)]
 
 
+def _vrt_identity(path: str) -> Optional[str]:
+    """A digest of what a VRT file says but its statistics and histograms, which GDAL writes into a
+    VRT it reads when QGIS asks for them (review of 2026-12-05: a run was refused as its input had
+    changed); None for a file that is no VRT."""
+    text = _vrt_text(path)
+    try:
+        root = ElementTree.fromstring(text) if text else None
+    except ElementTree.ParseError:
+        return None
+    if root is None:
+        return None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in ("Metadata", "Histograms"):
+                parent.remove(child)
+    return hashlib.sha256(ElementTree.tostring(root)).hexdigest()
+
+
+def file_stamp(path: str) -> Optional[tuple]:
+    """What tells a raster's file apart from another written in its place (`file_state`), a VRT by
+    what it names (`_vrt_identity`); None where there is none."""
+    identity = _vrt_identity(path) if path.lower().endswith(".vrt") else None
+    return ("VRT", identity) if identity else file_state(path)
+
+
 def file_stamps(path: str) -> dict[str, tuple]:
-    """The size, modification time and identity of a raster's file and of every source file it
-    names as a VRT, by path (none for a GDAL name that is no file's path), to tell whether another
-    program wrote them while a run read them."""
-    stamps = {}
-    for name in ([path] if _plain(path) else []) + vrt_source_files(path):
-        try:
-            found = os.stat(name)
-        except OSError:
-            continue
-        stamps[name] = (found.st_size, found.st_mtime_ns, found.st_ino, found.st_dev)
-    return stamps
+    """The stamps (`file_stamp`) of a raster's file and of every source file it names as a VRT, by
+    path (none for a GDAL name that is no file's path), to tell whether another program wrote them
+    while a run read them."""
+    names = ([path] if _plain(path) else []) + vrt_source_files(path)
+    return {name: stamp for name in names if (stamp := file_stamp(name)) is not None}
 
 
 def _missing_sources_message(what: str, missing: list[str]) -> str:

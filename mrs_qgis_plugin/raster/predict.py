@@ -56,7 +56,7 @@ class Pace:
 
     def tick(self, fraction: float, hooks: Hooks) -> None:
         elapsed = clock() - self.start
-        if self.said or not 0 < fraction < 1 or elapsed < PACE_AFTER_S:
+        if self.said or not 0.01 <= fraction < 1 or elapsed < PACE_AFTER_S:  # from 1 %: a tile is read first
             return
         self.said = True
         hooks.log(f"{self.what}: about {duration(elapsed * (1 - fraction) / fraction)} left at the pace so far "
@@ -242,9 +242,10 @@ def predict_scene(
                 outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
         for first in range(0, n_tiles, ranks.world):
             mine, canceled = first + ranks.rank, hooks.is_canceled()
+            # Within a tile, its progress spans the round's: the ranks' tiles run at once (review of 2026-12-05).
+            round_hooks = hooks.sub(shares[first], shares[min(first + ranks.world, n_tiles)])
             result = None if canceled or mine >= n_tiles else _classify_tile(
-                scene, predictor, halo, blocks[mine], values, bool(conf_path), hooks.sub(shares[mine], shares[mine + 1])
-            )
+                scene, predictor, halo, blocks[mine], values, bool(conf_path), round_hooks)
             results = _collective(ranks, ranks.exchange, (canceled, result))
             if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results)):
                 raise Canceled()
@@ -256,7 +257,9 @@ def predict_scene(
             hooks.progress(shares[min(first + ranks.world, n_tiles)])
         for out in outputs:
             out.close()
-        scene.check_unchanged()
+        changed = _collective(ranks, ranks.broadcast, scene.changed() if ranks.rank == 0 else None)
+        if changed:  # rank 0's finding, on every rank: none writes, none waits for the others (review)
+            raise InputError(changed)
         if outputs:
             publish_rasters(outputs)
     counts = _collective(ranks, ranks.broadcast, counts)

@@ -19,7 +19,7 @@ from ...model_core.hooks import Hooks
 from ...model_core.wavelengths import spectral_span
 from ...model_core.names import agreeing, plural
 from .classes import plain_text
-from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
+from .gdal_io import (check_real, data_bands, file_stamp, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, vrt_footprints)
 from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid
 
@@ -418,17 +418,27 @@ class Scene:
         self._cache_before = gdal.GetCacheMax()
         gdal.SetCacheMax(min(self._cache_before, BLOCK_CACHE_BYTES))
 
-    def check_unchanged(self) -> None:
-        """Refuses the run when another program wrote a layer's file, or a source file of a VRT,
-        since the layer was opened: a raster rewritten in place at 30 % of a classification gave a
-        map half of the old scene and half of the new, as did tiles of a VRT replaced (red team of
-        2026-12-05). Called before outputs are written, and on a failed read."""
+    def changed(self) -> str | None:
+        """Why the run must stop when another program wrote a layer's file, or a source file of a VRT,
+        since the layer was opened (a raster rewritten in place at 30 % of a classification gave a
+        map half of the old scene and half of the new, as did tiles of a VRT replaced: red team of
+        2026-12-05); None when none was."""
         for name, stamps in self._stamps:
-            changed = next((path for path, stamp in stamps.items() if file_stamps(path).get(path) != stamp), None)
-            if changed:
-                raise InputError(f"The layer '{name}' changed while this run read it: another program wrote its file "
-                                 f"{changed}, so what was read may mix its old and new contents, and nothing was "
-                                 "written. Run again once the file is written.")
+            for path, stamp in stamps.items():
+                now = file_stamp(path)
+                if now != stamp:
+                    how = f"its file {path} was removed or moved" if now is None else \
+                        f"another program wrote its file {path}"
+                    return (f"The layer '{name}' changed while this run read it: {how}, so what was read may mix its "
+                            "old and new contents, and nothing was written. Run again once the file is as it should "
+                            "be.")
+        return None
+
+    def check_unchanged(self) -> None:
+        """Refuses the run when a layer `changed`: called before outputs are written, and on a failed read."""
+        changed = self.changed()
+        if changed:
+            raise InputError(changed)
 
     def band_label(self, index: int) -> str:
         """Band `index` in a message: its description where it has one, and always its layer, as

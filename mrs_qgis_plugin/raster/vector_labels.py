@@ -627,8 +627,7 @@ def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_la
     hooks.warning(f"{plural(len(lost), 'class', 'classes')} of '{layer_name}' ({listed}) "
                   f"{agreeing(len(lost), 'selects', 'select')} no pixel of {grid_label}: {'its' if one else 'their'} "
                   "features lie outside it, between pixel centres or nowhere (without a geometry), so "
-                  f"{'it is' if one else 'they are'} left out. Place {'its' if one else 'their'} samples over the "
-                  "pixels they mean.")
+                  f"{'it is' if one else 'they are'} left out.")
 
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
@@ -653,5 +652,7 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
 
 def mask_covers_nothing(mask_name: str, grid_name: str, where: str = "") -> InputError:
     """The error for a mask whose polygons cover no pixel of the grid (`where`: ' in the extent')."""
+    advice = "Choose polygons over the scene (and check their CRS)" + (", or an extent that overlaps them" if where
+                                                                     else "")
     return InputError(f"MASK: the polygons of '{mask_name}' cover no pixel of the hyperspectral layer '{grid_name}'"
-                      f"{where}. Choose polygons over the scene (and check their CRS).")
+                      f"{where}. {advice}.")
