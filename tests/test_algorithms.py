@@ -140,10 +140,9 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     epochs = pretrained.log.log_with("Pretraining epoch")
     assert len(epochs) == 2
     assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+ (s|min \d\d s|h \d\d min) left", epochs[-1])
-    # Above the progress bar: the epoch under way and, from the second on, the time left.
-    assert pretrained.log.texts[0] == "Pretraining epoch 1/2"
-    assert re.fullmatch(r"Pretraining epoch 2/2, about \d+ (s|min \d\d s|h \d\d min) left", pretrained.log.texts[1])
-    assert len(pretrained.log.texts) == 2
+    # No text above the progress bar: QGIS 3.22's dialog logs it, beside each epoch's own line (desktop helper
+    # of 2026-12-05).
+    assert pretrained.log.texts == []
     threads = int(re.fullmatch(r"CPU threads: (\d+) of \d+ cores?\.", pretrained.log.log_with("CPU threads: ")[0])[1])
     expected = describe_device(resolve_device("auto")).replace(f"({plural(torch.get_num_threads(), 'thread')})",
                                                                 f"({plural(threads, 'thread')})")
