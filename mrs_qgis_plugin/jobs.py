@@ -292,20 +292,22 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                            checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
-        _check_unchanged_for_training(scenes, checkpoint_path_for(output))
+        _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
         trained.write(output, checkpoint_path_for(output))
     return {**trained.metadata, "path": output}
 
 
-def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str) -> None:
+def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,
+                                  context: Optional[distributed.Context] = None) -> None:
     """`Scene.check_unchanged` at a pretraining's end, whose checkpoint a resumed run would go on
-    from, though it holds what was read of the old file (review of 2026-12-05)."""
-    for scene in scenes:
-        changed = scene.changed()
-        if changed:
-            kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
-                    "(delete it)." if os.path.exists(checkpoint) else "")
-            raise InputError(changed + kept)
+    from, though it holds what was read of the old file; under torchrun rank 0's finding, on every
+    rank, as rank 0 alone writes (review of 2026-12-05)."""
+    changed = next((found for found in (scene.changed() for scene in scenes) if found), None)
+    changed = context.broadcast(changed) if context is not None else changed
+    if changed:
+        kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
+                "(delete it)." if os.path.exists(checkpoint) else "")
+        raise InputError(changed + kept)
 
 
 @contextlib.contextmanager

@@ -907,6 +907,37 @@ def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have
             scene.read(0, 0, 30, 20)
 
 
+@pytest.mark.parametrize("kind", ["mosaic", "separate", "translated", "by hand"])
+def test_a_vrt_of_many_bands_is_the_same_after_qgis_asks_for_statistics_of_some(tmp_path, kind):
+    """Review of 2026-12-05: GDAL rewrites a VRT whose statistics or histogram QGIS asks for, with
+    other source properties, block sizes and layout too, and a run on a hyperspectral VRT, three of
+    whose bands QGIS drew, was refused as changed."""
+    _data, hsi = _hsi(tmp_path, bands=10)
+    path = str(tmp_path / "scene.vrt")
+    if kind == "mosaic":
+        gdal.BuildVRT(path, [hsi]).FlushCache()
+    elif kind == "separate":
+        bands = [gdal.Translate(str(tmp_path / f"b{n}.tif"), hsi, bandList=[n]).GetDescription() for n in (1, 2, 3)]
+        gdal.BuildVRT(path, bands, separate=True).FlushCache()
+    elif kind == "translated":
+        gdal.Translate(path, hsi, format="VRT").FlushCache()
+    else:
+        gdal.BuildVRT(path, [hsi]).FlushCache()
+        text = open(path).read().replace("><", ">\n   <").replace("0.0000000000000000e+00", "0")
+        open(path, "w").write(text)
+    with Scene.open(RasterInput(path, "scene"), []) as scene:
+        shown = gdal.Open(path)
+        for number in (1, 2):
+            shown.GetRasterBand(number).ComputeStatistics(False)
+        shown.GetRasterBand(3).GetHistogram()
+        shown = None
+        scene.check_unchanged()
+        text = open(path).read()
+        open(path, "w").write(text.replace("<SourceBand>1</SourceBand>", "<SourceBand>2</SourceBand>", 1))
+        with pytest.raises(InputError, match=r"^The layer 'scene' changed while this run read it"):
+            scene.check_unchanged()
+
+
 def test_a_vrt_whose_overview_file_is_missing_opens(tmp_path):
     """A VRT reads its full resolution without its overviews (review of 2026-12-05)."""
     _data, hsi = _hsi(tmp_path)

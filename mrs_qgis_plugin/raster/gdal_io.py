@@ -281,15 +281,23 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
     return None
 
 
+def _is_vrt(path: str) -> bool:
+    """Whether `path` is a virtual raster (VRT) file, by its start."""
+    if not _plain(path):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<VRTDataset")
+    except OSError:
+        return False
+
+
 def _vrt_text(path: str) -> Optional[str]:
     """The XML of a virtual raster (VRT) file, or None for a path that is no such file."""
-    if not _plain(path):
+    if not _is_vrt(path):
         return None
     try:
         with open(path, "rb") as handle:
-            if not handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<VRTDataset"):
-                return None
-            handle.seek(0)
             return handle.read().decode("utf-8", errors="replace")
     except OSError:
         return None
@@ -339,11 +347,20 @@ def missing_vrt_sources(path: str) -> list[str]:
     return [name for name in vrt_source_files(path) if not os.path.exists(name)]
 
 
+_REWRITTEN = ("Histograms", "SourceProperties")
+"""Elements GDAL adds to or drops from a VRT it reads when QGIS asks for statistics or a histogram."""
+
+
 def _vrt_identity(path: str) -> Optional[str]:
-    """A digest of what a VRT file says but its statistics and histograms, which GDAL writes into a
-    VRT it reads when QGIS asks for them (review of 2026-12-05: a run was refused as its input had
-    changed); None for a file that is no VRT."""
-    text = _vrt_text(path)
+    """A digest of what a VRT says, as GDAL reads it afresh, but what GDAL writes into a VRT it reads
+    when QGIS asks for statistics or a histogram (review of 2026-12-05: a run was refused as its
+    input had changed): the statistics' items, histograms, the sources' properties and block sizes,
+    and the layout of the text. None for a file that is no VRT."""
+    if not _is_vrt(path):
+        return None
+    with gdal_pam("NO"):
+        dataset, _message = gdal_call(gdal.Open, path)
+    text = (dataset.GetMetadata("xml:VRT") or [""])[0] if dataset is not None else ""
     try:
         root = ElementTree.fromstring(text) if text else None
     except ElementTree.ParseError:
@@ -352,24 +369,39 @@ def _vrt_identity(path: str) -> Optional[str]:
         return None
     for parent in list(root.iter()):
         for child in list(parent):
-            if child.tag in ("Metadata", "Histograms"):
+            if child.tag in _REWRITTEN or (child.tag == "MDI" and child.get("key", "").startswith("STATISTICS_")):
                 parent.remove(child)
+    for parent in list(root.iter()):  # a band's metadata that held statistics alone
+        for child in list(parent):
+            if child.tag == "Metadata" and not len(child):
+                parent.remove(child)
+    for parent in root.iter():
+        for name in ("blockXSize", "blockYSize"):
+            parent.attrib.pop(name, None)
+        parent.text = parent.text.strip() if parent.text else None
+        parent.tail = None
     return hashlib.sha256(ElementTree.tostring(root)).hexdigest()
 
 
-def file_stamp(path: str) -> Optional[tuple]:
-    """What tells a raster's file apart from another written in its place (`file_state`), a VRT by
-    what it names (`_vrt_identity`); None where there is none."""
-    identity = _vrt_identity(path) if path.lower().endswith(".vrt") else None
+def _stamp(path: str, as_vrt: bool) -> Optional[tuple]:
+    """What tells a file apart from another written in its place (`file_state`), a VRT (`as_vrt`)
+    by what it says (`_vrt_identity`); None where there is none."""
+    identity = _vrt_identity(path) if as_vrt else None
     return ("VRT", identity) if identity else file_state(path)
 
 
 def file_stamps(path: str) -> dict[str, tuple]:
-    """The stamps (`file_stamp`) of a raster's file and of every source file it names as a VRT, by
-    path (none for a GDAL name that is no file's path), to tell whether another program wrote them
-    while a run read them."""
-    names = ([path] if _plain(path) else []) + vrt_source_files(path)
-    return {name: stamp for name in names if (stamp := file_stamp(name)) is not None}
+    """The stamps (`_stamp`) of a raster's file and of every source file it names as a VRT (a
+    source named .vrt taken as one), by path (none for a GDAL name that is no file's path), to tell
+    whether another program wrote them while a run read them (`stamp_now`)."""
+    names = [(path, True)] if _plain(path) else []
+    names += [(name, name.lower().endswith(".vrt")) for name in vrt_source_files(path)]
+    return {name: stamp for name, as_vrt in names if (stamp := _stamp(name, as_vrt)) is not None}
+
+
+def stamp_now(path: str, stamp: tuple) -> Optional[tuple]:
+    """The stamp of `path` now, taken as `stamp` was (a VRT's by what it says)."""
+    return _stamp(path, stamp[0] == "VRT")
 
 
 def _missing_sources_message(what: str, missing: list[str]) -> str:

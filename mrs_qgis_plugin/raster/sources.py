@@ -19,8 +19,8 @@ from ...model_core.hooks import Hooks
 from ...model_core.wavelengths import spectral_span
 from ...model_core.names import agreeing, plural
 from .classes import plain_text
-from .gdal_io import (check_real, data_bands, file_stamp, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
-                      read_or_refuse, signed_byte_source, vrt_footprints)
+from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
+                      read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
 from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid
 
 MIN_HSI_BANDS = 3
@@ -425,7 +425,7 @@ class Scene:
         2026-12-05); None when none was."""
         for name, stamps in self._stamps:
             for path, stamp in stamps.items():
-                now = file_stamp(path)
+                now = stamp_now(path, stamp)
                 if now != stamp:
                     how = f"its file {path} was removed or moved" if now is None else \
                         f"another program wrote its file {path}"
