@@ -870,6 +870,11 @@ def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene, pytest.raises(
             InputError, match=r"^The label layer 'labels' is a virtual raster \(VRT\) whose source file"):
         labels_from_raster(scene, mosaic, "labels")
+    declared = str(tmp_path / "declared.vrt")  # after an XML declaration, as some tools write (review)
+    open(declared, "w").write('<?xml version="1.0" encoding="UTF-8"?>\n' + open(mosaic).read())
+    with pytest.raises(InputError, match=rf"^The hyperspectral layer 'declared' is a virtual raster \(VRT\) whose "
+                                         rf"source file {re.escape(right)} does not exist"):
+        Scene.open(RasterInput(declared, "declared"), [])
     os.symlink(str(tmp_path / "nowhere.tif"), right)
     os.remove(left)
     with pytest.raises(InputError, match=rf"source files {re.escape(left)} and 1 other do not exist"):
@@ -905,6 +910,15 @@ def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have
             handle.truncate(400)
         with pytest.raises(InputError, match=r"^The layer 'hsi' changed while this run read it"):
             scene.read(0, 0, 30, 20)
+    # A warped VRT whose source is removed: the source is named, not the VRT GDAL cannot read now (review).
+    _data, hsi = _hsi(tmp_path)  # written again, whole
+    source = write_raster(tmp_path / "source.tif", np.ones((20, 30), np.float32))
+    warped = str(tmp_path / "warped.vrt")
+    gdal.Warp(warped, source, format="VRT", dstSRS="EPSG:32632").FlushCache()
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(warped, "warped")]) as scene:
+        os.remove(source)
+        assert scene.changed().startswith(f"The layer 'warped' changed while this run read it: its file {source} was "
+                                          "removed or moved")
 
 
 @pytest.mark.parametrize("kind", ["mosaic", "separate", "translated", "by hand"])

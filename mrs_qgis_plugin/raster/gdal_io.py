@@ -282,12 +282,13 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
 
 
 def _is_vrt(path: str) -> bool:
-    """Whether `path` is a virtual raster (VRT) file, by its start."""
+    """Whether `path` is a virtual raster (VRT) file, by its start, as GDAL tells one (after an XML
+    declaration, which some tools write: review of 2026-12-05)."""
     if not _plain(path):
         return False
     try:
         with open(path, "rb") as handle:
-            return handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<VRTDataset")
+            return b"<VRTDataset" in handle.read(1024)
     except OSError:
         return False
 
@@ -400,8 +401,11 @@ def file_stamps(path: str) -> dict[str, tuple]:
 
 
 def stamp_now(path: str, stamp: tuple) -> Optional[tuple]:
-    """The stamp of `path` now, taken as `stamp` was (a VRT's by what it says)."""
-    return _stamp(path, stamp[0] == "VRT")
+    """The stamp of `path` now, taken as `stamp` was: a VRT's by what it says, ('VRT', None) where
+    GDAL cannot read it now (a warped VRT whose source is gone), None where the file is gone."""
+    if stamp[0] != "VRT":
+        return file_state(path)
+    return ("VRT", _vrt_identity(path)) if os.path.exists(path) else None
 
 
 def _missing_sources_message(what: str, missing: list[str]) -> str:

@@ -424,14 +424,12 @@ class Scene:
         map half of the old scene and half of the new, as did tiles of a VRT replaced: red team of
         2026-12-05); None when none was."""
         for name, stamps in self._stamps:
-            for path, stamp in stamps.items():
-                now = stamp_now(path, stamp)
-                if now != stamp:
-                    how = f"its file {path} was removed or moved" if now is None else \
-                        f"another program wrote its file {path}"
-                    return (f"The layer '{name}' changed while this run read it: {how}, so what was read may mix its "
-                            "old and new contents, and nothing was written. Run again once the file is as it should "
-                            "be.")
+            differing = [(path, now) for path, stamp in stamps.items() if (now := stamp_now(path, stamp)) != stamp]
+            if differing:  # a removed source first: a VRT GDAL cannot read without it differs too (review)
+                path, now = min(differing, key=lambda item: item[1] is not None)
+                how = f"its file {path} was removed or moved" if now is None else f"another program wrote its file {path}"
+                return (f"The layer '{name}' changed while this run read it: {how}, so what was read may mix its old "
+                        "and new contents, and nothing was written. Run again once the file is as it should be.")
         return None
 
     def check_unchanged(self) -> None:
