@@ -13,7 +13,6 @@ are open (`check_same_bands`).
 
 import codecs
 import csv
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +50,14 @@ def _raster(text: str, folder: Path, where: str) -> RasterInput:
     return RasterInput(path, text)
 
 
-def _text(path: str) -> str:
-    """The list's text: UTF-8 (with or without a byte-order mark), or UTF-16 with its mark, as
-    Windows Notepad saves 'Unicode' (red team of 2026-12-05: it was called no text file)."""
+def _encoding(path: str) -> str:
+    """The list's encoding: UTF-16 where it starts with its byte-order mark, as Windows Notepad
+    saves 'Unicode' (red team of 2026-12-05: it was called no text file), else UTF-8 (with or
+    without a mark). The text is then read as it goes: a raster given as the list fails at its first
+    bytes, not once read whole (review of 2026-12-05)."""
     with open(path, "rb") as file:
-        data = file.read()
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    return data.decode("utf-16" if utf16 else "utf-8-sig")
+        start = file.read(2)
+    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
 
 def _other_separator(fields: List[str]) -> str:
@@ -76,11 +76,12 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         raise InputError(f"{PARAMETER}: '{path}' {problem}. Give a text file with one scene per line: the "
                          "hyperspectral raster, then its SAR/LiDAR rasters.")
     try:
-        lines = list(enumerate(csv.reader(io.StringIO(_text(path), newline=""), skipinitialspace=True), start=1))
+        with open(path, newline="", encoding=_encoding(path)) as file:
+            lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
-        raise InputError(f"{PARAMETER}: '{path}' is not a text file in UTF-8 (a raster, or another binary file?). Give "
-                         "a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR "
-                         "rasters.") from None
+        raise InputError(f"{PARAMETER}: '{path}' is not a text file in UTF-8 or UTF-16 (a raster, or another binary "
+                         "file?). Give a text file with one scene per line: the hyperspectral raster, then its "
+                         "SAR/LiDAR rasters.") from None
     except (OSError, csv.Error) as error:
         raise InputError(f"{PARAMETER}: '{path}' cannot be read as a list of scenes ({error}). Give a text file "
                          "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None

@@ -236,8 +236,8 @@ def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive
     with pytest.raises(InputError) as refused:
         read_scene_list(archive[0][0], 1)
     assert str(refused.value) == (
-        f"MORE_SCENES: '{archive[0][0]}' is not a text file in UTF-8 (a raster, or another binary file?). Give a text "
-        "file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
+        f"MORE_SCENES: '{archive[0][0]}' is not a text file in UTF-8 or UTF-16 (a raster, or another binary file?). "
+        "Give a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
 
 
 def test_a_list_saved_as_utf_16_is_read_and_one_of_other_separators_is_told_to_use_commas(archive, tmp_path):
