@@ -72,9 +72,10 @@ class Checkpointer:
                          f"{str(value)[:40]} here"
                          for key, value in sorted(self.settings.to_dict().items()) if saved_settings.get(key) != value]
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
-        other_model = meta.get("config") != self.description.get("config")
-        if other_model:
+        if meta.get("config") != self.description.get("config"):
             problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
+        # A model's neighbourhood makes its samples: another patch size is said as another model (review).
+        other_patch = (meta.get("config") or {}).get("patch") != (self.description.get("config") or {}).get("patch")
         if meta.get("masking") != self.description.get("masking"):
             saved, wanted = meta.get("masking") or {}, self.description.get("masking") or {}
             differing = sorted(self.names.setting(k) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
@@ -89,7 +90,7 @@ class Checkpointer:
                             f"{'none' if starting is None else 'one'} ({self.names.pretrained})")
         elif started is not None and not _same_source(started, starting):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
-        if info.get("fingerprint") != self.fingerprint and not other_model:  # a model's patch size makes its samples
+        if info.get("fingerprint") != self.fingerprint and not other_patch:
             problems.append(f"its training samples differ from this run's ({self.names.samples_set_by(self.phase)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "

@@ -230,21 +230,34 @@ def test_a_pretraining_says_how_many_bands_and_pixels_each_sample_hides(tmp_path
            "pixels." in lines
 
 
-def test_a_checkpoint_of_another_model_size_is_refused_for_that_alone(tmp_path):
+def test_a_checkpoint_of_another_model_size_is_refused_for_that_and_its_other_samples_too(tmp_path):
     """A desktop helper of 2026-12-05: a fine-tuning resumed with PRESET tiny for small was also said
     to have other training samples (other layers or labels, ...), which follow from the model's
-    neighbourhood size, not from anything of those."""
+    neighbourhood size; samples that differ for another reason are still said (review)."""
     import dataclasses
+
+    from model_core import checkpoints
 
     output = str(tmp_path / "classifier.safetensors")
     with pytest.raises(Canceled):
         run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []))
-    x, y = toy_classes(90, seed=5)
+    wider = dataclasses.replace(TINY, dim=TINY.dim * 2)
+    said = {}
+    for name, seed in (("same samples", 0), ("other samples", 5)):
+        x, y = toy_classes(90, seed=seed)
+        with pytest.raises(ModelFileError) as refused:
+            written(finetune(x, y, *toy_classes(30, seed=1), n_hsi=6, config=wider, classes=CLASSES, pca=PCA,
+                             settings=settings(), description=DESCRIPTION, checkpoint_path=checkpoint_path_for(output),
+                             resume_path=checkpoint_path_for(output)), output)
+        said[name] = str(refused.value)
+    assert "does not continue this run: its model differs (preset 'tiny'). Resume" in said["same samples"]
+    assert "its model differs (preset 'tiny'); its training samples differ" in said["other samples"]
+    # Another patch size: other samples follow from it, and are not said apart.
+    checkpointer = checkpoints.Checkpointer(None, "fine-tuning", settings(), "other",
+                                            {**DESCRIPTION, "config": dataclasses.replace(TINY, patch=7).to_dict()})
     with pytest.raises(ModelFileError) as refused:
-        written(finetune(x, y, *toy_classes(30, seed=1), n_hsi=6, config=dataclasses.replace(TINY, dim=TINY.dim * 2),
-                         classes=CLASSES, pca=PCA, settings=settings(), description=DESCRIPTION,
-                         checkpoint_path=checkpoint_path_for(output), resume_path=checkpoint_path_for(output)), output)
-    assert "does not continue this run: its model differs (preset 'tiny'). Resume" in str(refused.value)
+        checkpointer.restore(checkpoint_path_for(output), None, None)
+    assert "its model differs" in str(refused.value) and "samples differ" not in str(refused.value)
 
 
 def test_a_checkpoint_does_not_resume_a_fine_tuning_with_other_class_weighting(tmp_path):
