@@ -671,7 +671,7 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     hsi = sample[:, :scene.n_hsi]
     if np.all(hsi == hsi[0]):
         message = (f"Every band of the hyperspectral layer '{scene.hsi_name}' holds one value in the {len(sample):,} "
-                   f"pixels sampled ({_shown(hsi[0, 0])} in its first): a blank image, too little to {purpose} the scene "
+                   f"pixels sampled ({_shown(scene, 0, hsi[0, 0])} in its first): a blank image, too little to {purpose} the scene "
                    "with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
         if training:
             raise InputError(message)
@@ -732,11 +732,12 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
                       "layer's nodata value.")
 
 
-def _shown(value: float) -> str:
-    """A scaled value read as float32 to the 7 digits float32 holds: 500 codes at a scale of 0.0001,
-    read as 0.049999997, are 0.05 (a desktop helper of 2026-12-05). Codes as stored (a fill value's
-    -3.4028235e+38) keep every digit float32 gives."""
-    return f"{float(value):.7g}"
+def _shown(scene: Scene, band: int, value: float) -> str:
+    """A band's value in a message: a scaled band's to the 7 digits float32 holds (500 codes at a
+    scale of 0.0001, read as 0.049999997, are 0.05: a desktop helper of 2026-12-05); a value as
+    stored with every digit float32 gives, to be copied into gdal_edit -a_nodata (-3.4028235e+38)."""
+    scaled = tuple(scene.band_scaling[band]) != (1.0, 0.0)
+    return f"{float(value):.7g}" if scaled else f"{float(value):.8g}"
 
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
@@ -799,7 +800,7 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     wrong' was said of a map 98.3 % right); a constant band is then no news either."""
     constant = np.array([], np.int64) if pretraining else _constant_bands(normalizer, sample, scene)
     if len(constant):
-        listed = first_few(f"{scene.band_label(index)}: {_shown(sample[0, index])}" for index in constant)
+        listed = first_few(f"{scene.band_label(index)}: {_shown(scene, index, sample[0, index])}" for index in constant)
         hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
                       f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where "
                       "the model was trained on values that vary: a dead detector, or a band an export filled. The map "
