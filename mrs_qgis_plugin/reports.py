@@ -179,8 +179,9 @@ not say, for an analyst reading it on its own)."""
 
 
 def _made(created: str) -> str:
-    """'2026-12-05 08:40' of an ISO 8601 time in UTC."""
-    return datetime.fromisoformat(created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    """'Made: 2026-12-05 08:40 UTC by the MRS plugin 0.1.0' of an ISO 8601 time, a page's last source line."""
+    when = datetime.fromisoformat(created).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return f"Made: {when} UTC by the MRS plugin {__version__}"
 
 
 def write_html(path: str, report: Dict[str, Any]) -> None:
@@ -196,8 +197,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: "
-             f"{html.escape(str(report['reference']))} ({html.escape(str(report['reference_file']))})<br>Made: "
-             f"{_made(report['created'])} UTC by the MRS plugin {__version__}</p>",
+             f"{html.escape(str(report['reference']))} ({html.escape(str(report['reference_file']))})<br>"
+             f"{_made(report['created'])}</p>",
              *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",
@@ -289,7 +290,7 @@ def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[T
     parts = [f"{_html_start(REDUNDANCY_TITLE)}<style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
              f"<p>Hyperspectral layer: {html.escape(hsi)}<br>SAR/LiDAR layers: {html.escape(', '.join(aux) or 'none')}"
-             f"<br>Made: {_made(created)} UTC by the MRS plugin {__version__}</p>",
+             f"<br>{_made(created)}</p>",
              "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",
              f"<img alt='band similarity heat map' src='data:image/png;base64,{image}'>",

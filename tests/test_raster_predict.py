@@ -161,7 +161,7 @@ def test_a_long_classification_says_once_how_long_the_rest_takes_by_its_pixels(s
     predict_scene(scene, Slow(), HALO, CLASSES, str(out / "map.tif"), None, 64, Hooks(log=lines.append))
     half = predict.duration((WIDTH + 2 * HALO) * (HEIGHT + 2 * HALO) * 0.1)  # one tile: said at its halfway progress
     assert [line for line in lines if "left at the pace" in line] == [
-        f"Classifying: about {half} left at the pace so far (50% of the pixels in {half})."]
+        f"Classifying: about {half} left at the pace so far (50 % of the pixels in {half})."]
 
 
 def test_a_map_of_a_layer_rewritten_while_it_is_read_is_not_written(scene, out, tmp_path):

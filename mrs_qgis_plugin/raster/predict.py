@@ -60,7 +60,7 @@ class Pace:
             return
         self.said = True
         hooks.log(f"{self.what}: about {duration(elapsed * (1 - fraction) / fraction)} left at the pace so far "
-                  f"({fraction:.0%} of the pixels in {duration(elapsed)}).")
+                  f"({100 * fraction:.0f} % of the pixels in {duration(elapsed)}).")
 
     def hooks(self, hooks: Hooks) -> Hooks:
         """`hooks` whose progress ticks the pace too."""
