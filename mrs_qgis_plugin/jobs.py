@@ -891,9 +891,9 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
                              "Choose an extent or area where the layers have data.")
-        scene.check_unchanged()
         if writes_outputs():  # under torchrun each process finds the same points; every one wrote them, and
-            # one failed now and then on another's temporary file (red team of 2026-12-05)
+            # one failed now and then on another's temporary file (red team of 2026-12-05); the writer checks
+            scene.check_unchanged()
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
     if sum(left_out):
