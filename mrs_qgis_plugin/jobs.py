@@ -256,7 +256,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
     claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {}, resume, PretrainPhase.name)
     model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
-    _check_resume(resume)
+    _check_resume(resume, hooks)
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -335,11 +335,13 @@ def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
     return [{"value": info.value, "name": info.name, "color": info.color} for info in classes]
 
 
-def _check_resume(resume: Optional[str]) -> None:
+def _check_resume(resume: Optional[str], hooks: Hooks) -> None:
     """Refuses a RESUME that is no checkpoint (a finished model) before the scene is read: the
-    training found it after the scene's statistics (red team of 2026-12-04)."""
+    training found it after the scene's statistics (red team of 2026-12-04); warns of one without
+    checksums, as of a model file (`say_unchecked`)."""
     if resume:
-        model_file.read_metadata(resume, [model_file.CHECKPOINT], FRONT_END.resume, FRONT_END)
+        metadata = model_file.read_metadata(resume, [model_file.CHECKPOINT], FRONT_END.resume, FRONT_END)
+        say_unchecked(metadata, resume, FRONT_END.resume, hooks)
 
 
 def claim_checkpoint(output: str, layers: Dict[str, List[Optional[str]]], files: Dict[str, Optional[str]],
@@ -402,7 +404,7 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
     claim_checkpoint(output, inputs, {"PRETRAINED": pretrained}, resume, FinetunePhase.name)
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
-    _check_resume(resume)
+    _check_resume(resume, hooks)
     settings.validate()
     with held_outputs(output, checkpoint_path_for(output)):
         return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,

@@ -389,6 +389,23 @@ def test_a_model_file_without_checksums_is_warned_of_when_it_meets_a_scene(tmp_p
     assert len(warnings) == 1
 
 
+def test_a_resumed_checkpoint_without_checksums_is_warned_of(monkeypatch):
+    """Red team of 2026-12-05, left then: a RESUME checkpoint whose checksums were deleted was read
+    without the warning a model file without them gets."""
+    from mrs.model_core import model_file
+
+    found = {}
+    monkeypatch.setattr(model_file, "read_metadata", lambda path, kinds, what, names: found)
+    warnings = []
+    jobs._check_resume("run.checkpoint.safetensors", Hooks(warn=warnings.append))
+    found[model_file.CHECKSUMS] = {}
+    jobs._check_resume("run.checkpoint.safetensors", Hooks(warn=warnings.append))
+    jobs._check_resume(None, Hooks(warn=warnings.append))
+    assert warnings == ["RESUME: 'run.checkpoint.safetensors' carries no checksums (written by an early version of "
+                        "this plugin, or edited by hand), so a change to its classes, settings or weights since it "
+                        "was written cannot be told. Re-create it with this plugin to be sure."]
+
+
 def test_a_pretraining_whose_layer_changed_says_not_to_resume_its_checkpoint(tmp_path):
     """Review of 2026-12-05: the refusal said nothing was written, but the checkpoint stood, and a
     resumed run would go on from what was read of the old file."""
