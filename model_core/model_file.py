@@ -206,8 +206,16 @@ def _check_tensors(tensors: Mapping[str, torch.Tensor], document: Mapping[str, A
     if CHECKSUMS not in document:
         return
     digests = document[CHECKSUMS]["tensors_sha256"]
-    if any(digests.get(name) != _tensor_digest(tensor) for name, tensor in tensors.items()):
-        raise _damaged(path, what, "weights")
+    if all(digests.get(name) == _tensor_digest(tensor) for name, tensor in tensors.items()):
+        return
+    converted = sorted({str(tensor.dtype).replace("torch.", "") for tensor in tensors.values()
+                        if tensor.is_floating_point() and tensor.dtype != torch.float32})
+    if converted:  # another tool's conversion, not damage (red team of 2026-12-05)
+        raise ModelFileError(
+            f"{_describe(path, what)} holds {' and '.join(converted)} weights, not the float32 ones this plugin "
+            "writes (converted by another tool?), so they no longer match the checksum written with them. Use the "
+            "file as this plugin wrote it, or re-create it.")
+    raise _damaged(path, what, "weights")
 
 
 def _not_safetensors(path: str) -> Optional[str]:

@@ -1,6 +1,7 @@
 import json
 import os
 import pickle
+import re
 import struct
 import subprocess
 import sys
@@ -400,6 +401,21 @@ def test_a_changed_bit_in_a_weight_or_a_digit_edited_in_the_header_is_refused_as
                                                  "the checksum written with them"):
             load_classifier(str(path))
     assert load_classifier(classifier_file[0]).classes
+
+
+def test_weights_converted_to_half_precision_by_another_tool_are_said_so_not_called_damaged(classifier_file, tmp_path):
+    """Red team of 2026-12-05, left then: a classifier re-saved in float16 with its metadata kept was
+    'damaged: a byte changed in a copy or on the disk', sending the analyst to copy it again."""
+    tensors = load_file(classifier_file[0])
+    with safe_open(classifier_file[0], "pt") as handle:
+        metadata = handle.metadata()
+    path = tmp_path / "half.safetensors"
+    save_file({name: tensor.half() for name, tensor in tensors.items()}, str(path), metadata=metadata)
+    with pytest.raises(ModelFileError, match=re.escape(
+            f"The model file: '{path}' holds float16 weights, not the float32 ones this plugin writes (converted by "
+            "another tool?), so they no longer match the checksum written with them. Use the file as this plugin "
+            "wrote it, or re-create it.")):
+        load_classifier(str(path))
 
 
 def test_a_file_written_before_checksums_is_read_as_it_is(classifier_file, tmp_path):
