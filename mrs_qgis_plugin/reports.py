@@ -137,7 +137,7 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
                           item["users_accuracy"], item["f1"]])
         out.writerow([])
         for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa", "unmapped_reference_pixels",
-                    "outside_map", "outside_map_unit"):
+                    "outside_map", "outside_map_unit", "reference_features_left_out"):
             out.writerow([key, report[key]])
         for warning in report["warnings"]:
             out.writerow(["warning", _cell(warning)])
@@ -194,6 +194,9 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
                 str(report["outside_map"]))]
+    if report["outside_map_unit"] == "features":
+        summary.append(("Features of the reference without a class, a geometry or a pixel centre (left out)",
+                        str(report["reference_features_left_out"])))
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: "

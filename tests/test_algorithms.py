@@ -830,6 +830,34 @@ def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(
                                  "them out and describe the area the map covers only."]
 
 
+
+def test_reference_features_without_a_class_or_geometry_are_counted_and_said_in_every_report(mrs, tmp_path):
+    """Red team of 2026-12-05: 48 water points of a reference with an empty class were left out with
+    a log line; the reports listed water with no reference pixel, left out nothing, warned of nothing."""
+    reference = (np.arange(12 * 16).reshape(12, 16) % 3 + 1).astype(np.uint8)
+    write_raster(tmp_path / "map.tif", reference, nodata=0, category_names=["", "Crop", "Trees", "Water"])
+    features = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class_id": int(reference[row, col])})
+                for row, col in [(0, 0), (3, 2), (5, 5), (7, 9), (11, 15)]]
+    features += [(point_wkt(664001.5, 5101999.5), {"class_id": None}), (point_wkt(664002.5, 5101999.5), {}),
+                 (None, {"class_id": 2})]
+    samples = write_vector(tmp_path / "points.gpkg", features, {"class_id": ogr.OFTInteger})
+    outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}") for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE": samples, "REFERENCE_FIELD": "class_id",
+                         **outputs}, feedback)
+    warning = ("3 of the 8 features of the reference 'points' are left out of the figures: 2 have no class, 1 has no "
+               "geometry. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
+    report = json.loads(Path(outputs["OUTPUT_JSON"]).read_text())
+    assert feedback.warnings == [warning] and report["warnings"] == [warning]
+    assert report["pixels"] == 5 and report["reference_features_left_out"] == 3
+    page = Path(outputs["OUTPUT_HTML"]).read_text()
+    assert "<td class='name'>Features of the reference without a class, a geometry or a pixel centre (left out)</td><td>3</td>" in page
+    assert ["reference_features_left_out", "3"] in list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    write_raster(tmp_path / "reference.tif", reference, nodata=0)
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "raster.html"), "OUTPUT_JSON": str(tmp_path / "raster.json")})
+    assert json.loads((tmp_path / "raster.json").read_text())["reference_features_left_out"] == 0
+
 def test_a_reference_whose_names_stand_for_other_values_is_matched_by_name(mrs, tmp_path):
     """The reference's 'Grassland' and 'Crop' are the map's 2 and 1, and its 'Marsh' no class of the
     map: matched by value, a map right on 32 % of the pixels scored 88 %, the names' difference said

@@ -42,6 +42,11 @@ class LabelledPixels:
     pixel, overlapping polygons)."""
     conflicting: tuple[int, int] = (0, 0)
     """Samples left out on pixels that hold samples of different classes, and those pixels."""
+    features: int = 0
+    """The features read, for samples from a vector layer."""
+    left_out_features: dict[str, int] = field(default_factory=dict)
+    """Features left out before they met the grid, by why: 'no class', 'no geometry', 'no pixel
+    centre' (smaller than a pixel)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""

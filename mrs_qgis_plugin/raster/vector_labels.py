@@ -3,7 +3,7 @@
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 import numpy as np
@@ -602,7 +602,7 @@ def labels_from_vector(
     pixel_values = feature_values[np.concatenate(found.owners)]
     _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
                                 scene.grid_label, hooks)
-    return labelled_pixels(
+    labelled = labelled_pixels(
         scene,
         np.concatenate(found.rows).astype(np.int64) * scene.width + np.concatenate(found.cols),
         pixel_values,
@@ -614,6 +614,8 @@ def labels_from_vector(
         named_by_text,
         (found.outside, "features"),
     )
+    return replace(labelled, features=found.features, left_out_features={
+        "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
 
 
 def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_label: str, hooks: Hooks) -> None:
