@@ -541,7 +541,14 @@ def test_a_label_raster_without_names_takes_those_of_its_paletted_qml_style(tmp_
     assert (labels.classes[2].value, labels.classes[2].name, labels.classes[2].color) == (3, "3", "#0a141e")
     named = write_raster(tmp_path / "named.tif", labels_array, category_names=["", "Grass", "Lake", "Road"])
     (tmp_path / "named.qml").write_text((tmp_path / "labels.qml").read_text(), encoding="utf-8")
-    assert [info.name for info in labels_from_raster(scene, named, "named").classes] == ["Grass", "Lake", "Road"]
+    warnings = []
+    assert [info.name for info in labels_from_raster(scene, named, "named", Hooks(warn=warnings.append)).classes] == [
+        "Grass", "Lake", "Road"]
+    # red team of 2026-12-05: QGIS's legend showed the style's names, the plugin used the raster's, unsaid
+    assert warnings == [f"The class names of 'named' in its style {tmp_path / 'named.qml'} differ from those the "
+                        "raster holds itself, which are used ('Crop' for 'Grass', 'Water' for 'Lake'): QGIS's legend "
+                        "names those classes otherwise. Make them agree, in the style or in the raster's category "
+                        "names, so that both say what the values are."]
 
 
 def test_label_raster_classes_left_out_of_its_colour_table_get_colours_of_their_own(tmp_path, scene):

@@ -16,7 +16,7 @@ from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_r
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .outputs import qml_path
 from .sources import Scene, refuse_hidden_signed_bytes
-from .writers import style_classes
+from .writers import style_classes, style_names_warning
 
 
 UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not classified|none|void|empty|null|"
@@ -182,7 +182,13 @@ def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, laye
     which QGIS shows it with (red team of 2026-12-05: a reference named by its style alone was
     matched by value to a map numbered from names, 5.3 % OA, and the advice to style it did nothing)."""
     names, colors = class_names(band), _table_colors(band, values, layer_name, hooks)
-    styled = [] if names else style_classes(qml_path(path))
+    if names:
+        differing = style_names_warning(path, layer_name, names, "raster", "Make them agree, in the style or in the "
+                                        "raster's category names, so that both say what the values are.")
+        if differing:  # red team of 2026-12-05: QGIS's legend and the plugin disagreed unsaid
+            hooks.warning(differing)
+        return names, colors
+    styled = style_classes(qml_path(path))
     if not any(info.name.strip() for info in styled):
         return names, colors
     hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")

@@ -423,19 +423,26 @@ def names_beside(path: str, map_name: str) -> List[str]:
     if not written:
         return []
     aux = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
-    style = {info.value: info.name.strip() for info in style_classes(qml_path(path))}
     warnings = []
     differing = _names_differing(written, aux)
     if differing:
         warnings.append(f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds "
                         f"itself, which are used ({differing}): delete {path}.aux.xml, after removing any layer of an "
                         "earlier map of that name from QGIS, which writes its names there when it closes.")
-    differing = _names_differing(written, style)
-    if differing:
-        warnings.append(f"The class names of '{map_name}' in its style {qml_path(path)} differ from those the map "
-                        f"holds itself, which are used ({differing}): QGIS's legend names those classes otherwise. "
-                        "Delete the style and load the map again to see the names it holds.")
-    return warnings
+    warnings.append(style_names_warning(path, map_name, written, "map",
+                                        "Delete the style and load the map again to see the names it holds."))
+    return [warning for warning in warnings if warning]
+
+
+def style_names_warning(path: str, layer_name: str, written: Dict[int, str], what: str, advice: str) -> Optional[str]:
+    """The warning for a raster whose `.qml` style names its classes otherwise than the raster itself
+    (`written`), whose names are used, or None: QGIS's legend shows the style's."""
+    style = {info.value: info.name.strip() for info in style_classes(qml_path(path))}
+    differing = _names_differing({value: name.strip() for value, name in written.items()}, style)
+    if not differing:
+        return None
+    return (f"The class names of '{layer_name}' in its style {qml_path(path)} differ from those the {what} holds "
+            f"itself, which are used ({differing}): QGIS's legend names those classes otherwise. {advice}")
 
 
 def _names_differing(written: Dict[int, str], beside: Dict[int, str]) -> str:
