@@ -190,6 +190,23 @@ def test_names_come_from_the_name_field(tmp_path, scene):
     assert [(c.value, c.name) for c in labels.classes] == [(4, "Woods"), (7, "Roads")]
 
 
+def test_numbers_as_the_names_of_text_classes_are_warned_of_as_fields_swapped(tmp_path, scene):
+    """Red team of 2026-12-05: CLASS_FIELD class_name and NAME_FIELD class_id numbered the classes
+    from their names and named them '3', '1', ...; the map's legend lost every name unsaid."""
+    fields = {"class_name": ogr.OFTString, "class_id": ogr.OFTInteger}
+    path = _points(tmp_path, [((0, 0), {"class_name": "Water", "class_id": 7}),
+                              ((1, 0), {"class_name": "Crop", "class_id": 1})], fields)
+    warnings = []
+    labels = labels_from_vector(scene, path, None, "class_name", "class_id", "points", Hooks(warn=warnings.append))
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "1"), (2, "7")]
+    assert warnings == ["The name field 'class_id' of 'points' holds numbers (1, 7) and its class field 'class_name' "
+                        "texts (Crop, Water), so the classes are named by numbers: were the two fields swapped? The "
+                        "class field holds the classes (numbers, or texts that name them), the name field their names."]
+    named = _points(tmp_path, [((0, 0), {"class_name": "W1", "class_id": 7})], fields, name="codes.gpkg")
+    labels_from_vector(scene, named, None, "class_id", "class_name", "points", Hooks(warn=warnings.append))
+    assert len(warnings) == 1
+
+
 def test_duplicate_pixels_merge_when_they_agree_and_are_dropped_when_they_conflict(tmp_path, scene):
     cells = [((1, 1), 1), ((1, 1), 1), ((2, 2), 1), ((2, 2), 2), ((3, 3), 2), ((5, 5), 2)]
     path = _points(tmp_path, [(cell, {"class": value}) for cell, value in cells])

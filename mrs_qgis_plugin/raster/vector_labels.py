@@ -598,6 +598,8 @@ def labels_from_vector(
     _say_renumbered(ids, class_field, layer_name, hooks)
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
+    if named_by_text:
+        _say_numbers_as_names(found.names, class_field, name_field, layer_name, hooks)
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     pixel_values = feature_values[np.concatenate(found.owners)]
     _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
@@ -616,6 +618,19 @@ def labels_from_vector(
     )
     return replace(labelled, features=found.features, left_out_features={
         "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
+
+
+def _say_numbers_as_names(names: dict, class_field: str, name_field: str | None, layer_name: str,
+                          hooks: Hooks) -> None:
+    """Warns of text classes named by whole numbers: the class and name fields swapped (red team of
+    2026-12-05: the classes were numbered from their names and named '3', '1', ...)."""
+    numbers = _whole_numbers({name for name in names.values() if name})
+    if not numbers:
+        return
+    hooks.warning(f"The name field '{name_field}' of '{layer_name}' holds numbers "
+                  f"({first_few(map(str, sorted(set(numbers.values()))))}) and its class field '{class_field}' texts "
+                  f"({first_few(sorted(names))}), so the classes are named by numbers: were the two fields swapped? The "
+                  "class field holds the classes (numbers, or texts that name them), the name field their names.")
 
 
 def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_label: str, hooks: Hooks) -> None:
