@@ -419,6 +419,21 @@ def test_a_warped_label_raster_s_class_0_warning_counts_its_own_zeros_only(tmp_p
                         "the classes from 1."]
 
 
+def test_a_label_raster_whose_nodata_value_is_a_class_it_names_is_warned_of(tmp_path, scene):
+    """Red team of 2026-12-05: train.tif given -a_nodata 7, its category 7 still 'Water', trained and
+    scored six classes without a word."""
+    values = np.zeros((HEIGHT, WIDTH), np.uint8)
+    values[0, :3] = [1, 2, 3]
+    names = ["", "Crop", "Unclassified", "Water"]
+    warnings = []
+    for nodata in (3, 2, None):
+        path = write_raster(tmp_path / f"labels{nodata}.tif", values, nodata=nodata, category_names=names)
+        labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
+    assert warnings == ["The label layer 'labels' declares 3 as its nodata value, but names that value 'Water' as a "
+                        "class: its pixels are left out as unlabelled. If 'Water' is a class, declare another nodata "
+                        "value, or none (0 means unlabelled here)."]
+
+
 def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_when_0_is_unnamed(tmp_path, scene):
     """Red team of 2026-12-05: classes 0-6 with 255 as nodata (the usual 'ignore' value of
     segmentation labels) lost class 0 without a word, as 0 was named by no category."""

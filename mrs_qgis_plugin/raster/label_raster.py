@@ -51,6 +51,19 @@ def _say_zero_class(band: gdal.Band, counts: Callable[[], dict], layer_name: str
                       "is a class, recode the classes from 1.")
 
 
+def _say_nodata_class(band: gdal.Band, layer_name: str, hooks: Hooks) -> None:
+    """Warns when the nodata value of a label raster is a class it names (red team of 2026-12-05: a
+    nodata value of 7 set on labels whose 7 is 'Water' lost that class without a word)."""
+    nodata = band.GetNoDataValue()
+    if nodata is None or not np.isfinite(nodata) or nodata <= 0 or nodata != int(nodata):
+        return
+    name = class_names(band).get(int(nodata), "")
+    if name.strip() and not UNLABELLED.search(name):
+        hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value, but names that value "
+                      f"'{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, declare "
+                      "another nodata value, or none (0 means unlabelled here).")
+
+
 TYPE_LARGEST = {gdal.GDT_Byte: 255, gdal.GDT_UInt16: 65535, gdal.GDT_UInt32: 4294967295}
 """The largest value of the unsigned types: the 'unlabelled' or 'ignore' value of many label rasters."""
 
@@ -269,6 +282,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         return counts
 
     _say_zero_class(original, own_counts, layer_name, hooks)
+    _say_nodata_class(original, layer_name, hooks)
     keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)
     _say_background_class(original, values, layer_name, hooks)
     outside = 0
