@@ -1,3 +1,4 @@
+import math
 import re
 
 import numpy as np
@@ -224,6 +225,23 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
     assert "1 sample pixel of 'points' is nodata in 'hsi'; it is left out." in lines
     assert any("1 of the 4 features of 'points' lie outside the hyperspectral layer 'hsi'" in line for line in lines)
+
+
+def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside_it(tmp_path):
+    """Red team of 2026-12-05: points of a rotated map's bounding box beyond the map were said to be
+    'smaller than a pixel', and an accuracy report counted them nowhere."""
+    c = math.cos(math.radians(45))
+    data = np.ones((3, HEIGHT, WIDTH), np.float32)
+    hsi = write_raster(tmp_path / "rotated.tif", data, (ORIGIN_X, c, c, ORIGIN_Y, c, -c))
+    inside = gdal.ApplyGeoTransform((ORIGIN_X, c, c, ORIGIN_Y, c, -c), 3.5, 2.5)
+    path = write_vector(tmp_path / "points.gpkg", [(point_wkt(*inside), {"class": 1}),
+                                                   (point_wkt(ORIGIN_X + 0.5, ORIGIN_Y + 10), {"class": 2})],
+                        INT_FIELDS)
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(hsi, "hsi"), []) as rotated:
+        labels = labels_from_vector(rotated, path, None, "class", None, "points", hooks)
+    assert _pixels(labels) == [(2, 3, 1)] and labels.outside == 1
+    assert "1 of the 2 features of 'points' lie outside the hyperspectral layer 'hsi'; they are left out." in lines
 
 
 def test_a_file_of_several_layers_given_without_a_layer_says_which_it_reads(tmp_path, scene):

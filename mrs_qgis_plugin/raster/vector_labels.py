@@ -185,10 +185,9 @@ class _Rasterizer:
         # GDAL 3.11 deprecates the vector driver "Memory" (a warning on stderr) for "MEM",
         # which GDAL 3.6 has for rasters only.
         self._source = (ogr.GetDriverByName("MEM") or ogr.GetDriverByName("Memory")).CreateDataSource("")
-        xmin, ymin, xmax, ymax = grid.bounds()
-        ring = ogr.Geometry(ogr.wkbLinearRing)
-        for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):
-            ring.AddPoint_2D(x, y)
+        ring = ogr.Geometry(ogr.wkbLinearRing)  # the grid's corners: a rotated grid is no box (red team of 2026-12-05)
+        for col, row in ((0, 0), (grid.width, 0), (grid.width, grid.height), (0, grid.height), (0, 0)):
+            ring.AddPoint_2D(*gdal.ApplyGeoTransform(grid.geotransform, col, row))
         self._bounds = ogr.Geometry(ogr.wkbPolygon)
         self._bounds.AddGeometry(ring)
         self.clear()
