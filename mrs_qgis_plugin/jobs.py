@@ -718,11 +718,14 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     read so far (the statistics sample): a LiDAR's nodata 0 was its height above ground on the
     ground, and 32 % of the map and of the samples were left out with an info line (red team of
     2026-12-05)."""
-    for name, share, bands, nodata in scene.nodata_among_data():
+    for name, share, bands, nodata, warped in scene.nodata_among_data():
         fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
         if share >= NODATA_AMONG_DATA_SHARE and not fill_code:  # a fill code is no measurement (-9999 on an edge)
-            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {100 * share:.1f} % of its pixels "
-                          f"hold it in some bands ({first_few(bands)}) but data in others: those pixels are left out. "
+            what = ("own pixels hold it in some bands ({}) but data in others: warped onto the hyperspectral grid, "
+                    "those pixels are left out or take their neighbours' values." if warped else
+                    "pixels hold it in some bands ({}) but data in others: those pixels are left out.")
+            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {100 * share:.1f} % of its "
+                          f"{what.format(first_few(bands))} "
                           f"If {nodata:g} is a true value there (a height above ground on the ground, say), use a copy "
                           "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
                           "with -a_nodata none as an additional command-line parameter); if its bands cover "

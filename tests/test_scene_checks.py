@@ -267,6 +267,25 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     shifted = write_raster(tmp_path / "shifted.tif", values, (GEOTRANSFORM[0] + 0.5, *GEOTRANSFORM[1:]), nodata=0)
     assert _check(hsi, warped) == []
     assert len(_check(hsi, shifted)) == 1
+    # Judged on the layer's own pixels where it is warped: on 0.5 m pixels, the ground's 0 took its neighbours'
+    # heights unsaid (red team of 2026-12-05).
+    fine = np.random.default_rng(4).uniform(1, 20, size=(2, 2 * SIZE, 2 * SIZE)).astype(np.float32)
+    fine[0, :, :2 * SIZE // 5] = 0.0
+    fine[0, ::2, ::2] = 3.0
+    fine_path = write_raster(tmp_path / "fine.tif", fine, (GEOTRANSFORM[0], 0.5, 0.0, GEOTRANSFORM[3], 0.0, -0.5),
+                             nodata=0, descriptions=["nDSM", "intensity"])
+    from mrs.mrs_qgis_plugin.raster.sources import own_windows
+
+    assert own_windows(1024, 1024) == [(0, 0, 1024, 1024)]
+    spread = own_windows(6000, 200)
+    assert len(spread) == 64 and spread[-1] == (5872, 72, 128, 128)
+    assert _check(hsi, fine_path) == [
+        "'aux' declares 0 as its nodata value, and 14.1 % of its own pixels hold it in some bands ('nDSM' (band 1 of "
+        "'aux')) but data in others: warped onto the hyperspectral grid, those pixels are left out or take their "
+        "neighbours' values. If 0 is a true value there (a height above ground on the ground, say), use a copy of "
+        "the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate with -a_nodata none "
+        "as an additional command-line parameter); if its bands cover different areas (dates, swaths), this is "
+        "what they hold."]
     values[0, :8, :] = -9999.0  # a fill code on a band's edge strip: no measurement, nothing to say
     assert _check(hsi, write_raster(tmp_path / "filled.tif", values, nodata=-9999)) == []
 
