@@ -20,15 +20,14 @@ from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
-from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, held_outputs,
-                   same_layer)
+from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, counted_sample,
+                   held_outputs, same_layer, say_value_problems)
 from .raster import absolute
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
-from .raster.stats import sample_valid_pixels
 from .raster.outputs import check_output_path, claim_outputs
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
@@ -394,7 +393,8 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
 def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, mask_ratio: float,
                 paths: Dict[str, str], hooks: Hooks) -> Dict[str, Any]:
     with layers.open(hooks) as scene:
-        sample = sample_valid_pixels(scene, sample_size, seed, hooks.sub(0.0, 0.8))
+        sample = counted_sample(scene, sample_size, seed, hooks.sub(0.0, 0.8))
+        say_value_problems(sample, scene, hooks)
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
         title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
     hooks.check_cancel()

@@ -151,11 +151,12 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     """STATISTICS_SAMPLE valid pixels, from each scene in proportion to its valid pixels (scene i
     drawn with seed + i); the window limits the first scene."""
     total = sum(valid_counts)
-    parts = [_counted_sample(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
+    parts = [counted_sample(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
                              hooks.sub(number / len(scenes), (number + 1) / len(scenes)), window if number == 0 else None)
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
     for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
         _say_nodata_among_data(scene, hooks)
+        _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if len(scenes) > 1:  # each scene's sample is said by itself
         hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
@@ -164,8 +165,8 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     return sample
 
 
-def _counted_sample(scene: Scene, size: int, seed: int, hooks: Hooks, window: Optional[Window]) -> np.ndarray:
-    """`sample_valid_pixels`, counting the nodata among data of its reads (`_say_nodata_among_data`)."""
+def counted_sample(scene: Scene, size: int, seed: int, hooks: Hooks, window: Optional[Window] = None) -> np.ndarray:
+    """`sample_valid_pixels`, counting the nodata among data of its reads (`say_value_problems`)."""
     with scene.nodata_counted():
         return sample_valid_pixels(scene, size, seed, hooks, window)
 
@@ -639,7 +640,7 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
     runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
     missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04)."""
     try:
-        sample = _counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(), None)
+        sample = counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(), None)
     except NoValidPixelError:
         return  # the map (or the suggestions) will say so in its own words
     _check_sample(sample, scene, hooks, "make a map of")
@@ -659,8 +660,7 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
     valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
     and mapped without a word), which a training refuses."""
-    _say_fill_values(sample, scene, hooks)
-    _say_nodata_among_data(scene, hooks)
+    say_value_problems(sample, scene, hooks)
     _say_layout(scene, hooks)
     looked_at = window.width * window.height if window else scene.width * scene.height
     if len(sample) < min(FEW_PIXELS, looked_at / 2):
@@ -711,6 +711,14 @@ def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, laye
 NODATA_AMONG_DATA_SHARE = 0.05
 """The share of a layer's pixels read above which a nodata value held by some bands where others
 hold data is warned of (`_say_nodata_among_data`): a true value declared nodata, most likely."""
+
+
+def say_value_problems(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
+    """Says what a `counted_sample` of the scene shows to be wrong with its layers' values: fill
+    codes held as values, a nodata value among data, infinite values (for the band similarity too:
+    red team of 2026-12-05)."""
+    _say_fill_values(sample, scene, hooks)
+    _say_nodata_among_data(scene, hooks)
 
 
 def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:

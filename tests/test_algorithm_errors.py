@@ -6,6 +6,7 @@ import csv
 import errno
 import json
 import os
+import re
 import struct
 from pathlib import Path
 from types import SimpleNamespace
@@ -796,6 +797,20 @@ def test_a_constant_band_trains_and_measures_without_dividing_by_zero(bad, tmp_p
     rows = list(csv.reader(Path(results["OUTPUT_CSV"]).read_text().splitlines()))[1:]
     similarity = np.array([[float(cell) for cell in row[1:]] for row in rows])
     assert np.isfinite(similarity).all() and similarity.shape == (N_HSI + 2, N_HSI + 2)
+
+
+def test_band_similarity_warns_of_the_layers_values_as_the_other_jobs_do(bad, tmp_path):
+    """Red team of 2026-12-05: a LiDAR whose nodata 0 was the ground's height, and one holding infinite
+    values, were warned of by classify, pretrain and finetune, but redundancy dropped those pixels
+    from its sample without a word (and its groups changed)."""
+    lidar = read_bands(bad.scene.lidar)[0]
+    lidar[0, :10, :] = 0.0
+    ground = write_raster(tmp_path / "ground.tif", lidar, *read_bands(bad.scene.lidar)[1:], nodata=0)
+    feedback = RecordingFeedback()
+    run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_AUX=[ground], SAMPLE_SIZE=2000), feedback)
+    assert len(feedback.warnings) == 1
+    assert re.match(r"'ground' declares 0 as its nodata value, and [\d.]+ % of its pixels hold it in some bands "
+                    r"\(band 1 of 'ground'\) but data in others: those pixels are left out\.", feedback.warnings[0])
 
 
 # Inputs are never written, outputs are whole or absent ------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal
-from rasters import write_raster
+from rasters import GEOTRANSFORM, write_raster
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
@@ -101,6 +101,21 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
             "of 'other', band 2 of 'other', band 3 of 'other', ...). Check that every scene is in the same units, "
             "scale and band order (a scale factor left out, say); pooled, they flatten each other's bands."]
             if expected else [])
+
+
+def test_a_scene_of_more_scenes_on_a_flipped_grid_is_warned_of_as_the_first_is(archive, tmp_path):
+    """Red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid, a south-up INPUT_HSI warned of."""
+    hsi, aux = (gdal.Open(path).ReadAsArray() for path in write_scene_files(tmp_path, "south", 10.5))
+    aux = aux[None]
+    flipped = (GEOTRANSFORM[0], 1.0, 0.0, GEOTRANSFORM[3] - SIZE, 0.0, 1.0)
+    south = (write_raster(tmp_path / "south_up.tif", hsi[:, ::-1], flipped, nodata=NODATA),
+             write_raster(tmp_path / "south_up_aux.tif", aux[:, ::-1], flipped))
+    warnings = []
+    other_layers = jobs.Layers(RasterInput(south[0], "south"), [RasterInput(south[1], "south_aux")])
+    with layers_of(archive[0]).open(Hooks()) as first, other_layers.open(Hooks()) as other:
+        jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), None, (SIZE * SIZE, SIZE * SIZE))
+    assert [warning[:80] for warning in warnings] == [
+        "The hyperspectral layer 'south' has a flipped grid (pixel size 1 x 1: rows from "]
 
 
 def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records_them(archive, tmp_path):

@@ -22,7 +22,7 @@ def _reflectance(seed: int = 0) -> np.ndarray:
 def _check(hsi: str, aux: str, training: bool = False) -> list:
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        sample = jobs._counted_sample(scene, 2000, 0, Hooks(), None)
+        sample = jobs.counted_sample(scene, 2000, 0, Hooks(), None)
         jobs._check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training)
     return warnings
 
@@ -68,7 +68,7 @@ def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
 
 def _statistics(hsi: str, aux: str) -> Normalizer:
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        return Normalizer.fit(jobs._counted_sample(scene, 2000, 0, Hooks(), None))
+        return Normalizer.fit(jobs.counted_sample(scene, 2000, 0, Hooks(), None))
 
 
 def test_a_hyperspectral_band_of_one_value_where_the_model_s_varied_is_warned_of(tmp_path):
