@@ -553,6 +553,20 @@ def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_p
         "unlabelled). Choose a label raster or a map made by Classify, or recode this one.")
 
 
+def test_a_label_raster_of_minus_one_for_unlabelled_is_told_to_declare_it_nodata(tmp_path, scene):
+    """Red team of 2026-12-05: -1 for unlabelled, undeclared, was refused 'as a confidence, reflectance
+    or height raster', without the way out."""
+    values = np.full((HEIGHT, WIDTH), -1, np.int16)
+    values[0, :2] = [1, 2]
+    path = write_raster(tmp_path / "minus.tif", values)
+    with pytest.raises(InputError) as refused:
+        labels_from_raster(scene, path, "minus")
+    assert str(refused.value) == (
+        "The label layer 'minus' holds -1 beside whole class values: if -1 means unlabelled, declare it the "
+        "raster's nodata value (gdal_edit.py -a_nodata -1; in QGIS, Translate with -a_nodata -1 as an additional "
+        "command-line parameter), or recode it to 0.")
+
+
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):
     labels_array = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels_array[2, 3] = labels_array[2, 4] = 1

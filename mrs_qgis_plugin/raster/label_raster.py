@@ -51,6 +51,18 @@ def _say_zero_class(band: gdal.Band, counts: Callable[[], dict], layer_name: str
                       "is a class, recode the classes from 1.")
 
 
+def _refuse_one_negative_code(found: np.ndarray, layer_name: str) -> None:
+    """Refuses labels of whole values and one negative code, saying to declare it nodata (red team
+    of 2026-12-05: -1 for unlabelled was refused as a confidence or height raster, without a way out)."""
+    negative = np.unique(found[found < 0])
+    if len(negative) == 1 and np.all(found == np.round(found)):
+        code = f"{float(negative[0]):g}"
+        raise InputError(
+            f"The label layer '{layer_name}' holds {code} beside whole class values: if {code} means unlabelled, "
+            f"declare it the raster's nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata "
+            f"{code} as an additional command-line parameter), or recode it to 0.")
+
+
 def _say_nodata_class(band: gdal.Band, layer_name: str, hooks: Hooks) -> None:
     """Warns when the nodata value of a label raster is a class it names (red team of 2026-12-05: a
     nodata value of 7 set on labels whose 7 is 'Water' lost that class without a word)."""
@@ -253,6 +265,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             _count_values(block, counts)
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
+            _refuse_one_negative_code(found, layer_name)
             raise InputError(
                 f"The label layer '{layer_name}' holds values that are negative or not whole numbers, as a "
                 "confidence, reflectance or height raster does: a label raster holds class values, whole numbers "
