@@ -164,3 +164,21 @@ def test_a_reference_of_the_maps_resolution_in_another_crs_is_not_called_finer(t
     report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
 
     assert (report["pixels"], report["warnings"]) == (78, [])
+
+
+def test_reference_classes_that_share_a_map_class_s_name_are_said_to_be_scored_as_one(tmp_path):
+    """Red team of 2026-12-05: a reference whose Grassland (2) was renamed 'Crop' was scored with its
+    469 Grassland pixels as Crop (OA 28.8 -> 43.1 %), under a warning that 'the map's legend will not
+    tell them apart'."""
+    mapped = np.array([[[1, 2, 3, 1]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Crop", 2: "Grassland", 3: "Water"},
+                              attribute_table=False)
+    truth = np.array([[[1, 2, 3, 2]] * 4], np.uint8)
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", truth), {1: "Crop", 2: "crop", 3: "Water"},
+                              attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert report["warnings"][-1] == (
+        "Classes 1, 2 of the reference 'reference' share the name of the map's class 'Crop' (1), so they are scored "
+        "as that one class: 12 reference pixels, 8 of them of class 2. If they are different classes, name each "
+        "after a class of the map.")
+    assert report["overall_accuracy"] == 1.0 - 4 / 16
