@@ -208,6 +208,17 @@ def test_numbers_as_the_names_of_text_classes_are_warned_of_as_fields_swapped(tm
     assert len(warnings) == 1
 
 
+def test_a_class_name_too_long_for_a_legend_is_refused(tmp_path, scene):
+    """Red team of 2026-12-05: a name of 140,006 characters went into the legend, the .aux.xml and an
+    accuracy CSV that Python's csv module (and spreadsheets) could not read, and that the next run
+    took for a file of another program."""
+    path = _points(tmp_path, [((0, 0), {"class": 4, "label": "W" * 201}), ((1, 0), {"class": 7, "label": "Roads"})])
+    with pytest.raises(InputError) as refused:
+        labels_from_vector(scene, path, None, "class", "label", "points")
+    assert str(refused.value) == ("The name of class 4 of 'points' is 201 characters long ('WWWWWWWWWWWWWWWWWWWW...'); "
+                                  "a class name has at most 200 (legends and reports show it whole). Shorten it.")
+
+
 def test_duplicate_pixels_merge_when_they_agree_and_are_dropped_when_they_conflict(tmp_path, scene):
     cells = [((1, 1), 1), ((1, 1), 1), ((2, 2), 1), ((2, 2), 2), ((3, 3), 2), ((5, 5), 2)]
     path = _points(tmp_path, [(cell, {"class": value}) for cell, value in cells])
