@@ -19,6 +19,7 @@ import numpy as np
 from ..model_core import __version__
 from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
+from .raster.classes import printable
 
 
 ACCURACY_TITLE, REDUNDANCY_TITLE = "Accuracy assessment", "Band redundancy"
@@ -199,10 +200,10 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                         str(report["reference_features_left_out"])))
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
-             f"<p>Class map: {html.escape(str(report['class_map']))}<br>Reference: "
-             f"{html.escape(str(report['reference']))} ({html.escape(str(report['reference_file']))})<br>"
+             f"<p>Class map: {_shown(report['class_map'])}<br>Reference: "
+             f"{_shown(report['reference'])} ({_shown(report['reference_file'])})<br>"
              f"{_made(report['created'])}</p>",
-             *(f"<p class='warning'>Warning: {html.escape(text)}</p>" for text in report["warnings"]),
+             *(f"<p class='warning'>Warning: {_shown(text)}</p>" for text in report["warnings"]),
              "<table>" + "".join(_row([k, v], classes=["name"]) for k, v in summary) + "</table>",
              "<h3>Per class</h3><table>",
              _row(["Class", "Value", "Reference pixels", "Producer's accuracy %", "User's accuracy %", "F1 %"],
@@ -282,6 +283,12 @@ def write_bytes(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def _shown(text: Any) -> str:
+    """A path, layer name or message on a page: escaped for HTML, with its control and reordering
+    characters written as escapes (`printable`)."""
+    return html.escape(printable(str(text)))
+
+
 def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[Tuple[str, str]],
                           groups: Sequence[Tuple[str, str]], layers: Tuple[str, Sequence[str]], created: str) -> None:
     """The heat map (embedded), the summary and the groups of bands (their numbers and their names)
@@ -292,7 +299,7 @@ def write_redundancy_html(path: str, title: str, png: bytes, summary: Sequence[T
     hsi, aux = layers
     parts = [f"{_html_start(REDUNDANCY_TITLE)}<style>{_STYLE}</style></head><body>",
              f"<h2>{html.escape(title)}</h2>",
-             f"<p>Hyperspectral layer: {html.escape(hsi)}<br>SAR/LiDAR layers: {html.escape(', '.join(aux) or 'none')}"
+             f"<p>Hyperspectral layer: {_shown(hsi)}<br>SAR/LiDAR layers: {_shown(', '.join(aux) or 'none')}"
              f"<br>{_made(created)}</p>",
              "<table>" + "".join(_row([html.escape(key), html.escape(value)], classes=["name", "name"])
                                  for key, value in summary) + "</table>",

@@ -182,3 +182,15 @@ def test_reference_classes_that_share_a_map_class_s_name_are_said_to_be_scored_a
         "as that one class: 12 reference pixels, 8 of them of class 2. If they are different classes, name each "
         "after a class of the map.")
     assert report["overall_accuracy"] == 1.0 - 4 / 16
+
+
+def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):
+    """Red team of 2026-12-05: a reference file named 'ref\\n=1+2,x\\u202e.tif' was shown as written on
+    the page, whose override reversed the rest of the paragraph (class names were cleaned already)."""
+    mapped = np.array([[[1, 2, 2, 1]] * 4], np.uint8)
+    class_map = write_raster(tmp_path / "map.tif", mapped)
+    reference = write_raster(tmp_path / "ref\n=1+2,x\u202e.tif", mapped)
+    _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "\u202e" not in page and "ref\n" not in page
+    assert f"({tmp_path}/ref\\n=1+2,x\\u202e.tif)" in page

@@ -22,6 +22,15 @@ def plain_text(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(kept.split()))
 
 
+def printable(text: str) -> str:
+    """`text` with its control characters and the characters that reorder text (`_REORDERING`)
+    written as escapes ('\\n', '\\u202e'), for a path or name shown on a page: it stays the
+    same path to read, and shows no line break and reverses nothing (red team of 2026-12-05)."""
+    return "".join(char.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _REORDERING else char
+                   for char in str(text))
+
+
 def spelt_as(names: Sequence[str], wanted: str) -> List[int]:
     """The positions of the names that may be `wanted`: those of that very spelling, else those
     alike but for letter case (a class field 'CLASS_ID' for 'class_id'; one name is meant only
