@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
+from torch import nn
 
 from .device import resolve_device, resolve_precision
 from .errors import InputError, ModelFileError
@@ -104,6 +105,20 @@ def _is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
+class Float32Head(nn.Module):
+    """A classifier's head (LayerNorm and the product to the logits) in float32 within a bf16 model:
+    oneDNN's bf16 product of a few rows rounds otherwise than one of many on CPUs without AMX, so a
+    pixel's confidence depended on the batch size (2e-5 on an AMD Zen 4 core, test of 2026-12-05);
+    the head is a thousandth of the work."""
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = copy.deepcopy(head).float()
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features.float())
+
+
 class TilePredictor:
     """`predictor(tile, valid) -> (class index, confidence)` for the raster pipeline.
 
@@ -121,6 +136,8 @@ class TilePredictor:
         self.dtype = resolve_precision(precision, self.device) or torch.float32
         # A bfloat16 copy of the weights: no casts per product, activations stay bf16.
         self.model = copy.deepcopy(model).to(self.device, self.dtype).eval()
+        if self.dtype != torch.float32:
+            self.model.head = Float32Head(model.head).to(self.device)
         self.normalizer = normalizer
         self.hooks = hooks or Hooks()
         self.batch_size = batch_size or default_batch_size(model, self.device)

@@ -194,6 +194,21 @@ def test_tile_prediction_equals_the_per_patch_forward(name, fusion, readout):
     assert (index[~core] == -1).all() and np.isnan(confidence[~core]).all()
 
 
+def test_a_bf16_predictor_computes_the_logits_in_float32_the_same_for_few_rows_as_for_many():
+    """On an AMD Zen 4 core oneDNN's bf16 product of 2 rows rounded otherwise than one of 64, and a
+    pixel's confidence depended on the batch size (test of 2026-12-05): the head runs in float32."""
+    torch.manual_seed(3)
+    model = SSMAEClassifier(TINY, 5, 1, 7).eval()
+    predictor = TilePredictor(model, Normalizer(center=np.zeros(6), scale=np.ones(6)), device="cpu", precision="bf16")
+    features = torch.randn(64, TINY.dim).bfloat16()
+    with torch.inference_mode():
+        logits = predictor.model.head(features)
+        assert logits.dtype == torch.float32
+        assert torch.equal(logits, model.head(features.float()))
+        assert torch.equal(predictor.model.head(features[:2]), logits[:2])
+    assert next(predictor.model.parameters()).dtype == torch.bfloat16
+
+
 def test_the_default_batch_keeps_a_cpu_in_its_caches_and_gives_a_gpu_enough_work():
     paper = SSMAEClassifier(preset("paper"), 50, 1, 6)
     tiny = SSMAEClassifier(TINY, 5, 1, 3)
