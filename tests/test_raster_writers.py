@@ -519,6 +519,22 @@ def test_a_map_being_written_holds_its_style_name_against_another_run(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_write_protected_output_is_refused_not_replaced(tmp_path):
+    """Red team of 2026-12-05: a map and a model made read-only (chmod 444) were replaced without a
+    word, the rename in a writable folder going around the protection, as neither GDAL nor cp does."""
+    (tmp_path / "kept.tif").write_bytes(b"a map")
+    (tmp_path / "kept.tif").chmod(0o444)
+    with pytest.raises(InputError, match=r"^OUTPUT: .*kept\.tif is write-protected \(read-only\); make it writable "
+                                         r"or choose another file name\.$"):
+        check_output_path(str(tmp_path / "kept.tif"), "OUTPUT")
+    (tmp_path / "new.qml").write_text("<qgis><rasterrenderer/></qgis>")  # its side files too
+    (tmp_path / "new.qml").chmod(0o444)
+    with pytest.raises(InputError, match=r"^OUTPUT: .*new\.qml is write-protected"):
+        check_output_path(str(tmp_path / "new.tif"), "OUTPUT")
+    (tmp_path / "kept.tif").chmod(0o644)
+    check_output_path(str(tmp_path / "kept.tif"), "OUTPUT")
+
+
 def test_another_users_file_in_a_sticky_folder_is_refused_before_the_work(tmp_path, monkeypatch):
     """Replacing it failed after the work with 'Operation not permitted' (red team of 2026-12-04)."""
     import stat as modes

@@ -95,6 +95,10 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     if protected:
         raise InputError(f"{param}: {protected} belongs to another user, in a folder where only a file's owner may "
                          "replace it (sticky, as /tmp is); choose another file name.")
+    kept = next((written for written in files_written(path) if _write_protected(written)), None)
+    if kept:  # replaced by a rename around the protection (red team of 2026-12-05)
+        raise InputError(f"{param}: {kept} is write-protected (read-only); make it writable or choose another file "
+                         "name.")
     side = next((written for written in files_written(path)[1:] if os.path.isdir(written)), None)
     if side:  # found before the work, not when the finished map is put in place (red team of 2026-12-04)
         raise InputError(f"{param}: {side}, which belongs to the output {path}, is a folder; move it away or give "
@@ -111,6 +115,11 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
             f"{param}: the folder {folder} cannot be written ({error.strerror}); choose a folder you can write to."
         ) from error
     return path
+
+
+def _write_protected(path: str) -> bool:
+    """Whether `path` is a file that no one may write (chmod a-w), which its owner meant to keep."""
+    return os.path.isfile(path) and not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _protected_in_folder(path: str, folder: str) -> bool:
