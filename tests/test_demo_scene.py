@@ -153,6 +153,25 @@ def test_cancel_stops_the_demo_scene_between_its_stages_and_leaves_no_folder(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_another_demo_scene_run_writes_is_refused_and_a_killed_run_s_leftovers_are_removed(tmp_path):
+    """Red team of 2026-12-05: two runs into one folder both said they had written their scene, which
+    was half of each (a 64-pixel scene beside the other's 48-pixel SAR); a killed run's hidden
+    folder of 145 MB stayed after the next run."""
+    from mrs.model_core.atomic import held
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    with held(str(folder / "hsi.tif")):  # a run writing into it now
+        with pytest.raises(Exception, match=r"^OUTPUT: the folder .*scene is being written by another run now; "
+                                            r"wait until it has ended, or choose another folder\.$"):
+            write_new_scene(str(folder), size=48, n_bands=4, seed=0, sar=False)
+    (folder / ".demo-scene-killed").mkdir()
+    (folder / ".demo-scene-killed" / "hsi.tif").write_bytes(b"half a scene")
+    write_new_scene(str(folder), size=48, n_bands=4, seed=0, sar=False)
+    assert not [name for name in os.listdir(folder) if name.startswith(".")]
+
+
 @pytest.mark.parametrize("given", ["/vsimem/scene", "/vsizip/{tmp}/scene.zip/scene", "file://{tmp}/scene"])
 def test_a_scene_folder_that_is_no_folder_on_disk_is_refused(tmp_path, monkeypatch, given):
     """Red team of 2026-12-05: /vsimem/ said success and lost the scene with the process, /vsizip/
