@@ -119,7 +119,8 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
     with gdal_pam("YES"), exceptions_off(), failures_recorded() as failures:  # GDAL's exceptions: a QGIS console's
         try:
             write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
-            _write_styles(partial)
+            if not failures:  # styles read the rasters, which a failed write leaves unreadable (ulimit -f: a traceback)
+                _write_styles(partial)
         except ValueError as error:
             raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
         except OSError as error:

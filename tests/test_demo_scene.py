@@ -134,6 +134,25 @@ def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
     assert scene_files(tmp_path / "scene") == sorted(scene_files(reference.directory) + STYLES)
 
 
+@pytest.mark.parametrize("limit_kb", [2, 20])
+def test_a_file_size_limit_stops_the_demo_scene_in_one_sentence(tmp_path, limit_kb):
+    """Red team of 2026-12-05: under `ulimit -f` the styles read the rasters a failed write left, and
+    the run ended in a traceback ('NoneType' object has no attribute 'RasterCount')."""
+    import resource
+    import subprocess
+    import sys
+
+    from test_cli import MRS
+
+    limit = (limit_kb * 1024, limit_kb * 1024)
+    done = subprocess.run([sys.executable, str(MRS), "demoscene", "--SIZE=64", "--BANDS=20",
+                           f"--OUTPUT={tmp_path / 'scene'}"], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, limit))
+    assert done.returncode != 0 and "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.splitlines()[-1].startswith("OUTPUT: the demo scene could not be written into ")
+    assert not (tmp_path / "scene").exists()
+
+
 def test_cancel_stops_the_demo_scene_between_its_stages_and_leaves_no_folder(tmp_path):
     """Cancel was honoured only once the whole scene was simulated and written (30 s for a large
     one), and the folder made for it stayed behind, empty (red team of 2026-12-04)."""
