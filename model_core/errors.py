@@ -32,6 +32,10 @@ class WriteError(MrsError):
     """An output that could not be written (disk full, no permission); the file it would replace is unchanged."""
 
 
+class OutOfMemory(MrsError):
+    """A run for which the machine's memory, or a limit set on the process's, is too small."""
+
+
 class DivergedError(MrsError):
     """A training whose loss stopped being a finite number: what it would write is no model."""
 

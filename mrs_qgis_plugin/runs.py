@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
-from ..model_core.errors import MrsError
+from ..model_core.errors import MrsError, OutOfMemory, first_line
 from ..model_core.hooks import Hooks
 from ..model_core.names import agreeing, plural
 from .raster import split_source
@@ -335,5 +335,17 @@ RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
 
 
 def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
-    """Runs the job `job` (an id of parameters.JOBS) on `values`; returns its results by output name."""
-    return RUNNERS[job](values, hooks)
+    """Runs the job `job` (an id of parameters.JOBS) on `values`; returns its results by output name.
+    Memory that runs out comes as one sentence (red team of 2026-12-05: a traceback under ulimit -v)."""
+    try:
+        return RUNNERS[job](values, hooks)
+    except (MemoryError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not any(words in str(error).lower() for words in MEMORY_WORDS):
+            raise
+        raise OutOfMemory(f"Not enough memory for this run ({first_line(error)}): lower TILE_SIZE or BATCH_SIZE where "
+                          "the algorithm has them, close other programs, or raise a limit set on this process's "
+                          "memory (ulimit -v).") from None
+
+
+MEMORY_WORDS = ("can't allocate memory", "out of memory")
+"""What torch's errors say when an allocation fails (its CPU allocator's, a GPU's)."""

@@ -1,5 +1,6 @@
 """The shared run-time steps of the algorithms' base class."""
 
+import numpy as np
 import pytest
 import torch
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback
@@ -175,6 +176,34 @@ def test_project_errors_become_processing_errors_with_the_same_message():
         scripted(work).processAlgorithm({}, QgsProcessingContext(), QgsProcessingFeedback())
     assert str(raised.value) == message
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_a_run_out_of_memory_is_one_sentence(monkeypatch):
+    """Red team of 2026-12-05: under a memory limit (ulimit -v) numpy's 'Unable to allocate 1.74 GiB'
+    came as a traceback, in QGIS as the whole traceback in the error's text."""
+    from mrs.model_core.errors import OutOfMemory
+    from mrs.mrs_qgis_plugin import runs
+
+    def short(values, hooks):
+        np.zeros(1 << 62, np.uint8)
+
+    monkeypatch.setitem(runs.RUNNERS, "classify", short)
+    with pytest.raises(OutOfMemory) as raised:
+        runs.run("classify", {}, None)
+    assert str(raised.value).startswith("Not enough memory for this run (Unable to allocate 4.00 EiB for an array ")
+    assert str(raised.value).endswith("): lower TILE_SIZE or BATCH_SIZE where the algorithm has them, close other "
+                                      "programs, or raise a limit set on this process's memory (ulimit -v).")
+
+    def torch_short(values, hooks):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:118] DefaultCPUAllocator: can't allocate memory: you tried "
+                           "to allocate 1879048192 bytes.")
+
+    monkeypatch.setitem(runs.RUNNERS, "classify", torch_short)
+    with pytest.raises(OutOfMemory, match=r"^Not enough memory for this run \(\[enforce fail"):
+        runs.run("classify", {}, None)
+    monkeypatch.setitem(runs.RUNNERS, "classify", lambda values, hooks: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # other errors are not disguised
+        runs.run("classify", {}, None)
 
 
 def test_other_errors_are_not_disguised():
