@@ -20,7 +20,7 @@ import re
 import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
-from ..model_core.errors import Canceled, InputError, MrsError
+from ..model_core.errors import Canceled, InputError, MrsError, first_line
 from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
@@ -270,26 +270,37 @@ GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt in
                                                       "virtual environment made with --system-site-packages")
 
 
-def _importable(module: str) -> bool:
+def _import_problem(module: str) -> Optional[str]:
+    """None when `module` imports; else 'not installed', or why it cannot be imported."""
+    from .dependencies import import_error_text
+
     try:
         __import__(module)
-    except ImportError:
-        return False
-    return True
+    except ModuleNotFoundError:
+        return "not installed"
+    except (ImportError, OSError, MemoryError) as error:
+        return import_error_text(error)
+    return None
 
 
 def _missing_packages(job: spec.Job) -> Optional[str]:
-    """A sentence naming the packages this Python cannot import for `job`, with how to install them."""
+    """A sentence naming the packages this Python cannot import for `job`, with how to install them;
+    one that is installed but fails to import (a limit on memory: red team of 2026-12-05) with why."""
     from .dependencies import import_failures, module_name, pinned_requirements, pip_install_command
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
     problems = []
     if failures:
-        problems.append(f"{' and '.join(map(module_name, failures))} (install with: "
+        reasons = "; ".join(reason for reason in failures.values() if reason != "not installed")
+        problems.append(f"{' and '.join(map(module_name, failures))}"
+                        f"{f', which it cannot import ({first_line(reasons)};' if reasons else ' ('} install with: "
                         f"{pip_install_command(list(failures))})")
     for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
-        if not _importable(module):
+        problem = _import_problem(module)
+        if problem == "not installed":
             problems.append(f"{what} ({how})")
+        elif problem:
+            problems.append(f"{what}, which it cannot import ({first_line(problem)})")
     if not problems:
         return None
     return f"{PROGRAM} {job.name} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."

@@ -50,9 +50,14 @@ def import_failures(requirements: List[str]) -> Dict[str, str]:
             importlib.import_module(module_name(requirement))
         except ModuleNotFoundError:
             failures[requirement] = "not installed"
-        except (ImportError, OSError) as error:
-            failures[requirement] = f"{type(error).__name__}: {error}"
+        except (ImportError, OSError, MemoryError) as error:  # MemoryError: a limit on memory (ulimit -v)
+            failures[requirement] = import_error_text(error)
     return failures
+
+
+def import_error_text(error: BaseException) -> str:
+    """Why a module cannot be imported, as a message quotes it: 'ImportError: libtorch_cpu.so: ...'."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def not_found(requirements: List[str]) -> List[str]:

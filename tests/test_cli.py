@@ -145,6 +145,22 @@ def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_ne
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
+def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_reason(tmp_path):
+    """Red team of 2026-12-05: under a memory limit torch's import failed ('failed to map segment') and
+    bin/mrs said torch and GDAL's bindings were missing, with how to install them."""
+    shim = tmp_path / "shim"
+    for module, error in (("torch", 'ImportError("libtorch_cpu.so: failed to map segment from shared object")'),
+                          ("osgeo", 'MemoryError()')):
+        (shim / module).mkdir(parents=True)
+        (shim / module / "__init__.py").write_text(f"raise {error}\n")
+    done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
+               "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert ("bin/mrs classify needs torch, which it cannot import (ImportError: libtorch_cpu.so: failed to map segment "
+            "from shared object; install with: ") in done.stderr
+    assert "; and GDAL's Python bindings, which it cannot import (MemoryError)" in done.stderr
+
+
 @pytest.mark.parametrize("job", list(JOBS))
 def test_each_jobs_help_is_the_help_the_toolbox_shows(qgis_processing, no_qgis, job):
     with algorithms_ready():
