@@ -205,6 +205,26 @@ def test_a_file_size_limit_on_the_points_is_said_as_such_and_sqlite_adds_no_line
     assert list(output.iterdir()) == []
 
 
+def test_a_full_disk_under_the_points_is_said_as_such_not_in_sqlite_s_words(tmp_path, monkeypatch):
+    """Red team of 2026-12-05: on a full disk 'the GeoPackage ... cannot be written (no such table:
+    gpkg_geometry_columns); choose another file', where every other output says the disk is full."""
+    import os
+    from types import SimpleNamespace
+
+    from mrs.mrs_qgis_plugin.raster import suggestions
+
+    classes = [ClassInfo(value, f"class {value}", "#112233") for value in range(1, 8)]
+    rows = np.arange(10, dtype=np.int64)
+    chosen = Candidates(rows, rows, rows % 7, np.linspace(0, 1, 10, dtype=np.float32), np.zeros(10))
+    crs = gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection()
+    monkeypatch.setattr(suggestions, "gdal_call", lambda function, *a, **k: (None, "no such table: gpkg_geometry_columns"))
+    monkeypatch.setattr(suggestions.os, "statvfs", lambda path: SimpleNamespace(f_bavail=3, f_frsize=4096))
+    with pytest.raises(WriteError, match=r"^Could not write .*next\.gpkg: the disk is full"):
+        write_points(str(tmp_path / "next.gpkg"), "OUTPUT", chosen, classes, ClassField("class_id", False),
+                     (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0), crs)
+    assert not (tmp_path / "next.gpkg").exists() and os.path.isdir(tmp_path / "scene")
+
+
 # Through Processing ------------------------------------------------------------------------
 
 
