@@ -6,6 +6,7 @@ are re-exported here for callers that want them together.
 
 import math
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -17,7 +18,7 @@ from . import distributed, model_file
 from .paths import checkpoint_path_for
 from .config import ModelConfig
 from .device import resolve_device, resolve_precision
-from .errors import InputError
+from .errors import InputError, WriteError
 from .hooks import Hooks
 from .loop import Phase, TrainResult, run_training, train_one_epoch
 from .masking import mask_count
@@ -61,14 +62,35 @@ class Trained:
     metadata: Dict[str, Any]
     context: distributed.Context
 
-    def write(self, path: str, checkpoint_path: Optional[str] = None) -> None:
+    def write(self, path: str, checkpoint_path: Optional[str] = None, hooks: Optional[Hooks] = None) -> None:
         """Write the model file and remove the run's now obsolete checkpoint; under torchrun
-        rank 0 alone writes and the other processes wait until the file exists."""
+        rank 0 alone writes and the other processes wait until the file exists. On a disk too full
+        for the model beside its checkpoint, the checkpoint makes room for it (red team of
+        2026-12-05: the checkpoint took the model's space, and a resumed run failed the same way)."""
         if self.context.writes:
-            model_file.save(path, self.model.state_dict(), self.metadata)
+            state = self.model.state_dict()
+            try:
+                model_file.save(path, state, self.metadata)
+            except WriteError:
+                if not (checkpoint_path and os.path.exists(checkpoint_path) and _too_full_for(path, state)):
+                    raise
+                (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} is deleted to make "
+                                       "room for the finished model.")
+                os.remove(checkpoint_path)
+                model_file.save(path, state, self.metadata)
             if checkpoint_path and os.path.exists(checkpoint_path):
                 os.remove(checkpoint_path)
         self.context.barrier()
+
+
+FILE_MARGIN = 1 << 20
+"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
+
+
+def _too_full_for(path: str, state: Mapping[str, torch.Tensor]) -> bool:
+    """Whether the disk under `path` has less free space than a model file of `state` takes."""
+    needed = sum(tensor.numel() * tensor.element_size() for tensor in state.values()) + FILE_MARGIN
+    return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < needed
 
 
 def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:

@@ -294,7 +294,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                            checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
         _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
-        trained.write(output, checkpoint_path_for(output))
+        trained.write(output, checkpoint_path_for(output), hooks)
     return {**trained.metadata, "path": output}
 
 
@@ -468,7 +468,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                        settings=settings, description=description, class_weighting=class_weighting,
                        pretrained_encoder=start.encoder_state if start else None, hooks=hooks.sub(0.1, 1.0),
                        checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
-    trained.write(output, checkpoint_path_for(output))
+    trained.write(output, checkpoint_path_for(output), hooks)
     return {**trained.metadata, "path": output}
 
 

@@ -5,8 +5,9 @@ import re
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from model_core import model_file
+from model_core import model_file, training
 from model_core.config import PRESETS
 from model_core.device import resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
@@ -90,6 +91,41 @@ def test_pretraining_is_deterministic_for_a_seed(tmp_path):
     assert first["masking"] == {"strategy": "mrs", "spectral_ratio": 0.3, "spatial_ratio": 0.3,
                                 "similarity": "cosine", "normalized_targets": False}
     assert not os.path.exists(checkpoint_path_for(str(tmp_path / "a.safetensors")))
+
+
+def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_checkpoint_s_place(tmp_path, monkeypatch):
+    """Red team of 2026-12-05: on a nearly full disk the run's own checkpoint took the space its model
+    needed, the finished training was lost ('the disk is full'), and resuming failed the same way."""
+    from collections import namedtuple
+
+    from model_core.distributed import Context
+    from model_core.errors import WriteError
+
+    model = nn.Linear(4, 3)
+    checkpoint = tmp_path / "m.checkpoint.safetensors"
+    checkpoint.write_bytes(b"x" * 1000)
+    real, tries = model_file.save, []
+
+    def full_until_freed(path, tensors, metadata):
+        tries.append(checkpoint.exists())
+        if checkpoint.exists():
+            raise WriteError(f"Could not write {path}: the disk is full. ...")
+        real(path, tensors, metadata)
+
+    monkeypatch.setattr(model_file, "save", full_until_freed)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(training.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 100, 100))
+    lines = []
+    trained = Trained(model, {"kind": model_file.PRETRAINED}, Context())
+    trained.write(str(tmp_path / "m.safetensors"), str(checkpoint), Hooks(log=lines.append))
+    assert tries == [True, False] and (tmp_path / "m.safetensors").exists() and not checkpoint.exists()
+    assert lines == [f"The disk is full: the run's checkpoint {checkpoint} is deleted to make room for the finished "
+                     "model."]
+    checkpoint.write_bytes(b"x" * 1000)  # with room enough, another failure keeps the checkpoint
+    monkeypatch.setattr(training.shutil, "disk_usage", lambda folder: usage(10 ** 9, 0, 10 ** 9))
+    with pytest.raises(WriteError):
+        trained.write(str(tmp_path / "n.safetensors"), str(checkpoint), Hooks())
+    assert checkpoint.exists()
 
 
 def test_pretraining_takes_whole_batches_and_fine_tuning_every_sample(tmp_path):
