@@ -13,7 +13,8 @@ The JSON document under the header key "mrs" always holds:
 - `normalization` (see `preprocessing.Normalizer.to_dict`);
 - `masking` (`strategy`, `spectral_ratio`, `spatial_ratio`) for pretraining;
 - `classes` (`value`, `name`, `color`) for classifiers, and what they were trained on: `trained_on`
-  (the labels' layer) and `trained_pixels` (see `mrs_qgis_plugin.training_pixels`); where made from a
+  (the labels' layer), `trained_pixels` and, with a validation fraction, `validation_pixels` (see
+  `mrs_qgis_plugin.training_pixels`); where made from a
   pretrained model, `pretrained_from` and `finetuned_values` (the fine-tuning pixels' statistics);
 - `training` (settings, seed, per-epoch `history`, `best_epoch`, ...);
 - `checksums` (see `CHECKSUMS`; not in files written before them).

@@ -451,6 +451,9 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
         description["trained_on"] = labels.source()
         description["trained_pixels"] = training_pixels.record(scene.grid, train.rows, train.cols, settings.seed)
+        if len(validation.rows):  # labelled too, so not to be suggested (red team of 2026-12-05)
+            description["validation_pixels"] = training_pixels.record(scene.grid, validation.rows, validation.cols,
+                                                                      settings.seed)
         if labels.class_field:
             description["class_field"] = {"name": labels.class_field, "text": labelled.named_by_text}
         if start:  # its normaliser is the pretraining's: the values it met are checked against these
@@ -877,7 +880,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     with held_outputs(output), layers.open(hooks) as scene:
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         area = mask_rasterizer(mask_path, mask_name or mask_path, scene.grid, scene.hsi_name, hooks) if mask_path else None
-        trained = training_pixels.trained_positions(metadata.get("trained_pixels"), scene.grid)
+        trained = training_pixels.labelled_positions(metadata, scene.grid)
         allowed: Dict[Window, np.ndarray] = {}
         covered, left_out = [], []
 
@@ -912,7 +915,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     if sum(left_out):
         recorded = "" if trained[2] else (" (those its model file records; of more than "
                                           f"{training_pixels.SAMPLE:,} it records a sample, so others may be)")
-        hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was trained on {agreeing(sum(left_out), 'is', 'are')} "
+        how = "trained or validated" if "validation_pixels" in metadata else "trained"
+        hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was {how} on {agreeing(sum(left_out), 'is', 'are')} "
                   f"not suggested{recorded}.")
     if len(chosen) < count and len(chosen) == pool.seen:
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "

@@ -89,6 +89,17 @@ def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, n
     return row, col, found["count"] == len(found["keys"])
 
 
+def labelled_positions(metadata: Dict[str, Any], grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray, bool]]:
+    """`trained_positions` of the pixels a classifier was trained on and of those held out to
+    validate it (`validation_pixels`), each once; None without a record."""
+    found = [positions for key in ("trained_pixels", "validation_pixels")
+             if (positions := trained_positions(metadata.get(key), grid)) is not None]
+    if not found:
+        return None
+    keys = np.unique(np.concatenate([rows * grid.width + cols for rows, cols, _all in found]))
+    return (*np.divmod(keys, grid.width), all(every_one for _rows, _cols, every_one in found))
+
+
 def _pixels_at(inverse: tuple, x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Column and row (floats, floored) of the points x, y on the grid of inverse geotransform `inverse`."""
     a, b, c, d, e, f = inverse

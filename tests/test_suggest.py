@@ -331,6 +331,30 @@ def test_the_pixels_the_classifier_was_trained_on_are_not_suggested(trained, tmp
     assert f"{len(rows)} pixels the classifier was trained on are not suggested." in done.log
 
 
+def test_the_pixels_held_out_to_validate_the_classifier_are_not_suggested_either(trained, tmp_path):
+    """Red team of 2026-12-05: a classifier trained with VALIDATION_FRACTION 0.2 kept its 42 validation
+    pixels out of its record, and one of them, a labelled Crop sample, was suggested for labelling."""
+    from mrs.mrs_qgis_plugin import training_pixels
+    from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+    model = str(tmp_path / "validated.safetensors")
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                         "SAMPLES": str(trained.scene.train_points), "CLASS_FIELD": "class_id",
+                         "VALIDATION_FRACTION": 0.25, "OUTPUT": model})
+    metadata = model_file.read_metadata(model, [model_file.CLASSIFIER])
+    grid = Grid(trained.map.values.shape[1], trained.map.values.shape[0],
+                tuple(metadata["trained_pixels"]["geotransform"]), "")
+    labelled = [training_pixels.trained_positions(metadata[key], grid) for key in ("trained_pixels",
+                                                                                 "validation_pixels")]
+    pixels = {pixel for rows, cols, _all in labelled for pixel in zip(rows.tolist(), cols.tolist())}
+    assert all(len(rows) for rows, _cols, _all in labelled) and len(pixels) == sum(len(r) for r, _c, _a in labelled)
+    valid = int(np.count_nonzero(trained.map.values))
+    done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=valid, MIN_DISTANCE=0)
+    assert done.results["COUNT"] == valid - len(pixels)
+    assert not pixels & set(zip(done.points.rows.tolist(), done.points.cols.tolist()))
+    assert f"{len(pixels)} pixels the classifier was trained or validated on are not suggested." in done.log
+
+
 def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_path):
     """Fewer points than asked for is a warning, not a line of the log (red team of 2026-12-04)."""
     done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000)
