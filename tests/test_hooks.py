@@ -44,3 +44,23 @@ def test_a_warning_goes_to_warn_and_without_it_to_the_log_also_from_a_part_of_th
     Hooks(log=logged.append).sub(0.2, 0.4).warning("a")
     Hooks(log=logged.append, warn=warned.append).sub(0.2, 0.4).warning("b")
     assert (logged, warned) == (["a"], ["b"])
+
+
+def test_a_second_sigterm_says_it_stops_the_process_at_once(monkeypatch):
+    """Red team of 2026-12-05: a second SIGTERM ended the process with status 143 without a word,
+    where the README promised a sentence."""
+    import os
+    import signal
+
+    from model_core.hooks import cancel_on_sigterm
+
+    lines, killed = [], []
+    monkeypatch.setattr(os, "kill", lambda pid, number: killed.append(number))
+    with cancel_on_sigterm(Hooks(log=lines.append)) as hooks:
+        handler = signal.getsignal(signal.SIGTERM)
+        handler(signal.SIGTERM, None)
+        assert hooks.is_canceled() and killed == []
+        handler(signal.SIGTERM, None)
+    assert killed == [signal.SIGTERM]
+    assert lines == ["SIGTERM received: stopping as on Cancel (send it again to stop at once).",
+                     "SIGTERM received again: stopping at once (exit status 143)."]
