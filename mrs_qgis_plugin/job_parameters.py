@@ -38,11 +38,13 @@ PRETRAIN = Job(
                   "or absolute; empty lines and lines starting with # are skipped). Every scene must have the "
                   "band counts of INPUT_HSI and INPUT_AUX, and the same wavelengths where known. The samples and "
                   "the normalisation statistics are drawn from all the scenes, each in proportion to its valid "
-                  "pixels; EXTENT and MASK limit INPUT_HSI's scene only.",
+                  "pixels; EXTENT limits INPUT_HSI's scene only, MASK its samples only.",
                   optional=True, file_filter="Scene lists (*.txt *.csv)"),
-        _extent("Optional: draw samples from this part of the scene only. Default: the whole hyperspectral raster."),
+        _extent("Optional: draw samples and the normalisation statistics from this part of the scene only. "
+                "Default: the whole hyperspectral raster."),
         Parameter("MASK", "Sample area", VECTOR,
-                  "Optional: polygons; samples are drawn only from pixels whose centre lies inside them.",
+                  "Optional: polygons; samples are drawn only from pixels whose centre lies inside them (the "
+                  "normalisation statistics from the whole scene, or EXTENT, which the classifier will map).",
                   optional=True, geometries=("polygon",)),
         _preset("The classifier fine-tuned from this model has the same size."),
         _choice("MASKING", "Spectral masking", choices.MASKING_STRATEGIES, "mrs",
