@@ -925,8 +925,11 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be "
                       f"found{among} for the {count} asked for; lower MIN_DISTANCE for more.")
-    hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence from "
-              f"{chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}. Fill in their "
-              f"'{_class_field(metadata).name}' field and add them to the training samples.")
+    one = len(chosen) == 1
+    spread = (f"{chosen.confidence.min():.3f}" if one else
+              f"from {chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}")
+    hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence {spread}. Fill in "
+              f"{'its' if one else 'their'} '{_class_field(metadata).name}' field and add {'it' if one else 'them'} to "
+              "the training samples.")
     return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,
             "confidence": chosen.confidence, "index": chosen.index}

@@ -1,6 +1,7 @@
 """mrs:suggest, where to label next: the choice of pixels on known confidences, then the algorithm
 through Processing on a small scene, checked against the classifier's own confidence map."""
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -361,7 +362,9 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_
     assert done.results["COUNT"] == 1
     assert done.warnings == ["Only 1 pixel at least 1000 pixels apart could be found for the 5 asked for; lower "
                              "MIN_DISTANCE for more."]
-    assert any(line.startswith("Wrote 1 suggested point to ") for line in done.log)
+    written = next(line for line in done.log if line.startswith("Wrote 1 suggested point to "))
+    assert re.search(r": confidence \d\.\d{3}\. Fill in its 'class_id' field and add it to the training samples\.$",
+                     written)  # red team of 2026-12-05: 'confidence from 0.240 to 0.240. Fill in their ...'
 
 
 @pytest.mark.parametrize("distance", [0, 1])
