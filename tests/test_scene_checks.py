@@ -274,11 +274,12 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     fine[0, ::2, ::2] = 3.0
     fine_path = write_raster(tmp_path / "fine.tif", fine, (GEOTRANSFORM[0], 0.5, 0.0, GEOTRANSFORM[3], 0.0, -0.5),
                              nodata=0, descriptions=["nDSM", "intensity"])
+    from mrs.mrs_qgis_plugin.raster.grid import Window
     from mrs.mrs_qgis_plugin.raster.sources import own_windows
 
-    assert own_windows(1024, 1024) == [(0, 0, 1024, 1024)]
-    spread = own_windows(6000, 200)
-    assert len(spread) == 64 and spread[-1] == (5872, 72, 128, 128)
+    assert own_windows(Window(0, 0, 1024, 1024)) == [(0, 0, 1024, 1024)]
+    spread = own_windows(Window(10, 20, 6000, 200))
+    assert len(spread) == 64 and spread[-1] == (5882, 92, 128, 128)
     assert _check(hsi, fine_path) == [
         "'aux' declares 0 as its nodata value, and 14.1 % of its own pixels hold it in some bands ('nDSM' (band 1 of "
         "'aux')) but data in others: warped onto the hyperspectral grid, those pixels are left out or take their "
@@ -286,6 +287,13 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
         "the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate with -a_nodata none "
         "as an additional command-line parameter); if its bands cover different areas (dates, swaths), this is "
         "what they hold."]
+    # ... on the pixels the scene covers: a LiDAR of four times the scene's area, its 0 beyond the scene only
+    # (review of 2026-12-05: '50.0 % of its own pixels', a false alarm).
+    wide = np.random.default_rng(5).uniform(1, 20, size=(2, 4 * SIZE, 4 * SIZE)).astype(np.float32)
+    wide[0, :, 2 * SIZE:] = 0.0
+    wide_path = write_raster(tmp_path / "wide.tif", wide, (GEOTRANSFORM[0], 0.5, 0.0, GEOTRANSFORM[3], 0.0, -0.5),
+                             nodata=0)
+    assert _check(hsi, wide_path) == []
     values[0, :8, :] = -9999.0  # a fill code on a band's edge strip: no measurement, nothing to say
     assert _check(hsi, write_raster(tmp_path / "filled.tif", values, nodata=-9999)) == []
 

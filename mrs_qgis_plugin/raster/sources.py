@@ -21,7 +21,7 @@ from ...model_core.names import agreeing, plural
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid
+from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid, srs_from_wkt, transformation
 
 MIN_HSI_BANDS = 3
 
@@ -158,15 +158,16 @@ OWN_WINDOWS, OWN_SIDE = 8, 128
 """`own_windows`: at most 8 x 8 windows of 128 x 128 pixels (a million pixels, 4 MB a float band)."""
 
 
-def own_windows(width: int, height: int) -> list[Window]:
-    """Windows of a raster's own pixels to count in: the whole raster when it holds no more than
-    OWN_WINDOWS ** 2 windows' pixels, else that many windows evenly spread (GDAL reads their blocks
-    only, where reading the raster decimated reads nearly every block)."""
-    if width * height <= (OWN_WINDOWS * OWN_SIDE) ** 2:
-        return [Window(0, 0, width, height)]
-    cols = np.unique(np.linspace(0, max(width - OWN_SIDE, 0), OWN_WINDOWS).astype(int)).tolist()
-    rows = np.unique(np.linspace(0, max(height - OWN_SIDE, 0), OWN_WINDOWS).astype(int)).tolist()
-    return [Window(col, row, min(OWN_SIDE, width), min(OWN_SIDE, height)) for row in rows for col in cols]
+def own_windows(area: Window) -> list[Window]:
+    """Windows of a raster's own pixels to count in within `area`: all of it when it holds no more
+    than OWN_WINDOWS ** 2 windows' pixels, else that many windows evenly spread (GDAL reads their
+    blocks only, where reading the raster decimated reads nearly every block)."""
+    if area.width * area.height <= (OWN_WINDOWS * OWN_SIDE) ** 2:
+        return [area]
+    cols = np.unique(np.linspace(0, max(area.width - OWN_SIDE, 0), OWN_WINDOWS).astype(int)).tolist()
+    rows = np.unique(np.linspace(0, max(area.height - OWN_SIDE, 0), OWN_WINDOWS).astype(int)).tolist()
+    return [Window(area.col + col, area.row + row, min(OWN_SIDE, area.width), min(OWN_SIDE, area.height))
+            for row in rows for col in cols]
 
 
 class _Source:
@@ -178,6 +179,7 @@ class _Source:
         self.path = original.GetDescription()
         self._original = original
         self._dataset = aligned
+        self._grid = grid
         self.bands = data_bands(original)
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = self.warped = aligned is not original
@@ -286,6 +288,20 @@ class _Source:
             return 0.0, [], None, self.warped
         return self.among_pixels / self.pixels_with_data, bands, self._declared[bands[0]], self.warped
 
+    def _own_footprint(self) -> Window:
+        """The window of the layer's own pixels that the hyperspectral grid covers (its whole
+        extent where the grid's bounds cannot be carried into its CRS): pixels beyond the scene
+        gave false alarms, and a clean area beyond it hid a true one (review of 2026-12-05)."""
+        source = Grid.of(self._original)
+        whole = Window(0, 0, source.width, source.height)
+        bounds = self._grid.bounds()
+        if not source.same_crs(self._grid):
+            transform, _problem = transformation(srs_from_wkt(self._grid.crs_wkt), srs_from_wkt(source.crs_wkt))
+            if transform is None:
+                return whole
+            bounds = tuple(transform.TransformBounds(*bounds, 21))
+        return source.pixel_bounds(bounds) or whole
+
     def _count_own(self) -> None:
         """Counts nodata among data on a warped layer's own pixels (`own_windows`): the warp takes its
         nodata pixels' values from their neighbours, so the grid's pixels hardly show them (red team
@@ -293,7 +309,7 @@ class _Source:
         pixel a height unsaid)."""
         counted = [(index, number, nodata) for index, (number, nodata) in enumerate(zip(self.bands, self._declared))
                    if nodata is not None]
-        for window in own_windows(self._original.RasterXSize, self._original.RasterYSize):
+        for window in own_windows(self._own_footprint()):
             held = []
             for index, number, nodata in counted:
                 band = read_or_refuse(self._original.GetRasterBand(number).ReadAsArray, f"the layer '{self.name}'",
@@ -552,10 +568,10 @@ class Scene:
             for source in self._sources:
                 source.counting = False
 
-    def nodata_among_data(self) -> list[tuple[str, float, list[str], float]]:
-        """(layer, share of its pixels counted, bands in messages, declared nodata value) of each
-        layer whose nodata value some bands hold where others hold data, in the reads counted
-        (`nodata_counted`: the statistics sample's)."""
+    def nodata_among_data(self) -> list[tuple[str, float, list[str], float, bool]]:
+        """(layer, share of its pixels counted, bands in messages, declared nodata value, whether it
+        is warped) of each layer whose nodata value some bands hold where others hold data, in the
+        reads counted (`nodata_counted`: the statistics sample's; a warped layer's own pixels)."""
         return self._found_in_bands(lambda source: source.nodata_among_data())
 
     def _found_in_bands(self, found: Callable[[_Source], tuple]) -> list[tuple]:
