@@ -159,9 +159,10 @@ def publish(temporary: str, path: str, mode: Optional[int] = None) -> None:
 
 
 @contextlib.contextmanager
-def held(path: str) -> Iterator[None]:
+def held(path: str) -> Iterator[str]:
     """Mark `path` as being written while the block runs: a locked, empty temporary file beside
-    it (`make_temporary`), removed after, for which `remove_stale_temporaries` reports a live run.
+    it (`make_temporary`, the path yielded), removed after, for which `remove_stale_temporaries`
+    reports a live run.
     A training writes its model file at its end only, so a second run on the same output started
     and wrote the first one's checkpoint (red team of 2026-12-04)."""
     try:
@@ -169,7 +170,7 @@ def held(path: str) -> Iterator[None]:
     except OSError as error:
         raise write_error(path, error) from error
     try:
-        yield
+        yield temporary
     finally:
         os.close(handle)
         # a folder made read-only meanwhile keeps it: the run's own error must not give way to this one

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, List, Optional
 import numpy as np
 from osgeo import gdal
 
-from ..model_core.atomic import make_temporary, remove_stale_temporaries
+from ..model_core.atomic import held, remove_stale_temporaries
 from ..model_core.errors import InputError, WriteError, first_line
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
@@ -47,9 +47,9 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     if os.path.islink(folder) and not os.path.exists(folder):
         raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new or "
                          "empty folder.")
-    created = _first_missing(folder)  # with the folders made for it (a/b/c: a), removed with the scene on failure
+    created = None  # the folders made for it (a/b/c: a), removed with the scene on failure
     try:
-        os.makedirs(folder, exist_ok=True)
+        created = _make_folders(folder)
         partial = tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=folder)
     except OSError as error:
         if created:
@@ -69,9 +69,11 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
             names = sorted(os.listdir(partial))
             for name in names:
                 os.replace(os.path.join(partial, name), os.path.join(folder, name))
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
-        if created:  # the folders made for this scene go with it (a canceled run left them behind, empty)
+        # the folders made for this scene go with it (a canceled run left them behind, empty), unless another
+        # run holds them (review of 2026-12-05: the refused run deleted the other's scene)
+        if created and not isinstance(error, FolderTaken):
             shutil.rmtree(created, ignore_errors=True)
         raise
     shutil.rmtree(partial, ignore_errors=True)
@@ -82,8 +84,8 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
 def _refuse_earlier_scene(folder: str) -> None:
     taken = [name for name in SCENE_FILES if os.path.exists(os.path.join(folder, name))]
     if taken:
-        raise InputError(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "
-                         "choose a new or empty folder.")
+        raise FolderTaken(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "
+                          "choose a new or empty folder.")
 
 
 @contextlib.contextmanager
@@ -93,20 +95,15 @@ def _folder_held(folder: str, partial: str) -> Iterator[None]:
     there are removed (red team of 2026-12-05: two runs into one folder both succeeded with half a
     scene each; a killed run's 145 MB stayed)."""
     anchor = os.path.join(folder, SCENE_FILES[0])
-    handle, temporary = make_temporary(anchor)
-    try:
+    with held(anchor) as temporary:
         if [path for path in remove_stale_temporaries(anchor) if path != temporary]:
-            raise InputError(f"OUTPUT: the folder {folder} is being written by another run now; wait until it has "
-                             "ended, or choose another folder.")
+            raise FolderTaken(f"OUTPUT: the folder {folder} is being written by another run now; wait until it "
+                              "has ended, or choose another folder.")
         _refuse_earlier_scene(folder)  # one that a run ending since the first look wrote
         for entry in os.scandir(folder):
             if entry.name.startswith(PARTIAL_PREFIX) and entry.path != partial and entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
         yield
-    finally:
-        os.close(handle)
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
 
 
 def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: int, sar: bool,
@@ -131,13 +128,30 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
                          "run again.")
 
 
-def _first_missing(folder: str) -> Optional[str]:
-    """The outermost folder of `folder`'s path that does not exist yet (`folder` itself, or one
-    above it); None when it exists."""
-    missing = None
+class FolderTaken(InputError):
+    """A scene folder another run writes into, or holds a scene already."""
+
+
+def _make_folders(folder: str) -> Optional[str]:
+    """Makes `folder` and the folders above it that do not exist; returns the outermost one this
+    run made (None when it made none), which another run making them at the same time did not:
+    a run refused as another wrote into the folder deleted that run's scene (review of 2026-12-05)."""
+    missing = []
     while not os.path.lexists(folder):
-        missing, folder = folder, os.path.dirname(folder)
-    return missing
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    made = None
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        except OSError:
+            if made:
+                shutil.rmtree(made, ignore_errors=True)
+            raise
+        made = made or path
+    return made
 
 
 def _stretch_of(path: str, band: int) -> tuple[float, float]:

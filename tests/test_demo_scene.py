@@ -189,6 +189,13 @@ def test_a_folder_another_demo_scene_run_writes_is_refused_and_a_killed_run_s_le
     (folder / ".demo-scene-killed" / "hsi.tif").write_bytes(b"half a scene")
     write_new_scene(str(folder), size=48, n_bands=4, seed=0, sar=False)
     assert not [name for name in os.listdir(folder) if name.startswith(".")]
+    # a run refused leaves the folders alone that another run made as it started (review of 2026-12-05: the
+    # refused run deleted them, with the other's scene)
+    from mrs.mrs_qgis_plugin.demo_scene import _make_folders
+
+    assert _make_folders(str(tmp_path / "a" / "b")) == str(tmp_path / "a")
+    assert _make_folders(str(tmp_path / "a" / "b")) is None
+    assert _make_folders(str(tmp_path / "a" / "c" / "d")) == str(tmp_path / "a" / "c")
 
 
 @pytest.mark.parametrize("given", ["/vsimem/scene", "/vsizip/{tmp}/scene.zip/scene", "file://{tmp}/scene"])
