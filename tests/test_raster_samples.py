@@ -458,6 +458,9 @@ def test_a_label_raster_whose_nodata_value_is_a_class_it_names_is_warned_of(tmp_
     for nodata in (3, 2, None):
         path = write_raster(tmp_path / f"labels{nodata}.tif", values, nodata=nodata, category_names=names)
         labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
+    for ignored in ("Ignore", "ignored", "No class", "Not labelled", "Unknown"):  # review of 2026-12-05
+        path = write_raster(tmp_path / "ignored.tif", values, nodata=2, category_names=["", "Crop", ignored, "Water"])
+        labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
     assert warnings == ["The label layer 'labels' declares 3 as its nodata value, but names that value 'Water' as a "
                         "class: its pixels are left out as unlabelled. If 'Water' is a class, declare another nodata "
                         "value, or none (0 means unlabelled here)."]

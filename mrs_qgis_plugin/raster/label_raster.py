@@ -20,7 +20,7 @@ from .writers import style_classes, style_names_warning
 
 
 UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not classified|none|void|empty|null|"
-                        r"masked|fill)\b", re.IGNORECASE)
+                        r"masked|fill|ignored?|no[ _-]?class|not[ _-]?label+ed|unknown)\b", re.IGNORECASE)
 """Words of a name that calls value 0 what 0 is here: no class ('Landfill' is a class)."""
 
 
