@@ -25,7 +25,7 @@ from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSo
 from .raster import absolute
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
-from .raster.labels import LabelledPixels
+from .raster.labels import LabelledPixels, refuse_long_names
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs
@@ -195,6 +195,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
         map_classes = {}
+    refuse_long_names({value: info.name for value, info in map_classes.items()}, map_name)  # review of 2026-12-05
     taken = set(map_classes) | {info.value for info in labelled.classes} | set(np.unique(predicted).tolist())
     matching, matched = _matching(labelled, reference.name, map_classes, map_name, taken, hooks)
     reference_names = {matching[info.value]: info.name for info in labelled.classes}

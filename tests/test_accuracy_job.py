@@ -8,6 +8,7 @@ import pytest
 from osgeo import gdal, ogr
 from rasters import pixel_centre, point_wkt, write_raster, write_vector
 
+from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin import analysis, jobs
 
@@ -194,3 +195,13 @@ def test_the_report_page_shows_paths_with_control_and_reordering_characters_esca
     page = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert "\u202e" not in page and "ref\n" not in page
     assert f"({tmp_path}/ref\\n=1+2,x\\u202e.tif)" in page
+
+
+def test_a_map_class_name_too_long_for_a_report_is_refused(tmp_path):
+    """Review of 2026-12-05: a map category name of 140,006 characters went into a CSV that Python's
+    csv module could not read (reference names of that length were refused already)."""
+    mapped = np.array([[[1, 2, 2, 1]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Crop", 2: "W" * 300},
+                              attribute_table=False)
+    with pytest.raises(InputError, match=r"^The name of class 2 of 'map' is 300 characters long"):
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=write_raster(tmp_path / "r.tif", mapped)))

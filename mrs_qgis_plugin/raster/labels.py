@@ -130,7 +130,7 @@ MAX_NAME_LENGTH = 200
 """The longest class name: legends and reports show names whole."""
 
 
-def _refuse_long_names(names: dict[int, str], layer_name: str) -> None:
+def refuse_long_names(names: dict[int, str], layer_name: str) -> None:
     """Refuses a class name longer than MAX_NAME_LENGTH (red team of 2026-12-05: one of 140,006
     characters made an accuracy CSV that csv readers and spreadsheets could not read)."""
     value, name = next(((value, name) for value, name in names.items() if len(name) > MAX_NAME_LENGTH), (None, ""))
@@ -210,7 +210,7 @@ def labelled_pixels(
     present, counts = np.unique(values, return_counts=True)
     present = present.tolist()
     class_names = [names.get(value) or str(value) for value in present]
-    _refuse_long_names(dict(zip(present, class_names)), layer_name)
+    refuse_long_names(dict(zip(present, class_names)), layer_name)
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
     _say_shared({value: _as_shown(name) for value, name in zip(present, class_names)}, "name",
