@@ -253,6 +253,16 @@ def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside
         labels = labels_from_vector(rotated, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(2, 3, 1)] and labels.outside == 1
     assert "1 of the 2 features of 'points' lie outside the hyperspectral layer 'hsi'; they are left out." in lines
+    # a polygon over the grid's edge, within its bounding box, reaches beyond it (review of 2026-12-05)
+    corner = gdal.ApplyGeoTransform((ORIGIN_X, c, c, ORIGIN_Y, c, -c), 0.0, 0.0)
+    half_out = write_vector(tmp_path / "half.gpkg", [(box_wkt(corner[0] + 1, corner[1] - 2, corner[0] + 5,
+                                                               corner[1] + 2), {"class": 1}),
+                                                      (point_wkt(*inside), {"class": 2})], INT_FIELDS)
+    lines.clear()
+    with Scene.open(RasterInput(hsi, "hsi"), []) as rotated:
+        labels_from_vector(rotated, half_out, None, "class", None, "points", hooks)
+    assert any(line.startswith("1 of the 2 features of 'points' reach beyond the hyperspectral layer 'hsi'")
+               for line in lines), lines
 
 
 def test_a_file_of_several_layers_given_without_a_layer_says_which_it_reads(tmp_path, scene):

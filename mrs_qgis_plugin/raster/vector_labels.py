@@ -202,6 +202,10 @@ class _Rasterizer:
             self._layer.CreateFeature(feature)
         self.count += 1
 
+    def contains(self, geometry: ogr.Geometry, margin: float) -> bool:
+        """Whether a geometry in the grid's CRS lies within the grid's footprint widened by `margin`."""
+        return bool(self._bounds.Buffer(margin).Contains(geometry))
+
     def meets(self, geometry: ogr.Geometry) -> bool:
         """Whether a geometry in the grid's CRS meets the grid's bounds."""
         return bool(self._bounds.Intersects(geometry))
@@ -360,6 +364,8 @@ def _feature_pixels(
     left, bottom, right, top = grid.bounds()
     margin = 1e-6 * max(abs(value) for value in grid.geotransform[1:3] + grid.geotransform[4:6])
     beyond = xmin < left - margin or xmax > right + margin or ymin < bottom - margin or ymax > top + margin
+    if not beyond and grid.rotated:  # within the bounding box, beyond the grid (review of 2026-12-05)
+        beyond = not rasterizer.contains(geometry, margin)
     if geometry.GetDimension() == 0:
         return (*_point_pixels(geometry, grid), beyond)
     return (*rasterizer.pixels(geometry, tile_size), beyond)
