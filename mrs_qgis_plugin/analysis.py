@@ -185,7 +185,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
         _check_class_map(grid, map_name)
         read_warnings: List[str] = []  # what reading the reference warns of goes into the reports too
         labelled = reference.read(grid, replace(hooks.sub(0.0, 0.5), warn=lambda text: (
-            read_warnings.append(text), hooks.warning(text))))
+            read_warnings.append(text), hooks.warning(text))), reference=True)
         # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
         mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)

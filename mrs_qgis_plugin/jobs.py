@@ -110,14 +110,16 @@ class LabelSource:
         path, *layer = (self.raster_path or self.vector_path or "").split("|", 1)
         return "|".join([absolute(path), *layer]) if path else ""
 
-    def read(self, scene: Any, hooks: Hooks) -> LabelledPixels:
+    def read(self, scene: Any, hooks: Hooks, reference: bool = False) -> LabelledPixels:
+        """The labelled pixels on the scene's grid; `reference`: for an assessment (`labelled_pixels`)."""
         if self.raster_path:
-            return labels_from_raster(scene, self.raster_path, self.name, hooks, operation=self.raster_operation)
+            return labels_from_raster(scene, self.raster_path, self.name, hooks, operation=self.raster_operation,
+                                      reference=reference)
         if not self.class_field:
             raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
                              "Choose the field that holds the classes.")
         return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
-                                  self.name, hooks, color_field=self.color_field)
+                                  self.name, hooks, color_field=self.color_field, reference=reference)
 
 
 TRAINED_ON_TAG = "MRS_TRAINED_ON"

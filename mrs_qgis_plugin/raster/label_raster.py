@@ -247,9 +247,9 @@ def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
 
 
 def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None,
-                       tile_size: int = TILE_SIZE, operation: str = "") -> LabelledPixels:
+                       tile_size: int = TILE_SIZE, operation: str = "", reference: bool = False) -> LabelledPixels:
     """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest
-    neighbour if needed (through `operation`, as `align`)."""
+    neighbour if needed (through `operation`, as `align`); `reference`: an assessment's (`labelled_pixels`)."""
     hooks = hooks or Hooks()
     dataset = open_label_raster(path, layer_name)
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True, operation=operation)
@@ -315,4 +315,5 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         hooks,
         tile_size,
         outside=(outside, "pixels"),
+        reference=reference,
     )

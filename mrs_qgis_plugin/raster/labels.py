@@ -151,11 +151,15 @@ def labelled_pixels(
     tile_size: int,
     named_by_text: bool = False,
     outside: tuple[int, str] = (0, "pixels"),
+    reference: bool = False,
 ) -> LabelledPixels:
     """Merges duplicate pixels, drops invalid ones, checks the classes and names them. `keys` are
     the samples' pixels as row * width + column (int64), `values` their classes; `outside` counts
-    the samples the reader left out outside the grid, and says of what. Memory: a few arrays of the
-    samples' length at a time (a reference of millions of pixels is read whole)."""
+    the samples the reader left out outside the grid, and says of what. Names or colours classes
+    share are warned of for training, not for a `reference`, whose classes go by the map's
+    (`analysis` says how they were matched; review of 2026-12-05: 'the map's legend will not tell
+    them apart' of a reference). Memory: a few arrays of the samples' length at a time (a reference
+    of millions of pixels is read whole)."""
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
     del order
@@ -213,12 +217,13 @@ def labelled_pixels(
     refuse_long_names(dict(zip(present, class_names)), layer_name)
     chosen = class_colours(class_names, [colors.get(value) for value in present])
     classes = [ClassInfo(value, name, color) for value, name, color in zip(present, class_names, chosen)]
-    _say_shared({value: _as_shown(name) for value, name in zip(present, class_names)}, "name",
-                "they are learnt as different classes, which the map's legend will not tell apart; if they are one "
-                "class, write its name alike in every feature, else " if named_by_text
-                else "the map's legend will not tell them apart; ", layer_name, hooks)
-    _say_shared({value: colors[value].lower() for value in present if colors.get(value)}, "colour",
-                "the map will show them alike; ", layer_name, hooks)
+    if not reference:
+        _say_shared({value: _as_shown(name) for value, name in zip(present, class_names)}, "name",
+                    "they are learnt as different classes, which the map's legend will not tell apart; if they are one "
+                    "class, write its name alike in every feature, else " if named_by_text
+                    else "the map's legend will not tell them apart; ", layer_name, hooks)
+        _say_shared({value: colors[value].lower() for value in present if colors.get(value)}, "colour",
+                    "the map will show them alike; ", layer_name, hooks)
     hooks.log(f"'{layer_name}': {plural(len(values), 'labelled pixel')} in {plural(len(classes), 'class', 'classes')}.")
     doubt = doubtful_classes(layer_name, counts)
     if doubt:

@@ -540,9 +540,11 @@ def labels_from_vector(
     tile_size: int = TILE_SIZE,
     *,
     color_field: str | None = None,
+    reference: bool = False,
 ) -> LabelledPixels:
     """Labelled pixels from points (the pixel each falls in) or polygons (pixels whose centre is inside);
-    class names and colours ('#rrggbb') from their fields when given."""
+    class names and colours ('#rrggbb') from their fields when given; `reference`: an assessment's
+    (`labelled_pixels`)."""
     hooks = hooks or Hooks()
     _dataset, vector, operation = open_vector_layer(path, layer, layer_name, hooks)
     try:
@@ -620,6 +622,7 @@ def labels_from_vector(
         tile_size,
         named_by_text,
         (found.outside, "features"),
+        reference,
     )
     return replace(labelled, features=found.features, left_out_features={
         "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
