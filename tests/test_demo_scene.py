@@ -149,7 +149,10 @@ def test_a_file_size_limit_stops_the_demo_scene_in_one_sentence(tmp_path, limit_
                            f"--OUTPUT={tmp_path / 'scene'}"], capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, limit))
     assert done.returncode != 0 and "Traceback" not in done.stderr and done.stdout == ""
-    assert done.stderr.splitlines()[-1].startswith("OUTPUT: the demo scene could not be written into ")
+    assert done.stderr.splitlines()[-1] == (
+        f"OUTPUT: the demo scene could not be written into {tmp_path / 'scene'}: the file would be larger than this "
+        "process may write (a file-size limit such as ulimit -f, or the file system's largest file); nothing was "
+        "written. Raise the limit or choose another folder, or ask for a smaller SIZE or fewer BANDS, and run again.")
     assert not (tmp_path / "scene").exists()
 
 
