@@ -270,33 +270,18 @@ GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt in
                                                       "virtual environment made with --system-site-packages")
 
 
-def _import_problem(module: str) -> Optional[str]:
-    """None when `module` imports; else 'not installed', or why it cannot be imported."""
-    from .dependencies import import_error_text
-
-    try:
-        __import__(module)
-    except ModuleNotFoundError:
-        return "not installed"
-    except (ImportError, OSError, MemoryError) as error:
-        return import_error_text(error)
-    return None
-
-
 def _missing_packages(job: spec.Job) -> Optional[str]:
     """A sentence naming the packages this Python cannot import for `job`, with how to install them;
     one that is installed but fails to import (a limit on memory: red team of 2026-12-05) with why."""
-    from .dependencies import import_failures, module_name, pinned_requirements, pip_install_command
+    from .dependencies import import_failures, import_problem, module_name, pinned_requirements, pip_install_command
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
-    problems = []
-    if failures:
-        reasons = "; ".join(reason for reason in failures.values() if reason != "not installed")
-        problems.append(f"{' and '.join(map(module_name, failures))}"
-                        f"{f', which it cannot import ({first_line(reasons)};' if reasons else ' ('} install with: "
-                        f"{pip_install_command(list(failures))})")
+    missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
+    problems = [f"{' and '.join(map(module_name, missing))} (install with: {pip_install_command(missing)})"] * bool(missing)
+    problems += [f"{module_name(requirement)}, which it cannot import ({first_line(reason)})"
+                 for requirement, reason in failures.items() if reason != "not installed"]
     for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
-        problem = _import_problem(module)
+        problem = import_problem(module)
         if problem == "not installed":
             problems.append(f"{what} ({how})")
         elif problem:

@@ -46,18 +46,23 @@ def import_failures(requirements: List[str]) -> Dict[str, str]:
     """Requirement line -> why its module cannot be imported, for each that cannot."""
     failures = {}
     for requirement in requirements:
-        try:
-            importlib.import_module(module_name(requirement))
-        except ModuleNotFoundError:
-            failures[requirement] = "not installed"
-        except (ImportError, OSError, MemoryError) as error:  # MemoryError: a limit on memory (ulimit -v)
-            failures[requirement] = import_error_text(error)
+        problem = import_problem(module_name(requirement))
+        if problem:
+            failures[requirement] = problem
     return failures
 
 
-def import_error_text(error: BaseException) -> str:
-    """Why a module cannot be imported, as a message quotes it: 'ImportError: libtorch_cpu.so: ...'."""
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+def import_problem(module: str) -> Optional[str]:
+    """None when `module` imports; else 'not installed', or why it cannot be imported, as a message
+    quotes it: 'ImportError: libtorch_cpu.so: failed to map segment ...' (a limit on memory, ulimit -v,
+    red team of 2026-12-05)."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError:
+        return "not installed"
+    except (ImportError, OSError, MemoryError) as error:
+        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return None
 
 
 def not_found(requirements: List[str]) -> List[str]:
