@@ -55,6 +55,12 @@ class Canceled(MrsError):
         super().__init__(message)
 
 
+def says_out_of_memory(error: BaseException) -> bool:
+    """Whether an error's text is that of a failed allocation: torch's CPU allocator's, a GPU's."""
+    text = str(error).lower()
+    return "out of memory" in text or "can't allocate memory" in text
+
+
 def first_line(error: BaseException, width: int = 200) -> str:
     """The first line of an error's text (its type's name when it has none), shortened to `width`:
     what a sentence quotes of a library's error."""

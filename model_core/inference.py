@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .device import resolve_device, resolve_precision
-from .errors import InputError, ModelFileError
+from .errors import InputError, ModelFileError, says_out_of_memory
 from .hooks import Hooks
 from .loading import Classifier
 from .model import SSMAEClassifier
@@ -101,8 +101,7 @@ def _padded(indices: torch.Tensor, size: int) -> torch.Tensor:
 
 def _is_out_of_memory(error: BaseException) -> bool:
     """A GPU out of memory, or the CPU allocator refusing a batch too large for the machine's memory."""
-    text = str(error).lower()
-    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
+    return isinstance(error, torch.OutOfMemoryError) or says_out_of_memory(error)
 
 
 class Float32Head(nn.Module):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ..model_core.digits import whole_number
-from ..model_core.errors import MrsError, OutOfMemory, first_line
+from ..model_core.errors import MrsError, OutOfMemory, first_line, says_out_of_memory
 from ..model_core.hooks import Hooks
 from ..model_core.names import agreeing, plural
 from .raster import split_source
@@ -340,12 +340,21 @@ def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
     try:
         return RUNNERS[job](values, hooks)
     except (MemoryError, RuntimeError) as error:
-        if isinstance(error, RuntimeError) and not any(words in str(error).lower() for words in MEMORY_WORDS):
+        if isinstance(error, RuntimeError) and not says_out_of_memory(error):
             raise
-        raise OutOfMemory(f"Not enough memory for this run ({first_line(error)}): lower TILE_SIZE or BATCH_SIZE where "
-                          "the algorithm has them, close other programs, or raise a limit set on this process's "
-                          "memory (ulimit -v).") from None
+        raise OutOfMemory(f"Not enough memory for this run ({first_line(error)}): {_memory_advice(job)}.") from None
 
 
-MEMORY_WORDS = ("can't allocate memory", "out of memory")
-"""What torch's errors say when an allocation fails (its CPU allocator's, a GPU's)."""
+MEMORY_LEVERS = ("TILE_SIZE", "BATCH_SIZE", "SAMPLE_SIZE")
+"""The parameters whose lower values make a job take less memory."""
+
+
+def _memory_advice(job: str) -> str:
+    """What to do when `job` runs out of memory: lower the parameters of MEMORY_LEVERS it has
+    (review of 2026-12-05: redundancy's is SAMPLE_SIZE), close other programs, raise a limit."""
+    from .job_parameters import JOBS
+
+    names = {parameter.name for parameter in JOBS[job].parameters} if job in JOBS else set()
+    levers = [name for name in MEMORY_LEVERS if name in names]
+    lower = f"lower {' or '.join(levers)}, " if levers else ""
+    return f"{lower}close other programs, or raise a limit set on this process's memory (ulimit -v)"

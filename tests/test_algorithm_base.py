@@ -191,8 +191,14 @@ def test_a_run_out_of_memory_is_one_sentence(monkeypatch):
     with pytest.raises(OutOfMemory) as raised:
         runs.run("classify", {}, None)
     assert str(raised.value).startswith("Not enough memory for this run (Unable to allocate 4.00 EiB for an array ")
-    assert str(raised.value).endswith("): lower TILE_SIZE or BATCH_SIZE where the algorithm has them, close other "
-                                      "programs, or raise a limit set on this process's memory (ulimit -v).")
+    assert str(raised.value).endswith("): lower TILE_SIZE or BATCH_SIZE, close other programs, or raise a limit set "
+                                      "on this process's memory (ulimit -v).")
+    monkeypatch.setitem(runs.RUNNERS, "redundancy", short)  # each job's own parameters (review of 2026-12-05)
+    with pytest.raises(OutOfMemory, match=r"\): lower SAMPLE_SIZE, close other programs"):
+        runs.run("redundancy", {}, None)
+    monkeypatch.setitem(runs.RUNNERS, "accuracy", short)
+    with pytest.raises(OutOfMemory, match=r"\): close other programs"):
+        runs.run("accuracy", {}, None)
 
     def torch_short(values, hooks):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:118] DefaultCPUAllocator: can't allocate memory: you tried "
