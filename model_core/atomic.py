@@ -4,6 +4,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import stat
 import tempfile
 from typing import Iterator, List, Optional, Sequence, Set, Tuple
@@ -23,6 +24,27 @@ _WHY = {
 }
 """What a failed write's error number means to an analyst, and what to do; other errors give
 their own words, and 'choose another folder'."""
+
+
+FULL_DISK_BYTES = 1 << 20
+"""Free space below which a failed write whose library names no cause is put down to a full disk."""
+
+
+def free_bytes(path: str) -> Optional[int]:
+    """The free space of the file system that holds `path` (a file or folder) for this process;
+    None where it cannot be told."""
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def disk_full(path: str) -> bool:
+    """Whether the file system of `path` has (nearly) no free space left: a failed write that GDAL
+    or SQLite says nothing useful of ('no such table', red team of 2026-12-05) is put down to it."""
+    free = free_bytes(path)
+    return free is not None and free < FULL_DISK_BYTES
 
 
 def why_and_advice(error: OSError) -> Tuple[str, str]:

@@ -6,7 +6,6 @@ are re-exported here for callers that want them together.
 
 import math
 import os
-import shutil
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from . import distributed, model_file
+from .atomic import free_bytes
 from .paths import checkpoint_path_for
 from .config import ModelConfig
 from .device import resolve_device, resolve_precision
@@ -90,7 +90,8 @@ FILE_MARGIN = 1 << 20
 def _too_full_for(path: str, state: Mapping[str, torch.Tensor]) -> bool:
     """Whether the disk under `path` has less free space than a model file of `state` takes."""
     needed = sum(tensor.numel() * tensor.element_size() for tensor in state.values()) + FILE_MARGIN
-    return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < needed
+    free = free_bytes(path)
+    return free is not None and free < needed
 
 
 def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:

@@ -212,6 +212,7 @@ def test_a_full_disk_under_the_points_is_said_as_such_not_in_sqlite_s_words(tmp_
     import os
     from types import SimpleNamespace
 
+    from mrs.model_core import atomic
     from mrs.mrs_qgis_plugin.raster import suggestions
 
     classes = [ClassInfo(value, f"class {value}", "#112233") for value in range(1, 8)]
@@ -219,7 +220,7 @@ def test_a_full_disk_under_the_points_is_said_as_such_not_in_sqlite_s_words(tmp_
     chosen = Candidates(rows, rows, rows % 7, np.linspace(0, 1, 10, dtype=np.float32), np.zeros(10))
     crs = gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection()
     monkeypatch.setattr(suggestions, "gdal_call", lambda function, *a, **k: (None, "no such table: gpkg_geometry_columns"))
-    monkeypatch.setattr(suggestions.os, "statvfs", lambda path: SimpleNamespace(f_bavail=3, f_frsize=4096))
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda path: SimpleNamespace(free=3 * 4096))
     with pytest.raises(WriteError, match=r"^Could not write .*next\.gpkg: the disk is full"):
         write_points(str(tmp_path / "next.gpkg"), "OUTPUT", chosen, classes, ClassField("class_id", False),
                      (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0), crs)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from model_core import model_file, training
+from model_core import atomic, model_file
 from model_core.config import PRESETS
 from model_core.device import resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
@@ -114,7 +114,7 @@ def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_check
 
     monkeypatch.setattr(model_file, "save", full_until_freed)
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(training.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 100, 100))
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 100, 100))
     lines = []
     trained = Trained(model, {"kind": model_file.PRETRAINED}, Context())
     trained.write(str(tmp_path / "m.safetensors"), str(checkpoint), Hooks(log=lines.append))
@@ -122,7 +122,7 @@ def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_check
     assert lines == [f"The disk is full: the run's checkpoint {checkpoint} is deleted to make room for the finished "
                      "model."]
     checkpoint.write_bytes(b"x" * 1000)  # with room enough, another failure keeps the checkpoint
-    monkeypatch.setattr(training.shutil, "disk_usage", lambda folder: usage(10 ** 9, 0, 10 ** 9))
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 0, 10 ** 9))
     with pytest.raises(WriteError):
         trained.write(str(tmp_path / "n.safetensors"), str(checkpoint), Hooks())
     assert checkpoint.exists()

@@ -28,7 +28,7 @@ except ImportError:  # Windows: no file-size limits to look for
 import numpy as np
 from osgeo import ogr
 
-from ...model_core.atomic import atomic_output, write_error
+from ...model_core.atomic import atomic_output, disk_full, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
@@ -203,24 +203,11 @@ def _ogr(temporary: str, path: str, param: str, function: Callable, *args: Any, 
         del function, args, kwargs  # the traceback must not keep the dataset open (see `write_points`)
         if _at_size_limit(temporary):
             raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG)))
-        if _disk_full(temporary):  # SQLite's words were 'no such table' (red team of 2026-12-05)
+        if disk_full(temporary):  # SQLite's words were 'no such table' (red team of 2026-12-05)
             raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
         raise InputError(f"{param}: the GeoPackage {path} cannot be written ({message or 'GDAL gave no reason'}); "
                          "choose another file.")
     return result
-
-
-FULL_DISK_BYTES = 1 << 20
-"""Free space below which a failed write of the points is put down to a full disk."""
-
-
-def _disk_full(path: str) -> bool:
-    """Whether the disk under `path` has (nearly) no free space left."""
-    try:
-        status = os.statvfs(os.path.dirname(os.path.abspath(path)))
-    except (OSError, AttributeError):  # no statvfs on Windows
-        return False
-    return status.f_bavail * status.f_frsize < FULL_DISK_BYTES
 
 
 def _at_size_limit(path: str) -> bool:

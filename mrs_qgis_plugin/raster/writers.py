@@ -23,7 +23,7 @@ import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import ReplaceError, fsync_file, make_temporary, replace_together, write_error
+from ...model_core.atomic import ReplaceError, disk_full, fsync_file, make_temporary, replace_together, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
@@ -80,20 +80,12 @@ class _gdal_errors:  # noqa: N801 - used as a function: `with _gdal_errors(param
         del trace
         error.__traceback__ = None
         path = self.path
-        if _disk_full(path):
+        if disk_full(path):
             raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
         if any("File too large" in message for message in [str(error), *self.messages]):
             raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG))) from None
         raise InputError(f"{self.param}: could not write {path} ({error}); check the folder's free space and "
                          "permissions.") from None
-
-
-def _disk_full(path: str) -> bool:
-    """Whether the file system of `path` has no block left (GDAL's own message names no cause)."""
-    try:
-        return os.statvfs(os.path.dirname(path)).f_bavail == 0
-    except OSError:
-        return False
 
 
 def _remove(path: str) -> None:
