@@ -83,10 +83,12 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
 
     def on_signal(number: int, _frame: object) -> None:
         if names:  # said, as the second Ctrl-C is (red team of 2026-12-05: status 143 without a word)
-            hooks.log(f"{signal.Signals(number).name} received again: stopping at once "
-                      f"(exit status {128 + number}).")
-            signal.signal(number, signal.SIG_DFL)
-            os.kill(os.getpid(), number)
+            try:
+                hooks.log(f"{signal.Signals(number).name} received again: stopping at once "
+                          f"(exit status {128 + number}).")
+            finally:  # a log that cannot be written (a closed terminal's SIGHUP) must not keep the process
+                signal.signal(number, signal.SIG_DFL)
+                os.kill(os.getpid(), number)
             return
         names.append(signal.Signals(number).name)
         hooks.log(f"{names[-1]} received: stopping as on Cancel (send it again to stop at once).")

@@ -77,7 +77,11 @@ class Trained:
                 (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} is deleted to make "
                                        "room for the finished model.")
                 os.remove(checkpoint_path)
-                model_file.save(path, state, self.metadata)
+                try:
+                    model_file.save(path, state, self.metadata)
+                except WriteError as error:  # review of 2026-12-05: 'run again' of a training lost
+                    raise WriteError(f"{error} The training is lost: its checkpoint was deleted to make room for "
+                                     "the model, so a new run starts from the beginning.") from None
             if checkpoint_path and os.path.exists(checkpoint_path):
                 os.remove(checkpoint_path)
         self.context.barrier()

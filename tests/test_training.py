@@ -121,6 +121,12 @@ def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_check
     assert tries == [True, False] and (tmp_path / "m.safetensors").exists() and not checkpoint.exists()
     assert lines == [f"The disk is full: the run's checkpoint {checkpoint} is deleted to make room for the finished "
                      "model."]
+    checkpoint.write_bytes(b"x" * 1000)  # still too full once the checkpoint is gone: the training is said lost
+    monkeypatch.setattr(model_file, "save", lambda path, tensors, metadata: (_ for _ in ()).throw(
+        WriteError("Could not write m: the disk is full.")))
+    with pytest.raises(WriteError, match=r"the disk is full\. The training is lost: its checkpoint was deleted"):
+        trained.write(str(tmp_path / "m2.safetensors"), str(checkpoint), Hooks())
+    monkeypatch.setattr(model_file, "save", full_until_freed)
     checkpoint.write_bytes(b"x" * 1000)  # with room enough, another failure keeps the checkpoint
     monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 0, 10 ** 9))
     with pytest.raises(WriteError):
