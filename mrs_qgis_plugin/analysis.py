@@ -234,8 +234,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
     numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
-    found = [warning for warning in (*names_beside(class_map, map_name), numbered, matched, merged, shared, incomplete, beyond, uncovered,
-                                     trained_on, disjoint) if warning]
+    found = [warning for warning in (*names_beside(class_map, map_name), numbered, matched, merged, shared, incomplete,
+                                     beyond, uncovered, trained_on, disjoint) if warning]
     for warning in found:
         hooks.warning(warning)
     report["warnings"] = [*read_warnings, *found]

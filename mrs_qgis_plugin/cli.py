@@ -277,7 +277,8 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
     missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
-    problems = [f"{' and '.join(map(module_name, missing))} (install with: {pip_install_command(missing)})"] * bool(missing)
+    problems = [f"{' and '.join(map(module_name, missing))} (install with: {pip_install_command(missing)})"
+                ] * bool(missing)
     problems += [f"{module_name(requirement)}, which it cannot import ({first_line(reason)})"
                  for requirement, reason in failures.items() if reason != "not installed"]
     for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
