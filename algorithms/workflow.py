@@ -11,9 +11,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingFeatureSourceDefinition,
-                       QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils)
+from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback, QgsProcessingModelAlgorithm,
+                       QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingParameterDefinition, QgsProcessingUtils)
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -293,6 +294,12 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 results = super().processAlgorithm(given, context, feedback)
         finally:
             _say_earlier_results(earlier, outputs, feedback)
+        if feedback is not None and feedback.isCanceled():  # QGIS's model ends as a success (red team of 2026-12-05)
+            ran = {key.split(":", 1)[0] for key in results.get("CHILD_RESULTS", {})} | {
+                key.split(":", 1)[0] for key in results if ":" in key}
+            missing = [step for step in STEPS if step not in ran]
+            raise QgsProcessingException(f"Canceled: the workflow stopped before {' and '.join(missing) or 'its end'}"
+                                         " ran.")
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

@@ -184,6 +184,32 @@ def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlie
         "them.")
 
 
+class CancelingBetweenSteps(RecordingFeedback):
+    """Cancels the run as its fine-tuning ends, before the classification starts."""
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+        super().pushInfo(info)
+        if info.startswith("Kept epoch"):
+            self.cancel()
+
+
+def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(workflow, tmp_path):
+    """Red team of 2026-12-05: a cancel between two steps ended the run as a success ('Model processed
+    OK'), without the map and the report, and nothing said so."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
+                  "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
+                  "classify:LANDCOVER": str(tmp_path / "landcover.tif"), "accuracy:REPORT": str(tmp_path / "r.html")}
+    with pytest.raises(QgsProcessingException, match=r"^Canceled: the workflow stopped before classify and accuracy "
+                                                     r"ran\.$"):
+        run("mrs:workflow", parameters, CancelingBetweenSteps())
+    assert not (tmp_path / "landcover.tif").exists() and not (tmp_path / "r.html").exists()
+
+
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
     assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
