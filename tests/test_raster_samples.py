@@ -468,12 +468,19 @@ def test_a_label_raster_whose_nodata_value_is_a_class_it_names_is_warned_of(tmp_
     for nodata in (3, 2, None):
         path = write_raster(tmp_path / f"labels{nodata}.tif", values, nodata=nodata, category_names=names)
         labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
+    styled = write_raster(tmp_path / "styled.tif", values, nodata=3)  # named in its style only (red team)
+    (tmp_path / "styled.qml").write_text(
+        "<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
+        + "".join(f"<paletteEntry value='{value}' label='{name}' color='#00000{value}' alpha='255'/>"
+                  for value, name in enumerate(names) if name)
+        + "</colorPalette></rasterrenderer></pipe></qgis>", encoding="utf-8")
+    labels_from_raster(scene, styled, "labels", Hooks(warn=warnings.append))
     for ignored in ("Ignore", "ignored", "No class", "Not labelled", "Unknown"):  # review of 2026-12-05
         path = write_raster(tmp_path / "ignored.tif", values, nodata=2, category_names=["", "Crop", ignored, "Water"])
         labels_from_raster(scene, path, "labels", Hooks(warn=warnings.append))
     assert warnings == ["The label layer 'labels' declares 3 as its nodata value, but names that value 'Water' as a "
                         "class: its pixels are left out as unlabelled. If 'Water' is a class, declare another nodata "
-                        "value, or none (0 means unlabelled here)."]
+                        "value, or none (0 means unlabelled here)."] * 2
 
 
 def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_when_0_is_unnamed(tmp_path, scene):

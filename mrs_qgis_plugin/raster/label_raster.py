@@ -63,13 +63,14 @@ def _refuse_one_negative_code(found: np.ndarray, layer_name: str) -> None:
             f"{code} as an additional command-line parameter), or recode it to 0.")
 
 
-def _say_nodata_class(band: gdal.Band, layer_name: str, hooks: Hooks) -> None:
-    """Warns when the nodata value of a label raster is a class it names (red team of 2026-12-05: a
-    nodata value of 7 set on labels whose 7 is 'Water' lost that class without a word)."""
+def _say_nodata_class(band: gdal.Band, names: dict, layer_name: str, hooks: Hooks) -> None:
+    """Warns when the nodata value of a label raster is a class it names, itself or in its style
+    (`_class_names_and_colors`; red team of 2026-12-05: a nodata value of 7 set on labels whose 7
+    is 'Water' lost that class without a word)."""
     nodata = band.GetNoDataValue()
     if nodata is None or not np.isfinite(nodata) or nodata <= 0 or nodata != int(nodata):
         return
-    name = class_names(band).get(int(nodata), "")
+    name = names.get(int(nodata), "")
     if name.strip() and not UNLABELLED.search(name):
         hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value, but names that value "
                       f"'{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, declare "
@@ -295,7 +296,6 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         return counts
 
     _say_zero_class(original, own_counts, layer_name, hooks)
-    _say_nodata_class(original, layer_name, hooks)
     keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)
     _say_background_class(original, values, layer_name, hooks)
     outside = 0
@@ -305,6 +305,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
     names, colors = _class_names_and_colors(original, path, values, layer_name, hooks)
+    _say_nodata_class(original, names, layer_name, hooks)
     return labelled_pixels(
         scene,
         keys,
