@@ -58,11 +58,17 @@ def import_problem(module: str) -> Optional[str]:
     red team of 2026-12-05)."""
     try:
         importlib.import_module(module)
-    except ModuleNotFoundError:
-        return "not installed"
-    except (ImportError, OSError, MemoryError) as error:
-        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    except ModuleNotFoundError as error:
+        if error.name is None or module == error.name or module.startswith(f"{error.name}."):
+            return "not installed"
+        return _failure_text(error)  # a part of it missing: osgeo's _gdal under a memory limit (red team)
+    except Exception as error:  # noqa: BLE001 - ImportError, OSError, MemoryError, torch's std::bad_alloc ...
+        return _failure_text(error)
     return None
+
+
+def _failure_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error).strip() else type(error).__name__
 
 
 def not_found(requirements: List[str]) -> List[str]:

@@ -150,7 +150,7 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
     bin/mrs said torch and GDAL's bindings were missing, with how to install them."""
     shim = tmp_path / "shim"
     for module, error in (("torch", 'ImportError("libtorch_cpu.so: failed to map segment from shared object")'),
-                          ("osgeo", 'MemoryError()')):
+                          ("osgeo", 'MemoryError()'), ("safetensors", 'RuntimeError("std::bad_alloc")')):
         (shim / module).mkdir(parents=True)
         (shim / module / "__init__.py").write_text(f"raise {error}\n")
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
@@ -159,6 +159,12 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
     assert ("bin/mrs classify needs torch, which it cannot import (ImportError: libtorch_cpu.so: failed to map segment "
             "from shared object); and ") in done.stderr and "install with" not in done.stderr
     assert "; and GDAL's Python bindings, which it cannot import (MemoryError)" in done.stderr
+    assert "safetensors, which it cannot import (RuntimeError: std::bad_alloc)" in done.stderr
+    (shim / "osgeo" / "__init__.py").write_text("import _gdal_missing_part\n")  # a part of it missing: not 'install'
+    done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
+               "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
+    assert ("GDAL's Python bindings, which it cannot import (ModuleNotFoundError: No module named "
+            "'_gdal_missing_part')") in done.stderr
 
 
 @pytest.mark.parametrize("job", list(JOBS))
