@@ -190,14 +190,14 @@ def _prediction() -> Tuple[Parameter, ...]:
     return (
         Parameter("TILE_SIZE", "Tile size", INTEGER,
                   "Side, in pixels, of the square tiles read and classified one at a time; memory use grows with it "
-                  "(on a CPU, tiles are held to a quarter of the memory available; the result is the same).",
+                  "(on a CPU, tiles are held to a quarter of the memory available; the classes are the same).",
                   default=TILE_SIZE, minimum=16, maximum=8192, advanced=True),
         Parameter("BATCH_SIZE", "Batch size", INTEGER,
                   "Pixels classified per model call. Default (empty): chosen from the model's size and band count, "
                   "on a CPU to keep the work in the processor's caches, on a GPU to give it enough work (up to "
                   "8192 pixels). On a CPU a batch is held to a quarter of the memory available when the run starts "
                   "(the log says so); when a GPU runs out of memory, or the CPU's memory cannot hold a batch, the "
-                  "batch is halved automatically. The result does not depend on the batch size.",
+                  "batch is halved automatically. The classes do not depend on the batch size (a confidence at most in its last digits).",
                   minimum=1, advanced=True, optional=True),
         _device(),
         _precision(),
