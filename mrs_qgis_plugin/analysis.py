@@ -227,6 +227,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
     merged = _merged_classes_warning(labelled, matching, map_classes, reference.name)
+    absent = _absent_classes_warning(labelled, matching, map_classes, taken, map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
     uncovered = _unmapped_warning(labelled.left_out_by_class(~classed), figures.total, map_name, reference.name)
@@ -234,8 +235,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
     numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
-    found = [warning for warning in (*names_beside(class_map, map_name), numbered, matched, merged, shared, incomplete,
-                                     beyond, uncovered, trained_on, disjoint) if warning]
+    found = [warning for warning in (*names_beside(class_map, map_name), numbered, matched, merged, absent, shared,
+                                     incomplete, beyond, uncovered, trained_on, disjoint) if warning]
     for warning in found:
         hooks.warning(warning)
     report["warnings"] = [*read_warnings, *found]
@@ -313,6 +314,26 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
         return None
     return (f"{labelled.outside} {labelled.outside_unit} of the reference '{reference_name}' lie outside the map "
             f"'{map_name}'; the figures leave them out and describe the area the map covers only.")
+
+
+def _absent_classes_warning(labelled: LabelledPixels, matching: Dict[int, int], map_classes: Dict[int, ClassInfo],
+                            taken: Set[int], map_name: str, reference_name: str) -> Optional[str]:
+    """The warning for reference classes matched by value that the map has no class for (its class
+    table known), whose pixels count as errors, or None (red team of 2026-12-05: 57 'Bare soil'
+    pixels of a classifier trained without them, without a word). Those matched by name to a value
+    of their own (not `taken`) are said by `_matching_by_name`."""
+    counts = labelled.counts()
+    absent = [(info.name, counts[info.value]) for info in labelled.classes
+              if map_classes and matching[info.value] not in map_classes and matching[info.value] in taken
+              and counts[info.value]]
+    if not absent:
+        return None
+    listed = first_few(f"'{name}' ({plural(count, 'reference pixel')})" for name, count in absent)
+    one = len(absent) == 1
+    return (f"The map '{map_name}' has no class for {listed} of the reference '{reference_name}': those pixels count "
+            "as errors, as a classifier maps only the classes it was trained on. Train with samples of "
+            f"{'it' if one else 'them'}, or leave {'it' if one else 'them'} out of the reference to assess the classes "
+            "the map has.")
 
 
 def _merged_classes_warning(labelled: LabelledPixels, matching: Dict[int, int], map_classes: Dict[int, ClassInfo],

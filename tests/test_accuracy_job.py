@@ -206,3 +206,20 @@ def test_a_map_class_name_too_long_for_a_report_is_refused(tmp_path):
                               attribute_table=False)
     with pytest.raises(InputError, match=r"^The name of class 2 of 'map' is 300 characters long"):
         _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=write_raster(tmp_path / "r.tif", mapped)))
+
+
+def test_reference_classes_the_map_has_no_class_for_are_warned_of(tmp_path):
+    """Red team of 2026-12-05: a classifier trained without 'Bare soil' was scored on a reference with
+    57 such pixels, all errors, without a word (the report said 0 reference pixels left out)."""
+    mapped = np.array([[[1, 2, 2, 1]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Crop", 2: "Water"},
+                              attribute_table=False)
+    truth = np.array([[[1, 2, 3, 3]] * 4], np.uint8)
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", truth), {1: "Crop", 2: "Water", 3: "Bare soil"},
+                              attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert report["warnings"] == [
+        "The map 'map' has no class for 'Bare soil' (8 reference pixels) of the reference 'reference': those pixels "
+        "count as errors, as a classifier maps only the classes it was trained on. Train with samples of it, or "
+        "leave it out of the reference to assess the classes the map has."]
+    assert report["overall_accuracy"] == 0.5
