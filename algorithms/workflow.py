@@ -11,10 +11,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingContext, QgsProcessingException,
-                       QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback, QgsProcessingModelAlgorithm,
-                       QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingParameterDefinition, QgsProcessingUtils)
+from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsProcessing, QgsProcessingContext,
+                       QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
+                       QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
+                       QgsVectorLayer)
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
@@ -65,6 +66,36 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
                              f"({', '.join(outputs[name] for name in stale)}) still hold"
                              f"{'s' if len(stale) == 1 else ''} an earlier run's results, not this run's: run it "
                              "again to replace them, or delete them.")
+
+
+def _holds_no_label(path: str) -> bool:
+    """Whether a label raster's first band holds nothing but 0 and nodata (read whole, as GDAL
+    computes its exact maximum: a label raster is small beside the scene's rasters)."""
+    from osgeo import gdal  # GDAL: not at plugin load
+
+    from ..mrs_qgis_plugin.raster.gdal_io import gdal_quiet, read_call
+
+    with gdal_quiet():
+        dataset = read_call(gdal.Open, path)[0]
+        band = dataset.GetRasterBand(1) if dataset is not None else None
+        extremes = read_call(band.ComputeRasterMinMax, False)[0] if band is not None else None
+    return extremes is None or max(abs(extremes[0]), abs(extremes[1])) == 0
+
+
+def _overlaps(layer: QgsMapLayer, hsi: QgsMapLayer, context: QgsProcessingContext) -> bool:
+    """Whether a layer's extent meets the hyperspectral layer's, in its CRS (True where it cannot be
+    told: a layer or scene without a CRS, an extent that cannot be transformed, no features)."""
+    extent = layer.extent()  # a line of points has an extent of no height (QGIS calls it empty)
+    if extent.isNull() or (isinstance(layer, QgsVectorLayer) and layer.featureCount() == 0):
+        return True
+    if not (layer.crs().isValid() and hsi.crs().isValid()):  # a raster of the scene's size without one is aligned
+        return True
+    try:
+        if layer.crs() != hsi.crs():
+            extent = QgsCoordinateTransform(layer.crs(), hsi.crs(), context.transformContext()).transformBoundingBox(extent)
+    except QgsCsException:
+        return True
+    return extent.intersects(hsi.extent())
 
 
 def _step_order(output: str) -> int:
@@ -226,17 +257,30 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return None
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
-        """Refuses a label raster parameter that is no label raster (an image), as the step that
-        reads it would, after the pretraining (red team of 2026-12-04)."""
+        """Refuses a label raster parameter that is no label raster (an image), or holds no labelled
+        pixel, and samples of either kind beside the scene, as the step that reads them would,
+        after the pretraining (red team of 2026-12-04; of 2026-12-05: labels of zeros, or points
+        100 km away)."""
         from ..mrs_qgis_plugin.raster.label_raster import open_label_raster  # GDAL: not at plugin load
 
-        for name in ("LABELS", "REFERENCE_LABELS"):
-            layer = self.parameterAsRasterLayer(parameters, name, context) if parameters.get(name) else None
-            if layer is not None:
+        hsi = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context)
+        for name in ("LABELS", "REFERENCE_LABELS", "SAMPLES", "REFERENCE"):
+            read_as = self.parameterAsRasterLayer if name.endswith("LABELS") else self.parameterAsVectorLayer
+            layer = read_as(parameters, name, context) if parameters.get(name) else None
+            if layer is None:
+                continue
+            if name.endswith("LABELS"):
                 try:
                     open_label_raster(layer.source(), layer.name())
                 except InputError as error:
                     raise InputError(f"{name}: {error}") from None
+                if _holds_no_label(layer.source()):
+                    raise InputError(f"{name}: the label layer '{layer.name()}' holds no labelled pixel (all are 0 or "
+                                     "nodata). Choose a label raster with class values from 1.")
+            if hsi is not None and not _overlaps(layer, hsi, context):
+                raise InputError(f"{name}: the layer '{layer.name()}' lies outside the hyperspectral layer "
+                                 f"'{hsi.name()}'. Check that it covers the same area as the rasters, and that the CRS "
+                                 "of each layer is right.")
 
     def _output_files(self, parameters: Dict[str, Any]) -> Dict[str, str]:
         """The steps' output files given (temporary outputs aside), by the workflow's parameter

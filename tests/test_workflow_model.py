@@ -2,11 +2,13 @@
 
 import gc
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from osgeo import ogr
 from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
 
 from mrs.model_core import model_file
@@ -20,7 +22,7 @@ from processing_helpers import (
     scene_layers,
     write_test_scene,
 )
-from rasters import write_raster
+from rasters import point_wkt, write_raster, write_vector
 from test_raster_writers import read_raster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,6 +210,34 @@ def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(wo
                                                      r"ran\.$"):
         run("mrs:workflow", parameters, CancelingBetweenSteps())
     assert not (tmp_path / "landcover.tif").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_the_first_step(workflow, tmp_path):
+    """Red team of 2026-12-05: labels of zeros, or points 100 km away, were found by the fine-tuning
+    after the whole pretraining; a reference so, after the classification."""
+    from osgeo import gdal
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    zeros = write_raster(tmp_path / "zeros.tif", np.zeros((48, 48), np.uint8), gdal.Open(str(scene.train)).GetGeoTransform())
+    far = write_vector(tmp_path / "far.gpkg", [(point_wkt(764000.5, 5102000 - 0.5), {"class_id": 1}),
+                                               (point_wkt(764010.5, 5102000 - 0.5), {"class_id": 2})],
+                       {"class_id": ogr.OFTInteger})
+    base = {**scene_layers(scene), "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1}
+    for given, said in (({"LABELS": zeros, "REFERENCE_LABELS": str(scene.test)},
+                         "LABELS: the label layer 'zeros' holds no labelled pixel (all are 0 or nodata)"),
+                        ({"SAMPLES": far, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
+                         "SAMPLES: the layer 'far' lies outside the hyperspectral layer 'hsi'"),
+                        ({"LABELS": str(scene.train), "REFERENCE_LABELS": zeros},
+                         "REFERENCE_LABELS: the label layer 'zeros' holds no labelled pixel"),
+                        ({"LABELS": str(scene.train), "REFERENCE": far, "REFERENCE_FIELD": "class_id"},
+                         "REFERENCE: the layer 'far' lies outside the hyperspectral layer 'hsi'")):
+        feedback = RecordingFeedback()
+        with pytest.raises(QgsProcessingException, match=re.escape(said)):
+            run("mrs:workflow", {**base, **given, "classify:LANDCOVER": str(tmp_path / "map.tif")}, feedback)
+        assert not feedback.log_with("Pretraining epoch")
 
 
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
