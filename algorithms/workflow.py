@@ -98,6 +98,22 @@ def _overlaps(layer: QgsMapLayer, hsi: QgsMapLayer, context: QgsProcessingContex
     return extent.intersects(hsi.extent())
 
 
+def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
+                      feedback: QgsProcessingFeedback) -> None:
+    """Says which outputs a run that stopped (failed or canceled) wrote and keeps, and the steps
+    left to run alone to finish (red team of 2026-12-05: a failed classification said nothing of
+    the pretrained model and classifier it had written)."""
+    written = sorted((name for name, path in outputs.items() if file_state(path) not in (None, earlier[name])),
+                     key=lambda name: (_step_order(name), name))
+    if not written:
+        return
+    after = [f"mrs:{step}" for step in STEPS[max(_step_order(name) for name in written) + 1:]]
+    names = ", ".join(f"{name} ({outputs[name]})" for name in written)
+    rest = f": run {' and '.join(after)} alone with {'it' if len(written) == 1 else 'them'} to finish" if after else ""
+    feedback.pushWarning(f"This run wrote {names} before it stopped; {'it is' if len(written) == 1 else 'they are'} "
+                         f"kept{rest}.")
+
+
 def _step_order(output: str) -> int:
     """Where the step that writes an output ('classify:LANDCOVER') runs in the workflow; last for
     an output named otherwise (a copy of the model's), as this runs while an error is on its way."""
@@ -333,11 +349,15 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         given = self._given(parameters, feedback)
         outputs = self._output_files(given)
         earlier = {name: file_state(path) for name, path in outputs.items()}
+        stopped = True
         try:
             with inputs_left_untouched():
                 results = super().processAlgorithm(given, context, feedback)
+            stopped = feedback is not None and feedback.isCanceled()
         finally:
             _say_earlier_results(earlier, outputs, feedback)
+            if stopped:
+                _say_kept_results(earlier, outputs, feedback)
         if feedback is not None and feedback.isCanceled():  # QGIS's model ends as a success (red team of 2026-12-05)
             ran = {key.split(":", 1)[0] for key in results.get("CHILD_RESULTS", {})} | {
                 key.split(":", 1)[0] for key in results if ":" in key}

@@ -180,7 +180,7 @@ def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlie
     with pytest.raises(QgsProcessingException):
         run("mrs:workflow", {**parameters, "SEED": 7}, feedback)
     stale = ", ".join(str(tmp_path / name) for name in ("landcover.tif", "figures.json", "report.html"))
-    assert feedback.warnings[-1] == (
+    assert feedback.warnings[-2] == (
         "The workflow stopped before it wrote classify:LANDCOVER, accuracy:FIGURES and accuracy:REPORT: their files "
         f"({stale}) still hold an earlier run's results, not this run's: run it again to replace them, or delete "
         "them.")
@@ -205,11 +205,19 @@ def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(wo
     scene = write_test_scene(tmp_path / "scene")
     parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
                   "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
-                  "classify:LANDCOVER": str(tmp_path / "landcover.tif"), "accuracy:REPORT": str(tmp_path / "r.html")}
+                  "classify:LANDCOVER": str(tmp_path / "landcover.tif"), "accuracy:REPORT": str(tmp_path / "r.html"),
+                  "pretrain:PRETRAINED": str(tmp_path / "pre.safetensors"),
+                  "finetune:CLASSIFIER": str(tmp_path / "classifier.safetensors")}
+    feedback = CancelingBetweenSteps()
     with pytest.raises(QgsProcessingException, match=r"^Canceled: the workflow stopped before classify and accuracy "
                                                      r"ran\.$"):
-        run("mrs:workflow", parameters, CancelingBetweenSteps())
+        run("mrs:workflow", parameters, feedback)
     assert not (tmp_path / "landcover.tif").exists() and not (tmp_path / "r.html").exists()
+    # what it wrote is said to be kept, with the steps left (red team of 2026-12-05: a failed step said nothing)
+    assert feedback.warnings[-1] == (
+        f"This run wrote pretrain:PRETRAINED ({tmp_path / 'pre.safetensors'}), finetune:CLASSIFIER "
+        f"({tmp_path / 'classifier.safetensors'}) before it stopped; they are kept: run mrs:classify and mrs:accuracy "
+        "alone with them to finish.")
 
 
 def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_the_first_step(workflow, tmp_path):
