@@ -5,6 +5,7 @@ A `Phase` says what differs between pretraining and fine-tuning (see `phases`).
 """
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -13,12 +14,12 @@ import torch
 from torch import nn
 
 from . import accumulation, distributed
-from .atomic import why_and_advice
+from .atomic import free_bytes, why_and_advice
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
 from .hooks import Hooks, duration
-from .names import Names, plural
+from .names import Names, byte_size, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
 from .train_data import Samples
@@ -230,6 +231,22 @@ def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
     state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
 
 
+def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
+    """Refuses a training whose model file the disk beside `path` has no room for, before its first
+    epoch (red team of 2026-12-05: every epoch ran on a full disk, then 'the disk is full');
+    `reclaimable`: the bytes of a checkpoint the model file will take the place of."""
+    needed = sum(tensor.numel() * tensor.element_size() for tensor in model.state_dict().values()) + FILE_MARGIN
+    free = free_bytes(path)
+    if free is not None and free + reclaimable < needed:
+        raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
+                         f"the {byte_size(needed)} the model file takes: free some space or choose another folder, "
+                         "and run again.")
+
+
+FILE_MARGIN = 1 << 20
+"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
+
+
 def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,
                  description: Mapping[str, Any], checkpoint_path: Optional[str] = None,
                  resume_path: Optional[str] = None, names: Names = Names()) -> TrainResult:
@@ -251,6 +268,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     optimizer = make_optimizer(model, settings)
     checkpointer = Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
                                  samples.fingerprint(), description, names)
+    if checkpoint_path and context.writes:  # a resumed run's checkpoint makes room for the model at the end
+        refuse_no_room(checkpoint_path, model, os.path.getsize(checkpoint_path) if os.path.isfile(checkpoint_path) else 0)
     samples, limit = samples.to(device), accumulation.budget(device)
     micro_batch = _micro_batch(model, phase, samples, settings.batch_size, device, dtype, limit)
     run = Run(model, net, context, phase, samples, optimizer, settings, schedule, device, dtype,

@@ -53,3 +53,12 @@ def plural(count: int, word: str, words: str = "") -> str:
     """A count with its word for messages: plural(1, "tile") -> "1 tile", plural(3, "tile") -> "3 tiles";
     `words` for a plural that is not the word and an s (plural(2, "batch", "batches"))."""
     return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def byte_size(count: int) -> str:
+    """'4 KB', '12.3 MB', '1.2 GB' (powers of 1000, as file managers show disk space)."""
+    if count < 1_000_000:
+        return f"{count / 1000:.0f} KB"
+    if count < 1_000_000_000:
+        return f"{count / 1e6:.1f} MB"
+    return f"{count / 1e9:.1f} GB"

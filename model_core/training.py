@@ -14,13 +14,12 @@ import torch
 from torch import nn
 
 from . import distributed, model_file
-from .atomic import free_bytes
 from .paths import checkpoint_path_for
 from .config import ModelConfig
 from .device import resolve_device, resolve_precision
 from .errors import InputError, WriteError
 from .hooks import Hooks
-from .loop import Phase, TrainResult, run_training, train_one_epoch
+from .loop import Phase, TrainResult, refuse_no_room, run_training, train_one_epoch
 from .masking import mask_count
 from .model import SSMAE, SSMAEClassifier
 from .names import Names
@@ -72,7 +71,7 @@ class Trained:
             try:
                 model_file.save(path, state, self.metadata)
             except WriteError:
-                if not (checkpoint_path and os.path.exists(checkpoint_path) and _too_full_for(path, state)):
+                if not (checkpoint_path and os.path.exists(checkpoint_path) and _too_full_for(path, self.model)):
                     raise
                 (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} is deleted to make "
                                        "room for the finished model.")
@@ -87,15 +86,13 @@ class Trained:
         self.context.barrier()
 
 
-FILE_MARGIN = 1 << 20
-"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
-
-
-def _too_full_for(path: str, state: Mapping[str, torch.Tensor]) -> bool:
-    """Whether the disk under `path` has less free space than a model file of `state` takes."""
-    needed = sum(tensor.numel() * tensor.element_size() for tensor in state.values()) + FILE_MARGIN
-    free = free_bytes(path)
-    return free is not None and free < needed
+def _too_full_for(path: str, model: nn.Module) -> bool:
+    """Whether the disk under `path` has less room than the model file takes (`refuse_no_room`)."""
+    try:
+        refuse_no_room(path, model)
+    except WriteError:
+        return True
+    return False
 
 
 def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:

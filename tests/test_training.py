@@ -93,6 +93,23 @@ def test_pretraining_is_deterministic_for_a_seed(tmp_path):
     assert not os.path.exists(checkpoint_path_for(str(tmp_path / "a.safetensors")))
 
 
+def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_its_first_epoch(tmp_path, monkeypatch):
+    """Red team of 2026-12-05: on a disk with no space left, a training ran every epoch and then said the
+    disk was full."""
+    from collections import namedtuple
+
+    from model_core.errors import WriteError
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 4096, 4096))
+    lines = []
+    with pytest.raises(WriteError, match=rf"^The folder {re.escape(str(tmp_path))} has 4 KB free, less than the "
+                                         r"[\d.]+ MB the model file takes: free some space or choose another folder, "
+                                         r"and run again\.$"):
+        run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
+    assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
+
+
 def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_checkpoint_s_place(tmp_path, monkeypatch):
     """Red team of 2026-12-05: on a nearly full disk the run's own checkpoint took the space its model
     needed, the finished training was lost ('the disk is full'), and resuming failed the same way."""
