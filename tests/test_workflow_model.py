@@ -153,12 +153,17 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert [name for _, name in loaded["Land-cover map"]] == [item.name for item in CLASSES]
 
 
-class CancelingWhenClassifying(RecordingFeedback):
-    """Cancels the run when its classification step starts to classify, as a user pressing Cancel then."""
+class CancelingOn(RecordingFeedback):
+    """Cancels the run at the first log line that starts with `start`, as a user pressing Cancel then:
+    'Classifying with' as the classification starts, 'Kept epoch' as the fine-tuning ends."""
+
+    def __init__(self, start: str) -> None:
+        super().__init__()
+        self.start = start
 
     def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
         super().pushInfo(info)
-        if info.startswith("Classifying with"):
+        if info.startswith(self.start):
             self.cancel()
 
 
@@ -176,7 +181,7 @@ def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlie
                       ("pretrain:PRETRAINED", "safetensors"), ("finetune:CLASSIFIER", "safetensors"),
                       ("classify:LANDCOVER", "tif"), ("accuracy:REPORT", "html"), ("accuracy:FIGURES", "json"))}}
     run("mrs:workflow", parameters)
-    feedback = CancelingWhenClassifying()
+    feedback = CancelingOn("Classifying with")
     with pytest.raises(QgsProcessingException):
         run("mrs:workflow", {**parameters, "SEED": 7}, feedback)
     stale = ", ".join(str(tmp_path / name) for name in ("landcover.tif", "figures.json", "report.html"))
@@ -184,15 +189,6 @@ def test_a_workflow_stopped_after_its_training_says_which_outputs_hold_an_earlie
         "The workflow stopped before it wrote classify:LANDCOVER, accuracy:FIGURES and accuracy:REPORT: their files "
         f"({stale}) still hold an earlier run's results, not this run's: run it again to replace them, or delete "
         "them.")
-
-
-class CancelingBetweenSteps(RecordingFeedback):
-    """Cancels the run as its fine-tuning ends, before the classification starts."""
-
-    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
-        super().pushInfo(info)
-        if info.startswith("Kept epoch"):
-            self.cancel()
 
 
 def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(workflow, tmp_path):
@@ -208,7 +204,7 @@ def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(wo
                   "classify:LANDCOVER": str(tmp_path / "landcover.tif"), "accuracy:REPORT": str(tmp_path / "r.html"),
                   "pretrain:PRETRAINED": str(tmp_path / "pre.safetensors"),
                   "finetune:CLASSIFIER": str(tmp_path / "classifier.safetensors")}
-    feedback = CancelingBetweenSteps()
+    feedback = CancelingOn("Kept epoch")
     with pytest.raises(QgsProcessingException, match=r"^Canceled: the workflow stopped before classify and accuracy "
                                                      r"ran\.$"):
         run("mrs:workflow", parameters, feedback)
