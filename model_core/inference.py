@@ -108,7 +108,7 @@ class Float32Head(nn.Module):
     """A classifier's head (LayerNorm and the product to the logits) in float32 within a bf16 model:
     oneDNN's bf16 product of a few rows rounds otherwise than one of many on CPUs without AMX, so a
     pixel's confidence depended on the batch size (2e-5 on an AMD Zen 4 core, test of 2026-12-05);
-    the head is a thousandth of the work."""
+    the head is a few thousand operations of the 281 million a `paper` pixel takes."""
 
     def __init__(self, head: nn.Module) -> None:
         super().__init__()
