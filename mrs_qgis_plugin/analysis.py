@@ -227,7 +227,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
     merged = _merged_classes_warning(labelled, matching, map_classes, reference.name)
-    absent = _absent_classes_warning(labelled, matching, map_classes, taken, map_name, reference.name)
+    absent = _absent_classes_warning(labelled, matching, map_classes, taken, set(np.unique(predicted).tolist()),
+                                     map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
     uncovered = _unmapped_warning(labelled.left_out_by_class(~classed), figures.total, map_name, reference.name)
@@ -317,15 +318,16 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
 
 
 def _absent_classes_warning(labelled: LabelledPixels, matching: Dict[int, int], map_classes: Dict[int, ClassInfo],
-                            taken: Set[int], map_name: str, reference_name: str) -> Optional[str]:
+                            taken: Set[int], mapped: Set[int], map_name: str, reference_name: str) -> Optional[str]:
     """The warning for reference classes matched by value that the map has no class for (its class
     table known), whose pixels count as errors, or None (red team of 2026-12-05: 57 'Bare soil'
     pixels of a classifier trained without them, without a word). Those matched by name to a value
-    of their own (not `taken`) are said by `_matching_by_name`."""
+    of their own (not `taken`) are said by `_matching_by_name`; a value the map gives at the reference
+    pixels (`mapped`) is a class of it, named or not (review of 2026-12-05: a false alarm at 100 %)."""
     counts = labelled.counts()
     absent = [(info.name, counts[info.value]) for info in labelled.classes
               if map_classes and matching[info.value] not in map_classes and matching[info.value] in taken
-              and counts[info.value]]
+              and matching[info.value] not in mapped and counts[info.value]]
     if not absent:
         return None
     listed = first_few(f"'{name}' ({plural(count, 'reference pixel')})" for name, count in absent)

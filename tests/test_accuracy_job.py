@@ -223,3 +223,7 @@ def test_reference_classes_the_map_has_no_class_for_are_warned_of(tmp_path):
         "count as errors, as a classifier maps only the classes it was trained on. Train with samples of it, or "
         "leave it out of the reference to assess the classes the map has."]
     assert report["overall_accuracy"] == 0.5
+    # a class the map gives, though its table does not name it, is one of its classes (review of 2026-12-05)
+    unnamed = _name_classes(write_raster(tmp_path / "unnamed.tif", truth), {1: "Crop", 2: "Water"}, attribute_table=False)
+    report = _assess(tmp_path, unnamed, jobs.LabelSource("reference", raster_path=reference))
+    assert report["overall_accuracy"] == 1.0 and not [text for text in report["warnings"] if "has no class" in text]
