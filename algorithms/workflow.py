@@ -109,7 +109,7 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
         return
     after = [f"mrs:{step}" for step in STEPS[max(_step_order(name) for name in written) + 1:]]
     names = ", ".join(f"{name} ({outputs[name]})" for name in written)
-    rest = f": run {' and '.join(after)} alone with {'it' if len(written) == 1 else 'them'} to finish" if after else ""
+    rest = f": run the steps left alone ({', then '.join(after)}) to finish" if after else ""
     feedback.pushWarning(f"This run wrote {names} before it stopped; {'it is' if len(written) == 1 else 'they are'} "
                          f"kept{rest}.")
 
@@ -353,17 +353,15 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         try:
             with inputs_left_untouched():
                 results = super().processAlgorithm(given, context, feedback)
-            stopped = feedback is not None and feedback.isCanceled()
+            # a cancel between steps ends QGIS's model as a success (red team of 2026-12-05)
+            missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
+            stopped = feedback is not None and feedback.isCanceled() and bool(missing)
         finally:
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:
                 _say_kept_results(earlier, outputs, feedback)
-        if feedback is not None and feedback.isCanceled():  # QGIS's model ends as a success (red team of 2026-12-05)
-            ran = {key.split(":", 1)[0] for key in results.get("CHILD_RESULTS", {})} | {
-                key.split(":", 1)[0] for key in results if ":" in key}
-            missing = [step for step in STEPS if step not in ran]
-            raise QgsProcessingException(f"Canceled: the workflow stopped before {' and '.join(missing) or 'its end'}"
-                                         " ran.")
+        if stopped:
+            raise QgsProcessingException(f"Canceled: the workflow stopped before {' and '.join(missing)} ran.")
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

@@ -212,8 +212,13 @@ def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(wo
     # what it wrote is said to be kept, with the steps left (red team of 2026-12-05: a failed step said nothing)
     assert feedback.warnings[-1] == (
         f"This run wrote pretrain:PRETRAINED ({tmp_path / 'pre.safetensors'}), finetune:CLASSIFIER "
-        f"({tmp_path / 'classifier.safetensors'}) before it stopped; they are kept: run mrs:classify and mrs:accuracy "
-        "alone with them to finish.")
+        f"({tmp_path / 'classifier.safetensors'}) before it stopped; they are kept: run the steps left alone "
+        "(mrs:classify, then mrs:accuracy) to finish.")
+    # a cancel once the last step has written everything is no failure (review of 2026-12-05)
+    feedback = CancelingOn("Overall accuracy")
+    results = run("mrs:workflow", {**parameters, "SEED": 3}, feedback)
+    assert results["classify:LANDCOVER"] == parameters["classify:LANDCOVER"] and (tmp_path / "r.html").is_file()
+    assert not [text for text in feedback.warnings if "before it stopped" in text]
 
 
 def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_the_first_step(workflow, tmp_path):
