@@ -69,17 +69,22 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
 
 
 def _holds_no_label(path: str) -> bool:
-    """Whether a label raster's first band holds nothing but 0 and nodata (read whole, as GDAL
-    computes its exact maximum: a label raster is small beside the scene's rasters)."""
+    """Whether a label raster's first band holds nothing but 0 and nodata: GDAL's approximate
+    extremes first (its overviews or a sample of blocks), which settle it wherever they find a
+    label, then its exact ones, read whole. One GDAL cannot read is not said to be empty: the step
+    that reads it says why (review of 2026-12-05)."""
     from osgeo import gdal  # GDAL: not at plugin load
 
     from ..mrs_qgis_plugin.raster.gdal_io import gdal_quiet, read_call
 
     with gdal_quiet():
-        dataset = read_call(gdal.Open, path)[0]
+        dataset = gdal.Open(path)
         band = dataset.GetRasterBand(1) if dataset is not None else None
-        extremes = read_call(band.ComputeRasterMinMax, False)[0] if band is not None else None
-    return extremes is None or max(abs(extremes[0]), abs(extremes[1])) == 0
+        for approximate in (True, False):
+            extremes, message = read_call(band.ComputeRasterMinMax, approximate) if band is not None else (None, "")
+            if extremes is not None and max(abs(extremes[0]), abs(extremes[1])) > 0:
+                return False
+    return extremes is not None or "no valid pixels" in message.lower()
 
 
 def _overlaps(layer: QgsMapLayer, hsi: QgsMapLayer, context: QgsProcessingContext) -> bool:
