@@ -24,7 +24,7 @@ UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not
 """Words of a name that calls value 0 what 0 is here: no class ('Landfill' is a class)."""
 
 
-def _say_zero_class(band: gdal.Band, counts: Callable[[], dict], layer_name: str, hooks: Hooks) -> None:
+def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], layer_name: str, hooks: Hooks) -> None:
     """Warns when a label raster holds 0, which means unlabelled here, while it names 0 as a class
     with another nodata value or none (red team of 2026-12-04: a class 0 was left out of training
     and of the accuracy figures without a word), or declares another nodata value and 0 is not the
@@ -32,7 +32,7 @@ def _say_zero_class(band: gdal.Band, counts: Callable[[], dict], layer_name: str
     with 255, segmentation's 'ignore' value, as nodata lost class 0; 0 as the background with 255
     beyond the footprint is no such case). `counts` gives its pixels of each value, asked only when
     the names or the nodata value call for it."""
-    name = class_names(band).get(0, "")
+    name = names.get(0, "")
     nodata = band.GetNoDataValue()
     if nodata == 0 or UNLABELLED.search(name) or not (name or (nodata is not None and np.isfinite(nodata))):
         return
@@ -81,13 +81,13 @@ TYPE_LARGEST = {gdal.GDT_Byte: 255, gdal.GDT_UInt16: 65535, gdal.GDT_UInt32: 429
 """The largest value of the unsigned types: the 'unlabelled' or 'ignore' value of many label rasters."""
 
 
-def _say_background_class(band: gdal.Band, values: np.ndarray, layer_name: str, hooks: Hooks) -> None:
+def _say_background_class(band: gdal.Band, names: dict, values: np.ndarray, layer_name: str, hooks: Hooks) -> None:
     """Warns when the most common of the labelled `values` is the largest value of the raster's
     data type, which it neither declares as nodata nor names as a class: an unlabelled background
     taken as a class (a helper's red team of 2026-12-05: 255 was trained as a class '255', half the
     map, and scored as one, OA 43.8 %, without a word)."""
     top, nodata = TYPE_LARGEST.get(band.DataType), band.GetNoDataValue()
-    if top is None or nodata == top or class_names(band).get(top):
+    if top is None or nodata == top or names.get(top):
         return
     found, numbers = np.unique(values, return_counts=True)
     if not len(found) or found[numbers.argmax()] != top:
@@ -295,17 +295,18 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             _count_values(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'", *tile), counts)
         return counts
 
-    _say_zero_class(original, own_counts, layer_name, hooks)
     keys, values = np.concatenate(keys).astype(np.int64, copy=False), np.concatenate(values)
-    _say_background_class(original, values, layer_name, hooks)
+    # names its own or its style's, for every check of what its values mean (review of 2026-12-05)
+    names, colors = _class_names_and_colors(original, path, values, layer_name, hooks)
+    _say_zero_class(original, names, own_counts, layer_name, hooks)
+    _say_background_class(original, names, values, layer_name, hooks)
+    _say_nodata_class(original, names, layer_name, hooks)
     outside = 0
     if aligned is not dataset:
         labelled, outside = _source_counts(dataset, scene, layer_name, hooks, tile_size, operation)
         _say_finer(labelled, outside, len(keys), scene, layer_name, hooks)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
-    names, colors = _class_names_and_colors(original, path, values, layer_name, hooks)
-    _say_nodata_class(original, names, layer_name, hooks)
     return labelled_pixels(
         scene,
         keys,
