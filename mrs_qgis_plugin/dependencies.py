@@ -165,21 +165,24 @@ def pip_install_command(requirements: List[str]) -> str:
 
 
 def missing_dependencies_message() -> Optional[str]:
-    """One sentence naming what cannot be imported and the command that installs it, or None."""
+    """One sentence naming what cannot be imported and the command that installs it, or None; a
+    package that is installed but fails to import is named apart, with why (a limit on memory made
+    torch's import fail, which was told to be installed: review of 2026-12-05)."""
     failures = import_failures(pinned_requirements())
     if not failures:
         return None
-    names = " and ".join(module_name(requirement) for requirement in failures)
-    plural = len(failures) > 1
-    reasons = "; ".join(
-        f"{module_name(requirement)}: {reason}" for requirement, reason in failures.items() if reason != "not installed"
-    )
-    return (
-        f"The MRS algorithms need the Python package{'s' if plural else ''} {names}, "
-        f"which the Python that runs QGIS cannot import{f' ({reasons})' if reasons else ''}; "
-        f"install {'them' if plural else 'it'} with Plugins > MRS land cover > Install Python packages, "
-        f"or with: {pip_install_command(list(failures))} and restart QGIS."
-    )
+    missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
+    parts = []
+    if missing:
+        plural = len(missing) > 1
+        parts.append(
+            f"the Python package{'s' if plural else ''} {' and '.join(map(module_name, missing))}, which the Python "
+            f"that runs QGIS cannot import; install {'them' if plural else 'it'} with Plugins > MRS land cover > "
+            f"Install Python packages, or with: {pip_install_command(missing)} and restart QGIS")
+    parts += [f"{module_name(requirement)}, which is installed but fails to import ({reason.splitlines()[0][:200]}): reinstall "
+              "it with Plugins > MRS land cover > Install Python packages, or give QGIS more memory, and restart QGIS"
+              for requirement, reason in failures.items() if reason != "not installed"]
+    return f"The MRS algorithms need {'; and '.join(parts)}."
 
 
 if __name__ == "__main__":

@@ -107,3 +107,14 @@ def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_comm
     python, _, rest = match.group(2).partition(" -m pip install ")
     assert os.access(python, os.X_OK) and TORCH_PIN in rest.split()
     assert not (tmp_path / "similarity.csv").exists()
+
+
+def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monkeypatch):
+    """Review of 2026-12-05: a torch whose import failed under a memory limit ('failed to map segment')
+    was told to be installed, as a missing one is."""
+    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
+        TORCH_PIN: "ImportError: libtorch_cpu.so: failed to map segment from shared object\nmore"})
+    assert dependencies.missing_dependencies_message() == (
+        "The MRS algorithms need torch, which is installed but fails to import (ImportError: libtorch_cpu.so: failed "
+        "to map segment from shared object): reinstall it with Plugins > MRS land cover > Install Python packages, "
+        "or give QGIS more memory, and restart QGIS.")
