@@ -35,9 +35,10 @@ def free_bytes(path: str) -> Optional[int]:
     None where it cannot be told."""
     folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
     try:
-        return shutil.disk_usage(folder).free
+        usage = shutil.disk_usage(folder)
     except OSError:
         return None
+    return usage.free if usage.total else None  # a file system that tells nothing (some FUSE ones) says 0 of 0
 
 
 def disk_full(path: str) -> bool:

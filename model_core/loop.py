@@ -231,6 +231,10 @@ def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
     state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
 
 
+FILE_MARGIN = 1 << 20
+"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
+
+
 def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
     """Refuses a training whose model file the disk beside `path` has no room for, before its first
     epoch (red team of 2026-12-05: every epoch ran on a full disk, then 'the disk is full');
@@ -241,10 +245,6 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
         raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
                          f"the {byte_size(needed)} the model file takes: free some space or choose another folder, "
                          "and run again.")
-
-
-FILE_MARGIN = 1 << 20
-"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
 
 
 def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,

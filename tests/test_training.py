@@ -108,6 +108,11 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
                                          r"and run again\.$"):
         run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
     assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
+    from model_core.loop import refuse_no_room  # a resumed run's checkpoint makes room for the model
+
+    refuse_no_room(str(tmp_path / "m.checkpoint.safetensors"), nn.Linear(4, 3), reclaimable=2 << 20)
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(0, 0, 0))  # a FUSE file system's nothing
+    run_pretrain(str(tmp_path / "m.safetensors"))
 
 
 def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_checkpoint_s_place(tmp_path, monkeypatch):
