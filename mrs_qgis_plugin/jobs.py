@@ -734,7 +734,7 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     for name, share, bands, nodata, warped in scene.nodata_among_data():
         fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
         if share >= NODATA_AMONG_DATA_SHARE and not fill_code:  # a fill code is no measurement (-9999 on an edge)
-            what = ("own pixels hold it in some bands ({}) but data in others: warped onto the hyperspectral grid, "
+            what = ("own pixels under the scene hold it in some bands ({}) but data in others: warped onto the grid, "
                     "those pixels are left out or take their neighbours' values." if warped else
                     "pixels hold it in some bands ({}) but data in others: those pixels are left out.")
             hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {100 * share:.1f} % of its "

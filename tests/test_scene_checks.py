@@ -281,8 +281,8 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     spread = own_windows(Window(10, 20, 6000, 200))
     assert len(spread) == 64 and spread[-1] == (5882, 92, 128, 128)
     assert _check(hsi, fine_path) == [
-        "'aux' declares 0 as its nodata value, and 14.1 % of its own pixels hold it in some bands ('nDSM' (band 1 of "
-        "'aux')) but data in others: warped onto the hyperspectral grid, those pixels are left out or take their "
+        "'aux' declares 0 as its nodata value, and 14.1 % of its own pixels under the scene hold it in some bands "
+        "('nDSM' (band 1 of 'aux')) but data in others: warped onto the grid, those pixels are left out or take their "
         "neighbours' values. If 0 is a true value there (a height above ground on the ground, say), use a copy of "
         "the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate with -a_nodata none "
         "as an additional command-line parameter); if its bands cover different areas (dates, swaths), this is "
