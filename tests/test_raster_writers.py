@@ -519,6 +519,14 @@ def test_a_map_being_written_holds_its_style_name_against_another_run(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_output_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path):
+    """Red team of 2026-12-05: --OUTPUT=out/newmap.tif/ wrote the file out/newmap.tif."""
+    with pytest.raises(InputError, match=r"^OUTPUT: .*newmap\.tif/ ends in '/', as a folder's name may; give a file "
+                                         r"name ending in \.tif\.$"):
+        check_output_path(str(tmp_path / "newmap.tif") + "/", "OUTPUT")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_write_protected_output_is_refused_not_replaced(tmp_path):
     """Red team of 2026-12-05: a map and a model made read-only (chmod 444) were replaced without a
     word, the rename in a writable folder going around the protection, as neither GDAL nor cp does."""

@@ -72,6 +72,9 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     if path[:1] in "'\"" and path[-1:] == path[:1]:
         raise InputError(f"{param}: {path} is written within quotes, which would be part of the file name; remove them "
                          "(on a command line, quote the whole argument).")
+    if path.endswith(("/", os.sep)):  # written as a file of that name (red team of 2026-12-05)
+        raise InputError(f"{param}: {path} ends in '{path[-1]}', as a folder's name may; give a file name ending in "
+                         f"{extensions[0]}.")
     option = LAYER_OPTION.search(path)
     if option:
         raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot "
