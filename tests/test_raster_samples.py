@@ -265,6 +265,44 @@ def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside
                for line in lines), lines
 
 
+def test_labels_in_another_crs_far_from_the_scene_are_counted_outside_without_placing_each(tmp_path, scene,
+                                                                                           monkeypatch):
+    """Red team of 2026-12-05: a reference in EPSG:4326 of 61 million labelled pixels took 2 minutes
+    before any progress, each pixel carried into the scene's CRS to be found outside it. Far tiles
+    are counted outside as they are; the count is the one of placing every pixel."""
+    from mrs.mrs_qgis_plugin.raster import label_raster
+
+    lon, lat = transform_points([(ORIGIN_X, ORIGIN_Y)], UTM32, "EPSG:4326")[0]
+    step = 1e-5  # about 1 m
+    values = np.ones((400, 400), np.uint8)
+    geotransform = (lon - 200 * step, step, 0.0, lat + 200 * step, 0.0, -step)
+    path = write_raster(tmp_path / "wide.tif", values, geotransform, crs="EPSG:4326")
+    placed = []
+    real = label_raster.transformation
+
+    def counting(*args):
+        transform, problem = real(*args)
+
+        class Counting:
+            def TransformPoints(self, points):  # noqa: N802 - osr's name
+                placed.append(len(points))
+                return transform.TransformPoints(points)
+
+            def TransformBounds(self, *bounds):  # noqa: N802 - osr's name
+                return transform.TransformBounds(*bounds)
+
+        return Counting(), problem
+
+    monkeypatch.setattr(label_raster, "transformation", counting)
+    dataset = gdal.Open(path)
+    quick = label_raster._source_counts(dataset, scene, "wide", Hooks(), 64, "")
+    quick_placed, placed[:] = sum(placed), []
+    monkeypatch.setattr(label_raster, "_near_scene", lambda source, grid: None)
+    every = label_raster._source_counts(dataset, scene, "wide", Hooks(), 64, "")
+    assert quick == every and every[0] == 160000 and 0 < every[1] < 160000
+    assert quick_placed < sum(placed) / 10
+
+
 def test_a_file_of_several_layers_given_without_a_layer_says_which_it_reads(tmp_path, scene):
     """A GeoPackage of two tables, given by its path alone, trained on the first only without a word
     (red team of 2026-12-04); with the layer named, nothing is said."""
