@@ -925,8 +925,11 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                       "valid pixels there are; widen EXTENT or MASK for more, or ask for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
-        hooks.warning(f"Only {plural(len(chosen), 'pixel')} at least {min_distance:g} pixels apart could be "
-                      f"found{among} for the {count} asked for; lower MIN_DISTANCE for more.")
+        # taken least confident first, each kept only at that distance from those kept before: what the walk
+        # kept, not what a layout could hold (red team of 2026-12-05)
+        hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count} asked for: taken least "
+                      f"confident first{among}, each at least {min_distance:g} pixels from those kept before; lower "
+                      "MIN_DISTANCE for more.")
     one = len(chosen) == 1
     spread = (f"{chosen.confidence.min():.3f}" if one else
               f"from {chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}")

@@ -220,7 +220,7 @@ def test_a_full_disk_under_the_points_is_said_as_such_not_in_sqlite_s_words(tmp_
     chosen = Candidates(rows, rows, rows % 7, np.linspace(0, 1, 10, dtype=np.float32), np.zeros(10))
     crs = gdal.Open(str(write_test_scene(tmp_path / "scene").hsi)).GetProjection()
     monkeypatch.setattr(suggestions, "gdal_call", lambda function, *a, **k: (None, "no such table: gpkg_geometry_columns"))
-    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda path: SimpleNamespace(free=3 * 4096))
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda path: SimpleNamespace(total=10 ** 9, free=3 * 4096))
     with pytest.raises(WriteError, match=r"^Could not write .*next\.gpkg: the disk is full"):
         write_points(str(tmp_path / "next.gpkg"), "OUTPUT", chosen, classes, ClassField("class_id", False),
                      (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0), crs)
@@ -361,8 +361,8 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_
     """Fewer points than asked for is a warning, not a line of the log (red team of 2026-12-04)."""
     done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000)
     assert done.results["COUNT"] == 1
-    assert done.warnings == ["Only 1 pixel at least 1000 pixels apart could be found for the 5 asked for; lower "
-                             "MIN_DISTANCE for more."]
+    assert done.warnings == ["Only 1 pixel could be kept for the 5 asked for: taken least confident first, each at "
+                             "least 1000 pixels from those kept before; lower MIN_DISTANCE for more."]
     written = next(line for line in done.log if line.startswith("Wrote 1 suggested point to "))
     assert re.search(r": confidence \d\.\d{3}\. Fill in its 'class_id' field and add it to the training samples\.$",
                      written)  # red team of 2026-12-05: 'confidence from 0.240 to 0.240. Fill in their ...'
