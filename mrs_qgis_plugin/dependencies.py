@@ -67,6 +67,16 @@ def import_problem(module: str) -> Optional[str]:
     return None
 
 
+MEMORY_SIGNS = ("memoryerror", "bad_alloc", "failed to map segment", "cannot allocate memory")
+"""What an import that failed for want of memory says (a limit such as ulimit -v)."""
+
+
+def _memory_hint(reason: str) -> str:
+    """', or give QGIS more memory' where an import failed for want of memory (review of 2026-12-05:
+    the advice came with an ABI mismatch too)."""
+    return ", or give QGIS more memory" if any(sign in reason.lower() for sign in MEMORY_SIGNS) else ""
+
+
 def _failure_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error).strip() else type(error).__name__
 
@@ -179,9 +189,9 @@ def missing_dependencies_message() -> Optional[str]:
             f"the Python package{'s' if plural else ''} {' and '.join(map(module_name, missing))}, which the Python "
             f"that runs QGIS cannot import; install {'them' if plural else 'it'} with Plugins > MRS land cover > "
             f"Install Python packages, or with: {pip_install_command(missing)} and restart QGIS")
-    parts += [f"{module_name(requirement)}, which is installed but fails to import ({reason.splitlines()[0][:200]}): reinstall "
-              "it with Plugins > MRS land cover > Install Python packages, or give QGIS more memory, and restart QGIS"
-              for requirement, reason in failures.items() if reason != "not installed"]
+    parts += [f"{module_name(requirement)}, which is installed but fails to import ({reason.splitlines()[0][:200]}): "
+              f"reinstall it with Plugins > MRS land cover > Install Python packages{_memory_hint(reason)}, and restart "
+              "QGIS" for requirement, reason in failures.items() if reason != "not installed"]
     return f"The MRS algorithms need {'; and '.join(parts)}."
 
 

@@ -118,3 +118,8 @@ def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monke
         "The MRS algorithms need torch, which is installed but fails to import (ImportError: libtorch_cpu.so: failed "
         "to map segment from shared object): reinstall it with Plugins > MRS land cover > Install Python packages, "
         "or give QGIS more memory, and restart QGIS.")
+    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
+        TORCH_PIN: "ImportError: undefined symbol: _ZN3c10"})  # no want of memory: no memory advice
+    assert dependencies.missing_dependencies_message().endswith(
+        "(ImportError: undefined symbol: _ZN3c10): reinstall it with Plugins > MRS land cover > Install Python "
+        "packages, and restart QGIS.")

@@ -587,6 +587,9 @@ def test_a_label_raster_whose_most_common_value_is_its_type_s_largest_unnamed_an
         "</colorPalette></rasterrenderer></pipe></qgis>", encoding="utf-8")
     labels_from_raster(scene, styled, "styled", Hooks(warn=warnings.append))
     assert warnings == []
+    (tmp_path / "styled.qml").write_text((tmp_path / "styled.qml").read_text().replace("Grassland", str(top)))
+    labels_from_raster(scene, styled, "styled", Hooks(warn=warnings.append))  # QGIS's Classify names by number
+    assert len(warnings) == 1 and f"its most common value, {top} " in warnings.pop()
     labels_from_raster(scene, write_raster(tmp_path / "zero_nodata.tif", values, nodata=0), "zero_nodata",
                        Hooks(warn=warnings.append))
     assert len(warnings) == 1 and warnings[0].startswith(

@@ -13,6 +13,7 @@ from ...model_core.hooks import Hooks
 from ...model_core.names import plural
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
+from .classes import ClassInfo
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .outputs import qml_path
@@ -32,7 +33,8 @@ def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], la
     most common of its values, as an unlabelled background is (red team of 2026-12-05: classes 0-6
     with 255, segmentation's 'ignore' value, as nodata lost class 0; 0 as the background with 255
     beyond the footprint is no such case). `counts` gives its pixels of each value, asked only when
-    the names or the nodata value call for it."""
+    the names or the nodata value call for it; `names` are the raster's own or its style's (a style
+    names no 0: `style_classes` leaves 0, a map's no data, out)."""
     name = names.get(0, "")
     nodata = band.GetNoDataValue()
     if nodata == 0 or UNLABELLED.search(name) or not (name or (nodata is not None and np.isfinite(nodata))):
@@ -234,11 +236,17 @@ def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, laye
             hooks.warning(differing)
         return names, colors
     styled = style_classes(qml_path(path))
-    if not any(info.name.strip() for info in styled):
+    if not any(_names_it(info) for info in styled):
         return names, colors
     hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")
-    return ({info.value: info.name for info in styled if info.name.strip()},
+    return ({info.value: info.name for info in styled if _names_it(info)},
             {**colors, **{info.value: info.color for info in styled}})
+
+
+def _names_it(info: ClassInfo) -> bool:
+    """Whether a style's entry names its value: QGIS's 'Classify' labels each value with its number
+    ('255'), which names nothing (review of 2026-12-05: 255 as the background went unsaid)."""
+    return bool(info.name.strip()) and info.name.strip() != str(info.value)
 
 
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
