@@ -1271,3 +1271,24 @@ def test_a_subdataset_s_own_name_keeps_a_table_s_dots(name, part):
     from mrs.mrs_qgis_plugin.raster.gdal_io import _last_part
 
     assert _last_part(name) == part
+
+
+def test_samples_of_a_scene_read_only_the_part_a_partial_layer_covers(tmp_path):
+    """Red team of 2026-12-05: with a LiDAR covering 2.5 % of a 2 GB hyperspectral raster, the statistics
+    sample read all 256 of its blocks (18 s) before any work; the positions drawn for pretraining too."""
+    from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
+
+    hsi = write_raster(tmp_path / "hsi.tif", np.random.default_rng(0).uniform(0.1, 0.5, (3, 64, 64)).astype(np.float32))
+    corner = (GEOTRANSFORM[0] + 40.0, 2.0, 0.0, GEOTRANSFORM[3] - 8.0, 0.0, -2.0)  # 2 m pixels over cols 40-63, rows 8-31
+    aux = write_raster(tmp_path / "aux.tif", np.ones((1, 12, 12), np.float32), corner)
+    lines = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
+        assert scene.data_window == Window(39, 7, 25, 26)
+        sample = stats.sample_valid_pixels(scene, 10000, 0, Hooks(log=lines.append), tile_size=8)
+        rows, cols = random_valid_positions(scene, 10000, 0, tile_size=8)
+    assert any(line.startswith(f"Statistics sample: {len(sample)} valid pixels from ") and line.endswith(" of 16 blocks.")
+               for line in lines), lines
+    assert len(sample) == len(rows) == 24 * 24
+    assert rows.min() == 8 and cols.min() == 40
+    with Scene.open(RasterInput(hsi, "hsi"), []) as whole:
+        assert whole.data_window == whole.window

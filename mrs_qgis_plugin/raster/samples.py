@@ -51,7 +51,7 @@ def random_positions_in_scenes(
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
     first = scenes[0]
-    blocks = [list(tiles((window if number == 0 else None) or scene.window, tile_size))
+    blocks = [list(tiles((window if number == 0 else None) or scene.data_window, tile_size))
               for number, scene in enumerate(scenes)]
     total = sum(map(len, blocks))
     if total > MANY_BLOCKS:

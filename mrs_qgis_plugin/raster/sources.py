@@ -21,7 +21,8 @@ from ...model_core.names import agreeing, plural
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import Grid, Window, align, crs_label, format_bounds, hiding_on_grid, srs_from_wkt, transformation
+from .grid import (Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, srs_from_wkt,
+                   transformation)
 
 MIN_HSI_BANDS = 3
 
@@ -180,6 +181,8 @@ class _Source:
         self._original = original
         self._dataset = aligned
         self._grid = grid
+        self.covered = covered_window(Grid.of(original), grid, name, grid_name) if aligned is not original else None
+        """The window of the grid a warped layer can give data in (`covered_window`); None: all of it."""
         self.bands = data_bands(original)
         bands = [original.GetRasterBand(number) for number in self.bands]
         warped = self.warped = aligned is not original
@@ -546,6 +549,20 @@ class Scene:
     def window(self) -> Window:
         """The whole grid."""
         return Window(0, 0, self.width, self.height)
+
+    @property
+    def data_window(self) -> Window:
+        """The part of the grid where every layer can give data: the whole grid but where a warped
+        layer covers less (`_Source.covered`); samples drawn from the scene read its blocks only."""
+        col0, row0, col1, row1 = 0, 0, self.width, self.height
+        for source in self._sources:
+            if source.covered is not None:
+                window = source.covered
+                col0, row0 = max(col0, window.col), max(row0, window.row)
+                col1, row1 = min(col1, window.col + window.width), min(row1, window.row + window.height)
+        if col1 <= col0 or row1 <= row0:
+            return self.window
+        return Window(col0, row0, col1 - col0, row1 - row0)
 
     @property
     def layer_names(self) -> str:

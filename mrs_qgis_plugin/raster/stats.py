@@ -134,7 +134,7 @@ def sample_valid_pixels(
     """
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
-    blocks = list(tiles(window or scene.window, tile_size))
+    blocks = list(tiles(window or scene.data_window, tile_size))
     walker = BlockWalker(scene, [blocks[index] for index in rng.permutation(len(blocks))], hooks, skip_empty=True)
     subset = RandomSubset(n, rng)
     for _block, data, flat_valid in walker:
