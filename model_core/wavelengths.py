@@ -2,6 +2,7 @@
 lists differ, and how a list is said in messages. Free of torch, for the raster engine."""
 
 import math
+import re
 from typing import Any, List, Optional, Sequence, Tuple
 
 
@@ -34,3 +35,25 @@ def spectral_span(wavelengths: Sequence[float]) -> str:
     low, high = min(wavelengths), max(wavelengths)
     digits = 1 if high != low and round(high) == round(low) else 0  # 499.8-500.3, not '500'
     return f"{low:.{digits}f}{f'-{high:.{digits}f}' if high != low else ''} nm{order}"
+
+
+_DESCRIBED = re.compile(r"(?<![\w.,\-\u2013])(\d+(?:\.\d+)?)\s*(nm|nanometers?|µm|um|micrometers?|microns?)(?![\w])",
+                        re.IGNORECASE)
+"""A wavelength with its unit in a band's description: 'b001 404.8 nm', 'Band 12 (0.6125 um)'; not
+the end of a range ('400-410 nm', which names no centre)."""
+
+
+def described_wavelengths(descriptions: Sequence[str]) -> Optional[List[float]]:
+    """The wavelengths in nm that band descriptions give, one with its unit in each ('b001 404.8 nm',
+    'Band 12 (612.5 nm)'); None unless every description gives exactly one."""
+    found = [_DESCRIBED.findall(text or "") for text in descriptions]
+    if not found or any(len(items) != 1 for items in found):
+        return None
+    return [float(number) * (1.0 if unit.lower().startswith("n") else 1000.0) for ((number, unit),) in found]
+
+
+def disagreeing_band(listed: Sequence[float], described: Sequence[float]) -> Optional[int]:
+    """The first band (from 0) whose listed and described wavelengths differ by more than 1 nm and
+    1 %, or None (rounding in a description is no disagreement)."""
+    return next((index for index, (a, b) in enumerate(zip(listed, described))
+                 if abs(a - b) > max(1.0, 0.01 * max(a, b))), None)

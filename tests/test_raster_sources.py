@@ -55,6 +55,36 @@ def test_envi_wavelength_list_in_micrometres_is_converted_to_nm(tmp_path):
         assert scene.wavelengths == pytest.approx([450.0, 550.0, 650.0, 850.0])
 
 
+def test_wavelengths_in_band_descriptions_are_read_and_win_over_a_list_the_bands_were_reordered_after(tmp_path):
+    """Red team of 2026-12-05: a GeoTIFF's dataset-wide wavelength list stays in the old order when its
+    bands are reordered (gdal_translate -b), while each band's description moves with it: the reversed
+    copy was read as 405-995 nm and mapped 8.7 % right; descriptions alone ('Band 12 (612.5 nm)')
+    gave no wavelengths, so a reversed copy of them went unchecked."""
+    lines, warnings = [], []
+    hooks = Hooks(log=lines.append, warn=warnings.append)
+    _data, hsi = _hsi(tmp_path, descriptions=["b4 0.85 um", "b3 650 nm", "b2 550.0 nm", "b1 (450 nm)"],
+                      metadata={"wavelength": "{450, 550, 650, 850}", "wavelength_units": "Nanometers"})
+    with Scene.open(RasterInput(hsi, "hsi"), [], hooks) as scene:
+        assert scene.wavelengths == [850.0, 650.0, 550.0, 450.0]
+    assert warnings == ["The wavelengths 'hsi' lists (450-850 nm) disagree with its band descriptions (band 1: "
+                        "450 nm listed, 'b4 0.85 um' described): its bands were most likely reordered after the list "
+                        "was written, so the descriptions' wavelengths are used (450-850 nm, descending)."]
+    data = np.arange(4 * 20 * 30, dtype=np.float32).reshape(4, 20, 30)
+    described = write_raster(tmp_path / "described.tif", data,
+                             descriptions=[f"Band {n} ({w} nm)" for n, w in enumerate((450, 550, 650, 850), 1)])
+    with Scene.open(RasterInput(described, "described"), [], hooks) as scene:
+        assert scene.wavelengths == [450.0, 550.0, 650.0, 850.0]
+    assert "'described': wavelengths from its band descriptions (450-850 nm)." in lines
+    plain = write_raster(tmp_path / "plain.tif", data, descriptions=["blue", "green 2", "red (3)", "nir"])
+    with Scene.open(RasterInput(plain, "plain"), [], hooks) as scene:
+        assert scene.wavelengths is None
+    from mrs.model_core.wavelengths import described_wavelengths
+
+    assert described_wavelengths(["b001 404.8 nm", "Band 12 (0.6125 um)", "B8A 865nm (20 m)"]) == [404.8, 612.5, 865.0]
+    for vague in (["400-410 nm"], ["612,5 nm"], ["band 3"], ["b1 450 nm or 460 nm"]):  # no one centre each
+        assert described_wavelengths(vague) is None
+
+
 def test_layer_names_are_one_line_of_plain_text():
     assert RasterInput("/data/a\nb.tif", "a\nb\u202e").name == "a b"
 

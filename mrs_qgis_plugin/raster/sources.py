@@ -16,7 +16,7 @@ from osgeo import gdal
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
-from ...model_core.wavelengths import spectral_span
+from ...model_core.wavelengths import described_wavelengths, disagreeing_band, spectral_span
 from ...model_core.names import agreeing, plural
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
@@ -399,8 +399,12 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
                 values = [values[number - 1] for number in bands]
             if values is not None:
                 break
+    descriptions = [dataset.GetRasterBand(number).GetDescription() for number in bands]
+    described = described_wavelengths(descriptions)
     if values is None:
-        return None
+        if described is not None:  # red team of 2026-12-05: 'Band 12 (612.5 nm)' gave no wavelengths
+            hooks.log(f"'{name}': wavelengths from its band descriptions ({spectral_span(described)}).")
+        return described
     if len(values) != len(bands):
         hooks.log(f"'{name}' lists {len(values)} wavelengths for {len(bands)} bands; the wavelengths are ignored.")
         return None
@@ -415,6 +419,13 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
             return None
         converted[unit] = iter(in_nm)
     in_nm = [next(converted[unit]) for unit in units]
+    differing = disagreeing_band(in_nm, described) if described is not None else None
+    if differing is not None:  # a list that stayed as it was when the bands moved (red team of 2026-12-05)
+        hooks.warning(f"The wavelengths '{name}' lists ({spectral_span(in_nm)}) disagree with its band descriptions "
+                      f"(band {differing + 1}: {in_nm[differing]:g} nm listed, '{descriptions[differing]}' described): "
+                      "its bands were most likely reordered after the list was written, so the descriptions' "
+                      f"wavelengths are used ({spectral_span(described)}).")
+        return described
     if min(in_nm) < PLAUSIBLE_NM[0] or max(in_nm) > PLAUSIBLE_NM[1]:  # red team of 2026-12-05
         given = "/".join(unit for unit in dict.fromkeys(units) if unit.strip())
         hooks.warning(f"'{name}' gives wavelengths that read as {spectral_span(in_nm)} "
