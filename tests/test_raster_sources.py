@@ -85,6 +85,19 @@ def test_wavelengths_in_band_descriptions_are_read_and_win_over_a_list_the_bands
         assert described_wavelengths(vague) is None
 
 
+def test_band_numbers_given_as_wavelengths_are_no_wavelengths(tmp_path):
+    """Red team of 2026-12-05: an ENVI header's 'wavelength units = Index' over 1, 2, ..., 20 was read
+    as 1000-20000 nm, which then went into the model file."""
+    lines = []
+    for number, metadata in enumerate(({"wavelength": "{1, 2, 3, 4}", "wavelength_units": "Index"},
+                                       {"wavelength": "{1, 2, 3, 4}", "wavelength_units": "Unknown"})):
+        data = np.ones((4, 20, 30), np.float32)
+        hsi = write_raster(tmp_path / f"index{number}.tif", data, metadata=metadata)
+        with Scene.open(RasterInput(hsi, "index"), [], Hooks(log=lines.append)) as scene:
+            assert scene.wavelengths is None
+    assert lines.count("'index' lists band numbers, not wavelengths (1, 2, ...); the wavelengths are ignored.") == 2
+
+
 def test_layer_names_are_one_line_of_plain_text():
     assert RasterInput("/data/a\nb.tif", "a\nb\u202e").name == "a b"
 

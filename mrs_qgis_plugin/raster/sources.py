@@ -411,6 +411,11 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
     if not all(math.isfinite(value) and value > 0 for value in values):
         hooks.log(f"'{name}' lists wavelengths that are not positive numbers; the wavelengths are ignored.")
         return None
+    envi_units = (dataset.GetMetadataItem("wavelength_units", "ENVI") or "").strip().lower()
+    if "index" in {unit.strip().lower() for unit in units} | {envi_units} or values == list(range(1, len(values) + 1)):
+        # ENVI's 'wavelength units = Index': band numbers, read as 1000-20000 nm (red team of 2026-12-05)
+        hooks.log(f"'{name}' lists band numbers, not wavelengths (1, 2, ...); the wavelengths are ignored.")
+        return described
     converted = {}
     for unit in dict.fromkeys(units):
         in_nm = _in_nm([value for value, its in zip(values, units) if its == unit], unit)
