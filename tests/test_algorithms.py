@@ -339,12 +339,14 @@ def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, class
 
 
 def without_wavelengths(source: str, path: Path) -> str:
-    """A copy of a raster (values, scale, grid) without the wavelength items of its bands or of itself."""
+    """A copy of a raster (values, scale, grid) without the wavelength items of its bands or of itself,
+    nor band descriptions, which name wavelengths too ('b001 404.8 nm')."""
     gdal.Translate(str(path), source)
     dataset = gdal.Open(str(path), gdal.GA_Update)
     dataset.SetMetadata({})
     for number in range(1, dataset.RasterCount + 1):
         dataset.GetRasterBand(number).SetMetadata({})
+        dataset.GetRasterBand(number).SetDescription(f"band {number}")
     dataset = None
     return str(path)
 
