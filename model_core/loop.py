@@ -141,8 +141,12 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     try:
         run.save(state, generator)
     except WriteError as error:
+        earlier = run.checkpointer.path and os.path.isfile(run.checkpointer.path)  # kept whole by the failed write
+        lost = (f"the one written there before still resumes the run from an earlier batch: run it again with the "
+                f"same parameters and {run.checkpointer.names.resume} set to that file" if earlier
+                else "the run's progress is lost")  # red team of 2026-12-05: 'lost' of a resumable run
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint could not be "
-                      f"written to {run.checkpointer.path} ({_cause(error)[0]}), so the run's progress is lost.")
+                      f"written to {run.checkpointer.path} ({_cause(error)[0]}); {lost}.")
         raise Canceled() from None
     if run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
@@ -231,8 +235,9 @@ def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
     state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
 
 
-FILE_MARGIN = 1 << 20
-"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks)."""
+FILE_MARGIN = 128 << 10
+"""Room a model file needs beyond its weights' bytes (its header, the file system's blocks); a
+mebibyte turned away a tiny model of 212 KB on a disk of 1 MB (red team of 2026-12-05)."""
 
 
 def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
@@ -243,8 +248,8 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
     free = free_bytes(path)
     if free is not None and free + reclaimable < needed:
         raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
-                         f"the {byte_size(needed)} the model file takes: free some space or choose another folder, "
-                         "and run again.")
+                         f"the {byte_size(needed)} or so the model file takes: free some space or choose another "
+                         "folder, and run again.")
 
 
 def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,

@@ -4,6 +4,7 @@ The training API in one import: the settings, the phases, the loop and the sampl
 are re-exported here for callers that want them together.
 """
 
+import errno
 import math
 import os
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .config import ModelConfig
 from .device import resolve_device, resolve_precision
 from .errors import InputError, WriteError
 from .hooks import Hooks
-from .loop import Phase, TrainResult, refuse_no_room, run_training, train_one_epoch
+from .loop import Phase, TrainResult, run_training, train_one_epoch
 from .masking import mask_count
 from .model import SSMAE, SSMAEClassifier
 from .names import Names
@@ -70,12 +71,16 @@ class Trained:
             state = self.model.state_dict()
             try:
                 model_file.save(path, state, self.metadata)
-            except WriteError:
-                if not (checkpoint_path and os.path.exists(checkpoint_path) and _too_full_for(path, self.model)):
+            except WriteError as failed:  # only a full disk, not a size limit or permissions (red team of 2026-12-05)
+                full = isinstance(failed.__cause__, OSError) and failed.__cause__.errno in (errno.ENOSPC, errno.EDQUOT)
+                if not (full and checkpoint_path and os.path.exists(checkpoint_path)):
                     raise
-                (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} is deleted to make "
+                try:
+                    os.remove(checkpoint_path)
+                except OSError:
+                    raise failed from None
+                (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} was deleted to make "
                                        "room for the finished model.")
-                os.remove(checkpoint_path)
                 try:
                     model_file.save(path, state, self.metadata)
                 except WriteError as error:  # review of 2026-12-05: 'run again' of a training lost
@@ -84,15 +89,6 @@ class Trained:
             if checkpoint_path and os.path.exists(checkpoint_path):
                 os.remove(checkpoint_path)
         self.context.barrier()
-
-
-def _too_full_for(path: str, model: nn.Module) -> bool:
-    """Whether the disk under `path` has less room than the model file takes (`refuse_no_room`)."""
-    try:
-        refuse_no_room(path, model)
-    except WriteError:
-        return True
-    return False
 
 
 def _describe_model(config: ModelConfig, n_hsi: int, n_aux: int) -> Dict[str, Any]:

@@ -104,8 +104,8 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
     monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 4096, 4096))
     lines = []
     with pytest.raises(WriteError, match=rf"^The folder {re.escape(str(tmp_path))} has 4 KB free, less than the "
-                                         r"[\d.]+ MB the model file takes: free some space or choose another folder, "
-                                         r"and run again\.$"):
+                                         r"[\d.]+ (KB|MB) or so the model file takes: free some space or choose "
+                                         r"another folder, and run again\.$"):
         run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
     assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
     from model_core.loop import refuse_no_room  # a resumed run's checkpoint makes room for the model
@@ -117,43 +117,48 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
 
 def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_checkpoint_s_place(tmp_path, monkeypatch):
     """Red team of 2026-12-05: on a nearly full disk the run's own checkpoint took the space its model
-    needed, the finished training was lost ('the disk is full'), and resuming failed the same way."""
-    from collections import namedtuple
-
+    needed, the finished training was lost ('the disk is full'), and resuming failed the same way. Only
+    a full disk deletes it (a second red team: a file-size limit and a folder made read-only did too)."""
+    from model_core.atomic import write_error
     from model_core.distributed import Context
     from model_core.errors import WriteError
 
-    model = nn.Linear(4, 3)
+    def failing(code):
+        def save(path, tensors, metadata):
+            tries.append(checkpoint.exists())
+            if code == errno.ENOSPC and not checkpoint.exists():
+                return real(path, tensors, metadata)
+            try:
+                raise OSError(code, os.strerror(code))
+            except OSError as error:
+                raise write_error(path, error) from error
+        return save
+
     checkpoint = tmp_path / "m.checkpoint.safetensors"
     checkpoint.write_bytes(b"x" * 1000)
-    real, tries = model_file.save, []
-
-    def full_until_freed(path, tensors, metadata):
-        tries.append(checkpoint.exists())
-        if checkpoint.exists():
-            raise WriteError(f"Could not write {path}: the disk is full. ...")
-        real(path, tensors, metadata)
-
-    monkeypatch.setattr(model_file, "save", full_until_freed)
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 100, 100))
-    lines = []
-    trained = Trained(model, {"kind": model_file.PRETRAINED}, Context())
+    real, tries, lines = model_file.save, [], []
+    trained = Trained(nn.Linear(4, 3), {"kind": model_file.PRETRAINED}, Context())
+    monkeypatch.setattr(model_file, "save", failing(errno.ENOSPC))
     trained.write(str(tmp_path / "m.safetensors"), str(checkpoint), Hooks(log=lines.append))
     assert tries == [True, False] and (tmp_path / "m.safetensors").exists() and not checkpoint.exists()
-    assert lines == [f"The disk is full: the run's checkpoint {checkpoint} is deleted to make room for the finished "
+    assert lines == [f"The disk is full: the run's checkpoint {checkpoint} was deleted to make room for the finished "
                      "model."]
-    checkpoint.write_bytes(b"x" * 1000)  # still too full once the checkpoint is gone: the training is said lost
-    monkeypatch.setattr(model_file, "save", lambda path, tensors, metadata: (_ for _ in ()).throw(
-        WriteError("Could not write m: the disk is full.")))
-    with pytest.raises(WriteError, match=r"the disk is full\. The training is lost: its checkpoint was deleted"):
-        trained.write(str(tmp_path / "m2.safetensors"), str(checkpoint), Hooks())
-    monkeypatch.setattr(model_file, "save", full_until_freed)
-    checkpoint.write_bytes(b"x" * 1000)  # with room enough, another failure keeps the checkpoint
-    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 0, 10 ** 9))
-    with pytest.raises(WriteError):
-        trained.write(str(tmp_path / "n.safetensors"), str(checkpoint), Hooks())
-    assert checkpoint.exists()
+    for code in (errno.EFBIG, errno.EACCES):  # not for want of room: the checkpoint is kept
+        checkpoint.write_bytes(b"x" * 1000)
+        monkeypatch.setattr(model_file, "save", failing(code))
+        with pytest.raises(WriteError):
+            trained.write(str(tmp_path / "n.safetensors"), str(checkpoint), Hooks())
+        assert checkpoint.exists()
+    def failing_always(path):
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as error:
+            raise write_error(path, error) from error
+
+    monkeypatch.setattr(model_file, "save", lambda path, tensors, metadata: failing_always(path))
+    with pytest.raises(WriteError, match=r"the disk is full\. .* The training is lost: its checkpoint was deleted"):
+        trained.write(str(tmp_path / "m2.safetensors"), str(checkpoint), Hooks())  # still too full once it is gone
+    assert not checkpoint.exists()
 
 
 def test_pretraining_takes_whole_batches_and_fine_tuning_every_sample(tmp_path):
@@ -620,5 +625,14 @@ def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_train
         run_pretrain(str(tmp_path / "stopped.safetensors"), hooks=Hooks(
             progress=progress.append, is_canceled=lambda: len(progress) >= 2, log=lines.append, warn=lines.append))
     assert lines[-1] == (f"Canceled after 2 of 12 batches; the checkpoint could not be written to "
-                         f"{checkpoint_path_for(str(tmp_path / 'stopped.safetensors'))} (the disk is full), so the run's "
+                         f"{checkpoint_path_for(str(tmp_path / 'stopped.safetensors'))} (the disk is full); the run's "
                          "progress is lost.")
+    # an earlier checkpoint there, kept whole, still resumes the run (red team of 2026-12-05: 'lost' of it)
+    earlier = checkpoint_path_for(str(tmp_path / "again.safetensors"))
+    open(earlier, "wb").close()
+    lines.clear(), progress.clear()
+    with pytest.raises(Canceled):
+        run_pretrain(str(tmp_path / "again.safetensors"), resume=None, hooks=Hooks(
+            progress=progress.append, is_canceled=lambda: len(progress) >= 2, log=lines.append, warn=lines.append))
+    assert lines[-1].endswith("(the disk is full); the one written there before still resumes the run from an earlier "
+                              "batch: run it again with the same parameters and resume_path set to that file.")
