@@ -64,9 +64,12 @@ class Checkpointer:
         info = meta.get("checkpoint")
         info = info if isinstance(info, dict) else {}
         saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
-        problems = []
-        if info.get("phase") != self.phase:
-            problems.append(f"it belongs to {str(info.get('phase'))[:40]!r}, not {self.phase}")
+        phase = info.get("phase")
+        if phase in PHASES and phase != self.phase:  # the other job's: its settings' differences say nothing (red team)
+            raise ModelFileError(f"{what}: '{resume_path}' is the checkpoint of a {phase}, not of a {self.phase}: "
+                                 f"resume it with the algorithm that wrote it, or start this {self.phase} without "
+                                 f"{what}.")
+        problems = [] if phase == self.phase else [f"it belongs to {str(phase)[:40]!r}, not {self.phase}"]
         if saved_settings != self.settings.to_dict():
             differing = [f"{self.names.setting(key)}: {str(saved_settings.get(key))[:40]} in the checkpoint, "
                          f"{str(value)[:40]} here"
@@ -134,6 +137,10 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
+
+
+PHASES = ("pretraining", "fine-tuning")
+"""The phases a checkpoint may belong to (`loop.Phase.name`)."""
 
 
 def _yes_no(value: Any) -> str:

@@ -636,3 +636,18 @@ def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_train
             progress=progress.append, is_canceled=lambda: len(progress) >= 2, log=lines.append, warn=lines.append))
     assert lines[-1].endswith("(the disk is full); the one written there before still resumes the run from an earlier "
                               "batch: run it again with the same parameters and resume_path set to that file.")
+
+
+def test_a_checkpoint_of_the_other_training_is_refused_as_such(tmp_path):
+    """Red team of 2026-12-05: a pretraining's checkpoint given to a fine-tuning was refused with a list of
+    differing settings (one of them no parameter of either) and the advice to resume with the same ones."""
+    output = str(tmp_path / "pre.safetensors")
+    progress = []
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=Hooks(progress=progress.append, is_canceled=lambda: len(progress) >= 2))
+    with pytest.raises(ModelFileError) as refused:
+        run_finetune(str(tmp_path / "c.safetensors"), toy_classes(70), toy_classes(30, seed=1),
+                     resume_path=checkpoint_path_for(output))
+    assert str(refused.value) == (
+        f"resume_path: '{checkpoint_path_for(output)}' is the checkpoint of a pretraining, not of a fine-tuning: "
+        "resume it with the algorithm that wrote it, or start this fine-tuning without resume_path.")
