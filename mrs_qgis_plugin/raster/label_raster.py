@@ -1,6 +1,5 @@
 """Labelled pixels from a label raster (0 or nodata = unlabelled), with its category names and colours."""
 
-import math
 import re
 from typing import Callable
 
