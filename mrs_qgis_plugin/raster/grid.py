@@ -222,17 +222,23 @@ def _bounds_in(source: Grid, target: Grid, name: str, grid_name: str) -> tuple[f
     return tuple(transform.TransformBounds(*bounds, 21))
 
 
-def covered_window(source: Grid, grid: Grid, name: str, grid_name: str) -> Window | None:
-    """The window of `grid` a raster warped onto it can give data in (its bounds' pixels, one more
-    on each side for the warp's reach), or None when it cannot be told: a scene's sample of valid
-    pixels read a whole 2 GB hyperspectral raster of which the LiDAR covered 2.5 % (red team of
-    2026-12-05)."""
+def window_under(source: Grid, grid: Grid, name: str = "", grid_name: str = "") -> Window | None:
+    """The window of `grid`'s pixels that `source`'s bounds cover, carried into `grid`'s CRS; None
+    when it cannot be told (no georeferencing, bounds that cannot be carried) or they cover none."""
     if not (source.georeferenced and grid.georeferenced):
         return None
     try:
-        found = grid.pixel_bounds(_bounds_in(source, grid, name, grid_name))
+        return grid.pixel_bounds(_bounds_in(source, grid, name, grid_name))
     except (InputError, RuntimeError):
         return None
+
+
+def covered_window(source: Grid, grid: Grid, name: str, grid_name: str) -> Window | None:
+    """The window of `grid` a raster warped onto it can give data in (`window_under`, one pixel more
+    on each side for the warp's reach), or None when it cannot be told: a scene's sample of valid
+    pixels read a whole 2 GB hyperspectral raster of which the LiDAR covered 2.5 % (red team of
+    2026-12-05)."""
+    found = window_under(source, grid, name, grid_name)
     if found is None:
         return None
     col0, row0 = max(found.col - 1, 0), max(found.row - 1, 0)

@@ -21,8 +21,7 @@ from ...model_core.names import agreeing, plural
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import (Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, srs_from_wkt,
-                   transformation)
+from .grid import Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, window_under
 
 MIN_HSI_BANDS = 3
 
@@ -296,14 +295,7 @@ class _Source:
         extent where the grid's bounds cannot be carried into its CRS): pixels beyond the scene
         gave false alarms, and a clean area beyond it hid a true one (review of 2026-12-05)."""
         source = Grid.of(self._original)
-        whole = Window(0, 0, source.width, source.height)
-        bounds = self._grid.bounds()
-        if not source.same_crs(self._grid):
-            transform, _problem = transformation(srs_from_wkt(self._grid.crs_wkt), srs_from_wkt(source.crs_wkt))
-            if transform is None:
-                return whole
-            bounds = tuple(transform.TransformBounds(*bounds, 21))
-        return source.pixel_bounds(bounds) or whole
+        return window_under(self._grid, source) or Window(0, 0, source.width, source.height)
 
     def _count_own(self) -> None:
         """Counts nodata among data on a warped layer's own pixels (`own_windows`): the warp takes its
