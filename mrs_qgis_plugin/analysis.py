@@ -12,7 +12,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from ..model_core import choices
-from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, plural
@@ -48,7 +47,7 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     as '10' and 'Water')."""
     find, alike = _finder(mapped)
     classes = reference.classes
-    named = [info for info in classes if reference.named_by_text or _named(info)
+    named = [info for info in classes if reference.named_by_text or info.named
              or (info.value not in mapped and find(info.name) is not None)]
     if classes and len(named) == len(classes) and all(find(info.name) is not None for info in classes):
         moved = [info for info in classes if find(info.name) != info.value]
@@ -101,12 +100,6 @@ def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]
         return values if len(values) > 1 else []
 
     return find, alike
-
-
-def _named(info: ClassInfo) -> bool:
-    """Whether a class has a name of its own: one without is named by its value, or by a text of
-    that number ('01' for class 1, red team of 2026-12-04)."""
-    return whole_number(info.name) != info.value
 
 
 def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
@@ -298,7 +291,7 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
     """The warning for a map whose classes were numbered from their names (a classifier trained on a
     text class field) matched by value to a reference whose classes have values only, or None: the
     values mean different classes (red team of 2026-12-04: 4 % for a map 90 % right, without a word)."""
-    if read_tag(class_map, "INPUT", NUMBERED_FROM_NAMES_TAG) != "yes" or any(map(_named, labelled.classes)):
+    if read_tag(class_map, "INPUT", NUMBERED_FROM_NAMES_TAG) != "yes" or any(info.named for info in labelled.classes):
         return None
     shown = first_few(f"{value} '{info.name}'" for value, info in sorted(map_classes.items()))
     return (f"The classes of the map '{map_name}' were numbered from their names when its classifier was trained "

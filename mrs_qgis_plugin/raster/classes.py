@@ -4,6 +4,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import List, Sequence
 
+from ...model_core.digits import whole_number
 
 _REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """The bidirectional embeddings, overrides and isolates: one reverses the display of everything after
@@ -49,3 +50,10 @@ class ClassInfo:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", plain_text(self.name))
+
+    @property
+    def named(self) -> bool:
+        """Whether the class has a name of its own: one without is named by its value, or by a text
+        of that number ('01' for class 1, red team of 2026-12-04; '255', as QGIS's Classify labels a
+        style's entries, review of 2026-12-05)."""
+        return bool(self.name) and whole_number(self.name) != self.value

@@ -12,7 +12,6 @@ from ...model_core.hooks import Hooks
 from ...model_core.names import plural
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
-from .classes import ClassInfo
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .outputs import qml_path
@@ -235,17 +234,11 @@ def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, laye
             hooks.warning(differing)
         return names, colors
     styled = style_classes(qml_path(path))
-    if not any(_names_it(info) for info in styled):
+    if not any(info.named for info in styled):  # QGIS's Classify names entries by number
         return names, colors
     hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")
-    return ({info.value: info.name for info in styled if _names_it(info)},
+    return ({info.value: info.name for info in styled if info.named},
             {**colors, **{info.value: info.color for info in styled}})
-
-
-def _names_it(info: ClassInfo) -> bool:
-    """Whether a style's entry names its value: QGIS's 'Classify' labels each value with its number
-    ('255'), which names nothing (review of 2026-12-05: 255 as the background went unsaid)."""
-    return bool(info.name.strip()) and info.name.strip() != str(info.value)
 
 
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
