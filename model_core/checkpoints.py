@@ -139,8 +139,9 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
 
 
-PHASES = ("pretraining", "fine-tuning")
-"""The phases a checkpoint may belong to (`loop.Phase.name`)."""
+PRETRAINING, FINE_TUNING = "pretraining", "fine-tuning"
+PHASES = (PRETRAINING, FINE_TUNING)
+"""The phases a checkpoint may belong to: the names of `phases.PretrainPhase` and `FinetunePhase`."""
 
 
 def _yes_no(value: Any) -> str:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import masking
+from .checkpoints import FINE_TUNING, PRETRAINING
 from .device import autocast
 from .loop import Phase
 from .metrics import accuracy
@@ -25,7 +26,7 @@ def _no_share(loss_of_first: Callable[[], torch.Tensor]) -> torch.Tensor:
 
 
 class PretrainPhase(Phase):
-    name = "pretraining"
+    name = PRETRAINING
     # As MAE's pretraining loader does (drop_last). A last batch of another size also made
     # oneDNN build kernels for its shapes and keep them: +200 MB of a `paper` pretraining on
     # a CPU with AMX, above the 1 GB it otherwise holds.
@@ -64,7 +65,7 @@ def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int,
 
 
 class FinetunePhase(Phase):
-    name = "fine-tuning"
+    name = FINE_TUNING
 
     def __init__(self, class_weights: Optional[torch.Tensor], validation: Optional[Tuple[torch.Tensor, torch.Tensor]],
                  batch_size: int, device: torch.device, dtype: Optional[torch.dtype]) -> None:
