@@ -12,6 +12,8 @@ SIMILARITIES = ("cosine", "correlation")
 """How MRS ranks bands against the anchor (see `masking.mrs_mask`)."""
 MASK_RATIO = 0.3
 """The paper's spectral and spatial mask ratio."""
+PRETRAINING_SAMPLES = 10_000
+"""The pixel positions a pretraining draws unless told (the paper draws 200,000, on a GPU)."""
 PRECISIONS = ("auto", "fp32", "bf16")
 """Numeric precision of training and prediction: bf16 autocast where the hardware runs it natively
 ('auto'), always float32, or always bf16."""

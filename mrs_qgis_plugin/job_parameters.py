@@ -67,7 +67,7 @@ PRETRAIN = Job(
                   "Number of random pixel positions (with their neighbourhoods) to learn from; only pixels "
                   "valid in every raster are drawn. The paper uses 200000. Each epoch takes them in whole "
                   "batches, in a new order: the few left over (fewer than a batch) wait for a later epoch.",
-                  default=10000, minimum=1,
+                  default=choices.PRETRAINING_SAMPLES, minimum=1,
                   meant="Pretraining needs no labels: SAMPLES is how many random pixels it learns from; labelled "
                         "samples go to 'Train classifier (fine-tune)' (mrs:finetune)."),
         *_training(epochs=60, batch_size=128, learning_rate=1e-3),

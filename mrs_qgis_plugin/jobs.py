@@ -277,7 +277,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
             check_patch_size(scenes[-1], config.patch)
         window = _window(scene, extent, hooks)
-        positions = random_positions_in_scenes(scenes, capped_positions(samples, hooks), settings.seed,
+        positions = random_positions_in_scenes(scenes, capped_positions(samples, settings.batch_size, hooks), settings.seed,
                                                hooks.sub(0.0, 0.03), window, mask_path, mask_name)
         records = _scene_records(scenes, positions)
         _say_how_long_paper_takes_on_a_cpu(preset, settings, len(positions.rows), hooks)

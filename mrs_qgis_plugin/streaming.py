@@ -9,7 +9,9 @@ from typing import Any, Callable, Hashable, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ..model_core import choices
 from ..model_core.hooks import Hooks
+from ..model_core.names import plural
 from ..model_core.preprocessing import Normalizer
 from ..model_core.training import Samples
 from .raster.patches import cut_patches
@@ -38,8 +40,14 @@ def normalised_patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: 
                        lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks, tile_size)
 
 
-def capped_positions(samples: int, hooks: Hooks) -> int:
-    """How many positions a pretraining asking for `samples` draws; says so when it is fewer."""
+def capped_positions(samples: int, batch_size: int, hooks: Hooks) -> int:
+    """How many positions a pretraining asking for `samples` draws; says so when it is fewer, and
+    warns when they do not fill one batch (SAMPLES 1 pretrained on one patch, said in an info line
+    only: own bad input of 2026-12-05)."""
+    if samples < batch_size:
+        hooks.warning(f"SAMPLES is {samples:,}, fewer than one batch (BATCH_SIZE {batch_size:,}): every epoch takes "
+                      f"the same {plural(samples, 'patch', 'patches')} in one step, too few for pretrained features "
+                      f"that help a classifier; the default draws {choices.PRETRAINING_SAMPLES:,}.")
     if samples > MAX_POSITIONS:
         hooks.log(f"SAMPLES is {samples:,}; pretraining draws at most {MAX_POSITIONS:,} positions so that "
                   "memory stays bounded. To train longer, raise EPOCHS.")

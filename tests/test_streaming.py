@@ -90,6 +90,22 @@ def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_traini
     assert checkpoint["checkpoint"]["state"]["step"] == 1
 
 
+@pytest.mark.parametrize("samples,expected", [
+    (10, ["SAMPLES is 10, fewer than one batch (BATCH_SIZE 64): every epoch takes the same 10 patches in one "
+          "step, too few for pretrained features that help a classifier; the default draws 10,000."]),
+    (64, [])])
+def test_a_pretraining_of_fewer_samples_than_one_batch_is_warned_of(tmp_path, samples, expected):
+    """Own bad input of 2026-12-05: SAMPLES 1 pretrained a model on one patch, said in an info line only."""
+    warnings, lines = [], []
+    hooks = Hooks(log=lines.append, warn=warnings.append,
+                  is_canceled=lambda: any(line.startswith("Statistics sample") for line in lines))
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(scene_layers(tmp_path, 24), preset="tiny", masking=MaskingSettings(), samples=samples,
+                          settings=TrainSettings(epochs=1, batch_size=64, device="cpu"),
+                          output=str(tmp_path / "m.safetensors"), hooks=hooks)
+    assert [line for line in warnings if line.startswith("SAMPLES")] == expected
+
+
 @pytest.mark.parametrize("preset,size,expected", [
     ("paper", 100, ["9600 samples x 5 epochs take about 10 min 00 s"]),
     ("paper", 40, ["1600 samples x 5 epochs take about 1 min 40 s"]),
