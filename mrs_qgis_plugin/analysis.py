@@ -203,7 +203,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
                          f"'{reference.name}'. Choose the map of the area the reference covers.")
     if not classed.all():
         truth, predicted = truth[classed], predicted[classed]
-    values = sorted(set(map_classes) | set(reference_names) | set(np.unique(predicted).tolist()))
+    predicted_classes = set(np.unique(predicted).tolist())
+    values = sorted(set(map_classes) | set(reference_names) | predicted_classes)
     unnamed = {CLASS_NODATA: "No data"}
     names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
              for v in values]
@@ -220,7 +221,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
     merged = _merged_classes_warning(labelled, matching, map_classes, reference.name)
-    absent = _absent_classes_warning(labelled, matching, map_classes, taken, set(np.unique(predicted).tolist()),
+    absent = _absent_classes_warning(labelled, matching, map_classes, taken, predicted_classes,
                                      map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
