@@ -914,15 +914,16 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             scene.check_unchanged()
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
+    how = "trained or validated" if "validation_pixels" in metadata else "trained"
     if sum(left_out):
         recorded = "" if trained[2] else (" (those its model file records; of more than "
                                           f"{training_pixels.SAMPLE:,} it records a sample, so others may be)")
-        how = "trained or validated" if "validation_pixels" in metadata else "trained"
         hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was {how} on {agreeing(sum(left_out), 'is', 'are')} "
                   f"not suggested{recorded}.")
     if len(chosen) < count and len(chosen) == pool.seen:
+        but = f" but the {sum(left_out):,} the classifier was {how} on" if sum(left_out) else ""
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
-                      "valid pixels there are; widen EXTENT or MASK for more, or ask for fewer POINTS.")
+                      f"valid pixels there are{but}; widen EXTENT or MASK for more, or ask for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         # taken least confident first, each kept only at that distance from those kept before: what the walk
