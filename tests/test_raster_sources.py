@@ -85,6 +85,29 @@ def test_wavelengths_in_band_descriptions_are_read_and_win_over_a_list_the_bands
         assert described_wavelengths(vague) is None
 
 
+def test_a_list_that_disagrees_with_its_descriptions_otherwise_than_by_order_is_used_and_warned_of(tmp_path):
+    """A helper's red team of 2026-12-05: a list shifted by 12 nm (a recalibration) beside the old
+    descriptions was said to be 'most likely reordered' and the stale descriptions were used, while the
+    same list without descriptions was refused by the model; a list of another count than the bands gave
+    no wavelengths, though each band's description held one."""
+    lines, warnings = [], []
+    hooks = Hooks(log=lines.append, warn=warnings.append)
+    _data, hsi = _hsi(tmp_path, descriptions=["b1 450 nm", "b2 550 nm", "b3 650 nm", "b4 850 nm"],
+                      metadata={"wavelength": "{462, 562, 662, 862}", "wavelength_units": "Nanometers"})
+    with Scene.open(RasterInput(hsi, "hsi"), [], hooks) as scene:
+        assert scene.wavelengths == [462.0, 562.0, 662.0, 862.0]
+    assert warnings == ["The wavelengths 'hsi' lists (462-862 nm) disagree with its band descriptions (band 1: "
+                        "462 nm listed, 'b1 450 nm' described) otherwise than by the bands' order: the descriptions "
+                        "are most likely older than the list, so the listed wavelengths are used."]
+    subset = write_raster(tmp_path / "subset.tif", np.ones((4, 20, 30), np.float32),
+                          descriptions=["b1 450 nm", "b2 550 nm", "b3 650 nm", "b4 850 nm"],
+                          metadata={"wavelength": "{450, 500, 550, 650, 850}", "wavelength_units": "Nanometers"})
+    with Scene.open(RasterInput(subset, "subset"), [], hooks) as scene:
+        assert scene.wavelengths == [450.0, 550.0, 650.0, 850.0]
+    assert ("'subset' lists 5 wavelengths for 4 bands; the list is ignored and the wavelengths of its band "
+            "descriptions are used (450-850 nm).") in lines
+
+
 def test_band_numbers_given_as_wavelengths_are_no_wavelengths(tmp_path):
     """Red team of 2026-12-05: an ENVI header's 'wavelength units = Index' over 1, 2, ..., 20 was read
     as 1000-20000 nm, which then went into the model file."""
