@@ -87,13 +87,20 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
     """Refuse a model trained on other wavelengths than the hyperspectral layer's (when both
     are known): the band counts may agree while the bands measure other light. Warn when the
     model knows its bands' wavelengths and the layer gives none: bands in another order (a
-    reversed band list) then go unnoticed, as their values lie in the same range."""
+    reversed band list) then go unnoticed, as their values lie in the same range; and the other way
+    round."""
     trained = metadata.get("wavelengths")
     if not wavelengths and known_wavelengths(trained):
         hooks.warning(
             f"{what}: '{path}' was trained on bands at {spectral_span(trained)}, but the hyperspectral "
             f"layer '{layer}' gives no wavelengths, so whether its bands are those, in the same order, cannot be "
             "checked: make sure they are (or add the wavelengths to its metadata).")
+        return
+    if wavelengths and not known_wavelengths(trained):  # red team of 2026-12-05: a reversed copy, OA 82.5 -> 10.5 %
+        hooks.warning(
+            f"{what}: '{path}' records no wavelengths (it was trained on a layer that gave none), so whether the bands "
+            f"of '{layer}' ({spectral_span(wavelengths)}) are its bands, in the same order, cannot be checked: make "
+            "sure they are.")
         return
     difference = wavelength_difference(trained, wavelengths)
     if difference is None:

@@ -470,3 +470,19 @@ def test_wavelengths_unlike_the_model_s_say_the_range_and_what_to_change(given, 
     assert str(refused.value).startswith("MODEL: 'model.safetensors' was trained on bands at 415-985 nm, but the "
                                          f"hyperspectral layer 'hsi' has its bands at {span} (band ")
     assert str(refused.value).endswith(advice)
+
+
+@pytest.mark.parametrize("given,expected", [
+    ([850.0, 650.0, 550.0, 450.0], ["MODEL: 'm.safetensors' records no wavelengths (it was trained on a layer that gave "
+                                    "none), so whether the bands of 'hsi' (450-850 nm, descending) are its bands, in "
+                                    "the same order, cannot be checked: make sure they are."]),
+    (None, [])])
+def test_a_model_without_wavelengths_warns_that_a_layer_s_cannot_be_checked(given, expected):
+    """A helper's red team of 2026-12-05: a classifier trained on a layer without wavelengths took a
+    copy whose bands were reversed (its wavelengths descending) with no word of them; OA 82.5 -> 10.5 %."""
+    from model_core.hooks import Hooks
+    from model_core.loading import check_wavelengths
+
+    warnings = []
+    check_wavelengths({"wavelengths": None}, given, "hsi", "m.safetensors", "MODEL", Hooks(warn=warnings.append))
+    assert warnings == expected
