@@ -24,8 +24,8 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor
-from ..model_core.loading import (check_aux_bands, check_bands, check_wavelengths, load_classifier, load_pretrained,
-                                   say_unchecked)
+from ..model_core.loading import (check_aux_bands, check_aux_layers, check_bands, check_wavelengths, load_classifier,
+                                   load_pretrained, say_unchecked)
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -198,7 +198,7 @@ def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks:
 def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str, Any]:
     return {"preset": preset, "band_names": scene.band_names, "band_units": scene.band_units,
             "wavelengths": scene.wavelengths,
-            "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names,
+            "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names, "aux_band_counts": scene.aux_band_counts,
             "normalization": normalizer.to_dict()}
 
 
@@ -610,6 +610,7 @@ def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: s
     say_unchecked(metadata, path, what, hooks)
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, path, what, hooks)
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks)
+    check_aux_layers(metadata, scene.aux_band_counts, scene.aux_names, path, what, hooks)
     check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
                      what, hooks)
 

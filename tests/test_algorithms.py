@@ -386,6 +386,12 @@ def auxiliary_copy(source: str, path: Path, bands: list, names: Optional[list]) 
     return str(path)
 
 
+def test_a_classifier_records_the_band_count_of_each_auxiliary_layer(scene, classifier):
+    """What `loading.check_aux_layers` compares a classification's layers with (red team of 2026-12-05)."""
+    metadata = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])
+    assert (metadata["aux_layers"], metadata["aux_band_counts"]) == (["lidar"], [gdal.Open(str(scene.lidar)).RasterCount])
+
+
 @pytest.mark.parametrize("bands,names,expected", [
     ([2, 1], "own", "refused"),
     ([1, 2], ["VV sigma0 (dB)", "VH sigma0 (dB)"], "not"),

@@ -472,6 +472,7 @@ class Scene:
         self.grid_label = grid_label or f"the hyperspectral layer '{hsi.name}'"
         """The grid's layer in a message: the hyperspectral one, or (`single`) a map."""
         self.aux_names = [source.name for source in sources[1:]]
+        self.aux_band_counts = [len(source.bands) for source in sources[1:]]
         self.n_hsi = len(sources[0].bands)
         self.n_bands = sum(len(source.bands) for source in sources)
         self.n_aux = self.n_bands - self.n_hsi
