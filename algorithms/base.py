@@ -66,8 +66,9 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import (differs_from_file, features_crs, hyperspectral_problem, qgis_operation, raster_input_of,
-                     refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
+from .layers import (features_crs, hyperspectral_problem, qgis_operation, raster_input_of,
+                     read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name,
+                     written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -523,7 +524,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         """A vector parameter as a `VectorInput` OGR opens ('file.gpkg|layername=x').
 
         A layer OGR cannot read as it is (a memory layer, a selection, a filtered
-        layer, a web service) is first copied into a temporary GeoPackage.
+        layer, a web service) is first copied into a temporary GeoPackage (`written_as_shown`).
         """
         from ..mrs_qgis_plugin.runs import VectorInput
 
@@ -542,9 +543,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                              "features to use, or untick 'Selected features only'.")
         grid = self.grid_crs(parameters, context)
         own = features_crs(source, layer)
-        if differs_from_file(layer):
-            self.copied[name] = [layer.source()]
-            copy = written_as_shown(source, own, grid, shown, context, feedback)
+        if not read_as_its_file(layer, value):
+            if layer is not None:
+                self.copied[name] = [layer.source()]
+            copy = written_as_shown(source, own, grid, shown, name, context, feedback)
             return VectorInput(f"{copy}|layername=features", shown)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback

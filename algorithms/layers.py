@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingFeatureSource,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
     QgsProcessingUtils,
     QgsProviderRegistry,
@@ -151,6 +152,20 @@ def _label(crs: QgsCoordinateReferenceSystem) -> str:
     return crs.authid() or crs.description()
 
 
+def read_as_its_file(layer: Optional[QgsVectorLayer], value: Any) -> bool:
+    """Whether a vector parameter's features are those its file holds, for OGR to read there; else
+    the plugin copies them as QGIS gives them (`written_as_shown`). Processing's own copy of such a
+    layer (a memory or delimited-text layer, a selection, a feature limit, a filter) is a GeoPackage
+    keyed on the layer's 'fid' field, which left out unsaid every feature whose fid repeated (a
+    helper's red team of 2026-12-05: the parts of Multipart to singleparts, merged layers)."""
+    if layer is None or layer.providerType() != "ogr" or layer.subsetString() or layer.source().startswith("/vsi"):
+        return False
+    if isinstance(value, QgsProcessingFeatureSourceDefinition) and (
+            value.selectedFeaturesOnly or value.featureLimit != -1):
+        return False
+    return not differs_from_file(layer)
+
+
 def differs_from_file(layer: Optional[QgsVectorLayer]) -> bool:
     """Whether QGIS shows a vector layer otherwise than its file holds it: unsaved edits, fields
     QGIS adds (expressions, joins), a CRS or a shapefile's encoding set in QGIS. Processing hands such a layer over as its
@@ -228,7 +243,8 @@ def qgis_operation(own: QgsCoordinateReferenceSystem, extent: QgsRectangle, crs:
 
 
 def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem, crs: QgsCoordinateReferenceSystem,
-                     shown: str, context: QgsProcessingContext, feedback: Optional[QgsProcessingFeedback]) -> str:
+                     shown: str, param: str, context: QgsProcessingContext,
+                     feedback: Optional[QgsProcessingFeedback]) -> str:
     """The features as QGIS gives them (edits, added fields, selection, filter, feature limit) in a
     temporary GeoPackage, in `crs` when it and theirs (`own`, `features_crs`) are known: reprojected with the project's
     transformations, those QGIS draws the layer with (GDAL may choose another datum shift: samples in
@@ -240,9 +256,18 @@ def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem
     path = QgsProcessingUtils.generateTempFilename("layer.gpkg")
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName, options.layerName, options.fileEncoding = "GPKG", "features", "UTF-8"
-    names = set(source.fields().names())
-    row = next(name for name in (f"mrs_row{number or ''}" for number in range(len(names) + 1)) if name not in names)
-    options.layerOptions = [f"FID={row}"]  # a GeoPackage's own 'fid' field is kept as a field (new features have none)
+    names = source.fields().names()
+    folded: Dict[str, str] = {}
+    for field in names:  # SQLite's column names ignore case
+        if folded.setdefault(field.lower(), field) != field:
+            raise InputError(f"{param}: '{shown}' has fields whose names differ only in case ('{folded[field.lower()]}', "
+                             f"'{field}'), which its copy for reading (a GeoPackage) cannot tell apart: rename one of "
+                             "them (Layer Properties > Fields), or save the layer to a file and give that.")
+    row, geometry = (next(name for name in (f"{stem}{number or ''}" for number in range(len(names) + 1))
+                          if name not in folded) for stem in ("mrs_row", "mrs_geometry"))
+    # A layer's own 'fid' and 'geom' fields are kept as fields (new features have no fid; a repeated or
+    # text one was refused or lost its features, red team of 2026-12-05).
+    options.layerOptions = [f"FID={row}", f"GEOMETRY_NAME={geometry}"]
     writer = QgsVectorFileWriter.create(path, source.fields(), source.wkbType(), target, context.transformContext(),
                                         options)
     transform = QgsCoordinateTransform(own, target, context.transformContext()) if target != own else None

@@ -590,6 +590,47 @@ def test_samples_in_a_memory_layer_are_read(bad, tmp_path):
     assert os.path.isfile(results["OUTPUT"])
 
 
+def drawn_points(bad, fields: str, values) -> QgsVectorLayer:
+    """A memory layer of a point at each labelled pixel of the scene's training raster, with the
+    attributes `values(class value)`."""
+    layer = QgsVectorLayer(f"Point?crs=EPSG:32632&{fields}", "drawn", "memory")
+    x0, y0 = ORIGIN
+    labels = read_raster(bad.scene.train).values
+    features = []
+    for row, col in np.argwhere(labels > 0):
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x0 + col + 0.5, y0 - row - 0.5)))
+        feature.setAttributes(values(int(labels[row, col])))
+        features.append(feature)
+    assert layer.dataProvider().addFeatures(features)[0]
+    return layer
+
+
+def test_samples_of_a_copied_layer_with_repeated_fid_values_or_a_geom_field_are_all_read(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a layer QGIS copies before the plugin reads it (a memory or
+    CSV layer, a selection, a filter) went into a GeoPackage keyed on its 'fid' field, and every feature
+    whose fid repeated was left out unsaid (Multipart to singleparts: 12 pixels of 36; a CSV of 210
+    points read as 30 of one class); a field named 'geom' or a text 'fid' was refused as unreadable."""
+    for fields, values in (("field=fid:integer&field=class_id:integer", lambda value: [1, value]),
+                           ("field=fid:string&field=geom:string&field=class_id:integer",
+                            lambda value: ["a", "x", value])):
+        feedback = RecordingFeedback()
+        run("mrs:finetune", points_finetune(bad, tmp_path, drawn_points(bad, fields, values)), feedback)
+        assert labelled_pixel_count(feedback) == "'drawn': 56 labelled pixels in 7 classes."
+
+
+def test_a_copied_layer_with_fields_named_alike_but_for_case_is_refused_as_such(bad, tmp_path):
+    """Such fields cannot be told apart in the GeoPackage the layer is copied into: the refusal said
+    the class field was not a field of the layer ('its fields: none'; red team of 2026-12-05)."""
+    layer = drawn_points(bad, "field=class_id:integer&field=CLASS_ID:integer", lambda value: [value, value])
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", points_finetune(bad, tmp_path, layer))
+    assert str(refused.value).splitlines()[-1] == (
+        "SAMPLES: 'drawn' has fields whose names differ only in case ('class_id', 'CLASS_ID'), which its copy for "
+        "reading (a GeoPackage) cannot tell apart: rename one of them (Layer Properties > Fields), or save the "
+        "layer to a file and give that.")
+
+
 def test_samples_are_read_as_qgis_shows_them_with_unsaved_edits_and_added_fields(bad, tmp_path):
     """Processing hands a layer over as its file: classes changed in the edit buffer, the samples
     just added and fields QGIS computes were not seen (red team of 2026-12-04)."""
