@@ -397,6 +397,10 @@ def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
     with pytest.raises(InputError, match=re.escape("The vector source of 'points' has a subset that OGR cannot "
                                                    "apply (clas > 1): no such column: clas. Correct")):
         labels_from_vector(scene, f'{path}|subset=clas > 1', None, "class", None, "points")
+    with pytest.raises(InputError, match=re.escape(  # a helper's red team of 2026-12-05: 'near "SELECT": syntax error'
+            "The vector source of 'points' has a subset that is a whole SQL query (SELECT * FROM samples WHERE "
+            "class > 1), which QGIS runs but this reading does not: give its condition alone (subset=class > 1)")):
+        labels_from_vector(scene, f'{path}|subset=SELECT * FROM samples WHERE class > 1', None, "class", None, "points")
     # As QGIS reads a source, the subset is the rest of it, '|' in its condition included.
     with pytest.raises(InputError, match=re.escape("The subset of 'points' (\"class\" = 5) selects none of its "
                                                    "features. Correct the filter")):

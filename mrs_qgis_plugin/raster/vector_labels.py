@@ -79,6 +79,12 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str,
         hooks.warning(f"The vector source of '{layer_name}' ({path}) holds {dataset.GetLayerCount()} layers and names "
                       f"none, so its first, '{found.GetName()}', is read (the others: {others}). To read another, "
                       "choose it in QGIS, or give it as FILE|layername=NAME.")
+    query = re.match(r"(?is)\s*select\b(?:.*?\bwhere\b(.*))?", options.get("subset") or "")
+    if query:  # QGIS's OGR provider runs such a subset as a query of its own
+        condition = f"subset={(query.group(1) or '<a condition on its fields>').strip()}"
+        raise InputError(f"The vector source of '{layer_name}' has a subset that is a whole SQL query "
+                         f"({options['subset']}), which QGIS runs but this reading does not: give its condition alone "
+                         f"({condition}), or save the selected features into a file of their own.")
     if options.get("subset"):
         applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
         counted = None
