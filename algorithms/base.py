@@ -66,7 +66,7 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path
-from .layers import (features_crs, hyperspectral_problem, qgis_operation, raster_input_of,
+from .layers import (features_crs, hyperspectral_problem, no_features_problem, qgis_operation, raster_input_of,
                      read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name,
                      written_as_shown)
 
@@ -538,9 +538,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsVectorLayer(parameters, name, context)
         shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
         value = parameters.get(name)
-        if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:
-            raise InputError(f"{name}: no feature of '{shown}' is selected (or the feature limit is 0); select the "
-                             "features to use, or untick 'Selected features only'.")
+        if source.featureCount() == 0:
+            raise InputError(no_features_problem(name, shown, value))
         grid = self.grid_crs(parameters, context)
         own = features_crs(source, layer)
         if not read_as_its_file(layer, value):

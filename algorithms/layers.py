@@ -152,6 +152,16 @@ def _label(crs: QgsCoordinateReferenceSystem) -> str:
     return crs.authid() or crs.description()
 
 
+def no_features_problem(param: str, shown: str, value: Any) -> str:
+    """What to say of a vector parameter whose source gives no feature: a selection of none, a
+    feature limit of 0, or a filter that selects none."""
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        return (f"{param}: no feature of '{shown}' is selected (or the feature limit is 0); select the features to "
+                "use, or untick 'Selected features only'.")
+    return (f"{param}: the layer '{shown}' has no features to read samples from (or its filter selects none). Choose "
+            "a layer that holds samples, or correct its filter.")
+
+
 def read_as_its_file(layer: Optional[QgsVectorLayer], value: Any) -> bool:
     """Whether a vector parameter's features are those its file holds, for OGR to read there; else
     the plugin copies them as QGIS gives them (`written_as_shown`). Processing's own copy of such a

@@ -29,7 +29,7 @@ from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import GROUPS, ICON_PATH, expression_problem, help_url, on_command_line, plain_value, tr, value_problem
-from .layers import hyperspectral_problem
+from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -279,15 +279,20 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Refuses a label raster parameter that is no label raster (an image), or holds no labelled
-        pixel, and samples of either kind beside the scene, as the step that reads them would,
-        after the pretraining (red team of 2026-12-04; of 2026-12-05: labels of zeros, or points
-        100 km away)."""
+        pixel, vector samples of no feature (a selection or filter of none), and samples of either
+        kind beside the scene, as the step that reads them would, after the pretraining (red team of
+        2026-12-04; of 2026-12-05: labels of zeros, points 100 km away, an empty selection)."""
         from ..mrs_qgis_plugin.raster.label_raster import open_label_raster  # GDAL: not at plugin load
 
         hsi = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context)
         for name in ("LABELS", "REFERENCE_LABELS", "SAMPLES", "REFERENCE"):
             read_as = self.parameterAsRasterLayer if name.endswith("LABELS") else self.parameterAsVectorLayer
             layer = read_as(parameters, name, context) if parameters.get(name) else None
+            vector = parameters.get(name) and not name.endswith("LABELS")
+            source = self.parameterAsSource(parameters, name, context) if vector else None
+            if source is not None and source.featureCount() == 0:  # red team of 2026-12-05: found after every step
+                shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
+                raise InputError(no_features_problem(name, shown, parameters[name]))
             if layer is None:
                 continue
             if name.endswith("LABELS"):

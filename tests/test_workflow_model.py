@@ -225,7 +225,7 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
     """Red team of 2026-12-05: labels of zeros, or points 100 km away, were found by the fine-tuning
     after the whole pretraining; a reference so, after the classification."""
     from osgeo import gdal
-    from qgis.core import QgsProcessingException
+    from qgis.core import QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProject, QgsVectorLayer
 
     from processing_helpers import run
 
@@ -235,6 +235,8 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
                                                (point_wkt(764010.5, 5102000 - 0.5), {"class_id": 2})],
                        {"class_id": ogr.OFTInteger})
     base = {**scene_layers(scene), "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1}
+    chosen = QgsVectorLayer(str(scene.train_points), "chosen", "ogr")  # nothing selected
+    QgsProject.instance().addMapLayer(chosen)
     for given, said in (({"LABELS": zeros, "REFERENCE_LABELS": str(scene.test)},
                          "LABELS: the label layer 'zeros' holds no labelled pixel (all are 0 or nodata)"),
                         ({"SAMPLES": far, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
@@ -242,11 +244,20 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
                         ({"LABELS": str(scene.train), "REFERENCE_LABELS": zeros},
                          "REFERENCE_LABELS: the label layer 'zeros' holds no labelled pixel"),
                         ({"LABELS": str(scene.train), "REFERENCE": far, "REFERENCE_FIELD": "class_id"},
-                         "REFERENCE: the layer 'far' lies outside the hyperspectral layer 'hsi'")):
+                         "REFERENCE: the layer 'far' lies outside the hyperspectral layer 'hsi'"),
+                        # a helper's red team of 2026-12-05: found after every step, or after the pretraining
+                        ({"LABELS": str(scene.train), "REFERENCE": QgsProcessingFeatureSourceDefinition(chosen.id(), True),
+                          "REFERENCE_FIELD": "class_id"},
+                         "REFERENCE: no feature of 'chosen' is selected (or the feature limit is 0)"),
+                        ({"SAMPLES": str(scene.train_points) + "|subset=\"class_id\" = 99", "CLASS_FIELD": "class_id",
+                          "REFERENCE_LABELS": str(scene.test)},
+                         "SAMPLES: the layer 'train_points' has no features to read samples from (or its filter "
+                         "selects none). Choose a layer that holds samples, or correct its filter.")):
         feedback = RecordingFeedback()
         with pytest.raises(QgsProcessingException, match=re.escape(said)):
             run("mrs:workflow", {**base, **given, "classify:LANDCOVER": str(tmp_path / "map.tif")}, feedback)
         assert not feedback.log_with("Pretraining epoch")
+    QgsProject.instance().removeMapLayer(chosen.id())
 
 
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
