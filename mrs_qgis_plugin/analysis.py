@@ -303,12 +303,18 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
 
 
 def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: str) -> Optional[str]:
-    """The warning for reference samples outside the map's extent, or None: the figures leave them
-    out (red team of 2026-12-04: a map of a quarter of the reference, the rest unsaid)."""
-    if not labelled.outside:
-        return None
-    return (f"{labelled.outside} {labelled.outside_unit} of the reference '{reference_name}' lie outside the map "
-            f"'{map_name}'; the figures leave them out and describe the area the map covers only.")
+    """The warning for reference samples outside the map's extent, or reaching beyond it, or None:
+    the figures leave them, or their parts beyond, out (red team of 2026-12-04: a map of a quarter of
+    the reference, the rest unsaid; of 2026-12-05: polygons reaching beyond it, said in the log only)."""
+    if labelled.outside:
+        return (f"{labelled.outside} {labelled.outside_unit} of the reference '{reference_name}' lie outside the map "
+                f"'{map_name}'; the figures leave them out and describe the area the map covers only.")
+    if labelled.partly_outside:
+        one = labelled.partly_outside == 1
+        return (f"{labelled.partly_outside} of the {labelled.features} features of the reference '{reference_name}' "
+                f"{'reaches' if one else 'reach'} beyond the map '{map_name}'; the figures leave {'its' if one else 'their'}"
+                " parts outside the map out and describe the area the map covers only.")
+    return None
 
 
 def _absent_classes_warning(labelled: LabelledPixels, matching: Dict[int, int], map_classes: Dict[int, ClassInfo],

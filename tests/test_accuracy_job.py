@@ -227,3 +227,23 @@ def test_reference_classes_the_map_has_no_class_for_are_warned_of(tmp_path):
     unnamed = _name_classes(write_raster(tmp_path / "unnamed.tif", truth), {1: "Crop", 2: "Water"}, attribute_table=False)
     report = _assess(tmp_path, unnamed, jobs.LabelSource("reference", raster_path=reference))
     assert report["overall_accuracy"] == 1.0 and not [text for text in report["warnings"] if "has no class" in text]
+
+
+def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(tmp_path):
+    """A helper's red team of 2026-12-05: the parts beyond the map were left out of the figures with a
+    log line only, missing from the report's warnings (JSON, CSV, HTML)."""
+    from rasters import ORIGIN_X, ORIGIN_Y, box_wkt
+
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
+    inside = box_wkt(ORIGIN_X, ORIGIN_Y - 2, ORIGIN_X + 2, ORIGIN_Y)  # 4 pixels, all on the map
+    across = box_wkt(ORIGIN_X + 2, ORIGIN_Y - 4, ORIGIN_X + 6, ORIGIN_Y - 2)  # 8 pixel centres, 4 on the map
+    reference = write_vector(tmp_path / "plots.gpkg", [(inside, {"class_id": 1}), (across, {"class_id": 1})],
+                             {"class_id": ogr.OFTInteger})
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("plots", vector_path=reference, class_field="class_id"))
+
+    assert report["pixels"] == 8
+    assert report["warnings"] == ["1 of the 2 features of the reference 'plots' reaches beyond the map 'map'; the "
+                                  "figures leave its parts outside the map out and describe the area the map covers "
+                                  "only."]
+    assert "reaches beyond the map" in (tmp_path / "a.html").read_text()

@@ -37,6 +37,8 @@ class LabelledPixels:
     """Samples left out because they lie outside the grid (for an accuracy assessment, outside
     the map), counted in `outside_unit`: the pixels of a label raster, the features of a layer."""
     outside_unit: str = "pixels"
+    partly_outside: int = 0
+    """Features reaching beyond the grid, whose parts outside it are left out."""
     merged: int = 0
     """Samples counted once with another of their class on the same pixel (points closer than a
     pixel, overlapping polygons)."""

@@ -634,7 +634,7 @@ def labels_from_vector(
         (found.outside, "features"),
         reference,
     )
-    return replace(labelled, features=found.features, left_out_features={
+    return replace(labelled, features=found.features, partly_outside=found.partly_outside, left_out_features={
         "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
 
 
