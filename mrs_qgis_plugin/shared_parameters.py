@@ -59,7 +59,7 @@ def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_fie
         Parameter(
             vector, f"{what} (points or polygons)", VECTOR,
             f"{what} as points, or as polygons (every pixel whose centre lies inside one is a "
-            f"sample). Give either this layer (with {field}) or {raster}.",
+            f"sample; lines, too, give every pixel they cross). Give either this layer (with {field}) or {raster}.",
             optional=True, geometries=("point", "polygon"),
         ),
         Parameter(

@@ -86,6 +86,18 @@ def test_polygons_take_the_pixels_whose_centre_is_inside(tmp_path, scene):
 
 
 
+def test_lines_take_every_pixel_they_cross_and_say_so(tmp_path, scene):
+    """A helper's red team of 2026-12-05: a line of 10 pixels gave 10 samples without a word, where the
+    help speaks of points and polygons."""
+    line = f"LINESTRING ({ORIGIN_X + 0.5} {ORIGIN_Y - 3.5}, {ORIGIN_X + 9.5} {ORIGIN_Y - 3.5})"
+    path = write_vector(tmp_path / "lines.gpkg", [(line, {"class": 4}), (point_wkt(*pixel_centre(8, 8)), {"class": 1})],
+                        INT_FIELDS)
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "lines", hooks)
+    assert _pixels(labels) == [(3, c, 4) for c in range(10)] + [(8, 8, 1)]
+    assert "1 of the 2 features of 'lines' is a line: every pixel it crosses is a sample." in lines
+
+
 def test_tins_polyhedral_surfaces_and_triangles_take_the_pixels_of_their_faces(tmp_path, scene):
     """OGR reads an ESRI MultiPatch (a building shell, say) as these surfaces, which GDAL does not
     burn: they covered no pixel (red team of 2026-12-04)."""

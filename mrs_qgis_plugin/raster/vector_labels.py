@@ -405,6 +405,8 @@ class _Features:
     """Features with pixels on the grid and parts beyond it, whose parts beyond it are not counted
     (review of 2026-12-05: a reference polygon two thirds outside the map was counted for its third
     unsaid)."""
+    lines: int = 0
+    """Features of lines (the help speaks of points and polygons): every pixel they cross is a sample."""
     missed: int = 0
     """Features within the grid's bounds that cover no pixel centre (smaller than a pixel): not
     outside it (red team of 2026-12-04: a reference's were said to lie outside the map)."""
@@ -443,6 +445,7 @@ class _Features:
             if geometry is None or geometry.IsEmpty():
                 self.without_geometry += 1
                 continue
+            self.lines += geometry.GetDimension() == 1
             feature_rows, feature_cols, beyond = _feature_pixels(geometry, *placing)
             self.partly_outside += bool(len(feature_rows)) and beyond
             if len(feature_rows) == 0:
@@ -588,6 +591,9 @@ def labels_from_vector(
                         (found.missed, f"cover no pixel centre of {scene.grid_label} (smaller than a pixel)")):
         if count:
             hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
+    if found.lines:  # a helper's red team of 2026-12-05: a road drawn as a line gave 10 samples without a word
+        lines = "is a line: every pixel it crosses" if found.lines == 1 else "are lines: every pixel they cross"
+        hooks.log(f"{found.lines} of the {found.features} features of '{layer_name}' {lines} is a sample.")
     if found.partly_outside:
         hooks.log(f"{found.partly_outside} of the {found.features} features of '{layer_name}' reach beyond "
                   f"{scene.grid_label}; their parts outside it are left out.")
