@@ -98,6 +98,24 @@ def test_lines_take_every_pixel_they_cross_and_say_so(tmp_path, scene):
     assert "1 of the 2 features of 'lines' is a line: every pixel it crosses is a sample." in lines
 
 
+def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
+    """A helper's red team of 2026-12-05: 20,000 polygons were read for 12 s at 0 %, and Cancel
+    waited for the end."""
+    from mrs.model_core.errors import Canceled
+    from mrs.mrs_qgis_plugin.raster.vector_labels import FEATURES_PER_CHECK
+
+    count = 4 * FEATURES_PER_CHECK
+    path = write_vector(tmp_path / "many.gpkg", [(point_wkt(*pixel_centre(n % 10, n // 10 % 10)), {"class": 1 + n % 2})
+                                                 for n in range(count)], INT_FIELDS)
+    progress = []
+    labels_from_vector(scene, path, None, "class", None, "many", Hooks(progress=progress.append))
+    assert progress[:4] == [n / 4 for n in range(4)]
+    with pytest.raises(Canceled):
+        labels_from_vector(scene, path, None, "class", None, "many",
+                           Hooks(progress=progress.append, is_canceled=lambda: len(progress) > 5))
+    assert len(progress) == 6
+
+
 def test_tins_polyhedral_surfaces_and_triangles_take_the_pixels_of_their_faces(tmp_path, scene):
     """OGR reads an ESRI MultiPatch (a building shell, say) as these surfaces, which GDAL does not
     burn: they covered no pixel (red team of 2026-12-04)."""
