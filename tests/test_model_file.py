@@ -164,6 +164,15 @@ def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep, said):
         load_classifier(str(cut))
 
 
+def test_a_model_with_bytes_added_at_its_end_is_said_to_be_longer_than_its_header_says(classifier_file, tmp_path):
+    """A helper's red team of 2026-12-05: 1,000 bytes appended were said to make it 'truncated'."""
+    padded = tmp_path / "padded.safetensors"
+    padded.write_bytes(open(classifier_file[0], "rb").read() + bytes(1000))
+    with pytest.raises(ModelFileError, match=r"is longer than its header says: 1000 bytes were added at its end, or it "
+                                             r"is damaged\. Re-create it, or copy it again\.$"):
+        load_classifier(str(padded))
+
+
 def test_a_raster_renamed_as_a_model_file_is_said_to_be_no_model_file(tmp_path):
     renamed = tmp_path / "map.safetensors"
     renamed.write_bytes(b"II*\x00" + bytes(range(256)) * 4)
@@ -177,6 +186,18 @@ def test_another_format_version_is_refused(classifier_file, tmp_path):
     path = str(tmp_path / "future.safetensors")
     save_file(tensors, path, metadata={"mrs": json.dumps(meta)})
     with pytest.raises(ModelFileError, match="format version 99; this plugin .* reads version 1"):
+        load_classifier(path)
+
+
+@pytest.mark.parametrize("kind,said", [(None, "records no kind of model"), ("weird", "is of unknown kind 'weird'")])
+def test_a_model_of_no_or_an_unknown_kind_is_said_so(classifier_file, tmp_path, kind, said):
+    """A helper's red team of 2026-12-05: a file without its kind was 'of unknown kind None'."""
+    tensors, meta = model_file.load(classifier_file[0], [model_file.CLASSIFIER])
+    meta.pop("kind")
+    meta.update({} if kind is None else {"kind": kind})
+    path = str(tmp_path / "kindless.safetensors")
+    save_file(tensors, path, metadata={"mrs": json.dumps(meta)})
+    with pytest.raises(ModelFileError, match=re.escape(f"'{path}' {said}, but a trained classifier")):
         load_classifier(path)
 
 
