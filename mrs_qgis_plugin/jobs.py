@@ -24,8 +24,8 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor
-from ..model_core.loading import (check_aux_bands, check_aux_layers, check_bands, check_wavelengths, load_classifier,
-                                   load_pretrained, say_unchecked)
+from ..model_core.loading import (check_aux_bands, check_aux_layers, check_bands, check_pixel_size, check_wavelengths,
+                                   load_classifier, load_pretrained, say_unchecked)
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -199,6 +199,7 @@ def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str,
     return {"preset": preset, "band_names": scene.band_names, "band_units": scene.band_units,
             "wavelengths": scene.wavelengths,
             "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names, "aux_band_counts": scene.aux_band_counts,
+            "pixel_size_m": scene.grid.ground_pixel_size(),
             "normalization": normalizer.to_dict()}
 
 
@@ -611,6 +612,7 @@ def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: s
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, path, what, hooks)
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks)
     check_aux_layers(metadata, scene.aux_band_counts, scene.aux_names, path, what, hooks)
+    check_pixel_size(metadata, scene.grid.ground_pixel_size(), scene.hsi_name, path, what, hooks)
     check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
                      what, hooks)
 

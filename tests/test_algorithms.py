@@ -386,10 +386,11 @@ def auxiliary_copy(source: str, path: Path, bands: list, names: Optional[list]) 
     return str(path)
 
 
-def test_a_classifier_records_the_band_count_of_each_auxiliary_layer(scene, classifier):
+def test_a_classifier_records_the_band_count_of_each_auxiliary_layer_and_its_pixel_size(scene, classifier):
     """What `loading.check_aux_layers` compares a classification's layers with (red team of 2026-12-05)."""
     metadata = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])
     assert (metadata["aux_layers"], metadata["aux_band_counts"]) == (["lidar"], [gdal.Open(str(scene.lidar)).RasterCount])
+    assert metadata["pixel_size_m"] == 1.0  # the test scenes' 1 m pixels in UTM: `loading.check_pixel_size`
 
 
 @pytest.mark.parametrize("bands,names,expected", [

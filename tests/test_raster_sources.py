@@ -1,3 +1,4 @@
+import math
 import os
 import re
 
@@ -1358,3 +1359,23 @@ def test_samples_of_a_scene_read_only_the_part_a_partial_layer_covers(tmp_path):
     assert rows.min() == 8 and cols.min() == 40
     with Scene.open(RasterInput(hsi, "hsi"), []) as whole:
         assert whole.data_window == whole.window
+
+
+def test_a_grid_s_ground_pixel_size_is_in_metres_whatever_its_crs():
+    """What a model records and compares (`loading.check_pixel_size`): metres in UTM, feet in a
+    US State Plane CRS, degrees at the grid's latitude, nothing without a CRS."""
+    from osgeo import osr
+
+    from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+    def wkt(epsg):
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(epsg)
+        return srs.ExportToWkt()
+
+    assert Grid(10, 10, (664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0), wkt(32632)).ground_pixel_size() == 2.0
+    feet = Grid(10, 10, (0.0, 10.0, 0.0, 0.0, 0.0, -10.0), wkt(2263)).ground_pixel_size()  # New York, US survey feet
+    assert feet == pytest.approx(3.048, rel=1e-5)
+    at_60 = Grid(10, 10, (11.0, 1e-5, 0.0, 60.00005, 0.0, -1e-5), wkt(4326)).ground_pixel_size()
+    assert at_60 == pytest.approx(1.1132 * math.sqrt(0.5), rel=1e-3)  # 1.113 m north-south, half of it east-west
+    assert Grid(10, 10, (0.0, 1.0, 0.0, 0.0, 0.0, -1.0), "").ground_pixel_size() is None

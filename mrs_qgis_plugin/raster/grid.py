@@ -96,6 +96,10 @@ extents and points drawn over it there are where the plugin reads them (red team
 map lay mirrored beside the scene, and points digitised on the scene fell outside it)."""
 
 
+EARTH_RADIUS_M = 6378137.0
+"""WGS 84's equatorial radius, for a pixel's size in degrees on the ground (`Grid.ground_pixel_size`)."""
+
+
 @dataclass(frozen=True)
 class Grid:
     """A raster grid: size, geotransform and CRS (WKT, empty when unknown)."""
@@ -116,6 +120,25 @@ class Grid:
         pixel_space = geotransform is None or (not crs and tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED))
         return cls(dataset.RasterXSize, dataset.RasterYSize,
                    UNGEOREFERENCED if pixel_space else tuple(geotransform), crs, not pixel_space)
+
+    def ground_pixel_size(self) -> float | None:
+        """A pixel's side on the ground in metres (the geometric mean of its two sides), where the
+        CRS tells its unit: a projected (or local) CRS's linear unit, or degrees at the grid's centre
+        on a sphere of the WGS 84 equatorial radius (x the longitude, as GDAL lays rasters out);
+        None for a grid without a CRS."""
+        srs = osr.SpatialReference()
+        if not (self.georeferenced and self.crs_wkt) or srs.ImportFromWkt(self.crs_wkt) != 0:
+            return None
+        g = self.geotransform
+        across, down = math.hypot(g[1], g[4]), math.hypot(g[2], g[5])
+        if srs.IsProjected() or srs.IsLocal():
+            return math.sqrt(across * down) * srs.GetLinearUnits()
+        if not srs.IsGeographic():
+            return None
+        metres = EARTH_RADIUS_M * srs.GetAngularUnits()  # per angular unit, along a meridian
+        _xmin, ymin, _xmax, ymax = self.bounds()
+        latitude = min(max((ymin + ymax) / 2 * srs.GetAngularUnits(), -1.5), 1.5)  # radians, short of the poles
+        return math.sqrt(across * metres * math.cos(latitude) * down * metres)
 
     @property
     def rotated(self) -> bool:
