@@ -144,6 +144,18 @@ def _input_values(parameters: Dict[str, Any], job: spec.Job) -> set:
     return found
 
 
+def output_files(parameters: Dict[str, Any], job: spec.Job, kinds: Tuple[str, ...] = spec.DESTINATIONS) -> Dict[str, str]:
+    """The run's output files as given, by parameter name (temporary outputs left out)."""
+    found = {}
+    for parameter in job.parameters:
+        value = parameters.get(parameter.name) if parameter.kind in kinds else None
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
+            found[parameter.name] = value
+    return found
+
+
 def _release(layer: QgsMapLayer, name: str, path: str) -> None:
     """Makes a project layer of an output file about to be written over read it anew; refuses one
     with edits not saved, which would be lost, or saved onto other features (red team of 2026-12-05:
@@ -367,16 +379,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
         if QThread.currentThread() is not QCoreApplication.instance().thread():
             return True  # a step of a model, in Processing's worker thread: the project is not ours to touch
-        for parameter in self.JOB.parameters:
-            value = parameters.get(parameter.name) if parameter.kind in (spec.RASTER_OUT, spec.VECTOR_OUT) else None
-            if isinstance(value, QgsProcessingOutputLayerDefinition):
-                value = value.sink.staticValue()
-            if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
-                inputs = _input_values(parameters, self.JOB)
-                for layer in QgsProject.instance().mapLayers().values():
-                    # an input given as the output is refused by the run, in its own words
-                    if same_file(split_source(layer.source())[0], value) and layer.id() not in inputs:
-                        _release(layer, parameter.name, value)
+        for name, value in output_files(parameters, self.JOB, (spec.RASTER_OUT, spec.VECTOR_OUT)).items():
+            inputs = _input_values(parameters, self.JOB)
+            for layer in QgsProject.instance().mapLayers().values():
+                # an input given as the output is refused by the run, in its own words
+                if same_file(split_source(layer.source())[0], value) and layer.id() not in inputs:
+                    _release(layer, name, value)
         return True
 
     def processAlgorithm(  # noqa: N802 - QGIS API name
@@ -395,7 +403,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 if self.JOB.needs_torch:
                     from ..mrs_qgis_plugin.runs import start_torch, torch_in_turn, torch_state_kept
 
-                    torch_kept.enter_context(torch_in_turn(hooks))
+                    torch_kept.enter_context(torch_in_turn(hooks, output_files(parameters, self.JOB)))
                     torch_kept.enter_context(torch_state_kept())
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 return self.execute(parameters, context, feedback, hooks)

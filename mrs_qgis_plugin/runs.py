@@ -11,7 +11,7 @@ functions only.
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
@@ -92,21 +92,32 @@ WAIT_SECONDS = 0.2
 
 
 @contextmanager
-def torch_in_turn(hooks: Hooks) -> Iterator[None]:
+def torch_in_turn(hooks: Hooks, outputs: Optional[Mapping[str, str]] = None) -> Iterator[None]:
     """One run of a job that needs torch at a time in this process, the others waiting (said once,
     and canceled while they wait). Torch's random generator and thread count are global: two
     fine-tunings of one SEED run at once as QGIS tasks gave two other models, and each gave the
     other's random state back at its end (red team of 2026-12-05). A run in the main thread (QGIS's
     Python console, a batch) is refused instead: waiting there would hold QGIS up, Cancel too, and
-    one started while another runs in that thread would wait for itself (review of 2026-12-05)."""
+    one started while another runs in that thread would wait for itself (review of 2026-12-05).
+    A run that would wait is refused an output file (`outputs`, by parameter name) another run writes,
+    and holds its own while it waits: two dialogs proposed one model file, and the second, once
+    the first had ended, wrote over its model without a word (desktop helper of 2026-12-05)."""
     if not _TORCH_RUN.acquire(blocking=False):
         if threading.current_thread() is threading.main_thread():
             raise MrsError("Another run of this plugin is using torch in this QGIS; this one, in QGIS's main thread "
                            "(the Python console, a batch), cannot wait for it without holding QGIS up: run it when "
                            "the other ends.")
-        hooks.log("Another run of this plugin is using torch in this QGIS; this one starts when it ends.")
-        while not _TORCH_RUN.acquire(timeout=WAIT_SECONDS):
-            hooks.check_cancel()
+        from ..model_core.atomic import held, remove_stale_temporaries
+        from .raster.outputs import being_written  # GDAL: not at plugin load
+
+        with ExitStack() as waiting:
+            for param, path in (outputs or {}).items():
+                if remove_stale_temporaries(path):
+                    raise being_written(param, path)
+                waiting.enter_context(held(path))
+            hooks.log("Another run of this plugin is using torch in this QGIS; this one starts when it ends.")
+            while not _TORCH_RUN.acquire(timeout=WAIT_SECONDS):
+                hooks.check_cancel()
     try:
         yield
     finally:

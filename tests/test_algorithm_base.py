@@ -166,6 +166,60 @@ def test_runs_in_one_qgis_take_torch_in_turn_and_a_waiting_run_can_be_canceled(m
         torch.set_num_threads(before)
 
 
+def test_a_run_that_would_wait_for_torch_is_refused_an_output_another_writes_and_holds_its_own(tmp_path, monkeypatch):
+    """A desktop helper of 2026-12-05: two fine-tune dialogs proposed one model file; the second
+    waited for the first, then wrote over its model without a word."""
+    import threading
+
+    from mrs.model_core.atomic import held, remove_stale_temporaries
+
+    class Writing(ScriptedAlgorithm):
+        JOB = Job("scripted", "Scripted", "analysis", "For tests.",
+                  (CLASSIFY.parameter("DEVICE"), CLASSIFY.parameter("OUTPUT")))
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    taken, other = str(tmp_path / "taken.tif"), str(tmp_path / "other.tif")
+    started, release = threading.Event(), threading.Event()
+
+    def first(parameters, context, hooks):
+        with held(taken):  # as a job holds its outputs while it runs
+            started.set()
+            release.wait(10)
+        return {}
+
+    def in_thread(output, feedback, errors):
+        def target():
+            algorithm = Writing(first if output == taken and not started.is_set() else lambda *_: {})
+            algorithm.initAlgorithm()
+            try:
+                algorithm.processAlgorithm({"OUTPUT": output}, QgsProcessingContext(), feedback)
+            except QgsProcessingException as error:
+                errors.append(str(error))
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    before = torch.get_num_threads()
+    errors, waiting = [], RecordingFeedback()
+    try:
+        holder = in_thread(taken, RecordingFeedback(), errors)
+        assert started.wait(10)
+        in_thread(taken, RecordingFeedback(), errors).join(10)
+        assert errors == [f"OUTPUT: {taken} is being written by another run now; wait until it has ended, or choose "
+                          "another output file name."]
+        queued = in_thread(other, waiting, errors)
+        queued.join(1.0)
+        assert queued.is_alive() and remove_stale_temporaries(other)  # held while it waits
+        release.set()
+        holder.join(10)
+        queued.join(10)
+        assert len(errors) == 1 and not remove_stale_temporaries(other)
+    finally:
+        release.set()
+        torch.set_num_threads(before)
+
+
 def test_project_errors_become_processing_errors_with_the_same_message():
     message = "INPUT_HSI 'scene' has no valid pixel; choose another raster."
 

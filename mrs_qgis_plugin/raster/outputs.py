@@ -308,5 +308,10 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
     for output_param, output in outputs.items():
         for written in files_written(output):
             if remove_stale_temporaries(written):
-                raise InputError(f"{output_param}: {output} is being written by another run now; wait until it has "
-                                 "ended, or choose another output file name.")
+                raise being_written(output_param, output)
+
+
+def being_written(param: str, output: str) -> InputError:
+    """The refusal of an output that another run is writing now."""
+    return InputError(f"{param}: {output} is being written by another run now; wait until it has ended, or choose "
+                      "another output file name.")
