@@ -119,6 +119,24 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
                          f"kept{rest}.")
 
 
+def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
+                          feedback: QgsProcessingFeedback) -> None:
+    """Says how a training step's checkpoint that a stopped run wrote resumes: the step's own words
+    name its RESUME, which the workflow does not have (desktop helper of 2026-12-05)."""
+    from ..model_core.checkpoints import PHASES  # torch: not at plugin load
+
+    for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
+        if file_state(path) in (None, earlier.get(name)):
+            continue
+        step = name.split(":")[0]
+        after = ", then ".join(f"mrs:{later}" for later in STEPS[STEPS.index(step) + 1:])
+        training = dict(zip(STEPS, PHASES))[step]
+        feedback.pushWarning(f"The {training}'s checkpoint {path} is kept, which the workflow does not resume: "
+                             f"resume it with mrs:{step} alone (its RESUME set to that file, with the workflow's "
+                             f"settings), then run the steps left alone ({after}), or delete it to start the "
+                             "workflow afresh.")
+
+
 def _step_order(output: str) -> int:
     """Where the step that writes an output ('classify:LANDCOVER') runs in the workflow; last for
     an output named otherwise (a copy of the model's), as this runs while an error is on its way."""
@@ -358,7 +376,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
         given = self._given(parameters, feedback)
         outputs = self._output_files(given)
-        earlier = {name: file_state(path) for name, path in outputs.items()}
+        earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}
         stopped = True
         try:
             with inputs_left_untouched():
@@ -370,6 +388,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:
                 _say_kept_results(earlier, outputs, feedback)
+            _say_kept_checkpoints(earlier, outputs, feedback)
         if stopped:
             raise QgsProcessingException(f"Canceled: the workflow stopped before {' and '.join(missing)} ran.")
         described = {definition.name().split(":", 1)[-1]: definition.description()

@@ -221,6 +221,29 @@ def test_a_workflow_canceled_between_its_steps_fails_naming_the_steps_not_run(wo
     assert not [text for text in feedback.warnings if "before it stopped" in text]
 
 
+def test_a_workflow_canceled_in_a_training_says_how_its_checkpoint_resumes(workflow, tmp_path):
+    """A desktop helper of 2026-12-05: the pretraining step's words ('run it again with the same parameters
+    and RESUME set to that file') named a parameter the workflow does not have."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    pretrained = tmp_path / "pre.safetensors"
+    parameters = {**scene_layers(scene), "LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test),
+                  "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 3, "FINETUNE_EPOCHS": 1,
+                  "classify:LANDCOVER": str(tmp_path / "landcover.tif"), "pretrain:PRETRAINED": str(pretrained)}
+    feedback = CancelingOn("Pretraining epoch 1/3")
+    with pytest.raises(QgsProcessingException):
+        run("mrs:workflow", parameters, feedback)
+    checkpoint = tmp_path / "pre.checkpoint.safetensors"
+    assert checkpoint.is_file() and not pretrained.exists()
+    assert feedback.warnings[-1] == (
+        f"The pretraining's checkpoint {checkpoint} is kept, which the workflow does not resume: resume it with "
+        "mrs:pretrain alone (its RESUME set to that file, with the workflow's settings), then run the steps left "
+        "alone (mrs:finetune, then mrs:classify, then mrs:accuracy), or delete it to start the workflow afresh.")
+
+
 def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_the_first_step(workflow, tmp_path):
     """Red team of 2026-12-05: labels of zeros, or points 100 km away, were found by the fine-tuning
     after the whole pretraining; a reference so, after the classification."""
