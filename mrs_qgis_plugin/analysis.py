@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from ..model_core import choices
+from ..model_core import MAX_CLASS_VALUE, choices
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, plural
@@ -24,7 +24,7 @@ from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSo
 from .raster import absolute
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
-from .raster.labels import LabelledPixels, refuse_long_names
+from .raster.labels import LabelledPixels, refuse_long_names, too_large_message
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs
@@ -155,6 +155,8 @@ def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
             "holds whole numbers from 1 (0 = no data). Choose the map made by 'Classify', not a reflectance or "
             "confidence raster."
         )
+    if len(predicted) and predicted.max() > MAX_CLASS_VALUE:  # audit of 2026-12-05: 1e20 overflowed to -2**63
+        raise InputError(too_large_message(f"INPUT: '{map_name}'", float(predicted.max())))
 
 
 def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_html: Optional[str] = None,

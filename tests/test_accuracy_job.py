@@ -247,3 +247,18 @@ def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(
                                   "figures leave its parts outside the map out and describe the area the map covers "
                                   "only."]
     assert "reaches beyond the map" in (tmp_path / "a.html").read_text()
+
+
+@pytest.mark.parametrize("value", [5e9, 1e20])
+def test_a_map_of_class_values_beyond_the_largest_is_refused(tmp_path, value):
+    """A helper's audit of 2026-12-05: a float map holding 1e20 was scored, with a class
+    -9223372036854775808 in the reports (the cast overflowed); 5e9, refused in a reference, was taken."""
+    mapped = np.ones((1, 4, 4), np.float32)
+    mapped[0, 0] = value
+    class_map = write_raster(tmp_path / "map.tif", mapped)
+    reference = write_raster(tmp_path / "reference.tif", np.ones((1, 4, 4), np.uint8))
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert str(refused.value) == (f"INPUT: 'map' holds the value {float(np.float32(value)):.15g}; class values must be "
+                                  "at most 4294967295, the largest a class raster can hold. Recode the classes with "
+                                  "smaller values.")
