@@ -28,6 +28,8 @@ from .raster.labels import LabelledPixels, refuse_long_names, too_large_message
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs
+from .raster.gdal_io import class_names, open_raster
+from .raster.label_raster import UNLABELLED
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
 
@@ -182,10 +184,11 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
         labelled = reference.read(grid, replace(hooks.sub(0.0, 0.5), warn=lambda text: (
             read_warnings.append(text), hooks.warning(text))), reference=True)
         # float64: class values above 2**24 merge in float32 (red team of 2026-12-04).
-        mapped, _valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
+        mapped, valid = pixels_at(grid, labelled.rows, labelled.cols, hooks.sub(0.5, 1.0), dtype=np.float64)
     _check_class_values(mapped[:, 0], map_name)
     predicted = mapped[:, 0].astype(np.int64)
     del mapped
+    named_no_data = _named_no_data_warnings(class_map, map_name, predicted == CLASS_NODATA, valid)
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
@@ -232,7 +235,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
     numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
-    found = [warning for warning in (*names_beside(class_map, map_name), numbered, matched, merged, absent, shared,
+    found = [warning for warning in (*names_beside(class_map, map_name), *named_no_data, numbered, matched, merged,
+                                     absent, shared,
                                      incomplete, beyond, uncovered, trained_on, disjoint) if warning]
     for warning in found:
         hooks.warning(warning)
@@ -302,6 +306,31 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
             "value, which says nothing of the map unless the reference was numbered from the same names. Give the "
             "reference its class names (a name field, the raster's category names, or a paletted style saved beside it "
             "as a .qml file), so that they are matched by name.")
+
+
+def _named_no_data_warnings(class_map: str, map_name: str, zero: np.ndarray, valid: np.ndarray) -> List[str]:
+    """Warnings for a map that names its value 0 (no data in a class map) as a class, where it
+    holds 0 at reference pixels (`zero` where the value read is 0, `valid` where it is not the
+    declared nodata), or names its declared nodata value so (a helper's audit of 2026-12-05: 143
+    'Water' pixels of value 0 were left out unsaid, and the map said to have no class 'Water'; a
+    nodata value of 2 named 'Forest' lost its pixels without a word)."""
+    dataset = open_raster(class_map, f"INPUT: {class_map}")
+    band = dataset.GetRasterBand(1)
+    names, nodata = class_names(band), band.GetNoDataValue()
+    zeros = int(np.count_nonzero(zero if nodata == CLASS_NODATA else zero & valid))  # not the nodata value's
+    warnings = []
+    zero = names.get(CLASS_NODATA, "")
+    if zeros and zero and not UNLABELLED.search(zero):
+        warnings.append(f"The map '{map_name}' names its value 0 '{zero}', but 0 means no data in a class map: its "
+                        f"{plural(zeros, 'reference pixel')} of value 0 {agreeing(zeros, 'is', 'are')} left out as "
+                        f"unmapped, and the reference's '{zero}' finds no class of the map by that name. If 0 is a "
+                        "class, recode the map's classes from 1.")
+    named = names.get(int(nodata), "") if nodata is not None and np.isfinite(nodata) and nodata == int(nodata) else ""
+    if nodata != CLASS_NODATA and named and not UNLABELLED.search(named):
+        warnings.append(f"The map '{map_name}' declares {nodata:g} as its nodata value, but names that value "
+                        f"'{named}' as a class: its pixels are left out as unmapped. If '{named}' is a class, declare "
+                        "another nodata value, or none.")
+    return warnings
 
 
 def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: str) -> Optional[str]:

@@ -262,3 +262,26 @@ def test_a_map_of_class_values_beyond_the_largest_is_refused(tmp_path, value):
     assert str(refused.value) == (f"INPUT: 'map' holds the value {float(np.float32(value)):.15g}; class values must be "
                                   "at most 4294967295, the largest a class raster can hold. Recode the classes with "
                                   "smaller values.")
+
+
+def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tmp_path):
+    """A helper's audit of 2026-12-05: a map of classes 0-2 named Water, Forest, Crop had its 143 Water
+    pixels left out as no data, and was said to have no class named 'Water'; one whose nodata value 2
+    was named 'Forest' lost those pixels without a word."""
+    mapped = np.array([[[0, 1, 2, 0]] * 4], np.uint8)
+    class_map = write_raster(tmp_path / "map.tif", mapped)
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetCategoryNames(["Water", "Forest", "Crop"])
+    dataset = None
+    reference = write_raster(tmp_path / "reference.tif", mapped + 1)
+    _name_classes(reference, {1: "Water", 2: "Forest", 3: "Crop"}, attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert ("The map 'map' names its value 0 'Water', but 0 means no data in a class map: its 8 reference pixels of "
+            "value 0 are left out as unmapped, and the reference's 'Water' finds no class of the map by that name. If "
+            "0 is a class, recode the map's classes from 1.") in report["warnings"]
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetNoDataValue(2)
+    dataset = None
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert ("The map 'map' declares 2 as its nodata value, but names that value 'Crop' as a class: its pixels are left "
+            "out as unmapped. If 'Crop' is a class, declare another nodata value, or none.") in report["warnings"]
