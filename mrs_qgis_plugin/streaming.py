@@ -157,14 +157,16 @@ class ScenePatches(Samples):
         return _on_device(self.patches(index.cpu().numpy()), device)
 
 
-NAMES = ("hsi_layer", "aux_layers", "band_names")
-"""The entries of a model's description that name layers and bands ('hsi band 3' when undescribed)."""
+LAYER_ENTRIES = ("hsi_layer", "aux_layers", "band_names", "aux_band_counts", "pixel_size_m")
+"""The entries of a model's description that describe its layers, not its samples: the layers' and
+bands' names ('hsi band 3' when undescribed), and what a model compares with other layers later
+(entries of 2026-12-05, which a checkpoint written before lacks: it resumed no more, review)."""
 
 
 def _nameless(description: Mapping[str, Any]) -> Any:
-    """The description without the layers' and bands' names, in the scenes it lists too."""
+    """The description without `LAYER_ENTRIES`, in the scenes it lists too."""
     if isinstance(description, Mapping):
-        return {key: _nameless(value) for key, value in description.items() if key not in NAMES}
+        return {key: _nameless(value) for key, value in description.items() if key not in LAYER_ENTRIES}
     if isinstance(description, list):
         return [_nameless(item) for item in description]
     return description
