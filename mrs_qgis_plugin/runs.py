@@ -11,7 +11,7 @@ functions only.
 
 import os
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
@@ -91,6 +91,36 @@ WAIT_SECONDS = 0.2
 """How often a run waiting for torch looks whether it was canceled."""
 
 
+_CLAIMED: Dict[str, object] = {}
+"""The output files of the runs of this process that use torch, running or waiting, by path."""
+_CLAIMS = threading.Lock()
+
+
+@contextmanager
+def outputs_claimed(outputs: Mapping[str, str]) -> Iterator[None]:
+    """Claims a run's output files (by parameter name) for the run, refusing one that another run
+    of this process, running or waiting for torch, has claimed: two dialogs proposed one model file,
+    and the second, once the first had ended, wrote over its model without a word (desktop helper of
+    2026-12-05). Kept in memory, not as files beside the outputs, which the run's own check of its
+    outputs took for another run's (review of 2026-12-05)."""
+    from .raster.outputs import being_written  # GDAL: not at plugin load
+
+    paths = {param: os.path.normcase(os.path.abspath(path)) for param, path in outputs.items()}
+    run = object()
+    with _CLAIMS:
+        taken = next((param for param, path in paths.items() if _CLAIMED.get(path, run) is not run), None)
+        if taken is not None:
+            raise being_written(taken, outputs[taken])
+        _CLAIMED.update(dict.fromkeys(paths.values(), run))
+    try:
+        yield
+    finally:
+        with _CLAIMS:
+            for path in paths.values():
+                if _CLAIMED.get(path) is run:
+                    del _CLAIMED[path]
+
+
 @contextmanager
 def torch_in_turn(hooks: Hooks, outputs: Optional[Mapping[str, str]] = None) -> Iterator[None]:
     """One run of a job that needs torch at a time in this process, the others waiting (said once,
@@ -99,29 +129,20 @@ def torch_in_turn(hooks: Hooks, outputs: Optional[Mapping[str, str]] = None) -> 
     other's random state back at its end (red team of 2026-12-05). A run in the main thread (QGIS's
     Python console, a batch) is refused instead: waiting there would hold QGIS up, Cancel too, and
     one started while another runs in that thread would wait for itself (review of 2026-12-05).
-    A run that would wait is refused an output file (`outputs`, by parameter name) another run writes,
-    and holds its own while it waits: two dialogs proposed one model file, and the second, once
-    the first had ended, wrote over its model without a word (desktop helper of 2026-12-05)."""
-    if not _TORCH_RUN.acquire(blocking=False):
-        if threading.current_thread() is threading.main_thread():
-            raise MrsError("Another run of this plugin is using torch in this QGIS; this one, in QGIS's main thread "
-                           "(the Python console, a batch), cannot wait for it without holding QGIS up: run it when "
-                           "the other ends.")
-        from ..model_core.atomic import held, remove_stale_temporaries
-        from .raster.outputs import being_written  # GDAL: not at plugin load
-
-        with ExitStack() as waiting:
-            for param, path in (outputs or {}).items():
-                if remove_stale_temporaries(path):
-                    raise being_written(param, path)
-                waiting.enter_context(held(path))
+    The run's output files (`outputs`, by parameter name) are claimed first (`outputs_claimed`)."""
+    with outputs_claimed(outputs or {}):
+        if not _TORCH_RUN.acquire(blocking=False):
+            if threading.current_thread() is threading.main_thread():
+                raise MrsError("Another run of this plugin is using torch in this QGIS; this one, in QGIS's main "
+                               "thread (the Python console, a batch), cannot wait for it without holding QGIS up: run "
+                               "it when the other ends.")
             hooks.log("Another run of this plugin is using torch in this QGIS; this one starts when it ends.")
             while not _TORCH_RUN.acquire(timeout=WAIT_SECONDS):
                 hooks.check_cancel()
-    try:
-        yield
-    finally:
-        _TORCH_RUN.release()
+        try:
+            yield
+        finally:
+            _TORCH_RUN.release()
 
 
 @contextmanager

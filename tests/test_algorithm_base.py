@@ -166,12 +166,13 @@ def test_runs_in_one_qgis_take_torch_in_turn_and_a_waiting_run_can_be_canceled(m
         torch.set_num_threads(before)
 
 
-def test_a_run_that_would_wait_for_torch_is_refused_an_output_another_writes_and_holds_its_own(tmp_path, monkeypatch):
+def test_a_run_is_refused_an_output_another_run_of_this_qgis_claims_running_or_waiting(tmp_path, monkeypatch):
     """A desktop helper of 2026-12-05: two fine-tune dialogs proposed one model file; the second
-    waited for the first, then wrote over its model without a word."""
+    waited for the first, then wrote over its model without a word. The claim leaves no file beside
+    the output, which the first run's own check took for another run's (review of 2026-12-05)."""
     import threading
 
-    from mrs.model_core.atomic import held, remove_stale_temporaries
+    from mrs.model_core.atomic import remove_stale_temporaries
 
     class Writing(ScriptedAlgorithm):
         JOB = Job("scripted", "Scripted", "analysis", "For tests.",
@@ -182,17 +183,18 @@ def test_a_run_that_would_wait_for_torch_is_refused_an_output_another_writes_and
     started, release = threading.Event(), threading.Event()
 
     def first(parameters, context, hooks):
-        with held(taken):  # as a job holds its outputs while it runs
-            started.set()
-            release.wait(10)
-        return {}
+        started.set()
+        release.wait(10)
+        assert not remove_stale_temporaries(taken)  # nothing beside it that the job would take for another run
+        return {"DONE": True}
 
-    def in_thread(output, feedback, errors):
+    def in_thread(output, work, errors, results):
         def target():
-            algorithm = Writing(first if output == taken and not started.is_set() else lambda *_: {})
+            algorithm = Writing(work)
             algorithm.initAlgorithm()
             try:
-                algorithm.processAlgorithm({"OUTPUT": output}, QgsProcessingContext(), feedback)
+                results.append(algorithm.processAlgorithm({"OUTPUT": output}, QgsProcessingContext(),
+                                                          RecordingFeedback()))
             except QgsProcessingException as error:
                 errors.append(str(error))
 
@@ -201,20 +203,23 @@ def test_a_run_that_would_wait_for_torch_is_refused_an_output_another_writes_and
         return thread
 
     before = torch.get_num_threads()
-    errors, waiting = [], RecordingFeedback()
+    errors, results = [], []
     try:
-        holder = in_thread(taken, RecordingFeedback(), errors)
+        holder = in_thread(taken, first, errors, results)
         assert started.wait(10)
-        in_thread(taken, RecordingFeedback(), errors).join(10)
-        assert errors == [f"OUTPUT: {taken} is being written by another run now; wait until it has ended, or choose "
-                          "another output file name."]
-        queued = in_thread(other, waiting, errors)
+        queued = in_thread(other, lambda *_: {"DONE": "other"}, errors, results)
         queued.join(1.0)
-        assert queued.is_alive() and remove_stale_temporaries(other)  # held while it waits
+        assert queued.is_alive()  # waiting for torch, its output claimed
+        for output in (taken, other):
+            in_thread(output, lambda *_: {}, errors, results).join(10)
+        assert errors == [f"OUTPUT: {path} is being written by another run now; wait until it has ended, or choose "
+                          "another output file name." for path in (taken, other)]
         release.set()
         holder.join(10)
         queued.join(10)
-        assert len(errors) == 1 and not remove_stale_temporaries(other)
+        assert results == [{"DONE": True}, {"DONE": "other"}]
+        in_thread(taken, lambda *_: {"DONE": "again"}, errors, results).join(10)  # the claims ended with the runs
+        assert results[-1] == {"DONE": "again"} and len(errors) == 2
     finally:
         release.set()
         torch.set_num_threads(before)
