@@ -183,8 +183,8 @@ def check_pixel_size(metadata: Mapping[str, Any], size: Optional[float], layer: 
 
 
 def _metres(value: float) -> str:
-    """'1 m', '0.2 m', '7.5 m', '1,200 m'."""
-    return f"{value:,.0f} m" if value >= 100 else f"{value:.2g} m"
+    """'1 m', '0.2 m', '7.5 m', '30 m', '1,200 m' (not '1e+02 m', review of 2026-12-05)."""
+    return f"{value:,.0f} m" if value >= 9.5 else f"{value:.2g} m"
 
 
 def check_aux_layers(metadata: Mapping[str, Any], counts: Sequence[int], layers: Sequence[str], path: str, what: str,

@@ -1373,9 +1373,15 @@ def test_a_grid_s_ground_pixel_size_is_in_metres_whatever_its_crs():
         srs.ImportFromEPSG(epsg)
         return srs.ExportToWkt()
 
-    assert Grid(10, 10, (664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0), wkt(32632)).ground_pixel_size() == 2.0
-    feet = Grid(10, 10, (0.0, 10.0, 0.0, 0.0, 0.0, -10.0), wkt(2263)).ground_pixel_size()  # New York, US survey feet
-    assert feet == pytest.approx(3.048, rel=1e-5)
+    utm = Grid(10, 10, (664000.0, 2.0, 0.0, 5102000.0, 0.0, -2.0), wkt(32632)).ground_pixel_size()
+    assert utm == pytest.approx(2.0, rel=5e-3)
+    feet = Grid(10, 10, (984000.0, 10.0, 0.0, 200000.0, 0.0, -10.0), wkt(2263)).ground_pixel_size()  # New York, ftUS
+    assert feet == pytest.approx(3.048, rel=5e-3)
     at_60 = Grid(10, 10, (11.0, 1e-5, 0.0, 60.00005, 0.0, -1e-5), wkt(4326)).ground_pixel_size()
-    assert at_60 == pytest.approx(1.1132 * math.sqrt(0.5), rel=1e-3)  # 1.113 m north-south, half of it east-west
+    assert at_60 == pytest.approx(1.112 * math.sqrt(0.5), rel=5e-3)  # 1.11 m north-south, half of it east-west
+    # Web Mercator at 55 degrees north: 1.74 m on its map, 1 m on the ground (review of 2026-12-05)
+    mercator = Grid(10, 10, (1113195.0, 1.7434, 0.0, 7361866.0, 0.0, -1.7434), wkt(3857)).ground_pixel_size()
+    assert mercator == pytest.approx(1.0, rel=5e-3)
+    rotated = Grid(10, 10, (664000.0, 0.6, 0.8, 5102000.0, 0.8, -0.6), wkt(32632)).ground_pixel_size()
+    assert rotated == pytest.approx(1.0, rel=5e-3)
     assert Grid(10, 10, (0.0, 1.0, 0.0, 0.0, 0.0, -1.0), "").ground_pixel_size() is None

@@ -96,8 +96,16 @@ extents and points drawn over it there are where the plugin reads them (red team
 map lay mirrored beside the scene, and points digitised on the scene fell outside it)."""
 
 
-EARTH_RADIUS_M = 6378137.0
-"""WGS 84's equatorial radius, for a pixel's size in degrees on the ground (`Grid.ground_pixel_size`)."""
+EARTH_RADIUS_M = 6371008.8
+"""The Earth's mean radius, for a pixel's size on the ground (`Grid.ground_pixel_size`)."""
+
+
+def _on_the_ground(lon: float, lat: float, other_lon: float, other_lat: float) -> float:
+    """The great-circle distance in metres between two points given in degrees (haversine)."""
+    phi, other_phi = math.radians(lat), math.radians(other_lat)
+    half = (math.sin((other_phi - phi) / 2) ** 2
+            + math.cos(phi) * math.cos(other_phi) * math.sin(math.radians(other_lon - lon) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(half)))
 
 
 @dataclass(frozen=True)
@@ -122,23 +130,31 @@ class Grid:
                    UNGEOREFERENCED if pixel_space else tuple(geotransform), crs, not pixel_space)
 
     def ground_pixel_size(self) -> float | None:
-        """A pixel's side on the ground in metres (the geometric mean of its two sides), where the
-        CRS tells its unit: a projected (or local) CRS's linear unit, or degrees at the grid's centre
-        on a sphere of the WGS 84 equatorial radius (x the longitude, as GDAL lays rasters out);
-        None for a grid without a CRS."""
+        """A pixel's side on the ground in metres (the geometric mean of its two sides), measured at
+        the grid's centre on a sphere of the Earth's mean radius, whatever the CRS (Web Mercator's
+        pixels are larger on its map than on the ground: review of 2026-12-05); a local CRS's in its
+        linear unit; None for a grid without a CRS or one whose centre cannot be placed."""
         srs = osr.SpatialReference()
         if not (self.georeferenced and self.crs_wkt) or srs.ImportFromWkt(self.crs_wkt) != 0:
             return None
         g = self.geotransform
-        across, down = math.hypot(g[1], g[4]), math.hypot(g[2], g[5])
-        if srs.IsProjected() or srs.IsLocal():
-            return math.sqrt(across * down) * srs.GetLinearUnits()
-        if not srs.IsGeographic():
+        if srs.IsLocal():
+            return math.sqrt(math.hypot(g[1], g[4]) * math.hypot(g[2], g[5])) * srs.GetLinearUnits()
+        if not (srs.IsProjected() or srs.IsGeographic()):
             return None
-        metres = EARTH_RADIUS_M * srs.GetAngularUnits()  # per angular unit, along a meridian
-        _xmin, ymin, _xmax, ymax = self.bounds()
-        latitude = min(max((ymin + ymax) / 2 * srs.GetAngularUnits(), -1.5), 1.5)  # radians, short of the poles
-        return math.sqrt(across * metres * math.cos(latitude) * down * metres)
+        geographic = srs.CloneGeogCS()
+        for system in (srs, geographic):
+            system.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        col, row = self.width / 2, self.height / 2
+        corners = [gdal.ApplyGeoTransform(g, c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))]
+        try:
+            transform = osr.CoordinateTransformation(srs, geographic)
+            (lon, lat, _), *others = [transform.TransformPoint(x, y) for x, y in corners]
+        except (RuntimeError, TypeError):
+            return None
+        sides = [_on_the_ground(lon, lat, other_lon, other_lat) for other_lon, other_lat, _ in others]
+        size = math.sqrt(sides[0] * sides[1])
+        return size if math.isfinite(size) and size > 0 else None
 
     @property
     def rotated(self) -> bool:
