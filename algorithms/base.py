@@ -546,8 +546,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsVectorLayer(parameters, name, context)
         shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
         value = parameters.get(name)
-        if source.featureCount() == 0:
-            raise InputError(no_features_problem(name, shown, value))
+        if isinstance(value, QgsProcessingFeatureSourceDefinition) and source.featureCount() == 0:
+            raise InputError(no_features_problem(name, shown, value))  # other empty layers: the job's own words
         grid = self.grid_crs(parameters, context)
         own = features_crs(source, layer)
         if not read_as_its_file(layer, value):
