@@ -1184,6 +1184,42 @@ def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, 
                                   "overlaps them.")
 
 
+def test_mask_polygons_that_cannot_be_reprojected_are_said_to_be_left_out(tmp_path, scene):
+    """A helper's red team of 2026-12-05: UTM numbers labelled EPSG:4326 were said to be 'no polygons',
+    and a world polygon beside a valid one counted for nothing without a word."""
+    corners = transform_points([(ORIGIN_X + 1, ORIGIN_Y - 3), (ORIGIN_X + 3, ORIGIN_Y - 1)], UTM32, "EPSG:4326")
+    (x0, y0), (x1, y1) = corners
+    small = box_wkt(x0, y0, x1, y1)
+    broken = box_wkt(ORIGIN_X, ORIGIN_Y - 3, ORIGIN_X + 3, ORIGIN_Y)  # UTM numbers: no longitude, no latitude
+    mask = write_vector(tmp_path / "wrong.gpkg", [(broken, {})], {}, crs="EPSG:4326")
+    with pytest.raises(InputError) as refused:
+        random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
+    assert str(refused.value) == ("MASK: the 1 polygon of 'zone' cannot be taken from its CRS (EPSG:4326) onto the "
+                                  "hyperspectral layer 'hsi'. Check the layer's CRS.")
+    mask = write_vector(tmp_path / "mixed.gpkg", [(small, {}), (broken, {})], {}, crs="EPSG:4326")
+    warnings = []
+    rows, cols = random_valid_positions(scene, 100, seed=0, mask_path=mask, mask_name="zone",
+                                        hooks=Hooks(warn=warnings.append))
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2)]
+    assert warnings == ["MASK: 1 of the 2 polygons of 'zone' cannot be taken from its CRS (EPSG:4326) onto the "
+                        "hyperspectral layer 'hsi', and is left out. Check the layer's CRS."]
+
+
+def test_reading_a_mask_of_many_polygons_stops_on_cancel(tmp_path, scene):
+    """A helper's red team of 2026-12-05: 500,000 polygons were read for 17 s, Cancel waiting for the end."""
+    from mrs.model_core.errors import Canceled
+    from mrs.mrs_qgis_plugin.raster.vector_labels import FEATURES_PER_CHECK
+
+    boxes = [(box_wkt(ORIGIN_X + n % 10, ORIGIN_Y - 1 - n // 10 % 10, ORIGIN_X + n % 10 + 1, ORIGIN_Y - n // 10 % 10), {})
+             for n in range(3 * FEATURES_PER_CHECK)]
+    mask = write_vector(tmp_path / "many.gpkg", boxes, {})
+    looks = []
+    with pytest.raises(Canceled):
+        random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone",
+                               hooks=Hooks(is_canceled=lambda: looks.append(1) or len(looks) > 2))
+    assert len(looks) == 3
+
+
 def test_no_valid_pixel_in_the_mask_is_an_error(tmp_path, scene):
     mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X + 15, ORIGIN_Y - 12, ORIGIN_X + 16, ORIGIN_Y - 11), {})], {})
     with pytest.raises(InputError, match=r"No pixel inside the mask 'zone' has valid values in every layer \('hsi'\)"):

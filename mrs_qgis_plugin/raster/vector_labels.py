@@ -683,18 +683,34 @@ def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_la
 
 
 def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks: Hooks) -> _Rasterizer:
-    """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside)."""
+    """The polygons of a mask layer, to burn onto windows of the grid (pixels whose centre is inside).
+    Those that cannot be taken onto the grid's CRS are said to be left out, and the reading stops on
+    cancel every `FEATURES_PER_CHECK` features (a helper's red team of 2026-12-05: UTM numbers
+    labelled EPSG:4326 were 'no polygons', a world polygon beside a valid one counted for nothing
+    unsaid, and 500,000 polygons were read for 17 s with Cancel waiting)."""
     _dataset, vector, operation = open_vector_layer(path, None, mask_name, hooks)
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
-    rasterizer, meets = _Rasterizer(grid), False
-    for feature in vector:
+    rasterizer, meets, polygons, lost = _Rasterizer(grid), False, 0, 0
+    for number, feature in enumerate(vector):
+        if number % FEATURES_PER_CHECK == 0:
+            hooks.check_cancel()
         geometry = feature.GetGeometryRef()
         if geometry is None or geometry.IsEmpty() or geometry.GetDimension() != 2:
             continue
+        polygons += 1
         geometry = _on_grid(geometry, transform)
-        if geometry is not None:
-            rasterizer.add(geometry, areas_only=True)
-            meets = meets or rasterizer.meets(geometry)
+        if geometry is None:
+            lost += 1
+            continue
+        rasterizer.add(geometry, areas_only=True)
+        meets = meets or rasterizer.meets(geometry)
+    if lost:
+        source = crs_label(vector.GetSpatialRef().ExportToWkt())
+        onto = f"cannot be taken from its CRS ({source}) onto the hyperspectral layer '{grid_name}'"
+        if lost == polygons:
+            raise InputError(f"MASK: the {plural(lost, 'polygon')} of '{mask_name}' {onto}. Check the layer's CRS.")
+        hooks.warning(f"MASK: {lost} of the {plural(polygons, 'polygon')} of '{mask_name}' {onto}, and "
+                      f"{agreeing(lost, 'is', 'are')} left out. Check the layer's CRS.")
     if rasterizer.count == 0:
         raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
     if not meets:  # pretraining said that no pixel inside them had valid values (session of 2026-12-05)
