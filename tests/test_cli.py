@@ -235,8 +235,8 @@ def misnamed_inputs(chain, out) -> dict:
         "mask_missing": ("pretrain", {**layers, "MASK": out.parent / "nowhere.gpkg"},
                          f"MASK: the file {out.parent / 'nowhere.gpkg'} does not exist."),
         "mask_is_a_raster": ("pretrain", {**layers, "MASK": maps / "map.tif"},
-                             f"'map' ({maps / 'map.tif'}) is a raster, not a vector layer. Choose a layer of points or "
-                             "polygons here."),
+                             f"'map' ({maps / 'map.tif'}) is a raster, not a vector layer. Choose a layer of polygons "
+                             "here."),  # a mask's polygons, not points (a helper's red team of 2026-12-05)
         "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
                             "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
                             "below its maximum x and y."),

@@ -45,11 +45,12 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     return found
 
 
-def open_vector_layer(path: str, layer: str | None, layer_name: str,
-                       hooks: Hooks) -> tuple[gdal.Dataset, ogr.Layer, str]:
+def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hooks,
+                      wanted: str = "points or polygons") -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
     layer number (layerid=N) or a subset (subset=<SQL condition>) too. Returns the dataset, the
-    layer and the source's coordinate operation ('' for none)."""
+    layer and the source's coordinate operation ('' for none). `wanted`: the geometries the
+    messages ask for."""
     path, parts = split_source(path)
     options = _source_options(parts, layer_name)
     layer = layer if layer is not None else options.get("layername")
@@ -63,10 +64,10 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str,
             raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
         if raster is not None:
             raise InputError(f"'{layer_name}' ({path}) is a raster, not a vector layer. "
-                             "Choose a layer of points or polygons here.")
+                             f"Choose a layer of {wanted} here.")
         why = f" ({message})" if message else ": it is no vector file that GDAL/OGR can read"
         raise InputError(f"The vector layer '{layer_name}' cannot be opened{why}. "
-                         "Choose a point or polygon layer that GDAL/OGR can read.")
+                         f"Choose a layer of {wanted} that GDAL/OGR can read.")
     number = whole_number(options.get("layerid", "0"))
     found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
     if found is None:
@@ -688,7 +689,7 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
     cancel every `FEATURES_PER_CHECK` features (a helper's red team of 2026-12-05: UTM numbers
     labelled EPSG:4326 were 'no polygons', a world polygon beside a valid one counted for nothing
     unsaid, and 500,000 polygons were read for 17 s with Cancel waiting)."""
-    _dataset, vector, operation = open_vector_layer(path, None, mask_name, hooks)
+    _dataset, vector, operation = open_vector_layer(path, None, mask_name, hooks, "polygons")
     transform = _transform_to_grid(vector, grid, mask_name, grid_name, hooks, operation)
     rasterizer, meets, polygons, lost = _Rasterizer(grid), False, 0, 0
     for number, feature in enumerate(vector):
