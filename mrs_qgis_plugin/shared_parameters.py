@@ -47,7 +47,11 @@ def _aux(optional: bool = False) -> Parameter:
 
 
 def _extent(help_text: str) -> Parameter:
-    return Parameter("EXTENT", "Extent", EXTENT, help_text, optional=True)
+    """EXTENT, whose help says which pixels it takes (a helper's red team of 2026-12-05: suggestions
+    half a pixel beyond it, where MASK takes pixel centres)."""
+    return Parameter("EXTENT", "Extent", EXTENT,
+                     f"{help_text} Every pixel it touches is taken (on a rotated raster, every pixel of the rows and "
+                     "columns it meets).", optional=True)
 
 
 def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_field: Optional[str] = None,
