@@ -3,6 +3,7 @@ files it writes taken by the Processing algorithms, the same help and the same m
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -419,7 +420,11 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     two = tmp_path / "two.gpkg"
     write_vector(two, [("POINT EMPTY", {"kind": 2}), ("POINT(661010 5100960)", {"kind": 1}),
                        ("POINT(661040 5100990)", {"kind": 2})], {"kind": ogr.OFTInteger})
-    assert extent_of(f'{two}|subset="kind" = 2', hsi) == (661040, 5100990, 661040, 5100990)  # the subset's features'
+    assert extent_of(f'{two}|subset="kind" >= 1', hsi) == (661010, 5100960, 661040, 5100990)  # the subset's features'
+    with pytest.raises(InputError, match=re.escape(  # a helper's red team of 2026-12-05: 'draw the extent again'
+            f"EXTENT: the features of the layer 'two' ({two}) span no area (x 661040..661040, y 5100990..5100990); "
+            "give a layer of an area, or xmin,xmax,ymin,ymax.")):
+        extent_of(f'{two}|subset="kind" = 2', hsi)
     (tmp_path / "table.csv").write_text("a,b\n1,2\n")
     pixels = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "pixels.tif"), 3, 3)  # no geotransform
     pixels = None
