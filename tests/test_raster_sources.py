@@ -100,6 +100,15 @@ def test_a_list_that_disagrees_with_its_descriptions_otherwise_than_by_order_is_
     assert warnings == ["The wavelengths 'hsi' lists (462-862 nm) disagree with its band descriptions (band 1: "
                         "462 nm listed, 'b1 450 nm' described) otherwise than by the bands' order: the descriptions "
                         "are most likely older than the list, so the listed wavelengths are used."]
+    micro = write_raster(tmp_path / "micro.tif", np.ones((4, 20, 30), np.float32),  # review: nm labelled µm
+                         descriptions=["b1 450 nm", "b2 550 nm", "b3 650 nm", "b4 850 nm"],
+                         metadata={"wavelength": "{450, 550, 650, 850}", "wavelength_units": "Micrometers"})
+    with Scene.open(RasterInput(micro, "micro"), [], hooks) as scene:
+        assert scene.wavelengths == [450.0, 550.0, 650.0, 850.0]
+    assert warnings[-1] == ("The wavelengths 'micro' lists (450000-850000 nm) disagree with its band descriptions (band "
+                            "1: 450000 nm listed, 'b1 450 nm' described): the list's unit is most likely wrong, as no "
+                            "imaging spectrometer measures there, so the descriptions' wavelengths are used (450-850 "
+                            "nm).")
     subset = write_raster(tmp_path / "subset.tif", np.ones((4, 20, 30), np.float32),
                           descriptions=["b1 450 nm", "b2 550 nm", "b3 650 nm", "b4 850 nm"],
                           metadata={"wavelength": "{450, 500, 550, 650, 850}", "wavelength_units": "Nanometers"})

@@ -419,19 +419,22 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
         converted[unit] = iter(in_nm)
     in_nm = [next(converted[unit]) for unit in units]
     differing = disagreeing_band(in_nm, described) if described is not None else None
-    if differing is not None and disagreeing_band(sorted(in_nm), sorted(described)) is None:
-        # a list that stayed as it was when the bands moved (red team of 2026-12-05)
+    implausible = min(in_nm) < PLAUSIBLE_NM[0] or max(in_nm) > PLAUSIBLE_NM[1]
+    reordered = differing is not None and disagreeing_band(sorted(in_nm), sorted(described)) is None
+    if differing is not None and (reordered or implausible):
+        # a list that stayed as it was when the bands moved (red team of 2026-12-05), or in a wrong unit (review)
+        why = ("its bands were most likely reordered after the list was written" if reordered else
+               "the list's unit is most likely wrong, as no imaging spectrometer measures there")
         hooks.warning(f"The wavelengths '{name}' lists ({spectral_span(in_nm)}) disagree with its band descriptions "
                       f"(band {differing + 1}: {in_nm[differing]:g} nm listed, '{descriptions[differing]}' described): "
-                      "its bands were most likely reordered after the list was written, so the descriptions' "
-                      f"wavelengths are used ({spectral_span(described)}).")
+                      f"{why}, so the descriptions' wavelengths are used ({spectral_span(described)}).")
         return described
     if differing is not None:  # other wavelengths, not another order: a list newer than the descriptions
         hooks.warning(f"The wavelengths '{name}' lists ({spectral_span(in_nm)}) disagree with its band descriptions "
                       f"(band {differing + 1}: {in_nm[differing]:g} nm listed, '{descriptions[differing]}' described) "
                       "otherwise than by the bands' order: the descriptions are most likely older than the list, so "
                       "the listed wavelengths are used.")
-    if min(in_nm) < PLAUSIBLE_NM[0] or max(in_nm) > PLAUSIBLE_NM[1]:  # red team of 2026-12-05
+    if implausible:  # red team of 2026-12-05
         given = "/".join(unit for unit in dict.fromkeys(units) if unit.strip())
         hooks.warning(f"'{name}' gives wavelengths that read as {spectral_span(in_nm)} "
                       f"{f'in its unit ({given!r})' if given else 'without a unit (taken as nm)'}, where no imaging "
