@@ -170,6 +170,11 @@ def read_as_its_file(layer: Optional[QgsVectorLayer], value: Any) -> bool:
     helper's red team of 2026-12-05: the parts of Multipart to singleparts, merged layers)."""
     if layer is None or layer.providerType() != "ogr" or layer.subsetString() or layer.source().startswith("/vsi"):
         return False
+    path, *options = layer.source().split("|")
+    if any(not option.startswith("layername=") for option in options):  # layerid=1 was read as the first layer
+        return False  # (review of 2026-12-05), geometrytype=Point as every geometry
+    if os.path.splitext(path)[1].lower().lstrip(".") not in QgsVectorFileWriter.supportedFormatExtensions():
+        return False  # Processing would copy it, keyed on its fid
     if isinstance(value, QgsProcessingFeatureSourceDefinition) and (
             value.selectedFeaturesOnly or value.featureLimit != -1):
         return False

@@ -619,6 +619,28 @@ def test_samples_of_a_copied_layer_with_repeated_fid_values_or_a_geom_field_are_
         assert labelled_pixel_count(feedback) == "'drawn': 56 labelled pixels in 7 classes."
 
 
+def test_a_layer_of_a_file_opened_by_its_number_is_read_as_qgis_shows_it(bad, tmp_path):
+    """Review of 2026-12-05: 'two.gpkg|layerid=1' was read as the file's first layer (its 56 pixels),
+    with a warning that no layer had been chosen."""
+    from osgeo import gdal as gdal_module
+
+    two = tmp_path / "two.gpkg"
+    gdal_module.VectorTranslate(str(two), str(bad.scene.train_points), layerName="first")
+    decoy = drawn_points(bad, "field=class_id:integer", lambda value: [value])
+    decoy.selectByIds([feature.id() for feature in decoy.getFeatures()][:7])
+    from qgis.core import QgsVectorFileWriter as Writer
+
+    options = Writer.SaveVectorOptions()
+    options.layerName, options.actionOnExistingFile, options.onlySelectedFeatures = (
+        "second", Writer.CreateOrOverwriteLayer, True)
+    assert Writer.writeAsVectorFormatV3(decoy, str(two), QgsProject.instance().transformContext(), options)[0] == 0
+    layer = QgsVectorLayer(f"{two}|layerid=1", "second of two", "ogr")
+    assert layer.isValid() and layer.featureCount() == 7
+    feedback = RecordingFeedback()
+    run("mrs:finetune", points_finetune(bad, tmp_path, layer), feedback)
+    assert labelled_pixel_count(feedback).startswith("'second of two': 7 labelled pixels in ")
+
+
 def test_a_copied_layer_with_fields_named_alike_but_for_case_is_refused_as_such(bad, tmp_path):
     """Such fields cannot be told apart in the GeoPackage the layer is copied into: the refusal said
     the class field was not a field of the layer ('its fields: none'; red team of 2026-12-05)."""
