@@ -18,6 +18,7 @@ from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsP
                        QgsVectorLayer)
 from qgis.PyQt.QtGui import QIcon
 
+from ..model_core.choices import PHASES
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
 from ..model_core.paths import file_state
@@ -123,8 +124,6 @@ def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], ou
                           feedback: QgsProcessingFeedback) -> None:
     """Says how a training step's checkpoint that a stopped run wrote resumes: the step's own words
     name its RESUME, which the workflow does not have (desktop helper of 2026-12-05)."""
-    from ..model_core.checkpoints import PHASES  # torch: not at plugin load
-
     for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
         if file_state(path) in (None, earlier.get(name)):
             continue

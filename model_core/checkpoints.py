@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from . import model_file
+from .choices import PHASES
 from .errors import ModelFileError
 from .names import Names
 from .settings import TrainSettings
@@ -137,11 +138,6 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
-
-
-PRETRAINING, FINE_TUNING = "pretraining", "fine-tuning"
-PHASES = (PRETRAINING, FINE_TUNING)
-"""The phases a checkpoint may belong to: the names of `phases.PretrainPhase` and `FinetunePhase`."""
 
 
 def _yes_no(value: Any) -> str:

@@ -17,3 +17,8 @@ PRETRAINING_SAMPLES = 10_000
 PRECISIONS = ("auto", "fp32", "bf16")
 """Numeric precision of training and prediction: bf16 autocast where the hardware runs it natively
 ('auto'), always float32, or always bf16."""
+
+PRETRAINING, FINE_TUNING = "pretraining", "fine-tuning"
+PHASES = (PRETRAINING, FINE_TUNING)
+"""The trainings (the names of `phases.PretrainPhase` and `FinetunePhase`), which a checkpoint
+belongs to."""

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import masking
-from .checkpoints import FINE_TUNING, PRETRAINING
+from .choices import FINE_TUNING, PRETRAINING
 from .device import autocast
 from .loop import Phase
 from .metrics import accuracy
