@@ -98,9 +98,9 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
         return
     if wavelengths and not known_wavelengths(trained):  # red team of 2026-12-05: a reversed copy, OA 82.5 -> 10.5 %
         hooks.warning(
-            f"{what}: '{path}' records no wavelengths (it was trained on a layer that gave none), so whether the bands "
-            f"of '{layer}' ({spectral_span(wavelengths)}) are its bands, in the same order, cannot be checked: make "
-            "sure they are.")
+            f"{what}: '{path}' records no wavelengths (its layer gave none, or it was written before descriptions "
+            f"were read as wavelengths), so whether the bands of '{layer}' ({spectral_span(wavelengths)}) are its "
+            "bands, in the same order, cannot be checked: make sure they are.")
         return
     difference = wavelength_difference(trained, wavelengths)
     if difference is None:

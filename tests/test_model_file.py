@@ -494,8 +494,8 @@ def test_wavelengths_unlike_the_model_s_say_the_range_and_what_to_change(given, 
 
 
 @pytest.mark.parametrize("given,expected", [
-    ([850.0, 650.0, 550.0, 450.0], ["MODEL: 'm.safetensors' records no wavelengths (it was trained on a layer that gave "
-                                    "none), so whether the bands of 'hsi' (450-850 nm, descending) are its bands, in "
+    ([850.0, 650.0, 550.0, 450.0], ["MODEL: 'm.safetensors' records no wavelengths (its layer gave none, or it was "
+                                    "written before descriptions were read as wavelengths), so whether the bands of 'hsi' (450-850 nm, descending) are its bands, in "
                                     "the same order, cannot be checked: make sure they are."]),
     (None, [])])
 def test_a_model_without_wavelengths_warns_that_a_layer_s_cannot_be_checked(given, expected):
