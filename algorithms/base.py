@@ -73,7 +73,8 @@ from .layers import (features_crs, hyperspectral_problem, no_features_problem, q
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
 GROUPS = spec.GROUPS
-GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "polygon": QgsProcessing.TypeVectorPolygon}
+GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "line": QgsProcessing.TypeVectorLine,
+              "polygon": QgsProcessing.TypeVectorPolygon}
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:

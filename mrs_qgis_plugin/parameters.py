@@ -66,7 +66,7 @@ class Parameter:
     minimum: Optional[float] = None
     maximum: Optional[float] = None
     choices: Tuple[str, ...] = ()
-    geometries: Tuple[str, ...] = ()  # of a VECTOR: "point", "polygon"
+    geometries: Tuple[str, ...] = ()  # of a VECTOR: "point", "line", "polygon"
     parent: Optional[str] = None  # of a FIELD: its VECTOR parameter
     file_filter: Optional[str] = None  # of a FILE_OUT or FILE_IN
     command_line: str = ""  # how to write it on qgis_process' command line, where that is not obvious

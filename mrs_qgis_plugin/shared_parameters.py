@@ -64,7 +64,7 @@ def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_fie
             vector, f"{what} (points or polygons)", VECTOR,
             f"{what} as points, or as polygons (every pixel whose centre lies inside one is a "
             f"sample; lines, too, give every pixel they cross). Give either this layer (with {field}) or {raster}.",
-            optional=True, geometries=("point", "polygon"),
+            optional=True, geometries=("point", "line", "polygon"),  # lines: every pixel they cross (2026-12-05)
         ),
         Parameter(
             field, "Class field", FIELD,
