@@ -190,17 +190,24 @@ def _source_counts(dataset: gdal.Dataset, scene: Scene, layer_name: str, hooks: 
     return labelled_count, count
 
 
-def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_name: str, hooks: Hooks) -> None:
+def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_name: str, hooks: Hooks,
+               reference: bool = False) -> None:
     """Warns when the warp onto the scene's grid leaves many labelled pixels unused, as a finer
-    label raster's are (and logs how a coarser one's count several times): a 5 m reference over a
-    10 m map was scored on a quarter of its pixels without a word (red team of 2026-12-04). A
-    nearest-neighbour warp of pixels of the grid's size skips a few and takes a few twice: up to
-    5 % unused is not said (a review found 2 of 78 warned of)."""
+    label raster's are (and says how a coarser one's count several times; a reference's in the
+    report, whose pixel counts an analyst quotes as the number of samples: a helper's audit of
+    2026-12-05): a 5 m reference over a 10 m map was scored on a quarter of its pixels without a
+    word (red team of 2026-12-04). A nearest-neighbour warp of pixels of the grid's size skips a
+    few and takes a few twice: up to 5 % unused is not said (a review found 2 of 78 warned of)."""
     inside = labelled - outside
     unused = inside - on_grid
     if -unused > inside // 100:
-        hooks.log(f"The {inside} labelled pixels of '{layer_name}' over {scene.grid_label} cover "
-                  f"{on_grid} of its pixels: each counts as the pixels of that grid whose centres it holds.")
+        said = (f"The {inside} labelled pixels of '{layer_name}' over {scene.grid_label} cover {on_grid} of its "
+                "pixels: each counts as the pixels of that grid whose centres it holds")
+        if reference:
+            hooks.warning(f"{said}, so the figures count {on_grid} pixels for {inside} reference pixels (and those "
+                          "outside the map in the reference's own).")
+        else:
+            hooks.log(f"{said}.")
     if unused > max(2, inside // 20):
         hooks.warning(f"Each pixel of {scene.grid_label} takes the label of '{layer_name}' at its centre, so "
                       f"{unused} of the {inside} labelled pixels of '{layer_name}' over it are not used (a label "
@@ -323,7 +330,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     outside = 0
     if aligned is not dataset:
         labelled, outside = _source_counts(dataset, scene, layer_name, hooks, tile_size, operation)
-        _say_finer(labelled, outside, len(keys), scene, layer_name, hooks)
+        _say_finer(labelled, outside, len(keys), scene, layer_name, hooks, reference)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
     return labelled_pixels(
