@@ -223,7 +223,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
               **figures.to_dict(names), "unmapped_reference_pixels": unmapped,
               "outside_map": labelled.outside, "outside_map_unit": labelled.outside_unit,
               "reference_features_left_out": sum(labelled.left_out_features.values())}
-    hooks.log(f"Overall accuracy {100 * figures.overall:.2f} %, average accuracy {100 * figures.average:.2f} %, "
+    hooks.log(f"Overall accuracy {reports.percent(figures.overall)} %, average accuracy "
+              f"{reports.percent(figures.average)} %, "
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
     merged = _merged_classes_warning(labelled, matching, map_classes, reference.name)
     absent = _absent_classes_warning(labelled, matching, map_classes, taken, predicted_classes,

@@ -108,12 +108,21 @@ def write_together(writers: Sequence[Tuple[str, Callable[[str], None]]]) -> None
             writer(temporary)
 
 
-def _percent(value: Optional[float]) -> str:
-    return "" if value is None else f"{100 * value:.2f}"
+def percent(value: Optional[float]) -> str:
+    """A fraction as a percentage of two decimals ('' for None), never '100.00' for one below 1 (a
+    helper's audit of 2026-12-05: one error in 40,000 pixels was shown as 100.00 %)."""
+    if value is None:
+        return ""
+    shown = f"{100 * value:.2f}"
+    return "99.99" if value < 1 and shown == "100.00" else shown
 
 
 def kappa_text(value: Optional[float]) -> str:
-    return "undefined (one class only)" if value is None else f"{value:.4f}"
+    """Kappa of four decimals, never '1.0000' below 1 (as `percent`)."""
+    if value is None:
+        return "undefined (one class only)"
+    shown = f"{value:.4f}"
+    return "0.9999" if value < 1 and shown == "1.0000" else shown
 
 
 def _cell(text: str) -> str:
@@ -188,8 +197,8 @@ def _made(created: str) -> str:
 def write_html(path: str, report: Dict[str, Any]) -> None:
     """A self-contained page, readable in the Processing results viewer."""
     names = [html.escape(item["name"]) for item in report["classes"]]
-    summary = [("Overall accuracy", _percent(report["overall_accuracy"]) + " %"),
-               ("Average accuracy", _percent(report["average_accuracy"]) + " %"),
+    summary = [("Overall accuracy", percent(report["overall_accuracy"]) + " %"),
+               ("Average accuracy", percent(report["average_accuracy"]) + " %"),
                ("Cohen's kappa", kappa_text(report["kappa"])),
                ("Reference pixels", str(report["pixels"])),
                ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
@@ -210,8 +219,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                   header=True, classes=["name"])]
     for name, value, item in zip(names, report["class_values"], report["classes"]):
         shown = "none in the map" if value is None else str(value)
-        parts.append(_row([name, shown, str(item["reference_pixels"]), _percent(item["producers_accuracy"]),
-                           _percent(item["users_accuracy"]), _percent(item["f1"])], classes=["name"]))
+        parts.append(_row([name, shown, str(item["reference_pixels"]), percent(item["producers_accuracy"]),
+                           percent(item["users_accuracy"]), percent(item["f1"])], classes=["name"]))
     parts += ["</table><h3>Confusion matrix (rows: reference, columns: map)</h3><table>",
               _row(["", *names, "Total"], header=True, classes=["name"])]
     matrix = np.asarray(report["confusion_matrix"], dtype=np.int64)

@@ -285,3 +285,23 @@ def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tm
     report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
     assert ("The map 'map' declares 2 as its nodata value, but names that value 'Crop' as a class: its pixels are left "
             "out as unmapped. If 'Crop' is a class, declare another nodata value, or none.") in report["warnings"]
+
+
+def test_a_figure_below_one_is_never_shown_as_a_whole(tmp_path):
+    """A helper's audit of 2026-12-05: one error in 40,000 pixels was shown as 100.00 % overall, average,
+    producer's and user's accuracy, in the log and the report."""
+    from mrs.mrs_qgis_plugin.reports import kappa_text, percent
+
+    assert [percent(value) for value in (None, 0.88725, 0.99999, 1.0)] == ["", "88.72", "99.99", "100.00"]
+    assert [kappa_text(value) for value in (0.99996, 1.0)] == ["0.9999", "1.0000"]
+    mapped = np.ones((1, 200, 200), np.uint8)
+    mapped[0, 0, 0] = 2
+    truth = np.ones((1, 200, 200), np.uint8)
+    truth[0, 199, 199] = 2
+    lines = []
+    report = analysis.accuracy_job(write_raster(tmp_path / "map.tif", mapped), "map",
+                                   jobs.LabelSource("reference", raster_path=write_raster(tmp_path / "r.tif", truth)),
+                                   out_html=str(tmp_path / "a.html"), hooks=Hooks(log=lines.append))
+    assert 0.9999 < report["overall_accuracy"] < 1
+    assert next(line for line in lines if line.startswith("Overall accuracy")).startswith("Overall accuracy 99.99 %")
+    assert "100.00" not in (tmp_path / "a.html").read_text().split("Overall accuracy", 1)[1].split("</table>")[0]
