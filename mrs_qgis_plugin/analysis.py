@@ -339,8 +339,10 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
     the figures leave them, or their parts beyond, out (red team of 2026-12-04: a map of a quarter of
     the reference, the rest unsaid; of 2026-12-05: polygons reaching beyond it, said in the log only)."""
     if labelled.outside:
-        return (f"{labelled.outside} {labelled.outside_unit} of the reference '{reference_name}' lie outside the map "
-                f"'{map_name}'; the figures leave them out and describe the area the map covers only.")
+        one = labelled.outside == 1  # '1 features ... lie' (audit of 2026-12-05)
+        return (f"{labelled.outside} {labelled.outside_unit[:-1] if one else labelled.outside_unit} of the reference "
+                f"'{reference_name}' {'lies' if one else 'lie'} outside the map '{map_name}'; the figures leave "
+                f"{'it' if one else 'them'} out and describe the area the map covers only.")
     if labelled.partly_outside:
         one = labelled.partly_outside == 1
         return (f"{labelled.partly_outside} of the {labelled.features} features of the reference '{reference_name}' "
@@ -406,8 +408,8 @@ def _left_out_features_warning(labelled: LabelledPixels, reference_name: str) ->
            "no pixel centre": ("covers no pixel centre (smaller than a pixel)",
                                "cover no pixel centre (smaller than pixels)")}
     parts = [f"{number} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items() if number]
-    return (f"{count} of the {labelled.features} features of the reference '{reference_name}' are left out of the "
-            f"figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
+    return (f"{count} of the {labelled.features} features of the reference '{reference_name}' "
+            f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
 
 
 def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str,

@@ -182,7 +182,7 @@ def test_text_classes_get_ids_in_sorted_order_and_keep_their_names(tmp_path, sce
     labels = labels_from_vector(scene, path, None, "label", None, "points", hooks)
     assert [(c.value, c.name) for c in labels.classes] == [(1, "forest"), (2, "urban"), (3, "water")]
     assert _pixels(labels) == [(0, 0, 3), (1, 1, 1), (2, 2, 2), (3, 3, 1)]
-    assert any("1 of the 5 features of 'points' have no class" in line for line in lines)
+    assert any("1 of the 5 features of 'points' has no class" in line for line in lines)
     assert len({c.color for c in labels.classes}) == 3
 
 
@@ -265,7 +265,7 @@ def test_samples_on_nodata_pixels_and_outside_the_raster_are_dropped_and_logged(
     labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(0, 0, 1), (3, 3, 2)]
     assert "1 sample pixel of 'points' is nodata in 'hsi'; it is left out." in lines
-    assert any("1 of the 4 features of 'points' lie outside the hyperspectral layer 'hsi'" in line for line in lines)
+    assert any("1 of the 4 features of 'points' lies outside the hyperspectral layer 'hsi'" in line for line in lines)
 
 
 def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside_it(tmp_path):
@@ -282,7 +282,7 @@ def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside
     with Scene.open(RasterInput(hsi, "hsi"), []) as rotated:
         labels = labels_from_vector(rotated, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(2, 3, 1)] and labels.outside == 1
-    assert "1 of the 2 features of 'points' lie outside the hyperspectral layer 'hsi'; they are left out." in lines
+    assert "1 of the 2 features of 'points' lies outside the hyperspectral layer 'hsi'; it is left out." in lines
     # a polygon over the grid's edge, within its bounding box, reaches beyond it (review of 2026-12-05)
     corner = gdal.ApplyGeoTransform((ORIGIN_X, c, c, ORIGIN_Y, c, -c), 0.0, 0.0)
     half_out = write_vector(tmp_path / "half.gpkg", [(box_wkt(corner[0] + 1, corner[1] - 2, corner[0] + 5,
@@ -291,7 +291,7 @@ def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside
     lines.clear()
     with Scene.open(RasterInput(hsi, "hsi"), []) as rotated:
         labels_from_vector(rotated, half_out, None, "class", None, "points", hooks)
-    assert any(line.startswith("1 of the 2 features of 'points' reach beyond the hyperspectral layer 'hsi'")
+    assert any(line.startswith("1 of the 2 features of 'points' reaches beyond the hyperspectral layer 'hsi'")
                for line in lines), lines
 
 
@@ -362,7 +362,7 @@ def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path
     lines, hooks = _logger()
     with Scene.single(RasterInput(write_raster(tmp_path / "map.tif", np.ones((HEIGHT, WIDTH), np.uint8)), "map")) as grid:
         labels_from_vector(grid, path, None, "class", None, "points", hooks)
-    assert "1 of the 3 features of 'points' lie outside the layer 'map'; they are left out." in lines
+    assert "1 of the 3 features of 'points' lies outside the layer 'map'; it is left out." in lines
     empty = write_raster(tmp_path / "empty.tif", np.zeros((HEIGHT, WIDTH), np.uint8), nodata=0)
     with Scene.single(RasterInput(empty, "empty")) as grid, pytest.raises(
             InputError, match=r"^All 2 sample pixels of 'points' are nodata in 'empty'\. Check"):
@@ -381,7 +381,7 @@ def test_a_point_at_absurd_coordinates_in_another_crs_is_dropped_as_outside(tmp_
     with Scene.open(RasterInput(lonlat, "lonlat"), []) as scene:
         labels = labels_from_vector(scene, path, None, "class", None, "points", hooks)
     assert _pixels(labels) == [(1, 2, 1), (3, 0, 2)]
-    assert any("1 of the 3 features of 'points' lie outside the hyperspectral layer" in line for line in lines)
+    assert any("1 of the 3 features of 'points' lies outside the hyperspectral layer" in line for line in lines)
 
 
 def test_points_a_geopackage_records_without_a_crs_are_taken_in_the_rasters_crs(tmp_path, scene):
@@ -982,9 +982,9 @@ def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_
     assert warnings == [f"1 class of 'mixed' ('2') selects no pixel of {grid}: its features lie outside it, between "
                         "pixel centres or nowhere (without a geometry), so it is left out."]
     assert [line for line in lines if line.startswith("1 of the 4 features")] == [
-        "1 of the 4 features of 'mixed' have no geometry; they are left out.",
-        f"1 of the 4 features of 'mixed' lie outside {grid}; they are left out.",
-        f"1 of the 4 features of 'mixed' cover no pixel centre of {grid} (smaller than a pixel); they are left out."]
+        "1 of the 4 features of 'mixed' has no geometry; it is left out.",
+        f"1 of the 4 features of 'mixed' lies outside {grid}; it is left out.",
+        f"1 of the 4 features of 'mixed' covers no pixel centre of {grid} (smaller than a pixel); it is left out."]
     ring = (f"POLYGON (({x - 100} {y - 100}, {x + 100} {y - 100}, {x + 100} {y + 100}, {x - 100} {y + 100}, "
             f"{x - 100} {y - 100}), ({x - 50} {y - 50}, {x + 50} {y - 50}, {x + 50} {y + 50}, {x - 50} {y + 50}, "
             f"{x - 50} {y - 50}))")
@@ -1162,7 +1162,7 @@ def test_features_that_reach_beyond_the_grid_are_said_to_be_counted_in_part(tmp_
     lines: list = []
     labels = labels_from_vector(scene, path, None, "class", None, "zones", Hooks(log=lines.append))
     assert len(labels.values) == 4 + 4 + 1
-    assert "1 of the 3 features of 'zones' reach beyond the hyperspectral layer 'hsi'; their parts outside it are " \
+    assert "1 of the 3 features of 'zones' reaches beyond the hyperspectral layer 'hsi'; its parts outside it are " \
            "left out." in lines
 
 

@@ -598,17 +598,23 @@ def labels_from_vector(
                       "file naming its encoding.")
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
-    for count, what in ((found.unset, "have no class"), (found.without_geometry, "have no geometry"),
-                        (found.outside, f"lie outside {scene.grid_label}"),
-                        (found.missed, f"cover no pixel centre of {scene.grid_label} (smaller than a pixel)")):
-        if count:
-            hooks.log(f"{count} of the {found.features} features of '{layer_name}' {what}; they are left out.")
+    for count, one, many in ((found.unset, "has no class", "have no class"),
+                             (found.without_geometry, "has no geometry", "have no geometry"),
+                             (found.outside, "lies outside", "lie outside"),
+                             (found.missed, "covers no pixel centre", "cover no pixel centre")):
+        where = f" {scene.grid_label}" if one.endswith("outside") else (
+            f" of {scene.grid_label} (smaller than a pixel)" if one.endswith("centre") else "")
+        if count:  # '1 of the 42 features ... have no class; they are' (audit of 2026-12-05)
+            hooks.log(f"{count} of the {found.features} features of '{layer_name}' {one if count == 1 else many}{where}; "
+                      f"{'it is' if count == 1 else 'they are'} left out.")
     if found.lines:  # a helper's red team of 2026-12-05: a road drawn as a line gave 10 samples without a word
         lines = "is a line: every pixel it crosses" if found.lines == 1 else "are lines: every pixel they cross"
         hooks.log(f"{found.lines} of the {found.features} features of '{layer_name}' {lines} is a sample.")
     if found.partly_outside:
-        hooks.log(f"{found.partly_outside} of the {found.features} features of '{layer_name}' reach beyond "
-                  f"{scene.grid_label}; their parts outside it are left out.")
+        one = found.partly_outside == 1
+        hooks.log(f"{found.partly_outside} of the {found.features} features of '{layer_name}' "
+                  f"{'reaches' if one else 'reach'} beyond {scene.grid_label}; {'its' if one else 'their'} parts "
+                  "outside it are left out.")
     if found.without_geometry == len(found.classes):
         raise InputError(
             f"The features of '{layer_name}' have no geometry (a table's rows, such as a CSV file's with coordinate "
