@@ -382,14 +382,19 @@ def _merged_classes_warning(labelled: LabelledPixels, matching: Dict[int, int], 
     for value, target in sorted(matching.items()):
         by_target.setdefault(target, []).append(value)
     counts = labelled.counts()
+    names = {info.value: info.name for info in labelled.classes}
+
+    def shown(values: List[int]) -> str:  # text classes by their names: their numbers are their order (audit)
+        return ", ".join(f"'{names[value]}'" if labelled.named_by_text else str(value) for value in values)
+
     parts = []
     for target, values in by_target.items():
         if len(values) > 1:
             name = map_classes[target].name if target in map_classes else str(target)
             others = [value for value in values if value != target]
             moved = (f", {sum(counts[value] for value in others)} of them of class{'es' * (len(others) > 1)} "
-                     f"{', '.join(map(str, others))}") if target in values else ""
-            parts.append(f"Classes {', '.join(map(str, values))} of the reference '{reference_name}' share the name of "
+                     f"{shown(others)}") if target in values and not labelled.named_by_text else ""
+            parts.append(f"Classes {shown(values)} of the reference '{reference_name}' share the name of "
                          f"the map's class '{name}' ({target}), so they are scored as that one class: "
                          f"{sum(counts[value] for value in values)} reference pixels{moved}.")
     if not parts:

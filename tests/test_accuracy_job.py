@@ -184,6 +184,15 @@ def test_reference_classes_that_share_a_map_class_s_name_are_said_to_be_scored_a
         "as that one class: 12 reference pixels, 8 of them of class 2. If they are different classes, name each "
         "after a class of the map.")
     assert report["overall_accuracy"] == 1.0 - 4 / 16
+    # text classes by their names, not their numbers, which are their order (a helper's audit of 2026-12-05)
+    x, y = pixel_centre(0, 0)
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(x, y), {"name": "Crop"}),
+                                                     (point_wkt(x + 3, y), {"name": "CROP"})], {"name": ogr.OFTString})
+    report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="name"))
+    assert [warning for warning in report["warnings"] if warning.startswith("Classes")] == [
+        "Classes 'CROP', 'Crop' of the reference 'points' share the name of the map's class 'Crop' (1), so they are "
+        "scored as that one class: 2 reference pixels. If they are different classes, name each after a class of the "
+        "map."]
 
 
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):
