@@ -220,7 +220,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     report = {"class_map": absolute(class_map), "reference": reference.name,
               "reference_file": reference.source(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "class_values": shown,
-              **figures.to_dict(names), "unmapped_reference_pixels": unmapped,
+              **figures.to_dict(names), "confusion_matrix_axes": {"rows": "reference", "columns": "map"},
+              "unmapped_reference_pixels": unmapped,
               "outside_map": labelled.outside, "outside_map_unit": labelled.outside_unit,
               "reference_features_left_out": sum(labelled.left_out_features.values())}
     hooks.log(f"Overall accuracy {reports.percent(figures.overall)} %, average accuracy "

@@ -53,6 +53,9 @@ def test_a_map_whose_classes_are_named_in_an_attribute_table_is_matched_by_name(
 
     assert (report["overall_accuracy"], report["pixels"]) == (1.0, 16)
     assert [item["name"] for item in report["classes"]] == ["Water", "Forest", "Wetland"]
+    # the JSON says which way its matrix reads, as the page and the CSV do (a helper's audit of 2026-12-05)
+    assert json.loads((tmp_path / "a.json").read_text())["confusion_matrix_axes"] == {"rows": "reference",
+                                                                                       "columns": "map"}
 
 
 def test_a_map_numbered_from_class_names_matched_by_value_to_a_reference_of_values_is_warned_of(tmp_path):
