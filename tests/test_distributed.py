@@ -401,3 +401,36 @@ def test_when_a_process_dies_in_a_classification_rank_0_says_so_in_one_sentence(
                for line in done.stderr.splitlines()), done.stderr
     assert "mrs_qgis_plugin" not in done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_dying.py"]
+
+
+@pytest.mark.parametrize("environment,said", [
+    ({"RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"},
+     "RANK and WORLD_SIZE are set, as torchrun sets them, but LOCAL_RANK is not: start the run with torchrun, or set "
+     "LOCAL_RANK (LOCAL_RANK: the process's number on its machine, 0 for one process per machine), or unset the "
+     "others."),
+    ({"RANK": "2", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"},
+     "RANK (2), WORLD_SIZE (2) and LOCAL_RANK (0) must be whole numbers, RANK below WORLD_SIZE: start the run with "
+     "torchrun, or unset those variables."),
+    ({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"},
+     "MASTER_PORT is not set: give the port on which process 0 waits for the others (a whole number from 1 to 65535), "
+     "or start the run with torchrun, which sets it."),
+    ({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "abc"},
+     "MASTER_PORT is 'abc': give the port on which process 0 waits for the others (a whole number from 1 to 65535), "
+     "or start the run with torchrun, which sets it."),
+    ({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "nohost.invalid", "MASTER_PORT": "29500"},
+     "MASTER_ADDR 'nohost.invalid' is no address this machine can reach"),
+])
+def test_launcher_variables_set_in_part_or_unreachable_are_refused_in_one_sentence(monkeypatch, environment, said):
+    """A helper's red team of 2026-12-05: Kubeflow's variables (no LOCAL_RANK) gave silent runs of one
+    process each; no MASTER_PORT, or 'abc', a traceback; an unknown host a wait of minutes that SIGTERM
+    did not end."""
+    from mrs.model_core.errors import DeviceError
+    from mrs.model_core.launcher import ENVIRONMENT, launched
+
+    for name in (*ENVIRONMENT, "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(DeviceError) as refused:
+        launched()
+    assert str(refused.value).startswith(said)
