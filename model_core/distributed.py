@@ -13,16 +13,19 @@ settings. Rank 0 alone writes model files and checkpoints.
 """
 
 import atexit
+import contextlib
 import os
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from .errors import DeviceError
+from .errors import DeviceError, first_line
 from .launcher import ENVIRONMENT, launched
 
 
@@ -132,10 +135,40 @@ def start(device: torch.device) -> Context:
         backend = "nccl" if device.type == "cuda" else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(context.device(device))
-        dist.init_process_group(backend)
+        with _signals_end_the_wait():
+            try:
+                dist.init_process_group(backend)
+            except RuntimeError as error:  # the others did not come: a traceback after 30 min (red team of 2026-12-05)
+                raise DeviceError(
+                    f"The {world} processes of this run did not all meet at MASTER_ADDR "
+                    f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} ({first_line(error)}): start "
+                    "every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
+                    "WORLD_SIZE of the processes started.") from None
         # Left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
         atexit.register(dist.destroy_process_group)
     return context
+
+
+@contextlib.contextmanager
+def _signals_end_the_wait() -> Iterator[None]:
+    """SIGTERM, SIGHUP and Ctrl-C end the process at once while it waits for the others to join:
+    the wait is in torch's C++ code, where the handlers that cancel a job as on Cancel never run (a
+    helper's red team of 2026-12-05: a process whose partner was never started ignored SIGTERM and
+    Ctrl-C for 30 minutes). A signal ignored when the wait starts stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGTERM", "SIGHUP", "SIGINT")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {number: signal.getsignal(number) for number in numbers}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def devices_line(context: Context, device: str) -> str:

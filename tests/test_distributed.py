@@ -434,3 +434,42 @@ def test_launcher_variables_set_in_part_or_unreachable_are_refused_in_one_senten
     with pytest.raises(DeviceError) as refused:
         launched()
     assert str(refused.value).startswith(said)
+
+
+WAITING = """
+import runpy, signal, sys
+runpy.run_path({mrs!r})["import_package"]()
+import torch
+from mrs.model_core import distributed
+from mrs.model_core.hooks import Hooks, cancel_on_sigterm
+with cancel_on_sigterm(Hooks()):
+    print("waiting", flush=True)
+    distributed.start(torch.device("cpu"))
+"""
+"""A process of a 2-process run whose partner never comes, with the handlers of a job (cancel on SIGTERM)."""
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_process_waiting_for_its_partners_ends_at_once_on_sigterm_or_ctrl_c(tmp_path, number):
+    """A helper's red team of 2026-12-05: a process whose partner was never started ignored SIGTERM and
+    Ctrl-C, then after 30 minutes ended in a traceback."""
+    import socket
+    import time
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    script = tmp_path / "waiting.py"
+    script.write_text(WAITING.format(mrs=str(ROOT / "bin" / "mrs")))
+    environment = {**os.environ, "RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                   "MASTER_PORT": str(port)}
+    process = subprocess.Popen([sys.executable, str(script)], env=environment, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "waiting\n"
+        time.sleep(2.0)
+        assert process.poll() is None  # waiting
+        process.send_signal(number)
+        assert process.wait(timeout=15) == -number
+    finally:
+        process.kill()
+        process.wait()
