@@ -473,3 +473,26 @@ def test_a_process_waiting_for_its_partners_ends_at_once_on_sigterm_or_ctrl_c(tm
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_rendezvous_that_fails_is_said_in_one_sentence(monkeypatch):
+    """A helper's red team of 2026-12-05: 1/2 clients joined after 1801 s ended in torch's traceback."""
+    import torch.distributed as dist
+
+    from mrs.model_core import distributed
+    from mrs.model_core.errors import DeviceError
+
+    for name, value in {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": "29511"}.items():
+        monkeypatch.setenv(name, value)
+
+    def timed_out(backend):
+        raise RuntimeError("Timed out after 1801 seconds waiting for clients. 1/2 clients joined.\nmore")
+
+    monkeypatch.setattr(dist, "init_process_group", timed_out)
+    with pytest.raises(DeviceError) as refused:
+        distributed.start(torch.device("cpu"))
+    assert str(refused.value) == (
+        "The 2 processes of this run did not all meet at MASTER_ADDR 127.0.0.1:29511 (Timed out after 1801 seconds "
+        "waiting for clients. 1/2 clients joined.): start every process with the same torchrun command, the same "
+        "MASTER_ADDR and MASTER_PORT and a WORLD_SIZE of the processes started.")
