@@ -159,7 +159,11 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
     """A collective operation failed: another process of the run stopped (killed, out of memory,
     its machine lost). No process has stepped the weights for this batch (the exchanges come
     before the optimiser's step), so rank 0 checkpoints the batches done, with the random state
-    of the batch's start, and every process stops in one sentence instead of a traceback."""
+    of the batch's start, and every process stops in one sentence instead of a traceback. A
+    process canceled itself (SIGTERM to torchrun reaches them all, and one may stop first) stops
+    as on Cancel."""
+    if run.hooks.is_canceled():
+        _stop(run, state, generator)
     run.save(state, generator)
     kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run: run it again with the same parameters "
             f"and {run.checkpointer.names.resume} set to that file"

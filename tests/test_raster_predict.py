@@ -407,3 +407,22 @@ def test_predicted_tiles_give_the_maps_values_tile_by_tile_and_skip_the_tiles_no
         np.testing.assert_array_equal(confidence[index >= 0], expected_confidence[rows, cols][index >= 0])
     assert [(tile.col, tile.row) for tile in seen] == [(8, 0), (8, 8), (8, 16)]
     assert model.calls == 3
+
+
+def test_a_failed_exchange_of_a_canceled_process_is_a_cancel():
+    """A helper's red team of 2026-12-05: SIGTERM to torchrun reaches every process; one that stopped
+    first made another's exchange fail, said as 'another process stopped' (exit 1), not as a cancel."""
+    from types import SimpleNamespace
+
+    from mrs.model_core.errors import Canceled, ProcessLostError
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin.raster.predict import _collective
+
+    def closed(_item):
+        raise RuntimeError("Connection closed by peer")
+
+    ranks = SimpleNamespace(world=2)
+    with pytest.raises(Canceled):
+        _collective(ranks, closed, None, Hooks(is_canceled=lambda: True))
+    with pytest.raises(ProcessLostError, match=r"^The exchange with the other processes of this 2-process "):
+        _collective(ranks, closed, None, Hooks())

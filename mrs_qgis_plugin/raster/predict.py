@@ -166,13 +166,17 @@ def _classify_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window, 
     return values[index], confidences, np.concatenate([np.bincount(index.ravel(), minlength=len(values)), invalid])
 
 
-def _collective(ranks: Any, call: Any, item: Any) -> Any:
+def _collective(ranks: Any, call: Any, item: Any, hooks: Hooks) -> Any:
     """`call` (an exchange among the processes) with `item`; its failure, when another process
     stopped (killed, out of memory, its machine lost), in one sentence (red team of 2026-12-05:
-    rank 0 ended in gloo's traceback)."""
+    rank 0 ended in gloo's traceback); a cancel when this process was canceled too, as SIGTERM to
+    torchrun cancels them all and one may stop first (a helper's red team of 2026-12-05: 'another
+    process stopped', exit 1, for a run stopped by SIGTERM)."""
     try:
         return call(item)
     except RuntimeError as error:
+        if hooks.is_canceled():
+            raise Canceled() from None
         raise ProcessLostError(f"The exchange with the other processes of this {ranks.world}-process classification "
                                f"failed, most likely because another process stopped ({first_line(error)}); no map "
                                "was written.") from None
@@ -246,8 +250,8 @@ def predict_scene(
             round_hooks = hooks.sub(shares[first], shares[min(first + ranks.world, n_tiles)])
             result = None if canceled or mine >= n_tiles else _classify_tile(
                 scene, predictor, halo, blocks[mine], values, bool(conf_path), round_hooks)
-            results = _collective(ranks, ranks.exchange, (canceled, result))
-            if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results)):
+            results = _collective(ranks, ranks.exchange, (canceled, result), hooks)
+            if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results), hooks):
                 raise Canceled()
             for tile, (_stop, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
                 counts += tile_counts
@@ -257,12 +261,12 @@ def predict_scene(
             hooks.progress(shares[min(first + ranks.world, n_tiles)])
         for out in outputs:
             out.close()
-        changed = _collective(ranks, ranks.broadcast, scene.changed() if ranks.rank == 0 else None)
+        changed = _collective(ranks, ranks.broadcast, scene.changed() if ranks.rank == 0 else None, hooks)
         if changed:  # rank 0's finding, on every rank: none writes, none waits for the others (review)
             raise InputError(changed)
         if outputs:
             publish_rasters(outputs)
-    counts = _collective(ranks, ranks.broadcast, counts)
+    counts = _collective(ranks, ranks.broadcast, counts, hooks)
     counts, invalid = counts[:len(values)], counts[len(values):]
     summary = {
         "tiles": n_tiles,
