@@ -297,10 +297,11 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
         hooks.log(f"Batches taken in micro-batches of at most {micro_batch} samples, their gradients summed into "
                   f"one step: a whole batch's activations would exceed the {limit / 2 ** 20:.0f} "
                   "MiB kept for them.")
-    if context.active:
-        low, high = min(b - a for a, b in context.shares(settings.batch_size)), -(-settings.batch_size // context.world)
+    if context.active:  # a batch holds at most every sample (SAMPLES 1 was said in batches of 128; red team)
+        batch = min(settings.batch_size, len(samples))
+        low, high = min(b - a for a, b in context.shares(batch)), -(-batch // context.world)
         hooks.log(f"{distributed.devices_line(context, describe_device(device))}; batches of "
-                  f"{settings.batch_size} samples, {low if low == high else f'{low} or {high}'} per process.")
+                  f"{plural(batch, 'sample')}, {low if low == high else f'{low} or {high}'} per process.")
     started, first_step = time.perf_counter(), state.step
     while state.epoch < settings.epochs:
         hooks.status(_status_line(phase.name, state.epoch + 1, settings.epochs, time.perf_counter() - started,
