@@ -8,7 +8,7 @@ and the bytes of their start and end, not by their paths, which differ between m
 
 import hashlib
 import os
-from typing import Any, Dict, Hashable
+from typing import Any, Dict, Hashable, Optional
 
 from ..model_core.errors import InputError
 from . import parameters as spec
@@ -67,6 +67,29 @@ def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
     return repr(value)
 
 
+def _missing(job: spec.Job, values: Dict[str, Any]) -> Optional[str]:
+    """Why the first input file of this process that cannot be opened cannot be (it does not exist
+    on this machine, say), or None: a helper's red team of 2026-12-05 found a file missing on process
+    0's machine said as 'process 1 was given another INPUT_HSI than process 0'."""
+    from .raster.gdal_io import missing_file_problem  # GDAL: not at plugin load
+
+    for parameter in job.parameters:
+        value = values.get(parameter.name)
+        if parameter.kind == spec.RASTERS and value:
+            paths = [item.path for item in value]
+        elif parameter.kind in (spec.RASTER, spec.VECTOR) and value is not None:
+            paths = [value.path]
+        elif parameter.kind in (spec.MODEL_FILE, spec.FILE_IN) and value:
+            paths = [value]
+        else:
+            continue
+        problem = next((found for found in (missing_file_problem(split_source(path)[0], parameter.name)
+                                            for path in paths) if found), None)
+        if problem:
+            return problem
+    return None
+
+
 def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> None:
     """Joins the processes of a torchrun run and refuses, on every process, inputs that differ
     from rank 0's (its outputs aside: rank 0 alone writes them)."""
@@ -76,9 +99,10 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
     context = distributed.start(resolve_device(device))
     mine = {parameter.name: _fingerprint(parameter, values.get(parameter.name)) for parameter in job.parameters
             if parameter.kind not in spec.DESTINATIONS}
-    every = context.exchange(mine)
-    problem = None
-    for rank, theirs in enumerate(every[1:] if every else (), 1):
+    every = context.exchange((mine, _missing(job, values)))
+    problem = next((f"Under torchrun every process opens its inputs on its own machine, and on process {rank}'s: "
+                    f"{missing}" for rank, (_theirs, missing) in enumerate(every or ()) if missing), None)
+    for rank, (theirs, _missing_there) in enumerate(every[1:] if every and not problem else (), 1):
         differing = [name for name in mine if theirs.get(name) != mine[name]]
         if differing:
             problem = (f"Under torchrun every process must be given the same inputs, but process {rank} was given "

@@ -357,6 +357,16 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
             ) in done.stderr.splitlines(), done.stderr
     assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours (torchrun prints its own on a failure)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_other.py"]
+    # a file missing on one machine is said as such (a helper's red team of 2026-12-05: 'another INPUT_HSI')
+    missing = tmp_path / "elsewhere" / "classifier.safetensors"
+    script.write_text(OTHER_ON_RANK_1.format(mine=str(classifier), other=str(missing), mrs=str(ROOT / "bin" / "mrs")))
+    done = subprocess.run(torchrun_command("classify", script, MODEL=classifier, **scene_layers(paths), DEVICE="cpu",
+                                           OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert done.returncode != 0 and not output.exists()
+    assert ("Under torchrun every process opens its inputs on its own machine, and on process 1's: MODEL: the file "
+            f"{missing} does not exist. Check the path, or choose the layer again.") in done.stderr.splitlines(), \
+        done.stderr
 
 
 def test_a_job_that_runs_in_one_process_runs_on_rank_0_alone_under_torchrun(scene, tmp_path):
