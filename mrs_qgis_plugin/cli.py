@@ -25,7 +25,7 @@ from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
 from .runs import file_layer_name
-from .terminal import TerminalReport, is_first_process, rank, write_error, written
+from .terminal import TerminalReport, is_first_on_its_machine, is_first_process, rank, write_error, written
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -366,8 +366,10 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         finally:
             report.run_over = True  # before the sentences below: a Ctrl-C now has nothing to stop
     except UsageError as error:
-        if is_first_process():  # under torchrun every process parses the same arguments
-            written(err, f"{PROGRAM}: {error}\n")
+        # Under torchrun the processes of a machine parse the same arguments, but each machine its own
+        # (a helper's red team of 2026-12-05: a typo in one machine's command was said nowhere).
+        if is_first_on_its_machine():
+            written(err, f"{PROGRAM}: {error}\n" if is_first_process() else f"{PROGRAM} (rank {rank()}): {error}\n")
         return EXIT_USAGE
     except MrsError as error:
         report.finish()

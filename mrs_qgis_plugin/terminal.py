@@ -33,6 +33,12 @@ def is_first_process() -> bool:
     return rank() == "0"
 
 
+def is_first_on_its_machine() -> bool:
+    """Whether this process is the only one, or the first of a torchrun group on its machine (LOCAL_RANK 0),
+    whose log a machine's terminal or batch job shows."""
+    return is_first_process() or os.environ.get("LOCAL_RANK", "").strip() == "0"
+
+
 def time_left(fraction: float, elapsed: float, counted_from: float = 0.0) -> Optional[float]:
     """Seconds left at this pace (`elapsed` seconds since the fraction `counted_from`), once
     enough is done to tell."""

@@ -773,3 +773,20 @@ def test_results_that_standard_output_cannot_encode_fail_the_run_in_one_sentence
     assert ("The results could not be written to standard output, whose encoding (ascii) cannot hold them: run with a "
             "UTF-8 locale or PYTHONIOENCODING=utf-8; the outputs are written:") in lines
     assert f"OUTPUT:\t{str(output).encode('ascii', 'backslashreplace').decode('ascii')}" in lines
+
+
+@pytest.mark.parametrize("rank,local_rank,said", [("0", "0", "bin/mrs: "), ("2", "0", "bin/mrs (rank 2): "),
+                                                  ("1", "1", None)])
+def test_a_usage_error_under_torchrun_is_said_once_per_machine(monkeypatch, rank, local_rank, said):
+    """A helper's red team of 2026-12-05: a typo in the command of one machine of a two-machine run was
+    said nowhere, as only rank 0 printed usage errors; the processes of one machine parse the same words."""
+    from mrs.mrs_qgis_plugin import cli
+
+    monkeypatch.setenv("RANK", rank)
+    monkeypatch.setenv("LOCAL_RANK", local_rank)
+    err = io.StringIO()
+    assert cli.main(["classify", "--TILE_SIZ=64"], out=io.StringIO(), err=err) == cli.EXIT_USAGE
+    if said is None:
+        assert err.getvalue() == ""
+    else:
+        assert err.getvalue().startswith(said + "classify has no parameter TILE_SIZ")
