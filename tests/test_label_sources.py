@@ -57,3 +57,17 @@ def test_a_vector_s_fields_given_with_a_label_raster_are_said_to_go_unused(tmp_p
 def test_a_gdal_name_that_is_no_file_path_is_kept_as_it_is(given, expected):
     """Review of 2026-12-05: '/cwd/GPKG:/data/m.gpkg:labels' was recorded and reported."""
     assert LabelSource("labels", raster_path=given).source() == expected
+
+
+def test_a_bar_in_a_folder_s_or_file_s_name_is_part_of_its_path(tmp_path):
+    """A helper's red team of 2026-12-05: bin/mrs read 'a|b.d/a|bpts.gpkg' as the file 'a' (QGIS reads it)."""
+    from mrs.mrs_qgis_plugin.raster import split_source
+
+    folder = tmp_path / "a|b.d"
+    folder.mkdir()
+    (folder / "a|bpts.gpkg").write_bytes(b"")
+    path = str(folder / "a|bpts.gpkg")
+    assert split_source(path) == (path, [])
+    assert split_source(f"{path}|layername=x|subset=\"c\" = 1") == (path, ["layername=x", "subset=\"c\" = 1"])
+    assert split_source(str(tmp_path / "missing.gpkg|layername=x")) == (str(tmp_path / "missing.gpkg"), ["layername=x"])
+    assert file_layer_name(path) == "a|bpts"

@@ -23,7 +23,12 @@ def absolute(path: str) -> str:
 
 def split_source(source: str) -> "tuple[str, list[str]]":
     """A QGIS layer source's file and options ('file.gpkg|layername=x|subset=...'): as QGIS reads
-    it, the subset is the rest of the source, '|' in its condition included."""
+    it, the subset is the rest of the source, '|' in its condition included. A '|' in a folder's
+    or file's name is part of the path when the file there exists (a helper's red team of
+    2026-12-05: 'a|b.d/pts.gpkg' was read as the file 'a')."""
     head, marked, subset = source.partition("|subset=")
-    path, *options = head.split("|")
-    return path, options + ([f"subset={subset}"] if marked else [])
+    pieces, tail = head.split("|"), [f"subset={subset}"] if marked else []
+    for count in range(len(pieces), 1, -1):  # the longest start that names a file there
+        if os.path.lexists("|".join(pieces[:count])):
+            return "|".join(pieces[:count]), pieces[count:] + tail
+    return pieces[0], pieces[1:] + tail
