@@ -14,6 +14,7 @@ Imports numpy, GDAL's bindings, torch and safetensors only (and matplotlib for t
 heat map of redundancy), and torch only for a run.
 """
 
+import codecs
 import math
 import os
 import re
@@ -343,6 +344,20 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     return 0
 
 
+def _file_name_encoding_problem(arguments: Sequence[str]) -> Optional[str]:
+    """Why non-ASCII arguments cannot name files here, or None: a locale whose file names are not
+    UTF-8 (Latin-1, or the C locale without Python's UTF-8 mode) gives Python one name and GDAL,
+    which takes UTF-8, another (a helper's red team of 2026-12-05: a map said to be written was a
+    file of 0 bytes, its data in hidden leftovers; an existing input 'did not exist')."""
+    encoding = codecs.lookup(sys.getfilesystemencoding()).name
+    odd = next((argument for argument in arguments if not argument.isascii()), None)
+    if encoding == "utf-8" or odd is None:
+        return None
+    typed = os.fsencode(odd).decode("utf-8", "replace")  # as the terminal shows it
+    return (f"this process reads file names as {encoding} (its locale), but GDAL reads them as UTF-8, so {typed} "
+            "would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with PYTHONUTF8=1.")
+
+
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """bin/mrs with these arguments; returns the exit code."""
     arguments = list(arguments)
@@ -358,6 +373,10 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     if "-h" in rest or "--help" in rest:
         written(out, job_help(job) + "\n")
         return 0
+    problem = _file_name_encoding_problem(rest)
+    if problem:
+        written(err, f"{PROGRAM}: {problem}\n")
+        return EXIT_FAILED
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:

@@ -790,3 +790,20 @@ def test_a_usage_error_under_torchrun_is_said_once_per_machine(monkeypatch, rank
         assert err.getvalue() == ""
     else:
         assert err.getvalue().startswith(said + "classify has no parameter TILE_SIZ")
+
+
+def test_non_ascii_names_under_a_locale_whose_file_names_are_not_utf_8_are_refused(no_qgis, tmp_path):
+    """A helper's red team of 2026-12-05: under a Latin-1 locale a map said to be written was a file of
+    0 bytes, its data left in hidden files (Python and GDAL took the name's bytes otherwise); under the C
+    locale without UTF-8 mode a valid name was said not to be UTF-8."""
+    output = tmp_path / "scène"
+    done = subprocess.run([sys.executable, str(MRS), "demoscene", "--SIZE=48", "--BANDS=8", f"--OUTPUT={output}"],
+                          capture_output=True, stdin=subprocess.DEVNULL,
+                          env={**no_qgis, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    assert done.returncode == 1 and done.stdout == b""
+    shown = str(output).encode("ascii", "backslashreplace").decode("ascii")  # as an ASCII terminal can show it
+    assert done.stderr.decode("ascii").splitlines()[-1] == (
+        f"bin/mrs: this process reads file names as ascii (its locale), but GDAL reads them as UTF-8, so "
+        f"--OUTPUT={shown} would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with "
+        "PYTHONUTF8=1.")
+    assert list(tmp_path.iterdir()) == []
