@@ -33,6 +33,10 @@ REFUSED = [
     (FINETUNE.parameter("LEARNING_RATE"), "0,5", "LEARNING_RATE is '0,5'; it must be a number from 1e-06 to 1 "
                                                  "(written with a decimal point: 0.5)."),
     (EPOCHS, "1,000", "EPOCHS is '1,000'; it must be a whole number of at least 1."),
+    # A thousands point read as a decimal point: POINTS 1.000 gave one point (a helper's red team of 2026-12-05).
+    (EPOCHS, "1.000", "EPOCHS is '1.000', which reads as 1 (a decimal point), not 1000 (a thousands separator): "
+                      "write the whole number without points; it must be a whole number of at least 1."),
+    (EPOCHS, "10.000.000", "EPOCHS is '10.000.000'; it must be a whole number of at least 1."),
     (FINETUNE.parameter("LEARNING_RATE"), "1,500", "LEARNING_RATE is '1,500'; it must be a number from 1e-06 to 1."),
     (FINETUNE.parameter("LEARNING_RATE"), "0,125", "LEARNING_RATE is '0,125'; it must be a number from 1e-06 to 1 "
                                                    "(written with a decimal point: 0.125)."),
