@@ -312,8 +312,11 @@ def test_output_path_checks_name_the_parameter(tmp_path):
                                   "(|layername=), which an output cannot take: it is a file of its own. Give the file "
                                   "name alone, ending in .gpkg.")
     assert check_output_path(f"{tmp_path}/it's.tif", "OUTPUT") == f"{tmp_path}/it's.tif"
-    with pytest.raises(InputError, match=r"holds a control character \(such as a line break\)"):
+    with pytest.raises(InputError, match=r"holds a control or reordering character \(such as a line break, shown "):
         check_output_path(f"{tmp_path}/map.tif\n", "OUTPUT")  # a line break is no space (review of 2026-12-05)
+    for odd in ("\u0085", "\u2028", "\u009b", "\u202e"):  # split or reversed a log line (red team of 2026-12-05)
+        with pytest.raises(InputError, match=r"holds a control or reordering character"):
+            check_output_path(f"{tmp_path}/ma{odd}p.tif", "OUTPUT")
     refuse_virtual("C://data/map.tif", "OUTPUT", "file")  # a drive letter is no URL scheme
     deep = f"{tmp_path}/{'/'.join(['x' * 200] * 25)}/map.tif"
     with pytest.raises(InputError, match=r"^OUTPUT: the path /.{59}\.\.\. is longer than the 4,096 bytes a path "
@@ -338,7 +341,7 @@ def test_output_path_checks_name_the_parameter(tmp_path):
         (tmp_path / side).rmdir()
     with pytest.raises(InputError, match=r"^OUTPUT: no output file"):
         check_output_path("", "OUTPUT")
-    with pytest.raises(InputError, match=r"^OUTPUT: '.*ma\\np\.tif' holds a control character \(such as a line break\)"):
+    with pytest.raises(InputError, match=r"^OUTPUT: .*ma\\np\.tif holds a control or reordering character \(such as"):
         check_output_path(str(tmp_path / "ma\np.tif"), "OUTPUT")
     longest = os.pathconf(tmp_path, "PC_NAME_MAX") - TEMPORARY_NAME_MARGIN
     with pytest.raises(InputError, match=rf"^OUTPUT: the file name a{{40}}\.\.\. is longer than the {longest} bytes"):

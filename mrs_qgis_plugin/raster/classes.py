@@ -12,13 +12,19 @@ it on a log line or in a table cell. (Other format characters, such as the zero-
 scripts and emoji need, are kept.)"""
 
 
+def unshowable(char: str) -> bool:
+    """Whether a character breaks or reorders a line as shown: a control character (U+0085 and the
+    C1 controls too), a line or paragraph separator, or one of `_REORDERING`."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _REORDERING
+
+
 def plain_text(text: str) -> str:
     """`text` without control characters and other characters XML cannot hold (each becomes
     a space), without the characters that reorder text (`_REORDERING`), runs of white space
     as one space, trimmed: a class name that every file format carries (the .qml style is
     XML, in which one control character makes the whole file unreadable). In Unicode's composed
     form (NFC), so that a name written with combining accents is the name written without."""
-    kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in "\ufffe\uffff" else char
+    kept = "".join(" " if unshowable(char) or unicodedata.category(char) == "Cs" or char in "\ufffe\uffff" else char
                    for char in str(text) if char not in _REORDERING)
     return unicodedata.normalize("NFC", " ".join(kept.split()))
 
@@ -28,8 +34,7 @@ def printable(text: str) -> str:
     written as escapes ('\\n', '\\u202e'), for a path or name shown on a page: it stays the
     same path to read, and shows no line break and reverses nothing (red team of 2026-12-05)."""
     return "".join(char.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _REORDERING else char
-                   for char in str(text))
+                   if unshowable(char) or unicodedata.category(char) == "Cs" else char for char in str(text))
 
 
 def spelt_as(names: Sequence[str], wanted: str) -> List[int]:

@@ -15,6 +15,7 @@ from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
 from ...model_core.paths import check_decodable
 from . import DRIVER_PREFIXED
+from .classes import printable, unshowable
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
@@ -63,9 +64,9 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} is a layer of QGIS' {scheme.group(1)} provider, not a file; the MRS "
                          f"algorithms write files: give a file name ending in {extensions[0]}.")
     refuse_virtual(path, param, "file")
-    if any(ord(character) < 32 or ord(character) == 127 for character in path):
-        raise InputError(f"{param}: {path!r} holds a control character (such as a line break); choose a name "
-                         "without one.")
+    if any(unshowable(character) for character in path):  # U+2028 split a log line too (red team of 2026-12-05)
+        raise InputError(f"{param}: {printable(path)} holds a control or reordering character (such as a line "
+                         "break, shown escaped); choose a name without one.")
     name = os.path.basename(path)
     if name != name.strip():  # ' map.tif' was written so, 'map.tif ' said not to end in .tif (red team of 2026-12-05)
         raise InputError(f"{param}: '{path}' begins or ends with a space; remove it (spaces inside a name are fine).")
