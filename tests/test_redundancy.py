@@ -91,3 +91,17 @@ def test_the_heat_map_draws_dollar_signs_in_band_and_layer_names_as_written():
 
     png = reports.heatmap_png(np.eye(3), ["$\\undefinedcmd$", "x$y$z", "plain"], [[0], [1], [2]], "flight_$1_$2")
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_heat_map_of_names_in_scripts_the_font_lacks_warns_nothing_on_standard_error():
+    """A helper's red team of 2026-12-05: a layer named in Chinese gave 16 lines of matplotlib's
+    'Glyph ... missing from current font' on standard error, through every front end."""
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from mrs.mrs_qgis_plugin import reports
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = reports.heatmap_png(np.eye(2), ["高光谱 1", "高光谱 2"], [[0], [1]], "高光谱影像")
+    assert png.startswith(b"\x89PNG") and not [item for item in caught if "Glyph" in str(item.message)]
