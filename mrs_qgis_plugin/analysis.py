@@ -34,7 +34,7 @@ from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,
-              taken: Set[int], hooks: Hooks) -> Tuple[Dict[int, int], Optional[str]]:
+              taken: Set[int], hooks: Hooks, zero_name: str = "") -> Tuple[Dict[int, int], Optional[str]]:
     """Reference class value -> map class value, and a warning or None.
 
     By name when every reference class has a name the map uses, or when a name they share
@@ -63,6 +63,9 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
         doubtful = [f"'{info.name}'" for info in classes if alike(info.name)]
         held = (f"its classes are {', '.join(repr(info.name) for info in mapped.values())}" if mapped
                 else "its class names cannot be read (no category names, and no .qml style beside it)")
+        if zero_name and any(spelt_as([zero_name], info.name) for info in classes):  # audit of 2026-12-05
+            held += (f" (it names its value 0 '{zero_name}', but 0 means no data in a class map: recode the map's "
+                     "classes from 1)")
         problems = ([f"{', '.join(missing)} cannot be found in the map '{map_name}'"] * bool(missing)
                     + [f"{', '.join(doubtful)} could be more than one class of the map '{map_name}'"] * bool(doubtful))
         raise InputError(
@@ -188,14 +191,16 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     _check_class_values(mapped[:, 0], map_name)
     predicted = mapped[:, 0].astype(np.int64)
     del mapped
-    named_no_data = _named_no_data_warnings(class_map, map_name, predicted == CLASS_NODATA, valid)
+    no_data_names = _no_data_names(class_map)
+    named_no_data = _named_no_data_warnings(no_data_names, map_name, predicted == CLASS_NODATA, valid,
+                                            [info.name for info in labelled.classes])
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
         map_classes = {}
     refuse_long_names({value: info.name for value, info in map_classes.items()}, map_name)  # review of 2026-12-05
     taken = set(map_classes) | {info.value for info in labelled.classes} | set(np.unique(predicted).tolist())
-    matching, matched = _matching(labelled, reference.name, map_classes, map_name, taken, hooks)
+    matching, matched = _matching(labelled, reference.name, map_classes, map_name, taken, hooks, no_data_names[0])
     reference_names = {matching[info.value]: info.name for info in labelled.classes}
     known = np.array(sorted(matching), dtype=np.int64)
     truth = np.array([matching[value] for value in known.tolist()], dtype=np.int64)[
@@ -310,28 +315,37 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
             "as a .qml file), so that they are matched by name.")
 
 
-def _named_no_data_warnings(class_map: str, map_name: str, zero: np.ndarray, valid: np.ndarray) -> List[str]:
+def _no_data_names(class_map: str) -> Tuple[str, Optional[float], str]:
+    """The name a map gives its value 0 (no data in a class map), its declared nodata value and the
+    name it gives that value: '' where they name nothing, or only what no data is ('Unclassified')."""
+    dataset = open_raster(class_map, f"INPUT: {class_map}")
+    band = dataset.GetRasterBand(1)
+    names, nodata = class_names(band), band.GetNoDataValue()
+    zero = names.get(CLASS_NODATA, "")
+    named = names.get(int(nodata), "") if nodata is not None and np.isfinite(nodata) and nodata == int(nodata) else ""
+    return ("" if UNLABELLED.search(zero) else zero), nodata, ("" if UNLABELLED.search(named) else named)
+
+
+def _named_no_data_warnings(no_data_names: Tuple[str, Optional[float], str], map_name: str, zero: np.ndarray,
+                            valid: np.ndarray, reference_names: Sequence[str]) -> List[str]:
     """Warnings for a map that names its value 0 (no data in a class map) as a class, where it
     holds 0 at reference pixels (`zero` where the value read is 0, `valid` where it is not the
     declared nodata), or names its declared nodata value so (a helper's audit of 2026-12-05: 143
     'Water' pixels of value 0 were left out unsaid, and the map said to have no class 'Water'; a
     nodata value of 2 named 'Forest' lost its pixels without a word)."""
-    dataset = open_raster(class_map, f"INPUT: {class_map}")
-    band = dataset.GetRasterBand(1)
-    names, nodata = class_names(band), band.GetNoDataValue()
+    zero_name, nodata, nodata_name = no_data_names
     zeros = int(np.count_nonzero(zero if nodata == CLASS_NODATA else zero & valid))  # not the nodata value's
     warnings = []
-    zero = names.get(CLASS_NODATA, "")
-    if zeros and zero and not UNLABELLED.search(zero):
-        warnings.append(f"The map '{map_name}' names its value 0 '{zero}', but 0 means no data in a class map: its "
-                        f"{plural(zeros, 'reference pixel')} of value 0 {agreeing(zeros, 'is', 'are')} left out as "
-                        f"unmapped, and the reference's '{zero}' finds no class of the map by that name. If 0 is a "
-                        "class, recode the map's classes from 1.")
-    named = names.get(int(nodata), "") if nodata is not None and np.isfinite(nodata) and nodata == int(nodata) else ""
-    if nodata != CLASS_NODATA and named and not UNLABELLED.search(named):
+    if zeros and zero_name:
+        unmatched = (f", and the reference's '{zero_name}' finds no class of the map by that name"
+                     if spelt_as(list(reference_names), zero_name) else "")
+        warnings.append(f"The map '{map_name}' names its value 0 '{zero_name}', but 0 means no data in a class map: "
+                        f"its {plural(zeros, 'reference pixel')} of value 0 {agreeing(zeros, 'is', 'are')} left out as "
+                        f"unmapped{unmatched}. If 0 is a class, recode the map's classes from 1.")
+    if nodata != CLASS_NODATA and nodata_name:
         warnings.append(f"The map '{map_name}' declares {nodata:g} as its nodata value, but names that value "
-                        f"'{named}' as a class: its pixels are left out as unmapped. If '{named}' is a class, declare "
-                        "another nodata value, or none.")
+                        f"'{nodata_name}' as a class: its pixels are left out as unmapped. If '{nodata_name}' is a "
+                        "class, declare another nodata value, or none.")
     return warnings
 
 

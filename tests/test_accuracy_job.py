@@ -2,6 +2,7 @@
 (red team of 2026-12-04): every figure worked out by hand."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -291,6 +292,15 @@ def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tm
     assert ("The map 'map' names its value 0 'Water', but 0 means no data in a class map: its 8 reference pixels of "
             "value 0 are left out as unmapped, and the reference's 'Water' finds no class of the map by that name. If "
             "0 is a class, recode the map's classes from 1.") in report["warnings"]
+    # a reference of text classes naming 'Water' is refused saying why the map lacks it (audit of 2026-12-05)
+    x, y = pixel_centre(0, 0)
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(x, y), {"name": "Water"}),
+                                                     (point_wkt(x + 1, y), {"name": "Forest"})],
+                          {"name": ogr.OFTString})
+    with pytest.raises(InputError, match=re.escape("its classes are 'Forest', 'Crop' (it names its value 0 'Water', "
+                                                   "but 0 means no data in a class map: recode the map's classes "
+                                                   "from 1).")):
+        _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="name"))
     dataset = gdal.Open(class_map, gdal.GA_Update)
     dataset.GetRasterBand(1).SetNoDataValue(2)
     dataset = None
