@@ -505,6 +505,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, "INPUT_HSI", context)
         crs = layer.crs()
         value = parameters.get("EXTENT")
+        named = value if isinstance(value, QgsMapLayer) else (
+            QgsProcessingUtils.mapLayerFromString(value, context) if isinstance(value, str) and value else None)
+        if named is not None and not (named.extent().width() > 0 and named.extent().height() > 0):
+            from ..mrs_qgis_plugin.raster.grid import layer_without_area  # GDAL: not at plugin load
+
+            box = named.extent()
+            raise layer_without_area(named.name(), named.source(),
+                                     (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()))
         written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) else None
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
         # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged.

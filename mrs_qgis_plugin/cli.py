@@ -129,7 +129,7 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
 
     from ..model_core.hooks import Hooks
     from .raster.gdal_io import gdal_call, gdal_pam
-    from .raster.grid import Grid, format_bounds, srs_from_wkt
+    from .raster.grid import Grid, layer_without_area, srs_from_wkt
     from .raster.vector_labels import UNDEFINED_SRS_NAMES, open_vector_layer
 
     path = split_source(source)[0]
@@ -156,9 +156,8 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     if xmin > xmax:
         raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no feature with a geometry, so "
                          "no extent; give another layer, or xmin,xmax,ymin,ymax.")
-    if not (xmax > xmin and ymax > ymin):  # one point, or a line along an axis (red team of 2026-12-05: 'draw again')
-        raise InputError(f"EXTENT: the features of the layer '{file_layer_name(source)}' ({path}) span no area "
-                         f"({format_bounds((xmin, ymin, xmax, ymax))}); give a layer of an area, or xmin,xmax,ymin,ymax.")
+    if not (xmax > xmin and ymax > ymin):  # one point, or a line along an axis
+        raise layer_without_area(file_layer_name(source), path, (xmin, ymin, xmax, ymax))
     srs = layer.GetSpatialRef()
     if srs is None or srs.GetName() in UNDEFINED_SRS_NAMES:
         return (xmin, ymin, xmax, ymax), None

@@ -46,7 +46,7 @@ from processing_helpers import (
     scene_layers,
     write_test_scene,
 )
-from rasters import write_raster, write_vector
+from rasters import point_wkt, write_raster, write_vector
 from test_raster_writers import read_raster
 
 QUICK = {"PRESET": "tiny", "EPOCHS": 1, "SAMPLES": 100}
@@ -1227,3 +1227,18 @@ def test_the_statistics_pass_on_a_huge_sparse_raster_reads_only_the_blocks_with_
     run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_HSI=vrt, INPUT_AUX=[], SAMPLE_SIZE=100), feedback)
     assert feedback.log_with("Statistics sample:") == [
         "Statistics sample: 100 valid pixels from 1 of 38416 blocks (38415 without data skipped)."]
+
+
+def test_an_extent_from_a_layer_of_no_area_is_refused_naming_the_layer(bad, tmp_path):
+    """A helper's review of 2026-12-05: in QGIS a layer of one point given as EXTENT was 'empty or
+    inverted: draw the extent again', where bin/mrs named the layer."""
+    x0, y0 = ORIGIN
+    point = write_vector(tmp_path / "onept.gpkg", [(point_wkt(x0 + 5.5, y0 - 5.5), {})], {})
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, EXTENT=str(point)))
+    from mrs.mrs_qgis_plugin.raster.grid import format_bounds
+
+    assert str(refused.value).splitlines()[-1] == (
+        f"EXTENT: the features of the layer 'onept' ({point}) span no area "
+        f"({format_bounds((x0 + 5.5, y0 - 5.5, x0 + 5.5, y0 - 5.5))}); give a layer of an area, or xmin,xmax,ymin,ymax.")
+    assert not (tmp_path / "map.tif").exists()

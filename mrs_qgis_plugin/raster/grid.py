@@ -289,6 +289,13 @@ def _coordinate(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1e12 else f"{value:.6g}"
 
 
+def layer_without_area(name: str, path: str, bounds: tuple[float, float, float, float]) -> InputError:
+    """The refusal of a layer given as EXTENT whose features span no area (one point, or a line along
+    an axis): it was 'empty or inverted: draw the extent again' (red team of 2026-12-05)."""
+    return InputError(f"EXTENT: the features of the layer '{name}' ({path}) span no area ({format_bounds(bounds)}); "
+                      "give a layer of an area, or xmin,xmax,ymin,ymax.")
+
+
 def format_bounds(bounds: tuple[float, float, float, float]) -> str:
     xmin, ymin, xmax, ymax = map(_coordinate, bounds)
     return f"x {xmin}..{xmax}, y {ymin}..{ymax}"
