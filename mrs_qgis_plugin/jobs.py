@@ -24,8 +24,8 @@ from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor
-from ..model_core.loading import (check_aux_bands, check_aux_layers, check_bands, check_pixel_size, check_wavelengths,
-                                   load_classifier, load_pretrained, say_unchecked)
+from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
+                                   check_wavelengths, load_classifier, load_pretrained, say_unchecked)
 from ..model_core.names import Names, agreeing, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -292,6 +292,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         description = _description(scene, normalizer, preset)
         if listed:
             description["scenes"] = records
+            description["pixel_size_m"] = common_pixel_size(scenes)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
@@ -299,6 +300,16 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
         trained.write(output, checkpoint_path_for(output), hooks)
     return {**trained.metadata, "path": output}
+
+
+def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
+    """The first scene's pixel size on the ground where every scene's is within `PIXEL_SIZE_RATIO`
+    of it, else None: a model pretrained on 1 m and 0.2 m scenes recorded 1 m, and its fine-tuning
+    on the 0.2 m scene was warned of other pixels (a helper's review of 2026-12-05)."""
+    sizes = [scene.grid.ground_pixel_size() for scene in scenes]
+    if any(size is None for size in sizes) or max(sizes) > PIXEL_SIZE_RATIO * min(sizes):
+        return None
+    return sizes[0]
 
 
 def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,

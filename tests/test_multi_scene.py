@@ -328,3 +328,16 @@ def test_the_algorithm_takes_the_list_as_a_file_parameter(qgis_processing, archi
                                        "OUTPUT": str(tmp_path / "model.safetensors")})
     recorded = model_file.read_metadata(results["OUTPUT"], [model_file.PRETRAINED])["scenes"]
     assert [item["hsi_layer"] for item in recorded] == ["first", "second.tif"]
+
+
+def test_scenes_of_other_pixel_sizes_record_none_to_compare_with():
+    """A helper's review of 2026-12-05: pretrained on a 1 m and a 0.2 m scene, the model recorded 1 m and
+    its fine-tuning on the 0.2 m scene was warned of other pixels."""
+    from types import SimpleNamespace
+
+    def scene(size):
+        return SimpleNamespace(grid=SimpleNamespace(ground_pixel_size=lambda: size))
+
+    assert jobs.common_pixel_size([scene(1.0), scene(1.2)]) == 1.0
+    assert jobs.common_pixel_size([scene(1.0), scene(0.2)]) is None
+    assert jobs.common_pixel_size([scene(1.0), scene(None)]) is None
