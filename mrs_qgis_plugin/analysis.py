@@ -277,11 +277,22 @@ def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_n
               if lost / count >= max(UNEVEN_LOSS * share, 0.2)]
     named = "" if not uneven or len(uneven) == len(by_class) else (
         " It leaves out some classes far more than the others: " + first_few(
-            (f"'{name}' {lost} of {count} ({100 * lost / count:.0f} %)" for name, lost, count in uneven), "; ")
+            (f"'{name}' {lost} of {count} ({whole_percent(lost / count)})" for name, lost, count in uneven), "; ")
         + "; their figures describe the rest of them only.")
-    return (f"{unmapped} of the {total} reference pixels of '{reference_name}' ({100 * share:.0f} %) lie "
+    return (f"{unmapped} of the {total} reference pixels of '{reference_name}' ({whole_percent(share)}) "
+            f"{agreeing(unmapped, 'lies', 'lie')} "
             f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "
             f"pixels only.{named}")
+
+
+def whole_percent(share: float) -> str:
+    """'37 %', and '<1 %' or '>99 %' for a share that rounding would show as none or all (a helper's
+    review of 2026-12-05: '1 of the 40000 reference pixels (0 %)')."""
+    if 0 < share < 0.005:
+        return "<1 %"
+    if 0.995 <= share < 1:
+        return ">99 %"
+    return f"{100 * share:.0f} %"
 
 
 def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_name: str) -> Optional[str]:
@@ -290,10 +301,12 @@ def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_
     samples, pixels = labelled.conflicting
     if not (labelled.merged or samples):
         return None
-    parts = [f"{labelled.merged} count once with another sample of their class on the same pixel"] \
-        if labelled.merged else []
+    merged = labelled.merged
+    parts = [f"{merged} {agreeing(merged, 'counts', 'count')} once with another sample of "
+             f"{agreeing(merged, 'its', 'their')} class on the same pixel"] if merged else []
     if samples:
-        parts.append(f"{samples} on {plural(pixels, 'pixel')} holding samples of different classes are left out")
+        parts.append(f"{samples} on {plural(pixels, 'pixel')} holding samples of different classes "
+                     f"{agreeing(samples, 'is', 'are')} left out")
     given = len(labelled.values) + labelled.nodata_pixels + labelled.merged + samples
     on = len(labelled.values) + labelled.nodata_pixels + pixels
     return (f"{given} reference samples of '{reference_name}' fall on {plural(on, 'pixel')} of {grid_label}: "
@@ -456,7 +469,7 @@ def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, g
     share = training_pixels.trained_share(read_tag(class_map, "INPUT", training_pixels.TAG), grid,
                                           labelled.rows, labelled.cols)
     if share is not None:
-        return (f"{100 * share:.0f} % of the pixels of the reference '{reference.name}' lie on pixels the "
+        return (f"{whole_percent(share)} of the pixels of the reference '{reference.name}' lie on pixels the "
                 f"classifier of '{map_name}' was trained on: if they are its training samples, {unlike}"
                 ) if share >= training_pixels.WARN_SHARE else None
     if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):

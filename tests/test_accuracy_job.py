@@ -327,3 +327,9 @@ def test_a_figure_below_one_is_never_shown_as_a_whole(tmp_path):
     assert 0.9999 < report["overall_accuracy"] < 1
     assert next(line for line in lines if line.startswith("Overall accuracy")).startswith("Overall accuracy 99.99 %")
     assert "100.00" not in (tmp_path / "a.html").read_text().split("Overall accuracy", 1)[1].split("</table>")[0]
+
+
+def test_a_share_is_never_shown_as_none_or_all_when_it_is_not():
+    """A helper's review of 2026-12-05: '1 of the 40000 reference pixels of 'r1' (0 %) lie where ...'."""
+    assert [analysis.whole_percent(share) for share in (0.0, 1 / 40000, 0.37, 0.9999, 1.0)] == [
+        "0 %", "<1 %", "37 %", ">99 %", "100 %"]
