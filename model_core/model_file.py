@@ -247,14 +247,14 @@ def _not_safetensors(path: str) -> Optional[str]:
 
 def _bytes_beyond_data(path: str) -> int:
     """The bytes of a safetensors file beyond the end of its last tensor's data, which its header
-    gives; 0 when there are none or the header cannot be read."""
+    gives (negative: the bytes missing); 0 when there are none or the header cannot be read."""
     try:
         with open(path, "rb") as handle:
             length = struct.unpack("<Q", handle.read(_HEADER_START))[0]
             header = json.loads(handle.read(length))
             size = handle.seek(0, os.SEEK_END)
         end = max((entry["data_offsets"][1] for name, entry in header.items() if name != "__metadata__"), default=0)
-        return max(size - _HEADER_START - length - int(end), 0)
+        return size - _HEADER_START - length - int(end)
     except (OSError, ValueError, struct.error, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return 0
 
@@ -273,9 +273,12 @@ def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
         document = json.loads(text) if text is not None else None
     except (SafetensorError, OSError, ValueError, RecursionError, RuntimeError) as error:  # shrunk while opened
         extra = _bytes_beyond_data(path)
-        if extra:  # a helper's red team of 2026-12-05: said to be 'truncated'
+        if extra > 0:  # a helper's red team of 2026-12-05: said to be 'truncated'
             raise ModelFileError(f"{_describe(path, what)} is longer than its header says: {extra} bytes were added "
                                  "at its end, or it is damaged. Re-create it, or copy it again.") from None
+        if extra < 0:  # the library's own words before (review of 2026-12-05)
+            raise ModelFileError(f"{_describe(path, what)} is truncated: {-extra} bytes shorter than its header says "
+                                 "(a copy or download that stopped early). Re-create it, or copy it again.") from None
         raise ModelFileError(
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None

@@ -311,7 +311,7 @@ BAD_INPUTS = {
     "model_pickle": ("classify", lambda b, o: classify(b, o, MODEL=b.pickle),
                      "MODEL: '{pickle}' is a Python pickle or PyTorch archive, not an MRS model file."),
     "model_truncated": ("classify", lambda b, o: classify(b, o, MODEL=b.truncated),
-                        "MODEL: '{truncated}' is not a readable MRS model file; it may be truncated or damaged"),
+                        "MODEL: '{truncated}' is truncated: "),
     "model_format_version": ("classify", lambda b, o: classify(b, o, MODEL=b.version99),
                              f"MODEL: '{{version99}}' has model file format version 99; this plugin ({__version__}) "
                              "reads version 1."),
