@@ -574,16 +574,7 @@ def test_a_delimited_text_source_given_as_a_string_is_named_after_its_file(bad, 
 
 
 def test_samples_in_a_memory_layer_are_read(bad, tmp_path):
-    layer = QgsVectorLayer("Point?crs=EPSG:32632&field=class_id:integer", "drawn", "memory")
-    x0, y0 = ORIGIN
-    labels = read_raster(bad.scene.train).values
-    features = []
-    for row, col in np.argwhere(labels > 0):
-        feature = QgsFeature(layer.fields())
-        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x0 + col + 0.5, y0 - row - 0.5)))
-        feature.setAttributes([int(labels[row, col])])
-        features.append(feature)
-    assert layer.dataProvider().addFeatures(features)[0]
+    layer = drawn_points(bad, "field=class_id:integer", lambda value: [value])
     feedback = RecordingFeedback()
     results = run("mrs:finetune", points_finetune(bad, tmp_path, layer), feedback)
     assert labelled_pixel_count(feedback) == "'drawn': 56 labelled pixels in 7 classes."
