@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .errors import DeviceError, first_line
-from .launcher import ENVIRONMENT, launched
+from .launcher import launched, local_rank
 
 
 def split(count: int, parts: int) -> List[Tuple[int, int]]:
@@ -129,8 +129,7 @@ def start(device: torch.device) -> Context:
     launched by torchrun and not yet joined."""
     if not launched():
         return Context()
-    rank, world, local_rank = (int(os.environ[name]) for name in ENVIRONMENT)
-    context = Context(rank, world, local_rank, True)
+    context = Context(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), local_rank(), True)
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if backend == "nccl":
@@ -140,7 +139,7 @@ def start(device: torch.device) -> Context:
                 dist.init_process_group(backend)
             except RuntimeError as error:  # the others did not come: a traceback after 30 min (red team of 2026-12-05)
                 raise DeviceError(
-                    f"The {world} processes of this run did not all meet at MASTER_ADDR "
+                    f"The {context.world} processes of this run did not all meet at MASTER_ADDR "
                     f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} ({first_line(error)}): start "
                     "every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
                     "WORLD_SIZE of the processes started.") from None

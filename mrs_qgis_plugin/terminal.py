@@ -36,7 +36,7 @@ def is_first_process() -> bool:
 def is_first_on_its_machine() -> bool:
     """Whether this process is the only one, or the first of a torchrun group on its machine (LOCAL_RANK 0),
     whose log a machine's terminal or batch job shows."""
-    return is_first_process() or os.environ.get("LOCAL_RANK", "").strip() == "0"
+    return is_first_process() or os.environ.get("LOCAL_RANK", "0").strip() in ("0", "")  # unset: one per machine
 
 
 def time_left(fraction: float, elapsed: float, counted_from: float = 0.0) -> Optional[float]:
