@@ -153,10 +153,7 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
         if geometry is not None and not geometry.IsEmpty():  # an empty one's envelope is 0s or NaN
             west, east, south, north = geometry.GetEnvelope()
             xmin, xmax, ymin, ymax = min(xmin, west), max(xmax, east), min(ymin, south), max(ymax, north)
-    if xmin > xmax:
-        raise InputError(f"EXTENT: the layer '{file_layer_name(source)}' ({path}) has no feature with a geometry, so "
-                         "no extent; give another layer, or xmin,xmax,ymin,ymax.")
-    if not (xmax > xmin and ymax > ymin):  # one point, or a line along an axis
+    if not (xmax > xmin and ymax > ymin):  # no geometry, one point, or a line along an axis
         raise layer_without_area(file_layer_name(source), path, (xmin, ymin, xmax, ymax))
     srs = layer.GetSpatialRef()
     if srs is None or srs.GetName() in UNDEFINED_SRS_NAMES:
@@ -312,6 +309,7 @@ def _print_results(results: Dict[str, Any], out: Optional[TextIO]) -> None:
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
     """Runs one job from the command line's texts; returns the exit code."""
+    _refuse_file_names_gdal_reads_otherwise(job, given)
     missing = _missing_packages(job)
     if missing:
         raise MrsError(missing)
@@ -343,18 +341,23 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     return 0
 
 
-def _file_name_encoding_problem(arguments: Sequence[str]) -> Optional[str]:
-    """Why non-ASCII arguments cannot name files here, or None: a locale whose file names are not
-    UTF-8 (Latin-1, or the C locale without Python's UTF-8 mode) gives Python one name and GDAL,
-    which takes UTF-8, another (a helper's red team of 2026-12-05: a map said to be written was a
-    file of 0 bytes, its data in hidden leftovers; an existing input 'did not exist')."""
+def _refuse_file_names_gdal_reads_otherwise(job: spec.Job, given: Dict[str, Any]) -> None:
+    """Refuses non-ASCII file and layer names where the locale's file names are not UTF-8 (Latin-1,
+    or the C locale without Python's UTF-8 mode): Python and GDAL, which takes UTF-8, read them as
+    two names (a helper's red team of 2026-12-05: a map said to be written was a file of 0 bytes, its
+    data in hidden leftovers; an existing input 'did not exist'). Other values (a field's name) are
+    read alike by both."""
     encoding = codecs.lookup(sys.getfilesystemencoding()).name
-    odd = next((argument for argument in arguments if not argument.isascii()), None)
-    if encoding == "utf-8" or odd is None:
-        return None
-    typed = os.fsencode(odd).decode("utf-8", "replace")  # as the terminal shows it
-    return (f"this process reads file names as {encoding} (its locale), but GDAL reads them as UTF-8, so {typed} "
-            "would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with PYTHONUTF8=1.")
+    if encoding == "utf-8":
+        return
+    for parameter in job.parameters:
+        values = given.get(parameter.name)
+        for value in values if isinstance(values, list) else [values]:
+            if parameter.kind not in spec.PLAIN_KINDS and isinstance(value, str) and not value.isascii():
+                typed = os.fsencode(value).decode("utf-8", "replace")  # as the terminal shows it
+                raise MrsError(f"{parameter.name}: this process reads file names as {encoding} (its locale), but GDAL "
+                               f"reads them as UTF-8, so {typed} would name another file for each: run it with a "
+                               "UTF-8 locale (LC_ALL=C.UTF-8) or with PYTHONUTF8=1.")
 
 
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -372,10 +375,6 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     if "-h" in rest or "--help" in rest:
         written(out, job_help(job) + "\n")
         return 0
-    problem = _file_name_encoding_problem(rest)
-    if problem:
-        written(err, f"{PROGRAM}: {problem}\n")
-        return EXIT_FAILED
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:

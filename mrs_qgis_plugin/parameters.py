@@ -214,7 +214,7 @@ def _number_problem(parameter: Parameter, value: Any) -> Optional[str]:
         meant = f" {parameter.meant}" if parameter.meant and path else ""
         return f"{parameter.name} is {value!r}; it must be {bounds_text(parameter)}{point}.{meant}"
     shown = _shown(number, integer)
-    if integer and isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,3}\.[0-9]{3}\s*", value):
+    if integer and isinstance(value, str) and re.fullmatch(r"\s*[+-]?[1-9][0-9]{0,2}\.[0-9]{3}\s*", value):
         return (f"{parameter.name} is {value!r}, which reads as {shown} (a decimal point), not "
                 f"{value.strip().replace('.', '')} (a thousands separator): write the whole number without points; it "
                 f"must be {bounds_text(parameter, number)}.")

@@ -105,7 +105,7 @@ def outputs_claimed(outputs: Mapping[str, str]) -> Iterator[None]:
     outputs took for another run's (review of 2026-12-05)."""
     from .raster.outputs import being_written  # GDAL: not at plugin load
 
-    paths = {param: os.path.normcase(os.path.abspath(path)) for param, path in outputs.items()}
+    paths = {param: os.path.normcase(os.path.realpath(path)) for param, path in outputs.items()}  # through links
     run = object()
     with _CLAIMS:
         taken = next((param for param, path in paths.items() if _CLAIMED.get(path, run) is not run), None)

@@ -1233,3 +1233,9 @@ def test_an_extent_from_a_layer_of_no_area_is_refused_naming_the_layer(bad, tmp_
         f"EXTENT: the features of the layer 'onept' ({point}) span no area "
         f"({format_bounds((x0 + 5.5, y0 - 5.5, x0 + 5.5, y0 - 5.5))}); give a layer of an area, or xmin,xmax,ymin,ymax.")
     assert not (tmp_path / "map.tif").exists()
+    empty = write_vector(tmp_path / "empty.gpkg", [], {})  # no feature: QGIS's null extent (review of 2026-12-05)
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, EXTENT=str(empty)))
+    assert str(refused.value).splitlines()[-1] == (
+        f"EXTENT: the layer 'empty' ({empty}) has no feature with a geometry, so no extent; give another layer, or "
+        "xmin,xmax,ymin,ymax.")

@@ -803,7 +803,7 @@ def test_non_ascii_names_under_a_locale_whose_file_names_are_not_utf_8_are_refus
     assert done.returncode == 1 and done.stdout == b""
     shown = str(output).encode("ascii", "backslashreplace").decode("ascii")  # as an ASCII terminal can show it
     assert done.stderr.decode("ascii").splitlines()[-1] == (
-        f"bin/mrs: this process reads file names as ascii (its locale), but GDAL reads them as UTF-8, so "
-        f"--OUTPUT={shown} would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with "
+        f"OUTPUT: this process reads file names as ascii (its locale), but GDAL reads them as UTF-8, so "
+        f"{shown} would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with "
         "PYTHONUTF8=1.")
     assert list(tmp_path.iterdir()) == []

@@ -37,6 +37,7 @@ REFUSED = [
     (EPOCHS, "1.000", "EPOCHS is '1.000', which reads as 1 (a decimal point), not 1000 (a thousands separator): "
                       "write the whole number without points; it must be a whole number of at least 1."),
     (EPOCHS, "10.000.000", "EPOCHS is '10.000.000'; it must be a whole number of at least 1."),
+    (EPOCHS, "0.500", "EPOCHS is 0.5, not a whole number; it must be a whole number of at least 1."),
     (FINETUNE.parameter("LEARNING_RATE"), "1,500", "LEARNING_RATE is '1,500'; it must be a number from 1e-06 to 1."),
     (FINETUNE.parameter("LEARNING_RATE"), "0,125", "LEARNING_RATE is '0,125'; it must be a number from 1e-06 to 1 "
                                                    "(written with a decimal point: 0.125)."),

@@ -291,7 +291,11 @@ def _coordinate(value: float) -> str:
 
 def layer_without_area(name: str, path: str, bounds: tuple[float, float, float, float]) -> InputError:
     """The refusal of a layer given as EXTENT whose features span no area (one point, or a line along
-    an axis): it was 'empty or inverted: draw the extent again' (red team of 2026-12-05)."""
+    an axis: it was 'empty or inverted: draw the extent again', red team of 2026-12-05), or that has
+    no feature with a geometry (no bounds, or QGIS's null extent)."""
+    if not all(math.isfinite(value) for value in bounds) or bounds[0] > bounds[2] or bounds[1] > bounds[3]:
+        return InputError(f"EXTENT: the layer '{name}' ({path}) has no feature with a geometry, so no extent; give "
+                          "another layer, or xmin,xmax,ymin,ymax.")
     return InputError(f"EXTENT: the features of the layer '{name}' ({path}) span no area ({format_bounds(bounds)}); "
                       "give a layer of an area, or xmin,xmax,ymin,ymax.")
 
