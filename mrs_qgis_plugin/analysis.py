@@ -275,10 +275,13 @@ def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_n
     share = unmapped / total
     uneven = [(name, lost, count) for name, (lost, count) in by_class.items()
               if lost / count >= max(UNEVEN_LOSS * share, 0.2)]
+    gone = [name for name, lost, count in uneven if lost == count]  # no rest to describe (audit of 2026-12-05)
     named = "" if not uneven or len(uneven) == len(by_class) else (
         " It leaves out some classes far more than the others: " + first_few(
             (f"'{name}' {lost} of {count} ({whole_percent(lost / count)})" for name, lost, count in uneven), "; ")
-        + "; their figures describe the rest of them only.")
+        + ("; their figures describe the rest of them only" if len(gone) < len(uneven) else "")
+        + (f"; {first_few(repr(name) for name in gone)} {agreeing(len(gone), 'has', 'have')} no figures at all, and "
+           f"the average accuracy leaves {agreeing(len(gone), 'it', 'them')} out" if gone else "") + ".")
     return (f"{unmapped} of the {total} reference pixels of '{reference_name}' ({whole_percent(share)}) "
             f"{agreeing(unmapped, 'lies', 'lie')} "
             f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "

@@ -807,6 +807,14 @@ def test_a_class_the_map_leaves_out_far_more_than_the_others_is_named(mrs, tmp_p
         "7 of the 200 reference pixels of 'reference' (4 %) lie where the map 'map' has no class (nodata); the figures "
         "leave them out and describe the mapped pixels only. It leaves out some classes far more than the others: "
         "'Water' 6 of 10 (60 %); their figures describe the rest of them only."]
+    mapped[:2, :5] = 0  # every water pixel: no rest to describe (a helper's audit of 2026-12-05)
+    write_raster(tmp_path / "map.tif", mapped, nodata=0, category_names=["", "Crop", "Trees", "Water"])
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
+                         "OUTPUT_HTML": str(tmp_path / "r.html")}, feedback)
+    assert feedback.warnings[-1].endswith(
+        "It leaves out some classes far more than the others: 'Water' 10 of 10 (100 %); 'Water' has no figures at all, "
+        "and the average accuracy leaves it out.")
 
 
 def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(mrs, tmp_path):
