@@ -547,7 +547,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
         source = self.parameterAsSource(parameters, name, context)
         if source is None:  # a raster layer object given to processing.run, say
-            raise InputError(unreadable_layer(name, parameters.get(name), "vector", context)
+            raise InputError(unreadable_layer(name, parameters.get(name), "vector", context,
+                                              self.JOB.parameter(name).geometries)
                              or f"{name}: the layer cannot be opened as a vector layer. Choose a point or polygon "
                                 "layer.")
         # A layer's "selected features only" or feature limit comes as a source definition, for

@@ -1,7 +1,7 @@
 """QGIS layer values as the engine's inputs, and the sentence that says why one is refused."""
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -32,11 +32,12 @@ from ..mrs_qgis_plugin import parameters as spec
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
 
-def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext) -> Optional[str]:
+def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext,
+                     geometries: Tuple[str, ...] = ()) -> Optional[str]:
     """Why a layer value cannot be loaded (missing file, unreadable file, a layer of the other kind),
     or None when it can."""
     if isinstance(value, QgsMapLayer):  # processing.run given a layer object ('<QgsVectorLayer: ...>' was said)
-        return _other_kind(name, value.name(), value, kind)
+        return _other_kind(name, value.name(), value, kind, geometries)
     if not isinstance(value, str):
         return None
     path = value.split("|")[0]
@@ -48,18 +49,22 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
             return problem
     layer = QgsProcessingUtils.mapLayerFromString(value, context)
     if layer is not None:
-        return _other_kind(name, value, layer, kind)
+        return _other_kind(name, value, layer, kind, geometries)
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
 
 
-def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str) -> Optional[str]:
-    """Why a layer of the other kind (a vector layer for a raster parameter) is refused, or None."""
+def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str, geometries: Tuple[str, ...] = ()) -> Optional[str]:
+    """Why a layer of the other kind (a vector layer for a raster parameter) is refused, or None;
+    `geometries`, those a vector parameter takes, name what to choose (a raster as MASK was told to be
+    'a vector layer', where bin/mrs says 'polygons': review of 2026-12-05)."""
     loaded = "raster" if isinstance(layer, QgsRasterLayer) else "vector" if isinstance(layer, QgsVectorLayer) else kind
-    return None if loaded == kind else (f"{name}: '{shown}' is a {loaded} layer, not a {kind} layer. "
-                                        f"Choose a {kind} layer or file.")
+    words = [f"{geometry}s" for geometry in geometries]
+    wanted = (f"a layer of {', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else f"a layer of {words[0]}"
+              ) if words else f"a {kind} layer or file"
+    return None if loaded == kind else f"{name}: '{shown}' is a {loaded} layer, not a {kind} layer. Choose {wanted}."
 
 
 def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsProcessingContext) -> str:
@@ -71,7 +76,7 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
         return (f"{parameter.name} ({parameter.description}): {value!r} is a Python path object, which Processing "
                 "does not take; give the path as text, str(path).")
     if kind:
-        problems = (unreadable_layer(parameter.name, item, kind, context) for item in values)
+        problems = (unreadable_layer(parameter.name, item, kind, context, parameter.geometries) for item in values)
         problem = next((text for text in problems if text), None)
         if problem:
             return problem

@@ -238,7 +238,7 @@ BAD_INPUTS = {
         "INPUT_HSI: 'pts' is a vector layer, not a raster layer. Choose a raster layer or file."),
     "samples_a_raster_layer_object": ("finetune", lambda b, o: points_finetune(
         b, o, QgsRasterLayer(str(b.scene.train), "tr", "gdal")),
-        "SAMPLES: 'tr' is a raster layer, not a vector layer. Choose a vector layer or file."),
+        "SAMPLES: 'tr' is a raster layer, not a vector layer. Choose a layer of points, lines or polygons."),
     "hsi_is_a_vector_file": ("classify", lambda b, o: classify(b, o, INPUT_HSI=str(b.scene.train_points)),
                              "INPUT_HSI: '{scene.train_points}' is a vector layer, not a raster layer. Choose a "
                              "raster layer or file."),
