@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import os
 import signal
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -143,9 +144,31 @@ def start(device: torch.device) -> Context:
                     f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} ({first_line(error)}): start "
                     "every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
                     "WORLD_SIZE of the processes started.") from None
-        # Left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
-        atexit.register(dist.destroy_process_group)
+        atexit.register(_leave)
     return context
+
+
+def _leave() -> None:
+    """Leaves the process group, once every process is there (a partner already gone fails the
+    barrier at once): left to the interpreter's exit, gloo's threads abort the process (SIGABRT)."""
+    with contextlib.suppress(Exception):
+        dist.barrier()
+    dist.destroy_process_group()
+
+
+def end_process(code: int) -> None:
+    """Ends a process of a torchrun group at once with `code`, its output flushed, once it has left
+    the group: in the interpreter's own teardown gloo's threads still aborted it now and then (a
+    helper's red team of 2026-12-05: 'terminate called without an active exception' after a map was
+    written, exit 1, in 6 of 40 runs on a loaded machine; 1 in 20 here, a barrier before leaving did
+    not help). Returns when the process joined no group."""
+    if not dist.is_initialized():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    _leave()
+    os._exit(code)
 
 
 @contextlib.contextmanager
