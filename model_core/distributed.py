@@ -17,16 +17,16 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from .errors import DeviceError, first_line
+from .hooks import CANCELLING_SIGNALS, signals_handled
 from .launcher import launched, local_rank
 
 
@@ -135,7 +135,10 @@ def start(device: torch.device) -> Context:
         backend = "nccl" if device.type == "cuda" else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(context.device(device))
-        with _signals_end_the_wait():
+        # SIGTERM, SIGHUP and Ctrl-C end the process at once while it waits for the others to join: the wait is in
+        # torch's C++ code, where the handlers that cancel a job as on Cancel never run (a helper's red team of
+        # 2026-12-05: a process whose partner was never started ignored SIGTERM and Ctrl-C for 30 minutes).
+        with signals_handled((*CANCELLING_SIGNALS, signal.SIGINT), signal.SIG_DFL):
             try:
                 dist.init_process_group(backend)
             except RuntimeError as error:  # the others did not come: a traceback after 30 min (red team of 2026-12-05)
@@ -169,28 +172,6 @@ def end_process(code: int) -> None:
             stream.flush()
     _leave()
     os._exit(code)
-
-
-@contextlib.contextmanager
-def _signals_end_the_wait() -> Iterator[None]:
-    """SIGTERM, SIGHUP and Ctrl-C end the process at once while it waits for the others to join:
-    the wait is in torch's C++ code, where the handlers that cancel a job as on Cancel never run (a
-    helper's red team of 2026-12-05: a process whose partner was never started ignored SIGTERM and
-    Ctrl-C for 30 minutes). A signal ignored when the wait starts stays ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = ("SIGTERM", "SIGHUP", "SIGINT")
-    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
-    previous = {number: signal.getsignal(number) for number in numbers}
-    for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(number, signal.SIG_DFL)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def devices_line(context: Context, device: str) -> str:

@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 from .errors import Canceled
 
@@ -69,6 +69,25 @@ has no SIGHUP."""
 
 
 @contextlib.contextmanager
+def signals_handled(numbers: Iterable[int], handler: Any) -> Iterator[None]:
+    """`handler` for each of the signals `numbers` while the block runs, and the earlier handlers
+    after; a signal ignored when the block starts (`nohup` ignores SIGHUP) stays ignored. Only the
+    main thread may set handlers: elsewhere the block runs with them as they are."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in numbers}
+    for number, earlier in previous.items():
+        if earlier is not signal.SIG_IGN:
+            signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for number, earlier in previous.items():
+            signal.signal(number, signal.SIG_DFL if earlier is None else earlier)
+
+
+@contextlib.contextmanager
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
     so the work stops as on Cancel: training writes its checkpoint and no half-written output is
@@ -93,19 +112,13 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
         names.append(signal.Signals(number).name)
         hooks.log(f"{names[-1]} received: stopping as on Cancel (send it again to stop at once).")
 
-    previous = {number: signal.getsignal(number) for number in CANCELLING_SIGNALS}
-    for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(number, on_signal)
-    try:
-        yield dataclasses.replace(hooks, is_canceled=lambda: bool(names) or hooks.is_canceled())
-    except Canceled:
-        if not names:
-            raise
-        raise Canceled(f"Stopped by {names[0]}, as on Cancel.") from None
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+    with signals_handled(CANCELLING_SIGNALS, on_signal):
+        try:
+            yield dataclasses.replace(hooks, is_canceled=lambda: bool(names) or hooks.is_canceled())
+        except Canceled:
+            if not names:
+                raise
+            raise Canceled(f"Stopped by {names[0]}, as on Cancel.") from None
 
 
 def duration(seconds: float) -> str:
