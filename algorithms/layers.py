@@ -28,6 +28,7 @@ from qgis.core import (
 
 from ..model_core.errors import InputError
 from ..mrs_qgis_plugin import parameters as spec
+from ..mrs_qgis_plugin.raster import split_source
 
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
@@ -175,7 +176,7 @@ def read_as_its_file(layer: Optional[QgsVectorLayer], value: Any) -> bool:
     helper's red team of 2026-12-05: the parts of Multipart to singleparts, merged layers)."""
     if layer is None or layer.providerType() != "ogr" or layer.subsetString() or layer.source().startswith("/vsi"):
         return False
-    path, *options = layer.source().split("|")
+    path, options = split_source(layer.source())
     if any(not option.startswith("layername=") for option in options):  # layerid=1 was read as the first layer
         return False  # (review of 2026-12-05), geometrytype=Point as every geometry
     if os.path.splitext(path)[1].lower().lstrip(".") not in QgsVectorFileWriter.supportedFormatExtensions():
