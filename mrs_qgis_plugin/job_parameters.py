@@ -42,7 +42,7 @@ PRETRAIN = Job(
                   optional=True, file_filter="Scene lists (*.txt *.csv)"),
         _extent("Optional: draw samples and the normalisation statistics from this part of the scene only. "
                 "Default: the whole hyperspectral raster."),
-        Parameter("MASK", "Sample area", VECTOR,
+        Parameter("MASK", "Sample area (polygons)", VECTOR,
                   "Optional: polygons; samples are drawn only from pixels whose centre lies inside them (the "
                   "normalisation statistics from the whole scene, or EXTENT, which the classifier will map).",
                   optional=True, geometries=("polygon",)),
@@ -171,7 +171,7 @@ SUGGEST = Job(
     "the classifier hesitates teach it more than labels placed at random.",
     (
         *_classifier_and_scene("suggest pixels in this part of the scene only"),
-        Parameter("MASK", "Suggestion area", VECTOR,
+        Parameter("MASK", "Suggestion area (polygons)", VECTOR,
                   "Optional: polygons; only pixels whose centre lies inside them are suggested (for example the "
                   "places an analyst can visit or see in an aerial photograph).",
                   optional=True, geometries=("polygon",)),

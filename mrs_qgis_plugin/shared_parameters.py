@@ -56,12 +56,12 @@ def _extent(help_text: str) -> Parameter:
 
 def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_field: Optional[str] = None,
                      color_field: Optional[str] = None) -> Tuple[Parameter, ...]:
-    """Points or polygons with a class field (and optional name and colour fields), or a label raster
+    """Points, lines or polygons with a class field (and optional name and colour fields), or a label raster
     (exactly one of them)."""
     vector, field, raster = names
     parameters = [
         Parameter(
-            vector, f"{what} (points or polygons)", VECTOR,
+            vector, f"{what} (points, lines or polygons)", VECTOR,
             f"{what} as points, or as polygons (every pixel whose centre lies inside one is a "
             f"sample; lines, too, give every pixel they cross). Give either this layer (with {field}) or {raster}.",
             optional=True, geometries=("point", "line", "polygon"),  # lines: every pixel they cross (2026-12-05)

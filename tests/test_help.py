@@ -57,3 +57,20 @@ def test_the_device_is_chosen_from_a_list_of_the_devices_there_are(provider):
     assert wrapper.value() == "cpu" and wrapper.widget.currentText() == "cpu: the processor"
     wrapper.setValue("cuda:3")
     assert wrapper.value() == "cuda:3"
+
+
+def test_a_vector_parameter_s_label_names_every_geometry_it_takes(provider):
+    """Lines are taken as samples since 2026-12-05, but the labels still said "(points or polygons)"."""
+    from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameterVectorLayer
+
+    words = {0: "points", 1: "lines", 2: "polygons"}
+    labels = {}
+    for algorithm in provider.algorithms():
+        for parameter in algorithm.parameterDefinitions():
+            if isinstance(parameter, (QgsProcessingParameterFeatureSource, QgsProcessingParameterVectorLayer)):
+                taken = [words[kind] for kind in parameter.dataTypes() if kind in words]
+                labels[(algorithm.id(), parameter.name())] = (parameter.description(), taken)
+    assert ("mrs:workflow", "SAMPLES") in labels and ("mrs:accuracy", "REFERENCE") in labels
+    for where, (label, taken) in labels.items():
+        named = re.findall(r"\b(points|lines|polygons)\b", label)
+        assert named == taken, (where, label)

@@ -1,4 +1,4 @@
-"""Labelled pixels from a vector layer (points or polygons), and polygon masks on the HSI grid."""
+"""Labelled pixels from a vector layer (points, lines or polygons), and polygon masks on the HSI grid."""
 
 import math
 import re
@@ -46,7 +46,7 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
 
 
 def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hooks,
-                      wanted: str = "points or polygons") -> tuple[gdal.Dataset, ogr.Layer, str]:
+                      wanted: str = "points, lines or polygons") -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
     layer number (layerid=N) or a subset (subset=<SQL condition>) too. Returns the dataset, the
     layer and the source's coordinate operation ('' for none). `wanted`: the geometries the
