@@ -27,6 +27,7 @@ from .raster.gdal_io import variables_problem
 from .raster.sources import RasterInput, Scene
 
 PARAMETER = "MORE_SCENES"
+TEXT_LOOKED_AT = 1 << 20  # bytes of an unreadable list looked at to say why
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,31 @@ def _encoding(path: str) -> str:
     return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
 
+def _undecodable(path: str) -> str:
+    """Why the list cannot be read: text in another encoding (Windows' ANSI, as a helper's red team
+    of 2026-12-05 saved a list naming 'Z\u00fcrich.tif') is told to be saved as UTF-8, naming the line;
+    bytes with NULs are no text at all (a raster given as the list)."""
+    with open(path, "rb") as file:
+        start = file.read(TEXT_LOOKED_AT)
+    if b"\0" in start:
+        return (f"{PARAMETER}: '{path}' is not a text file in UTF-8 or UTF-16 (a raster, or another binary file?). "
+                "Give a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
+    lines = start.split(b"\n")
+    whole = lines if len(start) < TEXT_LOOKED_AT else lines[:-1]  # the last may be cut mid-character
+    number = next((n for n, line in enumerate(whole, start=1) if not _is_utf8(line)), None)
+    where = f" (line {number} has a character it cannot read)" if number else ""
+    return (f"{PARAMETER}: '{path}' is a text file in another encoding than UTF-8 or UTF-16{where}. Save it as "
+            "UTF-8 (in Notepad: Save as, Encoding UTF-8) and run again.")
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _other_separator(fields: List[str]) -> str:
     """'; it separates its rasters by semicolons' for a line of one field holding semicolons or
     tabs, as spreadsheets write them (red team of 2026-12-05); '' otherwise."""
@@ -79,9 +105,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         with open(path, newline="", encoding=_encoding(path)) as file:
             lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
-        raise InputError(f"{PARAMETER}: '{path}' is not a text file in UTF-8 or UTF-16 (a raster, or another binary "
-                         "file?). Give a text file with one scene per line: the hyperspectral raster, then its "
-                         "SAR/LiDAR rasters.") from None
+        raise InputError(_undecodable(path)) from None
     except (OSError, csv.Error) as error:
         raise InputError(f"{PARAMETER}: '{path}' cannot be read as a list of scenes ({error}). Give a text file "
                          "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None

@@ -255,6 +255,20 @@ def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive
         "Give a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
 
 
+def test_a_list_saved_in_windows_ansi_is_told_to_be_saved_as_utf_8(tmp_path):
+    """A helper's red team of 2026-12-05: a list in cp1252 naming 'Zürich.tif' was asked whether it
+    was a raster, and not told how to save it."""
+    from mrs.mrs_qgis_plugin.scene_list import read_scene_list
+
+    listing = tmp_path / "scenes.txt"
+    listing.write_bytes("# Szenen\r\nZ\u00fcrich.tif, Z\u00fcrich_dsm.tif\r\n".encode("cp1252"))
+    with pytest.raises(InputError) as refused:
+        read_scene_list(str(listing), 1)
+    assert str(refused.value) == (
+        f"MORE_SCENES: '{listing}' is a text file in another encoding than UTF-8 or UTF-16 (line 2 has a character "
+        "it cannot read). Save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and run again.")
+
+
 def test_a_list_saved_as_utf_16_is_read_and_one_of_other_separators_is_told_to_use_commas(archive, tmp_path):
     """Red team of 2026-12-05: Windows Notepad's 'Unicode' (UTF-16) was called no text file, and a
     line separated by semicolons or tabs was said to list 0 SAR/LiDAR rasters, nothing more."""
