@@ -453,8 +453,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                       f"{agreeing(labelled.merged, 'its', 'their')} class holds: each such pixel is trained on once.")
         _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
         check_trainable(labelled, labels.name)
-        _say_scarce_classes(labelled, class_weighting, hooks)
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
+        _say_scarce_classes(train, class_weighting, hooks)  # counted after the split (red team of 2026-12-05)
         _say_how_long_paper_takes_on_a_cpu(start.metadata.get("preset") if start else preset, settings,
                                            len(train.rows), hooks, "fine-tuning", pretrained=start is not None)
         train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,
