@@ -46,7 +46,7 @@ from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
 from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names
-from .streaming import capped_positions, normalised_patches, pretraining_samples
+from .streaming import capped_positions, normalised_patches, pretraining_samples, say_how_many_positions
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
                   pretrained="PRETRAINED", resume="RESUME", device="DEVICE", learning_rate="LEARNING_RATE",
@@ -278,8 +278,10 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
             check_patch_size(scenes[-1], config.patch)
         window = _window(scene, extent, hooks)
-        positions = random_positions_in_scenes(scenes, capped_positions(samples, settings.batch_size, hooks), settings.seed,
+        positions = random_positions_in_scenes(scenes, capped_positions(samples), settings.seed,
                                                hooks.sub(0.0, 0.03), window, mask_path, mask_name)
+        say_how_many_positions(samples, len(positions.rows), settings.batch_size,
+                               [name for name, given in (("EXTENT", extent), ("MASK", mask_path)) if given], hooks)
         records = _scene_records(scenes, positions)
         _say_how_long_paper_takes_on_a_cpu(preset, settings, len(positions.rows), hooks)
         if listed:

@@ -40,18 +40,32 @@ def normalised_patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: 
                        lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks, tile_size)
 
 
-def capped_positions(samples: int, batch_size: int, hooks: Hooks) -> int:
-    """How many positions a pretraining asking for `samples` draws; says so when it is fewer, and
-    warns when they do not fill one batch (SAMPLES 1 pretrained on one patch, said in an info line
-    only: own bad input of 2026-12-05)."""
-    if samples < batch_size:
-        hooks.warning(f"SAMPLES is {samples:,}, fewer than one batch (BATCH_SIZE {batch_size:,}): every epoch takes "
-                      f"the same {plural(samples, 'patch', 'patches')} in one step, too few for pretrained features "
-                      f"that help a classifier; the default draws {choices.PRETRAINING_SAMPLES:,}.")
+def capped_positions(samples: int) -> int:
+    """How many positions a pretraining asking for `samples` draws."""
+    return min(samples, MAX_POSITIONS)
+
+
+def say_how_many_positions(samples: int, drawn: int, batch_size: int, limits: Sequence[str], hooks: Hooks) -> None:
+    """Says when SAMPLES was capped, and warns when the patches drawn do not fill one batch: SAMPLES 1
+    pretrained a model on one patch (own bad input of 2026-12-05), and so did an EXTENT of 3 x 3 pixels
+    (a helper's red team of 2026-12-05), each said in an info line only. `limits`: the parameters
+    (EXTENT, MASK) that limit where patches are drawn."""
     if samples > MAX_POSITIONS:
         hooks.log(f"SAMPLES is {samples:,}; pretraining draws at most {MAX_POSITIONS:,} positions so that "
                   "memory stays bounded. To train longer, raise EPOCHS.")
-    return min(samples, MAX_POSITIONS)
+    if drawn >= batch_size:
+        return
+    few = (f"every epoch takes the same {plural(drawn, 'patch', 'patches')} in one step, too few for pretrained "
+           "features that help a classifier")
+    if drawn == samples:
+        hooks.warning(f"SAMPLES is {samples:,}, fewer than one batch (BATCH_SIZE {batch_size:,}): {few}; the default "
+                      f"draws {choices.PRETRAINING_SAMPLES:,}.")
+        return
+    where = " and ".join(limits) if limits else "the scene"
+    advice = (f"Give a larger {' or '.join(limits)}." if limits
+              else "Pretrain on a larger scene, or add scenes (MORE_SCENES).")
+    hooks.warning(f"Only {plural(drawn, 'patch', 'patches')} can be drawn (the valid pixels of {where}), fewer "
+                  f"than one batch (BATCH_SIZE {batch_size:,}): {few}. {advice}")
 
 
 class BlockCache:

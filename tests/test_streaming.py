@@ -93,20 +93,28 @@ def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_traini
     assert checkpoint["checkpoint"]["state"]["step"] == 1
 
 
-@pytest.mark.parametrize("samples,expected", [
-    (10, ["SAMPLES is 10, fewer than one batch (BATCH_SIZE 64): every epoch takes the same 10 patches in one "
-          "step, too few for pretrained features that help a classifier; the default draws 10,000."]),
-    (64, [])])
-def test_a_pretraining_of_fewer_samples_than_one_batch_is_warned_of(tmp_path, samples, expected):
+@pytest.mark.parametrize("samples,extent,expected", [
+    (10, None, ["SAMPLES is 10, fewer than one batch (BATCH_SIZE 64): every epoch takes the same 10 patches in one "
+                "step, too few for pretrained features that help a classifier; the default draws 10,000."]),
+    (64, None, []),
+    # A helper's red team of 2026-12-05: an EXTENT of 3 x 3 pixels gave 9 patches, said in info lines only.
+    (300, (1.2, 3.8), ["Only 9 patches can be drawn (the valid pixels of EXTENT), fewer than one batch (BATCH_SIZE "
+                       "64): every epoch takes the same 9 patches in one step, too few for pretrained features that "
+                       "help a classifier. Give a larger EXTENT."]),
+    (64, (1.2, 18.8), [])])
+def test_a_pretraining_of_fewer_samples_than_one_batch_is_warned_of(tmp_path, samples, extent, expected):
     """Own bad input of 2026-12-05: SAMPLES 1 pretrained a model on one patch, said in an info line only."""
+    from rasters import ORIGIN_X, ORIGIN_Y
+
     warnings, lines = [], []
     hooks = Hooks(log=lines.append, warn=warnings.append,
                   is_canceled=lambda: any(line.startswith("Statistics sample") for line in lines))
+    window = extent and (ORIGIN_X + extent[0], ORIGIN_Y - extent[1], ORIGIN_X + extent[1], ORIGIN_Y - extent[0])
     with pytest.raises(Canceled):
         jobs.pretrain_job(scene_layers(tmp_path, 24), preset="tiny", masking=MaskingSettings(), samples=samples,
                           settings=TrainSettings(epochs=1, batch_size=64, device="cpu"),
-                          output=str(tmp_path / "m.safetensors"), hooks=hooks)
-    assert [line for line in warnings if line.startswith("SAMPLES")] == expected
+                          output=str(tmp_path / "m.safetensors"), hooks=hooks, extent=window)
+    assert [line for line in warnings if line.startswith(("SAMPLES", "Only"))] == expected
 
 
 @pytest.mark.parametrize("preset,size,expected", [
