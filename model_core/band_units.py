@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from .band_names import plain
 from .hooks import Hooks, first_few
+from .names import mismatch_outcome
 
 METRES = {
     **dict.fromkeys(("m", "metre", "metres", "meter", "meters"), 1.0),
@@ -30,7 +31,7 @@ LENGTH_TOLERANCE = 1e-4
 
 
 def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: Sequence[str], path: str, what: str,
-                     hooks: Hooks) -> None:
+                     hooks: Hooks, pretrained: bool = False) -> None:
     """Warn of the bands whose unit of length (`units`, '' where a layer says none; `labels` name
     them) differs from the one the model's file records for that band. Their values may lie within
     `Normalizer.far_bands`' limits: heights near 0 keep their median over spread in feet (a helper's
@@ -48,4 +49,4 @@ def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: 
     listed = first_few((f"{label} is in '{given.strip()}' where the model had '{had.strip()}' (multiply it by "
                         f"{factor:.7g})" for label, had, given, factor in differing), "; ")
     hooks.warning(f"{what}: bands are in other units than those '{path}' was trained on, by their unit types: "
-                  f"{listed}. Convert them into the model's units (Raster Calculator), else the map will be wrong.")
+                  f"{listed}. Convert them into the model's units (Raster Calculator), else {mismatch_outcome(pretrained)}.")

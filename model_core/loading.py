@@ -22,7 +22,7 @@ from .config import ModelConfig
 from .errors import BandCountError, ModelFileError
 from .hooks import Hooks, first_few
 from .model import SSEncoder, SSMAEClassifier
-from .names import Names, plural
+from .names import Names, mismatch_outcome, plural
 from .preprocessing import Normalizer
 from .wavelengths import known_wavelengths, spectral_span, wavelength_difference
 
@@ -128,7 +128,7 @@ def _wavelength_advice(trained: List[float], wavelengths: List[float]) -> str:
 
 
 def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: Sequence[str], path: str, what: str,
-                    hooks: Hooks) -> None:
+                    hooks: Hooks, pretrained: bool = False) -> None:
     """Warn when the auxiliary bands (`names`, of the layers `layers`) are described otherwise than
     those the model was trained on (a SAR raster where it had LiDAR); refuse them when they are its
     own bands in another order (the LiDAR's bands, or two layers, swapped). Their values alone do
@@ -155,8 +155,8 @@ def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: S
             "descriptions are wrong, correct or clear them.")
     hooks.warning(
         f"{what}: the auxiliary bands are not those '{path}' was trained on, by their names ({listed}). Give "
-        "auxiliary layers of the kinds it was trained on, with their bands in the same order; else the map will be "
-        "wrong.")
+        f"auxiliary layers of the kinds it was trained on, with their bands in the same order; else "
+        f"{mismatch_outcome(pretrained)}.")
 
 
 PIXEL_SIZE_RATIO = 1.5
@@ -164,7 +164,7 @@ PIXEL_SIZE_RATIO = 1.5
 
 
 def check_pixel_size(metadata: Mapping[str, Any], size: Optional[float], layer: str, path: str, what: str,
-                     hooks: Hooks) -> None:
+                     hooks: Hooks, pretrained: bool = False) -> None:
     """Warn when the layer's pixels (`size`, metres on the ground) are more than `PIXEL_SIZE_RATIO`
     times larger or smaller than those the model was trained on (`pixel_size_m`, from 2026-12-05):
     its neighbourhood of each pixel then covers another area (a helper's red team of 2026-12-05: a
@@ -177,8 +177,9 @@ def check_pixel_size(metadata: Mapping[str, Any], size: Optional[float], layer: 
     patch = metadata.get("patch")
     covers = (f": its {patch} x {patch} pixels around each pixel then cover {_metres(size * patch)} instead of "
               f"{_metres(trained * patch)} on the ground" if isinstance(patch, int) else "")
+    worse = "its pretraining may help the classifier less" if pretrained else "the map may be worse"
     hooks.warning(f"{what}: '{path}' was trained on pixels of about {_metres(trained)}, but the hyperspectral layer "
-                  f"'{layer}' has pixels of about {_metres(size)}{covers}, and the map may be worse. Resample the "
+                  f"'{layer}' has pixels of about {_metres(size)}{covers}, and {worse}. Resample the "
                   f"layers to about {_metres(trained)} (gdalwarp -tr), or train a model on pixels of this size.")
 
 
@@ -188,7 +189,7 @@ def _metres(value: float) -> str:
 
 
 def check_aux_layers(metadata: Mapping[str, Any], counts: Sequence[int], layers: Sequence[str], path: str, what: str,
-                     hooks: Hooks) -> None:
+                     hooks: Hooks, pretrained: bool = False) -> None:
     """Refuse the auxiliary layers the model was trained on given in another order (by their names
     and band counts), and warn when their band counts or names are otherwise arranged than the
     model's, which the bands' values alone do not tell where no band description names them (a
@@ -214,7 +215,7 @@ def check_aux_layers(metadata: Mapping[str, Any], counts: Sequence[int], layers:
     arranged = (f"have {_counts(counts)} bands" if list(counts) != had_counts
                 else "are named in another order")
     hooks.warning(f"{trained}, but those given {arranged} ({named(layers)}): make sure their bands are the model's, "
-                  "in its order; else the map will be wrong.")
+                  f"in its order; else {mismatch_outcome(pretrained)}.")
 
 
 def _counts(counts: Sequence[int]) -> str:

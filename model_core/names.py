@@ -44,6 +44,13 @@ class Names:
         return self.samples.get(phase, "other layers, labels, extent or seed")
 
 
+def mismatch_outcome(pretrained: bool) -> str:
+    """What layers unlike a model's cost: a classifier's map is wrong; a pretrained model is fine-tuned
+    on the layers given, so the classifier learns them and only its pretraining helps less (a helper's
+    red team of 2026-12-05: 'else the map will be wrong' of a fine-tuning that mapped right)."""
+    return "its pretraining will help the classifier less" if pretrained else "the map will be wrong"
+
+
 def agreeing(count: int, singular: str, plural_form: str) -> str:
     """The verb that agrees with a count: agreeing(1, "holds", "hold") -> "holds"."""
     return singular if count == 1 else plural_form

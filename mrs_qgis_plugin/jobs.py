@@ -26,7 +26,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, say_unchecked)
-from ..model_core.names import Names, agreeing, plural
+from ..model_core.names import Names, agreeing, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
@@ -436,7 +436,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         with bands_explained(scene):
             start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
-            _check_model_file(start.metadata, scene, pretrained, "PRETRAINED", hooks)
+            _check_model_file(start.metadata, scene, pretrained, "PRETRAINED", hooks, pretrained=True)
         config = start.config if start else preset_config(preset)
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
@@ -617,17 +617,19 @@ def _training_tags(metadata: Dict[str, Any]) -> Dict[str, str]:
     return tags
 
 
-def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: str, hooks: Hooks) -> None:
+def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: str, hooks: Hooks,
+                      pretrained: bool = False) -> None:
     """Whether a model file met by a scene can be trusted (`say_unchecked`) and the layers' bands are
     those it was trained on, by their wavelengths, the auxiliary bands' names and every band's unit
-    (their counts are checked before)."""
+    (their counts are checked before). `pretrained`: a pretraining model to be fine-tuned, whose
+    mismatches cost its pretraining's help, not the map (`mismatch_outcome`)."""
     say_unchecked(metadata, path, what, hooks)
     check_wavelengths(metadata, scene.wavelengths, scene.hsi_name, path, what, hooks)
-    check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks)
-    check_aux_layers(metadata, scene.aux_band_counts, scene.aux_names, path, what, hooks)
-    check_pixel_size(metadata, scene.grid.ground_pixel_size(), scene.hsi_name, path, what, hooks)
+    check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks, pretrained)
+    check_aux_layers(metadata, scene.aux_band_counts, scene.aux_names, path, what, hooks, pretrained)
+    check_pixel_size(metadata, scene.grid.ground_pixel_size(), scene.hsi_name, path, what, hooks, pretrained)
     check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
-                     what, hooks)
+                     what, hooks, pretrained)
 
 
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,
@@ -844,8 +846,7 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     far = np.setdiff1d(normalizer.far_bands(sample), constant)  # a band said once
     if not len(far):
         return
-    trained, outcome = (("pretrained", "its pretraining will help the classifier less") if pretraining
-                        else ("trained", "the map will be wrong"))
+    trained, outcome = ("pretrained" if pretraining else "trained"), mismatch_outcome(pretraining)
     hooks.warning(f"{len(far)} of the {scene.n_bands} bands {agreeing(len(far), 'holds', 'hold')} values far from those "
                   f"the model was {trained} on ({first_few(scene.band_label(index) for index in far)}): check that the "
                   f"layers are the kinds of rasters it was {trained} on, in the same units, scale and order; else "

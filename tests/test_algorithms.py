@@ -457,6 +457,28 @@ def test_classify_warns_when_a_band_is_in_another_unit_than_the_model_s(mrs, sce
         "model's units (Raster Calculator), else the map will be wrong."]
 
 
+def test_a_fine_tuning_from_a_pretrained_model_of_other_layers_is_told_its_pretraining_helps_less(
+        mrs, scene, pretrained, tmp_path):
+    """A helper's red team of 2026-12-05: fine-tuning on other SAR/LiDAR layers than the pretraining's
+    was told 'else the map will be wrong', where the classifier learns those layers and maps right."""
+    from osgeo import gdal
+
+    feet = auxiliary_copy(str(scene.lidar), tmp_path / "feet.tif", [1], None)
+    dataset = gdal.Open(feet, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetUnitType("ft")
+    dataset = None
+    second = auxiliary_copy(str(scene.lidar), tmp_path / "second.tif", [2], None)
+    feedback = RecordingFeedback()
+    run("mrs:finetune", {**scene_layers(scene), "INPUT_AUX": [feet, second], **QUICK_FINETUNE, "EPOCHS": 1,
+                         "SAMPLES": str(scene.train_points), "CLASS_FIELD": "class_id", "PRETRAINED": pretrained.path,
+                         "OUTPUT": str(tmp_path / "c.safetensors")}, feedback)
+    said = [line for line in feedback.warnings if line.startswith("PRETRAINED")]
+    assert [line.split(":")[1].split(",")[0] for line in said] == [
+        f" '{pretrained.path}' was trained on SAR/LiDAR layers of 2 bands ('lidar')",
+        f" bands are in other units than those '{pretrained.path}' was trained on"]
+    assert all(line.endswith("else its pretraining will help the classifier less.") for line in said), said
+
+
 def test_a_classifier_is_checked_against_the_values_it_was_fine_tuned_on_not_its_pretraining_s(
         mrs, scene, tmp_path):
     """A helper's red team of 2026-12-05: pretrained on a copy without its scale factor, fine-tuned
