@@ -437,6 +437,11 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
             start = load_pretrained(pretrained, scene.n_hsi, scene.n_aux, "PRETRAINED", FRONT_END) if pretrained else None
         if start:
             _check_model_file(start.metadata, scene, pretrained, "PRETRAINED", hooks, pretrained=True)
+        if not start and settings.encoder_lr_scale != 1.0:  # only slowed a random encoder (red team of 2026-12-05)
+            factor = f"{settings.encoder_lr_scale:g}"
+            hooks.warning(f"ENCODER_LR_FACTOR is {factor} without PRETRAINED: the encoder starts from random weights, "
+                          f"and learning at {factor} of the rate only slows it. Leave ENCODER_LR_FACTOR at 1, or give "
+                          "PRETRAINED.")
         config = start.config if start else preset_config(preset)
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "

@@ -397,6 +397,28 @@ def test_a_class_of_one_or_two_training_pixels_among_many_is_warned_of(counts, w
                f"merge {'it' if one else 'each'} into another class."])
 
 
+def _finetune_warnings(tmp_path, labels: np.ndarray, val_fraction: float = 0.0, **settings) -> list:
+    """The warnings of a fine-tuning of one epoch from scratch on a 12 x 12 scene with these labels."""
+    rng = np.random.default_rng(0)
+    hsi = write_raster(tmp_path / "hsi.tif", rng.normal(size=(6, 12, 12)).astype(np.float32))
+    aux = write_raster(tmp_path / "aux.tif", rng.normal(size=(1, 12, 12)).astype(np.float32))
+    warnings: list = []
+    jobs.finetune_job(jobs.Layers(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]),
+                      jobs.LabelSource("labels", raster_path=write_raster(tmp_path / "labels.tif", labels)),
+                      pretrained=None, preset="tiny", val_fraction=val_fraction,
+                      settings=TrainSettings(epochs=1, device="cpu", **settings), class_weighting=False,
+                      output=str(tmp_path / "m.safetensors"), hooks=Hooks(warn=warnings.append))
+    return warnings
+
+
+def _three_classes(third: int) -> np.ndarray:
+    labels = np.zeros((1, 12, 12), np.uint8)
+    labels[0, :4, :10] = 1
+    labels[0, 4:8, :10] = 2
+    labels[0, 10, :third] = 3
+    return labels
+
+
 @pytest.mark.parametrize("water, fraction, said", [
     (4, 0.5, "Class '3' (3) has 2 training pixels, where others have up to 20"),  # no warning before
     (2, 0.5, "Class '3' (3) has 1 training pixel, where others have up to 20"),  # it said 2
@@ -405,20 +427,18 @@ def test_a_class_of_one_or_two_training_pixels_among_many_is_warned_of(counts, w
 def test_a_scarce_class_is_counted_by_the_pixels_left_for_training_after_validation(tmp_path, water, fraction, said):
     """A helper's red team of 2026-12-05: the warning counted a class's pixels before the validation
     split ('2 training pixels', then '1 training, 1 validation'), and 4 pixels halved went unsaid."""
-    rng = np.random.default_rng(0)
-    hsi = write_raster(tmp_path / "hsi.tif", rng.normal(size=(6, 12, 12)).astype(np.float32))
-    aux = write_raster(tmp_path / "aux.tif", rng.normal(size=(1, 12, 12)).astype(np.float32))
-    labels = np.zeros((1, 12, 12), np.uint8)
-    labels[0, :4, :10] = 1
-    labels[0, 4:8, :10] = 2
-    labels[0, 10, :water] = 3
-    warnings: list = []
-    jobs.finetune_job(jobs.Layers(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]),
-                      jobs.LabelSource("labels", raster_path=write_raster(tmp_path / "labels.tif", labels)),
-                      pretrained=None, preset="tiny", val_fraction=fraction,
-                      settings=TrainSettings(epochs=1, device="cpu"), class_weighting=False,
-                      output=str(tmp_path / "m.safetensors"), hooks=Hooks(warn=warnings.append))
+    warnings = _finetune_warnings(tmp_path, _three_classes(water), fraction)
     assert [w.split(":")[0] for w in warnings if "training pixel" in w] == ([] if said is None else [said])
+
+
+@pytest.mark.parametrize("factor, said", [(0.01, True), (1.0, False)])
+def test_an_encoder_learning_rate_factor_without_a_pretrained_model_is_warned_of(tmp_path, factor, said):
+    """A helper's red team of 2026-12-05: ENCODER_LR_FACTOR 0.01 without PRETRAINED only slowed a
+    random encoder (final loss 1.41 against 0.44), without a word."""
+    warnings = _finetune_warnings(tmp_path, _three_classes(10), encoder_lr_scale=factor)
+    assert [w for w in warnings if "ENCODER_LR_FACTOR" in w] == ([
+        "ENCODER_LR_FACTOR is 0.01 without PRETRAINED: the encoder starts from random weights, and learning at 0.01 "
+        "of the rate only slows it. Leave ENCODER_LR_FACTOR at 1, or give PRETRAINED."] if said else [])
 
 
 def test_a_model_file_without_checksums_is_warned_of_when_it_meets_a_scene(tmp_path, aux):
