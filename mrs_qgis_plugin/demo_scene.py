@@ -44,7 +44,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     check_decodable(folder, "OUTPUT")
     _refuse_earlier_scene(folder)
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new or empty folder.")
+        raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new folder, or one without a scene.")
     if os.path.islink(folder) and not os.path.exists(folder):
         raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new or "
                          "empty folder.")
@@ -86,7 +86,7 @@ def _refuse_earlier_scene(folder: str) -> None:
     taken = [name for name in SCENE_FILES if os.path.exists(os.path.join(folder, name))]
     if taken:
         raise FolderTaken(f"OUTPUT: the folder {folder} already holds {', '.join(taken)}; "
-                          "choose a new or empty folder.")
+                          "choose a new folder, or one without a scene.")
 
 
 @contextlib.contextmanager

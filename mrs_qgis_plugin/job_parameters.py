@@ -154,7 +154,8 @@ CLASSIFY = Job(
                   "The land-cover GeoTIFF: class values (0 = no data) with the model's class names and "
                   "colours, and a .qml style beside it."),
         Parameter("OUTPUT_CONFIDENCE", "Confidence", RASTER_OUT,
-                  "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose.",
+                  "Optional: a GeoTIFF with, for each pixel, the model's probability (0 to 1) of the class it chose; "
+                  "pixels without a class hold -1, its nodata value.",
                   optional=True),
     ),
     shares_processes=True,
@@ -296,7 +297,8 @@ DEMO_SCENE = Job(
                   "SAR in place of (or next to) the LiDAR.", default=False),
         _seed("layout and simulation"),
         Parameter("OUTPUT", "Scene folder", FOLDER_OUT,
-                  "A new or empty folder for the scene's files (it must not hold an earlier scene). In QGIS' "
+                  "A folder for the scene's files: a new one, or one without an earlier scene (other files may "
+                  "stay). In QGIS' "
                   "dialogs it is by default a new folder next to the project (or, while the project is not saved, "
                   "in the output folder set in Processing's options, else in the home folder), never a temporary "
                   "one, so that the project's layers keep their files."),

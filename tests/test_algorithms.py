@@ -1160,18 +1160,23 @@ def test_redundancy_canceled_once_its_pixels_are_read_writes_nothing(mrs, scene,
     assert os.listdir(tmp_path) == []
 
 
-def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene, tmp_path):
+@pytest.mark.parametrize("bands, said", [
+    ([2, 5], "2 of the 20 bands hold one value in all 500 pixels (b3, b6): they carry nothing to compare, so each "
+             "stands alone in the groups with a similarity of 0 to every other band."),
+    ([2], "1 of the 20 bands holds one value in all 500 pixels (b3): it carries nothing to compare, so it stands "
+          "alone in the groups with a similarity of 0 to every other band."),  # 'so each' (a helper, 2026-12-05)
+])
+def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene, tmp_path, bands, said):
     dataset = gdal.Open(str(scene.hsi))
     hsi = dataset.ReadAsArray().astype(np.float32)
     dataset = None
-    hsi[[2, 5]] = hsi[2, 0, 0]
+    hsi[bands] = hsi[2, 0, 0]
     flat = write_raster(tmp_path / "flat.tif", hsi, descriptions=[f"b{number}" for number in range(1, len(hsi) + 1)])
     feedback = RecordingFeedback()
     results = run("mrs:redundancy", {
         "INPUT_HSI": flat, "SAMPLE_SIZE": 500,
         "OUTPUT_PNG": str(tmp_path / "r.png"), "OUTPUT_CSV": str(tmp_path / "r.csv")}, feedback)
-    assert ("2 of the 20 bands hold one value in all 500 pixels (b3, b6): they carry nothing to compare, so each "
-            "stands alone in the groups with a similarity of 0 to every other band.") in feedback.warnings
+    assert said in feedback.warnings
     _labels, similarity = read_similarity(results["OUTPUT_CSV"])
     assert np.all(similarity[2, np.arange(20) != 2] == 0.0)
 

@@ -83,14 +83,14 @@ def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
     folder = tmp_path / "scene"
     folder.mkdir()
     (folder / "hsi.tif").write_bytes(b"an analyst's file")
-    with pytest.raises(QgsProcessingException, match="already holds hsi.tif; choose a new or empty folder"):
+    with pytest.raises(QgsProcessingException, match="already holds hsi.tif; choose a new folder, or one without a scene"):
         run("mrs:demoscene", {"SIZE": 48, "BANDS": 12, "OUTPUT": str(folder)})
     assert (folder / "hsi.tif").read_bytes() == b"an analyst's file"
     assert [path.name for path in folder.iterdir()] == ["hsi.tif"]
 
 
 @pytest.mark.parametrize("where, message", [
-    ("a file", "OUTPUT: {folder} is a file, not a folder; choose a new or empty folder."),
+    ("a file", "OUTPUT: {folder} is a file, not a folder; choose a new folder, or one without a scene."),
     ("under a file", "OUTPUT: the folder {folder} cannot be created or written (Not a directory); "
                      "choose a folder you can write to."),
     ("read-only", "OUTPUT: the folder {folder} cannot be created or written (Read-only file system); "
@@ -225,7 +225,7 @@ def test_a_folder_that_holds_label_statistics_of_the_analyst_is_not_written_into
     from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
 
     (tmp_path / "test.tif.aux.xml").write_text("<PAMDataset/>")
-    with pytest.raises(InputError, match=r"already holds test\.tif\.aux\.xml; choose a new or empty folder\.$"):
+    with pytest.raises(InputError, match=r"already holds test\.tif\.aux\.xml; choose a new folder, or one without a scene\.$"):
         write_new_scene(str(tmp_path), size=48, n_bands=4, seed=0, sar=False)
     assert (tmp_path / "test.tif.aux.xml").read_text() == "<PAMDataset/>"
 
