@@ -17,7 +17,7 @@ import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Set, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -75,6 +75,9 @@ HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "in
 GROUPS = spec.GROUPS
 GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "line": QgsProcessing.TypeVectorLine,
               "polygon": QgsProcessing.TypeVectorPolygon}
+TEMPORARY_TOLD: Set[str] = set()
+"""Files in QGIS's temporary folder that a workflow gave a step and warned of by its own names for
+them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
@@ -445,7 +448,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
         for parameter in self.JOB.parameters:
             path = outputs.get(parameter.name)
-            if path and lasting_name(parameter) and os.path.realpath(path).startswith(temporary + os.sep):
+            if (path and lasting_name(parameter) and os.path.realpath(path).startswith(temporary + os.sep)
+                    and os.path.realpath(path) not in TEMPORARY_TOLD):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
                 hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which QGIS deletes when it "
                               f"closes; save the {parameter.description.lower()} to a {kind} of your own to keep it.")

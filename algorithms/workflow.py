@@ -8,6 +8,7 @@ algorithms' do.
 """
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -29,7 +30,8 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import GROUPS, ICON_PATH, expression_problem, help_url, on_command_line, plain_value, tr, value_problem
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, help_url, on_command_line, plain_value, tr,
+                   value_problem)
 from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -359,11 +361,20 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 continue
             stem = MODEL_OUTPUTS.get(name)
             default = default_output_path(stem, MODEL_FILE_EXTENSION) if stem else None
-            given[name] = default or TEMPORARY_OUTPUT
-            if not default and feedback is not None:
-                feedback.pushInfo(f"No file was given for {name}: it goes to a temporary file, deleted when this "
-                                  f"QGIS session ends; give {name}=FILE to keep it.")
+            given[name] = default or (self._temporary_file(name, feedback) if feedback else TEMPORARY_OUTPUT)
         return given
+
+    def _temporary_file(self, name: str, feedback: QgsProcessingFeedback) -> str:
+        """A file in QGIS's temporary folder for an output not given, warned of by the workflow's
+        name for it; its step does not warn of it again (`TEMPORARY_TOLD`): a step's warning named
+        its own parameter, OUTPUT, which the workflow lacks (a helper's red team of 2026-12-05)."""
+        extension = self.parameterDefinition(name).defaultFileExtension()
+        path = QgsProcessingUtils.generateTempFilename(f"{name.split(':', 1)[-1]}.{extension}")
+        TEMPORARY_TOLD.add(os.path.realpath(path))
+        how = f"--{name}=FILE" if on_command_line() else f"a file as {name}"
+        feedback.pushWarning(f"No file was given for {name}: it goes to {path}, in QGIS's temporary folder, deleted "
+                             f"when QGIS closes; give {how} to keep it.")
+        return path
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
         """Runs the steps, each output not given going to `_given`'s file; the layers loaded at
