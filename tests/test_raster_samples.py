@@ -295,6 +295,22 @@ def test_on_a_rotated_grid_samples_beside_it_within_its_bounding_box_lie_outside
                for line in lines), lines
 
 
+def test_a_polygon_that_only_touches_the_grid_from_outside_lies_outside_it(tmp_path, scene):
+    """A helper's red team of 2026-12-05: a reference polygon beside the map, sharing its east edge,
+    was said to cover no pixel centre '(smaller than a pixel)' and counted among the features to fill
+    in, not outside the map."""
+    features = [(box_wkt(ORIGIN_X + WIDTH, ORIGIN_Y - 5, ORIGIN_X + WIDTH + 12, ORIGIN_Y - 1), {"class": 1}),
+                (box_wkt(ORIGIN_X + 2, ORIGIN_Y - HEIGHT - 3, ORIGIN_X + 4, ORIGIN_Y - HEIGHT), {"class": 1}),
+                (box_wkt(ORIGIN_X + 1, ORIGIN_Y - 3, ORIGIN_X + 3, ORIGIN_Y - 1), {"class": 1}),
+                (point_wkt(*pixel_centre(5, 5)), {"class": 2})]
+    path = write_vector(tmp_path / "polygons.gpkg", features, INT_FIELDS)
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "polygons", hooks)
+    assert (labels.outside, len(labels.values)) == (2, 5)
+    assert "2 of the 4 features of 'polygons' lie outside the hyperspectral layer 'hsi'; they are left out." in lines
+    assert not any("smaller than a pixel" in line for line in lines), lines
+
+
 def test_labels_in_another_crs_far_from_the_scene_are_counted_outside_without_placing_each(tmp_path, scene,
                                                                                            monkeypatch):
     """Red team of 2026-12-05: a reference in EPSG:4326 of 61 million labelled pixels took 2 minutes

@@ -218,8 +218,13 @@ class _Rasterizer:
         return bool(self._widened[1].Contains(geometry))
 
     def meets(self, geometry: ogr.Geometry) -> bool:
-        """Whether a geometry in the grid's CRS meets the grid's bounds."""
-        return bool(self._bounds.Intersects(geometry))
+        """Whether a geometry in the grid's CRS meets the grid's bounds; a polygon that only touches
+        them from outside does not: it holds no pixel centre of the grid (a helper's red team of
+        2026-12-05: one sharing a map's edge was said to be smaller than a pixel). Points and lines on
+        the bounds do (a point on the far edge falls in the pixel it bounds)."""
+        if not self._bounds.Intersects(geometry):
+            return False
+        return geometry.GetDimension() < 2 or not self._bounds.Touches(geometry)
 
     def clear(self) -> None:
         if self._source.GetLayerCount():
