@@ -824,6 +824,18 @@ def test_window_from_extent_takes_the_touched_pixels_and_rejects_an_extent_outsi
             window_from_extent(scene, (ORIGIN_X + 100, ORIGIN_Y - 7, ORIGIN_X + 110, ORIGIN_Y - 3))
 
 
+def test_an_extent_thinner_than_the_edge_tolerance_takes_the_pixels_it_lies_in(tmp_path):
+    """A helper's red team of 2026-12-05: EXTENT 661020,661020.0000001 (on a pixel edge, inside the
+    layer) was said not to overlap it, where one of 1e-6 or one at 661020.4 gave a column."""
+    _data, hsi = _hsi(tmp_path)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        for x0, x1 in ((2, 2 + 1e-7), (2 - 1e-7, 2), (2.4, 2.4 + 1e-7)):
+            window = window_from_extent(scene, (ORIGIN_X + x0, ORIGIN_Y - 7, ORIGIN_X + x1, ORIGIN_Y - 3))
+            assert window == Window(2, 3, 1, 4), (x0, x1)
+        assert window_from_extent(scene, (ORIGIN_X + 2, ORIGIN_Y - 5 - 1e-7, ORIGIN_X + 4, ORIGIN_Y - 5)) == \
+            Window(2, 5, 2, 1)
+
+
 def test_an_extent_reaching_beyond_the_layer_is_said_and_one_almost_wholly_outside_is_warned_of(tmp_path):
     """xmin,ymin,xmax,ymax given for QGIS's xmin,xmax,ymin,ymax mapped 38 x 38 pixels for 30 x 30
     without a word (red team of 2026-12-04)."""
