@@ -651,7 +651,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
     hooks.log(f"Classifying with '{os.path.basename(model)}' ({metadata.get('preset', '?')} preset, "
               f"{len(classifier.classes)} classes) on {predictor.device}, "
               f"{str(predictor.dtype).replace('torch.', '')}, "
-              f"batches of {predictor.batch_size:,} pixels.")
+              f"batches of {predictor.batch_size:,} {agreeing(predictor.batch_size, 'pixel', 'pixels')}.")
     return predictor, [ClassInfo(int(c["value"]), str(c["name"]), str(c["color"])) for c in classifier.classes]
 
 

@@ -518,8 +518,11 @@ def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_includ
         parameters = {"MODEL": classifier.path, **scene_layers(scene), "PRECISION": "bf16", "BATCH_SIZE": batch_size,
                       "OUTPUT": str(tmp_path / f"map{batch_size}.tif"),
                       "OUTPUT_CONFIDENCE": str(tmp_path / f"confidence{batch_size}.tif")}
-        outputs = run("mrs:classify", parameters, RecordingFeedback())
+        feedback = RecordingFeedback()
+        outputs = run("mrs:classify", parameters, feedback)
         maps[batch_size] = (read_raster(outputs["OUTPUT"]).values, read_raster(outputs["OUTPUT_CONFIDENCE"]).values)
+        said = f"batches of {batch_size} pixel{'s' if batch_size > 1 else ''}."  # 'of 1 pixels' (a helper, 12-05)
+        assert any(line.startswith("Classifying with") and line.endswith(said) for line in feedback.infos)
     for batch_size in (1, 2):
         assert np.array_equal(maps[batch_size][0], maps[64][0])
         assert np.array_equal(maps[batch_size][1], maps[64][1], equal_nan=True)
