@@ -568,7 +568,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if layer is not None:
                 self.copied[name] = [layer.source()]
             copy = written_as_shown(source, own, grid, shown, name, context, feedback)
-            return VectorInput(f"{copy}|layername=features", shown)
+            origin = layer.source() if layer is not None and layer.providerType() == "ogr" else ""
+            return VectorInput(f"{copy}|layername=features", shown, origin)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )

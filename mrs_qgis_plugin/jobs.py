@@ -99,6 +99,8 @@ class LabelSource:
     color_field: Optional[str] = None
     raster_operation: str = ""
     """The label raster's coordinate operation to the grid (`RasterInput.operation`)."""
+    origin: str = ""
+    """The file layer whose copy `vector_path` is (`VectorInput.origin`), '' for none."""
 
     def inputs(self, vector_param: str, raster_param: str) -> Dict[str, List[Optional[str]]]:
         """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
@@ -106,8 +108,9 @@ class LabelSource:
 
     def source(self) -> str:
         """The labels' layer as one string: its file's absolute path (and, for a vector source
-        such as 'file.gpkg|layername=x', the layer), the same however the path was written."""
-        path, *layer = (self.raster_path or self.vector_path or "").split("|", 1)
+        such as 'file.gpkg|layername=x', the layer), the same however the path was written; the
+        layer given where the plugin read a copy of it."""
+        path, *layer = (self.raster_path or self.origin or self.vector_path or "").split("|", 1)
         return "|".join([absolute(path), *layer]) if path else ""
 
     def read(self, scene: Any, hooks: Hooks, reference: bool = False) -> LabelledPixels:

@@ -31,6 +31,10 @@ class VectorInput:
 
     path: str
     name: str
+    origin: str = ""
+    """The source of the file layer whose features `path` is a copy of, '' for none: what a model
+    records it was trained on (a helper's red team of 2026-12-05: a shapefile copied for its encoding
+    was recorded as the plugin's temporary copy)."""
 
 
 def file_layer_name(source: str) -> str:
@@ -213,7 +217,7 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
         return LabelSource(values[raster].name, raster_path=values[raster].path,
                            raster_operation=values[raster].operation)
     samples = values[vector]
-    return LabelSource(samples.name, vector_path=samples.path, class_field=values.get(field),
+    return LabelSource(samples.name, vector_path=samples.path, origin=samples.origin, class_field=values.get(field),
                        name_field=values.get(name_field) if name_field else None,
                        color_field=values.get(color_field) if color_field else None)
 

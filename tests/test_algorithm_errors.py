@@ -724,6 +724,8 @@ def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
         QgsProject.instance().removeAllMapLayers()
     metadata = model_file.read_metadata(results["OUTPUT"], [model_file.CLASSIFIER])
     assert [item["name"] for item in metadata["classes"]] == names
+    # the layer given, not the plugin's temporary copy of it (a helper's red team of 2026-12-05)
+    assert metadata["trained_on"] == str(tmp_path / "cyrillic.shp")
 
 
 def test_an_output_over_a_layer_read_through_a_copy_is_refused_as_over_its_file(bad, tmp_path):
