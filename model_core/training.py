@@ -126,20 +126,45 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
                           meta, checkpoint_path, resume_path, names)
     training = {"settings": settings.to_dict(), "samples": len(samples),
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
+    _say_if_pretraining_learnt_nothing(result.history, masking_settings.normalized_targets, names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.PRETRAINED}, result.context)
 
 
-def _say_if_nothing_learnt(loss: float, n_classes: int, names: Names, hooks: Hooks) -> None:
+def _say_if_nothing_learnt(loss: float, n_classes: int, pretrained: bool, names: Names, hooks: Hooks) -> None:
     """Warns when the lowest training loss of the epochs after the first is above a blind guess's
     (ln of the classes, with or without class weights): the classifier has learnt next to nothing.
     Gradient clipping keeps such a loss finite, so no divergence stops the run (red team of
     2026-12-04: a learning rate of 1 wrote a classifier of losses 23 to 8 among 7 classes, 40 %
-    right, without a word)."""
+    right, without a word). From a pretrained encoder, that may be the cause (a helper's red team
+    of 2026-12-05: a pretraining that had learnt nothing, the fine-tuning's settings the defaults)."""
     guess = math.log(n_classes)
     if loss > guess:
+        other = f", or fine-tune from another {names.pretrained} model or none," if pretrained else ","
         hooks.warning(f"The lowest training loss of the epochs after the first ({loss:.3g}) is above a blind "
                       f"guess's among {n_classes} classes ({guess:.3g}): the classifier has learnt next to nothing. "
-                      f"Raise {names.setting('epochs')} or lower {names.learning_rate}, and train again.")
+                      f"Raise {names.setting('epochs')} or lower {names.learning_rate}{other} and train again.")
+
+
+PRETRAINING_GUESS = 2.0
+"""A pretraining's loss with normalised targets when every hidden value is predicted as its token's
+mean: 1 for each branch's mean squared error, the targets of each token of unit variance."""
+
+
+def _say_if_pretraining_learnt_nothing(history: List[Dict[str, Any]], normalized_targets: bool, names: Names,
+                                       hooks: Hooks) -> None:
+    """Warns when the lowest loss of the epochs after the first is more than twice a blind guess's
+    (`PRETRAINING_GUESS`, known for normalised targets only); a short sound run, still well above
+    its end, stays below that (a helper's red team of 2026-12-05: a learning rate of 1 ended at 171,
+    without a word, where a sound run ends below 3, and a classifier fine-tuned from it mapped one
+    class)."""
+    if len(history) < 2 or not normalized_targets:
+        return
+    loss = min(record["loss"] for record in history[1:])
+    if loss > 2 * PRETRAINING_GUESS:
+        hooks.warning(f"The lowest pretraining loss of the epochs after the first ({loss:.3g}) is more than twice a "
+                      f"blind guess's ({PRETRAINING_GUESS:g}: every hidden value its token's mean): the model has "
+                      "learnt next to nothing, and a classifier fine-tuned from it will be worse than one trained "
+                      f"without it. Lower {names.learning_rate}, and pretrain again.")
 
 
 def _validation_said(history: List[Dict[str, Any]], kept: int) -> str:
@@ -198,5 +223,6 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     hooks.log(f"Kept epoch {result.best_epoch}" + (_validation_said(result.history, result.best_epoch) if validation
                                                    else "."))
     if len(result.history) > 1:  # one epoch's mean holds the first steps from random weights, far above a guess
-        _say_if_nothing_learnt(min(record["loss"] for record in result.history[1:]), len(classes), names, hooks)
+        _say_if_nothing_learnt(min(record["loss"] for record in result.history[1:]), len(classes),
+                               pretrained_encoder is not None, names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.CLASSIFIER}, result.context)

@@ -290,6 +290,38 @@ def test_a_fine_tuning_that_learnt_nothing_is_warned_of_and_a_sound_one_is_not(t
                         r"EPOCHS or lower LEARNING_RATE, and train again\.", warning)
 
 
+def test_a_fine_tuning_from_a_pretrained_encoder_that_learnt_nothing_names_the_pretrained_model(tmp_path):
+    """A helper's red team of 2026-12-05: from a pretraining that had learnt nothing, the warning told
+    to change the fine-tuning's own settings, which were the defaults."""
+    from model_core.model import SSMAEClassifier
+
+    encoder = SSMAEClassifier(TINY, 6, 1, 3).encoder.state_dict()
+    warnings: list = []
+    run_finetune(str(tmp_path / "high.safetensors"), toy_classes(60), (None, None),
+                 settings={"lr": 1.0, "epochs": 2}, hooks=Hooks(warn=warnings.append), pretrained_encoder=encoder,
+                 names=Names(learning_rate="LEARNING_RATE", pretrained="PRETRAINED", settings={"epochs": "EPOCHS"}))
+    [warning] = warnings
+    assert warning.endswith("the classifier has learnt next to nothing. Raise EPOCHS or lower LEARNING_RATE, or "
+                            "fine-tune from another PRETRAINED model or none, and train again."), warning
+
+
+def test_a_pretraining_whose_loss_stays_above_a_blind_guess_s_is_warned_of(tmp_path):
+    """A helper's red team of 2026-12-05: a pretraining at a learning rate of 1 ended at a loss of 171
+    (a sound one below 3) without a word, and a fine-tuning from it mapped one class."""
+    said = {}
+    for name, rate in (("high", 1.0), ("sound", 2e-3)):
+        warnings: list = []
+        run_pretrain(str(tmp_path / f"{name}.safetensors"), hooks=Hooks(warn=warnings.append), lr=rate, epochs=3,
+                     masking=MaskingSettings(normalized_targets=True), names=Names(learning_rate="LEARNING_RATE"))
+        said[name] = warnings
+    assert said["sound"] == []
+    [warning] = said["high"]
+    assert re.fullmatch(r"The lowest pretraining loss of the epochs after the first \([0-9.]+\) is more than twice "
+                        r"a blind guess's \(2: every hidden value its token's mean\): the model has learnt next to "
+                        r"nothing, and a classifier fine-tuned from it will be worse than one trained without it\. "
+                        r"Lower LEARNING_RATE, and pretrain again\.", warning), warning
+
+
 def test_a_pretraining_says_how_many_bands_and_pixels_each_sample_hides(tmp_path):
     """Red team of 2026-12-04: ratios of 0.01 and 0.17 both hid 1 of 5 bands, without a word."""
     lines: list = []
