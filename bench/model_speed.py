@@ -75,7 +75,7 @@ def training_rate(config, precision: str, device: str, phase_name: str, batch: i
     else:
         model = SSMAEClassifier(config, N_HSI, N_AUX, N_CLASSES)
         targets = torch.arange(data.shape[0]) % N_CLASSES
-        phase = FinetunePhase(None, None, batch, resolve_device(device), None)
+        phase = FinetunePhase(None, None, batch, resolve_device(device))
     run_training(model, phase, TensorSamples(data, targets), settings, Hooks(progress=lambda _: stamps.append(now())), {})
     return batch * steps / (stamps[-1] - stamps[steps - 1])
 

@@ -17,7 +17,7 @@ from torch import nn
 from . import distributed, model_file
 from .paths import checkpoint_path_for
 from .config import ModelConfig
-from .device import resolve_device, resolve_precision
+from .device import resolve_device
 from .errors import InputError, WriteError
 from .hooks import Hooks
 from .loop import Phase, TrainResult, run_training, train_one_epoch
@@ -206,9 +206,8 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
         model.encoder.load_state_dict(dict(pretrained_encoder), strict=True)
         hooks.log("Encoder weights loaded from the pretraining model.")
     device = resolve_device(settings.device)
-    dtype = resolve_precision(settings.precision, device)
     weights = balanced_class_weights(labels.numpy(), len(classes)) if class_weighting else None
-    phase = FinetunePhase(weights, validation, max(settings.batch_size, VALIDATION_BATCH), device, dtype)
+    phase = FinetunePhase(weights, validation, max(settings.batch_size, VALIDATION_BATCH), device)
     meta = {**description, **_describe_model(config, n_hsi, n_bands - n_hsi), "classes": list(classes),
             "class_weighting": class_weighting}
     result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,

@@ -155,7 +155,7 @@ class Snapshots(FinetunePhase):
     """Fine-tuning that records the weights after every epoch."""
 
     def __init__(self) -> None:
-        super().__init__(None, None, 64, torch.device("cpu"), None)
+        super().__init__(None, None, 64, torch.device("cpu"))
         self.states = []
 
     def validate(self, model):

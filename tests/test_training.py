@@ -9,7 +9,7 @@ from torch import nn
 
 from model_core import atomic, model_file
 from model_core.config import PRESETS
-from model_core.device import resolve_device, resolve_precision
+from model_core.device import autocast, resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
@@ -623,9 +623,29 @@ def test_a_validation_kappa_that_is_undefined_is_absent_not_nan():
             return torch.tensor([[5.0, 0.0]]).repeat(x.shape[0], 1)
 
     phase = FinetunePhase(None, (torch.zeros(4, 3, 5, 5), torch.zeros(4, dtype=torch.long)), 2,
-                          torch.device("cpu"), None)
+                          torch.device("cpu"))
     figures = phase.validate(Always())
     assert (figures["val_accuracy"], figures["val_kappa"]) == (1.0, None)
+
+
+def test_validation_figures_are_those_of_the_model_in_float32_whatever_the_training_precision():
+    """A helper's red team of 2026-12-05: the validation accuracy recorded (74.6 %) came from the
+    training's bf16 autocast; the classifier written scored 71.4 % on the same pixels in float32, and
+    in bf16 as mrs:classify runs it, so the epoch kept was chosen on rounding."""
+    from model_core.model import SSMAEClassifier
+    from model_core.phases import FinetunePhase
+
+    torch.manual_seed(0)
+    model = SSMAEClassifier(TINY, 6, 1, 3)
+    x, y = toy_classes(40)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    y = torch.as_tensor(y, dtype=torch.long)
+    with torch.inference_mode():
+        expected = float(nn.functional.cross_entropy(model.eval()(x).float(), y))
+    for dtype in (None, torch.bfloat16):  # the training's batches run under this autocast
+        with autocast(torch.device("cpu"), dtype):
+            figures = FinetunePhase(None, (x, y), 16, torch.device("cpu")).validate(model)
+        assert figures["val_loss"] == pytest.approx(expected, rel=1e-6, abs=0), dtype
 
 
 def test_a_periodic_checkpoint_that_cannot_be_written_is_warned_of_and_the_training_goes_on(tmp_path, monkeypatch):
