@@ -16,7 +16,7 @@ from mrs.mrs_qgis_plugin.raster.patches import cut_patches
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
 from mrs.mrs_qgis_plugin.raster.grid import Window
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
-from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
+from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector, mask_rasterizer
 
 HEIGHT, WIDTH = 12, 16
 INT_FIELDS = {"class": ogr.OFTInteger, "label": ogr.OFTString}
@@ -309,6 +309,28 @@ def test_a_polygon_that_only_touches_the_grid_from_outside_lies_outside_it(tmp_p
     assert (labels.outside, len(labels.values)) == (2, 5)
     assert "2 of the 4 features of 'polygons' lie outside the hyperspectral layer 'hsi'; they are left out." in lines
     assert not any("smaller than a pixel" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("exceptions", [True, False])
+def test_an_empty_part_of_a_feature_is_skipped_and_its_other_parts_are_read(tmp_path, scene, exceptions):
+    """A helper's red team of 2026-12-05: with OGR's exceptions on, as a console script or another
+    plugin leaves QGIS, MULTIPOLYGON (((...)), EMPTY) stopped a mask with a traceback, and as samples
+    was said to be a file not complete and readable."""
+    first = box_wkt(ORIGIN_X + 1, ORIGIN_Y - 3, ORIGIN_X + 3, ORIGIN_Y - 1)[len("POLYGON "):]
+    second = box_wkt(ORIGIN_X + 6, ORIGIN_Y - 3, ORIGIN_X + 8, ORIGIN_Y - 1)
+    features = [(f"MULTIPOLYGON ({first}, EMPTY)", {"class": 1}),
+                (f"GEOMETRYCOLLECTION (POLYGON EMPTY, {second})", {"class": 2})]
+    path = write_vector(tmp_path / "parts.gpkg", features, INT_FIELDS)
+    previous = ogr.GetUseExceptions()
+    (ogr.UseExceptions if exceptions else ogr.DontUseExceptions)()
+    try:
+        labels = labels_from_vector(scene, path, None, "class", None, "parts", Hooks())
+        rasterizer = mask_rasterizer(path, "parts", scene.grid, "hsi", Hooks())
+    finally:
+        (ogr.UseExceptions if previous else ogr.DontUseExceptions)()
+    assert _pixels(labels) == [(1, 1, 1), (1, 2, 1), (1, 6, 2), (1, 7, 2), (2, 1, 1), (2, 2, 1), (2, 6, 2), (2, 7, 2)]
+    assert np.argwhere(rasterizer.burn(Window(0, 0, WIDTH, HEIGHT))).tolist() == [
+        [1, 1], [1, 2], [1, 6], [1, 7], [2, 1], [2, 2], [2, 6], [2, 7]]
 
 
 def test_labels_in_another_crs_far_from_the_scene_are_counted_outside_without_placing_each(tmp_path, scene,

@@ -142,7 +142,10 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
 
 
 def _finite(geometry: ogr.Geometry) -> bool:
-    """Whether every coordinate of the geometry is a finite number."""
+    """Whether every coordinate of the geometry is a finite number; an empty part has none (with
+    OGR's exceptions on, asking one for its points raised: a helper's red team of 2026-12-05)."""
+    if geometry.IsEmpty():
+        return True
     if geometry.GetGeometryCount():
         return all(_finite(geometry.GetGeometryRef(i)) for i in range(geometry.GetGeometryCount()))
     return bool(np.isfinite(np.array(geometry.GetPoints() or [], np.float64)).all())
