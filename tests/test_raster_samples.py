@@ -1348,6 +1348,21 @@ def test_a_point_on_the_grid_s_far_edges_falls_in_the_pixel_it_bounds(tmp_path, 
     assert labels.outside == 0 and not any("pixel centre" in line for line in lines)
 
 
+@pytest.mark.parametrize("shift", [0.0, 1e-7, -1e-7])
+def test_a_point_within_a_millionth_of_a_pixel_of_any_edge_falls_in_the_pixel_there(tmp_path, scene, shift):
+    """A helper's red team of 2026-12-05: points on the grid's edges, reprojected from EPSG:4326 or
+    3857, moved by 1e-10 m and fell outside on the left and top edges (6 and 14 of 48 in 4326) but
+    not on the right and bottom ones."""
+    edges = {"west": (ORIGIN_X - shift, pixel_centre(2, 0)[1]), "north": (pixel_centre(0, 3)[0], ORIGIN_Y + shift),
+             "east": (ORIGIN_X + WIDTH + shift, pixel_centre(4, 0)[1]),
+             "south": (pixel_centre(0, 5)[0], ORIGIN_Y - HEIGHT - shift)}
+    features = [(point_wkt(*xy), {"class": number}) for number, xy in enumerate(edges.values(), start=1)]
+    path = write_vector(tmp_path / "edges.gpkg", features, INT_FIELDS)
+    labels = labels_from_vector(scene, path, None, "class", None, "edges", Hooks())
+    assert _pixels(labels) == [(0, 3, 2), (2, 0, 1), (4, WIDTH - 1, 3), (HEIGHT - 1, 5, 4)]
+    assert labels.outside == 0
+
+
 @pytest.mark.parametrize("field_type,value,kind", [(ogr.OFTDate, "2020/01/01", "a date field"),
                                                    (ogr.OFTDateTime, "2020/01/01 10:00:00", "a date and time field")])
 def test_a_class_field_of_dates_is_refused(tmp_path, scene, field_type, value, kind):

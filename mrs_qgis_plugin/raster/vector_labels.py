@@ -278,18 +278,28 @@ def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation 
 
 
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the grid pixels that the point(s) fall in; a point on the grid's far edge
-    falls in the pixel it bounds (such points were said to cover no pixel centre, as polygons
-    smaller than a pixel are: red team of 2026-12-04)."""
+    """Rows and columns of the grid pixels that the point(s) fall in (`_pixel_index`)."""
     xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
     inverse = gdal.InvGeoTransform(grid.geotransform)
     with np.errstate(invalid="ignore", over="ignore"):
-        cols = inverse[0] + inverse[1] * xs + inverse[2] * ys
-        rows = inverse[3] + inverse[4] * xs + inverse[5] * ys
-        cols = np.where(np.isclose(cols, grid.width, rtol=0, atol=1e-6), grid.width - 1, np.floor(cols))
-        rows = np.where(np.isclose(rows, grid.height, rtol=0, atol=1e-6), grid.height - 1, np.floor(rows))
+        cols = _pixel_index(inverse[0] + inverse[1] * xs + inverse[2] * ys, grid.width)
+        rows = _pixel_index(inverse[3] + inverse[4] * xs + inverse[5] * ys, grid.height)
     inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
     return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
+
+
+POINT_EDGE = 1e-6
+"""Pixel fraction within which a point on the grid's edge, on either side, falls in the pixel there."""
+
+
+def _pixel_index(coordinates: np.ndarray, size: int) -> np.ndarray:
+    """The pixel index of each pixel coordinate along one axis of `size` pixels; a point on the grid's
+    far edge falls in the pixel it bounds (such points were said to cover no pixel centre, as polygons
+    smaller than a pixel are: red team of 2026-12-04), and one within `POINT_EDGE` of any edge falls
+    in the pixel there (points on the edges reprojected from EPSG:4326 moved by 1e-10 m and fell
+    outside on the left and top edges only: a helper's red team of 2026-12-05)."""
+    index = np.where(np.isclose(coordinates, size, rtol=0, atol=POINT_EDGE), size - 1, np.floor(coordinates))
+    return np.where((coordinates < 0) & (coordinates >= -POINT_EDGE), 0, index)
 
 
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
