@@ -98,6 +98,18 @@ def test_lines_take_every_pixel_they_cross_and_say_so(tmp_path, scene):
     assert "1 of the 2 features of 'lines' is a line: every pixel it crosses is a sample." in lines
 
 
+def test_lines_along_pixel_edges_take_the_pixels_beside_them(tmp_path, scene):
+    """A helper's red team of 2026-12-05: a line along a pixel edge (as 'Polygons to lines' makes of a
+    polygonised raster) gave no pixel, said to be 'smaller than a pixel'."""
+    features = [(f"LINESTRING ({ORIGIN_X + 1} {ORIGIN_Y - 4}, {ORIGIN_X + 5.5} {ORIGIN_Y - 4})", {"class": 1}),
+                (f"LINESTRING ({ORIGIN_X} {ORIGIN_Y - 6.5}, {ORIGIN_X} {ORIGIN_Y - 8.5})", {"class": 2})]
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, write_vector(tmp_path / "edges.gpkg", features, INT_FIELDS), None, "class",
+                                None, "edges", hooks)
+    assert _pixels(labels) == [(4, col, 1) for col in range(1, 6)] + [(6, 0, 2), (7, 0, 2), (8, 0, 2)]
+    assert not any("pixel centre" in line for line in lines), lines
+
+
 def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
     """A helper's red team of 2026-12-05: 20,000 polygons were read for 12 s at 0 %, and Cancel
     waited for the end."""
@@ -141,9 +153,10 @@ def test_tins_polyhedral_surfaces_and_triangles_take_the_pixels_of_their_faces(t
     assert set(_pixels(labels)) == expected
 
 
-def test_a_polygon_collapsed_onto_a_row_of_pixel_centres_keeps_them_and_one_onto_a_point_burns_none(tmp_path, scene):
+def test_a_polygon_collapsed_onto_a_row_of_pixel_centres_or_a_point_holds_no_pixel_centre(tmp_path, scene):
     """Red team of 2026-12-04: skipping every collapsed polygon (GDAL 3.12 took seconds for one
-    collapsed onto a far point) lost the row of pixels GDAL burns for the first kind."""
+    collapsed onto a far point) was slow; a polygon of no area holds no pixel centre, and GDAL's
+    row of pixels for one along a row of centres went (a helper's red team of 2026-12-05)."""
     y = ORIGIN_Y - 10.5
     features = [(f"POLYGON (({ORIGIN_X + 2} {y}, {ORIGIN_X + 8} {y}, {ORIGIN_X + 2} {y}))", {"class": 3}),
                 (f"POLYGON (({ORIGIN_X + 4.5} {ORIGIN_Y - 4.5}, {ORIGIN_X + 4.5} {ORIGIN_Y - 4.5}, "
@@ -151,7 +164,31 @@ def test_a_polygon_collapsed_onto_a_row_of_pixel_centres_keeps_them_and_one_onto
                 (point_wkt(*pixel_centre(0, 0)), {"class": 5})]
     labels = labels_from_vector(scene, write_vector(tmp_path / "collapsed.gpkg", features, INT_FIELDS), None, "class",
                                 None, "collapsed")
-    assert _pixels(labels) == [(0, 0, 5)] + [(10, c, 3) for c in range(2, 8)]
+    assert _pixels(labels) == [(0, 0, 5)]
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_polygons_that_share_an_edge_through_pixel_centres_give_each_pixel_to_one_of_them(tmp_path, scene,
+                                                                                          horizontal):
+    """A helper's red team of 2026-12-05: two rectangles sharing a horizontal edge through a row of
+    pixel centres both took the row, said to 'hold samples of different classes' and left out (an
+    island filling a lake's hole lost 5 of its 100 pixels); a vertical edge gave them to one."""
+    edge = 4.5  # through the centres of row (or column) 4
+    if horizontal:
+        first = box_wkt(ORIGIN_X + 1, ORIGIN_Y - edge, ORIGIN_X + 5, ORIGIN_Y - 1)
+        second = box_wkt(ORIGIN_X + 1, ORIGIN_Y - 8, ORIGIN_X + 5, ORIGIN_Y - edge)
+    else:
+        first = box_wkt(ORIGIN_X + 1, ORIGIN_Y - 5, ORIGIN_X + edge, ORIGIN_Y - 1)
+        second = box_wkt(ORIGIN_X + edge, ORIGIN_Y - 5, ORIGIN_X + 8, ORIGIN_Y - 1)
+    path = write_vector(tmp_path / "touching.gpkg", [(first, {"class": 1}), (second, {"class": 2})], INT_FIELDS)
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, path, None, "class", None, "touching", hooks)
+    held = 4 * 7  # rows 1..7 x columns 1..4, or rows 1..4 x columns 1..7
+    assert len(labels.values) == held and not any("different classes" in line for line in lines), lines
+    along = labels.rows if horizontal else labels.cols
+    assert sorted(set(along[labels.values == 1].tolist())) + sorted(set(along[labels.values == 2].tolist())) == \
+        list(range(1, 8))
+
 
 def _circle_wkt(centre_x, centre_y, radius):
     """A full circle as a curved polygon: two half circles as arcs."""

@@ -183,6 +183,15 @@ def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Ge
     return [] if clipped is None or clipped.IsEmpty() else [clipped]
 
 
+BURN_SHIFT = 1e-6
+"""Pixel fraction by which polygons are burnt off the pixel centres, towards the next row and
+column: a centre on a polygon's edge then lies on one side of it. GDAL burnt a centre on a
+horizontal edge into the polygons on both sides (two polygons sharing an edge through a row of
+centres 'held samples of different classes' there), one on a vertical edge into one of them, and a
+polygon collapsed onto a row of centres into that row (a helper's red team of 2026-12-05). Lines
+are burnt as they lie: one along the grid's edge keeps the pixels beside it."""
+
+
 class _Rasterizer:
     """Burns geometries (in the grid's CRS) onto windows of a grid.
 
@@ -208,9 +217,10 @@ class _Rasterizer:
         for part in _burnable_parts(geometry, self._bounds):
             if areas_only and part.GetDimension() != 2:
                 continue
-            feature = ogr.Feature(self._layer.GetLayerDefn())
+            layer = self._areas if part.GetDimension() == 2 else self._lines
+            feature = ogr.Feature(layer.GetLayerDefn())
             feature.SetGeometry(part)
-            self._layer.CreateFeature(feature)
+            layer.CreateFeature(feature)
         self.count += 1
 
     def contains(self, geometry: ogr.Geometry, margin: float) -> bool:
@@ -230,27 +240,35 @@ class _Rasterizer:
         return geometry.GetDimension() < 2 or not self._bounds.Touches(geometry)
 
     def clear(self) -> None:
-        if self._source.GetLayerCount():
+        while self._source.GetLayerCount():
             self._source.DeleteLayer(0)
-        self._layer = self._source.CreateLayer("burn", self._srs, ogr.wkbUnknown)
+        self._areas = self._source.CreateLayer("areas", self._srs, ogr.wkbUnknown)
+        self._lines = self._source.CreateLayer("lines", self._srs, ogr.wkbUnknown)
         self.count = 0
 
     def burn(self, window: Window) -> np.ndarray:
+        """The window's pixels that the polygons (off their centres by `BURN_SHIFT`) or lines take."""
         target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
-        x0, y0 = gdal.ApplyGeoTransform(self._grid.geotransform, window.col, window.row)
         gt = self._grid.geotransform
-        target.SetGeoTransform((x0, gt[1], gt[2], y0, gt[4], gt[5]))
         if self._srs is not None:
             target.SetProjection(self._srs.ExportToWkt())
-        error, message = gdal_call(gdal.RasterizeLayer, target, [1], self._layer, burn_values=[1])
-        if error != gdal.CE_None:
-            raise InputError(f"Rasterising polygons onto the hyperspectral grid failed ({message}). Check that their geometries are valid.")
+        for layer, shift in ((self._areas, BURN_SHIFT), (self._lines, 0.0)):
+            if not layer.GetFeatureCount():
+                continue
+            x0, y0 = gdal.ApplyGeoTransform(gt, window.col + shift, window.row + shift)
+            target.SetGeoTransform((x0, gt[1], gt[2], y0, gt[4], gt[5]))
+            error, message = gdal_call(gdal.RasterizeLayer, target, [1], layer, burn_values=[1])
+            if error != gdal.CE_None:
+                raise InputError(f"Rasterising polygons onto the hyperspectral grid failed ({message}). Check that "
+                                 "their geometries are valid.")
         return target.ReadAsArray().astype(bool)
 
     def pixels(self, geometry: ogr.Geometry, tile_size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and columns of the grid pixels a single polygon or line covers."""
+        """Rows and columns of the grid pixels a single polygon or line covers, burnt in the window of
+        its envelope widened by a pixel: a line along a pixel edge, of no height, burns beside it."""
         xmin, xmax, ymin, ymax = geometry.GetEnvelope()
-        window = self._grid.pixel_bounds((xmin, ymin, xmax, ymax))
+        pixel = max(abs(value) for value in self._grid.geotransform[1:3] + self._grid.geotransform[4:6])
+        window = self._grid.pixel_bounds((xmin - pixel, ymin - pixel, xmax + pixel, ymax + pixel))
         if window is None:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         self.clear()
