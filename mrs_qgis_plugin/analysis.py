@@ -228,7 +228,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
               **figures.to_dict(names), "confusion_matrix_axes": {"rows": "reference", "columns": "map"},
               "unmapped_reference_pixels": unmapped,
               "outside_map": labelled.outside, "outside_map_unit": labelled.outside_unit,
-              "reference_features_left_out": sum(labelled.left_out_features.values())}
+              "reference_features_left_out": sum(labelled.left_out_features.values()),
+              "reference_features_partly_outside": labelled.partly_outside}
     hooks.log(f"Overall accuracy {reports.percent(figures.overall)} %, average accuracy "
               f"{reports.percent(figures.average)} %, "
               f"kappa {reports.kappa_text(report['kappa'])} on {figures.total} reference pixels.")
@@ -371,9 +372,13 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
     the reference, the rest unsaid; of 2026-12-05: polygons reaching beyond it, said in the log only)."""
     if labelled.outside:
         one = labelled.outside == 1  # '1 features ... lie' (audit of 2026-12-05)
-        return (f"{labelled.outside} {labelled.outside_unit[:-1] if one else labelled.outside_unit} of the reference "
-                f"'{reference_name}' {'lies' if one else 'lie'} outside the map '{map_name}'; the figures leave "
-                f"{'it' if one else 'them'} out and describe the area the map covers only.")
+        said = (f"{labelled.outside} {labelled.outside_unit[:-1] if one else labelled.outside_unit} of the reference "
+                f"'{reference_name}' {'lies' if one else 'lie'} outside the map '{map_name}'")
+        if labelled.partly_outside:  # both said (a helper's red team of 2026-12-05: the second went unsaid)
+            return (f"{said}, and {labelled.partly_outside} of its {labelled.features} features "
+                    f"{agreeing(labelled.partly_outside, 'reaches', 'reach')} beyond it; the figures leave them, and "
+                    "the parts beyond it, out and describe the area the map covers only.")
+        return f"{said}; the figures leave {'it' if one else 'them'} out and describe the area the map covers only."
     if labelled.partly_outside:
         one = labelled.partly_outside == 1
         return (f"{labelled.partly_outside} of the {labelled.features} features of the reference '{reference_name}' "

@@ -148,7 +148,8 @@ def write_csv(path: str, report: Dict[str, Any]) -> None:
                           item["users_accuracy"], item["f1"]])
         out.writerow([])
         for key in ("pixels", "overall_accuracy", "average_accuracy", "kappa", "unmapped_reference_pixels",
-                    "outside_map", "outside_map_unit", "reference_features_left_out"):
+                    "outside_map", "outside_map_unit", "reference_features_left_out",
+                    "reference_features_partly_outside"):
             out.writerow([key, report[key]])
         for warning in report["warnings"]:
             out.writerow(["warning", _cell(warning)])
@@ -206,6 +207,8 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
                 str(report["outside_map"]))]
     if report["outside_map_unit"] == "features":
+        summary.append(("Features of the reference reaching beyond the map (their parts beyond left out)",
+                        str(report["reference_features_partly_outside"])))
         summary.append(("Features of the reference without a class, a geometry or a pixel centre (left out)",
                         str(report["reference_features_left_out"])))
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",

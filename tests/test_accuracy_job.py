@@ -260,6 +260,18 @@ def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(
                                   "figures leave its parts outside the map out and describe the area the map covers "
                                   "only."]
     assert "reaches beyond the map" in (tmp_path / "a.html").read_text()
+    assert report["reference_features_partly_outside"] == 1
+    # with a feature wholly outside too, both are said (a helper's red team of 2026-12-05: only that one was)
+    away = box_wkt(ORIGIN_X + 10, ORIGIN_Y - 4, ORIGIN_X + 12, ORIGIN_Y - 2)
+    reference = write_vector(tmp_path / "more.gpkg", [(inside, {"class_id": 1}), (across, {"class_id": 1}),
+                                                      (away, {"class_id": 1})], {"class_id": ogr.OFTInteger})
+    report = _assess(tmp_path, class_map, jobs.LabelSource("more", vector_path=reference, class_field="class_id"))
+    assert report["warnings"] == ["1 feature of the reference 'more' lies outside the map 'map', and 1 of its 3 "
+                                  "features reaches beyond it; the figures leave them, and the parts beyond it, out "
+                                  "and describe the area the map covers only."]
+    assert (report["outside_map"], report["reference_features_partly_outside"]) == (1, 1)
+    html = (tmp_path / "a.html").read_text()
+    assert "Features of the reference reaching beyond the map (their parts beyond left out)" in html
 
 
 @pytest.mark.parametrize("value", [5e9, 1e20])
