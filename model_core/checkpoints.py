@@ -77,7 +77,9 @@ class Checkpointer:
                          for key, value in sorted(self.settings.to_dict().items()) if saved_settings.get(key) != value]
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
-            problems.append(f"its model differs (preset {str(meta.get('preset'))[:40]!r})")
+            saved, here = str(meta.get("preset"))[:40], str(self.description.get("preset"))[:40]
+            problems.append(f"its model differs ({self.names.setting('preset')}: {saved!r} in the checkpoint, {here!r} "
+                            "here)" if saved != here else f"its model differs (preset {saved!r})")
         # A model's neighbourhood makes its samples: another patch size is said as another model (review).
         other_patch = (meta.get("config") or {}).get("patch") != (self.description.get("config") or {}).get("patch")
         if meta.get("masking") != self.description.get("masking"):

@@ -54,7 +54,7 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                             "device": "DEVICE", "precision": "PRECISION", "encoder_lr_scale": "ENCODER_LR_FACTOR",
                             "strategy": "MASKING", "spectral_ratio": "SPECTRAL_RATIO",
                             "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS",
-                            "class_weighting": "CLASS_WEIGHTING"},
+                            "class_weighting": "CLASS_WEIGHTING", "preset": "PRESET"},
                   samples={"pretraining": "other layers, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES",
                            "fine-tuning": "other layers or labels, another VALIDATION_FRACTION or SEED, or another "
                                           "PRETRAINED, whose statistics normalise them"})

@@ -353,6 +353,14 @@ def test_a_checkpoint_of_another_model_size_is_refused_for_that_and_its_other_sa
         said[name] = str(refused.value)
     assert "does not continue this run: its model differs (preset 'tiny'). Resume" in said["same samples"]
     assert "its model differs (preset 'tiny'); its training samples differ" in said["other samples"]
+    # another preset is named as the setting the caller calls it (a helper's red team of 2026-12-05)
+    with pytest.raises(ModelFileError) as refused:
+        written(finetune(*toy_classes(90), *toy_classes(30, seed=1), n_hsi=6, config=wider, classes=CLASSES, pca=PCA,
+                         settings=settings(), description={**DESCRIPTION, "preset": "small"},
+                         checkpoint_path=checkpoint_path_for(output), resume_path=checkpoint_path_for(output),
+                         names=Names(settings={"preset": "PRESET"})), output)
+    assert "does not continue this run: its model differs (PRESET: 'tiny' in the checkpoint, 'small' here)" in \
+        str(refused.value)
     # Another patch size: other samples follow from it, and are not said apart.
     checkpointer = checkpoints.Checkpointer(None, "fine-tuning", settings(), "other",
                                             {**DESCRIPTION, "config": dataclasses.replace(TINY, patch=7).to_dict()})
