@@ -87,7 +87,7 @@ class FinetunePhase(Phase):
     def validate(self, model: nn.Module) -> Optional[Dict[str, float]]:
         """The model's figures on the validation patches, in float32 whatever the training's
         precision: those of the bf16 autocast were not the written classifier's (a helper's red
-        team of 2026-12-05: 74.6 % recorded, 71.4 % by the model in float32 and in mrs:classify's
+        team of 2026-12-05: 74.6 % recorded, 71.4 % by the model in float32 and in the classification's
         bf16, so the epoch kept was chosen on rounding)."""
         if self.validation is None:
             return None
