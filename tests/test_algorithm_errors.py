@@ -1219,7 +1219,7 @@ def test_the_statistics_pass_on_a_huge_sparse_raster_reads_only_the_blocks_with_
     feedback = RecordingFeedback()
     run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_HSI=vrt, INPUT_AUX=[], SAMPLE_SIZE=100), feedback)
     assert feedback.log_with("Statistics sample:") == [
-        "Statistics sample: 100 valid pixels from 1 of 38416 blocks (38415 without data skipped)."]
+        "Statistics sample: 100 valid pixels from 1 of 38,416 blocks (38,415 without data skipped)."]
 
 
 def test_an_extent_from_a_layer_of_no_area_is_refused_naming_the_layer(bad, tmp_path):

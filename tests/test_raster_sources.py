@@ -1374,7 +1374,7 @@ def test_samples_of_a_scene_read_only_the_part_a_partial_layer_covers(tmp_path):
         assert scene.data_window == Window(39, 7, 25, 26)
         sample = stats.sample_valid_pixels(scene, 10000, 0, Hooks(log=lines.append), tile_size=8)
         rows, cols = random_valid_positions(scene, 10000, 0, tile_size=8)
-    assert any(line.startswith(f"Statistics sample: {len(sample)} valid pixels from ") and line.endswith(" of 16 blocks.")
+    assert any(line.startswith(f"Statistics sample: {len(sample):,} valid pixels from ") and line.endswith(" of 16 blocks.")
                for line in lines), lines
     assert len(sample) == len(rows) == 24 * 24
     assert rows.min() == 8 and cols.min() == 40

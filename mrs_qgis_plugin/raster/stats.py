@@ -6,6 +6,7 @@ import numpy as np
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from ...model_core.names import plural
 from . import TILE_SIZE
 from .grid import Window, tiles
 from .sources import Scene
@@ -146,6 +147,7 @@ def sample_valid_pixels(
     if subset.seen == 0:
         raise no_valid_pixel_error(scene, "" if window is None else " of the extent")
     (values,) = subset.result()
-    skipped = f" ({walker.done - walker.read} without data skipped)" if walker.done > walker.read else ""
-    hooks.log(f"Statistics sample: {len(values)} valid pixels from {walker.read} of {len(blocks)} blocks{skipped}.")
+    skipped = f" ({walker.done - walker.read:,} without data skipped)" if walker.done > walker.read else ""
+    hooks.log(f"Statistics sample: {plural(len(values), 'valid pixel')} from {walker.read:,} of "
+              f"{plural(len(blocks), 'block')}{skipped}.")
     return np.ascontiguousarray(values, dtype=np.float32)
