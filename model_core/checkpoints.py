@@ -78,8 +78,10 @@ class Checkpointer:
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
             saved, here = str(meta.get("preset"))[:40], str(self.description.get("preset"))[:40]
-            problems.append(f"its model differs ({self.names.setting('preset')}: {saved!r} in the checkpoint, {here!r} "
-                            "here)" if saved != here else f"its model differs (preset {saved!r})")
+            # the preset is the setting's where no pretrained model gives the size (review of 2026-12-05)
+            setting = self.names.setting("preset") if _pretrained_source(self.description) is None else "preset"
+            problems.append(f"its model differs ({setting}: {saved!r} in the checkpoint, {here!r} here)"
+                            if saved != here else f"its model differs (preset {saved!r})")
         # A model's neighbourhood makes its samples: another patch size is said as another model (review).
         other_patch = (meta.get("config") or {}).get("patch") != (self.description.get("config") or {}).get("patch")
         if meta.get("masking") != self.description.get("masking"):

@@ -376,8 +376,9 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
                 f"'{reference_name}' {'lies' if one else 'lie'} outside the map '{map_name}'")
         if labelled.partly_outside:  # both said (a helper's red team of 2026-12-05: the second went unsaid)
             return (f"{said}, and {labelled.partly_outside} of its {labelled.features} features "
-                    f"{agreeing(labelled.partly_outside, 'reaches', 'reach')} beyond it; the figures leave them, and "
-                    "the parts beyond it, out and describe the area the map covers only.")
+                    f"{agreeing(labelled.partly_outside, 'reaches', 'reach')} beyond the map; the figures leave out "
+                    f"the {agreeing(labelled.outside, 'feature', 'features')} outside and the parts beyond the map, "
+                    "and describe the area the map covers only.")
         return f"{said}; the figures leave {'it' if one else 'them'} out and describe the area the map covers only."
     if labelled.partly_outside:
         one = labelled.partly_outside == 1

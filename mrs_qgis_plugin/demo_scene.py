@@ -46,8 +46,8 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new folder, or one without a scene.")
     if os.path.islink(folder) and not os.path.exists(folder):
-        raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new or "
-                         "empty folder.")
+        raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new "
+                         "folder, or one without a scene.")
     created = None  # the folders made for it (a/b/c: a), removed with the scene on failure
     try:
         created = _make_folders(folder)

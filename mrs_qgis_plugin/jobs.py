@@ -947,13 +947,13 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                   f"not suggested{recorded}.")
     if len(chosen) < count and len(chosen) == pool.seen:
         but = f" but the {sum(left_out):,} the classifier was {how} on" if sum(left_out) else ""
-        hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count} asked for: all the "
+        hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count:,} asked for: all the "
                       f"valid pixels there are{but}; widen EXTENT or MASK for more, or ask for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         # taken least confident first, each kept only at that distance from those kept before: what the walk
         # kept, not what a layout could hold (red team of 2026-12-05)
-        hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count} asked for: taken least "
+        hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count:,} asked for: taken least "
                       f"confident first{among}, each at least {min_distance:g} pixels from those kept before; lower "
                       "MIN_DISTANCE for more.")
     one = len(chosen) == 1

@@ -267,8 +267,8 @@ def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(
                                                       (away, {"class_id": 1})], {"class_id": ogr.OFTInteger})
     report = _assess(tmp_path, class_map, jobs.LabelSource("more", vector_path=reference, class_field="class_id"))
     assert report["warnings"] == ["1 feature of the reference 'more' lies outside the map 'map', and 1 of its 3 "
-                                  "features reaches beyond it; the figures leave them, and the parts beyond it, out "
-                                  "and describe the area the map covers only."]
+                                  "features reaches beyond the map; the figures leave out the feature outside and the "
+                                  "parts beyond the map, and describe the area the map covers only."]
     assert (report["outside_map"], report["reference_features_partly_outside"]) == (1, 1)
     html = (tmp_path / "a.html").read_text()
     assert "Features of the reference reaching beyond the map (their parts beyond left out)" in html

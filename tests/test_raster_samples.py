@@ -100,13 +100,20 @@ def test_lines_take_every_pixel_they_cross_and_say_so(tmp_path, scene):
 
 def test_lines_along_pixel_edges_take_the_pixels_beside_them(tmp_path, scene):
     """A helper's red team of 2026-12-05: a line along a pixel edge (as 'Polygons to lines' makes of a
-    polygonised raster) gave no pixel, said to be 'smaller than a pixel'."""
-    features = [(f"LINESTRING ({ORIGIN_X + 1} {ORIGIN_Y - 4}, {ORIGIN_X + 5.5} {ORIGIN_Y - 4})", {"class": 1}),
-                (f"LINESTRING ({ORIGIN_X} {ORIGIN_Y - 6.5}, {ORIGIN_X} {ORIGIN_Y - 8.5})", {"class": 2})]
+    polygonised raster) gave no pixel, said to be 'smaller than a pixel', and GDAL burnt a line along
+    the grid's far edges into the pixels beyond it (a review of 2026-12-05)."""
+    features = [(f"LINESTRING ({ORIGIN_X + 1.5} {ORIGIN_Y - 4}, {ORIGIN_X + 5.5} {ORIGIN_Y - 4})", {"class": 1}),
+                (f"LINESTRING ({ORIGIN_X} {ORIGIN_Y - 6.5}, {ORIGIN_X} {ORIGIN_Y - 8.5})", {"class": 2}),
+                (f"LINESTRING ({ORIGIN_X + WIDTH} {ORIGIN_Y - 1.5}, {ORIGIN_X + WIDTH} {ORIGIN_Y - 2.5})",
+                 {"class": 3}),
+                (f"LINESTRING ({ORIGIN_X + 8.5} {ORIGIN_Y - HEIGHT}, {ORIGIN_X + 9.5} {ORIGIN_Y - HEIGHT})",
+                 {"class": 4})]
     lines, hooks = _logger()
     labels = labels_from_vector(scene, write_vector(tmp_path / "edges.gpkg", features, INT_FIELDS), None, "class",
                                 None, "edges", hooks)
-    assert _pixels(labels) == [(4, col, 1) for col in range(1, 6)] + [(6, 0, 2), (7, 0, 2), (8, 0, 2)]
+    assert _pixels(labels) == sorted([(row, col, 1) for row in (3, 4) for col in range(1, 6)]
+                                     + [(6, 0, 2), (7, 0, 2), (8, 0, 2), (1, WIDTH - 1, 3), (2, WIDTH - 1, 3),
+                                        (HEIGHT - 1, 8, 4), (HEIGHT - 1, 9, 4)])
     assert not any("pixel centre" in line for line in lines), lines
 
 

@@ -832,6 +832,10 @@ def test_an_extent_thinner_than_the_edge_tolerance_takes_the_pixels_it_lies_in(t
         for x0, x1 in ((2, 2 + 1e-7), (2 - 1e-7, 2), (2.4, 2.4 + 1e-7)):
             window = window_from_extent(scene, (ORIGIN_X + x0, ORIGIN_Y - 7, ORIGIN_X + x1, ORIGIN_Y - 3))
             assert window == Window(2, 3, 1, 4), (x0, x1)
+        width = scene.grid.width  # on the far edge, the last column (a review of 2026-12-05)
+        for x0, x1 in ((width - 1e-7, width), (width, width + 1e-7), (0, 1e-7)):
+            window = window_from_extent(scene, (ORIGIN_X + x0, ORIGIN_Y - 7, ORIGIN_X + x1, ORIGIN_Y - 3))
+            assert window == Window(width - 1 if x0 else 0, 3, 1, 4), (x0, x1)
         assert window_from_extent(scene, (ORIGIN_X + 2, ORIGIN_Y - 5 - 1e-7, ORIGIN_X + 4, ORIGIN_Y - 5)) == \
             Window(2, 5, 2, 1)
 

@@ -88,7 +88,7 @@ def test_a_billion_samples_neither_allocates_the_patches_nor_waits_before_traini
         tracemalloc.stop()
     assert peak < 9e6, f"peak {peak / 1e6:.1f} MB"
     assert f"SAMPLES is 1,000,000,000; pretraining draws at most {MAX_POSITIONS:,} positions" in " ".join(lines)
-    assert any(line.startswith("Pretraining: 40000 samples, 1 epoch of 625 batches") for line in lines)
+    assert any(line.startswith("Pretraining: 40,000 samples, 1 epoch of 625 batches") for line in lines)
     checkpoint = model_file.read_metadata(str(tmp_path / "model.checkpoint.safetensors"), [model_file.CHECKPOINT])
     assert checkpoint["checkpoint"]["state"]["step"] == 1
 

@@ -201,10 +201,11 @@ class Grid:
 def _touched(low: float, high: float, size: int) -> tuple[int, int]:
     """The first and past-the-last pixel that a span of pixel coordinates touches, within 0..size: it
     may cross an edge by `_EDGE` without touching the pixel beyond. A span thinner than that takes the
-    pixel it lies in, on an edge the one after it (a helper's red team of 2026-12-05: an extent of
-    1e-7 m on a pixel edge, inside the layer, was said not to overlap it)."""
+    pixel it lies in, on an edge the one after it, on the grid's far edge the last (a helper's red team
+    of 2026-12-05: an extent of 1e-7 m on a pixel edge, inside the layer, was said not to overlap it)."""
     if high - low <= 2 * _EDGE:
-        first = math.floor((low + high) / 2 + _EDGE)
+        middle = (low + high) / 2
+        first = size - 1 if abs(middle - size) <= _EDGE else math.floor(middle + _EDGE)
         return max(first, 0), min(first + 1, size)
     return max(math.floor(low + _EDGE), 0), min(math.ceil(high - _EDGE), size)
 

@@ -174,8 +174,8 @@ def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Ge
     if geometry.GetDimension() == 2:
         xmin, xmax, ymin, ymax = geometry.GetEnvelope()
         # A polygon collapsed onto a point burns no pixel, and GDAL 3.12 took 5 to 12 s to find
-        # that for one lying far outside the grid (GDAL 3.6: at once). One collapsed onto a row
-        # of pixel centres burns them, and stays.
+        # that for one lying far outside the grid (GDAL 3.6: at once). Its area does not tell: a
+        # bow-tie's two lobes cancel out to 0, and it burns their pixels.
         return [geometry] if xmin < xmax or ymin < ymax else []
     if geometry.GetDimension() != 1:
         return [geometry]
@@ -189,7 +189,9 @@ column: a centre on a polygon's edge then lies on one side of it. GDAL burnt a c
 horizontal edge into the polygons on both sides (two polygons sharing an edge through a row of
 centres 'held samples of different classes' there), one on a vertical edge into one of them, and a
 polygon collapsed onto a row of centres into that row (a helper's red team of 2026-12-05). Lines
-are burnt as they lie: one along the grid's edge keeps the pixels beside it."""
+are burnt both as they lie and so shifted: one along a pixel edge takes the pixels on both sides of
+it (GDAL gave those below it, or none in a window of no height), one along any edge of the grid
+the pixels inside (GDAL burnt those beyond the far edges)."""
 
 
 class _Rasterizer:
@@ -247,12 +249,13 @@ class _Rasterizer:
         self.count = 0
 
     def burn(self, window: Window) -> np.ndarray:
-        """The window's pixels that the polygons (off their centres by `BURN_SHIFT`) or lines take."""
+        """The window's pixels that the polygons (off their centres by `BURN_SHIFT`) or lines (as they lie
+        and so shifted) take."""
         target = gdal.GetDriverByName("MEM").Create("", window.width, window.height, 1, gdal.GDT_Byte)
         gt = self._grid.geotransform
         if self._srs is not None:
             target.SetProjection(self._srs.ExportToWkt())
-        for layer, shift in ((self._areas, BURN_SHIFT), (self._lines, 0.0)):
+        for layer, shift in ((self._areas, BURN_SHIFT), (self._lines, 0.0), (self._lines, BURN_SHIFT)):
             if not layer.GetFeatureCount():
                 continue
             x0, y0 = gdal.ApplyGeoTransform(gt, window.col + shift, window.row + shift)
