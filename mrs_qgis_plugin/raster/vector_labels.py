@@ -1,6 +1,7 @@
 """Labelled pixels from a vector layer (points, lines or polygons), and polygon masks on the HSI grid."""
 
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -368,6 +369,18 @@ def _color(text: str, field: str, layer_name: str) -> str | None:
     return text.lower()
 
 
+def _refuse_a_shapefile_without_its_table(source: str, vector: ogr.Layer, layer_name: str) -> None:
+    """A shapefile whose .dbf is missing, which OGR reads without fields: the class field was said not
+    to be one of 'its fields: none' (own bad input of 2026-12-05)."""
+    path = split_source(source)[0]
+    stem, extension = os.path.splitext(path)
+    if (extension.lower() == ".shp" and vector.GetLayerDefn().GetFieldCount() == 0
+            and not any(os.path.exists(stem + table) for table in (".dbf", ".DBF"))):
+        raise InputError(f"The shapefile '{layer_name}' ({path}) has no .dbf file beside it, which holds its fields "
+                         "(the class field among them). Copy the .dbf with the .shp and .shx, or choose another "
+                         "layer.")
+
+
 def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
     """The index of each named field ({role: field name}); roles whose field is None are left out.
     The field of that very name, else the one field of that name in any letter case: OGR's own
@@ -612,6 +625,7 @@ def labels_from_vector(
     hooks = hooks or Hooks()
     _dataset, vector, operation = open_vector_layer(path, layer, layer_name, hooks)
     try:
+        _refuse_a_shapefile_without_its_table(path, vector, layer_name)
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
         integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
