@@ -65,7 +65,7 @@ from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
-from ..mrs_qgis_plugin.destinations import default_output_path
+from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from .layers import (features_crs, hyperspectral_problem, no_features_problem, qgis_operation, raster_input_of,
                      read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name,
                      written_as_shown)
@@ -436,6 +436,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                    if p.kind in spec.DESTINATIONS and values[p.name]}
         if self.copied and outputs:  # the engine sees the copies: the layers' own files are checked here
             claim_outputs(outputs, self.copied)
+        for parameter in self.JOB.parameters:
+            if parameter.file_filter == spec.MODEL_FILE_FILTER and outputs.get(parameter.name):
+                refuse_a_proposed_name_taken(outputs[parameter.name], *lasting_name(parameter), parameter.name)
         self._say_temporary(outputs, hooks)
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)

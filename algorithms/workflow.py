@@ -24,7 +24,7 @@ from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
 from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
-from ..mrs_qgis_plugin.destinations import default_output_path
+from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
@@ -243,6 +243,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             refuse_earlier_progress(path, name, None)  # the fine-tuning step refused it after the pretraining
         for name, path in outputs.items():
             if name in kinds:
+                refuse_a_proposed_name_taken(path, MODEL_OUTPUTS[name], MODEL_FILE_EXTENSION, name)
                 model_file.refuse_replacing(path, kinds[name], name)
             elif path.lower().endswith(GEOTIFF_EXTENSIONS):
                 writers.check_replaceable(path, name, writers.CLASS_MAP)

@@ -12,10 +12,12 @@ qgis_process prints).
 """
 
 import os
+import re
 from typing import Optional
 
 from qgis.core import QgsApplication, QgsProject, QgsSettings
 
+from ..model_core.errors import InputError
 from ..model_core.paths import checkpoint_path_for
 
 OUTPUTS_FOLDER_SETTING = "Processing/Configuration/OUTPUTS_FOLDER"
@@ -42,10 +44,27 @@ def persistent_folder(project_folder: str, outputs_folder: str) -> str:
     return os.path.expanduser("~")
 
 
+def _default_folder() -> str:
+    return persistent_folder(QgsProject.instance().absolutePath(),
+                             str(QgsSettings().value(OUTPUTS_FOLDER_SETTING, "") or ""))
+
+
 def default_output_path(stem: str, extension: str) -> Optional[str]:
     """The default of a model-file output in the desktop's dialogs; None elsewhere (qgis_process, scripts)."""
     if QgsApplication.platform() != "desktop":
         return None
-    folder = persistent_folder(QgsProject.instance().absolutePath(),
-                               str(QgsSettings().value(OUTPUTS_FOLDER_SETTING, "") or ""))
-    return unused_path(folder, stem, extension)
+    return unused_path(_default_folder(), stem, extension)
+
+
+def refuse_a_proposed_name_taken(path: str, stem: str, extension: str, parameter: str) -> None:
+    """In the desktop, refuses a model file under a name the dialogs propose (`stem` or `stem_N` in
+    the default folder) that exists: a dialog proposes a name no earlier run has taken when it opens,
+    so such a file was written by an earlier Run of that dialog, which Run again replaced without a
+    word (a desktop helper of 2026-12-05: the model of the first of two settings compared was lost)."""
+    if QgsApplication.platform() != "desktop" or not os.path.isfile(path):
+        return
+    proposed = re.fullmatch(rf"{re.escape(stem)}(_[0-9]+)?\.{re.escape(extension)}", os.path.basename(path))
+    if proposed and os.path.realpath(os.path.dirname(os.path.abspath(path))) == os.path.realpath(_default_folder()):
+        raise InputError(f"{parameter}: {path} holds the model an earlier run wrote, under the name the dialog "
+                         "proposed when it opened. Choose another file name to keep both models, or delete that "
+                         "file to replace it.")

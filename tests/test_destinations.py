@@ -1,5 +1,7 @@
 """Where model files and suggested points go by default: never a temporary file in the desktop."""
 
+import pytest
+
 from mrs.algorithms.demo_scene import DemoSceneAlgorithm
 from mrs.algorithms.finetune import FinetuneAlgorithm
 from mrs.algorithms.pretrain import PretrainAlgorithm
@@ -50,3 +52,49 @@ def test_model_outputs_default_to_a_new_file_in_the_desktop_and_stay_temporary_e
         algorithm = algorithm_class()
         algorithm.initAlgorithm()
         assert algorithm.parameterDefinition("OUTPUT").defaultValue() is None
+
+
+def test_run_again_in_a_dialog_does_not_replace_the_model_its_first_run_wrote(provider, tmp_path, monkeypatch):
+    """A desktop helper of 2026-12-05: Run, Change Parameters, Run again in one dialog wrote the
+    second model over the first, under the name the dialog proposed when it opened."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import QUICK_FINETUNE, run, scene_layers, write_test_scene
+
+    scene = write_test_scene(tmp_path / "scene")
+    folder = tmp_path / "project"
+    folder.mkdir()
+    monkeypatch.setattr(destinations.QgsApplication, "platform", staticmethod(lambda: "desktop"))
+    monkeypatch.setattr(destinations, "persistent_folder", lambda *_: str(folder))
+    algorithm = FinetuneAlgorithm()
+    algorithm.initAlgorithm()
+    proposed = algorithm.parameterDefinition("OUTPUT").defaultValue()
+    parameters = {**scene_layers(scene), **QUICK_FINETUNE, "EPOCHS": 1, "LABELS": str(scene.train), "OUTPUT": proposed}
+    run("mrs:finetune", parameters)
+    first = open(proposed, "rb").read()
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", {**parameters, "SEED": 3})
+    assert str(refused.value) == (f"OUTPUT: {proposed} holds the model an earlier run wrote, under the name the dialog "
+                                  "proposed when it opened. Choose another file name to keep both models, or delete "
+                                  "that file to replace it.")
+    assert open(proposed, "rb").read() == first
+    chosen = str(tmp_path / "mine.safetensors")  # a name of the analyst's own is replaced as before
+    run("mrs:finetune", {**parameters, "OUTPUT": chosen})
+    run("mrs:finetune", {**parameters, "OUTPUT": chosen, "SEED": 3})
+
+
+def test_the_workflow_refuses_a_proposed_model_name_taken_since_before_its_first_step(qgis_app, tmp_path,
+                                                                                      monkeypatch):
+    """The same for the workflow's model files, before the pretraining starts: the classifier's was
+    written over after it (a desktop helper of 2026-12-05)."""
+    from mrs.algorithms.workflow import WorkflowAlgorithm
+    from mrs.model_core.errors import InputError
+
+    monkeypatch.setattr(destinations.QgsApplication, "platform", staticmethod(lambda: "desktop"))
+    monkeypatch.setattr(destinations, "persistent_folder", lambda *_: str(tmp_path))
+    taken = tmp_path / "classifier_model_3.safetensors"
+    taken.write_bytes(b"a model")
+    with pytest.raises(InputError, match=r"^finetune:CLASSIFIER: .*classifier_model_3\.safetensors holds the model an "
+                                         r"earlier run wrote"):
+        WorkflowAlgorithm._check_replaceable({"pretrain:PRETRAINED": str(tmp_path / "pretrained_model_3.safetensors"),
+                                              "finetune:CLASSIFIER": str(taken)})
