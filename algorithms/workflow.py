@@ -132,8 +132,9 @@ def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], ou
         step = name.split(":")[0]
         after = ", then ".join(f"mrs:{later}" for later in STEPS[STEPS.index(step) + 1:])
         training = dict(zip(STEPS, PHASES))[step]
-        feedback.pushWarning(f"The {training}'s checkpoint {path} is kept, which the workflow does not resume: "
-                             f"resume it with mrs:{step} alone (its RESUME set to that file, with the workflow's "
+        feedback.pushWarning(f"The {training}'s checkpoint {path} is kept, which the workflow does not resume (it "
+                             "has no RESUME, of which the step's own line speaks): resume it with "
+                             f"mrs:{step} alone (its RESUME set to that file, with the workflow's "
                              f"settings), then run the steps left alone ({after}), or delete it to start the "
                              "workflow afresh.")
 

@@ -239,8 +239,9 @@ def test_a_workflow_canceled_in_a_training_says_how_its_checkpoint_resumes(workf
     checkpoint = tmp_path / "pre.checkpoint.safetensors"
     assert checkpoint.is_file() and not pretrained.exists()
     assert feedback.warnings[-1] == (
-        f"The pretraining's checkpoint {checkpoint} is kept, which the workflow does not resume: resume it with "
-        "mrs:pretrain alone (its RESUME set to that file, with the workflow's settings), then run the steps left "
+        f"The pretraining's checkpoint {checkpoint} is kept, which the workflow does not resume (it has no RESUME, "
+        "of which the step's own line speaks): resume it with mrs:pretrain alone (its RESUME set to that file, with "
+        "the workflow's settings), then run the steps left "
         "alone (mrs:finetune, then mrs:classify, then mrs:accuracy), or delete it to start the workflow afresh.")
 
 
