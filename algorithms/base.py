@@ -17,7 +17,7 @@ import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Dict, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -326,6 +326,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
         """The job's help: the Toolbox shows each line as a paragraph; qgis_process prints it as it is."""
         return self.JOB.help(on_command_line())
+
+    def shortDescription(self) -> str:  # noqa: N802 - QGIS API name
+        return tr(self.JOB.summary())
+
+    def tags(self) -> List[str]:
+        return [tr(tag) for tag in spec.TAGS + self.JOB.tags]
 
     def helpUrl(self) -> str:  # noqa: N802 - QGIS API name
         return help_url(self.JOB.name)

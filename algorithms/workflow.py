@@ -419,6 +419,12 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
     def group(self) -> str:
         return tr(GROUPS["workflow"])
 
+    def shortDescription(self) -> str:  # noqa: N802 - QGIS API name
+        return tr("Pretrains SS-MAE, trains a classifier, maps the scene and assesses the map, in one run.")
+
+    def tags(self) -> List[str]:
+        return [tr(tag) for tag in spec.TAGS + ("workflow", "pipeline", "accuracy assessment")]
+
     def helpUrl(self) -> str:  # noqa: N802 - QGIS API name
         return help_url("workflow")
 

@@ -81,6 +81,7 @@ PRETRAIN = Job(
     ),
     (Output("FINAL_LOSS", "Reconstruction loss of the last epoch"),),
     shares_processes=True,
+    tags=("pretraining", "self-supervised", "masked autoencoder", "unlabelled"),
 )
 
 FINETUNE = Job(
@@ -139,6 +140,7 @@ FINETUNE = Job(
     ),
     labelled_pixels=("SAMPLES", "CLASS_FIELD", "LABELS"),
     shares_processes=True,
+    tags=("training", "fine-tuning", "supervised", "samples"),
 )
 
 CLASSIFY = Job(
@@ -159,6 +161,7 @@ CLASSIFY = Job(
                   optional=True),
     ),
     shares_processes=True,
+    tags=("map", "prediction", "inference"),
 )
 
 SUGGEST = Job(
@@ -193,6 +196,7 @@ SUGGEST = Job(
                   "filled in are kept."),
     ),
     (Output("COUNT", "Number of points written"),),
+    tags=("active learning", "sampling", "uncertainty", "labels", "field work"),
 )
 
 ACCURACY = Job(
@@ -222,6 +226,7 @@ ACCURACY = Job(
         Output("KAPPA", "Kappa"),
     ),
     labelled_pixels=("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
+    tags=("accuracy assessment", "confusion matrix", "kappa", "overall accuracy", "validation"),
 )
 
 REDUNDANCY = Job(
@@ -261,6 +266,7 @@ REDUNDANCY = Job(
         Output("GROUP_COUNT", "Number of groups"),
         Output("LEAKAGE", "Share of randomly masked bands with a similar visible band (0..1)"),
     ),
+    tags=("band correlation", "spectral similarity", "band selection", "heat map"),
 )
 
 # Output id -> (file of the demo scene, layer name in the project).
@@ -306,6 +312,7 @@ DEMO_SCENE = Job(
     tuple(Output(name, layer, "vector" if file.endswith(".gpkg") else "raster")
           for name, (file, layer) in DEMO_SCENE_LAYERS.items()),
     needs_torch=False,
+    tags=("synthetic", "sample data", "demo", "tutorial"),
 )
 
 JOBS: Dict[str, Job] = {job.name: job for job in (PRETRAIN, FINETUNE, SUGGEST, CLASSIFY, ACCURACY, REDUNDANCY,

@@ -103,6 +103,14 @@ class Output:
     kind: str = "number"
 
 
+TAGS = ("hyperspectral", "lidar", "sar", "land cover", "classification", "remote sensing", "deep learning",
+        "transformer", "ss-mae", "mrs")
+"""Words the Toolbox's search finds every job by (a desktop helper of 2026-12-05 found none by
+'hyperspectral', 'lidar' or 'kappa')."""
+SUMMARY_LENGTH = 120
+"""Characters of a job's first sentence the Toolbox's tooltip shows whole."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One job: what the Toolbox lists as an algorithm and `bin/mrs` as a command."""
@@ -117,9 +125,16 @@ class Job:
     labelled_pixels: Optional[Tuple[str, str, str]] = None
     needs_torch: bool = True  # False for work done with numpy and GDAL alone, which runs before torch is installed
     shares_processes: bool = False  # True for work torchrun's processes share (training, mapping)
+    tags: Tuple[str, ...] = ()  # words the Toolbox's search finds it by, besides `TAGS`
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)
+
+    def summary(self) -> str:
+        """The description's first sentence up to its first colon, and a long one up to its first
+        bracket, for the Toolbox's tooltip."""
+        sentence = re.split(r"\. |: ", self.description.split("\n", 1)[0], maxsplit=1)[0]
+        return (sentence.split(" (", 1)[0] if len(sentence) > SUMMARY_LENGTH else sentence).rstrip(".") + "."
 
     def output_lines(self) -> Iterator[Tuple[str, str]]:
         """(name, description) of every result: the destinations in order, then the figures."""

@@ -74,3 +74,18 @@ def test_a_vector_parameter_s_label_names_every_geometry_it_takes(provider):
     for where, (label, taken) in labels.items():
         named = re.findall(r"\b(points|lines|polygons)\b", label)
         assert named == taken, (where, label)
+
+
+def test_the_toolbox_finds_every_algorithm_by_its_subject_and_shows_what_it_does(provider):
+    """A desktop helper of 2026-12-05: searching the Toolbox for 'hyperspectral', 'lidar' or 'kappa'
+    found nothing, and the tooltips showed a name and an id only."""
+    found = {}
+    for algorithm in provider.algorithms():
+        assert {"hyperspectral", "lidar", "sar", "land cover", "classification"} <= set(algorithm.tags()), algorithm.id()
+        assert algorithm.shortDescription().endswith(".") and 20 < len(algorithm.shortDescription()) < 200
+        for word in ("kappa", "active learning", "self-supervised", "band correlation"):
+            if word in algorithm.tags():
+                found[word] = algorithm.id()
+    assert found == {"kappa": "mrs:accuracy", "active learning": "mrs:suggest", "self-supervised": "mrs:pretrain",
+                     "band correlation": "mrs:redundancy"}
+    assert "mrs:workflow" in [algorithm.id() for algorithm in provider.algorithms()]
