@@ -249,3 +249,19 @@ def test_unloading_the_plugin_removes_its_offer_its_installer_and_its_actions(qg
         assert qgis_iface.messageBar().currentItem() is None and not installer.isVisible()
         QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
         assert actions and all(sip.isdeleted(action) for action in actions)
+
+
+def test_the_dialog_tells_no_driver_from_no_gpu_and_the_cpu_build_s_installed_size(qgis_app, tmp_path, monkeypatch):
+    """A desktop helper of 2026-12-05: 'nvidia-smi reports no NVIDIA GPU' where nvidia-smi was not
+    installed, and 'about 200 MB' for a build that takes 880 MB installed."""
+    from qgis.PyQt.QtWidgets import QLabel
+
+    from mrs.mrs_qgis_plugin import installer_dialog
+
+    folder = packages_folder(str(tmp_path / "profile"))
+    for found, said in ((None, "none found (no NVIDIA driver: nvidia-smi is not installed)"),
+                        ("/usr/bin/nvidia-smi", "none found (nvidia-smi reports no NVIDIA GPU)")):
+        monkeypatch.setattr(installer_dialog.shutil, "which", lambda _name, found=found: found)
+        dialog = InstallerDialog(folder, requirements=[f"{DUMMY}==0.1"], gpus=[])
+        assert said in [label.text() for label in dialog.findChildren(QLabel)]
+    assert dialog.build.itemText(0) == "CPU (works everywhere; about 200 MB to download, 900 MB installed)"
