@@ -8,6 +8,7 @@ algorithms' do.
 """
 
 import dataclasses
+import html
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -421,6 +422,14 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
     def shortDescription(self) -> str:  # noqa: N802 - QGIS API name
         return tr("Pretrains SS-MAE, trains a classifier, maps the scene and assesses the map, in one run.")
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        """The model's description, with where its file is: the Toolbox offers no 'Edit model' for a
+        provider's model, and the help named a path inside the plugin only (a desktop helper of
+        2026-12-05)."""
+        where = tr("Its file (open it in Processing > Graphical Modeler > Open Model, then save a copy under another "
+                   "name):") + f" {html.escape(str(WORKFLOW_FILE))}"
+        return super().shortHelpString().replace("</p>", f" {where}</p>", 1)
 
     def tags(self) -> List[str]:
         return [tr(tag) for tag in spec.TAGS + ("workflow", "pipeline", "accuracy assessment")]

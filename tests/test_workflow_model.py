@@ -464,3 +464,11 @@ def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_a
     PRETRAIN_EPOCH, which left 60 epochs; a misspelt field or an image as labels, which the step
     reading them found after the pretraining, red team of 2026-12-04), before."""
     assert refused_workflow(tmp_path, **changes) == message
+
+
+def test_the_workflow_s_help_says_where_its_file_is(workflow):
+    """A desktop helper of 2026-12-05: the help told to open resources/models/mrs_workflow.model3 'of
+    the plugin', and the Toolbox offers no 'Edit model' for a provider's model."""
+    toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
+    assert f"Open Model, then save a copy under another name): {WORKFLOW}</p>" in toolbox.shortHelpString()
+    assert toolbox.shortHelpString().startswith("<html><body><p>The whole MRS workflow in one run")
