@@ -21,7 +21,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parents[1] / "requirements.txt"
 PACKAGES_FOLDER = "mrs-packages"
@@ -57,13 +57,34 @@ def import_problem(module: str) -> Optional[str]:
     quotes it: 'ImportError: libtorch_cpu.so: failed to map segment ...' (a limit on memory, ulimit -v,
     red team of 2026-12-05)."""
     try:
-        importlib.import_module(module)
+        imported = importlib.import_module(module)
     except ModuleNotFoundError as error:
         if error.name is None or module == error.name or module.startswith(f"{error.name}."):
             return "not installed"
         return _failure_text(error)  # a part of it missing: osgeo's _gdal under a memory limit (red team)
     except Exception as error:  # noqa: BLE001 - ImportError, OSError, MemoryError, torch's std::bad_alloc ...
         return _failure_text(error)
+    return _version_problem(module, imported)
+
+
+MINIMUM_VERSIONS = {"torch": (2, 0)}
+"""The oldest versions that have what the plugin uses (torch 2.0: scaled_dot_product_attention).
+Debian 12's python3-torch 1.13.1 imported, and every run then stopped with a traceback (a helper's
+red team of 2026-12-05)."""
+
+
+def _version_problem(module: str, imported: Any) -> Optional[str]:
+    """Why an imported module cannot serve: older than `MINIMUM_VERSIONS`, or without a version (a
+    folder left of an earlier install imports as an empty namespace package); None when it can."""
+    minimum = MINIMUM_VERSIONS.get(module)
+    if minimum is None:
+        return None
+    version = getattr(imported, "__version__", None)
+    needed = ".".join(map(str, minimum))
+    if not isinstance(version, str):
+        return f"{module} without a version: an incomplete install, or a folder named {module} on Python's path"
+    if tuple(int(part) for part in re.findall(r"[0-9]+", version)[:len(minimum)]) < minimum:
+        return f"{module} {version}, older than {needed}, the oldest the MRS algorithms run with"
     return None
 
 
@@ -189,7 +210,7 @@ def missing_dependencies_message() -> Optional[str]:
             f"the Python package{'s' if plural else ''} {' and '.join(map(module_name, missing))}, which the Python "
             f"that runs QGIS cannot import; install {'them' if plural else 'it'} with Plugins > MRS land cover > "
             f"Install Python packages, or with: {pip_install_command(missing)} and restart QGIS")
-    parts += [f"{module_name(requirement)}, which is installed but fails to import ({reason.splitlines()[0][:200]}): "
+    parts += [f"{module_name(requirement)}, which is installed but cannot be used ({reason.splitlines()[0][:200]}): "
               f"reinstall it with Plugins > MRS land cover > Install Python packages{_memory_hint(reason)}, and restart "
               "QGIS" for requirement, reason in failures.items() if reason != "not installed"]
     return f"The MRS algorithms need {'; and '.join(parts)}."

@@ -157,15 +157,25 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
                "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert ("bin/mrs classify needs torch, which it cannot import (ImportError: libtorch_cpu.so: failed to map segment "
-            "from shared object); and ") in done.stderr and "install with" not in done.stderr
+    assert ("bin/mrs classify needs torch, which it cannot use (ImportError: libtorch_cpu.so: failed to map segment "
+            "from shared object; give it more memory); and ") in done.stderr and "install with" not in done.stderr
     assert "; and GDAL's Python bindings, which it cannot import (MemoryError)" in done.stderr
-    assert "safetensors, which it cannot import (RuntimeError: std::bad_alloc)" in done.stderr
+    assert "safetensors, which it cannot use (RuntimeError: std::bad_alloc; give it more memory)" in done.stderr
     (shim / "osgeo" / "__init__.py").write_text("import _gdal_missing_part\n")  # a part of it missing: not 'install'
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
                "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
     assert ("GDAL's Python bindings, which it cannot import (ModuleNotFoundError: No module named "
             "'_gdal_missing_part')") in done.stderr
+    # Debian 12's torch 1.13 imported, then every run ended in a traceback (a helper's red team of 2026-12-05)
+    (shim / "torch" / "__init__.py").write_text("__version__ = '1.13.1'\n")
+    (shim / "safetensors").rename(tmp_path / "away")
+    (shim / "osgeo").rename(tmp_path / "away2")
+    done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
+               "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert re.search(r"bin/mrs classify needs torch, which it cannot use \(torch 1\.13\.1, older than 2\.0, the oldest "
+                     r"the MRS algorithms run with; reinstall it with: \S+ -m pip install .*torch==", done.stderr), \
+        done.stderr
 
 
 @pytest.mark.parametrize("job", list(JOBS))

@@ -115,7 +115,7 @@ def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monke
     monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
         TORCH_PIN: "ImportError: libtorch_cpu.so: failed to map segment from shared object\nmore"})
     assert dependencies.missing_dependencies_message() == (
-        "The MRS algorithms need torch, which is installed but fails to import (ImportError: libtorch_cpu.so: failed "
+        "The MRS algorithms need torch, which is installed but cannot be used (ImportError: libtorch_cpu.so: failed "
         "to map segment from shared object): reinstall it with Plugins > MRS land cover > Install Python packages, "
         "or give QGIS more memory, and restart QGIS.")
     monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
@@ -123,3 +123,28 @@ def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monke
     assert dependencies.missing_dependencies_message().endswith(
         "(ImportError: undefined symbol: _ZN3c10): reinstall it with Plugins > MRS land cover > Install Python "
         "packages, and restart QGIS.")
+
+
+def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_as_such(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: Debian 12's python3-torch 1.13.1 imported, so the check
+    passed, and every run stopped with a traceback; a torch folder left of an earlier install imported
+    as an empty namespace package."""
+    old = tmp_path / "oldpkg"
+    old.mkdir()
+    (old / "__init__.py").write_text("__version__ = '1.13.1+cpu'\n")
+    (tmp_path / "emptypkg").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(dependencies, "MINIMUM_VERSIONS", {"oldpkg": (2, 0), "emptypkg": (2, 0)})
+    assert dependencies.import_problem("oldpkg") == (
+        "oldpkg 1.13.1+cpu, older than 2.0, the oldest the MRS algorithms run with")
+    assert dependencies.import_problem("emptypkg") == (
+        "emptypkg without a version: an incomplete install, or a folder named emptypkg on Python's path")
+    monkeypatch.setattr(dependencies, "MINIMUM_VERSIONS", {"oldpkg": (1, 13)})
+    assert dependencies.import_problem("oldpkg") is None
+    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
+        TORCH_PIN: "torch 1.13.1, older than 2.0, the oldest the MRS algorithms run with"})
+    assert dependencies.missing_dependencies_message() == (
+        "The MRS algorithms need torch, which is installed but cannot be used (torch 1.13.1, older than 2.0, the "
+        "oldest the MRS algorithms run with): reinstall it with Plugins > MRS land cover > Install Python packages, "
+        "and restart QGIS.")
+    assert dependencies.import_problem("torch") is None  # the torch of this environment
