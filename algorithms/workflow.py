@@ -25,6 +25,7 @@ from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
 from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
+from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
@@ -189,8 +190,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             return self._check_parameter_values(parameters, context)
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
-        problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                  "mrs:workflow")
+        # its checks read model files with torch: without it, a traceback (a helper's red team of 2026-12-05)
+        problem = (missing_dependencies_message()
+                   or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
+                                                     "mrs:workflow")
                    or expression_problem(self, parameters, context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)

@@ -60,6 +60,15 @@ def test_every_algorithm_stops_with_the_message_before_any_work(provider, torch_
     assert str(raised.value) == dependencies.missing_dependencies_message()
 
 
+def test_the_workflow_s_checks_say_torch_is_missing_not_a_traceback(provider, torch_hidden, tmp_path):
+    """A helper's red team of 2026-12-05: the workflow's checks read model files with torch, and
+    ended in "ModuleNotFoundError: No module named 'torch'" before any message."""
+    workflow = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
+    parameters = {"INPUT_HSI": str(tmp_path / "hsi.tif"), "INPUT_AUX": [str(tmp_path / "lidar.tif")]}
+    assert workflow.checkParameterValues(parameters, QgsProcessingContext()) == (
+        False, dependencies.missing_dependencies_message())
+
+
 def test_the_demo_scene_needs_no_torch(provider, torch_hidden, tmp_path):
     import processing
 
