@@ -75,6 +75,8 @@ class InstallTask(QgsTask):
         self.env = env
         self.process: Optional[subprocess.Popen] = None
         self.tail: List[str] = []
+        self.problem = ""
+        """Why the run failed after pip succeeded, '' otherwise."""
 
     def _say(self, text: str) -> None:
         self.tail = (self.tail + [text])[-5:]
@@ -102,13 +104,31 @@ class InstallTask(QgsTask):
         if self.process.wait() != 0 or self.isCanceled():
             shutil.rmtree(staging, ignore_errors=True)
             return False
+        return self._replace(staging)
+
+    def _replace(self, staging: Path) -> bool:
+        """The staged packages take the folder's place. The earlier ones are moved aside first and
+        deleted only once the new ones are in place, so that one that cannot be moved (a DLL Windows
+        holds) leaves them whole: deleting them first stopped at such a file after 38 of 55 files
+        had gone, torch's __init__ among them (a helper's red team of 2026-12-05)."""
+        aside = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(aside, ignore_errors=True)
+        moved = False
         try:
             if self.folder.exists():
-                shutil.rmtree(self.folder)
+                os.replace(self.folder, aside)
+                moved = True
             os.replace(staging, self.folder)
         except OSError as error:
-            self._say(f"The earlier packages in {self.folder} are in use ({error}); restart QGIS and install again.")
+            if moved:
+                os.replace(aside, self.folder)
+            shutil.rmtree(staging, ignore_errors=True)
+            self.problem = (f"pip installed the packages, but the earlier ones in {self.folder} could not be moved "
+                            f"aside ({error.strerror}: {error.filename}): QGIS, or another program, may be using them. "
+                            "They are left as they were; restart QGIS and install again.")
+            self._say(self.problem)
             return False
+        shutil.rmtree(aside, ignore_errors=True)
         return True
 
     def cancel(self) -> None:
@@ -124,4 +144,4 @@ class InstallTask(QgsTask):
         elif self.isCanceled():
             self.done.emit(False, "Canceled; the packages installed before (if any) are unchanged.")
         else:
-            self.done.emit(False, failure_message(self.tail))
+            self.done.emit(False, self.problem or failure_message(self.tail))

@@ -165,6 +165,30 @@ def test_a_failed_installation_leaves_the_earlier_packages_as_they_were(
     assert str(folder) not in sys.path
 
 
+def test_earlier_packages_that_cannot_be_moved_are_left_whole_and_said_so(
+        qgis_app, tmp_path, wheels, isolated_pip, clean_import_state, monkeypatch):
+    """A helper's red team of 2026-12-05: a file of the earlier packages that could not be deleted (a
+    DLL Windows holds) stopped the replacement after 38 of 55 files had gone, torch's __init__ among
+    them, and the message began 'pip failed' after pip had succeeded."""
+    folder = packages_folder(str(tmp_path / "profile"))
+    folder.mkdir(parents=True)
+    (folder / "earlier.py").write_text("")
+    moved = []
+
+    def held(source, target):
+        if Path(source) == folder:
+            raise PermissionError(13, "Permission denied", str(folder / "torch_cpu.dll"))
+        moved.append((source, target))
+
+    monkeypatch.setattr(installer.os, "replace", held)
+    ok, message = wait_for(InstallTask([f"{DUMMY}==0.1"], folder, "cpu", wheel_folder=wheels))
+    assert not ok and moved == []
+    assert message == (f"pip installed the packages, but the earlier ones in {folder} could not be moved aside "
+                       f"(Permission denied: {folder / 'torch_cpu.dll'}): QGIS, or another program, may be using "
+                       "them. They are left as they were; restart QGIS and install again.")
+    assert [path.name for path in folder.iterdir()] == ["earlier.py"] and not staging_folder(folder).exists()
+
+
 def test_a_missing_pip_is_explained():
     message = installer.failure_message(["/usr/bin/python3.11: No module named pip"])
     assert message.startswith("QGIS' Python has no pip. On Debian or Ubuntu install the package python3-pip")
