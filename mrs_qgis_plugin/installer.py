@@ -53,7 +53,19 @@ def failure_message(tail: List[str]) -> str:
         return ("QGIS' Python has no pip. On Debian or Ubuntu install the package python3-pip "
                 "(sudo apt install python3-pip); with OSGeo4W, add the package python3-pip in its installer. "
                 "Then install again.")
+    if any(sign in text for sign in OFFLINE_SIGNS):  # 900 characters of pip's retries (red team of 2026-12-05)
+        return ("pip could not reach the package index (no internet connection, or a proxy in the way). Connect this "
+                "computer to the internet, or download the wheel files on another one and install from their folder "
+                "(Offline).")
+    if "PermissionError" in text or "Permission denied" in text:
+        return ("pip could not write to the plugin's packages folder in your QGIS profile (permission denied): "
+                "make that folder yours, or install as the user who owns it.")
     return f"pip failed: {text}"
+
+
+OFFLINE_SIGNS = ("NewConnectionError", "ProxyError", "Temporary failure in name resolution", "Network is unreachable",
+                 "Failed to establish a new connection", "ConnectTimeoutError")
+"""What pip's last lines say when it cannot reach the package index."""
 
 
 class InstallTask(QgsTask):

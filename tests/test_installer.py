@@ -194,6 +194,22 @@ def test_a_missing_pip_is_explained():
     assert message.startswith("QGIS' Python has no pip. On Debian or Ubuntu install the package python3-pip")
 
 
+def test_no_network_and_no_permission_are_said_plainly():
+    """A helper's red team of 2026-12-05: about 900 characters of pip's retries, and a traceback's
+    fragment naming the staging folder, with no advice."""
+    offline = installer.failure_message([
+        "WARNING: Retrying (Retry(total=0, ...)) after connection broken by 'ProxyError('Cannot connect to proxy.', "
+        "NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a "
+        "new connection: [Errno 111] Connection refused'))': /simple/torch/",
+        "ERROR: No matching distribution found for torch==2.13.0"])
+    assert offline.startswith("pip could not reach the package index (no internet connection, or a proxy in the way)")
+    assert installer.failure_message(["    ensure_dir(target_dir)", "PermissionError: [Errno 13] Permission denied: "
+                                      "'/home/ana/.local/share/QGIS/QGIS3/profiles/default/mrs-packages/"
+                                      "python3.11.partial'"]).startswith(
+        "pip could not write to the plugin's packages folder in your QGIS profile (permission denied)")
+    assert installer.failure_message(["ERROR: No matching distribution found for torch==9.9"]).startswith("pip failed")
+
+
 def test_an_existing_folder_goes_to_the_front_of_sys_path_once(tmp_path, clean_import_state):
     assert not use_packages_folder(tmp_path / "none")
     assert use_packages_folder(tmp_path) and use_packages_folder(tmp_path)
