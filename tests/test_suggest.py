@@ -561,3 +561,18 @@ def test_suggestions_with_unsaved_edits_in_qgis_are_not_written_over(trained, tm
         project.removeAllMapLayers()
     dataset = ogr.Open(output)
     assert [feature.GetField("class_id") for feature in dataset.GetLayer(0)].count(4) == 1
+
+
+@pytest.mark.parametrize("field", ["predicted", "PREDICTED_VALUE"])
+def test_the_classifier_s_guesses_are_refused_as_the_class_field_of_suggestions(trained, tmp_path, field):
+    """A helper's red team of 2026-12-05: a fine-tuning on suggestions with CLASS_FIELD 'predicted' (the
+    field that shows class names) learnt the first classifier's guesses at its least confident pixels."""
+    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=3)
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                             "SAMPLES": done.results["OUTPUT"], "CLASS_FIELD": field,
+                             "OUTPUT": str(tmp_path / "guesses.safetensors")})
+    name = Path(done.results["OUTPUT"]).stem
+    assert str(refused.value).splitlines()[-1] == (
+        f"The class field '{field}' of '{name}' holds what the classifier that suggested these points guessed, not "
+        "labels: fill in the field 'class_id' with the classes seen on the ground, and choose it as the class field.")

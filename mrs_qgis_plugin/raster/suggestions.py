@@ -255,6 +255,22 @@ CONTENT_KEY = "MRS_SUGGESTIONS"
 """The suggestions layer's metadata item holding its fields and a digest of its points as written."""
 
 
+def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: str) -> Optional[str]:
+    """The sentence refusing, as the class field of a suggestions layer, one of the fields holding what
+    the classifier guessed (`predicted`, `predicted_value`...): a fine-tuning learnt the first
+    classifier's guesses at its least confident pixels without a word (a helper's red team of
+    2026-12-05); None for another field or layer."""
+    try:
+        fields = list(json.loads(layer.GetMetadataItem(CONTENT_KEY) or "null")["fields"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if class_field.lower() not in [name.lower() for name in fields[1:]]:
+        return None
+    return (f"The class field '{class_field}' of '{layer_name}' holds what the classifier that suggested these "
+            f"points guessed, not labels: fill in the field '{fields[0]}' with the classes seen on the ground, and "
+            "choose it as the class field.")
+
+
 def _digest(layer: ogr.Layer, name: Optional[str]) -> str:
     """A digest of the values of the field `name` of the layer's points, in order; of their places
     for None."""

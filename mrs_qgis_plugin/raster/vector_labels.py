@@ -18,6 +18,7 @@ from ...model_core.names import agreeing, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
+from .suggestions import guessed_class_field_problem
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
 from .grid import Grid, Window, crs_label, no_transformation, reprojectable, srs_from_wkt, tiles, transformation
@@ -626,6 +627,9 @@ def labels_from_vector(
     _dataset, vector, operation = open_vector_layer(path, layer, layer_name, hooks)
     try:
         _refuse_a_shapefile_without_its_table(path, vector, layer_name)
+        guessed = guessed_class_field_problem(vector, class_field, layer_name)
+        if guessed:
+            raise InputError(guessed)
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
         integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
