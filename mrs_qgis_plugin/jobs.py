@@ -929,9 +929,13 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         chosen = choice.points
         if area and not covered:
             raise mask_covers_nothing(mask_name or mask_path, scene.hsi_name, " in the extent" if extent else "")
+        how = "trained or validated" if "validation_pixels" in metadata else "trained"
         if len(chosen) == 0:
             where = " in the extent" if extent else ""
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
+            if sum(left_out):  # not 'no valid pixel' (a helper's red team of 2026-12-05)
+                raise InputError(f"Every valid pixel{where} is one the classifier was {how} on, so none can be "
+                                 "suggested. Choose an extent or area with pixels it has not learnt from.")
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
                              "Choose an extent or area where the layers have data.")
         if writes_outputs():  # under torchrun each process finds the same points; every one wrote them, and
@@ -939,7 +943,6 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             scene.check_unchanged()
             write_points(output, "OUTPUT", chosen, classes, _class_field(metadata), scene.geotransform,
                          scene.crs_wkt)
-    how = "trained or validated" if "validation_pixels" in metadata else "trained"
     if sum(left_out):
         recorded = "" if trained[2] else (" (those its model file records; of more than "
                                           f"{training_pixels.SAMPLE:,} it records a sample, so others may be)")

@@ -576,3 +576,22 @@ def test_the_classifier_s_guesses_are_refused_as_the_class_field_of_suggestions(
     assert str(refused.value).splitlines()[-1] == (
         f"The class field '{field}' of '{name}' holds what the classifier that suggested these points guessed, not "
         "labels: fill in the field 'class_id' with the classes seen on the ground, and choose it as the class field.")
+
+
+def test_an_area_of_trained_pixels_only_is_said_to_be_that(trained, tmp_path):
+    """A helper's red team of 2026-12-05: an extent holding one trained pixel only was said to hold
+    no pixel 'valid in every input layer'."""
+    from mrs.mrs_qgis_plugin import training_pixels
+    from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+    metadata = model_file.read_metadata(trained.model, [model_file.CLASSIFIER])
+    grid = Grid(trained.map.values.shape[1], trained.map.values.shape[0],
+                tuple(metadata["trained_pixels"]["geotransform"]), "")
+    rows, cols, _all = training_pixels.trained_positions(metadata["trained_pixels"], grid)
+    x0, y0 = ORIGIN
+    x, y = x0 + cols[0] + 0.5, y0 - rows[0] - 0.5
+    with pytest.raises(QgsProcessingException) as refused:
+        suggest(trained, tmp_path, POINTS=3, EXTENT=f"{x - 0.2},{x + 0.2},{y - 0.2},{y + 0.2} [EPSG:32632]")
+    assert str(refused.value).splitlines()[-1] == (
+        "Every valid pixel in the extent is one the classifier was trained on, so none can be suggested. Choose an "
+        "extent or area with pixels it has not learnt from.")
