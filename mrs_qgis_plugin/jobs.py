@@ -962,8 +962,12 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     one = len(chosen) == 1
     spread = (f"{chosen.confidence.min():.3f}" if one else
               f"from {chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}")
+    field = _class_field(metadata).name
+    # a classifier of a label raster: its samples are no layer to merge points with (a helper's red team of 2026-12-05)
+    add = (f"add {'it' if one else 'them'} to the training samples" if "class_field" in metadata else
+           f"burn {'it' if one else 'them'} into a copy of the label raster the classifier was trained on (Raster > "
+           f"Conversion > Rasterize (Overwrite with Attribute), field '{field}'), to train on that copy")
     hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence {spread}. Fill in "
-              f"{'its' if one else 'their'} '{_class_field(metadata).name}' field and add {'it' if one else 'them'} to "
-              "the training samples.")
+              f"{'its' if one else 'their'} '{field}' field and {add}.")
     return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,
             "confidence": chosen.confidence, "index": chosen.index}

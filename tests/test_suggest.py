@@ -595,3 +595,16 @@ def test_an_area_of_trained_pixels_only_is_said_to_be_that(trained, tmp_path):
     assert str(refused.value).splitlines()[-1] == (
         "Every valid pixel in the extent is one the classifier was trained on, so none can be suggested. Choose an "
         "extent or area with pixels it has not learnt from.")
+
+
+def test_suggestions_of_a_classifier_of_a_label_raster_say_how_to_add_them_to_it(trained, tmp_path):
+    """A helper's red team of 2026-12-05: 'add them to the training samples' led nowhere for a classifier
+    trained on a label raster (SAMPLES and LABELS together are refused)."""
+    model = str(tmp_path / "raster.safetensors")
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                         "LABELS": str(trained.scene.train), "OUTPUT": model})
+    done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=2, MIN_DISTANCE=3)
+    written = next(line for line in done.log if line.startswith("Wrote 2 suggested points to "))
+    assert written.endswith(". Fill in their 'class_id' field and burn them into a copy of the label raster the "
+                            "classifier was trained on (Raster > Conversion > Rasterize (Overwrite with Attribute), "
+                            "field 'class_id'), to train on that copy."), written
