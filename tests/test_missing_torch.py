@@ -118,20 +118,23 @@ def test_qgis_process_without_torch_loads_the_plugin_and_prints_the_install_comm
     assert not (tmp_path / "similarity.csv").exists()
 
 
-def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monkeypatch):
+@pytest.mark.parametrize("reason, said", [
+    ("ImportError: libtorch_cpu.so: failed to map segment from shared object\nmore",
+     "(ImportError: libtorch_cpu.so: failed to map segment from shared object): reinstall it with Plugins > MRS land "
+     "cover > Install Python packages, or give QGIS more memory, and restart QGIS."),
+    ("ImportError: undefined symbol: _ZN3c10",  # no want of memory: no memory advice
+     "(ImportError: undefined symbol: _ZN3c10): reinstall it with Plugins > MRS land cover > Install Python packages, "
+     "and restart QGIS."),
+    ("torch 1.13.1, older than 2.0, the oldest the MRS algorithms run with",  # a helper's red team of 2026-12-05
+     "(torch 1.13.1, older than 2.0, the oldest the MRS algorithms run with): reinstall it with Plugins > MRS land "
+     "cover > Install Python packages, and restart QGIS."),
+])
+def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monkeypatch, reason, said):
     """Review of 2026-12-05: a torch whose import failed under a memory limit ('failed to map segment')
     was told to be installed, as a missing one is."""
-    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
-        TORCH_PIN: "ImportError: libtorch_cpu.so: failed to map segment from shared object\nmore"})
+    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {TORCH_PIN: reason})
     assert dependencies.missing_dependencies_message() == (
-        "The MRS algorithms need torch, which is installed but cannot be used (ImportError: libtorch_cpu.so: failed "
-        "to map segment from shared object): reinstall it with Plugins > MRS land cover > Install Python packages, "
-        "or give QGIS more memory, and restart QGIS.")
-    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
-        TORCH_PIN: "ImportError: undefined symbol: _ZN3c10"})  # no want of memory: no memory advice
-    assert dependencies.missing_dependencies_message().endswith(
-        "(ImportError: undefined symbol: _ZN3c10): reinstall it with Plugins > MRS land cover > Install Python "
-        "packages, and restart QGIS.")
+        "The MRS algorithms need torch, which is installed but cannot be used " + said)
 
 
 def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_as_such(tmp_path, monkeypatch):
@@ -150,10 +153,4 @@ def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_a
         "emptypkg without a version: an incomplete install, or a folder named emptypkg on Python's path")
     monkeypatch.setattr(dependencies, "MINIMUM_VERSIONS", {"oldpkg": (1, 13)})
     assert dependencies.import_problem("oldpkg") is None
-    monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {
-        TORCH_PIN: "torch 1.13.1, older than 2.0, the oldest the MRS algorithms run with"})
-    assert dependencies.missing_dependencies_message() == (
-        "The MRS algorithms need torch, which is installed but cannot be used (torch 1.13.1, older than 2.0, the "
-        "oldest the MRS algorithms run with): reinstall it with Plugins > MRS land cover > Install Python packages, "
-        "and restart QGIS.")
     assert dependencies.import_problem("torch") is None  # the torch of this environment
