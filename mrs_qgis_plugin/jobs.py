@@ -874,12 +874,12 @@ def _class_field(metadata: Dict[str, Any]) -> ClassField:
     return ClassField(DEFAULT_CLASS_FIELD, False)
 
 
-def _without_trained(tile: Window, allowed: Optional[np.ndarray],
+def _without_trained(tile: Window, allowed: Optional[np.ndarray], valid: np.ndarray,
                      trained: Optional[Tuple[np.ndarray, np.ndarray, bool]], left_out: List[int]) -> Optional[np.ndarray]:
     """The tile's pixels that may be suggested (`allowed`, all by default) less those the classifier
-    was trained on (`training_pixels.trained_positions`), whose count is appended to `left_out`: a
-    training pixel the classifier is unsure of was suggested for labelling again (session of
-    2026-12-05)."""
+    was trained on (`training_pixels.trained_positions`), whose count among the `valid` ones is
+    appended to `left_out`: a training pixel the classifier is unsure of was suggested for labelling
+    again (session of 2026-12-05)."""
     if trained is None:
         return allowed
     rows, cols, _all = trained
@@ -888,7 +888,7 @@ def _without_trained(tile: Window, allowed: Optional[np.ndarray],
         return allowed
     kept = np.ones((tile.height, tile.width), bool) if allowed is None else allowed.copy()
     at = rows[inside] - tile.row, cols[inside] - tile.col
-    left_out.append(int(np.count_nonzero(kept[at])))
+    left_out.append(int(np.count_nonzero(kept[at] & valid[at])))
     kept[at] = False
     return kept
 
@@ -924,7 +924,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                                                        _tile_size(predictor, tile_size, hooks), hooks,
                                                        _tuple(_window(scene, extent, hooks)),
                                                        needed=in_area if area else None):
-            pool.add(tile, index, confidence, _without_trained(tile, allowed.pop(tile, None), trained, left_out))
+            pool.add(tile, index, confidence,
+                     _without_trained(tile, allowed.pop(tile, None), index >= 0, trained, left_out))
         choice = pool.choose()
         chosen = choice.points
         if area and not covered:
