@@ -11,6 +11,7 @@ import html
 import io
 import json
 import os
+import re
 import warnings
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -67,7 +68,7 @@ def _kind(path: str) -> Optional[str]:
                      if text.startswith(_html_start(title))), None)
     if extension == ".csv":
         try:
-            with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            with open(path, newline="", encoding=CSV_ENCODING, errors="replace") as handle:
                 rows = [row for _line, row in zip(range(2), csv.reader(handle))]
         except csv.Error:  # a field beyond the csv module's limit: no table of ours
             return None
@@ -129,18 +130,26 @@ def kappa_text(value: Optional[float]) -> str:
 def _cell(text: str) -> str:
     """A text cell that a spreadsheet shows as text: one starting like a formula ('=', '+',
     '-', '@', a tab or a carriage return) gets a leading apostrophe, so that opening the
-    CSV runs nothing (CSV formula injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    CSV runs nothing (CSV formula injection); so does each part after a ';' or a tab, at which
+    a spreadsheet may split cells (Excel in the locales of a decimal comma: a class named
+    'Bâti;=cmd|...' gave a cell of a formula there, a helper's red team of 2026-12-05)."""
+    return re.sub(r"(^|[;\t])(?=[=+\-@\t\r])", r"\1'", text)
+
+
+CSV_ENCODING = "utf-8-sig"
+"""UTF-8 with a byte-order mark: Excel opens a CSV without one in the system's ANSI code page
+('ForÃªt' for 'Forêt': a helper's red team of 2026-12-05); Python, QGIS and pandas read past it."""
 
 
 def write_json(path: str, report: Dict[str, Any]) -> None:
+    """The report as JSON, its names as written ('Forêt', not 'For\\u00eat')."""
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
+        json.dump(report, handle, indent=2, ensure_ascii=False)
 
 
 def write_csv(path: str, report: Dict[str, Any]) -> None:
     """Per-class figures, the summary, then the confusion matrix, in one CSV."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open(path, "w", newline="", encoding=CSV_ENCODING) as handle:
         out = csv.writer(handle)
         out.writerow(ACCURACY_CSV_HEADER)
         for value, item in zip(report["class_values"], report["classes"]):
@@ -250,7 +259,7 @@ def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_
 
 
 def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open(path, "w", newline="", encoding=CSV_ENCODING) as handle:
         out = csv.writer(handle)
         out.writerow([SIMILARITY_CORNER] + [_cell(label) for label in labels])
         for label, row in zip(labels, similarity):

@@ -850,7 +850,7 @@ def test_a_constant_band_trains_and_measures_without_dividing_by_zero(bad, tmp_p
     assert np.isfinite(scale).all() and (scale > 0).all()
 
     results = run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_HSI=bad.constant))
-    rows = list(csv.reader(Path(results["OUTPUT_CSV"]).read_text().splitlines()))[1:]
+    rows = list(csv.reader(Path(results["OUTPUT_CSV"]).read_text(encoding="utf-8-sig").splitlines()))[1:]
     similarity = np.array([[float(cell) for cell in row[1:]] for row in rows])
     assert np.isfinite(similarity).all() and similarity.shape == (N_HSI + 2, N_HSI + 2)
 
@@ -1190,7 +1190,8 @@ def test_accuracy_is_the_same_with_or_without_the_maps_style_and_stops_when_name
 def test_class_names_with_control_characters_or_formulas_make_well_formed_styles_and_inert_reports(bad, tmp_path):
     labelled = np.argwhere(read_raster(bad.scene.train).values > 0)
     classes = read_raster(bad.scene.train).values[tuple(labelled.T)]
-    names = {1: "Crop\x07", 2: "=HYPERLINK(\"http://x\")", 3: "@SUM(A1)", 4: "Trees\r\nand <shrubs> & co"}
+    names = {1: "Crop\x07", 2: "=HYPERLINK(\"http://x\")", 3: "@SUM(A1)", 4: "Trees\r\nand <shrubs> & co",
+             5: "Bâti;=cmd|' /C calc'!A0;x"}  # split at ';' by Excel in some locales (a helper, 2026-12-05)
     x0, y0 = ORIGIN
     samples = write_vector(tmp_path / "named.gpkg", [
         (f"POINT ({x0 + col + 0.5} {y0 - row - 0.5})", {"class_id": int(value), "name": names.get(int(value), "x")})
@@ -1201,10 +1202,15 @@ def test_class_names_with_control_characters_or_formulas_make_well_formed_styles
 
     labels = [entry.get("label") for entry in ET.parse(tmp_path / "map.qml").getroot().iter("paletteEntry")]
     assert labels[:4] == ["Crop", "=HYPERLINK(\"http://x\")", "@SUM(A1)", "Trees and <shrubs> & co"]
-    run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=class_map, OUTPUT_CSV=str(tmp_path / "r.csv")))
-    rows = list(csv.reader((tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()))
-    assert [row[1] for row in rows[1:5]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "Trees and <shrubs> & co"]
+    run("mrs:accuracy", accuracy(bad, tmp_path, INPUT=class_map, OUTPUT_CSV=str(tmp_path / "r.csv"),
+                                 OUTPUT_JSON=str(tmp_path / "r.json")))
+    # with a byte-order mark, which Excel needs to read UTF-8 (a helper's red team of 2026-12-05)
+    assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbfclass_value,")
+    rows = list(csv.reader((tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert [row[1] for row in rows[1:6]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "Trees and <shrubs> & co",
+                                             "Bâti;'=cmd|' /C calc'!A0;x"]
     assert "Trees and &lt;shrubs&gt; &amp; co" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '"name": "Bâti;=cmd|' in (tmp_path / "r.json").read_text(encoding="utf-8")  # not 'B\u00e2ti'
 
 
 # Memory and time bounded whatever the raster ------------------------------------------------------------

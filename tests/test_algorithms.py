@@ -669,7 +669,7 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert (f"<p>Class map: {classified.results['OUTPUT']}<br>Reference: test ({scene.test})<br>Made: "
             f"{made.strftime('%Y-%m-%d %H:%M')} UTC by the MRS plugin {mrs_version}</p>") in page
 
-    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:2] == ["class_value", "class_name"]
     assert [row[1] for row in rows[1:8]] == CLASS_NAMES
     assert [[int(cell) for cell in row[1:]] for row in rows[-7:]] == matrix.tolist()
@@ -716,7 +716,7 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
     assert html.escape(warning) in Path(outputs["OUTPUT_HTML"]).read_text()
     assert f"<td class='name'>Reference pixels without a class in the map (left out)</td><td>{unmapped}</td>" in (
         Path(outputs["OUTPUT_HTML"]).read_text())
-    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    rows = list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text(encoding="utf-8-sig").splitlines()))
     assert ["unmapped_reference_pixels", str(unmapped)] in rows and ["warning", warning] in rows
 
 
@@ -861,7 +861,8 @@ def test_reference_samples_outside_the_map_are_counted_and_said_in_every_report(
     page = Path(outputs["OUTPUT_HTML"]).read_text()
     assert "<td class='name'>Pixels of the reference outside the map (left out)</td><td>120</td>" in page
     assert html.escape(warning) in page
-    assert ["outside_map", "120"] in list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    assert ["outside_map", "120"] in list(csv.reader(
+        Path(outputs["OUTPUT_CSV"]).read_text(encoding="utf-8-sig").splitlines()))
     points = [(point_wkt(664000.5 + col, 5102000 - 0.5 - row), {"class_id": int(reference[row, col])})
               for row, col in [(0, 0), (3, 2), (5, 5), (7, 9), (11, 15)]]
     samples = write_vector(tmp_path / "points.gpkg", points, {"class_id": ogr.OFTInteger})
@@ -894,7 +895,8 @@ def test_reference_features_without_a_class_or_geometry_are_counted_and_said_in_
     assert report["pixels"] == 5 and report["reference_features_left_out"] == 3
     page = Path(outputs["OUTPUT_HTML"]).read_text()
     assert "<td class='name'>Features of the reference without a class, a geometry or a pixel centre (left out)</td><td>3</td>" in page
-    assert ["reference_features_left_out", "3"] in list(csv.reader(Path(outputs["OUTPUT_CSV"]).read_text().splitlines()))
+    assert ["reference_features_left_out", "3"] in list(csv.reader(
+        Path(outputs["OUTPUT_CSV"]).read_text(encoding="utf-8-sig").splitlines()))
     write_raster(tmp_path / "reference.tif", reference, nodata=0)
     run("mrs:accuracy", {"INPUT": str(tmp_path / "map.tif"), "REFERENCE_LABELS": str(tmp_path / "reference.tif"),
                          "OUTPUT_HTML": str(tmp_path / "raster.html"), "OUTPUT_JSON": str(tmp_path / "raster.json")})
@@ -1073,7 +1075,7 @@ def test_accuracy_on_a_copy_of_the_training_samples_says_what_share_was_trained_
     # The reports say it too: they are what is passed on.
     assert json.loads(reports["OUTPUT_JSON"].read_text())["warnings"] == [warning]
     assert f"<p class='warning'>Warning: {html.escape(warning)}</p>" in reports["OUTPUT_HTML"].read_text()
-    assert ["warning", warning] in list(csv.reader(reports["OUTPUT_CSV"].read_text().splitlines()))
+    assert ["warning", warning] in list(csv.reader(reports["OUTPUT_CSV"].read_text(encoding="utf-8-sig").splitlines()))
 
 
 def test_a_reference_given_as_one_layer_of_a_geopackage_is_named_by_that_layer(mrs, scene, classifier, classified,
@@ -1106,7 +1108,7 @@ def test_a_map_that_carries_its_training_pixels_is_judged_by_them_not_by_the_lab
 
 
 def read_similarity(path: str):
-    rows = list(csv.reader(Path(path).read_text().splitlines()))
+    rows = list(csv.reader(Path(path).read_text(encoding="utf-8-sig").splitlines()))
     return rows[0][1:], np.array([[float(cell) for cell in row[1:]] for row in rows[1:]])
 
 

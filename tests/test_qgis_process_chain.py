@@ -134,7 +134,7 @@ def test_redundancy_on_the_command_line(scene, tmp_path):
     results = output["results"]
     # The LiDAR raster and a copy of it: its two bands twice, each identical to its copy, each
     # header naming its own band.
-    header = next(csv.reader((tmp_path / "similarity.csv").read_text().splitlines()))
+    header = next(csv.reader((tmp_path / "similarity.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(header) == 1 + 20 + 4 and len(set(header)) == len(header)
     names = [label.rsplit(" (band ", 1)[0] for label in header[21:]]
     assert names == names[2:] + names[:2] and header[21:] == [f"{name} (band {number})"
