@@ -1207,8 +1207,8 @@ def test_class_names_with_control_characters_or_formulas_make_well_formed_styles
     # with a byte-order mark, which Excel needs to read UTF-8 (a helper's red team of 2026-12-05)
     assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbfclass_value,")
     rows = list(csv.reader((tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()))
-    assert [row[1] for row in rows[1:6]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "Trees and <shrubs> & co",
-                                             "Bâti;'=cmd|' /C calc'!A0;x"]
+    assert [row[1] for row in rows[1:6]] == ["Crop", "'=HYPERLINK(\"http://x\")", "'@SUM(A1)",
+                                             "Trees and <shrubs> & co", "Bâti;'=cmd|' /C calc'!A0;x"]
     assert "Trees and &lt;shrubs&gt; &amp; co" in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert '"name": "Bâti;=cmd|' in (tmp_path / "r.json").read_text(encoding="utf-8")  # not 'B\u00e2ti'
 
