@@ -576,6 +576,10 @@ def test_the_classifier_s_guesses_are_refused_as_the_class_field_of_suggestions(
     assert str(refused.value).splitlines()[-1] == (
         f"The class field '{field}' of '{name}' holds what the classifier that suggested these points guessed, not "
         "labels: fill in the field 'class_id' with the classes seen on the ground, and choose it as the class field.")
+    from mrs.mrs_qgis_plugin.raster.suggestions import guessed_class_field_problem
+
+    dataset = ogr.Open(done.results["OUTPUT"])
+    assert guessed_class_field_problem(dataset.GetLayer(0), "rank", name) is None  # no guess (a review of 12-05)
 
 
 def test_an_area_of_trained_pixels_only_is_said_to_be_that(trained, tmp_path):

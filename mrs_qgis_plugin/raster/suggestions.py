@@ -261,10 +261,11 @@ def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: 
     classifier's guesses at its least confident pixels without a word (a helper's red team of
     2026-12-05); None for another field or layer."""
     try:
-        fields = list(json.loads(layer.GetMetadataItem(CONTENT_KEY) or "null")["fields"])
+        written = json.loads(layer.GetMetadataItem(CONTENT_KEY) or "null")
+        fields, guesses = list(written["fields"]), list(written["guesses"])
     except (ValueError, TypeError, KeyError):
         return None
-    if class_field.lower() not in [name.lower() for name in fields[1:]]:
+    if class_field.lower() not in [name.lower() for name in guesses]:
         return None
     return (f"The class field '{class_field}' of '{layer_name}' holds what the classifier that suggested these "
             f"points guessed, not labels: fill in the field '{fields[0]}' with the classes seen on the ground, and "
@@ -375,8 +376,8 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
                 feature.SetGeometry(point)
                 _ogr(*where, layer.CreateFeature, feature)
             _ogr(*where, dataset.CommitTransaction)
-            written = {"fields": fields, "points": _digest(layer, None),
-                       "values": {name: _digest(layer, name) for name in names.values()}}
+            written = {"fields": fields, "guesses": [names["predicted"], names["predicted_value"]],
+                       "points": _digest(layer, None), "values": {name: _digest(layer, name) for name in names.values()}}
             _ogr(*where, layer.SetMetadataItem, CONTENT_KEY, json.dumps(written))
         finally:
             # Closed here, under GDAL's quiet handler: a file SQLite failed to write complains

@@ -627,9 +627,6 @@ def labels_from_vector(
     _dataset, vector, operation = open_vector_layer(path, layer, layer_name, hooks)
     try:
         _refuse_a_shapefile_without_its_table(path, vector, layer_name)
-        guessed = guessed_class_field_problem(vector, class_field, layer_name)
-        if guessed:
-            raise InputError(guessed)
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
         integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
@@ -638,6 +635,10 @@ def labels_from_vector(
         found = _Features()
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name, hooks)
+        # after the features: looked up first, the layer's metadata hid a damaged GeoPackage's error from them
+        guessed = guessed_class_field_problem(vector, class_field, layer_name)
+        if guessed:
+            raise InputError(guessed)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
         raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
     if found.features == 0:
