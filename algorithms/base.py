@@ -444,7 +444,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             claim_outputs(outputs, self.copied)
         for parameter in self.JOB.parameters:
             if parameter.file_filter == spec.MODEL_FILE_FILTER and outputs.get(parameter.name):
-                refuse_a_proposed_name_taken(outputs[parameter.name], *lasting_name(parameter), parameter.name)
+                refuse_a_proposed_name_taken(outputs[parameter.name], parameter.name)
         self._say_temporary(outputs, hooks)
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)

@@ -248,7 +248,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             refuse_earlier_progress(path, name, None)  # the fine-tuning step refused it after the pretraining
         for name, path in outputs.items():
             if name in kinds:
-                refuse_a_proposed_name_taken(path, MODEL_OUTPUTS[name], MODEL_FILE_EXTENSION, name)
+                refuse_a_proposed_name_taken(path, name)
                 model_file.refuse_replacing(path, kinds[name], name)
             elif path.lower().endswith(GEOTIFF_EXTENSIONS):
                 writers.check_replaceable(path, name, writers.CLASS_MAP)

@@ -12,8 +12,7 @@ qgis_process prints).
 """
 
 import os
-import re
-from typing import Optional
+from typing import Optional, Set
 
 from qgis.core import QgsApplication, QgsProject, QgsSettings
 
@@ -44,27 +43,27 @@ def persistent_folder(project_folder: str, outputs_folder: str) -> str:
     return os.path.expanduser("~")
 
 
-def _default_folder() -> str:
-    return persistent_folder(QgsProject.instance().absolutePath(),
-                             str(QgsSettings().value(OUTPUTS_FOLDER_SETTING, "") or ""))
+PROPOSED: Set[str] = set()
+"""The model files the dialogs of this QGIS session proposed (`default_output_path`), none of which
+existed then."""
 
 
 def default_output_path(stem: str, extension: str) -> Optional[str]:
     """The default of a model-file output in the desktop's dialogs; None elsewhere (qgis_process, scripts)."""
     if QgsApplication.platform() != "desktop":
         return None
-    return unused_path(_default_folder(), stem, extension)
+    folder = persistent_folder(QgsProject.instance().absolutePath(),
+                               str(QgsSettings().value(OUTPUTS_FOLDER_SETTING, "") or ""))
+    path = unused_path(folder, stem, extension)
+    PROPOSED.add(os.path.realpath(path))
+    return path
 
 
-def refuse_a_proposed_name_taken(path: str, stem: str, extension: str, parameter: str) -> None:
-    """In the desktop, refuses a model file under a name the dialogs propose (`stem` or `stem_N` in
-    the default folder) that exists: a dialog proposes a name no earlier run has taken when it opens,
-    so such a file was written by an earlier Run of that dialog, which Run again replaced without a
-    word (a desktop helper of 2026-12-05: the model of the first of two settings compared was lost)."""
-    if QgsApplication.platform() != "desktop" or not os.path.isfile(path):
-        return
-    proposed = re.fullmatch(rf"{re.escape(stem)}(_[0-9]+)?\.{re.escape(extension)}", os.path.basename(path))
-    if proposed and os.path.realpath(os.path.dirname(os.path.abspath(path))) == os.path.realpath(_default_folder()):
-        raise InputError(f"{parameter}: {path} holds the model an earlier run wrote, under the name the dialog "
-                         "proposed when it opened. Choose another file name to keep both models, or delete that "
-                         "file to replace it.")
+def refuse_a_proposed_name_taken(path: str, parameter: str) -> None:
+    """Refuses a model file that a dialog of this session proposed, which did not exist then, and
+    exists now: an earlier Run of that dialog wrote it, and Run again replaced it without a word (a
+    desktop helper of 2026-12-05: the model of the first of two settings compared was lost). A name
+    of the analyst's own, or one taken in another session, is replaced as before."""
+    if os.path.realpath(path) in PROPOSED and os.path.isfile(path):
+        raise InputError(f"{parameter}: {path} holds the model an earlier run wrote, under the name a dialog proposed "
+                         "for it. Choose another file name to keep both models, or delete that file to replace it.")

@@ -1,5 +1,7 @@
 """Where model files and suggested points go by default: never a temporary file in the desktop."""
 
+from pathlib import Path
+
 import pytest
 
 from mrs.algorithms.demo_scene import DemoSceneAlgorithm
@@ -74,9 +76,9 @@ def test_run_again_in_a_dialog_does_not_replace_the_model_its_first_run_wrote(pr
     first = open(proposed, "rb").read()
     with pytest.raises(QgsProcessingException) as refused:
         run("mrs:finetune", {**parameters, "SEED": 3})
-    assert str(refused.value) == (f"OUTPUT: {proposed} holds the model an earlier run wrote, under the name the dialog "
-                                  "proposed when it opened. Choose another file name to keep both models, or delete "
-                                  "that file to replace it.")
+    assert str(refused.value) == (f"OUTPUT: {proposed} holds the model an earlier run wrote, under the name a dialog "
+                                  "proposed for it. Choose another file name to keep both models, or delete that file "
+                                  "to replace it.")
     assert open(proposed, "rb").read() == first
     chosen = str(tmp_path / "mine.safetensors")  # a name of the analyst's own is replaced as before
     run("mrs:finetune", {**parameters, "OUTPUT": chosen})
@@ -92,9 +94,13 @@ def test_the_workflow_refuses_a_proposed_model_name_taken_since_before_its_first
 
     monkeypatch.setattr(destinations.QgsApplication, "platform", staticmethod(lambda: "desktop"))
     monkeypatch.setattr(destinations, "persistent_folder", lambda *_: str(tmp_path))
-    taken = tmp_path / "classifier_model_3.safetensors"
-    taken.write_bytes(b"a model")
-    with pytest.raises(InputError, match=r"^finetune:CLASSIFIER: .*classifier_model_3\.safetensors holds the model an "
+    taken = destinations.default_output_path("classifier_model", "safetensors")
+    Path(taken).write_bytes(b"a model")
+    with pytest.raises(InputError, match=r"^finetune:CLASSIFIER: .*classifier_model\.safetensors holds the model an "
                                          r"earlier run wrote"):
-        WorkflowAlgorithm._check_replaceable({"pretrain:PRETRAINED": str(tmp_path / "pretrained_model_3.safetensors"),
-                                              "finetune:CLASSIFIER": str(taken)})
+        WorkflowAlgorithm._check_replaceable({"pretrain:PRETRAINED": str(tmp_path / "pretrained_model.safetensors"),
+                                              "finetune:CLASSIFIER": taken})
+    # a file of that name that no dialog of this session proposed is the analyst's own (a review of 2026-12-05)
+    own = tmp_path / "classifier_model_2.safetensors"
+    own.write_bytes(b"a model")
+    destinations.refuse_a_proposed_name_taken(str(own), "finetune:CLASSIFIER")
