@@ -68,6 +68,11 @@ OFFLINE_SIGNS = ("NewConnectionError", "ProxyError", "Temporary failure in name 
 """What pip's last lines say when it cannot reach the package index."""
 
 
+def _reason(error: OSError) -> str:
+    """'Permission denied: .../torch_cpu.dll', or the error as it reads where it names no file."""
+    return f"{error.strerror}: {error.filename}" if error.strerror and error.filename else str(error) or repr(error)
+
+
 class InstallTask(QgsTask):
     """Runs pip; `line` carries each line it prints (to the main thread), `done` the outcome.
 
@@ -125,23 +130,34 @@ class InstallTask(QgsTask):
         had gone, torch's __init__ among them (a helper's red team of 2026-12-05)."""
         aside = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(aside, ignore_errors=True)
-        moved = False
         try:
             if self.folder.exists():
                 os.replace(self.folder, aside)
-                moved = True
+        except OSError as error:
+            return self._failed(staging, f"pip installed the packages, but the earlier ones in {self.folder} could not "
+                                         f"be moved aside ({_reason(error)}): QGIS, or another program, may be using "
+                                         "them. They are left as they were; restart QGIS and install again.")
+        try:
             os.replace(staging, self.folder)
         except OSError as error:
-            if moved:
-                os.replace(aside, self.folder)
-            shutil.rmtree(staging, ignore_errors=True)
-            self.problem = (f"pip installed the packages, but the earlier ones in {self.folder} could not be moved "
-                            f"aside ({error.strerror}: {error.filename}): QGIS, or another program, may be using them. "
-                            "They are left as they were; restart QGIS and install again.")
-            self._say(self.problem)
-            return False
+            kept = f"in {aside}"
+            if aside.exists():
+                try:
+                    os.replace(aside, self.folder)
+                    kept = "as they were"
+                except OSError:
+                    pass
+            return self._failed(staging, f"pip installed the packages, but they could not be put in {self.folder} "
+                                         f"({_reason(error)}); the earlier packages are {kept}. Restart QGIS and "
+                                         "install again.")
         shutil.rmtree(aside, ignore_errors=True)
         return True
+
+    def _failed(self, staging: Path, problem: str) -> bool:
+        shutil.rmtree(staging, ignore_errors=True)
+        self.problem = problem
+        self._say(problem)
+        return False
 
     def cancel(self) -> None:
         if self.process is not None and self.process.poll() is None:

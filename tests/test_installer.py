@@ -174,6 +174,7 @@ def test_earlier_packages_that_cannot_be_moved_are_left_whole_and_said_so(
     folder.mkdir(parents=True)
     (folder / "earlier.py").write_text("")
     moved = []
+    rename = os.replace
 
     def held(source, target):
         if Path(source) == folder:
@@ -187,6 +188,19 @@ def test_earlier_packages_that_cannot_be_moved_are_left_whole_and_said_so(
                        f"(Permission denied: {folder / 'torch_cpu.dll'}): QGIS, or another program, may be using "
                        "them. They are left as they were; restart QGIS and install again.")
     assert [path.name for path in folder.iterdir()] == ["earlier.py"] and not staging_folder(folder).exists()
+    # the new packages that cannot be put in place: the earlier ones go back (a review of 2026-12-05)
+    def refused_in(source, target):
+        if Path(source) == staging_folder(folder):
+            raise PermissionError(13, "Permission denied", str(source))
+        rename(source, target)
+
+    monkeypatch.setattr(installer.os, "replace", refused_in)
+    ok, message = wait_for(InstallTask([f"{DUMMY}==0.1"], folder, "cpu", wheel_folder=wheels))
+    assert not ok and message == (f"pip installed the packages, but they could not be put in {folder} (Permission "
+                                  f"denied: {staging_folder(folder)}); the earlier packages are as they were. Restart "
+                                  "QGIS and install again.")
+    assert [path.name for path in folder.parent.iterdir()] == [folder.name]
+    assert [path.name for path in folder.iterdir()] == ["earlier.py"]
 
 
 def test_a_missing_pip_is_explained():
