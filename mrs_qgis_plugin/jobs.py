@@ -41,7 +41,8 @@ from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
 from .raster.stats import NoValidPixelError, sample_valid_pixels
-from .raster.suggestions import ClassField, SuggestionPool, check_points_output, write_points
+from .raster.suggestions import (ClassField, SuggestionPool, check_points_output, trained_on_a_label_raster,
+                                 write_points)
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
@@ -965,9 +966,10 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
               f"from {chosen.confidence.min():.3f} to {chosen.confidence.max():.3f}")
     field = _class_field(metadata).name
     # a classifier of a label raster: its samples are no layer to merge points with (a helper's red team of 2026-12-05)
-    add = (f"add {'it' if one else 'them'} to the training samples" if "class_field" in metadata else
-           f"burn {'it' if one else 'them'} into a copy of the label raster the classifier was trained on (Raster > "
-           f"Conversion > Rasterize (Overwrite with Attribute), field '{field}'), to train on that copy")
+    add = (f"burn {'it' if one else 'them'}, selected once filled in (Rasterize burns every point), into a copy of "
+           "the label raster the classifier was trained on (Raster > Conversion > Rasterize (Overwrite with "
+           f"Attribute), field '{field}'), to train on that copy" if trained_on_a_label_raster(metadata)
+           else f"add {'it' if one else 'them'} to the training samples")
     hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence {spread}. Fill in "
               f"{'its' if one else 'their'} '{field}' field and {add}.")
     return {"path": output, "count": len(chosen), "rows": chosen.rows, "cols": chosen.cols,

@@ -609,6 +609,7 @@ def test_suggestions_of_a_classifier_of_a_label_raster_say_how_to_add_them_to_it
                          "LABELS": str(trained.scene.train), "OUTPUT": model})
     done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=2, MIN_DISTANCE=3)
     written = next(line for line in done.log if line.startswith("Wrote 2 suggested points to "))
-    assert written.endswith(". Fill in their 'class_id' field and burn them into a copy of the label raster the "
-                            "classifier was trained on (Raster > Conversion > Rasterize (Overwrite with Attribute), "
-                            "field 'class_id'), to train on that copy."), written
+    assert written.endswith(". Fill in their 'class_id' field and burn them, selected once filled in (Rasterize burns "
+                            "every point), into a copy of the label raster the classifier was trained on (Raster > "
+                            "Conversion > Rasterize (Overwrite with Attribute), field 'class_id'), to train on that "
+                            "copy."), written

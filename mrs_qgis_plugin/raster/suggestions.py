@@ -28,7 +28,7 @@ except ImportError:  # Windows: no file-size limits to look for
     resource = None  # type: ignore[assignment]
 
 import numpy as np
-from osgeo import ogr
+from osgeo import gdal, ogr
 
 from ...model_core.atomic import atomic_output, disk_full, write_error
 from ...model_core.errors import InputError
@@ -253,6 +253,18 @@ def check_points_output(path: str, param: str) -> None:
 
 CONTENT_KEY = "MRS_SUGGESTIONS"
 """The suggestions layer's metadata item holding its fields and a digest of its points as written."""
+
+
+def trained_on_a_label_raster(metadata: dict) -> bool:
+    """Whether a classifier was trained on a label raster: its model file records no class field
+    (a fine-tuning on vector samples records one since 2026-12-05) and what it was trained on opens
+    as a raster (a classifier of samples from before then does not)."""
+    trained = metadata.get("trained_on")
+    if "class_field" in metadata or not isinstance(trained, str) or not trained or "|" in trained:
+        return False
+    with gdal_quiet():
+        dataset, _message = gdal_call(gdal.OpenEx, trained, gdal.OF_RASTER)
+    return dataset is not None
 
 
 def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: str) -> Optional[str]:
