@@ -273,16 +273,16 @@ GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt in
 def _missing_packages(job: spec.Job) -> Optional[str]:
     """A sentence naming the packages this Python cannot import for `job`, with how to install them;
     one that is installed but fails to import (a limit on memory: red team of 2026-12-05) with why."""
-    from .dependencies import (MEMORY_SIGNS, import_failures, import_problem, module_name, pinned_requirements,
-                               pip_install_command)
+    from .dependencies import (import_failures, import_problem, module_name, pinned_requirements, pip_install_command,
+                               wants_memory)
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
     missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
     problems = [f"{' and '.join(map(module_name, missing))} (install with: {pip_install_command(missing)})"
                 ] * bool(missing)
     problems += [f"{module_name(requirement)}, which it cannot use ({first_line(reason)}; "
-                 + ("give it more memory)" if any(sign in reason.lower() for sign in MEMORY_SIGNS)
-                    else f"reinstall it with: {pip_install_command([requirement])})")
+                 + ("give it more memory)" if wants_memory(reason)
+                    else f"reinstall it with: {pip_install_command([requirement], reinstall=True)})")
                  for requirement, reason in failures.items() if reason != "not installed"]
     for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
         problem = import_problem(module)

@@ -81,9 +81,10 @@ def _version_problem(module: str, imported: Any) -> Optional[str]:
         return None
     version = getattr(imported, "__version__", None)
     needed = ".".join(map(str, minimum))
-    if not isinstance(version, str):
+    numbers = [int(part) for part in re.findall(r"[0-9]+", version)[:len(minimum)]] if isinstance(version, str) else []
+    if not numbers:
         return f"{module} without a version: an incomplete install, or a folder named {module} on Python's path"
-    if tuple(int(part) for part in re.findall(r"[0-9]+", version)[:len(minimum)]) < minimum:
+    if tuple(numbers + [0] * (len(minimum) - len(numbers))) < minimum:  # '2' is 2.0 (a review of 2026-12-05)
         return f"{module} {version}, older than {needed}, the oldest the MRS algorithms run with"
     return None
 
@@ -92,10 +93,15 @@ MEMORY_SIGNS = ("memoryerror", "bad_alloc", "failed to map segment", "cannot all
 """What an import that failed for want of memory says (a limit such as ulimit -v)."""
 
 
+def wants_memory(reason: str) -> bool:
+    """Whether an import failed for want of memory (`MEMORY_SIGNS`)."""
+    return any(sign in reason.lower() for sign in MEMORY_SIGNS)
+
+
 def _memory_hint(reason: str) -> str:
     """', or give QGIS more memory' where an import failed for want of memory (review of 2026-12-05:
     the advice came with an ABI mismatch too)."""
-    return ", or give QGIS more memory" if any(sign in reason.lower() for sign in MEMORY_SIGNS) else ""
+    return ", or give QGIS more memory" if wants_memory(reason) else ""
 
 
 def _failure_text(error: BaseException) -> str:
@@ -179,14 +185,16 @@ def command_line(arguments: List[str]) -> str:
     return subprocess.list2cmdline(arguments) if sys.platform == "win32" else shlex.join(arguments)
 
 
-def pip_install_command(requirements: List[str]) -> str:
-    """The shell command that installs `requirements` for the running Python.
+def pip_install_command(requirements: List[str], reinstall: bool = False) -> str:
+    """The shell command that installs `requirements` for the running Python; with `reinstall`, again
+    where pip finds them installed already (a broken install of the right version: a review of
+    2026-12-05).
 
     Outside a virtual environment it installs for the user (no root needed);
     where the distribution marks its Python as externally managed (Debian 12,
     PEP 668), pip refuses that unless told `--break-system-packages`.
     """
-    arguments = [python_executable(), "-m", "pip", "install"]
+    arguments = [python_executable(), "-m", "pip", "install"] + ["--force-reinstall"] * reinstall
     if sys.prefix == sys.base_prefix:
         arguments.append("--user")
         if Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").is_file():

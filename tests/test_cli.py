@@ -174,8 +174,8 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
                "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert re.search(r"bin/mrs classify needs torch, which it cannot use \(torch 1\.13\.1, older than 2\.0, the oldest "
-                     r"the MRS algorithms run with; reinstall it with: \S+ -m pip install .*torch==", done.stderr), \
-        done.stderr
+                     r"the MRS algorithms run with; reinstall it with: \S+ -m pip install --force-reinstall .*torch==",
+                     done.stderr), done.stderr
 
 
 @pytest.mark.parametrize("job", list(JOBS))

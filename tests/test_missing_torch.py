@@ -153,4 +153,8 @@ def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_a
         "emptypkg without a version: an incomplete install, or a folder named emptypkg on Python's path")
     monkeypatch.setattr(dependencies, "MINIMUM_VERSIONS", {"oldpkg": (1, 13)})
     assert dependencies.import_problem("oldpkg") is None
+    for version, problem in (("1", True), ("2", False), ("git", True)):  # a review of 2026-12-05
+        (old / "__init__.py").write_text(f"__version__ = {version!r}\n")
+        monkeypatch.delitem(sys.modules, "oldpkg")
+        assert (dependencies.import_problem("oldpkg") is not None) == problem, version
     assert dependencies.import_problem("torch") is None  # the torch of this environment
