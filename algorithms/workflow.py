@@ -134,9 +134,9 @@ def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], ou
         step = name.split(":")[0]
         after = ", then ".join(f"mrs:{later}" for later in STEPS[STEPS.index(step) + 1:])
         training = dict(zip(STEPS, PHASES))[step]
-        feedback.pushWarning(f"The {training}'s checkpoint {path} is kept, which the workflow does not resume (it "
-                             "has no RESUME, of which the step's own line speaks): resume it with "
-                             f"mrs:{step} alone (its RESUME set to that file, with the workflow's "
+        feedback.pushWarning(f"The {training}'s checkpoint {path} is kept, which the workflow does not resume (the "
+                             "RESUME that the step's own line names is the step's, not the workflow's): resume it "
+                             f"with mrs:{step} alone (its RESUME set to that file, with the workflow's "
                              f"settings), then run the steps left alone ({after}), or delete it to start the "
                              "workflow afresh.")
 
@@ -430,8 +430,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """The model's description, with where its file is: the Toolbox offers no 'Edit model' for a
         provider's model, and the help named a path inside the plugin only (a desktop helper of
         2026-12-05)."""
-        where = tr("Its file (open it in Processing > Graphical Modeler > Open Model, then save a copy under another "
-                   "name):") + f" {html.escape(str(WORKFLOW_FILE))}"
+        where = tr("Its file, for Processing > Graphical Modeler > Open Model (then save a copy under another name):"
+                   ) + f" {html.escape(str(WORKFLOW_FILE))}"
         return super().shortHelpString().replace("</p>", f" {where}</p>", 1)
 
     def tags(self) -> List[str]:

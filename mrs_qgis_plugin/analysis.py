@@ -306,14 +306,14 @@ def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_
     if not (labelled.merged or samples):
         return None
     merged = labelled.merged
-    parts = [f"{merged} {agreeing(merged, 'counts', 'count')} once with another sample of "
+    parts = [f"{merged:,} {agreeing(merged, 'counts', 'count')} once with another sample of "
              f"{agreeing(merged, 'its', 'their')} class on the same pixel"] if merged else []
     if samples:
-        parts.append(f"{samples} on {plural(pixels, 'pixel')} holding samples of different classes "
+        parts.append(f"{samples:,} on {plural(pixels, 'pixel')} holding samples of different classes "
                      f"{agreeing(samples, 'is', 'are')} left out")
     given = len(labelled.values) + labelled.nodata_pixels + labelled.merged + samples
     on = len(labelled.values) + labelled.nodata_pixels + pixels
-    return (f"{given} reference samples of '{reference_name}' fall on {plural(on, 'pixel')} of {grid_label}: "
+    return (f"{given:,} reference samples of '{reference_name}' fall on {plural(on, 'pixel')} of {grid_label}: "
             f"{', and '.join(parts)}. The figures count pixels.")
 
 

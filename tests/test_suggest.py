@@ -432,15 +432,15 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
     with pytest.raises(QgsProcessingException) as refused:  # a helper's red team of 2026-12-05: it went unsaid
         suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
     assert str(refused.value).splitlines()[-1] == (
-        f"OUTPUT: {path} holds earlier suggestions with a field added (note) since they were written, which writing "
-        "new suggestions would delete; keep the file under another name, or choose a new file name.")
+        f"OUTPUT: {path} holds earlier suggestions with a field added or renamed (note) since they were written, which "
+        "writing new suggestions would delete; keep the file under another name, or choose a new file name.")
     dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # without the note, no work is lost
     dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN note")
     dataset = None
     run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "POINTS": 5, "OUTPUT": path})
     assert len(read_points(path).records) == 5 and read_points(path).fields["class_id"] == "Integer"
     for edit, said in (("UPDATE suggestions SET predicted = 'Trees' WHERE rank = 2", "values changed in predicted"),
-                       ("DELETE FROM suggestions WHERE rank = 3", "points moved or deleted")):
+                       ("DELETE FROM suggestions WHERE rank = 3", "points added, moved or deleted")):
         Path(str(path) + ".edited.gpkg").write_bytes(Path(path).read_bytes())
         edited = str(path) + ".edited.gpkg"
         dataset = gdal.OpenEx(edited, gdal.OF_VECTOR | gdal.OF_UPDATE)

@@ -239,9 +239,9 @@ def test_a_workflow_canceled_in_a_training_says_how_its_checkpoint_resumes(workf
     checkpoint = tmp_path / "pre.checkpoint.safetensors"
     assert checkpoint.is_file() and not pretrained.exists()
     assert feedback.warnings[-1] == (
-        f"The pretraining's checkpoint {checkpoint} is kept, which the workflow does not resume (it has no RESUME, "
-        "of which the step's own line speaks): resume it with mrs:pretrain alone (its RESUME set to that file, with "
-        "the workflow's settings), then run the steps left "
+        f"The pretraining's checkpoint {checkpoint} is kept, which the workflow does not resume (the RESUME that the "
+        "step's own line names is the step's, not the workflow's): resume it with mrs:pretrain alone (its RESUME set "
+        "to that file, with the workflow's settings), then run the steps left "
         "alone (mrs:finetune, then mrs:classify, then mrs:accuracy), or delete it to start the workflow afresh.")
 
 
@@ -470,5 +470,5 @@ def test_the_workflow_s_help_says_where_its_file_is(workflow):
     """A desktop helper of 2026-12-05: the help told to open resources/models/mrs_workflow.model3 'of
     the plugin', and the Toolbox offers no 'Edit model' for a provider's model."""
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
-    assert f"Open Model, then save a copy under another name): {WORKFLOW}</p>" in toolbox.shortHelpString()
+    assert f"Open Model (then save a copy under another name): {WORKFLOW}</p>" in toolbox.shortHelpString()
     assert toolbox.shortHelpString().startswith("<html><body><p>The whole MRS workflow in one run")

@@ -78,7 +78,7 @@ def random_positions_in_scenes(
             where += f" inside the mask '{mask_name or mask_path}'" if number == 0 and mask is not None else ""
             raise no_valid_pixel_error(scene, where)
     if subset.seen <= n:
-        hooks.log(f"Only {plural(subset.seen, 'valid pixel')} {agreeing(subset.seen, 'is', 'are')} available for {n} "
+        hooks.log(f"Only {plural(subset.seen, 'valid pixel')} {agreeing(subset.seen, 'is', 'are')} available for {n:,} "
                   "requested positions; all of them are used.")
     rows, cols, *numbers = subset.result()
     return Positions(rows.astype(np.int64), cols.astype(np.int64),

@@ -303,7 +303,7 @@ def _digest(layer: ogr.Layer, name: Optional[str]) -> str:
 
 def _edited(layer: Optional[ogr.Layer]) -> str:
     """How an earlier suggestions layer was changed beside its class field since the plugin wrote it
-    ('with a field added (note)', 'with points moved or deleted', 'with values changed in
+    ('with a field added or renamed (note)', 'with points added, moved or deleted', 'with values changed in
     predicted'); '' for none, or for a layer written before the plugin recorded what it wrote. A
     note field, or corrected predictions, went with the file without a word (a helper's red team of
     2026-12-05); fields of the plugin's deleted hold no work."""
@@ -318,9 +318,9 @@ def _edited(layer: Optional[ogr.Layer]) -> str:
     present = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
     added = [name for name in present if name not in fields]
     if added:
-        return f"with {'a field' if len(added) == 1 else 'fields'} added ({first_few(added)})"
+        return f"with {'a field' if len(added) == 1 else 'fields'} added or renamed ({first_few(added)})"
     if _digest(layer, None) != points:
-        return "with points moved or deleted"
+        return "with points added, moved or deleted"
     changed = [name for name, digest in values.items() if name in present and _digest(layer, name) != digest]
     return f"with values changed in {first_few(changed)}" if changed else ""
 

@@ -375,8 +375,11 @@ def _refuse_a_shapefile_without_its_table(source: str, vector: ogr.Layer, layer_
     to be one of 'its fields: none' (own bad input of 2026-12-05)."""
     path = split_source(source)[0]
     stem, extension = os.path.splitext(path)
-    if (extension.lower() == ".shp" and vector.GetLayerDefn().GetFieldCount() == 0
-            and not any(os.path.exists(stem + table) for table in (".dbf", ".DBF"))):
+    if extension.lower() != ".shp" or vector.GetLayerDefn().GetFieldCount():
+        return
+    folder, name = os.path.split(stem)
+    tables = {entry.lower() for entry in os.listdir(folder or ".")} if os.path.isdir(folder or ".") else set()
+    if f"{name}.dbf".lower() not in tables:  # in any letter case: 'pts.DbF' too (a review of 2026-12-05)
         raise InputError(f"The shapefile '{layer_name}' ({path}) has no .dbf file beside it, which holds its fields "
                          "(the class field among them). Copy the .dbf with the .shp and .shx, or choose another "
                          "layer.")
@@ -774,7 +777,7 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
         onto = f"cannot be taken from its CRS ({source}) onto the hyperspectral layer '{grid_name}'"
         if lost == polygons:
             raise InputError(f"MASK: the {plural(lost, 'polygon')} of '{mask_name}' {onto}. Check the layer's CRS.")
-        hooks.warning(f"MASK: {lost} of the {plural(polygons, 'polygon')} of '{mask_name}' {onto}, and "
+        hooks.warning(f"MASK: {lost:,} of the {plural(polygons, 'polygon')} of '{mask_name}' {onto}, and "
                       f"{agreeing(lost, 'is', 'are')} left out. Check the layer's CRS.")
     if rasterizer.count == 0:
         raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
