@@ -213,12 +213,14 @@ ACCURACY = Job(
         _file_out("OUTPUT_HTML", "Accuracy report", "HTML files (*.html)",
                   "The report as a web page: summary figures, confusion matrix and per-class table."),
         _file_out("OUTPUT_JSON", "Accuracy figures (JSON)", "JSON files (*.json)",
-                  "Optional: every figure of the report as JSON, for scripts.", optional=True),
+                  "Optional: every figure of the report as JSON, for scripts; accuracies as fractions from 0 to 1, "
+                  "null where undefined (a class the map never gives has no user's accuracy).", optional=True),
         _file_out("OUTPUT_CSV", "Accuracy figures (CSV)", "CSV files (*.csv)",
                   "Optional: the report's figures as CSV, in three tables one after the other, an empty line "
                   "between them: per class (producer's and user's accuracy, F1), the summary (overall and average "
                   "accuracy, kappa, warnings), then the confusion matrix (reference classes in rows, map classes in "
-                  "columns).", optional=True),
+                  "columns). Accuracies are fractions from 0 to 1, empty where undefined; a name that starts like a "
+                  "formula starts with an apostrophe, as spreadsheets show it.", optional=True),
     ),
     (
         Output("OVERALL_ACCURACY", "Overall accuracy (0..1)"),
