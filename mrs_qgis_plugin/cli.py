@@ -226,6 +226,8 @@ def _argument_line(parameter: spec.Parameter) -> str:
         note = f"default {spec.shown_default(parameter)}"
     else:
         note = "optional" if parameter.optional else "required"
+    if parameter.kind in (spec.INTEGER, spec.NUMBER):  # the dialogs keep the value in it (a helper, 2026-12-05)
+        note += f", {spec.bounds_text(parameter)}"
     return f"  --{parameter.name}={hint}  ({note}{', advanced' if parameter.advanced else ''})"
 
 

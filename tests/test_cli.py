@@ -198,6 +198,14 @@ def test_a_file_output_s_help_line_shows_the_extension_it_must_have():
     assert "\n  --OUTPUT_PNG=FILE.png  (required)\n" in job_help(JOBS["redundancy"])
 
 
+def test_a_number_s_help_line_shows_the_range_it_takes():
+    """A helper's red team of 2026-12-05: bin/mrs' help named no range where QGIS's dialogs keep
+    TILE_SIZE from 16 to 8192."""
+    assert "\n  --TILE_SIZE=N  (default 256, a whole number from 16 to 8192, advanced)\n" in job_help(JOBS["classify"])
+    assert "\n  --SPECTRAL_RATIO=X  (default 0.3, a number from 0.01 to 0.99)\n" in job_help(JOBS["pretrain"])
+    assert "\n  --EPOCHS=N  (default 60, a whole number of at least 1)\n" in job_help(JOBS["pretrain"])
+
+
 def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
     done = mrs(no_qgis, "--help", python=None)
     assert done.returncode == 0 and done.stdout == main_help() + "\n"
