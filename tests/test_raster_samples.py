@@ -117,6 +117,24 @@ def test_lines_along_pixel_edges_take_the_pixels_beside_them(tmp_path, scene):
     assert not any("pixel centre" in line for line in lines), lines
 
 
+def test_a_line_takes_exactly_the_pixels_it_crosses(tmp_path, scene):
+    """A helper's red team of 2026-12-05: GDAL's default burning stepped along a line a pixel at a time,
+    leaving out 5 of the 16 pixels a line crossed and taking pixels it did not touch."""
+    start, end = (ORIGIN_X + 2.3, ORIGIN_Y - 2.1), (ORIGIN_X + 12.7, ORIGIN_Y - 7.9)
+    wkt = f"LINESTRING ({start[0]} {start[1]}, {end[0]} {end[1]})"
+    labels = labels_from_vector(scene, write_vector(tmp_path / "line.gpkg", [(wkt, {"class": 1})], INT_FIELDS),
+                                None, "class", None, "line")
+    line = ogr.CreateGeometryFromWkt(wkt)
+    crossed = set()
+    for row in range(HEIGHT):
+        for col in range(WIDTH):
+            pixel = ogr.CreateGeometryFromWkt(box_wkt(ORIGIN_X + col, ORIGIN_Y - row - 1, ORIGIN_X + col + 1,
+                                                      ORIGIN_Y - row))
+            if pixel.Intersects(line) and not pixel.Touches(line):
+                crossed.add((row, col))
+    assert len(crossed) == 16 and set(zip(labels.rows.tolist(), labels.cols.tolist())) == crossed
+
+
 def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
     """A helper's red team of 2026-12-05: 20,000 polygons were read for 12 s at 0 %, and Cancel
     waited for the end."""

@@ -196,6 +196,12 @@ it (GDAL gave those below it, or none in a window of no height), one along any e
 the pixels inside (GDAL burnt those beyond the far edges)."""
 
 
+LINE_OPTIONS = ["ALL_TOUCHED=TRUE"]
+"""Lines take every pixel they cross: GDAL's default stepped along a line a pixel at a time, and
+left out 291 of 844 pixels random lines crossed, taking 40 they did not (a helper's red team of
+2026-12-05)."""
+
+
 class _Rasterizer:
     """Burns geometries (in the grid's CRS) onto windows of a grid.
 
@@ -257,12 +263,13 @@ class _Rasterizer:
         gt = self._grid.geotransform
         if self._srs is not None:
             target.SetProjection(self._srs.ExportToWkt())
-        for layer, shift in ((self._areas, BURN_SHIFT), (self._lines, 0.0), (self._lines, BURN_SHIFT)):
+        for layer, shift, options in ((self._areas, BURN_SHIFT, []), (self._lines, 0.0, LINE_OPTIONS),
+                                      (self._lines, BURN_SHIFT, LINE_OPTIONS)):
             if not layer.GetFeatureCount():
                 continue
             x0, y0 = gdal.ApplyGeoTransform(gt, window.col + shift, window.row + shift)
             target.SetGeoTransform((x0, gt[1], gt[2], y0, gt[4], gt[5]))
-            error, message = gdal_call(gdal.RasterizeLayer, target, [1], layer, burn_values=[1])
+            error, message = gdal_call(gdal.RasterizeLayer, target, [1], layer, burn_values=[1], options=options)
             if error != gdal.CE_None:
                 raise InputError(f"Rasterising polygons onto the hyperspectral grid failed ({message}). Check that "
                                  "their geometries are valid.")
