@@ -80,6 +80,13 @@ TEMPORARY_TOLD: Set[str] = set()
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
 
 
+def _layer_of(value: Any, context: QgsProcessingContext) -> Optional[QgsMapLayer]:
+    """The layer a source definition (selected features only, a feature limit) names, else None."""
+    if not isinstance(value, QgsProcessingFeatureSourceDefinition):
+        return None
+    return QgsProcessingUtils.mapLayerFromString(str(value.source.staticValue()), context)
+
+
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
     """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, warnings
     as warnings. Not the status: QGIS 3.22's dialog logs every progress text, and each epoch's
@@ -577,7 +584,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if layer is not None:
                 self.copied[name] = [layer.source()]
             copy = written_as_shown(source, own, grid, shown, name, context, feedback)
-            origin = layer.source() if layer is not None and layer.providerType() == "ogr" else ""
+            given = layer if layer is not None else _layer_of(value, context)  # a selection's layer too
+            origin = given.source() if isinstance(given, QgsVectorLayer) and given.providerType() == "ogr" else ""
+            if origin:
+                from ..mrs_qgis_plugin.raster.suggestions import carry_record
+
+                carry_record(origin, copy)
             return VectorInput(f"{copy}|layername=features", shown, origin)
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback

@@ -613,3 +613,23 @@ def test_suggestions_of_a_classifier_of_a_label_raster_say_how_to_add_them_to_it
                             "every point), into a copy of the label raster the classifier was trained on (Raster > "
                             "Conversion > Rasterize (Overwrite with Attribute), field 'class_id'), to train on that "
                             "copy."), written
+
+
+def test_the_guesses_are_refused_as_the_class_field_of_a_selection_of_suggestions_too(trained, tmp_path):
+    """A helper's red team of 2026-12-05: a selection, a filter or unsaved edits made a copy of the layer
+    without the suggestions' record, and 'predicted_value' trained, or scored a map 100 % right."""
+    from qgis.core import QgsProcessingFeatureSourceDefinition, QgsProject, QgsVectorLayer
+
+    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=3)
+    layer = QgsVectorLayer(done.results["OUTPUT"], "picked", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        layer.selectByIds([feature.id() for feature in layer.getFeatures()][:4])
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                                 "SAMPLES": QgsProcessingFeatureSourceDefinition(layer.id(), True),
+                                 "CLASS_FIELD": "predicted_value", "OUTPUT": str(tmp_path / "guesses.safetensors")})
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert str(refused.value).splitlines()[-1].startswith(
+        "The class field 'predicted_value' of 'picked' holds what the classifier that suggested these points guessed")

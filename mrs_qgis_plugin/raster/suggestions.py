@@ -33,6 +33,7 @@ from osgeo import gdal, ogr
 from ...model_core.atomic import atomic_output, disk_full, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
+from . import split_source
 from .classes import ClassInfo
 from .gdal_io import exceptions_off, gdal_call, gdal_quiet
 from .grid import Window, pixel_centres, srs_from_wkt
@@ -253,6 +254,25 @@ def check_points_output(path: str, param: str) -> None:
 
 CONTENT_KEY = "MRS_SUGGESTIONS"
 """The suggestions layer's metadata item holding its fields and a digest of its points as written."""
+
+
+def carry_record(source: str, copy: str) -> None:
+    """Gives the copy of a layer (`copy`, a GeoPackage of one layer) the record a suggestions layer
+    (`source`, as QGIS names it) keeps of what the plugin wrote, so that its fields of the
+    classifier's guesses are told as such in the copy too: a selection, a filter or unsaved edits
+    made a copy without it, and 'predicted' trained (a helper's red team of 2026-12-05)."""
+    path, options = split_source(source)
+    layer_name = next((option.split("=", 1)[1] for option in options if option.startswith("layername=")), None)
+    with exceptions_off(), gdal_quiet():
+        dataset = ogr.Open(path)
+        layer = None if dataset is None else (dataset.GetLayerByName(layer_name) if layer_name else dataset.GetLayer(0))
+        record = None if layer is None else layer.GetMetadataItem(CONTENT_KEY)
+        if not record:
+            return
+        target = ogr.Open(copy, 1)
+        if target is not None and target.GetLayerCount():
+            target.GetLayer(0).SetMetadataItem(CONTENT_KEY, record)
+        target = None
 
 
 def trained_on_a_label_raster(metadata: dict) -> bool:
