@@ -80,7 +80,7 @@ TEMPORARY_TOLD: Set[str] = set()
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
 
 
-def _layer_of(value: Any, context: QgsProcessingContext) -> Optional[QgsMapLayer]:
+def definition_layer(value: Any, context: QgsProcessingContext) -> Optional[QgsMapLayer]:
     """The layer a source definition (selected features only, a feature limit) names, else None."""
     if not isinstance(value, QgsProcessingFeatureSourceDefinition):
         return None
@@ -584,7 +584,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if layer is not None:
                 self.copied[name] = [layer.source()]
             copy = written_as_shown(source, own, grid, shown, name, context, feedback)
-            given = layer if layer is not None else _layer_of(value, context)  # a selection's layer too
+            given = layer if layer is not None else definition_layer(value, context)  # a selection's layer too
             origin = given.source() if isinstance(given, QgsVectorLayer) and given.providerType() == "ogr" else ""
             if origin:
                 from ..mrs_qgis_plugin.raster.suggestions import carry_record

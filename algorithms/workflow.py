@@ -32,8 +32,8 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, help_url, on_command_line, plain_value, tr,
-                   value_problem)
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, definition_layer, expression_problem, help_url,
+                   on_command_line, plain_value, tr, value_problem)
 from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -300,7 +300,25 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if missing is not None:
                 return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
                         f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
+            guessed = self._guessed_field_problem(parameters, definition, given, source.sourceName(), context)
+            if guessed:
+                return guessed
         return None
+
+    def _guessed_field_problem(self, parameters: Dict[str, Any], definition: QgsProcessingParameterDefinition,
+                               given: Any, shown: str, context: QgsProcessingContext) -> Optional[str]:
+        """A suggestions layer's field of the classifier's guesses as the class field, refused before the
+        first step: the steps refused it after the pretraining, or after everything but the assessment
+        (a helper's red team of 2026-12-05)."""
+        from ..mrs_qgis_plugin.raster.suggestions import guessed_field_of_source  # GDAL: not at plugin load
+
+        parent = definition.parentLayerParameterName()
+        layer = (self.parameterAsVectorLayer(parameters, parent, context)
+                 or definition_layer(parameters.get(parent), context))
+        if not (isinstance(layer, QgsVectorLayer) and layer.providerType() == "ogr" and isinstance(given, str)):
+            return None
+        problem = guessed_field_of_source(layer.source(), given, shown)
+        return f"{definition.name()}: {problem}" if problem else None
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Refuses a label raster parameter that is no label raster (an image), or holds no labelled

@@ -472,3 +472,30 @@ def test_the_workflow_s_help_says_where_its_file_is(workflow):
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
     assert f"Open Model (then save a copy under another name): {WORKFLOW}</p>" in toolbox.shortHelpString()
     assert toolbox.shortHelpString().startswith("<html><body><p>The whole MRS workflow in one run")
+
+
+def test_the_workflow_refuses_a_suggestions_layer_s_guesses_as_a_class_field_before_any_step(workflow, tmp_path):
+    """A helper's red team of 2026-12-05: REFERENCE_FIELD 'predicted_value' of a suggestions layer was
+    refused at the assessment, after the pretraining, the training and the map."""
+    import json
+
+    from osgeo import ogr
+
+    from mrs.mrs_qgis_plugin.raster.suggestions import CONTENT_KEY
+
+    def suggestions(scene):
+        path = str(tmp_path / "suggested.gpkg")
+        points = [(f"POINT ({x} {y})", {"class_id": 1, "predicted_value": value})
+                  for (x, y), value in zip(((664001.5, 5101998.5), (664010.5, 5101990.5)), (1, 2))]
+        write_vector(path, points, {"class_id": ogr.OFTInteger, "predicted_value": ogr.OFTInteger},
+                     layer="suggestions")
+        dataset = ogr.Open(path, 1)
+        dataset.GetLayer(0).SetMetadataItem(CONTENT_KEY, json.dumps(
+            {"fields": ["class_id", "predicted_value"], "guesses": ["predicted_value"], "points": "", "values": {}}))
+        dataset = None
+        return path
+
+    said = refused_workflow(tmp_path, REFERENCE_LABELS=None, REFERENCE=suggestions, REFERENCE_FIELD="predicted_value")
+    assert said == ("REFERENCE_FIELD: The class field 'predicted_value' of 'suggested' holds what the classifier "
+                    "that suggested these points guessed, not labels: fill in the field 'class_id' with the classes "
+                    "seen on the ground, and choose it as the class field.")

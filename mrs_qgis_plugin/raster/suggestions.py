@@ -256,19 +256,26 @@ CONTENT_KEY = "MRS_SUGGESTIONS"
 """The suggestions layer's metadata item holding its fields and a digest of its points as written."""
 
 
-def carry_record(source: str, copy: str) -> None:
-    """Gives the copy of a layer (`copy`, a GeoPackage of one layer) the record a suggestions layer
-    (`source`, as QGIS names it) keeps of what the plugin wrote, so that its fields of the
-    classifier's guesses are told as such in the copy too: a selection, a filter or unsaved edits
-    made a copy without it, and 'predicted' trained (a helper's red team of 2026-12-05)."""
+def _record_of(source: str) -> Optional[str]:
+    """The record of what the plugin wrote that a suggestions layer (`source`, as QGIS names it)
+    keeps, else None."""
     path, options = split_source(source)
     layer_name = next((option.split("=", 1)[1] for option in options if option.startswith("layername=")), None)
     with exceptions_off(), gdal_quiet():
         dataset = ogr.Open(path)
         layer = None if dataset is None else (dataset.GetLayerByName(layer_name) if layer_name else dataset.GetLayer(0))
-        record = None if layer is None else layer.GetMetadataItem(CONTENT_KEY)
-        if not record:
-            return
+        return None if layer is None else layer.GetMetadataItem(CONTENT_KEY)
+
+
+def carry_record(source: str, copy: str) -> None:
+    """Gives the copy of a layer (`copy`, a GeoPackage of one layer) the record a suggestions layer
+    (`source`) keeps of what the plugin wrote, so that its fields of the classifier's guesses are
+    told as such in the copy too: a selection, a filter or unsaved edits made a copy without it, and
+    'predicted' trained (a helper's red team of 2026-12-05)."""
+    record = _record_of(source)
+    if not record:
+        return
+    with exceptions_off(), gdal_quiet():
         target = ogr.Open(copy, 1)
         if target is not None and target.GetLayerCount():
             target.GetLayer(0).SetMetadataItem(CONTENT_KEY, record)
@@ -292,8 +299,17 @@ def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: 
     the classifier guessed (`predicted`, `predicted_value`...): a fine-tuning learnt the first
     classifier's guesses at its least confident pixels without a word (a helper's red team of
     2026-12-05); None for another field or layer."""
+    return _guess_problem(layer.GetMetadataItem(CONTENT_KEY), class_field, layer_name)
+
+
+def guessed_field_of_source(source: str, class_field: str, layer_name: str) -> Optional[str]:
+    """`guessed_class_field_problem` of a layer as QGIS names it ('file.gpkg|layername=x')."""
+    return _guess_problem(_record_of(source), class_field, layer_name)
+
+
+def _guess_problem(record: Optional[str], class_field: str, layer_name: str) -> Optional[str]:
     try:
-        written = json.loads(layer.GetMetadataItem(CONTENT_KEY) or "null")
+        written = json.loads(record or "null")
         fields, guesses = list(written["fields"]), list(written["guesses"])
     except (ValueError, TypeError, KeyError):
         return None
