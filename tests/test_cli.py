@@ -815,3 +815,19 @@ def test_non_ascii_names_under_a_locale_whose_file_names_are_not_utf_8_are_refus
         f"{shown} would name another file for each: run it with a UTF-8 locale (LC_ALL=C.UTF-8) or with "
         "PYTHONUTF8=1.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_python_with_a_torch_older_than_2_hands_over_to_the_checkout_s_venv(monkeypatch):
+    """A helper's red team of 2026-12-05: Debian's python3-torch 1.13 kept the run in that Python,
+    which refused it, where the checkout's .venv had everything."""
+    import importlib.machinery
+    import importlib.metadata
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("bin_mrs", str(MRS))
+    script = importlib.util.module_from_spec(importlib.util.spec_from_loader("bin_mrs", loader))
+    loader.exec_module(script)
+    assert script.usable_here()  # this environment's torch 2.13
+    for version, usable in (("1.13.1", False), ("2.0.0", True), ("git", True)):
+        monkeypatch.setattr(importlib.metadata, "version", lambda name, version=version: version)
+        assert script.usable_here() == usable, version
