@@ -633,3 +633,17 @@ def test_the_guesses_are_refused_as_the_class_field_of_a_selection_of_suggestion
         QgsProject.instance().removeAllMapLayers()
     assert str(refused.value).splitlines()[-1].startswith(
         "The class field 'predicted_value' of 'picked' holds what the classifier that suggested these points guessed")
+
+
+def test_a_style_qgis_saved_in_the_suggestions_is_named_as_such(tmp_path):
+    """A helper's red team of 2026-12-05: the table of a style saved in the GeoPackage was called
+    'other layers ('layer_styles')'."""
+    path = str(tmp_path / "styled.gpkg")
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    dataset.CreateLayer("suggestions", None, ogr.wkbPoint)
+    dataset.CreateLayer("layer_styles", None, ogr.wkbNone)
+    dataset = None
+    with pytest.raises(InputError) as refused:
+        check_points_output(path, "OUTPUT")
+    assert str(refused.value) == (f"OUTPUT: {path} holds a style QGIS saved in it (its table 'layer_styles'), which "
+                                  "writing the suggestions would delete with the file; choose a new file name.")

@@ -238,6 +238,9 @@ def check_points_output(path: str, param: str) -> None:
         raise InputError(f"{param}: {path} exists and is not a GeoPackage of suggestions; choose a new file name, or "
                          "delete that file first.")
     others = [name for name in _tables(dataset) if name != LAYER_NAME]
+    if others == [QGIS_STYLES]:  # said as what it is (a helper's red team of 2026-12-05: 'other layers')
+        raise InputError(f"{param}: {path} holds a style QGIS saved in it (its table '{QGIS_STYLES}'), which writing "
+                         "the suggestions would delete with the file; choose a new file name.")
     if others:
         listed = first_few(f"'{name}'" for name in others)
         raise InputError(f"{param}: {path} already holds other layers ({listed}), which writing the suggestions "
@@ -252,6 +255,8 @@ def check_points_output(path: str, param: str) -> None:
                          "new suggestions would delete; keep the file under another name, or choose a new file name.")
 
 
+QGIS_STYLES = "layer_styles"
+"""The table in which QGIS saves layers' styles in their GeoPackage."""
 CONTENT_KEY = "MRS_SUGGESTIONS"
 """The suggestions layer's metadata item holding its fields and a digest of its points as written."""
 
