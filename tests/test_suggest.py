@@ -420,6 +420,13 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
         f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
         "suggestions would delete; train on them first, or choose a new file name.")
     assert Path(path).read_bytes() == before
+    with pytest.raises(QgsProcessingException) as refused:  # with the classifier trained on them: no such advice
+        suggest(SimpleNamespace(**{**vars(trained), "model": str(tmp_path / "again.safetensors")}), tmp_path, POINTS=5,
+                MIN_DISTANCE=4, OUTPUT=path)
+    assert str(refused.value).splitlines()[-1] == (
+        f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
+        "suggestions would delete; the classifier was trained on them: keep the file under another name, or choose "
+        "a new file name.")
     dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # a field of the analyst's, one of ours dropped
     dataset.ExecuteSQL("ALTER TABLE suggestions ADD COLUMN note TEXT")
     dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN confidence")

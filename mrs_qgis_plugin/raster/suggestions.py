@@ -224,9 +224,10 @@ def _at_size_limit(path: str) -> bool:
     return any(size > limit - 65536 for size in sizes)
 
 
-def check_points_output(path: str, param: str) -> None:
+def check_points_output(path: str, param: str, trained_on: Optional[str] = None) -> None:
     """Refuses a file that exists and is no GeoPackage of suggestions (another GeoPackage's layers,
-    training samples often, would be lost with it), or one open in another program."""
+    training samples often, would be lost with it), or one open in another program. `trained_on`:
+    the layer the classifier was trained on, as its model file records it."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
     if os.path.exists(path + "-wal") and os.path.getsize(path + "-wal"):  # an empty log holds nothing to lay over
@@ -247,8 +248,12 @@ def check_points_output(path: str, param: str) -> None:
                          "would delete with the file; choose a new file name.")
     filled = _filled_in(dataset.GetLayerByName(LAYER_NAME))
     if filled:
+        # of samples trained on already, training is no advice (a helper's red team of 2026-12-05)
+        done = trained_on is not None and os.path.realpath(split_source(trained_on)[0]) == os.path.realpath(path)
         raise InputError(f"{param}: {path} holds earlier suggestions, {filled} of them with their class filled in, "
-                         "which writing new suggestions would delete; train on them first, or choose a new file name.")
+                         "which writing new suggestions would delete; "
+                         + ("the classifier was trained on them: keep the file under another name, or choose a new "
+                            "file name." if done else "train on them first, or choose a new file name."))
     edited = _edited(dataset.GetLayerByName(LAYER_NAME))
     if edited:
         raise InputError(f"{param}: {path} holds earlier suggestions {edited} since they were written, which writing "
