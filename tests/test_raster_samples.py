@@ -117,11 +117,18 @@ def test_lines_along_pixel_edges_take_the_pixels_beside_them(tmp_path, scene):
     assert not any("pixel centre" in line for line in lines), lines
 
 
-def test_a_line_takes_exactly_the_pixels_it_crosses(tmp_path, scene):
+@pytest.mark.parametrize("start, end, count", [
+    ((2.3, 2.1), (12.7, 7.9), 16),  # fractional ends: 5 of the 16 pixels were left out
+    ((1, 1), (6, 6), 5),  # through pixel corners: the pixels touched at a corner were taken (a review)
+    ((1, 6), (6, 1), 5),
+    ((0.5, 3.5), (4, 3.5), 4),  # ending on a pixel edge: the pixel beyond was taken
+    ((6, 6), (6, 9.5), 8),  # along a pixel edge: the pixels on both sides
+])
+def test_a_line_takes_exactly_the_pixels_it_runs_through_or_along(tmp_path, scene, start, end, count):
     """A helper's red team of 2026-12-05: GDAL's default burning stepped along a line a pixel at a time,
-    leaving out 5 of the 16 pixels a line crossed and taking pixels it did not touch."""
-    start, end = (ORIGIN_X + 2.3, ORIGIN_Y - 2.1), (ORIGIN_X + 12.7, ORIGIN_Y - 7.9)
-    wkt = f"LINESTRING ({start[0]} {start[1]}, {end[0]} {end[1]})"
+    leaving out 5 of the 16 pixels a line crossed and taking pixels it did not touch; with ALL_TOUCHED
+    it took the pixels a line touched at a corner or an end (a review of 2026-12-05)."""
+    wkt = f"LINESTRING ({ORIGIN_X + start[0]} {ORIGIN_Y - start[1]}, {ORIGIN_X + end[0]} {ORIGIN_Y - end[1]})"
     labels = labels_from_vector(scene, write_vector(tmp_path / "line.gpkg", [(wkt, {"class": 1})], INT_FIELDS),
                                 None, "class", None, "line")
     line = ogr.CreateGeometryFromWkt(wkt)
@@ -130,9 +137,9 @@ def test_a_line_takes_exactly_the_pixels_it_crosses(tmp_path, scene):
         for col in range(WIDTH):
             pixel = ogr.CreateGeometryFromWkt(box_wkt(ORIGIN_X + col, ORIGIN_Y - row - 1, ORIGIN_X + col + 1,
                                                       ORIGIN_Y - row))
-            if pixel.Intersects(line) and not pixel.Touches(line):
+            if pixel.Intersection(line).Length() > 1e-9:
                 crossed.add((row, col))
-    assert len(crossed) == 16 and set(zip(labels.rows.tolist(), labels.cols.tolist())) == crossed
+    assert len(crossed) == count and set(zip(labels.rows.tolist(), labels.cols.tolist())) == crossed
 
 
 def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
