@@ -129,9 +129,12 @@ class InstallTask(QgsTask):
         holds) leaves them whole: deleting them first stopped at such a file after 38 of 55 files
         had gone, torch's __init__ among them (a helper's red team of 2026-12-05)."""
         aside = self.folder.with_name(self.folder.name + ".old")
+        if aside.exists() and not self.folder.exists():  # kept there by a run that failed in between
+            os.replace(aside, self.folder)
         shutil.rmtree(aside, ignore_errors=True)
+        earlier = self.folder.exists()
         try:
-            if self.folder.exists():
+            if earlier:
                 os.replace(self.folder, aside)
         except OSError as error:
             return self._failed(staging, f"pip installed the packages, but the earlier ones in {self.folder} could not "
@@ -140,16 +143,15 @@ class InstallTask(QgsTask):
         try:
             os.replace(staging, self.folder)
         except OSError as error:
-            kept = f"in {aside}"
-            if aside.exists():
+            kept = f"; the earlier packages are in {aside}" if earlier else ""
+            if earlier:
                 try:
                     os.replace(aside, self.folder)
-                    kept = "as they were"
+                    kept = "; the earlier packages are as they were"
                 except OSError:
                     pass
             return self._failed(staging, f"pip installed the packages, but they could not be put in {self.folder} "
-                                         f"({_reason(error)}); the earlier packages are {kept}. Restart QGIS and "
-                                         "install again.")
+                                         f"({_reason(error)}){kept}. Restart QGIS and install again.")
         shutil.rmtree(aside, ignore_errors=True)
         return True
 

@@ -208,6 +208,24 @@ def test_a_missing_pip_is_explained():
     assert message.startswith("QGIS' Python has no pip. On Debian or Ubuntu install the package python3-pip")
 
 
+def test_a_first_install_that_cannot_be_put_in_place_speaks_of_no_earlier_packages(
+        qgis_app, tmp_path, wheels, isolated_pip, clean_import_state, monkeypatch):
+    """A review of 2026-12-05: it said the earlier packages were kept in a '.old' folder that did not exist."""
+    folder = packages_folder(str(tmp_path / "profile"))
+    rename = os.replace
+
+    def refused_in(source, target):
+        if Path(source) == staging_folder(folder):
+            raise PermissionError(13, "Permission denied", str(source))
+        rename(source, target)
+
+    monkeypatch.setattr(installer.os, "replace", refused_in)
+    ok, message = wait_for(InstallTask([f"{DUMMY}==0.1"], folder, "cpu", wheel_folder=wheels))
+    assert not ok and message == (f"pip installed the packages, but they could not be put in {folder} (Permission "
+                                  f"denied: {staging_folder(folder)}). Restart QGIS and install again.")
+    assert not folder.exists() and not staging_folder(folder).exists()
+
+
 def test_no_network_and_no_permission_are_said_plainly():
     """A helper's red team of 2026-12-05: about 900 characters of pip's retries, and a traceback's
     fragment naming the staging folder, with no advice."""
