@@ -831,3 +831,9 @@ def test_a_python_with_a_torch_older_than_2_hands_over_to_the_checkout_s_venv(mo
     for version, usable in (("1.13.1", False), ("2.0.0", True), ("git", True)):
         monkeypatch.setattr(importlib.metadata, "version", lambda name, version=version: version)
         assert script.usable_here() == usable, version
+
+    def unrecorded(name):  # a torch folder left without its install's record (a review of 2026-12-05)
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", unrecorded)
+    assert not script.usable_here()
