@@ -177,7 +177,7 @@ def check_pixel_size(metadata: Mapping[str, Any], size: Optional[float], layer: 
     patch = metadata.get("patch")
     covers = (f": its {patch} x {patch} pixels around each pixel then cover {_metres(size * patch)} instead of "
               f"{_metres(trained * patch)} on the ground" if isinstance(patch, int) else "")
-    worse = "its pretraining may help the classifier less" if pretrained else "the map may be worse"
+    worse = mismatch_outcome(pretrained, likely=True)
     hooks.warning(f"{what}: '{path}' was trained on pixels of about {_metres(trained)}, but the hyperspectral layer "
                   f"'{layer}' has pixels of about {_metres(size)}{covers}, and {worse}. Resample the "
                   f"layers to about {_metres(trained)} (gdalwarp -tr), or train a model on pixels of this size.")

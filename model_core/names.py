@@ -44,11 +44,14 @@ class Names:
         return self.samples.get(phase, "other layers, labels, extent or seed")
 
 
-def mismatch_outcome(pretrained: bool) -> str:
-    """What layers unlike a model's cost: a classifier's map is wrong; a pretrained model is fine-tuned
-    on the layers given, so the classifier learns them and only its pretraining helps less (a helper's
-    red team of 2026-12-05: 'else the map will be wrong' of a fine-tuning that mapped right)."""
-    return "its pretraining will help the classifier less" if pretrained else "the map will be wrong"
+def mismatch_outcome(pretrained: bool, likely: bool = False) -> str:
+    """What layers unlike a model's cost (`likely`: may cost): a classifier's map is wrong; a pretrained
+    model is fine-tuned on the layers given, so the classifier learns them and only its pretraining
+    helps less (a helper's red team of 2026-12-05: 'else the map will be wrong' of a fine-tuning that
+    mapped right)."""
+    if pretrained:
+        return f"its pretraining {'may' if likely else 'will'} help the classifier less"
+    return "the map may be worse" if likely else "the map will be wrong"
 
 
 def agreeing(count: int, singular: str, plural_form: str) -> str:

@@ -82,7 +82,9 @@ def test_run_again_in_a_dialog_does_not_replace_the_model_its_first_run_wrote(pr
     assert open(proposed, "rb").read() == first
     chosen = str(tmp_path / "mine.safetensors")  # a name of the analyst's own is replaced as before
     run("mrs:finetune", {**parameters, "OUTPUT": chosen})
+    own = open(chosen, "rb").read()
     run("mrs:finetune", {**parameters, "OUTPUT": chosen, "SEED": 3})
+    assert open(chosen, "rb").read() != own
 
 
 def test_the_workflow_refuses_a_proposed_model_name_taken_since_before_its_first_step(qgis_app, tmp_path,
