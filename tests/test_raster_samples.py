@@ -142,6 +142,21 @@ def test_a_line_takes_exactly_the_pixels_it_runs_through_or_along(tmp_path, scen
     assert len(crossed) == count and set(zip(labels.rows.tolist(), labels.cols.tolist())) == crossed
 
 
+@pytest.mark.parametrize("size, turn", [(0.3, 0.0), (0.3, 30.0), (30.0, 30.0)])
+def test_a_diagonal_through_pixel_corners_takes_the_diagonal_s_pixels_on_any_grid(tmp_path, size, turn):
+    """A helper's red team of 2026-12-05: measured in map units at UTM coordinates, a line through
+    pixel corners took pixels it touched at a corner on 0.3 m pixels and on a rotated grid."""
+    c, s = size * math.cos(math.radians(turn)), size * math.sin(math.radians(turn))
+    geotransform = (ORIGIN_X, c, s, ORIGIN_Y, s, -c)
+    hsi = write_raster(tmp_path / "grid.tif", np.ones((3, 20, 20), np.float32), geotransform)
+    ends = [gdal.ApplyGeoTransform(geotransform, float(k), float(k)) for k in (0, 20)]
+    wkt = f"LINESTRING ({ends[0][0]} {ends[0][1]}, {ends[1][0]} {ends[1][1]})"
+    with Scene.open(RasterInput(hsi, "grid"), []) as grid:
+        labels = labels_from_vector(grid, write_vector(tmp_path / "diagonal.gpkg", [(wkt, {"class": 1})], INT_FIELDS),
+                                    None, "class", None, "diagonal")
+    assert _pixels(labels) == [(k, k, 1) for k in range(20)]
+
+
 def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
     """A helper's red team of 2026-12-05: 20,000 polygons were read for 12 s at 0 %, and Cancel
     waited for the end."""
