@@ -166,9 +166,11 @@ def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, sc
     count = 4 * FEATURES_PER_CHECK
     path = write_vector(tmp_path / "many.gpkg", [(point_wkt(*pixel_centre(n % 10, n // 10 % 10)), {"class": 1 + n % 2})
                                                  for n in range(count)], INT_FIELDS)
-    progress = []
-    labels_from_vector(scene, path, None, "class", None, "many", Hooks(progress=progress.append))
+    progress, lines = [], []
+    labels_from_vector(scene, path, None, "class", None, "many", Hooks(progress=progress.append, log=lines.append))
     assert progress[:4] == [n / 4 for n in range(4)]
+    # said before the reading, which is otherwise silent on the command line (a helper's red team of 2026-12-05)
+    assert lines[0] == f"Reading the {count:,} features of 'many'."
     with pytest.raises(Canceled):
         labels_from_vector(scene, path, None, "class", None, "many",
                            Hooks(progress=progress.append, is_canceled=lambda: len(progress) > 5))
