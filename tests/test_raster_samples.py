@@ -157,6 +157,17 @@ def test_a_diagonal_through_pixel_corners_takes_the_diagonal_s_pixels_on_any_gri
     assert _pixels(labels) == [(k, k, 1) for k in range(20)]
 
 
+def test_a_collection_of_a_point_a_line_and_a_polygon_takes_the_pixels_of_each(tmp_path, scene):
+    """A review of 2026-12-05: a collection's points went with its lines, whose pixels are kept only
+    where a segment runs through them, and were lost."""
+    x, y = pixel_centre(1, 1)
+    collection = (f"GEOMETRYCOLLECTION (POINT ({x} {y}), LINESTRING ({ORIGIN_X + 4.5} {ORIGIN_Y - 1.5}, "
+                  f"{ORIGIN_X + 6.5} {ORIGIN_Y - 1.5}), {box_wkt(ORIGIN_X + 9, ORIGIN_Y - 3, ORIGIN_X + 10, ORIGIN_Y - 2)})")
+    labels = labels_from_vector(scene, write_vector(tmp_path / "mixed.gpkg", [(collection, {"class": 1})], INT_FIELDS),
+                                None, "class", None, "mixed")
+    assert _pixels(labels) == [(1, 1, 1), (1, 4, 1), (1, 5, 1), (1, 6, 1), (2, 9, 1)]
+
+
 def test_reading_many_features_reports_progress_and_stops_on_cancel(tmp_path, scene):
     """A helper's red team of 2026-12-05: 20,000 polygons were read for 12 s at 0 %, and Cancel
     waited for the end."""

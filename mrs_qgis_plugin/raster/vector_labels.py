@@ -266,7 +266,7 @@ class _Rasterizer:
         for part in _burnable_parts(geometry, self._bounds):
             if areas_only and part.GetDimension() != 2:
                 continue
-            layer = self._areas if part.GetDimension() == 2 else self._lines
+            layer = (self._points, self._lines, self._areas)[part.GetDimension()]
             feature = ogr.Feature(layer.GetLayerDefn())
             feature.SetGeometry(part)
             layer.CreateFeature(feature)
@@ -293,11 +293,15 @@ class _Rasterizer:
             self._source.DeleteLayer(0)
         self._areas = self._source.CreateLayer("areas", self._srs, ogr.wkbUnknown)
         self._lines = self._source.CreateLayer("lines", self._srs, ogr.wkbUnknown)
+        self._points = self._source.CreateLayer("points", self._srs, ogr.wkbUnknown)
         self.count = 0
 
     def burn(self, window: Window) -> np.ndarray:
-        """The window's pixels that the polygons (off their centres by `BURN_SHIFT`) or lines take."""
+        """The window's pixels that the polygons (off their centres by `BURN_SHIFT`), lines or points (of
+        a collection) take."""
         taken = self._burnt(self._areas, window, BURN_SHIFT, [])
+        if self._points.GetFeatureCount():
+            taken |= self._burnt(self._points, window, 0.0, [])
         if self._lines.GetFeatureCount():
             touched = (self._burnt(self._lines, window, 0.0, LINE_OPTIONS)
                        | self._burnt(self._lines, window, BURN_SHIFT, LINE_OPTIONS))
