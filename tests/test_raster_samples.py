@@ -157,6 +157,20 @@ def test_a_diagonal_through_pixel_corners_takes_the_diagonal_s_pixels_on_any_gri
     assert _pixels(labels) == [(k, k, 1) for k in range(20)]
 
 
+def test_a_line_along_a_pixel_edge_of_a_fine_grid_takes_both_sides_and_one_touching_the_grid_none(tmp_path):
+    """A review of 2026-12-05: on 0.1 m pixels GDAL rounded a line on a row edge to one side, and the
+    other side's pixels were not offered; a line ending on the grid's edge from outside took a pixel."""
+    geotransform = (ORIGIN_X, 0.1, 0.0, ORIGIN_Y, 0.0, -0.1)
+    hsi = write_raster(tmp_path / "fine.tif", np.ones((3, 40, 40), np.float32), geotransform)
+    features = [(f"LINESTRING ({ORIGIN_X + 0.25} {ORIGIN_Y - 0.3}, {ORIGIN_X + 3.05} {ORIGIN_Y - 0.3})", {"class": 1}),
+                (f"LINESTRING ({ORIGIN_X - 3} {ORIGIN_Y - 0.55}, {ORIGIN_X} {ORIGIN_Y - 0.55})", {"class": 2}),
+                (point_wkt(ORIGIN_X + 3.95, ORIGIN_Y - 3.95), {"class": 2})]
+    with Scene.open(RasterInput(hsi, "fine"), []) as grid:
+        labels = labels_from_vector(grid, write_vector(tmp_path / "edge.gpkg", features, INT_FIELDS), None, "class",
+                                    None, "edge")
+    assert _pixels(labels) == sorted([(row, col, 1) for row in (2, 3) for col in range(2, 31)] + [(39, 39, 2)])
+
+
 def test_a_collection_of_a_point_a_line_and_a_polygon_takes_the_pixels_of_each(tmp_path, scene):
     """A review of 2026-12-05: a collection's points went with its lines, whose pixels are kept only
     where a segment runs through them, and were lost."""
