@@ -78,6 +78,19 @@ def wait_for(task: InstallTask) -> list:
     return outcome[0]
 
 
+RENAME = os.replace
+
+
+def staging_refused(folder: Path):
+    """os.replace refusing to put the staged packages of `folder` in place, renaming anything else."""
+    def refused_in(source, target):
+        if Path(source) == staging_folder(folder):
+            raise PermissionError(13, "Permission denied", str(source))
+        RENAME(source, target)
+
+    return refused_in
+
+
 def wait_until(condition) -> None:
     """Let the task manager run (a task's Python needs the main thread to wait outside Qt)."""
     for _ in range(1200):
@@ -174,7 +187,6 @@ def test_earlier_packages_that_cannot_be_moved_are_left_whole_and_said_so(
     folder.mkdir(parents=True)
     (folder / "earlier.py").write_text("")
     moved = []
-    rename = os.replace
 
     def held(source, target):
         if Path(source) == folder:
@@ -189,12 +201,7 @@ def test_earlier_packages_that_cannot_be_moved_are_left_whole_and_said_so(
                        "them. They are left as they were; restart QGIS and install again.")
     assert [path.name for path in folder.iterdir()] == ["earlier.py"] and not staging_folder(folder).exists()
     # the new packages that cannot be put in place: the earlier ones go back (a review of 2026-12-05)
-    def refused_in(source, target):
-        if Path(source) == staging_folder(folder):
-            raise PermissionError(13, "Permission denied", str(source))
-        rename(source, target)
-
-    monkeypatch.setattr(installer.os, "replace", refused_in)
+    monkeypatch.setattr(installer.os, "replace", staging_refused(folder))
     ok, message = wait_for(InstallTask([f"{DUMMY}==0.1"], folder, "cpu", wheel_folder=wheels))
     assert not ok and message == (f"pip installed the packages, but they could not be put in {folder} (Permission "
                                   f"denied: {staging_folder(folder)}); the earlier packages are as they were. Restart "
@@ -212,14 +219,7 @@ def test_a_first_install_that_cannot_be_put_in_place_speaks_of_no_earlier_packag
         qgis_app, tmp_path, wheels, isolated_pip, clean_import_state, monkeypatch):
     """A review of 2026-12-05: it said the earlier packages were kept in a '.old' folder that did not exist."""
     folder = packages_folder(str(tmp_path / "profile"))
-    rename = os.replace
-
-    def refused_in(source, target):
-        if Path(source) == staging_folder(folder):
-            raise PermissionError(13, "Permission denied", str(source))
-        rename(source, target)
-
-    monkeypatch.setattr(installer.os, "replace", refused_in)
+    monkeypatch.setattr(installer.os, "replace", staging_refused(folder))
     ok, message = wait_for(InstallTask([f"{DUMMY}==0.1"], folder, "cpu", wheel_folder=wheels))
     assert not ok and message == (f"pip installed the packages, but they could not be put in {folder} (Permission "
                                   f"denied: {staging_folder(folder)}). Restart QGIS and install again.")
