@@ -80,11 +80,12 @@ TEMPORARY_TOLD: Set[str] = set()
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
 
 
-def definition_layer(value: Any, context: QgsProcessingContext) -> Optional[QgsMapLayer]:
-    """The layer a source definition (selected features only, a feature limit) names, else None."""
-    if not isinstance(value, QgsProcessingFeatureSourceDefinition):
-        return None
-    return QgsProcessingUtils.mapLayerFromString(str(value.source.staticValue()), context)
+def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessingContext) -> str:
+    """The source of the OGR file layer a vector parameter gives (`layer`, or the layer a source
+    definition such as a selection names, for which QGIS gives none), '' for another kind of layer."""
+    if layer is None and isinstance(value, QgsProcessingFeatureSourceDefinition):
+        layer = QgsProcessingUtils.mapLayerFromString(str(value.source.staticValue()), context)
+    return layer.source() if isinstance(layer, QgsVectorLayer) and layer.providerType() == "ogr" else ""
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
@@ -584,8 +585,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if layer is not None:
                 self.copied[name] = [layer.source()]
             copy = written_as_shown(source, own, grid, shown, name, context, feedback)
-            given = layer if layer is not None else definition_layer(value, context)  # a selection's layer too
-            origin = given.source() if isinstance(given, QgsVectorLayer) and given.providerType() == "ogr" else ""
+            origin = file_layer_source(layer, value, context)  # a selection's layer too
             if origin:
                 from ..mrs_qgis_plugin.raster.suggestions import carry_record
 

@@ -32,7 +32,7 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, definition_layer, expression_problem, help_url,
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, file_layer_source, help_url,
                    on_command_line, plain_value, tr, value_problem)
 from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
 
@@ -313,11 +313,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         from ..mrs_qgis_plugin.raster.suggestions import guessed_field_of_source  # GDAL: not at plugin load
 
         parent = definition.parentLayerParameterName()
-        layer = (self.parameterAsVectorLayer(parameters, parent, context)
-                 or definition_layer(parameters.get(parent), context))
-        if not (isinstance(layer, QgsVectorLayer) and layer.providerType() == "ogr" and isinstance(given, str)):
+        source = file_layer_source(self.parameterAsVectorLayer(parameters, parent, context), parameters.get(parent),
+                                   context)
+        if not (source and isinstance(given, str)):
             return None
-        problem = guessed_field_of_source(layer.source(), given, shown)
+        problem = guessed_field_of_source(source, given, shown)
         return f"{definition.name()}: {problem}" if problem else None
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:

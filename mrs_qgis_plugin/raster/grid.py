@@ -166,6 +166,16 @@ class Grid:
         GDAL's warp to a bounding box and a size lays its output out in."""
         return not self.rotated and self.geotransform[1] > 0 and self.geotransform[5] < 0
 
+    @property
+    def step(self) -> float:
+        """The largest of the geotransform's steps: a pixel's size, on a rotated grid its longest part."""
+        return max(abs(value) for value in self.geotransform[1:3] + self.geotransform[4:6])
+
+    def pixel_coordinates(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pixel coordinates (column, row; 2.5 is the middle of column 2) of points of the grid's CRS."""
+        inverse = gdal.InvGeoTransform(self.geotransform)
+        return inverse[0] + inverse[1] * xs + inverse[2] * ys, inverse[3] + inverse[4] * xs + inverse[5] * ys
+
     def bounds(self) -> tuple[float, float, float, float]:
         """xmin, ymin, xmax, ymax of the grid's corners."""
         xs, ys = zip(*(gdal.ApplyGeoTransform(self.geotransform, c, r) for c in (0, self.width) for r in (0, self.height)))
@@ -193,7 +203,7 @@ class Grid:
             return False
         if not (self.georeferenced and other.georeferenced):
             return True
-        tolerance = 1e-6 * max(abs(v) for v in self.geotransform[1:3] + self.geotransform[4:6])
+        tolerance = 1e-6 * self.step
         close = all(abs(a - b) <= tolerance for a, b in zip(self.geotransform, other.geotransform))
         return close and self.same_crs(other)
 

@@ -318,33 +318,40 @@ def guessed_field_of_source(source: str, class_field: str, layer_name: str) -> O
 
 
 def _guess_problem(record: Optional[str], class_field: str, layer_name: str) -> Optional[str]:
-    try:
-        written = json.loads(record or "null")
-        fields, guesses = list(written["fields"]), list(written["guesses"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    if class_field.lower() not in [name.lower() for name in guesses]:
+    written = _written(record)
+    if written is None or class_field.lower() not in [name.lower() for name in written["guesses"]]:
         return None
     return (f"The class field '{class_field}' of '{layer_name}' holds what the classifier that suggested these "
-            f"points guessed, not labels: fill in the field '{fields[0]}' with the classes seen on the ground, and "
-            "choose it as the class field.")
+            f"points guessed, not labels: fill in the field '{written['fields'][0]}' with the classes seen on the "
+            "ground, and choose it as the class field.")
 
 
-def _digest(layer: ogr.Layer, name: Optional[str]) -> str:
-    """A digest of the values of the field `name` of the layer's points, in order; of their places
-    for None."""
-    index = layer.GetLayerDefn().GetFieldIndex(name) if name is not None else -1
-    digest = hashlib.sha256()
+def _digests(layer: ogr.Layer, names: Sequence[str]) -> Tuple[str, dict]:
+    """Digests of the layer's points, in order: of their places, and of their values of each field of
+    `names` that the layer has, by name; read in one pass."""
+    definition = layer.GetLayerDefn()
+    indices = {name: definition.GetFieldIndex(name) for name in names if definition.GetFieldIndex(name) >= 0}
+    places, values = hashlib.sha256(), {name: hashlib.sha256() for name in indices}
     layer.ResetReading()
     with exceptions_off(), gdal_quiet():
         for feature in layer:
-            if name is None:
-                geometry = feature.GetGeometryRef()
-                digest.update(bytes(geometry.ExportToWkb()) if geometry is not None else b"-")
-            else:
-                digest.update(feature.GetFieldAsString(index).encode("utf-8", "surrogateescape") + b"\0")
+            geometry = feature.GetGeometryRef()
+            places.update(bytes(geometry.ExportToWkb()) if geometry is not None else b"-")
+            for name, index in indices.items():
+                values[name].update(feature.GetFieldAsString(index).encode("utf-8", "surrogateescape") + b"\0")
     layer.ResetReading()
-    return digest.hexdigest()
+    return places.hexdigest(), {name: digest.hexdigest() for name, digest in values.items()}
+
+
+def _written(record: Optional[str]) -> Optional[dict]:
+    """The record a suggestions layer keeps of what the plugin wrote (`CONTENT_KEY`), read; None for
+    none, or one that is not such a record."""
+    try:
+        written = json.loads(record or "null")
+        return {"fields": list(written["fields"]), "guesses": list(written["guesses"]),
+                "points": str(written["points"]), "values": dict(written["values"])}
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _edited(layer: Optional[ogr.Layer]) -> str:
@@ -353,21 +360,18 @@ def _edited(layer: Optional[ogr.Layer]) -> str:
     predicted'); '' for none, or for a layer written before the plugin recorded what it wrote. A
     note field, or corrected predictions, went with the file without a word (a helper's red team of
     2026-12-05); fields of the plugin's deleted hold no work."""
-    if layer is None:
-        return ""
-    try:
-        written = json.loads(layer.GetMetadataItem(CONTENT_KEY) or "null")
-        fields, points, values = list(written["fields"]), str(written["points"]), dict(written["values"])
-    except (ValueError, TypeError, KeyError):
+    written = _written(layer.GetMetadataItem(CONTENT_KEY)) if layer is not None else None
+    if written is None:
         return ""
     definition = layer.GetLayerDefn()
-    present = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
-    added = [name for name in present if name not in fields]
+    added = [name for name in (definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount()))
+             if name not in written["fields"]]
     if added:
         return f"with {'a field' if len(added) == 1 else 'fields'} added or renamed ({first_few(added)})"
-    if _digest(layer, None) != points:
+    points, values = _digests(layer, list(written["values"]))
+    if points != written["points"]:
         return "with points added, moved or deleted"
-    changed = [name for name, digest in values.items() if name in present and _digest(layer, name) != digest]
+    changed = [name for name, digest in values.items() if digest != written["values"][name]]
     return f"with values changed in {first_few(changed)}" if changed else ""
 
 
@@ -434,8 +438,9 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
                 feature.SetGeometry(point)
                 _ogr(*where, layer.CreateFeature, feature)
             _ogr(*where, dataset.CommitTransaction)
+            points, values = _digests(layer, list(names.values()))
             written = {"fields": fields, "guesses": [names["predicted"], names["predicted_value"]],
-                       "points": _digest(layer, None), "values": {name: _digest(layer, name) for name in names.values()}}
+                       "points": points, "values": values}
             _ogr(*where, layer.SetMetadataItem, CONTENT_KEY, json.dumps(written))
         finally:
             # Closed here, under GDAL's quiet handler: a file SQLite failed to write complains

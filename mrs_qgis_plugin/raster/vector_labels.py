@@ -336,10 +336,8 @@ class _Rasterizer:
         self._lines.ResetReading()
         segments = np.concatenate([_segments(feature.GetGeometryRef()) for feature in self._lines] or
                                   [np.empty((0, 4))])
-        inverse = gdal.InvGeoTransform(self._grid.geotransform)
-        x, y = segments[:, 0::2], segments[:, 1::2]
-        cols = inverse[0] + inverse[1] * x + inverse[2] * y - window.col
-        rows = inverse[3] + inverse[4] * x + inverse[5] * y - window.row
+        cols, rows = self._grid.pixel_coordinates(segments[:, 0::2], segments[:, 1::2])
+        cols, rows = cols - window.col, rows - window.row
         candidates = np.argwhere(touched)
         runs = np.zeros(len(candidates), bool)
         for start in range(0, len(segments), SEGMENTS_AT_ONCE):  # consecutive segments lie near each other
@@ -360,7 +358,7 @@ class _Rasterizer:
         """Rows and columns of the grid pixels a single polygon or line covers, burnt in the window of
         its envelope widened by a pixel: a line along a pixel edge, of no height, burns beside it."""
         xmin, xmax, ymin, ymax = geometry.GetEnvelope()
-        pixel = max(abs(value) for value in self._grid.geotransform[1:3] + self._grid.geotransform[4:6])
+        pixel = self._grid.step
         window = self._grid.pixel_bounds((xmin - pixel, ymin - pixel, xmax + pixel, ymax + pixel))
         if window is None:
             return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -391,10 +389,9 @@ def _meets_grid(geometry: ogr.Geometry, transform: osr.CoordinateTransformation 
 def _point_pixels(geometry: ogr.Geometry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the grid pixels that the point(s) fall in (`_pixel_index`)."""
     xs, ys = np.array(_point_coordinates(geometry), np.float64).reshape(-1, 2).T
-    inverse = gdal.InvGeoTransform(grid.geotransform)
     with np.errstate(invalid="ignore", over="ignore"):
-        cols = _pixel_index(inverse[0] + inverse[1] * xs + inverse[2] * ys, grid.width)
-        rows = _pixel_index(inverse[3] + inverse[4] * xs + inverse[5] * ys, grid.height)
+        cols, rows = grid.pixel_coordinates(xs, ys)
+        cols, rows = _pixel_index(cols, grid.width), _pixel_index(rows, grid.height)
     inside = (cols >= 0) & (cols < grid.width) & (rows >= 0) & (rows < grid.height)
     return rows[inside].astype(np.int64), cols[inside].astype(np.int64)
 
@@ -517,7 +514,7 @@ def _feature_pixels(
         return np.empty(0, np.int64), np.empty(0, np.int64), True
     xmin, xmax, ymin, ymax = geometry.GetEnvelope()
     left, bottom, right, top = grid.bounds()
-    margin = 1e-6 * max(abs(value) for value in grid.geotransform[1:3] + grid.geotransform[4:6])
+    margin = 1e-6 * grid.step
     beyond = xmin < left - margin or xmax > right + margin or ymin < bottom - margin or ymax > top + margin
     if not beyond and grid.rotated:  # within the bounding box, beyond the grid (review of 2026-12-05)
         beyond = not rasterizer.contains(geometry, margin)
