@@ -14,6 +14,7 @@ the system may have (typing_extensions, sympy...).
 """
 
 import importlib
+import importlib.metadata
 import importlib.util
 import re
 import shlex
@@ -81,12 +82,27 @@ def _version_problem(module: str, imported: Any) -> Optional[str]:
         return None
     version = getattr(imported, "__version__", None)
     needed = ".".join(map(str, minimum))
-    numbers = [int(part) for part in re.findall(r"[0-9]+", version)[:len(minimum)]] if isinstance(version, str) else []
-    if not numbers:
+    older = _older(version, minimum) if isinstance(version, str) else None
+    if older is None:
         return f"{module} without a version: an incomplete install, or a folder named {module} on Python's path"
-    if tuple(numbers + [0] * (len(minimum) - len(numbers))) < minimum:  # '2' is 2.0 (a review of 2026-12-05)
-        return f"{module} {version}, older than {needed}, the oldest the MRS algorithms run with"
-    return None
+    return f"{module} {version}, older than {needed}, the oldest the MRS algorithms run with" if older else None
+
+
+def _older(version: str, minimum: tuple) -> Optional[bool]:
+    """Whether `version` ('1.13.1+cpu'; '2' is 2.0: a review of 2026-12-05) is older than `minimum`;
+    None for one of no number."""
+    numbers = [int(part) for part in re.findall(r"[0-9]+", version)[:len(minimum)]]
+    return tuple(numbers + [0] * (len(minimum) - len(numbers))) < minimum if numbers else None
+
+
+def installed_too_old(module: str) -> bool:
+    """Whether the install record of `module` (not the module: importing torch takes seconds) is older
+    than `MINIMUM_VERSIONS`, or missing (a folder left of an earlier install); a version of no
+    number is not held against it."""
+    try:
+        return bool(_older(importlib.metadata.version(module), MINIMUM_VERSIONS.get(module, ())))
+    except importlib.metadata.PackageNotFoundError:
+        return True
 
 
 MEMORY_SIGNS = ("memoryerror", "bad_alloc", "failed to map segment", "cannot allocate memory")
