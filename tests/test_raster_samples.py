@@ -171,6 +171,19 @@ def test_a_line_along_a_pixel_edge_of_a_fine_grid_takes_both_sides_and_one_touch
     assert _pixels(labels) == sorted([(row, col, 1) for row in (2, 3) for col in range(2, 31)] + [(39, 39, 2)])
 
 
+def test_a_line_of_no_length_takes_the_pixel_it_lies_in_as_a_point_does(tmp_path, scene):
+    """A line digitised by a double click (its vertices on one spot, here on a pixel centre and inside
+    a pixel) gave no pixel and was said to be 'smaller than a pixel' (own bad input of 2026-12-05)."""
+    (x, y), (u, v) = pixel_centre(2, 3), pixel_centre(5, 7.2)
+    features = [(f"LINESTRING ({x} {y}, {x} {y})", {"class": 1}),
+                (f"MULTILINESTRING (({u} {v}, {u} {v}, {u} {v}))", {"class": 2})]
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, write_vector(tmp_path / "dots.gpkg", features, INT_FIELDS), None, "class",
+                                None, "dots", hooks)
+    assert _pixels(labels) == [(2, 3, 1), (5, 7, 2)]
+    assert not any("pixel centre" in line for line in lines), lines
+
+
 def test_a_collection_of_a_point_a_line_and_a_polygon_takes_the_pixels_of_each(tmp_path, scene):
     """A review of 2026-12-05: a collection's points went with its lines, whose pixels are kept only
     where a segment runs through them, and were lost."""

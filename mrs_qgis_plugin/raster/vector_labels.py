@@ -173,6 +173,12 @@ def _burnable_parts(geometry: ogr.Geometry, bounds: ogr.Geometry) -> list[ogr.Ge
         return [part for i in range(geometry.GetGeometryCount()) for part in _burnable_parts(geometry.GetGeometryRef(i), bounds)]
     if not _finite(geometry):
         return []
+    if geometry.GetDimension() == 1 and not geometry.IsEmpty() and geometry.Length() == 0:
+        # a line digitised by a double click, all its vertices on one spot: it takes the pixel there,
+        # as a point does (it took none, 'smaller than a pixel': own bad input of 2026-12-05)
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(*geometry.GetPoint_2D(0))
+        return [point]
     if geometry.GetDimension() == 2:
         xmin, xmax, ymin, ymax = geometry.GetEnvelope()
         # A polygon collapsed onto a point burns no pixel, and GDAL 3.12 took 5 to 12 s to find
