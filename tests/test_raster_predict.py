@@ -221,7 +221,22 @@ def test_the_log_says_which_layer_leaves_the_map_s_nodata(tmp_path, out, tile_si
     assert summary["nodata_pixels"] == nodata == np.count_nonzero(read_raster(out / "map.tif").values == 0)
     assert summary["nodata_by_layer"] == [("hsi", int(np.count_nonzero(~hsi_valid))), ("height", 12)]
     assert lines[-1] == (f"Wrote {out / 'map.tif'}: {WIDTH * HEIGHT - nodata} pixels classified, {nodata} no data: "
-                         f"nodata in 'hsi' at {np.count_nonzero(~hsi_valid)} pixels, in 'height' at 12.")
+                         f"nodata in 'hsi' at {np.count_nonzero(~hsi_valid)} pixels, in 'height' at 12, "
+                         f"{in_both} of them in both.")  # the parts added up to more than the whole (a helper's red team of 2026-12-05)
+
+
+@pytest.mark.parametrize("invalid, expected", [
+    ([0, 0, 0], "7 no data"),
+    ([7, 0, 0], "7 no data: nodata in 'a' at 7 pixels"),
+    ([1, 0, 0], "7 no data: nodata in 'a' at 1 pixel"),
+    ([4, 3, 0], "7 no data: nodata in 'a' at 4 pixels, in 'b' at 3"),
+    ([5, 4, 0], "7 no data: nodata in 'a' at 5 pixels, in 'b' at 4, 2 of them in both"),
+    ([5, 4, 1], "7 no data: nodata in 'a' at 5 pixels, in 'b' at 4, in 'c' at 1, some of them in more than one"),
+])
+def test_the_nodata_text_adds_up_to_the_map_s_nodata(invalid, expected):
+    from mrs.mrs_qgis_plugin.raster.predict import _nodata_text
+
+    assert _nodata_text(7, ["a", "b", "c"], np.array(invalid)) == expected
 
 
 def test_window_output_covers_the_window_with_its_georeference(scene, out):
