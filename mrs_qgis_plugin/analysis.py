@@ -20,7 +20,7 @@ from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
 from . import reports, training_pixels
 from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, counted_sample,
-                   held_outputs, same_layer, say_value_problems)
+                   held_outputs, same_layer, say_few_valid_pixels, say_value_problems)
 from .raster import absolute
 from .raster.classes import ClassInfo, spelt_as
 from .raster.grid import Grid
@@ -521,6 +521,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     with layers.open(hooks) as scene:
         sample = counted_sample(scene, sample_size, seed, hooks.sub(0.0, 0.8))
         say_value_problems(sample, scene, hooks)
+        say_few_valid_pixels(sample, scene, hooks, "compare the bands of")
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
         title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
     hooks.check_cancel()

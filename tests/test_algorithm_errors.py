@@ -869,6 +869,21 @@ def test_band_similarity_warns_of_the_layers_values_as_the_other_jobs_do(bad, tm
                     r"\(band 1 of 'ground'\) but data in others: those pixels are left out\.", feedback.warnings[0])
 
 
+def test_band_similarity_of_few_valid_pixels_is_warned_of(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a LiDAR with data on 60 of the scene's pixels left the band
+    similarity to those pixels, said in an info line only."""
+    lidar = read_bands(bad.scene.lidar)[0]
+    lidar[:] = -1.0
+    lidar[:, :6, :10] = 5.0
+    patchy = write_raster(tmp_path / "patchy.tif", lidar, *read_bands(bad.scene.lidar)[1:], nodata=-1)
+    feedback = RecordingFeedback()
+    run("mrs:redundancy", redundancy(bad, tmp_path, INPUT_AUX=[patchy], SAMPLE_SIZE=2000), feedback)
+    assert [warning for warning in feedback.warnings if warning.startswith("Only")] == [
+        f"Only 60 of the {lidar.shape[1] * lidar.shape[2]:,} pixels of the hyperspectral layer 'hsi' have valid values "
+        "in every layer ('hsi', 'patchy'): too few to compare the bands of the scene. Check that the layers cover the "
+        "same area, and their nodata values."]
+
+
 # Inputs are never written, outputs are whole or absent ------------------------------------------------
 
 
