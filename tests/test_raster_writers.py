@@ -292,6 +292,18 @@ def test_an_output_that_is_the_file_of_an_input_given_with_its_driver_s_prefix_i
             claim_outputs({"OUTPUT": str(output)}, {"INPUT_AUX": [source]})
 
 
+def test_two_tables_or_variables_of_one_file_are_two_layers_and_one_twice_is_refused(tmp_path):
+    """A helper's red team of 2026-12-05: a GeoPackage's height and intensity tables as INPUT_AUX, and a
+    NetCDF file's reflectance and lidar variables as INPUT_HSI and INPUT_AUX, were refused as one layer."""
+    data, cube = tmp_path / "data.gpkg", tmp_path / "cube.nc"
+    data.write_bytes(b"")
+    cube.write_bytes(b"")
+    claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", f"GPKG:{data}:intensity"]})
+    claim_outputs({}, {"INPUT_HSI": [f'NETCDF:"{cube}":reflectance'], "INPUT_AUX": [f'NETCDF:"{cube}":lidar']})
+    with pytest.raises(InputError, match=r"^INPUT_AUX: GPKG:.*data\.gpkg:height is given twice; "):
+        claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", f"GPKG:{tmp_path}/./data.gpkg:height"]})
+
+
 def test_output_path_checks_name_the_parameter(tmp_path):
     for spaced in (f"{tmp_path}/map.tif ", f"{tmp_path}/ map.tif"):  # red team of 2026-12-05
         with pytest.raises(InputError) as refused:

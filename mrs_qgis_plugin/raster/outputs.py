@@ -247,6 +247,10 @@ def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> No
             if not files:
                 continue
             options = "|".join(sorted(part.strip() for part in source.split("|")[1:]))
+            # the table or variable of one file (GPKG:f.gpkg:height and :intensity) is a layer of its own
+            # (they were refused as one: a helper's red team of 2026-12-05)
+            prefixed = DRIVER_PREFIXED.match(source.split("|")[0])
+            options += f"|table={prefixed.group(0).rsplit(':', 1)[1]}" if prefixed else ""
             earlier = next((first for first, path, first_options in seen
                             if first_options == options and same_file(files[0], path)), None)
             if earlier is not None:
