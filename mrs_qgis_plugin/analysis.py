@@ -539,7 +539,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     largest = max(len(group) for group in groups)
     alone = sum(1 for group in groups if len(group) == 1)  # counted as groups of near-duplicates (review of 12-05)
     found = (f"{plural(len(groups), 'group')} of bands at a similarity threshold of {threshold} (each band at least "
-             f"that similar to its group's first band or to its nearest band; from {len(sample)} pixels): the largest "
+             f"that similar to its group's first band or to its nearest band; from {len(sample):,} pixels): the largest "
              f"has {plural(largest, 'band')}"
              + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
     leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "

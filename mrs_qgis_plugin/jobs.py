@@ -40,7 +40,7 @@ from .raster.patches import check_patch_size
 from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
 from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
-from .raster.stats import NoValidPixelError, sample_valid_pixels
+from .raster.stats import MODEL_BAND_ADVICE, NoValidPixelError, no_valid_pixel_message, sample_valid_pixels
 from .raster.suggestions import (ClassField, SuggestionPool, check_points_output, trained_on_a_label_raster,
                                  write_points)
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
@@ -670,11 +670,14 @@ def _finetuned_values(metadata: Dict[str, Any], n_bands: int) -> Optional[Normal
 def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
     """`_check_sample` and `_say_far_bands` of a sample of the scene's pixels, before a classifier
     runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
-    missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04)."""
+    missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04);
+    so is a scene without a valid pixel (a band of NaN everywhere was classified whole into a map of
+    nodata: a helper's red team of 2026-12-05)."""
     try:
         sample = counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(), None)
     except NoValidPixelError:
-        return  # the map (or the suggestions) will say so in its own words
+        raise InputError(no_valid_pixel_message(scene, "No pixel has valid values in every layer",
+                                                band_advice=MODEL_BAND_ADVICE)) from None
     _check_sample(sample, scene, hooks, "make a map of")
     _say_far_bands(normalizer, sample, scene, hooks)
 

@@ -884,6 +884,22 @@ def test_band_similarity_of_few_valid_pixels_is_warned_of(bad, tmp_path):
         "same area, and their nodata values."]
 
 
+@pytest.mark.parametrize("job", ["classify", "suggest"])
+def test_a_scene_with_a_band_of_nan_everywhere_is_refused_before_the_map(bad, tmp_path, job):
+    """A helper's red team of 2026-12-05: a band of NaN everywhere was classified tile by tile into a map
+    of nodata, then warned of; the README lists such inputs among those refused in one sentence."""
+    values, *grid = read_bands(bad.scene.hsi)
+    values[2] = np.nan
+    hsi = write_raster(tmp_path / "nanband.tif", values, *grid)
+    parameters = (classify if job == "classify" else suggest)(bad, tmp_path, INPUT_HSI=hsi)
+    with pytest.raises(QgsProcessingException) as refused:
+        run(f"mrs:{job}", parameters)
+    assert str(refused.value) == ("No pixel has valid values in every layer, as there is no valid value (nodata, NaN "
+                                  "or infinite at every pixel) in band 3 of 'nanband'. Repair the band: the "
+                                  "classifier needs every band it was trained on.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["nanband.tif"]
+
+
 # Inputs are never written, outputs are whole or absent ------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from . import TILE_SIZE
 from .grid import Window, tiles
 from .outputs import check_output_path, refuse_shared_outputs
 from .sources import Scene
-from .stats import no_valid_pixel_message
+from .stats import MODEL_BAND_ADVICE, no_valid_pixel_message
 from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster, publish_rasters
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
@@ -288,5 +288,5 @@ def predict_scene(
     if not summary["classified_pixels"]:
         hooks.warning(no_valid_pixel_message(
             scene, "The map holds only nodata: no pixel has valid values in every layer",
-            "that the extent covers their data", "Repair the band: the classifier needs every band it was trained on"))
+            "that the extent covers their data", MODEL_BAND_ADVICE))
     return summary

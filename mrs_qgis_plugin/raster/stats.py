@@ -102,6 +102,10 @@ def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
     return NoValidPixelError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"))
 
 
+MODEL_BAND_ADVICE = "Repair the band: the classifier needs every band it was trained on"
+"""What to do of a band without a valid value when a classifier maps the scene."""
+
+
 def no_valid_pixel_message(scene: Scene, start: str, advice: str = "that they cover the same area",
                            band_advice: str = "Repair the band, or leave it out of the layer") -> str:
     """`start` (that no pixel has valid values in every layer) and why: the layers or bands
