@@ -530,7 +530,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
         hooks.warning(f"{len(constant)} of the {len(labels)} bands {agreeing(len(constant), 'holds', 'hold')} one "
-                      f"value in all {len(sample)} pixels ({first_few(labels[index] for index in constant)}): "
+                      f"value in all {len(sample):,} pixels ({first_few(labels[index] for index in constant)}): "
                       f"{agreeing(len(constant), 'it carries', 'they carry')} nothing to compare, so "
                       f"{agreeing(len(constant), 'it', 'each')} stands alone in the groups with a similarity of 0 to "
                       "every other band.")

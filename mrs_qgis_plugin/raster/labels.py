@@ -189,7 +189,7 @@ def labelled_pixels(
         if len(keys) == 0:
             raise InputError(
                 f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
-                f"{len(agree)} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than "
+                f"{len(agree):,} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than "
                 "one class), so no sample is left. Place samples of different classes on different pixels."
             )
     del repeated
@@ -198,7 +198,7 @@ def labelled_pixels(
     valid = valid_at(scene, rows, cols, hooks, tile_size)
     if not valid.any():
         raise InputError(
-            f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid)} sample pixels'} of '{layer_name}' "
+            f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid):,} sample pixels'} of '{layer_name}' "
             f"{agreeing(len(valid), 'is', 'are')} nodata in {scene.any_layer}. Check the nodata values of the rasters, "
             "or place the samples on pixels with data."
         )
