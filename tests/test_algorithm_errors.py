@@ -688,9 +688,33 @@ def test_an_edited_feature_qgis_cannot_reproject_is_said_as_such(bad, tmp_path):
     finally:
         layer.rollBack()
         QgsProject.instance().removeAllMapLayers()
-    assert "1 feature of 'geographic' could not be reprojected into EPSG:32632; it is left out." in feedback.infos
+    assert feedback.warnings == ["1 feature of 'geographic' could not be reprojected into EPSG:32632; it is left "
+                                 "out. Check the layer's CRS (Layer Properties > Source)."]
     assert labelled_pixel_count(feedback) == "'geographic': 56 labelled pixels in 7 classes."
     assert not any("have no geometry" in line for line in feedback.infos)
+
+
+def test_samples_none_of_which_can_be_reprojected_are_said_to_be_so_not_to_be_no_features(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a memory layer of UTM coordinates, which QGIS labels
+    EPSG:4326, was 'a layer that has no features' for SAMPLES and REFERENCE; the cause was an info line."""
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=class_id:integer", "utm as degrees", "memory")
+    features = []
+    for number, (x, y) in enumerate([(664_000.0, 5_103_000.0), (664_010.0, 5_103_010.0)]):
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+        feature["class_id"] = number + 1
+        features.append(feature)
+    assert layer.dataProvider().addFeatures(features)
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:finetune", points_finetune(bad, tmp_path, layer.id()))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert str(refused.value) == ("SAMPLES: none of the 2 features of 'utm as degrees' can be reprojected from "
+                                  "EPSG:4326 into EPSG:32632: their coordinates lie outside the area of EPSG:4326. "
+                                  "Check the layer's CRS (Layer Properties > Source: UTM coordinates in a layer said "
+                                  "to be EPSG:4326, say), then run again.")
 
 
 def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
