@@ -284,6 +284,25 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
     QgsProject.instance().removeMapLayer(chosen.id())
 
 
+def test_the_workflow_s_numbers_take_the_ranges_of_the_steps_they_are_given_to(workflow):
+    """A helper's red team of 2026-12-05: the workflow's boxes took any number up to 1.8e308, which the
+    run then refused as its steps' ('SEED is 3000000000; it must be a whole number from 0 to ...')."""
+    from mrs.mrs_qgis_plugin.job_parameters import JOBS
+
+    checked = set()
+    for child in workflow.childAlgorithms().values():
+        steps = {parameter.name: parameter for parameter in JOBS[child.algorithmId().split(":")[-1]].parameters}
+        for name, sources in child.parameterSources().items():
+            for source in sources:
+                own = workflow.parameterDefinition(source.parameterName())
+                if source.source() != QgsProcessingModelChildParameterSource.ModelParameter or own.type() != "number":
+                    continue
+                step = steps[name]
+                assert (own.minimum(), own.maximum()) == (step.minimum, step.upper), (own.name(), child.childId())
+                checked.add(own.name())
+    assert checked == {"PRETRAIN_SAMPLES", "PRETRAIN_EPOCHS", "FINETUNE_EPOCHS", "SEED"}
+
+
 def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
     assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
