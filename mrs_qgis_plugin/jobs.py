@@ -917,13 +917,13 @@ def _without_trained(tile: Window, allowed: Optional[np.ndarray], valid: np.ndar
     return kept
 
 
-def _trained_on(model: str) -> Optional[str]:
-    """What a classifier's file records it was trained on; None where it cannot be read (said later)."""
+def _classifier_record(model: str) -> Dict[str, Any]:
+    """A classifier file's record (what and which pixels it was trained on...); empty where it cannot
+    be read (said later)."""
     try:
-        trained_on = model_file.read_metadata(model, [model_file.CLASSIFIER]).get("trained_on")
+        return model_file.read_metadata(model, [model_file.CLASSIFIER])
     except MrsError:
-        return None
-    return trained_on if isinstance(trained_on, str) else None
+        return {}
 
 
 def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, output: str, hooks: Hooks,
@@ -933,7 +933,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     """Writes the `count` pixels an analyst should label next (see raster.suggestions) as points
     in a GeoPackage, within the extent and the mask's polygons when given."""
     output = check_output_path(output, "OUTPUT", (".gpkg",))
-    check_points_output(output, "OUTPUT", _trained_on(model))
+    check_points_output(output, "OUTPUT", _classifier_record(model))
     claim_outputs({"OUTPUT": output}, {**layers.inputs(), "MASK": [mask_path]}, {"MODEL": model})
     pool = SuggestionPool(count, min_distance, seed)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)

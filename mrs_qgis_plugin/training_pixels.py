@@ -89,6 +89,24 @@ def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, n
     return row, col, found["count"] == len(found["keys"])
 
 
+def recorded_at(metadata: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> Optional[Tuple[np.ndarray, bool]]:
+    """Whether the pixel each point (map coordinates) lies in is one a classifier was trained on or
+    held out to validate it, by its model file's records, and whether those hold every one of them
+    (not a sample); None without a record."""
+    found = [record for key in ("trained_pixels", "validation_pixels")
+             if (record := _checked(metadata.get(key))) is not None]
+    if not found:
+        return None
+    hit = np.zeros(len(x), bool)
+    for record in found:
+        col, row = _pixels_at(record["inverse"], np.asarray(x, np.float64), np.asarray(y, np.float64))
+        with np.errstate(all="ignore"):
+            inside = (col >= 0) & (col < record["width"]) & (row >= 0) & (row < 2 ** 62 / record["width"])
+        keys = np.where(inside, row, 0).astype(np.int64) * record["width"] + np.where(inside, col, 0).astype(np.int64)
+        hit |= inside & np.isin(keys, record["keys"])
+    return hit, all(record["count"] == len(record["keys"]) for record in found)
+
+
 def labelled_positions(metadata: Dict[str, Any], grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray, bool]]:
     """`trained_positions` of the pixels a classifier was trained on and of those held out to
     validate it (`validation_pixels`), each once; None without a record."""

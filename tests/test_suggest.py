@@ -1,6 +1,7 @@
 """mrs:suggest, where to label next: the choice of pixels on known confidences, then the algorithm
 through Processing on a small scene, checked against the classifier's own confidence map."""
 
+import base64
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -427,6 +428,26 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
         f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
         "suggestions would delete; the classifier was trained on them: keep the file under another name, or choose "
         "a new file name.")
+    # ... trained on a merge of them with other samples (the README's way: Merge Vector Layers), by their pixels,
+    # not by the file it records (a helper's red team of 2026-12-05: 'train on them first')
+    merged = str(tmp_path / "merged.gpkg")
+    gdal.VectorTranslate(merged, path, layerName="merged")
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": merged,
+                         "CLASS_FIELD": "class_id", "VALIDATION_FRACTION": 0.5,
+                         "OUTPUT": str(tmp_path / "merged.safetensors")})
+    with pytest.raises(QgsProcessingException) as refused:
+        suggest(SimpleNamespace(**{**vars(trained), "model": str(tmp_path / "merged.safetensors")}), tmp_path,
+                POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
+    assert str(refused.value).splitlines()[-1].endswith("delete; the classifier was trained on them: keep the file "
+                                                        "under another name, or choose a new file name.")
+    # where the record holds a sample of the pixels trained on, it cannot tell
+    record = model_file.read_metadata(str(tmp_path / "merged.safetensors"), [model_file.CLASSIFIER])
+    one_pixel = base64.b64encode(np.array([0], "<i8").tobytes()).decode("ascii")  # a sample of 1 of 10,000
+    sampled = {"trained_pixels": {**record["trained_pixels"], "count": 10_000, "keys": one_pixel}}
+    with pytest.raises(InputError) as refused:
+        check_points_output(path, "OUTPUT", sampled)
+    assert str(refused.value).endswith("delete; train on them first if the classifier was not, else keep the file "
+                                       "under another name; or choose a new file name.")
     dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_UPDATE)  # a field of the analyst's, one of ours dropped
     dataset.ExecuteSQL("ALTER TABLE suggestions ADD COLUMN note TEXT")
     dataset.ExecuteSQL("ALTER TABLE suggestions DROP COLUMN confidence")

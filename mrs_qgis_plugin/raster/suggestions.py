@@ -18,6 +18,7 @@ so a seed gives the same points on the same device whatever the tiles.
 import errno
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
@@ -33,6 +34,7 @@ from osgeo import gdal, ogr
 from ...model_core.atomic import atomic_output, disk_full, write_error
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
+from ..training_pixels import recorded_at
 from . import split_source
 from .classes import ClassInfo
 from .gdal_io import exceptions_off, gdal_call, gdal_quiet
@@ -224,10 +226,10 @@ def _at_size_limit(path: str) -> bool:
     return any(size > limit - 65536 for size in sizes)
 
 
-def check_points_output(path: str, param: str, trained_on: Optional[str] = None) -> None:
+def check_points_output(path: str, param: str, classifier: Optional[dict] = None) -> None:
     """Refuses a file that exists and is no GeoPackage of suggestions (another GeoPackage's layers,
-    training samples often, would be lost with it), or one open in another program. `trained_on`:
-    the layer the classifier was trained on, as its model file records it."""
+    training samples often, would be lost with it), or one open in another program. `classifier`:
+    the classifier's model file's record (what and which pixels it was trained on)."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
     if os.path.exists(path + "-wal") and os.path.getsize(path + "-wal"):  # an empty log holds nothing to lay over
@@ -248,12 +250,8 @@ def check_points_output(path: str, param: str, trained_on: Optional[str] = None)
                          "would delete with the file; choose a new file name.")
     filled = _filled_in(dataset.GetLayerByName(LAYER_NAME))
     if filled:
-        # of samples trained on already, training is no advice (a helper's red team of 2026-12-05)
-        done = trained_on is not None and os.path.realpath(split_source(trained_on)[0]) == os.path.realpath(path)
-        raise InputError(f"{param}: {path} holds earlier suggestions, {filled} of them with their class filled in, "
-                         "which writing new suggestions would delete; "
-                         + ("the classifier was trained on them: keep the file under another name, or choose a new "
-                            "file name." if done else "train on them first, or choose a new file name."))
+        raise InputError(f"{param}: {path} holds earlier suggestions, {len(filled)} of them with their class filled "
+                         f"in, which writing new suggestions would delete; {_advice(path, filled, classifier or {})}")
     edited = _edited(dataset.GetLayerByName(LAYER_NAME))
     if edited:
         raise InputError(f"{param}: {path} holds earlier suggestions {edited} since they were written, which writing "
@@ -388,24 +386,49 @@ def _tables(dataset: ogr.DataSource) -> List[str]:
     return names
 
 
-def _filled_in(layer: Optional[ogr.Layer]) -> int:
-    """How many points of an earlier suggestions layer have their class field filled in: an
-    analyst's work, which a new run replaced without a word (red team of 2026-12-04). The class
-    field is the first, as `write_points` makes it, unless that is an informative field (the
-    class field deleted: no such work), fields the analyst added or removed aside."""
+def _advice(path: str, filled: List[Tuple[float, float]], classifier: dict) -> str:
+    """What to do of earlier suggestions filled in: train on them, unless the classifier was (its
+    file records the file, or the pixels of every one of them: trained on a merge of them with the
+    earlier samples, as the README advises, it was told to train on them first: a helper's red team
+    of 2026-12-05); said as a question where its records cannot tell (a sample of its pixels)."""
+    trained_on = classifier.get("trained_on")
+    found = recorded_at(classifier, *np.array(filled, np.float64).reshape(-1, 2).T)
+    by_file = isinstance(trained_on, str) and os.path.realpath(split_source(trained_on)[0]) == os.path.realpath(path)
+    if by_file or (found is not None and found[0].all()):
+        return "the classifier was trained on them: keep the file under another name, or choose a new file name."
+    if found is not None and found[1]:
+        return "train on them first, or choose a new file name."
+    return ("train on them first if the classifier was not, else keep the file under another name; or choose a new "
+            "file name.")
+
+
+def _filled_in(layer: Optional[ogr.Layer]) -> List[Tuple[float, float]]:
+    """The places (x, y) of the points of an earlier suggestions layer whose class field is filled
+    in: an analyst's work, which a new run replaced without a word (red team of 2026-12-04). The
+    class field is the first, as `write_points` makes it, unless that is an informative field (the
+    class field deleted: no such work), fields the analyst added or removed aside. A point without
+    a geometry is placed nowhere (NaN)."""
     if layer is None:
-        return 0
+        return []
     definition = layer.GetLayerDefn()
     fields = [definition.GetFieldDefn(index).GetName() for index in range(definition.GetFieldCount())]
     first = fields[0] if fields else None
     if first is None:
-        return 0
+        return []
     plain = first.removeprefix("mrs_")  # an informative field renamed beside a class field of its name ...
     renamed = plain != first and plain in INFO_FIELDS and plain not in fields  # ... that is gone; not one named so
     if (first in INFO_FIELDS and f"mrs_{first}" not in fields) or renamed:
-        return 0
+        return []
     with exceptions_off(), gdal_quiet():
-        return sum(1 for feature in layer if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip())
+        return [_place(feature.GetGeometryRef()) for feature in layer
+                if feature.IsFieldSetAndNotNull(0) and feature.GetFieldAsString(0).strip()]
+
+
+def _place(geometry: Optional[ogr.Geometry]) -> Tuple[float, float]:
+    """A point's x, y; NaN for none (deleted, or of another kind)."""
+    if geometry is None or geometry.IsEmpty() or ogr.GT_Flatten(geometry.GetGeometryType()) != ogr.wkbPoint:
+        return (math.nan, math.nan)
+    return geometry.GetX(), geometry.GetY()
 
 
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
