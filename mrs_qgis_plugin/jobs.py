@@ -808,6 +808,15 @@ def _shown(scene: Scene, band: int, value: float) -> str:
     return f"{float(value):.7g}" if scaled else f"{float(value):.8g}"
 
 
+def _as_stored(scene: Scene, band: int, value: float) -> float:
+    """A scaled band's value taken back to what its file holds: the whole number it lies within
+    float32's rounding of (-1000 under a scale of 0.0001 came back as -999.99994, to be copied into
+    gdal_edit -a_nodata: a helper's red team of 2026-12-05)."""
+    whole = float(np.rint(value))
+    scaled = tuple(scene.band_scaling[band]) != (1.0, 0.0)
+    return whole if scaled and abs(value - whole) <= 1e-6 * max(1.0, abs(whole)) else value
+
+
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     """Says when bands of the scene's pixels (a sample) hold fill codes as values
     (`preprocessing.fill_values`): a nodata value the layer does not declare. Judged on the
@@ -816,7 +825,8 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scales, offsets = scene.band_scaling.T
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
-        listed = first_few((f"{scene.band_label(index)}: {value:.8g}" for index, value in filled.items()), "; ")
+        listed = first_few((f"{scene.band_label(index)}: {_as_stored(scene, index, value):.8g}"
+                            for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
                       f"that no measurement gives ({listed}): "
                       "most likely a nodata value the layer does not declare, or declares a little differently "

@@ -42,6 +42,13 @@ def test_a_fill_code_of_a_scaled_band_is_judged_as_the_file_holds_it(tmp_path, a
     assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
                                   "(band 1 of 'hsi': -32768; ")
     assert _check(write_raster(tmp_path / "clean.tif", _reflectance(), scale=0.0001), aux) == []
+    # shown as the file holds it, to be copied into gdal_edit -a_nodata (a helper's red team of 2026-12-05:
+    # -1000 was shown as -999.99994)
+    dark = _reflectance() // 10  # 20 to 300: -1000 lies far below
+    dark[:, 4:10, 4:10] = -1000
+    warnings = _check(write_raster(tmp_path / "thousand.tif", dark, scale=0.0001), aux)
+    assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
+                                  "(band 1 of 'hsi': -1000; ")
 
 
 def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a_map(tmp_path, aux):
