@@ -54,6 +54,10 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")
+    if "://" in path or path.startswith("/vsi"):  # QGIS's Processing opens files only (a helper's red team of 2026-12-05)
+        return (f"{name}: '{value}' is a GDAL virtual path or a web address, which Processing does not open from a "
+                f"path: add it to the project (Layer > Add Layer, or from the Browser) and choose that layer, or give a "
+                "copy of the file (extracted from its archive, downloaded).")
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
 
 

@@ -430,6 +430,11 @@ BAD_INPUTS = {
     "vrt_source_missing": ("redundancy", lambda b, o: redundancy(b, o, INPUT_HSI=b.missing_source, INPUT_AUX=[]),
                            "The hyperspectral layer 'missing_source' is a virtual raster (VRT) whose source file "
                            "{folder}/gone.tif does not exist, so its pixels cannot be read."),
+    "zipped_hsi_path": ("classify", lambda b, o: classify(b, o, INPUT_HSI=f"/vsizip/{o}/scene.zip/hsi.tif"),
+                        "INPUT_HSI: '/vsizip/{out}/scene.zip/hsi.tif' is a GDAL virtual path or a web address, which "
+                        "Processing does not open from a path: add it to the project (Layer > Add Layer, or from the "
+                        "Browser) and choose that layer, or give a copy of the file (extracted from its archive, "
+                        "downloaded)."),
     "misspelt_parameter": ("classify", lambda b, o: classify(b, o, TILE_SIZ=64),
                            "TILE_SIZ: mrs:classify has no parameter of that name (did you mean TILE_SIZE?); "
                            "'qgis_process help mrs:classify' lists its parameters."),
