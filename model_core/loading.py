@@ -124,7 +124,20 @@ def _wavelength_advice(trained: List[float], wavelengths: List[float]) -> str:
     if wavelength_difference(trained, wavelengths[::-1]) is None:
         return (f"Its bands are the model's in reverse order: reverse them (gdal_translate -b {len(wavelengths)} "
                 f"-b {len(wavelengths) - 1} ... -b 1).")
+    order = _model_order(trained, wavelengths)
+    if order is not None:  # a helper's red team of 2026-12-05: two bands swapped were told to use another sensor
+        return ("Its bands are the model's in another order: put them in the model's order (gdal_translate "
+                f"{' '.join(f'-b {number}' for number in order)}; in QGIS, Rearrange bands).")
     return "Use a raster of the sensor and bands the model was trained on."
+
+
+def _model_order(trained: List[float], wavelengths: List[float]) -> Optional[List[int]]:
+    """The layer's band numbers (from 1) in the model's band order, where the layer's bands are the
+    model's in another order (each the nearest to one of the model's); else None."""
+    order = [min(range(len(wavelengths)), key=lambda index: abs(wavelengths[index] - nm)) for nm in trained]
+    if len(set(order)) != len(order) or wavelength_difference(trained, [wavelengths[i] for i in order]) is not None:
+        return None
+    return [index + 1 for index in order]
 
 
 def check_aux_bands(metadata: Mapping[str, Any], names: Sequence[str], layers: Sequence[str], path: str, what: str,

@@ -467,6 +467,10 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
     # Red team of 2026-12-05: a PRISMA-style cube in descending order was told to use another sensor.
     ([985.0 - 30 * i for i in range(20)], "415-985 nm, descending",
      "Its bands are the model's in reverse order: reverse them (gdal_translate -b 20 -b 19 ... -b 1)."),
+    # A helper's red team of 2026-12-05: two bands swapped, or all shuffled, were told to use another sensor.
+    ([415.0 + 30 * i for i in (0, 1, 3, 2, *range(4, 20))], "415-985 nm, unordered",
+     "Its bands are the model's in another order: put them in the model's order (gdal_translate -b 1 -b 2 -b 4 -b 3 "
+     f"{' '.join(f'-b {n}' for n in range(5, 21))}; in QGIS, Rearrange bands)."),
     ([0.415 + 0.03 * i for i in range(20)], "0-1 nm",
      "Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."),
     ([415000.0 + 30000 * i for i in range(20)], "415000-985000 nm",
