@@ -66,9 +66,9 @@ from ..model_core.hooks import Hooks
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
-from .layers import (features_crs, hyperspectral_problem, no_features_problem, qgis_operation, raster_input_of,
-                     read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name,
-                     written_as_shown)
+from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, no_features_problem, path_named_layer_problem,
+                     qgis_operation, raster_input_of, read_as_its_file, refused_layer_message, unreadable_layer,
+                     vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -369,6 +369,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id())
                    or expression_problem(self, parameters, context)
+                   or path_named_layer_problem(parameters, (parameter.name for parameter in self.JOB.parameters
+                                                            if parameter.kind in LAYER_KINDS), context)
                    or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:

@@ -1,7 +1,7 @@
 """QGIS layer values as the engine's inputs, and the sentence that says why one is refused."""
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -59,6 +59,30 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
                 f"path: add it to the project (Layer > Add Layer, or from the Browser) and choose that layer, or give a "
                 "copy of the file (extracted from its archive, downloaded).")
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
+
+
+def path_named_layer_problem(parameters: Dict[str, Any], names: Iterable[str],
+                             context: QgsProcessingContext) -> Optional[str]:
+    """A file's path given to one of the layer parameters `names` that is also the name of a project
+    layer of another file, which Processing reads in its place (a helper's red team of 2026-12-05:
+    a classification read holes.tif for the path of hsi.tif typed, a layer's name, and the map
+    differed unsaid)."""
+    from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
+
+    project = context.project()
+    for name in names if project is not None else ():
+        value = parameters.get(name)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            path = split_source(item)[0] if isinstance(item, str) else ""
+            if not (path and os.path.isfile(path)):
+                continue
+            other = next((layer for layer in project.mapLayersByName(item)
+                          if not same_file(split_source(layer.source())[0], path)), None)
+            if other is not None:
+                return (f"{name}: '{item}' is a file, and also the name of a project layer of another source "
+                        f"({other.source()}), which Processing would read in its place. Rename that layer (or remove "
+                        "it from the project), or choose the layer you mean from the list.")
+    return None
 
 
 def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str, geometries: Tuple[str, ...] = ()) -> Optional[str]:

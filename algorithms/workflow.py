@@ -34,7 +34,7 @@ from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_p
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, file_layer_source, help_url,
                    on_command_line, plain_value, tr, value_problem)
-from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
+from .layers import hyperspectral_problem, no_features_problem, path_named_layer_problem, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -195,6 +195,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                    or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                      "mrs:workflow")
                    or expression_problem(self, parameters, context)
+                   or path_named_layer_problem(parameters, (item.name() for item in self.parameterDefinitions()
+                                                            if item.type() in LAYER_TYPES), context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))

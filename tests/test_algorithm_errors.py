@@ -929,6 +929,29 @@ def test_a_scene_with_a_band_of_nan_everywhere_is_refused_before_the_map(bad, tm
     assert sorted(path.name for path in tmp_path.iterdir()) == ["nanband.tif"]
 
 
+def test_a_file_s_path_that_is_also_another_layer_s_name_is_refused(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a project layer of another file named after the path of the
+    hyperspectral raster was read in its place, and the map differed without a word."""
+    other = QgsRasterLayer(str(bad.two_bands), str(bad.scene.hsi), "gdal")
+    QgsProject.instance().addMapLayer(other)
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:classify", classify(bad, tmp_path))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_HSI: '{bad.scene.hsi}' is a file, and also the name of a project layer of another source "
+        f"({bad.two_bands}), which Processing would read in its place. Rename that layer (or remove it from the "
+        "project), or choose the layer you mean from the list.")
+    assert list(tmp_path.iterdir()) == []
+    same = QgsRasterLayer(str(bad.scene.hsi), str(bad.scene.hsi), "gdal")  # named after its own file: read as meant
+    QgsProject.instance().addMapLayer(same)
+    try:
+        assert Path(run("mrs:classify", classify(bad, tmp_path))["OUTPUT"]).exists()
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
 # Inputs are never written, outputs are whole or absent ------------------------------------------------
 
 
