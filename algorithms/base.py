@@ -88,6 +88,21 @@ def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProc
     return layer.source() if isinstance(layer, QgsVectorLayer) and layer.providerType() == "ogr" else ""
 
 
+def _taken(layer: Optional[QgsMapLayer], value: Any, count: int, of_a_file: bool) -> str:
+    """What a copy of a vector layer holds where it is not its file's features (a selection, a
+    feature limit, unsaved edits), or what the layer is where it has no file (`VectorInput.taken`)."""
+    definition = value if isinstance(value, QgsProcessingFeatureSourceDefinition) else None
+    if definition is not None and definition.selectedFeaturesOnly:
+        return f"its {count:,} selected {'feature' if count == 1 else 'features'}"
+    if definition is not None and definition.featureLimit >= 0:
+        return f"its first {count:,} {'feature' if count == 1 else 'features'}"
+    if isinstance(layer, QgsVectorLayer) and layer.isModified():
+        return "with its unsaved edits"
+    if of_a_file or not isinstance(layer, QgsVectorLayer):
+        return ""
+    return "a memory layer, not saved to a file" if layer.providerType() == "memory" else f"a {layer.providerType()} layer"
+
+
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
     """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, warnings
     as warnings. Not the status: QGIS 3.22's dialog logs every progress text, and each epoch's
@@ -592,7 +607,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 from ..mrs_qgis_plugin.raster.suggestions import carry_record
 
                 carry_record(origin, copy)
-            return VectorInput(f"{copy}|layername=features", shown, origin)
+            return VectorInput(f"{copy}|layername=features", shown, origin,
+                               _taken(layer, value, source.featureCount(), bool(origin)))
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )

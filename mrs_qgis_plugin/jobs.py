@@ -102,6 +102,8 @@ class LabelSource:
     """The label raster's coordinate operation to the grid (`RasterInput.operation`)."""
     origin: str = ""
     """The file layer whose copy `vector_path` is (`VectorInput.origin`), '' for none."""
+    taken: str = ""
+    """What of it the copy holds, or what layer it is of (`VectorInput.taken`), '' for its file's features."""
 
     def inputs(self, vector_param: str, raster_param: str) -> Dict[str, List[Optional[str]]]:
         """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
@@ -110,9 +112,13 @@ class LabelSource:
     def source(self) -> str:
         """The labels' layer as one string: its file's absolute path (and, for a vector source
         such as 'file.gpkg|layername=x', the layer), the same however the path was written; the
-        layer given where the plugin read a copy of it."""
+        layer given where the plugin read a copy of it, with what of it the copy held ('... (its 90
+        selected features)'); a layer without a file by its name and kind."""
+        if self.taken and not self.origin and not self.raster_path:
+            return f"'{self.name}' ({self.taken})"
         path, *layer = (self.raster_path or self.origin or self.vector_path or "").split("|", 1)
-        return "|".join([absolute(path), *layer]) if path else ""
+        taken = f" ({self.taken})" if self.taken and not self.raster_path else ""
+        return "|".join([absolute(path), *layer]) + taken if path else ""
 
     def read(self, scene: Any, hooks: Hooks, reference: bool = False) -> LabelledPixels:
         """The labelled pixels on the scene's grid; `reference`: for an assessment (`labelled_pixels`)."""

@@ -35,6 +35,11 @@ class VectorInput:
     """The source of the file layer whose features `path` is a copy of, '' for none: what a model
     records it was trained on (a helper's red team of 2026-12-05: a shapefile copied for its encoding
     was recorded as the plugin's temporary copy)."""
+    taken: str = ""
+    """What of the layer the copy holds where it is not the file's features ('its 90 selected
+    features'), or what the layer is where it has no file ('a memory layer, not saved to a file'):
+    said with the origin in the records (a helper's red team of 2026-12-05: a selection was recorded
+    as the whole file, a memory layer as a temporary file QGIS deletes)."""
 
 
 def file_layer_name(source: str) -> str:
@@ -217,7 +222,8 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
         return LabelSource(values[raster].name, raster_path=values[raster].path,
                            raster_operation=values[raster].operation)
     samples = values[vector]
-    return LabelSource(samples.name, vector_path=samples.path, origin=samples.origin, class_field=values.get(field),
+    return LabelSource(samples.name, vector_path=samples.path, origin=samples.origin, taken=samples.taken,
+                       class_field=values.get(field),
                        name_field=values.get(name_field) if name_field else None,
                        color_field=values.get(color_field) if color_field else None)
 

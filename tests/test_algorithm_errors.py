@@ -334,7 +334,9 @@ BAD_INPUTS = {
     "suggest_no_points": ("suggest", lambda b, o: suggest(b, o, POINTS=0),
                           "POINTS is 0; it must be a whole number from 1 to 100000."),
     "suggest_nothing_valid": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.nodata),
-                              "No pixel is valid in every input layer, so none can be suggested."),
+                              "No pixel has valid values in every layer, as there is no valid value (nodata, NaN "
+                              "or infinite at every pixel) in any band of 'nodata'. Check the nodata value of that "
+                              "layer, or choose one with data."),
     "suggest_band_counts": ("suggest", lambda b, o: suggest(b, o, INPUT_HSI=b.hsi19),
                             "MODEL: '{classifier}' was made for 20 HSI bands and 2 SAR/LiDAR bands"),
     "output_folder_missing": ("classify", lambda b, o: classify(b, o, OUTPUT=str(o / "maps" / "map.tif")),
@@ -755,6 +757,30 @@ def test_a_shapefile_s_encoding_chosen_in_qgis_is_the_one_read(bad, tmp_path):
     assert [item["name"] for item in metadata["classes"]] == names
     # the layer given, not the plugin's temporary copy of it (a helper's red team of 2026-12-05)
     assert metadata["trained_on"] == str(tmp_path / "cyrillic.shp")
+
+
+def test_a_memory_layer_or_a_selection_is_recorded_as_what_was_read_not_as_a_temporary_file(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a memory layer was recorded as the temporary GeoPackage QGIS
+    deletes, a selection of 90 of 210 points as the whole file, in models and in reports."""
+    from qgis.core import QgsProcessingFeatureSourceDefinition
+
+    drawn = drawn_points(bad, "field=class_id:integer", lambda value: [value])
+    QgsProject.instance().addMapLayer(drawn)
+    points = QgsVectorLayer(str(bad.scene.train_points), "points", "ogr")
+    QgsProject.instance().addMapLayer(points)
+    points.selectByIds([feature.id() for feature in points.getFeatures()][:30])
+    selection = QgsProcessingFeatureSourceDefinition(points.id(), True)
+    try:
+        trained = run("mrs:finetune", points_finetune(bad, tmp_path, drawn.id()))["OUTPUT"]
+        report = run("mrs:accuracy", {"INPUT": bad.classified, "REFERENCE": selection, "REFERENCE_FIELD": "class_id",
+                                      "OUTPUT_HTML": str(tmp_path / "r.html"),
+                                      "OUTPUT_JSON": str(tmp_path / "r.json")})["OUTPUT_JSON"]
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert model_file.read_metadata(trained, [model_file.CLASSIFIER])["trained_on"] == (
+        "'drawn' (a memory layer, not saved to a file)")
+    assert json.loads(Path(report).read_text(encoding="utf-8"))["reference_file"] == (
+        f"{bad.scene.train_points} (its 30 selected features)")
 
 
 def test_an_output_over_a_layer_read_through_a_copy_is_refused_as_over_its_file(bad, tmp_path):
