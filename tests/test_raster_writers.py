@@ -304,6 +304,17 @@ def test_two_tables_or_variables_of_one_file_are_two_layers_and_one_twice_is_ref
         claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", f"GPKG:{tmp_path}/./data.gpkg:height"]})
 
 
+def test_an_output_in_qgis_s_deleted_temporary_folder_is_said_to_be_so(tmp_path):
+    """A helper's red team of 2026-12-05: with QGIS's temporary folder deleted mid-session (a clean-up
+    of /tmp), a temporary output was refused as in 'a folder that does not exist' the analyst never chose."""
+    gone = tmp_path / "processing_QzdfjQ" / "669d0c5ab2f44c1b8f8e0d6a3c1e2f47"
+    with pytest.raises(InputError) as refused:
+        check_output_path(str(gone / "OUTPUT.tif"), "OUTPUT")
+    assert str(refused.value) == (f"OUTPUT: {gone / 'OUTPUT.tif'} lies in QGIS's temporary folder, which no longer "
+                                  f"exists (something deleted {gone.parent} while QGIS ran: a clean-up of {tmp_path}, "
+                                  "say); give a file of your own, or restart QGIS.")
+
+
 def test_output_path_checks_name_the_parameter(tmp_path):
     for spaced in (f"{tmp_path}/map.tif ", f"{tmp_path}/ map.tif"):  # red team of 2026-12-05
         with pytest.raises(InputError) as refused:

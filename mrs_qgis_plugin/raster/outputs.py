@@ -18,6 +18,8 @@ from . import DRIVER_PREFIXED
 from .classes import printable, unshowable
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
+QGIS_TEMPORARY = re.compile(r"[/\\]processing_[A-Za-z0-9]{6}[/\\][0-9a-f]{32}$")
+"""The folder of a temporary output in QGIS's temporary folder (processing_XXXXXX/<uuid>)."""
 # Files GDAL or QGIS keep next to `map.tif` that describe its pixels; an old map's
 # would be stale for the new one (category names, statistics, overviews, masks).
 RASTER_SIDECARS = (".aux.xml", ".ovr", ".msk")
@@ -93,6 +95,11 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} is not a regular file (a pipe, device or socket); choose a new file name.")
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
+    if not os.path.isdir(folder) and QGIS_TEMPORARY.search(folder):  # a helper's red team of 2026-12-05
+        temporary = os.path.dirname(folder)
+        raise InputError(f"{param}: {path} lies in QGIS's temporary folder, which no longer exists (something deleted "
+                         f"{temporary} while QGIS ran: a clean-up of {os.path.dirname(temporary)}, say); give a file "
+                         "of your own, or restart QGIS.")
     if not os.path.isdir(folder):
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
     protected = next((written for written in files_written(path) if _protected_in_folder(written, folder)), None)
