@@ -399,8 +399,9 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     if progress is None:  # canceled before its first batch (session of 2026-12-05: it was refused as progress)
         return
     algorithm = {PretrainPhase.name: FRONT_END.pretrain, FinetunePhase.name: FRONT_END.finetune}.get(writer)
-    if phase is not None and writer == phase:
-        how = f"Resume it ({FRONT_END.resume}: {checkpoint})"
+    if phase is not None and writer == phase:  # a step of a model of one's own has no RESUME (helper, 2026-12-05)
+        how = (f"Resume it ({FRONT_END.resume}: {checkpoint}; a step of a graphical model that does not offer "
+               f"{FRONT_END.resume}: run the step alone with it)")
     elif phase is None and algorithm:  # the workflow, which has no RESUME (red team of 2026-12-05)
         how = f"Resume it with {algorithm} alone (its {FRONT_END.resume}; the workflow does not resume)"
     else:

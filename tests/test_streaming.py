@@ -251,7 +251,8 @@ def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
                "file name.")
     with pytest.raises(InputError) as refused:
         pretrain_job(Hooks())
-    assert str(refused.value) == refusal.format(f"Resume it (RESUME: {checkpoint})")
+    assert str(refused.value) == refusal.format(f"Resume it (RESUME: {checkpoint}; a step of a graphical model that "
+                                                "does not offer RESUME: run the step alone with it)")
     labels = write_raster(tmp_path / "labels.tif", (np.arange(24 * 24).reshape(1, 24, 24) % 2 + 1).astype(np.uint8))
     with pytest.raises(InputError) as refused:
         jobs.finetune_job(layers, jobs.LabelSource("labels", raster_path=labels), pretrained=None, preset="tiny",
