@@ -784,7 +784,7 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     2026-12-05)."""
     for name, share, bands, nodata, warped in scene.nodata_among_data():
         fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
-        if fill_code and share >= FILL_AMONG_DATA_SHARE:
+        if fill_code and share >= FILL_AMONG_DATA_SHARE and not warped:  # warped: filled from neighbours (review)
             hooks.warning(f"{100 * share:.1f} % of the pixels of '{name}' are nodata ({nodata:g}) in some bands "
                           f"({first_few(bands)}) but hold data in others: those pixels are left out. If a band is "
                           "nodata where the others are not (cut short or broken), leave it out of the layer (in QGIS, "
@@ -811,8 +811,12 @@ def _shown(scene: Scene, band: int, value: float) -> str:
     """A band's value in a message: a scaled band's to the 7 digits float32 holds (500 codes at a
     scale of 0.0001, read as 0.049999997, are 0.05: a desktop helper of 2026-12-05); a value as
     stored with every digit float32 gives, to be copied into gdal_edit -a_nodata (-3.4028235e+38)."""
-    scaled = tuple(scene.band_scaling[band]) != (1.0, 0.0)
-    return f"{float(value):.7g}" if scaled else f"{float(value):.8g}"
+    return f"{float(value):.7g}" if _scaled(scene, band) else f"{float(value):.8g}"
+
+
+def _scaled(scene: Scene, band: int) -> bool:
+    """Whether a band's file gives a scale or an offset for its values."""
+    return tuple(scene.band_scaling[band]) != (1.0, 0.0)
 
 
 def _as_stored(scene: Scene, band: int, value: float) -> float:
@@ -820,8 +824,7 @@ def _as_stored(scene: Scene, band: int, value: float) -> float:
     float32's rounding of (-1000 under a scale of 0.0001 came back as -999.99994, to be copied into
     gdal_edit -a_nodata: a helper's red team of 2026-12-05)."""
     whole = float(np.rint(value))
-    scaled = tuple(scene.band_scaling[band]) != (1.0, 0.0)
-    return whole if scaled and abs(value - whole) <= 1e-6 * max(1.0, abs(whole)) else value
+    return whole if _scaled(scene, band) and abs(value - whole) <= 1e-6 * max(1.0, abs(whole)) else value
 
 
 def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
