@@ -302,6 +302,8 @@ def test_two_tables_or_variables_of_one_file_are_two_layers_and_one_twice_is_ref
     claim_outputs({}, {"INPUT_HSI": [f'NETCDF:"{cube}":reflectance'], "INPUT_AUX": [f'NETCDF:"{cube}":lidar']})
     with pytest.raises(InputError, match=r"^INPUT_AUX: GPKG:.*data\.gpkg:height is given twice; "):
         claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", f"GPKG:{tmp_path}/./data.gpkg:height"]})
+    with pytest.raises(InputError, match=r"^INPUT_AUX: .*data\.gpkg is given twice; "):  # the file alone: any table
+        claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", str(data)]})  # (a review of 2026-12-05)
 
 
 def test_an_output_in_qgis_s_deleted_temporary_folder_is_said_to_be_so(tmp_path):

@@ -255,16 +255,17 @@ def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> No
                 continue
             options = "|".join(sorted(part.strip() for part in source.split("|")[1:]))
             # the table or variable of one file (GPKG:f.gpkg:height and :intensity) is a layer of its own
-            # (they were refused as one: a helper's red team of 2026-12-05)
+            # (they were refused as one: a helper's red team of 2026-12-05); the file alone may be any of them
             prefixed = DRIVER_PREFIXED.match(source.split("|")[0])
-            options += f"|table={prefixed.group(0).rsplit(':', 1)[1]}" if prefixed else ""
-            earlier = next((first for first, path, first_options in seen
-                            if first_options == options and same_file(files[0], path)), None)
+            table = prefixed.group(0).rsplit(":", 1)[1] if prefixed else None
+            earlier = next((first for first, path, first_options, first_table in seen
+                            if first_options == options and same_file(files[0], path)
+                            and (table is None or first_table is None or table == first_table)), None)
             if earlier is not None:
                 where = "is given twice" if earlier == param else f"is also the input {earlier}"
                 raise InputError(f"{param}: {source} {where}; each input must be a different layer. "
                                  f"Choose the right layer for {param}.")
-            seen.append((param, files[0], options))
+            seen.append((param, files[0], options, table))
 
 
 def writes_outputs() -> bool:
