@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from qgis.core import QgsProcessingException
+from qgis.core import QgsProcessingException, QgsVectorLayer
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError, WriteError
@@ -426,7 +426,7 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
                 MIN_DISTANCE=4, OUTPUT=path)
     assert str(refused.value).splitlines()[-1] == (
         f"OUTPUT: {path} holds earlier suggestions, 4 of them with their class filled in, which writing new "
-        "suggestions would delete; the classifier was trained on them: keep the file under another name, or choose "
+        "suggestions would delete; the classifier's training used them: keep the file under another name, or choose "
         "a new file name.")
     # ... trained on a merge of them with other samples (the README's way: Merge Vector Layers), by their pixels,
     # not by the file it records (a helper's red team of 2026-12-05: 'train on them first')
@@ -438,8 +438,17 @@ def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(
     with pytest.raises(QgsProcessingException) as refused:
         suggest(SimpleNamespace(**{**vars(trained), "model": str(tmp_path / "merged.safetensors")}), tmp_path,
                 POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
-    assert str(refused.value).splitlines()[-1].endswith("delete; the classifier was trained on them: keep the file "
+    assert str(refused.value).splitlines()[-1].endswith("delete; the classifier's training used them: keep the file "
                                                         "under another name, or choose a new file name.")
+    # ... and a filter of the file that trained on some of them only is no such case (a review of 2026-12-05)
+    some = QgsVectorLayer(path, "some", "ogr")
+    assert some.setSubsetString("rank <= 2") and some.featureCount() == 2
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": some,
+                         "CLASS_FIELD": "class_id", "OUTPUT": str(tmp_path / "some.safetensors")})
+    with pytest.raises(QgsProcessingException) as refused:
+        suggest(SimpleNamespace(**{**vars(trained), "model": str(tmp_path / "some.safetensors")}), tmp_path,
+                POINTS=5, MIN_DISTANCE=4, OUTPUT=path)
+    assert str(refused.value).splitlines()[-1].endswith("delete; train on them first, or choose a new file name.")
     # where the record holds a sample of the pixels trained on, it cannot tell
     record = model_file.read_metadata(str(tmp_path / "merged.safetensors"), [model_file.CLASSIFIER])
     one_pixel = base64.b64encode(np.array([0], "<i8").tobytes()).decode("ascii")  # a sample of 1 of 10,000

@@ -391,12 +391,16 @@ def _advice(path: str, filled: List[Tuple[float, float]], classifier: dict) -> s
     file records the file, or the pixels of every one of them: trained on a merge of them with the
     earlier samples, as the README advises, it was told to train on them first: a helper's red team
     of 2026-12-05); said as a question where its records cannot tell (a sample of its pixels)."""
-    trained_on = classifier.get("trained_on")
     found = recorded_at(classifier, *np.array(filled, np.float64).reshape(-1, 2).T)
-    by_file = isinstance(trained_on, str) and os.path.realpath(split_source(trained_on)[0]) == os.path.realpath(path)
-    if by_file or (found is not None and found[0].all()):
-        return "the classifier was trained on them: keep the file under another name, or choose a new file name."
-    if found is not None and found[1]:
+    if found is None:  # a classifier from before its pixels were recorded: by the file it records
+        trained_on = classifier.get("trained_on")
+        done = isinstance(trained_on, str) and os.path.realpath(split_source(trained_on)[0]) == os.path.realpath(path)
+    else:  # a selection of the file trained on some of them only (a review of 2026-12-05)
+        every, complete = bool(found[0].all()), found[1]
+        done = True if every else False if complete else None
+    if done:
+        return "the classifier's training used them: keep the file under another name, or choose a new file name."
+    if done is False:
         return "train on them first, or choose a new file name."
     return ("train on them first if the classifier was not, else keep the file under another name; or choose a new "
             "file name.")
