@@ -54,6 +54,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
     QgsProcessingUtils,
     QgsProject,
+    QgsProviderRegistry,
     QgsProperty,
     QgsVectorFileWriter,
     QgsVectorLayer,
@@ -80,27 +81,37 @@ TEMPORARY_TOLD: Set[str] = set()
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
 
 
-def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessingContext) -> str:
-    """The source of the OGR file layer a vector parameter gives (`layer`, or the layer a source
-    definition such as a selection names, for which QGIS gives none), '' for another kind of layer."""
+def given_layer(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessingContext) -> Optional[QgsMapLayer]:
+    """The layer a vector parameter gives: `layer`, or the layer a source definition such as a
+    selection names, for which QGIS gives none."""
     if layer is None and isinstance(value, QgsProcessingFeatureSourceDefinition):
-        layer = QgsProcessingUtils.mapLayerFromString(str(value.source.staticValue()), context)
+        return QgsProcessingUtils.mapLayerFromString(str(value.source.staticValue()), context)
+    return layer
+
+
+def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessingContext) -> str:
+    """The source of the OGR file layer a vector parameter gives (`given_layer`), '' for another
+    kind of layer."""
+    layer = given_layer(layer, value, context)
     return layer.source() if isinstance(layer, QgsVectorLayer) and layer.providerType() == "ogr" else ""
 
 
 def _taken(layer: Optional[QgsMapLayer], value: Any, count: int, of_a_file: bool) -> str:
-    """What a copy of a vector layer holds where it is not its file's features (a selection, a
-    feature limit, unsaved edits), or what the layer is where it has no file (`VectorInput.taken`)."""
+    """What a vector layer is where it is no OGR file layer ('a delimitedtext layer of pts.csv'), and
+    what of it a copy holds where that is not all its features (a selection, a feature limit,
+    unsaved edits), for the records (`VectorInput.taken`)."""
     definition = value if isinstance(value, QgsProcessingFeatureSourceDefinition) else None
-    if definition is not None and definition.selectedFeaturesOnly:
-        return f"its {count:,} selected {'feature' if count == 1 else 'features'}"
-    if definition is not None and definition.featureLimit >= 0:
-        return f"its first {count:,} {'feature' if count == 1 else 'features'}"
-    if isinstance(layer, QgsVectorLayer) and layer.isModified():
-        return "with its unsaved edits"
-    if of_a_file or not isinstance(layer, QgsVectorLayer):
-        return ""
-    return "a memory layer, not saved to a file" if layer.providerType() == "memory" else f"a {layer.providerType()} layer"
+    features = "feature" if count == 1 else "features"
+    part = (f"its {count:,} selected {features}" if definition is not None and definition.selectedFeaturesOnly
+            else f"its first {count:,} {features}" if definition is not None and definition.featureLimit >= 0
+            else "with its unsaved edits" if isinstance(layer, QgsVectorLayer) and layer.isModified() else "")
+    kind = ""
+    if not of_a_file and isinstance(layer, QgsVectorLayer):
+        provider = layer.providerType()
+        path = QgsProviderRegistry.instance().decodeUri(provider, layer.source()).get("path")
+        kind = ("a memory layer, not saved to a file" if provider == "memory"
+                else f"a {provider} layer" + (f" of {path}" if path else ""))
+    return "; ".join(text for text in (kind, part) if text)
 
 
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
@@ -608,7 +619,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
                 carry_record(origin, copy)
             return VectorInput(f"{copy}|layername=features", shown, origin,
-                               _taken(layer, value, source.featureCount(), bool(origin)))
+                               _taken(given_layer(layer, value, context), value, source.featureCount(), bool(origin)))
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, QgsVectorFileWriter.supportedFormatExtensions(), "gpkg", feedback
         )

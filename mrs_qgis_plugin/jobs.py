@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -140,12 +141,17 @@ NUMBERED_FROM_NAMES_TAG = "MRS_CLASSES_NUMBERED_FROM_NAMES"
 field), so that its values stand for nothing a reference's values could."""
 
 
+TAKEN_NOTE = re.compile(r" \((?:its |with its )[^()]*\)$")
+"""What of a layer a copy of it held, as `LabelSource.source` notes it ('... (its 90 selected features)')."""
+
+
 def same_layer(first: Optional[str], second: Optional[str]) -> bool:
     """Whether two `LabelSource.source` strings name one layer: the same file, and the same layer
     of it where both name one. A source without a layer name ('file.gpkg', read as its first
     layer) is taken to match any layer of its file: the warning it serves errs towards saying so."""
     if not first or not second:
         return False
+    first, second = (TAKEN_NOTE.sub("", source) for source in (first, second))  # a selection of the layer is of it
     (first_file, *first_layer), (second_file, *second_layer) = first.split("|", 1), second.split("|", 1)
     return first_file == second_file and (not first_layer or not second_layer or first_layer == second_layer)
 

@@ -781,6 +781,24 @@ def test_a_memory_layer_or_a_selection_is_recorded_as_what_was_read_not_as_a_tem
         "'drawn' (a memory layer, not saved to a file)")
     assert json.loads(Path(report).read_text(encoding="utf-8"))["reference_file"] == (
         f"{bad.scene.train_points} (its 30 selected features)")
+    # its kind and its file kept beside what was taken (a review of 2026-12-05)
+    csv_path = tmp_path / "pts.csv"
+    csv_path.write_text("x,y,class_id\n" + "".join(f"{ORIGIN[0] + col + 0.5},{ORIGIN[1] - row - 0.5},{value}\n"
+                                                   for (row, col), value in zip([(1, 1), (5, 5), (9, 9)], (1, 2, 1))))
+    table = QgsVectorLayer(f"file://{csv_path}?delimiter=,&xField=x&yField=y&crs=EPSG:32632", "pts", "delimitedtext")
+    assert table.isValid()
+    QgsProject.instance().addMapLayer(table)
+    table.selectByIds([feature.id() for feature in table.getFeatures()][:2])
+    try:
+        trained = run("mrs:finetune", points_finetune(bad, tmp_path, QgsProcessingFeatureSourceDefinition(
+            table.id(), True), OUTPUT=str(tmp_path / "t.safetensors")))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert model_file.read_metadata(trained["OUTPUT"], [model_file.CLASSIFIER])["trained_on"] == (
+        f"'pts' (a delimitedtext layer of {csv_path}; its 2 selected features)")
+    from mrs.mrs_qgis_plugin.jobs import same_layer
+
+    assert same_layer(f"{bad.scene.train_points} (its 30 selected features)", str(bad.scene.train_points))
 
 
 def test_an_output_over_a_layer_read_through_a_copy_is_refused_as_over_its_file(bad, tmp_path):
