@@ -395,8 +395,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id())
                    or expression_problem(self, parameters, context)
-                   or path_named_layer_problem(parameters, (parameter.name for parameter in self.JOB.parameters
-                                                            if parameter.kind in LAYER_KINDS), context)
+                   or path_named_layer_problem(parameters, {parameter.name: LAYER_KINDS[parameter.kind]
+                                                            for parameter in self.JOB.parameters
+                                                            if parameter.kind in LAYER_KINDS}, context)
                    or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:

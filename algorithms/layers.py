@@ -61,23 +61,24 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
 
 
-def path_named_layer_problem(parameters: Dict[str, Any], names: Iterable[str],
+def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
                              context: QgsProcessingContext) -> Optional[str]:
-    """A file's path given to one of the layer parameters `names` that is also the name of a project
-    layer of another file, which Processing reads in its place (a helper's red team of 2026-12-05:
-    a classification read holes.tif for the path of hsi.tif typed, a layer's name, and the map
-    differed unsaid)."""
+    """A file's path given to a layer parameter (`kinds`: its name to 'raster' or 'vector') that is
+    also the name of a project layer of that kind and of another file, which Processing reads in its
+    place (a helper's red team of 2026-12-05: a classification read holes.tif for the path of
+    hsi.tif typed, a layer's name, and the map differed unsaid)."""
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
 
     project = context.project()
-    for name in names if project is not None else ():
+    for name, kind in kinds.items() if project is not None else ():
         value = parameters.get(name)
+        layer_type = QgsRasterLayer if kind == "raster" else QgsVectorLayer
         for item in value if isinstance(value, (list, tuple)) else [value]:
             path = split_source(item)[0] if isinstance(item, str) else ""
             if not (path and os.path.isfile(path)):
                 continue
-            other = next((layer for layer in project.mapLayersByName(item)
-                          if not same_file(split_source(layer.source())[0], path)), None)
+            other = next((layer for layer in project.mapLayersByName(item) if isinstance(layer, layer_type)
+                          and not same_file(split_source(layer.source())[0], path)), None)
             if other is not None:
                 return (f"{name}: '{item}' is a file, and also the name of a project layer of another source "
                         f"({other.source()}), which Processing would read in its place. Rename that layer (or remove "

@@ -42,8 +42,8 @@ MODEL_OUTPUTS = {"pretrain:PRETRAINED": "pretrained_model", "finetune:CLASSIFIER
 TEMPORARY_OUTPUT = QgsProcessing.TEMPORARY_OUTPUT
 STEPS = ("pretrain", "finetune", "classify", "accuracy")
 """The workflow's steps (its child algorithms' ids) in the order they run."""
-LAYER_TYPES = ("raster", "multilayer", "source", "vector")
-"""Processing's type names of the workflow's layer parameters."""
+LAYER_TYPES = {"raster": "raster", "multilayer": "raster", "source": "vector", "vector": "vector"}
+"""Processing's type names of the workflow's layer parameters, and the kind of layer each takes."""
 
 
 def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
@@ -195,8 +195,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                    or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                      "mrs:workflow")
                    or expression_problem(self, parameters, context)
-                   or path_named_layer_problem(parameters, (item.name() for item in self.parameterDefinitions()
-                                                            if item.type() in LAYER_TYPES), context)
+                   or path_named_layer_problem(parameters, {item.name(): LAYER_TYPES[item.type()]
+                                                            for item in self.parameterDefinitions()
+                                                            if item.type() in LAYER_TYPES}, context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))

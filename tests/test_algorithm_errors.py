@@ -989,7 +989,8 @@ def test_a_file_s_path_that_is_also_another_layer_s_name_is_refused(bad, tmp_pat
         "project), or choose the layer you mean from the list.")
     assert list(tmp_path.iterdir()) == []
     same = QgsRasterLayer(str(bad.scene.hsi), str(bad.scene.hsi), "gdal")  # named after its own file: read as meant
-    QgsProject.instance().addMapLayer(same)
+    vector = QgsVectorLayer(str(bad.scene.train_points), str(bad.scene.hsi), "ogr")  # of another kind: not read
+    QgsProject.instance().addMapLayers([same, vector])
     try:
         assert Path(run("mrs:classify", classify(bad, tmp_path))["OUTPUT"]).exists()
     finally:
