@@ -95,11 +95,11 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} is not a regular file (a pipe, device or socket); choose a new file name.")
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
-    if not os.path.isdir(folder) and QGIS_TEMPORARY.search(folder):  # a helper's red team of 2026-12-05
-        temporary = os.path.dirname(folder)
-        raise InputError(f"{param}: {path} lies in QGIS's temporary folder, which no longer exists (something deleted "
-                         f"{temporary} while QGIS ran: a clean-up of {os.path.dirname(temporary)}, say); give a file "
-                         "of your own, or restart QGIS.")
+    temporary = os.path.dirname(folder)
+    if QGIS_TEMPORARY.search(folder) and not os.path.isdir(temporary):  # a helper's red team of 2026-12-05
+        raise InputError(f"{param}: {path} lies in a temporary folder of QGIS, {temporary}, which no longer exists "
+                         f"(QGIS deletes it when it closes, and a clean-up of {os.path.dirname(temporary)} may delete "
+                         "it before); give a file of your own, or restart QGIS for a new one.")
     if not os.path.isdir(folder):
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
     protected = next((written for written in files_written(path) if _protected_in_folder(written, folder)), None)
