@@ -54,6 +54,9 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")
+    if path.startswith("file://"):  # a review of 2026-12-05: said to be a web address
+        return (f"{name}: '{value}' is a file's address, which Processing does not open from a path: give the path "
+                f"without 'file://' ({path[len('file://'):]}).")
     if "://" in path or path.startswith("/vsi"):  # QGIS's Processing opens files only (a helper's red team of 2026-12-05)
         return (f"{name}: '{value}' is a GDAL virtual path or a web address, which Processing does not open from a "
                 f"path: add it to the project (Layer > Add Layer, or from the Browser) and choose that layer, or give a "

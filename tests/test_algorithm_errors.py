@@ -437,6 +437,9 @@ BAD_INPUTS = {
                         "Processing does not open from a path: add it to the project (Layer > Add Layer, or from the "
                         "Browser) and choose that layer, or give a copy of the file (extracted from its archive, "
                         "downloaded)."),
+    "file_address_hsi": ("classify", lambda b, o: classify(b, o, INPUT_HSI=f"file://{b.scene.hsi}"),
+                         "INPUT_HSI: 'file://{scene.hsi}' is a file's address, which Processing does not open from "
+                         "a path: give the path without 'file://' ({scene.hsi})."),
     "misspelt_parameter": ("classify", lambda b, o: classify(b, o, TILE_SIZ=64),
                            "TILE_SIZ: mrs:classify has no parameter of that name (did you mean TILE_SIZE?); "
                            "'qgis_process help mrs:classify' lists its parameters."),
