@@ -347,8 +347,10 @@ def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem
         raise InputError(f"'{shown}' could not be copied for reading ({writer.errorMessage()}).")
     del writer
     if failed and failed == placed:  # said as 'no features' (a helper's red team of 2026-12-05)
-        raise InputError(f"{param}: {'the feature' if failed == 1 else f'none of the {failed:,} features'} of "
-                         f"'{shown}' can be reprojected from {_label(own)} into {_label(target)}: "
+        placed_ones = " with a geometry" if source.featureCount() > placed else ""  # of 3, 1 without (a review)
+        which = (f"the feature{placed_ones} of '{shown}' cannot" if failed == 1
+                 else f"none of the {failed:,} features{placed_ones} of '{shown}' can")
+        raise InputError(f"{param}: {which} be reprojected from {_label(own)} into {_label(target)}: "
                          f"{'its coordinates lie' if failed == 1 else 'their coordinates lie'} outside the area of "
                          f"{_label(own)}. Check the layer's CRS (Layer Properties > Source: UTM coordinates in a layer "
                          "said to be EPSG:4326, say), then run again.")

@@ -65,12 +65,17 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     found = _parsed(text)
     if found is None or not len(rows):
         return None
-    col, row = _pixels_at(found["inverse"], *pixel_centres(grid.geotransform, rows, cols))
-    with np.errstate(all="ignore"):  # a tag of another tool may hold absurd numbers
-        inside = (col >= 0) & (col < found["width"]) & (row >= 0) & (row < 2 ** 62 / found["width"])
-    keys = row[inside].astype(np.int64) * found["width"] + col[inside].astype(np.int64)
-    hits = int(np.isin(keys, found["keys"]).sum())
+    hits = int(_in_record(found, *pixel_centres(grid.geotransform, rows, cols)).sum())
     return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))
+
+
+def _in_record(found: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether the pixel each point (map coordinates) lies in is among a record's (`_checked`)."""
+    col, row = _pixels_at(found["inverse"], np.asarray(x, np.float64), np.asarray(y, np.float64))
+    with np.errstate(all="ignore"):  # a record of another tool may hold absurd numbers; a point may be NaN
+        inside = (col >= 0) & (col < found["width"]) & (row >= 0) & (row < 2 ** 62 / found["width"])
+    keys = np.where(inside, row, 0).astype(np.int64) * found["width"] + np.where(inside, col, 0).astype(np.int64)
+    return inside & np.isin(keys, found["keys"])
 
 
 def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray, bool]]:
@@ -97,13 +102,7 @@ def recorded_at(metadata: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> Optio
              if (record := _checked(metadata.get(key))) is not None]
     if not found:
         return None
-    hit = np.zeros(len(x), bool)
-    for record in found:
-        col, row = _pixels_at(record["inverse"], np.asarray(x, np.float64), np.asarray(y, np.float64))
-        with np.errstate(all="ignore"):
-            inside = (col >= 0) & (col < record["width"]) & (row >= 0) & (row < 2 ** 62 / record["width"])
-        keys = np.where(inside, row, 0).astype(np.int64) * record["width"] + np.where(inside, col, 0).astype(np.int64)
-        hit |= inside & np.isin(keys, record["keys"])
+    hit = np.any([_in_record(record, x, y) for record in found], axis=0)
     return hit, all(record["count"] == len(record["keys"]) for record in found)
 
 

@@ -714,6 +714,7 @@ def test_samples_none_of_which_can_be_reprojected_are_said_to_be_so_not_to_be_no
         feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
         feature["class_id"] = number + 1
         features.append(feature)
+    features.append(QgsFeature(layer.fields()))  # one without a geometry: not counted (a review of 2026-12-05)
     assert layer.dataProvider().addFeatures(features)
     QgsProject.instance().addMapLayer(layer)
     try:
@@ -721,7 +722,8 @@ def test_samples_none_of_which_can_be_reprojected_are_said_to_be_so_not_to_be_no
             run("mrs:finetune", points_finetune(bad, tmp_path, layer.id()))
     finally:
         QgsProject.instance().removeAllMapLayers()
-    assert str(refused.value) == ("SAMPLES: none of the 2 features of 'utm as degrees' can be reprojected from "
+    assert str(refused.value) == ("SAMPLES: none of the 2 features with a geometry of 'utm as degrees' can be "
+                                  "reprojected from "
                                   "EPSG:4326 into EPSG:32632: their coordinates lie outside the area of EPSG:4326. "
                                   "Check the layer's CRS (Layer Properties > Source: UTM coordinates in a layer said "
                                   "to be EPSG:4326, say), then run again.")
