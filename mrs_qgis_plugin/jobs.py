@@ -1011,7 +1011,9 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     if len(chosen) < count and len(chosen) == pool.seen:
         but = f" but the {sum(left_out):,} the classifier was {how} on" if sum(left_out) else ""
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count:,} asked for: all the "
-                      f"valid pixels there are{but}; widen EXTENT or MASK for more, or ask for fewer POINTS.")
+                      f"valid pixels there are{but}; "
+                      + ("widen EXTENT or MASK for more, or ask" if extent or mask_path else "ask")  # (helper, 12-05)
+                      + " for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
         # taken least confident first, each kept only at that distance from those kept before: what the walk

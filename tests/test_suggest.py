@@ -358,7 +358,8 @@ def test_the_pixels_held_out_to_validate_the_classifier_are_not_suggested_either
     assert f"{len(pixels)} pixels the classifier was trained or validated on are not suggested." in done.log
     assert done.warnings == [f"Only {valid - len(pixels):,} pixels can be suggested for the {valid:,} asked for: "
                              f"all the valid pixels there are but the {len(pixels)} the classifier was trained or "
-                             "validated on; widen EXTENT or MASK for more, or ask for fewer POINTS."]  # own bad input
+                             "validated on; ask for fewer POINTS."]  # own bad input; no EXTENT or MASK to widen (a
+    # helper's red team of 2026-12-05)
 
 
 def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_path):
