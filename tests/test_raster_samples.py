@@ -171,6 +171,26 @@ def test_a_line_along_a_pixel_edge_of_a_fine_grid_takes_both_sides_and_one_touch
     assert _pixels(labels) == sorted([(row, col, 1) for row in (2, 3) for col in range(2, 31)] + [(39, 39, 2)])
 
 
+def test_pretraining_positions_pass_over_the_blocks_a_sparse_scene_holds_no_data_in(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: a sparse scene of 12,000 x 12,000 pixels with data in four
+    patches was read block by block for 80 s before pretraining, unsaid (the statistics skip them)."""
+    path = str(tmp_path / "sparse.tif")
+    dataset = gdal.GetDriverByName("GTiff").Create(path, 64, 64, 3, gdal.GDT_Float32, options=[
+        "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "SPARSE_OK=TRUE"])
+    dataset.SetGeoTransform((ORIGIN_X, 1.0, 0.0, ORIGIN_Y, 0.0, -1.0))
+    for band in range(1, 4):
+        dataset.GetRasterBand(band).SetNoDataValue(-9999)
+        dataset.GetRasterBand(band).WriteArray(np.full((16, 16), band, np.float32), 32, 16)
+    dataset = None
+    reads = []
+    with Scene.open(RasterInput(path, "sparse"), []) as sparse:
+        monkeypatch.setattr(sparse, "read", lambda *args, **kwargs: reads.append(args) or Scene.read(sparse, *args,
+                                                                                                     **kwargs))
+        rows, cols = random_valid_positions(sparse, 50, 0, tile_size=16)
+    assert len(reads) == 1 and len(rows) == 50
+    assert rows.min() >= 16 and rows.max() < 32 and cols.min() >= 32 and cols.max() < 48
+
+
 def test_a_line_of_no_length_takes_the_pixel_it_lies_in_as_a_point_does(tmp_path, scene):
     """A line digitised by a double click (its vertices on one spot, here on a pixel centre and inside
     a pixel) gave no pixel and was said to be 'smaller than a pixel' (own bad input of 2026-12-05)."""
