@@ -18,7 +18,7 @@ from .atomic import free_bytes, why_and_advice
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
-from .hooks import Hooks, duration
+from .hooks import Hooks, Pace, duration
 from .names import Names, byte_size, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
@@ -287,6 +287,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     if resume_path:
         state, generator_state, run.best = checkpointer.restore(resume_path, model, optimizer)
     hooks.resumed(state.step / schedule.total_steps)  # the pace is the training's, not its preparation's
+    pace = Pace(phase.name.capitalize(), "the batches", state.step / schedule.total_steps)  # until an epoch's line
+    run.hooks = pace.hooks(hooks)
     if resume_path:
         hooks.log(f"Resuming {phase.name} from '{resume_path}' at epoch {state.epoch + 1}, "
                   f"batch {state.batch + 1}.")
@@ -309,6 +311,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
         generator, order = epoch_order(settings.seed, state.epoch, len(samples), generator_state)
         generator_state = None
         record = train_one_epoch(run, state, generator, order)
+        pace.stop()
         _keep_if_best(run, state, record)
         _next_epoch(state, record)
         elapsed, done = time.perf_counter() - started, state.step - first_step  # this run's steps: not a resumed run's

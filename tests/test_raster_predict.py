@@ -143,10 +143,10 @@ def test_a_long_classification_says_once_how_long_the_rest_takes_by_its_pixels(s
     about 2 hours said nothing after its first line; then the figure counted tiles, not pixels (a
     first tile of 97 % of them made 1.6 s left read as 1 min 37 s), and came only after a whole
     tile (half an hour for a tile of 4 million pixels)."""
-    from mrs.mrs_qgis_plugin.raster import predict
+    from mrs.model_core import hooks as hooks_module
 
     now = [0.0]
-    monkeypatch.setattr(predict, "clock", lambda: now[0])
+    monkeypatch.setattr(hooks_module, "clock", lambda: now[0])
 
     class Slow(WindowModel):
         """A tile's pixels take 0.2 s each, its progress said halfway through it."""
@@ -159,7 +159,7 @@ def test_a_long_classification_says_once_how_long_the_rest_takes_by_its_pixels(s
 
     lines = []
     predict_scene(scene, Slow(), HALO, CLASSES, str(out / "map.tif"), None, 64, Hooks(log=lines.append))
-    half = predict.duration((WIDTH + 2 * HALO) * (HEIGHT + 2 * HALO) * 0.1)  # one tile: said at its halfway progress
+    half = hooks_module.duration((WIDTH + 2 * HALO) * (HEIGHT + 2 * HALO) * 0.1)  # one tile: said at its halfway progress
     assert [line for line in lines if "left at the pace" in line] == [
         f"Classifying: about {half} left at the pace so far (50 % of the pixels in {half})."]
 

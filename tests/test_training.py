@@ -215,6 +215,33 @@ def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
     assert resumed[1:] == [0.5]
 
 
+def test_a_long_first_epoch_says_once_how_long_the_training_takes_and_later_epochs_do_not(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: a fine-tuning of about 9 hours said nothing of its length
+    for the 6 minutes of its first epoch; a resumed run's pace counts its own batches only."""
+    from model_core import hooks as hooks_module
+
+    now = [0.0]
+    monkeypatch.setattr(hooks_module, "clock", lambda: now[0])
+
+    def slow(fraction):  # each batch takes 10 s
+        now[0] += 10.0
+
+    lines: list = []
+    run_pretrain(str(tmp_path / "p.safetensors"), hooks=Hooks(progress=slow, log=lines.append), samples=64)
+    # 3 epochs of 4 batches: at 30 s, 3 of the 12 batches done, 90 s left; nothing after
+    assert [line for line in lines if "pace" in line] == [
+        "Pretraining: about 1 min 30 s left at the pace so far (25 % of the batches in 30 s)."]
+    output = str(tmp_path / "resumed.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(5, []))
+    lines.clear()
+    now[0] = 0.0
+    run_pretrain(output, hooks=Hooks(progress=slow, log=lines.append), resume=checkpoint_path_for(output))
+    # resumed after 5 batches: 3 more in 30 s, 4 left (counted from the earlier run's 5, it would say 15 s)
+    assert [line for line in lines if "pace" in line] == [
+        "Pretraining: about 40 s left at the pace so far (67 % of the batches in 30 s)."]
+
+
 def test_a_checkpoint_does_not_resume_another_run(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):

@@ -1,8 +1,6 @@
 """Prediction over a whole scene, tile by tile, into a class map and a confidence raster."""
 
-import dataclasses
 import numbers
-import time
 from contextlib import ExitStack
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -10,7 +8,7 @@ import numpy as np
 
 from ...model_core.errors import Canceled, InputError, ProcessLostError, first_line
 from ...model_core.heap import reusing_freed_memory
-from ...model_core.hooks import Hooks, duration
+from ...model_core.hooks import Hooks, Pace
 from ...model_core.names import agreeing, plural
 from .classes import ClassInfo
 from . import TILE_SIZE
@@ -37,38 +35,6 @@ class OneProcess:
     def broadcast(self, item: Any) -> Any:
         """Rank 0's `item`, on every rank."""
         return item
-
-
-PACE_AFTER_S = 30.0
-clock = time.monotonic
-
-
-class Pace:
-    """Says once, when the work has taken PACE_AFTER_S and some remains, how long the rest takes at
-    the pace so far: QGIS shows a bar, not a time (a helper's red team of 2026-12-05: a classification
-    of about 2 hours said nothing after its first line). Ticked by the progress, within tiles too
-    (a tile of 4 million pixels took half an hour before the first figure), which counts pixels, not
-    tiles (a first tile of 97 % of the pixels made 1.6 s left read as 1 min 37 s: red team of
-    2026-12-05)."""
-
-    def __init__(self, what: str) -> None:
-        self.what, self.start, self.said = what, clock(), False
-
-    def tick(self, fraction: float, hooks: Hooks) -> None:
-        elapsed = clock() - self.start
-        if self.said or not 0.01 <= fraction < 1 or elapsed < PACE_AFTER_S:  # from 1 %: a tile is read first
-            return
-        self.said = True
-        hooks.log(f"{self.what}: about {duration(elapsed * (1 - fraction) / fraction)} left at the pace so far "
-                  f"({100 * fraction:.0f} % of the pixels in {duration(elapsed)}).")
-
-    def hooks(self, hooks: Hooks) -> Hooks:
-        """`hooks` whose progress ticks the pace too."""
-        def progress(fraction: float) -> None:
-            hooks.progress(fraction)
-            self.tick(fraction, hooks)
-
-        return dataclasses.replace(hooks, progress=progress)
 
 
 def pixel_shares(blocks: Sequence[Window]) -> np.ndarray:
