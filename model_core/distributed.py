@@ -151,27 +151,47 @@ def start(device: torch.device) -> Context:
     return context
 
 
-def _leave() -> None:
-    """Leaves the process group, once every process is there (a partner already gone fails the
-    barrier at once): left to the interpreter's exit, gloo's threads abort the process (SIGABRT)."""
-    with contextlib.suppress(Exception):
-        dist.barrier()
+def _leave(wait: bool = True) -> None:
+    """Leaves the process group, once every process is there (`wait`; a partner already gone fails
+    the barrier at once): left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
+    A process that failed does not wait: the others may be in another exchange, which waited for it
+    for 30 minutes while it waited in the barrier (a helper's red team of 2026-12-05: one process
+    refused an output folder missing on its machine); leaving, it ends theirs at once."""
+    if wait:
+        with contextlib.suppress(Exception):
+            dist.barrier()
     dist.destroy_process_group()
 
 
 def end_process(code: int) -> None:
     """Ends a process of a torchrun group at once with `code`, its output flushed, once it has left
-    the group: in the interpreter's own teardown gloo's threads still aborted it now and then (a
-    helper's red team of 2026-12-05: 'terminate called without an active exception' after a map was
-    written, exit 1, in 6 of 40 runs on a loaded machine; 1 in 20 here, a barrier before leaving did
-    not help). Returns when the process joined no group."""
+    the group (`_leave`, waiting for the others where it succeeded): in the interpreter's own
+    teardown gloo's threads still aborted it now and then (a helper's red team of 2026-12-05:
+    'terminate called without an active exception' after a map was written, exit 1, in 6 of 40
+    runs on a loaded machine; 1 in 20 here, a barrier before leaving did not help). Returns when
+    the process joined no group."""
     if not dist.is_initialized():
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    _leave()
+    _leave(wait=code == 0)
     os._exit(code)
+
+
+def lost_partner_message(error: BaseException) -> str:
+    """The sentence for an exchange that failed (`lost_partner`) outside the training's batches."""
+    world = dist.get_world_size() if dist.is_initialized() else 0
+    return (f"The exchange with the other processes of this {world}-process run failed, most likely because another "
+            f"process stopped: its own message says why ({first_line(error)}).")
+
+
+def lost_partner(error: BaseException) -> bool:
+    """Whether an error is an exchange of this process' group that failed: another process stopped
+    (it refused its input, say, or was killed) while this one waited for it."""
+    return (isinstance(error, RuntimeError) and dist.is_available() and dist.is_initialized()
+            and (isinstance(error, getattr(dist, "DistError", ())) or any(
+                word in str(error) for word in ("gloo", "Gloo", "NCCL", "Connection closed by peer"))))
 
 
 def devices_line(context: Context, device: str) -> str:

@@ -346,6 +346,15 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     return 0
 
 
+def _lost_partner(error: RuntimeError) -> bool:
+    """Whether an error is a torchrun group's exchange that failed (`distributed.lost_partner`)."""
+    if "torch.distributed" not in sys.modules:
+        return False
+    from ..model_core.distributed import lost_partner
+
+    return lost_partner(error)
+
+
 def _refuse_file_names_gdal_reads_otherwise(job: spec.Job, given: Dict[str, Any]) -> None:
     """Refuses non-ASCII file and layer names where the locale's file names are not UTF-8 (Latin-1,
     or the C locale without Python's UTF-8 mode): Python and GDAL, which takes UTF-8, read them as
@@ -397,6 +406,15 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         report.finish()
         written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED
+    except RuntimeError as error:
+        if not _lost_partner(error):
+            raise
+        report.finish()  # before the training's batches: gloo's traceback (a helper's red team of 2026-12-05)
+        from ..model_core.distributed import lost_partner_message
+
+        message = lost_partner_message(error)
+        written(err, f"{message}\n" if is_first_process() else f"(rank {rank()}) {message}\n")
+        return EXIT_FAILED
     except KeyboardInterrupt:  # a second Ctrl-C: a traceback said nothing more (red team of 2026-12-04)
         report.finish()
         written(err, "Stopped at once by a second Ctrl-C: this run wrote no output and no new checkpoint.\n")

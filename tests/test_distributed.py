@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -367,6 +368,36 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
     assert ("Under torchrun every process opens its inputs on its own machine, and on process 1's: MODEL: the file "
             f"{missing} does not exist. Check the path, or choose the layer again.") in done.stderr.splitlines(), \
         done.stderr
+
+
+AS_BIN_MRS_WITH_RANK_1_GIVEN_OTHER = """
+import os, runpy, sys
+if os.environ["RANK"] == "1":
+    sys.argv = [argument.replace({mine!r}, {other!r}) for argument in sys.argv]
+runpy.run_path({mrs!r}, run_name="__main__")
+"""
+"""bin/mrs as a whole (its ending included), whose rank 1 is given another value than rank 0."""
+
+
+def test_a_process_refusing_what_only_it_was_given_ends_the_run_at_once_not_after_30_minutes(scene, tmp_path):
+    """A helper's red team of 2026-12-05: rank 1's OUTPUT folder missing on its machine (rank 1 never
+    writes, so outputs are not compared) was refused by rank 1, which then waited for rank 0 in a
+    barrier while rank 0 waited for it in DistributedDataParallel's first exchange: 30 minutes, then
+    gloo's traceback."""
+    paths, _layers, _folder = scene
+    script = tmp_path / "mrs_elsewhere.py"
+    output = tmp_path / "model.safetensors"
+    script.write_text(AS_BIN_MRS_WITH_RANK_1_GIVEN_OTHER.format(mine=str(output), mrs=str(ROOT / "bin" / "mrs"),
+                                                                 other=str(tmp_path / "gone" / "model.safetensors")))
+    started = time.monotonic()
+    done = subprocess.run(torchrun_command("pretrain", script, **scene_layers(paths), **PRETRAIN, OUTPUT=output),
+                          capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert time.monotonic() - started < 120 and done.returncode != 0 and not output.exists()
+    lines = done.stderr.splitlines()
+    assert f"(rank 1) OUTPUT: the folder {tmp_path / 'gone'} does not exist; choose an existing folder." in lines
+    assert any(line.startswith("The exchange with the other processes of this 2-process run failed, most likely "
+                               "because another process stopped: its own message says why (") for line in lines), lines
+    assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours
 
 
 def test_a_job_that_runs_in_one_process_runs_on_rank_0_alone_under_torchrun(scene, tmp_path):
