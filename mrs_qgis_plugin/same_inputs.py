@@ -8,7 +8,7 @@ and the bytes of their start and end, not by their paths, which differ between m
 
 import hashlib
 import os
-from typing import Any, Dict, Hashable, Optional
+from typing import Any, Dict, Hashable, List, Optional
 
 from ..model_core.errors import InputError
 from . import parameters as spec
@@ -67,6 +67,28 @@ def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
     return repr(value)
 
 
+def _listed(values: Dict[str, Any]) -> List[List[str]]:
+    """The rasters of each scene MORE_SCENES lists, as this process reads the list (none where it
+    cannot: each process then refuses the list in its own words)."""
+    from .scene_list import read_scene_list  # GDAL: not at plugin load
+
+    try:
+        return [scene.paths() for scene in read_scene_list(values["MORE_SCENES"], len(values.get("INPUT_AUX") or []))]
+    except InputError:
+        return []
+
+
+def _fingerprints(job: spec.Job, values: Dict[str, Any]) -> Dict[str, Hashable]:
+    """Each input's `_fingerprint`; a list of scenes by the rasters it lists, not by its text: the
+    same list named other rasters on another machine, and another list the same ones (a helper's red
+    team of 2026-12-05: a process pretrained on another raster than rank 0, without a word)."""
+    found = {parameter.name: _fingerprint(parameter, values.get(parameter.name)) for parameter in job.parameters
+             if parameter.kind not in spec.DESTINATIONS}
+    if values.get("MORE_SCENES") and _listed(values):
+        found["MORE_SCENES"] = tuple(tuple(file_fingerprint(path) for path in scene) for scene in _listed(values))
+    return found
+
+
 def _missing(job: spec.Job, values: Dict[str, Any]) -> Optional[str]:
     """Why the first input file of this process that cannot be opened cannot be (it does not exist
     on this machine, say), or None: a helper's red team of 2026-12-05 found a file missing on process
@@ -80,7 +102,8 @@ def _missing(job: spec.Job, values: Dict[str, Any]) -> Optional[str]:
         elif parameter.kind in (spec.RASTER, spec.VECTOR) and value is not None:
             paths = [value.path]
         elif parameter.kind in (spec.MODEL_FILE, spec.FILE_IN) and value:
-            paths = [value]
+            paths = [value, *(path for scene in (_listed(values) if parameter.name == "MORE_SCENES" else [])
+                              for path in scene)]
         else:
             continue
         problem = next((found for found in (missing_file_problem(split_source(path)[0], parameter.name)
@@ -97,8 +120,7 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
     from ..model_core.device import resolve_device
 
     context = distributed.start(resolve_device(device))
-    mine = {parameter.name: _fingerprint(parameter, values.get(parameter.name)) for parameter in job.parameters
-            if parameter.kind not in spec.DESTINATIONS}
+    mine = _fingerprints(job, values)
     every = context.exchange((mine, _missing(job, values)))
     problem = next((f"Under torchrun every process opens its inputs on its own machine, and on process {rank}'s: "
                     f"{missing}" for rank, (_theirs, missing) in enumerate(every or ()) if missing), None)

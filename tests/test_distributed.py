@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from osgeo import gdal
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import Canceled
@@ -400,6 +401,36 @@ def test_a_process_refusing_what_only_it_was_given_ends_the_run_at_once_not_afte
     assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours
 
 
+def test_lists_of_scenes_are_compared_by_the_rasters_they_name_not_by_their_text(scene, more_scenes, tmp_path):
+    """A helper's red team of 2026-12-05: the same list on two machines named another raster on one (its
+    paths relative to the list), and that process pretrained on it without a word; lists naming the same
+    rasters by other paths were refused as 'another MORE_SCENES'."""
+    import shutil
+
+    second = Path(more_scenes).parent / "second"
+    here, there = tmp_path / "here", tmp_path / "there"
+    shutil.copytree(second, here / "s")
+    shutil.copytree(second, there / "s")
+    dataset = gdal.Open(str(there / "s" / "hsi.tif"), gdal.GA_Update)
+    band = dataset.GetRasterBand(1)
+    band.WriteArray(band.ReadAsArray()[::-1])  # another raster, of the same bands and size
+    dataset = band = None
+    for folder in (here, there):
+        (folder / "l.txt").write_text("s/hsi.tif,s/lidar.tif\n")
+    script = tmp_path / "mrs_lists.py"
+    output = tmp_path / "model.safetensors"
+    script.write_text(OTHER_ON_RANK_1.format(mine=str(here), other=str(there), mrs=str(ROOT / "bin" / "mrs")))
+    done = subprocess.run(torchrun_command("pretrain", script, **scene_layers(scene[0]), **PRETRAIN, OUTPUT=output,
+                                           MORE_SCENES=here / "l.txt"),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert done.returncode != 0 and not output.exists()
+    assert any(line.startswith("Under torchrun every process must be given the same inputs, but process 1 was given "
+                               "another MORE_SCENES than process 0") for line in done.stderr.splitlines()), done.stderr
+    (there / "l.txt").write_text(f"{here / 's' / 'hsi.tif'}, {here / 's' / 'lidar.tif'}\n")  # the same rasters
+    torchrun("pretrain", script, **scene_layers(scene[0]), **PRETRAIN, OUTPUT=output, MORE_SCENES=here / "l.txt")
+    assert output.exists()
+
+
 def test_a_job_that_runs_in_one_process_runs_on_rank_0_alone_under_torchrun(scene, tmp_path):
     """Red team of 2026-12-05: redundancy and the demo scene ran on every process, which raced to
     write the same files (one failed now and then, exit 1)."""
@@ -487,6 +518,7 @@ WAITING = """
 import runpy, signal, sys
 runpy.run_path({mrs!r})["import_package"]()
 import torch
+from osgeo import gdal
 from mrs.model_core import distributed
 from mrs.model_core.hooks import Hooks, cancel_on_sigterm
 with cancel_on_sigterm(Hooks()):
