@@ -13,6 +13,11 @@ import math
 import os
 from typing import Optional, Tuple
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
 import numpy as np
 import torch
 from torch import nn
@@ -64,6 +69,20 @@ def available_memory() -> Optional[int]:
         if most is not None and now is not None:  # the page cache it may drop counts as available
             return max(0, min(machine, most - now + (_number_in(f"{folder}/memory.stat", cache) or 0)))
     return machine
+
+
+def memory_headroom() -> Optional[int]:
+    """`available_memory`, within what a limit on this process's address space (ulimit -v) leaves
+    it; None where unknown."""
+    available = available_memory()
+    if resource is None:
+        return available
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    used = _number_in("/proc/self/status", "VmSize:", 1024)
+    if soft == resource.RLIM_INFINITY or used is None:
+        return available
+    left = max(0, soft - used)
+    return left if available is None else min(available, left)
 
 
 def _number_in(path: str, key: str = "", unit: int = 1) -> Optional[int]:

@@ -24,7 +24,7 @@ from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
-from ..model_core.inference import MEMORY_SHARE, TilePredictor
+from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, say_unchecked)
 from ..model_core.names import Names, agreeing, mismatch_outcome, plural
@@ -481,6 +481,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         _say_scarce_classes(train, class_weighting, hooks)  # counted after the split (red team of 2026-12-05)
         _say_how_long_paper_takes_on_a_cpu(start.metadata.get("preset") if start else preset, settings,
                                            len(train.rows), hooks, "fine-tuning", pretrained=start is not None)
+        _refuse_patches_beyond_memory(len(labelled.values), scene.n_bands, config.patch, labels.name)
         train_patches = normalised_patches(scene, train.rows, train.cols, config.patch, normalizer,
                                            hooks.sub(0.05, 0.08))
         val_patches = normalised_patches(scene, validation.rows, validation.cols, config.patch, normalizer,
@@ -511,6 +512,19 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                        checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
     trained.write(output, checkpoint_path_for(output), hooks)
     return {**trained.metadata, "path": output}
+
+
+def _refuse_patches_beyond_memory(count: int, n_bands: int, patch: int, name: str) -> None:
+    """Refuses labelled pixels whose patches, held in memory for the fine-tuning, take more than the
+    memory available (a helper's red team of 2026-12-05: every pixel of a scene of 1,536 x 1,536
+    labelled asked for 7.1 GiB, 'lower BATCH_SIZE' said, which changed nothing)."""
+    need, room = count * n_bands * patch * patch * 2, memory_headroom()  # float16
+    if room is not None and need > room:
+        raise InputError(f"The {count:,} labelled pixels of '{name}' take about {need / 2 ** 30:.1f} GiB of memory as "
+                         f"the model's patches ({n_bands} bands of {patch} x {patch} pixels each), more than the "
+                         f"{room / 2 ** 30:.1f} GiB available: label fewer pixels (points, or smaller polygons: the "
+                         "neighbouring pixels of one field teach the model little that a few of them do not), or run "
+                         "on a machine with more memory.")
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,

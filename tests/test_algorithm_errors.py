@@ -1002,6 +1002,22 @@ def test_a_file_s_path_that_is_also_another_layer_s_name_is_refused(bad, tmp_pat
         QgsProject.instance().removeAllMapLayers()
 
 
+def test_labelled_pixels_whose_patches_exceed_the_memory_are_refused_before_they_are_cut(bad, tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: every pixel of a scene labelled asked for 7.1 GiB of patches,
+    and the message said to lower BATCH_SIZE, which changed nothing."""
+    from mrs.mrs_qgis_plugin import jobs
+
+    monkeypatch.setattr(jobs, "memory_headroom", lambda: 2 ** 10)
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)))
+    assert re.fullmatch(r"The [\d,]+ labelled pixels of 'train' take about 0\.0 GiB of memory as the model's patches "
+                        r"\(\d+ bands of \d+ x \d+ pixels each\), more than the 0\.0 GiB available: label fewer "
+                        r"pixels \(points, or smaller polygons: the neighbouring pixels of one field teach the model "
+                        r"little that a few of them do not\), or run on a machine with more memory\.",
+                        str(refused.value).splitlines()[-1]), str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 # Inputs are never written, outputs are whole or absent ------------------------------------------------
 
 

@@ -304,6 +304,21 @@ def test_out_of_memory_during_prediction_halves_the_batch_and_says_so(error):
                          "Out of memory on cpu with batch size 100; continuing with batch size 50."]
 
 
+def test_the_memory_headroom_is_held_to_what_a_limit_on_the_address_space_leaves(monkeypatch):
+    """A helper's red team of 2026-12-05: under ulimit -v a fine-tuning's patches failed after their
+    cutting, where the machine's free memory said they fitted."""
+    import resource
+
+    from model_core import inference
+
+    monkeypatch.setattr(inference, "available_memory", lambda: 64 * 2 ** 30)
+    monkeypatch.setattr(inference, "_number_in", lambda path, key="", unit=1: 3 * 2 ** 30 if "status" in path else None)
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (8 * 2 ** 30, resource.RLIM_INFINITY))
+    assert inference.memory_headroom() == 5 * 2 ** 30
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert inference.memory_headroom() == 64 * 2 ** 30
+
+
 def test_a_cpu_batch_is_held_to_a_share_of_the_memory_available_with_the_same_map(monkeypatch):
     """Red team of 2026-12-04: a batch of 2 million pixels took 23 GB of a 24 GB machine; Linux's
     allocator does not refuse it, so halving on 'out of memory' never came."""
