@@ -30,6 +30,16 @@ FULL_DISK_BYTES = 1 << 20
 """Free space below which a failed write whose library names no cause is put down to a full disk."""
 
 
+def largest_file_bytes() -> Optional[int]:
+    """The largest file this process may write (its file-size limit, ulimit -f); None for no limit."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
 def free_bytes(path: str) -> Optional[int]:
     """The free space of the file system that holds `path` (a file or folder) for this process;
     None where it cannot be told."""

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from . import accumulation, distributed
-from .atomic import free_bytes, why_and_advice
+from .atomic import free_bytes, largest_file_bytes, why_and_advice
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
@@ -254,6 +254,11 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
         raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
                          f"the {byte_size(needed)} or so the model file takes: free some space or choose another "
                          "folder, and run again.")
+    largest = largest_file_bytes()
+    if largest is not None and largest < needed:  # found after every epoch (a helper's red team of 2026-12-05)
+        raise WriteError(f"This process may write files of at most {byte_size(largest)} (a file-size limit such as "
+                         f"ulimit -f), less than the {byte_size(needed)} or so the model file takes: raise the limit, "
+                         "and run again.")
 
 
 def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: TrainSettings, hooks: Hooks,

@@ -115,6 +115,23 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
     run_pretrain(str(tmp_path / "m.safetensors"))
 
 
+def test_a_training_whose_model_file_a_file_size_limit_refuses_is_refused_before_its_first_epoch(tmp_path,
+                                                                                                  monkeypatch):
+    """A helper's red team of 2026-12-05: under ulimit -f every epoch ran, then the file could not be written."""
+    import resource
+
+    from model_core.errors import WriteError
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (100 * 512, resource.RLIM_INFINITY)
+                        if which == resource.RLIMIT_FSIZE else (resource.RLIM_INFINITY,) * 2)
+    lines = []
+    with pytest.raises(WriteError, match=r"^This process may write files of at most 51 KB \(a file-size limit such as "
+                                         r"ulimit -f\), less than the [\d.]+ (KB|MB) or so the model file takes: raise "
+                                         r"the limit, and run again\.$"):
+        run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
+    assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
+
+
 def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_checkpoint_s_place(tmp_path, monkeypatch):
     """Red team of 2026-12-05: on a nearly full disk the run's own checkpoint took the space its model
     needed, the finished training was lost ('the disk is full'), and resuming failed the same way. Only
