@@ -188,15 +188,15 @@ def check_pixel_size(metadata: Mapping[str, Any], size: Optional[float], layer: 
     if max(size / trained, trained / size) <= PIXEL_SIZE_RATIO:
         return
     patch = metadata.get("patch")
-    covers = (f": its {patch} x {patch} pixels around each pixel then cover {_metres(size * patch)} instead of "
-              f"{_metres(trained * patch)} on the ground" if isinstance(patch, int) else "")
+    covers = (f": its {patch} x {patch} pixels around each pixel then cover {metres(size * patch)} instead of "
+              f"{metres(trained * patch)} on the ground" if isinstance(patch, int) else "")
     worse = mismatch_outcome(pretrained, likely=True)
-    hooks.warning(f"{what}: '{path}' was trained on pixels of about {_metres(trained)}, but the hyperspectral layer "
-                  f"'{layer}' has pixels of about {_metres(size)}{covers}, and {worse}. Resample the "
-                  f"layers to about {_metres(trained)} (gdalwarp -tr), or train a model on pixels of this size.")
+    hooks.warning(f"{what}: '{path}' was trained on pixels of about {metres(trained)}, but the hyperspectral layer "
+                  f"'{layer}' has pixels of about {metres(size)}{covers}, and {worse}. Resample the "
+                  f"layers to about {metres(trained)} (gdalwarp -tr), or train a model on pixels of this size.")
 
 
-def _metres(value: float) -> str:
+def metres(value: float) -> str:
     """'1 m', '0.2 m', '7.5 m', '30 m', '1,200 m' (not '1e+02 m', review of 2026-12-05)."""
     return f"{value:,.0f} m" if value >= 9.5 else f"{value:.2g} m"
 

@@ -26,7 +26,7 @@ from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
-                                   check_wavelengths, load_classifier, load_pretrained, say_unchecked)
+                                   check_wavelengths, load_classifier, load_pretrained, metres, say_unchecked)
 from ..model_core.names import Names, agreeing, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -311,6 +311,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         if listed:
             description["scenes"] = records
             description["pixel_size_m"] = common_pixel_size(scenes)
+            _say_other_pixel_sizes(scenes, description["pixel_size_m"], hooks)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
@@ -328,6 +329,19 @@ def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
     if any(size is None for size in sizes) or max(sizes) > PIXEL_SIZE_RATIO * min(sizes):
         return None
     return sizes[0]
+
+
+def _say_other_pixel_sizes(scenes: Sequence[Scene], common: Optional[float], hooks: Hooks) -> None:
+    """Warns of scenes whose pixels differ in size beyond `PIXEL_SIZE_RATIO` (`common_pixel_size`
+    None): the model learns neighbourhoods of several ground sizes, and records none to check later
+    layers against (a helper's red team of 2026-12-05: a scene of 3 m pixels beside 1 m ones, unsaid)."""
+    sizes = [scene.grid.ground_pixel_size() for scene in scenes]
+    if common is not None or any(size is None for size in sizes):
+        return
+    listed = first_few(f"'{scene.hsi_name}' {metres(size)}" for scene, size in zip(scenes, sizes))
+    hooks.warning(f"The scenes' pixels differ in size ({listed}): the model learns the neighbourhoods of each "
+                  "pixel at several ground sizes, and records no pixel size to check later layers against. Resample "
+                  "the scenes to one pixel size (gdalwarp -tr) for a model of one.")
 
 
 def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,

@@ -562,7 +562,7 @@ def test_a_layer_of_other_pixel_sizes_than_the_model_s_is_warned_of(size, expect
     check_pixel_size({"pixel_size_m": 1.0, "patch": 7}, size, "hsi", "m.safetensors", "MODEL", Hooks(warn=warnings.append))
     check_pixel_size({"patch": 7}, 0.2, "hsi", "m.safetensors", "MODEL", Hooks(warn=warnings.append))  # not recorded
     assert warnings == expected
-    from model_core.loading import _metres
+    from model_core.loading import metres
 
-    assert [_metres(value) for value in (0.2, 1.0, 7.5, 9.96, 99.6, 1200.0)] == ["0.2 m", "1 m", "7.5 m", "10 m",
+    assert [metres(value) for value in (0.2, 1.0, 7.5, 9.96, 99.6, 1200.0)] == ["0.2 m", "1 m", "7.5 m", "10 m",
                                                                                 "100 m", "1,200 m"]
