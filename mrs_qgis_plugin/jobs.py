@@ -288,6 +288,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         _require_aux(scene)
         check_patch_size(scene, config.patch)
         scenes = [scene]
+        _say_copies(layers.hsi.path, listed, hooks)
         for item in listed:
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
@@ -329,6 +330,21 @@ def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
     if any(size is None for size in sizes) or max(sizes) > PIXEL_SIZE_RATIO * min(sizes):
         return None
     return sizes[0]
+
+
+def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:
+    """Warns of a listed scene whose hyperspectral raster is a copy of INPUT_HSI's or of an earlier
+    scene's (its size and bytes, `file_fingerprint`): its pixels count twice (a link to one is refused
+    as the same layer; a copy was pooled unsaid: a helper's red team of 2026-12-05)."""
+    from .same_inputs import file_fingerprint
+
+    seen = {file_fingerprint(hsi): "INPUT_HSI"}
+    for item in listed:
+        own = f"the hyperspectral raster of {item.where}"
+        earlier = seen.setdefault(file_fingerprint(item.hsi.path), own)
+        if earlier != own:
+            hooks.warning(f"MORE_SCENES: {own} is a copy of {earlier} (the same size and bytes): its pixels count "
+                          "twice in the samples. Leave it out, unless that is meant.")
 
 
 def _say_other_pixel_sizes(scenes: Sequence[Scene], common: Optional[float], hooks: Hooks) -> None:

@@ -299,6 +299,19 @@ def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(arch
                                settings=SETTINGS, output=str(tmp_path / "model.safetensors"), hooks=Hooks(),
                                more_scenes=scene_list(tmp_path, (second[0], first[1])))
     assert [scene["aux_layers"] for scene in result["scenes"]] == [["first_aux"], ["first_aux.tif"]]
+    # a copy of a scene is warned of (a helper's red team of 2026-12-05: pooled, counted twice, unsaid)
+    import shutil
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    copies = tuple(shutil.copy(path, copy) for path in first)
+    warnings: list = []
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second, copies))
+    assert [line for line in warnings if "copy" in line] == [
+        "MORE_SCENES: the hyperspectral raster of the scene on line 4 of 'scenes.txt' is a copy of INPUT_HSI (the "
+        "same size and bytes): its pixels count twice in the samples. Leave it out, unless that is meant."]
 
 
 def test_drawing_positions_from_many_blocks_says_it_reads_them_all(archive, monkeypatch):
