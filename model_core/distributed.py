@@ -200,5 +200,5 @@ def devices_line(context: Context, device: str) -> str:
         return f"1 process on {device}"
     names: List[Optional[str]] = [None] * context.world
     dist.all_gather_object(names, device)
-    return f"{context.world} processes ({dist.get_backend()}): " + "; ".join(
+    return f"{context.world} process{'es' if context.world > 1 else ''} ({dist.get_backend()}): " + "; ".join(
         f"rank {rank} on {name}" for rank, name in enumerate(names))

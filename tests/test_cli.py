@@ -233,7 +233,7 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
      ("pretrain", {"INPUT_HSI": "missing.tif"}, 1,
       "The hyperspectral layer 'missing': the file missing.tif does not exist. Check the path"),
      ("pretrain", {"MASK": "missing.gpkg|layername=fields"}, 1,  # it named no parameter (red team of 2026-12-05)
-      "MASK: the file missing.gpkg does not exist. Check the path, or choose the layer again.")],
+      "MASK: the file missing.gpkg does not exist. Check the path, or choose it again.")],
 )
 def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis, chain, tmp_path, job, changes,
                                                                           code, message):

@@ -367,7 +367,7 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
                           capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     assert done.returncode != 0 and not output.exists()
     assert ("Under torchrun every process opens its inputs on its own machine, and on process 1's: MODEL: the file "
-            f"{missing} does not exist. Check the path, or choose the layer again.") in done.stderr.splitlines(), \
+            f"{missing} does not exist. Check the path, or choose it again.") in done.stderr.splitlines(), \
         done.stderr
 
 

@@ -217,6 +217,15 @@ def test_a_canceled_pretraining_resumes_into_the_uninterrupted_run(tmp_path, sto
     assert not os.path.exists(checkpoint)
 
 
+def test_a_training_canceled_before_its_first_batch_says_there_is_nothing_to_resume(tmp_path):
+    """A helper's red team of 2026-12-05: 'Canceled after 0 of 300 batches; the checkpoint ... resumes
+    the run', though a new run simply starts."""
+    lines: list = []
+    with pytest.raises(Canceled):
+        run_pretrain(str(tmp_path / "m.safetensors"), hooks=Hooks(log=lines.append, is_canceled=lambda: True))
+    assert lines[-1] == "Canceled before the first of 12 batches: nothing to resume; run it again to start."
+
+
 def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
     """So that the time left counts this run's pace only (red team of 2026-12-04: resumed at epoch
     8 of 30, the time left was the 22 epochs' at the pace of 30)."""

@@ -221,7 +221,7 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     if problem is None:
         return None
     if problem == "does not exist":
-        return f"{what}: the file {path} does not exist. Check the path, or choose the layer again."
+        return f"{what}: the file {path} does not exist. Check the path, or choose it again."
     return f"{what}: {path} {problem}. Choose a layer saved as a file that can be read."
 
 
