@@ -8,6 +8,7 @@ Every function takes a `Hooks` for progress, log lines and cancel.
 """
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -170,7 +171,8 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     drawn with seed + i); the window limits the first scene."""
     total = sum(valid_counts)
     parts = [counted_sample(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
-                             hooks.sub(number / len(scenes), (number + 1) / len(scenes)), window if number == 0 else None)
+                             _named(hooks.sub(number / len(scenes), (number + 1) / len(scenes)), scene, len(scenes)),
+                             window if number == 0 else None)
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
     for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
         _say_nodata_among_data(scene, hooks)
@@ -181,6 +183,14 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     if window is None:  # a window's pixels need not look like a whole scene's
         _say_far_scenes(scenes, parts, hooks)
     return sample
+
+
+def _named(hooks: Hooks, scene: Scene, scenes: int) -> Hooks:
+    """`hooks` whose lines name the scene they are of, among several (a helper's red team of 2026-12-05:
+    'Statistics sample: 549 valid pixels' 19 times over, of no scene said)."""
+    if scenes == 1:
+        return hooks
+    return dataclasses.replace(hooks, log=lambda line: hooks.log(f"'{scene.hsi_name}': {line}"))
 
 
 def counted_sample(scene: Scene, size: int, seed: int, hooks: Hooks, window: Optional[Window] = None) -> np.ndarray:

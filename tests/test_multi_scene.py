@@ -64,8 +64,12 @@ def test_positions_come_from_every_scene_in_proportion_to_its_valid_pixels(archi
         assert positions.valid_counts == (SIZE * SIZE, SIZE * SIZE // 4)
         assert drawn.sum() == 500 and abs(drawn[1] - 100) <= 30  # hypergeometric: 100 expected, sd about 8
         assert positions.rows[positions.scenes == 1].max() < SIZE // 4
-        pooled = jobs._pixel_sample([first, second], 7, Hooks(), None, positions.valid_counts)
+        lines: list = []
+        pooled = jobs._pixel_sample([first, second], 7, Hooks(log=lines.append), None, positions.valid_counts)
         assert len(pooled) == SIZE * SIZE * 5 // 4 and (pooled[:, 0] < 0).sum() == SIZE * SIZE // 4
+        # each scene's line names it (a helper's red team of 2026-12-05: 19 alike lines of no scene said)
+        assert [line.split(":")[0] for line in lines if "Statistics sample" in line] == ["'first'", "'first'",
+                                                                                         "Statistics sample"]
         normalizer = Normalizer.fit(sample_valid_pixels(first, 1000, 0))
         samples = pretraining_samples([first, second], positions, PATCH, normalizer, {})
         assert isinstance(samples, ArchivePatches) and samples.shape == (500, BANDS + 1, PATCH, PATCH)
