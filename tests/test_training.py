@@ -98,16 +98,11 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
     disk was full."""
     from collections import namedtuple
 
-    from model_core.errors import WriteError
-
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 4096, 4096))
-    lines = []
-    with pytest.raises(WriteError, match=rf"^The folder {re.escape(str(tmp_path))} has 4 KB free, less than the "
-                                         r"[\d.]+ (KB|MB) or so the model file takes: free some space or choose "
-                                         r"another folder, and run again\.$"):
-        run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
-    assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
+    refused_before_the_first_epoch(tmp_path, rf"^The folder {re.escape(str(tmp_path))} has 4 KB free, less than the "
+                                             r"[\d.]+ (KB|MB) or so the model file takes: free some space or choose "
+                                             r"another folder, and run again\.$")
     from model_core.loop import refuse_no_room  # a resumed run's checkpoint makes room for the model
 
     refuse_no_room(str(tmp_path / "m.checkpoint.safetensors"), nn.Linear(4, 3), reclaimable=2 << 20)
@@ -120,14 +115,19 @@ def test_a_training_whose_model_file_a_file_size_limit_refuses_is_refused_before
     """A helper's red team of 2026-12-05: under ulimit -f every epoch ran, then the file could not be written."""
     import resource
 
-    from model_core.errors import WriteError
-
     monkeypatch.setattr(resource, "getrlimit", lambda which: (100 * 512, resource.RLIM_INFINITY)
                         if which == resource.RLIMIT_FSIZE else (resource.RLIM_INFINITY,) * 2)
-    lines = []
-    with pytest.raises(WriteError, match=r"^This process may write files of at most 51 KB \(a file-size limit such as "
-                                         r"ulimit -f\), less than the [\d.]+ (KB|MB) or so the model file takes: raise "
-                                         r"the limit, and run again\.$"):
+    refused_before_the_first_epoch(tmp_path, r"^This process may write files of at most 51 KB \(a file-size limit "
+                                             r"such as ulimit -f\), less than the [\d.]+ (KB|MB) or so the model file "
+                                             r"takes: raise the limit, and run again\.$")
+
+
+def refused_before_the_first_epoch(tmp_path, message: str) -> None:
+    """Asserts that a pretraining into `tmp_path` is refused with `message` before any epoch, writing nothing."""
+    from model_core.errors import WriteError
+
+    lines: list = []
+    with pytest.raises(WriteError, match=message):
         run_pretrain(str(tmp_path / "m.safetensors"), Hooks(log=lines.append))
     assert not [line for line in lines if "epoch" in line] and list(tmp_path.iterdir()) == []
 
