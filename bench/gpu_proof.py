@@ -247,7 +247,7 @@ def pipeline(record: Dict[str, Any], device: torch.device, sizes: Sizes, work: P
     run = mrs("pretrain", {**pretrain, "OUTPUT": work / "pretrained-torchrun.safetensors"}, launcher)
     single = load_pretrained(str(work / "pretrained.safetensors")).encoder_state
     distributed = load_pretrained(str(work / "pretrained-torchrun.safetensors")).encoder_state
-    record["torchrun"] = {"wall_s": run.seconds, "processes_line": run.line(r"processes \("),
+    record["torchrun"] = {"wall_s": run.seconds, "processes_line": run.line(r"process(?:es)? \("),
                           "loads": True, "max_weight_difference_to_one_process": max(
                               float((single[key].float() - distributed[key].float()).abs().max()) for key in single)}
 

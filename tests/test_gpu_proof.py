@@ -56,7 +56,7 @@ def test_pipeline_torchrun_and_batch_fallback(dry_run):
     assert pipeline["pretrain"]["last_epoch"].startswith("Pretraining epoch 1/1: loss ")
     assert 0 <= pipeline["finetune"]["validation_accuracy"] <= 1
     assert 0 < pipeline["accuracy"]["overall_accuracy"] <= 1
-    assert pipeline["torchrun"]["processes_line"].startswith("1 processes (gloo): rank 0 on cpu")
+    assert pipeline["torchrun"]["processes_line"].startswith("1 process (gloo): rank 0 on cpu")
     assert pipeline["torchrun"]["loads"] and pipeline["torchrun"]["max_weight_difference_to_one_process"] < 1e-6
     # No out-of-memory on a CPU: the whole scene in one batch gives the pipeline's map.
     assert fallback["batch_size"] == 64 * 64 and fallback["halvings"] == 0 and fallback["differing_pixels"] == 0
