@@ -154,36 +154,43 @@ def start(device: torch.device) -> Context:
 def _leave(wait: bool = True) -> None:
     """Leaves the process group, once every process is there (`wait`; a partner already gone fails
     the barrier at once): left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
-    A process that failed does not wait: the others may be in another exchange, which waited for it
-    for 30 minutes while it waited in the barrier (a helper's red team of 2026-12-05: one process
-    refused an output folder missing on its machine); leaving, it ends theirs at once."""
+    A process that failed alone does not wait: the others may be in another exchange, which waited
+    for it for 30 minutes while it waited in the barrier (a helper's red team of 2026-12-05: one
+    process refused an output folder missing on its machine); leaving, it ends theirs at once."""
     if wait:
         with contextlib.suppress(Exception):
             dist.barrier()
     dist.destroy_process_group()
 
 
-def end_process(code: int) -> None:
+def end_process(code: int, alone: bool = False) -> None:
     """Ends a process of a torchrun group at once with `code`, its output flushed, once it has left
-    the group (`_leave`, waiting for the others where it succeeded): in the interpreter's own
-    teardown gloo's threads still aborted it now and then (a helper's red team of 2026-12-05:
-    'terminate called without an active exception' after a map was written, exit 1, in 6 of 40
-    runs on a loaded machine; 1 in 20 here, a barrier before leaving did not help). Returns when
-    the process joined no group."""
+    the group (`_leave`; at once where it failed `alone`, its partners not knowing: a cancel, which
+    they share, waits for them to save their checkpoint, which torchrun's kill of the others lost: a
+    review of 2026-12-05): in the interpreter's own teardown gloo's threads still aborted it now and
+    then (a helper's red team of 2026-12-05: 'terminate called without an active exception' after a
+    map was written, exit 1, in 6 of 40 runs on a loaded machine; 1 in 20 here, a barrier before
+    leaving did not help). Returns when the process joined no group."""
     if not dist.is_initialized():
         return
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    _leave(wait=code == 0)
+    _leave(wait=not alone)
     os._exit(code)
 
 
-def lost_partner_message(error: BaseException) -> str:
-    """The sentence for an exchange that failed (`lost_partner`) outside the training's batches."""
+def lost_exchange(what: str, error: BaseException, after: str = "") -> str:
+    """'The exchange with the other processes of this 2-process run failed, most likely because
+    another process stopped (gloo's words)': an exchange that failed (`lost_partner`) of `what`
+    ('run', 'classification'), then `after`."""
     world = dist.get_world_size() if dist.is_initialized() else 0
-    return (f"The exchange with the other processes of this {world}-process run failed, most likely because another "
-            f"process stopped: its own message says why ({first_line(error)}).")
+    return (f"The exchange with the other processes of this {world}-process {what} failed, most likely because "
+            f"another process stopped ({first_line(error)}){after}")
+
+
+LOST_PARTNER_WORDS = ("Connection closed by peer", "Connection reset by peer", "gloo/transport", "NCCL error")
+"""What gloo's and NCCL's errors say of a partner gone, where torch raises them as plain RuntimeErrors."""
 
 
 def lost_partner(error: BaseException) -> bool:
@@ -191,7 +198,7 @@ def lost_partner(error: BaseException) -> bool:
     (it refused its input, say, or was killed) while this one waited for it."""
     return (isinstance(error, RuntimeError) and dist.is_available() and dist.is_initialized()
             and (isinstance(error, getattr(dist, "DistError", ())) or any(
-                word in str(error) for word in ("gloo", "Gloo", "NCCL", "Connection closed by peer"))))
+                words in str(error) for words in LOST_PARTNER_WORDS)))
 
 
 def devices_line(context: Context, device: str) -> str:

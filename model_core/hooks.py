@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 from .errors import Canceled
+from .launcher import launched
 
 
 def _ignore(_value: object) -> None:
@@ -153,10 +154,16 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     with signals_handled(CANCELLING_SIGNALS, on_signal):
         try:
             yield dataclasses.replace(hooks, is_canceled=lambda: bool(names) or hooks.is_canceled())
-        except Canceled:
+        except (Canceled, RuntimeError):  # an exchange a partner left as it stopped too (a review of 2026-12-05)
             if not names:
                 raise
-            raise Canceled(f"Stopped by {names[0]}, as on Cancel.") from None
+            raise Canceled(f"Stopped by {names[0]}, as on Cancel{TORCHRUN_SIGTERM if launched() else ''}.") from None
+
+
+TORCHRUN_SIGTERM = (" (torchrun sends it to every process when the run is stopped, and when another of its processes "
+                    "has ended: that one's message says why)")
+"""What a SIGTERM under torchrun may mean: a helper's red team of 2026-12-05 found a process whose
+partner refused its input told only that it was stopped as on Cancel."""
 
 
 def duration(seconds: float) -> str:

@@ -171,11 +171,9 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
     kept = (f"; the checkpoint '{run.checkpointer.path}' resumes the run: run it again with the same parameters "
             f"and {run.checkpointer.names.resume} set to that file"
             if run.checkpointer.path else "")
-    raise ProcessLostError(
-        f"The exchange with the other processes of this {run.context.world}-process run failed during batch "
-        f"{state.batch + 1} of epoch {state.epoch + 1}, most likely because another process stopped "
-        f"({first_line(error)}), "
-        f"after {state.step} of {run.schedule.total_steps} batches{kept}.") from None
+    raise ProcessLostError(distributed.lost_exchange(
+        f"run during batch {state.batch + 1} of epoch {state.epoch + 1}", error,
+        f", after {state.step} of {run.schedule.total_steps} batches{kept}.")) from None
 
 
 def _diverged(run: Run, state: LoopState, loss: float) -> None:

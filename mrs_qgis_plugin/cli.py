@@ -410,11 +410,12 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         if not _lost_partner(error):
             raise
         report.finish()  # before the training's batches: gloo's traceback (a helper's red team of 2026-12-05)
-        from ..model_core.distributed import lost_partner_message
+        canceled = report.interrupts > 0  # SIGTERM to torchrun reaches them all, and one may stop first (a review)
+        from ..model_core.distributed import lost_exchange
 
-        message = lost_partner_message(error)
+        message = str(Canceled()) if canceled else lost_exchange("run", error, ".")
         written(err, f"{message}\n" if is_first_process() else f"(rank {rank()}) {message}\n")
-        return EXIT_FAILED
+        return EXIT_CANCELED if canceled else EXIT_FAILED
     except KeyboardInterrupt:  # a second Ctrl-C: a traceback said nothing more (red team of 2026-12-04)
         report.finish()
         written(err, "Stopped at once by a second Ctrl-C: this run wrote no output and no new checkpoint.\n")

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from ...model_core.errors import Canceled, InputError, ProcessLostError, first_line
+from ...model_core.errors import Canceled, InputError, ProcessLostError
 from ...model_core.heap import reusing_freed_memory
 from ...model_core.hooks import Hooks, Pace
 from ...model_core.names import agreeing, plural
@@ -143,9 +143,9 @@ def _collective(ranks: Any, call: Any, item: Any, hooks: Hooks) -> Any:
     except RuntimeError as error:
         if hooks.is_canceled():
             raise Canceled() from None
-        raise ProcessLostError(f"The exchange with the other processes of this {ranks.world}-process classification "
-                               f"failed, most likely because another process stopped ({first_line(error)}); no map "
-                               "was written.") from None
+        from ...model_core.distributed import lost_exchange  # torch: not at plugin load
+
+        raise ProcessLostError(lost_exchange("classification", error, "; no map was written.")) from None
 
 
 def _nodata_text(nodata: int, layers: Sequence[str], invalid: np.ndarray) -> str:
