@@ -180,11 +180,12 @@ def end_process(code: int, alone: bool = False) -> None:
     os._exit(code)
 
 
-def lost_exchange(what: str, error: BaseException, after: str = "") -> str:
+def lost_exchange(what: str, error: BaseException, after: str = "", world: Optional[int] = None) -> str:
     """'The exchange with the other processes of this 2-process run failed, most likely because
     another process stopped (gloo's words)': an exchange that failed (`lost_partner`) of `what`
-    ('run', 'classification'), then `after`."""
-    world = dist.get_world_size() if dist.is_initialized() else 0
+    ('run', 'classification') among `world` processes (those of this process' group by default),
+    then `after`."""
+    world = world if world is not None else dist.get_world_size() if dist.is_initialized() else 0
     return (f"The exchange with the other processes of this {world}-process {what} failed, most likely because "
             f"another process stopped ({first_line(error)}){after}")
 

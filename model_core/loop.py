@@ -173,7 +173,7 @@ def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, erro
             if run.checkpointer.path else "")
     raise ProcessLostError(distributed.lost_exchange(
         f"run during batch {state.batch + 1} of epoch {state.epoch + 1}", error,
-        f", after {state.step} of {run.schedule.total_steps} batches{kept}.")) from None
+        f", after {state.step} of {run.schedule.total_steps} batches{kept}.", run.context.world)) from None
 
 
 def _diverged(run: Run, state: LoopState, loss: float) -> None:

@@ -145,7 +145,7 @@ def _collective(ranks: Any, call: Any, item: Any, hooks: Hooks) -> Any:
             raise Canceled() from None
         from ...model_core.distributed import lost_exchange  # torch: not at plugin load
 
-        raise ProcessLostError(lost_exchange("classification", error, "; no map was written.")) from None
+        raise ProcessLostError(lost_exchange("classification", error, "; no map was written.", ranks.world)) from None
 
 
 def _nodata_text(nodata: int, layers: Sequence[str], invalid: np.ndarray) -> str:
