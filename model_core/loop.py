@@ -249,16 +249,18 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
     """Refuses a training whose model file the disk beside `path` has no room for, before its first
     epoch (red team of 2026-12-05: every epoch ran on a full disk, then 'the disk is full');
     `reclaimable`: the bytes of a checkpoint the model file will take the place of."""
-    needed = sum(tensor.numel() * tensor.element_size() for tensor in model.state_dict().values()) + FILE_MARGIN
+    weights = sum(tensor.numel() * tensor.element_size() for tensor in model.state_dict().values())
+    needed = weights + FILE_MARGIN
     free = free_bytes(path)
     if free is not None and free + reclaimable < needed:
         raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
                          f"the {byte_size(needed)} or so the model file takes: free some space or choose another "
                          "folder, and run again.")
     largest = largest_file_bytes()
-    if largest is not None and largest < needed:  # found after every epoch (a helper's red team of 2026-12-05)
+    if largest is not None and largest < weights:  # found after every epoch (a helper's red team of 2026-12-05);
+        # the weights alone: with the margin, a file that fitted was refused (a review of 2026-12-05)
         raise WriteError(f"This process may write files of at most {byte_size(largest)} (a file-size limit such as "
-                         f"ulimit -f), less than the {byte_size(needed)} or so the model file takes: raise the limit, "
+                         f"ulimit -f), less than the {byte_size(weights)} the model's weights take: raise the limit, "
                          "and run again.")
 
 

@@ -118,8 +118,8 @@ def test_a_training_whose_model_file_a_file_size_limit_refuses_is_refused_before
     monkeypatch.setattr(resource, "getrlimit", lambda which: (100 * 512, resource.RLIM_INFINITY)
                         if which == resource.RLIMIT_FSIZE else (resource.RLIM_INFINITY,) * 2)
     refused_before_the_first_epoch(tmp_path, r"^This process may write files of at most 51 KB \(a file-size limit "
-                                             r"such as ulimit -f\), less than the [\d.]+ (KB|MB) or so the model file "
-                                             r"takes: raise the limit, and run again\.$")
+                                             r"such as ulimit -f\), less than the [\d.]+ (KB|MB) the model's weights "
+                                             r"take: raise the limit, and run again\.$")
 
 
 def refused_before_the_first_epoch(tmp_path, message: str) -> None:
