@@ -86,7 +86,7 @@ class Pace:
             return
         self.said = True
         hooks.log(f"{self.what}: about {duration(elapsed * (1 - fraction) / done)} left at the pace so far "
-                  f"({100 * fraction:.0f} % of {self.unit} in {duration(elapsed)}).")
+                  f"({100 * done:.0f} % of {self.unit} in {duration(elapsed)}).")  # this run's (a review)
 
     def stop(self) -> None:
         """Says nothing from now on (other lines say the time left)."""

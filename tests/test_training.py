@@ -265,7 +265,7 @@ def test_a_long_first_epoch_says_once_how_long_the_training_takes_and_later_epoc
     run_pretrain(output, hooks=Hooks(progress=slow, log=lines.append), resume=checkpoint_path_for(output))
     # resumed after 5 batches: 3 more in 30 s, 4 left (counted from the earlier run's 5, it would say 15 s)
     assert [line for line in lines if "pace" in line] == [
-        "Pretraining: about 40 s left at the pace so far (67 % of the batches in 30 s)."]
+        "Pretraining: about 40 s left at the pace so far (25 % of the batches in 30 s)."]
 
 
 def test_a_checkpoint_does_not_resume_another_run(tmp_path):
