@@ -28,7 +28,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, metres, say_unchecked)
-from ..model_core.names import Names, agreeing, mismatch_outcome, plural
+from ..model_core.names import Names, agreeing, byte_size, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
@@ -558,13 +558,14 @@ def _refuse_patches_beyond_memory(count: int, n_bands: int, patch: int, name: st
     """Refuses labelled pixels whose patches, held in memory for the fine-tuning, take more than the
     memory available (a helper's red team of 2026-12-05: every pixel of a scene of 1,536 x 1,536
     labelled asked for 7.1 GiB, 'lower BATCH_SIZE' said, which changed nothing)."""
-    need, room = count * n_bands * patch * patch * 2, memory_headroom()  # float16
+    per_patch = n_bands * patch * patch
+    # the patches in float16, and a block's read in float32 twice as they are cut (a review of 2026-12-05)
+    need, room = count * per_patch * 2 + min(count, TILE_SIZE ** 2) * per_patch * 8, memory_headroom()
     if room is not None and need > room:
-        raise InputError(f"The {count:,} labelled pixels of '{name}' take about {need / 2 ** 30:.1f} GiB of memory as "
-                         f"the model's patches ({n_bands} bands of {patch} x {patch} pixels each), more than the "
-                         f"{room / 2 ** 30:.1f} GiB available: label fewer pixels (points, or smaller polygons: the "
-                         "neighbouring pixels of one field teach the model little that a few of them do not), or run "
-                         "on a machine with more memory.")
+        raise InputError(f"The {count:,} labelled pixels of '{name}' take about {byte_size(need)} of memory as the "
+                         f"model's patches ({n_bands} bands of {patch} x {patch} pixels each), more than the "
+                         f"{byte_size(room)} available: label fewer pixels (the neighbouring pixels of one field teach "
+                         "the model little that a few of them do not), or run on a machine with more memory.")
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,

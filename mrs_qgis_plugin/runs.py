@@ -398,6 +398,6 @@ def _memory_advice(job: str) -> str:
 
     names = {parameter.name for parameter in JOBS[job].parameters} if job in JOBS else set()
     levers = [name for name in MEMORY_LEVERS if name in names]
-    lower = f"lower {' or '.join(levers)}, " if levers else ""
     fewer = "label fewer pixels (their patches are held in memory), " if job == "finetune" else ""  # (helper, 12-05)
-    return f"{lower}{fewer}close other programs, or raise a limit set on this process's memory (ulimit -v)"
+    lower = f"lower {' or '.join(levers)}, " if levers else ""
+    return f"{fewer}{lower}close other programs, or raise a limit set on this process's memory (ulimit -v)"

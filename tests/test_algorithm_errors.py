@@ -1010,10 +1010,10 @@ def test_labelled_pixels_whose_patches_exceed_the_memory_are_refused_before_they
     monkeypatch.setattr(jobs, "memory_headroom", lambda: 2 ** 10)
     with pytest.raises(QgsProcessingException) as refused:
         run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train)))
-    assert re.fullmatch(r"The [\d,]+ labelled pixels of 'train' take about 0\.0 GiB of memory as the model's patches "
-                        r"\(\d+ bands of \d+ x \d+ pixels each\), more than the 0\.0 GiB available: label fewer "
-                        r"pixels \(points, or smaller polygons: the neighbouring pixels of one field teach the model "
-                        r"little that a few of them do not\), or run on a machine with more memory\.",
+    assert re.fullmatch(r"The 56 labelled pixels of 'train' take about 308 KB of memory as the model's "
+                        r"patches \(\d+ bands of \d+ x \d+ pixels each\), more than the 1 KB available: label fewer "
+                        r"pixels \(the neighbouring pixels of one field teach the model little that a few of them do "
+                        r"not\), or run on a machine with more memory\.",
                         str(refused.value).splitlines()[-1]), str(refused.value)
     assert list(tmp_path.iterdir()) == []
 
