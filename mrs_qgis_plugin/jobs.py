@@ -344,17 +344,21 @@ def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
 
 def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:
     """Warns of a listed scene whose hyperspectral raster is a copy of INPUT_HSI's or of an earlier
-    scene's (its size and bytes, `file_fingerprint`): its pixels count twice (a link to one is refused
-    as the same layer; a copy was pooled unsaid: a helper's red team of 2026-12-05)."""
+    scene's, byte for byte (compared whole where their sizes and ends agree, `file_fingerprint`: a copy
+    changed in its middle was taken for one, a review of 2026-12-05): the samples draw on its pixels
+    twice (a link to one is refused as the same layer; a copy was pooled unsaid: a helper's red team
+    of 2026-12-05)."""
+    import filecmp
+
     from .same_inputs import file_fingerprint
 
-    seen = {file_fingerprint(hsi): "INPUT_HSI"}
+    seen = {file_fingerprint(hsi): (hsi, "INPUT_HSI")}
     for item in listed:
         own = f"the hyperspectral raster of {item.where}"
-        earlier = seen.setdefault(file_fingerprint(item.hsi.path), own)
-        if earlier != own:
-            hooks.warning(f"MORE_SCENES: {own} is a copy of {earlier} (the same size and bytes): its pixels count "
-                          "twice in the samples. Leave it out, unless that is meant.")
+        path, earlier = seen.setdefault(file_fingerprint(item.hsi.path), (item.hsi.path, own))
+        if earlier != own and filecmp.cmp(path, item.hsi.path, shallow=False):
+            hooks.warning(f"MORE_SCENES: {own} is a copy of {earlier}, byte for byte: the samples draw on the same "
+                          "pixels from both. Leave it out, unless that is meant.")
 
 
 def _say_other_pixel_sizes(scenes: Sequence[Scene], common: Optional[float], hooks: Hooks) -> None:

@@ -2,6 +2,8 @@
 proportion to its valid pixels, a scene with other bands is refused by name, and a run
 on one scene is the run it was before."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -292,7 +294,7 @@ def test_a_list_saved_as_utf_16_is_read_and_one_of_other_separators_is_told_to_u
             "rasters in the order of INPUT_AUX, separated by commas.")
 
 
-def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path):
+def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(archive, tmp_path, monkeypatch):
     first, second = archive
     with pytest.raises(InputError, match=r"^MORE_SCENES: .*first\.tif is also the input INPUT_HSI; each input must "
                                          r"be a different layer\."):
@@ -314,8 +316,23 @@ def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(arch
                       output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
                       more_scenes=scene_list(tmp_path, second, copies))
     assert [line for line in warnings if "copy" in line] == [
-        "MORE_SCENES: the hyperspectral raster of the scene on line 4 of 'scenes.txt' is a copy of INPUT_HSI (the "
-        "same size and bytes): its pixels count twice in the samples. Leave it out, unless that is meant."]
+        "MORE_SCENES: the hyperspectral raster of the scene on line 4 of 'scenes.txt' is a copy of INPUT_HSI, byte for "
+        "byte: the samples draw on the same pixels from both. Leave it out, unless that is meant."]
+    dataset = gdal.Open(copies[0], gdal.GA_Update)  # changed in its middle only: no copy (a review of 2026-12-05)
+    band = dataset.GetRasterBand(1)
+    values = band.ReadAsArray()
+    values[SIZE // 2] += 1.0
+    band.WriteArray(values)
+    dataset = band = None
+    assert os.path.getsize(copies[0]) == os.path.getsize(first[0])
+    from mrs.mrs_qgis_plugin import same_inputs
+
+    monkeypatch.setattr(same_inputs, "SAMPLED_BYTES", 512)  # its ends alike, as a large raster's may be
+    warnings.clear()
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second, copies))
+    assert not [line for line in warnings if "copy" in line]
 
 
 def test_drawing_positions_from_many_blocks_says_it_reads_them_all(archive, monkeypatch):
