@@ -30,14 +30,20 @@ FULL_DISK_BYTES = 1 << 20
 """Free space below which a failed write whose library names no cause is put down to a full disk."""
 
 
-def largest_file_bytes() -> Optional[int]:
-    """The largest file this process may write (its file-size limit, ulimit -f); None for no limit."""
+def soft_limit(name: str) -> Optional[int]:
+    """This process's soft limit `name` of the resource module ('RLIMIT_FSIZE': ulimit -f,
+    'RLIMIT_AS': ulimit -v) in bytes; None for none (or on Windows, which has no such limits)."""
     try:
         import resource
-    except ImportError:  # Windows
+    except ImportError:
         return None
-    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    soft, _hard = resource.getrlimit(getattr(resource, name))
     return None if soft == resource.RLIM_INFINITY else soft
+
+
+def largest_file_bytes() -> Optional[int]:
+    """The largest file this process may write (its file-size limit, ulimit -f); None for no limit."""
+    return soft_limit("RLIMIT_FSIZE")
 
 
 def free_bytes(path: str) -> Optional[int]:

@@ -13,15 +13,11 @@ import math
 import os
 from typing import Optional, Tuple
 
-try:
-    import resource
-except ImportError:  # Windows
-    resource = None  # type: ignore[assignment]
-
 import numpy as np
 import torch
 from torch import nn
 
+from .atomic import soft_limit
 from .device import resolve_device, resolve_precision
 from .errors import InputError, ModelFileError, says_out_of_memory
 from .hooks import Hooks
@@ -74,14 +70,11 @@ def available_memory() -> Optional[int]:
 def memory_headroom() -> Optional[int]:
     """`available_memory`, within what a limit on this process's address space (ulimit -v) leaves
     it; None where unknown."""
-    available = available_memory()
-    if resource is None:
-        return available
-    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    available, limit = available_memory(), soft_limit("RLIMIT_AS")
     used = _number_in("/proc/self/status", "VmSize:", 1024)
-    if soft == resource.RLIM_INFINITY or used is None:
+    if limit is None or used is None:
         return available
-    left = max(0, soft - used)
+    left = max(0, limit - used)
     return left if available is None else min(available, left)
 
 
@@ -100,11 +93,11 @@ def _number_in(path: str, key: str = "", unit: int = 1) -> Optional[int]:
 
 def memory_batch_limit(model: SSMAEClassifier, dtype: torch.dtype) -> Optional[int]:
     """The most pixels per CPU batch whose widest activations (twice, for those alive beside them) fit
-    `MEMORY_SHARE` of the memory available; None where that is unknown. A CPU's allocator seldom
+    `MEMORY_SHARE` of the memory available (`memory_headroom`); None where that is unknown. A CPU's allocator seldom
     refuses a batch too large (Linux overcommits, and the kernel kills the process instead), so the
     batch halving on 'out of memory' did not save a batch of 2 million pixels from taking 23 GB of
     24 (red team of 2026-12-04)."""
-    available = available_memory()
+    available = memory_headroom()
     if available is None:
         return None
     tokens = (model.n_hsi + model.n_aux + 1) + (model.config.patch ** 2 + 1)
@@ -184,7 +177,7 @@ class TilePredictor:
         `MEMORY_SHARE` of the memory available on a CPU (`tile_size` on a GPU and where unknown):
         tiles of 8192 x 8192 took 12 GB and rising before its first progress (a helper's red team of
         2026-12-05). The map of smaller tiles is the same."""
-        available = available_memory() if self.device.type == "cpu" else None
+        available = memory_headroom() if self.device.type == "cpu" else None
         if available is None:
             return tile_size
         side = max(MIN_TILE, math.isqrt(int(MEMORY_SHARE * available) // self.bytes_per_pixel()) - 2 * self.halo)

@@ -78,18 +78,18 @@ def _listed(values: Dict[str, Any]) -> List[List[str]]:
         return []
 
 
-def _fingerprints(job: spec.Job, values: Dict[str, Any]) -> Dict[str, Hashable]:
+def _fingerprints(job: spec.Job, values: Dict[str, Any], listed: List[List[str]]) -> Dict[str, Hashable]:
     """Each input's `_fingerprint`; a list of scenes by the rasters it lists, not by its text: the
     same list named other rasters on another machine, and another list the same ones (a helper's red
     team of 2026-12-05: a process pretrained on another raster than rank 0, without a word)."""
     found = {parameter.name: _fingerprint(parameter, values.get(parameter.name)) for parameter in job.parameters
              if parameter.kind not in spec.DESTINATIONS}
-    if values.get("MORE_SCENES") and _listed(values):
-        found["MORE_SCENES"] = tuple(tuple(file_fingerprint(path) for path in scene) for scene in _listed(values))
+    if listed:
+        found["MORE_SCENES"] = tuple(tuple(file_fingerprint(path) for path in scene) for scene in listed)
     return found
 
 
-def _missing(job: spec.Job, values: Dict[str, Any]) -> Optional[str]:
+def _missing(job: spec.Job, values: Dict[str, Any], listed: List[List[str]]) -> Optional[str]:
     """Why the first input file of this process that cannot be opened cannot be (it does not exist
     on this machine, say), or None: a helper's red team of 2026-12-05 found a file missing on process
     0's machine said as 'process 1 was given another INPUT_HSI than process 0'."""
@@ -102,8 +102,7 @@ def _missing(job: spec.Job, values: Dict[str, Any]) -> Optional[str]:
         elif parameter.kind in (spec.RASTER, spec.VECTOR) and value is not None:
             paths = [value.path]
         elif parameter.kind in (spec.MODEL_FILE, spec.FILE_IN) and value:
-            paths = [value, *(path for scene in (_listed(values) if parameter.name == "MORE_SCENES" else [])
-                              for path in scene)]
+            paths = [value, *(path for scene in (listed if parameter.name == "MORE_SCENES" else []) for path in scene)]
         else:
             continue
         problem = next((found for found in (missing_file_problem(split_source(path)[0], parameter.name)
@@ -120,8 +119,9 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
     from ..model_core.device import resolve_device
 
     context = distributed.start(resolve_device(device))
-    mine = _fingerprints(job, values)
-    every = context.exchange((mine, _missing(job, values)))
+    listed = _listed(values) if values.get("MORE_SCENES") else []
+    mine = _fingerprints(job, values, listed)
+    every = context.exchange((mine, _missing(job, values, listed)))
     problem = next((f"Under torchrun every process opens its inputs on its own machine, and on process {rank}'s: "
                     f"{missing}" for rank, (_theirs, missing) in enumerate(every or ()) if missing), None)
     for rank, (theirs, _missing_there) in enumerate(every[1:] if every and not problem else (), 1):
