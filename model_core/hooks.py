@@ -126,6 +126,12 @@ def signals_handled(numbers: Iterable[int], handler: Any) -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL if earlier is None else earlier)
 
 
+TORCHRUN_SIGTERM = (" (torchrun sends it to every process when the run is stopped, and when another of its processes "
+                    "has ended: that one's message says why)")
+"""What a SIGTERM under torchrun may mean: a helper's red team of 2026-12-05 found a process whose
+partner refused its input told only that it was stopped as on Cancel."""
+
+
 @contextlib.contextmanager
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
@@ -159,11 +165,6 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
                 raise
             raise Canceled(f"Stopped by {names[0]}, as on Cancel{TORCHRUN_SIGTERM if launched() else ''}.") from None
 
-
-TORCHRUN_SIGTERM = (" (torchrun sends it to every process when the run is stopped, and when another of its processes "
-                    "has ended: that one's message says why)")
-"""What a SIGTERM under torchrun may mean: a helper's red team of 2026-12-05 found a process whose
-partner refused its input told only that it was stopped as on Cancel."""
 
 
 def duration(seconds: float) -> str:

@@ -93,8 +93,8 @@ def _number_in(path: str, key: str = "", unit: int = 1) -> Optional[int]:
 
 def memory_batch_limit(model: SSMAEClassifier, dtype: torch.dtype) -> Optional[int]:
     """The most pixels per CPU batch whose widest activations (twice, for those alive beside them) fit
-    `MEMORY_SHARE` of the memory available (`memory_headroom`); None where that is unknown. A CPU's allocator seldom
-    refuses a batch too large (Linux overcommits, and the kernel kills the process instead), so the
+    `MEMORY_SHARE` of the memory available (`memory_headroom`); None where that is unknown. A CPU's
+    allocator seldom refuses a batch too large (Linux overcommits, and the kernel kills the process instead), so the
     batch halving on 'out of memory' did not save a batch of 2 million pixels from taking 23 GB of
     24 (red team of 2026-12-04)."""
     available = memory_headroom()
