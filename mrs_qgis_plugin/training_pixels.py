@@ -21,6 +21,8 @@ SAMPLE = 4096
 was trained on (the warning needs the share, not the pixels), and keeps the map's tag small."""
 TAG = "MRS_TRAINED_PIXELS"
 """The class map's metadata item that holds its classifier's record (JSON)."""
+LABELLED_RECORDS = ("trained_pixels", "validation_pixels")
+"""A classifier file's records of the pixels it was trained on and of those held out to validate it."""
 WARN_SHARE = 0.05
 """Share of a reference's pixels trained on from which mrs:accuracy says its figures are inflated."""
 
@@ -98,7 +100,7 @@ def recorded_at(metadata: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> Optio
     """Whether the pixel each point (map coordinates) lies in is one a classifier was trained on or
     held out to validate it, by its model file's records, and whether those hold every one of them
     (not a sample); None without a record."""
-    found = [record for key in ("trained_pixels", "validation_pixels")
+    found = [record for key in LABELLED_RECORDS
              if (record := _checked(metadata.get(key))) is not None]
     if not found:
         return None
@@ -109,7 +111,7 @@ def recorded_at(metadata: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> Optio
 def labelled_positions(metadata: Dict[str, Any], grid: Grid) -> Optional[Tuple[np.ndarray, np.ndarray, bool]]:
     """`trained_positions` of the pixels a classifier was trained on and of those held out to
     validate it (`validation_pixels`), each once; None without a record."""
-    found = [positions for key in ("trained_pixels", "validation_pixels")
+    found = [positions for key in LABELLED_RECORDS
              if (positions := trained_positions(metadata.get(key), grid)) is not None]
     if not found:
         return None
