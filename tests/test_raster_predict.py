@@ -321,6 +321,19 @@ def test_bad_output_paths_are_refused_before_any_work(scene, out):
     assert os.listdir(out) == []
 
 
+def test_outputs_named_alike_but_for_letter_case_are_refused(scene, out):
+    # two files here, one on Windows and macOS, where the second replaced the first
+    # (left alone in the closing note of 2026-12-05, mended the next session)
+    model = WindowModel()
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/MAP\.TIF differs from the class map .*/map\.tif "
+                                         r"only in letter case, and would take its place on Windows and macOS"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "MAP.TIF"))
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/Map\.tiff differs from the class map"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "Map.tiff"))
+    assert model.calls == 0
+    assert os.listdir(out) == []
+
+
 def _cancel_after_three_tiles(progress):
     return Hooks(progress=progress.append, is_canceled=lambda: len(progress) >= 3)
 

@@ -231,6 +231,11 @@ def same_file(first: str, second: str) -> bool:
         return False
 
 
+def _alike_but_for_case(first: str, second: str) -> bool:
+    """Whether two paths name one file where letter case does not count (Windows, macOS)."""
+    return os.path.realpath(first).casefold() == os.path.realpath(second).casefold()
+
+
 def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mapping[str, str]] = None) -> None:
     """Refuse two outputs of one run that are one file, or one of which is the other's side file
     (a GeoTIFF's style or statistics), naming both; `described` says what an output is, where its
@@ -239,9 +244,14 @@ def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mappin
     named = list(outputs.items())
     for index, (second, second_path) in enumerate(named):
         for first, first_path in named[:index]:
-            if any(same_file(one, other) for one in files_written(first_path) for other in files_written(second_path)):
+            pairs = [(one, other) for one in files_written(first_path) for other in files_written(second_path)]
+            if any(same_file(one, other) for one, other in pairs):
                 raise InputError(f"{second}: {second_path} would take the place of {described.get(first, first)} "
                                  f"{first_path} or of its side files; choose another name.")
+            if any(_alike_but_for_case(one, other) for one, other in pairs):
+                raise InputError(f"{second}: {second_path} differs from {described.get(first, first)} {first_path} "
+                                 f"only in letter case, and would take its place on Windows and macOS; "
+                                 f"choose another name.")
 
 
 def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> None:
