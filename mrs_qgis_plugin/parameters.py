@@ -353,5 +353,7 @@ def labelled_pixels_problem(job: Job, values: Mapping[str, Any]) -> Optional[str
             return f"Give either {vector} (with {field}) or {raster}, not both."
         return f"Give {vector} (with {field}) or {raster}: neither is given."
     if has_vector and not is_given(values.get(field)):
-        return f"{field} is empty: choose the field of {vector} that holds the class of each feature."
+        # a label raster given as the vector was told of the field alone (own bad inputs, 2026-12-05)
+        return (f"{field} is empty: choose the field of {vector} that holds the class of each feature "
+                f"(a label raster goes in {raster} instead).")
     return None

@@ -187,7 +187,8 @@ def test_the_device_is_checked_before_the_run(provider, tiny_rasters, tmp_path, 
         ),
         (
             {"SAMPLES": "points"},
-            "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature.",
+            "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature (a label raster "
+            "goes in LABELS instead).",
         ),
     ],
 )
