@@ -1404,6 +1404,10 @@ def test_a_grid_s_ground_pixel_size_is_in_metres_whatever_its_crs():
     assert feet == pytest.approx(3.048, rel=5e-3)
     at_60 = Grid(10, 10, (11.0, 1e-5, 0.0, 60.00005, 0.0, -1e-5), wkt(4326)).ground_pixel_size()
     assert at_60 == pytest.approx(1.112 * math.sqrt(0.5), rel=5e-3)  # 1.11 m north-south, half of it east-west
+    sides = Grid(10, 10, (11.0, 1e-5, 0.0, 60.00005, 0.0, -1e-5), wkt(4326)).ground_pixel_sides()
+    assert sides == pytest.approx((0.556, 1.112), rel=5e-3)  # across (east-west), down (north-south)
+    assert Grid(10, 10, (664000.0, 2.0, 0.0, 5102000.0, 0.0, -0.5), wkt(32632)).ground_pixel_sides() == pytest.approx(
+        (2.0, 0.5), rel=5e-3)
     # Web Mercator at 55 degrees north: 1.74 m on its map, 1 m on the ground (review of 2026-12-05)
     mercator = Grid(10, 10, (1113195.0, 1.7434, 0.0, 7361866.0, 0.0, -1.7434), wkt(3857)).ground_pixel_size()
     assert mercator == pytest.approx(1.0, rel=5e-3)

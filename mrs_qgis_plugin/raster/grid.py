@@ -130,31 +130,42 @@ class Grid:
                    UNGEOREFERENCED if pixel_space else tuple(geotransform), crs, not pixel_space)
 
     def ground_pixel_size(self) -> float | None:
-        """A pixel's side on the ground in metres (the geometric mean of its two sides), measured at
-        the grid's centre on a sphere of the Earth's mean radius, whatever the CRS (Web Mercator's
-        pixels are larger on its map than on the ground: review of 2026-12-05); a local CRS's in its
-        linear unit; None for a grid without a CRS or one whose centre cannot be placed."""
+        """A pixel's side on the ground in metres: the geometric mean of its two sides
+        (`ground_pixel_sides`); None where they are not known."""
+        sides = self.ground_pixel_sides()
+        return math.sqrt(sides[0] * sides[1]) if sides else None
+
+    def ground_pixel_sides(self) -> tuple[float, float] | None:
+        """A pixel's sides on the ground in metres, across (along a row) and down (along a column),
+        measured at the grid's centre on a sphere of the Earth's mean radius, whatever the CRS (Web
+        Mercator's pixels are larger on its map than on the ground: review of 2026-12-05); a local
+        CRS's in its linear unit; None for a grid without a CRS or one whose centre cannot be placed."""
         srs = osr.SpatialReference()
         if not (self.georeferenced and self.crs_wkt) or srs.ImportFromWkt(self.crs_wkt) != 0:
             return None
         g = self.geotransform
         if srs.IsLocal():
-            return math.sqrt(math.hypot(g[1], g[4]) * math.hypot(g[2], g[5])) * srs.GetLinearUnits()
-        if not (srs.IsProjected() or srs.IsGeographic()):
+            sides = (math.hypot(g[1], g[4]) * srs.GetLinearUnits(), math.hypot(g[2], g[5]) * srs.GetLinearUnits())
+        elif srs.IsProjected() or srs.IsGeographic():
+            sides = self._sides_on_the_earth(srs)
+        else:
             return None
+        return sides if sides and all(math.isfinite(side) and side > 0 for side in sides) else None
+
+    def _sides_on_the_earth(self, srs: osr.SpatialReference) -> tuple[float, float] | None:
+        """`ground_pixel_sides` of a projected or geographic CRS."""
         geographic = srs.CloneGeogCS()
         for system in (srs, geographic):
             system.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         col, row = self.width / 2, self.height / 2
-        corners = [gdal.ApplyGeoTransform(g, c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))]
+        corners = [gdal.ApplyGeoTransform(self.geotransform, c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))]
         try:
             transform = osr.CoordinateTransformation(srs, geographic)
             (lon, lat, _), *others = [transform.TransformPoint(x, y) for x, y in corners]
         except (RuntimeError, TypeError):
             return None
-        sides = [_on_the_ground(lon, lat, other_lon, other_lat) for other_lon, other_lat, _ in others]
-        size = math.sqrt(sides[0] * sides[1])
-        return size if math.isfinite(size) and size > 0 else None
+        across, down = (_on_the_ground(lon, lat, other_lon, other_lat) for other_lon, other_lat, _ in others)
+        return across, down
 
     @property
     def rotated(self) -> bool:
