@@ -1,3 +1,4 @@
+import errno
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -210,6 +211,33 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
     assert read_raster(path).data_type == gdal.GDT_Float32
     _write_map(path, new_classes, np.array([[1, 0]], dtype=np.uint8))
     assert _as_tuples(read_classes(str(path), "MAP")) == _as_tuples(new_classes)
+
+
+@pytest.mark.parametrize("number, said", [
+    (errno.ENOSPC, r"^OUTPUT: Could not write .*/map\.qml: the disk is full\. Nothing was replaced \(an earlier "
+                   r"map\.qml is unchanged\); free some space or choose another folder, and run again\.$"),
+    (errno.EACCES, r"^OUTPUT: could not replace .*/map\.qml \(Permission denied\); close it in other programs and "
+                   r"run again\. Nothing was replaced\.$")])
+def test_a_map_that_cannot_be_put_in_place_says_why(tmp_path, monkeypatch, number, said):
+    """A full file system (of inodes) was told to close the map in other programs (a helper's red
+    team of 2026-12-05); that advice is for a file another program holds."""
+    from mrs.model_core import atomic
+
+    path = tmp_path / "map.tif"
+    _write_map(path, CLASSES, np.array([[1, 1]], dtype=np.uint8))
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    real = os.replace
+
+    def failing(source, target):  # the new style's move into place; the old one's way back succeeds
+        if str(target).endswith("map.qml") and not str(source).endswith(".old"):
+            raise OSError(number, os.strerror(number))
+        real(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(InputError, match=said):
+        _write_map(path, CLASSES, np.array([[2, 2]], dtype=np.uint8))
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == before
 
 
 @pytest.mark.parametrize("data_type", ["Byte", "UInt32"])

@@ -221,6 +221,11 @@ class AtomicGeoTiff:
             self._style_hold = None
 
 
+HELD_ELSEWHERE = (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY)
+"""The errors of a file that cannot be replaced as another program holds it (Windows says so of an
+open file); others (a full disk, a folder gone) are said as any failed write (`write_error`)."""
+
+
 def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
     """Moves the closed rasters and their side files over their outputs' names, all or none: a
     map published while its confidence could not be lost the confidence's style (red team of
@@ -229,6 +234,8 @@ def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
         replace_together([move for raster in rasters for move in raster.moves()])
     except ReplaceError as error:
         owner = next((raster for raster in rasters if error.path in files_written(raster.path)), rasters[0])
+        if error.cause.errno not in HELD_ELSEWHERE:  # a full disk was told to close the map elsewhere (helper, 2026-12-05)
+            raise InputError(f"{owner.param}: {write_error(error.path, error.cause)}") from error
         raise InputError(f"{owner.param}: could not replace {error.path} ({error.strerror}); close it in other "
                          "programs and run again. Nothing was replaced.") from error
 
