@@ -88,8 +88,10 @@ def fsync_file(path: str) -> None:
 
 def temporary_names(path: str) -> "re.Pattern[str]":
     """The names of the temporary files written for `path`: `.<name>.<8 random characters>.partial`
-    (mkstemp's), followed by a side file's suffix or nothing."""
-    return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[a-z0-9_]{{8}}\.partial(\.[A-Za-z0-9.]+)?")
+    (mkstemp's), followed by a side file's suffix or nothing, and those SQLite keeps beside a
+    GeoPackage while it writes (a killed run's -journal stayed: helper, 2026-12-05)."""
+    return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[a-z0-9_]{{8}}\.partial(\.[A-Za-z0-9.]+)?"
+                      r"(-journal|-wal|-shm)?")
 
 
 def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:

@@ -128,6 +128,21 @@ def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
         os.close(live)
 
 
+def test_sqlite_s_side_files_of_a_killed_run_s_geopackage_are_removed_too(tmp_path):
+    """A killed mrs:suggest left its temporary GeoPackage's -journal, which no later run removed (a
+    helper's red team of 2026-12-05)."""
+    from mrs.model_core.atomic import make_temporary, remove_stale_temporaries
+
+    output = tmp_path / "next.gpkg"
+    handle, partial = make_temporary(str(output), ".gpkg")
+    os.close(handle)
+    for end in ("-journal", "-wal", "-shm"):
+        open(partial + end, "w").close()
+    (tmp_path / "next.gpkg-journal").write_text("not ours")
+    assert remove_stale_temporaries(str(output)) == []
+    assert os.listdir(tmp_path) == ["next.gpkg-journal"]
+
+
 def test_a_second_ctrl_c_while_files_are_put_in_place_brings_the_earlier_ones_back(tmp_path, monkeypatch):
     """It came between moving the earlier checkpoint aside and putting the new one in place: the
     run said it wrote no new checkpoint, and the earlier one was gone from its name (red team of
