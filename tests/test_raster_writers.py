@@ -334,6 +334,22 @@ def test_two_tables_or_variables_of_one_file_are_two_layers_and_one_twice_is_ref
         claim_outputs({}, {"INPUT_AUX": [f"GPKG:{data}:height", str(data)]})  # (a review of 2026-12-05)
 
 
+def test_a_dot_dot_after_a_linked_folder_leads_where_the_system_takes_it(tmp_path):
+    """'link/..' was dropped by spelling: an output went to another folder than the system's, and an
+    input spelled so was not found to be the output (a helper's red team of 2026-12-05)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    os.symlink("../real/sub", tmp_path / "a" / "link")
+    spelled = str(tmp_path / "a" / "link" / ".." / "x.tif")
+    assert check_output_path(spelled, "OUTPUT") == str(tmp_path / "real" / "x.tif")
+    write_raster(tmp_path / "real" / "hsi.tif", np.ones((3, 5, 5), np.float32))
+    with pytest.raises(InputError, match=r"^OUTPUT: .*/real/hsi\.tif is the input INPUT_HSI \(.*/real/hsi\.tif\)"):
+        claim_outputs({"OUTPUT": str(tmp_path / "real" / "hsi.tif")},
+                      {"INPUT_HSI": [str(tmp_path / "a" / "link" / ".." / "hsi.tif")]})
+    linked = str(tmp_path / "a" / "link" / "y.tif")  # a link without '..' after it is kept as written
+    assert check_output_path(linked, "OUTPUT") == linked
+
+
 def test_an_output_in_qgis_s_deleted_temporary_folder_is_said_to_be_so(tmp_path):
     """A helper's red team of 2026-12-05: with QGIS's temporary folder deleted mid-session (a clean-up
     of /tmp), a temporary output was refused as in 'a folder that does not exist' the analyst never chose."""

@@ -1,8 +1,11 @@
-"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `os` and `re`, so that the parameter
-declarations can read the pipeline's defaults without GDAL."""
+"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `os`, `re` and the plain path
+functions of `model_core.paths`, so that the parameter declarations can read the pipeline's defaults
+without GDAL."""
 
 import os
 import re
+
+from ...model_core.paths import absolute_path
 
 TILE_SIZE = 256
 """Side in pixels of the blocks every streaming pass of the pipeline reads, and of the tiles
@@ -18,7 +21,7 @@ def absolute(path: str) -> str:
     address, '/vsizip/...') as it is (review of 2026-12-05: '/cwd/GPKG:/data/m.gpkg:map')."""
     if DRIVER_PREFIXED.match(path) or "://" in path or path.startswith("/vsi"):
         return path
-    return os.path.abspath(os.path.expanduser(path))
+    return absolute_path(path)
 
 
 def split_source(source: str) -> "tuple[str, list[str]]":

@@ -13,7 +13,7 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
-from ...model_core.paths import check_decodable
+from ...model_core.paths import absolute_path, check_decodable
 from . import DRIVER_PREFIXED
 from .classes import printable, unshowable
 
@@ -82,7 +82,7 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     if option:
         raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot "
                          f"take: it is a file of its own. Give the file name alone, ending in {extensions[0]}.")
-    path = os.path.abspath(os.path.expanduser(path))
+    path = absolute_path(path)
     check_decodable(path, param)
     longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
     if len(os.fsencode(path)) >= longest:  # its folder was said not to exist (red team of 2026-12-05)
@@ -217,7 +217,7 @@ def _input_files(source: str, layer: bool) -> List[str]:
         path = prefixed.group("path")
     if not path or path.startswith("/vsi") or "://" in path:
         return []
-    path = os.path.abspath(os.path.expanduser(path))
+    path = absolute_path(path)
     return [path, *(path + suffix for suffix in RASTER_SIDECARS), qml_path(path)] if layer else [path]
 
 
