@@ -29,6 +29,9 @@ SCENE_FILES = ("hsi.tif", "lidar.tif", "sar.tif", "train.tif", "test.tif", "trai
                "hsi.qml", "lidar.qml", "sar.qml", "train.qml", "test.qml", "train.tif.aux.xml", "test.tif.aux.xml")
 PARTIAL_PREFIX = ".demo-scene-"
 """The hidden folder a run writes its scene into before moving the files into place."""
+MOVING = ".moving"
+"""The mark a run leaves in its hidden folder once the scene there is whole, as it starts moving
+the files into place: a run killed meanwhile leaves a scene that the next run finishes."""
 SAR_VV_DB_BAND = 3
 """The band of sar.tif its style shows: VV backscatter in dB (the synthetic scene's SAR bands)."""
 TRUE_COLOUR_NM = (640.0, 550.0, 470.0)
@@ -42,6 +45,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     refuse_virtual(folder, "OUTPUT", "folder")
     folder = os.path.abspath(folder)
     check_decodable(folder, "OUTPUT")
+    _finish_stopped_scene(folder, hooks)
     _refuse_earlier_scene(folder)
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new folder, or one without a scene.")
@@ -63,14 +67,20 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
         hooks.check_cancel()
         hooks.progress(fraction)
 
+    moved: List[str] = []
     try:
         with _folder_held(folder, partial):
             _write_files(partial, folder, size=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
             hooks.check_cancel()
             names = sorted(os.listdir(partial))
+            open(os.path.join(partial, MOVING), "w").close()
             for name in names:
                 os.replace(os.path.join(partial, name), os.path.join(folder, name))
+                moved.append(os.path.join(folder, name))
     except BaseException as error:
+        for path in moved:  # the folder held no scene file before: a failed move takes back those made
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         shutil.rmtree(partial, ignore_errors=True)
         # the folders made for this scene go with it (a canceled run left them behind, empty), unless another
         # run holds them (review of 2026-12-05: the refused run deleted the other's scene)
@@ -80,6 +90,32 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     shutil.rmtree(partial, ignore_errors=True)
     hooks.progress(1.0)
     return [os.path.join(folder, name) for name in names]
+
+
+def _finish_stopped_scene(folder: str, hooks: Hooks) -> None:
+    """Moves into place the rest of a scene that a run killed while moving its files left in its
+    hidden folder (`MOVING`), unless a live run holds the folder (a helper's red team of 2026-12-05:
+    three files of a scene stayed in place, the rest hidden, and each later run refused the folder)."""
+    try:
+        stopped = [entry.path for entry in os.scandir(folder) if entry.name.startswith(PARTIAL_PREFIX)
+                   and entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, MOVING))]
+    except OSError:
+        return
+    if not stopped:
+        return
+    anchor = os.path.join(folder, SCENE_FILES[0])
+    with held(anchor) as temporary:
+        if [path for path in remove_stale_temporaries(anchor) if path != temporary]:
+            return  # a live run's own moves
+        for partial in stopped:
+            rest = [name for name in sorted(os.listdir(partial)) if name != MOVING]
+            for name in rest:
+                if not os.path.lexists(os.path.join(folder, name)):
+                    os.replace(os.path.join(partial, name), os.path.join(folder, name))
+            shutil.rmtree(partial, ignore_errors=True)
+            whole = len([name for name in os.listdir(folder) if name in SCENE_FILES])
+            hooks.warning(f"OUTPUT: a run stopped while it put its scene in place in {folder}; its scene is now "
+                          f"there whole ({len(rest)} of its {whole} files moved in place now).")
 
 
 def _refuse_earlier_scene(folder: str) -> None:

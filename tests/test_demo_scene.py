@@ -201,6 +201,49 @@ def test_a_folder_another_demo_scene_run_writes_is_refused_and_a_killed_run_s_le
     assert _make_folders(str(tmp_path / "a" / "c" / "d")) == str(tmp_path / "a" / "c")
 
 
+def test_a_scene_a_killed_run_was_putting_in_place_is_finished_by_the_next_run(tmp_path):
+    """A run killed between the moves of its files left three of them in the folder and the rest in a
+    hidden folder; the next run refused the folder as holding a scene and left both halves (a helper's
+    red team of 2026-12-05)."""
+    import shutil
+
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin.demo_scene import MOVING, FolderTaken, write_new_scene
+
+    whole = tmp_path / "whole"
+    names = sorted(os.path.basename(path) for path in
+                   write_new_scene(str(whole), size=48, n_bands=4, seed=0, sar=False))
+    folder, hidden = tmp_path / "scene", tmp_path / "scene" / ".demo-scene-killed"
+    hidden.mkdir(parents=True)
+    for index, name in enumerate(names):
+        shutil.copy(whole / name, (folder if index < 3 else hidden) / name)
+    (hidden / MOVING).write_text("")
+    warnings = []
+    with pytest.raises(FolderTaken, match=r"^OUTPUT: the folder .*scene already holds hsi\.tif, lidar\.tif"):
+        write_new_scene(str(folder), size=48, n_bands=4, seed=1, sar=False, hooks=Hooks(warn=warnings.append))
+    assert sorted(os.listdir(folder)) == names
+    assert all((folder / name).read_bytes() == (whole / name).read_bytes() for name in names)
+    assert warnings == [f"OUTPUT: a run stopped while it put its scene in place in {folder}; its scene is now there "
+                        f"whole ({len(names) - 3} of its {len(names)} files moved in place now)."]
+
+
+def test_a_scene_whose_files_cannot_all_be_moved_in_place_leaves_none(tmp_path, monkeypatch):
+    from mrs.mrs_qgis_plugin import demo_scene
+
+    real = os.replace
+
+    def failing(source, target):
+        if os.path.basename(target) == "sar.qml" or os.path.basename(target) == "test.tif":
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(demo_scene.os, "replace", failing)
+    (tmp_path / "scene").mkdir()
+    with pytest.raises(OSError):
+        demo_scene.write_new_scene(str(tmp_path / "scene"), size=48, n_bands=4, seed=0, sar=False)
+    assert os.listdir(tmp_path / "scene") == []
+
+
 @pytest.mark.parametrize("given", ["/vsimem/scene", "/vsizip/{tmp}/scene.zip/scene", "file://{tmp}/scene"])
 def test_a_scene_folder_that_is_no_folder_on_disk_is_refused(tmp_path, monkeypatch, given):
     """Red team of 2026-12-05: /vsimem/ said success and lost the scene with the process, /vsizip/
