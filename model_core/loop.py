@@ -254,8 +254,9 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
     free = free_bytes(path)
     if free is not None and free + reclaimable < needed:
         raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
-                         f"the {byte_size(needed)} or so the model file takes: free some space or choose another "
-                         "folder, and run again.")
+                         f"the {byte_size(needed)} the model file needs ({byte_size(weights)} of weights and up to "
+                         f"{byte_size(FILE_MARGIN)} more for its description): free some space or choose another "
+                         "folder, and run again.")  # 'takes' said of the margin too (a helper, 2026-12-05)
     largest = largest_file_bytes()
     if largest is not None and largest < weights:  # found after every epoch (a helper's red team of 2026-12-05);
         # the weights alone: with the margin, a file that fitted was refused (a review of 2026-12-05)

@@ -101,7 +101,8 @@ def test_a_training_whose_model_file_the_disk_has_no_room_for_is_refused_before_
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage(10 ** 9, 10 ** 9 - 4096, 4096))
     refused_before_the_first_epoch(tmp_path, rf"^The folder {re.escape(str(tmp_path))} has 4 KB free, less than the "
-                                             r"[\d.]+ (KB|MB) or so the model file takes: free some space or choose "
+                                             r"[\d.]+ (KB|MB) the model file needs \([\d.]+ (KB|MB) of weights and up "
+                                             r"to [\d.]+ KB more for its description\): free some space or choose "
                                              r"another folder, and run again\.$")
     from model_core.loop import refuse_no_room  # a resumed run's checkpoint makes room for the model
 
