@@ -57,6 +57,17 @@ class Checkpointer:
     def due(self) -> bool:
         return self.path is not None and time.monotonic() - self.saved_at >= self.settings.checkpoint_seconds
 
+    def _samples_differ(self, meta: Mapping[str, Any]) -> str:
+        """Why a checkpoint's samples differ: the sample settings that differ (`SAMPLE_SETTINGS`), as
+        the caller calls them, else what may make them differ."""
+        saved, here = meta.get(SAMPLE_SETTINGS), self.description.get(SAMPLE_SETTINGS)
+        if isinstance(saved, dict) and isinstance(here, dict):
+            differing = [f"{self.names.setting(key)}: {_shown(saved.get(key))} in the checkpoint, {_shown(value)} here"
+                         for key, value in sorted(here.items()) if saved.get(key) != value]
+            if differing:
+                return "; ".join(differing)
+        return self.names.samples_set_by(self.phase)
+
     def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
                 ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
         """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
@@ -99,7 +110,7 @@ class Checkpointer:
         elif started is not None and not _same_source(started, starting):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint and not other_patch:
-            problems.append(f"its training samples differ from this run's ({self.names.samples_set_by(self.phase)})")
+            problems.append(f"its training samples differ from this run's ({self._samples_differ(meta)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
@@ -127,6 +138,15 @@ class Checkpointer:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' is incomplete or damaged "
                                  f"({' '.join(str(error).split())[:200]}). Start without {what}.") from None
         return state, generator, best
+
+
+SAMPLE_SETTINGS = "sample_settings"
+"""The description's entry of the settings that choose a run's samples ({"samples": 10000} or
+{"validation_fraction": 0.2}), which a refused checkpoint names where they differ."""
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)[:40]
 
 
 def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer

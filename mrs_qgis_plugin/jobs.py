@@ -21,6 +21,7 @@ import numpy as np
 from ..model_core import distributed, model_file
 from ..model_core.atomic import held
 from ..model_core.band_units import check_band_units
+from ..model_core.checkpoints import SAMPLE_SETTINGS
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
 from ..model_core.errors import BandCountError, InputError, MrsError
@@ -57,7 +58,8 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                             "device": "DEVICE", "precision": "PRECISION", "encoder_lr_scale": "ENCODER_LR_FACTOR",
                             "strategy": "MASKING", "spectral_ratio": "SPECTRAL_RATIO",
                             "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS",
-                            "class_weighting": "CLASS_WEIGHTING", "preset": "PRESET"},
+                            "class_weighting": "CLASS_WEIGHTING", "preset": "PRESET", "samples": "SAMPLES",
+                            "validation_fraction": "VALIDATION_FRACTION"},
                   samples={"pretraining": "other layers, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES",
                            "fine-tuning": "other layers or labels, another VALIDATION_FRACTION or SEED, or another "
                                           "PRETRAINED, whose statistics normalise them"})
@@ -318,7 +320,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.valid_counts)
         _check_sample(sample, scene, hooks, "learn", training=True, window=window)
         normalizer = Normalizer.fit(sample)
-        description = _description(scene, normalizer, preset)
+        description = {**_description(scene, normalizer, preset), SAMPLE_SETTINGS: {"samples": samples}}
         if listed:
             description["scenes"] = records
             description["pixel_size_m"] = common_pixel_size(scenes)
@@ -532,6 +534,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                                          hooks.sub(0.08, 0.1))
         scene.check_unchanged()  # the statistics and the patches of one file
         description = _description(scene, normalizer, start.metadata.get("preset", "?") if start else preset)
+        description[SAMPLE_SETTINGS] = {"validation_fraction": val_fraction}
         description["trained_on"] = labels.source()
         description["trained_pixels"] = training_pixels.record(scene.grid, train.rows, train.cols, settings.seed)
         if len(validation.rows):  # labelled too, so not to be suggested (red team of 2026-12-05)

@@ -307,6 +307,35 @@ def test_a_refused_checkpoint_names_the_settings_and_samples_as_the_caller_calls
     assert "its training samples differ from this run's (another SAMPLES or SEED)" in str(refused.value)
 
 
+def test_a_refused_checkpoint_names_the_sample_setting_that_differs(tmp_path):
+    """A fine-tuning resumed with another VALIDATION_FRACTION was told its samples differed for one of
+    four reasons (a helper's README audit of 2026-12-05); SEED was named exactly."""
+    names = Names(resume="RESUME", settings={"validation_fraction": "VALIDATION_FRACTION", "samples": "SAMPLES"})
+    output = str(tmp_path / "classifier.safetensors")
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []), names=names,
+                     description={**DESCRIPTION, "sample_settings": {"validation_fraction": 0.0}})
+    with pytest.raises(ModelFileError) as refused:
+        run_finetune(output, toy_classes(80), toy_classes(40, seed=1), names=names,
+                     resume_path=checkpoint_path_for(output),
+                     description={**DESCRIPTION, "sample_settings": {"validation_fraction": 0.2}})
+    assert str(refused.value) == (
+        f"RESUME: the checkpoint '{checkpoint_path_for(output)}' does not continue this run: its training samples "
+        "differ from this run's (VALIDATION_FRACTION: 0 in the checkpoint, 0.2 here). Resume with the same layers and "
+        "settings, or start without RESUME.")
+    output = str(tmp_path / "pretrained.safetensors")
+    with pytest.raises(Canceled):
+        written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                         settings=settings(), description={**DESCRIPTION, "sample_settings": {"samples": 64}},
+                         hooks=cancel_after(1, []), checkpoint_path=checkpoint_path_for(output), names=names), output)
+    with pytest.raises(ModelFileError, match=r"its training samples differ from this run's \(SAMPLES: 64 in the "
+                                             r"checkpoint, 40 here\)\. Resume"):
+        written(pretrain(toy_patches(40), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                         settings=settings(), description={**DESCRIPTION, "sample_settings": {"samples": 40}},
+                         checkpoint_path=checkpoint_path_for(output), resume_path=checkpoint_path_for(output),
+                         names=names), output)
+
+
 def test_canceling_keeps_an_existing_output_intact(tmp_path):
     output = str(tmp_path / "model.safetensors")
     run_pretrain(output)
