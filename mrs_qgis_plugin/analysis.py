@@ -495,6 +495,14 @@ def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
     return numbers + span
 
 
+def leak_text(mask_ratio: float, leaked: float, threshold: float) -> str:
+    """The sentence of random masking's leak, its share as `reports.percent` writes it (99.975 % was
+    '100.0 %': a helper's README audit of 2026-12-05)."""
+    return (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves {reports.percent(leaked)} % "
+            f"of the masked bands with a visible band at least {threshold}-similar: the information leak MRS masking "
+            "avoids.")
+
+
 def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
                    out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO,
                    out_html: Optional[str] = None) -> Dict[str, Any]:
@@ -542,9 +550,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
              f"that similar to its group's first band or to its nearest band; from {len(sample):,} pixels): the largest "
              f"has {plural(largest, 'band')}"
              + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
-    leak = (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves "
-            f"{100 * leaked:.1f} % of the masked bands with a visible band at least {threshold}-similar: "
-            "the information leak MRS masking avoids.")
+    leak = leak_text(mask_ratio, leaked, threshold)
     ranges = [_band_range(group, labels) for group in groups]
     image = reports.heatmap_png(similarity, labels, groups, title)
     writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),

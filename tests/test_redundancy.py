@@ -105,3 +105,14 @@ def test_the_heat_map_of_names_in_scripts_the_font_lacks_warns_nothing_on_standa
         warnings.simplefilter("always")
         png = reports.heatmap_png(np.eye(2), ["高光谱 1", "高光谱 2"], [[0], [1]], "高光谱影像")
     assert png.startswith(b"\x89PNG") and not [item for item in caught if "Glyph" in str(item.message)]
+
+
+def test_the_leak_of_random_masking_is_never_shown_as_all_of_the_masked_bands_when_it_is_not():
+    """99.975 % was shown as '100.0 %' (a helper's README audit of 2026-12-05)."""
+    from mrs.mrs_qgis_plugin.analysis import leak_text
+
+    assert leak_text(0.3, 0.99975, 0.95).startswith("Random spectral masking of 30 % of the bands leaves 99.9")
+    assert leak_text(0.3, 1.0, 0.95).startswith("Random spectral masking of 30 % of the bands leaves 100.00 % of the")
+    assert leak_text(0.3, 0.5, 0.9) == ("Random spectral masking of 30 % of the bands leaves 50.00 % of the masked "
+                                        "bands with a visible band at least 0.9-similar: the information leak MRS "
+                                        "masking avoids.")
