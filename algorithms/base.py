@@ -410,7 +410,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 return False, problem
             if parameter.kind not in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
                 # an output processing.run is not given ('the value None is not accepted', red team of 2026-12-04)
-                return False, (spec.problem(parameter, value, destinations_required=True)
+                return False, (spec.problem(parameter, value, destinations_required=True, in_python=True)
                                or refused_layer_message(parameter, value, context))
         return super().checkParameterValues(parameters, context)
 

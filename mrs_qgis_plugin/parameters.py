@@ -275,18 +275,23 @@ def listed_value_problem(name: str, value: Sequence[Any]) -> str:
     return f"{name} is given {len(value)} times ({', '.join(repr(str(item)) for item in value)}); give it once."
 
 
-def problem(parameter: Parameter, value: Any, destinations_required: bool = False) -> Optional[str]:
+def problem(parameter: Parameter, value: Any, destinations_required: bool = False, in_python: bool = False
+            ) -> Optional[str]:
     """Why `value` is refused for `parameter`, as one sentence saying what to give instead, or None.
 
     Layers and files are checked here only as far as their names go; opening them is the engine's work.
-    An output left empty is refused only with `destinations_required` (Processing makes a temporary file)."""
+    An output left empty is refused only with `destinations_required` (Processing makes a temporary file);
+    `in_python`: said of processing.run too, not of a command line alone (a helper's README audit of
+    2026-12-05: a script was told '--OUTPUT=file')."""
     if not is_given(value):
         if parameter.optional or parameter.default is not None:
             return None
         if parameter.kind in DESTINATIONS:
             what = "folder" if parameter.kind == FOLDER_OUT else "file"
+            how = (f"--{parameter.name}={what} on a command line; in processing.run, '{parameter.name}': a path or "
+                   "'TEMPORARY_OUTPUT'" if in_python else f"--{parameter.name}={what}")
             return (f"{parameter.name} ({parameter.description}) has no value; give the {what} to write "
-                    f"(--{parameter.name}={what}).") if destinations_required else None
+                    f"({how}).") if destinations_required else None
         if parameter.kind == RASTERS:
             return (f"{parameter.name} ({parameter.description}) needs at least 1 layer; "
                     f"add one (on the command line: --{parameter.name}=file.tif).")
