@@ -85,8 +85,9 @@ def start_torch(platform: str, device: Optional[str], hooks: Hooks) -> int:
         choose_device(device, hooks)
     beyond = f" (OMP_NUM_THREADS asks for {requested}, more than there are cores)" if requested and requested > cores else ""
     hooks.log(f"CPU threads: {threads} of {plural(cores, 'core')}{beyond}.")
-    given = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if given and requested is None:  # libgomp says only 'Invalid value' on stderr (red team of 2026-12-04)
+    given = os.environ.get("OMP_NUM_THREADS")
+    # libgomp says only 'Invalid value' on stderr (red team of 2026-12-04), of one set empty too (audit, 2026-12-05)
+    if given is not None and requested is None:
         hooks.warning(f"OMP_NUM_THREADS is '{given}', not a number of threads (a whole number of at least 1), so it "
                       f"is left out: {plural(threads, 'thread')} {agreeing(threads, 'is', 'are')} used. Set it to a "
                       "number of threads, or unset it.")

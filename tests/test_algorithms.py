@@ -1270,7 +1270,7 @@ def test_more_threads_than_cores_are_capped_at_the_cores_and_said(monkeypatch):
                      "there are cores)."]
 
 
-@pytest.mark.parametrize("value", ["garbage", "0", "2.5"])
+@pytest.mark.parametrize("value", ["garbage", "0", "2.5", "", " "])
 def test_an_omp_num_threads_that_is_no_number_of_threads_is_said_to_be_left_out(monkeypatch, value):
     """Red team of 2026-12-04: libgomp's 'Invalid value for environment variable' was the only sign."""
     import torch
