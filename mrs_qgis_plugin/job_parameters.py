@@ -148,7 +148,10 @@ CLASSIFY = Job(
     "Makes a land-cover map with a classifier model from 'Train classifier (fine-tune)'. "
     "The scene is read and classified tile by tile, so rasters of any size fit in memory.\n"
     "The map is a GeoTIFF on the grid of the hyperspectral raster, with the model's class names "
-    "and colours; pixels that are nodata in any input are 0 (no data).",
+    "and colours; pixels that are nodata in any input are 0 (no data). Each pixel is classified with "
+    "its neighbourhood (the model's patch): beyond the raster's edge the neighbourhood is mirrored, "
+    "and its nodata pixels are filled with each band's median, as in training; so the pixels next to "
+    "nodata (within half a patch) may be classified otherwise than where the raster were cut there.",
     (
         *_classifier_and_scene("classify only this part of the scene"),
         *_prediction(),
