@@ -918,7 +918,7 @@ def _say_layout(scene: Scene, hooks: Hooks) -> None:
     """Warns of a hyperspectral grid that is not north-up: the model sees each pixel's
     neighbourhood as the file lays it out, mirrored or turned against the ground (red team of
     2026-12-05: a south-up copy of a scene was mapped differently on 10 % of its pixels, silently)."""
-    if scene.grid.georeferenced and scene.grid.geotransform != PIXEL_SPACE and not scene.grid.north_up:
+    if scene.grid.georeferenced and scene.grid.geotransform != PIXEL_SPACE and not scene.grid.looks_north_up:
         hooks.warning(f"The hyperspectral layer '{scene.hsi_name}' has {layout_text(scene.grid)}: the model sees its "
                       "pixels' neighbourhoods mirrored or turned against the ground, so a model trained on north-up "
                       "scenes maps it otherwise than the same scene north-up, and a model trained on it maps north-up "

@@ -544,6 +544,21 @@ def test_aux_raster_in_another_crs_and_pixel_size_is_warped_onto_the_hsi_grid(tm
     assert any("covers only part" in line for line in lines)
 
 
+def test_an_aux_raster_shifted_by_less_than_half_a_pixel_is_not_said_to_leave_pixels_nodata(tmp_path):
+    """'covers only part ...; the pixels outside it are nodata' was said of a LiDAR shifted by half a
+    pixel, and no pixel was nodata (a helper's red team of 2026-12-05)."""
+    _data, hsi = _hsi(tmp_path, bands=3, height=20, width=30)
+    said = {}
+    for name, shift in (("quarter", 0.25), ("whole", 1.0)):
+        dsm = write_raster(tmp_path / f"{name}.tif", np.ones((20, 30), np.float32),
+                           (ORIGIN_X + shift, 1.0, 0.0, ORIGIN_Y, 0.0, -1.0))
+        lines, hooks = _logger()
+        with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, name)], hooks) as scene:
+            _values, valid = scene.read(0, 0, 30, 20)
+        said[name] = (any("covers only part" in line for line in lines), int((~valid).sum()))
+    assert said == {"quarter": (False, 0), "whole": (True, 20)}
+
+
 @pytest.mark.parametrize("crs", [UTM32, None])
 def test_aux_raster_with_another_extent_lands_shifted_with_exact_values(tmp_path, crs):
     _data, hsi = _hsi(tmp_path, bands=3, height=6, width=8, crs=crs)

@@ -203,6 +203,10 @@ def test_a_hyperspectral_layer_stored_south_up_is_warned_of(tmp_path):
         "maps north-up scenes otherwise. Warp it to a north-up grid (Raster > Projections > Warp) for maps that agree."]
     assert _check(write_raster(tmp_path / "north.tif", _reflectance(), scale=0.0001),
                   write_raster(tmp_path / "aux_north.tif", heights)) == []
+    # a skew of a billionth of a pixel, which maps as north-up, is not a rotated grid (a helper's red team of 2026-12-05)
+    skewed = (x, 1.0, 1e-9, y, 1e-9, -1.0)
+    assert _check(write_raster(tmp_path / "skew.tif", _reflectance(), skewed, scale=0.0001),
+                  write_raster(tmp_path / "aux_skew.tif", heights, skewed)) == []
     # A raster without georeferencing (GDAL's pixel space, rows downwards) is not flipped (review of 2026-12-05).
     pixels = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
     assert _check(write_raster(tmp_path / "plain.tif", _reflectance(), pixels, crs=None, scale=0.0001),

@@ -172,6 +172,13 @@ class Grid:
         return self.geotransform[2] != 0 or self.geotransform[4] != 0
 
     @property
+    def looks_north_up(self) -> bool:
+        """North-up but for a skew within a millionth of a pixel, which maps as north-up (a skew of 1e-9
+        was warned of as a rotated grid: a helper's red team of 2026-12-05)."""
+        g, tolerance = self.geotransform, 1e-6 * self.step
+        return abs(g[2]) <= tolerance and abs(g[4]) <= tolerance and g[1] > 0 and g[5] < 0
+
+    @property
     def north_up(self) -> bool:
         """Not rotated, rows from north to south and columns from west to east: the only layout
         GDAL's warp to a bounding box and a size lays its output out in."""
@@ -450,11 +457,13 @@ def align(
     )
     if not source.crs_wkt or not grid.crs_wkt:
         hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")
+    # by pixel centres, as the warp takes them: a shift of half a pixel leaves none nodata (helper, 2026-12-05)
+    half = grid.step / 2
     covered = (
-        source_bounds[0] <= target_bounds[0]
-        and source_bounds[1] <= target_bounds[1]
-        and source_bounds[2] >= target_bounds[2]
-        and source_bounds[3] >= target_bounds[3]
+        source_bounds[0] <= target_bounds[0] + half
+        and source_bounds[1] <= target_bounds[1] + half
+        and source_bounds[2] >= target_bounds[2] - half
+        and source_bounds[3] >= target_bounds[3] - half
     )
     if not covered:
         hooks.log(f"'{name}' covers only part of '{grid_name}'; the pixels outside it are nodata.")
