@@ -1151,7 +1151,7 @@ def test_redundancy_shows_its_heat_map_groups_and_leak_on_a_page_the_results_vie
     assert base64.b64decode(embedded) == (tmp_path / "s.png").read_bytes()
     assert page.count("<tr><td class='name'>") == 2 + results["GROUP_COUNT"]  # the summary's two rows, each group
     assert "<td class='name'>nDSM height above ground (m)" in page  # single bands by name too
-    assert f"{100 * results['LEAKAGE']:.1f} % of the masked bands" in page
+    assert f"{100 * results['LEAKAGE']:.2f} % of the masked bands" in page
     run("mrs:redundancy", {**scene_layers(scene), "SAMPLE_SIZE": 1000, "OUTPUT_PNG": str(tmp_path / "s.png"),
                            "OUTPUT_CSV": str(tmp_path / "s.csv"), "OUTPUT_HTML": str(tmp_path / "s.html")})
 
