@@ -2,12 +2,13 @@
 
 import contextlib
 import errno
+import json
 import os
 import re
 import shutil
 import stat
 import tempfile
-from typing import Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .errors import WriteError
 
@@ -143,6 +144,7 @@ def recover_set_aside(path: str) -> bool:
     did. The output was hidden from every reader until a run wrote to that name again (a checkpoint
     to resume from and a pretrained model 'did not exist'), and then deleted with the leftovers
     (red team of 2026-12-04)."""
+    _roll_back_stopped_sets(path)
     if os.path.lexists(path):
         return False
     found, live = _leftovers(path)
@@ -163,7 +165,7 @@ def remove_stale_temporaries(path: str) -> List[str]:
     recover_set_aside(path)
     found, live = _leftovers(path)
     for found_path in found:
-        if any(found_path.startswith(written) for written in live) or (live and found_path.endswith(ASIDE)):
+        if any(found_path.startswith(written) for written in live) or (live and found_path.endswith((ASIDE, JOURNAL))):
             continue
         try:
             os.unlink(found_path)
@@ -229,6 +231,8 @@ class ReplaceError(OSError):
 
 ASIDE = ".partial.old"
 """The end of the name an existing output is moved aside to while a run puts its files in place."""
+JOURNAL = ".partial.set"
+"""The end of the names of a set's journal (`replace_together`), one beside each of its paths."""
 
 
 def _aside_name(path: str) -> str:
@@ -244,18 +248,24 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     (stale side files), all or none: every existing path is first moved aside, and on any failure
     what was put in place is removed and what was moved aside comes back. A map replaced while its
     style could not be (a file held open elsewhere) lost its old side files and kept a new map
-    beside an old style (red team of 2026-12-04); the failing path is named in `ReplaceError`."""
+    beside an old style (red team of 2026-12-04); the failing path is named in `ReplaceError`.
+    A set of several paths keeps a journal beside each while it moves them, so that a run killed
+    meanwhile leaves a set the next run brings back whole (`_roll_back_stopped_sets`)."""
     modes = {path: output_mode(path) for _temporary, path in moves}
     aside: List[Tuple[str, str]] = []
     moved: Set[str] = set()
     placed: List[str] = []
     current = ""
+    journals: List[Tuple[int, str]] = []
     try:  # each step is recorded before it is taken: a second Ctrl-C just after one is undone too
         for _temporary, current in moves:
             if os.path.lexists(current):
                 aside.append((_aside_name(current), current))
-                os.replace(current, aside[-1][0])
-                moved.add(current)
+        if len(moves) > 1:
+            journals = _write_journals(moves, dict((path, name) for name, path in aside))
+        for name, current in aside:
+            os.replace(current, name)
+            moved.add(current)
         for temporary, current in moves:
             if temporary is not None:
                 placed.append(current)
@@ -272,12 +282,84 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
                     os.replace(name, path)
                 else:
                     os.unlink(name)
+        _remove_journals(journals)
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise
+    _remove_journals(journals)  # the first one removed is the set's commit: it is whole and new from then on
     for name, _path in aside:
         with contextlib.suppress(OSError):
             os.unlink(name)
+
+
+def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str]) -> List[Tuple[int, str]]:
+    """One journal beside each path of a set (`make_temporary`'s, locked while the run lives), each
+    naming every path, the name its earlier file is moved aside to (None where there was none) and
+    the first journal, whose removal commits the set."""
+    journals = [make_temporary(path, JOURNAL[len(".partial"):]) for _temporary, path in moves]
+    record = json.dumps({"commit": journals[0][1],
+                         "moves": [{"path": path, "aside": asides.get(path)} for _temporary, path in moves]})
+    for handle, _journal in journals:
+        os.write(handle, record.encode("utf-8"))
+    return journals
+
+
+def _remove_journals(journals: Sequence[Tuple[int, str]]) -> None:
+    for handle, journal in journals:
+        with contextlib.suppress(OSError):
+            os.unlink(journal)
+        os.close(handle)
+
+
+def _roll_back_stopped_sets(path: str) -> None:
+    """Brings back whole the earlier files of a set that a run killed while moving it put partly in
+    place (`replace_together`: a new map beside the old style and confidence raster, which the next
+    run then kept: a helper's red team of 2026-12-05): each earlier file returns from aside, and a
+    file new to the set is removed. A set whose commit journal is gone was put in place whole;
+    its leftover journals and asides are merely stale."""
+    found, _live = _leftovers(path)
+    for journal in (item for item in found if item.endswith(JOURNAL) and not _being_written(item)):
+        try:
+            with open(journal, encoding="utf-8") as stream:
+                record = json.load(stream)
+            commit, moves = str(record["commit"]), [(str(move["path"]), move["aside"]) for move in record["moves"]]
+        except (OSError, ValueError, KeyError, TypeError):  # killed while writing the journals: nothing moved
+            commit, moves = journal, []
+        if os.path.lexists(commit) and not _being_written(commit):
+            for target, aside in moves:
+                with contextlib.suppress(OSError):
+                    _take_back(target, aside)
+        for stale in {journal, commit, *(_journal_of(target, commit) for target, _aside in moves)} - {None}:
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+
+
+def _take_back(target: str, aside: Optional[str]) -> None:
+    """One path of a stopped set as it was: its earlier file from aside (an empty name taken but not
+    moved to yet leaves the earlier file in place), or no file where it had none."""
+    if aside is None:
+        if os.path.lexists(target):
+            os.unlink(target)
+    elif os.path.lexists(aside):
+        if os.path.lexists(target) and os.path.getsize(aside) == 0:
+            os.unlink(aside)
+        else:
+            os.replace(aside, target)
+
+
+def _journal_of(target: str, commit: str) -> Optional[str]:
+    """The journal of the set whose commit journal is `commit` beside `target`, if any."""
+    folder = os.path.dirname(os.path.abspath(target))
+    pattern = temporary_names(target)
+    try:
+        for entry in os.scandir(folder):
+            if pattern.fullmatch(entry.name) and entry.name.endswith(JOURNAL):
+                with contextlib.suppress(OSError, ValueError), open(entry.path, encoding="utf-8") as stream:
+                    if json.load(stream).get("commit") == commit:
+                        return entry.path
+    except OSError:
+        return None
+    return None
 
 
 @contextlib.contextmanager

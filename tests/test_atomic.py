@@ -257,3 +257,49 @@ def test_temporary_files_that_cannot_be_removed_leave_the_run_s_own_error_as_it_
     monkeypatch.undo()
     monkeypatch.setattr(os, "remove", refuse)
     writers._remove(str(tmp_path / "left.tif"))  # said nothing, raised nothing
+
+
+_KILLED_AT = """
+import os, sys
+sys.path[:0] = [sys.argv[1]]
+from mrs.model_core import atomic
+folder, stop = sys.argv[2], int(sys.argv[3])
+real, count = os.replace, [0]
+def replace(source, target):
+    count[0] += 1
+    if count[0] == stop:
+        os._exit(9)  # as a SIGKILL: no clean-up runs
+    real(source, target)
+atomic.os.replace = replace
+moves = []
+for name in ("map.tif", "map.qml", "conf.tif"):
+    new = os.path.join(folder, "." + name + ".new")
+    open(new, "w").write("new " + name)
+    moves.append((new, os.path.join(folder, name)))
+atomic.replace_together(moves)
+"""
+
+
+@pytest.mark.parametrize("earlier, stop", [(("map.tif", "map.qml", "conf.tif"), stop) for stop in range(1, 7)]
+                         + [(("map.tif", "map.qml"), stop) for stop in range(1, 6)])
+def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earlier, stop):
+    """A run killed after it put a new map in place and before its style left the old style aside;
+    the next run brought that style back beside the new map (a helper's red team of 2026-12-05: QGIS
+    showed each class under another's name). The set comes back whole: all old files, or all new."""
+    import subprocess
+    import sys
+
+    from mrs.model_core.atomic import remove_stale_temporaries
+
+    for name in earlier:
+        (tmp_path / name).write_text(f"old {name}")
+    import mrs
+
+    importable = os.path.dirname(os.path.dirname(mrs.__file__ if mrs.__file__ else list(mrs.__path__)[0]))
+    killed = subprocess.run([sys.executable, "-c", _KILLED_AT, importable, str(tmp_path), str(stop)])
+    assert killed.returncode == 9  # the moves aside, then the three new files: killed at each
+    for name in ("map.qml", "map.tif", "conf.tif"):  # whichever the next run looks at first
+        remove_stale_temporaries(str(tmp_path / name))
+    assert _files(tmp_path) in ({name: f"old {name}" for name in earlier},
+                                {name: f"new {name}" for name in ("conf.tif", "map.qml", "map.tif")})
+    assert not [name for name in os.listdir(tmp_path) if ".partial" in name]
