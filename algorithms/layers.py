@@ -86,6 +86,15 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
                 return (f"{name}: '{item}' is a file, and also the name of a project layer of another source "
                         f"({other.source()}), which Processing would read in its place. Rename that layer (or remove "
                         "it from the project), or choose the layer you mean from the list.")
+            # the other way round: a dialog opened with a path put the layer named so in its place, and the run
+            # is given that layer's own file (a desktop helper of 2026-12-05)
+            named = next((layer.name() for layer in project.mapLayers().values() if isinstance(layer, layer_type)
+                          and same_file(split_source(layer.source())[0], path) and os.path.isfile(layer.name())
+                          and not same_file(layer.name(), path)), None)
+            if named is not None:
+                return (f"{name}: '{item}' is the file of a project layer named after another file, '{named}', which "
+                        "a dialog may have taken it for. Rename that layer (or remove it from the project), and "
+                        "choose the layer or file you mean again.")
     return None
 
 

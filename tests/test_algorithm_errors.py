@@ -1003,6 +1003,24 @@ def test_a_file_s_path_that_is_also_another_layer_s_name_is_refused(bad, tmp_pat
         QgsProject.instance().removeAllMapLayers()
 
 
+def test_a_layer_named_after_another_file_s_path_is_refused_where_its_own_file_was_given(bad, tmp_path):
+    """A desktop helper of 2026-12-05: a dialog opened with a path (History's re-run) put in its place the
+    project layer named that path, and the run read that layer's own file, logged under the path's name;
+    the algorithm is given the file read (the layer's own), of a layer named after another file."""
+    trap = QgsRasterLayer(str(bad.two_bands), str(bad.scene.hsi), "gdal")
+    QgsProject.instance().addMapLayer(trap)
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:classify", classify(bad, tmp_path, INPUT_HSI=str(bad.two_bands)))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_HSI: '{bad.two_bands}' is the file of a project layer named after another file, '{bad.scene.hsi}', "
+        "which a dialog may have taken it for. Rename that layer (or remove it from the project), and choose the "
+        "layer or file you mean again.")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_labelled_pixels_whose_patches_exceed_the_memory_are_refused_before_they_are_cut(bad, tmp_path, monkeypatch):
     """A helper's red team of 2026-12-05: every pixel of a scene labelled asked for 7.1 GiB of patches,
     and the message said to lower BATCH_SIZE, which changed nothing."""
