@@ -326,6 +326,15 @@ def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessi
     return spec.problem(parameter, value)
 
 
+def _load_no_output_left_empty(context: QgsProcessingContext) -> None:
+    """Drops the layer to load of an optional output left empty, which the Batch dialog gives as a
+    layer named '' (a desktop helper of 2026-12-05: every row that succeeded logged "The following layers
+    were not correctly generated")."""
+    layers = context.layersToLoadOnCompletion()
+    if "" in layers:
+        context.setLayersToLoadOnCompletion({path: details for path, details in layers.items() if path})
+
+
 class MrsAlgorithm(QgsProcessingAlgorithm):
     """A job of mrs_qgis_plugin.job_parameters as a Processing algorithm; subclasses set JOB."""
 
@@ -485,6 +494,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         self._say_temporary(outputs, hooks)
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)
+        _load_no_output_left_empty(context)
         return results
 
     def _say_temporary(self, outputs: Dict[str, str], hooks: Hooks) -> None:

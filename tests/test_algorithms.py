@@ -509,6 +509,22 @@ def test_a_classifier_is_checked_against_the_values_it_was_fine_tuned_on_not_its
         assert bool([line for line in feedback.warnings if "values far from" in line]) == far
 
 
+def test_an_optional_output_left_empty_in_a_batch_row_is_not_loaded_as_a_layer(mrs, scene, classifier, tmp_path):
+    """The Batch dialog gives an empty optional output as a layer to load, '' (a desktop helper of
+    2026-12-05: each row that succeeded logged "The following layers were not correctly generated")."""
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingOutputLayerDefinition, QgsProject
+
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    parameters = {"MODEL": classifier.path, **scene_layers(scene),
+                  "OUTPUT": QgsProcessingOutputLayerDefinition(str(tmp_path / "map.tif"), QgsProject.instance()),
+                  "OUTPUT_CONFIDENCE": QgsProcessingOutputLayerDefinition("", QgsProject.instance())}
+    results = processing.run("mrs:classify", parameters, feedback=RecordingFeedback(), context=context)
+    assert results["OUTPUT_CONFIDENCE"] is None
+    assert list(context.layersToLoadOnCompletion()) == [str(tmp_path / "map.tif")]
+
+
 def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_included(mrs, scene, classifier, tmp_path):
     """oneDNN computes a product of one row with other kernels than one of several, which round
     bf16 otherwise (red team of 2026-12-04: BATCH_SIZE 1 changed 16 of 3,600 pixels' classes and
