@@ -41,6 +41,14 @@ class DeviceWidgetWrapper(WidgetWrapper):
         combo.setToolTip(self.parameterDefinition().help())
         return combo
 
+    def createLabel(self):  # noqa: N802 - QGIS API name
+        """The label with the tooltip QGIS gives its own parameters' labels (description, help and
+        name), not the Python wrappers' name alone (a desktop helper of 2026-12-05)."""
+        label = super().createLabel()
+        if label is not None:
+            label.setToolTip(self.parameterDefinition().toolTip())
+        return label
+
     def setValue(self, value) -> None:  # noqa: N802 - QGIS API name
         index = self.widget.findData(str(value or "auto"))
         if index >= 0:

@@ -57,6 +57,8 @@ def test_the_device_is_chosen_from_a_list_of_the_devices_there_are(provider):
     assert wrapper.value() == "cpu" and wrapper.widget.currentText() == "cpu: the processor"
     wrapper.setValue("cuda:3")
     assert wrapper.value() == "cuda:3"
+    tip = wrapper.createLabel().toolTip()  # QGIS's own labels' (a desktop helper of 2026-12-05: 'DEVICE')
+    assert tip.startswith("<p><b>Device</b></p><p>Where the model runs") and "DEVICE" in tip
 
 
 def test_a_vector_parameter_s_label_names_every_geometry_it_takes(provider):
