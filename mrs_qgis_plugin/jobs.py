@@ -132,6 +132,8 @@ class LabelSource:
         if not self.class_field:
             raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
                              "Choose the field that holds the classes.")
+        if self.taken:  # a selection of 150 of 210 points was logged as '150 labelled pixels' (desktop helper, 12-05)
+            hooks.log(f"'{self.name}' is read as given: {self.taken}.")
         return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
                                   self.name, hooks, color_field=self.color_field, reference=reference)
 
