@@ -8,20 +8,6 @@ from .atomic import recover_set_aside
 from .errors import InputError, MrsError
 
 
-def absolute_path(path: str) -> str:
-    """`path` made absolute, '~' expanded, and its '..' taken as the system takes them: after a link
-    to a folder, '..' is the parent of the folder linked to, where `os.path.abspath` dropped 'link/..'
-    by its spelling (an output went to another folder than the system's, and an input spelled so
-    escaped the check that an output is not an input: a helper's red team of 2026-12-05). The links
-    of a path without '..' are kept as written."""
-    joined = os.path.join(os.getcwd(), os.path.expanduser(path))
-    parts = joined.split(os.sep)
-    if ".." not in parts:
-        return os.path.normpath(joined)
-    last = len(parts) - parts[::-1].index("..")
-    return os.path.normpath(os.path.join(os.path.realpath(os.sep.join(parts[:last])), *parts[last:]))
-
-
 def undecodable_name(path: str, what: str) -> Optional[str]:
     """Why a path whose bytes are not UTF-8 cannot be used (a name from an old archive, in
     Latin-1: Python holds its odd bytes as surrogates, which GDAL refuses as 'not a string' and

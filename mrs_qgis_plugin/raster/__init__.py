@@ -1,11 +1,8 @@
-"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `os`, `re` and the plain path
-functions of `model_core.paths`, so that the parameter declarations can read the pipeline's defaults
-without GDAL."""
+"""The GDAL raster pipeline (see ARCHITECTURE.md). Imports nothing but `os` and `re`, so that the parameter
+declarations can read the pipeline's defaults without GDAL."""
 
 import os
 import re
-
-from ...model_core.paths import absolute_path
 
 TILE_SIZE = 256
 """Side in pixels of the blocks every streaming pass of the pipeline reads, and of the tiles
@@ -14,6 +11,20 @@ classified one at a time by default (TILE_SIZE of mrs:classify)."""
 DRIVER_PREFIXED = re.compile(r'^[A-Za-z][A-Za-z0-9_]+:"?(?P<path>[^"]+?)"?:[^:/\\]*$')
 """A GDAL source that names its driver, its file, then a table or variable: GPKG:/data.gpkg:height,
 NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
+
+
+def absolute_path(path: str) -> str:
+    """`path` made absolute, '~' expanded, and its '..' taken as the system takes them: after a link
+    to a folder, '..' is the parent of the folder linked to, where `os.path.abspath` dropped 'link/..'
+    by its spelling (an output went to another folder than the system's, and an input spelled so
+    escaped the check that an output is not an input: a helper's red team of 2026-12-05). The links
+    of a path without '..' are kept as written."""
+    joined = os.path.join(os.getcwd(), os.path.expanduser(path))
+    parts = joined.split(os.sep)
+    if ".." not in parts:
+        return os.path.normpath(joined)
+    last = len(parts) - parts[::-1].index("..")
+    return os.path.normpath(os.path.join(os.path.realpath(os.sep.join(parts[:last])), *parts[last:]))
 
 
 def absolute(path: str) -> str:

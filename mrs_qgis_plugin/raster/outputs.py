@@ -13,8 +13,8 @@ from typing import Iterable, List, Mapping, Optional, Sequence
 
 from ...model_core.atomic import remove_stale_temporaries
 from ...model_core.errors import InputError
-from ...model_core.paths import absolute_path, check_decodable
-from . import DRIVER_PREFIXED
+from ...model_core.paths import check_decodable
+from . import DRIVER_PREFIXED, absolute_path
 from .classes import printable, unshowable
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
