@@ -89,7 +89,8 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
             # the other way round: a dialog opened with a path put the layer named so in its place, and the run
             # is given that layer's own file (a desktop helper of 2026-12-05)
             named = next((layer.name() for layer in project.mapLayers().values() if isinstance(layer, layer_type)
-                          and same_file(split_source(layer.source())[0], path) and os.path.isfile(layer.name())
+                          and same_file(split_source(layer.source())[0], path) and os.path.isabs(layer.name())
+                          and os.path.isfile(layer.name())
                           and not same_file(layer.name(), path)), None)
             if named is not None:
                 return (f"{name}: '{item}' is the file of a project layer named after another file, '{named}', which "
