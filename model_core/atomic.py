@@ -262,7 +262,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
             if os.path.lexists(current):
                 aside.append((_aside_name(current), current))
         if len(moves) > 1:
-            journals = _write_journals(moves, dict((path, name) for name, path in aside))
+            journals = _write_journals(moves, {path: name for name, path in aside})
         for name, current in aside:
             os.replace(current, name)
             moved.add(current)
@@ -286,80 +286,113 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise
-    _remove_journals(journals)  # the first one removed is the set's commit: it is whole and new from then on
+    _remove_journals(journals[:1])  # the set's commit: whole and new from here on
     for name, _path in aside:
         with contextlib.suppress(OSError):
             os.unlink(name)
+    _remove_journals(journals[1:])  # kept until the asides went, which a killed run's next run removes
 
 
 def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str]) -> List[Tuple[int, str]]:
     """One journal beside each path of a set (`make_temporary`'s, locked while the run lives), each
-    naming every path, the name its earlier file is moved aside to (None where there was none) and
-    the first journal, whose removal commits the set."""
+    naming every journal (the first is the set's commit: its removal), every path, the name its
+    earlier file is moved aside to and that file's identity (None where there was none), so that a
+    name taken but not moved to yet is told from an earlier file moved there, an empty one too."""
     journals = [make_temporary(path, JOURNAL[len(".partial"):]) for _temporary, path in moves]
-    record = json.dumps({"commit": journals[0][1],
-                         "moves": [{"path": path, "aside": asides.get(path)} for _temporary, path in moves]})
+    entries = []
+    for _temporary, path in moves:
+        earlier = asides.get(path)
+        entries.append({"path": os.path.abspath(path), "aside": earlier and os.path.abspath(earlier),
+                        "file": earlier and list(_identity(path))})
+    record = json.dumps({"journals": [journal for _handle, journal in journals], "moves": entries})
     for handle, _journal in journals:
         os.write(handle, record.encode("utf-8"))
     return journals
 
 
+def _identity(path: str) -> Tuple[int, int]:
+    """A file's device and number, which a rename keeps."""
+    status = os.lstat(path)
+    return status.st_dev, status.st_ino
+
+
 def _remove_journals(journals: Sequence[Tuple[int, str]]) -> None:
     for handle, journal in journals:
+        os.close(handle)  # first: Windows deletes no file open
         with contextlib.suppress(OSError):
             os.unlink(journal)
-        os.close(handle)
 
 
 def _roll_back_stopped_sets(path: str) -> None:
     """Brings back whole the earlier files of a set that a run killed while moving it put partly in
     place (`replace_together`: a new map beside the old style and confidence raster, which the next
     run then kept: a helper's red team of 2026-12-05): each earlier file returns from aside, and a
-    file new to the set is removed. A set whose commit journal is gone was put in place whole;
-    its leftover journals and asides are merely stale."""
+    file new to the set is removed. A set whose commit journal is gone was put in place whole: the
+    earlier files its journals name are stale (a stale side file came back beside the new map: a
+    review of 2026-12-05). A journal that is not one the plugin wrote there is removed alone."""
     found, _live = _leftovers(path)
     for journal in (item for item in found if item.endswith(JOURNAL) and not _being_written(item)):
-        try:
-            with open(journal, encoding="utf-8") as stream:
-                record = json.load(stream)
-            commit, moves = str(record["commit"]), [(str(move["path"]), move["aside"]) for move in record["moves"]]
-        except (OSError, ValueError, KeyError, TypeError):  # killed while writing the journals: nothing moved
-            commit, moves = journal, []
-        if os.path.lexists(commit) and not _being_written(commit):
-            for target, aside in moves:
+        record = _journal_record(journal, path)
+        if record is None:
+            with contextlib.suppress(OSError):
+                os.unlink(journal)
+            continue
+        journals, moves = record
+        if os.path.lexists(journals[0]):
+            if _being_written(journals[0]):
+                continue  # a live run's
+            for target, aside, earlier in moves:
                 with contextlib.suppress(OSError):
-                    _take_back(target, aside)
-        for stale in {journal, commit, *(_journal_of(target, commit) for target, _aside in moves)} - {None}:
+                    _take_back(target, aside, earlier)
+        else:
+            for _target, aside, _earlier in moves:
+                with contextlib.suppress(OSError):
+                    if aside:
+                        os.unlink(aside)
+        for stale in journals:
             with contextlib.suppress(OSError):
                 os.unlink(stale)
 
 
-def _take_back(target: str, aside: Optional[str]) -> None:
-    """One path of a stopped set as it was: its earlier file from aside (an empty name taken but not
-    moved to yet leaves the earlier file in place), or no file where it had none."""
+Move = Tuple[str, Optional[str], Optional[Tuple[int, int]]]
+"""A journal's path, the name of its earlier file aside, and that file's identity (None, None: none)."""
+
+
+def _journal_record(journal: str, path: str) -> Optional[Tuple[List[str], List[Move]]]:
+    """The journals and moves a journal beside `path` names, if it is one `_write_journals` wrote
+    for a set that holds `path`: every name in it a temporary name of its path, in its path's folder
+    (else a file put there could have the plugin delete any file: a review of 2026-12-05)."""
+    try:
+        with open(journal, encoding="utf-8") as stream:
+            record = json.load(stream)
+        journals = [str(item) for item in record["journals"]]
+        moves = [(str(item["path"]), item["aside"] and str(item["aside"]),
+                  item["file"] and (int(item["file"][0]), int(item["file"][1]))) for item in record["moves"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):  # killed while writing the journals
+        return None
+
+    def beside(name: Optional[str], target: str, end: str) -> bool:
+        return (name is None or (os.path.dirname(name) == os.path.dirname(target) and name.endswith(end)
+                                 and bool(temporary_names(target).fullmatch(os.path.basename(name)))))
+
+    sound = (len(journals) == len(moves) and os.path.abspath(journal) in journals
+             and os.path.abspath(path) in [target for target, _aside, _earlier in moves]
+             and all(name is not None and beside(name, target, JOURNAL) and beside(aside, target, ASIDE)
+                     for name, (target, aside, _earlier) in zip(journals, moves)))
+    return (journals, moves) if sound else None
+
+
+def _take_back(target: str, aside: Optional[str], earlier: Optional[Tuple[int, int]]) -> None:
+    """One path of a stopped set as it was: its earlier file from aside, where it was moved there (a
+    name taken but not moved to yet goes, the earlier file still in place), or no file where it had none."""
     if aside is None:
         if os.path.lexists(target):
             os.unlink(target)
     elif os.path.lexists(aside):
-        if os.path.lexists(target) and os.path.getsize(aside) == 0:
-            os.unlink(aside)
-        else:
+        if _identity(aside) == earlier:
             os.replace(aside, target)
-
-
-def _journal_of(target: str, commit: str) -> Optional[str]:
-    """The journal of the set whose commit journal is `commit` beside `target`, if any."""
-    folder = os.path.dirname(os.path.abspath(target))
-    pattern = temporary_names(target)
-    try:
-        for entry in os.scandir(folder):
-            if pattern.fullmatch(entry.name) and entry.name.endswith(JOURNAL):
-                with contextlib.suppress(OSError, ValueError), open(entry.path, encoding="utf-8") as stream:
-                    if json.load(stream).get("commit") == commit:
-                        return entry.path
-    except OSError:
-        return None
-    return None
+        else:
+            os.unlink(aside)
 
 
 @contextlib.contextmanager

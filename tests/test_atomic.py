@@ -263,43 +263,84 @@ _KILLED_AT = """
 import os, sys
 sys.path[:0] = [sys.argv[1]]
 from mrs.model_core import atomic
-folder, stop = sys.argv[2], int(sys.argv[3])
-real, count = os.replace, [0]
-def replace(source, target):
-    count[0] += 1
-    if count[0] == stop:
-        os._exit(9)  # as a SIGKILL: no clean-up runs
-    real(source, target)
-atomic.os.replace = replace
+folder, stop, stale = sys.argv[2], int(sys.argv[3]), sys.argv[4] == "stale"
+real, count = {"replace": os.replace, "unlink": os.unlink}, [0]
+def killing(name):
+    def step(*args):
+        count[0] += 1
+        if count[0] == stop:
+            os._exit(9)  # as a SIGKILL: no clean-up runs
+        real[name](*args)
+    return step
 moves = []
 for name in ("map.tif", "map.qml", "conf.tif"):
     new = os.path.join(folder, "." + name + ".new")
     open(new, "w").write("new " + name)
     moves.append((new, os.path.join(folder, name)))
+if stale:
+    moves.append((None, os.path.join(folder, "map.tif.ovr")))  # a side file the new map has none of
+atomic.os.replace, atomic.os.unlink = killing("replace"), killing("unlink")
 atomic.replace_together(moves)
 """
 
 
-@pytest.mark.parametrize("earlier, stop", [(("map.tif", "map.qml", "conf.tif"), stop) for stop in range(1, 7)]
-                         + [(("map.tif", "map.qml"), stop) for stop in range(1, 6)])
-def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earlier, stop):
+SETS = {"all": {"map.tif": "old map.tif", "map.qml": "old map.qml", "conf.tif": "old conf.tif"},
+        "no confidence": {"map.tif": "old map.tif", "map.qml": "old map.qml"},
+        "an empty style": {"map.tif": "old map.tif", "map.qml": "", "conf.tif": "old conf.tif"},
+        "a stale side file": {"map.tif": "old map.tif", "map.qml": "old map.qml", "map.tif.ovr": "old overviews"}}
+
+
+@pytest.mark.parametrize("earlier", list(SETS))
+def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earlier):
     """A run killed after it put a new map in place and before its style left the old style aside;
     the next run brought that style back beside the new map (a helper's red team of 2026-12-05: QGIS
-    showed each class under another's name). The set comes back whole: all old files, or all new."""
+    showed each class under another's name). The set comes back whole: all old files, or all new,
+    whatever step the kill comes at (an empty earlier file, a stale side file: a review of 2026-12-05)."""
+    import shutil
     import subprocess
     import sys
 
+    import mrs
     from mrs.model_core.atomic import remove_stale_temporaries
 
-    for name in earlier:
-        (tmp_path / name).write_text(f"old {name}")
-    import mrs
-
     importable = os.path.dirname(os.path.dirname(mrs.__file__ if mrs.__file__ else list(mrs.__path__)[0]))
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AT, importable, str(tmp_path), str(stop)])
-    assert killed.returncode == 9  # the moves aside, then the three new files: killed at each
-    for name in ("map.qml", "map.tif", "conf.tif"):  # whichever the next run looks at first
-        remove_stale_temporaries(str(tmp_path / name))
-    assert _files(tmp_path) in ({name: f"old {name}" for name in earlier},
-                                {name: f"new {name}" for name in ("conf.tif", "map.qml", "map.tif")})
-    assert not [name for name in os.listdir(tmp_path) if ".partial" in name]
+    new = {name: f"new {name}" for name in ("conf.tif", "map.qml", "map.tif")}
+    outcomes = set()
+    for stop in range(1, 40):
+        folder = tmp_path / str(stop)
+        folder.mkdir()
+        for name, text in SETS[earlier].items():
+            (folder / name).write_text(text)
+        killed = subprocess.run([sys.executable, "-c", _KILLED_AT, importable, str(folder), str(stop),
+                                 "stale" if "map.tif.ovr" in SETS[earlier] else "-"])
+        for name in ("map.qml", "map.tif.ovr", "map.tif", "conf.tif"):  # whichever the next run looks at first
+            remove_stale_temporaries(str(folder / name))
+        files = {path.name: path.read_text() for path in folder.iterdir() if not path.name.endswith(".new")}
+        assert files in (SETS[earlier], new), (stop, files)
+        outcomes.add("old" if files == SETS[earlier] else "new")
+        shutil.rmtree(folder)
+        if killed.returncode == 0:  # the run got through: every step was killed at once
+            break
+    assert killed.returncode == 0 and outcomes == {"old", "new"}
+
+
+def test_a_journal_the_plugin_did_not_write_there_removes_nothing_else(tmp_path):
+    """A review of 2026-12-05: a journal put in an output folder named files elsewhere, which the next
+    run deleted."""
+    import json
+
+    from mrs.model_core.atomic import remove_stale_temporaries
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.tif").write_text("keep")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    journal = folder / ".map.tif.abcdefgh.partial.set"
+    journal.write_text(json.dumps({"journals": [str(journal), str(elsewhere / ".x.abcdefgh.partial.set")],
+                                   "moves": [{"path": str(folder / "map.tif"), "aside": None, "file": None},
+                                             {"path": str(elsewhere / "precious.tif"), "aside": None,
+                                              "file": None}]}))
+    (elsewhere / ".x.abcdefgh.partial.set").write_text("")
+    remove_stale_temporaries(str(folder / "map.tif"))
+    assert (elsewhere / "precious.tif").read_text() == "keep" and os.listdir(folder) == []
