@@ -180,22 +180,40 @@ def check_pixel_size(metadata: Mapping[str, Any], sides: Optional[Tuple[float, f
                      what: str, hooks: Hooks, pretrained: bool = False) -> None:
     """Warn when the layer's pixels (`sides`, across and down, metres on the ground) are, along either
     side, more than `PIXEL_SIZE_RATIO` times larger or smaller than those the model was trained on
-    (`pixel_size_m`, from 2026-12-05): its neighbourhood of each pixel then covers another area (a
-    helper's red team of 2026-12-05: a model of 1 m pixels on 0.2 m ones agreed with its 1 m map on 72 %
-    of the pixels, without a word; pixels of 2 m by 0.5 m, of the model's mean size, on 68 %)."""
+    (`pixel_sides_m`; a model that records their geometric mean alone, `pixel_size_m`, is compared by
+    the layer's mean): its neighbourhood of each pixel then covers another area (a helper's red team
+    of 2026-12-05: a model of 1 m pixels on 0.2 m ones agreed with its 1 m map on 72 % of the pixels,
+    without a word; pixels of 2 m by 0.5 m, of the model's mean size, on 68 %)."""
     trained = metadata.get("pixel_size_m")
     if not (isinstance(trained, (int, float)) and math.isfinite(trained) and trained > 0 and sides):
         return
-    if all(max(side / trained, trained / side) <= PIXEL_SIZE_RATIO for side in sides):
+    had = _trained_sides(metadata)
+    pairs = zip(sides, had) if had else [(math.sqrt(sides[0] * sides[1]), trained)]
+    if all(max(side / before, before / side) <= PIXEL_SIZE_RATIO for side, before in pairs):
         return
+    had = had or (trained, trained)
     patch = metadata.get("patch")
     covers = (f": its {patch} x {patch} pixels around each pixel then cover {_sides_text(sides, patch)} instead of "
-              f"{metres(trained * patch)} on the ground" if isinstance(patch, int) else "")
+              f"{_sides_text(had, patch)} on the ground" if isinstance(patch, int) else "")
     worse = mismatch_outcome(pretrained, likely=True)
-    shape = (f"{metres(sides[0])} across by {metres(sides[1])} down" if _oblong(sides) else metres(sides[0]))
-    hooks.warning(f"{what}: '{path}' was trained on pixels of about {metres(trained)}, but the hyperspectral layer "
-                  f"'{layer}' has pixels of about {shape}{covers}, and {worse}. Resample the "
-                  f"layers to about {metres(trained)} (gdalwarp -tr), or train a model on pixels of this size.")
+    hooks.warning(f"{what}: '{path}' was trained on pixels of about {_shape(had)}, but the hyperspectral layer "
+                  f"'{layer}' has pixels of about {_shape(sides)}{covers}, and {worse}. Resample the "
+                  f"layers to about {_shape(had)} (gdalwarp -tr), or train a model on pixels of this size.")
+
+
+def _trained_sides(metadata: Mapping[str, Any]) -> Optional[Tuple[float, float]]:
+    """The sides of the pixels a model was trained on (`pixel_sides_m`, from the night of 2026-12-05:
+    a model of oblong pixels was warned of on its own scene, a review), None where it records none."""
+    sides = metadata.get("pixel_sides_m")
+    if (isinstance(sides, list) and len(sides) == 2
+            and all(isinstance(side, (int, float)) and math.isfinite(side) and side > 0 for side in sides)):
+        return float(sides[0]), float(sides[1])
+    return None
+
+
+def _shape(sides: Tuple[float, float]) -> str:
+    """'2 m across by 0.5 m down' for oblong pixels, '1 m' for square ones."""
+    return f"{metres(sides[0])} across by {metres(sides[1])} down" if _oblong(sides) else metres(sides[0])
 
 
 def _oblong(sides: Tuple[float, float]) -> bool:

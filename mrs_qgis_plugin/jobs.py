@@ -229,7 +229,7 @@ def _description(scene: Scene, normalizer: Normalizer, preset: str) -> Dict[str,
     return {"preset": preset, "band_names": scene.band_names, "band_units": scene.band_units,
             "wavelengths": scene.wavelengths,
             "hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names, "aux_band_counts": scene.aux_band_counts,
-            "pixel_size_m": scene.grid.ground_pixel_size(),
+            "pixel_size_m": scene.grid.ground_pixel_size(), "pixel_sides_m": scene.grid.ground_pixel_sides(),
             "normalization": normalizer.to_dict()}
 
 
@@ -326,6 +326,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         if listed:
             description["scenes"] = records
             description["pixel_size_m"] = common_pixel_size(scenes)
+            if description["pixel_size_m"] is None:
+                description["pixel_sides_m"] = None
             _say_other_pixel_sizes(scenes, description["pixel_size_m"], hooks)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..model_core import choices
+from ..model_core.checkpoints import SAMPLE_SETTINGS
 from ..model_core.hooks import Hooks
 from ..model_core.names import plural
 from ..model_core.preprocessing import Normalizer
@@ -171,10 +172,13 @@ class ScenePatches(Samples):
         return _on_device(self.patches(index.cpu().numpy()), device)
 
 
-LAYER_ENTRIES = ("hsi_layer", "aux_layers", "band_names", "aux_band_counts", "pixel_size_m")
-"""The entries of a model's description that describe its layers, not its samples: the layers' and
-bands' names ('hsi band 3' when undescribed), and what a model compares with other layers later
-(entries of 2026-12-05, which a checkpoint written before lacks: it resumed no more, review)."""
+LAYER_ENTRIES = ("hsi_layer", "aux_layers", "band_names", "aux_band_counts", "pixel_size_m", "pixel_sides_m",
+                 SAMPLE_SETTINGS)
+"""The entries of a model's description that a checkpoint's samples need not share: those that
+describe its layers, not its samples (the layers' and bands' names, 'hsi band 3' when undescribed;
+what a model compares with other layers later), and the settings that chose the samples, which their
+positions hold (entries of 2026-12-05, which a checkpoint written before lacks: it resumed no more,
+review)."""
 
 
 def _nameless(description: Mapping[str, Any]) -> Any:

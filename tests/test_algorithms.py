@@ -391,6 +391,7 @@ def test_a_classifier_records_the_band_count_of_each_auxiliary_layer_and_its_pix
     metadata = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])
     assert (metadata["aux_layers"], metadata["aux_band_counts"]) == (["lidar"], [gdal.Open(str(scene.lidar)).RasterCount])
     assert metadata["pixel_size_m"] == pytest.approx(1.0, rel=5e-3)  # the test scenes' 1 m pixels in UTM
+    assert metadata["pixel_sides_m"] == pytest.approx([1.0, 1.0], rel=5e-3)  # across and down
 
 
 @pytest.mark.parametrize("bands,names,expected", [

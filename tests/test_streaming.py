@@ -65,8 +65,9 @@ def test_the_fingerprint_follows_the_positions(tmp_path):
         same = [ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint() for _ in range(2)]
         moved = ScenePatches(scene, rows, (cols + 1) % 40, 5, normalizer, {"hsi_layer": "hsi"}).fingerprint()
         renamed = ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi copy"}).fingerprint()
-        described = ScenePatches(scene, rows, cols, 5, normalizer, {"hsi_layer": "hsi", "aux_band_counts": [1],
-                                                                    "pixel_size_m": 1.0}).fingerprint()
+        described = ScenePatches(scene, rows, cols, 5, normalizer, {
+            "hsi_layer": "hsi", "aux_band_counts": [1], "pixel_size_m": 1.0, "pixel_sides_m": [1.0, 1.0],
+            "sample_settings": {"samples": 50}}).fingerprint()  # the last two recorded from the night of 2026-12-05
     assert same[0] == same[1] == renamed != moved  # a renamed layer resumes (it was refused as other samples)
     assert described == same[0]  # a checkpoint written before models recorded these resumes (review of 2026-12-05)
 
