@@ -557,6 +557,21 @@ def test_an_aux_raster_shifted_by_less_than_half_a_pixel_is_not_said_to_leave_pi
             _values, valid = scene.read(0, 0, 30, 20)
         said[name] = (any("covers only part" in line for line in lines), int((~valid).sum()))
     assert said == {"quarter": (False, 0), "whole": (True, 20)}
+    # oblong pixels: a LiDAR missing the top row of 0.5 m pixels leaves that row nodata, and says so
+    oblong = write_raster(tmp_path / "oblong.tif", np.ones((3, 20, 30), np.float32),
+                          (ORIGIN_X, 2.0, 0.0, ORIGIN_Y, 0.0, -0.5))
+    short = write_raster(tmp_path / "short.tif", np.ones((19, 30), np.float32),
+                         (ORIGIN_X, 2.0, 0.0, ORIGIN_Y - 0.5, 0.0, -0.5))
+    lines, hooks = _logger()
+    with Scene.open(RasterInput(oblong, "oblong"), [RasterInput(short, "short")], hooks) as scene:
+        _values, valid = scene.read(0, 0, 30, 20)
+    assert (~valid).sum() == 30 and any("covers only part" in line for line in lines)
+    # a skew of a billionth of a pixel is no rotated grid to warp onto (a review of 2026-12-05: refused)
+    skewed = write_raster(tmp_path / "skewed.tif", np.ones((3, 20, 30), np.float32),
+                          (ORIGIN_X, 1.0, 1e-9, ORIGIN_Y, 1e-9, -1.0))
+    with Scene.open(RasterInput(skewed, "skewed"), [RasterInput(str(tmp_path / "quarter.tif"), "quarter")]) as scene:
+        _values, valid = scene.read(0, 0, 30, 20)
+    assert valid.all()
 
 
 @pytest.mark.parametrize("crs", [UTM32, None])

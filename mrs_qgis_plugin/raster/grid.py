@@ -364,7 +364,7 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
             "so they cannot be aligned. Georeference it or resample it onto the grid of "
             f"'{grid_name}'."
         )
-    if not grid.north_up:
+    if not grid.looks_north_up:
         raise InputError(
             f"The layer '{grid_name}' has {layout_text(grid)}, onto which '{name}' cannot be warped. "
             f"Warp '{grid_name}' to a north-up grid first (Raster > Projections > Warp)."
@@ -458,12 +458,13 @@ def align(
     if not source.crs_wkt or not grid.crs_wkt:
         hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")
     # by pixel centres, as the warp takes them: a shift of half a pixel leaves none nodata (helper, 2026-12-05)
-    half = grid.step / 2
+    g = grid.geotransform  # half a pixel along x and along y (oblong pixels: a review of 2026-12-05)
+    half_x, half_y = (abs(g[1]) + abs(g[2])) / 2, (abs(g[4]) + abs(g[5])) / 2
     covered = (
-        source_bounds[0] <= target_bounds[0] + half
-        and source_bounds[1] <= target_bounds[1] + half
-        and source_bounds[2] >= target_bounds[2] - half
-        and source_bounds[3] >= target_bounds[3] - half
+        source_bounds[0] <= target_bounds[0] + half_x
+        and source_bounds[1] <= target_bounds[1] + half_y
+        and source_bounds[2] >= target_bounds[2] - half_x
+        and source_bounds[3] >= target_bounds[3] - half_y
     )
     if not covered:
         hooks.log(f"'{name}' covers only part of '{grid_name}'; the pixels outside it are nodata.")
