@@ -332,6 +332,8 @@ def test_outputs_named_alike_but_for_letter_case_are_refused(scene, out):
         predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "Map.tiff"))
     assert model.calls == 0
     assert os.listdir(out) == []
+    predict_scene(scene, model, HALO, CLASSES, str(out / "Straße.tif"), str(out / "strasse.tif"))  # two names there
+    assert {"Straße.tif", "strasse.tif"} <= set(os.listdir(out))
 
 
 def _cancel_after_three_tiles(progress):

@@ -232,8 +232,10 @@ def same_file(first: str, second: str) -> bool:
 
 
 def _alike_but_for_case(first: str, second: str) -> bool:
-    """Whether two paths name one file where letter case does not count (Windows, macOS)."""
-    return os.path.realpath(first).casefold() == os.path.realpath(second).casefold()
+    """Whether two paths name one file where letter case does not count (Windows, macOS): by simple
+    case mapping, as those file systems compare names ('Straße' and 'strasse' are two names there:
+    casefold() took them for one, a review of 2026-12-05)."""
+    return os.path.realpath(first).lower() == os.path.realpath(second).lower()
 
 
 def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mapping[str, str]] = None) -> None:
