@@ -75,9 +75,11 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
             names = sorted(os.listdir(partial))
             open(os.path.join(partial, MOVING), "w").close()
             for name in names:
+                moved.append(os.path.join(folder, name))  # recorded first: a Ctrl-C just after is undone too
                 os.replace(os.path.join(partial, name), os.path.join(folder, name))
-                moved.append(os.path.join(folder, name))
     except BaseException as error:
+        with contextlib.suppress(OSError):  # first: a kill below must not leave a scene taken for whole
+            os.unlink(os.path.join(partial, MOVING))
         for path in moved:  # the folder held no scene file before: a failed move takes back those made
             with contextlib.suppress(OSError):
                 os.unlink(path)
