@@ -61,12 +61,13 @@ class Checkpointer:
         """Why a checkpoint's samples differ: the sample settings that differ (`SAMPLE_SETTINGS`), as
         the caller calls them, else what may make them differ."""
         saved, here = meta.get(SAMPLE_SETTINGS), self.description.get(SAMPLE_SETTINGS)
-        if isinstance(saved, dict) and isinstance(here, dict):
-            differing = [f"{self.names.setting(key)}: {_shown(saved.get(key))} in the checkpoint, {_shown(value)} here"
-                         for key, value in sorted(here.items()) if saved.get(key) != value]
-            if differing:
-                return "; ".join(differing)
-        return self.names.samples_set_by(self.phase)
+        differing = self._differences(saved, here) if isinstance(saved, dict) and isinstance(here, dict) else []
+        return "; ".join(differing) or self.names.samples_set_by(self.phase)
+
+    def _differences(self, saved: Mapping[str, Any], here: Mapping[str, Any]) -> List[str]:
+        """'LEARNING_RATE: 0.001 in the checkpoint, 0.5 here' for each setting of `here` that differs."""
+        return [f"{self.names.setting(key)}: {_shown(saved.get(key))} in the checkpoint, {_shown(value)} here"
+                for key, value in sorted(here.items()) if saved.get(key) != value]
 
     def restore(self, resume_path: str, model: nn.Module, optimizer: torch.optim.Optimizer
                 ) -> Tuple[LoopState, Optional[torch.Tensor], Optional[Dict[str, torch.Tensor]]]:
@@ -83,9 +84,7 @@ class Checkpointer:
                                  f"{what}.")
         problems = [] if phase == self.phase else [f"it belongs to {str(phase)[:40]!r}, not {self.phase}"]
         if saved_settings != self.settings.to_dict():
-            differing = [f"{self.names.setting(key)}: {str(saved_settings.get(key))[:40]} in the checkpoint, "
-                         f"{str(value)[:40]} here"
-                         for key, value in sorted(self.settings.to_dict().items()) if saved_settings.get(key) != value]
+            differing = self._differences(saved_settings, self.settings.to_dict())
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
         if meta.get("config") != self.description.get("config"):
             saved, here = str(meta.get("preset"))[:40], str(self.description.get("preset"))[:40]
@@ -146,7 +145,7 @@ SAMPLE_SETTINGS = "sample_settings"
 
 
 def _shown(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)[:40]
+    return f"{value:g}" if isinstance(value, float) else str(value)[:40]  # 0.2, not 0.20000000000000001
 
 
 def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
