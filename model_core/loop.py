@@ -139,8 +139,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
     """Cancel: checkpoint the last finished batch, say how to resume (or that the checkpoint could
     not be written), raise Canceled."""
     try:
-        if state.step:  # one of no batch was left beside the output, 152 KB of nothing (desktop helper, 2026-12-05)
-            run.save(state, generator)
+        run.save(state, generator)
     except WriteError as error:
         earlier = run.checkpointer.path and os.path.isfile(run.checkpointer.path)  # kept whole by the failed write
         lost = (f"the one written there before still resumes the run from an earlier batch: run it again with the "
@@ -150,8 +149,8 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
                       f"written to {run.checkpointer.path} ({_cause(error)[0]}); {lost}.")
         raise Canceled() from None
     if run.checkpointer.path and not state.step:  # nothing to resume, and a new run starts (helper, 2026-12-05)
-        run.hooks.log(f"Canceled before the first of {run.schedule.total_steps} batches: nothing to resume; run it "
-                      "again to start afresh.")
+        run.hooks.log(f"Canceled before the first of {run.schedule.total_steps} batches: nothing to resume (its "
+                      "checkpoint holds none); run it again to start afresh.")
     elif run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
                       f"'{run.checkpointer.path}' resumes the run: run it again with the same parameters and "
