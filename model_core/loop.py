@@ -150,7 +150,8 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         raise Canceled() from None
     if run.checkpointer.path and not state.step:  # nothing to resume, and a new run starts (helper, 2026-12-05)
         run.hooks.log(f"Canceled before the first of {run.schedule.total_steps} batches: nothing to resume (its "
-                      "checkpoint holds none); run it again to start afresh.")
+                      f"checkpoint, '{run.checkpointer.path}', holds no batch; a new run replaces it); run it again "
+                      "to start afresh.")  # unnamed, it was taken for a leftover (desktop helper, 2026-12-05)
     elif run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
                       f"'{run.checkpointer.path}' resumes the run: run it again with the same parameters and "

@@ -224,8 +224,9 @@ def test_a_training_canceled_before_its_first_batch_says_there_is_nothing_to_res
     lines: list = []
     with pytest.raises(Canceled):
         run_pretrain(str(tmp_path / "m.safetensors"), hooks=Hooks(log=lines.append, is_canceled=lambda: True))
-    assert lines[-1] == ("Canceled before the first of 12 batches: nothing to resume (its checkpoint holds none); "
-                         "run it again to start afresh.")
+    assert lines[-1] == (f"Canceled before the first of 12 batches: nothing to resume (its checkpoint, "
+                         f"'{checkpoint_path_for(str(tmp_path / 'm.safetensors'))}', holds no batch; a new run "
+                         "replaces it); run it again to start afresh.")
 
 
 def test_a_resumed_pretraining_says_how_much_the_earlier_run_did(tmp_path):
