@@ -65,7 +65,7 @@ class Checkpointer:
         return "; ".join(differing) or self.names.samples_set_by(self.phase)
 
     def _differences(self, saved: Mapping[str, Any], here: Mapping[str, Any]) -> List[str]:
-        """'LEARNING_RATE: 0.001 in the checkpoint, 0.5 here' for each setting of `here` that differs."""
+        """'lr: 0.001 in the checkpoint, 0.5 here' for each setting of `here` that differs, as the caller names it."""
         return [f"{self.names.setting(key)}: {_shown(saved.get(key))} in the checkpoint, {_shown(value)} here"
                 for key, value in sorted(here.items()) if saved.get(key) != value]
 
