@@ -60,6 +60,16 @@ def file_state(path: str) -> Optional[Tuple[int, int, int]]:
     return found.st_ino, found.st_size, found.st_mtime_ns
 
 
+CHECKPOINT_END = ".checkpoint.safetensors"
+
+
 def checkpoint_path_for(output_path: str) -> str:
     """Where a run writing `output_path` keeps its checkpoint."""
-    return os.path.splitext(output_path)[0] + ".checkpoint.safetensors"
+    return os.path.splitext(output_path)[0] + CHECKPOINT_END
+
+
+def output_path_of(checkpoint_path: str) -> Optional[str]:
+    """The model file whose run keeps `checkpoint_path` (`checkpoint_path_for`'s inverse), or None."""
+    if not checkpoint_path.endswith(CHECKPOINT_END):
+        return None
+    return checkpoint_path[:-len(CHECKPOINT_END)] + ".safetensors"

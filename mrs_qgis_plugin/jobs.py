@@ -32,6 +32,7 @@ from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_l
 from ..model_core.names import Names, agreeing, byte_size, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
+from ..model_core.paths import output_path_of
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
 from .raster import TILE_SIZE, absolute
@@ -454,6 +455,8 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     writer, progress = _progress(checkpoint)
     if progress is None:  # canceled before its first batch (session of 2026-12-05: it was refused as progress)
         return
+    if _finished_since(checkpoint, writer):
+        return
     algorithm = {PretrainPhase.name: FRONT_END.pretrain, FinetunePhase.name: FRONT_END.finetune}.get(writer)
     if phase is not None and writer == phase:  # a step of a model of one's own has no RESUME (helper, 2026-12-05)
         how = (f"Resume it ({FRONT_END.resume}: {checkpoint}; a step of a graphical model that does not offer "
@@ -464,6 +467,21 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
         how = f"Resume it with the {writer} that wrote it (its {FRONT_END.resume})"
     raise InputError(f"{name}: {checkpoint} holds the progress of an earlier {progress}, which this run would "
                      f"delete. {how}, delete it to start afresh, or choose another output file name.")
+
+
+def _finished_since(checkpoint: str, writer: str) -> bool:
+    """Whether the model file of the run that keeps `checkpoint`, of that run's kind, was written after
+    it: the run ended, killed after it put its model in place and before it deleted its checkpoint
+    (a helper's red team of 2026-12-05: every later run was refused as '1 of its 3 epochs done')."""
+    kinds = {PretrainPhase.name: model_file.PRETRAINED, FinetunePhase.name: model_file.CLASSIFIER}
+    model = output_path_of(checkpoint)
+    if writer not in kinds or model is None or not os.path.isfile(model):
+        return False
+    try:
+        model_file.read_metadata(model, [kinds[writer]])
+        return os.path.getmtime(model) >= os.path.getmtime(checkpoint)
+    except (MrsError, OSError):
+        return False
 
 
 def _progress(checkpoint: str) -> Tuple[str, Optional[str]]:
