@@ -6,6 +6,7 @@ written beside its place and moved in only when complete. No torch is needed.
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -73,7 +74,8 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
             _write_files(partial, folder, size=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
             hooks.check_cancel()
             names = sorted(os.listdir(partial))
-            open(os.path.join(partial, MOVING), "w").close()
+            with open(os.path.join(partial, MOVING), "w", encoding="utf-8") as mark:
+                json.dump(names, mark)
             for name in names:
                 moved.append(os.path.join(folder, name))  # recorded first: a Ctrl-C just after is undone too
                 os.replace(os.path.join(partial, name), os.path.join(folder, name))
@@ -110,14 +112,29 @@ def _finish_stopped_scene(folder: str, hooks: Hooks) -> None:
         if [path for path in remove_stale_temporaries(anchor) if path != temporary]:
             return  # a live run's own moves
         for partial in stopped:
-            rest = [name for name in sorted(os.listdir(partial)) if name != MOVING]
-            for name in rest:
-                if not os.path.lexists(os.path.join(folder, name)):
-                    os.replace(os.path.join(partial, name), os.path.join(folder, name))
+            _finish_moves(folder, partial, hooks)
             shutil.rmtree(partial, ignore_errors=True)
-            whole = len([name for name in os.listdir(folder) if name in SCENE_FILES])
-            hooks.warning(f"OUTPUT: a run stopped while it put its scene in place in {folder}; its scene is now "
-                          f"there whole ({len(rest)} of its {whole} files moved in place now).")
+
+
+def _finish_moves(folder: str, partial: str, hooks: Hooks) -> None:
+    """The moves a stopped run left in `partial`, where the files it moved before are all still in
+    `folder` (the scene's names are in its `MOVING` mark); else the scene is no longer whole there
+    (an analyst deleted the files moved: a helper's red team of 2026-12-05 found half a scene called
+    whole), and its hidden rest goes."""
+    try:
+        with open(os.path.join(partial, MOVING), encoding="utf-8") as mark:
+            names = [str(name) for name in json.load(mark)]
+    except (OSError, ValueError, TypeError):
+        return
+    rest = [name for name in names if os.path.lexists(os.path.join(partial, name))]
+    moved = [name for name in names if name not in rest]
+    if not rest or not all(os.path.lexists(os.path.join(folder, name)) for name in moved) or any(
+            os.path.lexists(os.path.join(folder, name)) for name in rest):
+        return
+    for name in rest:
+        os.replace(os.path.join(partial, name), os.path.join(folder, name))
+    hooks.warning(f"OUTPUT: a run stopped while it put its scene in place in {folder}; its scene is now there "
+                  f"whole ({len(rest)} of its {len(names)} files moved in place now).")
 
 
 def _refuse_earlier_scene(folder: str) -> None:
