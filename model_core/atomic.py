@@ -282,15 +282,16 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
                     os.replace(name, path)
                 else:
                     os.unlink(name)
-        _remove_journals(journals)
+        _remove_journals(journals[1:] + journals[:1])
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise
-    _remove_journals(journals[:1])  # the set's commit: whole and new from here on
+    if journals:
+        _commit(journals[0][1], moves[0][1])  # whole and new from here on: what a killed run left aside is stale
     for name, _path in aside:
         with contextlib.suppress(OSError):
             os.unlink(name)
-    _remove_journals(journals[1:])  # kept until the asides went, which a killed run's next run removes
+    _remove_journals(journals[1:] + journals[:1])  # the first, which says whether the set was committed, last
 
 
 def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str]) -> List[Tuple[int, str]]:
@@ -316,6 +317,31 @@ def _identity(path: str) -> Tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
+def _commit(first: str, path: str) -> None:
+    """Marks a set's first journal (beside its first `path`) committed, in one rename: a run killed from
+    here on left the new set whole, and its leftovers are stale (a commit that was the first journal's
+    removal hid the others from a next run writing that path alone: a helper's red team of 2026-12-05).
+    The new journal is written under a journal's name of `path`, which a next run removes if left."""
+    with open(first, encoding="utf-8") as stream:
+        record = json.load(stream)
+    handle, committed = make_temporary(path, JOURNAL[len(".partial"):])
+    try:
+        os.write(handle, json.dumps({**record, "committed": True}).encode("utf-8"))
+    finally:
+        os.close(handle)
+    os.replace(committed, first)
+
+
+def _committed(first: str) -> Optional[bool]:
+    """Whether the set whose first journal is `first` was committed; None where that journal is gone
+    or unreadable."""
+    try:
+        with open(first, encoding="utf-8") as stream:
+            return bool(json.load(stream).get("committed"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _remove_journals(journals: Sequence[Tuple[int, str]]) -> None:
     for handle, journal in journals:
         os.close(handle)  # first: Windows deletes no file open
@@ -338,20 +364,27 @@ def _roll_back_stopped_sets(path: str) -> None:
                 os.unlink(journal)
             continue
         journals, moves = record
-        if os.path.lexists(journals[0]):
+        committed = _committed(journals[0])
+        if committed is None:  # its first journal gone: nothing known of the set but this journal
+            with contextlib.suppress(OSError):
+                os.unlink(journal)
+            continue
+        if not committed:
             if _being_written(journals[0]):
                 continue  # a live run's
             for target, aside, earlier in moves:
                 with contextlib.suppress(OSError):
                     _take_back(target, aside, earlier)
-        else:
-            for _target, aside, _earlier in moves:
-                with contextlib.suppress(OSError):
-                    if aside:
-                        os.unlink(aside)
-        for stale in journals:
+        for _target, aside, _earlier in moves if committed else ():
+            with contextlib.suppress(OSError):
+                if aside:
+                    os.unlink(aside)
+        for stale in journals[1:] + journals[:1]:
             with contextlib.suppress(OSError):
                 os.unlink(stale)
+        for target, _aside, _earlier in moves:  # the set's other files' leftovers, which a run writing
+            if target != os.path.abspath(path):  # fewer outputs left (the confidence raster's: a helper, 12-05)
+                remove_stale_temporaries(target)
 
 
 Move = Tuple[str, Optional[str], Optional[Tuple[int, int]]]
