@@ -57,11 +57,13 @@ class Checkpointer:
     def due(self) -> bool:
         return self.path is not None and time.monotonic() - self.saved_at >= self.settings.checkpoint_seconds
 
-    def _samples_differ(self, meta: Mapping[str, Any]) -> str:
+    def _samples_differ(self, meta: Mapping[str, Any], seeded: bool) -> str:
         """Why a checkpoint's samples differ: the sample settings that differ (`SAMPLE_SETTINGS`), as
-        the caller calls them, else what may make them differ."""
+        the caller calls them, or the other seed (`seeded`), else what may make them differ."""
         saved, here = meta.get(SAMPLE_SETTINGS), self.description.get(SAMPLE_SETTINGS)
         differing = self._differences(saved, here) if isinstance(saved, dict) and isinstance(here, dict) else []
+        if not differing and seeded:
+            differing = [f"{self.names.setting('seed')} draws them"]
         return "; ".join(differing) or self.names.samples_set_by(self.phase)
 
     def _differences(self, saved: Mapping[str, Any], here: Mapping[str, Any]) -> List[str]:
@@ -109,7 +111,8 @@ class Checkpointer:
         elif started is not None and not _same_source(started, starting):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint and not other_patch:
-            problems.append(f"its training samples differ from this run's ({self._samples_differ(meta)})")
+            seeded = saved_settings.get("seed") != self.settings.seed  # which draws them: said once (helper, 12-05)
+            problems.append(f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "

@@ -337,6 +337,21 @@ def test_a_refused_checkpoint_names_the_sample_setting_that_differs(tmp_path):
                          names=names), output)
 
 
+def test_a_checkpoint_of_another_seed_is_said_to_draw_other_samples_once(tmp_path):
+    """SEED was named, then the samples were said to differ for one of five reasons, SEED among them
+    (a helper's red team of 2026-12-05)."""
+    names = Names(resume="RESUME", settings={"seed": "SEED"})
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(1, []), names=names)
+    with pytest.raises(ModelFileError) as refused:
+        written(pretrain(toy_patches(64, seed=9), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                         settings=settings(seed=5), description=DESCRIPTION, checkpoint_path=checkpoint_path_for(output),
+                         resume_path=checkpoint_path_for(output), names=names), output)
+    assert "its settings differ (SEED: 4 in the checkpoint, 5 here); its training samples differ from this run's " \
+           "(SEED draws them)." in str(refused.value)
+
+
 def test_canceling_keeps_an_existing_output_intact(tmp_path):
     output = str(tmp_path / "model.safetensors")
     run_pretrain(output)
