@@ -326,12 +326,14 @@ def test_outputs_named_alike_but_for_letter_case_are_refused(scene, out):
     # (left alone in the closing note of 2026-12-05, mended the next session)
     model = WindowModel()
     with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/MAP\.TIF differs from the class map .*/map\.tif "
-                                         r"only in letter case, and would take its place on Windows and macOS"):
+                                         r"only in letter case \(or in how an accent is encoded\), and would take its place on Windows and macOS"):
         predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "MAP.TIF"))
     with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/Map\.tiff differs from the class map"):
         predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "Map.tiff"))
     assert model.calls == 0
     assert os.listdir(out) == []
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/café\.tif differs from the class map"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "café.tif"), str(out / "café.tif"))
     predict_scene(scene, model, HALO, CLASSES, str(out / "Straße.tif"), str(out / "strasse.tif"))  # two names there
     assert {"Straße.tif", "strasse.tif"} <= set(os.listdir(out))
 

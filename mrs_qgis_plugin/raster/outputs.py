@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import tempfile
+import unicodedata
 from typing import Iterable, List, Mapping, Optional, Sequence
 
 from ...model_core.atomic import remove_stale_temporaries
@@ -234,8 +235,10 @@ def same_file(first: str, second: str) -> bool:
 def _alike_but_for_case(first: str, second: str) -> bool:
     """Whether two paths name one file where letter case does not count (Windows, macOS): by simple
     case mapping, as those file systems compare names ('Straße' and 'strasse' are two names there:
-    casefold() took them for one, a review of 2026-12-05)."""
-    return os.path.realpath(first).lower() == os.path.realpath(second).lower()
+    casefold() took them for one, a review of 2026-12-05), and with accents composed, as macOS
+    compares them ('café' of one character or of 'e' and an accent: a helper's red team of 2026-12-05)."""
+    first, second = (unicodedata.normalize("NFC", os.path.realpath(path)).lower() for path in (first, second))
+    return first == second
 
 
 def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mapping[str, str]] = None) -> None:
@@ -252,8 +255,8 @@ def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mappin
                                  f"{first_path} or of its side files; choose another name.")
             if any(_alike_but_for_case(one, other) for one, other in pairs):
                 raise InputError(f"{second}: {second_path} differs from {described.get(first, first)} {first_path} "
-                                 f"only in letter case, and would take its place on Windows and macOS; "
-                                 f"choose another name.")
+                                 f"only in letter case (or in how an accent is encoded), and would take its place on "
+                                 f"Windows and macOS; choose another name.")
 
 
 def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> None:
