@@ -53,6 +53,8 @@ class TrainResult:
     history: List[Dict[str, Any]]
     best_epoch: int
     context: distributed.Context = field(default_factory=distributed.Context)
+    fingerprint: str = ""
+    """The samples' (`Samples.fingerprint`), which the run's checkpoints hold too."""
 
 
 @dataclass
@@ -331,7 +333,8 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
             run.save_now_and_then(state, None)
     if run.best is not None:
         model.load_state_dict(run.best)
-    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context)
+    return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context,
+                       fingerprint=checkpointer.fingerprint)
 
 
 def _micro_batch(model: nn.Module, phase: Phase, samples: Samples, batch_size: int, device: torch.device,

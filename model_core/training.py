@@ -124,7 +124,7 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
               f"of its {pixels} pixels.")
     result = run_training(model, PretrainPhase(masking_settings), samples, settings, hooks,
                           meta, checkpoint_path, resume_path, names)
-    training = {"settings": settings.to_dict(), "samples": len(samples),
+    training = {"settings": settings.to_dict(), "samples": len(samples), "samples_fingerprint": result.fingerprint,
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
     _say_if_pretraining_diverged(result.history, masking_settings.normalized_targets, names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.PRETRAINED}, result.context)
@@ -217,7 +217,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     result = run_training(model, phase, TensorSamples(data, labels), settings, hooks, meta, checkpoint_path,
                           resume_path, names)
     best = result.history[result.best_epoch - 1]
-    training = {"settings": settings.to_dict(),
+    training = {"settings": settings.to_dict(), "samples_fingerprint": result.fingerprint,
                 "pretrained": pretrained_encoder is not None,
                 "train_samples": int(data.shape[0]),
                 "validation_samples": 0 if validation is None else int(validation[0].shape[0]),

@@ -470,17 +470,22 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
 
 
 def _finished_since(checkpoint: str, writer: str) -> bool:
-    """Whether the model file of the run that keeps `checkpoint`, of that run's kind, was written after
-    it: the run ended, killed after it put its model in place and before it deleted its checkpoint
-    (a helper's red team of 2026-12-05: every later run was refused as '1 of its 3 epochs done')."""
+    """Whether the model file beside `checkpoint` is that very run's, finished after it: of its kind,
+    trained on the same samples (`samples_fingerprint`) with the same settings, and written after it.
+    A run killed after it put its model in place and before it deleted its checkpoint left it (a
+    helper's red team of 2026-12-05: every later run was refused as '1 of its 3 epochs done'); a
+    model of another run copied in later is no such model (a review of 2026-12-05)."""
     kinds = {PretrainPhase.name: model_file.PRETRAINED, FinetunePhase.name: model_file.CLASSIFIER}
     model = output_path_of(checkpoint)
     if writer not in kinds or model is None or not os.path.isfile(model):
         return False
     try:
-        model_file.read_metadata(model, [kinds[writer]])
-        return os.path.getmtime(model) >= os.path.getmtime(checkpoint)
-    except (MrsError, OSError):
+        training = model_file.read_metadata(model, [kinds[writer]]).get("training") or {}
+        run = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
+        return (bool(run.get("fingerprint")) and training.get("samples_fingerprint") == run.get("fingerprint")
+                and training.get("settings") == run.get("settings")
+                and os.path.getmtime(model) >= os.path.getmtime(checkpoint))
+    except (MrsError, OSError, AttributeError):
         return False
 
 

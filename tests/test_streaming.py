@@ -270,6 +270,14 @@ def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
     os.utime(output, (os.path.getmtime(checkpoint) + 5,) * 2)
     pretrain_job(Hooks())
     assert not os.path.exists(checkpoint)
+    # a model of another run (other samples) written after the checkpoint does not make it stale (a review)
+    steps.clear()
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=48, settings=settings,
+                          output=output, hooks=Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 6))
+    os.utime(output, (os.path.getmtime(checkpoint) + 5,) * 2)
+    with pytest.raises(InputError, match="holds the progress of an earlier pretraining"):
+        pretrain_job(Hooks())
 
 
 def test_a_checkpoint_of_no_batch_is_no_progress_to_keep(tmp_path):
