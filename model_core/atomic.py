@@ -8,7 +8,7 @@ import re
 import shutil
 import stat
 import tempfile
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .errors import WriteError
 
@@ -163,6 +163,11 @@ def remove_stale_temporaries(path: str) -> List[str]:
     bringing back an earlier output one left aside (`recover_set_aside`); returns those a live run
     is writing (its temporary file and their side files, and what it moved aside, are kept)."""
     recover_set_aside(path)
+    return _remove_leftovers(path)
+
+
+def _remove_leftovers(path: str) -> List[str]:
+    """`remove_stale_temporaries` without bringing anything back."""
     found, live = _leftovers(path)
     for found_path in found:
         if any(found_path.startswith(written) for written in live) or (live and found_path.endswith((ASIDE, JOURNAL))):
@@ -253,6 +258,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     meanwhile leaves a set the next run brings back whole (`_roll_back_stopped_sets`)."""
     modes = {path: output_mode(path) for _temporary, path in moves}
     aside: List[Tuple[str, str]] = []
+    earlier: Dict[str, Tuple[int, int]] = {}
     moved: Set[str] = set()
     placed: List[str] = []
     current = ""
@@ -260,9 +266,10 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     try:  # each step is recorded before it is taken: a second Ctrl-C just after one is undone too
         for _temporary, current in moves:
             if os.path.lexists(current):
+                earlier[current] = _identity(current)
                 aside.append((_aside_name(current), current))
         if len(moves) > 1:
-            journals = _write_journals(moves, {path: name for name, path in aside})
+            journals = _write_journals(moves, {path: name for name, path in aside}, earlier)
         for name, current in aside:
             os.replace(current, name)
             moved.add(current)
@@ -276,9 +283,10 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
                 os.unlink(path)
         for name, path in reversed(aside):
             with contextlib.suppress(OSError):
-                # Known moved, or gone from its place: it comes back (over a new file that could not be
-                # removed too); else it was not moved yet, and the name it was to take goes.
-                if path in moved or not os.path.lexists(path):
+                # Moved (known, or by its identity: a Ctrl-C just after the move): it comes back, over a new
+                # file that could not be removed too; else the name it was to take goes (a run beside this
+                # one that moved it away left this run's empty name in its place: a review of 2026-12-05).
+                if path in moved or _identity(name) == earlier[path]:
                     os.replace(name, path)
                 else:
                     os.unlink(name)
@@ -286,28 +294,34 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
         if isinstance(error, OSError):
             raise ReplaceError(current, error) from error
         raise
-    if journals:
-        _commit(journals[0][1], moves[0][1])  # whole and new from here on: what a killed run left aside is stale
+    if journals:  # whole and new from here on: what a killed run left aside is stale
+        _commit(journals[0], moves[0][1])
+        journals[0] = (-1, journals[0][1])  # its handle closed by the commit
     for name, _path in aside:
         with contextlib.suppress(OSError):
             os.unlink(name)
     _remove_journals(journals[1:] + journals[:1])  # the first, which says whether the set was committed, last
 
 
-def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str]) -> List[Tuple[int, str]]:
+def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str],
+                    earlier: Dict[str, Tuple[int, int]]) -> List[Tuple[int, str]]:
     """One journal beside each path of a set (`make_temporary`'s, locked while the run lives), each
-    naming every journal (the first is the set's commit: its removal), every path, the name its
-    earlier file is moved aside to and that file's identity (None where there was none), so that a
-    name taken but not moved to yet is told from an earlier file moved there, an empty one too."""
+    naming every journal (the first says whether the set was committed: `_commit`), every path, the
+    name its earlier file is moved aside to and that file's identity (None where there was none), so
+    that a name taken but not moved to yet is told from an earlier file moved there. The names are
+    written relative to each journal's folder, so that a folder moved or reached another way since
+    is understood (a review of 2026-12-05)."""
     journals = [make_temporary(path, JOURNAL[len(".partial"):]) for _temporary, path in moves]
-    entries = []
-    for _temporary, path in moves:
-        earlier = asides.get(path)
-        entries.append({"path": os.path.abspath(path), "aside": earlier and os.path.abspath(earlier),
-                        "file": earlier and list(_identity(path))})
-    record = json.dumps({"journals": [journal for _handle, journal in journals], "moves": entries})
-    for handle, _journal in journals:
-        os.write(handle, record.encode("utf-8"))
+    for handle, journal in journals:
+        here = os.path.dirname(os.path.abspath(journal))
+
+        def named(name: Optional[str]) -> Optional[str]:
+            return None if name is None else os.path.relpath(os.path.abspath(name), here)
+
+        record = {"journals": [named(other) for _handle, other in journals],
+                  "moves": [{"path": named(path), "aside": named(asides.get(path)),
+                             "file": list(earlier[path]) if path in asides else None} for _temporary, path in moves]}
+        os.write(handle, json.dumps(record).encode("utf-8"))
     return journals
 
 
@@ -317,19 +331,27 @@ def _identity(path: str) -> Tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-def _commit(first: str, path: str) -> None:
+def _commit(first: Tuple[int, str], path: str) -> None:
     """Marks a set's first journal (beside its first `path`) committed, in one rename: a run killed from
     here on left the new set whole, and its leftovers are stale (a commit that was the first journal's
     removal hid the others from a next run writing that path alone: a helper's red team of 2026-12-05).
-    The new journal is written under a journal's name of `path`, which a next run removes if left."""
-    with open(first, encoding="utf-8") as stream:
-        record = json.load(stream)
-    handle, committed = make_temporary(path, JOURNAL[len(".partial"):])
+    The new journal is written under a journal's name of `path`, which a next run removes if left;
+    the first one's handle is closed before (Windows replaces no open file). A commit that cannot be
+    written removes the first journal, which leaves the set as it is, new."""
+    handle, journal = first
+    os.close(handle)
     try:
-        os.write(handle, json.dumps({**record, "committed": True}).encode("utf-8"))
-    finally:
-        os.close(handle)
-    os.replace(committed, first)
+        with open(journal, encoding="utf-8") as stream:
+            record = json.load(stream)
+        out, committed = make_temporary(path, JOURNAL[len(".partial"):])
+        try:
+            os.write(out, json.dumps({**record, "committed": True}).encode("utf-8"))
+        finally:
+            os.close(out)
+        os.replace(committed, journal)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            os.unlink(journal)
 
 
 def _committed(first: str) -> Optional[bool]:
@@ -344,7 +366,8 @@ def _committed(first: str) -> Optional[bool]:
 
 def _remove_journals(journals: Sequence[Tuple[int, str]]) -> None:
     for handle, journal in journals:
-        os.close(handle)  # first: Windows deletes no file open
+        if handle >= 0:
+            os.close(handle)  # first: Windows deletes no file open
         with contextlib.suppress(OSError):
             os.unlink(journal)
 
@@ -353,9 +376,11 @@ def _roll_back_stopped_sets(path: str) -> None:
     """Brings back whole the earlier files of a set that a run killed while moving it put partly in
     place (`replace_together`: a new map beside the old style and confidence raster, which the next
     run then kept: a helper's red team of 2026-12-05): each earlier file returns from aside, and a
-    file new to the set is removed. A set whose commit journal is gone was put in place whole: the
-    earlier files its journals name are stale (a stale side file came back beside the new map: a
-    review of 2026-12-05). A journal that is not one the plugin wrote there is removed alone."""
+    file new to the set is removed. A set whose first journal says it was committed was put in place
+    whole: the earlier files its journals name are stale (a stale side file came back beside the new
+    map: a review of 2026-12-05). A journal that is not one the plugin wrote there is removed alone.
+    The set's other files' leftovers go too (`_remove_leftovers`: a run writing fewer outputs left
+    the confidence raster's, a helper's red team of 2026-12-05)."""
     found, _live = _leftovers(path)
     for journal in (item for item in found if item.endswith(JOURNAL) and not _being_written(item)):
         record = _journal_record(journal, path)
@@ -382,9 +407,9 @@ def _roll_back_stopped_sets(path: str) -> None:
         for stale in journals[1:] + journals[:1]:
             with contextlib.suppress(OSError):
                 os.unlink(stale)
-        for target, _aside, _earlier in moves:  # the set's other files' leftovers, which a run writing
-            if target != os.path.abspath(path):  # fewer outputs left (the confidence raster's: a helper, 12-05)
-                remove_stale_temporaries(target)
+        for target, _aside, _earlier in moves:
+            if target != os.path.abspath(path):
+                _remove_leftovers(target)
 
 
 Move = Tuple[str, Optional[str], Optional[Tuple[int, int]]]
@@ -392,37 +417,47 @@ Move = Tuple[str, Optional[str], Optional[Tuple[int, int]]]
 
 
 def _journal_record(journal: str, path: str) -> Optional[Tuple[List[str], List[Move]]]:
-    """The journals and moves a journal beside `path` names, if it is one `_write_journals` wrote
-    for a set that holds `path`: every name in it a temporary name of its path, in its path's folder
-    (else a file put there could have the plugin delete any file: a review of 2026-12-05)."""
+    """The journals and moves a journal beside `path` names, as paths from that journal's folder, if
+    it is one `_write_journals` wrote for a set that holds `path`: every name in it a temporary name
+    of its path, beside it (else a file put there could have the plugin delete any file: a review of
+    2026-12-05)."""
+    here = os.path.dirname(os.path.abspath(journal))
+
+    def placed(name: Any) -> Optional[str]:
+        return None if name is None else os.path.normpath(os.path.join(here, str(name)))
+
     try:
         with open(journal, encoding="utf-8") as stream:
             record = json.load(stream)
-        journals = [str(item) for item in record["journals"]]
-        moves = [(str(item["path"]), item["aside"] and str(item["aside"]),
+        journals = [placed(item) for item in record["journals"]]
+        moves = [(placed(item["path"]), placed(item["aside"]),
                   item["file"] and (int(item["file"][0]), int(item["file"][1]))) for item in record["moves"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):  # killed while writing the journals
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):  # killed while writing them
         return None
 
-    def beside(name: Optional[str], target: str, end: str) -> bool:
-        return (name is None or (os.path.dirname(name) == os.path.dirname(target) and name.endswith(end)
+    def beside(name: Optional[str], target: Optional[str], end: str) -> bool:
+        return (name is None or (target is not None and os.path.dirname(name) == os.path.dirname(target)
+                                 and name.endswith(end)
                                  and bool(temporary_names(target).fullmatch(os.path.basename(name)))))
 
     sound = (len(journals) == len(moves) and os.path.abspath(journal) in journals
              and os.path.abspath(path) in [target for target, _aside, _earlier in moves]
              and all(name is not None and beside(name, target, JOURNAL) and beside(aside, target, ASIDE)
                      for name, (target, aside, _earlier) in zip(journals, moves)))
-    return (journals, moves) if sound else None
+    return (journals, moves) if sound else None  # type: ignore[return-value]
 
 
 def _take_back(target: str, aside: Optional[str], earlier: Optional[Tuple[int, int]]) -> None:
-    """One path of a stopped set as it was: its earlier file from aside, where it was moved there (a
-    name taken but not moved to yet goes, the earlier file still in place), or no file where it had none."""
+    """One path of a stopped set as it was: its earlier file from aside where it was moved there, or
+    no file where it had none. A name taken but not moved to yet holds an empty file of another
+    identity while the earlier file is still in place, and goes; an aside of another identity that is
+    not empty, or whose path is empty, is the earlier file all the same (identities change when a
+    file system is mounted again: a review of 2026-12-05)."""
     if aside is None:
         if os.path.lexists(target):
             os.unlink(target)
     elif os.path.lexists(aside):
-        if _identity(aside) == earlier:
+        if _identity(aside) == earlier or os.path.getsize(aside) or not os.path.lexists(target):
             os.replace(aside, target)
         else:
             os.unlink(aside)

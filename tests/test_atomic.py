@@ -290,8 +290,21 @@ SETS = {"all": {"map.tif": "old map.tif", "map.qml": "old map.qml", "conf.tif": 
         "a stale side file": {"map.tif": "old map.tif", "map.qml": "old map.qml", "map.tif.ovr": "old overviews"}}
 
 
-@pytest.mark.parametrize("earlier", list(SETS))
-def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earlier):
+def _remounted(folder) -> None:
+    """The journals of a killed run as a file system mounted again sees them: other file numbers."""
+    import json
+
+    for journal in folder.glob("*.partial.set"):
+        record = json.loads(journal.read_text())
+        for move in record["moves"]:
+            if move["file"]:
+                move["file"][1] += 1
+        journal.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize("earlier, after_the_kill", [(name, None) for name in SETS]
+                         + [("all", "remounted"), ("all", "moved")])
+def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earlier, after_the_kill):
     """A run killed after it put a new map in place and before its style left the old style aside;
     the next run brought that style back beside the new map (a helper's red team of 2026-12-05: QGIS
     showed each class under another's name). The set comes back whole: all old files, or all new,
@@ -313,6 +326,10 @@ def test_a_set_a_killed_run_was_putting_in_place_comes_back_whole(tmp_path, earl
             (folder / name).write_text(text)
         killed = subprocess.run([sys.executable, "-c", _KILLED_AT, importable, str(folder), str(stop),
                                  "stale" if "map.tif.ovr" in SETS[earlier] else "-"])
+        if after_the_kill == "remounted":  # its earlier files were deleted as names never moved to (a review)
+            _remounted(folder)
+        elif after_the_kill == "moved":  # the journals were taken for another folder's (a review of 2026-12-05)
+            folder = folder.rename(tmp_path / f"moved{stop}")
         remove_stale_temporaries(str(folder / "map.tif"))  # a next run without the confidence raster: all go
         files = {path.name: path.read_text() for path in folder.iterdir() if not path.name.endswith(".new")}
         assert files in (SETS[earlier], new), (stop, files)
@@ -343,3 +360,51 @@ def test_a_journal_the_plugin_did_not_write_there_removes_nothing_else(tmp_path)
     (elsewhere / ".x.abcdefgh.partial.set").write_text("")
     remove_stale_temporaries(str(folder / "map.tif"))
     assert (elsewhere / "precious.tif").read_text() == "keep" and os.listdir(folder) == []
+
+
+def test_journals_that_cannot_be_removed_end_no_run_in_recursion(tmp_path, monkeypatch):
+    """A review of 2026-12-05: a set's cleanup went from one path to the other and back for ever
+    where its journals could not be removed (open on Windows, a virus scanner)."""
+    import subprocess
+    import sys
+
+    import mrs
+    from mrs.model_core import atomic
+
+    for name in ("map.tif", "map.qml", "conf.tif"):
+        (tmp_path / name).write_text(f"old {name}")
+    importable = os.path.dirname(os.path.dirname(mrs.__file__ if mrs.__file__ else list(mrs.__path__)[0]))
+    subprocess.run([sys.executable, "-c", _KILLED_AT, importable, str(tmp_path), "5", "-"])
+    real = os.unlink
+
+    def held(path, *args, **kwargs):
+        if str(path).endswith(".partial.set"):
+            raise PermissionError(13, "Permission denied")
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "unlink", held)
+    atomic.remove_stale_temporaries(str(tmp_path / "map.tif"))
+    assert _files(tmp_path) == {name: f"old {name}" for name in ("conf.tif", "map.qml", "map.tif")}
+
+
+def test_a_path_another_run_moved_away_gets_no_empty_file_from_this_run(tmp_path, monkeypatch):
+    """A review of 2026-12-05: a run whose move aside found the path gone (another run had moved it)
+    put its own empty name there as it undid its moves."""
+    from mrs.model_core import atomic
+
+    (tmp_path / "map.tif").write_text("old map")
+    (tmp_path / "map.tif.msk").write_text("old mask")
+    new = tmp_path / ".map.tif.new"
+    new.write_text("new map")
+    real = os.replace
+
+    def raced(source, target):
+        if str(source).endswith("map.tif.msk"):
+            os.unlink(source)  # the other run took it first
+            raise FileNotFoundError(2, "No such file or directory")
+        real(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", raced)
+    with pytest.raises(atomic.ReplaceError):
+        atomic.replace_together([(str(new), str(tmp_path / "map.tif")), (None, str(tmp_path / "map.tif.msk"))])
+    assert _files(tmp_path) == {"map.tif": "old map"}
