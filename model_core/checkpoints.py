@@ -111,7 +111,9 @@ class Checkpointer:
         elif started is not None and not _same_source(started, starting):
             problems.append(f"it started from another pretrained model than {self.names.pretrained} gives")
         if info.get("fingerprint") != self.fingerprint and not other_patch:
-            seeded = saved_settings.get("seed") != self.settings.seed  # which draws them: said once (helper, 12-05)
+            # SEED draws the samples, said once (a helper, 2026-12-05), unless no validation set is drawn (review)
+            drawn = (self.description.get(SAMPLE_SETTINGS) or {}).get("validation_fraction", 1) != 0
+            seeded = saved_settings.get("seed") != self.settings.seed and drawn
             problems.append(f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "

@@ -126,6 +126,8 @@ def _finish_moves(folder: str, partial: str, hooks: Hooks) -> None:
             names = [str(name) for name in json.load(mark)]
     except (OSError, ValueError, TypeError):
         return
+    if not set(names) <= set(SCENE_FILES):  # a mark of no scene of this plugin's: nothing moves out (a review)
+        return
     rest = [name for name in names if os.path.lexists(os.path.join(partial, name))]
     moved = [name for name in names if name not in rest]
     if not rest or not all(os.path.lexists(os.path.join(folder, name)) for name in moved) or any(

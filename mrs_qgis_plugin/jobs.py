@@ -327,8 +327,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         if listed:
             description["scenes"] = records
             description["pixel_size_m"] = common_pixel_size(scenes)
-            if description["pixel_size_m"] is None:
-                description["pixel_sides_m"] = None
+            description["pixel_sides_m"] = common_pixel_sides(scenes) if description["pixel_size_m"] else None
             _say_other_pixel_sizes(scenes, description["pixel_size_m"], hooks)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
@@ -347,6 +346,19 @@ def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
     if any(size is None for size in sizes) or max(sizes) > PIXEL_SIZE_RATIO * min(sizes):
         return None
     return sizes[0]
+
+
+def common_pixel_sides(scenes: Sequence[Scene]) -> Optional[Tuple[float, float]]:
+    """The first scene's pixel sides where every scene's are within `PIXEL_SIZE_RATIO` of them, side by
+    side, else None (then the mean is compared: 2 x 0.5 m pixels pooled with 1 m ones, a review of
+    2026-12-05)."""
+    sides = [scene.grid.ground_pixel_sides() for scene in scenes]
+    if any(item is None for item in sides):
+        return None
+    first = sides[0]
+    if any(max(side / before, before / side) > PIXEL_SIZE_RATIO for item in sides for side, before in zip(item, first)):
+        return None
+    return first
 
 
 def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:

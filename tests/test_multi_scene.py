@@ -389,6 +389,12 @@ def test_scenes_of_other_pixel_sizes_record_none_to_compare_with():
     assert jobs.common_pixel_size([scene(1.0), scene(1.2)]) == 1.0
     assert jobs.common_pixel_size([scene(1.0), scene(0.2)]) is None
     assert jobs.common_pixel_size([scene(1.0), scene(None)]) is None
+
+    def sides(across, down):
+        return SimpleNamespace(grid=SimpleNamespace(ground_pixel_sides=lambda: (across, down)))
+
+    assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(1.2, 0.9)]) == (1.0, 1.0)
+    assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(2.0, 0.5)]) is None  # of one mean (a review, 12-05)
     # ... and such scenes are warned of (a helper's red team of 2026-12-05: a 3 m scene beside 1 m ones, unsaid)
     warnings: list = []
     for scenes in ([scene(1.0), scene(1.2)], [scene(1.0), scene(None)], [scene(1.0, "hsi"), scene(3.0, "hsi_3m")]):

@@ -350,6 +350,16 @@ def test_a_checkpoint_of_another_seed_is_said_to_draw_other_samples_once(tmp_pat
                          resume_path=checkpoint_path_for(output), names=names), output)
     assert "its settings differ (SEED: 4 in the checkpoint, 5 here); its training samples differ from this run's " \
            "(SEED draws them)." in str(refused.value)
+    # a fine-tuning without a validation set draws nothing by SEED: other samples are said as such (a review)
+    output = str(tmp_path / "classifier.safetensors")
+    described = {**DESCRIPTION, "sample_settings": {"validation_fraction": 0.0}}
+    with pytest.raises(Canceled):
+        run_finetune(output, toy_classes(90), toy_classes(30, seed=1), hooks=cancel_after(2, []), names=names,
+                     description=described)
+    with pytest.raises(ModelFileError) as refused:
+        run_finetune(output, toy_classes(80), toy_classes(30, seed=1), names=names, description=described,
+                     resume_path=checkpoint_path_for(output), settings={"seed": 5})
+    assert "SEED draws them" not in str(refused.value) and "its training samples differ" in str(refused.value)
 
 
 def test_canceling_keeps_an_existing_output_intact(tmp_path):
