@@ -334,6 +334,8 @@ def test_outputs_named_alike_but_for_letter_case_are_refused(scene, out):
     assert os.listdir(out) == []
     with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/café\.tif differs from the class map"):
         predict_scene(scene, model, HALO, CLASSES, str(out / "café.tif"), str(out / "café.tif"))
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*/σ\.tif differs from the class map"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "ς.tif"), str(out / "σ.tif"))  # one on NTFS
     predict_scene(scene, model, HALO, CLASSES, str(out / "Straße.tif"), str(out / "strasse.tif"))  # two names there
     assert {"Straße.tif", "strasse.tif"} <= set(os.listdir(out))
 

@@ -233,12 +233,15 @@ def same_file(first: str, second: str) -> bool:
 
 
 def _alike_but_for_case(first: str, second: str) -> bool:
-    """Whether two paths name one file where letter case does not count (Windows, macOS): by simple
-    case mapping, as those file systems compare names ('Straße' and 'strasse' are two names there:
-    casefold() took them for one, a review of 2026-12-05), and with accents composed, as macOS
-    compares them ('café' of one character or of 'e' and an accent: a helper's red team of 2026-12-05)."""
-    first, second = (unicodedata.normalize("NFC", os.path.realpath(path)).lower() for path in (first, second))
-    return first == second
+    """Whether two paths name one file where letter case does not count (Windows, macOS): letter by
+    letter in upper case, as NTFS compares names ('Straße' and 'strasse' are two names there, which
+    casefold() took for one; 'ς' and 'σ' one, which lower() took for two: reviews of 2026-12-05), and
+    with accents composed, as macOS compares them ('café' of one character or of 'e' and an accent)."""
+    def compared(path: str) -> str:
+        return "".join(upper if len(upper := letter.upper()) == 1 else letter
+                       for letter in unicodedata.normalize("NFC", os.path.realpath(path)))
+
+    return compared(first) == compared(second)
 
 
 def refuse_shared_outputs(outputs: Mapping[str, str], described: Optional[Mapping[str, str]] = None) -> None:
