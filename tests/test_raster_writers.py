@@ -365,6 +365,16 @@ def test_an_output_in_qgis_s_deleted_temporary_folder_is_said_to_be_so(tmp_path)
         check_output_path(str(gone / "OUTPUT.tif"), "OUTPUT")
 
 
+def test_a_tilde_is_a_folder_s_name_for_outputs_as_for_inputs(tmp_path, monkeypatch):
+    """QGIS reads '~/data/hsi.tif' as a folder named '~' of the working folder, and the plugin wrote
+    '~/out/map.tif' in the home folder: one run, two meanings (a helper's red team of 2026-12-05).
+    bin/mrs expands it for every file (`cli.parse_arguments`), as a shell would."""
+    (tmp_path / "~" / "out").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert check_output_path("~/out/map.tif", "OUTPUT") == str(tmp_path / "~" / "out" / "map.tif")
+
+
 def test_output_path_checks_name_the_parameter(tmp_path):
     for spaced in (f"{tmp_path}/map.tif ", f"{tmp_path}/ map.tif"):  # red team of 2026-12-05
         with pytest.raises(InputError) as refused:

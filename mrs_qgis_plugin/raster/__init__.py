@@ -14,12 +14,14 @@ NETCDF:"/cube.nc":reflectance (a Windows drive letter is no driver)."""
 
 
 def absolute_path(path: str) -> str:
-    """`path` made absolute, '~' expanded, and its '..' taken as the system takes them: after a link
+    """`path` made absolute, and its '..' taken as the system takes them: after a link
     to a folder, '..' is the parent of the folder linked to, where `os.path.abspath` dropped 'link/..'
     by its spelling (an output went to another folder than the system's, and an input spelled so
     escaped the check that an output is not an input: a helper's red team of 2026-12-05). The links
-    of a path without '..' are kept as written."""
-    joined = os.path.join(os.getcwd(), os.path.expanduser(path))
+    of a path without '..' are kept as written. A '~' is a folder's name, as QGIS reads an input's
+    (it stood for the home folder in outputs alone: a helper's red team of 2026-12-05); bin/mrs
+    expands it before, as a shell would."""
+    joined = os.path.join(os.getcwd(), path)
     parts = joined.split(os.sep)
     if ".." not in parts:
         return os.path.normpath(joined)
