@@ -78,6 +78,10 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
         layer_type = QgsRasterLayer if kind == "raster" else QgsVectorLayer
         for item in value if isinstance(value, (list, tuple)) else [value]:
             path = split_source(item)[0] if isinstance(item, str) else ""
+            named = _named_layers_problem(name, item, project.mapLayersByName(item) if isinstance(item, str) else [],
+                                          layer_type)
+            if named:
+                return named
             if not (path and os.path.isfile(path)):
                 continue
             other = next((layer for layer in project.mapLayersByName(item) if isinstance(layer, layer_type)
@@ -97,6 +101,22 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
                         "a dialog may have taken it for. Rename that layer (or remove it from the project), and "
                         "choose the layer or file you mean again.")
     return None
+
+
+def _named_layers_problem(name: str, item: Any, layers: list, layer_type: type) -> Optional[str]:
+    """A layer name that several project layers of other files bear, of which Processing takes one by
+    chance (a helper's red team of 2026-12-05: two flights both named 'hsi', read 30 or 63 bands from
+    run to run, the log naming neither file)."""
+    from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
+
+    sources = [split_source(layer.source())[0] for layer in layers if isinstance(layer, layer_type)]
+    distinct = sorted(source for index, source in enumerate(sources)
+                      if not any(same_file(source, earlier) for earlier in sources[:index]))
+    if len(distinct) < 2:
+        return None
+    return (f"{name}: '{item}' is the name of {len(distinct)} project layers of other files "
+            f"({', '.join(distinct[:3])}{', ...' if len(distinct) > 3 else ''}), of which Processing would take one "
+            "by chance. Rename them apart, or choose the layer you mean from the list.")
 
 
 def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str, geometries: Tuple[str, ...] = ()) -> Optional[str]:

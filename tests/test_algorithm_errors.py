@@ -1024,6 +1024,30 @@ def test_a_layer_named_after_another_file_s_path_is_refused_where_its_own_file_w
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, tmp_path):
+    """A helper's red team of 2026-12-05: two flights both named 'hsi' in the project were read one or
+    the other by chance (30 or 63 bands), the log naming neither file."""
+    first = QgsRasterLayer(str(bad.scene.hsi), "flight", "gdal")
+    second = QgsRasterLayer(str(bad.two_bands), "flight", "gdal")
+    QgsProject.instance().addMapLayers([first, second])
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:classify", classify(bad, tmp_path, INPUT_HSI="flight"))
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    files = ", ".join(sorted([str(bad.scene.hsi), str(bad.two_bands)]))
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_HSI: 'flight' is the name of 2 project layers of other files ({files}), of which Processing would "
+        "take one by chance. Rename them apart, or choose the layer you mean from the list.")
+    assert list(tmp_path.iterdir()) == []
+    same = QgsRasterLayer(str(bad.scene.hsi), "flight", "gdal")  # one file twice: no matter which
+    QgsProject.instance().addMapLayers([QgsRasterLayer(str(bad.scene.hsi), "flight", "gdal"), same])
+    try:
+        assert Path(run("mrs:classify", classify(bad, tmp_path, INPUT_HSI="flight"))["OUTPUT"]).exists()
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
 def test_labelled_pixels_whose_patches_exceed_the_memory_are_refused_before_they_are_cut(bad, tmp_path, monkeypatch):
     """A helper's red team of 2026-12-05: every pixel of a scene labelled asked for 7.1 GiB of patches,
     and the message said to lower BATCH_SIZE, which changed nothing."""
