@@ -51,6 +51,9 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     layer = QgsProcessingUtils.mapLayerFromString(value, context)
     if layer is not None:
         return _other_kind(name, value, layer, kind, geometries)
+    if "\ufffd" in path and not os.path.exists(path):  # qgis_process's reading of a name not in UTF-8 (helper, 12-05)
+        return (f"{name}: '{value}' holds a character that could not be read (shown \ufffd): a folder's or the file's "
+                "name is not valid UTF-8 text (as names from old archives can be); rename it, and run again.")
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

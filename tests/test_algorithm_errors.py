@@ -1024,6 +1024,17 @@ def test_a_layer_named_after_another_file_s_path_is_refused_where_its_own_file_w
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_path_qgis_process_could_not_read_as_utf8_is_said_to_be_so(bad, tmp_path):
+    """A helper's red team of 2026-12-05: a folder named in Latin-1 reached the plugin as 'Donn\ufffdes'
+    through qgis_process, and was said not to exist."""
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, INPUT_HSI=f"{tmp_path}/Donn\ufffdes/hsi.tif"))
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_HSI: '{tmp_path}/Donn\ufffdes/hsi.tif' holds a character that could not be read (shown \ufffd): a "
+        "folder's or the file's name is not valid UTF-8 text (as names from old archives can be); rename it, and run "
+        "again.")
+
+
 def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, tmp_path):
     """A helper's red team of 2026-12-05: two flights both named 'hsi' in the project were read one or
     the other by chance (30 or 63 bands), the log naming neither file."""
