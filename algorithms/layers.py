@@ -81,13 +81,13 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
         layer_type = QgsRasterLayer if kind == "raster" else QgsVectorLayer
         for item in value if isinstance(value, (list, tuple)) else [value]:
             path = split_source(item)[0] if isinstance(item, str) else ""
-            named = _named_layers_problem(name, item, project.mapLayersByName(item) if isinstance(item, str) else [],
-                                          layer_type)
+            same_named = project.mapLayersByName(item) if isinstance(item, str) else []
+            named = _named_layers_problem(name, item, same_named, layer_type)
             if named:
                 return named
             if not (path and os.path.isfile(path)):
                 continue
-            other = next((layer for layer in project.mapLayersByName(item) if isinstance(layer, layer_type)
+            other = next((layer for layer in same_named if isinstance(layer, layer_type)
                           and not same_file(split_source(layer.source())[0], path)), None)
             if other is not None:
                 return (f"{name}: '{item}' is a file, and also the name of a project layer of another source "
