@@ -112,12 +112,13 @@ def _named_layers_problem(name: str, item: Any, layers: list, layer_type: type) 
     run to run, the log naming neither file)."""
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
 
-    sources = [split_source(layer.source())[0] for layer in layers if isinstance(layer, layer_type)]
-    distinct = sorted(source for index, source in enumerate(sources)
-                      if not any(same_file(source, earlier) for earlier in sources[:index]))
+    sources = [split_source(layer.source()) for layer in layers if isinstance(layer, layer_type)]
+    distinct = sorted("|".join([path, *options]) for index, (path, options) in enumerate(sources)
+                      if not any(same_file(path, earlier) and sorted(options) == sorted(others)
+                                 for earlier, others in sources[:index]))  # two tables of one file are two layers
     if len(distinct) < 2:
         return None
-    return (f"{name}: '{item}' is the name of {len(distinct)} project layers of other files "
+    return (f"{name}: '{item}' is the name of {len(distinct)} project layers of other sources "
             f"({', '.join(distinct[:3])}{', ...' if len(distinct) > 3 else ''}), of which Processing would take one "
             "by chance. Rename them apart, or choose the layer you mean from the list.")
 

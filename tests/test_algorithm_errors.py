@@ -1048,9 +1048,23 @@ def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, 
         QgsProject.instance().removeAllMapLayers()
     files = ", ".join(sorted([str(bad.scene.hsi), str(bad.two_bands)]))
     assert str(refused.value).splitlines()[-1] == (
-        f"INPUT_HSI: 'flight' is the name of 2 project layers of other files ({files}), of which Processing would "
+        f"INPUT_HSI: 'flight' is the name of 2 project layers of other sources ({files}), of which Processing would "
         "take one by chance. Rename them apart, or choose the layer you mean from the list.")
     assert list(tmp_path.iterdir()) == []
+    from osgeo import gdal
+
+    tables = tmp_path / "tables.gpkg"  # two tables of one file, one name: two layers (a review of 2026-12-05)
+    gdal.VectorTranslate(str(tables), str(bad.scene.train_points), layerName="a")
+    gdal.VectorTranslate(str(tables), str(bad.scene.train_points), layerName="b", accessMode="append")
+    QgsProject.instance().addMapLayers([QgsVectorLayer(f"{tables}|layername={table}", "points", "ogr")
+                                        for table in ("a", "b")])
+    try:
+        with pytest.raises(QgsProcessingException, match="'points' is the name of 2 project layers of other sources"):
+            run("mrs:accuracy", {"INPUT": bad.classified, "REFERENCE": "points", "REFERENCE_FIELD": "class_id",
+                                 "OUTPUT_HTML": str(tmp_path / "r.html")})
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+    tables.unlink()
     same = QgsRasterLayer(str(bad.scene.hsi), "flight", "gdal")  # one file twice: no matter which
     QgsProject.instance().addMapLayers([QgsRasterLayer(str(bad.scene.hsi), "flight", "gdal"), same])
     try:
