@@ -112,7 +112,8 @@ def _named_layers_problem(name: str, item: Any, layers: list, layer_type: type) 
     run to run, the log naming neither file)."""
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
 
-    sources = [split_source(layer.source()) for layer in layers if isinstance(layer, layer_type)]
+    sources = [split_source(layer.source()) for layer in layers  # as Processing, the valid ones (a review)
+               if isinstance(layer, layer_type) and layer.isValid()]
     distinct = sorted("|".join([path, *options]) for index, (path, options) in enumerate(sources)
                       if not any(same_file(path, earlier) and sorted(options) == sorted(others)
                                  for earlier, others in sources[:index]))  # two tables of one file are two layers

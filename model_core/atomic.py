@@ -269,7 +269,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
                 earlier[current] = _identity(current)
                 aside.append((_aside_name(current), current))
         if len(moves) > 1:
-            journals = _write_journals(moves, {path: name for name, path in aside}, earlier)
+            journals = _journals_or_none(moves, {path: name for name, path in aside}, earlier)
         for name, current in aside:
             os.replace(current, name)
             moved.add(current)
@@ -286,7 +286,7 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
                 # Moved (known, or by its identity: a Ctrl-C just after the move): it comes back, over a new
                 # file that could not be removed too; else the name it was to take goes (a run beside this
                 # one that moved it away left this run's empty name in its place: a review of 2026-12-05).
-                if path in moved or _identity(name) == earlier[path]:
+                if path in moved or _same_file(_identity(name), earlier[path]):
                     os.replace(name, path)
                 else:
                     os.unlink(name)
@@ -303,15 +303,29 @@ def replace_together(moves: Sequence[Tuple[Optional[str], str]]) -> None:
     _remove_journals(journals[1:] + journals[:1])  # the first, which says whether the set was committed, last
 
 
+def _journals_or_none(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str],
+                      earlier: Dict[str, Tuple[int, int]]) -> List[Tuple[int, str]]:
+    """`_write_journals`, or none where they cannot be written (a full disk; on Windows, a set across
+    two drives, which no relative name joins: a review of 2026-12-05): the set is then put in place
+    as before journals, whole unless killed."""
+    journals: List[Tuple[int, str]] = []
+    try:
+        return _write_journals(moves, asides, earlier, journals)
+    except (OSError, ValueError):
+        _remove_journals(journals)
+        return []
+
+
 def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str, str],
-                    earlier: Dict[str, Tuple[int, int]]) -> List[Tuple[int, str]]:
+                    earlier: Dict[str, Tuple[int, int]], journals: List[Tuple[int, str]]) -> List[Tuple[int, str]]:
     """One journal beside each path of a set (`make_temporary`'s, locked while the run lives), each
     naming every journal (the first says whether the set was committed: `_commit`), every path, the
     name its earlier file is moved aside to and that file's identity (None where there was none), so
     that a name taken but not moved to yet is told from an earlier file moved there. The names are
     written relative to each journal's folder, so that a folder moved or reached another way since
     is understood (a review of 2026-12-05)."""
-    journals = [make_temporary(path, JOURNAL[len(".partial"):]) for _temporary, path in moves]
+    for _temporary, path in moves:  # `journals` holds each as it is made, for its removal on failure
+        journals.append(make_temporary(path, JOURNAL[len(".partial"):]))
     for handle, journal in journals:
         here = os.path.dirname(os.path.abspath(journal))
 
@@ -325,6 +339,12 @@ def _write_journals(moves: Sequence[Tuple[Optional[str], str]], asides: Dict[str
     return journals
 
 
+def _same_file(identity: Tuple[int, int], earlier: Optional[Tuple[int, int]]) -> bool:
+    """Whether two identities are one file's; a file system that numbers no file (0, some SMB
+    shares) tells nothing (a review of 2026-12-05)."""
+    return earlier is not None and earlier[1] != 0 and identity == earlier
+
+
 def _identity(path: str) -> Tuple[int, int]:
     """A file's device and number, which a rename keeps."""
     status = os.lstat(path)
@@ -336,10 +356,12 @@ def _commit(first: Tuple[int, str], path: str) -> None:
     here on left the new set whole, and its leftovers are stale (a commit that was the first journal's
     removal hid the others from a next run writing that path alone: a helper's red team of 2026-12-05).
     The new journal is written under a journal's name of `path`, which a next run removes if left;
-    the first one's handle is closed before (Windows replaces no open file). A commit that cannot be
-    written removes the first journal, which leaves the set as it is, new."""
+    the first one's handle, whose lock marks a live run, is closed after (before on Windows, which
+    replaces no open file). A commit that cannot be written removes the first journal, which leaves
+    the set as it is, new."""
     handle, journal = first
-    os.close(handle)
+    if os.name == "nt":
+        os.close(handle)
     try:
         with open(journal, encoding="utf-8") as stream:
             record = json.load(stream)
@@ -352,6 +374,8 @@ def _commit(first: Tuple[int, str], path: str) -> None:
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
             os.unlink(journal)
+    if os.name != "nt":  # held through the rename: a run beside took the set for a killed one's (a review)
+        os.close(handle)
 
 
 def _committed(first: str) -> Optional[bool]:
@@ -389,15 +413,16 @@ def _roll_back_stopped_sets(path: str) -> None:
                 os.unlink(journal)
             continue
         journals, moves = record
+        complete = all(os.path.lexists(name) for name in journals)  # else partly removed, or a file put there
         committed = _committed(journals[0])
         if committed is None:  # its first journal gone: nothing known of the set but this journal
             with contextlib.suppress(OSError):
                 os.unlink(journal)
             continue
         if not committed:
-            if _being_written(journals[0]):
+            if any(_being_written(item) for item in journals):
                 continue  # a live run's
-            for target, aside, earlier in moves:
+            for target, aside, earlier in moves if complete else ():  # a journal alone undoes nothing (a review)
                 with contextlib.suppress(OSError):
                     _take_back(target, aside, earlier)
         for _target, aside, _earlier in moves if committed else ():
@@ -423,7 +448,7 @@ def _journal_record(journal: str, path: str) -> Optional[Tuple[List[str], List[M
     2026-12-05)."""
     here = os.path.dirname(os.path.abspath(journal))
 
-    def placed(name: Any) -> Optional[str]:
+    def placed(name: Any) -> Optional[str]:  # relative to the journal's folder, or absolute (across drives)
         return None if name is None else os.path.normpath(os.path.join(here, str(name)))
 
     try:
@@ -457,7 +482,7 @@ def _take_back(target: str, aside: Optional[str], earlier: Optional[Tuple[int, i
         if os.path.lexists(target):
             os.unlink(target)
     elif os.path.lexists(aside):
-        if _identity(aside) == earlier or os.path.getsize(aside) or not os.path.lexists(target):
+        if _same_file(_identity(aside), earlier) or os.path.getsize(aside) or not os.path.lexists(target):
             os.replace(aside, target)
         else:
             os.unlink(aside)

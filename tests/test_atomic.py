@@ -360,6 +360,13 @@ def test_a_journal_the_plugin_did_not_write_there_removes_nothing_else(tmp_path)
     (elsewhere / ".x.abcdefgh.partial.set").write_text("")
     remove_stale_temporaries(str(folder / "map.tif"))
     assert (elsewhere / "precious.tif").read_text() == "keep" and os.listdir(folder) == []
+    # names relative to the journal, and a journal named for the other file that is not there (a review)
+    (elsewhere / "thesis.docx").write_text("keep too")
+    journal.write_text(json.dumps({"journals": [journal.name, "../elsewhere/.thesis.docx.abcdefgh.partial.set"],
+                                   "moves": [{"path": "map.tif", "aside": None, "file": None},
+                                             {"path": "../elsewhere/thesis.docx", "aside": None, "file": None}]}))
+    remove_stale_temporaries(str(folder / "map.tif"))
+    assert (elsewhere / "thesis.docx").read_text() == "keep too" and os.listdir(folder) == []
 
 
 def test_journals_that_cannot_be_removed_end_no_run_in_recursion(tmp_path, monkeypatch):
