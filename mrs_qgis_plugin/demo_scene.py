@@ -109,7 +109,7 @@ def _finish_stopped_scene(folder: str, hooks: Hooks) -> None:
         return
     anchor = os.path.join(folder, SCENE_FILES[0])
     with held(anchor) as temporary:
-        if [path for path in remove_stale_temporaries(anchor) if path != temporary]:
+        if _written_by_another_run(anchor, temporary):
             return  # a live run's own moves
         for partial in stopped:
             _finish_moves(folder, partial, hooks)
@@ -154,7 +154,7 @@ def _folder_held(folder: str, partial: str) -> Iterator[None]:
     scene each; a killed run's 145 MB stayed)."""
     anchor = os.path.join(folder, SCENE_FILES[0])
     with held(anchor) as temporary:
-        if [path for path in remove_stale_temporaries(anchor) if path != temporary]:
+        if _written_by_another_run(anchor, temporary):
             raise FolderTaken(f"OUTPUT: the folder {folder} is being written by another run now; wait until it "
                               "has ended, or choose another folder.")
         _refuse_earlier_scene(folder)  # one that a run ending since the first look wrote
@@ -162,6 +162,12 @@ def _folder_held(folder: str, partial: str) -> Iterator[None]:
             if entry.name.startswith(PARTIAL_PREFIX) and entry.path != partial and entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
         yield
+
+
+def _written_by_another_run(anchor: str, temporary: str) -> bool:
+    """Whether a live run other than this one (which holds `temporary`) writes the scene whose
+    hyperspectral raster is `anchor`; a killed run's leftovers go."""
+    return any(path != temporary for path in remove_stale_temporaries(anchor))
 
 
 def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: int, sar: bool,
