@@ -343,22 +343,26 @@ def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:
     of it, else None: a model pretrained on 1 m and 0.2 m scenes recorded 1 m, and its fine-tuning
     on the 0.2 m scene was warned of other pixels (a helper's review of 2026-12-05)."""
     sizes = [scene.grid.ground_pixel_size() for scene in scenes]
-    if any(size is None for size in sizes) or max(sizes) > PIXEL_SIZE_RATIO * min(sizes):
-        return None
-    return sizes[0]
+    common = _first_if_alike([None if size is None else (size,) for size in sizes])
+    return common[0] if common else None
 
 
 def common_pixel_sides(scenes: Sequence[Scene]) -> Optional[Tuple[float, float]]:
-    """The first scene's pixel sides where every scene's are within `PIXEL_SIZE_RATIO` of them, side by
-    side, else None (then the mean is compared: 2 x 0.5 m pixels pooled with 1 m ones, a review of
-    2026-12-05)."""
-    sides = [scene.grid.ground_pixel_sides() for scene in scenes]
-    if any(item is None for item in sides):
+    """`common_pixel_size` side by side: None where the scenes' pixels are of other shapes (then the
+    mean is compared: 2 x 0.5 m pixels pooled with 1 m ones, a review of 2026-12-05)."""
+    common = _first_if_alike([scene.grid.ground_pixel_sides() for scene in scenes])
+    return (common[0], common[1]) if common else None
+
+
+def _first_if_alike(measures: Sequence[Optional[Tuple[float, ...]]]) -> Optional[Tuple[float, ...]]:
+    """The first scene's measures where no scene lacks them and, measure by measure, the largest is
+    within `PIXEL_SIZE_RATIO` of the smallest; else None."""
+    if any(measure is None for measure in measures):
         return None
-    first = sides[0]
-    if any(max(side / before, before / side) > PIXEL_SIZE_RATIO for item in sides for side, before in zip(item, first)):
-        return None
-    return first
+    for values in zip(*measures):  # type: ignore[misc]
+        if max(values) > PIXEL_SIZE_RATIO * min(values):
+            return None
+    return measures[0]
 
 
 def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:
