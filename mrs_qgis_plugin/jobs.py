@@ -468,10 +468,11 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
     checkpoint of its own phase through RESUME; None for a run without RESUME (the workflow)."""
     if not (os.path.isfile(checkpoint) and os.path.getsize(checkpoint)):
         return
-    writer, progress = _progress(checkpoint)
+    info = _checkpoint_info(checkpoint)
+    writer, progress = _progress(info)
     if progress is None:  # canceled before its first batch (session of 2026-12-05: it was refused as progress)
         return
-    if _finished_since(checkpoint, writer):
+    if _finished_since(checkpoint, writer, info):
         return
     algorithm = {PretrainPhase.name: FRONT_END.pretrain, FinetunePhase.name: FRONT_END.finetune}.get(writer)
     if phase is not None and writer == phase:  # a step of a model of one's own has no RESUME (helper, 2026-12-05)
@@ -485,19 +486,19 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
                      f"delete. {how}, delete it to start afresh, or choose another output file name.")
 
 
-def _finished_since(checkpoint: str, writer: str) -> bool:
+def _finished_since(checkpoint: str, writer: str, run: Optional[Dict[str, Any]]) -> bool:
     """Whether the model file beside `checkpoint` is that very run's, finished after it: of its kind,
     trained on the same samples (`samples_fingerprint`) with the same settings, and written after it.
     A run killed after it put its model in place and before it deleted its checkpoint left it (a
     helper's red team of 2026-12-05: every later run was refused as '1 of its 3 epochs done'); a
-    model of another run copied in later is no such model (a review of 2026-12-05)."""
+    model of another run copied in later is no such model (a review of 2026-12-05). `run`: the
+    checkpoint's `_checkpoint_info`."""
     kinds = {PretrainPhase.name: model_file.PRETRAINED, FinetunePhase.name: model_file.CLASSIFIER}
     model = output_path_of(checkpoint)
-    if writer not in kinds or model is None or not os.path.isfile(model):
+    if writer not in kinds or model is None or not os.path.isfile(model) or not run:
         return False
     try:
         training = model_file.read_metadata(model, [kinds[writer]]).get("training") or {}
-        run = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
         return (bool(run.get("fingerprint")) and training.get("samples_fingerprint") == run.get("fingerprint")
                 and training.get("settings") == run.get("settings")
                 and os.path.getmtime(model) >= os.path.getmtime(checkpoint))
@@ -505,15 +506,27 @@ def _finished_since(checkpoint: str, writer: str) -> bool:
         return False
 
 
-def _progress(checkpoint: str) -> Tuple[str, Optional[str]]:
-    """The training a checkpoint belongs to and what it holds ('pretraining', 'pretraining (3 of
-    its 60 epochs done)'), as far as it says; None for what it holds when no batch was done."""
+def _checkpoint_info(checkpoint: str) -> Optional[Dict[str, Any]]:
+    """A checkpoint's own record (`Checkpointer.save`), None where it cannot be read."""
     try:
-        info = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint") or {}
+        info = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT]).get("checkpoint")
+        return info if isinstance(info, dict) else {}
+    except MrsError:
+        return None
+
+
+def _progress(info: Optional[Dict[str, Any]]) -> Tuple[str, Optional[str]]:
+    """The training a checkpoint (its `_checkpoint_info`) belongs to and what it holds ('pretraining',
+    'pretraining (3 of its 60 epochs done)'), as far as it says; None for what it holds when no batch
+    was done."""
+    damaged = ("training", "training")  # a damaged checkpoint is progress all the same
+    if info is None:
+        return damaged
+    try:
         done, epochs, phase = info["state"]["epoch"], info["settings"]["epochs"], str(info["phase"])
         return phase, f"{phase} ({done} of its {epochs} epochs done)" if info["state"]["step"] else None
-    except (MrsError, KeyError, TypeError):  # a damaged checkpoint is progress all the same
-        return "training", "training"
+    except (KeyError, TypeError):
+        return damaged
 
 
 def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[str], preset: str,
