@@ -67,7 +67,7 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
                 raise UsageError(f"--{name} has no value; write --{name}=value.")
             value = items.pop(0)
         parameter = known[name]
-        if parameter.kind not in spec.PLAIN_KINDS + (spec.EXTENT,):
+        if parameter.kind not in spec.PLAIN_KINDS:  # an EXTENT's numbers start with no ~
             value = os.path.expanduser(value)  # the shell leaves the ~ of --NAME=~/file alone
         # The job asks for an output it needs; an optional one left empty was taken for none (red team of 2026-12-05).
         if not value.strip() and (parameter.kind not in spec.DESTINATIONS or parameter.optional):

@@ -681,12 +681,17 @@ def test_an_empty_optional_output_is_refused_not_taken_for_none():
 
 def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypatch, tmp_path):
     """The shell leaves the ~ of --MODEL=~/x alone: outputs took it for the home folder and inputs
-    were said not to exist (red team of 2026-12-04)."""
+    were said not to exist (red team of 2026-12-04); an EXTENT given as a layer's file too (note of
+    2026-12-05), its numbers left as they are."""
     monkeypatch.setenv("HOME", str(tmp_path))
     given = parse_arguments(JOBS["classify"], ["--MODEL=~/clf.safetensors", "--INPUT_HSI=~/hsi.tif",
-                                               "--INPUT_AUX=~/lidar.tif", "--OUTPUT=~/map.tif", "--DEVICE=cpu"])
+                                               "--INPUT_AUX=~/lidar.tif", "--OUTPUT=~/map.tif", "--DEVICE=cpu",
+                                               "--EXTENT=~/area.gpkg"])
     assert given == {"MODEL": f"{tmp_path}/clf.safetensors", "INPUT_HSI": f"{tmp_path}/hsi.tif",
-                     "INPUT_AUX": [f"{tmp_path}/lidar.tif"], "OUTPUT": f"{tmp_path}/map.tif", "DEVICE": "cpu"}
+                     "INPUT_AUX": [f"{tmp_path}/lidar.tif"], "OUTPUT": f"{tmp_path}/map.tif", "DEVICE": "cpu",
+                     "EXTENT": f"{tmp_path}/area.gpkg"}
+    numbers = parse_arguments(JOBS["classify"], ["--EXTENT=1,2,3,4 [EPSG:32632]"])
+    assert numbers == {"EXTENT": "1,2,3,4 [EPSG:32632]"}
 
 
 @pytest.mark.parametrize("arguments,message", [
