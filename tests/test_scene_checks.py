@@ -154,7 +154,7 @@ def test_a_classification_names_the_unreadable_file_of_a_virtual_raster(tmp_path
 
 def test_an_auxiliary_raster_without_a_pixel_grid_is_said_to_be_taken_on_the_hyperspectral_one(tmp_path):
     """Red team of 2026-12-04: one with a CRS but no geotransform was laid on the hyperspectral
-    grid without a word (one without a CRS is said to be taken in the same CRS)."""
+    grid without a word."""
     from osgeo import gdal
 
     hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
@@ -166,6 +166,23 @@ def test_an_auxiliary_raster_without_a_pixel_grid_is_said_to_be_taken_on_the_hyp
         pass
     assert (f"'aux' has no georeferencing (no pixel grid in its file); as it has the size of 'hsi' ({SIZE} x {SIZE} "
             "pixels), it is taken to lie on the same pixels.") in lines
+
+
+@pytest.mark.parametrize("pixel", [1.0, 2.0])
+def test_an_auxiliary_raster_without_a_crs_is_said_to_be_taken_in_the_hyperspectral_one_s(tmp_path, pixel):
+    """Own bad input of 2026-12-05: one on the hyperspectral grid itself was read without a word;
+    one warped onto it was said as 'one of them' has no CRS."""
+    from osgeo import gdal
+
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    aux = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "aux.tif"), int(SIZE / pixel), int(SIZE / pixel), 1,
+                                                gdal.GDT_Float32)
+    aux.SetGeoTransform((GEOTRANSFORM[0], pixel, 0, GEOTRANSFORM[3], 0, -pixel))
+    aux = None
+    lines = []
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(str(tmp_path / "aux.tif"), "aux")], Hooks(log=lines.append)):
+        pass
+    assert "'aux' has no CRS; it is taken to be in the CRS of 'hsi'." in lines
 
 
 def test_a_band_in_a_warning_is_named_with_its_layer(tmp_path):

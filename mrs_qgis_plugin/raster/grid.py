@@ -422,6 +422,8 @@ def align(
             missing, other = (name, grid_name) if grid.georeferenced else (grid_name, name)
             hooks.log(f"'{missing}' has no georeferencing (no pixel grid in its file); as it has the size of "
                       f"'{other}' ({grid.width} x {grid.height} pixels), it is taken to lie on the same pixels.")
+        else:
+            _say_missing_crs(source, grid, name, grid_name, hooks)
         return dataset
     source_bounds, target_bounds = _overlapping_bounds(source, grid, name, grid_name)
     crs = grid.crs_wkt or source.crs_wkt
@@ -455,8 +457,7 @@ def align(
         f"onto the grid of '{grid_name}' ({crs_label(grid.crs_wkt)}, {grid.width} x {grid.height} pixels), "
         f"{resampling} resampling{through}."
     )
-    if not source.crs_wkt or not grid.crs_wkt:
-        hooks.log(f"One of '{name}' and '{grid_name}' has no CRS; both are taken to be in the same CRS.")
+    _say_missing_crs(source, grid, name, grid_name, hooks)
     # by pixel centres, as the warp takes them: a shift of half a pixel leaves none nodata (helper, 2026-12-05)
     g = grid.geotransform  # half a pixel along x and along y (oblong pixels: a review of 2026-12-05)
     half_x, half_y = (abs(g[1]) + abs(g[2])) / 2, (abs(g[4]) + abs(g[5])) / 2
@@ -479,6 +480,14 @@ def hiding_on_grid(dataset: gdal.Dataset, aligned: gdal.Dataset, bands: list[int
     if aligned is dataset:
         return [(dataset, band) for band in hiding_bands(dataset, bands)]
     return [(mask, mask.GetRasterBand(1)) for mask in aligned_masks(dataset, bands, name, grid, grid_name, operation)]
+
+
+def _say_missing_crs(source: Grid, grid: Grid, name: str, grid_name: str, hooks: Hooks) -> None:
+    """Logs that the one of a layer and the grid it is read on that has no CRS is taken to be in the
+    other's (on the grid itself, that was read without a word: own bad input of 2026-12-05)."""
+    if bool(source.crs_wkt) != bool(grid.crs_wkt):
+        missing, other = (name, grid_name) if grid.crs_wkt else (grid_name, name)
+        hooks.log(f"'{missing}' has no CRS; it is taken to be in the CRS of '{other}'.")
 
 
 def aligned_masks(dataset: gdal.Dataset, bands: list[int], name: str, grid: Grid, grid_name: str,
