@@ -402,7 +402,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                  self.id())
+                                                  self.id(), [item.name() for item in self.outputDefinitions()])
                    or expression_problem(self, parameters, context)
                    or path_named_layer_problem(parameters, {parameter.name: LAYER_KINDS[parameter.kind]
                                                             for parameter in self.JOB.parameters

@@ -193,7 +193,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         # its checks read model files with torch: without it, a traceback (a helper's red team of 2026-12-05)
         problem = (missing_dependencies_message()
                    or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                     "mrs:workflow")
+                                                     "mrs:workflow", [item.name() for item in self.outputDefinitions()])
                    or expression_problem(self, parameters, context)
                    or path_named_layer_problem(parameters, {item.name(): LAYER_TYPES[item.type()]
                                                             for item in self.parameterDefinitions()

@@ -59,6 +59,9 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
         if not name:
             raise UsageError(f"'{item}' is not a parameter; give each one as --NAME=value (see {PROGRAM} {job.name} "
                              "--help).")
+        if name in {output.name for output in job.outputs}:
+            raise UsageError(f"{name} is a result of {job.name}, not a parameter; leave --{name} out (see {PROGRAM} "
+                             f"{job.name} --help for its parameters).")
         if name not in known:
             raise UsageError(f"{job.name} has no parameter {name}{spec.meant_text(name, list(known))}; see {PROGRAM} "
                              f"{job.name} --help for its parameters.")

@@ -309,15 +309,19 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
     return None
 
 
-def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algorithm: str) -> Optional[str]:
+def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algorithm: str,
+                              results: Sequence[str] = ()) -> Optional[str]:
     """Why parameters given by names the algorithm does not have are refused (qgis_process and
     processing.run pass them on, and PRETRAIN_EPOCH=1 for PRETRAIN_EPOCHS ran 60 epochs without a
-    word: red team of 2026-12-04), naming the closest known name; or None."""
+    word: red team of 2026-12-04), naming the closest known name, or saying that the name is one of
+    its `results`; or None."""
     unknown = [name for name in given if name not in known]
     if not unknown:
         return None
-    return (f"{unknown[0]}: {algorithm} has no parameter of that name{meant_text(unknown[0], known)}; "
-            f"'qgis_process help {algorithm}' lists its parameters.")
+    listed = f"'qgis_process help {algorithm}' lists its parameters"
+    if unknown[0] in results:
+        return f"{unknown[0]} is a result of {algorithm}, not a parameter; leave it out ({listed})."
+    return f"{unknown[0]}: {algorithm} has no parameter of that name{meant_text(unknown[0], known)}; {listed}."
 
 
 def meant_text(name: str, known: Sequence[str]) -> str:

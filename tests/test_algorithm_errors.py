@@ -444,6 +444,11 @@ BAD_INPUTS = {
     "misspelt_parameter": ("classify", lambda b, o: classify(b, o, TILE_SIZ=64),
                            "TILE_SIZ: mrs:classify has no parameter of that name (did you mean TILE_SIZE?); "
                            "'qgis_process help mrs:classify' lists its parameters."),
+    # Own bad input of 2026-12-05: suggest's COUNT for its POINTS was said to be no name of the algorithm's.
+    "result_given_as_a_parameter": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
+                                                                             BEST_EPOCH=3),
+                                    "BEST_EPOCH is a result of mrs:finetune, not a parameter; leave it out "
+                                    "('qgis_process help mrs:finetune' lists its parameters)."),
     "parameter_given_twice": ("classify", lambda b, o: classify(b, o, OUTPUT=[str(o / "a.tif"), str(o / "b.tif")]),
                               "OUTPUT is given 2 times ('{out}/a.tif', '{out}/b.tif'); give it once."),
     "single_value_as_a_list": ("classify", lambda b, o: classify(b, o, TILE_SIZE=[64]),
