@@ -98,14 +98,15 @@ def test_scenes_whose_values_lie_far_from_the_first_scene_s_are_warned_of(archiv
         first, other = layers_of(archive[0]).open(Hooks()), other_layers.open(Hooks())
         with first, other:
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), None, (SIZE * SIZE, SIZE * SIZE))
-            # An EXTENT's pixels of the first scene need not look like a whole scene's: not judged.
+            # Compared with the whole first scene, not EXTENT's part of it, which need not look like a whole
+            # scene's: with EXTENT, none was judged (red team of 2026-12-05: a scene x 10,000 unsaid).
             jobs._pixel_sample([first, other], 7, Hooks(warn=warnings.append), Window(0, 0, 16, 16),
                                (256, SIZE * SIZE))
         assert warnings == ([
             # Its own layers' bands (a helper's red team of 2026-12-05: the first scene's were named).
             "Scenes of MORE_SCENES hold values far from those of 'first': 'other' (6 of 7 bands, such as band 1 "
             "of 'other', band 2 of 'other', band 3 of 'other', ...). Check that every scene is in the same units, "
-            "scale and band order (a scale factor left out, say); pooled, they flatten each other's bands."]
+            "scale and band order (a scale factor left out, say); pooled, they flatten each other's bands."] * 2
             if expected else [])
 
 
