@@ -2,9 +2,9 @@
 (jobs of numpy and GDAL alone, such as the demo scene, run where torch is not installed)."""
 
 import os
-from typing import List
 
 from .errors import DeviceError
+from .names import joined
 
 ENVIRONMENT = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
@@ -27,10 +27,10 @@ def launched() -> bool:
                           "start the run with torchrun, or unset those variables.")
     if missing:
         set_now = [name for name in given if name != "MASTER_ADDR"]
-        raise DeviceError(f"{_listed(given)} {'is' if len(given) == 1 else 'are'} set, as torchrun sets "
-                          f"{'it' if len(given) == 1 else 'them'}, but {_listed(missing)} "
+        raise DeviceError(f"{joined(given)} {'is' if len(given) == 1 else 'are'} set, as torchrun sets "
+                          f"{'it' if len(given) == 1 else 'them'}, but {joined(missing)} "
                           f"{'is' if len(missing) == 1 else 'are'} not: start the run with torchrun, or unset "
-                          f"{_listed(set_now or given)}.")
+                          f"{joined(set_now or given)}.")
     rank, world, local = (os.environ.get(name, "0").strip() for name in ENVIRONMENT)
     if not (rank.isdigit() and world.isdigit() and local.isdigit() and int(rank) < int(world)):
         raise DeviceError(f"RANK ({rank}), WORLD_SIZE ({world}) and LOCAL_RANK ({local}) must be whole numbers, RANK "
@@ -48,6 +48,3 @@ def local_rank() -> int:
     return int(os.environ.get("LOCAL_RANK", "0").strip() or 0)
 
 
-def _listed(names: List[str]) -> str:
-    """'RANK', 'RANK and WORLD_SIZE', 'RANK, WORLD_SIZE and LOCAL_RANK'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

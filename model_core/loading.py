@@ -22,7 +22,7 @@ from .config import ModelConfig
 from .errors import BandCountError, ModelFileError
 from .hooks import Hooks, first_few
 from .model import SSEncoder, SSMAEClassifier
-from .names import Names, mismatch_outcome, plural
+from .names import Names, joined, mismatch_outcome, plural
 from .preprocessing import Normalizer
 from .wavelengths import known_wavelengths, spectral_span, wavelength_difference
 
@@ -196,9 +196,9 @@ def check_pixel_size(metadata: Mapping[str, Any], sides: Optional[Tuple[float, f
     covers = (f": its {patch} x {patch} pixels around each pixel then cover {_sides_text(sides, patch)} instead of "
               f"{_sides_text(had, patch)} on the ground" if isinstance(patch, int) else "")
     worse = mismatch_outcome(pretrained, likely=True)
-    hooks.warning(f"{what}: '{path}' was trained on pixels of about {_shape(had)}, but the hyperspectral layer "
-                  f"'{layer}' has pixels of about {_shape(sides)}{covers}, and {worse}. Resample the "
-                  f"layers to about {_shape(had)} (gdalwarp -tr), or train a model on pixels of this size.")
+    hooks.warning(f"{what}: '{path}' was trained on pixels of about {pixel_shape(had)}, but the hyperspectral layer "
+                  f"'{layer}' has pixels of about {pixel_shape(sides)}{covers}, and {worse}. Resample the "
+                  f"layers to about {pixel_shape(had)} (gdalwarp -tr), or train a model on pixels of this size.")
 
 
 def _trained_sides(metadata: Mapping[str, Any]) -> Optional[Tuple[float, float]]:
@@ -211,7 +211,7 @@ def _trained_sides(metadata: Mapping[str, Any]) -> Optional[Tuple[float, float]]
     return None
 
 
-def _shape(sides: Tuple[float, float]) -> str:
+def pixel_shape(sides: Tuple[float, float]) -> str:
     """'2 m across by 0.5 m down' for oblong pixels, '1 m' for square ones."""
     return f"{metres(sides[0])} across by {metres(sides[1])} down" if _oblong(sides) else metres(sides[0])
 
@@ -264,8 +264,7 @@ def check_aux_layers(metadata: Mapping[str, Any], counts: Sequence[int], layers:
 
 def _counts(counts: Sequence[int]) -> str:
     """'2 and 4', '2, 1 and 4', '6'."""
-    words = [str(count) for count in counts]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return joined([str(count) for count in counts])
 
 
 def _parse(metadata: Mapping[str, Any], path: str, what: str, layer_hsi: Optional[int], layer_aux: Optional[int]):

@@ -8,7 +8,7 @@ bin/mrs shares (`jobs.FRONT_END`).
 """
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ def mismatch_outcome(pretrained: bool, likely: bool = False) -> str:
 def agreeing(count: int, singular: str, plural_form: str) -> str:
     """The verb that agrees with a count: agreeing(1, "holds", "hold") -> "holds"."""
     return singular if count == 1 else plural_form
+
+
+def joined(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def plural(count: int, word: str, words: str = "") -> str:

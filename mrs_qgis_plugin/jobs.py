@@ -28,7 +28,7 @@ from ..model_core.errors import BandCountError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
-                                   check_wavelengths, load_classifier, load_pretrained, metres, say_unchecked)
+                                   check_wavelengths, load_classifier, load_pretrained, pixel_shape, say_unchecked)
 from ..model_core.names import Names, agreeing, byte_size, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
@@ -252,7 +252,13 @@ def _listed_scene(item: ListedScene, hooks: Hooks) -> Scene:
                          "each scene as its hyperspectral raster, then its SAR/LiDAR rasters in the order of "
                          "INPUT_AUX.") from None
     except InputError as error:
-        raise InputError(f"MORE_SCENES ({item.where}): {error}") from None
+        raise _of_line(item, error) from None
+
+
+def _of_line(item: ListedScene, error: InputError) -> InputError:
+    """The refusal of a scene of MORE_SCENES, naming its line (a helper's red team of 2026-12-05: a
+    scene without a valid pixel or smaller than a patch was named by its file alone)."""
+    return InputError(f"MORE_SCENES ({item.where}): {error}")
 
 
 def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[str, Any]]:
@@ -311,10 +317,18 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
-            check_patch_size(scenes[-1], config.patch)
+            try:
+                check_patch_size(scenes[-1], config.patch)
+            except InputError as error:
+                raise _of_line(item, error) from None
         window = _window(scene, extent, hooks)
-        positions = random_positions_in_scenes(scenes, capped_positions(samples), settings.seed,
-                                               hooks.sub(0.0, 0.03), window, mask_path, mask_name)
+        try:
+            positions = random_positions_in_scenes(scenes, capped_positions(samples), settings.seed,
+                                                   hooks.sub(0.0, 0.03), window, mask_path, mask_name)
+        except NoValidPixelError as error:
+            if error.scene is scene:
+                raise
+            raise _of_line(listed[scenes.index(error.scene) - 1], error) from None
         say_how_many_positions(samples, len(positions.rows), settings.batch_size,
                                [name for name, given in (("EXTENT", extent), ("MASK", mask_path)) if given], hooks)
         records = _scene_records(scenes, positions)
@@ -329,9 +343,9 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         description = {**_description(scene, normalizer, preset), SAMPLE_SETTINGS: {"samples": samples}}
         if listed:
             description["scenes"] = records
-            description["pixel_size_m"] = common_pixel_size(scenes)
-            description["pixel_sides_m"] = common_pixel_sides(scenes) if description["pixel_size_m"] else None
-            _say_other_pixel_sizes(scenes, description["pixel_size_m"], hooks)
+            description["pixel_sides_m"] = common_pixel_sides(scenes)  # none for pixels of other shapes, nor a size
+            description["pixel_size_m"] = common_pixel_size(scenes) if description["pixel_sides_m"] else None
+            _say_other_pixel_sizes(scenes, hooks)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
         trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                            settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
@@ -387,15 +401,17 @@ def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:
                           "pixels from both. Leave it out, unless that is meant.")
 
 
-def _say_other_pixel_sizes(scenes: Sequence[Scene], common: Optional[float], hooks: Hooks) -> None:
-    """Warns of scenes whose pixels differ in size beyond `PIXEL_SIZE_RATIO` (`common_pixel_size`
+def _say_other_pixel_sizes(scenes: Sequence[Scene], hooks: Hooks) -> None:
+    """Warns of scenes whose pixels differ in size or shape beyond `PIXEL_SIZE_RATIO` (`common_pixel_sides`
     None): the model learns neighbourhoods of several ground sizes, and records none to check later
-    layers against (a helper's red team of 2026-12-05: a scene of 3 m pixels beside 1 m ones, unsaid)."""
-    sizes = [scene.grid.ground_pixel_size() for scene in scenes]
-    if common is not None or any(size is None for size in sizes):
+    layers against (a helper's red team of 2026-12-05: a scene of 3 m pixels beside 1 m ones, unsaid;
+    1 x 1 m beside 1 x 2 m ones, of a mean alike, too)."""
+    sides = [scene.grid.ground_pixel_sides() for scene in scenes]
+    if any(side is None for side in sides) or common_pixel_sides(scenes) is not None:
         return
-    listed = first_few(f"'{scene.hsi_name}' {metres(size)}" for scene, size in zip(scenes, sizes))
-    hooks.warning(f"The scenes' pixels differ in size ({listed}): the model learns the neighbourhoods of each "
+    differ = "size" if common_pixel_size(scenes) is None else "shape"
+    listed = first_few(f"'{scene.hsi_name}' {pixel_shape(side)}" for scene, side in zip(scenes, sides))
+    hooks.warning(f"The scenes' pixels differ in {differ} ({listed}): the model learns the neighbourhoods of each "
                   "pixel at several ground sizes, and records no pixel size to check later layers against. Resample "
                   "the scenes to one pixel size (gdalwarp -tr) for a model of one.")
 

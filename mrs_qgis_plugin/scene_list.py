@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 from ..model_core.band_names import described_otherwise
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
+from ..model_core.names import joined
 from ..model_core.paths import not_a_readable_file
 from ..model_core.wavelengths import spectral_span, wavelength_difference
 from .raster.gdal_io import variables_problem
@@ -93,6 +94,12 @@ def _other_separator(fields: List[str]) -> str:
     return f"; it separates its rasters by {found[0]}" if found else ""
 
 
+def _fields(line: str) -> List[str]:
+    """A line's fields, stripped, empty ones left out; a comment is told by its line's first character,
+    so that a quoted path may begin with # (a helper's red team of 2026-12-05: "#f1.tif" was skipped)."""
+    return [field.strip() for field in next(csv.reader([line], skipinitialspace=True), []) if field.strip()]
+
+
 def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     """The scenes the file lists; refuses, naming the line, one with another number of
     SAR/LiDAR rasters than INPUT_AUX (`aux_count`), and a file that lists none."""
@@ -103,7 +110,8 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
                          "hyperspectral raster, then its SAR/LiDAR rasters.")
     try:
         with open(path, newline="", encoding=_encoding(path)) as file:
-            lines = list(enumerate(csv.reader(file, skipinitialspace=True), start=1))
+            lines = [(number, _fields(line)) for number, line in enumerate(file, start=1)
+                     if not line.lstrip().startswith("#")]
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
         raise InputError(_undecodable(path)) from None
     except (OSError, csv.Error) as error:
@@ -112,8 +120,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     folder = Path(path).resolve().parent
     scenes = []
     for number, fields in lines:
-        fields = [field.strip() for field in fields if field.strip()]
-        if not fields or fields[0].startswith("#"):
+        if not fields:
             continue
         where = f"the scene on line {number} of '{name}'"
         if len(fields) - 1 != aux_count:
@@ -133,9 +140,16 @@ def _bands(scene: Scene) -> str:
     return f"{scene.n_hsi} hyperspectral and {scene.n_aux} SAR/LiDAR bands"
 
 
+def _counts(scene: Scene) -> str:
+    """'2 and 4': the band counts of the scene's SAR/LiDAR rasters, in their order."""
+    return joined([str(count) for count in scene.aux_band_counts])
+
+
 def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
-    """Refuses a listed scene whose band counts, or wavelengths where both are known, differ from
-    the first scene's (INPUT_HSI and INPUT_AUX), in one sentence naming it."""
+    """Refuses a listed scene whose band counts (in all, and of each SAR/LiDAR raster in order), or
+    wavelengths where both are known, differ from the first scene's (INPUT_HSI and INPUT_AUX), in one
+    sentence naming it (a helper's red team of 2026-12-05: a SAR and a LiDAR raster listed in the other
+    order were pooled)."""
     problem: Optional[str] = None
     advice = "List only scenes of the same sensor, bands and SAR/LiDAR rasters as INPUT_HSI and INPUT_AUX."
     if (scene.n_hsi, scene.n_aux) != (first.n_hsi, first.n_aux):
@@ -145,6 +159,10 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
             advice = (f"The bands an ENVI header's bad-band list (bbl) leaves out make the difference ({listed}): "
                       "give the scenes the same list, or GeoTIFF copies, which keep every band (gdal_translate -of "
                       "GTiff).")
+    if not problem and scene.aux_band_counts != first.aux_band_counts:  # their order, as a classifier's is checked
+        problem = (f"has SAR/LiDAR rasters of {_counts(scene)} bands, but INPUT_AUX's "
+                   f"({', '.join(repr(name) for name in first.aux_names)}) have {_counts(first)} bands")
+        advice = "List its SAR/LiDAR rasters in the order of INPUT_AUX."
     difference = None if problem else wavelength_difference(first.wavelengths, scene.wavelengths)
     if difference:
         band, first_nm, listed_nm = difference

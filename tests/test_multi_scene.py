@@ -397,10 +397,86 @@ def test_scenes_of_other_pixel_sizes_record_none_to_compare_with():
     assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(1.2, 0.9)]) == (1.0, 1.0)
     assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(2.0, 0.5)]) is None  # of one mean (a review, 12-05)
     # ... and such scenes are warned of (a helper's red team of 2026-12-05: a 3 m scene beside 1 m ones, unsaid)
+    def square(size, name="a"):
+        return SimpleNamespace(hsi_name=name, grid=SimpleNamespace(
+            ground_pixel_size=lambda: size, ground_pixel_sides=lambda: None if size is None else (size, size)))
+
     warnings: list = []
-    for scenes in ([scene(1.0), scene(1.2)], [scene(1.0), scene(None)], [scene(1.0, "hsi"), scene(3.0, "hsi_3m")]):
-        jobs._say_other_pixel_sizes(scenes, jobs.common_pixel_size(scenes), Hooks(warn=warnings.append))
+    for scenes in ([square(1.0), square(1.2)], [square(1.0), square(None)], [square(1.0, "hsi"), square(3.0, "hsi_3m")]):
+        jobs._say_other_pixel_sizes(scenes, Hooks(warn=warnings.append))
     assert warnings == ["The scenes' pixels differ in size ('hsi' 1 m, 'hsi_3m' 3 m): the model learns the "
                         "neighbourhoods of each pixel at several ground sizes, and records no pixel size to check "
+                        "later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of "
+                        "one."]
+
+
+def test_a_quoted_path_that_begins_with_a_hash_is_a_path_not_a_comment(archive, tmp_path):
+    """A helper's red team of 2026-12-05: the line '"#f1.tif", lidar.tif' was skipped as a comment."""
+    from mrs.mrs_qgis_plugin.scene_list import read_scene_list
+
+    (tmp_path / "#hash.tif").write_bytes(b"")
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(f'# a comment\n  # another\n"#hash.tif", {archive[1][1]}\n')
+    assert [item.hsi.path for item in read_scene_list(str(listing), 1)] == [str(tmp_path / "#hash.tif")]
+
+
+def _pretrain_refusal(first, listing, tmp_path) -> str:
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=listing)
+    assert not (tmp_path / "model.safetensors").exists()
+    return str(refused.value)
+
+
+def test_a_listed_scene_without_a_valid_pixel_or_smaller_than_a_patch_is_named_by_its_line(archive, tmp_path):
+    """A helper's red team of 2026-12-05: 'No pixel has valid values in every layer ... of
+    'f3/hsi.tif'' and 'The patch size 5 does not fit ...' named no line of the list."""
+    blank = write_scene_files(tmp_path / "blank", "hsi", 0.0, valid_rows=0)
+    said = _pretrain_refusal(archive[0], scene_list(tmp_path, blank), tmp_path)
+    assert said.startswith("MORE_SCENES (the scene on line 3 of 'scenes.txt'): No pixel has valid values in every "
+                           "layer, as there is no valid value (nodata, NaN or infinite at every pixel) in any band of "
+                           "'blank/hsi.tif'.")
+    small = (write_raster(tmp_path / "small.tif", np.ones((BANDS, 3, 3), np.float32)),
+             write_raster(tmp_path / "small_aux.tif", np.ones((1, 3, 3), np.float32)))
+    said = _pretrain_refusal(archive[0], scene_list(tmp_path, small), tmp_path)
+    assert said.startswith("MORE_SCENES (the scene on line 3 of 'scenes.txt'): The patch size 5 does not fit the "
+                           "hyperspectral layer 'small.tif' (3 x 3 pixels)")
+
+
+def test_a_listed_scene_s_auxiliary_rasters_in_another_order_are_refused(tmp_path):
+    """A helper's red team of 2026-12-05: a LiDAR of 2 bands and a SAR of 4 listed as SAR, LiDAR were
+    pooled with a warning of their band names (and none without names); their band counts prove the
+    order differs, as a classifier given them so is refused."""
+    first = write_scene_files(tmp_path, "first", 0.0)
+    rng = np.random.default_rng(1)
+    two, four = (write_raster(tmp_path / f"aux{count}.tif", rng.normal(size=(count, SIZE, SIZE)).astype(np.float32))
+                 for count in (2, 4))
+    layers = jobs.Layers(RasterInput(first[0], "first"), [RasterInput(two, "aux2"), RasterInput(four, "aux4")])
+    listing = tmp_path / "scenes.txt"
+    listing.write_text("first.tif.copy.tif, aux4.tif, aux2.tif\n")
+    gdal.Translate(f"{first[0]}.copy.tif", first[0])
+    with pytest.raises(InputError) as refused:
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                          output=str(tmp_path / "model.safetensors"), hooks=Hooks(), more_scenes=str(listing))
+    assert str(refused.value) == (
+        "MORE_SCENES: the scene on line 1 of 'scenes.txt' ('first.tif.copy.tif') has SAR/LiDAR rasters of 4 and 2 "
+        "bands, but INPUT_AUX's ('aux2', 'aux4') have 2 and 4 bands. List its SAR/LiDAR rasters in the order of "
+        "INPUT_AUX.")
+
+
+def test_scenes_of_pixels_of_other_shapes_are_warned_of():
+    """A helper's red team of 2026-12-05: 1 x 1 m and 1 x 2 m scenes (a mean within 1.5 times) were
+    pooled unsaid, and their model records no pixel sides to warn of later layers with."""
+    from types import SimpleNamespace
+
+    def scene(name, across, down):
+        return SimpleNamespace(hsi_name=name, grid=SimpleNamespace(ground_pixel_sides=lambda: (across, down),
+                                                                   ground_pixel_size=lambda: (across * down) ** 0.5))
+
+    warnings: list = []
+    for scenes in ([scene("a", 1.0, 1.0), scene("b", 1.1, 0.9)], [scene("a", 1.0, 1.0), scene("b", 1.0, 2.0)]):
+        jobs._say_other_pixel_sizes(scenes, Hooks(warn=warnings.append))
+    assert warnings == ["The scenes' pixels differ in shape ('a' 1 m, 'b' 1 m across by 2 m down): the model learns "
+                        "the neighbourhoods of each pixel at several ground sizes, and records no pixel size to check "
                         "later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of "
                         "one."]

@@ -95,11 +95,15 @@ class BlockWalker:
 
 
 class NoValidPixelError(InputError):
-    """No pixel of the scene (or of its extent or mask) has valid values in every layer."""
+    """No pixel of the `scene` (or of its extent or mask) has valid values in every layer."""
+
+    def __init__(self, message: str, scene: Scene) -> None:
+        super().__init__(message)
+        self.scene = scene
 
 
-def no_valid_pixel_error(scene: Scene, where: str = "") -> InputError:
-    return NoValidPixelError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"))
+def no_valid_pixel_error(scene: Scene, where: str = "") -> NoValidPixelError:
+    return NoValidPixelError(no_valid_pixel_message(scene, f"No pixel{where} has valid values in every layer"), scene)
 
 
 MODEL_BAND_ADVICE = "Repair the band: the classifier needs every band it was trained on"
