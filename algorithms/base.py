@@ -129,6 +129,11 @@ def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
     )
 
 
+def _file_parameter(name: str, description: str, file_filter: str, optional: bool) -> QgsProcessingParameterFile:
+    return QgsProcessingParameterFile(name, description, QgsProcessingParameterFile.File, optional=optional,
+                                      fileFilter=f"{file_filter};;All files (*)")
+
+
 def _number_parameter(parameter: spec.Parameter) -> QgsProcessingParameterNumber:
     kind = QgsProcessingParameterNumber.Integer if parameter.kind == spec.INTEGER else QgsProcessingParameterNumber.Double
     definition = QgsProcessingParameterNumber(parameter.name, parameter.description, kind, parameter.default,
@@ -229,13 +234,11 @@ def _processing_parameter(parameter: spec.Parameter) -> QgsProcessingParameterDe
         spec.NUMBER: lambda: _number_parameter(parameter),
         spec.BOOLEAN: lambda: QgsProcessingParameterBoolean(name, description, defaultValue=parameter.default),
         spec.DEVICE: lambda: _device_parameter(name, description, parameter.default),
-        # A filter, not an extension, which QGIS would enforce: a model file is known by what it holds
-        # (red team of 2026-12-05: a classifier renamed .pt was refused, a pickle .pt not said to be one).
-        spec.MODEL_FILE: lambda: QgsProcessingParameterFile(
-            name, description, QgsProcessingParameterFile.File, optional=optional,
-            fileFilter=f"{spec.MODEL_FILE_FILTER};;All files (*)"),
-        spec.FILE_IN: lambda: QgsProcessingParameterFile(
-            name, description, QgsProcessingParameterFile.File, optional=optional, fileFilter=parameter.file_filter),
+        # A filter, not an extension, which QGIS would enforce, and every file offered: a file is known by
+        # what it holds (red team of 2026-12-05: a classifier renamed .pt was refused, a pickle .pt not said
+        # to be one; a list of scenes 'scenes.lst' was "not accepted", read by bin/mrs).
+        spec.MODEL_FILE: lambda: _file_parameter(name, description, spec.MODEL_FILE_FILTER, optional),
+        spec.FILE_IN: lambda: _file_parameter(name, description, parameter.file_filter, optional),
         spec.FILE_OUT: lambda: QgsProcessingParameterFileDestination(
             name, description, parameter.file_filter, defaultValue=lasting_default(parameter),
             optional=optional, createByDefault=parameter.created_by_default),

@@ -251,6 +251,10 @@ def test_reports_open_as_html_and_maps_load_as_rasters(provider):
     # The dialog lists model files first; a model file is known by what it holds (red team of 2026-12-05).
     assert model.fileFilter() == "SS-MAE model files (*.safetensors);;All files (*)"
     assert model.checkValueIsAcceptable("classifier.safetensors") and model.checkValueIsAcceptable("classifier.pt")
+    # A list of scenes too: 'scenes.lst' and 'scenes.TXT' were refused in QGIS alone, as a value "not accepted"
+    # (a helper's red team of 2026-12-05); bin/mrs read them.
+    scenes = registry.algorithmById("mrs:pretrain").parameterDefinition("MORE_SCENES")
+    assert all(scenes.checkValueIsAcceptable(name) for name in ("scenes.txt", "scenes.lst", "scenes.TXT", "scenes"))
 
 
 def test_outputs_are_files_so_temporary_outputs_are_temporary_files(provider):
