@@ -653,6 +653,23 @@ def test_suggestions_of_a_classifier_of_a_label_raster_say_how_to_add_them_to_it
                             "copy."), written
 
 
+@pytest.mark.parametrize("field", ["predicted", "confidence", "RANK"])
+def test_what_suggest_wrote_is_refused_as_the_name_field_of_suggestions(trained, tmp_path, field):
+    """A helper's red team of 2026-12-05: NAME_FIELD 'predicted' named a class filled in as 5 after the
+    classifier's guess at its first point ('Trees'), with a warning of other classes alone; 'confidence'
+    named the classes '0.263642'..."""
+    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=3)
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                             "SAMPLES": done.results["OUTPUT"], "CLASS_FIELD": "class_id", "NAME_FIELD": field,
+                             "OUTPUT": str(tmp_path / "named.safetensors")})
+    name = Path(done.results["OUTPUT"]).stem
+    assert str(refused.value).splitlines()[-1] == (
+        f"The name field '{field}' of '{name}' holds what 'Where to label next' wrote beside each point (the "
+        "classifier's guess, its confidence or the point's rank), not the names of the classes filled in: choose no "
+        "name field, or one that holds the names of the classes seen on the ground.")
+
+
 def test_the_guesses_are_refused_as_the_class_field_of_a_selection_of_suggestions_too(trained, tmp_path):
     """A helper's red team of 2026-12-05: a selection, a filter or unsaved edits made a copy of the layer
     without the suggestions' record, and 'predicted_value' trained, or scored a map 100 % right."""

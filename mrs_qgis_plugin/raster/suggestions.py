@@ -302,12 +302,15 @@ def trained_on_a_label_raster(metadata: dict) -> bool:
     return dataset is not None
 
 
-def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: str) -> Optional[str]:
+def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: str,
+                                name_field: Optional[str] = None) -> Optional[str]:
     """The sentence refusing, as the class field of a suggestions layer, one of the fields holding what
     the classifier guessed (`predicted`, `predicted_value`...): a fine-tuning learnt the first
     classifier's guesses at its least confident pixels without a word (a helper's red team of
-    2026-12-05); None for another field or layer."""
-    return _guess_problem(layer.GetMetadataItem(CONTENT_KEY), class_field, layer_name)
+    2026-12-05); as its name field, any field written beside the points (a class filled in was named
+    after the guess at its first point, a helper's red team of 2026-12-05); None for another field or
+    layer."""
+    return _guess_problem(layer.GetMetadataItem(CONTENT_KEY), class_field, layer_name, name_field)
 
 
 def guessed_field_of_source(source: str, class_field: str, layer_name: str) -> Optional[str]:
@@ -315,13 +318,20 @@ def guessed_field_of_source(source: str, class_field: str, layer_name: str) -> O
     return _guess_problem(_record_of(source), class_field, layer_name)
 
 
-def _guess_problem(record: Optional[str], class_field: str, layer_name: str) -> Optional[str]:
+def _guess_problem(record: Optional[str], class_field: str, layer_name: str,
+                   name_field: Optional[str] = None) -> Optional[str]:
     written = _written(record)
-    if written is None or class_field.lower() not in [name.lower() for name in written["guesses"]]:
+    if written is None:
         return None
-    return (f"The class field '{class_field}' of '{layer_name}' holds what the classifier that suggested these "
-            f"points guessed, not labels: fill in the field '{written['fields'][0]}' with the classes seen on the "
-            "ground, and choose it as the class field.")
+    if class_field.lower() in [name.lower() for name in written["guesses"]]:
+        return (f"The class field '{class_field}' of '{layer_name}' holds what the classifier that suggested these "
+                f"points guessed, not labels: fill in the field '{written['fields'][0]}' with the classes seen on the "
+                "ground, and choose it as the class field.")
+    if name_field and name_field.lower() in [name.lower() for name in written["fields"][1:]]:
+        return (f"The name field '{name_field}' of '{layer_name}' holds what 'Where to label next' wrote beside each "
+                "point (the classifier's guess, its confidence or the point's rank), not the names of the classes "
+                "filled in: choose no name field, or one that holds the names of the classes seen on the ground.")
+    return None
 
 
 def _digests(layer: ogr.Layer, names: Sequence[str]) -> Tuple[str, dict]:

@@ -734,7 +734,7 @@ def labels_from_vector(
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name, hooks)
         # after the features: looked up first, the layer's metadata hid a damaged GeoPackage's error from them
-        guessed = guessed_class_field_problem(vector, class_field, layer_name)
+        guessed = guessed_class_field_problem(vector, class_field, layer_name, name_field)
         if guessed:
             raise InputError(guessed)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
