@@ -345,3 +345,19 @@ def test_a_share_is_never_shown_as_none_or_all_when_it_is_not():
     """A helper's review of 2026-12-05: '1 of the 40000 reference pixels of 'r1' (0 %) lie where ...'."""
     assert [analysis.whole_percent(share) for share in (0.0, 1 / 40000, 0.37, 0.9999, 1.0)] == [
         "0 %", "<1 %", "37 %", ">99 %", "100 %"]
+
+
+def test_a_reference_of_whole_numbers_and_other_texts_is_not_said_to_be_renumbered(tmp_path):
+    """A helper's red team of 2026-12-05: a reference field holding 'Forest', '#Water' and '10' was
+    warned of as a training's is, "'10' is 2 in the map; write every class as a whole number to keep
+    its value", in the reports too, though its classes were matched to the map's by their names
+    ('10' is the map's 3) and every figure was right."""
+    mapped = np.array([[[1, 2, 3, 1]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Forest", 2: "#Water", 3: "10"},
+                              attribute_table=False)
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(*pixel_centre(0, col)), {"c": name})
+                                                     for col, name in enumerate(["Forest", "#Water", "10"])],
+                          {"c": ogr.OFTString})
+    report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="c"))
+    assert report["overall_accuracy"] == 1.0 and report["pixels"] == 3
+    assert not [warning for warning in report["warnings"] if "whole number" in warning]

@@ -792,7 +792,8 @@ def labels_from_vector(
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
     _say_merged_texts(ids, class_field, layer_name, hooks)
-    _say_renumbered(ids, class_field, layer_name, hooks)
+    if not reference:  # a reference's text classes are matched to the map's by name (`analysis._matching`)
+        _say_renumbered(ids, class_field, layer_name, hooks)
     class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     if named_by_text:
