@@ -184,6 +184,22 @@ def test_the_points_are_written_whatever_the_class_field_is_named_and_whatever_t
     assert points.rows.tolist() == [0, 1] and points.cols.tolist() == [2, 3]
 
 
+def test_the_class_field_is_typed_as_the_training_samples_class_field_was(trained, tmp_path):
+    """A helper's red team of 2026-12-05: samples whose class_id was a 64-bit field got suggestions of
+    a 32-bit one, which QGIS's Merge Vector Layers merged with them as text (the help says 'typed as in
+    the classifier's training samples')."""
+    samples = str(tmp_path / "wide.gpkg")
+    gdal.VectorTranslate(samples, str(trained.scene.train_points), options=["-mapFieldType", "Integer=Integer64"])
+    model = str(tmp_path / "wide.safetensors")
+    run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": samples,
+                         "CLASS_FIELD": "class_id", "VALIDATION_FRACTION": 0, "OUTPUT": model})
+    assert model_file.read_metadata(model, [model_file.CLASSIFIER])["class_field"] == {
+        "name": "class_id", "text": False, "wide": True}
+    done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=2, MIN_DISTANCE=3)
+    assert done.points.fields["class_id"] == "Integer64"
+    assert ClassField("class_id", False).definition(7).GetType() == ogr.OFTInteger  # a model before it recorded
+
+
 def test_a_file_size_limit_on_the_points_is_said_as_such_and_sqlite_adds_no_lines(tmp_path, capfd):
     """Red team of 2026-12-04: under `ulimit -f`, 'disk I/O error' or 'no such table', and three raw
     'ERROR 1: sqlite3_exec' lines after the sentence."""

@@ -49,6 +49,8 @@ class LabelledPixels:
     left_out_features: dict[str, int] = field(default_factory=dict)
     """Features left out before they met the grid, by why: 'no class', 'no geometry', 'no pixel
     centre' (smaller than a pixel)."""
+    wide_class_field: bool = False
+    """Whether the classes were given in a field of 64-bit whole numbers (suggestions are typed alike)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""

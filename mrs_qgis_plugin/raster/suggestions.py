@@ -176,14 +176,16 @@ class ClassField:
 
     name: str
     text: bool  # the classes were given by name (a text field), not by value
+    wide: bool = False  # the samples' field held 64-bit whole numbers
 
     def definition(self, largest: int) -> ogr.FieldDefn:
-        """The field for classes up to `largest`: 32-bit whole numbers where they hold them, as sample
-        layers' class fields mostly are (QGIS's Merge Vector Layers turned a 32-bit and a 64-bit
-        class_id into text, red team of 2026-12-04), else 64-bit."""
+        """The field for classes up to `largest`: 64-bit whole numbers where the samples' field was, or
+        where the classes need them, else 32-bit, as sample layers' class fields mostly are (QGIS's Merge
+        Vector Layers turns a 32-bit and a 64-bit class_id into text: red team of 2026-12-04, and a
+        helper's of 2026-12-05 with a 64-bit field of samples)."""
         if self.text:
             return ogr.FieldDefn(self.name, ogr.OFTString)
-        return ogr.FieldDefn(self.name, ogr.OFTInteger if largest <= INT32_MAX else ogr.OFTInteger64)
+        return ogr.FieldDefn(self.name, ogr.OFTInteger64 if self.wide or largest > INT32_MAX else ogr.OFTInteger)
 
 
 def info_field_names(class_field: ClassField) -> dict:

@@ -727,8 +727,8 @@ def labels_from_vector(
         _refuse_a_shapefile_without_its_table(path, vector, layer_name)
         indices = _field_indices(vector, {"class": class_field, "name": name_field, "colour": color_field}, layer_name)
         _check_class_field_type(vector.GetLayerDefn().GetFieldDefn(indices["class"]), class_field, layer_name)
-        integer = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType() in (
-            ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
+        kind = vector.GetLayerDefn().GetFieldDefn(indices["class"]).GetType()
+        integer = kind in (ogr.OFTInteger, ogr.OFTInteger64, ogr.OFTReal)
         transform = _transform_to_grid(vector, scene.grid, layer_name, scene.hsi_name, hooks, operation)
         found = _Features()
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
@@ -815,7 +815,8 @@ def labels_from_vector(
         (found.outside, "features"),
         reference,
     )
-    return replace(labelled, features=found.features, partly_outside=found.partly_outside, left_out_features={
+    return replace(labelled, wide_class_field=kind == ogr.OFTInteger64, features=found.features,
+                   partly_outside=found.partly_outside, left_out_features={
         "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
 
 
