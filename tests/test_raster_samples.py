@@ -861,26 +861,29 @@ def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_th
 
 
 def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_path, scene):
-    """Red team of 2026-12-04: the sentence said 'recode the raster' of a map's confidence."""
+    """Red team of 2026-12-04: the sentence said 'recode the raster' of a map's confidence; a helper's
+    of 2026-12-05: it named no value."""
     confidence = write_raster(tmp_path / "confidence.tif", np.full((HEIGHT, WIDTH), 0.75, np.float32))
     with pytest.raises(InputError) as refused:
         labels_from_raster(scene, confidence, "confidence")
     assert str(refused.value) == (
-        "The label layer 'confidence' holds values that are negative or not whole numbers, as a confidence, "
+        "The label layer 'confidence' holds values that are negative or not whole numbers (such as 0.75), as a "
+        "confidence, "
         "reflectance or height raster does: a label raster holds class values, whole numbers from 1 (0 or nodata = "
         "unlabelled). Choose a label raster or a map made by Classify, or recode this one.")
 
 
 def test_a_label_raster_of_minus_one_for_unlabelled_is_told_to_declare_it_nodata(tmp_path, scene):
     """Red team of 2026-12-05: -1 for unlabelled, undeclared, was refused 'as a confidence, reflectance
-    or height raster', without the way out."""
+    or height raster', without the way out; 'beside whole class values' said -1 was not whole (a helper's
+    red team of 2026-12-05)."""
     values = np.full((HEIGHT, WIDTH), -1, np.int16)
     values[0, :2] = [1, 2]
     path = write_raster(tmp_path / "minus.tif", values)
     with pytest.raises(InputError) as refused:
         labels_from_raster(scene, path, "minus")
     assert str(refused.value) == (
-        "The label layer 'minus' holds -1 beside whole class values: if -1 means unlabelled, declare it the "
+        "The label layer 'minus' holds -1 beside class values from 1: if -1 means unlabelled, declare it the "
         "raster's nodata value (gdal_edit.py -a_nodata -1; in QGIS, Translate with -a_nodata -1 as an additional "
         "command-line parameter), or recode it to 0.")
 

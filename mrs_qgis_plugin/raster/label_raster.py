@@ -59,7 +59,7 @@ def _refuse_one_negative_code(found: np.ndarray, layer_name: str) -> None:
     if len(negative) == 1 and np.all(found == np.round(found)):
         code = f"{float(negative[0]):g}"
         raise InputError(
-            f"The label layer '{layer_name}' holds {code} beside whole class values: if {code} means unlabelled, "
+            f"The label layer '{layer_name}' holds {code} beside class values from 1: if {code} means unlabelled, "
             f"declare it the raster's nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata "
             f"{code} as an additional command-line parameter), or recode it to 0.")
 
@@ -293,8 +293,10 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
             _refuse_one_negative_code(found, layer_name)
+            odd = found[(found < 0) | (found != np.round(found))][0]
             raise InputError(
-                f"The label layer '{layer_name}' holds values that are negative or not whole numbers, as a "
+                f"The label layer '{layer_name}' holds values that are negative or not whole numbers (such as "
+                f"{float(odd):g}), as a "
                 "confidence, reflectance or height raster does: a label raster holds class values, whole numbers "
                 "from 1 (0 or nodata = unlabelled). Choose a label raster or a map made by Classify, or recode this "
                 "one."
