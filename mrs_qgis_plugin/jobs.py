@@ -14,7 +14,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -50,7 +50,7 @@ from .raster.suggestions import (ClassField, SuggestionPool, check_points_output
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable
-from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names
+from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_same_values
 from .streaming import capped_positions, normalised_patches, pretraining_samples, say_how_many_positions
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
@@ -312,11 +312,14 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         _require_aux(scene)
         check_patch_size(scene, config.patch)
         scenes = [scene]
-        _say_copies(layers.hsi.path, listed, hooks)
+        copies = _say_copies(layers.hsi.path, listed, hooks)
         for item in listed:
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
+            if item.where not in copies:
+                called = ["INPUT_HSI", *(f"the hyperspectral raster of {done.where}" for done in listed)]
+                say_same_values(list(zip(scenes[:-1], called)), scenes[-1], item.where, hooks)
             try:
                 check_patch_size(scenes[-1], config.patch)
             except InputError as error:
@@ -382,23 +385,26 @@ def _first_if_alike(measures: Sequence[Optional[Tuple[float, ...]]]) -> Optional
     return measures[0]
 
 
-def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> None:
+def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> Set[str]:
     """Warns of a listed scene whose hyperspectral raster is a copy of INPUT_HSI's or of an earlier
     scene's, byte for byte (compared whole where their sizes and ends agree, `file_fingerprint`: a copy
     changed in its middle was taken for one, a review of 2026-12-05): the samples draw on its pixels
     twice (a link to one is refused as the same layer; a copy was pooled unsaid: a helper's red team
-    of 2026-12-05)."""
+    of 2026-12-05). Returns the `where` of the copies."""
     import filecmp
 
     from .same_inputs import file_fingerprint
 
     seen = {file_fingerprint(hsi): (hsi, "INPUT_HSI")}
+    copies = set()
     for item in listed:
         own = f"the hyperspectral raster of {item.where}"
         path, earlier = seen.setdefault(file_fingerprint(item.hsi.path), (item.hsi.path, own))
         if earlier != own and filecmp.cmp(path, item.hsi.path, shallow=False):
             hooks.warning(f"MORE_SCENES: {own} is a copy of {earlier}, byte for byte: the samples draw on the same "
                           "pixels from both. Leave it out, unless that is meant.")
+            copies.add(item.where)
+    return copies
 
 
 def _say_other_pixel_sizes(scenes: Sequence[Scene], hooks: Hooks) -> None:

@@ -16,7 +16,9 @@ import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from ..model_core.band_names import described_otherwise
 from ..model_core.errors import InputError
@@ -28,6 +30,7 @@ from .raster.gdal_io import variables_problem
 from .raster.sources import RasterInput, Scene
 
 PARAMETER = "MORE_SCENES"
+COMPARED_BLOCK = 32  # side of the blocks in which two scenes' values are compared (`say_same_values`)
 TEXT_LOOKED_AT = 1 << 20  # bytes of an unreadable list looked at to say why
 
 
@@ -170,6 +173,36 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
                    f"{spectral_span(first.wavelengths)} (band {band}: {listed_nm:.1f} nm against {first_nm:.1f} nm)")
     if problem:
         raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. {advice}")
+
+
+def say_same_values(earlier: Sequence[Tuple[Scene, str]], scene: Scene, where: str, hooks: Hooks) -> None:
+    """Warns of a listed scene whose hyperspectral values are those of an `earlier` scene (with what to
+    call it) on their common grid, in a block at each corner and the centre: a VRT or another format's
+    copy of INPUT_HSI was pooled as a second scene without a word (a helper's red team of 2026-12-05;
+    a copy byte for byte is said by `jobs._say_copies`)."""
+    for other, called in earlier:
+        if other.n_hsi == scene.n_hsi and other.grid.matches(scene.grid) and _same_values(other, scene):
+            hooks.warning(f"{PARAMETER}: the hyperspectral raster of {where} ('{scene.hsi_name}') holds the same "
+                          f"values as {called} in every block compared (5 blocks of up to {COMPARED_BLOCK} x "
+                          f"{COMPARED_BLOCK} pixels of their common grid): is it a copy in another format, or a VRT of "
+                          "it? The samples would draw on the same pixels from both. Leave it out, unless that is "
+                          "meant.")
+            return
+
+
+def _same_values(first: Scene, second: Scene) -> bool:
+    """Whether the two scenes' hyperspectral bands hold the same values at their valid pixels in the
+    blocks at the corners and the centre of their common grid, and some are valid there."""
+    width, height = min(COMPARED_BLOCK, first.width), min(COMPARED_BLOCK, first.height)
+    corners = [(col, row) for col in (0, first.width - width) for row in (0, first.height - height)]
+    compared = 0
+    for col, row in [*corners, ((first.width - width) // 2, (first.height - height) // 2)]:
+        (one, one_valid), (two, two_valid) = (scene.read(col, row, width, height) for scene in (first, second))
+        both = one_valid & two_valid
+        if not np.array_equal(one[:first.n_hsi, both], two[:first.n_hsi, both]):
+            return False
+        compared += int(both.sum())
+    return compared > 0
 
 
 def say_other_aux_names(first: Scene, scene: Scene, where: str, hooks: Hooks) -> None:

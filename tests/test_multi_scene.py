@@ -480,3 +480,24 @@ def test_scenes_of_pixels_of_other_shapes_are_warned_of():
                         "the neighbourhoods of each pixel at several ground sizes, and records no pixel size to check "
                         "later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of "
                         "one."]
+
+
+def test_a_scene_holding_input_hsi_s_values_in_another_file_is_warned_of(archive, tmp_path):
+    """A helper's red team of 2026-12-05: a VRT of INPUT_HSI, or an LZW copy of it, was pooled as a
+    second scene without a word (a copy byte for byte is warned of, a link refused)."""
+    first, second = archive
+    (tmp_path / "again").mkdir()
+    vrt, lzw = str(tmp_path / "again" / "first.vrt"), str(tmp_path / "again" / "first_lzw.tif")
+    gdal.Translate(vrt, first[0], format="VRT")
+    gdal.Translate(lzw, first[0], creationOptions=["COMPRESS=LZW"])
+    warnings: list = []
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second, (vrt, first[1]), (lzw, first[1])))
+    assert [line for line in warnings if "same values" in line] == [
+        f"MORE_SCENES: the hyperspectral raster of the scene on line {line} of 'scenes.txt' ('{name}') holds the same "
+        f"values as {earlier} in every block compared (5 blocks of up to 32 x 32 pixels of their common grid): is it "
+        "a copy in another format, or a VRT of it? The samples would draw on the same pixels from both. Leave it out, "
+        "unless that is meant."
+        for line, name, earlier in ((4, "again/first.vrt", "INPUT_HSI"), (5, "again/first_lzw.tif", "INPUT_HSI"))]
+    assert not [line for line in warnings if "second" in line and "same values" in line]
