@@ -266,6 +266,22 @@ def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str
             out.writerow([_cell(label)] + [f"{value:.6f}" for value in row])
 
 
+def group_boxes(groups: Sequence[Sequence[int]]) -> List[Tuple[int, int, int, int]]:
+    """(first column, first row, width, height) of the boxes that outline, on the heat map, the cells
+    of each group of several bands (sorted band indices): one per pair of the group's runs of
+    consecutive bands (a group of bands apart went without an outline: a helper's red team of
+    2026-12-05)."""
+    boxes = []
+    for group in groups:
+        if len(group) < 2:
+            continue
+        breaks = [index for index in range(1, len(group)) if group[index] != group[index - 1] + 1]
+        runs = [(group[start], group[stop - 1] - group[start] + 1)
+                for start, stop in zip([0, *breaks], [*breaks, len(group)])]
+        boxes += [(col, row, width, height) for col, width in runs for row, height in runs]
+    return boxes
+
+
 def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]], title: str) -> bytes:
     """PNG heat map of the similarity matrix, band labels on both axes, groups outlined.
 
@@ -288,10 +304,8 @@ def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[
     axes.set_xticklabels([labels[i] for i in ticks], rotation=60, ha="right", fontsize=8, parse_math=False)
     axes.set_yticks(ticks)
     axes.set_yticklabels([labels[i] for i in ticks], fontsize=8, parse_math=False)
-    for group in groups:
-        if len(group) > 1 and group[-1] - group[0] == len(group) - 1:
-            axes.add_patch(Rectangle((group[0] - 0.5, group[0] - 0.5), len(group), len(group),
-                                     fill=False, edgecolor="white", linewidth=0.8))
+    for col, row, width, height in group_boxes(groups):
+        axes.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor="white", linewidth=0.8))
     figure.colorbar(image, ax=axes, label="cosine similarity of normalised bands")
     axes.set_title(title, fontsize=10, parse_math=False)
     image = io.BytesIO()

@@ -116,3 +116,23 @@ def test_the_leak_of_random_masking_is_never_shown_as_all_of_the_masked_bands_wh
     assert leak_text(0.3, 0.5, 0.9) == ("Random spectral masking of 30 % of the bands leaves 50.00 % of the masked "
                                         "bands with a visible band at least 0.9-similar: the information leak MRS "
                                         "masking avoids.")
+
+
+def test_every_group_of_the_heat_map_is_outlined_whether_or_not_its_bands_follow_each_other():
+    """A helper's red team of 2026-12-05: of 6 groups, the 2 whose bands were not consecutive
+    (12-14 and 19-22; 15-18 and 32) had no outline, unsaid. Each pair of a group's runs of
+    consecutive bands is boxed: the cells of the similarities within the group, and none other."""
+    from mrs.mrs_qgis_plugin import reports
+
+    boxes = reports.group_boxes([[0], [1, 2, 3, 6, 7], [4, 5], [8, 10]])
+    assert sorted(boxes) == sorted([(1, 1, 3, 3), (1, 6, 3, 2), (6, 1, 2, 3), (6, 6, 2, 2), (4, 4, 2, 2),
+                                    (8, 8, 1, 1), (8, 10, 1, 1), (10, 8, 1, 1), (10, 10, 1, 1)])
+    cells = np.zeros((11, 11), bool)
+    for col, row, width, height in boxes:
+        assert not cells[row:row + height, col:col + width].any()
+        cells[row:row + height, col:col + width] = True
+    groups = [[0], [1, 2, 3, 6, 7], [4, 5], [8, 10]]
+    expected = np.zeros((11, 11), bool)
+    for group in groups[1:]:
+        expected[np.ix_(group, group)] = True
+    np.testing.assert_array_equal(cells, expected)
