@@ -530,6 +530,10 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
         sample = counted_sample(scene, sample_size, seed, hooks.sub(0.0, 0.8))
         say_value_problems(sample, scene, hooks)
         say_few_valid_pixels(sample, scene, hooks, "compare the bands of")
+        if len(sample) < choices.SIMILARITY_PIXELS:  # a scene of 3 x 3 pixels, unsaid (a helper's red team, 12-05)
+            hooks.warning(f"The similarities are computed from the {plural(len(sample), 'valid pixel')} of "
+                          f"'{scene.hsi_name}' alone: fewer than {choices.SIMILARITY_PIXELS} tell little of how alike "
+                          "the bands are. Give a larger scene.")
         labels = reports.band_labels(scene.band_names, scene.wavelengths, scene.n_hsi)
         title = f"Band similarity of '{scene.hsi_name}'" + "".join(f" + '{n}'" for n in scene.aux_names)
     hooks.check_cancel()

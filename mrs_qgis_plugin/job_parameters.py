@@ -255,7 +255,8 @@ REDUNDANCY = Job(
                "and LEAKAGE say how many hidden bands keep a visible band at least THRESHOLD-similar, from "
                "which they could be copied. Try the ratio you mean to pretrain with.", choices.MASK_RATIO),
         Parameter("SAMPLE_SIZE", "Sample size", INTEGER,
-                  "Number of random valid pixels the similarities are computed on, from 100.", default=20000, minimum=100),
+                  f"Number of random valid pixels the similarities are computed on, from {choices.SIMILARITY_PIXELS}.",
+                  default=20000, minimum=choices.SIMILARITY_PIXELS),
         _seed("pixel sample"),
         _file_out("OUTPUT_PNG", "Similarity heat map", "PNG files (*.png)",
                   "The band-by-band similarity matrix as a heat map image."),

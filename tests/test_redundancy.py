@@ -136,3 +136,23 @@ def test_every_group_of_the_heat_map_is_outlined_whether_or_not_its_bands_follow
     for group in groups[1:]:
         expected[np.ix_(group, group)] = True
     np.testing.assert_array_equal(cells, expected)
+
+
+def test_similarities_of_fewer_valid_pixels_than_the_sample_s_minimum_are_warned_of(tmp_path):
+    """A helper's red team of 2026-12-05: a 3 x 3 scene gave groups and a leak from 9 pixels without
+    a word, where SAMPLE_SIZE takes no fewer than 100."""
+    from rasters import write_raster
+
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin import analysis, jobs
+    from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+
+    rng = np.random.default_rng(0)
+    warnings: list = []
+    for side in (3, 10):
+        hsi = write_raster(tmp_path / f"hsi{side}.tif", rng.normal(size=(4, side, side)).astype(np.float32))
+        analysis.redundancy_job(jobs.Layers(RasterInput(hsi, f"hsi{side}"), []), threshold=0.95, sample_size=20000,
+                                seed=0, out_png=str(tmp_path / f"r{side}.png"), out_csv=str(tmp_path / f"r{side}.csv"),
+                                hooks=Hooks(warn=warnings.append))
+    assert warnings == ["The similarities are computed from the 9 valid pixels of 'hsi3' alone: fewer than 100 "
+                        "tell little of how alike the bands are. Give a larger scene."]
