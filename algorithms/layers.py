@@ -1,7 +1,7 @@
 """QGIS layer values as the engine's inputs, and the sentence that says why one is refused."""
 
 import os
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,

@@ -56,7 +56,6 @@ GROUP_RATIO = "groups"
 """A variant's spectral ratio taken from each scene's band-redundancy groups (`group_mask_ratio`)."""
 GROUP_THRESHOLD = 0.95
 """The similarity that puts two bands in one group: mrs:redundancy's default THRESHOLD."""
-FEATURES = ("spatial", "spectral", "both")
 VARIANTS: Dict[str, Dict[str, Any]] = {
     # The paper's pretext task: ratio 0.3, raw targets, cosine over the raw patch.
     "paper": {},

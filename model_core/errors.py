@@ -61,7 +61,7 @@ def says_out_of_memory(error: BaseException) -> bool:
     return "out of memory" in text or "can't allocate memory" in text
 
 
-def first_line(error: BaseException, width: int = 200) -> str:
-    """The first line of an error's text (its type's name when it has none), shortened to `width`:
-    what a sentence quotes of a library's error."""
-    return textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], width, placeholder=" ...")
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text (its type's name when it has none), shortened to 200
+    characters: what a sentence quotes of a library's error."""
+    return textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], 200, placeholder=" ...")

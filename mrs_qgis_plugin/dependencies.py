@@ -32,9 +32,9 @@ PYPI = "https://pypi.org/simple"
 TORCH_INDEXES = {"cpu": "https://download.pytorch.org/whl/cpu", "cuda": "https://download.pytorch.org/whl/cu128"}
 
 
-def pinned_requirements(path: Path = REQUIREMENTS_FILE) -> List[str]:
-    """The requirement lines of a requirements file (`torch==2.13.0`), without comments."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+def pinned_requirements() -> List[str]:
+    """The requirement lines of the plugin's requirements file (`torch==2.13.0`), without comments."""
+    lines = (line.split("#", 1)[0].strip() for line in REQUIREMENTS_FILE.read_text().splitlines())
     return [line for line in lines if line and not line.startswith("-")]
 
 

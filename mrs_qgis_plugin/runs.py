@@ -173,8 +173,8 @@ def torch_state_kept() -> Iterator[None]:
             torch.cuda.set_rng_state_all(gpus)
 
 
-def choose_device(name: str, hooks: Hooks) -> Any:
-    """The torch device DEVICE names, logged in one line with why it was chosen;
+def choose_device(name: str, hooks: Hooks) -> None:
+    """Logs the torch device DEVICE names in one line, with why it was chosen;
     raises DeviceError when it is not there."""
     import torch
 
@@ -191,7 +191,6 @@ def choose_device(name: str, hooks: Hooks) -> Any:
         missing = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
         why = f"chosen by DEVICE auto because {missing} (torch {torch.__version__})"
     hooks.log(f"Device: {describe_device(device)}, {why}.")
-    return device
 
 
 def _device(values: Values) -> str:
@@ -229,7 +228,7 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
                        color_field=values.get(color_field) if color_field else None)
 
 
-def _train_settings(values: Values, hooks: Hooks, **extra: Any) -> Any:
+def _train_settings(values: Values, **extra: Any) -> Any:
     """EPOCHS, BATCH_SIZE, LEARNING_RATE, SEED, DEVICE and PRECISION as model_core's `TrainSettings`."""
     from ..model_core.training import TrainSettings
 
@@ -250,7 +249,7 @@ def _pretrain(values: Values, hooks: Hooks) -> Dict[str, Any]:
                                 spatial_ratio=values["SPATIAL_RATIO"],
                                 normalized_targets=values["NORMALIZED_TARGETS"]),
         samples=values["SAMPLES"],
-        settings=_train_settings(values, hooks),
+        settings=_train_settings(values),
         output=values["OUTPUT"],
         hooks=hooks,
         extent=values.get("EXTENT"),
@@ -271,7 +270,7 @@ def _finetune(values: Values, hooks: Hooks) -> Dict[str, Any]:
         pretrained=values.get("PRETRAINED"),
         preset=values["PRESET"],
         val_fraction=values["VALIDATION_FRACTION"],
-        settings=_train_settings(values, hooks, encoder_lr_scale=values["ENCODER_LR_FACTOR"]),
+        settings=_train_settings(values, encoder_lr_scale=values["ENCODER_LR_FACTOR"]),
         class_weighting=values["CLASS_WEIGHTING"],
         output=values["OUTPUT"],
         hooks=hooks,

@@ -16,7 +16,6 @@ from ..model_core.names import plural
 from ..model_core.preprocessing import Normalizer
 from ..model_core.training import Samples
 from .raster.patches import cut_patches
-from .raster import TILE_SIZE
 from .raster.samples import Positions
 from .raster.sources import Scene
 
@@ -34,11 +33,11 @@ bands is read from disk once, a larger one block by block as batches need it."""
 
 
 def normalised_patches(scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int, normalizer: Normalizer,
-                       hooks: Optional[Hooks] = None, tile_size: int = TILE_SIZE) -> np.ndarray:
+                       hooks: Optional[Hooks] = None) -> np.ndarray:
     """Normalised patches (k, C, P, P) around the positions, stored as float16 (the model's
     input never needs more)."""
     return cut_patches(scene, rows, cols, patch,
-                       lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks, tile_size)
+                       lambda raw, valid: normalizer.apply(raw, valid).astype(np.float16), hooks)
 
 
 def capped_positions(samples: int) -> int:

@@ -274,7 +274,7 @@ def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
 
 
 def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None,
-                       tile_size: int = TILE_SIZE, operation: str = "", reference: bool = False) -> LabelledPixels:
+                       operation: str = "", reference: bool = False) -> LabelledPixels:
     """Labelled pixels of a label raster (0 or nodata = unlabelled), warped with the nearest
     neighbour if needed (through `operation`, as `align`); `reference`: an assessment's (`labelled_pixels`)."""
     hooks = hooks or Hooks()
@@ -285,7 +285,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     hiding = [band for _dataset, band in held]
     keys, values = [], []  # row * width + column, class
     counts: dict = {}  # of each value, on the grid's tiles when they are the raster's own pixels
-    for tile in tiles(scene.window, tile_size):
+    for tile in tiles(scene.window, TILE_SIZE):
         hooks.check_cancel()
         block, labelled = _labelled_tile(band, tile, layer_name, hiding)
         if aligned is dataset:
@@ -318,7 +318,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         """The raster's own pixels of each value (on another grid, a warp writes 0 where it has none)."""
         if aligned is dataset:
             return counts
-        for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), tile_size):
+        for tile in tiles(Window(0, 0, dataset.RasterXSize, dataset.RasterYSize), TILE_SIZE):
             hooks.check_cancel()
             _count_values(read_or_refuse(original.ReadAsArray, f"the label layer '{layer_name}'", *tile), counts)
         return counts
@@ -331,7 +331,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     _say_nodata_class(original, names, layer_name, hooks)
     outside = 0
     if aligned is not dataset:
-        labelled, outside = _source_counts(dataset, scene, layer_name, hooks, tile_size, operation)
+        labelled, outside = _source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)
         _say_finer(labelled, outside, len(keys), scene, layer_name, hooks, reference)
     if outside:
         hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
@@ -343,7 +343,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         colors,
         layer_name,
         hooks,
-        tile_size,
+        TILE_SIZE,
         outside=(outside, "pixels"),
         reference=reference,
     )

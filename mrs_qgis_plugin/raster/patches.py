@@ -53,14 +53,13 @@ def blocks_at(
         hooks.progress(done / len(groups))
 
 
-def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE,
+def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks,
               dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Values (k, bands) of `dtype` and validity (k,) of the scene at each position, in input order."""
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
     values = np.zeros((len(rows), scene.n_bands), dtype)
     valid = np.zeros(len(rows), bool)
-    for indices, local_rows, local_cols, tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size,
-                                                                       dtype=dtype):
+    for indices, local_rows, local_cols, tile, tile_valid in blocks_at(scene, rows, cols, hooks, dtype=dtype):
         values[indices] = tile[:, local_rows, local_cols].T
         valid[indices] = tile_valid[local_rows, local_cols]
     return values, valid

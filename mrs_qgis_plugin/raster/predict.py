@@ -44,22 +44,22 @@ def pixel_shares(blocks: Sequence[Window]) -> np.ndarray:
     return np.cumsum(sizes) / sizes.sum()
 
 
-def check_tile_size(tile_size: int, param: str = "TILE_SIZE") -> int:
+def check_tile_size(tile_size: int) -> int:
     if isinstance(tile_size, bool) or not isinstance(tile_size, numbers.Integral) or tile_size <= 0:
         raise InputError(
-            f"{param}: the tile size must be a positive number of pixels, not {tile_size!r}; use for example {TILE_SIZE}."
+            f"TILE_SIZE: the tile size must be a positive number of pixels, not {tile_size!r}; use for example {TILE_SIZE}."
         )
     return int(tile_size)
 
 
-def check_window(scene: Scene, window: Optional[Tuple[int, int, int, int]], param: str) -> Window:
+def check_window(scene: Scene, window: Optional[Tuple[int, int, int, int]]) -> Window:
     """The window as a Window, the whole scene when None; it must lie inside the scene."""
     if window is None:
         return Window(0, 0, scene.width, scene.height)
     col, row, width, height = (int(value) for value in window)
     if width <= 0 or height <= 0 or col < 0 or row < 0 or col + width > scene.width or row + height > scene.height:
         raise InputError(
-            f"{param}: the pixel window (col {col}, row {row}, {width} x {height}) is not inside the scene of "
+            f"EXTENT: the pixel window (col {col}, row {row}, {width} x {height}) is not inside the scene of "
             f"{scene.width} x {scene.height} pixels; choose an extent within the hyperspectral layer."
         )
     return Window(col, row, width, height)
@@ -71,12 +71,12 @@ def window_geotransform(geotransform: Tuple[float, ...], col: int, row: int) -> 
     return (x0 + col * dx_col + row * dx_row, dx_col, dx_row, y0 + col * dy_col + row * dy_row, dy_col, dy_row)
 
 
-def _check_outputs(out_class: str, out_conf: Optional[str], class_param: str, conf_param: str) -> Tuple[str, Optional[str]]:
-    class_path = check_output_path(out_class, class_param)
+def _check_outputs(out_class: str, out_conf: Optional[str], conf_param: str) -> Tuple[str, Optional[str]]:
+    class_path = check_output_path(out_class, "OUTPUT")
     if not out_conf:
         return class_path, None
     conf_path = check_output_path(out_conf, conf_param)
-    refuse_shared_outputs({class_param: class_path, conf_param: conf_path}, {class_param: "the class map"})
+    refuse_shared_outputs({"OUTPUT": class_path, conf_param: conf_path}, {"OUTPUT": "the class map"})
     return class_path, conf_path
 
 
@@ -90,11 +90,11 @@ def predict_tile(scene: Scene, predictor: Predictor, halo: int, tile: Window,
     return np.where(core_valid, index, -1), confidence
 
 
-def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_size: int, window_param: str,
+def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_size: int,
                hooks: Hooks) -> Tuple[Window, List[Window]]:
     """The checked window (the whole scene by default) and its tiles, in the order they are predicted."""
     tile_size = check_tile_size(tile_size)
-    window = check_window(scene, window, window_param)
+    window = check_window(scene, window)
     blocks = list(tiles(window, tile_size))
     hooks.log(f"Predicting {window.width} x {window.height} pixels in {plural(len(blocks), 'tile')} of up to "
               f"{tile_size} x {tile_size}.")
@@ -103,13 +103,12 @@ def plan_tiles(scene: Scene, window: Optional[Tuple[int, int, int, int]], tile_s
 
 def predicted_tiles(scene: Scene, predictor: Predictor, halo: int, tile_size: int = TILE_SIZE,
                     hooks: Optional[Hooks] = None, window: Optional[Tuple[int, int, int, int]] = None,
-                    window_param: str = "EXTENT", needed: Optional[Callable[[Window], bool]] = None
-                    ) -> Iterator[Tuple[Window, np.ndarray, np.ndarray]]:
+                    needed: Optional[Callable[[Window], bool]] = None) -> Iterator[Tuple[Window, np.ndarray, np.ndarray]]:
     """(tile, class index, confidence) of each tile of `window` in turn, for work that needs the
     predictions but no map; tiles for which `needed(tile)` is False are neither predicted nor yielded.
     Cancel is checked before every tile, progress reported within each."""
     hooks = hooks or Hooks()
-    _window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
+    _window, blocks = plan_tiles(scene, window, tile_size, hooks)
     # Tiles skipped take no time: the pace of the others is no pace (review of 2026-12-05).
     hooks = Pace("Predicting").hooks(hooks) if needed is None else hooks
     shares = pixel_shares(blocks)
@@ -173,9 +172,7 @@ def predict_scene(
     hooks: Optional[Hooks] = None,
     window: Optional[Tuple[int, int, int, int]] = None,
     *,
-    class_param: str = "OUTPUT",
     conf_param: str = "OUTPUT_CONFIDENCE",
-    window_param: str = "EXTENT",
     ranks: Any = None,
     tags: Optional[Mapping[str, str]] = None,
 ) -> Dict[str, object]:
@@ -188,8 +185,9 @@ def predict_scene(
     before every tile (the predictor checks it between its batches), progress is
     reported within each tile by the predictor and after every tile. Outputs are
     published only when complete; on any error or cancel the temporary files are
-    removed and existing outputs stay as they were. `*_param` are the parameter
-    names the error messages cite; `tags` become metadata items of the class map.
+    removed and existing outputs stay as they were. The error messages cite OUTPUT, EXTENT
+    and TILE_SIZE, and `conf_param` for the confidence raster; `tags` become metadata items
+    of the class map.
 
     With several processes (`ranks`, under torchrun), the tiles are dealt out in turn:
     in each round every rank classifies one tile, rank 0 gathers them and alone writes
@@ -199,8 +197,8 @@ def predict_scene(
     """
     hooks = hooks or Hooks()
     ranks = ranks or OneProcess()
-    window, blocks = plan_tiles(scene, window, tile_size, window_param, hooks)
-    class_path, conf_path = _check_outputs(out_class, out_conf, class_param, conf_param)
+    window, blocks = plan_tiles(scene, window, tile_size, hooks)
+    class_path, conf_path = _check_outputs(out_class, out_conf, conf_param)
     col0, row0, width, height = window
     geotransform = window_geotransform(scene.geotransform, col0, row0)
     # Index -1 (no data) and 0..K-1 shifted by one into class values.
@@ -211,7 +209,7 @@ def predict_scene(
         stack.enter_context(reusing_freed_memory())
         outputs = []
         if ranks.rank == 0:
-            outputs.append(stack.enter_context(class_raster(class_path, class_param, (width, height), geotransform,
+            outputs.append(stack.enter_context(class_raster(class_path, "OUTPUT", (width, height), geotransform,
                                                             scene.crs_wkt, classes, tags)))
             if conf_path:
                 outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
