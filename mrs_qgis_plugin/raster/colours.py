@@ -66,7 +66,8 @@ def colour_from_name(name: str) -> Optional[str]:
     return None
 
 
-def _rgb(colour: str) -> Tuple[int, int, int]:
+def rgb(colour: str) -> Tuple[int, int, int]:
+    """The red, green and blue of a '#rrggbb' colour, each 0 to 255."""
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
@@ -76,12 +77,12 @@ def _hex(red: float, green: float, blue: float) -> str:
 
 def distance(first: str, second: str) -> float:
     """How different two colours look: the 'redmean' weighted RGB distance (0 to about 765)."""
-    return float(_distances(np.array([_rgb(first)], np.float64), _rgb(second))[0])
+    return float(_distances(np.array([rgb(first)], np.float64), rgb(second))[0])
 
 
 def shade(colour: str, step: int) -> str:
     """The colour made lighter (odd steps) or darker (even steps), more with each pair of steps."""
-    hue, lightness, saturation = colorsys.rgb_to_hls(*(c / 255 for c in _rgb(colour)))
+    hue, lightness, saturation = colorsys.rgb_to_hls(*(c / 255 for c in rgb(colour)))
     change = 0.14 * ((step + 1) // 2) * (1 if step % 2 else -1)
     return _hex(*colorsys.hls_to_rgb(hue, min(max(lightness + change, 0.12), 0.88), saturation))
 
@@ -104,10 +105,10 @@ def class_colours(names: Sequence[str], given: Sequence[Optional[str]]) -> List[
             step = repeats[named] = repeats.get(named, -1) + 1
             chosen[index] = shade(named, step) if step else named
     candidates = default_colors(len(names) + len(PALETTE))
-    points = np.array([_rgb(colour) for colour in candidates], np.float64)
+    points = np.array([rgb(colour) for colour in candidates], np.float64)
     nearest = np.full(len(candidates), 1e9)  # each candidate's distance to the nearest colour taken
     for colour in filter(None, chosen):
-        nearest = np.minimum(nearest, _distances(points, _rgb(colour)))
+        nearest = np.minimum(nearest, _distances(points, rgb(colour)))
     for index in range(len(names)):
         if chosen[index] is None:  # the candidate farthest from every colour taken; one update per class
             best = int(np.argmax(nearest))

@@ -27,6 +27,7 @@ from ...model_core.atomic import ReplaceError, disk_full, fsync_file, make_tempo
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
+from .colours import rgb
 from .gdal_io import (CLASS_TABLE_ITEM, category_names, class_colors, class_names, gdal_call, gdal_pam, gdal_quiet,
                       open_raster, written_classes)
 from .outputs import PLUGIN_STYLE_START, RASTER_SIDECARS, files_written, qml_path
@@ -240,10 +241,6 @@ def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
                          "programs and run again. Nothing was replaced.") from error
 
 
-def _rgb(color: str) -> Tuple[int, int, int]:
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
-
-
 def _qml(renderer: ET.Element) -> str:
     """A style file of the renderer, beginning as every style the plugin writes (`PLUGIN_STYLE_START`)."""
     pipe = ET.Element("pipe")
@@ -348,7 +345,7 @@ def _set_palette(band: gdal.Band, classes: Sequence[ClassInfo]) -> None:
         table.SetColorEntry(value, (0, 0, 0, 0))
     for info in classes:
         names[info.value] = info.name
-        table.SetColorEntry(info.value, (*_rgb(info.color), 255))
+        table.SetColorEntry(info.value, (*rgb(info.color), 255))
     band.SetRasterColorTable(table)
     band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
     band.SetCategoryNames(names)
