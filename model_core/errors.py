@@ -5,6 +5,7 @@ parameter, and what to do about it. The Processing algorithms show it as it is.
 """
 
 import textwrap
+from typing import Union
 
 
 class MrsError(Exception):
@@ -61,7 +62,7 @@ def says_out_of_memory(error: BaseException) -> bool:
     return "out of memory" in text or "can't allocate memory" in text
 
 
-def first_line(error: BaseException) -> str:
-    """The first line of an error's text (its type's name when it has none), shortened to 200
-    characters: what a sentence quotes of a library's error."""
+def first_line(error: Union[BaseException, str]) -> str:
+    """The first line of an error's text, or of a text already taken from one (its type's name when
+    it has none), shortened to 200 characters: what a sentence quotes of a library's error."""
     return textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], 200, placeholder=" ...")

@@ -377,7 +377,7 @@ RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
 
 
 def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
-    """Runs the job `job` (an id of parameters.JOBS) on `values`; returns its results by output name.
+    """Runs the job `job` (an id of job_parameters.JOBS) on `values`; returns its results by output name.
     Memory that runs out comes as one sentence (red team of 2026-12-05: a traceback under ulimit -v)."""
     try:
         return RUNNERS[job](values, hooks)

@@ -191,9 +191,9 @@ def predict_scene(
 
     With several processes (`ranks`, under torchrun), the tiles are dealt out in turn:
     in each round every rank classifies one tile, rank 0 gathers them and alone writes
-    the outputs, in the order one process would; the map is the same. (Its length is its
-    docstring's: the code, about 55 lines, keeps the rounds, the cancel vote and the writes
-    of rank 0 in one place to be read together.)
+    the outputs, in the order one process would; the map is the same. (The code, about 60
+    lines, keeps the rounds, the cancel vote and the writes of rank 0 in one place to be
+    read together.)
     """
     hooks = hooks or Hooks()
     ranks = ranks or OneProcess()

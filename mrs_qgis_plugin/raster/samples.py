@@ -46,7 +46,7 @@ def random_positions_in_scenes(
     random order: each scene gives positions in proportion to its valid pixels.
 
     The window and the polygons of the mask layer limit the first scene only; one streaming
-    pass over the blocks of each scene. With one scene the positions are `random_valid_positions'`.
+    pass over the blocks of each scene. With one scene the positions are those `random_valid_positions` gives.
     """
     hooks = hooks or Hooks()
     rng = np.random.default_rng(seed)
