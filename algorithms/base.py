@@ -382,7 +382,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def helpUrl(self) -> str:  # noqa: N802 - QGIS API name
         return help_url(self.JOB.name)
 
-    def initAlgorithm(self, configuration=None) -> None:  # noqa: N802 - QGIS API name
+    def initAlgorithm(self, configuration: Optional[Dict[str, Any]] = None) -> None:  # noqa: N802 - QGIS API name
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
         outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
@@ -397,13 +397,13 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def checkParameterValues(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext
-    ):
+    ) -> Tuple[bool, str]:
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         with inputs_left_untouched():  # checking a layer parameter loads the layer
             return self._check_parameter_values(parameters, context)
 
-    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
+    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
                                                   self.id(), [item.name() for item in self.outputDefinitions()])
                    or expression_problem(self, parameters, context)

@@ -178,7 +178,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagOptional)
 
-    def checkParameterValues(self, parameters: Dict[str, Any], context: QgsProcessingContext):  # noqa: N802
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self, parameters: Dict[str, Any], context: QgsProcessingContext
+    ) -> Tuple[bool, str]:
         """QGIS' checks, then what no single step can see before the first runs: a pair of
         labelled-pixel parameters given twice or not at all (the steps that read them come last),
         and an output of one step that is an input of the workflow (classify:LANDCOVER written
@@ -189,7 +191,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         with inputs_left_untouched():
             return self._check_parameter_values(parameters, context)
 
-    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext):
+    def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
         # its checks read model files with torch: without it, a traceback (a helper's red team of 2026-12-05)
         problem = (missing_dependencies_message()
                    or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
@@ -403,7 +405,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                              f"when QGIS closes; give {how} to keep it.")
         return path
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API name
+    def processAlgorithm(  # noqa: N802 - QGIS API name
+        self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: Optional[QgsProcessingFeedback]
+    ) -> Dict[str, Any]:
         """Runs the steps, each output not given going to `_given`'s file; the layers loaded at
         the end are named as the workflow's outputs are described ('Land-cover map'), not by their
         names in the model ('LANDCOVER'), as the single algorithms' layers are. The layers the model

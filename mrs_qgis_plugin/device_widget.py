@@ -6,11 +6,11 @@ which QGIS can ask without importing torch; the list keeps the text editable for
 device it does not show.
 """
 
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from processing.gui.wrappers import WidgetWrapper
 from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtWidgets import QComboBox
+from qgis.PyQt.QtWidgets import QComboBox, QLabel
 
 from .dependencies import nvidia_gpus
 
@@ -41,7 +41,7 @@ class DeviceWidgetWrapper(WidgetWrapper):
         combo.setToolTip(self.parameterDefinition().help())
         return combo
 
-    def createLabel(self):  # noqa: N802 - QGIS API name
+    def createLabel(self) -> Optional[QLabel]:  # noqa: N802 - QGIS API name
         """The label with the tooltip QGIS gives its own parameters' labels (description, help and
         name), not the Python wrappers' name alone (a desktop helper of 2026-12-05)."""
         label = super().createLabel()
@@ -49,7 +49,7 @@ class DeviceWidgetWrapper(WidgetWrapper):
             label.setToolTip(self.parameterDefinition().toolTip())
         return label
 
-    def setValue(self, value) -> None:  # noqa: N802 - QGIS API name
+    def setValue(self, value: Any) -> None:  # noqa: N802 - QGIS API name
         index = self.widget.findData(str(value or "auto"))
         if index >= 0:
             self.widget.setCurrentIndex(index)

@@ -1,7 +1,7 @@
 """The plugin object QGIS creates: it registers the Processing provider and, in the desktop,
 its menu and the offer to install the Python packages the algorithms need."""
 
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
@@ -48,7 +48,7 @@ class MrsPlugin:
         if missing:
             self.offer_installation(missing)
 
-    def add_action(self, text: str, slot) -> QAction:
+    def add_action(self, text: str, slot: Callable[[], Any]) -> QAction:
         from ..algorithms.base import ICON_PATH
 
         action = QAction(QIcon(ICON_PATH), text, self.iface.mainWindow())

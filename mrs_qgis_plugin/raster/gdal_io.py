@@ -5,7 +5,7 @@ import json
 import os
 import re
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 from xml.etree import ElementTree
 
 import numpy as np
@@ -74,7 +74,7 @@ def concise(message: str) -> str:
     return re.sub(r"sqlite3_\w+\(.*?\) failed: ", "", message.strip(), flags=re.DOTALL)
 
 
-def gdal_call(function: Callable, *args, **kwargs) -> tuple[object, str]:
+def gdal_call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
     """Runs a GDAL function quietly, whether or not GDAL exceptions are enabled.
 
     Returns the result (None on failure) and GDAL's last error message, made concise.
@@ -225,7 +225,7 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     return f"{what}: {path} {problem}. Choose a layer saved as a file that can be read."
 
 
-def read_call(read: Callable, *args, **kwargs) -> tuple[object, str]:
+def read_call(read: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
     """`gdal_call` for a read, which fails (None) also when GDAL reports a failure but still
     returns an array: a VRT whose source file is missing gives one full of nodata."""
     result, message = gdal_call(read, *args, **kwargs)
@@ -238,7 +238,7 @@ def unreadable(what: str, message: str) -> InputError:
                       "is complete and readable.")
 
 
-def read_or_refuse(read: Callable, what: str, *args, **kwargs):
+def read_or_refuse(read: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
     """`read_call`'s result, or `unreadable`'s sentence when the read fails."""
     result, message = read_call(read, *args, **kwargs)
     if result is None:
