@@ -338,7 +338,7 @@ def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem
     transformations, those QGIS draws the layer with (GDAL may choose another datum shift: samples in
     ED50 landed two pixels off, red team of 2026-12-04). Returns the file's path."""
     from ..model_core.errors import Canceled, InputError
-    from ..model_core.names import plural
+    from ..model_core.names import agreeing, plural
 
     target = crs if crs.isValid() and own.isValid() else own
     path = QgsProcessingUtils.generateTempFilename("layer.gpkg")
@@ -386,11 +386,11 @@ def written_as_shown(source: QgsFeatureSource, own: QgsCoordinateReferenceSystem
         which = (f"the feature{placed_ones} of '{shown}' cannot" if failed == 1
                  else f"none of the {failed:,} features{placed_ones} of '{shown}' can")
         raise InputError(f"{param}: {which} be reprojected from {_label(own)} into {_label(target)}: "
-                         f"{'its coordinates lie' if failed == 1 else 'their coordinates lie'} outside the area of "
+                         f"{agreeing(failed, 'its coordinates lie', 'their coordinates lie')} outside the area of "
                          f"{_label(own)}. Check the layer's CRS (Layer Properties > Source: UTM coordinates in a layer "
                          "said to be EPSG:4326, say), then run again.")
     if failed and feedback is not None:
         feedback.pushWarning(f"{plural(failed, 'feature')} of '{shown}' could not be reprojected into "
-                             f"{_label(target)}; {'it is' if failed == 1 else 'they are'} left out. Check the layer's "
+                             f"{_label(target)}; {agreeing(failed, 'it is', 'they are')} left out. Check the layer's "
                              "CRS (Layer Properties > Source).")
     return path

@@ -23,6 +23,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..model_core.choices import PHASES
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
+from ..model_core.names import agreeing
 from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
@@ -67,9 +68,9 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
     if stale:
         names = stale[0] if len(stale) == 1 else f"{', '.join(stale[:-1])} and {stale[-1]}"
         feedback.pushWarning(f"The workflow stopped before it wrote {names}: "
-                             f"{'its file' if len(stale) == 1 else 'their files'} "
-                             f"({', '.join(outputs[name] for name in stale)}) still hold"
-                             f"{'s' if len(stale) == 1 else ''} an earlier run's results, not this run's: run it "
+                             f"{agreeing(len(stale), 'its file', 'their files')} "
+                             f"({', '.join(outputs[name] for name in stale)}) still "
+                             f"{agreeing(len(stale), 'holds', 'hold')} an earlier run's results, not this run's: run it "
                              "again to replace them, or delete them.")
 
 
@@ -120,7 +121,7 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
     after = [f"mrs:{step}" for step in STEPS[max(_step_order(name) for name in written) + 1:]]
     names = ", ".join(f"{name} ({outputs[name]})" for name in written)
     rest = f": run the steps left alone ({', then '.join(after)}) to finish" if after else ""
-    feedback.pushWarning(f"This run wrote {names} before it stopped; {'it is' if len(written) == 1 else 'they are'} "
+    feedback.pushWarning(f"This run wrote {names} before it stopped; {agreeing(len(written), 'it is', 'they are')} "
                          f"kept{rest}.")
 
 

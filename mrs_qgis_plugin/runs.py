@@ -186,7 +186,7 @@ def choose_device(name: str, hooks: Hooks) -> None:
         why = "as DEVICE asks"
     elif device.type == "cuda":
         count = torch.cuda.device_count()
-        why = f"chosen by DEVICE auto: the first of the {count} CUDA GPU{'s' if count > 1 else ''} torch sees"
+        why = f"chosen by DEVICE auto: the first of the {plural(count, 'CUDA GPU')} torch sees"
     else:
         missing = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
         why = f"chosen by DEVICE auto because {missing} (torch {torch.__version__})"
@@ -217,7 +217,7 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
         unused = [name for name in (field, name_field, color_field) if name and values.get(name)]
         if unused:
             named = ", ".join(unused[:-1]) + (" and " if len(unused) > 1 else "") + unused[-1]
-            hooks.log(f"{named} {'is a field' if len(unused) == 1 else 'are fields'} of {vector}, "
+            hooks.log(f"{named} {agreeing(len(unused), 'is a field', 'are fields')} of {vector}, "
                       f"not used with {raster}: the label raster gives the classes, with its own names and colours.")
         return LabelSource(values[raster].name, raster_path=values[raster].path,
                            raster_operation=values[raster].operation)

@@ -191,7 +191,7 @@ def labelled_pixels(
         if len(keys) == 0:
             raise InputError(
                 f"Every sample pixel of '{layer_name}' holds samples of different classes (the samples fall on "
-                f"{len(agree):,} pixel{'s' if len(agree) != 1 else ''} of the hyperspectral grid, each with more than "
+                f"{plural(len(agree), 'pixel')} of the hyperspectral grid, each with more than "
                 "one class), so no sample is left. Place samples of different classes on different pixels."
             )
     del repeated
@@ -261,7 +261,7 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
             continue
         if count < 2:
             raise InputError(
-                f"The class '{info.name}' (value {info.value}) has {count} sample{'s' if count != 1 else ''}; the "
+                f"The class '{info.name}' (value {info.value}) has {plural(count, 'sample')}; the "
                 "validation split needs at least 2 per class (1 for training, 1 for validation). "
                 "Add samples of this class, or set VALIDATION_FRACTION to 0."
             )

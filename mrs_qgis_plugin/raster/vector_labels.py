@@ -762,9 +762,9 @@ def labels_from_vector(
             f" of {scene.grid_label} (smaller than a pixel)" if one.endswith("centre") else "")
         if count:  # '1 of the 42 features ... have no class; they are' (audit of 2026-12-05)
             hooks.log(f"{count:,} of the {found.features:,} features of '{layer_name}' "
-                      f"{one if count == 1 else many}{where}; {'it is' if count == 1 else 'they are'} left out.")
+                      f"{agreeing(count, one, many)}{where}; {agreeing(count, 'it is', 'they are')} left out.")
     if found.lines:  # a helper's red team of 2026-12-05: a road drawn as a line gave 10 samples without a word
-        lines = "is a line: every pixel it crosses" if found.lines == 1 else "are lines: every pixel they cross"
+        lines = agreeing(found.lines, "is a line: every pixel it crosses", "are lines: every pixel they cross")
         hooks.log(f"{found.lines:,} of the {found.features:,} features of '{layer_name}' {lines} is a sample.")
     if found.partly_outside:
         one = found.partly_outside == 1
