@@ -23,7 +23,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..model_core.choices import PHASES
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import first_few
-from ..model_core.names import agreeing
+from ..model_core.names import agreeing, joined
 from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
@@ -66,8 +66,7 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
     stale = sorted((name for name, state in earlier.items() if state is not None and file_state(outputs[name]) == state),
                    key=lambda name: (_step_order(name), name))
     if stale:
-        names = stale[0] if len(stale) == 1 else f"{', '.join(stale[:-1])} and {stale[-1]}"
-        feedback.pushWarning(f"The workflow stopped before it wrote {names}: "
+        feedback.pushWarning(f"The workflow stopped before it wrote {joined(stale)}: "
                              f"{agreeing(len(stale), 'its file', 'their files')} "
                              f"({', '.join(outputs[name] for name in stale)}) still "
                              f"{agreeing(len(stale), 'holds', 'hold')} an earlier run's results, not this run's: run it "

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 from ..model_core.digits import whole_number
 from ..model_core.errors import MrsError, OutOfMemory, first_line, says_out_of_memory
 from ..model_core.hooks import Hooks
-from ..model_core.names import agreeing, plural
+from ..model_core.names import agreeing, joined, plural
 from .raster import split_source
 
 Values = Mapping[str, Any]
@@ -216,8 +216,7 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
     if values.get(raster) is not None:
         unused = [name for name in (field, name_field, color_field) if name and values.get(name)]
         if unused:
-            named = ", ".join(unused[:-1]) + (" and " if len(unused) > 1 else "") + unused[-1]
-            hooks.log(f"{named} {agreeing(len(unused), 'is a field', 'are fields')} of {vector}, "
+            hooks.log(f"{joined(unused)} {agreeing(len(unused), 'is a field', 'are fields')} of {vector}, "
                       f"not used with {raster}: the label raster gives the classes, with its own names and colours.")
         return LabelSource(values[raster].name, raster_path=values[raster].path,
                            raster_operation=values[raster].operation)

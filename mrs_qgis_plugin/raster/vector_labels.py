@@ -14,7 +14,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
-from ...model_core.names import agreeing, plural
+from ...model_core.names import agreeing, joined, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
 from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
@@ -41,7 +41,7 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
         key = key.strip().lower()
         if key not in SOURCE_OPTIONS:
             raise InputError(f"The vector source of '{layer_name}' has the option '{option}', which is not understood "
-                             f"here; the options taken are {', '.join(SOURCE_OPTIONS[:-1])} and {SOURCE_OPTIONS[-1]}. "
+                             f"here; the options taken are {joined(SOURCE_OPTIONS)}. "
                              "Remove it, or save the layer as it should be read into a file of its own.")
         found.setdefault(key, value.strip())
     return found
