@@ -580,7 +580,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
         # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged.
         if written and not QgsCoordinateReferenceSystem(written.group(1).strip()).isValid():
-            raise InputError(f"EXTENT: the CRS '{written.group(1).strip()}' is not known; write it as EPSG:code.")
+            raise InputError(spec.unknown_extent_crs(written.group(1).strip()))
         if written and own != crs:
             from ..mrs_qgis_plugin.raster.grid import extent_not_transformable
 

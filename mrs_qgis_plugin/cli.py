@@ -106,7 +106,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
             source = osr.SpatialReference()
             known, _message = gdal_call(source.SetFromUserInput, match.group(5))  # quiet: the sentence below says it
             if known != 0:
-                raise InputError(f"EXTENT: the CRS '{match.group(5)}' is not known; write it as EPSG:code.")
+                raise InputError(spec.unknown_extent_crs(match.group(5)))
             source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     elif os.path.exists(split_source(text)[0]):
         bounds, source = _layer_extent(text)

@@ -309,6 +309,12 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
     return None
 
 
+def unknown_extent_crs(text: str) -> str:
+    """The refusal of an EXTENT's CRS written after its numbers ('... [EPSG:32632]') that is no CRS,
+    in QGIS and bin/mrs alike."""
+    return f"EXTENT: the CRS '{text}' is not known; write it as EPSG:code."
+
+
 def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algorithm: str,
                               results: Sequence[str] = ()) -> Optional[str]:
     """Why parameters given by names the algorithm does not have are refused (qgis_process and
