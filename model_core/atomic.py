@@ -190,13 +190,18 @@ def _umask() -> int:
     return mask
 
 
+def new_file_mode() -> int:
+    """The permissions a new file gets under the umask (mkstemp makes its temporary files 0600, SQLite
+    its databases 0644)."""
+    return 0o666 & ~_umask()
+
+
 def output_mode(path: str) -> int:
-    """The permissions for a file written at `path`: those of the file it replaces, else those
-    a new file gets under the umask (mkstemp makes its temporary files 0600)."""
+    """The permissions for a file written at `path`: those of the file it replaces, else `new_file_mode`."""
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
-        return 0o666 & ~_umask()
+        return new_file_mode()
 
 
 def publish(temporary: str, path: str, mode: Optional[int] = None) -> None:

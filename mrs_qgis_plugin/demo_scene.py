@@ -15,7 +15,7 @@ from typing import Callable, Iterator, List, Optional
 import numpy as np
 from osgeo import gdal
 
-from ..model_core.atomic import held, remove_stale_temporaries, why_and_advice
+from ..model_core.atomic import held, new_file_mode, remove_stale_temporaries, why_and_advice
 from ..model_core.errors import InputError, WriteError, first_line
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
@@ -180,6 +180,8 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
     with gdal_pam("YES"), exceptions_off(), failures_recorded() as failures:  # GDAL's exceptions: a QGIS console's
         try:
             write_scene(partial, width=size, height=size, n_bands=n_bands, seed=seed, sar=sar, step=step)
+            # as the umask gives a new file, as the others (SQLite made it 0644: a helper's red team of 2026-12-05)
+            os.chmod(os.path.join(partial, "train_points.gpkg"), new_file_mode())
             if not failures:  # styles read the rasters, which a failed write leaves unreadable (ulimit -f: a traceback)
                 _write_styles(partial)
         except ValueError as error:

@@ -134,6 +134,20 @@ def test_bin_mrs_writes_the_same_scene_without_qgis_or_torch(tmp_path):
     assert scene_files(tmp_path / "scene") == sorted(scene_files(reference.directory) + STYLES)
 
 
+def test_every_file_of_the_demo_scene_gets_the_permissions_the_umask_gives_a_new_file(tmp_path):
+    """A helper's red team of 2026-12-05: under umask 002 every file was 0664 but train_points.gpkg,
+    0644 as SQLite makes its files, so that colleagues could not fill in the points."""
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    previous = os.umask(0o002)
+    try:
+        write_new_scene(str(tmp_path / "scene"), size=48, n_bands=4, seed=0, sar=False)
+    finally:
+        os.umask(previous)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in (tmp_path / "scene").iterdir()}
+    assert "train_points.gpkg" in modes and set(modes.values()) == {0o664}
+
+
 @pytest.mark.parametrize("limit_kb", [2, 20])
 def test_a_file_size_limit_stops_the_demo_scene_in_one_sentence(tmp_path, limit_kb):
     """Red team of 2026-12-05: under `ulimit -f` the styles read the rasters a failed write left, and
