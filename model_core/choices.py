@@ -15,8 +15,8 @@ MASK_RATIO = 0.3
 PRETRAINING_SAMPLES = 10_000
 """The pixel positions a pretraining draws unless told (the paper draws 200,000, on a GPU)."""
 SIMILARITY_PIXELS = 100
-"""The fewest pixels the band similarities are computed on (SAMPLE_SIZE's minimum): fewer tell
-little of how alike the bands are."""
+"""The fewest pixels the band similarities are computed on (the redundancy sample's minimum):
+fewer tell little of how alike the bands are."""
 PRECISIONS = ("auto", "fp32", "bf16")
 """Numeric precision of training and prediction: bf16 autocast where the hardware runs it natively
 ('auto'), always float32, or always bf16."""
