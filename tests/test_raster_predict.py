@@ -460,3 +460,23 @@ def test_a_failed_exchange_of_a_canceled_process_is_a_cancel():
         _collective(ranks, closed, None, Hooks(is_canceled=lambda: True))
     with pytest.raises(ProcessLostError, match=r"^The exchange with the other processes of this 2-process "):
         _collective(ranks, closed, None, Hooks())
+
+
+def test_a_process_canceled_within_its_tile_takes_its_stop_to_the_round_s_exchange(scene, tmp_path):
+    """A helper's red team of 2026-12-05: SIGTERM to torchrun reached rank 1 within its tile, which
+    stopped there and waited to leave, while rank 0 waited in the round's exchange: both hung until
+    torchrun killed them 30 s later, leaving rank 0's temporary files."""
+    from types import SimpleNamespace
+
+    from mrs.model_core.errors import Canceled
+
+    def canceled_within(_tile, _valid, hooks=None):
+        raise Canceled()  # as a predictor's check between its batches raises
+
+    exchanged, out = [], tmp_path / "out"
+    out.mkdir()
+    ranks = SimpleNamespace(rank=1, world=2, exchange=exchanged.append, broadcast=lambda _own: True)  # rank 0's vote
+    with pytest.raises(Canceled):
+        predict_scene(scene, canceled_within, HALO, CLASSES, str(out / "map.tif"), None, 8, ranks=ranks)
+    assert exchanged == [(True, None)]
+    assert list(out.iterdir()) == []

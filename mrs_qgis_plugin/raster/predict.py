@@ -217,8 +217,11 @@ def predict_scene(
             mine, canceled = first + ranks.rank, hooks.is_canceled()
             # Within a tile, its progress spans the round's: the ranks' tiles run at once (review of 2026-12-05).
             round_hooks = hooks.sub(shares[first], shares[min(first + ranks.world, n_tiles)])
-            result = None if canceled or mine >= n_tiles else _classify_tile(
-                scene, predictor, halo, blocks[mine], values, bool(conf_path), round_hooks)
+            try:
+                result = None if canceled or mine >= n_tiles else _classify_tile(
+                    scene, predictor, halo, blocks[mine], values, bool(conf_path), round_hooks)
+            except Canceled:  # taken to the exchange: the others wait there (torchrun's SIGTERM hung them, 12-05)
+                canceled, result = True, None
             results = _collective(ranks, ranks.exchange, (canceled, result), hooks)
             if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results), hooks):
                 raise Canceled()
