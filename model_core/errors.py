@@ -56,6 +56,14 @@ class Canceled(MrsError):
         super().__init__(message)
 
 
+def canceled_with_the_others(own: bool) -> Canceled:
+    """The cancel of a process of a torchrun run that stops as the others voted: by the user where
+    it was canceled itself (`own`), else because another process was (a helper's red team of
+    2026-12-05: rank 0 said 'Canceled by the user.' when only rank 1 got SIGTERM)."""
+    return Canceled() if own else Canceled("Stopped as another process of this torchrun run was stopped (its "
+                                           "message says why).")
+
+
 def says_out_of_memory(error: BaseException) -> bool:
     """Whether an error's text is that of a failed allocation: torch's CPU allocator's, a GPU's."""
     text = str(error).lower()

@@ -17,7 +17,7 @@ from . import accumulation, distributed
 from .atomic import free_bytes, largest_file_bytes, why_and_advice
 from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
-from .errors import Canceled, DivergedError, ProcessLostError, WriteError, first_line
+from .errors import DivergedError, ProcessLostError, WriteError, canceled_with_the_others, first_line
 from .hooks import Hooks, Pace, duration
 from .names import Names, byte_size, plural
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
@@ -149,7 +149,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
                 else "the run's progress is lost")  # red team of 2026-12-05: 'lost' of a resumable run
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint could not be "
                       f"written to {run.checkpointer.path} ({_cause(error)[0]}); {lost}.")
-        raise Canceled() from None
+        raise canceled_with_the_others(run.hooks.is_canceled()) from None
     if run.checkpointer.path and not state.step:  # nothing to resume, and a new run starts (helper, 2026-12-05)
         run.hooks.log(f"Canceled before the first of {run.schedule.total_steps} batches: nothing to resume (its "
                       f"checkpoint, '{run.checkpointer.path}', holds no batch; a new run replaces it); run it again "
@@ -158,7 +158,7 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "
                       f"'{run.checkpointer.path}' resumes the run: run it again with the same parameters and "
                       f"{run.checkpointer.names.resume} set to that file.")
-    raise Canceled()
+    raise canceled_with_the_others(run.hooks.is_canceled())
 
 
 def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, error: RuntimeError) -> None:

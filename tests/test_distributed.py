@@ -331,6 +331,38 @@ def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_
                                weights_of(tmp_path / "reference.safetensors", model_file.PRETRAINED), start) < TOLERANCE
 
 
+def _worker_of_rank(launcher: int, rank: int) -> int:
+    """The process id of torchrun's worker of `rank`, among the descendants of `launcher`."""
+    waiting, found = [launcher], []
+    while waiting:
+        pid = waiting.pop()
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            waiting += [int(child) for child in (task / "children").read_text().split()]
+        if pid != launcher:
+            found.append(pid)
+    return next(pid for pid in found
+                if f"RANK={rank}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+
+
+def test_a_process_stopped_as_another_was_says_so_not_that_the_user_canceled(scene, tmp_path):
+    """A helper's red team of 2026-12-05: SIGTERM to rank 1 alone, and rank 0 said 'Canceled by the user.'"""
+    paths, _layers, _folder = scene
+    longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
+    output = tmp_path / "model.safetensors"
+    process = subprocess.Popen(torchrun_command("pretrain", **scene_layers(paths), **longer, OUTPUT=output),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               env=ENVIRONMENT)
+    for line in process.stderr:
+        if line.startswith("Pretraining epoch 1/3"):
+            os.kill(_worker_of_rank(process.pid, 1), signal.SIGTERM)
+            break
+    log = process.stderr.read()
+    process.wait(timeout=120)
+    assert "(rank 1) Stopped by SIGTERM, as on Cancel" in log, log
+    assert "\nStopped as another process of this torchrun run was stopped (its message says why).\n" in log, log
+    assert "Canceled by the user." not in log and not output.exists()
+
+
 OTHER_ON_RANK_1 = """
 import os, runpy, sys
 runpy.run_path({mrs!r})["import_package"]()

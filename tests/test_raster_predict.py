@@ -480,3 +480,4 @@ def test_a_process_canceled_within_its_tile_takes_its_stop_to_the_round_s_exchan
         predict_scene(scene, canceled_within, HALO, CLASSES, str(out / "map.tif"), None, 8, ranks=ranks)
     assert exchanged == [(True, None)]
     assert list(out.iterdir()) == []
+

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from ...model_core.errors import Canceled, InputError, ProcessLostError
+from ...model_core.errors import Canceled, InputError, ProcessLostError, canceled_with_the_others
 from ...model_core.heap import reusing_freed_memory
 from ...model_core.hooks import Hooks, Pace
 from ...model_core.names import agreeing, plural
@@ -224,7 +224,7 @@ def predict_scene(
                 canceled, result = True, None
             results = _collective(ranks, ranks.exchange, (canceled, result), hooks)
             if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results), hooks):
-                raise Canceled()
+                raise canceled_with_the_others(canceled)
             for tile, (_stop, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
                 counts += tile_counts
                 outputs[0].write(classified, tile.col - col0, tile.row - row0)
