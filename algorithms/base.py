@@ -63,7 +63,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
-from ..model_core.hooks import Hooks
+from ..model_core.hooks import Hooks, came_once_done
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
@@ -465,9 +465,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                     torch_kept.enter_context(torch_in_turn(hooks, output_files(parameters, self.JOB)))
                     torch_kept.enter_context(torch_state_kept())
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
-                return self.execute(parameters, context, feedback, hooks)
+                results = self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None
+        if feedback.isCanceled():  # after the work's last look (a helper's red team of 2026-12-05: unsaid, "failed")
+            feedback.pushWarning(came_once_done("Cancel") + " (QGIS may still say that the run failed).")
+        return results
 
     def execute(
         self,

@@ -431,7 +431,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 _say_kept_results(earlier, outputs, feedback)
             _say_kept_checkpoints(earlier, outputs, feedback)
         if stopped:
-            raise QgsProcessingException(f"Canceled: the workflow stopped before {' and '.join(missing)} ran.")
+            raise QgsProcessingException(f"Canceled: the workflow stopped before {joined(missing)} ran.")
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
         for layer in context.layersToLoadOnCompletion():

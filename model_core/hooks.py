@@ -164,6 +164,13 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
             if not names:
                 raise
             raise Canceled(f"Stopped by {names[0]}, as on Cancel{TORCHRUN_SIGTERM if launched() else ''}.") from None
+        if names:  # after the work's last look at cancel (a helper's red team of 2026-12-05: "stopping", then results)
+            hooks.log(came_once_done(names[0]) + ".")
+
+
+def came_once_done(what: str) -> str:
+    """What a cancel that came after the work's last look at it left: whole outputs."""
+    return f"{what} came once the work was done: its outputs are written whole and kept"
 
 
 

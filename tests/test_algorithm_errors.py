@@ -1472,3 +1472,21 @@ def test_an_extent_from_a_layer_of_no_area_is_refused_naming_the_layer(bad, tmp_
     assert str(refused.value).splitlines()[-1] == (
         f"EXTENT: the layer 'empty' ({empty}) has no feature with a geometry, so no extent; give another layer, or "
         "xmin,xmax,ymin,ymax.")
+
+
+def test_a_cancel_once_the_work_is_done_keeps_the_outputs_and_says_so(bad, tmp_path):
+    """A helper's red team of 2026-12-05: Cancel pressed once the progress read 100 % (a training's
+    last validation and writes, a map's publishing) was ignored without a word, and QGIS's dialog
+    then said the run failed, over whole outputs."""
+
+    class LateCancel(RecordingFeedback):
+        def setProgress(self, progress: float) -> None:  # noqa: N802 - QGIS API name
+            super().setProgress(progress)
+            if progress >= 100:
+                self.cancel()
+
+    feedback = LateCancel()
+    results = run("mrs:classify", classify(bad, tmp_path), feedback)
+    assert feedback.isCanceled() and read_raster(results["OUTPUT"]).values.any()
+    assert feedback.warnings[-1] == ("Cancel came once the work was done: its outputs are written whole and kept "
+                                     "(QGIS may still say that the run failed).")
