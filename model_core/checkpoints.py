@@ -31,9 +31,13 @@ class Checkpointer:
     """Writes and reads the resumable state of one run."""
 
     def __init__(self, path: Optional[str], phase: str, settings: TrainSettings, fingerprint: str,
-                 description: Mapping[str, Any], names: Names = Names()) -> None:
+                 description: Mapping[str, Any], names: Names = Names(),
+                 arithmetic: Optional[Mapping[str, str]] = None) -> None:
+        """`arithmetic`: where and in what the run computes ({"device": "cpu", "precision": "bf16"}),
+        which a resumed run must share: DEVICE and PRECISION are compared by it, not by their words."""
         self.path, self.phase, self.settings, self.names = path, phase, settings, names
         self.fingerprint, self.description = fingerprint, dict(description)
+        self.arithmetic = dict(arithmetic) if arithmetic else None
         self.saved_at = time.monotonic()
 
     def save(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState,
@@ -50,7 +54,7 @@ class Checkpointer:
             tensors["rng.generator"] = generator.get_state()
         meta = {**self.description, "kind": model_file.CHECKPOINT, "checkpoint": {
             "phase": self.phase, "settings": self.settings.to_dict(), "fingerprint": self.fingerprint,
-            "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
+            "arithmetic": self.arithmetic, "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
         model_file.save(self.path, tensors, meta)
         self.saved_at = time.monotonic()
 
@@ -85,9 +89,18 @@ class Checkpointer:
                                  f"resume it with the algorithm that wrote it, or start this {self.phase} without "
                                  f"{what}.")
         problems = [] if phase == self.phase else [f"it belongs to {str(phase)[:40]!r}, not {self.phase}"]
-        if saved_settings != self.settings.to_dict():
-            differing = self._differences(saved_settings, self.settings.to_dict())
+        saved_arithmetic = info.get("arithmetic") if isinstance(info.get("arithmetic"), dict) else None
+        # compared by what they resolve to where the checkpoint records it (a helper's red team of 2026-12-05)
+        words = ARITHMETIC if saved_arithmetic and self.arithmetic else ()
+        here = {key: value for key, value in self.settings.to_dict().items() if key not in words}
+        saved = {key: value for key, value in saved_settings.items() if key not in words}
+        if saved != here:
+            differing = self._differences(saved, here)
             problems.append("its settings differ (" + "; ".join(differing or ["unknown"]) + ")")
+        if words and saved_arithmetic != self.arithmetic:
+            problems.append(f"it computed {_computed(saved_arithmetic)}, this run would compute "
+                            f"{_computed(self.arithmetic)} ({', '.join(map(self.names.setting, ARITHMETIC))}), into "
+                            "other weights than an uninterrupted run's")
         if meta.get("config") != self.description.get("config"):
             saved, here = str(meta.get("preset"))[:40], str(self.description.get("preset"))[:40]
             # the preset is the setting's where no pretrained model gives the size (review of 2026-12-05)
@@ -166,6 +179,15 @@ def _checkpoint_shapes(model: nn.Module, optimizer: torch.optim.Optimizer
                          f"optimizer.{index}.exp_avg_sq": tuple(parameter.shape)})
     optional["rng.generator"] = tuple(torch.Generator().get_state().shape)
     return {f"model.{name}": shape for name, shape in weights.items()}, optional
+
+
+ARITHMETIC = ("device", "precision")
+"""The settings a checkpoint's run is compared by what they resolved to (`Checkpointer` arithmetic)."""
+
+
+def _computed(arithmetic: Mapping[str, Any]) -> str:
+    """'on cpu in bf16'."""
+    return f"on {str(arithmetic.get('device'))[:20]} in {str(arithmetic.get('precision'))[:20]}"
 
 
 def _yes_no(value: Any) -> str:

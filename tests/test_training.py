@@ -280,6 +280,27 @@ def test_a_checkpoint_does_not_resume_another_run(tmp_path):
         run_pretrain(output, resume=checkpoint_path_for(output), batch_size=8)
 
 
+def test_a_checkpoint_resumes_where_it_computes_alike_whatever_precision_is_called(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: a checkpoint of PRECISION auto (bf16 on that CPU) resumed
+    in float32 where auto meant it (a CPU without bf16) without a word, into other weights; and
+    PRECISION bf16, the checkpoint's very arithmetic, was refused as another setting."""
+    from model_core import loop
+
+    native = [True]
+    monkeypatch.setattr(loop, "resolve_precision", lambda precision, _device: torch.bfloat16 if precision == "bf16"
+                        or (precision == "auto" and native[0]) else None)
+    output = str(tmp_path / "run.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(2, []), precision="auto")
+    native[0] = False
+    with pytest.raises(ModelFileError) as refused:
+        run_pretrain(output, resume=checkpoint_path_for(output), precision="auto")
+    assert ("does not continue this run: it computed on cpu in bf16, this run would compute on cpu in float32 "
+            "(device, precision), into other weights than an uninterrupted run's.") in str(refused.value)
+    run_pretrain(output, resume=checkpoint_path_for(output), precision="bf16")
+    assert os.path.exists(output) and not os.path.exists(checkpoint_path_for(output))
+
+
 def test_a_checkpoint_does_not_resume_another_pretext_task(tmp_path):
     output = str(tmp_path / "run.safetensors")
     with pytest.raises(Canceled):
