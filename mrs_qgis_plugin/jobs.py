@@ -548,9 +548,14 @@ def _progress(info: Optional[Dict[str, Any]]) -> Tuple[str, Optional[str]]:
     if info is None:
         return damaged
     try:
-        done, epochs, phase = info["state"]["epoch"], info["settings"]["epochs"], str(info["phase"])
-        return phase, f"{phase} ({done} of its {epochs} epochs done)" if info["state"]["step"] else None
-    except (KeyError, TypeError):
+        done, epochs, phase, step = (info["state"]["epoch"], info["settings"]["epochs"], str(info["phase"]),
+                                     info["state"]["step"])
+        if not step:
+            return phase, None
+        if not done:  # '0 of its 4 epochs done' read as nothing to lose (a helper's red team of 2026-12-05)
+            return phase, f"{phase} ({plural(step, 'batch', 'batches')} of the first of its {epochs} epochs done)"
+        return phase, f"{phase} ({done} of its {epochs} epochs done)"
+    except (KeyError, TypeError, ValueError):
         return damaged
 
 

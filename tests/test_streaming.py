@@ -231,6 +231,15 @@ def test_a_file_where_the_checkpoint_goes_that_is_no_checkpoint_is_refused_befor
     assert checkpoint.read_text() == "notes" and not os.path.exists(output)
 
 
+def test_a_checkpoint_within_its_first_epoch_is_said_by_its_batches():
+    """A helper's red team of 2026-12-05: a checkpoint of 2 batches refused the next run as holding
+    'the progress of an earlier fine-tuning (0 of its 4 epochs done)'."""
+    info = {"phase": "fine-tuning", "settings": {"epochs": 4}, "state": {"epoch": 0, "step": 2}}
+    assert jobs._progress(info) == ("fine-tuning", "fine-tuning (2 batches of the first of its 4 epochs done)")
+    info["state"] = {"epoch": 1, "step": 9}
+    assert jobs._progress(info) == ("fine-tuning", "fine-tuning (1 of its 4 epochs done)")
+
+
 def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
     """Red team of 2026-12-05: a new training on the same OUTPUT (or a fine-tuning on the
     pretraining's OUTPUT name) deleted a stopped run's checkpoint, its progress, without a word."""
