@@ -113,8 +113,7 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
     """Says which outputs a run that stopped (failed or canceled) wrote and keeps, and the steps
     left to run alone to finish (red team of 2026-12-05: a failed classification said nothing of
     the pretrained model and classifier it had written)."""
-    written = sorted((name for name, path in outputs.items() if file_state(path) not in (None, earlier[name])),
-                     key=lambda name: (_step_order(name), name))
+    written = _written_now(earlier, outputs)
     if not written:
         return
     after = [f"mrs:{step}" for step in STEPS[max(_step_order(name) for name in written) + 1:]]
@@ -139,6 +138,18 @@ def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], ou
                              f"with mrs:{step} alone (its RESUME set to that file, with the workflow's "
                              f"settings), then run the steps left alone ({after}), or delete it to start the "
                              "workflow afresh.")
+
+
+def _written_now(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str]) -> List[str]:
+    """The outputs this run wrote (their files changed since `earlier`), in the order of their steps."""
+    return sorted((name for name, path in outputs.items() if file_state(path) not in (None, earlier[name])),
+                  key=lambda name: (_step_order(name), name))
+
+
+def _stopped_step(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str]) -> str:
+    """The step a run stopped in: the one after the last that wrote its outputs."""
+    written = _written_now(earlier, outputs)
+    return STEPS[min(_step_order(written[-1]) + 1, len(STEPS) - 1)] if written else STEPS[0]
 
 
 def _step_order(output: str) -> int:
@@ -425,6 +436,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             # a cancel between steps ends QGIS's model as a success (red team of 2026-12-05)
             missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
             stopped = feedback is not None and feedback.isCanceled() and bool(missing)
+        except QgsProcessingException:  # QGIS's "Error encountered while running" of a step canceled (helper, 12-05)
+            if feedback is None or not feedback.isCanceled():
+                raise
+            raise QgsProcessingException(f"Canceled: the workflow stopped in {_stopped_step(earlier, outputs)}; the "
+                                         "warnings say what it kept.") from None
         finally:
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:
