@@ -341,3 +341,21 @@ def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel
     assert len(found[0].values) == size * size
     one_tile = 1.3 * bands * TILE_SIZE ** 2 * 4
     assert (peak - one_tile) / size ** 2 < 150, f"{(peak - one_tile) / size ** 2:.0f} bytes per labelled pixel"
+
+
+def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):
+    """A helper's red team of 2026-12-05: resumed into b.safetensors, a.checkpoint.safetensors stayed
+    without a word, and refused every later run on a as the progress of an earlier pretraining."""
+    layers, first = scene_layers(tmp_path, 24), str(tmp_path / "a.safetensors")
+    settings = TrainSettings(epochs=2, batch_size=16, device="cpu", precision="fp32")
+    steps: list = []
+    with pytest.raises(Canceled):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                          output=first, hooks=Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 3))
+    checkpoint, lines = checkpoint_path_for(first), []
+    jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                      output=str(tmp_path / "b.safetensors"), hooks=Hooks(log=lines.append), resume=checkpoint)
+    assert os.path.isfile(checkpoint) and lines[-1] == (
+        f"The checkpoint resumed, {checkpoint}, is kept: it is OUTPUT {first}'s, and refuses the runs on that "
+        f"OUTPUT as their progress. This run's model, {tmp_path / 'b.safetensors'}, holds its progress now: delete it "
+        "unless it is to be resumed again.")
