@@ -377,12 +377,24 @@ def _refuse_file_names_gdal_reads_otherwise(job: spec.Job, given: Dict[str, Any]
                                "UTF-8 locale (LC_ALL=C.UTF-8) or with PYTHONUTF8=1.")
 
 
+def _help(text: str, out: TextIO, err: TextIO) -> int:
+    """Writes the help to standard output; exit status 1, said, where it cannot take it (a full disk:
+    it exited 0 with nothing written, a helper's red team of 2026-12-05); 0 where nobody reads it."""
+    error = write_error(out, text + "\n")
+    if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+        written(err, f"{PROGRAM}: the help could not be written to standard output ({error.strerror or error}).\n")
+        return EXIT_FAILED
+    return 0
+
+
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """bin/mrs with these arguments; returns the exit code."""
     arguments = list(arguments)
-    if not arguments or arguments[0] in ("-h", "--help"):
-        written(out if arguments else err, main_help() + "\n")  # with no job it is a usage error
-        return 0 if arguments else EXIT_USAGE
+    if not arguments:  # with no job it is a usage error
+        written(err, main_help() + "\n")
+        return EXIT_USAGE
+    if arguments[0] in ("-h", "--help"):
+        return _help(main_help(), out, err)
     name, rest = arguments[0], arguments[1:]
     job = JOBS.get(name)
     if job is None:
@@ -390,8 +402,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
                      f"{', '.join(JOBS)} ({PROGRAM} --help).\n")
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
-        written(out, job_help(job) + "\n")
-        return 0
+        return _help(job_help(job), out, err)
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:

@@ -844,3 +844,18 @@ def test_a_python_with_a_torch_older_than_2_hands_over_to_the_checkout_s_venv(mo
 
     monkeypatch.setattr(importlib.metadata, "version", unrecorded)
     assert not script.usable_here()
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["classify", "--help"]])
+def test_help_that_cannot_be_written_to_standard_output_fails_in_one_sentence(arguments):
+    """A helper's red team of 2026-12-05: `bin/mrs pretrain --help > /dev/full` exited 0 with nothing
+    written, where results on a full disk fail the run."""
+    import errno
+
+    class Full(io.StringIO):
+        def write(self, _text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    err = io.StringIO()
+    assert main(arguments, Full(), err) == 1
+    assert err.getvalue() == "bin/mrs: the help could not be written to standard output (No space left on device).\n"
