@@ -303,19 +303,26 @@ def test_when_a_process_dies_rank_0_says_so_and_keeps_a_checkpoint_of_the_batche
     assert len(model_file.read_metadata(str(output), [model_file.PRETRAINED])["training"]["history"]) == 3
 
 
+def _signalled_in_the_first_epoch(paths, parameters: dict, output: Path, signal_sent) -> str:
+    """The log of a 2-process pretraining to whose launcher's process id `signal_sent` is applied once
+    the first epoch is said (torchrun passes a SIGTERM it gets on to both processes)."""
+    process = subprocess.Popen(torchrun_command("pretrain", **scene_layers(paths), **parameters, OUTPUT=output),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                               env=ENVIRONMENT)
+    for line in process.stderr:
+        if line.startswith("Pretraining epoch 1/"):
+            signal_sent(process.pid)
+            break
+    log = process.stderr.read()
+    process.wait(timeout=120)
+    return log
+
+
 def test_sigterm_stops_both_processes_at_one_batch_and_one_process_resumes_rank_0s_checkpoint(scene, tmp_path):
     paths, layers, _folder = scene
     longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
     output = tmp_path / "model.safetensors"
-    process = subprocess.Popen(torchrun_command("pretrain", **scene_layers(paths), **longer, OUTPUT=output),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                               env=ENVIRONMENT)
-    for line in process.stderr:
-        if line.startswith("Pretraining epoch 1/3"):
-            process.send_signal(signal.SIGTERM)  # torchrun passes it on to both processes
-            break
-    log = process.stderr.read()
-    process.wait(timeout=120)
+    log = _signalled_in_the_first_epoch(paths, longer, output, lambda launcher: os.kill(launcher, signal.SIGTERM))
     stopped = re.search(r"Canceled after (\d+) of 18 batches", log)
     assert stopped and ("(rank 1) Stopped by SIGTERM, as on Cancel (torchrun sends it to every process when the run is "
                         "stopped, and when another of its processes has ended: that one's message says why).") in log, log
@@ -349,15 +356,8 @@ def test_a_process_stopped_as_another_was_says_so_not_that_the_user_canceled(sce
     paths, _layers, _folder = scene
     longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
     output = tmp_path / "model.safetensors"
-    process = subprocess.Popen(torchrun_command("pretrain", **scene_layers(paths), **longer, OUTPUT=output),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                               env=ENVIRONMENT)
-    for line in process.stderr:
-        if line.startswith("Pretraining epoch 1/3"):
-            os.kill(_worker_of_rank(process.pid, 1), signal.SIGTERM)
-            break
-    log = process.stderr.read()
-    process.wait(timeout=120)
+    log = _signalled_in_the_first_epoch(paths, longer, output,
+                                        lambda launcher: os.kill(_worker_of_rank(launcher, 1), signal.SIGTERM))
     assert "(rank 1) Stopped by SIGTERM, as on Cancel" in log, log
     assert "\nStopped as another process of this torchrun run was stopped (its message says why).\n" in log, log
     assert "Canceled by the user." not in log and not output.exists()

@@ -396,18 +396,21 @@ def test_scenes_of_other_pixel_sizes_record_none_to_compare_with():
 
     assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(1.2, 0.9)]) == (1.0, 1.0)
     assert jobs.common_pixel_sides([sides(1.0, 1.0), sides(2.0, 0.5)]) is None  # of one mean (a review, 12-05)
-    # ... and such scenes are warned of (a helper's red team of 2026-12-05: a 3 m scene beside 1 m ones, unsaid)
-    def square(size, name="a"):
+    # ... and such scenes are warned of (a helper's red team of 2026-12-05: a 3 m scene beside 1 m ones, unsaid;
+    # 1 x 1 m beside 1 x 2 m ones, of a mean alike, too)
+    def pixels(across, down=None, name="a"):
+        sides = None if across is None else (across, across if down is None else down)
         return SimpleNamespace(hsi_name=name, grid=SimpleNamespace(
-            ground_pixel_size=lambda: size, ground_pixel_sides=lambda: None if size is None else (size, size)))
+            ground_pixel_size=lambda: sides and (sides[0] * sides[1]) ** 0.5, ground_pixel_sides=lambda: sides))
 
     warnings: list = []
-    for scenes in ([square(1.0), square(1.2)], [square(1.0), square(None)], [square(1.0, "hsi"), square(3.0, "hsi_3m")]):
+    for scenes in ([pixels(1.0), pixels(1.2)], [pixels(1.0), pixels(None)], [pixels(1.0), pixels(1.1, 0.9)],
+                   [pixels(1.0, name="hsi"), pixels(3.0, name="hsi_3m")], [pixels(1.0), pixels(1.0, 2.0, "b")]):
         jobs._say_other_pixel_sizes(scenes, Hooks(warn=warnings.append))
-    assert warnings == ["The scenes' pixels differ in size ('hsi' 1 m, 'hsi_3m' 3 m): the model learns the "
-                        "neighbourhoods of each pixel at several ground sizes, and records no pixel size to check "
-                        "later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of "
-                        "one."]
+    later = ("the model learns the neighbourhoods of each pixel at several ground sizes, and records no pixel size to "
+             "check later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of one.")
+    assert warnings == [f"The scenes' pixels differ in size ('hsi' 1 m, 'hsi_3m' 3 m): {later}",
+                        f"The scenes' pixels differ in shape ('a' 1 m, 'b' 1 m across by 2 m down): {later}"]
 
 
 def test_a_quoted_path_that_begins_with_a_hash_is_a_path_not_a_comment(archive, tmp_path):
@@ -462,24 +465,6 @@ def test_a_listed_scene_s_auxiliary_rasters_in_another_order_are_refused(tmp_pat
         "MORE_SCENES: the scene on line 1 of 'scenes.txt' ('first.tif.copy.tif') has SAR/LiDAR rasters of 4 and 2 "
         "bands, but INPUT_AUX's ('aux2', 'aux4') have 2 and 4 bands. List its SAR/LiDAR rasters in the order of "
         "INPUT_AUX.")
-
-
-def test_scenes_of_pixels_of_other_shapes_are_warned_of():
-    """A helper's red team of 2026-12-05: 1 x 1 m and 1 x 2 m scenes (a mean within 1.5 times) were
-    pooled unsaid, and their model records no pixel sides to warn of later layers with."""
-    from types import SimpleNamespace
-
-    def scene(name, across, down):
-        return SimpleNamespace(hsi_name=name, grid=SimpleNamespace(ground_pixel_sides=lambda: (across, down),
-                                                                   ground_pixel_size=lambda: (across * down) ** 0.5))
-
-    warnings: list = []
-    for scenes in ([scene("a", 1.0, 1.0), scene("b", 1.1, 0.9)], [scene("a", 1.0, 1.0), scene("b", 1.0, 2.0)]):
-        jobs._say_other_pixel_sizes(scenes, Hooks(warn=warnings.append))
-    assert warnings == ["The scenes' pixels differ in shape ('a' 1 m, 'b' 1 m across by 2 m down): the model learns "
-                        "the neighbourhoods of each pixel at several ground sizes, and records no pixel size to check "
-                        "later layers against. Resample the scenes to one pixel size (gdalwarp -tr) for a model of "
-                        "one."]
 
 
 def test_a_scene_holding_input_hsi_s_values_in_another_file_is_warned_of(archive, tmp_path):
