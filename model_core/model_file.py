@@ -35,7 +35,7 @@ from . import __version__
 from .atomic import atomic_output
 from .paths import check_decodable, not_a_readable_file
 from .errors import ModelFileError
-from .names import Names
+from .names import Names, joined
 
 FORMAT = "mrs-ssmae"
 FORMAT_VERSION = 1
@@ -214,7 +214,7 @@ def _check_tensors(tensors: Mapping[str, torch.Tensor], document: Mapping[str, A
                         if tensor.is_floating_point() and tensor.dtype != torch.float32})
     if converted:  # another tool's conversion, not damage (red team of 2026-12-05)
         raise ModelFileError(
-            f"{_describe(path, what)} holds {' and '.join(converted)} weights, not the float32 ones this plugin "
+            f"{_describe(path, what)} holds {joined(converted)} weights, not the float32 ones this plugin "
             "writes (converted by another tool?), so they no longer match the checksum written with them. Use the "
             "file as this plugin wrote it, or re-create it.")
     raise _damaged(path, what, "weights")

@@ -60,8 +60,8 @@ def agreeing(count: int, singular: str, plural_form: str) -> str:
 
 
 def joined(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    """'a', 'a and b', 'a, b and c'; '' for none."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def plural(count: int, word: str, words: str = "") -> str:

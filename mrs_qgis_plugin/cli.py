@@ -22,6 +22,7 @@ import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
 from ..model_core.errors import Canceled, InputError, MrsError, first_line
+from ..model_core.names import joined
 from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
@@ -283,7 +284,7 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
     missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
-    problems = [f"{' and '.join(map(module_name, missing))} (install with: {pip_install_command(missing)})"
+    problems = [f"{joined([module_name(requirement) for requirement in missing])} (install with: {pip_install_command(missing)})"
                 ] * bool(missing)
     problems += [f"{module_name(requirement)}, which it cannot use ({first_line(reason)}; "
                  + ("give it more memory)" if wants_memory(reason)

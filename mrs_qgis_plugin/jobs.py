@@ -29,7 +29,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, pixel_shape, say_unchecked)
-from ..model_core.names import Names, agreeing, byte_size, mismatch_outcome, plural
+from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.paths import output_path_of
@@ -723,7 +723,7 @@ def _say_scarce_classes(labelled: LabelledPixels, class_weighting: bool, hooks: 
     one = len(scarce) == 1
     names = ", ".join(f"'{info.name}' ({info.value})" for info, _count in scarce)
     pixels = (plural(scarce[0][1], "training pixel") if one
-              else " and ".join(str(count) for _info, count in scarce) + " training pixels")
+              else joined([str(count) for _info, count in scarce]) + " training pixels")
     each = "" if scarce[0][1] == 1 else "each "
     weighted = (f", {each}weighted as {largest // scarce[0][1]} pixels of the largest class (CLASS_WEIGHTING)"
                 if one and class_weighting else "")

@@ -8,7 +8,8 @@ from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox, QPushButton
 
-from .dependencies import not_found, packages_folder, pinned_requirements, use_packages_folder
+from ..model_core.names import joined
+from .dependencies import module_name, not_found, packages_folder, pinned_requirements, use_packages_folder
 from .provider import MrsProvider
 
 MENU = "&MRS land cover"
@@ -59,7 +60,7 @@ class MrsPlugin:
 
     def offer_installation(self, missing: List[str]) -> None:
         """A message bar that names what is missing, with a button that opens the installer."""
-        names = " and ".join(requirement.split("=")[0] for requirement in missing)
+        names = joined([module_name(requirement) for requirement in missing])
         bar = self.iface.messageBar()
         message = bar.createMessage(
             tr("MRS land cover"),

@@ -11,6 +11,7 @@ import os
 from typing import Any, Dict, Hashable, List, Optional
 
 from ..model_core.errors import InputError
+from ..model_core.names import joined
 from . import parameters as spec
 from .raster import split_source
 
@@ -128,7 +129,7 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
         differing = [name for name in mine if theirs.get(name) != mine[name]]
         if differing:
             problem = (f"Under torchrun every process must be given the same inputs, but process {rank} was given "
-                       f"another {' and '.join(differing)} than process 0 (another file, or a copy that differs, side "
+                       f"another {joined(differing)} than process 0 (another file, or a copy that differs, side "
                        "files such as .aux.xml or .dbf included); give every process the same files and values.")
             break
     problem = context.broadcast(problem)

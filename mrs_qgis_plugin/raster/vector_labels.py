@@ -665,7 +665,7 @@ def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks
     """Warns of texts written apart that give one class number ('3', '03' and '+3' are class 3)."""
     merged = shared(sorted(ids.items(), key=lambda pair: (pair[1], str(pair[0]))))
     if merged:
-        listed = first_few((" and ".join(f"'{text}'" for text in found) + f" are class {value}"
+        listed = first_few((joined([f"'{text}'" for text in found]) + f" are class {value}"
                             for value, found in merged), "; ")
         hooks.warning(f"The class field '{class_field}' of '{layer_name}' writes one class in several ways "
                       f"({listed}); write each class one way if they are meant apart.")
