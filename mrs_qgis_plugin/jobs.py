@@ -313,13 +313,15 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         check_patch_size(scene, config.patch)
         scenes = [scene]
         copies = _say_copies(layers.hsi.path, listed, hooks)
+        seen: Dict[str, Tuple[Scene, str]] = {}  # the scenes' values, for `say_same_values`
+        if listed:
+            say_same_values(seen, scene, "INPUT_HSI", hooks)
         for item in listed:
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
             if item.where not in copies:
-                called = ["INPUT_HSI", *(f"the hyperspectral raster of {done.where}" for done in listed)]
-                say_same_values(list(zip(scenes[:-1], called)), scenes[-1], item.where, hooks)
+                say_same_values(seen, scenes[-1], f"the hyperspectral raster of {item.where}", hooks)
             try:
                 check_patch_size(scenes[-1], config.patch)
             except InputError as error:

@@ -13,10 +13,11 @@ are open (`check_same_bands`).
 
 import codecs
 import csv
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from ..model_core.names import joined
 from ..model_core.paths import not_a_readable_file
 from ..model_core.wavelengths import spectral_span, wavelength_difference
 from .raster.gdal_io import variables_problem
+from .raster.grid import Window
 from .raster.sources import RasterInput, Scene
 
 PARAMETER = "MORE_SCENES"
@@ -175,34 +177,41 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
         raise InputError(f"{PARAMETER}: {where} ('{scene.hsi_name}') {problem}. {advice}")
 
 
-def say_same_values(earlier: Sequence[Tuple[Scene, str]], scene: Scene, where: str, hooks: Hooks) -> None:
-    """Warns of a listed scene whose hyperspectral values are those of an `earlier` scene (with what to
-    call it) on their common grid, in a block at each corner and the centre: a VRT or another format's
-    copy of INPUT_HSI was pooled as a second scene without a word (a helper's red team of 2026-12-05;
-    a copy byte for byte is said by `jobs._say_copies`)."""
-    for other, called in earlier:
-        if other.n_hsi == scene.n_hsi and other.grid.matches(scene.grid) and _same_values(other, scene):
-            hooks.warning(f"{PARAMETER}: the hyperspectral raster of {where} ('{scene.hsi_name}') holds the same "
-                          f"values as {called} in every block compared (5 blocks of up to {COMPARED_BLOCK} x "
-                          f"{COMPARED_BLOCK} pixels of their common grid): is it a copy in another format, or a VRT of "
-                          "it? The samples would draw on the same pixels from both. Leave it out, unless that is "
-                          "meant.")
-            return
+def say_same_values(seen: Dict[str, Tuple[Scene, str]], scene: Scene, called: str, hooks: Hooks) -> None:
+    """Warns when the hyperspectral values of `scene` (`called` so) are those of a scene `seen` before
+    on the same grid, by a digest of five blocks (corners and centre, `_values_digest`); else adds it
+    to `seen`. A VRT or another format's copy of INPUT_HSI was pooled as a second scene without a word
+    (a helper's red team of 2026-12-05; a copy byte for byte is said by `jobs._say_copies`). Blocks
+    of one value (an undeclared fill of 0) tell nothing and are not compared."""
+    digest = _values_digest(scene)
+    if digest is None:
+        return
+    earlier = seen.get(digest)
+    if earlier is None or not earlier[0].grid.matches(scene.grid):
+        seen.setdefault(digest, (scene, called))
+        return
+    hooks.warning(f"{PARAMETER}: {called} ('{scene.hsi_name}') holds the same values as {earlier[1]} in every block "
+                  f"compared (5 blocks of up to {COMPARED_BLOCK} x {COMPARED_BLOCK} pixels of their common grid): is "
+                  "it a copy in another format, or a VRT of it? The samples would draw on the same pixels from both. "
+                  "Leave it out, unless that is meant.")
 
 
-def _same_values(first: Scene, second: Scene) -> bool:
-    """Whether the two scenes' hyperspectral bands hold the same values at their valid pixels in the
-    blocks at the corners and the centre of their common grid, and some are valid there."""
-    width, height = min(COMPARED_BLOCK, first.width), min(COMPARED_BLOCK, first.height)
-    corners = [(col, row) for col in (0, first.width - width) for row in (0, first.height - height)]
-    compared = 0
-    for col, row in [*corners, ((first.width - width) // 2, (first.height - height) // 2)]:
-        (one, one_valid), (two, two_valid) = (scene.read(col, row, width, height) for scene in (first, second))
-        both = one_valid & two_valid
-        if not np.array_equal(one[:first.n_hsi, both], two[:first.n_hsi, both]):
-            return False
-        compared += int(both.sum())
-    return compared > 0
+def _values_digest(scene: Scene) -> Optional[str]:
+    """A digest of the scene's hyperspectral values (invalid ones as NaN) in a block at each corner
+    and the centre of its grid, with their shape; None where the valid ones hold fewer than two
+    values."""
+    width, height = min(COMPARED_BLOCK, scene.width), min(COMPARED_BLOCK, scene.height)
+    corners = [(col, row) for col in (0, scene.width - width) for row in (0, scene.height - height)]
+    blocks = [scene.hyperspectral_block(Window(col, row, width, height))
+              for col, row in [*corners, ((scene.width - width) // 2, (scene.height - height) // 2)]]
+    values = np.concatenate([block[np.isfinite(block)] for block in blocks])
+    if len(values) == 0 or values.min() == values.max():
+        return None
+    digest = hashlib.sha256(repr((scene.n_hsi, width, height)).encode())
+    for block in blocks:
+        digest.update(np.isnan(block).tobytes())
+        digest.update(np.nan_to_num(block, nan=0.0).tobytes())
+    return digest.hexdigest()
 
 
 def say_other_aux_names(first: Scene, scene: Scene, where: str, hooks: Hooks) -> None:

@@ -717,6 +717,18 @@ class Scene:
             valid = np.pad(valid, pad, mode="reflect")
         return data, valid
 
+    def hyperspectral_block(self, window: Window) -> np.ndarray:
+        """The hyperspectral bands of `window` (bands, h, w) as the file holds them, NaN where the
+        hyperspectral layer itself is invalid (its nodata, its mask, values not finite): the other
+        layers aside."""
+        source = self._sources[0]
+        values = np.empty((len(source.bands), window.height, window.width), np.float32)
+        valid = np.ones((window.height, window.width), bool)
+        source.read(window, values, valid)
+        values[:, ~valid] = np.nan
+        values[~np.isfinite(values)] = np.nan
+        return values
+
     def close(self) -> None:
         for source in self._sources:
             source.close()
