@@ -146,12 +146,6 @@ def _written_now(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Di
                   key=lambda name: (_step_order(name), name))
 
 
-def _stopped_step(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str]) -> str:
-    """The step a run stopped in: the one after the last that wrote its outputs."""
-    written = _written_now(earlier, outputs)
-    return STEPS[min(_step_order(written[-1]) + 1, len(STEPS) - 1)] if written else STEPS[0]
-
-
 def _step_order(output: str) -> int:
     """Where the step that writes an output ('classify:LANDCOVER') runs in the workflow; last for
     an output named otherwise (a copy of the model's), as this runs while an error is on its way."""
@@ -321,11 +315,18 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 return guessed
         return None
 
+    def _step_of(self, error: str) -> str:
+        """'in pretrain' for QGIS's error of the step it names by its description ("Error encountered
+        while running Pretrain SS-MAE (MRS)"); 'in a step' where none is named."""
+        named = [child.algorithmId().split(":")[-1] for child in self.childAlgorithms().values()
+                 if child.description() and child.description() in error]
+        return f"in {named[0]}" if len(named) == 1 else "in a step"
+
     def _guessed_field_problem(self, parameters: Dict[str, Any], definition: QgsProcessingParameterDefinition,
                                given: Any, shown: str, context: QgsProcessingContext) -> Optional[str]:
-        """A suggestions layer's field of the classifier's guesses as the class field, refused before the
-        first step: the steps refused it after the pretraining, or after everything but the assessment
-        (a helper's red team of 2026-12-05)."""
+        """A suggestions layer's field of the classifier's guesses as the class field, or any field it
+        wrote as NAME_FIELD, refused before the first step: the steps refused it after the pretraining,
+        or after everything but the assessment (a helper's red team of 2026-12-05)."""
         from ..mrs_qgis_plugin.raster.suggestions import guessed_field_of_source  # GDAL: not at plugin load
 
         parent = definition.parentLayerParameterName()
@@ -333,7 +334,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                                    context)
         if not (source and isinstance(given, str)):
             return None
-        problem = guessed_field_of_source(source, given, shown)
+        names = definition.name() == "NAME_FIELD"
+        problem = guessed_field_of_source(source, "" if names else given, shown, given if names else None)
         return f"{definition.name()}: {problem}" if problem else None
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
@@ -436,11 +438,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             # a cancel between steps ends QGIS's model as a success (red team of 2026-12-05)
             missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
             stopped = feedback is not None and feedback.isCanceled() and bool(missing)
-        except QgsProcessingException:  # QGIS's "Error encountered while running" of a step canceled (helper, 12-05)
+        except QgsProcessingException as error:  # QGIS's "Error encountered while running" a canceled step (12-05)
             if feedback is None or not feedback.isCanceled():
                 raise
-            raise QgsProcessingException(f"Canceled: the workflow stopped in {_stopped_step(earlier, outputs)}; the "
-                                         "warnings say what it kept.") from None
+            raise QgsProcessingException(f"Canceled: the workflow stopped {self._step_of(str(error))}; the warnings "
+                                         "say what it kept.") from None
         finally:
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:

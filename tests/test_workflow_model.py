@@ -520,3 +520,11 @@ def test_the_workflow_refuses_a_suggestions_layer_s_guesses_as_a_class_field_bef
     assert said == ("REFERENCE_FIELD: The class field 'predicted_value' of 'suggested' holds what the classifier "
                     "that suggested these points guessed, not labels: fill in the field 'class_id' with the classes "
                     "seen on the ground, and choose it as the class field.")
+    # as NAME_FIELD, it was refused as a class field, in words for one (a review of 2026-12-05)
+    (tmp_path / "named").mkdir()
+    said = refused_workflow(tmp_path / "named", LABELS=None, SAMPLES=suggestions, CLASS_FIELD="class_id",
+                            NAME_FIELD="predicted_value")
+    assert said == ("NAME_FIELD: The name field 'predicted_value' of 'suggested' holds what 'Where to label next' "
+                    "wrote beside each point (the classifier's guess, its confidence or the point's rank), not the "
+                    "names of the classes filled in: choose no name field, or one that holds the names of the classes "
+                    "seen on the ground.")

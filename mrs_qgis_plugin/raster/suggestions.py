@@ -315,9 +315,10 @@ def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: 
     return _guess_problem(layer.GetMetadataItem(CONTENT_KEY), class_field, layer_name, name_field)
 
 
-def guessed_field_of_source(source: str, class_field: str, layer_name: str) -> Optional[str]:
+def guessed_field_of_source(source: str, class_field: str, layer_name: str,
+                            name_field: Optional[str] = None) -> Optional[str]:
     """`guessed_class_field_problem` of a layer as QGIS names it ('file.gpkg|layername=x')."""
-    return _guess_problem(_record_of(source), class_field, layer_name)
+    return _guess_problem(_record_of(source), class_field, layer_name, name_field)
 
 
 def _guess_problem(record: Optional[str], class_field: str, layer_name: str,
