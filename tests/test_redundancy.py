@@ -154,5 +154,12 @@ def test_similarities_of_fewer_valid_pixels_than_the_sample_s_minimum_are_warned
         analysis.redundancy_job(jobs.Layers(RasterInput(hsi, f"hsi{side}"), []), threshold=0.95, sample_size=20000,
                                 seed=0, out_png=str(tmp_path / f"r{side}.png"), out_csv=str(tmp_path / f"r{side}.csv"),
                                 hooks=Hooks(warn=warnings.append))
-    assert warnings == ["The similarities are computed from the 9 valid pixels of 'hsi3' alone: fewer than 100 "
-                        "tell little of how alike the bands are. Give a larger scene."]
+    sparse = rng.normal(size=(4, 30, 30)).astype(np.float32)
+    sparse.reshape(4, -1)[:, 52:] = -9999.0  # said as few valid pixels, once (a review of 2026-12-05: twice)
+    hsi = write_raster(tmp_path / "sparse.tif", sparse, nodata=-9999.0)
+    analysis.redundancy_job(jobs.Layers(RasterInput(hsi, "sparse"), []), threshold=0.95, sample_size=20000, seed=0,
+                            out_png=str(tmp_path / "s.png"), out_csv=str(tmp_path / "s.csv"),
+                            hooks=Hooks(warn=warnings.append))
+    assert warnings[0] == ("The similarities are computed from the 9 valid pixels of 'hsi3' alone: fewer than 100 "
+                           "tell little of how alike the bands are. Give a larger scene.")
+    assert [warning[:40] for warning in warnings[1:]] == ["Only 52 of the 900 pixels of the hypersp"]
