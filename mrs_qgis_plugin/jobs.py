@@ -163,7 +163,8 @@ def same_layer(first: Optional[str], second: Optional[str]) -> bool:
 
 
 VALUE_CHECK_SAMPLE = 2000
-"""Pixels of the scene compared with a classifier's normalisation statistics before it runs."""
+"""Pixels of the scene compared with a classifier's normalisation statistics before it runs, and of
+the whole first scene of MORE_SCENES with the others when EXTENT limits its statistics sample."""
 
 
 def _window(scene: Scene, extent: Optional[Extent], hooks: Hooks) -> Optional[Window]:
@@ -187,8 +188,9 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     if len(scenes) > 1:  # each scene's sample is said by itself
         hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
     if len(scenes) > 1:  # an EXTENT's pixels need not look like a whole scene's: the whole first scene's do
-        first = parts[0] if window is None else sample_valid_pixels(
-            scenes[0], STATISTICS_SAMPLE // len(scenes), seed, Hooks(is_canceled=hooks.is_canceled))
+        whole = window is None or window == scenes[0].window
+        first = parts[0] if whole else sample_valid_pixels(scenes[0], VALUE_CHECK_SAMPLE, seed,
+                                                           Hooks(is_canceled=hooks.is_canceled))
         _say_far_scenes(scenes, [first, *parts[1:]], hooks)
     return sample
 
