@@ -34,7 +34,7 @@ class Checkpointer:
                  description: Mapping[str, Any], names: Names = Names(),
                  arithmetic: Optional[Mapping[str, str]] = None) -> None:
         """`arithmetic`: where and in what the run computes ({"device": "cpu", "precision": "bf16"}),
-        which a resumed run must share: DEVICE and PRECISION are compared by it, not by their words."""
+        which a resumed run must share: its device and precision settings are compared by it, not by their words."""
         self.path, self.phase, self.settings, self.names = path, phase, settings, names
         self.fingerprint, self.description = fingerprint, dict(description)
         self.arithmetic = dict(arithmetic) if arithmetic else None
