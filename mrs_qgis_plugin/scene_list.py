@@ -100,8 +100,9 @@ def _other_separator(fields: List[str]) -> str:
 
 
 def _fields(line: str) -> List[str]:
-    """A line's fields, stripped, empty ones left out; a comment is told by its line's first character,
-    so that a quoted path may begin with # (a helper's red team of 2026-12-05: "#f1.tif" was skipped)."""
+    """A line's fields, stripped, empty ones left out; a comment is told by its line's first character
+    other than a blank, so that a quoted path may begin with # (a helper's red team of 2026-12-05:
+    "#f1.tif" was skipped)."""
     return [field.strip() for field in next(csv.reader([line], skipinitialspace=True), []) if field.strip()]
 
 
@@ -115,8 +116,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
                          "hyperspectral raster, then its SAR/LiDAR rasters.")
     try:
         with open(path, newline="", encoding=_encoding(path)) as file:
-            lines = [(number, _fields(line)) for number, line in enumerate(file, start=1)
-                     if not line.lstrip().startswith("#")]
+            lines = [(number, line) for number, line in enumerate(file, start=1) if not line.lstrip().startswith("#")]
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
         raise InputError(_undecodable(path)) from None
     except (OSError, csv.Error) as error:
@@ -124,7 +124,11 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
                          "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None
     folder = Path(path).resolve().parent
     scenes = []
-    for number, fields in lines:
+    for number, line in lines:
+        if line.count('"') % 2:  # a quoted path over two lines was read as two broken lines (a review of 2026-12-05)
+            raise InputError(f"{PARAMETER}: line {number} of '{name}' opens a double quote that it does not close. "
+                             "Write each scene on one line, a path that holds a comma in double quotes.")
+        fields = _fields(line)
         if not fields:
             continue
         where = f"the scene on line {number} of '{name}'"

@@ -62,8 +62,19 @@ def test_a_second_sigterm_says_it_stops_the_process_at_once(monkeypatch):
         assert hooks.is_canceled() and killed == []
         handler(signal.SIGTERM, None)
     assert killed == [signal.SIGTERM]
-    # the block ended with its work done: said so (a helper's red team of 2026-12-05: "stopping as on
-    # Cancel", then the map written and its results printed)
+    assert lines[:2] == ["SIGTERM received: stopping as on Cancel (send it again to stop at once).",
+                         "SIGTERM received again: stopping at once (exit status 143)."]
+
+
+def test_a_sigterm_after_the_work_s_last_look_at_cancel_is_said_to_have_come_once_it_was_done():
+    """A helper's red team of 2026-12-05: "stopping as on Cancel", then the map written and its results
+    printed, without a word."""
+    import signal
+
+    from model_core.hooks import cancel_on_sigterm
+
+    lines: list = []
+    with cancel_on_sigterm(Hooks(log=lines.append)):
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
     assert lines == ["SIGTERM received: stopping as on Cancel (send it again to stop at once).",
-                     "SIGTERM received again: stopping at once (exit status 143).",
                      "SIGTERM came once the work was done: its outputs are written whole and kept."]

@@ -498,3 +498,16 @@ def test_a_scene_holding_input_hsi_s_values_in_another_file_is_warned_of(tmp_pat
         "a copy in another format, or a VRT of it? The samples would draw on the same pixels from both. Leave it out, "
         "unless that is meant."
         for line, name in ((4, "again/first.vrt"), (6, "again/first_lzw.tif"))]
+
+
+def test_a_quote_left_open_on_its_line_is_refused_naming_the_line(tmp_path):
+    """A review of 2026-12-05: a quoted path holding a line break was read as two broken lines, and
+    refused as 'lists 0 SAR/LiDAR rasters'."""
+    from mrs.mrs_qgis_plugin.scene_list import read_scene_list
+
+    listing = tmp_path / "scenes.txt"
+    listing.write_text('# hyperspectral, aux\n"my\nscene.tif", aux.tif\n')
+    with pytest.raises(InputError) as refused:
+        read_scene_list(str(listing), 1)
+    assert str(refused.value) == ("MORE_SCENES: line 2 of 'scenes.txt' opens a double quote that it does not close. "
+                                  "Write each scene on one line, a path that holds a comma in double quotes.")

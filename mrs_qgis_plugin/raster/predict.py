@@ -224,7 +224,7 @@ def predict_scene(
                 canceled, result = True, None
             results = _collective(ranks, ranks.exchange, (canceled, result), hooks)
             if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results), hooks):
-                raise canceled_with_the_others(canceled)
+                raise canceled_with_the_others(canceled or hooks.is_canceled())
             for tile, (_stop, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
                 counts += tile_counts
                 outputs[0].write(classified, tile.col - col0, tile.row - row0)
