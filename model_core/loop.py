@@ -289,7 +289,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     optimizer = make_optimizer(model, settings)
     checkpointer = Checkpointer(checkpoint_path if context.writes else None, phase.name, settings,
                                  samples.fingerprint(), description, names,
-                                 {"device": device.type, "precision": "bf16" if dtype else "float32"})
+                                 {"device": device.type, "precision": "bf16" if dtype else "fp32"})
     if checkpoint_path and context.writes:  # a resumed run's checkpoint makes room for the model at the end
         refuse_no_room(checkpoint_path, model, os.path.getsize(checkpoint_path) if os.path.isfile(checkpoint_path) else 0)
     samples, limit = samples.to(device), accumulation.budget(device)

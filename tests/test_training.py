@@ -295,7 +295,7 @@ def test_a_checkpoint_resumes_where_it_computes_alike_whatever_precision_is_call
     native[0] = False
     with pytest.raises(ModelFileError) as refused:
         run_pretrain(output, resume=checkpoint_path_for(output), precision="auto")
-    assert ("does not continue this run: it computed on cpu in bf16, this run would compute on cpu in float32 "
+    assert ("does not continue this run: it computed on cpu in bf16, this run would compute on cpu in fp32 "
             "(device, precision), into other weights than an uninterrupted run's.") in str(refused.value)
     run_pretrain(output, resume=checkpoint_path_for(output), precision="bf16")
     assert os.path.exists(output) and not os.path.exists(checkpoint_path_for(output))
