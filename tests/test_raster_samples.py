@@ -1079,8 +1079,8 @@ def test_class_texts_written_apart_that_give_one_number_are_warned_of(tmp_path, 
     features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(["3", "03", "+3", "5"])]
     path = write_vector(tmp_path / "texts.gpkg", features, {"class": ogr.OFTString})
     warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "texts", hooks))
-    assert warnings == ["The class field 'class' of 'texts' writes one class in several ways ('+3' and '03' and '3' "
-                        "are class 3); write each class one way if they are meant apart."]
+    assert warnings == ["The class field 'class' of 'texts' writes one class in several ways ('+3', '03' and '3' are "
+                        "class 3); write each class one way if they are meant apart."]
 
 def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scene):
     """Red team of 2026-12-04: with '1,0' beside '1', every class became a name numbered in sorted
