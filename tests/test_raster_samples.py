@@ -1082,6 +1082,7 @@ def test_class_texts_written_apart_that_give_one_number_are_warned_of(tmp_path, 
     assert warnings == ["The class field 'class' of 'texts' writes one class in several ways ('+3', '03' and '3' are "
                         "class 3); write each class one way if they are meant apart."]
 
+
 def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scene):
     """Red team of 2026-12-04: with '1,0' beside '1', every class became a name numbered in sorted
     order, and the class written '2' became value 3 of the map without a word."""
