@@ -469,7 +469,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None
         if feedback.isCanceled():  # after the work's last look (a helper's red team of 2026-12-05: unsaid, "failed")
-            feedback.pushWarning(came_once_done("Cancel") + " (QGIS may still say that the run failed).")
+            feedback.pushWarning(came_once_done("Cancel") + " (QGIS may still say that the run failed, and not load "
+                                 "them: open them from their files).")
         return results
 
     def execute(

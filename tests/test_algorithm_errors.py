@@ -1489,4 +1489,5 @@ def test_a_cancel_once_the_work_is_done_keeps_the_outputs_and_says_so(bad, tmp_p
     results = run("mrs:classify", classify(bad, tmp_path), feedback)
     assert feedback.isCanceled() and read_raster(results["OUTPUT"]).values.any()
     assert feedback.warnings[-1] == ("Cancel came once the work was done: its outputs are written whole and kept "
-                                     "(QGIS may still say that the run failed).")
+                                     "(QGIS may still say that the run failed, and not load them: open them "
+                                     "from their files).")
