@@ -250,8 +250,9 @@ def predict_scene(
         "confidence_path": conf_path,
     }
     classified = summary["classified_pixels"]
+    confidences = f"; their confidences in {conf_path}" if conf_path else ""  # unsaid (desktop helper, 2026-12-05)
     hooks.log(f"Wrote {class_path}: {classified:,} {agreeing(classified, 'pixel', 'pixels')} classified, "
-              f"{_nodata_text(summary['nodata_pixels'], scene.layers, invalid)}.")
+              f"{_nodata_text(summary['nodata_pixels'], scene.layers, invalid)}{confidences}.")
     if not summary["classified_pixels"]:
         hooks.warning(no_valid_pixel_message(
             scene, "The map holds only nodata: no pixel has valid values in every layer",
