@@ -89,6 +89,25 @@ def given_layer(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessing
     return layer
 
 
+def suggestions_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
+                              definition: QgsProcessingParameterDefinition, given: Any, shown: str,
+                              context: QgsProcessingContext) -> Optional[str]:
+    """A suggestions layer's field of the classifier's guesses as a class field, or any field it wrote
+    as NAME_FIELD, refused before the run: the workflow's steps refused it after the pretraining, or
+    after everything but the assessment, and mrs:finetune after reading the scene (helpers' red teams
+    of 2026-12-05)."""
+    from ..mrs_qgis_plugin.raster.suggestions import guessed_field_of_source  # GDAL: not at plugin load
+
+    parent = definition.parentLayerParameterName()
+    source = file_layer_source(algorithm.parameterAsVectorLayer(parameters, parent, context), parameters.get(parent),
+                               context)
+    if not (source and isinstance(given, str)):
+        return None
+    names = definition.name() == "NAME_FIELD"
+    problem = guessed_field_of_source(source, "" if names else given, shown, given if names else None)
+    return f"{definition.name()}: {problem}" if problem else None
+
+
 def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProcessingContext) -> str:
     """The source of the OGR file layer a vector parameter gives (`given_layer`), '' for another
     kind of layer."""
@@ -424,6 +443,11 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 # an output processing.run is not given ('the value None is not accepted', red team of 2026-12-04)
                 return False, (spec.problem(parameter, value, destinations_required=True, in_python=True)
                                or refused_layer_message(parameter, value, context))
+            layer = (self.parameterAsVectorLayer(parameters, definition.parentLayerParameterName(), context)
+                     if parameter.kind == spec.FIELD and value else None)
+            problem = layer and suggestions_field_problem(self, parameters, definition, value, layer.name(), context)
+            if problem:
+                return False, problem
         return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(  # noqa: N802 - QGIS API name

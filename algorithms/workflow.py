@@ -34,6 +34,7 @@ from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, file_layer_source, help_url,
+                   suggestions_field_problem,
                    on_command_line, plain_value, tr, value_problem)
 from .layers import hyperspectral_problem, no_features_problem, path_named_layer_problem, vector_layer_name
 
@@ -310,7 +311,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if missing is not None:
                 return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
                         f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
-            guessed = self._guessed_field_problem(parameters, definition, given, source.sourceName(), context)
+            guessed = suggestions_field_problem(self, parameters, definition, given, source.sourceName(), context)
             if guessed:
                 return guessed
         return None
@@ -321,22 +322,6 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         named = [child.algorithmId().split(":")[-1] for child in self.childAlgorithms().values()
                  if child.description() and child.description() in error]
         return f"in {named[0]}" if len(named) == 1 else "in a step"
-
-    def _guessed_field_problem(self, parameters: Dict[str, Any], definition: QgsProcessingParameterDefinition,
-                               given: Any, shown: str, context: QgsProcessingContext) -> Optional[str]:
-        """A suggestions layer's field of the classifier's guesses as the class field, or any field it
-        wrote as NAME_FIELD, refused before the first step: the steps refused it after the pretraining,
-        or after everything but the assessment (a helper's red team of 2026-12-05)."""
-        from ..mrs_qgis_plugin.raster.suggestions import guessed_field_of_source  # GDAL: not at plugin load
-
-        parent = definition.parentLayerParameterName()
-        source = file_layer_source(self.parameterAsVectorLayer(parameters, parent, context), parameters.get(parent),
-                                   context)
-        if not (source and isinstance(given, str)):
-            return None
-        names = definition.name() == "NAME_FIELD"
-        problem = guessed_field_of_source(source, "" if names else given, shown, given if names else None)
-        return f"{definition.name()}: {problem}" if problem else None
 
     def _check_label_rasters(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Refuses a label raster parameter that is no label raster (an image), or holds no labelled

@@ -628,7 +628,8 @@ def test_the_classifier_s_guesses_are_refused_as_the_class_field_of_suggestions(
                              "OUTPUT": str(tmp_path / "guesses.safetensors")})
     name = Path(done.results["OUTPUT"]).stem
     assert str(refused.value).splitlines()[-1] == (
-        f"The class field '{field}' of '{name}' holds what the classifier that suggested these points guessed, not "
+        f"CLASS_FIELD: The class field '{field}' of '{name}' holds what the classifier that suggested these points "
+        "guessed, not "
         "labels: fill in the field 'class_id' with the classes seen on the ground, and choose it as the class field.")
     from mrs.mrs_qgis_plugin.raster.suggestions import guessed_class_field_problem
 
@@ -681,7 +682,7 @@ def test_what_suggest_wrote_is_refused_as_the_name_field_of_suggestions(trained,
                              "OUTPUT": str(tmp_path / "named.safetensors")})
     name = Path(done.results["OUTPUT"]).stem
     assert str(refused.value).splitlines()[-1] == (
-        f"The name field '{field}' of '{name}' holds what 'Where to label next' wrote beside each point (the "
+        f"NAME_FIELD: The name field '{field}' of '{name}' holds what 'Where to label next' wrote beside each point (the "
         "classifier's guess, its confidence or the point's rank), not the names of the classes filled in: choose no "
         "name field, or one that holds the names of the classes seen on the ground.")
 
