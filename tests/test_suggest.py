@@ -617,20 +617,24 @@ def test_suggestions_with_unsaved_edits_in_qgis_are_not_written_over(trained, tm
     assert [feature.GetField("class_id") for feature in dataset.GetLayer(0)].count(4) == 1
 
 
+def _refused_fine_tuning_on_suggestions(trained, folder: Path, **fields) -> tuple:
+    """The last line of the refusal of a fine-tuning on new suggestions with these `fields`, and the suggestions."""
+    done = suggest(trained, folder, POINTS=6, MIN_DISTANCE=3)
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
+                             "SAMPLES": done.results["OUTPUT"], **fields, "OUTPUT": str(folder / "refused.safetensors")})
+    return str(refused.value).splitlines()[-1], done
+
+
 @pytest.mark.parametrize("field", ["predicted", "PREDICTED_VALUE"])
 def test_the_classifier_s_guesses_are_refused_as_the_class_field_of_suggestions(trained, tmp_path, field):
     """A helper's red team of 2026-12-05: a fine-tuning on suggestions with CLASS_FIELD 'predicted' (the
     field that shows class names) learnt the first classifier's guesses at its least confident pixels."""
-    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=3)
-    with pytest.raises(QgsProcessingException) as refused:
-        run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
-                             "SAMPLES": done.results["OUTPUT"], "CLASS_FIELD": field,
-                             "OUTPUT": str(tmp_path / "guesses.safetensors")})
+    said, done = _refused_fine_tuning_on_suggestions(trained, tmp_path, CLASS_FIELD=field)
     name = Path(done.results["OUTPUT"]).stem
-    assert str(refused.value).splitlines()[-1] == (
-        f"CLASS_FIELD: The class field '{field}' of '{name}' holds what the classifier that suggested these points "
-        "guessed, not "
-        "labels: fill in the field 'class_id' with the classes seen on the ground, and choose it as the class field.")
+    assert said == (f"CLASS_FIELD: The class field '{field}' of '{name}' holds what the classifier that suggested these "
+                    "points guessed, not labels: fill in the field 'class_id' with the classes seen on the ground, and "
+                    "choose it as the class field.")
     from mrs.mrs_qgis_plugin.raster.suggestions import guessed_class_field_problem
 
     dataset = ogr.Open(done.results["OUTPUT"])
@@ -675,16 +679,11 @@ def test_what_suggest_wrote_is_refused_as_the_name_field_of_suggestions(trained,
     """A helper's red team of 2026-12-05: NAME_FIELD 'predicted' named a class filled in as 5 after the
     classifier's guess at its first point ('Trees'), with a warning of other classes alone; 'confidence'
     named the classes '0.263642'..."""
-    done = suggest(trained, tmp_path, POINTS=6, MIN_DISTANCE=3)
-    with pytest.raises(QgsProcessingException) as refused:
-        run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1,
-                             "SAMPLES": done.results["OUTPUT"], "CLASS_FIELD": "class_id", "NAME_FIELD": field,
-                             "OUTPUT": str(tmp_path / "named.safetensors")})
+    said, done = _refused_fine_tuning_on_suggestions(trained, tmp_path, CLASS_FIELD="class_id", NAME_FIELD=field)
     name = Path(done.results["OUTPUT"]).stem
-    assert str(refused.value).splitlines()[-1] == (
-        f"NAME_FIELD: The name field '{field}' of '{name}' holds what 'Where to label next' wrote beside each point (the "
-        "classifier's guess, its confidence or the point's rank), not the names of the classes filled in: choose no "
-        "name field, or one that holds the names of the classes seen on the ground.")
+    assert said == (f"NAME_FIELD: The name field '{field}' of '{name}' holds what 'Where to label next' wrote beside each "
+                    "point (the classifier's guess, its confidence or the point's rank), not the names of the classes "
+                    "filled in: choose no name field, or one that holds the names of the classes seen on the ground.")
 
 
 def test_the_guesses_are_refused_as_the_class_field_of_a_selection_of_suggestions_too(trained, tmp_path):
