@@ -443,12 +443,21 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 # an output processing.run is not given ('the value None is not accepted', red team of 2026-12-04)
                 return False, (spec.problem(parameter, value, destinations_required=True, in_python=True)
                                or refused_layer_message(parameter, value, context))
-            layer = (self.parameterAsVectorLayer(parameters, definition.parentLayerParameterName(), context)
-                     if parameter.kind == spec.FIELD and value else None)
-            problem = layer and suggestions_field_problem(self, parameters, definition, value, layer.name(), context)
+            problem = self._suggestions_field_problem(parameter, definition, value, parameters, context)
             if problem:
                 return False, problem
         return super().checkParameterValues(parameters, context)
+
+    def _suggestions_field_problem(self, parameter: spec.Parameter, definition: QgsProcessingParameterDefinition,
+                                   value: Any, parameters: Dict[str, Any], context: QgsProcessingContext
+                                   ) -> Optional[str]:
+        """`suggestions_field_problem` of the class field and NAME_FIELD (a selection's layer too)."""
+        class_field = self.JOB.labelled_pixels[1] if self.JOB.labelled_pixels else None
+        if parameter.name not in (class_field, "NAME_FIELD") or not value:
+            return None
+        parent = definition.parentLayerParameterName()
+        layer = given_layer(self.parameterAsVectorLayer(parameters, parent, context), parameters.get(parent), context)
+        return layer and suggestions_field_problem(self, parameters, definition, value, layer.name(), context)
 
     def prepareAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

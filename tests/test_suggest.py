@@ -703,7 +703,8 @@ def test_the_guesses_are_refused_as_the_class_field_of_a_selection_of_suggestion
     finally:
         QgsProject.instance().removeAllMapLayers()
     assert str(refused.value).splitlines()[-1].startswith(
-        "The class field 'predicted_value' of 'picked' holds what the classifier that suggested these points guessed")
+        "CLASS_FIELD: The class field 'predicted_value' of 'picked' holds what the classifier that suggested these "
+        "points guessed")
 
 
 def test_a_style_qgis_saved_in_the_suggestions_is_named_as_such(tmp_path):
@@ -718,3 +719,10 @@ def test_a_style_qgis_saved_in_the_suggestions_is_named_as_such(tmp_path):
         check_points_output(path, "OUTPUT")
     assert str(refused.value) == (f"OUTPUT: {path} holds a style QGIS saved in it (its table 'layer_styles'), which "
                                   "writing the suggestions would delete with the file; choose a new file name.")
+
+
+def test_a_colour_field_of_suggestions_is_not_judged_as_a_class_field(trained, tmp_path):
+    """A review of 2026-12-05: COLOR_FIELD 'predicted' was refused as 'The class field ...', which the
+    run never refused (it holds no colours, said by the run in its own words)."""
+    said, _done = _refused_fine_tuning_on_suggestions(trained, tmp_path, CLASS_FIELD="class_id", COLOR_FIELD="predicted")
+    assert said.startswith("The class field 'class_id' of 'suggestions") and "is empty: no feature has a class" in said

@@ -268,8 +268,11 @@ CONTENT_KEY = "MRS_SUGGESTIONS"
 
 def _record_of(source: str) -> Optional[str]:
     """The record of what the plugin wrote that a suggestions layer (`source`, as QGIS names it)
-    keeps, else None."""
+    keeps, else None; a GeoPackage's only, as suggestions are (other files are not opened: a GeoJSON is
+    read whole, a web address downloaded, when a dialog's parameters are checked: a review of 2026-12-05)."""
     path, options = split_source(source)
+    if not path.lower().endswith(".gpkg"):
+        return None
     layer_name = next((option.split("=", 1)[1] for option in options if option.startswith("layername=")), None)
     with exceptions_off(), gdal_quiet():
         dataset = ogr.Open(path)
