@@ -15,6 +15,7 @@ import codecs
 import csv
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -125,10 +126,17 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
     folder = Path(path).resolve().parent
     scenes = []
     for number, line in lines:
-        if line.count('"') % 2:  # a quoted path over two lines was read as two broken lines (a review of 2026-12-05)
+        # a quoted path over two lines was read as two broken lines (a review of 2026-12-05); a quote within
+        # an unquoted name (12" map.tif) is the name's
+        if line.count('"') % 2 and re.search(r'(^|,)\s*"', line):
             raise InputError(f"{PARAMETER}: line {number} of '{name}' opens a double quote that it does not close. "
                              "Write each scene on one line, a path that holds a comma in double quotes.")
-        fields = _fields(line)
+        try:
+            fields = _fields(line)
+        except csv.Error as error:  # a field over csv's limit: a WKT table given as the list (a review, 12-05)
+            raise InputError(f"{PARAMETER}: line {number} of '{name}' cannot be read as a scene ({error}). Give a "
+                             "text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR "
+                             "rasters.") from None
         if not fields:
             continue
         where = f"the scene on line {number} of '{name}'"
@@ -183,16 +191,16 @@ def check_same_bands(first: Scene, scene: Scene, where: str) -> None:
 
 def say_same_values(seen: Dict[str, Tuple[Scene, str]], scene: Scene, called: str, hooks: Hooks) -> None:
     """Warns when the hyperspectral values of `scene` (`called` so) are those of a scene `seen` before
-    on the same grid, by a digest of five blocks (corners and centre, `_values_digest`); else adds it
-    to `seen`. A VRT or another format's copy of INPUT_HSI was pooled as a second scene without a word
+    on the same grid, by a digest of five blocks (corners and centre) and the grid (`_values_digest`);
+    else adds it to `seen`. A VRT or another format's copy of INPUT_HSI was pooled as a second scene without a word
     (a helper's red team of 2026-12-05; a copy byte for byte is said by `jobs._say_copies`). Blocks
     of one value (an undeclared fill of 0) tell nothing and are not compared."""
     digest = _values_digest(scene)
     if digest is None:
         return
     earlier = seen.get(digest)
-    if earlier is None or not earlier[0].grid.matches(scene.grid):
-        seen.setdefault(digest, (scene, called))
+    if earlier is None:
+        seen[digest] = (scene, called)
         return
     hooks.warning(f"{PARAMETER}: {called} ('{scene.hsi_name}') holds the same values as {earlier[1]} in every block "
                   f"compared (5 blocks of up to {COMPARED_BLOCK} x {COMPARED_BLOCK} pixels of their common grid): is "
@@ -202,8 +210,8 @@ def say_same_values(seen: Dict[str, Tuple[Scene, str]], scene: Scene, called: st
 
 def _values_digest(scene: Scene) -> Optional[str]:
     """A digest of the scene's hyperspectral values (invalid ones as NaN) in a block at each corner
-    and the centre of its grid, with their shape; None where the valid ones hold fewer than two
-    values."""
+    and the centre of its grid, with their shape and the grid; None where the valid ones hold fewer
+    than two values."""
     width, height = min(COMPARED_BLOCK, scene.width), min(COMPARED_BLOCK, scene.height)
     corners = [(col, row) for col in (0, scene.width - width) for row in (0, scene.height - height)]
     blocks = [scene.hyperspectral_block(Window(col, row, width, height))
@@ -211,7 +219,8 @@ def _values_digest(scene: Scene) -> Optional[str]:
     values = np.concatenate([block[np.isfinite(block)] for block in blocks])
     if len(values) == 0 or values.min() == values.max():
         return None
-    digest = hashlib.sha256(repr((scene.n_hsi, width, height)).encode())
+    grid = scene.grid  # on another grid the same values are no copy: the grid is part of the digest
+    digest = hashlib.sha256(repr((scene.n_hsi, width, height, grid.geotransform, grid.crs_wkt)).encode())
     for block in blocks:
         digest.update(np.isnan(block).tobytes())
         digest.update(np.nan_to_num(block, nan=0.0).tobytes())

@@ -511,3 +511,9 @@ def test_a_quote_left_open_on_its_line_is_refused_naming_the_line(tmp_path):
         read_scene_list(str(listing), 1)
     assert str(refused.value) == ("MORE_SCENES: line 2 of 'scenes.txt' opens a double quote that it does not close. "
                                   "Write each scene on one line, a path that holds a comma in double quotes.")
+    listing.write_text('12" map.tif, aux.tif\n')  # a quote within a name is the name's
+    assert [item.hsi.path for item in read_scene_list(str(listing), 1)] == [str(tmp_path / '12" map.tif')]
+    listing.write_text(f'1,"POLYGON(({"0 0, " * 30000}0 0))"\n')  # a WKT table given as the list: csv's field limit
+    with pytest.raises(InputError, match=r"^MORE_SCENES: line 1 of 'scenes.txt' cannot be read as a scene \(field "
+                                         r"larger than field limit"):
+        read_scene_list(str(listing), 1)
