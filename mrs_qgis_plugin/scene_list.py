@@ -120,7 +120,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
             lines = [(number, line) for number, line in enumerate(file, start=1) if not line.lstrip().startswith("#")]
     except UnicodeDecodeError:  # Python's codec words were shown (red team of 2026-12-04)
         raise InputError(_undecodable(path)) from None
-    except (OSError, csv.Error) as error:
+    except OSError as error:
         raise InputError(f"{PARAMETER}: '{path}' cannot be read as a list of scenes ({error}). Give a text file "
                          "with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.") from None
     folder = Path(path).resolve().parent
