@@ -23,6 +23,10 @@ from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_r
 Predictor = Callable[[np.ndarray, np.ndarray, Hooks], Tuple[np.ndarray, np.ndarray]]
 
 
+MAP_PARAMETER = "OUTPUT"
+"""The parameter that names the class map, as the error messages cite it."""
+
+
 class OneProcess:
     """The processes that share a prediction (see `model_core.distributed.Context`): here one."""
 
@@ -72,11 +76,11 @@ def window_geotransform(geotransform: Tuple[float, ...], col: int, row: int) -> 
 
 
 def _check_outputs(out_class: str, out_conf: Optional[str], conf_param: str) -> Tuple[str, Optional[str]]:
-    class_path = check_output_path(out_class, "OUTPUT")
+    class_path = check_output_path(out_class, MAP_PARAMETER)
     if not out_conf:
         return class_path, None
     conf_path = check_output_path(out_conf, conf_param)
-    refuse_shared_outputs({"OUTPUT": class_path, conf_param: conf_path}, {"OUTPUT": "the class map"})
+    refuse_shared_outputs({MAP_PARAMETER: class_path, conf_param: conf_path}, {MAP_PARAMETER: "the class map"})
     return class_path, conf_path
 
 
@@ -209,7 +213,7 @@ def predict_scene(
         stack.enter_context(reusing_freed_memory())
         outputs = []
         if ranks.rank == 0:
-            outputs.append(stack.enter_context(class_raster(class_path, "OUTPUT", (width, height), geotransform,
+            outputs.append(stack.enter_context(class_raster(class_path, MAP_PARAMETER, (width, height), geotransform,
                                                             scene.crs_wkt, classes, tags)))
             if conf_path:
                 outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
