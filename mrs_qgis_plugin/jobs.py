@@ -645,7 +645,8 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                                                                       settings.seed)
         if labels.class_field:
             description["class_field"] = {"name": labels.class_field, "text": labelled.named_by_text,
-                                          "wide": labelled.wide_class_field}
+                                          "wide": labelled.wide_class_field,
+                                          "decimal": labelled.decimal_class_field}
         if start:  # its normaliser is the pretraining's: the values it met are checked against these
             description[FINETUNED_VALUES] = Normalizer.fit(sample).to_dict()
             description["pretrained_from"] = {"file": os.path.basename(pretrained),
@@ -1087,7 +1088,8 @@ def _class_field(metadata: Dict[str, Any]) -> ClassField:
     field named 'class_id' for a classifier trained on a label raster (or made before files recorded it)."""
     recorded = metadata.get("class_field")
     if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) and recorded["name"].strip():
-        return ClassField(recorded["name"], recorded.get("text") is True, recorded.get("wide") is True)
+        return ClassField(recorded["name"], recorded.get("text") is True, recorded.get("wide") is True,
+                          recorded.get("decimal") is True)
     return ClassField(DEFAULT_CLASS_FIELD, False)
 
 

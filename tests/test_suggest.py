@@ -184,19 +184,21 @@ def test_the_points_are_written_whatever_the_class_field_is_named_and_whatever_t
     assert points.rows.tolist() == [0, 1] and points.cols.tolist() == [2, 3]
 
 
-def test_the_class_field_is_typed_as_the_training_samples_class_field_was(trained, tmp_path):
+@pytest.mark.parametrize("field_type, recorded", [("Integer64", {"wide": True, "decimal": False}),
+                                                   ("Real", {"wide": False, "decimal": True})])
+def test_the_class_field_is_typed_as_the_training_samples_class_field_was(trained, tmp_path, field_type, recorded):
     """A helper's red team of 2026-12-05: samples whose class_id was a 64-bit field got suggestions of
     a 32-bit one, which QGIS's Merge Vector Layers merged with them as text (the help says 'typed as in
-    the classifier's training samples')."""
-    samples = str(tmp_path / "wide.gpkg")
-    gdal.VectorTranslate(samples, str(trained.scene.train_points), options=["-mapFieldType", "Integer=Integer64"])
-    model = str(tmp_path / "wide.safetensors")
+    the classifier's training samples'); a Real class_id as well (closing note of 2026-12-06)."""
+    samples = str(tmp_path / "typed.gpkg")
+    gdal.VectorTranslate(samples, str(trained.scene.train_points), options=["-mapFieldType", f"Integer={field_type}"])
+    model = str(tmp_path / "typed.safetensors")
     run("mrs:finetune", {**scene_layers(trained.scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": samples,
                          "CLASS_FIELD": "class_id", "VALIDATION_FRACTION": 0, "OUTPUT": model})
     assert model_file.read_metadata(model, [model_file.CLASSIFIER])["class_field"] == {
-        "name": "class_id", "text": False, "wide": True}
+        "name": "class_id", "text": False, **recorded}
     done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=2, MIN_DISTANCE=3)
-    assert done.points.fields["class_id"] == "Integer64"
+    assert done.points.fields["class_id"] == field_type
     assert ClassField("class_id", False).definition(7).GetType() == ogr.OFTInteger  # a model before it recorded
 
 

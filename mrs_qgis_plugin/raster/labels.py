@@ -51,6 +51,8 @@ class LabelledPixels:
     centre' (smaller than a pixel)."""
     wide_class_field: bool = False
     """Whether the classes were given in a field of 64-bit whole numbers (suggestions are typed alike)."""
+    decimal_class_field: bool = False
+    """Whether the classes were given in a field of decimal numbers (suggestions are typed alike)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""

@@ -177,14 +177,18 @@ class ClassField:
     name: str
     text: bool  # the classes were given by name (a text field), not by value
     wide: bool = False  # the samples' field held 64-bit whole numbers
+    decimal: bool = False  # the samples' field held decimal numbers (a Real field)
 
     def definition(self, largest: int) -> ogr.FieldDefn:
-        """The field for classes up to `largest`: 64-bit whole numbers where the samples' field was, or
-        where the classes need them, else 32-bit, as sample layers' class fields mostly are (QGIS's Merge
-        Vector Layers turns a 32-bit and a 64-bit class_id into text: red team of 2026-12-04, and a
-        helper's of 2026-12-05 with a 64-bit field of samples)."""
+        """The field for classes up to `largest`: decimal where the samples' field was, 64-bit whole numbers
+        where the samples' field was or where the classes need them, else 32-bit, as sample layers' class
+        fields mostly are (QGIS's Merge Vector Layers turns a 32-bit and a 64-bit class_id into text: red
+        team of 2026-12-04, and a helper's of 2026-12-05 with a 64-bit field of samples; a Real and a
+        32-bit one too, closing note of 2026-12-06)."""
         if self.text:
             return ogr.FieldDefn(self.name, ogr.OFTString)
+        if self.decimal:
+            return ogr.FieldDefn(self.name, ogr.OFTReal)
         return ogr.FieldDefn(self.name, ogr.OFTInteger64 if self.wide or largest > INT32_MAX else ogr.OFTInteger)
 
 

@@ -815,7 +815,8 @@ def labels_from_vector(
         (found.outside, "features"),
         reference,
     )
-    return replace(labelled, wide_class_field=kind == ogr.OFTInteger64, features=found.features,
+    return replace(labelled, wide_class_field=kind == ogr.OFTInteger64, decimal_class_field=kind == ogr.OFTReal,
+                   features=found.features,
                    partly_outside=found.partly_outside, left_out_features={
         "no class": found.unset, "no geometry": found.without_geometry, "no pixel centre": found.missed})
 
