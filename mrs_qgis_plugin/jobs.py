@@ -300,9 +300,9 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
     claim_outputs({"OUTPUT": output},
                   {**inputs, "MORE_SCENES": [more_scenes, *(p for item in listed for p in item.paths())]},
                   {"RESUME": resume}, distinct={**inputs, "MORE_SCENES": [item.hsi.path for item in listed]})
+    _check_resume(resume, hooks)
     claim_checkpoint(output, {**inputs, "MORE_SCENES": [more_scenes]}, {}, resume, PretrainPhase.name)
     model_file.refuse_replacing(output, model_file.PRETRAINED, "OUTPUT", FRONT_END)
-    _check_resume(resume, hooks)
     masking.validate()
     settings.validate()
     if samples < 1:
@@ -480,7 +480,8 @@ def _classes(classes: Sequence[ClassInfo]) -> List[Dict[str, Any]]:
 def _check_resume(resume: Optional[str], hooks: Hooks) -> None:
     """Refuses a RESUME that is no checkpoint (a finished model) before the scene is read: the
     training found it after the scene's statistics (red team of 2026-12-04); warns of one without
-    checksums, as of a model file (`say_unchecked`)."""
+    checksums, as of a model file (`say_unchecked`). Before OUTPUT's checkpoint is claimed: a damaged
+    RESUME at that very place was refused as OUTPUT's, 'not an MRS model file' (a helper's of 2026-12-06)."""
     if resume:
         metadata = model_file.read_metadata(resume, [model_file.CHECKPOINT], FRONT_END.resume, FRONT_END)
         say_unchecked(metadata, resume, FRONT_END.resume, hooks)
@@ -585,9 +586,9 @@ def finetune_job(layers: Layers, labels: LabelSource, *, pretrained: Optional[st
     output = check_output_path(output, "OUTPUT", MODEL_EXTENSIONS)
     inputs = {**layers.inputs(), **labels.inputs("SAMPLES", "LABELS")}
     claim_outputs({"OUTPUT": output}, inputs, {"PRETRAINED": pretrained, "RESUME": resume})
+    _check_resume(resume, hooks)
     claim_checkpoint(output, inputs, {"PRETRAINED": pretrained}, resume, FinetunePhase.name)
     model_file.refuse_replacing(output, model_file.CLASSIFIER, "OUTPUT", FRONT_END)
-    _check_resume(resume, hooks)
     settings.validate()
     with held_outputs(output, checkpoint_path_for(output)):
         return _finetune(layers, labels, pretrained=pretrained, preset=preset, val_fraction=val_fraction,

@@ -526,6 +526,19 @@ def test_a_finished_model_given_as_resume_is_refused_before_the_scene_is_read(ba
     assert not any("statistics" in line for line in feedback.infos)
 
 
+def test_a_damaged_checkpoint_resumed_where_the_run_keeps_it_is_said_as_resume_s(bad, tmp_path):
+    """A helper's red team of 2026-12-06: a truncated checkpoint resumed at the place the cancel
+    message gives was refused as "OUTPUT's checkpoint ... is not an MRS model file"."""
+    checkpoint = tmp_path / "cls.checkpoint.safetensors"
+    checkpoint.write_bytes(Path(bad.classifier).read_bytes()[:30000])
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", finetune(bad, tmp_path, LABELS=str(bad.scene.train), RESUME=str(checkpoint)))
+    assert re.fullmatch(rf"RESUME: '{re.escape(str(checkpoint))}' is truncated: [0-9,]+ bytes shorter than its header "
+                        r"says \(a copy or download that stopped early\)\. Re-create it, or copy it again\.",
+                        str(refused.value).splitlines()[-1])
+    assert sorted(path.name for path in tmp_path.iterdir()) == [checkpoint.name]
+
+
 def test_a_raster_from_another_data_provider_is_refused_with_what_to_do(bad, tmp_path):
     grid = read_raster(bad.scene.hsi)
     parameters = QgsRasterDataProvider.VirtualRasterParameters()
