@@ -14,7 +14,7 @@ import numpy as np
 from ..model_core import MAX_CLASS_VALUE, choices
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
-from ..model_core.names import agreeing, plural
+from ..model_core.names import agreeing, joined, plural
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
@@ -84,10 +84,10 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     return {info.value: info.value for info in classes}, warning
 
 
-def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]], Callable[[str], List[int]]]:
+def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]], Callable[[str], List[ClassInfo]]]:
     """Two look-ups of a name in the map's classes: `find`, the value of the one class of that very
-    name, else of the one class of that name in any letter case, else None; `alike`, the values of
-    the classes the name could mean when it could mean more than one (red team of 2026-12-05: a
+    name, else of the one class of that name in any letter case, else None; `alike`, the map's
+    classes the name could mean when it could mean more than one (red team of 2026-12-05: a
     map's 'Forest' and 'forest', taken for one name, merged; of two classes named alike the last
     was taken)."""
     values = list(mapped)
@@ -100,15 +100,15 @@ def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]
         values = candidates(name)
         return values[0] if len(values) == 1 else None
 
-    def alike(name: str) -> List[int]:
+    def alike(name: str) -> List[ClassInfo]:
         values = candidates(name)
-        return values if len(values) > 1 else []
+        return [mapped[value] for value in values] if len(values) > 1 else []
 
     return find, alike
 
 
 def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
-                      look_ups: Tuple[Callable[[str], Optional[int]], Callable[[str], List[int]]],
+                      look_ups: Tuple[Callable[[str], Optional[int]], Callable[[str], List[ClassInfo]]],
                       moved: Sequence[ClassInfo], taken: Set[int], reference_name: str,
                       map_name: str) -> Tuple[Dict[int, int], str]:
     """Reference classes by name; those the map has no name for get a value of their own each,
@@ -126,9 +126,10 @@ def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
     if lacking:
         parts.append(f"The map has no class named {', '.join(repr(info.name) for info in lacking)}: "
                      f"{'its' if len(lacking) == 1 else 'their'} pixels count as errors.")
-    for info in doubtful:
-        parts.append(f"The map has more than one class named '{info.name}' (values "
-                     f"{', '.join(map(str, alike(info.name)))}): its pixels count as errors.")
+    for info in doubtful:  # in the map's spellings (a helper's red team of 2026-12-06 read the reference's)
+        meant = joined([f"'{alike_info.name}' ({alike_info.value})" for alike_info in alike(info.name)])
+        parts.append(f"The reference's class '{info.name}' could be any of the map's classes {meant}: its pixels count "
+                     "as errors.")
     if unnamed:
         parts.append(f"Class{'es' if len(unnamed) > 1 else ''} {', '.join(str(info.value) for info in unnamed)} of the "
                      f"reference {'have' if len(unnamed) > 1 else 'has'} no name to match by: "

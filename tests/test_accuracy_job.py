@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from rasters import pixel_centre, point_wkt, write_raster, write_vector
+from rasters import GEOTRANSFORM, pixel_centre, point_wkt, write_raster, write_vector
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
@@ -197,6 +197,32 @@ def test_reference_classes_that_share_a_map_class_s_name_are_said_to_be_scored_a
         "Classes 'CROP', 'Crop' of the reference 'points' share the name of the map's class 'Crop' (1), so they are "
         "scored as that one class: 2 reference pixels. If they are different classes, name each after a class of the "
         "map."]
+
+
+def test_a_reference_class_that_could_be_several_of_the_map_s_is_said_in_the_map_s_spellings(tmp_path):
+    """A helper's red team of 2026-12-06: 'The map has more than one class named 'FOREST'' of a map
+    whose classes were 'Forest' and 'forest'."""
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", np.array([[[1, 2, 3, 3]] * 4], np.uint8)),
+                              {1: "Forest", 2: "forest", 3: "Water"}, attribute_table=False)
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", np.array([[[1, 1, 2, 0]] * 4], np.uint8)),
+                              {1: "FOREST", 2: "Water"}, attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert [warning for warning in report["warnings"] if "FOREST" in warning][0].endswith(
+        "The reference's class 'FOREST' could be any of the map's classes 'Forest' (1) and 'forest' (2): its pixels "
+        "count as errors.")
+    assert report["overall_accuracy"] == 4 / 12
+
+
+def test_a_reference_wholly_on_nodata_says_reference_pixels_and_those_outside_the_map(tmp_path):
+    """A helper's red team of 2026-12-06: 'All 342 sample pixels of 'test' are nodata in 'c'' of a
+    reference whose other 690 pixels lay outside the map, unsaid."""
+    class_map = write_raster(tmp_path / "map.tif", np.zeros((1, 4, 4), np.uint8), nodata=0)
+    west = (GEOTRANSFORM[0] - 4, *GEOTRANSFORM[1:])  # 4 columns west of the map, then 4 over it
+    reference = write_raster(tmp_path / "reference.tif", np.ones((1, 4, 8), np.uint8), west, nodata=0)
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert str(refused.value).startswith("All 16 reference pixels of 'reference' are nodata in 'map', and "
+                                         "16 pixels of it lie outside the layer 'map'. ")
 
 
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):
