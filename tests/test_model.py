@@ -244,6 +244,8 @@ def test_far_bands_include_those_scaled_by_a_factor_of_two_or_more():
     trained = np.column_stack([rng.uniform(0, 100, 4000), rng.gamma(1.0, 3.0, 4000), rng.normal(100, 5, 4000)])
     normalizer = Normalizer.fit(trained)
     assert normalizer.far_bands(trained * [2.55, 1.0, 1.0]).tolist() == [0]
+    # x 2 as another sample measures it (a helper's red team of 2026-12-06: 1.99, unsaid at 62 % OA)
+    assert normalizer.far_bands(trained * [1.98, 1.0, 1.0]).tolist() == [0]
     assert normalizer.far_bands(trained * [1.5, 1.5, 1.0]).tolist() == []
     widened = normalizer.center + 2.5 * (trained - normalizer.center)  # another scene: wider about its level
     assert normalizer.far_bands(widened).tolist() == []
