@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsProcessing, QgsProcessingContext,
                        QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
-                       QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProcessingParameterNumber,
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
                        QgsVectorLayer)
 from qgis.PyQt.QtGui import QIcon
@@ -57,6 +57,17 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     if isinstance(value, QgsMapLayer):
         value = value.source()
     return value if isinstance(value, str) and value else None
+
+
+def _number_note(definition: QgsProcessingParameterNumber) -> str:
+    """A number parameter's default and bounds, as the single algorithms' help says them on the command line."""
+    integer = definition.dataType() == QgsProcessingParameterNumber.Integer
+    default = definition.defaultValue()
+    low, high = definition.minimum(), definition.maximum()  # unset: -+DBL_MAX; a whole number's limit goes unsaid
+    return spec.Parameter(definition.name(), definition.description(), spec.INTEGER if integer else spec.NUMBER, "",
+                          default=None if default is None else int(default) if integer else float(default),
+                          minimum=low if low > -1e300 else None,
+                          maximum=high if high < (spec.INTEGER_LIMIT if integer else 1e300) else None).command_line_note()
 
 
 def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
@@ -176,8 +187,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
         notes = {parameter.name: parameter.command_line_note() for job in JOBS.values() for parameter in job.parameters}
         for definition in self.parameterDefinitions() if on_command_line() else ():
-            # as the steps' help says it (red team of 2026-12-04 and 05)
-            definition.setHelp(definition.help() + notes.get(definition.name(), ""))
+            # as the steps' help says it (red team of 2026-12-04 and 05), a number's with the workflow's own default
+            note = (_number_note(definition) if isinstance(definition, QgsProcessingParameterNumber)
+                    else notes.get(definition.name(), ""))
+            definition.setHelp(definition.help() + note)
         self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
                        if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
         for name in self.needed if outputs_optional else ():

@@ -79,8 +79,15 @@ class Parameter:
         return self.help + (self.command_line_note() if command_line else "")
 
     def command_line_note(self) -> str:
-        """' On the command line, ...' where writing the value there is not obvious, else ''."""
-        return f" On the command line, {self.command_line}" if self.command_line else ""
+        """' On the command line, ...' where writing the value there is not obvious, and a number's
+        default and bounds, which qgis_process's help does not print (a helper's review of 2026-12-06:
+        EPOCHS 60 or TILE_SIZE 256 were in bin/mrs's help only); else ''."""
+        note = f" On the command line, {self.command_line}" if self.command_line else ""
+        if self.kind in (INTEGER, NUMBER):
+            bounds = bounds_text(self)
+            note += (f" Default {shown_default(self)}; {bounds}." if self.default is not None
+                     else f" {bounds[0].upper()}{bounds[1:]}.")
+        return note
 
     @property
     def created_by_default(self) -> bool:

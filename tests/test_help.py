@@ -7,7 +7,7 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QUrl
 
 import mrs
-from mrs.mrs_qgis_plugin.job_parameters import PRETRAIN
+from mrs.mrs_qgis_plugin.job_parameters import CLASSIFY, PRETRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +28,10 @@ def test_the_dialogs_help_has_no_command_line_notes_and_qgis_process_keeps_them(
     preset = PRETRAIN.parameter("PRESET")
     assert preset.full_help(command_line=True) == (
         preset.help + " On the command line, type the name (--PRESET=small), not the number qgis_process lists.")
+    # a number's default and bounds, which qgis_process 3.22 does not print (a helper's review of 2026-12-06)
+    tile_size, batch_size = CLASSIFY.parameter("TILE_SIZE"), CLASSIFY.parameter("BATCH_SIZE")
+    assert tile_size.full_help(command_line=True) == tile_size.help + " Default 256; a whole number from 16 to 8192."
+    assert batch_size.full_help(command_line=True) == batch_size.help + " A whole number of at least 1."
 
 
 def test_the_plugin_menu_offers_the_installer_the_help_and_about(qgis_processing, qgis_iface):
