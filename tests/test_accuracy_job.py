@@ -387,3 +387,73 @@ def test_a_reference_of_whole_numbers_and_other_texts_is_not_said_to_be_renumber
     report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="c"))
     assert report["overall_accuracy"] == 1.0 and report["pixels"] == 3
     assert not [warning for warning in report["warnings"] if "whole number" in warning]
+
+
+NAMES = ["Crop", "Grassland", "Bare soil", "Trees", "Buildings", "Roads", "Water"]
+
+
+def _permuted_map(folder, truth: np.ndarray) -> str:
+    """The map of a reference with values 1-7, each class under the value 8 - its own."""
+    return write_raster(folder / "map.tif", np.where(truth > 0, 8 - truth, 0).astype(np.uint8))
+
+
+@pytest.mark.parametrize("with_value_column", [True, False])
+def test_a_reference_named_in_an_attribute_table_without_a_name_usage_is_matched_by_name(tmp_path, with_value_column):
+    """A helper's coverage round of 2026-12-06: an ArcGIS table (Value, Count, ClassName, every column of
+    generic usage) and one of names only, one row a value, were read by no test; a map numbering the
+    same classes the other way round is right everywhere by name."""
+    truth = (np.arange(48, dtype=np.uint8).reshape(1, 6, 8) % 7 + 1)
+    class_map = _permuted_map(tmp_path, truth)
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetCategoryNames([""] + NAMES[::-1])
+    dataset = None
+    reference = write_raster(tmp_path / "reference.tif", truth)
+    dataset = gdal.Open(reference, gdal.GA_Update)
+    table = gdal.RasterAttributeTable()
+    if with_value_column:
+        for column, kind in (("Value", gdal.GFT_Integer), ("Count", gdal.GFT_Integer), ("ClassName", gdal.GFT_String)):
+            table.CreateColumn(column, kind, gdal.GFU_Generic)
+        for row, name in enumerate(NAMES):
+            table.SetValueAsInt(row, 0, row + 1)
+            table.SetValueAsInt(row, 1, int((truth == row + 1).sum()))
+            table.SetValueAsString(row, 2, name)
+    else:  # row n names value n
+        table.CreateColumn("Label", gdal.GFT_String, gdal.GFU_Generic)
+        for row, name in enumerate(["Unlabelled"] + NAMES):
+            table.SetValueAsString(row, 0, name)
+    dataset.GetRasterBand(1).SetDefaultRAT(table)
+    dataset = None
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert (report["overall_accuracy"], report["pixels"]) == (1.0, 48)
+    assert [item["name"] for item in report["classes"]] == NAMES[::-1]
+    [warning] = report["warnings"]
+    assert warning.startswith("The classes of the reference 'reference' were matched to those of the map 'map' by "
+                              "name, as their values differ: 'Crop' (1 in the reference, 7 in the map); ")
+
+
+def test_a_map_named_by_the_paletted_style_beside_it_is_matched_by_name_and_gets_no_side_file(tmp_path):
+    """A helper's coverage round of 2026-12-06: a map whose only class names are in its .qml (a map of
+    another program styled in QGIS) was read by no test; the names match it to a reference numbered the
+    other way round, and reading it writes no .aux.xml beside it."""
+    truth = (np.arange(48, dtype=np.uint8).reshape(1, 6, 8) % 7 + 1)
+    (tmp_path / "map").mkdir()  # a folder of its own, whose files are all the map's
+    class_map = _permuted_map(tmp_path / "map", truth)
+    entries = "".join(f'<paletteEntry value="{8 - value}" color="#112233" alpha="255" label="{name}"/>'
+                      for value, name in enumerate(NAMES, 1))
+    (tmp_path / "map" / "map.qml").write_text(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.22.0\"><pipe><rasterrenderer "
+        f"type=\"paletted\" band=\"1\"><colorPalette>{entries}</colorPalette></rasterrenderer></pipe></qgis>",
+        encoding="utf-8")
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", truth), dict(enumerate(NAMES, 1)),
+                              attribute_table=False)
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert (report["overall_accuracy"], report["pixels"]) == (1.0, 48)
+    assert [item["name"] for item in report["classes"]] == NAMES[::-1]
+    [warning] = report["warnings"]
+    assert warning.startswith("The classes of the reference 'reference' were matched to those of the map 'map' by "
+                              "name, as their values differ: 'Crop' (1 in the reference, 7 in the map); ")
+    assert sorted(path.name for path in (tmp_path / "map").iterdir()) == ["map.qml", "map.tif"]

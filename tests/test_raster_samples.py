@@ -171,6 +171,47 @@ def test_a_line_along_a_pixel_edge_of_a_fine_grid_takes_both_sides_and_one_touch
     assert _pixels(labels) == sorted([(row, col, 1) for row in (2, 3) for col in range(2, 31)] + [(39, 39, 2)])
 
 
+def test_lines_and_curves_leaving_and_reentering_the_grid_take_the_pixels_they_cross_inside_it(tmp_path, scene):
+    """A helper's coverage round of 2026-12-06: no test gave a line whose clipping to the grid leaves
+    several parts, nor a curve. A U-shaped line out over the top edge and back, a MultiLineString with
+    parts out over the right and bottom edges and one wholly outside, an arc over the top right corner
+    and a compound curve whose arc lies west of the grid take exactly the pixels they cross inside it
+    (those a pixel-by-pixel intersection finds; the clipping makes curves straight), and the parts outside
+    are said to be left out."""
+
+    def at(col: float, row: float) -> str:
+        return f"{ORIGIN_X + col} {ORIGIN_Y - row}"
+
+    features = [
+        (f"LINESTRING ({at(3.3, 5.5)}, {at(3.3, -2)}, {at(9.7, -2)}, {at(9.7, 5.5)})", {"class": 1}),
+        (f"MULTILINESTRING (({at(12.5, 8.5)}, {at(20, 8.5)}), ({at(1.5, 10.5)}, {at(1.5, 20)}, {at(6.5, 20)}, "
+         f"{at(6.5, 10.5)}), ({at(-5, 1)}, {at(-3, 1)}))", {"class": 2}),
+        (f"CIRCULARSTRING ({at(11.5, 3.5)}, {at(13.5, -1.5)}, {at(15.5, 3.5)})", {"class": 3}),
+        (f"COMPOUNDCURVE (({at(0.5, 7.5)}, {at(-2.5, 7.5)}), CIRCULARSTRING ({at(-2.5, 7.5)}, {at(-4.5, 5.5)}, "
+         f"{at(-2.5, 3.5)}), ({at(-2.5, 3.5)}, {at(2.5, 3.5)}))", {"class": 4}),
+    ]
+    lines, hooks = _logger()
+    labels = labels_from_vector(scene, write_vector(tmp_path / "lines.gpkg", features, INT_FIELDS), None, "class",
+                                None, "lines", hooks)
+    expected = ([(row, col, 1) for row in range(6) for col in (3, 9)]
+                + [(8, col, 2) for col in range(12, WIDTH)] + [(row, col, 2) for row in (10, 11) for col in (1, 6)]
+                + [(0, 10, 3), (1, 10, 3), (2, 10, 3), (2, 11, 3), (2, 15, 3), (3, 11, 3), (3, 15, 3)]
+                + [(3, 0, 4), (3, 1, 4), (3, 2, 4), (7, 0, 4)])
+    assert _pixels(labels) == sorted(expected)
+    crossed = set()
+    for wkt, attributes in features:
+        line = ogr.CreateGeometryFromWkt(wkt).GetLinearGeometry()
+        for row in range(HEIGHT):
+            for col in range(WIDTH):
+                pixel = ogr.CreateGeometryFromWkt(box_wkt(ORIGIN_X + col, ORIGIN_Y - row - 1, ORIGIN_X + col + 1,
+                                                          ORIGIN_Y - row))
+                if pixel.Intersection(line).Length() > 1e-9:
+                    crossed.add((row, col, attributes["class"]))
+    assert set(expected) == crossed
+    assert "4 of the 4 features of 'lines' reach beyond the hyperspectral layer 'hsi'; their parts outside it are " \
+           "left out." in lines
+
+
 def test_pretraining_positions_pass_over_the_blocks_a_sparse_scene_holds_no_data_in(tmp_path, monkeypatch):
     """A helper's red team of 2026-12-05: a sparse scene of 12,000 x 12,000 pixels with data in four
     patches was read block by block for 80 s before pretraining, unsaid (the statistics skip them)."""

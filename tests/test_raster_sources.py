@@ -344,6 +344,31 @@ def test_read_gives_values_and_marks_nodata_nan_and_inf_invalid_with_zero_data(t
     assert (values[3, expected_valid] == 7.0).all()
 
 
+def test_a_band_s_offset_is_added_after_its_scale_so_a_shifted_copy_reads_as_the_original(tmp_path):
+    """A helper's coverage round of 2026-12-06: no test read a band with an offset. Values stored 1000
+    higher with an offset of -1000 times the scale read as the original, its nodata pixels too, and
+    give the same statistics sample, so the same normalised inputs and predictions."""
+    data = np.arange(3 * 6 * 8, dtype=np.int16).reshape(3, 6, 8) + 1
+    data[1, 2, 3] = -9999
+    plain = write_raster(tmp_path / "plain.tif", data, nodata=-9999, scale=0.5)
+    shifted = write_raster(tmp_path / "shifted.tif", np.where(data == -9999, data, data + 1000).astype(np.int16),
+                           nodata=-9999, scale=0.5)
+    dataset = gdal.Open(shifted, gdal.GA_Update)
+    for band in range(1, 4):
+        dataset.GetRasterBand(band).SetOffset(-500.0)
+    dataset = None
+    read = {}
+    for name, path in (("plain", plain), ("shifted", shifted)):
+        with Scene.open(RasterInput(path, name), []) as scene:
+            read[name] = (*scene.read(0, 0, 8, 6), stats.sample_valid_pixels(scene, 20, seed=3))
+    (values, valid, sample), (shifted_values, shifted_valid, shifted_sample) = read["plain"], read["shifted"]
+    assert np.flatnonzero(~shifted_valid).tolist() == [2 * 8 + 3]
+    np.testing.assert_array_equal(shifted_valid, valid)
+    np.testing.assert_array_equal(shifted_values, values)
+    np.testing.assert_array_equal(shifted_values[:, valid], data[:, valid] * 0.5)
+    np.testing.assert_array_equal(shifted_sample, sample)
+
+
 def test_a_nodata_value_beyond_float32_marks_its_pixels_without_a_warning(tmp_path):
     """A Float64 raster's nodata -1e300, read into float32 as GDAL clamps it, became -inf by numpy's
     cast: a RuntimeWarning with a source line on standard error (red team of 2026-12-04)."""
@@ -1444,3 +1469,24 @@ def test_a_grid_s_ground_pixel_size_is_in_metres_whatever_its_crs():
     rotated = Grid(10, 10, (664000.0, 0.6, 0.8, 5102000.0, 0.8, -0.6), wkt(32632)).ground_pixel_size()
     assert rotated == pytest.approx(1.0, rel=5e-3)
     assert Grid(10, 10, (0.0, 1.0, 0.0, 0.0, 0.0, -1.0), "").ground_pixel_size() is None
+
+
+def test_a_scene_in_a_local_crs_in_feet_records_its_pixel_size_in_metres(tmp_path):
+    """A helper's coverage round of 2026-12-06: no test opened a scene in a local (engineering) CRS, whose
+    pixels are measured in its own unit, not on the Earth: 2 by 3 feet are 0.6096 by 0.9144 m in the
+    grid and in the description a model file records, and 2 by 3 metres stay so."""
+    from mrs.model_core.preprocessing import Normalizer
+    from mrs.mrs_qgis_plugin import jobs
+
+    data = np.ones((3, 5, 6), np.float32)
+    recorded = {}
+    for name, unit in (("feet", 'UNIT["Foot",0.3048]'), ("metres", 'UNIT["metre",1,AUTHORITY["EPSG","9001"]]')):
+        crs = LOCAL_CRS.replace('UNIT["metre",1,AUTHORITY["EPSG","9001"]]', unit)
+        hsi = write_raster(tmp_path / f"{name}.tif", data, (1000.0, 2.0, 0.0, 5000.0, 0.0, -3.0), crs=crs)
+        with Scene.open(RasterInput(hsi, name), []) as scene:
+            assert scene.grid.ground_pixel_sides() == pytest.approx(
+                (2.0, 3.0) if name == "metres" else (0.6096, 0.9144), rel=1e-12)
+            description = jobs._description(scene, Normalizer(np.zeros(3), np.ones(3)), "tiny")
+        recorded[name] = (*description["pixel_sides_m"], description["pixel_size_m"])
+    assert recorded["feet"] == pytest.approx((0.6096, 0.9144, math.sqrt(0.6096 * 0.9144)), rel=1e-12)
+    assert recorded["metres"] == pytest.approx((2.0, 3.0, math.sqrt(6.0)), rel=1e-12)

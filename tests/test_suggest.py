@@ -414,6 +414,27 @@ def test_polygons_that_cover_no_pixel_of_the_scene_are_said_to_be_so(trained, tm
     assert sorted(path.name for path in tmp_path.iterdir()) == ["elsewhere.gpkg"]
 
 
+def test_a_mask_outside_the_extent_is_refused_and_one_sharing_a_column_with_it_gives_points_there(trained, tmp_path):
+    """A helper's coverage round of 2026-12-06: no test gave MASK and EXTENT that do not meet. Polygons
+    over the scene but wholly outside the extent are refused in the extent's words, writing nothing;
+    polygons that share one column of pixels with the extent give points in that column only."""
+    x0, y0 = ORIGIN
+    extent = f"{x0 + 4.5},{x0 + 19.5},{y0 - 19.5},{y0 - 4.5} [EPSG:32632]"  # columns and rows 4 to 19
+    outside = write_vector(tmp_path / "outside.gpkg", [(box_wkt(x0 + 30.2, y0 - 40.8, x0 + 40.8, y0 - 30.2), {})], {})
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:suggest", {"MODEL": trained.model, **scene_layers(trained.scene), "MASK": outside, "EXTENT": extent,
+                            "OUTPUT": str(tmp_path / "points.gpkg")})
+    assert str(refused.value).splitlines()[-1] == (
+        "MASK: the polygons of 'outside' cover no pixel of the hyperspectral layer 'hsi' in the extent. Choose "
+        "polygons over the scene (and check their CRS), or an extent that overlaps them.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["outside.gpkg"]
+    sharing = write_vector(tmp_path / "sharing.gpkg", [(box_wkt(x0 + 19.2, y0 - 40.8, x0 + 30.8, y0 - 0.2), {})], {})
+    done = suggest(trained, tmp_path, MASK=sharing, EXTENT=extent, POINTS=4, MIN_DISTANCE=0)
+    assert done.results["COUNT"] == 4
+    assert done.points.cols.tolist() == [19] * 4
+    assert ((done.points.rows >= 4) & (done.points.rows <= 19)).all()
+
+
 def test_the_filled_in_points_train_a_classifier_and_unfilled_ones_are_left_out(trained, tmp_path):
     done = suggest(trained, tmp_path, POINTS=8, MIN_DISTANCE=4)
     path = done.results["OUTPUT"]

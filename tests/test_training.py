@@ -576,6 +576,48 @@ def test_a_checkpoint_written_before_pretrained_models_had_digests_resumes_from_
                  description={**DESCRIPTION, "pretrained_from": {**older, "metadata_sha256": "aa"}})
 
 
+def test_a_fine_tuning_canceled_after_its_best_epoch_resumes_into_the_uninterrupted_run_s_kept_epoch(tmp_path):
+    """A helper's coverage round of 2026-12-06: no test resumed a checkpoint that held a best epoch's
+    weights. Noisy samples at a high rate score best on validation at epoch 1 (later epochs less):
+    canceled in epoch 2 and resumed, the run keeps epoch 1, its weights and figures, as an
+    uninterrupted run does; a copy of the checkpoint short of one of those weights is refused."""
+    rng = np.random.default_rng(10)
+    (x, y), (vx, vy) = toy_classes(90), toy_classes(30, seed=1)
+    train = ((x + 1.5 * rng.normal(size=x.shape)).astype(np.float32), y)
+    val = ((vx + 1.5 * rng.normal(size=vx.shape)).astype(np.float32), vy)
+    described = {**DESCRIPTION, "sample_settings": {"validation_fraction": 0.25}}
+    reference = str(tmp_path / "reference.safetensors")
+    expected = run_finetune(reference, train, val, settings={"lr": 0.01}, description=described)["training"]
+    scores = [h["val_accuracy"] for h in expected["history"]]
+    assert expected["best_epoch"] == 1 and scores[0] > max(scores[1:])  # the last epoch's weights are not kept
+    output = str(tmp_path / "resumed.safetensors")
+    with pytest.raises(Canceled):  # 6 batches an epoch: in epoch 2
+        run_finetune(output, train, val, settings={"lr": 0.01}, description=described, hooks=cancel_after(8, []))
+    checkpoint = checkpoint_path_for(output)
+    state = model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]
+    assert (state["step"], state["best_epoch"]) == (8, 1)
+    tensors, metadata = model_file.load(checkpoint, [model_file.CHECKPOINT])  # a copy short of one kept weight
+    partial = str(tmp_path / "partial.checkpoint.safetensors")
+    model_file.save(partial, {name: tensor for name, tensor in tensors.items() if name != "best.head.1.bias"}, metadata)
+    with pytest.raises(ModelFileError, match=r"^resume_path: the checkpoint '.*partial\.checkpoint\.safetensors' is "
+                                             r"incomplete or damaged \(.*Missing key\(s\) in state_dict: "
+                                             r"\"head\.1\.bias\""):
+        run_finetune(output, train, val, settings={"lr": 0.01}, description=described, resume_path=partial)
+    resumed = run_finetune(output, train, val, settings={"lr": 0.01}, description=described,
+                           resume_path=checkpoint)["training"]
+    assert (resumed["best_epoch"], resumed["val_accuracy"], resumed["val_kappa"]) == (
+        1, expected["val_accuracy"], expected["val_kappa"])
+
+    def figures(history: list) -> list:
+        return [record[key] for record in history for key in ("loss", "val_loss", "val_accuracy", "val_kappa")]
+
+    assert figures(resumed["history"]) == pytest.approx(figures(expected["history"]), abs=1e-6)
+    kept, again = weights(reference, "classifier"), weights(output, "classifier")
+    for name in kept:
+        assert torch.allclose(kept[name], again[name], atol=1e-6), name
+    assert not os.path.exists(checkpoint)
+
+
 @pytest.mark.parametrize("edit", [{"epoch": 5}, {"best_epoch": 4}, {"best_epoch": 0}, {"best_score": None}])
 def test_a_checkpoint_whose_epochs_disagree_with_its_history_is_refused_as_damaged(tmp_path, edit):
     """Red team of 2026-12-05: a checkpoint's epoch edited (its checksums written again) ended in an
