@@ -225,9 +225,7 @@ def _segments(geometry: ogr.Geometry) -> np.ndarray:
                                for index in range(geometry.GetGeometryCount())] or [np.empty((0, 4))])
     if geometry.IsEmpty() or geometry.GetDimension() != 1:
         return np.empty((0, 4))
-    linear = geometry.GetLinearGeometry()
-    if linear.GetGeometryCount():
-        return _segments(linear)
+    linear = geometry.GetLinearGeometry()  # one line: a curve of one part (collections are split above)
     points = np.array([point[:2] for point in linear.GetPoints() or []], np.float64).reshape(-1, 2)
     return np.hstack([points[:-1], points[1:]])
 
