@@ -35,6 +35,7 @@ from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normaliz
 from ..model_core.paths import output_path_of
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
+from .parameters import RASTERIZE_OVER
 from .raster import TILE_SIZE, absolute
 from .raster.classes import ClassInfo
 from .raster.grid import PIXEL_SPACE, Window, layout_text
@@ -1197,8 +1198,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
     field = _class_field(metadata).name
     # a classifier of a label raster: its samples are no layer to merge points with (a helper's red team of 2026-12-05)
     add = (f"burn {'it' if one else 'them'}, selected once filled in (Rasterize burns every point), into a copy of "
-           "the label raster the classifier was trained on (Raster > Conversion > Rasterize (Overwrite with "
-           f"Attribute), field '{field}'), to train on that copy" if trained_on_a_label_raster(metadata)
+           f"the label raster the classifier was trained on ({RASTERIZE_OVER}, field '{field}'), to train on "
+           "that copy" if trained_on_a_label_raster(metadata)
            else f"add {'it' if one else 'them'} to the training samples")
     hooks.log(f"Wrote {plural(len(chosen), 'suggested point')} to {output}: confidence {spread}. Fill in "
               f"{'its' if one else 'their'} '{field}' field and {add}.")

@@ -364,6 +364,10 @@ def read(parameter: Parameter, value: Any) -> Any:
     return str(value)
 
 
+RASTERIZE_OVER = "Processing Toolbox > GDAL > Vector conversion > Rasterize (overwrite with attribute)"
+"""Where QGIS 3.22 keeps the algorithm that burns points into an existing label raster (it is in no menu)."""
+
+
 def labelled_pixels_problem(job: Job, values: Mapping[str, Any]) -> Optional[str]:
     """Why the labelled-pixel parameters are unusable (not exactly one source, or no field), or None."""
     if job.labelled_pixels is None:
@@ -372,7 +376,11 @@ def labelled_pixels_problem(job: Job, values: Mapping[str, Any]) -> Optional[str
     has_vector, has_raster = is_given(values.get(vector)), is_given(values.get(raster))
     if has_vector == has_raster:
         if has_vector:
-            return f"Give either {vector} (with {field}) or {raster}, not both."
+            # with the way to have both (a desktop helper's red team of 2026-12-06: points suggested for a
+            # classifier of a label raster were refused with no way forward)
+            return (f"Give either {vector} (with {field}) or {raster}, not both; to use both, burn the features of "
+                    f"{vector} into a copy of the {raster} raster ({RASTERIZE_OVER}, by {field}) and give that copy as "
+                    f"{raster}.")
         return f"Give {vector} (with {field}) or {raster}: neither is given."
     if has_vector and not is_given(values.get(field)):
         # a label raster given as the vector was told of the field alone (own bad inputs, 2026-12-05)

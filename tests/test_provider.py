@@ -183,7 +183,9 @@ def test_the_device_is_checked_before_the_run(provider, tiny_rasters, tmp_path, 
         ({}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
         (
             {"SAMPLES": "points", "CLASS_FIELD": "class_id", "LABELS": "labels"},
-            "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both.",
+            "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the features of SAMPLES "
+            "into a copy of the LABELS raster (Processing Toolbox > GDAL > Vector conversion > Rasterize (overwrite "
+            "with attribute), by CLASS_FIELD) and give that copy as LABELS.",
         ),
         (
             {"SAMPLES": "points"},

@@ -692,9 +692,9 @@ def test_suggestions_of_a_classifier_of_a_label_raster_say_how_to_add_them_to_it
     done = suggest(SimpleNamespace(**{**vars(trained), "model": model}), tmp_path, POINTS=2, MIN_DISTANCE=3)
     written = next(line for line in done.log if line.startswith("Wrote 2 suggested points to "))
     assert written.endswith(". Fill in their 'class_id' field and burn them, selected once filled in (Rasterize burns "
-                            "every point), into a copy of the label raster the classifier was trained on (Raster > "
-                            "Conversion > Rasterize (Overwrite with Attribute), field 'class_id'), to train on that "
-                            "copy."), written
+                            "every point), into a copy of the label raster the classifier was trained on (Processing "
+                            "Toolbox > GDAL > Vector conversion > Rasterize (overwrite with attribute), field "
+                            "'class_id'), to train on that copy."), written
 
 
 @pytest.mark.parametrize("field", ["predicted", "confidence", "RANK"])

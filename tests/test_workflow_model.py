@@ -457,7 +457,9 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
     ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
-     "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both."),
+     "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the features of SAMPLES into a "
+     "copy of the LABELS raster (Processing Toolbox > GDAL > Vector conversion > Rasterize (overwrite with "
+     "attribute), by CLASS_FIELD) and give that copy as LABELS."),
     ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
                             "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "CLASS_ID",
