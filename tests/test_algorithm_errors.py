@@ -1332,6 +1332,30 @@ def test_a_confidence_raster_is_not_written_over_an_earlier_map(bad, tmp_path):
         "choose a new file name, or delete that file first.")
 
 
+def test_a_map_written_over_one_with_a_confidence_raster_says_that_raster_is_the_earlier_map_s(bad, tmp_path):
+    """A desktop helper's red team of 2026-12-06: a map written again without OUTPUT_CONFIDENCE left
+    the earlier map's confidence raster beside it in the project, unsaid, as if it were the new map's."""
+    confidence = tmp_path / "conf.tif"
+    said = "The earlier map at OUTPUT was written with the confidence raster "
+
+    def warned(**changes) -> list:
+        run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(confidence)))
+        feedback = RecordingFeedback()
+        run("mrs:classify", classify(bad, tmp_path, **changes), feedback)
+        return [warning for warning in feedback.warnings if warning.startswith(said)]
+
+    stale = [f"{said}{confidence}, which this run leaves as it was: it is the earlier map's, not this one's. Give it "
+             "as OUTPUT_CONFIDENCE to write this map's, or delete it."]
+    assert warned() == stale
+    assert warned(OUTPUT_CONFIDENCE=str(tmp_path / "conf2.tif")) == stale
+    assert warned(OUTPUT_CONFIDENCE=str(confidence)) == []  # replaced with the map
+    run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(confidence)))
+    confidence.unlink()
+    feedback = RecordingFeedback()  # gone: nothing to say
+    run("mrs:classify", classify(bad, tmp_path), feedback)
+    assert not [warning for warning in feedback.warnings if warning.startswith(said)]
+
+
 def test_a_second_run_on_an_output_another_run_is_writing_is_refused_and_removes_nothing(bad, tmp_path):
     """A run removed every temporary file of its output, also that of a run still writing it,
     which then failed with no map (red team of 2026-12-04); the second run now says why it stops."""
