@@ -17,7 +17,7 @@ import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -64,6 +64,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks, came_once_done
+from ..model_core.names import joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
@@ -76,6 +77,9 @@ HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "in
 GROUPS = spec.GROUPS
 GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "line": QgsProcessing.TypeVectorLine,
               "polygon": QgsProcessing.TypeVectorPolygon}
+WORKFLOW_NAMES = "mrs_workflow_names"
+"""The item of a step's configuration through which mrs:workflow gives the names its user writes for the
+step's parameters ('' for one the workflow sets itself): `MrsAlgorithm.said`."""
 TEMPORARY_TOLD: Set[str] = set()
 """Files in QGIS's temporary folder that a workflow gave a step and warned of by its own names for
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
@@ -133,18 +137,18 @@ def _taken(layer: Optional[QgsMapLayer], value: Any, count: int, of_a_file: bool
     return "; ".join(text for text in (kind, part) if text)
 
 
-def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback]) -> Hooks:
+def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback], said: Callable[[str], str] = str) -> Hooks:
     """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, warnings
-    as warnings. Not the status: QGIS 3.22's dialog logs every progress text, and each epoch's
-    status was said beside the epoch's own line (a desktop helper of 2026-12-05: 835 lines for 400
-    epochs)."""
+    as warnings, each text as `said` words it. Not the status: QGIS 3.22's dialog logs every progress
+    text, and each epoch's status was said beside the epoch's own line (a desktop helper of 2026-12-05:
+    835 lines for 400 epochs)."""
     if feedback is None:
         return Hooks()
     return Hooks(
         progress=lambda fraction: feedback.setProgress(100.0 * fraction),
-        log=feedback.pushInfo,
+        log=lambda text: feedback.pushInfo(said(text)),
         is_canceled=feedback.isCanceled,
-        warn=feedback.pushWarning,
+        warn=lambda text: feedback.pushWarning(said(text)),
     )
 
 
@@ -362,6 +366,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     JOB: spec.Job
     ALGORITHM_ID = DISPLAY_NAME = DESCRIPTION = ""
+    said_as: Dict[str, str] = {}  # the names of its parameters in the workflow, when it is a step of it
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -402,12 +407,35 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         return help_url(self.JOB.name)
 
     def initAlgorithm(self, configuration: Optional[Dict[str, Any]] = None) -> None:  # noqa: N802 - QGIS API name
+        self.said_as = dict((configuration or {}).get(WORKFLOW_NAMES) or {})
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
         outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
                    "raster": QgsProcessingOutputRasterLayer, "vector": QgsProcessingOutputVectorLayer}
         for output in self.JOB.outputs:
             self.addOutput(outputs[output.kind](output.name, output.description))
+
+    def said(self, text: str) -> str:
+        """`text` with the parameters named as the workflow's user writes them, when this is a step of
+        mrs:workflow; one the workflow sets itself is named as the step's, with a note that says so."""
+        if not self.said_as:
+            return text
+        names = sorted(self.said_as, key=len, reverse=True)
+        pattern = re.compile(r"(?<![A-Za-z0-9_:])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_])")
+        set_here: List[str] = []
+
+        def workflow_name(match: "re.Match[str]") -> str:
+            name = match.group(1)
+            if not self.said_as[name] and name not in set_here:
+                set_here.append(name)
+            return self.said_as[name] or name
+
+        text = pattern.sub(workflow_name, text)
+        if set_here:
+            one = len(set_here) == 1
+            text += (f" ({joined(set_here)} {'is a parameter' if one else 'are parameters'} of {self.id()} that the "
+                     f"workflow sets itself: run {self.id()} alone to change {'it' if one else 'them'}.)")
+        return text
 
     # Run time ----------------------------------------------------------------
 
@@ -420,7 +448,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         with inputs_left_untouched():  # checking a layer parameter loads the layer
-            return self._check_parameter_values(parameters, context)
+            ok, problem = self._check_parameter_values(parameters, context)
+        return ok, self.said(problem) if problem else problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
         problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
@@ -485,7 +514,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         from ..model_core.hooks import cancel_on_sigterm
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
-        hooks = hooks_from_feedback(feedback)
+        hooks = hooks_from_feedback(feedback, self.said)
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
             if message:
@@ -500,7 +529,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 results = self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
-            raise QgsProcessingException(str(error)) from None
+            raise QgsProcessingException(self.said(str(error))) from None
         if feedback.isCanceled():  # after the work's last look (a helper's red team of 2026-12-05: unsaid, "failed")
             feedback.pushWarning(came_once_done("Cancel") + " (QGIS may still say that the run failed, and not load "
                                  "them: open them from their files).")

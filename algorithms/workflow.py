@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsProcessing, QgsProcessingContext,
                        QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
-                       QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProcessingParameterNumber,
+                       QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                       QgsProcessingModelChildParameterSource, QgsProcessingParameterNumber,
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
                        QgsVectorLayer)
 from qgis.PyQt.QtGui import QIcon
@@ -33,7 +34,7 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, expression_problem, file_layer_source, help_url,
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, expression_problem, file_layer_source, help_url,
                    suggestions_field_problem,
                    on_command_line, plain_value, tr, value_problem)
 from .layers import hyperspectral_problem, no_features_problem, path_named_layer_problem, vector_layer_name
@@ -196,6 +197,25 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         for name in self.needed if outputs_optional else ():
             definition = self.parameterDefinition(name)
             definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagOptional)
+
+    def _names_of(self, child: QgsProcessingModelChildAlgorithm) -> Dict[str, str]:
+        """A step's parameter names as the workflow's user writes them: its own parameters' ('PRETRAIN_EPOCHS'
+        for pretrain's EPOCHS), its outputs' ('pretrain:PRETRAINED' for OUTPUT), and the outputs of earlier
+        steps it reads ('pretrain:PRETRAINED' for finetune's PRETRAINED); '' for one the workflow sets itself
+        (a helper's audit of 2026-12-06: pretrain's 'SAMPLES is 10 ... (BATCH_SIZE 128)' in a workflow whose
+        SAMPLES are the training points and which has no BATCH_SIZE)."""
+        outputs = {(child_id, output.childOutputName()): f"{child_id}:{name}"
+                   for child_id, other in self.childAlgorithms().items() for name, output in other.modelOutputs().items()}
+        names = {output.childOutputName(): f"{child.childId()}:{name}" for name, output in child.modelOutputs().items()}
+        for name, sources in child.parameterSources().items():
+            for source in sources:
+                if source.source() == QgsProcessingModelChildParameterSource.ModelParameter:
+                    names[name] = source.parameterName()
+                elif source.source() == QgsProcessingModelChildParameterSource.ChildOutput:
+                    names[name] = outputs.get((source.outputChildId(), source.outputName()), "")
+                else:
+                    names.setdefault(name, "")
+        return names
 
     def checkParameterValues(  # noqa: N802 - QGIS API name
         self, parameters: Dict[str, Any], context: QgsProcessingContext
@@ -426,6 +446,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         HSI's and the LiDAR's statistics were written beside them once the run's context closed)."""
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
+        for child_id in self.childAlgorithms():  # each step says its parameters by the workflow's names, in
+            child = self.childAlgorithm(child_id)  # the run only: the model stays the file's (a copy in the modeler)
+            child.setConfiguration({**child.configuration(), WORKFLOW_NAMES: self._names_of(child)})
         given = self._given(parameters, feedback)
         outputs = self._output_files(given)
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}

@@ -107,6 +107,35 @@ def test_every_workflow_parameter_has_help(workflow):
         assert help_content[parameter.name()] == parameter.help()
 
 
+def test_the_workflow_s_steps_name_their_parameters_as_the_workflow_does(workflow):
+    """A helper's audit of 2026-12-06: the workflow's pretraining warned 'SAMPLES is 10, fewer than one batch
+    (BATCH_SIZE 128)', in a workflow whose SAMPLES are the training points and which has no BATCH_SIZE."""
+    from mrs.algorithms.base import WORKFLOW_NAMES
+    from mrs.algorithms.workflow import WorkflowAlgorithm
+
+    shipped = WorkflowAlgorithm()
+    registry = QgsApplication.processingRegistry()
+
+    def step(child_id: str):
+        child = shipped.childAlgorithm(child_id)
+        return registry.algorithmById(child.algorithmId()).create({WORKFLOW_NAMES: shipped._names_of(child)})
+
+    pretrain, finetune, classify, accuracy = (step(child_id) for child_id in ("pretrain", "finetune", "classify",
+                                                                              "accuracy"))
+    assert pretrain.said("SAMPLES is 10, fewer than one batch (BATCH_SIZE 128); raise EPOCHS.") == (
+        "PRETRAIN_SAMPLES is 10, fewer than one batch (BATCH_SIZE 128); raise PRETRAIN_EPOCHS. (BATCH_SIZE is a "
+        "parameter of mrs:pretrain that the workflow sets itself: run mrs:pretrain alone to change it.)")
+    assert finetune.said("OUTPUT's checkpoint; PRETRAINED: p; EPOCHS; SAMPLES with CLASS_FIELD; LEARNING_RATE or "
+                         "BATCH_SIZE") == (
+        "finetune:CLASSIFIER's checkpoint; pretrain:PRETRAINED: p; FINETUNE_EPOCHS; SAMPLES with CLASS_FIELD; "
+        "LEARNING_RATE or BATCH_SIZE (LEARNING_RATE and BATCH_SIZE are parameters of mrs:finetune that the workflow "
+        "sets itself: run mrs:finetune alone to change them.)")
+    assert classify.said("MODEL: m; OUTPUT: o") == "finetune:CLASSIFIER: m; classify:LANDCOVER: o"
+    assert accuracy.said("INPUT: m; OUTPUT_HTML: r") == "classify:LANDCOVER: m; accuracy:REPORT: r"
+    alone = registry.algorithmById("mrs:pretrain").create({})
+    assert alone.said("SAMPLES is 10 (BATCH_SIZE 128).") == "SAMPLES is 10 (BATCH_SIZE 128)."
+
+
 def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_path):
     scene = write_test_scene(tmp_path / "scene")
     before = folder_state(scene.directory)
@@ -323,9 +352,12 @@ def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(w
     scene = write_test_scene(tmp_path / "scene")
     feedback = RecordingFeedback()
     results = run("mrs:workflow", {**scene_layers(scene), "LABELS": str(scene.train),
-                                   "REFERENCE_LABELS": str(scene.test), "PRESET": "tiny", "PRETRAIN_SAMPLES": 200,
+                                   "REFERENCE_LABELS": str(scene.test), "PRESET": "tiny", "PRETRAIN_SAMPLES": 100,
                                    "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1}, feedback)
     assert Path(results["classify:LANDCOVER"]).is_file() and Path(results["accuracy:REPORT"]).is_file()
+    # the pretraining step's warning in the workflow's names (a helper's audit of 2026-12-06: 'SAMPLES is 100')
+    assert [line[:61] for line in feedback.warnings if "fewer than one batch" in line] == [
+        "PRETRAIN_SAMPLES is 100, fewer than one batch (BATCH_SIZE 128"]
     [told] = [line for line in feedback.warnings if line.startswith("No file was given for classify:LANDCOVER")]
     assert told == (f"No file was given for classify:LANDCOVER: it goes to {results['classify:LANDCOVER']}, in QGIS's "
                     "temporary folder, deleted when QGIS closes; give a file as classify:LANDCOVER to keep it.")
