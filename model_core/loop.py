@@ -365,6 +365,6 @@ def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) ->
     parts = [f"{phase.capitalize()} epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}"]
     if "val_accuracy" in record:
         parts.append(f"validation accuracy {100 * record['val_accuracy']:.2f} %")
-    parts.append(f"{record['samples_per_second']:.0f} samples/s")
+    parts.append(f"{record['samples_per_second']:,.0f} samples/s")
     parts.append(f"{duration(left)} left")
     return ", ".join(parts)

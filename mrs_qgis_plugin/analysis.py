@@ -280,11 +280,11 @@ def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_n
     gone = [name for name, lost, count in uneven if lost == count]  # no rest to describe (audit of 2026-12-05)
     named = "" if not uneven or len(uneven) == len(by_class) else (
         " It leaves out some classes far more than the others: " + first_few(
-            (f"'{name}' {lost} of {count} ({whole_percent(lost / count)})" for name, lost, count in uneven), "; ")
+            (f"'{name}' {lost:,} of {count:,} ({whole_percent(lost / count)})" for name, lost, count in uneven), "; ")
         + ("; their figures describe the rest of them only" if len(gone) < len(uneven) else "")
         + (f"; {first_few(repr(name) for name in gone)} {agreeing(len(gone), 'has', 'have')} no figures at all, and "
            f"the average accuracy leaves {agreeing(len(gone), 'it', 'them')} out" if gone else "") + ".")
-    return (f"{unmapped} of the {total} reference pixels of '{reference_name}' ({whole_percent(share)}) "
+    return (f"{unmapped:,} of the {total:,} reference pixels of '{reference_name}' ({whole_percent(share)}) "
             f"{agreeing(unmapped, 'lies', 'lie')} "
             f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "
             f"pixels only.{named}")
@@ -373,17 +373,17 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
     the reference, the rest unsaid; of 2026-12-05: polygons reaching beyond it, said in the log only)."""
     if labelled.outside:
         one = labelled.outside == 1  # '1 features ... lie' (audit of 2026-12-05)
-        said = (f"{labelled.outside} {labelled.outside_unit[:-1] if one else labelled.outside_unit} of the reference "
+        said = (f"{labelled.outside:,} {labelled.outside_unit[:-1] if one else labelled.outside_unit} of the reference "
                 f"'{reference_name}' {'lies' if one else 'lie'} outside the map '{map_name}'")
         if labelled.partly_outside:  # both said (a helper's red team of 2026-12-05: the second went unsaid)
-            return (f"{said}, and {labelled.partly_outside} of its {labelled.features} features "
+            return (f"{said}, and {labelled.partly_outside:,} of its {labelled.features:,} features "
                     f"{agreeing(labelled.partly_outside, 'reaches', 'reach')} beyond the map; the figures leave out "
                     f"the {agreeing(labelled.outside, 'feature', 'features')} outside and the parts beyond the map, "
                     "and describe the area the map covers only.")
         return f"{said}; the figures leave {'it' if one else 'them'} out and describe the area the map covers only."
     if labelled.partly_outside:
         one = labelled.partly_outside == 1
-        return (f"{labelled.partly_outside} of the {labelled.features} features of the reference '{reference_name}' "
+        return (f"{labelled.partly_outside:,} of the {labelled.features:,} features of the reference '{reference_name}' "
                 f"{'reaches' if one else 'reach'} beyond the map '{map_name}'; the figures leave {'its' if one else 'their'}"
                 " parts outside the map out and describe the area the map covers only.")
     return None
@@ -450,8 +450,8 @@ def _left_out_features_warning(labelled: LabelledPixels, reference_name: str) ->
     why = {"no class": ("has no class", "have no class"), "no geometry": ("has no geometry", "have no geometry"),
            "no pixel centre": ("covers no pixel centre (smaller than a pixel)",
                                "cover no pixel centre (smaller than pixels)")}
-    parts = [f"{number} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items() if number]
-    return (f"{count} of the {labelled.features} features of the reference '{reference_name}' "
+    parts = [f"{number:,} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items() if number]
+    return (f"{count:,} of the {labelled.features:,} features of the reference '{reference_name}' "
             f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
 
 

@@ -213,16 +213,18 @@ def test_a_reference_class_that_could_be_several_of_the_map_s_is_said_in_the_map
     assert report["overall_accuracy"] == 4 / 12
 
 
-def test_a_reference_wholly_on_nodata_says_reference_pixels_and_those_outside_the_map(tmp_path):
-    """A helper's red team of 2026-12-06: 'All 342 sample pixels of 'test' are nodata in 'c'' of a
-    reference whose other 690 pixels lay outside the map, unsaid."""
+def test_a_reference_wholly_on_nodata_is_refused_as_the_map_s_and_says_the_pixels_outside_it(tmp_path):
+    """Helpers' red team and audit of 2026-12-06: 'All 342 sample pixels of 'test' are nodata in 'c'' of a
+    reference whose other 690 pixels lay outside the map, unsaid; a map of Classify's (0 its nodata) got
+    that sentence, one without nodata the INPUT one."""
     class_map = write_raster(tmp_path / "map.tif", np.zeros((1, 4, 4), np.uint8), nodata=0)
     west = (GEOTRANSFORM[0] - 4, *GEOTRANSFORM[1:])  # 4 columns west of the map, then 4 over it
     reference = write_raster(tmp_path / "reference.tif", np.ones((1, 4, 8), np.uint8), west, nodata=0)
     with pytest.raises(InputError) as refused:
         _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
-    assert str(refused.value).startswith("All 16 reference pixels of 'reference' are nodata in 'map', and "
-                                         "16 pixels of it lie outside the layer 'map'. ")
+    assert str(refused.value) == ("INPUT: 'map' gives no class (only no data) at any of the 16 pixels of the reference "
+                                  "'reference', and 16 pixels of it lie outside the layer 'map'. Choose the map of the "
+                                  "area the reference covers.")
 
 
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):

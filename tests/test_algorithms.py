@@ -139,7 +139,7 @@ def test_pretrain_writes_a_pretraining_model_and_logs_each_epoch(pretrained):
     assert pretrained.results["FINAL_LOSS"] == pytest.approx(training["history"][-1]["loss"])
     epochs = pretrained.log.log_with("Pretraining epoch")
     assert len(epochs) == 2
-    assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, \d+ samples/s, \d+ (s|min \d\d s|h \d\d min) left", epochs[-1])
+    assert re.fullmatch(r"Pretraining epoch 2/2: loss \d+\.\d{4}, [0-9,]+ samples/s, \d+ (s|min \d\d s|h \d\d min) left", epochs[-1])
     # No text above the progress bar: QGIS 3.22's dialog logs it, beside each epoch's own line (desktop helper
     # of 2026-12-05).
     assert pretrained.log.texts == []
@@ -722,9 +722,9 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
     # The classes it leaves out at least twice (and 20 %) as often as the whole are named.
     lost = [(c.name, int(np.count_nonzero(reference[:10] == c.value)), int(np.count_nonzero(reference == c.value)))
             for c in CLASSES]
-    uneven = "; ".join(f"'{name}' {out} of {count} ({100 * out / count:.0f} %)" for name, out, count in lost
+    uneven = "; ".join(f"'{name}' {out:,} of {count:,} ({100 * out / count:.0f} %)" for name, out, count in lost
                        if out / count >= max(2 * share / 100, 0.2))
-    warning = (f"{unmapped} of the {unmapped + matrix.sum()} reference pixels of 'test' ({share:.0f} %) lie where the map "
+    warning = (f"{unmapped:,} of the {unmapped + matrix.sum():,} reference pixels of 'test' ({share:.0f} %) lie where the map "
                f"'holed' has no class (nodata); the figures leave them out and describe the mapped pixels only."
                + (f" It leaves out some classes far more than the others: {uneven}; their figures describe the rest "
                   "of them only." if uneven else ""))

@@ -813,7 +813,7 @@ def test_a_label_raster_holding_0_beside_another_nodata_value_is_warned_of_also_
                                 Hooks(warn=warnings.append))
     assert len(labels.values) == 2
     assert warnings == ["The label layer 'zero_based' declares 255 as its nodata value and holds 3 pixels of value 0, "
-                        "which mean unlabelled here too, so they are left out. If 0 is a class, recode the classes "
+                        "which means unlabelled here too, so they are left out. If 0 is a class, recode the classes "
                         "from 1."]
     warnings.clear()
     background = np.zeros((HEIGHT, WIDTH), np.uint8)  # 0 unlabelled, the most of it; 255 beyond the footprint
@@ -1241,7 +1241,7 @@ def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_
     with pytest.raises(InputError, match=r"^None of the samples of 'around' falls inside"):
         labels_from_vector(scene, around, None, "class", None, "around")
     tiny = write_vector(tmp_path / "tiny.gpkg", features[2:3], INT_FIELDS)
-    with pytest.raises(InputError, match=rf"^No sample of 'tiny' covers a pixel centre of {grid}: 1 of them lie "):
+    with pytest.raises(InputError, match=rf"^No sample of 'tiny' covers a pixel centre of {grid}: 1 of them lies "):
         labels_from_vector(scene, tiny, None, "class", None, "tiny")
 
 

@@ -9,7 +9,7 @@ from osgeo import gdal
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
-from ...model_core.names import plural
+from ...model_core.names import agreeing, plural
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
@@ -48,8 +48,8 @@ def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], la
                       "classes from 1.")
     elif zeros < max(pixels.values()):
         hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value and holds "
-                      f"{plural(zeros, 'pixel')} of value 0, which mean unlabelled here too, so they are left out. If 0 "
-                      "is a class, recode the classes from 1.")
+                      f"{plural(zeros, 'pixel')} of value 0, which means unlabelled here too, so "
+                      f"{agreeing(zeros, 'it is', 'they are')} left out. If 0 is a class, recode the classes from 1.")
 
 
 def _refuse_one_negative_code(found: np.ndarray, layer_name: str) -> None:
@@ -201,16 +201,16 @@ def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_na
     inside = labelled - outside
     unused = inside - on_grid
     if -unused > inside // 100:
-        said = (f"The {inside} labelled pixels of '{layer_name}' over {scene.grid_label} cover {on_grid} of its "
+        said = (f"The {inside:,} labelled pixels of '{layer_name}' over {scene.grid_label} cover {on_grid:,} of its "
                 "pixels: each counts as the pixels of that grid whose centres it holds")
         if reference:
-            hooks.warning(f"{said}, so the figures count {on_grid} pixels for {inside} reference pixels (and those "
+            hooks.warning(f"{said}, so the figures count {on_grid:,} pixels for {inside:,} reference pixels (and those "
                           "outside the map in the reference's own).")
         else:
             hooks.log(f"{said}.")
     if unused > max(2, inside // 20):
         hooks.warning(f"Each pixel of {scene.grid_label} takes the label of '{layer_name}' at its centre, so "
-                      f"{unused} of the {inside} labelled pixels of '{layer_name}' over it are not used (a label "
+                      f"{unused:,} of the {inside:,} labelled pixels of '{layer_name}' over it are not used (a label "
                       f"raster finer than that grid). To use them all, resample '{layer_name}' onto that grid "
                       "first (by majority: gdalwarp -r mode).")
 
@@ -334,7 +334,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         labelled, outside = _source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)
         _say_finer(labelled, outside, len(keys), scene, layer_name, hooks, reference)
     if outside:
-        hooks.log(f"{outside} labelled pixels of '{layer_name}' lie outside {scene.grid_label}; they are left out.")
+        hooks.log(f"{plural(outside, 'labelled pixel')} of '{layer_name}' {agreeing(outside, 'lies', 'lie')} outside "
+                  f"{scene.grid_label}; {agreeing(outside, 'it is', 'they are')} left out.")
     return labelled_pixels(
         scene,
         keys,

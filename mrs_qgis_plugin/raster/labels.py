@@ -200,18 +200,21 @@ def labelled_pixels(
     rows, cols = np.divmod(keys, scene.width)
     del keys
     valid = valid_at(scene, rows, cols, hooks, tile_size)
-    kind = "reference" if reference else "sample"  # a reference's pixels were 'sample pixels' (a helper's, 2026-12-06)
     if not valid.any():
         beyond = (f", and {plural(outside[0], outside[1][:-1], outside[1])} of it "
                   f"{agreeing(outside[0], 'lies', 'lie')} outside {scene.grid_label}" if outside[0] else "")
+        if reference:  # the map's words (a helper's audit of 2026-12-06: a reference's 'sample pixels', no INPUT)
+            raise InputError(f"INPUT: {scene.any_layer} gives no class (only no data) at "
+                             f"{'the pixel' if len(valid) == 1 else f'any of the {len(valid):,} pixels'} of the "
+                             f"reference '{layer_name}'{beyond}. Choose the map of the area the reference covers.")
         raise InputError(
-            f"{f'The {kind} pixel' if len(valid) == 1 else f'All {len(valid):,} {kind} pixels'} of '{layer_name}' "
+            f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid):,} sample pixels'} of '{layer_name}' "
             f"{agreeing(len(valid), 'is', 'are')} nodata in {scene.any_layer}{beyond}. Check the nodata values of the "
             "rasters, or place the samples on pixels with data."
         )
-    if not valid.all():
+    if not valid.all() and not reference:  # a reference's are said with the map's 0s (`analysis._accuracy`)
         count = int(np.count_nonzero(~valid))
-        hooks.log(f"{plural(count, f'{kind} pixel')} of '{layer_name}' {agreeing(count, 'is', 'are')} nodata in "
+        hooks.log(f"{plural(count, 'sample pixel')} of '{layer_name}' {agreeing(count, 'is', 'are')} nodata in "
                   f"{scene.any_layer}; {agreeing(count, 'it is', 'they are')} left out.")
     dropped, dropped_counts = np.unique(values[~valid], return_counts=True)
     nodata_by_class: dict[str, int] = {}
