@@ -631,7 +631,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                       f"{agreeing(labelled.merged, 'falls', 'fall')} on a pixel that another sample of "
                       f"{agreeing(labelled.merged, 'its', 'their')} class holds: each such pixel is trained on once.")
         _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
-        check_trainable(labelled, labels.name)
+        check_trainable(labelled, labels.name, "LABELS" if labels.raster_path else "SAMPLES")
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
         _say_scarce_classes(train, class_weighting, hooks)  # counted after the split (red team of 2026-12-05)
         _say_how_long_paper_takes_on_a_cpu(start.metadata.get("preset") if start else preset, settings,

@@ -227,6 +227,20 @@ def test_a_reference_wholly_on_nodata_is_refused_as_the_map_s_and_says_the_pixel
                                   "area the reference covers.")
 
 
+def test_a_reference_whose_labels_all_lie_outside_the_map_is_told_so(tmp_path):
+    """A helper's audit of 2026-12-06: 'has no labelled pixel over the layer 'map' (all are 0 or nodata).
+    Choose a label raster with class values from 1.' of a reference whose labels lay beside the map."""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8), nodata=0)
+    west = (GEOTRANSFORM[0] - 4, *GEOTRANSFORM[1:])
+    labels = np.zeros((1, 4, 8), np.uint8)
+    labels[0, :, :4] = 1  # its 16 pixels west of the map
+    reference = write_raster(tmp_path / "reference.tif", labels, west, nodata=0)
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert str(refused.value) == ("REFERENCE_LABELS: the 16 labelled pixels of 'reference' all lie outside the layer "
+                                  "'map'. Choose the map of the area they cover, or check the layers' CRSs.")
+
+
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):
     """Red team of 2026-12-05: a reference file named 'ref\\n=1+2,x\\u202e.tif' was shown as written on
     the page, whose override reversed the rest of the paragraph (class names were cleaned already)."""

@@ -258,8 +258,8 @@ BAD_INPUTS = {
     "class_field_empty": ("finetune", lambda b, o: points_finetune(b, o, b.empty_field),
                           "The class field 'class_id' of 'empty_field' is empty: no feature has a class."),
     "one_class_only": ("finetune", lambda b, o: points_finetune(b, o, b.one_class),
-                       "The samples of 'one_class' on valid pixels of the rasters hold only one class ('3'); at least "
-                       "two classes are needed."),
+                       "SAMPLES: the samples of 'one_class' on valid pixels of the rasters hold only one class ('3'); "
+                       "at least two classes are needed."),
     "class_too_small_to_split": ("finetune", lambda b, o: points_finetune(b, o, b.few, VALIDATION_FRACTION=0.2),
                                  "The class '2' (value 2) has 1 sample; the validation split needs at least 2 per "
                                  "class (1 for training, 1 for validation). Add samples of this class, or set "

@@ -692,9 +692,13 @@ def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(
     labels = labels_from_vector(scene, _points(tmp_path, [((0, 0), {"class": 3}), ((1, 1), {"class": 3})]),
                                 None, "class", None, "pts")
     assert _pixels(labels) == [(0, 0, 3), (1, 1, 3)]
-    with pytest.raises(InputError, match=r"^The samples of 'pts' on valid pixels of the rasters hold only one class "
-                                         r"\('3'\); at least two classes are needed"):
+    with pytest.raises(InputError, match=r"^SAMPLES: the samples of 'pts' on valid pixels of the rasters hold only one "
+                                         r"class \('3'\); at least two classes are needed\. Add samples of other "
+                                         r"classes, or choose the field that holds the classes\.$"):
         check_trainable(labels, "pts")
+    # a label raster has no field to choose (a helper's audit of 2026-12-06)
+    with pytest.raises(InputError, match=r"^LABELS: the samples of 'pts' .* needed\. Add samples of other classes\.$"):
+        check_trainable(labels, "pts", "LABELS")
 
 
 @pytest.mark.parametrize(
@@ -1111,7 +1115,7 @@ def test_a_finer_reference_of_the_map_s_very_extent_has_no_pixel_outside_it(tmp_
 
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):
     path = write_raster(tmp_path / "labels.tif", np.zeros((HEIGHT, WIDTH), np.uint8))
-    with pytest.raises(InputError, match=r"The label layer 'empty' has no labelled pixel"):
+    with pytest.raises(InputError, match=r"^LABELS: the label layer 'empty' holds no labelled pixel"):
         labels_from_raster(scene, path, "empty")
 
 

@@ -307,8 +307,17 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         keys.append((local_rows + tile.row) * scene.width + (local_cols + tile.col))
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
+        parameter = "REFERENCE_LABELS" if reference else "LABELS"
+        elsewhere = _source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)[0] if aligned is not dataset else 0
+        if elsewhere:  # told to choose a raster with class values (a helper's audit of 2026-12-06)
+            raise InputError(
+                f"{parameter}: the {plural(elsewhere, 'labelled pixel')} of '{layer_name}' "
+                f"{agreeing(elsewhere, 'lies', 'all lie')} outside {scene.grid_label}. Choose "
+                f"{'the map of the area they cover' if reference else 'the rasters of the area they cover'}, or check "
+                "the layers' CRSs."
+            )
         raise InputError(
-            f"The label layer '{layer_name}' has no labelled pixel over {scene.grid_label} "
+            f"{parameter}: the label layer '{layer_name}' holds no labelled pixel over {scene.grid_label} "
             f"(all are 0{', nodata or hidden by its mask' if hiding else ' or nodata'}). Choose a label "
             "raster with class values from 1."
         )

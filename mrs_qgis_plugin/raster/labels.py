@@ -244,13 +244,14 @@ def labelled_pixels(
                           *outside, merged=merged, conflicting=conflicting)
 
 
-def check_trainable(labels: LabelledPixels, layer_name: str) -> None:
-    """Refuses training samples of a single class (a reference of one class can still assess a map)."""
+def check_trainable(labels: LabelledPixels, layer_name: str, parameter: str = "SAMPLES") -> None:
+    """Refuses training samples of a single class (a reference of one class can still assess a map);
+    `parameter` gives them: SAMPLES, whose class field may be the wrong one, or LABELS, which has none."""
     if len(labels.classes) < 2:
         raise InputError(
-            f"The samples of '{layer_name}' on valid pixels of the rasters hold only one class "
-            f"('{labels.classes[0].name}'); at least two classes are needed. Add samples of other classes, or choose "
-            "the field that holds the classes."
+            f"{parameter}: the samples of '{layer_name}' on valid pixels of the rasters hold only one class "
+            f"('{labels.classes[0].name}'); at least two classes are needed. Add samples of other classes"
+            + (", or choose the field that holds the classes." if parameter == "SAMPLES" else ".")
         )
 
 
