@@ -231,8 +231,9 @@ def no_features_problem(param: str, shown: str, value: Any) -> str:
     if isinstance(value, QgsProcessingFeatureSourceDefinition):
         return (f"{param}: no feature of '{shown}' is selected (or the feature limit is 0); select the features to "
                 "use, or untick 'Selected features only'.")
-    return (f"{param}: the layer '{shown}' has no features to read samples from (or its filter selects none). Choose "
-            "a layer that holds samples, or correct its filter.")
+    from ..mrs_qgis_plugin.raster.vector_labels import no_features_message  # GDAL: not at plugin load
+
+    return no_features_message(param, shown)
 
 
 def read_as_its_file(layer: Optional[QgsVectorLayer], value: Any) -> bool:

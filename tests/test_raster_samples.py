@@ -709,7 +709,8 @@ def test_samples_of_one_class_are_read_for_a_reference_and_refused_for_training(
         ([((0, 0), {"class": 0}), ((1, 1), {"class": 2})], "class", r"holds the value 0; class values must be 1 or more, because 0 is reserved"),
         ([((50, 0), {"class": 1}), ((1, 90), {"class": 2})], "class", r"None of the samples of 'pts' falls inside the hyperspectral layer 'hsi'"),
         ([((11, 15), {"class": 1}), ((11, 15), {"class": 1})], "class", r"The sample pixel of 'pts' is nodata"),
-        ([], "class", r"^The layer 'pts' has no features to read samples from\. Choose a layer that holds samples"),
+        ([], "class", r"^SAMPLES: the layer 'pts' has no features to read samples from \(or its filter selects none\)\. "
+                      r"Choose a layer that holds samples"),
         ([((0, 0), {"label": "99999999999999999999999"})], "label", r"holds the value 99999999999999999999999; class"),
     ],
 )
@@ -1433,6 +1434,16 @@ def test_a_mask_whose_polygons_lie_outside_the_scene_is_said_to_be_so(tmp_path, 
     assert str(refused.value) == ("MASK: the polygons of 'zone' cover no pixel of the hyperspectral layer 'hsi' in the "
                                   "extent. Choose polygons over the scene (and check their CRS), or an extent that "
                                   "overlaps them.")
+
+
+def test_a_mask_without_a_polygon_of_its_own_is_refused_naming_mask(tmp_path, scene):
+    """A helper's audit of 2026-12-06: 'The mask layer ... has no polygons. Choose a polygon layer' of a polygon
+    layer whose features have no geometry, with no MASK: as its neighbours have."""
+    mask = write_vector(tmp_path / "mask.gpkg", [(None, {}), (None, {})], {})
+    with pytest.raises(InputError) as refused:
+        random_valid_positions(scene, 10, seed=0, mask_path=mask, mask_name="zone")
+    assert str(refused.value) == ("MASK: the layer 'zone' holds no polygon (no feature with a polygon of its own). "
+                                  "Choose a layer of polygons as the mask.")
 
 
 def test_mask_polygons_that_cannot_be_reprojected_are_said_to_be_left_out(tmp_path, scene):

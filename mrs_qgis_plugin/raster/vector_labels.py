@@ -737,9 +737,8 @@ def labels_from_vector(
             raise InputError(guessed)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
         raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
-    if found.features == 0:
-        raise InputError(f"The layer '{layer_name}' has no features to read samples from. Choose a layer that holds "
-                         "samples, or a filter on it that selects some.")
+    if found.features == 0:  # in the words of the workflow's check (a helper's audit of 2026-12-06)
+        raise InputError(no_features_message("REFERENCE" if reference else "SAMPLES", layer_name))
     if found.unset == found.features:
         raise InputError(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
@@ -875,11 +874,18 @@ def mask_rasterizer(path: str, mask_name: str, grid: Grid, grid_name: str, hooks
             raise InputError(f"MASK: the {plural(lost, 'polygon')} of '{mask_name}' {onto}. Check the layer's CRS.")
         hooks.warning(f"MASK: {lost:,} of the {plural(polygons, 'polygon')} of '{mask_name}' {onto}, and "
                       f"{agreeing(lost, 'is', 'are')} left out. Check the layer's CRS.")
-    if rasterizer.count == 0:
-        raise InputError(f"The mask layer '{mask_name}' has no polygons. Choose a polygon layer as the mask.")
+    if rasterizer.count == 0:  # a polygon layer whose features have no geometry too (a helper's audit of 2026-12-06)
+        raise InputError(f"MASK: the layer '{mask_name}' holds no polygon (no feature with a polygon of its own). "
+                         "Choose a layer of polygons as the mask.")
     if not meets:  # pretraining said that no pixel inside them had valid values (session of 2026-12-05)
         raise mask_covers_nothing(mask_name, grid_name)
     return rasterizer
+
+
+def no_features_message(param: str, shown: str) -> str:
+    """What to say of a layer of samples or a reference without features (or whose filter selects none)."""
+    return (f"{param}: the layer '{shown}' has no features to read samples from (or its filter selects none). Choose "
+            "a layer that holds samples, or correct its filter.")
 
 
 def mask_covers_nothing(mask_name: str, grid_name: str, where: str = "") -> InputError:
