@@ -1188,11 +1188,14 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         if len(chosen) == 0:
             where = " in the extent" if extent else ""
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
+            # the parameters to change named, as the warning below names them (a helper's audit of 2026-12-06)
+            choose = "Choose " + (joined([name for name, given in (("an EXTENT", extent), ("a MASK", area)) if given])
+                                  or "a scene")
             if sum(left_out):  # not 'no valid pixel' (a helper's red team of 2026-12-05)
                 raise InputError(f"Every valid pixel{where} is one the classifier was {how} on, so none can be "
-                                 "suggested. Choose an extent or area with pixels it has not learnt from.")
+                                 f"suggested. {choose} with pixels it has not learnt from.")
             raise InputError(f"No pixel{where} is valid in every input layer, so none can be suggested. "
-                             "Choose an extent or area where the layers have data.")
+                             f"{choose} where the layers have data.")
         if writes_outputs():  # under torchrun each process finds the same points; every one wrote them, and
             # one failed now and then on another's temporary file (red team of 2026-12-05); the writer checks
             scene.check_unchanged()
@@ -1207,7 +1210,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         but = f" but the {sum(left_out):,} the classifier was {how} on" if sum(left_out) else ""
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count:,} asked for: all the "
                       f"valid pixels there are{but}; "
-                      + ("widen EXTENT or MASK for more, or ask" if extent or mask_path else "ask")  # (helper, 12-05)
+                      + (f"widen {joined([n for n, given in (('EXTENT', extent), ('MASK', mask_path)) if given])} "
+                         "for more, or ask" if extent or mask_path else "ask")  # (helpers, 12-05 and 06)
                       + " for fewer POINTS.")
     elif len(chosen) < count:
         among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
