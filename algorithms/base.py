@@ -655,13 +655,22 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
             if refusal:
                 raise refusal
+            written_box = self.parameterAsExtent(parameters, "EXTENT", context)
             try:
-                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
-                    self.parameterAsExtent(parameters, "EXTENT", context))
+                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(written_box)
             except QgsCsException:
-                return (math.nan,) * 4
-        else:
-            rectangle = self.parameterAsExtent(parameters, "EXTENT", context, crs)
+                rectangle = None
+            bounds = (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum()) \
+                if rectangle is not None else (math.nan,) * 4
+            if not all(math.isfinite(value) for value in bounds):
+                from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs
+
+                raise extent_beyond_its_crs(
+                    (written_box.xMinimum(), written_box.yMinimum(), written_box.xMaximum(), written_box.yMaximum()),
+                    own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
+                    crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
+            return bounds
+        rectangle = self.parameterAsExtent(parameters, "EXTENT", context, crs)
         return (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
 
     def vector_source(

@@ -97,7 +97,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
-    from .raster.grid import extent_not_transformable, srs_from_wkt, transformation
+    from .raster.grid import extent_beyond_its_crs, extent_not_transformable, srs_from_wkt, transformation
 
     match = EXTENT_PATTERN.fullmatch(text)
     if match:
@@ -123,7 +123,10 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     refusal = extent_not_transformable(source.ExportToWkt(), name, target.ExportToWkt())
     if refusal:
         raise refusal
-    return tuple(transformation(source, target)[0].TransformBounds(*bounds, 21))
+    transformed, _message = gdal_call(transformation(source, target)[0].TransformBounds, *bounds, 21)
+    if transformed is None or not all(math.isfinite(value) for value in transformed):
+        raise extent_beyond_its_crs(bounds, source.ExportToWkt(), name, target.ExportToWkt())
+    return tuple(transformed)
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:

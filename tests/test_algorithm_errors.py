@@ -352,8 +352,9 @@ BAD_INPUTS = {
     "extent_crs_unknown": ("classify", lambda b, o: classify(b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:99999]"),
                            "EXTENT: the CRS 'EPSG:99999' is not known; write it as EPSG:code."),
     "extent_crs_cannot_hold_it": ("classify", lambda b, o: classify(
-        b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:4326]"), "The extent EXTENT (x nan..nan, y nan..nan) is "
-        "not four finite numbers in the layer's CRS"),
+        b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:4326]"), "EXTENT: x 661010..661030, y 5100960..5100980 in "
+        "EPSG:4326 cannot be taken into the CRS of the hyperspectral layer 'hsi' (EPSG:32632): they lie beyond what "
+        "EPSG:4326 places on Earth. Check the numbers and the CRS written after them."),  # as written (audit, 12-06)
     "gpu_not_there": ("classify", lambda b, o: classify(b, o, DEVICE="cuda:99"), "DEVICE is 'cuda:99', but "),
     "output_is_the_hsi": ("classify", lambda b, o: classify(b, o, OUTPUT=str(b.scene.hsi)),
                           "OUTPUT: {scene.hsi} is the input INPUT_HSI ({scene.hsi}); writing it would destroy that "

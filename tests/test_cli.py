@@ -262,8 +262,7 @@ def misnamed_inputs(chain, out) -> dict:
         "extent_overflows": ("pretrain", {**layers, "EXTENT": "1e309,1e310,0,1"},
                              "The extent EXTENT (x inf..inf, y 0..1) is not four finite numbers in the layer's CRS"),
         "extent_beyond_its_crs": ("pretrain", {**layers, "EXTENT": "661000,661020,5100960,5100990 [+proj=longlat]"},
-                                  "The extent EXTENT (x inf..inf, y inf..inf) is not four finite numbers in the "
-                                  "layer's CRS"),
+                                  "EXTENT: x 661000..661020, y 5100960..5100990 in "),
         "extent_crs_unknown": ("pretrain", {**layers, "EXTENT": "0,1,0,1 [EPSG:999999]"},
                                "EXTENT: the CRS 'EPSG:999999' is not known; write it as EPSG:code."),
         "hsi_is_a_pipe": ("pretrain", {**layers, "INPUT_HSI": out.parent / "pipe.tif"},
@@ -282,8 +281,8 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_crs_unknown",
-                                  "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
+@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_overflows",
+                                  "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
                                   "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""

@@ -266,6 +266,17 @@ def extent_not_transformable(extent_wkt: str, layer_name: str, layer_wkt: str) -
                       "coordinates, without a CRS.")
 
 
+def extent_beyond_its_crs(bounds: tuple[float, float, float, float], extent_wkt: str, layer_name: str,
+                          layer_wkt: str) -> InputError:
+    """The refusal of an EXTENT whose numbers its own CRS cannot take into the hyperspectral layer's (metres
+    written with EPSG:4326): said with the numbers as written, not as the transformation's inf (a helper's
+    audit of 2026-12-06: 'The extent EXTENT (x inf..inf, y inf..inf) is not four finite numbers')."""
+    extent, layer = _told_apart(extent_wkt, layer_wkt)
+    return InputError(f"EXTENT: {format_bounds(bounds)} in {extent} cannot be taken into the CRS of the hyperspectral "
+                      f"layer '{layer_name}' ({layer}): they lie beyond what {extent} places on Earth. Check the "
+                      "numbers and the CRS written after them.")
+
+
 def _told_apart(first_wkt: str, second_wkt: str) -> tuple[str, str]:
     """The two CRSs' labels, with their units where the labels alone are alike (two local CRSs
     'Arbitrary', one in metres and one in feet: false-alarm hunt of 2026-12-05)."""
