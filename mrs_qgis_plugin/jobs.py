@@ -317,7 +317,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         stack.enter_context(held_outputs(output, checkpoint_path_for(output)))
         scene = stack.enter_context(layers.open(hooks))
         _require_aux(scene)
-        check_patch_size(scene, config.patch)
+        check_patch_size(scene, config.patch, f"PRESET {preset}'s")
         scenes = [scene]
         copies = _say_copies(layers.hsi.path, listed, hooks)
         seen: Dict[str, Tuple[Scene, str]] = {}  # the scenes' values, for `say_same_values`
@@ -330,7 +330,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             if item.where not in copies:
                 say_same_values(seen, scenes[-1], f"the hyperspectral raster of {item.where}", hooks)
             try:
-                check_patch_size(scenes[-1], config.patch)
+                check_patch_size(scenes[-1], config.patch, f"PRESET {preset}'s")
             except InputError as error:
                 raise _of_line(item, error) from None
         window = _window(scene, extent, hooks)
@@ -618,7 +618,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
         if start and start.metadata.get("preset", preset) != preset:
             hooks.log(f"Model size: '{start.metadata['preset']}', the pretrained model's (PRESET '{preset}' is "
                       "used only without a pretrained model).")
-        check_patch_size(scene, config.patch)
+        check_patch_size(scene, config.patch, "The pretrained model's" if start else f"PRESET {preset}'s")
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
         _check_sample(sample, scene, hooks, "learn", training=True)
         if start:
@@ -855,7 +855,7 @@ def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: s
         check_bands(metadata, scene.n_hsi, scene.n_aux, model, "MODEL")
     _check_model_file(metadata, scene, model, "MODEL", hooks)
     classifier = load_classifier(model, scene.n_hsi, scene.n_aux, "MODEL", FRONT_END, metadata)
-    check_patch_size(scene, classifier.model.config.patch, "patch size of the model")
+    check_patch_size(scene, classifier.model.config.patch, "The model's")
     _check_values(_finetuned_values(metadata, scene.n_bands) or classifier.normalizer, scene, hooks)
     predictor = TilePredictor.from_classifier(classifier, device=device, precision=precision,
                                               batch_size=batch_size, hooks=hooks, source=f"MODEL: '{model}'")

@@ -269,7 +269,8 @@ BAD_INPUTS = {
                    "infinite at every pixel) in any band of 'nodata'."),
     "patch_larger_than_raster": ("pretrain", lambda b, o: pretrain(b, o, INPUT_HSI=b.small_hsi,
                                                                    INPUT_AUX=[b.small_lidar]),
-                                 "The patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 pixels): "
+                                 "PRESET tiny's patch size 5 does not fit the hyperspectral layer 'small_hsi' (4 x 4 "
+                                 "pixels): "
                                  "every pixel is read with its 5 x 5 neighbourhood. Choose a layer of at least 5 x 5 "
                                  "pixels."),
     "tile_size_empty": ("classify", lambda b, o: classify(b, o, TILE_SIZE=""),
@@ -304,7 +305,7 @@ BAD_INPUTS = {
                              "layers give 21 HSI bands and 1 SAR/LiDAR band."),
     "model_patch_larger_than_raster": ("classify", lambda b, o: classify(b, o, INPUT_HSI=b.small_hsi,
                                                                          INPUT_AUX=[b.small_lidar]),
-                                       "The patch size of the model 5 does not fit the hyperspectral layer "
+                                       "The model's patch size 5 does not fit the hyperspectral layer "
                                        "'small_hsi' (4 x 4 pixels): every pixel is read with its 5 x 5 "
                                        "neighbourhood. Choose a layer of at least 5 x 5 pixels."),
     "model_not_a_model": ("classify", lambda b, o: classify(b, o, MODEL=b.not_a_model),

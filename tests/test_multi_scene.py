@@ -442,8 +442,8 @@ def test_a_listed_scene_without_a_valid_pixel_or_smaller_than_a_patch_is_named_b
     small = (write_raster(tmp_path / "small.tif", np.ones((BANDS, 3, 3), np.float32)),
              write_raster(tmp_path / "small_aux.tif", np.ones((1, 3, 3), np.float32)))
     said = _pretrain_refusal(archive[0], scene_list(tmp_path, small), tmp_path)
-    assert said.startswith("MORE_SCENES (the scene on line 3 of 'scenes.txt'): The patch size 5 does not fit the "
-                           "hyperspectral layer 'small.tif' (3 x 3 pixels)")
+    assert said.startswith("MORE_SCENES (the scene on line 3 of 'scenes.txt'): PRESET tiny's patch size 5 does not "
+                           "fit the hyperspectral layer 'small.tif' (3 x 3 pixels)")
 
 
 def test_a_listed_scene_s_auxiliary_rasters_in_another_order_are_refused(tmp_path):

@@ -74,10 +74,12 @@ def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, til
     return valid
 
 
-def check_patch_size(scene: Scene, patch: int, parameter: str = "patch size") -> None:
+def check_patch_size(scene: Scene, patch: int, whose: str = "The") -> None:
+    """Refuses a scene smaller than a patch; `whose` patch size it is: 'PRESET tiny's', 'The model's' (a
+    helper's audit of 2026-12-06: 'The patch size of the model 5', and no word of PRESET, which sets it)."""
     if patch < 1 or patch > min(scene.width, scene.height):
         raise InputError(
-            f"The {parameter} {patch} does not fit the hyperspectral layer '{scene.hsi_name}' "
+            f"{whose} patch size {patch} does not fit the hyperspectral layer '{scene.hsi_name}' "
             f"({scene.width} x {scene.height} pixels): every pixel is read with its {patch} x {patch} neighbourhood. "
             f"Choose a layer of at least {patch} x {patch} pixels."
         )
