@@ -657,7 +657,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 raise refusal
             written_box = self.parameterAsExtent(parameters, "EXTENT", context)
             try:
-                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(written_box)
+                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
+                    written_box)
             except QgsCsException:
                 rectangle = None
             bounds = (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum()) \

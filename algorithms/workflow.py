@@ -68,7 +68,8 @@ def _number_note(definition: QgsProcessingParameterNumber) -> str:
     return spec.Parameter(definition.name(), definition.description(), spec.INTEGER if integer else spec.NUMBER, "",
                           default=None if default is None else int(default) if integer else float(default),
                           minimum=low if low > -1e300 else None,
-                          maximum=high if high < (spec.INTEGER_LIMIT if integer else 1e300) else None).command_line_note()
+                          maximum=high if high < (spec.INTEGER_LIMIT if integer else 1e300) else None
+                          ).command_line_note()
 
 
 def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
@@ -205,7 +206,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         (a helper's audit of 2026-12-06: pretrain's 'SAMPLES is 10 ... (BATCH_SIZE 128)' in a workflow whose
         SAMPLES are the training points and which has no BATCH_SIZE)."""
         outputs = {(child_id, output.childOutputName()): f"{child_id}:{name}"
-                   for child_id, other in self.childAlgorithms().items() for name, output in other.modelOutputs().items()}
+                   for child_id, other in self.childAlgorithms().items()
+                   for name, output in other.modelOutputs().items()}
         names = {output.childOutputName(): f"{child.childId()}:{name}" for name, output in child.modelOutputs().items()}
         for name, sources in child.parameterSources().items():
             for source in sources:

@@ -383,7 +383,8 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
         return f"{said}; the figures leave {'it' if one else 'them'} out and describe the area the map covers only."
     if labelled.partly_outside:
         one = labelled.partly_outside == 1
-        return (f"{labelled.partly_outside:,} of the {labelled.features:,} features of the reference '{reference_name}' "
+        return (f"{labelled.partly_outside:,} of the {labelled.features:,} features of the reference "
+                f"'{reference_name}' "
                 f"{'reaches' if one else 'reach'} beyond the map '{map_name}'; the figures leave {'its' if one else 'their'}"
                 " parts outside the map out and describe the area the map covers only.")
     return None
@@ -450,7 +451,8 @@ def _left_out_features_warning(labelled: LabelledPixels, reference_name: str) ->
     why = {"no class": ("has no class", "have no class"), "no geometry": ("has no geometry", "have no geometry"),
            "no pixel centre": ("covers no pixel centre (smaller than a pixel)",
                                "cover no pixel centre (smaller than pixels)")}
-    parts = [f"{number:,} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items() if number]
+    parts = [f"{number:,} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items()
+             if number]
     return (f"{count:,} of the {labelled.features:,} features of the reference '{reference_name}' "
             f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
 
@@ -543,7 +545,8 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
         hooks.warning(f"{len(constant)} of the {len(labels)} bands {agreeing(len(constant), 'holds', 'hold')} one "
-                      f"value in all {len(sample):,} pixels ({first_few(labels[index] for index in constant)}): "
+                      f"value in all {len(sample):,} pixels sampled "
+                      f"({first_few(labels[index] for index in constant)}): "
                       f"{agreeing(len(constant), 'it carries', 'they carry')} nothing to compare, so "
                       f"{agreeing(len(constant), 'it', 'each')} stands alone in the groups with a similarity of 0 to "
                       "every other band.")

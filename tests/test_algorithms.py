@@ -1183,9 +1183,9 @@ def test_redundancy_canceled_once_its_pixels_are_read_writes_nothing(mrs, scene,
 
 
 @pytest.mark.parametrize("bands, said", [
-    ([2, 5], "2 of the 20 bands hold one value in all 500 pixels (b3, b6): they carry nothing to compare, so each "
+    ([2, 5], "2 of the 20 bands hold one value in all 500 pixels sampled (b3, b6): they carry nothing to compare, so each "
              "stands alone in the groups with a similarity of 0 to every other band."),
-    ([2], "1 of the 20 bands holds one value in all 500 pixels (b3): it carries nothing to compare, so it stands "
+    ([2], "1 of the 20 bands holds one value in all 500 pixels sampled (b3): it carries nothing to compare, so it stands "
           "alone in the groups with a similarity of 0 to every other band."),  # 'so each' (a helper, 2026-12-05)
 ])
 def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene, tmp_path, bands, said):

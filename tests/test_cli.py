@@ -282,7 +282,8 @@ def misnamed_inputs(chain, out) -> dict:
 
 
 @pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_overflows",
-                                  "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
+                                  "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
+                                  "hsi_is_a_pipe", "mask_is_a_pipe",
                                   "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""

@@ -308,7 +308,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
         parameter = "REFERENCE_LABELS" if reference else "LABELS"
-        elsewhere = _source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)[0] if aligned is not dataset else 0
+        elsewhere = (_source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)[0]
+                     if aligned is not dataset else 0)
         if elsewhere:  # told to choose a raster with class values (a helper's audit of 2026-12-06)
             raise InputError(
                 f"{parameter}: the {plural(elsewhere, 'labelled pixel')} of '{layer_name}' "

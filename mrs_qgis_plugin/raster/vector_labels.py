@@ -783,8 +783,8 @@ def labels_from_vector(
     if found.outside + found.without_geometry + found.missed == len(found.classes):
         raise InputError(
             f"No sample of '{layer_name}' covers a pixel centre of {scene.grid_label}: {found.missed:,} of them "
-            f"{agreeing(found.missed, 'lies', 'lie')} between pixel centres (smaller than a pixel). Draw polygons that cover the centres of the pixels they "
-            "mean, or place points."
+            f"{agreeing(found.missed, 'lies', 'lie')} between pixel centres (smaller than a pixel). Draw polygons "
+            "that cover the centres of the pixels they mean, or place points."
         )
     ids = _class_ids(set(found.classes), integer, class_field, layer_name)
     named_by_text = not integer and _whole_numbers(set(found.classes)) is None
