@@ -60,6 +60,45 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+class _StepsFeedback(QgsProcessingFeedback):
+    """The workflow's feedback as its steps report to it: every line passed on, and the errors they report
+    kept, so that a step's refusal ends the workflow in its own words, not in QGIS's 'Error encountered while
+    running Train classifier (fine-tune)', which was all that processing.run's exception said."""
+
+    def __init__(self, outer: QgsProcessingFeedback) -> None:
+        super().__init__(False)
+        self.outer, self.errors = outer, []
+        outer.canceled.connect(self.cancel)
+        if outer.isCanceled():
+            self.cancel()
+        self.progressChanged.connect(outer.setProgress)
+
+    def setProgressText(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.setProgressText(text)
+
+    def pushInfo(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushInfo(text)
+
+    def pushWarning(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushWarning(text)
+
+    def pushDebugInfo(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushDebugInfo(text)
+
+    def pushCommandInfo(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushCommandInfo(text)
+
+    def pushConsoleInfo(self, text: str) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushConsoleInfo(text)
+
+    def pushVersionInfo(self, provider: Any = None) -> None:  # noqa: N802 - QGIS API name
+        self.outer.pushVersionInfo(provider)
+
+    def reportError(self, text: str, fatalError: bool = False) -> None:  # noqa: N802,N803 - QGIS API names
+        self.errors.append(text)
+        self.outer.reportError(text, fatalError)
+
+
 def _number_note(definition: QgsProcessingParameterNumber) -> str:
     """A number parameter's default and bounds, as the single algorithms' help says them on the command line."""
     integer = definition.dataType() == QgsProcessingParameterNumber.Integer
@@ -455,17 +494,21 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         outputs = self._output_files(given)
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}
         stopped = True
+        steps_feedback = _StepsFeedback(feedback) if feedback is not None else None
         try:
             with inputs_left_untouched():
-                results = super().processAlgorithm(given, context, feedback)
+                results = super().processAlgorithm(given, context, steps_feedback)
             # a cancel between steps ends QGIS's model as a success (red team of 2026-12-05)
             missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
             stopped = feedback is not None and feedback.isCanceled() and bool(missing)
-        except QgsProcessingException as error:  # QGIS's "Error encountered while running" a canceled step (12-05)
-            if feedback is None or not feedback.isCanceled():
+        except QgsProcessingException as error:  # QGIS's "Error encountered while running" a step (12-05)
+            if feedback is not None and feedback.isCanceled():
+                raise QgsProcessingException(f"Canceled: the workflow stopped {self._step_of(str(error))}; the "
+                                             "warnings say what it kept.") from None
+            if steps_feedback is None or not steps_feedback.errors:
                 raise
-            raise QgsProcessingException(f"Canceled: the workflow stopped {self._step_of(str(error))}; the warnings "
-                                         "say what it kept.") from None
+            # the step's own sentence, which only the log held (own bad inputs of 2026-12-06)
+            raise QgsProcessingException(steps_feedback.errors[-1]) from None
         finally:
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:

@@ -341,6 +341,33 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     assert toolbox.toVariant() == workflow.toVariant()
 
 
+def test_a_step_s_refusal_ends_the_workflow_in_its_own_words_with_the_progress_it_made(workflow, tmp_path):
+    """Own bad inputs of 2026-12-06: processing.run's exception said only QGIS's 'Error encountered while
+    running Train classifier (fine-tune)'; the step's sentence was in the log alone."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    labels = read_raster(scene.test)
+    one_class = write_raster(tmp_path / "one_class.tif", (labels.values > 0).astype(np.uint8) * 3, labels.geotransform,
+                             nodata=0)
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:workflow", {**scene_layers(scene), "LABELS": one_class, "REFERENCE_LABELS": str(scene.test),
+                             "PRESET": "tiny", "PRETRAIN_SAMPLES": 100, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1,
+                             **{name: str(tmp_path / Path(name.split(":")[1].lower()).with_suffix(suffix))
+                                for name, suffix in (("pretrain:PRETRAINED", ".safetensors"),
+                                                     ("finetune:CLASSIFIER", ".safetensors"),
+                                                     ("classify:LANDCOVER", ".tif"), ("accuracy:REPORT", ".html"))}},
+            feedback)
+    said = ("LABELS: the samples of 'one_class' on valid pixels of the rasters hold only one class ('3'); at least two "
+            "classes are needed. Add samples of other classes.")
+    assert str(refused.value).splitlines()[-1] == said and feedback.errors[-1] == said
+    assert 0 < max(feedback.percents) < 100  # the steps' progress reached the workflow's feedback
+    assert any(line.startswith("Pretraining epoch 1/1") for line in feedback.infos)
+
+
 def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(workflow, tmp_path):
     """The instance QGIS registers (what `qgis_process help` shows) was made before its steps could be
     found and listed no output; processing.run without the outputs stopped on 'Incorrect parameter
