@@ -31,6 +31,14 @@ FULL_DISK_BYTES = 1 << 20
 """Free space below which a failed write whose library names no cause is put down to a full disk."""
 
 
+def says_too_large(message: str) -> bool:
+    """Whether a library's message says that a write went past the file-size limit (EFBIG), in English or in
+    the words of the locale QGIS sets ('Die Datei ist zu groß': a helper's red team of 2026-12-06 got the
+    full-disk advice in German)."""
+    said = message.lower()
+    return any(text in said for text in ("file too large", os.strerror(errno.EFBIG).lower()))
+
+
 def soft_limit(name: str) -> Optional[int]:
     """This process's soft limit `name` of the resource module ('RLIMIT_FSIZE': ulimit -f,
     'RLIMIT_AS': ulimit -v) in bytes; None for none (or on Windows, which has no such limits)."""

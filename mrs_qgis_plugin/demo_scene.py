@@ -15,7 +15,7 @@ from typing import Callable, Iterator, List, Optional
 import numpy as np
 from osgeo import gdal
 
-from ..model_core.atomic import held, new_file_mode, remove_stale_temporaries, why_and_advice
+from ..model_core.atomic import held, new_file_mode, remove_stale_temporaries, says_too_large, why_and_advice
 from ..model_core.errors import InputError, WriteError, first_line
 from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
@@ -188,7 +188,7 @@ def _write_files(partial: str, folder: str, *, size: int, n_bands: int, seed: in
             raise InputError(f"{error} Try another SEED or a larger SIZE.") from None
         except OSError as error:
             failures.append(concise(str(error)))
-    if failures and "file too large" in failures[0].lower():  # ulimit -f (review of 2026-12-05: 'the disk may be full')
+    if failures and says_too_large(failures[0]):  # ulimit -f (review of 2026-12-05: 'the disk may be full')
         why, advice = why_and_advice(OSError(errno.EFBIG, os.strerror(errno.EFBIG)))
         raise WriteError(f"OUTPUT: the demo scene could not be written into {folder}: {why}; nothing was written. "
                          f"{advice.capitalize()}, or ask for a smaller SIZE or fewer BANDS, and run again.")

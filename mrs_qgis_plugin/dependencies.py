@@ -13,9 +13,12 @@ qgis_process alike), so that the versions torch needs win over older copies
 the system may have (typing_extensions, sympy...).
 """
 
+import errno
+import gettext
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import re
 import shlex
 import subprocess
@@ -106,12 +109,16 @@ def installed_too_old(module: str) -> bool:
 
 
 MEMORY_SIGNS = ("memoryerror", "bad_alloc", "failed to map segment", "cannot allocate memory")
-"""What an import that failed for want of memory says (a limit such as ulimit -v)."""
+"""What an import that failed for want of memory says (a limit such as ulimit -v), in English."""
 
 
 def wants_memory(reason: str) -> bool:
-    """Whether an import failed for want of memory (`MEMORY_SIGNS`)."""
-    return any(sign in reason.lower() for sign in MEMORY_SIGNS)
+    """Whether an import failed for want of memory (`MEMORY_SIGNS`), said in English or in the words of the
+    locale QGIS sets, the C library's own (a helper's red team of 2026-12-06: 'Fehler beim Mappen des Shared
+    Objects' got the advice to reinstall torch alone)."""
+    said = reason.lower()
+    local = (os.strerror(errno.ENOMEM), gettext.dgettext("libc", "failed to map segment from shared object"))
+    return any(sign in said for sign in MEMORY_SIGNS + tuple(text.lower() for text in local))
 
 
 def _memory_hint(reason: str) -> str:

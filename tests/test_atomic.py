@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from mrs.model_core.atomic import write_error
+from mrs.model_core import atomic
+from mrs.model_core.atomic import says_too_large, write_error
 
 
 def test_a_failed_write_says_whether_an_earlier_file_was_kept_and_what_to_do(tmp_path):
@@ -415,3 +416,12 @@ def test_a_path_another_run_moved_away_gets_no_empty_file_from_this_run(tmp_path
     with pytest.raises(atomic.ReplaceError):
         atomic.replace_together([(str(new), str(tmp_path / "map.tif")), (None, str(tmp_path / "map.tif.msk"))])
     assert _files(tmp_path) == {"map.tif": "old map"}
+
+
+def test_a_file_size_limit_is_told_in_english_and_in_the_words_of_the_locale_qgis_sets(monkeypatch):
+    """A helper's red team of 2026-12-06: in German GDAL's '_tiffWriteProc:Die Datei ist zu groß' got the advice
+    for a full disk."""
+    monkeypatch.setattr(atomic.os, "strerror", lambda number: "Die Datei ist zu groß" if number == errno.EFBIG else "")
+    assert says_too_large("_tiffWriteProc:Die Datei ist zu groß")
+    assert says_too_large("_tiffWriteProc:File too large")
+    assert not says_too_large("_tiffWriteProc:No space left on device")

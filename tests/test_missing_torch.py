@@ -137,6 +137,18 @@ def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monke
         "The MRS algorithms need torch, which is installed but cannot be used " + said)
 
 
+def test_want_of_memory_is_told_in_the_words_of_the_locale_qgis_sets(monkeypatch):
+    """A helper's red team of 2026-12-06: in German, 'Fehler beim Mappen des Shared Objects' (the loader's
+    words in the locale QGIS sets) got the advice to reinstall torch only, which cannot help."""
+    german = {"failed to map segment from shared object": "Fehler beim Mappen des Shared Objects"}
+    monkeypatch.setattr(dependencies.gettext, "dgettext", lambda domain, text: german.get(text, text))
+    monkeypatch.setattr(dependencies.os, "strerror", lambda number: "Nicht genügend Hauptspeicher verfügbar")
+    assert dependencies.wants_memory("ImportError: libtorch_cpu.so: Fehler beim Mappen des Shared Objects")
+    assert dependencies.wants_memory("OSError: [Errno 12] Nicht genügend Hauptspeicher verfügbar")
+    assert dependencies.wants_memory("ImportError: libtorch_cpu.so: failed to map segment from shared object")
+    assert not dependencies.wants_memory("ImportError: undefined symbol: _ZN3c10")
+
+
 def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_as_such(tmp_path, monkeypatch):
     """A helper's red team of 2026-12-05: Debian 12's python3-torch 1.13.1 imported, so the check
     passed, and every run stopped with a traceback; a torch folder left of an earlier install imported

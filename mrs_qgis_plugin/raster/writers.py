@@ -23,7 +23,8 @@ import numpy as np
 from osgeo import gdal
 
 from ...model_core import MAX_CLASS_VALUE
-from ...model_core.atomic import ReplaceError, disk_full, fsync_file, make_temporary, replace_together, write_error
+from ...model_core.atomic import (ReplaceError, disk_full, fsync_file, make_temporary, replace_together, says_too_large,
+                                  write_error)
 from ...model_core.errors import InputError
 from ...model_core.hooks import first_few
 from .classes import ClassInfo
@@ -83,7 +84,7 @@ class _gdal_errors:  # noqa: N801 - used as a function: `with _gdal_errors(param
         path = self.path
         if disk_full(path):
             raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
-        if any("File too large" in message for message in [str(error), *self.messages]):
+        if any(says_too_large(message) for message in [str(error), *self.messages]):
             raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG))) from None
         raise InputError(f"{self.param}: could not write {path} ({error}); check the folder's free space and "
                          "permissions.") from None
