@@ -281,6 +281,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                                                             for item in self.parameterDefinitions()
                                                             if item.type() in LAYER_TYPES}, context)
                    or self._listed_problem(parameters)
+                   or self._missing_layers_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context))
         if problem:
@@ -347,6 +348,15 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                   if item.type() != "multilayer" and not getattr(item, "allowMultiple", lambda: False)()]
         listed = next((name for name in single if isinstance(parameters.get(name), (list, tuple))), None)
         return spec.listed_value_problem(listed, parameters[listed]) if listed else None
+
+    @staticmethod
+    def _missing_layers_problem(parameters: Dict[str, Any]) -> Optional[str]:
+        """The scene's rasters left out, said as the single algorithms say it: QGIS said 'Incorrect parameter
+        value for INPUT_AUX' (translated in another language), and of INPUT_HSI 'Could not load source layer'
+        (a helper's red team of 2026-12-06)."""
+        scene = JOBS["pretrain"]
+        return next((spec.problem(scene.parameter(name), None) for name in ("INPUT_HSI", "INPUT_AUX")
+                     if not spec.is_given(parameters.get(name))), None)
 
     def _step_values_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A value of the workflow that a step would refuse, said as the step would, under the

@@ -513,6 +513,12 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
 
 
 @pytest.mark.parametrize("changes, message", [
+    # QGIS's 'Incorrect parameter value for INPUT_AUX', translated in other languages (a helper's, 2026-12-06)
+    ({"INPUT_AUX": None}, "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: "
+                          "--INPUT_AUX=file.tif)."),
+    ({"INPUT_AUX": []}, "INPUT_AUX (SAR or LiDAR rasters) needs at least 1 layer; add one (on the command line: "
+                        "--INPUT_AUX=file.tif)."),
+    ({"INPUT_HSI": None}, "INPUT_HSI (Hyperspectral raster) has no value; give one."),
     ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
