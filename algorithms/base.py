@@ -421,7 +421,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if not self.said_as:
             return text
         names = sorted(self.said_as, key=len, reverse=True)
-        pattern = re.compile(r"(?<![A-Za-z0-9_:])(" + "|".join(map(re.escape, names)) + r")(?![A-Za-z0-9_])")
+        # a name as a word of the sentence, not within a path or a quoted layer name: 'OUTPUT.tif', 'OUTPUT'
+        # (a desktop helper's red team of 2026-12-06: a temporary map's file was said as 'classify:LANDCOVER.tif')
+        pattern = re.compile(r"(?<![\w:/\\.'-])(" + "|".join(map(re.escape, names)) + r")(?![\w/\\-]|\.\w|'(?!s\b))")
         set_here: List[str] = []
 
         def workflow_name(match: "re.Match[str]") -> str:

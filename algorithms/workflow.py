@@ -240,22 +240,18 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
     def _names_of(self, child: QgsProcessingModelChildAlgorithm) -> Dict[str, str]:
         """A step's parameter names as the workflow's user writes them: its own parameters' ('PRETRAIN_EPOCHS'
-        for pretrain's EPOCHS), its outputs' ('pretrain:PRETRAINED' for OUTPUT), and the outputs of earlier
-        steps it reads ('pretrain:PRETRAINED' for finetune's PRETRAINED); '' for one the workflow sets itself
-        (a helper's audit of 2026-12-06: pretrain's 'SAMPLES is 10 ... (BATCH_SIZE 128)' in a workflow whose
-        SAMPLES are the training points and which has no BATCH_SIZE)."""
-        outputs = {(child_id, output.childOutputName()): f"{child_id}:{name}"
-                   for child_id, other in self.childAlgorithms().items()
-                   for name, output in other.modelOutputs().items()}
-        names = {output.childOutputName(): f"{child.childId()}:{name}" for name, output in child.modelOutputs().items()}
+        for pretrain's EPOCHS) and its outputs' ('pretrain:PRETRAINED' for OUTPUT); '' for every other one, which
+        the workflow sets itself (an earlier step's output it reads too: 'fine-tune from another
+        pretrain:PRETRAINED model' was no advice; a desktop helper's red team of 2026-12-06), or leaves at its
+        default (a helper's audit of 2026-12-06: pretrain's 'SAMPLES is 10 ... (BATCH_SIZE 128)' in a workflow
+        whose SAMPLES are the training points and which has no BATCH_SIZE)."""
+        names = {parameter.name: "" for parameter in JOBS[child.algorithmId().split(":")[-1]].parameters}
+        names.update({output.childOutputName(): f"{child.childId()}:{name}"
+                      for name, output in child.modelOutputs().items()})
         for name, sources in child.parameterSources().items():
             for source in sources:
                 if source.source() == QgsProcessingModelChildParameterSource.ModelParameter:
                     names[name] = source.parameterName()
-                elif source.source() == QgsProcessingModelChildParameterSource.ChildOutput:
-                    names[name] = outputs.get((source.outputChildId(), source.outputName()), "")
-                else:
-                    names.setdefault(name, "")
         return names
 
     def checkParameterValues(  # noqa: N802 - QGIS API name

@@ -416,8 +416,8 @@ def test_a_fine_tuning_that_learnt_nothing_is_warned_of_and_a_sound_one_is_not(t
     run_finetune(str(tmp_path / "one.safetensors"), toy_classes(60), (None, None), settings={"lr": 1.0, "epochs": 1},
                  hooks=Hooks(warn=one.append))
     assert one == []
-    assert re.fullmatch(r"The lowest training loss of the epochs after the first \([0-9.]+\) is above a blind "
-                        r"guess's among 3 classes \(1\.1\): the classifier has learnt next to nothing\. Raise "
+    assert re.fullmatch(r"The lowest training loss of the epochs after the first \([0-9]+\.[0-9]{4}\) is above a blind "
+                        r"guess's among 3 classes \(1\.0986\): the classifier has learnt next to nothing\. Raise "
                         r"EPOCHS or lower LEARNING_RATE, and train again\.", warning)
 
 

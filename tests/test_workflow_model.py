@@ -125,13 +125,19 @@ def test_the_workflow_s_steps_name_their_parameters_as_the_workflow_does(workflo
     assert pretrain.said("SAMPLES is 10, fewer than one batch (BATCH_SIZE 128); raise EPOCHS.") == (
         "PRETRAIN_SAMPLES is 10, fewer than one batch (BATCH_SIZE 128); raise PRETRAIN_EPOCHS. (BATCH_SIZE is a "
         "parameter of mrs:pretrain that the workflow sets itself: run mrs:pretrain alone to change it.)")
-    assert finetune.said("OUTPUT's checkpoint; PRETRAINED: p; EPOCHS; SAMPLES with CLASS_FIELD; LEARNING_RATE or "
-                         "BATCH_SIZE") == (
-        "finetune:CLASSIFIER's checkpoint; pretrain:PRETRAINED: p; FINETUNE_EPOCHS; SAMPLES with CLASS_FIELD; "
-        "LEARNING_RATE or BATCH_SIZE (LEARNING_RATE and BATCH_SIZE are parameters of mrs:finetune that the workflow "
-        "sets itself: run mrs:finetune alone to change them.)")
-    assert classify.said("MODEL: m; OUTPUT: o") == "finetune:CLASSIFIER: m; classify:LANDCOVER: o"
-    assert accuracy.said("INPUT: m; OUTPUT_HTML: r") == "classify:LANDCOVER: m; accuracy:REPORT: r"
+    assert finetune.said("OUTPUT's checkpoint; EPOCHS; SAMPLES with CLASS_FIELD; LEARNING_RATE or BATCH_SIZE") == (
+        "finetune:CLASSIFIER's checkpoint; FINETUNE_EPOCHS; SAMPLES with CLASS_FIELD; LEARNING_RATE or BATCH_SIZE "
+        "(LEARNING_RATE and BATCH_SIZE are parameters of mrs:finetune that the workflow sets itself: run mrs:finetune "
+        "alone to change them.)")
+    # an earlier step's output, which the workflow gives (a desktop helper of 2026-12-06: 'fine-tune from another
+    # pretrain:PRETRAINED model'), and what any step leaves at its default, are the step's own
+    assert classify.said("MODEL: m; OUTPUT: o; give OUTPUT_CONFIDENCE.") == (
+        "MODEL: m; classify:LANDCOVER: o; give OUTPUT_CONFIDENCE. (MODEL and OUTPUT_CONFIDENCE are parameters of "
+        "mrs:classify that the workflow sets itself: run mrs:classify alone to change them.)")
+    # paths and quoted layer names keep their words (the same helper: '/tmp/x/classify:LANDCOVER.tif', 'OUTPUT')
+    assert classify.said("Wrote /tmp/x/OUTPUT.tif, a map of 'OUTPUT', as OUTPUT.") == (
+        "Wrote /tmp/x/OUTPUT.tif, a map of 'OUTPUT', as classify:LANDCOVER.")
+    assert accuracy.said("OUTPUT_HTML: r") == "accuracy:REPORT: r"
     alone = registry.algorithmById("mrs:pretrain").create({})
     assert alone.said("SAMPLES is 10 (BATCH_SIZE 128).") == "SAMPLES is 10 (BATCH_SIZE 128)."
 
