@@ -50,7 +50,7 @@ from .raster.suggestions import (ClassField, SuggestionPool, check_points_output
                                  write_points)
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
-from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable, read_tag
+from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable, confidence_of
 from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_same_values
 from .streaming import capped_positions, normalised_patches, pretraining_samples, say_how_many_positions
 
@@ -143,10 +143,6 @@ class LabelSource:
 TRAINED_ON_TAG = "MRS_TRAINED_ON"
 """The class map's metadata item that names the labels its classifier was trained on
 (`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
-CONFIDENCE_TAG = "MRS_CONFIDENCE"
-"""The class map's metadata item that names the confidence raster written with it, so that a map
-written later over it can say that raster is the earlier map's (a desktop helper's red team of
-2026-12-06: QGIS kept showing it beside the new map, as if it were the new map's)."""
 NUMBERED_FROM_NAMES_TAG = "MRS_CLASSES_NUMBERED_FROM_NAMES"
 """A class map's tag, 'yes' when its classifier numbered its classes from their names (a text class
 field), so that its values stand for nothing a reference's values could."""
@@ -701,7 +697,6 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     for param, path in outputs.items():
         check_replaceable(path, param, CONFIDENCE if param == "OUTPUT_CONFIDENCE" else CLASS_MAP)
     metadata = model_file.read_metadata(model, [model_file.CLASSIFIER], "MODEL", FRONT_END)
-    tags = {**_training_tags(metadata), **({CONFIDENCE_TAG: outputs["OUTPUT_CONFIDENCE"]} if confidence else {})}
     with held_outputs(*outputs.values()), layers.open(hooks) as scene:
         earlier_confidence = _earlier_confidence(outputs["OUTPUT"], outputs.get("OUTPUT_CONFIDENCE"))
         context = distributed.start(resolve_device(device, FRONT_END.device))
@@ -711,7 +706,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
             hooks.log(distributed.devices_line(context, describe_device(predictor.device)) + "; rank 0 writes.")
         results = predict_scene(scene, predictor, predictor.halo, classes, output, confidence,
                                 _tile_size(predictor, tile_size, hooks, context), hooks,
-                                _tuple(_window(scene, extent, hooks)), ranks=context, tags=tags)
+                                _tuple(_window(scene, extent, hooks)), ranks=context, tags=_training_tags(metadata))
         _say_one_class(results, classes, hooks)
         if earlier_confidence:
             hooks.warning(f"The earlier map at OUTPUT was written with the confidence raster {earlier_confidence}, "
@@ -775,17 +770,12 @@ confidence of 0.995); a smaller map may be of one land cover."""
 
 
 def _earlier_confidence(class_map: str, confidence: Optional[str]) -> Optional[str]:
-    """The confidence raster that an earlier map at `class_map` was written with, where it is still there
-    and this run's `confidence` does not replace it; else None."""
-    if not os.path.isfile(class_map):
+    """The confidence raster that an earlier map at `class_map` was written with (`confidence_of`), where this
+    run's `confidence` does not replace it; else None."""
+    recorded = confidence_of(class_map)
+    if recorded is None or (confidence and os.path.isfile(confidence) and os.path.samefile(recorded, confidence)):
         return None
-    try:
-        recorded = read_tag(class_map, "OUTPUT", CONFIDENCE_TAG)
-    except MrsError:  # a file this run may replace need not be readable
-        return None
-    if not recorded or not os.path.isfile(recorded):
-        return None
-    return None if confidence and os.path.isfile(confidence) and os.path.samefile(recorded, confidence) else recorded
+    return recorded
 
 
 def _say_one_class(results: Dict[str, Any], classes: Sequence[ClassInfo], hooks: Hooks) -> None:

@@ -1351,6 +1351,12 @@ def test_a_map_written_over_one_with_a_confidence_raster_says_that_raster_is_the
     assert warned() == stale
     assert warned(OUTPUT_CONFIDENCE=str(tmp_path / "conf2.tif")) == stale
     assert warned(OUTPUT_CONFIDENCE=str(confidence)) == []  # replaced with the map
+    # written since with another map, it is that map's (a desktop helper's red team of 2026-12-06: 'or delete it')
+    run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(confidence)))
+    run("mrs:classify", classify(bad, tmp_path, OUTPUT=str(tmp_path / "other.tif"), OUTPUT_CONFIDENCE=str(confidence)))
+    feedback = RecordingFeedback()
+    run("mrs:classify", classify(bad, tmp_path), feedback)
+    assert not [warning for warning in feedback.warnings if warning.startswith(said)]
     run("mrs:classify", classify(bad, tmp_path, OUTPUT_CONFIDENCE=str(confidence)))
     confidence.unlink()
     feedback = RecordingFeedback()  # gone: nothing to say

@@ -181,7 +181,7 @@ def test_read_classes_names_the_parameter_for_a_raster_without_classes(tmp_path)
 def test_confidence_raster_is_float32_with_nodata_and_a_ramp_style(tmp_path):
     path = tmp_path / "conf.tif"
     values = np.array([[0.25, CONFIDENCE_NODATA], [1.0, 0.5]], dtype=np.float32)
-    with confidence_raster(str(path), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt()) as out:
+    with confidence_raster(str(path), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt(), "map.tif") as out:
         out.write(values, 0, 0)
         out.close()
         out.publish()
@@ -202,7 +202,7 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
     (tmp_path / "map.tif.ovr").write_bytes(b"old overviews")
 
     new_classes = [ClassInfo(1, "Grass", "#00ff00")]
-    with confidence_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, "") as out:
+    with confidence_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, "", "map.tif") as out:
         out.write(np.array([[0.5, 0.75]], dtype=np.float32), 0, 0)
         out.close()
         out.publish()
@@ -454,7 +454,8 @@ def test_a_file_size_limit_is_said_as_such_and_gdal_adds_no_lines_of_its_own(tmp
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, hard))  # Python ignores SIGXFSZ: writes fail with EFBIG
     try:
         with pytest.raises(WriteError, match=r"the file would be larger than this process may write"):
-            with confidence_raster(str(tmp_path / "c.tif"), "CONF", (1024, 1024), GEOTRANSFORM, _crs_wkt()) as out:
+            with confidence_raster(str(tmp_path / "c.tif"), "CONF", (1024, 1024), GEOTRANSFORM, _crs_wkt(),
+                                   "map.tif") as out:
                 out.write(noise, 0, 0)
                 out.close()
     finally:
@@ -502,7 +503,7 @@ def test_a_class_map_and_a_confidence_raster_replace_only_their_own_kind(tmp_pat
     """Red team of 2026-12-05: in a batch, a confidence raster was written over an earlier
     land-cover map (its class names deleted), and a map over a confidence raster, without a word."""
     _write_map(tmp_path / "map.tif", CLASSES, np.ones((2, 2), np.uint8))
-    with confidence_raster(str(tmp_path / "conf.tif"), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt()) as out:
+    with confidence_raster(str(tmp_path / "conf.tif"), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt(), "map.tif") as out:
         out.write(np.ones((2, 2), np.float32), 0, 0)
         out.close()
         out.publish()

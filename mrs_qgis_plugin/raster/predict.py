@@ -16,7 +16,7 @@ from .grid import Window, tiles
 from .outputs import check_output_path, refuse_shared_outputs
 from .sources import Scene
 from .stats import MODEL_BAND_ADVICE, no_valid_pixel_message
-from .writers import CLASS_NODATA, CONFIDENCE_NODATA, class_raster, confidence_raster, publish_rasters
+from .writers import CLASS_NODATA, CONFIDENCE_NODATA, CONFIDENCE_TAG, class_raster, confidence_raster, publish_rasters
 
 # (tile (C, h + 2 halo, w + 2 halo), valid (h + 2 halo, w + 2 halo), hooks for the progress within the tile)
 #   -> (class index (h, w), -1 = no data; confidence (h, w))
@@ -213,10 +213,12 @@ def predict_scene(
         stack.enter_context(reusing_freed_memory())
         outputs = []
         if ranks.rank == 0:
+            paired = {CONFIDENCE_TAG: conf_path} if conf_path else {}
             outputs.append(stack.enter_context(class_raster(class_path, MAP_PARAMETER, (width, height), geotransform,
-                                                            scene.crs_wkt, classes, tags)))
+                                                            scene.crs_wkt, classes, {**(tags or {}), **paired})))
             if conf_path:
-                outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height), geotransform, scene.crs_wkt)))
+                outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height),
+                                                                     geotransform, scene.crs_wkt, class_path)))
         for first in range(0, n_tiles, ranks.world):
             mine, canceled = first + ranks.rank, hooks.is_canceled()
             # Within a tile, its progress spans the round's: the ranks' tiles run at once (review of 2026-12-05).

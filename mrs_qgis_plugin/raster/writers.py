@@ -42,6 +42,10 @@ WRITER_TAG = "MRS_WRITER"
 replaced (`check_replaceable`)."""
 WRITER = "MRS land cover (SS-MAE)"
 CLASS_MAP, CONFIDENCE = "class", "confidence"
+CONFIDENCE_TAG, MAP_TAG = "MRS_CONFIDENCE", "MRS_CLASS_MAP"
+"""The metadata items with which a class map names the confidence raster written with it and that raster names
+the map, so that a map written later over it can say that raster is the earlier map's (a desktop helper's red
+team of 2026-12-06: QGIS kept showing it beside the new map, as if it were the new map's)."""
 """The kinds of raster the plugin writes, as the description of their band."""
 KIND_NAMES = {CLASS_MAP: "land-cover map", CONFIDENCE: "confidence raster"}
 _CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
@@ -352,12 +356,31 @@ def _set_palette(band: gdal.Band, classes: Sequence[ClassInfo]) -> None:
     band.SetCategoryNames(names)
 
 
-def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str) -> AtomicGeoTiff:
+def confidence_raster(path: str, param: str, size: Tuple[int, int], geotransform: Tuple[float, ...], crs_wkt: str,
+                      class_map: str) -> AtomicGeoTiff:
     """A Float32 raster of the top softmax probability, nodata CONFIDENCE_NODATA,
-    compressed with the floating-point predictor."""
-    return AtomicGeoTiff(
+    compressed with the floating-point predictor, naming the `class_map` it is written with."""
+    out = AtomicGeoTiff(
         path, param, size, gdal.GDT_Float32, geotransform, crs_wkt, CONFIDENCE_NODATA, confidence_qml(), CONFIDENCE, 3
     )
+    try:
+        with _gdal_errors(param, path):
+            out.set_tags({MAP_TAG: class_map})
+    except BaseException:
+        out.discard()
+        raise
+    return out
+
+
+def confidence_of(class_map: str) -> Optional[str]:
+    """The confidence raster written with the map at `class_map`, while the map names it and it names the map
+    (CONFIDENCE_TAG, MAP_TAG; one written with another map since is that map's); None otherwise."""
+    try:
+        recorded = read_tag(class_map, "OUTPUT", CONFIDENCE_TAG) if os.path.isfile(class_map) else None
+        named = read_tag(recorded, "OUTPUT_CONFIDENCE", MAP_TAG) if recorded and os.path.isfile(recorded) else None
+    except InputError:  # files a run may replace need not be readable
+        return None
+    return recorded if named and os.path.isfile(named) and os.path.samefile(named, class_map) else None
 
 
 def check_replaceable(path: str, param: str, kind: str) -> None:
