@@ -378,9 +378,11 @@ def labelled_pixels_problem(job: Job, values: Mapping[str, Any]) -> Optional[str
         if has_vector:
             # with the way to have both (a desktop helper's red team of 2026-12-06: points suggested for a
             # classifier of a label raster were refused with no way forward)
+            # a text field cannot be burnt, and a copy without its .aux.xml loses the class names (a desktop
+            # helper's red team of 2026-12-06)
             return (f"Give either {vector} (with {field}) or {raster}, not both; to use both, burn the features of "
-                    f"{vector} into a copy of the {raster} raster ({RASTERIZE_OVER}, by {field}) and give that copy as "
-                    f"{raster}.")
+                    f"{vector} by a field of whole class values into a copy of the {raster} raster made with its side "
+                    f"files, such as its .aux.xml of class names ({RASTERIZE_OVER}), and give that copy as {raster}.")
         return f"Give {vector} (with {field}) or {raster}: neither is given."
     if has_vector and not is_given(values.get(field)):
         # a label raster given as the vector was told of the field alone (own bad inputs, 2026-12-05)

@@ -13,6 +13,12 @@ from qgis.core import QgsApplication, QgsProcessingFeedback
 
 from mrs.mrs_qgis_plugin.synthetic_scene import ScenePaths, write_scene
 
+SAMPLES_AND_LABELS = ("Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the features of "
+                      "SAMPLES by a field of whole class values into a copy of the LABELS raster made with its side "
+                      "files, such as its .aux.xml of class names (Processing Toolbox > GDAL > Vector conversion > "
+                      "Rasterize (overwrite with attribute)), and give that copy as LABELS.")
+"""The refusal of SAMPLES beside LABELS, with the way to use both (a desktop helper's red team of 2026-12-06)."""
+
 # 48 x 48 pixels, 20 HSI bands, a 2-band LiDAR raster, 8 training pixels per class (7 classes).
 SCENE = dict(width=48, height=48, n_bands=20, seed=1, train_per_class=8)
 N_HSI, N_AUX = 20, 2

@@ -39,6 +39,7 @@ from mrs.mrs_qgis_plugin.synthetic_scene import ORIGIN
 from processing_helpers import (
     N_HSI,
     QUICK_FINETUNE,
+    SAMPLES_AND_LABELS,
     RecordingFeedback,
     algorithms_ready,
     folder_state,
@@ -457,10 +458,7 @@ BAD_INPUTS = {
                                "TILE_SIZE takes one value, not a list (['64']); give the value itself."),
     "two_sources_of_labels": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                        LABELS=str(b.scene.train)),
-                              "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the "
-                              "features of SAMPLES into a copy of the LABELS raster (Processing Toolbox > GDAL > "
-                              "Vector conversion > Rasterize (overwrite with attribute), by CLASS_FIELD) and give that "
-                              "copy as LABELS."),
+                              SAMPLES_AND_LABELS),
     # Red team of 2026-12-05: qgis_process gives --TILE_SIZE= as a null text QVariant, refused in QGIS's words.
     "empty_number_on_the_command_line": ("classify", lambda b, o: classify(b, o, TILE_SIZE=QVariant(QVariant.String)),
                                          "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, "

@@ -8,6 +8,7 @@ from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingParamet
 import mrs
 from mrs.algorithms import ALGORITHMS
 from mrs.algorithms.base import GROUPS
+from processing_helpers import SAMPLES_AND_LABELS
 
 ALGORITHM_IDS = [
     "mrs:accuracy", "mrs:classify", "mrs:demoscene", "mrs:finetune", "mrs:pretrain", "mrs:redundancy", "mrs:suggest",
@@ -183,9 +184,7 @@ def test_the_device_is_checked_before_the_run(provider, tiny_rasters, tmp_path, 
         ({}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
         (
             {"SAMPLES": "points", "CLASS_FIELD": "class_id", "LABELS": "labels"},
-            "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the features of SAMPLES "
-            "into a copy of the LABELS raster (Processing Toolbox > GDAL > Vector conversion > Rasterize (overwrite "
-            "with attribute), by CLASS_FIELD) and give that copy as LABELS.",
+            SAMPLES_AND_LABELS,
         ),
         (
             {"SAMPLES": "points"},

@@ -14,6 +14,7 @@ from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessing
 from mrs.model_core import model_file
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 from processing_helpers import (
+    SAMPLES_AND_LABELS,
     RecordingFeedback,
     algorithms_ready,
     folder_state,
@@ -528,9 +529,7 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
     ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
-     "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; to use both, burn the features of SAMPLES into a "
-     "copy of the LABELS raster (Processing Toolbox > GDAL > Vector conversion > Rasterize (overwrite with "
-     "attribute), by CLASS_FIELD) and give that copy as LABELS."),
+     SAMPLES_AND_LABELS),
     ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
                             "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "CLASS_ID",
