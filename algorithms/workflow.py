@@ -10,6 +10,7 @@ algorithms' do.
 import dataclasses
 import html
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -547,7 +548,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         2026-12-05)."""
         where = tr("Its file, for Processing > Graphical Modeler > Open Model (then save a copy under another name):"
                    ) + f" {html.escape(str(WORKFLOW_FILE))}"
-        return super().shortHelpString().replace("</p>", f" {where}</p>", 1)
+        page = super().shortHelpString().replace("</p>", f" {where}</p>", 1)
+        if on_command_line():  # its first paragraph as text: qgis_process lists the parameters' help after it
+            return html.unescape(re.sub(r"<[^>]+>", "", page.split("</p>", 1)[0]))  # (a desktop helper, 12-06)
+        return page
 
     def tags(self) -> List[str]:
         return [tr(tag) for tag in spec.TAGS + ("workflow", "pipeline", "accuracy assessment")]

@@ -84,10 +84,21 @@ class Parameter:
         EPOCHS 60 or TILE_SIZE 256 were in bin/mrs's help only); else ''."""
         note = f" On the command line, {self.command_line}" if self.command_line else ""
         if self.kind in (INTEGER, NUMBER):
-            bounds = bounds_text(self)
-            note += (f" Default {shown_default(self)}; {bounds}." if self.default is not None
-                     else f" {bounds[0].upper()}{bounds[1:]}.")
+            bounds = "" if self._bounds_in_help() else bounds_text(self)
+            if self.default is not None:
+                note += f" Default {shown_default(self)}" + (f"; {bounds}." if bounds else ".")
+            elif bounds:
+                note += f" {bounds[0].upper()}{bounds[1:]}."
         return note
+
+    def _bounds_in_help(self) -> bool:
+        """Whether the help already writes both bounds of a number (LEARNING_RATE's 'from 0.000001 ... to 1'):
+        the note said them again in other figures (a desktop helper of 2026-12-06)."""
+        written = [bound for bound in (self.minimum, self.maximum) if bound is not None]
+        return bool(written) and all(
+            any(f"{text}{after}" in self.help for text in (f"{bound:g}", f"{bound:f}".rstrip("0").rstrip("."))
+                for after in " .,;")
+            for bound in written)
 
     @property
     def created_by_default(self) -> bool:

@@ -32,6 +32,8 @@ def test_the_dialogs_help_has_no_command_line_notes_and_qgis_process_keeps_them(
     tile_size, batch_size = CLASSIFY.parameter("TILE_SIZE"), CLASSIFY.parameter("BATCH_SIZE")
     assert tile_size.full_help(command_line=True) == tile_size.help + " Default 256; a whole number from 16 to 8192."
     assert batch_size.full_help(command_line=True) == batch_size.help + " A whole number of at least 1."
+    rate = PRETRAIN.parameter("LEARNING_RATE")  # its help writes its bounds: not again in other figures
+    assert rate.full_help(command_line=True) == rate.help + " Default 0.001."
 
 
 def test_the_plugin_menu_offers_the_installer_the_help_and_about(qgis_processing, qgis_iface):

@@ -89,6 +89,7 @@ def test_the_workflow_s_help_says_how_to_write_its_choices_and_its_layers():
     assert result.stdout.count("not the number qgis_process lists") == result.stdout.count("Argument type:\tenum")
     assert ("as it was trained on. On the command line, repeat the argument: --INPUT_AUX=sar.tif "
             "--INPUT_AUX=dsm.tif.\n") in result.stdout
+    assert "<p>" not in result.stdout and "Its file, for Processing > Graphical Modeler > Open Model" in result.stdout
     # a number's default and bounds, which qgis_process 3.22 does not print (a helper's review of 2026-12-06)
     assert "\tPasses over all pretraining samples. Default 60; a whole number of at least 1.\n" in result.stdout
     assert result.stdout.count("; a whole number of at least ") == result.stdout.count("Argument type:\tnumber")
