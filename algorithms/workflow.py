@@ -162,6 +162,61 @@ def _overlaps(layer: QgsMapLayer, hsi: QgsMapLayer, context: QgsProcessingContex
     return extent.intersects(hsi.extent())
 
 
+def _labels_over(layer: QgsMapLayer, source: Any, hsi: QgsMapLayer, context: QgsProcessingContext) -> bool:
+    """Whether a label raster holds a labelled pixel, or a vector `source` a feature, within the hyperspectral
+    layer's extent (edges touching it count; True where it cannot be told): labels all beside the scene, in an
+    extent that meets it, were refused by their step after the pretraining and training (a desktop helper's
+    red team of 2026-12-06)."""
+    from qgis.core import QgsFeatureRequest
+
+    area = hsi.extent()
+    try:
+        if layer.crs().isValid() and hsi.crs().isValid() and layer.crs() != hsi.crs():
+            area = QgsCoordinateTransform(hsi.crs(), layer.crs(), context.transformContext()).transformBoundingBox(area)
+    except QgsCsException:
+        return True
+    if source is not None:
+        request = QgsFeatureRequest().setFilterRect(area).setNoAttributes().setLimit(1)
+        return any(True for _feature in source.getFeatures(request))
+    return _raster_labels_within(layer.source(), (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()))
+
+
+def _raster_labels_within(path: str, bounds: Tuple[float, float, float, float]) -> bool:
+    """Whether a label raster's first band holds a label (not 0, not nodata) in the pixels that `bounds` (xmin,
+    ymin, xmax, ymax, in its CRS) touches, read a strip at a time until one is found; True where it cannot be
+    told (a rotated raster, one GDAL cannot read: the step says why)."""
+    import math
+
+    import numpy as np
+    from osgeo import gdal  # GDAL: not at plugin load
+
+    from ..mrs_qgis_plugin.raster.gdal_io import gdal_quiet, read_call
+
+    with gdal_quiet():
+        dataset = gdal.Open(path)
+        if dataset is None:
+            return True
+        x0, dx, rx, y0, ry, dy = dataset.GetGeoTransform()
+        if rx or ry or not dx or not dy:
+            return True
+        xmin, ymin, xmax, ymax = bounds
+        cols = sorted(((xmin - x0) / dx, (xmax - x0) / dx))
+        rows = sorted(((ymin - y0) / dy, (ymax - y0) / dy))
+        col0, col1 = max(math.floor(cols[0]), 0), min(math.ceil(cols[1]), dataset.RasterXSize)
+        row0, row1 = max(math.floor(rows[0]), 0), min(math.ceil(rows[1]), dataset.RasterYSize)
+        if col1 <= col0 or row1 <= row0:
+            return False
+        band = dataset.GetRasterBand(1)
+        nodata = band.GetNoDataValue()
+        for row in range(row0, row1, 256):
+            block, _message = read_call(band.ReadAsArray, col0, row, col1 - col0, min(256, row1 - row))
+            if block is None:
+                return True
+            if np.any((block != 0) & np.isfinite(block) & ((block != nodata) if nodata is not None else True)):
+                return True
+    return False
+
+
 def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
                       feedback: QgsProcessingFeedback) -> None:
     """Says which outputs a run that stopped (failed or canceled) wrote and keeps, and the steps
@@ -434,6 +489,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 raise InputError(f"{name}: the layer '{layer.name()}' lies outside the hyperspectral layer "
                                  f"'{hsi.name()}'. Check that it covers the same area as the rasters, and that the CRS "
                                  "of each layer is right.")
+            if hsi is not None and not _labels_over(layer, source, hsi, context):  # (a desktop helper, 2026-12-06)
+                what = "labelled pixel" if source is None else "feature"
+                raise InputError(f"{name}: no {what} of '{layer.name()}' lies over the hyperspectral layer "
+                                 f"'{hsi.name()}': they all lie beside it, within the layer's extent. Check that it "
+                                 "covers the same area as the rasters, and that the CRS of each layer is right.")
 
     def _output_files(self, parameters: Dict[str, Any]) -> Dict[str, str]:
         """The steps' output files given (temporary outputs aside), by the workflow's parameter

@@ -297,9 +297,24 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
                                                (point_wkt(764010.5, 5102000 - 0.5), {"class_id": 2})],
                        {"class_id": ogr.OFTInteger})
     base = {**scene_layers(scene), "PRESET": "tiny", "PRETRAIN_SAMPLES": 200, "PRETRAIN_EPOCHS": 1, "FINETUNE_EPOCHS": 1}
+    # a desktop helper's red team of 2026-12-06: labels beside the scene within an extent that meets it were
+    # refused after the training (the label raster's 48 columns moved 40 east, labelled in its last 8 only)
+    train = gdal.Open(str(scene.train))
+    x0, *rest = train.GetGeoTransform()
+    beside_values = np.zeros((48, 48), np.uint8)
+    beside_values[:, 8:] = np.where(train.ReadAsArray()[:, 8:] > 0, 1, 0)
+    beside = write_raster(tmp_path / "beside.tif", beside_values, (x0 + 40, *rest), nodata=0)
+    around = write_vector(tmp_path / "around.gpkg", [(point_wkt(660990.5, 5101000 - 0.5), {"class_id": 1}),
+                                                     (point_wkt(661060.5, 5100950 - 0.5), {"class_id": 2})],
+                          {"class_id": ogr.OFTInteger})  # west and east of the scene, its extent over the scene
     chosen = QgsVectorLayer(str(scene.train_points), "chosen", "ogr")  # nothing selected
     QgsProject.instance().addMapLayer(chosen)
-    for given, said in (({"LABELS": zeros, "REFERENCE_LABELS": str(scene.test)},
+    for given, said in (({"LABELS": beside, "REFERENCE_LABELS": str(scene.test)},
+                         "LABELS: no labelled pixel of 'beside' lies over the hyperspectral layer 'hsi': they all lie "
+                         "beside it, within the layer's extent."),
+                        ({"LABELS": str(scene.train), "REFERENCE": around, "REFERENCE_FIELD": "class_id"},
+                         "REFERENCE: no feature of 'around' lies over the hyperspectral layer 'hsi'"),
+                        ({"LABELS": zeros, "REFERENCE_LABELS": str(scene.test)},
                          "LABELS: the label layer 'zeros' holds no labelled pixel (all are 0 or nodata)"),
                         ({"SAMPLES": far, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
                          "SAMPLES: the layer 'far' lies outside the hyperspectral layer 'hsi'"),
