@@ -333,9 +333,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                                                             for item in self.parameterDefinitions()
                                                             if item.type() in LAYER_TYPES}, context)
                    or self._listed_problem(parameters)
-                   or self._missing_layers_problem(parameters)
                    or self._step_values_problem(parameters, context)
-                   or hyperspectral_problem(self, parameters, context))
+                   or hyperspectral_problem(self, parameters, context)
+                   or self._missing_layers_problem(parameters))
         if problem:
             return False, problem
         checked = super().checkParameterValues(self._given(parameters), context)

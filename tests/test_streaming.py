@@ -119,8 +119,8 @@ def test_a_pretraining_of_fewer_samples_than_one_batch_is_warned_of(tmp_path, sa
 
 
 @pytest.mark.parametrize("preset,size,expected", [
-    ("paper", 100, ["9600 samples x 5 epochs take about 10 min 00 s"]),
-    ("paper", 40, ["1600 samples x 5 epochs take about 1 min 40 s"]),
+    ("paper", 100, ["9,600 samples x 5 epochs take about 10 min 00 s (as measured on 2 cores)"]),
+    ("paper", 40, ["1,600 samples x 5 epochs take about 1 min 40 s (as measured on 2 cores)"]),
     ("small", 100, [])])
 def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, preset, size, expected):
     """The warning counts the samples drawn: a 40 x 40 scene has 1600 valid pixels, not the 9600 asked."""
@@ -137,8 +137,8 @@ def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, p
 
 
 @pytest.mark.parametrize("preset,expected", [
-    ("paper", ["576 samples x 50 epochs take about 2 min 40 s; the small model learns the same recipe about 4 times "
-               "faster."]),
+    ("paper", ["576 samples x 50 epochs take about 2 min 40 s (as measured on 2 cores); the small model learns the "
+               "same recipe about 4 times faster."]),
     ("small", [])])
 def test_fine_tuning_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, preset, expected):
     """A helper's red team of 2026-12-05: 120,000 points x 100 epochs of the paper model on a CPU
