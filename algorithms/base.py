@@ -137,6 +137,25 @@ def _taken(layer: Optional[QgsMapLayer], value: Any, count: int, of_a_file: bool
     return "; ".join(text for text in (kind, part) if text)
 
 
+def given_texts(parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[str, ...]:
+    """The texts a run was given that its messages may quote: each text value, a file's name and stem, a layer's
+    name and source (`MrsAlgorithm.said` keeps them as they are)."""
+    found: Set[str] = set()
+    for value in parameters.values():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, QgsProcessingFeatureSourceDefinition):
+                item = item.source.staticValue()
+            elif isinstance(item, QgsProcessingOutputLayerDefinition):
+                item = item.sink.staticValue()
+            layer = item if isinstance(item, QgsMapLayer) else (
+                QgsProcessingUtils.mapLayerFromString(item, context, False) if isinstance(item, str) and item else None)
+            texts = [layer.name(), layer.source()] if layer is not None else [item] if isinstance(item, str) else []
+            for text in texts:
+                path = text.split("|")[0]
+                found.update({text, path, os.path.basename(path), os.path.splitext(os.path.basename(path))[0]})
+    return tuple(text for text in found if len(text) > 2)
+
+
 def hooks_from_feedback(feedback: Optional[QgsProcessingFeedback], said: Callable[[str], str] = str) -> Hooks:
     """Hooks that report to a Processing feedback: progress 0..1 as percent, log lines as info, warnings
     as warnings, each text as `said` words it. Not the status: QGIS 3.22's dialog logs every progress
@@ -367,6 +386,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     JOB: spec.Job
     ALGORITHM_ID = DISPLAY_NAME = DESCRIPTION = ""
     said_as: Dict[str, str] = {}  # the names of its parameters in the workflow, when it is a step of it
+    given_texts: Tuple[str, ...] = ()  # the texts its run was given (paths, layer names), which `said` keeps
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -417,13 +437,23 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def said(self, text: str) -> str:
         """`text` with the parameters named as the workflow's user writes them, when this is a step of
-        mrs:workflow; one the workflow sets itself is named as the step's, with a note that says so."""
+        mrs:workflow; one the workflow sets itself is named as the step's, with a note that says so. What the
+        run was given (`given_texts`: a path 'old SAMPLES set/x.tif', a layer 'scene EXTENT v2') and quoted
+        texts keep their words, and so do names within a path ('OUTPUT.tif': a desktop helper's red team and a
+        review of 2026-12-06)."""
         if not self.said_as:
             return text
+        kept: List[str] = []
+
+        def keep(match: "re.Match[str]") -> str:
+            kept.append(match.group(0))
+            return f"\0{len(kept) - 1}\0"
+
+        given = "|".join(re.escape(value) for value in sorted(self.given_texts, key=len, reverse=True))
+        quoted = r"(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\""
+        text = re.sub(f"{given}|{quoted}" if given else quoted, keep, text)
         names = sorted(self.said_as, key=len, reverse=True)
-        # a name as a word of the sentence, not within a path or a quoted layer name: 'OUTPUT.tif', 'OUTPUT'
-        # (a desktop helper's red team of 2026-12-06: a temporary map's file was said as 'classify:LANDCOVER.tif')
-        pattern = re.compile(r"(?<![\w:/\\.'-])(" + "|".join(map(re.escape, names)) + r")(?![\w/\\-]|\.\w|'(?!s\b))")
+        pattern = re.compile(r"(?<![\w:/\\.'])(" + "|".join(map(re.escape, names)) + r")(?![\w/\\-]|\.\w|'(?!s\b))")
         set_here: List[str] = []
 
         def workflow_name(match: "re.Match[str]") -> str:
@@ -432,7 +462,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 set_here.append(name)
             return self.said_as[name] or name
 
-        text = pattern.sub(workflow_name, text)
+        text = re.sub("\0([0-9]+)\0", lambda match: kept[int(match.group(1))], pattern.sub(workflow_name, text))
         if set_here:
             one = len(set_here) == 1
             text += (f" ({joined(set_here)} {'is a parameter' if one else 'are parameters'} of {self.id()} that the "
@@ -449,6 +479,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     ) -> Tuple[bool, str]:
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
+        self.given_texts = given_texts(parameters, context) if self.said_as else ()
         with inputs_left_untouched():  # checking a layer parameter loads the layer
             ok, problem = self._check_parameter_values(parameters, context)
         return ok, self.said(problem) if problem else problem
@@ -516,6 +547,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         from ..model_core.hooks import cancel_on_sigterm
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
+        self.given_texts = given_texts(parameters, context) if self.said_as else ()
         hooks = hooks_from_feedback(feedback, self.said)
         if self.JOB.needs_torch:
             message = missing_dependencies_message()

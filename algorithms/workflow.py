@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsProcessing, QgsProcessingContext,
-                       QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
-                       QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                       QgsProcessingModelChildParameterSource, QgsProcessingParameterNumber,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterDefinition, QgsProcessingUtils,
+                       QgsProcessingException, QgsProcessingFeatureSource, QgsProcessingFeatureSourceDefinition,
+                       QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                       QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
                        QgsVectorLayer)
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.choices import PHASES
@@ -69,7 +70,7 @@ class _StepsFeedback(QgsProcessingFeedback):
     def __init__(self, outer: QgsProcessingFeedback) -> None:
         super().__init__(False)
         self.outer, self.errors = outer, []
-        outer.canceled.connect(self.cancel)
+        outer.canceled.connect(self.cancel, Qt.DirectConnection)  # a step's thread may have no event loop (review)
         if outer.isCanceled():
             self.cancel()
         self.progressChanged.connect(outer.setProgress)
@@ -175,9 +176,12 @@ def _labels_over(layer: QgsMapLayer, source: Any, hsi: QgsMapLayer, context: Qgs
             area = QgsCoordinateTransform(hsi.crs(), layer.crs(), context.transformContext()).transformBoundingBox(area)
     except QgsCsException:
         return True
-    if source is not None:
+    if source is not None:  # invalid geometries are the step's to read: QGIS's default check aborted QGIS (review)
         request = QgsFeatureRequest().setFilterRect(area).setNoAttributes().setLimit(1)
-        return any(True for _feature in source.getFeatures(request))
+        return any(True for _feature in source.getFeatures(request,
+                                                          QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks))
+    if not (layer.crs().isValid() and hsi.crs().isValid()):  # a raster without one lies on the scene's pixels
+        return True
     return _raster_labels_within(layer.source(), (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()))
 
 
@@ -194,9 +198,10 @@ def _raster_labels_within(path: str, bounds: Tuple[float, float, float, float]) 
 
     with gdal_quiet():
         dataset = gdal.Open(path)
-        if dataset is None:
+        placed = dataset.GetGeoTransform(can_return_null=True) if dataset is not None else None
+        if placed is None:
             return True
-        x0, dx, rx, y0, ry, dy = dataset.GetGeoTransform()
+        x0, dx, rx, y0, ry, dy = placed
         if rx or ry or not dx or not dy:
             return True
         xmin, ymin, xmax, ymax = bounds

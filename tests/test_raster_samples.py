@@ -1114,6 +1114,20 @@ def test_a_finer_reference_of_the_map_s_very_extent_has_no_pixel_outside_it(tmp_
 
 
 
+def test_a_finer_label_raster_holding_no_pixel_centre_of_the_grid_is_told_to_be_resampled(tmp_path, scene):
+    """A review of 2026-12-06: labels in a corner of each pixel of a raster four times finer, over the scene,
+    were refused as 'all lie outside the hyperspectral layer'."""
+    corners = np.zeros((HEIGHT * 4, WIDTH * 4), np.uint8)
+    corners[::4, ::4] = 1 + np.arange(HEIGHT * WIDTH).reshape(HEIGHT, WIDTH) % 2
+    path = write_raster(tmp_path / "finer.tif", corners, (ORIGIN_X, 0.25, 0.0, ORIGIN_Y, 0.0, -0.25))
+    with pytest.raises(InputError) as refused:
+        labels_from_raster(scene, path, "finer")
+    assert str(refused.value) == (
+        f"LABELS: the {HEIGHT * WIDTH} labelled pixels of 'finer' over the hyperspectral layer 'hsi' hold none of its "
+        "pixel centres, which take the label there (a label raster finer than that grid). Resample 'finer' onto that "
+        "grid first (by majority: gdalwarp -r mode).")
+
+
 def test_label_raster_without_labels_is_an_error(tmp_path, scene):
     path = write_raster(tmp_path / "labels.tif", np.zeros((HEIGHT, WIDTH), np.uint8))
     with pytest.raises(InputError, match=r"^LABELS: the label layer 'empty' holds no labelled pixel"):

@@ -135,9 +135,13 @@ def test_the_workflow_s_steps_name_their_parameters_as_the_workflow_does(workflo
     assert classify.said("MODEL: m; OUTPUT: o; give OUTPUT_CONFIDENCE.") == (
         "MODEL: m; classify:LANDCOVER: o; give OUTPUT_CONFIDENCE. (MODEL and OUTPUT_CONFIDENCE are parameters of "
         "mrs:classify that the workflow sets itself: run mrs:classify alone to change them.)")
-    # paths and quoted layer names keep their words (the same helper: '/tmp/x/classify:LANDCOVER.tif', 'OUTPUT')
+    # paths and quoted names keep their words (the same helper: '/tmp/x/classify:LANDCOVER.tif', 'OUTPUT'), and
+    # so do the run's own texts, a path with spaces (a review of 2026-12-06: '/data/old PRETRAIN_SAMPLES set')
     assert classify.said("Wrote /tmp/x/OUTPUT.tif, a map of 'OUTPUT', as OUTPUT.") == (
         "Wrote /tmp/x/OUTPUT.tif, a map of 'OUTPUT', as classify:LANDCOVER.")
+    pretrain.given_texts = ("/data/old SAMPLES set/x.tif", "x.tif", "x")
+    assert pretrain.said("Read /data/old SAMPLES set/x.tif of 'scene SAMPLES v2' and \"SAMPLES\": --SAMPLES=5.") == (
+        "Read /data/old SAMPLES set/x.tif of 'scene SAMPLES v2' and \"SAMPLES\": --PRETRAIN_SAMPLES=5.")
     assert accuracy.said("OUTPUT_HTML: r") == "accuracy:REPORT: r"
     alone = registry.algorithmById("mrs:pretrain").create({})
     assert alone.said("SAMPLES is 10 (BATCH_SIZE 128).") == "SAMPLES is 10 (BATCH_SIZE 128)."
@@ -335,6 +339,31 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
             run("mrs:workflow", {**base, **given, "classify:LANDCOVER": str(tmp_path / "map.tif")}, feedback)
         assert not feedback.log_with("Pretraining epoch")
     QgsProject.instance().removeMapLayer(chosen.id())
+
+
+def test_samples_of_invalid_polygons_or_labels_without_georeferencing_pass_the_early_check(workflow, tmp_path):
+    """A review of 2026-12-06: the check of labels beside the scene read SAMPLES through QGIS's check of
+    invalid geometries, whose default ('stop') aborted QGIS on self-intersecting polygons the step trains
+    on; and it refused a label raster without georeferencing, which the steps take as lying on the scene."""
+    from osgeo import gdal
+    from qgis.core import QgsFeatureRequest, QgsProcessingContext
+
+    scene = write_test_scene(tmp_path / "scene")
+    x, y = 661000.0, 5101000.0
+    bowties = [(f"POLYGON (({x + c} {y - r}, {x + c + 2} {y - r - 2}, {x + c + 2} {y - r}, {x + c} {y - r - 2}, "
+                f"{x + c} {y - r}))", {"class_id": 1 + (c // 6) % 2}) for c in range(0, 36, 6) for r in (4, 20)]
+    samples = write_vector(tmp_path / "bowties.gpkg", bowties, {"class_id": ogr.OFTInteger})
+    labels = gdal.Open(str(scene.train)).ReadAsArray()
+    plain = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "plain.tif"), 48, 48, 1, gdal.GDT_Byte)
+    plain.GetRasterBand(1).WriteArray(labels)  # no geotransform, no CRS
+    plain = None
+    context = QgsProcessingContext()
+    context.setInvalidGeometryCheck(QgsFeatureRequest.GeometryAbortOnInvalid)
+    toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
+    outputs = {"classify:LANDCOVER": str(tmp_path / "map.tif"), "accuracy:REPORT": str(tmp_path / "report.html")}
+    for given in ({"SAMPLES": samples, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
+                  {"LABELS": str(tmp_path / "plain.tif"), "REFERENCE_LABELS": str(scene.test)}):
+        assert toolbox.checkParameterValues({**scene_layers(scene), **given, **outputs}, context) == (True, "")
 
 
 def test_the_workflow_s_numbers_take_the_ranges_of_the_steps_they_are_given_to(workflow):

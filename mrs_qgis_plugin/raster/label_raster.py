@@ -308,14 +308,20 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
         parameter = "REFERENCE_LABELS" if reference else "LABELS"
-        elsewhere = (_source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)[0]
-                     if aligned is not dataset else 0)
-        if elsewhere:  # told to choose a raster with class values (a helper's audit of 2026-12-06)
+        labelled, outside = (_source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)
+                             if aligned is not dataset else (0, 0))
+        if labelled and outside == labelled:  # told to choose a raster with class values (a helper's audit, 12-06)
             raise InputError(
-                f"{parameter}: the {plural(elsewhere, 'labelled pixel')} of '{layer_name}' "
-                f"{agreeing(elsewhere, 'lies', 'all lie')} outside {scene.grid_label}. Choose "
+                f"{parameter}: the {plural(labelled, 'labelled pixel')} of '{layer_name}' "
+                f"{agreeing(labelled, 'lies', 'all lie')} outside {scene.grid_label}. Choose "
                 f"{'the map of the area they cover' if reference else 'the rasters of the area they cover'}, or check "
                 "the layers' CRSs."
+            )
+        if labelled:  # over the grid, between its pixel centres (a review of 2026-12-06: said to lie outside)
+            raise InputError(
+                f"{parameter}: the {plural(labelled - outside, 'labelled pixel')} of '{layer_name}' over "
+                f"{scene.grid_label} hold none of its pixel centres, which take the label there (a label raster finer "
+                f"than that grid). Resample '{layer_name}' onto that grid first (by majority: gdalwarp -r mode)."
             )
         raise InputError(
             f"{parameter}: the label layer '{layer_name}' holds no labelled pixel over {scene.grid_label} "
