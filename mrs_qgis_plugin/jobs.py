@@ -1179,8 +1179,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
             where = " in the extent" if extent else ""
             where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
             # the parameters to change named, as the warning below names them (a helper's audit of 2026-12-06)
-            choose = "Choose " + (joined([name for name, given in (("an EXTENT", extent), ("a MASK", area)) if given])
-                                  or "a scene")
+            choose = "Choose " + (" or ".join(name for name, given in (("an EXTENT", extent), ("a MASK", area)) if given)
+                                  or "a scene")  # either helps (a review of 2026-12-06)
             if sum(left_out):  # not 'no valid pixel' (a helper's red team of 2026-12-05)
                 raise InputError(f"Every valid pixel{where} is one the classifier was {how} on, so none can be "
                                  f"suggested. {choose} with pixels it has not learnt from.")

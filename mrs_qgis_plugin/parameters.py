@@ -95,9 +95,9 @@ class Parameter:
         """Whether the help already writes both bounds of a number (LEARNING_RATE's 'from 0.000001 ... to 1'):
         the note said them again in other figures (a desktop helper of 2026-12-06)."""
         written = [bound for bound in (self.minimum, self.maximum) if bound is not None]
-        return bool(written) and all(
-            any(f"{text}{after}" in self.help for text in (f"{bound:g}", f"{bound:f}".rstrip("0").rstrip("."))
-                for after in " .,;")
+        return bool(written) and all(  # as whole numbers of the text: not the 1 of '0.1' or '2021' (a review)
+            any(re.search(rf"(?<![\d.]){re.escape(text)}(?!\d|\.\d)", self.help)
+                for text in {f"{bound:g}", f"{bound:.10f}".rstrip("0").rstrip(".")})
             for bound in written)
 
     @property

@@ -42,11 +42,11 @@ WRITER_TAG = "MRS_WRITER"
 replaced (`check_replaceable`)."""
 WRITER = "MRS land cover (SS-MAE)"
 CLASS_MAP, CONFIDENCE = "class", "confidence"
+"""The kinds of raster the plugin writes, as the description of their band."""
 CONFIDENCE_TAG, MAP_TAG = "MRS_CONFIDENCE", "MRS_CLASS_MAP"
 """The metadata items with which a class map names the confidence raster written with it and that raster names
 the map, so that a map written later over it can say that raster is the earlier map's (a desktop helper's red
 team of 2026-12-06: QGIS kept showing it beside the new map, as if it were the new map's)."""
-"""The kinds of raster the plugin writes, as the description of their band."""
 KIND_NAMES = {CLASS_MAP: "land-cover map", CONFIDENCE: "confidence raster"}
 _CONFIDENCE_RAMP = ((0.0, "#440154"), (0.25, "#3b528b"), (0.5, "#21918c"), (0.75, "#5ec962"), (1.0, "#fde725"))
 
