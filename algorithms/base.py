@@ -150,9 +150,10 @@ def given_texts(parameters: Dict[str, Any], context: QgsProcessingContext) -> Tu
             layer = item if isinstance(item, QgsMapLayer) else (
                 QgsProcessingUtils.mapLayerFromString(item, context, False) if isinstance(item, str) and item else None)
             texts = [layer.name(), layer.source()] if layer is not None else [item] if isinstance(item, str) else []
-            for text in texts:
+            for text in texts:  # the folder too: a step names files of its own there (OUTPUT's checkpoint)
                 path = text.split("|")[0]
-                found.update({text, path, os.path.basename(path), os.path.splitext(os.path.basename(path))[0]})
+                found.update({text, path, os.path.dirname(path), os.path.basename(path),
+                              os.path.splitext(os.path.basename(path))[0]})
     return tuple(text for text in found if len(text) > 2)
 
 
@@ -450,7 +451,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             return f"\0{len(kept) - 1}\0"
 
         given = "|".join(re.escape(value) for value in sorted(self.given_texts, key=len, reverse=True))
-        quoted = r"(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\""
+        quoted = r"(?<!\w)'(?:[^'\n]|'(?=\w))*'(?!\w)|\"[^\"\n]*\""  # 'Bob's folder/x.tif' whole (a helper, 12-06)
         text = re.sub(f"{given}|{quoted}" if given else quoted, keep, text)
         names = sorted(self.said_as, key=len, reverse=True)
         pattern = re.compile(r"(?<![\w:/\\.'])(" + "|".join(map(re.escape, names)) + r")(?![\w/\\-]|\.\w|'(?!s\b))")

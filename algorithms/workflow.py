@@ -64,8 +64,9 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
 
 class _StepsFeedback(QgsProcessingFeedback):
     """The workflow's feedback as its steps report to it: every line passed on, and the errors they report
-    kept, so that a step's refusal ends the workflow in its own words, not in QGIS's 'Error encountered while
-    running Train classifier (fine-tune)', which was all that processing.run's exception said."""
+    held (`pass_errors_on`), so that a step's refusal ends the workflow in its own words, once, not in QGIS's
+    'Error encountered while running Train classifier (fine-tune)', which was all that processing.run's
+    exception said (the sentence, passed on as it came, was said twice: a desktop helper of 2026-12-06)."""
 
     def __init__(self, outer: QgsProcessingFeedback) -> None:
         super().__init__(False)
@@ -97,8 +98,16 @@ class _StepsFeedback(QgsProcessingFeedback):
         self.outer.pushVersionInfo(provider)
 
     def reportError(self, text: str, fatalError: bool = False) -> None:  # noqa: N802,N803 - QGIS API names
-        self.errors.append(text)
-        self.outer.reportError(text, fatalError)
+        self.errors.append((text, fatalError))
+
+    def pass_errors_on(self, keep_last: bool = False) -> Optional[str]:
+        """Reports the errors held to the workflow's feedback, but for the last one with `keep_last`,
+        which is returned for the workflow to raise."""
+        held, self.errors = self.errors, []
+        last = held.pop()[0] if keep_last and held else None
+        for text, fatal in held:
+            self.outer.reportError(text, fatal)
+        return last
 
 
 def _number_note(definition: QgsProcessingParameterNumber) -> str:
@@ -574,14 +583,16 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
             stopped = feedback is not None and feedback.isCanceled() and bool(missing)
         except QgsProcessingException as error:  # QGIS's "Error encountered while running" a step (12-05)
-            if feedback is not None and feedback.isCanceled():
+            canceled = feedback is not None and feedback.isCanceled()
+            said = steps_feedback.pass_errors_on(keep_last=not canceled) if steps_feedback is not None else None
+            if canceled:
                 raise QgsProcessingException(f"Canceled: the workflow stopped {self._step_of(str(error))}; the "
                                              "warnings say what it kept.") from None
-            if steps_feedback is None or not steps_feedback.errors:
-                raise
             # the step's own sentence, which only the log held (own bad inputs of 2026-12-06)
-            raise QgsProcessingException(steps_feedback.errors[-1]) from None
+            raise QgsProcessingException(said or str(error)) from None
         finally:
+            if steps_feedback is not None:  # errors of steps that did not end the run, if any
+                steps_feedback.pass_errors_on()
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:
                 _say_kept_results(earlier, outputs, feedback)
