@@ -156,6 +156,28 @@ def _holds_no_label(path: str) -> bool:
     return extremes is not None or "no valid pixels" in message.lower()
 
 
+def _only_class(path: str) -> Optional[float]:
+    """The one class value of a label raster of whole numbers of 8 or 16 bits whose labelled pixels (not 0, not
+    nodata) all hold it, from GDAL's exact histogram; None for two classes or more, or where it cannot be told
+    cheaply (other types: the step counts them)."""
+    from osgeo import gdal  # GDAL: not at plugin load
+
+    from ..mrs_qgis_plugin.raster.gdal_io import gdal_quiet, read_call
+
+    with gdal_quiet():
+        dataset = gdal.Open(path)
+        band = dataset.GetRasterBand(1) if dataset is not None else None
+        if band is None or band.DataType not in (gdal.GDT_Byte, gdal.GDT_UInt16):
+            return None
+        size = 256 if band.DataType == gdal.GDT_Byte else 65536
+        counts, _message = read_call(band.GetHistogram, -0.5, size - 0.5, size, False, False)
+    if not counts:
+        return None
+    nodata = band.GetNoDataValue()
+    present = [value for value, count in enumerate(counts) if count and value != 0 and value != nodata]
+    return float(present[0]) if len(present) == 1 else None
+
+
 def _overlaps(layer: QgsMapLayer, hsi: QgsMapLayer, context: QgsProcessingContext) -> bool:
     """Whether a layer's extent meets the hyperspectral layer's, in its CRS (True where it cannot be
     told: a layer or scene without a CRS, an extent that cannot be transformed, no features)."""
@@ -499,6 +521,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                 if _holds_no_label(layer.source()):
                     raise InputError(f"{name}: the label layer '{layer.name()}' holds no labelled pixel (all are 0 or "
                                      "nodata). Choose a label raster with class values from 1.")
+                only = _only_class(layer.source()) if name == "LABELS" else None
+                if only is not None:  # found by the fine-tuning, after the pretraining (a desktop helper, 12-06)
+                    raise InputError(f"{name}: the label layer '{layer.name()}' holds one class only ({only:g}); at "
+                                     "least two classes are needed to train a classifier. Add labels of other classes.")
             if hsi is not None and not _overlaps(layer, hsi, context):
                 raise InputError(f"{name}: the layer '{layer.name()}' lies outside the hyperspectral layer "
                                  f"'{hsi.name()}'. Check that it covers the same area as the rasters, and that the CRS "

@@ -312,14 +312,19 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
     train = gdal.Open(str(scene.train))
     x0, *rest = train.GetGeoTransform()
     beside_values = np.zeros((48, 48), np.uint8)
-    beside_values[:, 8:] = np.where(train.ReadAsArray()[:, 8:] > 0, 1, 0)
+    beside_values[:, 8:] = train.ReadAsArray()[:, 8:]
     beside = write_raster(tmp_path / "beside.tif", beside_values, (x0 + 40, *rest), nodata=0)
     around = write_vector(tmp_path / "around.gpkg", [(point_wkt(660990.5, 5101000 - 0.5), {"class_id": 1}),
                                                      (point_wkt(661060.5, 5100950 - 0.5), {"class_id": 2})],
                           {"class_id": ogr.OFTInteger})  # west and east of the scene, its extent over the scene
     chosen = QgsVectorLayer(str(scene.train_points), "chosen", "ogr")  # nothing selected
     QgsProject.instance().addMapLayer(chosen)
-    for given, said in (({"LABELS": beside, "REFERENCE_LABELS": str(scene.test)},
+    one_class = write_raster(tmp_path / "one_class.tif", np.where(train.ReadAsArray() > 0, 3, 0).astype(np.uint8),
+                             train.GetGeoTransform(), nodata=0)
+    for given, said in (({"LABELS": one_class, "REFERENCE_LABELS": str(scene.test)},  # a desktop helper, 12-06
+                         "LABELS: the label layer 'one_class' holds one class only (3); at least two classes are "
+                         "needed to train a classifier. Add labels of other classes."),
+                        ({"LABELS": beside, "REFERENCE_LABELS": str(scene.test)},
                          "LABELS: no labelled pixel of 'beside' lies over the hyperspectral layer 'hsi': they all lie "
                          "beside it, within the layer's extent."),
                         ({"LABELS": str(scene.train), "REFERENCE": around, "REFERENCE_FIELD": "class_id"},
@@ -407,8 +412,9 @@ def test_a_step_s_refusal_ends_the_workflow_in_its_own_words_with_the_progress_i
 
     scene = write_test_scene(tmp_path / "scene")
     labels = read_raster(scene.test)
-    one_class = write_raster(tmp_path / "one_class.tif", (labels.values > 0).astype(np.uint8) * 3, labels.geotransform,
-                             nodata=0)
+    # Float32: the workflow's own check of one class reads 8- and 16-bit rasters only, so the step finds it
+    one_class = write_raster(tmp_path / "one_class.tif", (labels.values > 0).astype(np.float32) * 3,
+                             labels.geotransform, nodata=0)
     feedback = RecordingFeedback()
     with pytest.raises(QgsProcessingException) as refused:
         run("mrs:workflow", {**scene_layers(scene), "LABELS": one_class, "REFERENCE_LABELS": str(scene.test),
