@@ -694,10 +694,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             try:
                 rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
                     written_box)
+                bounds = (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
             except QgsCsException:
-                rectangle = None
-            bounds = (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum()) \
-                if rectangle is not None else (math.nan,) * 4
+                bounds = (math.nan,) * 4
             if not all(math.isfinite(value) for value in bounds):
                 from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs
 
