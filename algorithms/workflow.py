@@ -516,8 +516,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if name.endswith("LABELS"):
                 try:
                     open_label_raster(layer.source(), layer.name())
-                except InputError as error:
-                    raise InputError(f"{name}: {error}") from None
+                except InputError as error:  # 'LABELS: the label layer ...', as the other refusals (audit, 12-06)
+                    said = str(error)
+                    raise InputError(f"{name}: {said[:1].lower()}{said[1:]}") from None
                 if _holds_no_label(layer.source()):
                     raise InputError(f"{name}: the label layer '{layer.name()}' holds no labelled pixel (all are 0 or "
                                      "nodata). Choose a label raster with class values from 1.")

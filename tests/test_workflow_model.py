@@ -604,7 +604,7 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
     ({"REFERENCE_LABELS": None, "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_FIELD": "nope"},
      "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose one of them."),
     ({"REFERENCE_LABELS": lambda scene: str(scene.hsi)},
-     "REFERENCE_LABELS: The label layer 'hsi' has 20 bands, but a label raster has one band of class values (0 or "
+     "REFERENCE_LABELS: the label layer 'hsi' has 20 bands, but a label raster has one band of class values (0 or "
      "nodata = unlabelled). Choose the label raster, not an image."),
 ])
 def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_any_step(workflow, tmp_path, changes,
