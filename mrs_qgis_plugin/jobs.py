@@ -40,7 +40,7 @@ from .raster import TILE_SIZE, absolute
 from .raster.classes import ClassInfo
 from .raster.grid import PIXEL_SPACE, Window, layout_text
 from .raster.label_raster import labels_from_raster
-from .raster.labels import LabelledPixels, check_trainable, stratified_split
+from .raster.labels import LabelledPixels, check_trainable, labelled_parameter, stratified_split
 from .raster.patches import check_patch_size
 from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
@@ -627,7 +627,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                       f"{agreeing(labelled.merged, 'falls', 'fall')} on a pixel that another sample of "
                       f"{agreeing(labelled.merged, 'its', 'their')} class holds: each such pixel is trained on once.")
         _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
-        check_trainable(labelled, labels.name, "LABELS" if labels.raster_path else "SAMPLES")
+        check_trainable(labelled, labels.name, labelled_parameter(bool(labels.raster_path)))
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
         _say_scarce_classes(train, class_weighting, hooks)  # counted after the split (red team of 2026-12-05)
         _say_how_long_paper_takes_on_a_cpu(start.metadata.get("preset") if start else preset, settings,

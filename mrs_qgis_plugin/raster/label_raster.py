@@ -11,7 +11,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from ...model_core.names import agreeing, plural
 from . import TILE_SIZE
-from .labels import LabelledPixels, labelled_pixels, too_large_message
+from .labels import LabelledPixels, labelled_parameter, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .outputs import qml_path
@@ -307,7 +307,7 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
         keys.append((local_rows + tile.row) * scene.width + (local_cols + tile.col))
         values.append(found.astype(np.int64))
     if not sum(len(v) for v in values):
-        parameter = "REFERENCE_LABELS" if reference else "LABELS"
+        parameter = labelled_parameter(True, reference)
         labelled, outside = (_source_counts(dataset, scene, layer_name, hooks, TILE_SIZE, operation)
                              if aligned is not dataset else (0, 0))
         if labelled and outside == labelled:  # told to choose a raster with class values (a helper's audit, 12-06)

@@ -244,6 +244,12 @@ def labelled_pixels(
                           *outside, merged=merged, conflicting=conflicting)
 
 
+def labelled_parameter(raster: bool, reference: bool = False) -> str:
+    """The parameter that gives labelled pixels, as messages name it: SAMPLES or LABELS for training,
+    REFERENCE or REFERENCE_LABELS for an accuracy assessment."""
+    return ("REFERENCE" if reference else "SAMPLES", "REFERENCE_LABELS" if reference else "LABELS")[raster]
+
+
 def check_trainable(labels: LabelledPixels, layer_name: str, parameter: str = "SAMPLES") -> None:
     """Refuses training samples of a single class (a reference of one class can still assess a map);
     `parameter` gives them: SAMPLES, whose class field may be the wrong one, or LABELS, which has none."""

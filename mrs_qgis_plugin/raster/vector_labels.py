@@ -17,7 +17,7 @@ from ...model_core.hooks import Hooks, first_few
 from ...model_core.names import agreeing, joined, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
-from .labels import LabelledPixels, labelled_pixels, shared, too_large_message
+from .labels import LabelledPixels, labelled_parameter, labelled_pixels, shared, too_large_message
 from .suggestions import guessed_class_field_problem
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
@@ -738,7 +738,7 @@ def labels_from_vector(
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
         raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
     if found.features == 0:  # in the words of the workflow's check (a helper's audit of 2026-12-06)
-        raise InputError(no_features_message("REFERENCE" if reference else "SAMPLES", layer_name))
+        raise InputError(no_features_message(labelled_parameter(False, reference), layer_name))
     if found.unset == found.features:
         raise InputError(
             f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
