@@ -107,6 +107,27 @@ def test_the_heat_map_of_names_in_scripts_the_font_lacks_warns_nothing_on_standa
     assert png.startswith(b"\x89PNG") and not [item for item in caught if "Glyph" in str(item.message)]
 
 
+def test_the_heat_map_says_nothing_of_matplotlibs_settings_folder_when_home_is_not_writable(tmp_path):
+    """Noticed in the sixth session of 2026-12-05: on a server whose HOME cannot be written,
+    `bin/mrs redundancy` printed matplotlib's four-line advice to set MPLCONFIGDIR before its own
+    lines; matplotlib works from a temporary folder then, so the advice is not the analyst's to act on."""
+    pytest.importorskip("matplotlib")
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), PYTHONPATH=os.pathsep.join(sys.path))
+    code = ("import numpy as np; from mrs.mrs_qgis_plugin import reports; "
+            "png = reports.heatmap_png(np.eye(2), ['a', 'b'], [[0], [1]], 't'); print(png[:4])")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "PNG" in done.stdout
+    assert done.stderr == ""
+
+
 def test_the_leak_of_random_masking_is_never_shown_as_all_of_the_masked_bands_when_it_is_not():
     """99.975 % was shown as '100.0 %' (a helper's README audit of 2026-12-05)."""
     from mrs.mrs_qgis_plugin.analysis import leak_text
