@@ -18,6 +18,7 @@ import gettext
 import importlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import re
 import shlex
@@ -61,7 +62,7 @@ def import_problem(module: str) -> Optional[str]:
     quotes it: 'ImportError: libtorch_cpu.so: failed to map segment ...' (a limit on memory, ulimit -v,
     red team of 2026-12-05)."""
     try:
-        imported = importlib.import_module(module)
+        imported = import_quietly(module)
     except ModuleNotFoundError as error:
         if error.name is None or module == error.name or module.startswith(f"{error.name}."):
             return "not installed"
@@ -69,6 +70,20 @@ def import_problem(module: str) -> Optional[str]:
     except Exception as error:  # noqa: BLE001 - ImportError, OSError, MemoryError, torch's std::bad_alloc ...
         return _failure_text(error)
     return _version_problem(module, imported)
+
+
+def import_quietly(module: str) -> Any:
+    """`importlib.import_module`, the module's own log held below errors while it loads: where HOME
+    cannot be written matplotlib works from a temporary folder and advises setting MPLCONFIGDIR, four
+    lines before the job's own that are not the analyst's to act on (noticed in the sixth session of
+    2026-12-05)."""
+    logger = logging.getLogger(module.split(".", 1)[0])
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return importlib.import_module(module)
+    finally:
+        logger.setLevel(level)
 
 
 MINIMUM_VERSIONS = {"torch": (2, 0)}

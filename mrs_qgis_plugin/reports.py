@@ -6,23 +6,22 @@ new beside another old.
 """
 
 import base64
-import contextlib
 import csv
 import html
 import io
 import json
-import logging
 import os
 import re
 import warnings
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..model_core import __version__
 from ..model_core.atomic import atomic_outputs
 from ..model_core.errors import InputError
+from .dependencies import import_quietly
 from .raster.classes import printable
 
 
@@ -284,19 +283,6 @@ def group_boxes(groups: Sequence[Sequence[int]]) -> List[Tuple[int, int, int, in
     return boxes
 
 
-@contextlib.contextmanager
-def _matplotlib_quiet() -> Iterator[None]:
-    """Matplotlib's warnings of its own set-up held back: where HOME cannot be written it works from
-    a temporary folder and advises setting MPLCONFIGDIR, which is not the analyst's to act on."""
-    logger = logging.getLogger("matplotlib")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[Sequence[int]], title: str) -> bytes:
     """PNG heat map of the similarity matrix, band labels on both axes, groups outlined.
 
@@ -304,10 +290,10 @@ def heatmap_png(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[
     described '$\\undefinedcmd$' stopped the job). Drawn on an Agg canvas of its own, not through
     pyplot, whose GUI backend (QGIS desktop may have one set) must not be touched from Processing's
     worker thread."""
-    with _matplotlib_quiet():
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.patches import Rectangle
+    import_quietly("matplotlib")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     count = len(labels)
     figure = Figure(figsize=(HEAT_MAP_SIZE[0] / 110, HEAT_MAP_SIZE[1] / 110), dpi=110)

@@ -107,10 +107,15 @@ def test_the_heat_map_of_names_in_scripts_the_font_lacks_warns_nothing_on_standa
     assert png.startswith(b"\x89PNG") and not [item for item in caught if "Glyph" in str(item.message)]
 
 
-def test_the_heat_map_says_nothing_of_matplotlibs_settings_folder_when_home_is_not_writable(tmp_path):
+@pytest.mark.parametrize("first_import", [
+    "from mrs.mrs_qgis_plugin.dependencies import import_problem; assert import_problem('matplotlib') is None",
+    "pass"])
+def test_the_heat_map_says_nothing_of_matplotlibs_settings_folder_when_home_is_not_writable(tmp_path, first_import):
     """Noticed in the sixth session of 2026-12-05: on a server whose HOME cannot be written,
     `bin/mrs redundancy` printed matplotlib's four-line advice to set MPLCONFIGDIR before its own
-    lines; matplotlib works from a temporary folder then, so the advice is not the analyst's to act on."""
+    lines; matplotlib works from a temporary folder then, so the advice is not the analyst's to act on.
+    Matplotlib is first imported by the command line's check of what the job needs, and by the heat
+    map in QGIS."""
     pytest.importorskip("matplotlib")
     import os
     import subprocess
@@ -121,7 +126,7 @@ def test_the_heat_map_says_nothing_of_matplotlibs_settings_folder_when_home_is_n
     env = {key: value for key, value in os.environ.items()
            if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
     env.update(HOME=str(home), PYTHONPATH=os.pathsep.join(sys.path))
-    code = ("import numpy as np; from mrs.mrs_qgis_plugin import reports; "
+    code = (f"{first_import}; import numpy as np; from mrs.mrs_qgis_plugin import reports; "
             "png = reports.heatmap_png(np.eye(2), ['a', 'b'], [[0], [1]], 't'); print(png[:4])")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "PNG" in done.stdout
