@@ -66,6 +66,22 @@ def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a
     assert _check(write_raster(tmp_path / "nearly.tif", one_band_varies), aux, training=True) == []
 
 
+def test_a_blank_sar_or_lidar_layer_is_warned_of_for_training_and_for_a_map(tmp_path):
+    """Own bad input of 2026-12-06: a LiDAR export of one value everywhere pretrained a model without
+    a word (the hyperspectral layer's blank is refused; a band of it is said when mapping only where
+    the model met it varied, and only of hyperspectral bands)."""
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    flat = np.full((2, SIZE, SIZE), 12.5, np.float32)
+    blank = write_raster(tmp_path / "blank_lidar.tif", flat)
+    message = (f"Every band of the SAR or LiDAR layer 'aux' holds one value in the {SIZE * SIZE:,} pixels sampled "
+               "(12.5 in its first): a blank layer, nothing to learn the scene with. Choose the scene's SAR or "
+               "LiDAR raster, or check the export that wrote this one.")
+    assert _check(hsi, blank, training=True) == [message]
+    assert _check(hsi, blank) == [message]
+    flat[1, 5, 5] = 13.0  # one band that varies is data
+    assert _check(hsi, write_raster(tmp_path / "one_varies.tif", flat)) == []
+
+
 def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
@@ -107,7 +123,7 @@ def test_a_hyperspectral_band_of_one_value_where_the_model_s_varied_is_warned_of
                            _statistics(write_raster(tmp_path / "clean_scaled.tif", reflectance, scale=0.0001), aux))
     assert "(band 3 of 'hsi': 0.05)" in scaled[0]
     clip = dead[:, :SIZE, :SIZE]
-    small_aux = write_raster(tmp_path / "small_aux.tif", np.ones((1, SIZE, SIZE), np.float32))
+    small_aux = write_raster(tmp_path / "small_aux.tif", rng.normal(size=(1, SIZE, SIZE)).astype(np.float32))
     assert _map_warnings(write_raster(tmp_path / "clip.tif", clip), small_aux, trained) == []
 
 
@@ -122,7 +138,8 @@ def test_too_few_pixels_valid_in_every_layer_are_warned_of(tmp_path):
                                    "values in every layer ('hsi', 'aux'): too few to learn the scene. Check that the "
                                    "layers cover the same area, and their nodata values."]
     small = write_raster(tmp_path / "small.tif", _reflectance()[:, :9, :9], scale=0.0001)  # all its 81 pixels valid
-    assert _check(small, write_raster(tmp_path / "small_aux.tif", np.ones((1, 9, 9), np.float32))) == []
+    small_aux = np.random.default_rng(5).normal(size=(1, 9, 9)).astype(np.float32)
+    assert _check(small, write_raster(tmp_path / "small_aux.tif", small_aux)) == []
 
 
 def test_a_pretraining_refuses_a_blank_hyperspectral_layer_before_training(tmp_path, aux):
@@ -290,7 +307,7 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     assert _check(hsi, write_raster(tmp_path / "clean.tif", values, nodata=0)) == []
     values[0, 1:3, :10] = 0.0  # 20 pixels in 1,024, a band's edge misregistered: too few to say
     assert _check(hsi, write_raster(tmp_path / "edge.tif", values, nodata=0)) == []
-    warped = write_raster(tmp_path / "warped.tif", values * 0 + 5.0, nodata=0)  # the same on another grid: warped
+    warped = write_raster(tmp_path / "warped.tif", np.where(values == 0, 5.0, values), nodata=0)  # the same on another grid: warped
     values[0, :8, :] = 0.0
     shifted = write_raster(tmp_path / "shifted.tif", values, (GEOTRANSFORM[0] + 0.5, *GEOTRANSFORM[1:]), nodata=0)
     assert _check(hsi, warped) == []
