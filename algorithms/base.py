@@ -335,6 +335,17 @@ def _null(value: Any) -> bool:
     return value is None or (isinstance(value, QVariant) and value.isNull())
 
 
+def given_values_problem(algorithm: QgsProcessingAlgorithm, algorithm_id: str, parameters: Dict[str, Any],
+                         layer_kinds: Dict[str, str], context: QgsProcessingContext) -> Optional[str]:
+    """What the single algorithms and the workflow check first of the values given: a name no
+    parameter has, an expression without a value, a path given to a layer parameter that names a
+    layer of another kind (`layer_kinds`: parameter name -> the kind of layer it takes)."""
+    return (spec.unknown_parameter_problem(parameters, [item.name() for item in algorithm.parameterDefinitions()],
+                                           algorithm_id, [item.name() for item in algorithm.outputDefinitions()])
+            or expression_problem(algorithm, parameters, context)
+            or path_named_layer_problem(parameters, layer_kinds, context))
+
+
 def expression_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
                        context: QgsProcessingContext) -> Optional[str]:
     """Why a value given as an expression (a data-defined value) has none: an expression that cannot
@@ -486,12 +497,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         return ok, self.said(problem) if problem else problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
-        problem = (spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                  self.id(), [item.name() for item in self.outputDefinitions()])
-                   or expression_problem(self, parameters, context)
-                   or path_named_layer_problem(parameters, {parameter.name: LAYER_KINDS[parameter.kind]
-                                                            for parameter in self.JOB.parameters
-                                                            if parameter.kind in LAYER_KINDS}, context)
+        layer_kinds = {parameter.name: LAYER_KINDS[parameter.kind] for parameter in self.JOB.parameters
+                       if parameter.kind in LAYER_KINDS}
+        problem = (given_values_problem(self, self.id(), parameters, layer_kinds, context)
                    or hyperspectral_problem(self, parameters, context)
                    or spec.labelled_pixels_problem(self.JOB, parameters))
         if problem:

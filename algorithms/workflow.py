@@ -36,10 +36,9 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, expression_problem, file_layer_source, help_url,
-                   suggestions_field_problem,
-                   on_command_line, plain_value, tr, value_problem)
-from .layers import hyperspectral_problem, no_features_problem, path_named_layer_problem, vector_layer_name
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, given_values_problem, help_url, on_command_line,
+                   plain_value, suggestions_field_problem, tr, value_problem)
+from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -361,13 +360,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
         # its checks read model files with torch: without it, a traceback (a helper's red team of 2026-12-05)
+        layer_kinds = {item.name(): LAYER_TYPES[item.type()] for item in self.parameterDefinitions()
+                       if item.type() in LAYER_TYPES}
         problem = (missing_dependencies_message()
-                   or spec.unknown_parameter_problem(parameters, [item.name() for item in self.parameterDefinitions()],
-                                                     "mrs:workflow", [item.name() for item in self.outputDefinitions()])
-                   or expression_problem(self, parameters, context)
-                   or path_named_layer_problem(parameters, {item.name(): LAYER_TYPES[item.type()]
-                                                            for item in self.parameterDefinitions()
-                                                            if item.type() in LAYER_TYPES}, context)
+                   or given_values_problem(self, "mrs:workflow", parameters, layer_kinds, context)
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context)

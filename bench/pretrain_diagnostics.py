@@ -298,7 +298,7 @@ def finetuned_classifier(data: SceneData, encoder_state: Optional[dict], per_cla
 
 
 def predicted(model: SSMAEClassifier, patches: torch.Tensor) -> torch.Tensor:
-    return predict_logits(model, patches, 512, torch.device("cpu"), None).argmax(1)
+    return predict_logits(model, patches, 512, torch.device("cpu")).argmax(1)
 
 
 def finetune_accuracy(data: SceneData, encoder_state: Optional[dict], fusion: str, per_class: int, seed: int,

@@ -39,10 +39,6 @@ def _glibc() -> Optional[ctypes.CDLL]:
     return library
 
 
-def is_glibc() -> bool:
-    return _glibc() is not None
-
-
 @contextlib.contextmanager
 def reusing_freed_memory() -> Iterator[None]:
     """The heap kept for the work inside, and its free memory given back afterwards (see the module)."""

@@ -11,7 +11,7 @@ classifier reads the mean of its pixel tokens, `ModelConfig.readout`).
 import copy
 import math
 import os
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -184,7 +184,7 @@ class TilePredictor:
         return min(tile_size, side)
 
     @classmethod
-    def from_classifier(cls, classifier: Classifier, **options) -> "TilePredictor":
+    def from_classifier(cls, classifier: Classifier, **options: Any) -> "TilePredictor":
         return cls(classifier.model, classifier.normalizer, **options)
 
     def _cnn_map(self, tile: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,6 @@ from torch import nn
 
 from . import masking
 from .choices import FINE_TUNING, PRETRAINING
-from .device import autocast
 from .loop import Phase
 from .metrics import accuracy
 from .model import SSMAEClassifier
@@ -52,12 +51,12 @@ class PretrainPhase(Phase):
         return model(part, spatial[share], spectral[share]).total * (part.shape[0] / x.shape[0])
 
 
-def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int,
-                   device: torch.device, dtype: Optional[torch.dtype]) -> torch.Tensor:
-    """Logits (float32, on the CPU) for every patch in `data`; the model is put in eval mode."""
+def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
+    """Logits (float32, on the CPU) for every patch in `data`, in float32 as the written classifier
+    computes them; the model is put in eval mode."""
     model.eval()
     out = []
-    with torch.inference_mode(), autocast(device, dtype):
+    with torch.inference_mode():
         for start in range(0, data.shape[0], batch_size):
             x = data[start:start + batch_size].to(device, torch.float32)
             out.append(model(x).float().cpu())
@@ -92,7 +91,7 @@ class FinetunePhase(Phase):
         if self.validation is None:
             return None
         x, y = self.validation
-        logits = predict_logits(model, x, self.batch_size, self.device, None)
+        logits = predict_logits(model, x, self.batch_size, self.device)
         loss = float(F.cross_entropy(logits, y.cpu()))
         figures = accuracy(y.cpu().numpy(), logits.argmax(1).numpy(), logits.shape[1])
         # Ties, common with few validation pixels, go to the later epoch: the validation

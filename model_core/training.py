@@ -20,19 +20,18 @@ from .config import ModelConfig
 from .device import resolve_device
 from .errors import InputError, WriteError
 from .hooks import Hooks
-from .loop import Phase, TrainResult, run_training, train_one_epoch
+from .loop import run_training
 from .masking import mask_count
 from .model import SSMAE, SSMAEClassifier
 from .names import Names
 from .phases import FinetunePhase, PretrainPhase, balanced_class_weights, predict_logits
-from .schedule import Schedule, learning_rate
+from .schedule import learning_rate
 from .settings import MASKING_STRATEGIES, MaskingSettings, TrainSettings
 from .train_data import Samples, TensorSamples
 
-__all__ = ["MASKING_STRATEGIES", "FinetunePhase", "MaskingSettings", "Phase", "PretrainPhase", "Samples",
-           "Schedule", "TensorSamples", "TrainResult", "TrainSettings", "Trained", "balanced_class_weights",
-           "checkpoint_path_for", "finetune", "learning_rate", "predict_logits", "pretrain", "run_training",
-           "train_one_epoch"]
+__all__ = ["MASKING_STRATEGIES", "FinetunePhase", "MaskingSettings", "PretrainPhase", "Samples", "TensorSamples",
+           "TrainSettings", "Trained", "balanced_class_weights", "checkpoint_path_for", "finetune", "learning_rate",
+           "predict_logits", "pretrain", "run_training"]
 
 VALIDATION_BATCH = 256
 """Validation patches per model call at least: validation is inference, which takes larger batches."""

@@ -25,7 +25,7 @@ import numpy as np
 from ..model_core.band_names import described_otherwise
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
-from ..model_core.names import joined
+from ..model_core.names import joined, plural
 from ..model_core.paths import not_a_readable_file
 from ..model_core.wavelengths import spectral_span, wavelength_difference
 from .raster.gdal_io import variables_problem
@@ -142,7 +142,7 @@ def read_scene_list(path: str, aux_count: int) -> List[ListedScene]:
         where = f"the scene on line {number} of '{name}'"
         if len(fields) - 1 != aux_count:
             raise InputError(
-                f"{PARAMETER}: {where} lists {len(fields) - 1} SAR/LiDAR raster{'s' if len(fields) != 2 else ''}, "
+                f"{PARAMETER}: {where} lists {plural(len(fields) - 1, 'SAR/LiDAR raster')}, "
                 f"but INPUT_AUX has {aux_count}{_other_separator(fields)}. Write each scene as its hyperspectral "
                 "raster, then its SAR/LiDAR rasters in the order of INPUT_AUX, separated by commas.")
         rasters = [_raster(field, folder, where) for field in fields]

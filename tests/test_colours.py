@@ -2,17 +2,24 @@
 
 import itertools
 
+import numpy as np
 import pytest
 from osgeo import ogr
 from test_raster_samples import _points, scene  # noqa: F401 - the fixture
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
-from mrs.mrs_qgis_plugin.raster.colours import NAMED_COLOURS, class_colours, colour_from_name, default_colors, distance
+from mrs.mrs_qgis_plugin.raster.colours import (NAMED_COLOURS, _distances, class_colours, colour_from_name,
+                                                default_colors, rgb)
 from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 
 BLUE, DARK_GREEN, LIGHT_GREEN, YELLOW, BROWN, RED, GREY = (colour for colour, _ in NAMED_COLOURS)
+
+
+def distance(first: str, second: str) -> float:
+    """How different two colours look, as the palette measures it (the 'redmean' RGB distance)."""
+    return float(_distances(np.array([rgb(first)], np.float64), rgb(second))[0])
 
 
 @pytest.mark.parametrize("names, colour", [

@@ -315,8 +315,8 @@ def test_bad_output_paths_are_refused_before_any_work(scene, out):
     model = WindowModel()
     with pytest.raises(InputError, match=rf"^OUTPUT: the folder {out / 'nowhere'} does not exist"):
         predict_scene(scene, model, HALO, CLASSES, str(out / "nowhere" / "map.tif"), None)
-    with pytest.raises(InputError, match=r"^CONFIDENCE: the folder .* does not exist"):
-        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "no" / "c.tif"), conf_param="CONFIDENCE")
+    with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: the folder .* does not exist"):
+        predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "no" / "c.tif"))
     with pytest.raises(InputError, match=r"^OUTPUT_CONFIDENCE: .*map\.tiff would take the place of the class map"):
         predict_scene(scene, model, HALO, CLASSES, str(out / "map.tif"), str(out / "map.tiff"))
     assert model.calls == 0

@@ -29,6 +29,7 @@ from mrs.mrs_qgis_plugin.raster.writers import (
     confidence_qml,
     confidence_raster,
     names_beside,
+    publish_rasters,
     read_classes,
 )
 
@@ -86,7 +87,7 @@ def _write_map(path, classes, values):
     with class_raster(str(path), "OUTPUT", values.shape[::-1], GEOTRANSFORM, _crs_wkt(), classes) as out:
         out.write(values, 0, 0)
         out.close()
-        out.publish()
+        publish_rasters([out])
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,7 @@ def test_a_tag_that_is_no_valid_text_is_written_with_its_faults_replaced(tmp_pat
                       tags={"MRS_TRAINED_ON": "/data/\udcffx.tif"}) as out:
         out.write(np.ones((1, 2), np.uint8), 0, 0)
         out.close()
-        out.publish()
+        publish_rasters([out])
     assert gdal.Open(str(path)).GetMetadataItem("MRS_TRAINED_ON") == "/data/\ufffdx.tif"
 
 
@@ -184,7 +185,7 @@ def test_confidence_raster_is_float32_with_nodata_and_a_ramp_style(tmp_path):
     with confidence_raster(str(path), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt(), "map.tif") as out:
         out.write(values, 0, 0)
         out.close()
-        out.publish()
+        publish_rasters([out])
 
     raster = read_raster(path)
     assert (raster.data_type, raster.nodata, raster.compression) == (gdal.GDT_Float32, CONFIDENCE_NODATA, "DEFLATE")
@@ -205,7 +206,7 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
     with confidence_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, "", "map.tif") as out:
         out.write(np.array([[0.5, 0.75]], dtype=np.float32), 0, 0)
         out.close()
-        out.publish()
+        publish_rasters([out])
 
     assert sorted(os.listdir(tmp_path)) == ["map.qml", "map.tif"]
     assert read_raster(path).data_type == gdal.GDT_Float32
@@ -506,7 +507,7 @@ def test_a_class_map_and_a_confidence_raster_replace_only_their_own_kind(tmp_pat
     with confidence_raster(str(tmp_path / "conf.tif"), "CONF", (2, 2), GEOTRANSFORM, _crs_wkt(), "map.tif") as out:
         out.write(np.ones((2, 2), np.float32), 0, 0)
         out.close()
-        out.publish()
+        publish_rasters([out])
     check_replaceable(str(tmp_path / "map.tif"), "OUTPUT", CLASS_MAP)
     check_replaceable(str(tmp_path / "conf.tif"), "OUTPUT_CONFIDENCE", CONFIDENCE)
     with pytest.raises(InputError) as refused:

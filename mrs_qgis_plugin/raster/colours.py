@@ -75,11 +75,6 @@ def _hex(red: float, green: float, blue: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(min(max(c, 0.0), 1.0) * 255) for c in (red, green, blue)))
 
 
-def distance(first: str, second: str) -> float:
-    """How different two colours look: the 'redmean' weighted RGB distance (0 to about 765)."""
-    return float(_distances(np.array([rgb(first)], np.float64), rgb(second))[0])
-
-
 def shade(colour: str, step: int) -> str:
     """The colour made lighter (odd steps) or darker (even steps), more with each pair of steps."""
     hue, lightness, saturation = colorsys.rgb_to_hls(*(c / 255 for c in rgb(colour)))

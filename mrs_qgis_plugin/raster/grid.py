@@ -179,12 +179,6 @@ class Grid:
         return abs(g[2]) <= tolerance and abs(g[4]) <= tolerance and g[1] > 0 and g[5] < 0
 
     @property
-    def north_up(self) -> bool:
-        """Not rotated, rows from north to south and columns from west to east: the only layout
-        GDAL's warp to a bounding box and a size lays its output out in."""
-        return not self.rotated and self.geotransform[1] > 0 and self.geotransform[5] < 0
-
-    @property
     def step(self) -> float:
         """The largest of the geotransform's steps: a pixel's size, on a rotated grid its longest part."""
         return max(abs(value) for value in self.geotransform[1:3] + self.geotransform[4:6])

@@ -23,8 +23,8 @@ from .writers import CLASS_NODATA, CONFIDENCE_NODATA, CONFIDENCE_TAG, class_rast
 Predictor = Callable[[np.ndarray, np.ndarray, Hooks], Tuple[np.ndarray, np.ndarray]]
 
 
-MAP_PARAMETER = "OUTPUT"
-"""The parameter that names the class map, as the error messages cite it."""
+MAP_PARAMETER, CONFIDENCE_PARAMETER = "OUTPUT", "OUTPUT_CONFIDENCE"
+"""The parameters that name the class map and the confidence raster, as the error messages cite them."""
 
 
 class OneProcess:
@@ -75,12 +75,13 @@ def window_geotransform(geotransform: Tuple[float, ...], col: int, row: int) -> 
     return (x0 + col * dx_col + row * dx_row, dx_col, dx_row, y0 + col * dy_col + row * dy_row, dy_col, dy_row)
 
 
-def _check_outputs(out_class: str, out_conf: Optional[str], conf_param: str) -> Tuple[str, Optional[str]]:
+def _check_outputs(out_class: str, out_conf: Optional[str]) -> Tuple[str, Optional[str]]:
     class_path = check_output_path(out_class, MAP_PARAMETER)
     if not out_conf:
         return class_path, None
-    conf_path = check_output_path(out_conf, conf_param)
-    refuse_shared_outputs({MAP_PARAMETER: class_path, conf_param: conf_path}, {MAP_PARAMETER: "the class map"})
+    conf_path = check_output_path(out_conf, CONFIDENCE_PARAMETER)
+    refuse_shared_outputs({MAP_PARAMETER: class_path, CONFIDENCE_PARAMETER: conf_path},
+                          {MAP_PARAMETER: "the class map"})
     return class_path, conf_path
 
 
@@ -176,7 +177,6 @@ def predict_scene(
     hooks: Optional[Hooks] = None,
     window: Optional[Tuple[int, int, int, int]] = None,
     *,
-    conf_param: str = "OUTPUT_CONFIDENCE",
     ranks: Any = None,
     tags: Optional[Mapping[str, str]] = None,
 ) -> Dict[str, object]:
@@ -189,9 +189,8 @@ def predict_scene(
     before every tile (the predictor checks it between its batches), progress is
     reported within each tile by the predictor and after every tile. Outputs are
     published only when complete; on any error or cancel the temporary files are
-    removed and existing outputs stay as they were. The error messages cite OUTPUT, EXTENT
-    and TILE_SIZE, and `conf_param` for the confidence raster; `tags` become metadata items
-    of the class map.
+    removed and existing outputs stay as they were. The error messages cite OUTPUT, EXTENT,
+    TILE_SIZE and OUTPUT_CONFIDENCE; `tags` become metadata items of the class map.
 
     With several processes (`ranks`, under torchrun), the tiles are dealt out in turn:
     in each round every rank classifies one tile, rank 0 gathers them and alone writes
@@ -202,7 +201,7 @@ def predict_scene(
     hooks = hooks or Hooks()
     ranks = ranks or OneProcess()
     window, blocks = plan_tiles(scene, window, tile_size, hooks)
-    class_path, conf_path = _check_outputs(out_class, out_conf, conf_param)
+    class_path, conf_path = _check_outputs(out_class, out_conf)
     col0, row0, width, height = window
     geotransform = window_geotransform(scene.geotransform, col0, row0)
     # Index -1 (no data) and 0..K-1 shifted by one into class values.
@@ -217,7 +216,7 @@ def predict_scene(
             outputs.append(stack.enter_context(class_raster(class_path, MAP_PARAMETER, (width, height), geotransform,
                                                             scene.crs_wkt, classes, {**(tags or {}), **paired})))
             if conf_path:
-                outputs.append(stack.enter_context(confidence_raster(conf_path, conf_param, (width, height),
+                outputs.append(stack.enter_context(confidence_raster(conf_path, CONFIDENCE_PARAMETER, (width, height),
                                                                      geotransform, scene.crs_wkt, class_path)))
         for first in range(0, n_tiles, ranks.world):
             mine, canceled = first + ranks.rank, hooks.is_canceled()

@@ -64,7 +64,7 @@ class TooFewBandsError(InputError):
 
 def too_few_bands_message(name: str, count: int) -> str:
     """Why a layer of `count` bands cannot be the hyperspectral one (the run's and the dialogs' check)."""
-    return (f"The hyperspectral layer '{name}' has {count} band{'s' if count != 1 else ''}; at least "
+    return (f"The hyperspectral layer '{name}' has {plural(count, 'band')}; at least "
             f"{MIN_HSI_BANDS} are needed. Give the hyperspectral raster as INPUT_HSI (and SAR or LiDAR rasters as "
             "INPUT_AUX).")
 
@@ -750,8 +750,7 @@ written in another order (xmin,ymin,xmax,ymax for QGIS's xmin,xmax,ymin,ymax: re
 2026-12-04, which mapped 38 x 38 pixels for 30 x 30 without a word) or in another CRS."""
 
 
-def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window: Window, parameter: str,
-                 hooks: Hooks) -> None:
+def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window: Window, hooks: Hooks) -> None:
     """Says when an extent reaches beyond the scene, which the window is cut to."""
     xmin, ymin, xmax, ymax = extent
     left, bottom, right, top = scene.grid.bounds()
@@ -760,7 +759,7 @@ def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window
         return
     inside = max(min(xmax, right) - max(xmin, left), 0.0) * max(min(ymax, top) - max(ymin, bottom), 0.0)
     share = 1.0 - inside / ((xmax - xmin) * (ymax - ymin))
-    said = (f"The extent {parameter} ({format_bounds(extent)}) reaches beyond the hyperspectral layer "
+    said = (f"The extent EXTENT ({format_bounds(extent)}) reaches beyond the hyperspectral layer "
             f"'{scene.hsi_name}' ({format_bounds(scene.grid.bounds())}); its part within the layer is used "
             f"({window.width} x {window.height} pixels).")
     if share < OUTSIDE_EXTENT:
@@ -771,28 +770,27 @@ def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window
                       "xmin,xmax,ymin,ymax.")
 
 
-def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], parameter: str = "EXTENT",
-                       hooks: Hooks | None = None) -> Window:
+def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], hooks: Hooks | None = None) -> Window:
     """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches;
     `hooks` hear when it reaches beyond the scene."""
     xmin, ymin, xmax, ymax = extent
     if not all(math.isfinite(value) for value in extent):  # was said to be empty or inverted (red team of 2026-12-04)
         raise InputError(
-            f"The extent {parameter} ({format_bounds(extent)}) is not four finite numbers in the layer's CRS: a "
+            f"The extent EXTENT ({format_bounds(extent)}) is not four finite numbers in the layer's CRS: a "
             "number too large (1e309) or not a number, or coordinates that its own CRS cannot take into the layer's. "
             "Write it as xmin,xmax,ymin,ymax in numbers, in the layer's CRS or in one that holds them."
         )
     if not (xmax > xmin and ymax > ymin):
         raise InputError(
-            f"The extent {parameter} ({format_bounds(extent)}) is empty or inverted: its minimum x and y must be "
+            f"The extent EXTENT ({format_bounds(extent)}) is empty or inverted: its minimum x and y must be "
             "below its maximum x and y. Draw the extent again, or write it as xmin,xmax,ymin,ymax."
         )
     window = scene.grid.pixel_bounds(extent)
     if window is None:
         raise InputError(
-            f"The extent {parameter} ({format_bounds(extent)}) does not overlap the hyperspectral layer "
+            f"The extent EXTENT ({format_bounds(extent)}) does not overlap the hyperspectral layer "
             f"'{scene.hsi_name}' ({format_bounds(scene.grid.bounds())}). "
             "Choose an extent inside that layer, or leave it empty to use the whole layer."
         )
-    _say_clipped(scene, extent, window, parameter, hooks or Hooks())
+    _say_clipped(scene, extent, window, hooks or Hooks())
     return window

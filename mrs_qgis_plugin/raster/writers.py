@@ -190,10 +190,6 @@ class AtomicGeoTiff:
         except OSError as error:
             raise write_error(self.path, error) from error
 
-    def publish(self) -> None:
-        """Moves the closed GeoTIFF and its side files over the output's names (`publish_rasters`)."""
-        publish_rasters([self])
-
     def moves(self) -> List[Tuple[Optional[str], str]]:
         """Its closed temporary files with the names they take, and its output's other side
         files, which an old map's would leave stale (None: removed), for `publish_rasters`."""
