@@ -192,7 +192,9 @@ FIGURES = (
                             "the class the map finds)."),
     ("User's accuracy", "Of the pixels the map gives a class, at the reference pixels, the share that are that class "
                         "(how far a user can trust the map's class)."),
-    ("F1", "The harmonic mean of a class's producer's and user's accuracies."),
+    ("F1", "The harmonic mean of a class's producer's and user's accuracies, from the counts: twice the pixels the "
+           "map gets right over the class's reference and mapped pixels together; 0 where the map never gets it right "
+           "(a class absent from the reference or never mapped, whose other accuracy is then empty)."),
     ("Confusion matrix", "Reference pixels by their reference class (rows) and the class the map gives them "
                          "(columns); the diagonal holds those the map gets right."),
 )

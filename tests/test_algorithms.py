@@ -679,6 +679,8 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert all(name in page for name in CLASS_NAMES)
     # The page says what each figure is (readability review of 2026-12-05: it did not stand on its own).
     assert "<dt>Producer's accuracy</dt><dd>Of the reference pixels of a class, the share the map gives that class" in page
+    # F1 where one accuracy is empty (a helper's numbers check of 2026-12-06: 0.00 beside an empty one, unexplained)
+    assert "0 where the map never gets it right (a class absent from the reference or never mapped, whose other" in page
     # Which files, and when (a readability review of 2026-12-05: a page kept apart from its map said neither).
     assert report["reference_file"] == str(scene.test) and report["class_map"] == classified.results["OUTPUT"]
     made = datetime.fromisoformat(report["created"])
@@ -730,6 +732,10 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
                   "of them only." if uneven else ""))
     assert uneven
     assert report["warnings"] == [warning] and warning in feedback.warnings
+    # The reference's own count, before the map's nodata takes its share (a helper's numbers check of
+    # 2026-12-06: '726 labelled pixels', then '306 of the 1,032 reference pixels').
+    labelled = np.count_nonzero(reference > 0)
+    assert feedback.log_with(f"'test': {labelled:,} labelled pixels in 7 classes.")
     assert html.escape(warning) in Path(outputs["OUTPUT_HTML"]).read_text()
     assert f"<td class='name'>Reference pixels without a class in the map (left out)</td><td>{unmapped}</td>" in (
         Path(outputs["OUTPUT_HTML"]).read_text())
