@@ -101,10 +101,13 @@ class Pace:
         return dataclasses.replace(hooks, progress=progress)
 
 
-CANCELLING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+CANCELLING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
+                           if hasattr(signal, name))
 """What `kill`, a batch scheduler or a container stop send, and what a closed terminal or a
-dropped ssh connection sends (which ended a run at once, leaving its temporary files); Windows
-has no SIGHUP."""
+dropped ssh connection sends (which ended a run at once, leaving its temporary files); SIGUSR1
+and SIGUSR2, which Slurm's --signal sends before a time limit for a run to save its work (they
+ended it at once, its checkpoint unwritten: a helper's red team of 2026-12-06). Windows has
+none but SIGTERM."""
 
 
 @contextlib.contextmanager
@@ -134,10 +137,10 @@ partner refused its input told only that it was stopped as on Cancel."""
 
 @contextlib.contextmanager
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
-    """Hooks that also report cancel once the process gets SIGTERM or SIGHUP (`CANCELLING_SIGNALS`),
-    so the work stops as on Cancel: training writes its checkpoint and no half-written output is
-    published, and the run says which signal stopped it. A second such signal ends the process at
-    once. A signal ignored when the work starts (`nohup` ignores SIGHUP) stays ignored. Only the
+    """Hooks that also report cancel once the process gets SIGTERM, SIGHUP, SIGUSR1 or SIGUSR2
+    (`CANCELLING_SIGNALS`), so the work stops as on Cancel: training writes its checkpoint and no
+    half-written output is published, and the run says which signal stopped it. A second such
+    signal ends the process at once. A signal ignored when the work starts (`nohup` ignores SIGHUP) stays ignored. Only the
     main thread receives signals; elsewhere (QGIS desktop runs algorithms in a worker thread)
     `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():

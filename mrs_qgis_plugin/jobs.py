@@ -373,7 +373,7 @@ def _say_resumed_checkpoint_kept(resume: Optional[str], output: str, hooks: Hook
     owner = output_path_of(resume)
     whose = f": it is OUTPUT {owner}'s, and refuses the runs on that OUTPUT as their progress" if owner else ""
     hooks.log(f"The checkpoint resumed, {resume}, is kept{whose}. This run's model, {output}, holds its progress "
-              "now: delete it unless it is to be resumed again.")
+              "now: delete the checkpoint unless it is to be resumed again.")
 
 
 def common_pixel_size(scenes: Sequence[Scene]) -> Optional[float]:

@@ -123,7 +123,7 @@ def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str) -> Non
     listed = _listed(values) if values.get("MORE_SCENES") else []
     mine = _fingerprints(job, values, listed)
     every = context.exchange((mine, _missing(job, values, listed)))
-    problem = next((f"Under torchrun every process opens its inputs on its own machine, and on process {rank}'s: "
+    problem = next((f"Under torchrun every process opens its inputs on its own machine, and process {rank} cannot: "
                     f"{missing}" for rank, (_theirs, missing) in enumerate(every or ()) if missing), None)
     for rank, (theirs, _missing_there) in enumerate(every[1:] if every and not problem else (), 1):
         differing = [name for name in mine if theirs.get(name) != mine[name]]

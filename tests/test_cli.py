@@ -451,8 +451,8 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
             extent_of(str(tmp_path / name), hsi)
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
-                         ids=["SIGTERM", "SIGINT", "SIGHUP"])
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1],
+                         ids=["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"])  # USR1: Slurm's --signal (helper, 12-06)
 def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, chain, tmp_path, signal_number):
     output = tmp_path / "pretrained.safetensors"
     command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,

@@ -392,6 +392,8 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
             ) in done.stderr.splitlines(), done.stderr
     assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours (torchrun prints its own on a failure)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_other.py"]
+    # said once on a machine: its processes open the same files (a helper's red team of 2026-12-06: twice)
+    assert sum("every process must be given the same inputs" in line for line in done.stderr.splitlines()) == 1
     # a file missing on one machine is said as such (a helper's red team of 2026-12-05: 'another INPUT_HSI')
     missing = tmp_path / "elsewhere" / "classifier.safetensors"
     script.write_text(OTHER_ON_RANK_1.format(mine=str(classifier), other=str(missing), mrs=str(ROOT / "bin" / "mrs")))
@@ -399,7 +401,7 @@ def test_processes_given_other_inputs_than_rank_0_are_refused_before_any_work(sc
                                            OUTPUT=output),
                           capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     assert done.returncode != 0 and not output.exists()
-    assert ("Under torchrun every process opens its inputs on its own machine, and on process 1's: MODEL: the file "
+    assert ("Under torchrun every process opens its inputs on its own machine, and process 1 cannot: MODEL: the file "
             f"{missing} does not exist. Check the path, or choose it again.") in done.stderr.splitlines(), \
         done.stderr
 

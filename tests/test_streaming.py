@@ -357,5 +357,5 @@ def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):
                       output=str(tmp_path / "b.safetensors"), hooks=Hooks(log=lines.append), resume=checkpoint)
     assert os.path.isfile(checkpoint) and lines[-1] == (
         f"The checkpoint resumed, {checkpoint}, is kept: it is OUTPUT {first}'s, and refuses the runs on that "
-        f"OUTPUT as their progress. This run's model, {tmp_path / 'b.safetensors'}, holds its progress now: delete it "
-        "unless it is to be resumed again.")
+        f"OUTPUT as their progress. This run's model, {tmp_path / 'b.safetensors'}, holds its progress now: delete the "
+        "checkpoint unless it is to be resumed again.")
