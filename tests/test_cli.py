@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -508,6 +509,24 @@ def test_a_second_ctrl_c_stops_at_once_in_one_sentence(monkeypatch):
     assert cli.main(["demoscene", "--OUTPUT=/nonexistent/scene"], out, err) == 130
     assert err.getvalue() == "Stopped at once by a second Ctrl-C: this run wrote no output and no new checkpoint.\n"
     assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize("status", [0, 1])
+def test_a_signal_after_the_results_ends_the_process_at_once_with_the_run_s_status(status):
+    """A helper's red team of 2026-12-06: SIGTERM in the 0.75 s of the interpreter's shutdown, after
+    the results, ended bin/mrs with status 143, and `mrs pretrain ... && mrs finetune ...` stopped on
+    a finished model. Ctrl-C ignored when the run started stays ignored."""
+    code = ("import os, signal, sys, time; from mrs.mrs_qgis_plugin.terminal import end_at_once_on_signals; "
+            "print('OUTPUT:\\tdone', end='\\n'); end_at_once_on_signals({status}); "
+            "os.kill(os.getpid(), signal.SIGINT); os.kill(os.getpid(), signal.{name}); time.sleep(30); sys.exit(7)")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for name in ("SIGTERM", "SIGHUP", "SIGUSR1"):
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", code.format(status=status, name=name)], capture_output=True,
+                              text=True, timeout=60, env=environment, stdin=subprocess.DEVNULL,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        assert (done.returncode, done.stdout, done.stderr) == (status, "OUTPUT:\tdone\n", "")
+        assert time.monotonic() - started < 20
 
 
 def test_ctrl_c_after_the_run_has_ended_is_ignored(monkeypatch):
