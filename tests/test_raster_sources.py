@@ -1057,6 +1057,17 @@ def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have
             handle.truncate(400)
         with pytest.raises(InputError, match=r"^The layer 'hsi' changed while this run read it"):
             scene.read(0, 0, 30, 20)
+    # Its time alone set again (touch, a copy tool) is said as that (a helper's red team of 2026-12-06: 'another
+    # program wrote its file' of a touch).
+    with Scene.open(RasterInput(tile, "tile"), []) as scene:
+        stamp = os.stat(tile)
+        os.utime(tile, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10 ** 9))
+        with pytest.raises(InputError) as refused:
+            scene.check_unchanged()
+    assert str(refused.value) == (f"The layer 'tile' changed while this run read it: its file {tile} has another time "
+                                  "of change, at the same size (written in place, or only its time set), so what was "
+                                  "read may mix its old and new contents, and nothing was written. Run again once the "
+                                  "file is as it should be.")
     # A warped VRT whose source is removed: the source is named, not the VRT GDAL cannot read now (review).
     _data, hsi = _hsi(tmp_path)  # written again, whole
     source = write_raster(tmp_path / "source.tif", np.ones((20, 30), np.float32))

@@ -502,7 +502,9 @@ class Scene:
             differing = [(path, now) for path, stamp in stamps.items() if (now := stamp_now(path, stamp)) != stamp]
             if differing:  # a removed source first: a VRT GDAL cannot read without it differs too (review)
                 path, now = min(differing, key=lambda item: item[1] is not None)
-                how = f"its file {path} was removed or moved" if now is None else f"another program wrote its file {path}"
+                how = (f"its file {path} was removed or moved" if now is None else
+                       f"its file {path} has another time of change, at the same size (written in place, or only its "
+                       "time set)" if now[:2] == stamps[path][:2] else f"another program wrote its file {path}")
                 return (f"The layer '{name}' changed while this run read it: {how}, so what was read may mix its old "
                         "and new contents, and nothing was written. Run again once the file is as it should be.")
         return None
