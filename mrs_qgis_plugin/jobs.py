@@ -355,9 +355,13 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             description["pixel_size_m"] = common_pixel_size(scenes) if description["pixel_sides_m"] else None
             _say_other_pixel_sizes(scenes, hooks)
         patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
-        trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
-                           settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
-                           checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
+        try:
+            trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
+                               settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
+                               checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
+        except InputError:  # a file changed as the batches read it (`Scene._read_done`): its checkpoint said too
+            _check_unchanged_for_training(scenes, checkpoint_path_for(output))
+            raise
         _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
         trained.write(output, checkpoint_path_for(output), hooks)
     _say_resumed_checkpoint_kept(resume, output, hooks)
@@ -442,9 +446,9 @@ def _say_other_pixel_sizes(scenes: Sequence[Scene], hooks: Hooks) -> None:
 
 def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,
                                   context: Optional[distributed.Context] = None) -> None:
-    """`Scene.check_unchanged` at a pretraining's end, whose checkpoint a resumed run would go on
-    from, though it holds what was read of the old file; under torchrun rank 0's finding, on every
-    rank, as rank 0 alone writes (review of 2026-12-05)."""
+    """`Scene.check_unchanged` at a pretraining's end, or as its batches read a changed file, whose
+    checkpoint a resumed run would go on from, though it holds what was read of the old file; at the
+    end under torchrun rank 0's finding, on every rank, as rank 0 alone writes (review of 2026-12-05)."""
     changed = next((found for found in (scene.changed() for scene in scenes) if found), None)
     changed = context.broadcast(changed) if context is not None else changed
     if changed:

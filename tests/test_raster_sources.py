@@ -1,5 +1,6 @@
 import math
 import os
+import time
 import re
 
 import numpy as np
@@ -1028,6 +1029,31 @@ def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
         Scene.open(RasterInput(mosaic, "mosaic"), [])
 
 
+def test_a_file_changed_after_the_last_read_of_it_leaves_the_run_whole_and_one_changed_before_a_read_stops_it(
+        tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-06: a file touched (or given overviews by gdaladdo) in a
+    pretraining's first minute threw away every epoch at the run's end, though the scene had been
+    read whole before; its reads now look at the files now and then, so a training that reads on
+    stops soon after a change."""
+    from mrs.mrs_qgis_plugin.raster import sources
+
+    monkeypatch.setattr(sources, "CHANGE_LOOK_SECONDS", 0.0)  # every read looks
+    _data, hsi = _hsi(tmp_path)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        scene.read(0, 0, 30, 20)
+        stamp = os.stat(hsi)
+        os.utime(hsi, ns=(stamp.st_atime_ns, time.time_ns() + 60 * 10 ** 9))  # after the last read
+        scene.check_unchanged()
+        assert scene.changed() is None
+        scene.read(0, 0, 30, 20)
+        with open(hsi, "r+b") as handle:  # written in place before the next read: what it reads may mix
+            handle.seek(os.path.getsize(hsi) - 4)
+            handle.write(b"\x00\x00\x80\x3f")
+        os.utime(hsi, ns=(stamp.st_atime_ns, time.time_ns() - 10 ** 10))
+        with pytest.raises(InputError, match=r"^The layer 'hsi' changed while this run read it: its file "):
+            scene.read(0, 0, 30, 20)
+
+
 def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have_changed(tmp_path):
     """Red team of 2026-12-05: a raster rewritten in place at 30 % of a classification gave a map
     half of the old scene and half of the new, and a VRT's tiles replaced (by mv) did the same,
@@ -1061,7 +1087,7 @@ def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have
     # program wrote its file' of a touch).
     with Scene.open(RasterInput(tile, "tile"), []) as scene:
         stamp = os.stat(tile)
-        os.utime(tile, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10 ** 9))
+        os.utime(tile, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))  # before the read: it may mix
         with pytest.raises(InputError) as refused:
             scene.check_unchanged()
     assert str(refused.value) == (f"The layer 'tile' changed while this run read it: its file {tile} has another time "

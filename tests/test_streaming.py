@@ -2,6 +2,7 @@
 every patch in memory, and memory that does not grow with SAMPLES."""
 
 import os
+import time
 import tracemalloc
 
 import numpy as np
@@ -341,6 +342,26 @@ def test_labels_read_on_many_bands_do_not_hold_the_bands_of_every_labelled_pixel
     assert len(found[0].values) == size * size
     one_tile = 1.3 * bands * TILE_SIZE ** 2 * 4
     assert (peak - one_tile) / size ** 2 < 150, f"{(peak - one_tile) / size ** 2:.0f} bytes per labelled pixel"
+
+
+def test_a_pretraining_whose_input_is_touched_after_it_was_read_writes_its_model(tmp_path):
+    """A helper's red team of 2026-12-06: `touch hsi.tif` (or gdaladdo) 6 s into a pretraining, its
+    scene read whole in the first epoch, threw every epoch away at the end ('another program wrote
+    its file'). A file written before a read the run makes is refused as before (test_raster_sources)."""
+    layers = scene_layers(tmp_path, 24)
+    touched = []
+
+    def progress(fraction: float) -> None:
+        if fraction > 0.5 and not touched:  # epochs after the first read nothing from the files
+            stamp = os.stat(layers.hsi.path)
+            os.utime(layers.hsi.path, ns=(stamp.st_atime_ns, time.time_ns() + 60 * 10 ** 9))
+            touched.append(fraction)
+
+    output = str(tmp_path / "p.safetensors")
+    jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64,
+                      settings=TrainSettings(epochs=3, batch_size=16, device="cpu", precision="fp32"),
+                      output=output, hooks=Hooks(progress=progress))
+    assert touched and os.path.isfile(output)
 
 
 def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):

@@ -7,6 +7,7 @@ in full; every read is a window.
 
 import math
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
@@ -29,6 +30,13 @@ BLOCK_CACHE_BYTES = 64 * 2**20
 """GDAL's block cache while a scene is open. Every block is read about once, so a small
 cache loses little, and it keeps memory flat whatever the raster size (GDAL's default,
 5 % of the RAM, would fill up with blocks that are never read again)."""
+
+CHANGE_LOOK_SECONDS = 5.0
+"""How often, at most, the reads of a scene look at its files' stamps (a few os.stat calls)."""
+
+CLOCK_MARGIN_NS = 2 * 10 ** 9
+"""A file whose time of change is this much after the last read of it was changed after it: the
+margin takes in coarse file times and a file server's clock a little ahead of this machine's."""
 
 _NM_UNITS = {"nanometers", "nanometer", "nanometres", "nanometre", "nm"}
 _UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm"}
@@ -490,6 +498,9 @@ class Scene:
         self._sources = sources
         self._stamps = [(source.name, file_stamps(source.path)) for source in sources]
         """Each layer's files as they were when opened (`check_unchanged`)."""
+        self._last_read_ns = time.time_ns()
+        """When the layers were last read (`changed` passes over a file changed after it)."""
+        self._next_look = time.monotonic() + CHANGE_LOOK_SECONDS
         self._cache_before = gdal.GetCacheMax()
         gdal.SetCacheMax(min(self._cache_before, BLOCK_CACHE_BYTES))
 
@@ -497,9 +508,12 @@ class Scene:
         """Why the run must stop when another program wrote a layer's file, or a source file of a VRT,
         since the layer was opened (a raster rewritten in place at 30 % of a classification gave a
         map half of the old scene and half of the new, as did tiles of a VRT replaced: red team of
-        2026-12-05); None when none was."""
+        2026-12-05); None when none was, or only after the run's last read of the layers (a helper's
+        red team of 2026-12-06: a file touched in a training's first minute threw its every epoch
+        away at its end, though the scene had been read whole before)."""
         for name, stamps in self._stamps:
-            differing = [(path, now) for path, stamp in stamps.items() if (now := stamp_now(path, stamp)) != stamp]
+            differing = [(path, now) for path, stamp in stamps.items()
+                         if (now := stamp_now(path, stamp)) != stamp and not self._after_last_read(now)]
             if differing:  # a removed source first: a VRT GDAL cannot read without it differs too (review)
                 path, now = min(differing, key=lambda item: item[1] is not None)
                 how = (f"its file {path} was removed or moved" if now is None else
@@ -510,10 +524,24 @@ class Scene:
         return None
 
     def check_unchanged(self) -> None:
-        """Refuses the run when a layer `changed`: called before outputs are written, and on a failed read."""
+        """Refuses the run when a layer `changed`: called before outputs are written, on a failed read,
+        and now and then as the layers are read (`_read_done`)."""
         changed = self.changed()
         if changed:
             raise InputError(changed)
+
+    def _after_last_read(self, stamp: tuple | None) -> bool:
+        """Whether a file's new stamp was made after the last read of the layers, by more than
+        `CLOCK_MARGIN_NS`: what the run read is the old file, whole."""
+        return stamp is not None and stamp[0] != "VRT" and stamp[2] > self._last_read_ns + CLOCK_MARGIN_NS
+
+    def _read_done(self) -> None:
+        """Notes when the layers were last read, and every `CHANGE_LOOK_SECONDS` looks for a file
+        changed since: a training that reads its blocks throughout stops soon after, not at its end."""
+        self._last_read_ns = time.time_ns()
+        if time.monotonic() >= self._next_look:
+            self._next_look = time.monotonic() + CHANGE_LOOK_SECONDS
+            self.check_unchanged()
 
     def band_label(self, index: int) -> str:
         """Band `index` in a message: its description where it has one, and always its layer, as
@@ -698,6 +726,7 @@ class Scene:
             try:
                 infinite.append(source.read(window, data[start:stop], own))
             except InputError:  # a file rewritten under the run is said as such, not as damaged
+                self._last_read_ns = time.time_ns()  # this read's
                 self.check_unchanged()
                 raise
             if hidden is not None:
@@ -712,6 +741,7 @@ class Scene:
             data_pixels = ~(hidden | np.isnan(data).any(axis=0))
             for source, found in zip(self._sources, infinite):
                 source.count_infinite(found, data_pixels)
+        self._read_done()
         data[:, ~valid] = 0.0
         pad = ((row0 - (row - halo), row + height + halo - row1), (col0 - (col - halo), col + width + halo - col1))
         if any(any(side) for side in pad):
@@ -727,6 +757,7 @@ class Scene:
         values = np.empty((len(source.bands), window.height, window.width), np.float32)
         valid = np.ones((window.height, window.width), bool)
         source.read(window, values, valid)
+        self._read_done()
         values[:, ~valid] = np.nan
         values[~np.isfinite(values)] = np.nan
         return values
