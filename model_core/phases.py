@@ -11,6 +11,7 @@ from torch import nn
 
 from . import masking
 from .choices import FINE_TUNING, PRETRAINING
+from .device import autocast
 from .loop import Phase
 from .metrics import accuracy
 from .model import SSMAEClassifier
@@ -53,10 +54,10 @@ class PretrainPhase(Phase):
 
 def predict_logits(model: SSMAEClassifier, data: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
     """Logits (float32, on the CPU) for every patch in `data`, in float32 as the written classifier
-    computes them; the model is put in eval mode."""
+    computes them, an autocast of the training around it turned off; the model is put in eval mode."""
     model.eval()
     out = []
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(device, None):
         for start in range(0, data.shape[0], batch_size):
             x = data[start:start + batch_size].to(device, torch.float32)
             out.append(model(x).float().cpu())
