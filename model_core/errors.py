@@ -50,18 +50,21 @@ class DeviceError(MrsError):
 
 
 class Canceled(MrsError):
-    """The user canceled the run."""
+    """The user canceled the run. `voted`: under torchrun, every process of the run stops with it,
+    as they voted together (the batches' and the tiles' cancel vote); else this process stops
+    before the others know, which may be in another exchange (`distributed.end_process`)."""
 
-    def __init__(self, message: str = "Canceled by the user.") -> None:
+    def __init__(self, message: str = "Canceled by the user.", voted: bool = False) -> None:
         super().__init__(message)
+        self.voted = voted
 
 
 def canceled_with_the_others(own: bool) -> Canceled:
     """The cancel of a process of a torchrun run that stops as the others voted: by the user where
     it was canceled itself (`own`), else because another process was (a helper's red team of
     2026-12-05: rank 0 said 'Canceled by the user.' when only rank 1 got SIGTERM)."""
-    return Canceled() if own else Canceled("Stopped as another process of this torchrun run was stopped (its "
-                                           "message says why).")
+    return Canceled(voted=True) if own else Canceled("Stopped as another process of this torchrun run was stopped "
+                                                     "(its message says why).", voted=True)
 
 
 def says_out_of_memory(error: BaseException) -> bool:

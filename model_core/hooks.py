@@ -163,10 +163,11 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     with signals_handled(CANCELLING_SIGNALS, on_signal):
         try:
             yield dataclasses.replace(hooks, is_canceled=lambda: bool(names) or hooks.is_canceled())
-        except (Canceled, RuntimeError):  # an exchange a partner left as it stopped too (a review of 2026-12-05)
+        except (Canceled, RuntimeError) as error:  # an exchange a partner left as it stopped too (a review of 12-05)
             if not names:
                 raise
-            raise Canceled(f"Stopped by {names[0]}, as on Cancel{TORCHRUN_SIGTERM if launched() else ''}.") from None
+            raise Canceled(f"Stopped by {names[0]}, as on Cancel{TORCHRUN_SIGTERM if launched() else ''}.",
+                           voted=getattr(error, "voted", False)) from None
         if names:  # after the work's last look at cancel (a helper's red team of 2026-12-05: "stopping", then results)
             hooks.log(came_once_done(names[0]) + ".")
 

@@ -391,8 +391,21 @@ def _help(text: str, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+_ENDED_ALONE = [False]
+
+
+def ended_alone() -> bool:
+    """Whether the last `main` ended this process without the others of its torchrun group, so that
+    it must not wait for them as it leaves (`distributed.end_process`): a refusal or failure of its
+    own, or a cancel before they voted to stop (`Canceled.voted`; a helper's red team of 2026-12-06:
+    one process SIGTERM stopped in the start-up waited for the others, which waited in another
+    exchange, until torchrun killed both 30 s later, leaving temporary files)."""
+    return _ENDED_ALONE[0]
+
+
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """bin/mrs with these arguments; returns the exit code."""
+    """bin/mrs with these arguments; returns the exit code (`ended_alone` says how it ended)."""
+    _ENDED_ALONE[0] = True  # but where the work ended, or the group voted to stop
     arguments = list(arguments)
     if not arguments:  # with no job it is a usage error
         written(err, main_help() + "\n")
@@ -411,7 +424,9 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     report.cancel_on_interrupt()
     try:
         try:
-            return run_job(job, parse_arguments(job, rest), report, out)
+            code = run_job(job, parse_arguments(job, rest), report, out)
+            _ENDED_ALONE[0] = code == EXIT_FAILED  # a job's own refusal before its work (a missing package)
+            return code
         finally:
             report.run_over = True  # before the sentences below: a Ctrl-C now has nothing to stop
     except UsageError as error:
@@ -422,6 +437,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         return EXIT_USAGE
     except MrsError as error:
         report.finish()
+        _ENDED_ALONE[0] = not (isinstance(error, Canceled) and error.voted)
         # The processes of a machine open the same files: a refusal of its inputs or outputs is said by the
         # first of them (a helper's red team of 2026-12-06: each said it, twice on one machine, 8 times on 8 GPUs).
         if is_first_on_its_machine() or not isinstance(error, (InputError, ModelFileError)):

@@ -410,9 +410,11 @@ AS_BIN_MRS_WITH_RANK_1_GIVEN_OTHER = """
 import os, runpy, sys
 if os.environ["RANK"] == "1":
     sys.argv = [argument.replace({mine!r}, {other!r}) for argument in sys.argv]
+    os.environ["LOCAL_RANK"] = "0"
 runpy.run_path({mrs!r}, run_name="__main__")
 """
-"""bin/mrs as a whole (its ending included), whose rank 1 is given another value than rank 0."""
+"""bin/mrs as a whole (its ending included), whose rank 1 is given another value than rank 0, as
+on another machine (the first process there: the processes of one machine are given the same)."""
 
 
 def test_a_process_refusing_what_only_it_was_given_ends_the_run_at_once_not_after_30_minutes(scene, tmp_path):
@@ -437,6 +439,39 @@ def test_a_process_refusing_what_only_it_was_given_ends_the_run_at_once_not_afte
         "Stopped by SIGTERM, as on Cancel (torchrun sends it to every process when the run is stopped, and when "
         "another of its processes has ended: that one's message says why).") for line in lines), lines
     assert "mrs_qgis_plugin" not in done.stderr  # no traceback of ours
+
+
+CANCELED_IN_THE_START_UP = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+if os.environ["RANK"] == "1":
+    from mrs.model_core.errors import Canceled
+    from mrs.mrs_qgis_plugin import jobs
+    def canceled(*_arguments, **_options):
+        raise Canceled()
+    jobs.random_positions_in_scenes = canceled
+runpy.run_path({mrs!r}, run_name="__main__")
+"""
+"""bin/mrs as a whole, whose rank 1 is canceled as it draws its samples, before the processes vote."""
+
+
+def test_a_process_canceled_before_the_others_voted_leaves_without_waiting_for_them(scene, tmp_path):
+    """A helper's red team of 2026-12-06: SIGTERM to torchrun in a pretraining's start-up stopped one
+    process at its own look at cancel, which then waited for the others to leave while they waited
+    in another exchange (DistributedDataParallel's first): torchrun killed both 30 s later, leaving
+    temporary files; without torchrun's kill, gloo's 30 minutes."""
+    paths, _layers, _folder = scene
+    script = tmp_path / "mrs_canceled.py"
+    output = tmp_path / "model.safetensors"
+    script.write_text(CANCELED_IN_THE_START_UP.format(mrs=str(ROOT / "bin" / "mrs")))
+    started = time.monotonic()
+    done = subprocess.run(torchrun_command("pretrain", script, **scene_layers(paths), **PRETRAIN, OUTPUT=output),
+                          capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    assert time.monotonic() - started < 60 and done.returncode != 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "(rank 1) Canceled by the user." in lines
+    assert "forcefully" not in done.stderr and "mrs_qgis_plugin" not in done.stderr, done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_canceled.py"]
 
 
 def test_lists_of_scenes_are_compared_by_the_rasters_they_name_not_by_their_text(scene, more_scenes, tmp_path):
