@@ -471,3 +471,62 @@ def test_a_map_named_by_the_paletted_style_beside_it_is_matched_by_name_and_gets
 
     _assert_matched_by_name_the_other_way_round(tmp_path, class_map, reference)
     assert sorted(path.name for path in (tmp_path / "map").iterdir()) == ["map.qml", "map.tif"]
+
+
+def _small_report() -> dict:
+    """An accuracy report of two classes, as `analysis.accuracy_job` builds it."""
+    from mrs.model_core.metrics import Accuracy
+
+    return {"class_map": "/m/map.tif", "reference": "reference", "reference_file": "/m/reference.tif",
+            "created": "2026-12-06T08:40:00+00:00", "class_values": [1, 2],
+            **Accuracy(np.array([[3, 1], [0, 2]])).to_dict(["a", "b"]),
+            "unmapped_reference_pixels": 0, "outside_map": 0, "outside_map_unit": "pixels",
+            "reference_features_left_out": 0, "reference_features_partly_outside": 0, "warnings": []}
+
+
+def test_the_accuracy_csv_holds_the_overall_and_average_accuracy_and_kappa(tmp_path):
+    """The CSV's summary rows give overall and average accuracy and kappa (a mutation audit of 2026-12-06)."""
+    import csv
+
+    from mrs.mrs_qgis_plugin.reports import CSV_ENCODING, write_csv
+
+    report = _small_report()
+    write_csv(str(tmp_path / "a.csv"), report)
+    with open(tmp_path / "a.csv", newline="", encoding=CSV_ENCODING) as handle:
+        rows = list(csv.reader(handle))
+    figures = (report["overall_accuracy"], report["average_accuracy"], report["kappa"])
+    assert figures == pytest.approx((5 / 6, 7 / 8, 2 / 3))
+    for key in ("overall_accuracy", "average_accuracy", "kappa"):
+        assert [key, str(report[key])] in rows, key
+
+
+def test_the_report_page_s_confusion_matrix_ends_each_row_with_its_total(tmp_path):
+    """The HTML confusion matrix's last cell of a row is the row's sum (a mutation audit of 2026-12-06)."""
+    from mrs.mrs_qgis_plugin.reports import write_html
+
+    write_html(str(tmp_path / "a.html"), _small_report())
+    page = (tmp_path / "a.html").read_text()
+    assert "<tr><td class='name'>a</td><td class='diagonal'>3</td><td>1</td><td>4</td></tr>" in page
+    assert "<tr><td class='name'>b</td><td>0</td><td class='diagonal'>2</td><td>2</td></tr>" in page
+
+
+def test_a_map_class_absent_at_the_reference_pixels_stays_in_the_report_with_no_reference_pixel(tmp_path):
+    """A class the map names but does not give at the reference's pixels is reported with 0 reference pixels
+    (a mutation audit of 2026-12-06)."""
+    mapped = np.array([[[1, 2, 1, 2]] * 4], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 2: "Forest", 3: "Urban"},
+                              attribute_table=False)
+    reference = write_raster(tmp_path / "reference.tif", mapped)
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+
+    assert report["class_values"] == [1, 2, 3]
+    assert [(item["name"], item["reference_pixels"]) for item in report["classes"]] == [
+        ("Water", 8), ("Forest", 8), ("Urban", 0)]
+
+
+def test_a_share_rounding_to_100_is_shown_as_above_99_and_one_rounding_to_99_as_99():
+    """Shares from 0.995 to below 1 are '>99 %', those just below 0.995 their whole percent (a mutation audit
+    of 2026-12-06)."""
+    assert [analysis.whole_percent(share) for share in (0.994, 0.995, 0.996, 0.999)] == [
+        "99 %", ">99 %", ">99 %", ">99 %"]

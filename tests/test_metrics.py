@@ -22,3 +22,8 @@ def test_a_class_never_mapped_has_no_users_accuracy_and_an_f1_of_zero_and_an_abs
     assert math.isnan(figures.producers[2]) and math.isnan(figures.f1[2])
     assert figures.f1[0] == pytest.approx(2 * 5 / (5 + 7))
     assert figures.to_dict(["a", "b", "c"])["classes"][2]["f1"] is None
+
+
+def test_the_average_accuracy_is_over_the_classes_present_in_the_reference_even_when_never_mapped():
+    """A reference class the map never gives counts as 0 in the average accuracy (a mutation audit of 2026-12-06)."""
+    assert Accuracy(np.array([[10, 0, 0], [0, 10, 0], [5, 0, 0]])).average == pytest.approx(2 / 3)

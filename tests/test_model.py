@@ -450,3 +450,32 @@ def test_normalising_values_near_the_float32_limit_clips_them_without_a_numpy_wa
         warnings.simplefilter("error")
         normalised = normalizer.apply_pixels(pixels)
     assert np.isfinite(normalised).all() and np.abs(normalised).max() <= 5
+
+
+def test_normalising_a_tile_gives_invalid_pixels_zero():
+    """Invalid pixels become 0, not their normalised (clipped) raw value (a mutation audit of 2026-12-06)."""
+    normalizer = Normalizer(center=np.array([10.0]), scale=np.array([2.0]))
+    out = normalizer.apply(np.array([[[14.0, 0.0]]], np.float32), np.array([[True, False]]))
+    assert out.dtype == np.float32 and out.tolist() == [[[2.0, 0.0]]]
+
+
+def test_a_band_of_no_2_98_percent_spread_is_scaled_by_its_standard_deviation():
+    """A band whose p2-p98 spread is 0 takes its standard deviation as scale (a mutation audit of 2026-12-06)."""
+    column = np.zeros(100)
+    column[0] = 50.0
+    assert Normalizer.fit(column[:, None]).scale == pytest.approx([np.std(column)])
+
+
+def test_normalisation_centres_on_the_median_and_scales_by_the_2_98_percent_spread():
+    """The centre is the median (not the mean) and the scale p98 - p2 (a mutation audit of 2026-12-06)."""
+    column = np.array([0.0, 0.0, 0.0, 1.0, 100.0])
+    normalizer = Normalizer.fit(column[:, None])
+    low, high = np.percentile(column, [2.0, 98.0])
+    assert normalizer.center.tolist() == [0.0]
+    assert normalizer.scale == pytest.approx([high - low])
+
+
+def test_a_fill_code_of_exactly_minus_999_is_found():
+    """-999, the fill-code limit itself, is a fill code in a band of 0 to 300 (a mutation audit of 2026-12-06)."""
+    column = np.concatenate([np.linspace(0.0, 300.0, 297), np.full(3, -999.0)])  # 1 % fill
+    assert fill_values(column[:, None]) == {0: -999.0}

@@ -1527,3 +1527,22 @@ def test_a_scene_in_a_local_crs_in_feet_records_its_pixel_size_in_metres(tmp_pat
         recorded[name] = (*description["pixel_sides_m"], description["pixel_size_m"])
     assert recorded["feet"] == pytest.approx((0.6096, 0.9144, math.sqrt(0.6096 * 0.9144)), rel=1e-12)
     assert recorded["metres"] == pytest.approx((2.0, 3.0, math.sqrt(6.0)), rel=1e-12)
+
+
+def test_pixel_positions_are_placed_at_their_pixels_centres():
+    """Row 0, column 0 lies at its pixel's centre, half a pixel in from the corner (a mutation audit of 2026-12-06)."""
+    from mrs.mrs_qgis_plugin.raster.grid import pixel_centres
+
+    xs, ys = pixel_centres((100.0, 2.0, 0.0, 200.0, 0.0, -2.0), np.array([0, 1]), np.array([0, 3]))
+    assert (xs.tolist(), ys.tolist()) == ([101.0, 107.0], [199.0, 197.0])
+
+
+def test_a_rectangle_on_pixel_edges_touches_no_pixel_beyond_them_despite_rounding():
+    """Bounds on pixel edges that float division puts a hair across them take no pixel beyond (a mutation audit
+    of 2026-12-06)."""
+    from mrs.mrs_qgis_plugin.raster.grid import Grid
+
+    grid = Grid(10, 10, (100.0, 0.3, 0.0, 200.0, 0.0, -0.3), "")
+    # the edges of columns 1 and 6 and rows 1 and 6: columns 0.99999999999994 and 5.99999999999994, rows
+    # 1.0000000000001 and 6.0000000000001
+    assert grid.pixel_bounds((100.3, 198.2, 101.8, 199.7)) == Window(1, 1, 5, 5)

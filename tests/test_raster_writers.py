@@ -650,3 +650,16 @@ def test_another_users_file_in_a_sticky_folder_is_refused_before_the_work(tmp_pa
         check_output_path(str(folder / "new.tif"), "OUTPUT")
     folder.chmod(modes.S_IRWXU)
     check_output_path(str(folder / "map.tif"), "OUTPUT")
+
+
+def test_a_style_s_entry_for_0_is_no_class(tmp_path):
+    """A paletted style's entry of value 0, a map's no data, is left out of its classes (a mutation audit
+    of 2026-12-06)."""
+    from mrs.mrs_qgis_plugin.raster.writers import style_classes
+
+    entries = "".join(f'<paletteEntry value="{value}" color="#112233" alpha="255" label="{name}"/>'
+                      for value, name in ((0, "No data"), (1, "Water"), (2, "Forest")))
+    style = tmp_path / "map.qml"
+    style.write_text(f'<qgis><pipe><rasterrenderer type="paletted" band="1"><colorPalette>{entries}'
+                     "</colorPalette></rasterrenderer></pipe></qgis>", encoding="utf-8")
+    assert [(info.value, info.name) for info in style_classes(str(style))] == [(1, "Water"), (2, "Forest")]

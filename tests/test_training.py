@@ -893,3 +893,35 @@ def test_a_checkpoint_of_the_other_training_is_refused_as_such(tmp_path):
     assert str(refused.value) == (
         f"resume_path: '{checkpoint_path_for(output)}' is the checkpoint of a pretraining, not of a fine-tuning: "
         "resume it with the algorithm that wrote it, or start this fine-tuning without resume_path.")
+
+
+def test_the_fine_tuning_loss_weighs_each_sample_by_its_class_weight():
+    """The fine-tuning loss is the class-weighted cross-entropy, not the plain one (a mutation audit of 2026-12-06)."""
+    from model_core.phases import FinetunePhase
+
+    logits = torch.tensor([[2.0, 0.0], [1.0, 0.5], [0.0, 1.0], [0.5, 0.0]])
+    y = torch.tensor([0, 0, 0, 1])
+    w = torch.tensor([1.0, 3.0])
+    phase = FinetunePhase(w, None, 4, torch.device("cpu"))
+    loss = float(phase.loss(nn.Identity(), logits, y, None))
+    assert loss == pytest.approx(float(nn.functional.cross_entropy(logits, y, weight=w)), rel=1e-6)
+    assert loss != pytest.approx(float(nn.functional.cross_entropy(logits, y)), rel=1e-3)
+
+
+def test_the_optimiser_decays_matrices_only_not_biases_norms_or_tokens():
+    """AdamW's weight decay goes to weight matrices, never to biases, norms or (1, 1, D) tokens (a mutation audit
+    of 2026-12-06)."""
+    from model_core.schedule import make_optimizer
+
+    class Small(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(3, 4)
+            self.norm = nn.LayerNorm(4)
+            self.token = nn.Parameter(torch.zeros(1, 1, 4))
+
+    model = Small()
+    optimizer = make_optimizer(model, TrainSettings(weight_decay=0.05))
+    decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+    assert {name: decay[id(p)] for name, p in model.named_parameters()} == {
+        "linear.weight": 0.05, "linear.bias": 0.0, "norm.weight": 0.0, "norm.bias": 0.0, "token": 0.0}
