@@ -156,9 +156,11 @@ def _leave(wait: bool = True) -> None:
     the barrier at once): left to the interpreter's exit, gloo's threads abort the process (SIGABRT).
     A process that failed alone does not wait: the others may be in another exchange, which waited
     for it for 30 minutes while it waited in the barrier (a helper's red team of 2026-12-05: one
-    process refused an output folder missing on its machine); leaving, it ends theirs at once."""
+    process refused an output folder missing on its machine); leaving, it ends theirs at once.
+    Signals end the process at once while it waits: the wait is in torch's C++ code, where Python's
+    handlers never run (a helper's review of 2026-12-06: SIGTERM waited for gloo's timeout)."""
     if wait:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), signals_handled((*CANCELLING_SIGNALS, signal.SIGINT), signal.SIG_DFL):
             dist.barrier()
     dist.destroy_process_group()
 

@@ -627,6 +627,50 @@ def test_a_process_waiting_for_its_partners_ends_at_once_on_sigterm_or_ctrl_c(tm
         process.wait()
 
 
+LEAVING = """
+import os, runpy, sys, time
+runpy.run_path({mrs!r})["import_package"]()
+import torch
+from mrs.model_core import distributed
+distributed.start(torch.device("cpu"))
+if os.environ["RANK"] == "1":
+    time.sleep(60)  # never at the leaving's barrier: held in another exchange, say
+    os._exit(0)
+from mrs.mrs_qgis_plugin.terminal import end_at_once_on_signals
+end_at_once_on_signals(0)  # as bin/mrs does once the run is over
+print("leaving", flush=True)
+distributed.end_process(0)
+"""
+"""Two processes of a run, rank 0 leaving (as after its results) while rank 1 never comes to leave."""
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_process_waiting_for_its_partners_to_leave_ends_at_once_on_sigterm_or_ctrl_c(tmp_path, number):
+    """A helper's review of 2026-12-06: with Python's handlers set once the run was over, SIGTERM to a
+    process waiting for the others at the end waited for gloo's timeout (30 minutes by default)."""
+    import socket
+    import time
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    script = tmp_path / "leaving.py"
+    script.write_text(LEAVING.format(mrs=str(ROOT / "bin" / "mrs")))
+    processes = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={
+        **os.environ, "RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank), "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(port)}) for rank in (0, 1)]
+    try:
+        assert processes[0].stdout.readline() == "leaving\n"
+        time.sleep(2.0)
+        assert processes[0].poll() is None  # waiting
+        processes[0].send_signal(number)
+        assert processes[0].wait(timeout=15) == -number
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+
 def test_a_rendezvous_that_fails_is_said_in_one_sentence(monkeypatch):
     """A helper's red team of 2026-12-05: 1/2 clients joined after 1801 s ended in torch's traceback."""
     import torch.distributed as dist
