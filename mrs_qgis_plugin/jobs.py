@@ -448,9 +448,11 @@ def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,
                                   context: Optional[distributed.Context] = None) -> None:
     """`Scene.check_unchanged` at a pretraining's end, or as its batches read a changed file, whose
     checkpoint a resumed run would go on from, though it holds what was read of the old file; at the
-    end under torchrun rank 0's finding, on every rank, as rank 0 alone writes (review of 2026-12-05)."""
+    end under torchrun the first process' finding, on every rank, as rank 0 alone writes (review of
+    2026-12-05)."""
     changed = next((found for found in (scene.changed() for scene in scenes) if found), None)
-    changed = context.broadcast(changed) if context is not None else changed
+    if context is not None:  # each process read its own batches (a review of 2026-12-06)
+        changed = context.broadcast(next((found for found in context.exchange(changed) or () if found), None))
     if changed:
         kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
                 "(delete it)." if os.path.exists(checkpoint) else "")

@@ -238,8 +238,9 @@ def predict_scene(
             hooks.progress(shares[min(first + ranks.world, n_tiles)])
         for out in outputs:
             out.close()
-        changed = _collective(ranks, ranks.broadcast, scene.changed() if ranks.rank == 0 else None, hooks)
-        if changed:  # rank 0's finding, on every rank: none writes, none waits for the others (review)
+        found = _collective(ranks, ranks.exchange, scene.changed(), hooks)  # each process' reads (review of 12-06)
+        changed = _collective(ranks, ranks.broadcast, next((item for item in found or () if item), None), hooks)
+        if changed:  # the first finding, on every rank: none writes, none waits for the others (review)
             raise InputError(changed)
         if outputs:
             publish_rasters(outputs)

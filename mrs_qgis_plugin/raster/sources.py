@@ -17,6 +17,7 @@ from osgeo import gdal
 
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
+from ...model_core.launcher import launched
 from ...model_core.wavelengths import described_wavelengths, disagreeing_band, spectral_span
 from ...model_core.names import agreeing, plural
 from .classes import plain_text
@@ -32,11 +33,7 @@ cache loses little, and it keeps memory flat whatever the raster size (GDAL's de
 5 % of the RAM, would fill up with blocks that are never read again)."""
 
 CHANGE_LOOK_SECONDS = 5.0
-"""How often, at most, the reads of a scene look at its files' stamps (a few os.stat calls)."""
-
-CLOCK_MARGIN_NS = 2 * 10 ** 9
-"""A file whose time of change is this much after the last read of it was changed after it: the
-margin takes in coarse file times and a file server's clock a little ahead of this machine's."""
+"""How often, at most, the end of a read looks at a VRT's contents (its source files' stamps at every read)."""
 
 _NM_UNITS = {"nanometers", "nanometer", "nanometres", "nanometre", "nm"}
 _UM_UNITS = {"micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm"}
@@ -498,8 +495,10 @@ class Scene:
         self._sources = sources
         self._stamps = [(source.name, file_stamps(source.path)) for source in sources]
         """Each layer's files as they were when opened (`check_unchanged`)."""
-        self._last_read_ns = time.time_ns()
-        """When the layers were last read (`changed` passes over a file changed after it)."""
+        self._mixed: str | None = None
+        """Why what was read may mix old and new contents: a change seen as a read ended (`_read_done`)."""
+        self._seen_unchanged = False
+        """Whether the files were as opened when a read ended: a later change came after it (`changed`)."""
         self._next_look = time.monotonic() + CHANGE_LOOK_SECONDS
         self._cache_before = gdal.GetCacheMax()
         gdal.SetCacheMax(min(self._cache_before, BLOCK_CACHE_BYTES))
@@ -508,12 +507,28 @@ class Scene:
         """Why the run must stop when another program wrote a layer's file, or a source file of a VRT,
         since the layer was opened (a raster rewritten in place at 30 % of a classification gave a
         map half of the old scene and half of the new, as did tiles of a VRT replaced: red team of
-        2026-12-05); None when none was, or only after the run's last read of the layers (a helper's
-        red team of 2026-12-06: a file touched in a training's first minute threw its every epoch
-        away at its end, though the scene had been read whole before)."""
+        2026-12-05); None when none was, or when the files were still as opened as the last read
+        ended (a helper's red team of 2026-12-06: a file touched in a training's first minute threw
+        its every epoch away at its end, though the scene had been read whole before). Judged by the
+        order of what was seen, not by the files' times, which a writer's last bytes or a file
+        server's clock may put after a read that took new contents (a review of 2026-12-06)."""
+        return self._mixed or self._differing(vrt_only=self._seen_unchanged)
+
+    def check_unchanged(self) -> None:
+        """Refuses the run when a layer `changed`: called before outputs are written, on a failed read,
+        and as the layers are read (`_read_done`)."""
+        changed = self.changed()
+        if changed:
+            raise InputError(changed)
+
+    def _differing(self, vrt_only: bool = False, with_vrt: bool = True) -> str | None:
+        """Why a layer's files differ now from when it was opened, or None: its plain files' stamps
+        (identity, size, time of change), and a VRT's contents where `with_vrt`; only a VRT's where
+        `vrt_only`."""
         for name, stamps in self._stamps:
             differing = [(path, now) for path, stamp in stamps.items()
-                         if (now := stamp_now(path, stamp)) != stamp and not self._after_last_read(now)]
+                         if (with_vrt if stamp[0] == "VRT" else not vrt_only)
+                         and (now := stamp_now(path, stamp)) != stamp]
             if differing:  # a removed source first: a VRT GDAL cannot read without it differs too (review)
                 path, now = min(differing, key=lambda item: item[1] is not None)
                 how = (f"its file {path} was removed or moved" if now is None else
@@ -523,25 +538,23 @@ class Scene:
                         "and new contents, and nothing was written. Run again once the file is as it should be.")
         return None
 
-    def check_unchanged(self) -> None:
-        """Refuses the run when a layer `changed`: called before outputs are written, on a failed read,
-        and now and then as the layers are read (`_read_done`)."""
-        changed = self.changed()
-        if changed:
-            raise InputError(changed)
-
-    def _after_last_read(self, stamp: tuple | None) -> bool:
-        """Whether a file's new stamp was made after the last read of the layers, by more than
-        `CLOCK_MARGIN_NS`: what the run read is the old file, whole."""
-        return stamp is not None and stamp[0] != "VRT" and stamp[2] > self._last_read_ns + CLOCK_MARGIN_NS
-
-    def _read_done(self) -> None:
-        """Notes when the layers were last read, and every `CHANGE_LOOK_SECONDS` looks for a file
-        changed since: a training that reads its blocks throughout stops soon after, not at its end."""
-        self._last_read_ns = time.time_ns()
-        if time.monotonic() >= self._next_look:
+    def _read_done(self, failed: bool = False) -> None:
+        """Looks, as a read ends, whether the layers' files are as opened (a few os.stat calls; a VRT's
+        contents every `CHANGE_LOOK_SECONDS`): a change seen now may have reached this read, and the
+        run stops (a training that reads its blocks throughout, soon after the change, not at its
+        end); one first seen later came after it. Under torchrun a process does not stop alone: its
+        partners would take it for lost and keep a checkpoint of the mixed reads (a review of
+        2026-12-06); rank 0's end check (`changed`) stops them together."""
+        due = time.monotonic() >= self._next_look
+        if due:
             self._next_look = time.monotonic() + CHANGE_LOOK_SECONDS
-            self.check_unchanged()
+        found = self._differing(with_vrt=due or failed)
+        if found is None:
+            self._seen_unchanged = True
+            return
+        self._mixed = self._mixed or found
+        if failed or not launched():
+            raise InputError(self._mixed)
 
     def band_label(self, index: int) -> str:
         """Band `index` in a message: its description where it has one, and always its layer, as
@@ -726,8 +739,7 @@ class Scene:
             try:
                 infinite.append(source.read(window, data[start:stop], own))
             except InputError:  # a file rewritten under the run is said as such, not as damaged
-                self._last_read_ns = time.time_ns()  # this read's
-                self.check_unchanged()
+                self._read_done(failed=True)
                 raise
             if hidden is not None:
                 hidden |= ~own
