@@ -438,9 +438,11 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     except MrsError as error:
         report.finish()
         _ENDED_ALONE[0] = not (isinstance(error, Canceled) and error.voted)
-        # The processes of a machine open the same files: a refusal of its inputs or outputs is said by the
-        # first of them (a helper's red team of 2026-12-06: each said it, twice on one machine, 8 times on 8 GPUs).
-        if is_first_on_its_machine() or not isinstance(error, (InputError, ModelFileError)):
+        # The processes of a machine open the same files: a refusal of its inputs or outputs before the work is
+        # said by the first of them (a helper's red team of 2026-12-06: each said it, twice on one machine, 8
+        # times on 8 GPUs); once the work is under way, a process' own read of its own tiles or batches may fail.
+        if (is_first_on_its_machine() or report.fraction > 0
+                or not isinstance(error, (InputError, ModelFileError))):
             written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED
     except RuntimeError as error:

@@ -897,8 +897,9 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     `purpose` (red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel
     pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
     valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
-    and mapped without a word), which a training refuses, and a SAR or LiDAR layer of one value
-    everywhere, which the hyperspectral bands can do without (own bad input of 2026-12-06)."""
+    and mapped without a word), which a training refuses, and, for a training, a SAR or LiDAR layer
+    of one value everywhere, which the hyperspectral bands can do without (own bad input of
+    2026-12-06; for a map a flat height above ground is no blank: a review of the same day)."""
     say_value_problems(sample, scene, hooks)
     _say_layout(scene, hooks)
     if say_few_valid_pixels(sample, scene, hooks, purpose, window):
@@ -912,9 +913,9 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
             raise InputError(message)
         hooks.warning(message)
     first = scene.n_hsi
-    for name, count in zip(scene.aux_names, scene.aux_band_counts):
+    for name, count in zip(scene.aux_names, scene.aux_band_counts):  # for a map, the model's values judge (review)
         layer = sample[:, first:first + count]
-        if np.all(layer == layer[0]):
+        if training and np.all(layer == layer[0]):
             hooks.warning(f"Every band of the SAR or LiDAR layer '{name}' holds one value in the {len(sample):,} pixels "
                           f"sampled ({_shown(scene, first, layer[0, 0])} in its first): a blank layer, nothing to "
                           f"{purpose} the scene with. Choose the scene's SAR or LiDAR raster, or check the export that "

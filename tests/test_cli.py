@@ -529,6 +529,26 @@ def test_a_signal_after_the_results_ends_the_process_at_once_with_the_run_s_stat
         assert time.monotonic() - started < 20
 
 
+def test_under_torchrun_a_refusal_before_the_work_is_said_once_per_machine_and_a_failure_in_it_by_each(monkeypatch):
+    """A helper's red team of 2026-12-06: every process of a machine said the same refusal of its
+    files (8 times on 8 GPUs); a review of the same day: a process' own failed read, in the work,
+    must still be said by that process."""
+    from mrs.mrs_qgis_plugin import cli
+
+    for name, value in {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2"}.items():
+        monkeypatch.setenv(name, value)
+    for progressed, said in ((None, ""), (0.5, "(rank 1) Reading failed.\n")):
+        def refused(_job, _given, report, _out, progressed=progressed):
+            if progressed:
+                report.progress(progressed)
+            raise InputError("Reading failed.")
+
+        monkeypatch.setattr(cli, "run_job", refused)
+        err = io.StringIO()
+        assert cli.main(["demoscene", "--OUTPUT=/nonexistent/scene"], io.StringIO(), err) == 1
+        assert err.getvalue() == said
+
+
 def test_ctrl_c_after_the_run_has_ended_is_ignored(monkeypatch):
     """A second Ctrl-C just after 'Canceled by the user.' raised in the interpreter's shutdown and
     printed 'Exception ignored' with a traceback (red team of 2026-12-04)."""
