@@ -29,7 +29,7 @@ from torch import nn
 
 from . import fused
 from .config import ModelConfig
-from .transformer import Stack, init_weights, rows_where, sincos_1d, sincos_2d, trunc_normal_
+from .transformer import Stack, init_weights, positions, rows_where, sincos_1d, sincos_2d, trunc_normal_
 
 
 class Branch(nn.Module):
@@ -65,7 +65,7 @@ class SSEncoder(nn.Module):
         super().__init__()
         area = config.patch * config.patch
         self.spatial = Branch(n_bands, sincos_2d(config.patch, config.dim), config)
-        self.spectral = Branch(area, sincos_1d(torch.arange(n_bands), config.dim), config)
+        self.spectral = Branch(area, sincos_1d(positions(n_bands), config.dim), config)
 
     def features(self, windows: torch.Tensor, spatial_windows: torch.Tensor,
                  readout: str = "class_token") -> tuple:
@@ -144,7 +144,7 @@ class SSMAE(nn.Module):
         self.encoder = SSEncoder(config, n_bands)
         self.spatial_decoder = Decoder(config, sincos_2d(config.patch, config.decoder_dim), n_bands)
         self.spectral_decoder = Decoder(
-            config, sincos_1d(torch.arange(n_bands), config.decoder_dim), area)
+            config, sincos_1d(positions(n_bands), config.decoder_dim), area)
         init_weights(self)
 
     def encode_visible(self, x: torch.Tensor, spatial_mask: torch.Tensor,
@@ -249,7 +249,7 @@ class SSMAEClassifier(nn.Module):
         components = min(config.pca_components, n_hsi)
         self.encoder = SSEncoder(config, n_hsi + n_aux)
         self.register_buffer("pca_mean", torch.zeros(n_hsi))
-        self.register_buffer("pca_components", torch.eye(components, n_hsi))
+        self.register_buffer("pca_components", torch.eye(components, n_hsi, device="cpu"))  # as `positions`
         self.cnn = config.fusion == "sum"
         if self.cnn:
             self.hsi_cnn = HsiCnn(components, config)

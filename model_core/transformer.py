@@ -26,19 +26,27 @@ def rows_where(tokens: torch.Tensor, chosen: Rows) -> torch.Tensor:
 
 
 def sincos_1d(positions: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sin-cos embedding (len(positions), dim) of 1-D positions; dim must be even."""
+    """Sin-cos embedding (len(positions), dim) of 1-D positions, on their device; dim must be even."""
     if dim % 2:
         raise ValueError(f"A sin-cos embedding needs an even width; got {dim}.")
-    omega = 1.0 / 10000 ** (torch.arange(dim // 2, dtype=torch.float64) / (dim / 2))
+    omega = 1.0 / 10000 ** (torch.arange(dim // 2, dtype=torch.float64, device=positions.device) / (dim / 2))
     angles = positions.double()[:, None] * omega[None, :]
     return torch.cat([angles.sin(), angles.cos()], dim=1).float()
 
 
+def positions(count: int) -> torch.Tensor:
+    """0 .. count - 1 on the CPU, also where a model is built on PyTorch's meta device to read its
+    weights' shapes (`loading._shapes`): computed there, a meta tensor's arithmetic imports
+    torch._dynamo (a second per model file, and an empty torchinductor folder left in TMPDIR:
+    a helper's red team of 2026-12-05); the fixed embeddings are small buffers."""
+    return torch.arange(count, device="cpu")
+
+
 def sincos_2d(size: int, dim: int) -> torch.Tensor:
-    """Sin-cos embedding (size * size, dim) of a size x size grid, rows then columns."""
+    """Sin-cos embedding (size * size, dim) of a size x size grid, rows then columns, on the CPU."""
     if dim % 4:
         raise ValueError(f"A 2-D sin-cos embedding needs a width divisible by 4; got {dim}.")
-    rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    rows, cols = torch.meshgrid(positions(size), positions(size), indexing="ij")
     return torch.cat([sincos_1d(rows.reshape(-1), dim // 2),
                       sincos_1d(cols.reshape(-1), dim // 2)], dim=1)
 

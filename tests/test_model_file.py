@@ -586,3 +586,22 @@ def test_a_layer_of_other_pixel_sizes_than_the_model_s_is_warned_of(sides, expec
 
     assert [metres(value) for value in (0.2, 1.0, 7.5, 9.96, 99.6, 1200.0)] == ["0.2 m", "1 m", "7.5 m", "10 m",
                                                                                 "100 m", "1,200 m"]
+
+
+def test_reading_a_model_file_s_shapes_imports_no_compiler_and_leaves_nothing_in_tmpdir(tmp_path):
+    """Noticed in the fifth session of 2026-12-05, traced in the session of 2026-12-06: the shapes
+    of a model file's weights, read on PyTorch's meta device, computed the fixed embeddings and the
+    PCA's identity there, which imported torch._dynamo (1.3 s per model file, before every map and
+    in the dialogs' checks) and left an empty torchinductor folder in TMPDIR."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mrs.model_core import loading, model; from mrs.model_core.config import PRESETS; "
+            "shapes = loading._shapes(lambda: model.SSMAEClassifier(PRESETS['paper'], 63, 2, 7)); "
+            "loading._shapes(lambda: model.SSMAE(PRESETS['paper'], 63, 2)); "
+            "print(len(shapes), any(name.startswith('torch._dynamo') for name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp_path)})
+    assert (done.returncode, done.stdout) == (0, "78 False\n"), done.stderr
+    assert os.listdir(tmp_path) == []
+
