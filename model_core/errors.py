@@ -16,6 +16,12 @@ class InputError(MrsError):
     """A layer, parameter or set of samples that cannot be used."""
 
 
+class ReadError(InputError):
+    """A read of a layer that failed, or that met its file changed under the run: under torchrun the
+    process' own, which it says itself (the refusals before the work, alike on every process of a
+    machine, are said by the first of them)."""
+
+
 class ModelFileError(MrsError):
     """A model file that cannot be used."""
 

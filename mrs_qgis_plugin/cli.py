@@ -21,7 +21,7 @@ import re
 import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
-from ..model_core.errors import Canceled, InputError, ModelFileError, MrsError, first_line
+from ..model_core.errors import Canceled, InputError, ModelFileError, MrsError, ReadError, first_line
 from ..model_core.names import joined
 from . import parameters as spec
 from .job_parameters import JOBS
@@ -438,10 +438,10 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     except MrsError as error:
         report.finish()
         _ENDED_ALONE[0] = not (isinstance(error, Canceled) and error.voted)
-        # The processes of a machine open the same files: a refusal of its inputs or outputs before the work is
-        # said by the first of them (a helper's red team of 2026-12-06: each said it, twice on one machine, 8
-        # times on 8 GPUs); once the work is under way, a process' own read of its own tiles or batches may fail.
-        if (is_first_on_its_machine() or report.fraction > 0
+        # The processes of a machine open the same files: a refusal of its inputs or outputs is said by the first
+        # of them (a helper's red team of 2026-12-06: each said it, twice on one machine, 8 times on 8 GPUs); a
+        # process' own read of its own tiles or batches that failed, by that process (a review of 2026-12-06).
+        if (is_first_on_its_machine() or isinstance(error, ReadError)
                 or not isinstance(error, (InputError, ModelFileError))):
             written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from ..model_core import distributed, model_file
+from ..model_core.launcher import launched
 from ..model_core.atomic import held
 from ..model_core.band_units import check_band_units
 from ..model_core.checkpoints import SAMPLE_SETTINGS
@@ -329,6 +330,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                 check_patch_size(scenes[-1], config.patch, f"PRESET {preset}'s")
             except InputError as error:
                 raise _of_line(item, error) from None
+        for each in scenes:  # the processes read their shares of the batches from them
+            each.shares_work = launched()
         window = _window(scene, extent, hooks)
         try:
             positions = random_positions_in_scenes(scenes, capped_positions(samples), settings.seed,
@@ -706,6 +709,7 @@ def classify_job(model: str, layers: Layers, *, output: str, confidence: Optiona
     with held_outputs(*outputs.values()), layers.open(hooks) as scene:
         earlier_confidence = _earlier_confidence(outputs["OUTPUT"], outputs.get("OUTPUT_CONFIDENCE"))
         context = distributed.start(resolve_device(device, FRONT_END.device))
+        scene.shares_work = context.active  # the processes classify their tiles of it
         device = str(context.device(resolve_device(device, FRONT_END.device)))
         predictor, classes = _classifier_on(model, metadata, scene, device, precision, batch_size, hooks)
         if context.active:

@@ -15,7 +15,7 @@ import pytest
 from qgis.core import QgsApplication
 
 from mrs.model_core import model_file
-from mrs.model_core.errors import InputError
+from mrs.model_core.errors import InputError, ReadError
 from mrs.model_core.training import checkpoint_path_for
 from mrs.mrs_qgis_plugin.job_parameters import JOBS
 from mrs.mrs_qgis_plugin.cli import UsageError, job_help, main, main_help, parse_arguments
@@ -529,19 +529,19 @@ def test_a_signal_after_the_results_ends_the_process_at_once_with_the_run_s_stat
         assert time.monotonic() - started < 20
 
 
-def test_under_torchrun_a_refusal_before_the_work_is_said_once_per_machine_and_a_failure_in_it_by_each(monkeypatch):
+def test_under_torchrun_a_refusal_is_said_once_per_machine_and_a_failed_read_by_its_process(monkeypatch):
     """A helper's red team of 2026-12-06: every process of a machine said the same refusal of its
-    files (8 times on 8 GPUs); a review of the same day: a process' own failed read, in the work,
-    must still be said by that process."""
+    files (8 times on 8 GPUs); reviews of the same day: a process' own failed read, in the work,
+    must still be said by that process, and a refusal after the statistics' progress once."""
     from mrs.mrs_qgis_plugin import cli
 
     for name, value in {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2"}.items():
         monkeypatch.setenv(name, value)
-    for progressed, said in ((None, ""), (0.5, "(rank 1) Reading failed.\n")):
-        def refused(_job, _given, report, _out, progressed=progressed):
-            if progressed:
-                report.progress(progressed)
-            raise InputError("Reading failed.")
+    for error, said in ((InputError("No pixel has valid values."), ""),
+                        (ReadError("Reading failed."), "(rank 1) Reading failed.\n")):
+        def refused(_job, _given, report, _out, error=error):
+            report.progress(0.5)  # refusals come after the statistics' progress too (a review of 2026-12-06)
+            raise error
 
         monkeypatch.setattr(cli, "run_job", refused)
         err = io.StringIO()

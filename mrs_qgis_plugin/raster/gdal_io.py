@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import numpy as np
 from osgeo import gdal, ogr
 
-from ...model_core.errors import InputError
+from ...model_core.errors import InputError, ReadError
 from ...model_core.hooks import first_few
 from ...model_core.names import plural
 from ...model_core.paths import file_state, not_a_readable_file, undecodable_name
@@ -234,7 +234,7 @@ def read_call(read: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any,
 
 def unreadable(what: str, message: str) -> InputError:
     """The sentence for a read of `what` ("the layer 'hsi'") that failed with GDAL's `message`."""
-    return InputError(f"Reading {what} failed ({concise(message) or 'GDAL gives no reason'}). Check that the file "
+    return ReadError(f"Reading {what} failed ({concise(message) or 'GDAL gives no reason'}). Check that the file "
                       "is complete and readable.")
 
 
