@@ -916,10 +916,12 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
         if training:
             raise InputError(message)
         hooks.warning(message)
+    if not training:  # for a map, the model's values judge a layer's (a review of 2026-12-06)
+        return
     first = scene.n_hsi
-    for name, count in zip(scene.aux_names, scene.aux_band_counts):  # for a map, the model's values judge (review)
+    for name, count in zip(scene.aux_names, scene.aux_band_counts):
         layer = sample[:, first:first + count]
-        if training and np.all(layer == layer[0]):
+        if np.all(layer == layer[0]):
             hooks.warning(f"Every band of the SAR or LiDAR layer '{name}' holds one value in the {len(sample):,} pixels "
                           f"sampled ({_shown(scene, first, layer[0, 0])} in its first): a blank layer, nothing to "
                           f"{purpose} the scene with. Choose the scene's SAR or LiDAR raster, or check the export that "
