@@ -294,7 +294,10 @@ def test_when_a_process_dies_rank_0_says_so_and_keeps_a_checkpoint_of_the_batche
                           capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
     checkpoint = checkpoint_path_for(str(output))
     assert done.returncode != 0 and not output.exists()
-    assert ("most likely because another process stopped" in done.stderr
+    # rank 0 finds its partner gone, or torchrun's SIGTERM to it comes first on a loaded machine (a fresh
+    # clone's run of 2026-12-06), which it says; the checkpoint of the batches done is kept either way
+    assert (("most likely because another process stopped" in done.stderr
+             or "Stopped by SIGTERM, as on Cancel (torchrun sends it to every process" in done.stderr)
             and (f"after 3 of 18 batches; the checkpoint '{checkpoint}' resumes the run: run it again with the same "
                  "parameters and RESUME set to that file.") in done.stderr), done.stderr
     assert model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 3
