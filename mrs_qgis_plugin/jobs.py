@@ -186,6 +186,8 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
         _say_nodata_among_data(scene, hooks)
         _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
+    for scene, part in zip(scenes, parts):
+        _say_blank_layers(part, scene, hooks, len(scenes) > 1)
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if len(scenes) > 1:  # each scene's sample is said by itself
         hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
@@ -195,6 +197,26 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
                                                            Hooks(is_canceled=hooks.is_canceled))
         _say_far_scenes(scenes, [first, *parts[1:]], hooks)
     return sample
+
+
+def _say_blank_layers(sample: np.ndarray, scene: Scene, hooks: Hooks, several: bool) -> None:
+    """Warns of a SAR or LiDAR layer whose every band holds one value in a training's sample of its
+    scene (own bad input of 2026-12-06: a blank LiDAR export pretrained without a word; the
+    hyperspectral bands can do without it, so no refusal); judged scene by scene (a helper's check
+    of the same day: one of MORE_SCENES went unsaid beside a first that varied). Not for a map, where
+    a flat height above ground is data (a review of the same day)."""
+    if len(sample) < SCENE_CHECK_PIXELS:
+        return
+    first = scene.n_hsi
+    for name, count in zip(scene.aux_names, scene.aux_band_counts):
+        layer = sample[:, first:first + count]
+        if np.all(layer == layer[0]):
+            whose = f" of the scene of '{scene.hsi_name}'" if several else ""
+            hooks.warning(f"Every band of the SAR or LiDAR layer '{name}'{whose} holds one value in the {len(sample):,} "
+                          f"pixels sampled ({_shown(scene, first, layer[0, 0])} in its first): a blank layer, nothing "
+                          "to learn the scene with. Choose the scene's SAR or LiDAR raster, or check the export that "
+                          "wrote this one.")
+        first += count
 
 
 def _named(hooks: Hooks, scene: Scene, scenes: int) -> Hooks:
@@ -901,9 +923,7 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     `purpose` (red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel
     pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
     valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
-    and mapped without a word), which a training refuses, and, for a training, a SAR or LiDAR layer
-    of one value everywhere, which the hyperspectral bands can do without (own bad input of
-    2026-12-06; for a map a flat height above ground is no blank: a review of the same day)."""
+    and mapped without a word), which a training refuses."""
     say_value_problems(sample, scene, hooks)
     _say_layout(scene, hooks)
     if say_few_valid_pixels(sample, scene, hooks, purpose, window):
@@ -916,17 +936,6 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
         if training:
             raise InputError(message)
         hooks.warning(message)
-    if not training:  # for a map, the model's values judge a layer's (a review of 2026-12-06)
-        return
-    first = scene.n_hsi
-    for name, count in zip(scene.aux_names, scene.aux_band_counts):
-        layer = sample[:, first:first + count]
-        if np.all(layer == layer[0]):
-            hooks.warning(f"Every band of the SAR or LiDAR layer '{name}' holds one value in the {len(sample):,} pixels "
-                          f"sampled ({_shown(scene, first, layer[0, 0])} in its first): a blank layer, nothing to "
-                          f"{purpose} the scene with. Choose the scene's SAR or LiDAR raster, or check the export that "
-                          "wrote this one.")
-        first += count
 
 
 def say_few_valid_pixels(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str,

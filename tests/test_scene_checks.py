@@ -1,5 +1,8 @@
 """What the jobs find wrong with a scene's layers from a sample of its pixels, before the work."""
 
+import contextlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from rasters import GEOTRANSFORM, write_raster
@@ -66,19 +69,39 @@ def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a
     assert _check(write_raster(tmp_path / "nearly.tif", one_band_varies), aux, training=True) == []
 
 
-def test_a_blank_sar_or_lidar_layer_is_warned_of_for_training(tmp_path):
+def _training_sample_warnings(*layers: tuple) -> list:
+    """The warnings of a training's statistics sample of the scenes (hyperspectral, SAR/LiDAR paths)."""
+    warnings = []
+    with contextlib.ExitStack() as stack:
+        scenes = [stack.enter_context(Scene.open(RasterInput(hsi, Path(hsi).stem), [RasterInput(aux, "aux")]))
+                  for hsi, aux in layers]
+        jobs._pixel_sample(scenes, 0, Hooks(warn=warnings.append), valid_counts=[SIZE * SIZE] * len(scenes))
+    return warnings
+
+
+def test_a_blank_sar_or_lidar_layer_is_warned_of_for_training_scene_by_scene(tmp_path):
     """Own bad input of 2026-12-06: a LiDAR export of one value everywhere pretrained a model without
-    a word (the hyperspectral layer's blank is refused)."""
+    a word (the hyperspectral layer's blank is refused). A helper's check of the same day: one of
+    MORE_SCENES went unsaid beside a first scene that varied, and two blank ones were said as one,
+    of both scenes' pixels. Not for a map, where a flat height above ground is data (a review)."""
     hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    other = write_raster(tmp_path / "other.tif", _reflectance(3), scale=0.0001)
     flat = np.full((2, SIZE, SIZE), 12.5, np.float32)
     blank = write_raster(tmp_path / "blank_lidar.tif", flat)
-    message = (f"Every band of the SAR or LiDAR layer 'aux' holds one value in the {SIZE * SIZE:,} pixels sampled "
-               "(12.5 in its first): a blank layer, nothing to learn the scene with. Choose the scene's SAR or "
-               "LiDAR raster, or check the export that wrote this one.")
-    assert _check(hsi, blank, training=True) == [message]
-    assert _check(hsi, blank) == []  # a map of a flat area's height above ground (0) is no blank (review of 12-06)
+    varied = write_raster(tmp_path / "varied.tif", np.random.default_rng(4).normal(size=(2, SIZE, SIZE)).astype(
+        np.float32))
+    assert _training_sample_warnings((hsi, blank)) == [
+        f"Every band of the SAR or LiDAR layer 'aux' holds one value in the {SIZE * SIZE:,} pixels sampled (12.5 in "
+        "its first): a blank layer, nothing to learn the scene with. Choose the scene's SAR or LiDAR raster, or check "
+        "the export that wrote this one."]
+    assert _check(hsi, blank) == []  # a map
+    said = _training_sample_warnings((hsi, varied), (other, blank))
+    assert [line for line in said if "blank" in line] == [
+        f"Every band of the SAR or LiDAR layer 'aux' of the scene of 'other' holds one value in the {SIZE * SIZE:,} "
+        "pixels sampled (12.5 in its first): a blank layer, nothing to learn the scene with. Choose the scene's SAR or "
+        "LiDAR raster, or check the export that wrote this one."]
     flat[1, 5, 5] = 13.0  # one band that varies is data
-    assert _check(hsi, write_raster(tmp_path / "one_varies.tif", flat)) == []
+    assert _training_sample_warnings((hsi, write_raster(tmp_path / "one_varies.tif", flat))) == []
 
 
 def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
