@@ -185,7 +185,8 @@ def _row(cells: Sequence[str], header: bool = False, classes: Sequence[str] = ()
 FIGURES = (
     ("Overall accuracy", "The share of the reference pixels the map gives their reference class."),
     ("Average accuracy", "The mean of the classes' producer's accuracies: each class counts alike, however many "
-                         "pixels it has."),
+                         "pixels it has (a class without reference pixels, whose producer's accuracy is empty, is "
+                         "left out)."),
     ("Cohen's kappa", "How much better than chance the map agrees with the reference: 1 is full agreement, 0 what "
                       "maps of the same class shares placed at random would reach."),
     ("Producer's accuracy", "Of the reference pixels of a class, the share the map gives that class (how much of "

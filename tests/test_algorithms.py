@@ -681,6 +681,7 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert "<dt>Producer's accuracy</dt><dd>Of the reference pixels of a class, the share the map gives that class" in page
     # F1 where one accuracy is empty (a helper's numbers check of 2026-12-06: 0.00 beside an empty one, unexplained)
     assert "0 where the map never gets it right (a class absent from the reference or never mapped, whose other" in page
+    assert "(a class without reference pixels, whose producer's accuracy is empty, is left out)" in page
     # Which files, and when (a readability review of 2026-12-05: a page kept apart from its map said neither).
     assert report["reference_file"] == str(scene.test) and report["class_map"] == classified.results["OUTPUT"]
     made = datetime.fromisoformat(report["created"])
