@@ -239,7 +239,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
                                      map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
-    uncovered = _unmapped_warning(labelled.left_out_by_class(~classed), figures.total, map_name, reference.name)
+    uncovered = _unmapped_warning(_as_on_the_page(labelled.left_out_by_class(~classed), labelled, matching, map_classes),
+                                  figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
@@ -262,6 +263,22 @@ def _values(values: np.ndarray) -> str:
     present = np.unique(values).tolist()
     shown = ", ".join(map(str, present[:10]))
     return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
+
+
+def _as_on_the_page(by_class: Dict[str, Tuple[int, int]], labelled: LabelledPixels, matching: Dict[int, int],
+                    map_classes: Dict[int, ClassInfo]) -> Dict[str, Tuple[int, int]]:
+    """{class name: (pixels, all pixels)} of the reference's classes under the names the page gives
+    them: the map's, where a reference class is one of the map's (a helper's QGIS-side check of
+    2026-12-06: a reference of class values without names had '5' in the warning, 'Buildings' on
+    the page); counts of classes the page names alike added up."""
+    shown: Dict[str, Tuple[int, int]] = {}
+    names = {info.name: map_classes[matching[info.value]].name if matching[info.value] in map_classes else info.name
+             for info in labelled.classes}
+    for name, (lost, count) in by_class.items():
+        key = names.get(name, name)
+        earlier = shown.get(key, (0, 0))
+        shown[key] = (earlier[0] + lost, earlier[1] + count)
+    return shown
 
 
 def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_name: str,

@@ -695,11 +695,25 @@ def test_accuracy_reports_the_figures_of_the_map_against_the_reference(mrs, scen
     assert [[int(cell) for cell in row[1:]] for row in rows[-7:]] == matrix.tolist()
 
 
-@pytest.mark.parametrize("declared", [True, False])
+@pytest.mark.parametrize("declared, named", [(True, True), (False, True), (True, False)])
 def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_said_in_every_report(
-        mrs, scene, classified, tmp_path, declared):
+        mrs, scene, classified, tmp_path, declared, named):
     """Red team of 2026-12-04: a map covering 62 % of the reference scored as a whole one, the
-    left-out pixels said in a log line only; and an undeclared 0 counted them as errors instead."""
+    left-out pixels said in a log line only; and an undeclared 0 counted them as errors instead.
+    A helper's QGIS-side check of 2026-12-06: a reference of class values without names had its
+    classes said by number in the warning ('5' 24 of 43), by the map's names on the page."""
+    reference_path = scene.test
+    if not named:
+        (tmp_path / "unnamed").mkdir()
+        reference_path = tmp_path / "unnamed" / "test.tif"
+        source = gdal.Open(str(scene.test))
+        plain = gdal.GetDriverByName("GTiff").Create(str(reference_path), source.RasterXSize, source.RasterYSize, 1,
+                                                     gdal.GDT_Byte)
+        plain.SetGeoTransform(source.GetGeoTransform())
+        plain.SetProjection(source.GetProjection())
+        plain.GetRasterBand(1).WriteArray(source.GetRasterBand(1).ReadAsArray())
+        plain.GetRasterBand(1).SetNoDataValue(0)
+        plain = source = None
     holed = tmp_path / "holed.tif"
     copy = gdal.GetDriverByName("GTiff").CreateCopy(str(holed), gdal.Open(classified.results["OUTPUT"]))
     band = copy.GetRasterBand(1)
@@ -711,7 +725,7 @@ def test_reference_pixels_the_map_leaves_without_a_class_are_counted_apart_and_s
     copy = None
     outputs = {name: str(tmp_path / f"accuracy.{name[7:].lower()}") for name in ("OUTPUT_HTML", "OUTPUT_JSON", "OUTPUT_CSV")}
     feedback = RecordingFeedback()
-    results = run("mrs:accuracy", {"INPUT": str(holed), "REFERENCE_LABELS": str(scene.test), **outputs}, feedback)
+    results = run("mrs:accuracy", {"INPUT": str(holed), "REFERENCE_LABELS": str(reference_path), **outputs}, feedback)
     reference = read_raster(scene.test).values
     unmapped = int(np.count_nonzero(reference[:10] > 0))
     kept = reference.copy()
