@@ -140,9 +140,9 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
     """Hooks that also report cancel once the process gets SIGTERM, SIGHUP, SIGUSR1 or SIGUSR2
     (`CANCELLING_SIGNALS`), so the work stops as on Cancel: training writes its checkpoint and no
     half-written output is published, and the run says which signal stopped it. A second such
-    signal ends the process at once. A signal ignored when the work starts (`nohup` ignores SIGHUP) stays ignored. Only the
-    main thread receives signals; elsewhere (QGIS desktop runs algorithms in a worker thread)
-    `hooks` is yielded unchanged."""
+    signal ends the process at once. A signal ignored when the work starts (`nohup` ignores SIGHUP)
+    stays ignored. Only the main thread receives signals; elsewhere (QGIS desktop runs algorithms in
+    a worker thread) `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield hooks
         return

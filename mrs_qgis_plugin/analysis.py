@@ -239,8 +239,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
                                      map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
     disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
-    uncovered = _unmapped_warning(_as_on_the_page(labelled.left_out_by_class(~classed), labelled, matching, map_classes),
-                                  figures.total, map_name, reference.name)
+    left_out = _as_on_the_page(labelled.left_out_by_class(~classed), labelled, matching, map_classes)
+    uncovered = _unmapped_warning(left_out, figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)

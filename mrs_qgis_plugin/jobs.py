@@ -212,10 +212,10 @@ def _say_blank_layers(sample: np.ndarray, scene: Scene, hooks: Hooks, several: b
         layer = sample[:, first:first + count]
         if np.all(layer == layer[0]):
             whose = f" of the scene of '{scene.hsi_name}'" if several else ""
-            hooks.warning(f"Every band of the SAR or LiDAR layer '{name}'{whose} holds one value in the {len(sample):,} "
-                          f"pixels sampled ({_shown(scene, first, layer[0, 0])} in its first): a blank layer, nothing "
-                          "to learn the scene with. Choose the scene's SAR or LiDAR raster, or check the export that "
-                          "wrote this one.")
+            hooks.warning(f"Every band of the SAR or LiDAR layer '{name}'{whose} holds one value in the "
+                          f"{len(sample):,} pixels sampled ({_shown(scene, first, layer[0, 0])} in its first): a "
+                          "blank layer, nothing to learn the scene with. Choose the scene's SAR or LiDAR raster, or "
+                          "check the export that wrote this one.")
         first += count
 
 

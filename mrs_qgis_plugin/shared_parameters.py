@@ -41,7 +41,8 @@ def _aux(optional: bool = False) -> Parameter:
          + " or more SAR or LiDAR rasters; all their bands are used, in the order given. "
          "They may have another CRS, extent or pixel size: they are resampled onto the "
          "hyperspectral grid on the fly (bilinear: a pixel of the grid between a layer's valid and no-data "
-         "pixels takes the valid ones' values; give a layer on the hyperspectral grid to keep its no data pixel for pixel). "
+         "pixels takes the valid ones' values; give a layer on the hyperspectral grid to keep its no data "
+         "pixel for pixel). "
          + ("" if optional else same_as_training)).rstrip(),
         optional=optional, command_line="repeat the argument: --INPUT_AUX=sar.tif --INPUT_AUX=dsm.tif.",
     )

@@ -329,7 +329,8 @@ def test_a_nodata_value_that_some_bands_hold_where_others_hold_data_is_warned_of
     assert _check(hsi, write_raster(tmp_path / "clean.tif", values, nodata=0)) == []
     values[0, 1:3, :10] = 0.0  # 20 pixels in 1,024, a band's edge misregistered: too few to say
     assert _check(hsi, write_raster(tmp_path / "edge.tif", values, nodata=0)) == []
-    warped = write_raster(tmp_path / "warped.tif", np.where(values == 0, 5.0, values), nodata=0)  # the same on another grid: warped
+    # the same on another grid: warped
+    warped = write_raster(tmp_path / "warped.tif", np.where(values == 0, 5.0, values), nodata=0)
     values[0, :8, :] = 0.0
     shifted = write_raster(tmp_path / "shifted.tif", values, (GEOTRANSFORM[0] + 0.5, *GEOTRANSFORM[1:]), nodata=0)
     assert _check(hsi, warped) == []
