@@ -17,9 +17,10 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -101,6 +102,14 @@ class Context:
         dist.all_gather_object(items, item)  # gather_object is not available with NCCL
         return items if self.rank == 0 else None
 
+    def first_found(self, item: Any) -> Any:
+        """The `item` of the first rank whose item is not None nor empty, on every rank; else None."""
+        if not self.active:
+            return item or None
+        items: List[Any] = [None] * self.world
+        dist.all_gather_object(items, item)
+        return next((found for found in items if found), None)
+
     def broadcast(self, item: Any) -> Any:
         """Rank 0's `item`, on every rank."""
         if not self.active:
@@ -125,9 +134,15 @@ class Context:
         return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-def start(device: torch.device) -> Context:
+JOIN_NOTICE_SECONDS = 20.0
+"""How long a process waits for the others of its run to join before it says so (`start`)."""
+
+
+def start(device: torch.device, waiting: Optional[Callable[[str], None]] = None) -> Context:
     """This process' context; joins the process group (NCCL on GPUs, gloo on CPUs) when
-    launched by torchrun and not yet joined."""
+    launched by torchrun and not yet joined. `waiting` is told, once `JOIN_NOTICE_SECONDS` have
+    passed, that the others have not all joined (a review of 2026-12-06: a process started by hand
+    with RANK 0 waited without a word for a partner never started)."""
     if not launched():
         return Context()
     context = Context(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), local_rank(), True)
@@ -135,18 +150,25 @@ def start(device: torch.device) -> Context:
         backend = "nccl" if device.type == "cuda" else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(context.device(device))
+        meeting = f"MASTER_ADDR {os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}"
+        notice = threading.Timer(JOIN_NOTICE_SECONDS, waiting or (lambda _line: None), [
+            f"Waiting for the other processes of this {context.world}-process run to join at {meeting}; Ctrl-C ends "
+            "the wait. Start every process with the same torchrun command, MASTER_ADDR and MASTER_PORT."])
+        notice.daemon = True
         # SIGTERM, SIGHUP and Ctrl-C end the process at once while it waits for the others to join: the wait is in
         # torch's C++ code, where the handlers that cancel a job as on Cancel never run (a helper's red team of
         # 2026-12-05: a process whose partner was never started ignored SIGTERM and Ctrl-C for 30 minutes).
         with signals_handled((*CANCELLING_SIGNALS, signal.SIGINT), signal.SIG_DFL):
+            notice.start()
             try:
                 dist.init_process_group(backend)
             except RuntimeError as error:  # the others did not come: a traceback after 30 min (red team of 2026-12-05)
                 raise DeviceError(
-                    f"The {context.world} processes of this run did not all meet at MASTER_ADDR "
-                    f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} ({first_line(error)}): start "
-                    "every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
+                    f"The {context.world} processes of this run did not all meet at {meeting} ({first_line(error)}): "
+                    "start every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
                     "WORLD_SIZE of the processes started.") from None
+            finally:
+                notice.cancel()
         atexit.register(_leave)
     return context
 

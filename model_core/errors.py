@@ -22,6 +22,12 @@ class ReadError(InputError):
     machine, are said by the first of them)."""
 
 
+class ChangedFileError(ReadError):
+    """A layer's file that another program wrote while the run read it, so that what was read may mix
+    its old and new contents (`Scene._read_done`); under torchrun, after the processes voted on it,
+    every process raises it with the first one's sentence."""
+
+
 class ModelFileError(MrsError):
     """A model file that cannot be used."""
 

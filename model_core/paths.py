@@ -60,6 +60,17 @@ def file_state(path: str) -> Optional[Tuple[int, int, int]]:
     return found.st_ino, found.st_size, found.st_mtime_ns
 
 
+def why_gone(path: str) -> str:
+    """Why a file has no `file_state` now, in words: 'was removed or moved', or the system's reason
+    (a folder made unreadable, a file server's stale handle: a review of 2026-12-06)."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if not isinstance(error, FileNotFoundError):
+            return f"can no longer be reached ({error.strerror or error})"
+    return "was removed or moved"
+
+
 CHECKPOINT_END = ".checkpoint.safetensors"
 
 

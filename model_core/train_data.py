@@ -37,6 +37,12 @@ class Samples:
         """Patches (k, C, P, P) float32 and targets (k,) or None, on `device`, in the order of `index`."""
         raise NotImplementedError
 
+    def changed(self) -> Optional[str]:
+        """Why what the fetches read may mix a file's old and new contents, where a read saw its file
+        changed and the process went on, to stop with the others of a torchrun run at the next batch
+        (`loop.train_one_epoch`); None."""
+        return None
+
 
 class TensorSamples(Samples):
     """Samples held in memory: patches (N, C, P, P) and, for fine-tuning, targets (N,)."""

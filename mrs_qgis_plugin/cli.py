@@ -345,7 +345,7 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
         if job.needs_torch:
             start_torch("command line", values.get("DEVICE"), hooks)
         if launched() and job.shares_processes:
-            check_same_inputs(job, values, values.get("DEVICE") or "auto")
+            check_same_inputs(job, values, values.get("DEVICE") or "auto", hooks)
         results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():

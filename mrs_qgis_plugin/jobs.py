@@ -25,7 +25,7 @@ from ..model_core.band_units import check_band_units
 from ..model_core.checkpoints import SAMPLE_SETTINGS
 from ..model_core.config import preset as preset_config
 from ..model_core.device import describe_device, resolve_device
-from ..model_core.errors import BandCountError, InputError, MrsError
+from ..model_core.errors import BandCountError, ChangedFileError, InputError, MrsError
 from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
@@ -384,9 +384,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                                settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                                checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
-        except InputError:  # a file changed as the batches read it (`Scene._read_done`): its checkpoint said too
-            _check_unchanged_for_training(scenes, checkpoint_path_for(output))
-            raise
+        except ChangedFileError as error:  # as the batches read it (`Scene._read_done`): its checkpoint said too
+            raise _changed_under_training(str(error), checkpoint_path_for(output)) from None
         _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
         trained.write(output, checkpoint_path_for(output), hooks)
     _say_resumed_checkpoint_kept(resume, output, hooks)
@@ -469,19 +468,21 @@ def _say_other_pixel_sizes(scenes: Sequence[Scene], hooks: Hooks) -> None:
                   "the scenes to one pixel size (gdalwarp -tr) for a model of one.")
 
 
-def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str,
-                                  context: Optional[distributed.Context] = None) -> None:
-    """`Scene.check_unchanged` at a pretraining's end, or as its batches read a changed file, whose
-    checkpoint a resumed run would go on from, though it holds what was read of the old file; at the
-    end under torchrun the first process' finding, on every rank, as rank 0 alone writes (review of
-    2026-12-05)."""
-    changed = next((found for found in (scene.changed() for scene in scenes) if found), None)
-    if context is not None:  # each process read its own batches (a review of 2026-12-06)
-        changed = context.broadcast(next((found for found in context.exchange(changed) or () if found), None))
+def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str, context: distributed.Context) -> None:
+    """`Scene.check_unchanged` at a pretraining's end: under torchrun the first process' finding, on
+    every rank, as each read its own batches and rank 0 alone writes (reviews of 2026-12-05 and -06)."""
+    changed = context.first_found(next((found for found in (scene.changed() for scene in scenes) if found), None))
     if changed:
-        kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
-                "(delete it)." if os.path.exists(checkpoint) else "")
-        raise InputError(changed + kept)
+        raise _changed_under_training(changed, checkpoint)
+
+
+def _changed_under_training(changed: str, checkpoint: str) -> InputError:
+    """The refusal of a pretraining whose layer's file `changed` under it: its checkpoint, which a
+    resumed run would go on from, holds what was read of the old file. An InputError, not the
+    ChangedFileError each process says itself: under torchrun every process has the same sentence."""
+    kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
+            "(delete it)." if os.path.exists(checkpoint) else "")
+    return InputError(changed + kept)
 
 
 @contextlib.contextmanager

@@ -170,6 +170,9 @@ class ScenePatches(Samples):
     def fetch(self, index: torch.Tensor, device: torch.device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         return _on_device(self.patches(index.cpu().numpy()), device)
 
+    def changed(self) -> Optional[str]:
+        return self.scene.mixed
+
 
 LAYER_ENTRIES = ("hsi_layer", "aux_layers", "band_names", "aux_band_counts", "pixel_size_m", "pixel_sides_m",
                  SAMPLE_SETTINGS)
@@ -225,6 +228,9 @@ class ArchivePatches(Samples):
             if len(members):
                 patches[members] = part.patches(self.local[chosen[members]])
         return _on_device(patches, device)
+
+    def changed(self) -> Optional[str]:
+        return next((found for found in (part.changed() for part in self.parts) if found), None)
 
 
 def pretraining_samples(scenes: Sequence[Scene], positions: Positions, patch: int, normalizer: Normalizer,

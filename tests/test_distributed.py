@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -306,6 +307,48 @@ def test_when_a_process_dies_rank_0_says_so_and_keeps_a_checkpoint_of_the_batche
     assert len(model_file.read_metadata(str(output), [model_file.PRETRAINED])["training"]["history"]) == 3
 
 
+CHANGED_BY_RANK_1 = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.model_core import loop
+from mrs.mrs_qgis_plugin import streaming
+streaming.BlockCache.get = lambda self, key, make: make()  # every batch reads the file
+real = loop.train_step
+def changing(run, x, y, generator, step, share):
+    if os.environ["RANK"] == "1" and step == 3:
+        stamp = os.stat({hsi!r})
+        os.utime({hsi!r}, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))
+    return real(run, x, y, generator, step, share)
+loop.train_step = changing
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs whose rank 1 sets the hyperspectral file's time back at its fourth batch, as another
+program writing it in place, with the scene read at every batch."""
+
+
+def test_a_file_changed_under_a_pretraining_stops_both_processes_at_the_next_batch_and_is_said_once(scene, tmp_path):
+    """A review of 2026-12-06: a change one process saw was kept for the end check, so a cancel, a
+    lost process or a divergence before the end went around it, and a run resumed from the checkpoint
+    went on from mixed reads unsaid; the processes now vote on it with the cancel at every batch."""
+    paths, _layers, _folder = scene
+    hsi = tmp_path / "hsi.tif"
+    gdal.Translate(str(hsi), str(paths.hsi)).FlushCache()
+    script = tmp_path / "mrs_changing.py"
+    script.write_text(CHANGED_BY_RANK_1.format(mrs=str(ROOT / "bin" / "mrs"), hsi=str(hsi)))
+    longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
+    output = tmp_path / "model.safetensors"
+    done = subprocess.run(torchrun_command("pretrain", script, **{**scene_layers(paths), "INPUT_HSI": str(hsi)},
+                                           **longer, OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    said = (f"The layer 'hsi' changed while this run read it: its file {hsi} has another time of change, at the same "
+            "size (written in place, or only its time set), so what was read may mix its old and new contents, and "
+            "nothing was written. Run again once the file is as it should be.")
+    assert done.returncode != 0 and done.stderr.count(said) == 1, done.stderr
+    assert "Pretraining epoch 1/3" not in done.stderr and not output.exists()
+    assert not os.path.exists(checkpoint_path_for(str(output)))
+
+
 def _signalled_in_the_first_epoch(paths, parameters: dict, output: Path, signal_sent) -> str:
     """The log of a 2-process pretraining to whose launcher's process id `signal_sent` is applied once
     the first epoch is said (torchrun passes a SIGTERM it gets on to both processes)."""
@@ -551,6 +594,48 @@ def test_when_a_process_dies_in_a_classification_rank_0_says_so_in_one_sentence(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mrs_dying.py"]
 
 
+CHANGED_IN_A_MAP = """
+import os, runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.mrs_qgis_plugin.raster import predict
+real, done = predict._classify_tile, []
+def changing(*arguments):
+    done.append(1)
+    open(os.path.join({tiles!r}, os.environ["RANK"] + "-" + str(len(done))), "w").close()
+    if os.environ["RANK"] == "1" and len(done) == 2:
+        stamp = os.stat({hsi!r})
+        os.utime({hsi!r}, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))
+    return real(*arguments)
+predict._classify_tile = changing
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs whose rank 1 sets the hyperspectral file's time back in its second tile, as another
+program writing it in place; every process marks its tiles in a folder."""
+
+
+def test_a_file_changed_under_a_classification_stops_both_processes_at_the_round_s_end(scene, classifier, tmp_path):
+    """A review of 2026-12-06: a change one process saw was said at the end, once the rest of the
+    scene was classified for nothing; the processes now take it to the round's vote."""
+    paths, _layers, _folder = scene
+    hsi, tiles = tmp_path / "hsi.tif", tmp_path / "tiles"
+    gdal.Translate(str(hsi), str(paths.hsi)).FlushCache()
+    tiles.mkdir()
+    script = tmp_path / "mrs_changing.py"
+    script.write_text(CHANGED_IN_A_MAP.format(mrs=str(ROOT / "bin" / "mrs"), hsi=str(hsi), tiles=str(tiles)))
+    output = tmp_path / "map.tif"
+    done = subprocess.run(torchrun_command("classify", script, MODEL=classifier,
+                                           **{**scene_layers(paths), "INPUT_HSI": str(hsi)}, TILE_SIZE=16,
+                                           DEVICE="cpu", OUTPUT=output),
+                          capture_output=True, text=True, timeout=200, stdin=subprocess.DEVNULL, env=ENVIRONMENT)
+    said = (f"The layer 'hsi' changed while this run read it: its file {hsi} has another time of change, at the same "
+            "size (written in place, or only its time set), so what was read may mix its old and new contents, and "
+            "nothing was written. Run again once the file is as it should be.")
+    assert done.returncode != 0 and done.stderr.count(said) == 1, done.stderr
+    assert sorted(path.name for path in tiles.iterdir()) == ["0-1", "0-2", "1-1", "1-2"]  # of 9 tiles
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["hsi.tif", "mrs_changing.py", "tiles"]
+
+
 @pytest.mark.parametrize("environment,said", [
     ({"RANK": "1"}, "RANK is set, as torchrun sets it, but WORLD_SIZE, LOCAL_RANK and MASTER_ADDR are not: start the "
                     "run with torchrun, or unset RANK."),
@@ -626,6 +711,48 @@ def test_a_process_waiting_for_its_partners_ends_at_once_on_sigterm_or_ctrl_c(tm
         process.send_signal(number)
         assert process.wait(timeout=15) == -number
     finally:
+        process.kill()
+        process.wait()
+
+
+WAITING_BY_HAND = """
+import runpy, sys
+runpy.run_path({mrs!r})["import_package"]()
+from mrs.model_core import distributed
+distributed.JOIN_NOTICE_SECONDS = 1.0
+from mrs.mrs_qgis_plugin.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""bin/mrs that says after a second that its partners have not joined."""
+
+
+def test_a_process_started_by_hand_whose_partners_do_not_come_says_that_it_waits_for_them(scene, tmp_path):
+    """A review of 2026-12-06: a process whose RANK and WORLD_SIZE were set by hand printed nothing
+    after its CPU threads while it waited for a partner never started."""
+    import socket
+
+    paths, _layers, _folder = scene
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    script = tmp_path / "waiting.py"
+    script.write_text(WAITING_BY_HAND.format(mrs=str(ROOT / "bin" / "mrs")))
+    environment = {**ENVIRONMENT, "RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                   "MASTER_PORT": str(port)}
+    process = subprocess.Popen([sys.executable, str(script), "pretrain", *arguments(
+        **scene_layers(paths), **PRETRAIN, OUTPUT=tmp_path / "model.safetensors")], env=environment,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    watchdog = threading.Timer(60, process.kill)  # a process that never says it fails the test, not hangs it
+    watchdog.start()
+    try:
+        said = next((line for line in process.stderr if line.startswith("Waiting")), "nothing said")
+        assert said == (f"Waiting for the other processes of this 2-process run to join at MASTER_ADDR "
+                        f"127.0.0.1:{port}; Ctrl-C ends the wait. Start every process with the same torchrun command, "
+                        "MASTER_ADDR and MASTER_PORT.\n")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == -signal.SIGINT
+    finally:
+        watchdog.cancel()
         process.kill()
         process.wait()
 

@@ -480,6 +480,6 @@ def test_a_process_canceled_within_its_tile_takes_its_stop_to_the_round_s_exchan
     ranks = SimpleNamespace(rank=1, world=2, exchange=exchanged.append, broadcast=lambda _own: True)  # rank 0's vote
     with pytest.raises(Canceled):
         predict_scene(scene, canceled_within, HALO, CLASSES, str(out / "map.tif"), None, 8, ranks=ranks)
-    assert exchanged == [(True, None)]
+    assert exchanged == [(True, None, None)]
     assert list(out.iterdir()) == []
 

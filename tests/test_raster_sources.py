@@ -1127,6 +1127,23 @@ def test_a_layer_written_by_another_program_while_a_run_reads_it_is_said_to_have
                                           "removed or moved")
 
 
+def test_a_layer_s_file_that_can_no_longer_be_reached_is_said_so_not_removed(tmp_path, monkeypatch):
+    """A review of 2026-12-06: a folder made unreadable, or a file server's stale handle, was said as
+    a file removed or moved."""
+    _data, hsi = _hsi(tmp_path)
+    real = os.stat
+
+    def denied(path, *arguments, **options):
+        if os.fspath(path) == hsi:
+            raise PermissionError(13, "Permission denied", hsi)
+        return real(path, *arguments, **options)
+
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        monkeypatch.setattr(os, "stat", denied)
+        assert scene.changed().startswith(f"The layer 'hsi' changed while this run read it: its file {hsi} can no "
+                                          "longer be reached (Permission denied), so what was read")
+
+
 @pytest.mark.parametrize("kind", ["mosaic", "separate", "translated", "by hand"])
 def test_a_vrt_of_many_bands_is_the_same_after_qgis_asks_for_statistics_of_some(tmp_path, kind):
     """Review of 2026-12-05: GDAL rewrites a VRT whose statistics or histogram QGIS asks for, with

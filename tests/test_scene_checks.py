@@ -564,13 +564,16 @@ def test_a_pretraining_whose_layer_changed_says_not_to_resume_its_checkpoint(tmp
     resumed run would go on from what was read of the old file."""
     from types import SimpleNamespace
 
+    from mrs.model_core.distributed import Context
+
     changed = SimpleNamespace(changed=lambda: "The layer 'hsi' changed while this run read it: ... be.")
     checkpoint = tmp_path / "pre.checkpoint.safetensors"
     with pytest.raises(InputError) as refused:
-        jobs._check_unchanged_for_training([changed], str(checkpoint))
+        jobs._check_unchanged_for_training([changed], str(checkpoint), Context())
     assert str(refused.value) == "The layer 'hsi' changed while this run read it: ... be."
     checkpoint.write_bytes(b"state")
     with pytest.raises(InputError) as refused:
-        jobs._check_unchanged_for_training([SimpleNamespace(changed=lambda: None), changed], str(checkpoint))
+        jobs._check_unchanged_for_training([SimpleNamespace(changed=lambda: None), changed], str(checkpoint),
+                                           Context())
     assert str(refused.value).endswith(f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what "
                                        "was read before (delete it).")

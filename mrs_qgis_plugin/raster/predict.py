@@ -2,7 +2,7 @@
 
 import numbers
 from contextlib import ExitStack
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -152,6 +152,17 @@ def _collective(ranks: Any, call: Any, item: Any, hooks: Hooks) -> Any:
         raise ProcessLostError(lost_exchange("classification", error, "; no map was written.", ranks.world)) from None
 
 
+def _round_stop(results: Optional[List[Tuple[bool, Optional[str], Any]]]) -> Union[str, bool]:
+    """Rank 0's vote on a round's (canceled, `Scene.mixed`, result) of every process: the first
+    process' sentence where a read saw a file changed under it, so that all stop at once (a review of
+    2026-12-06: it was said at the end only, the rest of the scene classified for nothing); else
+    whether one was canceled. False on the other ranks, which take rank 0's."""
+    if results is None:
+        return False
+    return next((changed for _canceled, changed, _result in results if changed), None) or any(
+        canceled for canceled, _changed, _result in results)
+
+
 def _nodata_text(nodata: int, layers: Sequence[str], invalid: np.ndarray) -> str:
     """'1,240 no data: nodata in 'lidar' at 1,200 pixels, in 'hsi' at 60, 20 of them in both' (a
     pixel is no data in the map when it is in any layer), so that the map's holes can be traced to a
@@ -227,10 +238,13 @@ def predict_scene(
                     scene, predictor, halo, blocks[mine], values, bool(conf_path), round_hooks)
             except Canceled:  # taken to the exchange: the others wait there (torchrun's SIGTERM hung them, 12-05)
                 canceled, result = True, None
-            results = _collective(ranks, ranks.exchange, (canceled, result), hooks)
-            if _collective(ranks, ranks.broadcast, results is not None and any(stop for stop, _result in results), hooks):
+            results = _collective(ranks, ranks.exchange, (canceled, scene.mixed, result), hooks)
+            stop = _collective(ranks, ranks.broadcast, _round_stop(results), hooks)
+            if isinstance(stop, str):
+                raise InputError(stop)
+            if stop:
                 raise canceled_with_the_others(canceled or hooks.is_canceled())
-            for tile, (_stop, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
+            for tile, (_stop, _changed, (classified, confidence, tile_counts)) in zip(blocks[first:], results or []):
                 counts += tile_counts
                 outputs[0].write(classified, tile.col - col0, tile.row - row0)
                 if conf_path:

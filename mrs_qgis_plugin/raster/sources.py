@@ -15,10 +15,11 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from osgeo import gdal
 
-from ...model_core.errors import InputError, ReadError
+from ...model_core.errors import ChangedFileError, InputError
 from ...model_core.hooks import Hooks
 from ...model_core.wavelengths import described_wavelengths, disagreeing_band, spectral_span
 from ...model_core.names import agreeing, plural
+from ...model_core.paths import why_gone
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
@@ -521,6 +522,11 @@ class Scene:
         server's clock may put after a read that took new contents (a review of 2026-12-06)."""
         return self._mixed or self._differing(vrt_only=self._seen_unchanged and not self._unlooked)
 
+    @property
+    def mixed(self) -> str | None:
+        """`changed` as the reads saw it: why, once a read ended after a change (`_read_done`)."""
+        return self._mixed
+
     def check_unchanged(self) -> None:
         """Refuses the run when a layer `changed`: called before outputs are written, on a failed read,
         and as the layers are read (`_read_done`)."""
@@ -538,7 +544,7 @@ class Scene:
                          and (now := stamp_now(path, stamp)) != stamp]
             if differing:  # a removed source first: a VRT GDAL cannot read without it differs too (review)
                 path, now = min(differing, key=lambda item: item[1] is not None)
-                how = (f"its file {path} was removed or moved" if now is None else
+                how = (f"its file {path} {why_gone(path)}" if now is None else
                        f"its file {path} has another time of change, at the same size (written in place, or only its "
                        "time set)" if now[:2] == stamps[path][:2] else f"another program wrote its file {path}")
                 return (f"The layer '{name}' changed while this run read it: {how}, so what was read may mix its old "
@@ -581,7 +587,7 @@ class Scene:
             return
         self._mixed = self._mixed or found
         if failed or not self.shares_work:
-            raise ReadError(self._mixed)
+            raise ChangedFileError(self._mixed)
 
     def band_label(self, index: int) -> str:
         """Band `index` in a message: its description where it has one, and always its layer, as
