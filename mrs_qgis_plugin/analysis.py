@@ -14,7 +14,7 @@ import numpy as np
 from ..model_core import MAX_CLASS_VALUE, choices
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
-from ..model_core.names import agreeing, joined, plural
+from ..model_core.names import agreeing, joined, plural, share_text
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.redundancy import band_similarity, leakage, redundant_groups
@@ -297,24 +297,14 @@ def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_n
     gone = [name for name, lost, count in uneven if lost == count]  # no rest to describe (audit of 2026-12-05)
     named = "" if not uneven or len(uneven) == len(by_class) else (
         " It leaves out some classes far more than the others: " + first_few(
-            (f"'{name}' {lost:,} of {count:,} ({whole_percent(lost / count)})" for name, lost, count in uneven), "; ")
+            (f"'{name}' {lost:,} of {count:,} ({share_text(lost / count)})" for name, lost, count in uneven), "; ")
         + ("; their figures describe the rest of them only" if len(gone) < len(uneven) else "")
         + (f"; {first_few(repr(name) for name in gone)} {agreeing(len(gone), 'has', 'have')} no figures at all, and "
            f"the average accuracy leaves {agreeing(len(gone), 'it', 'them')} out" if gone else "") + ".")
-    return (f"{unmapped:,} of the {total:,} reference pixels of '{reference_name}' ({whole_percent(share)}) "
+    return (f"{unmapped:,} of the {total:,} reference pixels of '{reference_name}' ({share_text(share)}) "
             f"{agreeing(unmapped, 'lies', 'lie')} "
             f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "
             f"pixels only.{named}")
-
-
-def whole_percent(share: float) -> str:
-    """'37 %', and '<1 %' or '>99 %' for a share that rounding would show as none or all (a helper's
-    review of 2026-12-05: '1 of the 40000 reference pixels (0 %)')."""
-    if 0 < share < 0.005:
-        return "<1 %"
-    if 0.995 <= share < 1:
-        return ">99 %"
-    return f"{100 * share:.0f} %"
 
 
 def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_name: str) -> Optional[str]:
@@ -498,7 +488,7 @@ def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, g
     share = training_pixels.trained_share(read_tag(class_map, "INPUT", training_pixels.TAG), grid,
                                           labelled.rows, labelled.cols)
     if share is not None:
-        return (f"{whole_percent(share)} of the pixels of the reference '{reference.name}' lie on pixels the "
+        return (f"{share_text(share)} of the pixels of the reference '{reference.name}' lie on pixels the "
                 f"classifier of '{map_name}' was trained on: if they are its training samples, {unlike}"
                 ) if share >= training_pixels.WARN_SHARE else None
     if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):

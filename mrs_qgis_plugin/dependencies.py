@@ -83,7 +83,8 @@ def import_quietly(module: str) -> Any:
     try:
         return importlib.import_module(module)
     finally:
-        logger.setLevel(level)
+        if logger.level == logging.ERROR:  # a level the module set itself as it loaded stays (review of 12-06)
+            logger.setLevel(level)
 
 
 MINIMUM_VERSIONS = {"torch": (2, 0)}

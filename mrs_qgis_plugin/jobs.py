@@ -30,7 +30,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, pixel_shape, say_unchecked)
-from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural
+from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural, share_text
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.paths import output_path_of
@@ -186,8 +186,11 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
         _say_nodata_among_data(scene, hooks)
         _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
-    for scene, part in zip(scenes, parts):
+    for number, (scene, part) in enumerate(zip(scenes, parts)):
         _say_blank_layers(part, scene, hooks, len(scenes) > 1)
+        blank = _blank_image(part, scene, "learn", " of MORE_SCENES") if number else None  # the first: `_check_sample`
+        if blank and len(part) >= SCENE_CHECK_PIXELS:  # pooled, a listed one was not (a helper's review of 2026-12-06)
+            raise InputError(blank)
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if len(scenes) > 1:  # each scene's sample is said by itself
         hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
@@ -436,20 +439,25 @@ def _say_copies(hsi: str, listed: Sequence[ListedScene], hooks: Hooks) -> Set[st
     scene's, byte for byte (compared whole where their sizes and ends agree, `file_fingerprint`: a copy
     changed in its middle was taken for one, a review of 2026-12-05): the samples draw on its pixels
     twice (a link to one is refused as the same layer; a copy was pooled unsaid: a helper's red team
-    of 2026-12-05). Returns the `where` of the copies."""
+    of 2026-12-05). Every distinct file of a fingerprint is kept to compare with (a helper's review of
+    2026-12-06: a file that differed from an earlier one of its fingerprint was not, and a later copy
+    of it went unsaid). Returns the `where` of the copies."""
     import filecmp
 
     from .same_inputs import file_fingerprint
 
-    seen = {file_fingerprint(hsi): (hsi, "INPUT_HSI")}
+    seen: Dict[str, List[Tuple[str, str]]] = {file_fingerprint(hsi): [(hsi, "INPUT_HSI")]}
     copies = set()
     for item in listed:
         own = f"the hyperspectral raster of {item.where}"
-        path, earlier = seen.setdefault(file_fingerprint(item.hsi.path), (item.hsi.path, own))
-        if earlier != own and filecmp.cmp(path, item.hsi.path, shallow=False):
+        alike = seen.setdefault(file_fingerprint(item.hsi.path), [])
+        earlier = next((name for path, name in alike if filecmp.cmp(path, item.hsi.path, shallow=False)), None)
+        if earlier:
             hooks.warning(f"MORE_SCENES: {own} is a copy of {earlier}, byte for byte: the samples draw on the same "
                           "pixels from both. Leave it out, unless that is meant.")
             copies.add(item.where)
+        else:
+            alike.append((item.hsi.path, own))
     return copies
 
 
@@ -902,9 +910,10 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
     runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
     missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04);
     so is a scene without a valid pixel (a band of NaN everywhere was classified whole into a map of
-    nodata: a helper's red team of 2026-12-05)."""
+    nodata: a helper's red team of 2026-12-05). Cancel stops it (a helper's review of 2026-12-06: it
+    read dozens of blocks of every band before the first tile, deaf to Cancel)."""
     try:
-        sample = counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(), None)
+        sample = counted_sample(scene, VALUE_CHECK_SAMPLE, 0, Hooks(is_canceled=hooks.is_canceled), None)
     except NoValidPixelError:
         raise InputError(no_valid_pixel_message(scene, "No pixel has valid values in every layer",
                                                 band_advice=MODEL_BAND_ADVICE)) from None
@@ -929,14 +938,22 @@ def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, 
     _say_layout(scene, hooks)
     if say_few_valid_pixels(sample, scene, hooks, purpose, window):
         return
-    hsi = sample[:, :scene.n_hsi]
-    if np.all(hsi == hsi[0]):
-        message = (f"Every band of the hyperspectral layer '{scene.hsi_name}' holds one value in the {len(sample):,} "
-                   f"pixels sampled ({_shown(scene, 0, hsi[0, 0])} in its first): a blank image, too little to {purpose} the scene "
-                   "with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
-        if training:
-            raise InputError(message)
+    message = _blank_image(sample, scene, purpose)
+    if message and training:
+        raise InputError(message)
+    if message:
         hooks.warning(message)
+
+
+def _blank_image(sample: np.ndarray, scene: Scene, purpose: str, whose: str = "") -> Optional[str]:
+    """Why the hyperspectral layer `whose` (' of MORE_SCENES') is no image to `purpose` the scene
+    with, where every band holds one value in the sample; else None."""
+    hsi = sample[:, :scene.n_hsi]
+    if not np.all(hsi == hsi[0]):
+        return None
+    return (f"Every band of the hyperspectral layer '{scene.hsi_name}'{whose} holds one value in the {len(sample):,} "
+            f"pixels sampled ({_shown(scene, 0, hsi[0, 0])} in its first): a blank image, too little to {purpose} the "
+            "scene with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
 
 
 def say_few_valid_pixels(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str,
@@ -977,7 +994,7 @@ def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, laye
             if count and count >= least * total]
     if lost:
         hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}', some classes far more than the "
-                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({100 * count / total:.0f} %"
+                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({share_text(count / total)}"
                                              f"{', so it is left out of the model' if count == total else ''})"
                                              for name, count, total in lost)
                       + ". Check the layers' nodata values, or place samples on pixels with data.")
@@ -1008,7 +1025,7 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     for name, share, bands, nodata, warped in scene.nodata_among_data():
         fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
         if fill_code and share >= FILL_AMONG_DATA_SHARE and not warped:  # warped: filled from neighbours (review)
-            hooks.warning(f"{100 * share:.1f} % of the pixels of '{name}' are nodata ({nodata:g}) in some bands "
+            hooks.warning(f"{share_text(share, 1)} of the pixels of '{name}' are nodata ({nodata:g}) in some bands "
                           f"({first_few(bands)}) but hold data in others: those pixels are left out. If a band is "
                           "nodata where the others are not (cut short or broken), leave it out of the layer (in QGIS, "
                           "Rearrange bands; gdal_translate -b); if its bands cover different areas (dates, swaths), "
@@ -1017,14 +1034,14 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
             what = ("own pixels under the scene hold it in some bands ({}) but data in others: warped onto the grid, "
                     "those pixels are left out or take their neighbours' values." if warped else
                     "pixels hold it in some bands ({}) but data in others: those pixels are left out.")
-            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {100 * share:.1f} % of its "
+            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {share_text(share, 1)} of its "
                           f"{what.format(first_few(bands))} "
                           f"If {nodata:g} is a true value there (a height above ground on the ground, say), use a copy "
                           "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
                           "with -a_nodata none as an additional command-line parameter); if its bands cover "
                           "different areas (dates, swaths), this is what they hold.")
     for name, share, bands in scene.infinite_values():  # red team of 2026-12-05: a VH band in dB, -inf on calm water
-        hooks.warning(f"'{name}' holds infinite values, which no measurement gives, at {100 * share:.1f} % of its "
+        hooks.warning(f"'{name}' holds infinite values, which no measurement gives, at {share_text(share, 1)} of its "
                       f"pixels ({first_few(bands)}): those pixels are left out. If they stand for a value (the "
                       "decibels of 0, say), replace them with it (in QGIS, Raster Calculator); else declare them the "
                       "layer's nodata value.")
@@ -1208,9 +1225,9 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         if area and not covered:
             raise mask_covers_nothing(mask_name or mask_path, scene.hsi_name, " in the extent" if extent else "")
         how = "trained or validated" if "validation_pixels" in metadata else "trained"
+        where = (" in the extent" if extent else "") + (f" inside the polygons of '{mask_name or mask_path}'"
+                                                        if area else "")
         if len(chosen) == 0:
-            where = " in the extent" if extent else ""
-            where += f" inside the polygons of '{mask_name or mask_path}'" if area else ""
             # the parameters to change named, as the warning below names them (a helper's audit of 2026-12-06)
             choose = "Choose " + (" or ".join(name for name, given in (("an EXTENT", extent), ("a MASK", area)) if given)
                                   or "a scene")  # either helps (a review of 2026-12-06)
@@ -1237,7 +1254,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                          "for more, or ask" if extent or mask_path else "ask")  # (helpers, 12-05 and 06)
                       + " for fewer POINTS.")
     elif len(chosen) < count:
-        among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels of the scene"
+        among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels{where or ' of the scene'}"
         # taken least confident first, each kept only at that distance from those kept before: what the walk
         # kept, not what a layout could hold (red team of 2026-12-05)
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count:,} asked for: taken least "

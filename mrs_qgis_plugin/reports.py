@@ -108,7 +108,11 @@ def write_together(writers: Sequence[Tuple[str, Callable[[str], None]]]) -> None
     beside an old JSON one, and the run said nothing had been replaced)."""
     with atomic_outputs([(path, os.path.splitext(path)[1]) for path, _writer in writers]) as temporaries:
         for (_path, writer), temporary in zip(writers, temporaries):
-            writer(temporary)
+            try:
+                writer(temporary)
+            except OSError as error:  # a failed write or close names no file: the first report was said (review)
+                error.filename = error.filename or temporary
+                raise
 
 
 def percent(value: Optional[float]) -> str:

@@ -383,20 +383,26 @@ def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and not says_out_of_memory(error):
             raise
-        raise OutOfMemory(f"Not enough memory for this run ({first_line(error)}): {_memory_advice(job)}.") from None
+        gpu = "cuda" in str(error).lower()  # torch's 'CUDA out of memory. Tried to allocate ...'
+        raise OutOfMemory(f"Not enough {'GPU ' if gpu else ''}memory for this run ({first_line(error)}): "
+                          f"{_memory_advice(job, gpu)}.") from None
 
 
 MEMORY_LEVERS = ("TILE_SIZE", "BATCH_SIZE", "SAMPLE_SIZE")
 """The parameters whose lower values make a job take less memory."""
 
 
-def _memory_advice(job: str) -> str:
+def _memory_advice(job: str, gpu: bool = False) -> str:
     """What to do when `job` runs out of memory: lower the parameters of MEMORY_LEVERS it has
-    (review of 2026-12-05: redundancy's is SAMPLE_SIZE), close other programs, raise a limit."""
+    (review of 2026-12-05: redundancy's is SAMPLE_SIZE), close other programs, raise a limit; on a
+    GPU, choose one with more free memory or the CPU (a helper's review of 2026-12-06: a GPU's was
+    told to raise ulimit -v)."""
     from .job_parameters import JOBS
 
     names = {parameter.name for parameter in JOBS[job].parameters} if job in JOBS else set()
     levers = [name for name in MEMORY_LEVERS if name in names]
-    fewer = "label fewer pixels (their patches are held in memory), " if job == "finetune" else ""  # (helper, 12-05)
+    fewer = "label fewer pixels (their patches are held in memory), " if job == "finetune" and not gpu else ""
     lower = f"lower {' or '.join(levers)}, " if levers else ""
+    if gpu:
+        return f"{lower}run on a GPU with more free memory (DEVICE), or on the CPU (DEVICE cpu)"
     return f"{fewer}{lower}close other programs, or raise a limit set on this process's memory (ulimit -v)"

@@ -11,6 +11,7 @@ from rasters import GEOTRANSFORM, pixel_centre, point_wkt, write_raster, write_v
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
+from mrs.model_core.names import share_text
 from mrs.mrs_qgis_plugin import analysis, jobs
 
 
@@ -385,7 +386,7 @@ def test_a_figure_below_one_is_never_shown_as_a_whole(tmp_path):
 
 def test_a_share_is_never_shown_as_none_or_all_when_it_is_not():
     """A helper's review of 2026-12-05: '1 of the 40000 reference pixels of 'r1' (0 %) lie where ...'."""
-    assert [analysis.whole_percent(share) for share in (0.0, 1 / 40000, 0.37, 0.9999, 1.0)] == [
+    assert [share_text(share) for share in (0.0, 1 / 40000, 0.37, 0.9999, 1.0)] == [
         "0 %", "<1 %", "37 %", ">99 %", "100 %"]
 
 
@@ -527,6 +528,8 @@ def test_a_map_class_absent_at_the_reference_pixels_stays_in_the_report_with_no_
 
 def test_a_share_rounding_to_100_is_shown_as_above_99_and_one_rounding_to_99_as_99():
     """Shares from 0.995 to below 1 are '>99 %', those just below 0.995 their whole percent (a mutation audit
-    of 2026-12-06)."""
-    assert [analysis.whole_percent(share) for share in (0.994, 0.995, 0.996, 0.999)] == [
+    of 2026-12-06); of one decimal alike (a review of 2026-12-06: '100.0 %' of a share below 1)."""
+    assert [share_text(share) for share in (0.994, 0.995, 0.996, 0.999)] == [
         "99 %", ">99 %", ">99 %", ">99 %"]
+    assert [share_text(share, 1) for share in (0.0, 0.0004, 0.0005, 0.372, 0.9994, 0.9995, 1.0)] == [
+        "0.0 %", "<0.1 %", "0.1 %", "37.2 %", "99.9 %", ">99.9 %", "100.0 %"]

@@ -102,6 +102,13 @@ def test_reports_written_together_are_all_new_or_all_old(tmp_path):
                         (str(tmp_path / "r.json"), fails)])
     assert _files(tmp_path) == {"r.html": "old r.html", "r.json": "old r.json"}
 
+    def fails_unnamed(_temporary):  # as a write or close does (a helper's review of 2026-12-06: the HTML was named)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(Exception, match=r"^Could not write .*r\.csv: the disk is full\. Nothing was written"):
+        write_together([(str(tmp_path / "r.html"), lambda path: open(path, "w").write("new")),
+                        (str(tmp_path / "r.csv"), fails_unnamed)])
+
 
 def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
     """A run killed between moving the earlier output aside and putting its own in place left the

@@ -170,3 +170,18 @@ def test_a_torch_older_than_the_plugin_runs_with_or_without_a_version_is_named_a
         monkeypatch.delitem(sys.modules, "oldpkg")
         assert (dependencies.import_problem("oldpkg") is not None) == problem, version
     assert dependencies.import_problem("torch") is None  # the torch of this environment
+
+
+def test_a_quiet_import_keeps_the_log_level_the_module_sets_as_it_loads(tmp_path, monkeypatch):
+    """A review of 2026-12-06: the level the import held the module's log at was undone afterwards,
+    the module's own choice with it; a module that leaves its level alone gets the one it had back."""
+    import logging
+
+    (tmp_path / "chatty_module.py").write_text("import logging\nlogging.getLogger(__name__).setLevel(logging.DEBUG)\n")
+    (tmp_path / "plain_module.py").write_text("import logging\nlogging.getLogger(__name__).warning('loaded')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    logging.getLogger("plain_module").setLevel(logging.INFO)
+    dependencies.import_quietly("chatty_module")
+    dependencies.import_quietly("plain_module")
+    assert logging.getLogger("chatty_module").level == logging.DEBUG
+    assert logging.getLogger("plain_module").level == logging.INFO

@@ -334,6 +334,17 @@ def test_a_scene_listed_again_is_refused_but_scenes_may_share_an_aux_raster(arch
                       output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
                       more_scenes=scene_list(tmp_path, second, copies))
     assert not [line for line in warnings if "copy" in line]
+    again = tmp_path / "again"  # a copy of that one: its fingerprint's second file (a helper's review of 2026-12-06)
+    again.mkdir()
+    copied_again = (shutil.copy(copies[0], again), copies[1])
+    warnings.clear()
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "model.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second, copies, copied_again))
+    assert [line for line in warnings if "copy" in line] == [
+        "MORE_SCENES: the hyperspectral raster of the scene on line 5 of 'scenes.txt' is a copy of the hyperspectral "
+        "raster of the scene on line 4 of 'scenes.txt', byte for byte: the samples draw on the same pixels from both. "
+        "Leave it out, unless that is meant."]
 
 
 def test_drawing_positions_from_many_blocks_says_it_reads_them_all(archive, monkeypatch):

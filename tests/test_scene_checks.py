@@ -104,6 +104,32 @@ def test_a_blank_sar_or_lidar_layer_is_warned_of_for_training_scene_by_scene(tmp
     assert _training_sample_warnings((hsi, write_raster(tmp_path / "one_varies.tif", flat))) == []
 
 
+def test_a_blank_hyperspectral_layer_among_more_scenes_is_refused_as_the_first_scene_s_is(tmp_path):
+    """A helper's review of 2026-12-06: the blank check looked at the scenes' pooled sample, so a listed
+    scene of one value everywhere was pooled without a word, though refused as INPUT_HSI."""
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    blank = write_raster(tmp_path / "blank.tif", np.full((BANDS, SIZE, SIZE), 0.25, np.float32))
+    aux = write_raster(tmp_path / "aux.tif", np.random.default_rng(4).normal(size=(2, SIZE, SIZE)).astype(np.float32))
+    with pytest.raises(InputError) as refused:
+        _training_sample_warnings((hsi, aux), (blank, aux))
+    assert str(refused.value) == (
+        f"Every band of the hyperspectral layer 'blank' of MORE_SCENES holds one value in the {SIZE * SIZE:,} pixels "
+        "sampled (0.25 in its first): a blank image, too little to learn the scene with. Choose the scene's "
+        "hyperspectral image, or check the export that wrote this one.")
+    assert _training_sample_warnings((hsi, aux), (hsi, aux)) == []
+
+
+def test_the_check_of_a_scene_s_values_before_a_map_stops_on_cancel(tmp_path):
+    """A helper's review of 2026-12-06: it read its sample deaf to Cancel, before the first tile."""
+    from mrs.model_core.errors import Canceled
+
+    hsi = write_raster(tmp_path / "hsi.tif", _reflectance(), scale=0.0001)
+    aux = write_raster(tmp_path / "aux.tif", np.random.default_rng(4).normal(size=(2, SIZE, SIZE)).astype(np.float32))
+    normalizer = _statistics(hsi, aux)
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene, pytest.raises(Canceled):
+        jobs._check_values(normalizer, scene, Hooks(is_canceled=lambda: True))
+
+
 def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
@@ -407,6 +433,11 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
     assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 10 "
                         "of the 10 of 'Water' (100 %, so it is left out of the model). Check the layers' nodata "
                         "values, or place samples on pixels with data."]
+    warnings.clear()  # a share below all is not said as all (a helper's review of 2026-12-06)
+    labelled = LabelledPixels(rows[:41], rows[:41], values[10:], classes, nodata_pixels=199,
+                              nodata_by_class={"Roads": 199})
+    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    assert "199 of the 200 of 'Roads' (>99 %)." in warnings[0]
 
 
 @pytest.mark.parametrize("counts, said", [
@@ -573,7 +604,6 @@ def test_a_pretraining_whose_layer_changed_says_not_to_resume_its_checkpoint(tmp
     assert str(refused.value) == "The layer 'hsi' changed while this run read it: ... be."
     checkpoint.write_bytes(b"state")
     with pytest.raises(InputError) as refused:
-        jobs._check_unchanged_for_training([SimpleNamespace(changed=lambda: None), changed], str(checkpoint),
-                                           Context())
+        jobs._check_unchanged_for_training([SimpleNamespace(changed=lambda: None), changed], str(checkpoint), Context())
     assert str(refused.value).endswith(f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what "
                                        "was read before (delete it).")

@@ -391,6 +391,23 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_
                      written)  # red team of 2026-12-05: 'confidence from 0.240 to 0.240. Fill in their ...'
 
 
+def test_the_least_confident_pixels_a_walk_was_cut_to_are_said_of_the_extent_it_ran_in(trained, tmp_path,
+                                                                                         monkeypatch):
+    """A helper's review of 2026-12-06: 'among the N least confident pixels of the scene' was said of an
+    EXTENT's."""
+    import functools
+
+    from mrs.mrs_qgis_plugin import jobs
+
+    monkeypatch.setattr(jobs, "SuggestionPool", functools.partial(jobs.SuggestionPool, capacity=4))
+    extent = f"{ORIGIN[0] + 2},{ORIGIN[0] + 30},{ORIGIN[1] - 30},{ORIGIN[1] - 2} [EPSG:32632]"
+    for parameters, where in (({}, "of the scene"), ({"EXTENT": extent}, "in the extent")):
+        done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000, **parameters)
+        assert done.warnings == [f"Only 1 pixel could be kept for the 5 asked for: taken least confident first among "
+                                 f"the 4 least confident pixels {where}, each at least 1000 pixels from those kept "
+                                 "before; lower MIN_DISTANCE for more."]
+
+
 @pytest.mark.parametrize("distance", [0, 1])
 def test_more_points_than_valid_pixels_gives_every_pixel_and_says_so(trained, tmp_path, distance):
     """Red team of 2026-12-04: with every valid pixel given, the log still said to lower MIN_DISTANCE."""
