@@ -115,6 +115,31 @@ def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:
     return handle, temporary
 
 
+def remove_own(handle: int, temporary: str) -> None:
+    """Closes and removes a temporary file of this run (`make_temporary`), found by its descriptor
+    where its folder was moved meanwhile (a helper's red team of 2026-12-06: a run whose OUTPUT folder
+    was moved said 'Nothing was written' and left its hidden files there); one that cannot be
+    removed is left, for the next run on its output (`remove_stale_temporaries`)."""
+    try:
+        os.unlink(temporary)
+    except FileNotFoundError:
+        moved = _current_path(handle)
+        if moved and os.path.basename(moved) == os.path.basename(temporary):
+            with contextlib.suppress(OSError):
+                os.unlink(moved)
+    except OSError:
+        pass
+    os.close(handle)
+
+
+def _current_path(handle: int) -> Optional[str]:
+    """Where the file open as `handle` is now (Linux's /proc), or None where that cannot be told."""
+    try:
+        return os.readlink(f"/proc/self/fd/{handle}")
+    except OSError:
+        return None
+
+
 def _being_written(path: str) -> bool:
     """Whether a live run holds the lock of `make_temporary` on the file."""
     if fcntl is None:
@@ -233,10 +258,8 @@ def held(path: str) -> Iterator[str]:
     try:
         yield temporary
     finally:
-        os.close(handle)
         # a folder made read-only meanwhile keeps it: the run's own error must not give way to this one
-        with contextlib.suppress(OSError):  # (red team of 2026-12-05); the next run removes it
-            os.unlink(temporary)
+        remove_own(handle, temporary)  # (red team of 2026-12-05); the next run removes it
 
 
 class ReplaceError(OSError):
@@ -531,9 +554,7 @@ def atomic_outputs(paths: Sequence[Tuple[str, str]]) -> Iterator[List[str]]:
             raise write_error(failed, error) from error
     finally:
         for handle, temporary in opened:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            os.close(handle)
+            remove_own(handle, temporary)
 
 
 @contextlib.contextmanager

@@ -10,8 +10,9 @@ from torch import nn
 from . import model_file
 from .choices import PHASES
 from .errors import ModelFileError
-from .names import Names
+from .names import Names, plural
 from .settings import TrainSettings
+from .wavelengths import wavelength_difference
 
 @dataclass
 class LoopState:
@@ -127,7 +128,8 @@ class Checkpointer:
             # SEED draws the samples, said once (a helper, 2026-12-05), unless no validation set is drawn (review)
             drawn = (self.description.get(SAMPLE_SETTINGS) or {}).get("validation_fraction", 1) != 0
             seeded = saved_settings.get("seed") != self.settings.seed and drawn
-            problems.append(f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})")
+            problems.append(_other_bands(meta, self.description)
+                            or f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})")
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
@@ -155,6 +157,28 @@ class Checkpointer:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' is incomplete or damaged "
                                  f"({' '.join(str(error).split())[:200]}). Start without {what}.") from None
         return state, generator, best
+
+
+def _other_bands(saved: Mapping[str, Any], here: Mapping[str, Any]) -> Optional[str]:
+    """How the layers' bands differ from those a checkpoint's samples were cut from: their counts,
+    their order or wavelengths, where the descriptions record them; None where they do not differ
+    so (a helper's red team of 2026-12-06: a reversed cube and one band left out were said as
+    'other layers, another MASK, EXTENT, SAMPLES or SEED', where a pretrained model names them)."""
+    counts = [(description.get("n_hsi"), description.get("n_aux")) for description in (saved, here)]
+    if counts[0] != counts[1]:
+        (hsi, aux), (given_hsi, given_aux) = counts
+        return (f"it was made for {plural(hsi, 'HSI band')} and {plural(aux, 'SAR/LiDAR band')}, the layers give "
+                f"{plural(given_hsi, 'HSI band')} and {plural(given_aux, 'SAR/LiDAR band')}"
+                if all(isinstance(count, int) for count in (hsi, aux, given_hsi, given_aux)) else None)
+    had, given = saved.get("wavelengths"), here.get("wavelengths")
+    difference = wavelength_difference(had, given)
+    if difference is None:
+        return None
+    if wavelength_difference(had, given[::-1]) is None:
+        return "the layers' hyperspectral bands are its own in reverse order"
+    band, had_nm, given_nm = difference
+    return (f"its hyperspectral bands lie at other wavelengths (band {band}: {had_nm:.1f} nm in the checkpoint, "
+            f"{given_nm:.1f} nm here)")
 
 
 SAMPLE_SETTINGS = "sample_settings"

@@ -88,8 +88,11 @@ def check_wavelengths(metadata: Mapping[str, Any], wavelengths: Optional[List[fl
     are known): the band counts may agree while the bands measure other light. Warn when the
     model knows its bands' wavelengths and the layer gives none: bands in another order (a
     reversed band list) then go unnoticed, as their values lie in the same range; and the other way
-    round."""
+    round. A list of another length than the model's hyperspectral bands is none (a helper's red
+    team of 2026-12-06: two wavelengths edited into a model of 63 bands went unchecked, unsaid)."""
     trained = metadata.get("wavelengths")
+    if known_wavelengths(trained) and len(trained) != metadata.get("n_hsi", len(trained)):
+        trained = None
     if not wavelengths and known_wavelengths(trained):
         hooks.warning(
             f"{what}: '{path}' was trained on bands at {spectral_span(trained)}, but the hyperspectral "

@@ -26,7 +26,7 @@ import json
 import os
 import struct
 from datetime import datetime, timezone
-from typing import Any, BinaryIO, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -154,11 +154,32 @@ def _refuse_pickle(path: str, what: str, names: Names) -> None:
             start = handle.read(_HEADER_START + 1)
     except OSError:
         return  # `_not_safetensors` says why it cannot be read
-    if len(start) > _HEADER_START and start.startswith(_PICKLE_SIGNATURES) and start[_HEADER_START:] != b"{":
+    if not (len(start) > _HEADER_START and start.startswith(_PICKLE_SIGNATURES) and start[_HEADER_START:] != b"{"):
+        return
+    held = _zipped_names(path)
+    if held is not None and not any(name.endswith(".pkl") for name in held):
+        inside = next((name for name in held if name.lower().endswith(".safetensors")), None)
         raise ModelFileError(
-            f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "
-            "file. Such files can run code when opened, so it was not read. Use a .safetensors "
-            f"file written by {names.pretrain} or {names.finetune}.")
+            f"{_describe(path, what)} is a zip archive, not an MRS model file: "
+            + (f"unzip it and give the model file it holds, {inside}." if inside else
+               f"it holds no .safetensors file. Use a file written by {names.pretrain} or {names.finetune}."))
+    raise ModelFileError(
+        f"{_describe(path, what)} is a Python pickle or PyTorch archive, not an MRS model "
+        "file. Such files can run code when opened, so it was not read. Use a .safetensors "
+        f"file written by {names.pretrain} or {names.finetune}.")
+
+
+def _zipped_names(path: str) -> Optional[List[str]]:
+    """The names of the files a zip archive holds (its directory: nothing in it runs), or None
+    where it is no readable zip. A PyTorch archive holds a pickle, 'data.pkl'; a model zipped to be
+    mailed was said to be one (a helper's red team of 2026-12-06)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return None
 
 
 def _check_document(document: Any, path: str, what: str, kinds: Sequence[str], names: Names) -> Dict[str, Any]:

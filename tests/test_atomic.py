@@ -110,6 +110,23 @@ def test_reports_written_together_are_all_new_or_all_old(tmp_path):
                         (str(tmp_path / "r.csv"), fails_unnamed)])
 
 
+def test_a_run_whose_output_folder_was_moved_leaves_no_file_of_its_own_there(tmp_path):
+    """A helper's red team of 2026-12-06: OUTPUT's folder moved during a pretraining; the run said
+    'Nothing was written' and left its two hidden files in the moved folder."""
+    import pytest
+
+    from mrs.model_core.atomic import atomic_output, held
+    from mrs.model_core.errors import WriteError
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(WriteError, match=r"is gone \(moved or deleted during the run\)\. Nothing was written"):
+        with held(str(folder / "model.safetensors")), atomic_output(str(folder / "model.safetensors")) as temporary:
+            os.rename(folder, tmp_path / "moved")
+            open(temporary, "wb").write(b"weights")  # the folder is gone from where it was
+    assert os.listdir(tmp_path / "moved") == []
+
+
 def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
     """A run killed between moving the earlier output aside and putting its own in place left the
     only copy under a temporary name, which the next run deleted (red team of 2026-12-04)."""

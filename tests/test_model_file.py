@@ -284,6 +284,27 @@ def test_a_pickle_crafted_to_run_code_is_refused_without_running_it(tmp_path):
     assert not marker.exists()
 
 
+def test_a_model_zipped_to_be_sent_is_said_to_be_a_zip_archive_not_a_pickle(tmp_path):
+    """A helper's red team of 2026-12-06: a classifier zipped as a colleague mails it was said to be a
+    pickle that can run code; a PyTorch archive (a pickle inside) still is."""
+    import zipfile
+
+    torch.save({"x": torch.zeros(2)}, str(tmp_path / "weights.pt"))
+    for name, entries in (("zipped.safetensors", {"model.safetensors": b"\0" * 16}),
+                          ("other.safetensors", {"notes.txt": b"hello"})):
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            for entry, data in entries.items():
+                archive.writestr(entry, data)
+    with pytest.raises(ModelFileError) as refused:
+        load_classifier(str(tmp_path / "zipped.safetensors"))
+    assert str(refused.value).endswith("is a zip archive, not an MRS model file: unzip it and give the model file it "
+                                       "holds, model.safetensors.")
+    with pytest.raises(ModelFileError, match="is a zip archive, not an MRS model file: it holds no .safetensors file"):
+        load_classifier(str(tmp_path / "other.safetensors"))
+    with pytest.raises(ModelFileError, match="pickle or PyTorch archive.*it was not read"):
+        load_classifier(str(tmp_path / "weights.pt"))
+
+
 def test_every_kind_of_tensor_is_written_as_safetensors_reads_it(tmp_path):
     """The file is written tensor by tensor by our own code: safetensors must read back every
     tensor bit for bit, whatever its type, shape (scalar, empty) or layout (a strided view)."""
@@ -510,6 +531,10 @@ def test_a_model_without_wavelengths_warns_that_a_layer_s_cannot_be_checked(give
 
     warnings = []
     check_wavelengths({"wavelengths": None}, given, "hsi", "m.safetensors", "MODEL", Hooks(warn=warnings.append))
+    assert warnings == expected
+    warnings.clear()  # a list of another length than its bands is none (a helper's red team of 2026-12-06)
+    check_wavelengths({"wavelengths": [1.0, 2.0], "n_hsi": 4}, given, "hsi", "m.safetensors", "MODEL",
+                      Hooks(warn=warnings.append))
     assert warnings == expected
 
 

@@ -358,6 +358,37 @@ def test_a_refused_checkpoint_names_the_sample_setting_that_differs(tmp_path):
                          names=names), output)
 
 
+def test_a_checkpoint_cut_from_other_bands_says_how_they_differ(tmp_path):
+    """A helper's red team of 2026-12-06: a pretraining resumed on a reversed cube, or on one band
+    fewer, was said to differ by 'other layers, another MASK, EXTENT, SAMPLES or SEED', where a
+    pretrained model names them."""
+    from mrs.model_core.checkpoints import _other_bands
+
+    names = Names(resume="RESUME")
+    output = str(tmp_path / "pretrained.safetensors")
+    wavelengths = [450.0 + 50 * band for band in range(6)]
+    with pytest.raises(Canceled):
+        written(pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                         settings=settings(), description={**DESCRIPTION, "wavelengths": wavelengths},
+                         hooks=cancel_after(1, []), checkpoint_path=checkpoint_path_for(output), names=names), output)
+    reversed_cube = np.ascontiguousarray(np.concatenate([toy_patches(64)[:, 5::-1], toy_patches(64)[:, 6:]], 1))
+    with pytest.raises(ModelFileError) as refused:
+        written(pretrain(reversed_cube, n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                         settings=settings(), description={**DESCRIPTION, "wavelengths": wavelengths[::-1]},
+                         checkpoint_path=checkpoint_path_for(output), resume_path=checkpoint_path_for(output),
+                         names=names), output)
+    assert str(refused.value) == (
+        f"RESUME: the checkpoint '{checkpoint_path_for(output)}' does not continue this run: the layers' hyperspectral "
+        "bands are its own in reverse order. Resume with the same layers and settings, or start without RESUME.")
+    saved = {"n_hsi": 6, "n_aux": 1, "wavelengths": wavelengths}
+    assert _other_bands(saved, {**saved, "n_hsi": 5, "wavelengths": wavelengths[:5]}) == (
+        "it was made for 6 HSI bands and 1 SAR/LiDAR band, the layers give 5 HSI bands and 1 SAR/LiDAR band")
+    assert _other_bands(saved, {**saved, "wavelengths": [*wavelengths[:5], 800.0]}) == (
+        "its hyperspectral bands lie at other wavelengths (band 6: 700.0 nm in the checkpoint, 800.0 nm here)")
+    assert _other_bands(saved, saved) is None
+    assert _other_bands(saved, {**saved, "wavelengths": None}) is None
+
+
 def test_a_checkpoint_of_another_seed_is_said_to_draw_other_samples_once(tmp_path):
     """SEED was named, then the samples were said to differ for one of five reasons, SEED among them
     (a helper's red team of 2026-12-05)."""
