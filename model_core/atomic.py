@@ -117,7 +117,7 @@ def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:
 
 def remove_own(handle: int, temporary: str) -> None:
     """Closes and removes a temporary file of this run (`make_temporary`), found by its descriptor
-    where its folder was moved meanwhile (a helper's red team of 2026-12-06: a run whose OUTPUT folder
+    where its folder was moved meanwhile (a helper's red team of 2026-12-06: a run whose output's folder
     was moved said 'Nothing was written' and left its hidden files there); one that cannot be
     removed is left, for the next run on its output (`remove_stale_temporaries`)."""
     try:

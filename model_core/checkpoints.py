@@ -162,8 +162,8 @@ class Checkpointer:
 def _other_bands(saved: Mapping[str, Any], here: Mapping[str, Any]) -> Optional[str]:
     """How the layers' bands differ from those a checkpoint's samples were cut from: their counts,
     their order or wavelengths, where the descriptions record them; None where they do not differ
-    so (a helper's red team of 2026-12-06: a reversed cube and one band left out were said as
-    'other layers, another MASK, EXTENT, SAMPLES or SEED', where a pretrained model names them)."""
+    so (a helper's red team of 2026-12-06: a reversed cube and one band left out were said as other
+    layers, another mask, extent, sample count or seed, where a pretrained model names them)."""
     counts = [(description.get("n_hsi"), description.get("n_aux")) for description in (saved, here)]
     if counts[0] != counts[1]:
         (hsi, aux), (given_hsi, given_aux) = counts
