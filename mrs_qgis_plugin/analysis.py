@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from ..model_core import MAX_CLASS_VALUE, choices
+from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, joined, plural, share_text
@@ -42,7 +43,8 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     'Grassland' were the map's 2 and 1, with one class the map lacks, was matched by value and
     scored 88 % for a map that was 32 % right): then a named reference class the map lacks gets
     a value of its own, unclaimed in `taken`, and its pixels count as errors. Else by value.
-    Classes given as text have arbitrary values, so they are matched by name or not at all; a
+    Classes given as text have arbitrary values, so they are matched by name (those the map lacks
+    count as errors) or, where none is found in the map, not at all; a
     class named by its value only is matched by value where the map has that value (red team of
     2026-12-05: an unnamed class 3 went to the map's class named '3', value 4, and every other
     class became an error), else by that name (a map whose classes were numbered from names such
@@ -58,6 +60,10 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
         # Names that say otherwise than values were matched with an info line only (red team of 2026-12-05).
         warning = _by_name_text(moved, find, reference_name, map_name) if moved and not reference.named_by_text else None
         return {info.value: find(info.name) for info in classes}, warning
+    if reference.named_by_text and any(find(info.name) is not None for info in classes):
+        # the others are classes the map lacks, whose pixels are errors, as a reference of values' are (a
+        # helper's red team of 2026-12-06: 'Wetland', which the map has not, refused the whole reference)
+        return _matching_by_name(classes, classes, (find, alike), [], taken, reference_name, map_name)
     if reference.named_by_text:
         missing = [f"'{info.name}'" for info in classes if find(info.name) is None and not alike(info.name)]
         doubtful = [f"'{info.name}'" for info in classes if alike(info.name)]
@@ -122,7 +128,7 @@ def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
     lacking = [info for info in named if info.value not in found and not alike(info.name)]
     doubtful = [info for info in named if alike(info.name)]
     unnamed = [info for info in classes if info not in named]
-    parts = [_by_name_text(moved, find, reference_name, map_name)]
+    parts = [_by_name_text(moved, find, reference_name, map_name)] if moved else []
     if lacking:
         parts.append(f"The map has no class named {', '.join(repr(info.name) for info in lacking)}: "
                      f"{'its' if len(lacking) == 1 else 'their'} pixels count as errors.")
@@ -270,10 +276,15 @@ def _as_on_the_page(by_class: Dict[str, Tuple[int, int]], labelled: LabelledPixe
     """{class name: (pixels, all pixels)} of the reference's classes under the names the page gives
     them: the map's, where a reference class is one of the map's (a helper's QGIS-side check of
     2026-12-06: a reference of class values without names had '5' in the warning, 'Buildings' on
-    the page); counts of classes the page names alike added up."""
+    the page); counts of classes the page names alike added up. A class of a reference matched by
+    value whose every pixel lies on the map's no data, so that it is no class of the pixels assessed,
+    is named by the map's class of its value too (a helper's red team of 2026-12-06: '1' and '7')."""
     shown: Dict[str, Tuple[int, int]] = {}
     names = {info.name: map_classes[matching[info.value]].name if matching[info.value] in map_classes else info.name
              for info in labelled.classes}
+    if not labelled.named_by_text and all(key == value for key, value in matching.items()):
+        names.update({name: map_classes[number].name for name in by_class if name not in names
+                      and (number := whole_number(name)) is not None and number in map_classes})
     for name, (lost, count) in by_class.items():
         key = names.get(name, name)
         earlier = shown.get(key, (0, 0))
@@ -489,8 +500,9 @@ def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, g
                                           labelled.rows, labelled.cols)
     if share is not None:
         return (f"{share_text(share)} of the pixels of the reference '{reference.name}' lie on pixels the "
-                f"classifier of '{map_name}' was trained on: if they are its training samples, {unlike}"
-                ) if share >= training_pixels.WARN_SHARE else None
+                f"classifier of '{map_name}' was trained on"
+                f"{'' if grid.georeferenced else training_pixels.BY_ROW_AND_COLUMN}: if they are its training "
+                f"samples, {unlike}") if share >= training_pixels.WARN_SHARE else None
     if same_layer(read_tag(class_map, "INPUT", TRAINED_ON_TAG), reference.source()):
         return (f"The reference '{reference.name}' holds the samples the classifier of '{map_name}' was trained on: "
                 f"{unlike}")

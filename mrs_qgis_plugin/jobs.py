@@ -1245,7 +1245,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         recorded = "" if trained[2] else (" (those its model file records; of more than "
                                           f"{training_pixels.SAMPLE:,} it records a sample, so others may be)")
         hooks.log(f"{plural(sum(left_out), 'pixel')} the classifier was {how} on {agreeing(sum(left_out), 'is', 'are')} "
-                  f"not suggested{recorded}.")
+                  f"not suggested{recorded}{'' if scene.grid.georeferenced else training_pixels.BY_ROW_AND_COLUMN}.")
     if len(chosen) < count and len(chosen) == pool.seen:
         but = f" but the {sum(left_out):,} the classifier was {how} on" if sum(left_out) else ""
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} can be suggested for the {count:,} asked for: all the "

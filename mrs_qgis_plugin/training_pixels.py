@@ -23,6 +23,10 @@ TAG = "MRS_TRAINED_PIXELS"
 """The class map's metadata item that holds its classifier's record (JSON)."""
 LABELLED_RECORDS = ("trained_pixels", "validation_pixels")
 """A classifier file's records of the pixels it was trained on and of those held out to validate it."""
+BY_ROW_AND_COLUMN = (" (the scene has no georeferencing, so they are matched by row and column: if the classifier was "
+                     "trained on another scene, they are not its)")
+"""What the trained pixels found on a scene without georeferencing may be (a helper's red team of
+2026-12-06: a flipped copy of the training scene was said to hold them)."""
 WARN_SHARE = 0.05
 """Share of a reference's pixels trained on from which mrs:accuracy says its figures are inflated."""
 

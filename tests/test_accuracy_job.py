@@ -533,3 +533,49 @@ def test_a_share_rounding_to_100_is_shown_as_above_99_and_one_rounding_to_99_as_
         "99 %", ">99 %", ">99 %", ">99 %"]
     assert [share_text(share, 1) for share in (0.0, 0.0004, 0.0005, 0.372, 0.9994, 0.9995, 1.0)] == [
         "0.0 %", "<0.1 %", "0.1 %", "37.2 %", "99.9 %", ">99.9 %", "100.0 %"]
+
+
+def test_a_reference_class_wholly_on_the_map_s_no_data_is_named_as_the_page_names_it():
+    """A helper's red team of 2026-12-06: a reference of class values whose classes 1 and 7 lay wholly
+    on the map's no data was warned of as '1' and '7', which the page calls 'Crop' and 'Water'; a
+    reference of names keeps its own."""
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+    from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels
+
+    map_classes = {value: ClassInfo(value, name, "#000000")
+                   for value, name in ((1, "Crop"), (2, "Trees"), (7, "Water"))}
+    rows = np.arange(3)
+    present = LabelledPixels(rows, rows, np.array([2, 2, 2]), [ClassInfo(2, "2", "#000000")])
+    by_class = {"1": (4, 4), "2": (1, 3), "7": (2, 2)}
+    assert analysis._as_on_the_page(by_class, present, {2: 2}, map_classes) == {
+        "Crop": (4, 4), "Trees": (1, 3), "Water": (2, 2)}
+    texts = LabelledPixels(rows, rows, np.array([1, 1, 1]), [ClassInfo(1, "Trees", "#000000")], named_by_text=True)
+    assert analysis._as_on_the_page({"Trees": (1, 3), "7": (2, 2)}, texts, {1: 2}, map_classes) == {
+        "Trees": (1, 3), "7": (2, 2)}
+
+
+@pytest.mark.parametrize("georeferenced", [True, False])
+def test_training_pixels_found_on_a_map_without_georeferencing_are_said_to_be_matched_by_row_and_column(
+        tmp_path, georeferenced):
+    """A helper's red team of 2026-12-06: a map of a flipped copy of the (ungeoreferenced) training scene
+    was said to hold the classifier's training pixels: without georeferencing, any scene of that size
+    matches by row and column."""
+    from mrs.mrs_qgis_plugin import training_pixels
+    from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+    from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
+
+    options = {} if georeferenced else {"geotransform": (0.0, 1.0, 0.0, 0.0, 0.0, 1.0), "crs": None}
+    class_map = write_raster(tmp_path / "map.tif", np.ones((8, 8), np.uint8), nodata=0, **options)
+    rows, cols = np.arange(8), np.arange(8)
+    with Scene.single(RasterInput(class_map, "map")) as grid:
+        record = training_pixels.record(grid.grid, rows, cols, 0)
+        dataset = gdal.Open(class_map, gdal.GA_Update)
+        dataset.SetMetadataItem(training_pixels.TAG, json.dumps(record))
+        dataset = None
+        labelled = LabelledPixels(rows, cols, np.ones(8, np.int64), [ClassInfo(1, "1", "#000000")])
+        said = analysis._trained_on_warning(class_map, "map", jobs.LabelSource("ref"), grid.grid, labelled)
+    matched = "" if georeferenced else training_pixels.BY_ROW_AND_COLUMN
+    assert said == (f"100 % of the pixels of the reference 'ref' lie on pixels the classifier of 'map' was trained "
+                    f"on{matched}: if they are its training samples, these figures say how well it learned them, not "
+                    "how accurate the map is; assess the map on samples kept apart from training.")

@@ -1059,6 +1059,23 @@ def test_a_reference_name_that_could_be_more_than_one_class_of_the_map_is_said(m
         "as class values (a field of whole numbers, or a label raster).")
 
 
+def test_a_reference_of_names_with_a_class_the_map_lacks_counts_its_pixels_as_errors(mrs, tmp_path):
+    """A helper's red team of 2026-12-06: a reference of names with 'Wetland', which the map has not,
+    was refused whole ('Use the class names of the map'), where a reference of values counts a class
+    the map lacks as errors."""
+    truth = (np.arange(12 * 16).reshape(12, 16) % 2 + 1).astype(np.uint8)
+    write_raster(tmp_path / "named_map.tif", truth, nodata=0, category_names=["", "Forest", "Water"])
+    x0, y0 = 664000.5, 5102000 - 0.5
+    features = [(point_wkt(x0 + col, y0 - row), {"class": "Water" if truth[row, col] == 2 else "Forest"})
+                for row, col in ((0, 0), (0, 1), (1, 0), (1, 1))] + [(point_wkt(x0 + 2, y0), {"class": "Wetland"})]
+    points = write_vector(tmp_path / "wet.gpkg", features, {"class": ogr.OFTString})
+    feedback = RecordingFeedback()
+    results = run("mrs:accuracy", {"INPUT": str(tmp_path / "named_map.tif"), "REFERENCE": points,
+                                   "REFERENCE_FIELD": "class", "OUTPUT_HTML": str(tmp_path / "wet.html")}, feedback)
+    assert results["OVERALL_ACCURACY"] == 0.8
+    assert "The map has no class named 'Wetland': its pixels count as errors." in feedback.warnings
+
+
 def test_a_reference_of_values_matched_by_names_that_say_otherwise_is_warned_of(mrs, scene, classified, tmp_path):
     """Red team of 2026-12-05: a reference raster whose names of classes 1 and 2 were swapped was
     matched by name (OA 85 -> 41 %) with an info line only, and its reports said nothing."""

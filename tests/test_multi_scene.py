@@ -489,9 +489,9 @@ def test_a_scene_holding_input_hsi_s_values_in_another_file_is_warned_of(tmp_pat
     lidar[:, :40, :40] = NODATA  # nodata over a corner block and the centre's
     aux = write_raster(tmp_path / "aux.tif", lidar, nodata=NODATA)
     filled = []
-    for number in range(2):  # two flights of other values, 0 where every compared block lies
+    for number in range(2):  # two flights of other values, 0 where every compared block lies (no blank image)
         values = rng.normal(size=(BANDS, side, side)).astype(np.float32)
-        values[:, :32], values[:, -32:], values[:, :, :32], values[:, :, -32:] = 0, 0, 0, 0
+        values[:, :32, :32], values[:, :32, -32:], values[:, -32:, :32], values[:, -32:, -32:] = 0, 0, 0, 0
         values[:, 24:56, 24:56] = 0
         filled.append(write_raster(tmp_path / f"filled{number}.tif", values))
     (tmp_path / "again").mkdir()

@@ -378,6 +378,36 @@ def test_text_classes_that_are_all_whole_numbers_keep_their_values(tmp_path, sce
     assert [(c.value, c.name) for c in labels.classes] == [(2, "2"), (10, "10")]
 
 
+def test_a_placeholder_among_whole_numbers_is_no_class_and_among_names_a_class(tmp_path, scene):
+    """A helper's red team of 2026-12-06: 104 points of 'NA' among classes 1 to 7 (a CSV's missing
+    values) trained a class 8 named 'NA' without a word, and a reference's was refused as names."""
+    path = _points(tmp_path, [((0, 0), {"label": "3"}), ((1, 1), {"label": "NA"}), ((2, 2), {"label": "1"}),
+                              ((3, 3), {"label": "null"}), ((4, 4), {"label": "NA"})])
+    warnings, lines = [], []
+    labels = labels_from_vector(scene, path, None, "label", None, "points", Hooks(warn=warnings.append,
+                                                                                  log=lines.append))
+    assert _pixels(labels) == [(0, 0, 3), (2, 2, 1)]
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "1"), (3, "3")]
+    assert warnings == ["3 features of 'points' have 'NA' and 'null' as their class in the class field 'label', whose "
+                        "other classes are whole numbers: taken for no class, they are left out."]
+    assert "3 of the 5 features of 'points' have no class; they are left out." in lines
+    path = _points(tmp_path, [((0, 0), {"label": "Water"}), ((1, 1), {"label": "None"}), ((2, 2), {"label": "Crop"})],
+                   name="names.gpkg")
+    labels = labels_from_vector(scene, path, None, "label", None, "names")
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "Crop"), (2, "None"), (3, "Water")]
+    assert _pixels(labels) == [(0, 0, 3), (1, 1, 2), (2, 2, 1)]
+
+
+def test_texts_of_whole_numbers_with_a_decimal_point_keep_their_values(tmp_path, scene):
+    """A helper's red team of 2026-12-06: '1.0' ... '11.0' in a text field were numbered in text
+    order ('2.0' became class 4) without a word at training, where a field of real numbers keeps 2.0
+    as 2."""
+    path = _points(tmp_path, [((0, 0), {"label": "2.0"}), ((1, 1), {"label": "10.0"}), ((2, 2), {"label": "11"})])
+    labels = labels_from_vector(scene, path, None, "label", None, "points")
+    assert _pixels(labels) == [(0, 0, 2), (1, 1, 10), (2, 2, 11)]
+    assert [(c.value, c.name) for c in labels.classes] == [(2, "2.0"), (10, "10.0"), (11, "11")]
+
+
 def test_texts_that_python_alone_reads_as_numbers_are_names_not_merged_classes(tmp_path, scene):
     """Red team of 2026-12-04: int() read '1_0' as 10, merging it with the class '10'."""
     path = _points(tmp_path, [((0, 0), {"label": "1_0"}), ((1, 1), {"label": "10"}), ((2, 2), {"label": "+2"})])

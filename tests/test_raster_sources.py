@@ -1585,3 +1585,17 @@ def test_a_rectangle_on_pixel_edges_touches_no_pixel_beyond_them_despite_roundin
     # the edges of columns 1 and 6 and rows 1 and 6: columns 0.99999999999994 and 5.99999999999994, rows
     # 1.0000000000001 and 6.0000000000001
     assert grid.pixel_bounds((100.3, 198.2, 101.8, 199.7)) == Window(1, 1, 5, 5)
+
+
+def test_a_crs_without_a_code_or_a_name_is_said_by_its_definition():
+    """A helper's red team of 2026-12-06: a map in a CRS made from a PROJ string was said to be
+    reprojected 'to unknown'."""
+    from mrs.mrs_qgis_plugin.raster.grid import crs_label
+
+    srs = osr.SpatialReference()
+    srs.ImportFromProj4("+proj=tmerc +lat_0=0 +lon_0=11 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs")
+    assert crs_label(srs.ExportToWkt()) == (
+        "a custom CRS (+proj=tmerc +lat_0=0 +lon_0=11 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 ...)")
+    srs.ImportFromEPSG(32632)
+    assert crs_label(srs.ExportToWkt()) == "EPSG:32632"
+    assert crs_label("") == "no CRS"

@@ -391,6 +391,31 @@ def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_
                      written)  # red team of 2026-12-05: 'confidence from 0.240 to 0.240. Fill in their ...'
 
 
+def test_suggestions_filled_in_and_given_as_an_accuracy_s_reference_are_warned_of(trained, tmp_path):
+    """A helper's red team of 2026-12-06: 30 suggested points, filled in, gave an accuracy of the map
+    without a word, though they are the pixels the classifier was least sure of."""
+    done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=2)
+    output = str(tmp_path / "suggestions0.gpkg")
+    dataset = ogr.Open(output, 1)
+    layer = dataset.GetLayer(0)
+    for feature in layer:
+        feature.SetField("class_id", feature.GetField("predicted_value"))
+        layer.SetFeature(feature)
+    dataset = layer = None
+    feedback = RecordingFeedback()
+    report = run("mrs:accuracy", {"INPUT": str(Path(trained.model).parent / "map.tif"), "REFERENCE": output,
+                                  "REFERENCE_FIELD": "class_id", "OUTPUT_HTML": str(tmp_path / "a.html")}, feedback)
+    assert report["OVERALL_ACCURACY"] == 1.0 and done.results["COUNT"] == 5
+    assert feedback.warnings == [
+        "'suggestions0' holds suggested points (Where to label next, mrs:suggest): the pixels a classifier was least "
+        "sure of, not a sample drawn independently of the map, so these figures are not the map's accuracy. Assess it "
+        "against samples drawn at random, or add the suggestions to the training samples."]
+    feedback = RecordingFeedback()
+    run("mrs:accuracy", {"INPUT": str(Path(trained.model).parent / "map.tif"), "REFERENCE_LABELS":
+                         str(trained.scene.test), "OUTPUT_HTML": str(tmp_path / "b.html")}, feedback)
+    assert not [line for line in feedback.warnings if "suggested points" in line]
+
+
 def test_the_least_confident_pixels_a_walk_was_cut_to_are_said_of_the_extent_it_ran_in(trained, tmp_path,
                                                                                          monkeypatch):
     """A helper's review of 2026-12-06: 'among the N least confident pixels of the scene' was said of an

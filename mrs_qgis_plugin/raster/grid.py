@@ -2,6 +2,7 @@
 onto the reference grid."""
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
@@ -11,7 +12,7 @@ from osgeo import gdal, osr
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
 from . import TILE_SIZE
-from .gdal_io import gdal_call, hiding_bands, hiding_selectors
+from .gdal_io import gdal_call, gdal_quiet, hiding_bands, hiding_selectors
 
 class Window(NamedTuple):
     col: int
@@ -79,12 +80,21 @@ def warp_operation(operation: str, source_wkt: str, target_wkt: str) -> str:
 
 
 def crs_label(wkt: str) -> str:
+    """A CRS in a message: its authority's code, else its name, else its PROJ definition (a CRS made
+    from one is named 'unknown': a helper's red team of 2026-12-06 read 'reprojected to unknown')."""
     srs = srs_from_wkt(wkt)
     if srs is None:
         return "no CRS"
     code = srs.GetAuthorityCode(None)
     authority = srs.GetAuthorityName(None)
-    return f"{authority}:{code}" if authority and code else (srs.GetName() or "custom CRS")
+    if authority and code:
+        return f"{authority}:{code}"
+    name = srs.GetName()
+    if name and name.casefold() != "unknown":
+        return name
+    with gdal_quiet():
+        definition = " ".join((srs.ExportToProj4() or "").split())
+    return f"a custom CRS ({textwrap.shorten(definition, 80, placeholder=' ...')})" if definition else "a custom CRS"
 
 
 PIXEL_SPACE = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)

@@ -322,6 +322,17 @@ def guessed_class_field_problem(layer: ogr.Layer, class_field: str, layer_name: 
     return _guess_problem(layer.GetMetadataItem(CONTENT_KEY), class_field, layer_name, name_field)
 
 
+def suggestions_as_reference(layer: ogr.Layer, layer_name: str) -> Optional[str]:
+    """The warning of a suggestions layer given as an accuracy's reference: the pixels a classifier
+    was least sure of, no sample of the map's area (a helper's red team of 2026-12-06: its 30 points,
+    filled in, gave figures without a word); None for another layer."""
+    if not layer.GetMetadataItem(CONTENT_KEY):
+        return None
+    return (f"'{layer_name}' holds suggested points (Where to label next, mrs:suggest): the pixels a classifier was "
+            "least sure of, not a sample drawn independently of the map, so these figures are not the map's accuracy. "
+            "Assess it against samples drawn at random, or add the suggestions to the training samples.")
+
+
 def guessed_field_of_source(source: str, class_field: str, layer_name: str,
                             name_field: Optional[str] = None) -> Optional[str]:
     """`guessed_class_field_problem` of a layer as QGIS names it ('file.gpkg|layername=x')."""

@@ -18,7 +18,7 @@ from ...model_core.names import agreeing, joined, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
 from .labels import LabelledPixels, labelled_parameter, labelled_pixels, shared, too_large_message
-from .suggestions import guessed_class_field_problem
+from .suggestions import guessed_class_field_problem, suggestions_as_reference
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
 from .grid import Grid, Window, crs_label, no_transformation, reprojectable, srs_from_wkt, tiles, transformation
@@ -414,9 +414,19 @@ def _pixel_index(coordinates: np.ndarray, size: int) -> np.ndarray:
     return np.where((coordinates < 0) & (coordinates >= -POINT_EDGE), 0, index)
 
 
+_ZERO_DECIMALS = re.compile(r"(?<=[0-9])\.0*$")
+
+
+def _whole_text(text: str) -> int | None:
+    """The whole number a class text writes (`whole_number`), '2.0' included: a field of real numbers
+    keeps 2.0 as class 2, and a text field of '2.0' numbered it in text order, after '11.0' (a
+    helper's red team of 2026-12-06)."""
+    return whole_number(_ZERO_DECIMALS.sub("", text))
+
+
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
-    """Each text as an integer when every one of them is a whole number (`whole_number`), else None."""
-    numbers = {text: whole_number(text) for text in texts}
+    """Each text as an integer when every one of them is a whole number (`_whole_text`), else None."""
+    numbers = {text: _whole_text(text) for text in texts}
     return None if None in numbers.values() else numbers
 
 
@@ -527,6 +537,10 @@ def _feature_pixels(
     return (*rasterizer.pixels(geometry, tile_size), beyond)
 
 
+PLACEHOLDERS = {"na", "n/a", "nan", "null", "none", "-", "?"}
+"""Class texts that tools and hands write for a missing value (case aside): in a field of whole
+numbers, no class (`_Features.settle_placeholders`)."""
+
 FEATURES_PER_CHECK = 256
 """Features read between two looks at progress and cancel."""
 MANY_FEATURES = 4 * FEATURES_PER_CHECK
@@ -564,6 +578,9 @@ class _Features:
     outside it (red team of 2026-12-04: a reference's were said to lie outside the map)."""
     recoded: dict = field(default_factory=dict)
     """Texts that were not UTF-8, as read as Windows-1252 (`_text`)."""
+    held_back: "_Features | None" = None
+    """The features whose class text is a placeholder ('NA', 'NULL': `PLACEHOLDERS`), read apart
+    until the field's other classes tell whether it means no class (`settle_placeholders`)."""
 
     def _text(self, feature: ogr.Feature, index: int) -> str:
         """A field's text. OGR passes on the bytes of a file that does not say its encoding (a
@@ -596,27 +613,64 @@ class _Features:
             if not feature.IsFieldSetAndNotNull(field_index) or value == "":
                 self.unset += 1
                 continue
-            if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
-                _keep_first(self.names, self.other_names, value, self._text(feature, indices["name"]).strip())
-            if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
-                _keep_first(self.colors, self.other_colors, value,
-                            _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
-            self.classes.append(value)
-            geometry = feature.GetGeometryRef()
-            if geometry is None or geometry.IsEmpty():
-                self.without_geometry += 1
-                continue
-            self.lines += geometry.GetDimension() == 1
-            feature_rows, feature_cols, beyond = _feature_pixels(geometry, *placing)
-            self.partly_outside += bool(len(feature_rows)) and beyond
-            if len(feature_rows) == 0:
-                if _meets_grid(geometry, placing[0], placing[1]):
-                    self.missed += 1
-                else:
-                    self.outside += 1
-            self.rows.append(feature_rows)
-            self.cols.append(feature_cols)
-            self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
+            placeholder = not integer and value.casefold() in PLACEHOLDERS
+            if placeholder and self.held_back is None:
+                self.held_back = _Features(recoded=self.recoded)
+            (self.held_back if placeholder else self)._take(feature, value, indices, placing, color_field,
+                                                            layer_name)
+
+    def _take(self, feature: ogr.Feature, value: Any, indices: dict[str, int], placing: tuple,
+              color_field: str | None, layer_name: str) -> None:
+        """Keeps a feature of class `value`: its name and colour, and its pixels on the grid."""
+        if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
+            _keep_first(self.names, self.other_names, value, self._text(feature, indices["name"]).strip())
+        if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
+            _keep_first(self.colors, self.other_colors, value,
+                        _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
+        self.classes.append(value)
+        geometry = feature.GetGeometryRef()
+        if geometry is None or geometry.IsEmpty():
+            self.without_geometry += 1
+            return
+        self.lines += geometry.GetDimension() == 1
+        feature_rows, feature_cols, beyond = _feature_pixels(geometry, *placing)
+        self.partly_outside += bool(len(feature_rows)) and beyond
+        if len(feature_rows) == 0:
+            if _meets_grid(geometry, placing[0], placing[1]):
+                self.missed += 1
+            else:
+                self.outside += 1
+        self.rows.append(feature_rows)
+        self.cols.append(feature_cols)
+        self.owners.append(np.full(len(feature_rows), len(self.classes) - 1, np.int64))
+
+    def settle_placeholders(self, class_field: str, layer_name: str, hooks: Hooks) -> None:
+        """The features of a placeholder class ('NA') are without class where every other class is
+        a whole number, and warned of; else they are a class like the others (a class named 'None'
+        among names). A helper's red team of 2026-12-06: 104 points of 'NA' among classes 1 to 7
+        trained a class 8 named 'NA' without a word, and a reference's was refused as names."""
+        held, self.held_back = self.held_back, None
+        if held is None:
+            return
+        if self.classes and _whole_numbers(set(self.classes)) is not None:
+            count = len(held.classes)
+            self.unset += count
+            texts = joined([f"'{text}'" for text in sorted(set(held.classes))])
+            hooks.warning(f"{plural(count, 'feature')} of '{layer_name}' {agreeing(count, 'has', 'have')} {texts} as "
+                          f"{agreeing(count, 'its', 'their')} class in the class field '{class_field}', whose other "
+                          f"classes are whole numbers: taken for no class, {agreeing(count, 'it is', 'they are')} left "
+                          "out.")
+            return
+        offset = len(self.classes)
+        self.classes += held.classes
+        self.owners += [owners + offset for owners in held.owners]
+        self.rows += held.rows
+        self.cols += held.cols
+        for mine, theirs in ((self.names, held.names), (self.colors, held.colors),
+                             (self.other_names, held.other_names), (self.other_colors, held.other_colors)):
+            mine.update(theirs)
+        for counter in ("without_geometry", "outside", "partly_outside", "lines", "missed"):
+            setattr(self, counter, getattr(self, counter) + getattr(held, counter))
 
 
 _NOT_CLASSES = {ogr.OFTDate: "a date field", ogr.OFTDateTime: "a date and time field", ogr.OFTTime: "a time field",
@@ -674,9 +728,9 @@ def _say_renumbered(ids: dict, class_field: str, layer_name: str, hooks: Hooks) 
     field ('1,0', '2.5', 'Water') makes every class a name, numbered in sorted order, so that the
     class written '2' became value 3 of the map without a word (red team of 2026-12-04)."""
     moved = sorted((value, text) for text, value in ids.items() if isinstance(text, str)
-                   and whole_number(text) is not None and whole_number(text) != value)
+                   and _whole_text(text) is not None and _whole_text(text) != value)
     if moved:
-        others = first_few((f"'{text}'" for text in sorted(ids) if whole_number(text) is None), ", ")
+        others = first_few((f"'{text}'" for text in sorted(ids) if _whole_text(text) is None), ", ")
         listed = first_few((f"'{text}' is {value}" for value, text in moved), ", ")
         hooks.warning(f"The class field '{class_field}' of '{layer_name}' holds whole numbers and other texts "
                       f"({others}), so every class is taken as a name and numbered in sorted order ({listed} in the "
@@ -731,10 +785,14 @@ def labels_from_vector(
         found = _Features()
         found.read(vector, indices, integer, (transform, _Rasterizer(scene.grid), scene.grid, tile_size),
                    color_field, layer_name, hooks)
+        found.settle_placeholders(class_field, layer_name, hooks)
         # after the features: looked up first, the layer's metadata hid a damaged GeoPackage's error from them
         guessed = guessed_class_field_problem(vector, class_field, layer_name, name_field)
         if guessed:
             raise InputError(guessed)
+        biased = suggestions_as_reference(vector, layer_name) if reference else None
+        if biased:
+            hooks.warning(biased)
     except RuntimeError as error:  # a damaged file, where OGR's exceptions are on (GDAL 3.12: with GDAL's)
         raise unreadable(f"the sample layer '{layer_name}'", str(error)) from None
     if found.features == 0:  # in the words of the workflow's check (a helper's audit of 2026-12-06)
