@@ -488,9 +488,12 @@ def class_names(band: gdal.Band) -> dict[int, str]:
     if names or table is None or table.GetRowCount() == 0:
         return names
     columns = range(table.GetColumnCount())
-    name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name), None)
-    if name_column is None:
-        name_column = next((c for c in columns if table.GetTypeOfCol(c) == gdal.GFT_String), None)
+    texts = [c for c in columns if table.GetTypeOfCol(c) == gdal.GFT_String]
+    # a table marking none as the names: the text column named so, else the first (a helper's red team of
+    # 2026-12-06: an ArcGIS table's CODE, before its CLASSNAME, named the classes 'C1' ... 'C7')
+    name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name),
+                       next((c for word in ("name", "class", "label") for c in texts
+                             if word in table.GetNameOfCol(c).lower()), texts[0] if texts else None))
     value_column = next(
         (c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min) or table.GetNameOfCol(c).lower() == "value"),
         None,
