@@ -159,7 +159,8 @@ def start(device: torch.device, waiting: Optional[Callable[[str], None]] = None)
         # torch's C++ code, where the handlers that cancel a job as on Cancel never run (a helper's red team of
         # 2026-12-05: a process whose partner was never started ignored SIGTERM and Ctrl-C for 30 minutes).
         with signals_handled((*CANCELLING_SIGNALS, signal.SIGINT), signal.SIG_DFL):
-            notice.start()
+            if waiting:
+                notice.start()
             try:
                 dist.init_process_group(backend)
             except RuntimeError as error:  # the others did not come: a traceback after 30 min (red team of 2026-12-05)

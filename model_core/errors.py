@@ -24,8 +24,12 @@ class ReadError(InputError):
 
 class ChangedFileError(ReadError):
     """A layer's file that another program wrote while the run read it, so that what was read may mix
-    its old and new contents (`Scene._read_done`); under torchrun, after the processes voted on it,
-    every process raises it with the first one's sentence."""
+    its old and new contents (`Scene._read_done`). `voted`: under torchrun, every process raises it
+    with the first one's sentence, as they voted on it; else this process alone saw it."""
+
+    def __init__(self, message: str, voted: bool = False) -> None:
+        super().__init__(message)
+        self.voted = voted
 
 
 class ModelFileError(MrsError):

@@ -86,7 +86,10 @@ class Run:
     def save_now_and_then(self, state: LoopState, generator: Optional[torch.Generator]) -> None:
         """The checkpoint due every few minutes; one that cannot be written (a full disk) is warned
         of, once, and the training goes on, as its model may well fit (red team of 2026-12-05: the
-        run ended at epoch 1581 of 2000, every epoch lost)."""
+        run ended at epoch 1581 of 2000, every epoch lost). None once this process' reads saw a file
+        changed (`Samples.changed`): the next batch's vote stops the run (a review of 2026-12-06)."""
+        if self.samples.changed():
+            return
         try:
             self.save(state, generator)
         except WriteError as error:
@@ -163,12 +166,13 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
 
 def _stop_on_a_change(run: Run) -> None:
     """Where a process of a torchrun run saw a file changed under it (`Samples.changed`), every
-    process stops with the first one's sentence, and no checkpoint of the mixed reads is written
-    (a review of 2026-12-06: kept for the end check, the change went unsaid when a cancel or a lost
-    process came first, and a resumed run went on from the checkpoint's mixed reads)."""
+    process stops with the first one's sentence, and no checkpoint is written then (a review of
+    2026-12-06: kept for the end check, the change went unsaid when a cancel or a lost process came
+    first, and a resumed run went on from the checkpoint's mixed reads); one that rank 0 wrote
+    after another process' read saw it, before this vote, is for the caller to say not to resume."""
     changed = run.context.first_found(run.samples.changed())
     if changed:
-        raise ChangedFileError(changed)
+        raise ChangedFileError(changed, voted=True)
 
 
 def _lost_a_process(run: Run, state: LoopState, generator: torch.Generator, error: RuntimeError) -> None:

@@ -27,7 +27,8 @@ from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
 from .runs import file_layer_name
-from .terminal import TerminalReport, is_first_on_its_machine, is_first_process, rank, write_error, written
+from .terminal import (TerminalReport, is_first_on_its_machine, is_first_process, own_line, rank, write_error,
+                       written)
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -345,7 +346,8 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
         if job.needs_torch:
             start_torch("command line", values.get("DEVICE"), hooks)
         if launched() and job.shares_processes:
-            check_same_inputs(job, values, values.get("DEVICE") or "auto", hooks)
+            check_same_inputs(job, values, values.get("DEVICE") or "auto",
+                              lambda line: written(report.stream, own_line(line)))  # every rank's (a review)
         results = run(job.name, values, hooks)
     report.finish()
     if is_first_process():
@@ -443,7 +445,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         # process' own read of its own tiles or batches that failed, by that process (a review of 2026-12-06).
         if (is_first_on_its_machine() or isinstance(error, ReadError)
                 or not isinstance(error, (InputError, ModelFileError))):
-            written(err, f"{error}\n" if is_first_process() else f"(rank {rank()}) {error}\n")
+            written(err, own_line(str(error)))
         return EXIT_CANCELED if isinstance(error, Canceled) else EXIT_FAILED
     except RuntimeError as error:
         if not _lost_partner(error):
@@ -453,7 +455,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         from ..model_core.distributed import lost_exchange
 
         message = str(Canceled()) if canceled else lost_exchange("run", error, ".")
-        written(err, f"{message}\n" if is_first_process() else f"(rank {rank()}) {message}\n")
+        written(err, own_line(message))
         return EXIT_CANCELED if canceled else EXIT_FAILED
     except KeyboardInterrupt:  # a second Ctrl-C: a traceback said nothing more (red team of 2026-12-04)
         report.finish()

@@ -188,8 +188,9 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
         _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
     for number, (scene, part) in enumerate(zip(scenes, parts)):
         _say_blank_layers(part, scene, hooks, len(scenes) > 1)
-        blank = _blank_image(part, scene, "learn", " of MORE_SCENES") if number else None  # the first: `_check_sample`
-        if blank and len(part) >= SCENE_CHECK_PIXELS:  # pooled, a listed one was not (a helper's review of 2026-12-06)
+        # pooled, neither a listed scene nor INPUT_HSI was (a helper's reviews of 2026-12-06); one scene: `_check_sample`
+        blank = _blank_image(part, scene, "learn", " of MORE_SCENES" if number else "") if len(scenes) > 1 else None
+        if blank and len(part) >= SCENE_CHECK_PIXELS:
             raise InputError(blank)
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if len(scenes) > 1:  # each scene's sample is said by itself
@@ -388,7 +389,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                                settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),
                                checkpoint_path=checkpoint_path_for(output), resume_path=resume, names=FRONT_END)
         except ChangedFileError as error:  # as the batches read it (`Scene._read_done`): its checkpoint said too
-            raise _changed_under_training(str(error), checkpoint_path_for(output)) from None
+            raise _changed_under_training(str(error), checkpoint_path_for(output), error.voted) from None
         _check_unchanged_for_training(scenes, checkpoint_path_for(output), trained.context)
         trained.write(output, checkpoint_path_for(output), hooks)
     _say_resumed_checkpoint_kept(resume, output, hooks)
@@ -481,16 +482,18 @@ def _check_unchanged_for_training(scenes: Sequence[Scene], checkpoint: str, cont
     every rank, as each read its own batches and rank 0 alone writes (reviews of 2026-12-05 and -06)."""
     changed = context.first_found(next((found for found in (scene.changed() for scene in scenes) if found), None))
     if changed:
-        raise _changed_under_training(changed, checkpoint)
+        raise _changed_under_training(changed, checkpoint, voted=True)
 
 
-def _changed_under_training(changed: str, checkpoint: str) -> InputError:
+def _changed_under_training(changed: str, checkpoint: str, voted: bool) -> InputError:
     """The refusal of a pretraining whose layer's file `changed` under it: its checkpoint, which a
-    resumed run would go on from, holds what was read of the old file. An InputError, not the
-    ChangedFileError each process says itself: under torchrun every process has the same sentence."""
+    resumed run would go on from, holds what was read of the old file. Where the processes of a
+    torchrun run share the sentence (`voted`), an InputError, said once per machine; else the
+    ChangedFileError that this process, which alone saw it, says itself (a review of 2026-12-06: a
+    failed read of rank 1 was said by no process)."""
     kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
             "(delete it)." if os.path.exists(checkpoint) else "")
-    return InputError(changed + kept)
+    return InputError(changed + kept) if voted else ChangedFileError(changed + kept)
 
 
 @contextlib.contextmanager
@@ -1254,7 +1257,8 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
                          "for more, or ask" if extent or mask_path else "ask")  # (helpers, 12-05 and 06)
                       + " for fewer POINTS.")
     elif len(chosen) < count:
-        among = "" if choice.complete else f" among the {pool.capacity:,} least confident pixels{where or ' of the scene'}"
+        among = ("" if choice.complete else
+                 f" among the {pool.capacity:,} least confident pixels{where or ' of the scene'}")
         # taken least confident first, each kept only at that distance from those kept before: what the walk
         # kept, not what a layout could hold (red team of 2026-12-05)
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count:,} asked for: taken least "

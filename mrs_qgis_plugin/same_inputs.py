@@ -8,10 +8,9 @@ and the bytes of their start and end, not by their paths, which differ between m
 
 import hashlib
 import os
-from typing import Any, Dict, Hashable, List, Optional
+from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from ..model_core.errors import InputError
-from ..model_core.hooks import Hooks
 from ..model_core.names import joined
 from . import parameters as spec
 from .raster import split_source
@@ -114,13 +113,13 @@ def _missing(job: spec.Job, values: Dict[str, Any], listed: List[List[str]]) -> 
     return None
 
 
-def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str, hooks: Hooks) -> None:
-    """Joins the processes of a torchrun run (a long wait for them said in `hooks`' log) and refuses,
-    on every process, inputs that differ from rank 0's (its outputs aside: rank 0 alone writes them)."""
+def check_same_inputs(job: spec.Job, values: Dict[str, Any], device: str, waiting: Callable[[str], None]) -> None:
+    """Joins the processes of a torchrun run (a long wait for them told to `waiting`) and refuses, on
+    every process, inputs that differ from rank 0's (its outputs aside: rank 0 alone writes them)."""
     from ..model_core import distributed
     from ..model_core.device import resolve_device
 
-    context = distributed.start(resolve_device(device), hooks.log)
+    context = distributed.start(resolve_device(device), waiting)
     listed = _listed(values) if values.get("MORE_SCENES") else []
     mine = _fingerprints(job, values, listed)
     every = context.exchange((mine, _missing(job, values, listed)))

@@ -33,6 +33,11 @@ def is_first_process() -> bool:
     return rank() == "0"
 
 
+def own_line(message: str) -> str:
+    """`message` as a line this process says itself: another process than rank 0 names its rank."""
+    return f"{message}\n" if is_first_process() else f"(rank {rank()}) {message}\n"
+
+
 def end_at_once_on_signals(status: int) -> None:
     """Once a run is over, its results printed, a signal that would stop it (Ctrl-C, SIGTERM...)
     ends the process at once with the run's exit status: its outputs are whole and kept (a helper's

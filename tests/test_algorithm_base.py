@@ -266,6 +266,7 @@ def test_a_run_out_of_memory_is_one_sentence(monkeypatch):
     monkeypatch.setitem(runs.RUNNERS, "classify", torch_short)
     with pytest.raises(OutOfMemory, match=r"^Not enough memory for this run \(\[enforce fail"):
         runs.run("classify", {}, None)
+
     def gpu_short(values, hooks):  # torch.OutOfMemoryError, a RuntimeError (a helper's review of 2026-12-06)
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
                                      "79.19 GiB of which 1.10 GiB is free.")
@@ -274,9 +275,9 @@ def test_a_run_out_of_memory_is_one_sentence(monkeypatch):
     with pytest.raises(OutOfMemory) as raised:
         runs.run("pretrain", {}, None)
     assert str(raised.value) == (
-        "Not enough GPU memory for this run (CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity "
-        "of 79.19 GiB of which 1.10 GiB is free.): lower BATCH_SIZE, run on a GPU with more free memory (DEVICE), or "
-        "on the CPU (DEVICE cpu).")
+        "Not enough GPU memory for this run (CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total "
+        "capacity of 79.19 GiB of which 1.10 GiB is free.): lower BATCH_SIZE, run on a GPU with more free memory "
+        "(DEVICE), or on the CPU (DEVICE cpu).")
     monkeypatch.setitem(runs.RUNNERS, "classify", lambda values, hooks: 1 / 0)
     with pytest.raises(ZeroDivisionError):  # other errors are not disguised
         runs.run("classify", {}, None)

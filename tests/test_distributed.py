@@ -311,8 +311,11 @@ CHANGED_BY_RANK_1 = """
 import os, runpy, sys
 runpy.run_path({mrs!r})["import_package"]()
 from mrs.model_core import loop
+from mrs.model_core.checkpoints import Checkpointer
 from mrs.mrs_qgis_plugin import streaming
 streaming.BlockCache.get = lambda self, key, make: make()  # every batch reads the file
+if {checkpoint_every_batch!r}:
+    Checkpointer.due = lambda self: self.path is not None
 real = loop.train_step
 def changing(run, x, y, generator, step, share):
     if os.environ["RANK"] == "1" and step == 3:
@@ -323,19 +326,25 @@ loop.train_step = changing
 from mrs.mrs_qgis_plugin.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-"""bin/mrs whose rank 1 sets the hyperspectral file's time back at its fourth batch, as another
-program writing it in place, with the scene read at every batch."""
+"""bin/mrs whose rank 1 sets the hyperspectral file's time back in its fourth batch (after both
+processes read it), as another program writing it in place, with the scene read at every batch,
+and (`checkpoint_every_batch`) a checkpoint due after every batch."""
 
 
-def test_a_file_changed_under_a_pretraining_stops_both_processes_at_the_next_batch_and_is_said_once(scene, tmp_path):
+@pytest.mark.parametrize("checkpoint_every_batch", [False, True])
+def test_a_file_changed_under_a_pretraining_stops_both_processes_at_the_next_batch_and_is_said_once(
+        scene, tmp_path, checkpoint_every_batch):
     """A review of 2026-12-06: a change one process saw was kept for the end check, so a cancel, a
     lost process or a divergence before the end went around it, and a run resumed from the checkpoint
-    went on from mixed reads unsaid; the processes now vote on it with the cancel at every batch."""
+    went on from mixed reads unsaid; the processes now vote on it with the cancel at every batch. A
+    second review: a checkpoint due after the batch whose read saw the change held it (step 5); the
+    last one written is of the batches read before."""
     paths, _layers, _folder = scene
     hsi = tmp_path / "hsi.tif"
     gdal.Translate(str(hsi), str(paths.hsi)).FlushCache()
     script = tmp_path / "mrs_changing.py"
-    script.write_text(CHANGED_BY_RANK_1.format(mrs=str(ROOT / "bin" / "mrs"), hsi=str(hsi)))
+    script.write_text(CHANGED_BY_RANK_1.format(mrs=str(ROOT / "bin" / "mrs"), hsi=str(hsi),
+                                               checkpoint_every_batch=checkpoint_every_batch))
     longer = {**PRETRAIN, "SAMPLES": 150, "EPOCHS": 3}
     output = tmp_path / "model.safetensors"
     done = subprocess.run(torchrun_command("pretrain", script, **{**scene_layers(paths), "INPUT_HSI": str(hsi)},
@@ -344,9 +353,14 @@ def test_a_file_changed_under_a_pretraining_stops_both_processes_at_the_next_bat
     said = (f"The layer 'hsi' changed while this run read it: its file {hsi} has another time of change, at the same "
             "size (written in place, or only its time set), so what was read may mix its old and new contents, and "
             "nothing was written. Run again once the file is as it should be.")
+    checkpoint = checkpoint_path_for(str(output))
+    if checkpoint_every_batch:
+        said += (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
+                 "(delete it).")
     assert done.returncode != 0 and done.stderr.count(said) == 1, done.stderr
     assert "Pretraining epoch 1/3" not in done.stderr and not output.exists()
-    assert not os.path.exists(checkpoint_path_for(str(output)))
+    assert (model_file.read_metadata(checkpoint, [model_file.CHECKPOINT])["checkpoint"]["state"]["step"] == 4
+            if checkpoint_every_batch else not os.path.exists(checkpoint))
 
 
 def _signalled_in_the_first_epoch(paths, parameters: dict, output: Path, signal_sent) -> str:
@@ -726,9 +740,11 @@ sys.exit(main(sys.argv[1:]))
 """bin/mrs that says after a second that its partners have not joined."""
 
 
-def test_a_process_started_by_hand_whose_partners_do_not_come_says_that_it_waits_for_them(scene, tmp_path):
+@pytest.mark.parametrize("rank", [0, 1])
+def test_a_process_started_by_hand_whose_partners_do_not_come_says_that_it_waits_for_them(scene, tmp_path, rank):
     """A review of 2026-12-06: a process whose RANK and WORLD_SIZE were set by hand printed nothing
-    after its CPU threads while it waited for a partner never started."""
+    after its CPU threads while it waited for a partner never started; a second review: rank 1's
+    notice went to the log that only rank 0 prints."""
     import socket
 
     paths, _layers, _folder = scene
@@ -737,16 +753,16 @@ def test_a_process_started_by_hand_whose_partners_do_not_come_says_that_it_waits
         port = free.getsockname()[1]
     script = tmp_path / "waiting.py"
     script.write_text(WAITING_BY_HAND.format(mrs=str(ROOT / "bin" / "mrs")))
-    environment = {**ENVIRONMENT, "RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
-                   "MASTER_PORT": str(port)}
+    environment = {**ENVIRONMENT, "RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank),
+                   "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
     process = subprocess.Popen([sys.executable, str(script), "pretrain", *arguments(
         **scene_layers(paths), **PRETRAIN, OUTPUT=tmp_path / "model.safetensors")], env=environment,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     watchdog = threading.Timer(60, process.kill)  # a process that never says it fails the test, not hangs it
     watchdog.start()
     try:
-        said = next((line for line in process.stderr if line.startswith("Waiting")), "nothing said")
-        assert said == (f"Waiting for the other processes of this 2-process run to join at MASTER_ADDR "
+        said = next((line for line in process.stderr if "Waiting" in line), "nothing said")
+        assert said == ("" if rank == 0 else "(rank 1) ") + (f"Waiting for the other processes of this 2-process run to join at MASTER_ADDR "
                         f"127.0.0.1:{port}; Ctrl-C ends the wait. Start every process with the same torchrun command, "
                         "MASTER_ADDR and MASTER_PORT.\n")
         process.send_signal(signal.SIGINT)

@@ -40,6 +40,10 @@ class OneProcess:
         """Rank 0's `item`, on every rank."""
         return item
 
+    def first_found(self, item: Any) -> Any:
+        """`item`, or None for an empty one (`Context.first_found`)."""
+        return item or None
+
 
 def pixel_shares(blocks: Sequence[Window]) -> np.ndarray:
     """The share of the pixels done after each of the blocks, from 0: progress counts pixels, as a
@@ -252,8 +256,7 @@ def predict_scene(
             hooks.progress(shares[min(first + ranks.world, n_tiles)])
         for out in outputs:
             out.close()
-        found = _collective(ranks, ranks.exchange, scene.changed(), hooks)  # each process' reads (review of 12-06)
-        changed = _collective(ranks, ranks.broadcast, next((item for item in found or () if item), None), hooks)
+        changed = _collective(ranks, ranks.first_found, scene.changed(), hooks)  # each process' reads (review, 12-06)
         if changed:  # the first finding, on every rank: none writes, none waits for the others (review)
             raise InputError(changed)
         if outputs:

@@ -568,8 +568,8 @@ class Scene:
         `CHEAP_LOOK_SECONDS` (a mosaic of a thousand files) waits `LOOK_COST_FACTOR` times its cost
         for the next (a review of 2026-12-06: 2.2 ms at each of 200,000 reads an epoch). Where the
         processes of a torchrun run share the work (`shares_work`), one does not stop alone: its
-        partners would take it for lost and keep a checkpoint of the mixed reads; the end check
-        stops them together."""
+        partners would take it for lost and keep a checkpoint of the mixed reads; it keeps what it
+        saw (`mixed`) for their vote at the next batch or round, which stops them together."""
         started = time.monotonic()
         if not failed and started < self._next_look:
             self._unlooked = True
