@@ -188,7 +188,7 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
         _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
     for number, (scene, part) in enumerate(zip(scenes, parts)):
         _say_blank_layers(part, scene, hooks, len(scenes) > 1)
-        # pooled, neither a listed scene nor INPUT_HSI was (a helper's reviews of 2026-12-06); one scene: `_check_sample`
+        # pooled, neither a listed scene nor INPUT_HSI was (reviews of 2026-12-06); one scene: `_check_sample`
         blank = _blank_image(part, scene, "learn", " of MORE_SCENES" if number else "") if len(scenes) > 1 else None
         if blank and len(part) >= SCENE_CHECK_PIXELS:
             raise InputError(blank)

@@ -762,9 +762,9 @@ def test_a_process_started_by_hand_whose_partners_do_not_come_says_that_it_waits
     watchdog.start()
     try:
         said = next((line for line in process.stderr if "Waiting" in line), "nothing said")
-        assert said == ("" if rank == 0 else "(rank 1) ") + (f"Waiting for the other processes of this 2-process run to join at MASTER_ADDR "
-                        f"127.0.0.1:{port}; Ctrl-C ends the wait. Start every process with the same torchrun command, "
-                        "MASTER_ADDR and MASTER_PORT.\n")
+        assert said == ("" if rank == 0 else "(rank 1) ") + (
+            f"Waiting for the other processes of this 2-process run to join at MASTER_ADDR 127.0.0.1:{port}; Ctrl-C "
+            "ends the wait. Start every process with the same torchrun command, MASTER_ADDR and MASTER_PORT.\n")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == -signal.SIGINT
     finally:
