@@ -78,13 +78,19 @@ def why_and_advice(error: OSError) -> Tuple[str, str]:
     return _WHY.get(error.errno, (error.strerror or str(error), "choose another folder"))
 
 
-def write_error(path: str, error: OSError) -> WriteError:
-    """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
-    written, where there was no earlier file) and what to do."""
+def why_not_written(path: str, error: OSError) -> Tuple[str, str]:
+    """`why_and_advice` of a failed write of `path`, its folder said where it is gone."""
     why, advice = why_and_advice(error)
     folder = os.path.dirname(os.path.abspath(path))
     if error.errno == errno.ENOENT and not os.path.isdir(folder):  # red team of 2026-12-05
         why = f"its folder {folder} is gone (moved or deleted during the run)"
+    return why, advice
+
+
+def write_error(path: str, error: OSError) -> WriteError:
+    """One sentence for a failed write of `path`: which file, why, that nothing was replaced (or
+    written, where there was no earlier file) and what to do."""
+    why, advice = why_not_written(path, error)
     kept = (f"Nothing was replaced (an earlier {os.path.basename(path)} is unchanged)" if os.path.lexists(path)
             else "Nothing was written")
     return WriteError(f"Could not write {path}: {why}. {kept}; {advice}, and run again.")

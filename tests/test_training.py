@@ -956,3 +956,40 @@ def test_the_optimiser_decays_matrices_only_not_biases_norms_or_tokens():
     decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
     assert {name: decay[id(p)] for name, p in model.named_parameters()} == {
         "linear.weight": 0.05, "linear.bias": 0.0, "norm.weight": 0.0, "norm.bias": 0.0, "token": 0.0}
+
+
+@pytest.mark.parametrize("how", ["moved", "read-only"])
+def test_a_finished_model_whose_folder_went_away_is_written_to_the_temporary_folder(tmp_path, monkeypatch, how):
+    """A helper's red team of 2026-12-06: the OUTPUT folder renamed during a pretraining, the finished
+    model was lost after every epoch ('Nothing was written'); it is written to the temporary folder, and
+    said."""
+    import errno
+    import tempfile
+
+    from model_core.errors import WriteError
+
+    rescue = tmp_path / "rescue"
+    rescue.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(rescue))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = str(folder / "pre.safetensors")
+    trained = pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                       settings=settings(), description=DESCRIPTION)
+    if how == "moved":
+        os.rename(folder, tmp_path / "moved")
+    else:  # as a folder made read-only does for a user who is not root
+        real = atomic.make_temporary
+        monkeypatch.setattr(atomic, "make_temporary", lambda path, suffix="": real(path, suffix) if str(rescue) in path
+                            else (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied")))
+    with pytest.raises(WriteError) as refused:
+        trained.write(output, checkpoint_path_for(output))
+    kept = list(rescue.glob("pre.rescued-*.safetensors"))
+    assert len(kept) == 1
+    why = (f"its folder {folder} is gone (moved or deleted during the run)" if how == "moved"
+           else "Permission denied")
+    assert str(refused.value) == (f"Could not write {output}: {why}. The finished model was written to {kept[0]} "
+                                  "instead: move it where it belongs (nothing was written where it was to go).")
+    written_weights, state = weights(str(kept[0]), model_file.PRETRAINED), trained.model.state_dict()
+    assert sorted(written_weights) == sorted(state)
+    assert all(torch.equal(written_weights[name], state[name]) for name in state)
