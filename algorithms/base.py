@@ -69,8 +69,8 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, no_features_problem, path_named_layer_problem,
-                     qgis_operation, raster_input_of, read_as_its_file, refused_layer_message, unreadable_layer,
-                     vector_layer_name, written_as_shown)
+                     qgis_operation, raster_input_of, rasters_loaded, read_as_its_file, refused_layer_message,
+                     unreadable_layer, vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -497,6 +497,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         return ok, self.said(problem) if problem else problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
+        for parameter in self.JOB.parameters:  # loaded as rasters, QGIS' checks find them (`rasters_loaded`)
+            if parameter.kind == spec.RASTERS:
+                rasters_loaded(parameters.get(parameter.name), context)
         layer_kinds = {parameter.name: LAYER_KINDS[parameter.kind] for parameter in self.JOB.parameters
                        if parameter.kind in LAYER_KINDS}
         problem = (given_values_problem(self, self.id(), parameters, layer_kinds, context)
@@ -649,13 +652,19 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         readers = {
             spec.RASTER: lambda: self.raster_input(parameters, name, context),
             spec.RASTERS: lambda: [self.on_grid(layer, name, parameters, context)
-                                   for layer in self.parameterAsLayerList(parameters, name, context)],
+                                   for layer in self.raster_layers(parameters, name, context)],
             spec.VECTOR: lambda: self.vector_source(parameters, name, context, feedback),
             spec.EXTENT: lambda: self.extent(parameters, context),
             spec.MODEL_FILE: lambda: self.parameterAsFile(parameters, name, context) or None,
             spec.FILE_IN: lambda: self.parameterAsFile(parameters, name, context) or None,
         }
         return readers[parameter.kind]()
+
+    def raster_layers(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> List[QgsMapLayer]:
+        """`parameterAsLayerList` of a list of rasters, looked up as rasters first (`rasters_loaded`):
+        QGIS' own opens a path with OGR first, which put '[OGR] Cannot open lidar.tif' in QGIS' message
+        log at every run (a helper's desktop check of 2026-12-06)."""
+        return rasters_loaded(parameters.get(name), context) or self.parameterAsLayerList(parameters, name, context)
 
     def raster_input(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> Any:
         """A raster parameter as the pipeline's `RasterInput` (the layer's file and name)."""

@@ -1,7 +1,7 @@
 """QGIS layer values as the engine's inputs, and the sentence that says why one is refused."""
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -33,6 +33,26 @@ from ..mrs_qgis_plugin.raster import split_source
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
 
+def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:
+    """`QgsProcessingUtils.mapLayerFromString`, a layer of `kind` ('raster', 'vector') looked for
+    first: QGIS opens a path with OGR first, which put '[OGR] Cannot open lidar.tif' in QGIS' message
+    log at every run (a helper's desktop check of 2026-12-06)."""
+    hint = {"raster": QgsProcessingUtils.LayerHint.Raster, "vector": QgsProcessingUtils.LayerHint.Vector}.get(kind)
+    found = QgsProcessingUtils.mapLayerFromString(value, context, True, hint) if hint is not None else None
+    return found or QgsProcessingUtils.mapLayerFromString(value, context)
+
+
+def rasters_loaded(value: Any, context: QgsProcessingContext) -> Optional[List[QgsMapLayer]]:
+    """The layers a list of rasters' value names, each looked up as a raster (`layer_of`): loaded so
+    into the context, QGIS' own checks of the value find them there rather than open them with OGR
+    first. None for a value of another form, or one that names a layer that cannot be loaded."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        return None
+    found = [layer_of(item, context, "raster") for item in items]
+    return found if all(layer is not None for layer in found) else None
+
+
 def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingContext,
                      geometries: Tuple[str, ...] = ()) -> Optional[str]:
     """Why a layer value cannot be loaded (missing file, unreadable file, a layer of the other kind),
@@ -48,7 +68,7 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
         problem = variables_problem(path, f"{name}: '{value}'") or subdataset_name_problem(value, f"{name}: '{value}'")
         if problem:
             return problem
-    layer = QgsProcessingUtils.mapLayerFromString(value, context)
+    layer = layer_of(value, context, kind)
     if layer is not None:
         return _other_kind(name, value, layer, kind, geometries)
     if "\ufffd" in path and not os.path.exists(path):  # qgis_process's reading of a name not in UTF-8 (helper, 12-05)

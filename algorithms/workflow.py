@@ -38,7 +38,7 @@ from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_p
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, given_values_problem, help_url, on_command_line,
                    plain_value, suggestions_field_problem, tr, value_problem)
-from .layers import hyperspectral_problem, no_features_problem, vector_layer_name
+from .layers import hyperspectral_problem, no_features_problem, rasters_loaded, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -370,6 +370,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                    or self._missing_layers_problem(parameters))
         if problem:
             return False, problem
+        rasters_loaded(parameters.get("INPUT_AUX"), context)  # so that QGIS' check finds them (`rasters_loaded`)
         checked = super().checkParameterValues(self._given(parameters), context)
         if not checked[0]:
             return checked

@@ -1359,3 +1359,26 @@ def test_a_run_gives_torch_s_threads_and_random_state_back(mrs, scene, tmp_path)
         assert torch.equal(torch.rand(4), expected)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("algorithm", ["mrs:redundancy", "mrs:workflow"])
+def test_checking_a_list_of_rasters_puts_no_ogr_error_in_qgis_message_log(mrs, scene, tmp_path, algorithm):
+    """A helper's desktop check of 2026-12-06: every run put '[OGR] Cannot open lidar.tif' in QGIS' message
+    log, as QGIS' check of INPUT_AUX opened each path with OGR first."""
+    from qgis.core import QgsProcessingContext
+
+    logged = []
+
+    def log(message, tag, _level):
+        logged.append((tag, message))
+
+    values = {"mrs:redundancy": {"OUTPUT_PNG": str(tmp_path / "r.png"), "OUTPUT_CSV": str(tmp_path / "r.csv")},
+              "mrs:workflow": {"LABELS": str(scene.train), "REFERENCE_LABELS": str(scene.test), "PRESET": "tiny",
+                               "accuracy:REPORT": str(tmp_path / "a.html")}}[algorithm]
+    QgsApplication.messageLog().messageReceived.connect(log)
+    try:
+        checked = QgsApplication.processingRegistry().createAlgorithmById(algorithm).checkParameterValues(
+            {**scene_layers(scene), **values}, QgsProcessingContext())
+    finally:
+        QgsApplication.messageLog().messageReceived.disconnect(log)
+    assert checked == (True, "") and not [message for tag, message in logged if tag == "OGR"], (checked, logged)

@@ -1680,3 +1680,17 @@ def test_a_class_field_is_found_by_its_very_name_before_one_alike_in_letter_case
     assert picked == {"KIND": {2}, "kind": {1}}
     one = write_vector(tmp_path / "one.gpkg", [(point_wkt(x, y), {"class_id": 4})], {"class_id": ogr.OFTInteger})
     assert [info.value for info in labels_from_vector(scene, one, None, "CLASS_ID", None, "one", Hooks()).classes] == [4]
+
+
+def test_positions_asked_for_as_many_as_or_more_than_the_valid_pixels_are_said_so(scene):
+    """A helper's desktop check of 2026-12-06: 'Only 2,304 valid pixels are available for 2,304 requested
+    positions' of exactly enough."""
+    valid = HEIGHT * WIDTH - 1
+    for asked, said in ((valid, f"The {valid:,} requested positions take every valid pixel there is."),
+                        (valid + 5, f"Only {valid:,} valid pixels are available for {valid + 5:,} requested "
+                                    "positions; all of them are used."),
+                        (valid - 1, None)):
+        lines = []
+        positions = random_valid_positions(scene, asked, 3, Hooks(log=lines.append))
+        assert len(positions[0]) == min(asked, valid)
+        assert [line for line in lines if "positions" in line] == ([said] if said else [])

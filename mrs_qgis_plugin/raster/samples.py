@@ -81,9 +81,11 @@ def random_positions_in_scenes(
             where = " of the extent" if number == 0 and window is not None else ""
             where += f" inside the mask '{mask_name or mask_path}'" if number == 0 and mask is not None else ""
             raise no_valid_pixel_error(scene, where)
-    if subset.seen <= n:
+    if subset.seen < n:
         hooks.log(f"Only {plural(subset.seen, 'valid pixel')} {agreeing(subset.seen, 'is', 'are')} available for {n:,} "
                   "requested positions; all of them are used.")
+    elif subset.seen == n:  # 'Only 2,304 ... for 2,304' (a helper's desktop check of 2026-12-06)
+        hooks.log(f"The {plural(n, 'requested position')} take every valid pixel there is.")
     rows, cols, *numbers = subset.result()
     return Positions(rows.astype(np.int64), cols.astype(np.int64),
                      numbers[0] if numbers else np.zeros(len(rows), np.int32), tuple(counts))
