@@ -504,7 +504,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                        if parameter.kind in LAYER_KINDS}
         problem = (given_values_problem(self, self.id(), parameters, layer_kinds, context)
                    or hyperspectral_problem(self, parameters, context)
-                   or spec.labelled_pixels_problem(self.JOB, parameters))
+                   or spec.labelled_pixels_problem(self.JOB, parameters)
+                   or self._outputs_over_inputs_problem(parameters, context))
         if problem:
             return False, problem
         for parameter in self.JOB.parameters:
@@ -521,6 +522,35 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if problem:
                 return False, problem
         return super().checkParameterValues(parameters, context)
+
+    def _outputs_over_inputs_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """The refusal of an output that would replace an input (`outputs_spare_inputs`), before the run:
+        in a dialog it came in the log of a run that then 'finished' (a helper's desktop check of
+        2026-12-06), where other bad values get a message box. The job checks again as it starts."""
+        from ..mrs_qgis_plugin.raster.outputs import outputs_spare_inputs  # GDAL: not at plugin load
+
+        outputs, layers, files = {}, {}, {}
+        for parameter in self.JOB.parameters:
+            value = parameters.get(parameter.name)
+            if parameter.kind in (spec.FILE_OUT, spec.RASTER_OUT, spec.VECTOR_OUT):
+                value = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
+                if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT and os.path.isdir(
+                        os.path.dirname(os.path.abspath(value))):  # the job says a missing folder
+                    outputs[parameter.name] = os.path.abspath(value)
+            elif parameter.kind in LAYER_KINDS and spec.is_given(value):
+                found = (self.raster_layers(parameters, parameter.name, context) if parameter.kind == spec.RASTERS
+                         else [self.parameterAsRasterLayer(parameters, parameter.name, context)
+                               if parameter.kind == spec.RASTER else
+                               given_layer(self.parameterAsVectorLayer(parameters, parameter.name, context), value,
+                                           context)])
+                layers[parameter.name] = [layer.source() for layer in found if layer is not None]
+            elif parameter.kind in (spec.MODEL_FILE, spec.FILE_IN) and spec.is_given(value):
+                files[parameter.name] = self.parameterAsFile(parameters, parameter.name, context) or None
+        try:
+            outputs_spare_inputs(outputs, layers, files, distinct={})
+        except InputError as error:
+            return str(error)
+        return None
 
     def _suggestions_field_problem(self, parameter: spec.Parameter, definition: QgsProcessingParameterDefinition,
                                    value: Any, parameters: Dict[str, Any], context: QgsProcessingContext

@@ -849,7 +849,7 @@ def test_an_output_over_a_layer_read_through_a_copy_is_refused_as_over_its_file(
     finally:
         layer.rollBack()
         QgsProject.instance().removeAllMapLayers()
-    assert str(refused.value).startswith(f"OUTPUT: {mask} is the input MASK ({mask}")
+    assert str(refused.value).splitlines()[-1].startswith(f"OUTPUT: {mask} is the input MASK ({mask}")
     written = ogr.Open(mask)  # QGIS's editing touches the file's header; its layers and features are as they were
     assert [written.GetLayer(i).GetName() for i in range(written.GetLayerCount())] == ["area"]
     assert [feature.GetField("name") for feature in written.GetLayer(0)] == ["a"]
@@ -1135,13 +1135,20 @@ def test_no_algorithm_writes_anything_beside_its_inputs(mrs, tmp_path):
 
 
 def test_an_output_that_is_an_input_through_a_link_is_refused_before_any_work(bad, tmp_path):
+    """And by the parameters' check, before the run (a helper's desktop check of 2026-12-06: the dialog
+    said it in the log of a run that then 'finished', where other bad values get a message box)."""
+    from qgis.core import QgsProcessingContext
+
     link = tmp_path / "link.tif"
     link.symlink_to(bad.scene.hsi)
     hsi = bad.scene.hsi.read_bytes()
+    said = f"OUTPUT: {link} is the input INPUT_HSI ({bad.scene.hsi}); writing it would destroy that input."
     with pytest.raises(QgsProcessingException) as raised:
         run("mrs:classify", classify(bad, tmp_path, OUTPUT=str(link)))
-    assert str(raised.value).startswith(f"OUTPUT: {link} is the input INPUT_HSI ({bad.scene.hsi}); writing it would "
-                                        "destroy that input.")
+    assert str(raised.value).splitlines()[-1].startswith(said)
+    checked = QgsApplication.processingRegistry().createAlgorithmById("mrs:classify").checkParameterValues(
+        classify(bad, tmp_path, OUTPUT=str(link)), QgsProcessingContext())
+    assert checked[0] is False and checked[1].startswith(said)
     assert bad.scene.hsi.read_bytes() == hsi and sorted(tmp_path.iterdir()) == [link]
 
 

@@ -303,10 +303,24 @@ def _side_file_role(path: str) -> str:
 def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
                   files: Optional[Mapping[str, Optional[str]]] = None,
                   distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
-    """Before any work: refuse a layer given twice, and an output that would replace an
-    input or one of its side files (through a link or another spelling of the path too),
-    naming both parameters; then remove the temporary files that a killed run left for
-    these outputs.
+    """Before any work: the refusals of `outputs_spare_inputs`; then remove the temporary files
+    that a killed run left for these outputs."""
+    outputs_spare_inputs(outputs, layers, files, distinct)
+    if not writes_outputs():
+        return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
+    for output_param, output in outputs.items():
+        for written in files_written(output):
+            if remove_stale_temporaries(written):
+                raise being_written(output_param, output)
+
+
+def outputs_spare_inputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Optional[str]]],
+                         files: Optional[Mapping[str, Optional[str]]] = None,
+                         distinct: Optional[Mapping[str, Iterable[Optional[str]]]] = None) -> None:
+    """Refuse a layer given twice, and an output that would replace an input or one of its side
+    files (through a link or another spelling of the path too), naming both parameters, or a style
+    that is not its own. Also what a dialog's check says before the run (a helper's desktop check of
+    2026-12-06: an OUTPUT equal to INPUT_HSI was refused in the log of a run that then 'finished').
 
     `outputs` maps parameter names to checked output paths; `layers` parameter names to
     the paths or layer sources of layers (None for an empty optional parameter), which
@@ -334,12 +348,6 @@ def claim_outputs(outputs: Mapping[str, str], layers: Mapping[str, Iterable[Opti
         if output.lower().endswith(GEOTIFF_EXTENSIONS):
             _refuse_shared_style(output, output_param)
             _refuse_foreign_style(output, output_param)
-    if not writes_outputs():
-        return  # under torchrun only rank 0 writes, and only it cleans up (never a file rank 0 is writing)
-    for output_param, output in outputs.items():
-        for written in files_written(output):
-            if remove_stale_temporaries(written):
-                raise being_written(output_param, output)
 
 
 def being_written(param: str, output: str) -> InputError:
