@@ -32,6 +32,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputRasterLayer,
@@ -340,8 +341,12 @@ def given_values_problem(algorithm: QgsProcessingAlgorithm, algorithm_id: str, p
     """What the single algorithms and the workflow check first of the values given: a name no
     parameter has, an expression without a value, a path given to a layer parameter that names a
     layer of another kind (`layer_kinds`: parameter name -> the kind of layer it takes)."""
+    steps = algorithm.childAlgorithms().items() if isinstance(algorithm, QgsProcessingModelAlgorithm) else ()
+    aliases = {f"{output.childId()}:{output.childOutputName()}": f"{step}:{name}"  # 'finetune:OUTPUT' (a helper's
+               for step, child in steps for name, output in child.modelOutputs().items()}  # red team of 2026-12-06)
     return (spec.unknown_parameter_problem(parameters, [item.name() for item in algorithm.parameterDefinitions()],
-                                           algorithm_id, [item.name() for item in algorithm.outputDefinitions()])
+                                           algorithm_id, [item.name() for item in algorithm.outputDefinitions()],
+                                           aliases)
             or expression_problem(algorithm, parameters, context)
             or path_named_layer_problem(parameters, layer_kinds, context))
 

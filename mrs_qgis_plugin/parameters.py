@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
+from ..model_core.names import joined
 
 # Kinds of parameter. Layers, files, extents and destinations (up to FOLDER_OUT) are read by
 # each front end in its own way (a QGIS layer or a file path); the others are plain values read here.
@@ -334,22 +335,34 @@ def unknown_extent_crs(text: str) -> str:
 
 
 def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algorithm: str,
-                              results: Sequence[str] = ()) -> Optional[str]:
+                              results: Sequence[str] = (), aliases: Optional[Mapping[str, str]] = None
+                              ) -> Optional[str]:
     """Why parameters given by names the algorithm does not have are refused (qgis_process and
     processing.run pass them on, and PRETRAIN_EPOCH=1 for PRETRAIN_EPOCHS ran 60 epochs without a
     word: red team of 2026-12-04), naming the closest known name, or saying that the name is one of
-    its `results`; or None."""
+    its `results`, or a step's own name for what the workflow calls otherwise (`aliases`: its
+    'finetune:OUTPUT' is 'finetune:CLASSIFIER'); or None."""
     unknown = [name for name in given if name not in known]
     if not unknown:
         return None
-    listed = f"'qgis_process help {algorithm}' lists its parameters"
-    if unknown[0] in results:
-        return f"{unknown[0]} is a result of {algorithm}, not a parameter; leave it out ({listed})."
-    return f"{unknown[0]}: {algorithm} has no parameter of that name{meant_text(unknown[0], known)}; {listed}."
+    name, listed = unknown[0], f"'qgis_process help {algorithm}' lists its parameters"
+    if name in results:
+        return f"{name} is a result of {algorithm}, not a parameter; leave it out ({listed})."
+    if name in (aliases or {}):
+        return f"{name}: {algorithm} calls it {aliases[name]}; give it by that name ({listed})."
+    step = name.split(":", 1)[0] + ":" if ":" in name else ""
+    own = [item for item in known if step and item.startswith(step)]
+    if own:  # classify:OUTPUT_CONFIDENCE: the step's others are all there is (a helper's red team of 2026-12-06)
+        return f"{name}: {algorithm} sets no such parameter of its step '{step[:-1]}', only {joined(own)}; {listed}."
+    return f"{name}: {algorithm} has no parameter of that name{meant_text(name, known)}; {listed}."
 
 
 def meant_text(name: str, known: Sequence[str]) -> str:
-    """' (did you mean X?)' for the known name closest to a misspelt one, whatever its case; '' when none is close."""
+    """' (did you mean X?)' for the known names that hold a misspelt one ('EPOCHS': PRETRAIN_EPOCHS or
+    FINETUNE_EPOCHS), else the closest, whatever its case; '' when none is close."""
+    holding = [item for item in known if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
+    if holding:
+        return f" (did you mean {' or '.join(holding)}?)"
     close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)
     meant = next((item for item in known if close and item.upper() == close[0]), None)
     return f" (did you mean {meant}?)" if meant else ""

@@ -588,6 +588,15 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
      SAMPLES_AND_LABELS),
     ({"PRETRAIN_EPOCH": 1}, "PRETRAIN_EPOCH: mrs:workflow has no parameter of that name (did you mean "
                             "PRETRAIN_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
+    # a helper's red team of 2026-12-06: 'finetune:OUTPUT' was taken for FINETUNE_EPOCHS, 'EPOCHS' for nothing,
+    # and the confidence raster the workflow does not write for a misspelling
+    ({"finetune:OUTPUT": "c.safetensors"}, "finetune:OUTPUT: mrs:workflow calls it finetune:CLASSIFIER; give it by "
+                                           "that name ('qgis_process help mrs:workflow' lists its parameters)."),
+    ({"EPOCHS": 2}, "EPOCHS: mrs:workflow has no parameter of that name (did you mean PRETRAIN_EPOCHS or "
+                    "FINETUNE_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
+    ({"classify:OUTPUT_CONFIDENCE": "c.tif"}, "classify:OUTPUT_CONFIDENCE: mrs:workflow sets no such parameter of its "
+                                              "step 'classify', only classify:LANDCOVER; 'qgis_process help "
+                                              "mrs:workflow' lists its parameters."),
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "CLASS_ID",
       "REFERENCE_FIELD": "nope", "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_LABELS": None},
      "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
