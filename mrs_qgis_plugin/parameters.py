@@ -360,7 +360,8 @@ def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algori
 def meant_text(name: str, known: Sequence[str]) -> str:
     """' (did you mean X?)' for the known names that hold a misspelt one ('EPOCHS': PRETRAIN_EPOCHS or
     FINETUNE_EPOCHS), else the closest, whatever its case; '' when none is close."""
-    holding = [item for item in known if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
+    holding = [item for item in known
+               if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
     if holding:
         return f" (did you mean {' or '.join(holding)}?)"
     close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)
