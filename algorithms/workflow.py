@@ -20,7 +20,7 @@ from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsP
                        QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
                        QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
                        QgsVectorLayer)
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.choices import PHASES
@@ -213,6 +213,24 @@ def _labels_over(layer: QgsMapLayer, source: Any, hsi: QgsMapLayer, context: Qgs
     if not (layer.crs().isValid() and hsi.crs().isValid()):  # a raster without one lies on the scene's pixels
         return True
     return _raster_labels_within(layer.source(), (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()))
+
+
+def _class_field_problem(source: QgsProcessingFeatureSource, name: str, parameters: Dict[str, Any],
+                         layer: Optional[QgsMapLayer]) -> Optional[str]:
+    """`class_values_problem` of the class field of the samples (SAMPLES) or reference (REFERENCE) that
+    `source` gives: refused by their step after the pretraining (a helper's red team of 2026-12-06: a
+    class field of NULLs, zeros, negatives or one class)."""
+    from ..mrs_qgis_plugin.raster.vector_labels import class_values_problem  # GDAL: not at plugin load
+
+    field = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
+    index = source.fields().indexOf(field) if isinstance(field, str) else -1
+    if index < 0:  # the step's check says a missing field
+        return None
+    integer = source.fields().at(index).type() in (QVariant.Int, QVariant.LongLong, QVariant.Double)
+    values = [value for value in source.uniqueValues(index) if value is not None and not (
+        isinstance(value, QVariant) and value.isNull())]
+    shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
+    return class_values_problem(values, integer, field, shown, "SAMPLES" if name == "SAMPLES" else "")
 
 
 def _raster_labels_within(path: str, bounds: Tuple[float, float, float, float]) -> bool:
@@ -508,6 +526,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             if source is not None and source.featureCount() == 0:  # red team of 2026-12-05: found after every step
                 shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
                 raise InputError(no_features_problem(name, shown, parameters[name]))
+            if source is not None:
+                problem = _class_field_problem(source, name, parameters, layer)
+                if problem:
+                    raise InputError(problem)
             if layer is None:
                 continue
             if name.endswith("LABELS"):

@@ -321,7 +321,23 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
     QgsProject.instance().addMapLayer(chosen)
     one_class = write_raster(tmp_path / "one_class.tif", np.where(train.ReadAsArray() > 0, 3, 0).astype(np.uint8),
                              train.GetGeoTransform(), nodata=0)
-    for given, said in (({"LABELS": one_class, "REFERENCE_LABELS": str(scene.test)},  # a desktop helper, 12-06
+    # a helper's red team of 2026-12-06: class fields of zeros, NULLs or one class were refused after the pretraining
+    fields = {"class_id": ogr.OFTInteger}
+    inside = [point_wkt(661000.5 + column, 5101000 - 0.5) for column in range(3)]
+    zero_class = write_vector(tmp_path / "zero_class.gpkg", [(wkt, {"class_id": value}) for wkt, value in
+                                                             zip(inside, (0, 1, 2))], fields)
+    no_class = write_vector(tmp_path / "no_class.gpkg", [(wkt, {}) for wkt in inside], fields)
+    single = write_vector(tmp_path / "single.gpkg", [(wkt, {"class_id": 4}) for wkt in inside], fields)
+    for given, said in (({"SAMPLES": zero_class, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
+                         "The class field 'class_id' of 'zero_class' holds the value 0; class values must be 1 or "
+                         "more"),
+                        ({"SAMPLES": no_class, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
+                         "The class field 'class_id' of 'no_class' is empty: no feature has a class."),
+                        ({"SAMPLES": single, "CLASS_FIELD": "class_id", "REFERENCE_LABELS": str(scene.test)},
+                         "SAMPLES: the samples of 'single' hold only one class ('4'); at least two classes are "
+                         "needed."),
+                        ({"LABELS": str(scene.train), "REFERENCE": no_class, "REFERENCE_FIELD": "class_id"},
+                         "The class field 'class_id' of 'no_class' is empty"),({"LABELS": one_class, "REFERENCE_LABELS": str(scene.test)},  # a desktop helper, 12-06
                          "LABELS: the label layer 'one_class' holds one class only (3); at least two classes are "
                          "needed to train a classifier. Add labels of other classes."),
                         ({"LABELS": beside, "REFERENCE_LABELS": str(scene.test)},

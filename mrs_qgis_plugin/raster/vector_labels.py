@@ -5,7 +5,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 from osgeo import gdal, ogr, osr
@@ -456,6 +456,30 @@ def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: s
     return {item: int(number) for item, number in numbers.items()}
 
 
+def class_values_problem(values: Iterable[Any], integer: bool, class_field: str, layer_name: str,
+                         parameter: str = "") -> str | None:
+    """What reading a class field of these distinct `values` (its features', NULLs aside) would refuse,
+    told before any work: an empty field, classes that are no class values, or, for training samples
+    (`parameter`, SAMPLES), one class only; None where none. The workflow refused them only after the
+    pretraining, hours at real settings (a helper's red team of 2026-12-06)."""
+    texts = {value if integer else str(value).strip() for value in values}
+    texts.discard("")
+    placeholders = {text for text in texts if not integer and text.casefold() in PLACEHOLDERS}
+    if placeholders and texts - placeholders and _whole_numbers(texts - placeholders) is not None:
+        texts -= placeholders  # no class (`_Features.settle_placeholders`)
+    if not texts:
+        return (f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. Fill in the "
+                "classes or choose the field that holds them.")
+    try:
+        ids = _class_ids(texts, integer, class_field, layer_name)
+    except InputError as error:
+        return str(error)
+    if parameter and len(set(ids.values())) < 2:
+        return (f"{parameter}: the samples of '{layer_name}' hold only one class ('{next(iter(texts))}'); at least two "
+                "classes are needed. Add samples of other classes, or choose the field that holds the classes.")
+    return None
+
+
 def _color(text: str, field: str, layer_name: str) -> str | None:
     """A colour '#rrggbb' of the colour field (lower case), None when empty; refused when it is not one."""
     text = text.strip()
@@ -798,10 +822,7 @@ def labels_from_vector(
     if found.features == 0:  # in the words of the workflow's check (a helper's audit of 2026-12-06)
         raise InputError(no_features_message(labelled_parameter(False, reference), layer_name))
     if found.unset == found.features:
-        raise InputError(
-            f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. "
-            "Fill in the classes or choose the field that holds them."
-        )
+        raise InputError(class_values_problem((), integer, class_field, layer_name))
     if found.recoded:
         hooks.warning(f"Texts of '{layer_name}' are not valid in the encoding its file gives (UTF-8 where it names "
                       f"none): they are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())})"
