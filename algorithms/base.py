@@ -385,6 +385,11 @@ def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessi
     empty = _null(value) if isinstance(value, QVariant) else isinstance(value, str) and not value.strip()
     if empty and parameter.kind in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
         return spec.empty_value_problem(parameter, parameter.name)
+    if (parameter.kind == spec.FIELD and isinstance(value, str) and ";" in value
+            and not definition.checkValueIsAcceptable(value, context)):  # 'Incorrect parameter value' (red team, 12-06)
+        return (f"{parameter.name}: the field name '{value}' holds ';', which QGIS 3.22 reads as a list of fields, so "
+                "it cannot be chosen; rename the field (Processing Toolbox > Vector table > Rename field), and run "
+                "again.")
     return spec.problem(parameter, value)
 
 

@@ -1544,3 +1544,15 @@ def test_a_cancel_once_the_work_is_done_keeps_the_outputs_and_says_so(bad, tmp_p
     assert feedback.warnings[-1] == ("Cancel came once the work was done: its outputs are written whole and kept "
                                      "(QGIS may still say that the run failed, and not load them: open them "
                                      "from their files).")
+
+
+def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, tmp_path):
+    """A helper's red team of 2026-12-06: a GeoPackage field 'Klasse;Nr' gave QGIS's 'Incorrect parameter
+    value for CLASS_FIELD', without a word of why (QGIS 3.22 reads ';' as a list of fields)."""
+    points = write_vector(tmp_path / "odd.gpkg", [(point_wkt(661000.5, 5100999.5), {"Klasse;Nr": 1})],
+                          {"Klasse;Nr": ogr.OFTInteger})
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", finetune(bad, tmp_path, SAMPLES=points, CLASS_FIELD="Klasse;Nr"))
+    assert str(refused.value).splitlines()[-1] == (
+        "CLASS_FIELD: the field name 'Klasse;Nr' holds ';', which QGIS 3.22 reads as a list of fields, so it cannot be "
+        "chosen; rename the field (Processing Toolbox > Vector table > Rename field), and run again.")
