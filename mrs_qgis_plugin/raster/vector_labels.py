@@ -836,13 +836,14 @@ def labels_from_vector(
                              (found.missed, "covers no pixel centre", "cover no pixel centre")):
         where = f" {scene.grid_label}" if one.endswith("outside") else (
             f" of {scene.grid_label} (smaller than a pixel)" if one.endswith("centre") else "")
-        if count:  # '1 of the 42 features ... have no class; they are' (audit of 2026-12-05)
+        # a reference's outside the map: the accuracy's warning says it (said twice: a helper's red team of 2026-12-06)
+        if count and not (reference and one.endswith("outside")):  # '1 of the 42 ... have no class; they are' (audit)
             hooks.log(f"{count:,} of the {found.features:,} features of '{layer_name}' "
                       f"{agreeing(count, one, many)}{where}; {agreeing(count, 'it is', 'they are')} left out.")
     if found.lines:  # a helper's red team of 2026-12-05: a road drawn as a line gave 10 samples without a word
         lines = agreeing(found.lines, "is a line: every pixel it crosses", "are lines: every pixel they cross")
         hooks.log(f"{found.lines:,} of the {found.features:,} features of '{layer_name}' {lines} is a sample.")
-    if found.partly_outside:
+    if found.partly_outside and not reference:  # a reference's: the accuracy's warning
         one = found.partly_outside == 1
         hooks.log(f"{found.partly_outside:,} of the {found.features:,} features of '{layer_name}' "
                   f"{'reaches' if one else 'reach'} beyond {scene.grid_label}; {'its' if one else 'their'} parts "
