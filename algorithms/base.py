@@ -81,6 +81,10 @@ GEOMETRIES = {"point": QgsProcessing.TypeVectorPoint, "line": QgsProcessing.Type
 WORKFLOW_NAMES = "mrs_workflow_names"
 """The item of a step's configuration through which mrs:workflow gives the names its user writes for the
 step's parameters ('' for one the workflow sets itself): `MrsAlgorithm.said`."""
+WORKFLOW_STEP = "mrs_workflow_step"
+"""The item of a step's configuration through which mrs:workflow gives its place among the steps
+('2 of 4'), which the step's log begins with (a helper's desktop check of 2026-12-06: the workflow's
+log ran on from step to step, the device said three times, nothing saying where a step began)."""
 TEMPORARY_TOLD: Set[str] = set()
 """Files in QGIS's temporary folder that a workflow gave a step and warned of by its own names for
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
@@ -408,6 +412,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     JOB: spec.Job
     ALGORITHM_ID = DISPLAY_NAME = DESCRIPTION = ""
     said_as: Dict[str, str] = {}  # the names of its parameters in the workflow, when it is a step of it
+    step = ""  # its place among the workflow's steps ('2 of 4'), when it is one
     given_texts: Tuple[str, ...] = ()  # the texts its run was given (paths, layer names), which `said` keeps
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -450,6 +455,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, configuration: Optional[Dict[str, Any]] = None) -> None:  # noqa: N802 - QGIS API name
         self.said_as = dict((configuration or {}).get(WORKFLOW_NAMES) or {})
+        self.step = str((configuration or {}).get(WORKFLOW_STEP) or "")
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
         outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
@@ -601,6 +607,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
 
         self.given_texts = given_texts(parameters, context) if self.said_as else ()
         hooks = hooks_from_feedback(feedback, self.said)
+        if self.step:
+            feedback.pushInfo(f"Step {self.step}: {self.displayName()}")
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
             if message:

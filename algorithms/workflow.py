@@ -36,8 +36,8 @@ from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, given_values_problem, help_url, on_command_line,
-                   plain_value, suggestions_field_problem, tr, value_problem)
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, given_values_problem, help_url,
+                   on_command_line, plain_value, suggestions_field_problem, tr, value_problem)
 from .layers import hyperspectral_problem, no_features_problem, rasters_loaded, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -616,7 +616,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
 
         for child_id in self.childAlgorithms():  # each step says its parameters by the workflow's names, in
             child = self.childAlgorithm(child_id)  # the run only: the model stays the file's (a copy in the modeler)
-            child.setConfiguration({**child.configuration(), WORKFLOW_NAMES: self._names_of(child)})
+            child.setConfiguration({**child.configuration(), WORKFLOW_NAMES: self._names_of(child),
+                                    WORKFLOW_STEP: f"{STEPS.index(child_id) + 1} of {len(STEPS)}"})
         given = self._given(parameters, feedback)
         outputs = self._output_files(given)
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}

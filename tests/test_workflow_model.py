@@ -188,6 +188,9 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert all(results[name] == parameters[name] for name in OUTPUTS)
     assert all(Path(parameters[name]).is_file() for name in OUTPUTS)
     assert len(feedback.log_with("Pretraining epoch")) == 1 and len(feedback.log_with("Fine-tuning epoch")) == 2
+    assert feedback.log_with("Step ") == [  # where each step begins (a helper's desktop check of 2026-12-06)
+        "Step 1 of 4: Pretrain SS-MAE (MRS)", "Step 2 of 4: Train classifier (fine-tune)", "Step 3 of 4: Classify",
+        "Step 4 of 4: Accuracy assessment"]
     landcover = read_raster(parameters["classify:LANDCOVER"])
     figures = json.loads(Path(parameters["accuracy:FIGURES"]).read_text())
     expected = overall_accuracy(landcover.values, read_raster(scene.test).values)
