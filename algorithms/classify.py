@@ -13,8 +13,9 @@ class ClassifyAlgorithm(MrsAlgorithm):
 
     def finish(self, values: Dict[str, Any], context: QgsProcessingContext) -> None:
         """Have the maps styled by their `.qml` sidecars when Processing loads them into the project
-        (under the paths it gave, which are the values)."""
-        from ..mrs_qgis_plugin.styling import style_when_loaded
+        (under the paths it gave, which are the values), named after their files too."""
+        from ..mrs_qgis_plugin.styling import name_after_file, style_when_loaded
 
         for name in ("OUTPUT", "OUTPUT_CONFIDENCE"):
             style_when_loaded(context, values[name])
+            name_after_file(context, values[name], self.parameterDefinition(name).description())

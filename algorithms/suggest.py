@@ -12,7 +12,9 @@ class SuggestAlgorithm(MrsAlgorithm):
     JOB = SUGGEST
 
     def finish(self, values: Dict[str, Any], context: QgsProcessingContext) -> None:
-        """Have the points styled (rings labelled with their rank) when Processing loads them."""
-        from ..mrs_qgis_plugin.styling import style_when_loaded, suggestion_style
+        """Have the points styled (rings labelled with their rank) when Processing loads them, named
+        after their file too."""
+        from ..mrs_qgis_plugin.styling import name_after_file, style_when_loaded, suggestion_style
 
         style_when_loaded(context, values["OUTPUT"], suggestion_style)
+        name_after_file(context, values["OUTPUT"], self.parameterDefinition("OUTPUT").description())

@@ -648,9 +648,12 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             raise QgsProcessingException(f"Canceled: the workflow stopped before {joined(missing)} ran.")
         described = {definition.name().split(":", 1)[-1]: definition.description()
                      for definition in self.destinationParameterDefinitions()}
+        from ..mrs_qgis_plugin.styling import name_after_file
+
         for layer in context.layersToLoadOnCompletion():
-            details = context.layerToLoadOnCompletionDetails(layer)
-            details.name = described.get(details.name, details.name)
+            name = context.layerToLoadOnCompletionDetails(layer).name
+            if name in described:
+                name_after_file(context, layer, described[name])
         return results
 
     def name(self) -> str:

@@ -284,14 +284,15 @@ def test_classify_writes_a_land_cover_map_on_the_hsi_grid_that_matches_the_refer
 
 
 def test_the_outputs_are_loaded_with_the_models_class_names_and_colours_and_a_colour_ramp(classified, classifier):
-    assert set(classified.loaded) == {"Land-cover map", "Confidence"}
-    landcover = classified.loaded["Land-cover map"]
+    # named after their files too (a helper's desktop check of 2026-12-06: two maps were both 'Land-cover map')
+    assert set(classified.loaded) == {"Land-cover map (landcover)", "Confidence (confidence)"}
+    landcover = classified.loaded["Land-cover map (landcover)"]
     assert landcover.source == classified.results["OUTPUT"]
     assert landcover.renderer == "paletted"
     classes = model_file.read_metadata(classifier.path, [model_file.CLASSIFIER])["classes"]
     assert landcover.classes == [(c["value"], c["name"], c["color"]) for c in classes]
     assert [name for _, name, _ in landcover.classes] == CLASS_NAMES
-    confidence = classified.loaded["Confidence"]
+    confidence = classified.loaded["Confidence (confidence)"]
     assert (confidence.renderer, confidence.ramp) == ("singlebandpseudocolor", (0.0, 1.0))
 
 

@@ -198,8 +198,8 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     assert results["CHILD_RESULTS"]["accuracy"]["OVERALL_ACCURACY"] == pytest.approx(expected)
     assert np.sum(figures["confusion_matrix"]) == np.count_nonzero(read_raster(scene.test).values)
     assert "Overall accuracy" in Path(parameters["accuracy:REPORT"]).read_text()
-    assert sorted(loaded) == ["Land-cover map"]  # as in the dialog and the Toolbox, not 'LANDCOVER'
-    assert [name for _, name in loaded["Land-cover map"]] == [item.name for item in CLASSES]
+    assert sorted(loaded) == ["Land-cover map (landcover)"]  # as in the dialog and the Toolbox, not 'LANDCOVER'
+    assert [name for _, name in loaded["Land-cover map (landcover)"]] == [item.name for item in CLASSES]
 
 
 class CancelingOn(RecordingFeedback):
