@@ -208,15 +208,26 @@ def pip_target_command(requirements: List[str], folder: Path, build: str,
                        wheel_folder: Optional[Path] = None) -> List[str]:
     """pip of QGIS' own Python installing `requirements` into `folder`; torch of `build` ('cpu' or 'cuda').
 
-    With `wheel_folder`, pip takes the wheels there and nothing from the network.
+    With `wheel_folder`, pip takes the wheels there and nothing from the network. Without a connection
+    pip tries each package's index `PIP_RETRIES` times, not its default five with back-off (a helper's
+    desktop check of 2026-12-06: a log of 'Retrying ... NewConnectionError' for minutes, read as a
+    failure).
     """
     command = [python_executable(), "-m", "pip", "install", "--target", str(folder), "--upgrade",
                "--no-input", "--disable-pip-version-check"]
     if wheel_folder is not None:
         command += ["--no-index", "--find-links", str(wheel_folder)]
-    elif sys.platform != "darwin":
-        command += ["--index-url", TORCH_INDEXES[build], "--extra-index-url", PYPI]
+    else:
+        command += ["--retries", str(PIP_RETRIES), "--timeout", str(PIP_TIMEOUT_SECONDS)]
+        if sys.platform != "darwin":
+            command += ["--index-url", TORCH_INDEXES[build], "--extra-index-url", PYPI]
     return command + list(requirements)
+
+
+PIP_RETRIES = 1
+"""Times pip tries a package index again that it cannot reach (`pip_target_command`)."""
+PIP_TIMEOUT_SECONDS = 30
+"""How long pip waits on a connection that has stopped answering."""
 
 
 def command_line(arguments: List[str]) -> str:
