@@ -33,6 +33,7 @@ from qgis.core import (
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
     QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildParameterSource,
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingOutputRasterLayer,
@@ -348,6 +349,10 @@ def given_values_problem(algorithm: QgsProcessingAlgorithm, algorithm_id: str, p
     steps = algorithm.childAlgorithms().items() if isinstance(algorithm, QgsProcessingModelAlgorithm) else ()
     aliases = {f"{output.childId()}:{output.childOutputName()}": f"{step}:{name}"  # 'finetune:OUTPUT' (a helper's
                for step, child in steps for name, output in child.modelOutputs().items()}  # red team of 2026-12-06)
+    aliases.update({f"{step}:{name}": source.parameterName()  # 'pretrain:EPOCHS' is PRETRAIN_EPOCHS (a review)
+                    for step, child in steps for name, sources in child.parameterSources().items()
+                    for source in sources
+                    if source.source() == QgsProcessingModelChildParameterSource.ModelParameter})
     return (spec.unknown_parameter_problem(parameters, [item.name() for item in algorithm.parameterDefinitions()],
                                            algorithm_id, [item.name() for item in algorithm.outputDefinitions()],
                                            aliases)

@@ -220,17 +220,27 @@ def _class_field_problem(source: QgsProcessingFeatureSource, name: str, paramete
     """`class_values_problem` of the class field of the samples (SAMPLES) or reference (REFERENCE) that
     `source` gives: refused by their step after the pretraining (a helper's red team of 2026-12-06: a
     class field of NULLs, zeros, negatives or one class)."""
-    from ..mrs_qgis_plugin.raster.vector_labels import class_values_problem  # GDAL: not at plugin load
+    from ..mrs_qgis_plugin.raster.vector_labels import class_values_problem, no_classes_field  # GDAL: not at load
 
     field = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
     index = source.fields().indexOf(field) if isinstance(field, str) else -1
     if index < 0:  # the step's check says a missing field
         return None
-    integer = source.fields().at(index).type() in (QVariant.Int, QVariant.LongLong, QVariant.Double)
+    shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
+    kind = source.fields().at(index).type()
+    if kind in _NOT_CLASSES:  # as the step says it (a review of 2026-12-06: a boolean was said to hold 0)
+        return no_classes_field(_NOT_CLASSES[kind], field, shown)
+    integer = kind in (QVariant.Int, QVariant.UInt, QVariant.LongLong, QVariant.ULongLong, QVariant.Double)
     values = [value for value in source.uniqueValues(index) if value is not None and not (
         isinstance(value, QVariant) and value.isNull())]
-    shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
     return class_values_problem(values, integer, field, shown, "SAMPLES" if name == "SAMPLES" else "")
+
+
+_NOT_CLASSES = {QVariant.Bool: "a yes/no (boolean) field", QVariant.Date: "a date field",
+                QVariant.DateTime: "a date and time field", QVariant.Time: "a time field",
+                QVariant.ByteArray: "a field of binary data", QVariant.List: "a field of lists",
+                QVariant.StringList: "a field of lists"}
+"""The QGIS field types of `vector_labels._NOT_CLASSES`, which hold no classes."""
 
 
 def _raster_labels_within(path: str, bounds: Tuple[float, float, float, float]) -> bool:

@@ -151,15 +151,16 @@ def start(device: torch.device, waiting: Optional[Callable[[str], None]] = None)
         if backend == "nccl":
             torch.cuda.set_device(context.device(device))
         meeting = f"MASTER_ADDR {os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}"
-        notice = threading.Timer(JOIN_NOTICE_SECONDS, waiting or (lambda _line: None), [
+        notice = threading.Timer(JOIN_NOTICE_SECONDS, waiting, [
             f"Waiting for the other processes of this {context.world}-process run to join at {meeting}; Ctrl-C ends "
-            "the wait. Start every process with the same torchrun command, MASTER_ADDR and MASTER_PORT."])
-        notice.daemon = True
+            "the wait. Start every process with the same torchrun command, MASTER_ADDR and MASTER_PORT."]
+                                 ) if waiting else None
         # SIGTERM, SIGHUP and Ctrl-C end the process at once while it waits for the others to join: the wait is in
         # torch's C++ code, where the handlers that cancel a job as on Cancel never run (a helper's red team of
         # 2026-12-05: a process whose partner was never started ignored SIGTERM and Ctrl-C for 30 minutes).
         with signals_handled((*CANCELLING_SIGNALS, signal.SIGINT), signal.SIG_DFL):
-            if waiting:
+            if notice is not None:
+                notice.daemon = True
                 notice.start()
             try:
                 dist.init_process_group(backend)
@@ -169,7 +170,8 @@ def start(device: torch.device, waiting: Optional[Callable[[str], None]] = None)
                     "start every process with the same torchrun command, the same MASTER_ADDR and MASTER_PORT and a "
                     "WORLD_SIZE of the processes started.") from None
             finally:
-                notice.cancel()
+                if notice is not None:
+                    notice.cancel()
         atexit.register(_leave)
     return context
 

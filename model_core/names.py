@@ -59,9 +59,9 @@ def agreeing(count: int, singular: str, plural_form: str) -> str:
     return singular if count == 1 else plural_form
 
 
-def joined(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'; '' for none."""
-    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+def joined(items: Sequence[str], word: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (`word` 'or': 'a, b or c'); '' for none."""
+    return ", ".join(items[:-1]) + f" {word} {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def plural(count: int, word: str, words: str = "") -> str:

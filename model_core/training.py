@@ -97,7 +97,7 @@ def _rescued(path: str, state: Dict[str, torch.Tensor], metadata: Dict[str, Any]
     """The error of a finished model that could not be written to `path` (its folder moved, deleted or
     made read-only during the run), written to the temporary folder instead where it can be, so that
     hours of training are not lost (a helper's red team of 2026-12-06: 'Nothing was written' after
-    three epochs, the OUTPUT folder renamed meanwhile); `failed` itself where it cannot."""
+    three epochs, the output's folder renamed meanwhile); `failed` itself where it cannot."""
     if not isinstance(failed.__cause__, OSError):
         return failed
     stem = os.path.splitext(os.path.basename(path))[0]

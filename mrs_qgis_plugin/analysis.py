@@ -63,7 +63,7 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     if reference.named_by_text and any(find(info.name) is not None for info in classes):
         # the others are classes the map lacks, whose pixels are errors, as a reference of values' are (a
         # helper's red team of 2026-12-06: 'Wetland', which the map has not, refused the whole reference)
-        return _matching_by_name(classes, classes, (find, alike), [], taken, reference_name, map_name, zero_name)
+        return _matching_by_name(classes, classes, (find, alike), [], taken, reference_name, map_name)
     if reference.named_by_text:
         missing = [f"'{info.name}'" for info in classes if find(info.name) is None and not alike(info.name)]
         doubtful = [f"'{info.name}'" for info in classes if alike(info.name)]
@@ -81,7 +81,7 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
         )
     moved = [info for info in named if find(info.name) not in (None, info.value)]
     if moved:
-        return _matching_by_name(classes, named, (find, alike), moved, taken, reference_name, map_name, zero_name)
+        return _matching_by_name(classes, named, (find, alike), moved, taken, reference_name, map_name)
     renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
                for info in named if info.value in mapped and info.name.casefold() != mapped[info.value].name.casefold()]
     warning = (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
@@ -116,18 +116,16 @@ def _finder(mapped: Dict[int, ClassInfo]) -> Tuple[Callable[[str], Optional[int]
 def _matching_by_name(classes: Sequence[ClassInfo], named: Sequence[ClassInfo],
                       look_ups: Tuple[Callable[[str], Optional[int]], Callable[[str], List[ClassInfo]]],
                       moved: Sequence[ClassInfo], taken: Set[int], reference_name: str,
-                      map_name: str, zero_name: str = "") -> Tuple[Dict[int, int], str]:
+                      map_name: str) -> Tuple[Dict[int, int], str]:
     """Reference classes by name; those the map has no name for get a value of their own each,
     classes without a name (not in `named`) too, since the names show that the values do not
     match (red team of 2026-12-04: an unnamed class 2 was matched by value to the map's class 2,
-    which the reference's named class 1 had been matched to by name, and the two merged). A name
-    the map gives its value 0 (`zero_name`) is said by the warning of it (`_named_no_data_warnings`)."""
+    which the reference's named class 1 had been matched to by name, and the two merged)."""
     find, alike = look_ups
     free = (value for value in itertools.count(max(taken | {0}) + 1) if value not in taken)
     found = {info.value: find(info.name) for info in named if find(info.name) is not None}
     matching = {info.value: found[info.value] if info.value in found else next(free) for info in classes}
-    lacking = [info for info in named if info.value not in found and not alike(info.name)
-               and not (zero_name and spelt_as([zero_name], info.name))]
+    lacking = [info for info in named if info.value not in found and not alike(info.name)]
     doubtful = [info for info in named if alike(info.name)]
     unnamed = [info for info in classes if info not in named]
     parts = [_by_name_text(moved, find, reference_name, map_name)] if moved else []

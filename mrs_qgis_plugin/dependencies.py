@@ -218,16 +218,15 @@ def pip_target_command(requirements: List[str], folder: Path, build: str,
     if wheel_folder is not None:
         command += ["--no-index", "--find-links", str(wheel_folder)]
     else:
-        command += ["--retries", str(PIP_RETRIES), "--timeout", str(PIP_TIMEOUT_SECONDS)]
+        command += ["--retries", str(PIP_RETRIES)]
         if sys.platform != "darwin":
             command += ["--index-url", TORCH_INDEXES[build], "--extra-index-url", PYPI]
     return command + list(requirements)
 
 
-PIP_RETRIES = 1
-"""Times pip tries a package index again that it cannot reach (`pip_target_command`)."""
-PIP_TIMEOUT_SECONDS = 30
-"""How long pip waits on a connection that has stopped answering."""
+PIP_RETRIES = 2
+"""Times pip tries a package index again that it cannot reach or that fails for a moment
+(`pip_target_command`): two, without the back-off of pip's five."""
 
 
 def command_line(arguments: List[str]) -> str:

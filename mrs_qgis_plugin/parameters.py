@@ -350,10 +350,10 @@ def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algori
         return f"{name} is a result of {algorithm}, not a parameter; leave it out ({listed})."
     if name in (aliases or {}):
         return f"{name}: {algorithm} calls it {aliases[name]}; give it by that name ({listed})."
-    step = name.split(":", 1)[0] + ":" if ":" in name else ""
-    own = [item for item in known if step and item.startswith(step)]
-    if own:  # classify:OUTPUT_CONFIDENCE: the step's others are all there is (a helper's red team of 2026-12-06)
-        return f"{name}: {algorithm} sets no such parameter of its step '{step[:-1]}', only {joined(own)}; {listed}."
+    step, _, own = name.partition(":")
+    if own and any(item.startswith(f"{step}:") for item in known):  # classify:OUTPUT_CONFIDENCE (red team, 12-06)
+        return (f"{name}: {algorithm} does not take {own} for its step '{step}': run mrs:{step} alone for it "
+                f"({listed}).")
     return f"{name}: {algorithm} has no parameter of that name{meant_text(name, known)}; {listed}."
 
 
@@ -363,7 +363,7 @@ def meant_text(name: str, known: Sequence[str]) -> str:
     holding = [item for item in known
                if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
     if holding:
-        return f" (did you mean {' or '.join(holding)}?)"
+        return f" (did you mean {joined(holding, 'or')}?)"
     close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)
     meant = next((item for item in known if close and item.upper() == close[0]), None)
     return f" (did you mean {meant}?)" if meant else ""

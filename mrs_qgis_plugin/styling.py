@@ -20,6 +20,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingUtils,
     QgsRendererCategory,
     QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
@@ -111,7 +112,8 @@ def name_after_file(context: QgsProcessingContext, path: str, described: str) ->
     """Names the layer Processing loads from `path` '<described> (<its file's name>)': two maps of one
     algorithm were both 'Land-cover map' in the Layers panel, their files told apart nowhere (a
     helper's desktop check of 2026-12-06)."""
-    if path and context.willLoadLayerOnCompletion(path):
+    temporary = os.path.realpath(QgsProcessingUtils.tempFolder())  # its files are named for their parameter (review)
+    if path and context.willLoadLayerOnCompletion(path) and not os.path.realpath(path).startswith(temporary):
         stem = os.path.splitext(os.path.basename(path))[0]
         context.layerToLoadOnCompletionDetails(path).name = f"{described} ({stem})"
 

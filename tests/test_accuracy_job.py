@@ -353,10 +353,11 @@ def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tm
                                                      (point_wkt(x + 1, y), {"name": "Forest"})],
                           {"name": ogr.OFTString})
     report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="name"))
-    assert report["warnings"][:2] == [  # assessed on 'Forest' (a helper's red team of 2026-12-06), not refused
+    assert report["warnings"][:3] == [  # assessed on 'Forest' (a helper's red team of 2026-12-06), not refused
         "The map 'map' names its value 0 'Water', but 0 means no data in a class map: its 1 reference pixel of value 0 "
         "is left out as unmapped, and the reference's 'Water' finds no class of the map by that name. If 0 is a "
         "class, recode the map's classes from 1.",
+        "The map has no class named 'Water': its pixels count as errors.",
         "1 of the 2 reference pixels of 'points' (50 %) lies where the map 'map' has no class (nodata); the figures "
         "leave them out and describe the mapped pixels only. It leaves out some classes far more than the others: "
         "'Water' 1 of 1 (100 %); 'Water' has no figures at all, and the average accuracy leaves it out."]

@@ -1384,3 +1384,19 @@ def test_checking_a_list_of_rasters_puts_no_ogr_error_in_qgis_message_log(mrs, s
     finally:
         QgsApplication.messageLog().messageReceived.disconnect(log)
     assert checked == (True, "") and not [message for tag, message in logged if tag == "OGR"], (checked, logged)
+
+
+def test_a_loaded_output_is_named_after_its_file_unless_it_is_a_temporary_one(mrs, tmp_path):
+    """A helper's desktop check of 2026-12-06: two maps were both 'Land-cover map'; a review of the change: a
+    temporary output, whose file is named for its parameter, became 'Land-cover map (OUTPUT)'."""
+    from qgis.core import QgsProcessingContext, QgsProcessingUtils
+
+    from mrs.mrs_qgis_plugin.styling import name_after_file
+
+    context = QgsProcessingContext()
+    kept, temporary = str(tmp_path / "landcover.tif"), os.path.join(QgsProcessingUtils.tempFolder(), "OUTPUT.tif")
+    for path in (kept, temporary):
+        context.addLayerToLoadOnCompletion(path, QgsProcessingContext.LayerDetails("Land-cover map", None, "OUTPUT"))
+        name_after_file(context, path, "Land-cover map")
+    assert [context.layerToLoadOnCompletionDetails(path).name for path in (kept, temporary)] == [
+        "Land-cover map (landcover)", "Land-cover map"]

@@ -340,7 +340,8 @@ def test_samples_or_a_reference_with_nothing_over_the_scene_are_refused_before_t
                          "SAMPLES: the samples of 'single' hold only one class ('4'); at least two classes are "
                          "needed."),
                         ({"LABELS": str(scene.train), "REFERENCE": no_class, "REFERENCE_FIELD": "class_id"},
-                         "The class field 'class_id' of 'no_class' is empty"),({"LABELS": one_class, "REFERENCE_LABELS": str(scene.test)},  # a desktop helper, 12-06
+                         "The class field 'class_id' of 'no_class' is empty"),
+                        ({"LABELS": one_class, "REFERENCE_LABELS": str(scene.test)},  # a desktop helper, 12-06
                          "LABELS: the label layer 'one_class' holds one class only (3); at least two classes are "
                          "needed to train a classifier. Add labels of other classes."),
                         ({"LABELS": beside, "REFERENCE_LABELS": str(scene.test)},
@@ -613,9 +614,11 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
                                            "that name ('qgis_process help mrs:workflow' lists its parameters)."),
     ({"EPOCHS": 2}, "EPOCHS: mrs:workflow has no parameter of that name (did you mean PRETRAIN_EPOCHS or "
                     "FINETUNE_EPOCHS?); 'qgis_process help mrs:workflow' lists its parameters."),
-    ({"classify:OUTPUT_CONFIDENCE": "c.tif"}, "classify:OUTPUT_CONFIDENCE: mrs:workflow sets no such parameter of its "
-                                              "step 'classify', only classify:LANDCOVER; 'qgis_process help "
-                                              "mrs:workflow' lists its parameters."),
+    ({"classify:OUTPUT_CONFIDENCE": "c.tif"},
+     "classify:OUTPUT_CONFIDENCE: mrs:workflow does not take OUTPUT_CONFIDENCE for its step 'classify': run "
+     "mrs:classify alone for it ('qgis_process help mrs:workflow' lists its parameters)."),
+    ({"pretrain:EPOCHS": 2}, "pretrain:EPOCHS: mrs:workflow calls it PRETRAIN_EPOCHS; give it by that name "
+                             "('qgis_process help mrs:workflow' lists its parameters)."),  # a review of 2026-12-06
     ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "CLASS_ID",
       "REFERENCE_FIELD": "nope", "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_LABELS": None},
      "REFERENCE_FIELD: 'nope' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
@@ -684,3 +687,24 @@ def test_the_workflow_refuses_a_suggestions_layer_s_guesses_as_a_class_field_bef
                     "wrote beside each point (the classifier's guess, its confidence or the point's rank), not the "
                     "names of the classes filled in: choose no name field, or one that holds the names of the classes "
                     "seen on the ground.")
+
+
+def test_a_boolean_class_field_is_refused_by_the_early_check_as_its_step_refuses_it(workflow):
+    """A review of 2026-12-06: the workflow's early check of a class field read a boolean as text and let it
+    pass, and the step refused it after the pretraining; said as the step says it."""
+    from qgis.core import QgsFeature, QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
+
+    from mrs.algorithms.workflow import _class_field_problem
+
+    layer = QgsVectorLayer("Point?crs=EPSG:32632&field=flag:boolean&field=class_id:integer", "flags", "memory")
+    features = []
+    for flag, value in ((True, 1), (False, 2)):
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([flag, value])
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    source = QgsProcessingFeatureSource(layer, QgsProcessingContext())
+    assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "flag"}, layer) == (
+        "The class field 'flag' of 'flags' is a yes/no (boolean) field, which holds no classes. Choose the field that "
+        "holds each feature's class (a whole number from 1, or a name).")
+    assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "class_id"}, layer) is None

@@ -716,8 +716,13 @@ def _check_class_field_type(definition: ogr.FieldDefn, class_field: str, layer_n
     kind = ("a yes/no (boolean) field" if definition.GetSubType() == ogr.OFSTBoolean
             else _NOT_CLASSES.get(definition.GetType()))
     if kind:
-        raise InputError(f"The class field '{class_field}' of '{layer_name}' is {kind}, which holds no classes. "
-                         "Choose the field that holds each feature's class (a whole number from 1, or a name).")
+        raise InputError(no_classes_field(kind, class_field, layer_name))
+
+
+def no_classes_field(kind: str, class_field: str, layer_name: str) -> str:
+    """The refusal of a class field of a `kind` that holds no classes ('a date field')."""
+    return (f"The class field '{class_field}' of '{layer_name}' is {kind}, which holds no classes. Choose the field "
+            "that holds each feature's class (a whole number from 1, or a name).")
 
 
 def _keep_first(first: dict, others: dict, key: Any, item: Any) -> None:
