@@ -571,6 +571,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             outputs_spare_inputs(outputs, layers, files, distinct={})
         except InputError as error:
             return str(error)
+        except OSError:  # a folder that cannot be listed: the job's own check says it
+            return None
         return None
 
     def _suggestions_field_problem(self, parameter: spec.Parameter, definition: QgsProcessingParameterDefinition,

@@ -313,7 +313,9 @@ runpy.run_path({mrs!r})["import_package"]()
 from mrs.model_core import loop
 from mrs.model_core.checkpoints import Checkpointer
 from mrs.mrs_qgis_plugin import streaming
+from mrs.mrs_qgis_plugin.raster import sources
 streaming.BlockCache.get = lambda self, key, make: make()  # every batch reads the file
+sources.CHEAP_LOOK_SECONDS = 60.0  # and looks at it, however long a look takes on a loaded machine
 if {checkpoint_every_batch!r}:
     Checkpointer.due = lambda self: self.path is not None
 real = loop.train_step
