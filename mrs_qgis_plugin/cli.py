@@ -27,8 +27,8 @@ from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
 from .runs import file_layer_name
-from .terminal import (TerminalReport, is_first_on_its_machine, is_first_process, own_line, rank, write_error,
-                       written)
+from .terminal import (TerminalReport, end_at_once_on_signals, is_first_on_its_machine, is_first_process, own_line,
+                       rank, write_error, written)
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -403,6 +403,21 @@ def ended_alone() -> bool:
     one process SIGTERM stopped in the start-up waited for the others, which waited in another
     exchange, until torchrun killed both 30 s later, leaving temporary files)."""
     return _ENDED_ALONE[0]
+
+
+def run_to_the_end(arguments: Sequence[str]) -> int:
+    """`main`, then the end of bin/mrs's process: a signal after the run ends it at once with the
+    run's status (`terminal.end_at_once_on_signals`), and a process of a torchrun group leaves
+    without the interpreter's teardown, in which gloo's threads aborted it now and then
+    (`distributed.end_process`; scripts that called `main` alone met it: a fresh clone's suite of
+    2026-12-06). Returns the status where the process was not ended here."""
+    code = main(arguments)
+    end_at_once_on_signals(code)
+    if "torch.distributed" in sys.modules:  # a voted cancel waits for the others' checkpoint, a refusal not
+        from ..model_core.distributed import end_process
+
+        end_process(code, alone=ended_alone())
+    return code
 
 
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

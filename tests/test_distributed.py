@@ -155,8 +155,8 @@ import runpy, sys
 runpy.run_path({mrs!r})["import_package"]()
 from mrs.model_core import accumulation
 accumulation.CPU_BUDGET = 350_000
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs with a budget that cuts each process' share of 12 or 13 `tiny` samples (about 100 kB
 of activations each) into micro-batches of at most 3."""
@@ -278,8 +278,8 @@ def dying(run, x, y, generator, step, share):
         os._exit(1)
     return real(run, x, y, generator, step, share)
 loop.train_step = dying
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs whose rank 1 dies at its fourth batch, as a process the system kills."""
 
@@ -325,8 +325,8 @@ def changing(run, x, y, generator, step, share):
         os.utime({hsi!r}, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))
     return real(run, x, y, generator, step, share)
 loop.train_step = changing
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs whose rank 1 sets the hyperspectral file's time back in its fourth batch (after both
 processes read it), as another program writing it in place, with the scene read at every batch,
@@ -428,8 +428,8 @@ def test_a_process_stopped_as_another_was_says_so_not_that_the_user_canceled(sce
 OTHER_ON_RANK_1 = """
 import os, runpy, sys
 runpy.run_path({mrs!r})["import_package"]()
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main([argument.replace({mine!r}, {other!r}) if os.environ["RANK"] == "1" else argument
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end([argument.replace({mine!r}, {other!r}) if os.environ["RANK"] == "1" else argument
                for argument in sys.argv[1:]]))
 """
 """bin/mrs whose rank 1 is given another file than rank 0 (a stale copy on one machine)."""
@@ -587,8 +587,8 @@ def dying(*arguments):
         os._exit(1)
     return real(*arguments)
 predict._classify_tile = dying
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs whose rank 1 dies in its second tile, as a process the system kills."""
 
@@ -623,8 +623,8 @@ def changing(*arguments):
         os.utime({hsi!r}, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))
     return real(*arguments)
 predict._classify_tile = changing
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs whose rank 1 sets the hyperspectral file's time back in its second tile, as another
 program writing it in place; every process marks its tiles in a folder."""
@@ -736,8 +736,8 @@ import runpy, sys
 runpy.run_path({mrs!r})["import_package"]()
 from mrs.model_core import distributed
 distributed.JOIN_NOTICE_SECONDS = 1.0
-from mrs.mrs_qgis_plugin.cli import main
-sys.exit(main(sys.argv[1:]))
+from mrs.mrs_qgis_plugin.cli import run_to_the_end
+sys.exit(run_to_the_end(sys.argv[1:]))
 """
 """bin/mrs that says after a second that its partners have not joined."""
 
