@@ -296,7 +296,12 @@ def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(
     reference = write_vector(tmp_path / "plots.gpkg", [(inside, {"class_id": 1}), (across, {"class_id": 1})],
                              {"class_id": ogr.OFTInteger})
 
-    report = _assess(tmp_path, class_map, jobs.LabelSource("plots", vector_path=reference, class_field="class_id"))
+    lines: list = []
+    report = analysis.accuracy_job(class_map, "map", jobs.LabelSource("plots", vector_path=reference,
+                                                                      class_field="class_id"),
+                                   out_json=str(tmp_path / "a.json"), out_html=str(tmp_path / "a.html"),
+                                   hooks=Hooks(log=lines.append, warn=lambda _warning: None))
+    assert not [line for line in lines if "beyond" in line]  # the warning alone says it (a red team of 2026-12-06)
 
     assert report["pixels"] == 8
     assert report["warnings"] == ["1 of the 2 features of the reference 'plots' reaches beyond the map 'map'; the "
@@ -591,3 +596,33 @@ def test_training_pixels_found_on_a_map_without_georeferencing_are_said_to_be_ma
     assert said == (f"100 % of the pixels of the reference 'ref' lie on pixels the classifier of 'map' was trained "
                     f"on{matched}: if they are its training samples, these figures say how well it learned them, not "
                     "how accurate the map is; assess the map on samples kept apart from training.")
+
+
+def test_a_class_on_no_data_is_named_by_the_map_only_where_the_classes_were_matched_by_value():
+    """A mutation audit of 2026-12-06: where the reference's classes went to other values of the map, a
+    class wholly on no data keeps its own name."""
+    from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
+    from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels
+
+    map_classes = {value: ClassInfo(value, name, "#000000") for value, name in ((1, "Crop"), (3, "Water"))}
+    rows = np.arange(2)
+    present = LabelledPixels(rows, rows, np.array([1, 2]), [ClassInfo(1, "1", "#000000"), ClassInfo(2, "2", "#000000")])
+    assert analysis._as_on_the_page({"1": (0, 1), "2": (0, 1), "3": (2, 2)}, present, {1: 1, 2: 3}, map_classes) == {
+        "Crop": (0, 1), "Water": (0, 1), "3": (2, 2)}
+
+
+def test_an_attribute_table_whose_only_text_column_is_named_otherwise_still_names_the_classes(tmp_path):
+    """A mutation audit of 2026-12-06: without a column named for names, the first text column names them."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import class_names
+
+    path = write_raster(tmp_path / "described.tif", np.array([[1, 2]], np.uint8))
+    dataset = gdal.Open(path, gdal.GA_Update)
+    table = gdal.RasterAttributeTable()
+    table.CreateColumn("Value", gdal.GFT_Integer, gdal.GFU_Generic)
+    table.CreateColumn("Descr", gdal.GFT_String, gdal.GFU_Generic)
+    for row, name in enumerate(("Crop", "Water")):
+        table.SetValueAsInt(row, 0, row + 1)
+        table.SetValueAsString(row, 1, name)
+    dataset.GetRasterBand(1).SetDefaultRAT(table)
+    dataset = None
+    assert class_names(gdal.Open(path).GetRasterBand(1)) == {1: "Crop", 2: "Water"}

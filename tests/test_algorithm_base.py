@@ -315,3 +315,28 @@ def test_a_missing_gpu_is_a_processing_error_naming_the_device():
     algorithm = scripted(device_work)
     with pytest.raises(QgsProcessingException, match="cuda:99"):
         algorithm.processAlgorithm({"DEVICE": "cuda:99"}, QgsProcessingContext(), QgsProcessingFeedback())
+
+
+def test_unknown_names_get_offers_only_where_they_are_meant():
+    """A mutation audit of 2026-12-06: a name with a step's prefix where the algorithm has no steps is
+    no parameter of it, and a name of under four letters is offered no names that hold it."""
+    from mrs.mrs_qgis_plugin.parameters import meant_text, unknown_parameter_problem
+
+    assert unknown_parameter_problem(["foo:BAR"], ["INPUT_HSI", "OUTPUT"], "mrs:classify") == (
+        "foo:BAR: mrs:classify has no parameter of that name; 'qgis_process help mrs:classify' lists its parameters.")
+    assert meant_text("T", ["TILE_SIZE", "OUTPUT", "INPUT_HSI"]) == ""
+    assert meant_text("EPOCHS", ["PRETRAIN_EPOCHS", "FINETUNE_EPOCHS", "SEED"]) == (
+        " (did you mean PRETRAIN_EPOCHS or FINETUNE_EPOCHS?)")
+
+
+def test_a_fine_tuning_out_of_the_cpu_s_memory_is_told_to_label_fewer_pixels(monkeypatch):
+    """A mutation audit of 2026-12-06: the advice of labelling fewer pixels is the CPU's, not a GPU's."""
+    from mrs.model_core.errors import OutOfMemory
+    from mrs.mrs_qgis_plugin import runs
+
+    def short(values, hooks):
+        raise MemoryError("Unable to allocate 4.00 GiB")
+
+    monkeypatch.setitem(runs.RUNNERS, "finetune", short)
+    with pytest.raises(OutOfMemory, match=r"\): label fewer pixels \(their patches are held in memory\), lower "):
+        runs.run("finetune", {}, None)

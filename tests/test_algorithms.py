@@ -1400,3 +1400,40 @@ def test_a_loaded_output_is_named_after_its_file_unless_it_is_a_temporary_one(mr
         name_after_file(context, path, "Land-cover map")
     assert [context.layerToLoadOnCompletionDetails(path).name for path in (kept, temporary)] == [
         "Land-cover map (landcover)", "Land-cover map"]
+
+
+@pytest.mark.parametrize("over", ["INPUT_AUX", "MODEL"])
+def test_the_dialog_s_check_refuses_an_output_over_an_auxiliary_raster_or_the_model(mrs, scene, tmp_path, over):
+    """A mutation audit of 2026-12-06: the check before the run read no list of rasters and no model file."""
+    from qgis.core import QgsProcessingContext
+
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"")
+    given = {"INPUT_AUX": str(scene.lidar), "MODEL": str(model)}[over]
+    parameters = {**scene_layers(scene), "MODEL": str(model), "OUTPUT": given if over == "INPUT_AUX" else str(
+        tmp_path / "map.tif"), "OUTPUT_CONFIDENCE": given if over == "MODEL" else None}
+    checked = QgsApplication.processingRegistry().createAlgorithmById("mrs:classify").checkParameterValues(
+        parameters, QgsProcessingContext())
+    assert checked[0] is False and f"is the input {over} ({given})" in checked[1], checked
+
+
+def test_a_list_of_rasters_naming_one_that_cannot_be_loaded_is_left_to_qgis(mrs, scene, tmp_path):
+    """A mutation audit of 2026-12-06: `rasters_loaded` gives the layers only when it finds them all."""
+    from qgis.core import QgsProcessingContext
+
+    from mrs.algorithms.layers import rasters_loaded
+
+    context = QgsProcessingContext()
+    assert rasters_loaded([str(scene.lidar), str(tmp_path / "missing.tif")], context) is None
+    assert [layer.name() for layer in rasters_loaded([str(scene.lidar)], context)] == ["lidar"]
+
+
+def test_a_file_processing_does_not_load_is_not_named_nor_put_on_the_list_to_load(mrs, tmp_path):
+    """A mutation audit of 2026-12-06: looking up a path's details puts it on the list of layers to load."""
+    from qgis.core import QgsProcessingContext
+
+    from mrs.mrs_qgis_plugin.styling import name_after_file
+
+    context = QgsProcessingContext()
+    name_after_file(context, str(tmp_path / "map.tif"), "Land-cover map")
+    assert not context.willLoadLayerOnCompletion(str(tmp_path / "map.tif"))

@@ -449,3 +449,13 @@ def test_a_file_size_limit_is_told_in_english_and_in_the_words_of_the_locale_qgi
     assert says_too_large("_tiffWriteProc:Die Datei ist zu groß")
     assert says_too_large("_tiffWriteProc:File too large")
     assert not says_too_large("_tiffWriteProc:No space left on device")
+
+
+def test_a_run_s_temporary_files_leave_no_descriptor_open(tmp_path):
+    """A mutation audit of 2026-12-06: `remove_own` closes what it removes."""
+    from mrs.model_core.atomic import atomic_output, held
+
+    before = len(os.listdir("/proc/self/fd"))
+    with held(str(tmp_path / "model.safetensors")), atomic_output(str(tmp_path / "model.safetensors")) as temporary:
+        open(temporary, "wb").write(b"weights")
+    assert len(os.listdir("/proc/self/fd")) == before and os.listdir(tmp_path) == ["model.safetensors"]

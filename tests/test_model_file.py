@@ -291,6 +291,7 @@ def test_a_model_zipped_to_be_sent_is_said_to_be_a_zip_archive_not_a_pickle(tmp_
 
     torch.save({"x": torch.zeros(2)}, str(tmp_path / "weights.pt"))
     for name, entries in (("zipped.safetensors", {"model.safetensors": b"\0" * 16}),
+                          ("upper.safetensors", {"MODEL.SAFETENSORS": b"\0" * 16}),
                           ("other.safetensors", {"notes.txt": b"hello"})):
         with zipfile.ZipFile(tmp_path / name, "w") as archive:
             for entry, data in entries.items():
@@ -299,6 +300,8 @@ def test_a_model_zipped_to_be_sent_is_said_to_be_a_zip_archive_not_a_pickle(tmp_
         load_classifier(str(tmp_path / "zipped.safetensors"))
     assert str(refused.value).endswith("is a zip archive, not an MRS model file: unzip it and give the model file it "
                                        "holds, model.safetensors.")
+    with pytest.raises(ModelFileError, match="unzip it and give the model file it holds, MODEL.SAFETENSORS"):
+        load_classifier(str(tmp_path / "upper.safetensors"))
     with pytest.raises(ModelFileError, match="is a zip archive, not an MRS model file: it holds no .safetensors file"):
         load_classifier(str(tmp_path / "other.safetensors"))
     with pytest.raises(ModelFileError, match="pickle or PyTorch archive.*it was not read"):

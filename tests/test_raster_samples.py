@@ -1694,3 +1694,25 @@ def test_positions_asked_for_as_many_as_or_more_than_the_valid_pixels_are_said_s
         positions = random_valid_positions(scene, asked, 3, Hooks(log=lines.append))
         assert len(positions[0]) == min(asked, valid)
         assert [line for line in lines if "positions" in line] == ([said] if said else [])
+
+
+def test_placeholder_and_decimal_rules_hold_at_their_edges(tmp_path, scene):
+    """Mutants of a helper's audit of 2026-12-06 that no test caught: a field of 'NA' alone is a class named
+    'NA' (nothing else tells it a placeholder), '2.00' keeps 2, and '2.0' beside a name is renumbered and
+    said so; the early check refuses one class with its placeholders left out, for training samples only."""
+    from mrs.mrs_qgis_plugin.raster.vector_labels import class_values_problem
+
+    warnings = []
+    labels = labels_from_vector(scene, _points(tmp_path, [((0, 0), {"label": "NA"})], name="na.gpkg"), None, "label",
+                                None, "na", Hooks(warn=warnings.append))
+    assert [(c.value, c.name) for c in labels.classes] == [(1, "NA")] and warnings == []
+    labels = labels_from_vector(scene, _points(tmp_path, [((0, 0), {"label": "2.00"}), ((1, 1), {"label": "3"})],
+                                               name="two.gpkg"), None, "label", None, "two")
+    assert [(c.value, c.name) for c in labels.classes] == [(2, "2.00"), (3, "3")]
+    warnings = []
+    labels_from_vector(scene, _points(tmp_path, [((0, 0), {"label": "2.0"}), ((1, 1), {"label": "Water"})],
+                                      name="mixed.gpkg"), None, "label", None, "mixed", Hooks(warn=warnings.append))
+    assert any("'2.0' is 1 in the map" in warning for warning in warnings), warnings
+    assert class_values_problem(["1", "NA"], False, "label", "points", "SAMPLES").startswith(
+        "SAMPLES: the samples of 'points' hold only one class ('1')")
+    assert class_values_problem(["1", "NA"], False, "label", "points") is None  # a reference of one class

@@ -1599,3 +1599,13 @@ def test_a_crs_without_a_code_or_a_name_is_said_by_its_definition():
     srs.ImportFromEPSG(32632)
     assert crs_label(srs.ExportToWkt()) == "EPSG:32632"
     assert crs_label("") == "no CRS"
+
+
+def test_a_crs_named_unknown_in_any_letter_case_is_said_by_its_definition():
+    """A mutation audit of 2026-12-06."""
+    from mrs.mrs_qgis_plugin.raster.grid import crs_label
+
+    srs = osr.SpatialReference()
+    srs.ImportFromProj4("+proj=tmerc +lat_0=0 +lon_0=11 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs")
+    wkt = srs.ExportToWkt().replace('PROJCS["unknown"', 'PROJCS["Unknown"')
+    assert 'PROJCS["Unknown"' in wkt and crs_label(wkt).startswith("a custom CRS (+proj=tmerc")

@@ -380,3 +380,26 @@ def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):
         f"The checkpoint resumed, {checkpoint}, is kept: it is OUTPUT {first}'s, and refuses the runs on that "
         f"OUTPUT as their progress. This run's model, {tmp_path / 'b.safetensors'}, holds its progress now: delete the "
         "checkpoint unless it is to be resumed again.")
+
+
+def test_a_file_changed_under_a_pretraining_of_one_process_is_said_by_that_process(tmp_path, monkeypatch):
+    """A review of 2026-12-06: a change one process alone meets is its own to say (a ChangedFileError, which
+    every process of a torchrun run says), not a refusal said by the first process of a machine only."""
+    from mrs.model_core.errors import ChangedFileError
+    from mrs.mrs_qgis_plugin import streaming
+
+    monkeypatch.setattr(streaming.BlockCache, "get", lambda self, key, make: make())  # every batch reads
+    layers = scene_layers(tmp_path, 24)
+    touched = []
+
+    def progress(fraction: float) -> None:
+        if fraction > 0.2 and not touched:
+            stamp = os.stat(layers.hsi.path)
+            os.utime(layers.hsi.path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns - 10 ** 10))
+            touched.append(fraction)
+
+    with pytest.raises(ChangedFileError) as refused:
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64,
+                          settings=TrainSettings(epochs=3, batch_size=16, device="cpu", precision="fp32"),
+                          output=str(tmp_path / "p.safetensors"), hooks=Hooks(progress=progress))
+    assert str(refused.value).startswith("The layer 'hsi' changed while this run read it")

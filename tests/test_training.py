@@ -993,3 +993,18 @@ def test_a_finished_model_whose_folder_went_away_is_written_to_the_temporary_fol
     written_weights, state = weights(str(kept[0]), model_file.PRETRAINED), trained.model.state_dict()
     assert sorted(written_weights) == sorted(state)
     assert all(torch.equal(written_weights[name], state[name]) for name in state)
+
+
+def test_a_failed_write_without_a_system_error_is_not_rescued(tmp_path, monkeypatch):
+    """A mutation audit of 2026-12-06: the rescue of a finished model is for a folder gone or closed (an
+    OSError); another failure stands as it is."""
+    from model_core import training
+    from model_core.errors import WriteError
+
+    trained = pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
+                       settings=settings(), description=DESCRIPTION)
+    failed = WriteError("Could not write it: a reason of its own.")
+    monkeypatch.setattr(training.model_file, "save", lambda *arguments, **options: (_ for _ in ()).throw(failed))
+    with pytest.raises(WriteError) as refused:
+        trained.write(str(tmp_path / "pre.safetensors"))
+    assert refused.value is failed
