@@ -424,6 +424,12 @@ def _whole_text(text: str) -> int | None:
     return whole_number(_ZERO_DECIMALS.sub("", text))
 
 
+def _placeholders_are_no_class(others: set[str]) -> bool:
+    """Whether a class field's placeholder texts ('NA': `PLACEHOLDERS`) mean no class: where its `others`
+    are all whole numbers (among names, 'None' may be a class's)."""
+    return bool(others) and _whole_numbers(others) is not None
+
+
 def _whole_numbers(texts: set[str]) -> dict[str, int] | None:
     """Each text as an integer when every one of them is a whole number (`_whole_text`), else None."""
     numbers = {text: _whole_text(text) for text in texts}
@@ -465,8 +471,8 @@ def class_values_problem(values: Iterable[Any], integer: bool, class_field: str,
     texts = {value if integer else str(value).strip() for value in values}
     texts.discard("")
     placeholders = {text for text in texts if not integer and text.casefold() in PLACEHOLDERS}
-    if placeholders and texts - placeholders and _whole_numbers(texts - placeholders) is not None:
-        texts -= placeholders  # no class (`_Features.settle_placeholders`)
+    if placeholders and _placeholders_are_no_class(texts - placeholders):
+        texts -= placeholders
     if not texts:
         return (f"The class field '{class_field}' of '{layer_name}' is empty: no feature has a class. Fill in the "
                 "classes or choose the field that holds them.")
@@ -676,7 +682,7 @@ class _Features:
         held, self.held_back = self.held_back, None
         if held is None:
             return
-        if self.classes and _whole_numbers(set(self.classes)) is not None:
+        if _placeholders_are_no_class(set(self.classes)):
             count = len(held.classes)
             self.unset += count
             texts = joined([f"'{text}'" for text in sorted(set(held.classes))])
