@@ -192,7 +192,8 @@ FIGURES = (
                          "pixels it has (a class without reference pixels, whose producer's accuracy is empty, is "
                          "left out)."),
     ("Cohen's kappa", "How much better than chance the map agrees with the reference: 1 is full agreement, 0 the "
-                      "agreement of a map that gave each class the same share of the pixels, at random places."),
+                      "agreement of a map with the same share of each class as this one, its pixels placed at "
+                      "random."),
     ("Producer's accuracy", "Of the reference pixels of a class, the share the map gives that class (how much of "
                             "the class the map finds)."),
     ("User's accuracy", "Of the pixels the map gives a class, at the reference pixels, the share that are that class "
