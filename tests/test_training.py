@@ -998,13 +998,24 @@ def test_a_finished_model_whose_folder_went_away_is_written_to_the_temporary_fol
 def test_a_failed_write_without_a_system_error_is_not_rescued(tmp_path, monkeypatch):
     """A mutation audit of 2026-12-06: the rescue of a finished model is for a folder gone or closed (an
     OSError); another failure stands as it is."""
+    import tempfile
+
     from model_core import training
     from model_core.errors import WriteError
 
     trained = pretrain(toy_patches(64), n_hsi=6, config=TINY, masking_settings=MaskingSettings(),
                        settings=settings(), description=DESCRIPTION)
-    failed = WriteError("Could not write it: a reason of its own.")
-    monkeypatch.setattr(training.model_file, "save", lambda *arguments, **options: (_ for _ in ()).throw(failed))
+    failed, output, real = WriteError("Could not write it: a reason of its own."), str(tmp_path / "pre.safetensors"), \
+        training.model_file.save
+
+    def save(path, *arguments, **options):  # the output's write fails; another would succeed
+        if path == output:
+            raise failed
+        return real(path, *arguments, **options)
+
+    monkeypatch.setattr(training.model_file, "save", save)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "rescue"))
+    (tmp_path / "rescue").mkdir()
     with pytest.raises(WriteError) as refused:
-        trained.write(str(tmp_path / "pre.safetensors"))
-    assert refused.value is failed
+        trained.write(output)
+    assert refused.value is failed and os.listdir(tmp_path / "rescue") == []
