@@ -258,11 +258,15 @@ def check_trainable(labels: LabelledPixels, layer_name: str, parameter: str = "S
     """Refuses training samples of a single class (a reference of one class can still assess a map);
     `parameter` gives them: SAMPLES, whose class field may be the wrong one, or LABELS, which has none."""
     if len(labels.classes) < 2:
-        raise InputError(
-            f"{parameter}: the samples of '{layer_name}' on valid pixels of the rasters hold only one class "
-            f"('{labels.classes[0].name}'); at least two classes are needed. Add samples of other classes"
-            + (", or choose the field that holds the classes." if parameter == "SAMPLES" else ".")
-        )
+        raise InputError(one_class_only(parameter, layer_name, labels.classes[0].name,
+                                        " on valid pixels of the rasters"))
+
+
+def one_class_only(parameter: str, layer_name: str, class_name: str, where: str = "") -> str:
+    """The refusal of training samples `where` ('on valid pixels of the rasters') of one class only."""
+    return (f"{parameter}: the samples of '{layer_name}'{where} hold only one class ('{class_name}'); at least two "
+            "classes are needed. Add samples of other classes"
+            + (", or choose the field that holds the classes." if parameter == "SAMPLES" else "."))
 
 
 def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hooks: Hooks | None = None) -> tuple[LabelledPixels, LabelledPixels]:

@@ -17,7 +17,8 @@ from ...model_core.hooks import Hooks, first_few
 from ...model_core.names import agreeing, joined, plural
 from . import TILE_SIZE, split_source
 from .classes import spelt_as
-from .labels import LabelledPixels, labelled_parameter, labelled_pixels, shared, too_large_message
+from .labels import (LabelledPixels, labelled_parameter, labelled_pixels, one_class_only, shared,
+                     too_large_message)
 from .suggestions import guessed_class_field_problem, suggestions_as_reference
 from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
                       unreadable)
@@ -481,8 +482,7 @@ def class_values_problem(values: Iterable[Any], integer: bool, class_field: str,
     except InputError as error:
         return str(error)
     if parameter and len(set(ids.values())) < 2:
-        return (f"{parameter}: the samples of '{layer_name}' hold only one class ('{next(iter(texts))}'); at least two "
-                "classes are needed. Add samples of other classes, or choose the field that holds the classes.")
+        return one_class_only(parameter, layer_name, next(iter(texts)))
     return None
 
 
