@@ -708,3 +708,28 @@ def test_a_boolean_class_field_is_refused_by_the_early_check_as_its_step_refuses
         "The class field 'flag' of 'flags' is a yes/no (boolean) field, which holds no classes. Choose the field that "
         "holds each feature's class (a whole number from 1, or a name).")
     assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "class_id"}, layer) is None
+
+
+def test_the_early_check_reads_a_decimal_field_as_numbers_and_lets_a_reference_of_one_class_pass(workflow):
+    """The mutation audit of 2026-12-06: nothing failed when the early check read a decimal (Double) class
+    field as text (1.5 would have been a class named '1.5', where the step refuses it after the pretraining),
+    or refused a reference of one class, which the assessment takes (one class mapped is still assessed)."""
+    from qgis.core import QgsFeature, QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
+
+    from mrs.algorithms.workflow import _class_field_problem
+
+    layer = QgsVectorLayer("Point?crs=EPSG:32632&field=share:double&field=class_id:integer", "plots", "memory")
+    features = []
+    for share, value in ((1.5, 3), (2.0, 3)):
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([share, value])
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    source = QgsProcessingFeatureSource(layer, QgsProcessingContext())
+    assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "share"}, layer) == (
+        "The class field 'share' of 'plots' holds decimal or non-finite numbers (1.5). Class values must be whole "
+        "numbers or text; recode the field.")
+    assert _class_field_problem(source, "REFERENCE", {"REFERENCE_FIELD": "class_id"}, layer) is None
+    assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "class_id"}, layer) == (
+        "SAMPLES: the samples of 'plots' hold only one class ('3'); at least two classes are needed. Add samples of "
+        "other classes, or choose the field that holds the classes.")
