@@ -338,7 +338,9 @@ def class_raster(
 
 
 def _set_palette(band: gdal.Band, classes: Sequence[ClassInfo]) -> None:
-    """The colour table (unused values transparent) and category names of a class band."""
+    """The colour table and category names of a class band. A GeoTIFF colour table holds no alpha: unused
+    values read back black, the nodata value 0 transparent (GDAL's reading); QGIS shows the map by its .qml
+    palette (a helper's review of 2026-12-06 read the transparency promised here)."""
     largest = max(info.value for info in classes)
     names = [""] * (largest + 1)
     table = gdal.ColorTable()
