@@ -30,7 +30,7 @@ from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs
 from .raster.gdal_io import class_names, open_raster
-from .raster.label_raster import UNLABELLED
+from .raster.label_raster import UNLABELLED, scaled_classes_message
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
 
@@ -157,6 +157,9 @@ def _check_class_map(grid: Scene, map_name: str) -> None:
             f"INPUT: '{map_name}' has {grid.n_bands} bands, but a land-cover map has one band of class values. "
             "Choose the map made by 'Classify' (or another one-band class map)."
         )
+    scale, offset = grid.band_scaling[0].tolist()
+    if (scale, offset) != (1.0, 0.0):  # read scaled, classes 1 to 4 were scored as 2 to 8 (a helper's audit, 2026-12-06)
+        raise InputError(scaled_classes_message(f"INPUT: '{map_name}'", scale, offset))
 
 
 def _check_class_values(predicted: np.ndarray, map_name: str) -> None:

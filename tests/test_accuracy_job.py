@@ -626,3 +626,46 @@ def test_an_attribute_table_whose_only_text_column_is_named_otherwise_still_name
     dataset.GetRasterBand(1).SetDefaultRAT(table)
     dataset = None
     assert class_names(gdal.Open(path).GetRasterBand(1)) == {1: "Crop", 2: "Water"}
+
+
+@pytest.mark.parametrize("rows", ["binning", "code"])
+def test_an_attribute_table_s_rows_name_the_values_its_binning_or_code_column_gives(tmp_path, rows):
+    """A helper's audit of 2026-12-06: a table binned from 1 (GDAL's GetRowOfValue(1) is row 0) named each
+    value by its row number, every name one class off (OA 17 % for a map 24 % right); one whose values
+    11, 42, 90 stood in an integer column 'code' named values 0, 1, 2 (OA 0 %)."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import class_names
+
+    values = [1, 2, 3] if rows == "binning" else [11, 42, 90]
+    path = write_raster(tmp_path / "map.tif", np.array([values], np.uint8))
+    dataset = gdal.Open(path, gdal.GA_Update)
+    table = gdal.RasterAttributeTable()
+    if rows == "code":
+        table.CreateColumn("code", gdal.GFT_Integer, gdal.GFU_Generic)
+    table.CreateColumn("Class", gdal.GFT_String, gdal.GFU_Name)
+    for row, (value, name) in enumerate(zip(values, ("Water", "Crop", "Forest"))):
+        if rows == "code":
+            table.SetValueAsInt(row, 0, value)
+        table.SetValueAsString(row, table.GetColumnCount() - 1, name)
+    if rows == "binning":
+        table.SetLinearBinning(1.0, 1.0)
+    dataset.GetRasterBand(1).SetDefaultRAT(table)
+    dataset = None
+    assert class_names(gdal.Open(path).GetRasterBand(1)) == dict(zip(values, ("Water", "Crop", "Forest")))
+
+
+@pytest.mark.parametrize("scale, offset", [(2.0, 0.0), (1.0, 10.0)])
+def test_a_map_that_declares_a_scale_or_an_offset_is_refused_as_a_reference_is(tmp_path, scale, offset):
+    """A helper's audit of 2026-12-06: a map of classes 1 to 4 with a scale of 2 was scored as classes 2 to 8
+    (OA 12.9 % for a map 23.9 % right), with an offset of 10 at 0 %, without a word."""
+    class_map = write_raster(tmp_path / "map.tif", np.array([[[1, 2, 3, 4]]], np.uint8))
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetScale(scale)
+    dataset.GetRasterBand(1).SetOffset(offset)
+    dataset = None
+    reference = write_raster(tmp_path / "reference.tif", np.array([[[1, 2, 3, 4]]], np.uint8))
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert str(refused.value) == (f"INPUT: 'map' declares a scale of {scale:g} and an offset of {offset:g} for its "
+                                  "values, which class values cannot have. Write its classes as whole numbers from 1 "
+                                  "without them (gdal_translate -unscale), then choose it again.")
+    assert not list(tmp_path.glob("a.*"))

@@ -494,16 +494,27 @@ def class_names(band: gdal.Band) -> dict[int, str]:
     name_column = next((c for c in columns if table.GetUsageOfCol(c) == gdal.GFU_Name),
                        next((c for word in ("name", "class", "label") for c in texts
                              if word in table.GetNameOfCol(c).lower()), texts[0] if texts else None))
-    value_column = next(
-        (c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min) or table.GetNameOfCol(c).lower() == "value"),
-        None,
-    )
     if name_column is None:
         return names
-    for row in range(table.GetRowCount()):
-        value = table.GetValueAsInt(row, value_column) if value_column is not None else row
+    for row, value in enumerate(_row_values(table)):
         names[value] = table.GetValueAsString(row, name_column).strip()
     return {value: name for value, name in names.items() if name}
+
+
+def _row_values(table: gdal.RasterAttributeTable) -> list[int]:
+    """The class value of each row of an attribute table: its value column (by usage, else named 'value', else
+    a column of whole numbers named 'code'), else its linear binning, else the row's number. A binning from 1
+    and an NLCD-like column 'code' were read as row numbers, every name on another class (a helper's audit of
+    2026-12-06)."""
+    columns = range(table.GetColumnCount())
+    value_column = next((c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min)), next((
+        c for c in columns if table.GetNameOfCol(c).lower() == "value"
+        or (table.GetNameOfCol(c).lower() == "code" and table.GetTypeOfCol(c) == gdal.GFT_Integer)), None))
+    rows = range(table.GetRowCount())
+    if value_column is not None:
+        return [table.GetValueAsInt(row, value_column) for row in rows]
+    binned, first, step = table.GetLinearBinning()
+    return [round(first + row * step) for row in rows] if binned else list(rows)
 
 
 def class_colors(band: gdal.Band) -> dict[int, str]:
