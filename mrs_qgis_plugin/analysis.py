@@ -82,8 +82,11 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     moved = [info for info in named if find(info.name) not in (None, info.value)]
     if moved:
         return _matching_by_name(classes, named, (find, alike), moved, taken, reference_name, map_name)
+    # a map class named by its number only has no name to differ (a helper's audit of 2026-12-06: every report
+    # of a map trained without NAME_FIELD warned that 'Water' was '1' in the map)
     renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
-               for info in named if info.value in mapped and info.name.casefold() != mapped[info.value].name.casefold()]
+               for info in named if info.value in mapped and mapped[info.value].named
+               and info.name.casefold() != mapped[info.value].name.casefold()]
     warning = (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
                f"value, though some names differ: class {'; '.join(renamed)}. If they are different classes, recode "
                "one layer to the other's values, or give both the same class names.") if renamed else None
@@ -226,8 +229,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     predicted_classes = set(np.unique(predicted).tolist())
     values = sorted(set(map_classes) | set(reference_names) | predicted_classes)
     unnamed = {CLASS_NODATA: "No data"}
-    names = [map_classes[v].name if v in map_classes else reference_names.get(v, unnamed.get(v, str(v)))
-             for v in values]
+    names = [_page_name(map_classes.get(v), reference_names.get(v, "")) or unnamed.get(v, str(v)) for v in values]
     figures = accuracy_of(np.searchsorted(values, truth), np.searchsorted(values, predicted), len(values))
     # A reference class the map lacks is counted under a value of neither layer, which the reports do not show
     # (review of 2026-12-05: 'Wetland' was listed as class 6 of a map of classes 1 to 3).
@@ -274,6 +276,12 @@ def _values(values: np.ndarray) -> str:
     return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
 
 
+def _page_name(mapped: Optional[ClassInfo], reference_name: str) -> str:
+    """The name the reports give a class: the map's, unless the map names it by its number only and the
+    reference has a name for it (a helper's audit of 2026-12-06: 'Water' was shown as '1')."""
+    return mapped.name if mapped is not None and (mapped.named or not reference_name) else reference_name
+
+
 def _as_on_the_page(by_class: Dict[str, Tuple[int, int]], labelled: LabelledPixels, matching: Dict[int, int],
                     map_classes: Dict[int, ClassInfo]) -> Dict[str, Tuple[int, int]]:
     """{class name: (pixels, all pixels)} of the reference's classes under the names the page gives
@@ -283,8 +291,7 @@ def _as_on_the_page(by_class: Dict[str, Tuple[int, int]], labelled: LabelledPixe
     value whose every pixel lies on the map's no data, so that it is no class of the pixels assessed,
     is named by the map's class of its value too (a helper's red team of 2026-12-06: '1' and '7')."""
     shown: Dict[str, Tuple[int, int]] = {}
-    names = {info.name: map_classes[matching[info.value]].name if matching[info.value] in map_classes else info.name
-             for info in labelled.classes}
+    names = {info.name: _page_name(map_classes.get(matching[info.value]), info.name) for info in labelled.classes}
     if not labelled.named_by_text and all(key == value for key, value in matching.items()):
         names.update({name: map_classes[number].name for name in by_class if name not in names
                       and (number := whole_number(name)) is not None and number in map_classes})

@@ -669,3 +669,26 @@ def test_a_map_that_declares_a_scale_or_an_offset_is_refused_as_a_reference_is(t
                                   "values, which class values cannot have. Write its classes as whole numbers from 1 "
                                   "without them (gdal_translate -unscale), then choose it again.")
     assert not list(tmp_path.glob("a.*"))
+
+
+def test_a_map_naming_its_classes_by_their_numbers_takes_the_reference_s_names_without_a_warning(tmp_path):
+    """A helper's audit of 2026-12-06: every report of a map trained without NAME_FIELD (classes named '1' to
+    '7') warned that the reference's 'Water' was '1' in the map, and named the classes '1' to '7'."""
+    truth = np.array([[[1, 2, 3, 4], [1, 2, 3, 3]]], np.uint8)
+    mapped = np.array([[[1, 2, 3, 4], [2, 2, 3, 4]]], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "1", 2: "2", 3: "3", 4: "4"},
+                              attribute_table=False)
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", truth),
+                              {1: "Water", 2: "Forest", 3: "Crop"}, attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert [item["name"] for item in report["classes"]] == ["Water", "Forest", "Crop", "4"]
+    assert (report["overall_accuracy"], report["warnings"]) == (6 / 8, [])
+    # a name of its own still differs, and is warned of
+    class_map = _name_classes(write_raster(tmp_path / "named.tif", mapped), {1: "Lake", 2: "2", 3: "3", 4: "4"},
+                              attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert [item["name"] for item in report["classes"]] == ["Lake", "Forest", "Crop", "4"]
+    assert report["warnings"] == [
+        "The classes of the reference 'reference' were matched to those of the map 'map' by value, though some names "
+        "differ: class 1 ('Water' in the reference, 'Lake' in the map). If they are different classes, recode one "
+        "layer to the other's values, or give both the same class names."]
