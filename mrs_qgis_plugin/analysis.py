@@ -30,7 +30,7 @@ from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs
 from .raster.gdal_io import class_names, open_raster
-from .raster.label_raster import UNLABELLED, scaled_classes_message
+from .raster.label_raster import UNLABELLED, one_negative_code_problem, scaled_classes_message
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 
 
@@ -167,6 +167,9 @@ def _check_class_map(grid: Scene, map_name: str) -> None:
 
 def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
     odd = predicted[(predicted < 0) | (predicted != np.round(predicted))]
+    negative = one_negative_code_problem(predicted, f"INPUT: '{map_name}'", "no data")
+    if negative:
+        raise InputError(negative)
     if len(odd):
         raise InputError(
             f"INPUT: '{map_name}' holds values that are not class values (such as {odd[0]:g}): a land-cover map "
@@ -249,7 +252,8 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     absent = _absent_classes_warning(labelled, matching, map_classes, taken, predicted_classes,
                                      map_name, reference.name)
     trained_on = _trained_on_warning(class_map, map_name, reference, grid.grid, labelled)
-    disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name)
+    disjoint = _disjoint_classes_warning(truth, predicted, map_name, reference.name, dict(zip(values, names)),
+                                         labelled.named_by_text)
     left_out = _as_on_the_page(labelled.left_out_by_class(~classed), labelled, matching, map_classes)
     uncovered = _unmapped_warning(left_out, figures.total, map_name, reference.name)
     beyond = _outside_warning(labelled, map_name, reference.name)
@@ -269,10 +273,12 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     return {**report, "paths": paths}
 
 
-def _values(values: np.ndarray) -> str:
-    """Class values for a message: '11, 12, 13' (the first ten, then how many more)."""
+def _values(values: np.ndarray, names: Dict[int, str]) -> str:
+    """Classes for a message: '11, 12, 13', a class in `names` by its name in quotes ('Water', not the value a
+    text class got for the reports: a helper's audit of 2026-12-06), the first ten, then how many more."""
     present = np.unique(values).tolist()
-    shown = ", ".join(map(str, present[:10]))
+    shown = ", ".join(str(value) if names.get(value, str(value)) == str(value) else f"'{names[value]}'"
+                      for value in present[:10])
     return shown + (f" and {len(present) - 10} more" if len(present) > 10 else "")
 
 
@@ -342,7 +348,11 @@ def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_
                      f"{agreeing(samples, 'is', 'are')} left out")
     given = len(labelled.values) + labelled.nodata_pixels + labelled.merged + samples
     on = len(labelled.values) + labelled.nodata_pixels + pixels
-    return (f"{given:,} reference samples of '{reference_name}' fall on {plural(on, 'pixel')} of {grid_label}: "
+    # features covering more than a pixel each: a polygon's pixels are its samples (a helper's audit of 2026-12-06:
+    # '122 reference samples of 5 polygons')
+    samples_of = ("labels (one per point, one per pixel centre a polygon covers)" if 0 < labelled.features < given
+                  else "samples")
+    return (f"{given:,} reference {samples_of} of '{reference_name}' fall on {plural(on, 'pixel')} of {grid_label}: "
             f"{', and '.join(parts)}. The figures count pixels.")
 
 
@@ -485,17 +495,21 @@ def _left_out_features_warning(labelled: LabelledPixels, reference_name: str) ->
             f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
 
 
-def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str,
-                              reference_name: str) -> Optional[str]:
+def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str, reference_name: str,
+                              names: Dict[int, str], by_name: bool) -> Optional[str]:
     """The warning for a map none of whose classes at the reference pixels is a reference class
     (a map coded 11-17 against a reference coded 1-7: 0 % without a word, red team of
-    2026-12-04), or None."""
+    2026-12-04), or None; `names`: the reports' name of each value, said where `by_name` (the reference's classes
+    are names, matched by name)."""
     mapped = predicted[predicted != CLASS_NODATA]
     if len(mapped) == 0 or np.isin(mapped, truth).any():
         return None
-    return (f"None of the classes the map '{map_name}' gives the reference pixels ({_values(mapped)}) is a class of the "
-            f"reference '{reference_name}' ({_values(truth)}): the figures compare different class codes. If they "
-            "stand for the same classes, recode one layer to the other's values, or give both the same class names.")
+    names = names if by_name else {}
+    return (f"None of the classes the map '{map_name}' gives the reference pixels ({_values(mapped, names)}) is a "
+            f"class of the reference '{reference_name}' ({_values(truth, names)}): "
+            + ("every reference pixel counts as an error. If they stand for the same classes, give both the same class "
+               "names." if by_name else "the figures compare different class codes. If they stand for the same "
+               "classes, recode one layer to the other's values, or give both the same class names."))
 
 
 def _trained_on_warning(class_map: str, map_name: str, reference: LabelSource, grid: Grid,

@@ -220,15 +220,15 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
     summary = [("Overall accuracy", percent(report["overall_accuracy"]) + " %"),
                ("Average accuracy", percent(report["average_accuracy"]) + " %"),
                ("Cohen's kappa", kappa_text(report["kappa"])),
-               ("Reference pixels", str(report["pixels"])),
-               ("Reference pixels without a class in the map (left out)", str(report["unmapped_reference_pixels"])),
+               ("Reference pixels", _count(report["pixels"])),
+               ("Reference pixels without a class in the map (left out)", _count(report["unmapped_reference_pixels"])),
                (f"{report['outside_map_unit'].capitalize()} of the reference outside the map (left out)",
-                str(report["outside_map"]))]
+                _count(report["outside_map"]))]
     if report["outside_map_unit"] == "features":
         summary.append(("Features of the reference reaching beyond the map (their parts beyond left out)",
-                        str(report["reference_features_partly_outside"])))
+                        _count(report["reference_features_partly_outside"])))
         summary.append(("Features of the reference without a class, a geometry or a pixel centre (left out)",
-                        str(report["reference_features_left_out"])))
+                        _count(report["reference_features_left_out"])))
     parts = [f"{_html_start(ACCURACY_TITLE)}<style>{_STYLE}</style></head><body>",
              "<h2>Accuracy assessment</h2>",
              f"<p>Class map: {_shown(report['class_map'])}<br>Reference: "
@@ -241,21 +241,26 @@ def write_html(path: str, report: Dict[str, Any]) -> None:
                   header=True, classes=["name"])]
     for name, value, item in zip(names, report["class_values"], report["classes"]):
         shown = "none in the map" if value is None else str(value)
-        parts.append(_row([name, shown, str(item["reference_pixels"]), percent(item["producers_accuracy"]),
+        parts.append(_row([name, shown, _count(item["reference_pixels"]), percent(item["producers_accuracy"]),
                            percent(item["users_accuracy"]), percent(item["f1"])], classes=["name"]))
     parts += ["</table><h3>Confusion matrix (rows: reference, columns: map)</h3><table>",
               _row(["", *names, "Total"], header=True, classes=["name"])]
     matrix = np.asarray(report["confusion_matrix"], dtype=np.int64)
     for index, (name, row) in enumerate(zip(names, matrix)):
-        cells = [name, *map(str, row), str(row.sum())]
+        cells = [name, *map(_count, row), _count(row.sum())]
         parts.append(_row(cells, classes=["name"] + ["diagonal" if i == index else "" for i in range(len(row))]))
-    parts.append(_row(["Total", *map(str, matrix.sum(axis=0)), str(matrix.sum())], classes=["name"]))
+    parts.append(_row(["Total", *map(_count, matrix.sum(axis=0)), _count(matrix.sum())], classes=["name"]))
     parts.append("</table><h3>What the figures are</h3><dl>"
                  + "".join(f"<dt>{html.escape(term, quote=False)}</dt><dd>{html.escape(meaning, quote=False)}</dd>"
                            for term, meaning in FIGURES)
                  + "</dl></body></html>")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts))
+
+
+def _count(number: int) -> str:
+    """A count as the log writes it: '1,200' (a helper's audit of 2026-12-06: the page said 1200)."""
+    return f"{int(number):,}"
 
 
 def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_hsi: int) -> List[str]:

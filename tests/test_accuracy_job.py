@@ -692,3 +692,57 @@ def test_a_map_naming_its_classes_by_their_numbers_takes_the_reference_s_names_w
         "The classes of the reference 'reference' were matched to those of the map 'map' by value, though some names "
         "differ: class 1 ('Water' in the reference, 'Lake' in the map). If they are different classes, recode one "
         "layer to the other's values, or give both the same class names."]
+
+
+def _square(row: int, col: int, side: int) -> str:
+    """A polygon covering the pixels (row..row+side-1, col..col+side-1) of the default grid."""
+    (x0, y0), (x1, y1) = pixel_centre(row - 0.5, col - 0.5), pixel_centre(row + side - 0.5, col + side - 0.5)
+    return f"POLYGON (({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+
+
+def test_overlapping_reference_polygons_are_said_as_labels_of_the_pixels_they_cover(tmp_path):
+    """A helper's audit of 2026-12-06: the pixels of 5 polygons were said to be '122 reference samples', and the
+    page wrote the counts the log writes '1,200' as '1200'."""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 40, 40), np.uint8))
+    polygons = [(_square(0, 0, 2), {"class_id": 1}), (_square(0, 1, 2), {"class_id": 2}),
+                (_square(2, 0, 38), {"class_id": 1})]
+    reference = write_vector(tmp_path / "polygons.gpkg", polygons, {"class_id": ogr.OFTInteger})
+
+    report = _assess(tmp_path, class_map, jobs.LabelSource("polygons", vector_path=reference, class_field="class_id"))
+
+    assert report["pixels"] == 4 + 38 * 38
+    assert report["warnings"] == [
+        "1,452 reference labels (one per point, one per pixel centre a polygon covers) of 'polygons' fall on 1,450 "
+        "pixels of the layer 'map': 4 on 2 pixels holding samples of different classes are left out. The figures "
+        "count pixels."]
+    assert "<td class='name'>Reference pixels</td><td>1,448</td>" in (tmp_path / "a.html").read_text()
+
+
+def test_a_reference_of_names_sharing_no_class_with_the_map_is_said_in_names(tmp_path):
+    """A helper's audit of 2026-12-06: 'Water' and 'Wetland' against a map giving 'Forest' and 'Crop' at their
+    points were said as '(2, 3) ... (1, 4)', 4 being the value 'Wetland' got for the reports, with the advice to
+    recode one layer to the other's values."""
+    mapped = np.array([[[2, 2, 3, 3]]], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 2: "Forest", 3: "Crop"},
+                              attribute_table=False)
+    points = [(point_wkt(*pixel_centre(0, col)), {"cover": name}) for col, name in enumerate(["Water", "Wetland"] * 2)]
+    reference = write_vector(tmp_path / "points.gpkg", points, {"cover": ogr.OFTString})
+    report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=reference, class_field="cover"))
+    assert report["overall_accuracy"] == 0.0
+    assert report["warnings"][-1] == (
+        "None of the classes the map 'map' gives the reference pixels ('Forest', 'Crop') is a class of the reference "
+        "'points' ('Water', 'Wetland'): every reference pixel counts as an error. If they stand for the same classes, "
+        "give both the same class names.")
+
+
+def test_a_map_holding_one_negative_code_beside_its_classes_is_told_to_declare_it_no_data(tmp_path):
+    """A helper's audit of 2026-12-06: a map whose -1 fill was not declared was told to choose another map, where
+    a label raster so is told to declare it nodata."""
+    class_map = write_raster(tmp_path / "map.tif", np.array([[[1, 2, -1, -1]]], np.int16))
+    reference = write_raster(tmp_path / "reference.tif", np.array([[[1, 2, 1, 2]]], np.uint8))
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert str(refused.value) == (
+        "INPUT: 'map' holds -1 beside class values from 1: if -1 means no data, declare it the raster's nodata value "
+        "(gdal_edit.py -a_nodata -1; in QGIS, Translate with -a_nodata -1 as an additional command-line parameter), "
+        "or recode it to 0.")

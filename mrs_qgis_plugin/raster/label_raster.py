@@ -52,16 +52,17 @@ def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], la
                       f"{agreeing(zeros, 'it is', 'they are')} left out. If 0 is a class, recode the classes from 1.")
 
 
-def _refuse_one_negative_code(found: np.ndarray, layer_name: str) -> None:
-    """Refuses labels of whole values and one negative code, saying to declare it nodata (red team
-    of 2026-12-05: -1 for unlabelled was refused as a confidence or height raster, without a way out)."""
+def one_negative_code_problem(found: np.ndarray, subject: str, meaning: str) -> str | None:
+    """The refusal of whole values beside one negative code, saying to declare it nodata where it means `meaning`
+    ('unlabelled'), or None (red team of 2026-12-05: -1 for unlabelled was refused as a confidence or height
+    raster, without a way out; a helper's audit of 2026-12-06: a map's -1 fill so)."""
     negative = np.unique(found[found < 0])
-    if len(negative) == 1 and np.all(found == np.round(found)):
-        code = f"{float(negative[0]):g}"
-        raise InputError(
-            f"The label layer '{layer_name}' holds {code} beside class values from 1: if {code} means unlabelled, "
-            f"declare it the raster's nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata "
-            f"{code} as an additional command-line parameter), or recode it to 0.")
+    if len(negative) != 1 or not np.all(found == np.round(found)):
+        return None
+    code = f"{float(negative[0]):g}"
+    return (f"{subject} holds {code} beside class values from 1: if {code} means {meaning}, declare it the raster's "
+            f"nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata {code} as an additional "
+            "command-line parameter), or recode it to 0.")
 
 
 def _say_nodata_class(band: gdal.Band, names: dict, layer_name: str, hooks: Hooks) -> None:
@@ -295,7 +296,9 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             _count_values(block, counts)
         found = block[labelled]
         if len(found) and (found.min() < 0 or np.any(found != np.round(found))):
-            _refuse_one_negative_code(found, layer_name)
+            negative = one_negative_code_problem(found, f"The label layer '{layer_name}'", "unlabelled")
+            if negative:
+                raise InputError(negative)
             odd = found[(found < 0) | (found != np.round(found))][0]
             raise InputError(
                 f"The label layer '{layer_name}' holds values that are negative or not whole numbers (such as "
