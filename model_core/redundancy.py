@@ -30,6 +30,21 @@ def band_similarity(pixels: np.ndarray) -> np.ndarray:
     return np.clip(similarity, -1.0, 1.0)
 
 
+def copied_bands(similarity: np.ndarray) -> List[List[int]]:
+    """Groups of bands that are one band up to a scale and an offset (a similarity of 1 within rounding): an
+    export or a band stack that repeated a band, which the groups of near-duplicates showed as natural
+    neighbours (a helper's red team of 2026-12-06: bands 13 and 14, copies of band 5, in a group of 535-805 nm)."""
+    same = similarity >= 1.0 - 1e-9
+    taken: set = set()
+    groups: List[List[int]] = []
+    for band in range(similarity.shape[0]):
+        members = [int(other) for other in np.flatnonzero(same[band]) if int(other) not in taken]
+        if band not in taken and len(members) > 1:
+            groups.append(members)
+            taken.update(members)
+    return groups
+
+
 def redundant_groups(similarity: np.ndarray, threshold: float) -> List[List[int]]:
     """Groups of near-duplicate bands: those at least `threshold`-similar to their group's first
     band, and bands that no group took, each with its most similar band when that is as similar.

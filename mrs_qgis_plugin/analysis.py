@@ -18,7 +18,8 @@ from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, joined, plural, share_text
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
-from ..model_core.redundancy import band_similarity, leakage, redundant_groups
+from ..model_core.masking import mask_count
+from ..model_core.redundancy import band_similarity, copied_bands, leakage, redundant_groups
 from . import reports, training_pixels
 from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, counted_sample,
                    held_outputs, same_layer, say_few_valid_pixels, say_value_problems)
@@ -541,10 +542,13 @@ def _band_range(group: Sequence[int], labels: Sequence[str]) -> str:
     return numbers + span
 
 
-def leak_text(mask_ratio: float, leaked: float, threshold: float) -> str:
-    """The sentence of random masking's leak, its share as `reports.percent` writes it (99.975 % was
-    '100.0 %': a helper's README audit of 2026-12-05)."""
-    return (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands leaves {reports.percent(leaked)} % "
+def leak_text(mask_ratio: float, bands: int, leaked: float, threshold: float) -> str:
+    """The sentence of random masking's leak over `bands` bands, its share as `reports.percent` writes it
+    (99.975 % was '100.0 %': a helper's README audit of 2026-12-05), with the bands the ratio hides (1 % of 22
+    bands was said where one, 4.5 %, is hidden: a helper's red team of 2026-12-06)."""
+    hidden = mask_count(bands, mask_ratio)
+    return (f"Random spectral masking of {100 * mask_ratio:.0f} % of the bands ({hidden} of {bands}) leaves "
+            f"{reports.percent(leaked)} % "
             f"of the masked bands with a visible band at least {threshold}-similar: the information leak MRS masking "
             "avoids.")
 
@@ -588,20 +592,26 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     constant = np.flatnonzero(sample.min(axis=0) == sample.max(axis=0))
     if len(constant):
         hooks.warning(f"{len(constant)} of the {len(labels)} bands {agreeing(len(constant), 'holds', 'hold')} one "
-                      f"value in all {len(sample):,} pixels sampled "
+                      f"value in {'the one pixel' if len(sample) == 1 else f'all {len(sample):,} pixels'} sampled "
                       f"({first_few(labels[index] for index in constant)}): "
                       f"{agreeing(len(constant), 'it carries', 'they carry')} nothing to compare, so "
                       f"{agreeing(len(constant), 'it', 'each')} stands alone in the groups with a similarity of 0 to "
                       "every other band.")
+    copies = copied_bands(similarity)
+    if copies:
+        hooks.warning(f"Bands that are copies of one another up to a scale and an offset (a similarity of 1 in the "
+                      f"{plural(len(sample), 'pixel')} sampled): "
+                      f"{'; '.join(joined([labels[band] for band in group]) for group in copies)}. A copy, as an "
+                      "export or a band stack may repeat a band, tells nothing new: check the layers' bands.")
     groups = redundant_groups(similarity, threshold)
     leaked = leakage(similarity, mask_ratio, threshold)
     largest = max(len(group) for group in groups)
     alone = sum(1 for group in groups if len(group) == 1)  # counted as groups of near-duplicates (review of 12-05)
     found = (f"{plural(len(groups), 'group')} of bands at a similarity threshold of {threshold} (each band at least "
-             f"that similar to its group's first band or to its nearest band; from {len(sample):,} pixels): the largest "
-             f"has {plural(largest, 'band')}"
+             "that similar to its group's first band or to its nearest band; from "
+             f"{plural(len(sample), 'pixel')}): the largest has {plural(largest, 'band')}"
              + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
-    leak = leak_text(mask_ratio, leaked, threshold)
+    leak = leak_text(mask_ratio, len(labels), leaked, threshold)
     ranges = [_band_range(group, labels) for group in groups]
     image = reports.heatmap_png(similarity, labels, groups, title)
     writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),

@@ -134,14 +134,18 @@ def test_the_heat_map_says_nothing_of_matplotlibs_settings_folder_when_home_is_n
 
 
 def test_the_leak_of_random_masking_is_never_shown_as_all_of_the_masked_bands_when_it_is_not():
-    """99.975 % was shown as '100.0 %' (a helper's README audit of 2026-12-05)."""
+    """99.975 % was shown as '100.0 %' (a helper's README audit of 2026-12-05); the bands the ratio hides are
+    said beside it (a helper's red team of 2026-12-06: '1 % of the bands' of 22 hid one, 4.5 %)."""
     from mrs.mrs_qgis_plugin.analysis import leak_text
 
-    assert leak_text(0.3, 0.99975, 0.95).startswith("Random spectral masking of 30 % of the bands leaves 99.9")
-    assert leak_text(0.3, 1.0, 0.95).startswith("Random spectral masking of 30 % of the bands leaves 100.00 % of the")
-    assert leak_text(0.3, 0.5, 0.9) == ("Random spectral masking of 30 % of the bands leaves 50.00 % of the masked "
-                                        "bands with a visible band at least 0.9-similar: the information leak MRS "
-                                        "masking avoids.")
+    assert leak_text(0.3, 20, 0.99975, 0.95).startswith("Random spectral masking of 30 % of the bands (6 of 20) "
+                                                        "leaves 99.9")
+    assert leak_text(0.3, 20, 1.0, 0.95).startswith("Random spectral masking of 30 % of the bands (6 of 20) leaves "
+                                                    "100.00 % of the")
+    assert leak_text(0.01, 22, 0.5, 0.9) == ("Random spectral masking of 1 % of the bands (1 of 22) leaves 50.00 % of "
+                                             "the masked bands with a visible band at least 0.9-similar: the "
+                                             "information leak MRS masking avoids.")
+    assert leak_text(0.99, 3, 0.5, 0.9).startswith("Random spectral masking of 99 % of the bands (2 of 3) leaves")
 
 
 def test_every_group_of_the_heat_map_is_outlined_whether_or_not_its_bands_follow_each_other():
@@ -189,3 +193,31 @@ def test_similarities_of_fewer_valid_pixels_than_the_sample_s_minimum_are_warned
     assert warnings[0] == ("The similarities are computed from the 9 valid pixels of 'hsi3' alone: fewer than 100 "
                            "tell little of how alike the bands are. Give a larger scene.")
     assert [warning[:40] for warning in warnings[1:]] == ["Only 52 of the 900 pixels of the hypersp"]
+
+
+def test_bands_copied_up_to_a_scale_and_an_offset_are_warned_of_and_near_copies_are_not(tmp_path):
+    """A helper's red team of 2026-12-06: bands 13 and 14, copies of band 5, were shown only in a group of natural
+    neighbours (535-805 nm); an export or a band stack that repeats a band says nothing new."""
+    from rasters import write_raster
+
+    from model_core.redundancy import copied_bands
+    from mrs.model_core.hooks import Hooks
+    from mrs.model_core.preprocessing import Normalizer
+    from mrs.mrs_qgis_plugin import analysis, jobs
+    from mrs.mrs_qgis_plugin.raster.sources import RasterInput
+
+    rng = np.random.default_rng(4)
+    bands = rng.normal(size=(6, 20, 20)).astype(np.float32)
+    bands[4] = 2 * bands[1] + 100  # a copy, scaled
+    bands[5] = bands[1]
+    bands[3] = bands[0] + 1e-3 * rng.normal(size=(20, 20)).astype(np.float32)  # a near copy, 0.9999995-similar
+    pixels = bands.reshape(6, -1).T
+    assert copied_bands(band_similarity(Normalizer.fit(pixels).apply_pixels(pixels))) == [[1, 4, 5]]
+    hsi = write_raster(tmp_path / "hsi.tif", bands)
+    warnings: list = []
+    analysis.redundancy_job(jobs.Layers(RasterInput(hsi, "hsi"), []), threshold=0.95, sample_size=20000, seed=0,
+                            out_png=str(tmp_path / "r.png"), out_csv=str(tmp_path / "r.csv"),
+                            hooks=Hooks(warn=warnings.append))
+    assert warnings == ["Bands that are copies of one another up to a scale and an offset (a similarity of 1 in the "
+                        "400 pixels sampled): hsi band 2, hsi band 5 and hsi band 6. A copy, as an export or a band "
+                        "stack may repeat a band, tells nothing new: check the layers' bands."]

@@ -69,6 +69,65 @@ def test_over_tiles_the_count_and_distance_are_kept_and_without_a_distance_the_c
     assert choose(confidence, 40, 0.0, tile=16) == choose(confidence, 40, 0.0)
 
 
+def _greedy_walk(confidence: np.ndarray, count: int, min_distance: float) -> list:
+    """Each pixel in order of confidence (ties by position), kept when at least `min_distance` from every one kept."""
+    kept: list = []
+    for flat in np.argsort(confidence, axis=None, kind="stable"):
+        row, col = divmod(int(flat), confidence.shape[1])
+        if all((row - r) ** 2 + (col - c) ** 2 >= min_distance ** 2 for r, c in kept):
+            kept.append((row, col))
+            if len(kept) == count:
+                break
+    return kept
+
+
+@pytest.mark.parametrize("min_distance", [0.5, 1.0, 1.5, 2.0, 3.7, 9.0])
+def test_the_walk_keeps_what_a_walk_over_every_pixel_kept_would_keep(min_distance):
+    """The walk looks the pixels kept up in cells of the distance's side (a helper's red team of 2026-12-06:
+    clearing the whole pool at every pixel kept took 20 minutes for 100,000 points): the same pixels as a
+    plain greedy walk, fractional distances and those of a pixel or less included."""
+    confidence = np.random.default_rng(11).permutation(60 * 50).reshape(60, 50).astype(np.float32) / 3000
+    assert choose(confidence, 400, min_distance) == _greedy_walk(confidence, 400, min_distance)
+
+
+@pytest.mark.parametrize("where", ["walk", "writer"])
+def test_the_walk_and_the_writer_hear_cancel_and_report_progress(tmp_path, monkeypatch, where):
+    """A helper's red team of 2026-12-06: a Cancel after the last tile went unheard while 65,326 points were
+    chosen and written, then was said to have come 'once the work was done'."""
+    from mrs.model_core.errors import Canceled
+    from mrs.model_core.hooks import Hooks
+    from mrs.mrs_qgis_plugin.raster import suggestions
+
+    monkeypatch.setattr(suggestions, "WALK_STEP", 10)
+    seen: list = []
+    hooks = Hooks(progress=seen.append, is_canceled=lambda: len(seen) > 2)
+    rows, cols = np.divmod(np.arange(400), 20)
+    candidates = Candidates(rows, cols, np.zeros(400, np.int64), np.linspace(0.2, 0.9, 400, dtype=np.float32),
+                            np.zeros(400))
+    with pytest.raises(Canceled):
+        if where == "walk":
+            suggestions.spread_least_confident(candidates, 400, 1.5, hooks)
+        else:
+            write_points(str(tmp_path / "next.gpkg"), "OUTPUT", candidates, [ClassInfo(1, "Water", "#0000ff")],
+                         ClassField("class_id", False), (ORIGIN[0], 1.0, 0.0, ORIGIN[1], 0.0, -1.0), "", hooks)
+    assert seen == [0.0, 10 / 400, 20 / 400] if where == "walk" else [10 / 400, 20 / 400, 30 / 400]
+    assert not list(tmp_path.iterdir())
+
+
+def test_points_of_a_scene_without_a_crs_are_in_an_undefined_cartesian_crs(tmp_path):
+    """A helper's red team of 2026-12-06: without one, GeoPackage recorded its undefined geographic CRS (srs_id
+    0), degrees that QGIS could not draw over a projected map; srs_id -1 is no CRS of a plane."""
+    import sqlite3
+
+    one = np.array([0, 1])
+    write_points(str(tmp_path / "next.gpkg"), "OUTPUT", Candidates(one, one, one * 0, np.array([0.25, 0.5],
+                 np.float32), np.zeros(2)), [ClassInfo(1, "Water", "#0000ff")], ClassField("class_id", False),
+                 (661000.0, 1.0, 0.0, 5101000.0, 0.0, -1.0), "")
+    with sqlite3.connect(tmp_path / "next.gpkg") as database:
+        assert database.execute("SELECT srs_id FROM gpkg_geometry_columns").fetchall() == [(-1,)]
+    assert ogr.Open(str(tmp_path / "next.gpkg")).GetLayer(0).GetSpatialRef().GetName() == "Undefined Cartesian SRS"
+
+
 @pytest.mark.parametrize("tile", [7, 16, 33])
 def test_the_points_are_the_same_whatever_the_tile_size(tile):
     """Red team of 2026-12-04: a pixel a tile's own choice had passed over (too near a pixel the

@@ -33,7 +33,7 @@ from osgeo import gdal, ogr
 
 from ...model_core.atomic import atomic_output, disk_full, write_error
 from ...model_core.errors import InputError
-from ...model_core.hooks import first_few
+from ...model_core.hooks import Hooks, first_few
 from ..training_pixels import recorded_at
 from . import split_source
 from .classes import ClassInfo
@@ -77,6 +77,11 @@ class Candidates:
 
 POOL_PIXELS = 1_000_000
 """The least confident pixels the pool keeps (about 36 MB; twice that between two prunings)."""
+UNDEFINED_CARTESIAN = 'LOCAL_CS["Undefined Cartesian SRS"]'
+"""The CRS of points on a scene without one: GeoPackage's srs_id -1, where none is its srs_id 0, degrees of an
+undefined geographic CRS, which QGIS cannot draw over a projected map (a helper's red team of 2026-12-06)."""
+WALK_STEP = 10_000
+"""Candidates the walk and the writer go through between two looks at Cancel and the progress."""
 
 
 def tie_keys(rows: np.ndarray, cols: np.ndarray, seed: int) -> np.ndarray:
@@ -95,24 +100,34 @@ def least_confident_first(candidates: Candidates) -> np.ndarray:
     return np.lexsort((candidates.key, candidates.confidence))
 
 
-def spread_least_confident(candidates: Candidates, count: int, min_distance: float) -> tuple:
+def spread_least_confident(candidates: Candidates, count: int, min_distance: float,
+                           hooks: Optional[Hooks] = None) -> tuple:
     """Positions in `candidates` of up to `count` pixels, least confident first, each at least
     `min_distance` pixels (Euclidean, between pixel centres) from those before it; and whether
-    the walk stopped at `count` (True) or ran out of candidates."""
+    the walk stopped at `count` (True) or ran out of candidates. The pixels kept are looked up in
+    cells of the distance's side: the walk cleared the whole pool at every pixel kept, 20 minutes
+    at 100 % for 100,000 points, deaf to Cancel (a helper's red team of 2026-12-06)."""
+    hooks = hooks or Hooks()
     order = least_confident_first(candidates)
-    rows, cols = candidates.rows[order], candidates.cols[order]
-    open_ = np.ones(len(order), bool)
-    limit = float(min_distance) ** 2
+    if min_distance <= 1:  # distinct pixel centres lie at least 1 apart
+        return order[:count], len(order) >= count
+    rows, cols = candidates.rows[order].tolist(), candidates.cols[order].tolist()
+    limit, side = float(min_distance) ** 2, math.ceil(min_distance)
+    cells: dict = {}
     kept: List[int] = []
-    start = 0
-    while len(kept) < count and start < len(order):
-        position = start + int(np.argmax(open_[start:]))
-        if not open_[position]:
-            break
+    for position, (row, col) in enumerate(zip(rows, cols)):
+        if position % WALK_STEP == 0:
+            hooks.check_cancel()
+            hooks.progress(position / len(rows))
+        cell = (row // side, col // side)
+        if any((row - near_row) ** 2 + (col - near_col) ** 2 < limit
+               for cell_row in (cell[0] - 1, cell[0], cell[0] + 1) for cell_col in (cell[1] - 1, cell[1], cell[1] + 1)
+               for near_row, near_col in cells.get((cell_row, cell_col), ())):
+            continue
+        cells.setdefault(cell, []).append((row, col))
         kept.append(position)
-        if limit > 0:
-            open_[position:] &= (rows[position:] - rows[position]) ** 2 + (cols[position:] - cols[position]) ** 2 >= limit
-        start = position + 1
+        if len(kept) == count:
+            break
     return order[np.array(kept, np.int64)], len(kept) == count
 
 
@@ -161,12 +176,12 @@ class SuggestionPool:
         self._pruned = self._pruned or len(pool) > self.capacity
         self._held = len(self._parts[0])
 
-    def choose(self) -> Choice:
+    def choose(self, hooks: Optional[Hooks] = None) -> Choice:
         """The chosen pixels, least confident first."""
         if self._held > self.capacity:  # the walk must not go past the pixels every tile is judged by
             self._prune()
         pool = Candidates.join(self._parts)
-        positions, filled = spread_least_confident(pool, self.count, self.min_distance)
+        positions, filled = spread_least_confident(pool, self.count, self.min_distance, hooks)
         return Choice(pool.take(positions), filled or not self._pruned)
 
 
@@ -467,9 +482,10 @@ def _place(geometry: Optional[ogr.Geometry]) -> Tuple[float, float]:
 
 
 def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[ClassInfo], class_field: ClassField,
-                 geotransform: Tuple[float, ...], crs_wkt: str) -> None:
+                 geotransform: Tuple[float, ...], crs_wkt: str, hooks: Optional[Hooks] = None) -> None:
     """The chosen pixels as points at their centres in a new GeoPackage `path` (one layer,
     'suggestions'), published whole or not at all; the class field is left empty."""
+    hooks = hooks or Hooks()
     names = info_field_names(class_field)
     xs, ys = pixel_centres(geotransform, chosen.rows, chosen.cols)
     with atomic_output(path, ".gpkg") as temporary:
@@ -479,12 +495,16 @@ def write_points(path: str, param: str, chosen: Candidates, classes: Sequence[Cl
         try:
             fields = [class_field.name, *names.values()]
             options = [f"GEOMETRY_NAME={_column_name('geom', fields)}", f"FID={_column_name('fid', fields)}"]
-            layer = _ogr(*where, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt), ogr.wkbPoint, options=options)
+            layer = _ogr(*where, dataset.CreateLayer, LAYER_NAME, srs_from_wkt(crs_wkt or UNDEFINED_CARTESIAN),
+                         ogr.wkbPoint, options=options)
             _ogr(*where, layer.CreateField, class_field.definition(max(info.value for info in classes)))
             for name, kind in INFO_FIELDS.items():
                 _ogr(*where, layer.CreateField, ogr.FieldDefn(names[name], kind))
             dataset.StartTransaction()
             for rank, (x, y, index, confidence) in enumerate(zip(xs, ys, chosen.index, chosen.confidence), start=1):
+                if rank % WALK_STEP == 0:
+                    hooks.check_cancel()
+                    hooks.progress(rank / len(xs))
                 feature = ogr.Feature(layer.GetLayerDefn())
                 info = classes[int(index)]
                 values = {"rank": rank, "predicted": info.name, "predicted_value": info.value,
