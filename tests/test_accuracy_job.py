@@ -746,3 +746,22 @@ def test_a_map_holding_one_negative_code_beside_its_classes_is_told_to_declare_i
         "INPUT: 'map' holds -1 beside class values from 1: if -1 means no data, declare it the raster's nodata value "
         "(gdal_edit.py -a_nodata -1; in QGIS, Translate with -a_nodata -1 as an additional command-line parameter), "
         "or recode it to 0.")
+
+
+def test_another_program_s_map_whose_style_names_its_classes_otherwise_is_warned_of(tmp_path):
+    """A helper's audit of 2026-12-06: a map naming 1 'Water' and 3 'Crop' itself, beside a style naming them
+    the other way round, as QGIS's legend then shows them, was assessed without a word (a map of the plugin's
+    is warned of)."""
+    mapped = np.array([[[1, 3, 3, 1]]], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 3: "Crop"},
+                              attribute_table=False)
+    (tmp_path / "map.qml").write_text("<qgis><paletteEntry value='1' label='Crop' color='#ffff00'/><paletteEntry "
+                                      "value='3' label='Water' color='#0000ff'/></qgis>")
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", mapped), {1: "Water", 3: "Crop"},
+                              attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert report["overall_accuracy"] == 1.0
+    assert report["warnings"] == [
+        f"The class names of 'map' in its style {tmp_path / 'map.qml'} differ from those the map holds itself, which "
+        "are used ('Crop' for 'Water', 'Water' for 'Crop'): QGIS's legend names those classes otherwise. Delete the "
+        "style and load the map again to see the names it holds."]

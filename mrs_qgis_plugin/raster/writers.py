@@ -430,25 +430,28 @@ def read_classes(path: str, param: str) -> List[ClassInfo]:
 
 
 def names_beside(path: str, map_name: str) -> List[str]:
-    """Warnings for a class map of the plugin whose side files name its classes otherwise than its
-    own class table, which is read: its `.aux.xml` (a layer of an earlier map of that name, open in
-    QGIS, wrote its names back there, or the names were edited by hand: red team of 2026-12-05), and
-    its `.qml` style, whose names QGIS's legend shows (a style edited and saved as the layer's
-    default: review of 2026-12-05)."""
+    """Warnings for a class map whose side files name its classes otherwise than the map itself, whose names
+    are read: a map of the plugin's `.aux.xml` against its own class table (a layer of an earlier map of that
+    name, open in QGIS, wrote its names back there, or the names were edited by hand: red team of 2026-12-05),
+    and any map's `.qml` style, whose names QGIS's legend shows (a style edited and saved as the layer's
+    default: review of 2026-12-05; another program's map, named in its category names or attribute table, a
+    helper's audit of 2026-12-06)."""
     dataset = open_raster(path, f"INPUT: {path}")  # kept while its band is read (GDAL 3.6)
     band = dataset.GetRasterBand(1)
     written = {value: name.strip() for value, (name, _color) in written_classes(band).items()}
-    if not written:
-        return []
-    aux = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
     warnings = []
-    differing = _names_differing(written, aux)
-    if differing:
-        warnings.append(f"The class names of '{map_name}' in its .aux.xml side file differ from those the map holds "
-                        f"itself, which are used ({differing}): delete {path}.aux.xml, after removing any layer of an "
-                        "earlier map of that name from QGIS, which writes its names there when it closes.")
-    warnings.append(style_names_warning(path, map_name, written, "map",
-                                        "Delete the style and load the map again to see the names it holds."))
+    if written:
+        aux = {value: name.strip() for value, name in enumerate(category_names(band)) if name.strip()}
+        differing = _names_differing(written, aux)
+        if differing:
+            warnings.append(f"The class names of '{map_name}' in its .aux.xml side file differ from those the map "
+                            f"holds itself, which are used ({differing}): delete {path}.aux.xml, after removing any "
+                            "layer of an earlier map of that name from QGIS, which writes its names there when it "
+                            "closes.")
+    written = written or class_names(band)
+    if written:
+        warnings.append(style_names_warning(path, map_name, written, "map",
+                                            "Delete the style and load the map again to see the names it holds."))
     return [warning for warning in warnings if warning]
 
 
