@@ -481,6 +481,43 @@ def test_a_fine_tuning_from_a_pretrained_model_of_other_layers_is_told_its_pretr
     assert all(line.endswith("else its pretraining will help the classifier less.") for line in said), said
 
 
+def test_bands_the_pretraining_s_normalisation_flattens_are_said_to_teach_the_classifier_nothing(
+        mrs, scene, pretrained, tmp_path):
+    """A helper's audit of 2026-12-06: fine-tuned from a pretraining on a copy without its scale factor, whose
+    values the pretraining's statistics clipped to one value at 99.8 % of the pixels, the classifier was 18 %
+    right (81 % without PRETRAINED) and the log said only that the pretraining 'will help the classifier less'."""
+    from osgeo import gdal
+
+    unscaled = str(tmp_path / "unscaled.tif")
+    dataset = gdal.Translate(unscaled, str(scene.hsi))
+    for number in range(1, dataset.RasterCount + 1):
+        dataset.GetRasterBand(number).SetScale(1.0)
+    dataset = None
+    fine_tuning = {**scene_layers(scene), **QUICK_FINETUNE, "EPOCHS": 1, "SAMPLES": str(scene.train_points),
+                   "CLASS_FIELD": "class_id", "PRETRAINED": pretrained.path, "OUTPUT": str(tmp_path / "c.safetensors")}
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", {**fine_tuning, "INPUT_HSI": unscaled})
+    assert str(refused.value) == (
+        "PRETRAINED: every band of 'unscaled' holds values so far from those the model was pretrained on that its "
+        "normalisation sets at least 95 % of their pixels to one value: the classifier could learn nothing from the "
+        "hyperspectral bands. Check them, then give the layers in the units and scale of the pretraining (a scale "
+        "factor left out, other units), or fine-tune without PRETRAINED.")
+    assert not (tmp_path / "c.safetensors").exists()
+    datum = str(tmp_path / "datum.tif")
+    dataset = gdal.Translate(datum, str(scene.lidar))
+    dataset.GetRasterBand(1).SetOffset(100000.0)  # heights above another datum
+    dataset = None
+    feedback = RecordingFeedback()
+    run("mrs:finetune", {**fine_tuning, "INPUT_AUX": [datum]}, feedback)
+    said = [line for line in feedback.warnings if "to one value" in line]
+    assert said == ["1 of the 22 bands ('nDSM height above ground (m)' (band 1 of 'datum')) holds values so far from "
+                    "those the model was pretrained on that its normalisation sets at least 95 % of its pixels to one "
+                    "value: the classifier learns nothing from it. Unless that is meant, give the layers in the units "
+                    "and scale of the pretraining (a scale factor left out, other units), or fine-tune without "
+                    "PRETRAINED."]
+    assert not [line for line in feedback.warnings if "values far from" in line]  # the band said once
+
+
 def test_a_classifier_is_checked_against_the_values_it_was_fine_tuned_on_not_its_pretraining_s(
         mrs, scene, tmp_path):
     """A helper's red team of 2026-12-05: pretrained on a copy without its scale factor, fine-tuned
