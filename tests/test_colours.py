@@ -104,6 +104,21 @@ def test_classes_given_several_names_or_colours_or_sharing_a_name_are_named_in_t
     ]
 
 
+def test_a_blank_name_or_colour_is_none_and_outweighs_no_other_feature_s(tmp_path, scene):  # noqa: F811
+    """A helper's audit of 2026-12-06: a class's first feature with a name or colour '' (a GeoPackage keeps it,
+    where a shapefile reads NULL) outweighed its 29 others' 'Water' and '#123456': class 7 was named '7', and
+    "'None' or '#123456'" were said to be its colours."""
+    fields = {"class": ogr.OFTInteger, "label": ogr.OFTString, "colour": ogr.OFTString}
+    path = _points(tmp_path, [((0, 0), {"class": 7, "label": " ", "colour": ""}),
+                              ((1, 0), {"class": 7, "label": "Water", "colour": "#123456"}),
+                              ((2, 0), {"class": 9, "label": "Woods", "colour": "#00aa00"})], fields=fields)
+    lines = []
+    labels = labels_from_vector(scene, path, None, "class", "label", "points", Hooks(log=lines.append),
+                                color_field="colour")
+    assert [(c.value, c.name, c.color) for c in labels.classes] == [(7, "Water", "#123456"), (9, "Woods", "#00aa00")]
+    assert not [line for line in lines if "more than one" in line]
+
+
 def test_classes_given_one_colour_are_warned_of_whatever_its_case(tmp_path, scene):  # noqa: F811
     fields = {"class": ogr.OFTInteger, "colour": ogr.OFTString}
     path = _points(tmp_path, [((0, 0), {"class": 4, "colour": "#00AA00"}), ((1, 0), {"class": 7, "colour": "#00aa00"}),

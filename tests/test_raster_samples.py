@@ -1347,7 +1347,7 @@ def test_stratified_split_keeps_at_least_one_per_class_on_each_side():
     flat = lambda part: set((part.rows * WIDTH + part.cols).tolist())  # noqa: E731
     assert flat(train).isdisjoint(flat(val)) and flat(train) | flat(val) == set(range(56))
     assert np.all(np.diff(train.rows * WIDTH + train.cols) > 0)
-    assert "Class 'class 4' (4): 8 training, 3 validation pixels." in lines
+    assert "Class 'class 4' (4): 8 training pixels, 3 validation pixels." in lines
     again_train, _ = stratified_split(labels, 0.25, seed=7)
     other_train, _ = stratified_split(labels, 0.25, seed=8)
     np.testing.assert_array_equal(train.cols, again_train.cols)

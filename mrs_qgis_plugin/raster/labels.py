@@ -290,8 +290,8 @@ def stratified_split(labels: LabelledPixels, val_fraction: float, seed: int, hoo
             )
         n_validation = min(max(round(count * val_fraction), 1), count - 1)
         validation.append(rng.choice(members, n_validation, replace=False))
-        lines.append(f"Class '{info.name}' ({info.value}): {count - n_validation} training, {n_validation} validation "
-                     "pixels.")
+        lines.append(f"Class '{info.name}' ({info.value}): {plural(count - n_validation, 'training pixel')}, "
+                     f"{plural(n_validation, 'validation pixel')}.")  # '1 training, 1 validation pixels' (audit, 12-06)
     chosen = np.zeros(len(labels.values), bool)
     if validation:
         chosen[np.concatenate(validation)] = True

@@ -651,12 +651,17 @@ class _Features:
 
     def _take(self, feature: ogr.Feature, value: Any, indices: dict[str, int], placing: tuple,
               color_field: str | None, layer_name: str) -> None:
-        """Keeps a feature of class `value`: its name and colour, and its pixels on the grid."""
-        if "name" in indices and feature.IsFieldSetAndNotNull(indices["name"]):
-            _keep_first(self.names, self.other_names, value, self._text(feature, indices["name"]).strip())
-        if "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"]):
-            _keep_first(self.colors, self.other_colors, value,
-                        _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name))
+        """Keeps a feature of class `value`: its name and colour (a blank one as none, as NULL is: a helper's
+        audit of 2026-12-06 had the first feature's '' outweigh 29 others' name or colour), and its pixels on the
+        grid."""
+        name = self._text(feature, indices["name"]).strip() if "name" in indices and feature.IsFieldSetAndNotNull(
+            indices["name"]) else ""
+        if name:
+            _keep_first(self.names, self.other_names, value, name)
+        color = _color(feature.GetFieldAsString(indices["colour"]), color_field, layer_name) if (
+            "colour" in indices and feature.IsFieldSetAndNotNull(indices["colour"])) else None
+        if color:
+            _keep_first(self.colors, self.other_colors, value, color)
         self.classes.append(value)
         geometry = feature.GetGeometryRef()
         if geometry is None or geometry.IsEmpty():
