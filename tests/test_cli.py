@@ -654,12 +654,16 @@ def test_values_far_from_the_training_ones_are_named_by_classify_and_finetune(no
                        f"({', '.join(names)}, ...): check that the layers are the kinds of rasters it was trained "
                        "on, in the same units, scale and order; else the map will be wrong."]
     assert "far from those" not in classified.stderr
-    # Fine-tuning a pretrained model on that raster says the same of the pretraining's values.
+    # Fine-tuning a pretrained model on that raster is refused: the pretraining's statistics set every hyperspectral
+    # value to one (a helper's audit of 2026-12-06: the classifier was 18 % right, its pretraining said to help less).
     done = mrs(no_qgis, "finetune", *arguments(INPUT_HSI=tmp_path / "unscaled.tif", INPUT_AUX=scene.lidar,
                                                LABELS=scene.train, PRETRAINED=pretrained["OUTPUT"], EPOCHS=1,
                                                OUTPUT=tmp_path / "classifier.safetensors"))
-    assert done.returncode == 0, done.stderr
-    assert f"{count} of the {count + 2} bands hold values far from those the model was pretrained on " in done.stderr
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(
+        "PRETRAINED: every band of 'unscaled' holds values so far from those the model was pretrained on that its "
+        "normalisation sets at least 95 % of their pixels to one value")
+    assert not (tmp_path / "classifier.safetensors").exists()
 
 
 def test_a_fill_code_the_layer_does_not_declare_as_nodata_is_named_by_every_job_that_reads_values(no_qgis, chain, tmp_path):

@@ -237,10 +237,20 @@ def test_a_last_batch_smaller_than_the_processes_trains_as_one_process_does(scen
 
 
 def test_two_processes_classify_the_scene_into_the_map_one_process_makes(scene, classifier, tmp_path):
-    """Nine tiles of 16 x 16 pixels: the second process has none in the last round."""
+    """Nine tiles of 16 x 16 pixels: the second process has none in the last round. The one process runs on one
+    thread, as each of torchrun's two does: on a CPU without AVX-512 a sum split between two threads moved
+    confidences in their last digits (a fresh machine's suite, 2026-12-06)."""
+    import torch
+
     paths, layers, _folder = scene
-    jobs.classify_job(str(classifier), layers, output=str(tmp_path / "one.tif"), confidence=str(tmp_path / "one-c.tif"),
-                      tile_size=16, batch_size=None, device="cpu", hooks=Hooks())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        jobs.classify_job(str(classifier), layers, output=str(tmp_path / "one.tif"),
+                          confidence=str(tmp_path / "one-c.tif"), tile_size=16, batch_size=None, device="cpu",
+                          hooks=Hooks())
+    finally:
+        torch.set_num_threads(threads)
     done = torchrun("classify", MODEL=classifier, **scene_layers(paths), TILE_SIZE=16, DEVICE="cpu",
                     OUTPUT=tmp_path / "two.tif", OUTPUT_CONFIDENCE=tmp_path / "two-c.tif")
     assert "2 processes (gloo): rank 0 on cpu" in done.stderr

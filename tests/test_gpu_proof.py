@@ -68,8 +68,11 @@ def test_speed_and_large_scene_figures(dry_run):
     assert speed["bf16_peak_gflops"] == peak and speed["mflop"]["pretrain_step_mflop"] > speed["mflop"]["classify_mflop"]
     rate = speed["pretrain"]["batch_16"]["samples_per_s"]
     assert rate > 0
+    # from the figures as the JSON rounds them (to 0.1): a CPU without bf16 arithmetic has a low peak and shares
+    # above 1, whose rounding moved the third decimal (a fresh machine's suite, 2026-12-06)
+    mflop = speed["mflop"]["pretrain_step_mflop"]
     assert speed["pretrain"]["batch_16"]["share_of_bf16_peak"] == pytest.approx(
-        rate * speed["mflop"]["pretrain_step_mflop"] / 1e3 / peak, abs=1e-3)
+        rate * mflop / 1e3 / peak, rel=0.05 / rate + 0.05 / mflop + 0.05 / peak, abs=1e-3)
     assert set(speed["classify"]) == {"batch_default", "batch_64"}
     assert all(entry["pixels_per_s"] > 0 and entry["peak_gpu_memory_mb"] is None for entry in speed["classify"].values())
     assert speed["fastest_classify_batch"] in (None, 64) and large["batch_size"] == speed["fastest_classify_batch"]
