@@ -79,9 +79,13 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
             raise UsageError(spec.empty_value_problem(parameter, f"--{name}"))
         if parameter.kind == spec.RASTERS:
             parts = [os.path.expanduser(part.strip()) for part in value.split(",")]
-            if len(parts) > 1 and not os.path.exists(value) and all(os.path.exists(part) for part in parts):
+            # with one part missing too: it was said to be one file that does not exist (a helper's red team of 12-06)
+            if len(parts) > 1 and not os.path.exists(value) and any(os.path.exists(part) for part in parts):
+                missing = [part for part in parts if not os.path.exists(part)]
                 raise UsageError(f"--{name}={value} names several files in one value; give each as a --{name} of "
-                                 f"its own (--{name}={parts[0]} --{name}={parts[1]}).")
+                                 f"its own (--{name}={parts[0]} --{name}={parts[1]})"
+                                 + (f"; {joined(missing)} {'does' if len(missing) == 1 else 'do'} not exist."
+                                    if missing else "."))
             given.setdefault(name, []).append(value)
         elif name in given:
             raise UsageError(f"--{name} is given twice; give it once.")
@@ -321,28 +325,32 @@ def _print_results(results: Dict[str, Any], out: Optional[TextIO]) -> None:
 
 
 def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: TextIO) -> int:
-    """Runs one job from the command line's texts; returns the exit code."""
-    _refuse_file_names_gdal_reads_otherwise(job, given)
-    missing = _missing_packages(job)
-    if missing:
-        raise MrsError(missing)
-    from osgeo import gdal
-
-    # GDAL 3.9 and later print a FutureWarning until a program chooses whether GDAL raises
-    # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
-    gdal.DontUseExceptions()
-    values = job_values(job, given)
-    from ..model_core.launcher import launched
+    """Runs one job from the command line's texts; returns the exit code. SIGTERM and SIGHUP cancel it from the
+    start: in the set-up they ended it with 143 unsaid (a helper's red team of 2026-12-06)."""
     from ..model_core.hooks import cancel_on_sigterm
-    from .runs import run, start_torch
-    from .same_inputs import check_same_inputs
 
-    if launched() and not job.shares_processes and not is_first_process():
-        # demoscene, redundancy and the others raced to write the same files (red team of 2026-12-05)
-        written(report.stream, f"(rank {rank()}) {job.name} runs in one process, rank 0's; this process has nothing "
-                               "to do.\n")
-        return 0
     with cancel_on_sigterm(report.hooks()) as hooks:
+        _refuse_file_names_gdal_reads_otherwise(job, given)
+        missing = _missing_packages(job)
+        if missing:
+            raise MrsError(missing)
+        from osgeo import gdal
+
+        # GDAL 3.9 and later print a FutureWarning until a program chooses whether GDAL raises
+        # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
+        gdal.DontUseExceptions()
+        _refuse_a_proj_without_its_database()
+        values = job_values(job, given)
+        from ..model_core.launcher import launched
+        from .runs import run, start_torch
+        from .same_inputs import check_same_inputs
+
+        if launched() and not job.shares_processes and not is_first_process():
+            # demoscene, redundancy and the others raced to write the same files (red team of 2026-12-05)
+            written(report.stream, f"(rank {rank()}) {job.name} runs in one process, rank 0's; this process has "
+                                   "nothing to do.\n")
+            return 0
+        hooks.check_cancel()
         if job.needs_torch:
             start_torch("command line", values.get("DEVICE"), hooks)
         if launched() and job.shares_processes:
@@ -353,6 +361,24 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     if is_first_process():
         _print_results(results, out)
     return 0
+
+
+def _refuse_a_proj_without_its_database() -> None:
+    """Refuses to start where GDAL's PROJ cannot find its database (PROJ_DATA or PROJ_LIB left pointing at
+    another installation's): every CRS failed, said as an unknown EXTENT CRS, a full disk, or a map that
+    could not be written after its whole classification (a helper's red team of 2026-12-06)."""
+    from osgeo import gdal, osr
+
+    from .raster.gdal_io import gdal_quiet
+
+    with gdal_quiet():
+        known = osr.SpatialReference().ImportFromEPSG(4326) == 0
+        reason = gdal.GetLastErrorMsg()
+    if not known:
+        settings = ", ".join(f"{name}={os.environ[name]}" for name in ("PROJ_DATA", "PROJ_LIB") if name in os.environ)
+        raise MrsError(f"GDAL's PROJ cannot read its database of coordinate reference systems ({first_line(reason)}"
+                       + (f"; {settings}" if settings else "") + "): unset PROJ_DATA and PROJ_LIB, or set them to the "
+                       "folder holding the proj.db of this GDAL's PROJ, and run again.")
 
 
 def _lost_partner(error: RuntimeError) -> bool:
@@ -405,6 +431,19 @@ def ended_alone() -> bool:
     return _ENDED_ALONE[0]
 
 
+def _not_a_job(name: str, rest: Sequence[str]) -> str:
+    """Why `name` names no job, and what to write (a helper's red team of 2026-12-06: 'workflow', which the
+    jobs' help names, and a parameter before the job were told only that they are no job)."""
+    if name == "workflow":
+        return ("the workflow runs in QGIS only (mrs:workflow); here, run its steps in turn: pretrain, finetune, "
+                f"classify and accuracy (see {PROGRAM} --help).")
+    later = next((item for item in rest if item in JOBS), None)
+    if name.startswith("-") and later:
+        return f"'{name}' comes before the job; name the job first: {PROGRAM} {later} {name} ..."
+    return (f"'{name}' is not a job{spec.meant_text(name, list(JOBS))}; use one of: {', '.join(JOBS)} "
+            f"({PROGRAM} --help).")
+
+
 def run_to_the_end(arguments: Sequence[str]) -> int:
     """`main`, then the end of bin/mrs's process: a signal after the run ends it at once with the
     run's status (`terminal.end_at_once_on_signals`), and a process of a torchrun group leaves
@@ -427,13 +466,13 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     if not arguments:  # with no job it is a usage error
         written(err, main_help() + "\n")
         return EXIT_USAGE
-    if arguments[0] in ("-h", "--help"):
-        return _help(main_help(), out, err)
+    if arguments[0] in ("-h", "--help"):  # 'bin/mrs --help classify' showed the jobs (a helper's red team of 12-06)
+        return _help(job_help(JOBS[arguments[1]]) if arguments[1:2] and arguments[1] in JOBS else main_help(), out,
+                     err)
     name, rest = arguments[0], arguments[1:]
     job = JOBS.get(name)
     if job is None:
-        written(err, f"{PROGRAM}: '{name}' is not a job{spec.meant_text(name, list(JOBS))}; use one of: "
-                     f"{', '.join(JOBS)} ({PROGRAM} --help).\n")
+        written(err, f"{PROGRAM}: {_not_a_job(name, rest)}\n")
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
         return _help(job_help(job), out, err)

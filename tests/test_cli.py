@@ -234,7 +234,9 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
      ("pretrain", {"INPUT_HSI": "missing.tif"}, 1,
       "The hyperspectral layer 'missing': the file missing.tif does not exist. Check the path"),
      ("pretrain", {"MASK": "missing.gpkg|layername=fields"}, 1,  # it named no parameter (red team of 2026-12-05)
-      "MASK: the file missing.gpkg does not exist. Check the path, or choose it again.")],
+      "MASK: the file missing.gpkg does not exist. Check the path, or choose it again."),
+     ("pretrain", {"INPUT_HSI": "hsi.tif "}, 1,  # shown as an existing file (a helper's red team of 2026-12-06)
+      "The hyperspectral layer 'hsi': the file 'hsi.tif ' does not exist. Check the path")],
 )
 def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis, chain, tmp_path, job, changes,
                                                                           code, message):
@@ -743,6 +745,9 @@ def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypat
                               "its own (--INPUT_AUX={a} --INPUT_AUX={b})."),
     (["--INPUT_AUX={a}, ~/b.tif"], "--INPUT_AUX={a}, ~/b.tif names several files in one value; give each as a "
                                    "--INPUT_AUX of its own (--INPUT_AUX={a} --INPUT_AUX={b})."),
+    # one of them missing: it was said to be one file that does not exist (a helper's red team of 2026-12-06)
+    (["--INPUT_AUX={a},{a}x"], "--INPUT_AUX={a},{a}x names several files in one value; give each as a --INPUT_AUX "
+                               "of its own (--INPUT_AUX={a} --INPUT_AUX={a}x); {a}x does not exist."),
 ])
 def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as_such(tmp_path, monkeypatch,
                                                                                       arguments, message):
@@ -762,6 +767,11 @@ def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as
     (["suggest", "--COUNT=5"], "bin/mrs: COUNT is a result of suggest, not a parameter; leave --COUNT out (see "
                                "bin/mrs suggest --help for its parameters)."),
     (["CLASSIFY"], "bin/mrs: 'CLASSIFY' is not a job (did you mean classify?); use one of:"),
+    # the jobs' help names the workflow; a parameter came first (a helper's red team of 2026-12-06)
+    (["workflow"], "bin/mrs: the workflow runs in QGIS only (mrs:workflow); here, run its steps in turn: pretrain, "
+                   "finetune, classify and accuracy (see bin/mrs --help)."),
+    (["--DEVICE=cpu", "classify", "--TILE_SIZE=64"], "bin/mrs: '--DEVICE=cpu' comes before the job; name the job "
+                                                      "first: bin/mrs classify --DEVICE=cpu ..."),
 ])
 def test_a_misspelt_name_is_answered_with_the_closest_one(arguments, said):
     """As qgis_process answers it (red team of 2026-12-04)."""
@@ -902,3 +912,47 @@ def test_help_that_cannot_be_written_to_standard_output_fails_in_one_sentence(ar
     err = io.StringIO()
     assert main(arguments, Full(), err) == 1
     assert err.getvalue() == "bin/mrs: the help could not be written to standard output (No space left on device).\n"
+
+
+def test_a_signal_before_the_run_takes_it_ends_bin_mrs_with_one_line_and_the_status_of_a_cancel(no_qgis, tmp_path):
+    """A helper's red team of 2026-12-06: a Ctrl-C in bin/mrs's imports printed a traceback, a SIGTERM ended it with
+    143 unsaid. Sent while bin/mrs's own code runs (its functions loaded as a module, not run)."""
+    script = (f"import os, runpy, signal; names = runpy.run_path({str(MRS)!r}, run_name='not_main'); "
+              "names['stop_at_once_before_the_run'](); os.kill(os.getpid(), signal.SIGTERM); print('went on')")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=no_qgis)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        130, "", "Stopped by SIGTERM before the run started: nothing was written.\n")
+
+
+def test_a_sigterm_in_the_set_up_of_a_run_cancels_it_as_later(no_qgis, tmp_path):
+    """A helper's red team of 2026-12-06: a SIGTERM while the run checked its packages and values (before torch
+    started) ended it with 143 unsaid; it cancels the run, as in the work."""
+    script = (f"import os, runpy, signal, sys; runpy.run_path({str(MRS)!r}, run_name='not_main')['import_package'](); "
+              "from mrs.mrs_qgis_plugin import cli; "
+              "cli._missing_packages = lambda job: os.kill(os.getpid(), signal.SIGTERM); "
+              f"sys.exit(cli.main(['demoscene', '--SIZE=48', '--OUTPUT={tmp_path / 'demo'}']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=no_qgis,
+                          cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.splitlines()[-1] == "Stopped by SIGTERM, as on Cancel."
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_proj_without_its_database_is_said_before_the_work(no_qgis, tmp_path):
+    """A helper's red team of 2026-12-06: with PROJ_DATA left pointing at another installation's, every CRS failed,
+    said as an unknown EXTENT CRS, a full disk, or a map that could not be written after its classification."""
+    done = mrs({**no_qgis, "PROJ_DATA": str(tmp_path / "nowhere"), "PROJ_LIB": str(tmp_path / "nowhere")},
+               "demoscene", "--SIZE=48", f"--OUTPUT={tmp_path / 'demo'}")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "GDAL's PROJ cannot read its database of coordinate reference systems (PROJ: proj_create_from_database: Cannot "
+        f"find proj.db; PROJ_DATA={tmp_path / 'nowhere'}, PROJ_LIB={tmp_path / 'nowhere'}): unset PROJ_DATA and "
+        "PROJ_LIB, or set them to the folder holding the proj.db of this GDAL's PROJ, and run again.")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_help_before_a_job_shows_that_job_s_help():
+    """A helper's red team of 2026-12-06: 'bin/mrs --help classify' showed the list of jobs."""
+    out = io.StringIO()
+    assert main(["--help", "classify"], out, io.StringIO()) == 0
+    assert out.getvalue() == job_help(JOBS["classify"]) + "\n"

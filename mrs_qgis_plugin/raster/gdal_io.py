@@ -220,9 +220,10 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     problem = not_a_readable_file(path, folders=True) if _plain(path) else None
     if problem is None:
         return None
+    shown = f"'{path}'" if path != path.strip() else path  # 'hsi.tif ' was shown as an existing file (red team)
     if problem == "does not exist":
-        return f"{what}: the file {path} does not exist. Check the path, or choose it again."
-    return f"{what}: {path} {problem}. Choose a layer saved as a file that can be read."
+        return f"{what}: the file {shown} does not exist. Check the path, or choose it again."
+    return f"{what}: {shown} {problem}. Choose a layer saved as a file that can be read."
 
 
 def read_call(read: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
