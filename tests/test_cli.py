@@ -956,3 +956,26 @@ def test_help_before_a_job_shows_that_job_s_help():
     out = io.StringIO()
     assert main(["--help", "classify"], out, io.StringIO()) == 0
     assert out.getvalue() == job_help(JOBS["classify"]) + "\n"
+
+
+BAR = "[#######.......................]  25 %"
+
+
+@pytest.mark.parametrize("columns, status, shown", [
+    (200, "Fine-tuning epoch 2/10, about 8 s left", f"{BAR}  Fine-tuning epoch 2/10, about 8 s left"),
+    (200, "Fine-tuning epoch 1/10", f"{BAR}, 3 s left  Fine-tuning epoch 1/10"),
+    (64, "Fine-tuning epoch 2/10, about 8 s left", f"{BAR}  Fine-tuning epoch 2/10"),
+    (40, "", BAR),
+])
+def test_the_bar_gives_one_estimate_and_fits_the_terminal_at_a_word(monkeypatch, columns, status, shown):
+    """A helper's red team of 2026-12-06: 'about' cut off mid-sentence at 80 columns, two estimates of the time
+    left that disagreed, and a bar without a status wider than the terminal, which wrapped."""
+    import os as os_module
+
+    from mrs.mrs_qgis_plugin import terminal
+
+    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda: os_module.terminal_size((columns, 24)))
+    times = iter([0.0, 1.0, 1.0])
+    report = terminal.TerminalReport(io.StringIO(), interactive=True, clock=lambda: next(times), enabled=True)
+    report.fraction, report.status_text = 0.25, status
+    assert report._bar() == f"\r{shown}\x1b[K"
