@@ -34,7 +34,7 @@ def copied_bands(similarity: np.ndarray) -> List[List[int]]:
     """Groups of bands that are one band up to a scale and an offset (a similarity of 1 within rounding): an
     export or a band stack that repeated a band, which the groups of near-duplicates showed as natural
     neighbours (a helper's red team of 2026-12-06: bands 13 and 14, copies of band 5, in a group of 535-805 nm)."""
-    same = similarity >= 1.0 - 1e-9
+    same = _similar(similarity, 1.0)
     taken: set = set()
     groups: List[List[int]] = []
     for band in range(similarity.shape[0]):

@@ -162,7 +162,7 @@ def _check_class_map(grid: Scene, map_name: str) -> None:
             "Choose the map made by 'Classify' (or another one-band class map)."
         )
     scale, offset = grid.band_scaling[0].tolist()
-    if (scale, offset) != (1.0, 0.0):  # read scaled, classes 1 to 4 were scored as 2 to 8 (a helper's audit, 2026-12-06)
+    if (scale, offset) != (1.0, 0.0):  # read scaled, classes 1 to 4 were scored as 2 to 8 (a helper's audit, 12-06)
         raise InputError(scaled_classes_message(f"INPUT: '{map_name}'", scale, offset))
 
 

@@ -78,14 +78,7 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
         if not value.strip() and (parameter.kind not in spec.DESTINATIONS or parameter.optional):
             raise UsageError(spec.empty_value_problem(parameter, f"--{name}"))
         if parameter.kind == spec.RASTERS:
-            parts = [os.path.expanduser(part.strip()) for part in value.split(",")]
-            # with one part missing too: it was said to be one file that does not exist (a helper's red team of 12-06)
-            if len(parts) > 1 and not os.path.exists(value) and any(os.path.exists(part) for part in parts):
-                missing = [part for part in parts if not os.path.exists(part)]
-                raise UsageError(f"--{name}={value} names several files in one value; give each as a --{name} of "
-                                 f"its own (--{name}={parts[0]} --{name}={parts[1]})"
-                                 + (f"; {joined(missing)} {'does' if len(missing) == 1 else 'do'} not exist."
-                                    if missing else "."))
+            _refuse_a_list_in_one_value(name, value)
             given.setdefault(name, []).append(value)
         elif name in given:
             raise UsageError(f"--{name} is given twice; give it once.")
@@ -363,6 +356,21 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
     return 0
 
 
+def _refuse_a_list_in_one_value(name: str, value: str) -> None:
+    """Refuses a value of commas between files, one of them missing too (it was said to be one file that does
+    not exist: a helper's red team of 2026-12-06), or a comma beside one file ('lidar.tif,': a review)."""
+    parts = [os.path.expanduser(part.strip()) for part in value.split(",")]
+    files = [part for part in parts if part]
+    if len(parts) < 2 or os.path.exists(value) or not any(os.path.exists(part) for part in files):
+        return
+    if len(files) == 1:
+        raise UsageError(f"--{name}={value} holds a comma beside one file; give it alone (--{name}={files[0]}).")
+    missing = [part for part in files if not os.path.exists(part)]
+    raise UsageError(f"--{name}={value} names several files in one value; give each as a --{name} of its own "
+                     f"(--{name}={files[0]} --{name}={files[1]})"
+                     + (f"; {joined(missing)} {'does' if len(missing) == 1 else 'do'} not exist." if missing else "."))
+
+
 def _refuse_a_proj_without_its_database() -> None:
     """Refuses to start where GDAL's PROJ cannot find its database (PROJ_DATA or PROJ_LIB left pointing at
     another installation's): every CRS failed, said as an unknown EXTENT CRS, a full disk, or a map that
@@ -374,11 +382,11 @@ def _refuse_a_proj_without_its_database() -> None:
     with gdal_quiet():
         known = osr.SpatialReference().ImportFromEPSG(4326) == 0
         reason = gdal.GetLastErrorMsg()
-    if not known:
+    if not known:  # said once a machine, as a refusal of inputs is (a review of 2026-12-06)
         settings = ", ".join(f"{name}={os.environ[name]}" for name in ("PROJ_DATA", "PROJ_LIB") if name in os.environ)
-        raise MrsError(f"GDAL's PROJ cannot read its database of coordinate reference systems ({first_line(reason)}"
-                       + (f"; {settings}" if settings else "") + "): unset PROJ_DATA and PROJ_LIB, or set them to the "
-                       "folder holding the proj.db of this GDAL's PROJ, and run again.")
+        raise InputError(f"GDAL's PROJ cannot read its database of coordinate reference systems ({first_line(reason)}"
+                         + (f"; {settings}): unset PROJ_DATA and PROJ_LIB, or set them" if settings else "): set "
+                            "PROJ_DATA") + " to the folder holding the proj.db of this GDAL's PROJ, and run again.")
 
 
 def _lost_partner(error: RuntimeError) -> bool:

@@ -94,13 +94,6 @@ def written(stream: Optional[TextIO], text: str) -> bool:
     return write_error(stream, text) is None
 
 
-def fitted(line: str, width: int) -> str:
-    """`line` cut at its last whole word within `width` characters, without a dangling comma."""
-    if len(line) <= width:
-        return line
-    return line[:width + 1].rsplit(" ", 1)[0].rstrip(" ,") if " " in line[:width + 1] else line[:width]
-
-
 class TerminalReport:
     """Hooks for a terminal run, writing to `stream` (stderr; results go to stdout)."""
 
@@ -145,16 +138,19 @@ class TerminalReport:
             self.stream = None
 
     def _bar(self) -> str:
-        """The bar line, one estimate of the time left (the status's, an epoch's, where it gives one), cut at a
-        word to the terminal's width (a helper's red team of 2026-12-06: two estimates that disagreed, a status cut
-        mid-word, a bar wider than 40 columns wrapping and leaving its leftovers)."""
+        """The bar line, one estimate of the time left (the status's, an epoch's, where it gives one), its
+        clauses dropped whole from the last to fit the terminal's width (a helper's red team of 2026-12-06: two
+        estimates that disagreed, a status cut mid-word, a bar wider than 40 columns wrapping and leaving its
+        leftovers)."""
         done = int(BAR_WIDTH * self.fraction)
-        left = None if " left" in self.status_text else self._left(self.clock())
+        left = self._left(self.clock())
+        head = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %"
         eta = f", {duration(left)} left" if left is not None else ""
-        line = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %{eta}"
-        if self.status_text:
-            line = f"{line}  {self.status_text}"
-        return f"\r{fitted(line, shutil.get_terminal_size().columns - 1)}\x1b[K"
+        clauses = self.status_text.split(", ") if self.status_text else []
+        statuses = [", ".join(clauses[:count]) for count in range(len(clauses), 0, -1)]
+        lines = [f"{head}{'' if ' left' in status else eta}  {status}" for status in statuses] + [head + eta, head]
+        width = shutil.get_terminal_size().columns - 1
+        return f"\r{next((line for line in lines if len(line) <= width), head[:width])}\x1b[K"
 
     def _clear_bar(self) -> None:
         if self.bar_shown:

@@ -628,26 +628,33 @@ def test_an_attribute_table_whose_only_text_column_is_named_otherwise_still_name
     assert class_names(gdal.Open(path).GetRasterBand(1)) == {1: "Crop", 2: "Water"}
 
 
-@pytest.mark.parametrize("rows", ["binning", "code"])
+@pytest.mark.parametrize("rows", ["binning", "binning from 0.5", "code", "code before value"])
 def test_an_attribute_table_s_rows_name_the_values_its_binning_or_code_column_gives(tmp_path, rows):
     """A helper's audit of 2026-12-06: a table binned from 1 (GDAL's GetRowOfValue(1) is row 0) named each
     value by its row number, every name one class off (OA 17 % for a map 24 % right); one whose values
-    11, 42, 90 stood in an integer column 'code' named values 0, 1, 2 (OA 0 %)."""
+    11, 42, 90 stood in an integer column 'code' named values 0, 1, 2 (OA 0 %). A review of the mend: a
+    binning from 0.5 is a bin per whole number (rounded half to even, 'Water' went to 0), and a column
+    VALUE keys the rows whatever stands before it."""
     from mrs.mrs_qgis_plugin.raster.gdal_io import class_names
 
-    values = [1, 2, 3] if rows == "binning" else [11, 42, 90]
+    values = [11, 42, 90] if rows == "code" else [1, 2, 3]
     path = write_raster(tmp_path / "map.tif", np.array([values], np.uint8))
     dataset = gdal.Open(path, gdal.GA_Update)
     table = gdal.RasterAttributeTable()
-    if rows == "code":
-        table.CreateColumn("code", gdal.GFT_Integer, gdal.GFU_Generic)
+    if rows.startswith("code"):
+        table.CreateColumn("CODE", gdal.GFT_Integer, gdal.GFU_Generic)
+    if rows == "code before value":
+        table.CreateColumn("VALUE", gdal.GFT_Integer, gdal.GFU_Generic)
     table.CreateColumn("Class", gdal.GFT_String, gdal.GFU_Name)
     for row, (value, name) in enumerate(zip(values, ("Water", "Crop", "Forest"))):
         if rows == "code":
             table.SetValueAsInt(row, 0, value)
+        if rows == "code before value":
+            table.SetValueAsInt(row, 0, [311, 312, 512][row])
+            table.SetValueAsInt(row, 1, value)
         table.SetValueAsString(row, table.GetColumnCount() - 1, name)
-    if rows == "binning":
-        table.SetLinearBinning(1.0, 1.0)
+    if rows.startswith("binning"):
+        table.SetLinearBinning(1.0 if rows == "binning" else 0.5, 1.0)
     dataset.GetRasterBand(1).SetDefaultRAT(table)
     dataset = None
     assert class_names(gdal.Open(path).GetRasterBand(1)) == dict(zip(values, ("Water", "Crop", "Forest")))
@@ -666,8 +673,9 @@ def test_a_map_that_declares_a_scale_or_an_offset_is_refused_as_a_reference_is(t
     with pytest.raises(InputError) as refused:
         _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
     assert str(refused.value) == (f"INPUT: 'map' declares a scale of {scale:g} and an offset of {offset:g} for its "
-                                  "values, which class values cannot have. Write its classes as whole numbers from 1 "
-                                  "without them (gdal_translate -unscale), then choose it again.")
+                                  "values, which class values cannot have. If the values stored are the classes, "
+                                  "remove them (gdal_edit.py -scale 1 -offset 0); if the values scaled are, write "
+                                  "those (gdal_translate -unscale -ot Int32); then choose it again.")
     assert not list(tmp_path.glob("a.*"))
 
 
@@ -765,3 +773,17 @@ def test_another_program_s_map_whose_style_names_its_classes_otherwise_is_warned
         f"The class names of 'map' in its style {tmp_path / 'map.qml'} differ from those the map holds itself, which "
         "are used ('Crop' for 'Water', 'Water' for 'Crop'): QGIS's legend names those classes otherwise. Delete the "
         "style and load the map again to see the names it holds."]
+
+
+def test_a_style_labelling_each_class_by_its_number_names_no_class_otherwise(tmp_path):
+    """A review of 2026-12-06: QGIS's Classify labels each entry by its value; against another program's map that
+    names its classes, every class was said to be named otherwise, with the advice to delete the style."""
+    mapped = np.array([[[1, 3, 3, 1]]], np.uint8)
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 3: "Crop"},
+                              attribute_table=False)
+    (tmp_path / "map.qml").write_text("<qgis><paletteEntry value='1' label='1' color='#ffff00'/><paletteEntry "
+                                      "value='3' label='' color='#0000ff'/></qgis>")
+    reference = _name_classes(write_raster(tmp_path / "reference.tif", mapped), {1: "Water", 3: "Crop"},
+                              attribute_table=False)
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert (report["overall_accuracy"], report["warnings"]) == (1.0, [])

@@ -331,11 +331,11 @@ def test_on_a_terminal_the_progress_is_a_bar_with_the_time_left_under_the_log(mo
     hooks.log("Pretraining epoch 1/2: loss 0.5")
     assert stream.getvalue().endswith("\r\x1b[KPretraining epoch 1/2: loss 0.5\n\r[#######.......................]"
                                       "  25 %, 1 min 30 s left\x1b[K")
-    hooks.status("Pretraining epoch 2/2, about 20 s left")
-    assert stream.getvalue().endswith("  25 %, 1 min 30 s left  Pretraining epoch 2/2, about 20 s left\x1b[K")
+    hooks.status("Pretraining epoch 2/2, about 20 s left")  # one estimate: the epochs' (a helper's red team, 12-06)
+    assert stream.getvalue().endswith("  25 %  Pretraining epoch 2/2, about 20 s left\x1b[K")
     monkeypatch.setenv("COLUMNS", "60")
-    hooks.status("Pretraining epoch 2/2, about 20 s left")
-    assert stream.getvalue().endswith("\r[#######.......................]  25 %, 1 min 30 s left  Pr\x1b[K")
+    hooks.status("Pretraining epoch 2/2, about 20 s left")  # clauses dropped whole, not 'Pr'
+    assert stream.getvalue().endswith("\r[#######.......................]  25 %, 1 min 30 s left\x1b[K")
     report.finish()
     assert stream.getvalue().endswith("\n")
 
@@ -748,6 +748,7 @@ def test_a_file_parameter_s_tilde_is_the_home_folder_as_an_output_s_is(monkeypat
     # one of them missing: it was said to be one file that does not exist (a helper's red team of 2026-12-06)
     (["--INPUT_AUX={a},{a}x"], "--INPUT_AUX={a},{a}x names several files in one value; give each as a --INPUT_AUX "
                                "of its own (--INPUT_AUX={a} --INPUT_AUX={a}x); {a}x does not exist."),
+    (["--INPUT_AUX={a},"], "--INPUT_AUX={a}, holds a comma beside one file; give it alone (--INPUT_AUX={a})."),
 ])
 def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as_such(tmp_path, monkeypatch,
                                                                                       arguments, message):
@@ -964,8 +965,11 @@ BAR = "[#######.......................]  25 %"
 @pytest.mark.parametrize("columns, status, shown", [
     (200, "Fine-tuning epoch 2/10, about 8 s left", f"{BAR}  Fine-tuning epoch 2/10, about 8 s left"),
     (200, "Fine-tuning epoch 1/10", f"{BAR}, 3 s left  Fine-tuning epoch 1/10"),
-    (64, "Fine-tuning epoch 2/10, about 8 s left", f"{BAR}  Fine-tuning epoch 2/10"),
-    (40, "", BAR),
+    # 'about 8 s' at 74-78 (a review): the status's estimate dropped whole, the bar's said
+    (78, "Fine-tuning epoch 2/10, about 8 s left", f"{BAR}, 3 s left  Fine-tuning epoch 2/10"),
+    (50, "Fine-tuning epoch 1/10", f"{BAR}, 3 s left"),
+    (46, "Fine-tuning epoch 1/10", BAR),
+    (20, "", BAR[:19]),
 ])
 def test_the_bar_gives_one_estimate_and_fits_the_terminal_at_a_word(monkeypatch, columns, status, shown):
     """A helper's red team of 2026-12-06: 'about' cut off mid-sentence at 80 columns, two estimates of the time

@@ -920,7 +920,8 @@ def test_a_label_raster_with_a_scale_or_offset_is_refused(tmp_path, scene):
         labels_from_raster(scene, path, "offset")
     assert str(refused.value) == (
         "The label layer 'offset' declares a scale of 1 and an offset of 1 for its values, which class values cannot "
-        "have. Write its classes as whole numbers from 1 without them (gdal_translate -unscale), then choose it again.")
+        "have. If the values stored are the classes, remove them (gdal_edit.py -scale 1 -offset 0); if the values "
+        "scaled are, write those (gdal_translate -unscale -ot Int32); then choose it again.")
 
 
 def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_them(tmp_path):

@@ -185,8 +185,11 @@ def test_equal_confidences_are_ordered_by_the_seed_the_same_way_each_time():
     assert first == again and first != other
 
 
-@pytest.mark.parametrize("bad, message", [(dict(count=0), "POINTS must be at least 1; got 0."),
-                                          (dict(min_distance=-1.0), "MIN_DISTANCE must be 0 or more pixels; got -1.0.")])
+@pytest.mark.parametrize("bad, message", [
+    (dict(count=0), "POINTS must be at least 1; got 0."),
+    (dict(min_distance=-1.0), "MIN_DISTANCE must be a finite number of pixels, 0 or more; got -1.0."),
+    # it overflowed the walk's cells (a review of 2026-12-06)
+    (dict(min_distance=float("inf")), "MIN_DISTANCE must be a finite number of pixels, 0 or more; got inf.")])
 def test_a_count_or_distance_out_of_range_is_refused_in_one_sentence(bad, message):
     from mrs.model_core.errors import InputError
 

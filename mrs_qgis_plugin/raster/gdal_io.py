@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import os
 import re
 from contextlib import contextmanager
@@ -508,14 +509,18 @@ def _row_values(table: gdal.RasterAttributeTable) -> list[int]:
     and an NLCD-like column 'code' were read as row numbers, every name on another class (a helper's audit of
     2026-12-06)."""
     columns = range(table.GetColumnCount())
-    value_column = next((c for c in columns if table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min)), next((
-        c for c in columns if table.GetNameOfCol(c).lower() == "value"
-        or (table.GetNameOfCol(c).lower() == "code" and table.GetTypeOfCol(c) == gdal.GFT_Integer)), None))
+    name = [table.GetNameOfCol(c).lower() for c in columns]
+    found = (c for tells in (lambda c: table.GetUsageOfCol(c) in (gdal.GFU_MinMax, gdal.GFU_Min),
+                             lambda c: name[c] == "value",
+                             lambda c: name[c] == "code" and table.GetTypeOfCol(c) == gdal.GFT_Integer)
+             for c in columns if tells(c))
+    value_column = next(found, None)  # by usage, then by name: a CODE before VALUE keyed the names (a review)
     rows = range(table.GetRowCount())
     if value_column is not None:
         return [table.GetValueAsInt(row, value_column) for row in rows]
     binned, first, step = table.GetLinearBinning()
-    return [round(first + row * step) for row in rows] if binned else list(rows)
+    # the whole number in each bin: a binning from -0.5 rounded half to even put 'Water' on 0 (a review of 12-06)
+    return [math.ceil(first + row * step - 1e-9) for row in rows] if binned else list(rows)
 
 
 def class_colors(band: gdal.Band) -> dict[int, str]:

@@ -266,15 +266,16 @@ def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
     band = dataset.GetRasterBand(1)
     scale, offset = band.GetScale(), band.GetOffset()
     if (scale not in (None, 1.0)) or (offset not in (None, 0.0)):  # red team of 2026-12-05: read as stored
-        raise InputError(scaled_classes_message(f"The label layer '{layer_name}'", scale or 1.0, offset or 0.0))
+        raise InputError(scaled_classes_message(f"The label layer '{layer_name}'", 1.0 if scale is None else scale,
+                                                0.0 if offset is None else offset))
     return dataset
 
 
 def scaled_classes_message(subject: str, scale: float, offset: float) -> str:
     """The refusal of class values that the file declares a scale or an offset for."""
     return (f"{subject} declares a scale of {scale:g} and an offset of {offset:g} for its values, which class values "
-            "cannot have. Write its classes as whole numbers from 1 without them (gdal_translate -unscale), then "
-            "choose it again.")
+            "cannot have. If the values stored are the classes, remove them (gdal_edit.py -scale 1 -offset 0); if the "
+            "values scaled are, write those (gdal_translate -unscale -ot Int32); then choose it again.")
 
 
 def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | None = None,

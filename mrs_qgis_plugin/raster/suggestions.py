@@ -21,7 +21,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 try:
     import resource
@@ -113,22 +113,29 @@ def spread_least_confident(candidates: Candidates, count: int, min_distance: flo
         return order[:count], len(order) >= count
     rows, cols = candidates.rows[order].tolist(), candidates.cols[order].tolist()
     limit, side = float(min_distance) ** 2, math.ceil(min_distance)
-    cells: dict = {}
+    cells: Dict[Tuple[int, int], List[Tuple[int, int]]] = {}
     kept: List[int] = []
     for position, (row, col) in enumerate(zip(rows, cols)):
         if position % WALK_STEP == 0:
             hooks.check_cancel()
             hooks.progress(position / len(rows))
         cell = (row // side, col // side)
-        if any((row - near_row) ** 2 + (col - near_col) ** 2 < limit
-               for cell_row in (cell[0] - 1, cell[0], cell[0] + 1) for cell_col in (cell[1] - 1, cell[1], cell[1] + 1)
-               for near_row, near_col in cells.get((cell_row, cell_col), ())):
+        if _near_a_kept_pixel(cells, cell, (row, col), limit):
             continue
         cells.setdefault(cell, []).append((row, col))
         kept.append(position)
         if len(kept) == count:
             break
     return order[np.array(kept, np.int64)], len(kept) == count
+
+
+def _near_a_kept_pixel(cells: Dict[Tuple[int, int], List[Tuple[int, int]]], cell: Tuple[int, int],
+                       pixel: Tuple[int, int], limit: float) -> bool:
+    """Whether a pixel kept in `cell` or the eight around it lies closer to `pixel` than the square root of `limit`
+    (the cells' side is at least the distance, so no kept pixel farther away can be)."""
+    return any((pixel[0] - row) ** 2 + (pixel[1] - col) ** 2 < limit
+               for cell_row in (cell[0] - 1, cell[0], cell[0] + 1) for cell_col in (cell[1] - 1, cell[1], cell[1] + 1)
+               for row, col in cells.get((cell_row, cell_col), ()))
 
 
 @dataclass(frozen=True)
@@ -146,8 +153,8 @@ class SuggestionPool:
     def __init__(self, count: int, min_distance: float, seed: int, capacity: int = POOL_PIXELS) -> None:
         if count < 1:
             raise InputError(f"POINTS must be at least 1; got {count}.")
-        if not min_distance >= 0:
-            raise InputError(f"MIN_DISTANCE must be 0 or more pixels; got {min_distance}.")
+        if not 0 <= min_distance < math.inf:  # an infinite one overflowed the walk's cells (a review of 12-06)
+            raise InputError(f"MIN_DISTANCE must be a finite number of pixels, 0 or more; got {min_distance}.")
         self.count, self.min_distance, self.seed, self.capacity = count, min_distance, seed, capacity
         self._parts: List[Candidates] = []
         self._held = 0

@@ -458,7 +458,9 @@ def names_beside(path: str, map_name: str) -> List[str]:
 def style_names_warning(path: str, layer_name: str, written: Dict[int, str], what: str, advice: str) -> Optional[str]:
     """The warning for a raster whose `.qml` style names its classes otherwise than the raster itself
     (`written`), whose names are used, or None: QGIS's legend shows the style's."""
-    style = {info.value: info.name.strip() for info in style_classes(qml_path(path))}
+    # an entry labelled by its own number names no class: QGIS's Classify labels so (a review of 2026-12-06: every
+    # class of another program's map was said to be named otherwise)
+    style = {info.value: info.name.strip() for info in style_classes(qml_path(path)) if info.named}
     differing = _names_differing({value: name.strip() for value, name in written.items()}, style)
     if not differing:
         return None
