@@ -1285,7 +1285,7 @@ def suggest_job(model: str, layers: Layers, *, count: int, min_distance: float, 
         # taken least confident first, each kept only at that distance from those kept before: what the walk
         # kept, not what a layout could hold (red team of 2026-12-05)
         hooks.warning(f"Only {plural(len(chosen), 'pixel')} could be kept for the {count:,} asked for: taken least "
-                      f"confident first{among}, each at least {min_distance:g} pixels from those kept before; lower "
+                      f"confident first{among}, each at least {min_distance:.15g} pixels from those kept before; lower "
                       "MIN_DISTANCE for more.")
     one = len(chosen) == 1
     spread = (f"{chosen.confidence.min():.3f}" if one else

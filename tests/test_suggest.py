@@ -442,12 +442,14 @@ def test_the_pixels_held_out_to_validate_the_classifier_are_not_suggested_either
     # helper's red team of 2026-12-05)
 
 
-def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_path):
-    """Fewer points than asked for is a warning, not a line of the log (red team of 2026-12-04)."""
-    done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=1000)
+@pytest.mark.parametrize("distance", [1000, 1000.0000001])
+def test_a_distance_wider_than_the_scene_gives_one_point_and_warns(trained, tmp_path, distance):
+    """Fewer points than asked for is a warning, not a line of the log (red team of 2026-12-04); the distance as
+    given (own bad input of 2026-12-06: 1.0000001, which keeps no orthogonal neighbour, was said as 1)."""
+    done = suggest(trained, tmp_path, POINTS=5, MIN_DISTANCE=distance)
     assert done.results["COUNT"] == 1
     assert done.warnings == ["Only 1 pixel could be kept for the 5 asked for: taken least confident first, each at "
-                             "least 1000 pixels from those kept before; lower MIN_DISTANCE for more."]
+                             f"least {distance} pixels from those kept before; lower MIN_DISTANCE for more."]
     written = next(line for line in done.log if line.startswith("Wrote 1 suggested point to "))
     assert re.search(r": confidence \d\.\d{3}\. Fill in its 'class_id' field and add it to the training samples\.$",
                      written)  # red team of 2026-12-05: 'confidence from 0.240 to 0.240. Fill in their ...'
