@@ -366,7 +366,15 @@ def meant_text(name: str, known: Sequence[str]) -> str:
         return f" (did you mean {joined(holding, 'or')}?)"
     close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)
     meant = next((item for item in known if close and item.upper() == close[0]), None)
-    return f" (did you mean {meant}?)" if meant else ""
+    if not meant:
+        return ""
+    # the names ending as it does about as close as the closest: MASK_RATIO was offered SPATIAL_RATIO alone, where
+    # the paper's mask ratio is SPECTRAL_RATIO (own bad input of 2026-12-06)
+    ending = "_" + meant.upper().rsplit("_", 1)[-1]
+    best = difflib.SequenceMatcher(None, name.upper(), meant.upper()).ratio()
+    alike = [item for item in known if name.upper().endswith(ending) and item.upper().endswith(ending)
+             and difflib.SequenceMatcher(None, name.upper(), item.upper()).ratio() >= best - 0.05]
+    return f" (did you mean {joined(alike, 'or') if len(alike) > 1 else meant}?)"
 
 
 def read(parameter: Parameter, value: Any) -> Any:

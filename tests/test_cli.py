@@ -765,6 +765,9 @@ def test_an_argument_that_is_no_parameter_or_lists_files_in_one_value_is_said_as
 @pytest.mark.parametrize("arguments, said", [
     (["pretrain", "--EPOCH=1"], "bin/mrs: pretrain has no parameter EPOCH (did you mean EPOCHS?);"),
     (["classify", "--tile_size=64"], "bin/mrs: classify has no parameter tile_size (did you mean TILE_SIZE?);"),
+    # SPATIAL_RATIO alone was offered, the paper's mask ratio being SPECTRAL_RATIO (own bad input of 2026-12-06)
+    (["pretrain", "--MASK_RATIO=0.5"], "bin/mrs: pretrain has no parameter MASK_RATIO (did you mean SPECTRAL_RATIO or "
+                                       "SPATIAL_RATIO?);"),
     (["suggest", "--COUNT=5"], "bin/mrs: COUNT is a result of suggest, not a parameter; leave --COUNT out (see "
                                "bin/mrs suggest --help for its parameters)."),
     (["CLASSIFY"], "bin/mrs: 'CLASSIFY' is not a job (did you mean classify?); use one of:"),
