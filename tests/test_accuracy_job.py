@@ -756,34 +756,22 @@ def test_a_map_holding_one_negative_code_beside_its_classes_is_told_to_declare_i
         "or recode it to 0.")
 
 
-def test_another_program_s_map_whose_style_names_its_classes_otherwise_is_warned_of(tmp_path):
+@pytest.mark.parametrize("labels, said", [
+    (("Crop", "Water"), ["The class names of 'map' in its style {qml} differ from those the map holds itself, which "
+                         "are used ('Crop' for 'Water', 'Water' for 'Crop'): QGIS's legend names those classes "
+                         "otherwise. Delete the style and load the map again to see the names it holds."]),
+    (("1", ""), []),
+])
+def test_another_program_s_map_whose_style_names_its_classes_otherwise_is_warned_of(tmp_path, labels, said):
     """A helper's audit of 2026-12-06: a map naming 1 'Water' and 3 'Crop' itself, beside a style naming them
     the other way round, as QGIS's legend then shows them, was assessed without a word (a map of the plugin's
-    is warned of)."""
+    is warned of). A review of the mend: a style labelling each entry by its value, as QGIS's Classify does,
+    names no class otherwise (every class was said to be, with the advice to delete the style)."""
     mapped = np.array([[[1, 3, 3, 1]]], np.uint8)
-    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 3: "Crop"},
-                              attribute_table=False)
-    (tmp_path / "map.qml").write_text("<qgis><paletteEntry value='1' label='Crop' color='#ffff00'/><paletteEntry "
-                                      "value='3' label='Water' color='#0000ff'/></qgis>")
-    reference = _name_classes(write_raster(tmp_path / "reference.tif", mapped), {1: "Water", 3: "Crop"},
-                              attribute_table=False)
+    class_map, reference = (_name_classes(write_raster(tmp_path / name, mapped), {1: "Water", 3: "Crop"},
+                                          attribute_table=False) for name in ("map.tif", "reference.tif"))
+    (tmp_path / "map.qml").write_text(f"<qgis><paletteEntry value='1' label='{labels[0]}' color='#ffff00'/>"
+                                      f"<paletteEntry value='3' label='{labels[1]}' color='#0000ff'/></qgis>")
     report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
-    assert report["overall_accuracy"] == 1.0
-    assert report["warnings"] == [
-        f"The class names of 'map' in its style {tmp_path / 'map.qml'} differ from those the map holds itself, which "
-        "are used ('Crop' for 'Water', 'Water' for 'Crop'): QGIS's legend names those classes otherwise. Delete the "
-        "style and load the map again to see the names it holds."]
-
-
-def test_a_style_labelling_each_class_by_its_number_names_no_class_otherwise(tmp_path):
-    """A review of 2026-12-06: QGIS's Classify labels each entry by its value; against another program's map that
-    names its classes, every class was said to be named otherwise, with the advice to delete the style."""
-    mapped = np.array([[[1, 3, 3, 1]]], np.uint8)
-    class_map = _name_classes(write_raster(tmp_path / "map.tif", mapped), {1: "Water", 3: "Crop"},
-                              attribute_table=False)
-    (tmp_path / "map.qml").write_text("<qgis><paletteEntry value='1' label='1' color='#ffff00'/><paletteEntry "
-                                      "value='3' label='' color='#0000ff'/></qgis>")
-    reference = _name_classes(write_raster(tmp_path / "reference.tif", mapped), {1: "Water", 3: "Crop"},
-                              attribute_table=False)
-    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
-    assert (report["overall_accuracy"], report["warnings"]) == (1.0, [])
+    assert (report["overall_accuracy"], report["warnings"]) == (1.0, [text.format(qml=tmp_path / "map.qml")
+                                                                      for text in said])

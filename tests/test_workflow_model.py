@@ -689,21 +689,27 @@ def test_the_workflow_refuses_a_suggestions_layer_s_guesses_as_a_class_field_bef
                     "seen on the ground.")
 
 
+def _memory_points(name: str, field: str, rows: list) -> tuple:
+    """A memory layer of points without geometry with the field `field` ('name:type') and an integer class_id,
+    one feature per row (value, class id), and the feature source the workflow's early check reads."""
+    from qgis.core import QgsFeature, QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
+
+    layer = QgsVectorLayer(f"Point?crs=EPSG:32632&field={field}&field=class_id:integer", name, "memory")
+    features = []
+    for row in rows:
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes(list(row))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer, QgsProcessingFeatureSource(layer, QgsProcessingContext())
+
+
 def test_a_boolean_class_field_is_refused_by_the_early_check_as_its_step_refuses_it(workflow):
     """A review of 2026-12-06: the workflow's early check of a class field read a boolean as text and let it
     pass, and the step refused it after the pretraining; said as the step says it."""
-    from qgis.core import QgsFeature, QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
-
     from mrs.algorithms.workflow import _class_field_problem
 
-    layer = QgsVectorLayer("Point?crs=EPSG:32632&field=flag:boolean&field=class_id:integer", "flags", "memory")
-    features = []
-    for flag, value in ((True, 1), (False, 2)):
-        feature = QgsFeature(layer.fields())
-        feature.setAttributes([flag, value])
-        features.append(feature)
-    layer.dataProvider().addFeatures(features)
-    source = QgsProcessingFeatureSource(layer, QgsProcessingContext())
+    layer, source = _memory_points("flags", "flag:boolean", [(True, 1), (False, 2)])
     assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "flag"}, layer) == (
         "The class field 'flag' of 'flags' is a yes/no (boolean) field, which holds no classes. Choose the field that "
         "holds each feature's class (a whole number from 1, or a name).")
@@ -714,18 +720,9 @@ def test_the_early_check_reads_a_decimal_field_as_numbers_and_lets_a_reference_o
     """The mutation audit of 2026-12-06: nothing failed when the early check read a decimal (Double) class
     field as text (1.5 would have been a class named '1.5', where the step refuses it after the pretraining),
     or refused a reference of one class, which the assessment takes (one class mapped is still assessed)."""
-    from qgis.core import QgsFeature, QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
-
     from mrs.algorithms.workflow import _class_field_problem
 
-    layer = QgsVectorLayer("Point?crs=EPSG:32632&field=share:double&field=class_id:integer", "plots", "memory")
-    features = []
-    for share, value in ((1.5, 3), (2.0, 3)):
-        feature = QgsFeature(layer.fields())
-        feature.setAttributes([share, value])
-        features.append(feature)
-    layer.dataProvider().addFeatures(features)
-    source = QgsProcessingFeatureSource(layer, QgsProcessingContext())
+    layer, source = _memory_points("plots", "share:double", [(1.5, 3), (2.0, 3)])
     assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "share"}, layer) == (
         "The class field 'share' of 'plots' holds decimal or non-finite numbers (1.5). Class values must be whole "
         "numbers or text; recode the field.")
