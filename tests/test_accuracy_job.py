@@ -2,7 +2,6 @@
 (red team of 2026-12-04): every figure worked out by hand."""
 
 import json
-import re
 
 import numpy as np
 import pytest

@@ -212,10 +212,10 @@ def test_lines_and_curves_leaving_and_reentering_the_grid_take_the_pixels_they_c
            "left out." in lines
 
 
-def test_pretraining_positions_pass_over_the_blocks_a_sparse_scene_holds_no_data_in(tmp_path, monkeypatch):
-    """A helper's red team of 2026-12-05: a sparse scene of 12,000 x 12,000 pixels with data in four
-    patches was read block by block for 80 s before pretraining, unsaid (the statistics skip them)."""
-    path = str(tmp_path / "sparse.tif")
+def sparse_raster(folder) -> str:
+    """A sparse tiled GeoTIFF of 64 x 64 pixels in blocks of 16, 3 bands, with data in one block only (rows 16-31,
+    columns 32-47) and nodata -9999 elsewhere."""
+    path = str(folder / "sparse.tif")
     dataset = gdal.GetDriverByName("GTiff").Create(path, 64, 64, 3, gdal.GDT_Float32, options=[
         "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "SPARSE_OK=TRUE"])
     dataset.SetGeoTransform((ORIGIN_X, 1.0, 0.0, ORIGIN_Y, 0.0, -1.0))
@@ -223,6 +223,13 @@ def test_pretraining_positions_pass_over_the_blocks_a_sparse_scene_holds_no_data
         dataset.GetRasterBand(band).SetNoDataValue(-9999)
         dataset.GetRasterBand(band).WriteArray(np.full((16, 16), band, np.float32), 32, 16)
     dataset = None
+    return path
+
+
+def test_pretraining_positions_pass_over_the_blocks_a_sparse_scene_holds_no_data_in(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-05: a sparse scene of 12,000 x 12,000 pixels with data in four
+    patches was read block by block for 80 s before pretraining, unsaid (the statistics skip them)."""
+    path = sparse_raster(tmp_path)
     reads = []
     with Scene.open(RasterInput(path, "sparse"), []) as sparse:
         monkeypatch.setattr(sparse, "read", lambda *args, **kwargs: reads.append(args) or Scene.read(sparse, *args,
