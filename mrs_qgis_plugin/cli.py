@@ -253,7 +253,8 @@ def job_help(job: spec.Job) -> str:
 
 def main_help() -> str:
     """The jobs as the Toolbox lists them, by group, each with its description."""
-    lines = [f"usage: {PROGRAM} JOB --NAME=value ...   ({PROGRAM} JOB --help shows a job's parameters)", "",
+    lines = [f"usage: {PROGRAM} JOB --NAME=value ...   ({PROGRAM} JOB --help shows a job's parameters, "
+             f"{PROGRAM} --version the plugin's version)", "",
              "The MRS land-cover jobs without QGIS: the parameters, defaults, model files and messages "
              "of the Processing algorithms mrs:JOB.", ""]
     for group, title in spec.GROUPS.items():
@@ -474,6 +475,10 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     if not arguments:  # with no job it is a usage error
         written(err, main_help() + "\n")
         return EXIT_USAGE
+    if arguments[0] == "--version":  # it was said to be no job (a helper's red team of 2026-12-06)
+        from ..model_core import __version__
+
+        return _help(f"{PROGRAM} {__version__} (the MRS plugin's jobs)", out, err)
     if arguments[0] in ("-h", "--help"):  # 'bin/mrs --help classify' showed the jobs (a helper's red team of 12-06)
         return _help(job_help(JOBS[arguments[1]]) if arguments[1:2] and arguments[1] in JOBS else main_help(), out,
                      err)

@@ -986,3 +986,12 @@ def test_the_bar_gives_one_estimate_and_fits_the_terminal_at_a_word(monkeypatch,
     report = terminal.TerminalReport(io.StringIO(), interactive=True, clock=lambda: next(times), enabled=True)
     report.fraction, report.status_text = 0.25, status
     assert report._bar() == f"\r{shown}\x1b[K"
+
+
+def test_version_names_the_plugin_s_version():
+    """A helper's red team of 2026-12-06: --version was said to be no job."""
+    from mrs.model_core import __version__
+
+    out = io.StringIO()
+    assert main(["--version"], out, io.StringIO()) == 0
+    assert out.getvalue() == f"bin/mrs {__version__} (the MRS plugin's jobs)\n"
