@@ -1158,9 +1158,8 @@ def _say_clipped_bands(clipped: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scene's classifier was 18 % right, 81 % without PRETRAINED)."""
     way_out = ("give the layers in the units and scale of the pretraining (a scale factor left out, other units), "
                "or fine-tune without PRETRAINED.")
-    share = f"{CLIPPED_SHARE:.0%}".replace("%", " %")
-    clipping = (f"values so far from those the model was pretrained on that its normalisation sets at least {share} of "
-                f"{agreeing(len(clipped), 'its', 'their')} pixels to one value")
+    clipping = ("values so far from those the model was pretrained on that its normalisation sets at least "
+                f"{share_text(CLIPPED_SHARE)} of {agreeing(len(clipped), 'its', 'their')} pixels to one value")
     if set(range(scene.n_hsi)) <= set(clipped.tolist()):
         raise InputError(f"PRETRAINED: every band of '{scene.hsi_name}' holds {clipping}: the classifier could learn "
                          f"nothing from the hyperspectral bands. Check them, then {way_out}")
