@@ -167,29 +167,46 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     return (xmin, ymin, xmax, ymax), srs
 
 
-def raster_input(parameter: str, path: str) -> Any:
+def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
     """A raster file as the pipeline's `RasterInput`, refused as the algorithms refuse it when it
-    is a file of variables rather than of bands."""
-    from .raster.gdal_io import variables_problem
+    is a file of variables rather than of bands, and under the parameter's name when it is a vector
+    file (QGIS's dialog offers none there; the message named no parameter)."""
+    from .raster.gdal_io import file_kind, variables_problem
     from .raster.sources import RasterInput
 
     problem = variables_problem(path, f"{parameter}: '{path}'")
     if problem:
         raise InputError(problem)
+    if file_kind(path) == "vector":
+        raise InputError(f"{parameter}: '{path}' is a vector layer, not a raster. Choose a raster file"
+                         f"{_the_other_way(job, parameter)}.")
     return RasterInput(path, file_layer_name(path))
 
 
-def vector_input(parameter: str, source: str) -> Any:
+def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:
     """A vector file (or 'file.gpkg|layername=x') as the pipeline's `VectorInput`; a file that
-    cannot be read is said under the parameter's name, as a raster's is (red team of 2026-12-05:
-    'The vector layer 'nonexist'' named no parameter)."""
-    from .raster.gdal_io import missing_file_problem
+    cannot be read, or a raster, is said under the parameter's name, as a raster's is (red team of
+    2026-12-05: 'The vector layer 'nonexist'' named no parameter)."""
+    from .raster.gdal_io import file_kind, missing_file_problem
     from .runs import VectorInput
 
-    problem = missing_file_problem(source.split("|")[0], parameter)
+    path = split_source(source)[0]
+    problem = missing_file_problem(path, parameter.name)
     if problem:
         raise InputError(problem)
+    if file_kind(path) == "raster":
+        wanted = joined([f"{geometry}s" for geometry in parameter.geometries], "or")
+        raise InputError(f"{parameter.name}: '{path}' is a raster, not a vector layer. Choose a file of {wanted}"
+                         f"{_the_other_way(job, parameter.name)}.")
     return VectorInput(source, file_layer_name(source))
+
+
+def _the_other_way(job: spec.Job, parameter: str) -> str:
+    """The clause that offers the labelled pixels' other parameter for a file of the other kind."""
+    if job.labelled_pixels is None or parameter not in job.labelled_pixels:
+        return ""
+    vector, field, raster = job.labelled_pixels
+    return f", or give it as {raster}" if parameter == vector else f", or give a vector file as {vector} (with {field})"
 
 
 def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
@@ -207,11 +224,11 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
         elif text is None:
             values[parameter.name] = None
         elif parameter.kind == spec.RASTER:
-            values[parameter.name] = raster_input(parameter.name, text)
+            values[parameter.name] = raster_input(job, parameter.name, text)
         elif parameter.kind == spec.RASTERS:
-            values[parameter.name] = [raster_input(parameter.name, path) for path in text]
+            values[parameter.name] = [raster_input(job, parameter.name, path) for path in text]
         elif parameter.kind == spec.VECTOR:
-            values[parameter.name] = vector_input(parameter.name, text)
+            values[parameter.name] = vector_input(job, parameter, text)
         elif parameter.kind == spec.EXTENT:
             values[parameter.name] = extent_of(text, given["INPUT_HSI"])
         else:

@@ -253,12 +253,26 @@ def misnamed_inputs(chain, out) -> dict:
     """Inputs that GDAL cannot open, or open as something else, or that repeat another input."""
     scene, maps = chain[0], chain[1]
     layers = {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": out / "model.safetensors"}
+    finetune = {**scene_layers(scene), **QUICK_FINETUNE, "OUTPUT": out / "model.safetensors"}
     return {
         "mask_missing": ("pretrain", {**layers, "MASK": out.parent / "nowhere.gpkg"},
                          f"MASK: the file {out.parent / 'nowhere.gpkg'} does not exist."),
         "mask_is_a_raster": ("pretrain", {**layers, "MASK": maps / "map.tif"},
-                             f"'map' ({maps / 'map.tif'}) is a raster, not a vector layer. Choose a layer of polygons "
-                             "here."),  # a mask's polygons, not points (a helper's red team of 2026-12-05)
+                             f"MASK: '{maps / 'map.tif'}' is a raster, not a vector layer. Choose a file of polygons."),
+        # named by their parameter, with the other way to give labels, before the scene is read (2026-12-06)
+        "samples_are_a_raster": ("finetune", {**finetune, "SAMPLES": maps / "map.tif", "CLASS_FIELD": "class"},
+                                 f"SAMPLES: '{maps / 'map.tif'}' is a raster, not a vector layer. Choose a file of "
+                                 "points, lines or polygons, or give it as LABELS."),
+        "labels_are_points": ("finetune", {**finetune, "LABELS": scene.train_points},
+                              f"LABELS: '{scene.train_points}' is a vector layer, not a raster. Choose a raster file, "
+                              "or give a vector file as SAMPLES (with CLASS_FIELD)."),
+        "reference_labels_are_points": ("accuracy", {"INPUT": maps / "map.tif", "REFERENCE_LABELS": scene.train_points,
+                                                     "OUTPUT_HTML": out / "accuracy.html"},
+                                        f"REFERENCE_LABELS: '{scene.train_points}' is a vector layer, not a raster. "
+                                        "Choose a raster file, or give a vector file as REFERENCE (with "
+                                        "REFERENCE_FIELD)."),
+        "aux_is_points": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.train_points]},
+                          f"INPUT_AUX: '{scene.train_points}' is a vector layer, not a raster. Choose a raster file."),
         "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
                             "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
                             "below its maximum x and y."),
@@ -284,7 +298,8 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "extent_inverted", "extent_overflows",
+@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
+                                  "reference_labels_are_points", "aux_is_points", "extent_inverted", "extent_overflows",
                                   "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
                                   "hsi_is_a_pipe", "mask_is_a_pipe",
                                   "scene_list_is_a_pipe"])

@@ -276,11 +276,24 @@ def _not_a_raster(path: str, what: str) -> Optional[str]:
         names = _subdatasets(whole) if whole is not None else []
         if names:
             return f"{lacking}, whose rasters are {first_few(names)}. Choose one of them."
-    with gdal_pam("NO"):
-        vector, _message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
-    if vector is not None and vector.GetLayerCount():
+    if file_kind(path) == "vector":
         return f"{what} is a vector layer ({path}), not a raster. Choose a raster layer or file."
     return None
+
+
+def file_kind(path: str) -> Optional[str]:
+    """"raster" for a file GDAL opens as a raster and not as a vector of layers, "vector" for one it
+    opens as such a vector and not as a raster, else None (both, neither, or no file that can be read:
+    GDAL waits on a named pipe forever)."""
+    if missing_file_problem(path, path):
+        return None
+    with gdal_pam("NO"):
+        raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
+        vector, _message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    has_layers = vector is not None and vector.GetLayerCount() > 0
+    if raster is not None and not has_layers:
+        return "raster"
+    return "vector" if has_layers and raster is None else None
 
 
 def _is_vrt(path: str) -> bool:

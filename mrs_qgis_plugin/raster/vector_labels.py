@@ -20,7 +20,7 @@ from .classes import spelt_as
 from .labels import (LabelledPixels, labelled_parameter, labelled_pixels, one_class_only, shared,
                      too_large_message)
 from .suggestions import guessed_class_field_problem, suggestions_as_reference
-from .gdal_io import (declared_encodings, exceptions_off, gdal_call, gdal_pam, gdal_quiet, missing_file_problem,
+from .gdal_io import (declared_encodings, exceptions_off, file_kind, gdal_call, gdal_quiet, missing_file_problem,
                       unreadable)
 from .grid import Grid, Window, crs_label, no_transformation, reprojectable, srs_from_wkt, tiles, transformation
 from .sources import Scene
@@ -63,9 +63,7 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hook
     with declared_encodings():
         dataset, message = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None:
-        with gdal_pam("NO"):
-            raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
-        if raster is not None:
+        if file_kind(path) == "raster":
             raise InputError(f"'{layer_name}' ({path}) is a raster, not a vector layer. "
                              f"Choose a layer of {wanted} here.")
         why = f" ({message})" if message else ": it is no vector file that GDAL/OGR can read"
