@@ -352,6 +352,7 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
         gdal.DontUseExceptions()
         _refuse_a_proj_without_its_database()
         values = job_values(job, given)
+        _refuse_outputs_over_inputs(job, given)
         from ..model_core.launcher import launched
         from .runs import run, start_torch
         from .same_inputs import check_same_inputs
@@ -405,6 +406,28 @@ def _refuse_a_proj_without_its_database() -> None:
         raise InputError(f"GDAL's PROJ cannot read its database of coordinate reference systems ({first_line(reason)}"
                          + (f"; {settings}): unset PROJ_DATA and PROJ_LIB, or set them" if settings else "): set "
                             "PROJ_DATA") + " to the folder holding the proj.db of this GDAL's PROJ, and run again.")
+
+
+def _refuse_outputs_over_inputs(job: spec.Job, given: Dict[str, Any]) -> None:
+    """`outputs_spare_inputs` before torch starts, as the dialogs check it before the run: an output
+    that would replace an input was refused after the device's lines (a session's red team of
+    2026-12-06). The job checks again as it starts."""
+    from .raster.outputs import outputs_spare_inputs
+
+    def value(parameter: spec.Parameter) -> Any:
+        return given.get(parameter.name) if spec.is_given(given.get(parameter.name)) else None
+
+    given_ones = [parameter for parameter in job.parameters if value(parameter) is not None]
+    outputs = {parameter.name: os.path.abspath(value(parameter)) for parameter in given_ones
+               if parameter.kind in (spec.FILE_OUT, spec.RASTER_OUT, spec.VECTOR_OUT)}
+    layers = {parameter.name: list(value(parameter)) if parameter.kind == spec.RASTERS else [value(parameter)]
+              for parameter in given_ones if parameter.kind in (spec.RASTER, spec.RASTERS, spec.VECTOR)}
+    files = {parameter.name: value(parameter) for parameter in given_ones
+             if parameter.kind in (spec.MODEL_FILE, spec.FILE_IN)}
+    try:
+        outputs_spare_inputs(outputs, layers, files, distinct={})
+    except OSError:  # a folder that cannot be listed: the job's own check says it
+        return
 
 
 def _lost_partner(error: RuntimeError) -> bool:

@@ -4,6 +4,7 @@ files it writes taken by the Processing algorithms, the same help and the same m
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -314,6 +315,20 @@ def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_suc
     assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
     assert "ERROR" not in done.stderr  # no GDAL or PROJ line beside the sentence
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("layer", ["INPUT_HSI", "INPUT_AUX"])
+def test_an_output_over_an_input_is_refused_before_torch_starts(no_qgis, chain, tmp_path, layer):
+    """The refusal came after the device's lines (a session's red team of 2026-12-06), where the dialogs refuse
+    it before the run."""
+    scene, finetuned = chain[0], chain[3]
+    copy = tmp_path / "layer.tif"
+    shutil.copyfile(scene.hsi if layer == "INPUT_HSI" else scene.lidar, copy)
+    done = mrs(no_qgis, "classify", *arguments(**{**scene_layers(scene), layer: copy}, MODEL=finetuned["OUTPUT"],
+                                               OUTPUT=copy))
+    assert done.returncode == 1 and done.stderr.splitlines() == [
+        f"OUTPUT: {copy} is the input {layer} ({copy}); writing it would destroy that input. Choose another output "
+        "file name."]
 
 
 def test_a_confidence_raster_given_the_map_s_file_is_refused_before_the_scene_is_read(no_qgis, chain, tmp_path):
