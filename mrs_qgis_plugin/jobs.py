@@ -295,7 +295,21 @@ def _scene_records(scenes: Sequence[Scene], positions: Positions) -> List[Dict[s
     """What the model file records of each scene of a pretraining on several."""
     drawn = np.bincount(positions.scenes, minlength=len(scenes)).tolist()
     return [{"hsi_layer": scene.hsi_name, "aux_layers": scene.aux_names, "valid_pixels": valid, "samples": count}
-            for scene, count, valid in zip(scenes, drawn, positions.valid_counts)]
+            for scene, count, valid in zip(scenes, drawn, positions.scene_pixels)]
+
+
+def _say_samples_of_scenes(records: Sequence[Dict[str, Any]], positions: Positions, hooks: Hooks) -> None:
+    """Says how many samples each scene gave, of how many valid pixels (inside MASK for the first
+    where it gave fewer)."""
+    def pool(number: int, item: Dict[str, Any]) -> str:
+        drawn_from = positions.valid_counts[number]
+        if drawn_from == item["valid_pixels"]:
+            return plural(drawn_from, "valid pixel")
+        return f"{drawn_from:,} of its {plural(item['valid_pixels'], 'valid pixel')} inside MASK"
+
+    hooks.log(f"Samples from {len(records)} scenes: " + "; ".join(
+        f"{item['samples']:,} from '{item['hsi_layer']}' ({pool(number, item)})"
+        for number, item in enumerate(records)) + ".")
 
 
 def _say_how_long_paper_takes_on_a_cpu(preset: str, settings: TrainSettings, samples: int, hooks: Hooks,
@@ -371,10 +385,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         records = _scene_records(scenes, positions)
         _say_how_long_paper_takes_on_a_cpu(preset, settings, len(positions.rows), hooks)
         if listed:
-            hooks.log(f"Samples from {len(scenes)} scenes: " + "; ".join(
-                f"{item['samples']:,} from '{item['hsi_layer']}' ({item['valid_pixels']:,} valid pixels)"
-                for item in records) + ".")
-        sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.valid_counts)
+            _say_samples_of_scenes(records, positions, hooks)
+        sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.scene_pixels)
         _check_sample(sample, scene, hooks, "learn", training=True, window=window)
         normalizer = Normalizer.fit(sample)
         description = {**_description(scene, normalizer, preset), SAMPLE_SETTINGS: {"samples": samples}}

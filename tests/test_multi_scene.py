@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal
-from rasters import GEOTRANSFORM, write_raster
+from rasters import GEOTRANSFORM, ORIGIN_X, ORIGIN_Y, box_wkt, write_raster, write_vector
 
 from mrs.model_core import model_file
 from mrs.model_core.errors import InputError
@@ -142,6 +142,22 @@ def test_a_pretraining_on_two_scenes_learns_from_both_and_the_model_file_records
                               settings=SETTINGS, output=str(tmp_path / "alone.safetensors"), hooks=Hooks())
     assert alone["normalization"]["center"][0] == pytest.approx(10.0, abs=0.2)
     assert centre < alone["normalization"]["center"][0] - 0.2 and "scenes" not in alone
+
+
+def test_a_mask_limits_the_first_scene_s_samples_not_its_share_of_the_statistics(archive, tmp_path):
+    """The first scene's statistics were weighted by its pixels inside MASK, and the model file recorded those as
+    its valid pixels (a helper's red team of 2026-12-06: 76 of 50,000 pixels from INPUT_HSI)."""
+    mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X, ORIGIN_Y - 2, ORIGIN_X + 2, ORIGIN_Y), {})], {})
+    lines = []
+    result = jobs.pretrain_job(layers_of(archive[0]), preset="tiny", masking=MaskingSettings(), samples=50,
+                               settings=SETTINGS, output=str(tmp_path / "masked.safetensors"),
+                               hooks=Hooks(log=lines.append), mask_path=mask, mask_name="zone",
+                               more_scenes=scene_list(tmp_path, archive[1]))
+    drawn = [item["samples"] for item in result["scenes"]]
+    assert [item["valid_pixels"] for item in result["scenes"]] == [SIZE * SIZE, SIZE * SIZE // 4]
+    assert f"Samples from 2 scenes: {drawn[0]} from 'first' (4 of its 1,024 valid pixels inside MASK); {drawn[1]} " \
+           "from 'second.tif' (256 valid pixels)." in lines
+    assert "Statistics sample: 1,280 valid pixels in all, from 2 scenes." in lines  # every pixel of both
 
 
 @pytest.mark.parametrize("second, message", [

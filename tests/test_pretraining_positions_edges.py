@@ -30,7 +30,7 @@ def two(tmp_path):
 
 def test_an_extent_limits_the_first_scene_only(two):
     positions = random_positions_in_scenes(list(two), 1000, 0, window=Window(0, 8, 4, 4))
-    assert positions.valid_counts == (16, 4 * SIZE)
+    assert positions.valid_counts == positions.scene_pixels == (16, 4 * SIZE)
 
 
 def test_the_blocks_of_every_scene_count_towards_the_many_blocks_line(two, monkeypatch):
@@ -44,6 +44,7 @@ def test_a_mask_limits_the_first_scene_only(tmp_path, two):
     mask = write_vector(tmp_path / "mask.gpkg", [(box_wkt(ORIGIN_X, ORIGIN_Y - 2, ORIGIN_X + 2, ORIGIN_Y), {})], {})
     positions = random_positions_in_scenes(list(two), 1000, 0, mask_path=mask, mask_name="zone")
     assert positions.valid_counts == (4, 4 * SIZE)
+    assert positions.scene_pixels == (SIZE * SIZE, 4 * SIZE)  # the draw's, not the pixels' (2026-12-06)
 
 
 def test_a_mask_over_empty_blocks_of_a_sparse_scene_says_no_valid_pixel_not_no_pixel(tmp_path):

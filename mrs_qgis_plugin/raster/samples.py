@@ -18,12 +18,15 @@ from .vector_labels import mask_covers_nothing, mask_rasterizer
 @dataclass(frozen=True)
 class Positions:
     """Positions drawn from one or more scenes: rows, columns, each one's scene (its index in the
-    list of scenes) and, per scene, how many valid pixels there were to draw from."""
+    list of scenes) and, per scene, how many valid pixels there were to draw from and how many
+    valid pixels it has (in the window for the first; a mask limits the first's draw, not its
+    pixels: a helper's red team of 2026-12-06 found them weighting the normalisation statistics)."""
 
     rows: np.ndarray
     cols: np.ndarray
     scenes: np.ndarray
     valid_counts: tuple[int, ...]
+    scene_pixels: tuple[int, ...]
 
 
 MANY_BLOCKS = 1024
@@ -59,7 +62,7 @@ def random_positions_in_scenes(
                   f"{tile_size} pixels are read once, as the progress shows.")
     mask = mask_rasterizer(mask_path, mask_name or mask_path, first.grid, first.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
-    counts = []
+    counts, pixels = [], []
     for number, scene in enumerate(scenes):
         own = hooks.sub(number / len(scenes), (number + 1) / len(scenes))
         # blocks GDAL knows to hold no data are passed over (a sparse scene of 12,000 x 12,000 pixels was read
@@ -75,6 +78,7 @@ def random_positions_in_scenes(
                                                   *(np.full(len(chosen), tag, np.int32) for tag in tags)))
             own.progress(walker.fraction())
         counts.append(subset.seen - seen)
+        pixels.append(walker.valid)
         if counts[-1] == 0 and number == 0 and mask is not None and not walker.masked:
             raise mask_covers_nothing(mask_name or mask_path, first.hsi_name, " in the extent" if window else "")
         if counts[-1] == 0:
@@ -88,7 +92,7 @@ def random_positions_in_scenes(
         hooks.log(f"The {plural(n, 'requested position')} take every valid pixel there is.")
     rows, cols, *numbers = subset.result()
     return Positions(rows.astype(np.int64), cols.astype(np.int64),
-                     numbers[0] if numbers else np.zeros(len(rows), np.int32), tuple(counts))
+                     numbers[0] if numbers else np.zeros(len(rows), np.int32), tuple(counts), tuple(pixels))
 
 
 def random_valid_positions(

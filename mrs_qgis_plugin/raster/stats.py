@@ -65,14 +65,15 @@ class BlockWalker:
     With `skip_empty`, blocks GDAL knows to hold no data (the empty parts of a sparse VRT)
     are passed over without being read; `mask` (with a `burn(window)` giving a boolean
     array) limits the valid pixels. `done` and `read` count the blocks passed and read,
-    `masked` whether the mask covered any pixel of them.
+    `masked` whether the mask covered any pixel of them, `valid` their valid pixels, the mask's
+    outside too.
     """
 
     def __init__(self, scene: Scene, blocks: Sequence[Window], hooks: Hooks, skip_empty: bool = False,
                  mask: Any = None) -> None:
         self.scene, self.blocks, self.hooks = scene, blocks, hooks
         self.skip_empty, self.mask = skip_empty, mask
-        self.done = self.read = 0
+        self.done = self.read = self.valid = 0
         self.masked = False
 
     def __iter__(self) -> Iterator[tuple[Window, np.ndarray, np.ndarray]]:
@@ -83,6 +84,7 @@ class BlockWalker:
                 continue
             self.read += 1
             data, valid = self.scene.read(*block)
+            self.valid += int(np.count_nonzero(valid))
             if self.mask is not None:
                 inside = self.mask.burn(block)
                 self.masked = self.masked or bool(inside.any())
