@@ -579,7 +579,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
     with layers.open(hooks) as scene:
         sample = counted_sample(scene, sample_size, seed, hooks.sub(0.0, 0.8))
         say_value_problems(sample, scene, hooks)
-        few = say_few_valid_pixels(sample, scene, hooks, "compare the bands of")
+        few = say_few_valid_pixels(len(sample), scene, hooks, "compare the bands of")
         if len(sample) < choices.SIMILARITY_PIXELS and not few:  # 3 x 3 pixels, unsaid (a helper's red team, 12-05)
             hooks.warning(f"The similarities are computed from the {plural(len(sample), 'valid pixel')} of "
                           f"'{scene.hsi_name}' alone: fewer than {choices.SIMILARITY_PIXELS} tell little of how alike "

@@ -176,22 +176,21 @@ def _window(scene: Scene, extent: Optional[Extent], hooks: Hooks) -> Optional[Wi
 def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Optional[Window] = None,
                   valid_counts: Sequence[int] = (1,)) -> np.ndarray:
     """STATISTICS_SAMPLE valid pixels, from each scene in proportion to its valid pixels (scene i
-    drawn with seed + i); the window limits the first scene. Scenes far from the whole first scene
-    are warned of (`_say_far_scenes`; an EXTENT left a scene x 10,000 unsaid: red team of 2026-12-05)."""
+    drawn with seed + i); the window limits the first scene. Each scene is checked with its own part
+    (`_check_sample`: pooled, a listed scene's fill code was blamed on INPUT_AUX and its few valid pixels
+    went unsaid, a helper's red team of 2026-12-06; a south-up listed scene too, red team of 2026-12-05).
+    Scenes far from the whole first scene are warned of (`_say_far_scenes`; an EXTENT left a scene x
+    10,000 unsaid: red team of 2026-12-05)."""
     total = sum(valid_counts)
     parts = [counted_sample(scene, max(1, round(STATISTICS_SAMPLE * count / total)), seed + number,
                              _named(hooks.sub(number / len(scenes), (number + 1) / len(scenes)), scene, len(scenes)),
                              window if number == 0 else None)
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
-    for scene in scenes[1:]:  # the first is checked with its sample (`_check_sample`)
-        _say_nodata_among_data(scene, hooks)
-        _say_layout(scene, hooks)  # red team of 2026-12-05: a south-up scene of MORE_SCENES went unsaid
+    several = len(scenes) > 1
     for number, (scene, part) in enumerate(zip(scenes, parts)):
-        _say_blank_layers(part, scene, hooks, len(scenes) > 1)
-        # pooled, neither a listed scene nor INPUT_HSI was (reviews of 2026-12-06); one scene: `_check_sample`
-        blank = _blank_image(part, scene, "learn", " of MORE_SCENES" if number else "") if len(scenes) > 1 else None
-        if blank and len(part) >= SCENE_CHECK_PIXELS:
-            raise InputError(blank)
+        _say_blank_layers(part, scene, hooks, several)
+        _check_sample(part, scene, hooks, "learn", training=True, window=window if number == 0 else None,
+                      share_of=valid_counts[number] if several else None, whose=" of MORE_SCENES" if number else "")
     sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
     if len(scenes) > 1:  # each scene's sample is said by itself
         hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
@@ -387,7 +386,6 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
         if listed:
             _say_samples_of_scenes(records, positions, hooks)
         sample = _pixel_sample(scenes, settings.seed, hooks.sub(0.03, 0.06), window, positions.scene_pixels)
-        _check_sample(sample, scene, hooks, "learn", training=True, window=window)
         normalizer = Normalizer.fit(sample)
         description = {**_description(scene, normalizer, preset), SAMPLE_SETTINGS: {"samples": samples}}
         if listed:
@@ -671,7 +669,6 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
                       "used only without a pretrained model).")
         check_patch_size(scene, config.patch, "The pretrained model's" if start else f"PRESET {preset}'s")
         sample = _pixel_sample([scene], settings.seed, hooks.sub(0.0, 0.03))
-        _check_sample(sample, scene, hooks, "learn", training=True)
         if start:
             hooks.log("Normalisation: the pretrained model's statistics, as it was pretrained with them.")
             _say_far_bands(start.normalizer, sample, scene, hooks, pretraining=True)
@@ -942,18 +939,22 @@ too few to learn or map a scene from: the layers hardly overlap, or their nodata
 
 
 def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, training: bool = False,
-                  window: Optional[Window] = None) -> None:
+                  window: Optional[Window] = None, share_of: Optional[int] = None, whose: str = "") -> None:
     """Says what a sample of the valid pixels of the scene (or of its `window`, EXTENT) shows to be
     wrong with its layers: fill codes held as values (`_say_fill_values`), too few valid pixels to
     `purpose` (red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel
     pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
     valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
-    and mapped without a word), which a training refuses."""
+    and mapped without a word), which a training refuses. `share_of`: the scene's valid pixels, of
+    which the sample is a share (one of several scenes, `whose` ' of MORE_SCENES' for a listed one),
+    which tells a blank image only from SCENE_CHECK_PIXELS on."""
     say_value_problems(sample, scene, hooks)
     _say_layout(scene, hooks)
-    if say_few_valid_pixels(sample, scene, hooks, purpose, window):
+    if say_few_valid_pixels(len(sample) if share_of is None else share_of, scene, hooks, purpose, window):
         return
-    message = _blank_image(sample, scene, purpose)
+    if share_of is not None and len(sample) < SCENE_CHECK_PIXELS:
+        return
+    message = _blank_image(sample, scene, purpose, whose)
     if message and training:
         raise InputError(message)
     if message:
@@ -971,17 +972,17 @@ def _blank_image(sample: np.ndarray, scene: Scene, purpose: str, whose: str = ""
             "scene with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
 
 
-def say_few_valid_pixels(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str,
+def say_few_valid_pixels(valid: int, scene: Scene, hooks: Hooks, purpose: str,
                          window: Optional[Window] = None) -> bool:
     """Warns, and says so, when fewer pixels of the scene (or of its `window`) have valid values in
-    every layer than `FEW_PIXELS` and half of those looked at: too few to `purpose` the scene (the
-    band similarity of 52 pixels of 900 was said in an info line: a helper's red team of 2026-12-05)."""
+    every layer (`valid`) than `FEW_PIXELS` and half of those looked at: too few to `purpose` the scene
+    (the band similarity of 52 pixels of 900 was said in an info line: a helper's red team of 2026-12-05)."""
     looked_at = window.width * window.height if window else scene.width * scene.height
-    if len(sample) >= min(FEW_PIXELS, looked_at / 2):
+    if valid >= min(FEW_PIXELS, looked_at / 2):
         return False
     layers = ", ".join(f"'{name}'" for name in [scene.hsi_name, *scene.aux_names])
     within = f"of EXTENT in {scene.grid_label}" if window else f"of {scene.grid_label}"
-    hooks.warning(f"Only {len(sample)} of the {looked_at:,} pixels {within} {agreeing(len(sample), 'has', 'have')} "
+    hooks.warning(f"Only {valid} of the {looked_at:,} pixels {within} {agreeing(valid, 'has', 'have')} "
                   f"valid values in every layer ({layers}): too few to {purpose} the scene. Check that the "
                   "layers cover the same area, and their nodata values.")
     return True

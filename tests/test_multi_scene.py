@@ -160,6 +160,28 @@ def test_a_mask_limits_the_first_scene_s_samples_not_its_share_of_the_statistics
     assert "Statistics sample: 1,280 valid pixels in all, from 2 scenes." in lines  # every pixel of both
 
 
+def test_each_scene_s_values_and_valid_pixels_are_checked_with_its_own_sample(tmp_path):
+    """Pooled, a listed scene's undeclared fill code was blamed on INPUT_AUX, which held none, and its few valid
+    pixels went unsaid (a helper's red team of 2026-12-06)."""
+    first = write_scene_files(tmp_path, "first", 10.0)
+    second = write_scene_files(tmp_path, "second", 10.0, valid_rows=1)
+    filled = gdal.Open(second[1], gdal.GA_Update)
+    band = filled.GetRasterBand(1)
+    values = band.ReadAsArray()
+    values[:, :4] = -9999.0  # undeclared: no nodata on this file
+    band.WriteArray(values)
+    filled = band = None
+    warnings = []
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "m.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second))
+    fills = [warning for warning in warnings if "a value that no measurement gives" in warning]
+    assert len(fills) == 1 and "(band 1 of 'second_aux.tif': -9999)" in fills[0] and "first_aux" not in fills[0]
+    few = [warning for warning in warnings if warning.startswith("Only ")]
+    assert len(few) == 1 and few[0].startswith(f"Only {SIZE} of the {SIZE * SIZE:,} pixels of ")
+    assert "'second.tif', 'second_aux.tif'" in few[0]
+
+
 @pytest.mark.parametrize("second, message", [
     (dict(bands=BANDS - 1), "has 5 hyperspectral and 1 SAR/LiDAR bands, but INPUT_HSI and INPUT_AUX ('first') have "
                             "6 hyperspectral and 1 SAR/LiDAR bands"),
