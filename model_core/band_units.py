@@ -30,6 +30,15 @@ LENGTH_TOLERANCE = 1e-4
 """Lengths whose ratio is within this of 1 are alike: the US survey foot is 2 ppm longer than the foot."""
 
 
+def other_lengths(had: Sequence[str], units: Sequence[str], labels: Sequence[str], whose: str) -> str:
+    """The bands (`labels` name them) whose unit of length (`units`) differs from the one they `had`,
+    said as "band 1 of 'x' is in 'ft' where `whose` 'm' (multiply it by 0.3048)"; '' for none."""
+    differing = [(label, was, given, factor) for label, was, given in zip(labels, had, units)
+                 if (factor := _factor(given, was)) is not None and abs(factor - 1.0) > LENGTH_TOLERANCE]
+    return first_few((f"{label} is in '{given.strip()}' where {whose} '{was.strip()}' (multiply it by "
+                      f"{factor:.7g})" for label, was, given, factor in differing), "; ")
+
+
 def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: Sequence[str], path: str, what: str,
                      hooks: Hooks, pretrained: bool = False) -> None:
     """Warn of the bands whose unit of length (`units`, '' where a layer says none; `labels` name
@@ -42,11 +51,8 @@ def check_band_units(metadata: Mapping[str, Any], units: Sequence[str], labels: 
     if not (isinstance(trained, list) and len(trained) == len(units)
             and all(isinstance(unit, str) for unit in trained)):
         return
-    differing = [(label, had, given, factor) for label, had, given in zip(labels, trained, units)
-                 if (factor := _factor(given, had)) is not None and abs(factor - 1.0) > LENGTH_TOLERANCE]
-    if not differing:
+    listed = other_lengths(trained, units, labels, "the model had")
+    if not listed:
         return
-    listed = first_few((f"{label} is in '{given.strip()}' where the model had '{had.strip()}' (multiply it by "
-                        f"{factor:.7g})" for label, had, given, factor in differing), "; ")
     hooks.warning(f"{what}: bands are in other units than those '{path}' was trained on, by their unit types: "
                   f"{listed}. Convert them into the model's units (Raster Calculator), else {mismatch_outcome(pretrained)}.")

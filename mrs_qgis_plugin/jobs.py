@@ -52,7 +52,8 @@ from .raster.suggestions import (ClassField, SuggestionPool, check_points_output
 from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
 from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable, confidence_of
-from .scene_list import ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_same_values
+from .scene_list import (ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_other_units,
+                         say_same_values)
 from .streaming import capped_positions, normalised_patches, pretraining_samples, say_how_many_positions
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
@@ -363,6 +364,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             scenes.append(stack.enter_context(_listed_scene(item, hooks)))
             check_same_bands(scene, scenes[-1], item.where)
             say_other_aux_names(scene, scenes[-1], item.where, hooks)
+            say_other_units(scene, scenes[-1], item.where, hooks)
             if item.where not in copies:
                 say_same_values(seen, scenes[-1], f"the hyperspectral raster of {item.where}", hooks)
             try:

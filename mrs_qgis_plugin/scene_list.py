@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..model_core.band_names import described_otherwise
+from ..model_core.band_units import other_lengths
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import joined, plural
@@ -225,6 +226,18 @@ def _values_digest(scene: Scene) -> Optional[str]:
         digest.update(np.isnan(block).tobytes())
         digest.update(np.nan_to_num(block, nan=0.0).tobytes())
     return digest.hexdigest()
+
+
+def say_other_units(first: Scene, scene: Scene, where: str, hooks: Hooks) -> None:
+    """Warns of a listed scene's bands in other units of length than the first scene's, by their unit
+    types (a LiDAR in feet pooled with one in metres went unsaid, and the fine-tuning on it was told the
+    model had metres: a helper's red team of 2026-12-06)."""
+    listed = other_lengths(first.band_units, scene.band_units,
+                           [scene.band_label(index) for index in range(scene.n_bands)], "INPUT_HSI's scene has")
+    if listed:
+        hooks.warning(f"{PARAMETER}: bands of {where} ('{scene.hsi_name}') are in other units than those of INPUT_HSI "
+                      f"and INPUT_AUX, by their unit types: {listed}. Convert them into the same units (Raster "
+                      "Calculator) before pooling the scenes: else each scale is learnt as another value.")
 
 
 def say_other_aux_names(first: Scene, scene: Scene, where: str, hooks: Hooks) -> None:

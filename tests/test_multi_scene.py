@@ -182,6 +182,31 @@ def test_each_scene_s_values_and_valid_pixels_are_checked_with_its_own_sample(tm
     assert "'second.tif', 'second_aux.tif'" in few[0]
 
 
+def _unit_type(path: str, unit: str) -> None:
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetUnitType(unit)
+    dataset = None
+
+
+@pytest.mark.parametrize("unit, warned", [("ft", True), ("metres", False), ("", False)])
+def test_a_listed_scene_in_other_units_of_length_is_warned_of(tmp_path, unit, warned):
+    """A LiDAR in feet pooled with one in metres went unsaid (a helper's red team of 2026-12-06)."""
+    first = write_scene_files(tmp_path, "first", 10.0)
+    second = write_scene_files(tmp_path, "second", 10.0)
+    _unit_type(first[1], "m")
+    _unit_type(second[1], unit)
+    warnings = []
+    jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=50, settings=SETTINGS,
+                      output=str(tmp_path / "m.safetensors"), hooks=Hooks(warn=warnings.append),
+                      more_scenes=scene_list(tmp_path, second))
+    said = [warning for warning in warnings if "other units" in warning]
+    assert said == (["MORE_SCENES: bands of the scene on line 3 of 'scenes.txt' ('second.tif') are in other units "
+                     "than those of INPUT_HSI and INPUT_AUX, by their unit types: band 1 of 'second_aux.tif' is in "
+                     "'ft' where INPUT_HSI's scene has 'm' (multiply it by 0.3048). Convert them into the same units "
+                     "(Raster Calculator) before pooling the scenes: else each scale is learnt as another value."]
+                    if warned else [])
+
+
 @pytest.mark.parametrize("second, message", [
     (dict(bands=BANDS - 1), "has 5 hyperspectral and 1 SAR/LiDAR bands, but INPUT_HSI and INPUT_AUX ('first') have "
                             "6 hyperspectral and 1 SAR/LiDAR bands"),
