@@ -35,7 +35,7 @@ from . import __version__
 from .atomic import atomic_output
 from .paths import check_decodable, not_a_readable_file
 from .errors import ModelFileError
-from .names import Names, joined
+from .names import Names, agreeing, joined, plural
 
 FORMAT = "mrs-ssmae"
 FORMAT_VERSION = 1
@@ -295,11 +295,13 @@ def _open_checked(path: str, what: str, kinds: Sequence[str], names: Names):
     except (SafetensorError, OSError, ValueError, RecursionError, RuntimeError) as error:  # shrunk while opened
         extra = _bytes_beyond_data(path)
         if extra > 0:  # a helper's red team of 2026-12-05: said to be 'truncated'
-            raise ModelFileError(f"{_describe(path, what)} is longer than its header says: {extra} bytes were added "
-                                 "at its end, or it is damaged. Re-create it, or copy it again.") from None
+            raise ModelFileError(f"{_describe(path, what)} is longer than its header says: {plural(extra, 'byte')} "
+                                 f"{agreeing(extra, 'was', 'were')} added at its end, or it is damaged. Re-create it, "
+                                 "or copy it again.") from None
         if extra < 0:  # the library's own words before (review of 2026-12-05)
-            raise ModelFileError(f"{_describe(path, what)} is truncated: {-extra} bytes shorter than its header says "
-                                 "(a copy or download that stopped early). Re-create it, or copy it again.") from None
+            raise ModelFileError(f"{_describe(path, what)} is truncated: {plural(-extra, 'byte')} shorter than its "
+                                 "header says (a copy or download that stopped early). Re-create it, or copy it "
+                                 "again.") from None
         raise ModelFileError(
             f"{_describe(path, what)} is not a readable MRS model file; it may be truncated or "
             f"damaged ({error}). Re-create it, or copy it again.") from None

@@ -54,7 +54,8 @@ from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outp
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable, confidence_of
 from .scene_list import (ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_other_units,
                          say_same_values)
-from .streaming import capped_positions, normalised_patches, pretraining_samples, say_how_many_positions
+from .streaming import (capped_positions, normalised_patches, pretraining_samples, sample_digest,
+                        say_how_many_positions)
 
 FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mrs:classify",
                   pretrained="PRETRAINED", resume="RESUME", device="DEVICE", learning_rate="LEARNING_RATE",
@@ -64,7 +65,8 @@ FRONT_END = Names(pretrain="mrs:pretrain", finetune="mrs:finetune", classify="mr
                             "spatial_ratio": "SPATIAL_RATIO", "normalized_targets": "NORMALIZED_TARGETS",
                             "class_weighting": "CLASS_WEIGHTING", "preset": "PRESET", "samples": "SAMPLES",
                             "validation_fraction": "VALIDATION_FRACTION"},
-                  samples={"pretraining": "other layers, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES",
+                  samples={"pretraining": "other layers or values in them, another MASK, EXTENT, SAMPLES or SEED, or "
+                                          "MORE_SCENES",
                            "fine-tuning": "other layers or labels, another VALIDATION_FRACTION or SEED, or another "
                                           "PRETRAINED, whose statistics normalise them"})
 """What model_core's messages call the steps and settings: the algorithms' and parameters' names."""
@@ -395,7 +397,7 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
             description["pixel_sides_m"] = common_pixel_sides(scenes)  # none for pixels of other shapes, nor a size
             description["pixel_size_m"] = common_pixel_size(scenes) if description["pixel_sides_m"] else None
             _say_other_pixel_sizes(scenes, hooks)
-        patches = pretraining_samples(scenes, positions, config.patch, normalizer, description)
+        patches = pretraining_samples(scenes, positions, config.patch, normalizer, description, sample_digest(sample))
         try:
             trained = pretrain(patches, n_hsi=scene.n_hsi, config=config, masking_settings=masking,
                                settings=settings, description=description, hooks=hooks.sub(0.06, 1.0),

@@ -140,9 +140,9 @@ class ScenePatches(Samples):
 
     def __init__(self, scene: Scene, rows: np.ndarray, cols: np.ndarray, patch: int,
                  normalizer: Normalizer, identity: Mapping[str, Any], budget: int = CACHE_BYTES,
-                 cache: Optional[BlockCache] = None) -> None:
+                 cache: Optional[BlockCache] = None, content: str = "") -> None:
         self.scene, self.rows, self.cols = scene, np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-        self.patch, self.normalizer, self.identity = patch, normalizer, dict(identity)
+        self.patch, self.normalizer, self.identity, self.content = patch, normalizer, dict(identity), content
         self.blocks = NormalisedBlocks(scene, normalizer, patch // 2, cache=cache if cache is not None
                                        else BlockCache(budget))
 
@@ -152,11 +152,12 @@ class ScenePatches(Samples):
 
     def fingerprint(self) -> str:
         """What a resumed run must share with the run that wrote the checkpoint: the samples and how
-        they are read, not the layers' names (a renamed copy, or a layer renamed in QGIS, was refused
-        as other samples, red team of 2026-12-04)."""
+        they are read, and the `content` said of the values read (`sample_digest`), not the layers'
+        names (a renamed copy, or a layer renamed in QGIS, was refused as other samples, red team of
+        2026-12-04)."""
         digest = hashlib.blake2b(digest_size=16)
         digest.update(json.dumps({**_nameless(self.identity), "patch": self.patch,
-                                  "normalization": self.normalizer.to_dict(),
+                                  "normalization": self.normalizer.to_dict(), "content": self.content,
                                   "grid": [self.scene.width, self.scene.height]}, sort_keys=True).encode())
         digest.update(self.rows.tobytes())
         digest.update(self.cols.tobytes())
@@ -233,12 +234,22 @@ class ArchivePatches(Samples):
         return next((found for found in (part.changed() for part in self.parts) if found), None)
 
 
+def sample_digest(sample: np.ndarray) -> str:
+    """A digest of the values of a statistics sample, which a resumed pretraining must share with the
+    run that wrote its checkpoint: pixels edited between the runs resumed without a word where the
+    normalisation's medians and percentiles stayed (a helper's red team of 2026-12-06); the sample holds
+    every pixel of a small scene, a spread of a large one's."""
+    return hashlib.blake2b(np.ascontiguousarray(sample).tobytes(), digest_size=16).hexdigest()
+
+
 def pretraining_samples(scenes: Sequence[Scene], positions: Positions, patch: int, normalizer: Normalizer,
-                        identity: Mapping[str, Any]) -> Samples:
-    """The drawn positions as pretraining samples: `ScenePatches` for one scene, `ArchivePatches` for several."""
+                        identity: Mapping[str, Any], content: str = "") -> Samples:
+    """The drawn positions as pretraining samples: `ScenePatches` for one scene, `ArchivePatches` for several;
+    `content`: the `sample_digest` of their statistics sample."""
     if len(scenes) == 1:
-        return ScenePatches(scenes[0], positions.rows, positions.cols, patch, normalizer, identity)
+        return ScenePatches(scenes[0], positions.rows, positions.cols, patch, normalizer, identity, content=content)
     cache = BlockCache()
     parts = [ScenePatches(scene, positions.rows[positions.scenes == number], positions.cols[positions.scenes == number],
-                          patch, normalizer, identity, cache=cache) for number, scene in enumerate(scenes)]
+                          patch, normalizer, identity, cache=cache, content=content)
+             for number, scene in enumerate(scenes)]
     return ArchivePatches(parts, positions.scenes)

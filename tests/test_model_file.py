@@ -154,7 +154,7 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
 
 @pytest.mark.parametrize("keep, said", [(7, r"is too short to be a model file \(7 bytes\)"),
                                         (100, r"is truncated: shorter than its header says"),
-                                        (-1, r"is truncated: \d+ bytes shorter than its header says")])
+                                        (-1, r"is truncated: [\d,]+ bytes shorter than its header says")])
 def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep, said):
     """The library's own words ('invalid header length') told an analyst nothing (red team of 2026-12-04)."""
     data = open(classifier_file[0], "rb").read()
@@ -164,11 +164,14 @@ def test_a_truncated_model_is_refused(classifier_file, tmp_path, keep, said):
         load_classifier(str(cut))
 
 
-def test_a_model_with_bytes_added_at_its_end_is_said_to_be_longer_than_its_header_says(classifier_file, tmp_path):
-    """A helper's red team of 2026-12-05: 1,000 bytes appended were said to make it 'truncated'."""
+@pytest.mark.parametrize("added, said", [(1000, "1,000 bytes were"), (1, "1 byte was")])
+def test_a_model_with_bytes_added_at_its_end_is_said_to_be_longer_than_its_header_says(classifier_file, tmp_path,
+                                                                                       added, said):
+    """A helper's red team of 2026-12-05: 1,000 bytes appended were said to make it 'truncated'; one was
+    '1 bytes were added' (a helper's mutation audit of 2026-12-06)."""
     padded = tmp_path / "padded.safetensors"
-    padded.write_bytes(open(classifier_file[0], "rb").read() + bytes(1000))
-    with pytest.raises(ModelFileError, match=r"is longer than its header says: 1000 bytes were added at its end, or it "
+    padded.write_bytes(open(classifier_file[0], "rb").read() + bytes(added))
+    with pytest.raises(ModelFileError, match=rf"is longer than its header says: {said} added at its end, or it "
                                              r"is damaged\. Re-create it, or copy it again\.$"):
         load_classifier(str(padded))
 

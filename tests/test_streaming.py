@@ -364,6 +364,35 @@ def test_a_pretraining_whose_input_is_touched_after_it_was_read_writes_its_model
     assert touched and os.path.isfile(output)
 
 
+def test_a_checkpoint_does_not_resume_a_pretraining_on_pixels_edited_since(tmp_path):
+    """Two areas of the scene swapped between the runs leave its medians and percentiles: the run resumed them
+    without a word (a helper's red team of 2026-12-06)."""
+    from osgeo import gdal
+
+    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
+    settings = TrainSettings(epochs=2, batch_size=16, device="cpu", precision="fp32")
+    steps = []
+
+    def pretrain_job(hooks, resume=None):
+        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
+                          output=output, hooks=hooks, resume=resume)
+
+    with pytest.raises(Canceled):
+        pretrain_job(Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 6))
+    checkpoint = checkpoint_path_for(output)
+    dataset = gdal.Open(layers.hsi.path, gdal.GA_Update)
+    values = dataset.ReadAsArray()
+    values[:, :5, :5], values[:, 10:15, 10:15] = values[:, 10:15, 10:15].copy(), values[:, :5, :5].copy()
+    dataset.WriteArray(values)
+    dataset = None
+    with pytest.raises(ModelFileError) as refused:
+        pretrain_job(Hooks(), resume=checkpoint)
+    assert str(refused.value) == (
+        f"RESUME: the checkpoint '{checkpoint}' does not continue this run: its training samples differ from this "
+        "run's (other layers or values in them, another MASK, EXTENT, SAMPLES or SEED, or MORE_SCENES). Resume with "
+        "the same layers and settings, or start without RESUME.")
+
+
 def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):
     """A helper's red team of 2026-12-05: resumed into b.safetensors, a.checkpoint.safetensors stayed
     without a word, and refused every later run on a as the progress of an earlier pretraining."""
