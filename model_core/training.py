@@ -167,27 +167,46 @@ def _say_if_nothing_learnt(loss: float, n_classes: int, pretrained: bool, names:
                       f"Raise {names.setting('epochs')} or lower {names.learning_rate}{other} and train again.")
 
 
+ONE_EPOCH_GUESSES = 2
+"""How many times a blind guess's loss a fine-tuning's one epoch must exceed to be diverged: its mean
+holds the first steps from random weights, which start near the guess (ln of the classes), so only a
+loss far above it tells (a helper's red team of 2026-12-06: 12.3 among 7 classes, 1.95, was unsaid)."""
+
+
+def _say_if_one_epoch_diverged(loss: float, n_classes: int, names: Names, hooks: Hooks) -> None:
+    """Warns when a fine-tuning of one epoch ends with a loss above `ONE_EPOCH_GUESSES` blind guesses'."""
+    guess = math.log(n_classes)
+    if loss > ONE_EPOCH_GUESSES * guess:
+        hooks.warning(f"The training loss of its one epoch ({loss:.4f}) is more than twice a blind guess's among "
+                      f"{n_classes} classes ({guess:.4f}): the training diverged, and the classifier has learnt next "
+                      f"to nothing. Lower {names.learning_rate}, and train again.")
+
+
 PRETRAINING_GUESS = 2.0
 """A pretraining's loss with normalised targets when every hidden value is predicted as its token's
 mean: 1 for each branch's mean squared error, the targets of each token of unit variance."""
-DIVERGED = 10
+DIVERGED = 5
 """How many times a blind guess's loss (`PRETRAINING_GUESS`) the lowest loss after the first epoch
-must exceed to be a diverged pretraining: an untrained model starts at 3.5 (`tiny`) to 7 (`paper`),
-and a slow sound one (a learning rate of 1e-5, one step per epoch) stays below 8 (review of
-2026-12-05), while one at a learning rate of 1 stayed above 50."""
+(the one epoch's, of a run of one) must exceed to be a diverged pretraining: an untrained model
+starts at 3.5 (`tiny`) to 7 (`paper`), and a slow sound one (a learning rate of 1e-5, one step per
+epoch) stays below 8 (review of 2026-12-05), while one at a learning rate of 1 stayed above 50, or
+ended at 19.6 after two epochs, and a fine-tuning from that learnt by chance (a helper's red team
+of 2026-12-06: ten times was the bar)."""
 
 
 def _say_if_pretraining_diverged(history: List[Dict[str, Any]], normalized_targets: bool, names: Names,
                                  hooks: Hooks) -> None:
-    """Warns when the lowest loss of the epochs after the first is more than `DIVERGED` times a
-    blind guess's (known for normalised targets only): a learning rate of 1 ended at 171 without a
-    word, and a classifier fine-tuned from it mapped one class (a helper's red team of 2026-12-05).
-    Gradient clipping keeps such a loss finite, so no divergence stops the run."""
-    if len(history) < 2 or not normalized_targets:
+    """Warns when the lowest loss of the epochs after the first (of a run of one epoch, its loss) is
+    more than `DIVERGED` times a blind guess's (known for normalised targets only): a learning rate of
+    1 ended at 171 without a word, and a classifier fine-tuned from it mapped one class (a helper's red
+    team of 2026-12-05); one epoch of it at 585 too (a helper's red team of 2026-12-06). Gradient
+    clipping keeps such a loss finite, so no divergence stops the run."""
+    if not history or not normalized_targets:
         return
-    loss = min(record["loss"] for record in history[1:])
+    loss = min(record["loss"] for record in history[1:] or history)
     if loss > DIVERGED * PRETRAINING_GUESS:
-        hooks.warning(f"The lowest pretraining loss of the epochs after the first ({loss:.3g}) is more than "
+        which = "of the epochs after the first" if len(history) > 1 else "of its one epoch"
+        hooks.warning(f"The lowest pretraining loss {which} ({loss:.3g}) is more than "
                       f"{DIVERGED} times a blind guess's ({PRETRAINING_GUESS:g}: every hidden value its token's mean): "
                       "the training diverged, and a classifier fine-tuned from this model will be worse than one "
                       f"trained without it. Lower {names.learning_rate}, and pretrain again.")
@@ -250,4 +269,6 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
     if len(result.history) > 1:  # one epoch's mean holds the first steps from random weights, far above a guess
         _say_if_nothing_learnt(min(record["loss"] for record in result.history[1:]), len(classes),
                                pretrained_encoder is not None, names, hooks)
+    else:
+        _say_if_one_epoch_diverged(result.history[0]["loss"], len(classes), names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.CLASSIFIER}, result.context)
