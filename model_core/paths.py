@@ -80,7 +80,18 @@ def checkpoint_path_for(output_path: str) -> str:
 
 
 def output_path_of(checkpoint_path: str) -> Optional[str]:
-    """The model file whose run keeps `checkpoint_path` (`checkpoint_path_for`'s inverse), or None."""
+    """The model file whose run keeps `checkpoint_path` (`checkpoint_path_for`'s inverse), or None: the
+    one there is of any case of '.safetensors' (a helper's red team of 2026-12-06 was told of
+    'UP2.safetensors' for its 'UP2.SAFETENSORS'), else the lower-case one."""
     if not checkpoint_path.endswith(CHECKPOINT_END):
         return None
-    return checkpoint_path[:-len(CHECKPOINT_END)] + ".safetensors"
+    stem = checkpoint_path[:-len(CHECKPOINT_END)]
+    if os.path.exists(stem + ".safetensors"):
+        return stem + ".safetensors"
+    folder, name = os.path.split(stem)
+    try:
+        found = sorted(entry for entry in os.listdir(folder or ".")
+                       if entry.startswith(name) and entry[len(name):].lower() == ".safetensors")
+    except OSError:
+        found = []
+    return os.path.join(folder, found[0]) if found else stem + ".safetensors"

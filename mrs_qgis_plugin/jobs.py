@@ -324,8 +324,9 @@ def _say_how_long_paper_takes_on_a_cpu(preset: str, settings: TrainSettings, sam
         seconds = samples * settings.epochs / PAPER_CPU_SAMPLES_PER_S[training]
         faster = "" if pretrained else (f"; the small model learns the same recipe about {SMALL_SPEEDUP[training]} "
                                         "times faster")
-        hooks.log(f"The paper model is meant for a GPU: on a CPU these {samples:,} samples x {settings.epochs:,} "
-                  f"epochs take about {duration(seconds)} (as measured on 2 cores){faster}.")
+        hooks.log(f"The paper model is meant for a GPU: on a CPU these {plural(samples, 'sample')} x "
+                  f"{plural(settings.epochs, 'epoch')} take about {duration(seconds)} (as measured on 2 cores)"
+                  f"{faster}.")
 
 
 def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, samples: int,

@@ -119,17 +119,18 @@ def test_a_pretraining_of_fewer_samples_than_one_batch_is_warned_of(tmp_path, sa
     assert [line for line in warnings if line.startswith(("SAMPLES", "Only"))] == expected
 
 
-@pytest.mark.parametrize("preset,size,expected", [
-    ("paper", 100, ["9,600 samples x 5 epochs take about 10 min 00 s (as measured on 2 cores)"]),
-    ("paper", 40, ["1,600 samples x 5 epochs take about 1 min 40 s (as measured on 2 cores)"]),
-    ("small", 100, [])])
-def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, preset, size, expected):
+@pytest.mark.parametrize("preset,size,epochs,expected", [
+    ("paper", 100, 5, ["9,600 samples x 5 epochs take about 10 min 00 s (as measured on 2 cores)"]),
+    ("paper", 40, 5, ["1,600 samples x 5 epochs take about 1 min 40 s (as measured on 2 cores)"]),
+    ("paper", 40, 1, ["1,600 samples x 1 epoch take about 20 s (as measured on 2 cores)"]),  # '1 epochs' (12-06)
+    ("small", 100, 5, [])])
+def test_pretraining_the_paper_model_on_a_cpu_logs_the_time_it_takes(tmp_path, preset, size, epochs, expected):
     """The warning counts the samples drawn: a 40 x 40 scene has 1600 valid pixels, not the 9600 asked."""
     lines = []
     hooks = Hooks(log=lines.append, is_canceled=lambda: any(line.startswith("Statistics sample") for line in lines))
     with pytest.raises(Canceled):
         jobs.pretrain_job(scene_layers(tmp_path, size), preset=preset, masking=MaskingSettings(), samples=9600,
-                          settings=TrainSettings(epochs=5, device="cpu"), output=str(tmp_path / "m.safetensors"),
+                          settings=TrainSettings(epochs=epochs, device="cpu"), output=str(tmp_path / "m.safetensors"),
                           hooks=hooks)
     said = [line.split("these ")[1].split(";")[0] for line in lines if "meant for a GPU" in line]
     assert said == expected
@@ -409,6 +410,21 @@ def test_a_checkpoint_resumed_into_another_output_is_said_to_be_kept(tmp_path):
         f"The checkpoint resumed, {checkpoint}, is kept: it is OUTPUT {first}'s, and refuses the runs on that "
         f"OUTPUT as their progress. This run's model, {tmp_path / 'b.safetensors'}, holds its progress now: delete the "
         "checkpoint unless it is to be resumed again.")
+
+
+def test_a_checkpoint_s_model_file_is_found_whatever_the_case_of_its_extension(tmp_path):
+    """A helper's red team of 2026-12-06: the model file of 'UP2.checkpoint.safetensors' was taken to be
+    'UP2.safetensors' beside the 'UP2.SAFETENSORS' there was."""
+    from mrs.model_core.paths import output_path_of
+
+    checkpoint = str(tmp_path / "UP2.checkpoint.safetensors")
+    assert output_path_of(checkpoint) == str(tmp_path / "UP2.safetensors")  # none yet: the lower-case one
+    (tmp_path / "UP2.SAFETENSORS").write_bytes(b"model")
+    (tmp_path / "UP2.safetensors.txt").write_bytes(b"other")
+    assert output_path_of(checkpoint) == str(tmp_path / "UP2.SAFETENSORS")
+    (tmp_path / "UP2.safetensors").write_bytes(b"model")
+    assert output_path_of(checkpoint) == str(tmp_path / "UP2.safetensors")
+    assert output_path_of(str(tmp_path / "UP2.safetensors")) is None
 
 
 def test_a_file_changed_under_a_pretraining_of_one_process_is_said_by_that_process(tmp_path, monkeypatch):
