@@ -55,6 +55,9 @@ class TrainResult:
     context: distributed.Context = field(default_factory=distributed.Context)
     fingerprint: str = ""
     """The samples' (`Samples.fingerprint`), which the run's checkpoints hold too."""
+    arithmetic: Dict[str, str] = field(default_factory=dict)
+    """Where and in what the run computed ({"device": "cpu", "precision": "bf16"}): its settings may say
+    "auto" (a helper's red team of 2026-12-06 could not tell from a model that it was trained in bf16)."""
 
 
 @dataclass
@@ -350,7 +353,7 @@ def run_training(model: nn.Module, phase: Phase, samples: Samples, settings: Tra
     if run.best is not None:
         model.load_state_dict(run.best)
     return TrainResult(history=state.history, best_epoch=state.best_epoch or settings.epochs, context=context,
-                       fingerprint=checkpointer.fingerprint)
+                       fingerprint=checkpointer.fingerprint, arithmetic=dict(checkpointer.arithmetic or {}))
 
 
 def _micro_batch(model: nn.Module, phase: Phase, samples: Samples, batch_size: int, device: torch.device,

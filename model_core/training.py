@@ -146,6 +146,7 @@ def pretrain(patches: Any, *, n_hsi: int, config: ModelConfig, masking_settings:
     result = run_training(model, PretrainPhase(masking_settings), samples, settings, hooks,
                           meta, checkpoint_path, resume_path, names)
     training = {"settings": settings.to_dict(), "samples": len(samples), "samples_fingerprint": result.fingerprint,
+                "arithmetic": result.arithmetic,
                 "history": result.history, "final_loss": result.history[-1]["loss"]}
     _say_if_pretraining_diverged(result.history, masking_settings.normalized_targets, names, hooks)
     return Trained(model, {**meta, "training": training, "kind": model_file.PRETRAINED}, result.context)
@@ -259,6 +260,7 @@ def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels
                           resume_path, names)
     best = result.history[result.best_epoch - 1]
     training = {"settings": settings.to_dict(), "samples_fingerprint": result.fingerprint,
+                "arithmetic": result.arithmetic,
                 "pretrained": pretrained_encoder is not None,
                 "train_samples": int(data.shape[0]),
                 "validation_samples": 0 if validation is None else int(validation[0].shape[0]),

@@ -1028,3 +1028,19 @@ def test_a_failed_write_without_a_system_error_is_not_rescued(tmp_path, monkeypa
     with pytest.raises(WriteError) as refused:
         trained.write(output)
     assert refused.value is failed and os.listdir(tmp_path / "rescue") == []
+
+
+def test_a_model_file_records_the_device_and_precision_its_training_computed_in(tmp_path):
+    """A helper's red team of 2026-12-06: a model trained with PRECISION auto said 'auto', not that it
+    was trained in bf16 (only its checkpoint said)."""
+    from model_core.device import resolve_precision
+
+    auto = "bf16" if resolve_precision("auto", torch.device("cpu")) else "fp32"
+    pretrained = run_pretrain(str(tmp_path / "p.safetensors"), epochs=1, precision="auto")["training"]
+    assert pretrained["settings"]["precision"] == "auto"
+    assert pretrained["arithmetic"] == {"device": "cpu", "precision": auto}
+    classifier = run_finetune(str(tmp_path / "c.safetensors"), toy_classes(30), (None, None),
+                              settings={"epochs": 1})["training"]
+    assert classifier["arithmetic"] == {"device": "cpu", "precision": "fp32"}
+    assert model_file.read_metadata(str(tmp_path / "c.safetensors"), [model_file.CLASSIFIER])["training"][
+        "arithmetic"] == {"device": "cpu", "precision": "fp32"}
