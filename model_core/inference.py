@@ -23,6 +23,7 @@ from .errors import InputError, ModelFileError, says_out_of_memory
 from .hooks import Hooks
 from .loading import Classifier
 from .model import SSMAEClassifier
+from .names import plural
 from .preprocessing import Normalizer
 
 CNN_STRIP_ROWS = 32
@@ -155,7 +156,7 @@ class TilePredictor:
         limit = memory_batch_limit(model, self.dtype) if self.device.type == "cpu" else None
         if limit is not None and self.batch_size > limit:
             self.hooks.log(f"A batch of {self.batch_size:,} pixels would take more than {MEMORY_SHARE:.0%} of the "
-                           f"memory available now; batches of {limit:,} pixels are used (the map is the same).")
+                           f"memory available now; batches of {plural(limit, 'pixel')} are used (the map is the same).")
             self.batch_size = limit
         self.patch = model.config.patch
         self.halo = self.patch // 2
