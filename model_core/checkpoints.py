@@ -23,6 +23,9 @@ class LoopState:
     step: int = 0
     loss_sum: float = 0.0
     samples: int = 0
+    seconds: float = 0.0
+    """The epoch's seconds of training so far, an interrupted run's too: a resumed epoch's record timed
+    only its resumed batches (a helper's red team of 2026-12-06); 0 in checkpoints written before."""
     history: List[Dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0
     best_score: Optional[float] = None
@@ -249,7 +252,8 @@ def _loop_state(values: Any) -> LoopState:
     counters = (state.epoch, state.batch, state.step, state.samples, state.best_epoch)
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters):
         raise ValueError("invalid position in the run")
-    if not isinstance(state.loss_sum, (int, float)) or not isinstance(state.history, list) or not (
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (state.loss_sum, state.seconds)) \
+            or not isinstance(state.history, list) or not (
             state.best_score is None or isinstance(state.best_score, (int, float))):
         raise ValueError("invalid training history")
     if (len(state.history) != state.epoch or state.best_epoch > state.epoch  # one record per epoch done

@@ -213,7 +213,7 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
 
     Returns the epoch's figures: epoch number, mean loss, samples per second, seconds.
     """
-    started, seen, size = time.perf_counter(), 0, run.settings.batch_size
+    last, size = time.perf_counter(), run.settings.batch_size
     steps, context = run.schedule.steps_per_epoch, run.context
     run.net.train()
     for batch in range(state.batch, steps):
@@ -236,13 +236,13 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
         state.loss_sum += loss * len(index)
         state.samples += len(index)
         state.batch, state.step = batch + 1, state.step + 1
-        seen += len(index)
+        now = time.perf_counter()
+        state.seconds, last = state.seconds + now - last, now
         run.hooks.progress(state.step / run.schedule.total_steps)
         if run.checkpointer.due() and state.batch < steps:
             run.save_now_and_then(state, generator)
-    seconds = time.perf_counter() - started
     return {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
-            "samples_per_second": seen / max(seconds, 1e-9), "seconds": seconds}
+            "samples_per_second": state.samples / max(state.seconds, 1e-9), "seconds": state.seconds}
 
 
 def _keep_if_best(run: Run, state: LoopState, record: Dict[str, Any]) -> None:
@@ -258,7 +258,7 @@ def _keep_if_best(run: Run, state: LoopState, record: Dict[str, Any]) -> None:
 
 def _next_epoch(state: LoopState, record: Dict[str, Any]) -> None:
     state.history.append(record)
-    state.epoch, state.batch, state.loss_sum, state.samples = state.epoch + 1, 0, 0.0, 0
+    state.epoch, state.batch, state.loss_sum, state.samples, state.seconds = state.epoch + 1, 0, 0.0, 0, 0.0
 
 
 FILE_MARGIN = 128 << 10

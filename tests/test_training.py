@@ -218,6 +218,23 @@ def test_a_canceled_pretraining_resumes_into_the_uninterrupted_run(tmp_path, sto
     assert not os.path.exists(checkpoint)
 
 
+def test_a_resumed_epoch_s_record_times_all_of_its_samples(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-06: the record of the epoch a run resumed in timed its resumed batches only
+    (1.05 s and 64 samples of 288), beside the whole epoch's loss. Each batch takes one second here."""
+    import itertools
+
+    from model_core import loop
+
+    ticks = itertools.count()
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(ticks)))
+    output = str(tmp_path / "resumed.safetensors")
+    with pytest.raises(Canceled):
+        run_pretrain(output, hooks=cancel_after(2, []), epochs=2)
+    history = run_pretrain(output, resume=checkpoint_path_for(output), epochs=2)["training"]["history"]
+    assert [record["seconds"] for record in history] == [4.0, 4.0]  # 4 batches of 16 a second each, 2 before
+    assert [record["samples_per_second"] for record in history] == [16.0, 16.0]
+
+
 def test_a_training_canceled_before_its_first_batch_says_there_is_nothing_to_resume(tmp_path):
     """A helper's red team of 2026-12-05: 'Canceled after 0 of 300 batches; the checkpoint ... resumes
     the run', though a new run simply starts."""
