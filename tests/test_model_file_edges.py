@@ -263,17 +263,24 @@ def test_a_class_value_above_the_largest_a_map_holds_is_refused(classifier_file,
         "4294967295, a name and a colour '#rrggbb'). Re-create it with fine-tuning.")
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf")])
-def test_a_classifier_whose_weights_are_not_finite_is_refused(classifier_file, tmp_path, value):  # noqa: F811
-    def edit(tensors):
-        tensors["head.1.weight"].view(-1)[0] = value
+@pytest.mark.parametrize("made, tensor, shown, value", [
+    ("classifier_file", "head.1.weight", "head.1.weight", float("nan")),
+    ("classifier_file", "head.1.weight", "head.1.weight", float("inf")),
+    ("pretrained_file", "encoder.spatial.cls_token", "spatial.cls_token", float("inf"))])
+def test_a_model_whose_weights_are_not_finite_is_refused(request, tmp_path, made, tensor, shown, value):
+    classifier = made == "classifier_file"
 
-    path = _saved_again(classifier_file[0], str(tmp_path / "diverged.safetensors"), model_file.CLASSIFIER, edit)
+    def edit(tensors):
+        tensors[tensor].view(-1)[0] = value
+
+    path = _saved_again(request.getfixturevalue(made)[0], str(tmp_path / "diverged.safetensors"),
+                        model_file.CLASSIFIER if classifier else model_file.PRETRAINED, edit)
+    what = "MODEL" if classifier else "PRETRAINED"
     with pytest.raises(ModelFileError) as refused:
-        load_classifier(path, what="MODEL")
+        (load_classifier if classifier else load_pretrained)(path, what=what)
     assert str(refused.value) == (
-        f"MODEL: '{path}' holds weights that are not finite numbers (NaN or infinite, in 'head.1.weight'); its "
-        "training may have diverged. Re-create the model, with a lower learning rate if its training diverged.")
+        f"{what}: '{path}' holds weights that are not finite numbers (NaN or infinite, in '{shown}'); its training may "
+        "have diverged. Re-create the model, with a lower learning rate if its training diverged.")
 
 
 def test_a_classifier_whose_weights_are_integers_is_refused(classifier_file, tmp_path):  # noqa: F811
@@ -285,18 +292,6 @@ def test_a_classifier_whose_weights_are_integers_is_refused(classifier_file, tmp
         load_classifier(path, what="MODEL")
     assert str(refused.value) == (f"MODEL: '{path}' holds 'head.1.weight' as torch.int64, which is not a type of "
                                   "model weights. Re-create the model.")
-
-
-def test_a_pretraining_model_whose_encoder_weights_are_not_finite_is_refused(pretrained_file, tmp_path):  # noqa: F811
-    def edit(tensors):
-        tensors["encoder.spatial.cls_token"].view(-1)[0] = float("inf")
-
-    path = _saved_again(pretrained_file[0], str(tmp_path / "diverged.safetensors"), model_file.PRETRAINED, edit)
-    with pytest.raises(ModelFileError) as refused:
-        load_pretrained(path, what="PRETRAINED")
-    assert str(refused.value) == (
-        f"PRETRAINED: '{path}' holds weights that are not finite numbers (NaN or infinite, in 'spatial.cls_token'); "
-        "its training may have diverged. Re-create the model, with a lower learning rate if its training diverged.")
 
 
 def test_another_program_s_file_under_the_plugin_s_metadata_key_is_not_written_over(tmp_path):

@@ -242,17 +242,24 @@ def test_a_checkpoint_within_its_first_epoch_is_said_by_its_batches():
     assert jobs._progress(info) == ("fine-tuning", "fine-tuning (1 of its 4 epochs done)")
 
 
-def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
-    """Red team of 2026-12-05: a new training on the same OUTPUT (or a fine-tuning on the
-    pretraining's OUTPUT name) deleted a stopped run's checkpoint, its progress, without a word."""
+def pretraining_run(tmp_path, epochs: int):
+    """A pretraining of a 24 x 24 scene into model.safetensors: its layers, OUTPUT and settings, and a run of
+    them (hooks, resume)."""
     layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
-    settings = TrainSettings(epochs=3, batch_size=16, device="cpu", precision="fp32")
-    steps = []
+    settings = TrainSettings(epochs=epochs, batch_size=16, device="cpu", precision="fp32")
 
     def pretrain_job(hooks, resume=None):
         jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
                           output=output, hooks=hooks, resume=resume)
 
+    return layers, output, settings, pretrain_job
+
+
+def test_a_stopped_run_s_checkpoint_is_kept_until_it_is_resumed(tmp_path):
+    """Red team of 2026-12-05: a new training on the same OUTPUT (or a fine-tuning on the
+    pretraining's OUTPUT name) deleted a stopped run's checkpoint, its progress, without a word."""
+    layers, output, settings, pretrain_job = pretraining_run(tmp_path, epochs=3)
+    steps = []
     with pytest.raises(Canceled):
         pretrain_job(Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 6))
     checkpoint = checkpoint_path_for(output)
@@ -370,14 +377,8 @@ def test_a_checkpoint_does_not_resume_a_pretraining_on_pixels_edited_since(tmp_p
     without a word (a helper's red team of 2026-12-06)."""
     from osgeo import gdal
 
-    layers, output = scene_layers(tmp_path, 24), str(tmp_path / "model.safetensors")
-    settings = TrainSettings(epochs=2, batch_size=16, device="cpu", precision="fp32")
+    layers, output, _settings, pretrain_job = pretraining_run(tmp_path, epochs=2)
     steps = []
-
-    def pretrain_job(hooks, resume=None):
-        jobs.pretrain_job(layers, preset="tiny", masking=MaskingSettings(), samples=64, settings=settings,
-                          output=output, hooks=hooks, resume=resume)
-
     with pytest.raises(Canceled):
         pretrain_job(Hooks(progress=steps.append, is_canceled=lambda: len(steps) > 6))
     checkpoint = checkpoint_path_for(output)
