@@ -1,5 +1,6 @@
 """Checkpoints: the resumable state of one run, written atomically and read back only into that run."""
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -23,12 +24,19 @@ class LoopState:
     step: int = 0
     loss_sum: float = 0.0
     samples: int = 0
-    seconds: float = 0.0
+    seconds: Optional[float] = 0.0
     """The epoch's seconds of training so far, an interrupted run's too: a resumed epoch's record timed
-    only its resumed batches (a helper's red team of 2026-12-06); 0 in checkpoints written before."""
+    only its resumed batches (a helper's red team of 2026-12-06); None, unknown, from a checkpoint
+    written before, whose samples so far are then left out of the epoch's pace (a review)."""
     history: List[Dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0
     best_score: Optional[float] = None
+
+
+FINGERPRINT_SCHEME = 2
+"""How the checkpoints written now take their samples' fingerprint: 2 from 2026-12-06, when a pretraining's
+took a digest of its statistics sample (a review of the same day: an earlier checkpoint of the same
+run was said to have other samples); checkpoints written before record none."""
 
 
 class Checkpointer:
@@ -58,7 +66,8 @@ class Checkpointer:
             tensors["rng.generator"] = generator.get_state()
         meta = {**self.description, "kind": model_file.CHECKPOINT, "checkpoint": {
             "phase": self.phase, "settings": self.settings.to_dict(), "fingerprint": self.fingerprint,
-            "arithmetic": self.arithmetic, "state": asdict(state), "param_groups": optimizer_state["param_groups"]}}
+            "fingerprint_scheme": FINGERPRINT_SCHEME, "arithmetic": self.arithmetic, "state": asdict(state),
+            "param_groups": optimizer_state["param_groups"]}}
         model_file.save(self.path, tensors, meta)
         self.saved_at = time.monotonic()
 
@@ -131,8 +140,12 @@ class Checkpointer:
             # SEED draws the samples, said once (a helper, 2026-12-05), unless no validation set is drawn (review)
             drawn = (self.description.get(SAMPLE_SETTINGS) or {}).get("validation_fraction", 1) != 0
             seeded = saved_settings.get("seed") != self.settings.seed and drawn
+            unmarked = info.get("fingerprint_scheme") != FINGERPRINT_SCHEME
+            earlier = ("; or it was written by an earlier version of this plugin, which took its samples' fingerprint "
+                       "otherwise: then delete it, and start afresh" if unmarked else "")
             problems.append(_other_bands(meta, self.description)
-                            or f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})")
+                            or f"its training samples differ from this run's ({self._samples_differ(meta, seeded)})"
+                            + earlier)
         if problems:
             raise ModelFileError(f"{what}: the checkpoint '{resume_path}' does not continue this run: "
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
@@ -248,12 +261,13 @@ def _loop_state(values: Any) -> LoopState:
     """A LoopState from a checkpoint's JSON, every field of the right type."""
     if not isinstance(values, dict):
         raise TypeError("no training state")
-    state = LoopState(**values)
+    state = LoopState(**{"seconds": None, **values})
     counters = (state.epoch, state.batch, state.step, state.samples, state.best_epoch)
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters):
         raise ValueError("invalid position in the run")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (state.loss_sum, state.seconds)) \
-            or not isinstance(state.history, list) or not (
+    seconds = 0.0 if state.seconds is None else state.seconds
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (state.loss_sum, seconds)) \
+            or not math.isfinite(seconds) or seconds < 0 or not isinstance(state.history, list) or not (
             state.best_score is None or isinstance(state.best_score, (int, float))):
         raise ValueError("invalid training history")
     if (len(state.history) != state.epoch or state.best_epoch > state.epoch  # one record per epoch done

@@ -214,6 +214,8 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
     Returns the epoch's figures: epoch number, mean loss, samples per second, seconds.
     """
     last, size = time.perf_counter(), run.settings.batch_size
+    untimed = state.samples if state.seconds is None else 0  # resumed from a checkpoint that kept no time
+    state.seconds = state.seconds or 0.0
     steps, context = run.schedule.steps_per_epoch, run.context
     run.net.train()
     for batch in range(state.batch, steps):
@@ -242,7 +244,7 @@ def train_one_epoch(run: Run, state: LoopState, generator: torch.Generator, orde
         if run.checkpointer.due() and state.batch < steps:
             run.save_now_and_then(state, generator)
     return {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.samples, 1),
-            "samples_per_second": state.samples / max(state.seconds, 1e-9), "seconds": state.seconds}
+            "samples_per_second": (state.samples - untimed) / max(state.seconds, 1e-9), "seconds": state.seconds}
 
 
 def _keep_if_best(run: Run, state: LoopState, record: Dict[str, Any]) -> None:

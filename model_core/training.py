@@ -178,7 +178,8 @@ def _say_if_one_epoch_diverged(loss: float, n_classes: int, names: Names, hooks:
     """Warns when a fine-tuning of one epoch ends with a loss above `ONE_EPOCH_GUESSES` blind guesses'."""
     guess = math.log(n_classes)
     if loss > ONE_EPOCH_GUESSES * guess:
-        hooks.warning(f"The training loss of its one epoch ({loss:.4f}) is more than twice a blind guess's among "
+        hooks.warning(f"The training loss of its one epoch ({loss:.4f}) is more than {ONE_EPOCH_GUESSES} times a "
+                      f"blind guess's among "
                       f"{n_classes} classes ({guess:.4f}): the training diverged, and the classifier has learnt next "
                       f"to nothing. Lower {names.learning_rate}, and train again.")
 
@@ -206,8 +207,9 @@ def _say_if_pretraining_diverged(history: List[Dict[str, Any]], normalized_targe
         return
     loss = min(record["loss"] for record in history[1:] or history)
     if loss > DIVERGED * PRETRAINING_GUESS:
-        which = "of the epochs after the first" if len(history) > 1 else "of its one epoch"
-        hooks.warning(f"The lowest pretraining loss {which} ({loss:.3g}) is more than "
+        which = "lowest pretraining loss of the epochs after the first" if len(history) > 1 else (
+            "pretraining loss of its one epoch")
+        hooks.warning(f"The {which} ({loss:.3g}) is more than "
                       f"{DIVERGED} times a blind guess's ({PRETRAINING_GUESS:g}: every hidden value its token's mean): "
                       "the training diverged, and a classifier fine-tuned from this model will be worse than one "
                       f"trained without it. Lower {names.learning_rate}, and pretrain again.")

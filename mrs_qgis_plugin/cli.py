@@ -177,9 +177,14 @@ def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
     problem = variables_problem(path, f"{parameter}: '{path}'")
     if problem:
         raise InputError(problem)
-    if file_kind(path) == "vector":
+    file, options = split_source(path)
+    if file_kind(file) == "vector":
         raise InputError(f"{parameter}: '{path}' is a vector layer, not a raster. Choose a raster file"
                          f"{_the_other_way(job, parameter)}.")
+    if options and os.path.isfile(file):  # it was said not to exist (a review of 2026-12-06)
+        raise InputError(f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); "
+                         "a raster is given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose a "
+                         "raster file.")
     return RasterInput(path, file_layer_name(path))
 
 
@@ -206,7 +211,7 @@ def _the_other_way(job: spec.Job, parameter: str) -> str:
     if job.labelled_pixels is None or parameter not in job.labelled_pixels:
         return ""
     vector, field, raster = job.labelled_pixels
-    return f", or give it as {raster}" if parameter == vector else f", or give a vector file as {vector} (with {field})"
+    return f", or give it as {raster}" if parameter == vector else f", or give it as {vector} (with {field})"
 
 
 def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:

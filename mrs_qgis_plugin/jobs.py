@@ -307,7 +307,7 @@ def _say_samples_of_scenes(records: Sequence[Dict[str, Any]], positions: Positio
         drawn_from = positions.valid_counts[number]
         if drawn_from == item["valid_pixels"]:
             return plural(drawn_from, "valid pixel")
-        return f"{drawn_from:,} of its {plural(item['valid_pixels'], 'valid pixel')} inside MASK"
+        return f"{plural(drawn_from, 'valid pixel')} inside MASK, of its {item['valid_pixels']:,}"
 
     hooks.log(f"Samples from {len(records)} scenes: " + "; ".join(
         f"{item['samples']:,} from '{item['hsi_layer']}' ({pool(number, item)})"

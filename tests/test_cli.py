@@ -266,14 +266,22 @@ def misnamed_inputs(chain, out) -> dict:
                                  "points, lines or polygons, or give it as LABELS."),
         "labels_are_points": ("finetune", {**finetune, "LABELS": scene.train_points},
                               f"LABELS: '{scene.train_points}' is a vector layer, not a raster. Choose a raster file, "
-                              "or give a vector file as SAMPLES (with CLASS_FIELD)."),
+                              "or give it as SAMPLES (with CLASS_FIELD)."),
         "reference_labels_are_points": ("accuracy", {"INPUT": maps / "map.tif", "REFERENCE_LABELS": scene.train_points,
                                                      "OUTPUT_HTML": out / "accuracy.html"},
                                         f"REFERENCE_LABELS: '{scene.train_points}' is a vector layer, not a raster. "
-                                        "Choose a raster file, or give a vector file as REFERENCE (with "
+                                        "Choose a raster file, or give it as REFERENCE (with "
                                         "REFERENCE_FIELD)."),
         "aux_is_points": ("pretrain", {**layers, "INPUT_AUX": [scene.lidar, scene.train_points]},
                           f"INPUT_AUX: '{scene.train_points}' is a vector layer, not a raster. Choose a raster file."),
+        # said not to exist (a review of 2026-12-06)
+        "hsi_is_a_layer_of_points": ("pretrain", {**layers, "INPUT_HSI": f"{scene.train_points}|layername=points"},
+                                     f"INPUT_HSI: '{scene.train_points}|layername=points' is a vector layer, not a "
+                                     "raster. Choose a raster file."),
+        "hsi_named_as_a_vector_layer": ("pretrain", {**layers, "INPUT_HSI": f"{scene.hsi}|layername=hsi"},
+                                        f"INPUT_HSI: '{scene.hsi}|layername=hsi' names a layer as a vector file's "
+                                        "layers are named ('|layername=hsi'); a raster is given by its file alone (one "
+                                        "of a GeoPackage as GPKG:file.gpkg:table). Choose a raster file."),
         "extent_inverted": ("pretrain", {**layers, "EXTENT": "50,10,0,40"},
                             "The extent EXTENT (x 50..10, y 0..40) is empty or inverted: its minimum x and y must be "
                             "below its maximum x and y."),
@@ -300,7 +308,8 @@ def misnamed_inputs(chain, out) -> dict:
 
 
 @pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
-                                  "reference_labels_are_points", "aux_is_points", "extent_inverted", "extent_overflows",
+                                  "reference_labels_are_points", "aux_is_points", "hsi_is_a_layer_of_points",
+                                  "hsi_named_as_a_vector_layer", "extent_inverted", "extent_overflows",
                                   "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
                                   "hsi_is_a_pipe", "mask_is_a_pipe",
                                   "scene_list_is_a_pipe"])

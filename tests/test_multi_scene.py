@@ -155,7 +155,7 @@ def test_a_mask_limits_the_first_scene_s_samples_not_its_share_of_the_statistics
                                more_scenes=scene_list(tmp_path, archive[1]))
     drawn = [item["samples"] for item in result["scenes"]]
     assert [item["valid_pixels"] for item in result["scenes"]] == [SIZE * SIZE, SIZE * SIZE // 4]
-    assert f"Samples from 2 scenes: {drawn[0]} from 'first' (4 of its 1,024 valid pixels inside MASK); {drawn[1]} " \
+    assert f"Samples from 2 scenes: {drawn[0]} from 'first' (4 valid pixels inside MASK, of its 1,024); {drawn[1]} " \
            "from 'second.tif' (256 valid pixels)." in lines
     assert "Statistics sample: 1,280 valid pixels in all, from 2 scenes." in lines  # every pixel of both
 
