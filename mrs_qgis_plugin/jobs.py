@@ -194,14 +194,16 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
         _say_blank_layers(part, scene, hooks, several)
         _check_sample(part, scene, hooks, "learn", training=True, window=window if number == 0 else None,
                       share_of=valid_counts[number] if several else None, whose=" of MORE_SCENES" if number else "")
-    sample = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    if len(scenes) > 1:  # each scene's sample is said by itself
-        hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
-    if len(scenes) > 1:  # an EXTENT's pixels need not look like a whole scene's: the whole first scene's do
-        whole = window is None or window == scenes[0].window
-        first = parts[0] if whole else sample_valid_pixels(scenes[0], VALUE_CHECK_SAMPLE, seed,
-                                                           Hooks(is_canceled=hooks.is_canceled))
-        _say_far_scenes(scenes, [first, *parts[1:]], hooks)
+    if not several:
+        return parts[0]
+    sample = np.concatenate(parts)
+    # each scene's part is said by itself, the whole here
+    hooks.log(f"Statistics sample: {plural(len(sample), 'valid pixel')} in all, from {len(scenes)} scenes.")
+    whole = window is None or window == scenes[0].window
+    # an EXTENT's pixels need not look like a whole scene's: the whole first scene's do
+    first = parts[0] if whole else sample_valid_pixels(scenes[0], VALUE_CHECK_SAMPLE, seed,
+                                                       Hooks(is_canceled=hooks.is_canceled))
+    _say_far_scenes(scenes, [first, *parts[1:]], hooks)
     return sample
 
 
