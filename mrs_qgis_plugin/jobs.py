@@ -894,8 +894,7 @@ def _check_model_file(metadata: Dict[str, Any], scene: Scene, path: str, what: s
     check_aux_bands(metadata, scene.band_names[scene.n_hsi:], scene.aux_names, path, what, hooks, pretrained)
     check_aux_layers(metadata, scene.aux_band_counts, scene.aux_names, path, what, hooks, pretrained)
     check_pixel_size(metadata, scene.grid.ground_pixel_sides(), scene.hsi_name, path, what, hooks, pretrained)
-    check_band_units(metadata, scene.band_units, [scene.band_label(index) for index in range(scene.n_bands)], path,
-                     what, hooks, pretrained)
+    check_band_units(metadata, scene.band_units, scene.band_labels, path, what, hooks, pretrained)
 
 
 def _classifier_on(model: str, metadata: Dict[str, Any], scene: Scene, device: str, precision: str,

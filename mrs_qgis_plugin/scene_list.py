@@ -232,8 +232,7 @@ def say_other_units(first: Scene, scene: Scene, where: str, hooks: Hooks) -> Non
     """Warns of a listed scene's bands in other units of length than the first scene's, by their unit
     types (a LiDAR in feet pooled with one in metres went unsaid, and the fine-tuning on it was told the
     model had metres: a helper's red team of 2026-12-06)."""
-    listed = other_lengths(first.band_units, scene.band_units,
-                           [scene.band_label(index) for index in range(scene.n_bands)], "INPUT_HSI's scene has")
+    listed = other_lengths(first.band_units, scene.band_units, scene.band_labels, "INPUT_HSI's scene has")
     if listed:
         hooks.warning(f"{PARAMETER}: bands of {where} ('{scene.hsi_name}') are in other units than those of INPUT_HSI "
                       f"and INPUT_AUX, by their unit types: {listed}. Convert them into the same units (Raster "

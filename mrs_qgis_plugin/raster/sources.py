@@ -10,7 +10,7 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, List, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -595,6 +595,11 @@ class Scene:
         name, number, description = self._places[index]
         place = f"band {number} of '{name}'"
         return f"'{description}' ({place})" if description else place
+
+    @property
+    def band_labels(self) -> List[str]:
+        """Every band in a message, in order (see band_label)."""
+        return [self.band_label(index) for index in range(self.n_bands)]
 
     @classmethod
     def open(cls, hsi: RasterInput, aux: Sequence[RasterInput], hooks: Hooks | None = None) -> "Scene":
