@@ -437,7 +437,6 @@ def test_classify_warns_when_the_auxiliary_bands_are_named_otherwise_than_the_mo
     assert not any("auxiliary bands" in line for line in classified.log.warnings)
 
 
-@pytest.mark.skipif(not cpu_supports_bf16(), reason="bf16 arithmetic needs a CPU with AVX-512 BF16 or AMX")
 def test_classify_warns_when_a_band_is_in_another_unit_than_the_model_s(mrs, scene, classifier, tmp_path):
     """A helper's red team of 2026-12-05: the LiDAR height in US survey feet (its values x 3.28)
     was mapped without a word, its values within the value checks' limits."""
@@ -564,6 +563,7 @@ def test_an_optional_output_left_empty_in_a_batch_row_is_not_loaded_as_a_layer(m
     assert list(context.layersToLoadOnCompletion()) == [str(tmp_path / "map.tif")]
 
 
+@pytest.mark.skipif(not cpu_supports_bf16(), reason="bf16 arithmetic needs a CPU with AVX-512 BF16 or AMX")
 def test_a_bf16_map_is_the_same_whatever_the_batch_size_one_pixel_batches_included(mrs, scene, classifier, tmp_path):
     """oneDNN computes a product of one row with other kernels than one of several, which round
     bf16 otherwise (red team of 2026-12-04: BATCH_SIZE 1 changed 16 of 3,600 pixels' classes and
