@@ -259,7 +259,7 @@ def _not_safetensors(path: str) -> Optional[str]:
         return None
     if all(byte >= 32 or byte in b"\t\n\r" for byte in start):
         return "is a text file, not a model file"
-    if len(start) < _HEADER_START:
+    if len(start) <= _HEADER_START:  # its header's length at most: an 8-byte start was 'no model file'
         return f"is too short to be a model file ({size} bytes)"
     if start[_HEADER_START:_HEADER_START + 1] == b"{":  # a header of its own, longer than the file
         return "is truncated: shorter than its header says (a copy or download that stopped early)"

@@ -130,14 +130,14 @@ def test_a_classifier_file_of_no_tensors_is_said_to_miss_its_weights_not_to_be_t
                                   f"{', '.join(repr(name) for name in first)} ...). Re-create the model.")
 
 
-def test_a_file_of_a_bare_header_length_is_said_to_begin_with_no_safetensors_header(tmp_path):
+def test_a_file_of_a_bare_header_length_is_said_to_be_too_short(tmp_path):
+    """It was 'no model file: it does not begin with a safetensors header', which it may well begin with."""
     path = tmp_path / "eight.safetensors"
     path.write_bytes(bytes([0x10, 0, 0, 0, 0, 0, 0, 0]))
     with pytest.raises(ModelFileError) as refused:
         load_classifier(str(path), what="MODEL")
-    assert str(refused.value) == (f"MODEL: '{path}' is no model file: it does not begin with a safetensors header (a "
-                                  "raster or archive renamed?). Choose a model file (.safetensors) made by this "
-                                  "plugin.")
+    assert str(refused.value) == (f"MODEL: '{path}' is too short to be a model file (8 bytes). Choose a model file "
+                                  "(.safetensors) made by this plugin.")
 
 
 def _model_and_optimizer():
