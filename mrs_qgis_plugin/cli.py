@@ -171,7 +171,7 @@ def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
     """A raster file as the pipeline's `RasterInput`, refused as the algorithms refuse it when it
     is a file of variables rather than of bands, and under the parameter's name when it is a vector
     file (QGIS's dialog offers none there; the message named no parameter)."""
-    from .raster.gdal_io import file_kind, variables_problem
+    from .raster.gdal_io import file_kind, missing_file_problem, variables_problem
     from .raster.sources import RasterInput
 
     problem = variables_problem(path, f"{parameter}: '{path}'")
@@ -181,8 +181,9 @@ def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
     if file_kind(file) == "vector":
         raise InputError(f"{parameter}: '{path}' is a vector layer, not a raster. Choose a raster file"
                          f"{_the_other_way(job, parameter)}.")
-    if options and os.path.isfile(file):  # it was said not to exist (a review of 2026-12-06)
-        raise InputError(f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); "
+    if options:  # a file was said not to exist, and one that does not under its layer's name
+        raise InputError(missing_file_problem(file, parameter) or
+                         f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); "
                          "a raster is given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose a "
                          "raster file.")
     return RasterInput(path, file_layer_name(path))

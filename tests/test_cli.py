@@ -236,6 +236,8 @@ def test_the_main_help_lists_every_job_as_the_toolbox_names_it(no_qgis):
       "The hyperspectral layer 'missing': the file missing.tif does not exist. Check the path"),
      ("pretrain", {"MASK": "missing.gpkg|layername=fields"}, 1,  # it named no parameter (red team of 2026-12-05)
       "MASK: the file missing.gpkg does not exist. Check the path, or choose it again."),
+     ("pretrain", {"INPUT_HSI": "missing.tif|layername=x"}, 1,  # its file named with '|layername=x' (2026-12-06)
+      "INPUT_HSI: the file missing.tif does not exist. Check the path, or choose it again."),
      ("pretrain", {"INPUT_HSI": "hsi.tif "}, 1,  # shown as an existing file (a helper's red team of 2026-12-06)
       "The hyperspectral layer 'hsi': the file 'hsi.tif ' does not exist. Check the path")],
 )
