@@ -70,9 +70,9 @@ from ..model_core.names import joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
-from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, no_features_problem, path_named_layer_problem,
-                     qgis_operation, raster_input_of, rasters_loaded, read_as_its_file, refused_layer_message,
-                     unreadable_layer, vector_layer_name, written_as_shown)
+from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, missing_field_problem, no_features_problem,
+                     path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded, read_as_its_file,
+                     refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -386,14 +386,20 @@ def expression_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, 
     return None
 
 
-def value_problem(parameter: spec.Parameter, value: Any, definition: QgsProcessingParameterDefinition,
-                  context: QgsProcessingContext) -> Optional[str]:
+def value_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any], parameter: spec.Parameter,
+                  value: Any, definition: QgsProcessingParameterDefinition, context: QgsProcessingContext
+                  ) -> Optional[str]:
     """`spec.problem`, and an empty text that QGIS refuses said as bin/mrs says it (qgis_process's
     TILE_SIZE= got 'Incorrect parameter value for TILE_SIZE', red team of 2026-12-04): qgis_process
-    gives it as a null QVariant (red team of 2026-12-05), processing.run as ''."""
+    gives it as a null QVariant (red team of 2026-12-05), processing.run as ''. A field's value
+    that names no field of its layer (`missing_field_problem`)."""
     empty = _null(value) if isinstance(value, QVariant) else isinstance(value, str) and not value.strip()
     if empty and parameter.kind in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):
         return spec.empty_value_problem(parameter, parameter.name)
+    missing = parameter.kind == spec.FIELD and value and missing_field_problem(algorithm, parameters, definition,
+                                                                               value, context)
+    if missing:
+        return missing
     if (parameter.kind == spec.FIELD and isinstance(value, str) and ";" in value
             and not definition.checkValueIsAcceptable(value, context)):  # 'Incorrect parameter value' (red team, 12-06)
         return (f"{parameter.name}: the field name '{value}' holds ';', which QGIS 3.22 reads as a list of fields, so "
@@ -532,7 +538,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         for parameter in self.JOB.parameters:
             value = self.plain_value(parameters, parameter.name, context)
             definition = self.parameterDefinition(parameter.name)
-            problem = value_problem(parameter, value, definition, context)
+            problem = value_problem(self, parameters, parameter, value, definition, context)
             if problem:
                 return False, problem
             if parameter.kind not in spec.PLAIN_KINDS and not definition.checkValueIsAcceptable(value, context):

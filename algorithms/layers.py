@@ -14,9 +14,11 @@ from qgis.core import (
     QgsPointXY,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsProcessingFeatureSourceDefinition,
     QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
     QgsProcessingUtils,
     QgsProviderRegistry,
     QgsRasterLayer,
@@ -27,10 +29,35 @@ from qgis.core import (
 )
 
 from ..model_core.errors import InputError
+from ..model_core.hooks import first_few
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.raster import split_source
+from ..mrs_qgis_plugin.raster.classes import spelt_as
 
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
+
+
+def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
+                          definition: QgsProcessingParameterDefinition, given: Any,
+                          context: QgsProcessingContext) -> Optional[str]:
+    """A field parameter's value that names no field of its layer (one field of that name in any
+    letter case, as the jobs read fields), said before the run; None where it names one, or where its
+    layer cannot be read (which its own parameter's check says). The steps of the workflow found it
+    after the pretraining (red team of 2026-12-04); a name holding ';' was said to be a field to rename
+    where the layer had no such field (a helper's red team of 2026-12-06)."""
+    try:
+        source = algorithm.parameterAsSource(parameters, definition.parentLayerParameterName(), context)
+    except QgsProcessingException:
+        return None
+    if source is None:
+        return None
+    names = source.fields().names()
+    missing = next((name for name in (given if isinstance(given, list) else [given])
+                    if len(spelt_as(names, name)) != 1), None)  # as the steps read fields: CLASS_ID is class_id
+    if missing is None:
+        return None
+    return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
+            f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
 
 
 def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:

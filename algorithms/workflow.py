@@ -25,7 +25,6 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.choices import PHASES
 from ..model_core.errors import InputError, MrsError
-from ..model_core.hooks import first_few
 from ..model_core.names import agreeing, joined
 from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
@@ -33,12 +32,12 @@ from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
-from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, given_values_problem, help_url,
                    on_command_line, plain_value, suggestions_field_problem, tr, value_problem)
-from .layers import hyperspectral_problem, no_features_problem, rasters_loaded, vector_layer_name
+from .layers import (hyperspectral_problem, missing_field_problem, no_features_problem, rasters_loaded,
+                     unreadable_layer, vector_layer_name)
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -59,6 +58,29 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     if isinstance(value, QgsMapLayer):
         value = value.source()
     return value if isinstance(value, str) and value else None
+
+
+def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+    """The fine-tuning's labels given as the reference too (a selection of features apart): all four
+    steps ran, and the accuracy step only warned that its figures were the classifier's own samples'
+    (a helper's red team of 2026-12-06)."""
+    from ..mrs_qgis_plugin.raster import split_source
+    from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
+
+    for training, reference in (("LABELS", "REFERENCE_LABELS"), ("SAMPLES", "REFERENCE")):
+        values = [parameters.get(training), parameters.get(reference)]
+        if any(isinstance(value, QgsProcessingFeatureSourceDefinition) and value.selectedFeaturesOnly
+               for value in values):
+            continue
+        sources = [_source(value, context) for value in values]
+        if None in sources:
+            continue
+        (trained, trained_options), (referred, referred_options) = map(split_source, sources)
+        if same_file(trained, referred) and trained_options == referred_options:
+            return (f"{reference}: '{sources[1]}' is also {training}, the labels the classifier learns from; its "
+                    "figures would say how well it learnt them, not how right the map is. Give a reference of "
+                    "other pixels (labels kept apart from the training ones).")
+    return None
 
 
 class _StepsFeedback(QgsProcessingFeedback):
@@ -395,7 +417,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                    or self._listed_problem(parameters)
                    or self._step_values_problem(parameters, context)
                    or hyperspectral_problem(self, parameters, context)
-                   or self._missing_layers_problem(parameters))
+                   or self._missing_layers_problem(parameters)
+                   or self._unreadable_layers_problem(parameters, context))
         if problem:
             return False, problem
         rasters_loaded(parameters.get("INPUT_AUX"), context)  # so that QGIS' check finds them (`rasters_loaded`)
@@ -406,7 +429,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             problem = spec.labelled_pixels_problem(job, parameters)
             if problem:
                 return False, problem
-        problem = self._fields_problem(parameters, context)
+        problem = self._fields_problem(parameters, context) or _training_labels_as_reference(parameters, context)
         if problem:
             return False, problem
         try:
@@ -471,6 +494,22 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return next((spec.problem(scene.parameter(name), None) for name in ("INPUT_HSI", "INPUT_AUX")
                      if not spec.is_given(parameters.get(name))), None)
 
+    def _unreadable_layers_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """A layer value that cannot be loaded, said as the single algorithms say it: QGIS said 'Incorrect
+        parameter value for INPUT_AUX' of a missing file among its rasters, and 'Could not load source layer'
+        of a missing SAMPLES (a helper's red team of 2026-12-06)."""
+        steps = {parameter.name: parameter for job in JOBS.values() for parameter in job.parameters}
+        for definition in self.parameterDefinitions():
+            kind, value = LAYER_TYPES.get(definition.type()), parameters.get(definition.name())
+            if kind is None or not spec.is_given(value):
+                continue
+            geometries = steps[definition.name()].geometries if definition.name() in steps else ()
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                problem = unreadable_layer(definition.name(), item, kind, context, geometries)
+                if problem:
+                    return problem
+        return None
+
     def _step_values_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """A value of the workflow that a step would refuse, said as the step would, under the
         workflow's name: FINETUNE_EPOCHS=nan was refused by the fine-tuning after the whole
@@ -487,7 +526,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                         continue
                     renamed = dataclasses.replace(steps[name], name=own.name(), description=own.description(),
                                                   default=own.defaultValue())
-                    problem = value_problem(renamed, plain_value(self, parameters, own.name(), context), own, context)
+                    value = plain_value(self, parameters, own.name(), context)
+                    problem = value_problem(self, parameters, renamed, value, own, context)
                     if problem:
                         return problem
         return None
@@ -502,15 +542,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             source = self.parameterAsSource(parameters, definition.parentLayerParameterName(), context)
             if source is None:
                 continue
-            names = source.fields().names()
-            missing = next((name for name in (given if isinstance(given, list) else [given])
-                            if len(spelt_as(names, name)) != 1), None)  # as the steps read fields: CLASS_ID is class_id
-            if missing is not None:
-                return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
-                        f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
-            guessed = suggestions_field_problem(self, parameters, definition, given, source.sourceName(), context)
-            if guessed:
-                return guessed
+            problem = (missing_field_problem(self, parameters, definition, given, context)
+                       or suggestions_field_problem(self, parameters, definition, given, source.sourceName(), context))
+            if problem:
+                return problem
         return None
 
     def _step_of(self, error: str) -> str:

@@ -254,8 +254,8 @@ BAD_INPUTS = {
                             "the samples cover the same area as the rasters"),
     "class_field_missing": ("finetune", lambda b, o: points_finetune(b, o, str(b.scene.train_points),
                                                                      CLASS_FIELD="kind"),
-                            "The class field 'kind' is not a field of 'train_points' (its fields: class_id, "
-                            "class_name). Choose one of its fields as the class field."),
+                            "CLASS_FIELD: 'kind' is not a field of 'train_points'; its fields: 'fid', 'class_id', "
+                            "'class_name'. Choose one of them."),  # in the dialog's check (a red team of 2026-12-06)
     "class_field_empty": ("finetune", lambda b, o: points_finetune(b, o, b.empty_field),
                           "The class field 'class_id' of 'empty_field' is empty: no feature has a class."),
     "one_class_only": ("finetune", lambda b, o: points_finetune(b, o, b.one_class),
@@ -1544,6 +1544,23 @@ def test_a_cancel_once_the_work_is_done_keeps_the_outputs_and_says_so(bad, tmp_p
     assert feedback.warnings[-1] == ("Cancel came once the work was done: its outputs are written whole and kept "
                                      "(QGIS may still say that the run failed, and not load them: open them "
                                      "from their files).")
+
+
+@pytest.mark.parametrize("job", ["finetune", "accuracy"])
+def test_a_field_name_holding_a_semicolon_that_names_no_field_is_said_to_be_no_field_of_the_layer(bad, tmp_path, job):
+    """A helper's red team of 2026-12-06: 'class_id;class_name', as qgis_process's help offers for a field
+    ('; delimited list of existing field names'), was said to be a field to rename, which the layer lacks."""
+    points = str(bad.scene.train_points)
+    parameters = (points_finetune(bad, tmp_path, points, CLASS_FIELD="class_id;class_name") if job == "finetune" else
+                  accuracy(bad, tmp_path, REFERENCE=points, REFERENCE_FIELD="class_id;class_name"))
+    parameters.pop("REFERENCE_LABELS", None)
+    with pytest.raises(QgsProcessingException) as refused:
+        run(f"mrs:{job}", parameters)
+    field = "CLASS_FIELD" if job == "finetune" else "REFERENCE_FIELD"
+    assert str(refused.value).splitlines()[-1] == (
+        f"{field}: 'class_id;class_name' is not a field of 'train_points'; its fields: 'fid', 'class_id', "
+        "'class_name'. Choose one of them.")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, tmp_path):

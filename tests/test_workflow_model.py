@@ -603,6 +603,23 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
                         "--INPUT_AUX=file.tif)."),
     ({"INPUT_HSI": None}, "INPUT_HSI (Hyperspectral raster) has no value; give one."),
     ({"REFERENCE_LABELS": None}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is given."),
+    # a helper's red team of 2026-12-06: QGIS's 'Incorrect parameter value for INPUT_AUX' and 'Could not load
+    # source layer for SAMPLES'; the training labels as the reference ran every step, then warned
+    ({"INPUT_AUX": lambda scene: [str(scene.lidar), str(scene.directory / "none.tif")]},
+     "INPUT_AUX: '{scene}/none.tif' is neither a layer of the project nor an existing file. Choose a raster layer or "
+     "file."),
+    ({"LABELS": None, "SAMPLES": lambda scene: str(scene.directory / "none.gpkg"), "CLASS_FIELD": "class_id"},
+     "SAMPLES: '{scene}/none.gpkg' is neither a layer of the project nor an existing file. Choose a vector layer or "
+     "file."),
+    ({"REFERENCE_LABELS": lambda scene: str(scene.train)},
+     "REFERENCE_LABELS: '{scene}/train.tif' is also LABELS, the labels the classifier learns from; its figures would "
+     "say how well it learnt them, not how right the map is. Give a reference of other pixels (labels kept apart "
+     "from the training ones)."),
+    ({"LABELS": None, "SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id",
+      "REFERENCE_LABELS": None, "REFERENCE": lambda scene: str(scene.train_points), "REFERENCE_FIELD": "class_id"},
+     "REFERENCE: '{scene}/train_points.gpkg' is also SAMPLES, the labels the classifier learns from; its figures "
+     "would say how well it learnt them, not how right the map is. Give a reference of other pixels (labels kept "
+     "apart from the training ones)."),
     ({"LABELS": None}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
     ({"SAMPLES": lambda scene: str(scene.train_points), "CLASS_FIELD": "class_id"},
      SAMPLES_AND_LABELS),
@@ -643,7 +660,7 @@ def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_a
     """Found after hours of pretraining, or not at all (SAMPLES ignored beside LABELS; a misspelt
     PRETRAIN_EPOCH, which left 60 epochs; a misspelt field or an image as labels, which the step
     reading them found after the pretraining, red team of 2026-12-04), before."""
-    assert refused_workflow(tmp_path, **changes) == message
+    assert refused_workflow(tmp_path, **changes) == message.replace("{scene}", str(tmp_path / "scene"))
 
 
 def test_the_workflow_s_help_says_where_its_file_is(workflow):
