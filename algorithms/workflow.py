@@ -18,7 +18,7 @@ from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsP
                        QgsProcessingException, QgsProcessingFeatureSource, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                        QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
+                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
                        QgsVectorLayer)
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QIcon
@@ -363,6 +363,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         if not self.fromFile(str(WORKFLOW_FILE)):
             raise RuntimeError(f"The workflow {WORKFLOW_FILE} cannot be read; reinstall the plugin.")
         self.setSourceFilePath(str(WORKFLOW_FILE))
+        for output in JOBS["accuracy"].outputs:  # qgis_process --json gave the files only (red team of 2026-12-06)
+            self.addOutput(QgsProcessingOutputNumber(output.name, output.description))
         for name, stem in MODEL_OUTPUTS.items():
             definition = self.parameterDefinition(name)
             if definition is not None:
@@ -699,7 +701,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             name = context.layerToLoadOnCompletionDetails(layer).name
             if name in described:
                 name_after_file(context, layer, described[name])
-        return results
+        figures = results["CHILD_RESULTS"]["accuracy"]
+        return {**results, **{output.name: figures.get(output.name) for output in JOBS["accuracy"].outputs}}
 
     def name(self) -> str:
         return "workflow"

@@ -196,6 +196,9 @@ def test_the_workflow_runs_with_processing_and_loads_a_styled_map(workflow, tmp_
     expected = overall_accuracy(landcover.values, read_raster(scene.test).values)
     assert figures["overall_accuracy"] == pytest.approx(expected)
     assert results["CHILD_RESULTS"]["accuracy"]["OVERALL_ACCURACY"] == pytest.approx(expected)
+    # the workflow's own results, which qgis_process --json prints (a helper's red team of 2026-12-06)
+    assert results["OVERALL_ACCURACY"] == pytest.approx(expected)
+    assert (results["AVERAGE_ACCURACY"], results["KAPPA"]) == (figures["average_accuracy"], figures["kappa"])
     assert np.sum(figures["confusion_matrix"]) == np.count_nonzero(read_raster(scene.test).values)
     assert "Overall accuracy" in Path(parameters["accuracy:REPORT"]).read_text()
     assert sorted(loaded) == ["Land-cover map (landcover)"]  # as in the dialog and the Toolbox, not 'LANDCOVER'
@@ -458,7 +461,8 @@ def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(w
     from processing_helpers import run
 
     registered = QgsApplication.processingRegistry().algorithmById("mrs:workflow")
-    assert sorted(output.name() for output in registered.outputDefinitions()) == sorted(OUTPUTS)
+    assert sorted(output.name() for output in registered.outputDefinitions()) == sorted(
+        [*OUTPUTS, "OVERALL_ACCURACY", "AVERAGE_ACCURACY", "KAPPA"])
     scene = write_test_scene(tmp_path / "scene")
     feedback = RecordingFeedback()
     results = run("mrs:workflow", {**scene_layers(scene), "LABELS": str(scene.train),
