@@ -111,6 +111,12 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
         return (f"{name}: '{value}' is a GDAL virtual path or a web address, which Processing does not open from a "
                 f"path: add it to the project (Layer > Add Layer, or from the Browser) and choose that layer, or give a "
                 "copy of the file (extracted from its archive, downloaded).")
+    if kind == "vector":
+        from ..mrs_qgis_plugin.raster.vector_labels import missing_layer_problem  # GDAL: not at plugin load
+
+        problem = missing_layer_problem(value, name)
+        if problem:
+            return problem
     return f"{name}: '{value}' cannot be opened as a {kind} layer. Choose a {kind} layer or file that QGIS can read."
 
 

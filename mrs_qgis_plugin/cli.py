@@ -194,6 +194,7 @@ def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:
     cannot be read, or a raster, is said under the parameter's name, as a raster's is (red team of
     2026-12-05: 'The vector layer 'nonexist'' named no parameter)."""
     from .raster.gdal_io import file_kind, missing_file_problem
+    from .raster.vector_labels import missing_layer_problem
     from .runs import VectorInput
 
     path = split_source(source)[0]
@@ -204,6 +205,9 @@ def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:
         wanted = joined([f"{geometry}s" for geometry in parameter.geometries], "or")
         raise InputError(f"{parameter.name}: '{path}' is a raster, not a vector layer. Choose a file of {wanted}"
                          f"{_the_other_way(job, parameter.name)}.")
+    problem = missing_layer_problem(source, parameter.name)
+    if problem:
+        raise InputError(problem)
     return VectorInput(source, file_layer_name(source))
 
 

@@ -256,6 +256,9 @@ BAD_INPUTS = {
                                                                      CLASS_FIELD="kind"),
                             "CLASS_FIELD: 'kind' is not a field of 'train_points'; its fields: 'fid', 'class_id', "
                             "'class_name'. Choose one of them."),  # in the dialog's check (a red team of 2026-12-06)
+    "samples_layer_missing": ("finetune", lambda b, o: points_finetune(b, o, f"{b.scene.train_points}|layername=nope"),
+                              "SAMPLES: {scene.train_points} has no layer named 'nope'; its layers: 'train_points'. "
+                              "Choose one of them."),  # 'cannot be opened' (a helper's red team of 2026-12-06)
     "class_field_empty": ("finetune", lambda b, o: points_finetune(b, o, b.empty_field),
                           "The class field 'class_id' of 'empty_field' is empty: no feature has a class."),
     "one_class_only": ("finetune", lambda b, o: points_finetune(b, o, b.one_class),

@@ -260,6 +260,9 @@ def misnamed_inputs(chain, out) -> dict:
     return {
         "mask_missing": ("pretrain", {**layers, "MASK": out.parent / "nowhere.gpkg"},
                          f"MASK: the file {out.parent / 'nowhere.gpkg'} does not exist."),
+        "mask_layer_missing": ("pretrain", {**layers, "MASK": f"{scene.train_points}|layername=fields"},
+                               f"MASK: {scene.train_points} has no layer named 'fields'; its layers: 'train_points'. "
+                               "Choose one of them."),  # it named no parameter (a helper's red team of 2026-12-06)
         "mask_is_a_raster": ("pretrain", {**layers, "MASK": maps / "map.tif"},
                              f"MASK: '{maps / 'map.tif'}' is a raster, not a vector layer. Choose a file of polygons."),
         # named by their parameter, with the other way to give labels, before the scene is read (2026-12-06)
@@ -309,7 +312,7 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
+@pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
                                   "reference_labels_are_points", "aux_is_points", "hsi_is_a_layer_of_points",
                                   "hsi_named_as_a_vector_layer", "extent_inverted", "extent_overflows",
                                   "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",

@@ -48,6 +48,39 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
     return found
 
 
+def _layer_in(dataset: gdal.Dataset, layer: str | None, options: dict[str, str]) -> ogr.Layer | None:
+    """The layer a source names (by name, else by its layerid, else its first), or None."""
+    number = whole_number(options.get("layerid", "0"))
+    return dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
+
+
+def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, str], whose: str) -> str:
+    """The sentence for a layer name or number that `whose` file lacks, with its layers."""
+    named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
+    layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
+    return f"{whose} has no layer {named}; its layers: {layers or 'none'}. Choose one of them."
+
+
+def missing_layer_problem(source: str, what: str) -> str | None:
+    """The sentence for a source ('file.gpkg|layername=x') whose file holds no such layer, said by
+    `what` (a parameter's name); None where it does, or where the source cannot be read as a vector
+    file, which is said otherwise. bin/mrs said 'The vector source of 'x' (file.gpkg) has no layer
+    named 'x'', naming no parameter, and QGIS that it 'cannot be opened' (a helper's red team of
+    2026-12-06)."""
+    path, parts = split_source(source)
+    try:
+        options = _source_options(parts, path)
+    except InputError:
+        return None
+    if not (options.get("layername") or "layerid" in options) or not os.path.isfile(path):
+        return None
+    with declared_encodings():
+        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    if dataset is None or _layer_in(dataset, options.get("layername"), options) is not None:
+        return None
+    return _no_such_layer(dataset, options.get("layername"), options, f"{what}: {path}")
+
+
 def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hooks,
                       wanted: str = "points, lines or polygons") -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
@@ -69,13 +102,10 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hook
         why = f" ({message})" if message else ": it is no vector file that GDAL/OGR can read"
         raise InputError(f"The vector layer '{layer_name}' cannot be opened{why}. "
                          f"Choose a layer of {wanted} that GDAL/OGR can read.")
-    number = whole_number(options.get("layerid", "0"))
-    found = dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
+    found = _layer_in(dataset, layer, options)
     if found is None:
-        named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
-        layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
-        raise InputError(f"The vector source of '{layer_name}' ({path}) has no layer {named}; its layers: "
-                         f"{layers or 'none'}. Choose one of them.")
+        whose = f"The vector source {path}" if layer == layer_name else f"The vector source of '{layer_name}' ({path})"
+        raise InputError(_no_such_layer(dataset, layer, options, whose))
     if not layer and "layerid" not in options and dataset.GetLayerCount() > 1:
         others = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(1, dataset.GetLayerCount()))
         hooks.warning(f"The vector source of '{layer_name}' ({path}) holds {dataset.GetLayerCount()} layers and names "
