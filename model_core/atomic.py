@@ -166,7 +166,10 @@ def _being_written(path: str) -> bool:
 
 
 def _leftovers(path: str) -> Tuple[List[str], List[str]]:
-    """The temporary files beside `path` written for it, and those of them a live run holds."""
+    """The temporary files beside `path` written for it, and those of them a live run holds: any it
+    has locked, its data's temporary file ('.m.safetensors.x.partial.safetensors') too, which a run
+    refused as 'being written' deleted, and the live run's model was lost (a helper's mutation audit of
+    2026-12-06)."""
     folder = os.path.dirname(os.path.abspath(path))
     pattern = temporary_names(path)
     try:
@@ -174,7 +177,7 @@ def _leftovers(path: str) -> Tuple[List[str], List[str]]:
                  if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
     except (FileNotFoundError, NotADirectoryError):
         return [], []
-    return found, [found_path for found_path in found if found_path.endswith(".partial") and _being_written(found_path)]
+    return found, [found_path for found_path in found if _being_written(found_path)]
 
 
 def recover_set_aside(path: str) -> bool:

@@ -127,6 +127,20 @@ def test_a_run_whose_output_folder_was_moved_leaves_no_file_of_its_own_there(tmp
     assert os.listdir(tmp_path / "moved") == []
 
 
+def test_a_run_refused_as_another_s_output_being_written_leaves_that_run_s_data_file(tmp_path):
+    """A helper's mutation audit of 2026-12-06: a second run on a model file being written deleted the
+    live run's '.model.safetensors.x.partial.safetensors' (only the '.partial' that marks the output was
+    taken for live), and the live run failed at its end, its training lost."""
+    from mrs.model_core.atomic import atomic_output, held, remove_stale_temporaries
+
+    output = str(tmp_path / "model.safetensors")
+    with held(output) as mark, atomic_output(output, ".safetensors") as temporary:
+        open(temporary, "wb").write(b"weights")
+        assert sorted(remove_stale_temporaries(output)) == sorted([mark, temporary])  # what claim_outputs refuses on
+        assert os.path.isfile(temporary)
+    assert open(output, "rb").read() == b"weights" and os.listdir(tmp_path) == ["model.safetensors"]
+
+
 def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
     """A run killed between moving the earlier output aside and putting its own in place left the
     only copy under a temporary name, which the next run deleted (red team of 2026-12-04)."""
