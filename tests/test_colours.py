@@ -10,7 +10,7 @@ from test_raster_samples import _points, scene  # noqa: F401 - the fixture
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster.colours import (NAMED_COLOURS, _distances, class_colours, colour_from_name,
-                                                default_colors, rgb)
+                                                default_colors, rgb, shade)
 from mrs.mrs_qgis_plugin.raster.vector_labels import labels_from_vector
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
 
@@ -51,6 +51,16 @@ def test_given_colours_win_and_classes_named_alike_get_shades_of_their_colour():
     assert colours[:2] == ["#ff0000", DARK_GREEN]
     assert len(set(colours)) == 4
     assert all(distance(colours[1], other) > 60 for other in colours[2:])
+
+
+@pytest.mark.parametrize("names", [[f"Grass {number}" for number in range(1, 7)],
+                                   ["Crop", "Cereal", "Wheat", "Maize", "Arable field", "Field 2", "Corn"]])
+def test_classes_named_alike_beyond_their_shades_get_colours_apart(names):
+    """A helper's mutation audit of 2026-12-06: the shades stop at the lightest and darkest, so a sixth
+    grass class had the fourth's colour, and 'Arable field' one 5 apart from 'Cereal''s."""
+    colours = class_colours(names, [None] * len(names))
+    assert colours[:4] == [class_colours([names[0]], [None])[0], *(shade(colours[0], step) for step in (1, 2, 3))]
+    assert min(distance(a, b) for a, b in itertools.combinations(colours, 2)) >= 40
 
 
 def test_other_classes_get_colours_far_from_each_other_and_from_the_named():
