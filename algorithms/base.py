@@ -676,15 +676,21 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def _say_temporary(self, outputs: Dict[str, str], hooks: Hooks) -> None:
         """Warns of an output that holds work going to QGIS's temporary folder, deleted when QGIS
         closes (red team of 2026-12-05: a classifier given TEMPORARY_OUTPUT, as a modeler model's
-        output left temporary is, was lost without a word)."""
+        output left temporary is, was lost without a word); under qgis_process, which deletes it as
+        it ends, of every output there (a map, a report: its path was printed, and gone; a helper's
+        red team of 2026-12-06)."""
         temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
+        ending = on_command_line()
         for parameter in self.JOB.parameters:
             path = outputs.get(parameter.name)
-            if (path and lasting_name(parameter) and os.path.realpath(path).startswith(temporary + os.sep)
+            if (path and (lasting_name(parameter) or ending) and os.path.realpath(path).startswith(temporary + os.sep)
                     and os.path.realpath(path) not in TEMPORARY_TOLD):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
-                hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which QGIS deletes when it "
-                              f"closes; save the {parameter.description.lower()} to a {kind} of your own to keep it.")
+                keep = (f"give --{parameter.name}=FILE to keep it" if ending else
+                        f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
+                hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which "
+                              f"{'qgis_process deletes as it ends' if ending else 'QGIS deletes when it closes'}; "
+                              f"{keep}.")
 
     def device_name(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
         """The DEVICE value (auto, cpu, cuda:N), or None for a job without one."""

@@ -127,6 +127,17 @@ def test_accuracy_on_the_command_line(assessed, classified, scene, folder):
     assert results["OUTPUT_HTML"] == str(folder / "accuracy.html")
 
 
+def test_an_output_left_temporary_on_the_command_line_is_warned_of_as_gone_when_qgis_process_ends(classified, scene):
+    """A helper's red team of 2026-12-06: a map, confidence raster or report given TEMPORARY_OUTPUT was
+    printed as a result, its folder deleted as qgis_process ended, without a word."""
+    done = run_json("mrs:accuracy", INPUT=classified["results"]["OUTPUT"], REFERENCE_LABELS=scene.test,
+                    OUTPUT_HTML="TEMPORARY_OUTPUT")
+    report = done["results"]["OUTPUT_HTML"]
+    assert done["log"]["warning"] == [f"OUTPUT_HTML: {report} is in QGIS's temporary folder, which qgis_process "
+                                      "deletes as it ends; give --OUTPUT_HTML=FILE to keep it."]
+    assert not Path(report).exists()
+
+
 def test_redundancy_on_the_command_line(scene, tmp_path):
     copy = shutil.copy(scene.lidar, tmp_path / "lidar_copy.tif")
     output = run_json("mrs:redundancy", INPUT_HSI=scene.hsi, INPUT_AUX=[scene.lidar, copy], SAMPLE_SIZE=500,
