@@ -115,21 +115,28 @@ def write_together(writers: Sequence[Tuple[str, Callable[[str], None]]]) -> None
                 raise
 
 
+def _rounded_within(value: float, decimals: int, low: float, high: float) -> str:
+    """`value` of `decimals` decimals, never rounded onto `low` or `high` when it lies between them
+    (nor shown as '-0.0...'): one error in 40,000 pixels was shown as 100.00 % (a helper's audit of
+    2026-12-05), one right pixel in 400,000 as 0.00 %, a kappa of -0.00001 as -0.0000 (one of 2026-12-06)."""
+    step = 10.0 ** -decimals
+    shown = round(value, decimals)
+    if low < value < high:
+        shown = min(max(shown, low + step), high - step)
+    return f"{shown + 0.0:.{decimals}f}"  # + 0.0: -0.0 is 0.0
+
+
 def percent(value: Optional[float]) -> str:
-    """A fraction as a percentage of two decimals ('' for None), never '100.00' for one below 1 (a
-    helper's audit of 2026-12-05: one error in 40,000 pixels was shown as 100.00 %)."""
-    if value is None:
-        return ""
-    shown = f"{100 * value:.2f}"
-    return "99.99" if value < 1 and shown == "100.00" else shown
+    """A fraction as a percentage of two decimals ('' for None), never '100.00' for one below 1 nor
+    '0.00' for one above 0."""
+    return "" if value is None else _rounded_within(100 * value, 2, 0.0, 100.0)
 
 
 def kappa_text(value: Optional[float]) -> str:
-    """Kappa of four decimals, never '1.0000' below 1 (as `percent`)."""
+    """Kappa of four decimals, never '1.0000' below 1 nor '0.0000' or '-0.0000' beside 0 (as `percent`)."""
     if value is None:
         return "undefined (one class only)"
-    shown = f"{value:.4f}"
-    return "0.9999" if value < 1 and shown == "1.0000" else shown
+    return _rounded_within(value, 4, 0.0, 1.0) if value >= 0 else _rounded_within(value, 4, -1.0, 0.0)
 
 
 def _cell(text: str) -> str:

@@ -381,6 +381,10 @@ def test_a_figure_below_one_is_never_shown_as_a_whole(tmp_path):
 
     assert [percent(value) for value in (None, 0.88725, 0.99999, 1.0)] == ["", "88.72", "99.99", "100.00"]
     assert [kappa_text(value) for value in (0.99996, 1.0)] == ["0.9999", "1.0000"]
+    # nor zero above or below it, nor '-0' (a helper's audit of 2026-12-06: one right pixel in 400,000 was 0.00 %)
+    assert [percent(value) for value in (0.0, 1 / 400000, 0.00004999)] == ["0.00", "0.01", "0.01"]
+    assert [kappa_text(value) for value in (1e-9, -1e-9, -1e-5, 0.0, -0.0, -0.42)] == [
+        "0.0001", "-0.0001", "-0.0001", "0.0000", "0.0000", "-0.4200"]
     mapped = np.ones((1, 200, 200), np.uint8)
     mapped[0, 0, 0] = 2
     truth = np.ones((1, 200, 200), np.uint8)
