@@ -62,16 +62,17 @@ def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, 
 
 
 def missing_layer_problem(source: str, what: str) -> str | None:
-    """The sentence for a source ('file.gpkg|layername=x') whose file holds no such layer, said by
-    `what` (a parameter's name); None where it does, or where the source cannot be read as a vector
-    file, which is said otherwise. bin/mrs said 'The vector source of 'x' (file.gpkg) has no layer
-    named 'x'', naming no parameter, and QGIS that it 'cannot be opened' (a helper's red team of
-    2026-12-06)."""
+    """The sentence for a source ('file.gpkg|layername=x') whose file holds no such layer, or that has
+    an option not understood, said by `what` (a parameter's name); None where it does, or where the
+    source cannot be read as a vector file, which is said otherwise. bin/mrs said 'The vector source
+    of 'x' (file.gpkg) has no layer named 'x'', naming no parameter, and QGIS that it 'cannot be
+    opened' (a helper's red team of 2026-12-06)."""
     path, parts = split_source(source)
     try:
-        options = _source_options(parts, path)
-    except InputError:
-        return None
+        options = _source_options(parts, os.path.splitext(os.path.basename(path))[0])
+    except InputError as error:  # an option not understood, said under the parameter's name too
+        said = str(error)
+        return f"{what}: {said[:1].lower()}{said[1:]}"
     if not (options.get("layername") or "layerid" in options) or not os.path.isfile(path):
         return None
     with declared_encodings():
