@@ -315,12 +315,12 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_option_not_understood", "mask_is_a_raster",
-                                  "samples_are_a_raster", "labels_are_points", "reference_labels_are_points",
-                                  "aux_is_points", "hsi_is_a_layer_of_points", "hsi_named_as_a_vector_layer",
-                                  "extent_inverted", "extent_overflows", "extent_beyond_its_crs", "extent_crs_unknown",
-                                  "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
-                                  "scene_list_is_a_pipe"])
+@pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_option_not_understood",
+                                  "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
+                                  "reference_labels_are_points", "aux_is_points", "hsi_is_a_layer_of_points",
+                                  "hsi_named_as_a_vector_layer", "extent_inverted", "extent_overflows",
+                                  "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
+                                  "hsi_is_a_pipe", "mask_is_a_pipe", "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""
     out = tmp_path / "out"
