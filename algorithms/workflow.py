@@ -18,8 +18,8 @@ from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsP
                        QgsProcessingException, QgsProcessingFeatureSource, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                        QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
-                       QgsVectorLayer)
+                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterNumber,
+                       QgsProcessingUtils, QgsVectorLayer)
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QIcon
 
