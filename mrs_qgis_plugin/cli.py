@@ -135,7 +135,7 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     from ..model_core.hooks import Hooks
     from .raster.gdal_io import gdal_call, gdal_pam
     from .raster.grid import Grid, layer_without_area, srs_from_wkt
-    from .raster.vector_labels import UNDEFINED_SRS_NAMES, open_vector_layer
+    from .raster.vector_labels import UNDEFINED_SRS_NAMES, missing_layer_problem, open_vector_layer
 
     path = split_source(source)[0]
     with gdal_pam("NO"):
@@ -146,6 +146,9 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
             raise InputError(f"EXTENT: the raster '{file_layer_name(source)}' ({path}) has no georeference, so no "
                              "extent; give another layer, or xmin,xmax,ymin,ymax.")
         return grid.bounds(), srs_from_wkt(raster.GetProjection())
+    problem = missing_layer_problem(source, "EXTENT")
+    if problem:
+        raise InputError(problem)
     try:
         _dataset, layer, _operation = open_vector_layer(source, None, file_layer_name(source), Hooks())
     except InputError as error:

@@ -483,7 +483,8 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     assert extent_of(str(area), hsi) == (661010, 5100960, 661030, 5100990)
     assert extent_of(f"{area}|layername=in4326", hsi) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
     assert extent_of(str(tmp_path / "area.tif"), hsi) == (661010, 5100960, 661030, 5100990)
-    with pytest.raises(InputError, match=r"^EXTENT: .*area.gpkg\) has no layer named 'nothing'"):
+    with pytest.raises(InputError, match=r"^EXTENT: \S*area.gpkg has no layer named 'nothing'; its layers: 'samples', "
+                                         r"'in4326'\. Choose one of them\.$"):
         extent_of(f"{area}|layername=nothing", hsi)
     two = tmp_path / "two.gpkg"
     write_vector(two, [("POINT EMPTY", {"kind": 2}), ("POINT(661010 5100960)", {"kind": 1}),
