@@ -204,10 +204,13 @@ def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:
     problem = missing_file_problem(path, parameter.name)
     if problem:
         raise InputError(problem)
-    if file_kind(path) == "raster":
-        wanted = joined([f"{geometry}s" for geometry in parameter.geometries], "or")
+    kind, wanted = file_kind(path), joined([f"{geometry}s" for geometry in parameter.geometries], "or")
+    if kind == "raster":
         raise InputError(f"{parameter.name}: '{path}' is a raster, not a vector layer. Choose a file of {wanted}"
                          f"{_the_other_way(job, parameter.name)}.")
+    if kind is None and os.path.isdir(path):  # 'The vector layer 'adir' cannot be opened' (own bad input, 12-06)
+        raise InputError(f"{parameter.name}: '{path}' is a folder that holds no vector layer GDAL/OGR can read (as "
+                         f"a folder of shapefiles would). Choose a file of {wanted}.")
     problem = missing_layer_problem(source, parameter.name)
     if problem:
         raise InputError(problem)

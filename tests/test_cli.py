@@ -272,6 +272,10 @@ def misnamed_inputs(chain, out) -> dict:
         "samples_are_a_raster": ("finetune", {**finetune, "SAMPLES": maps / "map.tif", "CLASS_FIELD": "class"},
                                  f"SAMPLES: '{maps / 'map.tif'}' is a raster, not a vector layer. Choose a file of "
                                  "points, lines or polygons, or give it as LABELS."),
+        "samples_are_an_empty_folder": ("finetune", {**finetune, "SAMPLES": out, "CLASS_FIELD": "class"},
+                                        f"SAMPLES: '{out}' is a folder that holds no vector layer GDAL/OGR can read "
+                                        "(as a folder of shapefiles would). Choose a file of points, lines or "
+                                        "polygons."),
         "labels_are_points": ("finetune", {**finetune, "LABELS": scene.train_points},
                               f"LABELS: '{scene.train_points}' is a vector layer, not a raster. Choose a raster file, "
                               "or give it as SAMPLES (with CLASS_FIELD)."),
@@ -316,7 +320,8 @@ def misnamed_inputs(chain, out) -> dict:
 
 
 @pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_option_not_understood",
-                                  "mask_is_a_raster", "samples_are_a_raster", "labels_are_points",
+                                  "mask_is_a_raster", "samples_are_a_raster", "samples_are_an_empty_folder",
+                                  "labels_are_points",
                                   "reference_labels_are_points", "aux_is_points", "hsi_is_a_layer_of_points",
                                   "hsi_named_as_a_vector_layer", "extent_inverted", "extent_overflows",
                                   "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
