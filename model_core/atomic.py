@@ -106,7 +106,7 @@ def temporary_names(path: str) -> "re.Pattern[str]":
     (mkstemp's), followed by a side file's suffix or nothing, and those SQLite keeps beside a
     GeoPackage while it writes (a killed run's -journal stayed: helper, 2026-12-05)."""
     return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[a-z0-9_]{{8}}\.partial(\.[A-Za-z0-9.]+)?"
-                      r"(-journal|-wal|-shm)?")
+                      rf"({'|'.join(SQLITE_SIDE_FILES)})?")
 
 
 def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:
@@ -118,7 +118,15 @@ def make_temporary(path: str, suffix: str = "") -> Tuple[int, str]:
     if fcntl is not None:
         with contextlib.suppress(OSError):  # a file system without locks: the file is merely unmarked
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _HELD[temporary] = handle
     return handle, temporary
+
+
+_HELD: Dict[str, int] = {}
+"""The temporary files this process made (`make_temporary`) and the descriptors it holds them by: live
+without a look while that descriptor is still open on them, as opening and closing one (`_being_written`)
+would drop the POSIX locks SQLite holds on a GeoPackage written there."""
+SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def remove_own(handle: int, temporary: str) -> None:
@@ -126,6 +134,7 @@ def remove_own(handle: int, temporary: str) -> None:
     where its folder was moved meanwhile (a helper's red team of 2026-12-06: a run whose output's folder
     was moved said 'Nothing was written' and left its hidden files there); one that cannot be
     removed is left, for the next run on its output (`remove_stale_temporaries`)."""
+    _HELD.pop(temporary, None)
     try:
         os.unlink(temporary)
     except FileNotFoundError:
@@ -147,8 +156,16 @@ def _current_path(handle: int) -> Optional[str]:
 
 
 def _being_written(path: str) -> bool:
-    """Whether a live run holds the lock of `make_temporary` on the file."""
-    if fcntl is None:
+    """Whether a live run holds the lock of `make_temporary` on the file (SQLite's side files, which
+    it never locks so, are not opened)."""
+    if path in _HELD:
+        try:
+            if os.path.samestat(os.fstat(_HELD[path]), os.stat(path)):
+                return True
+        except OSError:  # closed since
+            pass
+        _HELD.pop(path, None)
+    if fcntl is None or path.endswith(SQLITE_SIDE_FILES):
         return False
     try:
         handle = os.open(path, os.O_RDONLY)

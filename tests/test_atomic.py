@@ -141,6 +141,26 @@ def test_a_run_refused_as_another_s_output_being_written_leaves_that_run_s_data_
     assert open(output, "rb").read() == b"weights" and os.listdir(tmp_path) == ["model.safetensors"]
 
 
+def test_a_run_s_own_temporary_files_and_sqlite_s_are_not_opened_to_look_for_a_lock(tmp_path, monkeypatch):
+    """A review of 2026-12-06: once every leftover was looked at for a lock, a second run in the same
+    process opened and closed the first's GeoPackage being written, which drops the POSIX locks SQLite
+    holds on it; this process's own temporary files are live without a look, SQLite's side files never
+    locked so."""
+    from mrs.model_core.atomic import atomic_output, held, remove_stale_temporaries
+
+    output = str(tmp_path / "points.gpkg")
+    with held(output) as mark, atomic_output(output, ".gpkg") as temporary:
+        open(temporary + "-journal", "wb").close()
+        opened = []
+        real_open = os.open
+        monkeypatch.setattr(os, "open", lambda path, *rest: opened.append(path) or real_open(path, *rest))
+        live = remove_stale_temporaries(output)
+        monkeypatch.undo()
+        assert sorted(live) == sorted([mark, temporary]) and opened == []
+        assert os.path.isfile(temporary + "-journal")  # kept beside its live GeoPackage
+        os.remove(temporary + "-journal")
+
+
 def test_an_output_moved_aside_by_a_killed_run_comes_back(tmp_path):
     """A run killed between moving the earlier output aside and putting its own in place left the
     only copy under a temporary name, which the next run deleted (red team of 2026-12-04)."""
