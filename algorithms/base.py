@@ -686,7 +686,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if (path and (lasting_name(parameter) or ending) and os.path.realpath(path).startswith(temporary + os.sep)
                     and os.path.realpath(path) not in TEMPORARY_TOLD):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
-                keep = (f"give --{parameter.name}=FILE to keep it" if ending else
+                keep = (f"give --{parameter.name}={kind.upper()} to keep it" if ending else
                         f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
                 hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which "
                               f"{'qgis_process deletes as it ends' if ending else 'QGIS deletes when it closes'}; "

@@ -56,6 +56,10 @@ def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[st
                     if len(spelt_as(names, name)) != 1), None)  # as the steps read fields: CLASS_ID is class_id
     if missing is None:
         return None
+    alike = [names[index] for index in spelt_as(names, missing)]
+    if alike:  # 'class' beside 'Class' and 'CLASS' (a review of 2026-12-06: said to be no field)
+        return (f"{definition.name()}: '{missing}' names {len(alike)} fields of '{source.sourceName()}' in other "
+                f"letter cases ({first_few(repr(name) for name in alike)}); give one as it is spelt.")
     return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
             f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
 

@@ -36,8 +36,7 @@ from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_p
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, given_values_problem, help_url,
                    on_command_line, plain_value, suggestions_field_problem, tr, value_problem)
-from .layers import (hyperspectral_problem, missing_field_problem, no_features_problem, rasters_loaded,
-                     unreadable_layer, vector_layer_name)
+from .layers import hyperspectral_problem, no_features_problem, rasters_loaded, unreadable_layer, vector_layer_name
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
@@ -61,17 +60,20 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
 
 
 def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
-    """The fine-tuning's labels given as the reference too (a selection of features apart): all four
-    steps ran, and the accuracy step only warned that its figures were the classifier's own samples'
-    (a helper's red team of 2026-12-06)."""
+    """The fine-tuning's labels given as the reference too (a selection of features, or classes read
+    from two fields of one layer, apart): all four steps ran, and the accuracy step only warned that
+    its figures were the classifier's own samples' (a helper's red team of 2026-12-06)."""
     from ..mrs_qgis_plugin.raster import split_source
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
 
-    for training, reference in (("LABELS", "REFERENCE_LABELS"), ("SAMPLES", "REFERENCE")):
+    for training, reference, fields in (("LABELS", "REFERENCE_LABELS", ()),
+                                        ("SAMPLES", "REFERENCE", ("CLASS_FIELD", "REFERENCE_FIELD"))):
         values = [parameters.get(training), parameters.get(reference)]
         if any(isinstance(value, QgsProcessingFeatureSourceDefinition) and value.selectedFeaturesOnly
                for value in values):
             continue
+        if len({str(parameters.get(field) or "").casefold() for field in fields}) > 1:
+            continue  # one layer of training and reference classes in two fields (a review of 2026-12-06)
         sources = [_source(value, context) for value in values]
         if None in sources:
             continue
@@ -500,7 +502,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """A layer value that cannot be loaded, said as the single algorithms say it: QGIS said 'Incorrect
         parameter value for INPUT_AUX' of a missing file among its rasters, and 'Could not load source layer'
         of a missing SAMPLES (a helper's red team of 2026-12-06)."""
-        steps = {parameter.name: parameter for job in JOBS.values() for parameter in job.parameters}
+        steps = {parameter.name: parameter for job in JOBS.values() for parameter in job.parameters
+                 if parameter.kind == spec.VECTOR}  # for their geometries: pretrain's SAMPLES is a number
         for definition in self.parameterDefinitions():
             kind, value = LAYER_TYPES.get(definition.type()), parameters.get(definition.name())
             if kind is None or not spec.is_given(value):
@@ -535,8 +538,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         return None
 
     def _fields_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
-        """A field parameter naming no field of its layer, which the fine-tuning step found after
-        the pretraining, the accuracy step after everything else (red team of 2026-12-04)."""
+        """A field parameter naming a suggestions layer's guesses, which the steps refuse (one naming no
+        field of its layer is refused with the steps' values: `_step_values_problem`)."""
         for definition in self.parameterDefinitions():
             given = plain_value(self, parameters, definition.name(), context)  # an expression raised AttributeError
             if definition.type() != "field" or not given:
@@ -544,8 +547,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             source = self.parameterAsSource(parameters, definition.parentLayerParameterName(), context)
             if source is None:
                 continue
-            problem = (missing_field_problem(self, parameters, definition, given, context)
-                       or suggestions_field_problem(self, parameters, definition, given, source.sourceName(), context))
+            problem = suggestions_field_problem(self, parameters, definition, given, source.sourceName(), context)
             if problem:
                 return problem
         return None

@@ -1566,6 +1566,22 @@ def test_a_field_name_holding_a_semicolon_that_names_no_field_is_said_to_be_no_f
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_field_name_two_fields_differing_in_letter_case_may_be_is_said_so(bad, tmp_path):
+    """A review of 2026-12-06: 'class' beside 'Class' and 'CLASS' was said to be no field of the layer."""
+    points = str(tmp_path / "cased.geojson")  # a GeoPackage's column names are one in any letter case
+    (tmp_path / "cased.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"Class": 1, "CLASS": 2}, '
+        '"geometry": {"type": "Point", "coordinates": [661000.5, 5100999.5]}}]}')
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD="class"))
+    assert str(refused.value).splitlines()[-1] == (
+        "CLASS_FIELD: 'class' names 2 fields of 'cased' in other letter cases ('Class', 'CLASS'); give one as it "
+        "is spelt.")
+    assert list(out.iterdir()) == []
+
+
 def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, tmp_path):
     """A helper's red team of 2026-12-06: a GeoPackage field 'Klasse;Nr' gave QGIS's 'Incorrect parameter
     value for CLASS_FIELD', without a word of why (QGIS 3.22 reads ';' as a list of fields)."""

@@ -321,11 +321,10 @@ def misnamed_inputs(chain, out) -> dict:
 
 @pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_option_not_understood",
                                   "mask_is_a_raster", "samples_are_a_raster", "samples_are_an_empty_folder",
-                                  "labels_are_points",
-                                  "reference_labels_are_points", "aux_is_points", "hsi_is_a_layer_of_points",
-                                  "hsi_named_as_a_vector_layer", "extent_inverted", "extent_overflows",
-                                  "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice", "reference_is_the_map",
-                                  "hsi_is_a_pipe", "mask_is_a_pipe", "scene_list_is_a_pipe"])
+                                  "labels_are_points", "reference_labels_are_points", "aux_is_points",
+                                  "hsi_is_a_layer_of_points", "hsi_named_as_a_vector_layer", "extent_inverted",
+                                  "extent_overflows", "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice",
+                                  "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe", "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""
     out = tmp_path / "out"
@@ -336,6 +335,28 @@ def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_suc
     assert done.returncode == 1
     assert message in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
     assert "ERROR" not in done.stderr  # no GDAL or PROJ line beside the sentence
+    assert list(out.iterdir()) == []
+
+
+def test_a_layer_a_folder_of_shapefiles_lacks_is_named_with_its_layers_before_the_scene_is_read(no_qgis, chain,
+                                                                                               tmp_path):
+    """A review of 2026-12-06: 'folder|layername=x' was said after the scene was read, naming no parameter."""
+    from osgeo import ogr
+
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    for name in ("fields", "roads"):
+        source = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(str(folder / f"{name}.shp"))
+        source.CreateLayer(name, geom_type=ogr.wkbPolygon)
+        source = None
+    out = tmp_path / "out"
+    out.mkdir()
+    parameters = {**scene_layers(chain[0]), **QUICK_PRETRAIN, "MASK": f"{folder}|layername=nope",
+                  "OUTPUT": out / "model.safetensors"}
+    done = mrs(no_qgis, "pretrain", *arguments(**parameters))
+    assert done.returncode == 1 and "Scene:" not in done.stderr
+    assert done.stderr.splitlines()[-1] in (f"MASK: {folder} has no layer named 'nope'; its layers: {layers}. Choose "
+                                            "one of them." for layers in ("'fields', 'roads'", "'roads', 'fields'"))
     assert list(out.iterdir()) == []
 
 

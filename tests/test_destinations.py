@@ -56,6 +56,25 @@ def test_model_outputs_default_to_a_new_file_in_the_desktop_and_stay_temporary_e
         assert algorithm.parameterDefinition("OUTPUT").defaultValue() is None
 
 
+def test_an_output_left_temporary_under_qgis_process_is_told_to_be_given_as_a_file_or_a_folder(qgis_app,
+                                                                                               monkeypatch):
+    """A review of 2026-12-06: the demo scene's folder was told to be given as '--OUTPUT=FILE'."""
+    from qgis.core import QgsProcessingUtils
+
+    from mrs.algorithms import base
+    from mrs.model_core.hooks import Hooks
+
+    monkeypatch.setattr(base, "on_command_line", lambda: True)
+    told = []
+    for algorithm_class, name in ((DemoSceneAlgorithm, "demo"), (PretrainAlgorithm, "m.safetensors")):
+        path = f"{QgsProcessingUtils.tempFolder()}/{name}"
+        algorithm_class()._say_temporary({"OUTPUT": path}, Hooks(warn=told.append))
+    assert [line.split("; ")[-1] for line in told] == ["give --OUTPUT=FOLDER to keep it.",
+                                                       "give --OUTPUT=FILE to keep it."]
+    assert told[0].startswith(f"OUTPUT: {QgsProcessingUtils.tempFolder()}/demo is in QGIS's temporary folder, "
+                              "which qgis_process deletes as it ends")
+
+
 def test_run_again_in_a_dialog_does_not_replace_the_model_its_first_run_wrote(provider, tmp_path, monkeypatch):
     """A desktop helper of 2026-12-05: Run, Change Parameters, Run again in one dialog wrote the
     second model over the first, under the name the dialog proposed when it opened."""

@@ -590,8 +590,9 @@ def test_the_workflow_takes_a_step_s_value_given_as_a_property(workflow, tmp_pat
         "FINETUNE_EPOCHS is 0; it must be a whole number of at least 1.")
     scene = write_test_scene(tmp_path / "scene")
     fields = {"SAMPLES": str(scene.train_points)}
-    assert algorithm._fields_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'class_id'")}, context) is None
-    assert algorithm._fields_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'kind'")}, context) == (
+    assert algorithm._step_values_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'class_id'")},
+                                          context) is None
+    assert algorithm._step_values_problem({**fields, "CLASS_FIELD": QgsProperty.fromExpression("'kind'")}, context) == (
         "CLASS_FIELD: 'kind' is not a field of 'train_points'; its fields: 'fid', 'class_id', 'class_name'. Choose "
         "one of them.")
     assert algorithm.checkParameterValues({"FINETUNE_EPOCHS": QgsProperty.fromExpression("1/0")}, context) == (
@@ -665,6 +666,23 @@ def test_the_workflow_refuses_labelled_pixels_given_twice_or_not_at_all_before_a
     PRETRAIN_EPOCH, which left 60 epochs; a misspelt field or an image as labels, which the step
     reading them found after the pretraining, red team of 2026-12-04), before."""
     assert refused_workflow(tmp_path, **changes) == message.replace("{scene}", str(tmp_path / "scene"))
+
+
+def test_one_layer_of_training_and_reference_classes_in_two_fields_is_no_reference_of_the_training_labels(
+        workflow, tmp_path):
+    """A review of 2026-12-06: SAMPLES and REFERENCE of one layer, their classes in two fields (NULL
+    apart), were refused as the training labels given as the reference; one field in two spellings is."""
+    from qgis.core import QgsProcessingContext
+
+    from mrs.algorithms.workflow import _training_labels_as_reference
+
+    points = str(write_test_scene(tmp_path / "scene").train_points)
+    layers = {"SAMPLES": points, "REFERENCE": points}
+    context = QgsProcessingContext()
+    assert _training_labels_as_reference({**layers, "CLASS_FIELD": "class_id", "REFERENCE_FIELD": "class_name"},
+                                         context) is None
+    assert _training_labels_as_reference({**layers, "CLASS_FIELD": "class_id", "REFERENCE_FIELD": "CLASS_ID"},
+                                         context).startswith(f"REFERENCE: '{points}' is also SAMPLES")
 
 
 def test_the_workflow_s_help_says_where_its_file_is(workflow):

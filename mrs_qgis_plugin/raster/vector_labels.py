@@ -73,8 +73,8 @@ def missing_layer_problem(source: str, what: str) -> str | None:
     except InputError as error:  # an option not understood, said under the parameter's name too
         said = str(error)
         return f"{what}: {said[:1].lower()}{said[1:]}"
-    if not (options.get("layername") or "layerid" in options) or not os.path.isfile(path):
-        return None
+    if not (options.get("layername") or "layerid" in options) or not (os.path.exists(path) or path.startswith("/vsi")):
+        return None  # a folder of shapefiles and a file in an archive too (a review of 2026-12-06)
     with declared_encodings():
         dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     if dataset is None or _layer_in(dataset, options.get("layername"), options) is not None:
