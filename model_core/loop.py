@@ -19,7 +19,7 @@ from .checkpoints import Checkpointer, LoopState
 from .device import autocast, describe_device, resolve_device, resolve_precision
 from .errors import ChangedFileError, DivergedError, ProcessLostError, WriteError, canceled_with_the_others, first_line
 from .hooks import Hooks, Pace, duration
-from .names import Names, byte_size, plural
+from .names import Names, byte_size, plural, share_text
 from .schedule import Schedule, epoch_order, make_optimizer, random_flips
 from .settings import TrainSettings
 from .train_data import Samples
@@ -384,7 +384,7 @@ def _status_line(phase: str, epoch: int, epochs: int, elapsed: float, steps_done
 def _epoch_line(phase: str, record: Dict[str, Any], epochs: int, left: float) -> str:
     parts = [f"{phase.capitalize()} epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}"]
     if "val_accuracy" in record:
-        parts.append(f"validation accuracy {100 * record['val_accuracy']:.2f} %")
+        parts.append(f"validation accuracy {share_text(record['val_accuracy'], 2)}")  # never 100.00 % below it
     parts.append(f"{record['samples_per_second']:,.0f} samples/s")
     parts.append(f"{duration(left)} left")
     return ", ".join(parts)

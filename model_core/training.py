@@ -26,7 +26,7 @@ from .hooks import Hooks
 from .loop import run_training
 from .masking import mask_count
 from .model import SSMAE, SSMAEClassifier
-from .names import Names
+from .names import Names, share_text
 from .phases import FinetunePhase, PretrainPhase, balanced_class_weights, predict_logits
 from .schedule import learning_rate
 from .settings import MASKING_STRATEGIES, MaskingSettings, TrainSettings
@@ -222,7 +222,7 @@ def _validation_said(history: List[Dict[str, Any]], kept: int) -> str:
     best = history[kept - 1]["val_accuracy"]
     first = next(record["epoch"] for record in history if record.get("val_accuracy") == best)
     tie = f", first reached at epoch {first}: of equally good epochs the latest is kept" if first != kept else ""
-    return f" (validation accuracy {100 * best:.2f} %{tie})."
+    return f" (validation accuracy {share_text(best, 2)}{tie})."
 
 
 def finetune(train_patches: Any, train_labels: Any, val_patches: Any, val_labels: Any, *,

@@ -1,6 +1,6 @@
 import pytest
 
-from model_core import loop
+from model_core import loop, training
 from model_core.errors import Canceled
 from model_core.hooks import Hooks, duration, first_few
 
@@ -31,6 +31,12 @@ def test_every_log_line_gives_durations_in_one_format():
     record = {"epoch": 2, "loss": 0.25, "samples_per_second": 512.4}
     assert loop._epoch_line("pretraining", record, 60, 7620) == (
         "Pretraining epoch 2/60: loss 0.2500, 512 samples/s, 2 h 07 min left")
+    # a validation accuracy below 1 is never shown as 100.00 % (a review of 2026-12-06)
+    validated = {**record, "val_accuracy": 39_999 / 40_000}
+    assert loop._epoch_line("fine-tuning", validated, 60, 42) == (
+        "Fine-tuning epoch 2/60: loss 0.2500, validation accuracy >99.99 %, 512 samples/s, 42 s left")
+    assert training._validation_said([{"epoch": 1, "val_accuracy": 39_999 / 40_000}], 1) == (
+        " (validation accuracy >99.99 %).")
 
 
 def test_first_few_lists_five_items_and_says_when_there_are_more():
