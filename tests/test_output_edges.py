@@ -47,8 +47,16 @@ def test_writing_a_map_leaves_gdal_s_exception_mode_as_it_was(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["map.qml", "map.tif", "map.tif.aux.xml"]
 
 
-def test_a_map_whose_style_name_cannot_be_held_leaves_nothing_behind(tmp_path, monkeypatch):
-    """A mutation audit of 2026-12-06: the map's temporary GeoTIFF stayed when its style's name could not be held."""
+@pytest.mark.parametrize("size, styles_full, refusal, message", [
+    ((2, 1), True, WriteError, "Could not write {path}: the disk is full. Nothing was written; free some space or "
+                               "choose another folder, and run again."),
+    ((0, 1), False, InputError, "OUTPUT: could not write {path} (Attempt to create 0x1 dataset is illegal,sizes must "
+                                "be larger than zero.); check the folder's free space and permissions.")],
+    ids=["style name not held", "gdal create failed"])
+def test_a_map_that_cannot_be_begun_leaves_nothing_behind(tmp_path, monkeypatch, size, styles_full, refusal,
+                                                          message):
+    """A mutation audit of 2026-12-06: the map's temporary GeoTIFF stayed when its style's name could not be
+    held, and it and the style's hold when GDAL could not create the map."""
     taken = writers.make_temporary
 
     def full_for_styles(path, *args):
@@ -56,22 +64,12 @@ def test_a_map_whose_style_name_cannot_be_held_leaves_nothing_behind(tmp_path, m
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return taken(path, *args)
 
-    monkeypatch.setattr(writers, "make_temporary", full_for_styles)
+    if styles_full:
+        monkeypatch.setattr(writers, "make_temporary", full_for_styles)
     path = tmp_path / "map.tif"
-    with pytest.raises(WriteError) as refused:
-        writers.class_raster(str(path), "OUTPUT", (2, 1), GEOTRANSFORM, _crs_wkt(), CLASSES)
-    assert str(refused.value) == (f"Could not write {path}: the disk is full. Nothing was written; free some space "
-                                  "or choose another folder, and run again.")
-    assert os.listdir(tmp_path) == []
-
-
-def test_a_map_gdal_cannot_create_leaves_nothing_behind(tmp_path):
-    """A mutation audit of 2026-12-06: a failed GDAL Create left the temporary GeoTIFF and the style's hold."""
-    path = tmp_path / "map.tif"
-    with pytest.raises(InputError) as refused:
-        writers.class_raster(str(path), "OUTPUT", (0, 1), GEOTRANSFORM, _crs_wkt(), CLASSES)
-    assert str(refused.value) == (f"OUTPUT: could not write {path} (Attempt to create 0x1 dataset is illegal,sizes "
-                                  "must be larger than zero.); check the folder's free space and permissions.")
+    with pytest.raises(refusal) as refused:
+        writers.class_raster(str(path), "OUTPUT", size, GEOTRANSFORM, _crs_wkt(), CLASSES)
+    assert str(refused.value) == message.format(path=path)
     assert os.listdir(tmp_path) == []
 
 
