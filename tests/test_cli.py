@@ -263,6 +263,10 @@ def misnamed_inputs(chain, out) -> dict:
         "mask_layer_missing": ("pretrain", {**layers, "MASK": f"{scene.train_points}|layername=fields"},
                                f"MASK: {scene.train_points} has no layer named 'fields'; its layers: 'train_points'. "
                                "Choose one of them."),  # it named no parameter (a helper's red team of 2026-12-06)
+        "mask_layer_number_not_a_number": ("pretrain", {**layers, "MASK": f"{scene.train_points}|layerid=abc"},
+                                           f"MASK: {scene.train_points}: layerid=abc is no layer number (0 for the "
+                                           "first layer); its layers: 'train_points'. Give a number, or the layer's "
+                                           "name as layername=NAME."),  # 'no layer numbered' it (a review, 12-06)
         "mask_option_not_understood": ("pretrain", {**layers, "MASK": f"{scene.train_points}|foo=bar"},
                                        "MASK: the vector source of 'train_points' has the option 'foo=bar', which is "
                                        "not understood here"),
@@ -319,12 +323,13 @@ def misnamed_inputs(chain, out) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_option_not_understood",
-                                  "mask_is_a_raster", "samples_are_a_raster", "samples_are_an_empty_folder",
-                                  "labels_are_points", "reference_labels_are_points", "aux_is_points",
-                                  "hsi_is_a_layer_of_points", "hsi_named_as_a_vector_layer", "extent_inverted",
-                                  "extent_overflows", "extent_beyond_its_crs", "extent_crs_unknown", "aux_twice",
-                                  "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe", "scene_list_is_a_pipe"])
+@pytest.mark.parametrize("case", ["mask_missing", "mask_layer_missing", "mask_layer_number_not_a_number",
+                                  "mask_option_not_understood", "mask_is_a_raster", "samples_are_a_raster",
+                                  "samples_are_an_empty_folder", "labels_are_points", "reference_labels_are_points",
+                                  "aux_is_points", "hsi_is_a_layer_of_points", "hsi_named_as_a_vector_layer",
+                                  "extent_inverted", "extent_overflows", "extent_beyond_its_crs", "extent_crs_unknown",
+                                  "aux_twice", "reference_is_the_map", "hsi_is_a_pipe", "mask_is_a_pipe",
+                                  "scene_list_is_a_pipe"])
 def test_an_input_that_is_missing_of_another_kind_or_given_twice_is_named_as_such(no_qgis, chain, tmp_path, case):
     """A named pipe (or /dev/stdin fed by one) held a run before its first line until a second Ctrl-C."""
     out = tmp_path / "out"

@@ -56,8 +56,11 @@ def _layer_in(dataset: gdal.Dataset, layer: str | None, options: dict[str, str])
 
 def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, str], whose: str) -> str:
     """The sentence for a layer name or number that `whose` file lacks, with its layers."""
-    named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
     layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
+    if not layer and "layerid" in options and whole_number(options["layerid"]) is None:  # was 'no layer numbered'
+        return (f"{whose}: layerid={options.get('layerid')} is no layer number (0 for the first layer); its layers: "
+                f"{layers or 'none'}. Give a number, or the layer's name as layername=NAME.")
+    named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
     return f"{whose} has no layer {named}; its layers: {layers or 'none'}. Choose one of them."
 
 
