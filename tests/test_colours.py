@@ -63,6 +63,14 @@ def test_classes_named_alike_beyond_their_shades_get_colours_apart(names):
     assert min(distance(a, b) for a, b in itertools.combinations(colours, 2)) >= 40
 
 
+def test_a_named_class_beside_a_given_colour_of_its_kind_gets_a_shade_apart():
+    """A review of 2026-12-06: 'Lake' had the blue given to 'Water'; beside a given lighter blue, the
+    darker shade was free but the palette's yellow came."""
+    assert class_colours(["Water", "Lake"], [BLUE, None]) == [BLUE, shade(BLUE, 1)]
+    assert class_colours(["Water", "Lake", "River"], [None, None, shade(BLUE, 1)]) == [
+        BLUE, shade(BLUE, 2), shade(BLUE, 1)]
+
+
 def test_other_classes_get_colours_far_from_each_other_and_from_the_named():
     names = ["Water", "Trees", "A", "B", "C", "D", "E", "F", "G", "H"]
     colours = class_colours(names, [None] * len(names))

@@ -92,23 +92,28 @@ def default_colors(count: int) -> List[str]:
 
 
 MIN_SHADE_DISTANCE = 40.0
-"""The least `_distances` between a shade and the colours already taken: closer, the class gets a
-palette colour (past the lightest and darkest shades, a sixth grass class had the fourth's colour,
-'Arable field' one 5 apart from 'Cereal's: a helper's mutation audit of 2026-12-06)."""
+"""The least `_distances` between a named colour or its shade and the colours already taken: closer,
+the next shade is tried, then a palette colour (past the lightest and darkest shades, a sixth grass
+class had the fourth's colour, 'Arable field' one 5 apart from 'Cereal's: a helper's mutation audit
+of 2026-12-06; 'Lake' had the colour given to 'Water': a review of 2026-12-06)."""
+SHADE_STEPS = 8
+"""The named colour and its shades tried for a class: the lightness steps of 0.14 run past both ends
+after the sixth."""
 
 
 def class_colours(names: Sequence[str], given: Sequence[Optional[str]]) -> List[str]:
-    """A colour ('#rrggbb') for each class: the one given, else the name's (or a shade of it that
-    stands apart from the colours taken), else the palette's."""
+    """A colour ('#rrggbb') for each class: the one given, else the name's or the first of its shades
+    that stands apart from the colours taken, else the palette's."""
     chosen: List[Optional[str]] = [colour.lower() if colour else None for colour in given]
-    repeats: dict = {}
+    next_step: dict = {}  # of each named colour, the shade its next class tries first
     for index, name in enumerate(names):
         if chosen[index] is None and (named := colour_from_name(name)) is not None:
-            step = repeats[named] = repeats.get(named, -1) + 1
-            colour = shade(named, step) if step else named
             taken = np.array([rgb(other) for other in chosen if other], np.float64).reshape(-1, 3)
-            if not step or _distances(taken, rgb(colour)).min(initial=np.inf) >= MIN_SHADE_DISTANCE:
-                chosen[index] = colour
+            for step in range(next_step.get(named, 0), SHADE_STEPS):
+                colour = shade(named, step) if step else named
+                if _distances(taken, rgb(colour)).min(initial=np.inf) >= MIN_SHADE_DISTANCE:
+                    chosen[index], next_step[named] = colour, step + 1
+                    break
     candidates = default_colors(len(names) + len(PALETTE))
     points = np.array([rgb(colour) for colour in candidates], np.float64)
     nearest = np.full(len(candidates), 1e9)  # each candidate's distance to the nearest colour taken
