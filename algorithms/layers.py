@@ -60,8 +60,14 @@ def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[st
     if alike:  # 'class' beside 'Class' and 'CLASS' (a review of 2026-12-06: said to be no field)
         return (f"{definition.name()}: '{missing}' names {len(alike)} fields of '{source.sourceName()}' in other "
                 f"letter cases ({first_few(repr(name) for name in alike)}); give one as it is spelt.")
-    return (f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; its fields: "
-            f"{first_few(repr(name) for name in names) or 'none'}. Choose one of them.")
+    fields = f"its fields: {first_few(repr(name) for name in names) or 'none'}. Choose one of them"
+    layer = parameters.get(definition.parentLayerParameterName())
+    from ..mrs_qgis_plugin.raster.vector_labels import unnamed_layer_clause  # GDAL: not at plugin load
+    first = unnamed_layer_clause(layer) if isinstance(layer, str) else None
+    if first:
+        return (f"{definition.name()}: '{missing}' is not a field of {layer}, which {first}; {fields}, "
+                "or give another layer as FILE|layername=NAME.")
+    return f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; {fields}."
 
 
 def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:

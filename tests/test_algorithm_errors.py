@@ -1592,3 +1592,29 @@ def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, t
     assert str(refused.value).splitlines()[-1] == (
         "CLASS_FIELD: the field name 'Klasse;Nr' holds ';', which QGIS 3.22 reads as a list of fields, so it cannot be "
         "chosen; rename the field (Processing Toolbox > Vector table > Rename field), and run again.")
+
+
+def test_a_field_missing_from_the_first_layer_of_a_file_of_several_is_said_with_the_layer_read(bad, tmp_path):
+    """A review of 2026-12-06: a GeoPackage of several layers, named without one, is read as its first;
+    a field of its other layer was said to be no field of the file, its first layer left unnamed."""
+    from osgeo import ogr
+
+    points = str(tmp_path / "layers.gpkg")
+    source = ogr.Open(str(bad.scene.train_points))
+    target = ogr.GetDriverByName("GPKG").CreateDataSource(points)
+    other = target.CreateLayer("other", source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
+    other.CreateField(ogr.FieldDefn("kind", ogr.OFTInteger))
+    feature = ogr.Feature(other.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(661000.5, 5100999.5)))
+    other.CreateFeature(feature)  # a layer is made in the file at its first feature
+    target.CopyLayer(source.GetLayer(0), "points")
+    target = source = other = feature = None
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD="class_id"))
+    assert str(refused.value).splitlines()[-1] == (
+        f"CLASS_FIELD: 'class_id' is not a field of {points}, which holds 2 layers and names none, so its first, "
+        "'other', is read (the others: 'points'); its fields: 'fid', 'kind'. Choose one of them, or give another "
+        "layer as FILE|layername=NAME.")
+    assert list(out.iterdir()) == []

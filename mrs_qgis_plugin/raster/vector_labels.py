@@ -64,6 +64,25 @@ def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, 
     return f"{whose} has no layer {named}; its layers: {layers or 'none'}. Choose one of them."
 
 
+def _first_of_layers(dataset: gdal.Dataset) -> str:
+    """The clause that says a file of several layers, named without one, is read as its first."""
+    others = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(1, dataset.GetLayerCount()))
+    return (f"holds {dataset.GetLayerCount()} layers and names none, so its first, '{dataset.GetLayer(0).GetName()}', "
+            f"is read (the others: {others})")
+
+
+def unnamed_layer_clause(source: str) -> str | None:
+    """`_first_of_layers` for a source that names a file of several layers and none of them; None for
+    any other source. A field missing from such a file's first layer was said to be missing from the
+    file (a review of 2026-12-06)."""
+    path, parts = split_source(source)
+    if parts or not os.path.isfile(path):
+        return None
+    with declared_encodings():
+        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    return _first_of_layers(dataset) if dataset is not None and dataset.GetLayerCount() > 1 else None
+
+
 def missing_layer_problem(source: str, what: str) -> str | None:
     """The sentence for a source ('file.gpkg|layername=x') whose file holds no such layer, or that has
     an option not understood, said by `what` (a parameter's name); None where it does, or where the
@@ -111,9 +130,7 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hook
         whose = f"The vector source {path}" if layer == layer_name else f"The vector source of '{layer_name}' ({path})"
         raise InputError(_no_such_layer(dataset, layer, options, whose))
     if not layer and "layerid" not in options and dataset.GetLayerCount() > 1:
-        others = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(1, dataset.GetLayerCount()))
-        hooks.warning(f"The vector source of '{layer_name}' ({path}) holds {dataset.GetLayerCount()} layers and names "
-                      f"none, so its first, '{found.GetName()}', is read (the others: {others}). To read another, "
+        hooks.warning(f"The vector source of '{layer_name}' ({path}) {_first_of_layers(dataset)}. To read another, "
                       "choose it in QGIS, or give it as FILE|layername=NAME.")
     query = re.match(r"(?is)\s*select\b(?:.*?\bwhere\b(.*))?", options.get("subset") or "")
     if query:  # QGIS's OGR provider runs such a subset as a query of its own
