@@ -59,26 +59,40 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+def _selection_of(value: Any, context: QgsProcessingContext) -> Optional[str]:
+    """The id of the layer whose selected features a value names (the value's own text where no layer
+    of the project has it); None for a value of another kind."""
+    if not (isinstance(value, QgsProcessingFeatureSourceDefinition) and value.selectedFeaturesOnly):
+        return None
+    layer = QgsProcessingUtils.mapLayerFromString(value.source.staticValue(), context, False)
+    return layer.id() if layer is not None else str(value.source.staticValue())
+
+
 def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
-    """The fine-tuning's labels given as the reference too (a selection of features, or classes read
-    from two fields of one layer, apart): all four steps ran, and the accuracy step only warned that
-    its figures were the classifier's own samples' (a helper's red team of 2026-12-06)."""
+    """The fine-tuning's labels given as the reference too (classes read from two fields of one layer,
+    or a selection beside the whole layer, apart): all four steps ran, and the accuracy step only warned
+    that its figures were the classifier's own samples' (a helper's red team of 2026-12-06). A vector
+    layer by its path and by its first layer's name is one layer, and so is one selection given twice
+    (a review of 2026-12-06)."""
     from ..mrs_qgis_plugin.raster import split_source
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
+    from ..mrs_qgis_plugin.raster.vector_labels import read_layer
 
     for training, reference, fields in (("LABELS", "REFERENCE_LABELS", ()),
                                         ("SAMPLES", "REFERENCE", ("CLASS_FIELD", "REFERENCE_FIELD"))):
         values = [parameters.get(training), parameters.get(reference)]
-        if any(isinstance(value, QgsProcessingFeatureSourceDefinition) and value.selectedFeaturesOnly
-               for value in values):
-            continue
+        selected = [_selection_of(value, context) for value in values]
+        if any(selected) and selected[0] != selected[1]:
+            continue  # a layer's selection holds other features than another's, or than the whole layer
         if len({str(parameters.get(field) or "").casefold() for field in fields}) > 1:
             continue  # one layer of training and reference classes in two fields (a review of 2026-12-06)
         sources = [_source(value, context) for value in values]
         if None in sources:
             continue
-        (trained, trained_options), (referred, referred_options) = map(split_source, sources)
-        if same_file(trained, referred) and trained_options == referred_options:
+        read = [read_layer(source) for source in sources] if fields else [None, None]
+        (trained, trained_rest), (referred, referred_rest) = (
+            ((layer[0], layer[1:]) if layer else split_source(source)) for layer, source in zip(read, sources))
+        if same_file(trained, referred) and trained_rest == referred_rest:
             return (f"{reference}: '{sources[1]}' is also {training}, the labels the classifier learns from; its "
                     "figures would say how well it learnt them, not how right the map is. Give a reference of "
                     "other pixels (labels kept apart from the training ones).")

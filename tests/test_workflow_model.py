@@ -685,6 +685,36 @@ def test_one_layer_of_training_and_reference_classes_in_two_fields_is_no_referen
                                          context).startswith(f"REFERENCE: '{points}' is also SAMPLES")
 
 
+@pytest.mark.parametrize("reference, refused", [
+    ("{points}|layername=train_points", True), ("{points}|layerid=0", True), ("{points}|subset=\"class_id\" = 1", False),
+    ("selection", False), ("selection twice", True)])
+def test_training_points_given_as_the_reference_by_another_name_or_as_one_selection_are_refused(
+        workflow, tmp_path, reference, refused):
+    """A review of 2026-12-06: the training points by their path and as 'path|layername=<its layer>', or
+    one layer's selection given twice, passed the workflow's check (the accuracy step warned, after the
+    pretraining, the training and the map); a subset or a selection beside the whole layer is other points."""
+    from qgis.core import QgsProcessingContext, QgsProcessingFeatureSourceDefinition, QgsVectorLayer
+
+    from mrs.algorithms.workflow import _training_labels_as_reference
+
+    points = str(write_test_scene(tmp_path / "scene").train_points)
+    layer = QgsVectorLayer(points, "points", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        layer.selectByIds([1])
+        selection = QgsProcessingFeatureSourceDefinition(layer.id(), True)
+        samples = selection if reference == "selection twice" else points
+        given = selection if reference.startswith("selection") else reference.format(points=points)
+        context = QgsProcessingContext()
+        context.setProject(QgsProject.instance())
+        problem = _training_labels_as_reference({"SAMPLES": samples, "REFERENCE": given, "CLASS_FIELD": "class_id",
+                                                 "REFERENCE_FIELD": "class_id"}, context)
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
+    assert (problem is not None and problem.startswith("REFERENCE: '") and "' is also SAMPLES, the labels the "
+            "classifier learns from" in problem) is refused
+
+
 def test_the_workflow_s_help_says_where_its_file_is(workflow):
     """A desktop helper of 2026-12-05: the help told to open resources/models/mrs_workflow.model3 'of
     the plugin', and the Toolbox offers no 'Edit model' for a provider's model."""

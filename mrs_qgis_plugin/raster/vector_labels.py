@@ -83,6 +83,21 @@ def unnamed_layer_clause(source: str) -> str | None:
     return _first_of_layers(dataset) if dataset is not None and dataset.GetLayerCount() > 1 else None
 
 
+def read_layer(source: str) -> tuple[str, str, str] | None:
+    """(file, layer name, subset) of the features a vector source reads: 'f.gpkg' and
+    'f.gpkg|layername=<its first layer>' or '|layerid=0' read the same. None where the source
+    cannot be read so."""
+    path, parts = split_source(source)
+    try:
+        options = _source_options(parts, path)
+    except InputError:
+        return None
+    with declared_encodings():
+        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    found = _layer_in(dataset, options.get("layername"), options) if dataset is not None else None
+    return (path, found.GetName(), options.get("subset", "")) if found is not None else None
+
+
 def missing_layer_problem(source: str, what: str) -> str | None:
     """The sentence for a source ('file.gpkg|layername=x') whose file holds no such layer, or that has
     an option not understood, said by `what` (a parameter's name); None where it does, or where the
