@@ -686,8 +686,8 @@ def test_one_layer_of_training_and_reference_classes_in_two_fields_is_no_referen
 
 
 @pytest.mark.parametrize("reference, refused", [
-    ("{points}|layername=train_points", True), ("{points}|layerid=0", True), ("{points}|subset=\"class_id\" = 1", False),
-    ("selection", False), ("selection twice", True)])
+    ("{points}|layername=train_points", True), ("{points}|layerid=0", True),
+    ("{points}|subset=\"class_id\" = 1", False), ("selection", False), ("selection twice", True)])
 def test_training_points_given_as_the_reference_by_another_name_or_as_one_selection_are_refused(
         workflow, tmp_path, reference, refused):
     """A review of 2026-12-06: the training points by their path and as 'path|layername=<its layer>', or
