@@ -336,11 +336,16 @@ def outputs_spare_inputs(outputs: Mapping[str, str], layers: Mapping[str, Iterab
                 clash = next((item for item in _input_files(source or "", layer) if same_file(written, item)), None)
                 if clash is None:
                     continue
-                named = f"the input {input_param} ({_input_files(source, layer)[0]})"
-                if written != output and not os.path.lexists(written):  # 'would replace' none (helper, 2026-12-05)
-                    raise InputError(
-                        f"{output_param}: {output} would write {written}, which QGIS and GDAL would then read as "
-                        f"{_side_file_role(written)} of {named}. Choose another output file name.")
+                main = _input_files(source, layer)[0]
+                named = f"the input {input_param} ({main})"
+                if not os.path.lexists(written):  # 'would replace' none (helper, 2026-12-05)
+                    read = ("would be read by QGIS and GDAL as" if written == output else
+                            f"would write {written}, which QGIS and GDAL would then read as")
+                    raise InputError(f"{output_param}: {output} {read} {_side_file_role(written)} of {named}. "
+                                     "Choose another output file name.")
+                if written == output and not same_file(clash, main):  # was said to be the input itself (2026-12-06)
+                    raise InputError(f"{output_param}: {output} is {_side_file_role(written)} of {named}; writing it "
+                                     "would destroy that file. Choose another output file name.")
                 what = "is" if written == output else f"would replace {written}, which belongs to"
                 raise InputError(f"{output_param}: {output} {what} {named}; writing it would destroy that input. "
                                  "Choose another output file name.")
