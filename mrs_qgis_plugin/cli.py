@@ -133,14 +133,16 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     from osgeo import gdal, osr
 
     from ..model_core.hooks import Hooks
-    from .raster.gdal_io import gdal_call, gdal_pam
+    from .raster.gdal_io import file_kind, gdal_call, gdal_pam
     from .raster.grid import Grid, layer_without_area, srs_from_wkt
     from .raster.vector_labels import UNDEFINED_SRS_NAMES, missing_layer_problem, open_vector_layer
 
-    path = split_source(source)[0]
+    path, options = split_source(source)
     with gdal_pam("NO"):
         raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
-    if raster is not None and source == path:
+    if raster is not None and options and file_kind(path) == "raster":  # was 'a raster, not a vector layer' (audit)
+        raise InputError(_raster_given_as_a_layer("EXTENT", source, options))
+    if raster is not None and not options:
         grid = Grid.of(raster)
         if not grid.georeferenced:  # its pixel numbers are no coordinates (review of 2026-12-05)
             raise InputError(f"EXTENT: the raster '{file_layer_name(source)}' ({path}) has no georeference, so no "
@@ -185,11 +187,14 @@ def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
         raise InputError(f"{parameter}: '{path}' is a vector layer, not a raster. Choose a raster file"
                          f"{_the_other_way(job, parameter)}.")
     if options:  # a file was said not to exist, and one that does not under its layer's name
-        raise InputError(missing_file_problem(file, parameter) or
-                         f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); "
-                         "a raster is given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose a "
-                         "raster file.")
+        raise InputError(missing_file_problem(file, parameter) or _raster_given_as_a_layer(parameter, path, options))
     return RasterInput(path, file_layer_name(path))
+
+
+def _raster_given_as_a_layer(parameter: str, path: str, options: Sequence[str]) -> str:
+    """The sentence for a raster given with a vector layer's options ('lidar.tif|layername=x')."""
+    return (f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); a raster is "
+            "given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose a raster file.")
 
 
 def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:
@@ -524,6 +529,12 @@ def run_to_the_end(arguments: Sequence[str]) -> int:
     return code
 
 
+def _version(out: TextIO, err: TextIO) -> int:
+    from ..model_core import __version__
+
+    return _help(f"{PROGRAM} {__version__} (the MRS plugin's jobs)", out, err)
+
+
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """bin/mrs with these arguments; returns the exit code (`ended_alone` says how it ended)."""
     _ENDED_ALONE[0] = True  # but where the work ended, or the group voted to stop
@@ -532,9 +543,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         written(err, main_help() + "\n")
         return EXIT_USAGE
     if arguments[0] == "--version":  # it was said to be no job (a helper's red team of 2026-12-06)
-        from ..model_core import __version__
-
-        return _help(f"{PROGRAM} {__version__} (the MRS plugin's jobs)", out, err)
+        return _version(out, err)
     if arguments[0] in ("-h", "--help"):  # 'bin/mrs --help classify' showed the jobs (a helper's red team of 12-06)
         return _help(job_help(JOBS[arguments[1]]) if arguments[1:2] and arguments[1] in JOBS else main_help(), out,
                      err)
@@ -545,6 +554,8 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
         return EXIT_USAGE
     if "-h" in rest or "--help" in rest:
         return _help(job_help(job), out, err)
+    if "--version" in rest:  # was 'no parameter version (did you mean PRECISION?)' (a helper's audit of 2026-12-06)
+        return _version(out, err)
     report = TerminalReport(err)
     report.cancel_on_interrupt()
     try:
