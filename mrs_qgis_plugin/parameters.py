@@ -280,6 +280,9 @@ def empty_value_problem(parameter: Parameter, written: str) -> str:
     """Why an empty text given for a parameter (`written` as the user wrote its name) is refused:
     an empty shell variable (--EPOCHS=$E, qgis_process's EPOCHS=) would start a run with the
     default unsaid."""
+    chosen = re.search(r"Default \(empty\): ([^,.;]+)", parameter.help)  # BATCH_SIZE's was 'for none' (an audit)
+    if chosen:
+        return f"{written} is empty; give a value, or leave {written} out to have it {chosen.group(1)}."
     if parameter.optional or parameter.default is not None:
         left_out = "none" if parameter.default is None else f"the default, {shown_default(parameter)}"
         return f"{written} is empty; give a value, or leave {written} out for {left_out}."
@@ -358,8 +361,13 @@ def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algori
 
 
 def meant_text(name: str, known: Sequence[str]) -> str:
-    """' (did you mean X?)' for the known names that hold a misspelt one ('EPOCHS': PRETRAIN_EPOCHS or
-    FINETUNE_EPOCHS), else the closest, whatever its case; '' when none is close."""
+    """' (did you mean X?)' for the known name spelt alike in another letter case ('output': OUTPUT, which
+    was offered OUTPUT_CONFIDENCE: a helper's audit of 2026-12-06), else for the known names that hold a
+    misspelt one ('EPOCHS': PRETRAIN_EPOCHS or FINETUNE_EPOCHS), else the closest, whatever its case; ''
+    when none is close."""
+    cased = [item for item in known if item.upper() == name.upper()]
+    if cased:
+        return f" (did you mean {cased[0]}?)"
     holding = [item for item in known
                if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
     if holding:

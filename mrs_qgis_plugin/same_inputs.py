@@ -8,12 +8,13 @@ and the bytes of their start and end, not by their paths, which differ between m
 
 import hashlib
 import os
-from typing import Any, Callable, Dict, Hashable, List, Optional
+import re
+from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple
 
 from ..model_core.errors import InputError
 from ..model_core.names import joined
 from . import parameters as spec
-from .raster import split_source
+from .raster import DRIVER_PREFIXED, split_source
 
 SAMPLED_BYTES = 1 << 20
 """How much of a file's start, and of its end, goes into its fingerprint."""
@@ -38,18 +39,36 @@ def _bytes_fingerprint(path: str) -> Hashable:
     return size, digest.hexdigest()
 
 
+def _file_within(source: str) -> Tuple[str, Tuple[str, ...]]:
+    """The local file a GDAL source reads, and what names its part in it: 'GPKG:/d/s.gpkg:hsi' reads
+    /d/s.gpkg, ('GPKG', 'hsi'); '/vsizip//d/a.zip/hsi.tif' reads /d/a.zip, ('/vsizip/', 'hsi.tif'); any
+    other source itself, ()."""
+    prefixed = DRIVER_PREFIXED.match(source)
+    if prefixed:
+        return prefixed.group("path"), (source.split(":", 1)[0], source.rsplit(":", 1)[-1])
+    virtual = re.match(r"(/vsi\w+/)+", source)
+    parts = source[virtual.end():].split("/") if virtual else []
+    for count in range(len(parts), 0, -1):  # the archive: the longest start that is a file here
+        if os.path.isfile("/".join(parts[:count])):
+            return "/".join(parts[:count]), (virtual.group(0), "/".join(parts[count:]))
+    return source, ()
+
+
 def file_fingerprint(path: str) -> Hashable:
     """A file's `_bytes_fingerprint` and its side files' (`SIDE_FILES`), the same for a copy of it on
-    another machine, with the source's options ('|layername=x'); a source that is no file (a GDAL
-    path such as GPKG:f.gpkg:table) as written."""
+    another machine, with the source's options ('|layername=x'); a GeoPackage's table or an archive's
+    file by the bytes of the file that holds it, and its name there (they were compared by their paths,
+    a helper's audit of 2026-12-06: a copy refused, a stale file at the same path taken); a source that is
+    no file here (a URL) as written."""
     file_path, options = split_source(path)
+    file_path, naming = _file_within(file_path)
     own = _bytes_fingerprint(file_path)
     if own is None:
         return path
     stem = os.path.splitext(file_path)[0]
     sides = tuple(_bytes_fingerprint(stem + ending) for ending in SIDE_FILES) + tuple(
         _bytes_fingerprint(file_path + ending) for ending in ADDED_SIDE_FILES)
-    return own, sides, tuple(options)
+    return own, sides, naming + tuple(options)
 
 
 def _fingerprint(parameter: spec.Parameter, value: Any) -> Hashable:
