@@ -163,8 +163,11 @@ def _say_earlier_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], out
                          feedback: QgsProcessingFeedback) -> None:
     """Warns of the outputs that a run stopped before writing (canceled, or a step failed) whose files
     hold an earlier run's results (session of 2026-12-05: a run canceled in its classification left
-    the earlier run's map and report beside its new classifier, without a word)."""
-    stale = sorted((name for name, state in earlier.items() if state is not None and file_state(outputs[name]) == state),
+    the earlier run's map and report beside its new classifier, without a word). `earlier` holds the
+    checkpoints too, which are no outputs (a checkpoint there before the run ended the run in a KeyError:
+    a helper's audit of 2026-12-06)."""
+    stale = sorted((name for name, path in outputs.items()
+                    if earlier[name] is not None and file_state(path) == earlier[name]),
                    key=lambda name: (_step_order(name), name))
     if stale:
         feedback.pushWarning(f"The workflow stopped before it wrote {joined(stale)}: "
