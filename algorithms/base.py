@@ -70,9 +70,9 @@ from ..model_core.names import joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
-from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, missing_field_problem, no_features_problem,
-                     path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded, read_as_its_file,
-                     refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
+from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, labelled_pixels_problem, missing_field_problem,
+                     no_features_problem, path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded,
+                     read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -531,7 +531,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                        if parameter.kind in LAYER_KINDS}
         problem = (given_values_problem(self, self.id(), parameters, layer_kinds, context)
                    or hyperspectral_problem(self, parameters, context)
-                   or spec.labelled_pixels_problem(self.JOB, parameters)
+                   or labelled_pixels_problem(self.JOB, parameters)
                    or self._outputs_over_inputs_problem(parameters, context))
         if problem:
             return False, problem

@@ -62,12 +62,33 @@ def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[st
                 f"letter cases ({first_few(repr(name) for name in alike)}); give one as it is spelt.")
     fields = f"its fields: {first_few(repr(name) for name in names) or 'none'}. Choose one of them"
     layer = parameters.get(definition.parentLayerParameterName())
-    from ..mrs_qgis_plugin.raster.vector_labels import unnamed_layer_clause  # GDAL: not at plugin load
-    first = unnamed_layer_clause(layer) if isinstance(layer, str) else None
+    first = _first_of_layers(layer)
     if first:
-        return (f"{definition.name()}: '{missing}' is not a field of {layer}, which {first}; {fields}, "
-                "or give another layer as FILE|layername=NAME.")
+        return (f"{definition.name()}: '{missing}' is not a field of {layer}, which {first}; {fields}, or "
+                f"{READ_ANOTHER}.")
     return f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; {fields}."
+
+
+READ_ANOTHER = "read another layer: add it to the project and choose it, or give it as FILE|layername=NAME"
+"""What reads a layer of a file of several other than its first (the dialogs' layer boxes take no typed text)."""
+
+
+def _first_of_layers(value: Any) -> Optional[str]:
+    """`unnamed_layer_clause` of a layer parameter's value that is a path, else None."""
+    from ..mrs_qgis_plugin.raster.vector_labels import unnamed_layer_clause  # GDAL: not at plugin load
+
+    return unnamed_layer_clause(value) if isinstance(value, str) else None
+
+
+def labelled_pixels_problem(job: spec.Job, parameters: Dict[str, Any]) -> Optional[str]:
+    """`parameters.labelled_pixels_problem`, which says where an empty class field's file of several
+    layers names none: its field box offers the first layer's fields (a desktop helper of 2026-12-06:
+    'class_id' of the file's second layer could not be chosen, and the refusal named no layer)."""
+    problem = spec.labelled_pixels_problem(job, parameters)
+    first = _first_of_layers(parameters.get(job.labelled_pixels[0])) if problem and job.labelled_pixels else None
+    if not first or spec.is_given(parameters.get(job.labelled_pixels[1])):
+        return problem
+    return f"{problem} {parameters[job.labelled_pixels[0]]} {first}, whose fields are offered; to {READ_ANOTHER}."
 
 
 def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:

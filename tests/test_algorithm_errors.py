@@ -1594,11 +1594,18 @@ def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, t
         "chosen; rename the field (Processing Toolbox > Vector table > Rename field), and run again.")
 
 
-def test_a_field_missing_from_the_first_layer_of_a_file_of_several_is_said_with_the_layer_read(bad, tmp_path):
+@pytest.mark.parametrize("field, said", [
+    ("class_id", "CLASS_FIELD: 'class_id' is not a field of {points}, which holds 2 layers and names none, so its "
+                 "first, 'other', is read (the others: 'points'); its fields: 'fid', 'kind'. Choose one of them, or "
+                 "read another layer: add it to the project and choose it, or give it as FILE|layername=NAME."),
+    # a desktop helper of 2026-12-06: the dialog's field box offers the first layer's fields alone
+    (None, "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature (a label raster "
+           "goes in LABELS instead). {points} holds 2 layers and names none, so its first, 'other', is read (the "
+           "others: 'points'), whose fields are offered; to read another layer: add it to the project and choose it, "
+           "or give it as FILE|layername=NAME.")])
+def test_a_class_field_of_a_file_of_several_layers_is_said_with_the_layer_read(bad, tmp_path, field, said):
     """A review of 2026-12-06: a GeoPackage of several layers, named without one, is read as its first;
     a field of its other layer was said to be no field of the file, its first layer left unnamed."""
-    from osgeo import ogr
-
     points = str(tmp_path / "layers.gpkg")
     source = ogr.Open(str(bad.scene.train_points))
     target = ogr.GetDriverByName("GPKG").CreateDataSource(points)
@@ -1612,9 +1619,6 @@ def test_a_field_missing_from_the_first_layer_of_a_file_of_several_is_said_with_
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(QgsProcessingException) as refused:
-        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD="class_id"))
-    assert str(refused.value).splitlines()[-1] == (
-        f"CLASS_FIELD: 'class_id' is not a field of {points}, which holds 2 layers and names none, so its first, "
-        "'other', is read (the others: 'points'); its fields: 'fid', 'kind'. Choose one of them, or give another "
-        "layer as FILE|layername=NAME.")
+        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD=field))
+    assert str(refused.value).splitlines()[-1] == said.format(points=points)
     assert list(out.iterdir()) == []
