@@ -36,8 +36,8 @@ from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_p
                                               refuse_shared_outputs)
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, given_values_problem, help_url,
                    on_command_line, plain_value, suggestions_field_problem, tr, value_problem)
-from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded, unreadable_layer,
-                     vector_layer_name)
+from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
+                     unreadable_layer, vector_layer_name)
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
 # Model outputs of the workflow that are model files, and the file name each defaults to.
