@@ -311,8 +311,11 @@ def _label(crs: QgsCoordinateReferenceSystem) -> str:
 
 def no_features_problem(param: str, shown: str, value: Any) -> str:
     """What to say of a vector parameter whose source gives no feature: a selection of none, a
-    feature limit of 0, or a filter that selects none."""
-    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+    feature limit of 0, or a filter that selects none; an empty layer given with Processing's advanced
+    options, which the dialog gives as a definition too, was said to have none selected (a helper's
+    audit of 2026-12-06)."""
+    if isinstance(value, QgsProcessingFeatureSourceDefinition) and (value.selectedFeaturesOnly
+                                                                   or value.featureLimit != -1):
         return (f"{param}: no feature of '{shown}' is selected (or the feature limit is 0); select the features to "
                 "use, or untick 'Selected features only'.")
     from ..mrs_qgis_plugin.raster.vector_labels import no_features_message  # GDAL: not at plugin load
