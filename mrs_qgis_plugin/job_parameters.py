@@ -150,8 +150,8 @@ CLASSIFY = Job(
     "The map is a GeoTIFF on the grid of the hyperspectral raster, with the model's class names "
     "and colours; pixels that are nodata in any input are 0 (no data). Each pixel is classified with "
     "its neighbourhood (the model's patch): beyond the raster's edge the neighbourhood is mirrored, "
-    "and its nodata pixels are filled with each band's median, as in training; so the pixels next to "
-    "nodata (within half a patch) may be classified otherwise than where the raster were cut there.",
+    "and its nodata pixels are filled with each band's median, as in training; so a pixel within half a "
+    "patch of nodata may get another class than it would if the raster simply ended at the nodata.",
     (
         *_classifier_and_scene("classify only this part of the scene"),
         *_prediction(),

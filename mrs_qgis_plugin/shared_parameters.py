@@ -203,7 +203,8 @@ def _prediction() -> Tuple[Parameter, ...]:
                   "on a CPU to keep the work in the processor's caches, on a GPU to give it enough work (up to "
                   "8192 pixels). On a CPU a batch is held to a quarter of the memory available when the run starts "
                   "(the log says so); when a GPU runs out of memory, or the CPU's memory cannot hold a batch, the "
-                  "batch is halved automatically. The classes do not depend on the batch size (a confidence at most in its last digits).",
+                  "batch is halved automatically. The classes do not depend on the batch size; a confidence may "
+                  "differ in its last digits.",
                   minimum=1, advanced=True, optional=True),
         _device(),
         _precision(),
