@@ -258,11 +258,16 @@ def _release(layer: QgsMapLayer, name: str, path: str) -> None:
     layer.reload()
 
 
-def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
-    """DEVICE: a text (auto, cpu, cuda:N) that the dialogs show as a list of the devices there are."""
-    definition = QgsProcessingParameterString(name, description, defaultValue=default)
+def device_widget_metadata() -> Dict[str, Any]:
+    """The metadata that has the dialogs show DEVICE, a text (auto, cpu, cuda:N), as a list of the
+    devices there are."""
     package = __name__.rsplit(".", 2)[0]  # the plugin's package name ("mrs" when installed)
-    definition.setMetadata({"widget_wrapper": {"class": f"{package}.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}})
+    return {"widget_wrapper": {"class": f"{package}.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}}
+
+
+def _device_parameter(name: str, description: str, default: str) -> QgsProcessingParameterString:
+    definition = QgsProcessingParameterString(name, description, defaultValue=default)
+    definition.setMetadata(device_widget_metadata())
     return definition
 
 

@@ -34,8 +34,9 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, given_values_problem, help_url,
-                   on_command_line, plain_value, suggestions_field_problem, tr, value_problem)
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, device_widget_metadata,
+                   given_values_problem, help_url, on_command_line, plain_value, suggestions_field_problem, tr,
+                   value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
@@ -389,6 +390,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+        # a list of the devices, as in the single algorithms' dialogs (a text box: a desktop helper of 2026-12-06)
+        self.parameterDefinition("DEVICE").setMetadata(device_widget_metadata())
         notes = {parameter.name: parameter.command_line_note() for job in JOBS.values() for parameter in job.parameters}
         for definition in self.parameterDefinitions() if on_command_line() else ():
             # as the steps' help says it (red team of 2026-12-04 and 05), a number's with the workflow's own default

@@ -59,6 +59,9 @@ def test_the_device_is_chosen_from_a_list_of_the_devices_there_are(provider):
         ("auto", "auto: cuda:0 if torch was built with CUDA, else the CPU"), ("cpu", "cpu: the processor"),
         ("cuda:0", "cuda:0: NVIDIA RTX A4000, 16376 MiB"), ("cuda:1", "cuda:1: NVIDIA A100, 81920 MiB")]
     assert device_choices([])[0] == ("auto", "auto: the CPU (no NVIDIA GPU found)")
+    for name in ("finetune", "workflow"):  # the workflow's was a text box (a desktop helper of 2026-12-06)
+        assert provider.algorithm(name).parameterDefinition("DEVICE").metadata() == {
+            "widget_wrapper": {"class": "mrs.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}}, name
     parameter = provider.algorithm("classify").parameterDefinition("DEVICE")
     wrapper = WidgetWrapperFactory.create_wrapper(parameter, QWidget())
     assert isinstance(wrapper, DeviceWidgetWrapper) and wrapper.value() == "auto"

@@ -423,7 +423,11 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     toolbox = QgsApplication.processingRegistry().createAlgorithmById("mrs:workflow")
     assert (toolbox.displayName(), toolbox.group()) == ("Workflow: pretrain, train, classify, assess", "Workflow")
     assert toolbox.sourceFilePath() == str(WORKFLOW)
-    assert toolbox.toVariant() == workflow.toVariant()
+    offered, shipped = toolbox.toVariant(), workflow.toVariant()
+    assert offered["parameterDefinitions"]["DEVICE"].pop("metadata") == {  # the list of devices, in the dialog
+        "widget_wrapper": {"class": "mrs.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}}
+    assert shipped["parameterDefinitions"]["DEVICE"].pop("metadata") == {}
+    assert offered == shipped
 
 
 def test_a_step_s_refusal_ends_the_workflow_in_its_own_words_with_the_progress_it_made(workflow, tmp_path):
