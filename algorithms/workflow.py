@@ -61,21 +61,25 @@ def _source(value: Any, context: QgsProcessingContext) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
-def _selection_of(value: Any, context: QgsProcessingContext) -> Optional[str]:
-    """The id of the layer whose selected features a value names (the value's own text where no layer
-    of the project has it); None for a value of another kind."""
-    if not (isinstance(value, QgsProcessingFeatureSourceDefinition) and value.selectedFeaturesOnly):
-        return None
+def _part_of(value: Any, context: QgsProcessingContext) -> Tuple[Optional[str], int]:
+    """Which features of its layer a value names beyond the layer's source: the id of the layer whose
+    selected features it takes (the value's own text where no layer of the project has it; None for
+    every feature), and its feature limit (-1 for none)."""
+    if not isinstance(value, QgsProcessingFeatureSourceDefinition):
+        return None, -1
     layer = QgsProcessingUtils.mapLayerFromString(value.source.staticValue(), context, False)
-    return layer.id() if layer is not None else str(value.source.staticValue())
+    selection = (layer.id() if layer is not None else str(value.source.staticValue())) if value.selectedFeaturesOnly \
+        else None
+    return selection, value.featureLimit
 
 
 def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
-    """The fine-tuning's labels given as the reference too (classes read from two fields of one layer,
-    or a selection beside the whole layer, apart): all four steps ran, and the accuracy step only warned
-    that its figures were the classifier's own samples' (a helper's red team of 2026-12-06). A vector
-    layer by its path and by its first layer's name is one layer, and so is one selection given twice
-    (a review of 2026-12-06)."""
+    """The fine-tuning's labels given as the reference too, or a part of them (a subset, a selection or
+    the first features of the layer the training reads whole); classes read from two fields of one
+    layer, and two parts of one layer, apart: all four steps ran, and the accuracy step only warned that
+    its figures were the classifier's own samples' (a helper's red team of 2026-12-06). A vector layer
+    by its path and by its first layer's name is one layer, and so is one selection given twice (a
+    review of 2026-12-06)."""
     from ..mrs_qgis_plugin.raster import split_source
     from ..mrs_qgis_plugin.raster.outputs import same_file  # GDAL: not at plugin load
     from ..mrs_qgis_plugin.raster.vector_labels import read_layer
@@ -83,19 +87,21 @@ def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProces
     for training, reference, fields in (("LABELS", "REFERENCE_LABELS", ()),
                                         ("SAMPLES", "REFERENCE", ("CLASS_FIELD", "REFERENCE_FIELD"))):
         values = [parameters.get(training), parameters.get(reference)]
-        selected = [_selection_of(value, context) for value in values]
-        if any(selected) and selected[0] != selected[1]:
-            continue  # a layer's selection holds other features than another's, or than the whole layer
         if len({str(parameters.get(field) or "").casefold() for field in fields}) > 1:
             continue  # one layer of training and reference classes in two fields (a review of 2026-12-06)
         sources = [_source(value, context) for value in values]
-        if None in sources:
-            continue
+        if None in sources or not same_file(*(split_source(source)[0] for source in sources)):
+            continue  # two files: neither is opened (a review of 2026-12-06: 2 s for a large GeoJSON)
+        parts = [_part_of(value, context) for value in values]
         read = [read_layer(source) for source in sources] if fields else [None, None]
-        (trained, trained_rest), (referred, referred_rest) = (
-            ((layer[0], layer[1:]) if layer else split_source(source)) for layer, source in zip(read, sources))
-        if same_file(trained, referred) and trained_rest == referred_rest:
-            return (f"{reference}: '{sources[1]}' is also {training}, the labels the classifier learns from; its "
+        if None in read:  # a raster, or a source OGR cannot read: compared as given
+            (trained, referred), whole = [tuple(split_source(source)[1]) for source in sources], False
+        else:  # (layer name, subset): every feature of its layer trains where it has no subset, selection or limit
+            (trained, referred), whole = [layer[1:] for layer in read], not read[0][2] and parts[0] == (None, -1)
+        same = trained == referred and parts[0] == parts[1]
+        if same or whole and trained[0] == referred[0]:
+            said = "is also" if same else "holds only features of"
+            return (f"{reference}: '{sources[1]}' {said} {training}, the labels the classifier learns from; its "
                     "figures would say how well it learnt them, not how right the map is. Give a reference of "
                     "other pixels (labels kept apart from the training ones).")
     return None

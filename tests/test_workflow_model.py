@@ -689,34 +689,48 @@ def test_one_layer_of_training_and_reference_classes_in_two_fields_is_no_referen
                                          context).startswith(f"REFERENCE: '{points}' is also SAMPLES")
 
 
-@pytest.mark.parametrize("reference, refused", [
-    ("{points}|layername=train_points", True), ("{points}|layerid=0", True),
-    ("{points}|subset=\"class_id\" = 1", False), ("selection", False), ("selection twice", True)])
-def test_training_points_given_as_the_reference_by_another_name_or_as_one_selection_are_refused(
-        workflow, tmp_path, reference, refused):
+SUBSET = '{points}|subset="class_id" = 1'
+
+
+@pytest.mark.parametrize("samples, reference, said", [
+    ("{points}", "{points}|layername=train_points", "is also"), ("{points}", "{points}|layerid=0", "is also"),
+    ("selection", "selection", "is also"), (SUBSET, SUBSET, "is also"),
+    # a part of the layer the training reads whole (the review of that change)
+    ("{points}", SUBSET, "holds only features of"), ("{points}", "selection", "holds only features of"),
+    ("{points}", "first 3", "holds only features of"),
+    # other features: a part of the training layer beside its whole, or beside another part
+    ("selection", "{points}", None), (SUBSET, "{points}", None), ("first 3", "{points}", None),
+    (SUBSET, '{points}|subset="class_id" = 2', None), ("selection", SUBSET, None)])
+def test_training_points_given_as_the_reference_by_another_name_or_in_part_are_refused(
+        workflow, tmp_path, samples, reference, said):
     """A review of 2026-12-06: the training points by their path and as 'path|layername=<its layer>', or
     one layer's selection given twice, passed the workflow's check (the accuracy step warned, after the
-    pretraining, the training and the map); a subset or a selection beside the whole layer is other points."""
+    pretraining, the training and the map), and so did a subset or a selection of the layer the training
+    reads whole."""
     from qgis.core import QgsProcessingContext, QgsProcessingFeatureSourceDefinition, QgsVectorLayer
 
     from mrs.algorithms.workflow import _training_labels_as_reference
 
     points = str(write_test_scene(tmp_path / "scene").train_points)
     layer = QgsVectorLayer(points, "points", "ogr")
+    source = layer.source()
     QgsProject.instance().addMapLayer(layer)
     try:
         layer.selectByIds([1])
-        selection = QgsProcessingFeatureSourceDefinition(layer.id(), True)
-        samples = selection if reference == "selection twice" else points
-        given = selection if reference.startswith("selection") else reference.format(points=points)
+        given = {"selection": QgsProcessingFeatureSourceDefinition(layer.id(), True),
+                 "first 3": QgsProcessingFeatureSourceDefinition(layer.id(), False, 3)}
         context = QgsProcessingContext()
         context.setProject(QgsProject.instance())
-        problem = _training_labels_as_reference({"SAMPLES": samples, "REFERENCE": given, "CLASS_FIELD": "class_id",
-                                                 "REFERENCE_FIELD": "class_id"}, context)
+        problem = _training_labels_as_reference({
+            "SAMPLES": given.get(samples, samples.format(points=points)), "CLASS_FIELD": "class_id",
+            "REFERENCE": given.get(reference, reference.format(points=points)),
+            "REFERENCE_FIELD": "class_id"}, context)
     finally:
         QgsProject.instance().removeMapLayer(layer.id())
-    assert (problem is not None and problem.startswith("REFERENCE: '") and "' is also SAMPLES, the labels the "
-            "classifier learns from" in problem) is refused
+    shown = source if reference in given else reference.format(points=points)
+    assert problem == (said and f"REFERENCE: '{shown}' {said} SAMPLES, the labels the classifier learns from; its "
+                                "figures would say how well it learnt them, not how right the map is. Give a "
+                                "reference of other pixels (labels kept apart from the training ones).")
 
 
 def test_the_workflow_s_help_says_where_its_file_is(workflow):
