@@ -64,12 +64,11 @@ def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[st
     layer = parameters.get(definition.parentLayerParameterName())
     first = _first_of_layers(layer)
     if first:
-        return (f"{definition.name()}: '{missing}' is not a field of {layer}, which {first}; {fields}, or "
-                f"{READ_ANOTHER}.")
+        return f"{definition.name()}: '{missing}' is not a field of '{layer}', which {first}; {fields}; {READ_ANOTHER}."
     return f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; {fields}."
 
 
-READ_ANOTHER = "read another layer: add it to the project and choose it, or give it as FILE|layername=NAME"
+READ_ANOTHER = "to read another layer, add it to the project and choose it, or give it as FILE|layername=NAME"
 """What reads a layer of a file of several other than its first (the dialogs' layer boxes take no typed text)."""
 
 
@@ -85,10 +84,12 @@ def labelled_pixels_problem(job: spec.Job, parameters: Dict[str, Any]) -> Option
     layers names none: its field box offers the first layer's fields (a desktop helper of 2026-12-06:
     'class_id' of the file's second layer could not be chosen, and the refusal named no layer)."""
     problem = spec.labelled_pixels_problem(job, parameters)
-    first = _first_of_layers(parameters.get(job.labelled_pixels[0])) if problem and job.labelled_pixels else None
-    if not first or spec.is_given(parameters.get(job.labelled_pixels[1])):
-        return problem
-    return f"{problem} {parameters[job.labelled_pixels[0]]} {first}, whose fields are offered; to {READ_ANOTHER}."
+    if not problem or any(spec.is_given(parameters.get(name)) for name in job.labelled_pixels[1:]):
+        return problem  # not the empty field's (the review of that change: 'give either ..., not both')
+    vector = job.labelled_pixels[0]
+    first = _first_of_layers(parameters.get(vector))
+    return (f"{problem} {vector} ('{parameters[vector]}') {first}, whose fields the field box offers; "
+            f"{READ_ANOTHER}.") if first else problem
 
 
 def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:
@@ -315,7 +316,7 @@ def no_features_problem(param: str, shown: str, value: Any) -> str:
     options, which the dialog gives as a definition too, was said to have none selected (a helper's
     audit of 2026-12-06)."""
     if isinstance(value, QgsProcessingFeatureSourceDefinition) and (value.selectedFeaturesOnly
-                                                                   or value.featureLimit != -1):
+                                                                   or value.featureLimit == 0):
         return (f"{param}: no feature of '{shown}' is selected (or the feature limit is 0); select the features to "
                 "use, or untick 'Selected features only'.")
     from ..mrs_qgis_plugin.raster.vector_labels import no_features_message  # GDAL: not at plugin load

@@ -1594,31 +1594,53 @@ def test_a_class_field_whose_name_holds_a_semicolon_is_said_to_be_renamed(bad, t
         "chosen; rename the field (Processing Toolbox > Vector table > Rename field), and run again.")
 
 
-@pytest.mark.parametrize("field, said", [
-    ("class_id", "CLASS_FIELD: 'class_id' is not a field of {points}, which holds 2 layers and names none, so its "
-                 "first, 'other', is read (the others: 'points'); its fields: 'fid', 'kind'. Choose one of them, or "
-                 "read another layer: add it to the project and choose it, or give it as FILE|layername=NAME."),
-    # a desktop helper of 2026-12-06: the dialog's field box offers the first layer's fields alone
-    (None, "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature (a label raster "
-           "goes in LABELS instead). {points} holds 2 layers and names none, so its first, 'other', is read (the "
-           "others: 'points'), whose fields are offered; to read another layer: add it to the project and choose it, "
-           "or give it as FILE|layername=NAME.")])
-def test_a_class_field_of_a_file_of_several_layers_is_said_with_the_layer_read(bad, tmp_path, field, said):
-    """A review of 2026-12-06: a GeoPackage of several layers, named without one, is read as its first;
-    a field of its other layer was said to be no field of the file, its first layer left unnamed."""
-    points = str(tmp_path / "layers.gpkg")
-    source = ogr.Open(str(bad.scene.train_points))
-    target = ogr.GetDriverByName("GPKG").CreateDataSource(points)
+def write_two_layers(points: str, path: str) -> str:
+    """A GeoPackage of a layer 'other' (field 'kind', one point) and then a copy of `points` as 'points'."""
+    source = ogr.Open(points)
+    target = ogr.GetDriverByName("GPKG").CreateDataSource(path)
     other = target.CreateLayer("other", source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
     other.CreateField(ogr.FieldDefn("kind", ogr.OFTInteger))
     feature = ogr.Feature(other.GetLayerDefn())
     feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(661000.5, 5100999.5)))
     other.CreateFeature(feature)  # a layer is made in the file at its first feature
     target.CopyLayer(source.GetLayer(0), "points")
-    target = source = other = feature = None
+    return path
+
+
+@pytest.mark.parametrize("option, said", [("", True), ('|subset="fid" > 0', True), ("|layername=points", False),
+                                          ("|layerid=0", False)])
+def test_a_file_of_several_layers_naming_none_is_said_to_be_read_as_its_first(bad, tmp_path, option, said):
+    """The review of 2026-12-06's mend: a subset alone names no layer, and the first is read."""
+    from mrs.mrs_qgis_plugin.raster.vector_labels import unnamed_layer_clause
+
+    points = write_two_layers(str(bad.scene.train_points), str(tmp_path / "layers.gpkg"))
+    assert unnamed_layer_clause(points + option) == ("holds 2 layers and names none, so its first, 'other', is read "
+                                                     "(the others: 'points')" if said else None)
+    assert unnamed_layer_clause(str(tmp_path)) is None  # a folder
+
+
+@pytest.mark.parametrize("field, changes, said", [
+    ("class_id", {}, "CLASS_FIELD: 'class_id' is not a field of '{points}', which holds 2 layers and names none, so "
+                     "its first, 'other', is read (the others: 'points'); its fields: 'fid', 'kind'. Choose one of "
+                     "them; to read another layer, add it to the project and choose it, or give it as "
+                     "FILE|layername=NAME."),
+    # a desktop helper of 2026-12-06: the dialog's field box offers the first layer's fields alone
+    (None, {}, "CLASS_FIELD is empty: choose the field of SAMPLES that holds the class of each feature (a label "
+               "raster goes in LABELS instead). SAMPLES ('{points}') holds 2 layers and names none, so its first, "
+               "'other', is read (the others: 'points'), whose fields the field box offers; to read another layer, "
+               "add it to the project and choose it, or give it as FILE|layername=NAME."),
+    (None, {"LABELS": "train"}, "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; "),  # no layers said
+])
+def test_a_class_field_of_a_file_of_several_layers_is_said_with_the_layer_read(bad, tmp_path, field, changes, said):
+    """A review of 2026-12-06: a GeoPackage of several layers, named without one, is read as its first;
+    a field of its other layer was said to be no field of the file, its first layer left unnamed."""
+    points = write_two_layers(str(bad.scene.train_points), str(tmp_path / "layers.gpkg"))
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(QgsProcessingException) as refused:
-        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD=field))
-    assert str(refused.value).splitlines()[-1] == said.format(points=points)
+        run("mrs:finetune", points_finetune(bad, out, points, CLASS_FIELD=field,
+                                            **{name: str(bad.scene.train) for name in changes}))
+    message = str(refused.value).splitlines()[-1]
+    assert message == said.format(points=points) if said.endswith(".") else (
+        message.startswith(said) and "layers" not in message)
     assert list(out.iterdir()) == []

@@ -218,6 +218,8 @@ def test_a_field_qgis_adds_to_a_file_layer_is_read(mrs, scene, points, tmp_path)
                 "Choose a layer that holds samples, or correct its filter."),
     (True, -1, "REFERENCE: no feature of 'empty' is selected (or the feature limit is 0); select the features to use, "
                "or untick 'Selected features only'."),
+    (False, 5, "REFERENCE: the layer 'empty' has no features to read samples from (or its filter selects none). "
+               "Choose a layer that holds samples, or correct its filter."),  # a limit of 5 (the review of the mend)
 ])
 def test_an_empty_layer_given_as_a_definition_is_said_to_be_empty_unless_a_selection_was_asked(
         mrs, scene, tmp_path, selected, limit, said):

@@ -76,8 +76,12 @@ def unnamed_layer_clause(source: str) -> str | None:
     any other source. A field missing from such a file's first layer was said to be missing from the
     file (a review of 2026-12-06)."""
     path, parts = split_source(source)
-    if parts or not os.path.isfile(path):
+    try:
+        options = _source_options(parts, path)
+    except InputError:
         return None
+    if options.get("layername") or "layerid" in options or not os.path.isfile(path):
+        return None  # a subset alone names no layer (the review of that change)
     with declared_encodings():
         dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
     return _first_of_layers(dataset) if dataset is not None and dataset.GetLayerCount() > 1 else None
