@@ -141,7 +141,8 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     with gdal_pam("NO"):
         raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
     if raster is not None and options and file_kind(path) == "raster":  # was 'a raster, not a vector layer' (audit)
-        raise InputError(_raster_given_as_a_layer("EXTENT", source, options))
+        raise InputError(_raster_given_as_a_layer("EXTENT", source, options,
+                                                  "a raster file, a vector layer, or xmin,xmax,ymin,ymax"))
     if raster is not None and not options:
         grid = Grid.of(raster)
         if not grid.georeferenced:  # its pixel numbers are no coordinates (review of 2026-12-05)
@@ -191,10 +192,10 @@ def raster_input(job: spec.Job, parameter: str, path: str) -> Any:
     return RasterInput(path, file_layer_name(path))
 
 
-def _raster_given_as_a_layer(parameter: str, path: str, options: Sequence[str]) -> str:
+def _raster_given_as_a_layer(parameter: str, path: str, options: Sequence[str], choose: str = "a raster file") -> str:
     """The sentence for a raster given with a vector layer's options ('lidar.tif|layername=x')."""
     return (f"{parameter}: '{path}' names a layer as a vector file's layers are named ('|{options[0]}'); a raster is "
-            "given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose a raster file.")
+            f"given by its file alone (one of a GeoPackage as GPKG:file.gpkg:table). Choose {choose}.")
 
 
 def vector_input(job: spec.Job, parameter: spec.Parameter, source: str) -> Any:

@@ -44,9 +44,9 @@ def _file_within(source: str) -> Tuple[str, Tuple[str, ...]]:
     /d/s.gpkg, ('GPKG', 'hsi'); '/vsizip//d/a.zip/hsi.tif' reads /d/a.zip, ('/vsizip/', 'hsi.tif'); any
     other source itself, ()."""
     prefixed = DRIVER_PREFIXED.match(source)
-    if prefixed:
-        return prefixed.group("path"), (source.split(":", 1)[0], source.rsplit(":", 1)[-1])
-    virtual = re.match(r"(/vsi\w+/)+", source)
+    if prefixed:  # GDAL takes the driver's name in any letter case
+        return prefixed.group("path"), (source.split(":", 1)[0].upper(), source.rsplit(":", 1)[-1])
+    virtual = re.match(r"(/vsi(?:zip|tar|gzip|7z|rar)/)+", source)  # an archive's: /vsimem/, /vsis3/ hold no file here
     parts = source[virtual.end():].split("/") if virtual else []
     for count in range(len(parts), 0, -1):  # the archive: the longest start that is a file here
         if os.path.isfile("/".join(parts[:count])):

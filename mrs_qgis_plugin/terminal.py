@@ -144,8 +144,9 @@ class TerminalReport:
         leftovers)."""
         done = int(BAR_WIDTH * self.fraction)
         left = self._left(self.clock())
-        head = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {100 * self.fraction:3.0f} %"
-        eta = f", {duration(left)} left" if left is not None and self.fraction < 1.0 else ""  # '100 %, 0 s left'
+        shown = round(100 * self.fraction)
+        head = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {shown:3d} %"
+        eta = f", {duration(left)} left" if left is not None and shown < 100 else ""  # '100 %, 0 s left'
         clauses = self.status_text.split(", ") if self.status_text else []
         statuses = [", ".join(clauses[:count]) for count in range(len(clauses), 0, -1)]
         lines = [f"{head}{'' if ' left' in status else eta}  {status}" for status in statuses] + [head + eta, head]
@@ -158,9 +159,11 @@ class TerminalReport:
         audit of 2026-12-06: the bar was drawn 80 columns wide on a terminal of 50, and wrapped)."""
         if not os.environ.get("COLUMNS"):
             try:
-                return os.get_terminal_size(self.stream.fileno()).columns
+                columns = os.get_terminal_size(self.stream.fileno()).columns
             except (AttributeError, OSError, ValueError):  # no stream, or no terminal behind it
-                pass
+                columns = 0
+            if columns > 0:  # 0 where the terminal has told no size yet (docker -t)
+                return columns
         return shutil.get_terminal_size().columns
 
     def _clear_bar(self) -> None:

@@ -250,7 +250,8 @@ def test_an_extent_given_as_a_raster_with_a_vector_layer_s_options_is_told_to_be
         cli.extent_of(f"{hsi}|layername=hsi", hsi)
     assert str(refused.value) == (f"EXTENT: '{hsi}|layername=hsi' names a layer as a vector file's layers are named "
                                   "('|layername=hsi'); a raster is given by its file alone (one of a GeoPackage as "
-                                  "GPKG:file.gpkg:table). Choose a raster file.")
+                                  "GPKG:file.gpkg:table). Choose a raster file, a vector layer, or "
+                                  "xmin,xmax,ymin,ymax.")
 
 
 # The terminal ---------------------------------------------------------------------------------------------------------
@@ -387,3 +388,27 @@ def test_the_finished_bar_tells_no_time_left(monkeypatch):
     report.progress(1.0)
     assert stream.getvalue() == ("\r[###############...............]  50 %, 10 s left\x1b[K"
                                  "\r[##############################] 100 %\x1b[K")
+
+
+@pytest.mark.parametrize("fraction, shown", [(0.997, "100 %"), (0.994, " 99 %, 0 s left")])
+def test_a_bar_shown_at_100_percent_tells_no_time_left(monkeypatch, fraction, shown):
+    """The review of the mend: at 99.7 % the bar read '100 %, 0 s left'."""
+    monkeypatch.setenv("COLUMNS", "120")
+    clock = Clock()
+    report = TerminalReport(io.StringIO(), interactive=True, clock=clock, enabled=True)
+    clock.now += 20
+    report.fraction = fraction
+    assert report._bar().endswith(f"] {shown}\x1b[K")
+
+
+def test_a_terminal_that_told_no_size_yet_is_taken_as_80_columns(monkeypatch):
+    """The review of the mend: a terminal of 0 columns (docker -t before its first resize) cut the bar to its
+    first 0 columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(terminal.os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda: os.terminal_size((80, 24)))
+    class Sized(Terminal):
+        def fileno(self) -> int:
+            return 2
+
+    assert TerminalReport(Sized(), clock=Clock(), enabled=True)._columns() == 80

@@ -130,9 +130,19 @@ def test_a_table_or_an_archive_s_file_is_compared_by_the_bytes_of_the_file_holdi
     assert same_inputs.file_fingerprint(one) == same_inputs.file_fingerprint(two)
     assert same_inputs.file_fingerprint(one) != same_inputs.file_fingerprint(one.replace("hsi", "aux").replace(
         "reflectance", "lidar"))  # another table, file or variable of it
+    assert same_inputs.file_fingerprint(one) == same_inputs.file_fingerprint(two.replace("GPKG:", "gpkg:"))
     for name in ("scene.gpkg", "scene.zip", "cube.nc"):
         (tmp_path / "two" / name).write_bytes(b"stale!" * 100)
     assert same_inputs.file_fingerprint(one) != same_inputs.file_fingerprint(two)
+
+
+def test_a_gdal_path_to_memory_or_a_bucket_is_compared_as_written(tmp_path, monkeypatch):
+    """The review of the mend: '/vsimem/demo/hsi.tif' was fingerprinted as the file demo/hsi.tif here."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "hsi.tif").write_bytes(b"pixels")
+    for source in ("/vsimem/demo/hsi.tif", "/vsis3/demo/hsi.tif"):
+        assert same_inputs.file_fingerprint(source) == source
 
 
 def test_a_model_is_compared_by_its_bytes_not_its_path(tmp_path, monkeypatch, model_values):

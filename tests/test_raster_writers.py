@@ -327,19 +327,25 @@ def test_an_output_that_is_the_file_of_an_input_given_with_its_driver_s_prefix_i
                               "writing it would destroy that file."),
     ("hsi.tif.aux.xml", False, "would be read by QGIS and GDAL as the metadata (statistics, nodata, class names) of "
                                "the input INPUT_HSI ({hsi})."),
-    ("hsi.tif", True, "is the input INPUT_HSI ({hsi}); writing it would destroy that input.")])
+    ("hsi.tif", True, "is the input INPUT_HSI ({hsi}); writing it would destroy that input."),
+    # a map whose style would replace the input's (the review of the mend)
+    ("hsi.tiff", False, "would write {folder}/hsi.qml, which QGIS and GDAL would then read as the style of the input "
+                        "INPUT_HSI ({hsi})."),
+    ("hsi.tiff", "hsi.qml", "would replace {folder}/hsi.qml, the style of the input INPUT_HSI ({hsi}); writing it "
+                            "would destroy that file.")])
 def test_an_output_named_as_an_input_s_side_file_is_said_to_be_that_side_file(tmp_path, side, exists, said):
     """A helper's red team of 2026-12-05, left then: an OUTPUT_HTML named as an input's style or metadata
     file was said to be the input itself, whether or not that side file existed."""
     hsi = tmp_path / "hsi.tif"
     hsi.write_bytes(b"")
-    if exists:
-        (tmp_path / side).write_bytes(b"")
+    existing = exists if isinstance(exists, str) else side if exists else None
+    if existing:
+        (tmp_path / existing).write_bytes(b"")
     with pytest.raises(InputError) as refused:
         claim_outputs({"OUTPUT_HTML": str(tmp_path / side)}, {"INPUT_HSI": [str(hsi)]})
-    assert str(refused.value) == (f"OUTPUT_HTML: {tmp_path / side} {said.format(hsi=hsi)} Choose another output file "
-                                  "name.")
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted({"hsi.tif", side} if exists else {"hsi.tif"})
+    assert str(refused.value) == (f"OUTPUT_HTML: {tmp_path / side} {said.format(hsi=hsi, folder=tmp_path)} Choose "
+                                  "another output file name.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted({"hsi.tif", existing} - {None})
 
 
 def test_two_tables_or_variables_of_one_file_are_two_layers_and_one_twice_is_refused(tmp_path):

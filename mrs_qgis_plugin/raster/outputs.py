@@ -343,9 +343,10 @@ def outputs_spare_inputs(outputs: Mapping[str, str], layers: Mapping[str, Iterab
                             f"would write {written}, which QGIS and GDAL would then read as")
                     raise InputError(f"{output_param}: {output} {read} {_side_file_role(written)} of {named}. "
                                      "Choose another output file name.")
-                if written == output and not same_file(clash, main):  # was said to be the input itself (2026-12-06)
-                    raise InputError(f"{output_param}: {output} is {_side_file_role(written)} of {named}; writing it "
-                                     "would destroy that file. Choose another output file name.")
+                if not same_file(clash, main):  # was said to be the input itself (2026-12-06)
+                    what = "is" if written == output else f"would replace {written},"
+                    raise InputError(f"{output_param}: {output} {what} {_side_file_role(written)} of {named}; writing "
+                                     "it would destroy that file. Choose another output file name.")
                 what = "is" if written == output else f"would replace {written}, which belongs to"
                 raise InputError(f"{output_param}: {output} {what} {named}; writing it would destroy that input. "
                                  "Choose another output file name.")
