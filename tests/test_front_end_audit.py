@@ -15,18 +15,8 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from processing_helpers import RecordingFeedback, algorithms_ready, run, scene_layers, write_test_scene
-
-
-@pytest.fixture(scope="module")
-def mrs(qgis_processing):
-    with algorithms_ready():
-        yield
-
-
-@pytest.fixture(scope="module")
-def scene(tmp_path_factory):
-    return write_test_scene(tmp_path_factory.mktemp("scene"))
+from processing_helpers import RecordingFeedback, run, scene_layers
+from test_algorithms import mrs, scene  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
