@@ -152,6 +152,15 @@ def not_found(requirements: List[str]) -> List[str]:
     return [requirement for requirement in requirements if importlib.util.find_spec(module_name(requirement)) is None]
 
 
+def not_usable(requirements: List[str]) -> List[str]:
+    """`not_found`'s requirements and those installed in a version too old (`installed_too_old`), still
+    without importing any: a torch 1.13 of Debian 12 was found, and the desktop offered no install and
+    said the algorithms could run (a helper's audit of 2026-12-06)."""
+    found = set(not_found(requirements))
+    return [requirement for requirement in requirements if requirement in found
+            or module_name(requirement) in MINIMUM_VERSIONS and installed_too_old(module_name(requirement))]
+
+
 def python_candidates(exec_prefix: Path, executable: Path, version: str) -> List[Path]:
     """Where the interpreter of a Python embedded in QGIS may lie, most likely first.
 

@@ -95,23 +95,26 @@ class InstallTask(QgsTask):
         self.problem = ""
         """Why the run failed after pip succeeded, '' otherwise."""
 
-    def _say(self, text: str) -> None:
-        self.tail = (self.tail + [text])[-5:]
+    def _say(self, text: str, pips: bool = True) -> None:
+        """A line in the log; one of pip's (`pips`) is kept among the last that explain its failure."""
+        if pips:
+            self.tail = (self.tail + [text])[-5:]
         QgsMessageLog.logMessage(text, LOG_TAG, Qgis.Info)
         self.line.emit(text)
 
     def run(self) -> bool:
         staging = staging_folder(self.folder)
         shutil.rmtree(staging, ignore_errors=True)
-        self._say(f"Running: {command_line(self.command)}")
+        self._say(f"Running: {command_line(self.command)}", pips=False)  # repeated in the failure (an audit)
         flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
         try:
             self.process = subprocess.Popen(
                 self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                 env=self.env if self.env is not None else os.environ.copy(), creationflags=flags,
             )
-        except OSError as error:
-            self._say(f"{self.command[0]} could not be started: {error}")
+        except OSError as error:  # pip never ran: was said as 'pip failed' (a helper's audit of 2026-12-06)
+            self.problem = f"QGIS' Python ({self.command[0]}) could not be started to run pip: {_reason(error)}."
+            self._say(self.problem, pips=False)
             return False
         fraction = 0.0
         for text in self.process.stdout:

@@ -19,7 +19,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from .dependencies import (command_line, import_failures, not_found, nvidia_gpus, pinned_requirements,
+from .dependencies import (command_line, import_failures, not_usable, nvidia_gpus, pinned_requirements,
                            python_executable)
 from .installer import InstallTask, install_command
 
@@ -45,12 +45,13 @@ class InstallerDialog(QDialog):
         self.setWindowTitle(tr("MRS land cover: install Python packages"))
         self.setMinimumWidth(720)
 
-        found = not not_found(self.requirements)  # the menu opens the dialog when they are found too
+        found = not not_usable(self.requirements)  # the menu opens the dialog when they are found too
         intro = self.intro = QLabel(tr(
             "The Python of QGIS already finds the packages the MRS algorithms need, so they can run. Installing "
             "puts the versions below into a folder of the plugin in your QGIS profile, with pip of QGIS' own Python; "
             "your system's Python is not changed. Removing that folder removes them.") if found else tr(
-            "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet. "
+            "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet, or finds in "
+            "a version too old. "
             "They are installed with pip of QGIS' own Python into a folder of the plugin in your QGIS profile; "
             "your system's Python is not changed. Removing that folder removes them."))
         intro.setWordWrap(True)

@@ -9,7 +9,7 @@ from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox, QPushButton
 
 from ..model_core.names import joined
-from .dependencies import module_name, not_found, packages_folder, pinned_requirements, use_packages_folder
+from .dependencies import module_name, not_usable, packages_folder, pinned_requirements, use_packages_folder
 from .provider import MrsProvider
 
 MENU = "&MRS land cover"
@@ -45,7 +45,7 @@ class MrsPlugin:
         self.add_action(tr("Install Python packages…"), self.show_installer)
         self.add_action(tr("Help"), self.show_help)
         self.add_action(tr("About…"), self.show_about)
-        missing = not_found(pinned_requirements())
+        missing = not_usable(pinned_requirements())
         if missing:
             self.offer_installation(missing)
 
@@ -64,7 +64,8 @@ class MrsPlugin:
         bar = self.iface.messageBar()
         message = bar.createMessage(
             tr("MRS land cover"),
-            tr("The algorithms need {}, which the Python of QGIS cannot import.").format(names),
+            tr("The algorithms need {}, which the Python of QGIS cannot import, or finds in a version too old.")
+            .format(names),
         )
         button = QPushButton(tr("Install…"), message)
         button.clicked.connect(self.show_installer)

@@ -275,7 +275,26 @@ def test_the_dialog_says_whether_the_packages_are_found_already(qgis_app, tmp_pa
     assert InstallerDialog(folder, requirements=["numpy==1"], gpus=[]).intro.text().startswith(
         "The Python of QGIS already finds the packages the MRS algorithms need, so they can run.")
     assert InstallerDialog(folder, requirements=[f"{DUMMY}==0.1"], gpus=[]).intro.text().startswith(
-        "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet.")
+        "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet, or finds in a "
+        "version too old.")
+
+
+@pytest.mark.parametrize("version, usable", [("1.13.1", False), ("2.0.0", True), ("2.13.0+cpu", True)])
+def test_a_torch_too_old_is_offered_the_install_and_not_said_to_run(qgis_app, tmp_path, monkeypatch, version,
+                                                                    usable):
+    """A helper's audit of 2026-12-06: Debian 12's torch 1.13, found, was offered no install, and the
+    installer's dialog said the algorithms could run, which every run then refused."""
+    import importlib.metadata
+
+    from mrs.mrs_qgis_plugin.dependencies import not_usable
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: version)
+    requirements = ["torch==2.13.0", "numpy==1"]
+    assert not_usable(requirements) == ([] if usable else ["torch==2.13.0"])
+    dialog = InstallerDialog(packages_folder(str(tmp_path / "profile")), requirements=requirements, gpus=[])
+    assert dialog.intro.text().startswith("The Python of QGIS already finds" if usable else "The MRS algorithms need the "
+                                   "Python packages below, which the Python of QGIS cannot import yet, or finds in a "
+                                   "version too old.")
 
 
 def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, monkeypatch, tmp_path):
@@ -283,13 +302,14 @@ def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, mon
 
     from mrs.mrs_qgis_plugin import plugin as plugin_module
 
-    monkeypatch.setattr(plugin_module, "not_found", lambda requirements: ["torch==2.13.0"])
+    monkeypatch.setattr(plugin_module, "not_usable", lambda requirements: ["torch==2.13.0"])
     plugin = mrs.classFactory(qgis_iface)
     plugin.packages = tmp_path / "packages"
     plugin.initGui()
     try:
         item = qgis_iface.messageBar().currentItem()
-        assert item.text() == "The algorithms need torch, which the Python of QGIS cannot import."
+        assert item.text() == ("The algorithms need torch, which the Python of QGIS cannot import, or finds in a version "
+                               "too old.")
         [button] = [child for child in item.findChildren(QPushButton) if child.text() == "Install…"]
         button.click()
         assert plugin.installer.isVisible() and plugin.installer.folder == tmp_path / "packages"
@@ -309,7 +329,7 @@ def test_unloading_the_plugin_removes_its_offer_its_installer_and_its_actions(qg
 
     from mrs.mrs_qgis_plugin import plugin as plugin_module
 
-    monkeypatch.setattr(plugin_module, "not_found", lambda requirements: ["torch==2.13.0"])
+    monkeypatch.setattr(plugin_module, "not_usable", lambda requirements: ["torch==2.13.0"])
     qgis_iface.messageBar().clearWidgets()
     for _reload in range(3):
         plugin = mrs.classFactory(qgis_iface)

@@ -237,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-intensity", action="store_true", help="write the nDSM band of lidar.tif only")
     parser.add_argument("--nodata-corner", action="store_true", help="blank the upper-right corner of the HSI")
     args = parser.parse_args(argv)
-    width = args.size or args.width
-    height = args.size or args.height
+    width = args.width if args.size is None else args.size  # --size 0 was the default 256 (a helper's audit)
+    height = args.height if args.size is None else args.size
     try:
         paths = write_scene(args.out_dir, width=width, height=height, n_bands=args.bands, seed=args.seed,
                             sar=args.sar, train_per_class=args.train_per_class,
