@@ -292,9 +292,9 @@ def test_a_torch_too_old_is_offered_the_install_and_not_said_to_run(qgis_app, tm
     requirements = ["torch==2.13.0", "numpy==1"]
     assert not_usable(requirements) == ([] if usable else ["torch==2.13.0"])
     dialog = InstallerDialog(packages_folder(str(tmp_path / "profile")), requirements=requirements, gpus=[])
-    assert dialog.intro.text().startswith("The Python of QGIS already finds" if usable else "The MRS algorithms need the "
-                                   "Python packages below, which the Python of QGIS cannot import yet, or finds in a "
-                                   "version too old.")
+    assert dialog.intro.text().startswith(
+        "The Python of QGIS already finds" if usable else "The MRS algorithms need the Python packages below, which "
+        "the Python of QGIS cannot import yet, or finds in a version too old.")
 
 
 def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, monkeypatch, tmp_path):
@@ -308,8 +308,8 @@ def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, mon
     plugin.initGui()
     try:
         item = qgis_iface.messageBar().currentItem()
-        assert item.text() == ("The algorithms need torch, which the Python of QGIS cannot import, or finds in a version "
-                               "too old.")
+        assert item.text() == ("The algorithms need torch, which the Python of QGIS cannot import, or finds in a "
+                               "version too old.")
         [button] = [child for child in item.findChildren(QPushButton) if child.text() == "Install…"]
         button.click()
         assert plugin.installer.isVisible() and plugin.installer.folder == tmp_path / "packages"
