@@ -67,10 +67,10 @@ def _part_of(value: Any, context: QgsProcessingContext) -> Tuple[Optional[str], 
     every feature), and its feature limit (-1 for none)."""
     if not isinstance(value, QgsProcessingFeatureSourceDefinition):
         return None, -1
+    if not value.selectedFeaturesOnly:
+        return None, value.featureLimit
     layer = QgsProcessingUtils.mapLayerFromString(value.source.staticValue(), context, False)
-    selection = (layer.id() if layer is not None else str(value.source.staticValue())) if value.selectedFeaturesOnly \
-        else None
-    return selection, value.featureLimit
+    return layer.id() if layer is not None else str(value.source.staticValue()), value.featureLimit
 
 
 def _training_labels_as_reference(parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:

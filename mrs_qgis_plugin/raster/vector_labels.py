@@ -64,6 +64,12 @@ def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, 
     return f"{whose} has no layer {named}; its layers: {layers or 'none'}. Choose one of them."
 
 
+def _vector_dataset(path: str) -> gdal.Dataset | None:
+    """The file OGR opens as vectors, or None."""
+    with declared_encodings():
+        return gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)[0]
+
+
 def _first_of_layers(dataset: gdal.Dataset) -> str:
     """The clause that says a file of several layers, named without one, is read as its first."""
     others = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(1, dataset.GetLayerCount()))
@@ -82,8 +88,7 @@ def unnamed_layer_clause(source: str) -> str | None:
         return None
     if options.get("layername") or "layerid" in options or not os.path.isfile(path):
         return None  # a subset alone names no layer (the review of that change)
-    with declared_encodings():
-        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    dataset = _vector_dataset(path)
     return _first_of_layers(dataset) if dataset is not None and dataset.GetLayerCount() > 1 else None
 
 
@@ -96,8 +101,7 @@ def read_layer(source: str) -> tuple[str, str, str] | None:
         options = _source_options(parts, path)
     except InputError:
         return None
-    with declared_encodings():
-        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    dataset = _vector_dataset(path)
     found = _layer_in(dataset, options.get("layername"), options) if dataset is not None else None
     return (path, found.GetName(), options.get("subset", "")) if found is not None else None
 
@@ -116,8 +120,7 @@ def missing_layer_problem(source: str, what: str) -> str | None:
         return f"{what}: {said[:1].lower()}{said[1:]}"
     if not (options.get("layername") or "layerid" in options) or not (os.path.exists(path) or path.startswith("/vsi")):
         return None  # a folder of shapefiles and a file in an archive too (a review of 2026-12-06)
-    with declared_encodings():
-        dataset, _ = gdal_call(gdal.OpenEx, path, gdal.OF_VECTOR)
+    dataset = _vector_dataset(path)
     if dataset is None or _layer_in(dataset, options.get("layername"), options) is not None:
         return None
     return _no_such_layer(dataset, options.get("layername"), options, f"{what}: {path}")
