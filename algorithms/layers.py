@@ -62,7 +62,7 @@ def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[st
                 f"letter cases ({first_few(repr(name) for name in alike)}); give one as it is spelt.")
     fields = f"its fields: {first_few(repr(name) for name in names) or 'none'}. Choose one of them"
     layer = parameters.get(definition.parentLayerParameterName())
-    first = _first_of_layers(layer)
+    first = _unnamed_layer_note(layer)
     if first:
         return f"{definition.name()}: '{missing}' is not a field of '{layer}', which {first}; {fields}; {READ_ANOTHER}."
     return f"{definition.name()}: '{missing}' is not a field of '{source.sourceName()}'; {fields}."
@@ -72,7 +72,7 @@ READ_ANOTHER = "to read another layer, add it to the project and choose it, or g
 """What reads a layer of a file of several other than its first (the dialogs' layer boxes take no typed text)."""
 
 
-def _first_of_layers(value: Any) -> Optional[str]:
+def _unnamed_layer_note(value: Any) -> Optional[str]:
     """`unnamed_layer_clause` of a layer parameter's value that is a path, else None."""
     from ..mrs_qgis_plugin.raster.vector_labels import unnamed_layer_clause  # GDAL: not at plugin load
 
@@ -87,7 +87,7 @@ def labelled_pixels_problem(job: spec.Job, parameters: Dict[str, Any]) -> Option
     if not problem or any(spec.is_given(parameters.get(name)) for name in job.labelled_pixels[1:]):
         return problem  # not the empty field's (the review of that change: 'give either ..., not both')
     vector = job.labelled_pixels[0]
-    first = _first_of_layers(parameters.get(vector))
+    first = _unnamed_layer_note(parameters.get(vector))
     return (f"{problem} {vector} ('{parameters[vector]}') {first}, whose fields the field box offers; "
             f"{READ_ANOTHER}.") if first else problem
 
