@@ -41,7 +41,7 @@ from .raster import TILE_SIZE, absolute
 from .raster.classes import ClassInfo
 from .raster.grid import PIXEL_SPACE, Window, layout_text
 from .raster.label_raster import labels_from_raster
-from .raster.labels import LabelledPixels, check_trainable, labelled_parameter, stratified_split
+from .raster.labels import LabelledPixels, check_trainable, labelled_parameter, nodata_layers, stratified_split
 from .raster.patches import check_patch_size
 from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
@@ -685,7 +685,7 @@ def _finetune(layers: Layers, labels: LabelSource, *, pretrained: Optional[str],
             hooks.log(f"{plural(labelled.merged, 'sample')} of '{labels.name}' "
                       f"{agreeing(labelled.merged, 'falls', 'fall')} on a pixel that another sample of "
                       f"{agreeing(labelled.merged, 'its', 'their')} class holds: each such pixel is trained on once.")
-        _say_samples_lost_to_nodata(labelled, labels.name, scene.any_layer, hooks)
+        _say_samples_lost_to_nodata(labelled, labels.name, hooks)
         check_trainable(labelled, labels.name, labelled_parameter(bool(labels.raster_path)))
         train, validation = stratified_split(labelled, val_fraction, settings.seed, hooks)
         _say_scarce_classes(train, class_weighting, hooks)  # counted after the split (red team of 2026-12-05)
@@ -1004,22 +1004,24 @@ the share of all the samples, up to LOST_SAMPLES_CAP, when that is more)."""
 LOST_SAMPLES_CAP = 0.9
 
 
-def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, layers: str, hooks: Hooks) -> None:
-    """Warns of the classes that nodata in the layers takes a tenth or more of the samples of, and
-    twice the share of all the samples or more, or all of them (red team of 2026-12-05: 19 of the 30
-    samples of the roads, said as an info line of the whole count; the corners of a tilted flight
-    line take the same share of every class, which the info line says; a class sampled only outside
-    a LiDAR of half the scene was left out of the model: review of 2026-12-05)."""
+def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, hooks: Hooks) -> None:
+    """Warns of the classes that nodata in the layers (those holding it named) takes a tenth or more
+    of the samples of, and twice the share of all the samples or more, or all of them (red team of
+    2026-12-05: 19 of the 30 samples of the roads, said as an info line of the whole count; the
+    corners of a tilted flight line take the same share of every class, which the info line says; a
+    class sampled only outside a LiDAR of half the scene was left out of the model: review of
+    2026-12-05)."""
     overall = labelled.nodata_pixels / max(labelled.nodata_pixels + len(labelled.values), 1)
     least = min(max(LOST_SAMPLES_SHARE, UNEVEN_LOSS * overall), LOST_SAMPLES_CAP)
     lost = [(name, count, total) for name, (count, total) in labelled.left_out_by_class().items()
             if count and count >= least * total]
     if lost:
-        hooks.warning(f"Nodata in {layers} leaves out samples of '{labels_name}', some classes far more than the "
-                      "others: " + "; ".join(f"{count} of the {total} of '{name}' ({share_text(count / total)}"
-                                             f"{', so it is left out of the model' if count == total else ''})"
-                                             for name, count, total in lost)
-                      + ". Check the layers' nodata values, or place samples on pixels with data.")
+        listed = "; ".join(f"{count} of the {total} of '{name}' ({share_text(count / total)}"
+                           f"{', so it is left out of the model' if count == total else ''})"
+                           for name, count, total in lost)
+        hooks.warning(f"Nodata in {nodata_layers(labelled.nodata_by_layer)} leaves out samples of '{labels_name}', "
+                      f"some classes far more than the others: {listed}. Check the layers' nodata values, or place "
+                      "samples on pixels with data.")
 
 
 NODATA_AMONG_DATA_SHARE = 0.05

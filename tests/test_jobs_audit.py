@@ -344,6 +344,6 @@ def test_a_fine_tuning_names_the_class_nodata_leaves_out(tmp_path):
     warnings: list = []
     _fine_tune(tmp_path, Hooks(warn=warnings.append), aux, epochs=1)
     assert [w for w in warnings if w.startswith("Nodata in ")] == [
-        "Nodata in at least one of 'hsi', 'aux' leaves out samples of 'labels', some classes far more than the "
+        "Nodata in 'aux' leaves out samples of 'labels', some classes far more than the "
         "others: 10 of the 10 of '3' (100 %, so it is left out of the model). Check the layers' nodata values, or "
         "place samples on pixels with data."]

@@ -11,7 +11,7 @@ from mrs.model_core.hooks import Hooks
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.colours import default_colors
 from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
-from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, check_trainable, stratified_split
+from mrs.mrs_qgis_plugin.raster.labels import LabelledPixels, check_trainable, nodata_layers, stratified_split
 from mrs.mrs_qgis_plugin.raster.patches import cut_patches
 from mrs.mrs_qgis_plugin.raster.samples import random_valid_positions
 from mrs.mrs_qgis_plugin.raster.grid import Window
@@ -931,18 +931,57 @@ def test_a_label_raster_with_a_scale_or_offset_is_refused(tmp_path, scene):
         "scaled are, write those (gdal_translate -unscale -ot Int32); then choose it again.")
 
 
-def test_sample_pixels_on_nodata_of_one_layer_are_said_to_be_nodata_in_one_of_them(tmp_path):
+@pytest.mark.parametrize("hsi_nodata, lidar_nodata, said, by_layer", [
+    ([], [(1, 2)], "1 sample pixel of 'points' is nodata in 'lidar'; it is left out.", {"lidar": 1}),
+    ([(4, 9)], [(1, 2), (4, 9), (6, 3)], "3 sample pixels of 'points' are nodata in 'hsi' (1 pixel) or 'lidar' "
+                                         "(3 pixels); they are left out.", {"hsi": 1, "lidar": 3}),
+])
+def test_sample_pixels_on_nodata_are_said_with_the_layers_holding_it(tmp_path, hsi_nodata, lidar_nodata, said,
+                                                                     by_layer):
     """'are nodata in 'hsi', 'lidar'' read as nodata in both, where one layer's nodata drops a pixel
-    (helpers' review of 2026-12-04)."""
-    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, HEIGHT, WIDTH), np.float32))
+    (helpers' review of 2026-12-04); 'in at least one of 'hsi', 'lidar'' named a layer holding none
+    (note of 2026-12-06)."""
+    hsi_values = np.ones((3, HEIGHT, WIDTH), np.float32)
     lidar_values = np.ones((HEIGHT, WIDTH), np.float32)
-    lidar_values[1, 2] = -9999
+    for row, col in hsi_nodata:
+        hsi_values[:, row, col] = -1
+    for row, col in lidar_nodata:
+        lidar_values[row, col] = -9999
+    hsi = write_raster(tmp_path / "hsi.tif", hsi_values, nodata=-1)
     lidar = write_raster(tmp_path / "lidar.tif", lidar_values, nodata=-9999)
-    path = _points(tmp_path, [((1, 2), {"class": 2}), ((4, 9), {"class": 1})])
+    path = _points(tmp_path, [((1, 2), {"class": 2}), ((4, 9), {"class": 1}), ((6, 3), {"class": 1}),
+                              ((7, 7), {"class": 2})])
     lines, hooks = _logger()
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(lidar, "lidar")]) as scene:
-        labels_from_vector(scene, path, None, "class", None, "points", hooks)
-    assert "1 sample pixel of 'points' is nodata in at least one of 'hsi', 'lidar'; it is left out." in lines
+        labelled = labels_from_vector(scene, path, None, "class", None, "points", hooks)
+    assert said in lines
+    assert labelled.nodata_by_layer == by_layer
+
+
+def test_sample_pixels_all_on_nodata_are_refused_with_the_layers_holding_it(tmp_path):
+    lidar_values = np.ones((HEIGHT, WIDTH), np.float32)
+    lidar_values[:, :5] = -9999
+    sar_values = np.ones((HEIGHT, WIDTH), np.float32)
+    sar_values[:, 5:] = np.nan
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, HEIGHT, WIDTH), np.float32))
+    lidar = write_raster(tmp_path / "lidar.tif", lidar_values, nodata=-9999)
+    sar = write_raster(tmp_path / "sar.tif", sar_values)
+    path = _points(tmp_path, [((1, 2), {"class": 2}), ((4, 9), {"class": 1}), ((6, 3), {"class": 1})])
+    with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(lidar, "lidar"), RasterInput(sar, "sar")]) as scene:
+        with pytest.raises(InputError) as refused:
+            labels_from_vector(scene, path, None, "class", None, "points", Hooks())
+    assert str(refused.value) == ("All 3 sample pixels of 'points' are nodata in 'lidar' (2 pixels) or 'sar' "
+                                  "(1 pixel). Check the nodata values of the rasters, or place the samples on pixels "
+                                  "with data.")
+
+
+@pytest.mark.parametrize("by_layer, said", [
+    ({"hsi": 4}, "'hsi'"),
+    ({"hsi": 1, "lidar": 2}, "'hsi' (1 pixel) or 'lidar' (2 pixels)"),
+    ({"hsi": 1, "lidar": 2, "sar": 3}, "'hsi' (1 pixel), 'lidar' (2 pixels) or 'sar' (3 pixels)"),
+])
+def test_the_layers_holding_nodata_are_listed(by_layer, said):
+    assert nodata_layers(by_layer) == said
 
 
 def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_path, scene):

@@ -418,28 +418,29 @@ def test_training_samples_a_nodata_value_takes_from_a_class_are_warned_of():
     classes = [ClassInfo(1, "Roads", "#000001"), ClassInfo(2, "Trees", "#000002")]
     values = np.array([1] * 11 + [2] * 40)
     rows = np.arange(len(values))
-    labelled = LabelledPixels(rows, rows, values, classes, nodata_pixels=20, nodata_by_class={"Roads": 19, "Trees": 1})
+    labelled = LabelledPixels(rows, rows, values, classes, nodata_pixels=20, nodata_by_class={"Roads": 19, "Trees": 1},
+                              nodata_by_layer={"lidar": 20})
     warnings = []
-    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    jobs._say_samples_lost_to_nodata(labelled, "points", Hooks(warn=warnings.append))
     assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 19 "
                         "of the 30 of 'Roads' (63 %). Check the layers' nodata values, or place samples on pixels "
                         "with data."]
     warnings.clear()
     labelled.nodata_pixels, labelled.nodata_by_class = 4, {"Trees": 4}
-    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    jobs._say_samples_lost_to_nodata(labelled, "points", Hooks(warn=warnings.append))
     assert warnings == []  # 4 of 44: under a tenth
     labelled.nodata_pixels, labelled.nodata_by_class = 24, {"Roads": 5, "Trees": 19}  # a tilted flight line's corners
-    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    jobs._say_samples_lost_to_nodata(labelled, "points", Hooks(warn=warnings.append))
     assert warnings == []  # 5 of 16 and 19 of 59: a third of each
     labelled.nodata_pixels, labelled.nodata_by_class = 60, {"Roads": 20, "Trees": 30, "Water": 10}  # half, and all
-    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+    jobs._say_samples_lost_to_nodata(labelled, "points", Hooks(warn=warnings.append))
     assert warnings == ["Nodata in 'lidar' leaves out samples of 'points', some classes far more than the others: 10 "
                         "of the 10 of 'Water' (100 %, so it is left out of the model). Check the layers' nodata "
                         "values, or place samples on pixels with data."]
     warnings.clear()  # a share below all is not said as all (a helper's review of 2026-12-06)
     labelled = LabelledPixels(rows[:41], rows[:41], values[10:], classes, nodata_pixels=199,
-                              nodata_by_class={"Roads": 199})
-    jobs._say_samples_lost_to_nodata(labelled, "points", "'lidar'", Hooks(warn=warnings.append))
+                              nodata_by_class={"Roads": 199}, nodata_by_layer={"lidar": 199})
+    jobs._say_samples_lost_to_nodata(labelled, "points", Hooks(warn=warnings.append))
     assert "199 of the 200 of 'Roads' (>99 %)." in warnings[0]
 
 

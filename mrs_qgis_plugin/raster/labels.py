@@ -53,6 +53,8 @@ class LabelledPixels:
     """Whether the classes were given in a field of 64-bit whole numbers (suggestions are typed alike)."""
     decimal_class_field: bool = False
     """Whether the classes were given in a field of decimal numbers (suggestions are typed alike)."""
+    nodata_by_layer: dict[str, int] = field(default_factory=dict)
+    """`nodata_pixels` by the layer holding nodata there (a pixel may count for several layers)."""
 
     def counts(self) -> dict[int, int]:
         """Samples per class value, for every class (0 where a class has none here)."""
@@ -199,7 +201,11 @@ def labelled_pixels(
     del repeated
     rows, cols = np.divmod(keys, scene.width)
     del keys
-    valid = valid_at(scene, rows, cols, hooks, tile_size)
+    layers_valid = valid_at(scene, rows, cols, hooks, tile_size, by_layer=True)
+    valid = layers_valid.all(axis=1)
+    nodata_by_layer = {name: int(count) for name, count in zip(scene.layers, np.count_nonzero(~layers_valid, axis=0))
+                       if count}
+    del layers_valid
     if not valid.any():
         beyond = (f", and {plural(outside[0], outside[1][:-1], outside[1])} of it "
                   f"{agreeing(outside[0], 'lies', 'lie')} outside {scene.grid_label}" if outside[0] else "")
@@ -209,13 +215,13 @@ def labelled_pixels(
                              f"reference '{layer_name}'{beyond}. Choose the map of the area the reference covers.")
         raise InputError(
             f"{'The sample pixel' if len(valid) == 1 else f'All {len(valid):,} sample pixels'} of '{layer_name}' "
-            f"{agreeing(len(valid), 'is', 'are')} nodata in {scene.any_layer}{beyond}. Check the nodata values of the "
-            "rasters, or place the samples on pixels with data."
+            f"{agreeing(len(valid), 'is', 'are')} nodata in {nodata_layers(nodata_by_layer)}{beyond}. Check the nodata "
+            "values of the rasters, or place the samples on pixels with data."
         )
     if not valid.all() and not reference:  # a reference's are said with the map's 0s (`analysis._accuracy`)
         count = int(np.count_nonzero(~valid))
         hooks.log(f"{plural(count, 'sample pixel')} of '{layer_name}' {agreeing(count, 'is', 'are')} nodata in "
-                  f"{scene.any_layer}; {agreeing(count, 'it is', 'they are')} left out.")
+                  f"{nodata_layers(nodata_by_layer)}; {agreeing(count, 'it is', 'they are')} left out.")
     # A reference is counted whole, as the accuracy's lines count it: those on the map's no data are
     # said apart (a helper's numbers check of 2026-12-06: '726 labelled pixels', then '306 of the 1,032').
     counted = (len(values), len(np.unique(values))) if reference else None
@@ -245,7 +251,16 @@ def labelled_pixels(
     if doubt:
         hooks.warning(doubt)
     return LabelledPixels(rows, cols, values, classes, named_by_text, int(np.count_nonzero(~valid)), nodata_by_class,
-                          *outside, merged=merged, conflicting=conflicting)
+                          *outside, merged=merged, conflicting=conflicting, nodata_by_layer=nodata_by_layer)
+
+
+def nodata_layers(by_layer: dict[str, int]) -> str:
+    """The layers whose nodata leaves labelled pixels out, for messages: "'lidar'", or "'hsi' (3 pixels)
+    or 'lidar' (25 pixels)" (a LiDAR covering half the scene was said as nodata "in at least one of
+    'hsi', 'lidar'", naming the layer that held none too: note of 2026-12-06)."""
+    listed = [f"'{name}'" if len(by_layer) == 1 else f"'{name}' ({plural(count, 'pixel')})"
+              for name, count in by_layer.items()]
+    return " or ".join([", ".join(listed[:-1]), listed[-1]] if len(listed) > 2 else listed)
 
 
 def labelled_parameter(raster: bool, reference: bool = False) -> str:

@@ -38,18 +38,22 @@ def group_by_tile(scene: Scene, rows: np.ndarray, cols: np.ndarray, tile_size: i
 
 def blocks_at(
     scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE, halo: int = 0,
-    dtype: Optional[type] = None,
+    dtype: Optional[type] = None, by_layer: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The grid sampler: reads each block of the scene that holds positions once (with `halo`
     pixels around it, see `Scene.read`) and yields (indices of its positions, their rows and
     columns in the block's core, data, valid); cancel is checked before each read and the
-    progress reported after each block. `dtype` is asked of `Scene.read` (None: the reader's own)."""
+    progress reported after each block. `dtype` is asked of `Scene.read` (None: the reader's own).
+    `by_layer`: valid is each layer's own (layers x h x w, halo aside: `Scene.read`'s `layers_valid`)."""
     groups = group_by_tile(scene, rows, cols, tile_size)
     options = {} if dtype is None else {"dtype": dtype}
     for done, (window, indices) in enumerate(groups, start=1):
         hooks.check_cancel()
+        if by_layer:
+            options["layers_valid"] = np.empty((len(scene.layers), window.height, window.width), bool)
         data, valid = scene.read(*window, halo=halo, **options)
-        yield indices, rows[indices] - window.row, cols[indices] - window.col, data, valid
+        yield (indices, rows[indices] - window.row, cols[indices] - window.col, data,
+               options["layers_valid"] if by_layer else valid)
         hooks.progress(done / len(groups))
 
 
@@ -65,12 +69,15 @@ def pixels_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks,
     return values, valid
 
 
-def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE) -> np.ndarray:
-    """Whether each position is a valid pixel of the scene (bool, input order); unlike `pixels_at`,
-    without holding the positions' values (a label raster of millions of pixels on 60 bands)."""
-    valid = np.zeros(len(rows), bool)
-    for indices, local_rows, local_cols, _tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size):
-        valid[indices] = tile_valid[local_rows, local_cols]
+def valid_at(scene: Scene, rows: np.ndarray, cols: np.ndarray, hooks: Hooks, tile_size: int = TILE_SIZE,
+             by_layer: bool = False) -> np.ndarray:
+    """Whether each position is a valid pixel of the scene (bool, input order), or, `by_layer`, a
+    valid pixel of each layer (positions x layers of `Scene.layers`); unlike `pixels_at`, without
+    holding the positions' values (a label raster of millions of pixels on 60 bands)."""
+    valid = np.zeros((len(rows), len(scene.layers)) if by_layer else len(rows), bool)
+    for indices, local_rows, local_cols, _tile, tile_valid in blocks_at(scene, rows, cols, hooks, tile_size,
+                                                                        by_layer=by_layer):
+        valid[indices] = tile_valid[..., local_rows, local_cols].T
     return valid
 
 

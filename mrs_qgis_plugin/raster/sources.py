@@ -751,13 +751,15 @@ class Scene:
         return [self.hsi_name, *self.aux_names]
 
     def read(self, col: int, row: int, width: int, height: int, halo: int = 0,
-             dtype: type = np.float32, invalid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             dtype: type = np.float32, invalid: np.ndarray | None = None,
+             layers_valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Data (bands, h + 2 halo, w + 2 halo) of `dtype` and valid (h + 2 halo, w + 2 halo) bool.
 
         The halo is reflection-padded beyond the image border; invalid pixels hold 0. float64
         holds every 32-bit integer exactly (class values above 2**24 do not survive float32).
         `invalid` (int64, one per layer of `layers`) gets each layer's invalid pixels of the
-        window itself (nodata, hidden by a mask, not finite), halo aside, added to it.
+        window itself (nodata, hidden by a mask, not finite), halo aside, added to it;
+        `layers_valid` (bool, layers x h x w) gets each layer's valid pixels of the window itself.
         """
         if width < 1 or height < 1 or col < 0 or row < 0 or col + width > self.width or row + height > self.height:
             raise ValueError(f"window {col, row, width, height} is not inside the {self.width} x {self.height} grid")
@@ -781,6 +783,8 @@ class Scene:
                 own &= np.isfinite(band)
             if invalid is not None:
                 invalid[number] += own[core].size - np.count_nonzero(own[core])
+            if layers_valid is not None:
+                layers_valid[number] = own[core]
             valid &= own
             start = stop
         if any(infinite):  # while counting; a warped layer's nodata arrives as NaN (review of 2026-12-05)
