@@ -736,10 +736,14 @@ def _refuse_patches_beyond_memory(count: int, n_bands: int, patch: int, name: st
     # the patches in float16, and a block's read in float32 twice as they are cut (a review of 2026-12-05)
     need, room = count * per_patch * 2 + min(count, TILE_SIZE ** 2) * per_patch * 8, memory_headroom()
     if room is not None and need > room:
-        raise InputError(f"The {count:,} labelled pixels of '{name}' take about {byte_size(need)} of memory as the "
-                         f"model's patches ({n_bands} bands of {patch} x {patch} pixels each), more than the "
-                         f"{byte_size(room)} available: label fewer pixels (the neighbouring pixels of one field teach "
-                         "the model little that a few of them do not), or run on a machine with more memory.")
+        patches = f"as the model's patches ({n_bands} bands of {patch} x {patch} pixels each)"
+        # within a rounding of the room: 'about 2.5 MB ..., more than the 2.5 MB available' (a helper's audit)
+        taken = (f"a little more than the {byte_size(room)} of memory available {patches}"
+                 if byte_size(need) == byte_size(room)
+                 else f"about {byte_size(need)} of memory {patches}, more than the {byte_size(room)} available")
+        raise InputError(f"The {count:,} labelled pixels of '{name}' take {taken}: label fewer pixels (the "
+                         "neighbouring pixels of one field teach the model little that a few of them do not), or run "
+                         "on a machine with more memory.")
 
 
 def classify_job(model: str, layers: Layers, *, output: str, confidence: Optional[str], tile_size: int,
