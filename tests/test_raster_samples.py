@@ -628,8 +628,8 @@ def test_a_file_of_several_layers_given_without_a_layer_says_which_it_reads(tmp_
     hooks = Hooks(warn=warnings.append)
     assert len(labels_from_vector(scene, path, None, "class", None, "points", hooks).values) == 2
     assert warnings == [f"The vector source of 'points' ({path}) holds 2 layers and names none, so its first, "
-                        "'samples', is read (the others: 'more'). To read another, choose it in QGIS, or give "
-                        "it as FILE|layername=NAME."]
+                        "'samples', is read (the others: 'more'). To read another, give it as FILE|layername=NAME "
+                        "(in QGIS, add that layer to the project and choose it)."]
     labels_from_vector(scene, f"{path}|layername=samples", None, "class", None, "points", hooks)
     labels_from_vector(scene, path, "samples", "class", None, "points", hooks)
     assert len(warnings) == 1

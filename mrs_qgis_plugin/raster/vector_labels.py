@@ -153,7 +153,7 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hook
         raise InputError(_no_such_layer(dataset, layer, options, whose))
     if not layer and "layerid" not in options and dataset.GetLayerCount() > 1:
         hooks.warning(f"The vector source of '{layer_name}' ({path}) {_first_of_layers(dataset)}. To read another, "
-                      "choose it in QGIS, or give it as FILE|layername=NAME.")
+                      "give it as FILE|layername=NAME (in QGIS, add that layer to the project and choose it).")
     query = re.match(r"(?is)\s*select\b(?:.*?\bwhere\b(.*))?", options.get("subset") or "")
     if query:  # QGIS's OGR provider runs such a subset as a query of its own
         condition = f"subset={(query.group(1) or '<a condition on its fields>').strip()}"
