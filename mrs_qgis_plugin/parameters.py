@@ -323,12 +323,20 @@ def problem(parameter: Parameter, value: Any, destinations_required: bool = Fals
     if parameter.kind in (INTEGER, NUMBER):
         return _number_problem(parameter, value)
     if parameter.kind == CHOICE and str(value) not in parameter.choices:
-        return f"{parameter.name} is {value!r}; use one of: {', '.join(parameter.choices)}."
+        return f"{parameter.name} is {value!r}; {_choice_advice(parameter.choices, str(value))}."
     if parameter.kind == BOOLEAN and _boolean(value) is None:
         return f"{parameter.name} is {value!r}; use true or false."
     if parameter.kind == DEVICE and not DEVICE_PATTERN.fullmatch(device_name(value)):
         return f"{parameter.name} is {device_name(value)!r}; use auto, cpu, cuda or cuda:N (N the GPU number, from 0)."
     return None
+
+
+def _choice_advice(choices: Sequence[str], value: str) -> str:
+    """What to give for a value none of `choices`: the choice it spells otherwise (in another letter
+    case, with spaces around: 'Small', 'FP32 ', left alone by earlier notes), or all of them."""
+    listed = ", ".join(choices)
+    same = [choice for choice in choices if choice.lower() == value.strip().lower()]
+    return f"write it {same[0]!r} (one of: {listed})" if same else f"use one of: {listed}"
 
 
 def unknown_extent_crs(text: str) -> str:

@@ -223,7 +223,11 @@ SAMPLES = JOBS["pretrain"].parameter("SAMPLES")
     (SAMPLES, "1.2.3", "SAMPLES is '1.2.3'; it must be a whole number of at least 1."),  # a number, not a file
     (JOBS["classify"].parameter("TILE_SIZE"), ("64",), "TILE_SIZE takes one value, not a list (['64']); give the "
                                                        "value itself."),
-    (JOBS["pretrain"].parameter("PRESET"), "Small", "PRESET is 'Small'; use one of: paper, small, tiny."),
+    (JOBS["pretrain"].parameter("PRESET"), "Small", "PRESET is 'Small'; write it 'small' (one of: paper, small, "
+                                                    "tiny)."),
+    (JOBS["classify"].parameter("PRECISION"), " FP32", "PRECISION is ' FP32'; write it 'fp32' (one of: auto, fp32, "
+                                                       "bf16)."),
+    (JOBS["pretrain"].parameter("PRESET"), "smal", "PRESET is 'smal'; use one of: paper, small, tiny."),
 ], ids=lambda v: str(v)[:24])
 def test_a_refused_value_is_said_as_it_was_given(parameter, value, message):
     with pytest.raises(InputError) as raised:
