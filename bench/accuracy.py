@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from common import RESULTS, SHARED_DATA, machine, write_json
+from common import RESULTS, SHARED_DATA, machine, read_runs, write_json
 
 from osgeo import gdal  # noqa: E402
 
@@ -109,9 +109,7 @@ def run_key(settings: Dict[str, Any]) -> str:
 
 
 def load_runs() -> Dict[str, Dict[str, Any]]:
-    if not RUNS.exists():
-        return {}
-    return {record["key"]: record for record in map(json.loads, RUNS.read_text().splitlines()) if record}
+    return {record["key"]: record for record in read_runs(RUNS)}
 
 
 def save_run(record: Dict[str, Any]) -> None:
@@ -146,7 +144,7 @@ def scene_runs(jobs, scene: Path, args, log: Hooks, done: Dict[str, Dict[str, An
         for arm in (arm for arm in args.arms if arm != "none"):
             common_settings = {"scene": scene.name, "preset": args.preset, "seed": pretrain_seed, "arm": arm,
                                "samples": args.pretrain_samples, "epochs": args.pretrain_epochs,
-                               "ratio": args.mask_ratio, "lr": args.pretrain_lr,
+                               "ratio": args.mask_ratio, "lr": args.pretrain_lr, "batch": args.pretrain_batch,
                                "normalized_targets": args.normalized_targets}
             path = RESULTS / "models" / f"{scene.name}-{args.preset}-{arm}-seed{pretrain_seed}-{run_key(common_settings)}.safetensors"
             if not path.exists() and not args.report_only:

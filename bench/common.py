@@ -7,7 +7,7 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -106,6 +106,14 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def read_runs(path: Path) -> List[Dict[str, Any]]:
+    """The runs a benchmark appended to a JSON-lines file, blank lines skipped (one ended every later
+    run and the report in a JSONDecodeError: a helper's audit of 2026-12-06); none if it is missing."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def write_json(name: str, document: Dict[str, Any], echo: bool = True) -> Path:

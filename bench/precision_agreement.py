@@ -58,10 +58,11 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
                           batch_size=None, device="cpu", hooks=Hooks(), precision=precision)
         maps[precision] = (read(output), read(output.with_name(f"confidence-{precision}.tif")))
     (fp32, confidence), (bf16, _) = maps["fp32"], maps["bf16"]
-    valid = np.isfinite(confidence)
+    # classified pixels: the class map's no data is 0 (the confidence's, -1, is finite: a helper's audit of 2026-12-06)
+    valid = (fp32 > 0) | (bf16 > 0)
     differ = valid & (fp32 != bf16)
     test = read(scene / "test.tif")
-    scored = test > 0
+    scored = (test > 0) & valid  # as mrs:accuracy scores: the reference pixels the map classifies
     history = metadata["training"]["history"]
     report = {"benchmark": "precision_agreement", "machine": machine(torch.device("cpu")), "scene": scene.name,
               "preset": args.preset, "epochs": args.epochs, "lr": args.lr,

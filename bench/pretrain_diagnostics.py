@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from common import RESULTS, SHARED_DATA, machine, write_json
+from common import RESULTS, SHARED_DATA, machine, read_runs, write_json
 from accuracy import plugin, protocol_pixels
 
 import torch  # noqa: E402
@@ -325,9 +325,7 @@ def finetune_grid(data: SceneData, scene: str, encoders: Dict[str, Optional[dict
     """OA % of every (budget, fusion, encoder) over the fine-tuning seeds; each run is kept in
     finetune_runs.jsonl and reused, so an interrupted grid resumes."""
     runs_file = WORK / "finetune_runs.jsonl"
-    done = {}
-    if runs_file.exists():
-        done = {r["key"]: r["oa"] for r in map(json.loads, runs_file.read_text().splitlines()) if r}
+    done = {r["key"]: r["oa"] for r in read_runs(runs_file)}
     for per_class in args.finetune_budgets:
         for fusion in args.fusions:
             for arm, state in encoders.items():

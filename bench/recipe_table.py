@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from common import RESULTS, SHARED_DATA, machine, write_json
+from common import RESULTS, SHARED_DATA, machine, read_runs, write_json
 import pretrain_diagnostics as diagnostics
 from accuracy import ARMS, budget_label, plugin
 
@@ -189,9 +189,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     log_file = open(RESULTS / f"{args.name}.log", "a")
     log = Hooks(log=lambda line: print(line, file=log_file, flush=True))
     runs_file = RESULTS / f"{args.name}_runs.jsonl"
-    done = {}
-    if runs_file.exists():
-        done = {run_key(r): r for r in map(json.loads, runs_file.read_text().splitlines()) if r}
+    done = {run_key(r): r for r in read_runs(runs_file)}
     started = time.perf_counter()
     records = []
     for scene in args.scenes.split(","):
