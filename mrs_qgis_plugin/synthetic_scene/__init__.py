@@ -15,7 +15,7 @@ corner (661000 E, 5101000 N); 256 x 256 pixels by default (`width`, `height`, at
 Layout (relative to the scene size): a meandering river in the west with a row of riparian
 trees on its east bank; a main road east-west with an avenue of trees; a side road north-south;
 north of the main road and east of the side road a village of flat-roofed and gabled buildings
-(4-20 m high) on lawns with garden trees, with a village street when the scene is at least
+(4-20 m high; a gabled roof's eaves from 3.5 m) on lawns with garden trees, with a village street when the scene is at least
 96 pixels in both directions; a wood of round crowns (5-25 m) in the south-east; everything
 else agricultural parcels (anisotropic Voronoi cells) of crop, grassland or bare soil.
 
@@ -27,7 +27,7 @@ Classes (`classes.csv`):
 | 2 | Grassland | green grass, dry grass, dark canopy (tall herbs) | 0 | VH -20 dB |
 | 3 | Bare soil | dry soil, moist soil, dry grass | 0 | rough, texture per parcel |
 | 4 | Trees | broadleaf canopy, green grass, dark canopy | 5-25 m crowns | volume: VH -13 dB |
-| 5 | Buildings | bitumen roof, gravel roof, concrete | 4-20 m | double bounce, layover |
+| 5 | Buildings | bitumen roof, gravel roof, concrete | 3.5-20 m | double bounce, layover |
 | 6 | Roads | asphalt, aged asphalt, concrete | 0 | dark (-19 dB VV) |
 | 7 | Water | clear water, turbid water | 0 | darkest (-22 dB VV), no texture |
 
@@ -60,8 +60,8 @@ Simulation:
    (sunlit and shaded crown sides and roof pitches), cast shadows by ray marching over the
    nDSM, diffuse sky light 0.06 + 0.12 (lambda / 550 nm)^-2 so that shadows are dark and
    bluish; a smooth multiplicative field (sd 5 %).
-5. Sensor: additive Gaussian noise of SNR 80 (band edges) to 250 (650 nm) relative to the
-   scene-mean reflectance of the band. Neighbouring bands stay strongly correlated: with 100
+5. Sensor: additive Gaussian noise of SNR 250 at 650 nm, falling to about 115 at 400 nm and 88
+   at 1000 nm, relative to the scene-mean reflectance of the band. Neighbouring bands stay strongly correlated: with 100
    bands Pearson r over the default scene is 0.998 on average, 0.97 at least (across the red
    edge); fewer, wider-spaced bands correlate less. Reflectance spans about -0.01 to 0.64.
 
@@ -98,6 +98,7 @@ split and `write_scene`; `__main__` the command line.
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from typing import Callable
 from pathlib import Path
@@ -171,7 +172,9 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
 
     `step` is called with the fraction done after each stage (it may raise, to stop).
     Raises ValueError for a scene smaller than `MIN_SIZE`, fewer than 2 bands, a negative
-    seed or training count, fewer than 1 look, or a class with too few pure pixels.
+    seed or training count, fewer than 1 look or looks not finite, or a class with too few pure
+    pixels, before any folder is made. Without `sar`, a `sar.tif` this generator wrote there
+    before is removed: it belongs to another scene (a helper's audit of 2026-12-06).
     """
     if width < MIN_SIZE or height < MIN_SIZE:
         raise ValueError(f"The synthetic scene must be at least {MIN_SIZE} x {MIN_SIZE} pixels; "
@@ -180,10 +183,9 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
         raise ValueError(f"The synthetic HSI needs at least 2 bands; got n_bands={n_bands}.")
     if seed < 0 or train_per_class < 1:
         raise ValueError(f"seed must be >= 0 and train_per_class >= 1; got {seed} and {train_per_class}.")
-    if sar_looks < 1:
-        raise ValueError(f"sar_looks must be at least 1; got {sar_looks}.")
+    if not (math.isfinite(sar_looks) and sar_looks >= 1):  # NaN and infinity made a SAR all NaN (the audit)
+        raise ValueError(f"sar_looks must be a finite number of at least 1; got {sar_looks}.")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     layout_rng, hsi_rng, lidar_rng, sar_rng, split_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
     layout = _layout(layout_rng, height, width)
@@ -196,6 +198,7 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
         valid = ~_nodata_corner(height, width)
         cube[:, ~valid] = HSI_NODATA
     train, test = _split(split_rng, layout.classes, valid, train_per_class)
+    out.mkdir(parents=True, exist_ok=True)  # after the refusals: a refused run left empty folders (the audit)
 
     paths = ScenePaths(directory=out, hsi=out / "hsi.tif", lidar=out / "lidar.tif",
                        sar=out / "sar.tif" if sar else None, train=out / "train.tif",
@@ -209,7 +212,9 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
     ds = _create_geotiff(paths.lidar, lidar, gdal.GDT_Float32, lidar_bands, LIDAR_NODATA, common)
     ds.GetRasterBand(1).SetUnitType("m")
     ds = None
-    if paths.sar is not None:
+    if paths.sar is None:
+        _remove_earlier_sar(out / "sar.tif")
+    else:
         sar_bands = ["VV sigma0 (linear)", "VH sigma0 (linear)", "VV sigma0 (dB)", "VH/VV ratio (dB)"]
         sar_meta = dict(common, incidence_deg=str(SAR_INCIDENCE), looks=str(sar_looks),
                         sensor_side="west (looking east)")
@@ -223,6 +228,18 @@ def write_scene(out_dir: str | Path, *, width: int = 256, height: int = 256, n_b
     return paths
 
 
+def _remove_earlier_sar(path: Path) -> None:
+    """Deletes a SAR raster this generator wrote at `path` (by its metadata), with its side files;
+    a file of another origin is left as it is."""
+    if not path.exists():
+        return
+    dataset = gdal.Open(str(path))
+    ours = dataset is not None and dataset.GetMetadataItem("generator") == "mrs synthetic_scene"
+    dataset = None
+    if ours:
+        gdal.GetDriverByName("GTiff").Delete(str(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the synthetic HSI + LiDAR (+ SAR) demo scene.")
     parser.add_argument("out_dir", help="folder to write the scene to (created if needed)")
@@ -232,18 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bands", type=int, default=100, help="number of HSI bands over 400-1000 nm")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sar", action="store_true", help="also write sar.tif (VV, VH, VV dB, VH/VV dB)")
-    parser.add_argument("--sar-looks", type=float, default=4.0)
+    parser.add_argument("--sar-looks", type=float, help="looks of the SAR's speckle (default 4; with --sar only)")
     parser.add_argument("--train-per-class", type=int, default=30)
     parser.add_argument("--no-intensity", action="store_true", help="write the nDSM band of lidar.tif only")
     parser.add_argument("--nodata-corner", action="store_true", help="blank the upper-right corner of the HSI")
     args = parser.parse_args(argv)
+    if args.sar_looks is not None and not args.sar:  # was ignored without a word (a helper's audit)
+        parser.error("--sar-looks sets the speckle of sar.tif; give --sar too.")
     width = args.width if args.size is None else args.size  # --size 0 was the default 256 (a helper's audit)
     height = args.height if args.size is None else args.size
     try:
         paths = write_scene(args.out_dir, width=width, height=height, n_bands=args.bands, seed=args.seed,
                             sar=args.sar, train_per_class=args.train_per_class,
                             lidar_intensity=not args.no_intensity, nodata_corner=args.nodata_corner,
-                            sar_looks=args.sar_looks)
+                            **({} if args.sar_looks is None else {"sar_looks": args.sar_looks}))
     except ValueError as error:
         parser.error(str(error))
     for name in ("hsi", "lidar", "sar", "train", "test", "train_points", "classes_csv"):
