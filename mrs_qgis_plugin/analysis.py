@@ -167,6 +167,9 @@ def _check_class_map(grid: Scene, map_name: str) -> None:
 
 
 def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
+    # too large first: -1 beside 1e10 was told to be declared no data, as if 1e10 were a class (an audit of 12-06)
+    if len(predicted) and predicted.max() > MAX_CLASS_VALUE:  # audit of 2026-12-05: 1e20 overflowed to -2**63
+        raise InputError(too_large_message(f"INPUT: '{map_name}'", float(predicted.max())))
     odd = predicted[(predicted < 0) | (predicted != np.round(predicted))]
     negative = one_negative_code_problem(predicted, f"INPUT: '{map_name}'", "no data")
     if negative:
@@ -177,8 +180,6 @@ def _check_class_values(predicted: np.ndarray, map_name: str) -> None:
             "holds whole numbers from 1 (0 = no data). Choose the map made by 'Classify', not a reflectance or "
             "confidence raster."
         )
-    if len(predicted) and predicted.max() > MAX_CLASS_VALUE:  # audit of 2026-12-05: 1e20 overflowed to -2**63
-        raise InputError(too_large_message(f"INPUT: '{map_name}'", float(predicted.max())))
 
 
 def accuracy_job(class_map: str, map_name: str, reference: LabelSource, *, out_html: Optional[str] = None,

@@ -321,12 +321,13 @@ def test_reference_polygons_reaching_beyond_the_map_are_warned_of_in_the_report(
     assert "Features of the reference reaching beyond the map (their parts beyond left out)" in html
 
 
-@pytest.mark.parametrize("value", [5e9, 1e20])
-def test_a_map_of_class_values_beyond_the_largest_is_refused(tmp_path, value):
+@pytest.mark.parametrize("value, beside", [(5e9, 1), (1e20, 1), (5e9, -1)])
+def test_a_map_of_class_values_beyond_the_largest_is_refused(tmp_path, value, beside):
     """A helper's audit of 2026-12-05: a float map holding 1e20 was scored, with a class
-    -9223372036854775808 in the reports (the cast overflowed); 5e9, refused in a reference, was taken."""
+    -9223372036854775808 in the reports (the cast overflowed); 5e9, refused in a reference, was taken;
+    one of 2026-12-06: beside -1, which was to be declared no data, as if 5e9 were a class."""
     mapped = np.ones((1, 4, 4), np.float32)
-    mapped[0, 0] = value
+    mapped[0, 0], mapped[0, 1, 1] = value, beside
     class_map = write_raster(tmp_path / "map.tif", mapped)
     reference = write_raster(tmp_path / "reference.tif", np.ones((1, 4, 4), np.uint8))
     with pytest.raises(InputError) as refused:

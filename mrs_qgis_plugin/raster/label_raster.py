@@ -220,11 +220,12 @@ def _say_finer(labelled: int, outside: int, on_grid: int, scene: Scene, layer_na
     inside = labelled - outside
     unused = inside - on_grid
     if -unused > inside // 100:
-        said = (f"The {inside:,} labelled pixels of '{layer_name}' over {scene.grid_label} cover {on_grid:,} of its "
-                "pixels: each counts as the pixels of that grid whose centres it holds")
+        said = (f"The {plural(inside, 'labelled pixel')} of '{layer_name}' over {scene.grid_label} "
+                f"{agreeing(inside, 'covers', 'cover')} {on_grid:,} of its pixels: {agreeing(inside, 'it', 'each')} "
+                "counts as the pixels of that grid whose centres it holds")
         if reference:
-            hooks.warning(f"{said}, so the figures count {on_grid:,} pixels for {inside:,} reference pixels (and those "
-                          "outside the map in the reference's own).")
+            hooks.warning(f"{said}, so the figures count {on_grid:,} pixels for {plural(inside, 'reference pixel')} "
+                          "(and those outside the map in the reference's own).")
         else:
             hooks.log(f"{said}.")
     if unused > max(2, inside // 20):
@@ -260,11 +261,14 @@ def _class_names_and_colors(band: gdal.Band, path: str, values: np.ndarray, laye
             hooks.warning(differing)
         return names, colors
     styled = style_classes(qml_path(path))
-    if not any(info.named for info in styled):  # QGIS's Classify names entries by number
+    if not styled:
+        return names, colors
+    colors = {**colors, **{info.value: info.color for info in styled}}
+    if not any(info.named for info in styled):  # QGIS's Classify names entries by number: its colours are shown
+        hooks.log(f"Class colours of '{layer_name}' from its style {qml_path(path)} (its labels are the values).")
         return names, colors
     hooks.log(f"Class names of '{layer_name}' from its style {qml_path(path)}.")
-    return ({info.value: info.name for info in styled if info.named},
-            {**colors, **{info.value: info.color for info in styled}})
+    return {info.value: info.name for info in styled if info.named}, colors
 
 
 def open_label_raster(path: str, layer_name: str) -> gdal.Dataset:
@@ -316,10 +320,11 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             _count_values(block, counts)
         found = block[labelled]
         _refuse_values_that_are_no_classes(found, layer_name, negatives)
-        if negatives:
-            continue
+        # before a negative code is let through: told to declare -1 nodata beside 1e10 'class values' (the audit)
         if len(found) and float(found.max()) > MAX_CLASS_VALUE:  # numpy 2 casts the limit to float16 otherwise
             raise InputError(too_large_message(f"The label layer '{layer_name}'", found.max()))
+        if negatives:
+            continue
         local_rows, local_cols = np.nonzero(labelled)
         keys.append((local_rows + tile.row) * scene.width + (local_cols + tile.col))
         values.append(found.astype(np.int64))
