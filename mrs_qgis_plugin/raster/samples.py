@@ -57,9 +57,14 @@ def random_positions_in_scenes(
     blocks = [list(tiles((window if number == 0 else None) or scene.data_window, tile_size))
               for number, scene in enumerate(scenes)]
     total = sum(map(len, blocks))
-    if total > MANY_BLOCKS:
-        hooks.log(f"Sample positions are drawn from every valid pixel: all {total:,} blocks of {tile_size} x "
-                  f"{tile_size} pixels are read once, as the progress shows.")
+    if total > MANY_BLOCKS:  # those GDAL knows to be empty are passed over, but under a mask (see below)
+        read = sum(len(listed) if number == 0 and mask_path else sum(map(scene.holds_data, listed))
+                   for number, (scene, listed) in enumerate(zip(scenes, blocks)))
+        if read > MANY_BLOCKS:  # 'all 16 blocks' of a sparse scene whose one block was read (a helper's audit)
+            hooks.log(f"Sample positions are drawn from every valid pixel: "
+                      f"{'all' if read == total else f'the {read:,} of the'} {total:,} blocks of {tile_size} x "
+                      f"{tile_size} pixels{'' if read == total else ' that may hold data'} are read once, as the "
+                      "progress shows.")
     mask = mask_rasterizer(mask_path, mask_name or mask_path, first.grid, first.hsi_name, hooks) if mask_path else None
     subset = RandomSubset(n, rng)
     counts, pixels = [], []
