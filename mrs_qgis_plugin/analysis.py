@@ -211,7 +211,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     del mapped
     no_data_names = _no_data_names(class_map)
     named_no_data = _named_no_data_warnings(no_data_names, map_name, predicted == CLASS_NODATA, valid,
-                                            [info.name for info in labelled.classes])
+                                            labelled.nodata_pixels, [info.name for info in labelled.classes])
     try:
         map_classes = {info.value: info for info in read_classes(class_map, "INPUT")}
     except InputError:
@@ -385,14 +385,16 @@ def _no_data_names(class_map: str) -> Tuple[str, Optional[float], str]:
 
 
 def _named_no_data_warnings(no_data_names: Tuple[str, Optional[float], str], map_name: str, zero: np.ndarray,
-                            valid: np.ndarray, reference_names: Sequence[str]) -> List[str]:
+                            valid: np.ndarray, on_nodata: int, reference_names: Sequence[str]) -> List[str]:
     """Warnings for a map that names its value 0 (no data in a class map) as a class, where it
     holds 0 at reference pixels (`zero` where the value read is 0, `valid` where it is not the
-    declared nodata), or names its declared nodata value so (a helper's audit of 2026-12-05: 143
+    declared nodata; `on_nodata` reference pixels on the declared nodata, left out by the reading
+    of the reference), or names its declared nodata value so (a helper's audit of 2026-12-05: 143
     'Water' pixels of value 0 were left out unsaid, and the map said to have no class 'Water'; a
-    nodata value of 2 named 'Forest' lost its pixels without a word)."""
+    nodata value of 2 named 'Forest' lost its pixels without a word; one of 2026-12-06: of a nodata
+    value of 0 so named, none were counted, as the reading had left them out)."""
     zero_name, nodata, nodata_name = no_data_names
-    zeros = int(np.count_nonzero(zero if nodata == CLASS_NODATA else zero & valid))  # not the nodata value's
+    zeros = on_nodata if nodata == CLASS_NODATA else int(np.count_nonzero(zero & valid))  # not the nodata value's
     warnings = []
     if zeros and zero_name:
         unmatched = (f", and the reference's '{zero_name}' finds no class of the map by that name"

@@ -373,6 +373,13 @@ def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tm
     report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
     assert ("The map 'map' declares 2 as its nodata value, but names that value 'Crop' as a class: its pixels are left "
             "out as unmapped. If 'Crop' is a class, declare another nodata value, or none.") in report["warnings"]
+    dataset = gdal.Open(class_map, gdal.GA_Update)  # 0 declared nodata too: its pixels were read as none (an audit)
+    dataset.GetRasterBand(1).SetNoDataValue(0)
+    dataset = None
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert report["warnings"][0] == ("The map 'map' names its value 0 'Water', but 0 means no data in a class map: its "
+                                     "8 reference pixels of value 0 are left out as unmapped. If 0 is a class, recode "
+                                     "the map's classes from 1.")
 
 
 def test_a_figure_below_one_is_never_shown_as_a_whole(tmp_path):
