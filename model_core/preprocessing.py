@@ -25,9 +25,10 @@ FAR_SPREAD = 10.0
 scene of the same sensor, season or site gives, and what a wrong scale factor, unit or
 band order does..."""
 FAR_FACTOR = 2.0
-"""...or when its values are those of the statistics times this factor or more: a spread as
-many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE of its spread),
-a scale or unit (a LiDAR intensity of 0-255 for 0-100), not another scene. The spread is taken
+"""...or when its values are those of the statistics times this factor or more, or divided by it:
+a spread as many times wider and a median as many times higher (within FAR_FACTOR_TOLERANCE of
+its spread), or both as many times lower, a scale or unit (a LiDAR intensity of 0-255 for 0-100,
+or of 0-100 for 0-255: a helper's audit of 2026-12-06 found only the first said), not another scene. The spread is taken
 as that factor from 1 - FAR_FACTOR_TOLERANCE of it: two samples' percentiles differ (a helper's
 red team of 2026-12-06: an intensity x 2 measured 1.99 and took a map from 95.6 to 62.0 % unsaid)."""
 FAR_FACTOR_TOLERANCE = 0.05
@@ -127,7 +128,7 @@ class Normalizer:
         # Scaled: median / spread as the statistics' (red team of 2026-12-05: x 2.55 halved the OA unwarned).
         with np.errstate(divide="ignore", invalid="ignore"):
             level = self.center / self.scale
-            scaled = ((spread >= FAR_FACTOR * (1.0 - FAR_FACTOR_TOLERANCE)) & (np.abs(level) >= FAR_FACTOR_LEVEL)
+            scaled = ((factor >= FAR_FACTOR * (1.0 - FAR_FACTOR_TOLERANCE)) & (np.abs(level) >= FAR_FACTOR_LEVEL)
                       & (np.abs(median / (high - low) - level) <= FAR_FACTOR_TOLERANCE))
         return np.flatnonzero((shift > FAR_SHIFT) | (factor > FAR_SPREAD) | scaled)
 
