@@ -61,6 +61,7 @@ from qgis.core import (
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QThread, QUrl, QVariant
 from qgis.PyQt.QtGui import QIcon
 
@@ -86,6 +87,34 @@ WORKFLOW_STEP = "mrs_workflow_step"
 """The item of a step's configuration through which mrs:workflow gives its place among the steps
 ('2 of 4'), which the step's log begins with (a helper's desktop check of 2026-12-06: the workflow's
 log ran on from step to step, the device said three times, nothing saying where a step began)."""
+CHECKED: Dict[Tuple[str, int], QgsProcessingContext] = {}
+"""The contexts of the runs whose parameters QGIS checked first (`checkParameterValues`), by
+algorithm id and context, until each run starts; held, so that no other context takes the address
+of one whose run never started. QGIS 3.22 runs a step of a model without them, so such a run
+checks them itself (a helper's red team of 2026-12-06: a step given neither SAMPLES nor LABELS
+ended in an AttributeError traceback after the steps before it had run, one given both trained on
+LABELS alone)."""
+
+
+def checked_key(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext) -> Tuple[str, int]:
+    """The item of CHECKED of a run of `algorithm` in `context` (the context's own object, whichever
+    Python wrapper holds it)."""
+    return algorithm.id(), sip.unwrapinstance(context)
+
+
+def check_unless_checked(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext,
+                         check: Callable[[], Tuple[bool, str]]) -> None:
+    """Runs `check` (the algorithm's checkParameterValues, which adds to CHECKED) where QGIS did not
+    before this run (a step of a model), refusing what it refuses; a run checked before goes on.
+    Either way the run's item leaves CHECKED: another step of the algorithm is checked in turn."""
+    key = checked_key(algorithm, context)
+    if key not in CHECKED:
+        ok, problem = check()
+        if not ok:
+            raise QgsProcessingException(problem)
+    CHECKED.pop(key, None)
+
+
 TEMPORARY_TOLD: Set[str] = set()
 """Files in QGIS's temporary folder that a workflow gave a step and warned of by its own names for
 them: the step does not warn of them again (`MrsAlgorithm._say_temporary`)."""
@@ -526,6 +555,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         self.given_texts = given_texts(parameters, context) if self.said_as else ()
         with inputs_left_untouched():  # checking a layer parameter loads the layer
             ok, problem = self._check_parameter_values(parameters, context)
+        if ok:
+            CHECKED[checked_key(self, context)] = context
         return ok, self.said(problem) if problem else problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
@@ -627,6 +658,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         hooks = hooks_from_feedback(feedback, self.said)
         if self.step:
             feedback.pushInfo(f"Step {self.step}: {self.displayName()}")
+        check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
             if message:

@@ -34,9 +34,9 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, device_widget_metadata,
-                   given_values_problem, help_url, on_command_line, plain_value, suggestions_field_problem, tr,
-                   value_problem)
+from .base import (CHECKED, GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
+                   checked_key, device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
+                   suggestions_field_problem, tr, value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
@@ -437,7 +437,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         with inputs_left_untouched():
-            return self._check_parameter_values(parameters, context)
+            ok, problem = self._check_parameter_values(parameters, context)
+        if ok:
+            CHECKED[checked_key(self, context)] = context
+        return ok, problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
         # its checks read model files with torch: without it, a traceback (a helper's red team of 2026-12-05)
@@ -690,6 +693,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         HSI's and the LiDAR's statistics were written beside them once the run's context closed)."""
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
+        check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))  # as a step
         for child_id in self.childAlgorithms():  # each step says its parameters by the workflow's names, in
             child = self.childAlgorithm(child_id)  # the run only: the model stays the file's (a copy in the modeler)
             child.setConfiguration({**child.configuration(), WORKFLOW_NAMES: self._names_of(child),

@@ -817,3 +817,47 @@ def test_the_early_check_reads_a_decimal_field_as_numbers_and_lets_a_reference_o
     assert _class_field_problem(source, "SAMPLES", {"CLASS_FIELD": "class_id"}, layer) == (
         "SAMPLES: the samples of 'plots' hold only one class ('3'); at least two classes are needed. Add samples of "
         "other classes, or choose the field that holds the classes.")
+
+
+def _model_of_one_step(algorithm: str, values: dict) -> QgsProcessingModelAlgorithm:
+    """An analyst's model of one step of `algorithm`, its parameters given as static values."""
+    from qgis.core import QgsProcessingModelChildAlgorithm
+
+    model = QgsProcessingModelAlgorithm("one step", "tests")
+    child = QgsProcessingModelChildAlgorithm(algorithm)
+    child.setChildId("step")
+    for name, value in values.items():
+        child.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    model.addChildAlgorithm(child)
+    return model
+
+
+@pytest.mark.parametrize("algorithm, given, said", [
+    ("mrs:finetune", {}, "Give SAMPLES (with CLASS_FIELD) or LABELS: neither is given."),
+    ("mrs:finetune", {"LABELS": "train", "SAMPLES": "train_points", "CLASS_FIELD": "class_id"},
+     "Give either SAMPLES (with CLASS_FIELD) or LABELS, not both; "),
+    ("mrs:workflow", {"LABELS": "train"}, "Give REFERENCE (with REFERENCE_FIELD) or REFERENCE_LABELS: neither is "
+                                          "given."),
+])
+def test_a_step_of_an_analyst_s_model_makes_the_checks_qgis_leaves_out_there(workflow, tmp_path, algorithm, given,
+                                                                            said):
+    """QGIS 3.22 runs a model's steps without their checkParameterValues (a helper's red team of 2026-12-06): a
+    fine-tuning given neither training source ended in an AttributeError traceback, one given both trained on
+    LABELS without a word, mrs:workflow as a step ran three steps before its accuracy step's traceback."""
+    from qgis.core import QgsProcessingException
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    values = {**scene_layers(scene), "PRESET": "tiny", "DEVICE": "cpu",
+              **{name: str(getattr(scene, value)) if name != "CLASS_FIELD" else value for name, value in given.items()}}
+    if algorithm == "mrs:workflow":
+        values.update(PRETRAIN_SAMPLES=64, PRETRAIN_EPOCHS=1, FINETUNE_EPOCHS=1)
+    else:
+        values.update(EPOCHS=1, OUTPUT=str(tmp_path / "classifier.safetensors"))
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException):
+        run(_model_of_one_step(algorithm, values), {}, feedback)
+    assert [error for error in feedback.errors if error.startswith("Give ")][0].startswith(said)
+    assert not any("Traceback" in error for error in feedback.errors)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["scene"]
