@@ -103,16 +103,19 @@ def checked_key(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext
 
 
 def check_unless_checked(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext,
-                         check: Callable[[], Tuple[bool, str]]) -> None:
+                         check: Callable[[], Tuple[bool, str]]) -> bool:
     """Runs `check` (the algorithm's checkParameterValues, which adds to CHECKED) where QGIS did not
     before this run (a step of a model), refusing what it refuses; a run checked before goes on.
-    Either way the run's item leaves CHECKED: another step of the algorithm is checked in turn."""
+    Either way the run's item leaves CHECKED: another step of the algorithm is checked in turn.
+    Returns whether the run is a step of a model."""
     key = checked_key(algorithm, context)
-    if key not in CHECKED:
+    step = key not in CHECKED
+    if step:
         ok, problem = check()
         if not ok:
             raise QgsProcessingException(problem)
     CHECKED.pop(key, None)
+    return step
 
 
 TEMPORARY_TOLD: Set[str] = set()
@@ -501,6 +504,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, configuration: Optional[Dict[str, Any]] = None) -> None:  # noqa: N802 - QGIS API name
         self.said_as = dict((configuration or {}).get(WORKFLOW_NAMES) or {})
         self.step = str((configuration or {}).get(WORKFLOW_STEP) or "")
+        self.model_step = False  # a run's own, set as it starts (`check_unless_checked`)
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
         outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
@@ -658,7 +662,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         hooks = hooks_from_feedback(feedback, self.said)
         if self.step:
             feedback.pushInfo(f"Step {self.step}: {self.displayName()}")
-        check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))
+        # a step of an analyst's model; mrs:workflow's own steps (`step`) are said by the workflow
+        self.model_step = (check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))
+                           and not self.step)
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
             if message:
@@ -675,8 +681,9 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         except MrsError as error:
             raise QgsProcessingException(self.said(str(error))) from None
         if feedback.isCanceled():  # after the work's last look (a helper's red team of 2026-12-05: unsaid, "failed")
-            feedback.pushWarning(came_once_done("Cancel") + " (QGIS may still say that the run failed, and not load "
-                                 "them: open them from their files).")
+            later = ", and the model's later steps do not run" if self.model_step else ""  # it ends 'OK' (red team)
+            feedback.pushWarning(came_once_done("Cancel") + f" (QGIS may still say that the run failed, and not load "
+                                 f"them: open them from their files{later}).")
         return results
 
     def execute(
@@ -723,9 +730,12 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if (path and (lasting_name(parameter) or ending) and os.path.realpath(path).startswith(temporary + os.sep)
                     and os.path.realpath(path) not in TEMPORARY_TOLD):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
-                keep = (f"give --{parameter.name}={kind.upper()} to keep it" if ending else
-                        f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
-                hooks.warning(f"{parameter.name}: {path} is in QGIS's temporary folder, which "
+                # a model's step: no --OUTPUT to give, nor a file to choose (a helper's red team of 2026-12-06)
+                keep = ("make it an output of the model (name it in the step's dialog in the graphical modeler) to "
+                        "keep it" if self.model_step else f"give --{parameter.name}={kind.upper()} to keep it" if ending
+                        else f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
+                where = f" of the model's step '{self.displayName()}'" if self.model_step else ""
+                hooks.warning(f"{parameter.name}{where}: {path} is in QGIS's temporary folder, which "
                               f"{'qgis_process deletes as it ends' if ending else 'QGIS deletes when it closes'}; "
                               f"{keep}.")
 

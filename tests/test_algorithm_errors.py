@@ -1548,6 +1548,20 @@ def test_a_cancel_once_the_work_is_done_keeps_the_outputs_and_says_so(bad, tmp_p
                                      "(QGIS may still say that the run failed, and not load them: open them "
                                      "from their files).")
 
+    from test_workflow_model import _model_of_one_step  # a step of a model ends it 'OK' (a helper's red team, 12-06)
+
+    class CancelOnceWritten(RecordingFeedback):  # a model's step tells its progress to the model's feedback only
+        def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+            super().pushInfo(info)
+            if info.startswith("Wrote "):
+                self.cancel()
+
+    feedback = CancelOnceWritten()
+    run(_model_of_one_step("mrs:classify", classify(bad, tmp_path, OUTPUT=str(tmp_path / "step.tif"))), {}, feedback)
+    assert feedback.warnings[-1] == ("Cancel came once the work was done: its outputs are written whole and kept "
+                                     "(QGIS may still say that the run failed, and not load them: open them "
+                                     "from their files, and the model's later steps do not run).")
+
 
 @pytest.mark.parametrize("job", ["finetune", "accuracy"])
 def test_a_field_name_holding_a_semicolon_that_names_no_field_is_said_to_be_no_field_of_the_layer(bad, tmp_path, job):

@@ -861,3 +861,19 @@ def test_a_step_of_an_analyst_s_model_makes_the_checks_qgis_leaves_out_there(wor
     assert [error for error in feedback.errors if error.startswith("Give ")][0].startswith(said)
     assert not any("Traceback" in error for error in feedback.errors)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["scene"]
+
+
+def test_a_step_s_output_left_temporary_in_an_analyst_s_model_is_said_with_the_step_and_how_to_keep_it(
+        workflow, tmp_path):
+    """A helper's red team of 2026-12-06: 'give --OUTPUT=FILE' (qgis_process) or 'save the pretrained model to a
+    file of your own' (processing.run), where the model had no OUTPUT to give, nor a file to choose."""
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    feedback = RecordingFeedback()
+    run(_model_of_one_step("mrs:pretrain", {**scene_layers(scene), "PRESET": "tiny", "SAMPLES": 64, "EPOCHS": 1,
+                                            "DEVICE": "cpu"}), {}, feedback)
+    [said] = [warning for warning in feedback.warnings if "temporary folder" in warning]
+    assert re.fullmatch(r"OUTPUT of the model's step 'Pretrain SS-MAE \(MRS\)': \S+\.safetensors is in QGIS's "
+                        r"temporary folder, which QGIS deletes when it closes; make it an output of the model \(name "
+                        r"it in the step's dialog in the graphical modeler\) to keep it\.", said), said
