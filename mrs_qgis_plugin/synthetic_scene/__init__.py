@@ -15,9 +15,10 @@ corner (661000 E, 5101000 N); 256 x 256 pixels by default (`width`, `height`, at
 Layout (relative to the scene size): a meandering river in the west with a row of riparian
 trees on its east bank; a main road east-west with an avenue of trees; a side road north-south;
 north of the main road and east of the side road a village of flat-roofed and gabled buildings
-(4-20 m high; a gabled roof's eaves from 3.5 m) on lawns with garden trees, with a village street when the scene is at least
-96 pixels in both directions; a wood of round crowns (5-25 m) in the south-east; everything
-else agricultural parcels (anisotropic Voronoi cells) of crop, grassland or bare soil.
+(4-20 m high; a gabled roof's eaves from 3.5 m) on lawns with garden trees, with a village
+street when the scene is at least 96 pixels in both directions; a wood of round crowns (5-25 m)
+in the south-east; everything else agricultural parcels (anisotropic Voronoi cells) of crop,
+grassland or bare soil.
 
 Classes (`classes.csv`):
 
@@ -61,9 +62,10 @@ Simulation:
    nDSM, diffuse sky light 0.06 + 0.12 (lambda / 550 nm)^-2 so that shadows are dark and
    bluish; a smooth multiplicative field (sd 5 %).
 5. Sensor: additive Gaussian noise of SNR 250 at 650 nm, falling to about 115 at 400 nm and 88
-   at 1000 nm, relative to the scene-mean reflectance of the band. Neighbouring bands stay strongly correlated: with 100
-   bands Pearson r over the default scene is 0.998 on average, 0.97 at least (across the red
-   edge); fewer, wider-spaced bands correlate less. Reflectance spans about -0.01 to 0.64.
+   at 1000 nm, relative to the scene-mean reflectance of the band. Neighbouring bands stay
+   strongly correlated: with 100 bands Pearson r over the default scene is 0.998 on average,
+   0.97 at least (across the red edge); fewer, wider-spaced bands correlate less. Reflectance
+   spans about -0.01 to 0.64.
 
 LiDAR (`lidar.tif`, Float32, NoData -9999, no NoData pixels): band 1 nDSM, height above
 ground in m (buildings, crowns with ellipsoidal profile and roughness of sd 0.8 m, crop
