@@ -662,13 +662,14 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         hooks = hooks_from_feedback(feedback, self.said)
         if self.step:
             feedback.pushInfo(f"Step {self.step}: {self.displayName()}")
-        # a step of an analyst's model; mrs:workflow's own steps (`step`) are said by the workflow
-        self.model_step = (check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))
-                           and not self.step)
         if self.JOB.needs_torch:
             message = missing_dependencies_message()
             if message:
                 raise QgsProcessingException(message)
+        # a step of an analyst's model (its checks may read model files: after torch's); mrs:workflow's own steps
+        # (`step`) are said by the workflow
+        self.model_step = (check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))
+                           and not self.step)
         try:
             with inputs_left_untouched(), cancel_on_sigterm(hooks) as hooks, ExitStack() as torch_kept:
                 if self.JOB.needs_torch:
