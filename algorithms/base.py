@@ -461,6 +461,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     ALGORITHM_ID = DISPLAY_NAME = DESCRIPTION = ""
     said_as: Dict[str, str] = {}  # the names of its parameters in the workflow, when it is a step of it
     step = ""  # its place among the workflow's steps ('2 of 4'), when it is one
+    model_step = False  # whether its run is a step of an analyst's model, set as it starts (`check_unless_checked`)
     given_texts: Tuple[str, ...] = ()  # the texts its run was given (paths, layer names), which `said` keeps
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -504,7 +505,6 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, configuration: Optional[Dict[str, Any]] = None) -> None:  # noqa: N802 - QGIS API name
         self.said_as = dict((configuration or {}).get(WORKFLOW_NAMES) or {})
         self.step = str((configuration or {}).get(WORKFLOW_STEP) or "")
-        self.model_step = False  # a run's own, set as it starts (`check_unless_checked`)
         for parameter in self.JOB.parameters:
             self.addParameter(processing_parameter(parameter))
         outputs = {"number": QgsProcessingOutputNumber, "string": QgsProcessingOutputString,
