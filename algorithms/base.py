@@ -96,19 +96,24 @@ ended in an AttributeError traceback after the steps before it had run, one give
 LABELS alone)."""
 
 
-def checked_key(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext) -> Tuple[str, int]:
+def _checked_key(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext) -> Tuple[str, int]:
     """The item of CHECKED of a run of `algorithm` in `context` (the context's own object, whichever
     Python wrapper holds it)."""
     return algorithm.id(), sip.unwrapinstance(context)
 
 
+def record_checked(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext) -> None:
+    """Says that the parameters of the coming run of `algorithm` in `context` passed its checks."""
+    CHECKED[_checked_key(algorithm, context)] = context
+
+
 def check_unless_checked(algorithm: QgsProcessingAlgorithm, context: QgsProcessingContext,
                          check: Callable[[], Tuple[bool, str]]) -> bool:
-    """Runs `check` (the algorithm's checkParameterValues, which adds to CHECKED) where QGIS did not
+    """Runs `check` (the algorithm's checkParameterValues, which calls `record_checked`) where QGIS did not
     before this run (a step of a model), refusing what it refuses; a run checked before goes on.
     Either way the run's item leaves CHECKED: another step of the algorithm is checked in turn.
     Returns whether the run is a step of a model."""
-    key = checked_key(algorithm, context)
+    key = _checked_key(algorithm, context)
     step = key not in CHECKED
     if step:
         ok, problem = check()
@@ -560,7 +565,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         with inputs_left_untouched():  # checking a layer parameter loads the layer
             ok, problem = self._check_parameter_values(parameters, context)
         if ok:
-            CHECKED[checked_key(self, context)] = context
+            record_checked(self, context)
         return ok, self.said(problem) if problem else problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:

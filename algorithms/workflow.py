@@ -34,9 +34,9 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
                                               refuse_shared_outputs)
-from .base import (CHECKED, GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
-                   checked_key, device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
-                   suggestions_field_problem, tr, value_problem)
+from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
+                   device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
+                   record_checked, suggestions_field_problem, tr, value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
@@ -439,7 +439,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         with inputs_left_untouched():
             ok, problem = self._check_parameter_values(parameters, context)
         if ok:
-            CHECKED[checked_key(self, context)] = context
+            record_checked(self, context)
         return ok, problem
 
     def _check_parameter_values(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[bool, str]:
