@@ -1609,3 +1609,18 @@ def test_a_crs_named_unknown_in_any_letter_case_is_said_by_its_definition():
     srs.ImportFromProj4("+proj=tmerc +lat_0=0 +lon_0=11 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs")
     wkt = srs.ExportToWkt().replace('PROJCS["unknown"', 'PROJCS["Unknown"')
     assert 'PROJCS["Unknown"' in wkt and crs_label(wkt).startswith("a custom CRS (+proj=tmerc")
+
+
+@pytest.mark.parametrize("length", [300, 400])
+def test_a_raster_file_cut_short_in_its_tags_is_refused_as_damaged(tmp_path, length):
+    """A GeoTIFF cut short (a copy stopped early) opened with its nodata tag left out, and at 300 bytes with
+    its grid too: its nodata pixels would have been read as values, or it was said to lack georeferencing
+    (bad inputs of 2026-12-06)."""
+    whole = write_raster(tmp_path / "whole.tif", np.ones((4, 20, 30), np.float32), nodata=-9999)
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(open(whole, "rb").read()[:length])
+    with pytest.raises(InputError, match=r"^The hyperspectral layer 'cut' cannot be read whole: its file is damaged or "
+                                         r"incomplete \(.*cut\.tif: TIFFFetchNormalTag:IO error during reading of "
+                                         r"\"GDALNoDataValue\"; tag ignored\)\. Check that the file is complete and "
+                                         r"readable \(copy it again\)\.$"):
+        Scene.open(RasterInput(str(cut), "cut"), [])

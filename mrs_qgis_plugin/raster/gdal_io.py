@@ -440,6 +440,9 @@ def open_raster(path: str, what: str) -> gdal.Dataset:
         raise InputError(_missing_sources_message(what, missing))
     with gdal_pam("YES"):
         dataset, message = gdal_call(gdal.Open, path)
+        if dataset is not None and "IO error" in message:  # a cut file: its tags (nodata, grid) were left out
+            raise InputError(f"{what} cannot be read whole: its file is damaged or incomplete ({message}). Check that "
+                             "the file is complete and readable (copy it again).")
         if dataset is not None:
             # A GeoTIFF reads its .aux.xml on such a first request, not on opening, and GDAL 3.12
             # its geokeys: a damaged one raises there when GDAL exceptions are on.
