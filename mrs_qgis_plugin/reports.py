@@ -273,10 +273,12 @@ def _count(number: int) -> str:
 def band_labels(names: Sequence[str], wavelengths: Optional[Sequence[float]], n_hsi: int) -> List[str]:
     """A short label per band: its wavelength for HSI bands when known, else its name; a label two
     bands share gets each band's number ('595.0 nm (band 9)'), so that the CSV's headers name one
-    band each (red team of 2026-12-04)."""
+    band each (red team of 2026-12-04), also where a band's own name was another's label so numbered."""
     labels = [f"{wavelengths[i]:.1f} nm" if wavelengths and i < n_hsi else names[i] for i in range(len(names))]
-    shared = {label for label in labels if labels.count(label) > 1}
-    return [f"{label} (band {i + 1})" if label in shared else label for i, label in enumerate(labels)]
+    while len(set(labels)) < len(labels):
+        shared = {label for label in labels if labels.count(label) > 1}
+        labels = [f"{label} (band {i + 1})" if label in shared else label for i, label in enumerate(labels)]
+    return labels
 
 
 def write_similarity_csv(path: str, similarity: np.ndarray, labels: Sequence[str]) -> None:

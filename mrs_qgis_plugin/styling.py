@@ -113,7 +113,7 @@ def name_after_file(context: QgsProcessingContext, path: str, described: str) ->
     algorithm were both 'Land-cover map' in the Layers panel, their files told apart nowhere (a
     helper's desktop check of 2026-12-06)."""
     temporary = os.path.realpath(QgsProcessingUtils.tempFolder())  # its files are named for their parameter (review)
-    if path and context.willLoadLayerOnCompletion(path) and not os.path.realpath(path).startswith(temporary):
+    if path and context.willLoadLayerOnCompletion(path) and not os.path.realpath(path).startswith(temporary + os.sep):
         stem = os.path.splitext(os.path.basename(path))[0]
         context.layerToLoadOnCompletionDetails(path).name = f"{described} ({stem})"
 

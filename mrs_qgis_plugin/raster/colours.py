@@ -54,7 +54,7 @@ def _words(name: str) -> List[str]:
 def _matches(word: str, key: str) -> bool:
     if len(key) <= 3:
         return word == key
-    return word.startswith(key) or any(word.endswith(key + ending) for ending in ("", "s", "e", "en", "er"))
+    return word.startswith(key) or any(word.endswith(key + ending) for ending in ("", "s", "e", "n", "en", "er"))
 
 
 def colour_from_name(name: str) -> Optional[str]:

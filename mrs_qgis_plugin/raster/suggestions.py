@@ -326,7 +326,7 @@ def trained_on_a_label_raster(metadata: dict) -> bool:
     (a fine-tuning on vector samples records one since 2026-12-05) and what it was trained on opens
     as a raster (a classifier of samples from before then does not)."""
     trained = metadata.get("trained_on")
-    if "class_field" in metadata or not isinstance(trained, str) or not trained or "|" in trained:
+    if "class_field" in metadata or not isinstance(trained, str) or not trained:
         return False
     with gdal_quiet():
         dataset, _message = gdal_call(gdal.OpenEx, trained, gdal.OF_RASTER)
