@@ -309,6 +309,13 @@ def test_infinite_values_that_no_nodata_value_declares_are_warned_of(tmp_path):
         "'aux' holds infinite values, which no measurement gives, at 6.2 % of its pixels ('VH' (band 2 of 'aux')): "
         "those pixels are left out. If they stand for a value (the decibels of 0, say), replace them with it "
         "(in QGIS, Raster Calculator); else declare them the layer's nodata value."]
+    # Two bands infinite at different pixels: the pixels either is at (a mutation audit of 2026-12-06: 6.2 %, VH's).
+    both = decibels.copy()
+    both[0, 2:4, :] = -np.inf
+    assert _check(hsi, write_raster(tmp_path / "s1_both.tif", both, descriptions=["VV", "VH"])) == [
+        "'aux' holds infinite values, which no measurement gives, at 12.5 % of its pixels ('VV' (band 1 of 'aux'), "
+        "'VH' (band 2 of 'aux')): those pixels are left out. If they stand for a value (the decibels of 0, say), "
+        "replace them with it (in QGIS, Raster Calculator); else declare them the layer's nodata value."]
     # Review of 2026-12-05: nor where an alpha band hides them (outside the swath), as no data.
     from osgeo import gdal
 

@@ -402,13 +402,16 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
 
 
 def _alpha_scale(dataset: gdal.Dataset) -> list[str]:
-    """The warp option that scales a last alpha band of another type than bytes by its own largest
-    value: gdalwarp, which leaves the pixels it hides out of the resampling, weighs alpha as 0-255,
-    so a float alpha of 0 and 1 blanked the whole map (red team of 2026-12-04)."""
+    """The warp option that scales a last alpha band by its own largest value, as the layer read on
+    its own grid takes every alpha above 0 for opaque: gdalwarp, which leaves the pixels it hides out
+    of the resampling, weighs alpha as 0-255, so a float alpha of 0 and 1 blanked the whole map (red
+    team of 2026-12-04), and a byte alpha of 0 and 1 every pixel warped. The largest value is exact:
+    GDAL's approximate one, from a sample of lines, missed a narrow opaque strip (mutation audit of
+    2026-12-06)."""
     last = dataset.GetRasterBand(dataset.RasterCount)
-    if last.GetColorInterpretation() != gdal.GCI_AlphaBand or last.DataType == gdal.GDT_Byte:
+    if last.GetColorInterpretation() != gdal.GCI_AlphaBand:
         return []
-    extremes, _message = gdal_call(last.ComputeRasterMinMax, True)
+    extremes, _message = gdal_call(last.ComputeRasterMinMax, False)
     return [f"SRC_ALPHA_MAX={extremes[1]:.17g}"] if extremes and extremes[1] > 0 else []
 
 
