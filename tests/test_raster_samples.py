@@ -555,8 +555,10 @@ def test_an_empty_part_of_a_feature_is_skipped_and_its_other_parts_are_read(tmp_
         [1, 1], [1, 2], [1, 6], [1, 7], [2, 1], [2, 2], [2, 6], [2, 7]]
 
 
-def test_a_shapefile_without_its_dbf_is_said_to_lack_it(tmp_path, scene):
-    """Own bad input of 2026-12-05: the class field was said not to be one of 'its fields: none'."""
+@pytest.mark.parametrize("table", [None, "points.DbF", "points.DBF"])
+def test_a_shapefile_without_its_dbf_is_said_to_lack_it(tmp_path, scene, table):
+    """Own bad input of 2026-12-05: the class field was said not to be one of 'its fields: none'; and of a table
+    in a letter case GDAL does not read, 'points.DbF' (a mutation audit of 2026-12-06), while 'points.DBF' reads."""
     driver = ogr.GetDriverByName("ESRI Shapefile")
     dataset = driver.CreateDataSource(str(tmp_path / "points.shp"))
     layer = dataset.CreateLayer("points", None, ogr.wkbPoint)
@@ -566,12 +568,21 @@ def test_a_shapefile_without_its_dbf_is_said_to_lack_it(tmp_path, scene):
     feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(1, 1))))
     layer.CreateFeature(feature)
     dataset = layer = feature = None
-    (tmp_path / "points.dbf").unlink()
+    if table is None:
+        (tmp_path / "points.dbf").unlink()
+    else:
+        (tmp_path / "points.dbf").rename(tmp_path / table)
+    if table == "points.DBF":
+        assert labels_from_vector(scene, str(tmp_path / "points.shp"), None, "class", None, "points",
+                                  Hooks()).values.tolist() == [1]
+        return
     with pytest.raises(InputError) as refused:
         labels_from_vector(scene, str(tmp_path / "points.shp"), None, "class", None, "points", Hooks())
-    assert str(refused.value) == (f"The shapefile 'points' ({tmp_path / 'points.shp'}) has no .dbf file beside it, "
-                                  "which holds its fields (the class field among them). Copy the .dbf with the .shp "
-                                  "and .shx, or choose another layer.")
+    assert str(refused.value) == (
+        f"The shapefile 'points' ({tmp_path / 'points.shp'}) has no .dbf file beside it, which holds its fields (the "
+        "class field among them). Copy the .dbf with the .shp and .shx, or choose another layer." if table is None else
+        f"The shapefile 'points' ({tmp_path / 'points.shp'}) has its table, which holds its fields (the class field "
+        "among them), as points.DbF, in a letter case GDAL does not read. Rename it points.dbf and run again.")
 
 
 def test_labels_in_another_crs_far_from_the_scene_are_counted_outside_without_placing_each(tmp_path, scene,

@@ -578,11 +578,16 @@ def _refuse_a_shapefile_without_its_table(source: str, vector: ogr.Layer, layer_
     if extension.lower() != ".shp" or vector.GetLayerDefn().GetFieldCount():
         return
     folder, name = os.path.split(stem)
-    tables = {entry.lower() for entry in os.listdir(folder or ".")} if os.path.isdir(folder or ".") else set()
-    if f"{name}.dbf".lower() not in tables:  # in any letter case: 'pts.DbF' too (a review of 2026-12-05)
+    entries = os.listdir(folder or ".") if os.path.isdir(folder or ".") else []
+    tables = [entry for entry in entries if entry.lower() == f"{name}.dbf".lower()]  # 'pts.DbF' too (review)
+    if not tables:
         raise InputError(f"The shapefile '{layer_name}' ({path}) has no .dbf file beside it, which holds its fields "
                          "(the class field among them). Copy the .dbf with the .shp and .shx, or choose another "
                          "layer.")
+    if not any(os.path.isfile(f"{stem}{extension}") for extension in (".dbf", ".DBF")):  # GDAL reads these alone
+        raise InputError(f"The shapefile '{layer_name}' ({path}) has its table, which holds its fields (the class "
+                         f"field among them), as {tables[0]}, in a letter case GDAL does not read. Rename it "
+                         f"{name}.dbf and run again.")
 
 
 def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name: str) -> dict[str, int]:
