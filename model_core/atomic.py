@@ -192,7 +192,7 @@ def _leftovers(path: str) -> Tuple[List[str], List[str]]:
     try:
         found = [entry.path for entry in os.scandir(folder)
                  if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, PermissionError):  # a folder one may enter but not list (0711)
         return [], []
     return found, [found_path for found_path in found if _being_written(found_path)]
 

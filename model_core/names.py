@@ -73,11 +73,15 @@ def plural(count: int, word: str, words: str = "") -> str:
 
 
 def byte_size(count: int) -> str:
-    """'4 KB', '12.3 MB', '1.2 GB' (powers of 1000, as file managers show disk space)."""
-    if count < 1_000_000:
-        return f"{count / 1000:.0f} KB"
-    if count < 1_000_000_000:
-        return f"{count / 1e6:.1f} MB"
+    """'400 bytes', '4 KB', '12.3 MB', '1.2 GB' (powers of 1000, as file managers show disk space); the
+    unit is the one the rounded figure stays below 1000 in (999,999 bytes were '1000 KB', 400 '0 KB':
+    a helper's mutation audit of 2026-12-06)."""
+    if count < 1000:
+        return plural(count, "byte")
+    for size, unit, decimals in ((1e3, "KB", 0), (1e6, "MB", 1)):
+        text = f"{count / size:.{decimals}f}"
+        if float(text) < 1000:
+            return f"{text} {unit}"
     return f"{count / 1e9:.1f} GB"
 
 
