@@ -71,20 +71,24 @@ def test_the_rows_between_the_tiles_of_a_vrt_mosaic_without_nodata_are_exactly_t
     np.testing.assert_array_equal(valid, expected)
 
 
-def test_a_vrt_tile_placed_off_the_pixel_grid_holds_the_pixels_whose_centre_it_covers(tmp_path):
+@pytest.mark.parametrize("placed, expected", [
+    ('xOff="2.4" yOff="0" xSize="7.6" ySize="10"', np.tile(np.arange(10) >= 2, (10, 1))),
+    ('xOff="0" yOff="0" xSize="10" ySize="2.5"', np.tile(np.arange(10) < 2, (10, 1)).T),
+])
+def test_a_vrt_tile_placed_off_the_pixel_grid_holds_the_pixels_whose_centre_it_covers(tmp_path, placed, expected):
     """A mutation audit of 2026-12-06: a footprint tested at the pixels' corners, not their centres,
     left out column 2 of a tile that starts 2.4 pixels in (as gdalbuildvrt writes a tile off the
-    mosaic's pixel grid)."""
+    mosaic's pixel grid); and one of the ninth session: a footprint is half-open, the pixels whose
+    centre lies on its bottom edge (row 2 of a tile 2.5 rows high) lie in the gap below it."""
     hsi = write_raster(tmp_path / "hsi.tif", np.arange(3 * 10 * 10, dtype=np.float32).reshape(3, 10, 10) + 1)
     vrt = tmp_path / "mosaic.vrt"
     gdal.Translate(str(vrt), hsi, format="VRT")
-    text, count = re.subn(r'<DstRect xOff="0" yOff="0" xSize="10" ySize="10"',
-                          '<DstRect xOff="2.4" yOff="0" xSize="7.6" ySize="10"', vrt.read_text())
+    text, count = re.subn(r'<DstRect xOff="0" yOff="0" xSize="10" ySize="10"', f"<DstRect {placed}", vrt.read_text())
     assert count == 3
     vrt.write_text(text)
     with Scene.open(RasterInput(str(vrt), "mosaic"), []) as scene:
         _values, valid = scene.read(0, 0, 10, 10)
-    np.testing.assert_array_equal(valid, np.tile(np.arange(10) >= 2, (10, 1)))
+    np.testing.assert_array_equal(valid, expected)
 
 
 def test_a_wavelength_list_of_every_band_gives_the_data_bands_theirs_around_an_inner_alpha_band(tmp_path):

@@ -325,13 +325,16 @@ def test_a_raster_given_as_the_list_of_scenes_is_said_to_be_no_text_file(archive
         "Give a text file with one scene per line: the hyperspectral raster, then its SAR/LiDAR rasters.")
 
 
-def test_a_list_saved_in_windows_ansi_is_told_to_be_saved_as_utf_8(tmp_path):
+@pytest.mark.parametrize("text", ["# Szenen\r\nZ\u00fcrich.tif, Z\u00fcrich_dsm.tif\r\n",
+                                  "a.tif, b.tif\nZ\u00fcrich.tif, Z\u00fcrich_dsm.tif"])
+def test_a_list_saved_in_windows_ansi_is_told_to_be_saved_as_utf_8(tmp_path, text):
     """A helper's red team of 2026-12-05: a list in cp1252 naming 'Zürich.tif' was asked whether it
-    was a raster, and not told how to save it."""
+    was a raster, and not told how to save it; the line is named also where it is the last, without a line
+    break (a mutation audit of 2026-12-06)."""
     from mrs.mrs_qgis_plugin.scene_list import read_scene_list
 
     listing = tmp_path / "scenes.txt"
-    listing.write_bytes("# Szenen\r\nZ\u00fcrich.tif, Z\u00fcrich_dsm.tif\r\n".encode("cp1252"))
+    listing.write_bytes(text.encode("cp1252"))
     with pytest.raises(InputError) as refused:
         read_scene_list(str(listing), 1)
     assert str(refused.value) == (

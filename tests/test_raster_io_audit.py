@@ -4,7 +4,6 @@ found no test pinned."""
 
 import math
 import os
-import re
 
 import numpy as np
 import pytest
@@ -171,21 +170,6 @@ def test_the_owner_of_a_sticky_folder_may_replace_another_user_s_file_in_it(tmp_
     os.chown(folder, user, -1)  # the folder is this user's, the file another's
     monkeypatch.setattr(os, "geteuid", lambda: user)
     assert check_output_path(str(folder / "map.tif"), "OUTPUT") == str(folder / "map.tif")
-
-
-def test_a_vrt_tile_whose_edge_runs_through_pixel_centres_holds_those_before_it_only(tmp_path):
-    """A tile's footprint is half-open: the pixels whose centre lies on its bottom edge (row 2 of a tile 2.5 rows
-    high) lie in the gap below it, not in the tile."""
-    hsi = write_raster(tmp_path / "hsi.tif", np.arange(3 * 10 * 10, dtype=np.float32).reshape(3, 10, 10) + 1)
-    vrt = tmp_path / "mosaic.vrt"
-    gdal.Translate(str(vrt), hsi, format="VRT")
-    text, count = re.subn(r'<DstRect xOff="0" yOff="0" xSize="10" ySize="10"',
-                          '<DstRect xOff="0" yOff="0" xSize="10" ySize="2.5"', vrt.read_text())
-    assert count == 3
-    vrt.write_text(text)
-    with Scene.open(RasterInput(str(vrt), "mosaic"), []) as scene:
-        _values, valid = scene.read(0, 0, 10, 10)
-    np.testing.assert_array_equal(valid, np.tile(np.arange(10) < 2, (10, 1)).T)
 
 
 def test_an_envi_reflectance_scale_factor_of_1_is_not_said_to_be_left_unapplied(tmp_path):

@@ -106,16 +106,6 @@ def test_a_list_s_line_gives_the_paths_it_writes(tmp_path, text, paths):
         [path if "://" in path else str(tmp_path / path) for path in paths]]
 
 
-def test_a_list_whose_last_line_without_a_line_break_is_in_another_encoding_names_that_line(tmp_path):
-    listing = tmp_path / "scenes.txt"
-    listing.write_bytes("a.tif, b.tif\nZ\u00fcrich.tif, Z\u00fcrich_dsm.tif".encode("cp1252"))
-    with pytest.raises(InputError) as refused:
-        read_scene_list(str(listing), 1)
-    assert str(refused.value) == (
-        f"MORE_SCENES: '{listing}' is a text file in another encoding than UTF-8 or UTF-16 (line 2 has a character "
-        "it cannot read). Save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and run again.")
-
-
 def test_scenes_alike_in_their_corners_but_not_their_centre_are_not_said_to_be_copies(tmp_path):
     values = np.random.default_rng(3).normal(size=(3, 96, 96)).astype(np.float32)
     changed = values.copy()
