@@ -1029,13 +1029,16 @@ def test_a_vrt_whose_source_file_is_missing_is_refused_on_opening(tmp_path):
 
 
 def test_a_file_changed_after_the_last_read_of_it_leaves_the_run_whole_and_one_changed_before_a_read_stops_it(
-        tmp_path):
+        tmp_path, monkeypatch):
     """A helper's red team of 2026-12-06: a file touched (or given overviews by gdaladdo) in a
     pretraining's first minute threw away every epoch at the run's end, though the scene had been
     read whole before. A read now ends by looking at the files, so a run that reads on stops at the
     next read after a change, whatever the file's time says (a review of 2026-12-06: a writer's
     last bytes after the last read put its time after it, and a read that took new contents went
     unsaid)."""
+    from mrs.mrs_qgis_plugin.raster import sources
+
+    monkeypatch.setattr(sources, "CHEAP_LOOK_SECONDS", 60.0)  # a look on a loaded machine waited (a helper, 2026-12-06)
     _data, hsi = _hsi(tmp_path)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
         scene.read(0, 0, 30, 20)
