@@ -369,8 +369,8 @@ def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dic
     return (f"The classes of the map '{map_name}' were numbered from their names when its classifier was trained "
             f"({shown}), but those of the reference '{reference_name}' have values only: they were matched by "
             "value, which says nothing of the map unless the reference was numbered from the same names. Give the "
-            "reference its class names (a name field, the raster's category names, or a paletted style saved beside it "
-            "as a .qml file), so that they are matched by name.")
+            "reference its class names (points or polygons: a field of the names as REFERENCE_FIELD; a label raster: "
+            "category names, or a paletted style saved beside it as a .qml file), so that they are matched by name.")
 
 
 def _no_data_names(class_map: str) -> Tuple[str, Optional[float], str]:

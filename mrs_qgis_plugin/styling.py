@@ -111,11 +111,15 @@ def class_points_style(field: str, classes: Sequence[Any]) -> Styler:
 def name_after_file(context: QgsProcessingContext, path: str, described: str) -> None:
     """Names the layer Processing loads from `path` '<described> (<its file's name>)': two maps of one
     algorithm were both 'Land-cover map' in the Layers panel, their files told apart nowhere (a
-    helper's desktop check of 2026-12-06)."""
-    temporary = os.path.realpath(QgsProcessingUtils.tempFolder())  # its files are named for their parameter (review)
-    if path and context.willLoadLayerOnCompletion(path) and not os.path.realpath(path).startswith(temporary + os.sep):
-        stem = os.path.splitext(os.path.basename(path))[0]
-        context.layerToLoadOnCompletionDetails(path).name = f"{described} ({stem})"
+    helper's desktop check of 2026-12-06). A temporary file, named for its parameter, is named
+    '<described>' alone: the workflow's map was 'LANDCOVER', its output's name in the model (a
+    helper's desktop check of the ninth session)."""
+    if not path or not context.willLoadLayerOnCompletion(path):
+        return
+    temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
+    stem = os.path.splitext(os.path.basename(path))[0]
+    in_temporary = os.path.realpath(path).startswith(temporary + os.sep)
+    context.layerToLoadOnCompletionDetails(path).name = described if in_temporary else f"{described} ({stem})"
 
 
 def style_when_loaded(context: QgsProcessingContext, path: str, styler: Optional[Styler] = None) -> bool:

@@ -62,7 +62,8 @@ def test_a_map_whose_classes_are_named_in_an_attribute_table_is_matched_by_name(
 def test_a_map_numbered_from_class_names_matched_by_value_to_a_reference_of_values_is_warned_of(tmp_path):
     """Red team of 2026-12-04: a classifier trained on a text class field numbers its classes by
     their names (1 'Bare soil' ...); against a reference coded by class_id the map scored 4 % for
-    a map 90 % right, without a word."""
+    a map 90 % right, without a word; the advice named a name field, which mrs:accuracy has not (a
+    helper's desktop check of the ninth session of 2026-12-06)."""
     assert jobs._training_tags({"class_field": {"name": "class_name", "text": True}}) == {
         jobs.NUMBERED_FROM_NAMES_TAG: "yes"}
     assert jobs._training_tags({"class_field": {"name": "class_id", "text": False}}) == {}
@@ -78,8 +79,8 @@ def test_a_map_numbered_from_class_names_matched_by_value_to_a_reference_of_valu
         "The classes of the map 'map' were numbered from their names when its classifier was trained (1 'Bare "
         "soil', 2 'Water'), but those of the reference 'values' have values only: they were matched by value, "
         "which says nothing of the map unless the reference was numbered from the same names. Give the reference "
-        "its class names (a name field, the raster's category names, or a paletted style saved beside it as a .qml "
-        "file), so that they are matched by name."]
+        "its class names (points or polygons: a field of the names as REFERENCE_FIELD; a label raster: category "
+        "names, or a paletted style saved beside it as a .qml file), so that they are matched by name."]
     named = _name_classes(write_raster(tmp_path / "named.tif", mapped), {1: "Bare soil", 2: "Water"},
                           attribute_table=True)
     assert _assess(tmp_path, class_map, jobs.LabelSource("named", raster_path=named))["warnings"] == []

@@ -210,14 +210,15 @@ def test_a_classifier_trained_on_a_label_raster_is_told_so_whatever_the_raster_s
 
 def test_an_output_loaded_from_a_folder_named_like_the_temporary_one_is_named_after_its_file(qgis_app, tmp_path):
     """A mutation audit of 2026-12-06: a map in '<Processing's temporary folder>_kept' was taken for a temporary
-    output (named for its parameter) and loaded as 'Land-cover map', its file's name left out."""
+    output (named for its parameter) and loaded as 'Land-cover map', its file's name left out; and a desktop check
+    of the ninth session: the workflow's temporary map kept its name in the model, 'LANDCOVER'."""
     from qgis.core import QgsProcessingContext, QgsProcessingUtils, QgsProject
 
     temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
     names = {}
     for path in (os.path.join(temporary, "OUTPUT.tif"), f"{temporary}_kept{os.sep}map.tif", str(tmp_path / "map.tif")):
         context = QgsProcessingContext()
-        context.addLayerToLoadOnCompletion(path, QgsProcessingContext.LayerDetails("Land-cover map",
+        context.addLayerToLoadOnCompletion(path, QgsProcessingContext.LayerDetails("LANDCOVER",
                                                                                    QgsProject.instance(), ""))
         name_after_file(context, path, "Land-cover map")
         names[path] = context.layerToLoadOnCompletionDetails(path).name
