@@ -1244,6 +1244,21 @@ def test_whole_numbers_a_text_class_field_renumbers_are_warned_of(tmp_path, scen
                         "class as a whole number to keep its value."]
 
 
+@pytest.mark.parametrize("texts, said", [
+    (["1", "2", "A1", "A2"], "'1', '2' are classes of their own beside the others (4 classes)"),
+    (["1", "Water", "Soil"], "'1' is a class of its own beside the others (3 classes)"),
+])
+def test_whole_numbers_beside_names_that_keep_their_values_by_chance_are_warned_of(tmp_path, scene, texts, said):
+    """A helper's desktop check of the ninth session of 2026-12-06: '1'-'7' beside 'A1'-'A7' (half the points
+    coded, half named) trained 14 classes without a word, as the sorted order left each number its value."""
+    features = [(point_wkt(*pixel_centre(row, 2)), {"class": text}) for row, text in enumerate(texts)]
+    path = write_vector(tmp_path / "mixed.gpkg", features, {"class": ogr.OFTString})
+    warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "mixed", hooks))
+    others = ", ".join(f"'{text}'" for text in sorted(texts) if not text.isdigit())
+    assert warnings == [f"The class field 'class' of 'mixed' holds whole numbers and other texts ({others}), so every "
+                        f"class is taken as a name: {said}. Where a number and a name mean one class, write it one way."]
+
+
 @pytest.mark.parametrize("texts, shared", [
     # Red team of 2026-12-04: 'Water' and 'Water' with a zero-width space were two classes of one
     # name in the map's legend without a word.

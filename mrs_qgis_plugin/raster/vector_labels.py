@@ -840,17 +840,26 @@ def _say_merged_texts(ids: dict, class_field: str, layer_name: str, hooks: Hooks
 
 
 def _say_renumbered(ids: dict, class_field: str, layer_name: str, hooks: Hooks) -> None:
-    """Warns of whole numbers written as text that do not keep their value: one other text in the
-    field ('1,0', '2.5', 'Water') makes every class a name, numbered in sorted order, so that the
-    class written '2' became value 3 of the map without a word (red team of 2026-12-04)."""
-    moved = sorted((value, text) for text, value in ids.items() if isinstance(text, str)
-                   and _whole_text(text) is not None and _whole_text(text) != value)
+    """Warns of whole numbers written as text beside other texts: one other text in the field ('1,0',
+    '2.5', 'Water') makes every class a name, numbered in sorted order, so that the class written '2'
+    became value 3 of the map without a word (red team of 2026-12-04); where the numbers keep their
+    values by that order, each is still a class beside the names."""
+    numbers = sorted(text for text in ids if isinstance(text, str) and _whole_text(text) is not None)
+    if not numbers or len(numbers) == len(ids):
+        return
+    moved = sorted((ids[text], text) for text in numbers if _whole_text(text) != ids[text])
+    others = first_few((f"'{text}'" for text in sorted(ids) if _whole_text(text) is None), ", ")
+    opening = (f"The class field '{class_field}' of '{layer_name}' holds whole numbers and other texts ({others}), so "
+               "every class is taken as a name")
     if moved:
-        others = first_few((f"'{text}'" for text in sorted(ids) if _whole_text(text) is None), ", ")
         listed = first_few((f"'{text}' is {value}" for value, text in moved), ", ")
-        hooks.warning(f"The class field '{class_field}' of '{layer_name}' holds whole numbers and other texts "
-                      f"({others}), so every class is taken as a name and numbered in sorted order ({listed} in the "
-                      "map); write every class as a whole number to keep its value.")
+        hooks.warning(f"{opening} and numbered in sorted order ({listed} in the map); write every class as a whole "
+                      "number to keep its value.")
+    else:  # a helper's desktop check of the ninth session of 2026-12-06: '1'-'7' beside 'A1'-'A7' trained 14 classes
+        listed = first_few((f"'{text}'" for text in sorted(numbers, key=_whole_text)), ", ")
+        own = agreeing(len(numbers), "is a class of its own", "are classes of their own")
+        hooks.warning(f"{opening}: {listed} {own} beside the others ({len(ids)} classes). Where a number and a name "
+                      "mean one class, write it one way.")
 
 
 def _features(vector: ogr.Layer, layer_name: str) -> Iterator[ogr.Feature]:
