@@ -1256,7 +1256,8 @@ def test_whole_numbers_beside_names_that_keep_their_values_by_chance_are_warned_
     warnings = _warned(lambda hooks: labels_from_vector(scene, path, None, "class", None, "mixed", hooks))
     others = ", ".join(f"'{text}'" for text in sorted(texts) if not text.isdigit())
     assert warnings == [f"The class field 'class' of 'mixed' holds whole numbers and other texts ({others}), so every "
-                        f"class is taken as a name: {said}. Where a number and a name mean one class, write it one way."]
+                        f"class is taken as a name: {said}. Where a number and a name mean one class, write it one "
+                        "way."]
 
 
 @pytest.mark.parametrize("texts, shared", [
