@@ -168,15 +168,15 @@ def test_features_outside_the_grid_or_partly_are_logged_once_for_training_sample
     assert [line for line in lines if "outside" in line or "beyond" in line] == said
 
 
-def test_a_class_field_matching_two_fields_but_for_letter_case_is_refused_naming_both(tmp_path, scene):
+def test_a_class_field_matching_two_fields_but_for_letter_case_is_refused_as_ambiguous(tmp_path, scene):
     features = [{"type": "Feature", "properties": {"kind": value, "KIND": 3 - value},
                  "geometry": {"type": "Point", "coordinates": list(pixel_centre(value, value))}} for value in (1, 2)]
     path = tmp_path / "p.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     with pytest.raises(InputError) as refused:
         labels_from_vector(scene, str(path), None, "Kind", None, "p")
-    assert str(refused.value) == ("The class field 'Kind' is not a field of 'p' (its fields: kind, KIND). Choose one "
-                                  "of its fields as the class field.")
+    assert str(refused.value) == ("The class field 'Kind' names 2 fields of 'p' in other letter cases (kind, KIND); "
+                                  "give one as it is spelt.")
 
 
 def test_a_colour_of_five_hex_digits_is_refused(tmp_path, scene):

@@ -600,6 +600,10 @@ def _field_indices(vector: ogr.Layer, fields: dict[str, str | None], layer_name:
     found = {role: spelt_as(existing, field) for role, field in fields.items() if field is not None}
     indices = {role: positions[0] if len(positions) == 1 else -1 for role, positions in found.items()}
     for role, index in indices.items():
+        alike = [existing[position] for position in found[role]]
+        if len(alike) > 1:  # 'Kind' beside 'kind' and 'KIND' (a note of 2026-12-06: said to be no field)
+            raise InputError(f"The {role} field '{fields[role]}' names {len(alike)} fields of '{layer_name}' in other "
+                             f"letter cases ({', '.join(alike)}); give one as it is spelt.")
         if index < 0:
             names = ", ".join(existing)
             raise InputError(
