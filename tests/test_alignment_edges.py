@@ -247,6 +247,17 @@ def test_the_statistics_sample_reports_its_progress_up_to_the_end(tmp_path):
     assert seen == sorted(seen) and 0.0 < seen[0] and seen[-1] == 1.0
 
 
+def test_the_statistics_sample_s_progress_never_passes_the_end(tmp_path):
+    """A note of 2026-12-06: a sample that found enough pixels one block after its least number of
+    blocks reported 1.03 (33 of 32 blocks, 2,112 of 2,050 pixels sought)."""
+    hsi = _indexed_hsi(tmp_path, 48, 48)
+    seen = []
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        stats.sample_valid_pixels(scene, 205, 0, Hooks(progress=seen.append), tile_size=8)
+    assert len(seen) == stats.MIN_BLOCKS + 1
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
 def test_the_statistics_sample_is_in_random_order_not_the_raster_s(tmp_path):
     """A mutation audit of 2026-12-06: the sample's pixels came in the order they were read, so its
     first pixels (which some callers take as a smaller sample) were the block's top rows."""

@@ -151,7 +151,7 @@ def sample_valid_pixels(
     for _block, data, flat_valid in walker:
         pixels = data.reshape(scene.n_bands, -1)
         subset.add(len(flat_valid), lambda chosen: (pixels[:, flat_valid[chosen]].T,))
-        hooks.progress(max(walker.fraction(), min(subset.seen / (OVERSAMPLING * n), walker.read / MIN_BLOCKS)))
+        hooks.progress(max(walker.fraction(), min(subset.seen / (OVERSAMPLING * n), walker.read / MIN_BLOCKS, 1.0)))
         if subset.seen >= OVERSAMPLING * n and walker.read >= MIN_BLOCKS:
             break
     if subset.seen == 0:
