@@ -252,6 +252,15 @@ def test_a_bad_input_is_one_sentence_on_standard_error_and_a_failed_exit(no_qgis
     assert done.stdout == "" and list(tmp_path.iterdir()) == []
 
 
+def test_a_path_with_a_space_at_its_end_names_the_file_without_it(no_qgis, chain, tmp_path):
+    """Own bad input of 2026-12-07: 'hsi.tif ' was said not to exist, with no word of the space."""
+    layers = {**scene_layers(chain[0]), **QUICK_PRETRAIN, "OUTPUT": tmp_path / "model.safetensors"}
+    done = mrs(no_qgis, "pretrain", *arguments(**{**layers, "INPUT_HSI": f"{chain[0].hsi} "}))
+    assert done.returncode == 1 and list(tmp_path.iterdir()) == []
+    assert done.stderr.splitlines()[-1] == (f"The hyperspectral layer 'hsi': the file '{chain[0].hsi} ' does not "
+                                            f"exist, but {chain[0].hsi} does: remove the spaces around the path.")
+
+
 def misnamed_inputs(chain, out) -> dict:
     """Inputs that GDAL cannot open, or open as something else, or that repeat another input."""
     scene, maps = chain[0], chain[1]

@@ -222,6 +222,8 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     if problem is None:
         return None
     shown = f"'{path}'" if path != path.strip() else path  # 'hsi.tif ' was shown as an existing file (red team)
+    if problem == "does not exist" and path != path.strip() and os.path.isfile(path.strip()):
+        return f"{what}: the file {shown} does not exist, but {path.strip()} does: remove the spaces around the path."
     if problem == "does not exist":
         return f"{what}: the file {shown} does not exist. Check the path, or choose it again."
     return f"{what}: {shown} {problem}. Choose a layer saved as a file that can be read."
