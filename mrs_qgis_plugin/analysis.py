@@ -332,7 +332,8 @@ def _unmapped_warning(by_class: Dict[str, Tuple[int, int]], assessed: int, map_n
            f"the average accuracy leaves {agreeing(len(gone), 'it', 'them')} out" if gone else "") + ".")
     return (f"{unmapped:,} of the {total:,} reference pixels of '{reference_name}' ({share_text(share)}) "
             f"{agreeing(unmapped, 'lies', 'lie')} "
-            f"where the map '{map_name}' has no class (nodata); the figures leave them out and describe the mapped "
+            f"where the map '{map_name}' has no class (nodata); the figures leave {agreeing(unmapped, 'it', 'them')} "
+            "out and describe the mapped "
             f"pixels only.{named}")
 
 

@@ -242,6 +242,24 @@ def test_a_reference_whose_labels_all_lie_outside_the_map_is_told_so(tmp_path):
                                   "'map'. Choose the map of the area they cover, or check the layers' CRSs.")
 
 
+@pytest.mark.parametrize("bare, advice", [("map", "resample 'reference' to its size"),
+                                          ("reference", "resample it onto the grid of 'map'")])
+def test_a_layer_without_georeferencing_of_another_size_is_refused_with_advice_for_the_other(tmp_path, bare, advice):
+    """A helper's red team of 2026-12-07: a map without georeferencing was to be resampled 'onto the
+    grid of' itself."""
+    sizes = {"map": (30, 20), "reference": (60, 40)}
+    paths = {name: write_raster(tmp_path / f"{name}.tif", np.ones((1, height, width), np.uint8), nodata=0)
+             for name, (width, height) in sizes.items()}
+    bare_raster = gdal.GetDriverByName("GTiff").Create(paths[bare], *sizes[bare], 1, gdal.GDT_Byte)
+    bare_raster.GetRasterBand(1).Fill(1)
+    bare_raster = None
+    with pytest.raises(InputError) as refused:
+        _assess(tmp_path, paths["map"], jobs.LabelSource("reference", raster_path=paths["reference"]))
+    assert str(refused.value) == (f"The layer '{bare}' has no georeferencing and its size differs from the other layer "
+                                  "('map' 30 x 20, 'reference' 60 x 40 pixels), so they cannot be aligned. Georeference "
+                                  f"it or {advice}.")
+
+
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):
     """Red team of 2026-12-05: a reference file named 'ref\\n=1+2,x\\u202e.tif' was shown as written on
     the page, whose override reversed the rest of the paragraph (class names were cleaned already)."""
@@ -365,7 +383,7 @@ def test_a_map_naming_its_value_0_or_its_nodata_value_as_a_class_is_warned_of(tm
         "class, recode the map's classes from 1.",
         "The map has no class named 'Water': its pixels count as errors.",
         "1 of the 2 reference pixels of 'points' (50 %) lies where the map 'map' has no class (nodata); the figures "
-        "leave them out and describe the mapped pixels only. It leaves out some classes far more than the others: "
+        "leave it out and describe the mapped pixels only. It leaves out some classes far more than the others: "
         "'Water' 1 of 1 (100 %); 'Water' has no figures at all, and the average accuracy leaves it out."]
     assert report["overall_accuracy"] == 1.0
     dataset = gdal.Open(class_map, gdal.GA_Update)

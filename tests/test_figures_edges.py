@@ -84,7 +84,7 @@ def test_a_map_naming_its_value_0_unclassified_is_not_warned_of_naming_0(tmp_pat
     assert (report["overall_accuracy"], report["unmapped_reference_pixels"]) == (1.0, 1)
     assert report["warnings"] == [
         "1 of the 16 reference pixels of 'reference' (6 %) lies where the map 'map' has no class (nodata); the "
-        "figures leave them out and describe the mapped pixels only."]
+        "figures leave it out and describe the mapped pixels only."]  # 'them' (a helper's red team of 2026-12-07)
 
 
 def test_a_map_naming_its_value_0_but_holding_no_0_at_the_reference_pixels_is_not_warned_of(tmp_path):

@@ -373,11 +373,12 @@ def _overlapping_bounds(source: Grid, grid: Grid, name: str, grid_name: str
     warped onto the grid (no georeferencing, a rotated grid, no overlap) in one sentence."""
     if not (source.georeferenced and grid.georeferenced):
         missing = name if not source.georeferenced else grid_name
+        resample = (f"resample it onto the grid of '{grid_name}'" if missing == name else  # not onto its own grid
+                    f"resample '{name}' to its size")  # (a helper's red team of 2026-12-07)
         raise InputError(
             f"The layer '{missing}' has no georeferencing and its size differs from the other layer "
             f"('{grid_name}' {grid.width} x {grid.height}, '{name}' {source.width} x {source.height} pixels), "
-            "so they cannot be aligned. Georeference it or resample it onto the grid of "
-            f"'{grid_name}'."
+            f"so they cannot be aligned. Georeference it or {resample}."
         )
     if not grid.looks_north_up:
         raise InputError(
