@@ -31,10 +31,12 @@ def band_similarity(pixels: np.ndarray) -> np.ndarray:
 
 
 def copied_bands(similarity: np.ndarray) -> List[List[int]]:
-    """Groups of bands that are one band up to a scale and an offset (a similarity of 1 within rounding): an
-    export or a band stack that repeated a band, which the groups of near-duplicates showed as natural
-    neighbours (a helper's red team of 2026-12-06: bands 13 and 14, copies of band 5, in a group of 535-805 nm)."""
-    same = _similar(similarity, 1.0)
+    """Groups of bands that are one band up to a scale, negative too, and an offset (a similarity of 1 or -1
+    within rounding): an export or a band stack that repeated a band, which the groups of near-duplicates showed
+    as natural neighbours (a helper's red team of 2026-12-06: bands 13 and 14, copies of band 5, in a group of
+    535-805 nm); a band and its negative (1000 minus it), which the signed groups keep apart as MRS does, were
+    not said (a helper's red team of 2026-12-07)."""
+    same = _similar(np.abs(similarity), 1.0)
     taken: set = set()
     groups: List[List[int]] = []
     for band in range(similarity.shape[0]):

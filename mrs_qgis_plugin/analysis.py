@@ -603,8 +603,8 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
                       "every other band.")
     copies = copied_bands(similarity)
     if copies:
-        hooks.warning(f"Bands that are copies of one another up to a scale and an offset (a similarity of 1 in the "
-                      f"{plural(len(sample), 'pixel')} sampled): "
+        hooks.warning(f"Bands that are copies of one another up to a scale (negative too) and an offset (a "
+                      f"similarity of 1 or -1 in the {plural(len(sample), 'pixel')} sampled): "
                       f"{'; '.join(joined([labels[band] for band in group]) for group in copies)}. A copy, as an "
                       "export or a band stack may repeat a band, tells nothing new: check the layers' bands.")
     groups = redundant_groups(similarity, threshold)

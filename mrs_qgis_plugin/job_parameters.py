@@ -238,7 +238,8 @@ REDUNDANCY = Job(
     "redundancy", "Spectral band redundancy", "analysis",
     "Measures how similar the bands of a scene are to each other (the cosine similarity of the bands "
     "as the model sees them, each centred on its median and scaled by its 2-98 % range, over a random "
-    "sample of pixels) and groups the bands that are nearly copies of each other.\n"
+    "sample of pixels; signed, as MRS masking ranks the bands: a band that rises where another falls is unlike "
+    "it) and groups the bands that are nearly copies of each other.\n"
     "Many such groups mean that random spectral masking leaks: a hidden band can be copied from "
     "its neighbours. This is what Mining Redundant Spectra (MRS) masking avoids.",
     (

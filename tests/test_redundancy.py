@@ -218,6 +218,22 @@ def test_bands_copied_up_to_a_scale_and_an_offset_are_warned_of_and_near_copies_
     analysis.redundancy_job(jobs.Layers(RasterInput(hsi, "hsi"), []), threshold=0.95, sample_size=20000, seed=0,
                             out_png=str(tmp_path / "r.png"), out_csv=str(tmp_path / "r.csv"),
                             hooks=Hooks(warn=warnings.append))
-    assert warnings == ["Bands that are copies of one another up to a scale and an offset (a similarity of 1 in the "
-                        "400 pixels sampled): hsi band 2, hsi band 5 and hsi band 6. A copy, as an export or a band "
-                        "stack may repeat a band, tells nothing new: check the layers' bands."]
+    assert warnings == ["Bands that are copies of one another up to a scale (negative too) and an offset (a "
+                        "similarity of 1 or -1 in the 400 pixels sampled): hsi band 2, hsi band 5 and hsi band 6. A "
+                        "copy, as an export or a band stack may repeat a band, tells nothing new: check the layers' "
+                        "bands."]
+
+
+def test_a_band_and_its_negative_are_warned_of_as_copies_but_not_grouped():
+    """A helper's red team of 2026-12-07: band 5 = 1000 - band 4 went unsaid in the warning of copies
+    'up to a scale'; the groups stay signed, as MRS ranks bands by signed similarity."""
+    from model_core.redundancy import copied_bands
+    from mrs.model_core.preprocessing import Normalizer
+
+    bands = np.random.default_rng(5).normal(size=(4, 400)).astype(np.float32)
+    bands[3] = 10 - 3 * bands[2]
+    pixels = Normalizer.fit(bands.T).apply_pixels(bands.T)
+    similarity = band_similarity(pixels)
+    assert similarity[2, 3] == pytest.approx(-1.0)
+    assert copied_bands(similarity) == [[2, 3]]
+    assert redundant_groups(similarity, 0.95) == [[0], [1], [2], [3]]
