@@ -57,12 +57,22 @@ def _checked(found: Any) -> Optional[Dict[str, Any]]:
         geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return None
-    if tuple(geotransform) == PIXEL_SPACE:  # an ungeoreferenced scene's, as recorded before (review of 2026-12-05)
+    pixel_space = tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED)
+    if pixel_space:  # an ungeoreferenced scene's, recorded by row and column (`_placed`)
         geotransform = list(UNGEOREFERENCED)
     inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None
     if inverse is None or not len(keys) or width <= 0 or count < len(keys):
         return None
-    return {"geotransform": geotransform, "inverse": inverse, "width": width, "count": count, "keys": keys}
+    return {"geotransform": geotransform, "inverse": inverse, "width": width, "count": count, "keys": keys,
+            "pixel_space": pixel_space}
+
+
+def _placed(found: Dict[str, Any], grid: Grid) -> Tuple[float, ...]:
+    """Where the pixels of `grid` lie for a record (`_checked`): a record of a scene without
+    georeferencing and a grid without it are matched by row and column, whichever pixel space each
+    lies in (PIXEL_SPACE, as such scenes were recorded before 2026-12-05 and a file that holds it
+    lies: a review of 2026-12-05 and a helper's red team of 2026-12-07)."""
+    return UNGEOREFERENCED if found["pixel_space"] and not grid.georeferenced else grid.geotransform
 
 
 def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.ndarray) -> Optional[float]:
@@ -71,13 +81,15 @@ def trained_share(text: Optional[str], grid: Grid, rows: np.ndarray, cols: np.nd
     found = _parsed(text)
     if found is None or not len(rows):
         return None
-    hits = int(_in_record(found, *pixel_centres(grid.geotransform, rows, cols)).sum())
+    hits = int(_in_record(found, *pixel_centres(_placed(found, grid), rows, cols)).sum())
     return min(1.0, hits * found["count"] / len(found["keys"]) / len(rows))
 
 
 def _in_record(found: Dict[str, Any], x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Whether the pixel each point (map coordinates) lies in is among a record's (`_checked`)."""
-    col, row = _pixels_at(found["inverse"], np.asarray(x, np.float64), np.asarray(y, np.float64))
+    """Whether the pixel each point (map coordinates) lies in is among a record's (`_checked`); on
+    a scene without georeferencing, a point at y = +r (PIXEL_SPACE) is on row r as one at y = -r."""
+    y = np.asarray(y, np.float64)
+    col, row = _pixels_at(found["inverse"], np.asarray(x, np.float64), -np.abs(y) if found["pixel_space"] else y)
     with np.errstate(all="ignore"):  # a record of another tool may hold absurd numbers; a point may be NaN
         inside = (col >= 0) & (col < found["width"]) & (row >= 0) & (row < 2 ** 62 / found["width"])
     keys = np.where(inside, row, 0).astype(np.int64) * found["width"] + np.where(inside, col, 0).astype(np.int64)
@@ -92,7 +104,7 @@ def trained_positions(recorded: Any, grid: Grid) -> Optional[Tuple[np.ndarray, n
     if found is None:
         return None
     rows, cols = np.divmod(found["keys"], found["width"])
-    col, row = _pixels_at(gdal.InvGeoTransform(grid.geotransform),
+    col, row = _pixels_at(gdal.InvGeoTransform(_placed(found, grid)),
                           *pixel_centres(tuple(found["geotransform"]), rows, cols))
     inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
     row, col = np.divmod(np.unique(row[inside].astype(np.int64) * grid.width + col[inside].astype(np.int64)),

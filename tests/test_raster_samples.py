@@ -1493,7 +1493,13 @@ def test_points_and_lines_in_a_mask_s_geometry_collection_hide_no_pixel(tmp_path
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(r, c) for r in (1, 2) for c in (1, 2)]
 
 
-def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path):
+@pytest.mark.parametrize("stored, up, mirrored_advice", [
+    (None, -1, r"QGIS lays row r at y = -r: samples placed at y = \+r .* lie mirrored"),
+    # A helper's red team of 2026-12-07: QGIS lays a file holding GDAL's pixel space at y = +row; the plugin
+    # took it to lie at y = -row, and its map lay mirrored beside it.
+    ((0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 1, r"Its file places row r at y = \+r .*: samples placed at y = -r .* lie mirrored"),
+])
+def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path, stored, up, mirrored_advice):
     """Red team of 2026-12-05: QGIS lays a raster without georeferencing at x = column, y = -row;
     the plugin read it at y = +row, so points digitised on the scene in QGIS fell outside it, and
     its map lay mirrored beside it."""
@@ -1502,24 +1508,27 @@ def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path):
     hsi = str(tmp_path / "hsi.tif")
     dataset = gdal.GetDriverByName("GTiff").Create(hsi, 8, 6, 4, gdal.GDT_Float32)
     dataset.WriteArray(np.random.default_rng(0).uniform(0.1, 0.5, (4, 6, 8)).astype(np.float32))
+    if stored:
+        dataset.SetGeoTransform(stored)
     dataset = None
-    assert gdal.Open(hsi).GetGeoTransform(can_return_null=True) is None
-    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(3.5, -2.5), {"class": 1}), (point_wkt(6.5, -5.5),
-                                                                                          {"class": 2})],
+    assert gdal.Open(hsi).GetGeoTransform(can_return_null=True) == stored
+    placed = (0.0, 1.0, 0.0, 0.0, 0.0, float(up))
+    points = write_vector(tmp_path / "points.gpkg", [(point_wkt(3.5, up * 2.5), {"class": 1}),
+                                                     (point_wkt(6.5, up * 5.5), {"class": 2})],
                           {"class": ogr.OFTInteger}, crs=None)
     with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
-        assert scene.geotransform == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+        assert scene.geotransform == placed and not scene.grid.georeferenced
         labels = labels_from_vector(scene, points, None, "class", None, "points", Hooks())
         assert sorted(zip(labels.rows.tolist(), labels.cols.tolist(), labels.values.tolist())) == [(2, 3, 1), (5, 6, 2)]
-        # Points made for y = +row (this plugin's suggestions before then) are said to lie mirrored.
-        mirrored = write_vector(tmp_path / "mirrored.gpkg", [(point_wkt(3.5, 2.5), {"class": 1})],
+        # Points made for the other pixel space (this plugin's suggestions before then) are said to lie mirrored.
+        mirrored = write_vector(tmp_path / "mirrored.gpkg", [(point_wkt(3.5, -up * 2.5), {"class": 1})],
                                 {"class": ogr.OFTInteger}, crs=None)
-        with pytest.raises(InputError, match=r"QGIS lays row r at y = -r: samples placed at y = \+r .* lie mirrored"):
+        with pytest.raises(InputError, match=mirrored_advice):
             labels_from_vector(scene, mirrored, None, "class", None, "mirrored", Hooks())
         predict_scene(scene, lambda tile, valid, hooks=None: (np.zeros(valid.shape, np.int64)[1:-1, 1:-1],
                                                               np.ones(valid.shape, np.float32)[1:-1, 1:-1]),
                       1, [ClassInfo(1, "One", "#ff0000")], str(tmp_path / "map.tif"), None)
-    assert gdal.Open(str(tmp_path / "map.tif")).GetGeoTransform() == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+    assert gdal.Open(str(tmp_path / "map.tif")).GetGeoTransform() == placed
 
 
 def test_features_that_reach_beyond_the_grid_are_said_to_be_counted_in_part(tmp_path, scene):

@@ -739,6 +739,14 @@ def test_a_hyperspectral_raster_without_a_pixel_grid_beside_a_georeferenced_laye
                 assert scene.geotransform == (0.0, 1.0, 0.0, 0.0, 0.0, -1.0) and not scene.grid.georeferenced
 
 
+def test_a_hyperspectral_raster_in_gdal_s_pixel_space_beside_a_georeferenced_layer_says_what_its_file_holds(tmp_path):
+    """A helper's red team of 2026-12-07: its file holds a geotransform, said to be no pixel grid."""
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, 4, 5), np.float32), (0.0, 1.0, 0.0, 0.0, 0.0, 1.0), crs=None)
+    dsm = write_raster(tmp_path / "dsm.tif", np.ones((4, 5), np.float32))
+    assert _refusal(hsi, dsm).startswith("The hyperspectral layer 'hsi' has no georeferencing (GDAL's pixel space only "
+                                         "in its file), but 'dsm' has;")
+
+
 def test_a_raster_placed_by_rational_polynomial_coefficients_only_is_refused_with_the_way_to_warp_it(tmp_path):
     """Red team of 2026-12-05: QGIS shows such a raster on the ground through its RPCs; the plugin
     mapped it in pixel space at 0, 0 without a word."""

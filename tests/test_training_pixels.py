@@ -34,6 +34,23 @@ def test_a_record_of_an_ungeoreferenced_scene_made_before_it_lay_where_qgis_lays
     assert training_pixels.trained_share(earlier, now, np.array([3, 4]), np.array([5, 6])) == 1.0
 
 
+@pytest.mark.parametrize("up", [1.0, -1.0])
+def test_a_scene_in_either_pixel_space_finds_its_training_pixels_by_row_and_column(up):
+    """A helper's red team of 2026-12-07: a scene whose file holds GDAL's pixel space now lies there
+    (y = +row), as QGIS lays it; its record, of PIXEL_SPACE, was read as one of y = -row."""
+    from mrs.mrs_qgis_plugin.raster.grid import pixel_centres
+
+    grid = Grid(40, 30, (0.0, 1.0, 0.0, 0.0, 0.0, up), "", georeferenced=False)
+    rows, cols = np.array([3, 4]), np.array([5, 6])
+    recorded = training_pixels.record(grid, rows, cols, 0)
+    assert training_pixels.trained_share(json.dumps(recorded), grid, rows, cols) == 1.0
+    found_rows, found_cols, every_one = training_pixels.trained_positions(recorded, grid)
+    assert (found_rows.tolist(), found_cols.tolist(), every_one) == ([3, 4], [5, 6], True)
+    x, y = pixel_centres(grid.geotransform, np.array([3, 4, 7]), np.array([5, 6, 7]))
+    hit, complete = training_pixels.recorded_at({"trained_pixels": recorded}, x, y)
+    assert (hit.tolist(), complete) == ([True, True, False], True)
+
+
 def test_training_pixels_on_a_coarser_grid_are_each_pixel_once():
     """Review of 2026-12-05: on a grid of twice the pixel size, four training pixels on one pixel were
     counted four times as left out of the suggestions."""

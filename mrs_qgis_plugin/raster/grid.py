@@ -98,7 +98,9 @@ def crs_label(wkt: str) -> str:
 
 
 PIXEL_SPACE = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
-"""The geotransform GDAL gives a raster that has none: pixel coordinates, rows downwards."""
+"""The geotransform GDAL gives a raster that has none: pixel coordinates, rows downwards. A file
+that holds it as its geotransform (another tool's output, this plugin's maps before 2026-12-05) is
+laid there by QGIS, row r at y = +r (a helper's red team of 2026-12-07)."""
 UNGEOREFERENCED = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 """Where a raster without georeferencing lies: where QGIS lays it, x the column and y minus the row
 (its GDAL provider turns GDAL's pixel space upside down), so that a map of it lies on it in QGIS, and
@@ -131,13 +133,16 @@ class Grid:
     @classmethod
     def of(cls, dataset: gdal.Dataset) -> "Grid":
         """A raster's grid; one in pixel space (no geotransform, or GDAL's or QGIS's pixel space
-        written as one, without a CRS) is not georeferenced and lies where QGIS lays it: maps of
-        such scenes were written at PIXEL_SPACE before (review of 2026-12-05)."""
+        written as one, without a CRS) is not georeferenced and lies where QGIS lays it: at
+        UNGEOREFERENCED without a geotransform, else at the one its file holds (one holding
+        PIXEL_SPACE was taken to lie at UNGEOREFERENCED, its map mirrored beside it in QGIS: a
+        helper's red team of 2026-12-07)."""
         geotransform = dataset.GetGeoTransform(can_return_null=True)
         crs = dataset.GetProjection() or ""
-        pixel_space = geotransform is None or (not crs and tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED))
-        return cls(dataset.RasterXSize, dataset.RasterYSize,
-                   UNGEOREFERENCED if pixel_space else tuple(geotransform), crs, not pixel_space)
+        if geotransform is None:
+            return cls(dataset.RasterXSize, dataset.RasterYSize, UNGEOREFERENCED, crs, False)
+        pixel_space = not crs and tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED)
+        return cls(dataset.RasterXSize, dataset.RasterYSize, tuple(geotransform), crs, not pixel_space)
 
     def ground_pixel_size(self) -> float | None:
         """A pixel's side on the ground in metres: the geometric mean of its two sides

@@ -23,7 +23,7 @@ from ...model_core.paths import why_gone
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, window_under
+from .grid import PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, window_under
 
 MIN_HSI_BANDS = 3
 
@@ -462,8 +462,9 @@ def _check_crs_given(grid: Grid, grid_name: str, dataset: gdal.Dataset, name: st
     layer with one: the results would lie nowhere (or at 0, 0 of the CRS: red team of 2026-12-05),
     and the auxiliary layer would be placed by guesswork."""
     if not grid.georeferenced and Grid.of(dataset).georeferenced:
+        held = "GDAL's pixel space only" if grid.geotransform == PIXEL_SPACE else "no pixel grid"  # (2026-12-07)
         raise InputError(
-            f"The hyperspectral layer '{grid_name}' has no georeferencing (no pixel grid in its file), but '{name}' "
+            f"The hyperspectral layer '{grid_name}' has no georeferencing ({held} in its file), but '{name}' "
             "has; the hyperspectral grid is the grid of every result, so it must say where it lies. Georeference "
             f"'{grid_name}' (Raster > Georeferencer, or gdal_translate -a_ullr and -a_srs) and run again."
         )

@@ -796,11 +796,19 @@ _NOT_CLASSES = {ogr.OFTDate: "a date field", ogr.OFTDateTime: "a date and time f
 word: red team of 2026-12-04)."""
 
 
-MIRRORED_SAMPLES = (
-    " On a raster without georeferencing, QGIS lays row r at y = -r: samples placed at y = +r (rows counted "
-    "downwards, as this plugin's suggestions of such rasters were before 2026-12-05) lie mirrored beside it; flip "
-    "them (Processing Toolbox > Affine transform, scale factor (y-axis) -1).")
-"""What a sample layer that misses an ungeoreferenced raster most likely is (false-alarm hunt of 2026-12-05)."""
+def mirrored_samples(grid: Grid) -> str:
+    """What a sample layer that misses a raster without georeferencing most likely is (false-alarm
+    hunt of 2026-12-05); said of the pixel space the raster lies in (a helper's red team of 2026-12-07:
+    one whose file holds GDAL's pixel space lies at y = +r)."""
+    if grid.georeferenced:
+        return ""
+    if grid.geotransform[5] > 0:
+        return (" Its file places row r at y = +r (GDAL's pixel space, where QGIS lays it): samples placed at "
+                "y = -r (where QGIS lays a raster without any) lie mirrored beside it; flip them (Processing "
+                "Toolbox > Affine transform, scale factor (y-axis) -1).")
+    return (" On a raster without georeferencing, QGIS lays row r at y = -r: samples placed at y = +r (rows counted "
+            "downwards, as this plugin's suggestions of such rasters were before 2026-12-05) lie mirrored beside it; "
+            "flip them (Processing Toolbox > Affine transform, scale factor (y-axis) -1).")
 
 
 def _check_class_field_type(definition: ogr.FieldDefn, class_field: str, layer_name: str) -> None:
@@ -963,7 +971,7 @@ def labels_from_vector(
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
             "Check that the samples cover the same area as the rasters and that the CRS of each layer is right."
-            + ("" if scene.grid.georeferenced else MIRRORED_SAMPLES)
+            + mirrored_samples(scene.grid)
         )
     if found.outside + found.without_geometry + found.missed == len(found.classes):
         raise InputError(
