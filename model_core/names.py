@@ -85,6 +85,14 @@ def byte_size(count: int) -> str:
     return f"{count / 1e9:.1f} GB"
 
 
+def value_text(value: float, digits: int = 17) -> str:
+    """A value as it can be typed back (into gdal_edit.py -a_nodata, say): a whole one below 1e15 with
+    every digit (-2147483648 was '-2.14748e+09', which declared as nodata matched no pixel: a helper's
+    red team of 2026-12-07), another to `digits` significant digits (8 give every one of float32's)."""
+    value = float(value)
+    return f"{int(value)}" if value.is_integer() and abs(value) < 1e15 else f"{value:.{digits}g}"
+
+
 def share_text(share: float, decimals: int = 0) -> str:
     """'37 %' (of `decimals` decimals: '37.2 %'), and '<1 %' or '>99 %' ('<0.1 %', '>99.9 %') for a
     share that rounding would show as none or all (a helper's review of 2026-12-05: '1 of the 40000

@@ -30,7 +30,7 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, pixel_shape, say_unchecked)
-from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural, share_text
+from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural, share_text, value_text
 from ..model_core.phases import FinetunePhase, PretrainPhase
 from ..model_core.preprocessing import CLIPPED_SHARE, FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
 from ..model_core.paths import output_path_of
@@ -1079,7 +1079,7 @@ def _shown(scene: Scene, band: int, value: float) -> str:
     """A band's value in a message: a scaled band's to the 7 digits float32 holds (500 codes at a
     scale of 0.0001, read as 0.049999997, are 0.05: a desktop helper of 2026-12-05); a value as
     stored with every digit float32 gives, to be copied into gdal_edit -a_nodata (-3.4028235e+38)."""
-    return f"{float(value):.7g}" if _scaled(scene, band) else f"{float(value):.8g}"
+    return f"{float(value):.7g}" if _scaled(scene, band) else value_text(value, 8)
 
 
 def _scaled(scene: Scene, band: int) -> bool:
@@ -1103,7 +1103,7 @@ def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
     scales, offsets = scene.band_scaling.T
     filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
     if filled:
-        listed = first_few((f"{scene.band_label(index)}: {_as_stored(scene, index, value):.8g}"
+        listed = first_few((f"{scene.band_label(index)}: {value_text(_as_stored(scene, index, value), 8)}"
                             for index, value in filled.items()), "; ")
         hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
                       f"that no measurement gives ({listed}): "

@@ -1008,19 +1008,26 @@ def test_a_confidence_raster_given_as_labels_is_refused_as_no_label_raster(tmp_p
         "unlabelled). Choose a label raster or a map made by Classify, or recode this one.")
 
 
-def test_a_label_raster_of_minus_one_for_unlabelled_is_told_to_declare_it_nodata(tmp_path, scene):
+@pytest.mark.parametrize("fill, dtype, code", [(-1, np.int16, "-1"), (-2 ** 31, np.int32, "-2147483648"),
+                                               (np.finfo(np.float32).min, np.float32, "-3.4028234663852886e+38")])
+def test_a_label_raster_of_minus_one_for_unlabelled_is_told_to_declare_it_nodata(tmp_path, scene, fill, dtype, code):
     """Red team of 2026-12-05: -1 for unlabelled, undeclared, was refused 'as a confidence, reflectance
     or height raster', without the way out; 'beside whole class values' said -1 was not whole (a helper's
-    red team of 2026-12-05)."""
-    values = np.full((HEIGHT, WIDTH), -1, np.int16)
+    red team of 2026-12-05). A helper's red team of 2026-12-07: the lowest Int32 and Float32 were said as
+    -2.14748e+09 and -3.40282e+38, which declared as nodata matched no pixel, and the refusal came back."""
+    values = np.full((HEIGHT, WIDTH), fill, dtype)
     values[0, :2] = [1, 2]
     path = write_raster(tmp_path / "minus.tif", values)
     with pytest.raises(InputError) as refused:
         labels_from_raster(scene, path, "minus")
     assert str(refused.value) == (
-        "The label layer 'minus' holds -1 beside class values from 1: if -1 means unlabelled, declare it the "
-        "raster's nodata value (gdal_edit.py -a_nodata -1; in QGIS, Translate with -a_nodata -1 as an additional "
-        "command-line parameter), or recode it to 0.")
+        f"The label layer 'minus' holds {code} beside class values from 1: if {code} means unlabelled, declare it the "
+        f"raster's nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata {code} as an "
+        "additional command-line parameter), or recode it to 0.")
+    dataset = gdal.Open(path, gdal.GA_Update)
+    dataset.GetRasterBand(1).SetNoDataValue(float(code))  # as the advice does
+    dataset = None
+    assert sorted(labels_from_raster(scene, path, "minus").values.tolist()) == [1, 2]
 
 
 def test_label_raster_gives_positions_values_names_and_colours(tmp_path, scene):

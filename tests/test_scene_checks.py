@@ -52,6 +52,13 @@ def test_a_fill_code_of_a_scaled_band_is_judged_as_the_file_holds_it(tmp_path, a
     warnings = _check(write_raster(tmp_path / "thousand.tif", dark, scale=0.0001), aux)
     assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
                                   "(band 1 of 'hsi': -1000; ")
+    # every digit of a whole value (a helper's red team of 2026-12-07: -2147483648 was shown as -2.1474836e+09,
+    # which declared as nodata hides no pixel in GDAL and QGIS)
+    wide = _reflectance().astype(np.int32)
+    wide[:, 4:10, 4:10] = -2 ** 31
+    warnings = _check(write_raster(tmp_path / "int32.tif", wide), aux)
+    assert warnings[0].startswith(f"{BANDS} of the {BANDS + 1} bands hold a value that no measurement gives "
+                                  "(band 1 of 'hsi': -2147483648; ")
 
 
 def test_a_blank_hyperspectral_layer_is_refused_for_training_and_warned_of_for_a_map(tmp_path, aux):

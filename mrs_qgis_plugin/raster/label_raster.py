@@ -9,7 +9,7 @@ from osgeo import gdal
 from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks
-from ...model_core.names import agreeing, plural
+from ...model_core.names import agreeing, plural, value_text
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_parameter, labelled_pixels, too_large_message
 from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
@@ -77,7 +77,7 @@ def one_negative_code_problem(found: np.ndarray, subject: str, meaning: str) -> 
     negative = np.unique(found[found < 0])
     if len(negative) != 1 or not np.all(found == np.round(found)):
         return None
-    code = f"{float(negative[0]):g}"
+    code = value_text(float(negative[0]))
     return (f"{subject} holds {code} beside class values from 1: if {code} means {meaning}, declare it the raster's "
             f"nodata value (gdal_edit.py -a_nodata {code}; in QGIS, Translate with -a_nodata {code} as an additional "
             "command-line parameter), or recode it to 0.")
