@@ -445,6 +445,26 @@ def test_signed_bytes_on_another_grid_are_refused_with_a_way_to_convert_them_or_
         Scene.open(RasterInput(hsi, "hsi"), [RasterInput(dsm, "dsm")])
 
 
+def test_signed_byte_labels_on_another_grid_are_refused_or_warped_as_int8(tmp_path):
+    """A helper's red team of 2026-12-07: GDAL 3.6 warped a label raster's -1, its declared nodata, as 255: a class
+    '255' was trained on the unlabelled pixels, and an accuracy scored 44.79 % where the map was right."""
+    from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster
+
+    _data, hsi = _hsi(tmp_path, bands=3, height=4, width=5)
+    codes = np.full((5, 6), -1)
+    codes[1:3, 1:3] = 2
+    labels = _signed_bytes(tmp_path / "labels.tif", codes, (ORIGIN_X - 1, 1.0, 0.0, ORIGIN_Y + 1, 0.0, -1.0), nodata=-1)
+    with Scene.open(RasterInput(hsi, "hsi"), []) as scene:
+        if INT8:
+            assert labels_from_raster(scene, labels, "labels").values.tolist() == [2, 2, 2, 2]
+            return
+        with pytest.raises(InputError) as refused:
+            labels_from_raster(scene, labels, "labels")
+    assert str(refused.value).startswith("The label layer 'labels' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which "
+                                         "GDAL would warp onto the hyperspectral grid as 0 to 255. Convert it to "
+                                         "16-bit integers first:")
+
+
 def test_the_advised_conversion_of_signed_bytes_gives_their_values(tmp_path):
     """Red team of 2026-12-04: the first advice (gdal_calc.py --calc=A --type=Int16) kept 0 to 255 here."""
     import shlex

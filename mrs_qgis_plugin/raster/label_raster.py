@@ -12,10 +12,11 @@ from ...model_core.hooks import Hooks
 from ...model_core.names import agreeing, plural, value_text
 from . import TILE_SIZE
 from .labels import LabelledPixels, labelled_parameter, labelled_pixels, too_large_message
-from .gdal_io import class_colors, class_names, data_bands, hiding_bands, open_raster, read_or_refuse
+from .gdal_io import (class_colors, class_names, data_bands, hiding_bands, marked_signed_bytes, open_raster,
+                      read_or_refuse)
 from .grid import Grid, Window, align, hiding_on_grid, srs_from_wkt, tiles, transformation
 from .outputs import qml_path
-from .sources import Scene, refuse_hidden_signed_bytes
+from .sources import Scene, refuse_hidden_signed_bytes, warped_signed_bytes_error
 from .writers import style_classes, style_names_warning
 
 
@@ -307,6 +308,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     hooks = hooks or Hooks()
     dataset = open_label_raster(path, layer_name)
     aligned = align(dataset, layer_name, scene.grid, scene.hsi_name, hooks, categorical=True, operation=operation)
+    if aligned is not dataset and marked_signed_bytes(dataset.GetRasterBand(1)):  # -1 warped as 255 (red team, 12-07)
+        raise warped_signed_bytes_error(f"The label layer '{layer_name}'")
     band = aligned.GetRasterBand(1)
     held = hiding_on_grid(dataset, aligned, [1], layer_name, scene.grid, scene.hsi_name, operation)
     hiding = [band for _dataset, band in held]

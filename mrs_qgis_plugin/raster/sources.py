@@ -53,6 +53,12 @@ SIGNED_BYTE_ADVICE = ("Convert it to 16-bit integers first: gdal_calc.py -A FILE
 them (0 to 255 there, -128 to 127 as GDAL 3.7's Int8; A-256 overflows an Int8 array in numpy 2)."""
 
 
+def warped_signed_bytes_error(what: str) -> InputError:
+    """The refusal of a raster of signed bytes that GDAL 3.6 would warp as bytes 0 to 255."""
+    return InputError(f"{what} holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp onto the "
+                      f"hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")
+
+
 def refuse_hidden_signed_bytes(dataset: gdal.Dataset, what: str) -> None:
     """Refuses a virtual raster of Byte over signed bytes (`signed_byte_source`)."""
     hidden = signed_byte_source(dataset)
@@ -203,8 +209,7 @@ class _Source:
         # and later open them as Int8, read, warp and list through a VRT as signed numbers.
         self._signed = [marked_signed_bytes(band) for band in bands]
         if warped and any(self._signed):
-            raise InputError(f"The layer '{name}' holds signed bytes (PIXELTYPE=SIGNEDBYTE), which GDAL would warp "
-                             f"onto the hyperspectral grid as 0 to 255. {SIGNED_BYTE_ADVICE}")
+            raise warped_signed_bytes_error(f"The layer '{name}'")
         refuse_hidden_signed_bytes(original, f"The layer '{name}'")
         self._scale = [band.GetScale() or 1.0 for band in bands]
         self._offset = [band.GetOffset() or 0.0 for band in bands]
