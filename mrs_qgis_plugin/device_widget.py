@@ -9,6 +9,7 @@ device it does not show.
 from typing import Any, List, Optional, Tuple
 
 from processing.gui.wrappers import WidgetWrapper
+from qgis.gui import QgsGui
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QComboBox, QLabel
 
@@ -31,7 +32,21 @@ def device_choices(gpus: List[str]) -> List[Tuple[str, str]]:
 
 
 class DeviceWidgetWrapper(WidgetWrapper):
-    """An editable drop-down list of the devices, whose value is the device's text."""
+    """An editable drop-down list of the devices, whose value is the device's text; in the
+    modeler's dialog of a step, QGIS's own widget of a text parameter instead."""
+
+    def __new__(cls, parameter: Any, dialog: Any, *args: Any, **kwargs: Any) -> Any:
+        """QGIS's own widget in the modeler, which takes a model input or another step's output as
+        well as a value: the list took the step's source for a text, and editing a step of the
+        shipped workflow made its DEVICE that source's Python name, refused after the pretraining
+        (a desktop helper of 2026-12-07). As QGIS's WidgetWrapperFactory makes the widget of a
+        parameter without a wrapper there."""
+        if dialog.__class__.__name__ == "ModelerParametersDialog":
+            wrapper = QgsGui.processingGuiRegistry().createModelerParameterWidget(dialog.model, dialog.childId,
+                                                                                  parameter, dialog.context)
+            wrapper.setDialog(dialog)
+            return wrapper
+        return super().__new__(cls)
 
     def createWidget(self, gpus: Optional[List[str]] = None) -> QComboBox:  # noqa: N802 - QGIS API name
         combo = QComboBox()

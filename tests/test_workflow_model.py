@@ -430,6 +430,25 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     assert offered == shipped
 
 
+@pytest.mark.parametrize("step", ["pretrain", "finetune", "classify"])
+def test_a_step_edited_in_the_modeler_keeps_its_device_from_the_workflow_s_input(workflow, step):
+    """A desktop helper of 2026-12-07: the list of devices took the step's source (the model's input DEVICE)
+    for a text, and OK in the step's dialog made DEVICE "<qgis._core.QgsProcessingModelChildParameterSource
+    object at 0x...>", refused after the pretraining."""
+    from processing.modeler.ModelerParametersDialog import ModelerParametersDialog
+    from qgis.gui import QgsProcessingModelerParameterWidget
+
+    edited = QgsProcessingModelAlgorithm()
+    assert edited.loadVariant(workflow.toVariant())
+    child = edited.childAlgorithm(step)
+    assert "DeviceWidgetWrapper" in str(child.algorithm().parameterDefinition("DEVICE").metadata())
+    dialog = ModelerParametersDialog(child.algorithm(), edited, step, child.configuration())
+    assert isinstance(dialog.widget.widget.wrappers["DEVICE"], QgsProcessingModelerParameterWidget)
+    edited.setChildAlgorithm(dialog.createAlgorithm())
+    dialog.close()
+    assert source_of(edited, step, "DEVICE") == source_of(workflow, step, "DEVICE") == ("parameter", "DEVICE")
+
+
 def test_a_step_s_refusal_ends_the_workflow_in_its_own_words_with_the_progress_it_made(workflow, tmp_path):
     """Own bad inputs of 2026-12-06: processing.run's exception said only QGIS's 'Error encountered while
     running Train classifier (fine-tune)'; the step's sentence was in the log alone."""
