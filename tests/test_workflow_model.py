@@ -885,7 +885,8 @@ def test_a_step_of_an_analyst_s_model_makes_the_checks_qgis_leaves_out_there(wor
 def test_a_step_s_output_left_temporary_in_an_analyst_s_model_is_said_with_the_step_and_how_to_keep_it(
         workflow, tmp_path):
     """A helper's red team of 2026-12-06: 'give --OUTPUT=FILE' (qgis_process) or 'save the pretrained model to a
-    file of your own' (processing.run), where the model had no OUTPUT to give, nor a file to choose."""
+    file of your own' (processing.run), where the model had no OUTPUT to give, nor a file to choose; a desktop
+    helper of 2026-12-07: an output of the model left temporary was to be made one."""
     from processing_helpers import run
 
     scene = write_test_scene(tmp_path / "scene")
@@ -895,4 +896,5 @@ def test_a_step_s_output_left_temporary_in_an_analyst_s_model_is_said_with_the_s
     [said] = [warning for warning in feedback.warnings if "temporary folder" in warning]
     assert re.fullmatch(r"OUTPUT of the model's step 'Pretrain SS-MAE \(MRS\)': \S+\.safetensors is in QGIS's "
                         r"temporary folder, which QGIS deletes when it closes; make it an output of the model \(name "
-                        r"it in the step's dialog in the graphical modeler\) to keep it\.", said), said
+                        r"it in the step's dialog in the graphical modeler\), or where it is one give it a file in the "
+                        r"model's dialog, to keep it\.", said), said
