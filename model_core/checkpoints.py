@@ -151,8 +151,9 @@ class Checkpointer:
                                  + "; ".join(problems) + ". Resume with the same layers and settings, "
                                  f"or start without {what}.")
         required, optional = _checkpoint_shapes(model, optimizer)
+        # the metadata read above, still the file's: a run writing it in between mixed two checkpoints (red team)
         tensors, _meta = model_file.load(resume_path, [model_file.CHECKPOINT], what, self.names, required,
-                                         optional=optional, advice=f"Start without {what}.")
+                                         optional=optional, advice=f"Start without {what}.", expected=meta)
         try:
             state = _loop_state(info["state"])
             generator = tensors.get("rng.generator")

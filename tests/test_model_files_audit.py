@@ -123,6 +123,29 @@ def test_a_checkpoint_whose_time_so_far_is_infinite_is_refused_as_damaged(tmp_pa
                                   "history). Start without resume_path.")
 
 
+def test_a_checkpoint_rewritten_while_it_is_restored_is_refused_not_mixed(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-07: a run still writing the checkpoint replaced it between the read of its
+    history and that of its weights; the resumed run mixed the two, with other weights than any run's."""
+    import model_core.model_file as model_file
+
+    path = str(tmp_path / "run.checkpoint.safetensors")
+    writer = Checkpointer(path, "pretraining", CHECKPOINT_SETTINGS, "fingerprint", DESCRIPTION)
+    writer.save(*_model_and_optimizer(), LoopState(epoch=1), None, None)
+    read_metadata = model_file.read_metadata
+
+    def read_then_rewritten(*args, **kwargs):
+        meta = read_metadata(*args, **kwargs)
+        writer.save(*_model_and_optimizer(), LoopState(epoch=2), None, None)  # the live run's next checkpoint
+        return meta
+
+    monkeypatch.setattr(model_file, "read_metadata", read_then_rewritten)
+    with pytest.raises(ModelFileError) as refused:
+        Checkpointer(None, "pretraining", CHECKPOINT_SETTINGS, "fingerprint", DESCRIPTION).restore(
+            path, *_model_and_optimizer())
+    assert str(refused.value).endswith("changed while this run was reading it (another run wrote it?). Run again "
+                                       "once it is written.")
+
+
 # ---- atomic writes and their cleanup
 
 
