@@ -347,9 +347,13 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
 def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], outputs: Dict[str, str],
                           feedback: QgsProcessingFeedback) -> None:
     """Says how a training step's checkpoint that a stopped run wrote resumes: the step's own words
-    name its RESUME, which the workflow does not have (desktop helper of 2026-12-05)."""
+    name its RESUME, which the workflow does not have (desktop helper of 2026-12-05); not one that
+    holds no batch, which a rerun of the workflow replaces (a helper's red team of 2026-12-07: it was
+    to be resumed with the step alone)."""
+    from ..mrs_qgis_plugin.jobs import holds_progress
+
     for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
-        if file_state(path) in (None, earlier.get(name)):
+        if file_state(path) in (None, earlier.get(name)) or not holds_progress(path):
             continue
         step = name.split(":")[0]
         after = ", then ".join(f"mrs:{later}" for later in STEPS[STEPS.index(step) + 1:])

@@ -157,8 +157,9 @@ def _stop(run: Run, state: LoopState, generator: torch.Generator) -> None:
                       f"written to {run.checkpointer.path} ({_cause(error)[0]}); {lost}.")
         raise canceled_with_the_others(run.hooks.is_canceled()) from None
     if run.checkpointer.path and not state.step:  # nothing to resume, and a new run starts (helper, 2026-12-05)
-        run.hooks.log(f"Canceled before the first of {run.schedule.total_steps} batches: nothing to resume (its "
-                      f"checkpoint, '{run.checkpointer.path}', holds no batch; a new run replaces it); run it again "
+        # 'before the first of 1 batches' (a helper's red team of 2026-12-07)
+        run.hooks.log(f"Canceled before its first batch: nothing to resume (its checkpoint, "
+                      f"'{run.checkpointer.path}', holds no batch; a new run replaces it); run it again "
                       "to start afresh.")  # unnamed, it was taken for a leftover (desktop helper, 2026-12-05)
     elif run.checkpointer.path:
         run.hooks.log(f"Canceled after {state.step} of {run.schedule.total_steps} batches; the checkpoint "

@@ -590,6 +590,12 @@ def refuse_earlier_progress(checkpoint: str, name: str, phase: Optional[str]) ->
                      f"delete. {how}, delete it to start afresh, or choose another output file name.")
 
 
+def holds_progress(checkpoint: str) -> bool:
+    """Whether a checkpoint holds a batch done, or cannot be read (`_progress`): one of a run canceled
+    before its first batch holds nothing to resume, and the next run replaces it."""
+    return _progress(_checkpoint_info(checkpoint))[1] is not None
+
+
 def _finished_since(checkpoint: str, writer: str, run: Optional[Dict[str, Any]]) -> bool:
     """Whether the model file beside `checkpoint` is that very run's, finished after it: of its kind,
     trained on the same samples (`samples_fingerprint`) with the same settings, and written after it.

@@ -279,7 +279,7 @@ def test_a_training_canceled_before_its_first_batch_says_there_is_nothing_to_res
     lines: list = []
     with pytest.raises(Canceled):
         run_pretrain(str(tmp_path / "m.safetensors"), hooks=Hooks(log=lines.append, is_canceled=lambda: True))
-    assert lines[-1] == (f"Canceled before the first of 12 batches: nothing to resume (its checkpoint, "
+    assert lines[-1] == (f"Canceled before its first batch: nothing to resume (its checkpoint, "
                          f"'{checkpoint_path_for(str(tmp_path / 'm.safetensors'))}', holds no batch; a new run "
                          "replaces it); run it again to start afresh.")
 

@@ -238,6 +238,27 @@ def test_a_checkpoint_and_an_output_left_as_they_were_are_not_said_to_be_this_ru
     assert feedback.warnings == []
 
 
+@pytest.mark.parametrize("step, said", [(0, False), (3, True)])
+def test_a_checkpoint_this_run_left_is_said_to_be_resumed_alone_only_if_it_holds_a_batch(qgis_processing, tmp_path,
+                                                                                        step, said):
+    """A helper's red team of 2026-12-07: a workflow canceled before its first pretraining batch was told to resume
+    the pretraining alone, where a rerun of the workflow replaces its checkpoint."""
+    from model_core.checkpoints import Checkpointer, LoopState
+    from test_model_file_edges import CHECKPOINT_SETTINGS, _model_and_optimizer
+    from test_training import DESCRIPTION
+
+    model = tmp_path / "pre.safetensors"
+    outputs = {"pretrain:PRETRAINED": str(model)}
+    checkpoints = WorkflowAlgorithm._checkpoints(outputs)
+    earlier = {name: workflow.file_state(path) for name, path in {**outputs, **checkpoints}.items()}
+    Checkpointer(checkpoints["pretrain:PRETRAINED's checkpoint"], "pretraining", CHECKPOINT_SETTINGS, "fingerprint",
+                 DESCRIPTION).save(*_model_and_optimizer(), LoopState(step=step), None, None)
+    feedback = RecordingFeedback()
+    workflow._say_kept_checkpoints(earlier, outputs, feedback)
+    assert [warning.split(" is kept")[0] for warning in feedback.warnings] == (
+        [f"The pretraining's checkpoint {tmp_path / 'pre.checkpoint.safetensors'}"] if said else [])
+
+
 def test_a_run_stopped_beside_a_checkpoint_an_earlier_run_left_says_its_earlier_results(qgis_processing, tmp_path):
     """The audit's own finding: the checkpoints' states, kept beside the outputs', were looked up among the
     outputs, so a checkpoint there before the run ended every run, finished or stopped, in a KeyError."""
