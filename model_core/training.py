@@ -86,6 +86,9 @@ class Trained:
                 try:
                     model_file.save(path, state, self.metadata)
                 except WriteError as error:  # review of 2026-12-05: 'run again' of a training lost
+                    rescued = _rescued(path, state, self.metadata, error)  # the room freed taken (red team, 12-07)
+                    if rescued is not error:
+                        raise rescued from None
                     raise WriteError(f"{error} The training is lost: its checkpoint was deleted to make room for "
                                      "the model, so a new run starts from the beginning.") from None
             if checkpoint_path and os.path.exists(checkpoint_path):

@@ -137,6 +137,8 @@ def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_check
     """Red team of 2026-12-05: on a nearly full disk the run's own checkpoint took the space its model
     needed, the finished training was lost ('the disk is full'), and resuming failed the same way. Only
     a full disk deletes it (a second red team: a file-size limit and a folder made read-only did too)."""
+    import tempfile
+
     from model_core.atomic import write_error
     from model_core.distributed import Context
     from model_core.errors import WriteError
@@ -177,6 +179,20 @@ def test_a_finished_model_that_its_checkpoint_leaves_no_room_for_takes_the_check
     with pytest.raises(WriteError, match=r"the disk is full\. .* The training is lost: its checkpoint was deleted"):
         trained.write(str(tmp_path / "m2.safetensors"), str(checkpoint), Hooks())  # still too full once it is gone
     assert not checkpoint.exists()
+    # A helper's red team of 2026-12-07: the room freed was not enough (a reader held the checkpoint open), and the
+    # model was lost where the temporary folder had room for it.
+    checkpoint.write_bytes(b"x" * 1000)
+    rescue = tmp_path / "rescue"
+    rescue.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(rescue))
+    monkeypatch.setattr(model_file, "save", lambda path, tensors, metadata: (
+        real(path, tensors, metadata) if path.startswith(str(rescue)) else failing_always(path)))
+    with pytest.raises(WriteError) as refused:
+        trained.write(str(tmp_path / "m3.safetensors"), str(checkpoint), Hooks())
+    [kept] = rescue.glob("m3.rescued-*.safetensors")
+    assert str(refused.value) == (f"Could not write {tmp_path / 'm3.safetensors'}: the disk is full. The finished "
+                                  f"model was written to {kept} instead: move it where it belongs (nothing was "
+                                  "written where it was to go).")
 
 
 def test_pretraining_takes_whole_batches_and_fine_tuning_every_sample(tmp_path):
