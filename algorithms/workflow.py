@@ -703,7 +703,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             child.setConfiguration({**child.configuration(), WORKFLOW_NAMES: self._names_of(child),
                                     WORKFLOW_STEP: f"{STEPS.index(child_id) + 1} of {len(STEPS)}"})
         given = self._given(parameters, feedback)
-        outputs = self._output_files(given)
+        try:  # temporary outputs, which the check before the run leaves alone (a helper's red team of 2026-12-07)
+            outputs = self._output_files(given)
+        except MrsError as error:
+            raise QgsProcessingException(str(error)) from None
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}
         stopped = True
         steps_feedback = _StepsFeedback(feedback) if feedback is not None else None

@@ -2,6 +2,7 @@
 
 import gc
 import json
+import os
 import re
 from pathlib import Path
 
@@ -475,6 +476,30 @@ def test_a_step_s_refusal_ends_the_workflow_in_its_own_words_with_the_progress_i
     assert str(refused.value).splitlines()[-1] == said and said not in feedback.errors  # said once (desktop, 12-06)
     assert 0 < max(feedback.percents) < 100  # the steps' progress reached the workflow's feedback
     assert any(line.startswith("Pretraining epoch 1/1") for line in feedback.infos)
+
+
+def test_a_temporary_output_in_a_temporary_folder_gone_is_refused_in_one_sentence(workflow, tmp_path):
+    """A helper's red team of 2026-12-07: QGIS's temporary folder deleted under a session (a clean-up of /tmp) ended
+    the workflow in a traceback of the InputError that said so."""
+    import shutil
+
+    from qgis.core import QgsProcessingException, QgsProcessingUtils
+
+    from processing_helpers import run
+
+    scene = write_test_scene(tmp_path / "scene")
+    temporary = QgsProcessingUtils.tempFolder()
+    shutil.rmtree(temporary)
+    try:
+        with pytest.raises(QgsProcessingException) as refused:
+            run("mrs:workflow", {**scene_layers(scene), "LABELS": str(scene.train),
+                                 "REFERENCE_LABELS": str(scene.test), "PRESET": "tiny"})
+    finally:
+        os.makedirs(temporary, exist_ok=True)
+    assert re.fullmatch(rf"\S+: {re.escape(temporary)}\S+ lies in a temporary folder of QGIS, {re.escape(temporary)}, "
+                        r"which no longer exists .*; give a file of your own, or restart QGIS for a new one\.",
+                        str(refused.value)), str(refused.value)
+    assert "Traceback" not in str(refused.value)
 
 
 def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(workflow, tmp_path):
