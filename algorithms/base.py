@@ -729,6 +729,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         output left temporary is, was lost without a word); under qgis_process, which deletes it as
         it ends, of every output there (a map, a report: its path was printed, and gone; a helper's
         red team of 2026-12-06)."""
+        if not QgsProcessingUtils.tempFolder():  # none could be made: realpath('') is the working folder (red team)
+            return
         temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
         ending = on_command_line()
         for parameter in self.JOB.parameters:

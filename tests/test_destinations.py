@@ -75,6 +75,27 @@ def test_an_output_left_temporary_under_qgis_process_is_told_to_be_given_as_a_fi
                               "which qgis_process deletes as it ends")
 
 
+def test_an_output_in_the_working_folder_is_not_said_to_be_temporary_where_qgis_has_no_temporary_folder(
+        qgis_app, tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-07: where QGIS could make no temporary folder (its setting a folder that
+    cannot be made), its name was '', whose real path is the working folder: a model of one's own there was said
+    to be in QGIS's temporary folder, deleted when QGIS closes."""
+    from qgis.core import QgsProcessingUtils
+
+    from mrs.algorithms import base
+    from mrs.model_core.hooks import Hooks
+
+    monkeypatch.chdir(tmp_path)
+    told = []
+    monkeypatch.setattr(base.QgsProcessingUtils, "tempFolder", staticmethod(lambda: ""))
+    PretrainAlgorithm()._say_temporary({"OUTPUT": str(tmp_path / "m.safetensors")}, Hooks(warn=told.append))
+    assert told == []
+    monkeypatch.undo()
+    PretrainAlgorithm()._say_temporary({"OUTPUT": f"{QgsProcessingUtils.tempFolder()}/m.safetensors"},
+                                       Hooks(warn=told.append))
+    assert len(told) == 1
+
+
 def test_run_again_in_a_dialog_does_not_replace_the_model_its_first_run_wrote(provider, tmp_path, monkeypatch):
     """A desktop helper of 2026-12-05: Run, Change Parameters, Run again in one dialog wrote the
     second model over the first, under the name the dialog proposed when it opened."""
