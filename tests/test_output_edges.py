@@ -109,6 +109,15 @@ def test_an_output_map_on_a_gdal_virtual_path_or_a_url_is_refused(path):
                                   "file on disk (a plain path).")
 
 
+def test_an_output_in_a_file_is_said_to_be_in_a_file_not_in_a_missing_folder(tmp_path):
+    """A helper's red team of 2026-12-07: 'the folder .../file.txt does not exist' of a file that exists."""
+    (tmp_path / "file.txt").write_text("a file")
+    with pytest.raises(InputError) as refused:
+        check_output_path(str(tmp_path / "file.txt" / "map.tif"), "OUTPUT")
+    assert str(refused.value) == (f"OUTPUT: {tmp_path / 'file.txt'} is a file, not a folder, so map.tif cannot be put "
+                                  "in it; choose a folder.")
+
+
 def test_a_replaced_file_keeps_its_permissions(tmp_path, umask_022):
     """A mutation audit of 2026-12-06: a 0640 model file replaced became 0644, readable by every user."""
     path = tmp_path / "model.safetensors"

@@ -101,6 +101,9 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} lies in a temporary folder of QGIS, {temporary}, which no longer exists "
                          f"(QGIS deletes it when it closes, and a clean-up of {os.path.dirname(temporary)} may delete "
                          "it before); give a file of your own, or restart QGIS for a new one.")
+    if os.path.exists(folder) and not os.path.isdir(folder):  # said not to exist (a helper's red team of 2026-12-07)
+        raise InputError(f"{param}: {folder} is a file, not a folder, so {os.path.basename(path)} cannot be put in "
+                         "it; choose a folder.")
     if not os.path.isdir(folder):
         raise InputError(f"{param}: the folder {folder} does not exist; choose an existing folder.")
     protected = next((written for written in files_written(path) if _protected_in_folder(written, folder)), None)
