@@ -218,7 +218,11 @@ def test_publishing_replaces_the_old_map_and_drops_its_stale_side_files(tmp_path
     (errno.ENOSPC, r"^OUTPUT: Could not write .*/map\.qml: the disk is full\. Nothing was replaced \(an earlier "
                    r"map\.qml is unchanged\); free some space or choose another folder, and run again\.$"),
     (errno.EACCES, r"^OUTPUT: could not replace .*/map\.qml \(Permission denied\); close it in other programs and "
-                   r"run again\. Nothing was replaced\.$")])
+                   r"run again\. Nothing was replaced\.$"),
+    # a helper's red team of 2026-12-07: an immutable or append-only file or folder was only to be closed
+    (errno.EPERM, r"^OUTPUT: could not replace .*/map\.qml \(Operation not permitted\); close it in other programs, "
+                  r"and check that neither it nor its folder is immutable or append-only \(lsattr; chattr -i -a\) and "
+                  r"run again\. Nothing was replaced\.$")])
 def test_a_map_that_cannot_be_put_in_place_says_why(tmp_path, monkeypatch, number, said):
     """A full file system (of inodes) was told to close the map in other programs (a helper's red
     team of 2026-12-05); that advice is for a file another program holds."""

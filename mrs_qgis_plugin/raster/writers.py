@@ -238,8 +238,11 @@ def publish_rasters(rasters: Sequence[AtomicGeoTiff]) -> None:
         owner = next((raster for raster in rasters if error.path in files_written(raster.path)), rasters[0])
         if error.cause.errno not in HELD_ELSEWHERE:  # a full disk was told to close the map elsewhere (helper, 2026-12-05)
             raise InputError(f"{owner.param}: {write_error(error.path, error.cause)}") from error
+        # on Linux an immutable or append-only file or folder (chattr) refuses even root (a helper's red team, 12-07)
+        flags = "" if os.name == "nt" or error.cause.errno != errno.EPERM else (
+            ", and check that neither it nor its folder is immutable or append-only (lsattr; chattr -i -a)")
         raise InputError(f"{owner.param}: could not replace {error.path} ({error.strerror}); close it in other "
-                         "programs and run again. Nothing was replaced.") from error
+                         f"programs{flags} and run again. Nothing was replaced.") from error
 
 
 def _qml(renderer: ET.Element) -> str:
