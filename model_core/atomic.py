@@ -84,7 +84,21 @@ def why_not_written(path: str, error: OSError) -> Tuple[str, str]:
     folder = os.path.dirname(os.path.abspath(path))
     if error.errno == errno.ENOENT and not os.path.isdir(folder):  # red team of 2026-12-05
         why = f"its folder {folder} is gone (moved or deleted during the run)"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) and _no_file_entries(folder):
+        why, advice = ("the disk has no file entries left (inodes, or a quota of files), though it may have space",
+                       "delete some files or choose another folder")
     return why, advice
+
+
+def _no_file_entries(folder: str) -> bool:
+    """Whether the file system of `folder` can take no new file though it may have space: out of
+    inodes, or a quota of files, common on shared servers (a helper's red team of 2026-12-07: 'the
+    disk is full' with 20 MB free)."""
+    try:
+        entries = os.statvfs(folder)
+    except (OSError, AttributeError):  # Windows has no statvfs
+        return False
+    return entries.f_files > 0 and entries.f_favail == 0
 
 
 def write_error(path: str, error: OSError) -> WriteError:

@@ -39,6 +39,18 @@ def test_a_file_larger_than_the_process_may_write_is_not_called_a_full_disk(tmp_
         "or choose another folder, and run again.")
 
 
+def test_a_disk_out_of_file_entries_is_not_said_to_be_full(tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-07: a file system out of inodes (or a quota of files, common on shared
+    servers) was said to be full with 20 MB free."""
+    real = os.statvfs(tmp_path)
+    entries = os.statvfs_result((*real[:6], 0, 0, *real[8:10]))  # f_ffree and f_favail: no file entry left
+    monkeypatch.setattr(atomic.os, "statvfs", lambda path: entries)
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert str(write_error(str(tmp_path / "map.tif"), full)) == (
+        f"Could not write {tmp_path / 'map.tif'}: the disk has no file entries left (inodes, or a quota of files), "
+        "though it may have space. Nothing was written; delete some files or choose another folder, and run again.")
+
+
 def _files(folder) -> dict:
     """The outputs in the folder (temporary files, named with a leading dot, aside)."""
     return {path.name: path.read_text() for path in sorted(folder.iterdir())
