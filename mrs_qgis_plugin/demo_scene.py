@@ -21,7 +21,7 @@ from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .raster.classes import ClassInfo
 from .raster.gdal_io import concise, exceptions_off, failures_recorded, gdal_pam
-from .raster.outputs import refuse_virtual
+from .raster.outputs import LAYER_OPTION, refuse_virtual
 from .raster.sources import read_wavelengths
 from .raster.writers import class_qml, colour_composite_qml, grey_qml
 from .synthetic_scene import CLASSES, write_scene
@@ -44,6 +44,10 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     """Write the size x size scene into `folder` (created if needed); returns the paths of its files."""
     hooks = hooks or Hooks()
     refuse_virtual(folder, "OUTPUT", "folder")
+    option = LAYER_OPTION.search(folder)
+    if option:  # its files could not be opened as layers (a helper's red team of 2026-12-07)
+        raise InputError(f"OUTPUT: {folder} holds '{option.group(0)}', which QGIS reads as a layer's option in the "
+                         "paths of the scene's files; choose a folder name without it.")
     folder = os.path.abspath(folder)
     check_decodable(folder, "OUTPUT")
     _finish_stopped_scene(folder, hooks)

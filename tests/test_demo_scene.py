@@ -287,6 +287,20 @@ def test_a_scene_folder_that_is_no_folder_on_disk_is_refused(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == [] and not os.path.exists("/vsimem/scene")
 
 
+def test_a_scene_folder_named_with_a_layer_option_is_refused(tmp_path):
+    """A helper's red team of 2026-12-07: a folder 'scene|layername=x' was written, and its training points could
+    not be opened ('is neither a layer of the project nor an existing file')."""
+    from mrs.model_core.errors import InputError
+    from mrs.mrs_qgis_plugin.demo_scene import write_new_scene
+
+    given = str(tmp_path / "scene|layername=x")
+    with pytest.raises(InputError) as refused:
+        write_new_scene(given, size=48, n_bands=4, seed=0, sar=False)
+    assert str(refused.value) == (f"OUTPUT: {given} holds '|layername=', which QGIS reads as a layer's option in the "
+                                  "paths of the scene's files; choose a folder name without it.")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_folder_that_holds_label_statistics_of_the_analyst_is_not_written_into(tmp_path):
     """Red team of 2026-12-05: bin/mrs replaced test.tif.aux.xml and train.tif.aux.xml in a folder
     of the analyst's, which the scene's label rasters write."""
