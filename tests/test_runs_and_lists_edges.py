@@ -213,10 +213,10 @@ def _compared(monkeypatch, job: str, values: dict, *others: dict):
     return None
 
 
-def _differing(rank: int, names: str) -> str:
+def _differing(rank: int, names: str, files: bool = True) -> str:
+    why = " (another file, or a copy that differs, side files such as .aux.xml or .dbf included)" if files else ""
     return (f"Under torchrun every process must be given the same inputs, but process {rank} was given another {names} "
-            "than process 0 (another file, or a copy that differs, side files such as .aux.xml or .dbf included); give "
-            "every process the same files and values.")
+            f"than process 0{why}; give every process the same files and values.")
 
 
 @pytest.fixture
@@ -235,6 +235,9 @@ def test_a_list_of_rasters_differing_in_its_second_item_differs(tmp_path, monkey
     assert _compared(monkeypatch, "classify", classify_values, other) == _differing(1, "INPUT_AUX")
     assert _compared(monkeypatch, "classify", classify_values, {**classify_values,
                                                                 "OUTPUT": str(tmp_path / "map1.tif")}) is None
+    # a value is not said to be another file (a helper's red team of 2026-12-07)
+    assert _compared(monkeypatch, "classify", classify_values, {**classify_values, "TILE_SIZE": 32}) == _differing(
+        1, "TILE_SIZE", files=False)
 
 
 def test_of_three_processes_the_first_given_other_inputs_is_named(tmp_path, monkeypatch, classify_values):
