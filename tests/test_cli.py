@@ -1006,14 +1006,17 @@ def test_help_that_cannot_be_written_to_standard_output_fails_in_one_sentence(ar
     assert err.getvalue() == "bin/mrs: the help could not be written to standard output (No space left on device).\n"
 
 
-def test_a_signal_before_the_run_takes_it_ends_bin_mrs_with_one_line_and_the_status_of_a_cancel(no_qgis, tmp_path):
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1", "SIGUSR2"])
+def test_a_signal_before_the_run_takes_it_ends_bin_mrs_with_one_line_and_the_status_of_a_cancel(no_qgis, tmp_path,
+                                                                                               name):
     """A helper's red team of 2026-12-06: a Ctrl-C in bin/mrs's imports printed a traceback, a SIGTERM ended it with
-    143 unsaid. Sent while bin/mrs's own code runs (its functions loaded as a module, not run)."""
+    143 unsaid; a helper's audit of 2026-12-07: Slurm's SIGUSR1 with 138. Sent while bin/mrs's own code runs (its
+    functions loaded as a module, not run)."""
     script = (f"import os, runpy, signal; names = runpy.run_path({str(MRS)!r}, run_name='not_main'); "
-              "names['stop_at_once_before_the_run'](); os.kill(os.getpid(), signal.SIGTERM); print('went on')")
+              f"names['stop_at_once_before_the_run'](); os.kill(os.getpid(), signal.{name}); print('went on')")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=no_qgis)
     assert (done.returncode, done.stdout, done.stderr) == (
-        130, "", "Stopped by SIGTERM before the run started: nothing was written.\n")
+        130, "", f"Stopped by {name} before the run started: nothing was written.\n")
 
 
 def test_a_sigterm_in_the_set_up_of_a_run_cancels_it_as_later(no_qgis, tmp_path):
