@@ -740,7 +740,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
                 # a model's step: no --OUTPUT to give, nor a file to choose (a helper's red team of 2026-12-06)
                 keep = ("make it an output of the model (name it in the step's dialog in the graphical modeler), or "
-                        "where it is one give it a file in the model's dialog, to keep it" if self.model_step else f"give --{parameter.name}={kind.upper()} to keep it" if ending
+                        "where it is one give it a file in the model's dialog, to keep it" if self.model_step
+                        else f"give --{parameter.name}={kind.upper()} to keep it" if ending
                         else f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
                 where = f" of the model's step '{self.displayName()}'" if self.model_step else ""
                 hooks.warning(f"{parameter.name}{where}: {path} is in QGIS's temporary folder, which "

@@ -256,8 +256,8 @@ def test_a_layer_without_georeferencing_of_another_size_is_refused_with_advice_f
     with pytest.raises(InputError) as refused:
         _assess(tmp_path, paths["map"], jobs.LabelSource("reference", raster_path=paths["reference"]))
     assert str(refused.value) == (f"The layer '{bare}' has no georeferencing and its size differs from the other layer "
-                                  "('map' 30 x 20, 'reference' 60 x 40 pixels), so they cannot be aligned. Georeference "
-                                  f"it or {advice}.")
+                                  "('map' 30 x 20, 'reference' 60 x 40 pixels), so they cannot be aligned. "
+                                  f"Georeference it or {advice}.")
 
 
 def test_the_report_page_shows_paths_with_control_and_reordering_characters_escaped(tmp_path):

@@ -1504,7 +1504,8 @@ def test_points_and_lines_in_a_mask_s_geometry_collection_hide_no_pixel(tmp_path
     (None, -1, r"QGIS lays row r at y = -r: samples placed at y = \+r .* lie mirrored"),
     # A helper's red team of 2026-12-07: QGIS lays a file holding GDAL's pixel space at y = +row; the plugin
     # took it to lie at y = -row, and its map lay mirrored beside it.
-    ((0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 1, r"Its file places row r at y = \+r .*: samples placed at y = -r .* lie mirrored"),
+    ((0.0, 1.0, 0.0, 0.0, 0.0, 1.0), 1,
+     r"Its file places row r at y = \+r .*: samples placed at y = -r .* lie mirrored"),
 ])
 def test_a_scene_without_georeferencing_lies_where_qgis_lays_it(tmp_path, stored, up, mirrored_advice):
     """Red team of 2026-12-05: QGIS lays a raster without georeferencing at x = column, y = -row;

@@ -23,7 +23,8 @@ from ...model_core.paths import why_gone
 from .classes import plain_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid, window_under
+from .grid import (PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid,
+                   window_under)
 
 MIN_HSI_BANDS = 3
 
