@@ -70,7 +70,8 @@ from ..model_core.hooks import Hooks, came_once_done
 from ..model_core.names import joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
-from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
+from ..mrs_qgis_plugin.destinations import (default_output_path, in_qgis_temporary_folder,
+                                             refuse_a_proposed_name_taken)
 from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, labelled_pixels_problem, missing_field_problem,
                      no_features_problem, path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded,
                      read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
@@ -729,13 +730,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         output left temporary is, was lost without a word); under qgis_process, which deletes it as
         it ends, of every output there (a map, a report: its path was printed, and gone; a helper's
         red team of 2026-12-06)."""
-        if not QgsProcessingUtils.tempFolder():  # none could be made: realpath('') is the working folder (red team)
-            return
-        temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
         ending = on_command_line()
         for parameter in self.JOB.parameters:
             path = outputs.get(parameter.name)
-            if (path and (lasting_name(parameter) or ending) and os.path.realpath(path).startswith(temporary + os.sep)
+            if (path and (lasting_name(parameter) or ending) and in_qgis_temporary_folder(path)
                     and os.path.realpath(path) not in TEMPORARY_TOLD):
                 kind = "folder" if parameter.kind == spec.FOLDER_OUT else "file"
                 # a model's step: no --OUTPUT to give, nor a file to choose (a helper's red team of 2026-12-06)

@@ -14,7 +14,7 @@ qgis_process prints).
 import os
 from typing import Optional, Set
 
-from qgis.core import QgsApplication, QgsProject, QgsSettings
+from qgis.core import QgsApplication, QgsProcessingUtils, QgsProject, QgsSettings
 
 from ..model_core.errors import InputError
 from ..model_core.paths import checkpoint_path_for
@@ -67,3 +67,11 @@ def refuse_a_proposed_name_taken(path: str, parameter: str) -> None:
     if os.path.realpath(path) in PROPOSED and os.path.isfile(path):
         raise InputError(f"{parameter}: {path} holds the model an earlier run wrote, under the name a dialog proposed "
                          "for it. Choose another file name to keep both models, or delete that file to replace it.")
+
+
+def in_qgis_temporary_folder(path: str) -> bool:
+    """Whether `path` lies in QGIS's temporary folder, which QGIS deletes when it closes; never where
+    QGIS could make none (its setting a folder that cannot be made): its name is then '', whose real
+    path is the working folder (a helper's red team of 2026-12-07)."""
+    temporary = QgsProcessingUtils.tempFolder()
+    return bool(temporary) and os.path.realpath(path).startswith(os.path.realpath(temporary) + os.sep)

@@ -20,7 +20,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
-    QgsProcessingUtils,
     QgsRendererCategory,
     QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
@@ -29,6 +28,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from .destinations import in_qgis_temporary_folder
 from .raster.outputs import qml_path
 
 # Magenta: no class colour of the plugin's palettes, visible on every one of them.
@@ -116,10 +116,9 @@ def name_after_file(context: QgsProcessingContext, path: str, described: str) ->
     helper's desktop check of the ninth session)."""
     if not path or not context.willLoadLayerOnCompletion(path):
         return
-    temporary = os.path.realpath(QgsProcessingUtils.tempFolder())
     stem = os.path.splitext(os.path.basename(path))[0]
-    in_temporary = os.path.realpath(path).startswith(temporary + os.sep)
-    context.layerToLoadOnCompletionDetails(path).name = described if in_temporary else f"{described} ({stem})"
+    temporary = in_qgis_temporary_folder(path)
+    context.layerToLoadOnCompletionDetails(path).name = described if temporary else f"{described} ({stem})"
 
 
 def style_when_loaded(context: QgsProcessingContext, path: str, styler: Optional[Styler] = None) -> bool:

@@ -225,6 +225,21 @@ def test_an_output_loaded_from_a_folder_named_like_the_temporary_one_is_named_af
     assert list(names.values()) == ["Land-cover map", "Land-cover map (map)", "Land-cover map (map)"]
 
 
+def test_an_output_in_the_working_folder_is_named_after_its_file_where_qgis_has_no_temporary_folder(
+        qgis_app, tmp_path, monkeypatch):
+    """The review of the tenth session (2026-12-07): where QGIS could make no temporary folder, its name is '',
+    whose real path is the working folder, and a map there was taken for a temporary output, named for nothing."""
+    from qgis.core import QgsProcessingContext, QgsProcessingUtils, QgsProject
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(QgsProcessingUtils, "tempFolder", staticmethod(lambda: ""))
+    path = str(tmp_path / "map.tif")
+    context = QgsProcessingContext()
+    context.addLayerToLoadOnCompletion(path, QgsProcessingContext.LayerDetails("LANDCOVER", QgsProject.instance(), ""))
+    name_after_file(context, path, "Land-cover map")
+    assert context.layerToLoadOnCompletionDetails(path).name == "Land-cover map (map)"
+
+
 @pytest.mark.parametrize("names, labels", [
     (["dsm", "dsm", "vv"], ["dsm (band 1)", "dsm (band 2)", "vv"]),
     (["dsm (band 2)", "dsm", "dsm"], ["dsm (band 2) (band 1)", "dsm (band 2) (band 2)", "dsm (band 3)"]),
