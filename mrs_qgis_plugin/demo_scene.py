@@ -21,7 +21,7 @@ from ..model_core.paths import check_decodable
 from ..model_core.hooks import Hooks
 from .raster.classes import ClassInfo
 from .raster.gdal_io import concise, exceptions_off, failures_recorded, gdal_pam
-from .raster.outputs import LAYER_OPTION, refuse_virtual
+from .raster.outputs import LAYER_OPTION, refuse_dangling_link, refuse_virtual
 from .raster.sources import read_wavelengths
 from .raster.writers import class_qml, colour_composite_qml, grey_qml
 from .synthetic_scene import CLASSES, write_scene
@@ -54,9 +54,7 @@ def write_new_scene(folder: str, *, size: int, n_bands: int, seed: int, sar: boo
     _refuse_earlier_scene(folder)
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError(f"OUTPUT: {folder} is a file, not a folder; choose a new folder, or one without a scene.")
-    if os.path.islink(folder) and not os.path.exists(folder):
-        raise InputError(f"OUTPUT: {folder} is a link to {os.readlink(folder)}, which does not exist; choose a new "
-                         "folder, or one without a scene.")
+    refuse_dangling_link(folder, "OUTPUT", "folder")
     created = None  # the folders made for it (a/b/c: a), removed with the scene on failure
     try:
         created = _make_folders(folder)

@@ -96,7 +96,7 @@ def test_an_earlier_scene_is_never_overwritten(provider, tmp_path):
     ("read-only", "OUTPUT: the folder {folder} cannot be created or written (Read-only file system); "
                   "choose a folder you can write to."),
     ("a dangling link", "OUTPUT: {folder} is a link to {folder}-gone, which does not exist; choose a new folder, or "
-                        "one without a scene."),
+                        "remove the link first."),
     ("a Latin-1 name", "OUTPUT: the file name {shown} is not valid UTF-8 text (as names from old archives can be), "
                        "which the plugin cannot open or write; rename the file (or folder) and run again."),
 ])

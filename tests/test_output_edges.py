@@ -118,6 +118,30 @@ def test_an_output_in_a_file_is_said_to_be_in_a_file_not_in_a_missing_folder(tmp
                                   "in it; choose a folder.")
 
 
+@pytest.mark.parametrize("name, param, extensions", [
+    ("map.tif", "OUTPUT", (".tif",)), ("model.safetensors", "OUTPUT", (".safetensors",)),
+    ("report.html", "OUTPUT_HTML", (".html",)), ("points.gpkg", "OUTPUT", (".gpkg",))])
+def test_an_output_that_is_a_link_to_nothing_is_refused(tmp_path, name, param, extensions):
+    """Red team of 2026-12-07: a map was refused so, a report or a model written in the link's place."""
+    os.symlink(tmp_path / "gone" / name, tmp_path / name)
+    with pytest.raises(InputError) as refused:
+        check_output_path(str(tmp_path / name), param, extensions)
+    assert str(refused.value) == (f"{param}: {tmp_path / name} is a link to {tmp_path / 'gone' / name}, which does not "
+                                  "exist; choose a new file name, or remove the link first.")
+    assert os.listdir(tmp_path) == [name] and os.path.islink(tmp_path / name)
+
+
+@pytest.mark.parametrize("name, extensions", [(".tif", (".tif", ".tiff")), (".TIFF", (".tif", ".tiff")),
+                                             (".html", (".html",))])
+def test_an_output_named_only_its_extension_is_refused(tmp_path, name, extensions):
+    """Red team of 2026-12-06: a map named '.tif' was written as a hidden file whose style QGIS did not find."""
+    with pytest.raises(InputError) as refused:
+        check_output_path(str(tmp_path / name), "OUTPUT", extensions)
+    assert str(refused.value) == (f"OUTPUT: {tmp_path / name} has no name before its extension; give a name such as "
+                                  f"landcover{extensions[0]}.")
+    assert check_output_path(str(tmp_path / f"a{name}"), "OUTPUT", extensions) == str(tmp_path / f"a{name}")
+
+
 def test_a_replaced_file_keeps_its_permissions(tmp_path, umask_022):
     """A mutation audit of 2026-12-06: a 0640 model file replaced became 0644, readable by every user."""
     path = tmp_path / "model.safetensors"

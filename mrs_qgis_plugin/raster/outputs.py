@@ -55,6 +55,15 @@ def refuse_virtual(path: str, param: str, what: str) -> None:
                          "disk (a plain path).")
 
 
+def refuse_dangling_link(path: str, param: str, what: str) -> None:
+    """Refuses an output that is a link to nothing: where the output is written (through the link, or
+    in its place) would be a guess (a red team of 2026-12-07 found maps refused so, reports and models
+    written in the link's place)."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise InputError(f"{param}: {path} is a link to {os.readlink(path)}, which does not exist; choose a new {what}, "
+                         "or remove the link first.")
+
+
 def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
     """The absolute path of an output file, after checking that it can be written.
 
@@ -92,10 +101,14 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
     folder = os.path.dirname(path)
     if os.path.isdir(path):
         raise InputError(f"{param}: {path} is a folder; give a file name ending in {extensions[0]}.")
+    refuse_dangling_link(path, param, "file name")
     if os.path.exists(path) and not os.path.isfile(path):
         raise InputError(f"{param}: {path} is not a regular file (a pipe, device or socket); choose a new file name.")
     if not path.lower().endswith(tuple(extensions)):
         raise InputError(f"{param}: {path} does not end in {' or '.join(extensions)}; give a name ending in {extensions[0]}.")
+    if name.lower() in extensions:  # a hidden file whose style QGIS did not find (red team of 2026-12-06)
+        raise InputError(f"{param}: {path} has no name before its extension; give a name such as "
+                         f"landcover{extensions[0]}.")
     temporary = os.path.dirname(folder)
     if QGIS_TEMPORARY.search(folder) and not os.path.isdir(temporary):  # a helper's red team of 2026-12-05
         raise InputError(f"{param}: {path} lies in a temporary folder of QGIS, {temporary}, which no longer exists "

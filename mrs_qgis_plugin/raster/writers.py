@@ -392,9 +392,6 @@ def check_replaceable(path: str, param: str, kind: str) -> None:
     refused (red team of 2026-12-04); in a batch a confidence raster replaced a map (2026-12-05)."""
     if not os.path.lexists(path) or (os.path.isfile(path) and os.path.getsize(path) == 0):
         return  # nothing, or an empty file such as `mktemp --suffix=.tif` makes: nothing to lose
-    if os.path.islink(path) and not os.path.exists(path):
-        raise InputError(f"{param}: {path} is a link to {os.readlink(path)}, which does not exist; choose a new file "
-                         "name, or remove the link first.")
     with gdal_pam("NO"):
         dataset, _message = gdal_call(gdal.Open, path)
         ours = dataset is not None and dataset.GetMetadataItem(WRITER_TAG) == WRITER
