@@ -3,8 +3,9 @@ accuracy assessment can tell a reference that holds them (a copy of the training
 samples in another format) from samples kept apart from training.
 
 A record holds the training pixels as positions on the hyperspectral grid the classifier was
-trained on (its geotransform and width), at most SAMPLE of them drawn at random, and their count;
-a map's reference pixels are found on that grid through their centres' coordinates.
+trained on (its geotransform, width and whether it is georeferenced), at most SAMPLE of them drawn
+at random, and their count; a map's reference pixels are found on that grid through their centres'
+coordinates.
 """
 
 import base64
@@ -36,8 +37,8 @@ def record(grid: Grid, rows: np.ndarray, cols: np.ndarray, seed: int) -> Dict[st
     keys = np.asarray(rows, np.int64) * grid.width + np.asarray(cols, np.int64)
     if len(keys) > SAMPLE:
         keys = np.random.default_rng(seed).choice(keys, SAMPLE, replace=False)
-    return {"geotransform": list(grid.geotransform), "width": grid.width, "count": int(len(rows)),
-            "keys": base64.b64encode(np.sort(keys).astype("<i8").tobytes()).decode("ascii")}
+    return {"geotransform": list(grid.geotransform), "georeferenced": grid.georeferenced, "width": grid.width,
+            "count": int(len(rows)), "keys": base64.b64encode(np.sort(keys).astype("<i8").tobytes()).decode("ascii")}
 
 
 def _parsed(text: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -57,7 +58,8 @@ def _checked(found: Any) -> Optional[Dict[str, Any]]:
         geotransform, width, count = [float(v) for v in found["geotransform"]], int(found["width"]), int(found["count"])
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return None
-    pixel_space = tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED)
+    pixel_space = (not found["georeferenced"] if isinstance(found.get("georeferenced"), bool)
+                   else tuple(geotransform) in (PIXEL_SPACE, UNGEOREFERENCED))  # records before 2026-12-07 lack it
     if pixel_space:  # an ungeoreferenced scene's, recorded by row and column (`_placed`)
         geotransform = list(UNGEOREFERENCED)
     inverse = gdal.InvGeoTransform(geotransform) if len(geotransform) == 6 else None

@@ -52,3 +52,16 @@ def test_a_sampled_record_does_not_hold_every_pixel(monkeypatch):
 def test_trained_positions_keep_rows_and_columns_apart():
     rows, cols, _every = training_pixels.trained_positions(_record([1], [5]), HSI)
     assert (rows.tolist(), cols.tolist()) == ([1], [5])
+
+
+def test_a_georeferenced_scene_at_the_origin_with_one_metre_pixels_is_matched_by_its_coordinates():
+    """Its geotransform is that of pixel space (0, 1, 0, 0, 0, -1) but it has a CRS: a point north of y = 0,
+    outside it, was taken for a training pixel mirrored into it (the last read of 2026-12-07)."""
+    origin = Grid(40, 30, (0.0, 1.0, 0.0, 0.0, 0.0, -1.0), 'GEOGCS["WGS 84"]')
+    found = training_pixels.record(origin, np.array([2]), np.array([5]), 0)
+    assert found["georeferenced"] is True
+    hit, every_one = training_pixels.recorded_at({"trained_pixels": found}, np.array([5.5, 5.5]), np.array([-2.5, 2.5]))
+    assert hit.tolist() == [True, False] and every_one
+    earlier = dict(found)
+    del earlier["georeferenced"]  # a record written before it was kept: matched by row and column, as then
+    assert training_pixels.recorded_at({"trained_pixels": earlier}, np.array([5.5]), np.array([2.5]))[0].tolist() == [True]
