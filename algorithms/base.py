@@ -286,6 +286,25 @@ def output_files(parameters: Dict[str, Any], job: spec.Job, kinds: Tuple[str, ..
     return found
 
 
+def checked_output_files(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any]) -> Dict[str, str]:
+    """The output files given (temporary outputs and folders aside), by parameter name, each checked
+    as its job will check it (extension, folder, a link to nothing), before the work: in a dialog a
+    report named .txt was refused in the log of a run, after which QGIS said its HTML had been
+    generated (a helper's desktop check of 2026-12-07). Raises InputError."""
+    from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, check_output_path  # GDAL: not at plugin load
+
+    outputs = {}
+    for definition in algorithm.destinationParameterDefinitions():
+        value = parameters.get(definition.name())
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            value = value.sink.staticValue()
+        extension = definition.defaultFileExtension()
+        if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT and extension:
+            extensions = GEOTIFF_EXTENSIONS if extension == "tif" else (f".{extension}",)
+            outputs[definition.name()] = check_output_path(value, definition.name(), extensions)
+    return outputs
+
+
 def _release(layer: QgsMapLayer, name: str, path: str) -> None:
     """Makes a project layer of an output file about to be written over read it anew; refuses one
     with edits not saved, which would be lost, or saved onto other features (red team of 2026-12-05:
@@ -578,7 +597,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         problem = (given_values_problem(self, self.id(), parameters, layer_kinds, context)
                    or hyperspectral_problem(self, parameters, context)
                    or labelled_pixels_problem(self.JOB, parameters)
-                   or self._outputs_over_inputs_problem(parameters, context))
+                   or self._outputs_problem(parameters, context))
         if problem:
             return False, problem
         for parameter in self.JOB.parameters:
@@ -596,21 +615,21 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                 return False, problem
         return super().checkParameterValues(parameters, context)
 
-    def _outputs_over_inputs_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
-        """The refusal of an output that would replace an input (`outputs_spare_inputs`), before the run:
-        in a dialog it came in the log of a run that then 'finished' (a helper's desktop check of
-        2026-12-06), where other bad values get a message box. The job checks again as it starts."""
+    def _outputs_problem(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[str]:
+        """The refusal of an output file that cannot be written (`checked_output_files`) or would replace
+        an input (`outputs_spare_inputs`), before the run: in a dialog it came in the log of a run that
+        then 'finished' (a helper's desktop check of 2026-12-06), where other bad values get a message
+        box. The job checks again as it starts."""
         from ..mrs_qgis_plugin.raster.outputs import outputs_spare_inputs  # GDAL: not at plugin load
 
-        outputs, layers, files = {}, {}, {}
+        try:
+            outputs = checked_output_files(self, parameters)
+        except InputError as error:
+            return str(error)
+        layers, files = {}, {}
         for parameter in self.JOB.parameters:
             value = parameters.get(parameter.name)
-            if parameter.kind in (spec.FILE_OUT, spec.RASTER_OUT, spec.VECTOR_OUT):
-                value = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
-                if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT and os.path.isdir(
-                        os.path.dirname(os.path.abspath(value))):  # the job says a missing folder
-                    outputs[parameter.name] = os.path.abspath(value)
-            elif parameter.kind in LAYER_KINDS and spec.is_given(value):
+            if parameter.kind in LAYER_KINDS and spec.is_given(value):
                 found = (self.raster_layers(parameters, parameter.name, context) if parameter.kind == spec.RASTERS
                          else [self.parameterAsRasterLayer(parameters, parameter.name, context)
                                if parameter.kind == spec.RASTER else

@@ -17,9 +17,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from qgis.core import (QgsCoordinateTransform, QgsCsException, QgsMapLayer, QgsProcessing, QgsProcessingContext,
                        QgsProcessingException, QgsProcessingFeatureSource, QgsProcessingFeatureSourceDefinition,
                        QgsProcessingFeedback, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                       QgsProcessingModelChildParameterSource, QgsProcessingOutputLayerDefinition,
-                       QgsProcessingOutputNumber, QgsProcessingParameterDefinition, QgsProcessingParameterNumber,
-                       QgsProcessingUtils, QgsVectorLayer)
+                       QgsProcessingModelChildParameterSource, QgsProcessingOutputNumber,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterNumber, QgsProcessingUtils,
+                       QgsVectorLayer)
 from qgis.PyQt.QtCore import Qt, QVariant
 from qgis.PyQt.QtGui import QIcon
 
@@ -32,10 +32,9 @@ from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
-from ..mrs_qgis_plugin.raster.outputs import (GEOTIFF_EXTENSIONS, check_output_path, claim_outputs,
-                                              refuse_shared_outputs)
+from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, claim_outputs, refuse_shared_outputs
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
-                   device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
+                   checked_output_files, device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
                    record_checked, suggestions_field_problem, tr, value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
@@ -472,7 +471,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             return False, problem
         try:
             self._check_label_rasters(parameters, context)
-            outputs = self._output_files(parameters)
+            outputs = checked_output_files(self, parameters)
             refuse_shared_outputs(outputs)
             refuse_shared_outputs({**self._checkpoints(outputs), **outputs})
             claim_outputs(outputs, self._input_layers(parameters, context), distinct={})
@@ -638,20 +637,6 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                                  f"'{hsi.name()}': they all lie beside it, within the layer's extent. Check that it "
                                  "covers the same area as the rasters, and that the CRS of each layer is right.")
 
-    def _output_files(self, parameters: Dict[str, Any]) -> Dict[str, str]:
-        """The steps' output files given (temporary outputs aside), by the workflow's parameter
-        names, each checked as its step will check it (extension, folder), before the first step."""
-        outputs = {}
-        for definition in self.destinationParameterDefinitions():
-            value = parameters.get(definition.name())
-            if isinstance(value, QgsProcessingOutputLayerDefinition):
-                value = value.sink.staticValue()
-            if isinstance(value, str) and value and value != TEMPORARY_OUTPUT:
-                extension = definition.defaultFileExtension()
-                extensions = GEOTIFF_EXTENSIONS if extension == "tif" else (f".{extension}",)
-                outputs[definition.name()] = check_output_path(value, definition.name(), extensions)
-        return outputs
-
     def _input_layers(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, List[str]]:
         """The sources of the workflow's input layers, by parameter name."""
         layers = {}
@@ -704,7 +689,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
                                     WORKFLOW_STEP: f"{STEPS.index(child_id) + 1} of {len(STEPS)}"})
         given = self._given(parameters, feedback)
         try:  # temporary outputs, which the check before the run leaves alone (a helper's red team of 2026-12-07)
-            outputs = self._output_files(given)
+            outputs = checked_output_files(self, given)
         except MrsError as error:
             raise QgsProcessingException(str(error)) from None
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}

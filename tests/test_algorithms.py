@@ -1441,10 +1441,11 @@ def test_a_loaded_output_is_named_after_its_file_unless_it_is_a_temporary_one(mr
 
 @pytest.mark.parametrize("over", ["INPUT_AUX", "MODEL"])
 def test_the_dialog_s_check_refuses_an_output_over_an_auxiliary_raster_or_the_model(mrs, scene, tmp_path, over):
-    """A mutation audit of 2026-12-06: the check before the run read no list of rasters and no model file."""
+    """A mutation audit of 2026-12-06: the check before the run read no list of rasters and no model file (one
+    named as a map may be, so that the confidence raster's name is not refused for its extension first)."""
     from qgis.core import QgsProcessingContext
 
-    model = tmp_path / "model.safetensors"
+    model = tmp_path / ("model.tif" if over == "MODEL" else "model.safetensors")
     model.write_bytes(b"")
     given = {"INPUT_AUX": str(scene.lidar), "MODEL": str(model)}[over]
     parameters = {**scene_layers(scene), "MODEL": str(model), "OUTPUT": given if over == "INPUT_AUX" else str(
@@ -1452,6 +1453,30 @@ def test_the_dialog_s_check_refuses_an_output_over_an_auxiliary_raster_or_the_mo
     checked = QgsApplication.processingRegistry().createAlgorithmById("mrs:classify").checkParameterValues(
         parameters, QgsProcessingContext())
     assert checked[0] is False and f"is the input {over} ({given})" in checked[1], checked
+
+
+@pytest.mark.parametrize("algorithm, name, file, message", [
+    ("mrs:accuracy", "OUTPUT_HTML", "report.txt", "does not end in .html; give a name ending in .html."),
+    ("mrs:classify", "OUTPUT", "map.png", "does not end in .tif or .tiff; give a name ending in .tif."),
+    ("mrs:finetune", "OUTPUT", "gone/model.safetensors", "the folder {tmp_path}/gone does not exist; choose an "
+                                                         "existing folder."),
+    ("mrs:suggest", "OUTPUT", "points.shp", "does not end in .gpkg; give a name ending in .gpkg.")])
+def test_the_dialog_s_check_refuses_an_output_file_its_job_would_refuse(mrs, scene, tmp_path, algorithm, name, file,
+                                                                     message):
+    """A helper's desktop check of 2026-12-07: a report named .txt was refused in the log of a run, after which
+    QGIS said its HTML had been generated; the dialog's check now refuses it before the run, as the job does."""
+    from qgis.core import QgsProcessingContext
+
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"")
+    given = {**scene_layers(scene), "MODEL": str(model), "LABELS": str(scene.train), "INPUT": str(scene.train),
+             "REFERENCE_LABELS": str(scene.test), name: str(tmp_path / file)}
+    checking = QgsApplication.processingRegistry().createAlgorithmById(algorithm)
+    parameters = {key: value for key, value in given.items() if checking.parameterDefinition(key)}
+    checked = checking.checkParameterValues(parameters, QgsProcessingContext())
+    assert checked[0] is False and checked[1].startswith(f"{name}: ") and checked[1].endswith(
+        message.format(tmp_path=tmp_path)), checked
+    assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]
 
 
 def test_a_list_of_rasters_naming_one_that_cannot_be_loaded_is_left_to_qgis(mrs, scene, tmp_path):

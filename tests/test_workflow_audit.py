@@ -12,6 +12,7 @@ from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsP
                        QgsProcessingOutputLayerDefinition, QgsProject, QgsRasterLayer, QgsVectorLayer)
 
 from mrs.algorithms import workflow
+from mrs.algorithms.base import checked_output_files
 from mrs.algorithms.workflow import WorkflowAlgorithm
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin.raster.vector_labels import missing_layer_problem
@@ -184,7 +185,7 @@ def test_an_upper_case_map_name_is_checked_as_a_map(qgis_processing, tmp_path):
 
 def test_the_outputs_and_inputs_checked_before_the_first_step(toolbox, scene, tmp_path):
     """W64: a map named .tiff is a GeoTIFF; W65: each of INPUT_AUX's rasters is an input the outputs must spare."""
-    assert toolbox._output_files({"classify:LANDCOVER": str(tmp_path / "map.tiff")}) == {
+    assert checked_output_files(toolbox, {"classify:LANDCOVER": str(tmp_path / "map.tiff")}) == {
         "classify:LANDCOVER": str(tmp_path / "map.tiff")}
     layers = toolbox._input_layers({**scene_layers(scene), "LABELS": str(scene.train)}, QgsProcessingContext())
     assert (layers["INPUT_AUX"], layers["LABELS"], layers["SAMPLES"]) == ([str(scene.lidar)], [str(scene.train)], [])
