@@ -18,14 +18,32 @@ def unshowable(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _REORDERING
 
 
-def plain_text(text: str) -> str:
+def recoded_text(text: "str | bytes") -> str:
+    """Text that GDAL or OGR passed on as the bytes of a file that does not say its encoding, read as
+    Windows-1252, the usual encoding of such files: the bindings give bytes that are not UTF-8 as
+    escapes (or, for category names, as bytes), which became spaces or "b'Pr\\xe9s'" (red teams of
+    2026-12-04 and 2026-12-07: a shapefile's 'Forêt', an ENVI header's class 'Prés' and unit 'µm')."""
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            return text.decode("cp1252", "replace")
+    if not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
+    except UnicodeEncodeError:  # another lone surrogate: no bytes of a file
+        return text
+
+
+def plain_text(text: "str | bytes") -> str:
     """`text` without control characters and other characters XML cannot hold (each becomes
     a space), without the characters that reorder text (`_REORDERING`), runs of white space
     as one space, trimmed: a class name that every file format carries (the .qml style is
     XML, in which one control character makes the whole file unreadable). In Unicode's composed
     form (NFC), so that a name written with combining accents is the name written without."""
     kept = "".join(" " if unshowable(char) or unicodedata.category(char) == "Cs" or char in "\ufffe\uffff" else char
-                   for char in str(text) if char not in _REORDERING)
+                   for char in recoded_text(text) if char not in _REORDERING)
     return unicodedata.normalize("NFC", " ".join(kept.split()))
 
 

@@ -17,6 +17,7 @@ from ...model_core.hooks import first_few
 from ...model_core.names import plural
 from ...model_core.paths import file_state, not_a_readable_file, undecodable_name
 from . import DRIVER_PREFIXED
+from .classes import recoded_text
 
 
 @contextmanager
@@ -477,7 +478,7 @@ def category_names(band: gdal.Band) -> list[str]:
     band: the band's .aux.xml, where a GeoTIFF keeps them, is read on the first other
     request. Asking for the description first makes it read that file."""
     band.GetDescription()
-    return list(band.GetCategoryNames() or [])
+    return [recoded_text(name) for name in band.GetCategoryNames() or []]
 
 
 CLASS_TABLE_ITEM = "MRS_CLASSES"
@@ -517,7 +518,7 @@ def class_names(band: gdal.Band) -> dict[int, str]:
     if name_column is None:
         return names
     for row, value in enumerate(_row_values(table)):
-        names[value] = table.GetValueAsString(row, name_column).strip()
+        names[value] = recoded_text(table.GetValueAsString(row, name_column)).strip()
     return {value: name for value, name in names.items() if name}
 
 

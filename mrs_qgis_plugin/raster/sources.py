@@ -20,7 +20,7 @@ from ...model_core.hooks import Hooks
 from ...model_core.wavelengths import described_wavelengths, disagreeing_band, spectral_span
 from ...model_core.names import agreeing, plural
 from ...model_core.paths import why_gone
-from .classes import plain_text
+from .classes import plain_text, recoded_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
 from .grid import (PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid,
@@ -425,7 +425,8 @@ def read_wavelengths(dataset: gdal.Dataset, bands: list[int], name: str, hooks: 
     if not all(math.isfinite(value) and value > 0 for value in values):
         hooks.log(f"'{name}' lists wavelengths that are not positive numbers; the wavelengths are ignored.")
         return None
-    envi_units = (dataset.GetMetadataItem("wavelength_units", "ENVI") or "").strip().lower()
+    units = [recoded_text(unit) for unit in units]  # an ENVI header's 'µm' in Latin-1 (red team of 2026-12-07)
+    envi_units = recoded_text(dataset.GetMetadataItem("wavelength_units", "ENVI") or "").strip().lower()
     if "index" in {unit.strip().lower() for unit in units} | {envi_units} or values == list(range(1, len(values) + 1)):
         # ENVI's 'wavelength units = Index': band numbers, read as 1000-20000 nm (red team of 2026-12-05)
         hooks.log(f"'{name}' lists band numbers, not wavelengths (1, 2, ...); the wavelengths are ignored.")

@@ -16,7 +16,7 @@ from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from ...model_core.names import agreeing, joined, plural
 from . import TILE_SIZE, split_source
-from .classes import spelt_as
+from .classes import recoded_text, spelt_as
 from .labels import (LabelledPixels, labelled_parameter, labelled_pixels, one_class_only, shared,
                      too_large_message)
 from .suggestions import guessed_class_field_problem, suggestions_as_reference
@@ -700,9 +700,10 @@ class _Features:
         are taken in Unicode's composed form (NFC): 'Forêt' written with a combining accent, as
         macOS writes names, was another class (red team of 2026-12-04)."""
         text = feature.GetFieldAsString(index)
-        if any("\udc80" <= char <= "\udcff" for char in text):
-            text = self.recoded.setdefault(text, text.encode("utf-8", "surrogateescape").decode("cp1252", "replace"))
-        return unicodedata.normalize("NFC", text)
+        read = recoded_text(text)
+        if read != text:
+            self.recoded[text] = read
+        return unicodedata.normalize("NFC", read)
 
     def read(self, vector: ogr.Layer, indices: dict[str, int], integer: bool, placing: tuple,
              color_field: str | None, layer_name: str, hooks: Hooks) -> None:
