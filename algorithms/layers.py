@@ -30,6 +30,7 @@ from qgis.core import (
 
 from ..model_core.errors import InputError
 from ..model_core.hooks import first_few
+from ..model_core.paths import undecodable_name
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.raster import split_source
 from ..mrs_qgis_plugin.raster.classes import spelt_as
@@ -133,6 +134,9 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     if "\ufffd" in path and not os.path.exists(path):  # qgis_process's reading of a name not in UTF-8 (helper, 12-05)
         return (f"{name}: '{value}' holds a character that could not be read (shown \ufffd): a folder's or the file's "
                 "name is not valid UTF-8 text (as names from old archives can be); rename it, and run again.")
+    undecodable = undecodable_name(path, name)
+    if undecodable:  # given so through Python (a helper's red team of 2026-12-07: 'cannot be opened', a lone surrogate)
+        return undecodable
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

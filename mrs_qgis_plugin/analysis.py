@@ -24,7 +24,7 @@ from . import reports, training_pixels
 from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, counted_sample,
                    held_outputs, same_layer, say_few_valid_pixels, say_value_problems)
 from .raster import absolute
-from .raster.classes import ClassInfo, spelt_as
+from .raster.classes import ClassInfo, folded_name, spelt_as
 from .raster.grid import Grid
 from .raster.labels import LabelledPixels, refuse_long_names, too_large_message
 from .raster.patches import pixels_at
@@ -87,7 +87,7 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
     # of a map trained without NAME_FIELD warned that 'Water' was '1' in the map)
     renamed = [f"{info.value} ('{info.name}' in the reference, '{mapped[info.value].name}' in the map)"
                for info in named if info.value in mapped and mapped[info.value].named
-               and info.name.casefold() != mapped[info.value].name.casefold()]
+               and folded_name(info.name) != folded_name(mapped[info.value].name)]
     warning = (f"The classes of the reference '{reference_name}' were matched to those of the map '{map_name}' by "
                f"value, though some names differ: class {'; '.join(renamed)}. If they are different classes, recode "
                "one layer to the other's values, or give both the same class names.") if renamed else None

@@ -15,6 +15,8 @@ heat map of redundancy), and torch only for a run.
 """
 
 import codecs
+import contextlib
+import locale
 import math
 import os
 import re
@@ -536,9 +538,25 @@ def _version(out: TextIO, err: TextIO) -> int:
     return _help(f"{PROGRAM} {__version__} (the MRS plugin's jobs)", out, err)
 
 
+DOTTED_I_LOCALES = ("tr", "az")
+"""Languages whose capital of 'i' is 'İ': under their LC_CTYPE, GDAL 3.6's GeoPackage driver looks for
+its tables in capitals and says 'ERROR 1: Cannot find table train_points' on runs that succeed (a
+helper's red team of 2026-12-07)."""
+
+
+def _plain_character_types() -> None:
+    """The C library's character types of C.UTF-8 where the locale's are those of `DOTTED_I_LOCALES`;
+    Python's own texts and file names do not depend on them."""
+    current = locale.setlocale(locale.LC_CTYPE)
+    if current.split("_")[0].split(".")[0].lower() in DOTTED_I_LOCALES:
+        with contextlib.suppress(locale.Error):
+            locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+
+
 def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """bin/mrs with these arguments; returns the exit code (`ended_alone` says how it ended)."""
     _ENDED_ALONE[0] = True  # but where the work ended, or the group voted to stop
+    _plain_character_types()
     arguments = list(arguments)
     if not arguments:  # with no job it is a usage error
         written(err, main_help() + "\n")

@@ -21,6 +21,7 @@ from ..model_core.errors import MrsError, OutOfMemory, first_line, says_out_of_m
 from ..model_core.hooks import Hooks
 from ..model_core.names import agreeing, joined, plural
 from .raster import split_source
+from .raster.classes import plain_text
 
 Values = Mapping[str, Any]
 
@@ -40,6 +41,11 @@ class VectorInput:
     features'), or what the layer is where it has no file ('a memory layer, not saved to a file'):
     said with the origin in the records (a helper's red team of 2026-12-05: a selection was recorded
     as the whole file, a memory layer as a temporary file QGIS deletes)."""
+
+    def __post_init__(self) -> None:
+        # one line of plain text, as a raster's (`RasterInput`): a GeoPackage named with a carriage return
+        # overwrote the start of its messages on a terminal (a helper's red team of 2026-12-07)
+        object.__setattr__(self, "name", plain_text(self.name))
 
 
 def file_layer_name(source: str) -> str:

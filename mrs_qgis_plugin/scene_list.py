@@ -60,13 +60,15 @@ def _raster(text: str, folder: Path, where: str) -> RasterInput:
 
 
 def _encoding(path: str) -> str:
-    """The list's encoding: UTF-16 where it starts with its byte-order mark, as Windows Notepad
-    saves 'Unicode' (red team of 2026-12-05: it was called no text file), else UTF-8 (with or
+    """The list's encoding: UTF-16 (or UTF-32) where it starts with its byte-order mark, as Windows
+    Notepad saves 'Unicode' (red team of 2026-12-05: it was called no text file), else UTF-8 (with or
     without a mark). The text is then read as it goes: a raster given as the list fails at its first
     bytes, not once read whole (review of 2026-12-05)."""
     with open(path, "rb") as file:
-        start = file.read(2)
-    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+        start = file.read(4)
+    if start in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):  # before UTF-16's, the start of UTF-32 LE's (red team)
+        return "utf-32"
+    return "utf-16" if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
 
 
 def _undecodable(path: str) -> str:

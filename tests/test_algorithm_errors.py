@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import struct
 from pathlib import Path
 from types import SimpleNamespace
@@ -1057,6 +1058,19 @@ def test_a_path_qgis_process_could_not_read_as_utf8_is_said_to_be_so(bad, tmp_pa
         f"INPUT_HSI: '{tmp_path}/Donn\ufffdes/hsi.tif' holds a character that could not be read (shown \ufffd): a "
         "folder's or the file's name is not valid UTF-8 text (as names from old archives can be); rename it, and run "
         "again.")
+
+
+def test_a_path_given_through_python_that_is_not_utf8_is_said_to_be_so(bad, tmp_path):
+    """A helper's red team of 2026-12-07: a file in a folder named in Latin-1, given through processing.run (its
+    odd byte a lone surrogate), was said not to open as a raster layer, the surrogate in the message."""
+    folder = os.path.join(os.fsencode(str(tmp_path)), b"Donn\xe9es")
+    os.mkdir(folder)
+    shutil.copy(str(bad.scene.hsi), os.path.join(folder, b"hsi.tif"))
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, INPUT_HSI=os.fsdecode(os.path.join(folder, b"hsi.tif"))))
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_HSI: the file name {tmp_path}/Donn\\xe9es/hsi.tif is not valid UTF-8 text (as names from old archives "
+        "can be), which the plugin cannot open or write; rename the file (or folder) and run again.")
 
 
 def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, tmp_path):

@@ -412,3 +412,26 @@ def test_a_terminal_that_told_no_size_yet_is_taken_as_80_columns(monkeypatch):
             return 2
 
     assert TerminalReport(Sized(), clock=Clock(), enabled=True)._columns() == 80
+
+
+@pytest.mark.parametrize("current, set_to", [("tr_TR.UTF-8", ["C.UTF-8"]), ("az_AZ", ["C.UTF-8"]),
+                                             ("tr_TR.ISO-8859-9", ["C.UTF-8"]), ("de_DE.UTF-8", []), ("C", [])])
+def test_bin_mrs_takes_plain_character_types_under_a_dotted_i_locale(monkeypatch, current, set_to):
+    """A helper's red team of 2026-12-07: under tr_TR, GDAL's GeoPackage driver said 'ERROR 1: Cannot find table
+    train_points' on runs that succeeded; other locales are left as they are."""
+    import locale
+
+    from mrs.mrs_qgis_plugin import cli
+
+    calls = []
+
+    def setlocale(category, value=None):
+        assert category == locale.LC_CTYPE
+        if value is None:
+            return current
+        calls.append(value)
+        return value
+
+    monkeypatch.setattr(locale, "setlocale", setlocale)
+    cli._plain_character_types()
+    assert calls == set_to

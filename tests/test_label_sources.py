@@ -71,3 +71,18 @@ def test_a_bar_in_a_folder_s_or_file_s_name_is_part_of_its_path(tmp_path):
     assert split_source(f"{path}|layername=x|subset=\"c\" = 1") == (path, ["layername=x", "subset=\"c\" = 1"])
     assert split_source(str(tmp_path / "missing.gpkg|layername=x")) == (str(tmp_path / "missing.gpkg"), ["layername=x"])
     assert file_layer_name(path) == "a|bpts"
+
+
+def test_a_layer_named_with_combining_accents_is_the_layer_of_that_look(tmp_path):
+    """A helper's red team of 2026-12-07: 'Forêt points' written with a combining accent (as macOS writes names)
+    was said to be missing from a GeoPackage beside its layer 'Forêt points'."""
+    import unicodedata
+
+    from mrs.mrs_qgis_plugin.raster.vector_labels import open_vector_layer
+    from rasters import write_vector
+
+    path = write_vector(tmp_path / "layers.gpkg", [("POINT (1 2)", {"cls": 1})], {"cls": 0}, layer="Forêt points")
+    decomposed = unicodedata.normalize("NFD", "Forêt points")
+    assert decomposed != "Forêt points"
+    _dataset, layer, _operation = open_vector_layer(f"{path}|layername={decomposed}", None, "forest", Hooks())
+    assert layer.GetName() == "Forêt points" and layer.GetFeatureCount() == 1

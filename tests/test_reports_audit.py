@@ -141,6 +141,8 @@ def test_a_path_shown_on_a_page_writes_its_line_and_paragraph_separators_as_esca
     (["CLASS_ID", "class_id"], "class_id", [1]),  # the very spelling wins over one alike but for letter case
     (["CLASS_ID", "name"], "class_id", [0]),
     (["CLASS_ID", "class_id"], "Class_Id", [0, 1]),  # two alike: neither is meant
+    (["Crop", "İnşaat"], "inşaat", [1]),  # Turkish capital dotted İ (a helper's red team of 2026-12-07)
+    (["Crop", "inşaat"], "İNŞAAT", [1]),
 ])
 def test_a_name_is_found_by_its_very_spelling_before_one_alike_but_for_letter_case(names, wanted, found):
     assert spelt_as(names, wanted) == found

@@ -131,12 +131,14 @@ def test_a_runtime_error_that_is_not_out_of_memory_is_raised_as_it_is(monkeypatc
 # Lists of scenes -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le"])
-def test_a_list_of_scenes_in_utf_16_of_either_byte_order_is_read(tmp_path, encoding):
-    """A mutation audit of 2026-12-06: a list saved as UTF-16 big-endian with its mark was read as UTF-8."""
+@pytest.mark.parametrize("encoding, mark", [("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                            ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_a_list_of_scenes_in_utf_16_or_32_of_either_byte_order_is_read(tmp_path, encoding, mark):
+    """A mutation audit of 2026-12-06: a list saved as UTF-16 big-endian with its mark was read as UTF-8; a
+    helper's red team of 2026-12-07: one in UTF-32 (little-endian) was read as UTF-16, 2 rasters said for 1."""
     listing = tmp_path / "scenes.txt"
     listing.write_bytes("\ufeffa.tif, b.tif\r\n".encode(encoding))
-    assert listing.read_bytes()[:2] == (codecs.BOM_UTF16_BE if encoding.endswith("be") else codecs.BOM_UTF16_LE)
+    assert listing.read_bytes().startswith(mark)
     assert [scene.paths() for scene in read_scene_list(str(listing), 1)] == [[str(tmp_path / "a.tif"),
                                                                               str(tmp_path / "b.tif")]]
 
@@ -272,3 +274,13 @@ def test_a_map_pixel_left_of_or_above_the_recorded_grid_is_not_trained_on(geotra
     assert training_pixels.trained_share(tag, HSI, np.array([0]), np.array([0])) == 1.0
     outside = Grid(HSI.width, HSI.height, geotransform, "")  # its pixel (0, 0) one whole pixel off the recorded grid
     assert training_pixels.trained_share(tag, outside, np.array([0]), np.array([0])) == 0.0
+
+
+def test_a_vector_layer_s_name_is_one_line_of_plain_text_as_a_raster_s():
+    """A helper's red team of 2026-12-07: a GeoPackage named 'r<CR>ef' overwrote the start of its messages on a
+    terminal, and one named with U+202E reversed the rest of the log line."""
+    from mrs.mrs_qgis_plugin.runs import VectorInput
+
+    assert VectorInput("r\ref.gpkg", "r\ref").name == "r ef"
+    assert VectorInput("ref\u202eX.gpkg", "ref\u202eX").name == "refX"
+    assert VectorInput("r\ref.gpkg", "r\ref").path == "r\ref.gpkg"

@@ -60,7 +60,13 @@ def spelt_as(names: Sequence[str], wanted: str) -> List[int]:
     alike but for letter case (a class field 'CLASS_ID' for 'class_id'; one name is meant only
     where exactly one position comes back)."""
     exact = [index for index, name in enumerate(names) if name == wanted]
-    return exact or [index for index, name in enumerate(names) if name.casefold() == wanted.casefold()]
+    return exact or [index for index, name in enumerate(names) if folded_name(name) == folded_name(wanted)]
+
+
+def folded_name(name: str) -> str:
+    """`name` without letter case, as names are compared: a capital dotted İ (Turkish) folds to 'i' with a combining dot above,
+    which 'i' lacks ('İnşaat' and 'inşaat' were two classes: a helper's red team of 2026-12-07)."""
+    return name.casefold().replace("\u0307", "")
 
 
 @dataclass(frozen=True)

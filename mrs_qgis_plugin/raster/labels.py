@@ -11,7 +11,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
 from ...model_core.names import agreeing, plural
-from .classes import ClassInfo, plain_text
+from .classes import ClassInfo, folded_name, plain_text
 from .colours import class_colours
 from .patches import valid_at
 from .sources import Scene
@@ -125,7 +125,7 @@ def _say_shared(given: dict[int, str], what: str, consequence: str, layer_name: 
     alike in the map without a word; 'Forest' and 'forest' were two classes, which an assessment
     by name cannot tell apart from a reference's 'FOREST'). `consequence` ends with what to do
     where the classes may be one, before the advice to name them apart."""
-    found = shared([(value, text.casefold()) for value, text in sorted(given.items())])
+    found = shared([(value, folded_name(text)) for value, text in sorted(given.items())])
     if found:
         spellings = [" or ".join(dict.fromkeys(f"'{given[value]}'" for value in values)) for _key, values in found]
         listed = first_few((f"{spelt}: classes {', '.join(map(str, values))}"

@@ -49,9 +49,16 @@ def _source_options(options: list[str], layer_name: str) -> dict[str, str]:
 
 
 def _layer_in(dataset: gdal.Dataset, layer: str | None, options: dict[str, str]) -> ogr.Layer | None:
-    """The layer a source names (by name, else by its layerid, else its first), or None."""
+    """The layer a source names (by name, else by its layerid, else its first), or None. A name is
+    matched in Unicode's composed form too: 'Forêt points' written with a combining accent was said to
+    be missing beside the layer of that look (a helper's red team of 2026-12-07)."""
+    if layer:
+        wanted = unicodedata.normalize("NFC", layer)
+        return dataset.GetLayerByName(layer) or next(
+            (found for found in map(dataset.GetLayer, range(dataset.GetLayerCount()))
+             if unicodedata.normalize("NFC", found.GetName()) == wanted), None)
     number = whole_number(options.get("layerid", "0"))
-    return dataset.GetLayerByName(layer) if layer else (dataset.GetLayer(number) if number is not None else None)
+    return dataset.GetLayer(number) if number is not None else None
 
 
 def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, str], whose: str) -> str:
