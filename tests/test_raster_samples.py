@@ -1334,6 +1334,20 @@ def test_texts_of_a_windows_shapefile_are_read_in_its_encoding_or_as_windows_125
     assert gdal.GetConfigOption("SHAPE_ENCODING") == previous
 
 
+def test_texts_a_layer_s_reader_could_not_decode_are_warned_of(tmp_path, scene):
+    """A helper's red team of 2026-12-07: a CSV in Windows-1252 that QGIS read as UTF-8 trained 'Pr\ufffds' and
+    'For\ufffdt' without a word, and an assessment by name scored 25 % where the map was right."""
+    path = _points(tmp_path, [((0, 0), {"label": "Pr\ufffds"}), ((1, 1), {"label": "For\ufffdt"}),
+                              ((2, 2), {"label": "Eau"})])
+    warnings = []
+    labels = labels_from_vector(scene, path, None, "label", None, "wrongenc", Hooks(warn=warnings.append))
+    assert [info.name for info in labels.classes] == ["Eau", "For\ufffdt", "Pr\ufffds"]
+    assert warnings == [
+        "Texts of 'wrongenc' hold characters that could not be read (shown \ufffd: 'For\ufffdt', 'Pr\ufffds'): the "
+        "layer was read in another encoding than its file's. Set the layer's encoding (Layer Properties > Source > "
+        "Data source encoding) or save it in UTF-8, and run again."]
+
+
 def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):
     """A CSV of X and Y columns was refused as samples outside the rasters, with advice on their
     CRS (red team of 2026-12-04)."""

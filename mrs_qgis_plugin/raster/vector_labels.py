@@ -695,6 +695,8 @@ class _Features:
     outside it (red team of 2026-12-04: a reference's were said to lie outside the map)."""
     recoded: dict = field(default_factory=dict)
     """Texts that were not UTF-8, as read as Windows-1252 (`_text`)."""
+    unreadable: set = field(default_factory=set)
+    """Texts holding U+FFFD, a character the layer's reader could not decode (`_text`)."""
     held_back: "_Features | None" = None
     """The features whose class text is a placeholder ('NA', 'NULL': `PLACEHOLDERS`), read apart
     until the field's other classes tell whether it means no class (`settle_placeholders`)."""
@@ -710,6 +712,8 @@ class _Features:
         read = recoded_text(text)
         if read != text:
             self.recoded[text] = read
+        if "\ufffd" in read:
+            self.unreadable.add(read)
         return unicodedata.normalize("NFC", read)
 
     def read(self, vector: ogr.Layer, indices: dict[str, int], integer: bool, placing: tuple,
@@ -733,7 +737,7 @@ class _Features:
                 continue
             placeholder = not integer and value.casefold() in PLACEHOLDERS
             if placeholder and self.held_back is None:
-                self.held_back = _Features(recoded=self.recoded)
+                self.held_back = _Features(recoded=self.recoded, unreadable=self.unreadable)
             (self.held_back if placeholder else self)._take(feature, value, indices, placing, color_field,
                                                             layer_name)
 
@@ -949,6 +953,11 @@ def labels_from_vector(
                       f"none): they are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())})"
                       ". If that is wrong, save the layer in UTF-8 (as a GeoPackage, say), or give a shapefile a .cpg "
                       "file naming its encoding.")
+    if found.unreadable:  # a layer QGIS read in another encoding than its file's (a helper's red team of 2026-12-07)
+        hooks.warning(f"Texts of '{layer_name}' hold characters that could not be read (shown \ufffd: "
+                      f"{first_few(repr(text) for text in sorted(found.unreadable))}): the layer was read in another "
+                      "encoding than its file's. Set the layer's encoding (Layer Properties > Source > Data source "
+                      "encoding) or save it in UTF-8, and run again.")
     _say_conflicts(found.other_names, found.names, "name", name_field, layer_name, hooks)
     _say_conflicts(found.other_colors, found.colors, "colour", color_field, layer_name, hooks)
     for count, one, many in ((found.unset, "has no class", "have no class"),
