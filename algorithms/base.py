@@ -67,7 +67,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..model_core.errors import InputError, MrsError
 from ..model_core.hooks import Hooks, came_once_done
-from ..model_core.names import joined
+from ..model_core.names import agreeing, joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import (default_output_path, in_qgis_temporary_folder,
@@ -284,6 +284,20 @@ def output_files(parameters: Dict[str, Any], job: spec.Job, kinds: Tuple[str, ..
         if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
             found[parameter.name] = value
     return found
+
+
+def gone_with_qgis_process(files: Dict[str, str]) -> Tuple[Dict[str, str], Optional[str]]:
+    """Of `files` that a stopped run keeps (by a name for messages), those that last, and a sentence
+    for those in QGIS's temporary folder under qgis_process, which deletes it as it ends: they were
+    said to be kept, to resume or finish from, and were gone (a helper's red team of 2026-12-07)."""
+    gone = {name: path for name, path in files.items() if on_command_line() and in_qgis_temporary_folder(path)}
+    if not gone:
+        return files, None
+    listed = joined([f"{name} ({path})" for name, path in gone.items()])
+    return {name: path for name, path in files.items() if name not in gone}, (
+        f"{listed} {agreeing(len(gone), 'lies', 'lie')} in QGIS's temporary folder, which qgis_process deletes as "
+        f"it ends: {agreeing(len(gone), 'it is', 'they are')} gone with it, and cannot be resumed or finished from. "
+        "Give the outputs files of your own (--NAME=FILE) to keep what a stopped run wrote.")
 
 
 def checked_output_files(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any]) -> Dict[str, str]:
@@ -684,6 +698,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
         self.given_texts = given_texts(parameters, context) if self.said_as else ()
+        self.outputs: Dict[str, str] = {}  # the run's output files, once read (`execute`)
         hooks = hooks_from_feedback(feedback, self.said)
         if self.step:
             feedback.pushInfo(f"Step {self.step}: {self.displayName()}")
@@ -705,6 +720,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                     start_torch(QgsApplication.platform(), self.device_name(parameters, context), hooks)
                 results = self.execute(parameters, context, feedback, hooks)
         except MrsError as error:
+            self._say_checkpoints_gone(feedback)
             raise QgsProcessingException(self.said(str(error))) from None
         if feedback.isCanceled():  # after the work's last look (a helper's red team of 2026-12-05: unsaid, "failed")
             later = ", and the model's later steps do not run" if self.model_step else ""  # it ends 'OK' (red team)
@@ -738,10 +754,24 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             if parameter.file_filter == spec.MODEL_FILE_FILTER and outputs.get(parameter.name):
                 refuse_a_proposed_name_taken(outputs[parameter.name], parameter.name)
         self._say_temporary(outputs, hooks)
+        self.outputs = outputs
         results = run(self.JOB.name, values, hooks)
         self.finish(values, context)
         _load_no_output_left_empty(context)
         return results
+
+    def _say_checkpoints_gone(self, feedback: QgsProcessingFeedback) -> None:
+        """Says that the checkpoint a stopped training wrote in QGIS's temporary folder, which its
+        last line said resumes the run, is gone with it under qgis_process (`gone_with_qgis_process`)."""
+        from ..model_core.paths import checkpoint_path_for
+
+        checkpoints = {f"{parameter.name}'s checkpoint": checkpoint_path_for(self.outputs[parameter.name])
+                       for parameter in self.JOB.parameters
+                       if parameter.file_filter == spec.MODEL_FILE_FILTER and self.outputs.get(parameter.name)}
+        _kept, gone = gone_with_qgis_process({name: path for name, path in checkpoints.items()
+                                              if os.path.isfile(path)})
+        if gone:
+            feedback.pushWarning(gone)
 
     def _say_temporary(self, outputs: Dict[str, str], hooks: Hooks) -> None:
         """Warns of an output that holds work going to QGIS's temporary folder, deleted when QGIS

@@ -34,8 +34,9 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, claim_outputs, refuse_shared_outputs
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
-                   checked_output_files, device_widget_metadata, given_values_problem, help_url, on_command_line, plain_value,
-                   record_checked, suggestions_field_problem, tr, value_problem)
+                   checked_output_files, device_widget_metadata, given_values_problem, gone_with_qgis_process,
+                   help_url, on_command_line, plain_value, record_checked, suggestions_field_problem, tr,
+                   value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
@@ -333,7 +334,10 @@ def _say_kept_results(earlier: Dict[str, Optional[Tuple[int, int, int]]], output
     """Says which outputs a run that stopped (failed or canceled) wrote and keeps, and the steps
     left to run alone to finish (red team of 2026-12-05: a failed classification said nothing of
     the pretrained model and classifier it had written)."""
-    written = _written_now(earlier, outputs)
+    kept, gone = gone_with_qgis_process({name: outputs[name] for name in _written_now(earlier, outputs)})
+    if gone:
+        feedback.pushWarning(gone)
+    written = list(kept)
     if not written:
         return
     after = [f"mrs:{step}" for step in STEPS[max(_step_order(name) for name in written) + 1:]]
@@ -351,9 +355,12 @@ def _say_kept_checkpoints(earlier: Dict[str, Optional[Tuple[int, int, int]]], ou
     to be resumed with the step alone)."""
     from ..mrs_qgis_plugin.jobs import holds_progress
 
-    for name, path in WorkflowAlgorithm._checkpoints(outputs).items():
-        if file_state(path) in (None, earlier.get(name)) or not holds_progress(path):
-            continue
+    written = {name: path for name, path in WorkflowAlgorithm._checkpoints(outputs).items()
+               if file_state(path) not in (None, earlier.get(name)) and holds_progress(path)}
+    kept, gone = gone_with_qgis_process(written)
+    if gone:
+        feedback.pushWarning(gone)
+    for name, path in kept.items():
         step = name.split(":")[0]
         after = ", then ".join(f"mrs:{later}" for later in STEPS[STEPS.index(step) + 1:])
         training = dict(zip(STEPS, PHASES))[step]

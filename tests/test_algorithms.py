@@ -1280,6 +1280,28 @@ def test_redundancy_says_which_bands_are_constant_and_so_stand_alone(mrs, scene,
     assert np.all(similarity[2, np.arange(20) != 2] == 0.0)
 
 
+@pytest.mark.parametrize("command_line", [True, False])
+def test_a_checkpoint_in_qgis_s_temporary_folder_is_said_to_be_gone_with_it_under_qgis_process(
+        mrs, scene, monkeypatch, command_line):
+    """A helper's red team of 2026-12-07: canceled under qgis_process, a pretraining given TEMPORARY_OUTPUT said its
+    checkpoint there resumes the run; qgis_process deleted it as it ended. The desktop keeps that folder."""
+    from qgis.core import QgsProcessingUtils
+
+    from mrs.algorithms import base
+
+    monkeypatch.setattr(base, "on_command_line", lambda: command_line)
+    feedback = CancelingFeedback(at=50.0)
+    with pytest.raises(QgsProcessingException, match="Canceled by the user."):
+        run("mrs:pretrain", {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": "TEMPORARY_OUTPUT"}, feedback)
+    checkpoint = next(line for line in feedback.infos if line.startswith("Canceled after")).split("'")[1]
+    assert checkpoint.startswith(QgsProcessingUtils.tempFolder()) and os.path.isfile(checkpoint)
+    gone = [line for line in feedback.warnings if "gone with it" in line]
+    assert gone == ([f"OUTPUT's checkpoint ({checkpoint}) lies in QGIS's temporary folder, which qgis_process deletes "
+                     "as it ends: it is gone with it, and cannot be resumed or finished from. Give the outputs files of "
+                     "your own (--NAME=FILE) to keep what a stopped run wrote."] if command_line else [])
+    os.remove(checkpoint)
+
+
 def test_canceled_pretraining_keeps_a_checkpoint_that_resumes_into_the_same_model(mrs, scene, pretrained, tmp_path):
     output = str(tmp_path / "pretrained.safetensors")
     parameters = {**scene_layers(scene), **QUICK_PRETRAIN, "OUTPUT": output}

@@ -2,6 +2,9 @@
 mutation audit of 2026-12-06 found them unpinned: each test here failed on a small bug planted in
 algorithms/workflow.py or mrs_qgis_plugin/raster/vector_labels.py that the other tests let pass."""
 
+import os
+import shutil
+import tempfile
 import zipfile
 
 import numpy as np
@@ -258,6 +261,33 @@ def test_a_checkpoint_this_run_left_is_said_to_be_resumed_alone_only_if_it_holds
     workflow._say_kept_checkpoints(earlier, outputs, feedback)
     assert [warning.split(" is kept")[0] for warning in feedback.warnings] == (
         [f"The pretraining's checkpoint {tmp_path / 'pre.checkpoint.safetensors'}"] if said else [])
+
+
+def test_a_stopped_workflow_s_files_in_qgis_s_temporary_folder_are_said_to_be_gone_under_qgis_process(
+        qgis_processing, tmp_path, monkeypatch):
+    """A helper's red team of 2026-12-07: Ctrl-C in qgis_process said the pretrained model there was kept, to finish
+    from with the steps left; qgis_process deleted it as it ended. A file of one's own is still said to be kept."""
+    from qgis.core import QgsProcessingUtils
+
+    from mrs.algorithms import base
+
+    monkeypatch.setattr(base, "on_command_line", lambda: True)
+    folder = tempfile.mkdtemp(dir=QgsProcessingUtils.tempFolder())
+    outputs = {"pretrain:PRETRAINED": os.path.join(folder, "PRETRAINED.safetensors"),
+               "finetune:CLASSIFIER": str(tmp_path / "classifier.safetensors")}
+    earlier = {name: None for name in outputs}
+    for path in outputs.values():
+        with open(path, "wb") as handle:
+            handle.write(b"a model")
+    feedback = RecordingFeedback()
+    workflow._say_kept_results(earlier, outputs, feedback)
+    assert feedback.warnings == [
+        f"pretrain:PRETRAINED ({outputs['pretrain:PRETRAINED']}) lies in QGIS's temporary folder, which qgis_process "
+        "deletes as it ends: it is gone with it, and cannot be resumed or finished from. Give the outputs files of "
+        "your own (--NAME=FILE) to keep what a stopped run wrote.",
+        f"This run wrote finetune:CLASSIFIER ({outputs['finetune:CLASSIFIER']}) before it stopped; it is kept: run the "
+        "steps left alone (mrs:classify, then mrs:accuracy) to finish."]
+    shutil.rmtree(folder)
 
 
 def test_a_run_stopped_beside_a_checkpoint_an_earlier_run_left_says_its_earlier_results(qgis_processing, tmp_path):
