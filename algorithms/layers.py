@@ -93,13 +93,18 @@ def labelled_pixels_problem(job: spec.Job, parameters: Dict[str, Any]) -> Option
             f"{READ_ANOTHER}.") if first else problem
 
 
-def layer_of(value: str, context: QgsProcessingContext, kind: str = "") -> Optional[QgsMapLayer]:
+def layer_of(value: str, context: QgsProcessingContext, kind: str = "raster") -> Optional[QgsMapLayer]:
     """`QgsProcessingUtils.mapLayerFromString`, a layer of `kind` ('raster', 'vector') looked for
-    first: QGIS opens a path with OGR first, which put '[OGR] Cannot open lidar.tif' in QGIS' message
-    log at every run (a helper's desktop check of 2026-12-06)."""
-    hint = {"raster": QgsProcessingUtils.LayerHint.Raster, "vector": QgsProcessingUtils.LayerHint.Vector}.get(kind)
-    found = QgsProcessingUtils.mapLayerFromString(value, context, True, hint) if hint is not None else None
-    return found or QgsProcessingUtils.mapLayerFromString(value, context)
+    first, then one of the other kind: QGIS opens a path with OGR first, which put '[OGR] Cannot open
+    lidar.tif' in QGIS' message log at every run (a helper's desktop check of 2026-12-06), and a
+    lookup of any kind tries meshes too, whose reader printed 'ERROR: Status 2: File ... could not
+    be found' for a missing file under qgis_process (a helper's red team of 2026-12-07)."""
+    raster, vector = QgsProcessingUtils.LayerHint.Raster, QgsProcessingUtils.LayerHint.Vector
+    for hint in (vector, raster) if kind == "vector" else (raster, vector):
+        found = QgsProcessingUtils.mapLayerFromString(value, context, True, hint)
+        if found is not None:
+            return found
+    return None
 
 
 def rasters_loaded(value: Any, context: QgsProcessingContext) -> Optional[List[QgsMapLayer]]:
@@ -237,6 +242,9 @@ def refused_layer_message(parameter: spec.Parameter, value: Any, context: QgsPro
         problem = next((text for text in problems if text), None)
         if problem:
             return problem
+    if parameter.kind == spec.EXTENT and isinstance(value, str):  # 'not accepted' (a helper's red team of 2026-12-07)
+        return (f"{parameter.name}: '{value}' is neither an extent written as xmin,xmax,ymin,ymax [EPSG:code] (four "
+                "numbers with commas between) nor a layer of the project or an existing file; give one of those.")
     return f"{parameter.name} ({parameter.description}): the value {value!r} is not accepted; see the parameter's help."
 
 

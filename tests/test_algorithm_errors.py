@@ -1073,6 +1073,31 @@ def test_a_path_given_through_python_that_is_not_utf8_is_said_to_be_so(bad, tmp_
         "can be), which the plugin cannot open or write; rename the file (or folder) and run again.")
 
 
+@pytest.mark.parametrize("extent", ["nosuch.gpkg", "661010;661030;5100960;5100990", "661010,661030,5100960"])
+def test_an_extent_that_is_neither_numbers_nor_a_layer_says_the_forms_it_may_take(bad, tmp_path, extent):
+    """A helper's red team of 2026-12-07: 'EXTENT (Extent): the value ... is not accepted; see the parameter's help'."""
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, EXTENT=extent))
+    assert str(refused.value).splitlines()[-1] == (
+        f"EXTENT: '{extent}' is neither an extent written as xmin,xmax,ymin,ymax [EPSG:code] (four numbers with commas "
+        "between) nor a layer of the project or an existing file; give one of those.")
+
+
+@pytest.mark.parametrize("kind, hints", [("raster", ["Raster", "Vector"]), ("vector", ["Vector", "Raster"])])
+def test_a_layer_is_looked_for_as_a_raster_or_a_vector_never_of_any_kind(monkeypatch, tmp_path, kind, hints):
+    """A helper's red team of 2026-12-07: a lookup of any kind tries meshes too, whose reader printed 'ERROR: Status 2:
+    File ... could not be found' twice under qgis_process before the plugin's sentence."""
+    from qgis.core import QgsProcessingContext, QgsProcessingUtils
+
+    from mrs.algorithms.layers import layer_of
+
+    asked = []
+    monkeypatch.setattr(QgsProcessingUtils, "mapLayerFromString",
+                        lambda value, context, load=True, hint=None: asked.append(hint) or None)
+    assert layer_of(str(tmp_path / "missing.gpkg"), QgsProcessingContext(), kind) is None
+    assert asked == [getattr(QgsProcessingUtils.LayerHint, name) for name in hints]
+
+
 def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, tmp_path):
     """A helper's red team of 2026-12-05: two flights both named 'hsi' in the project were read one or
     the other by chance (30 or 63 bands), the log naming neither file."""
