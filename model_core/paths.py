@@ -36,6 +36,8 @@ def not_a_readable_file(path: str, folders: bool = False) -> Optional[str]:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
+        if path.startswith("file://"):  # said not to exist (a helper's red team of 2026-12-07)
+            return f"is a file's address, not a path: give the path without 'file://' ({path[len('file://'):]})"
         if not recover_set_aside(path):  # an earlier output a killed run left aside comes back
             return "does not exist"
         mode = os.stat(path).st_mode

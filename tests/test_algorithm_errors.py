@@ -1083,6 +1083,17 @@ def test_an_extent_that_is_neither_numbers_nor_a_layer_says_the_forms_it_may_tak
         "between) nor a layer of the project or an existing file; give one of those.")
 
 
+def test_rasters_joined_by_a_semicolon_are_told_to_be_given_one_by_one(bad, tmp_path):
+    """A helper's red team of 2026-12-07: qgis_process's --INPUT_AUX='a.tif;b.tif' was said to be neither a layer nor
+    an existing file, with no word of repeating the parameter."""
+    joined_paths = f"{bad.scene.lidar};{bad.scene.lidar}"
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", classify(bad, tmp_path, INPUT_AUX=joined_paths))
+    assert str(refused.value).splitlines()[-1] == (
+        f"INPUT_AUX: '{joined_paths}' names several files joined by ';'; give each as a value of its own (on the "
+        "command line, repeat --INPUT_AUX=FILE; in Python, a list).")
+
+
 @pytest.mark.parametrize("kind, hints", [("raster", ["Raster", "Vector"]), ("vector", ["Vector", "Raster"])])
 def test_a_layer_is_looked_for_as_a_raster_or_a_vector_never_of_any_kind(monkeypatch, tmp_path, kind, hints):
     """A helper's red team of 2026-12-07: a lookup of any kind tries meshes too, whose reader printed 'ERROR: Status 2:

@@ -286,3 +286,17 @@ def test_a_folder_one_may_enter_but_not_list_holds_no_leftovers_and_takes_output
         with open(temporary, "w") as handle:
             handle.write("x")
     assert (tmp_path / "map.txt").read_text() == "x"
+
+
+def test_a_file_s_address_is_told_to_be_given_as_a_path(tmp_path):
+    """A helper's red team of 2026-12-07: MODEL 'file:///.../model.safetensors' was said not to exist; a layer's
+    'file://' in a list of scenes got GDAL's 'No such file or directory'."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import missing_file_problem
+
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"a model")
+    assert not_a_readable_file(f"file://{model}") == (f"is a file's address, not a path: give the path without "
+                                                      f"'file://' ({model})")
+    assert missing_file_problem(f"file://{model}", "The hyperspectral layer 'hsi'") == (
+        f"The hyperspectral layer 'hsi': file://{model} is a file's address, not a path: give the path without "
+        f"'file://' ({model}). Choose a layer saved as a file that can be read.")

@@ -426,6 +426,12 @@ def test_output_path_checks_name_the_parameter(tmp_path):
     assert str(refused.value) == (f"OUTPUT: {tmp_path}/next.gpkg|layername=second names a layer of a file "
                                   "(|layername=), which an output cannot take: it is a file of its own. Give the file "
                                   "name alone, ending in .gpkg.")
+    with pytest.raises(InputError) as refused:  # a creation option named a layer (a helper's red team of 2026-12-07)
+        check_output_path(f"{tmp_path}/co.tif|COMPRESS=LZW", "OUTPUT")
+    assert str(refused.value) == (f"OUTPUT: {tmp_path}/co.tif|COMPRESS=LZW holds an option after the file name "
+                                  "(|COMPRESS=), which an output cannot take: the plugin chooses its files' format "
+                                  "options (a map is a tiled, compressed GeoTIFF). Give the file name alone, ending in "
+                                  ".tif.")
     assert check_output_path(f"{tmp_path}/it's.tif", "OUTPUT") == f"{tmp_path}/it's.tif"
     with pytest.raises(InputError, match=r"holds a control or reordering character \(such as a line break, shown "):
         check_output_path(f"{tmp_path}/map.tif\n", "OUTPUT")  # a line break is no space (review of 2026-12-05)

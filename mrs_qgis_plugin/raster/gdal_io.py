@@ -219,7 +219,7 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
         return (f"{what}: its source {path} opens {file} with GDAL open options ({', '.join(options)}), which the "
                 "MRS algorithms cannot pass on. Choose the file itself, or save the layer as a GeoTIFF (Export > "
                 "Save As...) and choose that.")
-    problem = not_a_readable_file(path, folders=True) if _plain(path) else None
+    problem = not_a_readable_file(path, folders=True) if _plain(path) or path.startswith("file://") else None
     if problem is None:
         return None
     shown = f"'{path}'" if path != path.strip() else path  # 'hsi.tif ' was shown as an existing file (red team)

@@ -40,7 +40,10 @@ NOT_FILES = re.compile(r"^(memory|ogr|postgis|postgres|spatialite|mssql|oracle|h
 
 
 LAYER_OPTION = re.compile(r"\|[a-z_]+=", re.IGNORECASE)
-"""QGIS's layer options after a file name ('|layername=', '|subset=')."""
+"""QGIS's layer options after a file name ('|layername=', '|subset='), or others an analyst may write
+there ('|COMPRESS=')."""
+QGIS_LAYER_OPTIONS = ("layername", "layerid", "subset", "geometrytype")
+"""The options of QGIS's OGR sources that name a layer of a file or a part of one."""
 
 VIRTUAL = re.compile(r"^(/vsi[a-z0-9_]*/|[a-z][a-z0-9+.-]+://)", re.IGNORECASE)  # C:// is a drive
 """A GDAL virtual file system path (/vsimem/, /vsizip/) or a URL (file://, s3://): not a file or folder
@@ -89,9 +92,13 @@ def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF
         raise InputError(f"{param}: {path} ends in '{path[-1]}', as a folder's name may; give a file name ending in "
                          f"{extensions[0]}.")
     option = LAYER_OPTION.search(path)
-    if option:
+    if option and option.group(0)[1:-1].lower() in QGIS_LAYER_OPTIONS:
         raise InputError(f"{param}: {path} names a layer of a file ({option.group(0)}), which an output cannot "
                          f"take: it is a file of its own. Give the file name alone, ending in {extensions[0]}.")
+    if option:  # a creation option was said to name a layer (a helper's red team of 2026-12-07)
+        raise InputError(f"{param}: {path} holds an option after the file name ({option.group(0)}), which an output "
+                         "cannot take: the plugin chooses its files' format options (a map is a tiled, compressed "
+                         f"GeoTIFF). Give the file name alone, ending in {extensions[0]}.")
     path = absolute_path(path)
     check_decodable(path, param)
     longest = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
