@@ -190,7 +190,8 @@ def path_named_layer_problem(parameters: Dict[str, Any], kinds: Dict[str, str],
             if other is not None:
                 return (f"{name}: '{item}' is a file, and also the name of a project layer of another source "
                         f"({other.source()}), which Processing would read in its place. Rename that layer (or remove "
-                        "it from the project), or choose the layer you mean from the list.")
+                        "it from the project), or choose the layer you mean from the list (on the command line, "
+                        "write the file's path another way: in full, or beginning with ./).")
             # the other way round: a dialog opened with a path put the layer named so in its place, and the run
             # is given that layer's own file (a desktop helper of 2026-12-05)
             named = next((layer.name() for layer in project.mapLayers().values() if isinstance(layer, layer_type)
@@ -219,7 +220,8 @@ def _named_layers_problem(name: str, item: Any, layers: list, layer_type: type) 
         return None
     return (f"{name}: '{item}' is the name of {len(distinct)} project layers of other sources "
             f"({', '.join(distinct[:3])}{', ...' if len(distinct) > 3 else ''}), of which Processing would take one "
-            "by chance. Rename them apart, or choose the layer you mean from the list.")
+            "by chance. Rename them apart, or choose the layer you mean from the list (on the command line, give "
+            "the path of its file).")
 
 
 def _other_kind(name: str, shown: str, layer: QgsMapLayer, kind: str, geometries: Tuple[str, ...] = ()) -> Optional[str]:

@@ -341,8 +341,10 @@ def _choice_advice(choices: Sequence[str], value: str) -> str:
 
 def unknown_extent_crs(text: str) -> str:
     """The refusal of an EXTENT's CRS written after its numbers ('... [EPSG:32632]') that is no CRS,
-    in QGIS and bin/mrs alike."""
-    return f"EXTENT: the CRS '{text}' is not known; write it as EPSG:code."
+    in QGIS and bin/mrs alike. A PROJ string is known to QGIS after 'PROJ4:' only (a helper's red
+    team of 2026-12-07: '[+proj=utm ...]' was told to be written as EPSG:code alone)."""
+    other = f", or as PROJ4:{text}" if text.startswith("+") else ""
+    return f"EXTENT: the CRS '{text}' is not known; write it as EPSG:code{other}."
 
 
 def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algorithm: str,

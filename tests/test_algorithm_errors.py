@@ -357,6 +357,11 @@ BAD_INPUTS = {
     # Red team of 2026-12-05: QGIS took these numbers as they stood, in the layer's CRS.
     "extent_crs_unknown": ("classify", lambda b, o: classify(b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:99999]"),
                            "EXTENT: the CRS 'EPSG:99999' is not known; write it as EPSG:code."),
+    # A helper's red team of 2026-12-07: QGIS knows a PROJ string after 'PROJ4:' only
+    "extent_crs_proj": ("classify", lambda b, o: classify(b, o, EXTENT="661010,661030,5100960,5100980 [+proj=utm "
+                                                                       "+zone=32 +datum=WGS84]"),
+                        "EXTENT: the CRS '+proj=utm +zone=32 +datum=WGS84' is not known; write it as EPSG:code, or as "
+                        "PROJ4:+proj=utm +zone=32 +datum=WGS84."),
     "extent_crs_cannot_hold_it": ("classify", lambda b, o: classify(
         b, o, EXTENT="661010,661030,5100960,5100980 [EPSG:4326]"), "EXTENT: x 661010..661030, y 5100960..5100980 in "
         "EPSG:4326 cannot be taken into the CRS of the hyperspectral layer 'hsi' (EPSG:32632): they lie beyond what "
@@ -1020,7 +1025,8 @@ def test_a_file_s_path_that_is_also_another_layer_s_name_is_refused(bad, tmp_pat
     assert str(refused.value).splitlines()[-1] == (
         f"INPUT_HSI: '{bad.scene.hsi}' is a file, and also the name of a project layer of another source "
         f"({bad.two_bands}), which Processing would read in its place. Rename that layer (or remove it from the "
-        "project), or choose the layer you mean from the list.")
+        "project), or choose the layer you mean from the list (on the command line, write the file's path another "
+        "way: in full, or beginning with ./).")
     assert list(tmp_path.iterdir()) == []
     same = QgsRasterLayer(str(bad.scene.hsi), str(bad.scene.hsi), "gdal")  # named after its own file: read as meant
     vector = QgsVectorLayer(str(bad.scene.train_points), str(bad.scene.hsi), "ogr")  # of another kind: not read
@@ -1123,7 +1129,8 @@ def test_a_name_that_several_project_layers_of_other_files_bear_is_refused(bad, 
     files = ", ".join(sorted([str(bad.scene.hsi), str(bad.two_bands)]))
     assert str(refused.value).splitlines()[-1] == (
         f"INPUT_HSI: 'flight' is the name of 2 project layers of other sources ({files}), of which Processing would "
-        "take one by chance. Rename them apart, or choose the layer you mean from the list.")
+        "take one by chance. Rename them apart, or choose the layer you mean from the list (on the command line, give "
+        "the path of its file).")
     assert list(tmp_path.iterdir()) == []
     from osgeo import gdal
 

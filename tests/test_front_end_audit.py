@@ -108,7 +108,8 @@ def test_a_name_many_project_layers_bear_is_refused_naming_the_first_three_sourc
         QgsProject.instance().removeAllMapLayers()
     assert checked == (False, "INPUT: 'flight' is the name of 4 project layers of other sources "
                               f"({', '.join(copies[:3])}, ...), of which Processing would take one by chance. Rename "
-                              "them apart, or choose the layer you mean from the list.")
+                              "them apart, or choose the layer you mean from the list (on the command line, give the "
+                              "path of its file).")
 
 
 def no_data_250_to_255(layer):
