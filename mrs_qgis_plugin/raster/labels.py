@@ -207,7 +207,7 @@ def labelled_pixels(
                        if count}
     del layers_valid
     if not valid.any():
-        beyond = (f", and {plural(outside[0], outside[1][:-1], outside[1])} of it "
+        beyond = (f", and {plural(outside[0], outside[1][:-1], outside[1])} of '{layer_name}' "
                   f"{agreeing(outside[0], 'lies', 'lie')} outside {scene.grid_label}" if outside[0] else "")
         if reference:  # the map's words (a helper's audit of 2026-12-06: a reference's 'sample pixels', no INPUT)
             raise InputError(f"INPUT: {scene.any_layer} gives no class (only no data) at "

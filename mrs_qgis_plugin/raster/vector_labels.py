@@ -14,7 +14,7 @@ from ...model_core import MAX_CLASS_VALUE
 from ...model_core.digits import whole_number
 from ...model_core.errors import InputError
 from ...model_core.hooks import Hooks, first_few
-from ...model_core.names import agreeing, joined, plural
+from ...model_core.names import agreeing, joined, plural, value_text
 from . import TILE_SIZE, split_source
 from .classes import recoded_text, spelt_as
 from .labels import (LabelledPixels, labelled_parameter, labelled_pixels, one_class_only, shared,
@@ -533,7 +533,7 @@ def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: s
     lowest, highest = min(numbers.values()), max(numbers.values())
     if lowest < 1:
         raise InputError(
-            f"The class field '{class_field}' of '{layer_name}' holds the value {lowest:.0f}; class values "
+            f"The class field '{class_field}' of '{layer_name}' holds the value {value_text(lowest)}; class values "
             "must be 1 or more, because 0 is reserved for unlabelled pixels and nodata. Recode the classes from 1."
         )
     if highest > MAX_CLASS_VALUE:
@@ -560,7 +560,7 @@ def class_values_problem(values: Iterable[Any], integer: bool, class_field: str,
     except InputError as error:
         return str(error)
     if parameter and len(set(ids.values())) < 2:
-        return one_class_only(parameter, layer_name, next(iter(texts)))
+        return one_class_only(parameter, layer_name, min(texts, key=str))  # one spelling, whatever the set's order
     return None
 
 
