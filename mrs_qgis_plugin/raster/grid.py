@@ -213,8 +213,12 @@ class Grid:
         inverse = gdal.InvGeoTransform(self.geotransform)
         xmin, ymin, xmax, ymax = bounds
         cols, rows = zip(*(gdal.ApplyGeoTransform(inverse, x, y) for x in (xmin, xmax) for y in (ymin, ymax)))
-        if not all(math.isfinite(value) for value in cols + rows):
+        if any(math.isnan(value) for value in cols + rows):
             return None
+        # a side far beyond the grid, up to infinity in pixels, is clipped to it (a mutation audit of 2026-12-07:
+        # an extent to x = 1e308 on pixels of 0.5 m was said not to overlap the layer it covers)
+        cols = [min(max(value, -1.0), self.width + 1.0) for value in cols]
+        rows = [min(max(value, -1.0), self.height + 1.0) for value in rows]
         col0, col1 = _touched(min(cols), max(cols), self.width)
         row0, row1 = _touched(min(rows), max(rows), self.height)
         if col1 <= col0 or row1 <= row0:
