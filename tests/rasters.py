@@ -107,6 +107,19 @@ def write_vector(
     return str(path)
 
 
+def add_point_layer(path: str, layer: str, field: str, value: int, x: float, y: float) -> None:
+    """Adds to a GeoPackage a layer of one point (x, y) whose integer `field` holds `value`, in the CRS of its
+    first layer: a file of several layers."""
+    source = ogr.Open(path, 1)
+    added = source.CreateLayer(layer, source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
+    added.CreateField(ogr.FieldDefn(field, ogr.OFTInteger))
+    feature = ogr.Feature(added.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(x, y)))
+    feature.SetField(field, value)
+    added.CreateFeature(feature)
+    source = added = feature = None
+
+
 def transform_points(points: Sequence[tuple[float, float]], source: str, target: str) -> list[tuple[float, float]]:
     """Points from one CRS to another, x = easting/longitude."""
     srs = []

@@ -4,7 +4,8 @@ import re
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
-from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, transform_points, write_raster, write_vector
+from rasters import (ORIGIN_X, ORIGIN_Y, UTM32, add_point_layer, box_wkt, pixel_centre, point_wkt, transform_points,
+                     write_raster, write_vector)
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
@@ -701,14 +702,7 @@ def test_a_qgis_layer_source_keeps_its_subset_and_layer_number(tmp_path, scene):
     """bin/mrs read 'file.gpkg|layername=x|subset=...' as the whole layer: a model trained on the
     samples the analyst had filtered out (red team of 2026-12-04)."""
     path = _points(tmp_path, POINTS)
-    source = ogr.Open(path, 1)
-    more = source.CreateLayer("more", source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
-    more.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
-    feature = ogr.Feature(more.GetLayerDefn())
-    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(9, 9))))
-    feature.SetField("class", 3)
-    more.CreateFeature(feature)
-    source = more = feature = None
+    add_point_layer(path, "more", "class", 3, *pixel_centre(9, 9))
     labels = labels_from_vector(scene, f'{path}|layername=samples|subset="class" > 1', None, "class", None, "points")
     assert _pixels(labels) == [(1, 2, 2), (7, 3, 2)]
     assert _pixels(labels_from_vector(scene, f"{path}|layerid=1", None, "class", None, "points")) == [(9, 9, 3)]

@@ -4,7 +4,8 @@ each test checked to fail on its bug and pass without it)."""
 import numpy as np
 import pytest
 from osgeo import ogr, osr
-from rasters import ORIGIN_X, ORIGIN_Y, UTM32, box_wkt, pixel_centre, point_wkt, write_raster, write_vector
+from rasters import (ORIGIN_X, ORIGIN_Y, UTM32, add_point_layer, box_wkt, pixel_centre, point_wkt, write_raster,
+                     write_vector)
 
 from mrs.model_core import MAX_CLASS_VALUE
 from mrs.model_core.errors import InputError
@@ -95,14 +96,7 @@ def test_a_shapefile_whose_extension_is_in_capitals_without_its_dbf_is_said_to_l
 def _two_layers(tmp_path):
     """A GeoPackage of two layers of points, 'samples' (classes 1 and 2) and 'more' (class 3)."""
     path = _points(tmp_path, [(1, 1, {"class": 1}), (2, 2, {"class": 2})])
-    source = ogr.Open(path, 1)
-    more = source.CreateLayer("more", source.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
-    more.CreateField(ogr.FieldDefn("class", ogr.OFTInteger))
-    feature = ogr.Feature(more.GetLayerDefn())
-    feature.SetGeometry(ogr.CreateGeometryFromWkt(point_wkt(*pixel_centre(3, 3))))
-    feature.SetField("class", 3)
-    more.CreateFeature(feature)
-    source = more = feature = None
+    add_point_layer(path, "more", "class", 3, *pixel_centre(3, 3))
     return path
 
 
