@@ -101,13 +101,17 @@ class Pace:
         return dataclasses.replace(hooks, progress=progress)
 
 
-CANCELLING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
+CANCELLING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGXCPU")
                            if hasattr(signal, name))
 """What `kill`, a batch scheduler or a container stop send, and what a closed terminal or a
 dropped ssh connection sends (which ended a run at once, leaving its temporary files); SIGUSR1
 and SIGUSR2, which Slurm's --signal sends before a time limit for a run to save its work (they
-ended it at once, its checkpoint unwritten: a helper's red team of 2026-12-06). Windows has
-none but SIGTERM."""
+ended it at once, its checkpoint unwritten: a helper's red team of 2026-12-06); SIGXCPU, the
+soft CPU-time limit's (ulimit -t), before the hard one kills (it did so, no checkpoint kept: a
+helper's red team of 2026-12-07). Windows has none but SIGTERM."""
+REPEATED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGXCPU",) if hasattr(signal, name))
+"""Signals the system sends again by itself (SIGXCPU each CPU second past the soft limit): a repeat
+is not a second request to stop at once."""
 
 
 @contextlib.contextmanager
@@ -137,18 +141,20 @@ partner refused its input told only that it was stopped as on Cancel."""
 
 @contextlib.contextmanager
 def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
-    """Hooks that also report cancel once the process gets SIGTERM, SIGHUP, SIGUSR1 or SIGUSR2
-    (`CANCELLING_SIGNALS`), so the work stops as on Cancel: training writes its checkpoint and no
-    half-written output is published, and the run says which signal stopped it. A second such
-    signal ends the process at once. A signal ignored when the work starts (`nohup` ignores SIGHUP)
-    stays ignored. Only the main thread receives signals; elsewhere (QGIS desktop runs algorithms in
-    a worker thread) `hooks` is yielded unchanged."""
+    """Hooks that also report cancel once the process gets SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 or
+    SIGXCPU (`CANCELLING_SIGNALS`), so the work stops as on Cancel: training writes its checkpoint and
+    no half-written output is published, and the run says which signal stopped it. A second such
+    signal (not a repeat the system sends, `REPEATED_SIGNALS`) ends the process at once. A signal
+    ignored when the work starts (`nohup` ignores SIGHUP) stays ignored. Only the main thread receives
+    signals; elsewhere (QGIS desktop runs algorithms in a worker thread) `hooks` is yielded unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield hooks
         return
     names: List[str] = []  # the signals received, in order
 
     def on_signal(number: int, _frame: object) -> None:
+        if names and number in REPEATED_SIGNALS:
+            return
         if names:  # said, as the second Ctrl-C is (red team of 2026-12-05: status 143 without a word)
             try:
                 hooks.log(f"{signal.Signals(number).name} received again: stopping at once "
@@ -158,7 +164,9 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
                 os.kill(os.getpid(), number)
             return
         names.append(signal.Signals(number).name)
-        hooks.log(f"{names[-1]} received: stopping as on Cancel (send it again to stop at once).")
+        again = " (the CPU-time limit's; the system kills the run at its hard limit)" if number in REPEATED_SIGNALS \
+            else " (send it again to stop at once)"
+        hooks.log(f"{names[-1]} received: stopping as on Cancel{again}.")
 
     with signals_handled(CANCELLING_SIGNALS, on_signal):
         try:

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Callable, Optional, TextIO
 
-from ..model_core.hooks import CANCELLING_SIGNALS, Hooks, duration
+from ..model_core.hooks import CANCELLING_SIGNALS, REPEATED_SIGNALS, Hooks, duration
 
 BAR_WIDTH = 30
 REDRAW_SECONDS = 0.2
@@ -43,7 +43,9 @@ def end_at_once_on_signals(status: int) -> None:
     ends the process at once with the run's exit status: its outputs are whole and kept (a helper's
     red team of 2026-12-06: SIGTERM during the interpreter's shutdown, 0.75 s after the results, gave
     status 143 without a word, and `mrs pretrain ... && mrs finetune ...` stopped on a finished
-    model). A signal ignored stays ignored."""
+    model). A signal ignored stays ignored, and one the system repeats (SIGXCPU, `REPEATED_SIGNALS`)
+    is ignored from now on: one that came during the interpreter's shutdown, when Python has put
+    back the system's handlers, dumped core (a helper's red team of 2026-12-07)."""
     def end(_number: int, _frame: object) -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
@@ -52,7 +54,7 @@ def end_at_once_on_signals(status: int) -> None:
 
     for number in (*CANCELLING_SIGNALS, signal.SIGINT):
         if signal.getsignal(number) is not signal.SIG_IGN:
-            signal.signal(number, end)
+            signal.signal(number, signal.SIG_IGN if number in REPEATED_SIGNALS else end)
 
 
 def is_first_on_its_machine() -> bool:

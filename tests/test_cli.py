@@ -565,6 +565,29 @@ def test_a_signal_cancels_a_training_run_which_keeps_its_checkpoint(no_qgis, cha
     assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
 
 
+def test_the_cpu_time_limit_s_signal_stops_a_training_run_as_on_cancel_whatever_its_repeats(no_qgis, chain, tmp_path):
+    """A helper's red team of 2026-12-07: the soft CPU-time limit's SIGXCPU (ulimit -t), which the system repeats each
+    CPU second until the hard limit kills, ended a run at once, its checkpoint unwritten."""
+    output = tmp_path / "pretrained.safetensors"
+    command = [sys.executable, str(MRS), "pretrain", *arguments(**scene_layers(chain[0]), **QUICK_PRETRAIN,
+                                                                   OUTPUT=output)]
+    command[command.index(f"--EPOCHS={QUICK_PRETRAIN['EPOCHS']}")] = "--EPOCHS=1000"
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=no_qgis,
+                               stdin=subprocess.DEVNULL)
+    for line in process.stderr:
+        if line.startswith("Pretraining epoch 1/1000: loss "):
+            break
+    for _repeat in range(3):
+        process.send_signal(signal.SIGXCPU)
+        time.sleep(0.2)
+    out, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, rest
+    assert rest.splitlines()[-1] == "Stopped by SIGXCPU, as on Cancel." and out == ""
+    assert ("SIGXCPU received: stopping as on Cancel (the CPU-time limit's; the system kills the run at its hard "
+            "limit).") in rest
+    assert sorted(path.name for path in tmp_path.iterdir()) == [Path(checkpoint_path_for(str(output))).name]
+
+
 def test_a_run_started_with_ctrl_c_ignored_goes_on_through_it(no_qgis, chain, tmp_path):
     """Red team of 2026-12-05: a shell script's `bin/mrs ... &` ignores Ctrl-C (SIGINT), as nohup
     ignores SIGHUP, which was honoured; bin/mrs took Ctrl-C all the same and canceled the run."""
@@ -1006,7 +1029,7 @@ def test_help_that_cannot_be_written_to_standard_output_fails_in_one_sentence(ar
     assert err.getvalue() == "bin/mrs: the help could not be written to standard output (No space left on device).\n"
 
 
-@pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1", "SIGUSR2"])
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1", "SIGUSR2", "SIGXCPU"])
 def test_a_signal_before_the_run_takes_it_ends_bin_mrs_with_one_line_and_the_status_of_a_cancel(no_qgis, tmp_path,
                                                                                                name):
     """A helper's red team of 2026-12-06: a Ctrl-C in bin/mrs's imports printed a traceback, a SIGTERM ended it with
