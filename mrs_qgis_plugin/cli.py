@@ -29,8 +29,8 @@ from . import parameters as spec
 from .job_parameters import JOBS
 from .raster import split_source
 from .runs import file_layer_name
-from .terminal import (TerminalReport, end_at_once_on_signals, is_first_on_its_machine, is_first_process, own_line,
-                       rank, write_error, written)
+from .terminal import (TerminalReport, end_at_once_on_signals, exit_now, is_first_on_its_machine, is_first_process,
+                       own_line, rank, write_error, written)
 
 PROGRAM = "bin/mrs"
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
@@ -319,6 +319,12 @@ GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt in
                                                       "virtual environment made with --system-site-packages")
 
 
+_SHORT_OF_MEMORY = [False]
+"""Whether a package could not be imported for want of memory (`_missing_packages`): the process then
+ends without the interpreter's teardown, in which OpenBLAS's threads, still asking for memory, kept
+it spinning for ever (a helper's red team of 2026-12-07, under ulimit -v)."""
+
+
 def _missing_packages(job: spec.Job) -> Optional[str]:
     """A sentence naming the packages this Python cannot import for `job`, with how to install them;
     one that is installed but fails to import (a limit on memory: red team of 2026-12-05) with why."""
@@ -326,6 +332,7 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
                                wants_memory)
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
+    _SHORT_OF_MEMORY[0] = any(wants_memory(reason) for reason in failures.values())
     missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
     problems = [f"{joined([module_name(requirement) for requirement in missing])} (install with: {pip_install_command(missing)})"
                 ] * bool(missing)
@@ -524,6 +531,8 @@ def run_to_the_end(arguments: Sequence[str]) -> int:
     (`distributed.end_process`; scripts that called `main` alone met it: a fresh clone's suite of
     2026-12-06). Returns the status where the process was not ended here."""
     code = main(arguments)
+    if _SHORT_OF_MEMORY[0]:
+        exit_now(code)
     end_at_once_on_signals(code)
     if "torch.distributed" in sys.modules:  # a voted cancel waits for the others' checkpoint, a refusal not
         from ..model_core.distributed import end_process

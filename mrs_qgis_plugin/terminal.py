@@ -47,14 +47,19 @@ def end_at_once_on_signals(status: int) -> None:
     is ignored from now on: one that came during the interpreter's shutdown, when Python has put
     back the system's handlers, dumped core (a helper's red team of 2026-12-07)."""
     def end(_number: int, _frame: object) -> None:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(status)
+        exit_now(status)
 
     for number in (*CANCELLING_SIGNALS, signal.SIGINT):
         if signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, signal.SIG_IGN if number in REPEATED_SIGNALS else end)
+
+
+def exit_now(status: int) -> None:
+    """Ends the process at once with `status`, its output flushed, without the interpreter's teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def is_first_on_its_machine() -> bool:

@@ -148,6 +148,20 @@ def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_ne
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
+def test_bin_mrs_short_of_memory_for_a_package_ends_without_the_interpreter_s_teardown(tmp_path):
+    """A helper's red team of 2026-12-07: under ulimit -v, after its sentence bin/mrs spun for ever in the teardown,
+    where OpenBLAS's threads still asked for memory (here a teardown step that would say it ran stands for them)."""
+    shim = tmp_path / "shim"
+    (shim / "torch").mkdir(parents=True)
+    (shim / "torch" / "__init__.py").write_text(
+        "import atexit\natexit.register(lambda: print('the teardown ran', flush=True))\n"
+        "raise ImportError('libtorch_cpu.so: failed to map segment from shared object')\n")
+    done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
+               "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
+    assert done.returncode == 1 and "give it more memory" in done.stderr
+    assert "the teardown ran" not in done.stdout
+
+
 def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_reason(tmp_path):
     """Red team of 2026-12-05: under a memory limit torch's import failed ('failed to map segment') and
     bin/mrs said torch and GDAL's bindings were missing, with how to install them."""
