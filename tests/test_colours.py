@@ -28,7 +28,7 @@ def distance(first: str, second: str) -> float:
     (["Grassland", "Meadow", "Wiese", "Prairie", "Pré", "Grünland", "Rasen"], LIGHT_GREEN),
     (["Crop", "Field", "Ackerland", "Cultures", "Champ de blé", "Cultivos"], YELLOW),
     (["Bare soil", "Soil", "Offener Boden", "Sol nu", "Suelo desnudo"], BROWN),
-    (["Buildings", "Roof", "Gebäude", "Dächer", "Bâtiments", "Toits", "Edificios"], RED),
+    (["Buildings", "Roof", "Gebäude", "Dächer", "Bâtiments", "Bâti", "Toits", "Edificios"], RED),  # Bâti: 12-07
     (["Roads", "Asphalt", "Straße", "Route", "Carretera", "Street"], GREY),
 ])
 def test_the_name_says_the_colour_in_several_languages(names, colour):

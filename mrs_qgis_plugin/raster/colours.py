@@ -38,7 +38,7 @@ NAMED_COLOURS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
                  "cultivo", "cultura", "campo", "coltura", "coltivo", "cereal", "wheat", "maize", "corn")),
     ("#b07c4f", ("soil", "bare", "boden", "erde", "offenboden", "sol", "suelo", "terreno", "terra", "suolo",
                  "sand", "earth", "brache", "dirt")),
-    ("#d62728", ("building", "roof", "house", "gebaude", "dach", "haus", "batiment", "toit", "maison",
+    ("#d62728", ("building", "roof", "house", "gebaude", "dach", "haus", "batiment", "bati", "toit", "maison",
                  "edificio", "tejado", "techo", "casa", "tetto", "urban", "built")),
     ("#6f6f6f", ("road", "asphalt", "street", "paved", "strasse", "weg", "route", "rue", "chaussee",
                  "carretera", "calle", "camino", "strada", "asfalto", "parking", "highway", "autobahn")),
