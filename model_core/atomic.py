@@ -22,6 +22,9 @@ _WHY = {
     errno.EDQUOT: ("the disk is full", "free some space or choose another folder"),
     errno.EFBIG: ("the file would be larger than this process may write (a file-size limit such as ulimit -f, or "
                   "the file system's largest file)", "raise the limit or choose another folder"),
+    errno.EMFILE: ("this process has as many files open as it may (a limit such as ulimit -n)",
+                   "raise the limit of open files (ulimit -n 1024, say)"),
+    errno.ENFILE: ("the system has as many files open as it may", "close other programs or raise the system's limit"),
 }
 """What a failed write's error number means to an analyst, and what to do; other errors give
 their own words, and 'choose another folder'."""

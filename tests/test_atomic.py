@@ -7,6 +7,7 @@ import pytest
 
 from mrs.model_core import atomic
 from mrs.model_core.atomic import says_too_large, write_error
+from mrs.model_core.errors import WriteError
 
 
 def test_a_failed_write_says_whether_an_earlier_file_was_kept_and_what_to_do(tmp_path):
@@ -37,6 +38,19 @@ def test_a_file_larger_than_the_process_may_write_is_not_called_a_full_disk(tmp_
         f"Could not write {tmp_path / 'model.safetensors'}: the file would be larger than this process may write (a "
         "file-size limit such as ulimit -f, or the file system's largest file). Nothing was written; raise the limit "
         "or choose another folder, and run again.")
+
+
+def test_a_process_out_of_open_files_is_told_to_raise_its_limit(tmp_path):
+    """A helper's red team of 2026-12-07: under ulimit -n, 'Too many open files' came with advice on folders, from
+    Python's writes and GDAL's alike."""
+    from mrs.mrs_qgis_plugin.raster.writers import _gdal_errors
+
+    said = (f"Could not write {tmp_path / 'map.tif'}: this process has as many files open as it may (a limit such as "
+            "ulimit -n). Nothing was written; raise the limit of open files (ulimit -n 1024, say), and run again.")
+    assert str(write_error(str(tmp_path / "map.tif"), OSError(errno.EMFILE, os.strerror(errno.EMFILE)))) == said
+    with pytest.raises(WriteError) as refused, _gdal_errors("OUTPUT", str(tmp_path / "map.tif")):
+        raise RuntimeError(f"Attempt to create new tiff file `{tmp_path / 'map.tif'}' failed: Too many open files")
+    assert str(refused.value) == said
 
 
 def test_a_disk_out_of_file_entries_is_not_said_to_be_full(tmp_path, monkeypatch):
@@ -128,7 +142,6 @@ def test_a_run_whose_output_folder_was_moved_leaves_no_file_of_its_own_there(tmp
     import pytest
 
     from mrs.model_core.atomic import atomic_output, held
-    from mrs.model_core.errors import WriteError
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -90,6 +90,8 @@ class _gdal_errors:  # noqa: N801 - used as a function: `with _gdal_errors(param
             raise write_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
         if any(says_too_large(message) for message in [str(error), *self.messages]):
             raise write_error(path, OSError(errno.EFBIG, os.strerror(errno.EFBIG))) from None
+        if any(os.strerror(errno.EMFILE) in message for message in [str(error), *self.messages]):  # red team of 12-07
+            raise write_error(path, OSError(errno.EMFILE, os.strerror(errno.EMFILE))) from None
         raise InputError(f"{self.param}: could not write {path} ({error}); check the folder's free space and "
                          "permissions.") from None
 
