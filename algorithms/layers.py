@@ -142,10 +142,11 @@ def unreadable_layer(name: str, value: Any, kind: str, context: QgsProcessingCon
     undecodable = undecodable_name(path, name)
     if undecodable:  # given so through Python (a helper's red team of 2026-12-07: 'cannot be opened', a lone surrogate)
         return undecodable
-    joined_files = [part.strip() for part in path.split(";")]
-    if len(joined_files) > 1 and all(os.path.isfile(part) for part in joined_files):  # helper's red team of 12-07
-        return (f"{name}: '{value}' names several files joined by ';'; give each as a value of its own (on the "
-                f"command line, repeat --{name}=FILE; in Python, a list).")
+    from ..mrs_qgis_plugin.raster.gdal_io import joined_files_problem  # GDAL: not at plugin load
+
+    joined_files = joined_files_problem(path, f"{name}: '{value}'", name)
+    if joined_files:
+        return joined_files
     if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
         return (f"{name}: '{value}' is neither a layer of the project nor an existing file. "
                 f"Choose a {kind} layer or file.")

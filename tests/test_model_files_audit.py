@@ -300,3 +300,15 @@ def test_a_file_s_address_is_told_to_be_given_as_a_path(tmp_path):
     assert missing_file_problem(f"file://{model}", "The hyperspectral layer 'hsi'") == (
         f"The hyperspectral layer 'hsi': file://{model} is a file's address, not a path: give the path without "
         f"'file://' ({model}). Choose a layer saved as a file that can be read.")
+
+
+def test_files_joined_by_a_semicolon_are_told_to_be_given_one_by_one(tmp_path):
+    """Own bad input of 2026-12-07: bin/mrs's --INPUT_AUX='a.tif;b.tif' was said not to exist."""
+    from mrs.mrs_qgis_plugin.raster.gdal_io import missing_file_problem
+
+    for name in ("a.tif", "b.tif"):
+        (tmp_path / name).write_bytes(b"a raster")
+    joined_paths = f"{tmp_path / 'a.tif'};{tmp_path / 'b.tif'}"
+    assert missing_file_problem(joined_paths, "The auxiliary layer 'a'") == (
+        f"The auxiliary layer 'a': {joined_paths} names several files joined by ';'; give each as a value of its own "
+        "(on the command line, repeat the parameter).")

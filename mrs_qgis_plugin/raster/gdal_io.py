@@ -206,6 +206,17 @@ def _plain(path: str) -> bool:
     return not path.startswith("/vsi") and "://" not in path and not re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path)
 
 
+def joined_files_problem(path: str, what: str, parameter: str = "") -> Optional[str]:
+    """The sentence for a value that joins existing files by ';', as a list is written in some tools,
+    else None: it was said to be neither a layer nor a file, or not to exist (a helper's red team of
+    2026-12-07 and own bad input of the day). `parameter`: the one to repeat, where it is known."""
+    parts = [part.strip() for part in path.split(";")]
+    if len(parts) < 2 or not all(os.path.isfile(part) for part in parts):
+        return None
+    repeat = f"repeat --{parameter}=FILE; in Python, a list" if parameter else "repeat the parameter"
+    return f"{what} names several files joined by ';'; give each as a value of its own (on the command line, {repeat})."
+
+
 def missing_file_problem(path: str, what: str) -> Optional[str]:
     """Why a plain file path cannot be opened: a name that is not UTF-8 (`undecodable_name`), no
     file there, a pipe or device (which GDAL would wait on forever), no permission to read it; or
@@ -225,6 +236,9 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
     shown = f"'{path}'" if path != path.strip() else path  # 'hsi.tif ' was shown as an existing file (red team)
     if problem == "does not exist" and path != path.strip() and os.path.isfile(path.strip()):
         return f"{what}: the file {shown} does not exist, but {path.strip()} does: remove the spaces around the path."
+    joined_files = joined_files_problem(path, f"{what}: {shown}") if problem == "does not exist" else None
+    if joined_files:
+        return joined_files
     if problem == "does not exist":
         return f"{what}: the file {shown} does not exist. Check the path, or choose it again."
     return f"{what}: {shown} {problem}. Choose a layer saved as a file that can be read."
