@@ -276,14 +276,17 @@ def _input_values(parameters: Dict[str, Any], job: spec.Job) -> set:
 
 def output_files(parameters: Dict[str, Any], job: spec.Job, kinds: Tuple[str, ...] = spec.DESTINATIONS) -> Dict[str, str]:
     """The run's output files as given, by parameter name (temporary outputs left out)."""
-    found = {}
-    for parameter in job.parameters:
-        value = parameters.get(parameter.name) if parameter.kind in kinds else None
-        if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
-        if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT:
-            found[parameter.name] = value
-    return found
+    found = {parameter.name: _given_file(parameters.get(parameter.name)) for parameter in job.parameters
+             if parameter.kind in kinds}
+    return {name: path for name, path in found.items() if path}
+
+
+def _given_file(value: Any) -> Optional[str]:
+    """The file an output's value names (a dialog's QgsProcessingOutputLayerDefinition, or text),
+    None for none or a temporary output."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue()
+    return value if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT else None
 
 
 def gone_with_qgis_process(files: Dict[str, str]) -> Tuple[Dict[str, str], Optional[str]]:
@@ -309,13 +312,10 @@ def checked_output_files(algorithm: QgsProcessingAlgorithm, parameters: Dict[str
 
     outputs = {}
     for definition in algorithm.destinationParameterDefinitions():
-        value = parameters.get(definition.name())
-        if isinstance(value, QgsProcessingOutputLayerDefinition):
-            value = value.sink.staticValue()
-        extension = definition.defaultFileExtension()
-        if isinstance(value, str) and value and value != QgsProcessing.TEMPORARY_OUTPUT and extension:
+        path, extension = _given_file(parameters.get(definition.name())), definition.defaultFileExtension()
+        if path and extension:
             extensions = GEOTIFF_EXTENSIONS if extension == "tif" else (f".{extension}",)
-            outputs[definition.name()] = check_output_path(value, definition.name(), extensions)
+            outputs[definition.name()] = check_output_path(path, definition.name(), extensions)
     return outputs
 
 
