@@ -224,8 +224,8 @@ def test_a_reference_wholly_on_nodata_is_refused_as_the_map_s_and_says_the_pixel
     with pytest.raises(InputError) as refused:
         _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
     assert str(refused.value) == ("INPUT: 'map' gives no class (only no data) at any of the 16 pixels of the reference "
-                                  "'reference', and 16 pixels of 'reference' lie outside the layer 'map'. Choose the map of the "
-                                  "area the reference covers.")
+                                  "'reference', and 16 pixels of 'reference' lie outside the layer 'map'. Choose the "
+                                  "map of the area the reference covers.")
 
 
 def test_a_reference_whose_labels_all_lie_outside_the_map_is_told_so(tmp_path):

@@ -1297,8 +1297,8 @@ def test_a_checkpoint_in_qgis_s_temporary_folder_is_said_to_be_gone_with_it_unde
     assert checkpoint.startswith(QgsProcessingUtils.tempFolder()) and os.path.isfile(checkpoint)
     gone = [line for line in feedback.warnings if "gone with it" in line]
     assert gone == ([f"OUTPUT's checkpoint ({checkpoint}) lies in QGIS's temporary folder, which qgis_process deletes "
-                     "as it ends: it is gone with it, and cannot be resumed or finished from. Give the outputs files of "
-                     "your own (--NAME=FILE) to keep what a stopped run wrote."] if command_line else [])
+                     "as it ends: it is gone with it, and cannot be resumed or finished from. Give the outputs files "
+                     "of your own (--NAME=FILE) to keep what a stopped run wrote."] if command_line else [])
     os.remove(checkpoint)
 
 

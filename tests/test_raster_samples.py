@@ -656,8 +656,8 @@ def test_reference_samples_outside_a_map_are_said_to_be_outside_the_map(tmp_path
     assert "1 of the 3 features of 'points' lies outside the layer 'map'; it is left out." in lines
     empty = write_raster(tmp_path / "empty.tif", np.zeros((HEIGHT, WIDTH), np.uint8), nodata=0)
     with Scene.single(RasterInput(empty, "empty")) as grid, pytest.raises(
-            InputError, match=r"^All 2 sample pixels of 'points' are nodata in 'empty', and 1 feature of 'points' lies outside "
-                              r"the layer 'empty'\. Check"):
+            InputError, match=r"^All 2 sample pixels of 'points' are nodata in 'empty', and 1 feature of 'points' lies "
+                              r"outside the layer 'empty'\. Check"):
         labels_from_vector(grid, path, None, "class", None, "points")
 
 

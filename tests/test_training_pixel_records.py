@@ -64,4 +64,5 @@ def test_a_georeferenced_scene_at_the_origin_with_one_metre_pixels_is_matched_by
     assert hit.tolist() == [True, False] and every_one
     earlier = dict(found)
     del earlier["georeferenced"]  # a record written before it was kept: matched by row and column, as then
-    assert training_pixels.recorded_at({"trained_pixels": earlier}, np.array([5.5]), np.array([2.5]))[0].tolist() == [True]
+    hit, _every_one = training_pixels.recorded_at({"trained_pixels": earlier}, np.array([5.5]), np.array([2.5]))
+    assert hit.tolist() == [True]

@@ -64,8 +64,9 @@ def spelt_as(names: Sequence[str], wanted: str) -> List[int]:
 
 
 def folded_name(name: str) -> str:
-    """`name` without letter case, as names are compared: a capital dotted İ (Turkish) folds to 'i' with a combining dot above,
-    which 'i' lacks ('İnşaat' and 'inşaat' were two classes: a helper's red team of 2026-12-07)."""
+    """`name` without letter case, as names are compared: a capital dotted İ (Turkish) folds to 'i'
+    with a combining dot above, which 'i' lacks ('İnşaat' and 'inşaat' were two classes: a helper's
+    red team of 2026-12-07)."""
     return name.casefold().replace("\u0307", "")
 
 

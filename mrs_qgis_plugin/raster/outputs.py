@@ -63,8 +63,8 @@ def refuse_dangling_link(path: str, param: str, what: str) -> None:
     in its place) would be a guess (a red team of 2026-12-07 found maps refused so, reports and models
     written in the link's place)."""
     if os.path.islink(path) and not os.path.exists(path):
-        raise InputError(f"{param}: {path} is a link to {os.readlink(path)}, which does not exist; choose a new {what}, "
-                         "or remove the link first.")
+        raise InputError(f"{param}: {path} is a link to {os.readlink(path)}, which does not exist; choose a new "
+                         f"{what}, or remove the link first.")
 
 
 def check_output_path(path: str, param: str, extensions: Sequence[str] = GEOTIFF_EXTENSIONS) -> str:
