@@ -16,6 +16,7 @@ import csv
 import hashlib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -53,6 +54,10 @@ class ListedScene:
 def _raster(text: str, folder: Path, where: str) -> RasterInput:
     # '../b/hsi.tif' from the list's (resolved) folder, without the '..' a refusal would show (helper, 2026-12-05)
     path = text if os.path.isabs(text) or "://" in text else os.path.normpath(folder / text)
+    if not os.path.lexists(path):  # accents written decomposed (as macOS writes names) for a file named composed, or
+        # back: said not to exist beside the file of that look (a helper's red team of 2026-12-07)
+        path = next((form for form in (unicodedata.normalize(kind, path) for kind in ("NFC", "NFD"))
+                     if os.path.lexists(form)), path)
     problem = variables_problem(path, f"{PARAMETER}: {where}, '{text}'")
     if problem:
         raise InputError(problem)

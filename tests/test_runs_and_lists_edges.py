@@ -284,3 +284,16 @@ def test_a_vector_layer_s_name_is_one_line_of_plain_text_as_a_raster_s():
     assert VectorInput("r\ref.gpkg", "r\ref").name == "r ef"
     assert VectorInput("ref\u202eX.gpkg", "ref\u202eX").name == "refX"
     assert VectorInput("r\ref.gpkg", "r\ref").path == "r\ref.gpkg"
+
+
+def test_a_listed_raster_written_with_decomposed_accents_is_the_file_of_that_look(tmp_path):
+    """A helper's red team of 2026-12-07: 'Zu\u0308rich hsi.tif' (as macOS writes names) was said not to exist beside
+    'Zürich hsi.tif'."""
+    import unicodedata
+
+    for name in ("Zürich hsi.tif", "lidar.tif"):
+        (tmp_path / name).write_bytes(b"a raster")
+    listing = tmp_path / "scenes.txt"
+    listing.write_text(f"{unicodedata.normalize('NFD', 'Zürich hsi.tif')}, lidar.tif\n", encoding="utf-8")
+    assert [scene.paths() for scene in read_scene_list(str(listing), 1)] == [[str(tmp_path / "Zürich hsi.tif"),
+                                                                              str(tmp_path / "lidar.tif")]]
