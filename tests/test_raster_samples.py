@@ -1342,6 +1342,20 @@ def test_texts_a_layer_s_reader_could_not_decode_are_warned_of(tmp_path, scene):
         "Data source encoding) or save it in UTF-8, and run again."]
 
 
+def test_a_shapefile_whose_cpg_names_an_unknown_encoding_is_said_so(tmp_path, scene):
+    """A helper's red team of 2026-12-07: with a .cpg of 'klingon' the texts were said not to be valid in the encoding
+    the file gives, not that it names none known."""
+    path = _windows_shapefile(tmp_path, ["Forêt", "Prés"], True)
+    (tmp_path / "legacy.cpg").write_text("klingon")
+    warnings = []
+    labels = labels_from_vector(scene, path, None, "class", None, "legacy", Hooks(warn=warnings.append))
+    assert [info.name for info in labels.classes] == ["Forêt", "Prés"]
+    assert warnings == [
+        "Texts of 'legacy' are read as Windows-1252 ('Forêt', 'Prés'): its .cpg file names 'klingon', an encoding "
+        "not known here. If that is wrong, save the layer in UTF-8 (as a GeoPackage, say), or give a shapefile a .cpg "
+        "file naming its encoding."]
+
+
 def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):
     """A CSV of X and Y columns was refused as samples outside the rasters, with advice on their
     CRS (red team of 2026-12-04)."""

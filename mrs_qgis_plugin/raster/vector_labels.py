@@ -1,5 +1,6 @@
 """Labelled pixels from a vector layer (points, lines or polygons), and polygon masks on the HSI grid."""
 
+import codecs
 import math
 import os
 import re
@@ -577,6 +578,25 @@ def _color(text: str, field: str, layer_name: str) -> str | None:
     return text.lower()
 
 
+def _unknown_code_page(source: str) -> str | None:
+    """The encoding a shapefile's .cpg file names where it is none known (a number is a Windows code
+    page: '1252'), else None: its texts were said not to be valid in the encoding the file gives (a
+    helper's red team of 2026-12-07: a .cpg of 'klingon')."""
+    stem, extension = os.path.splitext(split_source(source)[0])
+    if extension.lower() != ".shp":
+        return None
+    try:
+        with open(f"{stem}.cpg", encoding="ascii", errors="replace") as handle:
+            named = handle.read(100).strip()
+    except OSError:
+        return None
+    try:
+        codecs.lookup(f"cp{named}" if named.isdigit() else named)
+    except LookupError:
+        return named
+    return None
+
+
 def _refuse_a_shapefile_without_its_table(source: str, vector: ogr.Layer, layer_name: str) -> None:
     """A shapefile whose .dbf is missing, which OGR reads without fields: the class field was said not
     to be one of 'its fields: none' (own bad input of 2026-12-05)."""
@@ -949,10 +969,12 @@ def labels_from_vector(
     if found.unset == found.features:
         raise InputError(class_values_problem((), integer, class_field, layer_name))
     if found.recoded:
-        hooks.warning(f"Texts of '{layer_name}' are not valid in the encoding its file gives (UTF-8 where it names "
-                      f"none): they are read as Windows-1252 ({first_few(repr(text) for text in found.recoded.values())})"
-                      ". If that is wrong, save the layer in UTF-8 (as a GeoPackage, say), or give a shapefile a .cpg "
-                      "file naming its encoding.")
+        unknown, read = _unknown_code_page(path), first_few(repr(text) for text in found.recoded.values())
+        said = (f"are read as Windows-1252 ({read}): its .cpg file names '{unknown}', an encoding not known here"
+                if unknown else "are not valid in the encoding its file gives (UTF-8 where it names none): they are "
+                f"read as Windows-1252 ({read})")
+        hooks.warning(f"Texts of '{layer_name}' {said}. If that is wrong, save the layer in UTF-8 (as a GeoPackage, "
+                      "say), or give a shapefile a .cpg file naming its encoding.")
     if found.unreadable:  # a layer QGIS read in another encoding than its file's (a helper's red team of 2026-12-07)
         hooks.warning(f"Texts of '{layer_name}' hold characters that could not be read (shown \ufffd: "
                       f"{first_few(repr(text) for text in sorted(found.unreadable))}): the layer was read in another "
