@@ -17,7 +17,7 @@ import os
 import re
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from qgis.core import (
     QgsApplication,
@@ -301,6 +301,14 @@ def gone_with_qgis_process(files: Dict[str, str]) -> Tuple[Dict[str, str], Optio
         f"{listed} {agreeing(len(gone), 'lies', 'lie')} in QGIS's temporary folder, which qgis_process deletes as "
         f"it ends: {agreeing(len(gone), 'it is', 'they are')} gone with it, and cannot be resumed or finished from. "
         "Give the outputs files of your own (--NAME=FILE) to keep what a stopped run wrote.")
+
+
+def checkpoints_of(outputs: Dict[str, str], models: Sequence[str]) -> Dict[str, str]:
+    """The checkpoints kept beside the model files of `outputs` named in `models`, by a name for messages
+    ("OUTPUT's checkpoint")."""
+    from ..model_core.paths import checkpoint_path_for
+
+    return {f"{name}'s checkpoint": checkpoint_path_for(outputs[name]) for name in models if outputs.get(name)}
 
 
 def checked_output_files(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any]) -> Dict[str, str]:
@@ -763,13 +771,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
     def _say_checkpoints_gone(self, feedback: QgsProcessingFeedback) -> None:
         """Says that the checkpoint a stopped training wrote in QGIS's temporary folder, which its
         last line said resumes the run, is gone with it under qgis_process (`gone_with_qgis_process`)."""
-        from ..model_core.paths import checkpoint_path_for
-
-        checkpoints = {f"{parameter.name}'s checkpoint": checkpoint_path_for(self.outputs[parameter.name])
-                       for parameter in self.JOB.parameters
-                       if parameter.file_filter == spec.MODEL_FILE_FILTER and self.outputs.get(parameter.name)}
-        _kept, gone = gone_with_qgis_process({name: path for name, path in checkpoints.items()
-                                              if os.path.isfile(path)})
+        models = [parameter.name for parameter in self.JOB.parameters
+                  if parameter.file_filter == spec.MODEL_FILE_FILTER]
+        written = {name: path for name, path in checkpoints_of(self.outputs, models).items() if os.path.isfile(path)}
+        _kept, gone = gone_with_qgis_process(written)
         if gone:
             feedback.pushWarning(gone)
 

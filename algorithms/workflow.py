@@ -34,9 +34,9 @@ from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, claim_outputs, refuse_shared_outputs
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
-                   checked_output_files, device_widget_metadata, given_values_problem, gone_with_qgis_process,
-                   help_url, on_command_line, plain_value, record_checked, suggestions_field_problem, tr,
-                   value_problem)
+                   checked_output_files, checkpoints_of, device_widget_metadata, given_values_problem,
+                   gone_with_qgis_process, help_url, on_command_line, plain_value, record_checked,
+                   suggestions_field_problem, tr, value_problem)
 from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
@@ -492,9 +492,7 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         """The checkpoints the training steps keep beside their model files, by a name for messages:
         a classifier given the pretraining's checkpoint name was refused by the fine-tuning step,
         after the pretraining (red team of 2026-12-04)."""
-        from ..model_core.paths import checkpoint_path_for
-
-        return {f"{name}'s checkpoint": checkpoint_path_for(outputs[name]) for name in MODEL_OUTPUTS if name in outputs}
+        return checkpoints_of(outputs, MODEL_OUTPUTS)
 
     @staticmethod
     def _check_replaceable(outputs: Dict[str, str]) -> None:
