@@ -332,7 +332,6 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
                                wants_memory)
 
     failures = import_failures(pinned_requirements()) if job.needs_torch else {}
-    _SHORT_OF_MEMORY[0] = any(wants_memory(reason) for reason in failures.values())
     missing = [requirement for requirement, reason in failures.items() if reason == "not installed"]
     problems = [f"{joined([module_name(requirement) for requirement in missing])} (install with: {pip_install_command(missing)})"
                 ] * bool(missing)
@@ -345,7 +344,10 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
         if problem == "not installed":
             problems.append(f"{what} ({how})")
         elif problem:
-            problems.append(f"{what}, which it cannot import ({first_line(problem)})")
+            failures[module] = problem
+            problems.append(f"{what}, which it cannot import ({first_line(problem)}"
+                            + ("; give it more memory)" if wants_memory(problem) else ")"))
+    _SHORT_OF_MEMORY[0] = any(wants_memory(reason) for reason in failures.values())
     if not problems:
         return None
     return f"{PROGRAM} {job.name} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."

@@ -66,7 +66,7 @@ def import_problem(module: str) -> Optional[str]:
     except ModuleNotFoundError as error:
         if error.name is None or module == error.name or module.startswith(f"{error.name}."):
             return "not installed"
-        return _failure_text(error)  # a part of it missing: osgeo's _gdal under a memory limit (red team)
+        return _failure_text(_memory_cause(error) or error)  # a part of it missing
     except Exception as error:  # noqa: BLE001 - ImportError, OSError, MemoryError, torch's std::bad_alloc ...
         return _failure_text(error)
     return _version_problem(module, imported)
@@ -141,6 +141,14 @@ def _memory_hint(reason: str) -> str:
     """', or give QGIS more memory' where an import failed for want of memory (review of 2026-12-05:
     the advice came with an ABI mismatch too)."""
     return ", or give QGIS more memory" if wants_memory(reason) else ""
+
+
+def _memory_cause(error: ImportError) -> Optional[ImportError]:
+    """The import that failed for want of memory behind `error`, where a package hid it as it tried another name:
+    osgeo's `_gdal` failed to load ('libx265.so.199: failed to map segment'), and osgeo said 'No module named
+    _gdal' (red team of 2026-12-07: bin/mrs said so under ulimit -v, and then spun for ever in its teardown)."""
+    cause = error.__context__
+    return cause if isinstance(cause, ImportError) and wants_memory(_failure_text(cause)) else None
 
 
 def _failure_text(error: BaseException) -> str:

@@ -148,12 +148,14 @@ def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_ne
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
-def test_bin_mrs_short_of_memory_for_a_package_ends_without_the_interpreter_s_teardown(tmp_path):
+@pytest.mark.parametrize("package", ["torch", "osgeo"])
+def test_bin_mrs_short_of_memory_for_a_package_ends_without_the_interpreter_s_teardown(tmp_path, package):
     """A helper's red team of 2026-12-07: under ulimit -v, after its sentence bin/mrs spun for ever in the teardown,
-    where OpenBLAS's threads still asked for memory (here a teardown step that would say it ran stands for them)."""
+    where OpenBLAS's threads still asked for memory (here a teardown step that would say it ran stands for them);
+    torch imported and GDAL's bindings not, it spun all the same (red team of 2026-12-07, ulimit -v 600000)."""
     shim = tmp_path / "shim"
-    (shim / "torch").mkdir(parents=True)
-    (shim / "torch" / "__init__.py").write_text(
+    (shim / package).mkdir(parents=True)
+    (shim / package / "__init__.py").write_text(
         "import atexit\natexit.register(lambda: print('the teardown ran', flush=True))\n"
         "raise ImportError('libtorch_cpu.so: failed to map segment from shared object')\n")
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
@@ -175,13 +177,22 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert ("bin/mrs classify needs torch, which it cannot use (ImportError: libtorch_cpu.so: failed to map segment "
             "from shared object; give it more memory); and ") in done.stderr and "install with" not in done.stderr
-    assert "; and GDAL's Python bindings, which it cannot import (MemoryError)" in done.stderr
+    assert "; and GDAL's Python bindings, which it cannot import (MemoryError; give it more memory)" in done.stderr
     assert "safetensors, which it cannot use (RuntimeError: std::bad_alloc; give it more memory)" in done.stderr
     (shim / "osgeo" / "__init__.py").write_text("import _gdal_missing_part\n")  # a part of it missing: not 'install'
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
                "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
     assert ("GDAL's Python bindings, which it cannot import (ModuleNotFoundError: No module named "
             "'_gdal_missing_part')") in done.stderr
+    # GDAL 3.6's osgeo tries `import _gdal` when its own failed to load, and hid why (red team of 2026-12-07: said
+    # under ulimit -v, without the memory advice; the teardown then spun for ever)
+    (shim / "osgeo" / "__init__.py").write_text("try:\n    from . import _gdal\nexcept ImportError:\n    import _gdal\n")
+    (shim / "osgeo" / "_gdal.py").write_text("raise ImportError('libx265.so.199: failed to map segment from shared "
+                                             "object')\n")
+    done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",
+               "--INPUT_HSI=h.tif", "--INPUT_AUX=l.tif", "--OUTPUT=map.tif")
+    assert ("GDAL's Python bindings, which it cannot import (ImportError: libx265.so.199: failed to map segment from "
+            "shared object; give it more memory) in the Python") in done.stderr
     # Debian 12's torch 1.13 imported, then every run ended in a traceback (a helper's red team of 2026-12-05)
     (shim / "torch" / "__init__.py").write_text("__version__ = '1.13.1'\n")
     (shim / "safetensors").rename(tmp_path / "away")
