@@ -20,6 +20,7 @@ from ..model_core.digits import whole_number
 from ..model_core.errors import MrsError, OutOfMemory, first_line, says_out_of_memory
 from ..model_core.hooks import Hooks
 from ..model_core.names import agreeing, joined, plural
+from .blas import hold_blas_buffer
 from .raster import split_source
 from .raster.classes import plain_text
 
@@ -383,8 +384,10 @@ RUNNERS: Dict[str, Callable[[Values, Hooks], Dict[str, Any]]] = {
 
 def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
     """Runs the job `job` (an id of job_parameters.JOBS) on `values`; returns its results by output name.
-    Memory that runs out comes as one sentence (red team of 2026-12-05: a traceback under ulimit -v)."""
+    Memory that runs out comes as one sentence (red team of 2026-12-05: a traceback under ulimit -v), numpy's
+    matrix products' too, had first (`hold_blas_buffer`)."""
     try:
+        hold_blas_buffer()
         return RUNNERS[job](values, hooks)
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and not says_out_of_memory(error):
