@@ -3,8 +3,8 @@ held: each test fails on a small, plausible bug that the suite let pass (a helpe
 checked to fail on its bug and pass without it)."""
 import numpy as np
 import pytest
-from osgeo import ogr
-from rasters import ORIGIN_X, ORIGIN_Y, pixel_centre, point_wkt, write_raster, write_vector
+from osgeo import gdal, ogr
+from rasters import UTM32, ORIGIN_X, ORIGIN_Y, crs_wkt, pixel_centre, point_wkt, write_raster, write_vector
 
 from mrs.model_core import MAX_CLASS_VALUE
 from mrs.model_core.errors import InputError
@@ -134,3 +134,66 @@ def test_no_centre_covered_counts_the_features_between_centres_only(tmp_path, sc
     with pytest.raises(InputError, match=r"^No sample of 's' covers a pixel centre of the hyperspectral layer 'hsi': "
                                          r"1 of them lies between pixel centres"):
         labels_from_vector(scene, path, None, "class", None, "s")
+
+
+def _blocky_labels(path, size, pixel, block, values, sparse):
+    """A tiled Byte label raster of size x size pixels of `pixel` metres from the scene's corner, nodata 255, holding
+    `values` in its first block; the rest of it unwritten (`sparse`, where GDAL knows it empty) or written as 255."""
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), size, size, 1, gdal.GDT_Byte, options=[
+        "TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}", f"SPARSE_OK={sparse}"])
+    dataset.SetGeoTransform((ORIGIN_X, pixel, 0.0, ORIGIN_Y, 0.0, -pixel))
+    dataset.SetProjection(crs_wkt(UTM32))
+    band = dataset.GetRasterBand(1)
+    band.SetNoDataValue(255)
+    if not sparse:
+        band.WriteArray(np.full((size, size), 255, np.uint8))
+    band.WriteArray(values)
+    dataset = None
+    return str(path)
+
+
+def _read_counting(monkeypatch, scene, path):
+    """The labels of `path` on `scene`, the lines said, the progress given and the pixels read."""
+    pixels_read, said, progress = [], [], []
+    real = label_raster.read_or_refuse
+    monkeypatch.setattr(label_raster, "read_or_refuse",
+                        lambda read, what, *window: pixels_read.append(window[2] * window[3]) or real(read, what,
+                                                                                                      *window))
+    hooks = Hooks(log=said.append, warn=said.append, progress=progress.append)
+    labels = labels_from_raster(scene, path, "reference", hooks)
+    return (labels.rows.tolist(), labels.cols.tolist(), labels.values.tolist()), said, progress, sum(pixels_read)
+
+
+def test_the_empty_blocks_of_a_sparse_reference_on_another_grid_are_passed_over_and_progress_is_said(
+        tmp_path, scene, monkeypatch):
+    """A reference of 30,000 x 30,000 pixels around a map of 64 x 64, its blocks empty but one, was read whole twice
+    for 22 s, no progress said (red team of 2026-12-07); its labels, counts and warnings are those of the same raster
+    written whole."""
+    monkeypatch.setattr(label_raster, "TILE_SIZE", 64)
+    values = np.zeros((2 * HEIGHT, 2 * WIDTH), np.uint8)
+    values[:2, :6] = [[1], [2]]
+    found = {sparse: _read_counting(monkeypatch, scene, _blocky_labels(
+        tmp_path / f"{sparse}.tif", 256, 0.5, 64, values, sparse)) for sparse in (True, False)}
+    assert found[True][:2] == found[False][:2]
+    assert found[True][0] == ([0, 0, 0], [0, 1, 2], [2, 2, 2])
+    assert any("holds 756 pixels of value 0" in line for line in found[True][1]), "\n".join(found[True][1])
+    assert found[False][3] == 16 * 64 * 64 * 2 + HEIGHT * WIDTH and found[True][3] == 64 * 64 * 2 + HEIGHT * WIDTH + 15
+    progress = found[True][2]
+    assert progress == sorted(progress) and len(set(progress)) == 1 + 16 + 16 + 1 and progress[-1] == 1.0
+
+
+def test_the_empty_blocks_of_a_sparse_label_raster_on_the_scene_s_grid_count_as_its_nodata(tmp_path, monkeypatch):
+    """Passed over (`_tiles_read`), the empty blocks still count for the warnings of value 0: here the nodata value
+    255 is the most common only with them, and 0 is then said to be unlabelled too."""
+    monkeypatch.setattr(label_raster, "TILE_SIZE", 16)
+    hsi = write_raster(tmp_path / "hsi.tif", np.ones((3, 32, 32), np.float32))
+    values = np.zeros((16, 16), np.uint8)
+    values[:4] = 1
+    with Scene.open(RasterInput(hsi, "hsi"), []) as grid:
+        found = {sparse: _read_counting(monkeypatch, grid, _blocky_labels(
+            tmp_path / f"{sparse}.tif", 32, 1.0, 16, values, sparse)) for sparse in (True, False)}
+    assert found[True][:2] == found[False][:2] and found[True][0][2] == [1] * 64
+    assert found[True][1] == found[False][1] and found[True][1][-2] == (
+        "The label layer 'reference' declares 255 as its nodata value and holds 192 pixels of value 0, which means "
+        "unlabelled here too, so they are left out. If 0 is a class, recode the classes from 1.")
+    assert (found[True][3], found[False][3]) == (16 * 16 + 3, 32 * 32)
