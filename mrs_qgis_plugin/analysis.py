@@ -249,7 +249,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
               "reference_features_partly_outside": labelled.partly_outside}
     hooks.log(f"Overall accuracy {reports.percent(figures.overall)} %, average accuracy "
               f"{reports.percent(figures.average)} %, "
-              f"kappa {reports.kappa_text(report['kappa'])} on {figures.total:,} reference pixels.")
+              f"kappa {reports.kappa_text(report['kappa'])} on {plural(figures.total, 'reference pixel')}.")
     merged = _merged_classes_warning(labelled, matching, map_classes, reference.name)
     absent = _absent_classes_warning(labelled, matching, map_classes, taken, predicted_classes,
                                      map_name, reference.name)

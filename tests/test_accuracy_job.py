@@ -805,3 +805,17 @@ def test_another_program_s_map_whose_style_names_its_classes_otherwise_is_warned
     report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
     assert (report["overall_accuracy"], report["warnings"]) == (1.0, [text.format(qml=tmp_path / "map.qml")
                                                                       for text in said])
+
+
+@pytest.mark.parametrize("labelled, said", [(1, "on 1 reference pixel."), (2, "on 2 reference pixels.")])
+def test_the_figures_line_counts_its_reference_pixels_in_the_singular_too(tmp_path, labelled, said):
+    """Own bad input of 2026-12-07: a reference of one labelled pixel was said '... kappa 0.0000 on 1 reference
+    pixels.'"""
+    class_map = write_raster(tmp_path / "map.tif", np.ones((1, 4, 4), np.uint8))
+    truth = np.zeros((1, 4, 4), np.uint8)
+    truth[0, 0, :labelled] = [1, 2][:labelled]
+    lines = []
+    analysis.accuracy_job(class_map, "map", jobs.LabelSource("reference", raster_path=write_raster(
+        tmp_path / "reference.tif", truth)), out_html=str(tmp_path / "a.html"), hooks=Hooks(log=lines.append))
+    figures = next(line for line in lines if line.startswith("Overall accuracy"))
+    assert figures.endswith(f" {said}"), figures
