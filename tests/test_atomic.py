@@ -375,14 +375,15 @@ SETS = {"all": {"map.tif": "old map.tif", "map.qml": "old map.qml", "conf.tif": 
 
 
 def _remounted(folder) -> None:
-    """The journals of a killed run as a file system mounted again sees them: other file numbers."""
+    """The journals of a killed run as a file system mounted again sees them: other file numbers, here numbers no
+    file has (one more than its own was at times another file's: a flaky failure under load, helper of 2026-12-07)."""
     import json
 
     for journal in folder.glob("*.partial.set"):
         record = json.loads(journal.read_text())
         for move in record["moves"]:
             if move["file"]:
-                move["file"][1] += 1
+                move["file"][1] = -move["file"][1] - 1
         journal.write_text(json.dumps(record))
 
 
