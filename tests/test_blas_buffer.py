@@ -38,8 +38,9 @@ else:
 
 
 def _limited(case: str) -> subprocess.CompletedProcess:
+    importable = os.path.dirname(os.path.dirname(mrs.__file__))
     return subprocess.run([sys.executable, "-c", LIMITED, case], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(mrs.__file__)), "OMP_NUM_THREADS": "1"})
+                          env={**os.environ, "PYTHONPATH": importable, "OMP_NUM_THREADS": "1"})
 
 
 def test_products_after_the_buffer_is_held_need_no_new_room():

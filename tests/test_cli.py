@@ -186,7 +186,8 @@ def test_a_package_that_is_installed_but_cannot_be_imported_is_said_so_with_its_
             "'_gdal_missing_part')") in done.stderr
     # GDAL 3.6's osgeo tries `import _gdal` when its own failed to load, and hid why (red team of 2026-12-07: said
     # under ulimit -v, without the memory advice; the teardown then spun for ever)
-    (shim / "osgeo" / "__init__.py").write_text("try:\n    from . import _gdal\nexcept ImportError:\n    import _gdal\n")
+    (shim / "osgeo" / "__init__.py").write_text("try:\n    from . import _gdal\n"
+                                               "except ImportError:\n    import _gdal\n")
     (shim / "osgeo" / "_gdal.py").write_text("raise ImportError('libx265.so.199: failed to map segment from shared "
                                              "object')\n")
     done = mrs({**os.environ, **ONE_THREAD, "PYTHONPATH": str(shim)}, "classify", "--MODEL=m.safetensors",

@@ -139,7 +139,8 @@ def _tiles_read(window: Window, band: gdal.Band, hooks: Hooks,
         hooks.check_cancel()
         hooks.progress(index / len(cut))
         status, _percent = band.GetDataCoverageStatus(*tile)
-        yield tile, bool(status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY and not status & gdal.GDAL_DATA_COVERAGE_STATUS_DATA)
+        empty = status & gdal.GDAL_DATA_COVERAGE_STATUS_EMPTY and not status & gdal.GDAL_DATA_COVERAGE_STATUS_DATA
+        yield tile, bool(empty)
 
 
 def _count_empty(band: gdal.Band, tile: Window, counts: dict, layer_name: str) -> None:
