@@ -261,7 +261,7 @@ def _accuracy(class_map: str, map_name: str, reference: LabelSource, paths: Dict
     beyond = _outside_warning(labelled, map_name, reference.name)
     incomplete = _left_out_features_warning(labelled, reference.name)
     shared = _shared_pixels_warning(labelled, grid.grid_label, reference.name)
-    numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, reference.name)
+    numbered = _numbered_from_names_warning(class_map, map_name, map_classes, labelled, matching, reference.name)
     found = [warning for warning in (*names_beside(class_map, map_name), *named_no_data, numbered, matched, merged,
                                      absent, shared,
                                      incomplete, beyond, uncovered, trained_on, disjoint) if warning]
@@ -360,11 +360,15 @@ def _shared_pixels_warning(labelled: LabelledPixels, grid_label: str, reference_
 
 
 def _numbered_from_names_warning(class_map: str, map_name: str, map_classes: Dict[int, ClassInfo],
-                                 labelled: LabelledPixels, reference_name: str) -> Optional[str]:
+                                 labelled: LabelledPixels, matching: Dict[int, int],
+                                 reference_name: str) -> Optional[str]:
     """The warning for a map whose classes were numbered from their names (a classifier trained on a
     text class field) matched by value to a reference whose classes have values only, or None: the
-    values mean different classes (red team of 2026-12-04: 4 % for a map 90 % right, without a word)."""
-    if read_tag(class_map, "INPUT", NUMBERED_FROM_NAMES_TAG) != "yes" or any(info.named for info in labelled.classes):
+    values mean different classes (red team of 2026-12-04: 4 % for a map 90 % right, without a word).
+    None where `matching` took a class to another value, by its name: a reference of 10 matched to the
+    map's '10' (its 1) was said to be matched by value (a helper's mutation audit of 2026-12-07)."""
+    if (read_tag(class_map, "INPUT", NUMBERED_FROM_NAMES_TAG) != "yes" or any(info.named for info in labelled.classes)
+            or any(matching[value] != value for value in matching)):
         return None
     shown = first_few(f"{value} '{info.name}'" for value, info in sorted(map_classes.items()))
     return (f"The classes of the map '{map_name}' were numbered from their names when its classifier was trained "

@@ -819,3 +819,21 @@ def test_the_figures_line_counts_its_reference_pixels_in_the_singular_too(tmp_pa
         tmp_path / "reference.tif", truth)), out_html=str(tmp_path / "a.html"), hooks=Hooks(log=lines.append))
     figures = next(line for line in lines if line.startswith("Overall accuracy"))
     assert figures.endswith(f" {said}"), figures
+
+
+def test_a_map_numbered_from_names_matched_by_name_to_a_reference_of_values_is_not_said_to_be_matched_by_value(
+        tmp_path):
+    """A helper's mutation audit of 2026-12-07: a map numbered from the names '10' and 'Water' (1 and 2) against a
+    reference of the value 10 alone: its 10 is matched to the map's '10' by name, and said so, but a warning before
+    said the classes 'were matched by value, which says nothing of the map'."""
+    class_map = _name_classes(write_raster(tmp_path / "map.tif", np.array([[[1, 2, 1, 1]]], np.uint8)),
+                              {1: "10", 2: "Water"}, attribute_table=False)
+    dataset = gdal.Open(class_map, gdal.GA_Update)
+    dataset.SetMetadataItem(jobs.NUMBERED_FROM_NAMES_TAG, "yes")
+    dataset = None
+    reference = write_raster(tmp_path / "reference.tif", np.full((1, 1, 4), 10, np.uint8))
+    report = _assess(tmp_path, class_map, jobs.LabelSource("reference", raster_path=reference))
+    assert report["overall_accuracy"] == 0.75
+    assert [warning.split(":")[0] for warning in report["warnings"]] == [
+        "The classes of the reference 'reference' were matched to those of the map 'map' by name, as their values "
+        "differ"]
