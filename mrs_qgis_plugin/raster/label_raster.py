@@ -342,8 +342,9 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
     negatives: set = set()  # the negative codes met, refused once every tile is read where there is one
     read_hooks = hooks.sub(0.0, 1.0 if aligned is dataset else 1 / 3)
     for tile, empty in _tiles_read(scene.window, band, read_hooks):
-        if empty:
+        if empty and aligned is dataset:
             _count_empty(band, tile, counts, layer_name)
+        if empty:
             continue
         block, labelled = _labelled_tile(band, tile, layer_name, hiding)
         if aligned is dataset:
