@@ -339,15 +339,16 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
                  + ("give it more memory)" if wants_memory(reason)
                     else f"reinstall it with: {pip_install_command([requirement], reinstall=True)})")
                  for requirement, reason in failures.items() if reason != "not installed"]
+    reasons = list(failures.values())
     for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
         problem = import_problem(module)
         if problem == "not installed":
             problems.append(f"{what} ({how})")
         elif problem:
-            failures[module] = problem
+            reasons.append(problem)
             problems.append(f"{what}, which it cannot import ({first_line(problem)}"
                             + ("; give it more memory)" if wants_memory(problem) else ")"))
-    _SHORT_OF_MEMORY[0] = any(wants_memory(reason) for reason in failures.values())
+    _SHORT_OF_MEMORY[0] = any(wants_memory(reason) for reason in reasons)
     if not problems:
         return None
     return f"{PROGRAM} {job.name} needs {'; and '.join(problems)} in the Python that runs it ({sys.executable})."
