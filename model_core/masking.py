@@ -12,15 +12,7 @@ from typing import Optional
 import torch
 
 from . import choices
-
-
-def mask_count(n: int, ratio: float) -> int:
-    """How many of `n` tokens a ratio masks: round(ratio * n), at least 1 and at most n - 1."""
-    if not 0.0 < ratio < 1.0:
-        raise ValueError(f"The mask ratio must lie strictly between 0 and 1; got {ratio}.")
-    if n < 2:
-        raise ValueError(f"Masking needs at least 2 tokens; got {n}.")
-    return min(max(round(ratio * n), 1), n - 1)
+from .mask_ratio import mask_count
 
 
 def _draw_device(generator: Optional[torch.Generator]) -> torch.device:

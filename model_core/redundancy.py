@@ -9,7 +9,7 @@ from typing import List
 
 import numpy as np
 
-from .masking import mask_count
+from .mask_ratio import mask_count
 
 
 ROUNDING = 1e-9

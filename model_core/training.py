@@ -24,7 +24,7 @@ from .device import resolve_device
 from .errors import InputError, WriteError
 from .hooks import Hooks
 from .loop import run_training
-from .masking import mask_count
+from .mask_ratio import mask_count
 from .model import SSMAE, SSMAEClassifier
 from .names import Names, share_text
 from .phases import FinetunePhase, PretrainPhase, balanced_class_weights, predict_logits

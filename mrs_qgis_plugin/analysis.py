@@ -18,21 +18,21 @@ from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, joined, plural, share_text
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
-from ..model_core.masking import mask_count
+from ..model_core.mask_ratio import mask_count
 from ..model_core.redundancy import band_similarity, copied_bands, leakage, redundant_groups
 from . import reports, training_pixels
-from .jobs import (NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, UNEVEN_LOSS, LabelSource, Layers, counted_sample,
-                   held_outputs, same_layer, say_few_valid_pixels, say_value_problems)
+from .job_inputs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, same_layer
 from .raster import absolute
 from .raster.classes import ClassInfo, folded_name, spelt_as
 from .raster.grid import Grid
-from .raster.labels import LabelledPixels, refuse_long_names, too_large_message
+from .raster.labels import UNEVEN_LOSS, LabelledPixels, refuse_long_names, too_large_message
 from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
-from .raster.outputs import check_output_path, claim_outputs
+from .raster.outputs import check_output_path, claim_outputs, held_outputs
 from .raster.gdal_io import class_names, open_raster
 from .raster.label_raster import UNLABELLED, one_negative_code_problem, scaled_classes_message
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
+from .scene_checks import counted_sample, say_few_valid_pixels, say_value_problems
 
 
 def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, ClassInfo], map_name: str,

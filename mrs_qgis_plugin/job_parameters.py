@@ -231,6 +231,7 @@ ACCURACY = Job(
         Output("KAPPA", "Kappa"),
     ),
     labelled_pixels=("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"),
+    needs_torch=False,
     tags=("accuracy assessment", "confusion matrix", "kappa", "overall accuracy", "validation"),
 )
 
@@ -273,6 +274,7 @@ REDUNDANCY = Job(
         Output("GROUP_COUNT", "Number of groups"),
         Output("LEAKAGE", "Share of randomly masked bands with a similar visible band (0..1)"),
     ),
+    needs_torch=False,
     tags=("band correlation", "spectral similarity", "band selection", "heat map"),
 )
 

@@ -12,15 +12,12 @@ import dataclasses
 import json
 import math
 import os
-import re
-from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from ..model_core import distributed, model_file
 from ..model_core.launcher import launched
-from ..model_core.atomic import held
 from ..model_core.band_units import check_band_units
 from ..model_core.checkpoints import SAMPLE_SETTINGS
 from ..model_core.config import preset as preset_config
@@ -30,28 +27,31 @@ from ..model_core.hooks import Hooks, duration, first_few
 from ..model_core.inference import MEMORY_SHARE, TilePredictor, memory_headroom
 from ..model_core.loading import (PIXEL_SIZE_RATIO, check_aux_bands, check_aux_layers, check_bands, check_pixel_size,
                                    check_wavelengths, load_classifier, load_pretrained, pixel_shape, say_unchecked)
-from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural, share_text, value_text
+from ..model_core.names import Names, agreeing, byte_size, joined, mismatch_outcome, plural, share_text
 from ..model_core.phases import FinetunePhase, PretrainPhase
-from ..model_core.preprocessing import CLIPPED_SHARE, FILL_CODE_LIMIT, FILL_MAGNITUDE, Normalizer, fill_values, fit_pca
+from ..model_core.preprocessing import CLIPPED_SHARE, Normalizer, fit_pca
 from ..model_core.paths import output_path_of
 from ..model_core.training import MaskingSettings, TrainSettings, checkpoint_path_for, finetune, pretrain
 from . import training_pixels
+from .job_inputs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers
 from .parameters import RASTERIZE_OVER
-from .raster import TILE_SIZE, absolute
+from .raster import TILE_SIZE
 from .raster.classes import ClassInfo
-from .raster.grid import PIXEL_SPACE, Window, layout_text
-from .raster.label_raster import labels_from_raster
-from .raster.labels import LabelledPixels, check_trainable, labelled_parameter, nodata_layers, stratified_split
+from .raster.grid import Window
+from .raster.labels import (UNEVEN_LOSS, LabelledPixels, check_trainable, labelled_parameter, nodata_layers,
+                            stratified_split)
 from .raster.patches import check_patch_size
 from .raster.predict import check_tile_size, predict_scene, predicted_tiles
 from .raster.samples import Positions, random_positions_in_scenes
-from .raster.sources import MIN_HSI_BANDS, RasterInput, Scene, TooFewBandsError, window_from_extent
+from .raster.sources import MIN_HSI_BANDS, Scene, TooFewBandsError, window_from_extent
 from .raster.stats import MODEL_BAND_ADVICE, NoValidPixelError, no_valid_pixel_message, sample_valid_pixels
 from .raster.suggestions import (ClassField, SuggestionPool, check_points_output, trained_on_a_label_raster,
                                  write_points)
-from .raster.vector_labels import labels_from_vector, mask_covers_nothing, mask_rasterizer
-from .raster.outputs import check_output_path, claim_outputs, refuse_shared_outputs, writes_outputs
+from .raster.vector_labels import mask_covers_nothing, mask_rasterizer
+from .raster.outputs import check_output_path, claim_outputs, held_outputs, refuse_shared_outputs, writes_outputs
 from .raster.writers import CLASS_MAP, CONFIDENCE, check_replaceable, confidence_of
+from .scene_checks import (FEW_PIXELS, SCENE_CHECK_PIXELS, check_sample, counted_sample, say_blank_layers,
+                           value_shown)
 from .scene_list import (ListedScene, check_same_bands, read_scene_list, say_other_aux_names, say_other_units,
                          say_same_values)
 from .streaming import (capped_positions, normalised_patches, pretraining_samples, sample_digest,
@@ -85,88 +85,6 @@ DEFAULT_CLASS_FIELD = "class_id"
 Extent = Tuple[float, float, float, float]
 
 
-@dataclass(frozen=True)
-class Layers:
-    hsi: RasterInput
-    aux: Sequence[RasterInput]
-
-    def open(self, hooks: Hooks) -> Scene:
-        return Scene.open(self.hsi, list(self.aux), hooks)
-
-    def inputs(self) -> Dict[str, List[str]]:
-        """The files of the layers by parameter, for `claim_outputs`."""
-        return {"INPUT_HSI": [self.hsi.path], "INPUT_AUX": [item.path for item in self.aux]}
-
-
-@dataclass(frozen=True)
-class LabelSource:
-    """Reference or training labels: a vector layer and its class field, or a label raster."""
-
-    name: str
-    vector_path: Optional[str] = None
-    class_field: Optional[str] = None
-    name_field: Optional[str] = None
-    raster_path: Optional[str] = None
-    color_field: Optional[str] = None
-    raster_operation: str = ""
-    """The label raster's coordinate operation to the grid (`RasterInput.operation`)."""
-    origin: str = ""
-    """The file layer whose copy `vector_path` is (`VectorInput.origin`), '' for none."""
-    taken: str = ""
-    """What of it the copy holds, or what layer it is of (`VectorInput.taken`), '' for its file's features."""
-
-    def inputs(self, vector_param: str, raster_param: str) -> Dict[str, List[Optional[str]]]:
-        """The labels' file under the name of the parameter that gave it, for `claim_outputs`."""
-        return {raster_param: [self.raster_path]} if self.raster_path else {vector_param: [self.vector_path]}
-
-    def source(self) -> str:
-        """The labels' layer as one string: its file's absolute path (and, for a vector source
-        such as 'file.gpkg|layername=x', the layer), the same however the path was written; the
-        layer given where the plugin read a copy of it, with what of it the copy held ('... (its 90
-        selected features)'); a layer without a file by its name and kind."""
-        if self.taken and not self.origin and not self.raster_path:
-            return f"'{self.name}' ({self.taken})"
-        path, *layer = (self.raster_path or self.origin or self.vector_path or "").split("|", 1)
-        taken = f" ({self.taken})" if self.taken and not self.raster_path else ""
-        return "|".join([absolute(path), *layer]) + taken if path else ""
-
-    def read(self, scene: Any, hooks: Hooks, reference: bool = False) -> LabelledPixels:
-        """The labelled pixels on the scene's grid; `reference`: for an assessment (`labelled_pixels`)."""
-        if self.raster_path:
-            return labels_from_raster(scene, self.raster_path, self.name, hooks, operation=self.raster_operation,
-                                      reference=reference)
-        if not self.class_field:
-            raise InputError(f"No class field is chosen for the sample layer '{self.name}'. "
-                             "Choose the field that holds the classes.")
-        if self.taken:  # a selection of 150 of 210 points was logged as '150 labelled pixels' (desktop helper, 12-05)
-            hooks.log(f"'{self.name}' is read as given: {self.taken}.")
-        return labels_from_vector(scene, self.vector_path, None, self.class_field, self.name_field,
-                                  self.name, hooks, color_field=self.color_field, reference=reference)
-
-
-TRAINED_ON_TAG = "MRS_TRAINED_ON"
-"""The class map's metadata item that names the labels its classifier was trained on
-(`LabelSource.source`), so that mrs:accuracy can tell when a reference is those labels."""
-NUMBERED_FROM_NAMES_TAG = "MRS_CLASSES_NUMBERED_FROM_NAMES"
-"""A class map's tag, 'yes' when its classifier numbered its classes from their names (a text class
-field), so that its values stand for nothing a reference's values could."""
-
-
-TAKEN_NOTE = re.compile(r" \((?:its |with its )[^()]*\)$")
-"""What of a layer a copy of it held, as `LabelSource.source` notes it ('... (its 90 selected features)')."""
-
-
-def same_layer(first: Optional[str], second: Optional[str]) -> bool:
-    """Whether two `LabelSource.source` strings name one layer: the same file, and the same layer
-    of it where both name one. A source without a layer name ('file.gpkg', read as its first
-    layer) is taken to match any layer of its file: the warning it serves errs towards saying so."""
-    if not first or not second:
-        return False
-    first, second = (TAKEN_NOTE.sub("", source) for source in (first, second))  # a selection of the layer is of it
-    (first_file, *first_layer), (second_file, *second_layer) = first.split("|", 1), second.split("|", 1)
-    return first_file == second_file and (not first_layer or not second_layer or first_layer == second_layer)
-
-
 VALUE_CHECK_SAMPLE = 2000
 """Pixels of the scene compared with a classifier's normalisation statistics before it runs, and of
 the whole first scene of MORE_SCENES with the others when EXTENT limits its statistics sample."""
@@ -180,7 +98,7 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
                   valid_counts: Sequence[int] = (1,)) -> np.ndarray:
     """STATISTICS_SAMPLE valid pixels, from each scene in proportion to its valid pixels (scene i
     drawn with seed + i); the window limits the first scene. Each scene is checked with its own part
-    (`_check_sample`: pooled, a listed scene's fill code was blamed on INPUT_AUX and its few valid pixels
+    (`check_sample`: pooled, a listed scene's fill code was blamed on INPUT_AUX and its few valid pixels
     went unsaid, a helper's red team of 2026-12-06; a south-up listed scene too, red team of 2026-12-05).
     Scenes far from the whole first scene are warned of (`_say_far_scenes`; an EXTENT left a scene x
     10,000 unsaid: red team of 2026-12-05)."""
@@ -191,9 +109,9 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
              for number, (scene, count) in enumerate(zip(scenes, valid_counts))]
     several = len(scenes) > 1
     for number, (scene, part) in enumerate(zip(scenes, parts)):
-        _say_blank_layers(part, scene, hooks, several)
-        _check_sample(part, scene, hooks, "learn", training=True, window=window if number == 0 else None,
-                      share_of=valid_counts[number] if several else None, whose=" of MORE_SCENES" if number else "")
+        say_blank_layers(part, scene, hooks, several)
+        check_sample(part, scene, hooks, "learn", training=True, window=window if number == 0 else None,
+                     share_of=valid_counts[number] if several else None, whose=" of MORE_SCENES" if number else "")
     if not several:
         return parts[0]
     sample = np.concatenate(parts)
@@ -207,42 +125,12 @@ def _pixel_sample(scenes: Sequence[Scene], seed: int, hooks: Hooks, window: Opti
     return sample
 
 
-def _say_blank_layers(sample: np.ndarray, scene: Scene, hooks: Hooks, several: bool) -> None:
-    """Warns of a SAR or LiDAR layer whose every band holds one value in a training's sample of its
-    scene (own bad input of 2026-12-06: a blank LiDAR export pretrained without a word; the
-    hyperspectral bands can do without it, so no refusal); judged scene by scene (a helper's check
-    of the same day: one of MORE_SCENES went unsaid beside a first that varied). Not for a map, where
-    a flat height above ground is data (a review of the same day)."""
-    if len(sample) < SCENE_CHECK_PIXELS:
-        return
-    first = scene.n_hsi
-    for name, count in zip(scene.aux_names, scene.aux_band_counts):
-        layer = sample[:, first:first + count]
-        if np.all(layer == layer[0]):
-            whose = f" of the scene of '{scene.hsi_name}'" if several else ""
-            hooks.warning(f"Every band of the SAR or LiDAR layer '{name}'{whose} holds one value in the "
-                          f"{len(sample):,} pixels sampled ({_shown(scene, first, layer[0, 0])} in its first): a "
-                          "blank layer, nothing to learn the scene with. Choose the scene's SAR or LiDAR raster, or "
-                          "check the export that wrote this one.")
-        first += count
-
-
 def _named(hooks: Hooks, scene: Scene, scenes: int) -> Hooks:
     """`hooks` whose lines name the scene they are of, among several (a helper's red team of 2026-12-05:
     'Statistics sample: 549 valid pixels' 19 times over, of no scene said)."""
     if scenes == 1:
         return hooks
     return dataclasses.replace(hooks, log=lambda line: hooks.log(f"'{scene.hsi_name}': {line}"))
-
-
-def counted_sample(scene: Scene, size: int, seed: int, hooks: Hooks, window: Optional[Window] = None) -> np.ndarray:
-    """`sample_valid_pixels`, counting the nodata among data of its reads (`say_value_problems`)."""
-    with scene.nodata_counted():
-        return sample_valid_pixels(scene, size, seed, hooks, window)
-
-
-SCENE_CHECK_PIXELS = 50
-"""Fewer pixels of a scene in the statistics sample than this do not tell its values apart."""
 
 
 def _say_far_scenes(scenes: Sequence[Scene], parts: Sequence[np.ndarray], hooks: Hooks) -> None:
@@ -511,22 +399,6 @@ def _changed_under_training(changed: str, checkpoint: str, voted: bool) -> Input
     kept = (f" Start afresh rather than resume its checkpoint {checkpoint}, which holds what was read before "
             "(delete it)." if os.path.exists(checkpoint) else "")
     return InputError(changed + kept) if voted else ChangedFileError(changed + kept)
-
-
-@contextlib.contextmanager
-def held_outputs(*paths: str) -> Iterator[None]:
-    """A run's hold on its outputs for the whole run (`atomic.held`), so that a second run on any
-    of them is refused (one writing its model where a training's checkpoint goes lost it to the
-    checkpoint on cancel, red team of 2026-12-04; two classifications started within a second on
-    one map both ran, the map only held once written, red team of 2026-12-05; reports too); under
-    torchrun rank 0's, the process that writes them."""
-    if not writes_outputs():
-        yield
-        return
-    with contextlib.ExitStack() as stack:
-        for path in paths:
-            stack.enter_context(held(path))
-        yield
 
 
 def _class_indices(labels: LabelledPixels) -> np.ndarray:
@@ -934,7 +806,7 @@ def _finetuned_values(metadata: Dict[str, Any], n_bands: int) -> Optional[Normal
 
 
 def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
-    """`_check_sample` and `_say_far_bands` of a sample of the scene's pixels, before a classifier
+    """`check_sample` and `_say_far_bands` of a sample of the scene's pixels, before a classifier
     runs. A layer that cannot be read is refused here, where GDAL says why (a virtual raster's
     missing file): when the tiles are read, GDAL no longer repeats the reason (red team of 2026-12-04);
     so is a scene without a valid pixel (a band of NaN everywhere was classified whole into a map of
@@ -945,69 +817,10 @@ def _check_values(normalizer: Normalizer, scene: Scene, hooks: Hooks) -> None:
     except NoValidPixelError:
         raise InputError(no_valid_pixel_message(scene, "No pixel has valid values in every layer",
                                                 band_advice=MODEL_BAND_ADVICE)) from None
-    _check_sample(sample, scene, hooks, "make a map of")
+    check_sample(sample, scene, hooks, "make a map of")
     _say_far_bands(normalizer, sample, scene, hooks)
 
 
-FEW_PIXELS = 100
-"""Fewer pixels with valid values in every layer than this, and than half of those looked at, are
-too few to learn or map a scene from: the layers hardly overlap, or their nodata values are wrong."""
-
-
-def _check_sample(sample: np.ndarray, scene: Scene, hooks: Hooks, purpose: str, training: bool = False,
-                  window: Optional[Window] = None, share_of: Optional[int] = None, whose: str = "") -> None:
-    """Says what a sample of the valid pixels of the scene (or of its `window`, EXTENT) shows to be
-    wrong with its layers: fill codes held as values (`_say_fill_values`), too few valid pixels to
-    `purpose` (red team of 2026-12-04: a LiDAR overlapping the hyperspectral layer by one pixel
-    pretrained a model on it, said in an info line; a small scene or extent whose pixels are all
-    valid is no such case), a hyperspectral layer of one value everywhere (a blank export trained
-    and mapped without a word), which a training refuses. `share_of`: the scene's valid pixels, of
-    which the sample is a share (one of several scenes, `whose` ' of MORE_SCENES' for a listed one),
-    which tells a blank image only from SCENE_CHECK_PIXELS on."""
-    say_value_problems(sample, scene, hooks)
-    _say_layout(scene, hooks)
-    if say_few_valid_pixels(len(sample) if share_of is None else share_of, scene, hooks, purpose, window):
-        return
-    if share_of is not None and len(sample) < SCENE_CHECK_PIXELS:
-        return
-    message = _blank_image(sample, scene, purpose, whose)
-    if message and training:
-        raise InputError(message)
-    if message:
-        hooks.warning(message)
-
-
-def _blank_image(sample: np.ndarray, scene: Scene, purpose: str, whose: str = "") -> Optional[str]:
-    """Why the hyperspectral layer `whose` (' of MORE_SCENES') is no image to `purpose` the scene
-    with, where every band holds one value in the sample; else None."""
-    hsi = sample[:, :scene.n_hsi]
-    if not np.all(hsi == hsi[0]):
-        return None
-    return (f"Every band of the hyperspectral layer '{scene.hsi_name}'{whose} holds one value in the {len(sample):,} "
-            f"pixels sampled ({_shown(scene, 0, hsi[0, 0])} in its first): a blank image, too little to {purpose} the "
-            "scene with. Choose the scene's hyperspectral image, or check the export that wrote this one.")
-
-
-def say_few_valid_pixels(valid: int, scene: Scene, hooks: Hooks, purpose: str,
-                         window: Optional[Window] = None) -> bool:
-    """Warns, and says so, when fewer pixels of the scene (or of its `window`) have valid values in
-    every layer (`valid`) than `FEW_PIXELS` and half of those looked at: too few to `purpose` the scene
-    (the band similarity of 52 pixels of 900 was said in an info line: a helper's red team of 2026-12-05)."""
-    looked_at = window.width * window.height if window else scene.width * scene.height
-    if valid >= min(FEW_PIXELS, looked_at / 2):
-        return False
-    layers = ", ".join(f"'{name}'" for name in [scene.hsi_name, *scene.aux_names])
-    within = f"of EXTENT in {scene.grid_label}" if window else f"of {scene.grid_label}"
-    hooks.warning(f"Only {valid} of the {looked_at:,} pixels {within} {agreeing(valid, 'has', 'have')} "
-                  f"valid values in every layer ({layers}): too few to {purpose} the scene. Check that the "
-                  "layers cover the same area, and their nodata values.")
-    return True
-
-
-UNEVEN_LOSS = 2.0
-"""A class left out this many times more often than the samples as a whole is named: in training,
-the samples nodata takes (`_say_samples_lost_to_nodata`); in an assessment, the reference pixels
-the map leaves without a class (`analysis._unmapped_warning`)."""
 LOST_SAMPLES_SHARE = 0.1
 """The least share of a class's samples that nodata takes for it to be named (UNEVEN_LOSS times
 the share of all the samples, up to LOST_SAMPLES_CAP, when that is more)."""
@@ -1034,104 +847,6 @@ def _say_samples_lost_to_nodata(labelled: LabelledPixels, labels_name: str, hook
                       "samples on pixels with data.")
 
 
-NODATA_AMONG_DATA_SHARE = 0.05
-"""The share of a layer's pixels read above which a nodata value held by some bands where others
-hold data is warned of (`_say_nodata_among_data`): a true value declared nodata, most likely."""
-FILL_AMONG_DATA_SHARE = 0.5
-"""The share from which a fill code (-9999) held so is warned of: no swath's edge, but a band cut
-short or broken (one band's -9999 on 95 % of the pixels left 52 of 900 pixels to the band
-similarity, said in an info line: a helper's red team of 2026-12-05)."""
-
-
-def say_value_problems(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
-    """Says what a `counted_sample` of the scene shows to be wrong with its layers' values: fill
-    codes held as values, a nodata value among data, infinite values (for the band similarity too:
-    red team of 2026-12-05)."""
-    _say_fill_values(sample, scene, hooks)
-    _say_nodata_among_data(scene, hooks)
-
-
-def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
-    """Warns of a layer whose nodata value some bands hold where others hold data, in the pixels
-    read so far (the statistics sample): a LiDAR's nodata 0 was its height above ground on the
-    ground, and 32 % of the map and of the samples were left out with an info line (red team of
-    2026-12-05)."""
-    for name, share, bands, nodata, warped in scene.nodata_among_data():
-        fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
-        if fill_code and share >= FILL_AMONG_DATA_SHARE and not warped:  # warped: filled from neighbours (review)
-            hooks.warning(f"{share_text(share, 1)} of the pixels of '{name}' are nodata ({nodata:g}) in some bands "
-                          f"({first_few(bands)}) but hold data in others: those pixels are left out. If a band is "
-                          "nodata where the others are not (cut short or broken), leave it out of the layer (in QGIS, "
-                          "Rearrange bands; gdal_translate -b); if its bands cover different areas (dates, swaths), "
-                          "this is what they hold.")
-        elif share >= NODATA_AMONG_DATA_SHARE and not fill_code:  # a fill code is no measurement (-9999 on an edge)
-            what = ("own pixels under the scene hold it in some bands ({}) but data in others: warped onto the grid, "
-                    "those pixels are left out or take their neighbours' values." if warped else
-                    "pixels hold it in some bands ({}) but data in others: those pixels are left out.")
-            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {share_text(share, 1)} of its "
-                          f"{what.format(first_few(bands))} "
-                          f"If {nodata:g} is a true value there (a height above ground on the ground, say), use a copy "
-                          "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
-                          "with -a_nodata none as an additional command-line parameter); if its bands cover "
-                          "different areas (dates, swaths), this is what they hold.")
-    for name, share, bands in scene.infinite_values():  # red team of 2026-12-05: a VH band in dB, -inf on calm water
-        hooks.warning(f"'{name}' holds infinite values, which no measurement gives, at {share_text(share, 1)} of its "
-                      f"pixels ({first_few(bands)}): those pixels are left out. If they stand for a value (the "
-                      "decibels of 0, say), replace them with it (in QGIS, Raster Calculator); else declare them the "
-                      "layer's nodata value.")
-
-
-def _shown(scene: Scene, band: int, value: float) -> str:
-    """A band's value in a message: a scaled band's to the 7 digits float32 holds (500 codes at a
-    scale of 0.0001, read as 0.049999997, are 0.05: a desktop helper of 2026-12-05); a value as
-    stored with every digit float32 gives, to be copied into gdal_edit -a_nodata (-3.4028235e+38)."""
-    return f"{float(value):.7g}" if _scaled(scene, band) else value_text(value, 8)
-
-
-def _scaled(scene: Scene, band: int) -> bool:
-    """Whether a band's file gives a scale or an offset for its values."""
-    return tuple(scene.band_scaling[band]) != (1.0, 0.0)
-
-
-def _as_stored(scene: Scene, band: int, value: float) -> float:
-    """A scaled band's value taken back to what its file holds: the whole number it lies within
-    float32's rounding of (-1000 under a scale of 0.0001 came back as -999.99994, to be copied into
-    gdal_edit -a_nodata: a helper's red team of 2026-12-05)."""
-    whole = float(np.rint(value))
-    return whole if _scaled(scene, band) and abs(value - whole) <= 1e-6 * max(1.0, abs(whole)) else value
-
-
-def _say_fill_values(sample: np.ndarray, scene: Scene, hooks: Hooks) -> None:
-    """Says when bands of the scene's pixels (a sample) hold fill codes as values
-    (`preprocessing.fill_values`): a nodata value the layer does not declare. Judged on the
-    values as the files hold them: a reflectance product's -32768 scaled by 0.0001 was -3.28,
-    no fill code (red team of 2026-12-04)."""
-    scales, offsets = scene.band_scaling.T
-    filled = fill_values(((sample.astype(np.float64) - offsets) / scales).astype(np.float32))  # float32: -32768 again
-    if filled:
-        listed = first_few((f"{scene.band_label(index)}: {value_text(_as_stored(scene, index, value), 8)}"
-                            for index, value in filled.items()), "; ")
-        hooks.warning(f"{len(filled)} of the {scene.n_bands} bands {agreeing(len(filled), 'holds', 'hold')} a value "
-                      f"that no measurement gives ({listed}): "
-                      "most likely a nodata value the layer does not declare, or declares a little differently "
-                      "(-3.4e38 for -3.4028235e38). Write the nodata value into the layer's file as its pixels hold "
-                      "it (gdal_edit.py -a_nodata, or in QGIS Raster > Conversion > Translate, 'Assign a specified "
-                      "nodata value'); else those pixels are taken as measurements and the band's real values are "
-                      "lost.")
-
-
-def _say_layout(scene: Scene, hooks: Hooks) -> None:
-    """Warns of a hyperspectral grid that is not north-up: the model sees each pixel's
-    neighbourhood as the file lays it out, mirrored or turned against the ground (red team of
-    2026-12-05: a south-up copy of a scene was mapped differently on 10 % of its pixels, silently)."""
-    if scene.grid.georeferenced and scene.grid.geotransform != PIXEL_SPACE and not scene.grid.looks_north_up:
-        hooks.warning(f"The hyperspectral layer '{scene.hsi_name}' has {layout_text(scene.grid)}: the model sees its "
-                      "pixels' neighbourhoods mirrored or turned against the ground, so a model trained on north-up "
-                      "scenes maps it otherwise than the same scene north-up, and a model trained on it maps north-up "
-                      "scenes otherwise. Warp it to a north-up grid (Raster > Projections > Warp) for maps that "
-                      "agree.")
-
-
 CONSTANT_CHECK_PIXELS = 100_000
 """Hyperspectral bands of one value are looked for in scenes of this many pixels or more only: a
 small clip may hold one land cover whose bands are constant (water, its negatives clipped to 0:
@@ -1143,7 +858,7 @@ def _constant_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene) ->
     the model's statistics for them, as `Normalizer.far_bands` judges such a band by its level only
     (a helper's red team of 2026-12-05: a band of 1234 everywhere lowered a map from 97.7 to 84.6 %
     OA unsaid). A band the model met at that one value (saturated, or 0 but for a few pixels) is
-    none; nor are they all: a blank image is said otherwise (`_check_sample`)."""
+    none; nor are they all: a blank image is said otherwise (`check_sample`)."""
     if scene.width * scene.height < CONSTANT_CHECK_PIXELS or len(sample) < FEW_PIXELS:  # few: rounded values (review)
         return np.array([], np.int64)
     hsi = sample[:, :scene.n_hsi].astype(np.float64)
@@ -1162,7 +877,8 @@ def _say_far_bands(normalizer: Normalizer, sample: np.ndarray, scene: Scene, hoo
     wrong' was said of a map 98.3 % right); a constant band is then no news either."""
     constant = np.array([], np.int64) if pretraining else _constant_bands(normalizer, sample, scene)
     if len(constant):
-        listed = first_few(f"{scene.band_label(index)}: {_shown(scene, index, sample[0, index])}" for index in constant)
+        listed = first_few(f"{scene.band_label(index)}: {value_shown(scene, index, sample[0, index])}"
+                           for index in constant)
         hooks.warning(f"{len(constant)} of the {scene.n_hsi} hyperspectral bands "
                       f"{agreeing(len(constant), 'holds', 'hold')} one value in every pixel sampled ({listed}), where "
                       "the model was trained on values that vary: a dead detector, or a band an export filled. The map "

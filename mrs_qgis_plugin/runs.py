@@ -209,7 +209,7 @@ def _device(values: Values) -> str:
 
 
 def _layers(values: Values) -> Any:
-    from .jobs import Layers
+    from .job_inputs import Layers
 
     return Layers(values["INPUT_HSI"], list(values.get("INPUT_AUX") or []))
 
@@ -218,7 +218,7 @@ def _labels(values: Values, hooks: Hooks, vector: str, field: str, raster: str, 
             color_field: Optional[str] = None) -> Any:
     """The labelled-pixel parameters as the jobs' `LabelSource` (the raster when given, else the
     vector); the vector's fields given with a raster are said to go unused (they went unsaid)."""
-    from .jobs import LabelSource
+    from .job_inputs import LabelSource
 
     if values.get(raster) is not None:
         unused = [name for name in (field, name_field, color_field) if name and values.get(name)]

@@ -835,7 +835,7 @@ def test_a_memory_layer_or_a_selection_is_recorded_as_what_was_read_not_as_a_tem
         QgsProject.instance().removeAllMapLayers()
     assert model_file.read_metadata(trained["OUTPUT"], [model_file.CLASSIFIER])["trained_on"] == (
         f"'pts' (a delimitedtext layer of {csv_path}; its 2 selected features)")
-    from mrs.mrs_qgis_plugin.jobs import same_layer
+    from mrs.mrs_qgis_plugin.job_inputs import same_layer
 
     assert same_layer(f"{bad.scene.train_points} (its 30 selected features)", str(bad.scene.train_points))
 

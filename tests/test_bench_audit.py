@@ -399,7 +399,7 @@ def test_variant_settings(variant, strategy, expected):
 def fake_accuracy_jobs(tmp_path, monkeypatch, calls):
     """A scene folder (TRAIN as train.tif, a test.tif) and jobs that record what they are given."""
     import mrs.mrs_qgis_plugin.analysis as analysis
-    from mrs.mrs_qgis_plugin.jobs import LabelSource
+    from mrs.mrs_qgis_plugin.job_inputs import LabelSource
 
     scene = tmp_path / "scene"
     scene.mkdir()

@@ -148,6 +148,29 @@ def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_ne
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
 
 
+def test_the_accuracy_assessment_and_the_band_redundancy_run_where_torch_cannot_be_imported(chain, tmp_path):
+    """They need numpy and GDAL alone (`Job.needs_torch`): a server without torch assesses a map, and sees its
+    scene's band redundancy, as one with torch does (until 2026-12-07 both imported the training's modules, torch
+    with them, and were refused there); the jobs that need it still say so."""
+    scene, out, _pretrained, finetuned, _classified, assessed = chain
+    no_torch = blocking(tmp_path / "no-torch", "qgis", "torch", "safetensors")
+    again = results_of(mrs(no_torch, "accuracy", *arguments(INPUT=out / "map.tif", REFERENCE_LABELS=scene.test,
+                                                            OUTPUT_HTML=tmp_path / "accuracy.html")))
+    assert again == {**assessed, "OUTPUT_HTML": str(tmp_path / "accuracy.html")} and float(again["KAPPA"]) > 0.2
+    figures = {}
+    for name, env in (("torch", blocking(tmp_path / "with-torch", "qgis")), ("none", no_torch)):
+        files = {"OUTPUT_PNG": tmp_path / f"{name}.png", "OUTPUT_CSV": tmp_path / f"{name}.csv"}
+        done = mrs(env, "redundancy", *arguments(**scene_layers(scene), SAMPLE_SIZE=500, SEED=4, **files))
+        figures[name] = {key: value for key, value in results_of(done).items() if not key.startswith("OUTPUT")}
+    assert figures["none"] == figures["torch"] and int(figures["none"]["GROUP_COUNT"]) >= 1
+    assert (tmp_path / "none.csv").read_text() == (tmp_path / "torch.csv").read_text()
+    refused = mrs(no_torch, "classify", *arguments(MODEL=finetuned["OUTPUT"], **scene_layers(scene),
+                                                   OUTPUT=tmp_path / "map.tif"))
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        "bin/mrs classify needs torch, which it cannot use (ImportError: torch is not installed here")
+    assert not (tmp_path / "map.tif").exists()
+
+
 @pytest.mark.parametrize("package", ["torch", "osgeo"])
 def test_bin_mrs_short_of_memory_for_a_package_ends_without_the_interpreter_s_teardown(tmp_path, package):
     """A helper's red team of 2026-12-07: under ulimit -v, after its sentence bin/mrs spun for ever in the teardown,

@@ -1,12 +1,14 @@
 """What may import what (ARCHITECTURE.md, "Packages"), checked on the sources and on a loaded plugin."""
 
 import ast
+import inspect
 import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
-from typing import Iterator, Set, Tuple
+from typing import Iterator, Optional, Set, Tuple
 
 import pytest
 
@@ -109,3 +111,56 @@ def test_model_core_messages_name_no_algorithm_or_parameter_of_its_front_ends():
              if isinstance(node, ast.Constant) and isinstance(node.value, str)
              for word in re.findall(r"mrs:\w+|\b[A-Z][A-Z_]{2,}\b", node.value) if word in front_end]
     assert found == []
+
+
+def imported_files(path: Path, tree: Optional[ast.AST] = None) -> Set[Path]:
+    """The repository's files that the file's relative imports name, at any depth (inside functions
+    too): `from .raster.grid import Grid` gives raster/grid.py, `from . import reports` reports.py.
+    `tree`: a part of the file's source (a function's) in place of the whole file."""
+    package = list(path.relative_to(ROOT).parent.parts)
+    found = set()
+    for node in ast.walk(tree or ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+            for parts in [base, *(base + [alias.name] for alias in node.names)]:
+                stem = ROOT.joinpath(*parts)
+                found.update(file for file in (stem.with_suffix(".py"), stem / "__init__.py") if file.is_file())
+    return found
+
+
+def imported_closure(files: Set[Path]) -> Set[Path]:
+    """The files and every file of the repository they import, and those import, and so on."""
+    seen, waiting = set(), list(files)
+    while waiting:
+        path = waiting.pop()
+        if path not in seen:
+            seen.add(path)
+            waiting.extend(imported_files(path))
+    return seen
+
+
+def test_the_import_closure_follows_modules_named_in_from_imports():
+    closure = imported_closure({ROOT / "mrs_qgis_plugin" / "analysis.py"})
+    assert {ROOT / "mrs_qgis_plugin" / name for name in ("reports.py", "job_inputs.py")} <= closure
+    assert ROOT / "model_core" / "preprocessing.py" in closure
+    assert ROOT / "model_core" / "masking.py" in imported_closure({ROOT / "model_core" / "training.py"})
+
+
+def test_the_jobs_declared_without_torch_import_no_module_that_imports_it():
+    """The accuracy assessment and the band redundancy run where torch is not installed (the
+    algorithms do not ask for it: `Job.needs_torch`); until 2026-12-07 they imported the training's
+    modules, and took some ten seconds to load torch. Their runners in runs.py, with what runs.py
+    imports at its top, are followed to every module they may import."""
+    from mrs.mrs_qgis_plugin.job_parameters import JOBS
+    from mrs.mrs_qgis_plugin.runs import RUNNERS
+
+    runs = ROOT / "mrs_qgis_plugin" / "runs.py"
+    top = ast.parse(runs.read_text(encoding="utf-8"))
+    top.body = [node for node in top.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    without_torch = [name for name, job in JOBS.items() if not job.needs_torch]
+    assert without_torch == ["accuracy", "redundancy", "demoscene"]
+    for name in without_torch:
+        runner = ast.parse(textwrap.dedent(inspect.getsource(RUNNERS[name])))
+        files = imported_closure(imported_files(runs, top) | imported_files(runs, runner))
+        assert ROOT / "mrs_qgis_plugin" / ("demo_scene.py" if name == "demoscene" else "analysis.py") in files
+        assert violations(sorted(files), {"torch"}) == [], name

@@ -17,7 +17,7 @@ from mrs.model_core import model_file
 from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
 from mrs.model_core.training import MaskingSettings, TrainSettings
-from mrs.mrs_qgis_plugin import analysis, jobs, training_pixels
+from mrs.mrs_qgis_plugin import analysis, job_inputs, jobs, scene_checks, training_pixels
 from mrs.mrs_qgis_plugin.raster import suggestions
 from mrs.mrs_qgis_plugin.raster.classes import ClassInfo
 from mrs.mrs_qgis_plugin.raster.grid import Grid, Window
@@ -85,7 +85,7 @@ def test_a_reference_a_tenth_of_which_was_trained_on_is_warned_of(tmp_path, coun
     ("/d/s.gpkg", "/d/t.gpkg", False),
 ])
 def test_a_file_without_a_layer_name_is_the_same_layer_as_any_of_its_layers(first, second, same):
-    assert jobs.same_layer(first, second) is same
+    assert job_inputs.same_layer(first, second) is same
 
 
 @pytest.mark.parametrize("source, said", [
@@ -136,9 +136,9 @@ def test_a_scene_of_more_scenes_with_a_handful_of_pixels_in_the_sample_is_not_ju
     aux = write_raster(tmp_path / "aux.tif", np.random.default_rng(4).normal(size=(1, SIZE, SIZE)).astype(np.float32))
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        sample = jobs.counted_sample(scene, 1, 0, Hooks(), None)
-        jobs._check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training=True,
-                           share_of=SIZE * SIZE, whose=" of MORE_SCENES")
+        sample = scene_checks.counted_sample(scene, 1, 0, Hooks(), None)
+        scene_checks.check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training=True,
+                                  share_of=SIZE * SIZE, whose=" of MORE_SCENES")
     assert (len(sample), warnings) == (1, [])
 
 
@@ -267,8 +267,8 @@ def test_bands_of_one_value_before_a_map_are_said_once(tmp_path, dead, said):
 def test_too_few_valid_pixels_are_judged_against_half_the_pixels_looked_at(valid, side, window, said):
     scene = SimpleNamespace(width=side, height=side, hsi_name="hsi", aux_names=["aux"], grid_label="the grid")
     warnings = []
-    few = jobs.say_few_valid_pixels(valid, scene, Hooks(warn=warnings.append), "learn",
-                                    Window(0, 0, *window) if window else None)
+    few = scene_checks.say_few_valid_pixels(valid, scene, Hooks(warn=warnings.append), "learn",
+                                            Window(0, 0, *window) if window else None)
     assert (few, [w.split(" valid values")[0] for w in warnings]) == (said is not None, [said] if said else [])
 
 

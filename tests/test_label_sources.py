@@ -3,7 +3,7 @@
 import pytest
 
 from mrs.model_core.hooks import Hooks
-from mrs.mrs_qgis_plugin.jobs import LabelSource, same_layer
+from mrs.mrs_qgis_plugin.job_inputs import LabelSource, same_layer
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput
 from mrs.mrs_qgis_plugin.runs import _labels, file_layer_name
 

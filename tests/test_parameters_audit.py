@@ -62,7 +62,7 @@ def test_every_default_and_bound_is_the_one_the_readme_and_help_state(job, name)
 def test_the_jobs_that_torchrun_shares_and_that_need_torch_are_declared_so():
     assert {name: (job.shares_processes, job.needs_torch) for name, job in JOBS.items()} == {
         "pretrain": (True, True), "finetune": (True, True), "suggest": (False, True), "classify": (True, True),
-        "accuracy": (False, True), "redundancy": (False, True), "demoscene": (False, False)}
+        "accuracy": (False, False), "redundancy": (False, False), "demoscene": (False, False)}
 
 
 def test_destinations_are_offered_at_first_as_the_readme_says_and_with_their_extensions():

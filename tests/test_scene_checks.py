@@ -11,7 +11,7 @@ from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
 from mrs.model_core.preprocessing import Normalizer
 from mrs.model_core.training import MaskingSettings, TrainSettings
-from mrs.mrs_qgis_plugin import jobs
+from mrs.mrs_qgis_plugin import jobs, scene_checks
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 
 SIZE, BANDS = 32, 5
@@ -25,8 +25,8 @@ def _reflectance(seed: int = 0) -> np.ndarray:
 def _check(hsi: str, aux: str, training: bool = False) -> list:
     warnings = []
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        sample = jobs.counted_sample(scene, 2000, 0, Hooks(), None)
-        jobs._check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training)
+        sample = scene_checks.counted_sample(scene, 2000, 0, Hooks(), None)
+        scene_checks.check_sample(sample, scene, Hooks(warn=warnings.append), "learn", training)
     return warnings
 
 
@@ -149,7 +149,7 @@ def _map_warnings(hsi: str, aux: str, normalizer: Normalizer) -> list:
 
 def _statistics(hsi: str, aux: str) -> Normalizer:
     with Scene.open(RasterInput(hsi, "hsi"), [RasterInput(aux, "aux")]) as scene:
-        return Normalizer.fit(jobs.counted_sample(scene, 2000, 0, Hooks(), None))
+        return Normalizer.fit(scene_checks.counted_sample(scene, 2000, 0, Hooks(), None))
 
 
 def test_a_hyperspectral_band_of_one_value_where_the_model_s_varied_is_warned_of(tmp_path):

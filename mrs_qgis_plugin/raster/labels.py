@@ -17,6 +17,12 @@ from .patches import valid_at
 from .sources import Scene
 
 
+UNEVEN_LOSS = 2.0
+"""A class left out this many times more often than the samples as a whole is named: in training,
+the samples nodata takes (`jobs._say_samples_lost_to_nodata`); in an assessment, the reference pixels
+the map leaves without a class (`analysis._unmapped_warning`)."""
+
+
 @dataclass
 class LabelledPixels:
     """Labelled pixels of the HSI grid, sorted row-major, and their classes sorted by value."""

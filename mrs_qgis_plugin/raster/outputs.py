@@ -5,14 +5,15 @@ output that would replace an input (or one of its side files) or a layer given t
 it); `writers` publishes them, `claim_outputs` protects the inputs from them.
 """
 
+import contextlib
 import os
 import re
 import stat
 import tempfile
 import unicodedata
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Iterable, Iterator, List, Mapping, Optional, Sequence
 
-from ...model_core.atomic import remove_stale_temporaries
+from ...model_core.atomic import held, remove_stale_temporaries
 from ...model_core.errors import InputError
 from ...model_core.paths import check_decodable
 from . import DRIVER_PREFIXED, absolute_path
@@ -312,6 +313,22 @@ def _refuse_repeated_layers(layers: Mapping[str, Iterable[Optional[str]]]) -> No
 def writes_outputs() -> bool:
     """Whether this process writes the outputs: under torchrun rank 0 alone does."""
     return os.environ.get("RANK", "0").strip() in ("", "0")
+
+
+@contextlib.contextmanager
+def held_outputs(*paths: str) -> Iterator[None]:
+    """A run's hold on its outputs for the whole run (`atomic.held`), so that a second run on any
+    of them is refused (one writing its model where a training's checkpoint goes lost it to the
+    checkpoint on cancel, red team of 2026-12-04; two classifications started within a second on
+    one map both ran, the map only held once written, red team of 2026-12-05; reports too); under
+    torchrun rank 0's, the process that writes them."""
+    if not writes_outputs():
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        for path in paths:
+            stack.enter_context(held(path))
+        yield
 
 
 SIDE_FILE_ROLES = {".qml": "the style", ".aux.xml": "the metadata (statistics, nodata, class names)",
