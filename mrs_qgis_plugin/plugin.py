@@ -64,7 +64,8 @@ class MrsPlugin:
         bar = self.iface.messageBar()
         message = bar.createMessage(
             tr("MRS land cover"),
-            tr("The algorithms need {}, which the Python of QGIS cannot import, or finds in a version too old.")
+            tr("Training and mapping need {}, which the Python of QGIS cannot import, or finds in a version too old "
+               "(the accuracy assessment, the band redundancy and the demo scene run without).")
             .format(names),
         )
         button = QPushButton(tr("Install…"), message)

@@ -308,8 +308,9 @@ def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, mon
     plugin.initGui()
     try:
         item = qgis_iface.messageBar().currentItem()
-        assert item.text() == ("The algorithms need torch, which the Python of QGIS cannot import, or finds in a "
-                               "version too old.")
+        assert item.text() == ("Training and mapping need torch, which the Python of QGIS cannot import, or finds in "
+                               "a version too old (the accuracy assessment, the band redundancy and the demo scene run "
+                               "without).")
         [button] = [child for child in item.findChildren(QPushButton) if child.text() == "Install…"]
         button.click()
         assert plugin.installer.isVisible() and plugin.installer.folder == tmp_path / "packages"

@@ -332,8 +332,9 @@ def test_the_menu_s_entries_come_and_go_and_the_offer_is_a_warning_naming_each_p
                         ("&MRS land cover", "About…")]
         item = qgis_iface.messageBar().currentItem()
         assert (item.level(), item.text()) == (
-            Qgis.Warning, "The algorithms need torch and safetensors, which the Python of QGIS cannot import, or finds "
-                          "in a version too old.")
+            Qgis.Warning, "Training and mapping need torch and safetensors, which the Python of QGIS cannot import, "
+                          "or finds in a version too old (the accuracy assessment, the band redundancy and the demo "
+                          "scene run without).")
         plugin.show_about()
         [(title, text)] = about
         assert title == "About MRS land cover" and f"SS-MAE) {__version__}</h3>" in text
