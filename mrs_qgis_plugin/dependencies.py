@@ -287,7 +287,7 @@ def missing_dependencies_message() -> Optional[str]:
     parts += [f"{module_name(requirement)}, which is installed but cannot be used ({reason.splitlines()[0][:200]}): "
               f"reinstall it with Plugins > MRS land cover > Install Python packages{_memory_hint(reason)}, and restart "
               "QGIS" for requirement, reason in failures.items() if reason != "not installed"]
-    return f"The MRS algorithms need {'; and '.join(parts)}."
+    return f"Training and mapping need {'; and '.join(parts)}."
 
 
 if __name__ == "__main__":

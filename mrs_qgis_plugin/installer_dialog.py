@@ -50,8 +50,9 @@ class InstallerDialog(QDialog):
             "The Python of QGIS already finds the packages the MRS algorithms need, so they can run. Installing "
             "puts the versions below into a folder of the plugin in your QGIS profile, with pip of QGIS' own Python; "
             "your system's Python is not changed. Removing that folder removes them.") if found else tr(
-            "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet, or finds "
-            "in a version too old. "
+            "Training and mapping need the Python packages below, which the Python of QGIS cannot import yet, or "
+            "finds in a version too old (the accuracy assessment, the band redundancy and the demo scene run without "
+            "them). "
             "They are installed with pip of QGIS' own Python into a folder of the plugin in your QGIS profile; "
             "your system's Python is not changed. Removing that folder removes them."))
         intro.setWordWrap(True)

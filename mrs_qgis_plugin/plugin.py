@@ -59,15 +59,12 @@ class MrsPlugin:
         return action
 
     def offer_installation(self, missing: List[str]) -> None:
-        """A message bar that names what is missing, with a button that opens the installer."""
+        """A message bar that names what is missing, with a button that opens the installer; one short line
+        (a desktop helper of 2026-12-07: a sentence of three lines was cut off in the bar's one-line box),
+        the installer saying the rest."""
         names = joined([module_name(requirement) for requirement in missing])
         bar = self.iface.messageBar()
-        message = bar.createMessage(
-            tr("MRS land cover"),
-            tr("Training and mapping need {}, which the Python of QGIS cannot import, or finds in a version too old "
-               "(the accuracy assessment, the band redundancy and the demo scene run without).")
-            .format(names),
-        )
+        message = bar.createMessage(tr("MRS land cover"), tr("Training and mapping need {}.").format(names))
         button = QPushButton(tr("Install…"), message)
         button.clicked.connect(self.show_installer)
         message.layout().addWidget(button)

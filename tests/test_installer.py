@@ -275,8 +275,8 @@ def test_the_dialog_says_whether_the_packages_are_found_already(qgis_app, tmp_pa
     assert InstallerDialog(folder, requirements=["numpy==1"], gpus=[]).intro.text().startswith(
         "The Python of QGIS already finds the packages the MRS algorithms need, so they can run.")
     assert InstallerDialog(folder, requirements=[f"{DUMMY}==0.1"], gpus=[]).intro.text().startswith(
-        "The MRS algorithms need the Python packages below, which the Python of QGIS cannot import yet, or finds in a "
-        "version too old.")
+        "Training and mapping need the Python packages below, which the Python of QGIS cannot import yet, or finds "
+        "in a version too old (the accuracy assessment, the band redundancy and the demo scene run without them).")
 
 
 @pytest.mark.parametrize("version, usable", [("1.13.1", False), ("2.0.0", True), ("2.13.0+cpu", True)])
@@ -293,8 +293,9 @@ def test_a_torch_too_old_is_offered_the_install_and_not_said_to_run(qgis_app, tm
     assert not_usable(requirements) == ([] if usable else ["torch==2.13.0"])
     dialog = InstallerDialog(packages_folder(str(tmp_path / "profile")), requirements=requirements, gpus=[])
     assert dialog.intro.text().startswith(
-        "The Python of QGIS already finds" if usable else "The MRS algorithms need the Python packages below, which "
-        "the Python of QGIS cannot import yet, or finds in a version too old.")
+        "The Python of QGIS already finds" if usable else "Training and mapping need the Python packages below, "
+        "which the Python of QGIS cannot import yet, or finds in a version too old (the accuracy assessment, the band "
+        "redundancy and the demo scene run without them).")
 
 
 def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, monkeypatch, tmp_path):
@@ -308,9 +309,7 @@ def test_the_plugin_offers_the_installer_when_torch_is_not_found(qgis_iface, mon
     plugin.initGui()
     try:
         item = qgis_iface.messageBar().currentItem()
-        assert item.text() == ("Training and mapping need torch, which the Python of QGIS cannot import, or finds in "
-                               "a version too old (the accuracy assessment, the band redundancy and the demo scene run "
-                               "without).")
+        assert item.text() == "Training and mapping need torch."
         [button] = [child for child in item.findChildren(QPushButton) if child.text() == "Install…"]
         button.click()
         assert plugin.installer.isVisible() and plugin.installer.folder == tmp_path / "packages"

@@ -48,7 +48,7 @@ def test_the_message_names_the_missing_package_and_the_command(torch_hidden):
     message = dependencies.missing_dependencies_message()
     command = dependencies.pip_install_command([TORCH_PIN])
     assert message == (
-        f"The MRS algorithms need the Python package torch, which the Python that runs QGIS cannot import; "
+        f"Training and mapping need the Python package torch, which the Python that runs QGIS cannot import; "
         f"install it with Plugins > MRS land cover > Install Python packages, or with: {command} and restart QGIS."
     )
 
@@ -120,7 +120,7 @@ def test_qgis_process_without_torch_loads_the_plugin_runs_the_analyses_and_print
     assert run.returncode != 0
     assert "Traceback" not in output
     match = re.search(
-        r"The MRS algorithms need the Python packages? (.+?), which .*?install (?:it|them) with Plugins > MRS land "
+        r"Training and mapping need the Python packages? (.+?), which .*?install (?:it|them) with Plugins > MRS land "
         r"cover > Install Python packages, or with: (.+?) and restart QGIS\.",
         output,
     )
@@ -147,7 +147,7 @@ def test_a_package_installed_but_failing_to_import_is_named_apart_with_why(monke
     was told to be installed, as a missing one is."""
     monkeypatch.setattr(dependencies, "import_failures", lambda requirements: {TORCH_PIN: reason})
     assert dependencies.missing_dependencies_message() == (
-        "The MRS algorithms need torch, which is installed but cannot be used " + said)
+        "Training and mapping need torch, which is installed but cannot be used " + said)
 
 
 def test_want_of_memory_is_told_in_the_words_of_the_locale_qgis_sets(monkeypatch):

@@ -121,7 +121,7 @@ def test_the_message_names_every_missing_package_and_each_broken_one_apart(monke
     failures = {TORCH: "not installed", SAFETENSORS: "not installed"}
     monkeypatch.setattr(dependencies, "import_failures", lambda requirements: failures)
     assert dependencies.missing_dependencies_message() == (
-        "The MRS algorithms need the Python packages torch and safetensors, which the Python that runs QGIS cannot "
+        "Training and mapping need the Python packages torch and safetensors, which the Python that runs QGIS cannot "
         "import; install them with Plugins > MRS land cover > Install Python packages, or with: "
         f"{dependencies.pip_install_command([TORCH, SAFETENSORS])} and restart QGIS.")
     failures[SAFETENSORS] = "ImportError: " + "x" * 300
@@ -129,7 +129,7 @@ def test_the_message_names_every_missing_package_and_each_broken_one_apart(monke
     assert message.endswith(f"and restart QGIS; and safetensors, which is installed but cannot be used "
                             f"(ImportError: {'x' * 187}): reinstall it with Plugins > MRS land cover > Install Python "
                             "packages, and restart QGIS.")
-    assert message.startswith("The MRS algorithms need the Python package torch, which")
+    assert message.startswith("Training and mapping need the Python package torch, which")
 
 
 # ------------------------------------------------------------------------------------------ installer
@@ -332,9 +332,7 @@ def test_the_menu_s_entries_come_and_go_and_the_offer_is_a_warning_naming_each_p
                         ("&MRS land cover", "About…")]
         item = qgis_iface.messageBar().currentItem()
         assert (item.level(), item.text()) == (
-            Qgis.Warning, "Training and mapping need torch and safetensors, which the Python of QGIS cannot import, "
-                          "or finds in a version too old (the accuracy assessment, the band redundancy and the demo "
-                          "scene run without).")
+            Qgis.Warning, "Training and mapping need torch and safetensors.")
         plugin.show_about()
         [(title, text)] = about
         assert title == "About MRS land cover" and f"SS-MAE) {__version__}</h3>" in text
