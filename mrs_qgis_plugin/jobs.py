@@ -275,7 +275,8 @@ def pretrain_job(layers: Layers, *, preset: str, masking: MaskingSettings, sampl
                 raise
             raise _of_line(listed[scenes.index(error.scene) - 1], error) from None
         say_how_many_positions(samples, len(positions.rows), settings.batch_size,
-                               [name for name, given in (("EXTENT", extent), ("MASK", mask_path)) if given], hooks)
+                               [name for name, given in (("EXTENT", extent), ("MASK", mask_path)) if given], hooks,
+                               len(scenes))
         records = _scene_records(scenes, positions)
         _say_how_long_paper_takes_on_a_cpu(preset, settings, len(positions.rows), hooks)
         if listed:

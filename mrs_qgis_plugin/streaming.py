@@ -45,11 +45,13 @@ def capped_positions(samples: int) -> int:
     return min(samples, MAX_POSITIONS)
 
 
-def say_how_many_positions(samples: int, drawn: int, batch_size: int, limits: Sequence[str], hooks: Hooks) -> None:
+def say_how_many_positions(samples: int, drawn: int, batch_size: int, limits: Sequence[str], hooks: Hooks,
+                           scenes: int = 1) -> None:
     """Says when SAMPLES was capped, and warns when the patches drawn do not fill one batch: SAMPLES 1
     pretrained a model on one patch (own bad input of 2026-12-05), and so did an EXTENT of 3 x 3 pixels
     (a helper's red team of 2026-12-05), each said in an info line only. `limits`: the parameters
-    (EXTENT, MASK) that limit where patches are drawn."""
+    (EXTENT, MASK) that limit where patches are drawn, in the first of `scenes` (several were said to be
+    'the scene', and told to add MORE_SCENES: a helper's audit of 2026-12-07)."""
     if samples > MAX_POSITIONS:
         hooks.log(f"SAMPLES is {samples:,}; pretraining draws at most {MAX_POSITIONS:,} positions so that "
                   "memory stays bounded. To train longer, raise EPOCHS.")
@@ -61,11 +63,16 @@ def say_how_many_positions(samples: int, drawn: int, batch_size: int, limits: Se
         hooks.warning(f"SAMPLES is {samples:,}, fewer than one batch (BATCH_SIZE {batch_size:,}): {few}; the default "
                       f"draws {choices.PRETRAINING_SAMPLES:,}.")
         return
-    where = " and ".join(limits) if limits else "the scene"
-    advice = (f"Give a larger {' or '.join(limits)}." if limits
-              else "Pretrain on a larger scene, or add scenes (MORE_SCENES).")
+    larger = f"a larger {' or '.join(limits)}"
+    if scenes > 1:
+        where = f"the {scenes} scenes" + (f", {' and '.join(limits)} limiting the first" if limits else "")
+        advice = "Add scenes, or larger ones, to MORE_SCENES" + (f", or give {larger}" if limits else "")
+    elif limits:
+        where, advice = " and ".join(limits), f"Give {larger}"
+    else:
+        where, advice = "the scene", "Pretrain on a larger scene, or add scenes (MORE_SCENES)"
     hooks.warning(f"Only {plural(drawn, 'patch', 'patches')} can be drawn (the valid pixels of {where}), fewer "
-                  f"than one batch (BATCH_SIZE {batch_size:,}): {few}. {advice}")
+                  f"than one batch (BATCH_SIZE {batch_size:,}): {few}. {advice}.")
 
 
 class BlockCache:
