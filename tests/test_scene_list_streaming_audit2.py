@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import test_multi_scene
-from rasters import GEOTRANSFORM, write_raster
+from rasters import write_raster
 from test_classification_path_edges import UNIT, open_scene
 from test_multi_scene import layers_of, write_scene_files
 
