@@ -30,7 +30,7 @@ from .raster.patches import pixels_at
 from .raster.sources import RasterInput, Scene
 from .raster.outputs import check_output_path, claim_outputs, held_outputs
 from .raster.gdal_io import class_names, open_raster
-from .raster.label_raster import UNLABELLED, one_negative_code_problem, scaled_classes_message
+from .raster.label_raster import calls_unlabelled, one_negative_code_problem, scaled_classes_message
 from .raster.writers import CLASS_NODATA, names_beside, read_classes, read_tag
 from .scene_checks import counted_sample, say_few_valid_pixels, say_value_problems
 
@@ -386,7 +386,7 @@ def _no_data_names(class_map: str) -> Tuple[str, Optional[float], str]:
     names, nodata = class_names(band), band.GetNoDataValue()
     zero = names.get(CLASS_NODATA, "")
     named = names.get(int(nodata), "") if nodata is not None and np.isfinite(nodata) and nodata == int(nodata) else ""
-    return ("" if UNLABELLED.search(zero) else zero), nodata, ("" if UNLABELLED.search(named) else named)
+    return ("" if calls_unlabelled(zero) else zero), nodata, ("" if calls_unlabelled(named) else named)
 
 
 def _named_no_data_warnings(no_data_names: Tuple[str, Optional[float], str], map_name: str, zero: np.ndarray,

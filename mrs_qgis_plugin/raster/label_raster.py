@@ -23,6 +23,15 @@ from .writers import style_classes, style_names_warning
 UNLABELLED = re.compile(r"\b(unlabel+ed|no[ _-]?data|background|unclassified|not classified|none|void|empty|null|"
                         r"masked|fill|ignored?|no[ _-]?class|not[ _-]?label+ed|unknown)\b", re.IGNORECASE)
 """Words of a name that calls value 0 what 0 is here: no class ('Landfill' is a class)."""
+FILLER = re.compile(r"\b(class(es)?|pixels?|values?|areas?|or|and)\b|[\W\d_]+", re.IGNORECASE)
+"""What a name of no class may hold beside the words of UNLABELLED: '0 - No data', 'Background / unlabelled pixels'."""
+
+
+def calls_unlabelled(name: str) -> bool:
+    """Whether a class name says what 0 is here, no class: the words of UNLABELLED, and FILLER, alone. A name with
+    more is a class ('Unknown crop', 'Empty lot', 'Fill material': a helper's audit of 2026-12-07 found such a class
+    0, or a nodata value so named, left out unsaid)."""
+    return bool(UNLABELLED.search(name)) and not FILLER.sub("", UNLABELLED.sub("", name))
 
 
 def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], layer_name: str, hooks: Hooks) -> None:
@@ -36,7 +45,7 @@ def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], la
     names no 0: `style_classes` leaves 0, a map's no data, out)."""
     name = names.get(0, "")
     nodata = band.GetNoDataValue()
-    if nodata == 0 or UNLABELLED.search(name) or not (name or (nodata is not None and np.isfinite(nodata))):
+    if nodata == 0 or calls_unlabelled(name) or not (name or (nodata is not None and np.isfinite(nodata))):
         return
     pixels = counts()
     zeros = pixels.get(0, 0)
@@ -92,7 +101,7 @@ def _say_nodata_class(band: gdal.Band, names: dict, layer_name: str, hooks: Hook
     if nodata is None or not np.isfinite(nodata) or nodata <= 0 or nodata != int(nodata):
         return
     name = names.get(int(nodata), "")
-    if name.strip() and not UNLABELLED.search(name):
+    if name.strip() and not calls_unlabelled(name):
         hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value, but names that value "
                       f"'{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, declare "
                       "another nodata value, or none (0 means unlabelled here).")
@@ -370,14 +379,15 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             raise InputError(
                 f"{parameter}: the {plural(labelled, 'labelled pixel')} of '{layer_name}' "
                 f"{agreeing(labelled, 'lies', 'all lie')} outside {scene.grid_label}. Choose "
-                f"{'the map of the area they cover' if reference else 'the rasters of the area they cover'}, or check "
-                "the layers' CRSs."
+                f"{'the map' if reference else 'the rasters'} of the area {agreeing(labelled, 'it covers', 'they cover')}"
+                ", or check the layers' CRSs."
             )
         if labelled:  # over the grid, between its pixel centres (a review of 2026-12-06: said to lie outside)
             raise InputError(
                 f"{parameter}: the {plural(labelled - outside, 'labelled pixel')} of '{layer_name}' over "
-                f"{scene.grid_label} hold none of its pixel centres, which take the label there (a label raster finer "
-                f"than that grid). Resample '{layer_name}' onto that grid first (by majority: gdalwarp -r mode)."
+                f"{scene.grid_label} {agreeing(labelled - outside, 'holds', 'hold')} none of its pixel centres, which "
+                f"take the label there (a label raster finer than that grid). Resample '{layer_name}' onto that grid "
+                "first (by majority: gdalwarp -r mode)."
             )
         raise InputError(
             f"{parameter}: the label layer '{layer_name}' holds no labelled pixel over {scene.grid_label} "
