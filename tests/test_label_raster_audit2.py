@@ -62,8 +62,8 @@ def test_a_class_named_with_a_word_of_no_class_among_others_is_a_class(tmp_path,
     _labels, warnings, _lines = _read(scene, write_raster(tmp_path / "zero.tif", values, nodata=255,
                                                           category_names=[name, "Crop"]), "zero")
     assert warnings == [f"The label layer 'zero' names its value 0 '{name}' and declares 255 as its nodata value, but "
-                        "0 means unlabelled here, so its pixels of value 0 (3) are left out. If 0 is a class, recode the "
-                        "classes from 1."]
+                        "0 means unlabelled here, so its pixels of value 0 (3) are left out. If 0 is a class, recode "
+                        "the classes from 1."]
     values = np.where(values == 0, 7, np.where(values == 255, 0, values)).astype(np.uint8)
     _labels, warnings, _lines = _read(scene, write_raster(tmp_path / "seven.tif", values, nodata=7,
                                                           category_names=["", "Crop", *[""] * 5, name]), "seven")

@@ -379,8 +379,8 @@ def labels_from_raster(scene: Scene, path: str, layer_name: str, hooks: Hooks | 
             raise InputError(
                 f"{parameter}: the {plural(labelled, 'labelled pixel')} of '{layer_name}' "
                 f"{agreeing(labelled, 'lies', 'all lie')} outside {scene.grid_label}. Choose "
-                f"{'the map' if reference else 'the rasters'} of the area {agreeing(labelled, 'it covers', 'they cover')}"
-                ", or check the layers' CRSs."
+                f"{'the map' if reference else 'the rasters'} of the area "
+                f"{agreeing(labelled, 'it covers', 'they cover')}, or check the layers' CRSs."
             )
         if labelled:  # over the grid, between its pixel centres (a review of 2026-12-06: said to lie outside)
             raise InputError(
