@@ -392,7 +392,9 @@ def run(job: str, values: Values, hooks: Hooks) -> Dict[str, Any]:
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and not says_out_of_memory(error):
             raise
-        gpu = "cuda" in str(error).lower()  # torch's 'CUDA out of memory. Tried to allocate ...'
+        # torch's GPU allocators raise torch.OutOfMemoryError ('CUDA out of memory. Tried to allocate ...', ROCm's
+        # 'HIP out of memory': a helper's audit of 2026-12-07), its CPU allocator a RuntimeError
+        gpu = type(error).__name__ == "OutOfMemoryError" or "cuda" in str(error).lower()
         raise OutOfMemory(f"Not enough {'GPU ' if gpu else ''}memory for this run ({first_line(error)}): "
                           f"{_memory_advice(job, gpu)}.") from None
 
