@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
@@ -231,8 +232,11 @@ def _sides_text(sides: Tuple[float, float], count: int = 1) -> str:
 
 
 def metres(value: float) -> str:
-    """'1 m', '0.2 m', '7.5 m', '30 m', '1,200 m' (not '1e+02 m', review of 2026-12-05)."""
-    return f"{value:,.0f} m" if value >= 9.5 else f"{value:.2g} m"
+    """'1 m', '0.2 m', '7.5 m', '30 m', '1,200 m', '0.00001 m' (not '1e+02 m', review of 2026-12-05; nor '1e-05 m'
+    of a pixel size in degrees, a helper's audit of 2026-12-07)."""
+    if value >= 9.5:
+        return f"{value:,.0f} m"
+    return f"{np.format_float_positional(value, precision=2, unique=False, fractional=False, trim='-')} m"
 
 
 def check_aux_layers(metadata: Mapping[str, Any], counts: Sequence[int], layers: Sequence[str], path: str, what: str,
