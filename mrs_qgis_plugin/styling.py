@@ -68,6 +68,8 @@ def sidecar_style(raster_path: str) -> Styler:
     style_path = qml_path(raster_path)
 
     def apply(layer: QgsMapLayer) -> str:
+        if not os.path.isfile(style_path):  # QGIS says 'Style not found in database' (a helper's audit of 2026-12-07)
+            return f"The style {style_path} could not be applied to '{layer.name()}': the file does not exist."
         message, loaded = layer.loadNamedStyle(style_path)
         return "" if loaded else f"The style {style_path} could not be applied to '{layer.name()}': {message}"
 
