@@ -79,6 +79,14 @@ def write_raster(
     return str(path)
 
 
+def write_palette_style(path: Path, entries: Sequence[tuple[int, str, str]]) -> None:
+    """A paletted style as QGIS saves one beside a raster: (value, label, colour) per entry."""
+    palette = "".join(f"<paletteEntry value='{value}' label='{label}' color='{color}' alpha='255'/>"
+                      for value, label, color in entries)
+    Path(path).write_text("<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
+                          f"{palette}</colorPalette></rasterrenderer></pipe></qgis>")
+
+
 def write_vector(
     path: Path | str,
     features: Sequence[tuple[str, dict]],

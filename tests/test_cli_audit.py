@@ -295,6 +295,9 @@ def test_the_bar_is_redrawn_five_times_a_second_and_always_at_the_end(monkeypatc
     clock.now += 0.1
     report.progress(0.6)
     assert stream.getvalue() == f"\r{BAR}\x1b[K"
+    clock.now = 100.2  # a fifth of a second after the last drawing (the Clock's 100.0): drawn again
+    report.progress(0.6)
+    assert stream.getvalue() == f"\r{BAR}\x1b[K\r[##################............]  60 %\x1b[K"
     clock.now += 0.05
     report.progress(1.0)
     assert stream.getvalue().endswith("\r[##############################] 100 %\x1b[K")
@@ -356,15 +359,20 @@ def test_ctrl_c_in_the_set_up_cancels_the_run_before_torch_starts(monkeypatch, t
     assert sorted(path.name for path in tmp_path.iterdir()) == ["hsi.tif", "lidar.tif"]
 
 
-def test_the_bar_fits_the_terminal_it_is_drawn_on_where_the_results_go_elsewhere(monkeypatch):
+@pytest.mark.parametrize("columns, status", [(None, ""), ("120", "  Fine-tuning epoch 2/10, about 8 s left")])
+def test_the_bar_fits_the_terminal_it_is_drawn_on_where_the_results_go_elsewhere(monkeypatch, columns, status):
     """The audit's own finding: the bar, drawn on standard error, was as wide as standard output's terminal,
-    80 columns where the results went to a file, and wrapped on a terminal of 50."""
+    80 columns where the results went to a file, and wrapped on a terminal of 50. COLUMNS set in the environment
+    outweighs the terminal's size (a second audit of 2026-12-07)."""
     import fcntl
     import pty
     import struct
     import termios
 
-    monkeypatch.delenv("COLUMNS", raising=False)
+    if columns:
+        monkeypatch.setenv("COLUMNS", columns)
+    else:
+        monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda: os.terminal_size((80, 24)))
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
@@ -373,7 +381,7 @@ def test_the_bar_fits_the_terminal_it_is_drawn_on_where_the_results_go_elsewhere
         report.fraction, report.status_text = 0.25, "Fine-tuning epoch 2/10, about 8 s left"
         shown = report._bar()
     os.close(leader)
-    assert report.interactive and shown == "\r[#######.......................]  25 %\x1b[K"
+    assert report.interactive and shown == f"\r[#######.......................]  25 %{status}\x1b[K"
 
 
 def test_the_finished_bar_tells_no_time_left(monkeypatch):

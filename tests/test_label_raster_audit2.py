@@ -4,7 +4,7 @@ its bug and pass without it)."""
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import ORIGIN_X, ORIGIN_Y, UTM32, crs_wkt, transform_points, write_raster
+from rasters import ORIGIN_X, ORIGIN_Y, UTM32, crs_wkt, transform_points, write_palette_style, write_raster
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
@@ -33,19 +33,11 @@ def _read(scene, path, name="labels", reference=False):
 
 @pytest.mark.parametrize("name", ["Unlabelled", "Unlabeled", "Nodata", "no_data", "No-Data", "Background",
                                   "Unclassified", "Not classified", "None", "Void", "Empty", "Null", "Masked", "Fill",
-                                  "Ignore", "Ignored", "No class", "not-labeled", "Unknown"])
+                                  "Ignore", "Ignored", "No class", "not-labeled", "Unknown", "0 - No data",
+                                  "Background / unlabelled pixels", "Null value", "Ignored classes"])
 def test_every_word_that_names_0_as_unlabelled_keeps_a_0_beside_another_nodata_value_unsaid(tmp_path, scene, name):
-    """The words of UNLABELLED, each: a 0 so named is what 0 means here, not a class lost."""
-    values = np.full((HEIGHT, WIDTH), 255, np.uint8)
-    values[0, :3], values[1, :4] = 0, 1
-    _labels, warnings, _lines = _read(scene, write_raster(tmp_path / "zero.tif", values, nodata=255,
-                                                          category_names=[name, "Crop"]))
-    assert warnings == []
-
-
-@pytest.mark.parametrize("name", ["0 - No data", "Background / unlabelled pixels", "Null value", "Ignored classes"])
-def test_a_name_of_those_words_with_numbers_punctuation_and_filler_keeps_a_0_unsaid(tmp_path, scene, name):
-    """A name of no class may say so at length: '0 - No data' names no class 0 lost."""
+    """The words of UNLABELLED, each, and names of them with numbers, punctuation and FILLER: a 0 so named is what 0
+    means here, not a class lost."""
     values = np.full((HEIGHT, WIDTH), 255, np.uint8)
     values[0, :3], values[1, :4] = 0, 1
     _labels, warnings, _lines = _read(scene, write_raster(tmp_path / "zero.tif", values, nodata=255,
@@ -149,11 +141,7 @@ def test_a_style_naming_some_classes_and_numbering_others_names_those_and_logs_w
     values = np.zeros((HEIGHT, WIDTH), np.uint8)
     values[0, :2] = [1, 2]
     path = write_raster(tmp_path / "labels.tif", values)
-    (tmp_path / "labels.qml").write_text(
-        "<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
-        "<paletteEntry value='1' label='Crop' color='#123456' alpha='255'/>"
-        "<paletteEntry value='2' label='02' color='#abcdef' alpha='255'/>"
-        "</colorPalette></rasterrenderer></pipe></qgis>")
+    write_palette_style(tmp_path / "labels.qml", [(1, "Crop", "#123456"), (2, "02", "#abcdef")])
     labels, _warnings, lines = _read(scene, path)
     assert [(info.value, info.name, info.color) for info in labels.classes] == [(1, "Crop", "#123456"),
                                                                                 (2, "2", "#abcdef")]

@@ -4,7 +4,7 @@ fail on its bug and pass without it)."""
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import ORIGIN_X, ORIGIN_Y, write_raster
+from rasters import ORIGIN_X, ORIGIN_Y, write_palette_style, write_raster
 
 from mrs.model_core.errors import Canceled, InputError
 from mrs.model_core.hooks import Hooks
@@ -335,11 +335,7 @@ def test_a_style_numbering_its_classes_gives_them_its_colours(tmp_path, scene):
     values = np.zeros((HEIGHT, WIDTH), np.uint8)
     values[0, :2] = [1, 2]
     path = write_raster(tmp_path / "labels.tif", values)
-    (tmp_path / "labels.qml").write_text(
-        "<qgis><pipe><rasterrenderer type='paletted' band='1'><colorPalette>"
-        "<paletteEntry value='1' label='1' color='#123456' alpha='255'/>"
-        "<paletteEntry value='2' label='2' color='#abcdef' alpha='255'/>"
-        "</colorPalette></rasterrenderer></pipe></qgis>")
+    write_palette_style(tmp_path / "labels.qml", [(1, "1", "#123456"), (2, "2", "#abcdef")])
     labels, _warnings, lines = _read(scene, path)
     assert [(info.value, info.name, info.color) for info in labels.classes] == [(1, "1", "#123456"),
                                                                                 (2, "2", "#abcdef")]

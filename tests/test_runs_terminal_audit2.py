@@ -317,18 +317,6 @@ def test_no_stream_is_no_line_written():
     assert isinstance(terminal.write_error(None, "a line\n"), ValueError)
 
 
-def test_a_bar_is_redrawn_once_a_fifth_of_a_second_has_passed(monkeypatch):
-    """0.2 s after the last drawing the bar is drawn again (five times a second, not fewer)."""
-    monkeypatch.setenv("COLUMNS", "120")
-    stream, clock = io.StringIO(), Clock()
-    report = TerminalReport(stream, interactive=True, clock=clock, enabled=True)
-    report.progress(0.5)
-    clock.now += 0.2
-    report.progress(0.6)
-    assert stream.getvalue() == ("\r[###############...............]  50 %\x1b[K"
-                                 "\r[##################............]  60 %\x1b[K")
-
-
 def test_a_fraction_below_zero_is_shown_as_zero(monkeypatch):
     """A bar is never wider than its 30 columns nor shows a negative percentage."""
     monkeypatch.setenv("COLUMNS", "120")
@@ -359,24 +347,6 @@ def test_a_status_too_wide_keeps_its_first_clauses_and_a_bar_too_wide_is_cut(mon
     clock.now += 30
     report.fraction, report.status_text = 0.25, "Classifying tile 3/8, batch 2/5"
     assert report._bar() == f"\r{shown}\x1b[K"
-
-
-def test_columns_set_in_the_environment_outweighs_the_terminal_s_size(monkeypatch):
-    """COLUMNS=120 on a terminal of 50 columns: the status is shown whole, as COLUMNS says."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    monkeypatch.setenv("COLUMNS", "120")
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
-    with os.fdopen(follower, "w") as stream:
-        report = TerminalReport(stream, clock=Clock(), enabled=True)
-        report.fraction, report.status_text = 0.25, "Fine-tuning epoch 2/10, about 8 s left"
-        shown = report._bar()
-    os.close(leader)
-    assert shown == "\r[#######.......................]  25 %  Fine-tuning epoch 2/10, about 8 s left\x1b[K"
 
 
 def test_a_report_whose_stream_is_gone_draws_its_bar_without_failing(monkeypatch):
