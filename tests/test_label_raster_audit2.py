@@ -4,7 +4,8 @@ its bug and pass without it)."""
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import ORIGIN_X, ORIGIN_Y, UTM32, crs_wkt, transform_points, write_palette_style, write_raster
+from rasters import ORIGIN_X, ORIGIN_Y, UTM32, crs_wkt, transform_points, write_raster
+from test_labels_audit import HEIGHT, WIDTH, _read
 
 from mrs.model_core.errors import InputError
 from mrs.model_core.hooks import Hooks
@@ -12,7 +13,6 @@ from mrs.mrs_qgis_plugin.raster import label_raster
 from mrs.mrs_qgis_plugin.raster.label_raster import labels_from_raster, one_negative_code_problem
 from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 
-HEIGHT, WIDTH = 12, 16
 
 
 @pytest.fixture
@@ -21,14 +21,6 @@ def scene(tmp_path):
     with Scene.open(RasterInput(write_raster(tmp_path / "hsi.tif", np.ones((3, HEIGHT, WIDTH), np.float32)), "hsi"),
                     []) as opened:
         yield opened
-
-
-def _read(scene, path, name="labels", reference=False):
-    """labels_from_raster's result, and the warnings and log lines it gave."""
-    warnings, lines = [], []
-    labels = labels_from_raster(scene, str(path), name, Hooks(warn=warnings.append, log=lines.append),
-                                reference=reference)
-    return labels, warnings, lines
 
 
 @pytest.mark.parametrize("name", ["Unlabelled", "Unlabeled", "Nodata", "no_data", "No-Data", "Background",
@@ -131,21 +123,6 @@ def test_a_label_raster_of_tall_pixels_reaching_into_the_scene_s_first_row_lies_
     labels, _warnings, lines = _read(scene, path, "tall")
     assert (labels.outside, labels.counts()) == (0, {1: WIDTH, 2: (HEIGHT - 1) * WIDTH})
     assert [line for line in lines if "outside" in line] == []
-
-
-def test_a_style_naming_some_classes_and_numbering_others_names_those_and_logs_where_the_names_come_from(
-        tmp_path, scene):
-    """A paletted style naming class 1 'Crop' and labelling class 2 '02', as QGIS's Classify numbers entries: class 1
-    takes its name, class 2 is named by its value, both take the style's colours, and the log says the names came
-    from the style."""
-    values = np.zeros((HEIGHT, WIDTH), np.uint8)
-    values[0, :2] = [1, 2]
-    path = write_raster(tmp_path / "labels.tif", values)
-    write_palette_style(tmp_path / "labels.qml", [(1, "Crop", "#123456"), (2, "02", "#abcdef")])
-    labels, _warnings, lines = _read(scene, path)
-    assert [(info.value, info.name, info.color) for info in labels.classes] == [(1, "Crop", "#123456"),
-                                                                                (2, "2", "#abcdef")]
-    assert f"Class names of 'labels' from its style {tmp_path / 'labels.qml'}." in lines
 
 
 def test_an_empty_block_narrower_than_a_tile_counts_its_own_pixels_as_nodata(tmp_path, monkeypatch):

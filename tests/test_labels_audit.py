@@ -329,14 +329,19 @@ def test_one_coarse_labelled_pixel_over_the_scene_is_said_in_the_singular(tmp_pa
         "own)." if reference else f"{said}."]
 
 
-def test_a_style_numbering_its_classes_gives_them_its_colours(tmp_path, scene):
+@pytest.mark.parametrize("first, second, said", [("1", "2", "Class colours of 'labels' from its style {} (its labels are "
+                                                                 "the values)."),
+                                                ("Crop", "02", "Class names of 'labels' from its style {}.")])
+def test_a_style_numbering_its_classes_gives_them_its_colours(tmp_path, scene, first, second, said):
     """The audit's finding: a style as QGIS's paletted Classify writes it (labels are the values) had its colours
-    left out with its names, and the map was coloured otherwise than QGIS shows the labels."""
+    left out with its names, and the map was coloured otherwise than QGIS shows the labels. A style naming class 1
+    'Crop' and labelling class 2 '02': class 1 takes its name, class 2 is named by its value, both take the style's
+    colours, and the log says the names came from the style (a second audit of 2026-12-07)."""
     values = np.zeros((HEIGHT, WIDTH), np.uint8)
     values[0, :2] = [1, 2]
     path = write_raster(tmp_path / "labels.tif", values)
-    write_palette_style(tmp_path / "labels.qml", [(1, "1", "#123456"), (2, "2", "#abcdef")])
+    write_palette_style(tmp_path / "labels.qml", [(1, first, "#123456"), (2, second, "#abcdef")])
     labels, _warnings, lines = _read(scene, path)
-    assert [(info.value, info.name, info.color) for info in labels.classes] == [(1, "1", "#123456"),
+    assert [(info.value, info.name, info.color) for info in labels.classes] == [(1, first, "#123456"),
                                                                                 (2, "2", "#abcdef")]
-    assert f"Class colours of 'labels' from its style {tmp_path / 'labels.qml'} (its labels are the values)." in lines
+    assert said.format(tmp_path / "labels.qml") in lines
