@@ -329,9 +329,9 @@ def test_one_coarse_labelled_pixel_over_the_scene_is_said_in_the_singular(tmp_pa
         "own)." if reference else f"{said}."]
 
 
-@pytest.mark.parametrize("first, second, said", [("1", "2", "Class colours of 'labels' from its style {} (its labels are "
-                                                                 "the values)."),
-                                                ("Crop", "02", "Class names of 'labels' from its style {}.")])
+@pytest.mark.parametrize("first, second, said", [
+    ("1", "2", "Class colours of 'labels' from its style {} (its labels are the values)."),
+    ("Crop", "02", "Class names of 'labels' from its style {}.")])
 def test_a_style_numbering_its_classes_gives_them_its_colours(tmp_path, scene, first, second, said):
     """The audit's finding: a style as QGIS's paletted Classify writes it (labels are the values) had its colours
     left out with its names, and the map was coloured otherwise than QGIS shows the labels. A style naming class 1
