@@ -43,6 +43,15 @@ def describe_device(device: torch.device) -> str:
     return f"cpu ({plural(torch.get_num_threads(), 'thread')})"
 
 
+def no_gpu_reason() -> str:
+    """Why torch offers no GPU: a CPU-only build, or a CUDA or ROCm build that sees none."""
+    if getattr(torch.version, "hip", None):
+        return "torch sees no ROCm GPU"
+    if torch.version.cuda is None:
+        return "this torch build has no CUDA support"
+    return "torch sees no CUDA GPU"
+
+
 def cpu_supports_bf16() -> bool:
     """Whether this CPU runs bfloat16 matrix products natively (AVX-512 BF16 or AMX)."""
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)

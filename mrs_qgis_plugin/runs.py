@@ -185,7 +185,7 @@ def choose_device(name: str, hooks: Hooks) -> None:
     raises DeviceError when it is not there."""
     import torch
 
-    from ..model_core.device import describe_device, resolve_device
+    from ..model_core.device import describe_device, no_gpu_reason, resolve_device
     from .jobs import FRONT_END
 
     device = resolve_device(name, FRONT_END.device)
@@ -195,8 +195,7 @@ def choose_device(name: str, hooks: Hooks) -> None:
         count = torch.cuda.device_count()
         why = f"chosen by DEVICE auto: the first of the {plural(count, 'CUDA GPU')} torch sees"
     else:
-        missing = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
-        why = f"chosen by DEVICE auto because {missing} (torch {torch.__version__})"
+        why = f"chosen by DEVICE auto because {no_gpu_reason()} (torch {torch.__version__})"
     hooks.log(f"Device: {describe_device(device)}, {why}.")
 
 

@@ -9,7 +9,7 @@ from mrs.algorithms.base import MrsAlgorithm, hooks_from_feedback
 from mrs.model_core.errors import Canceled, InputError
 from mrs.mrs_qgis_plugin.job_parameters import CLASSIFY
 from mrs.mrs_qgis_plugin.parameters import Job
-from mrs.model_core.device import resolve_device
+from mrs.model_core.device import no_gpu_reason, resolve_device
 from mrs.model_core.names import plural
 from mrs.mrs_qgis_plugin.runs import available_cores, cpu_threads
 
@@ -306,9 +306,8 @@ def test_the_logs_first_line_says_which_device_is_used_and_why():
         assert feedback.infos[0].startswith("Device: cuda (") and ", chosen by DEVICE auto: the first of the " in feedback.infos[0]
     else:
         assert result == {"DEVICE": "cpu"}
-        why = "this torch build has no CUDA support" if torch.version.cuda is None else "torch sees no CUDA GPU"
         assert feedback.infos[0] == (f"Device: cpu ({plural(torch.get_num_threads(), 'thread')}), chosen by DEVICE auto "
-                                     f"because {why} (torch {torch.__version__}).")
+                                     f"because {no_gpu_reason()} (torch {torch.__version__}).")
 
 
 def test_a_missing_gpu_is_a_processing_error_naming_the_device():

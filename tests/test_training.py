@@ -9,7 +9,7 @@ from torch import nn
 
 from model_core import atomic, model_file
 from model_core.config import PRESETS
-from model_core.device import autocast, resolve_device, resolve_precision
+from model_core.device import autocast, no_gpu_reason, resolve_device, resolve_precision
 from model_core.errors import Canceled, DeviceError, DivergedError, InputError, ModelFileError
 from model_core.hooks import Hooks
 from model_core.loading import load_classifier, load_pretrained
@@ -863,6 +863,17 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     with pytest.raises(DeviceError, match="^DEVICE 'tpu' is not known"):
         resolve_device("tpu", "DEVICE")
 
+
+@pytest.mark.parametrize("cuda, hip, reason", [
+    (None, None, "this torch build has no CUDA support"),
+    ("12.4", None, "torch sees no CUDA GPU"),
+    (None, "6.2.41133", "torch sees no ROCm GPU"),
+])
+def test_the_log_says_why_no_gpu_was_chosen_for_each_build(monkeypatch, cuda, hip, reason):
+    """A ROCm build, whose torch.version.cuda is None, was said to have no CUDA support at all."""
+    monkeypatch.setattr(torch.version, "cuda", cuda)
+    monkeypatch.setattr(torch.version, "hip", hip, raising=False)
+    assert no_gpu_reason() == reason
 
 
 def test_a_gpu_number_is_written_in_ascii_digits(monkeypatch):
