@@ -1361,9 +1361,13 @@ def test_a_table_without_geometries_is_said_to_be_one(tmp_path, scene):
     CRS (red team of 2026-12-04)."""
     x, y = pixel_centre(2, 3)
     (tmp_path / "points.csv").write_text(f"X,Y,class\n{x},{y},1\n{x + 1},{y},2\n")
+    lines = []
     with pytest.raises(InputError, match=r"^The features of 'points' have no geometry \(a table's rows, such as a CSV "
                                          r"file's with coordinate columns\), so they lie nowhere on the rasters\."):
-        labels_from_vector(scene, str(tmp_path / "points.csv"), None, "class", None, "points")
+        labels_from_vector(scene, str(tmp_path / "points.csv"), None, "class", None, "points", Hooks(log=lines.append))
+    # The session of 2026-12-07: the refusal came after "2 of the 2 features of 'points' have no geometry; they are
+    # left out.", which it says itself.
+    assert lines == ["'points' has no CRS; its coordinates are taken to be in the CRS of 'hsi'."]
 
 
 def test_features_without_geometry_or_between_pixel_centres_are_not_said_to_lie_outside(tmp_path, scene):

@@ -968,6 +968,12 @@ def labels_from_vector(
         raise InputError(no_features_message(labelled_parameter(False, reference), layer_name))
     if found.unset == found.features:
         raise InputError(class_values_problem((), integer, class_field, layer_name))
+    if found.without_geometry == len(found.classes):  # before its count's line, which it says (2026-12-07)
+        raise InputError(
+            f"The features of '{layer_name}' have no geometry (a table's rows, such as a CSV file's with coordinate "
+            "columns), so they lie nowhere on the rasters. Choose a point or polygon layer; in QGIS, load a table of "
+            "coordinates as delimited text with its X and Y fields, or save it as a GeoPackage."
+        )
     if found.recoded:
         unknown, read = _unknown_code_page(path), first_few(repr(text) for text in found.recoded.values())
         said = (f"are read as Windows-1252 ({read}): its .cpg file names '{unknown}', an encoding not known here"
@@ -1000,12 +1006,6 @@ def labels_from_vector(
         hooks.log(f"{found.partly_outside:,} of the {found.features:,} features of '{layer_name}' "
                   f"{'reaches' if one else 'reach'} beyond {scene.grid_label}; {'its' if one else 'their'} parts "
                   "outside it are left out.")
-    if found.without_geometry == len(found.classes):
-        raise InputError(
-            f"The features of '{layer_name}' have no geometry (a table's rows, such as a CSV file's with coordinate "
-            "columns), so they lie nowhere on the rasters. Choose a point or polygon layer; in QGIS, load a table of "
-            "coordinates as delimited text with its X and Y fields, or save it as a GeoPackage."
-        )
     if found.outside + found.without_geometry == len(found.classes):
         raise InputError(
             f"None of the samples of '{layer_name}' falls inside {scene.grid_label}. "
