@@ -79,7 +79,8 @@ def _labelled_pixels(names: Tuple[str, str, str], what: str, grid: str, name_fie
         parameters.append(Parameter(
             name_field, "Class name field", FIELD,
             f"Optional: field of {vector} with the name of each class, shown in the map legend "
-            f"when {field} holds numbers.",
+            f"when {field} holds numbers. Without it, such classes are named by their numbers ('1', '2', ...); "
+            "the log then names the layer's text fields with 'name' in their names.",
             optional=True, parent=vector,
         ))
     if color_field is not None:

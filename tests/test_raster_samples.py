@@ -1833,3 +1833,42 @@ def test_placeholder_and_decimal_rules_hold_at_their_edges(tmp_path, scene):
     assert class_values_problem(["1", "NA"], False, "label", "points", "SAMPLES").startswith(
         "SAMPLES: the samples of 'points' hold only one class ('1')")
     assert class_values_problem(["1", "NA"], False, "label", "points") is None  # a reference of one class
+
+
+@pytest.mark.parametrize("fields, name_field, said", [
+    ({"class": ogr.OFTInteger, "class_name": ogr.OFTString, "Name2": ogr.OFTString, "name_no": ogr.OFTInteger}, None,
+     "The classes of 'named' are named by their values ('1', '3'), as no name field is given; its field 'class_name' "
+     "or 'Name2' may hold their names: choose it as the name field."),
+    ({"class": ogr.OFTInteger, "class_name": ogr.OFTString}, "CLASS",
+     "The name field 'CLASS' of 'named' is its class field too, so the classes are named by their values ('1', '3'); "
+     "its field 'class_name' may hold their names: choose it as the name field."),
+    ({"class": ogr.OFTString, "label": ogr.OFTString}, "class",
+     "The name field 'class' of 'named' is its class field too, so the classes are named by their values ('1', '3')."),
+])
+def test_classes_named_by_their_values_are_said_so_with_the_fields_that_may_name_them(tmp_path, scene, fields,
+                                                                                       name_field, said):
+    """The demo's points without NAME_FIELD made a classifier of classes '1' to '7' unsaid, its class_name
+    field unused (the session of 2026-12-07); NAME_FIELD = CLASS_FIELD did the same."""
+    features = [(point_wkt(*pixel_centre(1, 1)), {"class": 1, "class_name": "Crop", "Name2": "a", "label": "x"}),
+                (point_wkt(*pixel_centre(2, 2)), {"class": 3, "class_name": "Water", "Name2": "b", "label": "y"})]
+    path = write_vector(tmp_path / "named.gpkg", [(wkt, {key: value for key, value in values.items() if key in fields})
+                                                  for wkt, values in features], fields)
+    lines, warnings = [], []
+    labels = labels_from_vector(scene, path, None, "class", name_field, "named",
+                                Hooks(log=lines.append, warn=warnings.append))
+    assert [info.name for info in labels.classes] == ["1", "3"]
+    assert (warnings if name_field else lines[:1]) == [said]
+    assert not any("named by their values" in line for line in (lines if name_field else warnings))
+
+
+def test_classes_with_a_name_field_or_text_classes_or_a_reference_are_not_said_to_be_named_by_values(tmp_path, scene):
+    """The hint of the test above is given only where the classes are numbers named by themselves."""
+    fields = {"class": ogr.OFTInteger, "cls": ogr.OFTString, "class_name": ogr.OFTString}
+    path = write_vector(tmp_path / "named.gpkg", [(point_wkt(*pixel_centre(1, 1)),
+                                                   {"class": 1, "cls": "Crop", "class_name": "Crop"})], fields)
+    for class_field, name_field, reference in (("class", "class_name", False), ("cls", None, False),
+                                               ("class", None, True)):
+        lines, warnings = [], []
+        labels_from_vector(scene, path, None, class_field, name_field, "named",
+                           Hooks(log=lines.append, warn=warnings.append), reference=reference)
+        assert not any("named by their values" in line for line in lines + warnings)

@@ -1027,6 +1027,8 @@ def labels_from_vector(
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     if named_by_text:
         _say_numbers_as_names(found.names, class_field, name_field, layer_name, hooks)
+    elif not reference and indices.get("name", indices["class"]) == indices["class"]:
+        _say_classes_named_by_values(vector, indices["class"], name_field, sorted(class_names), layer_name, hooks)
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     pixel_values = feature_values[np.concatenate(found.owners)]
     _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
@@ -1061,6 +1063,25 @@ def _say_numbers_as_names(names: dict, class_field: str, name_field: str | None,
                   f"({first_few(map(str, sorted(set(numbers.values()))))}) and its class field '{class_field}' texts "
                   f"({first_few(sorted(names))}), so the classes are named by numbers: were the two fields swapped? The "
                   "class field holds the classes (numbers, or texts that name them), the name field their names.")
+
+
+def _say_classes_named_by_values(vector: ogr.Layer, class_index: int, name_field: str | None, values: list,
+                                 layer_name: str, hooks: Hooks) -> None:
+    """Says that numbered classes are named by their numbers, for want of a name field or with the class
+    field given as the name field, and which text fields of the layer may hold their names (the
+    session of 2026-12-07: the demo's points, whose class_name field went unused, made a map of
+    classes '1' to '7' without a word)."""
+    definition = vector.GetLayerDefn()
+    fields = [definition.GetFieldDefn(index) for index in range(definition.GetFieldCount())]
+    named = [field.GetName() for index, field in enumerate(fields)
+             if index != class_index and field.GetType() == ogr.OFTString and "name" in field.GetName().lower()]
+    shown = first_few(f"'{value}'" for value in values)
+    said = (f"The name field '{name_field}' of '{layer_name}' is its class field too, so the classes are named by "
+            f"their values ({shown})" if name_field else
+            f"The classes of '{layer_name}' are named by their values ({shown}), as no name field is given")
+    advice = (f"; its field {first_few((f'{name!r}' for name in named), ' or ')} may hold their names: choose it as "
+              "the name field." if named else ".")
+    (hooks.warning if name_field else hooks.log)(said + advice)
 
 
 def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_label: str, hooks: Hooks) -> None:
