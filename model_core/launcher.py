@@ -3,6 +3,7 @@
 
 import os
 
+from .digits import whole_number
 from .errors import DeviceError
 from .names import joined
 
@@ -31,12 +32,13 @@ def launched() -> bool:
                           f"{'it' if len(given) == 1 else 'them'}, but {joined(missing)} "
                           f"{'is' if len(missing) == 1 else 'are'} not: start the run with torchrun, or unset "
                           f"{joined(set_now or given)}.")
-    rank, world, local = (os.environ.get(name, "0").strip() for name in ENVIRONMENT)
-    if not (rank.isdigit() and world.isdigit() and local.isdigit() and int(rank) < int(world)):
+    rank, world, local = (os.environ.get(name, "").strip() or "0" for name in ENVIRONMENT)  # blank: as local_rank
+    numbers = [whole_number(text, signed=False) for text in (rank, world, local)]  # not '²' (a helper's audit)
+    if None in numbers or numbers[0] >= numbers[1]:
         raise DeviceError(f"RANK ({rank}), WORLD_SIZE ({world}) and LOCAL_RANK ({local}) must be whole numbers, RANK "
                           "below WORLD_SIZE: start the run with torchrun, or unset those variables.")
     port = os.environ.get("MASTER_PORT", "").strip()
-    if not (port.isdigit() and 0 < int(port) < 65536):
+    if not 0 < (whole_number(port, signed=False) or 0) < 65536:
         said = f"is '{port}'" if port else "is not set"
         raise DeviceError(f"MASTER_PORT {said}: give the port on which process 0 waits for the others (a whole number "
                           "from 1 to 65535), or start the run with torchrun, which sets it.")
