@@ -268,7 +268,9 @@ def _boolean(value: Any) -> Optional[bool]:
 
 
 def device_name(value: Any) -> str:
-    return str(value or "auto").strip().lower()
+    """DEVICE as a lower-case name; 'auto' where it is not given (not for 0 or False, which were run on
+    'auto' unsaid where 1 is refused: a helper's audit of 2026-12-07)."""
+    return str(value if is_given(value) else "auto").strip().lower()
 
 
 def shown_default(parameter: Parameter) -> str:
