@@ -375,13 +375,13 @@ def unknown_parameter_problem(given: Iterable[str], known: Sequence[str], algori
 def meant_text(name: str, known: Sequence[str]) -> str:
     """' (did you mean X?)' for the known name spelt alike in another letter case ('output': OUTPUT, which
     was offered OUTPUT_CONFIDENCE: a helper's audit of 2026-12-06), else for the known names that hold a
-    misspelt one ('EPOCHS': PRETRAIN_EPOCHS or FINETUNE_EPOCHS), else the closest, whatever its case; ''
-    when none is close."""
+    misspelt one ('EPOCHS': PRETRAIN_EPOCHS or FINETUNE_EPOCHS) or have it as a word ('HSI'), else the
+    closest, whatever its case; '' when none is close."""
     cased = [item for item in known if item.upper() == name.upper()]
     if cased:
         return f" (did you mean {cased[0]}?)"
-    holding = [item for item in known
-               if len(name) >= 4 and name.upper() in item.upper() and name.upper() != item.upper()]
+    holding = [item for item in known if name.upper() != item.upper() and (  # HSI: INPUT_HSI (a helper, 12-07)
+        name.upper() in item.upper().split("_") or len(name) >= 4 and name.upper() in item.upper())]
     if holding:
         return f" (did you mean {joined(holding, 'or')}?)"
     close = difflib.get_close_matches(name.upper(), [item.upper() for item in known], n=1, cutoff=0.6)

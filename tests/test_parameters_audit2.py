@@ -263,3 +263,11 @@ def test_a_device_given_as_the_number_0_is_refused_as_the_number_1_is(value):
         spec.read(JOBS["classify"].parameter("DEVICE"), value)
     assert str(raised.value) == (f"DEVICE is {str(value).lower()!r}; use auto, cpu, cuda or cuda:N (N the GPU number, "
                                  "from 0).")
+
+
+@pytest.mark.parametrize("name, said", [("HSI", " (did you mean INPUT_HSI?)"), ("aux", " (did you mean INPUT_AUX?)"),
+                                        ("SIZ", "")])
+def test_a_short_name_that_is_a_word_of_known_names_is_offered_them(name, said):
+    """--HSI= and --AUX= were offered nothing, names under four letters being matched inside none (a helper's audit
+    of 2026-12-07); a short piece of a word still offers nothing."""
+    assert spec.meant_text(name, ["INPUT_HSI", "INPUT_AUX", "TILE_SIZE", "OUTPUT"]) == said
