@@ -277,8 +277,11 @@ def refuse_no_room(path: str, model: nn.Module, reclaimable: int = 0) -> None:
     needed = weights + FILE_MARGIN
     free = free_bytes(path)
     if free is not None and free + reclaimable < needed:
-        raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {byte_size(free)} free, less than "
-                         f"the {byte_size(needed)} the model file needs ({byte_size(weights)} of weights and up to "
+        sizes = [byte_size(free), byte_size(needed)]
+        if sizes[0] == sizes[1]:  # '1.1 MB free, less than the 1.1 MB' (a helper's audit of 2026-12-07)
+            sizes = [plural(free, "byte"), plural(needed, "byte")]
+        raise WriteError(f"The folder {os.path.dirname(os.path.abspath(path))} has {sizes[0]} free, less than "
+                         f"the {sizes[1]} the model file needs ({byte_size(weights)} of weights and up to "
                          f"{byte_size(FILE_MARGIN)} more for its description): free some space or choose another "
                          "folder, and run again.")  # 'takes' said of the margin too (a helper, 2026-12-05)
     largest = largest_file_bytes()

@@ -48,10 +48,11 @@ def _as_samples(patches: Any) -> Samples:
 
 
 def _check_patches(shape: Tuple[int, ...], config: ModelConfig, n_bands: int, what: str) -> None:
-    expected = (n_bands, config.patch, config.patch)
-    if len(shape) != 4 or tuple(shape[1:]) != expected:
-        raise InputError(f"The {what} have shape {tuple(shape)}; expected (N, "
-                         f"{expected[0]}, {expected[1]}, {expected[2]}).")
+    """`n_bands` 0: the bands of patches that are not 4-dimensional, unknown ('expected (N, 0, 9, 9)'
+    asked for none: a helper's audit of 2026-12-07)."""
+    side = config.patch
+    if len(shape) != 4 or tuple(shape[1:]) != (n_bands, side, side):
+        raise InputError(f"The {what} have shape {tuple(shape)}; expected (N, {n_bands or 'bands'}, {side}, {side}).")
     if shape[0] == 0:
         raise InputError(f"There are no {what}.")
 
@@ -79,8 +80,8 @@ class Trained:
                     raise _rescued(path, state, self.metadata, failed) from None
                 try:
                     os.remove(checkpoint_path)
-                except OSError:
-                    raise failed from None
+                except OSError:  # held open, say: the temporary folder may have room (a helper's audit of 12-07)
+                    raise _rescued(path, state, self.metadata, failed) from None
                 (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} was deleted to make "
                                        "room for the finished model.")
                 try:
@@ -92,8 +93,19 @@ class Trained:
                     raise WriteError(f"{error} The training is lost: its checkpoint was deleted to make room for "
                                      "the model, so a new run starts from the beginning.") from None
             if checkpoint_path and os.path.exists(checkpoint_path):
-                os.remove(checkpoint_path)
+                _remove_obsolete(checkpoint_path, hooks or Hooks())
         self.context.barrier()
+
+
+def _remove_obsolete(checkpoint_path: str, hooks: Hooks) -> None:
+    """Deletes a finished run's checkpoint; one that cannot be (held open by another program, say) is
+    a warning, not a failure of the run whose model is written (a helper's audit of 2026-12-07: a
+    bare PermissionError)."""
+    try:
+        os.remove(checkpoint_path)
+    except OSError as error:
+        hooks.warning(f"The run's checkpoint {checkpoint_path} is no longer needed but could not be deleted "
+                      f"({error.strerror or error}); delete it by hand.")
 
 
 def _rescued(path: str, state: Dict[str, torch.Tensor], metadata: Dict[str, Any], failed: WriteError) -> WriteError:
