@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks
-from .raster import absolute
+from .raster import absolute, split_source
 from .raster.label_raster import labels_from_raster
 from .raster.labels import LabelledPixels
 from .raster.sources import RasterInput, Scene
@@ -56,9 +56,9 @@ class LabelSource:
         selected features)'); a layer without a file by its name and kind."""
         if self.taken and not self.origin and not self.raster_path:
             return f"'{self.name}' ({self.taken})"
-        path, *layer = (self.raster_path or self.origin or self.vector_path or "").split("|", 1)
+        path, options = split_source(self.raster_path or self.origin or self.vector_path or "")
         taken = f" ({self.taken})" if self.taken and not self.raster_path else ""
-        return "|".join([absolute(path), *layer]) + taken if path else ""
+        return "|".join([absolute(path), *options]) + taken if path else ""
 
     def read(self, scene: Any, hooks: Hooks, reference: bool = False) -> LabelledPixels:
         """The labelled pixels on the scene's grid; `reference`: for an assessment (`labelled_pixels`)."""
@@ -93,5 +93,5 @@ def same_layer(first: Optional[str], second: Optional[str]) -> bool:
     if not first or not second:
         return False
     first, second = (TAKEN_NOTE.sub("", source) for source in (first, second))  # a selection of the layer is of it
-    (first_file, *first_layer), (second_file, *second_layer) = first.split("|", 1), second.split("|", 1)
+    (first_file, first_layer), (second_file, second_layer) = split_source(first), split_source(second)
     return first_file == second_file and (not first_layer or not second_layer or first_layer == second_layer)
