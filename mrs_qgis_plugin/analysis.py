@@ -15,7 +15,7 @@ from ..model_core import MAX_CLASS_VALUE, choices
 from ..model_core.digits import whole_number
 from ..model_core.errors import InputError
 from ..model_core.hooks import Hooks, first_few
-from ..model_core.names import agreeing, joined, plural, share_text
+from ..model_core.names import agreeing, joined, plural, share_text, value_text
 from ..model_core.metrics import accuracy as accuracy_of
 from ..model_core.preprocessing import Normalizer
 from ..model_core.mask_ratio import mask_count
@@ -408,9 +408,9 @@ def _named_no_data_warnings(no_data_names: Tuple[str, Optional[float], str], map
                         f"its {plural(zeros, 'reference pixel')} of value 0 {agreeing(zeros, 'is', 'are')} left out as "
                         f"unmapped{unmatched}. If 0 is a class, recode the map's classes from 1.")
     if nodata != CLASS_NODATA and nodata_name:
-        warnings.append(f"The map '{map_name}' declares {nodata:g} as its nodata value, but names that value "
-                        f"'{nodata_name}' as a class: its pixels are left out as unmapped. If '{nodata_name}' is a "
-                        "class, declare another nodata value, or none.")
+        warnings.append(f"The map '{map_name}' declares {value_text(nodata)} as its nodata value, but names that "
+                        f"value '{nodata_name}' as a class: its pixels are left out as unmapped. If '{nodata_name}' is "
+                        "a class, declare another nodata value, or none.")
     return warnings
 
 

@@ -125,8 +125,9 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
     2026-12-05)."""
     for name, share, bands, nodata, warped in scene.nodata_among_data():
         fill_code = not np.isfinite(nodata) or nodata <= FILL_CODE_LIMIT or abs(nodata) >= FILL_MAGNITUDE
+        shown = value_text(nodata, 8)  # to be typed back: 1234567 was '1.23457e+06' (a helper's audit of 12-07)
         if fill_code and share >= FILL_AMONG_DATA_SHARE and not warped:  # warped: filled from neighbours (review)
-            hooks.warning(f"{share_text(share, 1)} of the pixels of '{name}' are nodata ({nodata:g}) in some bands "
+            hooks.warning(f"{share_text(share, 1)} of the pixels of '{name}' are nodata ({shown}) in some bands "
                           f"({first_few(bands)}) but hold data in others: those pixels are left out. If a band is "
                           "nodata where the others are not (cut short or broken), leave it out of the layer (in QGIS, "
                           "Rearrange bands; gdal_translate -b); if its bands cover different areas (dates, swaths), "
@@ -135,9 +136,9 @@ def _say_nodata_among_data(scene: Scene, hooks: Hooks) -> None:
             what = ("own pixels under the scene hold it in some bands ({}) but data in others: warped onto the grid, "
                     "those pixels are left out or take their neighbours' values." if warped else
                     "pixels hold it in some bands ({}) but data in others: those pixels are left out.")
-            hooks.warning(f"'{name}' declares {nodata:g} as its nodata value, and {share_text(share, 1)} of its "
+            hooks.warning(f"'{name}' declares {shown} as its nodata value, and {share_text(share, 1)} of its "
                           f"{what.format(first_few(bands))} "
-                          f"If {nodata:g} is a true value there (a height above ground on the ground, say), use a copy "
+                          f"If {shown} is a true value there (a height above ground on the ground, say), use a copy "
                           "of the layer without a nodata value (gdal_translate -a_nodata none; in QGIS, Translate "
                           "with -a_nodata none as an additional command-line parameter); if its bands cover "
                           "different areas (dates, swaths), this is what they hold.")

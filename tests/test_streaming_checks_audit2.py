@@ -157,6 +157,7 @@ DECLARED = "'aux' declares {} as its nodata value, and {} of its pixels hold it 
     (0.49, -9999.0, None),
     (0.05, 0.0, DECLARED.format(0, "5.0 %")),  # NODATA_AMONG_DATA_SHARE: from 5 % on
     (0.049, 0.0, None),
+    (0.06, 1234567.0, DECLARED.format(1234567, "6.0 %")),  # to be typed back: it was '1.23457e+06' (audit of 12-07)
 ])
 def test_a_nodata_value_among_data_is_judged_a_fill_code_or_a_value_at_the_bounds(share, nodata, said):
     """Pins the bounds of a fill code (NaN, -999, 1e30) and the shares from which each warning is given."""

@@ -52,12 +52,13 @@ def _say_zero_class(band: gdal.Band, names: dict, counts: Callable[[], dict], la
     if not zeros:
         return
     if name:
-        declared = f"declares {nodata:g} as its nodata value" if nodata is not None else "declares no nodata value"
+        declared = (f"declares {value_text(nodata, 8)} as its nodata value" if nodata is not None
+                    else "declares no nodata value")
         hooks.warning(f"The label layer '{layer_name}' names its value 0 '{name}' and {declared}, but 0 means "
                       f"unlabelled here, so its pixels of value 0 ({zeros:,}) are left out. If 0 is a class, recode "
                       "the classes from 1.")
     elif zeros < max(pixels.values()):
-        hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value and holds "
+        hooks.warning(f"The label layer '{layer_name}' declares {value_text(nodata, 8)} as its nodata value and holds "
                       f"{plural(zeros, 'pixel')} of value 0, which means unlabelled here too, so "
                       f"{agreeing(zeros, 'it is', 'they are')} left out. If 0 is a class, recode the classes from 1.")
 
@@ -102,9 +103,9 @@ def _say_nodata_class(band: gdal.Band, names: dict, layer_name: str, hooks: Hook
         return
     name = names.get(int(nodata), "")
     if name.strip() and not calls_unlabelled(name):
-        hooks.warning(f"The label layer '{layer_name}' declares {nodata:g} as its nodata value, but names that value "
-                      f"'{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, declare "
-                      "another nodata value, or none (0 means unlabelled here).")
+        hooks.warning(f"The label layer '{layer_name}' declares {value_text(nodata)} as its nodata value, but names "
+                      f"that value '{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, "
+                      "declare another nodata value, or none (0 means unlabelled here).")
 
 
 TYPE_LARGEST = {gdal.GDT_Byte: 255, gdal.GDT_UInt16: 65535, gdal.GDT_UInt32: 4294967295}
@@ -122,7 +123,8 @@ def _say_background_class(band: gdal.Band, names: dict, values: np.ndarray, laye
     found, numbers = np.unique(values, return_counts=True)
     if not len(found) or found[numbers.argmax()] != top:
         return
-    declared = "declares no nodata value" if nodata is None else f"declares {nodata:g}, not {top}, as its nodata value"
+    declared = ("declares no nodata value" if nodata is None
+                else f"declares {value_text(nodata, 8)}, not {top}, as its nodata value")
     hooks.warning(f"The label layer '{layer_name}' {declared}, and its most common value, {top} (the "
                   f"largest its data type holds, named by no class), is taken as a class: {numbers.max():,} of its "
                   f"{len(values):,} labelled pixels. If {top} marks unlabelled pixels, declare it the layer's nodata "
