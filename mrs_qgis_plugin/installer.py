@@ -110,7 +110,7 @@ class InstallTask(QgsTask):
         try:
             self.process = subprocess.Popen(
                 self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                env=self.env if self.env is not None else os.environ.copy(), creationflags=flags,
+                errors="replace", env=self.env if self.env is not None else os.environ.copy(), creationflags=flags,
             )
         except OSError as error:  # pip never ran: was said as 'pip failed' (a helper's audit of 2026-12-06)
             self.problem = f"QGIS' Python ({self.command[0]}) could not be started to run pip: {_reason(error)}."
