@@ -119,9 +119,10 @@ def no_valid_pixel_message(scene: Scene, start: str, advice: str = "that they co
     `advice` to check."""
     layers, bands = scene.empty_bands()
     nowhere = "as there is no valid value (nodata, NaN or infinite at every pixel) in"
-    if layers:
-        return (f"{start}, {nowhere} any band of {' or '.join(layers)}. Check the nodata value of that layer, "
-                "or choose one with data.")
+    if layers:  # 'that layer' said of two (a helper's audit of 2026-12-07)
+        which, other = ("that layer", "one") if len(layers) == 1 else ("each of them", "layers")
+        return (f"{start}, {nowhere} any band of {' or '.join(layers)}. Check the nodata value of {which}, or "
+                f"choose {other} with data.")
     if bands:
         return f"{start}, {nowhere} {' or '.join(bands)}. {band_advice}."
     return (f"{start} ({scene.layer_names}): each is nodata, NaN or infinite in at least one of them, or lies "
