@@ -32,9 +32,8 @@ class TrainSettings:
                   (0 <= self.warmup_fraction < 1, "The warm-up fraction must lie in [0, 1)."),
                   (0 < self.encoder_lr_scale <= 1,
                    f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}."),
-                  (0 <= self.freeze_encoder_epochs < self.epochs,
-                   f"The encoder can stay frozen for 0 to {self.epochs - 1} of the {self.epochs} epochs; "
-                   f"got {self.freeze_encoder_epochs}.")]
+                  (0 <= self.freeze_encoder_epochs < self.epochs,  # '0 to 0 of the 1 epochs' (audit, 12-07)
+                   f"The encoder can stay frozen for {_epochs_below(self.epochs)}; got {self.freeze_encoder_epochs}.")]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
@@ -68,3 +67,8 @@ class MaskingSettings:
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
+
+
+def _epochs_below(epochs: int) -> str:
+    """The epochs the encoder may stay frozen for, of a run of `epochs`: all but the last."""
+    return f"0 to {epochs - 1} of the {epochs} epochs" if epochs > 1 else "no epoch of a 1-epoch run (0)"

@@ -33,11 +33,13 @@ def spectral_span(wavelengths: Sequence[float]) -> str:
     order = ("" if all(a < b for a, b in pairs) else ", descending" if all(a > b for a, b in pairs)
              else ", with repeated wavelengths" if len(set(wavelengths)) < len(wavelengths) else ", unordered")
     low, high = min(wavelengths), max(wavelengths)
-    digits = 1 if high != low and round(high) == round(low) else 0  # 499.8-500.3, not '500'
+    digits = 0  # 499.8-500.3, not '500'; 499.96-500.04, not '500.0-500.0' (a helper's audit of 2026-12-07)
+    while high != low and digits < 6 and f"{high:.{digits}f}" == f"{low:.{digits}f}":
+        digits += 1
     return f"{low:.{digits}f}{f'-{high:.{digits}f}' if high != low else ''} nm{order}"
 
 
-_DESCRIBED = re.compile(r"(?<![\w.,\-\u2013])(\d+(?:\.\d+)?)\s*(nm|nanometers?|µm|um|micrometers?|microns?)(?![\w])",
+_DESCRIBED = re.compile(r"(?<![\w.,\-\u2013])(\d+(?:\.\d+)?)\s*(nm|nanomet(?:er|re)s?|µm|um|micromet(?:er|re)s?|microns?)(?![\w])",
                         re.IGNORECASE)
 """A wavelength with its unit in a band's description: 'b001 404.8 nm', 'Band 12 (0.6125 um)'; not
 the end of a range ('400-410 nm', which names no centre)."""
