@@ -39,8 +39,8 @@ def spectral_span(wavelengths: Sequence[float]) -> str:
     return f"{low:.{digits}f}{f'-{high:.{digits}f}' if high != low else ''} nm{order}"
 
 
-_DESCRIBED = re.compile(r"(?<![\w.,\-\u2013])(\d+(?:\.\d+)?)\s*(nm|nanomet(?:er|re)s?|µm|um|micromet(?:er|re)s?|microns?)(?![\w])",
-                        re.IGNORECASE)
+_DESCRIBED = re.compile(r"(?<![\w.,\-\u2013])(\d+(?:\.\d+)?)\s*"
+                        r"(nm|nanomet(?:er|re)s?|µm|um|micromet(?:er|re)s?|microns?)(?![\w])", re.IGNORECASE)
 """A wavelength with its unit in a band's description: 'b001 404.8 nm', 'Band 12 (0.6125 um)'; not
 the end of a range ('400-410 nm', which names no centre)."""
 
