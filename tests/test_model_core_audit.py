@@ -228,6 +228,9 @@ def test_a_single_pixel_goes_through_the_model_as_two_rows_whatever_the_batch_si
     ({"patch": 8}, "The patch size must be an odd number of at least 3; got 8."),
     ({"dim": 30, "heads": 2}, "dim (30) must be a multiple of 4, as its position embedding needs."),
     ({"decoder_dim": 36}, "decoder_dim (36) must be a multiple of its number of heads (8)."),
+    # a long value is cut to 40 characters; pca_components stops at 1024 (a second audit of 2026-12-07)
+    ({"fusion": "x" * 60}, f"fusion must be one of sum, no_cnn; got {repr('x' * 60)[:40]}."),
+    ({"pca_components": 1025}, "pca_components must be a whole number from 1 to 1024; got 1025."),
 ])
 def test_settings_beyond_their_bounds_are_refused_naming_the_bound(changes, said):
     with pytest.raises(ValueError) as refused:
