@@ -408,7 +408,7 @@ def _named_no_data_warnings(no_data_names: Tuple[str, Optional[float], str], map
                         f"its {plural(zeros, 'reference pixel')} of value 0 {agreeing(zeros, 'is', 'are')} left out as "
                         f"unmapped{unmatched}. If 0 is a class, recode the map's classes from 1.")
     if nodata != CLASS_NODATA and nodata_name:
-        warnings.append(f"The map '{map_name}' declares {value_text(nodata)} as its nodata value, but names that "
+        warnings.append(f"The map '{map_name}' declares {value_text(nodata, 8)} as its nodata value, but names that "
                         f"value '{nodata_name}' as a class: its pixels are left out as unmapped. If '{nodata_name}' is "
                         "a class, declare another nodata value, or none.")
     return warnings

@@ -103,7 +103,7 @@ def _say_nodata_class(band: gdal.Band, names: dict, layer_name: str, hooks: Hook
         return
     name = names.get(int(nodata), "")
     if name.strip() and not calls_unlabelled(name):
-        hooks.warning(f"The label layer '{layer_name}' declares {value_text(nodata)} as its nodata value, but names "
+        hooks.warning(f"The label layer '{layer_name}' declares {value_text(nodata, 8)} as its nodata value, but names "
                       f"that value '{name}' as a class: its pixels are left out as unlabelled. If '{name}' is a class, "
                       "declare another nodata value, or none (0 means unlabelled here).")
 
