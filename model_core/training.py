@@ -70,6 +70,7 @@ class Trained:
         rank 0 alone writes and the other processes wait until the file exists. On a disk too full
         for the model beside its checkpoint, the checkpoint makes room for it (red team of
         2026-12-05: the checkpoint took the model's space, and a resumed run failed the same way)."""
+        hooks = hooks or Hooks()
         if self.context.writes:
             state = self.model.state_dict()
             try:
@@ -82,8 +83,8 @@ class Trained:
                     os.remove(checkpoint_path)
                 except OSError:  # held open, say: the temporary folder may have room (a helper's audit of 12-07)
                     raise _rescued(path, state, self.metadata, failed) from None
-                (hooks or Hooks()).log(f"The disk is full: the run's checkpoint {checkpoint_path} was deleted to make "
-                                       "room for the finished model.")
+                hooks.log(f"The disk is full: the run's checkpoint {checkpoint_path} was deleted to make room for "
+                          "the finished model.")
                 try:
                     model_file.save(path, state, self.metadata)
                 except WriteError as error:  # review of 2026-12-05: 'run again' of a training lost
@@ -93,7 +94,7 @@ class Trained:
                     raise WriteError(f"{error} The training is lost: its checkpoint was deleted to make room for "
                                      "the model, so a new run starts from the beginning.") from None
             if checkpoint_path and os.path.exists(checkpoint_path):
-                _remove_obsolete(checkpoint_path, hooks or Hooks())
+                _remove_obsolete(checkpoint_path, hooks)
         self.context.barrier()
 
 
