@@ -73,16 +73,16 @@ def plural(count: int, word: str, words: str = "") -> str:
 
 
 def byte_size(count: int) -> str:
-    """'400 bytes', '4 KB', '12.3 MB', '1.2 GB' (powers of 1000, as file managers show disk space); the
+    """'400 bytes', '4 KB', '12.3 MB', '1.2 GB', '3.5 TB' (powers of 1000, as file managers show disk space); the
     unit is the one the rounded figure stays below 1000 in (999,999 bytes were '1000 KB', 400 '0 KB':
     a helper's mutation audit of 2026-12-06)."""
     if count < 1000:
         return plural(count, "byte")
-    for size, unit, decimals in ((1e3, "KB", 0), (1e6, "MB", 1)):
+    for size, unit, decimals in ((1e3, "KB", 0), (1e6, "MB", 1), (1e9, "GB", 1)):
         text = f"{count / size:.{decimals}f}"
         if float(text) < 1000:
             return f"{text} {unit}"
-    return f"{count / 1e9:.1f} GB"
+    return f"{count / 1e12:.1f} TB"
 
 
 def value_text(value: float, digits: int = 17) -> str:

@@ -27,9 +27,12 @@ TINY = preset("tiny")
 # ---- names
 
 
-@pytest.mark.parametrize("count, said", [(999, "999 bytes"), (1_000, "1 KB"), (999_499, "999 KB"), (999_500, "1.0 MB")])
+@pytest.mark.parametrize("count, said", [(999, "999 bytes"), (1_000, "1 KB"), (999_499, "999 KB"), (999_500, "1.0 MB"),
+                                         (999_949_999, "999.9 MB"), (999_950_000, "1.0 GB"),
+                                         (999_949_999_999, "999.9 GB"), (999_950_000_000, "1.0 TB"),
+                                         (12_345_000_000_000, "12.3 TB")])
 def test_a_thousand_bytes_and_more_are_said_in_kilobytes(count, said):
-    """The unit changes at exactly 1000 bytes, and at the figure that rounds to 1000 KB."""
+    """The unit changes at exactly 1000 bytes, and at each figure that rounds to 1000 of a unit (1200 GB is 1.2 TB)."""
     assert byte_size(count) == said
 
 

@@ -309,7 +309,10 @@ def test_band_units_are_compared_band_for_band_and_said_without_their_spaces(had
     (TrainSettings(epochs=0), "The number of epochs must be at least 1; got 0."),
     (TrainSettings(batch_size=0), "The batch size must be at least 1; got 0."),
     (TrainSettings(lr=0.0), "The learning rate must be positive; got 0.0."),
-    (TrainSettings(warmup_fraction=1.0), "The warm-up fraction must lie in [0, 1)."),
+    (TrainSettings(warmup_fraction=1.0), "The warm-up fraction must lie in [0, 1); got 1.0."),
+    (TrainSettings(weight_decay=-0.01), "The weight decay must not be negative; got -0.01."),
+    (TrainSettings(clip_norm=-1.0), "The gradient clipping norm must not be negative (0 clips nothing); got -1.0."),
+    (TrainSettings(checkpoint_seconds=float("nan")), "The seconds between checkpoints must not be negative; got nan."),
     (TrainSettings(encoder_lr_scale=1.5), "The encoder learning-rate factor must lie in (0, 1]; got 1.5."),
     (TrainSettings(epochs=2, freeze_encoder_epochs=2),
      "The encoder can stay frozen for 0 to 1 of the 2 epochs; got 2."),
@@ -325,7 +328,8 @@ def test_settings_out_of_range_are_refused_in_one_sentence(settings, said):
 
 
 def test_settings_at_the_edges_of_their_ranges_are_taken_and_the_masking_defaults_are_the_paper_s():
-    TrainSettings(epochs=1, batch_size=1, lr=1e-9, warmup_fraction=0.0, encoder_lr_scale=1.0).validate()
+    TrainSettings(epochs=1, batch_size=1, lr=1e-9, warmup_fraction=0.0, encoder_lr_scale=1.0, weight_decay=0.0,
+                  clip_norm=0.0, checkpoint_seconds=0.0).validate()
     MaskingSettings(spectral_ratio=0.01, spatial_ratio=0.99).validate()
     assert MaskingSettings() == MaskingSettings(strategy="mrs", spectral_ratio=0.3, spatial_ratio=0.3,
                                                 similarity="cosine", normalized_targets=False)
