@@ -1,7 +1,7 @@
 """Accuracy figures of a classification against reference labels."""
 
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -64,22 +64,25 @@ class Accuracy:
         return float((self.overall - expected) / (1.0 - expected)) if expected < 1.0 else float("nan")
 
     def to_dict(self, class_names: List[str]) -> Dict[str, Any]:
-        def clean(values: np.ndarray) -> List[Any]:
-            return [None if np.isnan(v) else float(v) for v in values]
-
+        """Undefined figures (a class without pixels, a matrix without any) are None: JSON has no NaN."""
         return {
             "pixels": self.total,
-            "overall_accuracy": self.overall,
-            "average_accuracy": self.average,
-            "kappa": None if np.isnan(self.kappa) else self.kappa,
+            "overall_accuracy": _figure(self.overall),
+            "average_accuracy": _figure(self.average),
+            "kappa": _figure(self.kappa),
             "classes": [
                 {"name": name, "reference_pixels": int(ref), "producers_accuracy": p,
                  "users_accuracy": u, "f1": f}
                 for name, ref, p, u, f in zip(class_names, self.confusion.sum(axis=1),
-                                              clean(self.producers), clean(self.users), clean(self.f1))
+                                              map(_figure, self.producers), map(_figure, self.users),
+                                              map(_figure, self.f1))
             ],
             "confusion_matrix": self.confusion.tolist(),
         }
+
+
+def _figure(value: float) -> Optional[float]:
+    return None if np.isnan(value) else float(value)
 
 
 def accuracy(reference: np.ndarray, predicted: np.ndarray, n_classes: int) -> Accuracy:

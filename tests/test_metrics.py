@@ -1,5 +1,6 @@
 """Accuracy figures from a confusion matrix, against values worked out by hand."""
 
+import json
 import math
 
 import numpy as np
@@ -27,3 +28,11 @@ def test_a_class_never_mapped_has_no_users_accuracy_and_an_f1_of_zero_and_an_abs
 def test_the_average_accuracy_is_over_the_classes_present_in_the_reference_even_when_never_mapped():
     """A reference class the map never gives counts as 0 in the average accuracy (a mutation audit of 2026-12-06)."""
     assert Accuracy(np.array([[10, 0, 0], [0, 10, 0], [5, 0, 0]])).average == pytest.approx(2 / 3)
+
+
+def test_a_matrix_without_pixels_is_written_as_valid_json_with_its_figures_undefined():
+    """Left alone in note 43: the overall and average accuracies of an empty matrix were NaN, which JSON cannot hold."""
+    report = Accuracy(np.zeros((2, 2), dtype=np.int64)).to_dict(["a", "b"])
+    assert json.loads(json.dumps(report, allow_nan=False))["overall_accuracy"] is None
+    assert (report["average_accuracy"], report["kappa"], report["pixels"]) == (None, None, 0)
+    assert [c["producers_accuracy"] for c in report["classes"]] == [None, None]
