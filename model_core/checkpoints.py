@@ -93,9 +93,8 @@ class Checkpointer:
         """Load a checkpoint of this very run into model and optimizer; refuse anything else."""
         what = self.names.resume
         meta = model_file.read_metadata(resume_path, [model_file.CHECKPOINT], what, self.names)
-        info = meta.get("checkpoint")
-        info = info if isinstance(info, dict) else {}
-        saved_settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
+        info = _mapping(meta.get("checkpoint"))
+        saved_settings = _mapping(info.get("settings"))
         phase = info.get("phase")
         if phase in PHASES and phase != self.phase:  # the other job's: its settings' differences say nothing (red team)
             raise ModelFileError(f"{what}: '{resume_path}' is the checkpoint of a {phase}, not of a {self.phase}: "
@@ -121,9 +120,9 @@ class Checkpointer:
             problems.append(f"its model differs ({setting}: {saved!r} in the checkpoint, {here!r} here)"
                             if saved != here else f"its model differs (preset {saved!r})")
         # A model's neighbourhood makes its samples: another patch size is said as another model (review).
-        other_patch = (meta.get("config") or {}).get("patch") != (self.description.get("config") or {}).get("patch")
+        other_patch = _mapping(meta.get("config")).get("patch") != _mapping(self.description.get("config")).get("patch")
         if meta.get("masking") != self.description.get("masking"):
-            saved, wanted = meta.get("masking") or {}, self.description.get("masking") or {}
+            saved, wanted = _mapping(meta.get("masking")), _mapping(self.description.get("masking"))
             differing = sorted(self.names.setting(k) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
             problems.append("its pretext task differs (" + ", ".join(differing or ["unknown"]) + ")")
         if meta.get("class_weighting") != self.description.get("class_weighting"):
@@ -256,6 +255,12 @@ def _same_source(first: Dict[str, Any], second: Dict[str, Any]) -> bool:
     digests = first.get("metadata_sha256"), second.get("metadata_sha256")
     keys = (set(first) | set(second)) - {"weights_sha256"} - (set() if all(digests) else {"metadata_sha256"})
     return all(first.get(key) == second.get(key) for key in keys)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A field of a checkpoint's metadata that should be a mapping, or an empty one where it is not (a file
+    edited by hand, or written by another tool: its config a list raised an AttributeError; left alone in note 43)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _loop_state(values: Any) -> LoopState:

@@ -304,3 +304,21 @@ def test_another_program_s_file_under_the_plugin_s_metadata_key_is_not_written_o
     assert str(refused.value) == (f"OUTPUT: '{path}' exists and is not an MRS model file; writing a trained classifier "
                                   "there would destroy it. Choose another file name, or delete that file first.")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("field, value, differs", [("config", [1, 2], "its model differs (preset 'tiny')"),
+                                                   ("masking", "mrs", "its pretext task differs (unknown)"),
+                                                   ("checkpoint", 7, "it belongs to 'None', not pretraining; ")])
+def test_a_checkpoint_whose_description_is_not_a_mapping_is_refused_in_a_sentence(tmp_path, field, value, differs):
+    """A checkpoint rewritten by hand (or another tool) with a list or text where a mapping belongs is refused as
+    another run's, not failed with an AttributeError (left alone in note 43)."""
+    saved = str(tmp_path / "run.checkpoint.safetensors")
+    _checkpointer(saved).save(*_model_and_optimizer(), LoopState(), None, None)
+    tensors, metadata = model_file.load(saved, [model_file.CHECKPOINT])
+    edited = str(tmp_path / "edited.checkpoint.safetensors")
+    model_file.save(edited, tensors, {**metadata, field: value})
+    with pytest.raises(ModelFileError) as refused:
+        _checkpointer(None).restore(edited, *_model_and_optimizer())
+    said = str(refused.value)
+    assert said.startswith(f"RESUME: the checkpoint '{edited}' does not continue this run: {differs}")
+    assert said.endswith(". Resume with the same layers and settings, or start without RESUME.")
