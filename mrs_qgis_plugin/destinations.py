@@ -70,8 +70,10 @@ def refuse_a_proposed_name_taken(path: str, parameter: str) -> None:
 
 
 def in_qgis_temporary_folder(path: str) -> bool:
-    """Whether `path` lies in QGIS's temporary folder, which QGIS deletes when it closes; never where
-    QGIS could make none (its setting a folder that cannot be made): its name is then '', whose real
-    path is the working folder (a helper's red team of 2026-12-07)."""
+    """Whether `path` is or lies in QGIS's temporary folder, which QGIS deletes when it closes (the folder
+    itself, as a demo scene's OUTPUT, was not warned of: left alone in note 43); never where QGIS could make
+    none (its setting a folder that cannot be made): its name is then '', whose real path is the working
+    folder (a helper's red team of 2026-12-07)."""
     temporary = QgsProcessingUtils.tempFolder()
-    return bool(temporary) and os.path.realpath(path).startswith(os.path.realpath(temporary) + os.sep)
+    real, folder = os.path.realpath(path), os.path.realpath(temporary)
+    return bool(temporary) and (real == folder or real.startswith(folder + os.sep))

@@ -75,6 +75,19 @@ def test_an_output_left_temporary_under_qgis_process_is_told_to_be_given_as_a_fi
                               "which qgis_process deletes as it ends")
 
 
+def test_qgis_s_temporary_folder_itself_as_the_demo_scene_s_folder_is_warned_of(qgis_app):
+    """Left alone in note 43: the demo scene written into QGIS's temporary folder itself (not a folder inside it)
+    was not warned of, and was deleted with it when QGIS closed."""
+    from qgis.core import QgsProcessingUtils
+
+    from mrs.model_core.hooks import Hooks
+
+    told = []
+    DemoSceneAlgorithm()._say_temporary({"OUTPUT": QgsProcessingUtils.tempFolder()}, Hooks(warn=told.append))
+    assert told == [f"OUTPUT: {QgsProcessingUtils.tempFolder()} is QGIS's temporary folder, which QGIS deletes when it "
+                    "closes; save the scene folder to a folder of your own to keep it."]
+
+
 def test_an_output_in_the_working_folder_is_not_said_to_be_temporary_where_qgis_has_no_temporary_folder(
         qgis_app, tmp_path, monkeypatch):
     """A helper's red team of 2026-12-07: where QGIS could make no temporary folder (its setting a folder that
