@@ -796,7 +796,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                         else f"give --{parameter.name}={kind.upper()} to keep it" if ending
                         else f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
                 where = f" of the model's step '{self.displayName()}'" if self.model_step else ""
-                inside = "is" if os.path.realpath(path) == os.path.realpath(QgsProcessingUtils.tempFolder()) else "is in"
+                itself = os.path.realpath(path) == os.path.realpath(QgsProcessingUtils.tempFolder())
+                inside = "is" if itself else "is in"
                 hooks.warning(f"{parameter.name}{where}: {path} {inside} QGIS's temporary folder, which "
                               f"{'qgis_process deletes as it ends' if ending else 'QGIS deletes when it closes'}; "
                               f"{keep}.")
