@@ -4,7 +4,6 @@ Every message is written for an analyst: what is wrong, naming the layer, file o
 parameter, and what to do about it. The Processing algorithms show it as it is.
 """
 
-import textwrap
 from typing import Union
 
 
@@ -89,7 +88,20 @@ def says_out_of_memory(error: BaseException) -> bool:
     return "out of memory" in text or "can't allocate memory" in text
 
 
+QUOTED_WIDTH = 200
+"""The most characters of a library's error a sentence quotes."""
+
+
 def first_line(error: Union[BaseException, str]) -> str:
     """The first line of an error's text, or of a text already taken from one (its type's name when
     it has none), shortened to 200 characters: what a sentence quotes of a library's error."""
-    return textwrap.shorten((str(error).strip().splitlines() or [type(error).__name__])[0], 200, placeholder=" ...")
+    line = " ".join((str(error).strip().splitlines() or [type(error).__name__])[0].split())
+    if len(line) <= QUOTED_WIDTH:
+        return line
+    keep = QUOTED_WIDTH - len(" ...")
+    head = line[:keep]
+    # a word cut in two is dropped, unless it is most of the line: textwrap.shorten dropped a long path whole,
+    # and quoted '...' alone (a helper's mutation audit of 2026-12-07)
+    if line[keep] != " " and " " in head[QUOTED_WIDTH // 2:]:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip() + " ..."

@@ -156,9 +156,11 @@ def cancel_on_sigterm(hooks: Hooks) -> Iterator[Hooks]:
         if names and number in REPEATED_SIGNALS:
             return
         if names:  # said, as the second Ctrl-C is (red team of 2026-12-05: status 143 without a word)
+            name = signal.Signals(number).name
+            # after another signal, not 'again' (a helper's mutation audit of 2026-12-07: SIGXCPU, then SIGTERM)
+            when = "again" if name in names else f"after {names[0]}"
             try:
-                hooks.log(f"{signal.Signals(number).name} received again: stopping at once "
-                          f"(exit status {128 + number}).")
+                hooks.log(f"{name} received {when}: stopping at once (exit status {128 + number}).")
             finally:  # a log that cannot be written (a closed terminal's SIGHUP) must not keep the process
                 signal.signal(number, signal.SIG_DFL)
                 os.kill(os.getpid(), number)

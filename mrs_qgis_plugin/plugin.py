@@ -4,6 +4,7 @@ its menu and the offer to install the Python packages the algorithms need."""
 from typing import Any, Callable, List, Optional
 
 from qgis.core import Qgis, QgsApplication
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox, QPushButton
@@ -94,10 +95,11 @@ class MrsPlugin:
 
     def withdraw_offer(self) -> None:
         """Removes the message bar's offer to install, if it is shown: the packages import now, or
-        the plugin unloads."""
-        if self.missing_message is not None:
+        the plugin unloads. An offer the analyst closed was deleted by QGIS: its wrapper raised a
+        RuntimeError, which stopped the unload (a helper's mutation audit of 2026-12-07)."""
+        if self.missing_message is not None and not sip.isdeleted(self.missing_message):
             self.iface.messageBar().popWidget(self.missing_message)
-            self.missing_message = None
+        self.missing_message = None
 
     def unload(self) -> None:
         """Removes all the plugin added: its menu's actions (deleted, not left as hidden children of
