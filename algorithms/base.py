@@ -871,7 +871,8 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             box = named.extent()
             raise layer_without_area(named.name(), named.source(),
                                      (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()))
-        written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) else None
+        # a layer's name may end in brackets ('area [v2]'), which are no CRS (a helper's mutation audit of 2026-12-07)
+        written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) and named is None else None
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
         # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged.
         if written and not QgsCoordinateReferenceSystem(written.group(1).strip()).isValid():
