@@ -308,6 +308,9 @@ def _shown_otherwise(layer: QgsRasterLayer) -> Optional[str]:
                 "the file. Write the CRS into a copy of the file (Raster > Projections > Assign Projection) and "
                 "choose that.")
     if provider.crs().isValid() and layer.crs() != provider.crs():
+        if not layer.crs().isValid():  # was 'is given the CRS  in QGIS' (a helper's mutation audit of 2026-12-07)
+            return (f"has no CRS in QGIS, but its file holds {_label(provider.crs())}, and the algorithms read the "
+                    "file. Set the layer's CRS back to the file's (Layer Properties > Source).")
         return (f"is given the CRS {_label(layer.crs())} in QGIS, but its file holds {_label(provider.crs())}, and "
                 "the algorithms read the file. Set "
                 "the layer's CRS back to the file's, or write the CRS into a copy of the file (Raster > Projections "

@@ -269,12 +269,16 @@ def _class_field_problem(source: QgsProcessingFeatureSource, name: str, paramete
     """`class_values_problem` of the class field of the samples (SAMPLES) or reference (REFERENCE) that
     `source` gives: refused by their step after the pretraining (a helper's red team of 2026-12-06: a
     class field of NULLs, zeros, negatives or one class)."""
+    from ..mrs_qgis_plugin.raster.classes import spelt_as
     from ..mrs_qgis_plugin.raster.vector_labels import class_values_problem, no_classes_field  # GDAL: not at load
 
-    field = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
-    index = source.fields().indexOf(field) if isinstance(field, str) else -1
-    if index < 0:  # the step's check says a missing field
+    given = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
+    # found as the steps find it, 'CLASS_ID' as class_id (a helper's mutation audit of 2026-12-07)
+    found = spelt_as(source.fields().names(), given) if isinstance(given, str) else []
+    if len(found) != 1:  # the step's check says a missing field, or one of several spellings
         return None
+    index = found[0]
+    field = source.fields().at(index).name()
     shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
     kind = source.fields().at(index).type()
     if kind in _NOT_CLASSES:  # as the step says it (a review of 2026-12-06: a boolean was said to hold 0)
