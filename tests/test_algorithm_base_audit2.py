@@ -336,3 +336,13 @@ def test_an_extent_given_as_a_layer_whose_name_ends_in_brackets_is_read_as_that_
     finally:
         QgsProject.instance().removeAllMapLayers()
     assert (tmp_path / "p.safetensors").is_file()
+
+
+@pytest.mark.parametrize("limit, count, said", [(5, 3, ""), (3, 3, "its first 3 features"),
+                                                (1, 1, "its first 1 feature"), (-1, 3, "")])
+def test_a_feature_limit_is_recorded_only_where_it_left_features_out(limit, count, said):
+    """A copy of 3 features under a limit of 5 holds every feature: it was recorded as 'its first 3 features'."""
+    from qgis.core import QgsProcessingFeatureSourceDefinition
+
+    definition = QgsProcessingFeatureSourceDefinition("points.gpkg", False, limit)
+    assert base._taken(None, definition, count, True) == said
