@@ -30,7 +30,8 @@ class TrainSettings:
                   (self.batch_size >= 1, f"The batch size must be at least 1; got {self.batch_size}."),
                   (self.lr > 0, f"The learning rate must be positive; got {self.lr}."),
                   (self.weight_decay >= 0, f"The weight decay must not be negative; got {self.weight_decay}."),
-                  (0 <= self.warmup_fraction < 1, f"The warm-up fraction must lie in [0, 1); got {self.warmup_fraction}."),
+                  (0 <= self.warmup_fraction < 1,
+                   f"The warm-up fraction must lie in [0, 1); got {self.warmup_fraction}."),
                   (0 < self.encoder_lr_scale <= 1,
                    f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}."),
                   (0 <= self.freeze_encoder_epochs < self.epochs,  # '0 to 0 of the 1 epochs' (audit, 12-07)
