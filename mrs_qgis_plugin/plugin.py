@@ -72,11 +72,16 @@ class MrsPlugin:
         self.missing_message = bar.pushWidget(message, Qgis.Warning)
 
     def show_installer(self) -> None:
+        """Shows the installer: the one whose pip still runs where the analyst closed it meanwhile (a new one
+        offered Install again, and a second pip wrote into the same folder: a helper's mutation audit of
+        2026-12-07), else a new one."""
         from .installer_dialog import InstallerDialog
 
-        self.installer = InstallerDialog(self.packages, self.iface.mainWindow())
-        self.installer.installed.connect(self.withdraw_offer)
+        if self.installer is None or self.installer.task is None:
+            self.installer = InstallerDialog(self.packages, self.iface.mainWindow())
+            self.installer.installed.connect(self.withdraw_offer)
         self.installer.show()
+        self.installer.raise_()
 
     def show_help(self) -> None:
         from ..algorithms.base import HELP_PAGE

@@ -448,6 +448,20 @@ def test_an_offer_the_analyst_closed_neither_stops_the_unload_nor_the_installer_
     assert QgsApplication.processingRegistry().providerById("mrs") is None
 
 
+def test_the_installer_reopened_while_its_pip_runs_is_the_same_dialog_and_a_new_one_after(plugin):
+    """Closed during an install and opened again from the menu, the installer was a new dialog offering Install, whose
+    second pip would write into the same folder (noticed by the audit)."""
+    plugin.show_installer()
+    first = plugin.installer
+    first.task = object()  # pip running
+    first.close()
+    plugin.show_installer()
+    assert plugin.installer is first and first.isVisible()
+    first.task = None  # pip done
+    plugin.show_installer()
+    assert plugin.installer is not first
+
+
 # ------------------------------------------------------------------------------------------ device list
 
 @pytest.fixture
