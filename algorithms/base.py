@@ -166,12 +166,14 @@ def file_layer_source(layer: Optional[QgsMapLayer], value: Any, context: QgsProc
 def _taken(layer: Optional[QgsMapLayer], value: Any, count: int, of_a_file: bool) -> str:
     """What a vector layer is where it is no OGR file layer ('a delimitedtext layer of pts.csv'), and
     what of it a copy holds where that is not all its features (a selection, a feature limit,
-    unsaved edits), for the records (`VectorInput.taken`). A feature limit above the count took every
-    feature: not 'its first 3 features' of a limit of 5 (a helper's mutation audit of 2026-12-07)."""
+    unsaved edits), for the records (`VectorInput.taken`). A feature limit that took every feature (5 or 3
+    of a layer of 3) is not 'its first 3 features' (a helper's mutation audit of 2026-12-07)."""
     definition = value if isinstance(value, QgsProcessingFeatureSourceDefinition) else None
     features = "feature" if count == 1 else "features"
+    total = layer.featureCount() if isinstance(layer, QgsVectorLayer) else -1  # -1: not known
+    limited = definition is not None and 0 <= definition.featureLimit <= count and not 0 <= total <= count
     part = (f"its {count:,} selected {features}" if definition is not None and definition.selectedFeaturesOnly
-            else f"its first {count:,} {features}" if definition is not None and 0 <= definition.featureLimit <= count
+            else f"its first {count:,} {features}" if limited
             else "with its unsaved edits" if isinstance(layer, QgsVectorLayer) and layer.isModified() else "")
     kind = ""
     if not of_a_file and isinstance(layer, QgsVectorLayer):

@@ -32,6 +32,7 @@ from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
 from ..mrs_qgis_plugin.job_parameters import JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
+from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, claim_outputs, refuse_shared_outputs
 from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_STEP, check_unless_checked,
                    checked_output_files, checkpoints_of, device_widget_metadata, given_values_problem,
@@ -269,16 +270,14 @@ def _class_field_problem(source: QgsProcessingFeatureSource, name: str, paramete
     """`class_values_problem` of the class field of the samples (SAMPLES) or reference (REFERENCE) that
     `source` gives: refused by their step after the pretraining (a helper's red team of 2026-12-06: a
     class field of NULLs, zeros, negatives or one class)."""
-    from ..mrs_qgis_plugin.raster.classes import spelt_as
     from ..mrs_qgis_plugin.raster.vector_labels import class_values_problem, no_classes_field  # GDAL: not at load
 
-    given = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
+    field = parameters.get("CLASS_FIELD" if name == "SAMPLES" else "REFERENCE_FIELD")
     # found as the steps find it, 'CLASS_ID' as class_id (a helper's mutation audit of 2026-12-07)
-    found = spelt_as(source.fields().names(), given) if isinstance(given, str) else []
+    found = spelt_as(source.fields().names(), field) if isinstance(field, str) else []
     if len(found) != 1:  # the step's check says a missing field, or one of several spellings
         return None
     index = found[0]
-    field = source.fields().at(index).name()
     shown = vector_layer_name(layer, name) if layer is not None else source.sourceName()
     kind = source.fields().at(index).type()
     if kind in _NOT_CLASSES:  # as the step says it (a review of 2026-12-06: a boolean was said to hold 0)

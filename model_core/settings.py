@@ -29,17 +29,17 @@ class TrainSettings:
         checks = [(self.epochs >= 1, f"The number of epochs must be at least 1; got {self.epochs}."),
                   (self.batch_size >= 1, f"The batch size must be at least 1; got {self.batch_size}."),
                   (self.lr > 0, f"The learning rate must be positive; got {self.lr}."),
-                  (self.weight_decay >= 0, f"The weight decay must not be negative; got {self.weight_decay}."),
+                  (self.weight_decay >= 0, f"The weight decay must be 0 or more; got {self.weight_decay}."),
                   (0 <= self.warmup_fraction < 1,
                    f"The warm-up fraction must lie in [0, 1); got {self.warmup_fraction}."),
                   (0 < self.encoder_lr_scale <= 1,
                    f"The encoder learning-rate factor must lie in (0, 1]; got {self.encoder_lr_scale}."),
                   (0 <= self.freeze_encoder_epochs < self.epochs,  # '0 to 0 of the 1 epochs' (audit, 12-07)
                    f"The encoder can stay frozen for {_epochs_below(self.epochs)}; got {self.freeze_encoder_epochs}."),
-                  (self.clip_norm >= 0, f"The gradient clipping norm must not be negative (0 clips nothing); "
+                  (self.clip_norm >= 0, f"The gradient clipping norm must be 0 or more (0 clips nothing); "
                                         f"got {self.clip_norm}."),
                   (self.checkpoint_seconds >= 0,
-                   f"The seconds between checkpoints must not be negative; got {self.checkpoint_seconds}.")]
+                   f"The seconds between checkpoints must be 0 or more; got {self.checkpoint_seconds}.")]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)

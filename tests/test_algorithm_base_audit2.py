@@ -338,11 +338,16 @@ def test_an_extent_given_as_a_layer_whose_name_ends_in_brackets_is_read_as_that_
     assert (tmp_path / "p.safetensors").is_file()
 
 
-@pytest.mark.parametrize("limit, count, said", [(5, 3, ""), (3, 3, "its first 3 features"),
+@pytest.mark.parametrize("limit, count, said", [(5, 3, ""), (3, 3, ""), (2, 2, "its first 2 features"),
                                                 (1, 1, "its first 1 feature"), (-1, 3, "")])
-def test_a_feature_limit_is_recorded_only_where_it_left_features_out(limit, count, said):
-    """A copy of 3 features under a limit of 5 holds every feature: it was recorded as 'its first 3 features'."""
-    from qgis.core import QgsProcessingFeatureSourceDefinition
+def test_a_feature_limit_is_recorded_only_where_it_left_features_out(qgis_app, limit, count, said):
+    """A copy of a layer's 3 features under a limit of 5 or 3 holds every feature: it was recorded as 'its first 3
+    features'."""
+    from qgis.core import QgsFeature, QgsProcessingFeatureSourceDefinition, QgsVectorLayer
 
-    definition = QgsProcessingFeatureSourceDefinition("points.gpkg", False, limit)
-    assert base._taken(None, definition, count, True) == said
+    layer = QgsVectorLayer("Point?crs=EPSG:32632", "points", "memory")
+    layer.dataProvider().addFeatures([QgsFeature() for _ in range(3)])
+    definition = QgsProcessingFeatureSourceDefinition(layer.id(), False, limit)
+    assert base._taken(layer, definition, count, True) == said
+    assert base._taken(None, definition, count, True) == ("" if count < limit or limit < 0 else f"its first {count} "
+                                                          f"feature{'s' if count > 1 else ''}")
