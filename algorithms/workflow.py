@@ -690,6 +690,9 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
         HSI's and the LiDAR's statistics were written beside them once the run's context closed)."""
         from ..mrs_qgis_plugin.raster.gdal_io import inputs_left_untouched
 
+        # run(parameters, context, None) from a script warns into a feedback of its own, as processing.run does (the
+        # warnings of what a failed or stopped run kept raised an AttributeError: a helper's mutation audit of 12-07)
+        feedback = feedback if feedback is not None else QgsProcessingFeedback()
         check_unless_checked(self, context, lambda: self.checkParameterValues(parameters, context))  # as a step
         for child_id in self.childAlgorithms():  # each step says its parameters by the workflow's names, in
             child = self.childAlgorithm(child_id)  # the run only: the model stays the file's (a copy in the modeler)
@@ -702,24 +705,23 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             raise QgsProcessingException(str(error)) from None
         earlier = {name: file_state(path) for name, path in {**outputs, **self._checkpoints(outputs)}.items()}
         stopped = True
-        steps_feedback = _StepsFeedback(feedback) if feedback is not None else None
+        steps_feedback = _StepsFeedback(feedback)
         try:
             with inputs_left_untouched():
                 results = super().processAlgorithm(given, context, steps_feedback)
             # a cancel between steps ends QGIS's model as a success (red team of 2026-12-05)
             missing = [step for step in STEPS if step not in results.get("CHILD_RESULTS", {})]
-            stopped = feedback is not None and feedback.isCanceled() and bool(missing)
+            stopped = feedback.isCanceled() and bool(missing)
         except QgsProcessingException as error:  # QGIS's "Error encountered while running" a step (12-05)
-            canceled = feedback is not None and feedback.isCanceled()
-            said = steps_feedback.pass_errors_on(keep_last=not canceled) if steps_feedback is not None else None
+            canceled = feedback.isCanceled()
+            said = steps_feedback.pass_errors_on(keep_last=not canceled)
             if canceled:
                 raise QgsProcessingException(f"Canceled: the workflow stopped {self._step_of(str(error))}; the "
                                              "warnings say what it kept.") from None
             # the step's own sentence, which only the log held (own bad inputs of 2026-12-06)
             raise QgsProcessingException(said or str(error)) from None
         finally:
-            if steps_feedback is not None:  # errors of steps that did not end the run, if any
-                steps_feedback.pass_errors_on()
+            steps_feedback.pass_errors_on()  # errors of steps that did not end the run, if any
             _say_earlier_results(earlier, outputs, feedback)
             if stopped:
                 _say_kept_results(earlier, outputs, feedback)

@@ -243,3 +243,22 @@ def test_a_raster_whose_crs_was_taken_away_in_qgis_is_said_to_have_none(qgis_pro
     layer.setCrs(QgsCoordinateReferenceSystem())
     assert _shown_otherwise(layer) == ("has no CRS in QGIS, but its file holds EPSG:32632, and the algorithms read the "
                                        "file. Set the layer's CRS back to the file's (Layer Properties > Source).")
+
+
+def test_a_workflow_run_by_a_script_without_feedback_fails_in_its_step_s_sentence(model, tmp_path, monkeypatch):
+    """run(parameters, context, None) whose step failed after the pretraining wrote its model raised an AttributeError
+    (the warning of what it kept was pushed to None), not the step's failure (noticed by the audit)."""
+    from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
+
+    pretrained = tmp_path / "pre.safetensors"
+
+    def step_fails(self, parameters, context, feedback):
+        pretrained.write_bytes(b"model")
+        raise QgsProcessingException("the fine-tuning failed")
+
+    monkeypatch.setattr(workflow, "check_unless_checked", lambda *arguments: False)
+    monkeypatch.setattr(workflow, "checked_output_files", lambda algorithm, given: {
+        "pretrain:PRETRAINED": str(pretrained)})
+    monkeypatch.setattr(QgsProcessingModelAlgorithm, "processAlgorithm", step_fails)
+    with pytest.raises(QgsProcessingException, match="^the fine-tuning failed$"):
+        model.processAlgorithm({"pretrain:PRETRAINED": str(pretrained)}, QgsProcessingContext(), None)
