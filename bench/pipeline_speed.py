@@ -134,7 +134,7 @@ def main(argv: Optional[list] = None) -> Dict[str, Any]:
     if args.worker:
         print(json.dumps(worker(*args.worker, args.device, args.tile_size, args.batch_size)))
         return {}
-    sides = [int(s) for s in args.sides.split(",")]
+    sides = sorted(int(s) for s in args.sides.split(","))  # the growth is from the smallest to the largest
     presets = args.presets.split(",")
     device = resolve_device(args.device)
     prepared = prepare(presets, sides, str(device), Path(args.scene).resolve() if args.scene else None)

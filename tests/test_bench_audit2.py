@@ -60,11 +60,14 @@ def test_model_speed_report_keeps_the_reference_and_rounds_figures_and_flops_to_
     assert list(entry) == ["mflop", "fp32"]
 
 
-def test_pipeline_report_passes_tile_and_batch_size_and_rounds_the_growth_to_three_decimals(tmp_path, monkeypatch):
-    """pipeline_speed: --tile-size and --batch-size reach the worker and the report; growth to 0.001."""
+@pytest.mark.parametrize("sides", ["512,1024", "1024,512"])
+def test_pipeline_report_passes_tile_and_batch_size_and_rounds_the_growth_to_three_decimals(tmp_path, monkeypatch,
+                                                                                             sides):
+    """pipeline_speed: --tile-size and --batch-size reach the worker and the report; growth to 0.001, from the
+    smallest side to the largest however they are given (--sides 1024,512 gave -0.030)."""
     folders = {side: tmp_path / f"scene-{side}" for side in (512, 1024)}
     monkeypatch.setattr(pipeline_speed, "prepare", lambda presets, sides, device, scene: {
-        "scenes": dict(folders), "models": {"tiny": tmp_path / "classifier.safetensors"}})
+        "scenes": {side: folders[side] for side in sides}, "models": {"tiny": tmp_path / "classifier.safetensors"}})
     monkeypatch.setattr(pipeline_speed, "peaks", lambda device: {"fp32_matmul_gflops": 1.0})
     monkeypatch.setattr(pipeline_speed, "bands", lambda folder: 101)
     monkeypatch.setattr(pipeline_speed, "write_json", lambda name, document: None)
@@ -77,7 +80,7 @@ def test_pipeline_report_passes_tile_and_batch_size_and_rounds_the_growth_to_thr
         return types.SimpleNamespace(stdout=json.dumps(line) + "\n")
 
     monkeypatch.setattr(pipeline_speed.subprocess, "run", run)
-    report = pipeline_speed.main(["--presets", "tiny", "--sides", "512,1024", "--device", "cpu", "--tile-size", "128",
+    report = pipeline_speed.main(["--presets", "tiny", "--sides", sides, "--device", "cpu", "--tile-size", "128",
                                   "--batch-size", "32"])
     assert commands == [["--device", "cpu", "--tile-size", "128", "--batch-size", "32"]] * 2
     assert (report["tile_size"], report["batch_size"], report["reference"]) == (128, 32, common.REFERENCE)
