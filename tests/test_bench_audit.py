@@ -501,15 +501,19 @@ def test_tiled_copy_repeats_the_scene_to_the_side(tmp_path):
     assert tiled.GetRasterBand(1).GetNoDataValue() == 5 and tiled.GetGeoTransform()[0] == 500000.0
 
 
+SPEED_ENTRY = {"pretrain_samples_per_s": 32.4, "finetune_samples_per_s": 78.8, "classify_pixels_per_s": 256,
+               "pretrain_samples_fraction_of_peak": 0.82, "classify_pixels_fraction_of_peak": 0.83,
+               "pretrain_samples_vs_reference": 0.79, "finetune_samples_vs_reference": 1.64,
+               "classify_pixels_vs_reference": 1.68, "pretrain_samples_vs_reference_peak_normalised": 1.34,
+               "finetune_samples_vs_reference_peak_normalised": 2.78,
+               "classify_pixels_vs_reference_peak_normalised": 2.85}
+"""One preset and precision's figures in bench/model_speed.py's report."""
+SPEED_MODEL = {"machine": {"cpu": "AMD EPYC", "threads": 1, "torch": "2.13.0", "device": "cpu"},
+               "peaks": {"fp32_matmul_gflops": 88.6, "bf16_matmul_gflops": 202.7}}
+
+
 def test_speed_report_rows_as_the_readme_prints_them():
-    entry = {"pretrain_samples_per_s": 32.4, "finetune_samples_per_s": 78.8, "classify_pixels_per_s": 256,
-             "pretrain_samples_fraction_of_peak": 0.82, "classify_pixels_fraction_of_peak": 0.83,
-             "pretrain_samples_vs_reference": 0.79, "finetune_samples_vs_reference": 1.64,
-             "classify_pixels_vs_reference": 1.68, "pretrain_samples_vs_reference_peak_normalised": 1.34,
-             "finetune_samples_vs_reference_peak_normalised": 2.78,
-             "classify_pixels_vs_reference_peak_normalised": 2.85}
-    model = {"machine": {"cpu": "AMD EPYC", "threads": 1, "torch": "2.13.0", "device": "cpu"},
-             "peaks": {"fp32_matmul_gflops": 88.6, "bf16_matmul_gflops": 202.7}, "presets": {"paper": {"fp32": entry}}}
+    model = {**SPEED_MODEL, "presets": {"paper": {"fp32": SPEED_ENTRY}}}
     runs = {"512x512": {"megapixels": 0.26, "pixels_per_s": 1805.0, "peak_rss_mb": 452.0}}
     memory = {"presets": {"tiny": {"runs": runs, "peak_memory_growth_smallest_to_largest": 0.031}}}
     lines = speed.summary_lines(model, memory, {"presets": {"small": {"runs": runs}}})
@@ -523,6 +527,15 @@ def test_suggested_pixels_are_flat_row_major_indices():
         4, 12, 23]
 
 
+def labelled_scene_data():
+    """`scene_data` with every pixel labelled (three classes) and no validation pixels, as the fine-tuning reads it."""
+    data = scene_data()
+    data.labelled, data.labels = torch.arange(len(data.flat)), torch.arange(len(data.flat)) % 3
+    data.pca_pixels, data.n_hsi, data.classes = np.zeros((4, 4)), 4, []
+    data.validation_split = lambda indices, fraction, seed: (indices, indices[:0])
+    return data
+
+
 def test_diagnostics_fine_tune_the_draw_of_the_seed_with_the_budget_s_epochs(monkeypatch):
     seen = {}
 
@@ -532,10 +545,7 @@ def test_diagnostics_fine_tune_the_draw_of_the_seed_with_the_budget_s_epochs(mon
 
     monkeypatch.setattr(pretrain_diagnostics, "finetune", finetune)
     monkeypatch.setattr(pretrain_diagnostics, "fit_pca", lambda pixels, components: None)
-    data = scene_data()
-    data.labelled, data.labels = torch.arange(len(data.flat)), torch.arange(len(data.flat)) % 3
-    data.pca_pixels, data.n_hsi, data.classes = np.zeros((4, 4)), 4, []
-    data.validation_split = lambda indices, fraction, seed: (indices, indices[:0])
+    data = labelled_scene_data()
     args = argparse.Namespace(preset="tiny", finetune_lr=5e-4, device="cpu", encoder_lr_scale=0.5,
                               freeze_fraction=0.1)
     for per_class, seed, epochs in ((5, 0, 200), (5, 1, 200), (None, 2, 40)):

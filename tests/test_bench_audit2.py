@@ -11,9 +11,10 @@ import pytest
 import torch
 from osgeo import gdal
 
-from test_bench_audit import (ROOT, TRAIN, accuracy, accuracy_arguments, accuracy_record, common,  # noqa: F401
-                              fake_accuracy_jobs, model_speed, pipeline_speed, pretrain_diagnostics, pretrain_memory,
-                              raster, recipe_table, scene_data, speed, suggest_gain)
+from test_bench_audit import (ROOT, SPEED_ENTRY, SPEED_MODEL, TRAIN, accuracy, accuracy_arguments,  # noqa: F401
+                              accuracy_record, common, fake_accuracy_jobs, labelled_scene_data, model_speed,
+                              pipeline_speed, pretrain_diagnostics, pretrain_memory, raster, recipe_table, speed,
+                              suggest_gain)
 
 from model_core.hooks import Hooks
 
@@ -114,15 +115,7 @@ def test_bands_counts_the_hsi_and_every_auxiliary_raster(tmp_path, monkeypatch):
 
 def test_speed_report_names_both_reference_peaks_and_prints_the_bf16_rows():
     """speed.md: the reference machine's fp32 / bf16 peaks, and one row per precision measured."""
-    entry = {"pretrain_samples_per_s": 32.4, "finetune_samples_per_s": 78.8, "classify_pixels_per_s": 256,
-             "pretrain_samples_fraction_of_peak": 0.82, "classify_pixels_fraction_of_peak": 0.83,
-             "pretrain_samples_vs_reference": 0.79, "finetune_samples_vs_reference": 1.64,
-             "classify_pixels_vs_reference": 1.68, "pretrain_samples_vs_reference_peak_normalised": 1.34,
-             "finetune_samples_vs_reference_peak_normalised": 2.78,
-             "classify_pixels_vs_reference_peak_normalised": 2.85}
-    model = {"machine": {"cpu": "AMD EPYC", "threads": 1, "torch": "2.13.0", "device": "cpu"},
-             "peaks": {"fp32_matmul_gflops": 88.6, "bf16_matmul_gflops": 202.7},
-             "presets": {"paper": {"bf16": {**entry, "pretrain_samples_fraction_of_peak": 0.36}}}}
+    model = {**SPEED_MODEL, "presets": {"paper": {"bf16": {**SPEED_ENTRY, "pretrain_samples_fraction_of_peak": 0.36}}}}
     memory = {"presets": {"tiny": {"runs": {}, "peak_memory_growth_smallest_to_largest": 0.0}}}
     lines = speed.summary_lines(model, memory, {"presets": {}})
     assert lines[0].endswith("fp32 88.6 GFLOP/s, bf16 202.7 GFLOP/s (reference machine: 150.0 / 880.0).")
@@ -258,10 +251,7 @@ def test_diagnostics_frozen_epochs_are_the_rounded_share(monkeypatch):
     monkeypatch.setattr(pretrain_diagnostics, "finetune",
                         lambda *a, **options: seen.update(options) or types.SimpleNamespace(model=None))
     monkeypatch.setattr(pretrain_diagnostics, "fit_pca", lambda pixels, components: None)
-    data = scene_data()
-    data.labelled, data.labels = torch.arange(len(data.flat)), torch.arange(len(data.flat)) % 3
-    data.pca_pixels, data.n_hsi, data.classes = np.zeros((4, 4)), 4, []
-    data.validation_split = lambda indices, fraction, seed: (indices, indices[:0])
+    data = labelled_scene_data()
     args = argparse.Namespace(preset="tiny", finetune_lr=5e-4, device="cpu", encoder_lr_scale=0.5,
                               freeze_fraction=0.013)
     pretrain_diagnostics.finetuned_classifier(data, {"w": 1}, 5, 0, args, Hooks())
