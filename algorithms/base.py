@@ -70,7 +70,7 @@ from ..model_core.hooks import Hooks, came_once_done
 from ..model_core.names import agreeing, joined
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
-from ..mrs_qgis_plugin.destinations import (default_output_path, in_qgis_temporary_folder,
+from ..mrs_qgis_plugin.destinations import (default_output_path, in_qgis_temporary_folder, qgis_temporary_folder,
                                              refuse_a_proposed_name_taken)
 from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, labelled_pixels_problem, missing_field_problem,
                      no_features_problem, path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded,
@@ -799,8 +799,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                         else f"give --{parameter.name}={kind.upper()} to keep it" if ending
                         else f"save the {parameter.description.lower()} to a {kind} of your own to keep it")
                 where = f" of the model's step '{self.displayName()}'" if self.model_step else ""
-                itself = os.path.realpath(path) == os.path.realpath(QgsProcessingUtils.tempFolder())
-                inside = "is" if itself else "is in"
+                inside = "is" if os.path.realpath(path) == qgis_temporary_folder() else "is in"
                 hooks.warning(f"{parameter.name}{where}: {path} {inside} QGIS's temporary folder, which "
                               f"{'qgis_process deletes as it ends' if ending else 'QGIS deletes when it closes'}; "
                               f"{keep}.")

@@ -69,11 +69,16 @@ def refuse_a_proposed_name_taken(path: str, parameter: str) -> None:
                          "for it. Choose another file name to keep both models, or delete that file to replace it.")
 
 
-def in_qgis_temporary_folder(path: str) -> bool:
-    """Whether `path` is or lies in QGIS's temporary folder, which QGIS deletes when it closes (the folder
-    itself, as a demo scene's OUTPUT, was not warned of: left alone in note 43); never where QGIS could make
-    none (its setting a folder that cannot be made): its name is then '', whose real path is the working
-    folder (a helper's red team of 2026-12-07)."""
+def qgis_temporary_folder() -> Optional[str]:
+    """The real path of QGIS's temporary folder, which QGIS deletes when it closes; None where QGIS could
+    make none (its setting a folder that cannot be made): its name is then '', whose real path is the
+    working folder (a helper's red team of 2026-12-07)."""
     temporary = QgsProcessingUtils.tempFolder()
-    real, folder = os.path.realpath(path), os.path.realpath(temporary)
-    return bool(temporary) and (real == folder or real.startswith(folder + os.sep))
+    return os.path.realpath(temporary) if temporary else None
+
+
+def in_qgis_temporary_folder(path: str) -> bool:
+    """Whether `path` is or lies in QGIS's temporary folder (the folder itself, as a demo scene's OUTPUT,
+    was not warned of: left alone in note 43)."""
+    folder, real = qgis_temporary_folder(), os.path.realpath(path)
+    return folder is not None and (real == folder or real.startswith(folder + os.sep))
