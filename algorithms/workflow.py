@@ -417,8 +417,10 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             note = (_number_note(definition) if isinstance(definition, QgsProcessingParameterNumber)
                     else notes.get(definition.name(), ""))
             definition.setHelp(definition.help() + note)
+        # the outputs a step must write, and those its dialog writes unless skipped (the assessment's report)
         self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
-                       if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
+                       if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional
+                       or definition.createByDefault()]
         for name in self.needed if outputs_optional else ():
             definition = self.parameterDefinition(name)
             definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagOptional)

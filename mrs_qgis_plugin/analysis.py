@@ -561,14 +561,18 @@ def leak_text(mask_ratio: float, bands: int, leaked: float, threshold: float) ->
             "avoids.")
 
 
-def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, out_png: str,
-                   out_csv: str, hooks: Hooks, mask_ratio: float = choices.MASK_RATIO,
-                   out_html: Optional[str] = None) -> Dict[str, Any]:
+PICTURED = frozenset({"OUTPUT_PNG", "OUTPUT_HTML"})
+"""The redundancy's outputs that hold its heat map (drawn with matplotlib)."""
+
+
+def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, hooks: Hooks,
+                   out_png: Optional[str] = None, out_csv: Optional[str] = None,
+                   mask_ratio: float = choices.MASK_RATIO, out_html: Optional[str] = None) -> Dict[str, Any]:
     """Band-to-band similarity of the scene, its groups of redundant bands, and the leak
-    that random spectral masking leaves at `mask_ratio`."""
+    that random spectral masking leaves at `mask_ratio`; writes the files asked for (none: the
+    groups and the leak are its results alone, as a script wants them)."""
     given = {"OUTPUT_PNG": (out_png, ".png"), "OUTPUT_CSV": (out_csv, ".csv"), "OUTPUT_HTML": (out_html, ".html")}
-    paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in given.items()
-             if path or key != "OUTPUT_HTML"}
+    paths = {key: check_output_path(path, key, (extension,)) for key, (path, extension) in given.items() if path}
     claim_outputs(paths, layers.inputs())
     for key, path in paths.items():
         reports.check_replaceable(path, key, reports.REDUNDANCY)
@@ -621,7 +625,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
              + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
     leak = leak_text(mask_ratio, len(labels), leaked, threshold)
     ranges = [_band_range(group, labels) for group in groups]
-    image = reports.heatmap_png(similarity, labels, groups, title)
+    image = reports.heatmap_png(similarity, labels, groups, title) if paths.keys() & PICTURED else b""
     writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),
                "OUTPUT_PNG": lambda temporary: reports.write_bytes(temporary, image),
                "OUTPUT_HTML": lambda temporary: reports.write_redundancy_html(

@@ -312,9 +312,11 @@ def main_help() -> str:
 # Running --------------------------------------------------------------------------
 
 
-# Python packages a job needs beyond numpy, GDAL, torch and safetensors: job -> (module, what for, how to install).
-EXTRA_PACKAGES = {"redundancy": ("matplotlib", "matplotlib, to draw OUTPUT_PNG",
-                                 "apt install python3-matplotlib, or pip install matplotlib")}
+# Python packages a job needs beyond numpy, GDAL, torch and safetensors for some of its outputs:
+# job -> (module, what for, how to install, the outputs that need it).
+EXTRA_PACKAGES = {"redundancy": ("matplotlib", "matplotlib, to draw the heat map of OUTPUT_PNG and OUTPUT_HTML",
+                                 "apt install python3-matplotlib, or pip install matplotlib",
+                                 ("OUTPUT_PNG", "OUTPUT_HTML"))}
 GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt install python3-gdal, then a "
                                                       "virtual environment made with --system-site-packages")
 
@@ -325,9 +327,10 @@ ends without the interpreter's teardown, in which OpenBLAS's threads, still aski
 it spinning for ever (a helper's red team of 2026-12-07, under ulimit -v)."""
 
 
-def _missing_packages(job: spec.Job) -> Optional[str]:
-    """A sentence naming the packages this Python cannot import for `job`, with how to install them;
-    one that is installed but fails to import (a limit on memory: red team of 2026-12-05) with why."""
+def _missing_packages(job: spec.Job, given: Dict[str, Any]) -> Optional[str]:
+    """A sentence naming the packages this Python cannot import for `job` and the outputs `given`, with
+    how to install them; one that is installed but fails to import (a limit on memory: red team of
+    2026-12-05) with why."""
     from .dependencies import (import_failures, import_problem, module_name, pinned_requirements, pip_install_command,
                                wants_memory)
 
@@ -340,7 +343,9 @@ def _missing_packages(job: spec.Job) -> Optional[str]:
                     else f"reinstall it with: {pip_install_command([requirement], reinstall=True)})")
                  for requirement, reason in failures.items() if reason != "not installed"]
     reasons = list(failures.values())
-    for module, what, how in [GDAL_BINDINGS] + ([EXTRA_PACKAGES[job.name]] if job.name in EXTRA_PACKAGES else []):
+    extra = EXTRA_PACKAGES.get(job.name)
+    wanted = [extra[:3]] if extra and any(given.get(output) for output in extra[3]) else []
+    for module, what, how in [GDAL_BINDINGS] + wanted:
         problem = import_problem(module)
         if problem == "not installed":
             problems.append(f"{what} ({how})")
@@ -376,7 +381,7 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
 
     with cancel_on_sigterm(report.hooks()) as hooks:
         _refuse_file_names_gdal_reads_otherwise(job, given)
-        missing = _missing_packages(job)
+        missing = _missing_packages(job, given)
         if missing:
             raise MrsError(missing)
         from osgeo import gdal

@@ -214,7 +214,9 @@ ACCURACY = Job(
         *_labelled_pixels(("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"), "Reference samples",
                           "the map's grid"),
         _file_out("OUTPUT_HTML", "Accuracy report", "HTML files (*.html)",
-                  "The report as a web page: summary figures, confusion matrix and per-class table."),
+                  "Optional: the report as a web page (summary figures, confusion matrix and per-class table), "
+                  "which QGIS shows in its Results Viewer after the run; without it the figures are the "
+                  "algorithm's results and the log's lines alone.", optional=True, created=True),
         _file_out("OUTPUT_JSON", "Accuracy figures (JSON)", "JSON files (*.json)",
                   "Optional: every figure of the report as JSON, for scripts; accuracies as fractions from 0 to 1, "
                   "null where undefined (a class the map never gives has no user's accuracy).", optional=True),
@@ -261,10 +263,10 @@ REDUNDANCY = Job(
                   default=20000, minimum=choices.SIMILARITY_PIXELS),
         _seed("pixel sample"),
         _file_out("OUTPUT_PNG", "Similarity heat map", "PNG files (*.png)",
-                  "The band-by-band similarity matrix as a heat map image."),
+                  "Optional: the band-by-band similarity matrix as a heat map image.", optional=True, created=True),
         _file_out("OUTPUT_CSV", "Similarity matrix (CSV)", "CSV files (*.csv)",
-                  "The band-by-band similarity matrix as CSV, with the bands' labels as row and column headers "
-                  "(their wavelengths where known, else their names)."),
+                  "Optional: the band-by-band similarity matrix as CSV, with the bands' labels as row and column "
+                  "headers (their wavelengths where known, else their names).", optional=True, created=True),
         _file_out("OUTPUT_HTML", "Redundancy report", "HTML files (*.html)",
                   "Optional: the heat map, the groups of similar bands and the leak of random masking on one web "
                   "page, which QGIS shows in its Results Viewer after the run.", optional=True, created=True),

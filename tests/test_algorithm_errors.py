@@ -282,9 +282,9 @@ BAD_INPUTS = {
                         "TILE_SIZE is empty; give a value, or leave TILE_SIZE out for the default, 256."),
     "precision_empty": ("classify", lambda b, o: classify(b, o, PRECISION=" "),
                         "PRECISION is empty; give a value, or leave PRECISION out for the default, auto."),
-    "heat_map_not_given": ("redundancy", lambda b, o: {k: v for k, v in redundancy(b, o).items() if k != "OUTPUT_PNG"},
-                           "OUTPUT_PNG (Similarity heat map) has no value; give the file to write (--OUTPUT_PNG=file on a "
-                           "command line; in processing.run, 'OUTPUT_PNG': a path or 'TEMPORARY_OUTPUT')."),
+    "map_not_given": ("classify", lambda b, o: {k: v for k, v in classify(b, o).items() if k != "OUTPUT"},
+                      "OUTPUT (Land-cover map) has no value; give the file to write (--OUTPUT=file on a "
+                      "command line; in processing.run, 'OUTPUT': a path or 'TEMPORARY_OUTPUT')."),
     "tile_size_zero": ("classify", lambda b, o: classify(b, o, TILE_SIZE=0),
                        "TILE_SIZE is 0; it must be a whole number from 16 to 8192."),
     "batch_size_negative": ("pretrain", lambda b, o: pretrain(b, o, BATCH_SIZE=-4),

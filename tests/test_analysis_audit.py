@@ -265,13 +265,17 @@ def test_redundancy_canceled_once_its_pixels_are_read_or_compared_stops_there_wr
 
 
 
-def test_a_png_output_not_given_is_refused_not_left_out(tmp_path):
+def test_a_png_output_not_given_is_left_out_and_the_heat_map_not_drawn(tmp_path, monkeypatch):
+    """OUTPUT_PNG is optional (until 2026-12-07 it was refused as not given): the CSV alone is written, and
+    matplotlib's heat map is drawn only for the PNG or the page."""
     hsi = write_raster(tmp_path / "hsi.tif", np.random.default_rng(0).normal(size=(4, 12, 12)).astype(np.float32))
-    with pytest.raises(InputError) as refused:
-        analysis.redundancy_job(jobs.Layers(RasterInput(hsi, "hsi"), []), threshold=0.95, sample_size=200, seed=0,
-                                out_png="", out_csv=str(tmp_path / "r.csv"), hooks=Hooks())
-    assert str(refused.value) == "OUTPUT_PNG: no output file was given; choose a file name ending in .png."
-    assert not (tmp_path / "r.csv").exists()
+    monkeypatch.setattr(analysis.reports, "heatmap_png", lambda *_: pytest.fail("the heat map was drawn"))
+    result = analysis.redundancy_job(jobs.Layers(RasterInput(hsi, "hsi"), []), threshold=0.95, sample_size=200,
+                                     seed=0, out_png="", out_csv=str(tmp_path / "r.csv"), hooks=Hooks())
+    assert result["paths"] == {"OUTPUT_CSV": str(tmp_path / "r.csv")} and result["group_count"] == 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["hsi.tif", "r.csv"]
+    header = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "band,hsi band 1,hsi band 2,hsi band 3,hsi band 4"
 
 
 def test_the_largest_group_after_a_smaller_one_and_the_leak_at_the_threshold_given(tmp_path):

@@ -135,17 +135,43 @@ def test_bin_mrs_suggests_the_points_qgis_suggests(chain, no_qgis, qgis_processi
 
 
 def test_redundancy_without_qgis_draws_its_picture_with_matplotlib_or_says_it_needs_it(chain, tmp_path):
+    """Without matplotlib the heat map is refused, and the groups and the CSV are still given (until 2026-12-07
+    OUTPUT_PNG and OUTPUT_CSV were mandatory, and matplotlib with them)."""
     scene = chain[0]
     parameters = arguments(INPUT_HSI=scene.hsi, SAMPLE_SIZE=500, OUTPUT_PNG=tmp_path / "s.png",
                            OUTPUT_CSV=tmp_path / "s.csv")
     results = results_of(mrs(blocking(tmp_path / "only-qgis", "qgis"), "redundancy", *parameters))
     assert len(results["GROUPS"].split("; ")) == int(results["GROUP_COUNT"]) >= 1
     assert 0.0 <= float(results["LEAKAGE"]) <= 1.0 and (tmp_path / "s.png").stat().st_size > 0
+    csv = (tmp_path / "s.csv").read_text()
     (tmp_path / "s.png").unlink()
     (tmp_path / "s.csv").unlink()
-    done = mrs(blocking(tmp_path / "no-matplotlib", "qgis", "matplotlib"), "redundancy", *parameters)
-    assert done.returncode == 1 and done.stderr.startswith("bin/mrs redundancy needs matplotlib, to draw OUTPUT_PNG")
+    no_matplotlib = blocking(tmp_path / "no-matplotlib", "qgis", "matplotlib")
+    done = mrs(no_matplotlib, "redundancy", *parameters)
+    assert done.returncode == 1 and done.stderr.startswith(
+        "bin/mrs redundancy needs matplotlib, to draw the heat map of OUTPUT_PNG and OUTPUT_HTML, which it cannot "
+        "import (ImportError: matplotlib is not installed here)")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["no-matplotlib", "only-qgis"]
+    alone = results_of(mrs(no_matplotlib, "redundancy", *parameters[:2], f"--OUTPUT_CSV={tmp_path / 'c.csv'}"))
+    figures = {name: results[name] for name in ("GROUPS", "GROUP_COUNT", "LEAKAGE")}
+    assert alone == {"OUTPUT_CSV": str(tmp_path / "c.csv"), **figures}
+    assert (tmp_path / "c.csv").read_text() == csv
+    assert results_of(mrs(no_matplotlib, "redundancy", *parameters[:2])) == figures
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["c.csv", "no-matplotlib", "only-qgis"]
+
+
+def test_an_accuracy_assessment_without_a_report_gives_its_figures_alone(chain, tmp_path):
+    """The report is optional, as the groups of the redundancy: a script that wants the overall accuracy alone
+    gets it (until 2026-12-07 OUTPUT_HTML was mandatory, in qgis_process too)."""
+    scene, out, _pretrained, _finetuned, _classified, assessed = chain
+    figures = results_of(mrs(blocking(tmp_path / "no-qgis", "qgis"), "accuracy",
+                             *arguments(INPUT=out / "map.tif", REFERENCE_LABELS=scene.test)))
+    assert figures == {name: assessed[name] for name in ("OVERALL_ACCURACY", "AVERAGE_ACCURACY", "KAPPA")}
+    with algorithms_ready():
+        done = run("mrs:accuracy", {"INPUT": str(out / "map.tif"), "REFERENCE_LABELS": str(scene.test)})
+    assert done["OUTPUT_HTML"] is None
+    assert f"{done['OVERALL_ACCURACY']:.6g}" == f"{float(figures['OVERALL_ACCURACY']):.6g}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["no-qgis"]
 
 
 def test_the_accuracy_assessment_and_the_band_redundancy_run_where_torch_cannot_be_imported(chain, tmp_path):
@@ -1080,7 +1106,7 @@ def test_a_sigterm_in_the_set_up_of_a_run_cancels_it_as_later(no_qgis, tmp_path)
     started) ended it with 143 unsaid; it cancels the run, as in the work."""
     script = (f"import os, runpy, signal, sys; runpy.run_path({str(MRS)!r}, run_name='not_main')['import_package'](); "
               "from mrs.mrs_qgis_plugin import cli; "
-              "cli._missing_packages = lambda job: os.kill(os.getpid(), signal.SIGTERM); "
+              "cli._missing_packages = lambda job, given: os.kill(os.getpid(), signal.SIGTERM); "
               f"sys.exit(cli.main(['demoscene', '--SIZE=48', '--OUTPUT={tmp_path / 'demo'}']))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=no_qgis,
                           cwd=tmp_path)

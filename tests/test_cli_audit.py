@@ -194,7 +194,7 @@ def test_gdal_s_bindings_not_installed_are_said_with_how_to_install_them(monkeyp
     from mrs.mrs_qgis_plugin import dependencies
 
     monkeypatch.setattr(dependencies, "import_problem", lambda module: "not installed" if module == "osgeo" else None)
-    assert cli._missing_packages(JOBS["demoscene"]) == (
+    assert cli._missing_packages(JOBS["demoscene"], {}) == (
         "bin/mrs demoscene needs GDAL's Python bindings (on Debian or Ubuntu: apt install python3-gdal, then a virtual "
         f"environment made with --system-site-packages) in the Python that runs it ({cli.sys.executable}).")
 
@@ -348,7 +348,8 @@ def test_ctrl_c_in_the_set_up_cancels_the_run_before_torch_starts(monkeypatch, t
     from osgeo import gdal
 
     monkeypatch.setattr(gdal, "DontUseExceptions", lambda: None)  # the suite's GDAL left as it is
-    monkeypatch.setattr(cli, "_missing_packages", lambda _job: signal.getsignal(signal.SIGINT)(signal.SIGINT, None))
+    monkeypatch.setattr(cli, "_missing_packages",
+                        lambda _job, _given: signal.getsignal(signal.SIGINT)(signal.SIGINT, None))
     for name, bands in (("hsi", 4), ("lidar", 1)):
         write_raster(tmp_path / f"{name}.tif", np.ones((bands, 5, 6), np.float32), (661010, 1.0, 0, 5100990, 0, -1.0))
     err = io.StringIO()

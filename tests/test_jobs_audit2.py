@@ -237,8 +237,8 @@ def test_a_job_that_needs_no_torch_is_not_refused_where_torch_is_missing(monkeyp
 
     monkeypatch.setattr(dependencies, "import_problem",
                         lambda module: "not installed" if module == "torch" else None)
-    assert cli._missing_packages(JOBS["demoscene"]) is None
-    assert cli._missing_packages(JOBS["classify"]).startswith("bin/mrs classify needs torch (install with: ")
+    assert cli._missing_packages(JOBS["demoscene"], {}) is None
+    assert cli._missing_packages(JOBS["classify"], {}).startswith("bin/mrs classify needs torch (install with: ")
 
 
 @pytest.mark.parametrize("ending, code, alone", [

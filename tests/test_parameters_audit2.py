@@ -32,10 +32,11 @@ DECLARED = {
                 "BATCH_SIZE:integer?+ DEVICE:device+ PRECISION:choice+ OUTPUT:raster_destination "
                 "OUTPUT_CONFIDENCE:raster_destination?",
     "accuracy": "INPUT:raster REFERENCE:vector?/point,line,polygon REFERENCE_FIELD:field?<REFERENCE "
-                "REFERENCE_LABELS:raster? OUTPUT_HTML:file_destination OUTPUT_JSON:file_destination? "
+                "REFERENCE_LABELS:raster? OUTPUT_HTML:file_destination? OUTPUT_JSON:file_destination? "
                 "OUTPUT_CSV:file_destination?",
     "redundancy": "INPUT_HSI:raster INPUT_AUX:rasters? THRESHOLD:number MASK_RATIO:number SAMPLE_SIZE:integer "
-                  "SEED:integer+ OUTPUT_PNG:file_destination OUTPUT_CSV:file_destination OUTPUT_HTML:file_destination?",
+                  "SEED:integer+ OUTPUT_PNG:file_destination? OUTPUT_CSV:file_destination? "
+                  "OUTPUT_HTML:file_destination?",
     "demoscene": "SIZE:integer BANDS:integer WITH_SAR:boolean SEED:integer+ OUTPUT:folder_destination",
 }
 

@@ -107,8 +107,9 @@ def test_optional_parameters_are_optional_and_training_inputs_are_not(provider):
     assert optional("mrs:finetune") == {
         "SAMPLES", "CLASS_FIELD", "NAME_FIELD", "COLOR_FIELD", "LABELS", "PRETRAINED", "RESUME"}
     assert optional("mrs:classify") == {"EXTENT", "BATCH_SIZE", "OUTPUT_CONFIDENCE"}
-    assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_JSON", "OUTPUT_CSV"}
-    assert optional("mrs:redundancy") == {"INPUT_AUX", "OUTPUT_HTML"}
+    assert optional("mrs:accuracy") == {"REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS", "OUTPUT_HTML",
+                                        "OUTPUT_JSON", "OUTPUT_CSV"}
+    assert optional("mrs:redundancy") == {"INPUT_AUX", "OUTPUT_PNG", "OUTPUT_CSV", "OUTPUT_HTML"}
     assert optional("mrs:demoscene") == set()
 
 
