@@ -134,6 +134,27 @@ def missing_layer_problem(source: str, what: str) -> str | None:
     return _no_such_layer(dataset, options.get("layername"), options, f"{what}: {path}")
 
 
+QUERY_TAIL = re.compile(r"(?is)\b(order\s+by|group\s+by|having|limit|offset)\b")
+"""What may follow a query's WHERE condition; all but ORDER BY select other features than the condition."""
+
+
+def _whole_query_message(layer_name: str, subset: str, where: str) -> str:
+    """The refusal of a subset that is a whole SQL query, with its condition alone where that selects
+    the same features: the condition was taken with its ORDER BY or LIMIT, which OGR cannot apply
+    either (a helper's mutation audit of 2026-12-07)."""
+    tails = list(QUERY_TAIL.finditer(where))
+    condition = (where[:tails[0].start()] if tails else where).strip()
+    said = (f"The vector source of '{layer_name}' has a subset that is a whole SQL query ({subset}), which QGIS runs "
+            "but this reading does not")
+    selecting = [" ".join(tail.group(1).upper().split()) for tail in tails
+                 if not tail.group(1).lower().startswith("order")]
+    if selecting:
+        return (f"{said}, and whose {selecting[0]} no condition on its fields can give: save the selected features "
+                "into a file of their own.")
+    return (f"{said}: give its condition alone (subset={condition or '<a condition on its fields>'}), or save the "
+            "selected features into a file of their own.")
+
+
 def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hooks,
                       wanted: str = "points, lines or polygons") -> tuple[gdal.Dataset, ogr.Layer, str]:
     """Opens a vector layer; accepts QGIS sources of the form 'file.gpkg|layername=x', with a
@@ -164,10 +185,7 @@ def open_vector_layer(path: str, layer: str | None, layer_name: str, hooks: Hook
                       "give it as FILE|layername=NAME (in QGIS, add that layer to the project and choose it).")
     query = re.match(r"(?is)\s*select\b(?:.*?\bwhere\b(.*))?", options.get("subset") or "")
     if query:  # QGIS's OGR provider runs such a subset as a query of its own
-        condition = f"subset={(query.group(1) or '<a condition on its fields>').strip()}"
-        raise InputError(f"The vector source of '{layer_name}' has a subset that is a whole SQL query "
-                         f"({options['subset']}), which QGIS runs but this reading does not: give its condition alone "
-                         f"({condition}), or save the selected features into a file of their own.")
+        raise InputError(_whole_query_message(layer_name, options["subset"], query.group(1) or ""))
     if options.get("subset"):
         applied, problem = gdal_call(found.SetAttributeFilter, options["subset"])
         counted = None
@@ -1023,7 +1041,9 @@ def labels_from_vector(
     _say_merged_texts(ids, class_field, layer_name, hooks)
     if not reference:  # a reference's text classes are matched to the map's by name (`analysis._matching`)
         _say_renumbered(ids, class_field, layer_name, hooks)
-    class_names = {value: item if isinstance(item, str) else str(value) for item, value in ids.items()}
+    class_names: dict[int, str] = {}  # a class written two ways ('3', '03') is named as its first feature writes it,
+    for item in dict.fromkeys(found.classes):  # not as a set's order gives it (a helper's mutation audit of 12-07)
+        class_names.setdefault(ids[item], item if isinstance(item, str) else str(ids[item]))
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
     if named_by_text:
         _say_numbers_as_names(found.names, class_field, name_field, layer_name, hooks)
