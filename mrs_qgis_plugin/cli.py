@@ -109,7 +109,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
             if known != 0:
                 raise InputError(spec.unknown_extent_crs(match.group(5)))
             source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    elif os.path.exists(split_source(text)[0]):
+    elif names_a_layer(text):
         bounds, source = _layer_extent(text)
     else:
         raise InputError(f"EXTENT is '{text}'; write it as xmin,xmax,ymin,ymax in the CRS of INPUT_HSI, "
@@ -127,6 +127,12 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     if transformed is None or not all(math.isfinite(value) for value in transformed):
         raise extent_beyond_its_crs(bounds, source.ExportToWkt(), name, target.ExportToWkt())
     return tuple(transformed)
+
+
+def names_a_layer(extent: str) -> bool:
+    """Whether EXTENT's text names a layer's file (not xmin,xmax,ymin,ymax): an input file, which an
+    output must not replace."""
+    return not EXTENT_PATTERN.fullmatch(extent) and os.path.exists(split_source(extent)[0])
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
@@ -460,7 +466,8 @@ def _refuse_outputs_over_inputs(job: spec.Job, given: Dict[str, Any]) -> None:
     outputs = {parameter.name: os.path.abspath(value(parameter)) for parameter in given_ones
                if parameter.kind in (spec.FILE_OUT, spec.RASTER_OUT, spec.VECTOR_OUT)}
     layers = {parameter.name: list(value(parameter)) if parameter.kind == spec.RASTERS else [value(parameter)]
-              for parameter in given_ones if parameter.kind in (spec.RASTER, spec.RASTERS, spec.VECTOR)}
+              for parameter in given_ones if parameter.kind in (spec.RASTER, spec.RASTERS, spec.VECTOR)
+              or parameter.kind == spec.EXTENT and names_a_layer(value(parameter))}  # (a helper's audit, 12-07)
     files = {parameter.name: value(parameter) for parameter in given_ones
              if parameter.kind in (spec.MODEL_FILE, spec.FILE_IN)}
     try:
