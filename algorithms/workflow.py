@@ -30,7 +30,7 @@ from ..model_core.paths import file_state
 from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import default_output_path, refuse_a_proposed_name_taken
-from ..mrs_qgis_plugin.job_parameters import JOBS
+from ..mrs_qgis_plugin.job_parameters import ACCURACY_REPORT, JOBS
 from ..mrs_qgis_plugin.parameters import MODEL_FILE_EXTENSION
 from ..mrs_qgis_plugin.raster.classes import spelt_as
 from ..mrs_qgis_plugin.raster.outputs import GEOTIFF_EXTENSIONS, claim_outputs, refuse_shared_outputs
@@ -409,6 +409,11 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             definition = self.parameterDefinition(name)
             if definition is not None:
                 definition.setDefaultValue(default_output_path(stem, MODEL_FILE_EXTENSION))
+        # mrs:accuracy's report is optional, the workflow's is its product (a mandatory output of the model file): its
+        # help said that the figures came without it (a desktop helper's check of 2026-12-07)
+        report = self.parameterDefinition("accuracy:REPORT")
+        if report is not None:
+            report.setHelp(f"The assessment's report, {ACCURACY_REPORT}.")
         # a list of the devices, as in the single algorithms' dialogs (a text box: a desktop helper of 2026-12-06)
         self.parameterDefinition("DEVICE").setMetadata(device_widget_metadata())
         notes = {parameter.name: parameter.command_line_note() for job in JOBS.values() for parameter in job.parameters}
@@ -417,10 +422,8 @@ class WorkflowAlgorithm(QgsProcessingModelAlgorithm):
             note = (_number_note(definition) if isinstance(definition, QgsProcessingParameterNumber)
                     else notes.get(definition.name(), ""))
             definition.setHelp(definition.help() + note)
-        # the outputs a step must write, and those its dialog writes unless skipped (the assessment's report)
         self.needed = [definition.name() for definition in self.destinationParameterDefinitions()
-                       if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional
-                       or definition.createByDefault()]
+                       if not definition.flags() & QgsProcessingParameterDefinition.FlagOptional]
         for name in self.needed if outputs_optional else ():
             definition = self.parameterDefinition(name)
             definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagOptional)

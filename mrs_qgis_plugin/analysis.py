@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model_core import MAX_CLASS_VALUE, choices
 from ..model_core.digits import whole_number
-from ..model_core.errors import InputError
+from ..model_core.errors import InputError, first_line
 from ..model_core.hooks import Hooks, first_few
 from ..model_core.names import agreeing, joined, plural, share_text, value_text
 from ..model_core.metrics import accuracy as accuracy_of
@@ -22,6 +22,7 @@ from ..model_core.mask_ratio import mask_count
 from ..model_core.redundancy import band_similarity, copied_bands, leakage, redundant_groups
 from . import reports, training_pixels
 from .job_inputs import NUMBERED_FROM_NAMES_TAG, TRAINED_ON_TAG, LabelSource, Layers, same_layer
+from .job_parameters import REDUNDANCY_PICTURED
 from .raster import absolute
 from .raster.classes import ClassInfo, folded_name, spelt_as
 from .raster.grid import Grid
@@ -561,10 +562,6 @@ def leak_text(mask_ratio: float, bands: int, leaked: float, threshold: float) ->
             "avoids.")
 
 
-PICTURED = frozenset({"OUTPUT_PNG", "OUTPUT_HTML"})
-"""The redundancy's outputs that hold its heat map (drawn with matplotlib)."""
-
-
 def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: int, hooks: Hooks,
                    out_png: Optional[str] = None, out_csv: Optional[str] = None,
                    mask_ratio: float = choices.MASK_RATIO, out_html: Optional[str] = None) -> Dict[str, Any]:
@@ -582,8 +579,23 @@ def redundancy_job(layers: Layers, *, threshold: float, sample_size: int, seed: 
         raise InputError(f"MASK_RATIO must lie strictly between 0 and 1; got {mask_ratio}.")
     if sample_size < 2:
         raise InputError(f"SAMPLE_SIZE must be at least 2 pixels; got {sample_size}.")
+    _refuse_a_heat_map_without_matplotlib(sorted(paths.keys() & REDUNDANCY_PICTURED))
     with held_outputs(*paths.values()):
         return _redundancy(layers, threshold, sample_size, seed, mask_ratio, paths, hooks)
+
+
+def _refuse_a_heat_map_without_matplotlib(pictured: List[str]) -> None:
+    """Refuses the outputs that hold the heat map where matplotlib, which draws it, cannot be imported:
+    the dialog creates them by default, and QGIS without matplotlib ended the run in a traceback once
+    the similarities were computed (a desktop helper's check of 2026-12-07)."""
+    from .dependencies import MATPLOTLIB_INSTALL, import_problem
+
+    problem = import_problem("matplotlib") if pictured else None
+    if problem:
+        why = "is not installed" if problem == "not installed" else f"cannot be imported ({first_line(problem)})"
+        raise InputError(f"{joined(pictured)} {agreeing(len(pictured), 'holds', 'hold')} a heat map drawn with "
+                         f"matplotlib, which {why} in this Python: install it ({MATPLOTLIB_INSTALL}), or skip "
+                         f"{agreeing(len(pictured), 'that output', 'those outputs')}.")
 
 
 def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, mask_ratio: float,
@@ -625,7 +637,7 @@ def _redundancy(layers: Layers, threshold: float, sample_size: int, seed: int, m
              + (f"; {plural(alone, 'band')} {agreeing(alone, 'is', 'are')} like no other." if alone else "."))
     leak = leak_text(mask_ratio, len(labels), leaked, threshold)
     ranges = [_band_range(group, labels) for group in groups]
-    image = reports.heatmap_png(similarity, labels, groups, title) if paths.keys() & PICTURED else b""
+    image = reports.heatmap_png(similarity, labels, groups, title) if paths.keys() & REDUNDANCY_PICTURED else b""
     writers = {"OUTPUT_CSV": lambda temporary: reports.write_similarity_csv(temporary, similarity, labels),
                "OUTPUT_PNG": lambda temporary: reports.write_bytes(temporary, image),
                "OUTPUT_HTML": lambda temporary: reports.write_redundancy_html(

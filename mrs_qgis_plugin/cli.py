@@ -26,7 +26,8 @@ from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 from ..model_core.errors import Canceled, InputError, ModelFileError, MrsError, ReadError, first_line
 from ..model_core.names import joined
 from . import parameters as spec
-from .job_parameters import JOBS
+from .dependencies import MATPLOTLIB_INSTALL
+from .job_parameters import JOBS, REDUNDANCY_PICTURED
 from .raster import split_source
 from .runs import file_layer_name
 from .terminal import (TerminalReport, end_at_once_on_signals, exit_now, is_first_on_its_machine, is_first_process,
@@ -321,8 +322,7 @@ def main_help() -> str:
 # Python packages a job needs beyond numpy, GDAL, torch and safetensors for some of its outputs:
 # job -> (module, what for, how to install, the outputs that need it).
 EXTRA_PACKAGES = {"redundancy": ("matplotlib", "matplotlib, to draw the heat map of OUTPUT_PNG and OUTPUT_HTML",
-                                 "apt install python3-matplotlib, or pip install matplotlib",
-                                 ("OUTPUT_PNG", "OUTPUT_HTML"))}
+                                 MATPLOTLIB_INSTALL, tuple(sorted(REDUNDANCY_PICTURED)))}
 GDAL_BINDINGS = ("osgeo", "GDAL's Python bindings", "on Debian or Ubuntu: apt install python3-gdal, then a "
                                                       "virtual environment made with --system-site-packages")
 

@@ -57,6 +57,10 @@ def import_failures(requirements: List[str]) -> Dict[str, str]:
     return failures
 
 
+MATPLOTLIB_INSTALL = "apt install python3-matplotlib, or pip install matplotlib"
+"""How to install matplotlib, which draws the redundancy's heat map."""
+
+
 def import_problem(module: str) -> Optional[str]:
     """None when `module` imports; else 'not installed', or why it cannot be imported, as a message
     quotes it: 'ImportError: libtorch_cpu.so: failed to map segment ...' (a limit on memory, ulimit -v,

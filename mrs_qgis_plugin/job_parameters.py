@@ -202,6 +202,10 @@ SUGGEST = Job(
     tags=("active learning", "sampling", "uncertainty", "labels", "field work"),
 )
 
+ACCURACY_REPORT = ("a web page of the summary figures, the confusion matrix and the per-class table, which QGIS "
+                   "shows in its Results Viewer after the run")
+"""What the assessment's report is, as its help and the workflow's say it."""
+
 ACCURACY = Job(
     "accuracy", "Accuracy assessment", "analysis",
     "Compares a land-cover map with reference samples that were not used for training. "
@@ -214,9 +218,8 @@ ACCURACY = Job(
         *_labelled_pixels(("REFERENCE", "REFERENCE_FIELD", "REFERENCE_LABELS"), "Reference samples",
                           "the map's grid"),
         _file_out("OUTPUT_HTML", "Accuracy report", "HTML files (*.html)",
-                  "Optional: the report as a web page (summary figures, confusion matrix and per-class table), "
-                  "which QGIS shows in its Results Viewer after the run; without it the figures are the "
-                  "algorithm's results and the log's lines alone.", optional=True, created=True),
+                  f"Optional: the report as {ACCURACY_REPORT}; without it the figures are the algorithm's results "
+                  "and the log's lines alone.", optional=True, created=True),
         _file_out("OUTPUT_JSON", "Accuracy figures (JSON)", "JSON files (*.json)",
                   "Optional: every figure of the report as JSON, for scripts; accuracies as fractions from 0 to 1, "
                   "null where undefined (a class the map never gives has no user's accuracy).", optional=True),
@@ -236,6 +239,9 @@ ACCURACY = Job(
     needs_torch=False,
     tags=("accuracy assessment", "confusion matrix", "kappa", "overall accuracy", "validation"),
 )
+
+REDUNDANCY_PICTURED = frozenset({"OUTPUT_PNG", "OUTPUT_HTML"})
+"""The redundancy's outputs that hold its heat map, drawn with matplotlib."""
 
 REDUNDANCY = Job(
     "redundancy", "Spectral band redundancy", "analysis",

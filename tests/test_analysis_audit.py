@@ -278,6 +278,33 @@ def test_a_png_output_not_given_is_left_out_and_the_heat_map_not_drawn(tmp_path,
     assert header == "band,hsi band 1,hsi band 2,hsi band 3,hsi band 4"
 
 
+@pytest.mark.parametrize("problem, outputs, said", [
+    ("not installed", ("OUTPUT_PNG", "OUTPUT_CSV"), "OUTPUT_PNG holds a heat map drawn with matplotlib, which is not "
+     "installed in this Python: install it (apt install python3-matplotlib, or pip install matplotlib), or skip that "
+     "output."),
+    ("ImportError: libpng16.so.16: cannot open shared object file\n  more", ("OUTPUT_PNG", "OUTPUT_HTML"),
+     "OUTPUT_HTML and OUTPUT_PNG hold a heat map drawn with matplotlib, which cannot be imported (ImportError: "
+     "libpng16.so.16: cannot open shared object file) in this Python: install it (apt install python3-matplotlib, or "
+     "pip install matplotlib), or skip those outputs.")])
+def test_a_heat_map_asked_for_without_matplotlib_is_refused_before_the_work(tmp_path, monkeypatch, problem, outputs,
+                                                                            said):
+    """A desktop helper's check of 2026-12-07: QGIS without matplotlib ended the run in a traceback once the
+    similarities were computed, the dialog asking for the heat map by default; the CSV alone needs no matplotlib."""
+    from mrs.mrs_qgis_plugin import dependencies
+
+    hsi = write_raster(tmp_path / "hsi.tif", np.random.default_rng(0).normal(size=(4, 12, 12)).astype(np.float32))
+    monkeypatch.setattr(dependencies, "import_problem", lambda module: problem if module == "matplotlib" else None)
+    extensions = {"OUTPUT_PNG": "png", "OUTPUT_CSV": "csv", "OUTPUT_HTML": "html"}
+    files = {f"out_{name[7:].lower()}": str(tmp_path / f"r.{extensions[name]}") for name in outputs}
+    layers = jobs.Layers(RasterInput(hsi, "hsi"), [])
+    with pytest.raises(InputError) as refused:
+        analysis.redundancy_job(layers, threshold=0.95, sample_size=200, seed=0, hooks=Hooks(), **files)
+    assert str(refused.value) == said and sorted(path.name for path in tmp_path.iterdir()) == ["hsi.tif"]
+    result = analysis.redundancy_job(layers, threshold=0.95, sample_size=200, seed=0, hooks=Hooks(),
+                                     out_csv=str(tmp_path / "r.csv"))
+    assert result["paths"] == {"OUTPUT_CSV": str(tmp_path / "r.csv")}
+
+
 def test_the_largest_group_after_a_smaller_one_and_the_leak_at_the_threshold_given(tmp_path):
     """Band 1 alone, bands 2 and 3 0.89-similar: at a threshold of 0.8 the largest group is the second, of 2 bands,
     and masking 1 band of 3 leaks where it masks band 2 or 3, 2 masks of 3 (none at 0.95)."""

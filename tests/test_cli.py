@@ -272,7 +272,7 @@ def test_a_file_output_s_help_line_shows_the_extension_it_must_have():
     """Red team of 2026-12-05: --OUTPUT=FILE, and any name but a .safetensors one was refused."""
     assert "\n  --OUTPUT=FILE.safetensors  (required)\n" in job_help(JOBS["pretrain"])
     assert "\n  --OUTPUT_CSV=FILE.csv  (optional)\n" in job_help(JOBS["accuracy"])
-    assert "\n  --OUTPUT_PNG=FILE.png  (required)\n" in job_help(JOBS["redundancy"])
+    assert "\n  --OUTPUT_PNG=FILE.png  (optional)\n" in job_help(JOBS["redundancy"])
 
 
 def test_a_number_s_help_line_shows_the_range_it_takes():

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 from osgeo import ogr
-from qgis.core import QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource, QgsProject
+from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildParameterSource,
+                       QgsProcessingParameterDefinition, QgsProject)
 
 from mrs.model_core import model_file
 from mrs.mrs_qgis_plugin.synthetic_scene import CLASSES
@@ -428,6 +429,8 @@ def test_the_provider_offers_the_shipped_workflow_in_the_toolbox(workflow):
     assert offered["parameterDefinitions"]["DEVICE"].pop("metadata") == {  # the list of devices, in the dialog
         "widget_wrapper": {"class": "mrs.mrs_qgis_plugin.device_widget.DeviceWidgetWrapper"}}
     assert shipped["parameterDefinitions"]["DEVICE"].pop("metadata") == {}
+    report = [variant["parameterDefinitions"]["accuracy:REPORT"].pop("help") for variant in (offered, shipped)]
+    assert [text.split(" a web page of")[0] for text in report] == ["The assessment's report,", "Optional: the report as"]
     assert offered == shipped
 
 
@@ -524,6 +527,24 @@ def test_the_registered_workflow_lists_its_outputs_and_runs_without_them_given(w
     assert told == (f"No file was given for classify:LANDCOVER: it goes to {results['classify:LANDCOVER']}, in QGIS's "
                     "temporary folder, deleted when QGIS closes; give a file as classify:LANDCOVER to keep it.")
     assert not [line for line in feedback.warnings if "is in QGIS's temporary folder" in line]
+
+
+def test_the_workflow_s_report_is_no_output_its_dialog_offers_to_skip(workflow):
+    """mrs:accuracy's report became optional (2026-12-07), and with it the workflow's: its dialog offered 'Skip
+    output', which the run ignored, and its help said that the figures came without it (a desktop helper's check).
+    Its outputs are mandatory in the dialog's instance (the report as the model file's mandatory output) but the
+    figures', which the dialog skips at first."""
+    from mrs.algorithms.workflow import WorkflowAlgorithm
+
+    shipped = WorkflowAlgorithm()
+    optional = {definition.name(): bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+                for definition in shipped.destinationParameterDefinitions()}
+    assert optional == {"accuracy:FIGURES": True, "accuracy:REPORT": False, "classify:LANDCOVER": False,
+                        "finetune:CLASSIFIER": False, "pretrain:PRETRAINED": False}
+    assert shipped.parameterDefinition("accuracy:REPORT").help() == (
+        "The assessment's report, a web page of the summary figures, the confusion matrix and the per-class table, "
+        "which QGIS shows in its Results Viewer after the run.")
+    assert shipped.needed == ["accuracy:REPORT", "classify:LANDCOVER", "finetune:CLASSIFIER", "pretrain:PRETRAINED"]
 
 
 def refused_workflow(tmp_path, **changes) -> str:
