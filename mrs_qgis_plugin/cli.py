@@ -604,7 +604,7 @@ def main(arguments: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.s
     try:
         try:
             code = run_job(job, parse_arguments(job, rest), report, out)
-            _ENDED_ALONE[0] = code == EXIT_FAILED  # a job's own refusal before its work (a missing package)
+            _ENDED_ALONE[0] = False  # its work ended, as the others' (run_job's refusals are MrsErrors, below)
             return code
         finally:
             report.run_over = True  # before the sentences below: a Ctrl-C now has nothing to stop
