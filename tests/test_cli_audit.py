@@ -147,13 +147,20 @@ def test_results_without_a_value_are_not_printed():
      "OUTPUT: {f}.safetensors is the input MODEL ({f}.safetensors); writing it would destroy that input."),
     ("suggest", {"MASK": "{f}.gpkg", "OUTPUT": "{f}.gpkg"},
      "OUTPUT: {f}.gpkg is the input MASK ({f}.gpkg); writing it would destroy that input."),
+    # every raster of INPUT_AUX and the list file of MORE_SCENES (a helper's second audit of 2026-12-07)
+    ("classify", {"INPUT_AUX": ["{f}.tif", "{f}.safetensors"], "OUTPUT": "{f}.safetensors"},
+     "OUTPUT: {f}.safetensors is the input INPUT_AUX ({f}.safetensors); writing it would destroy that input."),
+    ("pretrain", {"MORE_SCENES": "{f}.safetensors", "OUTPUT": "{f}.safetensors"},
+     "OUTPUT: {f}.safetensors is the input MORE_SCENES ({f}.safetensors); writing it would destroy that input."),
 ])
 def test_an_output_over_a_model_file_or_a_vector_input_is_refused_before_the_run(tmp_path, job, given, message):
     f = tmp_path / "input"
-    for name in ("input.safetensors", "input.gpkg"):
+    for name in ("input.safetensors", "input.gpkg", "input.tif"):
         (tmp_path / name).write_bytes(b"")
+    formatted = {name: [item.format(f=f) for item in value] if isinstance(value, list) else value.format(f=f)
+                 for name, value in given.items()}
     with pytest.raises(InputError) as refused:
-        cli._refuse_outputs_over_inputs(JOBS[job], {name: value.format(f=f) for name, value in given.items()})
+        cli._refuse_outputs_over_inputs(JOBS[job], formatted)
     assert str(refused.value).startswith(message.format(f=f))
 
 
@@ -322,15 +329,20 @@ def test_a_bar_exactly_as_wide_as_the_terminal_less_one_column_fits(monkeypatch,
     assert report._bar() == f"\r{shown}\x1b[K"
 
 
-@pytest.mark.parametrize("name", ["SIGINT", "SIGHUP"])
-def test_a_signal_ignored_when_the_run_started_stays_ignored_after_its_results(name):
-    """A script's `bin/mrs ... &` ignores Ctrl-C, nohup SIGHUP: neither ends the process once the run is over."""
-    code = ("import os, signal; from mrs.mrs_qgis_plugin.terminal import end_at_once_on_signals; "
-            f"end_at_once_on_signals(0); os.kill(os.getpid(), signal.{name}); print('went on'); raise SystemExit(7)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+def run_ignoring_interrupts(code: str) -> subprocess.CompletedProcess:
+    """Python running `code` in a process started with SIGINT and SIGHUP ignored (`&` in a script, nohup)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdin=subprocess.DEVNULL,
                           preexec_fn=lambda: [signal.signal(number, signal.SIG_IGN)
                                               for number in (signal.SIGINT, signal.SIGHUP)])
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGHUP"])
+def test_a_signal_ignored_when_the_run_started_stays_ignored_after_its_results(name):
+    """A script's `bin/mrs ... &` ignores Ctrl-C, nohup SIGHUP: neither ends the process once the run is over."""
+    done = run_ignoring_interrupts(
+        "import os, signal; from mrs.mrs_qgis_plugin.terminal import end_at_once_on_signals; "
+        f"end_at_once_on_signals(0); os.kill(os.getpid(), signal.{name}); print('went on'); raise SystemExit(7)")
     assert (done.returncode, done.stdout, done.stderr) == (7, "went on\n", "")
 
 
@@ -424,7 +436,9 @@ def test_a_terminal_that_told_no_size_yet_is_taken_as_80_columns(monkeypatch):
 
 
 @pytest.mark.parametrize("current, set_to", [("tr_TR.UTF-8", ["C.UTF-8"]), ("az_AZ", ["C.UTF-8"]),
-                                             ("tr_TR.ISO-8859-9", ["C.UTF-8"]), ("de_DE.UTF-8", []), ("C", [])])
+                                             ("tr_TR.ISO-8859-9", ["C.UTF-8"]), ("de_DE.UTF-8", []), ("C", []),
+                                             # without its territory (a helper's second audit of 2026-12-07)
+                                             ("tr.UTF-8", ["C.UTF-8"]), ("az.ISO-8859-9", ["C.UTF-8"])])
 def test_bin_mrs_takes_plain_character_types_under_a_dotted_i_locale(monkeypatch, current, set_to):
     """A helper's red team of 2026-12-07: under tr_TR, GDAL's GeoPackage driver said 'ERROR 1: Cannot find table
     train_points' on runs that succeeded; other locales are left as they are."""

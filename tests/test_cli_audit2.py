@@ -1,8 +1,8 @@
 """bin/mrs's command line (cli.py): what a second mutation audit (2026-12-07) found no test pinned: the main help's
 usage line, paragraphs and ending, a job's help between its title and its parameters, the other way to give labelled
-pixels, the packages' sentence, the ranks' endings under torchrun, a lost partner, outputs over list files and rasters
-of a list, and an extent reprojected with its edges' bends. In-process and without a scene; each test fails on a small
-plausible bug the suite let pass."""
+pixels, the packages' sentence, the ranks' endings under torchrun, a lost partner, an output over EXTENT's layer file,
+and an extent reprojected with its edges' bends. In-process; each test fails on a small plausible bug the suite let
+pass."""
 
 import io
 import re
@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 from rasters import write_raster, write_vector
-from test_cli_audit import sigint_kept  # noqa: F401 (the fixture)
+from test_cli_audit import run_ignoring_interrupts, sigint_kept  # noqa: F401 (the fixture)
 
 from mrs.model_core.errors import InputError, ModelFileError, MrsError
 from mrs.mrs_qgis_plugin import cli
@@ -232,24 +232,6 @@ def test_a_lost_partner_is_a_failure_and_after_one_ctrl_c_a_cancel(monkeypatch, 
 # Outputs over inputs --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("job, given, message", [
-    ("classify", {"INPUT_AUX": ["{f}.tif", "{f}.safetensors"], "OUTPUT": "{f}.safetensors"},
-     "OUTPUT: {f}.safetensors is the input INPUT_AUX ({f}.safetensors); writing it would destroy that input."),
-    ("pretrain", {"MORE_SCENES": "{f}.safetensors", "OUTPUT": "{f}.safetensors"},
-     "OUTPUT: {f}.safetensors is the input MORE_SCENES ({f}.safetensors); writing it would destroy that input."),
-])
-def test_an_output_over_the_second_raster_of_a_list_or_a_scene_list_is_refused(tmp_path, job, given, message):
-    """Every raster of INPUT_AUX and the list file of MORE_SCENES are inputs an output must spare."""
-    f = tmp_path / "input"
-    for name in ("input.safetensors", "input.tif"):
-        (tmp_path / name).write_bytes(b"")
-    formatted = {name: [item.format(f=f) for item in value] if isinstance(value, list) else value.format(f=f)
-                 for name, value in given.items()}
-    with pytest.raises(InputError) as refused:
-        cli._refuse_outputs_over_inputs(JOBS[job], formatted)
-    assert str(refused.value).startswith(message.format(f=f))
-
-
 def test_a_folder_that_cannot_be_listed_leaves_the_outputs_check_to_the_job(monkeypatch):
     """outputs_spare_inputs' OSError (a folder it may not list) is no refusal here: the job checks again."""
     from mrs.mrs_qgis_plugin.raster import outputs
@@ -278,24 +260,6 @@ def hsi(tmp_path):
 def test_an_extent_in_another_crs_is_reprojected_with_its_edges_and_one_in_the_same_crs_kept(hsi, text, bounds):
     """The bounds of the reprojected edges, not of the corners alone; numbers in the raster's own CRS as written."""
     assert cli.extent_of(text, hsi) == pytest.approx(bounds, abs=1e-6)
-
-
-@pytest.mark.parametrize("current, set_to", [("tr.UTF-8", ["C.UTF-8"]), ("az.ISO-8859-9", ["C.UTF-8"])])
-def test_a_dotted_i_locale_named_without_its_territory_takes_plain_character_types(monkeypatch, current, set_to):
-    """'tr.UTF-8' is Turkish as 'tr_TR.UTF-8' is."""
-    import locale
-
-    calls = []
-
-    def setlocale(_category, value=None):
-        if value is None:
-            return current
-        calls.append(value)
-        return value
-
-    monkeypatch.setattr(locale, "setlocale", setlocale)
-    cli._plain_character_types()
-    assert calls == set_to
 
 
 # bin/mrs ------------------------------------------------------------------------------------------------------------
@@ -363,20 +327,12 @@ def test_once_the_run_began_bin_mrs_s_early_handler_ends_it_as_the_signal_does_b
 
 def test_a_signal_ignored_when_bin_mrs_starts_stays_ignored_before_the_run():
     """nohup's SIGHUP and a script's `&` Ctrl-C: bin/mrs's early handler leaves them ignored."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     from test_cli import MRS
 
-    script = (f"import os, runpy, signal; names = runpy.run_path({str(MRS)!r}, run_name='not_main'); "
-              "names['stop_at_once_before_the_run'](); os.kill(os.getpid(), signal.SIGHUP); "
-              "os.kill(os.getpid(), signal.SIGINT); print('went on')")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdin=subprocess.DEVNULL,
-                          preexec_fn=lambda: [signal.signal(number, signal.SIG_IGN)
-                                              for number in (signal.SIGINT, signal.SIGHUP)])
+    done = run_ignoring_interrupts(
+        f"import os, runpy, signal; names = runpy.run_path({str(MRS)!r}, run_name='not_main'); "
+        "names['stop_at_once_before_the_run'](); os.kill(os.getpid(), signal.SIGHUP); "
+        "os.kill(os.getpid(), signal.SIGINT); print('went on')")
     assert (done.returncode, done.stdout, done.stderr) == (0, "went on\n", "")
 
 

@@ -203,14 +203,19 @@ def test_a_raster_the_plugin_wrote_without_a_kind_may_be_replaced_by_either_kind
     writers.check_replaceable(path, "OUTPUT", kind)
 
 
-def test_a_style_entry_without_a_colour_is_grey(tmp_path):
-    """A paletted entry edited by hand to have no colour is read as grey (#808080), as elsewhere."""
+@pytest.mark.parametrize("entries, classes", [
+    ('<paletteEntry value="3" alpha="255" label="Water"/>', [(3, "Water", True, "#808080")]),
+    ('<paletteEntry value="2" color="#ff0000"/><paletteEntry value="3" color="#00ff00" label="Grass"/>',
+     [(2, "", False, "#ff0000"), (3, "Grass", True, "#00ff00")]),
+], ids=["no colour", "no label"])
+def test_a_style_entry_without_a_colour_is_grey_and_one_without_a_label_a_class_of_no_name(tmp_path, entries,
+                                                                                          classes):
+    """A paletted entry edited by hand to have no colour is read as grey (#808080), as elsewhere; one without a label
+    is a class without a name, which names nothing otherwise (a helper's second audit of 2026-12-07)."""
     style = tmp_path / "map.qml"
-    style.write_text('<qgis><pipe><rasterrenderer type="paletted" band="1"><colorPalette>'
-                     '<paletteEntry value="3" alpha="255" label="Water"/></colorPalette></rasterrenderer></pipe>'
-                     "</qgis>")
-    assert [(info.value, info.name, info.color) for info in writers.style_classes(str(style))] == [
-        (3, "Water", "#808080")]
+    style.write_text(f'<qgis><pipe><rasterrenderer type="paletted" band="1"><colorPalette>{entries}</colorPalette>'
+                     "</rasterrenderer></pipe></qgis>")
+    assert [(info.value, info.name, info.named, info.color) for info in writers.style_classes(str(style))] == classes
 
 
 def test_a_style_that_labels_classes_by_their_numbers_is_no_other_naming(tmp_path):

@@ -215,16 +215,6 @@ def test_a_confidence_raster_is_a_map_s_only_while_it_names_that_map_back(tmp_pa
     assert writers.confidence_of(str(tmp_path / "second.tif")) == str(confidence)
 
 
-def test_a_style_entry_without_a_label_is_a_class_of_no_name(tmp_path):
-    """A paletted entry edited by hand to have no label is a class without a name, which names nothing otherwise."""
-    style = tmp_path / "map.qml"
-    style.write_text('<qgis><pipe><rasterrenderer type="paletted" band="1"><colorPalette>'
-                     '<paletteEntry value="2" color="#ff0000"/><paletteEntry value="3" color="#00ff00" label="Grass"/>'
-                     "</colorPalette></rasterrenderer></pipe></qgis>")
-    assert [(info.value, info.name, info.named) for info in writers.style_classes(str(style))] == [
-        (2, "", False), (3, "Grass", True)]
-
-
 def test_a_class_that_a_map_s_aux_xml_leaves_unnamed_is_not_said_to_be_named_otherwise(tmp_path):
     """Of the category names an earlier map's layer wrote beside a map, a blank one names no class: only the classes
     named otherwise are warned of."""
