@@ -34,6 +34,8 @@ from .terminal import (TerminalReport, end_at_once_on_signals, exit_now, is_firs
                        own_line, rank, write_error, written)
 
 PROGRAM = "bin/mrs"
+TEMPORARY_OUTPUT = "TEMPORARY_OUTPUT"
+"""qgis_process's value of an output to write to a temporary file (QgsProcessing.TEMPORARY_OUTPUT)."""
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
 NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
 EXTENT_PATTERN = re.compile(rf"{NUMBER},{NUMBER},{NUMBER},{NUMBER}(?:\[\s*(.+?)\s*\])?\s*")
@@ -80,6 +82,10 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
         # The job asks for an output it needs; an optional one left empty was taken for none (red team of 2026-12-05).
         if not value.strip() and (parameter.kind not in spec.DESTINATIONS or parameter.optional):
             raise UsageError(spec.empty_value_problem(parameter, f"--{name}"))
+        if parameter.kind in spec.DESTINATIONS and value.strip() == TEMPORARY_OUTPUT:  # a qgis_process command's
+            raise UsageError(f"--{name}={TEMPORARY_OUTPUT} is QGIS's temporary file, which {PROGRAM} does not make; "
+                             "give the file to write" + (f", or leave --{name} out for none." if parameter.optional
+                                                         else "."))
         if parameter.kind == spec.RASTERS:
             _refuse_a_list_in_one_value(name, value)
             given.setdefault(name, []).append(value)

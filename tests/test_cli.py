@@ -882,6 +882,20 @@ def test_an_empty_value_for_a_parameter_with_a_default_is_refused_not_taken_for_
     assert str(refused.value) == message
 
 
+@pytest.mark.parametrize("job, argument, message", [
+    ("accuracy", "--OUTPUT_HTML=TEMPORARY_OUTPUT", "--OUTPUT_HTML=TEMPORARY_OUTPUT is QGIS's temporary file, which "
+     "bin/mrs does not make; give the file to write, or leave --OUTPUT_HTML out for none."),
+    ("classify", "--OUTPUT=TEMPORARY_OUTPUT", "--OUTPUT=TEMPORARY_OUTPUT is QGIS's temporary file, which bin/mrs does "
+     "not make; give the file to write."),
+])
+def test_qgis_process_s_temporary_output_is_refused_as_no_file_of_bin_mrs(job, argument, message):
+    """A qgis_process command's TEMPORARY_OUTPUT given to bin/mrs was refused as a file name without the right
+    extension, which said nothing of why (a desktop helper's check of 2026-12-07)."""
+    with pytest.raises(UsageError) as refused:
+        parse_arguments(JOBS[job], [argument])
+    assert str(refused.value) == message
+
+
 def test_an_empty_required_value_is_left_to_the_job_which_asks_for_it():
     assert parse_arguments(JOBS["pretrain"], ["--OUTPUT="]) == {"OUTPUT": ""}
 
