@@ -501,8 +501,10 @@ def _left_out_features_warning(labelled: LabelledPixels, reference_name: str) ->
                                "cover no pixel centre (smaller than pixels)")}
     parts = [f"{number:,} {why[reason][number != 1]}" for reason, number in labelled.left_out_features.items()
              if number]
+    them = agreeing(count, "it", "them")  # 'them' of one feature (a helper's third audit of 2026-12-07)
     return (f"{count:,} of the {labelled.features:,} features of the reference '{reference_name}' "
-            f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill them in (a class, a geometry over pixel centres) to have them assessed.")
+            f"{agreeing(count, 'is', 'are')} left out of the figures: {', '.join(parts)}. Fill {them} in (a class, a "
+            f"geometry over pixel centres) to have {them} assessed.")
 
 
 def _disjoint_classes_warning(truth: np.ndarray, predicted: np.ndarray, map_name: str, reference_name: str,
