@@ -60,7 +60,8 @@ def _matching(reference: LabelledPixels, reference_name: str, mapped: Dict[int, 
         if moved and reference.named_by_text:  # values of text classes are their order, not the map's
             hooks.log("The reference classes were matched to the map's classes by their names.")
         # Names that say otherwise than values were matched with an info line only (red team of 2026-12-05).
-        warning = _by_name_text(moved, find, reference_name, map_name) if moved and not reference.named_by_text else None
+        warning = (_by_name_text(moved, find, reference_name, map_name) if moved and not reference.named_by_text
+                   else None)
         return {info.value: find(info.name) for info in classes}, warning
     if reference.named_by_text and any(find(info.name) is not None for info in classes):
         # the others are classes the map lacks, whose pixels are errors, as a reference of values' are (a
@@ -432,9 +433,8 @@ def _outside_warning(labelled: LabelledPixels, map_name: str, reference_name: st
     if labelled.partly_outside:
         one = labelled.partly_outside == 1
         return (f"{labelled.partly_outside:,} of the {labelled.features:,} features of the reference "
-                f"'{reference_name}' "
-                f"{'reaches' if one else 'reach'} beyond the map '{map_name}'; the figures leave {'its' if one else 'their'}"
-                " parts outside the map out and describe the area the map covers only.")
+                f"'{reference_name}' {'reaches' if one else 'reach'} beyond the map '{map_name}'; the figures leave "
+                f"{'its' if one else 'their'} parts outside the map out and describe the area the map covers only.")
     return None
 
 

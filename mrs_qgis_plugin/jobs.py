@@ -510,9 +510,11 @@ def _progress(info: Optional[Dict[str, Any]]) -> Tuple[str, Optional[str]]:
                                      info["state"]["step"])
         if not step:
             return phase, None
+        # one epoch was 'the first of its 1 epochs' (a helper's third audit of 2026-12-07)
+        epoch = "its one epoch" if epochs == 1 else f"the first of its {epochs} epochs"
         if not done:  # '0 of its 4 epochs done' read as nothing to lose (a helper's red team of 2026-12-05)
-            return phase, f"{phase} ({plural(step, 'batch', 'batches')} of the first of its {epochs} epochs done)"
-        return phase, f"{phase} ({done} of its {epochs} epochs done)"
+            return phase, f"{phase} ({plural(step, 'batch', 'batches')} of {epoch} done)"
+        return phase, f"{phase} ({'its one epoch' if epochs == 1 else f'{done} of its {epochs} epochs'} done)"
     except (KeyError, TypeError, ValueError):
         return damaged
 
