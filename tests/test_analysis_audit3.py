@@ -87,8 +87,8 @@ def test_one_reference_feature_without_a_class_is_said_in_the_singular_to_be_lef
     points = write_vector(tmp_path / "points.gpkg", features, {"c": ogr.OFTInteger})
     report = _assess(tmp_path, class_map, jobs.LabelSource("points", vector_path=points, class_field="c"))
     assert report["warnings"] == [
-        "1 of the 4 features of the reference 'points' is left out of the figures: 1 has no class. Fill it in (a class, "
-        "a geometry over pixel centres) to have it assessed."]
+        "1 of the 4 features of the reference 'points' is left out of the figures: 1 has no class. Fill it in (a "
+        "class, a geometry over pixel centres) to have it assessed."]
     assert (report["reference_features_left_out"], report["pixels"], report["overall_accuracy"]) == (1, 3, 1.0)
 
 
