@@ -208,16 +208,24 @@ def test_labelled_pixels_whose_patches_need_just_more_memory_than_there_is_are_r
 # What a pretraining on several scenes says and returns --------------------------------------------
 
 
-def test_a_pretraining_on_scenes_of_other_pixel_sizes_warns_and_returns_its_model_file(tmp_path):
+def pretrained_beside_a_scene_of(tmp_path, name: str, geotransform: tuple) -> tuple:
+    """A tiny pretraining on a scene of 1 m pixels and one of `geotransform`'s ('NAME.tif' and its auxiliary
+    raster): its result and its warnings."""
     first = write_scene_files(tmp_path, "first", 10.0)
     rng = np.random.default_rng(5)
-    second = (write_raster(tmp_path / "coarse.tif", (10.0 + rng.normal(size=(6, SIZE, SIZE))).astype(np.float32),
-                           COARSE),
-              write_raster(tmp_path / "coarse_aux.tif", rng.normal(size=(1, SIZE, SIZE)).astype(np.float32), COARSE))
+    second = (write_raster(tmp_path / f"{name}.tif", (10.0 + rng.normal(size=(6, SIZE, SIZE))).astype(np.float32),
+                           geotransform),
+              write_raster(tmp_path / f"{name}_aux.tif", rng.normal(size=(1, SIZE, SIZE)).astype(np.float32),
+                           geotransform))
     warnings = []
     result = jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=64,
                                settings=SETTINGS, output=str(tmp_path / "m.safetensors"),
                                hooks=Hooks(warn=warnings.append), more_scenes=scene_list(tmp_path, second))
+    return result, warnings
+
+
+def test_a_pretraining_on_scenes_of_other_pixel_sizes_warns_and_returns_its_model_file(tmp_path):
+    result, warnings = pretrained_beside_a_scene_of(tmp_path, "coarse", COARSE)
     assert [w.split(":")[0] for w in warnings] == ["The scenes' pixels differ in size ('first' 1 m, 'coarse.tif' 3 m)"]
     assert (result["path"], result["pixel_size_m"], result["pixel_sides_m"]) == (str(tmp_path / "m.safetensors"),
                                                                                  None, None)

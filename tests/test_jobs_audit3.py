@@ -229,20 +229,10 @@ def test_scenes_far_from_the_first_are_judged_from_fifty_pixels_of_each_on(first
 
 def test_a_pretraining_on_scenes_of_pixels_of_one_size_but_other_shapes_records_no_pixel_size(tmp_path):
     """Scenes of 1 x 1 m and 2 x 0.5 m pixels (one mean size): warned of by shape, and no pixel size recorded."""
-    from rasters import ORIGIN_X, ORIGIN_Y, write_raster
-    from test_multi_scene import SETTINGS, SIZE, layers_of, scene_list, write_scene_files
+    from rasters import ORIGIN_X, ORIGIN_Y
+    from test_jobs_audit import pretrained_beside_a_scene_of
 
-    from mrs.model_core.training import MaskingSettings
-
-    first, oblong = write_scene_files(tmp_path, "first", 10.0), (ORIGIN_X, 2.0, 0.0, ORIGIN_Y, 0.0, -0.5)
-    rng = np.random.default_rng(5)
-    second = (write_raster(tmp_path / "oblong.tif", (10.0 + rng.normal(size=(6, SIZE, SIZE))).astype(np.float32),
-                           oblong),
-              write_raster(tmp_path / "oblong_aux.tif", rng.normal(size=(1, SIZE, SIZE)).astype(np.float32), oblong))
-    warnings = []
-    result = jobs.pretrain_job(layers_of(first), preset="tiny", masking=MaskingSettings(), samples=64,
-                               settings=SETTINGS, output=str(tmp_path / "m.safetensors"),
-                               hooks=Hooks(warn=warnings.append), more_scenes=scene_list(tmp_path, second))
+    result, warnings = pretrained_beside_a_scene_of(tmp_path, "oblong", (ORIGIN_X, 2.0, 0.0, ORIGIN_Y, 0.0, -0.5))
     assert [w.split(":")[0] for w in warnings] == [
         "The scenes' pixels differ in shape ('first' 1 m, 'oblong.tif' 2 m across by 0.5 m down)"]
     assert (result["pixel_size_m"], result["pixel_sides_m"]) == (None, None)
