@@ -72,9 +72,10 @@ from ..mrs_qgis_plugin import parameters as spec
 from ..mrs_qgis_plugin.dependencies import missing_dependencies_message
 from ..mrs_qgis_plugin.destinations import (default_output_path, in_qgis_temporary_folder, qgis_temporary_folder,
                                              refuse_a_proposed_name_taken)
-from .layers import (LAYER_KINDS, features_crs, hyperspectral_problem, labelled_pixels_problem, missing_field_problem,
-                     no_features_problem, path_named_layer_problem, qgis_operation, raster_input_of, rasters_loaded,
-                     read_as_its_file, refused_layer_message, unreadable_layer, vector_layer_name, written_as_shown)
+from .layers import (LAYER_KINDS, corners, features_crs, hyperspectral_problem, labelled_pixels_problem,
+                     missing_field_problem, no_features_problem, path_named_layer_problem, qgis_operation,
+                     raster_input_of, rasters_loaded, read_as_its_file, refused_layer_message, unreadable_layer,
+                     vector_layer_name, wkt_of, written_as_shown)
 
 ICON_PATH = str(Path(__file__).resolve().parents[1] / "resources" / "icons" / "mrs.svg")
 HELP_PAGE = str(Path(__file__).resolve().parents[1] / "resources" / "help" / "index.html")
@@ -421,6 +422,15 @@ def plain_value(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any], n
     if isinstance(value, QgsProperty):
         return algorithm.parameterAsString(parameters, name, context)
     return value
+
+
+def _said_taken_into(given: Tuple[float, ...], own: QgsCoordinateReferenceSystem, bounds: Tuple[float, ...],
+                     layer: QgsMapLayer, say: Callable[[str], None]) -> Tuple[float, ...]:
+    """`bounds`, the extent `given` in `own` CRS taken into the hyperspectral `layer`'s, once `say` has heard so."""
+    from ..mrs_qgis_plugin.raster.grid import extent_taken_into  # GDAL: not at plugin load
+
+    say(extent_taken_into(given, wkt_of(own), bounds, layer.name(), wkt_of(layer.crs())))
+    return bounds
 
 
 def _null(value: Any) -> bool:
@@ -833,7 +843,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             spec.RASTERS: lambda: [self.on_grid(layer, name, parameters, context)
                                    for layer in self.raster_layers(parameters, name, context)],
             spec.VECTOR: lambda: self.vector_source(parameters, name, context, feedback),
-            spec.EXTENT: lambda: self.extent(parameters, context),
+            spec.EXTENT: lambda: self.extent(parameters, context, feedback.pushInfo),
             spec.MODEL_FILE: lambda: self.parameterAsFile(parameters, name, context) or None,
             spec.FILE_IN: lambda: self.parameterAsFile(parameters, name, context) or None,
         }
@@ -856,8 +866,10 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
                      if layer is not None and layer.isValid() else "")
         return raster_input_of(layer, name, operation)
 
-    def extent(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Tuple[float, ...]:
-        """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax). A CRS written
+    def extent(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+               say: Callable[[str], None]) -> Tuple[float, ...]:
+        """EXTENT in the CRS of the hyperspectral layer as (xmin, ymin, xmax, ymax); `say` hears what
+        becomes of one in another CRS (`extent_taken_into`). A CRS written
         after the numbers that QGIS does not know is refused, and numbers it cannot take into the
         layer's CRS are not numbers there (red team of 2026-12-05: QGIS took the numbers as they
         stood in both cases, where bin/mrs refused them), nor are those of a CRS that no transformation
@@ -870,9 +882,7 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
         if named is not None and not (named.extent().width() > 0 and named.extent().height() > 0):
             from ..mrs_qgis_plugin.raster.grid import layer_without_area  # GDAL: not at plugin load
 
-            box = named.extent()
-            raise layer_without_area(named.name(), named.source(),
-                                     (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()))
+            raise layer_without_area(named.name(), named.source(), corners(named.extent()))
         # a layer's name may end in brackets ('area [v2]'), which are no CRS (a helper's mutation audit of 2026-12-07)
         written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) and named is None else None
         own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
@@ -883,27 +893,24 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             from ..mrs_qgis_plugin.raster.grid import extent_not_transformable
 
             refusal = crs.isValid() and extent_not_transformable(  # without a CRS, the numbers stand (review)
-                own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
-                crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
+                wkt_of(own), layer.name(), wkt_of(crs))
             if refusal:
                 raise refusal
             written_box = self.parameterAsExtent(parameters, "EXTENT", context)
             try:
-                rectangle = QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
-                    written_box)
-                bounds = (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
+                bounds = corners(QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
+                    written_box))
             except QgsCsException:
                 bounds = (math.nan,) * 4
             if not all(math.isfinite(value) for value in bounds):
                 from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs
 
-                raise extent_beyond_its_crs(
-                    (written_box.xMinimum(), written_box.yMinimum(), written_box.xMaximum(), written_box.yMaximum()),
-                    own.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), layer.name(),
-                    crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL))
-            return bounds
-        rectangle = self.parameterAsExtent(parameters, "EXTENT", context, crs)
-        return (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
+                raise extent_beyond_its_crs(corners(written_box), wkt_of(own), layer.name(), wkt_of(crs))
+            return _said_taken_into(corners(written_box), own, bounds, layer, say)
+        bounds = corners(self.parameterAsExtent(parameters, "EXTENT", context, crs))
+        if named is not None and named.crs().isValid() and crs.isValid() and named.crs() != crs:
+            return _said_taken_into(corners(named.extent()), named.crs(), bounds, layer, say)
+        return bounds
 
     def vector_source(
         self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -38,6 +38,16 @@ from ..mrs_qgis_plugin.raster.classes import spelt_as
 LAYER_KINDS = {spec.RASTER: "raster", spec.RASTERS: "raster", spec.VECTOR: "vector"}
 
 
+def corners(rectangle: QgsRectangle) -> Tuple[float, float, float, float]:
+    """A rectangle as (xmin, ymin, xmax, ymax), the engine's bounds."""
+    return rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum()
+
+
+def wkt_of(crs: QgsCoordinateReferenceSystem) -> str:
+    """A CRS as GDAL reads it."""
+    return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
+
+
 def missing_field_problem(algorithm: QgsProcessingAlgorithm, parameters: Dict[str, Any],
                           definition: QgsProcessingParameterDefinition, given: Any,
                           context: QgsProcessingContext) -> Optional[str]:

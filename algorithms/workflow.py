@@ -38,7 +38,7 @@ from .base import (GROUPS, ICON_PATH, TEMPORARY_TOLD, WORKFLOW_NAMES, WORKFLOW_S
                    checked_output_files, checkpoints_of, device_widget_metadata, given_values_problem,
                    gone_with_qgis_process, help_url, on_command_line, plain_value, record_checked,
                    suggestions_field_problem, tr, value_problem)
-from .layers import (hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
+from .layers import (corners, hyperspectral_problem, labelled_pixels_problem, no_features_problem, rasters_loaded,
                      unreadable_layer, vector_layer_name)
 
 WORKFLOW_FILE = Path(__file__).resolve().parents[1] / "resources" / "models" / "mrs_workflow.model3"
@@ -262,7 +262,7 @@ def _labels_over(layer: QgsMapLayer, source: Any, hsi: QgsMapLayer, context: Qgs
                                                           QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks))
     if not (layer.crs().isValid() and hsi.crs().isValid()):  # a raster without one lies on the scene's pixels
         return True
-    return _raster_labels_within(layer.source(), (area.xMinimum(), area.yMinimum(), area.xMaximum(), area.yMaximum()))
+    return _raster_labels_within(layer.source(), corners(area))
 
 
 def _class_field_problem(source: QgsProcessingFeatureSource, name: str, parameters: Dict[str, Any],

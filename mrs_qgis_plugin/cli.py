@@ -21,7 +21,7 @@ import math
 import os
 import re
 import sys
-from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, TextIO, Tuple
 
 from ..model_core.errors import Canceled, InputError, ModelFileError, MrsError, ReadError, first_line
 from ..model_core.names import joined
@@ -96,15 +96,17 @@ def parse_arguments(job: spec.Job, arguments: Sequence[str]) -> Dict[str, Any]:
     return given
 
 
-def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
+def extent_of(text: str, hsi_path: str, say: Callable[[str], None] = lambda line: None
+              ) -> Tuple[float, float, float, float]:
     """EXTENT as qgis_process takes it, 'xmin,xmax,ymin,ymax [EPSG:32632]' or a layer's file
     ('area.gpkg', 'area.gpkg|layername=x', 'scene.tif': that layer's extent), as (xmin, ymin,
     xmax, ymax) in the CRS of the hyperspectral raster (the bounds of the extent reprojected,
-    when its CRS is known and another)."""
+    when its CRS is known and another, which `say` hears)."""
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
-    from .raster.grid import extent_beyond_its_crs, extent_not_transformable, srs_from_wkt, transformation
+    from .raster.grid import (extent_beyond_its_crs, extent_not_transformable, extent_taken_into, srs_from_wkt,
+                              transformation)
 
     match = EXTENT_PATTERN.fullmatch(text)
     if match:
@@ -133,6 +135,7 @@ def extent_of(text: str, hsi_path: str) -> Tuple[float, float, float, float]:
     transformed, _message = gdal_call(transformation(source, target)[0].TransformBounds, *bounds, 21)
     if transformed is None or not all(math.isfinite(value) for value in transformed):
         raise extent_beyond_its_crs(bounds, source.ExportToWkt(), name, target.ExportToWkt())
+    say(extent_taken_into(bounds, source.ExportToWkt(), tuple(transformed), name, target.ExportToWkt()))
     return tuple(transformed)
 
 
@@ -246,9 +249,10 @@ def _the_other_way(job: spec.Job, parameter: str) -> str:
     return f", or give it as {raster}" if parameter == vector else f", or give it as {vector} (with {field})"
 
 
-def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
+def job_values(job: spec.Job, given: Dict[str, Any], say: Callable[[str], None] = lambda line: None
+               ) -> Dict[str, Any]:
     """The values `runs.run` takes, from the texts of the command line; raises InputError with
-    the sentence the algorithm would give for a refused one."""
+    the sentence the algorithm would give for a refused one. `say` hears what becomes of an EXTENT in another CRS."""
     problem = spec.labelled_pixels_problem(job, given) or next(
         filter(None, (spec.problem(p, given.get(p.name), destinations_required=True) for p in job.parameters)), None)
     if problem:
@@ -267,7 +271,7 @@ def job_values(job: spec.Job, given: Dict[str, Any]) -> Dict[str, Any]:
         elif parameter.kind == spec.VECTOR:
             values[parameter.name] = vector_input(job, parameter, text)
         elif parameter.kind == spec.EXTENT:
-            values[parameter.name] = extent_of(text, given["INPUT_HSI"])
+            values[parameter.name] = extent_of(text, given["INPUT_HSI"], say)
         else:
             values[parameter.name] = text
     return values
@@ -402,7 +406,7 @@ def run_job(job: spec.Job, given: Dict[str, Any], report: TerminalReport, out: T
         # exceptions; the jobs work either way (inside QGIS they leave QGIS' choice alone).
         gdal.DontUseExceptions()
         _refuse_a_proj_without_its_database()
-        values = job_values(job, given)
+        values = job_values(job, given, hooks.log)
         _refuse_outputs_over_inputs(job, given)
         from ..model_core.launcher import launched
         from .runs import run, start_torch

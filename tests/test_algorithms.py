@@ -339,6 +339,32 @@ def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, class
     assert np.mean(part.values == whole.values[16:40, 8:24]) > 0.99
 
 
+@pytest.mark.parametrize("as_layer", [False, True])
+def test_an_extent_in_another_crs_is_said_taken_into_the_hyperspectral_layer_s(mrs, scene, classifier, tmp_path,
+                                                                                as_layer):
+    """Own bad input of 2026-12-07: an extent in EPSG:4326 mapped the box around it in the layer's CRS without a
+    word of the CRS it was given in, written after the numbers or as a layer's."""
+    x0, y0 = ORIGIN
+    (west, south), (east, north) = transform_points([(x0 + 9, y0 - 39), (x0 + 23, y0 - 17)], "EPSG:32632", "EPSG:4326")
+    extent = (write_vector(tmp_path / "area.gpkg", [(box_wkt(west, south, east, north), {})], {}, crs="EPSG:4326")
+              if as_layer else f"{west},{east},{south},{north} [EPSG:4326]")
+    feedback = RecordingFeedback()
+    part = read_raster(run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": extent,
+                                            "OUTPUT": str(tmp_path / "part.tif")}, feedback)["OUTPUT"])
+    said = [line for line in feedback.infos if line.startswith("EXTENT (")]
+    assert len(said) == 1
+    given, taken = re.fullmatch(r"EXTENT \((.*) in EPSG:4326\) is taken into the CRS of the hyperspectral layer 'hsi' "
+                                r"\(EPSG:32632\) as the box around it: (.*)\.", said[0]).groups()
+    number = r"-?\d+(?:\.\d+)?"
+    assert [float(value) for value in re.findall(number, given)] == pytest.approx([west, east, south, north])
+    xmin, xmax, ymin, ymax = (float(value) for value in re.findall(number, taken))
+    # the box around the drawn area, wider than it as the grid is turned against the meridians
+    assert (xmin, ymin, xmax, ymax) == pytest.approx((x0 + 9, y0 - 39, x0 + 23, y0 - 17), abs=0.6)
+    assert xmin < x0 + 8.9 and xmax > x0 + 23.1
+    assert part.values.shape == (22, 16)
+    assert part.geotransform == (x0 + 8, 1.0, 0.0, y0 - 17, 0.0, -1.0)
+
+
 def without_wavelengths(source: str, path: Path) -> str:
     """A copy of a raster (values, scale, grid) without the wavelength items of its bands or of itself,
     nor band descriptions, which name wavelengths too ('b001 404.8 nm')."""

@@ -548,13 +548,20 @@ def area_in_wgs84() -> tuple:
 
 def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectral_grid(chain):
     from mrs.mrs_qgis_plugin.cli import extent_of
+    from mrs.mrs_qgis_plugin.raster.grid import format_bounds
 
     hsi = str(chain[0].hsi)
-    assert extent_of("661010,661030,5100960,5100990", hsi) == (661010, 5100960, 661030, 5100990)
-    assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi) == (661010, 5100960, 661030, 5100990)
+    said = []
+    assert extent_of("661010,661030,5100960,5100990", hsi, said.append) == (661010, 5100960, 661030, 5100990)
+    assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi, said.append) == (
+        661010, 5100960, 661030, 5100990)
+    assert said == []  # in the layer's CRS, nothing to say
     west, south, east, north = area_in_wgs84()
-    xmin, ymin, xmax, ymax = extent_of(f"{west},{east},{south},{north} [EPSG:4326]", hsi)
+    xmin, ymin, xmax, ymax = extent_of(f"{west},{east},{south},{north} [EPSG:4326]", hsi, said.append)
     assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
+    assert said == [f"EXTENT ({format_bounds((west, south, east, north))} in EPSG:4326) is taken into the CRS of the "
+                    f"hyperspectral layer 'hsi' (EPSG:32632) as the box around it: "
+                    f"{format_bounds((xmin, ymin, xmax, ymax))}."]  # an own bad input of 2026-12-07: unsaid
     with pytest.raises(InputError, match=r"^EXTENT is 'a,b'; write it as xmin,xmax,ymin,ymax"):
         extent_of("a,b", hsi)
 
@@ -580,6 +587,7 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     from osgeo import gdal, ogr, osr
 
     from mrs.mrs_qgis_plugin.cli import extent_of
+    from mrs.mrs_qgis_plugin.raster.grid import format_bounds
 
     hsi = str(chain[0].hsi)
     west, south, east, north = area_in_wgs84()
@@ -595,8 +603,13 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
     layer.CreateFeature(feature)
     source = layer = feature = None
     write_raster(tmp_path / "area.tif", np.zeros((1, 30, 20), np.uint8), (661010, 1.0, 0, 5100990, 0, -1.0))
-    assert extent_of(str(area), hsi) == (661010, 5100960, 661030, 5100990)
-    assert extent_of(f"{area}|layername=in4326", hsi) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)
+    said = []
+    assert extent_of(str(area), hsi, said.append) == (661010, 5100960, 661030, 5100990)
+    assert said == []
+    assert extent_of(f"{area}|layername=in4326", hsi, said.append) == pytest.approx(
+        (661010, 5100960, 661030, 5100990), abs=1.0)
+    assert [line.split(" is taken into ")[0] for line in said] == [
+        f"EXTENT ({format_bounds((west, south, east, north))} in EPSG:4326)"]
     assert extent_of(str(tmp_path / "area.tif"), hsi) == (661010, 5100960, 661030, 5100990)
     with pytest.raises(InputError, match=r"^EXTENT: \S*area.gpkg has no layer named 'nothing'; its layers: 'samples', "
                                          r"'in4326'\. Choose one of them\.$"):

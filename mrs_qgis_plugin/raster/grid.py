@@ -290,6 +290,16 @@ def extent_beyond_its_crs(bounds: tuple[float, float, float, float], extent_wkt:
                       "numbers and the CRS written after them.")
 
 
+def extent_taken_into(given: tuple[float, float, float, float], extent_wkt: str,
+                      bounds: tuple[float, float, float, float], layer_name: str, layer_wkt: str) -> str:
+    """What an EXTENT in another CRS than the hyperspectral layer's becomes: the box around it in the
+    layer's CRS, larger than the area drawn where the two CRSs are turned against each other (an own bad
+    input of 2026-12-07: an extent in EPSG:4326 mapped 33 x 35 pixels without a word of its CRS)."""
+    extent, layer = _told_apart(extent_wkt, layer_wkt)
+    return (f"EXTENT ({format_bounds(given)} in {extent}) is taken into the CRS of the hyperspectral layer "
+            f"'{layer_name}' ({layer}) as the box around it: {format_bounds(bounds)}.")
+
+
 def _told_apart(first_wkt: str, second_wkt: str) -> tuple[str, str]:
     """The two CRSs' labels, with their units where the labels alone are alike (two local CRSs
     'Arbitrary', one in metres and one in feet: false-alarm hunt of 2026-12-05)."""
