@@ -57,6 +57,8 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsProject,
     QgsProviderRegistry,
+    QgsReferencedGeometry,
+    QgsReferencedRectangle,
     QgsProperty,
     QgsVectorFileWriter,
     QgsVectorLayer,
@@ -885,32 +887,33 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             raise layer_without_area(named.name(), named.source(), corners(named.extent()))
         # a layer's name may end in brackets ('area [v2]'), which are no CRS (a helper's mutation audit of 2026-12-07)
         written = re.search(r"\[(.*)\]\s*$", value) if isinstance(value, str) and named is None else None
-        own = self.parameterAsExtentCrs(parameters, "EXTENT", context)
-        # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged.
-        if written and not QgsCoordinateReferenceSystem(written.group(1).strip()).isValid():
-            raise InputError(spec.unknown_extent_crs(written.group(1).strip()))
-        if written and own != crs:
-            from ..mrs_qgis_plugin.raster.grid import extent_not_transformable
+        # An unknown CRS gives the project's (desktop helper of 2026-12-05), so the text is judged; '[]' is
+        # the widget's for a CRS without an authority's code, the project's (a desktop helper's red team of
+        # 2026-12-07: a layer in a custom CRS had every extent the dialog gave refused).
+        crs_text = written.group(1).strip() if written else ""
+        if crs_text and not QgsCoordinateReferenceSystem(crs_text).isValid():
+            raise InputError(spec.unknown_extent_crs(crs_text))
+        # plain numbers (a rectangle, a geometry) are in the layer's CRS; a layer, a CRS written after the
+        # numbers and a referenced rectangle (a script's, unsaid: a desktop helper's red team of 2026-12-07)
+        # or geometry give their own
+        referenced = named is not None or written or isinstance(value, (QgsReferencedRectangle, QgsReferencedGeometry))
+        own = self.parameterAsExtentCrs(parameters, "EXTENT", context) if referenced else crs
+        if not (own.isValid() and crs.isValid() and own != crs):  # without a CRS, the numbers stand (review)
+            return corners(self.parameterAsExtent(parameters, "EXTENT", context, crs))
+        from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs, extent_not_transformable, extent_without_area
 
-            refusal = crs.isValid() and extent_not_transformable(  # without a CRS, the numbers stand (review)
-                wkt_of(own), layer.name(), wkt_of(crs))
-            if refusal:
-                raise refusal
-            written_box = self.parameterAsExtent(parameters, "EXTENT", context)
-            try:
-                bounds = corners(QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(
-                    written_box))
-            except QgsCsException:
-                bounds = (math.nan,) * 4
-            if not all(math.isfinite(value) for value in bounds):
-                from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs
-
-                raise extent_beyond_its_crs(corners(written_box), wkt_of(own), layer.name(), wkt_of(crs))
-            return _said_taken_into(corners(written_box), own, bounds, layer, say)
-        bounds = corners(self.parameterAsExtent(parameters, "EXTENT", context, crs))
-        if named is not None and named.crs().isValid() and crs.isValid() and named.crs() != crs:
-            return _said_taken_into(corners(named.extent()), named.crs(), bounds, layer, say)
-        return bounds
+        given = self.parameterAsExtent(parameters, "EXTENT", context)
+        refusal = (extent_without_area(corners(given), wkt_of(own))  # before it is taken into another CRS
+                   or extent_not_transformable(wkt_of(own), layer.name(), wkt_of(crs)))
+        if refusal:
+            raise refusal
+        try:
+            bounds = corners(QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(given))
+        except QgsCsException:
+            bounds = (math.nan,) * 4
+        if not all(math.isfinite(value) for value in bounds):
+            raise extent_beyond_its_crs(corners(given), wkt_of(own), layer.name(), wkt_of(crs))
+        return _said_taken_into(corners(given), own, bounds, layer, say)
 
     def vector_source(
         self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -38,7 +38,7 @@ TEMPORARY_OUTPUT = "TEMPORARY_OUTPUT"
 """qgis_process's value of an output to write to a temporary file (QgsProcessing.TEMPORARY_OUTPUT)."""
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 1, 2, 130
 NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
-EXTENT_PATTERN = re.compile(rf"{NUMBER},{NUMBER},{NUMBER},{NUMBER}(?:\[\s*(.+?)\s*\])?\s*")
+EXTENT_PATTERN = re.compile(rf"{NUMBER},{NUMBER},{NUMBER},{NUMBER}(?:\[\s*(.*?)\s*\])?\s*")
 VALUE_HINTS = {
     spec.RASTER: "FILE", spec.RASTERS: "FILE (repeat for more)", spec.VECTOR: "FILE[|layername=NAME]",
     spec.FIELD: "FIELD", spec.EXTENT: "XMIN,XMAX,YMIN,YMAX[ [CRS]]|LAYER_FILE", spec.INTEGER: "N", spec.NUMBER: "X",
@@ -105,14 +105,14 @@ def extent_of(text: str, hsi_path: str, say: Callable[[str], None] = lambda line
     from osgeo import osr
 
     from .raster.gdal_io import gdal_call, open_raster
-    from .raster.grid import (extent_beyond_its_crs, extent_not_transformable, extent_taken_into, srs_from_wkt,
-                              transformation)
+    from .raster.grid import (extent_beyond_its_crs, extent_not_transformable, extent_taken_into, extent_without_area,
+                              srs_from_wkt, transformation)
 
     match = EXTENT_PATTERN.fullmatch(text)
     if match:
         bounds = tuple(float(match.group(index)) for index in (1, 3, 2, 4))
         source = None
-        if match.group(5) is not None:
+        if match.group(5):  # '[]', QGIS's for a CRS without a code (the project's), is none here
             source = osr.SpatialReference()
             known, _message = gdal_call(source.SetFromUserInput, match.group(5))  # quiet: the sentence below says it
             if known != 0:
@@ -129,7 +129,8 @@ def extent_of(text: str, hsi_path: str, say: Callable[[str], None] = lambda line
     target = srs_from_wkt(open_raster(hsi_path, f"The hyperspectral layer '{name}'").GetProjection())
     if target is None or source.IsSame(target):
         return bounds
-    refusal = extent_not_transformable(source.ExportToWkt(), name, target.ExportToWkt())
+    refusal = (extent_without_area(bounds, source.ExportToWkt())  # before it is taken into another CRS
+               or extent_not_transformable(source.ExportToWkt(), name, target.ExportToWkt()))
     if refusal:
         raise refusal
     transformed, _message = gdal_call(transformation(source, target)[0].TransformBounds, *bounds, 21)

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 import torch
 from osgeo import gdal, ogr
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingParameterDefinition, QgsProject
+from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterDefinition, QgsProject, QgsRectangle, QgsReferencedRectangle)
 
 from mrs.model_core import __version__ as mrs_version
 from mrs.model_core import model_file
@@ -339,17 +340,34 @@ def test_classify_an_extent_gives_that_window_of_the_whole_map(mrs, scene, class
     assert np.mean(part.values == whole.values[16:40, 8:24]) > 0.99
 
 
-@pytest.mark.parametrize("as_layer", [False, True])
-def test_an_extent_in_another_crs_is_said_taken_into_the_hyperspectral_layer_s(mrs, scene, classifier, tmp_path,
-                                                                                as_layer):
+@pytest.fixture
+def project_crs():
+    """Sets the project's CRS for one test, as a desktop user's project has one."""
+    project = QgsProject.instance()
+    earlier = project.crs()
+    yield lambda authid: project.setCrs(QgsCoordinateReferenceSystem(authid))
+    project.setCrs(earlier)
+
+
+@pytest.mark.parametrize("form", ["written", "layer", "referenced", "the project's"])
+def test_an_extent_in_another_crs_is_said_taken_into_the_hyperspectral_layer_s(mrs, scene, classifier, tmp_path, form,
+                                                                                project_crs):
     """Own bad input of 2026-12-07: an extent in EPSG:4326 mapped the box around it in the layer's CRS without a
-    word of the CRS it was given in, written after the numbers or as a layer's."""
+    word of the CRS it was given in, written after the numbers or as a layer's; a script's referenced rectangle
+    and the '[]' the extent widget writes in a project in another CRS were taken the same way (a desktop helper's
+    red team of 2026-12-07: the rectangle went unsaid, and '[]' was refused)."""
     x0, y0 = ORIGIN
     (west, south), (east, north) = transform_points([(x0 + 9, y0 - 39), (x0 + 23, y0 - 17)], "EPSG:32632", "EPSG:4326")
-    extent = (write_vector(tmp_path / "area.gpkg", [(box_wkt(west, south, east, north), {})], {}, crs="EPSG:4326")
-              if as_layer else f"{west},{east},{south},{north} [EPSG:4326]")
+    project_crs("EPSG:4326")
+    extent = {"written": f"{west},{east},{south},{north} [EPSG:4326]",
+              "layer": lambda: write_vector(tmp_path / "area.gpkg", [(box_wkt(west, south, east, north), {})], {},
+                                            crs="EPSG:4326"),
+              "referenced": lambda: QgsReferencedRectangle(QgsRectangle(west, south, east, north),
+                                                           QgsCoordinateReferenceSystem("EPSG:4326")),
+              "the project's": f"{west},{east},{south},{north} []"}[form]
     feedback = RecordingFeedback()
-    part = read_raster(run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": extent,
+    part = read_raster(run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene),
+                                            "EXTENT": extent() if callable(extent) else extent,
                                             "OUTPUT": str(tmp_path / "part.tif")}, feedback)["OUTPUT"])
     said = [line for line in feedback.infos if line.startswith("EXTENT (")]
     assert len(said) == 1
@@ -363,6 +381,47 @@ def test_an_extent_in_another_crs_is_said_taken_into_the_hyperspectral_layer_s(m
     assert xmin < x0 + 8.9 and xmax > x0 + 23.1
     assert part.values.shape == (22, 16)
     assert part.geotransform == (x0 + 8, 1.0, 0.0, y0 - 17, 0.0, -1.0)
+
+
+CUSTOM_CRS = "+proj=tmerc +lat_0=0 +lon_0=9 +k=0.9995 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs"
+"""A transverse Mercator of no authority's code: QGIS names it by no EPSG code, and its extent widget writes '[]'."""
+
+
+@pytest.mark.parametrize("crs, written", [(CUSTOM_CRS, "[]"), ("", "[EPSG:4326]")], ids=["custom", "none"])
+def test_an_extent_s_numbers_stand_in_a_layer_of_a_custom_crs_or_of_none(mrs, scene, classifier, tmp_path, crs,
+                                                                         written):
+    """A desktop helper's red team of 2026-12-07: '[]' after the numbers of a layer in a CRS without a code (the
+    extent widget's, of the layer's own extent) was refused as an unknown CRS; numbers in EPSG:4326 for a layer
+    without a CRS were said to be taken into it, as they stood."""
+    layers = {}
+    for name, path in scene_layers(scene).items():
+        source = path[0] if isinstance(path, list) else path
+        copy = str(tmp_path / Path(source).name)
+        gdal.Translate(copy, source, outputSRS=crs or None)
+        if not crs:
+            gdal.Open(copy, gdal.GA_Update).SetSpatialRef(None)
+        layers[name] = [copy] if isinstance(path, list) else copy
+    x0, y0 = ORIGIN
+    feedback = RecordingFeedback()
+    extent = f"{x0 + 8},{x0 + 24},{y0 - 40},{y0 - 16} {written}"
+    part = read_raster(run("mrs:classify", {"MODEL": classifier.path, **layers, "EXTENT": extent,
+                                            "OUTPUT": str(tmp_path / "part.tif")}, feedback)["OUTPUT"])
+    assert not [line for line in feedback.infos if line.startswith("EXTENT (")]
+    assert part.values.shape == (24, 16)
+    assert part.geotransform == (x0 + 8, 1.0, 0.0, y0 - 16, 0.0, -1.0)
+
+
+def test_an_empty_extent_in_another_crs_is_refused_in_the_numbers_given(mrs, scene, classifier, tmp_path):
+    """A desktop helper's red team of 2026-12-07: a click without a drag in a project in EPSG:4326 gives
+    '0,0,0,0 [EPSG:4326]', which was taken into the layer's CRS first, and refused as x -505646.899516..-505646.899516
+    (a point)."""
+    with pytest.raises(QgsProcessingException) as refused:
+        run("mrs:classify", {"MODEL": classifier.path, **scene_layers(scene), "EXTENT": "0,0,0,0 [EPSG:4326]",
+                             "OUTPUT": str(tmp_path / "none.tif")})
+    assert str(refused.value) == ("The extent EXTENT (x 0..0, y 0..0 in EPSG:4326) is empty or inverted: its minimum x "
+                                  "and y must be below its maximum x and y. Draw the extent again, or write it as "
+                                  "xmin,xmax,ymin,ymax.")
+    assert not (tmp_path / "none.tif").exists()
 
 
 def without_wavelengths(source: str, path: Path) -> str:

@@ -555,7 +555,12 @@ def test_the_extent_is_read_as_qgis_writes_it_and_reprojected_to_the_hyperspectr
     assert extent_of("661010,661030,5100960,5100990", hsi, said.append) == (661010, 5100960, 661030, 5100990)
     assert extent_of(" 661010, 661030 ,5100960,5100990 [EPSG:32632]", hsi, said.append) == (
         661010, 5100960, 661030, 5100990)
+    # '[]', QGIS's for a CRS without a code (a project's), is the layer's CRS here (desktop red team of 2026-12-07)
+    assert extent_of("661010,661030,5100960,5100990 []", hsi, said.append) == (661010, 5100960, 661030, 5100990)
     assert said == []  # in the layer's CRS, nothing to say
+    with pytest.raises(InputError) as refused:  # was taken into the layer's CRS first: 'x -505646.899516..'
+        extent_of("0,0,0,0 [EPSG:4326]", hsi, said.append)
+    assert str(refused.value).startswith("The extent EXTENT (x 0..0, y 0..0 in EPSG:4326) is empty or inverted: ")
     west, south, east, north = area_in_wgs84()
     xmin, ymin, xmax, ymax = extent_of(f"{west},{east},{south},{north} [EPSG:4326]", hsi, said.append)
     assert (xmin, ymin, xmax, ymax) == pytest.approx((661010, 5100960, 661030, 5100990), abs=1.0)

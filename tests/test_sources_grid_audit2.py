@@ -14,13 +14,15 @@ from mrs.mrs_qgis_plugin.raster.sources import RasterInput, Scene
 
 
 @pytest.mark.parametrize("bounds, window", [
-    # crossing an edge by a ten-thousandth of a pixel touches the pixel beyond; by a ten-millionth it does not
-    ((2.0, -3.0, 5.0001, -1.0), Window(2, 1, 4, 2)),
-    ((2.0, -3.0, 5.0000001, -1.0), Window(2, 1, 3, 2)),
-    ((1.9999, -3.0, 5.0, -1.0), Window(1, 1, 4, 2)),
-], ids=["right 1e-4", "right 1e-7", "left 1e-4"])
-def test_a_rectangle_crossing_a_pixel_edge_by_more_than_a_millionth_touches_the_pixel_beyond(bounds, window):
-    """`_EDGE` is a millionth of a pixel: a ten-thousandth past an edge is a pixel more."""
+    # crossing an edge by a hundredth of a pixel touches the pixel beyond; by a ten-thousandth it does not
+    ((2.0, -3.0, 5.01, -1.0), Window(2, 1, 4, 2)),
+    ((2.0, -3.0, 5.0001, -1.0), Window(2, 1, 3, 2)),
+    ((1.99, -3.0, 5.0, -1.0), Window(1, 1, 4, 2)),
+    ((1.9999, -3.0, 5.0, -1.0), Window(2, 1, 3, 2)),
+], ids=["right 1e-2", "right 1e-4", "left 1e-2", "left 1e-4"])
+def test_a_rectangle_crossing_a_pixel_edge_by_more_than_a_thousandth_touches_the_pixel_beyond(bounds, window):
+    """`_EDGE` is a thousandth of a pixel: a hundredth past an edge is a pixel more, a ten-thousandth (the rounding
+    of the numbers QGIS's extent widget writes) is not."""
     grid = Grid(10, 10, GEOTRANSFORM, "")
     xmin, ymin, xmax, ymax = bounds
     assert grid.pixel_bounds((ORIGIN_X + xmin, ORIGIN_Y + ymin, ORIGIN_X + xmax, ORIGIN_Y + ymax)) == window

@@ -29,8 +29,11 @@ def tiles(window: Window, size: int = TILE_SIZE) -> Iterator[Window]:
             yield Window(col, row, min(size, window.col + window.width - col), height)
 
 
-_EDGE = 1e-6
-"""Pixel fraction by which a rectangle may cross a pixel edge without touching that pixel."""
+_EDGE = 1e-3
+"""Pixel fraction by which a rectangle may cross a pixel edge without touching that pixel: the rounding
+of the numbers QGIS's extent widget writes (an EPSG:3857 layer's extent, taken back to the 1 m grid it
+was drawn on, crossed a row by 0.03 mm, and the dialog mapped a row more than the layer given by name:
+a desktop helper's red team of 2026-12-07)."""
 MAX_COORDINATE = 1e9
 """Largest coordinate that is reprojected. No CRS on Earth reaches it (in metres, feet or
 degrees), and PROJ never returns on some coordinates beyond it (a longitude of 1e30
@@ -288,6 +291,20 @@ def extent_beyond_its_crs(bounds: tuple[float, float, float, float], extent_wkt:
     return InputError(f"EXTENT: {format_bounds(bounds)} in {extent} cannot be taken into the CRS of the hyperspectral "
                       f"layer '{layer_name}' ({layer}): they lie beyond what {extent} places on Earth. Check the "
                       "numbers and the CRS written after them.")
+
+
+def extent_without_area(bounds: tuple[float, float, float, float], extent_wkt: str | None = None
+                        ) -> InputError | None:
+    """The refusal of an extent that is empty or inverted, with the CRS it is written in where not the
+    hyperspectral layer's (`extent_wkt`), or None: taken into another CRS first, a click without a drag
+    in EPSG:4326 (0,0,0,0) was quoted as x -505646.899516..-505646.899516 (a desktop helper's red team of
+    2026-12-07)."""
+    xmin, ymin, xmax, ymax = bounds
+    if xmax > xmin and ymax > ymin:
+        return None
+    where = f" in {crs_label(extent_wkt)}" if extent_wkt is not None else ""
+    return InputError(f"The extent EXTENT ({format_bounds(bounds)}{where}) is empty or inverted: its minimum x and y "
+                      "must be below its maximum x and y. Draw the extent again, or write it as xmin,xmax,ymin,ymax.")
 
 
 def extent_taken_into(given: tuple[float, float, float, float], extent_wkt: str,

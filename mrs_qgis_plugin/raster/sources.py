@@ -23,8 +23,8 @@ from ...model_core.paths import why_gone
 from .classes import plain_text, recoded_text
 from .gdal_io import (check_real, data_bands, file_stamps, marked_bad, marked_signed_bytes, open_raster, read_call,
                       read_or_refuse, signed_byte_source, stamp_now, vrt_footprints)
-from .grid import (PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, format_bounds, hiding_on_grid,
-                   window_under)
+from .grid import (PIXEL_SPACE, Grid, Window, align, covered_window, crs_label, extent_without_area, format_bounds,
+                   hiding_on_grid, window_under)
 
 MIN_HSI_BANDS = 3
 
@@ -895,18 +895,15 @@ def _say_clipped(scene: Scene, extent: tuple[float, float, float, float], window
 def window_from_extent(scene: Scene, extent: tuple[float, float, float, float], hooks: Hooks | None = None) -> Window:
     """The pixels of the scene that a georeferenced extent (xmin, ymin, xmax, ymax, HSI CRS) touches;
     `hooks` hear when it reaches beyond the scene."""
-    xmin, ymin, xmax, ymax = extent
     if not all(math.isfinite(value) for value in extent):  # was said to be empty or inverted (red team of 2026-12-04)
         raise InputError(
             f"The extent EXTENT ({format_bounds(extent)}) is not four finite numbers in the layer's CRS: a "
             "number too large (1e309) or not a number, or coordinates that its own CRS cannot take into the layer's. "
             "Write it as xmin,xmax,ymin,ymax in numbers, in the layer's CRS or in one that holds them."
         )
-    if not (xmax > xmin and ymax > ymin):
-        raise InputError(
-            f"The extent EXTENT ({format_bounds(extent)}) is empty or inverted: its minimum x and y must be "
-            "below its maximum x and y. Draw the extent again, or write it as xmin,xmax,ymin,ymax."
-        )
+    empty = extent_without_area(extent)
+    if empty:
+        raise empty
     window = scene.grid.pixel_bounds(extent)
     if window is None:
         raise InputError(
