@@ -252,8 +252,12 @@ def _remove_leftovers(path: str) -> List[str]:
             os.unlink(found_path)
         except FileNotFoundError:
             pass
-        except PermissionError:  # Windows: open in a live run
-            live.append(found_path)
+        except PermissionError:
+            # Windows: open in a live run. Elsewhere: another user's, in a folder this one may not remove it from
+            # (sticky, or read-only), which no run holds; it stays, and runs go on (it was said to be a live run's
+            # for ever: a helper's mutation audit of 2026-12-07)
+            if os.name == "nt":
+                live.append(found_path)
     return live
 
 
