@@ -629,16 +629,6 @@ def test_signed_bytes_two_virtual_rasters_down_are_found(tmp_path):
     assert signed_byte_source(gdal.Open(str(tmp_path / "outer.vrt"))) == dsm
 
 
-def test_a_file_s_address_is_told_to_be_given_as_its_path(tmp_path):
-    """A 'file://' address of an existing raster is no path GDAL opens: it is said so, with the path to give."""
-    from mrs.mrs_qgis_plugin.raster.gdal_io import missing_file_problem
-
-    path = write_raster(tmp_path / "hsi.tif", np.ones((2, 2), dtype="uint8"))
-    assert missing_file_problem(f"file://{path}", "INPUT_HSI") == (
-        f"INPUT_HSI: file://{path} is a file's address, not a path: give the path without 'file://' ({path}). Choose "
-        "a layer saved as a file that can be read.")
-
-
 def test_a_quiet_gdal_call_gives_its_result_and_gdal_s_last_message_made_concise():
     """`gdal_call`: the function's result, and the failure it reported without the quoted SQL statement."""
     from osgeo import gdal

@@ -299,7 +299,7 @@ def test_a_file_s_address_is_told_to_be_given_as_a_path(tmp_path):
                                                       f"'file://' ({model})")
     assert missing_file_problem(f"file://{model}", "The hyperspectral layer 'hsi'") == (
         f"The hyperspectral layer 'hsi': file://{model} is a file's address, not a path: give the path without "
-        f"'file://' ({model}). Choose a layer saved as a file that can be read.")
+        f"'file://' ({model}).")  # and no second advice (a helper's audit of 2026-12-07)
 
 
 def test_files_joined_by_a_semicolon_are_told_to_be_given_one_by_one(tmp_path):

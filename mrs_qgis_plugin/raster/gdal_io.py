@@ -241,7 +241,9 @@ def missing_file_problem(path: str, what: str) -> Optional[str]:
         return joined_files
     if problem == "does not exist":
         return f"{what}: the file {shown} does not exist. Check the path, or choose it again."
-    return f"{what}: {shown} {problem}. Choose a layer saved as a file that can be read."
+    # a file's address says its own advice, the path to give (a helper's audit of 2026-12-07: two pieces of advice)
+    return f"{what}: {shown} {problem}." + ("" if path.startswith("file://") else
+                                            " Choose a layer saved as a file that can be read.")
 
 
 def read_call(read: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
