@@ -902,18 +902,19 @@ class MrsAlgorithm(QgsProcessingAlgorithm):
             return corners(self.parameterAsExtent(parameters, "EXTENT", context, crs))
         from ..mrs_qgis_plugin.raster.grid import extent_beyond_its_crs, extent_not_transformable, extent_without_area
 
-        given = self.parameterAsExtent(parameters, "EXTENT", context)
-        refusal = (extent_without_area(corners(given), wkt_of(own))  # before it is taken into another CRS
+        box = self.parameterAsExtent(parameters, "EXTENT", context)
+        given = corners(box)
+        refusal = (extent_without_area(given, wkt_of(own))  # before it is taken into another CRS
                    or extent_not_transformable(wkt_of(own), layer.name(), wkt_of(crs)))
         if refusal:
             raise refusal
         try:
-            bounds = corners(QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(given))
+            bounds = corners(QgsCoordinateTransform(own, crs, context.transformContext()).transformBoundingBox(box))
         except QgsCsException:
             bounds = (math.nan,) * 4
         if not all(math.isfinite(value) for value in bounds):
-            raise extent_beyond_its_crs(corners(given), wkt_of(own), layer.name(), wkt_of(crs))
-        return _said_taken_into(corners(given), own, bounds, layer, say)
+            raise extent_beyond_its_crs(given, wkt_of(own), layer.name(), wkt_of(crs))
+        return _said_taken_into(given, own, bounds, layer, say)
 
     def vector_source(
         self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback
