@@ -635,6 +635,32 @@ def test_the_extent_may_be_a_layer_file_as_in_qgis(chain, tmp_path):
             extent_of(str(tmp_path / name), hsi)
 
 
+def test_an_extent_naming_a_missing_file_or_a_geopackage_raster_is_read_as_the_other_inputs(chain, tmp_path):
+    """A helper's audit of 2026-12-07: '--EXTENT=aera.gpkg' (a typo) was told to 'write it as xmin,xmax,ymin,ymax
+    ..., or give a layer's file', and 'GPKG:area.gpkg:grid', the form a raster table's refusal advises, was refused
+    so too, where INPUT_HSI takes it."""
+    from osgeo import gdal
+
+    from mrs.mrs_qgis_plugin.cli import extent_of
+
+    hsi = str(chain[0].hsi)
+    one_band = write_raster(tmp_path / "one.tif", np.ones((1, 30, 20), np.float32), (661010, 1.0, 0, 5100990, 0, -1.0))
+    gdal.GetDriverByName("GPKG").CreateCopy(str(tmp_path / "area.gpkg"), gdal.Open(one_band),
+                                            options=["RASTER_TABLE=grid"])
+    for prefix in ("GPKG", "gpkg"):
+        assert extent_of(f"{prefix}:{tmp_path}/area.gpkg:grid", hsi) == (661010, 5100960, 661030, 5100990)
+    for text, file in (("aera.gpkg", "aera.gpkg"), (f"{tmp_path}/aera.gpkg|layername=x", f"{tmp_path}/aera.gpkg"),
+                       (f"GPKG:{tmp_path}/aera.gpkg:grid", f"{tmp_path}/aera.gpkg"), ("scene.jp2", "scene.jp2")):
+        with pytest.raises(InputError) as refused:
+            extent_of(text, hsi)
+        assert str(refused.value) == f"EXTENT: the file {file} does not exist. Check the path, or choose it again."
+    with pytest.raises(InputError, match=re.escape(f"EXTENT (GPKG:{tmp_path}/area.gpkg:nosuch) names no raster of ")):
+        extent_of(f"GPKG:{tmp_path}/area.gpkg:nosuch", hsi)
+    for text in ("abc", "1,2,3", "1.e5", "1.5,2.5"):  # no file's name: the numbers' form is advised
+        with pytest.raises(InputError, match=rf"^EXTENT is '{re.escape(text)}'; write it as xmin,xmax,ymin,ymax"):
+            extent_of(text, hsi)
+
+
 # USR1: Slurm's --signal (helper, 12-06); XCPU: the soft CPU-time limit's (ulimit -t), which the system repeats each CPU
 # second until the hard limit kills: it ended a run at once, its checkpoint unwritten (a helper's red team of 12-07)
 @pytest.mark.parametrize("signal_number, repeats", [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGHUP, 1),
