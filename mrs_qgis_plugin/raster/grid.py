@@ -178,10 +178,13 @@ class Grid:
         col, row = self.width / 2, self.height / 2
         corners = [gdal.ApplyGeoTransform(self.geotransform, c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))]
         try:
-            transform = osr.CoordinateTransformation(srs, geographic)
-            (lon, lat, _), *others = [transform.TransformPoint(x, y) for x, y in corners]
+            with gdal_quiet():  # PROJ's 'Point outside of projection domain' reached the log (the same audit)
+                transform = osr.CoordinateTransformation(srs, geographic)
+                (lon, lat, _), *others = [transform.TransformPoint(x, y) for x, y in corners]
         except (RuntimeError, TypeError):
             return None
+        if not all(math.isfinite(value) for point in ((lon, lat), *others) for value in point[:2]):
+            return None  # PROJ's inf for a point beyond the projection (x = 1e20: a helper's audit of 2026-12-07)
         across, down = (_on_the_ground(lon, lat, other_lon, other_lat) for other_lon, other_lat, _ in others)
         return across, down
 
