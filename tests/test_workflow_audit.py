@@ -336,7 +336,7 @@ def test_a_layer_a_file_in_an_archive_or_a_file_of_no_layers_lacks_is_said_and_a
         f"SAMPLES: {zipped} has no layer named 'nope'; its layers: 'samples'. Choose one of them.")
     (tmp_path / "empty.kml").write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Document></Document></kml>')
     assert missing_layer_problem(f"{tmp_path}/empty.kml|layername=nope", "SAMPLES") == (
-        f"SAMPLES: {tmp_path}/empty.kml has no layer named 'nope'; its layers: none. Choose one of them.")
+        f"SAMPLES: {tmp_path}/empty.kml holds no layer. Choose a file that holds the features.")
     raster = write_raster(tmp_path / "image.tif", np.ones((2, 2), np.uint8))
     assert missing_layer_problem(f"{raster}|layername=x", "SAMPLES") is None
 

@@ -65,11 +65,13 @@ def _layer_in(dataset: gdal.Dataset, layer: str | None, options: dict[str, str])
 def _no_such_layer(dataset: gdal.Dataset, layer: str | None, options: dict[str, str], whose: str) -> str:
     """The sentence for a layer name or number that `whose` file lacks, with its layers."""
     layers = first_few(f"'{dataset.GetLayer(index).GetName()}'" for index in range(dataset.GetLayerCount()))
+    if not layers:  # an empty database or KML file was said to have 'no layer numbered None' (a helper's audit)
+        return f"{whose} holds no layer. Choose a file that holds the features."
     if not layer and "layerid" in options and whole_number(options["layerid"]) is None:  # was 'no layer numbered'
         return (f"{whose}: layerid={options.get('layerid')} is no layer number (0 for the first layer); its layers: "
-                f"{layers or 'none'}. Give a number, or the layer's name as layername=NAME.")
+                f"{layers}. Give a number, or the layer's name as layername=NAME.")
     named = f"named '{layer}'" if layer else f"numbered {options.get('layerid')!r}"
-    return f"{whose} has no layer {named}; its layers: {layers or 'none'}. Choose one of them."
+    return f"{whose} has no layer {named}; its layers: {layers}. Choose one of them."
 
 
 def _vector_dataset(path: str) -> gdal.Dataset | None:
@@ -221,7 +223,10 @@ def _transform_to_grid(layer: ogr.Layer, grid: Grid, layer_name: str, grid_name:
         layer_srs = None
     target = srs_from_wkt(grid.crs_wkt)
     if layer_srs is None or target is None:
-        if layer_srs is None:
+        if layer_srs is None and target is None:  # neither has one: 'taken to be in the CRS of' one (an audit)
+            hooks.log(f"'{layer_name}' and '{grid_name}' have no CRS; the coordinates of '{layer_name}' are taken as "
+                      f"those of '{grid_name}'.")
+        elif layer_srs is None:
             hooks.log(f"'{layer_name}' has no CRS; its coordinates are taken to be in the CRS of '{grid_name}'.")
         else:  # read as they are, silently, until the helpers' review of 2026-12-04
             hooks.warning(f"'{layer_name}' is in {crs_label(layer_srs.ExportToWkt())}, but '{grid_name}' has no CRS, "
@@ -546,7 +551,7 @@ def _class_ids(field_values: set, integer: bool, class_field: str, layer_name: s
     odd = [number for number in numbers.values() if not math.isfinite(number) or number != math.floor(number)]
     if odd:
         raise InputError(
-            f"The class field '{class_field}' of '{layer_name}' holds decimal or non-finite numbers ({odd[0]!r:.20}). "
+            f"The class field '{class_field}' of '{layer_name}' holds decimal or non-finite numbers ({odd[0]!r}). "
             "Class values must be whole numbers or text; recode the field."
         )
     lowest, highest = min(numbers.values()), max(numbers.values())
