@@ -262,7 +262,8 @@ def test_a_colour_with_more_than_six_hex_digits_is_refused(tmp_path, scene):
 
 def test_a_class_given_other_names_is_said_with_each_name_once(tmp_path, scene):
     cells = [(1, 1, {"class": 1, "name": "Woods"}), (2, 2, {"class": 1, "name": "Water"}),
-             (3, 3, {"class": 1, "name": "Water"}), (4, 4, {"class": 1, "name": "Woods"}), (5, 5, {"class": 2})]
+             (3, 3, {"class": 1, "name": "Water"}), (4, 4, {"class": 1, "name": "Woods"}),
+             (5, 5, {"class": 2, "name": "Crop"})]
     _labels, warnings, _lines = _read(scene, _points(tmp_path, cells, NAMED), name_field="name")
     assert warnings == ["Classes of 'p' given more than one name by the field 'name' (class 1: 'Woods' or 'Water'): "
                         "the first of each class is kept."]

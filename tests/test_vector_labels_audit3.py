@@ -176,6 +176,21 @@ def test_a_tiny_decimal_class_value_is_said_with_its_exponent():
 # Names and colours
 
 
+@pytest.mark.parametrize("names, said", [
+    (("forest", ""), "is empty for class '2', so it is named by its value"),
+    (("", None), "is empty for classes '1', '2', so they are named by their values")])
+def test_classes_a_given_name_field_leaves_unnamed_are_warned_of(tmp_path, scene, names, said):
+    """The helper's audit: a name field empty (or NULL) throughout, or for a class, named those classes by their values
+    without a word."""
+    fields = {"class": ogr.OFTInteger, "name": ogr.OFTString}
+    path = _points(tmp_path, [(1, 1, {"class": 1, "name": names[0]}), (2, 2, {"class": 2, "name": names[1]}),
+                              (3, 3, {"class": 2, "name": ""})], fields)
+    labels, warnings, _lines = _read(scene, path, name_field="name")
+    assert [line for line in warnings if "empty for" in line] == [
+        f"The name field 'name' of 'p' {said}. Fill in the names, or choose the field that holds them."]
+    assert [(info.value, info.name) for info in labels.classes] == [(1, names[0] or "1"), (2, "2")]
+
+
 def test_a_colour_without_its_hash_is_refused(tmp_path, scene):
     """'2b7bba' is no colour written #rrggbb: refused, not kept as a colour the legend cannot read."""
     cells = [(1, 1, {"class": 1, "colour": "2b7bba"}), (2, 2, {"class": 2, "colour": "#00aa00"})]

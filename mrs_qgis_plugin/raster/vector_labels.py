@@ -1054,6 +1054,9 @@ def labels_from_vector(
         _say_numbers_as_names(found.names, class_field, name_field, layer_name, hooks)
     elif not reference and indices.get("name", indices["class"]) == indices["class"]:
         _say_classes_named_by_values(vector, indices["class"], name_field, sorted(class_names), layer_name, hooks)
+    elif not reference:
+        _say_unnamed_classes(set(ids.values()) - {ids[item] for item, name in found.names.items() if name},
+                             name_field, layer_name, hooks)
     feature_values = np.array([ids[item] for item in found.classes], np.int64)
     pixel_values = feature_values[np.concatenate(found.owners)]
     _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
@@ -1107,6 +1110,17 @@ def _say_classes_named_by_values(vector: ogr.Layer, class_index: int, name_field
     advice = (f"; its field {first_few((f'{name!r}' for name in named), ' or ')} may hold their names: choose it as "
               "the name field." if named else ".")
     (hooks.warning if name_field else hooks.log)(said + advice)
+
+
+def _say_unnamed_classes(unnamed: set, name_field: str | None, layer_name: str, hooks: Hooks) -> None:
+    """Warns of numbered classes that no feature names though a name field is given: they are named
+    by their values, which went unsaid (a helper's audit of 2026-12-07: a name field empty throughout)."""
+    if unnamed:
+        one = len(unnamed) == 1
+        hooks.warning(f"The name field '{name_field}' of '{layer_name}' is empty for {'class' if one else 'classes'} "
+                      f"{first_few(f'{value!r}' for value in map(str, sorted(unnamed)))}, so "
+                      f"{'it is named by its value' if one else 'they are named by their values'}. Fill in the names, "
+                      "or choose the field that holds them.")
 
 
 def _say_classes_without_pixels(lost: set, names: dict, layer_name: str, grid_label: str, hooks: Hooks) -> None:
