@@ -179,22 +179,31 @@ def test_non_ascii_files_in_a_list_are_refused_under_a_latin_1_locale_and_field_
         cli._refuse_file_names_gdal_reads_otherwise(JOBS["finetune"], given)
 
 
-def test_a_proj_without_its_database_and_no_proj_variables_is_told_to_set_proj_data(monkeypatch):
+@pytest.mark.parametrize("proj_data, reason, said", [
+    (None, "PROJ: proj_create_from_database: Cannot find proj.db",
+     "(PROJ: proj_create_from_database: Cannot find proj.db): set PROJ_DATA to the folder holding the proj.db of "
+     "this GDAL's PROJ, and run again."),
+    # the third audit of 2026-12-07: GDAL's reason cut to its first line, the PROJ variables set named with values
+    ("/elsewhere/proj", "PROJ: cannot find proj.db\nsecond line of it",
+     "(PROJ: cannot find proj.db; PROJ_DATA=/elsewhere/proj): unset PROJ_DATA and PROJ_LIB, or set them to the folder "
+     "holding the proj.db of this GDAL's PROJ, and run again.")])
+def test_a_proj_without_its_database_is_told_what_to_set(monkeypatch, proj_data, reason, said):
     from osgeo import gdal, osr
 
     class Unknown:
         def ImportFromEPSG(self, _code):
             return 6
 
-    monkeypatch.delenv("PROJ_DATA", raising=False)
+    if proj_data:
+        monkeypatch.setenv("PROJ_DATA", proj_data)
+    else:
+        monkeypatch.delenv("PROJ_DATA", raising=False)
     monkeypatch.delenv("PROJ_LIB", raising=False)
     monkeypatch.setattr(osr, "SpatialReference", Unknown)
-    monkeypatch.setattr(gdal, "GetLastErrorMsg", lambda: "PROJ: proj_create_from_database: Cannot find proj.db")
+    monkeypatch.setattr(gdal, "GetLastErrorMsg", lambda: reason)
     with pytest.raises(InputError) as refused:
         cli._refuse_a_proj_without_its_database()
-    assert str(refused.value) == (
-        "GDAL's PROJ cannot read its database of coordinate reference systems (PROJ: proj_create_from_database: "
-        "Cannot find proj.db): set PROJ_DATA to the folder holding the proj.db of this GDAL's PROJ, and run again.")
+    assert str(refused.value) == f"GDAL's PROJ cannot read its database of coordinate reference systems {said}"
 
 
 def test_gdal_s_bindings_not_installed_are_said_with_how_to_install_them(monkeypatch):

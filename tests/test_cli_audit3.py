@@ -150,26 +150,6 @@ def test_parameters_put_before_the_job_are_told_to_follow_the_job_named_after_th
                               "--DEVICE=cpu ...\n")
 
 
-def test_a_proj_without_its_database_is_said_with_the_first_line_of_gdal_s_reason(monkeypatch):
-    """GDAL's message cut to its first line, and the PROJ variables set named with their values."""
-    from osgeo import gdal, osr
-
-    class Unknown:
-        def ImportFromEPSG(self, _code):
-            return 6
-
-    monkeypatch.setenv("PROJ_DATA", "/elsewhere/proj")
-    monkeypatch.delenv("PROJ_LIB", raising=False)
-    monkeypatch.setattr(osr, "SpatialReference", Unknown)
-    monkeypatch.setattr(gdal, "GetLastErrorMsg", lambda: "PROJ: cannot find proj.db\nsecond line of it")
-    with pytest.raises(InputError) as refused:
-        cli._refuse_a_proj_without_its_database()
-    assert str(refused.value) == (
-        "GDAL's PROJ cannot read its database of coordinate reference systems (PROJ: cannot find proj.db; "
-        "PROJ_DATA=/elsewhere/proj): unset PROJ_DATA and PROJ_LIB, or set them to the folder holding the proj.db of "
-        "this GDAL's PROJ, and run again.")
-
-
 def test_a_relative_output_over_an_input_is_refused_under_its_full_path(monkeypatch, tmp_path, scene):
     """--OUTPUT=hsi.tif in the hyperspectral raster's folder: refused, naming the file the output would replace."""
     monkeypatch.chdir(tmp_path)
