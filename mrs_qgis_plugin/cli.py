@@ -150,16 +150,21 @@ def names_a_layer(extent: str) -> bool:
 
 
 def _file_of(path: str) -> str:
-    """The file a path reads: that of a driver's prefix and a table ('GPKG:file.gpkg:table'), or the path."""
+    """The file a path reads: that of a GDAL driver's prefix and a table ('GPKG:file.gpkg:table'), or
+    the path (a file named 'area_12:30:00.tif' too: the review of the change)."""
+    from osgeo import gdal
+
     prefixed = DRIVER_PREFIXED.match(path)
-    return prefixed.group("path") if prefixed else path
+    if prefixed and not os.path.lexists(path) and gdal.GetDriverByName(path.split(":", 1)[0].upper()) is not None:
+        return prefixed.group("path")
+    return path
 
 
 def _names_a_file(extent: str) -> bool:
-    """Whether EXTENT's text, neither numbers nor an existing file, is written as a file's path:
-    with a folder, a layer's options or a file name's suffix (not numbers with a typo)."""
-    path = split_source(extent)[0]
-    return "/" in path or os.sep in path or "|" in extent or bool(re.fullmatch(r"[^,]*\.[A-Za-z]{2,}\d?", path))
+    """Whether EXTENT's text, neither numbers nor an existing file, is written as a file's path: with
+    a folder or a file name's suffix (not numbers with a typo, nor numbers before a '|')."""
+    file = _file_of(split_source(extent)[0]).strip()
+    return "/" in file or os.sep in file or bool(re.fullmatch(r".*\.[A-Za-z]{2,}\d?", file))
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
@@ -175,8 +180,14 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     path, options = split_source(source)
     with gdal_pam("NO"):
         raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
-    if raster is None and DRIVER_PREFIXED.match(path):  # 'GPKG:file.gpkg:table': a raster's alone, said why not
-        raster = open_raster(path, "EXTENT")
+    if raster is None and _file_of(path) != path:  # 'GPKG:file.gpkg:table': a raster's, or a vector layer's
+        file, table = _file_of(path), path.rsplit(":", 1)[-1]
+        with gdal_pam("NO"):
+            vectors, _message = gdal_call(gdal.OpenEx, file, gdal.OF_VECTOR)
+        if vectors is not None and vectors.GetLayerByName(table) is not None:  # was told to choose a raster (review)
+            path, options, source = file, [f"layername={table}"], f"{file}|layername={table}"
+        else:
+            raster = open_raster(path, "EXTENT")
     if raster is not None and options and file_kind(path) == "raster":  # was 'a raster, not a vector layer' (audit)
         raise InputError(_raster_given_as_a_layer("EXTENT", source, options,
                                                   "a raster file, a vector layer, or xmin,xmax,ymin,ymax"))

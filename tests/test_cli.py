@@ -649,14 +649,22 @@ def test_an_extent_naming_a_missing_file_or_a_geopackage_raster_is_read_as_the_o
                                             options=["RASTER_TABLE=grid"])
     for prefix in ("GPKG", "gpkg"):
         assert extent_of(f"{prefix}:{tmp_path}/area.gpkg:grid", hsi) == (661010, 5100960, 661030, 5100990)
+    # the review of the change: a vector table so written is that layer (was told to choose a raster), and a file
+    # named with colons is that file (was read as the driver 'area_12' and the file '30', missing)
+    write_vector(tmp_path / "pts.gpkg", [("POLYGON((661010 5100960,661030 5100960,661030 5100990,661010 5100960))",
+                                          {})], {})
+    shutil.copy(one_band, tmp_path / "area_12:30:00.tif")
+    assert extent_of(f"GPKG:{tmp_path}/pts.gpkg:samples", hsi) == (661010, 5100960, 661030, 5100990)
+    assert extent_of(f"{tmp_path}/area_12:30:00.tif", hsi) == (661010, 5100960, 661030, 5100990)
     for text, file in (("aera.gpkg", "aera.gpkg"), (f"{tmp_path}/aera.gpkg|layername=x", f"{tmp_path}/aera.gpkg"),
-                       (f"GPKG:{tmp_path}/aera.gpkg:grid", f"{tmp_path}/aera.gpkg"), ("scene.jp2", "scene.jp2")):
+                       (f"GPKG:{tmp_path}/aera.gpkg:grid", f"{tmp_path}/aera.gpkg"), ("scene.jp2", "scene.jp2"),
+                       ("GPKG:aera.gpkg:grid", "aera.gpkg"), ("a,b.gpkg", "a,b.gpkg")):
         with pytest.raises(InputError) as refused:
             extent_of(text, hsi)
         assert str(refused.value) == f"EXTENT: the file {file} does not exist. Check the path, or choose it again."
     with pytest.raises(InputError, match=re.escape(f"EXTENT (GPKG:{tmp_path}/area.gpkg:nosuch) names no raster of ")):
         extent_of(f"GPKG:{tmp_path}/area.gpkg:nosuch", hsi)
-    for text in ("abc", "1,2,3", "1.e5", "1.5,2.5"):  # no file's name: the numbers' form is advised
+    for text in ("abc", "1,2,3", "1.e5", "1.5,2.5", "1,2,3,4|x"):  # no file's name: the numbers' form is advised
         with pytest.raises(InputError, match=rf"^EXTENT is '{re.escape(text)}'; write it as xmin,xmax,ymin,ymax"):
             extent_of(text, hsi)
 

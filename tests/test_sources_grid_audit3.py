@@ -36,6 +36,7 @@ def test_a_grid_whose_centre_lies_beyond_its_projection_has_no_pixel_size_rather
         assert scene.grid.ground_pixel_sides() is None
         assert scene.grid.ground_pixel_size() is None
     assert Grid(4, 4, (1e20, 1.0, 0.0, 0.0, 0.0, -1.0), crs_wkt("EPSG:32632")).ground_pixel_sides() is None
+    assert Grid(4, 4, (10.0, 0.1, 0.0, 200.0, 0.0, -0.1), crs_wkt("EPSG:4326")).ground_pixel_sides() is None  # review
     assert "projection domain" not in capfd.readouterr().err
 
 

@@ -191,6 +191,17 @@ def test_classes_a_given_name_field_leaves_unnamed_are_warned_of(tmp_path, scene
     assert [(info.value, info.name) for info in labels.classes] == [(1, names[0] or "1"), (2, "2")]
 
 
+def test_a_class_left_out_is_not_said_to_be_named_by_its_value(tmp_path, scene):
+    """The review of that warning: a class whose one feature lies outside the grid was said named by its value, then
+    left out: it is said left out alone."""
+    fields = {"class": ogr.OFTInteger, "name": ogr.OFTString}
+    path = _points(tmp_path, [(1, 1, {"class": 1, "name": "forest"}), (2, 2, {"class": 2, "name": "water"}),
+                              (-5, 2, {"class": 3, "name": ""})], fields)
+    _labels, warnings, _lines = _read(scene, path, name_field="name")
+    assert [line.split(":")[0] for line in warnings] == [
+        "1 class of 'p' ('3') selects no pixel of the hyperspectral layer 'hsi'"]
+
+
 def test_a_colour_without_its_hash_is_refused(tmp_path, scene):
     """'2b7bba' is no colour written #rrggbb: refused, not kept as a colour the legend cannot read."""
     cells = [(1, 1, {"class": 1, "colour": "2b7bba"}), (2, 2, {"class": 2, "colour": "#00aa00"})]

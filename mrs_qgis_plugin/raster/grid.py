@@ -183,8 +183,9 @@ class Grid:
                 (lon, lat, _), *others = [transform.TransformPoint(x, y) for x, y in corners]
         except (RuntimeError, TypeError):
             return None
-        if not all(math.isfinite(value) for point in ((lon, lat), *others) for value in point[:2]):
-            return None  # PROJ's inf for a point beyond the projection (x = 1e20: a helper's audit of 2026-12-07)
+        points = [(lon, lat), *(other[:2] for other in others)]
+        if not all(math.isfinite(x) and math.isfinite(y) and abs(y) <= 90 for x, y in points):
+            return None  # beyond its projection: PROJ's inf (x = 1e20 in UTM: an audit), a latitude of 200 (its review)
         across, down = (_on_the_ground(lon, lat, other_lon, other_lat) for other_lon, other_lat, _ in others)
         return across, down
 

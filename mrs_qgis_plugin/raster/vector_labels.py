@@ -1050,17 +1050,17 @@ def labels_from_vector(
     for item in dict.fromkeys(found.classes):  # not as a set's order gives it (a helper's mutation audit of 12-07)
         class_names.setdefault(ids[item], item if isinstance(item, str) else str(ids[item]))
     class_names.update({ids[item]: name for item, name in found.names.items() if name})
+    feature_values = np.array([ids[item] for item in found.classes], np.int64)
+    pixel_values = feature_values[np.concatenate(found.owners)]
+    lost = set(ids.values()) - set(np.unique(pixel_values).tolist())
     if named_by_text:
         _say_numbers_as_names(found.names, class_field, name_field, layer_name, hooks)
     elif not reference and indices.get("name", indices["class"]) == indices["class"]:
         _say_classes_named_by_values(vector, indices["class"], name_field, sorted(class_names), layer_name, hooks)
-    elif not reference:
-        _say_unnamed_classes(set(ids.values()) - {ids[item] for item, name in found.names.items() if name},
+    elif not reference:  # a class left out is said so below, not named (the review of the change)
+        _say_unnamed_classes(set(ids.values()) - lost - {ids[item] for item, name in found.names.items() if name},
                              name_field, layer_name, hooks)
-    feature_values = np.array([ids[item] for item in found.classes], np.int64)
-    pixel_values = feature_values[np.concatenate(found.owners)]
-    _say_classes_without_pixels(set(ids.values()) - set(np.unique(pixel_values).tolist()), class_names, layer_name,
-                                scene.grid_label, hooks)
+    _say_classes_without_pixels(lost, class_names, layer_name, scene.grid_label, hooks)
     labelled = labelled_pixels(
         scene,
         np.concatenate(found.rows).astype(np.int64) * scene.width + np.concatenate(found.cols),
