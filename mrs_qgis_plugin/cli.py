@@ -120,7 +120,7 @@ def extent_of(text: str, hsi_path: str, say: Callable[[str], None] = lambda line
             source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     elif names_a_layer(text):
         bounds, source = _layer_extent(text)
-    elif _names_a_file(text) and (missing := missing_file_problem(_file_of(split_source(text)[0]), "EXTENT")):
+    elif (file := _written_file(text)) and (missing := missing_file_problem(file, "EXTENT")):
         raise InputError(missing)  # 'aera.gpkg', a typo: said missing, as other inputs' files (a helper's audit)
     else:
         raise InputError(f"EXTENT is '{text}'; write it as xmin,xmax,ymin,ymax in the CRS of INPUT_HSI, "
@@ -160,11 +160,13 @@ def _file_of(path: str) -> str:
     return path
 
 
-def _names_a_file(extent: str) -> bool:
-    """Whether EXTENT's text, neither numbers nor an existing file, is written as a file's path: with
-    a folder or a file name's suffix (not numbers with a typo, nor numbers before a '|')."""
-    file = _file_of(split_source(extent)[0]).strip()
-    return "/" in file or os.sep in file or bool(re.fullmatch(r".*\.[A-Za-z]{2,}\d?", file))
+def _written_file(extent: str) -> Optional[str]:
+    """The file EXTENT's text, neither numbers nor an existing file, names where it is written as a
+    file's path: with a folder or a file name's suffix (not numbers with a typo, nor numbers before a
+    '|'); else None."""
+    file = _file_of(split_source(extent)[0])
+    bare = file.strip()  # the spaces kept for the file's sentence, which says them
+    return file if "/" in bare or os.sep in bare or re.fullmatch(r".*\.[A-Za-z]{2,}\d?", bare) else None
 
 
 def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
@@ -180,8 +182,9 @@ def _layer_extent(source: str) -> Tuple[Tuple[float, float, float, float], Any]:
     path, options = split_source(source)
     with gdal_pam("NO"):
         raster, _message = gdal_call(gdal.OpenEx, path, gdal.OF_RASTER)
-    if raster is None and _file_of(path) != path:  # 'GPKG:file.gpkg:table': a raster's, or a vector layer's
-        file, table = _file_of(path), path.rsplit(":", 1)[-1]
+    file = _file_of(path)
+    if raster is None and file != path:  # 'GPKG:file.gpkg:table': a raster's, or a vector layer's
+        table = path.rsplit(":", 1)[-1]
         with gdal_pam("NO"):
             vectors, _message = gdal_call(gdal.OpenEx, file, gdal.OF_VECTOR)
         if vectors is not None and vectors.GetLayerByName(table) is not None:  # was told to choose a raster (review)
