@@ -33,7 +33,9 @@ def spectral_span(wavelengths: Sequence[float]) -> str:
     order = ("" if all(a < b for a, b in pairs) else ", descending" if all(a > b for a, b in pairs)
              else ", with repeated wavelengths" if len(set(wavelengths)) < len(wavelengths) else ", unordered")
     low, high = min(wavelengths), max(wavelengths)
-    digits = 0  # 499.8-500.3, not '500'; 499.96-500.04, not '500.0-500.0' (a helper's audit of 2026-12-07)
+    # two significant digits below 10 nm: micrometres listed as nanometres were '0-1 nm' (own bad input of 2026-12-08)
+    digits = max(0, 1 - math.floor(math.log10(low))) if 0 < low < 10 else 0
+    # 499.8-500.3, not '500'; 499.96-500.04, not '500.0-500.0' (a helper's audit of 2026-12-07)
     while high != low and digits < 6 and f"{high:.{digits}f}" == f"{low:.{digits}f}":
         digits += 1
     return f"{low:.{digits}f}{f'-{high:.{digits}f}' if high != low else ''} nm{order}"

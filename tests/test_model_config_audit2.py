@@ -235,7 +235,9 @@ def test_a_freeze_as_long_as_the_run_is_refused_in_words_that_agree_with_the_cou
 
 
 @pytest.mark.parametrize("wavelengths, said", [
-    ([499.96, 500.04], "499.96-500.04 nm"), ([499.8, 500.3], "499.8-500.3 nm"), ([415.2, 985.4], "415-985 nm")])
+    ([499.96, 500.04], "499.96-500.04 nm"), ([499.8, 500.3], "499.8-500.3 nm"), ([415.2, 985.4], "415-985 nm"),
+    ([0.40938, 0.99062], "0.41-0.99 nm"), ([5.31, 9.8], "5.3-9.8 nm"), ([0.0412, 0.0413], "0.0412-0.0413 nm")])
 def test_a_span_is_said_with_the_digits_that_tell_its_ends_apart(wavelengths, said):
-    """spectral_span([499.96, 500.04]) was '500.0-500.0 nm', its ends alike."""
+    """spectral_span([499.96, 500.04]) was '500.0-500.0 nm', its ends alike; micrometres listed as nanometres
+    '0-1 nm'."""
     assert spectral_span(wavelengths) == said

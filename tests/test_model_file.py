@@ -498,7 +498,7 @@ def test_the_weights_digest_is_that_of_the_weights_and_statistics_not_of_when_th
     ([415.0 + 30 * i for i in (0, 1, 3, 2, *range(4, 20))], "415-985 nm, unordered",
      "Its bands are the model's in another order: put them in the model's order (gdal_translate -b 1 -b 2 -b 4 -b 3 "
      f"{' '.join(f'-b {n}' for n in range(5, 21))}; in QGIS, Rearrange bands)."),
-    ([0.415 + 0.03 * i for i in range(20)], "0-1 nm",
+    ([0.415 + 0.03 * i for i in range(20)], "0.41-0.98 nm",
      "Its wavelengths are the model's in micrometres: set the layer's wavelength_units to micrometers."),
     ([415000.0 + 30000 * i for i in range(20)], "415000-985000 nm",
      "Its wavelengths are the model's in nanometres, read as micrometres: set the layer's wavelength_units to "

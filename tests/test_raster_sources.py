@@ -212,7 +212,7 @@ def test_bands_an_envi_header_marks_bad_are_left_out_and_said(tmp_path):
 
 @pytest.mark.parametrize("values, units, read", [
     (("450", "550", "650", "850"), "Micrometers", "450000-850000 nm in its unit ('Micrometers')"),
-    (("0.45", "0.55", "0.65", "0.85"), "Nanometers", "0-1 nm in its unit ('Nanometers')"),
+    (("0.45", "0.55", "0.65", "0.85"), "Nanometers", "0.45-0.85 nm in its unit ('Nanometers')"),
     (("40", "90", "140", "240"), None, "40-240 nm without a unit (taken as nm)"),
 ])
 def test_wavelengths_no_imaging_spectrometer_measures_are_warned_of_as_a_wrong_unit(tmp_path, values, units, read):
