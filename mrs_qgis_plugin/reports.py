@@ -79,7 +79,7 @@ def _kind(path: str) -> Optional[str]:
                       and rows[1][:1] == rows[0][1:2])  # a similarity matrix names its first band atop and on the left
         return REDUNDANCY if similarity else None
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # re-saved with a BOM was no report of ours (audit)
             document = json.load(handle)
     except (OSError, ValueError):
         return None

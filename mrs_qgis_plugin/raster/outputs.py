@@ -174,7 +174,11 @@ def _refuse_shared_style(path: str, param: str) -> None:
     'map.tif', 'b.tif' beside 'b.vrt'): both are styled by one `.qml`, so writing the map's restyled
     the other (its classes shown as numbers, red team of 2026-12-04)."""
     stem, folder = os.path.splitext(os.path.basename(path))[0], os.path.dirname(path)
-    for name in sorted(os.listdir(folder)):
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:  # a drop box (0733) can be written, not listed: it ended in a PermissionError (a helper's audit)
+        return
+    for name in names:
         other = os.path.join(folder, name)
         if (os.path.splitext(name)[0] == stem and os.path.isfile(other) and not same_file(other, path)
                 and other != qml_path(path) and _is_raster(other)):
