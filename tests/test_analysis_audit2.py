@@ -149,9 +149,21 @@ def _png_of_the_heat_map_s_size() -> bytes:
     ("table.csv", b"band,a,b\nx,1,2\n", reports.REDUNDANCY),  # its first row's band is not its first column's
     ("matrix.json", b'{"confusion_matrix": [[1]]}', reports.ACCURACY),  # no class map
     ("classes.csv", b"class_value,name\n1,Water\n", reports.ACCURACY),  # not the accuracy table's header
-], ids=["png of the heat map's size", "csv of another table", "json of a matrix only", "csv of a class table"])
+    ("notes.png", b"Notes on " + reports.PNG_SOFTWARE.encode() + b"\n", reports.REDUNDANCY),  # its text, but no PNG
+    ("list.csv", b"band\n\nb1\n", reports.REDUNDANCY),  # one column headed 'band' and a blank line
+    ("table.csv", b"id,a\na,1\n", reports.REDUNDANCY),  # names its first item atop and on the left, but no 'band'
+    ("huge.csv", b"x" * 200_000 + b"\n", reports.ACCURACY),  # a field beyond the csv module's limit
+    ("broken.json", b'{"class_map": ', reports.ACCURACY),  # no JSON
+    ("keys.json", b'["class_map", "confusion_matrix"]', reports.ACCURACY),  # a list of the report's keys
+    ("list.json", b'[{"class_map": "m.tif"}]', reports.ACCURACY),  # a list of objects
+    ("classes.csv", "code;Forêt\n".encode("cp1252"), reports.ACCURACY),  # no UTF-8
+], ids=["png of the heat map's size", "csv of another table", "json of a matrix only", "csv of a class table",
+        "text named png", "one column", "no corner", "huge field", "no json", "list of keys", "list of objects",
+        "latin-1 csv"])
 def test_another_file_that_looks_like_a_report_of_ours_in_part_is_not_replaced(tmp_path, name, content, kind):
-    """A file alike a report of ours in one feature only (its size, its corner cell, a key, a first cell) is not one."""
+    """A file alike a report of ours in one feature only (its size, its corner cell, a key, a first cell) is not one;
+    nor a text carrying the heat map's PNG text, a table that is no similarity matrix, a CSV the csv module cannot
+    read, a broken JSON file, a JSON list or a CSV of another encoding (not replaced, nor a traceback: third audit)."""
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InputError) as raised:

@@ -118,13 +118,15 @@ def test_a_map_written_or_discarded_leaves_no_descriptor_open(tmp_path):
     assert len(os.listdir("/proc/self/fd")) == before
 
 
-def test_a_confidence_raster_that_cannot_be_put_in_place_is_said_of_its_own_parameter(tmp_path, monkeypatch):
-    """A map and its confidence published together: the refusal names the parameter of the file that failed."""
+@pytest.mark.parametrize("held_file", ["conf.tif", "conf.qml"])
+def test_a_confidence_raster_that_cannot_be_put_in_place_is_said_of_its_own_parameter(tmp_path, monkeypatch, held_file):
+    """A map and its confidence published together: the refusal names the parameter of the file that failed, its
+    side file (conf.qml) too, not the first raster of the set (third audit)."""
     real = os.replace
     _write_confidence(tmp_path / "conf.tif", tmp_path / "map.tif", np.array([[0.5]], np.float32))
 
     def held(source, target):
-        if str(target) == str(tmp_path / "conf.tif") and not str(source).endswith(".old"):
+        if str(target) == str(tmp_path / held_file) and not str(source).endswith(".old"):
             raise OSError(errno.EACCES, os.strerror(errno.EACCES))
         real(source, target)
 
@@ -139,7 +141,7 @@ def test_a_confidence_raster_that_cannot_be_put_in_place_is_said_of_its_own_para
         with pytest.raises(InputError) as refused:
             writers.publish_rasters([out, conf])
         monkeypatch.undo()
-    assert str(refused.value) == (f"OUTPUT_CONFIDENCE: could not replace {tmp_path / 'conf.tif'} (Permission denied); "
+    assert str(refused.value) == (f"OUTPUT_CONFIDENCE: could not replace {tmp_path / held_file} (Permission denied); "
                                   "close it in other programs and run again. Nothing was replaced.")
     assert sorted(os.listdir(tmp_path)) == ["conf.qml", "conf.tif"]
     assert read_raster(tmp_path / "conf.tif").values.tolist() == [[0.5]]

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 from rasters import write_raster
-from test_outputs_audit2 import _renderer, _write_confidence
-from test_raster_writers import CLASSES, GEOTRANSFORM, _write_map
+from test_outputs_audit2 import _renderer
+from test_raster_writers import CLASSES, _write_map
 
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin.raster import outputs, writers
@@ -147,33 +147,6 @@ def test_only_rank_0_holds_the_outputs_while_a_run_lasts(tmp_path, monkeypatch, 
 
 
 # writers -------------------------------------------------------------------------------------
-
-def test_a_confidence_raster_s_style_that_cannot_be_put_in_place_is_said_of_the_confidence(tmp_path, monkeypatch):
-    """A map and its confidence published together: a side file (conf.qml) that could not replace the earlier one is
-    said of the output it belongs to, OUTPUT_CONFIDENCE, not of the first raster of the set."""
-    from mrs.model_core import atomic
-
-    real = os.replace
-    _write_confidence(tmp_path / "conf.tif", tmp_path / "map.tif", np.array([[0.5]], np.float32))
-
-    def held(source, target):
-        if str(target) == str(tmp_path / "conf.qml") and not str(source).endswith(".old"):
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
-        real(source, target)
-
-    with writers.class_raster(str(tmp_path / "map.tif"), "OUTPUT", (1, 1), GEOTRANSFORM, "", CLASSES) as out, \
-            writers.confidence_raster(str(tmp_path / "conf.tif"), "OUTPUT_CONFIDENCE", (1, 1), GEOTRANSFORM, "",
-                                      str(tmp_path / "map.tif")) as conf:
-        out.write(np.array([[1]], np.uint8), 0, 0)
-        conf.write(np.array([[0.75]], np.float32), 0, 0)
-        out.close()
-        conf.close()
-        monkeypatch.setattr(atomic.os, "replace", held)
-        refusal = _refusal(writers.publish_rasters, [out, conf])
-        monkeypatch.undo()
-    assert refusal == (f"OUTPUT_CONFIDENCE: could not replace {tmp_path / 'conf.qml'} (Permission denied); close it in "
-                       "other programs and run again. Nothing was replaced.")
-
 
 def test_the_confidence_legend_labels_its_stops_and_its_ramp_clips_nothing():
     """The confidence style's legend shows each stop's value as its label; values outside 0..1 are not clipped away

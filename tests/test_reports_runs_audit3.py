@@ -19,29 +19,6 @@ from mrs.mrs_qgis_plugin import reports, runs
 # Which files are reports of ours --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, content, kind", [
-    ("notes.png", b"Notes on " + reports.PNG_SOFTWARE.encode() + b"\n", reports.REDUNDANCY),  # its text, but no PNG
-    ("list.csv", b"band\n\nb1\n", reports.REDUNDANCY),  # one column headed 'band' and a blank line
-    ("table.csv", b"id,a\na,1\n", reports.REDUNDANCY),  # names its first item atop and on the left, but no 'band'
-    ("huge.csv", b"x" * 200_000 + b"\n", reports.ACCURACY),  # a field beyond the csv module's limit
-    ("broken.json", b'{"class_map": ', reports.ACCURACY),  # no JSON
-    ("keys.json", b'["class_map", "confusion_matrix"]', reports.ACCURACY),  # a list of the report's keys
-    ("list.json", b'[{"class_map": "m.tif"}]', reports.ACCURACY),  # a list of objects
-    ("classes.csv", "code;Forêt\n".encode("cp1252"), reports.ACCURACY),  # no UTF-8
-], ids=["text named png", "one column", "no corner", "huge field", "no json", "list of keys", "list of objects",
-        "latin-1 csv"])
-def test_a_file_of_another_program_at_a_report_path_is_refused_in_one_sentence(tmp_path, name, content, kind):
-    """A text carrying the heat map's PNG text, a table that is no similarity matrix, a CSV the csv module cannot read,
-    a broken JSON file, a JSON list or a CSV of another encoding is refused as no report of ours (not replaced, nor a
-    traceback)."""
-    path = tmp_path / name
-    path.write_bytes(content)
-    with pytest.raises(InputError) as raised:
-        reports.check_replaceable(str(path), "OUTPUT", kind)
-    assert str(raised.value) == (f"OUTPUT: {path} exists and is not a report this plugin wrote; choose a new file "
-                                 "name, or delete that file first.")
-
-
 def test_a_file_that_cannot_be_read_is_refused_as_no_report_of_ours(tmp_path, monkeypatch):
     """A file the run may not read (PermissionError) is refused in one sentence, not a traceback."""
     path = tmp_path / "a.html"
