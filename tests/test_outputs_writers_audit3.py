@@ -3,21 +3,19 @@ test pinned where a third mutation audit (2026-12-08) planted a change that no t
 
 import errno
 import os
+from functools import partial
 
 import numpy as np
 import pytest
 from rasters import write_raster
 from test_outputs_audit2 import _renderer
 from test_raster_writers import CLASSES, _write_map
+from test_styling_model_file_audit2 import _refused
 
 from mrs.model_core.errors import InputError
 from mrs.mrs_qgis_plugin.raster import outputs, writers
 
-
-def _refusal(call, *args, **kwargs) -> str:
-    with pytest.raises(InputError) as refused:
-        call(*args, **kwargs)
-    return str(refused.value)
+_refusal = partial(_refused, error=InputError)
 
 
 # outputs: check_output_path ------------------------------------------------------------------

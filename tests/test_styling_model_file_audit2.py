@@ -134,8 +134,9 @@ def _written(path, document, tensors=None) -> str:
     return str(path)
 
 
-def _refused(call, *args, **kwargs) -> str:
-    with pytest.raises(ModelFileError) as refused:
+def _refused(call, *args, error=ModelFileError, **kwargs) -> str:
+    """The sentence `call` refuses with, an `error` (pytest fails where it returns or raises another)."""
+    with pytest.raises(error) as refused:
         call(*args, **kwargs)
     return str(refused.value)
 
